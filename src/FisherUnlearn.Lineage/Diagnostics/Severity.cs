@@ -1,0 +1,8 @@
+namespace FisherUnlearn.Lineage.Diagnostics;
+
+public enum Severity
+{
+    Info,
+    Warning,
+    Error,
+}

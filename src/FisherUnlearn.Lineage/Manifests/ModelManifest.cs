@@ -1,0 +1,30 @@
+using FisherUnlearn.Lineage.Diagnostics;
+
+namespace FisherUnlearn.Lineage.Manifests;
+
+/// <summary>A lineage manifest (<c>*.lineage.json</c>): one model, its checkpoint, parents, own data and recipe.</summary>
+public sealed record ModelManifest
+{
+    public required string Id { get; init; }
+
+    /// <summary>Absolute path of the manifest file.</summary>
+    public required string ManifestPath { get; init; }
+
+    /// <summary>Absolute path of the checkpoint (resolved against the manifest's folder).</summary>
+    public required string CheckpointPath { get; init; }
+
+    public required ArchitectureSpec Architecture { get; init; }
+
+    public IReadOnlyList<ParentLink> Parents { get; init; } = [];
+
+    public IReadOnlyList<DataUse> Data { get; init; } = [];
+
+    public TrainingRecipe? Training { get; init; }
+
+    public required SourceLocation Location { get; init; }
+
+    /// <summary>The relation to the parents (all parents share one), or null for a model with no parents.</summary>
+    public Relation? Relation => Parents.Count == 0 ? null : Parents[0].Relation;
+
+    public string ManifestDirectory => Path.GetDirectoryName(ManifestPath)!;
+}

@@ -1,0 +1,45 @@
+using FisherUnlearn.Lineage.Diagnostics;
+
+namespace FisherUnlearn.Lineage.Manifests;
+
+/// <summary>A removal request (<c>*.removal.json</c>): what must be forgotten, and how.</summary>
+public sealed record RemovalManifest
+{
+    public const string DefaultMethod = "fiun";
+
+    public required string Id { get; init; }
+
+    public required string ManifestPath { get; init; }
+
+    public string? Reason { get; init; }
+
+    /// <summary>Labels to forget everywhere they were learned.</summary>
+    public IReadOnlyList<int> Labels { get; init; } = [];
+
+    public IReadOnlyList<SampleSelection> Samples { get; init; } = [];
+
+    /// <summary>The method named in the manifest, or null for the workspace / tool default.</summary>
+    public string? Method { get; init; }
+
+    /// <summary>Method settings, as raw JSON literals keyed by name (ordinal order).</summary>
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
+    public RemovalTargets? Targets { get; init; }
+
+    public string? RequestedAt { get; init; }
+
+    public required SourceLocation Location { get; init; }
+}
+
+/// <summary>Training samples to forget: zero-based indices within one split of one dataset.</summary>
+public sealed record SampleSelection(string Dataset, string Split, IReadOnlyList<int> Indices, SourceLocation Location);
+
+/// <summary>What a removal must achieve, checked by <c>verify</c>.</summary>
+public sealed record RemovalTargets
+{
+    /// <summary>Highest acceptable accuracy on held-out samples of forgotten labels (fraction 0..1).</summary>
+    public double? MaxForgetAccuracy { get; init; }
+
+    /// <summary>Largest acceptable drop of retain accuracy against the retrained reference (fraction 0..1).</summary>
+    public double? MaxRetainDrop { get; init; }
+}

@@ -1,0 +1,30 @@
+namespace FisherUnlearn.Lineage.Manifests;
+
+/// <summary>The optional <c>unlearn.json</c> at the workspace root.</summary>
+public sealed record WorkspaceSettings
+{
+    public const string FileName = "unlearn.json";
+
+    public static IReadOnlyList<string> DefaultInclude { get; } = ["**/*.lineage.json", "**/*.dataset.json", "**/*.removal.json"];
+
+    public static IReadOnlyList<string> DefaultExclude { get; } = ["**/bin/**", "**/obj/**"];
+
+    public IReadOnlyList<string> Include { get; init; } = DefaultInclude;
+
+    /// <summary>Globs excluded in addition to bin/ and obj/, which are always excluded.</summary>
+    public IReadOnlyList<string> Exclude { get; init; } = DefaultExclude;
+
+    /// <summary>Output folder, relative to the workspace root.</summary>
+    public string Output { get; init; } = "artifacts/unlearn";
+
+    public string? Method { get; init; }
+
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
+    public int? Parallelism { get; init; }
+
+    public int? Threads { get; init; }
+
+    /// <summary>Absolute path of the settings file, or null when the defaults apply.</summary>
+    public string? SettingsPath { get; init; }
+}

@@ -1,0 +1,30 @@
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Manifests;
+
+namespace FisherUnlearn.Lineage;
+
+/// <summary>Everything read from a workspace folder: settings, manifests (by id, ordinal order) and the problems found.</summary>
+public sealed record Workspace
+{
+    public required string Root { get; init; }
+
+    public required WorkspaceSettings Settings { get; init; }
+
+    public required IReadOnlyDictionary<string, ModelManifest> Models { get; init; }
+
+    public required IReadOnlyDictionary<string, DatasetManifest> Datasets { get; init; }
+
+    public required IReadOnlyDictionary<string, RemovalManifest> Removals { get; init; }
+
+    public required IReadOnlyList<Diagnostic> Diagnostics { get; init; }
+
+    /// <summary>SHA-256 of each manifest's canonical content (see <c>ContentHash</c>), keyed by absolute path.</summary>
+    public IReadOnlyDictionary<string, string> ManifestHashes { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
+    public bool HasErrors => Diagnostics.Any(d => d.IsError);
+
+    public string OutputDirectory => Path.GetFullPath(Path.Combine(Root, Settings.Output));
+
+    /// <summary>A path relative to the workspace root with forward slashes, for messages and reports.</summary>
+    public string Relative(string path) => Path.GetRelativePath(Root, path).Replace('\\', '/');
+}
