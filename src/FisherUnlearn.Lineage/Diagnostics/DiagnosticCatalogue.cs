@@ -90,6 +90,8 @@ public static class DiagnosticCatalogue
         "Sample index {0} is outside the {1} split of '{2}' ({3} samples).");
     public static readonly DiagnosticDescriptor NoManifests = Warning("FUL2014", "No manifests",
         "No lineage, dataset or removal manifests were found under '{0}'. Check --workspace and the include globs of unlearn.json.");
+    public static readonly DiagnosticDescriptor TooFewClasses = Error("FUL2015", "Too few output classes",
+        "Model '{0}' has {1} output classes but trains on '{2}', which has {3} classes. Set architecture.classes to at least {3}.");
 
     // 3xxx: tool and build integration
     public static readonly DiagnosticDescriptor ToolNotFound = Error("FUL3001", "Tool not found",
@@ -108,6 +110,89 @@ public static class DiagnosticCatalogue
         "Another dotnet-unlearn process ({0}) is writing to '{1}'. Wait for it to finish, or remove the stale lock file if it died.");
     public static readonly DiagnosticDescriptor Cancelled = Error("FUL3008", "Cancelled",
         "Cancelled. Finished outputs were kept; run the command again to finish the job.");
+
+    // 4xxx: engine
+    // 40xx datasets
+    public static readonly DiagnosticDescriptor DataFileNotFound = Error("FUL4001", "Data file not found",
+        "The data file '{0}' does not exist. Fix the path in the dataset manifest or restore the file.");
+    public static readonly DiagnosticDescriptor DataBadMagic = Error("FUL4002", "Not a data file of the declared format",
+        "'{0}' is not {1} (found {2}). Check the dataset's format and that the path names the right file.");
+    public static readonly DiagnosticDescriptor DataTruncated = Error("FUL4003", "Data file truncated",
+        "'{0}' is truncated or has extra bytes: {1}. Regenerate or download the file again.");
+    public static readonly DiagnosticDescriptor DataBadHeader = Error("FUL4004", "Implausible data header",
+        "'{0}' declares {1}, which is not plausible. The file is corrupt or not of this format; regenerate it.");
+    public static readonly DiagnosticDescriptor DataLabelOutOfRange = Error("FUL4005", "Data label out of range",
+        "'{0}': sample {1} has label {2}, outside 0..{3} (the dataset declares {4} classes). Fix the labels or 'classes' in the dataset manifest.");
+    public static readonly DiagnosticDescriptor DataCountMismatch = Error("FUL4006", "Sample count mismatch",
+        "'{0}' holds {1} samples but '{2}' holds {3} labels. Images and labels must come from the same split.");
+    public static readonly DiagnosticDescriptor DataBadCell = Error("FUL4007", "Bad CSV cell",
+        "Column '{0}' holds '{1}', which is not {2}. Fix the cell: features are finite numbers (invariant culture, '.' decimal point), labels are integers.");
+    public static readonly DiagnosticDescriptor DataBadLayout = Error("FUL4008", "Bad data layout",
+        "'{0}': {1}. Fix the file or the dataset manifest.");
+    public static readonly DiagnosticDescriptor DataSplitMissing = Error("FUL4009", "Split missing",
+        "Dataset '{0}' declares no usable '{1}' split: {2}. Add it to the dataset manifest.");
+    public static readonly DiagnosticDescriptor DataUnreadable = Error("FUL4010", "Data file unreadable",
+        "'{0}' cannot be read: {1}. Check the file and its permissions.");
+
+    // 402x checkpoints
+    public static readonly DiagnosticDescriptor CheckpointNotFound = Error("FUL4020", "Checkpoint not found",
+        "The checkpoint '{0}' does not exist. Train the model first ('dotnet unlearn train') or fix the manifest's 'checkpoint' path.");
+    public static readonly DiagnosticDescriptor CheckpointTruncated = Error("FUL4021", "Checkpoint truncated",
+        "'{0}' is truncated: {1}. Regenerate the checkpoint.");
+    public static readonly DiagnosticDescriptor CheckpointBadHeader = Error("FUL4022", "Bad checkpoint header",
+        "'{0}' has an invalid safetensors header: {1}. The file is corrupt or not safetensors; regenerate it.");
+    public static readonly DiagnosticDescriptor CheckpointBadTensor = Error("FUL4023", "Bad checkpoint tensor",
+        "'{0}': tensor '{1}' is invalid: {2}. The file is corrupt; regenerate it.");
+    public static readonly DiagnosticDescriptor CheckpointNonFinite = Error("FUL4024", "Non-finite weights",
+        "'{0}': tensor '{1}' holds {2} NaN or infinite value(s). Training diverged or the file is corrupt; retrain the model.");
+    public static readonly DiagnosticDescriptor CheckpointArchitectureMismatch = Error("FUL4025", "Checkpoint does not fit the architecture",
+        "'{0}' does not fit {1}: {2}. Fix 'architecture' in the lineage manifest or retrain the checkpoint.");
+    public static readonly DiagnosticDescriptor CheckpointUnknownFormat = Error("FUL4026", "Unknown checkpoint format",
+        "'{0}' has the extension '{1}'. Use .safetensors (outputs and inputs), .pt/.pth (PyTorch state_dict, input) or .dat (TorchSharp state_dict).");
+    public static readonly DiagnosticDescriptor CheckpointUnreadable = Error("FUL4027", "Checkpoint unreadable",
+        "'{0}' cannot be read as a {1} checkpoint: {2}. Save a state_dict (not a whole model) in that format.");
+    public static readonly DiagnosticDescriptor CheckpointWriteFailed = Error("FUL4028", "Checkpoint not written",
+        "'{0}' could not be written: {1}. Check free space and permissions of the output folder.");
+
+    // 404x architectures
+    public static readonly DiagnosticDescriptor ArchitectureUnsupported = Error("FUL4040", "Architecture cannot be built",
+        "Cannot build {0}: {1}. Fix 'architecture' in the lineage manifest.");
+    public static readonly DiagnosticDescriptor CustomAssemblyNotFound = Error("FUL4041", "Model assembly not found",
+        "The model assembly '{0}' cannot be loaded: {1}. Build the training project first, or fix 'architecture.assembly' (relative to the manifest's folder).");
+    public static readonly DiagnosticDescriptor CustomTypeNotFound = Error("FUL4042", "Model type not found",
+        "The type '{0}' is not in '{1}'. Use the full name (namespace and type) of a public class in 'architecture.type'.");
+    public static readonly DiagnosticDescriptor CustomTypeInvalid = Error("FUL4043", "Model type not usable",
+        "The type '{0}' cannot be used as a model: {1}.");
+    public static readonly DiagnosticDescriptor CustomModelFailed = Error("FUL4044", "Model constructor failed",
+        "Creating '{0}' failed: {1}. Fix the module's constructor.");
+
+    // 406x training ('train' and the retrained reference)
+    public static readonly DiagnosticDescriptor TrainingRecipeMissing = Error("FUL4060", "No training recipe",
+        "Model '{0}' cannot be trained: it has no 'training' recipe{1}. Add a 'training' recipe (epochs, batchSize, optimizer, learningRate, seed) to its lineage manifest{2}.");
+    public static readonly DiagnosticDescriptor TrainableMatchesNothing = Error("FUL4061", "Trainable glob matches nothing",
+        "Model '{0}': {1}. The parameters of {2} are: {3}. Fix 'training.trainable' (globs over PyTorch parameter names, such as \"fc3.*\").");
+    public static readonly DiagnosticDescriptor TrainingNoData = Error("FUL4062", "No training data",
+        "Model '{0}' has no training samples: {1}. Fix its 'data' entries (dataset and labels).");
+    public static readonly DiagnosticDescriptor TrainingDiverged = Error("FUL4063", "Training diverged",
+        "Training model '{0}' diverged: the loss became {1} in epoch {2}. Lower 'training.learningRate' and train again.");
+    public static readonly DiagnosticDescriptor CheckpointNotTrainable = Error("FUL4064", "Checkpoint is a user file",
+        "The checkpoint '{0}' of model '{1}' is a {2} file, which 'train' only reads and never writes. Point 'checkpoint' at a .safetensors path to let 'train' produce it, or provide the file yourself.");
+    public static readonly DiagnosticDescriptor RetrainWouldOverwrite = Error("FUL4065", "Retrain output would overwrite a checkpoint",
+        "The retrained reference of model '{0}' would be written to '{1}', which is the checkpoint of model '{2}'. Retrained models go to a separate folder: choose another output folder.");
+    public static readonly DiagnosticDescriptor TrainingFailed = Error("FUL4066", "Training failed",
+        "Training model '{0}' failed: {1}. Check its recipe and data; run again with --verbosity detailed for more.");
+    public static readonly DiagnosticDescriptor TrainingDataMismatch = Error("FUL4067", "Training data do not fit together",
+        "Model '{0}' trains on data of different sample shapes: {1}. All 'data' entries of one model must have the same sample shape.");
+
+    // 408x Fisher importance and the harvest
+    public static readonly DiagnosticDescriptor FisherNonFinite = Error("FUL4080", "Fisher diagonal not finite",
+        "The Fisher diagonal of model '{0}' on {1} holds {2} non-finite values (first in '{3}'). The model's outputs overflow on this data: check (or retrain) the checkpoint and the data's scaling.");
+    public static readonly DiagnosticDescriptor FisherFileUnreadable = Error("FUL4081", "Fisher file unreadable",
+        "'{0}' is not a usable Fisher diagonal file: {1}. It is a cache: delete it and run 'dotnet unlearn harvest' again.");
+    public static readonly DiagnosticDescriptor HarvestNoData = Warning("FUL4082", "Nothing to harvest",
+        "Model '{0}' and its ancestors train on no dataset, so it has no Fisher harvest. Add 'data' to its lineage manifest (or an ancestor's) if it should have one.");
+    public static readonly DiagnosticDescriptor HarvestFailed = Error("FUL4083", "Harvest failed",
+        "Harvesting the Fisher diagonals of model '{0}' failed: {1}. Check its checkpoint and data; run again with --verbosity detailed for more.");
 
     /// <summary>Every descriptor of the catalogue, for documentation and for the uniqueness test.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =

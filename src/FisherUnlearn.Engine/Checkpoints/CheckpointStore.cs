@@ -1,0 +1,280 @@
+using System.Collections;
+using FisherUnlearn.Lineage.Diagnostics;
+using TorchSharp;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace FisherUnlearn.Engine.Checkpoints;
+
+/// <summary>The checkpoint file formats, chosen by extension.</summary>
+public enum CheckpointFormat
+{
+    /// <summary><c>.safetensors</c>: outputs and inputs; read and written by <see cref="SafetensorsFile"/>.</summary>
+    Safetensors,
+
+    /// <summary><c>.pt</c> / <c>.pth</c>: a PyTorch <c>torch.save(model.state_dict())</c> zip file (TorchSharp.PyBridge).</summary>
+    PyTorch,
+
+    /// <summary><c>.dat</c>: TorchSharp's own <c>module.save</c> format.</summary>
+    TorchSharp,
+}
+
+/// <summary>
+/// Loads and saves state dicts (parameter name -> tensor) in every checkpoint format, and loads them into a
+/// module after checking names and shapes. Input files are only ever opened for reading; writes are atomic.
+/// Returned tensors belong to the caller.
+/// </summary>
+public static class CheckpointStore
+{
+    /// <summary>The metadata every safetensors output carries unless the caller overrides it.</summary>
+    public static IReadOnlyDictionary<string, string> DefaultMetadata { get; } =
+        new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "FisherUnlearn.Tooling" };
+
+    // A TorchSharp .dat state dict with more entries than this is not a state dict this tool wrote or can use.
+    private const long MaxDatEntries = 1_000_000;
+
+    public static CheckpointFormat FormatOf(string path)
+    {
+        var extension = Path.GetExtension(path).ToLowerInvariant();
+        return extension switch
+        {
+            ".safetensors" => CheckpointFormat.Safetensors,
+            ".pt" or ".pth" => CheckpointFormat.PyTorch,
+            ".dat" => CheckpointFormat.TorchSharp,
+            _ => throw EngineException.Create(DiagnosticCatalogue.CheckpointUnknownFormat, path, path, extension.Length == 0 ? "(none)" : extension),
+        };
+    }
+
+    /// <summary>Reads a state dict, refusing corrupt files and non-finite float values. Tensors are on the CPU.</summary>
+    public static Dictionary<string, Tensor> Load(string path)
+    {
+        var format = FormatOf(path);
+        if (!File.Exists(path))
+        {
+            throw EngineException.Create(DiagnosticCatalogue.CheckpointNotFound, path, path);
+        }
+
+        var state = format switch
+        {
+            CheckpointFormat.Safetensors => LoadSafetensors(path),
+            CheckpointFormat.PyTorch => LoadPyTorch(path),
+            _ => LoadTorchSharp(path),
+        };
+        if (format != CheckpointFormat.Safetensors)
+        {
+            EnsureFinite(path, state);
+        }
+
+        return state;
+    }
+
+    /// <summary>Writes a state dict atomically in the format of <paramref name="path"/>'s extension. For
+    /// safetensors, <paramref name="metadata"/> is added to <see cref="DefaultMetadata"/>; the bytes are the same
+    /// whenever the weights and metadata are.</summary>
+    public static void Save(string path, IReadOnlyDictionary<string, Tensor> state, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var names = state.Keys.OrderBy(n => n, StringComparer.Ordinal).ToArray();
+        switch (FormatOf(path))
+        {
+            case CheckpointFormat.Safetensors:
+                var tensors = names.ToDictionary(n => n, n => SafetensorsTensor.FromTensor(state[n]), StringComparer.Ordinal);
+                var merged = new Dictionary<string, string>(DefaultMetadata, StringComparer.Ordinal);
+                foreach (var item in metadata ?? new Dictionary<string, string>())
+                {
+                    merged[item.Key] = item.Value;
+                }
+
+                SafetensorsFile.Write(path, tensors, merged);
+                break;
+            case CheckpointFormat.PyTorch:
+                var dictionary = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+                foreach (var name in names)
+                {
+                    dictionary[name] = state[name].detach().cpu().contiguous();
+                }
+
+                CheckpointFile.WriteAtomically(path, stream => PyTorchPickler.PickleStateDict(stream, dictionary, true));
+                break;
+            default:
+                CheckpointFile.WriteAtomically(path, stream =>
+                {
+                    using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+                    WriteLeb128(writer, names.Length);
+                    foreach (var name in names)
+                    {
+                        writer.Write(name);
+                        using var cpu = state[name].detach().cpu().contiguous();
+                        cpu.Save(writer);
+                    }
+                });
+                break;
+        }
+    }
+
+    /// <summary>Saves the module's state dict (parameters and buffers).</summary>
+    public static void Save(string path, nn.Module module, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        Save(path, module.state_dict(), metadata);
+    }
+
+    /// <summary>
+    /// Loads a checkpoint into <paramref name="module"/>: every name and shape must match (all differences are
+    /// listed in one FUL4025), then the values are copied (converted to the module's dtype) without tracking grads.
+    /// </summary>
+    /// <param name="architecture">How to name the architecture in messages, such as <c>mlp 784-256-128-10</c>.</param>
+    public static void LoadInto(nn.Module module, string path, string architecture)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var state = Load(path);
+        try
+        {
+            CheckpointValidator.EnsureMatches(path, architecture, module, state);
+            using var noGrad = torch.no_grad();
+            foreach (var (name, target) in module.state_dict())
+            {
+                target.copy_(state[name]);
+            }
+        }
+        finally
+        {
+            foreach (var tensor in state.Values)
+            {
+                tensor.Dispose();
+            }
+        }
+    }
+
+    private static Dictionary<string, Tensor> LoadSafetensors(string path)
+    {
+        var document = SafetensorsFile.Read(path);
+        return document.Tensors.ToDictionary(t => t.Key, t => t.Value.ToTensor(), StringComparer.Ordinal);
+    }
+
+    private static Dictionary<string, Tensor> LoadPyTorch(string path)
+    {
+        Hashtable table;
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            table = PyTorchUnpickler.UnpickleStateDict(stream, false, false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw EngineException.At(DiagnosticCatalogue.CheckpointUnreadable, new SourceLocation(path), ex, path, "PyTorch (.pt)", ex.Message);
+        }
+
+        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in table)
+        {
+            if (entry.Key is not string name || entry.Value is not Tensor tensor)
+            {
+                foreach (var loaded in state.Values)
+                {
+                    loaded.Dispose();
+                }
+
+                throw EngineException.Create(DiagnosticCatalogue.CheckpointUnreadable, path, path, "PyTorch (.pt)",
+                    $"the entry '{entry.Key}' is not a tensor");
+            }
+
+            state[name] = tensor;
+        }
+
+        return state;
+    }
+
+    private static Dictionary<string, Tensor> LoadTorchSharp(string path)
+    {
+        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            using var reader = new BinaryReader(stream);
+            var count = ReadLeb128(reader);
+            if (count < 0 || count > MaxDatEntries)
+            {
+                throw new InvalidDataException($"it declares {count} entries");
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                var name = reader.ReadString();
+                if (!state.TryAdd(name, TensorExtensionMethods.Load(reader, skip: false)))
+                {
+                    throw new InvalidDataException($"the entry '{name}' appears twice");
+                }
+            }
+
+            if (stream.Position != stream.Length)
+            {
+                throw new InvalidDataException($"{stream.Length - stream.Position} bytes follow the last entry");
+            }
+
+            return state;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            foreach (var tensor in state.Values)
+            {
+                tensor.Dispose();
+            }
+
+            throw EngineException.At(DiagnosticCatalogue.CheckpointUnreadable, new SourceLocation(path), ex, path, "TorchSharp (.dat)",
+                ex is EndOfStreamException ? "the file ends early" : ex.Message);
+        }
+    }
+
+    private static void EnsureFinite(string path, Dictionary<string, Tensor> state)
+    {
+        foreach (var (name, tensor) in state.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            if (!tensor.is_floating_point())
+            {
+                continue;
+            }
+
+            using var finite = torch.isfinite(tensor);
+            using var bad = finite.logical_not().sum();
+            var count = bad.item<long>();
+            if (count > 0)
+            {
+                foreach (var loaded in state.Values)
+                {
+                    loaded.Dispose();
+                }
+
+                throw EngineException.Create(DiagnosticCatalogue.CheckpointNonFinite, path, path, name, count);
+            }
+        }
+    }
+
+    // TorchSharp's .dat format counts entries with unsigned LEB128 (its BinaryWriter.Encode).
+    private static void WriteLeb128(BinaryWriter writer, long value)
+    {
+        do
+        {
+            var b = (byte)(value & 0x7f);
+            value >>= 7;
+            writer.Write(value == 0 ? b : (byte)(b | 0x80));
+        }
+        while (value != 0);
+    }
+
+    private static long ReadLeb128(BinaryReader reader)
+    {
+        long result = 0;
+        for (var shift = 0; shift < 63; shift += 7)
+        {
+            long b = reader.ReadByte();
+            result |= (b & 0x7f) << shift;
+            if ((b & 0x80) == 0)
+            {
+                return result;
+            }
+        }
+
+        throw new InvalidDataException("the entry count is not a valid LEB128 number");
+    }
+}

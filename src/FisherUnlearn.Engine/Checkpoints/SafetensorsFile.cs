@@ -1,0 +1,351 @@
+using System.Buffers.Binary;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using FisherUnlearn.Lineage.Diagnostics;
+
+namespace FisherUnlearn.Engine.Checkpoints;
+
+/// <summary>
+/// Reads and writes the safetensors format (8-byte little-endian header length, a JSON header of
+/// <c>dtype</c>/<c>shape</c>/<c>data_offsets</c> per tensor and optional string <c>__metadata__</c>, then the data)
+/// without TorchSharp, so that every size is validated before anything is allocated and the written bytes depend
+/// only on the content: tensors sorted by name, header keys sorted, no whitespace, space padding to 8 bytes.
+/// </summary>
+public static class SafetensorsFile
+{
+    public const string MetadataKey = "__metadata__";
+
+    /// <summary>Largest accepted JSON header (the reference implementation's limit).</summary>
+    public const long MaxHeaderLength = 100_000_000;
+
+    public static SafetensorsDocument Read(string path) => Read(path, checkFinite: true);
+
+    /// <param name="path">The file; it is only read.</param>
+    /// <param name="checkFinite">Refuse NaN and infinite values in float tensors (FUL4024).</param>
+    public static SafetensorsDocument Read(string path, bool checkFinite)
+    {
+        if (!File.Exists(path))
+        {
+            throw EngineException.Create(DiagnosticCatalogue.CheckpointNotFound, path, path);
+        }
+
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            return Read(file, path, checkFinite);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw EngineException.At(DiagnosticCatalogue.CheckpointUnreadable, new SourceLocation(path), ex, path, "safetensors", ex.Message);
+        }
+    }
+
+    private static SafetensorsDocument Read(FileStream file, string path, bool checkFinite)
+    {
+        var fileLength = file.Length;
+        if (fileLength < 8)
+        {
+            throw Truncated(path, $"it has {fileLength} bytes, fewer than the 8-byte header length");
+        }
+
+        Span<byte> lengthBytes = stackalloc byte[8];
+        file.ReadExactly(lengthBytes);
+        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        if (headerLength > MaxHeaderLength)
+        {
+            throw BadHeader(path, $"it claims a header of {headerLength} bytes, more than the {MaxHeaderLength}-byte limit");
+        }
+
+        if ((long)headerLength > fileLength - 8)
+        {
+            throw Truncated(path, $"the header claims {headerLength} bytes but only {fileLength - 8} follow");
+        }
+
+        var headerBytes = new byte[headerLength];
+        file.ReadExactly(headerBytes);
+        var dataStart = 8 + (long)headerLength;
+        var dataLength = fileLength - dataStart;
+        var (entries, metadata) = ParseHeader(path, headerBytes, dataLength);
+
+        var tensors = new SortedDictionary<string, SafetensorsTensor>(StringComparer.Ordinal);
+        foreach (var entry in entries.OrderBy(e => e.Begin))
+        {
+            var data = new byte[entry.End - entry.Begin];
+            file.Position = dataStart + entry.Begin;
+            file.ReadExactly(data);
+            var tensor = new SafetensorsTensor(entry.DType, entry.Shape, data);
+            if (checkFinite)
+            {
+                var bad = tensor.CountNonFinite();
+                if (bad > 0)
+                {
+                    throw EngineException.Create(DiagnosticCatalogue.CheckpointNonFinite, path, path, entry.Name, bad);
+                }
+            }
+
+            tensors.Add(entry.Name, tensor);
+        }
+
+        return new SafetensorsDocument(tensors, metadata);
+    }
+
+    private sealed record Entry(string Name, SafetensorsDType DType, long[] Shape, long Begin, long End);
+
+    private static (List<Entry> Entries, IReadOnlyDictionary<string, string> Metadata) ParseHeader(string path, byte[] header, long dataLength)
+    {
+        JsonDocument json;
+        try
+        {
+            json = JsonDocument.Parse(header, new JsonDocumentOptions { MaxDepth = 8 });
+        }
+        catch (JsonException ex)
+        {
+            throw BadHeader(path, $"not valid JSON ({ex.Message})");
+        }
+
+        using (json)
+        {
+            if (json.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw BadHeader(path, "the header is not a JSON object");
+            }
+
+            var entries = new List<Entry>();
+            var metadata = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var property in json.RootElement.EnumerateObject())
+            {
+                if (!names.Add(property.Name))
+                {
+                    throw BadHeader(path, $"the key '{property.Name}' appears twice");
+                }
+
+                if (property.Name == MetadataKey)
+                {
+                    if (property.Value.ValueKind != JsonValueKind.Object)
+                    {
+                        throw BadHeader(path, "__metadata__ is not an object");
+                    }
+
+                    foreach (var item in property.Value.EnumerateObject())
+                    {
+                        if (item.Value.ValueKind != JsonValueKind.String)
+                        {
+                            throw BadHeader(path, $"__metadata__ value '{item.Name}' is not a string");
+                        }
+
+                        metadata[item.Name] = item.Value.GetString()!;
+                    }
+
+                    continue;
+                }
+
+                entries.Add(ParseEntry(path, property));
+            }
+
+            // The data section must be covered exactly: in offset order, each tensor starts where the previous ended.
+            long expected = 0;
+            foreach (var entry in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
+            {
+                if (entry.Begin != expected)
+                {
+                    throw BadTensor(path, entry.Name, entry.Begin < expected
+                        ? $"its bytes [{entry.Begin}, {entry.End}) overlap another tensor's"
+                        : $"a gap of {entry.Begin - expected} unused bytes precedes it");
+                }
+
+                if (entry.End > dataLength)
+                {
+                    throw Truncated(path, $"tensor '{entry.Name}' ends at byte {entry.End} of the data, which has {dataLength}");
+                }
+
+                expected = entry.End;
+            }
+
+            if (expected != dataLength)
+            {
+                throw BadHeader(path, $"the tensors cover {expected} bytes of data, but {dataLength} follow the header");
+            }
+
+            return (entries, metadata);
+        }
+    }
+
+    private static Entry ParseEntry(string path, JsonProperty property)
+    {
+        var name = property.Name;
+        var value = property.Value;
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            throw BadTensor(path, name, "its header entry is not an object");
+        }
+
+        if (!value.TryGetProperty("dtype", out var dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String)
+        {
+            throw BadTensor(path, name, "'dtype' is missing or not a string");
+        }
+
+        if (!SafetensorsDTypes.TryParse(dtypeElement.GetString()!, out var dtype))
+        {
+            throw BadTensor(path, name, $"the dtype '{dtypeElement.GetString()}' is not supported (use one of {string.Join(", ", Enum.GetNames<SafetensorsDType>())})");
+        }
+
+        if (!value.TryGetProperty("shape", out var shapeElement) || shapeElement.ValueKind != JsonValueKind.Array)
+        {
+            throw BadTensor(path, name, "'shape' is missing or not an array");
+        }
+
+        var shape = new List<long>();
+        long elements = 1;
+        foreach (var dim in shapeElement.EnumerateArray())
+        {
+            if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt64(out var d) || d < 0)
+            {
+                throw BadTensor(path, name, $"the shape {shapeElement.GetRawText()} holds a value that is not a non-negative integer");
+            }
+
+            shape.Add(d);
+            try
+            {
+                elements = checked(elements * d);
+            }
+            catch (OverflowException)
+            {
+                throw BadTensor(path, name, $"the shape {shapeElement.GetRawText()} is too large");
+            }
+        }
+
+        if (!value.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2
+            || !offsets[0].TryGetInt64(out var begin) || !offsets[1].TryGetInt64(out var end) || begin < 0 || end < begin)
+        {
+            throw BadTensor(path, name, "'data_offsets' must be [begin, end] with 0 <= begin <= end");
+        }
+
+        foreach (var key in value.EnumerateObject())
+        {
+            if (key.Name is not ("dtype" or "shape" or "data_offsets"))
+            {
+                throw BadTensor(path, name, $"unknown header field '{key.Name}'");
+            }
+        }
+
+        if (elements > (end - begin) / dtype.Size() || elements * dtype.Size() != end - begin)
+        {
+            throw BadTensor(path, name, $"the shape {shapeElement.GetRawText()} of {dtype} needs {(elements > long.MaxValue / 8 ? "more" : (elements * dtype.Size()).ToString(System.Globalization.CultureInfo.InvariantCulture))} bytes, but data_offsets give {end - begin}");
+        }
+
+        if (end - begin > Array.MaxLength)
+        {
+            throw BadTensor(path, name, $"it holds {end - begin} bytes, more than one tensor may hold here ({Array.MaxLength})");
+        }
+
+        return new Entry(name, dtype, [.. shape], begin, end);
+    }
+
+    /// <summary>
+    /// Writes tensors and string metadata atomically. The bytes depend only on the names, types, shapes, values
+    /// and metadata, never on the order given or on the time.
+    /// </summary>
+    public static void Write(string path, IReadOnlyDictionary<string, SafetensorsTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var bytes = Serialize(tensors, metadata);
+        CheckpointFile.WriteAtomically(path, stream => stream.Write(bytes));
+    }
+
+    /// <summary>The file content <see cref="Write"/> produces.</summary>
+    public static byte[] Serialize(IReadOnlyDictionary<string, SafetensorsTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        var names = tensors.Keys.OrderBy(n => n, StringComparer.Ordinal).ToArray();
+        foreach (var name in names)
+        {
+            if (name.Length == 0 || name == MetadataKey)
+            {
+                throw new ArgumentException($"'{name}' cannot name a tensor.", nameof(tensors));
+            }
+        }
+
+        var header = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(header, new JsonWriterOptions { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            writer.WriteStartObject();
+            var keys = names.AsEnumerable();
+            if (metadata is { Count: > 0 })
+            {
+                keys = keys.Append(MetadataKey).OrderBy(n => n, StringComparer.Ordinal);
+            }
+
+            var offsets = new Dictionary<string, (long Begin, long End)>(StringComparer.Ordinal);
+            long position = 0;
+            foreach (var name in names)
+            {
+                var length = tensors[name].Data.LongLength;
+                offsets[name] = (position, position + length);
+                position += length;
+            }
+
+            foreach (var key in keys)
+            {
+                writer.WritePropertyName(key);
+                writer.WriteStartObject();
+                if (key == MetadataKey)
+                {
+                    foreach (var item in metadata!.OrderBy(m => m.Key, StringComparer.Ordinal))
+                    {
+                        writer.WriteString(item.Key, item.Value);
+                    }
+                }
+                else
+                {
+                    var tensor = tensors[key];
+                    writer.WriteStartArray("data_offsets");
+                    writer.WriteNumberValue(offsets[key].Begin);
+                    writer.WriteNumberValue(offsets[key].End);
+                    writer.WriteEndArray();
+                    writer.WriteString("dtype", tensor.DType.Name());
+                    writer.WriteStartArray("shape");
+                    foreach (var d in tensor.Shape)
+                    {
+                        writer.WriteNumberValue(d);
+                    }
+
+                    writer.WriteEndArray();
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+        }
+
+        var padding = (int)((8 - ((8 + header.Length) % 8)) % 8);
+        for (var i = 0; i < padding; i++)
+        {
+            header.WriteByte((byte)' ');
+        }
+
+        var output = new MemoryStream();
+        Span<byte> lengthBytes = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(lengthBytes, (ulong)header.Length);
+        output.Write(lengthBytes);
+        header.Position = 0;
+        header.CopyTo(output);
+        foreach (var name in names)
+        {
+            output.Write(tensors[name].Data);
+        }
+
+        return output.ToArray();
+    }
+
+    private static EngineException Truncated(string path, string detail) =>
+        EngineException.Create(DiagnosticCatalogue.CheckpointTruncated, path, path, detail);
+
+    private static EngineException BadHeader(string path, string detail) =>
+        EngineException.Create(DiagnosticCatalogue.CheckpointBadHeader, path, path, detail);
+
+    private static EngineException BadTensor(string path, string name, string detail) =>
+        EngineException.Create(DiagnosticCatalogue.CheckpointBadTensor, path, path, name, detail);
+
+    internal static string Describe(IReadOnlyList<long> shape) => $"[{string.Join(", ", shape)}]";
+}

@@ -1,0 +1,160 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using FisherUnlearn.Lineage.Diagnostics;
+
+namespace FisherUnlearn.Engine.Data;
+
+/// <summary>
+/// Reads IDX files (the MNIST format: big-endian magic <c>00 00 08 ndim</c>, ndim sizes, then unsigned bytes),
+/// plain or gzipped (detected by the gzip magic <c>1f 8b</c>, not by the name). Every size is checked before a
+/// buffer is allocated.
+/// </summary>
+public static class IdxReader
+{
+    public const int ImagesMagic = 0x00000803;
+    public const int LabelsMagic = 0x00000801;
+
+    /// <summary>Largest accepted sample count: far above any dataset a CPU tool trains on.</summary>
+    public const int MaxSamples = 50_000_000;
+
+    /// <summary>Largest accepted image side.</summary>
+    public const int MaxSide = 16_384;
+
+    // Deflate cannot expand more than about 1032:1, so a gzip file of n bytes holds at most this much.
+    private const long MaxDeflateRatio = 1032;
+
+    /// <summary>An IDX payload: the sizes after the magic and the raw bytes.</summary>
+    public sealed record IdxContent(int[] Dimensions, byte[] Data);
+
+    /// <summary>Reads an <c>idx3-ubyte</c> image file: N x rows x cols bytes.</summary>
+    public static IdxContent ReadImages(string path) => Read(path, ImagesMagic, "an IDX image file (magic 0x00000803)");
+
+    /// <summary>Reads an <c>idx1-ubyte</c> label file: N bytes.</summary>
+    public static IdxContent ReadLabels(string path) => Read(path, LabelsMagic, "an IDX label file (magic 0x00000801)");
+
+    private static IdxContent Read(string path, int expectedMagic, string what)
+    {
+        if (!File.Exists(path))
+        {
+            throw EngineException.Create(DiagnosticCatalogue.DataFileNotFound, path, path);
+        }
+
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            var fileLength = file.Length;
+            var gzipped = IsGzip(file);
+            using var stream = gzipped ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : (Stream)file;
+
+            Span<byte> word = stackalloc byte[4];
+            if (!TryReadExactly(stream, word))
+            {
+                throw EngineException.Create(DiagnosticCatalogue.DataTruncated, path, path, "it ends before the 4-byte IDX magic");
+            }
+
+            var magic = BinaryPrimitives.ReadInt32BigEndian(word);
+            if (magic != expectedMagic)
+            {
+                throw EngineException.Create(DiagnosticCatalogue.DataBadMagic, path, path, what, $"magic 0x{magic:X8}");
+            }
+
+            var dimensions = new int[expectedMagic & 0xFF];
+            for (var d = 0; d < dimensions.Length; d++)
+            {
+                if (!TryReadExactly(stream, word))
+                {
+                    throw EngineException.Create(DiagnosticCatalogue.DataTruncated, path, path, $"it ends inside the header (dimension {d + 1} of {dimensions.Length})");
+                }
+
+                dimensions[d] = BinaryPrimitives.ReadInt32BigEndian(word);
+            }
+
+            var payload = CheckDimensions(path, dimensions);
+            var headerLength = 4L + (4L * dimensions.Length);
+            if (!gzipped && fileLength != headerLength + payload)
+            {
+                throw EngineException.Create(DiagnosticCatalogue.DataTruncated, path, path,
+                    $"the header declares {Describe(dimensions)} = {payload} data bytes, but the file has {fileLength - headerLength}");
+            }
+
+            if (gzipped && payload + headerLength > fileLength * MaxDeflateRatio)
+            {
+                throw EngineException.Create(DiagnosticCatalogue.DataBadHeader, path, path,
+                    $"{Describe(dimensions)} ({payload} bytes), more than a {fileLength}-byte gzip file can hold");
+            }
+
+            var data = new byte[payload];
+            if (!TryReadExactly(stream, data))
+            {
+                throw EngineException.Create(DiagnosticCatalogue.DataTruncated, path, path,
+                    $"the header declares {Describe(dimensions)} = {payload} data bytes, but the data ends early");
+            }
+
+            if (gzipped && stream.ReadByte() >= 0)
+            {
+                throw EngineException.Create(DiagnosticCatalogue.DataTruncated, path, path,
+                    $"bytes follow the {payload} data bytes that the header declares ({Describe(dimensions)})");
+            }
+
+            return new IdxContent(dimensions, data);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw EngineException.At(DiagnosticCatalogue.DataUnreadable, new SourceLocation(path), ex, path, $"corrupt gzip data ({ex.Message})");
+        }
+        catch (IOException ex)
+        {
+            throw EngineException.At(DiagnosticCatalogue.DataUnreadable, new SourceLocation(path), ex, path, ex.Message);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw EngineException.At(DiagnosticCatalogue.DataUnreadable, new SourceLocation(path), ex, path, ex.Message);
+        }
+    }
+
+    private static long CheckDimensions(string path, int[] dimensions)
+    {
+        long payload = 1;
+        for (var d = 0; d < dimensions.Length; d++)
+        {
+            var limit = d == 0 ? MaxSamples : MaxSide;
+            if (dimensions[d] < 0 || dimensions[d] > limit || (d > 0 && dimensions[d] == 0))
+            {
+                throw EngineException.Create(DiagnosticCatalogue.DataBadHeader, path, path,
+                    $"{Describe(dimensions)} (dimension {d + 1} must be in {(d == 0 ? 0 : 1)}..{limit})");
+            }
+
+            payload *= dimensions[d];
+            if (payload > Array.MaxLength)
+            {
+                throw EngineException.Create(DiagnosticCatalogue.DataBadHeader, path, path,
+                    $"{Describe(dimensions)}, more than {Array.MaxLength} bytes of data");
+            }
+        }
+
+        return payload;
+    }
+
+    private static string Describe(int[] dimensions) => string.Join(" x ", dimensions);
+
+    private static bool IsGzip(FileStream file)
+    {
+        Span<byte> head = stackalloc byte[2];
+        var read = file.Read(head);
+        file.Position = 0;
+        return read == 2 && head[0] == 0x1f && head[1] == 0x8b;
+    }
+
+    private static bool TryReadExactly(Stream stream, Span<byte> buffer)
+    {
+        try
+        {
+            stream.ReadExactly(buffer);
+            return true;
+        }
+        catch (EndOfStreamException)
+        {
+            return false;
+        }
+    }
+}

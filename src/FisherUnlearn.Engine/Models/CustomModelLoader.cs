@@ -1,0 +1,137 @@
+using System.Reflection;
+using System.Runtime.Loader;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Manifests;
+using static TorchSharp.torch;
+
+namespace FisherUnlearn.Engine.Models;
+
+/// <summary>
+/// Creates a user-defined <c>Module&lt;Tensor,Tensor&gt;</c> (<c>architecture.kind</c> = <c>custom</c>) from the
+/// training project's assembly. The assembly loads into its own <see cref="AssemblyLoadContext"/>, but every
+/// assembly the host already has (TorchSharp above all) is shared, so the module's types are the engine's types.
+/// Constructors are tried in this order: <c>(ArchitectureSpec)</c>, <c>(int classes)</c>, <c>()</c>.
+/// </summary>
+public static class CustomModelLoader
+{
+    public static nn.Module<Tensor, Tensor> Create(ArchitectureSpec spec, string? manifestDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (string.IsNullOrWhiteSpace(spec.Assembly) || string.IsNullOrWhiteSpace(spec.Type))
+        {
+            throw EngineException.Create(DiagnosticCatalogue.ArchitectureUnsupported, null, spec.ToString(),
+                "a custom architecture needs 'assembly' (path to the .dll) and 'type' (full type name)");
+        }
+
+        var path = Path.GetFullPath(Path.Combine(manifestDirectory ?? Directory.GetCurrentDirectory(), spec.Assembly));
+        var type = FindType(path, spec.Type);
+        var instance = Construct(type, spec);
+        if (instance is nn.Module<Tensor, Tensor> module)
+        {
+            return module;
+        }
+
+        (instance as IDisposable)?.Dispose();
+        throw EngineException.Create(DiagnosticCatalogue.CustomTypeInvalid, path, spec.Type, "it is not a TorchSharp Module<Tensor, Tensor>");
+    }
+
+    private static Type FindType(string path, string typeName)
+    {
+        if (!File.Exists(path))
+        {
+            throw EngineException.Create(DiagnosticCatalogue.CustomAssemblyNotFound, path, path, "the file does not exist");
+        }
+
+        Assembly assembly;
+        try
+        {
+            assembly = new ModelLoadContext(path).LoadFromAssemblyPath(path);
+        }
+        catch (Exception ex) when (ex is BadImageFormatException or FileLoadException or IOException)
+        {
+            throw EngineException.At(DiagnosticCatalogue.CustomAssemblyNotFound, new SourceLocation(path), ex, path, ex.Message);
+        }
+
+        Type? type;
+        try
+        {
+            type = assembly.GetType(typeName, throwOnError: false);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or TypeLoadException)
+        {
+            throw EngineException.At(DiagnosticCatalogue.CustomAssemblyNotFound, new SourceLocation(path), ex, path, ex.Message);
+        }
+
+        if (type is null)
+        {
+            throw EngineException.Create(DiagnosticCatalogue.CustomTypeNotFound, path, typeName, path);
+        }
+
+        if (!type.IsPublic && !type.IsNestedPublic)
+        {
+            throw EngineException.Create(DiagnosticCatalogue.CustomTypeInvalid, path, typeName, "it is not public; make the class public");
+        }
+
+        if (type.IsAbstract || type.IsGenericTypeDefinition)
+        {
+            throw EngineException.Create(DiagnosticCatalogue.CustomTypeInvalid, path, typeName, "it is abstract or generic; name a concrete class");
+        }
+
+        if (!typeof(nn.Module<Tensor, Tensor>).IsAssignableFrom(type))
+        {
+            throw EngineException.Create(DiagnosticCatalogue.CustomTypeInvalid, path, typeName,
+                "it does not derive from TorchSharp's Module<Tensor, Tensor> (of the TorchSharp version the tool uses)");
+        }
+
+        return type;
+    }
+
+    private static object Construct(Type type, ArchitectureSpec spec)
+    {
+        var (constructor, arguments) =
+            type.GetConstructor([typeof(ArchitectureSpec)]) is { } withSpec ? (withSpec, new object[] { spec })
+            : type.GetConstructor([typeof(int)]) is { } withClasses ? (withClasses, new object[] { spec.Classes })
+            : type.GetConstructor(Type.EmptyTypes) is { } parameterless ? (parameterless, [])
+            : throw EngineException.Create(DiagnosticCatalogue.CustomTypeInvalid, null, spec.Type,
+                "it has no public constructor taking (ArchitectureSpec), (int classes) or nothing; add one");
+        try
+        {
+            return constructor.Invoke(arguments);
+        }
+        catch (TargetInvocationException ex)
+        {
+            var inner = ex.InnerException ?? ex;
+            throw EngineException.At(DiagnosticCatalogue.CustomModelFailed, SourceLocation.None, inner, spec.Type, $"{inner.GetType().Name}: {inner.Message}");
+        }
+    }
+
+    // Resolves the model assembly's own dependencies from its folder (deps.json), and leaves every assembly the
+    // host has already loaded to the default context, so that TorchSharp is loaded once.
+    private sealed class ModelLoadContext(string path) : AssemblyLoadContext($"FisherUnlearn.Model:{Path.GetFileName(path)}")
+    {
+        private readonly AssemblyDependencyResolver resolver = new(path);
+
+        protected override Assembly? Load(AssemblyName assemblyName)
+        {
+            if (Default.Assemblies.Any(a => AssemblyName.ReferenceMatchesDefinition(assemblyName, a.GetName()))
+                || IsHostAssembly(assemblyName))
+            {
+                return null;
+            }
+
+            var resolved = resolver.ResolveAssemblyToPath(assemblyName);
+            return resolved is null ? null : LoadFromAssemblyPath(resolved);
+        }
+
+        protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)
+        {
+            var resolved = resolver.ResolveUnmanagedDllToPath(unmanagedDllName);
+            return resolved is null ? IntPtr.Zero : LoadUnmanagedDllFromPath(resolved);
+        }
+
+        // Assemblies the engine references but may not have loaded yet must still come from the host.
+        private static bool IsHostAssembly(AssemblyName name) =>
+            name.Name is "TorchSharp" or "FisherUnlearn.Lineage" or "FisherUnlearn.Engine" or "Newtonsoft.Json"
+            || (name.Name?.StartsWith("System.", StringComparison.Ordinal) ?? false);
+    }
+}

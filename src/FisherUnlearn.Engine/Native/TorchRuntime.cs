@@ -1,0 +1,189 @@
+using System.Runtime.InteropServices;
+using FisherUnlearn.Lineage.Diagnostics;
+using TorchSharp;
+
+namespace FisherUnlearn.Engine.Native;
+
+/// <summary>
+/// Process-wide TorchSharp set-up: load the native backend with a clear error (FUL3003) when it cannot be loaded, and
+/// fix libtorch's thread counts once. libtorch's thread settings are process-global, so call <see cref="Configure"/>
+/// once at start-up, before any tensor work.
+/// </summary>
+public static class TorchRuntime
+{
+    /// <summary>The TorchSharp native shim that carries the GLIBCXX_3.4.32 requirement on Linux.</summary>
+    public const string ShimFileName = "libLibTorchSharp.so";
+
+    private static readonly Lock Gate = new();
+    private static bool s_loaded;
+    private static int s_threads;
+
+    /// <summary>Intra-op threads set by <see cref="Configure"/>, or 0 when not configured.</summary>
+    public static int Threads => Volatile.Read(ref s_threads);
+
+    /// <summary>
+    /// Loads TorchSharp's native backend (libtorch, CPU). On failure throws an <see cref="EngineException"/> with code
+    /// FUL3003 that names the real reason (for example <c>version 'GLIBCXX_3.4.32' not found</c>, which TorchSharp's own
+    /// exception hides) and what to do.
+    /// </summary>
+    public static void EnsureLoaded()
+    {
+        if (Volatile.Read(ref s_loaded))
+        {
+            return;
+        }
+
+        lock (Gate)
+        {
+            if (s_loaded)
+            {
+                return;
+            }
+
+            try
+            {
+                torch.InitializeDeviceType(DeviceType.CPU);
+            }
+            catch (Exception ex)
+            {
+                throw Diagnose(ex);
+            }
+
+            Volatile.Write(ref s_loaded, true);
+        }
+    }
+
+    /// <summary>
+    /// Loads TorchSharp and sets libtorch's intra-op and inter-op thread counts to <paramref name="threads"/>. The
+    /// inter-op count can be set only once per process (libtorch refuses later changes), so a later call with another
+    /// value changes only the intra-op count. With several jobs on one machine prefer separate processes, each with
+    /// <c>max(1, cores / jobs)</c> threads.
+    /// </summary>
+    public static void Configure(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        EnsureLoaded();
+        lock (Gate)
+        {
+            if (s_threads == threads)
+            {
+                return;
+            }
+
+            torch.set_num_threads(threads);
+            if (s_threads == 0)
+            {
+                try
+                {
+                    torch.set_num_interop_threads(threads);
+                }
+                catch (ExternalException)
+                {
+                    // Inter-op parallel work already started in this process; the pool keeps its size. Intra-op
+                    // threads, which matter for our CPU kernels, are set above.
+                }
+            }
+
+            Volatile.Write(ref s_threads, threads);
+        }
+    }
+
+    /// <summary>Builds the FUL3003 exception for a failed TorchSharp load: loads the shim directly to get the loader's
+    /// own reason, and says what to do.</summary>
+    internal static EngineException Diagnose(Exception failure)
+    {
+        var shim = FindShim();
+        var reason = Innermost(failure).Message;
+        if (shim is not null)
+        {
+            try
+            {
+                var handle = NativeLibrary.Load(shim);
+                NativeLibrary.Free(handle);
+                reason = $"'{shim}' loads on its own, so TorchSharp failed for another reason: {reason}";
+            }
+            catch (Exception ex) when (ex is DllNotFoundException or BadImageFormatException)
+            {
+                reason = string.Join(' ', ex.Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            }
+        }
+        else if (OperatingSystem.IsLinux())
+        {
+            reason = $"{ShimFileName} was not found beside the application ({AppContext.BaseDirectory}): {reason}";
+        }
+
+        string advice;
+        if (reason.Contains("GLIBCXX_3.4.32", StringComparison.Ordinal))
+        {
+            advice = "This system's libstdc++ is older than TorchSharp 0.107.0's native shim expects (Debian 12, Ubuntu 22.04, RHEL 9). "
+                + "Build or publish on Linux with the repository's TorchSharp native fixup (build/TorchSharpNativeFixup.targets, "
+                + "imported for FulNeedsTorch projects), or reinstall a dotnet-unlearn package built that way; "
+                + "or run on Debian 13, Ubuntu 24.04 or newer. See docs/torchsharp-on-debian12.md";
+        }
+        else if (reason.Contains("GLIBC_2.", StringComparison.Ordinal))
+        {
+            advice = "TorchSharp 0.107.0 needs glibc 2.34 or newer; run on a newer distribution (Debian 12+, Ubuntu 22.04+)";
+        }
+        else
+        {
+            advice = "Check that the TorchSharp-cpu package's native files were copied beside the application "
+                + "(build for one runtime identifier, e.g. -r linux-x64) and see docs/torchsharp-on-debian12.md";
+        }
+
+        var stale = StaleFallbackFolder();
+        if (stale is not null)
+        {
+            advice += $". Also delete '{stale}': TorchSharp's fallback copy of unpatched native files from the NuGet cache";
+        }
+
+        var location = shim is null ? null : new SourceLocation(shim);
+        return new EngineException(Diagnostic.Create(DiagnosticCatalogue.NativeLoadFailed, location, $"{reason}. {advice}"), failure);
+    }
+
+    /// <summary>The TorchSharp shim the application would load: beside TorchSharp.dll or the app, or under runtimes/&lt;rid&gt;/native.</summary>
+    internal static string? FindShim()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        var roots = new[] { Path.GetDirectoryName(typeof(torch).Assembly.Location), AppContext.BaseDirectory }
+            .Where(d => !string.IsNullOrEmpty(d))
+            .Distinct(StringComparer.Ordinal);
+        foreach (var root in roots)
+        {
+            foreach (var candidate in new[]
+                     {
+                         Path.Combine(root!, ShimFileName),
+                         Path.Combine(root!, "runtimes", RuntimeInformation.RuntimeIdentifier, "native", ShimFileName),
+                         Path.Combine(root!, "runtimes", "linux-x64", "native", ShimFileName),
+                     })
+            {
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static string? StaleFallbackFolder()
+    {
+        var directory = Path.GetDirectoryName(typeof(torch).Assembly.Location);
+        var cpu = string.IsNullOrEmpty(directory) ? null : Path.Combine(directory, "cpu");
+        return cpu is not null && Directory.Exists(cpu) ? cpu : null;
+    }
+
+    private static Exception Innermost(Exception exception)
+    {
+        while (exception.InnerException is not null)
+        {
+            exception = exception.InnerException;
+        }
+
+        return exception;
+    }
+}

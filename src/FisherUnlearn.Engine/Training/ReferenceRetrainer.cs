@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Manifests;
+using FisherUnlearn.Lineage.Planning;
+using static TorchSharp.torch;
+
+namespace FisherUnlearn.Engine.Training;
+
+/// <summary>Settings of <see cref="ReferenceRetrainer.Retrain"/>.</summary>
+public sealed record RetrainOptions
+{
+    /// <summary>Where to write <c>&lt;model-id&gt;.safetensors</c> for each retrained model (null = memory only). A
+    /// file there whose <c>fisherunlearn.inputs</c> equals the current inputs hash is loaded instead of retrained.</summary>
+    public string? OutputDirectory { get; init; }
+
+    /// <summary>Retrain only these affected models (and the affected ancestors they need); null = every affected model.</summary>
+    public IReadOnlyCollection<string>? Only { get; init; }
+
+    /// <summary>libtorch intra-op threads (see <see cref="TrainingOptions.Threads"/>).</summary>
+    public int Threads { get; init; } = 1;
+
+    /// <summary>Loads one split of a dataset (default: <see cref="DatasetLoader.Load"/>).</summary>
+    public Func<DatasetManifest, string, DataSplit>? LoadData { get; init; }
+
+    /// <summary>Receives a line per model (and per epoch).</summary>
+    public Action<string>? Log { get; init; }
+}
+
+/// <summary>One retrained model: its weights (owned by the <see cref="RetrainResult"/>) and how they were made.</summary>
+public sealed class RetrainedModel
+{
+    internal RetrainedModel(string id, Dictionary<string, Tensor> state, TrainingStats stats, string inputsHash, string? checkpointPath, bool reused)
+    {
+        Id = id;
+        State = state;
+        Stats = stats;
+        InputsHash = inputsHash;
+        CheckpointPath = checkpointPath;
+        Reused = reused;
+    }
+
+    public string Id { get; }
+
+    /// <summary>The retrained weights (CPU). Disposed with the <see cref="RetrainResult"/>.</summary>
+    public IReadOnlyDictionary<string, Tensor> State { get; }
+
+    public TrainingStats Stats { get; }
+
+    /// <summary>Seconds spent on this model (training, or loading a reused output).</summary>
+    public double Seconds => Stats.Seconds;
+
+    /// <summary>The <c>fisherunlearn.inputs</c> hash of this retrain (recorded in the written file).</summary>
+    public string InputsHash { get; }
+
+    /// <summary>The written file, when an output folder was given.</summary>
+    public string? CheckpointPath { get; }
+
+    /// <summary>True when an up-to-date file in the output folder was loaded instead of training.</summary>
+    public bool Reused { get; }
+}
+
+/// <summary>The retrained reference of a removal: one model per retrained id, parents first. Dispose to free the
+/// weights.</summary>
+public sealed class RetrainResult(IReadOnlyList<RetrainedModel> models, double seconds) : IDisposable
+{
+    /// <summary>Retrained models in work order (parents before children).</summary>
+    public IReadOnlyList<RetrainedModel> Models { get; } = models;
+
+    /// <summary>Total wall-clock seconds.</summary>
+    public double Seconds { get; } = seconds;
+
+    public RetrainedModel this[string modelId] => Models.FirstOrDefault(m => m.Id == modelId)
+        ?? throw new KeyNotFoundException($"Model '{modelId}' was not retrained.");
+
+    public void Dispose()
+    {
+        foreach (var model in Models)
+        {
+            foreach (var tensor in model.State.Values)
+            {
+                tensor.Dispose();
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The exact unlearning reference: train the affected models of a removal plan again, parents first, each from its
+/// parents' retrained weights when they are affected and their original checkpoints otherwise, from its recipe,
+/// without the forgotten data (<see cref="DataFilter.From(RemovalManifest)"/> applied to its own data). Original
+/// checkpoints are never written: results stay in memory, or go to a separate output folder.
+/// </summary>
+public static class ReferenceRetrainer
+{
+    public static RetrainResult Retrain(WorkspaceAnalysis analysis, RemovalPlan plan, RemovalManifest removal, RetrainOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(analysis);
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(removal);
+        options ??= new RetrainOptions();
+        var stopwatch = Stopwatch.StartNew();
+        var workspace = analysis.Workspace;
+        var filter = DataFilter.From(removal);
+        var selected = Select(plan, workspace, options.Only);
+        var outputs = options.OutputDirectory is null ? null : Path.GetFullPath(options.OutputDirectory);
+        if (outputs is not null)
+        {
+            foreach (var id in selected)
+            {
+                var target = Path.Combine(outputs, id + ".safetensors");
+                var owner = workspace.Models.Values.FirstOrDefault(m => string.Equals(Path.GetFullPath(m.CheckpointPath), target, StringComparison.Ordinal));
+                if (owner is not null)
+                {
+                    throw EngineException.Create(DiagnosticCatalogue.RetrainWouldOverwrite, target, id, target, owner.Id);
+                }
+            }
+        }
+
+        var trainer = new ModelTrainer(workspace, new TrainingOptions { Threads = options.Threads, LoadData = options.LoadData, Log = options.Log });
+        var files = new FileHashCache();
+        var done = new Dictionary<string, RetrainedModel>(StringComparer.Ordinal);
+        var results = new List<RetrainedModel>();
+        try
+        {
+            foreach (var id in selected)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var model = workspace.Models[id];
+                if (!ModelTrainer.CanTrain(model))
+                {
+                    throw EngineException.At(DiagnosticCatalogue.TrainingRecipeMissing, model.Location, null, model.Id,
+                        ", so its retrained reference cannot be made", string.Empty);
+                }
+
+                var retrained = RetrainOne(trainer, workspace, model, filter, removal.Id, done, files, outputs, cancellationToken);
+                done[id] = retrained;
+                results.Add(retrained);
+                options.Log?.Invoke(retrained.Reused
+                    ? $"retrained reference of {id} is up to date ({retrained.CheckpointPath})"
+                    : $"retrained {id} in {retrained.Seconds:0.0} s ({retrained.Stats.Samples} samples)");
+            }
+        }
+        catch
+        {
+            new RetrainResult(results, 0).Dispose();
+            throw;
+        }
+
+        return new RetrainResult(results, stopwatch.Elapsed.TotalSeconds);
+    }
+
+    private static RetrainedModel RetrainOne(ModelTrainer trainer, Workspace workspace, ModelManifest model, DataFilter filter, string removalId,
+        Dictionary<string, RetrainedModel> done, FileHashCache files, string? outputs, CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var parentStates = new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(StringComparer.Ordinal);
+        var loaded = new List<Dictionary<string, Tensor>>();
+        try
+        {
+            var parentHashes = new List<string>();
+            foreach (var link in model.Parents)
+            {
+                if (done.TryGetValue(link.Id, out var retrainedParent))
+                {
+                    parentStates[link.Id] = retrainedParent.State;
+                    parentHashes.Add("retrained " + StateDicts.Hash(retrainedParent.State));
+                }
+                else
+                {
+                    var path = workspace.Models[link.Id].CheckpointPath;
+                    parentHashes.Add(files.Hash(path));
+                    if (!parentStates.ContainsKey(link.Id))
+                    {
+                        var state = CheckpointStore.Load(path);
+                        loaded.Add(state);
+                        parentStates[link.Id] = state;
+                    }
+                }
+            }
+
+            var inputs = TrainingInputs.Compute(workspace, model, parentHashes, filter, files);
+            var target = outputs is null ? null : Path.Combine(outputs, model.Id + ".safetensors");
+            if (target is not null && TrainingInputs.Check(target, inputs) == CheckpointState.UpToDate)
+            {
+                var state = CheckpointStore.Load(target);
+                return new RetrainedModel(model.Id, state, new TrainingStats(0, 0, 0, null, stopwatch.Elapsed.TotalSeconds), inputs, target, reused: true);
+            }
+
+            using var result = trainer.Train(model, parentStates, filter, cancellationToken);
+            var weights = result.StateDict();
+            if (target is not null)
+            {
+                CheckpointStore.Save(target, weights, TrainingInputs.Metadata(model, inputs, removalId));
+            }
+
+            return new RetrainedModel(model.Id, weights, result.Stats with { Seconds = stopwatch.Elapsed.TotalSeconds }, inputs, target, reused: false);
+        }
+        finally
+        {
+            foreach (var state in loaded)
+            {
+                foreach (var tensor in state.Values)
+                {
+                    tensor.Dispose();
+                }
+            }
+        }
+    }
+
+    /// <summary>The affected models to retrain in plan order: all, or <paramref name="only"/> plus their affected ancestors.</summary>
+    private static List<string> Select(RemovalPlan plan, Workspace workspace, IReadOnlyCollection<string>? only)
+    {
+        var affected = plan.Affected.Select(a => a.Id).ToList();
+        if (only is null)
+        {
+            return affected;
+        }
+
+        var wanted = new HashSet<string>(StringComparer.Ordinal);
+        var stack = new Stack<string>(only);
+        while (stack.Count > 0)
+        {
+            var id = stack.Pop();
+            if (!plan.IsAffected(id))
+            {
+                throw new ArgumentException($"Model '{id}' is not affected by removal '{plan.RemovalId}', so it has no retrained reference.", nameof(only));
+            }
+
+            if (wanted.Add(id))
+            {
+                foreach (var parent in workspace.Models[id].Parents.Where(p => plan.IsAffected(p.Id)))
+                {
+                    stack.Push(parent.Id);
+                }
+            }
+        }
+
+        return [.. affected.Where(wanted.Contains)];
+    }
+}

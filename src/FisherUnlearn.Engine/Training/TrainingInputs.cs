@@ -1,0 +1,240 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text.Json;
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Hashing;
+using FisherUnlearn.Lineage.Manifests;
+using TorchSharp;
+
+namespace FisherUnlearn.Engine.Training;
+
+/// <summary>What a trained checkpoint's file says about how it was made.</summary>
+public enum CheckpointState
+{
+    /// <summary>No file at the checkpoint path.</summary>
+    Missing,
+
+    /// <summary>Written by <c>train</c> from exactly the current inputs.</summary>
+    UpToDate,
+
+    /// <summary>Written by <c>train</c> (or unreadable), but from other inputs: train it again.</summary>
+    Stale,
+
+    /// <summary>A .safetensors file that <c>train</c> did not write (no <c>fisherunlearn.inputs</c>): the user's.</summary>
+    Foreign,
+
+    /// <summary>A .pt/.pth/.dat file: a user checkpoint, only ever read.</summary>
+    UserFormat,
+}
+
+/// <summary>
+/// The content hash of everything a trained checkpoint depends on, stored in its safetensors <c>__metadata__</c>
+/// under <see cref="InputsKey"/>: a checkpoint is up to date when the stored hash equals the current one.
+/// The hash combines: the training format and engine versions (<see cref="EngineVersion"/>), the lineage manifest's
+/// hash, the recipe, each parent's id, relation and checkpoint file hash, each data entry's dataset manifest hash,
+/// labels and data file hashes (of the split trained on), a custom architecture's assembly hash, and the
+/// <see cref="DataFilter"/> of a retrain. The thread count is not part of it.
+/// </summary>
+public static class TrainingInputs
+{
+    public const string InputsKey = "fisherunlearn.inputs";
+    public const string ModelKey = "fisherunlearn.model";
+    public const string ArchitectureKey = "fisherunlearn.architecture";
+    public const string RemovalKey = "fisherunlearn.removal";
+
+    /// <summary>Bumped whenever training changes what it computes for the same inputs (loop, losses, seeding).</summary>
+    public const int TrainingFormatVersion = 1;
+
+    /// <summary>The versions that change trained weights: the training format, this engine's assembly version
+    /// (major.minor, not the commit) and TorchSharp's.</summary>
+    public static string EngineVersion { get; } = string.Create(CultureInfo.InvariantCulture,
+        $"training {TrainingFormatVersion}; engine {typeof(TrainingInputs).Assembly.GetName().Version}; torchsharp {typeof(torch).Assembly.GetName().Version}");
+
+    /// <summary>The current inputs hash of a model.</summary>
+    /// <param name="workspace">The workspace (manifest and dataset hashes).</param>
+    /// <param name="model">The model.</param>
+    /// <param name="parentHashes">One hash per entry of <see cref="ModelManifest.Parents"/>, in order: the parent's
+    /// checkpoint file hash, or <see cref="StateDicts.Hash"/> of an in-memory parent.</param>
+    /// <param name="filter">What a retrain leaves out (null = nothing).</param>
+    /// <param name="files">A cache of file hashes, shared across the models of one run.</param>
+    public static string Compute(Workspace workspace, ModelManifest model, IReadOnlyList<string> parentHashes, DataFilter? filter = null, FileHashCache? files = null)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(parentHashes);
+        if (parentHashes.Count != model.Parents.Count)
+        {
+            throw new ArgumentException($"Model '{model.Id}' has {model.Parents.Count} parent(s), not {parentHashes.Count}.", nameof(parentHashes));
+        }
+
+        files ??= new FileHashCache();
+        var parts = new List<string>
+        {
+            "fisherunlearn.train",
+            EngineVersion,
+            model.Id,
+            ManifestHash(workspace, model.ManifestPath, files),
+            RecipeText(model.Training),
+        };
+        for (var i = 0; i < model.Parents.Count; i++)
+        {
+            parts.Add($"parent {model.Parents[i].Id} {model.Parents[i].Relation.ToName()}");
+            parts.Add(parentHashes[i]);
+        }
+
+        foreach (var use in model.Data)
+        {
+            parts.Add($"data {use.Dataset} {use.Split} {(use.Labels is null ? "*" : string.Join(',', use.Labels))}");
+            if (workspace.Datasets.TryGetValue(use.Dataset, out var dataset))
+            {
+                parts.Add(ManifestHash(workspace, dataset.ManifestPath, files));
+                foreach (var file in dataset.GetSplit(use.Split)?.Files ?? [])
+                {
+                    parts.Add(files.Hash(file));
+                }
+            }
+        }
+
+        if (model.Architecture.Kind == ArchitectureSpec.Custom && model.Architecture.Assembly is { } assembly)
+        {
+            parts.Add(files.Hash(Path.GetFullPath(Path.Combine(model.ManifestDirectory, assembly))));
+        }
+
+        parts.Add((filter ?? DataFilter.None).Fingerprint);
+        return ContentHash.Combine([.. parts]);
+    }
+
+    /// <summary>The metadata <c>train</c> writes into a checkpoint.</summary>
+    public static Dictionary<string, string> Metadata(ModelManifest model, string inputs, string? removalId = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [InputsKey] = inputs,
+            [ModelKey] = model.Id,
+            [ArchitectureKey] = model.Architecture.ToString(),
+        };
+        if (removalId is not null)
+        {
+            metadata[RemovalKey] = removalId;
+        }
+
+        return metadata;
+    }
+
+    /// <summary>How the file at <paramref name="checkpointPath"/> relates to <paramref name="inputs"/>.</summary>
+    public static CheckpointState Check(string checkpointPath, string inputs)
+    {
+        if (!File.Exists(checkpointPath))
+        {
+            return CheckpointState.Missing;
+        }
+
+        if (CheckpointStore.FormatOf(checkpointPath) != CheckpointFormat.Safetensors)
+        {
+            return CheckpointState.UserFormat;
+        }
+
+        var metadata = ReadMetadata(checkpointPath);
+        if (metadata is null)
+        {
+            return CheckpointState.Stale;
+        }
+
+        return !metadata.TryGetValue(InputsKey, out var stored) ? CheckpointState.Foreign
+            : string.Equals(stored, inputs, StringComparison.Ordinal) ? CheckpointState.UpToDate
+            : CheckpointState.Stale;
+    }
+
+    /// <summary>The string <c>__metadata__</c> of a safetensors file, reading only its header; empty when it has
+    /// none; null when the file cannot be read or its header is invalid.</summary>
+    public static IReadOnlyDictionary<string, string>? ReadMetadata(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            Span<byte> lengthBytes = stackalloc byte[8];
+            if (stream.Length < 8)
+            {
+                return null;
+            }
+
+            stream.ReadExactly(lengthBytes);
+            var length = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+            if (length > (ulong)SafetensorsFile.MaxHeaderLength || (long)length > stream.Length - 8)
+            {
+                return null;
+            }
+
+            var header = new byte[(int)length];
+            stream.ReadExactly(header);
+            using var document = JsonDocument.Parse(header);
+            var result = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            if (document.RootElement.TryGetProperty(SafetensorsFile.MetadataKey, out var metadata) && metadata.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var item in metadata.EnumerateObject())
+                {
+                    if (item.Value.ValueKind == JsonValueKind.String)
+                    {
+                        result[item.Name] = item.Value.GetString()!;
+                    }
+                }
+            }
+
+            return result;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The recipe as stable text (invariant culture, round-trip doubles).</summary>
+    public static string RecipeText(TrainingRecipe? recipe) => recipe is null ? "no recipe" : string.Create(CultureInfo.InvariantCulture,
+        $"epochs={recipe.Epochs};batchSize={recipe.BatchSize};optimizer={recipe.Optimizer};learningRate={recipe.LearningRate:R};momentum={recipe.Momentum:R};weightDecay={recipe.WeightDecay:R};seed={recipe.Seed};trainable={string.Join(',', recipe.Trainable)};temperature={recipe.Temperature:R}");
+
+    private static string ManifestHash(Workspace workspace, string path, FileHashCache files) =>
+        workspace.ManifestHashes.TryGetValue(path, out var hash) ? hash
+        : File.Exists(path) ? files.Hash(path)
+        : string.Empty;
+}
+
+/// <summary>SHA-256 of files, remembered per path, size and last write time, so one run hashes each data file once.
+/// Thread-safe.</summary>
+public sealed class FileHashCache
+{
+    private readonly Dictionary<string, (long Length, DateTime Written, string Hash)> entries = new(StringComparer.Ordinal);
+    private readonly Lock gate = new();
+
+    /// <summary>The file's hash, or <c>missing</c> when it does not exist.</summary>
+    public string Hash(string path)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            return "missing";
+        }
+
+        lock (gate)
+        {
+            if (entries.TryGetValue(info.FullName, out var entry) && entry.Length == info.Length && entry.Written == info.LastWriteTimeUtc)
+            {
+                return entry.Hash;
+            }
+        }
+
+        var hash = ContentHash.OfFile(info.FullName);
+        lock (gate)
+        {
+            entries[info.FullName] = (info.Length, info.LastWriteTimeUtc, hash);
+        }
+
+        return hash;
+    }
+}

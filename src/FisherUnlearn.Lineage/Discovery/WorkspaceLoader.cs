@@ -1,0 +1,140 @@
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Manifests;
+using Microsoft.Extensions.FileSystemGlobbing;
+using Microsoft.Extensions.FileSystemGlobbing.Abstractions;
+
+namespace FisherUnlearn.Lineage.Discovery;
+
+/// <summary>
+/// Reads a workspace folder: <c>unlearn.json</c> when present, then every <c>*.lineage.json</c>,
+/// <c>*.dataset.json</c> and <c>*.removal.json</c> that the settings' include/exclude globs select. Deterministic:
+/// files are read in ordinal path order (in parallel, merged in that order), the first file of a duplicated id
+/// wins, and diagnostics come sorted. Diagnostics carry absolute paths; hosts make them relative.
+/// </summary>
+public static class WorkspaceLoader
+{
+    /// <summary>Folders never searched, whatever <c>unlearn.json</c> says: build outputs and git's own store.</summary>
+    public static IReadOnlyList<string> AlwaysExcluded { get; } = ["**/bin/**", "**/obj/**", "**/.git/**"];
+
+    public static Workspace Load(string root, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(root);
+        var fullRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+        var diagnostics = new DiagnosticBag();
+        var hashes = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var settings = new WorkspaceSettings();
+
+        if (!Directory.Exists(fullRoot))
+        {
+            diagnostics.Report(DiagnosticCatalogue.WorkspaceNotFound, null, fullRoot);
+            return Build(fullRoot, settings, [], diagnostics, hashes);
+        }
+
+        var settingsPath = Path.Combine(fullRoot, WorkspaceSettings.FileName);
+        if (File.Exists(settingsPath))
+        {
+            var file = ManifestReader.ReadFile(settingsPath, ManifestKind.Settings, fullRoot);
+            diagnostics.AddRange(file.Diagnostics);
+            settings = file.Settings ?? settings with { SettingsPath = settingsPath };
+            if (file.Hash is not null)
+            {
+                hashes[file.Path] = file.Hash;
+            }
+        }
+
+        var paths = Discover(fullRoot, settings);
+        var files = new ManifestFile[paths.Count];
+        Parallel.For(
+            0,
+            paths.Count,
+            new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount },
+            i => files[i] = ManifestReader.ReadFile(paths[i], ManifestKinds.FromFileName(paths[i])!.Value, fullRoot));
+        cancellationToken.ThrowIfCancellationRequested();
+
+        if (files.Length == 0)
+        {
+            diagnostics.Report(DiagnosticCatalogue.NoManifests, settings.SettingsPath is null ? null : new SourceLocation(settings.SettingsPath), fullRoot);
+        }
+
+        return Build(fullRoot, settings, files, diagnostics, hashes);
+    }
+
+    /// <summary>Reads one manifest from text, its kind following from the file name, as <see cref="Load"/> would
+    /// read it from disk. <paramref name="workspaceRoot"/> defaults to the file's folder.</summary>
+    public static ManifestFile LoadFile(string path, string json, string? workspaceRoot = null)
+    {
+        var fullPath = Path.GetFullPath(path);
+        return ManifestReader.Parse(fullPath, json, ManifestReader.KindOf(fullPath), workspaceRoot ?? Path.GetDirectoryName(fullPath)!);
+    }
+
+    /// <summary>The manifest files of a workspace, absolute, in ordinal order. A file must match an include glob,
+    /// no exclude glob, and have a manifest suffix; <see cref="AlwaysExcluded"/> folders are skipped.</summary>
+    public static IReadOnlyList<string> Discover(string root, WorkspaceSettings settings)
+    {
+        var fullRoot = Path.GetFullPath(root);
+        var matcher = new Matcher(WorkspacePaths.Comparison);
+        matcher.AddIncludePatterns(settings.Include);
+        matcher.AddExcludePatterns(settings.Exclude);
+        matcher.AddExcludePatterns(AlwaysExcluded);
+        var result = new List<string>();
+        foreach (var match in matcher.Execute(new DirectoryInfoWrapper(new DirectoryInfo(fullRoot))).Files)
+        {
+            var kind = ManifestKinds.FromFileName(match.Path);
+            if (kind is not null and not ManifestKind.Settings)
+            {
+                result.Add(Path.GetFullPath(Path.Combine(fullRoot, match.Path)));
+            }
+        }
+
+        result.Sort(StringComparer.Ordinal);
+        return result;
+    }
+
+    private static Workspace Build(string root, WorkspaceSettings settings, ManifestFile[] files, DiagnosticBag diagnostics, SortedDictionary<string, string> hashes)
+    {
+        var models = new SortedDictionary<string, ModelManifest>(StringComparer.Ordinal);
+        var datasets = new SortedDictionary<string, DatasetManifest>(StringComparer.Ordinal);
+        var removals = new SortedDictionary<string, RemovalManifest>(StringComparer.Ordinal);
+        var firstFile = new Dictionary<(ManifestKind, string), string>();
+
+        foreach (var file in files)
+        {
+            diagnostics.AddRange(file.Diagnostics);
+            if (file.Hash is not null)
+            {
+                hashes[file.Path] = file.Hash;
+            }
+
+            if (file.Id is not { } id)
+            {
+                continue;
+            }
+
+            if (firstFile.TryGetValue((file.Kind, id), out var first))
+            {
+                var relative = Path.GetRelativePath(root, first).Replace('\\', '/');
+                diagnostics.Report(DiagnosticCatalogue.DuplicateId, file.IdLocation, file.Kind.Noun(), id, relative);
+                continue;
+            }
+
+            firstFile[(file.Kind, id)] = file.Path;
+            _ = file.Kind switch
+            {
+                ManifestKind.Lineage => models.TryAdd(id, file.Model!),
+                ManifestKind.Dataset => datasets.TryAdd(id, file.Dataset!),
+                _ => removals.TryAdd(id, file.Removal!),
+            };
+        }
+
+        return new Workspace
+        {
+            Root = root,
+            Settings = settings,
+            Models = models,
+            Datasets = datasets,
+            Removals = removals,
+            Diagnostics = diagnostics.ToSortedList(),
+            ManifestHashes = hashes,
+        };
+    }
+}

@@ -1,0 +1,189 @@
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Manifests;
+using FisherUnlearn.Lineage.Text;
+
+namespace FisherUnlearn.Lineage.Graph;
+
+/// <summary>
+/// The cross-file rules of a workspace: what no single manifest can check on its own. Every problem is reported,
+/// each at the file, line and column of the offending element, in a deterministic order (file, line, column, code).
+/// </summary>
+/// <remarks>
+/// Rules: unknown parents (FUL2001), unknown datasets in a model's data or a removal's samples (FUL2002),
+/// cycles (FUL2003, once per strongly connected group, naming one shortest cycle), self-parents (FUL2004),
+/// <c>aggregate</c>/<c>merge</c> with fewer than two parents (FUL2005), <c>finetune</c>/<c>transfer</c>/<c>distill</c>
+/// with more than one (FUL2008), duplicate parents (FUL2009), mixed relations (FUL2010), architecture mismatch
+/// across weight-inheriting links (FUL2011), sample indices beyond a split's declared count (FUL2013), an output
+/// layer with fewer classes than a dataset trained on (FUL2015), and labels outside a dataset's classes (FUL1016):
+/// in a model's data against that dataset, in a removal against the dataset with the most classes (a removal's
+/// labels apply to every dataset, so a label is out of range only when no dataset has it).
+/// Parent counts are of distinct parents; they are checked only when the relations agree.
+/// </remarks>
+public static class GraphValidator
+{
+    private const int MaxSampleReportsPerSelection = 5;
+
+    /// <summary>Validates the workspace, building its graph.</summary>
+    public static IReadOnlyList<Diagnostic> Validate(Workspace workspace) => Validate(workspace, LineageGraph.Build(workspace));
+
+    /// <summary>Validates the workspace with an already built graph of it.</summary>
+    public static IReadOnlyList<Diagnostic> Validate(Workspace workspace, LineageGraph graph)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        ArgumentNullException.ThrowIfNull(graph);
+        var bag = new DiagnosticBag();
+        for (var i = 0; i < graph.Count; i++)
+        {
+            var model = graph.ManifestAt(i);
+            CheckParents(workspace, model, bag);
+            CheckData(workspace, model, bag);
+        }
+
+        foreach (var removal in workspace.Removals.Values)
+        {
+            CheckRemoval(workspace, removal, bag);
+        }
+
+        bag.AddRange(CycleDiagnostics(graph));
+        return bag.ToSortedList();
+    }
+
+    /// <summary>FUL2003 for each cycle of the graph, at the parent link that closes it in its first model's manifest.</summary>
+    internal static IEnumerable<Diagnostic> CycleDiagnostics(LineageGraph graph)
+    {
+        foreach (var cycle in graph.CycleIndices)
+        {
+            var first = graph.ManifestAt(cycle[0]);
+            var closing = graph.IdAt(cycle[^1]);
+            var link = first.Parents.FirstOrDefault(p => p.Id == closing);
+            var text = string.Join(" -> ", cycle.Select(graph.IdAt).Append(first.Id));
+            yield return Diagnostic.Create(DiagnosticCatalogue.Cycle, link?.Location ?? first.Location, text);
+        }
+    }
+
+    private static void CheckParents(Workspace workspace, ModelManifest model, DiagnosticBag bag)
+    {
+        if (model.Parents.Count == 0)
+        {
+            return;
+        }
+
+        var distinct = new HashSet<string>(StringComparer.Ordinal);
+        var reportedDuplicates = new HashSet<string>(StringComparer.Ordinal);
+        var distinctLinks = new List<ParentLink>();
+        foreach (var link in model.Parents)
+        {
+            if (!distinct.Add(link.Id))
+            {
+                if (reportedDuplicates.Add(link.Id))
+                {
+                    bag.Report(DiagnosticCatalogue.DuplicateParent, link.Location, model.Id, link.Id);
+                }
+
+                continue;
+            }
+
+            distinctLinks.Add(link);
+            if (link.Id == model.Id)
+            {
+                bag.Report(DiagnosticCatalogue.SelfParent, link.Location, model.Id);
+            }
+            else if (!workspace.Models.TryGetValue(link.Id, out var parent))
+            {
+                bag.Report(DiagnosticCatalogue.UnknownParent, link.Location, link.Id, EditDistance.DidYouMean(link.Id, workspace.Models.Keys));
+            }
+            else if (link.Relation.InheritsWeights() && !model.Architecture.StructurallyEquals(parent.Architecture))
+            {
+                bag.Report(DiagnosticCatalogue.ArchitectureMismatch, link.Location,
+                    model.Id, model.Architecture, link.Relation.ToName(), parent.Id, parent.Architecture);
+            }
+        }
+
+        var relations = model.Parents.Select(p => p.Relation).Distinct().ToList();
+        if (relations.Count > 1)
+        {
+            var odd = model.Parents.First(p => p.Relation != relations[0]);
+            bag.Report(DiagnosticCatalogue.MixedRelations, odd.Location, model.Id, string.Join(", ", relations.Select(r => r.ToName())));
+            return;
+        }
+
+        var relation = relations[0];
+        if (relation.CombinesParents() && distinctLinks.Count < 2)
+        {
+            bag.Report(DiagnosticCatalogue.TooFewParents, distinctLinks[0].Location, relation.ToName(), model.Id, distinctLinks.Count);
+        }
+        else if (!relation.CombinesParents() && distinctLinks.Count > 1)
+        {
+            bag.Report(DiagnosticCatalogue.TooManyParents, distinctLinks[1].Location, relation.ToName(), model.Id, distinctLinks.Count);
+        }
+    }
+
+    private static void CheckData(Workspace workspace, ModelManifest model, DiagnosticBag bag)
+    {
+        HashSet<string>? classChecked = null;
+        foreach (var use in model.Data)
+        {
+            if (!workspace.Datasets.TryGetValue(use.Dataset, out var dataset))
+            {
+                bag.Report(DiagnosticCatalogue.UnknownDataset, use.Location, use.Dataset, EditDistance.DidYouMean(use.Dataset, workspace.Datasets.Keys));
+                continue;
+            }
+
+            if (use.Labels is { } labels)
+            {
+                foreach (var label in labels)
+                {
+                    if (label < 0 || label >= dataset.Classes)
+                    {
+                        bag.Report(DiagnosticCatalogue.LabelOutOfRange, use.Location, label, dataset.Classes - 1, dataset.Classes, $"'{dataset.Id}'");
+                    }
+                }
+            }
+
+            if (model.Architecture.Classes < dataset.Classes && (classChecked ??= new(StringComparer.Ordinal)).Add(dataset.Id))
+            {
+                bag.Report(DiagnosticCatalogue.TooFewClasses, use.Location, model.Id, model.Architecture.Classes, dataset.Id, dataset.Classes);
+            }
+        }
+    }
+
+    private static void CheckRemoval(Workspace workspace, RemovalManifest removal, DiagnosticBag bag)
+    {
+        if (removal.Labels.Count > 0 && workspace.Datasets.Count > 0)
+        {
+            var widest = workspace.Datasets.Values
+                .OrderByDescending(d => d.Classes)
+                .ThenBy(d => d.Id, StringComparer.Ordinal)
+                .First();
+            foreach (var label in removal.Labels.Distinct())
+            {
+                if (label < 0 || label >= widest.Classes)
+                {
+                    bag.Report(DiagnosticCatalogue.LabelOutOfRange, removal.Location, label, widest.Classes - 1, widest.Classes,
+                        $"'{widest.Id}', the dataset with the most classes");
+                }
+            }
+        }
+
+        foreach (var selection in removal.Samples)
+        {
+            if (!workspace.Datasets.TryGetValue(selection.Dataset, out var dataset))
+            {
+                bag.Report(DiagnosticCatalogue.UnknownDataset, selection.Location, selection.Dataset, EditDistance.DidYouMean(selection.Dataset, workspace.Datasets.Keys));
+                continue;
+            }
+
+            if (dataset.GetSplit(selection.Split)?.Count is { } count)
+            {
+                var reported = 0;
+                foreach (var index in selection.Indices)
+                {
+                    if ((index < 0 || index >= count) && reported++ < MaxSampleReportsPerSelection)
+                    {
+                        bag.Report(DiagnosticCatalogue.SampleOutOfRange, selection.Location, index, selection.Split, dataset.Id, count);
+                    }
+                }
+            }
+        }
+    }
+}

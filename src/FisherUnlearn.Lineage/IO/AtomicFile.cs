@@ -1,0 +1,62 @@
+using System.Text;
+
+namespace FisherUnlearn.Lineage.IO;
+
+/// <summary>
+/// Writes files so that readers never see half a file: the content goes to a temporary file in the same folder,
+/// which then replaces the target by rename. An interrupted write leaves the old file (or none) and a
+/// <c>.tmp-*</c> file that the next write cleans up.
+/// </summary>
+public static class AtomicFile
+{
+    public static void WriteAllText(string path, string contents) =>
+        Write(path, stream =>
+        {
+            var bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(contents);
+            stream.Write(bytes);
+        });
+
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> contents)
+    {
+        var copy = contents.ToArray();
+        Write(path, stream => stream.Write(copy));
+    }
+
+    /// <summary>Writes through <paramref name="write"/> into a temporary file, flushes it to disk, then renames it over <paramref name="path"/>.</summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(directory);
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.None))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, full, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temporary);
+            throw;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

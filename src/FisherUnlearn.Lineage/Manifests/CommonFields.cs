@@ -1,0 +1,87 @@
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Json;
+
+namespace FisherUnlearn.Lineage.Manifests;
+
+/// <summary>Fields every manifest kind shares: <c>$schema</c>, <c>schemaVersion</c>, <c>id</c>, <c>parameters</c>.</summary>
+internal static class CommonFields
+{
+    public const int SupportedSchemaVersion = 1;
+
+    public static ObjectReader? Root(ReadContext context, JsonNode document)
+    {
+        if (document is JsonObject obj)
+        {
+            var reader = new ObjectReader(context, obj, string.Empty);
+            _ = reader.String("$schema", allowEmpty: true);
+            return reader;
+        }
+
+        context.WrongType("(document)", "a JSON object { ... }", document);
+        return null;
+    }
+
+    /// <summary>False when the document declares a version this tool cannot interpret, so reading stops there
+    /// (a newer format's fields would only produce noise).</summary>
+    public static bool SchemaVersion(ObjectReader reader, bool required)
+    {
+        var node = required ? reader.Required("schemaVersion") : reader.Optional("schemaVersion");
+        if (node is null)
+        {
+            return true;
+        }
+
+        if (node is not JsonNumber number || !number.TryGetInt64(out var version))
+        {
+            reader.Context.WrongType("schemaVersion", "an integer", node);
+            return true;
+        }
+
+        if (version != SupportedSchemaVersion)
+        {
+            reader.Context.Report(DiagnosticCatalogue.UnsupportedSchemaVersion, node, number.Raw);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The <c>id</c>, and the manifest's location: the start of the document. Where the id itself is
+    /// written goes to <see cref="ReadContext.IdLocation"/> (for duplicate-id reports).</summary>
+    public static (string? Id, SourceLocation Location) Id(ObjectReader reader)
+    {
+        var context = reader.Context;
+        var node = reader.Required("id");
+        context.IdLocation = node is null ? null : context.At(node);
+        return (node is null ? null : context.AsId(node, "id"), context.At(reader.Object));
+    }
+
+    /// <summary>An object of scalar settings, as JSON literals keyed by name in ordinal order.</summary>
+    public static SortedDictionary<string, string> Parameters(ObjectReader reader, string field)
+    {
+        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        if (reader.ObjectField(field) is not { } parameters)
+        {
+            return result;
+        }
+
+        foreach (var property in parameters.Properties)
+        {
+            var value = property.Value;
+            switch (value)
+            {
+                case JsonString or JsonBoolean:
+                    result.TryAdd(property.Name, CanonicalJson.Literal(value));
+                    break;
+                case JsonNumber number:
+                    result.TryAdd(property.Name, number.Raw);
+                    break;
+                default:
+                    reader.Context.WrongType($"{reader.Name(field)}.{property.Name}", "a string, number or boolean", value);
+                    break;
+            }
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,184 @@
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Json;
+using FisherUnlearn.Lineage.Text;
+
+namespace FisherUnlearn.Lineage.Manifests;
+
+/// <summary>Reads <c>*.lineage.json</c> (schema version 1).</summary>
+internal static class LineageManifestReader
+{
+    public static readonly string[] Fields = ["$schema", "schemaVersion", "id", "checkpoint", "architecture", "parents", "data", "training"];
+    public static readonly string[] ParentFields = ["id", "relation"];
+    public static readonly string[] DataFields = ["dataset", "labels"];
+    public static readonly string[] TrainingFields = ["epochs", "batchSize", "optimizer", "learningRate", "momentum", "weightDecay", "seed", "trainable", "temperature"];
+
+    public const int MaxLabel = 99_999;
+
+    public static ModelManifest? Read(ReadContext context, JsonNode document)
+    {
+        if (CommonFields.Root(context, document) is not { } root || !CommonFields.SchemaVersion(root, required: true))
+        {
+            return null;
+        }
+
+        var (id, location) = CommonFields.Id(root);
+        var checkpoint = root.PathValue("checkpoint", required: true);
+        var architecture = ArchitectureReader.Read(root);
+        var parents = ReadParents(root);
+        var data = ReadData(root);
+        var training = root.ObjectField("training") is { } t ? ReadTraining(new ObjectReader(context, t, "training")) : null;
+        root.RejectUnknown(Fields);
+
+        return id is null ? null : new ModelManifest
+        {
+            Id = id,
+            ManifestPath = context.File,
+            CheckpointPath = checkpoint ?? string.Empty,
+            Architecture = architecture,
+            Parents = parents,
+            Data = data,
+            Training = training,
+            Location = location,
+        };
+    }
+
+    private static List<ParentLink> ReadParents(ObjectReader root)
+    {
+        var result = new List<ParentLink>();
+        if (root.Array("parents") is not { } parents)
+        {
+            return result;
+        }
+
+        var context = root.Context;
+        for (var i = 0; i < parents.Count; i++)
+        {
+            var path = $"parents[{i}]";
+            if (parents.Items[i] is not JsonObject item)
+            {
+                context.WrongType(path, "an object such as { \"id\": \"base\", \"relation\": \"finetune\" }", parents.Items[i]);
+                continue;
+            }
+
+            var reader = new ObjectReader(context, item, path);
+            var parentId = reader.Id("id", required: true);
+            Relation? relation = null;
+            if (reader.String("relation", required: true) is { } name)
+            {
+                if (RelationNames.TryParse(name, out var parsed))
+                {
+                    relation = parsed;
+                }
+                else
+                {
+                    context.Report(DiagnosticCatalogue.UnknownRelation, item["relation"]!, name);
+                }
+            }
+
+            reader.RejectUnknown(ParentFields);
+            if (parentId is not null && relation is { } r)
+            {
+                result.Add(new ParentLink(parentId, r, context.At(item)));
+            }
+        }
+
+        return result;
+    }
+
+    private static List<DataUse> ReadData(ObjectReader root)
+    {
+        var result = new List<DataUse>();
+        if (root.Array("data") is not { } data)
+        {
+            return result;
+        }
+
+        var context = root.Context;
+        HashSet<string>? datasets = null;
+        for (var i = 0; i < data.Count; i++)
+        {
+            var path = $"data[{i}]";
+            if (data.Items[i] is not JsonObject item)
+            {
+                context.WrongType(path, "an object such as { \"dataset\": \"mnist\" }", data.Items[i]);
+                continue;
+            }
+
+            var reader = new ObjectReader(context, item, path);
+            var dataset = reader.Id("dataset", required: true);
+            List<int>? labels = null;
+            if (reader.Array("labels") is { } array)
+            {
+                if (array.Count == 0)
+                {
+                    // An empty list would silently mean "learned nothing from this dataset".
+                    context.Report(DiagnosticCatalogue.EmptyValue, array, reader.Name("labels"));
+                }
+
+                labels = context.AsDistinctIntegers(array, reader.Name("labels"), 0, MaxLabel, "label", MaxLabel + 1);
+            }
+
+            reader.RejectUnknown(DataFields);
+            if (dataset is null)
+            {
+                continue;
+            }
+
+            if (!(datasets ??= new HashSet<string>(StringComparer.Ordinal)).Add(dataset))
+            {
+                context.Report(DiagnosticCatalogue.DuplicateValue, item["dataset"]!, "'data'", $"dataset '{dataset}'");
+                continue;
+            }
+
+            result.Add(new DataUse(dataset, labels, context.At(item)));
+        }
+
+        return result;
+    }
+
+    private static TrainingRecipe ReadTraining(ObjectReader reader)
+    {
+        var context = reader.Context;
+        var defaults = new TrainingRecipe();
+        string? optimizer = null;
+        if (reader.String("optimizer") is { } name)
+        {
+            if (ObjectReader.Contains(TrainingRecipe.Optimizers, name))
+            {
+                optimizer = name;
+            }
+            else
+            {
+                context.Report(DiagnosticCatalogue.InvalidValue, reader.Object["optimizer"]!, reader.Name("optimizer"), name,
+                    string.Join(", ", TrainingRecipe.Optimizers) + EditDistance.DidYouMean(name, TrainingRecipe.Optimizers));
+            }
+        }
+
+        var trainable = new List<string>();
+        if (reader.Array("trainable") is { } globs)
+        {
+            for (var i = 0; i < globs.Count; i++)
+            {
+                if (context.AsString(globs.Items[i], $"{reader.Name("trainable")}[{i}]") is { } glob)
+                {
+                    trainable.Add(glob);
+                }
+            }
+        }
+
+        var recipe = new TrainingRecipe
+        {
+            Epochs = reader.Int("epochs", 1, 10_000) ?? defaults.Epochs,
+            BatchSize = reader.Int("batchSize", 1, 1_000_000) ?? defaults.BatchSize,
+            Optimizer = optimizer ?? defaults.Optimizer,
+            LearningRate = reader.Number("learningRate", 0, 10, minExclusive: true) ?? defaults.LearningRate,
+            Momentum = reader.Number("momentum", 0, 1, maxExclusive: true) ?? defaults.Momentum,
+            WeightDecay = reader.Number("weightDecay", 0, 1) ?? defaults.WeightDecay,
+            Seed = reader.Long("seed", long.MinValue, long.MaxValue) ?? defaults.Seed,
+            Trainable = trainable,
+            Temperature = reader.Number("temperature", 0, 100, minExclusive: true) ?? defaults.Temperature,
+        };
+        reader.RejectUnknown(TrainingFields);
+        return recipe;
+    }
+}

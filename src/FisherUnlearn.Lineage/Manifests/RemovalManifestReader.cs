@@ -1,0 +1,141 @@
+using System.Globalization;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Json;
+
+namespace FisherUnlearn.Lineage.Manifests;
+
+/// <summary>Reads <c>*.removal.json</c> (schema version 1).</summary>
+internal static class RemovalManifestReader
+{
+    public static readonly string[] Fields = ["$schema", "schemaVersion", "id", "reason", "forget", "method", "parameters", "targets", "requestedAt"];
+    public static readonly string[] ForgetFields = ["labels", "samples"];
+    public static readonly string[] SampleFields = ["dataset", "split", "indices"];
+    public static readonly string[] TargetFields = ["maxForgetAccuracy", "maxRetainDrop"];
+    public static readonly string[] Splits = ["train", "test"];
+
+    public const int MaxIndices = 10_000_000;
+
+    private static readonly string[] DateFormats =
+    [
+        "yyyy-MM-dd",
+        "yyyy-MM-dd'T'HH:mm:ssK",
+        "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK",
+        "yyyy-MM-dd'T'HH:mmK",
+    ];
+
+    public static RemovalManifest? Read(ReadContext context, JsonNode document)
+    {
+        if (CommonFields.Root(context, document) is not { } root || !CommonFields.SchemaVersion(root, required: true))
+        {
+            return null;
+        }
+
+        var (id, location) = CommonFields.Id(root);
+        var reason = root.String("reason", allowEmpty: true);
+        var labels = new List<int>();
+        var samples = new List<SampleSelection>();
+        if (root.ObjectField("forget", required: true) is { } forget)
+        {
+            var reader = new ObjectReader(context, forget, "forget");
+            if (reader.Array("labels") is { } array)
+            {
+                labels = context.AsDistinctIntegers(array, "forget.labels", 0, LineageManifestReader.MaxLabel, "label", LineageManifestReader.MaxLabel + 1);
+            }
+
+            if (reader.Array("samples") is { } selections)
+            {
+                ReadSamples(context, selections, samples);
+            }
+
+            reader.RejectUnknown(ForgetFields);
+            var hasLabels = forget["labels"] is JsonArray { Count: > 0 };
+            var hasSamples = forget["samples"] is JsonArray { Count: > 0 };
+            if (!hasLabels && !hasSamples)
+            {
+                context.Report(DiagnosticCatalogue.EmptyForget, forget);
+            }
+        }
+
+        var method = root.String("method");
+        var parameters = CommonFields.Parameters(root, "parameters");
+        RemovalTargets? targets = null;
+        if (root.ObjectField("targets") is { } targetsObject)
+        {
+            var reader = new ObjectReader(context, targetsObject, "targets");
+            targets = new RemovalTargets
+            {
+                MaxForgetAccuracy = reader.Number("maxForgetAccuracy", 0, 1),
+                MaxRetainDrop = reader.Number("maxRetainDrop", 0, 1),
+            };
+            reader.RejectUnknown(TargetFields);
+        }
+
+        string? requestedAt = null;
+        if (root.String("requestedAt") is { } when)
+        {
+            if (DateTimeOffset.TryParseExact(when, DateFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _))
+            {
+                requestedAt = when;
+            }
+            else
+            {
+                context.Report(DiagnosticCatalogue.InvalidValue, root.Object["requestedAt"]!, "requestedAt", when,
+                    "an ISO 8601 date or date-time such as 2026-11-04 or 2026-11-04T09:30:00Z");
+            }
+        }
+
+        root.RejectUnknown(Fields);
+        return id is null ? null : new RemovalManifest
+        {
+            Id = id,
+            ManifestPath = context.File,
+            Reason = reason,
+            Labels = labels,
+            Samples = samples,
+            Method = method,
+            Parameters = parameters,
+            Targets = targets,
+            RequestedAt = requestedAt,
+            Location = location,
+        };
+    }
+
+    private static void ReadSamples(ReadContext context, JsonArray selections, List<SampleSelection> samples)
+    {
+        for (var i = 0; i < selections.Count; i++)
+        {
+            var path = $"forget.samples[{i}]";
+            if (selections.Items[i] is not JsonObject item)
+            {
+                context.WrongType(path, "an object such as { \"dataset\": \"feedback\", \"split\": \"train\", \"indices\": [10, 11] }", selections.Items[i]);
+                continue;
+            }
+
+            var reader = new ObjectReader(context, item, path);
+            var dataset = reader.Id("dataset", required: true);
+            var split = reader.String("split", required: true);
+            if (split is not null && !ObjectReader.Contains(Splits, split))
+            {
+                context.Report(DiagnosticCatalogue.InvalidValue, item["split"]!, reader.Name("split"), split, string.Join(", ", Splits));
+                split = null;
+            }
+
+            List<int>? indices = null;
+            if (reader.Array("indices", required: true) is { } array)
+            {
+                if (array.Count == 0)
+                {
+                    context.Report(DiagnosticCatalogue.EmptyValue, array, reader.Name("indices"));
+                }
+
+                indices = context.AsDistinctIntegers(array, reader.Name("indices"), 0, int.MaxValue, "index", MaxIndices);
+            }
+
+            reader.RejectUnknown(SampleFields);
+            if (dataset is not null && split is not null && indices is { Count: > 0 })
+            {
+                samples.Add(new SampleSelection(dataset, split, indices, context.At(item)));
+            }
+        }
+    }
+}

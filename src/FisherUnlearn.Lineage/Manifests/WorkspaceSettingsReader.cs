@@ -1,0 +1,93 @@
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Json;
+
+namespace FisherUnlearn.Lineage.Manifests;
+
+/// <summary>Reads <c>unlearn.json</c>. Every field is optional; a bad field keeps its default.</summary>
+internal static class WorkspaceSettingsReader
+{
+    public static readonly string[] Fields = ["$schema", "schemaVersion", "include", "exclude", "output", "method", "parameters", "parallelism", "threads"];
+
+    public const int MaxParallelism = 1024;
+
+    public static WorkspaceSettings? Read(ReadContext context, JsonNode document)
+    {
+        if (CommonFields.Root(context, document) is not { } root || !CommonFields.SchemaVersion(root, required: false))
+        {
+            return null;
+        }
+
+        var defaults = new WorkspaceSettings();
+        var include = ReadGlobs(root, "include");
+        if (root.Object["include"] is JsonArray { Count: 0 } includeNode)
+        {
+            // Nothing would be discovered: surely not what was meant.
+            context.Report(DiagnosticCatalogue.EmptyValue, includeNode, "include");
+        }
+
+        if (include is { Count: 0 })
+        {
+            include = null;
+        }
+
+        var exclude = ReadGlobs(root, "exclude");
+        string? output = null;
+        if (root.Optional("output") is { } outputNode && context.AsString(outputNode, "output") is { } text)
+        {
+            if (WorkspacePaths.Resolve(context.WorkspaceRoot, context.WorkspaceRoot, text) is null)
+            {
+                context.Report(DiagnosticCatalogue.PathOutsideWorkspace, outputNode, text);
+            }
+            else
+            {
+                output = text.Replace('\\', '/');
+            }
+        }
+
+        var settings = new WorkspaceSettings
+        {
+            Include = include ?? defaults.Include,
+            Exclude = exclude ?? defaults.Exclude,
+            Output = output ?? defaults.Output,
+            Method = root.String("method"),
+            Parameters = CommonFields.Parameters(root, "parameters"),
+            Parallelism = root.Int("parallelism", 1, MaxParallelism),
+            Threads = root.Int("threads", 1, MaxParallelism),
+            SettingsPath = context.File,
+        };
+        root.RejectUnknown(Fields);
+        return settings;
+    }
+
+    /// <summary>Globs relative to the workspace root; absolute globs and '..' segments would leave it.</summary>
+    private static List<string>? ReadGlobs(ObjectReader root, string field)
+    {
+        if (root.Array(field) is not { } array)
+        {
+            return null;
+        }
+
+        var context = root.Context;
+        var result = new List<string>(array.Count);
+        for (var i = 0; i < array.Count; i++)
+        {
+            var node = array.Items[i];
+            if (context.AsString(node, $"{field}[{i}]") is not { } glob)
+            {
+                continue;
+            }
+
+            var normalized = glob.Replace('\\', '/');
+            if (WorkspacePaths.IsAbsolute(normalized) || normalized == ".." || normalized.StartsWith("../", StringComparison.Ordinal)
+                || normalized.Contains("/../", StringComparison.Ordinal) || normalized.EndsWith("/..", StringComparison.Ordinal))
+            {
+                context.Report(DiagnosticCatalogue.PathOutsideWorkspace, node, glob);
+                continue;
+            }
+
+            result.Add(normalized);
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,13 @@
+namespace FisherUnlearn.Lineage.Rendering;
+
+/// <summary>Which models to mark in a picture of the lineage: the roots of a removal and the other affected models.</summary>
+public sealed record GraphHighlight(IReadOnlySet<string> Roots, IReadOnlySet<string> Affected)
+{
+    public static GraphHighlight None { get; } = new(new HashSet<string>(), new HashSet<string>());
+
+    public string? ClassOf(string modelId) =>
+        Roots.Contains(modelId) ? "root"
+        : Affected.Contains(modelId) ? "affected"
+        : Roots.Count + Affected.Count > 0 ? "unaffected"
+        : null;
+}

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using System.Reflection;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Tool.Commands;
+using FisherUnlearn.Tool.Output;
+
+namespace FisherUnlearn.Tool.Cli;
+
+/// <summary>Builds the <c>dotnet unlearn</c> command line and runs it against a <see cref="CliContext"/>.</summary>
+internal static class CliApp
+{
+    public static string Version { get; } =
+        typeof(CliApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+
+    public static RootCommand Build(CliContext context)
+    {
+        var options = new GlobalOptions();
+        var root = new RootCommand($"dotnet unlearn {Version}: make every model in a lineage forget what a removal request names, in parallel.");
+        foreach (var option in options.All)
+        {
+            root.Options.Add(option);
+        }
+
+        root.Subcommands.Add(ValidateCommand.Create(context, options));
+        root.Subcommands.Add(PlanCommand.Create(context, options));
+        root.Subcommands.Add(GraphCommand.Create(context, options));
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)
+    {
+        var root = Build(context);
+        var parseResult = root.Parse(args);
+        if (parseResult.Errors.Count > 0)
+        {
+            var writer = new DiagnosticWriter(context, Verbosity.Normal);
+            foreach (var error in parseResult.Errors)
+            {
+                writer.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, error.Message));
+            }
+
+            context.Error.WriteLine(DiagnosticWriter.Prefix + "run 'dotnet unlearn --help' for usage.");
+            return ExitCodes.InvalidInput;
+        }
+
+        var configuration = new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return await parseResult.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            new DiagnosticWriter(context, Verbosity.Normal).Write(Diagnostic.Create(DiagnosticCatalogue.Cancelled, null));
+            return ExitCodes.Cancelled;
+        }
+    }
+}

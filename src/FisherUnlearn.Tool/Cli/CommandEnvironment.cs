@@ -1,0 +1,57 @@
+using System.CommandLine;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Tool.Output;
+
+namespace FisherUnlearn.Tool.Cli;
+
+/// <summary>What one invocation of a command works with: the context, the global options' values and a
+/// diagnostic writer. Loads and checks the workspace the same way for every command.</summary>
+internal sealed class CommandEnvironment(CliContext context, GlobalOptions options, ParseResult parseResult)
+{
+    public CliContext Context { get; } = context;
+
+    public bool Json { get; } = parseResult.GetValue(options.Json);
+
+    public Verbosity Verbosity { get; } = parseResult.GetValue(options.Verbosity);
+
+    public bool NoProgress { get; } = parseResult.GetValue(options.NoProgress);
+
+    public string WorkspaceRoot { get; } = context.ResolveDirectory(parseResult.GetValue(options.Workspace));
+
+    public DiagnosticWriter Diagnostics { get; } = new(context, parseResult.GetValue(options.Verbosity));
+
+    /// <summary>Loads and validates the workspace and reports every diagnostic. Null (after reporting) when the
+    /// folder does not exist.</summary>
+    public WorkspaceAnalysis? Analyze(CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(WorkspaceRoot))
+        {
+            Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.WorkspaceNotFound, null, Context.Display(WorkspaceRoot)));
+            return null;
+        }
+
+        var analysis = WorkspaceAnalysis.Analyze(WorkspaceRoot, cancellationToken);
+        Diagnostics.Write(analysis.Diagnostics);
+        return analysis;
+    }
+
+    /// <summary>As <see cref="Analyze"/>, but null also when any manifest has an error: commands that act on the
+    /// workspace then exit with <see cref="ExitCodes.InvalidInput"/>.</summary>
+    public WorkspaceAnalysis? LoadValidWorkspace(CancellationToken cancellationToken)
+    {
+        var analysis = Analyze(cancellationToken);
+        if (analysis is { HasErrors: true })
+        {
+            Diagnostics.Log($"{analysis.Diagnostics.Count(d => d.IsError)} error(s) in the workspace's manifests; run 'dotnet unlearn validate' for the list, fix them and try again.");
+            return null;
+        }
+
+        return analysis;
+    }
+
+    public void WriteJson(Newtonsoft.Json.Linq.JObject document)
+    {
+        Context.Out.WriteLine(document.ToString(Newtonsoft.Json.Formatting.Indented));
+    }
+}

@@ -1,0 +1,35 @@
+using System.CommandLine;
+
+namespace FisherUnlearn.Tool.Cli;
+
+/// <summary>Options every command takes (design.md section 4).</summary>
+internal sealed class GlobalOptions
+{
+    public Option<string?> Workspace { get; } = new("--workspace", "-w")
+    {
+        Description = "The workspace folder (default: the current folder).",
+        Recursive = true,
+        HelpName = "dir",
+    };
+
+    public Option<bool> Json { get; } = new("--json")
+    {
+        Description = "Print one JSON document on stdout; logs and progress go to stderr.",
+        Recursive = true,
+    };
+
+    public Option<Verbosity> Verbosity { get; } = new("--verbosity", "-v")
+    {
+        Description = "How much to log on stderr: quiet, normal or detailed.",
+        Recursive = true,
+        DefaultValueFactory = _ => Cli.Verbosity.Normal,
+    };
+
+    public Option<bool> NoProgress { get; } = new("--no-progress")
+    {
+        Description = "No live progress display; one line per finished item instead.",
+        Recursive = true,
+    };
+
+    public IEnumerable<Option> All => [Workspace, Json, Verbosity, NoProgress];
+}

@@ -1,0 +1,8 @@
+namespace FisherUnlearn.Tool.Cli;
+
+internal enum Verbosity
+{
+    Quiet,
+    Normal,
+    Detailed,
+}

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using FisherUnlearn.Lineage.IO;
+using FisherUnlearn.Lineage.Planning;
+using FisherUnlearn.Lineage.Rendering;
+using FisherUnlearn.Tool.Cli;
+
+namespace FisherUnlearn.Tool.Commands;
+
+/// <summary><c>dotnet unlearn graph</c>: the lineage as a picture (Mermaid renders on GitHub; DOT for Graphviz).</summary>
+internal static class GraphCommand
+{
+    public static readonly string[] Formats = ["mermaid", "dot"];
+
+    public static Command Create(CliContext context, GlobalOptions options)
+    {
+        var removal = new Option<string?>("--removal", "-r") { Description = "Mark this removal request's roots and affected models.", HelpName = "removal" };
+        var format = new Option<string>("--format", "-f")
+        {
+            Description = "mermaid (renders in GitHub Markdown) or dot (Graphviz).",
+            DefaultValueFactory = _ => "mermaid",
+        };
+        format.AcceptOnlyFromAmong(Formats);
+        var output = new Option<string?>("--output", "-o") { Description = "Write to this file instead of stdout.", HelpName = "file" };
+        var command = new Command("graph", "Draw the lineage: models, relations and datasets; with --removal, roots and affected models are marked.")
+        {
+            removal,
+            format,
+            output,
+        };
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var env = new CommandEnvironment(context, options, parseResult);
+            var analysis = env.LoadValidWorkspace(cancellationToken);
+            if (analysis is null)
+            {
+                return Task.FromResult(ExitCodes.InvalidInput);
+            }
+
+            var highlight = GraphHighlight.None;
+            if (parseResult.GetValue(removal) is { } removalId)
+            {
+                var request = RemovalLookup.Find(analysis.Workspace, removalId, context);
+                if (request.Value is null)
+                {
+                    env.Diagnostics.Write(request.Diagnostics);
+                    return Task.FromResult(ExitCodes.InvalidInput);
+                }
+
+                var plan = Planner.Plan(analysis.Workspace, analysis.Graph, request.Value);
+                highlight = new GraphHighlight(
+                    plan.Roots.ToHashSet(StringComparer.Ordinal),
+                    plan.Affected.Select(a => a.Id).ToHashSet(StringComparer.Ordinal));
+            }
+
+            var text = parseResult.GetValue(format) == "dot"
+                ? GraphRenderer.Dot(analysis.Workspace, highlight)
+                : GraphRenderer.Mermaid(analysis.Workspace, highlight);
+            if (parseResult.GetValue(output) is { } file)
+            {
+                var path = Path.GetFullPath(Path.Combine(context.CurrentDirectory, file));
+                AtomicFile.WriteAllText(path, text);
+                env.Diagnostics.Log($"wrote {context.Display(path)}");
+            }
+            else
+            {
+                context.Out.Write(text);
+            }
+
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,83 @@
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Tool.Cli;
+
+namespace FisherUnlearn.Tool.Output;
+
+/// <summary>
+/// Writes diagnostics on stderr as canonical lines (<c>path(line,col): error FUL1001: message</c>), which MSBuild's
+/// Exec task and IDEs understand, and, inside GitHub Actions, also as workflow commands so they become annotations
+/// on the right file and line. Every other line is prefixed <c>dotnet-unlearn:</c> so it never parses as an error.
+/// </summary>
+internal sealed class DiagnosticWriter(CliContext context, Verbosity verbosity)
+{
+    public const string Prefix = "dotnet-unlearn: ";
+
+    public void Write(IEnumerable<Diagnostic> diagnostics)
+    {
+        foreach (var diagnostic in diagnostics)
+        {
+            Write(diagnostic);
+        }
+    }
+
+    public void Write(Diagnostic diagnostic)
+    {
+        if (diagnostic.Severity == Severity.Info && verbosity == Verbosity.Quiet)
+        {
+            return;
+        }
+
+        var shown = diagnostic with { Location = diagnostic.Location with { File = context.Display(diagnostic.Location.File) } };
+        context.Error.WriteLine(shown.Severity == Severity.Info ? Prefix + shown.ToCanonicalString() : shown.ToCanonicalString());
+        if (context.InGitHubActions && diagnostic.Severity != Severity.Info)
+        {
+            context.Error.WriteLine(GitHubAnnotation(diagnostic));
+        }
+    }
+
+    /// <summary>A log line for people (stderr, prefixed), shown unless quiet.</summary>
+    public void Log(string message)
+    {
+        if (verbosity != Verbosity.Quiet)
+        {
+            context.Error.WriteLine(Prefix + message);
+        }
+    }
+
+    /// <summary>A detail line, shown only with --verbosity detailed.</summary>
+    public void Detail(string message)
+    {
+        if (verbosity == Verbosity.Detailed)
+        {
+            context.Error.WriteLine(Prefix + message);
+        }
+    }
+
+    private string GitHubAnnotation(Diagnostic diagnostic)
+    {
+        var kind = diagnostic.Severity == Severity.Error ? "error" : "warning";
+        var properties = new List<string>();
+        if (diagnostic.Location.File.Length > 0)
+        {
+            var root = context.GetEnvironmentVariable("GITHUB_WORKSPACE");
+            var file = string.IsNullOrEmpty(root) ? context.Display(diagnostic.Location.File)
+                : Path.GetRelativePath(root, diagnostic.Location.File).Replace('\\', '/');
+            properties.Add($"file={EscapeProperty(file)}");
+            if (diagnostic.Location.Line > 0)
+            {
+                properties.Add($"line={diagnostic.Location.Line}");
+                properties.Add($"col={Math.Max(1, diagnostic.Location.Column)}");
+            }
+        }
+
+        properties.Add($"title={EscapeProperty(diagnostic.Code)}");
+        return $"::{kind} {string.Join(',', properties)}::{EscapeData(diagnostic.Message)}";
+    }
+
+    // Escaping as the Actions toolkit does (packages/core/src/command.ts).
+    internal static string EscapeData(string value) =>
+        value.Replace("%", "%25", StringComparison.Ordinal).Replace("\r", "%0D", StringComparison.Ordinal).Replace("\n", "%0A", StringComparison.Ordinal);
+
+    internal static string EscapeProperty(string value) =>
+        EscapeData(value).Replace(":", "%3A", StringComparison.Ordinal).Replace(",", "%2C", StringComparison.Ordinal);
+}

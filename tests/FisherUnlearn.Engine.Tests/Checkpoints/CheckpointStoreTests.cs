@@ -1,0 +1,147 @@
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Models;
+using FisherUnlearn.Engine.Tests.Support;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FisherUnlearn.Engine.Tests.Checkpoints;
+
+[Collection(EngineInputsTorchCollection.Name)]
+public sealed class CheckpointStoreTests : IDisposable
+{
+    private readonly TestFolder folder = new();
+
+    public void Dispose() => folder.Dispose();
+
+    private static Mlp Model(int seed = 1)
+    {
+        torch.manual_seed(seed);
+        return new Mlp(6, [5], 3);
+    }
+
+    private static void AssertSameState(nn.Module expected, nn.Module actual)
+    {
+        var a = expected.state_dict();
+        var b = actual.state_dict();
+        Assert.Equal(a.Keys, b.Keys);
+        foreach (var (name, tensor) in a)
+        {
+            Assert.True(tensor.allclose(b[name], 0, 0), $"'{name}' differs");
+        }
+    }
+
+    [Theory]
+    [InlineData("m.safetensors")]
+    [InlineData("m.pt")]
+    [InlineData("m.dat")]
+    public void Every_format_round_trips_exactly(string file)
+    {
+        using var original = Model(1);
+        using var restored = Model(2);
+        var path = folder.PathOf(file);
+
+        CheckpointStore.Save(path, original, new Dictionary<string, string> { ["architecture"] = "mlp 6-5-3" });
+        var before = File.ReadAllBytes(path);
+        CheckpointStore.LoadInto(restored, path, "mlp 6-5-3");
+
+        AssertSameState(original, restored);
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Single(Directory.GetFiles(folder.Root));
+    }
+
+    [Fact]
+    public void Load_returns_cpu_tensors_by_name()
+    {
+        using var model = Model();
+        var path = folder.PathOf("m.pt");
+        CheckpointStore.Save(path, model);
+        var state = CheckpointStore.Load(path);
+        Assert.Equal(["fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight"], state.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([5L, 6L], state["fc1.weight"].shape);
+        foreach (var tensor in state.Values)
+        {
+            tensor.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Same_weights_saved_twice_give_identical_safetensors_bytes()
+    {
+        using var a = Model(3);
+        using var b = Model(3);
+        CheckpointStore.Save(folder.PathOf("a.safetensors"), a, new Dictionary<string, string> { ["architecture"] = "mlp" });
+        CheckpointStore.Save(folder.PathOf("b.safetensors"), b, new Dictionary<string, string> { ["architecture"] = "mlp" });
+        Assert.Equal(File.ReadAllBytes(folder.PathOf("a.safetensors")), File.ReadAllBytes(folder.PathOf("b.safetensors")));
+        var metadata = SafetensorsFile.Read(folder.PathOf("a.safetensors")).Metadata;
+        Assert.Equal("pt", metadata["format"]);
+        Assert.Equal("mlp", metadata["architecture"]);
+    }
+
+    [Fact]
+    public void Checkpoint_of_another_architecture_lists_every_difference_FUL4025()
+    {
+        using var small = new Mlp(6, [5], 3);
+        var path = folder.PathOf("m.safetensors");
+        CheckpointStore.Save(path, small);
+        using var other = new Mlp(6, [4, 4], 3);
+
+        var ex = EngineAssert.Fails("FUL4025", () => CheckpointStore.LoadInto(other, path, "mlp 6-4-4-3"));
+
+        Assert.Contains("'fc1.weight' has shape [5, 6], expected [4, 6]", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'fc2.weight' has shape [3, 5], expected [4, 4]", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("missing 'fc3.weight' [3, 4]", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("missing 'fc3.bias' [3]", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("mlp 6-4-4-3", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unexpected_tensor_is_listed()
+    {
+        using var model = Model();
+        var state = model.state_dict().ToDictionary(s => s.Key, s => s.Value);
+        using var extra = torch.zeros(2);
+        state["fc9.weight"] = extra;
+        Assert.Equal(["unexpected 'fc9.weight' [2]"], CheckpointValidator.FindMismatches(model, state));
+    }
+
+    [Theory]
+    [InlineData("m.dat")]
+    [InlineData("m.pt")]
+    public void Non_finite_weights_in_torch_formats_are_FUL4024(string file)
+    {
+        using var model = Model();
+        using (torch.no_grad())
+        {
+            model.Layers[1].bias!.fill_(double.NaN);
+        }
+
+        var path = folder.PathOf(file);
+        CheckpointStore.Save(path, model);
+        var ex = EngineAssert.Fails("FUL4024", () => CheckpointStore.Load(path));
+        Assert.Contains("'fc2.bias'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("m.dat")]
+    [InlineData("m.pt")]
+    public void Truncated_torch_formats_are_FUL4027(string file)
+    {
+        using var model = Model();
+        var path = folder.PathOf(file);
+        CheckpointStore.Save(path, model);
+        File.WriteAllBytes(path, File.ReadAllBytes(path)[..^40]);
+        EngineAssert.Fails("FUL4027", () => CheckpointStore.Load(path));
+    }
+
+    [Fact]
+    public void Unknown_extension_is_FUL4026()
+    {
+        EngineAssert.Fails("FUL4026", () => CheckpointStore.Load(folder.PathOf("m.onnx")));
+    }
+
+    [Fact]
+    public void Missing_checkpoint_is_FUL4020()
+    {
+        EngineAssert.Fails("FUL4020", () => CheckpointStore.Load(folder.PathOf("m.pt")));
+    }
+}

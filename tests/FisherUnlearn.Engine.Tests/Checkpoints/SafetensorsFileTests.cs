@@ -1,0 +1,190 @@
+using System.Buffers.Binary;
+using System.Text;
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Tests.Support;
+
+namespace FisherUnlearn.Engine.Tests.Checkpoints;
+
+public sealed class SafetensorsFileTests : IDisposable
+{
+    private readonly TestFolder folder = new();
+
+    public void Dispose() => folder.Dispose();
+
+    private static Dictionary<string, SafetensorsTensor> Weights() => new()
+    {
+        ["fc2.bias"] = SafetensorsTensor.FromFloats([2], [0.5f, -1f]),
+        ["fc1.weight"] = SafetensorsTensor.FromFloats([2, 3], [1, 2, 3, 4, 5, 6]),
+        ["step"] = new SafetensorsTensor(SafetensorsDType.I64, [], BitConverter.GetBytes(42L)),
+    };
+
+    private static readonly Dictionary<string, string> Metadata = new() { ["producer"] = "test", ["format"] = "pt" };
+
+    /// <summary>A file with the given raw header JSON and data bytes.</summary>
+    private string Raw(string header, byte[] data, ulong? claimedLength = null)
+    {
+        var json = Encoding.UTF8.GetBytes(header);
+        var bytes = new byte[8 + json.Length + data.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, claimedLength ?? (ulong)json.Length);
+        json.CopyTo(bytes, 8);
+        data.CopyTo(bytes, 8 + json.Length);
+        return folder.Write("raw.safetensors", bytes);
+    }
+
+    [Fact]
+    public void Round_trips_names_types_shapes_values_and_metadata()
+    {
+        var path = folder.PathOf("w.safetensors");
+        SafetensorsFile.Write(path, Weights(), Metadata);
+
+        var read = SafetensorsFile.Read(path);
+
+        Assert.Equal(["fc1.weight", "fc2.bias", "step"], read.Tensors.Keys);
+        Assert.Equal([2L, 3L], read.Tensors["fc1.weight"].Shape);
+        Assert.Equal([1f, 2, 3, 4, 5, 6], read.Tensors["fc1.weight"].ToFloats());
+        Assert.Equal([42L], read.Tensors["step"].ToInt64s());
+        Assert.Empty(read.Tensors["step"].Shape);
+        Assert.Equal("test", read.Metadata["producer"]);
+    }
+
+    [Fact]
+    public void Same_weights_give_identical_bytes_whatever_the_insertion_order()
+    {
+        var a = folder.PathOf("a.safetensors");
+        var b = folder.PathOf("b.safetensors");
+        SafetensorsFile.Write(a, Weights(), Metadata);
+        SafetensorsFile.Write(b, Weights().Reverse().ToDictionary(), Metadata.Reverse().ToDictionary());
+        Assert.Equal(File.ReadAllBytes(a), File.ReadAllBytes(b));
+    }
+
+    [Fact]
+    public void Header_is_compact_sorted_and_padded_to_8_bytes()
+    {
+        var bytes = SafetensorsFile.Serialize(Weights(), Metadata);
+        var length = (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        var header = Encoding.UTF8.GetString(bytes, 8, length);
+        Assert.Equal(0, (8 + length) % 8);
+        Assert.StartsWith(
+            "{\"__metadata__\":{\"format\":\"pt\",\"producer\":\"test\"},\"fc1.weight\":{\"data_offsets\":[0,24],\"dtype\":\"F32\",\"shape\":[2,3]},\"fc2.bias\":{\"data_offsets\":[24,32]",
+            header,
+            StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', header);
+    }
+
+    [Fact]
+    public void Reading_leaves_the_file_byte_identical()
+    {
+        var path = folder.PathOf("w.safetensors");
+        SafetensorsFile.Write(path, Weights());
+        var before = File.ReadAllBytes(path);
+        var stamp = File.GetLastWriteTimeUtc(path);
+        _ = SafetensorsFile.Read(path);
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(path));
+    }
+
+    [Fact]
+    public void Write_leaves_no_temporary_file()
+    {
+        var path = folder.PathOf("w.safetensors");
+        SafetensorsFile.Write(path, Weights());
+        SafetensorsFile.Write(path, Weights());
+        Assert.Equal(["w.safetensors"], Directory.GetFiles(folder.Root).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Missing_file_is_FUL4020()
+    {
+        EngineAssert.Fails("FUL4020", () => SafetensorsFile.Read(folder.PathOf("none.safetensors")));
+    }
+
+    [Fact]
+    public void File_shorter_than_8_bytes_is_FUL4021()
+    {
+        var path = folder.Write("short.safetensors", [1, 2, 3]);
+        EngineAssert.Fails("FUL4021", () => SafetensorsFile.Read(path));
+    }
+
+    [Fact]
+    public void Truncated_data_is_FUL4021()
+    {
+        var path = folder.PathOf("w.safetensors");
+        SafetensorsFile.Write(path, Weights());
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..^4]);
+        EngineAssert.Fails("FUL4021", () => SafetensorsFile.Read(path));
+    }
+
+    [Fact]
+    public void Header_claiming_2_pow_40_bytes_is_refused_without_allocating_FUL4022()
+    {
+        var path = Raw("{}", [], claimedLength: 1UL << 40);
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        EngineAssert.Fails("FUL4022", () => SafetensorsFile.Read(path));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - allocated < 1_000_000);
+    }
+
+    [Fact]
+    public void Header_longer_than_the_file_is_FUL4021()
+    {
+        var path = Raw("{}", [], claimedLength: 5000);
+        EngineAssert.Fails("FUL4021", () => SafetensorsFile.Read(path));
+    }
+
+    [Theory]
+    [InlineData("{not json")]
+    [InlineData("[1,2]")]
+    [InlineData("{\"__metadata__\":{\"n\":1}}")]
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}")]
+    public void Invalid_header_is_FUL4022(string header)
+    {
+        var path = Raw(header, new byte[4]);
+        EngineAssert.Fails("FUL4022", () => SafetensorsFile.Read(path));
+    }
+
+    [Theory]
+    [InlineData("{\"a\":{\"dtype\":\"F99\",\"shape\":[1],\"data_offsets\":[0,4]}}", "F99")]
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", "needs 8 bytes")]
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", "non-negative")]
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", "data_offsets")]
+    [InlineData("{\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[2,6]}}", "overlap")]
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", "gap")]
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904,4],\"data_offsets\":[0,4]}}", "too large")]
+    public void Invalid_tensor_entry_is_FUL4023_naming_the_tensor(string header, string detail)
+    {
+        var path = Raw(header, new byte[8]);
+        var ex = EngineAssert.Fails("FUL4023", () => SafetensorsFile.Read(path));
+        Assert.Contains("'a'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(detail, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Offsets_beyond_the_data_are_refused()
+    {
+        var path = Raw("{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", new byte[8]);
+        var ex = Assert.Throws<EngineException>(() => SafetensorsFile.Read(path));
+        Assert.Contains(ex.Code, new[] { "FUL4021", "FUL4023" });
+    }
+
+    [Fact]
+    public void Unused_trailing_bytes_are_FUL4022()
+    {
+        var path = Raw("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", new byte[12]);
+        EngineAssert.Fails("FUL4022", () => SafetensorsFile.Read(path));
+    }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void Non_finite_weights_are_FUL4024_naming_the_tensor(float bad)
+    {
+        var path = folder.PathOf("nan.safetensors");
+        SafetensorsFile.Write(path, new Dictionary<string, SafetensorsTensor>
+        {
+            ["fc1.weight"] = SafetensorsTensor.FromFloats([2], [1f, bad]),
+        });
+        var ex = EngineAssert.Fails("FUL4024", () => SafetensorsFile.Read(path));
+        Assert.Contains("'fc1.weight'", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(path, ex.Diagnostic.Location.File);
+    }
+}

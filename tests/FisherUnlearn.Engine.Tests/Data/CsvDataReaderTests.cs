@@ -1,0 +1,58 @@
+using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Tests.Support;
+
+namespace FisherUnlearn.Engine.Tests.Data;
+
+public sealed class CsvDataReaderTests : IDisposable
+{
+    private readonly TestFolder folder = new();
+
+    public void Dispose() => folder.Dispose();
+
+    [Fact]
+    public void Reads_features_and_labels_by_column_name_culture_invariant()
+    {
+        var path = folder.WriteText("d.csv", "a,\"label\",b\n1.5,2,-3e-1\n\n0,0,4\n");
+        var previous = Thread.CurrentThread.CurrentCulture;
+        Thread.CurrentThread.CurrentCulture = new System.Globalization.CultureInfo("de-DE");
+        try
+        {
+            var content = CsvDataReader.Read(path, "label");
+            Assert.Equal(["a", "b"], content.FeatureNames);
+            Assert.Equal([1.5f, -0.3f, 0f, 4f], content.Features);
+            Assert.Equal([2L, 0L], content.Labels);
+        }
+        finally
+        {
+            Thread.CurrentThread.CurrentCulture = previous;
+        }
+    }
+
+    [Theory]
+    [InlineData("x,label\n1,0\n2,abc\n", 3, "label")]
+    [InlineData("x,label\n1,0\n1;5,1\n", 3, "x")]
+    [InlineData("x,label\nNaN,0\n", 2, "x")]
+    public void Bad_cell_is_FUL4007_with_line_and_column(string text, int line, string column)
+    {
+        var path = folder.WriteText("bad.csv", text);
+        var ex = EngineAssert.Fails("FUL4007", () => CsvDataReader.Read(path, "label"));
+        Assert.Equal(line, ex.Diagnostic.Location.Line);
+        Assert.Equal(path, ex.Diagnostic.Location.File);
+        Assert.Contains($"'{column}'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Missing_label_column_is_FUL4008()
+    {
+        var path = folder.WriteText("d.csv", "x,y\n1,2\n");
+        EngineAssert.Fails("FUL4008", () => CsvDataReader.Read(path, "label"));
+    }
+
+    [Fact]
+    public void Row_with_wrong_cell_count_is_FUL4008()
+    {
+        var path = folder.WriteText("d.csv", "x,label\n1,2,3\n");
+        var ex = EngineAssert.Fails("FUL4008", () => CsvDataReader.Read(path, "label"));
+        Assert.Equal(2, ex.Diagnostic.Location.Line);
+    }
+}

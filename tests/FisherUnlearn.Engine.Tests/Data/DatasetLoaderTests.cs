@@ -1,0 +1,141 @@
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Tests.Support;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Manifests;
+
+namespace FisherUnlearn.Engine.Tests.Data;
+
+public sealed class DatasetLoaderTests : IDisposable
+{
+    private readonly TestFolder folder = new();
+
+    public void Dispose() => folder.Dispose();
+
+    private DatasetManifest Manifest(string format, DatasetSplit train, int classes = 3, DatasetSplit? test = null) => new()
+    {
+        Id = "tiny",
+        ManifestPath = folder.PathOf("tiny.dataset.json"),
+        Format = format,
+        Classes = classes,
+        Train = train,
+        Test = test,
+        Location = new SourceLocation(folder.PathOf("tiny.dataset.json")),
+    };
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Idx_split_loads_as_floats_0_to_1_and_int64_labels(bool gzip)
+    {
+        var images = IdxBuilder.Images(3, 2, 2, (s, p) => (byte)(s == 1 ? 255 : p * 10));
+        var labels = IdxBuilder.Labels(2, 0, 1);
+        var split = new DatasetSplit
+        {
+            Images = folder.Write("i", gzip ? IdxBuilder.Gzip(images) : images),
+            Labels = folder.Write("l", gzip ? IdxBuilder.Gzip(labels) : labels),
+        };
+
+        var data = DatasetLoader.Load(Manifest("idx", split), "train");
+
+        Assert.Equal(3, data.Count);
+        Assert.Equal([2, 2], data.SampleShape);
+        Assert.Equal([0f, 10 / 255f, 20 / 255f, 30 / 255f], data.GetFeatures(0).ToArray());
+        Assert.Equal([1f, 1f, 1f, 1f], data.GetFeatures(1).ToArray());
+        Assert.Equal([2L, 0L, 1L], data.Labels);
+        Assert.Equal([0, 1, 2], data.SourceIndices);
+        Assert.Equal("tiny", data.DatasetId);
+        Assert.Equal("train", data.SplitName);
+    }
+
+    [Fact]
+    public void Idx_label_out_of_range_is_FUL4005()
+    {
+        var split = new DatasetSplit { Images = folder.Write("i", IdxBuilder.Images(2, 2, 2)), Labels = folder.Write("l", IdxBuilder.Labels(0, 3)) };
+        var ex = EngineAssert.Fails("FUL4005", () => DatasetLoader.Load(Manifest("idx", split), "train"));
+        Assert.Equal(split.Labels, ex.Diagnostic.Location.File);
+    }
+
+    [Fact]
+    public void Idx_count_mismatch_is_FUL4006()
+    {
+        var split = new DatasetSplit { Images = folder.Write("i", IdxBuilder.Images(2, 2, 2)), Labels = folder.Write("l", IdxBuilder.Labels(0, 1, 2)) };
+        EngineAssert.Fails("FUL4006", () => DatasetLoader.Load(Manifest("idx", split), "train"));
+    }
+
+    [Fact]
+    public void Missing_images_file_is_FUL4001()
+    {
+        var split = new DatasetSplit { Images = folder.PathOf("gone"), Labels = folder.Write("l", IdxBuilder.Labels(0)) };
+        EngineAssert.Fails("FUL4001", () => DatasetLoader.Load(Manifest("idx", split), "train"));
+    }
+
+    [Fact]
+    public void Absent_test_split_is_FUL4009()
+    {
+        var split = new DatasetSplit { Images = folder.Write("i", IdxBuilder.Images(1, 2, 2)), Labels = folder.Write("l", IdxBuilder.Labels(0)) };
+        EngineAssert.Fails("FUL4009", () => DatasetLoader.Load(Manifest("idx", split), "test"));
+    }
+
+    [Fact]
+    public void Csv_split_loads_with_feature_shape_of_one_dimension()
+    {
+        var split = new DatasetSplit { Path = folder.WriteText("d.csv", "f1,f2,y\n0.5,1,2\n0.25,0,0\n"), LabelColumn = "y" };
+        var data = DatasetLoader.Load(Manifest("csv", split), "train");
+        Assert.Equal([2], data.SampleShape);
+        Assert.Equal([0.25f, 0f], data.GetFeatures(1).ToArray());
+        Assert.Equal([2L, 0L], data.Labels);
+    }
+
+    [Fact]
+    public void Csv_label_out_of_range_is_FUL4005()
+    {
+        var split = new DatasetSplit { Path = folder.WriteText("d.csv", "f1,y\n0.5,-1\n"), LabelColumn = "y" };
+        EngineAssert.Fails("FUL4005", () => DatasetLoader.Load(Manifest("csv", split), "train"));
+    }
+
+    [Theory]
+    [InlineData(SafetensorsDType.U8, SafetensorsDType.U8)]
+    [InlineData(SafetensorsDType.F32, SafetensorsDType.I64)]
+    [InlineData(SafetensorsDType.F32, SafetensorsDType.I32)]
+    public void Safetensors_split_round_trips(SafetensorsDType xType, SafetensorsDType yType)
+    {
+        var x = xType == SafetensorsDType.U8
+            ? new SafetensorsTensor(SafetensorsDType.U8, [2, 1, 2], [0, 255, 51, 102])
+            : SafetensorsTensor.FromFloats([2, 1, 2], [0f, 1f, 0.2f, 0.4f]);
+        var y = yType switch
+        {
+            SafetensorsDType.U8 => new SafetensorsTensor(yType, [2], [1, 2]),
+            SafetensorsDType.I32 => new SafetensorsTensor(yType, [2], [.. BitConverter.GetBytes(1), .. BitConverter.GetBytes(2)]),
+            _ => new SafetensorsTensor(yType, [2], [.. BitConverter.GetBytes(1L), .. BitConverter.GetBytes(2L)]),
+        };
+        var path = folder.PathOf("d.safetensors");
+        SafetensorsFile.Write(path, new Dictionary<string, SafetensorsTensor> { ["x"] = x, ["y"] = y });
+
+        var data = DatasetLoader.Load(Manifest("safetensors", new DatasetSplit { Path = path }), "train");
+
+        Assert.Equal([1, 2], data.SampleShape);
+        Assert.Equal([0f, 1f, 0.2f, 0.4f], data.Features.ToArray());
+        Assert.Equal([1L, 2L], data.Labels);
+    }
+
+    [Fact]
+    public void Safetensors_split_without_y_is_FUL4008()
+    {
+        var path = folder.PathOf("d.safetensors");
+        SafetensorsFile.Write(path, new Dictionary<string, SafetensorsTensor> { ["x"] = SafetensorsTensor.FromFloats([1, 1], [0f]) });
+        EngineAssert.Fails("FUL4008", () => DatasetLoader.Load(Manifest("safetensors", new DatasetSplit { Path = path }), "train"));
+    }
+
+    [Fact]
+    public void Safetensors_split_with_unequal_counts_is_FUL4006()
+    {
+        var path = folder.PathOf("d.safetensors");
+        SafetensorsFile.Write(path, new Dictionary<string, SafetensorsTensor>
+        {
+            ["x"] = SafetensorsTensor.FromFloats([2, 1], [0f, 1f]),
+            ["y"] = new SafetensorsTensor(SafetensorsDType.U8, [3], [0, 1, 2]),
+        });
+        EngineAssert.Fails("FUL4006", () => DatasetLoader.Load(Manifest("safetensors", new DatasetSplit { Path = path }), "train"));
+    }
+}

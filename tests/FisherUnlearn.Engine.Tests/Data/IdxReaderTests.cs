@@ -1,0 +1,112 @@
+using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Tests.Support;
+
+namespace FisherUnlearn.Engine.Tests.Data;
+
+public sealed class IdxReaderTests : IDisposable
+{
+    private readonly TestFolder folder = new();
+
+    public void Dispose() => folder.Dispose();
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Images_and_labels_round_trip_plain_or_gzipped(bool gzip)
+    {
+        // arrange
+        var images = IdxBuilder.Images(3, 4, 5);
+        var labels = IdxBuilder.Labels(2, 0, 1);
+        var imagesPath = folder.Write("images.idx", gzip ? IdxBuilder.Gzip(images) : images);
+        var labelsPath = folder.Write("labels.idx", gzip ? IdxBuilder.Gzip(labels) : labels);
+        var before = File.ReadAllBytes(imagesPath);
+
+        // act
+        var readImages = IdxReader.ReadImages(imagesPath);
+        var readLabels = IdxReader.ReadLabels(labelsPath);
+
+        // assert
+        Assert.Equal([3, 4, 5], readImages.Dimensions);
+        Assert.Equal(images[16..], readImages.Data);
+        Assert.Equal([3], readLabels.Dimensions);
+        Assert.Equal(new byte[] { 2, 0, 1 }, readLabels.Data);
+        Assert.Equal(before, File.ReadAllBytes(imagesPath));
+    }
+
+    [Fact]
+    public void Missing_file_is_FUL4001_with_the_path()
+    {
+        var path = folder.PathOf("nope.idx");
+        var ex = EngineAssert.Fails("FUL4001", () => IdxReader.ReadImages(path));
+        Assert.Equal(path, ex.Diagnostic.Location.File);
+    }
+
+    [Fact]
+    public void Labels_file_read_as_images_is_bad_magic_FUL4002()
+    {
+        var path = folder.Write("labels.idx", IdxBuilder.Labels(1, 2));
+        var ex = EngineAssert.Fails("FUL4002", () => IdxReader.ReadImages(path));
+        Assert.Contains("0x00000801", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Truncated_data_is_FUL4003(bool gzip)
+    {
+        var images = IdxBuilder.Images(4, 6, 6)[..^10];
+        var path = folder.Write("short.idx", gzip ? IdxBuilder.Gzip(images) : images);
+        EngineAssert.Fails("FUL4003", () => IdxReader.ReadImages(path));
+    }
+
+    [Fact]
+    public void Extra_bytes_are_FUL4003()
+    {
+        var path = folder.Write("long.idx", [.. IdxBuilder.Labels(1, 2), 7]);
+        EngineAssert.Fails("FUL4003", () => IdxReader.ReadLabels(path));
+    }
+
+    [Fact]
+    public void File_shorter_than_the_magic_is_FUL4003()
+    {
+        var path = folder.Write("tiny.idx", [0, 0]);
+        EngineAssert.Fails("FUL4003", () => IdxReader.ReadImages(path));
+    }
+
+    [Theory]
+    [InlineData(int.MaxValue, 28, 28)]
+    [InlineData(-1, 28, 28)]
+    [InlineData(10, 0, 28)]
+    [InlineData(10, 100_000, 28)]
+    public void Absurd_dimensions_are_refused_before_allocating_FUL4004(int count, int rows, int cols)
+    {
+        var path = folder.Write("absurd.idx", IdxBuilder.Header(0x00000803, count, rows, cols));
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        EngineAssert.Fails("FUL4004", () => IdxReader.ReadImages(path));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - allocated < 10_000_000);
+    }
+
+    [Fact]
+    public void Gzip_too_small_for_its_header_is_refused_before_allocating_FUL4004()
+    {
+        // 40,000 x 100 x 100 = 400 MB could not come out of a gzip file of a few dozen bytes.
+        var path = folder.Write("bomb.idx.gz", IdxBuilder.Gzip(IdxBuilder.Header(0x00000803, 40_000, 100, 100)));
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        EngineAssert.Fails("FUL4004", () => IdxReader.ReadImages(path));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - allocated < 10_000_000);
+    }
+
+    [Fact]
+    public void Corrupt_gzip_is_FUL4010()
+    {
+        var gz = IdxBuilder.Gzip(IdxBuilder.Images(4, 6, 6));
+        for (var i = 12; i < gz.Length - 8; i++)
+        {
+            gz[i] ^= 0x5A;
+        }
+
+        var path = folder.Write("corrupt.gz", gz);
+        var ex = Assert.Throws<EngineException>(() => IdxReader.ReadImages(path));
+        Assert.Contains(ex.Code, new[] { "FUL4010", "FUL4003", "FUL4002", "FUL4004" });
+    }
+}

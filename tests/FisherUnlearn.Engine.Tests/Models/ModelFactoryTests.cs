@@ -1,0 +1,111 @@
+using FisherUnlearn.Engine.Models;
+using FisherUnlearn.Engine.Tests.Support;
+using FisherUnlearn.Lineage.Manifests;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FisherUnlearn.Engine.Tests.Models;
+
+[Collection(EngineInputsTorchCollection.Name)]
+public sealed class ModelFactoryTests
+{
+    private static readonly string TestAssembly = typeof(ModelFactoryTests).Assembly.Location;
+
+    /// <summary>The state dict as "name [shape]" lines, in order.</summary>
+    private static string[] StateOf(nn.Module module) =>
+        [.. module.state_dict().Select(p => $"{p.Key} [{string.Join(", ", p.Value.shape)}]")];
+
+    [Fact]
+    public void Mlp_state_dict_equals_the_documented_pytorch_names_and_shapes()
+    {
+        using var model = ModelFactory.Create(new ArchitectureSpec { Kind = "mlp", Inputs = 784, Hidden = [256, 128], Classes = 10 });
+
+        // PyTorch: Mlp(784, [256, 128], 10).state_dict() in docs/architectures.md
+        Assert.Equal(
+            ["fc1.weight [256, 784]", "fc1.bias [256]", "fc2.weight [128, 256]", "fc2.bias [128]", "fc3.weight [10, 128]", "fc3.bias [10]"],
+            StateOf(model));
+    }
+
+    [Fact]
+    public void Cnn_state_dict_equals_the_documented_pytorch_names_and_shapes()
+    {
+        using var model = ModelFactory.Create(new ArchitectureSpec { Kind = "cnn", InputShape = [1, 28, 28], Classes = 10 });
+
+        // PyTorch: LeNet((1, 28, 28), 10).state_dict() in docs/architectures.md
+        Assert.Equal(
+            [
+                "conv1.weight [6, 1, 5, 5]", "conv1.bias [6]", "conv2.weight [16, 6, 5, 5]", "conv2.bias [16]",
+                "fc1.weight [120, 400]", "fc1.bias [120]", "fc2.weight [84, 120]", "fc2.bias [84]", "fc3.weight [10, 84]", "fc3.bias [10]",
+            ],
+            StateOf(model));
+    }
+
+    [Theory]
+    [InlineData("mlp")]
+    [InlineData("cnn")]
+    public void Models_map_a_batch_of_28x28_images_to_class_scores(string kind)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = ModelFactory.Create(new ArchitectureSpec { Kind = kind, Inputs = 784, Hidden = [16], InputShape = [1, 28, 28], Classes = 10 });
+        var output = model.call(torch.rand(5, 28, 28));
+        Assert.Equal([5L, 10L], output.shape);
+    }
+
+    [Fact]
+    public void Mlp_without_hidden_layers_is_one_linear_layer()
+    {
+        using var model = ModelFactory.Create(new ArchitectureSpec { Kind = "mlp", Inputs = 4, Classes = 2 });
+        Assert.Equal(["fc1.weight [2, 4]", "fc1.bias [2]"], StateOf(model));
+    }
+
+    [Theory]
+    [InlineData("mlp", null, new int[0], 10)]
+    [InlineData("mlp", 784, new[] { 0 }, 10)]
+    [InlineData("cnn", null, new[] { 1, 8, 8 }, 10)]
+    [InlineData("cnn", null, new[] { 28, 28 }, 10)]
+    [InlineData("mlp", 784, new int[0], 0)]
+    [InlineData("transformer", 784, new int[0], 10)]
+    public void Invalid_specs_are_FUL4040(string kind, int? inputs, int[] dims, int classes)
+    {
+        var spec = new ArchitectureSpec { Kind = kind, Inputs = inputs, Hidden = kind == "mlp" ? dims : [], InputShape = kind == "cnn" ? dims : [], Classes = classes };
+        EngineAssert.Fails("FUL4040", () => ModelFactory.Create(spec));
+    }
+
+    [Fact]
+    public void Custom_module_is_loaded_from_its_assembly_relative_to_the_manifest()
+    {
+        var folder = Path.GetDirectoryName(TestAssembly)!;
+        var spec = new ArchitectureSpec
+        {
+            Kind = "custom",
+            Classes = 3,
+            Assembly = Path.Combine("..", Path.GetFileName(folder), Path.GetFileName(TestAssembly)),
+            Type = typeof(TinyCustomModule).FullName,
+        };
+
+        using var model = ModelFactory.Create(spec, folder);
+
+        Assert.Equal(nameof(TinyCustomModule), model.GetType().Name);
+        Assert.Equal(["head.weight [3, 4]", "head.bias [3]"], StateOf(model));
+        using var scope = torch.NewDisposeScope();
+        Assert.Equal([2L, 3L], model.call(torch.rand(2, 4)).shape);
+    }
+
+    [Theory]
+    [InlineData("missing.dll", "X", "FUL4041")]
+    [InlineData(null, "No.Such.Type", "FUL4042")]
+    [InlineData(null, "FisherUnlearn.Engine.Tests.Models.NotAModule", "FUL4043")]
+    [InlineData(null, "FisherUnlearn.Engine.Tests.Models.CustomModuleWithoutUsableConstructor", "FUL4043")]
+    [InlineData(null, "FisherUnlearn.Engine.Tests.Models.ThrowingModule", "FUL4044")]
+    public void Unusable_custom_modules_have_clear_codes(string? assembly, string type, string code)
+    {
+        var spec = new ArchitectureSpec { Kind = "custom", Classes = 3, Assembly = assembly ?? TestAssembly, Type = type };
+        EngineAssert.Fails(code, () => ModelFactory.Create(spec, Path.GetDirectoryName(TestAssembly)));
+    }
+
+    [Fact]
+    public void Custom_without_assembly_or_type_is_FUL4040()
+    {
+        EngineAssert.Fails("FUL4040", () => ModelFactory.Create(new ArchitectureSpec { Kind = "custom", Classes = 3 }));
+    }
+}

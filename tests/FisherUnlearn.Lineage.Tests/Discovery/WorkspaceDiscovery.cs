@@ -1,0 +1,272 @@
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Discovery;
+using FisherUnlearn.Lineage.Hashing;
+using FisherUnlearn.Testing;
+
+namespace FisherUnlearn.Lineage.Tests.Discovery;
+
+/// <summary>Loading a workspace folder: which files are found, how they merge, what is reported.</summary>
+public sealed class WorkspaceDiscovery
+{
+    private static string Model(string id, string parent = "", string dataset = "mnist") => $$"""
+        {
+          "schemaVersion": 1,
+          "id": "{{id}}",
+          "checkpoint": "bin/{{id}}.safetensors",
+          "architecture": { "kind": "mlp", "inputs": 784, "hidden": [32], "classes": 10 },
+          "parents": [{{(parent.Length == 0 ? string.Empty : $$""" { "id": "{{parent}}", "relation": "finetune" } """)}}],
+          "data": [ { "dataset": "{{dataset}}", "labels": [0, 1] } ]
+        }
+        """;
+
+    private static string Dataset(string id) => $$"""
+        { "schemaVersion": 1, "id": "{{id}}", "format": "idx", "classes": 10,
+          "train": { "images": "raw/train-images.gz", "labels": "raw/train-labels.gz" } }
+        """;
+
+    private static string Removal(string id) => $$"""{ "schemaVersion": 1, "id": "{{id}}", "forget": { "labels": [1] } }""";
+
+    private static Workspace Load(string root) => WorkspaceLoader.Load(root, TestContext.Current.CancellationToken);
+
+    [Fact]
+    public void Valid_workspace_loads_every_manifest_with_no_diagnostics()
+    {
+        // arrange
+        using var ws = new TempWorkspace();
+        ws.Write("unlearn.json", """{ "output": "out", "parallelism": 2 }""");
+        ws.Write("data/mnist.dataset.json", Dataset("mnist"));
+        ws.Write("models/base/base.lineage.json", Model("base"));
+        ws.Write("models/plus/plus.lineage.json", Model("plus", parent: "base"));
+        ws.Write("requests/forget-1.removal.json", Removal("forget-1"));
+        ws.Write("README.md", "# not a manifest");
+
+        // act
+        var workspace = Load(ws.Root);
+
+        // assert
+        Assert.Empty(workspace.Diagnostics);
+        Assert.Equal(ws.Root, workspace.Root);
+        Assert.Equal(["base", "plus"], workspace.Models.Keys);
+        Assert.Equal(["mnist"], workspace.Datasets.Keys);
+        Assert.Equal(["forget-1"], workspace.Removals.Keys);
+        Assert.Equal(ws.PathOf("models/plus/bin/plus.safetensors"), workspace.Models["plus"].CheckpointPath);
+        Assert.Equal(ws.PathOf("data/raw/train-images.gz"), workspace.Datasets["mnist"].Train.Images);
+        Assert.Equal(("out", 2), (workspace.Settings.Output, workspace.Settings.Parallelism));
+        Assert.Equal(ws.PathOf("unlearn.json"), workspace.Settings.SettingsPath);
+        Assert.Equal(ws.PathOf("out"), workspace.OutputDirectory);
+    }
+
+    [Fact]
+    public void Manifest_hashes_are_filled_for_every_file_read()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("unlearn.json", "{ }");
+        var model = ws.Write("m.lineage.json", Model("m"));
+        ws.Write("d.dataset.json", Dataset("mnist"));
+
+        var workspace = Load(ws.Root);
+
+        Assert.Equal([ws.PathOf("d.dataset.json"), model, ws.PathOf("unlearn.json")], workspace.ManifestHashes.Keys);
+        Assert.Equal(ContentHash.OfJsonText(Model("m")), workspace.ManifestHashes[model]);
+    }
+
+    [Fact]
+    public void Hash_of_a_manifest_survives_reformatting_on_disk()
+    {
+        using var ws = new TempWorkspace();
+        var path = ws.Write("m.lineage.json", Model("m"));
+        var before = Load(ws.Root).ManifestHashes[path];
+
+        ws.Write("m.lineage.json", Model("m").Replace("\n", " ", StringComparison.Ordinal).Replace("  ", " ", StringComparison.Ordinal));
+        var after = Load(ws.Root).ManifestHashes[path];
+        ws.Write("m.lineage.json", Model("m").Replace("[0, 1]", "[0, 2]", StringComparison.Ordinal));
+        var changed = Load(ws.Root).ManifestHashes[path];
+
+        Assert.Equal(before, after);
+        Assert.NotEqual(before, changed);
+    }
+
+    [Fact]
+    public void Bin_and_obj_folders_are_never_searched()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("src/app/app.lineage.json", Model("app"));
+        ws.Write("src/app/bin/Debug/copy.lineage.json", Model("copy-in-bin"));
+        ws.Write("src/app/obj/copy.lineage.json", Model("copy-in-obj"));
+        ws.Write("bin/root-bin.lineage.json", Model("root-bin"));
+        ws.Write("obj/root-obj.dataset.json", Dataset("root-obj"));
+
+        var workspace = Load(ws.Root);
+
+        Assert.Empty(workspace.Diagnostics);
+        Assert.Equal(["app"], workspace.Models.Keys);
+        Assert.Empty(workspace.Datasets);
+    }
+
+    [Fact]
+    public void Bin_and_obj_stay_excluded_when_settings_replace_the_excludes()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("unlearn.json", """{ "exclude": ["legacy/**"] }""");
+        ws.Write("a.lineage.json", Model("a"));
+        ws.Write("bin/b.lineage.json", Model("b"));
+        ws.Write("legacy/c.lineage.json", Model("c"));
+
+        var workspace = Load(ws.Root);
+
+        Assert.Equal(["a"], workspace.Models.Keys);
+    }
+
+    [Fact]
+    public void Include_and_exclude_globs_of_unlearn_json_are_honoured()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("unlearn.json", """
+            { "include": ["models/**/*.lineage.json", "shared/*.dataset.json"], "exclude": ["models/archive/**"] }
+            """);
+        ws.Write("models/a/a.lineage.json", Model("a"));
+        ws.Write("models/archive/old.lineage.json", Model("old"));
+        ws.Write("experiments/x.lineage.json", Model("x"));
+        ws.Write("shared/mnist.dataset.json", Dataset("mnist"));
+        ws.Write("shared/nested/other.dataset.json", Dataset("other"));
+        ws.Write("forget.removal.json", Removal("forget"));
+
+        var workspace = Load(ws.Root);
+
+        Assert.Empty(workspace.Diagnostics);
+        Assert.Equal(["a"], workspace.Models.Keys);
+        Assert.Equal(["mnist"], workspace.Datasets.Keys);
+        Assert.Empty(workspace.Removals);
+    }
+
+    [Fact]
+    public void Include_glob_matching_other_files_only_picks_manifests()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("unlearn.json", """{ "include": ["**/*.json"] }""");
+        ws.Write("a.lineage.json", Model("a"));
+        ws.Write("package.json", "{ \"name\": \"not a manifest\" }");
+        ws.Write("config/appsettings.json", "not even json");
+
+        var workspace = Load(ws.Root);
+
+        Assert.Empty(workspace.Diagnostics);
+        Assert.Equal(["a"], workspace.Models.Keys);
+    }
+
+    [Fact]
+    public void Files_are_discovered_in_ordinal_path_order()
+    {
+        using var ws = new TempWorkspace();
+        foreach (var name in new[] { "b/z.lineage.json", "B/a.lineage.json", "a/b.dataset.json", "a/B.removal.json", "a_/x.lineage.json" })
+        {
+            ws.Write(name, "{}");
+        }
+
+        var files = WorkspaceLoader.Discover(ws.Root, new Lineage.Manifests.WorkspaceSettings());
+
+        Assert.Equal(["B/a.lineage.json", "a/B.removal.json", "a/b.dataset.json", "a_/x.lineage.json", "b/z.lineage.json"],
+            files.Select(f => Path.GetRelativePath(ws.Root, f).Replace('\\', '/')));
+    }
+
+    [Fact]
+    public void Duplicate_id_is_FUL1010_naming_the_first_file_which_wins()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("a/m.lineage.json", Model("m", dataset: "first"));
+        var second = ws.Write("b/m.lineage.json", Model("m", dataset: "second"));
+        ws.Write("c/m.dataset.json", Dataset("m"));
+
+        var workspace = Load(ws.Root);
+
+        var diagnostic = Assert.Single(workspace.Diagnostics);
+        Assert.Equal("FUL1010", diagnostic.Code);
+        Assert.Equal((second, 3, 9), (diagnostic.Location.File, diagnostic.Location.Line, diagnostic.Location.Column));
+        Assert.Contains("model id 'm'", diagnostic.Message, StringComparison.Ordinal);
+        Assert.Contains("a/m.lineage.json", diagnostic.Message, StringComparison.Ordinal);
+        Assert.Equal("first", workspace.Models["m"].Data[0].Dataset);
+        Assert.Equal(["m"], workspace.Datasets.Keys);
+    }
+
+    [Fact]
+    public void Problems_of_all_files_are_reported_sorted_with_absolute_paths()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("unlearn.json", """{ "threads": 0 }""");
+        var broken = ws.Write("z/broken.lineage.json", "{ \"schemaVersion\": 1, ");
+        var badType = ws.Write("a/bad.lineage.json", Model("bad").Replace("\"inputs\": 784", "\"inputs\": \"784\"", StringComparison.Ordinal));
+        ws.Write("m/good.lineage.json", Model("good"));
+        var badUtf8 = ws.WriteBytes("m/latin1.removal.json", [(byte)'{', (byte)'"', 0xE9, (byte)'"', (byte)'}']);
+
+        var workspace = Load(ws.Root);
+
+        Assert.Equal(
+            [(badType, "FUL1006"), (badUtf8, "FUL1002"), (ws.PathOf("unlearn.json"), "FUL1014"), (broken, "FUL1001")],
+            workspace.Diagnostics.Select(d => (d.Location.File, d.Code)));
+        Assert.True(workspace.HasErrors);
+        Assert.Equal(["bad", "good"], workspace.Models.Keys);
+        Assert.Equal(workspace.Diagnostics, new DiagnosticBag().ToSortedListOf(workspace.Diagnostics));
+    }
+
+    [Fact]
+    public void Empty_workspace_warns_FUL2014()
+    {
+        using var ws = new TempWorkspace();
+
+        var workspace = Load(ws.Root);
+
+        var diagnostic = Assert.Single(workspace.Diagnostics);
+        Assert.Equal(("FUL2014", Severity.Warning), (diagnostic.Code, diagnostic.Severity));
+        Assert.Contains(ws.Root, diagnostic.Message, StringComparison.Ordinal);
+        Assert.False(workspace.HasErrors);
+    }
+
+    [Fact]
+    public void Missing_workspace_folder_is_FUL3004_not_an_exception()
+    {
+        var workspace = Load("/nonexistent-fiun-workspace");
+
+        Assert.Equal("FUL3004", Assert.Single(workspace.Diagnostics).Code);
+        Assert.Empty(workspace.Models);
+    }
+
+    [Fact]
+    public void Cancelled_load_throws_operation_cancelled()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("a.lineage.json", Model("a"));
+        using var cancellation = new CancellationTokenSource();
+        cancellation.Cancel();
+
+        Assert.ThrowsAny<OperationCanceledException>(() => WorkspaceLoader.Load(ws.Root, cancellation.Token));
+    }
+
+    [Fact]
+    public void Ten_thousand_manifests_load_completely_and_deterministically()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("data/mnist.dataset.json", Dataset("mnist"));
+        for (var i = 0; i < 10_000; i++)
+        {
+            ws.Write($"models/g{i % 100:D2}/m{i:D5}.lineage.json", Model($"m{i:D5}", parent: i == 0 ? string.Empty : $"m{i - 1:D5}"));
+        }
+
+        var first = WorkspaceLoader.Load(ws.Root, TestContext.Current.CancellationToken);
+        var second = WorkspaceLoader.Load(ws.Root, TestContext.Current.CancellationToken);
+
+        Assert.Empty(first.Diagnostics);
+        Assert.Equal(10_000, first.Models.Count);
+        Assert.Equal(10_001, first.ManifestHashes.Count);
+        Assert.Equal(first.Models.Keys, second.Models.Keys);
+        Assert.Equal(first.ManifestHashes, second.ManifestHashes);
+    }
+}
+
+internal static class DiagnosticBagTestExtensions
+{
+    public static IReadOnlyList<Diagnostic> ToSortedListOf(this DiagnosticBag bag, IEnumerable<Diagnostic> diagnostics)
+    {
+        bag.AddRange(diagnostics.Reverse());
+        return bag.ToSortedList();
+    }
+}

@@ -1,0 +1,95 @@
+using static FisherUnlearn.Lineage.Tests.Manifests.ManifestTestKit;
+
+namespace FisherUnlearn.Lineage.Tests.Manifests;
+
+/// <summary>Reading <c>unlearn.json</c>: all fields optional, same strictness as manifests.</summary>
+public sealed class WorkspaceSettingsValidation
+{
+    [Fact]
+    public void Every_setting_is_read()
+    {
+        var json = """
+            {
+              "include": ["models/**/*.json", "requests/*.removal.json"],
+              "exclude": ["models/legacy/**"],
+              "output": "out/unlearn",
+              "method": "fiun",
+              "parameters": { "alpha": 0.5 },
+              "parallelism": 4,
+              "threads": 2
+            }
+            """;
+
+        var file = ReadSettings(json);
+
+        NoDiagnostics(file);
+        var settings = file.Settings!;
+        Assert.Equal(["models/**/*.json", "requests/*.removal.json"], settings.Include);
+        Assert.Equal(["models/legacy/**"], settings.Exclude);
+        Assert.Equal(("out/unlearn", "fiun", 4, 2), (settings.Output, settings.Method, settings.Parallelism, settings.Threads));
+        Assert.Equal("0.5", settings.Parameters["alpha"]);
+        Assert.Equal(PathOf("unlearn.json"), settings.SettingsPath);
+    }
+
+    [Fact]
+    public void Empty_settings_keep_the_defaults_and_need_no_schema_version()
+    {
+        var file = ReadSettings("{ }");
+
+        NoDiagnostics(file);
+        Assert.Equal("artifacts/unlearn", file.Settings!.Output);
+        Assert.Equal(Lineage.Manifests.WorkspaceSettings.DefaultInclude, file.Settings.Include);
+    }
+
+    [Fact]
+    public void Schema_version_other_than_1_is_FUL1008()
+    {
+        var json = """{ "schemaVersion": 3 }""";
+
+        Only(ReadSettings(json), "FUL1008", json, "»3", "3");
+    }
+
+    [Theory]
+    [InlineData("\"include\": [»\"../other/**\"]", "'../other/**'")]
+    [InlineData("\"exclude\": [»\"/abs/**\"]", "'/abs/**'")]
+    [InlineData("\"output\": »\"../outside\"", "'../outside'")]
+    [InlineData("\"output\": »\"/var/out\"", "'/var/out'")]
+    public void Glob_or_output_leaving_the_workspace_is_FUL1015(string marked, string mention)
+    {
+        var json = "{ " + marked.Replace("»", string.Empty, StringComparison.Ordinal) + " }";
+
+        Only(ReadSettings(json), "FUL1015", json, marked, mention);
+    }
+
+    [Fact]
+    public void Empty_include_list_is_FUL1022()
+    {
+        var json = """{ "include": [] }""";
+
+        Only(ReadSettings(json), "FUL1022", json, "»[]", "'include'");
+    }
+
+    [Fact]
+    public void Parallelism_out_of_range_is_FUL1014()
+    {
+        var json = """{ "parallelism": 0, "threads": 2 }""";
+
+        Only(ReadSettings(json), "FUL1014", json, "\"parallelism\": »0", "'parallelism'", "1..1024");
+    }
+
+    [Fact]
+    public void Misspelt_setting_is_FUL1005_with_a_suggestion()
+    {
+        var json = """{ "paralelism": 4 }""";
+
+        Only(ReadSettings(json), "FUL1005", json, "»\"paralelism\"", "'paralelism'", "did you mean 'parallelism'?");
+    }
+
+    [Fact]
+    public void Include_that_is_not_a_list_is_FUL1006()
+    {
+        var json = """{ "include": "**/*.lineage.json" }""";
+
+        Only(ReadSettings(json), "FUL1006", json, "»\"**/", "'include'", "an array");
+    }
+}

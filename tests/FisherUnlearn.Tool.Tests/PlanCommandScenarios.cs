@@ -1,0 +1,111 @@
+using FisherUnlearn.Tool.Tests.Support;
+
+namespace FisherUnlearn.Tool.Tests;
+
+public sealed class PlanCommandScenarios
+{
+    [Fact]
+    public async Task Forgetting_digit_3_in_the_sample_lists_roots_and_descendants_with_reasons()
+    {
+        var run = await CliRun.InvokeAsync(RepoPaths.Root, "plan", "forget-3", "--workspace", "samples/digits");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("6 affected (3 roots, 3 descendants), 1 unaffected", run.Out, StringComparison.Ordinal);
+        Assert.Contains("MODEL", run.Out, StringComparison.Ordinal);
+        Assert.Matches(@"digits-base\s+root\s+\S", run.Out);
+        Assert.Matches(@"digits-plus-6\s+descendant\s+.*digits-base", run.Out);
+        Assert.Contains("Unaffected: clinic-north", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Json_plan_follows_the_documented_contract()
+    {
+        var run = await CliRun.InvokeAsync(RepoPaths.Root, "plan", "forget-3", "--workspace", "samples/digits", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        var doc = run.Json;
+        Assert.Equal(1, (int)doc["schemaVersion"]!);
+        Assert.Equal("forget-3", (string)doc["removal"]!);
+        Assert.Equal(["digits-base", "digits-federated", "digits-student"], doc["roots"]!.Select(t => (string)t!));
+        Assert.Equal(["clinic-north"], doc["unaffected"]!.Select(t => (string)t!));
+        var grandchild = doc["affected"]!.Single(a => (string)a["id"]! == "digits-plus-6");
+        Assert.Equal("descendant", (string)grandchild["role"]!);
+        Assert.Equal(["digits-base"], grandchild["upstreamRoots"]!.Select(t => (string)t!));
+        Assert.Equal(["digits-base", "digits-plus-5", "digits-plus-6"], grandchild["path"]!.Select(t => (string)t!));
+        var student = doc["affected"]!.Single(a => (string)a["id"]! == "digits-student");
+        Assert.Equal("root", (string)student["role"]!);
+        Assert.Equal(["digits-base", "digits-federated", "digits-student"], student["upstreamRoots"]!.Select(t => (string)t!));
+        var federated = doc["affected"]!.Single(a => (string)a["id"]! == "digits-federated");
+        Assert.Equal("root", (string)federated["role"]!);
+    }
+
+    [Fact]
+    public async Task Explain_says_why_a_model_is_affected()
+    {
+        var run = await CliRun.InvokeAsync(RepoPaths.Root, "plan", "forget-3", "--workspace", "samples/digits", "--explain", "digits-head-7");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("digits-base", run.Out, StringComparison.Ordinal);
+        Assert.Contains("transfer", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_request_that_touches_nothing_exits_0_and_says_so()
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, "plan", "forget-3");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("nothing to do", run.Out, StringComparison.Ordinal);
+        Assert.Contains("FUL2012", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_removal_can_be_named_by_its_manifest_path()
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, "plan", "forget-1.removal.json", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(["a", "b"], run.Json["affected"]!.Select(a => (string)a["id"]!));
+    }
+
+    [Fact]
+    public async Task An_unknown_removal_is_exit_2_and_lists_the_known_ones()
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, "plan", "forget-4");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL2006:", run.Error, StringComparison.Ordinal);
+        Assert.Contains("forget-1", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Explaining_an_unknown_model_is_exit_2()
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, "plan", "forget-1", "--explain", "bb");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL2007:", run.Error, StringComparison.Ordinal);
+        Assert.Contains("did you mean 'b'", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Plan_refuses_a_workspace_with_manifest_errors()
+    {
+        using var ws = SampleWorkspaces.Chain();
+        ws.Write("a/a.lineage.json", "{ \"schemaVersion\": 1 }");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "plan", "forget-1", "--json");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal(string.Empty, run.Out);
+        Assert.Contains("FUL1007", run.Error, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,108 @@
+using FisherUnlearn.Testing;
+using FisherUnlearn.Tool.Tests.Support;
+
+namespace FisherUnlearn.Tool.Tests;
+
+public sealed class ValidateCommandScenarios
+{
+    [Fact]
+    public async Task The_digits_sample_is_valid()
+    {
+        var run = await CliRun.InvokeAsync(RepoPaths.Root, "validate", "--workspace", "samples/digits");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(string.Empty, run.Out);
+        Assert.Contains("7 models, 1 datasets, 2 removal requests: valid.", run.Error);
+    }
+
+    [Fact]
+    public async Task A_broken_manifest_fails_with_code_file_and_line_on_stderr()
+    {
+        using var ws = SampleWorkspaces.Chain();
+        ws.Write("b/b.lineage.json", """
+            {
+              "schemaVersion": 1,
+              "id": "b",
+              "checkpoint": "b.safetensors",
+              "architecture": { "kind": "mlp", "inputs": 4, "hidden": [8], "classes": 4 },
+              "parents": [ { "id": "a", "relation": "fine-tune" } ],
+              "data": [ { "dataset": "toy", "labels": [2] } ]
+            }
+            """);
+
+        var run = await CliRun.InvokeAsync(ws.Root, "validate");
+
+        Assert.Equal(2, run.ExitCode);
+        var line = Assert.Single(run.ErrorLines, l => l.Contains("FUL1011", StringComparison.Ordinal));
+        Assert.StartsWith("b/b.lineage.json(6,", line, StringComparison.Ordinal);
+        Assert.Contains(": error FUL1011: ", line, StringComparison.Ordinal);
+        Assert.Contains("fine-tune", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_problem_is_listed_not_just_the_first()
+    {
+        using var ws = SampleWorkspaces.Chain();
+        ws.Write("c/c.lineage.json", """
+            { "schemaVersion": 1, "id": "c", "checkpoint": "c.safetensors",
+              "architecture": { "kind": "mlp", "inputs": 4, "hidden": [8], "classes": 4 },
+              "parents": [ { "id": "nope", "relation": "finetune" } ],
+              "data": [ { "dataset": "toy", "labels": [9] } ] }
+            """);
+        ws.Write("future.removal.json", "{ \"schemaVersion\": 2, \"id\": \"x\", \"forget\": { \"labels\": [1] } }");
+        ws.Write("typo.removal.json", "{ \"schemaVersion\": 1, \"id\": \"y\", \"forget\": { \"labels\": [1] }, \"reasn\": \"z\" }");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "validate", "--json");
+
+        Assert.Equal(2, run.ExitCode);
+        var codes = run.Json["diagnostics"]!.Select(d => (string)d["code"]!).ToHashSet();
+        Assert.Superset(new HashSet<string> { "FUL2001", "FUL1016", "FUL1008", "FUL1005" }, codes);
+        Assert.False((bool)run.Json["valid"]!);
+    }
+
+    [Fact]
+    public async Task Json_output_keeps_stdout_to_one_document()
+    {
+        var run = await CliRun.InvokeAsync(RepoPaths.Root, "validate", "--workspace", "samples/digits", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(1, (int)run.Json["schemaVersion"]!);
+        Assert.True((bool)run.Json["valid"]!);
+        Assert.Equal(7, (int)run.Json["models"]!);
+        Assert.Empty(run.Json["diagnostics"]!);
+    }
+
+    [Fact]
+    public async Task In_GitHub_Actions_errors_also_become_annotations_on_stderr()
+    {
+        using var ws = SampleWorkspaces.Chain();
+        ws.Write("b/b.lineage.json", "{ \"schemaVersion\": 1, \"id\": \"b\" ");
+        var env = new Dictionary<string, string> { ["GITHUB_ACTIONS"] = "true", ["GITHUB_WORKSPACE"] = ws.Root };
+
+        var run = await CliRun.InvokeAsync(ws.Root, env, "validate", "--json");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(run.ErrorLines, l => l.StartsWith("::error file=b/b.lineage.json,line=1,", StringComparison.Ordinal) && l.Contains("title=FUL1001::", StringComparison.Ordinal));
+        Assert.DoesNotContain("::error", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_workspace_is_a_usage_error()
+    {
+        var run = await CliRun.InvokeAsync(RepoPaths.Root, "validate", "--workspace", "no/such/folder");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL3004:", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_option_is_a_usage_error_with_exit_code_2()
+    {
+        var run = await CliRun.InvokeAsync(RepoPaths.Root, "validate", "--frobnicate");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL3005:", run.Error, StringComparison.Ordinal);
+        Assert.Contains("--frobnicate", run.Error, StringComparison.Ordinal);
+    }
+}
