@@ -31,7 +31,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor UnsupportedSchemaVersion = Error("FUL1008", "Unsupported schema version",
         "schemaVersion {0} is not supported; this tool reads schemaVersion 1. Set \"schemaVersion\": 1 or update the tool.");
     public static readonly DiagnosticDescriptor InvalidId = Error("FUL1009", "Invalid id",
-        "'{0}' is not a valid id: use 1 to 100 letters, digits, '.', '-' or '_', starting with a letter or digit (ids become file names).");
+        "'{0}' is not a valid id: use 1 to 100 letters, digits, '.', '-' or '_', starting with a letter or digit and not ending with '.' (ids become file names).");
     public static readonly DiagnosticDescriptor DuplicateId = Error("FUL1010", "Duplicate id",
         "The {0} id '{1}' is also declared in {2}. Ids must be unique within the workspace: rename one.");
     public static readonly DiagnosticDescriptor UnknownRelation = Error("FUL1011", "Unknown relation",

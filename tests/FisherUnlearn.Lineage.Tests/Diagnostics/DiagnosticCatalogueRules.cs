@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using FisherUnlearn.Lineage.Diagnostics;
+
+namespace FisherUnlearn.Lineage.Tests.Diagnostics;
+
+public sealed partial class DiagnosticCatalogueRules
+{
+    [Fact]
+    public void Every_code_is_unique_and_well_formed()
+    {
+        var codes = DiagnosticCatalogue.All.Select(d => d.Code).ToList();
+
+        Assert.NotEmpty(codes);
+        Assert.Equal(codes.Count, codes.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(codes, code => Assert.Matches(CodePattern(), code));
+    }
+
+    [Fact]
+    public void Every_message_formats_with_its_arguments_and_ends_as_a_sentence()
+    {
+        foreach (var descriptor in DiagnosticCatalogue.All)
+        {
+            var placeholders = PlaceholderPattern().Matches(descriptor.MessageFormat).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
+            var args = Enumerable.Range(0, placeholders.Count == 0 ? 0 : placeholders.Max() + 1).Select(i => (object?)(i + 1)).ToArray();
+
+            var diagnostic = Diagnostic.Create(descriptor, new SourceLocation("/w/a.lineage.json", 3, 7), args);
+
+            Assert.Equal(descriptor.Code, diagnostic.Code);
+            Assert.DoesNotContain("{", diagnostic.Message, StringComparison.Ordinal);
+            Assert.StartsWith($"/w/a.lineage.json(3,7): {SeverityWord(descriptor.Severity)} {descriptor.Code}: ", diagnostic.ToCanonicalString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void The_diagnostics_page_documents_every_code()
+    {
+        var page = File.ReadAllText(Path.Combine(RepoRoot(), "docs", "diagnostics.md"));
+
+        var missing = DiagnosticCatalogue.All.Where(d => !page.Contains($"| {d.Code} | {d.Severity.ToString().ToLowerInvariant()} | {d.Title} |", StringComparison.Ordinal)).Select(d => d.Code).ToList();
+
+        Assert.True(missing.Count == 0, $"docs/diagnostics.md lacks {string.Join(", ", missing)}: regenerate it with 'python3 build/diagnostics-doc.py'.");
+    }
+
+    private static string SeverityWord(Severity severity) => severity switch
+    {
+        Severity.Error => "error",
+        Severity.Warning => "warning",
+        _ => "info",
+    };
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "FisherUnlearn.Tooling.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("repository root not found");
+    }
+
+    [GeneratedRegex("^FUL[1-5][0-9]{3}$")]
+    private static partial Regex CodePattern();
+
+    [GeneratedRegex(@"\{(\d+)(?::[^}]*)?\}")]
+    private static partial Regex PlaceholderPattern();
+}
