@@ -10,7 +10,7 @@ public sealed class PlanCommandScenarios
         var run = await CliRun.InvokeAsync(RepoPaths.Root, "plan", "forget-3", "--workspace", "samples/digits");
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Contains("6 affected (3 roots, 3 descendants), 1 unaffected", run.Out, StringComparison.Ordinal);
+        Assert.Contains("6 affected (1 root, 5 descendants), 1 unaffected", run.Out, StringComparison.Ordinal);
         Assert.Contains("MODEL", run.Out, StringComparison.Ordinal);
         Assert.Matches(@"digits-base\s+root\s+\S", run.Out);
         Assert.Matches(@"digits-plus-6\s+descendant\s+.*digits-base", run.Out);
@@ -26,17 +26,27 @@ public sealed class PlanCommandScenarios
         var doc = run.Json;
         Assert.Equal(1, (int)doc["schemaVersion"]!);
         Assert.Equal("forget-3", (string)doc["removal"]!);
-        Assert.Equal(["digits-base", "digits-federated", "digits-student"], doc["roots"]!.Select(t => (string)t!));
+        Assert.Equal(["digits-base"], doc["roots"]!.Select(t => (string)t!));
         Assert.Equal(["clinic-north"], doc["unaffected"]!.Select(t => (string)t!));
         var grandchild = doc["affected"]!.Single(a => (string)a["id"]! == "digits-plus-6");
         Assert.Equal("descendant", (string)grandchild["role"]!);
         Assert.Equal(["digits-base"], grandchild["upstreamRoots"]!.Select(t => (string)t!));
         Assert.Equal(["digits-base", "digits-plus-5", "digits-plus-6"], grandchild["path"]!.Select(t => (string)t!));
         var student = doc["affected"]!.Single(a => (string)a["id"]! == "digits-student");
-        Assert.Equal("root", (string)student["role"]!);
-        Assert.Equal(["digits-base", "digits-federated", "digits-student"], student["upstreamRoots"]!.Select(t => (string)t!));
-        var federated = doc["affected"]!.Single(a => (string)a["id"]! == "digits-federated");
-        Assert.Equal("root", (string)federated["role"]!);
+        Assert.Equal("descendant", (string)student["role"]!);
+        Assert.Equal(["digits-base", "digits-plus-5", "digits-plus-6", "digits-federated", "digits-student"], student["path"]!.Select(t => (string)t!));
+        Assert.Equal(["digits-base"], (doc["affected"]!.First() as Newtonsoft.Json.Linq.JObject)!["path"]!.Select(t => (string)t!));
+    }
+
+    [Fact]
+    public async Task A_descendant_of_several_roots_lists_them_all()
+    {
+        var run = await CliRun.InvokeAsync(RepoPaths.Root, "plan", "forget-clinic-8", "--workspace", "samples/digits", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(["clinic-north", "digits-federated", "digits-student"], run.Json["roots"]!.Select(t => (string)t!));
+        var student = run.Json["affected"]!.Single(a => (string)a["id"]! == "digits-student");
+        Assert.Equal(["clinic-north", "digits-federated", "digits-student"], student["upstreamRoots"]!.Select(t => (string)t!));
     }
 
     [Fact]
