@@ -219,7 +219,8 @@ public sealed class FisherDiagonal
 
     internal static FisherParameter FromTensor(Tensor tensor)
     {
-        using var cpu = tensor.detach().to(ScalarType.Float32).cpu().contiguous();
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var cpu = tensor.detach().to(ScalarType.Float32).cpu().contiguous();
         return new FisherParameter(cpu.shape, cpu.data<float>().ToArray());
     }
 

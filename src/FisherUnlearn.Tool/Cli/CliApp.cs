@@ -24,6 +24,8 @@ internal static class CliApp
         root.Subcommands.Add(ValidateCommand.Create(context, options));
         root.Subcommands.Add(PlanCommand.Create(context, options));
         root.Subcommands.Add(GraphCommand.Create(context, options));
+        root.Subcommands.Add(TrainCommand.Create(context, options));
+        root.Subcommands.Add(HarvestCommand.Create(context, options));
         return root;
     }
 

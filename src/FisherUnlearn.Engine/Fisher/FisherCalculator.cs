@@ -1,0 +1,127 @@
+using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Native;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace FisherUnlearn.Engine.Fisher;
+
+/// <summary>
+/// Computes diagonal Fisher importances of a model on data (<see cref="FisherEstimator"/>). The model is put in
+/// <c>eval()</c> mode while computing, as the reference does (dropout off, BatchNorm on running statistics; gradients
+/// still flow), and its mode, <c>requires_grad</c> flags and weights are as before afterwards; its <c>.grad</c> fields are
+/// cleared. Labels are the data's true labels (the empirical Fisher): for a forget set, the labels being forgotten.
+/// Synchronous, on the calling thread (TorchSharp's dispose scopes and no_grad are per thread); CPU.
+/// </summary>
+public static class FisherCalculator
+{
+    public static FisherDiagonal Compute(nn.Module<Tensor, Tensor> model, DataSplit data, FisherOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        options ??= new FisherOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1, nameof(options.BatchSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.ChunkSize, 1, nameof(options.ChunkSize));
+        TorchRuntime.EnsureLoaded();
+
+        var all = model.named_parameters().Select(p => (Name: p.name, Parameter: p.parameter)).ToList();
+        if (options.Parameters is { } wanted)
+        {
+            var unknown = wanted.Where(w => all.All(p => p.Name != w)).ToList();
+            if (unknown.Count > 0)
+            {
+                throw new ArgumentException($"The model has no parameter {string.Join(", ", unknown.Select(u => $"'{u}'"))}; it has {string.Join(", ", all.Select(p => p.Name))}.", nameof(options));
+            }
+        }
+
+        var selected = options.Parameters is null ? all : all.Where(p => options.Parameters.Contains(p.Name)).ToList();
+        var wasTraining = model.training;
+        var requiresGrad = all.Select(p => p.Parameter.requires_grad).ToArray();
+        var accumulators = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            var selectedNames = selected.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var (name, parameter) in all)
+            {
+                parameter.requires_grad = selectedNames.Contains(name);
+            }
+
+            model.eval();
+            using (torch.no_grad())
+            {
+                foreach (var (name, parameter) in selected)
+                {
+                    accumulators[name] = torch.zeros(parameter.shape, parameter.dtype);
+                }
+            }
+
+            var divisor = options.Estimator switch
+            {
+                FisherEstimator.Exact => ExactFisher.Accumulate(model, data, selected, accumulators, options, cancellationToken),
+                FisherEstimator.Batch => BatchLevel(model, data, selected, accumulators, options.BatchSize, labelFree: false, cancellationToken),
+                FisherEstimator.LabelFree => BatchLevel(model, data, selected, accumulators, options.BatchSize, labelFree: true, cancellationToken),
+                _ => throw new ArgumentOutOfRangeException(nameof(options), options.Estimator, "Unknown estimator."),
+            };
+            if (divisor > 0)
+            {
+                using var noGrad = torch.no_grad();
+                foreach (var accumulator in accumulators.Values)
+                {
+                    accumulator.div_(divisor);
+                }
+            }
+
+            return FisherDiagonal.FromTensors(accumulators, options.Estimator, data.Count, options.BatchSize);
+        }
+        finally
+        {
+            model.zero_grad();
+            for (var i = 0; i < all.Count; i++)
+            {
+                all[i].Parameter.requires_grad = requiresGrad[i];
+            }
+
+            model.train(wasTraining);
+            foreach (var accumulator in accumulators.Values)
+            {
+                accumulator.Dispose();
+            }
+        }
+    }
+
+    // The reference estimators (SSD calc_importance; LFSSD): one backward per mini-batch of the data in order, the last
+    // batch possibly smaller (DataLoader's drop_last=False); the sum is divided by the number of batches.
+    private static int BatchLevel(nn.Module<Tensor, Tensor> model, DataSplit data, IReadOnlyList<(string Name, Parameter Parameter)> selected,
+        Dictionary<string, Tensor> accumulators, int batchSize, bool labelFree, CancellationToken cancellationToken)
+    {
+        var batches = 0;
+        foreach (var batch in data.Batches(batchSize))
+        {
+            using var features = batch.Features;
+            using var labels = batch.Labels;
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = torch.NewDisposeScope();
+            model.zero_grad();
+            var output = model.call(features);
+            var loss = labelFree
+                ? output.flatten(1).square().sum(dim: 1).mean()
+                : nn.functional.cross_entropy(output, labels);
+            loss.backward();
+            using (torch.no_grad())
+            {
+                foreach (var (name, parameter) in selected)
+                {
+                    var grad = parameter.grad;
+                    if (grad is not null)
+                    {
+                        accumulators[name].add_(labelFree ? grad.abs() : grad.square());
+                    }
+                }
+            }
+
+            batches++;
+        }
+
+        return batches;
+    }
+}

@@ -1,0 +1,307 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Fisher;
+using FisherUnlearn.Lineage.IO;
+
+namespace FisherUnlearn.Engine.Harvest;
+
+/// <summary>
+/// The harvest cache: <c>&lt;output&gt;/harvest/&lt;model-id&gt;/&lt;key&gt;.safetensors</c>, one file per model and input
+/// hash holding every per-label diagonal (tensor names <c>&lt;dataset&gt;/&lt;label&gt;/&lt;parameter&gt;</c>, label list and
+/// settings in the metadata; bytes depend only on the content), plus <c>index.json</c> in the same folder that
+/// summarises each file (key, settings, checkpoint hash, labels, samples, seconds) so lookups need not open it.
+/// Writes are atomic and the index is updated under a lock file, so concurrent harvests never corrupt it. A new harvest
+/// replaces (and deletes) the older ones of the same settings: those were for a previous checkpoint or data.
+/// </summary>
+public static class HarvestCache
+{
+    public const string FolderName = "harvest";
+    public const string IndexFileName = "index.json";
+    public const string MetadataKey = "fisher.harvest";
+    public const int SchemaVersion = 1;
+
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>The model's cache folder.</summary>
+    public static string DirectoryOf(string outputDirectory, string modelId) =>
+        Path.Combine(Path.GetFullPath(outputDirectory), FolderName, modelId);
+
+    /// <summary>The harvest file for a key.</summary>
+    public static string PathOf(string outputDirectory, string modelId, string key) =>
+        Path.Combine(DirectoryOf(outputDirectory, modelId), key + ".safetensors");
+
+    /// <summary>The index entries of a model's cache (empty when none or unreadable).</summary>
+    public static IReadOnlyList<HarvestIndexEntry> ReadIndex(string outputDirectory, string modelId) =>
+        ReadIndexFile(Path.Combine(DirectoryOf(outputDirectory, modelId), IndexFileName));
+
+    /// <summary>Whether a usable harvest for the key is cached, from the index alone (the file must exist).</summary>
+    public static bool Contains(string outputDirectory, string modelId, string key) =>
+        ReadIndex(outputDirectory, modelId).Any(e => e.Key == key) && File.Exists(PathOf(outputDirectory, modelId, key));
+
+    /// <summary>
+    /// Loads the cached harvest for the key, or null when there is none or the file is not usable (a damaged cache file
+    /// is a miss: the caller computes it again and overwrites it).
+    /// </summary>
+    public static HarvestResult? TryLoad(string outputDirectory, string modelId, string key)
+    {
+        var path = PathOf(outputDirectory, modelId, key);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            return Load(path, modelId, key);
+        }
+        catch (EngineException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Reads a harvest file; FUL4081 when it is not one (or not the expected model and key).</summary>
+    public static HarvestResult Load(string path, string? modelId = null, string? key = null)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        SafetensorsDocument document;
+        try
+        {
+            document = SafetensorsFile.Read(path, checkFinite: true);
+        }
+        catch (EngineException ex)
+        {
+            throw EngineException.At(Lineage.Diagnostics.DiagnosticCatalogue.FisherFileUnreadable, new Lineage.Diagnostics.SourceLocation(path), ex, path, ex.Diagnostic.Message);
+        }
+
+        if (!document.Metadata.TryGetValue(MetadataKey, out var json))
+        {
+            throw FisherDiagonal.Unreadable(path, $"the metadata has no '{MetadataKey}'");
+        }
+
+        JsonObject header;
+        try
+        {
+            header = JsonNode.Parse(json) as JsonObject ?? throw new JsonException("not an object");
+        }
+        catch (JsonException ex)
+        {
+            throw FisherDiagonal.Unreadable(path, $"'{MetadataKey}' is not valid JSON ({ex.Message})");
+        }
+
+        var fileModel = (string?)header["model"];
+        var fileKey = (string?)header["key"];
+        if ((int?)header["schemaVersion"] != SchemaVersion || fileModel is null || fileKey is null
+            || (modelId is not null && fileModel != modelId) || (key is not null && fileKey != key))
+        {
+            throw FisherDiagonal.Unreadable(path, "it is not the harvest of this model and key, or of another schema version");
+        }
+
+        var estimatorName = (string?)header["estimator"];
+        if (!FisherEstimators.TryParse(estimatorName, out var estimator))
+        {
+            throw FisherDiagonal.Unreadable(path, $"unknown estimator '{estimatorName}'");
+        }
+
+        var batchSize = (int?)header["batchSize"];
+        var labels = new List<HarvestedLabel>();
+        foreach (var item in header["labels"]?.AsArray() ?? [])
+        {
+            var dataset = (string?)item?["dataset"] ?? throw FisherDiagonal.Unreadable(path, "a label entry has no dataset");
+            var label = (int?)item!["label"] ?? throw FisherDiagonal.Unreadable(path, "a label entry has no label");
+            var samples = (int?)item["samples"] ?? 0;
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [FisherDiagonal.EstimatorKey] = estimator.Name(),
+                [FisherDiagonal.SamplesKey] = samples.ToString(CultureInfo.InvariantCulture),
+            };
+            if (batchSize is { } b)
+            {
+                metadata[FisherDiagonal.BatchSizeKey] = b.ToString(CultureInfo.InvariantCulture);
+            }
+
+            var fisher = FisherDiagonal.FromDocument(path, document.Tensors, metadata, TensorPrefix(dataset, label));
+            labels.Add(new HarvestedLabel(dataset, label, samples, (bool?)item["own"] ?? false, (bool?)item["known"] ?? false, fisher));
+        }
+
+        return new HarvestResult
+        {
+            ModelId = fileModel,
+            Key = fileKey,
+            FilePath = Path.GetFullPath(path),
+            Cached = true,
+            Seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
+            Estimator = estimator,
+            Labels = labels,
+        };
+    }
+
+    internal static string TensorPrefix(string dataset, int label) => $"{dataset}/{label.ToString(CultureInfo.InvariantCulture)}/";
+
+    /// <summary>Writes the harvest file and its index entry; removes the entries and files it supersedes.</summary>
+    internal static string Store(string outputDirectory, HarvestResult result, HarvestIndexEntry entry, IReadOnlyDictionary<string, string> settings)
+    {
+        var directory = DirectoryOf(outputDirectory, result.ModelId);
+        Directory.CreateDirectory(directory);
+        var path = PathOf(outputDirectory, result.ModelId, result.Key);
+        var header = new JsonObject
+        {
+            ["schemaVersion"] = SchemaVersion,
+            ["model"] = result.ModelId,
+            ["key"] = result.Key,
+            ["estimator"] = result.Estimator.Name(),
+            ["batchSize"] = result.Labels.FirstOrDefault()?.Fisher.BatchSize,
+            ["settings"] = new JsonObject(settings.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => KeyValuePair.Create(s.Key, (JsonNode?)s.Value))),
+            ["checkpointSha256"] = entry.CheckpointSha256,
+            ["engineVersion"] = entry.EngineVersion,
+            ["labels"] = new JsonArray([.. result.Labels.Select(l => (JsonNode)new JsonObject
+            {
+                ["dataset"] = l.Dataset,
+                ["label"] = l.Label,
+                ["samples"] = l.Samples,
+                ["own"] = l.Own,
+                ["known"] = l.Known,
+            })]),
+        };
+        var tensors = new Dictionary<string, SafetensorsTensor>(StringComparer.Ordinal);
+        foreach (var label in result.Labels)
+        {
+            foreach (var (name, tensor) in label.Fisher.ToSafetensors(TensorPrefix(label.Dataset, label.Label)))
+            {
+                tensors[name] = tensor;
+            }
+        }
+
+        SafetensorsFile.Write(path, tensors, new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [MetadataKey] = header.ToJsonString(CompactJson),
+            ["producer"] = "FisherUnlearn.Tooling",
+        });
+
+        using (AcquireLock(directory))
+        {
+            var indexPath = Path.Combine(directory, IndexFileName);
+            var entries = ReadIndexFile(indexPath).ToList();
+            var superseded = entries.Where(e => e.Key != entry.Key && e.SettingsHash == entry.SettingsHash).ToList();
+            entries.RemoveAll(e => e.Key == entry.Key || e.SettingsHash == entry.SettingsHash);
+            entries.Add(entry);
+            WriteIndexFile(indexPath, result.ModelId, entries);
+            foreach (var old in superseded)
+            {
+                TryDelete(Path.Combine(directory, old.File));
+            }
+        }
+
+        return path;
+    }
+
+    private static IReadOnlyList<HarvestIndexEntry> ReadIndexFile(string indexPath)
+    {
+        if (!File.Exists(indexPath))
+        {
+            return [];
+        }
+
+        try
+        {
+            var root = JsonNode.Parse(File.ReadAllText(indexPath)) as JsonObject;
+            if ((int?)root?["schemaVersion"] != SchemaVersion)
+            {
+                return [];
+            }
+
+            var entries = new List<HarvestIndexEntry>();
+            foreach (var item in root!["entries"]?.AsArray() ?? [])
+            {
+                if (item?.Deserialize<HarvestIndexEntry>(IndexJson) is { Key.Length: > 0, File.Length: > 0 } entry)
+                {
+                    entries.Add(entry);
+                }
+            }
+
+            return entries;
+        }
+        catch (Exception ex) when (ex is JsonException or IOException or InvalidOperationException or FormatException)
+        {
+            return []; // A damaged index is rebuilt by the next harvest.
+        }
+    }
+
+    private static void WriteIndexFile(string indexPath, string modelId, IEnumerable<HarvestIndexEntry> entries)
+    {
+        var root = new JsonObject
+        {
+            ["schemaVersion"] = SchemaVersion,
+            ["model"] = modelId,
+            ["entries"] = new JsonArray([.. entries.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => JsonSerializer.SerializeToNode(e, IndexJson))]),
+        };
+        AtomicFile.WriteAllText(indexPath, root.ToJsonString(IndentedJson) + "\n");
+    }
+
+    private static readonly JsonSerializerOptions IndexJson = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    private static readonly JsonSerializerOptions CompactJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static readonly JsonSerializerOptions IndentedJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, WriteIndented = true };
+
+    private static FileStream AcquireLock(string directory)
+    {
+        var lockPath = Path.Combine(directory, ".index.lock");
+        var deadline = DateTime.UtcNow + LockTimeout;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(50);
+            }
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left behind; a later harvest or a clean of the output folder removes it.
+        }
+    }
+}
+
+/// <summary>One cached harvest as <c>index.json</c> lists it.</summary>
+public sealed record HarvestIndexEntry
+{
+    public string Key { get; init; } = string.Empty;
+
+    /// <summary>The file name, relative to the model's cache folder.</summary>
+    public string File { get; init; } = string.Empty;
+
+    /// <summary>Hash of the settings alone (estimator, batch size, cap, seed): entries of equal settings supersede each other.</summary>
+    public string SettingsHash { get; init; } = string.Empty;
+
+    public string Estimator { get; init; } = string.Empty;
+
+    public int? BatchSize { get; init; }
+
+    public int MaxSamplesPerLabel { get; init; }
+
+    public string CheckpointSha256 { get; init; } = string.Empty;
+
+    public string EngineVersion { get; init; } = string.Empty;
+
+    public int Labels { get; init; }
+
+    public long Samples { get; init; }
+
+    /// <summary>How long computing it took.</summary>
+    public double Seconds { get; init; }
+}

@@ -1,0 +1,32 @@
+using FisherUnlearn.Engine.Fisher;
+using FisherUnlearn.Lineage.Graph;
+
+namespace FisherUnlearn.Engine.Harvest;
+
+/// <summary>Settings of a harvest (<see cref="Harvester.Harvest"/>). Every setting that changes the numbers is part of
+/// the cache key.</summary>
+public sealed record HarvestOptions
+{
+    public const int DefaultMaxSamplesPerLabel = 1000;
+
+    /// <summary>The estimator; <c>exact</c> by default (per-label diagonals then add up exactly).</summary>
+    public FisherEstimator Estimator { get; init; } = FisherEstimator.Exact;
+
+    /// <summary>At most this many train samples per label (a seeded random subset when there are more).</summary>
+    public int MaxSamplesPerLabel { get; init; } = DefaultMaxSamplesPerLabel;
+
+    /// <summary>Mini-batch size of <c>batch</c> and <c>labelfree</c> (ignored, and not in the key, for <c>exact</c>).</summary>
+    public int BatchSize { get; init; } = FisherOptions.DefaultBatchSize;
+
+    /// <summary>Seed of the per-label subset when a label has more than <see cref="MaxSamplesPerLabel"/> samples.</summary>
+    public int SampleSeed { get; init; }
+
+    /// <summary>Compute even when the cache holds a harvest for these inputs.</summary>
+    public bool Force { get; init; }
+
+    /// <summary>The workspace's lineage graph, when the caller has it (built otherwise).</summary>
+    public LineageGraph? Graph { get; init; }
+
+    /// <summary>Loaded datasets and file hashes to share between the harvests of one run (a fresh one otherwise).</summary>
+    public HarvestInputs? Inputs { get; init; }
+}

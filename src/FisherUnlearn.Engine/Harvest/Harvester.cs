@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Fisher;
+using FisherUnlearn.Engine.Models;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Graph;
+using FisherUnlearn.Lineage.Hashing;
+using FisherUnlearn.Lineage.Manifests;
+
+namespace FisherUnlearn.Engine.Harvest;
+
+/// <summary>
+/// The harvest (design.md section 2): for a model, the Fisher diagonal on the train samples of each label of each
+/// dataset that the model or any of its ancestors trains on (every label of such a dataset, capped at
+/// <see cref="HarvestOptions.MaxSamplesPerLabel"/> samples per label), cached as a build output keyed by the content
+/// hash of everything that determines it: the checkpoint's bytes, the architecture, each dataset's manifest and train
+/// files, which labels the model and its ancestors use, the estimator and its settings, and the engine version. With
+/// unchanged inputs a second harvest computes nothing. The checkpoint is only read.
+/// </summary>
+public static class Harvester
+{
+    /// <summary>Bumped when the harvest's numbers or file layout change without an engine version change.</summary>
+    public const string FormatVersion = "fiun-harvest/1";
+
+    /// <summary>The engine's informational version, part of every key.</summary>
+    public static string EngineVersion { get; } =
+        typeof(Harvester).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+
+    /// <summary>Harvests one model (or returns its cached harvest).</summary>
+    /// <exception cref="EngineException">FUL4020 (checkpoint missing, located at the lineage manifest), checkpoint,
+    /// dataset and architecture errors, FUL4080 (non-finite values), FUL4083 (anything else that failed).</exception>
+    public static HarvestResult Harvest(ModelManifest model, Workspace workspace, HarvestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(workspace);
+        options ??= new HarvestOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxSamplesPerLabel, 1, nameof(options.MaxSamplesPerLabel));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1, nameof(options.BatchSize));
+        var started = Stopwatch.GetTimestamp();
+        var inputs = options.Inputs ?? new HarvestInputs();
+
+        if (!File.Exists(model.CheckpointPath))
+        {
+            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointNotFound, model.Location, model.CheckpointPath));
+        }
+
+        var datasets = Knowledge(model, workspace, options.Graph ?? LineageGraph.Build(workspace));
+        if (datasets.Count == 0)
+        {
+            return new HarvestResult
+            {
+                ModelId = model.Id,
+                Key = string.Empty,
+                Cached = false,
+                Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds,
+                Estimator = options.Estimator,
+                Labels = [],
+            };
+        }
+
+        var settings = Settings(options);
+        var settingsHash = ContentHash.Combine([.. settings.OrderBy(s => s.Key, StringComparer.Ordinal).SelectMany(s => new[] { s.Key, s.Value })]);
+        var checkpointHash = inputs.HashOf(model.CheckpointPath);
+        var key = Key(model, workspace, datasets, settingsHash, checkpointHash, inputs);
+        var output = workspace.OutputDirectory;
+        if (!options.Force && HarvestCache.TryLoad(output, model.Id, key) is { } cached)
+        {
+            return cached with { Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
+        }
+
+        List<HarvestedLabel> labels;
+        try
+        {
+            labels = Compute(model, datasets, options, inputs, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not (EngineException or OperationCanceledException or OutOfMemoryException))
+        {
+            throw EngineException.At(DiagnosticCatalogue.HarvestFailed, model.Location, ex, model.Id, $"{ex.GetType().Name}: {ex.Message}");
+        }
+
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var result = new HarvestResult
+        {
+            ModelId = model.Id,
+            Key = key,
+            Cached = false,
+            Seconds = seconds,
+            Estimator = options.Estimator,
+            Labels = labels,
+        };
+        var entry = new HarvestIndexEntry
+        {
+            Key = key,
+            File = key + ".safetensors",
+            SettingsHash = settingsHash,
+            Estimator = options.Estimator.Name(),
+            BatchSize = options.Estimator.UsesBatchSize() ? options.BatchSize : null,
+            MaxSamplesPerLabel = options.MaxSamplesPerLabel,
+            CheckpointSha256 = checkpointHash,
+            EngineVersion = EngineVersion,
+            Labels = labels.Count,
+            Samples = result.SampleCount,
+            Seconds = Math.Round(seconds, 3),
+        };
+        string path;
+        try
+        {
+            path = HarvestCache.Store(output, result, entry, settings);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw EngineException.At(DiagnosticCatalogue.HarvestFailed, model.Location, ex, model.Id,
+                $"the cache under '{HarvestCache.DirectoryOf(output, model.Id)}' could not be written ({ex.Message})");
+        }
+
+        return result with { FilePath = path, Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
+    }
+
+    /// <summary>The hash a harvest of this model with these options would be cached under (hashes the checkpoint and data
+    /// files). FUL4020 when the checkpoint is missing; empty when the model has no data.</summary>
+    public static string KeyOf(ModelManifest model, Workspace workspace, HarvestOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(workspace);
+        options ??= new HarvestOptions();
+        if (!File.Exists(model.CheckpointPath))
+        {
+            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointNotFound, model.Location, model.CheckpointPath));
+        }
+
+        var inputs = options.Inputs ?? new HarvestInputs();
+        var datasets = Knowledge(model, workspace, options.Graph ?? LineageGraph.Build(workspace));
+        if (datasets.Count == 0)
+        {
+            return string.Empty;
+        }
+
+        var settings = Settings(options);
+        var settingsHash = ContentHash.Combine([.. settings.OrderBy(s => s.Key, StringComparer.Ordinal).SelectMany(s => new[] { s.Key, s.Value })]);
+        return Key(model, workspace, datasets, settingsHash, inputs.HashOf(model.CheckpointPath), inputs);
+    }
+
+    /// <summary>One dataset of a model's knowledge: which of its labels the model's own data and its whole lineage use.</summary>
+    internal sealed record DatasetKnowledge(DatasetManifest Dataset, SortedSet<int> Own, SortedSet<int> Known);
+
+    internal static List<DatasetKnowledge> Knowledge(ModelManifest model, Workspace workspace, LineageGraph graph)
+    {
+        var byId = new SortedDictionary<string, DatasetKnowledge>(StringComparer.Ordinal);
+        var lineage = new List<(ModelManifest Model, bool Own)> { (model, true) };
+        if (graph.Contains(model.Id))
+        {
+            lineage.AddRange(graph.Ancestors(model.Id).Where(workspace.Models.ContainsKey).Select(id => (workspace.Models[id], false)));
+        }
+
+        foreach (var (member, own) in lineage)
+        {
+            foreach (var use in member.Data)
+            {
+                if (!workspace.Datasets.TryGetValue(use.Dataset, out var dataset))
+                {
+                    throw EngineException.Create(DiagnosticCatalogue.UnknownDataset, member.ManifestPath, use.Dataset, string.Empty);
+                }
+
+                if (!byId.TryGetValue(dataset.Id, out var knowledge))
+                {
+                    knowledge = new DatasetKnowledge(dataset, [], []);
+                    byId[dataset.Id] = knowledge;
+                }
+
+                var labels = use.Labels ?? Enumerable.Range(0, dataset.Classes).ToList();
+                knowledge.Known.UnionWith(labels);
+                if (own)
+                {
+                    knowledge.Own.UnionWith(labels);
+                }
+            }
+        }
+
+        return [.. byId.Values];
+    }
+
+    private static SortedDictionary<string, string> Settings(HarvestOptions options)
+    {
+        var settings = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["estimator"] = options.Estimator.Name(),
+            ["maxSamplesPerLabel"] = options.MaxSamplesPerLabel.ToString(CultureInfo.InvariantCulture),
+            ["sampleSeed"] = options.SampleSeed.ToString(CultureInfo.InvariantCulture),
+            ["split"] = "train",
+        };
+        if (options.Estimator.UsesBatchSize())
+        {
+            settings["batchSize"] = options.BatchSize.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return settings;
+    }
+
+    private static string Key(ModelManifest model, Workspace workspace, List<DatasetKnowledge> datasets, string settingsHash, string checkpointHash, HarvestInputs inputs)
+    {
+        var parts = new List<string>
+        {
+            FormatVersion,
+            EngineVersion,
+            model.Id,
+            model.Architecture.ToString(),
+            checkpointHash,
+            settingsHash,
+        };
+        if (model.Architecture.Kind == ArchitectureSpec.Custom && model.Architecture.Assembly is { } assembly)
+        {
+            var path = Path.GetFullPath(Path.Combine(model.ManifestDirectory, assembly));
+            parts.Add(File.Exists(path) ? inputs.HashOf(path) : "missing:" + assembly);
+        }
+
+        foreach (var knowledge in datasets)
+        {
+            var dataset = knowledge.Dataset;
+            parts.Add("dataset:" + dataset.Id);
+            parts.Add(workspace.ManifestHashes.TryGetValue(dataset.ManifestPath, out var manifestHash) ? manifestHash : inputs.HashOf(dataset.ManifestPath));
+            foreach (var file in dataset.Train.Files.Order(StringComparer.Ordinal))
+            {
+                parts.Add(File.Exists(file) ? inputs.HashOf(file) : "missing:" + file);
+            }
+
+            parts.Add("own:" + string.Join(',', knowledge.Own));
+            parts.Add("known:" + string.Join(',', knowledge.Known));
+        }
+
+        return ContentHash.Combine([.. parts]);
+    }
+
+    private static List<HarvestedLabel> Compute(ModelManifest model, List<DatasetKnowledge> datasets, HarvestOptions options, HarvestInputs inputs, CancellationToken cancellationToken)
+    {
+        using var module = ModelFactory.Create(model.Architecture, model.ManifestDirectory);
+        CheckpointStore.LoadInto(module, model.CheckpointPath, model.Architecture.ToString());
+        var fisherOptions = new FisherOptions { Estimator = options.Estimator, BatchSize = options.BatchSize };
+        var labels = new List<HarvestedLabel>();
+        foreach (var knowledge in datasets)
+        {
+            var train = inputs.Train(knowledge.Dataset);
+            for (var label = 0; label < knowledge.Dataset.Classes; label++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var samples = train.WhereLabelIn([label]).RandomSubset(options.MaxSamplesPerLabel, options.SampleSeed);
+                if (samples.Count == 0)
+                {
+                    continue;
+                }
+
+                var fisher = FisherCalculator.Compute(module, samples, fisherOptions, cancellationToken);
+                var (invalid, first) = fisher.CountInvalid();
+                if (invalid > 0)
+                {
+                    throw EngineException.Create(DiagnosticCatalogue.FisherNonFinite, model.CheckpointPath, model.Id,
+                        $"label {label} of '{knowledge.Dataset.Id}'", invalid, first);
+                }
+
+                labels.Add(new HarvestedLabel(knowledge.Dataset.Id, label, samples.Count, knowledge.Own.Contains(label), knowledge.Known.Contains(label), fisher));
+            }
+        }
+
+        return labels;
+    }
+}

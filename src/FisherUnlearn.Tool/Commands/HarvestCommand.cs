@@ -1,0 +1,195 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using FisherUnlearn.Engine;
+using FisherUnlearn.Engine.Fisher;
+using FisherUnlearn.Engine.Harvest;
+using FisherUnlearn.Engine.Native;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Text;
+using FisherUnlearn.Tool.Cli;
+using FisherUnlearn.Tool.Output;
+using Newtonsoft.Json.Linq;
+
+namespace FisherUnlearn.Tool.Commands;
+
+/// <summary>
+/// <c>dotnet unlearn harvest [--model &lt;id&gt;] [--force] [--estimator exact|batch|labelfree] [--threads n]</c>: computes
+/// and caches the per-label Fisher diagonals of every model whose checkpoint exists (design.md section 2), under
+/// <c>&lt;output&gt;/harvest/&lt;model-id&gt;/</c>. Cached harvests whose inputs are unchanged are not recomputed.
+/// </summary>
+/// <remarks>
+/// Every model is attempted and every problem reported. Exit codes: 0 all harvested (or cached); 2 bad input (manifests,
+/// a missing checkpoint (FUL4020: run 'dotnet unlearn train'), data, architecture); 1 a computation failed (FUL4080,
+/// FUL4083, a write); 130 cancelled.
+/// </remarks>
+internal static class HarvestCommand
+{
+    public static Command Create(CliContext context, GlobalOptions options)
+    {
+        var model = new Option<string?>("--model", "-m") { Description = "Harvest only this model.", HelpName = "id" };
+        var force = new Option<bool>("--force") { Description = "Compute even when a harvest with the same inputs is cached." };
+        var estimator = new Option<string>("--estimator")
+        {
+            Description = "The Fisher estimator: exact (per-example, default), batch (the reference SSD/FIUn estimator) or labelfree (LFSSD).",
+            DefaultValueFactory = _ => FisherEstimators.ExactName,
+            HelpName = "name",
+        };
+        estimator.AcceptOnlyFromAmong([.. FisherEstimators.Names]);
+        var threads = new Option<int?>("--threads")
+        {
+            Description = "libtorch threads (default: 'threads' of unlearn.json, else 1).",
+            HelpName = "n",
+        };
+        var maxSamples = new Option<int>("--max-samples")
+        {
+            Description = $"At most this many train samples per label (default {HarvestOptions.DefaultMaxSamplesPerLabel}).",
+            DefaultValueFactory = _ => HarvestOptions.DefaultMaxSamplesPerLabel,
+            HelpName = "n",
+        };
+        var batchSize = new Option<int>("--batch-size")
+        {
+            Description = $"Mini-batch size of the batch and labelfree estimators (default {FisherOptions.DefaultBatchSize}).",
+            DefaultValueFactory = _ => FisherOptions.DefaultBatchSize,
+            HelpName = "n",
+        };
+        var command = new Command("harvest", "Compute and cache the per-label Fisher diagonals of every model whose checkpoint exists.")
+        {
+            model,
+            force,
+            estimator,
+            threads,
+            maxSamples,
+            batchSize,
+        };
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var settings = new Settings(
+                parseResult.GetValue(model),
+                parseResult.GetValue(force),
+                FisherEstimators.Parse(parseResult.GetValue(estimator)!),
+                parseResult.GetValue(threads),
+                parseResult.GetValue(maxSamples),
+                parseResult.GetValue(batchSize));
+            return Task.FromResult(Run(new CommandEnvironment(context, options, parseResult), settings, cancellationToken));
+        });
+        return command;
+    }
+
+    private sealed record Settings(string? ModelId, bool Force, FisherEstimator Estimator, int? Threads, int MaxSamples, int BatchSize);
+
+    private static int Run(CommandEnvironment env, Settings settings, CancellationToken cancellationToken)
+    {
+        foreach (var (name, value) in new[] { ("--threads", settings.Threads ?? 1), ("--max-samples", settings.MaxSamples), ("--batch-size", settings.BatchSize) })
+        {
+            if (value < 1)
+            {
+                env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, $"{name} must be at least 1, not {value}"));
+                return ExitCodes.InvalidInput;
+            }
+        }
+
+        var analysis = env.LoadValidWorkspace(cancellationToken);
+        if (analysis is null)
+        {
+            return ExitCodes.InvalidInput;
+        }
+
+        var workspace = analysis.Workspace;
+        if (settings.ModelId is { } wanted && !workspace.Models.ContainsKey(wanted))
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ModelNotFound, null, wanted, EditDistance.DidYouMean(wanted, workspace.Models.Keys)));
+            return ExitCodes.InvalidInput;
+        }
+
+        try
+        {
+            TorchRuntime.Configure(settings.Threads ?? workspace.Settings.Threads ?? 1);
+        }
+        catch (EngineException ex)
+        {
+            env.Diagnostics.Write(ex.Diagnostic);
+            return ExitCodes.Failed;
+        }
+
+        var options = new HarvestOptions
+        {
+            Estimator = settings.Estimator,
+            Force = settings.Force,
+            MaxSamplesPerLabel = settings.MaxSamples,
+            BatchSize = settings.BatchSize,
+            Graph = analysis.Graph,
+            Inputs = new HarvestInputs(),
+        };
+        var stopwatch = Stopwatch.StartNew();
+        var results = new JArray();
+        var failed = new JArray();
+        var exitCode = ExitCodes.Ok;
+        foreach (var id in analysis.Graph.TopologicalOrder)
+        {
+            if (settings.ModelId is not null && settings.ModelId != id)
+            {
+                continue;
+            }
+
+            var manifest = workspace.Models[id];
+            try
+            {
+                var result = Harvester.Harvest(manifest, workspace, options, cancellationToken);
+                if (result.Labels.Count == 0)
+                {
+                    env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.HarvestNoData, manifest.Location, id));
+                }
+                else
+                {
+                    env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
+                        $"{(result.Cached ? "cached" : "harvested")} {id}: {result.Labels.Count} labels, {result.Seconds:0.0} s"));
+                    env.Diagnostics.Detail($"  {env.Context.Display(result.FilePath!)}");
+                }
+
+                results.Add(new JObject
+                {
+                    ["id"] = id,
+                    ["cached"] = result.Cached,
+                    ["seconds"] = Math.Round(result.Seconds, 3),
+                    ["labels"] = result.Labels.Count,
+                    ["samples"] = result.SampleCount,
+                    ["estimator"] = result.Estimator.Name(),
+                    ["key"] = result.Key.Length == 0 ? null : result.Key,
+                    ["file"] = result.FilePath is null ? null : env.Context.Display(result.FilePath),
+                });
+            }
+            catch (OperationCanceledException)
+            {
+                throw;
+            }
+            catch (EngineException ex)
+            {
+                env.Diagnostics.Write(ex.Diagnostic);
+                env.Diagnostics.Detail(ex.InnerException?.ToString() ?? string.Empty);
+                failed.Add(new JObject { ["id"] = id, ["code"] = ex.Code });
+                exitCode = Math.Max(exitCode, IsComputeFailure(ex.Code) ? ExitCodes.Failed : ExitCodes.InvalidInput);
+            }
+        }
+
+        env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
+            $"{results.Count} harvested ({results.Count(r => (bool)r["cached"]!)} cached), {failed.Count} failed, in {stopwatch.Elapsed.TotalSeconds:0.0} s."));
+        if (env.Json)
+        {
+            env.WriteJson(new JObject
+            {
+                ["schemaVersion"] = JsonDocuments.SchemaVersion,
+                ["models"] = results,
+                ["failed"] = failed,
+                ["seconds"] = Math.Round(stopwatch.Elapsed.TotalSeconds, 3),
+            });
+        }
+
+        return exitCode;
+    }
+
+    // Failures of the computation or of writing the cache; every other engine error is a bad input.
+    private static bool IsComputeFailure(string code) =>
+        code == DiagnosticCatalogue.FisherNonFinite.Code || code == DiagnosticCatalogue.HarvestFailed.Code
+        || code == DiagnosticCatalogue.CheckpointWriteFailed.Code || code == DiagnosticCatalogue.NativeLoadFailed.Code;
+}

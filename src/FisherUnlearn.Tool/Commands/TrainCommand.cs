@@ -1,0 +1,225 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using FisherUnlearn.Engine;
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Training;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Manifests;
+using FisherUnlearn.Lineage.Text;
+using FisherUnlearn.Tool.Cli;
+using FisherUnlearn.Tool.Output;
+using Newtonsoft.Json.Linq;
+
+namespace FisherUnlearn.Tool.Commands;
+
+/// <summary>
+/// <c>dotnet unlearn train [--model &lt;id&gt;] [--force] [--threads n]</c>: trains, parents first, the models whose
+/// checkpoints are missing or stale, from their <c>training</c> recipes, and skips the up-to-date ones.
+/// </summary>
+/// <remarks>
+/// A checkpoint is up to date when its safetensors metadata <c>fisherunlearn.inputs</c> equals the current inputs hash
+/// (<see cref="TrainingInputs"/>); up-to-date files are never rewritten. Checkpoints <c>train</c> did not write are the
+/// user's and are kept: <c>.pt</c>/<c>.pth</c>/<c>.dat</c> files are only read (FUL4064 if <c>train</c> would have to
+/// write one), and a <c>.safetensors</c> file without <c>fisherunlearn.inputs</c> is kept unless <c>--force</c>.
+/// A model with neither a recipe (a <c>merge</c> needs none) nor a checkpoint is FUL4060.
+/// Exit codes: 0 done or nothing to do; 2 bad input (manifests, data, checkpoints); 1 a model's training failed
+/// (checkpoints trained before it are kept); 130 cancelled.
+/// </remarks>
+internal static class TrainCommand
+{
+    public static Command Create(CliContext context, GlobalOptions options)
+    {
+        var model = new Option<string?>("--model", "-m")
+        {
+            Description = "Train only this model and those of its ancestors that are missing or stale.",
+            HelpName = "id",
+        };
+        var force = new Option<bool>("--force")
+        {
+            Description = "Train even when up to date: every model, or with --model only that one.",
+        };
+        var threads = new Option<int?>("--threads")
+        {
+            Description = "libtorch threads (default: 'threads' of unlearn.json, else 1; 1 gives bit-reproducible checkpoints).",
+            HelpName = "n",
+        };
+        var command = new Command("train", "Train, parents first, the models whose checkpoints are missing or stale, from their 'training' recipes.")
+        {
+            model,
+            force,
+            threads,
+        };
+        command.SetAction((parseResult, cancellationToken) =>
+            Task.FromResult(Run(new CommandEnvironment(context, options, parseResult), parseResult.GetValue(model), parseResult.GetValue(force),
+                parseResult.GetValue(threads), cancellationToken)));
+        return command;
+    }
+
+    private static int Run(CommandEnvironment env, string? modelId, bool force, int? threadOption, CancellationToken cancellationToken)
+    {
+        if (threadOption is < 1)
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, $"--threads must be at least 1, not {threadOption}"));
+            return ExitCodes.InvalidInput;
+        }
+
+        var analysis = env.LoadValidWorkspace(cancellationToken);
+        if (analysis is null)
+        {
+            return ExitCodes.InvalidInput;
+        }
+
+        var workspace = analysis.Workspace;
+        if (modelId is not null && !workspace.Models.ContainsKey(modelId))
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ModelNotFound, null, modelId, EditDistance.DidYouMean(modelId, workspace.Models.Keys)));
+            return ExitCodes.InvalidInput;
+        }
+
+        var selected = modelId is null
+            ? null
+            : new HashSet<string>(analysis.Graph.Ancestors(modelId).Append(modelId), StringComparer.Ordinal);
+        var session = new Session(env, workspace, threadOption ?? workspace.Settings.Threads ?? 1);
+        var stopwatch = Stopwatch.StartNew();
+        var exitCode = ExitCodes.Ok;
+        try
+        {
+            foreach (var id in analysis.Graph.TopologicalOrder)
+            {
+                if (selected is null || selected.Contains(id))
+                {
+                    session.Process(workspace.Models[id], force && (modelId is null || modelId == id), cancellationToken);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (EngineException ex)
+        {
+            env.Diagnostics.Write(ex.Diagnostic);
+            exitCode = IsTrainingFailure(ex.Code) ? ExitCodes.Failed : ExitCodes.InvalidInput;
+        }
+        catch (Exception ex) when (session.Current is not null && ex is not OutOfMemoryException)
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.TrainingFailed, session.Current.Location, session.Current.Id, $"{ex.GetType().Name}: {ex.Message}"));
+            env.Diagnostics.Detail(ex.ToString());
+            exitCode = ExitCodes.Failed;
+        }
+
+        if (exitCode != ExitCodes.Ok && session.Current is not null)
+        {
+            session.Results.Add(new JObject { ["id"] = session.Current.Id, ["status"] = "failed", ["seconds"] = null, ["finalLoss"] = null });
+        }
+
+        var trained = session.Results.Count(r => (string?)r["status"] == "trained");
+        env.Diagnostics.Log(exitCode == ExitCodes.Ok
+            ? string.Create(CultureInfo.InvariantCulture, $"{trained} trained, {session.Results.Count - trained} up to date or kept, in {stopwatch.Elapsed.TotalSeconds:0.0} s.")
+            : $"stopped: {trained} trained before the failure (kept).");
+        if (env.Json)
+        {
+            env.WriteJson(new JObject
+            {
+                ["schemaVersion"] = JsonDocuments.SchemaVersion,
+                ["models"] = new JArray(session.Results),
+                ["seconds"] = Math.Round(stopwatch.Elapsed.TotalSeconds, 3),
+            });
+        }
+
+        return exitCode;
+    }
+
+    // Failures of the training itself; every other engine error is a bad input (manifest, data, checkpoint).
+    private static bool IsTrainingFailure(string code) =>
+        code == DiagnosticCatalogue.TrainingDiverged.Code || code == DiagnosticCatalogue.TrainingFailed.Code || code == DiagnosticCatalogue.CheckpointWriteFailed.Code;
+
+    private sealed class Session(CommandEnvironment env, Workspace workspace, int threads)
+    {
+        private readonly FileHashCache files = new();
+        private readonly ModelTrainer trainer = new(workspace, new TrainingOptions { Threads = threads, Log = env.Diagnostics.Detail });
+
+        public List<JObject> Results { get; } = [];
+
+        /// <summary>The model being processed, for failure messages.</summary>
+        public ModelManifest? Current { get; private set; }
+
+        public void Process(ModelManifest model, bool force, CancellationToken cancellationToken)
+        {
+            Current = model;
+            cancellationToken.ThrowIfCancellationRequested();
+            var path = model.CheckpointPath;
+            var display = env.Context.Display(path);
+            var exists = File.Exists(path);
+            if (!ModelTrainer.CanTrain(model))
+            {
+                if (!exists)
+                {
+                    throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.TrainingRecipeMissing, model.Location, model.Id,
+                        $" and its checkpoint '{display}' does not exist", ", or put the checkpoint there"));
+                }
+
+                Keep(model, $"kept: {model.Id} ({display} has no training recipe to rebuild it)");
+                return;
+            }
+
+            if (CheckpointStore.FormatOf(path) != CheckpointFormat.Safetensors)
+            {
+                if (!exists || force)
+                {
+                    throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointNotTrainable, model.Location, display, model.Id,
+                        Path.GetExtension(path)));
+                }
+
+                Keep(model, $"kept: {model.Id} ({display} is a user checkpoint; 'train' never writes {Path.GetExtension(path)} files)");
+                return;
+            }
+
+            var inputs = TrainingInputs.Compute(workspace, model, [.. model.Parents.Select(p => files.Hash(workspace.Models[p.Id].CheckpointPath))], files: files);
+            var state = TrainingInputs.Check(path, inputs);
+            if (!force && state == CheckpointState.UpToDate)
+            {
+                Results.Add(Entry(model.Id, "up-to-date", null));
+                env.Diagnostics.Log($"up to date: {model.Id}");
+                return;
+            }
+
+            if (!force && state == CheckpointState.Foreign)
+            {
+                Keep(model, $"kept: {model.Id} ({display} was not made by 'train'; use --force to train it again)");
+                return;
+            }
+
+            env.Diagnostics.Detail($"training {model.Id} ({(state == CheckpointState.Missing ? "no checkpoint" : force ? "forced" : "stale")})");
+            using var result = trainer.Train(model, cancellationToken: cancellationToken);
+            result.Save(path, TrainingInputs.Metadata(model, inputs));
+            var stats = result.Stats;
+            Results.Add(Entry(model.Id, "trained", stats));
+            env.Diagnostics.Log(Describe(model, stats));
+            Current = null;
+        }
+
+        private void Keep(ModelManifest model, string message)
+        {
+            Results.Add(Entry(model.Id, "kept", null));
+            env.Diagnostics.Log(message);
+            Current = null;
+        }
+
+        private static string Describe(ModelManifest model, TrainingStats stats) => stats.Epochs == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"trained {model.Id} in {stats.Seconds:0.0} s ({(model.Relation == Relation.Merge ? "merged, no training" : "no training step")})")
+            : string.Create(CultureInfo.InvariantCulture, $"trained {model.Id} in {stats.Seconds:0.0} s ({stats.Epochs} epoch{(stats.Epochs == 1 ? "" : "s")}, loss {stats.FinalLoss:0.###})");
+
+        private static JObject Entry(string id, string status, TrainingStats? stats) => new()
+        {
+            ["id"] = id,
+            ["status"] = status,
+            ["seconds"] = stats is null ? 0.0 : Math.Round(stats.Seconds, 3),
+            ["finalLoss"] = stats?.FinalLoss is { } loss ? Math.Round(loss, 6) : null,
+            ["epochs"] = stats?.Epochs ?? 0,
+            ["samples"] = stats?.Samples ?? 0,
+        };
+    }
+}

@@ -1,0 +1,246 @@
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Fisher;
+using FisherUnlearn.Engine.Harvest;
+using FisherUnlearn.Engine.Models;
+using FisherUnlearn.Engine.Tests.Fisher;
+using FisherUnlearn.Engine.Tests.Support;
+using FisherUnlearn.Lineage;
+
+namespace FisherUnlearn.Engine.Tests.Harvest;
+
+[Collection(EngineInputsTorchCollection.Name)]
+public sealed class HarvesterTests
+{
+    private static HarvestResult Harvest(Workspace workspace, string model, HarvestOptions? options = null) =>
+        Harvester.Harvest(workspace.Models[model], workspace, options, TestContext.Current.CancellationToken);
+
+    [Fact]
+    public void A_harvest_covers_every_label_of_the_datasets_of_the_model_and_its_ancestors()
+    {
+        using var ws = new HarvestWorkspace();
+        var workspace = ws.Load();
+
+        var result = Harvest(workspace, "b");
+
+        Assert.False(result.Cached);
+        Assert.Equal([0, 1, 2, 3], result.Labels.Select(l => l.Label));
+        Assert.All(result.Labels, l => Assert.Equal("toy", l.Dataset));
+        Assert.All(result.Labels, l => Assert.Equal(15, l.Samples));
+        Assert.Equal([2], result.Labels.Where(l => l.Own).Select(l => l.Label));
+        Assert.Equal([0, 1, 2], result.Labels.Where(l => l.Known).Select(l => l.Label));
+        Assert.All(result.Labels, l => Assert.Equal((0L, null), l.Fisher.CountInvalid()));
+        Assert.All(result.Labels, l => Assert.Equal(FisherEstimator.Exact, l.Fisher.Estimator));
+        Assert.Equal(HarvestCache.PathOf(workspace.OutputDirectory, "b", result.Key), result.FilePath);
+        Assert.Equal(Path.Combine(ws.Root, "artifacts", "unlearn", "harvest", "b", result.Key + ".safetensors"), result.FilePath);
+        var entry = Assert.Single(HarvestCache.ReadIndex(workspace.OutputDirectory, "b"));
+        Assert.Equal(result.Key, entry.Key);
+        Assert.Equal(4, entry.Labels);
+        Assert.Equal(60, entry.Samples);
+    }
+
+    [Fact]
+    public void A_second_harvest_with_unchanged_inputs_computes_nothing_and_keeps_the_bytes()
+    {
+        using var ws = new HarvestWorkspace();
+        var workspace = ws.Load();
+        var first = Harvest(workspace, "a");
+        var bytes = File.ReadAllBytes(first.FilePath!);
+        var written = File.GetLastWriteTimeUtc(first.FilePath!);
+
+        var second = Harvest(ws.Load(), "a");
+
+        Assert.True(second.Cached);
+        Assert.Equal(first.Key, second.Key);
+        Assert.Equal(bytes, File.ReadAllBytes(second.FilePath!));
+        Assert.Equal(written, File.GetLastWriteTimeUtc(second.FilePath!));
+        Assert.True(HarvestCache.Contains(workspace.OutputDirectory, "a", first.Key));
+        foreach (var label in first.Labels)
+        {
+            var again = second.Find(label.Dataset, label.Label)!;
+            Assert.Equal(label.Samples, again.Samples);
+            Assert.Equal(label.Own, again.Own);
+            Assert.All(label.Fisher.Parameters, p => Assert.Equal(p.Value.Values, again.Fisher[p.Key].Values));
+        }
+    }
+
+    [Fact]
+    public void Forcing_recomputes_the_same_bytes()
+    {
+        using var ws = new HarvestWorkspace();
+        var workspace = ws.Load();
+        var first = Harvest(workspace, "a");
+        var bytes = File.ReadAllBytes(first.FilePath!);
+
+        var forced = Harvest(workspace, "a", new HarvestOptions { Force = true });
+
+        Assert.False(forced.Cached);
+        Assert.Equal(first.Key, forced.Key);
+        Assert.Equal(bytes, File.ReadAllBytes(forced.FilePath!));
+    }
+
+    [Fact]
+    public void Harvesting_leaves_the_checkpoint_byte_identical()
+    {
+        using var ws = new HarvestWorkspace();
+        var before = File.ReadAllBytes(ws.CheckpointOf("b"));
+        var written = File.GetLastWriteTimeUtc(ws.CheckpointOf("b"));
+
+        Harvest(ws.Load(), "b");
+
+        Assert.Equal(before, File.ReadAllBytes(ws.CheckpointOf("b")));
+        Assert.Equal(written, File.GetLastWriteTimeUtc(ws.CheckpointOf("b")));
+    }
+
+    [Fact]
+    public void A_changed_checkpoint_invalidates_the_harvest_and_replaces_the_old_file()
+    {
+        using var ws = new HarvestWorkspace();
+        var first = Harvest(ws.Load(), "a");
+
+        ws.WriteCheckpoint("a", seed: 99);
+        var second = Harvest(ws.Load(), "a");
+
+        Assert.False(second.Cached);
+        Assert.NotEqual(first.Key, second.Key);
+        Assert.False(File.Exists(first.FilePath));
+        Assert.Equal(second.Key, Assert.Single(HarvestCache.ReadIndex(ws.Load().OutputDirectory, "a")).Key);
+    }
+
+    [Fact]
+    public void Other_settings_get_their_own_cache_entry()
+    {
+        using var ws = new HarvestWorkspace();
+        var exact = Harvest(ws.Load(), "a");
+
+        var batch = Harvest(ws.Load(), "a", new HarvestOptions { Estimator = FisherEstimator.Batch, BatchSize = 4 });
+        var capped = Harvest(ws.Load(), "a", new HarvestOptions { MaxSamplesPerLabel = 5 });
+
+        Assert.NotEqual(exact.Key, batch.Key);
+        Assert.NotEqual(exact.Key, capped.Key);
+        Assert.Equal(4, batch.Labels[0].Fisher.BatchSize);
+        Assert.All(capped.Labels, l => Assert.Equal(5, l.Samples));
+        Assert.True(File.Exists(exact.FilePath));
+        Assert.Equal(3, HarvestCache.ReadIndex(ws.Load().OutputDirectory, "a").Count);
+    }
+
+    [Fact]
+    public void Combined_label_fishers_equal_the_fisher_of_the_models_own_data()
+    {
+        using var ws = new HarvestWorkspace();
+        var workspace = ws.Load();
+        var result = Harvest(workspace, "a");
+
+        var own = result.OwnData();
+
+        var manifest = workspace.Models["a"];
+        using var module = ModelFactory.Create(manifest.Architecture, manifest.ManifestDirectory);
+        CheckpointStore.LoadInto(module, manifest.CheckpointPath, manifest.Architecture.ToString());
+        var train = DatasetLoader.Load(workspace.Datasets["toy"], "train").WhereLabelIn([0, 1]);
+        var direct = FisherCalculator.Compute(module, train, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(30, own.SampleCount);
+        FisherTestData.AssertClose(FisherTestData.AsArrays(direct), own);
+        FisherTestData.AssertClose(FisherTestData.AsArrays(result.Find("toy", 1)!.Fisher), result.ForLabels([1]));
+    }
+
+    [Fact]
+    public void A_damaged_cache_file_is_a_miss_and_is_rewritten()
+    {
+        using var ws = new HarvestWorkspace();
+        var first = Harvest(ws.Load(), "a");
+        var bytes = File.ReadAllBytes(first.FilePath!);
+        File.WriteAllBytes(first.FilePath!, bytes[..100]);
+
+        Assert.Null(HarvestCache.TryLoad(ws.Load().OutputDirectory, "a", first.Key));
+        var second = Harvest(ws.Load(), "a");
+
+        Assert.False(second.Cached);
+        Assert.Equal(bytes, File.ReadAllBytes(second.FilePath!));
+        EngineAssert.Fails("FUL4081", () => HarvestCache.Load(ws.Files.Write("other.safetensors", "not a harvest")));
+    }
+
+    [Fact]
+    public void A_missing_checkpoint_is_FUL4020_at_the_lineage_manifest()
+    {
+        using var ws = new HarvestWorkspace(withCheckpoints: false);
+        var workspace = ws.Load();
+
+        var ex = EngineAssert.Fails("FUL4020", () => Harvest(workspace, "a"));
+
+        Assert.Equal(workspace.Models["a"].ManifestPath, ex.Diagnostic.Location.File);
+        Assert.Contains("dotnet unlearn train", ex.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(workspace.OutputDirectory, "harvest")));
+    }
+}
+
+[Collection(EngineInputsTorchCollection.Name)]
+public sealed class FisherDiagonalTests
+{
+    private static FisherDiagonal Make(float[] w, float[] b, long samples, FisherEstimator estimator = FisherEstimator.Exact) =>
+        new([KeyValuePair.Create("fc.weight", new FisherParameter([2, 2], w)), KeyValuePair.Create("fc.bias", new FisherParameter([2], b))], estimator, samples, 8);
+
+    [Fact]
+    public void Combine_is_the_sample_weighted_mean()
+    {
+        var combined = FisherDiagonal.Combine([Make([1, 2, 3, 4], [1, 1], 1), Make([5, 6, 7, 8], [3, 3], 3)]);
+
+        Assert.Equal(4, combined.SampleCount);
+        Assert.Equal([4f, 5f, 6f, 7f], combined["fc.weight"].Values);
+        Assert.Equal([2.5f, 2.5f], combined["fc.bias"].Values);
+    }
+
+    [Fact]
+    public void Max_scale_and_weighted_sum_work_element_wise()
+    {
+        var a = Make([1, 9, 3, 0], [1, 5], 2);
+        var b = Make([4, 2, 3, 1], [2, 2], 3);
+
+        Assert.Equal([4f, 9f, 3f, 1f], FisherDiagonal.Max([a, b])["fc.weight"].Values);
+        Assert.Equal([0.5f, 2.5f], a.Scale(0.5)["fc.bias"].Values);
+        Assert.Equal([9f, 13f, 9f, 2f], FisherDiagonal.WeightedSum([(a, 1), (b, 2)])["fc.weight"].Values);
+        Assert.Null(a.BatchSize);
+    }
+
+    [Fact]
+    public void Different_estimators_or_shapes_cannot_be_combined()
+    {
+        var exact = Make([1, 2, 3, 4], [1, 1], 1);
+        var batch = Make([1, 2, 3, 4], [1, 1], 1, FisherEstimator.Batch);
+        var other = new FisherDiagonal([KeyValuePair.Create("fc.weight", new FisherParameter([4], [1f, 2, 3, 4]))], FisherEstimator.Exact, 1);
+
+        Assert.Throws<ArgumentException>(() => FisherDiagonal.Combine([exact, batch]));
+        Assert.Throws<ArgumentException>(() => FisherDiagonal.Max([exact, other]));
+    }
+
+    [Fact]
+    public void Save_and_load_round_trip_with_metadata_and_stable_bytes()
+    {
+        using var folder = new TestFolder();
+        var fisher = Make([1, 2, 3, 4], [0.5f, 0.25f], 7, FisherEstimator.Batch);
+
+        fisher.Save(folder.PathOf("f.safetensors"), new Dictionary<string, string> { ["model"] = "a" });
+        fisher.Save(folder.PathOf("g.safetensors"), new Dictionary<string, string> { ["model"] = "a" });
+        var loaded = FisherDiagonal.Load(folder.PathOf("f.safetensors"), out var metadata);
+
+        Assert.Equal(File.ReadAllBytes(folder.PathOf("f.safetensors")), File.ReadAllBytes(folder.PathOf("g.safetensors")));
+        Assert.Equal(FisherEstimator.Batch, loaded.Estimator);
+        Assert.Equal(7, loaded.SampleCount);
+        Assert.Equal(8, loaded.BatchSize);
+        Assert.Equal("a", metadata["model"]);
+        Assert.Equal("batch", metadata[FisherDiagonal.EstimatorKey]);
+        Assert.Equal([1f, 2f, 3f, 4f], loaded["fc.weight"].Values);
+        Assert.Equal([2L, 2L], loaded["fc.weight"].Shape);
+        using var tensor = loaded.ToTensor("fc.bias");
+        Assert.Equal([0.5f, 0.25f], tensor.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void A_file_without_fisher_metadata_is_FUL4081()
+    {
+        using var folder = new TestFolder();
+        var path = folder.PathOf("w.safetensors");
+        SafetensorsFile.Write(path, new Dictionary<string, SafetensorsTensor> { ["x"] = SafetensorsTensor.FromFloats([1], [1f]) });
+
+        EngineAssert.Fails("FUL4081", () => FisherDiagonal.Load(path));
+    }
+}

@@ -1,0 +1,257 @@
+using FisherUnlearn.Engine.Tests.Support;
+using FisherUnlearn.Engine.Training;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Manifests;
+using FisherUnlearn.Testing;
+using TorchSharp;
+using static FisherUnlearn.Engine.Tests.Training.TrainingFixtures;
+using static TorchSharp.torch;
+
+namespace FisherUnlearn.Engine.Tests.Training;
+
+[Collection(TrainingCollection.Name)]
+public sealed class ModelTrainerTests
+{
+    private static Workspace Single(TrainingRecipe recipe, string data = "mnist") =>
+        new WorkspaceBuilder().Dataset("mnist").Model("m", data: [data], architecture: Mlp32, training: recipe).Build();
+
+    [Fact]
+    public void Training_from_scratch_reduces_the_loss_and_reports_its_stats()
+    {
+        var workspace = Single(Recipe(epochs: 2));
+        var trainer = new ModelTrainer(workspace, Options());
+        using var untrained = new ModelTrainer(workspace, Options(maxSteps: 0)).Train(workspace.Models["m"], new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken);
+
+        using var trained = trainer.Train(workspace.Models["m"], new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken);
+
+        var before = Loss(untrained.Module, TestSplit);
+        var after = Loss(trained.Module, TestSplit);
+        Assert.InRange(before, 2.0, 2.6);
+        Assert.True(after < 0.7, $"test loss {after} after training (was {before})");
+        Assert.True(Accuracy(trained.Module, TestSplit) > 0.8);
+        Assert.Equal(2, trained.Stats.Epochs);
+        Assert.Equal(1500, trained.Stats.Samples);
+        Assert.Equal(2 * 47, trained.Stats.Steps); // ceil(1500 / 32) batches per epoch
+        Assert.NotNull(trained.Stats.FinalLoss);
+        Assert.InRange(trained.Stats.FinalLoss!.Value, 0, 0.8);
+        Assert.True(trained.Module.parameters().All(p => p.requires_grad));
+    }
+
+    [Theory]
+    [InlineData("adam")]
+    [InlineData("sgd")]
+    public void The_same_seed_gives_the_same_checkpoint_bytes_and_another_seed_does_not(string optimizer)
+    {
+        using var folder = new TempWorkspace();
+        byte[] Train(long seed, string name)
+        {
+            var workspace = Single(Recipe(epochs: 1, seed: seed, optimizer: optimizer, learningRate: optimizer == "sgd" ? 0.05 : 0.003));
+            using var result = new ModelTrainer(workspace, Options()).Train(workspace.Models["m"], new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken);
+            var path = folder.PathOf(name);
+            result.Save(path, TrainingInputs.Metadata(workspace.Models["m"], "inputs"));
+            return File.ReadAllBytes(path);
+        }
+
+        var first = Train(7, "a.safetensors");
+        var second = Train(7, "b.safetensors");
+        var other = Train(8, "c.safetensors");
+
+        Assert.Equal(first, second);
+        Assert.NotEqual(first, other);
+    }
+
+    [Fact]
+    public void Finetune_starts_from_the_parent_and_then_moves_away()
+    {
+        var workspace = new WorkspaceBuilder().Dataset("mnist")
+            .Model("base", data: ["mnist:0-4"], architecture: Mlp32, training: Recipe(epochs: 1, seed: 1))
+            .Model("child", data: ["mnist:5-9"], parents: ["base"], architecture: Mlp32, training: Recipe(epochs: 3, seed: 2))
+            .Build();
+        using var parent = new ModelTrainer(workspace, Options()).Train(workspace.Models["base"], new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken);
+        var parentState = parent.StateDict();
+        var parents = new Dictionary<string, IReadOnlyDictionary<string, Tensor>> { ["base"] = parentState };
+
+        using var start = new ModelTrainer(workspace, Options(maxSteps: 0)).Train(workspace.Models["child"], parents, cancellationToken: TestContext.Current.CancellationToken);
+        using var trained = new ModelTrainer(workspace, Options()).Train(workspace.Models["child"], parents, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.All(start.Module.state_dict(), p => Assert.True(Equal(p.Value, parentState[p.Key]), p.Key));
+        Assert.Equal(0, start.Stats.Steps);
+        Assert.Null(start.Stats.FinalLoss);
+        Assert.Contains(trained.Module.state_dict(), p => !Equal(p.Value, parentState[p.Key]));
+        var learned = Accuracy(trained.Module, TestSplit.WhereLabelIn([5, 6, 7, 8, 9]));
+        Assert.True(learned > 0.8, $"accuracy on the child's digits {learned}");
+        Dispose(parentState);
+    }
+
+    [Fact]
+    public void Aggregate_starts_from_the_average_of_its_parents()
+    {
+        var workspace = new WorkspaceBuilder().Dataset("mnist")
+            .Model("a", data: ["mnist:0-4"], architecture: Mlp32, training: Recipe(epochs: 1, seed: 1))
+            .Model("b", data: ["mnist:5-9"], architecture: Mlp32, training: Recipe(epochs: 1, seed: 2))
+            .Model("fed", data: ["mnist:3,8"], parents: ["a", "b"], relation: Relation.Aggregate, architecture: Mlp32, training: Recipe(epochs: 1, seed: 3))
+            .Build();
+        using var a = new ModelTrainer(workspace, Options()).Train(workspace.Models["a"], new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken);
+        using var b = new ModelTrainer(workspace, Options()).Train(workspace.Models["b"], new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken);
+        var parents = new Dictionary<string, IReadOnlyDictionary<string, Tensor>> { ["a"] = a.StateDict(), ["b"] = b.StateDict() };
+
+        using var start = new ModelTrainer(workspace, Options(maxSteps: 0)).Train(workspace.Models["fed"], parents, cancellationToken: TestContext.Current.CancellationToken);
+        using var trained = new ModelTrainer(workspace, Options()).Train(workspace.Models["fed"], parents, cancellationToken: TestContext.Current.CancellationToken);
+
+        foreach (var (name, value) in start.Module.state_dict())
+        {
+            using var expected = (parents["a"][name] + parents["b"][name]) / 2;
+            Assert.True(Equal(value, expected), name);
+        }
+
+        Assert.Contains(trained.Module.state_dict(), p => !Equal(p.Value, start.Module.state_dict()[p.Key]));
+        Assert.True(trained.Stats.Steps > 0);
+        Dispose(parents["a"]);
+        Dispose(parents["b"]);
+    }
+
+    [Fact]
+    public void Merge_is_the_exact_average_without_training_or_data()
+    {
+        var workspace = new WorkspaceBuilder().Dataset("mnist")
+            .Model("a", data: ["mnist:0-4"], architecture: Mlp32, training: Recipe(epochs: 1, seed: 1))
+            .Model("b", data: ["mnist:5-9"], architecture: Mlp32, training: Recipe(epochs: 1, seed: 2))
+            .Model("c", data: ["mnist:2"], architecture: Mlp32, training: Recipe(epochs: 1, seed: 3))
+            .Model("merged", parents: ["a", "b", "c"], relation: Relation.Merge, architecture: Mlp32)
+            .Build();
+        var merged = workspace.Models["merged"] with { Training = null };
+        var states = new[] { "a", "b", "c" }.ToDictionary(id => id, id =>
+        {
+            using var r = new ModelTrainer(workspace, Options()).Train(workspace.Models[id], new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken);
+            return (IReadOnlyDictionary<string, Tensor>)r.StateDict();
+        });
+        var trainer = new ModelTrainer(workspace, new TrainingOptions { LoadData = (_, _) => throw new InvalidOperationException("merge reads no data") });
+
+        using var result = trainer.Train(merged, states, cancellationToken: TestContext.Current.CancellationToken);
+
+        foreach (var (name, value) in result.Module.state_dict())
+        {
+            using var expected = (states["a"][name] + states["b"][name] + states["c"][name]) / 3;
+            Assert.True(Equal(value, expected), name);
+        }
+
+        Assert.Equal(new TrainingStats(0, 0, 0, null, result.Stats.Seconds), result.Stats);
+        foreach (var state in states.Values)
+        {
+            Dispose(state);
+        }
+    }
+
+    [Fact]
+    public void Transfer_changes_only_the_trainable_parameters()
+    {
+        var workspace = new WorkspaceBuilder().Dataset("mnist")
+            .Model("base", data: ["mnist:0-4"], architecture: Mlp32, training: Recipe(epochs: 1, seed: 1))
+            .Model("head", data: ["mnist:7"], parents: ["base"], relation: Relation.Transfer, architecture: Mlp32, training: Recipe(epochs: 1, seed: 4, trainable: ["fc2.*"]))
+            .Build();
+        using var parent = new ModelTrainer(workspace, Options()).Train(workspace.Models["base"], new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken);
+        var parentState = parent.StateDict();
+        var parents = new Dictionary<string, IReadOnlyDictionary<string, Tensor>> { ["base"] = parentState };
+
+        using var result = new ModelTrainer(workspace, Options()).Train(workspace.Models["head"], parents, cancellationToken: TestContext.Current.CancellationToken);
+
+        var state = result.Module.state_dict();
+        Assert.True(Equal(state["fc1.weight"], parentState["fc1.weight"]));
+        Assert.True(Equal(state["fc1.bias"], parentState["fc1.bias"]));
+        Assert.False(Equal(state["fc2.weight"], parentState["fc2.weight"]));
+        Assert.False(Equal(state["fc2.bias"], parentState["fc2.bias"]));
+        Assert.True(result.Module.parameters().All(p => p.requires_grad));
+        Dispose(parentState);
+    }
+
+    [Fact]
+    public void A_trainable_glob_that_matches_nothing_is_FUL4061_naming_the_parameters()
+    {
+        var workspace = new WorkspaceBuilder().Dataset("mnist")
+            .Model("base", data: ["mnist:0-4"], architecture: Mlp32, training: Recipe(epochs: 1))
+            .Model("head", data: ["mnist:7"], parents: ["base"], relation: Relation.Transfer, architecture: Mlp32, training: Recipe(epochs: 1, trainable: ["fc2.*", "fc3.*"]))
+            .Build();
+        using var parent = new ModelTrainer(workspace, Options(maxSteps: 0)).Train(workspace.Models["base"], new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken);
+        var parentState = parent.StateDict();
+
+        var ex = EngineAssert.Fails("FUL4061", () => new ModelTrainer(workspace, Options()).Train(workspace.Models["head"],
+            new Dictionary<string, IReadOnlyDictionary<string, Tensor>> { ["base"] = parentState }, cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.Contains("'fc3.*'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("fc2.weight", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(workspace.Models["head"].ManifestPath, ex.Diagnostic.Location.File);
+        Dispose(parentState);
+    }
+
+    [Fact]
+    public void A_distilled_student_of_another_architecture_learns_the_teacher()
+    {
+        var workspace = new WorkspaceBuilder().Dataset("mnist")
+            .Model("teacher", data: ["mnist"], architecture: WorkspaceBuilder.Mlp(10, 784, 64), training: Recipe(epochs: 2, seed: 1))
+            .Model("student", data: ["mnist"], parents: ["teacher"], relation: Relation.Distill, architecture: WorkspaceBuilder.Mlp(10, 784, 16),
+                training: Recipe(epochs: 2, seed: 5) with { Temperature = 2.0 })
+            .Build();
+        using var teacher = new ModelTrainer(workspace, Options()).Train(workspace.Models["teacher"], new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken);
+        var teacherState = teacher.StateDict();
+
+        using var student = new ModelTrainer(workspace, Options()).Train(workspace.Models["student"],
+            new Dictionary<string, IReadOnlyDictionary<string, Tensor>> { ["teacher"] = teacherState }, cancellationToken: TestContext.Current.CancellationToken);
+
+        var agreement = Predict(student.Module, TestSplit).Zip(Predict(teacher.Module, TestSplit)).Count(p => p.First == p.Second) / (double)TestSplit.Count;
+        Assert.True(agreement > 0.8, $"agreement {agreement}");
+        Assert.Equal(["fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight"], student.Module.state_dict().Keys.Order(StringComparer.Ordinal));
+        Dispose(teacherState);
+    }
+
+    [Fact]
+    public void Distillation_loss_is_zero_soft_term_when_student_equals_teacher()
+    {
+        using var scope = torch.NewDisposeScope();
+        var logits = torch.tensor(new float[] { 2, 0, -1, 0.5f, 0.5f, 3 }, [2, 3]);
+        var labels = torch.tensor(new long[] { 0, 2 }, [2]);
+
+        var loss = ModelTrainer.DistillationLoss(logits, logits, labels, 2.0).item<float>();
+        var hard = nn.functional.cross_entropy(logits, labels).item<float>();
+
+        Assert.Equal(0.5 * hard, loss, 5);
+    }
+
+    [Fact]
+    public void A_model_without_recipe_cannot_be_trained_unless_it_is_a_merge()
+    {
+        var workspace = Single(Recipe());
+        var model = workspace.Models["m"] with { Training = null };
+
+        Assert.False(ModelTrainer.CanTrain(model));
+        var ex = EngineAssert.Fails("FUL4060", () => new ModelTrainer(workspace, Options()).Train(model, new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Equal(model.Location, ex.Diagnostic.Location);
+    }
+
+    [Fact]
+    public void A_model_whose_data_select_nothing_is_FUL4062()
+    {
+        var workspace = new WorkspaceBuilder().Dataset("mnist").Model("m", data: ["mnist:3"], architecture: Mlp32, training: Recipe()).Build();
+        var options = Options() with { LoadData = (_, _) => TrainSplit.WhereLabelIn([0, 1]) };
+
+        EngineAssert.Fails("FUL4062", () => new ModelTrainer(workspace, options).Train(workspace.Models["m"], new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public void A_diverging_recipe_is_FUL4063()
+    {
+        var workspace = Single(Recipe(epochs: 1, optimizer: "sgd", learningRate: 1e30));
+
+        EngineAssert.Fails("FUL4063", () => new ModelTrainer(workspace, Options()).Train(workspace.Models["m"], new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public void Parameter_globs_match_whole_names()
+    {
+        Assert.True(new ParameterGlob("fc3.*").IsMatch("fc3.weight"));
+        Assert.True(new ParameterGlob("*.bias").IsMatch("conv1.bias"));
+        Assert.True(new ParameterGlob("fc?.weight").IsMatch("fc2.weight"));
+        Assert.False(new ParameterGlob("fc3.*").IsMatch("fc31.weight"));
+        Assert.False(new ParameterGlob("fc3").IsMatch("fc3.weight"));
+        Assert.False(new ParameterGlob("FC3.*").IsMatch("fc3.weight"));
+    }
+}

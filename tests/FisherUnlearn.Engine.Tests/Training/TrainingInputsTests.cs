@@ -1,0 +1,63 @@
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Training;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Manifests;
+using FisherUnlearn.Testing;
+using TorchSharp;
+
+namespace FisherUnlearn.Engine.Tests.Training;
+
+[Collection(TrainingCollection.Name)]
+public sealed class TrainingInputsTests
+{
+    private static Workspace Chain(TempWorkspace folder, TrainingRecipe? childRecipe = null)
+    {
+        var workspace = new WorkspaceBuilder().Dataset("toy", 4, format: "csv")
+            .Model("a", data: ["toy:0,1"], architecture: WorkspaceBuilder.Mlp(4, 2, 4))
+            .Model("b", data: ["toy:2"], parents: ["a"], architecture: WorkspaceBuilder.Mlp(4, 2, 4), training: childRecipe)
+            .WriteTo(folder.Root);
+        folder.Write("data/toy/train.csv", "x1,x2,label\n0,0,0\n1,1,1\n2,2,2\n");
+        return workspace;
+    }
+
+    [Fact]
+    public void The_hash_changes_with_the_parent_checkpoint_recipe_data_and_filter_only()
+    {
+        using var folder = new TempWorkspace();
+        var workspace = Chain(folder);
+        var b = workspace.Models["b"];
+
+        var hash = TrainingInputs.Compute(workspace, b, ["parent-1"]);
+
+        Assert.Equal(hash, TrainingInputs.Compute(workspace, b, ["parent-1"]));
+        Assert.NotEqual(hash, TrainingInputs.Compute(workspace, b, ["parent-2"]));
+        Assert.NotEqual(hash, TrainingInputs.Compute(workspace, b with { Training = b.Training! with { Seed = 99 } }, ["parent-1"]));
+        Assert.NotEqual(hash, TrainingInputs.Compute(workspace, b, ["parent-1"], new DataFilter([2], [])));
+        folder.Write("data/toy/train.csv", "x1,x2,label\n0,0,0\n1,1,1\n2,2,3\n");
+        Assert.NotEqual(hash, TrainingInputs.Compute(workspace, b, ["parent-1"]));
+    }
+
+    [Fact]
+    public void Check_tells_missing_up_to_date_stale_foreign_and_user_checkpoints_apart()
+    {
+        using var folder = new TempWorkspace();
+        var model = Chain(folder).Models["a"];
+        var path = model.CheckpointPath;
+        using var tensor = torch.zeros(2, 2);
+        var state = new Dictionary<string, torch.Tensor> { ["w"] = tensor };
+
+        Assert.Equal(CheckpointState.Missing, TrainingInputs.Check(path, "h1"));
+        CheckpointStore.Save(path, state, TrainingInputs.Metadata(model, "h1"));
+        Assert.Equal(CheckpointState.UpToDate, TrainingInputs.Check(path, "h1"));
+        Assert.Equal(CheckpointState.Stale, TrainingInputs.Check(path, "h2"));
+        Assert.Equal("a", TrainingInputs.ReadMetadata(path)![TrainingInputs.ModelKey]);
+        Assert.Equal("mlp 2-4-4", TrainingInputs.ReadMetadata(path)![TrainingInputs.ArchitectureKey]);
+        CheckpointStore.Save(path, state);
+        Assert.Equal(CheckpointState.Foreign, TrainingInputs.Check(path, "h1"));
+        File.WriteAllBytes(path, [1, 2, 3]);
+        Assert.Equal(CheckpointState.Stale, TrainingInputs.Check(path, "h1"));
+        var pt = Path.ChangeExtension(path, ".pt");
+        CheckpointStore.Save(pt, state);
+        Assert.Equal(CheckpointState.UserFormat, TrainingInputs.Check(pt, "h1"));
+    }
+}

@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Text;
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Models;
+using FisherUnlearn.Testing;
+using FisherUnlearn.Tool.Tests.Support;
+using TorchSharp;
+
+namespace FisherUnlearn.Tool.Tests;
+
+public sealed class HarvestCommandScenarios
+{
+    [Fact]
+    public async Task The_first_harvest_computes_every_model_and_the_second_finds_them_cached()
+    {
+        using var ws = Workspace();
+
+        var first = await CliRun.InvokeAsync(ws.Root, "harvest", "--json");
+        var second = await CliRun.InvokeAsync(ws.Root, "harvest", "--json");
+
+        Assert.Equal(0, first.ExitCode);
+        Assert.Equal(1, (int)first.Json["schemaVersion"]!);
+        Assert.Equal(["a", "b"], first.Json["models"]!.Select(m => (string)m["id"]!));
+        Assert.All(first.Json["models"]!, m => Assert.False((bool)m["cached"]!));
+        Assert.All(first.Json["models"]!, m => Assert.Equal(4, (int)m["labels"]!));
+        Assert.All(first.Json["models"]!, m => Assert.True((double)m["seconds"]! >= 0));
+        Assert.True((double)first.Json["seconds"]! >= 0);
+        Assert.Contains(first.ErrorLines, l => l.StartsWith("dotnet-unlearn: harvested a: 4 labels, ", StringComparison.Ordinal) && l.EndsWith(" s", StringComparison.Ordinal));
+        Assert.True(ws.Exists("artifacts/unlearn/harvest/b/index.json"));
+
+        Assert.Equal(0, second.ExitCode);
+        Assert.All(second.Json["models"]!, m => Assert.True((bool)m["cached"]!));
+        Assert.Contains(second.ErrorLines, l => l.StartsWith("dotnet-unlearn: cached b: 4 labels", StringComparison.Ordinal));
+        Assert.Equal(first.Json["models"]!.Select(m => (string)m["key"]!), second.Json["models"]!.Select(m => (string)m["key"]!));
+    }
+
+    [Fact]
+    public async Task A_missing_checkpoint_is_FUL4020_at_its_manifest_and_the_other_models_are_still_harvested()
+    {
+        using var ws = Workspace();
+        ws.Delete("b/bin/b.safetensors");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "harvest", "--json");
+
+        Assert.Equal(2, run.ExitCode);
+        var error = Assert.Single(run.ErrorLines, l => l.Contains("FUL4020", StringComparison.Ordinal));
+        Assert.StartsWith("b/b.lineage.json", error, StringComparison.Ordinal);
+        Assert.Contains("dotnet unlearn train", error, StringComparison.Ordinal);
+        Assert.Equal(["a"], run.Json["models"]!.Select(m => (string)m["id"]!));
+        Assert.Equal("FUL4020", (string)run.Json["failed"]![0]!["code"]!);
+    }
+
+    [Fact]
+    public async Task One_model_with_another_estimator_and_force()
+    {
+        using var ws = Workspace();
+        await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "a", "--estimator", "batch", "--batch-size", "4");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "a", "--estimator", "batch", "--batch-size", "4", "--force", "--threads", "1", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        var model = Assert.Single(run.Json["models"]!);
+        Assert.Equal("a", (string)model["id"]!);
+        Assert.False((bool)model["cached"]!);
+        Assert.Equal("batch", (string)model["estimator"]!);
+        Assert.False(ws.Exists("artifacts/unlearn/harvest/b"));
+    }
+
+    [Theory]
+    [InlineData("--model", "c")]
+    [InlineData("--estimator", "fishy")]
+    [InlineData("--threads", "0")]
+    public async Task Bad_arguments_are_exit_2(string option, string value)
+    {
+        using var ws = Workspace();
+
+        var run = await CliRun.InvokeAsync(ws.Root, "harvest", option, value);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(run.ErrorLines, l => l.Contains("error FUL", StringComparison.Ordinal));
+        Assert.False(ws.Exists("artifacts/unlearn/harvest"));
+    }
+
+    // Dataset 'toy' (csv, 4 features, 4 classes, 40 train rows); a (labels 0, 1) -> b (label 2, finetune); seeded checkpoints.
+    private static TempWorkspace Workspace()
+    {
+        var ws = new TempWorkspace("fiun-harvest-cli");
+        ws.Write("toy.dataset.json", """
+            { "schemaVersion": 1, "id": "toy", "format": "csv", "classes": 4,
+              "train": { "path": "data/train.csv", "labelColumn": "label" },
+              "test": { "path": "data/test.csv", "labelColumn": "label" } }
+            """);
+        ws.Write("data/train.csv", Csv(40, seed: 1));
+        ws.Write("data/test.csv", Csv(12, seed: 2));
+        ws.Write("a/a.lineage.json", """
+            { "schemaVersion": 1, "id": "a", "checkpoint": "bin/a.safetensors",
+              "architecture": { "kind": "mlp", "inputs": 4, "hidden": [8], "classes": 4 },
+              "data": [ { "dataset": "toy", "labels": [0, 1] } ] }
+            """);
+        ws.Write("b/b.lineage.json", """
+            { "schemaVersion": 1, "id": "b", "checkpoint": "bin/b.safetensors",
+              "architecture": { "kind": "mlp", "inputs": 4, "hidden": [8], "classes": 4 },
+              "parents": [ { "id": "a", "relation": "finetune" } ],
+              "data": [ { "dataset": "toy", "labels": [2] } ] }
+            """);
+        foreach (var (id, seed) in new[] { ("a", 3), ("b", 4) })
+        {
+            torch.manual_seed(seed);
+            using var module = new Mlp(4, [8], 4);
+            CheckpointStore.Save(ws.PathOf($"{id}/bin/{id}.safetensors"), module);
+        }
+
+        return ws;
+    }
+
+    private static string Csv(int rows, int seed)
+    {
+        var random = new Random(seed);
+        var text = new StringBuilder("f0,f1,f2,f3,label\n");
+        for (var i = 0; i < rows; i++)
+        {
+            for (var f = 0; f < 4; f++)
+            {
+                text.Append(((f == i % 4 ? 1.0 : 0.0) + (random.NextDouble() * 0.5)).ToString("0.####", CultureInfo.InvariantCulture)).Append(',');
+            }
+
+            text.Append((i % 4).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        return text.ToString();
+    }
+}

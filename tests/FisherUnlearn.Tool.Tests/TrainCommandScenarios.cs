@@ -1,0 +1,193 @@
+using System.Globalization;
+using System.Text;
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Training;
+using FisherUnlearn.Testing;
+using FisherUnlearn.Tool.Tests.Support;
+
+namespace FisherUnlearn.Tool.Tests;
+
+/// <summary>Training tests seed libtorch's process-global RNG: run them alone.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TrainCommandCollection
+{
+    public const string Name = "train command (TorchSharp)";
+}
+
+[Collection(TrainCommandCollection.Name)]
+public sealed class TrainCommandScenarios
+{
+    /// <summary>Dataset <c>blobs</c> (3 well-separated classes, 4 features, 180 rows); a (labels 0, 1) -> b (label 2, finetune).</summary>
+    private static TempWorkspace Chain(string bExtra = "", string aCheckpoint = "bin/a.safetensors")
+    {
+        var ws = new TempWorkspace("fiun-train");
+        var csv = new StringBuilder("f1,f2,f3,f4,label\n");
+        var random = new Random(3);
+        for (var i = 0; i < 180; i++)
+        {
+            var label = i % 3;
+            var values = Enumerable.Range(0, 4).Select(f => (f == label ? 3.0 : 0.0) + (random.NextDouble() - 0.5));
+            csv.AppendJoin(',', values.Select(v => v.ToString("0.###", CultureInfo.InvariantCulture))).Append(',').Append(label).Append('\n');
+        }
+
+        ws.Write("data/train.csv", csv.ToString());
+        ws.Write("blobs.dataset.json", """
+            { "schemaVersion": 1, "id": "blobs", "format": "csv", "classes": 3,
+              "train": { "path": "data/train.csv", "labelColumn": "label" } }
+            """);
+        ws.Write("a/a.lineage.json", $$"""
+            { "schemaVersion": 1, "id": "a", "checkpoint": "{{aCheckpoint}}",
+              "architecture": { "kind": "mlp", "inputs": 4, "hidden": [8], "classes": 3 },
+              "data": [ { "dataset": "blobs", "labels": [0, 1] } ],
+              "training": { "epochs": 3, "batchSize": 16, "optimizer": "adam", "learningRate": 0.01, "seed": 1 } }
+            """);
+        ws.Write("b/b.lineage.json", $$"""
+            { "schemaVersion": 1, "id": "b", "checkpoint": "bin/b.safetensors",
+              "architecture": { "kind": "mlp", "inputs": 4, "hidden": [8], "classes": 3 },
+              "parents": [ { "id": "a", "relation": "finetune" } ],
+              "data": [ { "dataset": "blobs", "labels": [2] } ]{{bExtra}} }
+            """);
+        return ws;
+    }
+
+    private const string BRecipe = """, "training": { "epochs": 2, "batchSize": 16, "optimizer": "sgd", "learningRate": 0.05, "momentum": 0.9, "seed": 2 }""";
+
+    private static (string Bytes, DateTime Written) Snapshot(string path) => (Convert.ToHexString(File.ReadAllBytes(path)), File.GetLastWriteTimeUtc(path));
+
+    [Fact]
+    public async Task Train_trains_parents_first_then_a_second_run_trains_nothing_and_rewrites_nothing()
+    {
+        using var ws = Chain(BRecipe);
+
+        var first = await CliRun.InvokeAsync(ws.Root, "train");
+
+        Assert.Equal(0, first.ExitCode);
+        var lines = first.ErrorLines.ToList();
+        var trainedA = lines.FindIndex(l => l.Contains("trained a in ", StringComparison.Ordinal));
+        var trainedB = lines.FindIndex(l => l.Contains("trained b in ", StringComparison.Ordinal));
+        Assert.True(trainedA >= 0 && trainedB > trainedA, first.Error);
+        Assert.Matches(@"trained a in \d+\.\d s \(3 epochs, loss \d", first.Error);
+        var a = Snapshot(ws.PathOf("a/bin/a.safetensors"));
+        var b = Snapshot(ws.PathOf("b/bin/b.safetensors"));
+        Assert.Equal("a", TrainingInputs.ReadMetadata(ws.PathOf("a/bin/a.safetensors"))![TrainingInputs.ModelKey]);
+        Assert.Equal("mlp 4-8-3", TrainingInputs.ReadMetadata(ws.PathOf("a/bin/a.safetensors"))![TrainingInputs.ArchitectureKey]);
+        await Task.Delay(20, TestContext.Current.CancellationToken);
+
+        var second = await CliRun.InvokeAsync(ws.Root, "train", "--json");
+
+        Assert.Equal(0, second.ExitCode);
+        Assert.Contains("up to date: a", second.Error, StringComparison.Ordinal);
+        Assert.Contains("up to date: b", second.Error, StringComparison.Ordinal);
+        var doc = second.Json;
+        Assert.Equal(1, (int)doc["schemaVersion"]!);
+        Assert.Equal(["a", "b"], doc["models"]!.Select(m => (string)m["id"]!));
+        Assert.All(doc["models"]!, m => Assert.Equal("up-to-date", (string)m["status"]!));
+        Assert.NotNull(doc["seconds"]);
+        Assert.Equal(a, Snapshot(ws.PathOf("a/bin/a.safetensors")));
+        Assert.Equal(b, Snapshot(ws.PathOf("b/bin/b.safetensors")));
+    }
+
+    [Fact]
+    public async Task Json_reports_each_trained_model_with_its_loss_and_the_same_seed_gives_the_same_bytes()
+    {
+        using var ws = Chain(BRecipe);
+
+        var run = await CliRun.InvokeAsync(ws.Root, "train", "--json");
+        var bytes = File.ReadAllBytes(ws.PathOf("b/bin/b.safetensors"));
+        var forced = await CliRun.InvokeAsync(ws.Root, "train", "--force", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        foreach (var model in run.Json["models"]!)
+        {
+            Assert.Equal("trained", (string)model["status"]!);
+            Assert.True((double)model["seconds"]! > 0);
+            Assert.InRange((double)model["finalLoss"]!, 0, 1.5);
+        }
+
+        Assert.Equal(0, forced.ExitCode);
+        Assert.All(forced.Json["models"]!, m => Assert.Equal("trained", (string)m["status"]!));
+        Assert.Equal(bytes, File.ReadAllBytes(ws.PathOf("b/bin/b.safetensors")));
+    }
+
+    [Fact]
+    public async Task A_changed_parent_checkpoint_makes_the_child_stale()
+    {
+        using var ws = Chain(BRecipe);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        var parentPath = ws.PathOf("a/bin/a.safetensors");
+        var metadata = TrainingInputs.ReadMetadata(parentPath)!;
+        var state = CheckpointStore.Load(parentPath);
+        state["fc1.bias"].add_(0.5f);
+        CheckpointStore.Save(parentPath, state, metadata); // same recorded inputs, other weights
+        foreach (var tensor in state.Values)
+        {
+            tensor.Dispose();
+        }
+
+        var run = await CliRun.InvokeAsync(ws.Root, "train", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        var statuses = run.Json["models"]!.ToDictionary(m => (string)m["id"]!, m => (string)m["status"]!);
+        Assert.Equal("up-to-date", statuses["a"]);
+        Assert.Equal("trained", statuses["b"]);
+    }
+
+    [Fact]
+    public async Task Model_option_trains_the_model_and_its_stale_ancestors_only()
+    {
+        using var ws = Chain(BRecipe);
+
+        var run = await CliRun.InvokeAsync(ws.Root, "train", "--model", "a");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.True(ws.Exists("a/bin/a.safetensors"));
+        Assert.False(ws.Exists("b/bin/b.safetensors"));
+
+        var child = await CliRun.InvokeAsync(ws.Root, "train", "--model", "b", "--json");
+
+        Assert.Equal(["up-to-date", "trained"], child.Json["models"]!.Select(m => (string)m["status"]!));
+    }
+
+    [Fact]
+    public async Task A_model_without_recipe_or_checkpoint_is_FUL4060_at_its_manifest()
+    {
+        using var ws = Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, "train");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Matches(@"b/b\.lineage\.json\(1,\d+\): error FUL4060: Model 'b' cannot be trained", run.Error);
+        Assert.True(ws.Exists("a/bin/a.safetensors"));
+        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_user_checkpoint_format_is_never_written()
+    {
+        using var ws = Chain(BRecipe, aCheckpoint: "bin/a.pt");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "train");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL4064", run.Error, StringComparison.Ordinal);
+        Assert.False(ws.Exists("a/bin/a.pt"));
+    }
+
+    [Fact]
+    public async Task An_existing_user_checkpoint_is_kept_and_its_children_train_from_it()
+    {
+        using var ws = Chain(BRecipe, aCheckpoint: "bin/a.pt");
+        using (var model = Engine.Models.ModelFactory.Create(new Lineage.Manifests.ArchitectureSpec { Kind = "mlp", Inputs = 4, Hidden = [8], Classes = 3 }))
+        {
+            CheckpointStore.Save(ws.PathOf("a/bin/a.pt"), model);
+        }
+
+        var before = Snapshot(ws.PathOf("a/bin/a.pt"));
+
+        var run = await CliRun.InvokeAsync(ws.Root, "train", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(["kept", "trained"], run.Json["models"]!.Select(m => (string)m["status"]!));
+        Assert.Equal(before, Snapshot(ws.PathOf("a/bin/a.pt")));
+    }
+}
