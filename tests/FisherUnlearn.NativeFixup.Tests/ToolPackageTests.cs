@@ -7,7 +7,7 @@ namespace FisherUnlearn.NativeFixup.Tests;
 /// <summary>
 /// End to end: pack the real dotnet-unlearn tool, install it from the package into a temporary tool path, check that
 /// both the package and the installed copy carry the patched shim, that the shim loads in this process, and that the
-/// tool starts. Explicit (about 2 minutes, 130 MB package); run with
+/// tool starts. Explicit (about 2 minutes, 130 MB linux-x64 package); run with
 /// <c>dotnet test --project tests/FisherUnlearn.NativeFixup.Tests --explicit only</c>.
 /// </summary>
 public sealed class ToolPackageTests
@@ -25,11 +25,16 @@ public sealed class ToolPackageTests
         var cacheHash = RealLibrary.Sha256(RealLibrary.CachePath);
         using var temp = new TempDirectory();
         var packages = temp.File("packages");
-        await Run(cancellation, repo, "dotnet", "pack", Path.Combine(repo, "src", "FisherUnlearn.Tool"), "-o", packages);
+        // linux-x64 only: the pointer package FisherUnlearn.Tool plus the RID-specific FisherUnlearn.Tool.linux-x64,
+        // which carries the natives (a plain `dotnet pack` also makes win-x64 and osx-arm64 packages).
+        await Run(cancellation, repo, "dotnet", "pack", Path.Combine(repo, "src", "FisherUnlearn.Tool"), "-o", packages,
+            "-p:FulToolRuntimeIdentifiers=linux-x64");
 
         // The version comes from Nerdbank.GitVersioning: read it back from the file name.
-        var nupkg = Assert.Single(Directory.GetFiles(packages, "FisherUnlearn.Tool.*.nupkg"));
-        var version = Path.GetFileNameWithoutExtension(nupkg)["FisherUnlearn.Tool.".Length..];
+        const string ridPackagePrefix = "FisherUnlearn.Tool.linux-x64.";
+        var nupkg = Assert.Single(Directory.GetFiles(packages, ridPackagePrefix + "*.nupkg"));
+        var version = Path.GetFileNameWithoutExtension(nupkg)[ridPackagePrefix.Length..];
+        Assert.True(File.Exists(Path.Combine(packages, $"FisherUnlearn.Tool.{version}.nupkg")), "The pointer package is missing.");
         using (var zip = ZipFile.OpenRead(nupkg))
         {
             var entry = Assert.Single(zip.Entries, e => e.FullName.EndsWith("/libLibTorchSharp.so", StringComparison.Ordinal));

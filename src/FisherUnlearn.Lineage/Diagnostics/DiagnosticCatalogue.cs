@@ -111,6 +111,16 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor Cancelled = Error("FUL3008", "Cancelled",
         "Cancelled. Finished outputs were kept; run the command again to finish the job.");
 
+    // 301x: the MSBuild package (FisherUnlearn.Build)
+    public static readonly DiagnosticDescriptor WorkspaceErrorsElsewhere = Error("FUL3010", "Workspace has errors in other projects",
+        "The workspace '{0}' has {1} error(s) in manifests outside this project, first: {2}. Fix them; 'dotnet unlearn validate' lists them all.");
+    public static readonly DiagnosticDescriptor ToolFailed = Error("FUL3011", "Tool failed",
+        "'{0}' exited with code {1} without reporting a FUL error{2}. Run the command yourself to see its output.");
+    public static readonly DiagnosticDescriptor UnlearnedOutputStale = Error("FUL3012", "Unlearned checkpoint out of date",
+        "The unlearned checkpoint '{0}' (model '{1}', removal '{2}') is missing or out of date. Build the 'Unlearn' target to update it.");
+    public static readonly DiagnosticDescriptor ToolOutputNotWritten = Error("FUL3013", "Tool wrote no output",
+        "'{0}' succeeded but did not write '{1}'. Check that UnlearnOutputPath and the tool's 'run --out' agree, and that the tool is up to date.");
+
     // 4xxx: engine
     // 40xx datasets
     public static readonly DiagnosticDescriptor DataFileNotFound = Error("FUL4001", "Data file not found",
@@ -193,6 +203,28 @@ public static class DiagnosticCatalogue
         "Model '{0}' and its ancestors train on no dataset, so it has no Fisher harvest. Add 'data' to its lineage manifest (or an ancestor's) if it should have one.");
     public static readonly DiagnosticDescriptor HarvestFailed = Error("FUL4083", "Harvest failed",
         "Harvesting the Fisher diagonals of model '{0}' failed: {1}. Check its checkpoint and data; run again with --verbosity detailed for more.");
+
+    // 410x unlearning ('run')
+    public static readonly DiagnosticDescriptor UnlearningFailed = Error("FUL4100", "Unlearning failed",
+        "Unlearning model '{0}' failed: {1}. Its output was not written; other models' outputs were kept. Run again with --verbosity detailed for more.");
+    public static readonly DiagnosticDescriptor UnknownMethod = Error("FUL4101", "Unknown unlearning method",
+        "Unknown unlearning method '{0}'. Use one of: {1}.");
+    public static readonly DiagnosticDescriptor InvalidMethodParameter = Error("FUL4102", "Invalid method parameter",
+        "The method parameter '{0}' is {1}; it must be {2}. See docs/methods.md.");
+    public static readonly DiagnosticDescriptor UnlearningWouldOverwrite = Error("FUL4103", "Output would overwrite a checkpoint",
+        "The unlearned output of model '{0}' would be written to '{1}', which is the checkpoint of model '{2}'. Original checkpoints are never modified: choose another --out folder.");
+    public static readonly DiagnosticDescriptor UnlearningCheckpointMissing = Error("FUL4104", "Checkpoint missing for unlearning",
+        "Model '{0}' has no checkpoint at '{1}', so it cannot be unlearned. Run 'dotnet unlearn train' first.");
+
+    // 5xxx: verification
+    public static readonly DiagnosticDescriptor UnlearnedOutputMissing = Error("FUL5001", "Unlearned output missing",
+        "Removal '{0}' has no unlearned output for model '{1}' at '{2}'. Run 'dotnet unlearn run {0}' first.");
+    public static readonly DiagnosticDescriptor ForgetTargetMissed = Error("FUL5002", "Forget target missed",
+        "Model '{0}' still has forget accuracy {1:0.0%} after unlearning; the target is at most {2:0.0%}. Try another method or parameters (docs/methods.md).");
+    public static readonly DiagnosticDescriptor RetainTargetMissed = Error("FUL5003", "Retain target missed",
+        "Model '{0}' lost {1:0.0} points of retain accuracy against the {2}; the target allows at most {3:0.0}. Try gentler parameters (docs/methods.md).");
+    public static readonly DiagnosticDescriptor VerificationFailed = Error("FUL5004", "Verification failed",
+        "Verifying model '{0}' failed: {1}. Check its checkpoint, output and data.");
 
     /// <summary>Every descriptor of the catalogue, for documentation and for the uniqueness test.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =

@@ -21,11 +21,14 @@ internal static class CliApp
             root.Options.Add(option);
         }
 
+        root.Subcommands.Add(InitCommand.Create(context, options));
         root.Subcommands.Add(ValidateCommand.Create(context, options));
         root.Subcommands.Add(PlanCommand.Create(context, options));
         root.Subcommands.Add(GraphCommand.Create(context, options));
         root.Subcommands.Add(TrainCommand.Create(context, options));
         root.Subcommands.Add(HarvestCommand.Create(context, options));
+        root.Subcommands.Add(RunCommand.Create(context, options));
+        root.Subcommands.Add(VerifyCommand.Create(context, options));
         return root;
     }
 

@@ -1,0 +1,215 @@
+using System.Globalization;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Hashing;
+using FisherUnlearn.Lineage.Manifests;
+using FisherUnlearn.Lineage.Planning;
+using FisherUnlearn.Lineage.Text;
+
+namespace FisherUnlearn.Build;
+
+/// <summary>What <see cref="ProjectPlanner"/> plans for: one project of a workspace.</summary>
+public sealed record ProjectPlanRequest
+{
+    /// <summary>Absolute folder of the project; the models it owns are the lineage manifests in this folder tree.</summary>
+    public required string ProjectDirectory { get; init; }
+
+    /// <summary>The workspace root; null or empty: see <see cref="WorkspaceLocator"/>. Relative paths are resolved
+    /// against the project folder.</summary>
+    public string? Workspace { get; init; }
+
+    /// <summary>Removal requests to plan: ids or paths of <c>.removal.json</c> files (relative to the project folder).
+    /// Empty: every removal request of the workspace.</summary>
+    public IReadOnlyList<string> Removals { get; init; } = [];
+
+    /// <summary>Output root (relative to the project folder); null or empty: the workspace's <c>output</c> setting.</summary>
+    public string? OutputPath { get; init; }
+}
+
+/// <summary>One unlearned checkpoint a project must produce: a model it owns, affected by one removal request.</summary>
+/// <param name="InputFiles">Files whose change makes the output stale (absolute, ordinal order, no duplicates): the model's
+/// checkpoint, its upstream roots' checkpoints (MFIM reads their Fisher importances), the model's lineage manifest, the
+/// removal manifest and the existing data files of the datasets the model or its ancestors learned.</param>
+public sealed record PlannedCheckpoint(string ModelId, string RemovalId, ModelRole Role, string Checkpoint, string OutputPath,
+    string Manifest, string RemovalManifest, IReadOnlyList<string> UpstreamRoots, IReadOnlyList<string> InputFiles);
+
+/// <summary>The result of <see cref="ProjectPlanner.Plan"/>.</summary>
+/// <param name="HashLines">Content hashes of everything the outputs depend on besides the tool and its settings
+/// (manifests, affected nodes, input paths): the body of the input-hash cache file.</param>
+public sealed record ProjectPlan(string Workspace, string OutputRoot, IReadOnlyList<string> OwnedModels, IReadOnlyList<PlannedCheckpoint> Checkpoints,
+    IReadOnlyList<Diagnostic> Diagnostics, IReadOnlyList<string> HashLines)
+{
+    public bool HasErrors => Diagnostics.Any(d => d.IsError);
+}
+
+/// <summary>
+/// Plans the unlearning work of ONE project (the UnlearnPlan task): reads the workspace with the lineage core, finds
+/// the models whose lineage manifests live in the project's folder tree (not in a nested project's), and for each removal
+/// request the ones it affects. Pure apart from reading the workspace and file existence.
+/// </summary>
+public static class ProjectPlanner
+{
+    private static readonly string[] ProjectExtensions = ["*.csproj", "*.fsproj", "*.vbproj", "*.proj"];
+
+    public static ProjectPlan Plan(ProjectPlanRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var project = Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.ProjectDirectory));
+        var root = string.IsNullOrWhiteSpace(request.Workspace)
+            ? WorkspaceLocator.Find(project)
+            : Path.TrimEndingDirectorySeparator(Path.GetFullPath(Path.Combine(project, request.Workspace)));
+        var diagnostics = new List<Diagnostic>();
+        if (!Directory.Exists(root))
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticCatalogue.WorkspaceNotFound, null, root));
+            return new ProjectPlan(root, string.Empty, [], [], diagnostics, []);
+        }
+
+        var analysis = WorkspaceAnalysis.Analyze(root, cancellationToken);
+        var workspace = analysis.Workspace;
+        var outputRoot = string.IsNullOrWhiteSpace(request.OutputPath)
+            ? workspace.OutputDirectory
+            : Path.GetFullPath(Path.Combine(project, request.OutputPath));
+
+        // This project's problems are reported where they are; other projects report their own, so here their errors
+        // only count (once) as the reason this project cannot be planned.
+        var elsewhere = new List<Diagnostic>();
+        foreach (var diagnostic in analysis.Diagnostics)
+        {
+            var file = diagnostic.Location.File;
+            var otherProjects = file.EndsWith(ManifestKindNames.Lineage, StringComparison.OrdinalIgnoreCase) && !IsOwnedBy(file, project);
+            if (!otherProjects)
+            {
+                diagnostics.Add(diagnostic);
+            }
+            else if (diagnostic.IsError)
+            {
+                elsewhere.Add(diagnostic);
+            }
+        }
+
+        if (elsewhere.Count > 0)
+        {
+            diagnostics.Add(Diagnostic.Create(DiagnosticCatalogue.WorkspaceErrorsElsewhere, null, root,
+                elsewhere.Count.ToString(CultureInfo.InvariantCulture), elsewhere[0].ToCanonicalString()));
+        }
+
+        var owned = workspace.Models.Values.Where(m => IsOwnedBy(m.ManifestPath, project))
+            .Select(m => m.Id).Order(StringComparer.Ordinal).ToList();
+        var removals = SelectRemovals(workspace, project, request.Removals, diagnostics);
+        if (diagnostics.Any(d => d.IsError))
+        {
+            return new ProjectPlan(root, outputRoot, owned, [], diagnostics, []);
+        }
+
+        var checkpoints = new List<PlannedCheckpoint>();
+        var hashes = new SortedSet<string>(StringComparer.Ordinal);
+        if (workspace.Settings.SettingsPath is { } settingsPath && File.Exists(settingsPath))
+        {
+            hashes.Add($"settings {workspace.Relative(settingsPath)} {ContentHash.OfFile(settingsPath)}");
+        }
+
+        foreach (var removal in removals)
+        {
+            var plan = Planner.Plan(workspace, analysis.Graph, removal);
+            foreach (var affected in plan.Affected)
+            {
+                if (!owned.Contains(affected.Id, StringComparer.Ordinal))
+                {
+                    continue;
+                }
+
+                var model = workspace.Models[affected.Id];
+                var output = Path.Combine(outputRoot, removal.Id, model.Id + ".safetensors");
+                var lineage = analysis.Graph.Ancestors(model.Id).Where(workspace.Models.ContainsKey).Select(id => workspace.Models[id]).Append(model).ToList();
+                var datasets = lineage.SelectMany(m => m.Data).Select(d => d.Dataset).Distinct(StringComparer.Ordinal)
+                    .Where(workspace.Datasets.ContainsKey).Select(id => workspace.Datasets[id]).ToList();
+                var inputs = new SortedSet<string>(StringComparer.Ordinal) { model.CheckpointPath, model.ManifestPath, removal.ManifestPath };
+                inputs.UnionWith(affected.UpstreamRoots.Where(workspace.Models.ContainsKey).Select(id => workspace.Models[id].CheckpointPath));
+                inputs.UnionWith(datasets.SelectMany(d => new[] { d.Train, d.Test }).OfType<DatasetSplit>().SelectMany(s => s.Files).Where(File.Exists));
+                checkpoints.Add(new PlannedCheckpoint(model.Id, removal.Id, affected.Role, model.CheckpointPath, output, model.ManifestPath,
+                    removal.ManifestPath, affected.UpstreamRoots, [.. inputs]));
+
+                hashes.Add($"removal {removal.Id} {Hash(workspace, removal.ManifestPath)}");
+                hashes.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"affected {removal.Id} {model.Id} {affected.Role.ToString().ToLowerInvariant()} roots={string.Join(',', affected.UpstreamRoots)} out={output} inputs={ContentHash.Combine([.. inputs])}"));
+                foreach (var m in lineage)
+                {
+                    hashes.Add($"model {m.Id} {Hash(workspace, m.ManifestPath)}");
+                }
+
+                foreach (var d in datasets)
+                {
+                    hashes.Add($"dataset {d.Id} {Hash(workspace, d.ManifestPath)}");
+                }
+            }
+        }
+
+        return new ProjectPlan(root, outputRoot, owned, checkpoints, diagnostics, [.. hashes]);
+    }
+
+    /// <summary>True when <paramref name="file"/> is in <paramref name="project"/>'s folder tree and no nested project
+    /// folder (one holding a project file) lies in between.</summary>
+    public static bool IsOwnedBy(string file, string project)
+    {
+        var full = Path.GetFullPath(file);
+        var prefix = Path.TrimEndingDirectorySeparator(project) + Path.DirectorySeparatorChar;
+        if (!full.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        for (var dir = Path.GetDirectoryName(full); dir is not null && dir.Length >= prefix.Length; dir = Path.GetDirectoryName(dir))
+        {
+            if (ProjectExtensions.Any(pattern => Directory.EnumerateFiles(dir, pattern).Any()))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static List<RemovalManifest> SelectRemovals(Workspace workspace, string project, IReadOnlyList<string> names, List<Diagnostic> diagnostics)
+    {
+        if (names.Count == 0)
+        {
+            return [.. workspace.Removals.Values.OrderBy(r => r.Id, StringComparer.Ordinal)];
+        }
+
+        var selected = new List<RemovalManifest>();
+        foreach (var name in names.Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => n.Trim()))
+        {
+            RemovalManifest? found;
+            if (name.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || name.Contains('/', StringComparison.Ordinal) || name.Contains('\\', StringComparison.Ordinal))
+            {
+                var path = Path.GetFullPath(Path.Combine(project, name));
+                found = workspace.Removals.Values.FirstOrDefault(r => string.Equals(Path.GetFullPath(r.ManifestPath), path, StringComparison.Ordinal));
+            }
+            else
+            {
+                found = workspace.Removals.GetValueOrDefault(name);
+            }
+
+            if (found is null)
+            {
+                var known = workspace.Removals.Keys.Order(StringComparer.Ordinal).ToList();
+                diagnostics.Add(Diagnostic.Create(DiagnosticCatalogue.RemovalNotFound, null, name, known.Count == 0 ? "none" : NameList.Quoted(known)));
+            }
+            else if (!selected.Contains(found))
+            {
+                selected.Add(found);
+            }
+        }
+
+        return [.. selected.OrderBy(r => r.Id, StringComparer.Ordinal)];
+    }
+
+    private static string Hash(Workspace workspace, string manifestPath) =>
+        workspace.ManifestHashes.GetValueOrDefault(manifestPath) ?? (File.Exists(manifestPath) ? ContentHash.OfFile(manifestPath) : "missing");
+
+    private static class ManifestKindNames
+    {
+        public const string Lineage = ".lineage.json";
+    }
+}

@@ -1,0 +1,106 @@
+using FisherUnlearn.Lineage.Diagnostics;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace FisherUnlearn.Build.Tasks;
+
+/// <summary>
+/// Finds the models of this project (lineage manifests in its folder tree) that the removal requests affect, and returns
+/// one <c>UnlearnAffectedCheckpoint</c> item per (model, removal). Reads manifests only: never runs the tool.
+/// </summary>
+public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
+{
+    /// <summary>Absolute folder of the project (<c>$(MSBuildProjectDirectory)</c>).</summary>
+    [Required]
+    public string ProjectDirectory { get; set; } = string.Empty;
+
+    /// <summary>The workspace root (<c>$(UnlearnWorkspace)</c>); empty: nearest unlearn.json, else repository root, else the project folder.</summary>
+    public string? Workspace { get; set; }
+
+    /// <summary>Removal requests (<c>@(UnlearnRemoval)</c>): ids or .removal.json paths. Empty: all of the workspace.</summary>
+    public ITaskItem[] Removals { get; set; } = [];
+
+    /// <summary>Output root (<c>$(UnlearnOutputPath)</c>); empty: the workspace's <c>output</c> setting.</summary>
+    public string? OutputPath { get; set; }
+
+    /// <summary>One item per (model, removal); the item spec is the model's checkpoint. Metadata: ModelId, RemovalId, Role,
+    /// Checkpoint, OutputPath (the unlearned checkpoint), Manifest, RemovalManifest, UpstreamRoots.</summary>
+    [Output]
+    public ITaskItem[] AffectedCheckpoints { get; private set; } = [];
+
+    /// <summary>One item per (input file, model, removal), for the Unlearn target's 1:1 Inputs/Outputs: the item spec is
+    /// the input file, metadata OutputPath, ModelId, RemovalId.</summary>
+    [Output]
+    public ITaskItem[] Inputs { get; private set; } = [];
+
+    /// <summary>The body of the input-hash cache file (hashes of manifests, affected nodes and inputs).</summary>
+    [Output]
+    public string[] InputHashes { get; private set; } = [];
+
+    /// <summary>The models this project owns (their lineage manifests are in its folder tree).</summary>
+    [Output]
+    public string[] OwnedModels { get; private set; } = [];
+
+    [Output]
+    public string ResolvedWorkspace { get; private set; } = string.Empty;
+
+    [Output]
+    public string ResolvedOutputPath { get; private set; } = string.Empty;
+
+    public override bool Execute()
+    {
+        ProjectPlan plan;
+        try
+        {
+            plan = ProjectPlanner.Plan(new ProjectPlanRequest
+            {
+                ProjectDirectory = ProjectDirectory,
+                Workspace = Workspace,
+                Removals = [.. Removals.Select(r => r.ItemSpec)],
+                OutputPath = OutputPath,
+            });
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.Log(DiagnosticCatalogue.UnreadableFile, null, ex.Message);
+            return false;
+        }
+
+        foreach (var diagnostic in plan.Diagnostics)
+        {
+            Log.Log(diagnostic);
+        }
+
+        ResolvedWorkspace = plan.Workspace;
+        ResolvedOutputPath = plan.OutputRoot;
+        OwnedModels = [.. plan.OwnedModels];
+        if (plan.HasErrors)
+        {
+            return false;
+        }
+
+        AffectedCheckpoints = [.. plan.Checkpoints.Select(c => (ITaskItem)new TaskItem(c.Checkpoint, new Dictionary<string, string>
+        {
+            ["ModelId"] = c.ModelId,
+            ["RemovalId"] = c.RemovalId,
+            ["Role"] = c.Role.ToString().ToLowerInvariant(),
+            ["Checkpoint"] = c.Checkpoint,
+            ["OutputPath"] = c.OutputPath,
+            ["Manifest"] = c.Manifest,
+            ["RemovalManifest"] = c.RemovalManifest,
+            ["UpstreamRoots"] = string.Join(';', c.UpstreamRoots),
+        }))];
+        Inputs = [.. plan.Checkpoints.SelectMany(c => c.InputFiles.Select(file => (ITaskItem)new TaskItem(file, new Dictionary<string, string>
+        {
+            ["ModelId"] = c.ModelId,
+            ["RemovalId"] = c.RemovalId,
+            ["OutputPath"] = c.OutputPath,
+        })))];
+        InputHashes = [.. plan.HashLines];
+        Log.LogMessage(MessageImportance.Normal, "UnlearnPlan: workspace '{0}'; models of this project: {1}; affected: {2}.",
+            plan.Workspace,
+            plan.OwnedModels.Count == 0 ? "none" : string.Join(", ", plan.OwnedModels),
+            plan.Checkpoints.Count == 0 ? "none" : string.Join(", ", plan.Checkpoints.Select(c => $"{c.ModelId} ({c.RemovalId})")));
+        return true;
+    }
+}

@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using FisherUnlearn.Lineage.Diagnostics;
+using Microsoft.Build.Framework;
+
+namespace FisherUnlearn.Build.Tasks;
+
+/// <summary>
+/// Runs <c>dotnet-unlearn run &lt;removal&gt; --only &lt;model&gt; --out &lt;root&gt;</c> once per stale (model, removal)
+/// of the items given (the Unlearn target passes only the out-of-date ones), at most <see cref="Parallelism"/> at a time.
+/// The tool's canonical lines (<c>path(line,col): error FUL1234: ...</c>) become MSBuild errors and warnings; its other
+/// lines are messages. A tool that cannot be started or found is FUL3001.
+/// With <c>-question</c> (<see cref="FailIfNotIncremental"/>) nothing runs: each stale output is an error (FUL3012).
+/// </summary>
+public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrementalTask, ICancelableTask
+{
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly Lock _logLock = new();
+
+    /// <summary>Items with metadata ModelId, RemovalId and OutputPath (several items of one pair count once).</summary>
+    [Required]
+    public ITaskItem[] Checkpoints { get; set; } = [];
+
+    [Required]
+    public string ToolExecutable { get; set; } = string.Empty;
+
+    public string[] ToolArguments { get; set; } = [];
+
+    [Required]
+    public string WorkingDirectory { get; set; } = string.Empty;
+
+    [Required]
+    public string Workspace { get; set; } = string.Empty;
+
+    /// <summary>Output root passed as <c>--out</c>; outputs are <c>&lt;root&gt;/&lt;removal&gt;/&lt;model&gt;.safetensors</c>.</summary>
+    [Required]
+    public string OutputRoot { get; set; } = string.Empty;
+
+    public string? Method { get; set; }
+
+    /// <summary>libtorch threads per tool process (<c>--threads</c>); 0: the tool's default.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>How many tool processes this project runs at once (projects themselves run in parallel with -m).</summary>
+    public int Parallelism { get; set; } = 1;
+
+    public bool FailIfNotIncremental { get; set; }
+
+    /// <summary>The outputs written (or confirmed) by this run.</summary>
+    [Output]
+    public ITaskItem[] Written { get; private set; } = [];
+
+    public void Cancel() => _cancel.Cancel();
+
+    public override bool Execute()
+    {
+        var jobs = Checkpoints
+            .GroupBy(i => (Removal: i.GetMetadata("RemovalId"), Model: i.GetMetadata("ModelId")))
+            .Select(g => new Job(g.Key.Removal, g.Key.Model, g.First().GetMetadata("OutputPath")))
+            .Where(j => j.Removal.Length > 0 && j.Model.Length > 0)
+            .OrderBy(j => j.Removal, StringComparer.Ordinal).ThenBy(j => j.Model, StringComparer.Ordinal)
+            .ToList();
+        if (FailIfNotIncremental)
+        {
+            foreach (var job in jobs)
+            {
+                Log.Log(DiagnosticCatalogue.UnlearnedOutputStale, null, job.Output, job.Model, job.Removal);
+            }
+
+            return jobs.Count == 0;
+        }
+
+        var written = new List<ITaskItem>();
+        var ok = true;
+        try
+        {
+            Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Parallelism), CancellationToken = _cancel.Token }, job =>
+            {
+                var succeeded = RunOne(job);
+                lock (_logLock)
+                {
+                    if (succeeded)
+                    {
+                        written.Add(new Microsoft.Build.Utilities.TaskItem(job.Output));
+                    }
+                    else
+                    {
+                        ok = false;
+                    }
+                }
+            });
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+
+        Written = [.. written.OrderBy(w => w.ItemSpec, StringComparer.Ordinal)];
+        return ok && !Log.HasLoggedErrors;
+    }
+
+    internal IReadOnlyList<string> ArgumentsFor(string removal, string model)
+    {
+        var args = new List<string>(ToolArguments) { "run", removal, "--only", model, "--out", OutputRoot, "--workspace", Workspace, "--no-progress" };
+        if (!string.IsNullOrWhiteSpace(Method))
+        {
+            args.AddRange(["--method", Method]);
+        }
+
+        if (Threads > 0)
+        {
+            args.AddRange(["--threads", Threads.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        return args;
+    }
+
+    private bool RunOne(Job job)
+    {
+        var args = ArgumentsFor(job.Removal, job.Model);
+        var display = ToolExecutable + " " + string.Join(' ', args.Select(Quote));
+        var start = new ProcessStartInfo(ToolExecutable)
+        {
+            WorkingDirectory = WorkingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        var started = DateTime.UtcNow;
+        lock (_logLock)
+        {
+            Log.LogMessage(MessageImportance.High, "Unlearn: {0} for '{1}' -> {2}", job.Model, job.Removal, job.Output);
+            Log.LogCommandLine(MessageImportance.Normal, display);
+        }
+
+        var errorsReported = 0;
+        var tail = new Queue<string>();
+        var mentionsRestore = false;
+        using var process = new Process { StartInfo = start };
+        void OnLine(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (_logLock)
+            {
+                Log.LogMessageFromText(line, MessageImportance.Normal);
+                if (CanonicalError().IsMatch(line))
+                {
+                    errorsReported++;
+                }
+
+                tail.Enqueue(line);
+                if (tail.Count > 5)
+                {
+                    tail.Dequeue();
+                }
+
+                mentionsRestore |= line.Contains("dotnet tool restore", StringComparison.Ordinal)
+                    || line.Contains("Cannot find a tool", StringComparison.Ordinal)
+                    || line.Contains("Cannot find a manifest file", StringComparison.Ordinal);
+            }
+        }
+
+        process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        try
+        {
+            process.Start();
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            lock (_logLock)
+            {
+                Log.Log(DiagnosticCatalogue.ToolNotFound, null, $"'{ToolExecutable}' cannot be started ({ex.Message})");
+            }
+
+            return false;
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using (_cancel.Token.Register(() =>
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already exited.
+            }
+        }))
+        {
+            process.WaitForExit();
+        }
+
+        if (_cancel.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        lock (_logLock)
+        {
+            if (process.ExitCode != 0)
+            {
+                if (errorsReported > 0)
+                {
+                    return false; // The tool said what went wrong, with its FUL code.
+                }
+
+                if (mentionsRestore)
+                {
+                    Log.Log(DiagnosticCatalogue.ToolNotFound, null, $"'{display}' could not run it ({string.Join(" ", tail)})");
+                }
+                else
+                {
+                    Log.Log(DiagnosticCatalogue.ToolFailed, null, display, process.ExitCode,
+                        tail.Count == 0 ? string.Empty : $" (last output: {string.Join(" | ", tail)})");
+                }
+
+                return false;
+            }
+
+            if (!File.Exists(job.Output))
+            {
+                Log.Log(DiagnosticCatalogue.ToolOutputNotWritten, null, display, job.Output);
+                return false;
+            }
+
+            // The tool may leave an identical output in place; mark it up to date so the next build skips it.
+            if (File.GetLastWriteTimeUtc(job.Output) < started)
+            {
+                File.SetLastWriteTimeUtc(job.Output, DateTime.UtcNow);
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>A canonical error line, as MSBuild's <c>CanonicalError</c> recognises it: <c>origin: error CODE: text</c>.</summary>
+    [GeneratedRegex(@"(^|[\s:)])error\s+[A-Za-z]+\d+\s*:", RegexOptions.CultureInvariant)]
+    private static partial Regex CanonicalError();
+
+    private static string Quote(string arg) => arg.Length > 0 && !arg.Any(c => char.IsWhiteSpace(c) || c == '"') ? arg : "\"" + arg.Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
+    private sealed record Job(string Removal, string Model, string Output);
+}

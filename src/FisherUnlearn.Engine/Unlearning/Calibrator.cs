@@ -1,0 +1,326 @@
+using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Fisher;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FisherUnlearn.Engine.Unlearning;
+
+/// <summary>One evaluated setting of the calibration search.</summary>
+/// <param name="Alpha">Selection threshold, or null for "no dampening".</param>
+/// <param name="Lambda">Dampening constant, or null for "no dampening".</param>
+/// <param name="HeadShift">Downward shift of the forgotten classes' output bias (0 = none).</param>
+/// <param name="Selected">Weights the dampening selected.</param>
+/// <param name="ForgetAccuracy">On the calibration slice's forget samples.</param>
+/// <param name="RetainAccuracy">On the calibration slice's retained samples.</param>
+public sealed record CalibrationPoint(double? Alpha, double? Lambda, double HeadShift, long Selected, double ForgetAccuracy, double RetainAccuracy);
+
+/// <summary>The chosen setting, whether it meets the target, and how many settings were tried.</summary>
+public sealed record CalibrationResult(CalibrationPoint Chosen, double Target, bool TargetMet, int Evaluated, double Seconds);
+
+/// <summary>
+/// Per-model calibration of the dampening (docs/methods.md): evaluates "no dampening" and each (alpha, lambda) of the
+/// grid on a small calibration slice (train samples of the forget set and of the retained labels), and keeps the gentlest
+/// setting (best retain accuracy; then fewest selected weights) whose forget accuracy is at most the target. When no
+/// setting reaches the target and the request forgets whole labels, each setting is combined with the smallest
+/// downward shift of the forgotten classes' output bias that reaches it (computed exactly from the slice's logits; the
+/// shift lowers only the forgotten classes' logits, so it can never turn a correct retained prediction into a
+/// forgotten class), and the best of those is kept.
+/// </summary>
+public sealed class Calibrator : IDisposable
+{
+    private readonly nn.Module<Tensor, Tensor> model;
+    private readonly Dictionary<string, Tensor> original;
+    private readonly (Tensor X, long[] Y) forget;
+    private readonly (Tensor X, long[] Y) retain;
+    private readonly HeadLayer? head;
+    private readonly IReadOnlySet<int> forgetClasses;
+
+    public Calibrator(nn.Module<Tensor, Tensor> model, IReadOnlyList<DataSplit> forgetSlice, IReadOnlyList<DataSplit> retainSlice, IReadOnlySet<int> forgetClasses)
+    {
+        this.model = model;
+        this.forgetClasses = forgetClasses;
+        using var noGrad = torch.no_grad();
+        original = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone(), StringComparer.Ordinal);
+        forget = Stack(forgetSlice);
+        retain = Stack(retainSlice);
+        head = HeadLayer.Find(model);
+    }
+
+    /// <summary>The final layer (weight and bias of the output units), or null when the model has no such layer.</summary>
+    public HeadLayer? Head => head;
+
+    /// <summary>Puts the original weights back.</summary>
+    public void Restore()
+    {
+        using var noGrad = torch.no_grad();
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            parameter.copy_(original[name]);
+        }
+    }
+
+    /// <summary>Restores the weights, then applies the setting: dampening (unless alpha is null) and the head shift.</summary>
+    public DampeningStats Apply(CalibrationPoint point, FisherDiagonal importanceForget, FisherDiagonal importanceFull, Func<string, bool>? include)
+    {
+        Restore();
+        var stats = point.Alpha is { } alpha && point.Lambda is { } lambda
+            ? Dampener.Apply(model, importanceForget, importanceFull, alpha, lambda, include)
+            : new DampeningStats(0, 0);
+        if (point.HeadShift > 0 && head is not null)
+        {
+            head.ShiftDown(model, forgetClasses, point.HeadShift);
+        }
+
+        return stats;
+    }
+
+    public CalibrationResult Search(FisherDiagonal importanceForget, FisherDiagonal importanceFull, Func<string, bool>? include,
+        IEnumerable<(double Alpha, double Lambda)> grid, double target, string headCorrection, double tolerance = 0.02)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var candidates = new List<(CalibrationPoint Point, float[] ForgetLogits, float[] RetainLogits)>();
+        foreach (var (alpha, lambda) in new (double?, double?)[] { (null, null) }.Concat(grid.Select(g => ((double?)g.Alpha, (double?)g.Lambda))))
+        {
+            var point = new CalibrationPoint(alpha, lambda, 0, 0, 0, 0);
+            var stats = Apply(point, importanceForget, importanceFull, include);
+            var forgetLogits = Logits(forget.X);
+            var retainLogits = Logits(retain.X);
+            candidates.Add((point with
+            {
+                Selected = stats.Selected,
+                ForgetAccuracy = Accuracy(forgetLogits, forget.Y, 0),
+                RetainAccuracy = Accuracy(retainLogits, retain.Y, 0),
+            }, forgetLogits, retainLogits));
+        }
+
+        Restore();
+        var meeting = candidates.Where(c => c.Point.ForgetAccuracy <= target + 1e-12).Select(c => c.Point).ToList();
+        var canShift = head is not null && forgetClasses.Count > 0 && headCorrection != "off";
+        var shifted = canShift
+            ? candidates.Select(c => WithShift(c.Point, c.ForgetLogits, c.RetainLogits, target)).OfType<CalibrationPoint>().Where(p => p.HeadShift > 0).ToList()
+            : [];
+        CalibrationPoint? chosen;
+        if (headCorrection == "always")
+        {
+            chosen = Gentlest(shifted) ?? Gentlest(meeting);
+        }
+        else
+        {
+            // Weight-level forgetting (dampening alone) is preferred while it keeps retain accuracy within the tolerance
+            // of the best setting found with the head correction.
+            var bestShifted = Gentlest(shifted);
+            var bestDampened = Gentlest(meeting);
+            chosen = bestDampened is not null && (bestShifted is null || bestDampened.RetainAccuracy >= bestShifted.RetainAccuracy - tolerance)
+                ? bestDampened
+                : bestShifted;
+        }
+
+        var met = chosen is not null;
+        chosen ??= candidates.Select(c => c.Point).OrderBy(p => p.ForgetAccuracy).ThenByDescending(p => p.RetainAccuracy).First();
+        return new CalibrationResult(chosen, target, met, candidates.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    private static CalibrationPoint? Gentlest(IEnumerable<CalibrationPoint> points) =>
+        points.OrderByDescending(p => p.RetainAccuracy).ThenBy(p => p.Selected).ThenBy(p => p.HeadShift).FirstOrDefault();
+
+    // The smallest shift that brings the slice's forget accuracy to the target (exact on the logits), or null.
+    private CalibrationPoint? WithShift(CalibrationPoint point, float[] forgetLogits, float[] retainLogits, double target)
+    {
+        var classes = classCount;
+        var allowed = (int)Math.Floor(target * forget.Y.Length + 1e-9);
+        var needs = new List<double>();
+        var stuck = 0;
+        for (var i = 0; i < forget.Y.Length; i++)
+        {
+            var row = forgetLogits.AsSpan(i * classes, classes);
+            var y = (int)forget.Y[i];
+            if (Argmax(row) != y)
+            {
+                continue;
+            }
+
+            if (!forgetClasses.Contains(y))
+            {
+                stuck++; // A forgotten sample of a retained label: the head shift cannot change it.
+                continue;
+            }
+
+            var bestOther = double.NegativeInfinity;
+            for (var j = 0; j < classes; j++)
+            {
+                if (!forgetClasses.Contains(j))
+                {
+                    bestOther = Math.Max(bestOther, row[j]);
+                }
+            }
+
+            needs.Add(row[y] - bestOther);
+        }
+
+        if (stuck > allowed)
+        {
+            return null;
+        }
+
+        needs.Sort();
+        needs.Reverse();
+        var keep = allowed - stuck;
+        var shift = needs.Count <= keep ? 0 : needs[keep] + 1e-3 + (Math.Abs(needs[keep]) * 1e-4);
+        if (shift <= 0)
+        {
+            return point;
+        }
+
+        return point with
+        {
+            HeadShift = shift,
+            ForgetAccuracy = Accuracy(forgetLogits, forget.Y, shift),
+            RetainAccuracy = Accuracy(retainLogits, retain.Y, shift),
+        };
+    }
+
+    private int ClassCount => head?.Classes ?? 0;
+
+    private float[] Logits(Tensor x)
+    {
+        if (x.shape[0] == 0)
+        {
+            return [];
+        }
+
+        var wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var scope = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            var output = model.call(x);
+            classCount = (int)output.shape[1];
+            return output.to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+    }
+
+    private int classCount;
+
+    private double Accuracy(float[] logits, long[] labels, double shift)
+    {
+        if (labels.Length == 0)
+        {
+            return 0;
+        }
+
+        var classes = classCount;
+        var correct = 0;
+        for (var i = 0; i < labels.Length; i++)
+        {
+            var row = logits.AsSpan(i * classes, classes);
+            var best = 0;
+            var bestValue = double.NegativeInfinity;
+            for (var j = 0; j < classes; j++)
+            {
+                var v = forgetClasses.Contains(j) ? row[j] - shift : row[j];
+                if (v > bestValue)
+                {
+                    bestValue = v;
+                    best = j;
+                }
+            }
+
+            if (best == labels[i])
+            {
+                correct++;
+            }
+        }
+
+        return correct / (double)labels.Length;
+    }
+
+    private static int Argmax(ReadOnlySpan<float> row)
+    {
+        var best = 0;
+        for (var j = 1; j < row.Length; j++)
+        {
+            if (row[j] > row[best])
+            {
+                best = j;
+            }
+        }
+
+        return best;
+    }
+
+    private static (Tensor X, long[] Y) Stack(IReadOnlyList<DataSplit> parts)
+    {
+        var tensors = new List<Tensor>();
+        var labels = new List<long>();
+        foreach (var part in parts)
+        {
+            var (x, y) = part.ToTensors();
+            tensors.Add(x);
+            labels.AddRange(y.data<long>().ToArray());
+            y.Dispose();
+        }
+
+        if (tensors.Count == 0)
+        {
+            return (torch.zeros(0), []);
+        }
+
+        var stacked = tensors.Count == 1 ? tensors[0] : torch.cat(tensors, 0);
+        if (tensors.Count > 1)
+        {
+            tensors.ForEach(t => t.Dispose());
+        }
+
+        return (stacked, [.. labels]);
+    }
+
+    public void Dispose()
+    {
+        foreach (var tensor in original.Values)
+        {
+            tensor.Dispose();
+        }
+
+        forget.X.Dispose();
+        retain.X.Dispose();
+    }
+}
+
+/// <summary>The output layer: the last 1-D bias with one entry per output unit and its 2-D weight.</summary>
+public sealed record HeadLayer(string WeightName, string BiasName, int Classes)
+{
+    public static HeadLayer? Find(nn.Module<Tensor, Tensor> model)
+    {
+        var parameters = model.named_parameters().ToList();
+        for (var i = parameters.Count - 1; i >= 0; i--)
+        {
+            var (name, p) = parameters[i];
+            if (name.EndsWith("bias", StringComparison.Ordinal) && p.dim() == 1)
+            {
+                var weightName = name[..^"bias".Length] + "weight";
+                var weight = parameters.FirstOrDefault(q => q.name == weightName);
+                return weight.parameter is not null && weight.parameter.dim() == 2 && weight.parameter.shape[0] == p.shape[0]
+                    ? new HeadLayer(weightName, name, (int)p.shape[0])
+                    : null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Subtracts <paramref name="shift"/> from the bias of each class in <paramref name="classes"/>.</summary>
+    public void ShiftDown(nn.Module<Tensor, Tensor> model, IEnumerable<int> classes, double shift)
+    {
+        using var noGrad = torch.no_grad();
+        var bias = model.named_parameters().First(p => p.name == BiasName).parameter;
+        foreach (var c in classes.Where(c => c >= 0 && c < Classes))
+        {
+            bias[c].sub_(shift);
+        }
+    }
+}

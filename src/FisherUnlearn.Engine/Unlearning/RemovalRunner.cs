@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Models;
+using FisherUnlearn.Engine.Native;
+using FisherUnlearn.Engine.Training;
+using FisherUnlearn.Engine.Verification;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Hashing;
+using FisherUnlearn.Lineage.Manifests;
+using FisherUnlearn.Lineage.Planning;
+
+namespace FisherUnlearn.Engine.Unlearning;
+
+/// <summary>Settings of <see cref="RemovalRunner.Run"/>.</summary>
+public sealed record RunOptions
+{
+    /// <summary>The method, overriding the removal's and the workspace's (the --method option).</summary>
+    public string? Method { get; init; }
+
+    /// <summary>The output root (default: the workspace's output folder); files go to <c>&lt;root&gt;/&lt;removal-id&gt;/</c>.</summary>
+    public string? OutputDirectory { get; init; }
+
+    /// <summary>Only this affected model (null = all).</summary>
+    public string? Only { get; init; }
+
+    /// <summary>libtorch threads; null = leave as configured.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>Measure before/after metrics of each model (a few forward passes).</summary>
+    public bool Measure { get; init; } = true;
+
+    public Func<DatasetManifest, string, DataSplit>? LoadData { get; init; }
+
+    public Action<string>? Log { get; init; }
+}
+
+/// <summary>The result of a run: one outcome per model, in plan order.</summary>
+public sealed record RunResult(string RemovalId, string ManifestSha256, UnlearnSettings Settings, string OutputDirectory, IReadOnlyList<ModelOutcome> Models, double Seconds)
+{
+    public bool Succeeded => Models.All(m => m.Succeeded);
+}
+
+/// <summary>
+/// Runs a removal's method on every affected model. Fisher methods run one <see cref="UnlearningJob"/> per model (each
+/// independent of the others' results; sequential here, one worker process each later); <c>retrain</c> runs the exact
+/// reference (<see cref="ReferenceRetrainer"/>), parents first. Outputs go to <c>&lt;out&gt;/&lt;removal-id&gt;/&lt;model&gt;.safetensors</c>,
+/// written atomically; original checkpoints are only read. A failed model does not stop the others.
+/// </summary>
+public static class RemovalRunner
+{
+    public static string RemovalOutputDirectory(Workspace workspace, string removalId, string? outputRoot = null) =>
+        Path.Combine(Path.GetFullPath(outputRoot ?? workspace.OutputDirectory), removalId);
+
+    public static RunResult Run(WorkspaceAnalysis analysis, RemovalManifest removal, RunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(analysis);
+        ArgumentNullException.ThrowIfNull(removal);
+        options ??= new RunOptions();
+        if (options.Threads is { } threads)
+        {
+            TorchRuntime.Configure(threads);
+        }
+        else
+        {
+            TorchRuntime.EnsureLoaded();
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var workspace = analysis.Workspace;
+        var settings = UnlearnSettings.From(removal, workspace.Settings, options.Method);
+        var plan = Planner.Plan(workspace, analysis.Graph, removal);
+        var directory = RemovalOutputDirectory(workspace, removal.Id, options.OutputDirectory);
+        var selected = plan.Affected.Where(a => options.Only is null || a.Id == options.Only).ToList();
+        if (options.Only is not null && selected.Count == 0)
+        {
+            throw new ArgumentException($"Model '{options.Only}' is not affected by removal '{removal.Id}'.");
+        }
+
+        var outcomes = settings.Method == UnlearnSettings.Retrain
+            ? RunRetrain(analysis, plan, removal, selected, settings, directory, options, cancellationToken)
+            : RunJobs(analysis, plan, removal, selected, settings, directory, options, cancellationToken);
+        var manifestHash = workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? ContentHash.OfFile(removal.ManifestPath);
+        return new RunResult(removal.Id, manifestHash, settings, directory, outcomes, Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    private static List<ModelOutcome> RunJobs(WorkspaceAnalysis analysis, RemovalPlan plan, RemovalManifest removal, List<AffectedModel> selected,
+        UnlearnSettings settings, string directory, RunOptions options, CancellationToken cancellationToken)
+    {
+        var resources = new JobResources(options.LoadData);
+        var outcomes = new List<ModelOutcome>();
+        foreach (var affected in selected)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var job = new UnlearningJob(analysis.Workspace.Root, removal.Id, affected.Id, settings, directory);
+            var outcome = job.Run(analysis, plan, resources, options.Measure, cancellationToken);
+            options.Log?.Invoke(outcome.Succeeded
+                ? $"unlearned {affected.Id} ({settings.Method}) in {outcome.Seconds:0.00} s"
+                : $"failed {affected.Id}: {outcome.Error!.Code}");
+            outcomes.Add(outcome);
+        }
+
+        return outcomes;
+    }
+
+    private static List<ModelOutcome> RunRetrain(WorkspaceAnalysis analysis, RemovalPlan plan, RemovalManifest removal, List<AffectedModel> selected,
+        UnlearnSettings settings, string directory, RunOptions options, CancellationToken cancellationToken)
+    {
+        var workspace = analysis.Workspace;
+        var outcomes = new List<ModelOutcome>();
+        var missing = selected.Select(a => workspace.Models[a.Id]).Where(m => !File.Exists(m.CheckpointPath)).ToList();
+        if (missing.Count > 0)
+        {
+            return [.. selected.Select(a => new ModelOutcome
+            {
+                Id = a.Id,
+                Role = a.Role,
+                Method = settings.Method,
+                Error = Diagnostic.Create(DiagnosticCatalogue.UnlearningCheckpointMissing, workspace.Models[missing[0].Id].Location, missing[0].Id, missing[0].CheckpointPath),
+            })];
+        }
+
+        var files = new FileHashCache();
+        var splits = new SplitCache(options.LoadData);
+        RetrainResult retrained;
+        try
+        {
+            retrained = ReferenceRetrainer.Retrain(analysis, plan, removal, new RetrainOptions
+            {
+                OutputDirectory = directory,
+                Only = options.Only is null ? null : [options.Only],
+                Threads = options.Threads ?? Math.Max(1, TorchRuntime.Threads),
+                LoadData = options.LoadData,
+                Log = options.Log,
+            }, cancellationToken);
+        }
+        catch (EngineException ex)
+        {
+            return [.. selected.Select(a => new ModelOutcome { Id = a.Id, Role = a.Role, Method = settings.Method, Error = ex.Diagnostic, Exception = ex })];
+        }
+
+        using (retrained)
+        {
+            foreach (var affected in selected)
+            {
+                var model = retrained[affected.Id];
+                var manifest = workspace.Models[affected.Id];
+                ModelMetrics? before = null;
+                ModelMetrics? after = null;
+                if (options.Measure)
+                {
+                    var scope = RemovalScope.For(workspace, analysis.Graph, removal, affected.Id);
+                    var metrics = new MetricsEvaluator(scope, splits);
+                    using var module = ModelFactory.Create(manifest.Architecture, manifest.ManifestDirectory);
+                    CheckpointStore.LoadInto(module, manifest.CheckpointPath, manifest.Architecture.ToString());
+                    before = metrics.Measure(module);
+                    StateDicts.LoadInto(module, model.State, affected.Id, manifest.Architecture.ToString());
+                    after = metrics.Measure(module);
+                }
+
+                outcomes.Add(new ModelOutcome
+                {
+                    Id = affected.Id,
+                    Role = affected.Role,
+                    Method = settings.Method,
+                    Parameters = new JsonObject { ["method"] = UnlearnSettings.Retrain, ["reused"] = model.Reused, ["inputs"] = model.InputsHash },
+                    InputSha256 = files.Hash(manifest.CheckpointPath),
+                    OutputPath = model.CheckpointPath,
+                    OutputSha256 = model.CheckpointPath is null ? null : ContentHash.OfFile(model.CheckpointPath),
+                    Seconds = model.Seconds,
+                    Before = before,
+                    After = after,
+                });
+            }
+        }
+
+        return outcomes;
+    }
+}

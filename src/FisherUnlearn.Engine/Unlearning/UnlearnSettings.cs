@@ -1,0 +1,215 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using FisherUnlearn.Engine.Fisher;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Manifests;
+
+namespace FisherUnlearn.Engine.Unlearning;
+
+/// <summary>
+/// The method of a removal and its settings, read from the removal's <c>method</c> and <c>parameters</c> (over the
+/// workspace's <c>unlearn.json</c> defaults, over the documented defaults below). docs/methods.md describes each.
+/// </summary>
+public sealed record UnlearnSettings
+{
+    public const string Fiun = "fiun";
+    public const string Ssd = "ssd";
+    public const string Retrain = "retrain";
+
+    public static IReadOnlyList<string> Methods { get; } = [Fiun, Ssd, Retrain];
+
+    /// <summary><c>fiun</c> (default), <c>ssd</c> or <c>retrain</c>.</summary>
+    public string Method { get; init; } = Fiun;
+
+    /// <summary>fiun: <c>own</c> (each model's own harvested forget importance, default) or <c>roots</c> (MFIM: the
+    /// upstream roots' forget importances merged by element-wise max, divided by 5 per extra root).</summary>
+    public string Importance { get; init; } = "own";
+
+    /// <summary>The Fisher estimator (<c>exact</c> default).</summary>
+    public FisherEstimator Estimator { get; init; } = FisherEstimator.Exact;
+
+    /// <summary><c>all</c> parameters (default) or <c>last</c> (the final layer's weight and bias only).</summary>
+    public string Layers { get; init; } = "all";
+
+    /// <summary>Fixed selection threshold; with <see cref="Calibrate"/> the grid <see cref="Alphas"/> is searched instead.</summary>
+    public double Alpha { get; init; } = 10;
+
+    /// <summary>Fixed dampening constant (see <see cref="Alpha"/>).</summary>
+    public double Lambda { get; init; } = 1;
+
+    /// <summary>Search (alpha, lambda) per model on a calibration slice (fiun default true; ssd false).</summary>
+    public bool Calibrate { get; init; } = true;
+
+    public IReadOnlyList<double> Alphas { get; init; } = [0.25, 0.5, 1, 2, 4, 8, 16];
+
+    public IReadOnlyList<double> Lambdas { get; init; } = [0.01, 0.1, 0.5, 1];
+
+    /// <summary>Highest forget accuracy accepted on the calibration slice; null = the removal's maxForgetAccuracy, else
+    /// 0.01 for label requests, else (sample requests) the model's accuracy on held-out samples of the same labels.</summary>
+    public double? Target { get; init; }
+
+    /// <summary><c>auto</c> (default: only when dampening alone misses the target), <c>off</c> or <c>always</c>: the
+    /// calibrated downward shift of the forgotten classes' output bias (label requests only).</summary>
+    public string HeadCorrection { get; init; } = "auto";
+
+    /// <summary>auto: dampening alone is kept when its calibration retain accuracy is within this of the best setting
+    /// with the head correction (default 0.02: the design's 2-point retain budget).</summary>
+    public double HeadTolerance { get; init; } = 0.02;
+
+    /// <summary>Calibration slice: forget samples per forgotten label, retained samples per retained label (train split).</summary>
+    public int CalibrationForget { get; init; } = 200;
+
+    public int CalibrationRetain { get; init; } = 100;
+
+    /// <summary>Harvest / Fisher cap of train samples per label.</summary>
+    public int MaxSamplesPerLabel { get; init; } = 1000;
+
+    public int Seed { get; init; }
+
+    /// <summary>MFIM: the merged forget importance is divided by this per extra root.</summary>
+    public double RootDivisor { get; init; } = 5;
+
+    /// <summary>The settings of a removal: <paramref name="methodOverride"/> (the --method option) wins over the
+    /// removal's method, which wins over the workspace default; parameters: workspace, then removal.</summary>
+    /// <exception cref="EngineException">FUL4101 unknown method, FUL4102 bad parameter.</exception>
+    public static UnlearnSettings From(RemovalManifest removal, WorkspaceSettings? workspace = null, string? methodOverride = null)
+    {
+        ArgumentNullException.ThrowIfNull(removal);
+        var method = (methodOverride ?? removal.Method ?? workspace?.Method ?? Fiun).Trim().ToLowerInvariant();
+        if (!Methods.Contains(method))
+        {
+            throw EngineException.Create(DiagnosticCatalogue.UnknownMethod, removal.ManifestPath, method, string.Join(", ", Methods));
+        }
+
+        var settings = new UnlearnSettings { Method = method, Calibrate = method == Fiun };
+        var parameters = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var source in new[] { workspace?.Parameters, removal.Parameters })
+        {
+            foreach (var (key, value) in source ?? new Dictionary<string, string>())
+            {
+                parameters[key] = value;
+            }
+        }
+
+        foreach (var (key, raw) in parameters)
+        {
+            settings = settings.With(removal.ManifestPath, key, raw);
+        }
+
+        return settings;
+    }
+
+    private UnlearnSettings With(string path, string key, string raw)
+    {
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(raw);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            throw Bad(path, key, raw, "a JSON value");
+        }
+
+        string Text(params string[] allowed)
+        {
+            var text = node is JsonValue v && v.TryGetValue<string>(out var s) ? s.Trim().ToLowerInvariant() : null;
+            return text is not null && (allowed.Length == 0 || allowed.Contains(text)) ? text : throw Bad(path, key, raw, "one of " + string.Join(", ", allowed));
+        }
+
+        double Number(double min)
+        {
+            var ok = node is JsonValue v && v.TryGetValue<double>(out var d) && double.IsFinite(d) && d >= min;
+            return ok ? node!.GetValue<double>() : throw Bad(path, key, raw, $"a number >= {min.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        int Integer(int min)
+        {
+            var ok = node is JsonValue v && v.TryGetValue<int>(out var i) && i >= min;
+            return ok ? node!.GetValue<int>() : throw Bad(path, key, raw, $"an integer >= {min}");
+        }
+
+        IReadOnlyList<double> Numbers()
+        {
+            if (node is JsonArray array && array.Count > 0 && array.All(a => a is JsonValue v && v.TryGetValue<double>(out var d) && double.IsFinite(d) && d >= 0))
+            {
+                return [.. array.Select(a => a!.GetValue<double>())];
+            }
+
+            // Manifest parameters are scalars: a grid is written as a string of comma-separated numbers, "0.5, 1, 2".
+            if (node is JsonValue text && text.TryGetValue<string>(out var list))
+            {
+                var values = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                    .Select(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) && d >= 0 ? d : double.NaN)
+                    .ToList();
+                if (values.Count > 0 && values.All(double.IsFinite))
+                {
+                    return values;
+                }
+            }
+
+            throw Bad(path, key, raw, "a non-empty list of numbers >= 0 (\"0.5, 1, 2\")");
+        }
+
+        return key switch
+        {
+            "importance" => this with { Importance = Text("own", "roots") },
+            "estimator" => this with { Estimator = FisherEstimators.TryParse(Text(), out var e) ? e : throw Bad(path, key, raw, string.Join(", ", FisherEstimators.Names)) },
+            "layers" => this with { Layers = Text("all", "last") },
+            "alpha" => this with { Alpha = Number(0), Calibrate = false },
+            "lambda" => this with { Lambda = Number(0), Calibrate = false },
+            "calibrate" => this with { Calibrate = node is JsonValue b && b.TryGetValue<bool>(out var c) ? c : throw Bad(path, key, raw, "true or false") },
+            "alphas" => this with { Alphas = Numbers() },
+            "lambdas" => this with { Lambdas = Numbers() },
+            "target" => this with { Target = Number(0) },
+            "headCorrection" => this with { HeadCorrection = Text("auto", "off", "always") },
+            "headTolerance" => this with { HeadTolerance = Number(0) },
+            "calibrationForget" => this with { CalibrationForget = Integer(1) },
+            "calibrationRetain" => this with { CalibrationRetain = Integer(1) },
+            "maxSamplesPerLabel" => this with { MaxSamplesPerLabel = Integer(1) },
+            "seed" => this with { Seed = Integer(int.MinValue) },
+            "rootDivisor" => this with { RootDivisor = Number(1) },
+            _ => key.StartsWith("x-", StringComparison.Ordinal) ? this : throw EngineException.Create(DiagnosticCatalogue.InvalidMethodParameter, path, key, raw,
+                "a known parameter (importance, estimator, layers, alpha, lambda, calibrate, alphas, lambdas, target, headCorrection, headTolerance, calibrationForget, calibrationRetain, maxSamplesPerLabel, seed, rootDivisor)"),
+        };
+    }
+
+    private static EngineException Bad(string path, string key, string raw, string expected) =>
+        EngineException.Create(DiagnosticCatalogue.InvalidMethodParameter, path, key, raw, expected);
+
+    /// <summary>The settings as a JSON object for reports (method-relevant fields only).</summary>
+    public JsonObject Describe()
+    {
+        var result = new JsonObject { ["method"] = Method };
+        if (Method == Retrain)
+        {
+            return result;
+        }
+
+        if (Method == Fiun)
+        {
+            result["importance"] = Importance;
+        }
+
+        result["estimator"] = Estimator.Name();
+        result["layers"] = Layers;
+        result["calibrate"] = Calibrate;
+        if (Calibrate)
+        {
+            result["alphas"] = new JsonArray([.. Alphas.Select(a => (JsonNode)a)]);
+            result["lambdas"] = new JsonArray([.. Lambdas.Select(a => (JsonNode)a)]);
+            result["headCorrection"] = HeadCorrection;
+            result["headTolerance"] = HeadTolerance;
+        }
+        else
+        {
+            result["alpha"] = Alpha;
+            result["lambda"] = Lambda;
+        }
+
+        result["target"] = Target;
+        result["maxSamplesPerLabel"] = MaxSamplesPerLabel;
+        result["seed"] = Seed;
+        return result;
+    }
+}

@@ -1,0 +1,369 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Fisher;
+using FisherUnlearn.Engine.Harvest;
+using FisherUnlearn.Engine.Models;
+using FisherUnlearn.Engine.Training;
+using FisherUnlearn.Engine.Verification;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Hashing;
+using FisherUnlearn.Lineage.Manifests;
+using FisherUnlearn.Lineage.Planning;
+using static TorchSharp.torch;
+
+namespace FisherUnlearn.Engine.Unlearning;
+
+/// <summary>
+/// One independent unit of work: unlearn one affected model of one removal with the Fisher methods (<c>fiun</c>,
+/// <c>ssd</c>). It reads only the workspace (manifests, original checkpoints, data, harvest cache) and writes only its
+/// own output file, so jobs can run in any order, in parallel, or in separate worker processes.
+/// </summary>
+/// <param name="WorkspaceRoot">The workspace folder.</param>
+/// <param name="RemovalId">The removal request.</param>
+/// <param name="ModelId">An affected model.</param>
+/// <param name="Settings">Method and parameters (<see cref="UnlearnSettings.From"/>).</param>
+/// <param name="OutputDirectory">The removal's output folder (<c>&lt;out&gt;/&lt;removal-id&gt;</c>).</param>
+public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, string ModelId, UnlearnSettings Settings, string OutputDirectory)
+{
+    public const string MethodKey = "fisherunlearn.method";
+    public const string ParametersKey = "fisherunlearn.parameters";
+    public const string InputKey = "fisherunlearn.input.sha256";
+    public const string RemovalHashKey = "fisherunlearn.removal.sha256";
+
+    /// <summary>The output file of a model.</summary>
+    public static string OutputPathOf(string removalOutputDirectory, string modelId) => Path.Combine(Path.GetFullPath(removalOutputDirectory), modelId + ".safetensors");
+
+    /// <summary>Runs the job from scratch (analyses the workspace itself): the entry point of a worker process.</summary>
+    public ModelOutcome Run(CancellationToken cancellationToken = default)
+    {
+        var analysis = WorkspaceAnalysis.Analyze(WorkspaceRoot, cancellationToken);
+        var removal = analysis.Workspace.Removals[RemovalId];
+        var plan = Planner.Plan(analysis.Workspace, analysis.Graph, removal);
+        return Run(analysis, plan, new JobResources(), measure: true, cancellationToken);
+    }
+
+    /// <summary>Runs the job with a shared analysis and plan. Exceptions are turned into a failed outcome (FUL4100 or the
+    /// engine's own code), never thrown, except cancellation.</summary>
+    public ModelOutcome Run(WorkspaceAnalysis analysis, RemovalPlan plan, JobResources resources, bool measure, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(analysis);
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(resources);
+        var started = Stopwatch.GetTimestamp();
+        var workspace = analysis.Workspace;
+        var affected = plan.Find(ModelId) ?? throw new ArgumentException($"Model '{ModelId}' is not affected by '{RemovalId}'.");
+        var manifest = workspace.Models[ModelId];
+        var outcome = new ModelOutcome { Id = ModelId, Role = affected.Role, Method = Settings.Method };
+        try
+        {
+            if (!File.Exists(manifest.CheckpointPath))
+            {
+                throw EngineException.At(DiagnosticCatalogue.UnlearningCheckpointMissing, manifest.Location, null, ModelId, manifest.CheckpointPath);
+            }
+
+            var output = OutputPathOf(OutputDirectory, ModelId);
+            var owner = workspace.Models.Values.FirstOrDefault(m => string.Equals(Path.GetFullPath(m.CheckpointPath), output, StringComparison.Ordinal));
+            if (owner is not null)
+            {
+                throw EngineException.Create(DiagnosticCatalogue.UnlearningWouldOverwrite, output, ModelId, output, owner.Id);
+            }
+
+            var inputHash = resources.Files.Hash(manifest.CheckpointPath);
+            using var module = ModelFactory.Create(manifest.Architecture, manifest.ManifestDirectory);
+            CheckpointStore.LoadInto(module, manifest.CheckpointPath, manifest.Architecture.ToString());
+            var scope = RemovalScope.For(workspace, analysis.Graph, plan.Removal, ModelId);
+            var metrics = measure ? new MetricsEvaluator(scope, resources.Splits) : null;
+            var before = metrics?.Measure(module);
+            var parameters = Unlearn(analysis, plan, affected, module, scope, resources, cancellationToken);
+            var after = metrics?.Measure(module);
+            var removalHash = workspace.ManifestHashes.GetValueOrDefault(plan.Removal.ManifestPath) ?? string.Empty;
+            var metadata = TrainingInputs.Metadata(manifest, ContentHash.Combine("fisherunlearn.unlearn", inputHash, removalHash, parameters.ToJsonString()), RemovalId);
+            metadata[MethodKey] = Settings.Method;
+            metadata[ParametersKey] = parameters.ToJsonString();
+            metadata[InputKey] = inputHash;
+            metadata[RemovalHashKey] = removalHash;
+            try
+            {
+                CheckpointStore.Save(output, module, metadata);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw EngineException.Create(DiagnosticCatalogue.CheckpointWriteFailed, output, output, ex.Message);
+            }
+
+            return outcome with
+            {
+                Parameters = parameters,
+                InputSha256 = inputHash,
+                OutputPath = output,
+                OutputSha256 = ContentHash.OfFile(output),
+                Before = before,
+                After = after,
+                Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds,
+            };
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            var diagnostic = ex is EngineException engine ? engine.Diagnostic
+                : Diagnostic.Create(DiagnosticCatalogue.UnlearningFailed, manifest.Location, ModelId, $"{ex.GetType().Name}: {ex.Message}");
+            return outcome with { Error = diagnostic, Exception = ex, Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
+        }
+    }
+
+    private JsonObject Unlearn(WorkspaceAnalysis analysis, RemovalPlan plan, AffectedModel affected, nn.Module<Tensor, Tensor> module, RemovalScope scope,
+        JobResources resources, CancellationToken cancellationToken)
+    {
+        var workspace = analysis.Workspace;
+        var settings = Settings;
+        var used = settings.Describe();
+        var timings = new JsonObject();
+        var clock = Stopwatch.StartNew();
+        FisherDiagonal forgetImportance;
+        FisherDiagonal fullImportance;
+        string importanceSource;
+        var fisherOptions = new FisherOptions { Estimator = settings.Estimator };
+        if (settings.Method == UnlearnSettings.Ssd)
+        {
+            // Plain SSD on this model alone: F_f on its forget data, F_D on its own training data.
+            var forgetData = RemovalData.ForgetTrain(scope, resources.Splits, settings.MaxSamplesPerLabel, settings.Seed);
+            forgetImportance = Compute(module, forgetData, fisherOptions, cancellationToken);
+            var own = new List<DataSplit>();
+            foreach (var k in scope.Knowledge)
+            {
+                var train = resources.Splits.Get(k.Dataset, "train");
+                foreach (var label in k.Own.Order())
+                {
+                    var part = train.WhereLabelIn([label]).RandomSubset(settings.MaxSamplesPerLabel, settings.Seed + label);
+                    if (part.Count > 0)
+                    {
+                        own.Add(part);
+                    }
+                }
+            }
+
+            fullImportance = Compute(module, own, fisherOptions, cancellationToken);
+            importanceSource = "own data (computed)";
+        }
+        else
+        {
+            var harvestOptions = new HarvestOptions { Estimator = settings.Estimator, MaxSamplesPerLabel = settings.MaxSamplesPerLabel, Graph = analysis.Graph, Inputs = resources.Harvest };
+            var harvest = Harvester.Harvest(workspace.Models[ModelId], workspace, harvestOptions, cancellationToken);
+            timings["harvest"] = Math.Round(harvest.Seconds, 3);
+            used["harvestCached"] = harvest.Cached;
+            fullImportance = harvest.Knowledge();
+            forgetImportance = null!;
+            importanceSource = "own";
+            if (settings.Importance == "roots")
+            {
+                var merged = RootsImportance(analysis, plan, affected, harvestOptions, fullImportance, cancellationToken);
+                if (merged is not null)
+                {
+                    forgetImportance = merged;
+                    importanceSource = "roots";
+                }
+                else
+                {
+                    importanceSource = "own (the roots' importance does not fit this architecture)";
+                }
+            }
+
+            if (importanceSource != "roots")
+            {
+                forgetImportance = OwnForgetImportance(harvest, scope, module, resources, fisherOptions, cancellationToken);
+            }
+        }
+
+        used["importanceSource"] = importanceSource;
+        timings["importance"] = Math.Round(clock.Elapsed.TotalSeconds, 3);
+        clock.Restart();
+
+        Func<string, bool>? include = null;
+        var head = HeadLayer.Find(module);
+        if (settings.Layers == "last" && head is not null)
+        {
+            include = name => name == head.WeightName || name == head.BiasName;
+        }
+
+        var forgetSlice = RemovalData.ForgetTrain(scope, resources.Splits, settings.CalibrationForget, settings.Seed + 7919);
+        var retainSlice = RemovalData.RetainTrain(scope, resources.Splits, settings.CalibrationRetain, settings.Seed + 7919);
+        var target = settings.Target ?? plan.Removal.Targets?.MaxForgetAccuracy ?? DefaultTarget(module, scope, resources);
+        var forgetClasses = scope.ForgetLabels.Values.SelectMany(s => s).ToHashSet();
+        using var calibrator = new Calibrator(module, forgetSlice, retainSlice, forgetClasses);
+        var grid = settings.Calibrate
+            ? settings.Alphas.SelectMany(a => settings.Lambdas.Select(l => (a, l))).ToList()
+            : [(settings.Alpha, settings.Lambda)];
+        CalibrationResult result;
+        if (settings.Calibrate)
+        {
+            result = calibrator.Search(forgetImportance, fullImportance, include, grid, target, settings.HeadCorrection, settings.HeadTolerance);
+        }
+        else
+        {
+            // Fixed setting: dampen once, report the slice accuracies.
+            result = calibrator.Search(forgetImportance, fullImportance, include, grid, -1, "off");
+            var fixedPoint = new CalibrationPoint(settings.Alpha, settings.Lambda, 0, 0, 0, 0);
+            result = result with { Chosen = fixedPoint, TargetMet = false };
+        }
+
+        var stats = calibrator.Apply(result.Chosen, forgetImportance, fullImportance, include);
+        timings["calibration"] = Math.Round(clock.Elapsed.TotalSeconds, 3);
+        used["alpha"] = result.Chosen.Alpha;
+        used["lambda"] = result.Chosen.Lambda;
+        used["headShift"] = Math.Round(result.Chosen.HeadShift, 6);
+        used["selected"] = stats.Selected;
+        used["considered"] = stats.Considered;
+        used["calibration"] = new JsonObject
+        {
+            ["target"] = result.Target,
+            ["targetMet"] = settings.Calibrate ? result.TargetMet : null,
+            ["evaluated"] = result.Evaluated,
+            ["forgetAccuracy"] = settings.Calibrate ? Math.Round(result.Chosen.ForgetAccuracy, 6) : null,
+            ["retainAccuracy"] = settings.Calibrate ? Math.Round(result.Chosen.RetainAccuracy, 6) : null,
+            ["forgetSamples"] = forgetSlice.Sum(s => s.Count),
+            ["retainSamples"] = retainSlice.Sum(s => s.Count),
+        };
+        used["seconds"] = timings;
+        return used;
+    }
+
+    // Sample requests without a target: the accuracy the original model reaches on held-out samples of the same labels,
+    // i.e. about what a model that never saw the forgotten samples would score on them. Label requests: 0.01.
+    private static double DefaultTarget(nn.Module<Tensor, Tensor> module, RemovalScope scope, JobResources resources)
+    {
+        if (scope.HasForgetLabels || !scope.HasForgetSamples)
+        {
+            return 0.01;
+        }
+
+        var labels = new Dictionary<string, HashSet<int>>(StringComparer.Ordinal);
+        var parts = new List<DataSplit>();
+        foreach (var k in scope.Knowledge)
+        {
+            var forgotten = RemovalData.ForgottenSamples(scope, k, resources.Splits.Get(k.Dataset, "train"));
+            if (forgotten.Count > 0 && k.Dataset.Test is not null)
+            {
+                parts.Add(resources.Splits.Get(k.Dataset, "test").WhereLabelIn(forgotten.Labels.Select(l => (int)l).Distinct()));
+            }
+        }
+
+        return ModelEvaluator.Accuracy(module, parts) ?? 0.01;
+    }
+
+    private static FisherDiagonal Compute(nn.Module<Tensor, Tensor> module, List<DataSplit> parts, FisherOptions options, CancellationToken cancellationToken)
+    {
+        var diagonals = parts.Where(p => p.Count > 0).Select(p => FisherCalculator.Compute(module, p, options, cancellationToken)).ToList();
+        if (diagonals.Count == 0)
+        {
+            throw new InvalidOperationException("there is no data to compute the importance on");
+        }
+
+        return FisherDiagonal.Combine(diagonals);
+    }
+
+    private static FisherDiagonal OwnForgetImportance(HarvestResult harvest, RemovalScope scope, nn.Module<Tensor, Tensor> module, JobResources resources,
+        FisherOptions options, CancellationToken cancellationToken)
+    {
+        var parts = new List<FisherDiagonal>();
+        if (scope.HasForgetLabels)
+        {
+            parts.Add(harvest.Combine(l => l.Known && scope.ForgetLabelsOf(l.Dataset).Contains(l.Label)));
+        }
+
+        foreach (var k in scope.Knowledge)
+        {
+            var forgotten = RemovalData.ForgottenSamples(scope, k, resources.Splits.Get(k.Dataset, "train"));
+            if (forgotten.Count > 0)
+            {
+                parts.Add(FisherCalculator.Compute(module, forgotten, options, cancellationToken));
+            }
+        }
+
+        return parts.Count == 0 ? throw new InvalidOperationException("the model knows nothing the removal forgets") : FisherDiagonal.Combine(parts);
+    }
+
+    // MFIM: the upstream roots' forget importances (from their harvests), merged by element-wise max and divided by
+    // RootDivisor per extra root. Null when a root's parameters differ from this model's (e.g. a distilled student).
+    private FisherDiagonal? RootsImportance(WorkspaceAnalysis analysis, RemovalPlan plan, AffectedModel affected, HarvestOptions options, FisherDiagonal mine,
+        CancellationToken cancellationToken)
+    {
+        var workspace = analysis.Workspace;
+        var parts = new List<FisherDiagonal>();
+        foreach (var rootId in affected.UpstreamRoots)
+        {
+            var root = workspace.Models[rootId];
+            if (!root.Architecture.ToString().Equals(workspace.Models[ModelId].Architecture.ToString(), StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            var rootScope = RemovalScope.For(workspace, analysis.Graph, plan.Removal, rootId);
+            var harvest = Harvester.Harvest(root, workspace, options, cancellationToken);
+            if (!rootScope.HasForgetLabels)
+            {
+                return null; // Sample requests: the root's forget importance needs the samples; use the model's own.
+            }
+
+            parts.Add(harvest.Combine(l => rootScope.ForgetLabelsOf(l.Dataset).Contains(l.Label)));
+        }
+
+        if (parts.Count == 0 || parts.Any(p => !p.Names.SequenceEqual(mine.Names)))
+        {
+            return null;
+        }
+
+        var merged = FisherDiagonal.Max(parts);
+        return parts.Count == 1 ? merged : merged.Scale(1.0 / Math.Pow(Settings.RootDivisor, parts.Count - 1));
+    }
+}
+
+/// <summary>What several jobs in one process share: loaded splits, file hashes, harvest inputs. One per thread.</summary>
+public sealed class JobResources(Func<DatasetManifest, string, DataSplit>? loadData = null)
+{
+    public SplitCache Splits { get; } = new(loadData);
+
+    public FileHashCache Files { get; } = new();
+
+    public HarvestInputs Harvest { get; } = new();
+}
+
+/// <summary>The outcome of one model's job.</summary>
+public sealed record ModelOutcome
+{
+    public required string Id { get; init; }
+
+    public required ModelRole Role { get; init; }
+
+    public required string Method { get; init; }
+
+    /// <summary>The settings used, with the calibrated alpha, lambda and head shift.</summary>
+    public JsonObject? Parameters { get; init; }
+
+    public string? InputSha256 { get; init; }
+
+    public string? OutputPath { get; init; }
+
+    public string? OutputSha256 { get; init; }
+
+    public double Seconds { get; init; }
+
+    public ModelMetrics? Before { get; init; }
+
+    public ModelMetrics? After { get; init; }
+
+    /// <summary>Why the job failed, or null.</summary>
+    public Diagnostic? Error { get; init; }
+
+    public Exception? Exception { get; init; }
+
+    public bool Succeeded => Error is null;
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Id} {Method} {(Succeeded ? "ok" : Error!.Code)} {Seconds:0.00}s");
+}

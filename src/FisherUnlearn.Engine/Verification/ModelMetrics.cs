@@ -1,0 +1,60 @@
+using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Unlearning;
+using static TorchSharp.torch;
+
+namespace FisherUnlearn.Engine.Verification;
+
+/// <summary>
+/// The metrics of one model state for one removal, all fractions 0..1 (null when the set is empty):
+/// <see cref="ForgetAccuracy"/> on held-out TEST samples of the forgotten labels (and, for sample requests, on the
+/// forgotten training samples), <see cref="RetainAccuracy"/> on test samples of the labels the model knows minus the
+/// forgotten, <see cref="TestAccuracy"/> on test samples of every label the model knows, and <see cref="Mia"/>, the
+/// membership-inference rate on the forget set (<see cref="MembershipInference"/>).
+/// </summary>
+public sealed record ModelMetrics(double? ForgetAccuracy, double? RetainAccuracy, double? TestAccuracy, double? Mia, int ForgetSamples, int RetainSamples, int TestSamples);
+
+/// <summary>Settings of <see cref="MetricsEvaluator"/>; every subset is seeded, so metrics are deterministic.</summary>
+public sealed record MetricsOptions
+{
+    /// <summary>At most this many test samples per label for the accuracies.</summary>
+    public int MaxTestPerLabel { get; init; } = 1000;
+
+    /// <summary>At most this many retained train samples per label as the attack's members.</summary>
+    public int MaxMembersPerLabel { get; init; } = 300;
+
+    public int Seed { get; init; } = 17;
+}
+
+/// <summary>The sample sets of one model's metrics, built once and reused for every state of that model (before, after,
+/// reference).</summary>
+public sealed class MetricsEvaluator
+{
+    private readonly List<DataSplit> forget;
+    private readonly List<DataSplit> retain;
+    private readonly List<DataSplit> test;
+    private readonly List<DataSplit> members;
+    private readonly int seed;
+
+    public MetricsEvaluator(RemovalScope scope, SplitCache cache, MetricsOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(cache);
+        options ??= new MetricsOptions();
+        seed = options.Seed;
+        forget = RemovalData.ForgetEvaluation(scope, cache, options.MaxTestPerLabel, options.Seed);
+        retain = RemovalData.Test(scope, cache, scope.RetainLabels, options.MaxTestPerLabel, options.Seed);
+        test = RemovalData.Test(scope, cache, k => k.Known, options.MaxTestPerLabel, options.Seed);
+        members = RemovalData.RetainTrain(scope, cache, options.MaxMembersPerLabel, options.Seed + 1000);
+    }
+
+    public ModelMetrics Measure(nn.Module<Tensor, Tensor> model)
+    {
+        var forgetOutputs = ModelEvaluator.Evaluate(model, forget);
+        var retainOutputs = ModelEvaluator.Evaluate(model, retain);
+        var testOutputs = ModelEvaluator.Evaluate(model, test);
+        var memberOutputs = ModelEvaluator.Evaluate(model, members);
+        var mia = MembershipInference.Rate(memberOutputs, retainOutputs, forgetOutputs, seed);
+        return new ModelMetrics(forgetOutputs.Accuracy, retainOutputs.Accuracy, testOutputs.Accuracy, mia,
+            forgetOutputs.Count, retainOutputs.Count, testOutputs.Count);
+    }
+}

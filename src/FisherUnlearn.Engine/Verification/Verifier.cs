@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Models;
+using FisherUnlearn.Engine.Native;
+using FisherUnlearn.Engine.Training;
+using FisherUnlearn.Engine.Unlearning;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Manifests;
+using FisherUnlearn.Lineage.Planning;
+
+namespace FisherUnlearn.Engine.Verification;
+
+/// <summary>Settings of <see cref="Verifier.Verify"/>.</summary>
+public sealed record VerifyOptions
+{
+    /// <summary>The output root <c>run</c> wrote to (default: the workspace's output folder).</summary>
+    public string? OutputDirectory { get; init; }
+
+    /// <summary>Also retrain the exact reference (cached under <c>&lt;out&gt;/&lt;removal-id&gt;/reference/</c>).</summary>
+    public bool Reference { get; init; }
+
+    public int? Threads { get; init; }
+
+    public MetricsOptions Metrics { get; init; } = new();
+
+    public Func<DatasetManifest, string, DataSplit>? LoadData { get; init; }
+
+    public Action<string>? Log { get; init; }
+}
+
+/// <summary>One model's verification: metrics of the original, the unlearned output and the retrained reference, and
+/// which targets it missed.</summary>
+public sealed record ModelVerification(string Id, ModelRole Role, ModelMetrics Before, ModelMetrics After, ModelMetrics? Reference, IReadOnlyList<Diagnostic> Missed);
+
+public sealed record VerificationResult(string RemovalId, IReadOnlyList<ModelVerification> Models, double? ReferenceSeconds, double Seconds)
+{
+    public bool TargetsMet => Models.All(m => m.Missed.Count == 0);
+}
+
+/// <summary>
+/// Measures every affected model of a removal before (original checkpoint), after (the output of <c>run</c>) and,
+/// optionally, against the retrained reference, and checks the removal's targets: <c>maxForgetAccuracy</c> on the
+/// after forget accuracy; <c>maxRetainDrop</c> on reference (else before) retain accuracy minus after retain accuracy.
+/// </summary>
+public static class Verifier
+{
+    /// <exception cref="EngineException">FUL5001 when an output of <c>run</c> is missing; FUL4104 when a checkpoint is.</exception>
+    public static VerificationResult Verify(WorkspaceAnalysis analysis, RemovalManifest removal, VerifyOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(analysis);
+        ArgumentNullException.ThrowIfNull(removal);
+        options ??= new VerifyOptions();
+        if (options.Threads is { } threads)
+        {
+            TorchRuntime.Configure(threads);
+        }
+        else
+        {
+            TorchRuntime.EnsureLoaded();
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var workspace = analysis.Workspace;
+        var plan = Planner.Plan(workspace, analysis.Graph, removal);
+        var directory = RemovalRunner.RemovalOutputDirectory(workspace, removal.Id, options.OutputDirectory);
+        foreach (var affected in plan.Affected)
+        {
+            var manifest = workspace.Models[affected.Id];
+            if (!File.Exists(manifest.CheckpointPath))
+            {
+                throw EngineException.At(DiagnosticCatalogue.UnlearningCheckpointMissing, manifest.Location, null, affected.Id, manifest.CheckpointPath);
+            }
+
+            var output = UnlearningJob.OutputPathOf(directory, affected.Id);
+            if (!File.Exists(output))
+            {
+                throw EngineException.Create(DiagnosticCatalogue.UnlearnedOutputMissing, removal.ManifestPath, removal.Id, affected.Id, output);
+            }
+        }
+
+        RetrainResult? reference = null;
+        if (options.Reference)
+        {
+            reference = ReferenceRetrainer.Retrain(analysis, plan, removal, new RetrainOptions
+            {
+                OutputDirectory = Path.Combine(directory, "reference"),
+                Threads = options.Threads ?? Math.Max(1, TorchRuntime.Threads),
+                LoadData = options.LoadData,
+                Log = options.Log,
+            }, cancellationToken);
+        }
+
+        try
+        {
+            var splits = new SplitCache(options.LoadData);
+            var results = new List<ModelVerification>();
+            foreach (var affected in plan.Affected)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var manifest = workspace.Models[affected.Id];
+                var scope = RemovalScope.For(workspace, analysis.Graph, removal, affected.Id);
+                var metrics = new MetricsEvaluator(scope, splits, options.Metrics);
+                using var module = ModelFactory.Create(manifest.Architecture, manifest.ManifestDirectory);
+                var architecture = manifest.Architecture.ToString();
+                CheckpointStore.LoadInto(module, manifest.CheckpointPath, architecture);
+                var before = metrics.Measure(module);
+                CheckpointStore.LoadInto(module, UnlearningJob.OutputPathOf(directory, affected.Id), architecture);
+                var after = metrics.Measure(module);
+                ModelMetrics? referenceMetrics = null;
+                if (reference is not null)
+                {
+                    StateDicts.LoadInto(module, reference[affected.Id].State, affected.Id, architecture);
+                    referenceMetrics = metrics.Measure(module);
+                }
+
+                results.Add(new ModelVerification(affected.Id, affected.Role, before, after, referenceMetrics, Check(removal, manifest, before, after, referenceMetrics)));
+            }
+
+            var referenceSeconds = reference?.Models.Sum(m => m.Seconds);
+            return new VerificationResult(removal.Id, results, referenceSeconds, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+        finally
+        {
+            reference?.Dispose();
+        }
+    }
+
+    private static List<Diagnostic> Check(RemovalManifest removal, ModelManifest model, ModelMetrics before, ModelMetrics after, ModelMetrics? reference)
+    {
+        var missed = new List<Diagnostic>();
+        if (removal.Targets?.MaxForgetAccuracy is { } maxForget && after.ForgetAccuracy is { } forget && forget > maxForget + 1e-12)
+        {
+            missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgetTargetMissed, removal.Location, model.Id, forget, maxForget));
+        }
+
+        if (removal.Targets?.MaxRetainDrop is { } maxDrop && after.RetainAccuracy is { } retained)
+        {
+            var baseline = reference?.RetainAccuracy ?? before.RetainAccuracy;
+            if (baseline is { } b && b - retained > maxDrop + 1e-12)
+            {
+                missed.Add(Diagnostic.Create(DiagnosticCatalogue.RetainTargetMissed, removal.Location, model.Id, (b - retained) * 100,
+                    reference is null ? "original model" : "retrained reference", maxDrop * 100));
+            }
+        }
+
+        return missed;
+    }
+}

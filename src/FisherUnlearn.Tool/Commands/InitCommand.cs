@@ -1,0 +1,86 @@
+using System.CommandLine;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Tool.Cli;
+using FisherUnlearn.Tool.Output;
+using FisherUnlearn.Tool.Scaffolding;
+using Newtonsoft.Json.Linq;
+
+namespace FisherUnlearn.Tool.Commands;
+
+/// <summary>
+/// <c>dotnet unlearn init</c>: scaffolds a workspace in an existing folder (normally a repository): <c>unlearn.json</c>
+/// with the defaults spelled out, example manifests with a README under <c>examples/</c>, and the JSON Schemas under
+/// <c>.unlearn/schemas/</c> (see <see cref="InitTemplates"/>). An existing file is never replaced (it is reported as
+/// skipped) unless <c>--force</c> is given; one that already has exactly the scaffolded content is left as it is.
+/// </summary>
+internal static class InitCommand
+{
+    public static Command Create(CliContext context, GlobalOptions options)
+    {
+        var force = new Option<bool>("--force") { Description = "Overwrite files that exist with other content." };
+        var command = new Command("init", "Scaffold unlearn.json, example manifests (examples/) and the JSON Schemas (.unlearn/schemas/) in the workspace folder; existing files are kept unless --force.")
+        {
+            force,
+        };
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var env = new CommandEnvironment(context, options, parseResult);
+            if (!Directory.Exists(env.WorkspaceRoot))
+            {
+                env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.WorkspaceNotFound, null, context.Display(env.WorkspaceRoot)));
+                return Task.FromResult(ExitCodes.InvalidInput);
+            }
+
+            var overwrite = parseResult.GetValue(force);
+            var results = new List<(string Path, ScaffoldOutcome Outcome)>();
+            foreach (var (relative, content) in InitTemplates.Files())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var path = Path.Combine(env.WorkspaceRoot, relative.Replace('/', Path.DirectorySeparatorChar));
+                var outcome = ScaffoldFile.Write(path, content, overwrite);
+                results.Add((relative, outcome));
+                var shown = context.Display(Path.GetFullPath(path));
+                switch (outcome)
+                {
+                    case ScaffoldOutcome.Created:
+                        env.Diagnostics.Detail($"created {shown}");
+                        break;
+                    case ScaffoldOutcome.Overwritten:
+                        env.Diagnostics.Log($"overwrote {shown} (--force)");
+                        break;
+                    case ScaffoldOutcome.Unchanged:
+                        env.Diagnostics.Detail($"{shown} is up to date");
+                        break;
+                    default:
+                        env.Diagnostics.Log($"skipped {shown}: it exists (use --force to overwrite)");
+                        break;
+                }
+            }
+
+            if (env.Json)
+            {
+                env.WriteJson(Document(env.WorkspaceRoot, context, results));
+            }
+
+            var created = results.Count(r => r.Outcome is ScaffoldOutcome.Created);
+            var overwritten = results.Count(r => r.Outcome is ScaffoldOutcome.Overwritten);
+            var kept = results.Count(r => r.Outcome is ScaffoldOutcome.Skipped or ScaffoldOutcome.Unchanged);
+            env.Diagnostics.Log($"init {context.Display(env.WorkspaceRoot)}: {created} created, {overwritten} overwritten, {kept} kept. Next: edit the examples, then 'dotnet unlearn validate'.");
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return command;
+    }
+
+    private static JObject Document(string workspaceRoot, CliContext context, List<(string Path, ScaffoldOutcome Outcome)> results) => new()
+    {
+        ["schemaVersion"] = JsonDocuments.SchemaVersion,
+        ["workspace"] = context.Display(workspaceRoot),
+        ["created"] = Paths(results, ScaffoldOutcome.Created),
+        ["overwritten"] = Paths(results, ScaffoldOutcome.Overwritten),
+        ["unchanged"] = Paths(results, ScaffoldOutcome.Unchanged),
+        ["skipped"] = Paths(results, ScaffoldOutcome.Skipped),
+    };
+
+    private static JArray Paths(List<(string Path, ScaffoldOutcome Outcome)> results, ScaffoldOutcome outcome) =>
+        new(results.Where(r => r.Outcome == outcome).Select(r => r.Path));
+}

@@ -1,0 +1,91 @@
+using FisherUnlearn.Engine.Fisher;
+using FisherUnlearn.Engine.Models;
+using FisherUnlearn.Engine.Native;
+using FisherUnlearn.Engine.Training;
+using FisherUnlearn.Engine.Unlearning;
+using TorchSharp;
+
+namespace FisherUnlearn.Engine.Tests.Unlearning;
+
+[Collection(UnlearningCollection.Name)]
+public sealed class DampenerTests
+{
+    private static FisherDiagonal RandomFisher(Mlp model, int seed, double zeroFraction)
+    {
+        var random = new Random(seed);
+        return new FisherDiagonal(model.named_parameters().Select(p => KeyValuePair.Create(p.name, new FisherParameter(p.parameter.shape,
+            [.. Enumerable.Range(0, (int)p.parameter.numel()).Select(_ => random.NextDouble() < zeroFraction ? 0f : (float)random.NextDouble())]))), FisherEstimator.Exact, 10);
+    }
+
+    [Theory]
+    [InlineData(0.0, 0.01)]
+    [InlineData(0.5, 0.1)]
+    [InlineData(1.0, 1.0)]
+    [InlineData(3.0, 10.0)]
+    public void Dampening_never_increases_a_magnitude_and_leaves_unselected_weights_bit_identical(double alpha, double lambda)
+    {
+        TorchRuntime.Configure(1);
+        torch.manual_seed(3);
+        using var model = new Mlp(20, [8], 4);
+        var forget = RandomFisher(model, 1, 0.3);
+        var full = RandomFisher(model, 2, 0.3);
+        var before = StateDicts.Copy(model);
+
+        var stats = Dampener.Apply(model, forget, full, alpha, lambda);
+
+        Assert.True(stats.Selected > 0);
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            var old = before[name].data<float>().ToArray();
+            var now = parameter.detach().data<float>().ToArray();
+            var ff = forget[name].Values;
+            var fd = full[name].Values;
+            for (var i = 0; i < old.Length; i++)
+            {
+                Assert.True(float.IsFinite(now[i]));
+                Assert.True(Math.Abs(now[i]) <= Math.Abs(old[i]), $"{name}[{i}] grew from {old[i]} to {now[i]}");
+                if (!(ff[i] > alpha * fd[i]))
+                {
+                    Assert.Equal(BitConverter.SingleToInt32Bits(old[i]), BitConverter.SingleToInt32Bits(now[i]));
+                }
+                else
+                {
+                    var beta = Math.Min(lambda * fd[i] / ff[i], 1.0);
+                    Assert.Equal(old[i] * beta, now[i], 1e-5);
+                }
+            }
+        }
+
+        foreach (var tensor in before.Values)
+        {
+            tensor.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Zero_importances_select_nothing_and_produce_no_NaN()
+    {
+        TorchRuntime.Configure(1);
+        torch.manual_seed(4);
+        using var model = new Mlp(6, [], 3);
+        var zeros = FisherDiagonal.Zeros(model.named_parameters().Select(p => KeyValuePair.Create(p.name, (IReadOnlyList<long>)p.parameter.shape)), FisherEstimator.Exact);
+        var before = StateDicts.Copy(model);
+
+        var stats = Dampener.Apply(model, zeros, zeros, 0, 1);
+
+        Assert.Equal(0, stats.Selected);
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            Assert.Equal(before[name].data<float>().ToArray(), parameter.detach().data<float>().ToArray());
+        }
+    }
+
+    [Fact]
+    public void Negative_settings_are_refused()
+    {
+        TorchRuntime.Configure(1);
+        using var model = new Mlp(6, [], 3);
+        var f = RandomFisher(model, 1, 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Dampener.Apply(model, f, f, -1, 1));
+    }
+}

@@ -1,0 +1,134 @@
+using FisherUnlearn.Engine.Unlearning;
+using FisherUnlearn.Engine.Verification;
+using FisherUnlearn.Lineage;
+
+namespace FisherUnlearn.Engine.Tests.Unlearning;
+
+[Collection(UnlearningCollection.Name)]
+public sealed class RemovalRunnerTests
+{
+    private static readonly CancellationToken Token = TestContext.Current.CancellationToken;
+
+    private static Dictionary<string, byte[]> Snapshot(UnlearningWorkspace ws) =>
+        new[] { "a", "b", "c" }.ToDictionary(id => id, id => File.ReadAllBytes(ws.Checkpoint(id)));
+
+    [Fact]
+    public void Fiun_makes_every_model_of_the_chain_forget_and_keeps_retain_accuracy()
+    {
+        using var ws = new UnlearningWorkspace();
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-3"];
+        var originals = Snapshot(ws);
+
+        var result = RemovalRunner.Run(analysis, removal, new RunOptions { Threads = 1 }, Token);
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Models.Select(m => m.Error?.ToString())));
+        Assert.Equal(["a", "b", "c"], result.Models.Select(m => m.Id));
+        Assert.All(result.Models, m => Assert.True(File.Exists(m.OutputPath)));
+        Assert.All(result.Models, m => Assert.Equal(Path.Combine(ws.Root, "artifacts", "unlearn", "forget-3", m.Id + ".safetensors"), m.OutputPath));
+        Assert.All(result.Models, m => Assert.Equal("fiun", m.Method));
+        Assert.All(result.Models, m => Assert.NotNull(m.Parameters!["alpha"] is null ? "none" : m.Parameters["alpha"]!.ToString()));
+        Assert.Equal(originals, Snapshot(ws));
+        TestContext.Current.SendDiagnosticMessage(string.Join("\n", result.Models.Select(m => m.Id + " " + m.Parameters!.ToJsonString())));
+
+        var verification = Verifier.Verify(ws.Analyze(), removal, new VerifyOptions { Threads = 1 }, Token);
+
+        Assert.Equal(originals, Snapshot(ws));
+        foreach (var model in verification.Models)
+        {
+            Assert.True(model.After.ForgetAccuracy <= 0.05, $"{model.Id}: forget {model.After.ForgetAccuracy} (before {model.Before.ForgetAccuracy})");
+            Assert.True(model.Before.RetainAccuracy - model.After.RetainAccuracy <= 0.05, $"{model.Id}: retain {model.Before.RetainAccuracy} -> {model.After.RetainAccuracy}");
+            Assert.True(model.After.ForgetSamples > 0 && model.After.RetainSamples > 0);
+        }
+
+        Assert.True(verification.Models.Single(m => m.Id == "a").Before.ForgetAccuracy > 0.5, "the root knew digit 3 before");
+        Assert.True(verification.TargetsMet, string.Join("\n", verification.Models.SelectMany(m => m.Missed)));
+    }
+
+    [Theory]
+    [InlineData("ssd", "")]
+    [InlineData("fiun", """, "parameters": { "importance": "roots" }""")]
+    [InlineData("fiun", """, "parameters": { "layers": "last", "alphas": "1, 2", "lambdas": "0.1" }""")]
+    public void The_other_variants_run_and_write_every_output(string method, string extra)
+    {
+        using var ws = new UnlearningWorkspace(removalExtra: extra);
+        var analysis = ws.Analyze();
+        Assert.False(analysis.HasErrors, string.Join("\n", analysis.Diagnostics));
+        var originals = Snapshot(ws);
+
+        var result = RemovalRunner.Run(analysis, analysis.Workspace.Removals["forget-3"], new RunOptions { Method = method, Threads = 1, Measure = false }, Token);
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Models.Select(m => m.Error?.ToString())));
+        Assert.All(result.Models, m => Assert.True(File.Exists(m.OutputPath)));
+        Assert.All(result.Models, m => Assert.Equal(64, m.OutputSha256!.Length));
+        Assert.Equal(originals, Snapshot(ws));
+        if (extra.Contains("roots", StringComparison.Ordinal))
+        {
+            Assert.All(result.Models, m => Assert.Equal("roots", (string?)m.Parameters!["importanceSource"]));
+        }
+    }
+
+    [Fact]
+    public void Metrics_are_fractions_and_a_model_that_never_saw_the_class_has_a_low_MIA_rate()
+    {
+        using var ws = new UnlearningWorkspace();
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-3"];
+        RemovalRunner.Run(analysis, removal, new RunOptions { Method = "retrain", Threads = 1, Measure = false }, Token);
+
+        var verification = Verifier.Verify(analysis, removal, new VerifyOptions { Threads = 1, Reference = true }, Token);
+
+        foreach (var model in verification.Models)
+        {
+            foreach (var metrics in new[] { model.Before, model.After, model.Reference! })
+            {
+                foreach (var value in new[] { metrics.ForgetAccuracy, metrics.RetainAccuracy, metrics.TestAccuracy, metrics.Mia })
+                {
+                    Assert.NotNull(value);
+                    Assert.InRange(value.Value, 0, 1);
+                }
+            }
+        }
+
+        var root = verification.Models.Single(m => m.Id == "a");
+        Assert.True(root.Reference!.Mia <= 0.2, $"retrained root MIA {root.Reference.Mia}");
+        Assert.True(root.After.Mia <= 0.2, $"retrained (run) root MIA {root.After.Mia}");
+        Assert.True(root.Before.Mia > root.Reference.Mia, $"original root MIA {root.Before.Mia} vs retrained {root.Reference.Mia}");
+        Assert.True(verification.ReferenceSeconds > 0);
+    }
+
+    [Fact]
+    public void A_job_runs_on_its_own_from_the_workspace_root_and_writes_only_its_output()
+    {
+        using var ws = new UnlearningWorkspace();
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-3"];
+        var settings = UnlearnSettings.From(removal, analysis.Workspace.Settings);
+        var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id);
+
+        var outcome = new UnlearningJob(ws.Root, "forget-3", "c", settings, directory).Run(Token);
+
+        Assert.True(outcome.Succeeded, outcome.Error?.ToString());
+        Assert.Equal(["c.safetensors"], Directory.GetFiles(directory).Select(Path.GetFileName));
+        var metadata = FisherUnlearn.Engine.Training.TrainingInputs.ReadMetadata(outcome.OutputPath!)!;
+        Assert.Equal("fiun", metadata[UnlearningJob.MethodKey]);
+        Assert.Equal(outcome.InputSha256, metadata[UnlearningJob.InputKey]);
+        Assert.Contains("\"alpha\"", metadata[UnlearningJob.ParametersKey], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"nope\"", null, "FUL4101")]
+    [InlineData(null, """{ "alpha": -1 }""", "FUL4102")]
+    [InlineData(null, """{ "unknown": 1 }""", "FUL4102")]
+    public void Bad_methods_and_parameters_are_FUL_errors(string? method, string? parameters, string code)
+    {
+        var extra = (method is null ? string.Empty : $", \"method\": {method}") + (parameters is null ? string.Empty : $", \"parameters\": {parameters}");
+        using var ws = new UnlearningWorkspace(train: false, removalExtra: extra);
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-3"];
+
+        var error = Assert.Throws<EngineException>(() => UnlearnSettings.From(removal, analysis.Workspace.Settings));
+
+        Assert.Equal(code, error.Code);
+    }
+}

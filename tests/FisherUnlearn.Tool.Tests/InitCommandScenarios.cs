@@ -1,0 +1,128 @@
+using FisherUnlearn.Testing;
+using FisherUnlearn.Tool.Tests.Support;
+
+namespace FisherUnlearn.Tool.Tests;
+
+public sealed class InitCommandScenarios
+{
+    private static readonly string[] Scaffolded =
+    [
+        ".unlearn/schemas/dataset.schema.json",
+        ".unlearn/schemas/lineage.schema.json",
+        ".unlearn/schemas/removal.schema.json",
+        ".unlearn/schemas/settings.schema.json",
+        "examples/README.md",
+        "examples/base/base.lineage.json",
+        "examples/child/child.lineage.json",
+        "examples/example.dataset.json",
+        "examples/forget-label.removal.json",
+        "unlearn.json",
+    ];
+
+    [Fact]
+    public async Task Init_scaffolds_settings_examples_and_schemas_that_validate()
+    {
+        using var ws = new TempWorkspace();
+
+        var init = await CliRun.InvokeAsync(ws.Root, "init");
+
+        Assert.Equal(0, init.ExitCode);
+        Assert.Equal(string.Empty, init.Out);
+        Assert.Equal(Scaffolded, ws.Files());
+        Assert.Contains("10 created, 0 overwritten, 0 kept", init.Error, StringComparison.Ordinal);
+
+        var validate = await CliRun.InvokeAsync(ws.Root, "validate", "--json");
+        Assert.Equal(0, validate.ExitCode);
+        Assert.True((bool)validate.Json["valid"]!);
+        Assert.Equal(2, (int)validate.Json["models"]!);
+        Assert.Equal(1, (int)validate.Json["datasets"]!);
+        Assert.Equal(1, (int)validate.Json["removals"]!);
+        Assert.Empty(validate.Json["diagnostics"]!);
+
+        // The example removal has a root and a descendant, so it shows what a plan looks like.
+        var plan = await CliRun.InvokeAsync(ws.Root, "plan", "example-forget-label", "--json");
+        Assert.Equal(0, plan.ExitCode);
+        Assert.Equal(["example-base"], plan.Json["roots"]!.Select(r => (string)r!));
+        Assert.Equal(["example-base", "example-child"], plan.Json["affected"]!.Select(a => (string)a["id"]!));
+    }
+
+    [Fact]
+    public async Task Settings_spell_out_the_defaults_and_every_file_points_at_its_schema()
+    {
+        using var ws = new TempWorkspace();
+        await CliRun.InvokeAsync(ws.Root, "init");
+
+        var settings = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("unlearn.json"));
+        Assert.Equal("artifacts/unlearn", (string)settings["output"]!);
+        Assert.Equal("fiun", (string)settings["method"]!);
+        Assert.Equal(["**/*.lineage.json", "**/*.dataset.json", "**/*.removal.json"], settings["include"]!.Select(g => (string)g!));
+        Assert.Equal(["**/bin/**", "**/obj/**"], settings["exclude"]!.Select(g => (string)g!));
+
+        foreach (var file in Scaffolded.Where(f => f.EndsWith(".json", StringComparison.Ordinal) && !f.StartsWith(".unlearn/", StringComparison.Ordinal)))
+        {
+            var document = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText(file));
+            var schema = (string)document["$schema"]!;
+            var resolved = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(ws.PathOf(file))!, schema));
+            Assert.True(File.Exists(resolved), $"{file}: $schema '{schema}' does not resolve to a file.");
+            Assert.NotNull(document["x-comment"]);
+        }
+
+        Assert.Equal(Lineage.Schemas.ManifestSchemas.Get(Lineage.Manifests.ManifestKind.Lineage).ReplaceLineEndings("\n").TrimEnd('\n') + "\n",
+            ws.ReadText(".unlearn/schemas/lineage.schema.json"));
+        Assert.DoesNotContain("\r", ws.ReadText("examples/README.md"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_second_init_keeps_existing_files_and_reports_them()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("unlearn.json", """{ "output": "out" }""");
+        await CliRun.InvokeAsync(ws.Root, "init");
+        ws.Write("examples/README.md", "mine");
+
+        var again = await CliRun.InvokeAsync(ws.Root, "init", "--json");
+
+        Assert.Equal(0, again.ExitCode);
+        Assert.Equal("""{ "output": "out" }""", ws.ReadText("unlearn.json"));
+        Assert.Equal("mine", ws.ReadText("examples/README.md"));
+        Assert.Equal(1, (int)again.Json["schemaVersion"]!);
+        Assert.Equal(".", (string)again.Json["workspace"]!);
+        Assert.Empty(again.Json["created"]!);
+        Assert.Empty(again.Json["overwritten"]!);
+        Assert.Equal(["unlearn.json", "examples/README.md"], again.Json["skipped"]!.Select(p => (string)p!));
+        Assert.Equal(8, again.Json["unchanged"]!.Count());
+        Assert.Contains(again.ErrorLines, l => l == "dotnet-unlearn: skipped unlearn.json: it exists (use --force to overwrite)");
+        Assert.DoesNotContain(ws.Files(), f => f.Contains(".tmp-", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Force_overwrites_changed_files()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("examples/base/base.lineage.json", "{ broken");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "init", "--force", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(["examples/base/base.lineage.json"], run.Json["overwritten"]!.Select(p => (string)p!));
+        Assert.Equal(9, run.Json["created"]!.Count());
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "validate")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Init_writes_into_the_workspace_option_and_needs_an_existing_folder()
+    {
+        using var ws = new TempWorkspace();
+        ws.CreateDirectory("repo");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "init", "--workspace", "repo", "--json");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("repo", (string)run.Json["workspace"]!);
+        Assert.True(ws.Exists("repo/unlearn.json"));
+
+        var missing = await CliRun.InvokeAsync(ws.Root, "init", "--workspace", "nope");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("error FUL3004:", missing.Error, StringComparison.Ordinal);
+        Assert.False(ws.Exists("nope"));
+    }
+}

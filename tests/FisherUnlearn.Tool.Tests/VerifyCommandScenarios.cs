@@ -1,0 +1,60 @@
+using FisherUnlearn.Tool.Tests.Support;
+
+namespace FisherUnlearn.Tool.Tests;
+
+[Collection(RunCommandCollection.Name)]
+public sealed class VerifyCommandScenarios
+{
+    [Fact]
+    public async Task Verify_before_run_is_an_error_then_run_then_verify_meets_the_targets()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        var a = ws.ReadBytes("a/bin/a.safetensors");
+
+        var early = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+
+        Assert.Equal(2, early.ExitCode);
+        Assert.Contains("FUL5001", early.Error, StringComparison.Ordinal);
+        Assert.Contains("dotnet unlearn run forget-3", early.Error, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--reference", "retrain", "--json");
+
+        Assert.True(verify.ExitCode == 0, verify.Error);
+        var json = verify.Json;
+        Assert.Equal("forget-3", (string?)json["removal"]);
+        Assert.True((double)json["referenceSeconds"]! > 0);
+        foreach (var model in json["models"]!)
+        {
+            foreach (var state in new[] { "before", "after", "reference" })
+            {
+                foreach (var metric in new[] { "forgetAccuracy", "retainAccuracy", "testAccuracy", "mia" })
+                {
+                    Assert.InRange((double)model[state]![metric]!, 0, 1);
+                }
+            }
+
+            Assert.True((double)model["after"]!["forgetAccuracy"]! <= 0.05);
+        }
+
+        Assert.Equal(a, ws.ReadBytes("a/bin/a.safetensors"));
+        var table = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains("forget %", table.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_exits_1_when_a_target_is_missed()
+    {
+        using var ws = DigitsChain.Create(""", "targets": { "maxForgetAccuracy": 0.01, "maxRetainDrop": 0.02 }""");
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        // ssd with a fixed alpha that selects nothing leaves the root's forget accuracy untouched.
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "ssd")).ExitCode);
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Contains("FUL5002", verify.Error, StringComparison.Ordinal);
+    }
+}
