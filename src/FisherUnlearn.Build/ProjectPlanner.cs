@@ -31,7 +31,12 @@ public sealed record ProjectPlanRequest
 /// checkpoint, its upstream roots' checkpoints (MFIM reads their Fisher importances), the model's lineage manifest, the
 /// removal manifest and the existing data files of the datasets the model or its ancestors learned.</param>
 public sealed record PlannedCheckpoint(string ModelId, string RemovalId, ModelRole Role, string Checkpoint, string OutputPath,
-    string Manifest, string RemovalManifest, IReadOnlyList<string> UpstreamRoots, IReadOnlyList<string> InputFiles);
+    string Manifest, string RemovalManifest, IReadOnlyList<string> UpstreamRoots, IReadOnlyList<string> InputFiles)
+{
+    /// <summary>Where the model is declared: its lineage manifest, at the model's id (diagnostics about this output, such
+    /// as FUL3012 under <c>-question</c>, point there).</summary>
+    public SourceLocation ManifestLocation { get; init; } = new(Manifest);
+}
 
 /// <summary>The result of <see cref="ProjectPlanner.Plan"/>.</summary>
 /// <param name="HashLines">Content hashes of everything the outputs depend on besides the tool and its settings
@@ -39,6 +44,9 @@ public sealed record PlannedCheckpoint(string ModelId, string RemovalId, ModelRo
 public sealed record ProjectPlan(string Workspace, string OutputRoot, IReadOnlyList<string> OwnedModels, IReadOnlyList<PlannedCheckpoint> Checkpoints,
     IReadOnlyList<Diagnostic> Diagnostics, IReadOnlyList<string> HashLines)
 {
+    /// <summary><c>parallelism</c> of the workspace's <c>unlearn.json</c>, or null when it does not set one.</summary>
+    public int? SettingsParallelism { get; init; }
+
     public bool HasErrors => Diagnostics.Any(d => d.IsError);
 }
 
@@ -99,10 +107,11 @@ public static class ProjectPlanner
         var removals = SelectRemovals(workspace, project, request.Removals, diagnostics);
         if (diagnostics.Any(d => d.IsError))
         {
-            return new ProjectPlan(root, outputRoot, owned, [], diagnostics, []);
+            return new ProjectPlan(root, outputRoot, owned, [], diagnostics, []) { SettingsParallelism = workspace.Settings.Parallelism };
         }
 
         var checkpoints = new List<PlannedCheckpoint>();
+        var idLocations = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
         var hashes = new SortedSet<string>(StringComparer.Ordinal);
         if (workspace.Settings.SettingsPath is { } settingsPath && File.Exists(settingsPath))
         {
@@ -128,7 +137,10 @@ public static class ProjectPlanner
                 inputs.UnionWith(affected.UpstreamRoots.Where(workspace.Models.ContainsKey).Select(id => workspace.Models[id].CheckpointPath));
                 inputs.UnionWith(datasets.SelectMany(d => new[] { d.Train, d.Test }).OfType<DatasetSplit>().SelectMany(s => s.Files).Where(File.Exists));
                 checkpoints.Add(new PlannedCheckpoint(model.Id, removal.Id, affected.Role, model.CheckpointPath, output, model.ManifestPath,
-                    removal.ManifestPath, affected.UpstreamRoots, [.. inputs]));
+                    removal.ManifestPath, affected.UpstreamRoots, [.. inputs])
+                {
+                    ManifestLocation = IdLocation(model, root, idLocations),
+                });
 
                 hashes.Add($"removal {removal.Id} {Hash(workspace, removal.ManifestPath)}");
                 hashes.Add(string.Create(CultureInfo.InvariantCulture,
@@ -145,7 +157,7 @@ public static class ProjectPlanner
             }
         }
 
-        return new ProjectPlan(root, outputRoot, owned, checkpoints, diagnostics, [.. hashes]);
+        return new ProjectPlan(root, outputRoot, owned, checkpoints, diagnostics, [.. hashes]) { SettingsParallelism = workspace.Settings.Parallelism };
     }
 
     /// <summary>True when <paramref name="file"/> is in <paramref name="project"/>'s folder tree and no nested project
@@ -203,6 +215,28 @@ public static class ProjectPlanner
         }
 
         return [.. selected.OrderBy(r => r.Id, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Where the model's id is written in its lineage manifest (the parsed model only knows the document start):
+    /// diagnostics about its outputs point there. Falls back to the manifest itself.</summary>
+    private static SourceLocation IdLocation(ModelManifest model, string root, Dictionary<string, SourceLocation> cache)
+    {
+        if (!cache.TryGetValue(model.Id, out var location))
+        {
+            try
+            {
+                location = ManifestReader.ReadFile(model.ManifestPath, ManifestKind.Lineage, root).IdLocation;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                location = null;
+            }
+
+            location ??= model.Location.File.Length > 0 ? model.Location : new SourceLocation(model.ManifestPath);
+            cache[model.Id] = location;
+        }
+
+        return location;
     }
 
     private static string Hash(Workspace workspace, string manifestPath) =>

@@ -11,14 +11,18 @@ using FisherUnlearn.Testing;
 // scale: writes a synthetic workspace (SyntheticWorkspace) into a temp folder, then times loading it from disk
 // (WorkspaceLoader.Load), validating it (LineageGraph.Build + GraphValidator) and planning its two removals
 // (Planner). The first run, in a fresh process, is reported apart ("cold"); median and max are over the other runs.
+// unlearning: quality and speed of fiun, fiun (importance: roots), ssd and retrain on the MNIST networks of Networks/
+//   dotnet run -c Release --project tests/FisherUnlearn.Benchmarks -- unlearning [--setting chain|star|federated|all] [--out file.md]
 // fisher: times the exact (one-pass), batch and per-example-loop Fisher estimators on the sample digits data (FisherBench).
 return args.Length > 0 && args[0] == "scale" ? Scale.Run(args[1..])
     : args.Length > 0 && args[0] == "fisher" ? FisherBench.Run(args[1..])
+    : args.Length > 0 && args[0] == "unlearning" ? UnlearningBench.Run(args[1..])
     : Usage();
 
 static int Usage()
 {
     Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks scale [--models <n>] [--runs <n>] [--seed <n>] [--keep]");
+    Console.Error.WriteLine("       FisherUnlearn.Benchmarks unlearning [--setting chain|star|federated|all] [--keep] [--out <file.md>]");
     Console.Error.WriteLine("       FisherUnlearn.Benchmarks fisher [--samples <n>] [--runs <n>] [--threads <n>] [--model mlp|cnn]");
     return 2;
 }

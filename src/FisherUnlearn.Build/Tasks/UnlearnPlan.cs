@@ -1,3 +1,4 @@
+using System.Globalization;
 using FisherUnlearn.Lineage.Diagnostics;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
@@ -23,13 +24,18 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
     /// <summary>Output root (<c>$(UnlearnOutputPath)</c>); empty: the workspace's <c>output</c> setting.</summary>
     public string? OutputPath { get; set; }
 
+    /// <summary><c>$(UnlearnParallelism)</c>: tool processes this project runs at once; empty or not a positive number:
+    /// <c>parallelism</c> of the workspace's unlearn.json, else 1 (see <see cref="ResolvedParallelism"/>).</summary>
+    public string? Parallelism { get; set; }
+
     /// <summary>One item per (model, removal); the item spec is the model's checkpoint. Metadata: ModelId, RemovalId, Role,
-    /// Checkpoint, OutputPath (the unlearned checkpoint), Manifest, RemovalManifest, UpstreamRoots.</summary>
+    /// Checkpoint, OutputPath (the unlearned checkpoint), Manifest, ManifestLine, ManifestColumn (where the model's id is
+    /// written), RemovalManifest, UpstreamRoots.</summary>
     [Output]
     public ITaskItem[] AffectedCheckpoints { get; private set; } = [];
 
     /// <summary>One item per (input file, model, removal), for the Unlearn target's 1:1 Inputs/Outputs: the item spec is
-    /// the input file, metadata OutputPath, ModelId, RemovalId.</summary>
+    /// the input file, metadata OutputPath, ModelId, RemovalId, Manifest, ManifestLine, ManifestColumn.</summary>
     [Output]
     public ITaskItem[] Inputs { get; private set; } = [];
 
@@ -46,6 +52,10 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
 
     [Output]
     public string ResolvedOutputPath { get; private set; } = string.Empty;
+
+    /// <summary><see cref="Parallelism"/> when it is a positive number, else unlearn.json's <c>parallelism</c>, else 1.</summary>
+    [Output]
+    public int ResolvedParallelism { get; private set; } = 1;
 
     public override bool Execute()
     {
@@ -74,6 +84,9 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
         ResolvedWorkspace = plan.Workspace;
         ResolvedOutputPath = plan.OutputRoot;
         OwnedModels = [.. plan.OwnedModels];
+        ResolvedParallelism = int.TryParse(Parallelism, NumberStyles.Integer, CultureInfo.InvariantCulture, out var explicitParallelism) && explicitParallelism > 0
+            ? explicitParallelism
+            : Math.Max(1, plan.SettingsParallelism ?? 1);
         if (plan.HasErrors)
         {
             return false;
@@ -87,6 +100,8 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
             ["Checkpoint"] = c.Checkpoint,
             ["OutputPath"] = c.OutputPath,
             ["Manifest"] = c.Manifest,
+            ["ManifestLine"] = c.ManifestLocation.Line.ToString(CultureInfo.InvariantCulture),
+            ["ManifestColumn"] = c.ManifestLocation.Column.ToString(CultureInfo.InvariantCulture),
             ["RemovalManifest"] = c.RemovalManifest,
             ["UpstreamRoots"] = string.Join(';', c.UpstreamRoots),
         }))];
@@ -95,6 +110,9 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
             ["ModelId"] = c.ModelId,
             ["RemovalId"] = c.RemovalId,
             ["OutputPath"] = c.OutputPath,
+            ["Manifest"] = c.Manifest,
+            ["ManifestLine"] = c.ManifestLocation.Line.ToString(CultureInfo.InvariantCulture),
+            ["ManifestColumn"] = c.ManifestLocation.Column.ToString(CultureInfo.InvariantCulture),
         })))];
         InputHashes = [.. plan.HashLines];
         Log.LogMessage(MessageImportance.Normal, "UnlearnPlan: workspace '{0}'; models of this project: {1}; affected: {2}.",

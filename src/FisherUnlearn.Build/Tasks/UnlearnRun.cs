@@ -23,7 +23,6 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
     [Required]
     public ITaskItem[] Checkpoints { get; set; } = [];
 
-    [Required]
     public string ToolExecutable { get; set; } = string.Empty;
 
     public string[] ToolArguments { get; set; } = [];
@@ -58,7 +57,7 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
     {
         var jobs = Checkpoints
             .GroupBy(i => (Removal: i.GetMetadata("RemovalId"), Model: i.GetMetadata("ModelId")))
-            .Select(g => new Job(g.Key.Removal, g.Key.Model, g.First().GetMetadata("OutputPath")))
+            .Select(g => new Job(g.Key.Removal, g.Key.Model, g.First().GetMetadata("OutputPath"), CheckUnlearnOutputs.ManifestLocation(g.First())))
             .Where(j => j.Removal.Length > 0 && j.Model.Length > 0)
             .OrderBy(j => j.Removal, StringComparer.Ordinal).ThenBy(j => j.Model, StringComparer.Ordinal)
             .ToList();
@@ -66,10 +65,16 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
         {
             foreach (var job in jobs)
             {
-                Log.Log(DiagnosticCatalogue.UnlearnedOutputStale, null, job.Output, job.Model, job.Removal);
+                Log.Log(Diagnostic.Create(DiagnosticCatalogue.UnlearnedOutputStale, job.Manifest, job.Output, job.Model, job.Removal, "the Unlearn target would rebuild it"));
             }
 
             return jobs.Count == 0;
+        }
+
+        if (jobs.Count > 0 && string.IsNullOrEmpty(ToolExecutable))
+        {
+            Log.Log(DiagnosticCatalogue.ToolNotFound, null, "no tool was resolved (ResolveUnlearnTool did not run)");
+            return false;
         }
 
         var written = new List<ITaskItem>();
@@ -257,5 +262,5 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
 
     private static string Quote(string arg) => arg.Length > 0 && !arg.Any(c => char.IsWhiteSpace(c) || c == '"') ? arg : "\"" + arg.Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
-    private sealed record Job(string Removal, string Model, string Output);
+    private sealed record Job(string Removal, string Model, string Output, SourceLocation? Manifest);
 }

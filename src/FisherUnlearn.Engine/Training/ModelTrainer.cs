@@ -231,13 +231,13 @@ public sealed class ModelTrainer
                     }
 
                     using var scope = torch.NewDisposeScope();
-                    optimizer.zero_grad();
+                    optimizer.ZeroGrad();
                     var logits = module.call(x);
                     var loss = teacher is null
                         ? nn.functional.cross_entropy(logits, y)
                         : DistillationLoss(logits, TeacherLogits(teacher, x), y, temperature);
                     loss.backward();
-                    optimizer.step();
+                    optimizer.Step();
                     steps++;
                     var value = loss.item<float>();
                     if (!float.IsFinite(value))
@@ -295,11 +295,11 @@ public sealed class ModelTrainer
         }
     }
 
-    private static optim.Optimizer CreateOptimizer(TrainingRecipe recipe, IEnumerable<TorchSharp.Modules.Parameter> parameters) =>
+    private static StepOptimizer CreateOptimizer(TrainingRecipe recipe, IEnumerable<TorchSharp.Modules.Parameter> parameters) =>
         recipe.Optimizer switch
         {
-            "sgd" => torch.optim.SGD(parameters, recipe.LearningRate, momentum: recipe.Momentum, weight_decay: recipe.WeightDecay),
-            _ => torch.optim.Adam(parameters, recipe.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: recipe.WeightDecay),
+            "sgd" => StepOptimizer.Sgd(parameters, recipe.LearningRate, recipe.Momentum, recipe.WeightDecay),
+            _ => StepOptimizer.Adam(parameters, recipe.LearningRate, recipe.WeightDecay),
         };
 
     /// <summary>Every parameter, or for <c>transfer</c> those matching the trainable globs (each must match one).</summary>

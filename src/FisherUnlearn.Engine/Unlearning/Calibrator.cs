@@ -46,6 +46,9 @@ public sealed class Calibrator : IDisposable
         head = HeadLayer.Find(model);
     }
 
+    /// <summary>Logits added to every computed head shift (default 1).</summary>
+    public double HeadMargin { get; init; } = 1.0;
+
     /// <summary>The final layer (weight and bias of the output units), or null when the model has no such layer.</summary>
     public HeadLayer? Head => head;
 
@@ -74,29 +77,74 @@ public sealed class Calibrator : IDisposable
         return stats;
     }
 
+    /// <summary>
+    /// Searches the grid on the calibration slice. "No dampening" is evaluated first; when it already meets the target
+    /// nothing else is evaluated. Otherwise, per lambda, the alphas are searched by bisection for the largest alpha
+    /// whose dampening alone meets the target (forget accuracy does not increase as alpha decreases: the selected sets
+    /// are nested and beta does not depend on alpha), so a grid of A alphas costs about log2(A) + 1 forward passes per
+    /// lambda instead of A. Every evaluated setting also yields, from its logits and without another pass, its variant
+    /// with the head correction. The ratio <c>F_f / F_D</c> is computed once; each evaluation rewrites the dampened
+    /// parameters from the originals in place (no Fisher-to-tensor conversion per setting).
+    /// </summary>
     public CalibrationResult Search(FisherDiagonal importanceForget, FisherDiagonal importanceFull, Func<string, bool>? include,
         IEnumerable<(double Alpha, double Lambda)> grid, double target, string headCorrection, double tolerance = 0.02)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var settings = grid.ToList();
         var candidates = new List<(CalibrationPoint Point, float[] ForgetLogits, float[] RetainLogits)>();
-        foreach (var (alpha, lambda) in new (double?, double?)[] { (null, null) }.Concat(grid.Select(g => ((double?)g.Alpha, (double?)g.Lambda))))
+        using var ratios = new RatioSet(model, importanceForget, importanceFull, include);
+
+        bool Evaluate(double? alpha, double? lambda)
         {
-            var point = new CalibrationPoint(alpha, lambda, 0, 0, 0, 0);
-            var stats = Apply(point, importanceForget, importanceFull, include);
+            var selected = alpha is { } a && lambda is { } l ? ratios.Dampen(original, a, l) : ratios.Reset(original);
             var forgetLogits = Logits(forget.X);
             var retainLogits = Logits(retain.X);
-            candidates.Add((point with
+            var point = new CalibrationPoint(alpha, lambda, 0, selected, Accuracy(forgetLogits, forget.Y, 0), Accuracy(retainLogits, retain.Y, 0));
+            candidates.Add((point, forgetLogits, retainLogits));
+            return point.ForgetAccuracy <= target + 1e-12;
+        }
+
+        var baseMeets = Evaluate(null, null);
+        if (!baseMeets && target >= 0)
+        {
+            var alphas = settings.Select(g => g.Alpha).Distinct().OrderByDescending(a => a).ToList();
+            foreach (var lambda in settings.Select(g => g.Lambda).Distinct().Order())
             {
-                Selected = stats.Selected,
-                ForgetAccuracy = Accuracy(forgetLogits, forget.Y, 0),
-                RetainAccuracy = Accuracy(retainLogits, retain.Y, 0),
-            }, forgetLogits, retainLogits));
+                var allowed = alphas.Where(a => settings.Contains((a, lambda))).ToList();
+                // Bisection for the first index (largest alpha) that meets the target.
+                int lo = 0, hi = allowed.Count - 1, found = -1;
+                while (lo <= hi)
+                {
+                    var mid = (lo + hi) / 2;
+                    if (Evaluate(allowed[mid], lambda))
+                    {
+                        found = mid;
+                        hi = mid - 1;
+                    }
+                    else
+                    {
+                        lo = mid + 1;
+                    }
+                }
+
+                if (found < 0 && allowed.Count > 0 && !candidates.Any(c => c.Point.Alpha == allowed[^1] && c.Point.Lambda == lambda))
+                {
+                    Evaluate(allowed[^1], lambda); // The strongest setting, for the head correction to start from.
+                }
+            }
+        }
+        else if (target < 0)
+        {
+            foreach (var (alpha, lambda) in settings)
+            {
+                Evaluate(alpha, lambda);
+            }
         }
 
         Restore();
         var meeting = candidates.Where(c => c.Point.ForgetAccuracy <= target + 1e-12).Select(c => c.Point).ToList();
         var canShift = head is not null && forgetClasses.Count > 0 && headCorrection != "off";
-        var shifted = canShift
+        var shifted = canShift && !baseMeets
             ? candidates.Select(c => WithShift(c.Point, c.ForgetLogits, c.RetainLogits, target)).OfType<CalibrationPoint>().Where(p => p.HeadShift > 0).ToList()
             : [];
         CalibrationPoint? chosen;
@@ -118,6 +166,73 @@ public sealed class Calibrator : IDisposable
         var met = chosen is not null;
         chosen ??= candidates.Select(c => c.Point).OrderBy(p => p.ForgetAccuracy).ThenByDescending(p => p.RetainAccuracy).First();
         return new CalibrationResult(chosen, target, met, candidates.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    /// <summary>The per-element ratio <c>r = F_f / F_D</c> of the dampened parameters, as tensors, computed once:
+    /// selected iff <c>r &gt; alpha</c> (equivalent to <c>F_f &gt; alpha * F_D</c>; <c>F_D = 0 &lt; F_f</c> gives
+    /// <c>r = +inf</c>, both zero give 0), and <c>beta = min(lambda / r, 1)</c>.</summary>
+    private sealed class RatioSet : IDisposable
+    {
+        private readonly List<(string Name, Tensor Parameter, Tensor Ratio)> items = [];
+
+        public RatioSet(nn.Module<Tensor, Tensor> model, FisherDiagonal forget, FisherDiagonal full, Func<string, bool>? include)
+        {
+            using var noGrad = torch.no_grad();
+            foreach (var (name, parameter) in model.named_parameters())
+            {
+                if (!forget.Parameters.ContainsKey(name) || !full.Parameters.ContainsKey(name) || include?.Invoke(name) == false)
+                {
+                    continue;
+                }
+
+                using var ff = forget.ToTensor(name);
+                using var fd = full.ToTensor(name);
+                if (!ff.shape.SequenceEqual(parameter.shape) || !fd.shape.SequenceEqual(parameter.shape))
+                {
+                    throw new ArgumentException($"The importance of '{name}' has shape [{string.Join(", ", ff.shape)}], the parameter [{string.Join(", ", parameter.shape)}].");
+                }
+
+                using var scope = torch.NewDisposeScope();
+                var ratio = torch.where(fd.gt(0), ff.div(fd), torch.where(ff.gt(0), torch.full_like(ff, double.PositiveInfinity), torch.zeros_like(ff)));
+                items.Add((name, parameter, ratio.to_type(parameter.dtype).MoveToOuterDisposeScope()));
+            }
+        }
+
+        public long Dampen(IReadOnlyDictionary<string, Tensor> original, double alpha, double lambda)
+        {
+            using var noGrad = torch.no_grad();
+            long selected = 0;
+            foreach (var (name, parameter, ratio) in items)
+            {
+                using var scope = torch.NewDisposeScope();
+                var mask = ratio.gt(alpha);
+                var beta = ratio.reciprocal().mul_(lambda).clamp_(0.0, 1.0);
+                var source = original[name];
+                parameter.copy_(torch.where(mask, source.mul(beta), source));
+                selected += mask.sum().item<long>();
+            }
+
+            return selected;
+        }
+
+        public long Reset(IReadOnlyDictionary<string, Tensor> original)
+        {
+            using var noGrad = torch.no_grad();
+            foreach (var (name, parameter, _) in items)
+            {
+                parameter.copy_(original[name]);
+            }
+
+            return 0;
+        }
+
+        public void Dispose()
+        {
+            foreach (var item in items)
+            {
+                item.Ratio.Dispose();
+            }
+        }
     }
 
     private static CalibrationPoint? Gentlest(IEnumerable<CalibrationPoint> points) =>
@@ -165,7 +280,9 @@ public sealed class Calibrator : IDisposable
         needs.Sort();
         needs.Reverse();
         var keep = allowed - stuck;
-        var shift = needs.Count <= keep ? 0 : needs[keep] + 1e-3 + (Math.Abs(needs[keep]) * 1e-4);
+        // The extra headMargin logits cost no retained accuracy (the shift only lowers forgotten classes' logits) and
+        // cover held-out samples a little more confident than the slice's.
+        var shift = needs.Count <= keep ? 0 : needs[keep] + 1e-3 + (Math.Abs(needs[keep]) * 1e-4) + HeadMargin;
         if (shift <= 0)
         {
             return point;
@@ -179,9 +296,7 @@ public sealed class Calibrator : IDisposable
         };
     }
 
-    private int ClassCount => head?.Classes ?? 0;
-
-    private float[] Logits(Tensor x)
+        private float[] Logits(Tensor x)
     {
         if (x.shape[0] == 0)
         {

@@ -56,10 +56,18 @@ public sealed record UnlearnSettings
     /// with the head correction (default 0.02: the design's 2-point retain budget).</summary>
     public double HeadTolerance { get; init; } = 0.02;
 
+    /// <summary>Logits added to the calibrated head shift (default 1): free for retained accuracy, it covers held-out
+    /// forget samples a little more confident than the calibration slice's.</summary>
+    public double HeadMargin { get; init; } = 1.0;
+
     /// <summary>Calibration slice: forget samples per forgotten label, retained samples per retained label (train split).</summary>
     public int CalibrationForget { get; init; } = 200;
 
-    public int CalibrationRetain { get; init; } = 100;
+    public int CalibrationRetain { get; init; } = 50;
+
+    /// <summary>Label requests: the calibration aims at <c>target * calibrationMargin</c> on its slice (default 0.25), so
+    /// that held-out forget accuracy, which runs a little above the slice's, still meets the target.</summary>
+    public double CalibrationMargin { get; init; } = 0.25;
 
     /// <summary>Harvest / Fisher cap of train samples per label.</summary>
     public int MaxSamplesPerLabel { get; init; } = 1000;
@@ -164,13 +172,15 @@ public sealed record UnlearnSettings
             "target" => this with { Target = Number(0) },
             "headCorrection" => this with { HeadCorrection = Text("auto", "off", "always") },
             "headTolerance" => this with { HeadTolerance = Number(0) },
+            "headMargin" => this with { HeadMargin = Number(0) },
             "calibrationForget" => this with { CalibrationForget = Integer(1) },
             "calibrationRetain" => this with { CalibrationRetain = Integer(1) },
+            "calibrationMargin" => this with { CalibrationMargin = Number(0) <= 1 ? node!.GetValue<double>() : throw Bad(path, key, raw, "a number between 0 and 1") },
             "maxSamplesPerLabel" => this with { MaxSamplesPerLabel = Integer(1) },
             "seed" => this with { Seed = Integer(int.MinValue) },
             "rootDivisor" => this with { RootDivisor = Number(1) },
             _ => key.StartsWith("x-", StringComparison.Ordinal) ? this : throw EngineException.Create(DiagnosticCatalogue.InvalidMethodParameter, path, key, raw,
-                "a known parameter (importance, estimator, layers, alpha, lambda, calibrate, alphas, lambdas, target, headCorrection, headTolerance, calibrationForget, calibrationRetain, maxSamplesPerLabel, seed, rootDivisor)"),
+                "a known parameter (importance, estimator, layers, alpha, lambda, calibrate, alphas, lambdas, target, headCorrection, headTolerance, headMargin, calibrationForget, calibrationRetain, calibrationMargin, maxSamplesPerLabel, seed, rootDivisor)"),
         };
     }
 
@@ -200,6 +210,10 @@ public sealed record UnlearnSettings
             result["lambdas"] = new JsonArray([.. Lambdas.Select(a => (JsonNode)a)]);
             result["headCorrection"] = HeadCorrection;
             result["headTolerance"] = HeadTolerance;
+            result["headMargin"] = HeadMargin;
+            result["calibrationMargin"] = CalibrationMargin;
+            result["calibrationForget"] = CalibrationForget;
+            result["calibrationRetain"] = CalibrationRetain;
         }
         else
         {

@@ -72,38 +72,78 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
                 throw EngineException.Create(DiagnosticCatalogue.UnlearningWouldOverwrite, output, ModelId, output, owner.Id);
             }
 
-            var inputHash = resources.Files.Hash(manifest.CheckpointPath);
+            // Seconds counts the unlearning only (load, importance, calibration, dampening, write); the before/after
+            // metrics are timed apart (MeasureSeconds).
+            var measureSeconds = 0.0;
+            var phase = Stopwatch.StartNew();
+            var inputHash = resources.Harvest.HashOf(manifest.CheckpointPath);
             using var module = ModelFactory.Create(manifest.Architecture, manifest.ManifestDirectory);
             CheckpointStore.LoadInto(module, manifest.CheckpointPath, manifest.Architecture.ToString());
             var scope = RemovalScope.For(workspace, analysis.Graph, plan.Removal, ModelId);
-            var metrics = measure ? new MetricsEvaluator(scope, resources.Splits) : null;
-            var before = metrics?.Measure(module);
+            var loadSeconds = phase.Elapsed.TotalSeconds;
+            ModelMetrics? before = null;
+            MetricsEvaluator? metrics = null;
+            if (measure)
+            {
+                var measureStarted = Stopwatch.GetTimestamp();
+                metrics = new MetricsEvaluator(scope, resources.Splits);
+                before = metrics.Measure(module);
+                measureSeconds += Stopwatch.GetElapsedTime(measureStarted).TotalSeconds;
+            }
+
             var parameters = Unlearn(analysis, plan, affected, module, scope, resources, cancellationToken);
-            var after = metrics?.Measure(module);
+            ModelMetrics? after = null;
+            if (metrics is not null)
+            {
+                var measureStarted = Stopwatch.GetTimestamp();
+                after = metrics.Measure(module);
+                measureSeconds += Stopwatch.GetElapsedTime(measureStarted).TotalSeconds;
+            }
+
+            phase.Restart();
             var removalHash = workspace.ManifestHashes.GetValueOrDefault(plan.Removal.ManifestPath) ?? string.Empty;
-            var metadata = TrainingInputs.Metadata(manifest, ContentHash.Combine("fisherunlearn.unlearn", inputHash, removalHash, parameters.ToJsonString()), RemovalId);
+            var timings = parameters["seconds"] as JsonObject;
+            timings?.Remove("write");
+
+            // The checkpoint records what was done, never how the run went (timings, whether the harvest was cached):
+            // the same inputs must give the same bytes. The report keeps both.
+            var recorded = parameters.DeepClone().AsObject();
+            recorded.Remove("seconds");
+            recorded.Remove("harvestCached");
+            var described = recorded.ToJsonString();
+            var metadata = TrainingInputs.Metadata(manifest, ContentHash.Combine("fisherunlearn.unlearn", inputHash, removalHash, described), RemovalId);
             metadata[MethodKey] = Settings.Method;
-            metadata[ParametersKey] = parameters.ToJsonString();
+            metadata[ParametersKey] = described;
             metadata[InputKey] = inputHash;
             metadata[RemovalHashKey] = removalHash;
+            string outputHash;
             try
             {
                 CheckpointStore.Save(output, module, metadata);
+                outputHash = ContentHash.OfFile(output);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 throw EngineException.Create(DiagnosticCatalogue.CheckpointWriteFailed, output, output, ex.Message);
             }
 
+            if (timings is not null)
+            {
+                timings["load"] = Math.Round(loadSeconds, 4);
+                timings["write"] = Math.Round(phase.Elapsed.TotalSeconds, 4);
+            }
+
+            var total = Stopwatch.GetElapsedTime(started).TotalSeconds;
             return outcome with
             {
                 Parameters = parameters,
                 InputSha256 = inputHash,
                 OutputPath = output,
-                OutputSha256 = ContentHash.OfFile(output),
+                OutputSha256 = outputHash,
                 Before = before,
                 After = after,
-                Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds,
+                Seconds = total - measureSeconds,
+                MeasureSeconds = measureSeconds,
             };
         }
         catch (OperationCanceledException)
@@ -130,16 +170,25 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         FisherDiagonal fullImportance;
         string importanceSource;
         var fisherOptions = new FisherOptions { Estimator = settings.Estimator };
+        Func<string, bool>? include = null;
+        var head = HeadLayer.Find(module);
+        if (settings.Layers == "last" && head is not null)
+        {
+            include = name => name == head.WeightName || name == head.BiasName;
+        }
+
         if (settings.Method == UnlearnSettings.Ssd)
         {
             // Plain SSD on this model alone: F_f on its forget data, F_D on its own training data.
             var forgetData = RemovalData.ForgetTrain(scope, resources.Splits, settings.MaxSamplesPerLabel, settings.Seed);
             forgetImportance = Compute(module, forgetData, fisherOptions, cancellationToken);
             var own = new List<DataSplit>();
+            var hasOwn = scope.Knowledge.Any(k => k.Own.Count > 0);
             foreach (var k in scope.Knowledge)
             {
                 var train = resources.Splits.Get(k.Dataset, "train");
-                foreach (var label in k.Own.Order())
+                // A model with no data of its own (a merge) has, as its training data, what its parents knew.
+                foreach (var label in (hasOwn ? k.Own : k.Known).Order())
                 {
                     var part = train.WhereLabelIn([label]).RandomSubset(settings.MaxSamplesPerLabel, settings.Seed + label);
                     if (part.Count > 0)
@@ -156,14 +205,15 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         {
             var harvestOptions = new HarvestOptions { Estimator = settings.Estimator, MaxSamplesPerLabel = settings.MaxSamplesPerLabel, Graph = analysis.Graph, Inputs = resources.Harvest };
             var harvest = Harvester.Harvest(workspace.Models[ModelId], workspace, harvestOptions, cancellationToken);
-            timings["harvest"] = Math.Round(harvest.Seconds, 3);
+            timings["harvest"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
+            clock.Restart();
             used["harvestCached"] = harvest.Cached;
-            fullImportance = harvest.Knowledge();
+            fullImportance = FastCombine(harvest.Labels.Where(l => l.Known).Select(l => l.Fisher), include);
             forgetImportance = null!;
             importanceSource = "own";
             if (settings.Importance == "roots")
             {
-                var merged = RootsImportance(analysis, plan, affected, harvestOptions, fullImportance, cancellationToken);
+                var merged = RootsImportance(analysis, plan, affected, harvestOptions, fullImportance, include, cancellationToken);
                 if (merged is not null)
                 {
                     forgetImportance = merged;
@@ -177,44 +227,40 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
 
             if (importanceSource != "roots")
             {
-                forgetImportance = OwnForgetImportance(harvest, scope, module, resources, fisherOptions, cancellationToken);
+                forgetImportance = OwnForgetImportance(harvest, scope, module, resources, fisherOptions, include, cancellationToken);
             }
         }
 
         used["importanceSource"] = importanceSource;
-        timings["importance"] = Math.Round(clock.Elapsed.TotalSeconds, 3);
+        timings["importance"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
         clock.Restart();
-
-        Func<string, bool>? include = null;
-        var head = HeadLayer.Find(module);
-        if (settings.Layers == "last" && head is not null)
-        {
-            include = name => name == head.WeightName || name == head.BiasName;
-        }
 
         var forgetSlice = RemovalData.ForgetTrain(scope, resources.Splits, settings.CalibrationForget, settings.Seed + 7919);
         var retainSlice = RemovalData.RetainTrain(scope, resources.Splits, settings.CalibrationRetain, settings.Seed + 7919);
-        var target = settings.Target ?? plan.Removal.Targets?.MaxForgetAccuracy ?? DefaultTarget(module, scope, resources);
+        var requested = settings.Target ?? plan.Removal.Targets?.MaxForgetAccuracy;
+        // Label requests calibrate to a safety margin below the target (held-out accuracy runs a little above the
+        // slice's); sample requests aim at the held-out accuracy of their labels, which needs no margin.
+        var target = scope.HasForgetLabels
+            ? (requested ?? 0.01) * settings.CalibrationMargin
+            : requested is { } r && settings.Target is not null ? r : DefaultTarget(module, scope, resources);
         var forgetClasses = scope.ForgetLabels.Values.SelectMany(s => s).ToHashSet();
-        using var calibrator = new Calibrator(module, forgetSlice, retainSlice, forgetClasses);
-        var grid = settings.Calibrate
-            ? settings.Alphas.SelectMany(a => settings.Lambdas.Select(l => (a, l))).ToList()
-            : [(settings.Alpha, settings.Lambda)];
+        using var calibrator = new Calibrator(module, forgetSlice, retainSlice, forgetClasses) { HeadMargin = settings.HeadMargin };
         CalibrationResult result;
         if (settings.Calibrate)
         {
+            var grid = settings.Alphas.SelectMany(a => settings.Lambdas.Select(l => (a, l))).ToList();
             result = calibrator.Search(forgetImportance, fullImportance, include, grid, target, settings.HeadCorrection, settings.HeadTolerance);
         }
         else
         {
-            // Fixed setting: dampen once, report the slice accuracies.
-            result = calibrator.Search(forgetImportance, fullImportance, include, grid, -1, "off");
-            var fixedPoint = new CalibrationPoint(settings.Alpha, settings.Lambda, 0, 0, 0, 0);
-            result = result with { Chosen = fixedPoint, TargetMet = false };
+            // Fixed setting: dampen once, no search.
+            result = new CalibrationResult(new CalibrationPoint(settings.Alpha, settings.Lambda, 0, 0, 0, 0), target, false, 0, 0);
         }
 
+        timings["calibration"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
+        clock.Restart();
         var stats = calibrator.Apply(result.Chosen, forgetImportance, fullImportance, include);
-        timings["calibration"] = Math.Round(clock.Elapsed.TotalSeconds, 3);
+        timings["dampening"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
         used["alpha"] = result.Chosen.Alpha;
         used["lambda"] = result.Chosen.Lambda;
         used["headShift"] = Math.Round(result.Chosen.HeadShift, 6);
@@ -223,6 +269,8 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         used["calibration"] = new JsonObject
         {
             ["target"] = result.Target,
+            ["requestedTarget"] = requested,
+            ["margin"] = scope.HasForgetLabels ? settings.CalibrationMargin : null,
             ["targetMet"] = settings.Calibrate ? result.TargetMet : null,
             ["evaluated"] = result.Evaluated,
             ["forgetAccuracy"] = settings.Calibrate ? Math.Round(result.Chosen.ForgetAccuracy, 6) : null,
@@ -232,6 +280,65 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         };
         used["seconds"] = timings;
         return used;
+    }
+
+    /// <summary>The sample-weighted mean of the diagonals (the Fisher of the union of their samples), in one float pass
+    /// per part, restricted to the parameters <paramref name="include"/> accepts.</summary>
+    internal static FisherDiagonal FastCombine(IEnumerable<FisherDiagonal> parts, Func<string, bool>? include = null)
+    {
+        var list = parts.ToList();
+        if (list.Count == 0)
+        {
+            throw new InvalidOperationException("there is no importance to combine");
+        }
+
+        var first = list[0];
+        var total = list.Sum(p => p.SampleCount);
+        var result = new List<KeyValuePair<string, FisherParameter>>();
+        foreach (var (name, parameter) in first.Parameters)
+        {
+            if (include?.Invoke(name) == false)
+            {
+                continue;
+            }
+
+            var sum = new float[parameter.Values.Length];
+            foreach (var part in list)
+            {
+                var weight = total == 0 ? 0f : (float)(part.SampleCount / (double)total);
+                if (weight == 0)
+                {
+                    continue;
+                }
+
+                var values = part[name].Values;
+                if (values.Length != sum.Length)
+                {
+                    throw new ArgumentException($"The importances of '{name}' differ in size.");
+                }
+
+                var i = 0;
+                if (System.Numerics.Vector.IsHardwareAccelerated)
+                {
+                    var width = System.Numerics.Vector<float>.Count;
+                    var w = new System.Numerics.Vector<float>(weight);
+                    for (; i <= sum.Length - width; i += width)
+                    {
+                        var acc = new System.Numerics.Vector<float>(sum, i) + (w * new System.Numerics.Vector<float>(values, i));
+                        acc.CopyTo(sum, i);
+                    }
+                }
+
+                for (; i < sum.Length; i++)
+                {
+                    sum[i] += weight * values[i];
+                }
+            }
+
+            result.Add(KeyValuePair.Create(name, new FisherParameter(parameter.Shape, sum)));
+        }
+
+        return new FisherDiagonal(result, first.Estimator, total, first.BatchSize);
     }
 
     // Sample requests without a target: the accuracy the original model reaches on held-out samples of the same labels,
@@ -269,12 +376,12 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     }
 
     private static FisherDiagonal OwnForgetImportance(HarvestResult harvest, RemovalScope scope, nn.Module<Tensor, Tensor> module, JobResources resources,
-        FisherOptions options, CancellationToken cancellationToken)
+        FisherOptions options, Func<string, bool>? include, CancellationToken cancellationToken)
     {
         var parts = new List<FisherDiagonal>();
         if (scope.HasForgetLabels)
         {
-            parts.Add(harvest.Combine(l => l.Known && scope.ForgetLabelsOf(l.Dataset).Contains(l.Label)));
+            parts.Add(FastCombine(harvest.Labels.Where(l => l.Known && scope.ForgetLabelsOf(l.Dataset).Contains(l.Label)).Select(l => l.Fisher), include));
         }
 
         foreach (var k in scope.Knowledge)
@@ -282,17 +389,17 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             var forgotten = RemovalData.ForgottenSamples(scope, k, resources.Splits.Get(k.Dataset, "train"));
             if (forgotten.Count > 0)
             {
-                parts.Add(FisherCalculator.Compute(module, forgotten, options, cancellationToken));
+                parts.Add(FisherCalculator.Compute(module, forgotten, options, cancellationToken).Where(n => include?.Invoke(n) != false));
             }
         }
 
-        return parts.Count == 0 ? throw new InvalidOperationException("the model knows nothing the removal forgets") : FisherDiagonal.Combine(parts);
+        return parts.Count == 0 ? throw new InvalidOperationException("the model knows nothing the removal forgets") : FastCombine(parts);
     }
 
     // MFIM: the upstream roots' forget importances (from their harvests), merged by element-wise max and divided by
     // RootDivisor per extra root. Null when a root's parameters differ from this model's (e.g. a distilled student).
     private FisherDiagonal? RootsImportance(WorkspaceAnalysis analysis, RemovalPlan plan, AffectedModel affected, HarvestOptions options, FisherDiagonal mine,
-        CancellationToken cancellationToken)
+        Func<string, bool>? include, CancellationToken cancellationToken)
     {
         var workspace = analysis.Workspace;
         var parts = new List<FisherDiagonal>();
@@ -311,7 +418,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
                 return null; // Sample requests: the root's forget importance needs the samples; use the model's own.
             }
 
-            parts.Add(harvest.Combine(l => rootScope.ForgetLabelsOf(l.Dataset).Contains(l.Label)));
+            parts.Add(FastCombine(harvest.Labels.Where(l => rootScope.ForgetLabelsOf(l.Dataset).Contains(l.Label)).Select(l => l.Fisher), include));
         }
 
         if (parts.Count == 0 || parts.Any(p => !p.Names.SequenceEqual(mine.Names)))
@@ -352,7 +459,12 @@ public sealed record ModelOutcome
 
     public string? OutputSha256 { get; init; }
 
+    /// <summary>Wall time of the unlearning itself: loading, importance, calibration, dampening, writing; without the
+    /// before/after metrics (<see cref="MeasureSeconds"/>).</summary>
     public double Seconds { get; init; }
+
+    /// <summary>Wall time of the before/after metrics (0 when not measured).</summary>
+    public double MeasureSeconds { get; init; }
 
     public ModelMetrics? Before { get; init; }
 

@@ -107,9 +107,13 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor NativePatched = Info("FUL3006", "Native library patched",
         "Patched '{0}': GLIBCXX_3.4.32 is now a weak version requirement, so it loads on Debian 12 and Ubuntu 22.04.");
     public static readonly DiagnosticDescriptor OutputLocked = Error("FUL3007", "Workspace busy",
-        "Another dotnet-unlearn process ({0}) is writing to '{1}'. Wait for it to finish, or remove the stale lock file if it died.");
+        "Another dotnet-unlearn process ({0}) is writing to '{1}'. Wait for it to finish: the lock is released when that process ends, even if it is killed.");
     public static readonly DiagnosticDescriptor Cancelled = Error("FUL3008", "Cancelled",
         "Cancelled. Finished outputs were kept; run the command again to finish the job.");
+    public static readonly DiagnosticDescriptor ShardInvalid = Error("FUL3020", "Invalid shard",
+        "'{0}' is not a shard: use i/n with 1 <= i <= n, such as 2/4.");
+    public static readonly DiagnosticDescriptor WorkerFailed = Error("FUL3021", "Worker failed",
+        "The worker process for model '{0}' exited with code {1}: {2}. Run 'dotnet unlearn run <removal> --only {0} --parallel 1' to see the whole error.");
 
     // 301x: the MSBuild package (FisherUnlearn.Build)
     public static readonly DiagnosticDescriptor WorkspaceErrorsElsewhere = Error("FUL3010", "Workspace has errors in other projects",
@@ -117,7 +121,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor ToolFailed = Error("FUL3011", "Tool failed",
         "'{0}' exited with code {1} without reporting a FUL error{2}. Run the command yourself to see its output.");
     public static readonly DiagnosticDescriptor UnlearnedOutputStale = Error("FUL3012", "Unlearned checkpoint out of date",
-        "The unlearned checkpoint '{0}' (model '{1}', removal '{2}') is missing or out of date. Build the 'Unlearn' target to update it.");
+        "The unlearned checkpoint '{0}' (model '{1}', removal '{2}') is out of date: {3}. Build the 'Unlearn' target to update it.");
     public static readonly DiagnosticDescriptor ToolOutputNotWritten = Error("FUL3013", "Tool wrote no output",
         "'{0}' succeeded but did not write '{1}'. Check that UnlearnOutputPath and the tool's 'run --out' agree, and that the tool is up to date.");
 

@@ -25,11 +25,12 @@ public sealed class OutputLock : IDisposable
     public string Path { get; }
 
     /// <summary>Takes the lock on <paramref name="directory"/> (created if missing), or returns null and the holder's
-    /// description when another process has it.</summary>
-    public static OutputLock? TryAcquire(string directory, out string? holder)
+    /// description when another process has it. <paramref name="scope"/> names a part of the folder that may be
+    /// written independently of the others (a shard), so runs of different parts do not wait for each other.</summary>
+    public static OutputLock? TryAcquire(string directory, out string? holder, string? scope = null)
     {
         Directory.CreateDirectory(directory);
-        var path = System.IO.Path.Combine(directory, FileName);
+        var path = System.IO.Path.Combine(directory, scope is null ? FileName : $".unlearn-{scope}.lock");
         try
         {
             var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 4096, FileOptions.DeleteOnClose);

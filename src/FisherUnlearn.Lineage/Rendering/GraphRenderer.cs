@@ -15,38 +15,44 @@ public static class GraphRenderer
     private const string UnaffectedStyle = "fill:#f1f3f5,stroke:#adb5bd,color:#495057";
     private const string DatasetStyle = "fill:#e7f5ff,stroke:#1971c2,color:#000";
 
-    public static string Mermaid(Workspace workspace, GraphHighlight? highlight = null)
+    public static string Mermaid(Workspace workspace, GraphHighlight? highlight = null) =>
+        Mermaid(LineageDiagram.From(workspace, highlight));
+
+    /// <summary>Mermaid of a diagram (e.g. the one a report keeps), with each model's <see cref="DiagramNode.Class"/> marked.</summary>
+    public static string Mermaid(LineageDiagram diagram)
     {
-        highlight ??= GraphHighlight.None;
-        var names = NodeNames(workspace);
+        ArgumentNullException.ThrowIfNull(diagram);
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < diagram.Datasets.Count; i++)
+        {
+            names[DatasetKey(diagram.Datasets[i].Id)] = $"d{i}";
+        }
+
+        for (var i = 0; i < diagram.Models.Count; i++)
+        {
+            names[diagram.Models[i].Id] = $"m{i}";
+        }
+
         var text = new StringBuilder();
         text.Append("flowchart TD\n");
-        foreach (var dataset in workspace.Datasets.Values)
+        foreach (var dataset in diagram.Datasets)
         {
-            text.Append($"  {names[DatasetKey(dataset.Id)]}[(\"{MermaidText(dataset.Id)}<br/>{dataset.Format}, {dataset.Classes} classes\")]\n");
+            text.Append($"  {names[DatasetKey(dataset.Id)]}[(\"{MermaidText(dataset.Id)}<br/>{MermaidText(dataset.Detail)}\")]\n");
         }
 
-        foreach (var model in workspace.Models.Values)
+        foreach (var model in diagram.Models)
         {
-            text.Append($"  {names[model.Id]}[\"{MermaidText(model.Id)}<br/><small>{MermaidText(model.Architecture.ToString())}</small>\"]\n");
+            text.Append($"  {names[model.Id]}[\"{MermaidText(model.Id)}<br/><small>{MermaidText(model.Detail)}</small>\"]\n");
         }
 
-        foreach (var model in workspace.Models.Values)
+        foreach (var edge in diagram.Edges)
         {
-            foreach (var use in model.Data)
+            var dataset = edge.FromKind == DiagramNodeKind.Dataset;
+            if (names.TryGetValue(dataset ? DatasetKey(edge.From) : edge.From, out var from) && names.TryGetValue(edge.To, out var to))
             {
-                if (names.TryGetValue(DatasetKey(use.Dataset), out var dataset))
-                {
-                    text.Append($"  {dataset} -.->|\"{MermaidText(LabelsText(use))}\"| {names[model.Id]}\n");
-                }
-            }
-
-            foreach (var parent in model.Parents)
-            {
-                if (names.TryGetValue(parent.Id, out var from))
-                {
-                    text.Append($"  {from} -->|{parent.Relation.ToName()}| {names[model.Id]}\n");
-                }
+                text.Append(dataset
+                    ? $"  {from} -.->|\"{MermaidText(edge.Label)}\"| {to}\n"
+                    : $"  {from} -->|{edge.Label}| {to}\n");
             }
         }
 
@@ -54,14 +60,14 @@ public static class GraphRenderer
         text.Append($"  classDef affected {AffectedStyle}\n");
         text.Append($"  classDef unaffected {UnaffectedStyle}\n");
         text.Append($"  classDef dataset {DatasetStyle}\n");
-        if (workspace.Datasets.Count > 0)
+        if (diagram.Datasets.Count > 0)
         {
-            text.Append($"  class {string.Join(',', workspace.Datasets.Keys.Select(id => names[DatasetKey(id)]))} dataset\n");
+            text.Append($"  class {string.Join(',', diagram.Datasets.Select(d => names[DatasetKey(d.Id)]))} dataset\n");
         }
 
-        foreach (var group in workspace.Models.Keys.GroupBy(highlight.ClassOf).Where(g => g.Key is not null).OrderBy(g => g.Key, StringComparer.Ordinal))
+        foreach (var group in diagram.Models.Where(m => m.Class is not null).GroupBy(m => m.Class!).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            text.Append($"  class {string.Join(',', group.Select(id => names[id]))} {group.Key}\n");
+            text.Append($"  class {string.Join(',', group.Select(m => names[m.Id]))} {group.Key}\n");
         }
 
         return text.ToString();
@@ -96,7 +102,7 @@ public static class GraphRenderer
         {
             foreach (var use in model.Data.Where(u => workspace.Datasets.ContainsKey(u.Dataset)))
             {
-                text.Append($"  {DotId("dataset:" + use.Dataset)} -> {DotId(model.Id)} [style=dashed, label={DotId(LabelsText(use))}];\n");
+                text.Append($"  {DotId("dataset:" + use.Dataset)} -> {DotId(model.Id)} [style=dashed, label={DotId(LineageDiagram.LabelsText(use))}];\n");
             }
 
             foreach (var parent in model.Parents.Where(p => workspace.Models.ContainsKey(p.Id)))
@@ -110,30 +116,6 @@ public static class GraphRenderer
     }
 
     private static string DatasetKey(string id) => "\0dataset:" + id;
-
-    /// <summary>Mermaid node names must be simple; model ids may hold '.' and '-', so number the nodes.</summary>
-    private static Dictionary<string, string> NodeNames(Workspace workspace)
-    {
-        var names = new Dictionary<string, string>(StringComparer.Ordinal);
-        var i = 0;
-        foreach (var id in workspace.Datasets.Keys)
-        {
-            names[DatasetKey(id)] = $"d{i++}";
-        }
-
-        i = 0;
-        foreach (var id in workspace.Models.Keys)
-        {
-            names[id] = $"m{i++}";
-        }
-
-        return names;
-    }
-
-    private static string LabelsText(DataUse use) =>
-        use.Labels is null ? "all labels"
-        : use.Labels.Count == 1 ? $"label {use.Labels[0]}"
-        : $"labels {Ranges(use.Labels)}";
 
     /// <summary>Compact label list: [0,1,2,3,7] becomes "0-3, 7".</summary>
     internal static string Ranges(IReadOnlyList<int> values)

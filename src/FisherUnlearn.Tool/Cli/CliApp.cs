@@ -29,6 +29,9 @@ internal static class CliApp
         root.Subcommands.Add(HarvestCommand.Create(context, options));
         root.Subcommands.Add(RunCommand.Create(context, options));
         root.Subcommands.Add(VerifyCommand.Create(context, options));
+        root.Subcommands.Add(StatusCommand.Create(context, options));
+        root.Subcommands.Add(DemoCommand.Create(context, options));
+        root.Subcommands.Add(WorkerCommand.Create(context, options));
         return root;
     }
 

@@ -14,10 +14,20 @@ internal static class PlanCommand
     {
         var removal = new Argument<string>("removal") { Description = "The removal request's id (or the path of its .removal.json)." };
         var explain = new Option<string?>("--explain") { Description = "Explain why this model is (or is not) affected.", HelpName = "model" };
+        var check = new Option<bool>("--check") { Description = "Exit 3 when an affected model's output is missing or stale (for CI gates and build systems)." };
+        var matrix = new Option<bool>("--matrix") { Description = "Print a GitHub Actions job matrix that shards the plan ({\"include\":[{\"shard\":\"1/3\"},...]})." };
+        var maxJobs = new Option<int>("--max-jobs") { Description = "With --matrix: at most this many jobs (default 8; GitHub allows 256).", DefaultValueFactory = _ => 8, HelpName = "n" };
+        var method = new Option<string?>("--method") { Description = "With --check: the method the outputs were made with (default: the removal's).", HelpName = "method" };
+        var output = new Option<string?>("--out") { Description = "With --check: the output root (default: 'output' of unlearn.json).", HelpName = "dir" };
         var command = new Command("plan", "Work out which models a removal request affects: roots, descendants, why, and the work order.")
         {
             removal,
             explain,
+            check,
+            matrix,
+            maxJobs,
+            method,
+            output,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -48,6 +58,20 @@ internal static class PlanCommand
                 env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.NothingAffected, request.Value.Location, plan.RemovalId));
             }
 
+            if (parseResult.GetValue(matrix))
+            {
+                // One line, so it can go straight into $GITHUB_OUTPUT: matrix=<json>
+                var jobs = Shard.For(plan, Math.Max(1, parseResult.GetValue(maxJobs)));
+                var include = new Newtonsoft.Json.Linq.JArray(plan.IsEmpty ? [] : jobs.Select(j => new Newtonsoft.Json.Linq.JObject { ["removal"] = plan.RemovalId, ["shard"] = j.ToString() }));
+                context.Out.WriteLine(new Newtonsoft.Json.Linq.JObject { ["include"] = include }.ToString(Newtonsoft.Json.Formatting.None));
+                return Task.FromResult(ExitCodes.Ok);
+            }
+
+            if (parseResult.GetValue(check))
+            {
+                return Task.FromResult(Check(env, analysis, request.Value, plan, parseResult.GetValue(method), parseResult.GetValue(output)));
+            }
+
             if (env.Json)
             {
                 env.WriteJson(JsonDocuments.Plan(plan));
@@ -64,5 +88,34 @@ internal static class PlanCommand
             return Task.FromResult(ExitCodes.Ok);
         });
         return command;
+    }
+
+    private static int Check(CommandEnvironment env, Lineage.WorkspaceAnalysis analysis, Lineage.Manifests.RemovalManifest removal, RemovalPlan plan, string? method, string? output)
+    {
+        var settings = Engine.Unlearning.UnlearnSettings.From(removal, analysis.Workspace.Settings, method);
+        var root = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
+        var directory = Engine.Unlearning.RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, root);
+        var states = Running.OutputFreshness.Check(analysis, plan, settings.Method, directory);
+        var todo = states.Where(s => s.Value.State != Running.OutputState.Done).ToList();
+        foreach (var (id, (state, _, _)) in todo)
+        {
+            env.Diagnostics.Log($"{(state == Running.OutputState.Stale ? "stale" : "missing")}: {id}");
+        }
+
+        if (env.Json)
+        {
+            env.WriteJson(new Newtonsoft.Json.Linq.JObject
+            {
+                ["schemaVersion"] = JsonDocuments.SchemaVersion,
+                ["removal"] = removal.Id,
+                ["upToDate"] = todo.Count == 0,
+                ["models"] = new Newtonsoft.Json.Linq.JArray(states.Select(s => new Newtonsoft.Json.Linq.JObject { ["id"] = s.Key, ["state"] = s.Value.State.ToString().ToLowerInvariant() })),
+            });
+        }
+
+        env.Diagnostics.Log(todo.Count == 0
+            ? $"'{removal.Id}': all {states.Count} outputs are up to date."
+            : $"'{removal.Id}': {todo.Count} of {states.Count} outputs are missing or stale; run 'dotnet unlearn run {removal.Id}'.");
+        return todo.Count == 0 ? ExitCodes.Ok : ExitCodes.WorkPending;
     }
 }

@@ -1,21 +1,26 @@
 using System.CommandLine;
 using System.Globalization;
 using FisherUnlearn.Engine;
-using FisherUnlearn.Engine.Native;
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Text;
 using FisherUnlearn.Tool.Cli;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Manifests;
+using FisherUnlearn.Lineage.Planning;
 using FisherUnlearn.Tool.Output;
+using FisherUnlearn.Tool.Running;
 using Newtonsoft.Json.Linq;
 
 namespace FisherUnlearn.Tool.Commands;
 
 /// <summary>
-/// <c>dotnet unlearn run &lt;removal&gt; [--method m] [--out dir] [--only model] [--threads n] [--json]</c>: unlearns every
-/// affected model into <c>&lt;out&gt;/&lt;removal-id&gt;/&lt;model-id&gt;.safetensors</c> and writes <c>report.json</c> there.
-/// Exit codes: 0 every model done; 1 a model failed (the others' outputs are kept); 2 bad input (manifests, unknown
-/// removal, method or model, missing checkpoints: run 'dotnet unlearn train').
+/// <c>dotnet unlearn run &lt;removal&gt;</c>: unlearns every affected model into <c>&lt;out&gt;/&lt;removal-id&gt;/&lt;model-id&gt;.safetensors</c>
+/// and writes <c>report.json</c> there. Incremental (models whose inputs are unchanged are skipped; <c>--force</c> redoes
+/// them), parallel (<c>--parallel</c> worker processes with <c>--threads</c> each), shardable across CI jobs
+/// (<c>--shard i/n</c>, then <c>--merge</c>), and safe (the output folder is locked; writes are atomic).
+/// Exit codes: 0 every model done or up to date; 1 a model failed (the others' outputs are kept) or another run holds
+/// the output folder; 2 bad input (manifests, unknown removal, method or model, missing checkpoints); 130 cancelled.
 /// </summary>
 internal static class RunCommand
 {
@@ -25,18 +30,40 @@ internal static class RunCommand
         var method = new Option<string?>("--method") { Description = "fiun (default), ssd or retrain; overrides the removal's and unlearn.json's.", HelpName = "method" };
         var output = new Option<string?>("--out") { Description = "Output root (default: 'output' of unlearn.json, artifacts/unlearn).", HelpName = "dir" };
         var only = new Option<string?>("--only") { Description = "Unlearn only this affected model.", HelpName = "model" };
-        var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: 'threads' of unlearn.json, else 1).", HelpName = "n" };
-        var command = new Command("run", "Produce the unlearned checkpoint of every affected model, and report.json.") { removal, method, output, only, threads };
-        command.SetAction((parseResult, cancellationToken) => Task.FromResult(Run(new CommandEnvironment(context, options, parseResult),
-            parseResult.GetValue(removal)!, parseResult.GetValue(method), parseResult.GetValue(output), parseResult.GetValue(only), parseResult.GetValue(threads), cancellationToken)));
+        var parallel = new Option<int?>("--parallel") { Description = "Worker processes at once (default: 'parallelism' of unlearn.json, else the number of cores).", HelpName = "n" };
+        var threads = new Option<int?>("--threads") { Description = "libtorch threads per worker (default: 'threads' of unlearn.json, else cores / parallel).", HelpName = "n" };
+        var shard = new Option<string?>("--shard") { Description = "Do only share i of n of the plan (for CI fan-out; see 'plan --matrix').", HelpName = "i/n" };
+        var force = new Option<bool>("--force") { Description = "Redo every model, even those whose outputs are up to date." };
+        var merge = new Option<bool>("--merge") { Description = "Compute nothing: gather the results of all shards into report.json." };
+        var command = new Command("run", "Produce the unlearned checkpoint of every affected model, and report.json.")
+        {
+            removal, method, output, only, parallel, threads, shard, force, merge,
+        };
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var env = new CommandEnvironment(context, options, parseResult);
+            var outputRoot = parseResult.GetValue(output) is { } o ? Path.GetFullPath(Path.Combine(context.CurrentDirectory, o)) : null;
+            return Task.FromResult(Run(env, parseResult.GetValue(removal)!, parseResult.GetValue(merge), new Options(
+                parseResult.GetValue(method), outputRoot, parseResult.GetValue(only), parseResult.GetValue(parallel), parseResult.GetValue(threads),
+                parseResult.GetValue(shard), parseResult.GetValue(force)), cancellationToken));
+        });
         return command;
     }
 
-    private static int Run(CommandEnvironment env, string removalName, string? method, string? output, string? only, int? threads, CancellationToken cancellationToken)
+    private sealed record Options(string? Method, string? OutputRoot, string? Only, int? Parallel, int? Threads, string? Shard, bool Force);
+
+    private static int Run(CommandEnvironment env, string removalName, bool merge, Options options, CancellationToken cancellationToken)
     {
-        if (threads is < 1)
+        if (options.Threads is < 1 || options.Parallel is < 1)
         {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, $"--threads must be at least 1, not {threads}"));
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, "--parallel and --threads must be at least 1"));
+            return ExitCodes.InvalidInput;
+        }
+
+        var shard = Shard.All;
+        if (options.Shard is not null && !Shard.TryParse(options.Shard, out shard))
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ShardInvalid, null, options.Shard));
             return ExitCodes.InvalidInput;
         }
 
@@ -56,14 +83,26 @@ internal static class RunCommand
 
         var removal = found.Value!;
         var plan = Lineage.Planning.Planner.Plan(workspace, analysis.Graph, removal);
-        if (only is not null && !plan.IsAffected(only))
+        if (plan.IsEmpty)
         {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ModelNotFound, null, only,
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.NothingAffected, removal.Location, removal.Id));
+            return WriteJson(env, null, []);
+        }
+
+        if (merge)
+        {
+            return Merge(env, analysis, removal, options);
+        }
+
+        if (options.Only is not null && !plan.IsAffected(options.Only))
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ModelNotFound, null, options.Only,
                 $" among the models affected by '{removal.Id}' ({NameList.Quoted([.. plan.Affected.Select(a => a.Id)])})"));
             return ExitCodes.InvalidInput;
         }
 
-        var missing = plan.Affected.Where(a => only is null || a.Id == only).Select(a => workspace.Models[a.Id]).Where(m => !File.Exists(m.CheckpointPath)).ToList();
+        var considered = shard.Select(plan).Where(id => options.Only is null || id == options.Only).ToHashSet(StringComparer.Ordinal);
+        var missing = plan.Affected.Where(a => considered.Contains(a.Id)).Select(a => workspace.Models[a.Id]).Where(m => !File.Exists(m.CheckpointPath)).ToList();
         if (missing.Count > 0)
         {
             foreach (var model in missing)
@@ -74,46 +113,102 @@ internal static class RunCommand
             return ExitCodes.InvalidInput;
         }
 
-        RunResult result;
+        var cores = Environment.ProcessorCount;
+        var parallel = Math.Max(1, Math.Min(options.Parallel ?? workspace.Settings.Parallelism ?? cores, Math.Max(1, considered.Count)));
+        var request = new RunRequest
+        {
+            Method = options.Method,
+            OutputRoot = options.OutputRoot,
+            Only = options.Only,
+            Shard = shard,
+            Parallel = parallel,
+            Threads = options.Threads ?? workspace.Settings.Threads ?? Math.Max(1, cores / parallel),
+            Force = options.Force,
+        };
+
+        RunSummary summary;
         try
         {
-            TorchRuntime.Configure(threads ?? workspace.Settings.Threads ?? 1);
-            var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
-            result = RemovalRunner.Run(analysis, removal, new RunOptions { Method = method, OutputDirectory = outputRoot, Only = only, Log = env.Diagnostics.Log }, cancellationToken);
+            using var progress = env.CreateProgress();
+            summary = new RunCoordinator(progress).Run(analysis, removal, request, cancellationToken);
         }
         catch (EngineException ex)
         {
             env.Diagnostics.Write(ex.Diagnostic);
-            return ex.Code == DiagnosticCatalogue.NativeLoadFailed.Code ? ExitCodes.Failed : ExitCodes.InvalidInput;
+            return ex.Code == DiagnosticCatalogue.OutputLocked.Code || ex.Code == DiagnosticCatalogue.NativeLoadFailed.Code ? ExitCodes.Failed : ExitCodes.InvalidInput;
         }
 
-        foreach (var failed in result.Models.Where(m => !m.Succeeded))
+        var result = summary.Result;
+        var failed = result.Models.Where(m => summary.Considered.Contains(m.Id) && !m.Succeeded).ToList();
+        foreach (var model in failed)
         {
-            env.Diagnostics.Write(failed.Error!);
-            env.Diagnostics.Detail(failed.Exception?.ToString() ?? string.Empty);
+            env.Diagnostics.Write(model.Error!);
         }
 
-        var report = RunReport.Write(result);
+        var report = shard.IsAll ? WriteReports(env, analysis, removal, result) : null;
         env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
-            $"{result.Models.Count(m => m.Succeeded)} unlearned ({result.Settings.Method}), {result.Models.Count(m => !m.Succeeded)} failed, in {result.Seconds:0.00} s; report: {env.Context.Display(report)}"));
+            $"{summary.Computed - failed.Count} unlearned ({result.Settings.Method}), {summary.Reused.Count} up to date, {failed.Count} failed, in {result.Seconds:0.00} s")
+            + (report is null ? $" (shard {shard}; gather with 'run {removal.Id} --merge')" : $"; report: {env.Context.Display(report)}"));
+        if (summary.Computed == 0 && failed.Count == 0)
+        {
+            env.Diagnostics.Log("nothing to do: every output is up to date (use --force to redo).");
+        }
+
+        var exit = WriteJson(env, result, summary.Considered, summary.Reused);
+        return failed.Count > 0 ? ExitCodes.Failed : exit;
+    }
+
+    private static int Merge(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, Options options)
+    {
+        var settings = UnlearnSettings.From(removal, analysis.Workspace.Settings, options.Method);
+        var plan = Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal);
+        var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, options.OutputRoot);
+        var records = JobRecord.ReadAll(directory).Where(r => plan.IsAffected(r.Outcome.Id)).ToDictionary(r => r.Outcome.Id, StringComparer.Ordinal);
+        var missing = plan.Affected.Where(a => !records.ContainsKey(a.Id)).Select(a => a.Id).ToList();
+        var outcomes = plan.Affected.Where(a => records.ContainsKey(a.Id)).Select(a => records[a.Id].Outcome).ToList();
+        var result = new RunResult(removal.Id, analysis.Workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty, settings, directory, outcomes, outcomes.Sum(o => o.Seconds));
+        var report = WriteReports(env, analysis, removal, result);
+        env.Diagnostics.Log($"merged {outcomes.Count} of {plan.Affected.Count} models into {env.Context.Display(report)}");
+        if (missing.Count > 0)
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UnlearningCheckpointMissing, removal.Location, string.Join(", ", missing), "(no shard has produced it yet)"));
+            WriteJson(env, result, [.. outcomes.Select(o => o.Id)]);
+            return ExitCodes.Failed;
+        }
+
+        return WriteJson(env, result, [.. outcomes.Select(o => o.Id)]);
+    }
+
+    /// <summary>report.json, report.md and report.html next to the outputs, and in GitHub Actions the step summary.</summary>
+    private static string WriteReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, RunResult result)
+    {
+        var model = Reports.ReportModel.FromRun(analysis, removal, result);
+        var files = Reports.ReportWriter.WriteAll(result.OutputDirectory, model);
+        Reports.GitHubSummary.Publish(env.Context, model, files, env.Diagnostics.Log);
+        return files.Json;
+    }
+
+    private static int WriteJson(CommandEnvironment env, RunResult? result, IReadOnlyList<string> considered, IReadOnlySet<string>? reused = null)
+    {
         if (env.Json)
         {
             env.WriteJson(new JObject
             {
                 ["schemaVersion"] = JsonDocuments.SchemaVersion,
-                ["removal"] = result.RemovalId,
-                ["seconds"] = Math.Round(result.Seconds, 3),
-                ["models"] = new JArray(result.Models.Select(m => new JObject
+                ["removal"] = result?.RemovalId,
+                ["seconds"] = result is null ? 0 : Math.Round(result.Seconds, 3),
+                ["models"] = new JArray((result?.Models ?? []).Where(m => considered.Contains(m.Id)).Select(m => new JObject
                 {
                     ["id"] = m.Id,
                     ["role"] = m.Role.ToString().ToLowerInvariant(),
                     ["method"] = m.Method,
+                    ["status"] = reused?.Contains(m.Id) == true ? "up-to-date" : m.Succeeded ? "done" : "failed",
                     ["seconds"] = Math.Round(m.Seconds, 3),
                     ["output"] = m.OutputPath is null ? null : env.Context.Display(m.OutputPath),
                 })),
             });
         }
 
-        return result.Succeeded ? ExitCodes.Ok : ExitCodes.Failed;
+        return ExitCodes.Ok;
     }
 }

@@ -2,10 +2,14 @@ using System.CommandLine;
 using System.Globalization;
 using FisherUnlearn.Engine;
 using FisherUnlearn.Engine.Native;
+using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Engine.Verification;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Tool.Cli;
 using FisherUnlearn.Tool.Output;
+using FisherUnlearn.Tool.Reports;
 using Newtonsoft.Json.Linq;
 
 namespace FisherUnlearn.Tool.Commands;
@@ -14,6 +18,8 @@ namespace FisherUnlearn.Tool.Commands;
 /// <c>dotnet unlearn verify &lt;removal&gt; [--reference retrain] [--out dir] [--json]</c>: forget/retain/test accuracy and
 /// MIA rate of every affected model before, after (the outputs of 'run') and for the retrained reference. Exit codes: 0
 /// targets met; 1 a target missed; 2 bad input (including missing outputs: run 'dotnet unlearn run' first).
+/// Refreshes report.json, report.md and report.html with the metrics (and reference) it measured, and in GitHub Actions
+/// appends the report to the step summary and sets the step's outputs (<see cref="GitHubSummary"/>).
 /// </summary>
 internal static class VerifyCommand
 {
@@ -49,10 +55,10 @@ internal static class VerifyCommand
         }
 
         VerificationResult result;
+        var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
         try
         {
             TorchRuntime.Configure(threads ?? analysis.Workspace.Settings.Threads ?? 1);
-            var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
             result = Verifier.Verify(analysis, found.Value!, new VerifyOptions { OutputDirectory = outputRoot, Reference = reference, Log = env.Diagnostics.Detail }, cancellationToken);
         }
         catch (EngineException ex)
@@ -65,6 +71,8 @@ internal static class VerifyCommand
         {
             env.Diagnostics.Write(model.Missed);
         }
+
+        RefreshReports(env, analysis, found.Value!, outputRoot, result);
 
         if (env.Json)
         {
@@ -111,5 +119,59 @@ internal static class VerifyCommand
         }
 
         return result.TargetsMet ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+    /// <summary>report.json (the run's, with verify's metrics merged in; rebuilt from the plan when missing or unreadable),
+    /// report.md and report.html; then the GitHub step summary and outputs. A failure to write is logged, not fatal.</summary>
+    private static void RefreshReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, string? outputRoot, VerificationResult result)
+    {
+        var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, outputRoot);
+        var jsonPath = Path.Combine(directory, RunReport.FileName);
+        ReportModel? run = null;
+        if (File.Exists(jsonPath))
+        {
+            try
+            {
+                run = RunReport.Read(jsonPath);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException or FormatException or InvalidCastException or ArgumentException)
+            {
+                env.Diagnostics.Log($"{env.Context.Display(jsonPath)} is unreadable ({ex.Message}); writing a new one from the plan");
+            }
+        }
+
+        string method;
+        try
+        {
+            method = run?.Method is { Length: > 0 } m ? m : UnlearnSettings.From(removal, analysis.Workspace.Settings).Method;
+        }
+        catch (EngineException)
+        {
+            method = removal.Method ?? UnlearnSettings.Fiun;
+        }
+
+        var planned = ReportModel.FromPlan(analysis, removal, method);
+        var model = run is null ? planned : planned with
+        {
+            // The run's own record wins (what was done, with which inputs); the workspace fills what an older report lacks.
+            RemovalSha256 = run.RemovalSha256 ?? planned.RemovalSha256,
+            ToolVersion = run.ToolVersion.Length > 0 ? run.ToolVersion : planned.ToolVersion,
+            Seconds = run.Seconds,
+            Models = [.. planned.Models.Select(p => run.Models.FirstOrDefault(r => r.Id == p.Id) is { } r
+                ? r with { UpstreamRoots = r.UpstreamRoots.Count > 0 ? r.UpstreamRoots : p.UpstreamRoots }
+                : p)],
+            Manifests = run.Manifests.Count > 0 ? run.Manifests : planned.Manifests,
+        };
+        model = model.WithVerification(result);
+        try
+        {
+            var files = ReportWriter.WriteAll(directory, model);
+            env.Diagnostics.Log($"reports: {env.Context.Display(files.Markdown)}, {env.Context.Display(files.Html)}");
+            GitHubSummary.Publish(env.Context, model, files, env.Diagnostics.Log);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            env.Diagnostics.Log($"could not write the reports in {env.Context.Display(directory)}: {ex.Message}");
+        }
     }
 }

@@ -1,0 +1,64 @@
+using System.CommandLine;
+using FisherUnlearn.Tool.Cli;
+using FisherUnlearn.Tool.Scaffolding;
+
+namespace FisherUnlearn.Tool.Commands;
+
+/// <summary>
+/// <c>dotnet unlearn demo [&lt;dir&gt;]</c>: the whole job end to end on the embedded sample (seven models over 10,000 MNIST
+/// digits): creates or reuses the workspace in <c>&lt;dir&gt;</c> (default <c>./unlearn-demo</c>), trains what is missing,
+/// harvests, unlearns digit 3 (removal <c>forget-3</c>) and verifies it against the retrained reference, then prints
+/// the table and where the reports are. Every step is incremental, so a second run trains and unlearns nothing.
+/// </summary>
+internal static class DemoCommand
+{
+    public const string DefaultDirectory = "unlearn-demo";
+    public const string Removal = "forget-3";
+
+    public static Command Create(CliContext context, GlobalOptions options)
+    {
+        var directory = new Argument<string>("dir") { Description = "Where to create (or reuse) the demo workspace.", DefaultValueFactory = _ => DefaultDirectory };
+        var command = new Command("demo", "Create the sample workspace from embedded data and run a removal end to end: train, harvest, run, verify.")
+        {
+            directory,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var env = new CommandEnvironment(context, options, parseResult);
+            var root = Path.GetFullPath(Path.Combine(context.CurrentDirectory, parseResult.GetValue(directory)!));
+            var files = DemoWorkspace.Materialize(root, cancellationToken);
+            env.Diagnostics.Log($"demo workspace {context.Display(root)}: {files.Created.Count} files created, {files.Reused.Count} reused"
+                + (files.Kept.Count > 0 ? $", {files.Kept.Count} changed by you and kept ({string.Join(", ", files.Kept)})" : string.Empty));
+
+            // Each step is the real command, so the demo shows exactly what a user would run by hand.
+            var steps = new[]
+            {
+                new[] { "train" },
+                ["harvest"],
+                ["run", Removal],
+            };
+            var quiet = new CliContext(TextWriter.Null, context.Error, context.GetEnvironmentVariable, root, context.ErrorIsTerminal);
+            var common = CommonArguments(env, root);
+            foreach (var step in steps)
+            {
+                env.Diagnostics.Log($"> dotnet unlearn {string.Join(' ', step)}");
+                var exit = await CliApp.RunAsync([.. step, .. common], quiet, cancellationToken).ConfigureAwait(false);
+                if (exit != ExitCodes.Ok)
+                {
+                    return exit;
+                }
+            }
+
+            env.Diagnostics.Log($"> dotnet unlearn verify {Removal} --reference retrain");
+            var verify = await CliApp.RunAsync(["verify", Removal, "--reference", "retrain", .. common, .. env.Json ? new[] { "--json" } : []],
+                new CliContext(context.Out, context.Error, context.GetEnvironmentVariable, root, context.ErrorIsTerminal), cancellationToken).ConfigureAwait(false);
+            env.Diagnostics.Log($"reports: {context.Display(Path.Combine(root, "artifacts", "unlearn", Removal))} (report.json, report.md, report.html)");
+            env.Diagnostics.Log($"try next: dotnet unlearn plan {Removal} --workspace {context.Display(root)}, or graph --removal {Removal}");
+            return verify;
+        });
+        return command;
+    }
+
+    private static string[] CommonArguments(CommandEnvironment env, string root) =>
+        ["--workspace", root, "--verbosity", env.Verbosity.ToString().ToLowerInvariant(), .. env.NoProgress ? new[] { "--no-progress" } : []];
+}

@@ -1,0 +1,138 @@
+using System.CommandLine;
+using System.Globalization;
+using FisherUnlearn.Engine;
+using FisherUnlearn.Engine.Training;
+using FisherUnlearn.Engine.Unlearning;
+using FisherUnlearn.Lineage.Planning;
+using FisherUnlearn.Tool.Cli;
+using FisherUnlearn.Tool.Output;
+using FisherUnlearn.Tool.Running;
+using Newtonsoft.Json.Linq;
+
+namespace FisherUnlearn.Tool.Commands;
+
+/// <summary>
+/// <c>dotnet unlearn status [--out dir] [--json]</c>: for each removal of the workspace, whether its outputs are
+/// <c>done</c> (every affected model's output exists and is up to date), <c>stale</c> (all exist, but an input changed
+/// since) or <c>pending</c> (some are missing). The same judgement as <c>run</c>'s incremental skip and <c>plan --check</c>:
+/// <see cref="OutputFreshness"/> (the recorded <c>JobKey</c> of each output against the current one, for the method
+/// <c>run &lt;removal&gt;</c> would use). Read-only; loads no model. Exit codes: 0
+/// (whatever the states: use <c>plan --check</c> to fail on pending work); 2 bad workspace.
+/// </summary>
+internal static class StatusCommand
+{
+    public const string Done = "done";
+    public const string Stale = "stale";
+    public const string Pending = "pending";
+
+    public static Command Create(CliContext context, GlobalOptions options)
+    {
+        var output = new Option<string?>("--out") { Description = "The output root 'run' wrote to (default: 'output' of unlearn.json, artifacts/unlearn).", HelpName = "dir" };
+        var command = new Command("status", "For each removal request: done, stale (an input changed since) or pending (outputs missing).") { output };
+        command.SetAction((parseResult, cancellationToken) =>
+            Task.FromResult(Run(new CommandEnvironment(context, options, parseResult), parseResult.GetValue(output), cancellationToken)));
+        return command;
+    }
+
+    private sealed record ModelStatus(string Id, OutputState State);
+
+    private sealed record RemovalStatus(string Id, string OutputDirectory, IReadOnlyList<ModelStatus> Models)
+    {
+        public int Done => Models.Count(m => m.State == OutputState.Done);
+
+        public int Stale => Models.Count(m => m.State == OutputState.Stale);
+
+        public int Missing => Models.Count(m => m.State == OutputState.Missing);
+
+        public string State => Missing > 0 ? Pending : Stale > 0 ? StatusCommand.Stale : StatusCommand.Done;
+    }
+
+    private static int Run(CommandEnvironment env, string? output, CancellationToken cancellationToken)
+    {
+        var analysis = env.LoadValidWorkspace(cancellationToken);
+        if (analysis is null)
+        {
+            return ExitCodes.InvalidInput;
+        }
+
+        var workspace = analysis.Workspace;
+        var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
+        var files = new FileHashCache();
+        var statuses = new List<RemovalStatus>();
+        foreach (var removal in workspace.Removals.Values)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            UnlearnSettings settings;
+            try
+            {
+                settings = UnlearnSettings.From(removal, workspace.Settings);
+            }
+            catch (EngineException ex)
+            {
+                env.Diagnostics.Write(ex.Diagnostic);
+                settings = new UnlearnSettings { Method = removal.Method ?? workspace.Settings.Method ?? UnlearnSettings.Fiun };
+            }
+
+            var plan = Planner.Plan(workspace, analysis.Graph, removal);
+            var directory = RemovalRunner.RemovalOutputDirectory(workspace, removal.Id, outputRoot);
+            var states = OutputFreshness.Check(analysis, plan, settings.Method, directory, files: files);
+            var models = plan.Affected.Select(a => new ModelStatus(a.Id, states[a.Id].State)).ToList();
+            statuses.Add(new RemovalStatus(removal.Id, directory, models));
+        }
+
+        if (env.Json)
+        {
+            env.WriteJson(new JObject
+            {
+                ["schemaVersion"] = JsonDocuments.SchemaVersion,
+                ["removals"] = new JArray(statuses.Select(s => new JObject
+                {
+                    ["id"] = s.Id,
+                    ["state"] = s.State,
+                    ["affected"] = s.Models.Count,
+                    ["done"] = s.Done,
+                    ["stale"] = s.Stale,
+                    ["missing"] = s.Missing,
+                    ["output"] = env.Context.Display(s.OutputDirectory),
+                    ["models"] = new JArray(s.Models.Select(m => new JObject { ["id"] = m.Id, ["state"] = Name(m.State) })),
+                })),
+            });
+            return ExitCodes.Ok;
+        }
+
+        if (statuses.Count == 0)
+        {
+            env.Context.Out.WriteLine("No removal requests (*.removal.json) in the workspace.");
+            return ExitCodes.Ok;
+        }
+
+        var table = new TextTable("REMOVAL", "STATE", "AFFECTED", "DONE", "STALE", "MISSING");
+        foreach (var s in statuses)
+        {
+            table.Add(s.Id, s.State, Count(s.Models.Count), Count(s.Done), Count(s.Stale), Count(s.Missing));
+        }
+
+        env.Context.Out.Write(table.ToString());
+        var todo = statuses.Where(s => s.State != Done).ToList();
+        if (todo.Count > 0)
+        {
+            env.Context.Out.WriteLine();
+            foreach (var s in todo)
+            {
+                var names = s.Models.Where(m => m.State != OutputState.Done).Select(m => $"{m.Id} ({Name(m.State)})");
+                env.Context.Out.WriteLine($"{s.Id}: {string.Join(", ", names)}; run 'dotnet unlearn run {s.Id}'.");
+            }
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static string Name(OutputState state) => state switch
+    {
+        OutputState.Done => "done",
+        OutputState.Stale => "stale",
+        _ => "missing",
+    };
+
+    private static string Count(int n) => n.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Text;
+using FisherUnlearn.Tool.Cli;
+using FisherUnlearn.Tool.Output;
+
+namespace FisherUnlearn.Tool.Reports;
+
+/// <summary>
+/// GitHub Actions integration beyond annotations (docs/reports.md): when <c>GITHUB_ACTIONS=true</c>, appends Markdown
+/// to the job's step summary (<c>$GITHUB_STEP_SUMMARY</c>) and <c>name=value</c> lines to the step's outputs
+/// (<c>$GITHUB_OUTPUT</c>). Outside Actions, or when the variable is unset, it does nothing. The files are shared with
+/// other steps' writers, so each append starts on a new line (the summary with a blank line) and is retried a few times
+/// on an <see cref="IOException"/> (a sharing violation); a failure to write is logged, never fatal.
+/// </summary>
+internal static class GitHubSummary
+{
+    public const string SummaryVariable = "GITHUB_STEP_SUMMARY";
+    public const string OutputVariable = "GITHUB_OUTPUT";
+
+    private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
+
+    /// <summary>Appends Markdown to the step summary. True when written.</summary>
+    public static bool Append(CliContext context, string markdown)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(markdown);
+        return AppendTo(context, SummaryVariable, "\n" + markdown.TrimEnd('\n') + "\n");
+    }
+
+    /// <summary>Writes step outputs (<c>name=value</c>; a value with a line break uses the heredoc form). True when written.</summary>
+    public static bool SetOutputs(CliContext context, IEnumerable<KeyValuePair<string, string>> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(outputs);
+        var text = new StringBuilder();
+        foreach (var (name, value) in outputs)
+        {
+            if (value.Contains('\n', StringComparison.Ordinal) || value.Contains('\r', StringComparison.Ordinal))
+            {
+                var delimiter = "ghadelimiter_" + Guid.NewGuid().ToString("N");
+                text.Append(name).Append("<<").Append(delimiter).Append('\n').Append(value).Append('\n').Append(delimiter).Append('\n');
+            }
+            else
+            {
+                text.Append(name).Append('=').Append(value).Append('\n');
+            }
+        }
+
+        return text.Length == 0 || AppendTo(context, OutputVariable, text.ToString());
+    }
+
+    /// <summary>What <c>run</c> and <c>verify</c> publish for a report: the summary (report.md's content) and the outputs
+    /// <c>removal</c>, <c>report</c> (report.md), <c>report-html</c>, <c>report-json</c>, <c>affected</c>, <c>failed</c> and
+    /// <c>targets-met</c> (<c>true|false</c>). Paths are relative to <c>GITHUB_WORKSPACE</c> when inside it. No-op outside Actions.</summary>
+    public static void Publish(CliContext context, ReportModel model, ReportFiles files, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(files);
+        if (!context.InGitHubActions)
+        {
+            return;
+        }
+
+        var markdown = MarkdownReport.Render(model);
+        if (!Append(context, markdown))
+        {
+            log?.Invoke($"could not write the step summary ({SummaryVariable} unset or not writable)");
+        }
+
+        SetOutputs(context, [
+            new("removal", model.RemovalId),
+            new("report", ForActions(context, files.Markdown)),
+            new("report-html", ForActions(context, files.Html)),
+            new("report-json", ForActions(context, files.Json)),
+            new("affected", model.Models.Count.ToString(CultureInfo.InvariantCulture)),
+            new("failed", model.Models.Count(m => !m.Succeeded).ToString(CultureInfo.InvariantCulture)),
+            new("targets-met", model.TargetsMet ? "true" : "false"),
+        ]);
+    }
+
+    private static string ForActions(CliContext context, string path)
+    {
+        var root = context.GetEnvironmentVariable("GITHUB_WORKSPACE");
+        if (string.IsNullOrEmpty(root))
+        {
+            return context.Display(path);
+        }
+
+        var relative = Path.GetRelativePath(root, path);
+        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathFullyQualified(relative) ? path : relative.Replace('\\', '/');
+    }
+
+    private static bool AppendTo(CliContext context, string variable, string text)
+    {
+        if (!context.InGitHubActions || context.GetEnvironmentVariable(variable) is not { Length: > 0 } path)
+        {
+            return false;
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+                var bytes = Utf8NoBom.GetBytes(text);
+                stream.Write(bytes);
+                return true;
+            }
+            catch (IOException) when (attempt < 5)
+            {
+                Thread.Sleep(50 * attempt);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                new DiagnosticWriter(context, Verbosity.Normal).Log($"could not append to ${variable} ({path}): {ex.Message}");
+                return false;
+            }
+        }
+    }
+}

@@ -1,0 +1,214 @@
+using System.Net;
+using System.Text;
+using FisherUnlearn.Lineage.Rendering;
+
+namespace FisherUnlearn.Tool.Reports;
+
+/// <summary>
+/// report.html: one self-contained page that renders offline (inline CSS and SVG only: no scripts, fonts, stylesheets or
+/// images from elsewhere). The same summary as report.md; the lineage as an SVG (<see cref="SvgGraphRenderer"/>); bar
+/// charts of forget, retain and test accuracy and MIA before/after (and reference) per model; the models table with
+/// parameters and hashes; provenance.
+/// </summary>
+internal static class HtmlReport
+{
+    public const string FileName = "report.html";
+
+    private const string BeforeColor = "#adb5bd";
+    private const string AfterColor = "#1c7ed6";
+    private const string ReferenceColor = "#2f9e44";
+
+    private const string Style = """
+        :root { color-scheme: light; }
+        * { box-sizing: border-box; }
+        body { margin: 0; background: #f8f9fa; color: #212529; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
+        main { max-width: 1200px; margin: 0 auto; padding: 24px 28px 40px; }
+        h1 { font-size: 24px; margin: 0 0 4px; }
+        h1 code { font-size: 22px; }
+        h2 { font-size: 18px; margin: 28px 0 10px; padding-bottom: 4px; border-bottom: 1px solid #dee2e6; }
+        code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; background: #f1f3f5; padding: 1px 4px; border-radius: 3px; }
+        .reason { color: #495057; font-size: 16px; margin: 0 0 14px; }
+        .verdict { display: inline-block; padding: 6px 12px; border-radius: 6px; font-weight: 600; margin: 4px 0 16px; }
+        .verdict.ok { background: #d3f9d8; color: #2b8a3e; border: 1px solid #8ce99a; }
+        .verdict.bad { background: #ffe3e3; color: #c92a2a; border: 1px solid #ffa8a8; }
+        .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); gap: 10px; }
+        .card { background: #fff; border: 1px solid #dee2e6; border-radius: 8px; padding: 10px 14px; }
+        .card .k { color: #868e96; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
+        .card .v { font-size: 15px; font-weight: 600; margin-top: 2px; }
+        .panel { background: #fff; border: 1px solid #dee2e6; border-radius: 8px; padding: 12px; overflow-x: auto; }
+        .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 12px; }
+        .charts .panel svg, .graph svg { max-width: 100%; height: auto; display: block; margin: 0 auto; }
+        table { border-collapse: collapse; width: 100%; background: #fff; font-size: 13px; }
+        th, td { border: 1px solid #dee2e6; padding: 5px 8px; text-align: left; vertical-align: top; }
+        th { background: #f1f3f5; font-weight: 600; }
+        td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+        tr.root td:first-child { border-left: 4px solid #c92a2a; }
+        tr.descendant td:first-child { border-left: 4px solid #e8590c; }
+        .before { color: #868e96; }
+        .ref { color: #2f9e44; }
+        .bad { color: #c92a2a; }
+        .muted { color: #868e96; font-size: 12px; }
+        td.id code { white-space: nowrap; }
+        td.params { font-size: 12px; min-width: 170px; }
+        td.hash code { font-size: 11px; white-space: nowrap; }
+        footer { margin-top: 28px; color: #868e96; font-size: 12px; }
+        """;
+
+    public static string Render(ReportModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var html = new StringBuilder();
+        html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+        html.Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+        html.Append("<title>Removal ").Append(E(model.RemovalId)).Append(" · dotnet unlearn</title>\n");
+        html.Append("<style>\n").Append(Style).Append("</style>\n</head>\n<body>\n<main>\n");
+
+        html.Append("<h1>Removal <code>").Append(E(model.RemovalId)).Append("</code></h1>\n");
+        if (!string.IsNullOrWhiteSpace(model.Reason))
+        {
+            html.Append("<p class=\"reason\">").Append(E(model.Reason)).Append("</p>\n");
+        }
+
+        var good = model.TargetsMet;
+        html.Append("<div class=\"verdict ").Append(good ? "ok" : "bad").Append("\" id=\"verdict\">")
+            .Append(E(MarkdownReport.Verdict(model, symbols: false).Trim('*'))).Append("</div>\n");
+
+        html.Append("<section class=\"cards\" id=\"summary\">\n");
+        Card(html, "Forget", model.Forget.Length == 0 ? "–" : model.Forget);
+        Card(html, "Method", model.Method);
+        Card(html, "Affected", MarkdownReport.AffectedText(model));
+        Card(html, "Roots", model.Roots.Count == 0 ? "none" : string.Join(", ", model.Roots));
+        Card(html, "Time", MarkdownReport.TimeText(model));
+        Card(html, "Targets", MarkdownReport.TargetsText(model, symbols: false));
+        if (!string.IsNullOrEmpty(model.RequestedAt))
+        {
+            Card(html, "Requested", model.RequestedAt);
+        }
+
+        html.Append("</section>\n");
+
+        if (model.Diagram.Models.Count > 0)
+        {
+            html.Append("<h2>Lineage</h2>\n<div class=\"panel graph\" id=\"lineage\">\n");
+            html.Append(SvgGraphRenderer.Render(model.Diagram, new SvgGraphOptions { IdPrefix = "lineage", IncludeDatasets = false }));
+            html.Append("</div>\n");
+        }
+
+        var measured = model.Models.Where(m => m.Before is not null || m.After is not null).ToList();
+        if (measured.Count > 0)
+        {
+            var reference = measured.Any(m => m.Reference is not null);
+            html.Append("<h2>Before and after</h2>\n<div class=\"charts\" id=\"charts\">\n");
+            foreach (var (label, pick) in MarkdownReport.Metrics)
+            {
+                var series = new List<ChartSeries>
+                {
+                    new("before", BeforeColor, [.. measured.Select(m => m.Before is null ? null : pick(m.Before))]),
+                    new("after", AfterColor, [.. measured.Select(m => m.After is null ? null : pick(m.After))]),
+                };
+                if (reference)
+                {
+                    series.Add(new("retrained reference", ReferenceColor, [.. measured.Select(m => m.Reference is null ? null : pick(m.Reference))]));
+                }
+
+                var forget = label.StartsWith("forget", StringComparison.Ordinal);
+                var title = char.ToUpperInvariant(label[0]) + label[1..].Replace(" %", string.Empty, StringComparison.Ordinal);
+                html.Append("<div class=\"panel\">")
+                    .Append(SvgBarChart.Render(title, [.. measured.Select(m => m.Id)], series,
+                        forget ? model.MaxForgetAccuracy : null, forget && model.MaxForgetAccuracy is { } max ? $"target ≤ {ReportText.Percent(max)} %" : null))
+                    .Append("</div>\n");
+            }
+
+            html.Append("</div>\n");
+        }
+
+        ModelsTable(html, model);
+        ProvenanceTable(html, model);
+        html.Append("<footer>Generated by <code>dotnet unlearn ").Append(E(model.ToolVersion)).Append("</code>. Full hashes, parameters and metrics are in <code>report.json</code> next to this file.</footer>\n");
+        html.Append("</main>\n</body>\n</html>\n");
+        return html.ToString();
+    }
+
+    private static void ModelsTable(StringBuilder html, ReportModel model)
+    {
+        var reference = model.Models.Any(m => m.Reference is not null);
+        html.Append("<h2>Models</h2>\n<div class=\"panel\">\n<table id=\"models\">\n<thead><tr><th>model</th><th>role</th><th>method</th><th>status</th>");
+        foreach (var (label, _) in MarkdownReport.Metrics)
+        {
+            html.Append("<th>").Append(E(label)).Append("</th>");
+        }
+
+        html.Append("<th>time</th><th>parameters</th><th>SHA-256 in / out</th></tr></thead>\n<tbody>\n");
+        foreach (var m in model.Models)
+        {
+            html.Append("<tr class=\"").Append(m.Role == "root" ? "root" : "descendant").Append("\" data-id=\"").Append(E(m.Id)).Append("\">");
+            html.Append("<td class=\"id\"><code>").Append(E(m.Id)).Append("</code>");
+            if (m.Role != "root" && m.UpstreamRoots.Count > 0)
+            {
+                html.Append("<div class=\"muted\">via ").Append(E(string.Join(", ", m.UpstreamRoots))).Append("</div>");
+            }
+
+            html.Append("</td><td>").Append(E(m.Role)).Append("</td><td>").Append(E(m.Method)).Append("</td>");
+            var missed = model.MissedBy(m);
+            html.Append("<td").Append(m.Succeeded && missed.Count == 0 ? ">" : " class=\"bad\">").Append(E(MarkdownReport.StatusText(model, m, symbols: false)));
+            if (m.Error is not null)
+            {
+                html.Append("<div class=\"muted\">").Append(E(m.Error)).Append("</div>");
+            }
+
+            foreach (var miss in missed)
+            {
+                html.Append("<div class=\"muted\">").Append(E(miss)).Append("</div>");
+            }
+
+            html.Append("</td>");
+            foreach (var (_, pick) in MarkdownReport.Metrics)
+            {
+                html.Append("<td class=\"n\"><span class=\"before\">").Append(ReportText.Percent(m.Before is null ? null : pick(m.Before))).Append("</span> → <b>")
+                    .Append(ReportText.Percent(m.After is null ? null : pick(m.After))).Append("</b>");
+                if (reference)
+                {
+                    html.Append(" <span class=\"ref\">(").Append(ReportText.Percent(m.Reference is null ? null : pick(m.Reference))).Append(")</span>");
+                }
+
+                html.Append("</td>");
+            }
+
+            html.Append("<td class=\"n\">").Append(ReportText.Seconds(m.Seconds)).Append("</td>");
+            html.Append("<td class=\"params\">").Append(E(ReportText.Parameters(m.Parameters))).Append("</td>");
+            html.Append("<td class=\"hash\"><code title=\"input ").Append(E(m.InputSha256 ?? string.Empty)).Append("\">").Append(ReportText.ShortHash(m.InputSha256)).Append("</code><br>")
+                .Append("<code title=\"output ").Append(E(m.OutputSha256 ?? string.Empty)).Append("\">").Append(ReportText.ShortHash(m.OutputSha256)).Append("</code></td></tr>\n");
+        }
+
+        html.Append("</tbody>\n</table>\n<p class=\"muted\">Percentages: <span class=\"before\">before</span> → <b>after</b>")
+            .Append(reference ? " <span class=\"ref\">(retrained reference)</span>" : string.Empty)
+            .Append(". Forget: held-out accuracy on the forgotten data; retain: on the labels kept; test: on every label the model knows; MIA: share of forget samples a membership-inference attack calls members.</p>\n</div>\n");
+    }
+
+    private static void ProvenanceTable(StringBuilder html, ReportModel model)
+    {
+        html.Append("<h2>Provenance</h2>\n<div class=\"panel\">\n");
+        if (model.Manifests.Count > 0)
+        {
+            html.Append("<table id=\"manifests\">\n<thead><tr><th>manifest</th><th>path</th><th>SHA-256 (canonical JSON)</th></tr></thead>\n<tbody>\n");
+            foreach (var manifest in model.Manifests)
+            {
+                html.Append("<tr><td>").Append(E(manifest.Kind)).Append(" <code>").Append(E(manifest.Id)).Append("</code></td><td><code>").Append(E(manifest.Path))
+                    .Append("</code></td><td><code>").Append(E(manifest.Sha256)).Append("</code></td></tr>\n");
+            }
+
+            html.Append("</tbody>\n</table>\n");
+        }
+        else if (model.RemovalSha256 is not null)
+        {
+            html.Append("<p>Removal manifest SHA-256: <code>").Append(E(model.RemovalSha256)).Append("</code></p>\n");
+        }
+
+        html.Append("<p class=\"muted\">Tool version: <code>").Append(E(model.ToolVersion)).Append("</code></p>\n</div>\n");
+    }
+
+    private static void Card(StringBuilder html, string key, string value) =>
+        html.Append("<div class=\"card\"><div class=\"k\">").Append(E(key)).Append("</div><div class=\"v\">").Append(E(value)).Append("</div></div>\n");
+
+    private static string E(string text) => WebUtility.HtmlEncode(text);
+}

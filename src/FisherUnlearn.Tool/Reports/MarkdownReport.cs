@@ -1,0 +1,222 @@
+using System.Text;
+using FisherUnlearn.Lineage.Rendering;
+
+namespace FisherUnlearn.Tool.Reports;
+
+/// <summary>
+/// report.md: GitHub-flavoured Markdown (also the GitHub Actions step summary). Title with the removal and its reason; a
+/// summary table (what is forgotten, method, affected models and roots, time, targets); the lineage as a Mermaid graph
+/// with roots and affected models marked; a table of all models; one collapsible section per model (role, method,
+/// calibrated parameters, before/after/reference metrics, time, input and output SHA-256); provenance (manifest hashes,
+/// tool version).
+/// </summary>
+internal static class MarkdownReport
+{
+    public const string FileName = "report.md";
+
+    public static string Render(ReportModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var md = new StringBuilder();
+        md.Append("# Removal `").Append(model.RemovalId).Append('`');
+        if (!string.IsNullOrWhiteSpace(model.Reason))
+        {
+            md.Append(": ").Append(Cell(model.Reason));
+        }
+
+        md.Append("\n\n");
+        md.Append(Verdict(model)).Append("\n\n");
+        md.Append("| | |\n|---|---|\n");
+        if (model.Forget.Length > 0)
+        {
+            md.Append("| Forget | ").Append(Cell(model.Forget)).Append(" |\n");
+        }
+
+        if (!string.IsNullOrEmpty(model.RequestedAt))
+        {
+            md.Append("| Requested | ").Append(Cell(model.RequestedAt)).Append(" |\n");
+        }
+
+        md.Append("| Method | `").Append(model.Method).Append("` |\n");
+        md.Append("| Affected | ").Append(AffectedText(model)).Append(" |\n");
+        md.Append("| Roots | ").Append(model.Roots.Count == 0 ? "none" : string.Join(", ", model.Roots.Select(r => $"`{r}`"))).Append(" |\n");
+        md.Append("| Time | ").Append(TimeText(model)).Append(" |\n");
+        md.Append("| Targets | ").Append(TargetsText(model)).Append(" |\n");
+        md.Append('\n');
+
+        if (model.Diagram.Models.Count > 0)
+        {
+            md.Append("## Lineage\n\n");
+            md.Append("Red: roots (their own data holds what is forgotten); orange: affected descendants; grey: unaffected.\n\n");
+            md.Append("```mermaid\n").Append(GraphRenderer.Mermaid(model.Diagram)).Append("```\n\n");
+        }
+
+        md.Append("## Models\n\n");
+        var reference = model.Models.Any(m => m.Reference is not null);
+        md.Append("| model | role | method | status | forget % | retain % | test % | MIA % | time |\n");
+        md.Append("|---|---|---|---|--:|--:|--:|--:|--:|\n");
+        foreach (var m in model.Models)
+        {
+            md.Append($"| `{m.Id}` | {m.Role} | `{m.Method}` | {StatusText(model, m)} | {Change(m, x => x.ForgetAccuracy)} | {Change(m, x => x.RetainAccuracy)} | {Change(m, x => x.TestAccuracy)} | {Change(m, x => x.Mia)} | {ReportText.Seconds(m.Seconds)} |\n");
+        }
+
+        md.Append('\n');
+        md.Append(reference
+            ? "Each cell: before → after (retrained reference). Forget: held-out accuracy on the forgotten data; retain: on the labels kept; MIA: share of forget samples a membership-inference attack calls members.\n\n"
+            : "Each cell: before → after. Forget: held-out accuracy on the forgotten data; retain: on the labels kept; MIA: share of forget samples a membership-inference attack calls members.\n\n");
+
+        foreach (var m in model.Models)
+        {
+            md.Append("<details><summary><b>").Append(Html(m.Id)).Append("</b> (").Append(m.Role).Append(", ").Append(Html(m.Method)).Append(", ")
+                .Append(m.Succeeded ? ReportText.Seconds(m.Seconds) : "failed").Append(")</summary>\n\n");
+            if (m.Error is not null)
+            {
+                md.Append("**Failed:** ").Append(Cell(m.Error)).Append("\n\n");
+            }
+
+            if (m.UpstreamRoots.Count > 0 && m.Role != "root")
+            {
+                md.Append("Inherits the forgotten data from ").Append(string.Join(", ", m.UpstreamRoots.Select(r => $"`{r}`"))).Append(".\n\n");
+            }
+
+            md.Append("| | before | after |").Append(reference ? " reference |" : string.Empty).Append('\n');
+            md.Append("|---|--:|--:|").Append(reference ? "--:|" : string.Empty).Append('\n');
+            foreach (var (label, pick) in Metrics)
+            {
+                md.Append("| ").Append(label).Append(" | ").Append(ReportText.Percent(m.Before is null ? null : pick(m.Before))).Append(" | ")
+                    .Append(ReportText.Percent(m.After is null ? null : pick(m.After))).Append(" |");
+                if (reference)
+                {
+                    md.Append(' ').Append(ReportText.Percent(m.Reference is null ? null : pick(m.Reference))).Append(" |");
+                }
+
+                md.Append('\n');
+            }
+
+            md.Append('\n');
+            md.Append("- Parameters: ").Append(Cell(ReportText.Parameters(m.Parameters))).Append('\n');
+            md.Append("- Input SHA-256: `").Append(ReportText.ShortHash(m.InputSha256)).Append("`; output").Append(m.Output is null ? string.Empty : $" `{m.Output}`")
+                .Append(" SHA-256: `").Append(ReportText.ShortHash(m.OutputSha256)).Append("`\n");
+            foreach (var missed in model.MissedBy(m))
+            {
+                md.Append("- Missed: ").Append(Cell(missed)).Append('\n');
+            }
+
+            md.Append("\n</details>\n\n");
+        }
+
+        md.Append("## Provenance\n\n");
+        if (model.Manifests.Count > 0)
+        {
+            md.Append("| manifest | path | SHA-256 |\n|---|---|---|\n");
+            foreach (var manifest in model.Manifests)
+            {
+                md.Append($"| {manifest.Kind} `{manifest.Id}` | `{manifest.Path}` | `{ReportText.ShortHash(manifest.Sha256)}` |\n");
+            }
+
+            md.Append('\n');
+        }
+        else if (model.RemovalSha256 is not null)
+        {
+            md.Append("Removal manifest SHA-256: `").Append(model.RemovalSha256).Append("`\n\n");
+        }
+
+        md.Append("Tool: `dotnet unlearn ").Append(model.ToolVersion).Append("`. Full hashes, parameters and metrics: `report.json`.\n");
+        return md.ToString();
+    }
+
+    internal static readonly (string Label, Func<ReportMetrics, double?> Pick)[] Metrics =
+    [
+        ("forget accuracy %", m => m.ForgetAccuracy),
+        ("retain accuracy %", m => m.RetainAccuracy),
+        ("test accuracy %", m => m.TestAccuracy),
+        ("MIA %", m => m.Mia),
+    ];
+
+    /// <summary>One line for people: did it work?</summary>
+    public static string Verdict(ReportModel model, bool symbols = true)
+    {
+        var ok = symbols ? "✅ " : string.Empty;
+        var bad = symbols ? "❌ " : string.Empty;
+        var failed = model.Models.Count(m => !m.Succeeded);
+        if (failed > 0)
+        {
+            return $"**{bad}{failed} of {model.Models.Count} models failed.**";
+        }
+
+        if (model.Models.Count == 0)
+        {
+            return $"**{ok}No model learned the forgotten data: nothing to do.**";
+        }
+
+        var missed = model.Models.Count(m => model.MissedBy(m).Count > 0);
+        return missed > 0 ? $"**{bad}Targets missed by {missed} of {model.Models.Count} models.**"
+            : model.HasTargets ? $"**{ok}{model.Models.Count} models unlearned; targets met{(model.Verification is null ? " (run's own measurements)" : " (verified)")}.**"
+            : $"**{ok}{model.Models.Count} models unlearned.**";
+    }
+
+    internal static string AffectedText(ReportModel model)
+    {
+        var roots = model.Models.Count(m => m.Role == "root");
+        var text = $"{model.Models.Count} model{(model.Models.Count == 1 ? string.Empty : "s")} ({roots} root{(roots == 1 ? string.Empty : "s")}, {model.Models.Count - roots} descendant{(model.Models.Count - roots == 1 ? string.Empty : "s")})";
+        return model.Unaffected.Count > 0 ? $"{text}; {model.Unaffected.Count} unaffected" : text;
+    }
+
+    internal static string TimeText(ReportModel model)
+    {
+        var text = $"{ReportText.Seconds(model.Seconds)} unlearning";
+        if (model.Verification?.ReferenceSeconds is { } reference && reference > 0)
+        {
+            text += $"; retraining the reference: {ReportText.Seconds(reference)}";
+            if (model.Seconds > 0)
+            {
+                text += FormattableString.Invariant($" (×{reference / model.Seconds:0.#} faster)");
+            }
+        }
+
+        return text;
+    }
+
+    internal static string TargetsText(ReportModel model, bool symbols = true)
+    {
+        if (!model.HasTargets)
+        {
+            return "none set";
+        }
+
+        var limits = new List<string>();
+        if (model.MaxForgetAccuracy is { } forget)
+        {
+            limits.Add($"forget accuracy ≤ {ReportText.Percent(forget)} %");
+        }
+
+        if (model.MaxRetainDrop is { } drop)
+        {
+            limits.Add($"retain drop ≤ {ReportText.Percent(drop)} points");
+        }
+
+        var verdict = (symbols ? (model.TargetsMet ? "✅ " : "❌ ") : string.Empty) + (model.TargetsMet ? "met" : "missed");
+        var by = model.Verification is null ? "by the run's measurements" : model.Verification.Reference ? "verified against the retrained reference" : "verified";
+        return $"{verdict} ({string.Join(", ", limits)}; {by})";
+    }
+
+    internal static string StatusText(ReportModel model, ReportEntry entry, bool symbols = true) =>
+        (symbols ? (!entry.Succeeded ? "❌ " : model.MissedBy(entry).Count > 0 ? "⚠️ " : "✅ ") : string.Empty)
+        + (!entry.Succeeded ? "failed" : model.MissedBy(entry).Count > 0 ? "target missed" : "done");
+
+    private static string Change(ReportEntry m, Func<ReportMetrics, double?> pick)
+    {
+        if (m.Before is null && m.After is null)
+        {
+            return "–";
+        }
+
+        var text = $"{ReportText.Percent(m.Before is null ? null : pick(m.Before))} → {ReportText.Percent(m.After is null ? null : pick(m.After))}";
+        return m.Reference is null ? text : $"{text} ({ReportText.Percent(pick(m.Reference))})";
+    }
+
+    /// <summary>Text safe inside a table cell: no pipes or line breaks.</summary>
+    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\r", string.Empty, StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+
+    private static string Html(string text) => System.Net.WebUtility.HtmlEncode(text);
+}

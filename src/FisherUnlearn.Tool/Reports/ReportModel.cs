@@ -1,0 +1,312 @@
+using FisherUnlearn.Engine.Unlearning;
+using FisherUnlearn.Engine.Verification;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Manifests;
+using FisherUnlearn.Lineage.Planning;
+using FisherUnlearn.Lineage.Rendering;
+using FisherUnlearn.Tool.Cli;
+using Newtonsoft.Json.Linq;
+
+namespace FisherUnlearn.Tool.Reports;
+
+/// <summary>Accuracies and membership-inference rate of one model state, fractions 0..1 (null: no sample to measure).</summary>
+internal sealed record ReportMetrics(double? ForgetAccuracy, double? RetainAccuracy, double? TestAccuracy, double? Mia)
+{
+    public static ReportMetrics? From(ModelMetrics? metrics) =>
+        metrics is null ? null : new(metrics.ForgetAccuracy, metrics.RetainAccuracy, metrics.TestAccuracy, metrics.Mia);
+}
+
+/// <summary>One affected model in a report: what was done to it, with which inputs and outputs, and how it measures.</summary>
+internal sealed record ReportEntry
+{
+    public required string Id { get; init; }
+
+    /// <summary><c>root</c> or <c>descendant</c>.</summary>
+    public required string Role { get; init; }
+
+    public required string Method { get; init; }
+
+    /// <summary><c>done</c> or <c>failed</c>.</summary>
+    public string Status { get; init; } = "done";
+
+    /// <summary><c>FULnnnn: message</c> when the model failed.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>The settings used, with the calibrated alpha, lambda and head shift (as in report.json).</summary>
+    public JObject? Parameters { get; init; }
+
+    public string? InputSha256 { get; init; }
+
+    /// <summary>The output's file name (in the removal's output folder).</summary>
+    public string? Output { get; init; }
+
+    public string? OutputSha256 { get; init; }
+
+    public double Seconds { get; init; }
+
+    public IReadOnlyList<string> UpstreamRoots { get; init; } = [];
+
+    public ReportMetrics? Before { get; init; }
+
+    public ReportMetrics? After { get; init; }
+
+    /// <summary>The retrained reference's metrics (after <c>verify --reference retrain</c>).</summary>
+    public ReportMetrics? Reference { get; init; }
+
+    /// <summary>Targets this model missed: <c>FULnnnn: message</c>.</summary>
+    public IReadOnlyList<string> Missed { get; init; } = [];
+
+    public bool Succeeded => Status != "failed";
+}
+
+/// <summary>A manifest the report depends on: kind (<c>removal</c>, <c>model</c>, <c>dataset</c>), id, workspace-relative path and canonical hash.</summary>
+internal sealed record ReportManifest(string Kind, string Id, string Path, string Sha256);
+
+/// <summary>What <c>verify</c> added: whether the targets were met, and whether (and how long) the reference was retrained.</summary>
+internal sealed record ReportVerification(bool TargetsMet, bool Reference, double? ReferenceSeconds, double Seconds);
+
+/// <summary>
+/// Everything the human-readable reports show (report.md, report.html, the GitHub step summary), independent of how it was
+/// obtained: from a run (<see cref="FromRun"/>), refined by <c>verify</c> (<see cref="WithVerification"/>), or read back
+/// from <c>report.json</c> (<c>RunReport.Read</c>), which stores all of it.
+/// </summary>
+internal sealed record ReportModel
+{
+    public required string RemovalId { get; init; }
+
+    public string? Reason { get; init; }
+
+    /// <summary>What is forgotten, for people: "label 3", "labels 3, 7; 200 samples of feedback (train)".</summary>
+    public string Forget { get; init; } = string.Empty;
+
+    public string? RequestedAt { get; init; }
+
+    public required string Method { get; init; }
+
+    public string ToolVersion { get; init; } = CliApp.Version;
+
+    public string? RemovalSha256 { get; init; }
+
+    /// <summary>Seconds the run took (all models).</summary>
+    public double Seconds { get; init; }
+
+    public double? MaxForgetAccuracy { get; init; }
+
+    public double? MaxRetainDrop { get; init; }
+
+    public IReadOnlyList<string> Roots { get; init; } = [];
+
+    public IReadOnlyList<ReportEntry> Models { get; init; } = [];
+
+    public IReadOnlyList<string> Unaffected { get; init; } = [];
+
+    public IReadOnlyList<ReportManifest> Manifests { get; init; } = [];
+
+    /// <summary>The lineage with roots and affected models marked.</summary>
+    public LineageDiagram Diagram { get; init; } = LineageDiagram.Empty;
+
+    public ReportVerification? Verification { get; init; }
+
+    public bool HasTargets => MaxForgetAccuracy is not null || MaxRetainDrop is not null;
+
+    public bool Succeeded => Models.All(m => m.Succeeded);
+
+    /// <summary>Every model done and no target missed: by <c>verify</c> when it ran, else judged on the run's own
+    /// after metrics (forget accuracy against maxForgetAccuracy, retain drop against the original model's).</summary>
+    public bool TargetsMet => Succeeded && (Verification?.TargetsMet ?? Models.All(m => MissedByRun(m).Count == 0));
+
+    /// <summary>The targets a model missed: verify's verdict when it ran, else the run's own check.</summary>
+    public IReadOnlyList<string> MissedBy(ReportEntry entry) => Verification is not null ? entry.Missed : MissedByRun(entry);
+
+    private List<string> MissedByRun(ReportEntry entry)
+    {
+        var missed = new List<string>();
+        if (MaxForgetAccuracy is { } maxForget && entry.After?.ForgetAccuracy is { } forget && forget > maxForget + 1e-12)
+        {
+            missed.Add($"forget accuracy {ReportText.Percent(forget)} % > {ReportText.Percent(maxForget)} %");
+        }
+
+        if (MaxRetainDrop is { } maxDrop && entry.Before?.RetainAccuracy is { } before && entry.After?.RetainAccuracy is { } after && before - after > maxDrop + 1e-12)
+        {
+            missed.Add($"retain accuracy dropped {ReportText.Percent(before - after)} points > {ReportText.Percent(maxDrop)}");
+        }
+
+        return missed;
+    }
+
+    /// <summary>The report of a run: its outcomes, the plan (roots, unaffected, upstream roots), the manifests' hashes
+    /// and the lineage picture.</summary>
+    public static ReportModel FromRun(WorkspaceAnalysis analysis, RemovalManifest removal, RunResult result)
+    {
+        ArgumentNullException.ThrowIfNull(analysis);
+        ArgumentNullException.ThrowIfNull(removal);
+        ArgumentNullException.ThrowIfNull(result);
+        var plan = Planner.Plan(analysis.Workspace, analysis.Graph, removal);
+        return Describe(analysis.Workspace, removal, plan, result.Settings.Method) with
+        {
+            RemovalSha256 = result.ManifestSha256,
+            Seconds = result.Seconds,
+            Models = [.. result.Models.Select(m => new ReportEntry
+            {
+                Id = m.Id,
+                Role = m.Role == ModelRole.Root ? "root" : "descendant",
+                Method = m.Method,
+                Status = m.Succeeded ? "done" : "failed",
+                Error = m.Error is null ? null : m.Error.Code + ": " + m.Error.Message,
+                Parameters = m.Parameters is null ? null : JObject.Parse(m.Parameters.ToJsonString()),
+                InputSha256 = m.InputSha256,
+                Output = m.OutputPath is null ? null : Path.GetFileName(m.OutputPath),
+                OutputSha256 = m.OutputSha256,
+                Seconds = m.Seconds,
+                UpstreamRoots = plan.Find(m.Id)?.UpstreamRoots ?? [],
+                Before = ReportMetrics.From(m.Before),
+                After = ReportMetrics.From(m.After),
+            })],
+        };
+    }
+
+    /// <summary>A report with no run behind it (e.g. <c>verify</c> when report.json is missing): the plan's models, no
+    /// hashes or times.</summary>
+    public static ReportModel FromPlan(WorkspaceAnalysis analysis, RemovalManifest removal, string method)
+    {
+        ArgumentNullException.ThrowIfNull(analysis);
+        ArgumentNullException.ThrowIfNull(removal);
+        var plan = Planner.Plan(analysis.Workspace, analysis.Graph, removal);
+        return Describe(analysis.Workspace, removal, plan, method) with
+        {
+            RemovalSha256 = analysis.Workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath),
+            Models = [.. plan.Affected.Select(a => new ReportEntry
+            {
+                Id = a.Id,
+                Role = a.Role == ModelRole.Root ? "root" : "descendant",
+                Method = method,
+                Output = a.Id + ".safetensors",
+                UpstreamRoots = a.UpstreamRoots,
+            })],
+        };
+    }
+
+    /// <summary>This report with <c>verify</c>'s metrics: before/after (re-measured), reference and missed targets per model.</summary>
+    public ReportModel WithVerification(VerificationResult verification)
+    {
+        ArgumentNullException.ThrowIfNull(verification);
+        var byId = verification.Models.ToDictionary(m => m.Id, StringComparer.Ordinal);
+        return this with
+        {
+            Models = [.. Models.Select(m => byId.TryGetValue(m.Id, out var v)
+                ? m with
+                {
+                    Before = ReportMetrics.From(v.Before),
+                    After = ReportMetrics.From(v.After),
+                    Reference = ReportMetrics.From(v.Reference),
+                    Missed = [.. v.Missed.Select(d => d.Code + ": " + d.Message)],
+                }
+                : m)],
+            Verification = new ReportVerification(verification.TargetsMet, verification.Models.Any(m => m.Reference is not null), verification.ReferenceSeconds, verification.Seconds),
+        };
+    }
+
+    /// <summary>Several partial reports of one removal (shards of one run) as one: models in the order of the first
+    /// report that has each, later reports winning for a model that appears twice; seconds summed.</summary>
+    public static ReportModel Merge(IReadOnlyList<ReportModel> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        if (parts.Count == 0)
+        {
+            throw new ArgumentException("Nothing to merge.", nameof(parts));
+        }
+
+        if (parts.Select(p => p.RemovalId).Distinct(StringComparer.Ordinal).Count() > 1)
+        {
+            throw new ArgumentException("Reports of different removals cannot be merged: " + string.Join(", ", parts.Select(p => p.RemovalId).Distinct()), nameof(parts));
+        }
+
+        var models = new List<ReportEntry>();
+        foreach (var entry in parts.SelectMany(p => p.Models))
+        {
+            var at = models.FindIndex(m => m.Id == entry.Id);
+            if (at >= 0)
+            {
+                models[at] = entry;
+            }
+            else
+            {
+                models.Add(entry);
+            }
+        }
+
+        var last = parts[^1];
+        return last with
+        {
+            Seconds = parts.Sum(p => p.Seconds),
+            Models = models,
+            Verification = parts.All(p => p.Verification is not null) ? last.Verification : null,
+        };
+    }
+
+    private static ReportModel Describe(Workspace workspace, RemovalManifest removal, RemovalPlan plan, string method)
+    {
+        var affected = plan.Affected.Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
+        var highlight = new GraphHighlight(plan.Roots.ToHashSet(StringComparer.Ordinal), affected);
+        return new ReportModel
+        {
+            RemovalId = removal.Id,
+            Reason = removal.Reason,
+            Forget = ForgetText(removal),
+            RequestedAt = removal.RequestedAt,
+            Method = method,
+            MaxForgetAccuracy = removal.Targets?.MaxForgetAccuracy,
+            MaxRetainDrop = removal.Targets?.MaxRetainDrop,
+            Roots = plan.Roots,
+            Unaffected = plan.Unaffected,
+            Manifests = ManifestsOf(workspace, removal, plan),
+            Diagram = LineageDiagram.From(workspace, highlight),
+        };
+    }
+
+    /// <summary>The removal, the affected models and their ancestors, and the datasets any of them trains on.</summary>
+    private static List<ReportManifest> ManifestsOf(Workspace workspace, RemovalManifest removal, RemovalPlan plan)
+    {
+        string Hash(string path) => workspace.ManifestHashes.GetValueOrDefault(path) ?? string.Empty;
+        var result = new List<ReportManifest> { new("removal", removal.Id, workspace.Relative(removal.ManifestPath), Hash(removal.ManifestPath)) };
+        var models = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var affected in plan.Affected)
+        {
+            models.Add(affected.Id);
+            var pending = new Stack<string>([affected.Id]);
+            while (pending.Count > 0)
+            {
+                foreach (var parent in workspace.Models.TryGetValue(pending.Pop(), out var m) ? m.Parents : [])
+                {
+                    if (workspace.Models.ContainsKey(parent.Id) && models.Add(parent.Id))
+                    {
+                        pending.Push(parent.Id);
+                    }
+                }
+            }
+        }
+
+        var datasets = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var id in models)
+        {
+            var model = workspace.Models[id];
+            result.Add(new ReportManifest("model", id, workspace.Relative(model.ManifestPath), Hash(model.ManifestPath)));
+            datasets.UnionWith(model.Data.Select(d => d.Dataset).Where(workspace.Datasets.ContainsKey));
+        }
+
+        result.AddRange(datasets.Select(id => new ReportManifest("dataset", id, workspace.Relative(workspace.Datasets[id].ManifestPath), Hash(workspace.Datasets[id].ManifestPath))));
+        return result;
+    }
+
+    internal static string ForgetText(RemovalManifest removal)
+    {
+        var parts = new List<string>();
+        if (removal.Labels.Count > 0)
+        {
+            parts.Add((removal.Labels.Count == 1 ? "label " : "labels ") + string.Join(", ", removal.Labels.Distinct().Order()));
+        }
+
+        parts.AddRange(removal.Samples.Select(s => $"{s.Indices.Count} sample{(s.Indices.Count == 1 ? string.Empty : "s")} of {s.Dataset} ({s.Split})"));
+        return string.Join("; ", parts);
+    }
+}

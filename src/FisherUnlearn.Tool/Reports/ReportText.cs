@@ -1,0 +1,64 @@
+using System.Globalization;
+using Newtonsoft.Json.Linq;
+
+namespace FisherUnlearn.Tool.Reports;
+
+/// <summary>How numbers, hashes and parameters read in the reports (invariant culture throughout).</summary>
+internal static class ReportText
+{
+    /// <summary>A fraction 0..1 as a percentage with one decimal ("97.3"), or "–" when unknown.</summary>
+    public static string Percent(double? value) => value is { } v ? (v * 100).ToString("0.0", CultureInfo.InvariantCulture) : "–";
+
+    public static string Seconds(double seconds) =>
+        seconds >= 100 ? seconds.ToString("0", CultureInfo.InvariantCulture) + " s"
+        : seconds >= 10 ? seconds.ToString("0.0", CultureInfo.InvariantCulture) + " s"
+        : seconds.ToString("0.00", CultureInfo.InvariantCulture) + " s";
+
+    /// <summary>The first 12 hex digits of a SHA-256, enough to tell files apart at a glance; "–" when unknown.</summary>
+    public static string ShortHash(string? sha256) => string.IsNullOrEmpty(sha256) ? "–" : sha256.Length > 12 ? sha256[..12] : sha256;
+
+    /// <summary>The parameters that matter to a reader: the calibrated alpha, lambda and head shift, the importance
+    /// source and how many parameters were dampened; for retrain, whether the reference was reused.</summary>
+    public static string Parameters(JObject? parameters)
+    {
+        if (parameters is null)
+        {
+            return "–";
+        }
+
+        var parts = new List<string>();
+        void Add(string key, string? label = null)
+        {
+            if (parameters[key] is { Type: not JTokenType.Null } token)
+            {
+                parts.Add($"{label ?? key}={Value(token)}");
+            }
+        }
+
+        Add("alpha", "α");
+        Add("lambda", "λ");
+        Add("headShift", "head shift");
+        if (parameters["selected"] is { Type: JTokenType.Integer } selected && parameters["considered"] is { Type: JTokenType.Integer } considered)
+        {
+            parts.Add($"dampened {(long)selected}/{(long)considered}");
+        }
+
+        Add("importanceSource", "importance");
+        Add("estimator");
+        Add("layers");
+        Add("reused");
+        if (parameters["calibration"] is JObject calibration && calibration["targetMet"] is { Type: JTokenType.Boolean } met)
+        {
+            parts.Add($"calibration target {((bool)met ? "met" : "missed")}");
+        }
+
+        return parts.Count == 0 ? "–" : string.Join(", ", parts);
+    }
+
+    private static string Value(JToken token) => token.Type switch
+    {
+        JTokenType.Float => ((double)token).ToString("0.######", CultureInfo.InvariantCulture),
+        JTokenType.Boolean => (bool)token ? "yes" : "no",
+        _ => token.ToString(Newtonsoft.Json.Formatting.None).Trim('"'),
+    };
+}

@@ -1,0 +1,114 @@
+using System.Globalization;
+using FisherUnlearn.Engine.Unlearning;
+using FisherUnlearn.Engine.Verification;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Hashing;
+using FisherUnlearn.Lineage.IO;
+using FisherUnlearn.Lineage.Planning;
+using Newtonsoft.Json.Linq;
+
+namespace FisherUnlearn.Tool.Running;
+
+/// <summary>
+/// What one finished job leaves behind besides its checkpoint: <c>&lt;out&gt;/&lt;removal&gt;/.jobs/&lt;model&gt;.json</c>, the model's
+/// report entry plus the <see cref="JobKey"/> it was computed for. Written atomically after the checkpoint, so a record
+/// exists only for a complete output. Reruns compare keys to skip up-to-date models; shards and worker processes
+/// exchange their results through these files; <c>run --merge</c> gathers them into report.json.
+/// </summary>
+internal sealed record JobRecord(string Key, ModelOutcome Outcome)
+{
+    public const string FolderName = ".jobs";
+
+    public static string PathOf(string removalDirectory, string modelId) => Path.Combine(removalDirectory, FolderName, modelId + ".json");
+
+    /// <summary>True when the record's output file still exists with the recorded content.</summary>
+    public bool OutputIntact =>
+        Outcome.Succeeded && Outcome.OutputPath is { } path && File.Exists(path) && Outcome.OutputSha256 == ContentHash.OfFile(path);
+
+    public void Write(string removalDirectory) =>
+        AtomicFile.WriteAllText(PathOf(removalDirectory, Outcome.Id), ToJson().ToString(Newtonsoft.Json.Formatting.Indented) + "\n");
+
+    public static JobRecord? TryRead(string removalDirectory, string modelId)
+    {
+        var path = PathOf(removalDirectory, modelId);
+        try
+        {
+            return File.Exists(path) ? FromJson(JObject.Parse(File.ReadAllText(path)), removalDirectory) : null;
+        }
+        catch (Exception ex) when (ex is IOException or Newtonsoft.Json.JsonException or FormatException or InvalidCastException or ArgumentException)
+        {
+            return null; // a damaged record counts as missing: the model is simply redone
+        }
+    }
+
+    /// <summary>Every record of a removal's output folder, by model id (ordinal).</summary>
+    public static IReadOnlyList<JobRecord> ReadAll(string removalDirectory)
+    {
+        var folder = Path.Combine(removalDirectory, FolderName);
+        if (!Directory.Exists(folder))
+        {
+            return [];
+        }
+
+        return [.. Directory.GetFiles(folder, "*.json").Order(StringComparer.Ordinal)
+            .Select(f => TryRead(removalDirectory, Path.GetFileNameWithoutExtension(f)))
+            .OfType<JobRecord>()];
+    }
+
+    public JObject ToJson() => new()
+    {
+        ["schemaVersion"] = 1,
+        ["key"] = Key,
+        ["id"] = Outcome.Id,
+        ["role"] = Outcome.Role.ToString().ToLowerInvariant(),
+        ["method"] = Outcome.Method,
+        ["status"] = Outcome.Succeeded ? "done" : "failed",
+        ["error"] = Outcome.Error is null ? null : new JObject { ["code"] = Outcome.Error.Code, ["message"] = Outcome.Error.Message },
+        ["parameters"] = Outcome.Parameters is null ? null : JToken.Parse(Outcome.Parameters.ToJsonString()),
+        ["inputSha256"] = Outcome.InputSha256,
+        ["output"] = Outcome.OutputPath is null ? null : Path.GetFileName(Outcome.OutputPath),
+        ["outputSha256"] = Outcome.OutputSha256,
+        ["seconds"] = Math.Round(Outcome.Seconds, 4),
+        ["before"] = Metrics(Outcome.Before),
+        ["after"] = Metrics(Outcome.After),
+    };
+
+    public static JobRecord FromJson(JObject json, string removalDirectory)
+    {
+        var error = json["error"] as JObject;
+        var output = (string?)json["output"];
+        var outcome = new ModelOutcome
+        {
+            Id = (string)json["id"]!,
+            Role = (string?)json["role"] == "root" ? ModelRole.Root : ModelRole.Descendant,
+            Method = (string)json["method"]!,
+            Error = error is null ? null : new Diagnostic((string)error["code"]!, Severity.Error, (string)error["message"]!, SourceLocation.None),
+            Parameters = json["parameters"] is JObject parameters ? System.Text.Json.Nodes.JsonNode.Parse(parameters.ToString())!.AsObject() : null,
+            InputSha256 = (string?)json["inputSha256"],
+            OutputPath = output is null ? null : Path.Combine(removalDirectory, output),
+            OutputSha256 = (string?)json["outputSha256"],
+            Seconds = (double?)json["seconds"] ?? 0,
+            Before = ReadMetrics(json["before"]),
+            After = ReadMetrics(json["after"]),
+        };
+        return new JobRecord((string)json["key"]!, outcome);
+    }
+
+    private static JToken? Metrics(ModelMetrics? m) => m is null ? null : new JObject
+    {
+        ["forgetAccuracy"] = m.ForgetAccuracy,
+        ["retainAccuracy"] = m.RetainAccuracy,
+        ["testAccuracy"] = m.TestAccuracy,
+        ["mia"] = m.Mia,
+        ["forgetSamples"] = m.ForgetSamples,
+        ["retainSamples"] = m.RetainSamples,
+        ["testSamples"] = m.TestSamples,
+    };
+
+    private static ModelMetrics? ReadMetrics(JToken? token) => token is JObject m
+        ? new ModelMetrics((double?)m["forgetAccuracy"], (double?)m["retainAccuracy"], (double?)m["testAccuracy"], (double?)m["mia"],
+            (int?)m["forgetSamples"] ?? 0, (int?)m["retainSamples"] ?? 0, (int?)m["testSamples"] ?? 0)
+        : null;
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Outcome.Id} {Key[..Math.Min(12, Key.Length)]}");
+}

@@ -1,0 +1,43 @@
+using FisherUnlearn.Engine.Training;
+using FisherUnlearn.Engine.Unlearning;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Planning;
+
+namespace FisherUnlearn.Tool.Running;
+
+/// <summary>The state of one affected model's output for a removal.</summary>
+internal enum OutputState
+{
+    /// <summary>No output (or no record of one) yet.</summary>
+    Missing,
+
+    /// <summary>An output exists but an input changed since (checkpoint, manifest, data, method, parameters, engine).</summary>
+    Stale,
+
+    /// <summary>The output exists, intact, and was made from the current inputs.</summary>
+    Done,
+}
+
+/// <summary>Decides, per affected model, whether its unlearned output is done, stale or missing, by comparing the
+/// current <see cref="JobKey"/> with the key recorded next to the output (<see cref="JobRecord"/>). Used by <c>run</c>
+/// to skip finished work, by <c>plan --check</c> and by <c>status</c>.</summary>
+internal static class OutputFreshness
+{
+    public static IReadOnlyDictionary<string, (OutputState State, string Key, JobRecord? Record)> Check(
+        WorkspaceAnalysis analysis, RemovalPlan plan, string method, string removalDirectory, IEnumerable<string>? models = null, FileHashCache? files = null)
+    {
+        files ??= new FileHashCache();
+        var result = new SortedDictionary<string, (OutputState, string, JobRecord?)>(StringComparer.Ordinal);
+        foreach (var id in models ?? plan.Affected.Select(a => a.Id))
+        {
+            var key = JobKey.Compute(analysis, plan, id, method, files);
+            var record = JobRecord.TryRead(removalDirectory, id);
+            var state = record is null || !record.OutputIntact ? OutputState.Missing
+                : record.Key == key ? OutputState.Done
+                : OutputState.Stale;
+            result[id] = (state, key, record);
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using FisherUnlearn.Engine.Unlearning;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.IO;
+using FisherUnlearn.Lineage.Manifests;
+using FisherUnlearn.Lineage.Planning;
+
+namespace FisherUnlearn.Tool.Running;
+
+/// <summary>What <c>run</c> was asked to do.</summary>
+internal sealed record RunRequest
+{
+    public string? Method { get; init; }
+
+    /// <summary>Output root (absolute), or null for the workspace's.</summary>
+    public string? OutputRoot { get; init; }
+
+    public string? Only { get; init; }
+
+    public Shard Shard { get; init; } = Shard.All;
+
+    /// <summary>Worker processes at once; 1 runs every job in this process.</summary>
+    public int Parallel { get; init; } = 1;
+
+    /// <summary>libtorch threads per worker (or for this process when <see cref="Parallel"/> is 1).</summary>
+    public int Threads { get; init; } = 1;
+
+    public bool Force { get; init; }
+}
+
+/// <summary>What a run did: the outcomes of the models it considered, which of them were up to date, and the outcomes
+/// of every affected model known so far (from earlier runs, shards and workers) for the report.</summary>
+internal sealed record RunSummary(RunResult Result, IReadOnlySet<string> Reused, IReadOnlyList<string> Considered)
+{
+    public int Computed => Considered.Count - Reused.Count;
+}
+
+/// <summary>
+/// Runs a removal incrementally, in parallel and safely. Every affected model of the plan (or of this shard) is a job
+/// keyed by <see cref="JobKey"/>: a job whose recorded key and output are unchanged is skipped; the others run in worker
+/// processes (or in this process when <c>parallel</c> is 1 or one job is left). The removal's output folder is locked
+/// for the duration, so two runs never write the same files at once. The exact <c>retrain</c> reference runs in this
+/// process, parents first, and reuses outputs whose inputs are unchanged.
+/// </summary>
+internal sealed class RunCoordinator(IRunProgress progress)
+{
+    public RunSummary Run(WorkspaceAnalysis analysis, RemovalManifest removal, RunRequest request, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var workspace = analysis.Workspace;
+        var settings = UnlearnSettings.From(removal, workspace.Settings, request.Method);
+        var plan = Planner.Plan(workspace, analysis.Graph, removal);
+        var directory = RemovalRunner.RemovalOutputDirectory(workspace, removal.Id, request.OutputRoot);
+        // Shards write disjoint models (their records and checkpoints are written atomically), so each shard has a lock
+        // of its own; a whole run locks the whole folder.
+        using var outputLock = OutputLock.TryAcquire(directory, out var holder, request.Shard.IsAll ? null : $"shard-{request.Shard.Index}-of-{request.Shard.Count}")
+            ?? throw new Engine.EngineException(Diagnostic.Create(DiagnosticCatalogue.OutputLocked, null, holder, directory));
+
+        var considered = request.Shard.Select(plan).Where(id => request.Only is null || id == request.Only).ToList();
+        progress.Planned(considered);
+        var freshness = OutputFreshness.Check(analysis, plan, settings.Method, directory, considered);
+        var keys = freshness.ToDictionary(f => f.Key, f => f.Value.Key, StringComparer.Ordinal);
+        var reused = new HashSet<string>(StringComparer.Ordinal);
+        var outcomes = new Dictionary<string, ModelOutcome>(StringComparer.Ordinal);
+        foreach (var id in considered)
+        {
+            if (!request.Force && freshness[id] is { State: OutputState.Done, Record: { } record })
+            {
+                reused.Add(id);
+                outcomes[id] = record.Outcome;
+                progress.Finished(record.Outcome, reused: true);
+            }
+        }
+
+        var pending = considered.Where(id => !reused.Contains(id)).Select(id => plan.Find(id)!).ToList();
+        foreach (var outcome in Compute(analysis, plan, removal, settings, pending, directory, request, cancellationToken))
+        {
+            outcomes[outcome.Id] = outcome;
+            if (outcome.Succeeded && outcome.OutputPath is not null)
+            {
+                new JobRecord(keys[outcome.Id], outcome).Write(directory);
+            }
+        }
+
+        // The report covers every affected model with a result: this run's, and earlier runs', shards' and workers'.
+        foreach (var record in JobRecord.ReadAll(directory))
+        {
+            if (!outcomes.ContainsKey(record.Outcome.Id) && plan.IsAffected(record.Outcome.Id))
+            {
+                outcomes[record.Outcome.Id] = record.Outcome;
+            }
+        }
+
+        var ordered = plan.Affected.Where(a => outcomes.ContainsKey(a.Id)).Select(a => outcomes[a.Id]).ToList();
+        var manifestHash = workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty;
+        var result = new RunResult(removal.Id, manifestHash, settings, directory, ordered, clock.Elapsed.TotalSeconds);
+        return new RunSummary(result, reused, considered);
+    }
+
+    private IEnumerable<ModelOutcome> Compute(WorkspaceAnalysis analysis, RemovalPlan plan, RemovalManifest removal, UnlearnSettings settings,
+        List<AffectedModel> pending, string directory, RunRequest request, CancellationToken cancellationToken)
+    {
+        if (pending.Count == 0)
+        {
+            return [];
+        }
+
+        if (settings.Method == UnlearnSettings.Retrain)
+        {
+            // Parents first, in this process; each model's retrained ancestors are reused from the output folder.
+            var results = new List<ModelOutcome>();
+            foreach (var job in pending)
+            {
+                progress.Started(job.Id);
+                var outcome = RemovalRunner.Run(analysis, removal, new RunOptions { Method = settings.Method, OutputDirectory = request.OutputRoot, Only = job.Id, Threads = request.Threads }, cancellationToken).Models.Single();
+                progress.Finished(outcome, reused: false);
+                results.Add(outcome);
+            }
+
+            return results;
+        }
+
+        if (request.Parallel > 1 && pending.Count > 1)
+        {
+            var launch = new WorkerLaunch(analysis.Workspace.Root, removal.Id, settings.Method, request.OutputRoot, directory);
+            return new WorkerPool(launch, request.Parallel, request.Threads).Run(pending, progress, cancellationToken);
+        }
+
+        Engine.Native.TorchRuntime.Configure(request.Threads);
+        var resources = new JobResources();
+        return pending.Select(job =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            progress.Started(job.Id);
+            var outcome = new UnlearningJob(analysis.Workspace.Root, removal.Id, job.Id, settings, directory).Run(analysis, plan, resources, measure: true, cancellationToken);
+            progress.Finished(outcome, reused: false);
+            return outcome;
+        }).ToList();
+    }
+}

@@ -1,0 +1,314 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using FisherUnlearn.Engine;
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Harvest;
+using FisherUnlearn.Engine.Models;
+using FisherUnlearn.Engine.Native;
+using FisherUnlearn.Engine.Training;
+using FisherUnlearn.Engine.Unlearning;
+using FisherUnlearn.Engine.Verification;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Manifests;
+using FisherUnlearn.Lineage.Planning;
+
+/// <summary>
+/// <c>unlearning [--setting chain|star|federated|all] [--keep] [--out file.md]</c>: the quality and speed benchmark of
+/// docs/benchmarks.md. Per setting, copies <c>Networks/&lt;setting&gt;</c> and the sample MNIST digits into a temp
+/// workspace, trains every model from its recipe (parents first), then for each removal runs, through the engine API and
+/// with metrics off: <c>retrain</c> (the exact reference), <c>fiun</c> with the harvest computed (cache emptied first),
+/// <c>fiun</c> again with the harvest cached, <c>fiun</c> with <c>importance: roots</c> (FIUn/MFIM as published, harvest
+/// cached) and <c>ssd</c>; then measures each affected model's original checkpoint and every method's output with the
+/// verification metrics (<see cref="MetricsEvaluator"/>) and prints one table per removal and a target summary.
+/// One libtorch thread, models one after another.
+/// </summary>
+internal static class UnlearningBench
+{
+    private static readonly string[] AllSettings = ["chain", "star", "federated"];
+
+    private sealed record MethodRun(string Name, RunResult Result);
+
+    public static int Run(string[] args)
+    {
+        var settings = AllSettings.ToList();
+        var keep = false;
+        string? outFile = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--setting" when i + 1 < args.Length && (args[i + 1] == "all" || AllSettings.Contains(args[i + 1])):
+                    settings = args[++i] == "all" ? [.. AllSettings] : [args[i]];
+                    break;
+                case "--keep":
+                    keep = true;
+                    break;
+                case "--out" when i + 1 < args.Length:
+                    outFile = args[++i];
+                    break;
+                default:
+                    Console.Error.WriteLine($"unknown or invalid argument '{args[i]}'");
+                    Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks unlearning [--setting chain|star|federated|all] [--keep] [--out <file.md>]");
+                    return 2;
+            }
+        }
+
+        TorchRuntime.Configure(1);
+        var report = new StringBuilder();
+        void Write(string line = "")
+        {
+            Console.WriteLine(line);
+            report.AppendLine(line);
+        }
+
+        Write(string.Create(CultureInfo.InvariantCulture, $"unlearning benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, 1 libtorch thread, {DateTime.UtcNow:yyyy-MM-dd}"));
+        var total = Stopwatch.StartNew();
+        var failures = 0;
+        foreach (var setting in settings)
+        {
+            failures += RunSetting(setting, keep, Write);
+        }
+
+        Write(string.Create(CultureInfo.InvariantCulture, $"total benchmark wall time {total.Elapsed.TotalSeconds:0.0} s"));
+        if (outFile is not null)
+        {
+            File.WriteAllText(outFile, report.ToString());
+        }
+
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static int RunSetting(string setting, bool keep, Action<string> write)
+    {
+        var source = Path.Combine(FindUp("tests/FisherUnlearn.Benchmarks/Networks"), setting);
+        var data = FindUp("samples/digits/data");
+        var root = Directory.CreateTempSubdirectory($"fiun-bench-{setting}-").FullName;
+        try
+        {
+            CopyDirectory(source, root);
+            Directory.CreateDirectory(Path.Combine(root, "data"));
+            foreach (var file in Directory.GetFiles(data, "*.gz"))
+            {
+                File.Copy(file, Path.Combine(root, "data", Path.GetFileName(file)));
+            }
+
+            var analysis = WorkspaceAnalysis.Analyze(root);
+            if (analysis.HasErrors)
+            {
+                write($"setting {setting}: workspace errors:\n  " + string.Join("\n  ", analysis.Diagnostics.Where(d => d.IsError)));
+                return 1;
+            }
+
+            var workspace = analysis.Workspace;
+            write(string.Empty);
+            write($"## Setting `{setting}` ({workspace.Models.Count} models)");
+            write(string.Empty);
+            var trainer = new ModelTrainer(workspace, new TrainingOptions { Threads = 1 });
+            var trainSeconds = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var id in analysis.Graph.TopologicalOrder)
+            {
+                var manifest = workspace.Models[id];
+                var clock = Stopwatch.StartNew();
+                using var trained = trainer.Train(manifest);
+                trained.Save(manifest.CheckpointPath);
+                trainSeconds[id] = clock.Elapsed.TotalSeconds;
+            }
+
+            write("Original training: " + string.Join(", ", analysis.Graph.TopologicalOrder.Select(id =>
+                string.Create(CultureInfo.InvariantCulture, $"{id} {Recipe(workspace.Models[id])} {trainSeconds[id]:0.00} s"))));
+            analysis = WorkspaceAnalysis.Analyze(root);
+            var failures = 0;
+            foreach (var removal in analysis.Workspace.Removals.Values.OrderBy(r => r.Id, StringComparer.Ordinal))
+            {
+                try
+                {
+                    failures += RunRemoval(analysis, removal, root, write);
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or System.Runtime.InteropServices.ExternalException or EngineException)
+                {
+                    write($"removal {removal.Id} FAILED: {ex.GetType().Name}: {ex.Message.Split('\n')[0]}");
+                    failures++;
+                }
+            }
+
+            return failures;
+        }
+        finally
+        {
+            if (keep)
+            {
+                write($"workspace kept in {root}");
+            }
+            else
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+
+    private static string Recipe(ModelManifest model)
+    {
+        var parents = model.Parents.Count == 0 ? "root" : $"{model.Relation?.ToString().ToLowerInvariant()} of {string.Join("+", model.Parents.Select(p => p.Id))}";
+        var labels = string.Join(";", model.Data.Select(d => d.Dataset + (d.Labels is null ? "" : ":" + string.Join(",", d.Labels))));
+        var training = model.Training is { } t ? string.Create(CultureInfo.InvariantCulture, $"{t.Epochs} ep lr {t.LearningRate}") : "no training";
+        return $"({parents}, {labels}, {training})";
+    }
+
+    private static int RunRemoval(WorkspaceAnalysis analysis, RemovalManifest removal, string root, Action<string> write)
+    {
+        var workspace = analysis.Workspace;
+        var plan = Planner.Plan(workspace, analysis.Graph, removal);
+        var outRoot = Path.Combine(root, "bench-out");
+        RunResult Go(string name, string? method, RemovalManifest r)
+        {
+            var result = RemovalRunner.Run(analysis, r, new RunOptions { Method = method, OutputDirectory = Path.Combine(outRoot, name), Threads = 1, Measure = false });
+            foreach (var failed in result.Models.Where(m => !m.Succeeded))
+            {
+                write($"{name} failed on {failed.Id}: {failed.Error}");
+            }
+
+            return result;
+        }
+
+        var retrain = Go("retrain", UnlearnSettings.Retrain, removal);
+        var harvestFolder = Path.Combine(workspace.OutputDirectory, HarvestCache.FolderName);
+        if (Directory.Exists(harvestFolder))
+        {
+            Directory.Delete(harvestFolder, recursive: true);
+        }
+
+        var fresh = Go("fiun-fresh", UnlearnSettings.Fiun, removal);
+        var fiun = Go("fiun", UnlearnSettings.Fiun, removal);
+        var rootsParameters = new SortedDictionary<string, string>(removal.Parameters.ToDictionary(), StringComparer.Ordinal) { ["importance"] = "\"roots\"" };
+        var roots = Go("fiun-roots", UnlearnSettings.Fiun, removal with { Parameters = rootsParameters });
+        var ssd = Go("ssd", UnlearnSettings.Ssd, removal);
+        var runs = new[] { new MethodRun("fiun", fiun), new MethodRun("fiun roots", roots), new MethodRun("ssd", ssd), new MethodRun("retrain", retrain) };
+
+        var kind = removal.Labels.Count > 0 ? $"labels {string.Join(", ", removal.Labels)}" : $"{removal.Samples.Sum(s => s.Indices.Count)} samples";
+        write(string.Empty);
+        write($"### `{removal.Id}` ({kind}; roots {string.Join(", ", plan.Roots)}; {plan.Affected.Count} affected)");
+        write(string.Empty);
+        write("| model | role | state | forget % | retain % | test % | MIA % | seconds | calibration (alpha / lambda / head shift / calib. forget %) |");
+        write("|---|---|---|--:|--:|--:|--:|--:|---|");
+        var splits = new SplitCache();
+        var misses = new List<string>();
+        foreach (var affected in plan.Affected)
+        {
+            var manifest = workspace.Models[affected.Id];
+            var architecture = manifest.Architecture.ToString();
+            var scope = RemovalScope.For(workspace, analysis.Graph, removal, affected.Id);
+            var metrics = new MetricsEvaluator(scope, splits);
+            using var module = ModelFactory.Create(manifest.Architecture, manifest.ManifestDirectory);
+            CheckpointStore.LoadInto(module, manifest.CheckpointPath, architecture);
+            var before = metrics.Measure(module);
+            var role = affected.Role.ToString().ToLowerInvariant();
+            write(Row(affected.Id, role, "before", before, null, null));
+            var measured = new Dictionary<string, ModelMetrics>(StringComparer.Ordinal);
+            foreach (var run in runs)
+            {
+                var outcome = run.Result.Models.Single(m => m.Id == affected.Id);
+                if (!outcome.Succeeded)
+                {
+                    write($"| {affected.Id} | {role} | {run.Name} | failed ({outcome.Error!.Code}) | | | | | |");
+                    if (run.Name is "fiun" or "retrain")
+                    {
+                        return 1;
+                    }
+
+                    continue;
+                }
+
+                CheckpointStore.LoadInto(module, outcome.OutputPath!, architecture);
+                var after = metrics.Measure(module);
+                measured[run.Name] = after;
+                write(Row(affected.Id, role, run.Name, after, outcome.Seconds, run.Name == "retrain" ? null : Calibration(outcome)));
+            }
+
+            var f = measured["fiun"];
+            var reference = measured["retrain"];
+            var sample = removal.Labels.Count == 0;
+            var forgetOk = sample ? Math.Abs((f.ForgetAccuracy ?? 0) - (reference.ForgetAccuracy ?? 0)) <= 0.05 : (f.ForgetAccuracy ?? 0) <= 0.01 + 1e-9;
+            var retainOk = (f.RetainAccuracy ?? 0) >= (reference.RetainAccuracy ?? 0) - 0.02 - 1e-9;
+            var miaOk = Math.Abs((f.Mia ?? 0) - (reference.Mia ?? 0)) <= 0.05 + 1e-9;
+            if (!forgetOk || !retainOk || !miaOk)
+            {
+                misses.Add($"{affected.Id}: " + string.Join(", ", new[]
+                {
+                    forgetOk ? null : Pct("forget", f.ForgetAccuracy) + (sample ? " vs retrain " + Pct("", reference.ForgetAccuracy) : " > 1%"),
+                    retainOk ? null : Pct("retain", f.RetainAccuracy) + " < retrain " + Pct("", reference.RetainAccuracy) + " - 2",
+                    miaOk ? null : Pct("MIA", f.Mia) + " vs retrain " + Pct("", reference.Mia),
+                }.OfType<string>()));
+            }
+        }
+
+        write(string.Empty);
+        write(string.Create(CultureInfo.InvariantCulture,
+            $"Whole network: retrain {retrain.Seconds:0.00} s; fiun with the harvest computed {fresh.Seconds:0.000} s (speed-up {retrain.Seconds / fresh.Seconds:0.0}x); fiun with the harvest cached {fiun.Seconds:0.000} s (speed-up {retrain.Seconds / fiun.Seconds:0}x); fiun roots {roots.Seconds:0.000} s; ssd {ssd.Seconds:0.000} s."));
+        write("fiun phases (s, cached harvest) per model: " + string.Join("; ", fiun.Models.Select(m => $"{m.Id} {m.Parameters?["seconds"]?.ToJsonString()}")));
+        write(string.Create(CultureInfo.InvariantCulture,
+            $"Targets for fiun: quality {(misses.Count == 0 ? "met on every affected model" : "MISSED: " + string.Join("; ", misses))}; speed >= 100x with harvest computed: {(retrain.Seconds / fresh.Seconds >= 100 ? "met" : "MISSED")}; >= 1000x cached: {(retrain.Seconds / fiun.Seconds >= 1000 ? "met" : "MISSED")}."));
+        return 0;
+    }
+
+    private static string Calibration(ModelOutcome outcome)
+    {
+        var p = outcome.Parameters;
+        if (p is null)
+        {
+            return string.Empty;
+        }
+
+        string N(string key) => p[key] is { } v ? v.ToJsonString() : "none";
+        var calibrationForget = p["calibration"]?["forgetAccuracy"] is { } cf ? string.Create(CultureInfo.InvariantCulture, $"{cf.GetValue<double>() * 100:0.0}") : "-";
+        return string.Create(CultureInfo.InvariantCulture, $"{N("alpha")} / {N("lambda")} / {(p["headShift"]?.GetValue<double>() ?? 0):0.00} / {calibrationForget}");
+    }
+
+    private static string Row(string id, string role, string state, ModelMetrics m, double? seconds, string? calibration) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"| {id} | {role} | {state} | {P(m.ForgetAccuracy)} | {P(m.RetainAccuracy)} | {P(m.TestAccuracy)} | {P(m.Mia)} | {(seconds is { } s ? s.ToString("0.000", CultureInfo.InvariantCulture) : "")} | {calibration} |");
+
+    private static string P(double? value) => value is { } v ? (v * 100).ToString("0.0", CultureInfo.InvariantCulture) : "-";
+
+    private static string Pct(string name, double? value) => (name.Length == 0 ? "" : name + " ") + P(value) + "%";
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(from, dir);
+            if (relative.Split(Path.DirectorySeparatorChar).Any(p => p is "bin" or "obj"))
+            {
+                continue;
+            }
+
+            Directory.CreateDirectory(Path.Combine(to, relative));
+        }
+
+        foreach (var file in Directory.GetFiles(from, "*.json", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(from, file);
+            if (relative.Split(Path.DirectorySeparatorChar).Any(p => p is "bin" or "obj"))
+            {
+                continue;
+            }
+
+            File.Copy(file, Path.Combine(to, relative));
+        }
+    }
+
+    private static string FindUp(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, relative);
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException(relative + " not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,132 @@
+using System.Text.RegularExpressions;
+using FisherUnlearn.Testing;
+
+namespace FisherUnlearn.Build.Tests.EndToEnd;
+
+/// <summary>
+/// Black-box tests of the packed FisherUnlearn.Build: a user's repository (<see cref="SmallDigits"/>) references the
+/// package from a feed, installs the packed tool as a local tool, trains with <c>dotnet unlearn train</c> and runs real
+/// <c>dotnet build</c> processes. Only this layer catches a wrong <c>tools/</c> path, a missing deps.json, a broken
+/// buildTransitive import or a tool the targets cannot start. The packs run once (<see cref="PackedBuildFixture"/>, about
+/// a minute); the whole class takes about two. Filter with <c>--filter-not-trait "Category=EndToEnd"</c>.
+/// </summary>
+[Collection(PackedBuildCollection.Name)]
+[Trait("Category", "EndToEnd")]
+public sealed partial class UnlearnTargetTests(PackedBuildFixture fixture)
+{
+    private const string SkippedUnlearn = "Skipping target \"Unlearn\" because all output files are up-to-date";
+
+    /// <summary>The incremental story, in order, on one trained workspace: first build (solution, -m) writes every output;
+    /// the second skips the target in every project; -question passes; touching clinic-north's checkpoint makes -question
+    /// fail with FUL3012 at clinic-north's lineage manifest and writes nothing; the next build reruns exactly
+    /// (clinic-north, forget-clinic-8) and (digits-federated, forget-clinic-8); clean deletes the outputs (not the
+    /// trained checkpoints), after which -question fails again.</summary>
+    [Fact(Timeout = 10 * 60 * 1000)]
+    public async Task Unlearn_builds_every_output_then_only_what_a_touched_checkpoint_affects_and_clean_removes_them()
+    {
+        Assert.SkipUnless(PackedBuildFixture.Supported, $"the tool is packed for {PackedBuildFixture.ToolRid} only");
+        var ct = TestContext.Current.CancellationToken;
+        var ws = await SmallDigits.CreateAsync(fixture, ct);
+        await ws.InstallToolAsync(ct);
+        var train = await ws.DotnetCheckedAsync(ws.Models, ["unlearn", "train"], ct);
+        Assert.All(SmallDigits.Projects, p => Assert.True(File.Exists(ws.Checkpoint(p)), train.ToString()));
+        Log($"pack {fixture.PackTime.TotalSeconds:F0} s; train {train.Duration.TotalSeconds:F1} s");
+
+        // 1. The first build: every pair runs once, each project through the local tool.
+        var first = await ws.BuildAsync("Unlearn", ct);
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Equal(ws.Pairs.Order(), SmallDigits.ToolRuns(first.Output));
+        Assert.All(ws.Pairs, p => Assert.True(File.Exists(ws.Output(p.Removal, p.Model)), $"{p} missing\n{first}"));
+        Assert.All(SmallDigits.Projects, p => Assert.True(File.Exists(Path.Combine(ws.Models, p, "obj", "unlearn.outputs.txt"))));
+        Log($"first build {first.Duration.TotalSeconds:F1} s");
+        var written = ws.OutputTimes();
+
+        // 2. Nothing changed: every project skips the target, nothing is rewritten.
+        var second = await ws.BuildAsync("Unlearn", ct);
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Equal(SmallDigits.Projects.Length, SmallDigits.Count(second.Output, SkippedUnlearn));
+        Assert.Empty(SmallDigits.ToolRuns(second.Output));
+        Assert.Equal(written, ws.OutputTimes());
+        Log($"second build {second.Duration.TotalSeconds:F1} s");
+
+        // 3. -question passes while everything is up to date.
+        var upToDate = await ws.BuildAsync("Unlearn", ct, "-question");
+        Assert.True(upToDate.ExitCode == 0, upToDate.ToString());
+
+        // 4. A touched parent checkpoint: -question fails, naming each stale output at its model's lineage manifest.
+        File.SetLastWriteTimeUtc(ws.Checkpoint("clinic-north"), DateTime.UtcNow);
+        var stale = await ws.BuildAsync("Unlearn", ct, "-question");
+        Assert.True(stale.ExitCode != 0, stale.ToString());
+        var errors = Ful3012().Matches(stale.Output).Select(m => (m.Groups["file"].Value, m.Groups["line"].Value, m.Groups["output"].Value)).Distinct().Order().ToList();
+        Assert.Equal(
+            [
+                (ws.LineagePath("clinic-north"), "3", ws.Output("forget-clinic-8", "clinic-north")),
+                (ws.LineagePath("digits-federated"), "3", ws.Output("forget-clinic-8", "digits-federated")),
+            ],
+            errors);
+        Assert.DoesNotContain("FisherUnlearn.Build.targets(", stale.Output, StringComparison.Ordinal);
+        Assert.Empty(SmallDigits.ToolRuns(stale.Output));
+        Assert.Equal(written, ws.OutputTimes());
+
+        // 5. The build reruns exactly the pairs whose inputs include that checkpoint.
+        var partial = await ws.BuildAsync("Unlearn", ct);
+        Assert.True(partial.ExitCode == 0, partial.ToString());
+        Assert.Equal([("forget-clinic-8", "clinic-north"), ("forget-clinic-8", "digits-federated")], SmallDigits.ToolRuns(partial.Output));
+        Assert.Equal(1, SmallDigits.Count(partial.Output, SkippedUnlearn)); // digits-base
+        Assert.Contains("Building target \"Unlearn\" partially", partial.Output, StringComparison.Ordinal); // digits-federated
+        var rewritten = ws.OutputTimes();
+        Assert.Equal(
+            [("forget-clinic-8", "clinic-north"), ("forget-clinic-8", "digits-federated")],
+            ws.Pairs.Where(p => rewritten[p] != written[p]).Order());
+        Log($"after touching clinic-north {partial.Duration.TotalSeconds:F1} s");
+
+        var againUpToDate = await ws.BuildAsync("Unlearn", ct, "-question");
+        Assert.True(againUpToDate.ExitCode == 0, againUpToDate.ToString());
+
+        // 6. Clean deletes the outputs this project wrote (and its obj/ lists), never the trained checkpoints.
+        var clean = await ws.DotnetAsync(ws.Models, ["clean", ws.Solution, "-tl:off", "-nodeReuse:false"], ct);
+        Assert.True(clean.ExitCode == 0, clean.ToString());
+        Assert.All(ws.Pairs, p => Assert.False(File.Exists(ws.Output(p.Removal, p.Model)), $"{p} still there\n{clean}"));
+        Assert.All(SmallDigits.Projects, p => Assert.True(File.Exists(ws.Checkpoint(p))));
+        Assert.All(SmallDigits.Projects, p => Assert.False(File.Exists(Path.Combine(ws.Models, p, "obj", "unlearn.outputs.txt"))));
+
+        var afterClean = await ws.BuildAsync("Unlearn", ct, "-question");
+        Assert.True(afterClean.ExitCode != 0, afterClean.ToString());
+        Assert.Equal(ws.Pairs.Count, Ful3012().Matches(afterClean.Output).Select(m => m.Groups["output"].Value).Distinct().Count());
+    }
+
+    /// <summary>A manifest error fails the build with its FUL code at the manifest's file, line and column, in the canonical
+    /// form (so editors and the csc problem matcher pick it up); the other projects report FUL3010 once each. With the
+    /// manifest fixed and no tool installed, the projects with work fail with FUL3001 (run 'dotnet tool restore').</summary>
+    [Fact(Timeout = 10 * 60 * 1000)]
+    public async Task A_bad_manifest_fails_the_build_at_its_line_and_a_missing_tool_is_FUL3001()
+    {
+        Assert.SkipUnless(PackedBuildFixture.Supported, $"the tool is packed for {PackedBuildFixture.ToolRid} only");
+        var ct = TestContext.Current.CancellationToken;
+        var ws = await SmallDigits.CreateAsync(fixture, ct);
+        var federated = ws.LineagePath("digits-federated");
+        var good = await File.ReadAllTextAsync(federated, ct);
+        var first = good.IndexOf("\"aggregate\"", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(federated, string.Concat(good.AsSpan(0, first), "\"aggregat\"", good.AsSpan(first + "\"aggregate\"".Length)), ct);
+
+        var broken = await ws.BuildAsync("Unlearn", ct);
+        Assert.True(broken.ExitCode != 0, broken.ToString());
+        var column = good.Split('\n')[6].IndexOf("\"aggregate\"", StringComparison.Ordinal) + 1;
+        Assert.Matches(
+            $@"(?m)^\s*{Regex.Escape(federated)}\(7,{column}\): error FUL1011: .*aggregat.*\[{Regex.Escape(Path.Combine(ws.Models, "digits-federated", "digits-federated.csproj"))}\]",
+            broken.Output);
+        Assert.Contains("error FUL3010:", broken.Output, StringComparison.Ordinal);
+        Assert.Empty(SmallDigits.ToolRuns(broken.Output));
+
+        await File.WriteAllTextAsync(federated, good, ct);
+        var noTool = await ws.BuildAsync("Unlearn", ct);
+        Assert.True(noTool.ExitCode != 0, noTool.ToString());
+        Assert.Contains("error FUL3001:", noTool.Output, StringComparison.Ordinal);
+        Assert.Contains("dotnet tool restore", noTool.Output, StringComparison.Ordinal);
+    }
+
+    private static void Log(string message) => TestContext.Current.SendDiagnosticMessage(message);
+
+    [GeneratedRegex(@"(?m)^\s*(?<file>\S+)\((?<line>\d+),\d+\): error FUL3012: The unlearned checkpoint '(?<output>[^']+)'", RegexOptions.CultureInvariant)]
+    private static partial Regex Ful3012();
+}

@@ -1,0 +1,135 @@
+using FisherUnlearn.Build.Tests.Support;
+using FisherUnlearn.Testing;
+
+namespace FisherUnlearn.Build.Tests.Targets;
+
+/// <summary>
+/// The props/targets with the real (SDK) MSBuild, in-proc: item and property flow between the targets and tasks, the
+/// hook after Build, and <c>-question</c>. On a copy of samples/digits (manifests and data, no checkpoints), with a
+/// project file written into a model folder (<see cref="InProcBuild.WriteProject"/>).
+/// </summary>
+public sealed class TargetTests
+{
+    [Fact]
+    public void UnlearnPlan_returns_one_item_per_affected_model_and_removal_with_its_metadata()
+    {
+        using var ws = Digits.Copy();
+        var project = InProcBuild.WriteProject(ws.PathOf("digits-federated/digits-federated.csproj"));
+
+        var build = InProcBuild.Run(project, ["UnlearnPlan"]);
+
+        Assert.True(build.Succeeded, build.ToString());
+        var items = build.Items("UnlearnPlan").OrderBy(i => i.GetMetadata("RemovalId"), StringComparer.Ordinal).ToList();
+        Assert.Equal(["forget-3", "forget-clinic-8"], items.Select(i => i.GetMetadata("RemovalId")));
+        var manifest = ws.PathOf("digits-federated/digits-federated.lineage.json");
+        Assert.All(items, item =>
+        {
+            Assert.Equal(ws.PathOf("digits-federated/bin/digits-federated.safetensors"), item.ItemSpec);
+            Assert.Equal("digits-federated", item.GetMetadata("ModelId"));
+            Assert.Equal(item.ItemSpec, item.GetMetadata("Checkpoint"));
+            Assert.Equal(ws.PathOf($"artifacts/unlearn/{item.GetMetadata("RemovalId")}/digits-federated.safetensors"), item.GetMetadata("OutputPath"));
+            Assert.Equal(manifest, item.GetMetadata("Manifest"));
+            Assert.Equal("3", item.GetMetadata("ManifestLine"));
+            Assert.Equal(ws.PathOf($"{item.GetMetadata("RemovalId")}.removal.json"), item.GetMetadata("RemovalManifest"));
+        });
+        // forget-3: inherited from digits-base; forget-clinic-8: digits-federated learned 8 itself (and inherits it).
+        Assert.Equal(["descendant", "root"], items.Select(i => i.GetMetadata("Role")));
+        Assert.Equal(["digits-base", "clinic-north;digits-federated"], items.Select(i => i.GetMetadata("UpstreamRoots")));
+
+        // The same items in the project state, and the resolved workspace and output root as properties.
+        var state = build.State;
+        Assert.Equal(2, state.GetItems("UnlearnAffectedCheckpoint").Count);
+        Assert.Equal(["digits-federated"], state.GetItems("UnlearnModel").Select(i => i.EvaluatedInclude));
+        Assert.Equal(ws.Root, state.GetPropertyValue("UnlearnWorkspace"));
+        Assert.Equal(ws.PathOf("artifacts/unlearn"), state.GetPropertyValue("_UnlearnOutputRoot"));
+    }
+
+    [Fact]
+    public void UnlearnRemoval_items_select_the_removals_and_a_project_with_nothing_affected_returns_no_items()
+    {
+        using var ws = Digits.Copy();
+        var federated = InProcBuild.WriteProject(ws.PathOf("digits-federated/digits-federated.csproj"),
+            """<ItemGroup><UnlearnRemoval Include="../forget-clinic-8.removal.json" /></ItemGroup>""");
+        var baseModel = InProcBuild.WriteProject(ws.PathOf("digits-base/digits-base.csproj"),
+            """<ItemGroup><UnlearnRemoval Include="forget-clinic-8" /></ItemGroup>""");
+
+        var one = InProcBuild.Run(federated, ["UnlearnPlan"]);
+        var none = InProcBuild.Run(baseModel, ["UnlearnPlan"]);
+
+        Assert.True(one.Succeeded, one.ToString());
+        Assert.Equal(["forget-clinic-8"], one.Items("UnlearnPlan").Select(i => i.GetMetadata("RemovalId")));
+        Assert.True(none.Succeeded, none.ToString());
+        Assert.Empty(none.Items("UnlearnPlan"));
+        Assert.Equal(["digits-base"], none.State.GetItems("UnlearnModel").Select(i => i.EvaluatedInclude));
+    }
+
+    [Theory]
+    [InlineData(null, null, "1")]
+    [InlineData(3, null, "3")]
+    [InlineData(3, "2", "2")]
+    [InlineData(null, "4", "4")]
+    public void UnlearnParallelism_defaults_to_the_parallelism_of_unlearn_json(int? settings, string? property, string expected)
+    {
+        using var ws = Digits.Copy();
+        if (settings is { } parallelism)
+        {
+            ws.Write("unlearn.json", $$"""{ "output": "artifacts/unlearn", "method": "fiun", "parallelism": {{parallelism}} }""");
+        }
+
+        var project = InProcBuild.WriteProject(ws.PathOf("digits-base/digits-base.csproj"));
+        var globals = property is null ? null : new Dictionary<string, string> { ["UnlearnParallelism"] = property };
+
+        var build = InProcBuild.Run(project, ["UnlearnPlan"], globals);
+
+        Assert.True(build.Succeeded, build.ToString());
+        Assert.Equal(expected, build.State.GetPropertyValue("_UnlearnParallelism"));
+    }
+
+    [Fact]
+    public void UnlearnOnBuild_true_runs_Unlearn_after_Build_and_false_never_does()
+    {
+        using var ws = Digits.Copy();
+        // digits-base is not affected by forget-clinic-8: Unlearn runs its plan and has nothing to do (no tool needed).
+        var project = InProcBuild.WriteProject(ws.PathOf("digits-base/digits-base.csproj"),
+            """<ItemGroup><UnlearnRemoval Include="forget-clinic-8" /></ItemGroup>""");
+
+        var on = InProcBuild.Run(project, ["Build"], new Dictionary<string, string> { ["UnlearnOnBuild"] = "true" });
+        var off = InProcBuild.Run(project, ["Build"]);
+
+        Assert.True(on.Succeeded, on.ToString());
+        var events = on.Logger.TargetEvents;
+        var buildFinished = events.ToList().IndexOf("finished Build");
+        Assert.True(buildFinished >= 0, string.Join('\n', events));
+        Assert.True(events.ToList().IndexOf("started UnlearnPlan") > buildFinished, string.Join('\n', events));
+        Assert.Contains(events.Skip(buildFinished), e => e is "started Unlearn" or "skipped Unlearn");
+        var hook = on.State.Targets["_UnlearnOnBuild"];
+        Assert.Equal("Build", hook.AfterTargets);
+        Assert.Equal("Unlearn", hook.DependsOnTargets);
+
+        Assert.True(off.Succeeded, off.ToString());
+        Assert.DoesNotContain(off.Logger.TargetEvents, e => e.EndsWith(" Unlearn", StringComparison.Ordinal) || e.EndsWith(" UnlearnPlan", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Question_mode_fails_with_FUL3012_at_the_models_lineage_manifest_and_runs_nothing()
+    {
+        using var ws = Digits.Copy();
+        // Any existing file passes ResolveUnlearnTool; in question mode nothing may start it.
+        var tool = ws.Write("tools/dotnet-unlearn.dll", "not a tool");
+        var project = InProcBuild.WriteProject(ws.PathOf("clinic-north/clinic-north.csproj"),
+            $"""<PropertyGroup><UnlearnToolPath>{tool}</UnlearnToolPath></PropertyGroup>""");
+
+        var build = InProcBuild.Run(project, ["Unlearn"], question: true);
+
+        Assert.False(build.Succeeded, build.ToString());
+        var error = Assert.Single(build.Logger.Errors);
+        Assert.Equal("FUL3012", error.Code);
+        Assert.Equal(ws.PathOf("clinic-north/clinic-north.lineage.json"), error.File);
+        Assert.Equal(3, error.LineNumber);
+        Assert.True(error.ColumnNumber > 0);
+        Assert.Contains(ws.PathOf("artifacts/unlearn/forget-clinic-8/clinic-north.safetensors"), error.Message, StringComparison.Ordinal);
+        Assert.Contains("missing", error.Message, StringComparison.Ordinal);
+        Assert.False(ws.Exists("artifacts"));
+        Assert.False(ws.Exists("clinic-north/obj/unlearn.inputs.cache"));
+    }
+}

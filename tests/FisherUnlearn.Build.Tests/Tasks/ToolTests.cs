@@ -1,0 +1,120 @@
+using FisherUnlearn.Build.Tasks;
+using FisherUnlearn.Build.Tests.Support;
+using FisherUnlearn.Testing;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace FisherUnlearn.Build.Tests.Tasks;
+
+/// <summary>Finding the tool (FUL3001 when missing) and running it: canonical lines become MSBuild errors.</summary>
+public sealed class ToolTests
+{
+    [Fact]
+    public void The_local_tool_manifest_gives_dotnet_tool_run_and_the_pinned_version()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write(".config/dotnet-tools.json", """
+            { "version": 1, "isRoot": true, "tools": { "fisherunlearn.tool": { "version": "1.2.3", "commands": [ "dotnet-unlearn" ], "rollForward": false } } }
+            """);
+        var task = new ResolveUnlearnTool { BuildEngine = new RecordingBuildEngine(), ProjectDirectory = ws.CreateDirectory("models/a"), DotnetHost = "/x/dotnet" };
+        Assert.True(task.Execute());
+        Assert.Equal("/x/dotnet", task.ToolExecutable);
+        Assert.Equal(["tool", "run", "dotnet-unlearn", "--"], task.ToolArguments);
+        Assert.Equal("1.2.3", task.ToolVersion);
+        Assert.Equal("local", task.ToolSource);
+    }
+
+    [Fact]
+    public void No_tool_anywhere_is_FUL3001_telling_to_run_dotnet_tool_restore()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("dotnet-tools.json", """{ "version": 1, "isRoot": true, "tools": {} }""");
+        var engine = new RecordingBuildEngine();
+        var task = new ResolveUnlearnTool { BuildEngine = engine, ProjectDirectory = ws.Root, CommandName = "dotnet-unlearn-absent-" + Guid.NewGuid().ToString("N") };
+        Assert.False(task.Execute());
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("FUL3001", error.Code);
+        Assert.Contains("dotnet tool restore", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_configured_tool_path_that_does_not_exist_is_FUL3001()
+    {
+        using var ws = new TempWorkspace();
+        var engine = new RecordingBuildEngine();
+        var task = new ResolveUnlearnTool { BuildEngine = engine, ProjectDirectory = ws.Root, ToolPath = "nope/dotnet-unlearn.dll" };
+        Assert.False(task.Execute());
+        Assert.Equal("FUL3001", Assert.Single(engine.Errors).Code);
+    }
+
+    [Fact]
+    public void Run_passes_removal_model_output_and_settings_to_the_tool()
+    {
+        var task = new UnlearnRun { ToolArguments = ["tool", "run", "dotnet-unlearn", "--"], OutputRoot = "/o", Workspace = "/w", Method = "ssd", Threads = 2 };
+        Assert.Equal(["tool", "run", "dotnet-unlearn", "--", "run", "forget-3", "--only", "m", "--out", "/o", "--workspace", "/w", "--no-progress", "--method", "ssd", "--threads", "2"],
+            task.ArgumentsFor("forget-3", "m"));
+    }
+
+    private static (UnlearnRun Task, RecordingBuildEngine Engine, bool Result, string Output) RunFake(string script)
+    {
+        var ws = new TempWorkspace();
+        var output = ws.PathOf("out/forget-3/m.safetensors");
+        var engine = new RecordingBuildEngine();
+        var task = new UnlearnRun
+        {
+            BuildEngine = engine,
+            Checkpoints = [new TaskItem(ws.Write("in", "x"), new Dictionary<string, string> { ["ModelId"] = "m", ["RemovalId"] = "forget-3", ["OutputPath"] = output })],
+            ToolExecutable = "/bin/sh",
+            ToolArguments = ["-c", script.Replace("$OUT", output, StringComparison.Ordinal), "fake-tool"],
+            WorkingDirectory = ws.Root,
+            Workspace = ws.Root,
+            OutputRoot = ws.PathOf("out"),
+        };
+        return (task, engine, task.Execute(), output);
+    }
+
+    [Fact]
+    public void A_canonical_error_of_the_tool_becomes_an_MSBuild_error_with_code_file_and_line()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "uses /bin/sh as a fake tool");
+        var (_, engine, result, _) = RunFake("echo 'dotnet-unlearn: loading' >&2; echo 'm/m.lineage.json(4,7): error FUL4104: Model m has no checkpoint.' >&2; exit 2");
+        Assert.False(result);
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("FUL4104", error.Code);
+        Assert.Equal("m/m.lineage.json", error.File);
+        Assert.Equal(4, error.LineNumber);
+        Assert.Equal(7, error.ColumnNumber);
+        Assert.Contains(engine.Messages, m => m.Message == "dotnet-unlearn: loading");
+    }
+
+    [Fact]
+    public void A_tool_that_dotnet_tool_run_cannot_find_is_FUL3001()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "uses /bin/sh as a fake tool");
+        var (_, engine, result, _) = RunFake("echo 'Run \"dotnet tool restore\" to make the \"dotnet-unlearn\" command available.' >&2; exit 1");
+        Assert.False(result);
+        Assert.Equal("FUL3001", Assert.Single(engine.Errors).Code);
+    }
+
+    [Fact]
+    public void A_silent_failure_is_FUL3011_and_success_without_output_is_FUL3013()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "uses /bin/sh as a fake tool");
+        var (_, failed, failedResult, _) = RunFake("exit 1");
+        Assert.False(failedResult);
+        Assert.Equal("FUL3011", Assert.Single(failed.Errors).Code);
+
+        var (_, silent, silentResult, _) = RunFake("exit 0");
+        Assert.False(silentResult);
+        Assert.Equal("FUL3013", Assert.Single(silent.Errors).Code);
+    }
+
+    [Fact]
+    public void A_successful_run_reports_its_output()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "uses /bin/sh as a fake tool");
+        var (task, engine, result, output) = RunFake("mkdir -p \"$(dirname '$OUT')\" && echo w > '$OUT'");
+        Assert.True(result, engine.Log);
+        Assert.Equal([output], task.Written.Select(w => w.ItemSpec));
+    }
+}

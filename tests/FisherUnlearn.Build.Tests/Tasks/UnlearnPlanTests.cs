@@ -1,0 +1,142 @@
+using FisherUnlearn.Build.Tasks;
+using FisherUnlearn.Build.Tests.Support;
+using FisherUnlearn.Testing;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace FisherUnlearn.Build.Tests.Tasks;
+
+public sealed class UnlearnPlanTests
+{
+    private static (UnlearnPlan Task, RecordingBuildEngine Engine, bool Result) Run(string projectDirectory, params string[] removals)
+    {
+        var engine = new RecordingBuildEngine();
+        var task = new UnlearnPlan
+        {
+            BuildEngine = engine,
+            ProjectDirectory = projectDirectory,
+            Removals = [.. removals.Select(r => (ITaskItem)new TaskItem(r))],
+        };
+        var result = task.Execute();
+        return (task, engine, result);
+    }
+
+    [Fact]
+    public void A_descendant_project_gets_one_item_per_removal_that_affects_it_with_its_metadata()
+    {
+        using var ws = Digits.Copy();
+        var (task, engine, result) = Run(ws.PathOf("digits-federated"));
+
+        Assert.True(result, engine.Log);
+        Assert.Equal(ws.Root, task.ResolvedWorkspace);
+        Assert.Equal(["digits-federated"], task.OwnedModels);
+        var items = task.AffectedCheckpoints;
+        Assert.Equal(["forget-3", "forget-clinic-8"], items.Select(i => i.GetMetadata("RemovalId")));
+        Assert.All(items, i =>
+        {
+            Assert.Equal("digits-federated", i.GetMetadata("ModelId"));
+            Assert.Equal(ws.PathOf("digits-federated/bin/digits-federated.safetensors"), i.GetMetadata("Checkpoint"));
+            Assert.Equal(i.GetMetadata("Checkpoint"), i.ItemSpec);
+            Assert.Equal(ws.PathOf("digits-federated/digits-federated.lineage.json"), i.GetMetadata("Manifest"));
+            Assert.Contains(i.GetMetadata("Role"), new[] { "root", "descendant" });
+        });
+        Assert.Equal(ws.PathOf("artifacts/unlearn/forget-3/digits-federated.safetensors"), items[0].GetMetadata("OutputPath"));
+        Assert.Equal(ws.PathOf("artifacts/unlearn/forget-clinic-8/digits-federated.safetensors"), items[1].GetMetadata("OutputPath"));
+    }
+
+    [Fact]
+    public void Inputs_map_each_input_file_to_its_output_including_the_upstream_roots_checkpoints()
+    {
+        using var ws = Digits.Copy();
+        var (task, engine, result) = Run(ws.PathOf("digits-student"), "forget-clinic-8");
+
+        Assert.True(result, engine.Log);
+        var output = ws.PathOf("artifacts/unlearn/forget-clinic-8/digits-student.safetensors");
+        Assert.All(task.Inputs, i => Assert.Equal(output, i.GetMetadata("OutputPath")));
+        var inputs = task.Inputs.Select(i => i.ItemSpec).ToList();
+        Assert.Contains(ws.PathOf("digits-student/bin/digits-student.safetensors"), inputs);
+        Assert.Contains(ws.PathOf("clinic-north/bin/clinic-north.safetensors"), inputs); // the upstream root
+        Assert.DoesNotContain(ws.PathOf("digits-base/bin/digits-base.safetensors"), inputs); // not a root of forget-clinic-8
+        Assert.Contains(ws.PathOf("forget-clinic-8.removal.json"), inputs);
+        Assert.Contains(ws.PathOf("data/train-labels-idx1-ubyte.gz"), inputs);
+        Assert.NotEmpty(task.InputHashes);
+    }
+
+    [Fact]
+    public void An_unaffected_project_gets_no_items_and_a_model_less_project_none_either()
+    {
+        using var ws = Digits.Copy();
+        var (task, engine, result) = Run(ws.PathOf("clinic-north"), "forget-3");
+        Assert.True(result, engine.Log);
+        Assert.Empty(task.AffectedCheckpoints);
+
+        var (other, otherEngine, otherResult) = Run(ws.PathOf("data"));
+        Assert.True(otherResult, otherEngine.Log);
+        Assert.Empty(other.OwnedModels);
+        Assert.Empty(other.AffectedCheckpoints);
+    }
+
+    [Fact]
+    public void Removals_are_selected_by_id_or_path_and_an_unknown_one_is_FUL2006()
+    {
+        using var ws = Digits.Copy();
+        var (byPath, engine, result) = Run(ws.PathOf("digits-federated"), "../forget-clinic-8.removal.json");
+        Assert.True(result, engine.Log);
+        Assert.Equal(["forget-clinic-8"], byPath.AffectedCheckpoints.Select(i => i.GetMetadata("RemovalId")));
+
+        var (_, bad, badResult) = Run(ws.PathOf("digits-federated"), "forget-4");
+        Assert.False(badResult);
+        Assert.Equal("FUL2006", Assert.Single(bad.Errors).Code);
+    }
+
+    [Fact]
+    public void A_bad_manifest_of_the_project_is_an_error_with_its_code_file_and_line()
+    {
+        using var ws = Digits.Copy();
+        var manifest = ws.PathOf("digits-plus-5/digits-plus-5.lineage.json");
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"finetune\"", "\"fine-tune\"", StringComparison.Ordinal));
+
+        var (task, engine, result) = Run(ws.PathOf("digits-plus-5"));
+
+        Assert.False(result);
+        var error = Assert.Single(engine.Errors, e => e.Code == "FUL1011");
+        Assert.Equal(manifest, error.File);
+        Assert.True(error.LineNumber > 0 && error.ColumnNumber > 0, engine.Log);
+        Assert.Empty(task.AffectedCheckpoints);
+
+        // Another project reports it once as FUL3010, not as its own error.
+        var (_, other, otherResult) = Run(ws.PathOf("digits-base"));
+        Assert.False(otherResult);
+        Assert.Equal("FUL3010", Assert.Single(other.Errors).Code);
+    }
+
+    [Fact]
+    public void The_workspace_is_the_nearest_unlearn_json_else_the_repository_root_else_the_project()
+    {
+        using var ws = new TempWorkspace();
+        ws.CreateDirectory("repo/.git");
+        ws.CreateDirectory("repo/a/b");
+        Assert.Equal(ws.PathOf("repo"), WorkspaceLocator.Find(ws.PathOf("repo/a/b")));
+        ws.Write("repo/a/unlearn.json", "{}");
+        Assert.Equal(ws.PathOf("repo/a"), WorkspaceLocator.Find(ws.PathOf("repo/a/b")));
+
+        using var bare = new TempWorkspace();
+        bare.CreateDirectory("p");
+        var found = WorkspaceLocator.Find(bare.PathOf("p"));
+        Assert.True(found == bare.PathOf("p") || !found.StartsWith(bare.Root, StringComparison.Ordinal), found);
+    }
+
+    [Fact]
+    public void Manifests_of_a_nested_project_belong_to_that_project()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("outer.csproj", "<Project />");
+        ws.Write("a/a.csproj", "<Project />");
+        ws.Write("a/a.lineage.json", "{}");
+        ws.Write("b/deep/b.lineage.json", "{}");
+        Assert.False(ProjectPlanner.IsOwnedBy(ws.PathOf("a/a.lineage.json"), ws.Root));
+        Assert.True(ProjectPlanner.IsOwnedBy(ws.PathOf("a/a.lineage.json"), ws.PathOf("a")));
+        Assert.True(ProjectPlanner.IsOwnedBy(ws.PathOf("b/deep/b.lineage.json"), ws.Root));
+        Assert.False(ProjectPlanner.IsOwnedBy(ws.PathOf("b/deep/b.lineage.json"), ws.PathOf("a")));
+    }
+}

@@ -1,0 +1,122 @@
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Harvest;
+using FisherUnlearn.Engine.Models;
+using FisherUnlearn.Engine.Training;
+using FisherUnlearn.Engine.Unlearning;
+using FisherUnlearn.Engine.Verification;
+using static TorchSharp.torch;
+
+namespace FisherUnlearn.Engine.Tests.Unlearning;
+
+/// <summary>The calibration: margin respected, the bisection search finds what the full grid finds (within tolerance),
+/// and the chosen setting applied through <see cref="Dampener"/> reproduces the slice accuracies the search saw.</summary>
+[Collection(UnlearningCollection.Name)]
+public sealed class CalibratorTests
+{
+    private static readonly CancellationToken Token = TestContext.Current.CancellationToken;
+
+    private static readonly (double, double)[] Grid =
+        [.. new[] { 0.25, 0.5, 1, 2, 4, 8, 16 }.SelectMany(a => new[] { 0.01, 0.1, 0.5, 1 }.Select(l => (a, l)))];
+
+    private sealed record Setup(UnlearningWorkspace Ws, nn.Module<Tensor, Tensor> Module, FisherDiagonalPair Importance, List<DataSplit> Forget, List<DataSplit> Retain, HashSet<int> Classes) : IDisposable
+    {
+        public void Dispose()
+        {
+            Module.Dispose();
+            Ws.Dispose();
+        }
+    }
+
+    private sealed record FisherDiagonalPair(FisherUnlearn.Engine.Fisher.FisherDiagonal Forget, FisherUnlearn.Engine.Fisher.FisherDiagonal Full);
+
+    private static Setup Prepare(string modelId)
+    {
+        var ws = new UnlearningWorkspace();
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-3"];
+        var manifest = analysis.Workspace.Models[modelId];
+        var scope = RemovalScope.For(analysis.Workspace, analysis.Graph, removal, modelId);
+        var harvest = Harvester.Harvest(manifest, analysis.Workspace, new HarvestOptions { Graph = analysis.Graph }, Token);
+        var module = ModelFactory.Create(manifest.Architecture, manifest.ManifestDirectory);
+        CheckpointStore.LoadInto(module, manifest.CheckpointPath, manifest.Architecture.ToString());
+        var cache = new SplitCache();
+        return new Setup(ws, module, new FisherDiagonalPair(harvest.ForLabels([3]), harvest.Knowledge()),
+            RemovalData.ForgetTrain(scope, cache, 200, 7919), RemovalData.RetainTrain(scope, cache, 50, 7919), [3]);
+    }
+
+    [Fact]
+    public void The_chosen_setting_meets_the_margin_target_on_the_slice_and_is_reproduced_by_Apply()
+    {
+        using var setup = Prepare("a");
+        using var calibrator = new Calibrator(setup.Module, setup.Forget, setup.Retain, setup.Classes);
+        var target = 0.01 * 0.25;
+
+        var result = calibrator.Search(setup.Importance.Forget, setup.Importance.Full, null, Grid, target, "auto");
+
+        Assert.True(result.TargetMet);
+        Assert.True(result.Chosen.ForgetAccuracy <= target + 1e-12, $"slice forget {result.Chosen.ForgetAccuracy} > {target}");
+        Assert.True(result.Evaluated < 1 + Grid.Length, $"the bisection evaluated {result.Evaluated} settings, the grid has {Grid.Length + 1}");
+
+        calibrator.Apply(result.Chosen, setup.Importance.Forget, setup.Importance.Full, null);
+        var forget = ModelEvaluator.Accuracy(setup.Module, setup.Forget)!.Value;
+        var retain = ModelEvaluator.Accuracy(setup.Module, setup.Retain)!.Value;
+        Assert.Equal(result.Chosen.ForgetAccuracy, forget, 0.006);
+        Assert.Equal(result.Chosen.RetainAccuracy, retain, 0.006);
+    }
+
+    [Fact]
+    public void The_bisection_keeps_the_quality_of_the_full_grid()
+    {
+        using var setup = Prepare("a");
+        using var calibrator = new Calibrator(setup.Module, setup.Forget, setup.Retain, setup.Classes) { HeadMargin = 0 };
+        const double target = 0.01;
+
+        var fast = calibrator.Search(setup.Importance.Forget, setup.Importance.Full, null, Grid, target, "off");
+        // The full grid by brute force: every setting through Dampener, as the engine did before the bisection.
+        var best = double.NegativeInfinity;
+        foreach (var (alpha, lambda) in Grid.Prepend((-1, -1)))
+        {
+            calibrator.Restore();
+            if (alpha >= 0)
+            {
+                Dampener.Apply(setup.Module, setup.Importance.Forget, setup.Importance.Full, alpha, lambda);
+            }
+
+            if (ModelEvaluator.Accuracy(setup.Module, setup.Forget) <= target + 1e-12)
+            {
+                best = Math.Max(best, ModelEvaluator.Accuracy(setup.Module, setup.Retain)!.Value);
+            }
+        }
+
+        calibrator.Restore();
+        if (double.IsNegativeInfinity(best))
+        {
+            Assert.False(fast.TargetMet);
+        }
+        else
+        {
+            Assert.True(fast.TargetMet);
+            Assert.True(fast.Chosen.RetainAccuracy >= best - 0.02, $"bisection retain {fast.Chosen.RetainAccuracy} vs full grid {best}");
+        }
+    }
+
+    [Fact]
+    public void The_calibration_margin_and_head_margin_are_parameters_and_are_reported()
+    {
+        using var ws = new UnlearningWorkspace(removalExtra: """, "parameters": { "calibrationMargin": 0.5, "headMargin": 0 }""");
+        var analysis = ws.Analyze();
+        var result = RemovalRunner.Run(analysis, analysis.Workspace.Removals["forget-3"], new RunOptions { Threads = 1, Measure = false }, Token);
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Models.Select(m => m.Error?.ToString())));
+        foreach (var model in result.Models)
+        {
+            var calibration = model.Parameters!["calibration"]!;
+            Assert.Equal(0.05 * 0.5, (double)calibration["target"]!, 9);
+            Assert.True((double?)calibration["forgetAccuracy"] <= 0.05 * 0.5 + 1e-9 || (bool?)calibration["targetMet"] == false);
+            Assert.Equal(0, model.MeasureSeconds);
+            Assert.True(model.Seconds > 0);
+            Assert.NotNull(model.Parameters["seconds"]!["write"]);
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using FisherUnlearn.Tool.Output;
+using FisherUnlearn.Tool.Reports;
+using FisherUnlearn.Testing;
+
+namespace FisherUnlearn.Tool.Tests.Reports;
+
+public sealed class ReportRenderingTests
+{
+    [Fact]
+    public void Markdown_has_title_summary_mermaid_graph_model_tables_and_provenance()
+    {
+        var model = ReportSamples.Digits();
+
+        var md = MarkdownReport.Render(model);
+
+        Assert.StartsWith("# Removal `forget-3`: Erasure request 42", md, StringComparison.Ordinal);
+        Assert.Contains("| Forget | label 3 |", md, StringComparison.Ordinal);
+        Assert.Contains("| Method | `fiun` |", md, StringComparison.Ordinal);
+        Assert.Contains("| Affected | 6 models (1 root, 5 descendants); 1 unaffected |", md, StringComparison.Ordinal);
+        Assert.Contains("| Roots | `digits-base` |", md, StringComparison.Ordinal);
+        Assert.Contains("✅ met", md, StringComparison.Ordinal);
+        Assert.Contains("```mermaid\nflowchart TD\n", md, StringComparison.Ordinal);
+        Assert.Contains("class m1 root", md, StringComparison.Ordinal);
+        Assert.Contains("class m0 unaffected", md, StringComparison.Ordinal);
+        foreach (var m in model.Models)
+        {
+            Assert.Contains($"| `{m.Id}` | {m.Role} | `fiun` |", md, StringComparison.Ordinal);
+            Assert.Contains($"<details><summary><b>{m.Id}</b>", md, StringComparison.Ordinal);
+            Assert.Contains($"`{m.InputSha256![..12]}`", md, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("| forget accuracy % | 97.0 | 0.4 | 0.0 |", md, StringComparison.Ordinal);
+        Assert.Contains("α=2, λ=0.5, head shift=0.25, dampened 121/235146", md, StringComparison.Ordinal);
+        Assert.Contains("| removal `forget-3` | `forget-3.removal.json` |", md, StringComparison.Ordinal);
+        Assert.Contains("| dataset `mnist` | `mnist.dataset.json` |", md, StringComparison.Ordinal);
+        Assert.Contains("Tool: `dotnet unlearn ", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Missed_targets_and_failures_show_in_the_verdict()
+    {
+        var missed = ReportSamples.Digits(reference: false, missed: true);
+        var failed = ReportSamples.Digits() with { Models = [.. ReportSamples.Digits().Models.Select((m, i) => i == 0 ? m with { Status = "failed", Error = "FUL4100: boom" } : m)] };
+
+        Assert.False(missed.TargetsMet);
+        Assert.Contains("Targets missed by 1 of 6 models", MarkdownReport.Render(missed), StringComparison.Ordinal);
+        Assert.Contains("forget accuracy 20.0 % > 1.0 %", MarkdownReport.Render(missed), StringComparison.Ordinal);
+        Assert.False(failed.TargetsMet);
+        Assert.Contains("1 of 6 models failed", MarkdownReport.Render(failed), StringComparison.Ordinal);
+        Assert.Contains("FUL4100: boom", HtmlReport.Render(failed), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Html_is_one_self_contained_page_with_the_graph_charts_and_tables()
+    {
+        var html = HtmlReport.Render(ReportSamples.Digits());
+
+        Assert.StartsWith("<!DOCTYPE html>", html, StringComparison.Ordinal);
+        foreach (var external in new[] { "<script", "<link", "src=", "href=", "@import", "url(http", "url(//", "url(file" })
+        {
+            Assert.DoesNotContain(external, html, StringComparison.OrdinalIgnoreCase);
+        }
+
+        Assert.Contains("class=\"lineage-graph\"", html, StringComparison.Ordinal);
+        Assert.Equal(4, html.Split("class=\"chart\"").Length - 1);
+        Assert.Contains("<table id=\"models\">", html, StringComparison.Ordinal);
+        Assert.Contains("<table id=\"manifests\">", html, StringComparison.Ordinal);
+        Assert.Contains("retrained reference", html, StringComparison.Ordinal);
+        Assert.Contains("target ≤ 1.0 %", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Report_json_round_trips_and_regenerates_the_readable_reports_alone()
+    {
+        using var folder = new TempWorkspace("fiun-report");
+        var model = ReportSamples.Digits();
+
+        var files = ReportWriter.WriteAll(folder.Root, model);
+        var read = RunReport.Read(files.Json);
+
+        Assert.Equal(RunReport.Build(model).ToString(), RunReport.Build(read).ToString());
+        Assert.Equal(MarkdownReport.Render(model), MarkdownReport.Render(read));
+        var markdown = File.ReadAllText(files.Markdown);
+        var html = File.ReadAllText(files.Html);
+        File.Delete(files.Markdown);
+        File.Delete(files.Html);
+
+        var regenerated = ReportWriter.Regenerate(files.Json);
+
+        Assert.Equal(markdown, File.ReadAllText(regenerated.Markdown));
+        Assert.Equal(html, File.ReadAllText(regenerated.Html));
+    }
+
+    [Fact]
+    public void A_run_only_report_json_still_reads()
+    {
+        var json = Newtonsoft.Json.Linq.JObject.Parse("""
+            { "schemaVersion": 1, "removal": "r", "removalSha256": "abc", "toolVersion": "1.0.0", "method": "ssd", "seconds": 1.5,
+              "models": [ { "id": "a", "role": "root", "method": "ssd", "status": "done", "error": null, "parameters": { "alpha": 10 },
+                            "inputSha256": "00", "output": "a.safetensors", "outputSha256": "11", "seconds": 1.2,
+                            "metrics": { "before": { "forgetAccuracy": 0.9, "retainAccuracy": 0.9, "testAccuracy": 0.9, "mia": null }, "after": null } } ] }
+            """);
+
+        var model = RunReport.Parse(json);
+
+        Assert.Equal("r", model.RemovalId);
+        Assert.Equal("ssd", model.Method);
+        Assert.Equal(0.9, model.Models[0].Before!.ForgetAccuracy);
+        Assert.Null(model.Models[0].After);
+        Assert.Contains("# Removal `r`", MarkdownReport.Render(model), StringComparison.Ordinal);
+        Assert.Contains("<!DOCTYPE html>", HtmlReport.Render(model), StringComparison.Ordinal);
+        Assert.Throws<InvalidDataException>(() => RunReport.Parse(Newtonsoft.Json.Linq.JObject.Parse("""{ "schemaVersion": 2, "removal": "r" }""")));
+    }
+
+    [Fact]
+    public void Shard_reports_merge_into_one()
+    {
+        var whole = ReportSamples.Digits();
+        var first = whole with { Models = whole.Models.Take(2).ToList(), Seconds = 1 };
+        var second = whole with { Models = whole.Models.Skip(2).ToList(), Seconds = 2 };
+
+        var merged = ReportModel.Merge([first, second]);
+
+        Assert.Equal(whole.Models.Select(m => m.Id), merged.Models.Select(m => m.Id));
+        Assert.Equal(3, merged.Seconds);
+        Assert.Throws<ArgumentException>(() => ReportModel.Merge([first, second with { RemovalId = "other" }]));
+    }
+}

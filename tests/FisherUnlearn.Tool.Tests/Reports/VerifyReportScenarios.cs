@@ -1,0 +1,44 @@
+using FisherUnlearn.Tool.Tests.Support;
+using Newtonsoft.Json.Linq;
+
+namespace FisherUnlearn.Tool.Tests.Reports;
+
+[Collection(RunCommandCollection.Name)]
+public sealed class VerifyReportScenarios
+{
+    [Fact]
+    public async Task Verify_in_github_actions_refreshes_the_reports_and_publishes_the_summary_and_outputs()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+        var summary = ws.Write("gha/summary.md", string.Empty);
+        var output = ws.Write("gha/output.txt", string.Empty);
+        var environment = new Dictionary<string, string>
+        {
+            ["GITHUB_ACTIONS"] = "true",
+            ["GITHUB_STEP_SUMMARY"] = summary,
+            ["GITHUB_OUTPUT"] = output,
+            ["GITHUB_WORKSPACE"] = ws.Root,
+        };
+
+        var verify = await CliRun.InvokeAsync(ws.Root, environment, "verify", "forget-3");
+
+        Assert.True(verify.ExitCode == 0, verify.Error);
+        var report = JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"));
+        Assert.Equal(64, ((string)report["removalSha256"]!).Length);
+        Assert.True((bool)report["verification"]!["targetsMet"]!);
+        Assert.Equal(["a"], report["roots"]!.Select(r => (string)r!));
+        Assert.All(report["models"]!, m => Assert.Equal(64, ((string)m["inputSha256"]!).Length));
+        Assert.All(report["models"]!, m => Assert.InRange((double)m["metrics"]!["after"]!["forgetAccuracy"]!, 0, 0.05));
+        var markdown = ws.ReadText("artifacts/unlearn/forget-3/report.md");
+        Assert.StartsWith("# Removal `forget-3`", markdown, StringComparison.Ordinal);
+        Assert.Contains("```mermaid", markdown, StringComparison.Ordinal);
+        Assert.Contains("class=\"lineage-graph\"", ws.ReadText("artifacts/unlearn/forget-3/report.html"), StringComparison.Ordinal);
+        Assert.Equal("\n" + markdown, File.ReadAllText(summary));
+        var lines = File.ReadAllLines(output);
+        Assert.Contains("report=artifacts/unlearn/forget-3/report.md", lines);
+        Assert.Contains("affected=2", lines);
+        Assert.Contains("targets-met=true", lines);
+    }
+}

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using FisherUnlearn.Lineage.Hashing;
+using FisherUnlearn.Lineage.IO;
+using FisherUnlearn.Testing;
+using FisherUnlearn.Tool.Tests.Support;
+
+namespace FisherUnlearn.Tool.Tests;
+
+/// <summary>Incremental, parallel, sharded and locked runs, on the small two-model digits chain.</summary>
+[Collection(RunCommandCollection.Name)]
+public sealed class RunOrchestrationScenarios
+{
+    private static readonly string[] Models = ["a", "b"];
+
+    [Fact]
+    public async Task A_rerun_with_nothing_changed_does_no_work_and_says_so()
+    {
+        using var ws = await TrainedChain();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1")).ExitCode);
+        var before = Outputs(ws, "artifacts/unlearn");
+        var written = Models.Select(m => File.GetLastWriteTimeUtc(ws.PathOf($"artifacts/unlearn/forget-3/{m}.safetensors"))).ToList();
+
+        var again = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1", "--json");
+
+        Assert.Equal(0, again.ExitCode);
+        Assert.All(again.Json["models"]!, m => Assert.Equal("up-to-date", (string)m["status"]!));
+        Assert.Contains("nothing to do", again.Error, StringComparison.Ordinal);
+        Assert.Equal(before, Outputs(ws, "artifacts/unlearn"));
+        Assert.Equal(written, Models.Select(m => File.GetLastWriteTimeUtc(ws.PathOf($"artifacts/unlearn/forget-3/{m}.safetensors"))));
+    }
+
+    [Fact]
+    public async Task Changing_one_models_checkpoint_redoes_exactly_that_model_and_force_redoes_all()
+    {
+        using var ws = await TrainedChain();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1")).ExitCode);
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"seed\": 1", "\"seed\": 2", StringComparison.Ordinal));
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+
+        var changed = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1", "--json");
+        var forced = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1", "--json", "--force");
+
+        Assert.Equal(0, changed.ExitCode);
+        Assert.Equal(["up-to-date", "done"], Statuses(changed));
+        Assert.Equal(["done", "done"], Statuses(forced));
+    }
+
+    [Fact]
+    public async Task Worker_processes_produce_the_same_outputs_as_one_process()
+    {
+        using var ws = await TrainedChain();
+
+        // Both as real processes, as users run them (the test host's own libtorch state is not a user's).
+        using var single = ToolProcess.Start(ws.Root, "run", "forget-3", "--parallel", "1", "--threads", "1", "--out", "single", "--no-progress");
+        Assert.True(await single.ExitCodeAsync() == 0, single.Error);
+        using var parallel = ToolProcess.Start(ws.Root, "run", "forget-3", "--parallel", "2", "--threads", "1", "--out", "parallel", "--no-progress");
+
+        Assert.True(await parallel.ExitCodeAsync() == 0, parallel.Error);
+        Assert.Equal(Outputs(ws, "single"), Outputs(ws, "parallel"));
+    }
+
+    [Fact]
+    public async Task Shards_run_as_separate_processes_then_merged_equal_a_single_run()
+    {
+        using var ws = await TrainedChain();
+        using var single = ToolProcess.Start(ws.Root, "run", "forget-3", "--parallel", "1", "--threads", "1", "--out", "single", "--no-progress");
+        Assert.True(await single.ExitCodeAsync() == 0, single.Error);
+
+        var matrix = await CliRun.InvokeAsync(ws.Root, "plan", "forget-3", "--matrix");
+        var shards = Newtonsoft.Json.Linq.JObject.Parse(matrix.Out)["include"]!.Select(j => (string)j["shard"]!).ToList();
+        var processes = shards.Select(shard => ToolProcess.Start(ws.Root, "run", "forget-3", "--shard", shard, "--out", "sharded", "--parallel", "1", "--threads", "1", "--no-progress")).ToList();
+        foreach (var process in processes)
+        {
+            Assert.True(await process.ExitCodeAsync() == 0, process.Error);
+        }
+
+        var merged = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--merge", "--out", "sharded", "--json");
+
+        Assert.Equal(["1/2", "2/2"], shards);
+        Assert.Equal(0, merged.ExitCode);
+        Assert.Equal(Outputs(ws, "single"), Outputs(ws, "sharded"));
+        var report = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("sharded/forget-3/report.json"));
+        Assert.Equal(Models, report["models"]!.Select(m => (string)m["id"]!));
+    }
+
+    [Fact]
+    public async Task A_second_run_on_a_locked_output_folder_stops_with_a_clear_message()
+    {
+        using var ws = await TrainedChain();
+        using var held = OutputLock.TryAcquire(ws.PathOf("artifacts/unlearn/forget-3"), out _);
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("error FUL3007:", run.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(ws.PathOf("artifacts/unlearn/forget-3/a.safetensors")));
+    }
+
+    [Fact]
+    public async Task Plan_check_exits_3_until_every_output_is_up_to_date()
+    {
+        using var ws = await TrainedChain();
+
+        var pending = await CliRun.InvokeAsync(ws.Root, "plan", "forget-3", "--check");
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1")).ExitCode);
+        var done = await CliRun.InvokeAsync(ws.Root, "plan", "forget-3", "--check", "--json");
+        ws.Write("forget-3.removal.json", ws.ReadText("forget-3.removal.json").Replace("0.05", "0.04", StringComparison.Ordinal));
+        var stale = await CliRun.InvokeAsync(ws.Root, "plan", "forget-3", "--check");
+
+        Assert.Equal(3, pending.ExitCode);
+        Assert.Contains("missing: a", pending.Error, StringComparison.Ordinal);
+        Assert.Equal(0, done.ExitCode);
+        Assert.True((bool)done.Json["upToDate"]!);
+        Assert.Equal(3, stale.ExitCode);
+        Assert.Contains("stale: b", stale.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_invalid_shard_is_a_usage_error()
+    {
+        using var ws = DigitsChain.Create();
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--shard", "3/2");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("FUL3020", run.Error, StringComparison.Ordinal);
+    }
+
+    private static async Task<TempWorkspace> TrainedChain()
+    {
+        var ws = DigitsChain.Create();
+        var train = await CliRun.InvokeAsync(ws.Root, "train");
+        Assert.True(train.ExitCode == 0, train.Error);
+        return ws;
+    }
+
+    private static List<string> Statuses(CliRun run) => [.. run.Json["models"]!.Select(m => (string)m["status"]!)];
+
+    private static Dictionary<string, string> Outputs(TempWorkspace ws, string root) =>
+        Models.ToDictionary(m => m, m => ContentHash.OfFile(ws.PathOf($"{root}/forget-3/{m}.safetensors")));
+}

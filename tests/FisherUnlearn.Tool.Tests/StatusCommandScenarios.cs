@@ -1,0 +1,140 @@
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Unlearning;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Hashing;
+using FisherUnlearn.Lineage.Planning;
+using FisherUnlearn.Testing;
+using FisherUnlearn.Tool.Running;
+using FisherUnlearn.Tool.Tests.Support;
+
+namespace FisherUnlearn.Tool.Tests;
+
+/// <summary><c>status</c> on the chain a -> b (removals forget-1: a and b; forget-2: b; forget-3: nothing), with
+/// stand-in checkpoints and outputs written directly (no training).</summary>
+public sealed class StatusCommandScenarios
+{
+    private static TempWorkspace ChainWithCheckpoints()
+    {
+        var ws = SampleWorkspaces.Chain();
+        WriteCheckpoint(ws.PathOf("a/bin/a.safetensors"), 1f);
+        WriteCheckpoint(ws.PathOf("b/bin/b.safetensors"), 2f);
+        return ws;
+    }
+
+    private static void WriteCheckpoint(string path, float value, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        SafetensorsFile.Write(path, new Dictionary<string, SafetensorsTensor> { ["w"] = SafetensorsTensor.FromFloats([1], [value]) }, metadata);
+    }
+
+    /// <summary>An output as <c>run</c> leaves it: the checkpoint and its job record with the current job key.</summary>
+    private static void WriteOutput(TempWorkspace ws, string removalId, string modelId)
+    {
+        var analysis = WorkspaceAnalysis.Analyze(ws.Root);
+        var plan = Planner.Plan(analysis.Workspace, analysis.Graph, analysis.Workspace.Removals[removalId]);
+        var directory = ws.PathOf($"artifacts/unlearn/{removalId}");
+        var output = UnlearningJob.OutputPathOf(directory, modelId);
+        WriteCheckpoint(output, 0f);
+        var outcome = new ModelOutcome { Id = modelId, Role = plan.Find(modelId)!.Role, Method = "fiun", OutputPath = output, OutputSha256 = ContentHash.OfFile(output) };
+        new JobRecord(JobKey.Compute(analysis, plan, modelId, "fiun"), outcome).Write(directory);
+    }
+
+    private static async Task<Newtonsoft.Json.Linq.JToken> Removal(TempWorkspace ws, string id)
+    {
+        var run = await CliRun.InvokeAsync(ws.Root, "status", "--json");
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Equal(1, (int)run.Json["schemaVersion"]!);
+        return run.Json["removals"]!.Single(r => (string?)r["id"] == id);
+    }
+
+    [Fact]
+    public async Task Without_outputs_every_affected_removal_is_pending_and_one_that_affects_nothing_is_done()
+    {
+        using var ws = ChainWithCheckpoints();
+
+        var run = await CliRun.InvokeAsync(ws.Root, "status", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        var removals = run.Json["removals"]!;
+        Assert.Equal(["forget-1", "forget-2", "forget-3"], removals.Select(r => (string)r["id"]!));
+        var first = removals[0]!;
+        Assert.Equal("pending", (string?)first["state"]);
+        Assert.Equal(2, (int)first["affected"]!);
+        Assert.Equal(0, (int)first["done"]!);
+        Assert.Equal(0, (int)first["stale"]!);
+        Assert.Equal(2, (int)first["missing"]!);
+        Assert.Equal("done", (string?)removals[2]!["state"]);
+        Assert.Equal(0, (int)removals[2]!["affected"]!);
+    }
+
+    [Fact]
+    public async Task Outputs_with_the_current_inputs_are_done_and_a_changed_input_makes_them_stale()
+    {
+        using var ws = ChainWithCheckpoints();
+        WriteOutput(ws, "forget-1", "a");
+
+        Assert.Equal("pending", (string?)(await Removal(ws, "forget-1"))["state"]);
+
+        WriteOutput(ws, "forget-1", "b");
+        var done = await Removal(ws, "forget-1");
+        Assert.Equal("done", (string?)done["state"]);
+        Assert.Equal(2, (int)done["done"]!);
+
+        // b's manifest changes (a recipe field): only b's output is stale.
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"labels\": [2]", "\"labels\": [2], \"x-note\": \"retrained\"", StringComparison.Ordinal));
+        var stale = await Removal(ws, "forget-1");
+        Assert.Equal("stale", (string?)stale["state"]);
+        Assert.Equal(1, (int)stale["stale"]!);
+        Assert.Equal(["done", "stale"], stale["models"]!.Select(m => (string)m["state"]!));
+
+        // a's checkpoint changes: a's output is stale, and so is b's (a is b's ancestor).
+        WriteOutput(ws, "forget-1", "b");
+        WriteCheckpoint(ws.PathOf("a/bin/a.safetensors"), 5f);
+        Assert.Equal(2, (int)(await Removal(ws, "forget-1"))["stale"]!);
+
+        // The removal's method settings change.
+        WriteOutput(ws, "forget-2", "b");
+        Assert.Equal("done", (string?)(await Removal(ws, "forget-2"))["state"]);
+        ws.Write("forget-2.removal.json", """{ "schemaVersion": 1, "id": "forget-2", "forget": { "labels": [2] }, "parameters": { "seed": 3 } }""");
+        Assert.Equal("stale", (string?)(await Removal(ws, "forget-2"))["state"]);
+    }
+
+    [Fact]
+    public async Task An_output_without_its_record_or_changed_since_counts_as_missing()
+    {
+        using var ws = ChainWithCheckpoints();
+        WriteCheckpoint(ws.PathOf("artifacts/unlearn/forget-2/b.safetensors"), 0f);
+
+        Assert.Equal("pending", (string?)(await Removal(ws, "forget-2"))["state"]);
+
+        WriteOutput(ws, "forget-2", "b");
+        Assert.Equal("done", (string?)(await Removal(ws, "forget-2"))["state"]);
+        WriteCheckpoint(ws.PathOf("artifacts/unlearn/forget-2/b.safetensors"), 7f);
+        Assert.Equal(1, (int)(await Removal(ws, "forget-2"))["missing"]!);
+    }
+
+    [Fact]
+    public async Task Text_table_lists_each_removal_and_what_to_run()
+    {
+        using var ws = ChainWithCheckpoints();
+        WriteOutput(ws, "forget-2", "b");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "status");
+
+        Assert.Equal(0, run.ExitCode);
+        var lines = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()).ToList();
+        Assert.Matches("^REMOVAL +STATE +AFFECTED +DONE +STALE +MISSING$", lines[0]);
+        Assert.Matches("^forget-1 +pending +2 +0 +0 +2$", lines[2]);
+        Assert.Matches("^forget-2 +done +1 +1 +0 +0$", lines[3]);
+        Assert.Contains("forget-1: a (missing), b (missing); run 'dotnet unlearn run forget-1'.", lines);
+    }
+
+    [Fact]
+    public async Task A_bad_workspace_is_exit_2()
+    {
+        using var ws = ChainWithCheckpoints();
+        ws.Write("b/b.lineage.json", "{ not json");
+
+        Assert.Equal(2, (await CliRun.InvokeAsync(ws.Root, "status")).ExitCode);
+    }
+}

@@ -1,0 +1,53 @@
+using System.Diagnostics;
+
+namespace FisherUnlearn.Tool.Tests.Support;
+
+/// <summary>dotnet-unlearn as a separate process (the build output next to the tests), for scenarios that need real
+/// processes: shards, concurrent runs, kills.</summary>
+internal sealed class ToolProcess : IDisposable
+{
+    private readonly Process process;
+    private readonly Task<string> output;
+    private readonly Task<string> error;
+
+    private ToolProcess(Process process)
+    {
+        this.process = process;
+        output = process.StandardOutput.ReadToEndAsync();
+        error = process.StandardError.ReadToEndAsync();
+    }
+
+    public string Error => error.IsCompleted ? error.Result : string.Empty;
+
+    public string Output => output.IsCompleted ? output.Result : string.Empty;
+
+    public static ToolProcess Start(string workingDirectory, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "dotnet-unlearn.dll"));
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
+        return new ToolProcess(Process.Start(info)!);
+    }
+
+    public async Task<int> ExitCodeAsync()
+    {
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        await Task.WhenAll(output, error);
+        return process.ExitCode;
+    }
+
+    public void Kill() => process.Kill(entireProcessTree: true);
+
+    public void Dispose() => process.Dispose();
+}
