@@ -1,4 +1,5 @@
 using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -196,15 +197,15 @@ internal static class ExactFisher
                     }
                     else
                     {
-                        var g2 = g.square();
+                        var g2 = g.Squared();
                         if (layer.WeightName is { } weight)
                         {
-                            accumulators[weight].add_(g2.t().matmul(input.square()));
+                            accumulators[weight].AddInPlace(g2.t().matmul(input.Squared()));
                         }
 
                         if (layer.BiasName is { } bias)
                         {
-                            accumulators[bias].add_(g2.sum(dim: 0));
+                            accumulators[bias].AddInPlace(g2.sum(dim: 0));
                         }
                     }
                 }
@@ -226,7 +227,7 @@ internal static class ExactFisher
         var gm = g.reshape(n, outChannels, -1);
         if (layer.BiasName is { } bias)
         {
-            accumulators[bias].add_(gm.sum(dim: 2).square().sum(dim: 0));
+            accumulators[bias].AddInPlace(gm.sum(dim: 2).Squared().sum(dim: 0));
         }
 
         if (layer.WeightName is not { } weight)
@@ -248,7 +249,7 @@ internal static class ExactFisher
             using var inner = torch.NewDisposeScope();
             var length = Math.Min(step, n - start);
             var grads = gm.narrow(0, start, length).bmm(unfolded.narrow(0, start, length).transpose(1, 2));
-            accumulator.add_(grads.square().sum(dim: 0).reshape(accumulator.shape));
+            accumulator.AddInPlace(grads.Squared().sum(dim: 0).reshape(accumulator.shape));
         }
     }
 
@@ -283,7 +284,7 @@ internal static class ExactFisher
                         var grad = parameter.grad;
                         if (grad is not null)
                         {
-                            accumulators[name].add_(grad.square());
+                            accumulators[name].AddInPlace(grad.Squared());
                         }
                     }
                 }

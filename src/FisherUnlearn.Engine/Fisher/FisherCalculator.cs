@@ -1,5 +1,6 @@
 using FisherUnlearn.Engine.Data;
 using FisherUnlearn.Engine.Native;
+using FisherUnlearn.Engine.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -65,9 +66,10 @@ public static class FisherCalculator
             if (divisor > 0)
             {
                 using var noGrad = torch.no_grad();
+                using var heldDivisor = divisor.ToScalar(); // Held past every native call (docs/engine-notes.md).
                 foreach (var accumulator in accumulators.Values)
                 {
-                    accumulator.div_(divisor);
+                    accumulator.div_(heldDivisor);
                 }
             }
 
@@ -104,7 +106,7 @@ public static class FisherCalculator
             model.zero_grad();
             var output = model.call(features);
             var loss = labelFree
-                ? output.flatten(1).square().sum(dim: 1).mean()
+                ? output.flatten(1).Squared().sum(dim: 1).mean()
                 : nn.functional.cross_entropy(output, labels);
             loss.backward();
             using (torch.no_grad())
@@ -114,7 +116,7 @@ public static class FisherCalculator
                     var grad = parameter.grad;
                     if (grad is not null)
                     {
-                        accumulators[name].add_(labelFree ? grad.abs() : grad.square());
+                        accumulators[name].AddInPlace(labelFree ? grad.abs() : grad.Squared());
                     }
                 }
             }

@@ -271,11 +271,16 @@ public sealed class ModelTrainer
     /// <summary>The distillation loss documented on the class (mean over the batch).</summary>
     internal static Tensor DistillationLoss(Tensor studentLogits, Tensor teacherLogits, Tensor labels, double temperature)
     {
-        var teacherLog = nn.functional.log_softmax(teacherLogits / temperature, 1);
-        var studentLog = nn.functional.log_softmax(studentLogits / temperature, 1);
+        // Every Scalar is held past its native call (docs/engine-notes.md): no `tensor / double`, `tensor * double` or
+        // `tensor + tensor` (which passes a temporary alpha), which compute the same with temporary Scalars.
+        using var t = temperature.ToScalar();
+        using var softWeight = (0.5 * temperature * temperature).ToScalar();
+        using var half = 0.5.ToScalar();
+        var teacherLog = nn.functional.log_softmax(teacherLogits.div(t), 1);
+        var studentLog = nn.functional.log_softmax(studentLogits.div(t), 1);
         var kl = (teacherLog.exp() * (teacherLog - studentLog)).sum(dim: 1).mean();
         var hard = nn.functional.cross_entropy(studentLogits, labels);
-        return (kl * (0.5 * temperature * temperature)) + (hard * 0.5);
+        return kl.mul(softWeight).Plus(hard.mul(half));
     }
 
     private static Tensor TeacherLogits(nn.Module<Tensor, Tensor> teacher, Tensor x)

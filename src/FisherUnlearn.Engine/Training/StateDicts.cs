@@ -35,6 +35,7 @@ public static class StateDicts
 
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         using var noGrad = torch.no_grad();
+        using var count = states.Count.ToScalar(); // Held past every native call (docs/engine-notes.md).
         foreach (var (name, tensor) in first.OrderBy(s => s.Key, StringComparer.Ordinal))
         {
             if (!tensor.is_floating_point())
@@ -46,10 +47,10 @@ public static class StateDicts
             var sum = tensor.detach().clone();
             foreach (var other in states.Skip(1))
             {
-                sum.add_(other[name].detach().to_type(sum.dtype));
+                sum.AddInPlace(other[name].detach().to_type(sum.dtype));
             }
 
-            sum.div_(states.Count);
+            sum.div_(count);
             result[name] = sum;
         }
 

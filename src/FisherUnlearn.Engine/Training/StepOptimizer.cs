@@ -98,7 +98,7 @@ internal sealed class StepOptimizer : IDisposable
                 var v = second[i] ??= torch.zeros_like(parameter).DetachFromDisposeScope();
                 m.mul_(beta1Scalar).add_(grad, alpha: oneMinusBeta1);
                 v.mul_(beta2Scalar).addcmul_(grad, grad, value: oneMinusBeta2);
-                var denominator = v.sqrt().div_(correction2).add_(epsilon);
+                var denominator = v.sqrt().div_(correction2).add_(epsilon, alpha: HeldScalars.IntOne); // add_(Scalar) alone passes a temporary alpha
                 parameter.addcdiv_(m, denominator, value: stepSize);
             }
             else if (hasMomentum)

@@ -1,5 +1,6 @@
 using FisherUnlearn.Engine.Data;
 using FisherUnlearn.Engine.Fisher;
+using FisherUnlearn.Engine.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -193,7 +194,7 @@ public sealed class Calibrator : IDisposable
                 }
 
                 using var scope = torch.NewDisposeScope();
-                var ratio = torch.where(fd.gt(0), ff.div(fd), torch.where(ff.gt(0), torch.full_like(ff, double.PositiveInfinity), torch.zeros_like(ff)));
+                var ratio = torch.where(fd.gt(HeldScalars.IntZero), ff.div(fd), torch.where(ff.gt(HeldScalars.IntZero), torch.full_like(ff, HeldScalars.PositiveInfinity), torch.zeros_like(ff)));
                 items.Add((name, parameter, ratio.to_type(parameter.dtype).MoveToOuterDisposeScope()));
             }
         }
@@ -201,12 +202,14 @@ public sealed class Calibrator : IDisposable
         public long Dampen(IReadOnlyDictionary<string, Tensor> original, double alpha, double lambda)
         {
             using var noGrad = torch.no_grad();
+            using var heldAlpha = alpha.ToScalar(); // Held past every native call (docs/engine-notes.md).
+            using var heldLambda = lambda.ToScalar();
             long selected = 0;
             foreach (var (name, parameter, ratio) in items)
             {
                 using var scope = torch.NewDisposeScope();
-                var mask = ratio.gt(alpha);
-                var beta = ratio.reciprocal().mul_(lambda).clamp_(0.0, 1.0);
+                var mask = ratio.gt(heldAlpha);
+                var beta = ratio.reciprocal().mul_(heldLambda).clamp_(HeldScalars.DoubleZero, HeldScalars.DoubleOne);
                 var source = original[name];
                 parameter.copy_(torch.where(mask, source.mul(beta), source));
                 selected += mask.sum().item<long>();
@@ -432,10 +435,11 @@ public sealed record HeadLayer(string WeightName, string BiasName, int Classes)
     public void ShiftDown(nn.Module<Tensor, Tensor> model, IEnumerable<int> classes, double shift)
     {
         using var noGrad = torch.no_grad();
+        using var heldShift = shift.ToScalar(); // Held past every native call (docs/engine-notes.md).
         var bias = model.named_parameters().First(p => p.name == BiasName).parameter;
         foreach (var c in classes.Where(c => c >= 0 && c < Classes))
         {
-            bias[c].sub_(shift);
+            bias[c].sub_(heldShift);
         }
     }
 }

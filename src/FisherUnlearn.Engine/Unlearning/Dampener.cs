@@ -1,4 +1,5 @@
 using FisherUnlearn.Engine.Fisher;
+using FisherUnlearn.Engine.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -30,6 +31,8 @@ public static class Dampener
         long selected = 0;
         long considered = 0;
         using var noGrad = torch.no_grad();
+        using var heldAlpha = alpha.ToScalar(); // Held past every native call (docs/engine-notes.md).
+        using var heldLambda = lambda.ToScalar();
         foreach (var (name, parameter) in model.named_parameters())
         {
             if (!forget.Parameters.ContainsKey(name) || !full.Parameters.ContainsKey(name) || include?.Invoke(name) == false)
@@ -45,8 +48,8 @@ public static class Dampener
                 throw new ArgumentException($"The importance of '{name}' has shape [{string.Join(", ", ff.shape)}], the parameter [{string.Join(", ", parameter.shape)}].");
             }
 
-            var mask = ff.gt(fd.mul(alpha));
-            var beta = fd.mul(lambda).div(ff).clamp(0.0, 1.0);
+            var mask = ff.gt(fd.mul(heldAlpha));
+            var beta = fd.mul(heldLambda).div(ff).clamp(HeldScalars.DoubleZero, HeldScalars.DoubleOne);
             parameter.copy_(torch.where(mask, parameter.mul(beta), parameter));
             selected += mask.sum().item<long>();
             considered += parameter.numel();

@@ -81,6 +81,13 @@ internal sealed partial class SmallDigits
             "--add-source", _fixture.Feed], cancellationToken);
     }
 
+    /// <summary>The project's <c>unlearn.outputs.txt</c> (under its IntermediateOutputPath, obj/Debug/net10.0/).</summary>
+    public IReadOnlyList<string> OutputLists(string project)
+    {
+        var obj = Path.Combine(Models, project, "obj");
+        return Directory.Exists(obj) ? [.. Directory.EnumerateFiles(obj, "unlearn.outputs.txt", SearchOption.AllDirectories)] : [];
+    }
+
     public string LineagePath(string project) => Path.Combine(Models, project, project + ".lineage.json");
 
     public string Checkpoint(string model) => Path.Combine(Models, model, "bin", model + ".safetensors");
