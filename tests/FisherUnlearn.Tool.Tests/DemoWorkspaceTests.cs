@@ -13,7 +13,8 @@ public sealed class DemoWorkspaceTests
         return [.. Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
             .Where(f => !f.Split('/').Any(s => s is "bin" or "obj" or "artifacts"))
-            .Where(f => f.EndsWith(".json", StringComparison.Ordinal) || f.EndsWith("-ubyte.gz", StringComparison.Ordinal) || f == "data/ATTRIBUTION.md")
+            .Where(f => f.EndsWith(".json", StringComparison.Ordinal) || f.EndsWith("-ubyte.gz", StringComparison.Ordinal) || f == "data/ATTRIBUTION.md"
+                || f.EndsWith(".csproj", StringComparison.Ordinal) || f.EndsWith(".targets", StringComparison.Ordinal) || f.EndsWith(".props", StringComparison.Ordinal) || f == "Models.sln")
             .Order(StringComparer.Ordinal)];
     }
 
@@ -25,7 +26,9 @@ public sealed class DemoWorkspaceTests
         Assert.Equal(expected, DemoWorkspace.Files);
         Assert.Contains("unlearn.json", expected);
         Assert.Contains("data/train-images-idx3-ubyte.gz", expected);
-        Assert.Equal(16, expected.Count);
+        Assert.Contains("Models.sln", expected);
+        Assert.Contains("digits-base/digits-base.csproj", expected);
+        Assert.Equal(28, expected.Count);
     }
 
     [Fact]
@@ -61,9 +64,9 @@ public sealed class DemoWorkspaceTests
 
         var again = DemoWorkspace.Materialize(target, TestContext.Current.CancellationToken);
 
-        Assert.Equal(["digits-base/digits-base.lineage.json"], again.Created);
+        Assert.Equal(["digits-base/digits-base.csproj", "digits-base/digits-base.lineage.json"], again.Created);
         Assert.Equal(["forget-3.removal.json"], again.Kept);
-        Assert.Equal(SampleFiles().Count - 2, again.Reused.Count);
+        Assert.Equal(SampleFiles().Count - 3, again.Reused.Count);
         Assert.Equal("{ \"mine\": true }", ws.ReadText("demo/forget-3.removal.json"));
         Assert.DoesNotContain(ws.Files(), f => f.Contains(".tmp-", StringComparison.Ordinal));
     }

@@ -110,6 +110,8 @@ public static class DiagnosticCatalogue
         "Another dotnet-unlearn process ({0}) is writing to '{1}'. Wait for it to finish: the lock is released when that process ends, even if it is killed.");
     public static readonly DiagnosticDescriptor Cancelled = Error("FUL3008", "Cancelled",
         "Cancelled. Finished outputs were kept; run the command again to finish the job.");
+    public static readonly DiagnosticDescriptor PackageVersionNeeded = Error("FUL3014", "FisherUnlearn.Build version needed",
+        "This workspace gets FisherUnlearn.Build as a package: pass -p:FisherUnlearnBuildVersion=<version> (the version of your dotnet-unlearn tool), with the package on a NuGet feed.");
     public static readonly DiagnosticDescriptor ShardInvalid = Error("FUL3020", "Invalid shard",
         "'{0}' is not a shard: use i/n with 1 <= i <= n, such as 2/4.");
     public static readonly DiagnosticDescriptor WorkerFailed = Error("FUL3021", "Worker failed",
