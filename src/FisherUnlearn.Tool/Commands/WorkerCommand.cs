@@ -9,22 +9,23 @@ using FisherUnlearn.Tool.Running;
 namespace FisherUnlearn.Tool.Commands;
 
 /// <summary>
-/// <c>dotnet-unlearn worker &lt;removal&gt; --model &lt;id&gt; ...</c> (hidden): one job of a parallel <c>run</c>, in a process of its
-/// own. Writes the model's checkpoint and job record, and prints the record as one JSON line on stdout.
-/// Exit 0 when the model was unlearned, 1 when it failed, 2 for bad input.
+/// <c>dotnet-unlearn worker &lt;removal&gt; (--model &lt;id&gt; ... | --models-from-stdin)</c> (hidden): a worker of a parallel
+/// <c>run</c>, in a process of its own. For each model it is given (on stdin as the coordinator hands them out): writes
+/// its checkpoint and job record, and prints the record as one JSON line on stdout. Exit 0 when every model was unlearned, 1 when one failed, 2 for bad input.
 /// </summary>
 internal static class WorkerCommand
 {
     public static Command Create(CliContext context, GlobalOptions options)
     {
         var removal = new Argument<string>("removal");
-        var model = new Option<string>("--model") { Required = true };
+        var model = new Option<string[]>("--model") { Description = "A model to unlearn (repeatable)." };
+        var fromStdin = new Option<bool>("--models-from-stdin") { Description = "Read model ids from stdin, one a line, until it closes." };
         var method = new Option<string?>("--method");
         var output = new Option<string?>("--out");
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 1 };
         var command = new Command("worker", "Run one job of a parallel 'run' (used by 'run --parallel'; not meant to be called by hand).")
         {
-            removal, model, method, output, threads,
+            removal, model, fromStdin, method, output, threads,
         };
         command.Hidden = true;
         command.SetAction((parseResult, cancellationToken) =>
@@ -40,26 +41,35 @@ internal static class WorkerCommand
 
             try
             {
-                var modelId = parseResult.GetValue(model)!;
                 var settings = UnlearnSettings.From(found.Value, analysis.Workspace.Settings, parseResult.GetValue(method));
                 var plan = Planner.Plan(analysis.Workspace, analysis.Graph, found.Value);
                 var outputRoot = parseResult.GetValue(output);
                 var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, found.Value.Id, outputRoot);
                 TorchRuntime.Configure(parseResult.GetValue(threads));
-                var outcome = new UnlearningJob(analysis.Workspace.Root, found.Value.Id, modelId, settings, directory)
-                    .Run(analysis, plan, new JobResources(), measure: true, cancellationToken);
-                var record = new JobRecord(JobKey.Compute(analysis, plan, modelId, settings.Method), outcome);
-                if (outcome.Succeeded)
+                var resources = new JobResources();
+                var failed = false;
+                var models = parseResult.GetValue(fromStdin) ? ReadLines(Console.In) : parseResult.GetValue(model) ?? [];
+                foreach (var modelId in models)
                 {
-                    record.Write(directory);
-                }
-                else
-                {
-                    env.Diagnostics.Write(outcome.Error!);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var outcome = new UnlearningJob(analysis.Workspace.Root, found.Value.Id, modelId, settings, directory)
+                        .Run(analysis, plan, resources, measure: true, cancellationToken);
+                    var record = new JobRecord(JobKey.Compute(analysis, plan, modelId, settings.Method, resources.Files), outcome);
+                    if (outcome.Succeeded)
+                    {
+                        record.Write(directory);
+                    }
+                    else
+                    {
+                        failed = true;
+                        env.Diagnostics.Write(outcome.Error!);
+                    }
+
+                    context.Out.WriteLine(record.ToJson().ToString(Newtonsoft.Json.Formatting.None));
+                    context.Out.Flush();
                 }
 
-                context.Out.WriteLine(record.ToJson().ToString(Newtonsoft.Json.Formatting.None));
-                return Task.FromResult(outcome.Succeeded ? ExitCodes.Ok : ExitCodes.Failed);
+                return Task.FromResult(failed ? ExitCodes.Failed : ExitCodes.Ok);
             }
             catch (EngineException ex)
             {
@@ -68,5 +78,16 @@ internal static class WorkerCommand
             }
         });
         return command;
+    }
+
+    private static IEnumerable<string> ReadLines(TextReader input)
+    {
+        while (input.ReadLine() is { } line)
+        {
+            if (line.Trim() is { Length: > 0 } id)
+            {
+                yield return id;
+            }
+        }
     }
 }

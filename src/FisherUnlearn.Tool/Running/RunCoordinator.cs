@@ -123,7 +123,8 @@ internal sealed class RunCoordinator(IRunProgress progress)
 
         if (request.Parallel > 1 && pending.Count > 1)
         {
-            var launch = new WorkerLaunch(analysis.Workspace.Root, removal.Id, settings.Method, request.OutputRoot, directory);
+            var launch = new WorkerLaunch(analysis.Workspace.Root, removal.Id, settings.Method, request.OutputRoot, directory,
+                analysis.Workspace.Models.ToDictionary(m => m.Key, m => m.Value.Architecture, StringComparer.Ordinal));
             return new WorkerPool(launch, request.Parallel, request.Threads).Run(pending, progress, cancellationToken);
         }
 

@@ -8,32 +8,24 @@ using Newtonsoft.Json.Linq;
 namespace FisherUnlearn.Tool.Running;
 
 /// <summary>
-/// Runs unlearning jobs as separate worker processes (<c>dotnet-unlearn worker ...</c>), at most <c>parallel</c> at a
-/// time. TorchSharp's thread settings, random state and native crashes are process-wide, so processes, not threads,
-/// give each job its own libtorch with <c>threads</c> intra-op threads and no oversubscription. Each worker writes its
-/// checkpoint and its <see cref="JobRecord"/> atomically and prints the record on stdout; a killed worker leaves
-/// neither, so the next run simply redoes that model. Cancelling kills every worker's process tree.
+/// Runs unlearning jobs in separate worker processes (<c>dotnet-unlearn worker ...</c>), at most <c>parallel</c> of them. TorchSharp's thread settings, random state and native crashes are process-wide, so processes, not threads,
+/// give each worker its own libtorch with <c>threads</c> intra-op threads and no oversubscription. A worker reads model
+/// ids on stdin, one a line, and for each writes the model's checkpoint and <see cref="JobRecord"/> atomically and prints the record on stdout; a killed worker leaves
+/// neither for the model it was on, so the next run simply redoes that model. Cancelling kills every worker.
 /// </summary>
 internal sealed class WorkerPool(WorkerLaunch launch, int parallel, int threads)
 {
+    /// <summary>Runs the jobs in at most <c>parallel</c> worker processes. Workers take jobs from one queue: each is sent
+    /// the next model on its stdin when it reports the previous one, so a slow model (a CNN, a missing harvest) does not
+    /// hold up the others, and the cost of starting a process and loading libtorch, the workspace and the data is paid
+    /// once per worker, not once per model.</summary>
     public IReadOnlyList<ModelOutcome> Run(IReadOnlyList<AffectedModel> jobs, IRunProgress progress, CancellationToken cancellationToken)
     {
-        var outcomes = new ModelOutcome?[jobs.Count];
-        using var slots = new SemaphoreSlim(parallel);
-        var tasks = jobs.Select((job, index) => Task.Run(() =>
-        {
-            slots.Wait(cancellationToken);
-            try
-            {
-                progress.Started(job.Id);
-                outcomes[index] = RunOne(job, cancellationToken);
-                progress.Finished(outcomes[index]!, reused: false);
-            }
-            finally
-            {
-                slots.Release();
-            }
-        }, cancellationToken)).ToArray();
+        // Longest first (the classic LPT rule), so the slowest model does not start last: convolutional models cost
+        // far more per sample (their Fisher needs im2col), then bigger MLPs; ties keep plan order.
+        var queue = new System.Collections.Concurrent.ConcurrentQueue<AffectedModel>(jobs.OrderByDescending(j => launch.EstimatedCost(j.Id)));
+        var workers = Math.Max(1, Math.Min(parallel, jobs.Count));
+        var tasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() => RunWorker(queue, progress, cancellationToken), cancellationToken)).ToArray();
         try
         {
             Task.WaitAll(tasks, cancellationToken);
@@ -43,50 +35,83 @@ internal sealed class WorkerPool(WorkerLaunch launch, int parallel, int threads)
             throw new OperationCanceledException(cancellationToken);
         }
 
-        return [.. outcomes.Select(o => o!)];
+        var outcomes = tasks.SelectMany(t => t.Result).ToDictionary(o => o.Id, StringComparer.Ordinal);
+        return [.. jobs.Select(j => outcomes[j.Id])];
     }
 
-    private ModelOutcome RunOne(AffectedModel job, CancellationToken cancellationToken)
+    private List<ModelOutcome> RunWorker(System.Collections.Concurrent.ConcurrentQueue<AffectedModel> queue, IRunProgress progress, CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
-        using var process = new Process { StartInfo = launch.StartInfo(job.Id, threads) };
-        process.Start();
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        try
+        var outcomes = new List<ModelOutcome>();
+        if (!queue.TryDequeue(out var current))
         {
-            process.WaitForExitAsync(cancellationToken).GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException)
-        {
-            Kill(process);
-            throw;
+            return outcomes;
         }
 
-        var output = stdout.GetAwaiter().GetResult();
-        var errors = stderr.GetAwaiter().GetResult();
-        var line = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault(l => l.StartsWith('{'));
-        if (line is not null)
+        var clock = Stopwatch.StartNew();
+        using var process = new Process { StartInfo = launch.StartInfo(threads) };
+        process.Start();
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        using var kill = cancellationToken.Register(() => Kill(process));
+        Send(process, current, progress);
+        while (current is not null && process.StandardOutput.ReadLine() is { } line)
         {
+            if (!line.StartsWith('{'))
+            {
+                continue;
+            }
+
+            ModelOutcome outcome;
             try
             {
-                return JobRecord.FromJson(JObject.Parse(line), launch.RemovalDirectory).Outcome;
+                outcome = JobRecord.FromJson(JObject.Parse(line), launch.RemovalDirectory).Outcome;
             }
             catch (Newtonsoft.Json.JsonException)
             {
-                // fall through: reported as a crashed worker below
+                continue; // not a record: the model is reported as failed below if none comes
+            }
+
+            outcomes.Add(outcome);
+            progress.Finished(outcome, reused: false);
+            clock.Restart();
+            current = queue.TryDequeue(out var next) ? next : null;
+            if (current is null)
+            {
+                process.StandardInput.Close();
+            }
+            else
+            {
+                Send(process, current, progress);
             }
         }
 
-        var reason = errors.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "no output";
-        return new ModelOutcome
+        process.WaitForExit();
+        cancellationToken.ThrowIfCancellationRequested();
+        if (current is not null)
         {
-            Id = job.Id,
-            Role = job.Role,
-            Method = launch.Method,
-            Seconds = clock.Elapsed.TotalSeconds,
-            Error = Diagnostic.Create(DiagnosticCatalogue.WorkerFailed, null, job.Id, process.ExitCode.ToString(CultureInfo.InvariantCulture), reason),
-        };
+            // The worker died on this model: report it, and leave the rest of the queue to the other workers.
+            var errors = stderr.GetAwaiter().GetResult();
+            var reason = errors.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "no output";
+            var failed = new ModelOutcome
+            {
+                Id = current.Id,
+                Role = current.Role,
+                Method = launch.Method,
+                Seconds = clock.Elapsed.TotalSeconds,
+                Error = Diagnostic.Create(DiagnosticCatalogue.WorkerFailed, null, current.Id, process.ExitCode.ToString(CultureInfo.InvariantCulture), reason),
+            };
+            outcomes.Add(failed);
+            progress.Finished(failed, reused: false);
+            outcomes.AddRange(RunWorker(queue, progress, cancellationToken));
+        }
+
+        return outcomes;
+    }
+
+    private static void Send(Process process, AffectedModel job, IRunProgress progress)
+    {
+        progress.Started(job.Id);
+        process.StandardInput.WriteLine(job.Id);
+        process.StandardInput.Flush();
     }
 
     private static void Kill(Process process)
@@ -94,7 +119,6 @@ internal sealed class WorkerPool(WorkerLaunch launch, int parallel, int threads)
         try
         {
             process.Kill(entireProcessTree: true);
-            process.WaitForExit(5000);
         }
         catch (InvalidOperationException)
         {
@@ -104,23 +128,39 @@ internal sealed class WorkerPool(WorkerLaunch launch, int parallel, int threads)
 }
 
 /// <summary>How to start a worker for one model of a run: <c>dotnet dotnet-unlearn.dll worker &lt;removal&gt; --model ...</c>.</summary>
-internal sealed record WorkerLaunch(string WorkspaceRoot, string RemovalId, string Method, string? OutputRoot, string RemovalDirectory)
+internal sealed record WorkerLaunch(string WorkspaceRoot, string RemovalId, string Method, string? OutputRoot, string RemovalDirectory,
+    IReadOnlyDictionary<string, Lineage.Manifests.ArchitectureSpec> Architectures)
 {
-    public ProcessStartInfo StartInfo(string modelId, int threads)
+    /// <summary>A rough relative cost of one model's job, from its architecture alone.</summary>
+    public double EstimatedCost(string modelId)
+    {
+        if (!Architectures.TryGetValue(modelId, out var spec))
+        {
+            return 1;
+        }
+
+        var weights = (double)(spec.Inputs ?? 1) * spec.Hidden.DefaultIfEmpty(spec.Classes).First() + spec.Hidden.Sum() * spec.Classes;
+        return spec.Kind == Lineage.Manifests.ArchitectureSpec.Mlp ? weights : weights * 1000 + 1e9;
+    }
+
+    public ProcessStartInfo StartInfo(int threads)
     {
         var info = new ProcessStartInfo
         {
             FileName = DotnetHost(),
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = WorkspaceRoot,
         };
         info.ArgumentList.Add(typeof(WorkerLaunch).Assembly.Location);
-        foreach (var argument in new[] { "worker", RemovalId, "--model", modelId, "--method", Method, "--threads", threads.ToString(CultureInfo.InvariantCulture), "--workspace", WorkspaceRoot })
+        foreach (var argument in new[] { "worker", RemovalId, "--method", Method, "--threads", threads.ToString(CultureInfo.InvariantCulture), "--workspace", WorkspaceRoot })
         {
             info.ArgumentList.Add(argument);
         }
+
+        info.ArgumentList.Add("--models-from-stdin");
 
         if (OutputRoot is not null)
         {
