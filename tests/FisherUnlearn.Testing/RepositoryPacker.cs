@@ -18,7 +18,7 @@ public static class RepositoryPacker
     private static readonly string[] SkippedFolders = ["bin", "obj", "artifacts", "TestResults"];
 
     /// <summary>The repository root: the first folder above the test assembly holding FisherUnlearn.Tooling.sln.</summary>
-    public static string RepositoryRoot { get; } = FindRoot();
+    public static string RepositoryRoot { get; } = RepoPaths.Root;
 
     /// <summary>A unique prerelease version: letters and digits only, valid as SemVer 1 and 2.</summary>
     public static string UniqueVersion(string label = "e2e") =>
@@ -90,16 +90,4 @@ public static class RepositoryPacker
         }
     }
 
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "FisherUnlearn.Tooling.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("FisherUnlearn.Tooling.sln not found above " + AppContext.BaseDirectory);
-    }
 }

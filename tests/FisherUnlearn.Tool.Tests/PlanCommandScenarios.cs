@@ -1,3 +1,4 @@
+using FisherUnlearn.Testing;
 using FisherUnlearn.Tool.Tests.Support;
 
 namespace FisherUnlearn.Tool.Tests;

@@ -17,7 +17,7 @@ internal static class DigitsChain
     public static TempWorkspace Create(string targets = """, "targets": { "maxForgetAccuracy": 0.05, "maxRetainDrop": 0.05 }""")
     {
         var ws = new TempWorkspace("fiun-run");
-        var data = Path.Combine(RepoRoot(), "samples", "digits", "data");
+        var data = Path.Combine(RepoPaths.Root, "samples", "digits", "data");
         foreach (var file in Directory.GetFiles(data, "*.gz"))
         {
             ws.WriteBytes("data/" + Path.GetFileName(file), File.ReadAllBytes(file));
@@ -42,18 +42,6 @@ internal static class DigitsChain
         return ws;
     }
 
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "FisherUnlearn.Tooling.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("repository root not found");
-    }
 }
 
 [Collection(RunCommandCollection.Name)]

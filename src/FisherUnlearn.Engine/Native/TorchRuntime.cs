@@ -21,6 +21,19 @@ public static class TorchRuntime
     /// <summary>Intra-op threads set by <see cref="Configure"/>, or 0 when not configured.</summary>
     public static int Threads => Volatile.Read(ref s_threads);
 
+    /// <summary>Loads libtorch, and sets its thread counts when <paramref name="threads"/> is given (else leaves them as configured).</summary>
+    public static void Prepare(int? threads)
+    {
+        if (threads is { } count)
+        {
+            Configure(count);
+        }
+        else
+        {
+            EnsureLoaded();
+        }
+    }
+
     /// <summary>
     /// Loads TorchSharp's native backend (libtorch, CPU). On failure throws an <see cref="EngineException"/> with code
     /// FUL3003 that names the real reason (for example <c>version 'GLIBCXX_3.4.32' not found</c>, which TorchSharp's own

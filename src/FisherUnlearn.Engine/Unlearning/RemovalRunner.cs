@@ -59,14 +59,7 @@ public static class RemovalRunner
         ArgumentNullException.ThrowIfNull(analysis);
         ArgumentNullException.ThrowIfNull(removal);
         options ??= new RunOptions();
-        if (options.Threads is { } threads)
-        {
-            TorchRuntime.Configure(threads);
-        }
-        else
-        {
-            TorchRuntime.EnsureLoaded();
-        }
+        TorchRuntime.Prepare(options.Threads);
 
         var started = Stopwatch.GetTimestamp();
         var workspace = analysis.Workspace;

@@ -52,14 +52,7 @@ public static class Verifier
         ArgumentNullException.ThrowIfNull(analysis);
         ArgumentNullException.ThrowIfNull(removal);
         options ??= new VerifyOptions();
-        if (options.Threads is { } threads)
-        {
-            TorchRuntime.Configure(threads);
-        }
-        else
-        {
-            TorchRuntime.EnsureLoaded();
-        }
+        TorchRuntime.Prepare(options.Threads);
 
         var started = Stopwatch.GetTimestamp();
         var workspace = analysis.Workspace;

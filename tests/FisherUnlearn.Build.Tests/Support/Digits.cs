@@ -5,7 +5,7 @@ namespace FisherUnlearn.Build.Tests.Support;
 /// <summary>The repository's sample workspace (samples/digits), manifests only, copied to a temporary folder.</summary>
 internal static class Digits
 {
-    public static string RepoRoot { get; } = FindRoot();
+    public static string RepoRoot { get; } = RepoPaths.Root;
 
     public static TempWorkspace Copy()
     {
@@ -25,16 +25,4 @@ internal static class Digits
         return ws;
     }
 
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "FisherUnlearn.Tooling.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("FisherUnlearn.Tooling.sln not found above " + AppContext.BaseDirectory);
-    }
 }

@@ -1,3 +1,4 @@
+using FisherUnlearn.Testing;
 using FisherUnlearn.Engine.Data;
 using FisherUnlearn.Engine.Tests.Support;
 using FisherUnlearn.Lineage.Diagnostics;
@@ -10,11 +11,11 @@ public sealed class MnistSampleTests
 {
     private static DatasetManifest Mnist()
     {
-        var data = Repo.PathOf("samples/digits/data");
+        var data = RepoPaths.PathOf("samples/digits/data");
         return new DatasetManifest
         {
             Id = "mnist",
-            ManifestPath = Repo.PathOf("samples/digits/mnist.dataset.json"),
+            ManifestPath = RepoPaths.PathOf("samples/digits/mnist.dataset.json"),
             Format = "idx",
             Classes = 10,
             Train = new DatasetSplit { Images = Path.Combine(data, "train-images-idx3-ubyte.gz"), Labels = Path.Combine(data, "train-labels-idx1-ubyte.gz") },
@@ -54,11 +55,11 @@ public sealed class MnistSampleTests
     [Fact]
     public void Dataset_manifest_names_the_committed_files()
     {
-        var text = File.ReadAllText(Repo.PathOf("samples/digits/mnist.dataset.json"));
+        var text = File.ReadAllText(RepoPaths.PathOf("samples/digits/mnist.dataset.json"));
         foreach (var file in new[] { "data/train-images-idx3-ubyte.gz", "data/train-labels-idx1-ubyte.gz", "data/test-images-idx3-ubyte.gz", "data/test-labels-idx1-ubyte.gz" })
         {
             Assert.Contains($"\"{file}\"", text, StringComparison.Ordinal);
-            Assert.True(File.Exists(Repo.PathOf(Path.Combine("samples/digits", file))));
+            Assert.True(File.Exists(RepoPaths.PathOf(Path.Combine("samples/digits", file))));
         }
     }
 }

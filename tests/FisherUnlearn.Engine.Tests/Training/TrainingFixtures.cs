@@ -38,11 +38,11 @@ internal static class TrainingFixtures
 
     public static DatasetManifest Mnist()
     {
-        var data = Repo.PathOf("samples/digits/data");
+        var data = RepoPaths.PathOf("samples/digits/data");
         return new DatasetManifest
         {
             Id = "mnist",
-            ManifestPath = Repo.PathOf("samples/digits/mnist.dataset.json"),
+            ManifestPath = RepoPaths.PathOf("samples/digits/mnist.dataset.json"),
             Format = "idx",
             Classes = 10,
             Train = new DatasetSplit { Images = Path.Combine(data, "train-images-idx3-ubyte.gz"), Labels = Path.Combine(data, "train-labels-idx1-ubyte.gz") },

@@ -26,7 +26,7 @@ internal sealed class UnlearningWorkspace : IDisposable
     {
         foreach (var file in new[] { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "test-images-idx3-ubyte.gz", "test-labels-idx1-ubyte.gz" })
         {
-            folder.WriteBytes("data/" + file, File.ReadAllBytes(Repo.PathOf("samples/digits/data/" + file)));
+            folder.WriteBytes("data/" + file, File.ReadAllBytes(RepoPaths.PathOf("samples/digits/data/" + file)));
         }
 
         folder.Write("mnist.dataset.json", """

@@ -1,3 +1,4 @@
+using FisherUnlearn.Testing;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using FisherUnlearn.Lineage.Diagnostics;
@@ -35,7 +36,7 @@ public sealed partial class DiagnosticCatalogueRules
     [Fact]
     public void The_diagnostics_page_documents_every_code()
     {
-        var page = File.ReadAllText(Path.Combine(RepoRoot(), "docs", "diagnostics.md"));
+        var page = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "diagnostics.md"));
 
         var missing = DiagnosticCatalogue.All.Where(d => !page.Contains($"| {d.Code} | {d.Severity.ToString().ToLowerInvariant()} | {d.Title} |", StringComparison.Ordinal)).Select(d => d.Code).ToList();
 
@@ -49,18 +50,6 @@ public sealed partial class DiagnosticCatalogueRules
         _ => "info",
     };
 
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "FisherUnlearn.Tooling.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("repository root not found");
-    }
 
     [GeneratedRegex("^FUL[1-5][0-9]{3}$")]
     private static partial Regex CodePattern();

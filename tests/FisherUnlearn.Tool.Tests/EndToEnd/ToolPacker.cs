@@ -1,3 +1,4 @@
+using FisherUnlearn.Testing;
 using System.Runtime.InteropServices;
 using System.Text;
 using CliWrap;

@@ -1,3 +1,4 @@
+using FisherUnlearn.Testing;
 using FisherUnlearn.Lineage;
 using FisherUnlearn.Tool.Reports;
 using FisherUnlearn.Tool.Tests.Support;
