@@ -97,6 +97,50 @@ public sealed class RunOrchestrationScenarios
     }
 
     [Fact]
+    public async Task Two_runs_at_once_one_finishes_the_other_is_told_the_folder_is_busy()
+    {
+        using var ws = await TrainedChain();
+        using var first = ToolProcess.Start(ws.Root, "run", "forget-3", "--parallel", "1", "--threads", "1", "--no-progress");
+        await WaitFor(() => File.Exists(ws.PathOf("artifacts/unlearn/forget-3/" + OutputLock.FileName)));
+
+        using var second = ToolProcess.Start(ws.Root, "run", "forget-3", "--parallel", "1", "--threads", "1", "--no-progress");
+        var secondExit = await second.ExitCodeAsync();
+        var firstExit = await first.ExitCodeAsync();
+
+        Assert.True(firstExit == 0, first.Error);
+        Assert.Equal(1, secondExit);
+        Assert.Contains("error FUL3007:", second.Error, StringComparison.Ordinal);
+        var again = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1", "--json");
+        Assert.All(again.Json["models"]!, m => Assert.Equal("up-to-date", (string)m["status"]!));
+    }
+
+    [Fact]
+    public async Task Ctrl_C_stops_with_exit_code_130_leaves_no_partial_file_and_the_next_run_finishes()
+    {
+        using var ws = await TrainedChain();
+        using var run = ToolProcess.Start(ws.Root, "run", "forget-3", "--parallel", "1", "--threads", "1", "--no-progress");
+        await WaitFor(() => Directory.Exists(ws.PathOf("artifacts/unlearn/forget-3")));
+
+        run.Interrupt();
+        var exit = await run.ExitCodeAsync();
+        var resumed = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1", "--json");
+
+        if (exit == 130)
+        {
+            Assert.Contains("FUL3008", run.Error, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.True(exit == 0, run.Error); // the run won the race and finished before the signal: still a clean state
+        }
+
+        Assert.Empty(Directory.GetFiles(ws.PathOf("artifacts"), "*tmp*", SearchOption.AllDirectories));
+        Assert.Equal(0, resumed.ExitCode);
+        Assert.Equal(Models, resumed.Json["models"]!.Select(m => (string)m["id"]!));
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "plan", "forget-3", "--check")).ExitCode);
+    }
+
+    [Fact]
     public async Task Plan_check_exits_3_until_every_output_is_up_to_date()
     {
         using var ws = await TrainedChain();
@@ -132,6 +176,17 @@ public sealed class RunOrchestrationScenarios
         var train = await CliRun.InvokeAsync(ws.Root, "train");
         Assert.True(train.ExitCode == 0, train.Error);
         return ws;
+    }
+
+    private static async Task WaitFor(Func<bool> condition)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition() && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(condition(), "timed out waiting");
     }
 
     private static List<string> Statuses(CliRun run) => [.. run.Json["models"]!.Select(m => (string)m["status"]!)];

@@ -49,5 +49,18 @@ internal sealed class ToolProcess : IDisposable
 
     public void Kill() => process.Kill(entireProcessTree: true);
 
+    /// <summary>Ctrl-C: SIGINT on Unix (what a terminal sends).</summary>
+    public void Interrupt()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            process.Kill();
+            return;
+        }
+
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        kill.WaitForExit();
+    }
+
     public void Dispose() => process.Dispose();
 }
