@@ -64,6 +64,26 @@ public sealed class InstalledToolRunTests(PackedToolFixture tool)
         Assert.Equal(6, JObject.Parse(resume.StandardOutput)["models"]!.Count());
         Assert.Equal(0, done.ExitCode);
         Assert.True(check.ExitCode is 0 or 3, check.StandardError);
+
+        // CI fan-out: the matrix's shards as separate installed-tool processes, then --merge, equal the single run.
+        var matrix = await Run(exe, temp.Root, "plan", "forget-3", "--workspace", demo, "--matrix", "--max-jobs", "3");
+        var shards = JObject.Parse(matrix.StandardOutput)["include"]!.Select(j => (string)j["shard"]!).ToList();
+        var runs = await Task.WhenAll(shards.Select(shard => Run(exe, temp.Root, "run", "forget-3", "--workspace", demo, "--shard", shard,
+            "--out", "sharded", "--parallel", "1", "--no-progress")));
+        var merged = await Run(exe, temp.Root, "run", "forget-3", "--workspace", demo, "--merge", "--out", "sharded");
+
+        Assert.Equal(["1/3", "2/3", "3/3"], shards);
+        Assert.All(runs, r => Assert.True(r.ExitCode == 0, r.StandardError));
+        Assert.Equal(0, merged.ExitCode);
+        foreach (var model in Directory.GetFiles(output, "*.safetensors").Select(Path.GetFileName))
+        {
+            Assert.Equal(File.ReadAllBytes(Path.Combine(output, model!)), File.ReadAllBytes(Path.Combine(temp.Root, "sharded", "forget-3", model!)));
+        }
+
+        // Exit codes through the installed tool: 3 for stale work, 2 for a bad request.
+        File.Delete(Path.Combine(output, "digits-base.safetensors"));
+        Assert.Equal(3, (await Run(exe, temp.Root, "plan", "forget-3", "--workspace", demo, "--check")).ExitCode);
+        Assert.Equal(2, (await Run(exe, temp.Root, "run", "forget-99", "--workspace", demo)).ExitCode);
     }
 
     private async Task<string> Install(TempWorkspace temp)
