@@ -140,6 +140,29 @@ public sealed class RunOrchestrationScenarios
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "plan", "forget-3", "--check")).ExitCode);
     }
 
+    [Theory]
+    [InlineData("1")]
+    [InlineData("2")]
+    public async Task A_failing_model_keeps_the_others_outputs_and_the_next_run_redoes_only_it(string parallel)
+    {
+        using var ws = await TrainedChain();
+        var checkpoint = ws.ReadBytes("b/bin/b.safetensors");
+        ws.WriteBytes("b/bin/b.safetensors", checkpoint[..(checkpoint.Length / 2)]);
+
+        var failed = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", parallel, "--threads", "1", "--json");
+        var kept = (A: File.Exists(ws.PathOf("artifacts/unlearn/forget-3/a.safetensors")), B: File.Exists(ws.PathOf("artifacts/unlearn/forget-3/b.safetensors")));
+        ws.WriteBytes("b/bin/b.safetensors", checkpoint);
+        var resumed = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", parallel, "--threads", "1", "--json");
+
+        Assert.Equal(1, failed.ExitCode);
+        Assert.Equal(["done", "failed"], Statuses(failed));
+        Assert.Matches(@"error FUL4\d{3}:", failed.Error);
+        Assert.Contains("1 failed", failed.Error, StringComparison.Ordinal);
+        Assert.Equal((true, false), kept);
+        Assert.Equal(0, resumed.ExitCode);
+        Assert.Equal(["up-to-date", "done"], Statuses(resumed));
+    }
+
     [Fact]
     public async Task Plan_check_exits_3_until_every_output_is_up_to_date()
     {
