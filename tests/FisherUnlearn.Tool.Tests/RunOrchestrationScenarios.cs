@@ -183,6 +183,20 @@ public sealed class RunOrchestrationScenarios
     }
 
     [Fact]
+    public async Task Merging_before_every_shard_ran_names_what_is_missing_and_fails()
+    {
+        using var ws = await TrainedChain();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--shard", "1/2", "--parallel", "1", "--out", "sharded")).ExitCode);
+
+        var merged = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--merge", "--out", "sharded");
+
+        Assert.Equal(1, merged.ExitCode);
+        Assert.Contains("error FUL3022:", merged.Error, StringComparison.Ordinal);
+        Assert.Contains("'b'", merged.Error, StringComparison.Ordinal);
+        Assert.True(File.Exists(ws.PathOf("sharded/forget-3/report.json")));
+    }
+
+    [Fact]
     public async Task An_invalid_shard_is_a_usage_error()
     {
         using var ws = DigitsChain.Create();

@@ -114,6 +114,8 @@ public static class DiagnosticCatalogue
         "This workspace gets FisherUnlearn.Build as a package: pass -p:FisherUnlearnBuildVersion=<version> (the version of your dotnet-unlearn tool), with the package on a NuGet feed.");
     public static readonly DiagnosticDescriptor ShardInvalid = Error("FUL3020", "Invalid shard",
         "'{0}' is not a shard: use i/n with 1 <= i <= n, such as 2/4.");
+    public static readonly DiagnosticDescriptor ShardResultsMissing = Error("FUL3022", "Shard results missing",
+        "No shard has produced {0} of removal '{1}' yet. Run the missing shards ('dotnet unlearn plan {1} --matrix' lists them), then --merge again.");
     public static readonly DiagnosticDescriptor WorkerFailed = Error("FUL3021", "Worker failed",
         "The worker process for model '{0}' exited with code {1}: {2}. Run 'dotnet unlearn run <removal> --only {0} --parallel 1' to see the whole error.");
 

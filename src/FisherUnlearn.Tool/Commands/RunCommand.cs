@@ -171,7 +171,7 @@ internal static class RunCommand
         env.Diagnostics.Log($"merged {outcomes.Count} of {plan.Affected.Count} models into {env.Context.Display(report)}");
         if (missing.Count > 0)
         {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UnlearningCheckpointMissing, removal.Location, string.Join(", ", missing), "(no shard has produced it yet)"));
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ShardResultsMissing, null, NameList.Quoted(missing), removal.Id));
             WriteJson(env, result, [.. outcomes.Select(o => o.Id)]);
             return ExitCodes.Failed;
         }
