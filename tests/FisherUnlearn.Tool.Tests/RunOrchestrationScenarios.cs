@@ -115,6 +115,20 @@ public sealed class RunOrchestrationScenarios
     }
 
     [Fact]
+    public async Task Runs_of_different_models_at_once_both_finish_and_the_report_has_both()
+    {
+        using var ws = await TrainedChain();
+
+        using var a = ToolProcess.Start(ws.Root, "run", "forget-3", "--only", "a", "--parallel", "1", "--threads", "1", "--no-progress");
+        using var b = ToolProcess.Start(ws.Root, "run", "forget-3", "--only", "b", "--parallel", "1", "--threads", "1", "--no-progress");
+
+        Assert.True(await a.ExitCodeAsync() == 0, a.Error);
+        Assert.True(await b.ExitCodeAsync() == 0, b.Error);
+        var report = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"));
+        Assert.Equal(Models, report["models"]!.Select(m => (string)m["id"]!));
+    }
+
+    [Fact]
     public async Task Ctrl_C_stops_with_exit_code_130_leaves_no_partial_file_and_the_next_run_finishes()
     {
         using var ws = await TrainedChain();

@@ -46,6 +46,23 @@ public sealed class OutputLock : IDisposable
         }
     }
 
+    /// <summary>Waits up to <paramref name="timeout"/> for the lock (for short critical sections such as writing a
+    /// shared report), or returns null and the holder's description.</summary>
+    public static OutputLock? Wait(string directory, TimeSpan timeout, out string? holder, string? scope = null)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var taken = TryAcquire(directory, out holder, scope);
+            if (taken is not null || clock.Elapsed >= timeout)
+            {
+                return taken;
+            }
+
+            Thread.Sleep(50);
+        }
+    }
+
     public void Dispose()
     {
         try

@@ -6,6 +6,7 @@ using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Text;
 using FisherUnlearn.Tool.Cli;
 using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.IO;
 using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Planning;
 using FisherUnlearn.Tool.Output;
@@ -148,7 +149,7 @@ internal static class RunCommand
         var report = shard.IsAll ? WriteReports(env, analysis, removal, result) : null;
         env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
             $"{summary.Computed - failed.Count} unlearned ({result.Settings.Method}), {summary.Reused.Count} up to date, {failed.Count} failed, in {result.Seconds:0.00} s")
-            + (report is null ? $" (shard {shard}; gather with 'run {removal.Id} --merge')" : $"; report: {env.Context.Display(report)}"));
+            + (report is not null ? $"; report: {env.Context.Display(report)}" : shard.IsAll ? string.Empty : $" (shard {shard}; gather with 'run {removal.Id} --merge')"));
         if (summary.Computed == 0 && failed.Count == 0)
         {
             env.Diagnostics.Log("nothing to do: every output is up to date (use --force to redo).");
@@ -168,7 +169,7 @@ internal static class RunCommand
         var outcomes = plan.Affected.Where(a => records.ContainsKey(a.Id)).Select(a => records[a.Id].Outcome).ToList();
         var result = new RunResult(removal.Id, analysis.Workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty, settings, directory, outcomes, outcomes.Sum(o => o.Seconds));
         var report = WriteReports(env, analysis, removal, result);
-        env.Diagnostics.Log($"merged {outcomes.Count} of {plan.Affected.Count} models into {env.Context.Display(report)}");
+        env.Diagnostics.Log($"merged {outcomes.Count} of {plan.Affected.Count} models into {(report is null ? "(report busy)" : env.Context.Display(report))}");
         if (missing.Count > 0)
         {
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ShardResultsMissing, null, NameList.Quoted(missing), removal.Id));
@@ -179,9 +180,20 @@ internal static class RunCommand
         return WriteJson(env, result, [.. outcomes.Select(o => o.Id)]);
     }
 
-    /// <summary>report.json, report.md and report.html next to the outputs, and in GitHub Actions the step summary.</summary>
-    private static string WriteReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, RunResult result)
+    /// <summary>report.json, report.md and report.html next to the outputs, and in GitHub Actions the step summary. Several
+    /// runs may finish at once (one per project under 'dotnet build -m'): each gathers every recorded result under a
+    /// short report lock, so the last one to write has them all.</summary>
+    private static string? WriteReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, RunResult result)
     {
+        using var reportLock = OutputLock.Wait(result.OutputDirectory, TimeSpan.FromMinutes(2), out var holder, "report");
+        if (reportLock is null)
+        {
+            // The outputs are done and recorded; only the shared report is late. 'run --merge' rewrites it.
+            env.Diagnostics.Log($"the report is busy ({holder}); outputs are written; run '{removal.Id} --merge' to refresh the report.");
+            return null;
+        }
+
+        result = RunCoordinator.Gather(result, Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal));
         var model = Reports.ReportModel.FromRun(analysis, removal, result);
         var files = Reports.ReportWriter.WriteAll(result.OutputDirectory, model);
         Reports.GitHubSummary.Publish(env.Context, model, files, env.Diagnostics.Log);

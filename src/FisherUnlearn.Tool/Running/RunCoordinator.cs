@@ -52,9 +52,10 @@ internal sealed class RunCoordinator(IRunProgress progress)
         var settings = UnlearnSettings.From(removal, workspace.Settings, request.Method);
         var plan = Planner.Plan(workspace, analysis.Graph, removal);
         var directory = RemovalRunner.RemovalOutputDirectory(workspace, removal.Id, request.OutputRoot);
-        // Shards write disjoint models (their records and checkpoints are written atomically), so each shard has a lock
-        // of its own; a whole run locks the whole folder.
-        using var outputLock = OutputLock.TryAcquire(directory, out var holder, request.Shard.IsAll ? null : $"shard-{request.Shard.Index}-of-{request.Shard.Count}")
+        // A whole run locks the whole folder. Shards and --only runs (one per project under 'dotnet build -m') write
+        // disjoint models, each checkpoint and record atomically, so each takes a lock of its own scope.
+        var scope = request.Only is { } only ? $"model-{only}" : request.Shard.IsAll ? null : $"shard-{request.Shard.Index}-of-{request.Shard.Count}";
+        using var outputLock = OutputLock.TryAcquire(directory, out var holder, scope)
             ?? throw new Engine.EngineException(Diagnostic.Create(DiagnosticCatalogue.OutputLocked, null, holder, directory));
 
         var considered = request.Shard.Select(plan).Where(id => request.Only is null || id == request.Only).ToList();
@@ -83,19 +84,25 @@ internal sealed class RunCoordinator(IRunProgress progress)
             }
         }
 
-        // The report covers every affected model with a result: this run's, and earlier runs', shards' and workers'.
-        foreach (var record in JobRecord.ReadAll(directory))
+        var manifestHash = workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty;
+        var result = Gather(new RunResult(removal.Id, manifestHash, settings, directory, [.. outcomes.Values], clock.Elapsed.TotalSeconds), plan);
+        return new RunSummary(result, reused, considered);
+    }
+
+    /// <summary>The run's outcomes completed with every other affected model's latest recorded result (earlier runs,
+    /// other shards, concurrent <c>--only</c> runs), in plan order: what the removal's report shows.</summary>
+    public static RunResult Gather(RunResult run, RemovalPlan plan)
+    {
+        var outcomes = run.Models.ToDictionary(m => m.Id, StringComparer.Ordinal);
+        foreach (var record in JobRecord.ReadAll(run.OutputDirectory))
         {
-            if (!outcomes.ContainsKey(record.Outcome.Id) && plan.IsAffected(record.Outcome.Id))
+            if (plan.IsAffected(record.Outcome.Id))
             {
-                outcomes[record.Outcome.Id] = record.Outcome;
+                outcomes.TryAdd(record.Outcome.Id, record.Outcome);
             }
         }
 
-        var ordered = plan.Affected.Where(a => outcomes.ContainsKey(a.Id)).Select(a => outcomes[a.Id]).ToList();
-        var manifestHash = workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty;
-        var result = new RunResult(removal.Id, manifestHash, settings, directory, ordered, clock.Elapsed.TotalSeconds);
-        return new RunSummary(result, reused, considered);
+        return run with { Models = [.. plan.Affected.Where(a => outcomes.ContainsKey(a.Id)).Select(a => outcomes[a.Id])] };
     }
 
     private IEnumerable<ModelOutcome> Compute(WorkspaceAnalysis analysis, RemovalPlan plan, RemovalManifest removal, UnlearnSettings settings,
