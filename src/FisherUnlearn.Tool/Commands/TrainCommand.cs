@@ -19,12 +19,8 @@ namespace FisherUnlearn.Tool.Commands;
 /// checkpoints are missing or stale, from their <c>training</c> recipes, and skips the up-to-date ones.
 /// </summary>
 /// <remarks>
-/// A checkpoint is up to date when its safetensors metadata <c>fisherunlearn.inputs</c> equals the current inputs hash
-/// (<see cref="TrainingInputs"/>); up-to-date files are never rewritten. Checkpoints <c>train</c> did not write are the
-/// user's and are kept: <c>.pt</c>/<c>.pth</c>/<c>.dat</c> files are only read (FUL4064 if <c>train</c> would have to
-/// write one), and a <c>.safetensors</c> file without <c>fisherunlearn.inputs</c> is kept unless <c>--force</c>.
-/// A model with neither a recipe (a <c>merge</c> needs none) nor a checkpoint is FUL4060.
-/// Exit codes: 0 done or nothing to do; 2 bad input (manifests, data, checkpoints); 1 a model's training failed
+/// Which models are trained, kept or up to date is <see cref="TrainingPolicy"/>'s decision; this command walks the
+/// lineage parents first, trains, and reports. Exit codes: 0 done or nothing to do; 2 bad input (manifests, data, checkpoints); 1 a model's training failed
 /// (checkpoints trained before it are kept); 130 cancelled.
 /// </remarks>
 internal static class TrainCommand
@@ -151,48 +147,21 @@ internal static class TrainCommand
             Current = model;
             cancellationToken.ThrowIfCancellationRequested();
             var path = model.CheckpointPath;
-            var display = env.Context.Display(path);
-            var exists = File.Exists(path);
-            if (!ModelTrainer.CanTrain(model))
+            var decision = TrainingPolicy.Decide(workspace, model, force, files);
+            switch (decision.Action)
             {
-                if (!exists)
-                {
-                    throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.TrainingRecipeMissing, model.Location, model.Id,
-                        $" and its checkpoint '{display}' does not exist", ", or put the checkpoint there"));
-                }
-
-                Keep(model, $"kept: {model.Id} ({display} has no training recipe to rebuild it)");
-                return;
+                case TrainingAction.UpToDate:
+                    Results.Add(Entry(model.Id, "up-to-date", null));
+                    env.Diagnostics.Log($"up to date: {model.Id}");
+                    Current = null;
+                    return;
+                case TrainingAction.Keep:
+                    Keep(model, $"kept: {model.Id} ({env.Context.Display(path)} {decision.Why})");
+                    return;
             }
 
-            if (CheckpointStore.FormatOf(path) != CheckpointFormat.Safetensors)
-            {
-                if (!exists || force)
-                {
-                    throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointNotTrainable, model.Location, display, model.Id,
-                        Path.GetExtension(path)));
-                }
-
-                Keep(model, $"kept: {model.Id} ({display} is a user checkpoint; 'train' never writes {Path.GetExtension(path)} files)");
-                return;
-            }
-
-            var inputs = TrainingInputs.Compute(workspace, model, [.. model.Parents.Select(p => files.Hash(workspace.Models[p.Id].CheckpointPath))], files: files);
-            var state = TrainingInputs.Check(path, inputs);
-            if (!force && state == CheckpointState.UpToDate)
-            {
-                Results.Add(Entry(model.Id, "up-to-date", null));
-                env.Diagnostics.Log($"up to date: {model.Id}");
-                return;
-            }
-
-            if (!force && state == CheckpointState.Foreign)
-            {
-                Keep(model, $"kept: {model.Id} ({display} was not made by 'train'; use --force to train it again)");
-                return;
-            }
-
-            env.Diagnostics.Detail($"training {model.Id} ({(state == CheckpointState.Missing ? "no checkpoint" : force ? "forced" : "stale")})");
+            var inputs = decision.Inputs!;
+            env.Diagnostics.Detail($"training {model.Id} ({decision.Why})");
             using var result = trainer.Train(model, cancellationToken: cancellationToken);
             result.Save(path, TrainingInputs.Metadata(model, inputs));
             var stats = result.Stats;

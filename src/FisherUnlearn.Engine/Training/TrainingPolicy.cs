@@ -1,0 +1,66 @@
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Manifests;
+
+namespace FisherUnlearn.Engine.Training;
+
+/// <summary>What <c>train</c> does with one model.</summary>
+public enum TrainingAction
+{
+    /// <summary>Train it and write its checkpoint (missing, stale or forced).</summary>
+    Train,
+
+    /// <summary>Its checkpoint was made by <c>train</c> from the current inputs: leave it alone.</summary>
+    UpToDate,
+
+    /// <summary>Its checkpoint is the user's (no recipe, a <c>.pt</c>/<c>.dat</c> file, or a safetensors file <c>train</c>
+    /// did not write): never overwritten unless forced where that is allowed.</summary>
+    Keep,
+}
+
+/// <summary>The decision for one model, why, and the inputs hash a trained checkpoint records.</summary>
+public sealed record TrainingDecision(TrainingAction Action, string Why, string? Inputs);
+
+/// <summary>
+/// When <c>train</c> may (re)write a checkpoint. A checkpoint is up to date when its safetensors metadata records the
+/// current inputs hash (<see cref="TrainingInputs"/>). Checkpoints <c>train</c> did not write are the user's:
+/// <c>.pt</c>/<c>.pth</c>/<c>.dat</c> files are only read (FUL4064 when one would have to be written), and a
+/// <c>.safetensors</c> file without our metadata is kept unless forced. A model with neither a recipe (a <c>merge</c>
+/// needs none) nor a checkpoint is FUL4060.
+/// </summary>
+public static class TrainingPolicy
+{
+    public static TrainingDecision Decide(Workspace workspace, ModelManifest model, bool force, FileHashCache files)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        ArgumentNullException.ThrowIfNull(model);
+        var path = model.CheckpointPath;
+        var shown = workspace.Relative(path);
+        var exists = File.Exists(path);
+        if (!ModelTrainer.CanTrain(model))
+        {
+            return exists
+                ? new TrainingDecision(TrainingAction.Keep, "has no training recipe to rebuild it", null)
+                : throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.TrainingRecipeMissing, model.Location, model.Id,
+                    $" and its checkpoint '{shown}' does not exist", ", or put the checkpoint there"));
+        }
+
+        if (CheckpointStore.FormatOf(path) != CheckpointFormat.Safetensors)
+        {
+            return exists && !force
+                ? new TrainingDecision(TrainingAction.Keep, $"is a user checkpoint; 'train' never writes {Path.GetExtension(path)} files", null)
+                : throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointNotTrainable, model.Location, shown, model.Id, Path.GetExtension(path)));
+        }
+
+        var inputs = TrainingInputs.Compute(workspace, model, [.. model.Parents.Select(p => files.Hash(workspace.Models[p.Id].CheckpointPath))], files: files);
+        return (force, TrainingInputs.Check(path, inputs)) switch
+        {
+            (false, CheckpointState.UpToDate) => new TrainingDecision(TrainingAction.UpToDate, "up to date", inputs),
+            (false, CheckpointState.Foreign) => new TrainingDecision(TrainingAction.Keep, "was not made by 'train'; use --force to train it again", inputs),
+            (true, _) => new TrainingDecision(TrainingAction.Train, "forced", inputs),
+            (_, CheckpointState.Missing) => new TrainingDecision(TrainingAction.Train, "no checkpoint", inputs),
+            _ => new TrainingDecision(TrainingAction.Train, "stale", inputs),
+        };
+    }
+}
