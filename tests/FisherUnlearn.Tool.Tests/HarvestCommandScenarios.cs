@@ -81,28 +81,12 @@ public sealed class HarvestCommandScenarios
         Assert.False(ws.Exists("artifacts/unlearn/harvest"));
     }
 
-    // Dataset 'toy' (csv, 4 features, 4 classes, 40 train rows); a (labels 0, 1) -> b (label 2, finetune); seeded checkpoints.
+    // The chain of SampleWorkspaces.Chain (dataset 'toy', a (labels 0, 1) -> b (label 2)) with 40 csv train rows and seeded checkpoints.
     private static TempWorkspace Workspace()
     {
-        var ws = new TempWorkspace("fiun-harvest-cli");
-        ws.Write("toy.dataset.json", """
-            { "schemaVersion": 1, "id": "toy", "format": "csv", "classes": 4,
-              "train": { "path": "data/train.csv", "labelColumn": "label" },
-              "test": { "path": "data/test.csv", "labelColumn": "label" } }
-            """);
+        var ws = SampleWorkspaces.Chain();
         ws.Write("data/train.csv", Csv(40, seed: 1));
         ws.Write("data/test.csv", Csv(12, seed: 2));
-        ws.Write("a/a.lineage.json", """
-            { "schemaVersion": 1, "id": "a", "checkpoint": "bin/a.safetensors",
-              "architecture": { "kind": "mlp", "inputs": 4, "hidden": [8], "classes": 4 },
-              "data": [ { "dataset": "toy", "labels": [0, 1] } ] }
-            """);
-        ws.Write("b/b.lineage.json", """
-            { "schemaVersion": 1, "id": "b", "checkpoint": "bin/b.safetensors",
-              "architecture": { "kind": "mlp", "inputs": 4, "hidden": [8], "classes": 4 },
-              "parents": [ { "id": "a", "relation": "finetune" } ],
-              "data": [ { "dataset": "toy", "labels": [2] } ] }
-            """);
         foreach (var (id, seed) in new[] { ("a", 3), ("b", 4) })
         {
             torch.manual_seed(seed);
