@@ -85,8 +85,8 @@ public sealed class HarvestCommandScenarios
     private static TempWorkspace Workspace()
     {
         var ws = SampleWorkspaces.Chain();
-        ws.Write("data/train.csv", Csv(40, seed: 1));
-        ws.Write("data/test.csv", Csv(12, seed: 2));
+        ws.Write("data/train.csv", ToyChain.Csv(40, seed: 1));
+        ws.Write("data/test.csv", ToyChain.Csv(12, seed: 2));
         foreach (var (id, seed) in new[] { ("a", 3), ("b", 4) })
         {
             torch.manual_seed(seed);
@@ -95,22 +95,5 @@ public sealed class HarvestCommandScenarios
         }
 
         return ws;
-    }
-
-    private static string Csv(int rows, int seed)
-    {
-        var random = new Random(seed);
-        var text = new StringBuilder("f0,f1,f2,f3,label\n");
-        for (var i = 0; i < rows; i++)
-        {
-            for (var f = 0; f < 4; f++)
-            {
-                text.Append(((f == i % 4 ? 1.0 : 0.0) + (random.NextDouble() * 0.5)).ToString("0.####", CultureInfo.InvariantCulture)).Append(',');
-            }
-
-            text.Append((i % 4).ToString(CultureInfo.InvariantCulture)).Append('\n');
-        }
-
-        return text.ToString();
     }
 }

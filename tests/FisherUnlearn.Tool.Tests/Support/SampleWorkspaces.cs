@@ -10,22 +10,7 @@ internal static class SampleWorkspaces
     public static TempWorkspace Chain()
     {
         var ws = new TempWorkspace();
-        ws.Write("toy.dataset.json", """
-            { "schemaVersion": 1, "id": "toy", "format": "csv", "classes": 4,
-              "train": { "path": "data/train.csv", "labelColumn": "label" },
-              "test": { "path": "data/test.csv", "labelColumn": "label" } }
-            """);
-        ws.Write("a/a.lineage.json", """
-            { "schemaVersion": 1, "id": "a", "checkpoint": "bin/a.safetensors",
-              "architecture": { "kind": "mlp", "inputs": 4, "hidden": [8], "classes": 4 },
-              "data": [ { "dataset": "toy", "labels": [0, 1] } ] }
-            """);
-        ws.Write("b/b.lineage.json", """
-            { "schemaVersion": 1, "id": "b", "checkpoint": "bin/b.safetensors",
-              "architecture": { "kind": "mlp", "inputs": 4, "hidden": [8], "classes": 4 },
-              "parents": [ { "id": "a", "relation": "finetune" } ],
-              "data": [ { "dataset": "toy", "labels": [2] } ] }
-            """);
+        ToyChain.Write(ws);
         ws.Write("forget-1.removal.json", """{ "schemaVersion": 1, "id": "forget-1", "forget": { "labels": [1] } }""");
         ws.Write("forget-2.removal.json", """{ "schemaVersion": 1, "id": "forget-2", "forget": { "labels": [2] } }""");
         ws.Write("forget-3.removal.json", """{ "schemaVersion": 1, "id": "forget-3", "forget": { "labels": [3] } }""");
