@@ -27,11 +27,33 @@ public sealed class HarvestCommandScenarios
         Assert.True((double)first.Json["seconds"]! >= 0);
         Assert.Contains(first.ErrorLines, l => l.StartsWith("dotnet-unlearn: harvested a: 4 labels, ", StringComparison.Ordinal) && l.EndsWith(" s", StringComparison.Ordinal));
         Assert.True(ws.Exists("artifacts/unlearn/harvest/b/index.json"));
+        // Forget plans: the fiun calibration of each known label, made ahead so one-label requests need no data.
+        Assert.All(first.Json["models"]!, m => Assert.False((bool)m["plans"]!["cached"]!));
+        Assert.Equal([2, 3], first.Json["models"]!.Select(m => (int)m["plans"]!["labels"]!)); // a knows 0, 1; b also 2.
+        Assert.All(first.Json["models"]!, m => Assert.True(ws.Exists((string)m["plans"]!["file"]!)));
+        Assert.Contains(first.ErrorLines, l => l == "dotnet-unlearn: planned a: forget plans for 2 labels");
 
         Assert.Equal(0, second.ExitCode);
         Assert.All(second.Json["models"]!, m => Assert.True((bool)m["cached"]!));
         Assert.Contains(second.ErrorLines, l => l.StartsWith("dotnet-unlearn: cached b: 4 labels", StringComparison.Ordinal));
         Assert.Equal(first.Json["models"]!.Select(m => (string)m["key"]!), second.Json["models"]!.Select(m => (string)m["key"]!));
+        Assert.All(second.Json["models"]!, m => Assert.True((bool)m["plans"]!["cached"]!));
+    }
+
+    [Fact]
+    public async Task No_plans_skips_them_and_a_harvest_the_method_would_not_read_gets_none()
+    {
+        using var ws = Workspace();
+
+        var skipped = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "a", "--no-plans", "--json");
+        var otherCap = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "b", "--max-samples", "7", "--json");
+
+        Assert.Equal(0, skipped.ExitCode);
+        Assert.Equal(0, otherCap.ExitCode);
+        Assert.Null(Assert.Single(skipped.Json["models"]!)["plans"]!.Type == Newtonsoft.Json.Linq.JTokenType.Null ? null : "plans");
+        Assert.Null(Assert.Single(otherCap.Json["models"]!)["plans"]!.Type == Newtonsoft.Json.Linq.JTokenType.Null ? null : "plans");
+        Assert.False(ws.Exists("artifacts/unlearn/harvest/a/plans"));
+        Assert.False(ws.Exists("artifacts/unlearn/harvest/b/plans"));
     }
 
     [Fact]

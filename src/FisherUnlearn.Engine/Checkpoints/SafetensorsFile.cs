@@ -22,7 +22,11 @@ public static class SafetensorsFile
 
     /// <param name="path">The file; it is only read.</param>
     /// <param name="checkFinite">Refuse NaN and infinite values in float tensors (FUL4024).</param>
-    public static SafetensorsDocument Read(string path, bool checkFinite)
+    public static SafetensorsDocument Read(string path, bool checkFinite) => Read(path, checkFinite, include: null);
+
+    /// <summary>Reads the header (validated whole) and only the tensors <paramref name="include"/> accepts (all when
+    /// null): the data of the others is never read, so a large file costs only what is asked of it.</summary>
+    public static SafetensorsDocument Read(string path, bool checkFinite, Func<string, bool>? include)
     {
         if (!File.Exists(path))
         {
@@ -32,7 +36,7 @@ public static class SafetensorsFile
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            return Read(file, path, checkFinite);
+            return Read(file, path, checkFinite, include);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -40,7 +44,7 @@ public static class SafetensorsFile
         }
     }
 
-    private static SafetensorsDocument Read(FileStream file, string path, bool checkFinite)
+    private static SafetensorsDocument Read(FileStream file, string path, bool checkFinite, Func<string, bool>? include)
     {
         var fileLength = file.Length;
         if (fileLength < 8)
@@ -68,7 +72,7 @@ public static class SafetensorsFile
         var (entries, metadata) = ParseHeader(path, headerBytes, dataLength);
 
         var tensors = new SortedDictionary<string, SafetensorsTensor>(StringComparer.Ordinal);
-        foreach (var entry in entries.OrderBy(e => e.Begin))
+        foreach (var entry in entries.Where(e => include?.Invoke(e.Name) != false).OrderBy(e => e.Begin))
         {
             var data = new byte[entry.End - entry.Begin];
             file.Position = dataStart + entry.Begin;

@@ -15,6 +15,7 @@ public sealed class DataSplit
     private readonly long[] labels;
     private readonly int[] sourceIndices;
     private readonly int[] sampleShape;
+    private readonly Lazy<Dictionary<long, int[]>> labelIndex;
 
     /// <param name="datasetId">The dataset's id, for messages.</param>
     /// <param name="splitName"><c>train</c> or <c>test</c>.</param>
@@ -51,6 +52,9 @@ public sealed class DataSplit
         this.features = features;
         this.labels = labels;
         this.sourceIndices = sourceIndices ?? Enumerable.Range(0, labels.Length).ToArray();
+        labelIndex = new Lazy<Dictionary<long, int[]>>(
+            () => Enumerable.Range(0, labels.Length).GroupBy(i => labels[i]).ToDictionary(g => g.Key, g => g.ToArray()),
+            LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     public string DatasetId { get; }
@@ -147,6 +151,27 @@ public sealed class DataSplit
     {
         var unwanted = indices.ToHashSet();
         return Take(Positions(i => !unwanted.Contains(sourceIndices[i])));
+    }
+
+    /// <summary>
+    /// <c>WhereLabelIn([label]).RandomSubset(count, seed)</c> (the same samples, in the same order) without copying the
+    /// label's samples first: the positions of each label are indexed once per split, and only the chosen samples are
+    /// copied. Calibration slices, harvests and metrics draw many such subsets from one split.
+    /// </summary>
+    public DataSplit RandomSubsetOfLabel(int label, int count, int seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var positions = labelIndex.Value.TryGetValue(label, out var found) ? found : [];
+        if (count >= positions.Length)
+        {
+            return Take(positions);
+        }
+
+        var order = Enumerable.Range(0, positions.Length).ToArray();
+        new Random(seed).Shuffle(order);
+        var chosen = order.AsSpan(0, count).ToArray();
+        Array.Sort(chosen);
+        return Take(Array.ConvertAll(chosen, i => positions[i]));
     }
 
     /// <summary>A random subset of <paramref name="count"/> samples (all when the split is smaller),

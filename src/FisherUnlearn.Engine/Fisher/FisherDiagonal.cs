@@ -148,6 +148,65 @@ public sealed class FisherDiagonal
             : WeightedSum(list.Select(p => (p, (double)p.SampleCount / total)), total);
     }
 
+    /// <summary>The sample-weighted mean of the diagonals (the Fisher of the union of their samples), in one float pass
+    /// per part, restricted to the parameters <paramref name="include"/> accepts.</summary>
+    public static FisherDiagonal Mean(IEnumerable<FisherDiagonal> parts, Func<string, bool>? include = null)
+    {
+        var list = parts.ToList();
+        if (list.Count == 0)
+        {
+            throw new InvalidOperationException("there is no importance to combine");
+        }
+
+        var first = list[0];
+        var total = list.Sum(p => p.SampleCount);
+        var result = new List<KeyValuePair<string, FisherParameter>>();
+        foreach (var (name, parameter) in first.Parameters)
+        {
+            if (include?.Invoke(name) == false)
+            {
+                continue;
+            }
+
+            var sum = new float[parameter.Values.Length];
+            foreach (var part in list)
+            {
+                var weight = total == 0 ? 0f : (float)(part.SampleCount / (double)total);
+                if (weight == 0)
+                {
+                    continue;
+                }
+
+                var values = part[name].Values;
+                if (values.Length != sum.Length)
+                {
+                    throw new ArgumentException($"The importances of '{name}' differ in size.");
+                }
+
+                var i = 0;
+                if (System.Numerics.Vector.IsHardwareAccelerated)
+                {
+                    var width = System.Numerics.Vector<float>.Count;
+                    var w = new System.Numerics.Vector<float>(weight);
+                    for (; i <= sum.Length - width; i += width)
+                    {
+                        var acc = new System.Numerics.Vector<float>(sum, i) + (w * new System.Numerics.Vector<float>(values, i));
+                        acc.CopyTo(sum, i);
+                    }
+                }
+
+                for (; i < sum.Length; i++)
+                {
+                    sum[i] += weight * values[i];
+                }
+            }
+
+            result.Add(KeyValuePair.Create(name, new FisherParameter(parameter.Shape, sum)));
+        }
+
+        return new FisherDiagonal(result, first.Estimator, total, first.BatchSize);
+    }
+
     /// <summary>
     /// The element-wise maximum (MFIM merges several roots' forget importances this way). The result's
     /// <see cref="SampleCount"/> is the sum of the parts'.

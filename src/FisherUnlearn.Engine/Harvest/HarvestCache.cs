@@ -10,8 +10,9 @@ namespace FisherUnlearn.Engine.Harvest;
 
 /// <summary>
 /// The harvest cache: <c>&lt;output&gt;/harvest/&lt;model-id&gt;/&lt;key&gt;.safetensors</c>, one file per model and input
-/// hash holding every per-label diagonal (tensor names <c>&lt;dataset&gt;/&lt;label&gt;/&lt;parameter&gt;</c>, label list and
-/// settings in the metadata; bytes depend only on the content), plus <c>index.json</c> in the same folder that
+/// hash holding every per-label diagonal (tensor names <c>&lt;dataset&gt;/&lt;label&gt;/&lt;parameter&gt;</c>) and their
+/// sample-weighted mean over the known labels (<c>@known/&lt;parameter&gt;</c>; label list and settings in the metadata;
+/// bytes depend only on the content), plus <c>index.json</c> in the same folder that
 /// summarises each file (key, settings, checkpoint hash, labels, samples, seconds) so lookups need not open it.
 /// Writes are atomic and the index is updated under a lock file, so concurrent harvests never corrupt it. A new harvest
 /// replaces (and deletes) the older ones of the same settings: those were for a previous checkpoint or data.
@@ -21,7 +22,10 @@ public static class HarvestCache
     public const string FolderName = "harvest";
     public const string IndexFileName = "index.json";
     public const string MetadataKey = "fisher.harvest";
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
+
+    /// <summary>Prefix of the stored knowledge diagonal's tensors (no dataset id can start with "@").</summary>
+    internal const string KnownPrefix = "@known/";
 
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(60);
 
@@ -63,20 +67,17 @@ public static class HarvestCache
         }
     }
 
-    /// <summary>Reads a harvest file; FUL4081 when it is not one (or not the expected model and key).</summary>
+    /// <summary>Reads a harvest file's header; FUL4081 when it is not one (or not the expected model and key). The
+    /// diagonals are read on first use, each from its own byte range, so a request touches only the labels it needs.</summary>
     public static HarvestResult Load(string path, string? modelId = null, string? key = null)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        SafetensorsDocument document;
-        try
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var document = ReadPart(path, include: name =>
         {
-            document = SafetensorsFile.Read(path, checkFinite: true);
-        }
-        catch (EngineException ex)
-        {
-            throw EngineException.At(Lineage.Diagnostics.DiagnosticCatalogue.FisherFileUnreadable, new Lineage.Diagnostics.SourceLocation(path), ex, path, ex.Diagnostic.Message);
-        }
-
+            names.Add(name); // Every tensor's name; no tensor's data.
+            return false;
+        });
         if (!document.Metadata.TryGetValue(MetadataKey, out var json))
         {
             throw FisherDiagonal.Unreadable(path, $"the metadata has no '{MetadataKey}'");
@@ -107,12 +108,8 @@ public static class HarvestCache
         }
 
         var batchSize = (int?)header["batchSize"];
-        var labels = new List<HarvestedLabel>();
-        foreach (var item in header["labels"]?.AsArray() ?? [])
+        Dictionary<string, string> MetadataOf(long samples)
         {
-            var dataset = (string?)item?["dataset"] ?? throw FisherDiagonal.Unreadable(path, "a label entry has no dataset");
-            var label = (int?)item!["label"] ?? throw FisherDiagonal.Unreadable(path, "a label entry has no label");
-            var samples = (int?)item["samples"] ?? 0;
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 [FisherDiagonal.EstimatorKey] = estimator.Name(),
@@ -123,8 +120,35 @@ public static class HarvestCache
                 metadata[FisherDiagonal.BatchSizeKey] = b.ToString(CultureInfo.InvariantCulture);
             }
 
-            var fisher = FisherDiagonal.FromDocument(path, document.Tensors, metadata, TensorPrefix(dataset, label));
-            labels.Add(new HarvestedLabel(dataset, label, samples, (bool?)item["own"] ?? false, (bool?)item["known"] ?? false, fisher));
+            return metadata;
+        }
+
+        FisherDiagonal Read(string prefix, long samples)
+        {
+            var part = ReadPart(path, name => name.StartsWith(prefix, StringComparison.Ordinal));
+            var fisher = FisherDiagonal.FromDocument(path, part.Tensors, MetadataOf(samples), prefix);
+            return fisher.Names.Any() ? fisher : throw FisherDiagonal.Unreadable(path, $"it holds no tensor under '{prefix}'");
+        }
+
+        var labels = new List<HarvestedLabel>();
+        foreach (var item in header["labels"]?.AsArray() ?? [])
+        {
+            var dataset = (string?)item?["dataset"] ?? throw FisherDiagonal.Unreadable(path, "a label entry has no dataset");
+            var label = (int?)item!["label"] ?? throw FisherDiagonal.Unreadable(path, "a label entry has no label");
+            var samples = (int?)item["samples"] ?? 0;
+            var prefix = TensorPrefix(dataset, label);
+            if (!names.Any(n => n.StartsWith(prefix, StringComparison.Ordinal)))
+            {
+                throw FisherDiagonal.Unreadable(path, $"it lists label {label} of '{dataset}' but holds no tensor under '{prefix}'");
+            }
+
+            labels.Add(new HarvestedLabel(dataset, label, samples, (bool?)item["own"] ?? false, (bool?)item["known"] ?? false, () => Read(prefix, samples)));
+        }
+
+        Lazy<FisherDiagonal>? known = null;
+        if ((long?)header["known"]?["samples"] is { } knownSamples)
+        {
+            known = new Lazy<FisherDiagonal>(() => Read(KnownPrefix, knownSamples), LazyThreadSafetyMode.ExecutionAndPublication);
         }
 
         return new HarvestResult
@@ -136,7 +160,22 @@ public static class HarvestCache
             Seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
             Estimator = estimator,
             Labels = labels,
+            KnownFisher = known,
         };
+    }
+
+    // The header (always validated whole) and the tensors asked for. The values are checked by FisherDiagonal.FromDocument
+    // (finite and non-negative), so the generic finiteness scan is skipped.
+    private static SafetensorsDocument ReadPart(string path, Func<string, bool> include)
+    {
+        try
+        {
+            return SafetensorsFile.Read(path, checkFinite: false, include);
+        }
+        catch (EngineException ex)
+        {
+            throw EngineException.At(Lineage.Diagnostics.DiagnosticCatalogue.FisherFileUnreadable, new Lineage.Diagnostics.SourceLocation(path), ex, path, ex.Diagnostic.Message);
+        }
     }
 
     internal static string TensorPrefix(string dataset, int label) => $"{dataset}/{label.ToString(CultureInfo.InvariantCulture)}/";
@@ -167,6 +206,15 @@ public static class HarvestCache
             })]),
         };
         var tensors = new Dictionary<string, SafetensorsTensor>(StringComparer.Ordinal);
+        if (result.KnownFisher is { } known)
+        {
+            header["known"] = new JsonObject { ["samples"] = known.Value.SampleCount };
+            foreach (var (name, tensor) in known.Value.ToSafetensors(KnownPrefix))
+            {
+                tensors[name] = tensor;
+            }
+        }
+
         foreach (var label in result.Labels)
         {
             foreach (var (name, tensor) in label.Fisher.ToSafetensors(TensorPrefix(label.Dataset, label.Label)))

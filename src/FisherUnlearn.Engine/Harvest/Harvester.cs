@@ -24,7 +24,7 @@ namespace FisherUnlearn.Engine.Harvest;
 public static class Harvester
 {
     /// <summary>Bumped when the harvest's numbers or file layout change without an engine version change.</summary>
-    public const string FormatVersion = "fiun-harvest/1";
+    public const string FormatVersion = "fiun-harvest/2";
 
     /// <summary>The engine's informational version, part of every key.</summary>
     public static string EngineVersion { get; } =
@@ -91,6 +91,7 @@ public static class Harvester
             Seconds = seconds,
             Estimator = options.Estimator,
             Labels = labels,
+            KnownFisher = labels.Any(l => l.Known) ? new Lazy<FisherDiagonal>(FisherDiagonal.Mean(labels.Where(l => l.Known).Select(l => l.Fisher))) : null,
         };
         var entry = new HarvestIndexEntry
         {
@@ -246,7 +247,7 @@ public static class Harvester
             for (var label = 0; label < knowledge.Dataset.Classes; label++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var samples = train.WhereLabelIn([label]).RandomSubset(options.MaxSamplesPerLabel, options.SampleSeed);
+                var samples = train.RandomSubsetOfLabel(label, options.MaxSamplesPerLabel, options.SampleSeed);
                 if (samples.Count == 0)
                 {
                     continue;

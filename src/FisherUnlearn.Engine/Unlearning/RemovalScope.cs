@@ -147,7 +147,7 @@ public static class RemovalData
             var train = cache.Get(k.Dataset, "train");
             foreach (var label in scope.ForgetLabelsOf(k.Dataset.Id).Order())
             {
-                Add(parts, train.WhereLabelIn([label]).RandomSubset(maxPerLabel, seed + label));
+                Add(parts, train.RandomSubsetOfLabel(label, maxPerLabel, seed + label));
             }
 
             Add(parts, ForgottenSamples(scope, k, train));
@@ -176,7 +176,7 @@ public static class RemovalData
             var kept = forgotten.Count == 0 ? train : train.WhereSourceIndexNotIn(forgotten);
             foreach (var label in scope.RetainLabels(k).Order())
             {
-                Add(parts, kept.WhereLabelIn([label]).RandomSubset(maxPerLabel, seed + label));
+                Add(parts, kept.RandomSubsetOfLabel(label, maxPerLabel, seed + label));
             }
         }
 
@@ -195,7 +195,7 @@ public static class RemovalData
                 var test = cache.Get(k.Dataset, "test");
                 foreach (var label in forgetLabels.Order())
                 {
-                    Add(parts, test.WhereLabelIn([label]).RandomSubset(maxPerLabel, seed + label));
+                    Add(parts, test.RandomSubsetOfLabel(label, maxPerLabel, seed + label));
                 }
             }
 
@@ -222,7 +222,7 @@ public static class RemovalData
             var test = cache.Get(k.Dataset, "test");
             foreach (var label in labels(k).Order())
             {
-                Add(parts, test.WhereLabelIn([label]).RandomSubset(maxPerLabel, seed + label));
+                Add(parts, test.RandomSubsetOfLabel(label, maxPerLabel, seed + label));
             }
         }
 

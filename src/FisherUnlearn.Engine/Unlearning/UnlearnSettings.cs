@@ -107,6 +107,11 @@ public sealed record UnlearnSettings
         return settings;
     }
 
+    /// <summary>The workspace's default settings (<c>unlearn.json</c> over the documented defaults), as a removal without
+    /// method or parameters of its own gets them; errors are located at <paramref name="settingsPath"/>.</summary>
+    public static UnlearnSettings ForWorkspace(WorkspaceSettings? workspace, string settingsPath) =>
+        From(new RemovalManifest { Id = "workspace", ManifestPath = settingsPath, Location = new SourceLocation(settingsPath) }, workspace);
+
     private UnlearnSettings With(string path, string key, string raw)
     {
         JsonNode? node;

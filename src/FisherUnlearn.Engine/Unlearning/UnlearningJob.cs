@@ -110,6 +110,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             var recorded = parameters.DeepClone().AsObject();
             recorded.Remove("seconds");
             recorded.Remove("harvestCached");
+            recorded.Remove("calibrationPlanned");
             var described = recorded.ToJsonString();
             var metadata = TrainingInputs.Metadata(manifest, ContentHash.Combine("fisherunlearn.unlearn", inputHash, removalHash, described), RemovalId);
             metadata[MethodKey] = Settings.Method;
@@ -169,13 +170,9 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         FisherDiagonal forgetImportance;
         FisherDiagonal fullImportance;
         string importanceSource;
+        string? harvestKey = null;
         var fisherOptions = new FisherOptions { Estimator = settings.Estimator };
-        Func<string, bool>? include = null;
-        var head = HeadLayer.Find(module);
-        if (settings.Layers == "last" && head is not null)
-        {
-            include = name => name == head.WeightName || name == head.BiasName;
-        }
+        var include = IncludeFor(settings, module);
 
         if (settings.Method == UnlearnSettings.Ssd)
         {
@@ -190,7 +187,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
                 // A model with no data of its own (a merge) has, as its training data, what its parents knew.
                 foreach (var label in (hasOwn ? k.Own : k.Known).Order())
                 {
-                    var part = train.WhereLabelIn([label]).RandomSubset(settings.MaxSamplesPerLabel, settings.Seed + label);
+                    var part = train.RandomSubsetOfLabel(label, settings.MaxSamplesPerLabel, settings.Seed + label);
                     if (part.Count > 0)
                     {
                         own.Add(part);
@@ -203,12 +200,13 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         }
         else
         {
-            var harvestOptions = new HarvestOptions { Estimator = settings.Estimator, MaxSamplesPerLabel = settings.MaxSamplesPerLabel, Graph = analysis.Graph, Inputs = resources.Harvest };
+            var harvestOptions = HarvestOptionsFor(settings, analysis, resources);
             var harvest = Harvester.Harvest(workspace.Models[ModelId], workspace, harvestOptions, cancellationToken);
             timings["harvest"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
             clock.Restart();
             used["harvestCached"] = harvest.Cached;
-            fullImportance = FastCombine(harvest.Labels.Where(l => l.Known).Select(l => l.Fisher), include);
+            harvestKey = harvest.Key;
+            fullImportance = harvest.Knowledge(include);
             forgetImportance = null!;
             importanceSource = "own";
             if (settings.Importance == "roots")
@@ -235,32 +233,19 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         timings["importance"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
         clock.Restart();
 
-        var forgetSlice = RemovalData.ForgetTrain(scope, resources.Splits, settings.CalibrationForget, settings.Seed + 7919);
-        var retainSlice = RemovalData.RetainTrain(scope, resources.Splits, settings.CalibrationRetain, settings.Seed + 7919);
         var requested = settings.Target ?? plan.Removal.Targets?.MaxForgetAccuracy;
-        // Label requests calibrate to a safety margin below the target (held-out accuracy runs a little above the
-        // slice's); sample requests aim at the held-out accuracy of their labels, which needs no margin.
-        var target = scope.HasForgetLabels
-            ? (requested ?? 0.01) * settings.CalibrationMargin
-            : requested is { } r && settings.Target is not null ? r : DefaultTarget(module, scope, resources);
-        var forgetClasses = scope.ForgetLabels.Values.SelectMany(s => s).ToHashSet();
-        using var calibrator = new Calibrator(module, forgetSlice, retainSlice, forgetClasses) { HeadMargin = settings.HeadMargin };
-        CalibrationResult result;
-        if (settings.Calibrate)
-        {
-            var grid = settings.Alphas.SelectMany(a => settings.Lambdas.Select(l => (a, l))).ToList();
-            result = calibrator.Search(forgetImportance, fullImportance, include, grid, target, settings.HeadCorrection, settings.HeadTolerance);
-        }
-        else
-        {
-            // Fixed setting: dampen once, no search.
-            result = new CalibrationResult(new CalibrationPoint(settings.Alpha, settings.Lambda, 0, 0, 0, 0), target, false, 0, 0);
-        }
-
+        var forgetClasses = scope.ForgetLabels.Values.SelectMany(l => l).ToHashSet();
+        // A request that forgets one label with the model's own importance is exactly what a forget plan calibrated
+        // ahead of time (ForgetPlans): apply it, with no pass over data.
+        var planned = harvestKey is { Length: > 0 } && importanceSource == "own" && ForgetPlans.Applies(settings)
+            && scope.HasForgetLabels && !scope.HasForgetSamples && forgetClasses.Count == 1
+            ? ForgetPlans.Find(workspace.OutputDirectory, ModelId, ForgetPlans.KeyOf(harvestKey, settings, requested), forgetClasses.Single())
+            : null;
+        var (result, forgetSamples, retainSamples, stats) = planned is not null
+            ? (planned.Result, planned.ForgetSamples, planned.RetainSamples, ApplyPlanned(module, planned.Result.Chosen, forgetImportance, fullImportance, include, forgetClasses))
+            : Calibrate(module, scope, settings, resources, forgetImportance, fullImportance, include, requested, apply: true);
+        used["calibrationPlanned"] = planned is not null;
         timings["calibration"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
-        clock.Restart();
-        var stats = calibrator.Apply(result.Chosen, forgetImportance, fullImportance, include);
-        timings["dampening"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
         used["alpha"] = result.Chosen.Alpha;
         used["lambda"] = result.Chosen.Lambda;
         used["headShift"] = Math.Round(result.Chosen.HeadShift, 6);
@@ -275,70 +260,71 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             ["evaluated"] = result.Evaluated,
             ["forgetAccuracy"] = settings.Calibrate ? Math.Round(result.Chosen.ForgetAccuracy, 6) : null,
             ["retainAccuracy"] = settings.Calibrate ? Math.Round(result.Chosen.RetainAccuracy, 6) : null,
-            ["forgetSamples"] = forgetSlice.Sum(s => s.Count),
-            ["retainSamples"] = retainSlice.Sum(s => s.Count),
+            ["forgetSamples"] = forgetSamples,
+            ["retainSamples"] = retainSamples,
         };
         used["seconds"] = timings;
         return used;
     }
 
-    /// <summary>The sample-weighted mean of the diagonals (the Fisher of the union of their samples), in one float pass
-    /// per part, restricted to the parameters <paramref name="include"/> accepts.</summary>
-    internal static FisherDiagonal FastCombine(IEnumerable<FisherDiagonal> parts, Func<string, bool>? include = null)
+    /// <summary>The harvest settings of a method's settings.</summary>
+    internal static HarvestOptions HarvestOptionsFor(UnlearnSettings settings, WorkspaceAnalysis analysis, JobResources resources) =>
+        new() { Estimator = settings.Estimator, MaxSamplesPerLabel = settings.MaxSamplesPerLabel, Graph = analysis.Graph, Inputs = resources.Harvest };
+
+    /// <summary>Which parameters the dampening may touch: all, or (<c>layers: last</c>) the output layer's.</summary>
+    internal static Func<string, bool>? IncludeFor(UnlearnSettings settings, nn.Module<Tensor, Tensor> module)
     {
-        var list = parts.ToList();
-        if (list.Count == 0)
+        var head = HeadLayer.Find(module);
+        return settings.Layers == "last" && head is not null ? name => name == head.WeightName || name == head.BiasName : null;
+    }
+
+    /// <summary>
+    /// Calibrates the dampening on the scope's calibration slice (or takes the fixed setting when calibration is off);
+    /// with <paramref name="apply"/> the chosen setting is then applied to <paramref name="module"/>, otherwise the
+    /// module keeps its original weights. Requests and forget plans share it, so a plan is exactly a request's choice.
+    /// </summary>
+    internal static (CalibrationResult Result, int ForgetSamples, int RetainSamples, DampeningStats Stats) Calibrate(nn.Module<Tensor, Tensor> module,
+        RemovalScope scope, UnlearnSettings settings, JobResources resources, FisherDiagonal forgetImportance, FisherDiagonal fullImportance,
+        Func<string, bool>? include, double? requested, bool apply)
+    {
+        var forgetSlice = RemovalData.ForgetTrain(scope, resources.Splits, settings.CalibrationForget, settings.Seed + 7919);
+        var retainSlice = RemovalData.RetainTrain(scope, resources.Splits, settings.CalibrationRetain, settings.Seed + 7919);
+        // Label requests calibrate to a safety margin below the target (held-out accuracy runs a little above the
+        // slice's); sample requests aim at the held-out accuracy of their labels, which needs no margin.
+        var target = scope.HasForgetLabels
+            ? (requested ?? 0.01) * settings.CalibrationMargin
+            : requested is { } r && settings.Target is not null ? r : DefaultTarget(module, scope, resources);
+        var forgetClasses = scope.ForgetLabels.Values.SelectMany(l => l).ToHashSet();
+        using var calibrator = new Calibrator(module, forgetSlice, retainSlice, forgetClasses) { HeadMargin = settings.HeadMargin };
+        CalibrationResult result;
+        if (settings.Calibrate)
         {
-            throw new InvalidOperationException("there is no importance to combine");
+            var grid = settings.Alphas.SelectMany(a => settings.Lambdas.Select(l => (a, l))).ToList();
+            result = calibrator.Search(forgetImportance, fullImportance, include, grid, target, settings.HeadCorrection, settings.HeadTolerance);
+        }
+        else
+        {
+            // Fixed setting: dampen once, no search.
+            result = new CalibrationResult(new CalibrationPoint(settings.Alpha, settings.Lambda, 0, 0, 0, 0), target, false, 0, 0);
         }
 
-        var first = list[0];
-        var total = list.Sum(p => p.SampleCount);
-        var result = new List<KeyValuePair<string, FisherParameter>>();
-        foreach (var (name, parameter) in first.Parameters)
+        var stats = apply ? calibrator.Apply(result.Chosen, forgetImportance, fullImportance, include) : new DampeningStats(0, 0);
+        return (result, forgetSlice.Sum(s => s.Count), retainSlice.Sum(s => s.Count), stats);
+    }
+
+    // A planned setting on the untouched model: the dampening and head shift Calibrator.Apply would make.
+    private static DampeningStats ApplyPlanned(nn.Module<Tensor, Tensor> module, CalibrationPoint point, FisherDiagonal forgetImportance,
+        FisherDiagonal fullImportance, Func<string, bool>? include, IReadOnlySet<int> forgetClasses)
+    {
+        var stats = point.Alpha is { } alpha && point.Lambda is { } lambda
+            ? Dampener.Apply(module, forgetImportance, fullImportance, alpha, lambda, include)
+            : new DampeningStats(0, 0);
+        if (point.HeadShift > 0 && HeadLayer.Find(module) is { } head)
         {
-            if (include?.Invoke(name) == false)
-            {
-                continue;
-            }
-
-            var sum = new float[parameter.Values.Length];
-            foreach (var part in list)
-            {
-                var weight = total == 0 ? 0f : (float)(part.SampleCount / (double)total);
-                if (weight == 0)
-                {
-                    continue;
-                }
-
-                var values = part[name].Values;
-                if (values.Length != sum.Length)
-                {
-                    throw new ArgumentException($"The importances of '{name}' differ in size.");
-                }
-
-                var i = 0;
-                if (System.Numerics.Vector.IsHardwareAccelerated)
-                {
-                    var width = System.Numerics.Vector<float>.Count;
-                    var w = new System.Numerics.Vector<float>(weight);
-                    for (; i <= sum.Length - width; i += width)
-                    {
-                        var acc = new System.Numerics.Vector<float>(sum, i) + (w * new System.Numerics.Vector<float>(values, i));
-                        acc.CopyTo(sum, i);
-                    }
-                }
-
-                for (; i < sum.Length; i++)
-                {
-                    sum[i] += weight * values[i];
-                }
-            }
-
-            result.Add(KeyValuePair.Create(name, new FisherParameter(parameter.Shape, sum)));
+            head.ShiftDown(module, forgetClasses, point.HeadShift);
         }
 
-        return new FisherDiagonal(result, first.Estimator, total, first.BatchSize);
+        return stats;
     }
 
     // Sample requests without a target: the accuracy the original model reaches on held-out samples of the same labels,
@@ -375,13 +361,13 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         return FisherDiagonal.Combine(diagonals);
     }
 
-    private static FisherDiagonal OwnForgetImportance(HarvestResult harvest, RemovalScope scope, nn.Module<Tensor, Tensor> module, JobResources resources,
+    internal static FisherDiagonal OwnForgetImportance(HarvestResult harvest, RemovalScope scope, nn.Module<Tensor, Tensor> module, JobResources resources,
         FisherOptions options, Func<string, bool>? include, CancellationToken cancellationToken)
     {
         var parts = new List<FisherDiagonal>();
         if (scope.HasForgetLabels)
         {
-            parts.Add(FastCombine(harvest.Labels.Where(l => l.Known && scope.ForgetLabelsOf(l.Dataset).Contains(l.Label)).Select(l => l.Fisher), include));
+            parts.Add(FisherDiagonal.Mean(harvest.Labels.Where(l => l.Known && scope.ForgetLabelsOf(l.Dataset).Contains(l.Label)).Select(l => l.Fisher), include));
         }
 
         foreach (var k in scope.Knowledge)
@@ -393,7 +379,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             }
         }
 
-        return parts.Count == 0 ? throw new InvalidOperationException("the model knows nothing the removal forgets") : FastCombine(parts);
+        return parts.Count == 0 ? throw new InvalidOperationException("the model knows nothing the removal forgets") : FisherDiagonal.Mean(parts);
     }
 
     // MFIM: the upstream roots' forget importances (from their harvests), merged by element-wise max and divided by
@@ -418,7 +404,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
                 return null; // Sample requests: the root's forget importance needs the samples; use the model's own.
             }
 
-            parts.Add(FastCombine(harvest.Labels.Where(l => rootScope.ForgetLabelsOf(l.Dataset).Contains(l.Label)).Select(l => l.Fisher), include));
+            parts.Add(FisherDiagonal.Mean(harvest.Labels.Where(l => rootScope.ForgetLabelsOf(l.Dataset).Contains(l.Label)).Select(l => l.Fisher), include));
         }
 
         if (parts.Count == 0 || parts.Any(p => !p.Names.SequenceEqual(mine.Names)))

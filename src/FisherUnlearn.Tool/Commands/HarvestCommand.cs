@@ -5,6 +5,8 @@ using FisherUnlearn.Engine;
 using FisherUnlearn.Engine.Fisher;
 using FisherUnlearn.Engine.Harvest;
 using FisherUnlearn.Engine.Native;
+using FisherUnlearn.Engine.Unlearning;
+using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Text;
 using FisherUnlearn.Tool.Cli;
@@ -14,9 +16,11 @@ using Newtonsoft.Json.Linq;
 namespace FisherUnlearn.Tool.Commands;
 
 /// <summary>
-/// <c>dotnet unlearn harvest [--model &lt;id&gt;] [--force] [--estimator exact|batch|labelfree] [--threads n]</c>: computes
-/// and caches the per-label Fisher diagonals of every model whose checkpoint exists (design.md section 2), under
-/// <c>&lt;output&gt;/harvest/&lt;model-id&gt;/</c>. Cached harvests whose inputs are unchanged are not recomputed.
+/// <c>dotnet unlearn harvest [--model &lt;id&gt;] [--force] [--estimator exact|batch|labelfree] [--threads n] [--no-plans]</c>:
+/// computes and caches the per-label Fisher diagonals of every model whose checkpoint exists (design.md section 2), under
+/// <c>&lt;output&gt;/harvest/&lt;model-id&gt;/</c>, and, where the workspace's method is <c>fiun</c> with its own importance,
+/// the forget plan of each label (<see cref="ForgetPlans"/>), so that a later request to forget one label needs no data.
+/// Cached harvests and plans whose inputs are unchanged are not recomputed.
 /// </summary>
 /// <remarks>
 /// Every model is attempted and every problem reported. Exit codes: 0 all harvested (or cached); 2 bad input (manifests,
@@ -53,8 +57,10 @@ internal static class HarvestCommand
             DefaultValueFactory = _ => FisherOptions.DefaultBatchSize,
             HelpName = "n",
         };
-        var command = new Command("harvest", "Compute and cache the per-label Fisher diagonals of every model whose checkpoint exists.")
+        var noPlans = new Option<bool>("--no-plans") { Description = "Skip the forget plans (the per-label calibration that makes one-label requests data-free)." };
+        var command = new Command("harvest", "Compute and cache the per-label Fisher diagonals (and forget plans) of every model whose checkpoint exists.")
         {
+            noPlans,
             model,
             force,
             estimator,
@@ -70,13 +76,14 @@ internal static class HarvestCommand
                 FisherEstimators.Parse(parseResult.GetValue(estimator)!),
                 parseResult.GetValue(threads),
                 parseResult.GetValue(maxSamples),
-                parseResult.GetValue(batchSize));
+                parseResult.GetValue(batchSize),
+                !parseResult.GetValue(noPlans));
             return Task.FromResult(Run(new CommandEnvironment(context, options, parseResult), settings, cancellationToken));
         });
         return command;
     }
 
-    private sealed record Settings(string? ModelId, bool Force, FisherEstimator Estimator, int? Threads, int MaxSamples, int BatchSize);
+    private sealed record Settings(string? ModelId, bool Force, FisherEstimator Estimator, int? Threads, int MaxSamples, int BatchSize, bool Plans);
 
     private static int Run(CommandEnvironment env, Settings settings, CancellationToken cancellationToken)
     {
@@ -112,6 +119,21 @@ internal static class HarvestCommand
             return ExitCodes.Failed;
         }
 
+        UnlearnSettings unlearn;
+        try
+        {
+            unlearn = UnlearnSettings.ForWorkspace(workspace.Settings, Path.Combine(workspace.Root, WorkspaceSettings.FileName));
+        }
+        catch (EngineException ex)
+        {
+            env.Diagnostics.Write(ex.Diagnostic);
+            return ExitCodes.InvalidInput;
+        }
+
+        // Plans are calibrated on the harvest the method reads: only when this harvest has the method's Fisher settings.
+        var plans = settings.Plans && ForgetPlans.Applies(unlearn) && unlearn.Estimator == settings.Estimator
+            && unlearn.MaxSamplesPerLabel == settings.MaxSamples && (!settings.Estimator.UsesBatchSize() || settings.BatchSize == FisherOptions.DefaultBatchSize);
+        var resources = new JobResources();
         var options = new HarvestOptions
         {
             Estimator = settings.Estimator,
@@ -119,7 +141,7 @@ internal static class HarvestCommand
             MaxSamplesPerLabel = settings.MaxSamples,
             BatchSize = settings.BatchSize,
             Graph = analysis.Graph,
-            Inputs = new HarvestInputs(),
+            Inputs = resources.Harvest,
         };
         var stopwatch = Stopwatch.StartNew();
         var results = new JArray();
@@ -147,6 +169,30 @@ internal static class HarvestCommand
                     env.Diagnostics.Detail($"  {env.Context.Display(result.FilePath!)}");
                 }
 
+                JObject? planned = null;
+                if (plans && result.Labels.Count > 0)
+                {
+                    (IReadOnlyDictionary<int, ForgetPlan> Plans, string Path, bool Cached) computed;
+                try
+                {
+                    computed = ForgetPlans.Compute(analysis, id, unlearn, resources, cancellationToken: cancellationToken);
+                }
+                catch (Exception ex) when (ex is not (EngineException or OperationCanceledException or OutOfMemoryException))
+                {
+                    throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.HarvestFailed, manifest.Location, id, $"forget plans: {ex.GetType().Name}: {ex.Message}"), ex);
+                }
+
+                    env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
+                        $"{(computed.Cached ? "cached" : "planned")} {id}: forget plans for {computed.Plans.Count} labels"));
+                    planned = new JObject
+                    {
+                        ["cached"] = computed.Cached,
+                        ["labels"] = computed.Plans.Count,
+                        ["seconds"] = Math.Round(computed.Plans.Values.Sum(p => p.Result.Seconds), 3),
+                        ["file"] = env.Context.Display(computed.Path),
+                    };
+                }
+
                 results.Add(new JObject
                 {
                     ["id"] = id,
@@ -157,6 +203,7 @@ internal static class HarvestCommand
                     ["estimator"] = result.Estimator.Name(),
                     ["key"] = result.Key.Length == 0 ? null : result.Key,
                     ["file"] = result.FilePath is null ? null : env.Context.Display(result.FilePath),
+                    ["plans"] = planned,
                 });
             }
             catch (OperationCanceledException)

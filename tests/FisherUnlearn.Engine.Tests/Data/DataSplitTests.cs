@@ -46,6 +46,30 @@ public sealed class DataSplitTests
     }
 
     [Fact]
+    public void A_random_subset_of_one_label_draws_the_same_samples_as_filtering_then_subsetting()
+    {
+        var split = Tiny(200).Exclude([4, 5, 6, 50]); // Source indices no longer equal positions.
+        foreach (var label in new[] { 0, 1, 2, 7 })
+        {
+            foreach (var count in new[] { 0, 1, 5, 66, 67, 500 })
+            {
+                foreach (var seed in new[] { 0, 3, -9 })
+                {
+                    var slow = split.WhereLabelIn([label]).RandomSubset(count, seed);
+                    var fast = split.RandomSubsetOfLabel(label, count, seed);
+                    Assert.Equal(slow.SourceIndices, fast.SourceIndices);
+                    Assert.Equal(slow.Labels, fast.Labels);
+                    Assert.Equal(slow.Count, fast.Count);
+                    for (var i = 0; i < fast.Count; i++)
+                    {
+                        Assert.Equal(slow.GetFeatures(i).ToArray(), fast.GetFeatures(i).ToArray());
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Random_subset_is_seeded_and_ordered()
     {
         var a = Tiny(100).RandomSubset(10, seed: 7);

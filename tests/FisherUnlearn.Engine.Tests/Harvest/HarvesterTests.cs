@@ -65,6 +65,28 @@ public sealed class HarvesterTests
     }
 
     [Fact]
+    public void A_cached_harvest_reads_only_the_labels_asked_for_and_stores_the_knowledge_diagonal()
+    {
+        using var ws = new HarvestWorkspace();
+        var first = Harvest(ws.Load(), "b");
+        var second = Harvest(ws.Load(), "b");
+
+        Assert.True(second.Cached);
+        Assert.All(second.Labels, l => Assert.False(l.IsLoaded));
+        var one = second.Find(first.Labels[1].Dataset, first.Labels[1].Label)!;
+        Assert.All(first.Labels[1].Fisher.Parameters, p => Assert.Equal(p.Value.Values, one.Fisher[p.Key].Values));
+        Assert.Single(second.Labels, l => l.IsLoaded);
+
+        // The stored knowledge diagonal is the sample-weighted mean of the known labels' diagonals.
+        var expected = FisherDiagonal.Mean(first.Labels.Where(l => l.Known).Select(l => l.Fisher));
+        var stored = second.Knowledge();
+        Assert.Equal(expected.SampleCount, stored.SampleCount);
+        Assert.All(expected.Parameters, p => Assert.Equal(p.Value.Values, stored[p.Key].Values));
+        Assert.Single(second.Labels, l => l.IsLoaded);
+        Assert.Equal(["fc2.bias", "fc2.weight"], second.Knowledge(n => n.StartsWith("fc2", StringComparison.Ordinal)).Names.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Forcing_recomputes_the_same_bytes()
     {
         using var ws = new HarvestWorkspace();

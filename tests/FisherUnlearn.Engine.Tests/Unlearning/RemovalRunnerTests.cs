@@ -1,6 +1,7 @@
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Engine.Verification;
 using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Manifests;
 
 namespace FisherUnlearn.Engine.Tests.Unlearning;
 
@@ -43,6 +44,49 @@ public sealed class RemovalRunnerTests
 
         Assert.True(verification.Models.Single(m => m.Id == "a").Before.ForgetAccuracy > 0.5, "the root knew digit 3 before");
         Assert.True(verification.TargetsMet, string.Join("\n", verification.Models.SelectMany(m => m.Missed)));
+    }
+
+    [Fact]
+    public void Forget_plans_made_ahead_give_a_one_label_request_the_calibrated_bytes_without_calibrating()
+    {
+        using var ws = new UnlearningWorkspace();
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-3"];
+        RunResult Run(RemovalManifest r, string folder) =>
+            RemovalRunner.Run(analysis, r, new RunOptions { Threads = 1, Measure = false, OutputDirectory = ws.PathOf(folder) }, Token);
+        static bool Planned(ModelOutcome m) => (bool)m.Parameters!["calibrationPlanned"]!;
+
+        var calibrated = Run(removal, "calibrated");
+        var settings = UnlearnSettings.From(removal, analysis.Workspace.Settings);
+        foreach (var id in new[] { "a", "b", "c" })
+        {
+            var (plans, path, cached) = ForgetPlans.Compute(analysis, id, settings, new JobResources(), removal.Targets?.MaxForgetAccuracy, Token);
+            Assert.False(cached);
+            Assert.True(File.Exists(path));
+            Assert.Contains(3, plans.Keys);
+            Assert.All(plans.Values, p => Assert.True(p.Result.Evaluated >= 1 && p.ForgetSamples > 0 && p.RetainSamples > 0));
+        }
+
+        var planned = Run(removal, "planned");
+
+        Assert.True(calibrated.Succeeded && planned.Succeeded);
+        Assert.All(calibrated.Models, m => Assert.False(Planned(m)));
+        Assert.All(planned.Models, m => Assert.True(Planned(m)));
+        foreach (var (first, second) in calibrated.Models.Zip(planned.Models))
+        {
+            Assert.Equal(File.ReadAllBytes(first.OutputPath!), File.ReadAllBytes(second.OutputPath!));
+            Assert.Equal(first.Parameters!["calibration"]!.ToJsonString(), second.Parameters!["calibration"]!.ToJsonString());
+        }
+
+        // Plans stand in only for exactly what they calibrated: a model asked to forget two labels it knows calibrates;
+        // a (which never knew 4) forgets only 3, which its plan covers. Other settings calibrate.
+        var twoLabels = Run(removal with { Labels = [3, 4] }, "two-labels").Models.ToDictionary(m => m.Id);
+        Assert.True(Planned(twoLabels["a"]));
+        Assert.False(Planned(twoLabels["b"]));
+        Assert.False(Planned(twoLabels["c"]));
+        var otherSettings = removal with { Parameters = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["calibrationRetain"] = "20" } };
+        Assert.All(Run(otherSettings, "other-settings").Models, m => Assert.False(Planned(m)));
+        Assert.True(ForgetPlans.Compute(analysis, "a", settings, new JobResources(), removal.Targets?.MaxForgetAccuracy, Token).Cached);
     }
 
     [Theory]

@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Harvest;
+using FisherUnlearn.Engine.Models;
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Hashing;
+using FisherUnlearn.Lineage.IO;
+using FisherUnlearn.Lineage.Manifests;
+
+namespace FisherUnlearn.Engine.Unlearning;
+
+/// <summary>The calibrated setting for forgetting one label of one model, found ahead of any request.</summary>
+/// <param name="Label">The label (in every dataset the model knows it in, as a removal's <c>labels</c> mean it).</param>
+/// <param name="Result">The calibration, exactly as a request for this label alone would find it.</param>
+/// <param name="ForgetSamples">Forget samples of the calibration slice.</param>
+/// <param name="RetainSamples">Retained samples of the calibration slice.</param>
+public sealed record ForgetPlan(int Label, CalibrationResult Result, int ForgetSamples, int RetainSamples);
+
+/// <summary>
+/// Forget plans (docs/methods.md): the harvest moves every pass over data ahead of the removal request, and so can the
+/// calibration. For each label a model knows, <see cref="Compute"/> runs the very calibration a <c>fiun</c> request to
+/// forget that label alone would run (same importances, slices, seeds and grid), and stores the chosen setting in
+/// <c>&lt;output&gt;/harvest/&lt;model&gt;/plans/&lt;key&gt;.json</c>. The key hashes the harvest key (checkpoint, data, Fisher
+/// settings, engine version), the method settings and the requested target, so a plan is used only where it is exactly
+/// what calibrating would give: a request that forgets one label of a model (with <c>importance: own</c>) then needs no
+/// data at all, and its output is byte-identical to a calibrated run's. Requests of several labels or of samples, other
+/// settings or a changed checkpoint calibrate as before. <c>run</c> only reads plans; <c>harvest</c> writes them.
+/// </summary>
+public static class ForgetPlans
+{
+    public const string FolderName = "plans";
+    public const int SchemaVersion = 1;
+    private const string FormatVersion = "fiun-plans/1";
+
+    /// <summary>Whether plans can stand in for calibration under these settings (fiun, own importance, calibrated).</summary>
+    public static bool Applies(UnlearnSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.Method == UnlearnSettings.Fiun && settings.Importance == "own" && settings.Calibrate;
+    }
+
+    /// <summary>The key of a model's plans: its harvest key, the method settings and the requested target.</summary>
+    public static string KeyOf(string harvestKey, UnlearnSettings settings, double? requestedTarget)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return ContentHash.Combine(FormatVersion, Harvester.EngineVersion, harvestKey, settings.Describe().ToJsonString(),
+            requestedTarget?.ToString("R", CultureInfo.InvariantCulture) ?? "default");
+    }
+
+    public static string PathOf(string outputDirectory, string modelId, string key) =>
+        Path.Combine(HarvestCache.DirectoryOf(outputDirectory, modelId), FolderName, key + ".json");
+
+    /// <summary>The stored plan of one label, or null (no file, another key, a damaged file, no such label).</summary>
+    public static ForgetPlan? Find(string outputDirectory, string modelId, string key, int label) =>
+        Load(outputDirectory, modelId, key)?.GetValueOrDefault(label);
+
+    /// <summary>All stored plans of a key by label, or null when there is no usable file.</summary>
+    public static IReadOnlyDictionary<int, ForgetPlan>? Load(string outputDirectory, string modelId, string key)
+    {
+        var path = PathOf(outputDirectory, modelId, key);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            var root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject;
+            if ((int?)root?["schemaVersion"] != SchemaVersion || (string?)root!["key"] != key || (string?)root["model"] != modelId)
+            {
+                return null;
+            }
+
+            var plans = new SortedDictionary<int, ForgetPlan>();
+            foreach (var item in root["labels"]?.AsArray() ?? [])
+            {
+                var point = new CalibrationPoint(
+                    (double?)item!["alpha"], (double?)item["lambda"], (double)item["headShift"]!, (long)item["selected"]!,
+                    (double)item["forgetAccuracy"]!, (double)item["retainAccuracy"]!);
+                var result = new CalibrationResult(point, (double)item["target"]!, (bool)item["targetMet"]!, (int)item["evaluated"]!, (double)item["seconds"]!);
+                var label = (int)item["label"]!;
+                plans[label] = new ForgetPlan(label, result, (int)item["forgetSamples"]!, (int)item["retainSamples"]!);
+            }
+
+            return plans;
+        }
+        catch (Exception ex) when (ex is JsonException or IOException or InvalidOperationException or FormatException or NullReferenceException)
+        {
+            return null; // A damaged plan file is a miss: the request calibrates, the next harvest rewrites it.
+        }
+    }
+
+    /// <summary>
+    /// Calibrates, for each label the model knows, a request to forget that label alone, and stores the plans (atomically;
+    /// plans of older keys of the model are removed). Harvests the model first when needed. Returns the plans and the file.
+    /// </summary>
+    public static (IReadOnlyDictionary<int, ForgetPlan> Plans, string Path, bool Cached) Compute(WorkspaceAnalysis analysis, string modelId, UnlearnSettings settings,
+        JobResources resources, double? requestedTarget = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(analysis);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(resources);
+        if (!Applies(settings))
+        {
+            throw new ArgumentException("Forget plans apply to fiun with importance 'own' and calibration on.", nameof(settings));
+        }
+
+        var workspace = analysis.Workspace;
+        var manifest = workspace.Models[modelId];
+        var harvest = Harvester.Harvest(manifest, workspace, UnlearningJob.HarvestOptionsFor(settings, analysis, resources), cancellationToken);
+        var key = KeyOf(harvest.Key, settings, settings.Target ?? requestedTarget);
+        var output = workspace.OutputDirectory;
+        var path = PathOf(output, modelId, key);
+        if (Load(output, modelId, key) is { } cached)
+        {
+            return (cached, path, true);
+        }
+
+        using var module = ModelFactory.Create(manifest.Architecture, manifest.ManifestDirectory);
+        CheckpointStore.LoadInto(module, manifest.CheckpointPath, manifest.Architecture.ToString());
+        var include = UnlearningJob.IncludeFor(settings, module);
+        var full = harvest.Knowledge(include);
+        var labels = harvest.Labels.Where(l => l.Known).Select(l => l.Label).Distinct().Order().ToList();
+        var plans = new SortedDictionary<int, ForgetPlan>();
+        var items = new JsonArray();
+        foreach (var label in labels)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var started = Stopwatch.GetTimestamp();
+            var request = new RemovalManifest { Id = "plan-" + label.ToString(CultureInfo.InvariantCulture), ManifestPath = manifest.ManifestPath, Labels = [label], Location = manifest.Location };
+            var scope = RemovalScope.For(workspace, analysis.Graph, request, modelId);
+            var forget = UnlearningJob.OwnForgetImportance(harvest, scope, module, resources, new Fisher.FisherOptions { Estimator = settings.Estimator }, include, cancellationToken);
+            var calibrated = UnlearningJob.Calibrate(module, scope, settings, resources, forget, full, include, settings.Target ?? requestedTarget, apply: false);
+            var result = calibrated.Result with { Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
+            plans[label] = new ForgetPlan(label, result, calibrated.ForgetSamples, calibrated.RetainSamples);
+            var chosen = result.Chosen;
+            items.Add(new JsonObject
+            {
+                ["label"] = label,
+                ["alpha"] = chosen.Alpha,
+                ["lambda"] = chosen.Lambda,
+                ["headShift"] = chosen.HeadShift,
+                ["selected"] = chosen.Selected,
+                ["forgetAccuracy"] = chosen.ForgetAccuracy,
+                ["retainAccuracy"] = chosen.RetainAccuracy,
+                ["target"] = result.Target,
+                ["targetMet"] = result.TargetMet,
+                ["evaluated"] = result.Evaluated,
+                ["forgetSamples"] = calibrated.ForgetSamples,
+                ["retainSamples"] = calibrated.RetainSamples,
+                ["seconds"] = Math.Round(result.Seconds, 4),
+            });
+        }
+
+        var root = new JsonObject
+        {
+            ["schemaVersion"] = SchemaVersion,
+            ["model"] = modelId,
+            ["key"] = key,
+            ["harvestKey"] = harvest.Key,
+            ["requestedTarget"] = settings.Target ?? requestedTarget,
+            ["settings"] = settings.Describe(),
+            ["labels"] = items,
+        };
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        AtomicFile.WriteAllText(path, root.ToJsonString(Json) + "\n");
+        foreach (var old in Directory.EnumerateFiles(Path.GetDirectoryName(path)!, "*.json").Where(f => !string.Equals(f, path, StringComparison.Ordinal)))
+        {
+            TryDelete(old, harvest.Key);
+        }
+
+        return (plans, path, false);
+    }
+
+    // Plans of another harvest key are for a previous checkpoint or data: removed. Plans of the same harvest under other
+    // settings or targets stay.
+    private static void TryDelete(string path, string harvestKey)
+    {
+        try
+        {
+            if (JsonNode.Parse(File.ReadAllText(path)) is JsonObject root && (string?)root["harvestKey"] == harvestKey)
+            {
+                return;
+            }
+
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
+        {
+            // Left for a later harvest or a clean of the output folder.
+        }
+    }
+
+    private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, WriteIndented = true };
+}
