@@ -30,7 +30,7 @@ public sealed class HarvestCommandScenarios
         // Forget plans: the fiun calibration of each known label, made ahead so one-label requests need no data.
         Assert.All(first.Json["models"]!, m => Assert.False((bool)m["plans"]!["cached"]!));
         Assert.Equal([2, 3], first.Json["models"]!.Select(m => (int)m["plans"]!["labels"]!)); // a knows 0, 1; b also 2.
-        Assert.All(first.Json["models"]!, m => Assert.True(ws.Exists((string)m["plans"]!["file"]!)));
+        Assert.All(first.Json["models"]!, m => Assert.True(ws.Exists((string)m["plans"]!["files"]![0]!)));
         Assert.Contains(first.ErrorLines, l => l == "dotnet-unlearn: planned a: forget plans for 2 labels");
 
         Assert.Equal(0, second.ExitCode);

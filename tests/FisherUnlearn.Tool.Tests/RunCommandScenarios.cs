@@ -96,6 +96,27 @@ public sealed class RunCommandScenarios
     }
 
     [Fact]
+    public async Task After_harvest_a_one_label_run_uses_the_forget_plans_and_writes_the_same_bytes()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--out", "calibrated", "--threads", "1")).ExitCode);
+
+        var harvest = await CliRun.InvokeAsync(ws.Root, "harvest", "--json");
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--threads", "1");
+
+        Assert.Equal(0, harvest.ExitCode);
+        Assert.All(harvest.Json["models"]!, m => Assert.True((int)m["plans"]!["labels"]! > 0));
+        Assert.Equal(0, run.ExitCode);
+        var report = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"));
+        Assert.All(report["models"]!, m => Assert.True((bool)m["parameters"]!["calibrationPlanned"]!));
+        var calibrated = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("calibrated/forget-3/report.json"));
+        Assert.All(calibrated["models"]!, m => Assert.False((bool)m["parameters"]!["calibrationPlanned"]!));
+        Assert.Equal(ws.ReadBytes("calibrated/forget-3/a.safetensors"), ws.ReadBytes("artifacts/unlearn/forget-3/a.safetensors"));
+        Assert.Equal(ws.ReadBytes("calibrated/forget-3/b.safetensors"), ws.ReadBytes("artifacts/unlearn/forget-3/b.safetensors"));
+    }
+
+    [Fact]
     public async Task Unknown_removal_method_or_model_is_exit_2()
     {
         using var ws = DigitsChain.Create();

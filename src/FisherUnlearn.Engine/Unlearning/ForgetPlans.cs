@@ -43,12 +43,39 @@ public static class ForgetPlans
         return settings.Method == UnlearnSettings.Fiun && settings.Importance == "own" && settings.Calibrate;
     }
 
-    /// <summary>The key of a model's plans: its harvest key, the method settings and the requested target.</summary>
+    /// <summary>The key of a model's plans: its harvest key, the method settings and the requested target (none means the
+    /// label default, 0.01, so a removal that states 0.01 and one that states nothing share plans).</summary>
     public static string KeyOf(string harvestKey, UnlearnSettings settings, double? requestedTarget)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        var target = settings.Target ?? requestedTarget ?? UnlearnSettings.DefaultLabelTarget;
         return ContentHash.Combine(FormatVersion, Harvester.EngineVersion, harvestKey, settings.Describe().ToJsonString(),
-            requestedTarget?.ToString("R", CultureInfo.InvariantCulture) ?? "default");
+            target.ToString("R", CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// The distinct (settings, requested target) pairs plans are made for in a workspace: the workspace's defaults, and
+    /// those of each removal that forgets labels, where plans apply (fiun with its own importance, calibrated).
+    /// </summary>
+    public static IReadOnlyList<(UnlearnSettings Settings, double? Target)> Variants(Workspace workspace, UnlearnSettings defaults)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        ArgumentNullException.ThrowIfNull(defaults);
+        var variants = new List<(UnlearnSettings Settings, double? Target)> { (defaults, null) };
+        foreach (var removal in workspace.Removals.Values.Where(r => r.Labels.Count > 0).OrderBy(r => r.Id, StringComparer.Ordinal))
+        {
+            try
+            {
+                variants.Add((UnlearnSettings.From(removal, workspace.Settings), removal.Targets?.MaxForgetAccuracy));
+            }
+            catch (EngineException)
+            {
+                // A removal with bad settings gets its error from 'run'; no plans for it.
+            }
+        }
+
+        return [.. variants.Where(v => Applies(v.Settings))
+            .DistinctBy(v => v.Settings.Describe().ToJsonString() + "|" + (v.Settings.Target ?? v.Target ?? UnlearnSettings.DefaultLabelTarget).ToString("R", CultureInfo.InvariantCulture))];
     }
 
     public static string PathOf(string outputDirectory, string modelId, string key) =>
@@ -112,7 +139,7 @@ public static class ForgetPlans
         var workspace = analysis.Workspace;
         var manifest = workspace.Models[modelId];
         var harvest = Harvester.Harvest(manifest, workspace, UnlearningJob.HarvestOptionsFor(settings, analysis, resources), cancellationToken);
-        var key = KeyOf(harvest.Key, settings, settings.Target ?? requestedTarget);
+        var key = KeyOf(harvest.Key, settings, requestedTarget);
         var output = workspace.OutputDirectory;
         var path = PathOf(output, modelId, key);
         if (Load(output, modelId, key) is { } cached)

@@ -18,6 +18,9 @@ public sealed record UnlearnSettings
 
     public static IReadOnlyList<string> Methods { get; } = [Fiun, Ssd, Retrain];
 
+    /// <summary>The forget accuracy a label request aims at when neither the settings nor the removal state one.</summary>
+    public const double DefaultLabelTarget = 0.01;
+
     /// <summary><c>fiun</c> (default), <c>ssd</c> or <c>retrain</c>.</summary>
     public string Method { get; init; } = Fiun;
 

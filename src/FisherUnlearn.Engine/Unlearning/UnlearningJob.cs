@@ -292,7 +292,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         // Label requests calibrate to a safety margin below the target (held-out accuracy runs a little above the
         // slice's); sample requests aim at the held-out accuracy of their labels, which needs no margin.
         var target = scope.HasForgetLabels
-            ? (requested ?? 0.01) * settings.CalibrationMargin
+            ? (requested ?? UnlearnSettings.DefaultLabelTarget) * settings.CalibrationMargin
             : requested is { } r && settings.Target is not null ? r : DefaultTarget(module, scope, resources);
         var forgetClasses = scope.ForgetLabels.Values.SelectMany(l => l).ToHashSet();
         using var calibrator = new Calibrator(module, forgetSlice, retainSlice, forgetClasses) { HeadMargin = settings.HeadMargin };

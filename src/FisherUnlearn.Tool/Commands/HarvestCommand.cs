@@ -130,9 +130,11 @@ internal static class HarvestCommand
             return ExitCodes.InvalidInput;
         }
 
-        // Plans are calibrated on the harvest the method reads: only when this harvest has the method's Fisher settings.
-        var plans = settings.Plans && ForgetPlans.Applies(unlearn) && unlearn.Estimator == settings.Estimator
-            && unlearn.MaxSamplesPerLabel == settings.MaxSamples && (!settings.Estimator.UsesBatchSize() || settings.BatchSize == FisherOptions.DefaultBatchSize);
+        // Plans are calibrated on the harvest the method reads: only for settings whose Fisher settings are this harvest's.
+        var variants = settings.Plans
+            ? ForgetPlans.Variants(workspace, unlearn).Where(v => v.Settings.Estimator == settings.Estimator && v.Settings.MaxSamplesPerLabel == settings.MaxSamples
+                && (!settings.Estimator.UsesBatchSize() || settings.BatchSize == FisherOptions.DefaultBatchSize)).ToList()
+            : [];
         var resources = new JobResources();
         var options = new HarvestOptions
         {
@@ -170,26 +172,20 @@ internal static class HarvestCommand
                 }
 
                 JObject? planned = null;
-                if (plans && result.Labels.Count > 0)
+                if (variants.Count > 0 && result.Labels.Count > 0)
                 {
-                    (IReadOnlyDictionary<int, ForgetPlan> Plans, string Path, bool Cached) computed;
-                try
-                {
-                    computed = ForgetPlans.Compute(analysis, id, unlearn, resources, cancellationToken: cancellationToken);
-                }
-                catch (Exception ex) when (ex is not (EngineException or OperationCanceledException or OutOfMemoryException))
-                {
-                    throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.HarvestFailed, manifest.Location, id, $"forget plans: {ex.GetType().Name}: {ex.Message}"), ex);
-                }
-
+                    var computed = variants.Select(v => PlanModel(analysis, id, v.Settings, v.Target, resources, manifest.Location, cancellationToken)).ToList();
+                    var cached = computed.All(c => c.Cached);
+                    var labels = computed.Max(c => c.Plans.Count);
                     env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
-                        $"{(computed.Cached ? "cached" : "planned")} {id}: forget plans for {computed.Plans.Count} labels"));
+                        $"{(cached ? "cached" : "planned")} {id}: forget plans for {labels} labels{(computed.Count > 1 ? $" under {computed.Count} settings" : string.Empty)}"));
                     planned = new JObject
                     {
-                        ["cached"] = computed.Cached,
-                        ["labels"] = computed.Plans.Count,
-                        ["seconds"] = Math.Round(computed.Plans.Values.Sum(p => p.Result.Seconds), 3),
-                        ["file"] = env.Context.Display(computed.Path),
+                        ["cached"] = cached,
+                        ["labels"] = labels,
+                        ["settings"] = computed.Count,
+                        ["seconds"] = Math.Round(computed.Where(c => !c.Cached).Sum(c => c.Plans.Values.Sum(p => p.Result.Seconds)), 3),
+                        ["files"] = new JArray(computed.Select(c => env.Context.Display(c.Path))),
                     };
                 }
 
@@ -233,6 +229,19 @@ internal static class HarvestCommand
         }
 
         return exitCode;
+    }
+
+    private static (IReadOnlyDictionary<int, ForgetPlan> Plans, string Path, bool Cached) PlanModel(Lineage.WorkspaceAnalysis analysis, string id,
+        UnlearnSettings settings, double? target, JobResources resources, SourceLocation location, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ForgetPlans.Compute(analysis, id, settings, resources, target, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not (EngineException or OperationCanceledException or OutOfMemoryException))
+        {
+            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.HarvestFailed, location, id, $"forget plans: {ex.GetType().Name}: {ex.Message}"), ex);
+        }
     }
 
     // Failures of the computation or of writing the cache; every other engine error is a bad input.
