@@ -15,7 +15,7 @@ using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Planning;
 
 /// <summary>
-/// <c>unlearning [--setting chain|star|federated|all] [--keep] [--out file.md]</c>: the quality and speed benchmark of
+/// <c>unlearning [--setting chain|star|federated|paper|all] [--keep] [--out file.md]</c>: the quality and speed benchmark of
 /// docs/benchmarks.md. Per setting, copies <c>Networks/&lt;setting&gt;</c> and the sample MNIST digits into a temp
 /// workspace, trains every model from its recipe (parents first), then for each removal runs, through the engine API and
 /// with metrics off: <c>retrain</c> (the exact reference), <c>fiun</c> with the harvest computed (cache emptied first),
@@ -26,7 +26,7 @@ using FisherUnlearn.Lineage.Planning;
 /// </summary>
 internal static class UnlearningBench
 {
-    private static readonly string[] AllSettings = ["chain", "star", "federated"];
+    private static readonly string[] AllSettings = ["chain", "star", "federated", "paper"];
 
     private sealed record MethodRun(string Name, RunResult Result);
 
@@ -50,7 +50,7 @@ internal static class UnlearningBench
                     break;
                 default:
                     Console.Error.WriteLine($"unknown or invalid argument '{args[i]}'");
-                    Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks unlearning [--setting chain|star|federated|all] [--keep] [--out <file.md>]");
+                    Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks unlearning [--setting chain|star|federated|paper|all] [--keep] [--out <file.md>]");
                     return 2;
             }
         }

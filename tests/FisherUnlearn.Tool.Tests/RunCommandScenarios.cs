@@ -110,6 +110,8 @@ public sealed class RunCommandScenarios
         Assert.Equal(0, run.ExitCode);
         var report = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"));
         Assert.All(report["models"]!, m => Assert.True((bool)m["parameters"]!["calibrationPlanned"]!));
+        Assert.Contains("from the harvest's forget plan", ws.ReadText("artifacts/unlearn/forget-3/report.md"), StringComparison.Ordinal);
+        Assert.DoesNotContain("forget plan", ws.ReadText("calibrated/forget-3/report.md"), StringComparison.Ordinal);
         var calibrated = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("calibrated/forget-3/report.json"));
         Assert.All(calibrated["models"]!, m => Assert.False((bool)m["parameters"]!["calibrationPlanned"]!));
         Assert.Equal(ws.ReadBytes("calibrated/forget-3/a.safetensors"), ws.ReadBytes("artifacts/unlearn/forget-3/a.safetensors"));

@@ -1,5 +1,6 @@
 using System.Collections;
 using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Hashing;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -71,6 +72,23 @@ public static class CheckpointStore
     /// <summary>Writes a state dict atomically in the format of <paramref name="path"/>'s extension. For
     /// safetensors, <paramref name="metadata"/> is added to <see cref="DefaultMetadata"/>; the bytes are the same
     /// whenever the weights and metadata are.</summary>
+    /// <summary>Writes <paramref name="state"/> as safetensors (whatever the file's extension), atomically, and returns
+    /// the SHA-256 of the bytes written, computed from memory rather than by reading the file back.</summary>
+    public static string SaveSafetensors(string path, IReadOnlyDictionary<string, Tensor> state, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var tensors = state.Keys.ToDictionary(n => n, n => SafetensorsTensor.FromTensor(state[n]), StringComparer.Ordinal);
+        var merged = new Dictionary<string, string>(DefaultMetadata, StringComparer.Ordinal);
+        foreach (var item in metadata ?? new Dictionary<string, string>())
+        {
+            merged[item.Key] = item.Value;
+        }
+
+        var bytes = SafetensorsFile.Serialize(tensors, merged);
+        CheckpointFile.WriteAtomically(path, stream => stream.Write(bytes));
+        return ContentHash.OfBytes(bytes);
+    }
+
     public static void Save(string path, IReadOnlyDictionary<string, Tensor> state, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -78,14 +96,7 @@ public static class CheckpointStore
         switch (FormatOf(path))
         {
             case CheckpointFormat.Safetensors:
-                var tensors = names.ToDictionary(n => n, n => SafetensorsTensor.FromTensor(state[n]), StringComparer.Ordinal);
-                var merged = new Dictionary<string, string>(DefaultMetadata, StringComparer.Ordinal);
-                foreach (var item in metadata ?? new Dictionary<string, string>())
-                {
-                    merged[item.Key] = item.Value;
-                }
-
-                SafetensorsFile.Write(path, tensors, merged);
+                SaveSafetensors(path, state, metadata);
                 break;
             case CheckpointFormat.PyTorch:
                 var dictionary = new Dictionary<string, Tensor>(StringComparer.Ordinal);

@@ -160,6 +160,11 @@ public sealed class FisherDiagonal
 
         var first = list[0];
         var total = list.Sum(p => p.SampleCount);
+        if (list.Count == 1 && total > 0)
+        {
+            return include is null ? first : first.Where(include); // The mean of one part is the part: no copy.
+        }
+
         var result = new List<KeyValuePair<string, FisherParameter>>();
         foreach (var (name, parameter) in first.Parameters)
         {

@@ -7,7 +7,7 @@ namespace FisherUnlearn.Engine.Harvest;
 /// the cache key.</summary>
 public sealed record HarvestOptions
 {
-    public const int DefaultMaxSamplesPerLabel = 1000;
+    public const int DefaultMaxSamplesPerLabel = 200;
 
     /// <summary>The estimator; <c>exact</c> by default (per-label diagonals then add up exactly).</summary>
     public FisherEstimator Estimator { get; init; } = FisherEstimator.Exact;

@@ -80,11 +80,10 @@ public sealed class Calibrator : IDisposable
 
     /// <summary>
     /// Searches the grid on the calibration slice. "No dampening" is evaluated first; when it already meets the target
-    /// nothing else is evaluated. Otherwise, per lambda, the alphas are searched by bisection for the largest alpha
-    /// whose dampening alone meets the target (forget accuracy does not increase as alpha decreases: the selected sets
-    /// are nested and beta does not depend on alpha), so a grid of A alphas costs about log2(A) + 1 forward passes per
-    /// lambda instead of A. Every evaluated setting also yields, from its logits and without another pass, its variant
-    /// with the head correction. The ratio <c>F_f / F_D</c> is computed once; each evaluation rewrites the dampened
+    /// nothing else is evaluated. Otherwise, per lambda, the alphas are tried from the largest down until one meets the
+    /// target, skipping alphas that select no weight or the same weights as the alpha before (the selected sets are
+    /// nested in alpha and beta does not depend on alpha, so those give a model already evaluated). Every evaluated
+    /// setting also yields, from its logits and without another pass, its variant with the head correction. The ratio <c>F_f / F_D</c> is computed once; each evaluation rewrites the dampened
     /// parameters from the originals in place (no Fisher-to-tensor conversion per setting).
     /// </summary>
     public CalibrationResult Search(FisherDiagonal importanceForget, FisherDiagonal importanceFull, Func<string, bool>? include,
@@ -108,29 +107,28 @@ public sealed class Calibrator : IDisposable
         var baseMeets = Evaluate(null, null);
         if (!baseMeets && target >= 0)
         {
+            // Per lambda, the alphas from the gentlest (largest) down, stopping at the first that meets the target. Forget
+            // accuracy is not monotone in alpha (dampening more weights can bring a forgotten class back: measured in
+            // CalibratorTests), so no bisection. An alpha that selects nothing is "no dampening", and one that selects
+            // the same weights as a larger alpha (the sets are nested) gives the same model: neither is evaluated.
             var alphas = settings.Select(g => g.Alpha).Distinct().OrderByDescending(a => a).ToList();
+            var selections = alphas.ToDictionary(a => a, ratios.CountSelected);
             foreach (var lambda in settings.Select(g => g.Lambda).Distinct().Order())
             {
-                var allowed = alphas.Where(a => settings.Contains((a, lambda))).ToList();
-                // Bisection for the first index (largest alpha) that meets the target.
-                int lo = 0, hi = allowed.Count - 1, found = -1;
-                while (lo <= hi)
+                long previous = 0;
+                foreach (var alpha in alphas.Where(a => settings.Contains((a, lambda))))
                 {
-                    var mid = (lo + hi) / 2;
-                    if (Evaluate(allowed[mid], lambda))
+                    var selected = selections[alpha];
+                    if (selected == previous)
                     {
-                        found = mid;
-                        hi = mid - 1;
+                        continue;
                     }
-                    else
-                    {
-                        lo = mid + 1;
-                    }
-                }
 
-                if (found < 0 && allowed.Count > 0 && !candidates.Any(c => c.Point.Alpha == allowed[^1] && c.Point.Lambda == lambda))
-                {
-                    Evaluate(allowed[^1], lambda); // The strongest setting, for the head correction to start from.
+                    previous = selected;
+                    if (Evaluate(alpha, lambda))
+                    {
+                        break;
+                    }
                 }
             }
         }
@@ -213,6 +211,22 @@ public sealed class Calibrator : IDisposable
                 var source = original[name];
                 parameter.copy_(torch.where(mask, source.mul(beta), source));
                 selected += mask.sum().item<long>();
+            }
+
+            return selected;
+        }
+
+        /// <summary>How many weights <c>r &gt; alpha</c> selects (no forward pass, no change to the model).</summary>
+        public long CountSelected(double alpha)
+        {
+            using var noGrad = torch.no_grad();
+            using var heldAlpha = alpha.ToScalar(); // Held past every native call (docs/engine-notes.md).
+            long selected = 0;
+            foreach (var (_, _, ratio) in items)
+            {
+                using var mask = ratio.gt(heldAlpha);
+                using var count = mask.sum();
+                selected += count.item<long>();
             }
 
             return selected;

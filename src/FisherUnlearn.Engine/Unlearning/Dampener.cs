@@ -31,8 +31,6 @@ public static class Dampener
         long selected = 0;
         long considered = 0;
         using var noGrad = torch.no_grad();
-        using var heldAlpha = alpha.ToScalar(); // Held past every native call (docs/engine-notes.md).
-        using var heldLambda = lambda.ToScalar();
         foreach (var (name, parameter) in model.named_parameters())
         {
             if (!forget.Parameters.ContainsKey(name) || !full.Parameters.ContainsKey(name) || include?.Invoke(name) == false)
@@ -40,21 +38,67 @@ public static class Dampener
                 continue;
             }
 
-            using var scope = torch.NewDisposeScope();
-            var ff = forget.ToTensor(name).to_type(parameter.dtype);
-            var fd = full.ToTensor(name).to_type(parameter.dtype);
-            if (!ff.shape.SequenceEqual(parameter.shape) || !fd.shape.SequenceEqual(parameter.shape))
+            var (ff, fd) = (forget[name], full[name]);
+            if (!ff.Shape.SequenceEqual(parameter.shape) || !fd.Shape.SequenceEqual(parameter.shape))
             {
-                throw new ArgumentException($"The importance of '{name}' has shape [{string.Join(", ", ff.shape)}], the parameter [{string.Join(", ", parameter.shape)}].");
+                throw new ArgumentException($"The importance of '{name}' has shape [{string.Join(", ", ff.Shape)}], the parameter [{string.Join(", ", parameter.shape)}].");
             }
 
-            var mask = ff.gt(fd.mul(heldAlpha));
-            var beta = fd.mul(heldLambda).div(ff).clamp(HeldScalars.DoubleZero, HeldScalars.DoubleOne);
-            parameter.copy_(torch.where(mask, parameter.mul(beta), parameter));
-            selected += mask.sum().item<long>();
+            selected += parameter.dtype == ScalarType.Float32 && parameter.device_type == DeviceType.CPU
+                ? ApplyFloat32(parameter, ff, fd, (float)alpha, (float)lambda)
+                : ApplyWithTensors(parameter, ff, fd, alpha, lambda);
             considered += parameter.numel();
         }
 
         return new DampeningStats(selected, considered);
+    }
+
+    /// <summary>The same arithmetic as the tensor path (float32 products and quotient, as libtorch computes a float32
+    /// tensor times a double scalar), in one pass over the values: no tensor is made from the diagonals, and the weights
+    /// are read and written once. <see cref="ApplyWithTensors"/> is the reference it is tested against bit for bit.</summary>
+    internal static long ApplyFloat32(Tensor parameter, FisherParameter forget, FisherParameter full, float alpha, float lambda)
+    {
+        var weights = new float[parameter.numel()];
+        using (var source = parameter.detach().contiguous())
+        {
+            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(source.bytes).CopyTo(weights);
+        }
+
+        var ff = forget.Values;
+        var fd = full.Values;
+        long selected = 0;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            if (ff[i] > fd[i] * alpha)
+            {
+                var beta = fd[i] * lambda / ff[i];
+                weights[i] *= beta < 0f ? 0f : beta > 1f ? 1f : beta;
+                selected++;
+            }
+        }
+
+        if (selected > 0)
+        {
+            using var dampened = torch.tensor(weights, parameter.shape);
+            parameter.copy_(dampened);
+        }
+
+        return selected;
+    }
+
+    /// <summary>The tensor formulation of <see cref="Apply"/> for one parameter (any dtype or device); kept as the
+    /// reference of the float32 fast path.</summary>
+    internal static long ApplyWithTensors(Tensor parameter, FisherParameter forget, FisherParameter full, double alpha, double lambda)
+    {
+        using var noGrad = torch.no_grad();
+        using var heldAlpha = alpha.ToScalar(); // Held past every native call (docs/engine-notes.md).
+        using var heldLambda = lambda.ToScalar();
+        using var scope = torch.NewDisposeScope();
+        var ff = torch.tensor(forget.Values, [.. forget.Shape]).to_type(parameter.dtype);
+        var fd = torch.tensor(full.Values, [.. full.Shape]).to_type(parameter.dtype);
+        var mask = ff.gt(fd.mul(heldAlpha));
+        var beta = fd.mul(heldLambda).div(ff).clamp(HeldScalars.DoubleZero, HeldScalars.DoubleOne);
+        parameter.copy_(torch.where(mask, parameter.mul(beta), parameter));
+        return mask.sum().item<long>();
     }
 }

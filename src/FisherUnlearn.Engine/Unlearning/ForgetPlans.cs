@@ -103,19 +103,26 @@ public static class ForgetPlans
             }
 
             var plans = new SortedDictionary<int, ForgetPlan>();
-            foreach (var item in root["labels"]?.AsArray() ?? [])
+            foreach (var node in root["labels"]?.AsArray() ?? [])
             {
-                var point = new CalibrationPoint(
-                    (double?)item!["alpha"], (double?)item["lambda"], (double)item["headShift"]!, (long)item["selected"]!,
-                    (double)item["forgetAccuracy"]!, (double)item["retainAccuracy"]!);
-                var result = new CalibrationResult(point, (double)item["target"]!, (bool)item["targetMet"]!, (int)item["evaluated"]!, (double)item["seconds"]!);
-                var label = (int)item["label"]!;
-                plans[label] = new ForgetPlan(label, result, (int)item["forgetSamples"]!, (int)item["retainSamples"]!);
+                if (node is not JsonObject item)
+                {
+                    return null;
+                }
+
+                double Number(string name) => item[name]?.GetValue<double>() ?? throw new FormatException($"'{name}' is missing");
+                double? Optional(string name) => item[name]?.GetValue<double>();
+                var point = new CalibrationPoint(Optional("alpha"), Optional("lambda"), Number("headShift"), (long)Number("selected"),
+                    Number("forgetAccuracy"), Number("retainAccuracy"));
+                var met = item["targetMet"]?.GetValue<bool>() ?? throw new FormatException("'targetMet' is missing");
+                var result = new CalibrationResult(point, Number("target"), met, (int)Number("evaluated"), Number("seconds"));
+                var label = (int)Number("label");
+                plans[label] = new ForgetPlan(label, result, (int)Number("forgetSamples"), (int)Number("retainSamples"));
             }
 
             return plans;
         }
-        catch (Exception ex) when (ex is JsonException or IOException or InvalidOperationException or FormatException or NullReferenceException)
+        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException or InvalidOperationException or FormatException)
         {
             return null; // A damaged plan file is a miss: the request calibrates, the next harvest rewrites it.
         }

@@ -73,7 +73,7 @@ public sealed record UnlearnSettings
     public double CalibrationMargin { get; init; } = 0.25;
 
     /// <summary>Harvest / Fisher cap of train samples per label.</summary>
-    public int MaxSamplesPerLabel { get; init; } = 1000;
+    public int MaxSamplesPerLabel { get; init; } = 200;
 
     public int Seed { get; init; }
 

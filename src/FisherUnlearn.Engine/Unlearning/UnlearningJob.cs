@@ -120,8 +120,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             string outputHash;
             try
             {
-                CheckpointStore.Save(output, module, metadata);
-                outputHash = ContentHash.OfFile(output);
+                outputHash = CheckpointStore.SaveSafetensors(output, module.state_dict(), metadata);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -370,7 +369,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             parts.Add(FisherDiagonal.Mean(harvest.Labels.Where(l => l.Known && scope.ForgetLabelsOf(l.Dataset).Contains(l.Label)).Select(l => l.Fisher), include));
         }
 
-        foreach (var k in scope.Knowledge)
+        foreach (var k in scope.Knowledge.Where(k => scope.ForgetSamplesOf(k.Dataset.Id).Count > 0)) // No data is read for label requests.
         {
             var forgotten = RemovalData.ForgottenSamples(scope, k, resources.Splits.Get(k.Dataset, "train"));
             if (forgotten.Count > 0)

@@ -52,6 +52,11 @@ internal static class ReportText
             parts.Add($"calibration target {((bool)met ? "met" : "missed")}");
         }
 
+        if (parameters["calibrationPlanned"] is { Type: JTokenType.Boolean } planned && (bool)planned)
+        {
+            parts.Add("from the harvest's forget plan");
+        }
+
         return parts.Count == 0 ? "–" : string.Join(", ", parts);
     }
 

@@ -210,7 +210,7 @@ public sealed class ScalarLifetimeTests
 
         (CalibrationPoint, float[]) Calibrate()
         {
-            // A target of 0: the bisection runs for every lambda, and the head shift (HeadLayer.ShiftDown) is tried.
+            // A target of 0: the search runs for every lambda, and the head shift (HeadLayer.ShiftDown) is tried.
             var result = calibrator.Search(forget, full, null, grid, target: 0, "auto");
             Assert.True(result.Evaluated > 1 && result.Chosen.HeadShift > 0, $"evaluated {result.Evaluated}, chose {result.Chosen}");
             calibrator.Apply(result.Chosen, forget, full, null);

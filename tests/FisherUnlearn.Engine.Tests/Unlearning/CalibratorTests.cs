@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace FisherUnlearn.Engine.Tests.Unlearning;
 
-/// <summary>The calibration: margin respected, the bisection search finds what the full grid finds (within tolerance),
+/// <summary>The calibration: margin respected, the top-down search finds what the full grid finds (within tolerance),
 /// and the chosen setting applied through <see cref="Dampener"/> reproduces the slice accuracies the search saw.</summary>
 [Collection(UnlearningCollection.Name)]
 public sealed class CalibratorTests
@@ -56,7 +56,7 @@ public sealed class CalibratorTests
 
         Assert.True(result.TargetMet);
         Assert.True(result.Chosen.ForgetAccuracy <= target + 1e-12, $"slice forget {result.Chosen.ForgetAccuracy} > {target}");
-        Assert.True(result.Evaluated < 1 + Grid.Length, $"the bisection evaluated {result.Evaluated} settings, the grid has {Grid.Length + 1}");
+        Assert.True(result.Evaluated < 1 + Grid.Length, $"the search evaluated {result.Evaluated} settings, the grid has {Grid.Length + 1}");
 
         calibrator.Apply(result.Chosen, setup.Importance.Forget, setup.Importance.Full, null);
         var forget = ModelEvaluator.Accuracy(setup.Module, setup.Forget)!.Value;
@@ -66,14 +66,14 @@ public sealed class CalibratorTests
     }
 
     [Fact]
-    public void The_bisection_keeps_the_quality_of_the_full_grid()
+    public void The_search_keeps_the_quality_of_the_full_grid()
     {
         using var setup = Prepare("a");
         using var calibrator = new Calibrator(setup.Module, setup.Forget, setup.Retain, setup.Classes) { HeadMargin = 0 };
         const double target = 0.01;
 
         var fast = calibrator.Search(setup.Importance.Forget, setup.Importance.Full, null, Grid, target, "off");
-        // The full grid by brute force: every setting through Dampener, as the engine did before the bisection.
+        // The full grid by brute force: every setting through Dampener, as the engine did before the search.
         var best = double.NegativeInfinity;
         foreach (var (alpha, lambda) in Grid.Prepend((-1, -1)))
         {
@@ -97,7 +97,7 @@ public sealed class CalibratorTests
         else
         {
             Assert.True(fast.TargetMet);
-            Assert.True(fast.Chosen.RetainAccuracy >= best - 0.02, $"bisection retain {fast.Chosen.RetainAccuracy} vs full grid {best}");
+            Assert.True(fast.Chosen.RetainAccuracy >= best - 0.02, $"search retain {fast.Chosen.RetainAccuracy} vs full grid {best}");
         }
     }
 

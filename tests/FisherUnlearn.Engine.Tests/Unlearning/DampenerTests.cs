@@ -62,6 +62,39 @@ public sealed class DampenerTests
         }
     }
 
+    [Theory]
+    [InlineData(0.0, 0.01, 0.3)]
+    [InlineData(0.1, 0.3, 0.0)]
+    [InlineData(0.7, 1.0 / 3, 0.5)]
+    [InlineData(2.0, 0.5, 0.1)]
+    [InlineData(13.0, 7.0, 0.9)]
+    public void The_one_pass_float32_dampening_equals_the_tensor_formulation_bit_for_bit(double alpha, double lambda, double zeroFraction)
+    {
+        TorchRuntime.Configure(1);
+        torch.manual_seed(11);
+        using var fast = new Mlp(30, [16], 5);
+        using var reference = new Mlp(30, [16], 5);
+        foreach (var ((_, a), (_, b)) in fast.named_parameters().Zip(reference.named_parameters()))
+        {
+            using var noGrad = torch.no_grad();
+            b.copy_(a);
+        }
+
+        var forget = RandomFisher(fast, 5, zeroFraction);
+        var full = RandomFisher(fast, 6, zeroFraction);
+        foreach (var ((name, a), (_, b)) in fast.named_parameters().Zip(reference.named_parameters()))
+        {
+            using var noGrad = torch.no_grad();
+            var selectedFast = Dampener.ApplyFloat32(a, forget[name], full[name], (float)alpha, (float)lambda);
+            var selectedReference = Dampener.ApplyWithTensors(b, forget[name], full[name], alpha, lambda);
+
+            Assert.Equal(selectedReference, selectedFast);
+            var x = a.detach().data<float>().ToArray();
+            var y = b.detach().data<float>().ToArray();
+            Assert.Equal(y.Select(BitConverter.SingleToInt32Bits), x.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
     [Fact]
     public void Zero_importances_select_nothing_and_produce_no_NaN()
     {

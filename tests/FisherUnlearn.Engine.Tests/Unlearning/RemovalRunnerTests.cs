@@ -86,7 +86,20 @@ public sealed class RemovalRunnerTests
         Assert.False(Planned(twoLabels["c"]));
         var otherSettings = removal with { Parameters = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["calibrationRetain"] = "20" } };
         Assert.All(Run(otherSettings, "other-settings").Models, m => Assert.False(Planned(m)));
-        Assert.True(ForgetPlans.Compute(analysis, "a", settings, new JobResources(), removal.Targets?.MaxForgetAccuracy, Token).Cached);
+        var (_, planFile, cachedAgain) = ForgetPlans.Compute(analysis, "a", settings, new JobResources(), removal.Targets?.MaxForgetAccuracy, Token);
+        Assert.True(cachedAgain);
+
+        // A damaged plan file is a miss: the request calibrates and still writes the same bytes.
+        var damagedPlans = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(planFile))!;
+        foreach (var label in damagedPlans["labels"]!.AsArray())
+        {
+            label!.AsObject().Remove("headShift");
+        }
+
+        File.WriteAllText(planFile, damagedPlans.ToJsonString());
+        var damaged = Run(removal, "damaged").Models.ToDictionary(m => m.Id);
+        Assert.False(Planned(damaged["a"]));
+        Assert.Equal(File.ReadAllBytes(calibrated.Models[0].OutputPath!), File.ReadAllBytes(damaged["a"].OutputPath!));
     }
 
     [Theory]
