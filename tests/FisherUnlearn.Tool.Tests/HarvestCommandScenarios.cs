@@ -38,6 +38,11 @@ public sealed class HarvestCommandScenarios
         Assert.Contains(second.ErrorLines, l => l.StartsWith("dotnet-unlearn: cached b: 4 labels", StringComparison.Ordinal));
         Assert.Equal(first.Json["models"]!.Select(m => (string)m["key"]!), second.Json["models"]!.Select(m => (string)m["key"]!));
         Assert.All(second.Json["models"]!, m => Assert.True((bool)m["plans"]!["cached"]!));
+
+        var forced = await CliRun.InvokeAsync(ws.Root, "harvest", "--force", "--json");
+        Assert.Equal(0, forced.ExitCode);
+        Assert.All(forced.Json["models"]!, m => Assert.False((bool)m["cached"]!));
+        Assert.All(forced.Json["models"]!, m => Assert.False((bool)m["plans"]!["cached"]!));
     }
 
     [Fact]

@@ -133,7 +133,12 @@ public static class ForgetPlans
     /// plans of older keys of the model are removed). Harvests the model first when needed. Returns the plans and the file.
     /// </summary>
     public static (IReadOnlyDictionary<int, ForgetPlan> Plans, string Path, bool Cached) Compute(WorkspaceAnalysis analysis, string modelId, UnlearnSettings settings,
-        JobResources resources, double? requestedTarget = null, CancellationToken cancellationToken = default)
+        JobResources resources, double? requestedTarget = null, CancellationToken cancellationToken = default) =>
+        Compute(analysis, modelId, settings, resources, requestedTarget, force: false, cancellationToken);
+
+    /// <summary>As above; with <paramref name="force"/> the plans are calibrated again even when stored.</summary>
+    public static (IReadOnlyDictionary<int, ForgetPlan> Plans, string Path, bool Cached) Compute(WorkspaceAnalysis analysis, string modelId, UnlearnSettings settings,
+        JobResources resources, double? requestedTarget, bool force, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(analysis);
         ArgumentNullException.ThrowIfNull(settings);
@@ -149,7 +154,7 @@ public static class ForgetPlans
         var key = KeyOf(harvest.Key, settings, requestedTarget);
         var output = workspace.OutputDirectory;
         var path = PathOf(output, modelId, key);
-        if (Load(output, modelId, key) is { } cached)
+        if (!force && Load(output, modelId, key) is { } cached)
         {
             return (cached, path, true);
         }

@@ -32,7 +32,7 @@ internal static class HarvestCommand
     public static Command Create(CliContext context, GlobalOptions options)
     {
         var model = new Option<string?>("--model", "-m") { Description = "Harvest only this model.", HelpName = "id" };
-        var force = new Option<bool>("--force") { Description = "Compute even when a harvest with the same inputs is cached." };
+        var force = new Option<bool>("--force") { Description = "Compute even when a harvest (and forget plans) with the same inputs is cached." };
         var estimator = new Option<string>("--estimator")
         {
             Description = "The Fisher estimator: exact (per-example, default), batch (the reference SSD/FIUn estimator) or labelfree (LFSSD).",
@@ -174,7 +174,7 @@ internal static class HarvestCommand
                 JObject? planned = null;
                 if (variants.Count > 0 && result.Labels.Count > 0)
                 {
-                    var computed = variants.Select(v => PlanModel(analysis, id, v.Settings, v.Target, resources, manifest.Location, cancellationToken)).ToList();
+                    var computed = variants.Select(v => PlanModel(analysis, id, v.Settings, v.Target, settings.Force, resources, manifest.Location, cancellationToken)).ToList();
                     var cached = computed.All(c => c.Cached);
                     var labels = computed.Max(c => c.Plans.Count);
                     env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
@@ -232,11 +232,11 @@ internal static class HarvestCommand
     }
 
     private static (IReadOnlyDictionary<int, ForgetPlan> Plans, string Path, bool Cached) PlanModel(Lineage.WorkspaceAnalysis analysis, string id,
-        UnlearnSettings settings, double? target, JobResources resources, SourceLocation location, CancellationToken cancellationToken)
+        UnlearnSettings settings, double? target, bool force, JobResources resources, SourceLocation location, CancellationToken cancellationToken)
     {
         try
         {
-            return ForgetPlans.Compute(analysis, id, settings, resources, target, cancellationToken);
+            return ForgetPlans.Compute(analysis, id, settings, resources, target, force, cancellationToken);
         }
         catch (Exception ex) when (ex is not (EngineException or OperationCanceledException or OutOfMemoryException))
         {
