@@ -1,6 +1,5 @@
 using System.Collections;
 using FisherUnlearn.Lineage.Diagnostics;
-using FisherUnlearn.Lineage.Hashing;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -84,9 +83,7 @@ public static class CheckpointStore
             merged[item.Key] = item.Value;
         }
 
-        var bytes = SafetensorsFile.Serialize(tensors, merged);
-        CheckpointFile.WriteAtomically(path, stream => stream.Write(bytes));
-        return ContentHash.OfBytes(bytes);
+        return SafetensorsFile.Write(path, tensors, merged);
     }
 
     public static void Save(string path, IReadOnlyDictionary<string, Tensor> state, IReadOnlyDictionary<string, string>? metadata = null)

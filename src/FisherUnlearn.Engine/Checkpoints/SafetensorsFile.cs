@@ -248,12 +248,13 @@ public static class SafetensorsFile
 
     /// <summary>
     /// Writes tensors and string metadata atomically. The bytes depend only on the names, types, shapes, values
-    /// and metadata, never on the order given or on the time.
+    /// and metadata, never on the order given or on the time. Returns the SHA-256 of the bytes written (from memory).
     /// </summary>
-    public static void Write(string path, IReadOnlyDictionary<string, SafetensorsTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static string Write(string path, IReadOnlyDictionary<string, SafetensorsTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var bytes = Serialize(tensors, metadata);
         CheckpointFile.WriteAtomically(path, stream => stream.Write(bytes));
+        return Lineage.Hashing.ContentHash.OfBytes(bytes);
     }
 
     /// <summary>The file content <see cref="Write"/> produces.</summary>

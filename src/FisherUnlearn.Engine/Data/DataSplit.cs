@@ -167,11 +167,7 @@ public sealed class DataSplit
             return Take(positions);
         }
 
-        var order = Enumerable.Range(0, positions.Length).ToArray();
-        new Random(seed).Shuffle(order);
-        var chosen = order.AsSpan(0, count).ToArray();
-        Array.Sort(chosen);
-        return Take(Array.ConvertAll(chosen, i => positions[i]));
+        return Take(Array.ConvertAll(Choose(positions.Length, count, seed), i => positions[i]));
     }
 
     /// <summary>A random subset of <paramref name="count"/> samples (all when the split is smaller),
@@ -184,18 +180,25 @@ public sealed class DataSplit
             return this;
         }
 
-        var order = Permutation(seed);
-        var chosen = order.AsSpan(0, count).ToArray();
-        Array.Sort(chosen);
-        return Take(chosen);
+        return Take(Choose(Count, count, seed));
     }
 
     /// <summary>0..Count-1 shuffled by a seeded Fisher-Yates; stable across runs and platforms.</summary>
-    public int[] Permutation(int seed)
+    public int[] Permutation(int seed) => Shuffled(Count, seed);
+
+    private static int[] Shuffled(int n, int seed)
     {
-        var order = Enumerable.Range(0, Count).ToArray();
+        var order = Enumerable.Range(0, n).ToArray();
         new Random(seed).Shuffle(order);
         return order;
+    }
+
+    // The first count of 0..n-1 shuffled by the seed, in ascending order.
+    private static int[] Choose(int n, int count, int seed)
+    {
+        var chosen = Shuffled(n, seed).AsSpan(0, count).ToArray();
+        Array.Sort(chosen);
+        return chosen;
     }
 
     /// <summary>The whole split as tensors: features [N, ...SampleShape] float32 and labels [N] int64.

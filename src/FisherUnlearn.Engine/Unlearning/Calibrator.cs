@@ -67,12 +67,21 @@ public sealed class Calibrator : IDisposable
     public DampeningStats Apply(CalibrationPoint point, FisherDiagonal importanceForget, FisherDiagonal importanceFull, Func<string, bool>? include)
     {
         Restore();
+        return ApplySetting(model, point, importanceForget, importanceFull, include, forgetClasses);
+    }
+
+    /// <summary>Applies a setting to a model holding its original weights: the dampening (unless alpha is null), then
+    /// the head shift. <see cref="Apply"/> and forget plans (which need no calibrator) share it.</summary>
+    public static DampeningStats ApplySetting(nn.Module<Tensor, Tensor> model, CalibrationPoint point, FisherDiagonal importanceForget,
+        FisherDiagonal importanceFull, Func<string, bool>? include, IReadOnlySet<int> forgetClasses)
+    {
+        ArgumentNullException.ThrowIfNull(point);
         var stats = point.Alpha is { } alpha && point.Lambda is { } lambda
             ? Dampener.Apply(model, importanceForget, importanceFull, alpha, lambda, include)
             : new DampeningStats(0, 0);
-        if (point.HeadShift > 0 && head is not null)
+        if (point.HeadShift > 0 && HeadLayer.Find(model) is { } layer)
         {
-            head.ShiftDown(model, forgetClasses, point.HeadShift);
+            layer.ShiftDown(model, forgetClasses, point.HeadShift);
         }
 
         return stats;
@@ -83,8 +92,9 @@ public sealed class Calibrator : IDisposable
     /// nothing else is evaluated. Otherwise, per lambda, the alphas are tried from the largest down until one meets the
     /// target, skipping alphas that select no weight or the same weights as the alpha before (the selected sets are
     /// nested in alpha and beta does not depend on alpha, so those give a model already evaluated). Every evaluated
-    /// setting also yields, from its logits and without another pass, its variant with the head correction. The ratio <c>F_f / F_D</c> is computed once; each evaluation rewrites the dampened
-    /// parameters from the originals in place (no Fisher-to-tensor conversion per setting).
+    /// setting also yields, from its logits and without another pass, its variant with the head correction. The ratio
+    /// <c>F_f / F_D</c> is computed once; each evaluation rewrites the dampened parameters from the originals in place
+    /// (no Fisher-to-tensor conversion per setting).
     /// </summary>
     public CalibrationResult Search(FisherDiagonal importanceForget, FisherDiagonal importanceFull, Func<string, bool>? include,
         IEnumerable<(double Alpha, double Lambda)> grid, double target, string headCorrection, double tolerance = 0.02)

@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Fisher;
 using FisherUnlearn.Engine.Harvest;
 using FisherUnlearn.Engine.Models;
 using FisherUnlearn.Lineage;
@@ -55,9 +56,11 @@ public static class ForgetPlans
 
     /// <summary>
     /// The distinct (settings, requested target) pairs plans are made for in a workspace: the workspace's defaults, and
-    /// those of each removal that forgets labels, where plans apply (fiun with its own importance, calibrated).
+    /// those of each removal that forgets labels, where plans apply (fiun with its own importance, calibrated) and, when
+    /// <paramref name="harvest"/> is given, whose method reads a harvest of those Fisher settings (plans are calibrated
+    /// on the harvest the method reads).
     /// </summary>
-    public static IReadOnlyList<(UnlearnSettings Settings, double? Target)> Variants(Workspace workspace, UnlearnSettings defaults)
+    public static IReadOnlyList<(UnlearnSettings Settings, double? Target)> Variants(Workspace workspace, UnlearnSettings defaults, HarvestOptions? harvest = null)
     {
         ArgumentNullException.ThrowIfNull(workspace);
         ArgumentNullException.ThrowIfNull(defaults);
@@ -74,8 +77,16 @@ public static class ForgetPlans
             }
         }
 
-        return [.. variants.Where(v => Applies(v.Settings))
+        return [.. variants.Where(v => Applies(v.Settings) && (harvest is null || Reads(v.Settings, harvest)))
             .DistinctBy(v => v.Settings.Describe().ToJsonString() + "|" + (v.Settings.Target ?? v.Target ?? UnlearnSettings.DefaultLabelTarget).ToString("R", CultureInfo.InvariantCulture))];
+    }
+
+    // Whether the method under these settings reads a harvest made with these options.
+    private static bool Reads(UnlearnSettings settings, HarvestOptions harvest)
+    {
+        var read = new HarvestOptions { Estimator = settings.Estimator, MaxSamplesPerLabel = settings.MaxSamplesPerLabel };
+        return read.Estimator == harvest.Estimator && read.MaxSamplesPerLabel == harvest.MaxSamplesPerLabel
+            && (!read.Estimator.UsesBatchSize() || read.BatchSize == harvest.BatchSize);
     }
 
     public static string PathOf(string outputDirectory, string modelId, string key) =>
@@ -172,7 +183,7 @@ public static class ForgetPlans
             var started = Stopwatch.GetTimestamp();
             var request = new RemovalManifest { Id = "plan-" + label.ToString(CultureInfo.InvariantCulture), ManifestPath = manifest.ManifestPath, Labels = [label], Location = manifest.Location };
             var scope = RemovalScope.For(workspace, analysis.Graph, request, modelId);
-            var forget = UnlearningJob.OwnForgetImportance(harvest, scope, module, resources, new Fisher.FisherOptions { Estimator = settings.Estimator }, include, cancellationToken);
+            var forget = UnlearningJob.OwnForgetImportance(harvest, scope, module, resources, new FisherOptions { Estimator = settings.Estimator }, include, cancellationToken);
             var calibrated = UnlearningJob.Calibrate(module, scope, settings, resources, forget, full, include, settings.Target ?? requestedTarget, apply: false);
             var result = calibrated.Result with { Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
             plans[label] = new ForgetPlan(label, result, calibrated.ForgetSamples, calibrated.RetainSamples);

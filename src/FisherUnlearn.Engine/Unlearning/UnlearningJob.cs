@@ -241,7 +241,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             ? ForgetPlans.Find(workspace.OutputDirectory, ModelId, ForgetPlans.KeyOf(harvestKey, settings, requested), forgetClasses.Single())
             : null;
         var (result, forgetSamples, retainSamples, stats) = planned is not null
-            ? (planned.Result, planned.ForgetSamples, planned.RetainSamples, ApplyPlanned(module, planned.Result.Chosen, forgetImportance, fullImportance, include, forgetClasses))
+            ? (planned.Result, planned.ForgetSamples, planned.RetainSamples, Calibrator.ApplySetting(module, planned.Result.Chosen, forgetImportance, fullImportance, include, forgetClasses))
             : Calibrate(module, scope, settings, resources, forgetImportance, fullImportance, include, requested, apply: true);
         used["calibrationPlanned"] = planned is not null;
         timings["calibration"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
@@ -309,21 +309,6 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
 
         var stats = apply ? calibrator.Apply(result.Chosen, forgetImportance, fullImportance, include) : new DampeningStats(0, 0);
         return (result, forgetSlice.Sum(s => s.Count), retainSlice.Sum(s => s.Count), stats);
-    }
-
-    // A planned setting on the untouched model: the dampening and head shift Calibrator.Apply would make.
-    private static DampeningStats ApplyPlanned(nn.Module<Tensor, Tensor> module, CalibrationPoint point, FisherDiagonal forgetImportance,
-        FisherDiagonal fullImportance, Func<string, bool>? include, IReadOnlySet<int> forgetClasses)
-    {
-        var stats = point.Alpha is { } alpha && point.Lambda is { } lambda
-            ? Dampener.Apply(module, forgetImportance, fullImportance, alpha, lambda, include)
-            : new DampeningStats(0, 0);
-        if (point.HeadShift > 0 && HeadLayer.Find(module) is { } head)
-        {
-            head.ShiftDown(module, forgetClasses, point.HeadShift);
-        }
-
-        return stats;
     }
 
     // Sample requests without a target: the accuracy the original model reaches on held-out samples of the same labels,

@@ -130,11 +130,6 @@ internal static class HarvestCommand
             return ExitCodes.InvalidInput;
         }
 
-        // Plans are calibrated on the harvest the method reads: only for settings whose Fisher settings are this harvest's.
-        var variants = settings.Plans
-            ? ForgetPlans.Variants(workspace, unlearn).Where(v => v.Settings.Estimator == settings.Estimator && v.Settings.MaxSamplesPerLabel == settings.MaxSamples
-                && (!settings.Estimator.UsesBatchSize() || settings.BatchSize == FisherOptions.DefaultBatchSize)).ToList()
-            : [];
         var resources = new JobResources();
         var options = new HarvestOptions
         {
@@ -145,6 +140,7 @@ internal static class HarvestCommand
             Graph = analysis.Graph,
             Inputs = resources.Harvest,
         };
+        var variants = settings.Plans ? ForgetPlans.Variants(workspace, unlearn, options) : [];
         var stopwatch = Stopwatch.StartNew();
         var results = new JArray();
         var failed = new JArray();

@@ -37,6 +37,11 @@ public sealed class ForgetPlanVariantsTests
         var keys = variants.Select(v => ForgetPlans.KeyOf("harvest-key", v.Settings, v.Target)).ToList();
         Assert.Equal(keys.Count, keys.Distinct().Count());
         Assert.Equal(ForgetPlans.KeyOf("harvest-key", defaults, null), ForgetPlans.KeyOf("harvest-key", defaults, 0.01));
+
+        // Plans are made only on the harvest the method reads.
+        Assert.Equal(3, ForgetPlans.Variants(workspace, defaults, new FisherUnlearn.Engine.Harvest.HarvestOptions()).Count);
+        Assert.Empty(ForgetPlans.Variants(workspace, defaults, new FisherUnlearn.Engine.Harvest.HarvestOptions { MaxSamplesPerLabel = 7 }));
+        Assert.Empty(ForgetPlans.Variants(workspace, defaults, new FisherUnlearn.Engine.Harvest.HarvestOptions { Estimator = FisherUnlearn.Engine.Fisher.FisherEstimator.Batch }));
         Assert.NotEqual(ForgetPlans.KeyOf("harvest-key", defaults, null), ForgetPlans.KeyOf("another-harvest", defaults, null));
     }
 }
