@@ -4,8 +4,8 @@ using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Lineage;
 
 /// <summary>
-/// <c>repeat --workspace &lt;dir&gt; --removal &lt;id&gt; [--runs 7]</c>: runs the workspace's removal with fiun, in one
-/// process, several times (fresh output folder each time, harvest and plans as the workspace has them) and prints each
+/// <c>repeat --workspace &lt;dir&gt; --removal &lt;id&gt; [--runs 7] [--parallel 1]</c>: runs the workspace's removal with fiun,
+/// in one process (<c>--parallel</c> jobs at once, one libtorch thread each), several times (fresh output folder each time, harvest and plans as the workspace has them) and prints each
 /// run's whole-network time, each model's time and the garbage collections it caused. Without <c>--fresh</c> it first
 /// harvests and plans every affected model, as <c>dotnet unlearn harvest</c> would. Point it at a workspace kept by
 /// <c>unlearning --keep</c> to look at fiun's fixed per-model costs without retraining anything.
@@ -18,6 +18,7 @@ internal static class RepeatBench
         string? removalId = null;
         var runs = 7;
         var fresh = false;
+        var parallel = 1;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -32,17 +33,18 @@ internal static class RepeatBench
                     fresh = true; // Empty the harvest cache (Fisher and plans) before each run.
                     break;
                 case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out runs) && runs > 0:
+                case "--parallel" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out parallel) && parallel > 0:
                     i++;
                     break;
                 default:
-                    Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks repeat --workspace <dir> --removal <id> [--runs <n>] [--fresh]");
+                    Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks repeat --workspace <dir> --removal <id> [--runs <n>] [--parallel <n>] [--fresh]");
                     return 2;
             }
         }
 
         if (root is null || removalId is null)
         {
-            Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks repeat --workspace <dir> --removal <id> [--runs <n>] [--fresh]");
+            Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks repeat --workspace <dir> --removal <id> [--runs <n>] [--parallel <n>] [--fresh]");
             return 2;
         }
 
@@ -77,10 +79,12 @@ internal static class RepeatBench
                     Method = UnlearnSettings.Fiun,
                     OutputDirectory = Path.Combine(output, run.ToString(CultureInfo.InvariantCulture)),
                     Threads = 1,
+                    Parallelism = parallel,
                     Measure = false,
                 });
                 var planned = result.Models.Count(m => (bool?)m.Parameters?["calibrationPlanned"] == true);
-                var models = string.Join(", ", result.Models.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Id} {m.Seconds * 1000:0.0}")));
+                var models = string.Join(", ", result.Models.Select(m => string.Create(CultureInfo.InvariantCulture,
+                    $"{m.Id} {m.Seconds * 1000:0.0} ({m.Parameters?["calibration"]?["evaluated"]} evaluated)")));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"run {run}: {result.Seconds * 1000:0.0} ms ({planned} of {result.Models.Count} planned; gc {GC.CollectionCount(0) - gc[0]}/{GC.CollectionCount(1) - gc[1]}/{GC.CollectionCount(2) - gc[2]}): {models}"));
                 Console.WriteLine("  phases: " + string.Join("; ", result.Models.Select(m => $"{m.Id} {m.Parameters?["seconds"]?.ToJsonString()}")));

@@ -67,6 +67,21 @@ public static class Harvester
         var checkpointHash = inputs.HashOf(model.CheckpointPath);
         var key = Key(model, workspace, datasets, settingsHash, checkpointHash, inputs);
         var output = workspace.OutputDirectory;
+        // Jobs running in parallel in one process may ask for the same harvest (a root's, for its descendants): one
+        // computes it while the others wait, then read it from the cache.
+        lock (InProcessGate(HarvestCache.PathOf(output, model.Id, key)))
+        {
+            return HarvestOrLoad(model, options, datasets, settings, settingsHash, checkpointHash, key, output, inputs, started, cancellationToken);
+        }
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, object> Gates = new(StringComparer.Ordinal);
+
+    private static object InProcessGate(string path) => Gates.GetOrAdd(path, _ => new object());
+
+    private static HarvestResult HarvestOrLoad(ModelManifest model, HarvestOptions options, List<DatasetKnowledge> datasets, SortedDictionary<string, string> settings,
+        string settingsHash, string checkpointHash, string key, string output, HarvestInputs inputs, long started, CancellationToken cancellationToken)
+    {
         if (!options.Force && HarvestCache.TryLoad(output, model.Id, key) is { } cached)
         {
             return cached with { Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };

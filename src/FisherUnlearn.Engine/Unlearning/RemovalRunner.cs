@@ -29,6 +29,12 @@ public sealed record RunOptions
     /// <summary>libtorch threads; null = leave as configured.</summary>
     public int? Threads { get; init; }
 
+    /// <summary>Fisher-method jobs run at once, each on its own thread of this process (default 1). The jobs are
+    /// independent and use no random numbers, so the outputs are the same bytes whatever the parallelism; give each job
+    /// <c>max(1, cores / parallelism)</c> libtorch <see cref="Threads"/> so that they do not oversubscribe the cores.
+    /// <c>retrain</c> ignores it (parents first).</summary>
+    public int Parallelism { get; init; } = 1;
+
     /// <summary>Measure before/after metrics of each model (a few forward passes).</summary>
     public bool Measure { get; init; } = true;
 
@@ -45,7 +51,7 @@ public sealed record RunResult(string RemovalId, string ManifestSha256, UnlearnS
 
 /// <summary>
 /// Runs a removal's method on every affected model. Fisher methods run one <see cref="UnlearningJob"/> per model (each
-/// independent of the others' results; sequential here, one worker process each later); <c>retrain</c> runs the exact
+/// independent of the others' results; <see cref="RunOptions.Parallelism"/> at once, on threads); <c>retrain</c> runs the exact
 /// reference (<see cref="ReferenceRetrainer"/>), parents first. Outputs go to <c>&lt;out&gt;/&lt;removal-id&gt;/&lt;model&gt;.safetensors</c>,
 /// written atomically; original checkpoints are only read. A failed model does not stop the others.
 /// </summary>
@@ -83,19 +89,33 @@ public static class RemovalRunner
         UnlearnSettings settings, string directory, RunOptions options, CancellationToken cancellationToken)
     {
         var resources = new JobResources(options.LoadData);
-        var outcomes = new List<ModelOutcome>();
-        foreach (var affected in selected)
+        var outcomes = new ModelOutcome[selected.Count];
+        void RunOne(int index)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            var affected = selected[index];
             var job = new UnlearningJob(analysis.Workspace.Root, removal.Id, affected.Id, settings, directory);
             var outcome = job.Run(analysis, plan, resources, options.Measure, cancellationToken);
             options.Log?.Invoke(outcome.Succeeded
                 ? $"unlearned {affected.Id} ({settings.Method}) in {outcome.Seconds:0.00} s"
                 : $"failed {affected.Id}: {outcome.Error!.Code}");
-            outcomes.Add(outcome);
+            outcomes[index] = outcome;
         }
 
-        return outcomes;
+        if (options.Parallelism <= 1 || selected.Count <= 1)
+        {
+            for (var i = 0; i < selected.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                RunOne(i);
+            }
+        }
+        else
+        {
+            // Each job stays on the thread that started it (TorchSharp's dispose scopes and no_grad are per thread).
+            Parallel.For(0, selected.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, RunOne);
+        }
+
+        return [.. outcomes];
     }
 
     private static List<ModelOutcome> RunRetrain(WorkspaceAnalysis analysis, RemovalPlan plan, RemovalManifest removal, List<AffectedModel> selected,

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using FisherUnlearn.Engine.Data;
 using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Graph;
@@ -116,21 +117,27 @@ public sealed class RemovalScope
     }
 }
 
-/// <summary>Loads dataset splits once per (dataset, split). Not thread-safe: one per job.</summary>
+/// <summary>Loads dataset splits once per (dataset, split); shared by the jobs of a run, also across threads.</summary>
 public sealed class SplitCache(Func<DatasetManifest, string, DataSplit>? load = null)
 {
-    private readonly Dictionary<(string, string), DataSplit> splits = [];
+    // Thread-safe: jobs running in parallel in one process share it, and each split is loaded once.
+    private readonly ConcurrentDictionary<(string, string), Lazy<DataSplit>> splits = new();
     private readonly Func<DatasetManifest, string, DataSplit> load = load ?? DatasetLoader.Load;
 
     public DataSplit Get(DatasetManifest dataset, string split)
     {
-        if (!splits.TryGetValue((dataset.ManifestPath, split), out var data))
+        ArgumentNullException.ThrowIfNull(dataset);
+        var entry = splits.GetOrAdd((dataset.ManifestPath, split), _ => new Lazy<DataSplit>(() => load(dataset, split)));
+        try
         {
-            data = load(dataset, split);
-            splits[(dataset.ManifestPath, split)] = data;
+            return entry.Value;
         }
-
-        return data;
+        catch
+        {
+            // A failed load (a missing or damaged file) is not cached: the next caller gets the error afresh.
+            splits.TryRemove(new KeyValuePair<(string, string), Lazy<DataSplit>>((dataset.ManifestPath, split), entry));
+            throw;
+        }
     }
 }
 

@@ -103,6 +103,45 @@ public sealed class RemovalRunnerTests
     }
 
     [Theory]
+    [InlineData("")]
+    [InlineData(""", "parameters": { "importance": "roots" }""")]
+    public void Jobs_run_in_parallel_threads_give_the_same_bytes_as_one_after_the_other(string extra)
+    {
+        using var ws = new UnlearningWorkspace(removalExtra: extra);
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-3"];
+        var originals = Snapshot(ws);
+        var harvest = Path.Combine(analysis.Workspace.OutputDirectory, "harvest");
+        RunResult Run(int parallelism, string folder, bool fresh = true)
+        {
+            // A fresh run computes the harvest: with roots importance, every job also asks for the root's harvest, so
+            // parallel jobs race for it.
+            if (fresh && Directory.Exists(harvest))
+            {
+                Directory.Delete(harvest, recursive: true);
+            }
+
+            return RemovalRunner.Run(analysis, removal, new RunOptions { Threads = 1, Parallelism = parallelism, Measure = false, OutputDirectory = ws.PathOf(folder) }, Token);
+        }
+
+        var sequential = Run(1, "sequential");
+        var parallel = Run(3, "parallel");
+        var cachedParallel = Run(3, "cached", fresh: false);
+
+        Assert.True(sequential.Succeeded && parallel.Succeeded && cachedParallel.Succeeded, string.Join("\n", parallel.Models.Select(m => m.Error?.ToString())));
+        Assert.Equal(["a", "b", "c"], parallel.Models.Select(m => m.Id)); // Plan order, whichever finished first.
+        Assert.All(cachedParallel.Models, m => Assert.True((bool)m.Parameters!["harvestCached"]!));
+        foreach (var (one, other) in sequential.Models.Zip(parallel.Models).Concat(sequential.Models.Zip(cachedParallel.Models)))
+        {
+            Assert.Equal(one.Id, other.Id);
+            Assert.Equal(one.OutputSha256, other.OutputSha256);
+            Assert.Equal(File.ReadAllBytes(one.OutputPath!), File.ReadAllBytes(other.OutputPath!));
+        }
+
+        Assert.Equal(originals, Snapshot(ws));
+    }
+
+    [Theory]
     [InlineData("ssd", "")]
     [InlineData("fiun", """, "parameters": { "importance": "roots" }""")]
     [InlineData("fiun", """, "parameters": { "layers": "last", "alphas": "1, 2", "lambdas": "0.1" }""")]
