@@ -92,9 +92,9 @@ public sealed class Calibrator : IDisposable
     /// nothing else is evaluated. Otherwise, per lambda, the alphas are tried from the largest down until one meets the
     /// target, skipping alphas that select no weight or the same weights as the alpha before (the selected sets are
     /// nested in alpha and beta does not depend on alpha, so those give a model already evaluated). Every evaluated
-    /// setting also yields, from its logits and without another pass, its variant with the head correction. The ratio
-    /// <c>F_f / F_D</c> is computed once; each evaluation rewrites the dampened parameters from the originals in place
-    /// (no Fisher-to-tensor conversion per setting).
+    /// setting also yields, from its logits and without another pass, its variant with the head correction. Each
+    /// evaluation computes the setting's weights from the originals with the dampening's own arithmetic
+    /// (<see cref="CandidateWeights"/>), so the model evaluated is, bit for bit, the model the setting makes.
     /// </summary>
     public CalibrationResult Search(FisherDiagonal importanceForget, FisherDiagonal importanceFull, Func<string, bool>? include,
         IEnumerable<(double Alpha, double Lambda)> grid, double target, string headCorrection, double tolerance = 0.02)
@@ -102,11 +102,11 @@ public sealed class Calibrator : IDisposable
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var settings = grid.ToList();
         var candidates = new List<(CalibrationPoint Point, float[] ForgetLogits, float[] RetainLogits)>();
-        using var ratios = new RatioSet(model, importanceForget, importanceFull, include);
+        using var weights = new CandidateWeights(model, importanceForget, importanceFull, include);
 
         bool Evaluate(double? alpha, double? lambda)
         {
-            var selected = alpha is { } a && lambda is { } l ? ratios.Dampen(original, a, l) : ratios.Reset(original);
+            var selected = weights.Write(lambda is null ? null : alpha, lambda ?? 0);
             var forgetLogits = Logits(forget.X);
             var retainLogits = Logits(retain.X);
             var point = new CalibrationPoint(alpha, lambda, 0, selected, Accuracy(forgetLogits, forget.Y, 0), Accuracy(retainLogits, retain.Y, 0));
@@ -122,7 +122,7 @@ public sealed class Calibrator : IDisposable
             // CalibratorTests), so no bisection. An alpha that selects nothing is "no dampening", and one that selects
             // the same weights as a larger alpha (the sets are nested) gives the same model: neither is evaluated.
             var alphas = settings.Select(g => g.Alpha).Distinct().OrderByDescending(a => a).ToList();
-            var selections = alphas.ToDictionary(a => a, ratios.CountSelected);
+            var selections = alphas.ToDictionary(a => a, weights.CountSelected);
             foreach (var lambda in settings.Select(g => g.Lambda).Distinct().Order())
             {
                 long previous = 0;
@@ -175,91 +175,6 @@ public sealed class Calibrator : IDisposable
         var met = chosen is not null;
         chosen ??= candidates.Select(c => c.Point).OrderBy(p => p.ForgetAccuracy).ThenByDescending(p => p.RetainAccuracy).First();
         return new CalibrationResult(chosen, target, met, candidates.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
-    }
-
-    /// <summary>The per-element ratio <c>r = F_f / F_D</c> of the dampened parameters, as tensors, computed once:
-    /// selected iff <c>r &gt; alpha</c> (equivalent to <c>F_f &gt; alpha * F_D</c>; <c>F_D = 0 &lt; F_f</c> gives
-    /// <c>r = +inf</c>, both zero give 0), and <c>beta = min(lambda / r, 1)</c>.</summary>
-    private sealed class RatioSet : IDisposable
-    {
-        private readonly List<(string Name, Tensor Parameter, Tensor Ratio)> items = [];
-
-        public RatioSet(nn.Module<Tensor, Tensor> model, FisherDiagonal forget, FisherDiagonal full, Func<string, bool>? include)
-        {
-            using var noGrad = torch.no_grad();
-            foreach (var (name, parameter) in model.named_parameters())
-            {
-                if (!forget.Parameters.ContainsKey(name) || !full.Parameters.ContainsKey(name) || include?.Invoke(name) == false)
-                {
-                    continue;
-                }
-
-                using var ff = forget.ToTensor(name);
-                using var fd = full.ToTensor(name);
-                if (!ff.shape.SequenceEqual(parameter.shape) || !fd.shape.SequenceEqual(parameter.shape))
-                {
-                    throw new ArgumentException($"The importance of '{name}' has shape [{string.Join(", ", ff.shape)}], the parameter [{string.Join(", ", parameter.shape)}].");
-                }
-
-                using var scope = torch.NewDisposeScope();
-                var ratio = torch.where(fd.gt(HeldScalars.IntZero), ff.div(fd), torch.where(ff.gt(HeldScalars.IntZero), torch.full_like(ff, HeldScalars.PositiveInfinity), torch.zeros_like(ff)));
-                items.Add((name, parameter, ratio.to_type(parameter.dtype).MoveToOuterDisposeScope()));
-            }
-        }
-
-        public long Dampen(IReadOnlyDictionary<string, Tensor> original, double alpha, double lambda)
-        {
-            using var noGrad = torch.no_grad();
-            using var heldAlpha = alpha.ToScalar(); // Held past every native call (docs/engine-notes.md).
-            using var heldLambda = lambda.ToScalar();
-            long selected = 0;
-            foreach (var (name, parameter, ratio) in items)
-            {
-                using var scope = torch.NewDisposeScope();
-                var mask = ratio.gt(heldAlpha);
-                var beta = ratio.reciprocal().mul_(heldLambda).clamp_(HeldScalars.DoubleZero, HeldScalars.DoubleOne);
-                var source = original[name];
-                parameter.copy_(torch.where(mask, source.mul(beta), source));
-                selected += mask.sum().item<long>();
-            }
-
-            return selected;
-        }
-
-        /// <summary>How many weights <c>r &gt; alpha</c> selects (no forward pass, no change to the model).</summary>
-        public long CountSelected(double alpha)
-        {
-            using var noGrad = torch.no_grad();
-            using var heldAlpha = alpha.ToScalar(); // Held past every native call (docs/engine-notes.md).
-            long selected = 0;
-            foreach (var (_, _, ratio) in items)
-            {
-                using var mask = ratio.gt(heldAlpha);
-                using var count = mask.sum();
-                selected += count.item<long>();
-            }
-
-            return selected;
-        }
-
-        public long Reset(IReadOnlyDictionary<string, Tensor> original)
-        {
-            using var noGrad = torch.no_grad();
-            foreach (var (name, parameter, _) in items)
-            {
-                parameter.copy_(original[name]);
-            }
-
-            return 0;
-        }
-
-        public void Dispose()
-        {
-            foreach (var item in items)
-            {
-                item.Ratio.Dispose();
-            }
-        }
     }
 
     private static CalibrationPoint? Gentlest(IEnumerable<CalibrationPoint> points) =>
@@ -323,7 +238,7 @@ public sealed class Calibrator : IDisposable
         };
     }
 
-        private float[] Logits(Tensor x)
+    private float[] Logits(Tensor x)
     {
         if (x.shape[0] == 0)
         {

@@ -64,23 +64,50 @@ public static class Dampener
             System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(source.bytes).CopyTo(weights);
         }
 
-        var ff = forget.Values;
-        var fd = full.Values;
-        long selected = 0;
-        for (var i = 0; i < weights.Length; i++)
-        {
-            if (ff[i] > fd[i] * alpha)
-            {
-                var beta = fd[i] * lambda / ff[i];
-                weights[i] *= beta < 0f ? 0f : beta > 1f ? 1f : beta;
-                selected++;
-            }
-        }
-
+        var selected = Dampen(weights, forget.Values, full.Values, alpha, lambda, weights);
         if (selected > 0)
         {
             using var dampened = torch.tensor(weights, parameter.shape);
             parameter.copy_(dampened);
+        }
+
+        return selected;
+    }
+
+    /// <summary>The float32 kernel: <paramref name="output"/>[i] = <paramref name="weights"/>[i] times
+    /// <c>clamp(F_D * lambda / F_f, 0, 1)</c> where <c>F_f &gt; F_D * alpha</c>, else the weight itself (the two spans
+    /// may be the same). Returns how many elements it selected. The calibration's evaluations share it, so the model a
+    /// setting is evaluated on is, bit for bit, the model <see cref="Apply"/> makes.</summary>
+    internal static long Dampen(ReadOnlySpan<float> weights, ReadOnlySpan<float> forget, ReadOnlySpan<float> full, float alpha, float lambda, Span<float> output)
+    {
+        long selected = 0;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            if (forget[i] > full[i] * alpha)
+            {
+                var beta = full[i] * lambda / forget[i];
+                output[i] = weights[i] * (beta < 0f ? 0f : beta > 1f ? 1f : beta);
+                selected++;
+            }
+            else
+            {
+                output[i] = weights[i];
+            }
+        }
+
+        return selected;
+    }
+
+    /// <summary>How many elements <see cref="Dampen"/> would select at <paramref name="alpha"/>.</summary>
+    internal static long CountSelected(ReadOnlySpan<float> forget, ReadOnlySpan<float> full, float alpha)
+    {
+        long selected = 0;
+        for (var i = 0; i < forget.Length; i++)
+        {
+            if (forget[i] > full[i] * alpha)
+            {
+                selected++;
+            }
         }
 
         return selected;
