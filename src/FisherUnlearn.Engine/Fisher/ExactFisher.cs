@@ -126,11 +126,6 @@ internal static class ExactFisher
             layer.Remover = layer.Module.register_forward_hook((_, input, output) =>
             {
                 captured.Calls.Add((input, output));
-                if (output.requires_grad)
-                {
-                    output.retain_grad();
-                }
-
                 return null!;
             });
             layers.Add(layer);
@@ -172,24 +167,33 @@ internal static class ExactFisher
             using var scope = torch.NewDisposeScope();
             try
             {
-                model.zero_grad();
                 var output = model.call(features);
                 var loss = nn.functional.cross_entropy(output, labels, reduction: nn.Reduction.Sum);
-                loss.backward();
-                using var noGrad = torch.no_grad();
                 foreach (var layer in layers)
                 {
                     if (layer.Calls.Count != 1)
                     {
                         throw new InvalidOperationException($"A {layer.Module.GetType().Name} layer ran {layer.Calls.Count} times in one forward pass after running once in the probe.");
                     }
+                }
 
-                    var (input, z) = layer.Calls[0];
-                    var g = z.grad;
-                    if (g is null)
+                // Only the gradients at the layers' outputs are needed: asking autograd for those alone skips the
+                // parameters' own gradients (a matrix product per layer that backward() would compute and drop).
+                var outputs = layers.Select(l => l.Calls[0].Output).ToList();
+                var reached = outputs.Select(z => z.requires_grad).ToList();
+                var wanted = outputs.Where((_, i) => reached[i]).ToList();
+                var grads = wanted.Count == 0 ? [] : torch.autograd.grad([loss], wanted, allow_unused: true);
+                using var noGrad = torch.no_grad();
+                var next = 0;
+                foreach (var (layer, i) in layers.Select((l, i) => (l, i)))
+                {
+                    var g = reached[i] ? grads[next++] : null;
+                    if (g is null || g.IsInvalid)
                     {
                         continue; // The layer does not reach the loss: its Fisher is zero.
                     }
+
+                    var input = layer.Calls[0].Input;
 
                     if (layer.Conv is { } geometry)
                     {

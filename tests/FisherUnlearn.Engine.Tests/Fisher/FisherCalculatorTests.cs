@@ -53,6 +53,20 @@ public sealed class FisherCalculatorTests
     }
 
     [Fact]
+    public void A_layer_whose_output_never_reaches_the_loss_has_zero_fisher_and_the_others_are_exact()
+    {
+        torch.manual_seed(9);
+        using var model = new SideBranchModule();
+        var data = Split(20, [10], 3, seed: 10);
+
+        var fisher = Compute(model, data, Exact);
+
+        AssertClose(ExactReference(model, data), fisher);
+        Assert.All(fisher["probe.weight"].Values.Concat(fisher["probe.bias"].Values), v => Assert.Equal(0f, v));
+        Assert.Contains(fisher["body.weight"].Values, v => v > 0);
+    }
+
+    [Fact]
     public void The_forced_per_example_loop_gives_the_same_exact_fisher()
     {
         using var model = LeNet(seed: 7);

@@ -73,7 +73,8 @@ internal static class FisherTestData
             lossOf(model.call(x), y).backward();
             foreach (var (name, p) in model.named_parameters())
             {
-                var values = contribution(p.grad!).to(ScalarType.Float64).data<double>().ToArray();
+                // A parameter the loss does not depend on has no gradient: its contribution is zero.
+                var values = p.grad is null ? new double[p.numel()] : contribution(p.grad).to(ScalarType.Float64).data<double>().ToArray();
                 for (var i = 0; i < values.Length; i++)
                 {
                     sums[name][i] += values[i];
@@ -129,6 +130,34 @@ public sealed class SharedAndScaledModule : nn.Module<Tensor, Tensor>
         var h = nn.functional.tanh(input.call(x.flatten(1))) * scale;
         h = nn.functional.tanh(shared.call(h));
         h = nn.functional.tanh(shared.call(h));
+        return head.call(h);
+    }
+}
+
+/// <summary>A custom module with a side branch: <c>probe</c> runs in every forward pass, but its output never reaches
+/// the logits (a monitoring head, say), so its Fisher is zero; <c>body</c> and <c>head</c> are ordinary layers.</summary>
+public sealed class SideBranchModule : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear body;
+    private readonly Linear probe;
+    private readonly Linear head;
+
+    public SideBranchModule()
+        : base(nameof(SideBranchModule))
+    {
+        body = nn.Linear(10, 6);
+        probe = nn.Linear(6, 2);
+        head = nn.Linear(6, 3);
+        RegisterComponents();
+    }
+
+    /// <summary>The side branch's last output (kept so that it is not optimised away).</summary>
+    public Tensor? LastProbe { get; private set; }
+
+    public override Tensor forward(Tensor x)
+    {
+        var h = nn.functional.relu(body.call(x.flatten(1)));
+        LastProbe = probe.call(h);
         return head.call(h);
     }
 }
