@@ -102,6 +102,7 @@ public sealed class Calibrator : IDisposable
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var settings = grid.ToList();
         var candidates = new List<(CalibrationPoint Point, float[] ForgetLogits, float[] RetainLogits)>();
+        Restore(); // A calibrator may search again after Apply: every setting starts from the original weights.
         using var weights = new CandidateWeights(model, importanceForget, importanceFull, include);
 
         bool Evaluate(double? alpha, double? lambda)
