@@ -29,7 +29,7 @@ public sealed class VerifyCommandScenarios
         {
             foreach (var state in new[] { "before", "after", "reference" })
             {
-                foreach (var metric in new[] { "forgetAccuracy", "retainAccuracy", "testAccuracy", "mia" })
+                foreach (var metric in new[] { "forgetAccuracy", "retainAccuracy", "testAccuracy", "mia", "miaAttackAccuracy" })
                 {
                     Assert.InRange((double)model[state]![metric]!, 0, 1);
                 }

@@ -9,8 +9,24 @@ namespace FisherUnlearn.Engine.Verification;
 /// </summary>
 public static class MembershipInference
 {
+    /// <summary>Below this attack accuracy (on its own balanced training pairs) the attack cannot tell members from
+    /// non-members, and its rate on the forget set is not evidence either way.</summary>
+    public const double InformativeAccuracy = 0.6;
+
+    /// <summary>Whether an MIA rate measured by an attack of this accuracy means something; null when either is unknown.</summary>
+    public static bool? IsInformative(double? rate, double? attackAccuracy) =>
+        rate is null || attackAccuracy is not { } accuracy ? null : accuracy >= InformativeAccuracy;
+
     /// <summary>The fraction (0..1) of forget samples predicted member; null when any set is empty.</summary>
-    public static double? Rate(SampleOutputs members, SampleOutputs nonMembers, SampleOutputs forget, int seed = 0)
+    public static double? Rate(SampleOutputs members, SampleOutputs nonMembers, SampleOutputs forget, int seed = 0) =>
+        Attack(members, nonMembers, forget, seed)?.Rate;
+
+    /// <summary>
+    /// The attack's rate on the forget set and its accuracy on the balanced pairs it was trained on (0.5 = chance: the
+    /// model's losses and entropies do not tell its train samples from unseen ones, so the rate on the forget set says
+    /// little). Null when any set is empty.
+    /// </summary>
+    public static MembershipAttack? Attack(SampleOutputs members, SampleOutputs nonMembers, SampleOutputs forget, int seed = 0)
     {
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(nonMembers);
@@ -26,6 +42,15 @@ public static class MembershipInference
         var x = memberRows.Concat(nonMemberRows).ToArray();
         var y = Enumerable.Repeat(1.0, n).Concat(Enumerable.Repeat(0.0, n)).ToArray();
         var model = Fit(x, y);
+        var correct = 0;
+        for (var i = 0; i < x.Length; i++)
+        {
+            if (model.Probability(x[i]) > 0.5 == y[i] > 0.5)
+            {
+                correct++;
+            }
+        }
+
         var predictedMembers = 0;
         for (var i = 0; i < forget.Count; i++)
         {
@@ -35,7 +60,7 @@ public static class MembershipInference
             }
         }
 
-        return predictedMembers / (double)forget.Count;
+        return new MembershipAttack(predictedMembers / (double)forget.Count, correct / (double)x.Length);
     }
 
     private static double[] Features(SampleOutputs outputs, int i) => [Clean(outputs.Losses[i]), Clean(outputs.Entropies[i])];
@@ -190,3 +215,8 @@ public static class MembershipInference
         return result;
     }
 }
+
+/// <summary>The outcome of <see cref="MembershipInference.Attack"/>.</summary>
+/// <param name="Rate">Fraction of forget samples the attack calls members.</param>
+/// <param name="Accuracy">The attack's accuracy on its own balanced member / non-member pairs (0.5 = chance).</param>
+public sealed record MembershipAttack(double Rate, double Accuracy);

@@ -9,9 +9,16 @@ namespace FisherUnlearn.Engine.Verification;
 /// <see cref="ForgetAccuracy"/> on held-out TEST samples of the forgotten labels (and, for sample requests, on the
 /// forgotten training samples), <see cref="RetainAccuracy"/> on test samples of the labels the model knows minus the
 /// forgotten, <see cref="TestAccuracy"/> on test samples of every label the model knows, and <see cref="Mia"/>, the
-/// membership-inference rate on the forget set (<see cref="MembershipInference"/>).
+/// membership-inference rate on the forget set (<see cref="MembershipInference"/>), with <see cref="MiaAttackAccuracy"/>,
+/// how well that attack tells the model's train samples from unseen ones (0.5 = chance, when the rate means little).
 /// </summary>
-public sealed record ModelMetrics(double? ForgetAccuracy, double? RetainAccuracy, double? TestAccuracy, double? Mia, int ForgetSamples, int RetainSamples, int TestSamples);
+public sealed record ModelMetrics(double? ForgetAccuracy, double? RetainAccuracy, double? TestAccuracy, double? Mia, int ForgetSamples, int RetainSamples, int TestSamples,
+    double? MiaAttackAccuracy = null)
+{
+    /// <summary>Whether the MIA rate was measured by an attack that separates members from non-members
+    /// (<see cref="MembershipInference.InformativeAccuracy"/>); null when there is no rate or no attack accuracy.</summary>
+    public bool? MiaInformative => MembershipInference.IsInformative(Mia, MiaAttackAccuracy);
+}
 
 /// <summary>Settings of <see cref="MetricsEvaluator"/>; every subset is seeded, so metrics are deterministic.</summary>
 public sealed record MetricsOptions
@@ -53,8 +60,8 @@ public sealed class MetricsEvaluator
         var retainOutputs = ModelEvaluator.Evaluate(model, retain);
         var testOutputs = ModelEvaluator.Evaluate(model, test);
         var memberOutputs = ModelEvaluator.Evaluate(model, members);
-        var mia = MembershipInference.Rate(memberOutputs, retainOutputs, forgetOutputs, seed);
-        return new ModelMetrics(forgetOutputs.Accuracy, retainOutputs.Accuracy, testOutputs.Accuracy, mia,
-            forgetOutputs.Count, retainOutputs.Count, testOutputs.Count);
+        var attack = MembershipInference.Attack(memberOutputs, retainOutputs, forgetOutputs, seed);
+        return new ModelMetrics(forgetOutputs.Accuracy, retainOutputs.Accuracy, testOutputs.Accuracy, attack?.Rate,
+            forgetOutputs.Count, retainOutputs.Count, testOutputs.Count, attack?.Accuracy);
     }
 }

@@ -97,6 +97,7 @@ internal static class VerifyCommand
         else
         {
             var table = new TextTable("model", "role", "state", "forget %", "retain %", "test %", "MIA %");
+            var uninformative = false;
             foreach (var m in result.Models)
             {
                 foreach (var (state, metrics) in new[] { ("before", m.Before), ("after", m.After), ("reference", m.Reference) })
@@ -104,12 +105,18 @@ internal static class VerifyCommand
                     if (metrics is not null)
                     {
                         table.Add(state == "before" ? m.Id : string.Empty, state == "before" ? m.Role.ToString().ToLowerInvariant() : string.Empty, state,
-                            RunReport.Percent(metrics.ForgetAccuracy), RunReport.Percent(metrics.RetainAccuracy), RunReport.Percent(metrics.TestAccuracy), RunReport.Percent(metrics.Mia));
+                            RunReport.Percent(metrics.ForgetAccuracy), RunReport.Percent(metrics.RetainAccuracy), RunReport.Percent(metrics.TestAccuracy),
+                            RunReport.Percent(metrics.Mia) + (metrics.MiaInformative == false ? MarkdownReport.MiaMark : string.Empty));
+                        uninformative |= metrics.MiaInformative == false;
                     }
                 }
             }
 
             env.Context.Out.Write(table.ToString());
+            if (uninformative)
+            {
+                env.Context.Out.WriteLine(MarkdownReport.UninformativeMiaNote);
+            }
             if (result.ReferenceSeconds is { } seconds)
             {
                 env.Context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Retraining the reference took {seconds:0.00} s."));

@@ -46,13 +46,7 @@ internal static class RunReport
         })),
     };
 
-    public static JToken? Metrics(ModelMetrics? metrics) => metrics is null ? null : new JObject
-    {
-        ["forgetAccuracy"] = Round(metrics.ForgetAccuracy),
-        ["retainAccuracy"] = Round(metrics.RetainAccuracy),
-        ["testAccuracy"] = Round(metrics.TestAccuracy),
-        ["mia"] = Round(metrics.Mia),
-    };
+    public static JToken? Metrics(ModelMetrics? metrics) => Metrics(ReportMetrics.From(metrics));
 
     public static JToken? Metrics(ReportMetrics? metrics) => metrics is null ? null : new JObject
     {
@@ -60,6 +54,7 @@ internal static class RunReport
         ["retainAccuracy"] = Round(metrics.RetainAccuracy),
         ["testAccuracy"] = Round(metrics.TestAccuracy),
         ["mia"] = Round(metrics.Mia),
+        ["miaAttackAccuracy"] = Round(metrics.MiaAttackAccuracy),
     };
 
     private static JToken Round(double? value) => value is { } v ? new JValue(Math.Round(v, 4)) : JValue.CreateNull();
@@ -172,7 +167,7 @@ internal static class RunReport
         static double? Number(JToken? token) => token is null || token.Type == JTokenType.Null ? null : (double)token;
         static IReadOnlyList<string> Texts(JToken? token) => token is JArray array ? [.. array.Select(t => (string)t!)] : [];
         static ReportMetrics? ReadMetrics(JToken? token) => token is JObject o
-            ? new ReportMetrics(Number(o["forgetAccuracy"]), Number(o["retainAccuracy"]), Number(o["testAccuracy"]), Number(o["mia"]))
+            ? new ReportMetrics(Number(o["forgetAccuracy"]), Number(o["retainAccuracy"]), Number(o["testAccuracy"]), Number(o["mia"]), Number(o["miaAttackAccuracy"]))
             : null;
 
         var lineage = json["lineage"] as JObject;

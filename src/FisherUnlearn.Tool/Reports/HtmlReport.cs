@@ -162,13 +162,14 @@ internal static class HtmlReport
             }
 
             html.Append("</td>");
-            foreach (var (_, pick) in MarkdownReport.Metrics)
+            foreach (var (label, pick) in MarkdownReport.Metrics)
             {
-                html.Append("<td class=\"n\"><span class=\"before\">").Append(ReportText.Percent(m.Before is null ? null : pick(m.Before))).Append("</span> → <b>")
-                    .Append(ReportText.Percent(m.After is null ? null : pick(m.After))).Append("</b>");
+                var mia = label == "MIA %";
+                string Value(ReportMetrics? x) => ReportText.Percent(x is null ? null : pick(x)) + (mia && x?.MiaInformative == false ? MarkdownReport.MiaMark : string.Empty);
+                html.Append("<td class=\"n\"><span class=\"before\">").Append(Value(m.Before)).Append("</span> → <b>").Append(Value(m.After)).Append("</b>");
                 if (reference)
                 {
-                    html.Append(" <span class=\"ref\">(").Append(ReportText.Percent(m.Reference is null ? null : pick(m.Reference))).Append(")</span>");
+                    html.Append(" <span class=\"ref\">(").Append(Value(m.Reference)).Append(")</span>");
                 }
 
                 html.Append("</td>");
@@ -182,7 +183,13 @@ internal static class HtmlReport
 
         html.Append("</tbody>\n</table>\n<p class=\"muted\">Percentages: <span class=\"before\">before</span> → <b>after</b>")
             .Append(reference ? " <span class=\"ref\">(retrained reference)</span>" : string.Empty)
-            .Append(". Forget: held-out accuracy on the forgotten data; retain: on the labels kept; test: on every label the model knows; MIA: share of forget samples a membership-inference attack calls members.</p>\n</div>\n");
+            .Append(". Forget: held-out accuracy on the forgotten data; retain: on the labels kept; test: on every label the model knows; MIA: share of forget samples a membership-inference attack calls members; MIA attack accuracy: how well that attack tells the model's train samples from unseen ones (50% = chance).</p>\n");
+        if (model.Models.Any(MarkdownReport.UninformativeMia))
+        {
+            html.Append("<p class=\"muted\">").Append(E(MarkdownReport.UninformativeMiaNote)).Append("</p>\n");
+        }
+
+        html.Append("</div>\n");
     }
 
     private static void ProvenanceTable(StringBuilder html, ReportModel model)

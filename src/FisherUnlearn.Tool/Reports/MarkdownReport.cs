@@ -1,3 +1,5 @@
+using System.Globalization;
+using FisherUnlearn.Engine.Verification;
 using System.Text;
 using FisherUnlearn.Lineage.Rendering;
 
@@ -57,10 +59,15 @@ internal static class MarkdownReport
         md.Append("|---|---|---|---|--:|--:|--:|--:|--:|\n");
         foreach (var m in model.Models)
         {
-            md.Append($"| `{m.Id}` | {m.Role} | `{m.Method}` | {StatusText(model, m)} | {Change(m, x => x.ForgetAccuracy)} | {Change(m, x => x.RetainAccuracy)} | {Change(m, x => x.TestAccuracy)} | {Change(m, x => x.Mia)} | {ReportText.Seconds(m.Seconds)} |\n");
+            md.Append($"| `{m.Id}` | {m.Role} | `{m.Method}` | {StatusText(model, m)} | {Change(m, x => x.ForgetAccuracy)} | {Change(m, x => x.RetainAccuracy)} | {Change(m, x => x.TestAccuracy)} | {Change(m, x => x.Mia, MiaMark)} | {ReportText.Seconds(m.Seconds)} |\n");
         }
 
         md.Append('\n');
+        if (model.Models.Any(UninformativeMia))
+        {
+            md.Append(UninformativeMiaNote).Append("\n\n");
+        }
+
         md.Append(reference
             ? "Each cell: before → after (retrained reference). Forget: held-out accuracy on the forgotten data; retain: on the labels kept; MIA: share of forget samples a membership-inference attack calls members.\n\n"
             : "Each cell: before → after. Forget: held-out accuracy on the forgotten data; retain: on the labels kept; MIA: share of forget samples a membership-inference attack calls members.\n\n");
@@ -131,7 +138,19 @@ internal static class MarkdownReport
         ("retain accuracy %", m => m.RetainAccuracy),
         ("test accuracy %", m => m.TestAccuracy),
         ("MIA %", m => m.Mia),
+        ("MIA attack accuracy %", m => m.MiaAttackAccuracy),
     ];
+
+    /// <summary>The mark of an MIA rate measured by an attack at chance (<see cref="UninformativeMiaNote"/>).</summary>
+    public const string MiaMark = "†";
+
+    /// <summary>What the mark means, for the line under a table that uses it.</summary>
+    public static readonly string UninformativeMiaNote = string.Create(CultureInfo.InvariantCulture,
+        $"{MiaMark} The membership-inference attack is near chance on that state (below {MembershipInference.InformativeAccuracy * 100:0}% accuracy on the model's own train and test samples): its rate there is not evidence either way.");
+
+    /// <summary>Whether any state of the model has an MIA rate from an attack at chance.</summary>
+    public static bool UninformativeMia(ReportEntry m) =>
+        new[] { m.Before, m.After, m.Reference }.Any(x => x?.MiaInformative == false);
 
     /// <summary>One line for people: did it work?</summary>
     public static string Verdict(ReportModel model, bool symbols = true)
@@ -204,15 +223,16 @@ internal static class MarkdownReport
         (symbols ? (!entry.Succeeded ? "❌ " : model.MissedBy(entry).Count > 0 ? "⚠️ " : "✅ ") : string.Empty)
         + (!entry.Succeeded ? "failed" : model.MissedBy(entry).Count > 0 ? "target missed" : "done");
 
-    private static string Change(ReportEntry m, Func<ReportMetrics, double?> pick)
+    private static string Change(ReportEntry m, Func<ReportMetrics, double?> pick, string? uninformativeMark = null)
     {
         if (m.Before is null && m.After is null)
         {
             return "–";
         }
 
-        var text = $"{ReportText.Percent(m.Before is null ? null : pick(m.Before))} → {ReportText.Percent(m.After is null ? null : pick(m.After))}";
-        return m.Reference is null ? text : $"{text} ({ReportText.Percent(pick(m.Reference))})";
+        string Value(ReportMetrics? x) => ReportText.Percent(x is null ? null : pick(x)) + (uninformativeMark is not null && x?.MiaInformative == false ? uninformativeMark : string.Empty);
+        var text = $"{Value(m.Before)} → {Value(m.After)}";
+        return m.Reference is null ? text : $"{text} ({Value(m.Reference)})";
     }
 
     /// <summary>Text safe inside a table cell: no pipes or line breaks.</summary>

@@ -9,11 +9,16 @@ using Newtonsoft.Json.Linq;
 
 namespace FisherUnlearn.Tool.Reports;
 
-/// <summary>Accuracies and membership-inference rate of one model state, fractions 0..1 (null: no sample to measure).</summary>
-internal sealed record ReportMetrics(double? ForgetAccuracy, double? RetainAccuracy, double? TestAccuracy, double? Mia)
+/// <summary>Accuracies and membership-inference rate of one model state, fractions 0..1 (null: no sample to measure),
+/// and the attack's accuracy on its own training pairs (below <see cref="MembershipInference.InformativeAccuracy"/> the
+/// rate is not evidence either way).</summary>
+internal sealed record ReportMetrics(double? ForgetAccuracy, double? RetainAccuracy, double? TestAccuracy, double? Mia, double? MiaAttackAccuracy = null)
 {
+    /// <summary>False when the MIA rate comes from an attack at chance; null when unknown.</summary>
+    public bool? MiaInformative => MembershipInference.IsInformative(Mia, MiaAttackAccuracy);
+
     public static ReportMetrics? From(ModelMetrics? metrics) =>
-        metrics is null ? null : new(metrics.ForgetAccuracy, metrics.RetainAccuracy, metrics.TestAccuracy, metrics.Mia);
+        metrics is null ? null : new(metrics.ForgetAccuracy, metrics.RetainAccuracy, metrics.TestAccuracy, metrics.Mia, metrics.MiaAttackAccuracy);
 }
 
 /// <summary>One affected model in a report: what was done to it, with which inputs and outputs, and how it measures.</summary>

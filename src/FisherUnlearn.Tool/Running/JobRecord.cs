@@ -100,6 +100,7 @@ internal sealed record JobRecord(string Key, ModelOutcome Outcome)
         ["retainAccuracy"] = m.RetainAccuracy,
         ["testAccuracy"] = m.TestAccuracy,
         ["mia"] = m.Mia,
+        ["miaAttackAccuracy"] = m.MiaAttackAccuracy,
         ["forgetSamples"] = m.ForgetSamples,
         ["retainSamples"] = m.RetainSamples,
         ["testSamples"] = m.TestSamples,
@@ -107,7 +108,7 @@ internal sealed record JobRecord(string Key, ModelOutcome Outcome)
 
     private static ModelMetrics? ReadMetrics(JToken? token) => token is JObject m
         ? new ModelMetrics((double?)m["forgetAccuracy"], (double?)m["retainAccuracy"], (double?)m["testAccuracy"], (double?)m["mia"],
-            (int?)m["forgetSamples"] ?? 0, (int?)m["retainSamples"] ?? 0, (int?)m["testSamples"] ?? 0)
+            (int?)m["forgetSamples"] ?? 0, (int?)m["retainSamples"] ?? 0, (int?)m["testSamples"] ?? 0, (double?)m["miaAttackAccuracy"])
         : null;
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Outcome.Id} {Key[..Math.Min(12, Key.Length)]}");

@@ -62,7 +62,7 @@ public sealed class ReportRenderingTests
         }
 
         Assert.Contains("class=\"lineage-graph\"", html, StringComparison.Ordinal);
-        Assert.Equal(4, html.Split("class=\"chart\"").Length - 1);
+        Assert.Equal(MarkdownReport.Metrics.Length, html.Split("class=\"chart\"").Length - 1); // One chart per metric.
         Assert.Contains("<table id=\"models\">", html, StringComparison.Ordinal);
         Assert.Contains("<table id=\"manifests\">", html, StringComparison.Ordinal);
         Assert.Contains("retrained reference", html, StringComparison.Ordinal);
@@ -110,6 +110,37 @@ public sealed class ReportRenderingTests
         Assert.Contains("# Removal `r`", MarkdownReport.Render(model), StringComparison.Ordinal);
         Assert.Contains("<!DOCTYPE html>", HtmlReport.Render(model), StringComparison.Ordinal);
         Assert.Throws<InvalidDataException>(() => RunReport.Parse(Newtonsoft.Json.Linq.JObject.Parse("""{ "schemaVersion": 2, "removal": "r" }""")));
+    }
+
+    [Theory]
+    [InlineData(0.52, true)]
+    [InlineData(0.93, false)]
+    [InlineData(null, false)]
+    public void An_MIA_rate_from_an_attack_at_chance_is_marked_and_explained(double? attackAccuracy, bool marked)
+    {
+        var after = new Newtonsoft.Json.Linq.JObject
+        {
+            ["forgetAccuracy"] = 0.0, ["retainAccuracy"] = 0.9, ["testAccuracy"] = 0.8, ["mia"] = 0.335, ["miaAttackAccuracy"] = attackAccuracy,
+        };
+        var json = Newtonsoft.Json.Linq.JObject.Parse("""
+            { "schemaVersion": 1, "removal": "r", "removalSha256": "abc", "toolVersion": "1.0.0", "method": "fiun", "seconds": 1.5,
+              "models": [ { "id": "head", "role": "descendant", "method": "fiun", "status": "done", "error": null, "parameters": null,
+                            "inputSha256": "00", "output": "head.safetensors", "outputSha256": "11", "seconds": 0.01,
+                            "metrics": { "before": { "forgetAccuracy": 0.94, "retainAccuracy": 0.82, "testAccuracy": 0.84, "mia": 0.306, "miaAttackAccuracy": 0.93 } } } ] }
+            """);
+        json["models"]![0]!["metrics"]!["after"] = after;
+
+        var model = RunReport.Parse(json);
+        var markdown = MarkdownReport.Render(model);
+
+        Assert.Equal(attackAccuracy, model.Models[0].After!.MiaAttackAccuracy);
+        Assert.Equal(marked, markdown.Contains("33.5" + MarkdownReport.MiaMark, StringComparison.Ordinal));
+        Assert.Equal(marked, markdown.Contains(MarkdownReport.UninformativeMiaNote, StringComparison.Ordinal));
+        Assert.DoesNotContain("30.6" + MarkdownReport.MiaMark, markdown, StringComparison.Ordinal); // The informative state stays unmarked.
+        Assert.Contains("MIA attack accuracy %", markdown, StringComparison.Ordinal);
+        Assert.Equal(marked, HtmlReport.Render(model).Contains(System.Net.WebUtility.HtmlEncode(MarkdownReport.UninformativeMiaNote), StringComparison.Ordinal));
+        Assert.Equal(attackAccuracy is null ? Newtonsoft.Json.Linq.JTokenType.Null : Newtonsoft.Json.Linq.JTokenType.Float,
+            RunReport.Metrics(model.Models[0].After)!["miaAttackAccuracy"]!.Type);
     }
 
     [Fact]
