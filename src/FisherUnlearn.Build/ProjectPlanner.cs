@@ -47,6 +47,9 @@ public sealed record ProjectPlan(string Workspace, string OutputRoot, IReadOnlyL
     /// <summary><c>parallelism</c> of the workspace's <c>unlearn.json</c>, or null when it does not set one.</summary>
     public int? SettingsParallelism { get; init; }
 
+    /// <summary><c>threads</c> of the workspace's <c>unlearn.json</c>, or null when it does not set one.</summary>
+    public int? SettingsThreads { get; init; }
+
     public bool HasErrors => Diagnostics.Any(d => d.IsError);
 }
 
@@ -107,7 +110,7 @@ public static class ProjectPlanner
         var removals = SelectRemovals(workspace, project, request.Removals, diagnostics);
         if (diagnostics.Any(d => d.IsError))
         {
-            return new ProjectPlan(root, outputRoot, owned, [], diagnostics, []) { SettingsParallelism = workspace.Settings.Parallelism };
+            return new ProjectPlan(root, outputRoot, owned, [], diagnostics, []) { SettingsParallelism = workspace.Settings.Parallelism, SettingsThreads = workspace.Settings.Threads };
         }
 
         var checkpoints = new List<PlannedCheckpoint>();
@@ -157,7 +160,7 @@ public static class ProjectPlanner
             }
         }
 
-        return new ProjectPlan(root, outputRoot, owned, checkpoints, diagnostics, [.. hashes]) { SettingsParallelism = workspace.Settings.Parallelism };
+        return new ProjectPlan(root, outputRoot, owned, checkpoints, diagnostics, [.. hashes]) { SettingsParallelism = workspace.Settings.Parallelism, SettingsThreads = workspace.Settings.Threads };
     }
 
     /// <summary>True when <paramref name="file"/> is in <paramref name="project"/>'s folder tree and no nested project

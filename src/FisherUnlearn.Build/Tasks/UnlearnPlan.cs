@@ -28,6 +28,10 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
     /// <c>parallelism</c> of the workspace's unlearn.json, else 1 (see <see cref="ResolvedParallelism"/>).</summary>
     public string? Parallelism { get; set; }
 
+    /// <summary><c>$(UnlearnThreads)</c>: libtorch threads per tool process; empty, 0 or not a positive number:
+    /// <c>threads</c> of the workspace's unlearn.json, else 0 (see <see cref="ResolvedThreads"/>).</summary>
+    public string? Threads { get; set; }
+
     /// <summary>One item per (model, removal); the item spec is the model's checkpoint. Metadata: ModelId, RemovalId, Role,
     /// Checkpoint, OutputPath (the unlearned checkpoint), Manifest, ManifestLine, ManifestColumn (where the model's id is
     /// written), RemovalManifest, UpstreamRoots.</summary>
@@ -56,6 +60,11 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
     /// <summary><see cref="Parallelism"/> when it is a positive number, else unlearn.json's <c>parallelism</c>, else 1.</summary>
     [Output]
     public int ResolvedParallelism { get; private set; } = 1;
+
+    /// <summary><see cref="Threads"/> when it is a positive number, else unlearn.json's <c>threads</c>, else 0: the
+    /// UnlearnRun task then takes the cores MSBuild grants it (<see cref="CoreAllocation"/>).</summary>
+    [Output]
+    public int ResolvedThreads { get; private set; }
 
     public override bool Execute()
     {
@@ -87,6 +96,9 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
         ResolvedParallelism = int.TryParse(Parallelism, NumberStyles.Integer, CultureInfo.InvariantCulture, out var explicitParallelism) && explicitParallelism > 0
             ? explicitParallelism
             : Math.Max(1, plan.SettingsParallelism ?? 1);
+        ResolvedThreads = int.TryParse(Threads, NumberStyles.Integer, CultureInfo.InvariantCulture, out var explicitThreads) && explicitThreads > 0
+            ? explicitThreads
+            : Math.Max(0, plan.SettingsThreads ?? 0);
         if (plan.HasErrors)
         {
             return false;

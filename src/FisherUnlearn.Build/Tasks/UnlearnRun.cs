@@ -39,10 +39,12 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
 
     public string? Method { get; set; }
 
-    /// <summary>libtorch threads per tool process (<c>--threads</c>); 0: the tool's default.</summary>
+    /// <summary>libtorch threads per tool process (<c>--threads</c>); 0: from the cores MSBuild grants this task
+    /// (<see cref="CoreAllocation"/>).</summary>
     public int Threads { get; set; }
 
-    /// <summary>How many tool processes this project runs at once (projects themselves run in parallel with -m).</summary>
+    /// <summary>How many tool processes this project runs at most at once (projects themselves run in parallel with -m;
+    /// fewer when MSBuild grants fewer cores).</summary>
     public int Parallelism { get; set; } = 1;
 
     public bool FailIfNotIncremental { get; set; }
@@ -77,13 +79,22 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
             return false;
         }
 
+        var engine9 = BuildEngine as IBuildEngine9;
+        var allocation = jobs.Count == 0 ? new CoreAllocation(1, Threads, 0) : CoreAllocation.For(jobs.Count, Parallelism, Threads, Environment.ProcessorCount,
+            engine9 is null ? null : engine9.RequestCores, BuildEngine is IBuildEngine2 { IsRunningMultipleNodes: true });
+        if (jobs.Count > 0 && Threads <= 0)
+        {
+            Log.LogMessage(MessageImportance.Low, "Unlearn: {0} tool process(es) at once, {1} libtorch thread(s) each{2}.", allocation.Processes, allocation.Threads,
+                engine9 is null ? string.Empty : $" ({allocation.Granted} core(s) granted by MSBuild)");
+        }
+
         var written = new List<ITaskItem>();
         var ok = true;
         try
         {
-            Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Parallelism), CancellationToken = _cancel.Token }, job =>
+            Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = allocation.Processes, CancellationToken = _cancel.Token }, job =>
             {
-                var succeeded = RunOne(job);
+                var succeeded = RunOne(job, allocation.Threads);
                 lock (_logLock)
                 {
                     if (succeeded)
@@ -101,30 +112,38 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
         {
             return false;
         }
+        finally
+        {
+            if (allocation.Granted > 0)
+            {
+                engine9!.ReleaseCores(allocation.Granted);
+            }
+        }
 
         Written = [.. written.OrderBy(w => w.ItemSpec, StringComparer.Ordinal)];
         return ok && !Log.HasLoggedErrors;
     }
 
-    internal IReadOnlyList<string> ArgumentsFor(string removal, string model)
+    internal IReadOnlyList<string> ArgumentsFor(string removal, string model, int threads = 0)
     {
+        threads = Threads > 0 ? Threads : threads;
         var args = new List<string>(ToolArguments) { "run", removal, "--only", model, "--out", OutputRoot, "--workspace", Workspace, "--no-progress" };
         if (!string.IsNullOrWhiteSpace(Method))
         {
             args.AddRange(["--method", Method]);
         }
 
-        if (Threads > 0)
+        if (threads > 0)
         {
-            args.AddRange(["--threads", Threads.ToString(CultureInfo.InvariantCulture)]);
+            args.AddRange(["--threads", threads.ToString(CultureInfo.InvariantCulture)]);
         }
 
         return args;
     }
 
-    private bool RunOne(Job job)
+    private bool RunOne(Job job, int threads)
     {
-        var args = ArgumentsFor(job.Removal, job.Model);
+        var args = ArgumentsFor(job.Removal, job.Model, threads);
         var display = ToolExecutable + " " + string.Join(' ', args.Select(Quote));
         var start = new ProcessStartInfo(ToolExecutable)
         {

@@ -38,6 +38,10 @@ public sealed partial class UnlearnTargetTests(PackedBuildFixture fixture)
         Assert.Equal(ws.Pairs.Order(), SmallDigits.ToolRuns(first.Output));
         Assert.All(ws.Pairs, p => Assert.True(File.Exists(ws.Output(p.Removal, p.Model)), $"{p} missing\n{first}"));
         Assert.All(SmallDigits.Projects, p => Assert.Single(ws.OutputLists(p)));
+        // Under -m the projects share the cores: each tool process got --threads from the cores MSBuild granted its task.
+        var threads = ToolThreads().Matches(first.Output).Select(m => int.Parse(m.Groups["n"].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(ws.Pairs.Count, threads.Count);
+        Assert.All(threads, t => Assert.InRange(t, 1, Environment.ProcessorCount));
         Log($"first build {first.Duration.TotalSeconds:F1} s");
         var written = ws.OutputTimes();
 
@@ -126,6 +130,9 @@ public sealed partial class UnlearnTargetTests(PackedBuildFixture fixture)
     }
 
     private static void Log(string message) => TestContext.Current.SendDiagnosticMessage(message);
+
+    [GeneratedRegex(@"dotnet-unlearn\S* .*? run \S+ --only .* --threads (?<n>\d+)", RegexOptions.CultureInvariant)]
+    private static partial Regex ToolThreads();
 
     [GeneratedRegex(@"(?m)^\s*(?:\d+>)?(?<file>[^\s>]\S*)\((?<line>\d+),\d+\): error FUL3012: The unlearned checkpoint '(?<output>[^']+)'", RegexOptions.CultureInvariant)]
     private static partial Regex Ful3012();

@@ -85,6 +85,29 @@ public sealed class TargetTests
         Assert.Equal(expected, build.State.GetPropertyValue("_UnlearnParallelism"));
     }
 
+    [Theory]
+    [InlineData(null, null, "0")] // The Unlearn task then asks MSBuild for cores (CoreAllocation).
+    [InlineData(3, null, "3")]
+    [InlineData(3, "2", "2")]
+    [InlineData(null, "4", "4")]
+    [InlineData(3, "0", "3")]
+    public void UnlearnThreads_defaults_to_the_threads_of_unlearn_json(int? settings, string? property, string expected)
+    {
+        using var ws = Digits.Copy();
+        if (settings is { } threads)
+        {
+            ws.Write("unlearn.json", $$"""{ "output": "artifacts/unlearn", "method": "fiun", "threads": {{threads}} }""");
+        }
+
+        var project = InProcBuild.WriteProject(ws.PathOf("digits-base/digits-base.csproj"));
+        var globals = property is null ? null : new Dictionary<string, string> { ["UnlearnThreads"] = property };
+
+        var build = InProcBuild.Run(project, ["UnlearnPlan"], globals);
+
+        Assert.True(build.Succeeded, build.ToString());
+        Assert.Equal(expected, build.State.GetPropertyValue("_UnlearnThreads"));
+    }
+
     [Fact]
     public void UnlearnOnBuild_true_runs_Unlearn_after_Build_and_false_never_does()
     {

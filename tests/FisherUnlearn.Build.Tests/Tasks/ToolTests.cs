@@ -53,6 +53,9 @@ public sealed class ToolTests
         var task = new UnlearnRun { ToolArguments = ["tool", "run", "dotnet-unlearn", "--"], OutputRoot = "/o", Workspace = "/w", Method = "ssd", Threads = 2 };
         Assert.Equal(["tool", "run", "dotnet-unlearn", "--", "run", "forget-3", "--only", "m", "--out", "/o", "--workspace", "/w", "--no-progress", "--method", "ssd", "--threads", "2"],
             task.ArgumentsFor("forget-3", "m"));
+        // The threads an allocation computed are passed when none were set; a set UnlearnThreads wins.
+        Assert.Equal(["--threads", "2"], task.ArgumentsFor("forget-3", "m", threads: 4).TakeLast(2));
+        Assert.Equal(["--threads", "4"], new UnlearnRun { OutputRoot = "/o", Workspace = "/w" }.ArgumentsFor("forget-3", "m", threads: 4).TakeLast(2));
     }
 
     private static (UnlearnRun Task, RecordingBuildEngine Engine, bool Result, string Output) RunFake(string script)
