@@ -64,48 +64,31 @@ public sealed class TargetTests
     }
 
     [Theory]
-    [InlineData(null, null, "1")]
-    [InlineData(3, null, "3")]
-    [InlineData(3, "2", "2")]
-    [InlineData(null, "4", "4")]
-    public void UnlearnParallelism_defaults_to_the_parallelism_of_unlearn_json(int? settings, string? property, string expected)
+    [InlineData("parallelism", null, null, "1")]
+    [InlineData("parallelism", 3, null, "3")]
+    [InlineData("parallelism", 3, "2", "2")]
+    [InlineData("parallelism", null, "4", "4")]
+    [InlineData("threads", null, null, "0")] // The Unlearn task then asks MSBuild for cores (CoreAllocation).
+    [InlineData("threads", 3, null, "3")]
+    [InlineData("threads", 3, "2", "2")]
+    [InlineData("threads", null, "4", "4")]
+    [InlineData("threads", 3, "0", "3")]
+    public void UnlearnParallelism_and_UnlearnThreads_default_to_unlearn_json(string setting, int? settings, string? property, string expected)
     {
         using var ws = Digits.Copy();
-        if (settings is { } parallelism)
+        if (settings is { } value)
         {
-            ws.Write("unlearn.json", $$"""{ "output": "artifacts/unlearn", "method": "fiun", "parallelism": {{parallelism}} }""");
+            ws.Write("unlearn.json", $$"""{ "output": "artifacts/unlearn", "method": "fiun", "{{setting}}": {{value}} }""");
         }
 
+        var name = setting == "threads" ? "UnlearnThreads" : "UnlearnParallelism";
         var project = InProcBuild.WriteProject(ws.PathOf("digits-base/digits-base.csproj"));
-        var globals = property is null ? null : new Dictionary<string, string> { ["UnlearnParallelism"] = property };
+        var globals = property is null ? null : new Dictionary<string, string> { [name] = property };
 
         var build = InProcBuild.Run(project, ["UnlearnPlan"], globals);
 
         Assert.True(build.Succeeded, build.ToString());
-        Assert.Equal(expected, build.State.GetPropertyValue("_UnlearnParallelism"));
-    }
-
-    [Theory]
-    [InlineData(null, null, "0")] // The Unlearn task then asks MSBuild for cores (CoreAllocation).
-    [InlineData(3, null, "3")]
-    [InlineData(3, "2", "2")]
-    [InlineData(null, "4", "4")]
-    [InlineData(3, "0", "3")]
-    public void UnlearnThreads_defaults_to_the_threads_of_unlearn_json(int? settings, string? property, string expected)
-    {
-        using var ws = Digits.Copy();
-        if (settings is { } threads)
-        {
-            ws.Write("unlearn.json", $$"""{ "output": "artifacts/unlearn", "method": "fiun", "threads": {{threads}} }""");
-        }
-
-        var project = InProcBuild.WriteProject(ws.PathOf("digits-base/digits-base.csproj"));
-        var globals = property is null ? null : new Dictionary<string, string> { ["UnlearnThreads"] = property };
-
-        var build = InProcBuild.Run(project, ["UnlearnPlan"], globals);
-
-        Assert.True(build.Succeeded, build.ToString());
-        Assert.Equal(expected, build.State.GetPropertyValue("_UnlearnThreads"));
+        Assert.Equal(expected, build.State.GetPropertyValue("_" + name));
     }
 
     [Fact]
