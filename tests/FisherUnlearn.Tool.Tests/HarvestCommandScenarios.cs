@@ -93,10 +93,41 @@ public sealed class HarvestCommandScenarios
         Assert.False(ws.Exists("artifacts/unlearn/harvest/b"));
     }
 
+    [Fact]
+    public async Task Models_harvested_at_once_give_the_same_files_as_one_after_the_other()
+    {
+        using var ws = Workspace();
+        Dictionary<string, byte[]> Harvests() => Directory.GetFiles(ws.PathOf("artifacts/unlearn/harvest"), "*.safetensors", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(ws.Root, f), File.ReadAllBytes);
+        // The chosen setting of every plan, without its timing.
+        Dictionary<string, string> Plans() => Directory.GetFiles(ws.PathOf("artifacts/unlearn/harvest"), "*.json", SearchOption.AllDirectories)
+            .Where(f => f.Contains($"{Path.DirectorySeparatorChar}plans{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .ToDictionary(f => Path.GetRelativePath(ws.Root, f), f => string.Join(';', Newtonsoft.Json.Linq.JObject.Parse(File.ReadAllText(f))["labels"]!
+                .Select(l => $"{l["label"]}:{l["alpha"]}/{l["lambda"]}/{l["headShift"]}")));
+
+        var sequential = await CliRun.InvokeAsync(ws.Root, "harvest", "--parallel", "1", "--json");
+        var (harvests, plans) = (Harvests(), Plans());
+        var parallel = await CliRun.InvokeAsync(ws.Root, "harvest", "--parallel", "2", "--force", "--json");
+
+        Assert.Equal(0, sequential.ExitCode);
+        Assert.Equal(0, parallel.ExitCode);
+        Assert.Equal(["a", "b"], parallel.Json["models"]!.Select(m => (string)m["id"]!)); // Topological order, whichever finished first.
+        Assert.All(parallel.Json["models"]!, m => Assert.False((bool)m["cached"]!));
+        Assert.Equal(2, harvests.Count);
+        Assert.Equal(harvests, Harvests());
+        Assert.NotEmpty(plans);
+        Assert.Equal(plans, Plans());
+        // Each model's lines stay together.
+        var lines = parallel.ErrorLines.Where(l => l.StartsWith("dotnet-unlearn: harvested ", StringComparison.Ordinal) || l.StartsWith("dotnet-unlearn: planned ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(4, lines.Count);
+        Assert.Equal(lines[0].Split(' ')[2], lines[1].Split(' ')[2]);
+    }
+
     [Theory]
     [InlineData("--model", "c")]
     [InlineData("--estimator", "fishy")]
     [InlineData("--threads", "0")]
+    [InlineData("--parallel", "0")]
     public async Task Bad_arguments_are_exit_2(string option, string value)
     {
         using var ws = Workspace();

@@ -16,7 +16,7 @@ using Newtonsoft.Json.Linq;
 namespace FisherUnlearn.Tool.Commands;
 
 /// <summary>
-/// <c>dotnet unlearn harvest [--model &lt;id&gt;] [--force] [--estimator exact|batch|labelfree] [--threads n] [--no-plans]</c>:
+/// <c>dotnet unlearn harvest [--model &lt;id&gt;] [--force] [--estimator exact|batch|labelfree] [--threads n] [--parallel n] [--no-plans]</c>:
 /// computes and caches the per-label Fisher diagonals of every model whose checkpoint exists (design.md section 2), under
 /// <c>&lt;output&gt;/harvest/&lt;model-id&gt;/</c>, and, where the workspace's method is <c>fiun</c> with its own importance,
 /// the forget plan of each label (<see cref="ForgetPlans"/>), so that a later request to forget one label needs no data.
@@ -57,6 +57,11 @@ internal static class HarvestCommand
             DefaultValueFactory = _ => FisherOptions.DefaultBatchSize,
             HelpName = "n",
         };
+        var parallel = new Option<int?>("--parallel")
+        {
+            Description = "Models harvested at once, each on its own thread (default: 'parallelism' of unlearn.json, else the number of cores).",
+            HelpName = "n",
+        };
         var noPlans = new Option<bool>("--no-plans") { Description = "Skip the forget plans (the per-label calibration that makes one-label requests data-free)." };
         var command = new Command("harvest", "Compute and cache the per-label Fisher diagonals (and forget plans) of every model whose checkpoint exists.")
         {
@@ -65,6 +70,7 @@ internal static class HarvestCommand
             force,
             estimator,
             threads,
+            parallel,
             maxSamples,
             batchSize,
         };
@@ -75,6 +81,7 @@ internal static class HarvestCommand
                 parseResult.GetValue(force),
                 FisherEstimators.Parse(parseResult.GetValue(estimator)!),
                 parseResult.GetValue(threads),
+                parseResult.GetValue(parallel),
                 parseResult.GetValue(maxSamples),
                 parseResult.GetValue(batchSize),
                 !parseResult.GetValue(noPlans));
@@ -83,11 +90,11 @@ internal static class HarvestCommand
         return command;
     }
 
-    private sealed record Settings(string? ModelId, bool Force, FisherEstimator Estimator, int? Threads, int MaxSamples, int BatchSize, bool Plans);
+    private sealed record Settings(string? ModelId, bool Force, FisherEstimator Estimator, int? Threads, int? Parallel, int MaxSamples, int BatchSize, bool Plans);
 
     private static int Run(CommandEnvironment env, Settings settings, CancellationToken cancellationToken)
     {
-        foreach (var (name, value) in new[] { ("--threads", settings.Threads ?? 1), ("--max-samples", settings.MaxSamples), ("--batch-size", settings.BatchSize) })
+        foreach (var (name, value) in new[] { ("--threads", settings.Threads ?? 1), ("--parallel", settings.Parallel ?? 1), ("--max-samples", settings.MaxSamples), ("--batch-size", settings.BatchSize) })
         {
             if (value < 1)
             {
@@ -142,75 +149,45 @@ internal static class HarvestCommand
         };
         var variants = settings.Plans ? ForgetPlans.Variants(workspace, unlearn, options) : [];
         var stopwatch = Stopwatch.StartNew();
-        var results = new JArray();
-        var failed = new JArray();
-        var exitCode = ExitCodes.Ok;
-        foreach (var id in analysis.Graph.TopologicalOrder)
+        var ids = analysis.Graph.TopologicalOrder.Where(id => settings.ModelId is null || settings.ModelId == id).ToList();
+        var harvested = new ModelHarvest[ids.Count];
+        var parallel = Math.Max(1, Math.Min(settings.Parallel ?? workspace.Settings.Parallelism ?? Environment.ProcessorCount, ids.Count));
+        var gate = new Lock();
+        void HarvestAt(int index)
         {
-            if (settings.ModelId is not null && settings.ModelId != id)
+            var outcome = HarvestModel(analysis, ids[index], options, variants, settings.Force, resources, env.Context.Display, cancellationToken);
+            lock (gate)
             {
-                continue;
+                outcome.Report(env); // Each model's lines together, as it finishes.
             }
 
-            var manifest = workspace.Models[id];
+            harvested[index] = outcome;
+        }
+
+        if (parallel == 1)
+        {
+            for (var i = 0; i < ids.Count; i++)
+            {
+                HarvestAt(i);
+            }
+        }
+        else
+        {
+            // Models are independent (each reads its own checkpoint and data; the caches they share are thread-safe):
+            // several at once, each on its own thread with the configured libtorch threads (docs/engine-notes.md).
             try
             {
-                var result = Harvester.Harvest(manifest, workspace, options, cancellationToken);
-                if (result.Labels.Count == 0)
-                {
-                    env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.HarvestNoData, manifest.Location, id));
-                }
-                else
-                {
-                    env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
-                        $"{(result.Cached ? "cached" : "harvested")} {id}: {result.Labels.Count} labels, {result.Seconds:0.0} s"));
-                    env.Diagnostics.Detail($"  {env.Context.Display(result.FilePath!)}");
-                }
-
-                JObject? planned = null;
-                if (variants.Count > 0 && result.Labels.Count > 0)
-                {
-                    var computed = variants.Select(v => PlanModel(analysis, id, v.Settings, v.Target, settings.Force, resources, manifest.Location, cancellationToken)).ToList();
-                    var cached = computed.All(c => c.Cached);
-                    var labels = computed.Max(c => c.Plans.Count);
-                    env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
-                        $"{(cached ? "cached" : "planned")} {id}: forget plans for {labels} labels{(computed.Count > 1 ? $" under {computed.Count} settings" : string.Empty)}"));
-                    planned = new JObject
-                    {
-                        ["cached"] = cached,
-                        ["labels"] = labels,
-                        ["settings"] = computed.Count,
-                        ["seconds"] = Math.Round(computed.Where(c => !c.Cached).Sum(c => c.Plans.Values.Sum(p => p.Result.Seconds)), 3),
-                        ["files"] = new JArray(computed.Select(c => env.Context.Display(c.Path))),
-                    };
-                }
-
-                results.Add(new JObject
-                {
-                    ["id"] = id,
-                    ["cached"] = result.Cached,
-                    ["seconds"] = Math.Round(result.Seconds, 3),
-                    ["labels"] = result.Labels.Count,
-                    ["samples"] = result.SampleCount,
-                    ["estimator"] = result.Estimator.Name(),
-                    ["key"] = result.Key.Length == 0 ? null : result.Key,
-                    ["file"] = result.FilePath is null ? null : env.Context.Display(result.FilePath),
-                    ["plans"] = planned,
-                });
+                Parallel.For(0, ids.Count, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken }, HarvestAt);
             }
-            catch (OperationCanceledException)
+            catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OperationCanceledException))
             {
-                throw;
-            }
-            catch (EngineException ex)
-            {
-                env.Diagnostics.Write(ex.Diagnostic);
-                env.Diagnostics.Detail(ex.InnerException?.ToString() ?? string.Empty);
-                failed.Add(new JObject { ["id"] = id, ["code"] = ex.Code });
-                exitCode = Math.Max(exitCode, IsComputeFailure(ex.Code) ? ExitCodes.Failed : ExitCodes.InvalidInput);
+                throw new OperationCanceledException(cancellationToken);
             }
         }
 
+        var results = new JArray(harvested.Select(h => h.Result).OfType<JObject>());
+        var failed = new JArray(harvested.Select(h => h.Failure).OfType<JObject>());
+        var exitCode = harvested.Select(h => h.ExitCode).DefaultIfEmpty(ExitCodes.Ok).Max();
         env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
             $"{results.Count} harvested ({results.Count(r => (bool)r["cached"]!)} cached), {failed.Count} failed, in {stopwatch.Elapsed.TotalSeconds:0.0} s."));
         if (env.Json)
@@ -225,6 +202,84 @@ internal static class HarvestCommand
         }
 
         return exitCode;
+    }
+
+    /// <summary>One model's harvest and forget plans: its JSON entry (or failure), exit code, and the lines to log.</summary>
+    private sealed record ModelHarvest(JObject? Result, JObject? Failure, int ExitCode, Action<CommandEnvironment> Report);
+
+    private static ModelHarvest HarvestModel(Lineage.WorkspaceAnalysis analysis, string id, HarvestOptions options,
+        IReadOnlyList<(UnlearnSettings Settings, double? Target)> variants, bool force, JobResources resources, Func<string, string> display,
+        CancellationToken cancellationToken)
+    {
+        var manifest = analysis.Workspace.Models[id];
+        var lines = new List<Action<CommandEnvironment>>();
+        void Report(CommandEnvironment env)
+        {
+            foreach (var line in lines)
+            {
+                line(env);
+            }
+        }
+
+        try
+        {
+            var result = Harvester.Harvest(manifest, analysis.Workspace, options, cancellationToken);
+            if (result.Labels.Count == 0)
+            {
+                lines.Add(env => env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.HarvestNoData, manifest.Location, id)));
+            }
+            else
+            {
+                lines.Add(env => env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
+                    $"{(result.Cached ? "cached" : "harvested")} {id}: {result.Labels.Count} labels, {result.Seconds:0.0} s")));
+                lines.Add(env => env.Diagnostics.Detail($"  {env.Context.Display(result.FilePath!)}"));
+            }
+
+            JObject? planned = null;
+            if (variants.Count > 0 && result.Labels.Count > 0)
+            {
+                var computed = variants.Select(v => PlanModel(analysis, id, v.Settings, v.Target, force, resources, manifest.Location, cancellationToken)).ToList();
+                var cached = computed.All(c => c.Cached);
+                var labels = computed.Max(c => c.Plans.Count);
+                lines.Add(env => env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
+                    $"{(cached ? "cached" : "planned")} {id}: forget plans for {labels} labels{(computed.Count > 1 ? $" under {computed.Count} settings" : string.Empty)}")));
+                planned = new JObject
+                {
+                    ["cached"] = cached,
+                    ["labels"] = labels,
+                    ["settings"] = computed.Count,
+                    ["seconds"] = Math.Round(computed.Where(c => !c.Cached).Sum(c => c.Plans.Values.Sum(p => p.Result.Seconds)), 3),
+                    ["files"] = new JArray(computed.Select(c => display(c.Path))),
+                };
+            }
+
+            var entry = new JObject
+            {
+                ["id"] = id,
+                ["cached"] = result.Cached,
+                ["seconds"] = Math.Round(result.Seconds, 3),
+                ["labels"] = result.Labels.Count,
+                ["samples"] = result.SampleCount,
+                ["estimator"] = result.Estimator.Name(),
+                ["key"] = result.Key.Length == 0 ? null : result.Key,
+                ["file"] = result.FilePath is null ? null : display(result.FilePath),
+                ["plans"] = planned,
+            };
+            return new ModelHarvest(entry, null, ExitCodes.Ok, Report);
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (EngineException ex)
+        {
+            lines.Add(env =>
+            {
+                env.Diagnostics.Write(ex.Diagnostic);
+                env.Diagnostics.Detail(ex.InnerException?.ToString() ?? string.Empty);
+            });
+            return new ModelHarvest(null, new JObject { ["id"] = id, ["code"] = ex.Code }, IsComputeFailure(ex.Code) ? ExitCodes.Failed : ExitCodes.InvalidInput, Report);
+        }
     }
 
     private static (IReadOnlyDictionary<int, ForgetPlan> Plans, string Path, bool Cached) PlanModel(Lineage.WorkspaceAnalysis analysis, string id,
