@@ -14,9 +14,6 @@ namespace FisherUnlearn.Engine.Training;
 /// </summary>
 internal static class HeldScalars
 {
-    /// <summary>int 0.</summary>
-    public static readonly Scalar IntZero;
-
     /// <summary>int 1: the <c>alpha</c> TorchSharp passes in <c>add(Tensor)</c> and <c>add_(Tensor)</c>.</summary>
     public static readonly Scalar IntOne;
 
@@ -29,19 +26,14 @@ internal static class HeldScalars
     /// <summary>1.0.</summary>
     public static readonly Scalar DoubleOne;
 
-    /// <summary>+infinity (double).</summary>
-    public static readonly Scalar PositiveInfinity;
-
     // An explicit static constructor (no beforefieldinit): the Scalars are created on first use, which is always after
     // TorchRuntime has loaded the native library.
     static HeldScalars()
     {
-        IntZero = 0.ToScalar();
         IntOne = 1.ToScalar();
         IntTwo = 2.ToScalar();
         DoubleZero = 0.0.ToScalar();
         DoubleOne = 1.0.ToScalar();
-        PositiveInfinity = double.PositiveInfinity.ToScalar();
     }
 
     /// <summary><c>target.add_(other)</c> (in place) with a held alpha of 1.</summary>

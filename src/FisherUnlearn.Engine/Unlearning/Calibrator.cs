@@ -107,7 +107,7 @@ public sealed class Calibrator : IDisposable
 
         bool Evaluate(double? alpha, double? lambda)
         {
-            var selected = weights.Write(lambda is null ? null : alpha, lambda ?? 0);
+            var selected = weights.Write(alpha is { } a && lambda is { } l ? (a, l) : null);
             var forgetLogits = Logits(forget.X);
             var retainLogits = Logits(retain.X);
             var point = new CalibrationPoint(alpha, lambda, 0, selected, Accuracy(forgetLogits, forget.Y, 0), Accuracy(retainLogits, retain.Y, 0));

@@ -69,9 +69,9 @@ internal sealed class CandidateWeights : IDisposable
         return selected;
     }
 
-    /// <summary>Computes the setting's weights (the originals when <paramref name="alpha"/> is null) and writes them into
-    /// the model. Returns how many weights the setting selected.</summary>
-    public long Write(double? alpha, double lambda)
+    /// <summary>Computes the setting's weights (the originals when <paramref name="setting"/> is null: no dampening) and
+    /// writes them into the model. Returns how many weights the setting selected.</summary>
+    public long Write((double Alpha, double Lambda)? setting)
     {
         using var noGrad = torch.no_grad();
         long selected = 0;
@@ -80,9 +80,9 @@ internal sealed class CandidateWeights : IDisposable
             if (item.Original is { } original)
             {
                 var buffer = item.Buffer!;
-                if (alpha is { } a)
+                if (setting is var (alpha, lambda))
                 {
-                    selected += Dampener.Dampen(original, item.Forget.Values, item.Full.Values, (float)a, (float)lambda, buffer);
+                    selected += Dampener.Dampen(original, item.Forget.Values, item.Full.Values, (float)alpha, (float)lambda, buffer);
                 }
                 else
                 {
@@ -95,9 +95,9 @@ internal sealed class CandidateWeights : IDisposable
             else
             {
                 item.Parameter.copy_(item.Tensor);
-                if (alpha is { } a)
+                if (setting is var (alpha, lambda))
                 {
-                    selected += Dampener.ApplyWithTensors(item.Parameter, item.Forget, item.Full, a, lambda);
+                    selected += Dampener.ApplyWithTensors(item.Parameter, item.Forget, item.Full, alpha, lambda);
                 }
             }
         }

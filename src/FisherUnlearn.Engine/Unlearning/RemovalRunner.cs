@@ -101,20 +101,7 @@ public static class RemovalRunner
             outcomes[index] = outcome;
         }
 
-        if (options.Parallelism <= 1 || selected.Count <= 1)
-        {
-            for (var i = 0; i < selected.Count; i++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                RunOne(i);
-            }
-        }
-        else
-        {
-            // Each job stays on the thread that started it (TorchSharp's dispose scopes and no_grad are per thread).
-            Parallel.For(0, selected.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, RunOne);
-        }
-
+        ParallelJobs.For(selected.Count, options.Parallelism, RunOne, cancellationToken);
         return [.. outcomes];
     }
 

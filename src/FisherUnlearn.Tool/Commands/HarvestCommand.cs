@@ -164,26 +164,9 @@ internal static class HarvestCommand
             harvested[index] = outcome;
         }
 
-        if (parallel == 1)
-        {
-            for (var i = 0; i < ids.Count; i++)
-            {
-                HarvestAt(i);
-            }
-        }
-        else
-        {
-            // Models are independent (each reads its own checkpoint and data; the caches they share are thread-safe):
-            // several at once, each on its own thread with the configured libtorch threads (docs/engine-notes.md).
-            try
-            {
-                Parallel.For(0, ids.Count, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken }, HarvestAt);
-            }
-            catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OperationCanceledException))
-            {
-                throw new OperationCanceledException(cancellationToken);
-            }
-        }
+        // Models are independent (each reads its own checkpoint and data; the caches they share are thread-safe): several
+        // at once, each on its own thread with the configured libtorch threads (docs/engine-notes.md).
+        ParallelJobs.For(ids.Count, parallel, HarvestAt, cancellationToken);
 
         var results = new JArray(harvested.Select(h => h.Result).OfType<JObject>());
         var failed = new JArray(harvested.Select(h => h.Failure).OfType<JObject>());

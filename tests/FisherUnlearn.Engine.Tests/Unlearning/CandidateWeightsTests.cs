@@ -43,7 +43,7 @@ public sealed class CandidateWeightsTests
         var (forget, full) = (Diagonal(), Diagonal());
         using var weights = new CandidateWeights(mlp, forget, full, include: null);
 
-        var selected = weights.Write(alpha, lambda);
+        var selected = weights.Write((alpha, lambda));
         var expected = Dampener.Apply(reference, forget, full, alpha, lambda);
 
         Assert.Equal(expected.Selected, selected);
@@ -55,7 +55,7 @@ public sealed class CandidateWeightsTests
             Assert.Equal(Values(theirs), weights.Values(name));
         }
 
-        weights.Write(null, 0);
+        weights.Write(null);
         using var fresh = SeededMlp();
         Assert.All(mlp.named_parameters().Zip(fresh.named_parameters()), pair => Assert.Equal(Values(pair.Second.parameter), Values(pair.First.parameter)));
     }
