@@ -190,31 +190,6 @@ public static class RemovalData
         return parts;
     }
 
-    /// <summary>Held-out samples of the forgotten labels (test split), plus the forgotten train samples themselves.</summary>
-    public static List<DataSplit> ForgetEvaluation(RemovalScope scope, SplitCache cache, int maxPerLabel, int seed)
-    {
-        var parts = new List<DataSplit>();
-        foreach (var k in scope.Knowledge)
-        {
-            var forgetLabels = scope.ForgetLabelsOf(k.Dataset.Id);
-            if (forgetLabels.Count > 0 && k.Dataset.Test is not null)
-            {
-                var test = cache.Get(k.Dataset, "test");
-                foreach (var label in forgetLabels.Order())
-                {
-                    Add(parts, test.RandomSubsetOfLabel(label, maxPerLabel, seed + label));
-                }
-            }
-
-            if (scope.ForgetSamplesOf(k.Dataset.Id).Count > 0)
-            {
-                Add(parts, ForgottenSamples(scope, k, cache.Get(k.Dataset, "train")));
-            }
-        }
-
-        return parts;
-    }
-
     /// <summary>Held-out (test split) samples of the given labels of each dataset, at most <paramref name="maxPerLabel"/> per label.</summary>
     public static List<DataSplit> Test(RemovalScope scope, SplitCache cache, Func<DatasetKnowledge, IEnumerable<int>> labels, int maxPerLabel, int seed)
     {

@@ -12,6 +12,15 @@ public sealed record SampleOutputs(long[] Labels, long[] Predictions, float[] Lo
 
     /// <summary>Fraction of correct predictions (0..1); null when there are no samples.</summary>
     public double? Accuracy => Count == 0 ? null : Labels.Where((l, i) => Predictions[i] == l).Count() / (double)Count;
+
+    /// <summary>The outputs of both sample sets, <paramref name="first"/>'s then <paramref name="second"/>'s.</summary>
+    public static SampleOutputs Concat(SampleOutputs first, SampleOutputs second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        return second.Count == 0 ? first : first.Count == 0 ? second
+            : new([.. first.Labels, .. second.Labels], [.. first.Predictions, .. second.Predictions], [.. first.Losses, .. second.Losses], [.. first.Entropies, .. second.Entropies]);
+    }
 }
 
 /// <summary>Runs a model over data in eval mode without gradients (synchronous, on the calling thread).</summary>

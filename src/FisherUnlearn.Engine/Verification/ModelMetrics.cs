@@ -36,9 +36,9 @@ public sealed record MetricsOptions
 /// reference).</summary>
 public sealed class MetricsEvaluator
 {
-    private readonly List<DataSplit> forget;
+    private readonly List<DataSplit> forgetTest;
+    private readonly List<DataSplit> forgotten;
     private readonly List<DataSplit> retain;
-    private readonly List<DataSplit> test;
     private readonly List<DataSplit> members;
     private readonly int seed;
 
@@ -48,17 +48,22 @@ public sealed class MetricsEvaluator
         ArgumentNullException.ThrowIfNull(cache);
         options ??= new MetricsOptions();
         seed = options.Seed;
-        forget = RemovalData.ForgetEvaluation(scope, cache, options.MaxTestPerLabel, options.Seed);
+        // The forget set: held-out samples of the forgotten labels, and the forgotten train samples themselves.
+        forgetTest = RemovalData.Test(scope, cache, k => scope.ForgetLabelsOf(k.Dataset.Id), options.MaxTestPerLabel, options.Seed);
+        forgotten = [.. scope.Knowledge.Where(k => scope.ForgetSamplesOf(k.Dataset.Id).Count > 0)
+            .Select(k => RemovalData.ForgottenSamples(scope, k, cache.Get(k.Dataset, "train"))).Where(s => s.Count > 0)];
         retain = RemovalData.Test(scope, cache, scope.RetainLabels, options.MaxTestPerLabel, options.Seed);
-        test = RemovalData.Test(scope, cache, k => k.Known, options.MaxTestPerLabel, options.Seed);
         members = RemovalData.RetainTrain(scope, cache, options.MaxMembersPerLabel, options.Seed + 1000);
     }
 
     public ModelMetrics Measure(nn.Module<Tensor, Tensor> model)
     {
-        var forgetOutputs = ModelEvaluator.Evaluate(model, forget);
+        var forgetTestOutputs = ModelEvaluator.Evaluate(model, forgetTest);
+        var forgetOutputs = SampleOutputs.Concat(forgetTestOutputs, ModelEvaluator.Evaluate(model, forgotten));
         var retainOutputs = ModelEvaluator.Evaluate(model, retain);
-        var testOutputs = ModelEvaluator.Evaluate(model, test);
+        // Every known label is retained or forgotten, and each label's test samples are the same seeded subset in both
+        // sets: the test set is the retain set plus the forgotten labels' test samples, with no pass of its own.
+        var testOutputs = SampleOutputs.Concat(retainOutputs, forgetTestOutputs);
         var memberOutputs = ModelEvaluator.Evaluate(model, members);
         var attack = MembershipInference.Attack(memberOutputs, retainOutputs, forgetOutputs, seed);
         return new ModelMetrics(forgetOutputs.Accuracy, retainOutputs.Accuracy, testOutputs.Accuracy, attack?.Rate,

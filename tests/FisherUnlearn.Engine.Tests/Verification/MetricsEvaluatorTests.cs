@@ -1,0 +1,53 @@
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Models;
+using FisherUnlearn.Engine.Tests.Unlearning;
+using FisherUnlearn.Engine.Unlearning;
+using FisherUnlearn.Engine.Verification;
+using FisherUnlearn.Lineage.Manifests;
+
+namespace FisherUnlearn.Engine.Tests.Verification;
+
+/// <summary>A model's metrics are what a direct evaluation of each sample set gives; the test set (every known label),
+/// assembled from the retain and forget sets' outputs, is the one a pass of its own would see.</summary>
+[Collection(UnlearningCollection.Name)]
+public sealed class MetricsEvaluatorTests
+{
+    [Theory]
+    [InlineData("labels")]
+    [InlineData("samples")]
+    public void Each_metric_is_the_direct_evaluation_of_its_sample_set(string kind)
+    {
+        using var ws = new UnlearningWorkspace();
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-3"];
+        if (kind == "samples")
+        {
+            removal = removal with { Labels = [], Samples = [new SampleSelection("mnist", "train", [.. Enumerable.Range(0, 400)], removal.Location)] };
+        }
+
+        var cache = new SplitCache();
+        foreach (var id in new[] { "a", "b", "c" })
+        {
+            var manifest = analysis.Workspace.Models[id];
+            var scope = RemovalScope.For(analysis.Workspace, analysis.Graph, removal, id);
+            using var module = ModelFactory.Create(manifest.Architecture, manifest.ManifestDirectory);
+            CheckpointStore.LoadInto(module, manifest.CheckpointPath, manifest.Architecture.ToString());
+            var options = new MetricsOptions();
+
+            var metrics = new MetricsEvaluator(scope, cache, options).Measure(module);
+
+            var known = RemovalData.Test(scope, cache, k => k.Known, options.MaxTestPerLabel, options.Seed);
+            var retained = RemovalData.Test(scope, cache, scope.RetainLabels, options.MaxTestPerLabel, options.Seed);
+            var forget = RemovalData.Test(scope, cache, k => scope.ForgetLabelsOf(k.Dataset.Id), options.MaxTestPerLabel, options.Seed)
+                .Concat(scope.Knowledge.Select(k => RemovalData.ForgottenSamples(scope, k, cache.Get(k.Dataset, "train")))).ToList();
+            Assert.Equal(ModelEvaluator.Accuracy(module, known), metrics.TestAccuracy);
+            Assert.Equal(known.Sum(p => p.Count), metrics.TestSamples);
+            Assert.Equal(ModelEvaluator.Accuracy(module, retained), metrics.RetainAccuracy);
+            Assert.Equal(ModelEvaluator.Accuracy(module, forget), metrics.ForgetAccuracy);
+            Assert.Equal(forget.Sum(p => p.Count), metrics.ForgetSamples);
+            Assert.True(metrics.ForgetSamples > 0, $"{id}: empty forget set");
+            Assert.NotNull(metrics.Mia);
+            Assert.InRange(metrics.MiaAttackAccuracy!.Value, 0, 1);
+        }
+    }
+}
