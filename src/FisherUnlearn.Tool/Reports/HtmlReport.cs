@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using FisherUnlearn.Engine.Verification;
 using FisherUnlearn.Lineage.Rendering;
 
 namespace FisherUnlearn.Tool.Reports;
@@ -112,10 +113,13 @@ internal static class HtmlReport
                 }
 
                 var forget = label.StartsWith("forget", StringComparison.Ordinal);
+                var attack = label == MarkdownReport.MiaAttackLabel;
                 var title = char.ToUpperInvariant(label[0]) + label[1..].Replace(" %", string.Empty, StringComparison.Ordinal);
+                var (line, lineLabel) = forget && model.MaxForgetAccuracy is { } max ? (max, $"target ≤ {ReportText.Percent(max)} %")
+                    : attack ? (MembershipInference.InformativeAccuracy, $"informative from {MembershipInference.InformativeAccuracy * 100:0} %")
+                    : ((double?)null, (string?)null);
                 html.Append("<div class=\"panel\">")
-                    .Append(SvgBarChart.Render(title, [.. measured.Select(m => m.Id)], series,
-                        forget ? model.MaxForgetAccuracy : null, forget && model.MaxForgetAccuracy is { } max ? $"target ≤ {ReportText.Percent(max)} %" : null))
+                    .Append(SvgBarChart.Render(title, [.. measured.Select(m => m.Id)], series, line, lineLabel))
                     .Append("</div>\n");
             }
 
@@ -133,7 +137,9 @@ internal static class HtmlReport
     {
         var reference = model.Models.Any(m => m.Reference is not null);
         html.Append("<h2>Models</h2>\n<div class=\"panel\">\n<table id=\"models\">\n<thead><tr><th>model</th><th>role</th><th>method</th><th>status</th>");
-        foreach (var (label, _) in MarkdownReport.Metrics)
+        // The attack's accuracy has its chart; in the table it shows as the † of the MIA rates it makes uninformative.
+        var columns = MarkdownReport.Metrics.Where(m => m.Label != MarkdownReport.MiaAttackLabel).ToList();
+        foreach (var (label, _) in columns)
         {
             html.Append("<th>").Append(E(label)).Append("</th>");
         }
@@ -162,7 +168,7 @@ internal static class HtmlReport
             }
 
             html.Append("</td>");
-            foreach (var (label, pick) in MarkdownReport.Metrics)
+            foreach (var (label, pick) in columns)
             {
                 var mia = label == "MIA %";
                 string Value(ReportMetrics? x) => ReportText.Percent(x is null ? null : pick(x)) + (mia && x?.MiaInformative == false ? MarkdownReport.MiaMark : string.Empty);
@@ -183,7 +189,7 @@ internal static class HtmlReport
 
         html.Append("</tbody>\n</table>\n<p class=\"muted\">Percentages: <span class=\"before\">before</span> → <b>after</b>")
             .Append(reference ? " <span class=\"ref\">(retrained reference)</span>" : string.Empty)
-            .Append(". Forget: held-out accuracy on the forgotten data; retain: on the labels kept; test: on every label the model knows; MIA: share of forget samples a membership-inference attack calls members; MIA attack accuracy: how well that attack tells the model's train samples from unseen ones (50% = chance).</p>\n");
+            .Append(". Forget: held-out accuracy on the forgotten data; retain: on the labels kept; test: on every label the model knows; MIA: share of forget samples a membership-inference attack calls members; † marks a rate from an attack near chance (see the MIA attack accuracy chart).</p>\n");
         if (model.Models.Any(MarkdownReport.UninformativeMia))
         {
             html.Append("<p class=\"muted\">").Append(E(MarkdownReport.UninformativeMiaNote)).Append("</p>\n");

@@ -138,8 +138,11 @@ internal static class MarkdownReport
         ("retain accuracy %", m => m.RetainAccuracy),
         ("test accuracy %", m => m.TestAccuracy),
         ("MIA %", m => m.Mia),
-        ("MIA attack accuracy %", m => m.MiaAttackAccuracy),
+        (MiaAttackLabel, m => m.MiaAttackAccuracy),
     ];
+
+    /// <summary>The label of the membership attack's own accuracy among <see cref="Metrics"/>.</summary>
+    public const string MiaAttackLabel = "MIA attack accuracy %";
 
     /// <summary>The mark of an MIA rate measured by an attack at chance (<see cref="UninformativeMiaNote"/>).</summary>
     public const string MiaMark = "†";

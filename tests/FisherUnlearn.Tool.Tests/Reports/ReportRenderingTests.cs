@@ -138,7 +138,10 @@ public sealed class ReportRenderingTests
         Assert.Equal(marked, markdown.Contains(MarkdownReport.UninformativeMiaNote, StringComparison.Ordinal));
         Assert.DoesNotContain("30.6" + MarkdownReport.MiaMark, markdown, StringComparison.Ordinal); // The informative state stays unmarked.
         Assert.Contains("MIA attack accuracy %", markdown, StringComparison.Ordinal);
-        Assert.Equal(marked, HtmlReport.Render(model).Contains(System.Net.WebUtility.HtmlEncode(MarkdownReport.UninformativeMiaNote), StringComparison.Ordinal));
+        var html = HtmlReport.Render(model);
+        Assert.Equal(marked, html.Contains(System.Net.WebUtility.HtmlEncode(MarkdownReport.UninformativeMiaNote), StringComparison.Ordinal));
+        Assert.Contains("informative from 60 %", html, StringComparison.Ordinal); // The attack chart's line.
+        Assert.DoesNotContain("<th>MIA attack accuracy %</th>", html, StringComparison.Ordinal); // A chart, not a column.
         Assert.Equal(attackAccuracy is null ? Newtonsoft.Json.Linq.JTokenType.Null : Newtonsoft.Json.Linq.JTokenType.Float,
             RunReport.Metrics(model.Models[0].After)!["miaAttackAccuracy"]!.Type);
     }
