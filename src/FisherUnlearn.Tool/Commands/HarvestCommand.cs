@@ -59,7 +59,7 @@ internal static class HarvestCommand
         };
         var parallel = new Option<int?>("--parallel")
         {
-            Description = "Models harvested at once, each on its own thread (default: 'parallelism' of unlearn.json, else the number of cores).",
+            Description = "Models harvested at once, each on its own thread (default: 'parallelism' of unlearn.json, else the number of cores divided by --threads).",
             HelpName = "n",
         };
         var noPlans = new Option<bool>("--no-plans") { Description = "Skip the forget plans (the per-label calibration that makes one-label requests data-free)." };
@@ -116,9 +116,10 @@ internal static class HarvestCommand
             return ExitCodes.InvalidInput;
         }
 
+        var threadsPerModel = settings.Threads ?? workspace.Settings.Threads ?? 1;
         try
         {
-            TorchRuntime.Configure(settings.Threads ?? workspace.Settings.Threads ?? 1);
+            TorchRuntime.Configure(threadsPerModel);
         }
         catch (EngineException ex)
         {
@@ -151,7 +152,8 @@ internal static class HarvestCommand
         var stopwatch = Stopwatch.StartNew();
         var ids = analysis.Graph.TopologicalOrder.Where(id => settings.ModelId is null || settings.ModelId == id).ToList();
         var harvested = new ModelHarvest[ids.Count];
-        var parallel = Math.Max(1, Math.Min(settings.Parallel ?? workspace.Settings.Parallelism ?? Environment.ProcessorCount, ids.Count));
+        // By default as many models at once as the cores hold at the libtorch threads each gets.
+        var parallel = Math.Max(1, Math.Min(settings.Parallel ?? workspace.Settings.Parallelism ?? Environment.ProcessorCount / threadsPerModel, ids.Count));
         var gate = new Lock();
         void HarvestAt(int index)
         {
