@@ -44,6 +44,19 @@ public sealed class VerifyCommandScenarios
         Assert.Contains("forget %", table.Out, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--parallel", "0")]
+    [InlineData("--threads", "0")]
+    public async Task Bad_parallelism_or_threads_are_exit_2(string option, string value)
+    {
+        using var ws = DigitsChain.Create();
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", option, value);
+
+        Assert.Equal(2, verify.ExitCode);
+        Assert.Contains("must be at least 1", verify.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Verify_exits_1_when_a_target_is_missed()
     {

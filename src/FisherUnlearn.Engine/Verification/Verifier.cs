@@ -23,6 +23,10 @@ public sealed record VerifyOptions
 
     public int? Threads { get; init; }
 
+    /// <summary>Models measured at once, each on its own thread (<see cref="ParallelJobs"/>; default 1). The reference
+    /// is retrained before, parents first.</summary>
+    public int Parallelism { get; init; } = 1;
+
     public MetricsOptions Metrics { get; init; } = new();
 
     public Func<DatasetManifest, string, DataSplit>? LoadData { get; init; }
@@ -88,10 +92,10 @@ public static class Verifier
         try
         {
             var splits = new SplitCache(options.LoadData);
-            var results = new List<ModelVerification>();
-            foreach (var affected in plan.Affected)
+            var results = new ModelVerification[plan.Affected.Count];
+            void Measure(int index)
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                var affected = plan.Affected[index];
                 var manifest = workspace.Models[affected.Id];
                 var scope = RemovalScope.For(workspace, analysis.Graph, removal, affected.Id);
                 var metrics = new MetricsEvaluator(scope, splits, options.Metrics);
@@ -108,9 +112,10 @@ public static class Verifier
                     referenceMetrics = metrics.Measure(module);
                 }
 
-                results.Add(new ModelVerification(affected.Id, affected.Role, before, after, referenceMetrics, Check(removal, manifest, before, after, referenceMetrics)));
+                results[index] = new ModelVerification(affected.Id, affected.Role, before, after, referenceMetrics, Check(removal, manifest, before, after, referenceMetrics));
             }
 
+            ParallelJobs.For(plan.Affected.Count, options.Parallelism, Measure, cancellationToken);
             var referenceSeconds = reference?.Models.Sum(m => m.Seconds);
             return new VerificationResult(removal.Id, results, referenceSeconds, Stopwatch.GetElapsedTime(started).TotalSeconds);
         }

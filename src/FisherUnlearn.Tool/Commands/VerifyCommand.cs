@@ -30,17 +30,29 @@ internal static class VerifyCommand
         reference.AcceptOnlyFromAmong("retrain");
         var output = new Option<string?>("--out") { Description = "The output root 'run' wrote to.", HelpName = "dir" };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: 'threads' of unlearn.json, else 1).", HelpName = "n" };
+        var parallel = new Option<int?>("--parallel")
+        {
+            Description = "Models measured at once, each on its own thread (default: 'parallelism' of unlearn.json, else the number of cores divided by --threads).",
+            HelpName = "n",
+        };
         var command = new Command("verify", "Measure forget/retain/test accuracy and MIA before and after unlearning; exit 1 when the removal's targets are missed.")
         {
-            removal, reference, output, threads,
+            removal, reference, output, threads, parallel,
         };
         command.SetAction((parseResult, cancellationToken) => Task.FromResult(Run(new CommandEnvironment(context, options, parseResult),
-            parseResult.GetValue(removal)!, parseResult.GetValue(reference) == "retrain", parseResult.GetValue(output), parseResult.GetValue(threads), cancellationToken)));
+            parseResult.GetValue(removal)!, parseResult.GetValue(reference) == "retrain", parseResult.GetValue(output), parseResult.GetValue(threads),
+            parseResult.GetValue(parallel), cancellationToken)));
         return command;
     }
 
-    private static int Run(CommandEnvironment env, string removalName, bool reference, string? output, int? threads, CancellationToken cancellationToken)
+    private static int Run(CommandEnvironment env, string removalName, bool reference, string? output, int? threads, int? parallel, CancellationToken cancellationToken)
     {
+        if (threads is < 1 || parallel is < 1)
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, "--parallel and --threads must be at least 1"));
+            return ExitCodes.InvalidInput;
+        }
+
         var analysis = env.LoadValidWorkspace(cancellationToken);
         if (analysis is null)
         {
@@ -58,8 +70,15 @@ internal static class VerifyCommand
         var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
         try
         {
-            TorchRuntime.Configure(threads ?? analysis.Workspace.Settings.Threads ?? 1);
-            result = Verifier.Verify(analysis, found.Value!, new VerifyOptions { OutputDirectory = outputRoot, Reference = reference, Log = env.Diagnostics.Detail }, cancellationToken);
+            var threadsPerModel = threads ?? analysis.Workspace.Settings.Threads ?? 1;
+            TorchRuntime.Configure(threadsPerModel);
+            result = Verifier.Verify(analysis, found.Value!, new VerifyOptions
+            {
+                OutputDirectory = outputRoot,
+                Reference = reference,
+                Parallelism = Math.Max(1, parallel ?? analysis.Workspace.Settings.Parallelism ?? Environment.ProcessorCount / threadsPerModel),
+                Log = env.Diagnostics.Detail,
+            }, cancellationToken);
         }
         catch (EngineException ex)
         {

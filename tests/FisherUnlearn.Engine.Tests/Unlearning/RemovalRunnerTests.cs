@@ -165,7 +165,7 @@ public sealed class RemovalRunnerTests
     }
 
     [Fact]
-    public void Metrics_are_fractions_and_a_model_that_never_saw_the_class_has_a_low_MIA_rate()
+    public void Metrics_are_fractions_a_model_that_never_saw_the_class_has_a_low_MIA_rate_and_parallel_verification_agrees()
     {
         using var ws = new UnlearningWorkspace();
         var analysis = ws.Analyze();
@@ -185,6 +185,11 @@ public sealed class RemovalRunnerTests
                 }
             }
         }
+
+        // Models measured at once, on threads, measure the same.
+        var parallel = Verifier.Verify(analysis, removal, new VerifyOptions { Threads = 1, Reference = true, Parallelism = 3 }, Token);
+        Assert.Equal(verification.Models.Select(m => (m.Id, m.Before, m.After, m.Reference, string.Join(',', m.Missed.Select(d => d.Code)))),
+            parallel.Models.Select(m => (m.Id, m.Before, m.After, m.Reference, string.Join(',', m.Missed.Select(d => d.Code)))));
 
         var root = verification.Models.Single(m => m.Id == "a");
         Assert.True(root.Reference!.Mia <= 0.2, $"retrained root MIA {root.Reference.Mia}");
