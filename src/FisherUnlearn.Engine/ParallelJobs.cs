@@ -2,7 +2,8 @@ namespace FisherUnlearn.Engine;
 
 /// <summary>
 /// Independent jobs (one per model) on up to <c>parallelism</c> threads of this process. Each job runs start to end on
-/// one thread, as TorchSharp needs (dispose scopes and <c>no_grad</c> are per thread: docs/engine-notes.md); with a
+/// one thread, as TorchSharp needs (dispose scopes and <c>no_grad</c> are per thread: docs/engine-notes.md), with
+/// libtorch's configured thread count applied to that thread (<see cref="Native.TorchRuntime.UseOnThisThread"/>); with a
 /// parallelism of 1 they run in order on the calling thread. Cancellation surfaces as
 /// <see cref="OperationCanceledException"/> and a single job's exception as itself, as they would in order; several
 /// jobs' exceptions as an <see cref="AggregateException"/>.
@@ -25,7 +26,13 @@ public static class ParallelJobs
 
         try
         {
-            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, job);
+            // Each job first gives its thread libtorch's configured thread count (TorchRuntime.UseOnThisThread): without
+            // it, a pool thread computes with every core, and some products come out with other last bits.
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, i =>
+            {
+                Native.TorchRuntime.UseOnThisThread();
+                job(i);
+            });
         }
         catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OperationCanceledException))
         {

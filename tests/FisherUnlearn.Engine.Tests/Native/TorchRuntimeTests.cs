@@ -79,4 +79,43 @@ public sealed class TorchRuntimeTests
     [Fact]
     public void Configure_RejectsZeroThreads() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => TorchRuntime.Configure(0));
+
+    [Fact]
+    public void A_job_on_another_thread_computes_with_the_configured_threads_and_the_same_bits()
+    {
+        TorchRuntime.Configure(threads: 1);
+        // A product summed over a long inner dimension: libtorch (MKL) splits it differently with more threads.
+        using var a = rand(2000, 10, generator: new Generator(1));
+        using var b = rand(2000, 128, generator: new Generator(2));
+        float[] Product()
+        {
+            using var noGrad = no_grad();
+            using var c = a.t().matmul(b);
+            return c.data<float>().ToArray();
+        }
+
+        var here = Product();
+        float[]? pooled = null;
+        // ParallelJobs gives each job's thread the configured count first, whichever thread the pool picks.
+        FisherUnlearn.Engine.ParallelJobs.For(4, 4, i =>
+        {
+            var bits = Product();
+            lock (here)
+            {
+                pooled ??= bits;
+                Assert.Equal(here, bits);
+            }
+        }, TestContext.Current.CancellationToken);
+        float[]? fresh = null;
+        var thread = new Thread(() =>
+        {
+            TorchRuntime.UseOnThisThread();
+            fresh = Product();
+        });
+        thread.Start();
+        thread.Join();
+
+        Assert.NotNull(pooled);
+        Assert.Equal(here, fresh);
+    }
 }
