@@ -5,7 +5,7 @@ using FisherUnlearn.Lineage;
 
 /// <summary>
 /// <c>repeat --workspace &lt;dir&gt; --removal &lt;id&gt; [--runs 7] [--parallel 1]</c>: runs the workspace's removal with fiun,
-/// in one process (<c>--parallel</c> jobs at once, one libtorch thread each), several times (fresh output folder each time, harvest and plans as the workspace has them) and prints each
+/// in one process (<c>--parallel</c> jobs at once, <c>--threads</c> libtorch threads each, default 1), several times (fresh output folder each time, harvest and plans as the workspace has them) and prints each
 /// run's whole-network time, each model's time and the garbage collections it caused. Without <c>--fresh</c> it first
 /// harvests and plans every affected model, as <c>dotnet unlearn harvest</c> would. Point it at a workspace kept by
 /// <c>unlearning --keep</c> to look at fiun's fixed per-model costs without retraining anything.
@@ -19,6 +19,7 @@ internal static class RepeatBench
         var runs = 7;
         var fresh = false;
         var parallel = 1;
+        var threads = 1;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -34,21 +35,22 @@ internal static class RepeatBench
                     break;
                 case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out runs) && runs > 0:
                 case "--parallel" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out parallel) && parallel > 0:
+                case "--threads" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out threads) && threads > 0:
                     i++;
                     break;
                 default:
-                    Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks repeat --workspace <dir> --removal <id> [--runs <n>] [--parallel <n>] [--fresh]");
+                    Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks repeat --workspace <dir> --removal <id> [--runs <n>] [--parallel <n>] [--threads <n>] [--fresh]");
                     return 2;
             }
         }
 
         if (root is null || removalId is null)
         {
-            Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks repeat --workspace <dir> --removal <id> [--runs <n>] [--parallel <n>] [--fresh]");
+            Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks repeat --workspace <dir> --removal <id> [--runs <n>] [--parallel <n>] [--threads <n>] [--fresh]");
             return 2;
         }
 
-        TorchRuntime.Prepare(1);
+        TorchRuntime.Prepare(threads);
         var analysis = WorkspaceAnalysis.Analyze(root);
         var removal = analysis.Workspace.Removals[removalId];
         if (!fresh)
@@ -78,7 +80,7 @@ internal static class RepeatBench
                 {
                     Method = UnlearnSettings.Fiun,
                     OutputDirectory = Path.Combine(output, run.ToString(CultureInfo.InvariantCulture)),
-                    Threads = 1,
+                    Threads = threads,
                     Parallelism = parallel,
                     Measure = false,
                 });
