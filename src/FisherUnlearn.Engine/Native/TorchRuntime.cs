@@ -6,8 +6,8 @@ namespace FisherUnlearn.Engine.Native;
 
 /// <summary>
 /// Process-wide TorchSharp set-up: load the native backend with a clear error (FUL3003) when it cannot be loaded, and
-/// fix libtorch's thread counts once. libtorch's thread settings are process-global, so call <see cref="Configure"/>
-/// once at start-up, before any tensor work.
+/// fix libtorch's thread counts. Call <see cref="Configure"/> at start-up, before any tensor work; the inter-op count is
+/// process-wide, while part of the intra-op count belongs to each thread (<see cref="UseOnThisThread"/>).
 /// </summary>
 public static class TorchRuntime
 {
@@ -21,7 +21,8 @@ public static class TorchRuntime
     /// <summary>Intra-op threads set by <see cref="Configure"/>, or 0 when not configured.</summary>
     public static int Threads => Volatile.Read(ref s_threads);
 
-    /// <summary>Loads libtorch, and sets its thread counts when <paramref name="threads"/> is given (else leaves them as configured).</summary>
+    /// <summary>Loads libtorch, and sets its thread counts when <paramref name="threads"/> is given (else applies the
+    /// configured count to the calling thread).</summary>
     public static void Prepare(int? threads)
     {
         if (threads is { } count)
@@ -31,6 +32,7 @@ public static class TorchRuntime
         else
         {
             EnsureLoaded();
+            UseOnThisThread();
         }
     }
 
@@ -69,8 +71,9 @@ public static class TorchRuntime
     /// <summary>
     /// Loads TorchSharp and sets libtorch's intra-op and inter-op thread counts to <paramref name="threads"/>. The
     /// inter-op count can be set only once per process (libtorch refuses later changes), so a later call with another
-    /// value changes only the intra-op count. With several jobs on one machine prefer separate processes, each with
-    /// <c>max(1, cores / jobs)</c> threads.
+    /// value changes only the intra-op count. The calling thread gets the count at once; other threads get it from
+    /// <see cref="UseOnThisThread"/>. With several jobs on one machine give each <c>max(1, cores / jobs)</c> threads,
+    /// in separate processes or on <see cref="ParallelJobs"/> threads.
     /// </summary>
     public static void Configure(int threads)
     {
@@ -78,11 +81,7 @@ public static class TorchRuntime
         EnsureLoaded();
         lock (Gate)
         {
-            if (s_threads == threads)
-            {
-                return;
-            }
-
+            // Also when the count is unchanged: part of the setting belongs to the calling thread (UseOnThisThread).
             torch.set_num_threads(threads);
             if (s_threads == 0)
             {
