@@ -19,22 +19,11 @@ internal sealed class CandidateWeights : IDisposable
     public CandidateWeights(nn.Module<Tensor, Tensor> model, FisherDiagonal forget, FisherDiagonal full, Func<string, bool>? include)
     {
         using var noGrad = torch.no_grad();
-        foreach (var (name, parameter) in model.named_parameters())
+        foreach (var (name, parameter, ff, fd) in Dampener.Dampenable(model, forget, full, include))
         {
-            if (!forget.Parameters.ContainsKey(name) || !full.Parameters.ContainsKey(name) || include?.Invoke(name) == false)
-            {
-                continue;
-            }
-
-            var (ff, fd) = (forget[name], full[name]);
-            if (!ff.Shape.SequenceEqual(parameter.shape) || !fd.Shape.SequenceEqual(parameter.shape))
-            {
-                throw new ArgumentException($"The importance of '{name}' has shape [{string.Join(", ", ff.Shape)}], the parameter [{string.Join(", ", parameter.shape)}].");
-            }
-
             var original = parameter.detach().clone();
             float[]? values = null;
-            if (parameter.dtype == ScalarType.Float32 && parameter.device_type == DeviceType.CPU)
+            if (Dampener.IsFloat32Cpu(parameter))
             {
                 values = new float[parameter.numel()];
                 using var contiguous = original.contiguous();

@@ -31,6 +31,22 @@ public static class Dampener
         long selected = 0;
         long considered = 0;
         using var noGrad = torch.no_grad();
+        foreach (var (_, parameter, ff, fd) in Dampenable(model, forget, full, include))
+        {
+            selected += IsFloat32Cpu(parameter)
+                ? ApplyFloat32(parameter, ff, fd, (float)alpha, (float)lambda)
+                : ApplyWithTensors(parameter, ff, fd, alpha, lambda);
+            considered += parameter.numel();
+        }
+
+        return new DampeningStats(selected, considered);
+    }
+
+    /// <summary>The parameters a dampening touches: those both importances hold and <paramref name="include"/> accepts,
+    /// with their two importances. A shape that differs from the parameter's is an <see cref="ArgumentException"/>.</summary>
+    internal static IEnumerable<(string Name, Tensor Parameter, FisherParameter Forget, FisherParameter Full)> Dampenable(
+        nn.Module<Tensor, Tensor> model, FisherDiagonal forget, FisherDiagonal full, Func<string, bool>? include)
+    {
         foreach (var (name, parameter) in model.named_parameters())
         {
             if (!forget.Parameters.ContainsKey(name) || !full.Parameters.ContainsKey(name) || include?.Invoke(name) == false)
@@ -44,14 +60,12 @@ public static class Dampener
                 throw new ArgumentException($"The importance of '{name}' has shape [{string.Join(", ", ff.Shape)}], the parameter [{string.Join(", ", parameter.shape)}].");
             }
 
-            selected += parameter.dtype == ScalarType.Float32 && parameter.device_type == DeviceType.CPU
-                ? ApplyFloat32(parameter, ff, fd, (float)alpha, (float)lambda)
-                : ApplyWithTensors(parameter, ff, fd, alpha, lambda);
-            considered += parameter.numel();
+            yield return (name, parameter, ff, fd);
         }
-
-        return new DampeningStats(selected, considered);
     }
+
+    /// <summary>Whether the one-pass float32 kernel (<see cref="Dampen"/>) applies to the parameter.</summary>
+    internal static bool IsFloat32Cpu(Tensor parameter) => parameter.dtype == ScalarType.Float32 && parameter.device_type == DeviceType.CPU;
 
     /// <summary>The same arithmetic as the tensor path (float32 products and quotient, as libtorch computes a float32
     /// tensor times a double scalar), in one pass over the values: no tensor is made from the diagonals, and the weights
