@@ -240,8 +240,7 @@ internal static class UnlearningBench
             var architecture = manifest.Architecture.ToString();
             var scope = RemovalScope.For(workspace, analysis.Graph, removal, affected.Id);
             var metrics = new MetricsEvaluator(scope, splits);
-            using var module = ModelFactory.Create(manifest.Architecture, manifest.ManifestDirectory);
-            CheckpointStore.LoadInto(module, manifest.CheckpointPath, architecture);
+            using var module = ModelFactory.Load(manifest);
             var before = metrics.Measure(module);
             var role = affected.Role.ToString().ToLowerInvariant();
             write(Row(affected.Id, role, "before", before, null, null));

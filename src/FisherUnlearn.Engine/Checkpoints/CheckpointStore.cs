@@ -135,6 +135,12 @@ public static class CheckpointStore
     public static void LoadInto(nn.Module module, string path, string architecture)
     {
         ArgumentNullException.ThrowIfNull(module);
+        if (FormatOf(path) == CheckpointFormat.Safetensors)
+        {
+            LoadSafetensorsInto(module, path, architecture);
+            return;
+        }
+
         var state = Load(path);
         try
         {
@@ -152,6 +158,21 @@ public static class CheckpointStore
                 tensor.Dispose();
             }
         }
+    }
+
+    // Safetensors go straight into the module's memory: the header is checked against the module first (names and
+    // shapes, FUL4025, before any weight changes), then each tensor's bytes land in its parameter and are checked
+    // finite there (FUL4024; the module's values are then undefined, as after any failed load).
+    private static void LoadSafetensorsInto(nn.Module module, string path, string architecture)
+    {
+        var header = SafetensorsFile.ReadHeader(path);
+        var problems = CheckpointValidator.FindMismatches(module, header.Entries.ToDictionary(e => e.Name, e => e.Shape, StringComparer.Ordinal));
+        if (problems.Count > 0)
+        {
+            throw EngineException.Create(DiagnosticCatalogue.CheckpointArchitectureMismatch, path, path, architecture, string.Join("; ", problems));
+        }
+
+        SafetensorsFile.ReadInto(header, module.state_dict());
     }
 
     private static Dictionary<string, Tensor> LoadSafetensors(string path)

@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using FisherUnlearn.Lineage.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace FisherUnlearn.Engine.Checkpoints;
 
@@ -26,7 +28,77 @@ public static class SafetensorsFile
 
     /// <summary>Reads the header (validated whole) and only the tensors <paramref name="include"/> accepts (all when
     /// null): the data of the others is never read, so a large file costs only what is asked of it.</summary>
-    public static SafetensorsDocument Read(string path, bool checkFinite, Func<string, bool>? include)
+    public static SafetensorsDocument Read(string path, bool checkFinite, Func<string, bool>? include) =>
+        Open(path, file => ReadTensors(file, ReadHeader(file, path), checkFinite, include));
+
+    /// <summary>Reads and validates a file's header only: names, types, shapes and byte ranges of its tensors, and its
+    /// metadata. <see cref="ReadTensors(SafetensorsHeader, bool, Func{string, bool}?)"/> then reads chosen tensors
+    /// without parsing the header again.</summary>
+    public static SafetensorsHeader ReadHeader(string path) => Open(path, file => ReadHeader(file, path));
+
+    /// <summary>Reads the tensors <paramref name="include"/> accepts (all when null) of a file whose header was read
+    /// before. FUL4022 when the file no longer has the header's length (it was replaced since).</summary>
+    public static IReadOnlyDictionary<string, SafetensorsTensor> ReadTensors(SafetensorsHeader header, bool checkFinite, Func<string, bool>? include)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        return Open(header.Path, file => file.Length == header.FileLength
+            ? ReadTensors(file, header, checkFinite, include).Tensors
+            : throw BadHeader(header.Path, $"it changed after its header was read ({file.Length} bytes, not {header.FileLength})"));
+    }
+
+    /// <summary>
+    /// Reads every tensor of a file whose header was read before into <paramref name="targets"/> (same names; shapes
+    /// checked by the caller): straight into the target's memory when it is a contiguous CPU tensor of the stored type,
+    /// otherwise through a converted copy. Float values are checked finite where they land (FUL4024); on any error the
+    /// targets' values are undefined.
+    /// </summary>
+    public static void ReadInto(SafetensorsHeader header, IReadOnlyDictionary<string, Tensor> targets)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(targets);
+        Open(header.Path, file =>
+        {
+            if (file.Length != header.FileLength)
+            {
+                throw BadHeader(header.Path, $"it changed after its header was read ({file.Length} bytes, not {header.FileLength})");
+            }
+
+            using var noGrad = torch.no_grad();
+            foreach (var entry in header.Entries.OrderBy(e => e.Begin))
+            {
+                var target = targets[entry.Name];
+                file.Position = header.DataStart + entry.Begin;
+                long bad;
+                if (target.device_type == DeviceType.CPU && target.is_contiguous() && target.dtype == entry.DType.ToScalarType())
+                {
+                    var memory = target.bytes;
+                    file.ReadExactly(memory);
+                    bad = SafetensorsTensor.CountNonFinite(entry.DType, memory);
+                }
+                else
+                {
+                    var data = new byte[entry.End - entry.Begin];
+                    file.ReadExactly(data);
+                    var tensor = new SafetensorsTensor(entry.DType, entry.Shape, data);
+                    bad = tensor.CountNonFinite();
+                    if (bad == 0)
+                    {
+                        using var loaded = tensor.ToTensor();
+                        target.copy_(loaded);
+                    }
+                }
+
+                if (bad > 0)
+                {
+                    throw EngineException.Create(DiagnosticCatalogue.CheckpointNonFinite, header.Path, header.Path, entry.Name, bad);
+                }
+            }
+
+            return 0;
+        });
+    }
+
+    private static T Open<T>(string path, Func<FileStream, T> read)
     {
         if (!File.Exists(path))
         {
@@ -36,7 +108,7 @@ public static class SafetensorsFile
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            return Read(file, path, checkFinite, include);
+            return read(file);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -44,7 +116,7 @@ public static class SafetensorsFile
         }
     }
 
-    private static SafetensorsDocument Read(FileStream file, string path, bool checkFinite, Func<string, bool>? include)
+    private static SafetensorsHeader ReadHeader(FileStream file, string path)
     {
         var fileLength = file.Length;
         if (fileLength < 8)
@@ -68,14 +140,17 @@ public static class SafetensorsFile
         var headerBytes = new byte[headerLength];
         file.ReadExactly(headerBytes);
         var dataStart = 8 + (long)headerLength;
-        var dataLength = fileLength - dataStart;
-        var (entries, metadata) = ParseHeader(path, headerBytes, dataLength);
+        var (entries, metadata) = ParseHeader(path, headerBytes, fileLength - dataStart);
+        return new SafetensorsHeader(path, fileLength, dataStart, entries, metadata);
+    }
 
+    private static SafetensorsDocument ReadTensors(FileStream file, SafetensorsHeader header, bool checkFinite, Func<string, bool>? include)
+    {
         var tensors = new SortedDictionary<string, SafetensorsTensor>(StringComparer.Ordinal);
-        foreach (var entry in entries.Where(e => include?.Invoke(e.Name) != false).OrderBy(e => e.Begin))
+        foreach (var entry in header.Entries.Where(e => include?.Invoke(e.Name) != false).OrderBy(e => e.Begin))
         {
             var data = new byte[entry.End - entry.Begin];
-            file.Position = dataStart + entry.Begin;
+            file.Position = header.DataStart + entry.Begin;
             file.ReadExactly(data);
             var tensor = new SafetensorsTensor(entry.DType, entry.Shape, data);
             if (checkFinite)
@@ -83,19 +158,17 @@ public static class SafetensorsFile
                 var bad = tensor.CountNonFinite();
                 if (bad > 0)
                 {
-                    throw EngineException.Create(DiagnosticCatalogue.CheckpointNonFinite, path, path, entry.Name, bad);
+                    throw EngineException.Create(DiagnosticCatalogue.CheckpointNonFinite, header.Path, header.Path, entry.Name, bad);
                 }
             }
 
             tensors.Add(entry.Name, tensor);
         }
 
-        return new SafetensorsDocument(tensors, metadata);
+        return new SafetensorsDocument(tensors, header.Metadata);
     }
 
-    private sealed record Entry(string Name, SafetensorsDType DType, long[] Shape, long Begin, long End);
-
-    private static (List<Entry> Entries, IReadOnlyDictionary<string, string> Metadata) ParseHeader(string path, byte[] header, long dataLength)
+    private static (List<SafetensorsEntry> Entries, IReadOnlyDictionary<string, string> Metadata) ParseHeader(string path, byte[] header, long dataLength)
     {
         JsonDocument json;
         try
@@ -114,7 +187,7 @@ public static class SafetensorsFile
                 throw BadHeader(path, "the header is not a JSON object");
             }
 
-            var entries = new List<Entry>();
+            var entries = new List<SafetensorsEntry>();
             var metadata = new SortedDictionary<string, string>(StringComparer.Ordinal);
             var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in json.RootElement.EnumerateObject())
@@ -175,7 +248,7 @@ public static class SafetensorsFile
         }
     }
 
-    private static Entry ParseEntry(string path, JsonProperty property)
+    private static SafetensorsEntry ParseEntry(string path, JsonProperty property)
     {
         var name = property.Name;
         var value = property.Value;
@@ -243,7 +316,7 @@ public static class SafetensorsFile
             throw BadTensor(path, name, $"it holds {end - begin} bytes, more than one tensor may hold here ({Array.MaxLength})");
         }
 
-        return new Entry(name, dtype, [.. shape], begin, end);
+        return new SafetensorsEntry(name, dtype, [.. shape], begin, end);
     }
 
     /// <summary>
@@ -270,7 +343,8 @@ public static class SafetensorsFile
             }
         }
 
-        var header = new MemoryStream();
+        var header = new System.Buffers.ArrayBufferWriter<byte>();
+        long dataLength = 0;
         using (var writer = new Utf8JsonWriter(header, new JsonWriterOptions { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             writer.WriteStartObject();
@@ -281,12 +355,11 @@ public static class SafetensorsFile
             }
 
             var offsets = new Dictionary<string, (long Begin, long End)>(StringComparer.Ordinal);
-            long position = 0;
             foreach (var name in names)
             {
                 var length = tensors[name].Data.LongLength;
-                offsets[name] = (position, position + length);
-                position += length;
+                offsets[name] = (dataLength, dataLength + length);
+                dataLength += length;
             }
 
             foreach (var key in keys)
@@ -323,24 +396,22 @@ public static class SafetensorsFile
             writer.WriteEndObject();
         }
 
-        var padding = (int)((8 - ((8 + header.Length) % 8)) % 8);
-        for (var i = 0; i < padding; i++)
-        {
-            header.WriteByte((byte)' ');
-        }
-
-        var output = new MemoryStream();
-        Span<byte> lengthBytes = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(lengthBytes, (ulong)header.Length);
-        output.Write(lengthBytes);
-        header.Position = 0;
-        header.CopyTo(output);
+        // One buffer of the final size, each part copied once (a growing stream copied the weights three times).
+        var padding = (int)((8 - ((8 + header.WrittenCount) % 8)) % 8);
+        var headerLength = header.WrittenCount + padding;
+        var output = new byte[checked(8 + headerLength + dataLength)];
+        BinaryPrimitives.WriteUInt64LittleEndian(output, (ulong)headerLength);
+        header.WrittenSpan.CopyTo(output.AsSpan(8));
+        output.AsSpan(8 + header.WrittenCount, padding).Fill((byte)' ');
+        var position = 8 + headerLength;
         foreach (var name in names)
         {
-            output.Write(tensors[name].Data);
+            var data = tensors[name].Data;
+            data.CopyTo(output, position);
+            position += data.Length;
         }
 
-        return output.ToArray();
+        return output;
     }
 
     private static EngineException Truncated(string path, string detail) =>

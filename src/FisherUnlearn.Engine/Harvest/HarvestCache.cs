@@ -72,13 +72,10 @@ public static class HarvestCache
     public static HarvestResult Load(string path, string? modelId = null, string? key = null)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        var document = ReadPart(path, include: name =>
-        {
-            names.Add(name); // Every tensor's name; no tensor's data.
-            return false;
-        });
-        if (!document.Metadata.TryGetValue(MetadataKey, out var json))
+        // The header is parsed once, here; each diagonal read later goes straight to its byte ranges.
+        var file = Unreadable(path, () => SafetensorsFile.ReadHeader(path));
+        var names = file.Entries.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+        if (!file.Metadata.TryGetValue(MetadataKey, out var json))
         {
             throw FisherDiagonal.Unreadable(path, $"the metadata has no '{MetadataKey}'");
         }
@@ -125,8 +122,8 @@ public static class HarvestCache
 
         FisherDiagonal Read(string prefix, long samples)
         {
-            var part = ReadPart(path, name => name.StartsWith(prefix, StringComparison.Ordinal));
-            var fisher = FisherDiagonal.FromDocument(path, part.Tensors, MetadataOf(samples), prefix);
+            var tensors = Unreadable(path, () => SafetensorsFile.ReadTensors(file, checkFinite: false, name => name.StartsWith(prefix, StringComparison.Ordinal)));
+            var fisher = FisherDiagonal.FromDocument(path, tensors, MetadataOf(samples), prefix);
             return fisher.Names.Any() ? fisher : throw FisherDiagonal.Unreadable(path, $"it holds no tensor under '{prefix}'");
         }
 
@@ -164,13 +161,14 @@ public static class HarvestCache
         };
     }
 
-    // The header (always validated whole) and the tensors asked for. The values are checked by FisherDiagonal.FromDocument
-    // (finite and non-negative), so the generic finiteness scan is skipped.
-    private static SafetensorsDocument ReadPart(string path, Func<string, bool> include)
+    // Reads part of a harvest file (the header, validated whole, or tensors), with checkpoint errors reported as an
+    // unreadable Fisher file. The values are checked by FisherDiagonal.FromDocument (finite and non-negative), so the
+    // generic finiteness scan is skipped.
+    private static T Unreadable<T>(string path, Func<T> read)
     {
         try
         {
-            return SafetensorsFile.Read(path, checkFinite: false, include);
+            return read();
         }
         catch (EngineException ex)
         {

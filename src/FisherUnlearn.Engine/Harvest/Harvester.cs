@@ -252,8 +252,7 @@ public static class Harvester
 
     private static List<HarvestedLabel> Compute(ModelManifest model, List<DatasetKnowledge> datasets, HarvestOptions options, HarvestInputs inputs, CancellationToken cancellationToken)
     {
-        using var module = ModelFactory.Create(model.Architecture, model.ManifestDirectory);
-        CheckpointStore.LoadInto(module, model.CheckpointPath, model.Architecture.ToString());
+        using var module = ModelFactory.Load(model);
         var fisherOptions = new FisherOptions { Estimator = options.Estimator, BatchSize = options.BatchSize };
         var labels = new List<HarvestedLabel>();
         foreach (var knowledge in datasets)

@@ -25,7 +25,11 @@ public sealed class LeNet : nn.Module<Tensor, Tensor>
     private readonly Linear fc2;
     private readonly Linear fc3;
 
-    public LeNet(IReadOnlyList<int> inputShape, int classes)
+    /// <param name="inputShape">[C, H, W].</param>
+    /// <param name="classes">Output units.</param>
+    /// <param name="initialize">PyTorch's initialisation, or false for uninitialised fully connected layers that a
+    /// checkpoint load overwrites (the convolutions are small and always initialised).</param>
+    public LeNet(IReadOnlyList<int> inputShape, int classes, bool initialize = true)
         : base(nameof(LeNet))
     {
         ArgumentNullException.ThrowIfNull(inputShape);
@@ -40,9 +44,9 @@ public sealed class LeNet : nn.Module<Tensor, Tensor>
         var width = FeatureSide(inputShape[2]);
         conv1 = nn.Conv2d(inputShape[0], Conv1Channels, kernel_size: 5, padding: 2);
         conv2 = nn.Conv2d(Conv1Channels, Conv2Channels, kernel_size: 5);
-        fc1 = nn.Linear(Conv2Channels * height * width, Fc1Units);
-        fc2 = nn.Linear(Fc1Units, Fc2Units);
-        fc3 = nn.Linear(Fc2Units, classes);
+        fc1 = ModelFactory.Linear(Conv2Channels * height * width, Fc1Units, initialize);
+        fc2 = ModelFactory.Linear(Fc1Units, Fc2Units, initialize);
+        fc3 = ModelFactory.Linear(Fc2Units, classes, initialize);
         RegisterComponents();
     }
 

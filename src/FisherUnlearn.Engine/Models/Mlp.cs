@@ -12,7 +12,12 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
 {
     private readonly Linear[] layers;
 
-    public Mlp(int inputs, IReadOnlyList<int> hidden, int classes)
+    /// <param name="inputs">Input features.</param>
+    /// <param name="hidden">Units of each hidden layer.</param>
+    /// <param name="classes">Output units.</param>
+    /// <param name="initialize">PyTorch's initialisation (seeded by TorchSharp's generator), or false for uninitialised
+    /// weights that a checkpoint load overwrites (<see cref="ModelFactory.Load(FisherUnlearn.Lineage.Manifests.ModelManifest)"/>).</param>
+    public Mlp(int inputs, IReadOnlyList<int> hidden, int classes, bool initialize = true)
         : base(nameof(Mlp))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inputs, 1);
@@ -27,7 +32,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
         layers = new Linear[sizes.Length - 1];
         for (var i = 0; i < layers.Length; i++)
         {
-            layers[i] = nn.Linear(sizes[i], sizes[i + 1]);
+            layers[i] = ModelFactory.Linear(sizes[i], sizes[i + 1], initialize);
             register_module($"fc{i + 1}", layers[i]);
         }
     }

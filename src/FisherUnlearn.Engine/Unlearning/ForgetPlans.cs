@@ -170,8 +170,7 @@ public static class ForgetPlans
             return (cached, path, true);
         }
 
-        using var module = ModelFactory.Create(manifest.Architecture, manifest.ManifestDirectory);
-        CheckpointStore.LoadInto(module, manifest.CheckpointPath, manifest.Architecture.ToString());
+        using var module = ModelFactory.Load(manifest);
         var include = UnlearningJob.IncludeFor(settings, module);
         var full = harvest.Knowledge(include);
         var labels = harvest.Labels.Where(l => l.Known).Select(l => l.Label).Distinct().Order().ToList();

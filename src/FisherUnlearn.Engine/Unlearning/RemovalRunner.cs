@@ -153,8 +153,7 @@ public static class RemovalRunner
                 {
                     var scope = RemovalScope.For(workspace, analysis.Graph, removal, affected.Id);
                     var metrics = new MetricsEvaluator(scope, splits);
-                    using var module = ModelFactory.Create(manifest.Architecture, manifest.ManifestDirectory);
-                    CheckpointStore.LoadInto(module, manifest.CheckpointPath, manifest.Architecture.ToString());
+                    using var module = ModelFactory.Load(manifest);
                     before = metrics.Measure(module);
                     StateDicts.LoadInto(module, model.State, affected.Id, manifest.Architecture.ToString());
                     after = metrics.Measure(module);

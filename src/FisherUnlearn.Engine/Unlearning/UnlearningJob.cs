@@ -77,8 +77,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             var measureSeconds = 0.0;
             var phase = Stopwatch.StartNew();
             var inputHash = resources.Harvest.HashOf(manifest.CheckpointPath);
-            using var module = ModelFactory.Create(manifest.Architecture, manifest.ManifestDirectory);
-            CheckpointStore.LoadInto(module, manifest.CheckpointPath, manifest.Architecture.ToString());
+            using var module = ModelFactory.Load(manifest);
             var scope = RemovalScope.For(workspace, analysis.Graph, plan.Removal, ModelId);
             var loadSeconds = phase.Elapsed.TotalSeconds;
             ModelMetrics? before = null;

@@ -99,9 +99,8 @@ public static class Verifier
                 var manifest = workspace.Models[affected.Id];
                 var scope = RemovalScope.For(workspace, analysis.Graph, removal, affected.Id);
                 var metrics = new MetricsEvaluator(scope, splits, options.Metrics);
-                using var module = ModelFactory.Create(manifest.Architecture, manifest.ManifestDirectory);
+                using var module = ModelFactory.Load(manifest);
                 var architecture = manifest.Architecture.ToString();
-                CheckpointStore.LoadInto(module, manifest.CheckpointPath, architecture);
                 var before = metrics.Measure(module);
                 CheckpointStore.LoadInto(module, UnlearningJob.OutputPathOf(directory, affected.Id), architecture);
                 var after = metrics.Measure(module);

@@ -104,6 +104,59 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.Equal(["unexpected 'fc9.weight' [2]"], CheckpointValidator.FindMismatches(model, state));
     }
 
+    [Fact]
+    public void Non_finite_weights_in_safetensors_are_refused_while_loading_FUL4024()
+    {
+        using var model = Model();
+        using (torch.no_grad())
+        {
+            model.Layers[1].bias!.fill_(double.PositiveInfinity);
+        }
+
+        var path = folder.PathOf("m.safetensors");
+        CheckpointStore.SaveSafetensors(path, model.state_dict());
+        using var target = Model(2);
+
+        var ex = EngineAssert.Fails("FUL4024", () => CheckpointStore.LoadInto(target, path, "mlp 6-5-3"));
+        Assert.Contains("'fc2.bias'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_mismatched_checkpoint_leaves_the_module_untouched()
+    {
+        // Names and shapes are checked against the header before any weight is read into the module.
+        using var small = Model(1);
+        var path = folder.PathOf("m.safetensors");
+        CheckpointStore.Save(path, small);
+        using var other = new Mlp(6, [4], 3);
+        var before = other.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
+
+        EngineAssert.Fails("FUL4025", () => CheckpointStore.LoadInto(other, path, "mlp 6-4-3"));
+
+        foreach (var (name, tensor) in other.state_dict())
+        {
+            Assert.True(tensor.allclose(before[name], 0, 0), $"'{name}' changed");
+        }
+    }
+
+    [Fact]
+    public void A_module_of_another_dtype_loads_float32_checkpoints_converted()
+    {
+        using var original = Model(1);
+        var path = folder.PathOf("m.safetensors");
+        CheckpointStore.Save(path, original);
+        using var wide = Model(2);
+        wide.to(ScalarType.Float64);
+
+        CheckpointStore.LoadInto(wide, path, "mlp 6-5-3");
+
+        foreach (var (name, tensor) in original.state_dict())
+        {
+            Assert.Equal(ScalarType.Float64, wide.state_dict()[name].dtype);
+            Assert.True(tensor.to(ScalarType.Float64).allclose(wide.state_dict()[name], 0, 0), $"'{name}' differs");
+        }
+    }
+
     [Theory]
     [InlineData("m.dat")]
     [InlineData("m.pt")]

@@ -51,6 +51,64 @@ public sealed class ModelFactoryTests
         Assert.Equal([5L, 10L], output.shape);
     }
 
+    private static string SavedModel(TestFolder folder, ArchitectureSpec spec)
+    {
+        var path = folder.PathOf("m.safetensors");
+        torch.manual_seed(7);
+        using var trained = ModelFactory.Create(spec);
+        Engine.Checkpoints.CheckpointStore.Save(path, trained);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("mlp")]
+    [InlineData("cnn")]
+    public void Loading_a_checkpoint_gives_exactly_its_weights(string kind)
+    {
+        var spec = new ArchitectureSpec { Kind = kind, Inputs = 784, Hidden = [16], InputShape = [1, 28, 28], Classes = 10 };
+        using var folder = new TestFolder();
+        var path = SavedModel(folder, spec);
+
+        using var loaded = ModelFactory.Load(spec, null, path);
+
+        var saved = Engine.Checkpoints.CheckpointStore.Load(path);
+        foreach (var (name, tensor) in loaded.state_dict())
+        {
+            Assert.True(tensor.allclose(saved[name], 0, 0), $"'{name}' differs from the checkpoint");
+        }
+    }
+
+    [Fact]
+    public void Loading_an_mlp_skips_the_initialisation_so_the_seeded_generator_is_not_moved()
+    {
+        // The random initialisation that the checkpoint overwrites is skipped: it neither costs its time nor moves the
+        // generator that a seeded training run draws from.
+        var spec = new ArchitectureSpec { Kind = "mlp", Inputs = 784, Hidden = [16], Classes = 10 };
+        using var folder = new TestFolder();
+        var path = SavedModel(folder, spec);
+        torch.manual_seed(11);
+        using var expectedDraw = torch.rand(4);
+
+        torch.manual_seed(11);
+        using var loaded = ModelFactory.Load(spec, null, path);
+        using var draw = torch.rand(4);
+
+        Assert.True(draw.allclose(expectedDraw, 0, 0), "loading drew from the generator");
+    }
+
+    [Fact]
+    public void Loading_a_checkpoint_of_another_architecture_is_FUL4025()
+    {
+        using var folder = new TestFolder();
+        var path = folder.PathOf("m.safetensors");
+        using (var small = ModelFactory.Create(new ArchitectureSpec { Kind = "mlp", Inputs = 4, Hidden = [3], Classes = 2 }))
+        {
+            Engine.Checkpoints.CheckpointStore.Save(path, small);
+        }
+
+        EngineAssert.Fails("FUL4025", () => ModelFactory.Load(new ArchitectureSpec { Kind = "mlp", Inputs = 4, Hidden = [5], Classes = 2 }, null, path));
+    }
+
     [Fact]
     public void Mlp_without_hidden_layers_is_one_linear_layer()
     {
