@@ -312,7 +312,7 @@ public sealed class FisherDiagonal
     {
         using var scope = TorchSharp.torch.NewDisposeScope();
         var cpu = tensor.detach().to(ScalarType.Float32).cpu().contiguous();
-        return new FisherParameter(cpu.shape, cpu.data<float>().ToArray());
+        return new FisherParameter(cpu.shape, Native.TensorMemory.ToArray<float>(cpu));
     }
 
     /// <summary>The metadata that describes this diagonal in a file.</summary>

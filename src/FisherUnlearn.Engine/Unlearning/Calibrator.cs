@@ -1,5 +1,6 @@
 using FisherUnlearn.Engine.Data;
 using FisherUnlearn.Engine.Fisher;
+using FisherUnlearn.Engine.Native;
 using FisherUnlearn.Engine.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -254,7 +255,7 @@ public sealed class Calibrator : IDisposable
             using var noGrad = torch.no_grad();
             var output = model.call(x);
             classCount = (int)output.shape[1];
-            return output.to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+            return TensorMemory.ToArray<float>(output.to_type(ScalarType.Float32));
         }
         finally
         {
@@ -319,7 +320,7 @@ public sealed class Calibrator : IDisposable
         {
             var (x, y) = part.ToTensors();
             tensors.Add(x);
-            labels.AddRange(y.data<long>().ToArray());
+            labels.AddRange(TensorMemory.ToArray<long>(y));
             y.Dispose();
         }
 

@@ -1,4 +1,5 @@
 using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -51,10 +52,10 @@ public static class ModelEvaluator
                     var logProbabilities = nn.functional.log_softmax(output, 1);
                     var loss = nn.functional.nll_loss(logProbabilities, y, reduction: nn.Reduction.None);
                     var entropy = (logProbabilities.exp() * logProbabilities).sum(dim: 1).neg();
-                    labels.AddRange(y.data<long>().ToArray());
-                    predictions.AddRange(output.argmax(1).data<long>().ToArray());
-                    losses.AddRange(loss.data<float>().ToArray());
-                    entropies.AddRange(entropy.data<float>().ToArray());
+                    labels.AddRange(TensorMemory.ToArray<long>(y));
+                    predictions.AddRange(TensorMemory.ToArray<long>(output.argmax(1)));
+                    losses.AddRange(TensorMemory.ToArray<float>(loss));
+                    entropies.AddRange(TensorMemory.ToArray<float>(entropy));
                 }
             }
         }
