@@ -68,12 +68,18 @@ public static class CheckpointStore
         return state;
     }
 
-    /// <summary>Writes a state dict atomically in the format of <paramref name="path"/>'s extension. For
-    /// safetensors, <paramref name="metadata"/> is added to <see cref="DefaultMetadata"/>; the bytes are the same
-    /// whenever the weights and metadata are.</summary>
     /// <summary>Writes <paramref name="state"/> as safetensors (whatever the file's extension), atomically, and returns
-    /// the SHA-256 of the bytes written, computed from memory rather than by reading the file back.</summary>
+    /// the SHA-256 of the bytes written, computed from memory rather than by reading the file back.
+    /// <paramref name="metadata"/> is added to <see cref="DefaultMetadata"/>; the bytes are the same whenever the weights
+    /// and metadata are.</summary>
     public static string SaveSafetensors(string path, IReadOnlyDictionary<string, Tensor> state, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var (tensors, merged) = ToSafetensors(state, metadata);
+        return SafetensorsFile.WriteHashed(path, tensors, merged);
+    }
+
+    private static (Dictionary<string, SafetensorsTensor> Tensors, Dictionary<string, string> Metadata) ToSafetensors(IReadOnlyDictionary<string, Tensor> state,
+        IReadOnlyDictionary<string, string>? metadata)
     {
         ArgumentNullException.ThrowIfNull(state);
         var tensors = state.Keys.ToDictionary(n => n, n => SafetensorsTensor.FromTensor(state[n]), StringComparer.Ordinal);
@@ -83,9 +89,12 @@ public static class CheckpointStore
             merged[item.Key] = item.Value;
         }
 
-        return SafetensorsFile.Write(path, tensors, merged);
+        return (tensors, merged);
     }
 
+    /// <summary>Writes a state dict atomically in the format of <paramref name="path"/>'s extension. For safetensors,
+    /// <paramref name="metadata"/> is added to <see cref="DefaultMetadata"/>; the bytes are the same whenever the weights
+    /// and metadata are.</summary>
     public static void Save(string path, IReadOnlyDictionary<string, Tensor> state, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -93,7 +102,8 @@ public static class CheckpointStore
         switch (FormatOf(path))
         {
             case CheckpointFormat.Safetensors:
-                SaveSafetensors(path, state, metadata);
+                var (tensors, merged) = ToSafetensors(state, metadata);
+                SafetensorsFile.Write(path, tensors, merged);
                 break;
             case CheckpointFormat.PyTorch:
                 var dictionary = new Dictionary<string, Tensor>(StringComparer.Ordinal);

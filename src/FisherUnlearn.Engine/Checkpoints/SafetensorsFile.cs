@@ -321,9 +321,17 @@ public static class SafetensorsFile
 
     /// <summary>
     /// Writes tensors and string metadata atomically. The bytes depend only on the names, types, shapes, values
-    /// and metadata, never on the order given or on the time. Returns the SHA-256 of the bytes written (from memory).
+    /// and metadata, never on the order given or on the time.
     /// </summary>
-    public static string Write(string path, IReadOnlyDictionary<string, SafetensorsTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(string path, IReadOnlyDictionary<string, SafetensorsTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var bytes = Serialize(tensors, metadata);
+        CheckpointFile.WriteAtomically(path, stream => stream.Write(bytes));
+    }
+
+    /// <summary>Writes as <see cref="Write"/> does and returns the SHA-256 of the bytes written, computed from memory
+    /// (a harvest file's 10 MB take 7 ms to hash, so only callers that record the hash ask for it).</summary>
+    public static string WriteHashed(string path, IReadOnlyDictionary<string, SafetensorsTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var bytes = Serialize(tensors, metadata);
         CheckpointFile.WriteAtomically(path, stream => stream.Write(bytes));
