@@ -25,7 +25,7 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks scale [--models <n>] [--runs <n>] [--seed <n>] [--keep]");
     Console.Error.WriteLine("       FisherUnlearn.Benchmarks unlearning [--setting chain|star|federated|paper|all] [--keep] [--out <file.md>]");
-    Console.Error.WriteLine("       FisherUnlearn.Benchmarks repeat --workspace <dir> --removal <id> [--runs <n>] [--parallel <n>] [--threads <n>] [--fresh]");
+    Console.Error.WriteLine("       FisherUnlearn.Benchmarks repeat --workspace <dir> --removal <id> [--runs <n>] [--parallel <n>] [--threads <n>] [--fresh | --no-plans]");
     Console.Error.WriteLine("       FisherUnlearn.Benchmarks fisher [--samples <n>] [--runs <n>] [--threads <n>] [--model mlp|cnn]");
     return 2;
 }

@@ -4,10 +4,11 @@ using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Lineage;
 
 /// <summary>
-/// <c>repeat --workspace &lt;dir&gt; --removal &lt;id&gt; [--runs 7] [--parallel 1]</c>: runs the workspace's removal with fiun,
+/// <c>repeat --workspace &lt;dir&gt; --removal &lt;id&gt; [--runs 7] [--parallel 1] [--fresh | --no-plans]</c>: runs the workspace's removal with fiun,
 /// in one process (<c>--parallel</c> jobs at once, <c>--threads</c> libtorch threads each, default 1), several times (fresh output folder each time, harvest and plans as the workspace has them) and prints each
 /// run's whole-network time, each model's time and the garbage collections it caused. Without <c>--fresh</c> it first
-/// harvests and plans every affected model, as <c>dotnet unlearn harvest</c> would. Point it at a workspace kept by
+/// harvests and plans every affected model, as <c>dotnet unlearn harvest</c> would; <c>--no-plans</c> removes the plans
+/// instead (Fisher harvest kept), so every model calibrates at request time. Point it at a workspace kept by
 /// <c>unlearning --keep</c> to look at fiun's fixed per-model costs without retraining anything.
 /// </summary>
 internal static class RepeatBench
@@ -18,6 +19,7 @@ internal static class RepeatBench
         string? removalId = null;
         var runs = 7;
         var fresh = false;
+        var noPlans = false;
         var parallel = 1;
         var threads = 1;
         for (var i = 0; i < args.Length; i++)
@@ -33,27 +35,30 @@ internal static class RepeatBench
                 case "--fresh":
                     fresh = true; // Empty the harvest cache (Fisher and plans) before each run.
                     break;
+                case "--no-plans":
+                    noPlans = true; // Keep the Fisher harvest, remove the forget plans: every model calibrates at request time.
+                    break;
                 case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out runs) && runs > 0:
                 case "--parallel" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out parallel) && parallel > 0:
                 case "--threads" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out threads) && threads > 0:
                     i++;
                     break;
                 default:
-                    Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks repeat --workspace <dir> --removal <id> [--runs <n>] [--parallel <n>] [--threads <n>] [--fresh]");
+                    Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks repeat --workspace <dir> --removal <id> [--runs <n>] [--parallel <n>] [--threads <n>] [--fresh | --no-plans]");
                     return 2;
             }
         }
 
         if (root is null || removalId is null)
         {
-            Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks repeat --workspace <dir> --removal <id> [--runs <n>] [--parallel <n>] [--threads <n>] [--fresh]");
+            Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks repeat --workspace <dir> --removal <id> [--runs <n>] [--parallel <n>] [--threads <n>] [--fresh | --no-plans]");
             return 2;
         }
 
         TorchRuntime.Prepare(threads);
         var analysis = WorkspaceAnalysis.Analyze(root);
         var removal = analysis.Workspace.Removals[removalId];
-        if (!fresh)
+        if (!fresh && !noPlans)
         {
             // As `dotnet unlearn harvest` leaves it: the Fisher harvest and the forget plans of every affected model.
             var settings = UnlearnSettings.From(removal, analysis.Workspace.Settings, UnlearnSettings.Fiun);
@@ -73,6 +78,11 @@ internal static class RepeatBench
                 if (fresh && Directory.Exists(harvest))
                 {
                     Directory.Delete(harvest, recursive: true);
+                }
+
+                foreach (var plans in noPlans && Directory.Exists(harvest) ? Directory.GetDirectories(harvest, ForgetPlans.FolderName, SearchOption.AllDirectories) : [])
+                {
+                    Directory.Delete(plans, recursive: true);
                 }
 
                 var gc = new[] { GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2) };

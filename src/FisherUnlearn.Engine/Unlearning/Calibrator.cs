@@ -51,6 +51,13 @@ public sealed class Calibrator : IDisposable
     /// <summary>Logits added to every computed head shift (default 1).</summary>
     public double HeadMargin { get; init; } = 1.0;
 
+    /// <summary>Stop evaluating a setting once it certainly cannot be chosen (default true). Off only to test that skipping
+    /// never changes the choice.</summary>
+    internal bool SkipHopeless { get; init; } = true;
+
+    /// <summary>Slice rows evaluated so far (forward passes of the model), across every search.</summary>
+    internal long RowsEvaluated { get; private set; }
+
     /// <summary>The final layer (weight and bias of the output units), or null when the model has no such layer.</summary>
     public HeadLayer? Head => head;
 
@@ -95,7 +102,10 @@ public sealed class Calibrator : IDisposable
     /// nested in alpha and beta does not depend on alpha, so those give a model already evaluated). Every evaluated
     /// setting also yields, from its logits and without another pass, its variant with the head correction. Each
     /// evaluation computes the setting's weights from the originals with the dampening's own arithmetic
-    /// (<see cref="CandidateWeights"/>), so the model evaluated is, bit for bit, the model the setting makes.
+    /// (<see cref="CandidateWeights"/>), so the model evaluated is, bit for bit, the model the setting makes. The slice is
+    /// evaluated <see cref="ChunkRows"/> rows at a time, and a setting that misses the target without a shift stops as
+    /// soon as it certainly cannot beat the best head-shifted setting so far (docs/methods.md, "What the search skips"):
+    /// the choice is the one evaluating every setting in full would make.
     /// </summary>
     public CalibrationResult Search(FisherDiagonal importanceForget, FisherDiagonal importanceFull, Func<string, bool>? include,
         IEnumerable<(double Alpha, double Lambda)> grid, double target, string headCorrection, double tolerance = 0.02)
@@ -103,17 +113,55 @@ public sealed class Calibrator : IDisposable
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var settings = grid.ToList();
         var candidates = new List<(CalibrationPoint Point, float[] ForgetLogits, float[] RetainLogits)>();
+        var evaluated = 0;
         Restore(); // A calibrator may search again after Apply: every setting starts from the original weights.
         using var weights = new CandidateWeights(model, importanceForget, importanceFull, include);
+        var canShift = head is not null && forgetClasses.Count > 0 && headCorrection != "off";
+
+        // The best head-shifted setting so far (retain accuracy, selected weights), once "no dampening" is known to need a
+        // shift. A setting that cannot beat it and does not meet the target without a shift cannot be chosen (docs/methods.md,
+        // "What the search skips"), so its evaluation stops as soon as that is certain; it still counts as evaluated.
+        (double Retain, long Selected)? leader = null;
+        bool CannotBeatShifted(double retainUpperBound, long selected) => SkipHopeless && leader is { } best
+            && (retainUpperBound < best.Retain || (retainUpperBound == best.Retain && selected > best.Selected));
 
         bool Evaluate(double? alpha, double? lambda)
         {
+            evaluated++;
             var selected = weights.Write(alpha is { } a && lambda is { } l ? (a, l) : null);
-            var forgetLogits = Logits(forget.X);
-            var retainLogits = Logits(retain.X);
-            var point = new CalibrationPoint(alpha, lambda, 0, selected, Accuracy(forgetLogits, forget.Y, 0), Accuracy(retainLogits, retain.Y, 0));
+            var missesTarget = false;
+            var forgetLogits = Logits(forget.X, (soFar, rows) =>
+            {
+                // Correct forget rows only add up: past the target, the setting can only be chosen with a head shift.
+                missesTarget = missesTarget || Correct(soFar, forget.Y, rows, 0) / (double)forget.Y.Length > target + 1e-12;
+                return missesTarget && CannotBeatShifted(1.0, selected);
+            });
+            if (forgetLogits is null)
+            {
+                return false;
+            }
+
+            var forgetAccuracy = Accuracy(forgetLogits, forget.Y, 0);
+            var meets = forgetAccuracy <= target + 1e-12;
+            // Unless it meets the target, the setting's retain accuracy matters only through its head-shifted variant: stop
+            // once even every remaining row correct could not lift that variant past the best one.
+            var shift = !meets && leader is not null ? ShiftFor(forgetLogits, target) : null;
+            var retainLogits = Logits(retain.X, (soFar, rows) => !meets && leader is not null
+                && (shift is not { } h || CannotBeatShifted((Correct(soFar, retain.Y, rows, h) + retain.Y.Length - rows) / (double)retain.Y.Length, selected)));
+            if (retainLogits is null)
+            {
+                return false;
+            }
+
+            var point = new CalibrationPoint(alpha, lambda, 0, selected, forgetAccuracy, Accuracy(retainLogits, retain.Y, 0));
             candidates.Add((point, forgetLogits, retainLogits));
-            return point.ForgetAccuracy <= target + 1e-12;
+            if (canShift && !meets && target >= 0 && WithShift(point, forgetLogits, retainLogits, target) is { HeadShift: > 0 } shifted
+                && (leader is not { } best || shifted.RetainAccuracy > best.Retain || (shifted.RetainAccuracy == best.Retain && selected < best.Selected)))
+            {
+                leader = (shifted.RetainAccuracy, selected);
+            }
+
+            return meets;
         }
 
         var baseMeets = Evaluate(null, null);
@@ -154,7 +202,6 @@ public sealed class Calibrator : IDisposable
 
         Restore();
         var meeting = candidates.Where(c => c.Point.ForgetAccuracy <= target + 1e-12).Select(c => c.Point).ToList();
-        var canShift = head is not null && forgetClasses.Count > 0 && headCorrection != "off";
         var shifted = canShift && !baseMeets
             ? candidates.Select(c => WithShift(c.Point, c.ForgetLogits, c.RetainLogits, target)).OfType<CalibrationPoint>().Where(p => p.HeadShift > 0).ToList()
             : [];
@@ -176,14 +223,31 @@ public sealed class Calibrator : IDisposable
 
         var met = chosen is not null;
         chosen ??= candidates.Select(c => c.Point).OrderBy(p => p.ForgetAccuracy).ThenByDescending(p => p.RetainAccuracy).First();
-        return new CalibrationResult(chosen, target, met, candidates.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return new CalibrationResult(chosen, target, met, evaluated, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
     private static CalibrationPoint? Gentlest(IEnumerable<CalibrationPoint> points) =>
         points.OrderByDescending(p => p.RetainAccuracy).ThenBy(p => p.Selected).ThenBy(p => p.HeadShift).FirstOrDefault();
 
-    // The smallest shift that brings the slice's forget accuracy to the target (exact on the logits), or null.
+    // The setting with the smallest head shift that brings the slice's forget accuracy to the target, or null.
     private CalibrationPoint? WithShift(CalibrationPoint point, float[] forgetLogits, float[] retainLogits, double target)
+    {
+        if (ShiftFor(forgetLogits, target) is not { } shift)
+        {
+            return null;
+        }
+
+        return shift <= 0 ? point : point with
+        {
+            HeadShift = shift,
+            ForgetAccuracy = Accuracy(forgetLogits, forget.Y, shift),
+            RetainAccuracy = Accuracy(retainLogits, retain.Y, shift),
+        };
+    }
+
+    // The smallest shift that brings the slice's forget accuracy to the target (exact on the logits; 0 when none is
+    // needed), or null when no shift can (forgotten samples of retained labels are still recognised).
+    private double? ShiftFor(float[] forgetLogits, double target)
     {
         var classes = classCount;
         var allowed = (int)Math.Floor(target * forget.Y.Length + 1e-9);
@@ -226,23 +290,19 @@ public sealed class Calibrator : IDisposable
         var keep = allowed - stuck;
         // The extra headMargin logits cost no retained accuracy (the shift only lowers forgotten classes' logits) and
         // cover held-out samples a little more confident than the slice's.
-        var shift = needs.Count <= keep ? 0 : needs[keep] + 1e-3 + (Math.Abs(needs[keep]) * 1e-4) + HeadMargin;
-        if (shift <= 0)
-        {
-            return point;
-        }
-
-        return point with
-        {
-            HeadShift = shift,
-            ForgetAccuracy = Accuracy(forgetLogits, forget.Y, shift),
-            RetainAccuracy = Accuracy(retainLogits, retain.Y, shift),
-        };
+        return needs.Count <= keep ? 0 : needs[keep] + 1e-3 + (Math.Abs(needs[keep]) * 1e-4) + HeadMargin;
     }
 
-    private float[] Logits(Tensor x)
+    /// <summary>Rows per forward pass of the calibration slice. Every setting is evaluated in these same chunks, so its
+    /// logits are the same bits whether or not its evaluation stops early.</summary>
+    public const int ChunkRows = 64;
+
+    // The model's logits on x, computed ChunkRows rows at a time. After each chunk, stop(logits so far, rows done) may end
+    // the evaluation: then null.
+    private float[]? Logits(Tensor x, Func<float[], int, bool> stop)
     {
-        if (x.shape[0] == 0)
+        var rows = (int)x.shape[0];
+        if (rows == 0)
         {
             return [];
         }
@@ -251,11 +311,24 @@ public sealed class Calibrator : IDisposable
         model.eval();
         try
         {
-            using var scope = torch.NewDisposeScope();
             using var noGrad = torch.no_grad();
-            var output = model.call(x);
-            classCount = (int)output.shape[1];
-            return TensorMemory.ToArray<float>(output.to_type(ScalarType.Float32));
+            float[]? logits = null;
+            for (var start = 0; start < rows; start += ChunkRows)
+            {
+                using var scope = torch.NewDisposeScope();
+                var length = Math.Min(ChunkRows, rows - start);
+                var output = model.call(x.narrow(0, start, length));
+                RowsEvaluated += length;
+                classCount = (int)output.shape[1];
+                logits ??= new float[checked(rows * classCount)];
+                TensorMemory.ToArray<float>(output.to_type(ScalarType.Float32)).CopyTo(logits, start * classCount);
+                if (start + length < rows && stop(logits, start + length))
+                {
+                    return null;
+                }
+            }
+
+            return logits;
         }
         finally
         {
@@ -265,16 +338,15 @@ public sealed class Calibrator : IDisposable
 
     private int classCount;
 
-    private double Accuracy(float[] logits, long[] labels, double shift)
-    {
-        if (labels.Length == 0)
-        {
-            return 0;
-        }
+    private double Accuracy(float[] logits, long[] labels, double shift) =>
+        labels.Length == 0 ? 0 : Correct(logits, labels, labels.Length, shift) / (double)labels.Length;
 
+    // How many of the first `rows` rows are predicted as their label, with the forgotten classes' logits lowered by shift.
+    private int Correct(float[] logits, long[] labels, int rows, double shift)
+    {
         var classes = classCount;
         var correct = 0;
-        for (var i = 0; i < labels.Length; i++)
+        for (var i = 0; i < rows; i++)
         {
             var row = logits.AsSpan(i * classes, classes);
             var best = 0;
@@ -295,7 +367,7 @@ public sealed class Calibrator : IDisposable
             }
         }
 
-        return correct / (double)labels.Length;
+        return correct;
     }
 
     private static int Argmax(ReadOnlySpan<float> row)

@@ -78,8 +78,15 @@ internal sealed class CandidateWeights : IDisposable
                     original.CopyTo(buffer, 0);
                 }
 
-                using var values = torch.tensor(buffer, item.Parameter.shape);
-                item.Parameter.copy_(values);
+                if (item.Parameter.is_contiguous())
+                {
+                    buffer.CopyTo(MemoryMarshal.Cast<byte, float>(item.Parameter.bytes)); // Into the parameter's own memory.
+                }
+                else
+                {
+                    using var values = torch.tensor(buffer, item.Parameter.shape);
+                    item.Parameter.copy_(values);
+                }
             }
             else
             {
