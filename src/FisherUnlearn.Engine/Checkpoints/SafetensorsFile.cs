@@ -321,12 +321,14 @@ public static class SafetensorsFile
 
     /// <summary>
     /// Writes tensors and string metadata atomically. The bytes depend only on the names, types, shapes, values
-    /// and metadata, never on the order given or on the time.
+    /// and metadata, never on the order given or on the time. <paramref name="durable"/> false skips the flush to disk
+    /// before the rename (for caches that recompute what they cannot read: <see cref="Lineage.IO.AtomicFile"/>).
     /// </summary>
-    public static void Write(string path, IReadOnlyDictionary<string, SafetensorsTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(string path, IReadOnlyDictionary<string, SafetensorsTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null,
+        bool durable = true)
     {
         var bytes = Serialize(tensors, metadata);
-        CheckpointFile.WriteAtomically(path, stream => stream.Write(bytes));
+        CheckpointFile.WriteAtomically(path, stream => stream.Write(bytes), durable);
     }
 
     /// <summary>Writes as <see cref="Write"/> does and returns the SHA-256 of the bytes written, computed from memory

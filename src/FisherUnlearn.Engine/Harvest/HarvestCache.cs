@@ -221,11 +221,12 @@ public static class HarvestCache
             }
         }
 
+        // A cache: a file lost or torn by a power failure reads as a miss and is computed again, so no flush to disk.
         SafetensorsFile.Write(path, tensors, new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [MetadataKey] = header.ToJsonString(CompactJson),
             ["producer"] = "FisherUnlearn.Tooling",
-        });
+        }, durable: false);
 
         using (AcquireLock(directory))
         {

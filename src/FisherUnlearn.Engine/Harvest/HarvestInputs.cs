@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using FisherUnlearn.Engine.Data;
 using FisherUnlearn.Lineage.Hashing;
 using FisherUnlearn.Lineage.Manifests;
@@ -12,6 +13,7 @@ namespace FisherUnlearn.Engine.Harvest;
 public sealed class HarvestInputs
 {
     private readonly ConcurrentDictionary<string, Lazy<DataSplit>> splits = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<DataSplit>> samples = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<string>> hashes = new(StringComparer.Ordinal);
 
     /// <summary>The train split of the dataset (loaded on first use).</summary>
@@ -19,6 +21,15 @@ public sealed class HarvestInputs
     {
         ArgumentNullException.ThrowIfNull(dataset);
         return Once(splits, dataset.ManifestPath, () => DatasetLoader.Load(dataset, "train"));
+    }
+
+    /// <summary>The seeded random subset of one label's train samples that a harvest computes that label's Fisher on
+    /// (drawn on first use: the models of a network harvested in one run share it).</summary>
+    public DataSplit TrainSamples(DatasetManifest dataset, int label, int count, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        var key = string.Create(CultureInfo.InvariantCulture, $"{dataset.ManifestPath}|{label}|{count}|{seed}");
+        return Once(samples, key, () => Train(dataset).RandomSubsetOfLabel(label, count, seed));
     }
 
     /// <summary>SHA-256 of a file's bytes (computed on first use).</summary>

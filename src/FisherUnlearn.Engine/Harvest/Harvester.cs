@@ -257,11 +257,10 @@ public static class Harvester
         var labels = new List<HarvestedLabel>();
         foreach (var knowledge in datasets)
         {
-            var train = inputs.Train(knowledge.Dataset);
             for (var label = 0; label < knowledge.Dataset.Classes; label++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var samples = train.RandomSubsetOfLabel(label, options.MaxSamplesPerLabel, options.SampleSeed);
+                var samples = inputs.TrainSamples(knowledge.Dataset, label, options.MaxSamplesPerLabel, options.SampleSeed);
                 if (samples.Count == 0)
                 {
                     continue;

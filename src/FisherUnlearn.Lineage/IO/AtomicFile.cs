@@ -23,7 +23,15 @@ public static class AtomicFile
     }
 
     /// <summary>Writes through <paramref name="write"/> into a temporary file, flushes it to disk, then renames it over <paramref name="path"/>.</summary>
-    public static void Write(string path, Action<Stream> write)
+    public static void Write(string path, Action<Stream> write) => Write(path, write, durable: true);
+
+    /// <summary>
+    /// Writes through <paramref name="write"/> into a temporary file, then renames it over <paramref name="path"/>.
+    /// With <paramref name="durable"/> the content is flushed to disk before the rename, so that after a power loss the
+    /// file holds the old content or the new, never a hole. Caches that check what they read and recompute what fails
+    /// (the Fisher harvest) skip it: readers still never see half a file, and the flush of a 10 MB harvest took 9-13 ms.
+    /// </summary>
+    public static void Write(string path, Action<Stream> write, bool durable)
     {
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full)!;
@@ -34,7 +42,7 @@ public static class AtomicFile
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.None))
             {
                 write(stream);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: durable);
             }
 
             File.Move(temporary, full, overwrite: true);

@@ -182,6 +182,36 @@ public sealed class HarvesterTests
     }
 
     [Fact]
+    public void Harvests_of_one_run_share_each_labels_sample_draw()
+    {
+        using var ws = new HarvestWorkspace();
+        var dataset = ws.Load().Datasets["toy"];
+        var inputs = new HarvestInputs();
+
+        var first = inputs.TrainSamples(dataset, 1, 5, 0);
+
+        Assert.Same(first, inputs.TrainSamples(dataset, 1, 5, 0));
+        Assert.Equal(inputs.Train(dataset).RandomSubsetOfLabel(1, 5, 0).SourceIndices, first.SourceIndices);
+        Assert.NotSame(first, inputs.TrainSamples(dataset, 1, 5, 1));
+    }
+
+    [Fact]
+    public void A_harvest_file_emptied_by_a_crash_is_a_miss_and_is_rewritten()
+    {
+        // Harvest files are renamed into place without a flush to disk (a cache); after a power loss a file can be
+        // left empty, which must read as a miss, never as importances.
+        using var ws = new HarvestWorkspace();
+        var first = Harvest(ws.Load(), "a");
+        var bytes = File.ReadAllBytes(first.FilePath!);
+        File.WriteAllBytes(first.FilePath!, []);
+
+        var second = Harvest(ws.Load(), "a");
+
+        Assert.False(second.Cached);
+        Assert.Equal(bytes, File.ReadAllBytes(second.FilePath!));
+    }
+
+    [Fact]
     public void A_missing_checkpoint_is_FUL4020_at_the_lineage_manifest()
     {
         using var ws = new HarvestWorkspace(withCheckpoints: false);
