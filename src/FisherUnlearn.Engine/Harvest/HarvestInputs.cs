@@ -10,7 +10,9 @@ namespace FisherUnlearn.Engine.Harvest;
 /// What several harvests of one run share: train splits loaded once per dataset, and file hashes computed once per
 /// file. Thread-safe: jobs running in parallel in one process share one.
 /// </summary>
-public sealed class HarvestInputs
+/// <param name="loadTrain">Where train splits come from (default: loaded here, once each); a run's jobs pass their
+/// <see cref="Unlearning.SplitCache"/>, so the harvest and the calibration decode each dataset once between them.</param>
+public sealed class HarvestInputs(Func<DatasetManifest, DataSplit>? loadTrain = null)
 {
     private readonly ConcurrentDictionary<string, Lazy<DataSplit>> splits = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<DataSplit>> samples = new(StringComparer.Ordinal);
@@ -20,7 +22,7 @@ public sealed class HarvestInputs
     public DataSplit Train(DatasetManifest dataset)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        return Once(splits, dataset.ManifestPath, () => DatasetLoader.Load(dataset, "train"));
+        return loadTrain is not null ? loadTrain(dataset) : Once(splits, dataset.ManifestPath, () => DatasetLoader.Load(dataset, "train"));
     }
 
     /// <summary>The seeded random subset of one label's train samples that a harvest computes that label's Fisher on

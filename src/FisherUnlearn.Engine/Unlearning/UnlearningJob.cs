@@ -400,14 +400,20 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     }
 }
 
-/// <summary>What several jobs in one process share: loaded splits, file hashes, harvest inputs. One per thread.</summary>
-public sealed class JobResources(Func<DatasetManifest, string, DataSplit>? loadData = null)
+/// <summary>What several jobs in one process share: loaded splits, file hashes, harvest inputs (thread-safe).</summary>
+public sealed class JobResources
 {
-    public SplitCache Splits { get; } = new(loadData);
+    public JobResources(Func<DatasetManifest, string, DataSplit>? loadData = null)
+    {
+        Splits = new SplitCache(loadData);
+        Harvest = new HarvestInputs(dataset => Splits.Get(dataset, "train")); // One decode of each train split per run.
+    }
+
+    public SplitCache Splits { get; }
 
     public FileHashCache Files { get; } = new();
 
-    public HarvestInputs Harvest { get; } = new();
+    public HarvestInputs Harvest { get; }
 }
 
 /// <summary>The outcome of one model's job.</summary>

@@ -47,6 +47,33 @@ public sealed class RemovalRunnerTests
     }
 
     [Fact]
+    public void A_run_that_harvests_and_calibrates_decodes_each_split_once()
+    {
+        using var ws = new UnlearningWorkspace();
+        var analysis = ws.Analyze();
+        var loads = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        var options = new RunOptions
+        {
+            Threads = 1,
+            Measure = false,
+            LoadData = (dataset, split) =>
+            {
+                loads.AddOrUpdate($"{dataset.Id}/{split}", 1, (_, n) => n + 1);
+                return Engine.Data.DatasetLoader.Load(dataset, split);
+            },
+        };
+
+        var result = RemovalRunner.Run(analysis, analysis.Workspace.Removals["forget-3"], options, Token);
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Models.Select(m => m.Error?.ToString())));
+        Assert.All(result.Models, m => Assert.Equal(false, (bool?)m.Parameters!["harvestCached"]));
+        Assert.Equal(1, loads["mnist/train"]); // the harvests of three models and their calibrations share one decode
+        var resources = new JobResources();
+        var dataset = analysis.Workspace.Datasets["mnist"];
+        Assert.Same(resources.Splits.Get(dataset, "train"), resources.Harvest.Train(dataset));
+    }
+
+    [Fact]
     public void Forget_plans_made_ahead_give_a_one_label_request_the_calibrated_bytes_without_calibrating()
     {
         using var ws = new UnlearningWorkspace();
