@@ -54,6 +54,23 @@ public sealed class InstalledToolTests(PackedToolFixture tool)
         }
     }
 
+    [Fact]
+    public void The_RID_package_carries_ReadyToRun_images_of_the_tools_own_assemblies()
+    {
+        // Precompiled code, so a command does not start by JIT-compiling the tool (FisherUnlearn.Tool.csproj).
+        using var rid = ZipFile.OpenRead(tool.RidPackage);
+        var prefix = $"tools/net10.0/{ToolPacker.CurrentRid}/";
+        foreach (var assembly in new[] { "dotnet-unlearn.dll", "FisherUnlearn.Engine.dll", "FisherUnlearn.Lineage.dll" })
+        {
+            using var stream = Assert.Single(rid.Entries, e => e.FullName == prefix + assembly).Open();
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            copy.Position = 0;
+            using var pe = new System.Reflection.PortableExecutable.PEReader(copy);
+            Assert.True(pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0, $"{assembly} is IL only, not ReadyToRun");
+        }
+    }
+
     [Fact(Timeout = 15 * 60 * 1000)]
     public async Task A_tool_path_install_runs_and_propagates_exit_codes()
     {
