@@ -182,7 +182,36 @@ public static class CheckpointStore
             throw EngineException.Create(DiagnosticCatalogue.CheckpointArchitectureMismatch, path, path, architecture, string.Join("; ", problems));
         }
 
-        SafetensorsFile.ReadInto(header, module.state_dict());
+        var targets = module.state_dict();
+        using var noGrad = torch.no_grad();
+        SafetensorsFile.ReadEach(header, (entry, data) =>
+        {
+            var target = targets[entry.Name];
+            long bad;
+            if (target.device_type == DeviceType.CPU && target.is_contiguous() && target.dtype == entry.DType.ToScalarType())
+            {
+                var memory = target.bytes; // The parameter's own storage: no tensor is built for the file's values.
+                data.ReadExactly(memory);
+                bad = SafetensorsTensor.CountNonFinite(entry.DType, memory);
+            }
+            else
+            {
+                var bytes = new byte[entry.End - entry.Begin];
+                data.ReadExactly(bytes);
+                var tensor = new SafetensorsTensor(entry.DType, entry.Shape, bytes);
+                bad = tensor.CountNonFinite();
+                if (bad == 0)
+                {
+                    using var loaded = tensor.ToTensor();
+                    target.copy_(loaded); // Converted to the module's dtype, device and layout.
+                }
+            }
+
+            if (bad > 0)
+            {
+                throw EngineException.Create(DiagnosticCatalogue.CheckpointNonFinite, path, path, entry.Name, bad);
+            }
+        });
     }
 
     private static Dictionary<string, Tensor> LoadSafetensors(string path)

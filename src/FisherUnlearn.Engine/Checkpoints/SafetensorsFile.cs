@@ -2,8 +2,6 @@ using System.Buffers.Binary;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using FisherUnlearn.Lineage.Diagnostics;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace FisherUnlearn.Engine.Checkpoints;
 
@@ -41,62 +39,35 @@ public static class SafetensorsFile
     public static IReadOnlyDictionary<string, SafetensorsTensor> ReadTensors(SafetensorsHeader header, bool checkFinite, Func<string, bool>? include)
     {
         ArgumentNullException.ThrowIfNull(header);
-        return Open(header.Path, file => file.Length == header.FileLength
-            ? ReadTensors(file, header, checkFinite, include).Tensors
-            : throw BadHeader(header.Path, $"it changed after its header was read ({file.Length} bytes, not {header.FileLength})"));
+        return OpenUnchanged(header, file => ReadTensors(file, header, checkFinite, include).Tensors);
     }
 
     /// <summary>
-    /// Reads every tensor of a file whose header was read before into <paramref name="targets"/> (same names; shapes
-    /// checked by the caller): straight into the target's memory when it is a contiguous CPU tensor of the stored type,
-    /// otherwise through a converted copy. Float values are checked finite where they land (FUL4024); on any error the
-    /// targets' values are undefined.
+    /// Opens a file whose header was read before and calls <paramref name="read"/> for each tensor, in file order, with
+    /// the file positioned at the tensor's first byte; the callback reads the tensor's bytes (to wherever it wants them,
+    /// such as straight into a model's memory). FUL4022 when the file no longer has the header's length (it was replaced
+    /// since).
     /// </summary>
-    public static void ReadInto(SafetensorsHeader header, IReadOnlyDictionary<string, Tensor> targets)
+    public static void ReadEach(SafetensorsHeader header, Action<SafetensorsEntry, Stream> read)
     {
         ArgumentNullException.ThrowIfNull(header);
-        ArgumentNullException.ThrowIfNull(targets);
-        Open(header.Path, file =>
+        ArgumentNullException.ThrowIfNull(read);
+        OpenUnchanged(header, file =>
         {
-            if (file.Length != header.FileLength)
-            {
-                throw BadHeader(header.Path, $"it changed after its header was read ({file.Length} bytes, not {header.FileLength})");
-            }
-
-            using var noGrad = torch.no_grad();
             foreach (var entry in header.Entries.OrderBy(e => e.Begin))
             {
-                var target = targets[entry.Name];
                 file.Position = header.DataStart + entry.Begin;
-                long bad;
-                if (target.device_type == DeviceType.CPU && target.is_contiguous() && target.dtype == entry.DType.ToScalarType())
-                {
-                    var memory = target.bytes;
-                    file.ReadExactly(memory);
-                    bad = SafetensorsTensor.CountNonFinite(entry.DType, memory);
-                }
-                else
-                {
-                    var data = new byte[entry.End - entry.Begin];
-                    file.ReadExactly(data);
-                    var tensor = new SafetensorsTensor(entry.DType, entry.Shape, data);
-                    bad = tensor.CountNonFinite();
-                    if (bad == 0)
-                    {
-                        using var loaded = tensor.ToTensor();
-                        target.copy_(loaded);
-                    }
-                }
-
-                if (bad > 0)
-                {
-                    throw EngineException.Create(DiagnosticCatalogue.CheckpointNonFinite, header.Path, header.Path, entry.Name, bad);
-                }
+                read(entry, file);
             }
 
             return 0;
         });
     }
+
+    // Opens the file of a header read before; FUL4022 when it no longer has that header's length (it was replaced since).
+    private static T OpenUnchanged<T>(SafetensorsHeader header, Func<FileStream, T> read) => Open(header.Path, file => file.Length == header.FileLength
+        ? read(file)
+        : throw BadHeader(header.Path, $"it changed after its header was read ({file.Length} bytes, not {header.FileLength})"));
 
     private static T Open<T>(string path, Func<FileStream, T> read)
     {

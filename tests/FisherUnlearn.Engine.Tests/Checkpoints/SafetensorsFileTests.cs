@@ -218,6 +218,7 @@ public sealed class SafetensorsFileTests : IDisposable
 
         var ex = EngineAssert.Fails("FUL4022", () => SafetensorsFile.ReadTensors(header, checkFinite: true, include: null));
         Assert.Contains("changed after its header was read", ex.Message, StringComparison.Ordinal);
+        EngineAssert.Fails("FUL4022", () => SafetensorsFile.ReadEach(header, (_, _) => Assert.Fail("nothing may be read")));
     }
 
     [Theory]
