@@ -103,7 +103,7 @@ public sealed class Calibrator : IDisposable
     /// setting also yields, from its logits and without another pass, its variant with the head correction. Each
     /// evaluation computes the setting's weights from the originals with the dampening's own arithmetic
     /// (<see cref="CandidateWeights"/>), so the model evaluated is, bit for bit, the model the setting makes. The slice is
-    /// evaluated <see cref="ChunkRows"/> rows at a time, and a setting that misses the target without a shift stops as
+    /// evaluated in chunks (<see cref="FirstChunkRows"/>, then <see cref="ChunkRows"/> rows), and a setting that misses the target without a shift stops as
     /// soon as it certainly cannot beat the best head-shifted setting so far (docs/methods.md, "What the search skips"):
     /// the choice is the one evaluating every setting in full would make.
     /// </summary>
@@ -293,12 +293,16 @@ public sealed class Calibrator : IDisposable
         return needs.Count <= keep ? 0 : needs[keep] + 1e-3 + (Math.Abs(needs[keep]) * 1e-4) + HeadMargin;
     }
 
-    /// <summary>Rows per forward pass of the calibration slice. Every setting is evaluated in these same chunks, so its
-    /// logits are the same bits whether or not its evaluation stops early.</summary>
+    /// <summary>Rows per forward pass of the calibration slice after the first. Every setting is evaluated in these same
+    /// chunks, so its logits are the same bits whether or not its evaluation stops early.</summary>
     public const int ChunkRows = 64;
 
-    // The model's logits on x, computed ChunkRows rows at a time. After each chunk, stop(logits so far, rows done) may end
-    // the evaluation: then null.
+    /// <summary>Rows of the first forward pass: a setting that keeps the forgotten classes usually shows it within a few
+    /// rows, and then the rest of the slice is not needed (<see cref="Search"/>).</summary>
+    public const int FirstChunkRows = 16;
+
+    // The model's logits on x: FirstChunkRows rows, then up to ChunkRows rows at a time on ChunkRows boundaries. After
+    // each chunk, stop(logits so far, rows done) may end the evaluation: then null.
     private float[]? Logits(Tensor x, Func<float[], int, bool> stop)
     {
         var rows = (int)x.shape[0];
@@ -313,16 +317,17 @@ public sealed class Calibrator : IDisposable
         {
             using var noGrad = torch.no_grad();
             float[]? logits = null;
-            for (var start = 0; start < rows; start += ChunkRows)
+            for (var start = 0; start < rows;)
             {
                 using var scope = torch.NewDisposeScope();
-                var length = Math.Min(ChunkRows, rows - start);
+                var length = Math.Min(start == 0 ? FirstChunkRows : ChunkRows - (start % ChunkRows), rows - start);
                 var output = model.call(x.narrow(0, start, length));
                 RowsEvaluated += length;
                 classCount = (int)output.shape[1];
                 logits ??= new float[checked(rows * classCount)];
                 TensorMemory.ToArray<float>(output.to_type(ScalarType.Float32)).CopyTo(logits, start * classCount);
-                if (start + length < rows && stop(logits, start + length))
+                start += length;
+                if (start < rows && stop(logits, start))
                 {
                     return null;
                 }

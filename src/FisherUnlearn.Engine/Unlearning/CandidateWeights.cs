@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using FisherUnlearn.Engine.Fisher;
+using FisherUnlearn.Engine.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -30,7 +31,9 @@ internal sealed class CandidateWeights : IDisposable
                 MemoryMarshal.Cast<byte, float>(contiguous.bytes).CopyTo(values);
             }
 
-            items.Add(new Item(name, parameter, original, values, values is null ? null : new float[values.Length], ff, fd));
+            // A buffer only where the weights cannot be written into the parameter's own memory.
+            var buffer = values is null || parameter.is_contiguous() ? null : new float[values.Length];
+            items.Add(new Item(name, parameter, original, values, buffer, ff, fd));
         }
     }
 
@@ -68,23 +71,21 @@ internal sealed class CandidateWeights : IDisposable
         {
             if (item.Original is { } original)
             {
-                var buffer = item.Buffer!;
+                // Straight into the parameter's memory when it is contiguous; through a buffer and copy_ otherwise.
+                var contiguous = item.Parameter.is_contiguous();
+                var output = contiguous ? MemoryMarshal.Cast<byte, float>(item.Parameter.bytes) : item.Buffer!.AsSpan();
                 if (setting is var (alpha, lambda))
                 {
-                    selected += Dampener.Dampen(original, item.Forget.Values, item.Full.Values, (float)alpha, (float)lambda, buffer);
+                    selected += Dampener.Dampen(original, item.Forget.Values, item.Full.Values, (float)alpha, (float)lambda, output);
                 }
                 else
                 {
-                    original.CopyTo(buffer, 0);
+                    original.CopyTo(output);
                 }
 
-                if (item.Parameter.is_contiguous())
+                if (!contiguous)
                 {
-                    buffer.CopyTo(MemoryMarshal.Cast<byte, float>(item.Parameter.bytes)); // Into the parameter's own memory.
-                }
-                else
-                {
-                    using var values = torch.tensor(buffer, item.Parameter.shape);
+                    using var values = torch.tensor(item.Buffer!, item.Parameter.shape);
                     item.Parameter.copy_(values);
                 }
             }
@@ -101,8 +102,8 @@ internal sealed class CandidateWeights : IDisposable
         return selected;
     }
 
-    /// <summary>The values of a float32 dampenable parameter under the setting last given to <see cref="Write"/>.</summary>
-    public float[] Values(string name) => items.First(i => i.Name == name).Buffer!;
+    /// <summary>The values of a dampenable parameter under the setting last given to <see cref="Write"/> (a copy).</summary>
+    public float[] Values(string name) => TensorMemory.ToArray<float>(items.First(i => i.Name == name).Parameter);
 
     public void Dispose()
     {
