@@ -27,11 +27,22 @@ internal static class ExactFisher
     private const long MaxPerExampleElements = 16L * 1024 * 1024;
 
     public static int Accumulate(nn.Module<Tensor, Tensor> model, DataSplit data, IReadOnlyList<(string Name, Parameter Parameter)> selected,
-        Dictionary<string, Tensor> accumulators, FisherOptions options, CancellationToken cancellationToken)
+        Dictionary<string, Tensor> accumulators, FisherOptions options, CancellationToken cancellationToken) =>
+        AccumulateEach(model, [data], selected, [accumulators], options, cancellationToken)[0];
+
+    /// <summary>
+    /// <see cref="Accumulate"/> for several parts of data at once, each into its own accumulators (the same values as one
+    /// call per part): the layers are found, hooked and probed once for all of them, which a harvest's ten labels per
+    /// model would otherwise each pay.
+    /// </summary>
+    public static int[] AccumulateEach(nn.Module<Tensor, Tensor> model, IReadOnlyList<DataSplit> parts, IReadOnlyList<(string Name, Parameter Parameter)> selected,
+        IReadOnlyList<Dictionary<string, Tensor>> accumulators, FisherOptions options, CancellationToken cancellationToken)
     {
-        if (data.Count == 0 || selected.Count == 0)
+        var counts = parts.Select(p => p.Count).ToArray();
+        var probe = parts.FirstOrDefault(p => p.Count > 0);
+        if (probe is null || selected.Count == 0)
         {
-            return data.Count;
+            return counts;
         }
 
         var selectedNames = selected.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
@@ -40,7 +51,8 @@ internal static class ExactFisher
         {
             if (layers.Count > 0)
             {
-                Probe(model, data, layers);
+                // Which layers the one-pass trick covers depends on the model and the samples' shape, not on the samples.
+                Probe(model, probe, layers);
                 layers.RemoveAll(l =>
                 {
                     if (!l.Supported)
@@ -52,9 +64,12 @@ internal static class ExactFisher
                 });
             }
 
-            if (layers.Count > 0)
+            for (var i = 0; i < parts.Count && layers.Count > 0; i++)
             {
-                OnePass(model, data, layers, accumulators, options.ChunkSize, cancellationToken);
+                if (parts[i].Count > 0)
+                {
+                    OnePass(model, parts[i], layers, accumulators[i], options.ChunkSize, cancellationToken);
+                }
             }
         }
         finally
@@ -68,12 +83,15 @@ internal static class ExactFisher
 
         var covered = layers.SelectMany(l => new[] { l.WeightName, l.BiasName }).OfType<string>().ToHashSet(StringComparer.Ordinal);
         var rest = selected.Where(p => !covered.Contains(p.Name)).ToList();
-        if (rest.Count > 0)
+        for (var i = 0; i < parts.Count && rest.Count > 0; i++)
         {
-            PerExampleLoop(model, data, selected, rest, accumulators, options.ChunkSize, cancellationToken);
+            if (parts[i].Count > 0)
+            {
+                PerExampleLoop(model, parts[i], selected, rest, accumulators[i], options.ChunkSize, cancellationToken);
+            }
         }
 
-        return data.Count;
+        return counts;
     }
 
     /// <summary>The parameters the one-pass trick computes for this model (the rest go to the per-example loop).</summary>

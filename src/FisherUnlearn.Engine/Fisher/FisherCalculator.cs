@@ -18,8 +18,20 @@ public static class FisherCalculator
 {
     public static FisherDiagonal Compute(nn.Module<Tensor, Tensor> model, DataSplit data, FisherOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
+        return ComputeEach(model, [data], options, cancellationToken)[0];
+    }
+
+    /// <summary>
+    /// The diagonal of each part of data, the same values one <see cref="Compute"/> per part gives, with the model set up
+    /// once (and, for the exact estimator, its layers found and probed once): a harvest computes a model's ten labels
+    /// this way.
+    /// </summary>
+    public static IReadOnlyList<FisherDiagonal> ComputeEach(nn.Module<Tensor, Tensor> model, IReadOnlyList<DataSplit> parts, FisherOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(parts);
         options ??= new FisherOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1, nameof(options.BatchSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.ChunkSize, 1, nameof(options.ChunkSize));
@@ -38,7 +50,7 @@ public static class FisherCalculator
         var selected = options.Parameters is null ? all : all.Where(p => options.Parameters.Contains(p.Name)).ToList();
         var wasTraining = model.training;
         var requiresGrad = all.Select(p => p.Parameter.requires_grad).ToArray();
-        var accumulators = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var accumulators = parts.Select(_ => new Dictionary<string, Tensor>(StringComparer.Ordinal)).ToList();
         try
         {
             var selectedNames = selected.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
@@ -50,30 +62,39 @@ public static class FisherCalculator
             model.eval();
             using (torch.no_grad())
             {
-                foreach (var (name, parameter) in selected)
+                foreach (var part in accumulators)
                 {
-                    accumulators[name] = torch.zeros(parameter.shape, parameter.dtype);
+                    foreach (var (name, parameter) in selected)
+                    {
+                        part[name] = torch.zeros(parameter.shape, parameter.dtype);
+                    }
                 }
             }
 
-            var divisor = options.Estimator switch
+            var divisors = options.Estimator switch
             {
-                FisherEstimator.Exact => ExactFisher.Accumulate(model, data, selected, accumulators, options, cancellationToken),
-                FisherEstimator.Batch => BatchLevel(model, data, selected, accumulators, options.BatchSize, labelFree: false, cancellationToken),
-                FisherEstimator.LabelFree => BatchLevel(model, data, selected, accumulators, options.BatchSize, labelFree: true, cancellationToken),
+                FisherEstimator.Exact => ExactFisher.AccumulateEach(model, parts, selected, accumulators, options, cancellationToken),
+                FisherEstimator.Batch => [.. parts.Select((p, i) => BatchLevel(model, p, selected, accumulators[i], options.BatchSize, labelFree: false, cancellationToken))],
+                FisherEstimator.LabelFree => [.. parts.Select((p, i) => BatchLevel(model, p, selected, accumulators[i], options.BatchSize, labelFree: true, cancellationToken))],
                 _ => throw new ArgumentOutOfRangeException(nameof(options), options.Estimator, "Unknown estimator."),
             };
-            if (divisor > 0)
+            var results = new List<FisherDiagonal>(parts.Count);
+            for (var i = 0; i < parts.Count; i++)
             {
-                using var noGrad = torch.no_grad();
-                using var heldDivisor = divisor.ToScalar(); // Held past every native call (docs/engine-notes.md).
-                foreach (var accumulator in accumulators.Values)
+                if (divisors[i] > 0)
                 {
-                    accumulator.div_(heldDivisor);
+                    using var noGrad = torch.no_grad();
+                    using var heldDivisor = divisors[i].ToScalar(); // Held past every native call (docs/engine-notes.md).
+                    foreach (var accumulator in accumulators[i].Values)
+                    {
+                        accumulator.div_(heldDivisor);
+                    }
                 }
+
+                results.Add(FisherDiagonal.FromTensors(accumulators[i], options.Estimator, parts[i].Count, options.BatchSize));
             }
 
-            return FisherDiagonal.FromTensors(accumulators, options.Estimator, data.Count, options.BatchSize);
+            return results;
         }
         finally
         {
@@ -84,7 +105,7 @@ public static class FisherCalculator
             }
 
             model.train(wasTraining);
-            foreach (var accumulator in accumulators.Values)
+            foreach (var accumulator in accumulators.SelectMany(a => a.Values))
             {
                 accumulator.Dispose();
             }

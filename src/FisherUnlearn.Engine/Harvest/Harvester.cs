@@ -254,28 +254,32 @@ public static class Harvester
     {
         using var module = ModelFactory.Load(model);
         var fisherOptions = new FisherOptions { Estimator = options.Estimator, BatchSize = options.BatchSize };
-        var labels = new List<HarvestedLabel>();
+        var parts = new List<(DatasetKnowledge Knowledge, int Label, DataSplit Samples)>();
         foreach (var knowledge in datasets)
         {
             for (var label = 0; label < knowledge.Dataset.Classes; label++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
                 var samples = inputs.TrainSamples(knowledge.Dataset, label, options.MaxSamplesPerLabel, options.SampleSeed);
-                if (samples.Count == 0)
+                if (samples.Count > 0)
                 {
-                    continue;
+                    parts.Add((knowledge, label, samples));
                 }
-
-                var fisher = FisherCalculator.Compute(module, samples, fisherOptions, cancellationToken);
-                var (invalid, first) = fisher.CountInvalid();
-                if (invalid > 0)
-                {
-                    throw EngineException.Create(DiagnosticCatalogue.FisherNonFinite, model.CheckpointPath, model.Id,
-                        $"label {label} of '{knowledge.Dataset.Id}'", invalid, first);
-                }
-
-                labels.Add(new HarvestedLabel(knowledge.Dataset.Id, label, samples.Count, knowledge.Own.Contains(label), knowledge.Known.Contains(label), fisher));
             }
+        }
+
+        // One Fisher pass per label, with the model set up once for all of them.
+        var fishers = FisherCalculator.ComputeEach(module, [.. parts.Select(p => p.Samples)], fisherOptions, cancellationToken);
+        var labels = new List<HarvestedLabel>();
+        foreach (var ((knowledge, label, samples), fisher) in parts.Zip(fishers))
+        {
+            var (invalid, first) = fisher.CountInvalid();
+            if (invalid > 0)
+            {
+                throw EngineException.Create(DiagnosticCatalogue.FisherNonFinite, model.CheckpointPath, model.Id,
+                    $"label {label} of '{knowledge.Dataset.Id}'", invalid, first);
+            }
+
+            labels.Add(new HarvestedLabel(knowledge.Dataset.Id, label, samples.Count, knowledge.Own.Contains(label), knowledge.Known.Contains(label), fisher));
         }
 
         return labels;

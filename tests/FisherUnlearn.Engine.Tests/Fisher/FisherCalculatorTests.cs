@@ -116,6 +116,41 @@ public sealed class FisherCalculatorTests
         Assert.Equal(FisherEstimator.LabelFree, fisher.Estimator);
     }
 
+    [Theory]
+    [InlineData(FisherEstimator.Exact, "mlp")]
+    [InlineData(FisherEstimator.Exact, "lenet")]
+    [InlineData(FisherEstimator.Exact, "shared")]
+    [InlineData(FisherEstimator.Batch, "mlp")]
+    [InlineData(FisherEstimator.LabelFree, "lenet")]
+    public void Several_parts_at_once_give_the_bits_of_one_computation_per_part(FisherEstimator estimator, string kind)
+    {
+        torch.manual_seed(21);
+        using TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> model = kind switch
+        {
+            "mlp" => Mlp(seed: 21),
+            "lenet" => LeNet(seed: 21),
+            _ => new SharedAndScaledModule(),
+        };
+        var data = kind == "lenet" ? Split(30, [1, 12, 12], 3, seed: 22) : Split(30, [10], 3, seed: 22);
+        // An empty part among them, as a label a dataset does not hold.
+        IReadOnlyList<FisherUnlearn.Engine.Data.DataSplit> parts = [data.WhereLabelIn([0]), data.WhereLabelIn([5]), data.WhereLabelIn([1, 2])];
+        var options = new FisherOptions { Estimator = estimator, ChunkSize = 8, BatchSize = 4 };
+
+        var together = FisherCalculator.ComputeEach(model, parts, options, TestContext.Current.CancellationToken);
+
+        Assert.Equal(parts.Count, together.Count);
+        foreach (var (part, fisher) in parts.Zip(together))
+        {
+            var alone = Compute(model, part, options);
+            Assert.Equal(alone.SampleCount, fisher.SampleCount);
+            Assert.Equal(alone.Names, fisher.Names);
+            foreach (var name in alone.Names)
+            {
+                Assert.Equal(alone[name].Values, fisher[name].Values);
+            }
+        }
+    }
+
     [Fact]
     public void Per_label_exact_fishers_weighted_by_counts_sum_to_the_fisher_of_the_union()
     {
