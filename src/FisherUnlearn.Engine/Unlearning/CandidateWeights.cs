@@ -71,9 +71,9 @@ internal sealed class CandidateWeights : IDisposable
         {
             if (item.Original is { } original)
             {
-                // Straight into the parameter's memory when it is contiguous; through a buffer and copy_ otherwise.
-                var contiguous = item.Parameter.is_contiguous();
-                var output = contiguous ? MemoryMarshal.Cast<byte, float>(item.Parameter.bytes) : item.Buffer!.AsSpan();
+                // Straight into the parameter's memory (contiguous: no buffer); through the buffer and copy_ otherwise.
+                var buffer = item.Buffer;
+                var output = buffer is null ? MemoryMarshal.Cast<byte, float>(item.Parameter.bytes) : buffer.AsSpan();
                 if (setting is var (alpha, lambda))
                 {
                     selected += Dampener.Dampen(original, item.Forget.Values, item.Full.Values, (float)alpha, (float)lambda, output);
@@ -83,9 +83,9 @@ internal sealed class CandidateWeights : IDisposable
                     original.CopyTo(output);
                 }
 
-                if (!contiguous)
+                if (buffer is not null)
                 {
-                    using var values = torch.tensor(item.Buffer!, item.Parameter.shape);
+                    using var values = torch.tensor(buffer, item.Parameter.shape);
                     item.Parameter.copy_(values);
                 }
             }
