@@ -203,26 +203,28 @@ public static class HarvestCache
                 ["known"] = l.Known,
             })]),
         };
-        var tensors = new Dictionary<string, SafetensorsTensor>(StringComparer.Ordinal);
+        var tensors = new Dictionary<string, (IReadOnlyList<long> Shape, float[] Values)>(StringComparer.Ordinal);
+        void Add(string prefix, FisherDiagonal fisher)
+        {
+            foreach (var (name, parameter) in fisher.Parameters)
+            {
+                tensors[prefix + name] = (parameter.Shape, parameter.Values);
+            }
+        }
+
         if (result.KnownFisher is { } known)
         {
             header["known"] = new JsonObject { ["samples"] = known.Value.SampleCount };
-            foreach (var (name, tensor) in known.Value.ToSafetensors(KnownPrefix))
-            {
-                tensors[name] = tensor;
-            }
+            Add(KnownPrefix, known.Value);
         }
 
         foreach (var label in result.Labels)
         {
-            foreach (var (name, tensor) in label.Fisher.ToSafetensors(TensorPrefix(label.Dataset, label.Label)))
-            {
-                tensors[name] = tensor;
-            }
+            Add(TensorPrefix(label.Dataset, label.Label), label.Fisher);
         }
 
         // A cache: a file lost or torn by a power failure reads as a miss and is computed again, so no flush to disk.
-        SafetensorsFile.Write(path, tensors, new Dictionary<string, string>(StringComparer.Ordinal)
+        SafetensorsFile.WriteFloats(path, tensors, new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [MetadataKey] = header.ToJsonString(CompactJson),
             ["producer"] = "FisherUnlearn.Tooling",

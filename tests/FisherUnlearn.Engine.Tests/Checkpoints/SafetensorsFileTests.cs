@@ -241,4 +241,28 @@ public sealed class SafetensorsFileTests : IDisposable
         Assert.Equal(values.LongCount(v => !float.IsFinite(v)), tensor.CountNonFinite());
         Assert.Equal(values.Select(BitConverter.SingleToInt32Bits), tensor.ToFloats().Select(BitConverter.SingleToInt32Bits));
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Floats_streamed_from_their_arrays_give_the_bytes_of_a_whole_write(bool durable)
+    {
+        var random = new Random(3);
+        var tensors = new Dictionary<string, (IReadOnlyList<long> Shape, float[] Values)>
+        {
+            ["b/fc1.weight"] = ([3, 5], [.. Enumerable.Range(0, 15).Select(_ => (float)random.NextDouble())]),
+            ["a/fc1.bias"] = ([3], [0.5f, -0f, float.Epsilon]),
+            ["scalar"] = ([], [42f]),
+        };
+        var streamed = folder.PathOf("streamed.safetensors");
+        var whole = folder.PathOf("whole.safetensors");
+
+        SafetensorsFile.WriteFloats(streamed, tensors, Metadata, durable);
+        SafetensorsFile.Write(whole, tensors.ToDictionary(t => t.Key, t => SafetensorsTensor.FromFloats(t.Value.Shape, t.Value.Values)), Metadata);
+
+        Assert.Equal(File.ReadAllBytes(whole), File.ReadAllBytes(streamed));
+        Assert.Throws<ArgumentException>(() => SafetensorsFile.WriteFloats(folder.PathOf("bad.safetensors"),
+            new Dictionary<string, (IReadOnlyList<long> Shape, float[] Values)> { ["x"] = ([2, 2], [1f, 2f, 3f]) }));
+        Assert.False(File.Exists(folder.PathOf("bad.safetensors")));
+    }
 }
