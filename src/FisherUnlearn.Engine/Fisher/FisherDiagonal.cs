@@ -349,11 +349,20 @@ public sealed class FisherDiagonal
             all[item.Key] = item.Value;
         }
 
-        SafetensorsFile.Write(path, ToSafetensors(), all);
+        var tensors = new Dictionary<string, (IReadOnlyList<long> Shape, float[] Values)>(StringComparer.Ordinal);
+        AddTo(tensors);
+        SafetensorsFile.WriteFloats(path, tensors, all);
     }
 
-    internal Dictionary<string, SafetensorsTensor> ToSafetensors(string prefix = "") =>
-        parameters.ToDictionary(p => prefix + p.Key, p => SafetensorsTensor.FromFloats(p.Value.Shape, p.Value.Values), StringComparer.Ordinal);
+    /// <summary>Adds every parameter's values, named <paramref name="prefix"/> + parameter name, to a set of tensors
+    /// <see cref="SafetensorsFile.WriteFloats"/> writes (no copy of the values).</summary>
+    internal void AddTo(IDictionary<string, (IReadOnlyList<long> Shape, float[] Values)> tensors, string prefix = "")
+    {
+        foreach (var (name, parameter) in parameters)
+        {
+            tensors[prefix + name] = (parameter.Shape, parameter.Values);
+        }
+    }
 
     /// <summary>Loads a diagonal <see cref="Save"/> wrote; FUL4081 when the file is not one.</summary>
     public static FisherDiagonal Load(string path) => Load(path, out _);

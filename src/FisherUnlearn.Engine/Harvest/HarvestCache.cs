@@ -204,23 +204,15 @@ public static class HarvestCache
             })]),
         };
         var tensors = new Dictionary<string, (IReadOnlyList<long> Shape, float[] Values)>(StringComparer.Ordinal);
-        void Add(string prefix, FisherDiagonal fisher)
-        {
-            foreach (var (name, parameter) in fisher.Parameters)
-            {
-                tensors[prefix + name] = (parameter.Shape, parameter.Values);
-            }
-        }
-
         if (result.KnownFisher is { } known)
         {
             header["known"] = new JsonObject { ["samples"] = known.Value.SampleCount };
-            Add(KnownPrefix, known.Value);
+            known.Value.AddTo(tensors, KnownPrefix);
         }
 
         foreach (var label in result.Labels)
         {
-            Add(TensorPrefix(label.Dataset, label.Label), label.Fisher);
+            label.Fisher.AddTo(tensors, TensorPrefix(label.Dataset, label.Label));
         }
 
         // A cache: a file lost or torn by a power failure reads as a miss and is computed again, so no flush to disk.
