@@ -195,16 +195,18 @@ internal static class UnlearningBench
         var fisherOnly = Go("fiun-fisher-cached", UnlearnSettings.Fiun, removal);
         var fisherOnlyParallel = Go("fiun-fisher-cached-parallel", UnlearnSettings.Fiun, removal, Jobs);
 
-        // What `dotnet unlearn harvest` adds ahead of any request: the forget plan of every known label of each model
-        // (timed apart: it runs once per checkpoint, off the request path).
+        // What `dotnet unlearn harvest` adds ahead of any request: the forget plan of every known label of each model, and
+        // of every pair of them (its default coverage), timed apart: it runs once per checkpoint, off the request path.
+        // Plans an earlier removal of the same network already made are kept, so only the missing ones are calibrated.
         var settings = UnlearnSettings.From(removal, workspace.Settings, UnlearnSettings.Fiun);
         var planClock = Stopwatch.StartNew();
-        var planned = 0;
+        var (plannedLabels, plannedSets, calibratedPlans) = (0, 0, 0);
         if (ForgetPlans.Applies(settings))
         {
             foreach (var affected in plan.Affected)
             {
-                planned += ForgetPlans.Compute(analysis, affected.Id, settings, new JobResources(), removal.Targets?.MaxForgetAccuracy).Plans.Count;
+                var file = ForgetPlans.Compute(analysis, affected.Id, settings, new JobResources(), removal.Targets?.MaxForgetAccuracy);
+                (plannedLabels, plannedSets, calibratedPlans) = (plannedLabels + file.Plans.SingleLabels, plannedSets + file.Plans.LabelSets, calibratedPlans + file.Calibrated);
             }
         }
 
@@ -294,7 +296,7 @@ internal static class UnlearningBench
         write(string.Create(CultureInfo.InvariantCulture,
             $"Whole network: retrain {retrain.Seconds:0.00} s; fiun with the harvest computed {fresh.Seconds:0.000} s (speed-up {retrain.Seconds / fresh.Seconds:0.0}x); fiun with the Fisher harvest cached {fisherOnly.Seconds:0.000} s (speed-up {retrain.Seconds / fisherOnly.Seconds:0}x); fiun with the harvest and forget plans cached {fiun.Seconds:0.000} s (speed-up {retrain.Seconds / fiun.Seconds:0}x; {fiun.Models.Count(m => (bool?)m.Parameters?["calibrationPlanned"] == true)} of {fiun.Models.Count} models planned); fiun roots {roots.Seconds:0.000} s; FIUn as published {published.Seconds:0.000} s; ssd {ssd.Seconds:0.000} s."));
         write(string.Create(CultureInfo.InvariantCulture,
-            $"Ahead of the request, once per checkpoint: forget plans for {planned} (model, label) pairs in {planSeconds:0.00} s (after the Fisher harvest)."));
+            $"Ahead of the request, once per checkpoint: forget plans of the affected models for {plannedLabels} single labels and {plannedSets} label pairs; {calibratedPlans} of them calibrated here in {planSeconds:0.00} s (after the Fisher harvest){(calibratedPlans < plannedLabels + plannedSets ? ", the others kept from the previous removal's" : string.Empty)}."));
         write(string.Create(CultureInfo.InvariantCulture,
             $"The same with {Jobs} jobs at once: fiun with the harvest computed {freshParallel.Seconds:0.000} s (speed-up {retrain.Seconds / freshParallel.Seconds:0.0}x); with the Fisher harvest cached {fisherOnlyParallel.Seconds:0.000} s (speed-up {retrain.Seconds / fisherOnlyParallel.Seconds:0}x); with the harvest and forget plans cached {fiunParallel.Seconds:0.000} s (speed-up {retrain.Seconds / fiunParallel.Seconds:0}x)."));
         write("fiun phases (s, harvest and plans cached) per model: " + string.Join("; ", fiun.Models.Select(m => $"{m.Id} {m.Parameters?["seconds"]?.ToJsonString()}")));

@@ -27,17 +27,20 @@ public sealed class HarvestCommandScenarios
         Assert.True((double)first.Json["seconds"]! >= 0);
         Assert.Contains(first.ErrorLines, l => l.StartsWith("dotnet-unlearn: harvested a: 4 labels, ", StringComparison.Ordinal) && l.EndsWith(" s", StringComparison.Ordinal));
         Assert.True(ws.Exists("artifacts/unlearn/harvest/b/index.json"));
-        // Forget plans: the fiun calibration of each known label, made ahead so one-label requests need no data.
+        // Forget plans: the fiun calibration of each known label and pair, made ahead so such requests need no data.
         Assert.All(first.Json["models"]!, m => Assert.False((bool)m["plans"]!["cached"]!));
         Assert.Equal([2, 3], first.Json["models"]!.Select(m => (int)m["plans"]!["labels"]!)); // a knows 0, 1; b also 2.
+        Assert.Equal([1, 3], first.Json["models"]!.Select(m => (int)m["plans"]!["labelSets"]!)); // their pairs
+        Assert.Equal([3, 6], first.Json["models"]!.Select(m => (int)m["plans"]!["calibrated"]!));
         Assert.All(first.Json["models"]!, m => Assert.True(ws.Exists((string)m["plans"]!["files"]![0]!)));
-        Assert.Contains(first.ErrorLines, l => l == "dotnet-unlearn: planned a: forget plans for 2 labels");
+        Assert.Contains(first.ErrorLines, l => l == "dotnet-unlearn: planned a: forget plans for 2 labels and 1 label set");
 
         Assert.Equal(0, second.ExitCode);
         Assert.All(second.Json["models"]!, m => Assert.True((bool)m["cached"]!));
         Assert.Contains(second.ErrorLines, l => l.StartsWith("dotnet-unlearn: cached b: 4 labels", StringComparison.Ordinal));
         Assert.Equal(first.Json["models"]!.Select(m => (string)m["key"]!), second.Json["models"]!.Select(m => (string)m["key"]!));
         Assert.All(second.Json["models"]!, m => Assert.True((bool)m["plans"]!["cached"]!));
+        Assert.All(second.Json["models"]!, m => Assert.Equal(0, (int)m["plans"]!["calibrated"]!));
 
         var forced = await CliRun.InvokeAsync(ws.Root, "harvest", "--force", "--json");
         Assert.Equal(0, forced.ExitCode);
@@ -59,6 +62,28 @@ public sealed class HarvestCommandScenarios
         Assert.Null(Assert.Single(otherCap.Json["models"]!)["plans"]!.Type == Newtonsoft.Json.Linq.JTokenType.Null ? null : "plans");
         Assert.False(ws.Exists("artifacts/unlearn/harvest/a/plans"));
         Assert.False(ws.Exists("artifacts/unlearn/harvest/b/plans"));
+    }
+
+    [Fact]
+    public async Task Plan_labels_1_plans_single_labels_and_a_wider_harvest_later_adds_only_the_pairs()
+    {
+        using var ws = Workspace();
+
+        var singles = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "b", "--plan-labels", "1", "--json");
+        var pairs = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "b", "--json");
+        var budget = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "b", "--max-plans", "5", "--force", "--json");
+        var bad = await CliRun.InvokeAsync(ws.Root, "harvest", "--plan-labels", "0");
+
+        Assert.Equal(0, singles.ExitCode);
+        var first = Assert.Single(singles.Json["models"]!)["plans"]!;
+        Assert.Equal((3, 0, 3), ((int)first["labels"]!, (int)first["labelSets"]!, (int)first["calibrated"]!));
+        var second = Assert.Single(pairs.Json["models"]!)["plans"]!;
+        Assert.Equal((3, 3, 3, false), ((int)second["labels"]!, (int)second["labelSets"]!, (int)second["calibrated"]!, (bool)second["cached"]!));
+        Assert.Contains(pairs.ErrorLines, l => l == "dotnet-unlearn: planned b: forget plans for 3 labels and 3 label sets");
+        var third = Assert.Single(budget.Json["models"]!)["plans"]!; // 3 labels + 3 pairs > 5: the pairs are left out
+        Assert.Equal((3, 0), ((int)third["labels"]!, (int)third["labelSets"]!));
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains(bad.ErrorLines, l => l.Contains("--plan-labels must be at least 1, not 0", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -102,8 +127,8 @@ public sealed class HarvestCommandScenarios
         // The chosen setting of every plan, without its timing.
         Dictionary<string, string> Plans() => Directory.GetFiles(ws.PathOf("artifacts/unlearn/harvest"), "*.json", SearchOption.AllDirectories)
             .Where(f => f.Contains($"{Path.DirectorySeparatorChar}plans{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
-            .ToDictionary(f => Path.GetRelativePath(ws.Root, f), f => string.Join(';', Newtonsoft.Json.Linq.JObject.Parse(File.ReadAllText(f))["labels"]!
-                .Select(l => $"{l["label"]}:{l["alpha"]}/{l["lambda"]}/{l["headShift"]}")));
+            .ToDictionary(f => Path.GetRelativePath(ws.Root, f), f => string.Join(';', Newtonsoft.Json.Linq.JObject.Parse(File.ReadAllText(f))["plans"]!
+                .Select(l => $"{string.Join(',', l["labels"]!)}:{l["alpha"]}/{l["lambda"]}/{l["headShift"]}")));
 
         var sequential = await CliRun.InvokeAsync(ws.Root, "harvest", "--parallel", "1", "--json");
         var (harvests, plans) = (Harvests(), Plans());
@@ -128,6 +153,7 @@ public sealed class HarvestCommandScenarios
     [InlineData("--estimator", "fishy")]
     [InlineData("--threads", "0")]
     [InlineData("--parallel", "0")]
+    [InlineData("--max-plans", "0")]
     public async Task Bad_arguments_are_exit_2(string option, string value)
     {
         using var ws = Workspace();

@@ -14,28 +14,23 @@ using FisherUnlearn.Lineage.Manifests;
 
 namespace FisherUnlearn.Engine.Unlearning;
 
-/// <summary>The calibrated setting for forgetting one label of one model, found ahead of any request.</summary>
-/// <param name="Label">The label (in every dataset the model knows it in, as a removal's <c>labels</c> mean it).</param>
-/// <param name="Result">The calibration, exactly as a request for this label alone would find it.</param>
-/// <param name="ForgetSamples">Forget samples of the calibration slice.</param>
-/// <param name="RetainSamples">Retained samples of the calibration slice.</param>
-public sealed record ForgetPlan(int Label, CalibrationResult Result, int ForgetSamples, int RetainSamples);
-
 /// <summary>
 /// Forget plans (docs/methods.md): the harvest moves every pass over data ahead of the removal request, and so can the
-/// calibration. For each label a model knows, <see cref="Compute"/> runs the very calibration a <c>fiun</c> request to
-/// forget that label alone would run (same importances, slices, seeds and grid), and stores the chosen setting in
+/// calibration. For each label a model knows, and each set of labels its <see cref="ForgetPlanCoverage"/> covers (by
+/// default every pair of up to 13 labels), <see cref="Compute"/> runs the very calibration a <c>fiun</c> request to
+/// forget exactly those labels would run (same importances, slices, seeds and grid), and stores the chosen setting in
 /// <c>&lt;output&gt;/harvest/&lt;model&gt;/plans/&lt;key&gt;.json</c>. The key hashes the harvest key (checkpoint, data, Fisher
 /// settings, engine version), the method settings and the requested target, so a plan is used only where it is exactly
-/// what calibrating would give: a request that forgets one label of a model (with <c>importance: own</c>) then needs no
-/// data at all, and its output is byte-identical to a calibrated run's. Requests of several labels or of samples, other
-/// settings or a changed checkpoint calibrate as before. <c>run</c> only reads plans; <c>harvest</c> writes them.
+/// what calibrating would give: a request that forgets a planned label set of a model (with <c>importance: own</c>) then
+/// needs no data at all, and its output is byte-identical to a calibrated run's. Requests of other label sets or of
+/// samples, other settings or a changed checkpoint calibrate as before. <c>run</c> only reads plans; <c>harvest</c>
+/// writes them.
 /// </summary>
 public static class ForgetPlans
 {
     public const string FolderName = "plans";
-    public const int SchemaVersion = 1;
-    private const string FormatVersion = "fiun-plans/1";
+    public const int SchemaVersion = 2;
+    private const string FormatVersion = "fiun-plans/2";
 
     /// <summary>Whether plans can stand in for calibration under these settings (fiun, own importance, calibrated).</summary>
     public static bool Applies(UnlearnSettings settings)
@@ -92,12 +87,13 @@ public static class ForgetPlans
     public static string PathOf(string outputDirectory, string modelId, string key) =>
         Path.Combine(HarvestCache.DirectoryOf(outputDirectory, modelId), FolderName, key + ".json");
 
-    /// <summary>The stored plan of one label, or null (no file, another key, a damaged file, no such label).</summary>
-    public static ForgetPlan? Find(string outputDirectory, string modelId, string key, int label) =>
-        Load(outputDirectory, modelId, key)?.GetValueOrDefault(label);
+    /// <summary>The stored plan that forgets exactly these labels, or null (no file, another key, a damaged file, no
+    /// such plan).</summary>
+    public static ForgetPlan? Find(string outputDirectory, string modelId, string key, IEnumerable<int> labels) =>
+        Load(outputDirectory, modelId, key)?.Find(labels);
 
-    /// <summary>All stored plans of a key by label, or null when there is no usable file.</summary>
-    public static IReadOnlyDictionary<int, ForgetPlan>? Load(string outputDirectory, string modelId, string key)
+    /// <summary>All stored plans of a key, or null when there is no usable file.</summary>
+    public static ForgetPlanTable? Load(string outputDirectory, string modelId, string key)
     {
         var path = PathOf(outputDirectory, modelId, key);
         if (!File.Exists(path))
@@ -113,8 +109,8 @@ public static class ForgetPlans
                 return null;
             }
 
-            var plans = new SortedDictionary<int, ForgetPlan>();
-            foreach (var node in root["labels"]?.AsArray() ?? [])
+            var plans = new List<ForgetPlan>();
+            foreach (var node in root["plans"]?.AsArray() ?? [])
             {
                 if (node is not JsonObject item)
                 {
@@ -127,11 +123,17 @@ public static class ForgetPlans
                     Number("forgetAccuracy"), Number("retainAccuracy"));
                 var met = item["targetMet"]?.GetValue<bool>() ?? throw new FormatException("'targetMet' is missing");
                 var result = new CalibrationResult(point, Number("target"), met, (int)Number("evaluated"), Number("seconds"));
-                var label = (int)Number("label");
-                plans[label] = new ForgetPlan(label, result, (int)Number("forgetSamples"), (int)Number("retainSamples"));
+                var labels = item["labels"]?.AsArray().Select(l => l?.GetValue<int>() ?? throw new FormatException("a label is null")).ToArray()
+                    ?? throw new FormatException("'labels' is missing");
+                if (labels.Length == 0 || ForgetPlan.KeyOf(labels) != string.Join(',', labels))
+                {
+                    throw new FormatException("'labels' must be distinct and ascending");
+                }
+
+                plans.Add(new ForgetPlan(labels, result, (int)Number("forgetSamples"), (int)Number("retainSamples")));
             }
 
-            return plans;
+            return new ForgetPlanTable(plans);
         }
         catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException or InvalidOperationException or FormatException)
         {
@@ -140,16 +142,19 @@ public static class ForgetPlans
     }
 
     /// <summary>
-    /// Calibrates, for each label the model knows, a request to forget that label alone, and stores the plans (atomically;
-    /// plans of older keys of the model are removed). Harvests the model first when needed. Returns the plans and the file.
+    /// Calibrates, for each label set of the model's <paramref name="coverage"/> (default: every label it knows and every
+    /// pair while the model knows at most 13 labels), a request to forget exactly that set, and stores the plans
+    /// (atomically; plans of older keys of the model are removed). Plans already stored under the key are kept and only
+    /// the missing sets are calibrated. Harvests the model first when needed. Returns the plans, the file and whether
+    /// nothing had to be calibrated.
     /// </summary>
-    public static (IReadOnlyDictionary<int, ForgetPlan> Plans, string Path, bool Cached) Compute(WorkspaceAnalysis analysis, string modelId, UnlearnSettings settings,
+    public static ForgetPlanFile Compute(WorkspaceAnalysis analysis, string modelId, UnlearnSettings settings,
         JobResources resources, double? requestedTarget = null, CancellationToken cancellationToken = default) =>
-        Compute(analysis, modelId, settings, resources, requestedTarget, force: false, cancellationToken);
+        Compute(analysis, modelId, settings, resources, requestedTarget, force: false, coverage: null, cancellationToken);
 
-    /// <summary>As above; with <paramref name="force"/> the plans are calibrated again even when stored.</summary>
-    public static (IReadOnlyDictionary<int, ForgetPlan> Plans, string Path, bool Cached) Compute(WorkspaceAnalysis analysis, string modelId, UnlearnSettings settings,
-        JobResources resources, double? requestedTarget, bool force, CancellationToken cancellationToken = default)
+    /// <summary>As above; with <paramref name="force"/> every plan is calibrated again even when stored.</summary>
+    public static ForgetPlanFile Compute(WorkspaceAnalysis analysis, string modelId, UnlearnSettings settings,
+        JobResources resources, double? requestedTarget, bool force, ForgetPlanCoverage? coverage, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(analysis);
         ArgumentNullException.ThrowIfNull(settings);
@@ -159,52 +164,41 @@ public static class ForgetPlans
             throw new ArgumentException("Forget plans apply to fiun with importance 'own' and calibration on.", nameof(settings));
         }
 
+        coverage ??= new ForgetPlanCoverage();
         var workspace = analysis.Workspace;
         var manifest = workspace.Models[modelId];
         var harvest = Harvester.Harvest(manifest, workspace, UnlearningJob.HarvestOptionsFor(settings, analysis, resources), cancellationToken);
         var key = KeyOf(harvest.Key, settings, requestedTarget);
         var output = workspace.OutputDirectory;
         var path = PathOf(output, modelId, key);
-        if (!force && Load(output, modelId, key) is { } cached)
+        var stored = force ? null : Load(output, modelId, key);
+        var sets = coverage.SetsOf(harvest.Labels.Where(l => l.Known).Select(l => l.Label));
+        var missing = sets.Where(set => stored?.Contains(set) != true).ToList();
+        if (stored is not null && missing.Count == 0)
         {
-            return (cached, path, true);
+            return new ForgetPlanFile(stored, path, true);
         }
 
-        using var module = ModelFactory.Load(manifest);
-        var include = UnlearningJob.IncludeFor(settings, module);
-        var full = harvest.Knowledge(include);
-        var labels = harvest.Labels.Where(l => l.Known).Select(l => l.Label).Distinct().Order().ToList();
-        var plans = new SortedDictionary<int, ForgetPlan>();
-        var items = new JsonArray();
-        foreach (var label in labels)
+        var plans = new List<ForgetPlan>(stored?.All ?? []);
+        var clock = Stopwatch.StartNew();
+        using (var module = ModelFactory.Load(manifest))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var started = Stopwatch.GetTimestamp();
-            var request = new RemovalManifest { Id = "plan-" + label.ToString(CultureInfo.InvariantCulture), ManifestPath = manifest.ManifestPath, Labels = [label], Location = manifest.Location };
-            var scope = RemovalScope.For(workspace, analysis.Graph, request, modelId);
-            var forget = UnlearningJob.OwnForgetImportance(harvest, scope, module, resources, new FisherOptions { Estimator = settings.Estimator }, include, cancellationToken);
-            var calibrated = UnlearningJob.Calibrate(module, scope, settings, resources, forget, full, include, settings.Target ?? requestedTarget, apply: false);
-            var result = calibrated.Result with { Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
-            plans[label] = new ForgetPlan(label, result, calibrated.ForgetSamples, calibrated.RetainSamples);
-            var chosen = result.Chosen;
-            items.Add(new JsonObject
+            var include = UnlearningJob.IncludeFor(settings, module);
+            var full = harvest.Knowledge(include);
+            foreach (var labels in missing)
             {
-                ["label"] = label,
-                ["alpha"] = chosen.Alpha,
-                ["lambda"] = chosen.Lambda,
-                ["headShift"] = chosen.HeadShift,
-                ["selected"] = chosen.Selected,
-                ["forgetAccuracy"] = chosen.ForgetAccuracy,
-                ["retainAccuracy"] = chosen.RetainAccuracy,
-                ["target"] = result.Target,
-                ["targetMet"] = result.TargetMet,
-                ["evaluated"] = result.Evaluated,
-                ["forgetSamples"] = calibrated.ForgetSamples,
-                ["retainSamples"] = calibrated.RetainSamples,
-                ["seconds"] = Math.Round(result.Seconds, 4),
-            });
+                cancellationToken.ThrowIfCancellationRequested();
+                var started = Stopwatch.GetTimestamp();
+                var request = new RemovalManifest { Id = "plan-" + ForgetPlan.KeyOf(labels), ManifestPath = manifest.ManifestPath, Labels = labels, Location = manifest.Location };
+                var scope = RemovalScope.For(workspace, analysis.Graph, request, modelId);
+                var forget = UnlearningJob.OwnForgetImportance(harvest, scope, module, resources, new FisherOptions { Estimator = settings.Estimator }, include, cancellationToken);
+                var calibrated = UnlearningJob.Calibrate(module, scope, settings, resources, forget, full, include, settings.Target ?? requestedTarget, apply: false);
+                var result = calibrated.Result with { Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
+                plans.Add(new ForgetPlan(labels, result, calibrated.ForgetSamples, calibrated.RetainSamples));
+            }
         }
 
+        var table = new ForgetPlanTable(plans);
         var root = new JsonObject
         {
             ["schemaVersion"] = SchemaVersion,
@@ -213,7 +207,7 @@ public static class ForgetPlans
             ["harvestKey"] = harvest.Key,
             ["requestedTarget"] = settings.Target ?? requestedTarget,
             ["settings"] = settings.Describe(),
-            ["labels"] = items,
+            ["plans"] = new JsonArray([.. table.All.Select(ToJson)]),
         };
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         AtomicFile.WriteAllText(path, root.ToJsonString(Json) + "\n");
@@ -222,7 +216,28 @@ public static class ForgetPlans
             TryDelete(old, harvest.Key);
         }
 
-        return (plans, path, false);
+        return new ForgetPlanFile(table, path, false) { Calibrated = missing.Count, Seconds = clock.Elapsed.TotalSeconds };
+    }
+
+    private static JsonObject ToJson(ForgetPlan plan)
+    {
+        var (result, chosen) = (plan.Result, plan.Result.Chosen);
+        return new JsonObject
+        {
+            ["labels"] = new JsonArray([.. plan.Labels.Select(l => JsonValue.Create(l))]),
+            ["alpha"] = chosen.Alpha,
+            ["lambda"] = chosen.Lambda,
+            ["headShift"] = chosen.HeadShift,
+            ["selected"] = chosen.Selected,
+            ["forgetAccuracy"] = chosen.ForgetAccuracy,
+            ["retainAccuracy"] = chosen.RetainAccuracy,
+            ["target"] = result.Target,
+            ["targetMet"] = result.TargetMet,
+            ["evaluated"] = result.Evaluated,
+            ["forgetSamples"] = plan.ForgetSamples,
+            ["retainSamples"] = plan.RetainSamples,
+            ["seconds"] = Math.Round(result.Seconds, 4),
+        };
     }
 
     // Plans of another harvest key are for a previous checkpoint or data: removed. Plans of the same harvest under other

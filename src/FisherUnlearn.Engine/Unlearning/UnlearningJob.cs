@@ -233,11 +233,11 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
 
         var requested = settings.Target ?? plan.Removal.Targets?.MaxForgetAccuracy;
         var forgetClasses = scope.ForgetLabels.Values.SelectMany(l => l).ToHashSet();
-        // A request that forgets one label with the model's own importance is exactly what a forget plan calibrated
-        // ahead of time (ForgetPlans): apply it, with no pass over data.
+        // A request that forgets labels with the model's own importance is exactly what a forget plan calibrated ahead of
+        // time for that label set (ForgetPlans): apply it, with no pass over data.
         var planned = harvestKey is { Length: > 0 } && importanceSource == "own" && ForgetPlans.Applies(settings)
-            && scope.HasForgetLabels && !scope.HasForgetSamples && forgetClasses.Count == 1
-            ? ForgetPlans.Find(workspace.OutputDirectory, ModelId, ForgetPlans.KeyOf(harvestKey, settings, requested), forgetClasses.Single())
+            && scope.HasForgetLabels && !scope.HasForgetSamples && forgetClasses.Count > 0
+            ? ForgetPlans.Find(workspace.OutputDirectory, ModelId, ForgetPlans.KeyOf(harvestKey, settings, requested), forgetClasses)
             : null;
         var (result, forgetSamples, retainSamples, stats) = planned is not null
             ? (planned.Result, planned.ForgetSamples, planned.RetainSamples, Calibrator.ApplySetting(module, planned.Result.Chosen, forgetImportance, fullImportance, include, forgetClasses))

@@ -30,11 +30,12 @@ internal static class DemoCommand
             env.Diagnostics.Log($"demo workspace {context.Display(root)}: {files.Created.Count} files created, {files.Reused.Count} reused"
                 + (files.Kept.Count > 0 ? $", {files.Kept.Count} changed by you and kept ({string.Join(", ", files.Kept)})" : string.Empty));
 
-            // Each step is the real command, so the demo shows exactly what a user would run by hand.
+            // Each step is the real command, so the demo shows exactly what a user would run by hand. Its request forgets one
+            // label, so the harvest plans single labels only: the default pairs would make it about four times longer here.
             var steps = new[]
             {
                 new[] { "train" },
-                ["harvest"],
+                ["harvest", "--plan-labels", "1"],
                 ["run", Removal],
             };
             var quiet = new CliContext(TextWriter.Null, context.Error, context.GetEnvironmentVariable, root, context.ErrorIsTerminal);

@@ -16,10 +16,11 @@ using Newtonsoft.Json.Linq;
 namespace FisherUnlearn.Tool.Commands;
 
 /// <summary>
-/// <c>dotnet unlearn harvest [--model &lt;id&gt;] [--force] [--estimator exact|batch|labelfree] [--threads n] [--parallel n] [--no-plans]</c>:
-/// computes and caches the per-label Fisher diagonals of every model whose checkpoint exists (design.md section 2), under
-/// <c>&lt;output&gt;/harvest/&lt;model-id&gt;/</c>, and, where the workspace's method is <c>fiun</c> with its own importance,
-/// the forget plan of each label (<see cref="ForgetPlans"/>), so that a later request to forget one label needs no data.
+/// <c>dotnet unlearn harvest [--model &lt;id&gt;] [--force] [--estimator exact|batch|labelfree] [--threads n] [--parallel n]
+/// [--no-plans] [--plan-labels n] [--max-plans n]</c>: computes and caches the per-label Fisher diagonals of every model
+/// whose checkpoint exists (design.md section 2), under <c>&lt;output&gt;/harvest/&lt;model-id&gt;/</c>, and, where the
+/// workspace's method is <c>fiun</c> with its own importance, the forget plan of each label and label set the
+/// <see cref="ForgetPlanCoverage"/> names (<see cref="ForgetPlans"/>), so that a later request to forget them needs no data.
 /// Cached harvests and plans whose inputs are unchanged are not recomputed.
 /// </summary>
 /// <remarks>
@@ -62,10 +63,24 @@ internal static class HarvestCommand
             Description = "Models harvested at once, each on its own thread (default: 'parallelism' of unlearn.json, else the number of cores divided by --threads).",
             HelpName = "n",
         };
-        var noPlans = new Option<bool>("--no-plans") { Description = "Skip the forget plans (the per-label calibration that makes one-label requests data-free)." };
+        var noPlans = new Option<bool>("--no-plans") { Description = "Skip the forget plans (the calibration ahead of time that makes requests to forget planned labels data-free)." };
+        var planLabels = new Option<int>("--plan-labels")
+        {
+            Description = $"Plan label sets of up to n labels (default {ForgetPlanCoverage.DefaultMaxLabels}: every label and every pair; 1: single labels only).",
+            DefaultValueFactory = _ => ForgetPlanCoverage.DefaultMaxLabels,
+            HelpName = "n",
+        };
+        var maxPlans = new Option<int>("--max-plans")
+        {
+            Description = $"At most n plans per model: sets of a size are planned only when all of them fit (default {ForgetPlanCoverage.DefaultMaxPlans}); single labels always.",
+            DefaultValueFactory = _ => ForgetPlanCoverage.DefaultMaxPlans,
+            HelpName = "n",
+        };
         var command = new Command("harvest", "Compute and cache the per-label Fisher diagonals (and forget plans) of every model whose checkpoint exists.")
         {
             noPlans,
+            planLabels,
+            maxPlans,
             model,
             force,
             estimator,
@@ -84,17 +99,20 @@ internal static class HarvestCommand
                 parseResult.GetValue(parallel),
                 parseResult.GetValue(maxSamples),
                 parseResult.GetValue(batchSize),
-                !parseResult.GetValue(noPlans));
+                !parseResult.GetValue(noPlans),
+                new ForgetPlanCoverage { MaxLabels = parseResult.GetValue(planLabels), MaxPlans = parseResult.GetValue(maxPlans) });
             return Task.FromResult(Run(new CommandEnvironment(context, options, parseResult), settings, cancellationToken));
         });
         return command;
     }
 
-    private sealed record Settings(string? ModelId, bool Force, FisherEstimator Estimator, int? Threads, int? Parallel, int MaxSamples, int BatchSize, bool Plans);
+    private sealed record Settings(string? ModelId, bool Force, FisherEstimator Estimator, int? Threads, int? Parallel, int MaxSamples, int BatchSize, bool Plans,
+        ForgetPlanCoverage Coverage);
 
     private static int Run(CommandEnvironment env, Settings settings, CancellationToken cancellationToken)
     {
-        foreach (var (name, value) in new[] { ("--threads", settings.Threads ?? 1), ("--parallel", settings.Parallel ?? 1), ("--max-samples", settings.MaxSamples), ("--batch-size", settings.BatchSize) })
+        foreach (var (name, value) in new[] { ("--threads", settings.Threads ?? 1), ("--parallel", settings.Parallel ?? 1), ("--max-samples", settings.MaxSamples), ("--batch-size", settings.BatchSize),
+            ("--plan-labels", settings.Coverage.MaxLabels), ("--max-plans", settings.Coverage.MaxPlans) })
         {
             if (value < 1)
             {
@@ -157,7 +175,7 @@ internal static class HarvestCommand
         var gate = new Lock();
         void HarvestAt(int index)
         {
-            var outcome = HarvestModel(analysis, ids[index], options, variants, settings.Force, resources, env.Context.Display, cancellationToken);
+            var outcome = HarvestModel(analysis, ids[index], options, variants, settings.Coverage, settings.Force, resources, env.Context.Display, cancellationToken);
             lock (gate)
             {
                 outcome.Report(env); // Each model's lines together, as it finishes.
@@ -193,7 +211,7 @@ internal static class HarvestCommand
     private sealed record ModelHarvest(JObject? Result, JObject? Failure, int ExitCode, Action<CommandEnvironment> Report);
 
     private static ModelHarvest HarvestModel(Lineage.WorkspaceAnalysis analysis, string id, HarvestOptions options,
-        IReadOnlyList<(UnlearnSettings Settings, double? Target)> variants, bool force, JobResources resources, Func<string, string> display,
+        IReadOnlyList<(UnlearnSettings Settings, double? Target)> variants, ForgetPlanCoverage coverage, bool force, JobResources resources, Func<string, string> display,
         CancellationToken cancellationToken)
     {
         var manifest = analysis.Workspace.Models[id];
@@ -223,17 +241,21 @@ internal static class HarvestCommand
             JObject? planned = null;
             if (variants.Count > 0 && result.Labels.Count > 0)
             {
-                var computed = variants.Select(v => PlanModel(analysis, id, v.Settings, v.Target, force, resources, manifest.Location, cancellationToken)).ToList();
+                var computed = variants.Select(v => PlanModel(analysis, id, v.Settings, v.Target, coverage, force, resources, manifest.Location, cancellationToken)).ToList();
                 var cached = computed.All(c => c.Cached);
-                var labels = computed.Max(c => c.Plans.Count);
+                var labels = computed.Max(c => c.Plans.SingleLabels);
+                var sets = computed.Max(c => c.Plans.LabelSets);
+                var setsText = sets > 0 ? string.Create(CultureInfo.InvariantCulture, $" and {sets} label set{(sets == 1 ? string.Empty : "s")}") : string.Empty;
                 lines.Add(env => env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
-                    $"{(cached ? "cached" : "planned")} {id}: forget plans for {labels} labels{(computed.Count > 1 ? $" under {computed.Count} settings" : string.Empty)}")));
+                    $"{(cached ? "cached" : "planned")} {id}: forget plans for {labels} labels{setsText}{(computed.Count > 1 ? $" under {computed.Count} settings" : string.Empty)}")));
                 planned = new JObject
                 {
                     ["cached"] = cached,
                     ["labels"] = labels,
+                    ["labelSets"] = sets,
                     ["settings"] = computed.Count,
-                    ["seconds"] = Math.Round(computed.Where(c => !c.Cached).Sum(c => c.Plans.Values.Sum(p => p.Result.Seconds)), 3),
+                    ["calibrated"] = computed.Sum(c => c.Calibrated),
+                    ["seconds"] = Math.Round(computed.Sum(c => c.Seconds), 3),
                     ["files"] = new JArray(computed.Select(c => display(c.Path))),
                 };
             }
@@ -267,12 +289,12 @@ internal static class HarvestCommand
         }
     }
 
-    private static (IReadOnlyDictionary<int, ForgetPlan> Plans, string Path, bool Cached) PlanModel(Lineage.WorkspaceAnalysis analysis, string id,
-        UnlearnSettings settings, double? target, bool force, JobResources resources, SourceLocation location, CancellationToken cancellationToken)
+    private static ForgetPlanFile PlanModel(Lineage.WorkspaceAnalysis analysis, string id,
+        UnlearnSettings settings, double? target, ForgetPlanCoverage coverage, bool force, JobResources resources, SourceLocation location, CancellationToken cancellationToken)
     {
         try
         {
-            return ForgetPlans.Compute(analysis, id, settings, resources, target, force, cancellationToken);
+            return ForgetPlans.Compute(analysis, id, settings, resources, target, force, coverage, cancellationToken);
         }
         catch (Exception ex) when (ex is not (EngineException or OperationCanceledException or OutOfMemoryException))
         {

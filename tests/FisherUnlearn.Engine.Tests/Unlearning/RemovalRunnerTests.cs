@@ -74,59 +74,89 @@ public sealed class RemovalRunnerTests
     }
 
     [Fact]
-    public void Forget_plans_made_ahead_give_a_one_label_request_the_calibrated_bytes_without_calibrating()
+    public void Forget_plans_made_ahead_give_one_and_two_label_requests_the_calibrated_bytes_without_calibrating()
     {
         using var ws = new UnlearningWorkspace();
         var analysis = ws.Analyze();
         var removal = analysis.Workspace.Removals["forget-3"];
+        var pair = removal with { Id = "forget-3-4", Labels = [3, 4] };
         RunResult Run(RemovalManifest r, string folder) =>
             RemovalRunner.Run(analysis, r, new RunOptions { Threads = 1, Measure = false, OutputDirectory = ws.PathOf(folder) }, Token);
         static bool Planned(ModelOutcome m) => (bool)m.Parameters!["calibrationPlanned"]!;
 
         var calibrated = Run(removal, "calibrated");
+        var pairCalibrated = Run(pair, "pair-calibrated");
         var settings = UnlearnSettings.From(removal, analysis.Workspace.Settings);
-        foreach (var id in new[] { "a", "b", "c" })
+        foreach (var (id, known) in new[] { ("a", 4), ("b", 5), ("c", 6) })
         {
-            var (plans, path, cached) = ForgetPlans.Compute(analysis, id, settings, new JobResources(), removal.Targets?.MaxForgetAccuracy, Token);
-            Assert.False(cached);
-            Assert.True(File.Exists(path));
-            Assert.Contains(3, plans.Keys);
-            Assert.All(plans.Values, p => Assert.True(p.Result.Evaluated >= 1 && p.ForgetSamples > 0 && p.RetainSamples > 0));
+            var file = ForgetPlans.Compute(analysis, id, settings, new JobResources(), removal.Targets?.MaxForgetAccuracy, Token);
+            Assert.False(file.Cached);
+            Assert.True(File.Exists(file.Path));
+            Assert.Equal(known, file.Plans.SingleLabels); // a knows 0-3; b adds 4; c adds 5
+            Assert.Equal(known * (known - 1) / 2, file.Plans.LabelSets); // and every pair of them
+            Assert.Equal(file.Plans.Count, file.Calibrated);
+            Assert.NotNull(file.Plans.Find([3]));
+            Assert.Equal(id != "a", file.Plans.Find([4, 3]) is not null);
+            Assert.All(file.Plans.All, p => Assert.True(p.Result.Evaluated >= 1 && p.ForgetSamples > 0 && p.RetainSamples > 0));
         }
 
         var planned = Run(removal, "planned");
+        var pairPlanned = Run(pair, "pair-planned");
 
-        Assert.True(calibrated.Succeeded && planned.Succeeded);
-        Assert.All(calibrated.Models, m => Assert.False(Planned(m)));
-        Assert.All(planned.Models, m => Assert.True(Planned(m)));
-        foreach (var (first, second) in calibrated.Models.Zip(planned.Models))
+        Assert.True(calibrated.Succeeded && planned.Succeeded && pairCalibrated.Succeeded && pairPlanned.Succeeded);
+        Assert.All(calibrated.Models.Concat(pairCalibrated.Models), m => Assert.False(Planned(m)));
+        Assert.All(planned.Models.Concat(pairPlanned.Models), m => Assert.True(Planned(m))); // a, which never knew 4, forgets 3 alone
+        foreach (var (first, second) in calibrated.Models.Zip(planned.Models).Concat(pairCalibrated.Models.Zip(pairPlanned.Models)))
         {
             Assert.Equal(File.ReadAllBytes(first.OutputPath!), File.ReadAllBytes(second.OutputPath!));
             Assert.Equal(first.Parameters!["calibration"]!.ToJsonString(), second.Parameters!["calibration"]!.ToJsonString());
         }
 
-        // Plans stand in only for exactly what they calibrated: a model asked to forget two labels it knows calibrates;
-        // a (which never knew 4) forgets only 3, which its plan covers. Other settings calibrate.
-        var twoLabels = Run(removal with { Labels = [3, 4] }, "two-labels").Models.ToDictionary(m => m.Id);
-        Assert.True(Planned(twoLabels["a"]));
-        Assert.False(Planned(twoLabels["b"]));
-        Assert.False(Planned(twoLabels["c"]));
+        // Plans stand in only for exactly what they calibrated: three labels c knows are not planned by default (b never
+        // knew 5, so it forgets the pair it has a plan for). Other settings calibrate.
+        var three = Run(removal with { Labels = [3, 4, 5] }, "three-labels").Models.ToDictionary(m => m.Id);
+        Assert.True(Planned(three["a"]));
+        Assert.True(Planned(three["b"]));
+        Assert.False(Planned(three["c"]));
         var otherSettings = removal with { Parameters = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["calibrationRetain"] = "20" } };
         Assert.All(Run(otherSettings, "other-settings").Models, m => Assert.False(Planned(m)));
-        var (_, planFile, cachedAgain) = ForgetPlans.Compute(analysis, "a", settings, new JobResources(), removal.Targets?.MaxForgetAccuracy, Token);
-        Assert.True(cachedAgain);
+        var again = ForgetPlans.Compute(analysis, "a", settings, new JobResources(), removal.Targets?.MaxForgetAccuracy, Token);
+        Assert.True(again.Cached);
+        Assert.Equal(0, again.Calibrated);
 
         // A damaged plan file is a miss: the request calibrates and still writes the same bytes.
-        var damagedPlans = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(planFile))!;
-        foreach (var label in damagedPlans["labels"]!.AsArray())
+        var damagedPlans = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(again.Path))!;
+        foreach (var item in damagedPlans["plans"]!.AsArray())
         {
-            label!.AsObject().Remove("headShift");
+            item!.AsObject().Remove("headShift");
         }
 
-        File.WriteAllText(planFile, damagedPlans.ToJsonString());
+        File.WriteAllText(again.Path, damagedPlans.ToJsonString());
         var damaged = Run(removal, "damaged").Models.ToDictionary(m => m.Id);
         Assert.False(Planned(damaged["a"]));
         Assert.Equal(File.ReadAllBytes(calibrated.Models[0].OutputPath!), File.ReadAllBytes(damaged["a"].OutputPath!));
+    }
+
+    [Fact]
+    public void Widening_the_plan_coverage_calibrates_only_the_missing_label_sets_and_keeps_the_stored_plans()
+    {
+        using var ws = new UnlearningWorkspace();
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-3"];
+        var settings = UnlearnSettings.From(removal, analysis.Workspace.Settings);
+        var target = removal.Targets?.MaxForgetAccuracy;
+
+        var singles = ForgetPlans.Compute(analysis, "b", settings, new JobResources(), target, force: false, ForgetPlanCoverage.SingleLabels, Token);
+        var widened = ForgetPlans.Compute(analysis, "b", settings, new JobResources(), target, force: false, coverage: null, Token);
+        var narrowedAgain = ForgetPlans.Compute(analysis, "b", settings, new JobResources(), target, force: false, ForgetPlanCoverage.SingleLabels, Token);
+        var tight = ForgetPlans.Compute(analysis, "b", settings, new JobResources(), target, force: true, new ForgetPlanCoverage { MaxPlans = 14 }, Token);
+
+        Assert.Equal((5, 0, 5), (singles.Plans.SingleLabels, singles.Plans.LabelSets, singles.Calibrated));
+        Assert.Equal((5, 10, 10), (widened.Plans.SingleLabels, widened.Plans.LabelSets, widened.Calibrated));
+        Assert.All(singles.Plans.All, p => Assert.Equal((p.Result.Chosen, p.Result.Evaluated), (widened.Plans.Find(p.Labels)!.Result.Chosen, widened.Plans.Find(p.Labels)!.Result.Evaluated)));
+        Assert.True(narrowedAgain.Cached); // a narrower coverage is served by the stored file, pairs kept
+        Assert.Equal(15, narrowedAgain.Plans.Count);
+        Assert.Equal((5, 0, 5), (tight.Plans.SingleLabels, tight.Plans.LabelSets, tight.Calibrated)); // 5 + 10 pairs > 14: none
     }
 
     [Theory]
