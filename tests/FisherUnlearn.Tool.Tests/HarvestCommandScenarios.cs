@@ -87,6 +87,25 @@ public sealed class HarvestCommandScenarios
     }
 
     [Fact]
+    public async Task A_harvest_file_whose_data_a_crash_zeroed_is_computed_again_by_the_next_harvest()
+    {
+        using var ws = Workspace();
+        var first = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "a", "--no-plans", "--json");
+        var file = ws.PathOf((string)Assert.Single(first.Json["models"]!)["file"]!);
+        var bytes = File.ReadAllBytes(file);
+        var torn = bytes.ToArray();
+        var headerLength = 8 + (int)BitConverter.ToUInt64(torn, 0);
+        Array.Clear(torn, headerLength, torn.Length - headerLength);
+        File.WriteAllBytes(file, torn);
+
+        var second = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "a", "--no-plans", "--json");
+
+        Assert.Equal(0, second.ExitCode);
+        Assert.False((bool)Assert.Single(second.Json["models"]!)["cached"]!);
+        Assert.Equal(bytes, File.ReadAllBytes(file));
+    }
+
+    [Fact]
     public async Task A_missing_checkpoint_is_FUL4020_at_its_manifest_and_the_other_models_are_still_harvested()
     {
         using var ws = Workspace();

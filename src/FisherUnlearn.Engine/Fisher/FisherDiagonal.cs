@@ -1,6 +1,7 @@
 using System.Globalization;
 using FisherUnlearn.Engine.Checkpoints;
 using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Hashing;
 using static TorchSharp.torch;
 
 namespace FisherUnlearn.Engine.Fisher;
@@ -362,6 +363,48 @@ public sealed class FisherDiagonal
         {
             tensors[prefix + name] = (parameter.Shape, parameter.Values);
         }
+    }
+
+    /// <summary>
+    /// A checksum of the names, shapes and values (XXH64, 16 hex digits; float bits as stored, little-endian), so that
+    /// a file whose data was lost after its header was written (a crash between the rename and the data reaching the
+    /// disk can leave zeros) is told apart from the diagonal it should hold. Cheap: about 0.1 ms per MB of values.
+    /// </summary>
+    public string Checksum()
+    {
+        var hash = new XxHash64();
+        foreach (var (name, parameter) in parameters)
+        {
+            if (BitConverter.IsLittleEndian)
+            {
+                AppendToChecksum(hash, name, parameter.Shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameter.Values.AsSpan()));
+            }
+            else
+            {
+                var bytes = new byte[parameter.Values.Length * sizeof(float)];
+                for (var i = 0; i < parameter.Values.Length; i++)
+                {
+                    System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), parameter.Values[i]);
+                }
+
+                AppendToChecksum(hash, name, parameter.Shape, bytes);
+            }
+        }
+
+        return hash.CurrentHex;
+    }
+
+    /// <summary>One parameter's part of <see cref="Checksum"/>, from its values' little-endian F32 bytes (as a safetensors
+    /// file holds them); parameters go in ordinal name order.</summary>
+    internal static void AppendToChecksum(XxHash64 hash, string name, IReadOnlyList<long> shape, ReadOnlySpan<byte> littleEndianValues)
+    {
+        hash.Append(System.Text.Encoding.UTF8.GetBytes(name));
+        foreach (var d in shape)
+        {
+            hash.Append(d);
+        }
+
+        hash.Append(littleEndianValues);
     }
 
     /// <summary>Loads a diagonal <see cref="Save"/> wrote; FUL4081 when the file is not one.</summary>

@@ -22,7 +22,10 @@ public static class HarvestCache
     public const string FolderName = "harvest";
     public const string IndexFileName = "index.json";
     public const string MetadataKey = "fisher.harvest";
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
+
+    /// <summary>The key of each diagonal's checksum (<see cref="FisherDiagonal.Checksum"/>) in the header.</summary>
+    internal const string ChecksumKey = "xxh64";
 
     /// <summary>Prefix of the stored knowledge diagonal's tensors (no dataset id can start with "@").</summary>
     internal const string KnownPrefix = "@known/";
@@ -120,12 +123,23 @@ public static class HarvestCache
             return metadata;
         }
 
-        FisherDiagonal Read(string prefix, long samples)
+        FisherDiagonal Read(string prefix, long samples, string checksum)
         {
             var tensors = Unreadable(path, () => SafetensorsFile.ReadTensors(file, checkFinite: false, name => name.StartsWith(prefix, StringComparison.Ordinal)));
             var fisher = FisherDiagonal.FromDocument(path, tensors, MetadataOf(samples), prefix);
-            return fisher.Names.Any() ? fisher : throw FisherDiagonal.Unreadable(path, $"it holds no tensor under '{prefix}'");
+            if (!fisher.Names.Any())
+            {
+                throw FisherDiagonal.Unreadable(path, $"it holds no tensor under '{prefix}'");
+            }
+
+            // The header survives a crash more often than the data (a file renamed into place before its data reached
+            // the disk can read as zeros): the checksum written with the values tells them apart.
+            return fisher.Checksum() == checksum ? fisher
+                : throw FisherDiagonal.Unreadable(path, $"the values under '{prefix}' do not match the checksum written with them (a write cut short?)");
         }
+
+        string ChecksumOf(JsonNode? item, string what) =>
+            (string?)item?[ChecksumKey] is { Length: > 0 } checksum ? checksum : throw FisherDiagonal.Unreadable(path, $"{what} has no '{ChecksumKey}'");
 
         var labels = new List<HarvestedLabel>();
         foreach (var item in header["labels"]?.AsArray() ?? [])
@@ -139,13 +153,15 @@ public static class HarvestCache
                 throw FisherDiagonal.Unreadable(path, $"it lists label {label} of '{dataset}' but holds no tensor under '{prefix}'");
             }
 
-            labels.Add(new HarvestedLabel(dataset, label, samples, (bool?)item["own"] ?? false, (bool?)item["known"] ?? false, () => Read(prefix, samples)));
+            var checksum = ChecksumOf(item, $"the entry of label {label} of '{dataset}'");
+            labels.Add(new HarvestedLabel(dataset, label, samples, (bool?)item["own"] ?? false, (bool?)item["known"] ?? false, () => Read(prefix, samples, checksum)));
         }
 
         Lazy<FisherDiagonal>? known = null;
         if ((long?)header["known"]?["samples"] is { } knownSamples)
         {
-            known = new Lazy<FisherDiagonal>(() => Read(KnownPrefix, knownSamples), LazyThreadSafetyMode.ExecutionAndPublication);
+            var checksum = ChecksumOf(header["known"], "the knowledge entry");
+            known = new Lazy<FisherDiagonal>(() => Read(KnownPrefix, knownSamples, checksum), LazyThreadSafetyMode.ExecutionAndPublication);
         }
 
         return new HarvestResult
@@ -159,6 +175,75 @@ public static class HarvestCache
             Labels = labels,
             KnownFisher = known,
         };
+    }
+
+    /// <summary>
+    /// Whether every diagonal of a harvest file matches the checksum its header records, checked on the raw bytes (no
+    /// conversion, about 3 ms for a 10 MB file). False for a file that cannot be read as a harvest at all.
+    /// </summary>
+    internal static bool IsIntact(string path)
+    {
+        try
+        {
+            var file = SafetensorsFile.ReadHeader(path);
+            if (!file.Metadata.TryGetValue(MetadataKey, out var json) || JsonNode.Parse(json) is not JsonObject header)
+            {
+                return false;
+            }
+
+            var parts = new List<(string Prefix, string? Checksum)>();
+            foreach (var item in header["labels"]?.AsArray() ?? [])
+            {
+                parts.Add((TensorPrefix((string?)item?["dataset"] ?? string.Empty, (int?)item?["label"] ?? -1), (string?)item?[ChecksumKey]));
+            }
+
+            if (header["known"] is JsonObject known)
+            {
+                parts.Add((KnownPrefix, (string?)known[ChecksumKey]));
+            }
+
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+            if (stream.Length != file.FileLength)
+            {
+                return false;
+            }
+
+            var buffer = Array.Empty<byte>();
+            foreach (var (prefix, checksum) in parts)
+            {
+                var entries = file.Entries.Where(e => e.Name.StartsWith(prefix, StringComparison.Ordinal))
+                    .OrderBy(e => e.Name[prefix.Length..], StringComparer.Ordinal).ToList();
+                if (checksum is null || entries.Count == 0 || entries.Any(e => e.DType != SafetensorsDType.F32))
+                {
+                    return false;
+                }
+
+                var hash = new Lineage.Hashing.XxHash64();
+                foreach (var entry in entries)
+                {
+                    var length = checked((int)(entry.End - entry.Begin));
+                    if (buffer.Length < length)
+                    {
+                        buffer = new byte[length];
+                    }
+
+                    stream.Position = file.DataStart + entry.Begin;
+                    stream.ReadExactly(buffer, 0, length);
+                    FisherDiagonal.AppendToChecksum(hash, entry.Name[prefix.Length..], entry.Shape, buffer.AsSpan(0, length));
+                }
+
+                if (hash.CurrentHex != checksum)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (ex is EngineException or IOException or UnauthorizedAccessException or JsonException or InvalidOperationException or FormatException or OverflowException)
+        {
+            return false;
+        }
     }
 
     // Reads part of a harvest file (the header, validated whole, or tensors), with checkpoint errors reported as an
@@ -201,12 +286,13 @@ public static class HarvestCache
                 ["samples"] = l.Samples,
                 ["own"] = l.Own,
                 ["known"] = l.Known,
+                [ChecksumKey] = l.Fisher.Checksum(),
             })]),
         };
         var tensors = new Dictionary<string, (IReadOnlyList<long> Shape, float[] Values)>(StringComparer.Ordinal);
         if (result.KnownFisher is { } known)
         {
-            header["known"] = new JsonObject { ["samples"] = known.Value.SampleCount };
+            header["known"] = new JsonObject { ["samples"] = known.Value.SampleCount, [ChecksumKey] = known.Value.Checksum() };
             known.Value.AddTo(tensors, KnownPrefix);
         }
 
@@ -215,7 +301,8 @@ public static class HarvestCache
             label.Fisher.AddTo(tensors, TensorPrefix(label.Dataset, label.Label));
         }
 
-        // A cache: a file lost or torn by a power failure reads as a miss and is computed again, so no flush to disk.
+        // A cache: a file lost or torn by a power failure reads as a miss (no file, a bad header) or fails its checksums
+        // when read (FUL4081; 'harvest' verifies and recomputes it), so no flush to disk.
         SafetensorsFile.WriteFloats(path, tensors, new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [MetadataKey] = header.ToJsonString(CompactJson),

@@ -24,6 +24,10 @@ public sealed record HarvestOptions
     /// <summary>Compute even when the cache holds a harvest for these inputs.</summary>
     public bool Force { get; init; }
 
+    /// <summary>Read every diagonal of a cached harvest and check it against its checksum; one that fails (a file whose
+    /// data a crash lost) is computed again. Off, diagonals are read (and checked) only when a method needs them.</summary>
+    public bool Verify { get; init; }
+
     /// <summary>The workspace's lineage graph, when the caller has it (built otherwise).</summary>
     public LineageGraph? Graph { get; init; }
 

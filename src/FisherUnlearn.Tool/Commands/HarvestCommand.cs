@@ -161,6 +161,7 @@ internal static class HarvestCommand
         {
             Estimator = settings.Estimator,
             Force = settings.Force,
+            Verify = true, // A cached harvest a crash damaged is computed again here rather than failing a later run.
             MaxSamplesPerLabel = settings.MaxSamples,
             BatchSize = settings.BatchSize,
             Graph = analysis.Graph,

@@ -212,6 +212,36 @@ public sealed class HarvesterTests
     }
 
     [Fact]
+    public void A_harvest_file_whose_data_a_crash_zeroed_fails_its_checksum_and_a_verifying_harvest_rewrites_it()
+    {
+        // The header can survive while the data blocks read as zeros (renamed before the data reached the disk). Zeros
+        // are valid importances, so only the checksums written with the values can tell.
+        using var ws = new HarvestWorkspace();
+        var first = Harvest(ws.Load(), "b");
+        var bytes = File.ReadAllBytes(first.FilePath!);
+        var headerLength = 8 + (int)BitConverter.ToUInt64(bytes, 0);
+        var torn = bytes.ToArray();
+        Array.Clear(torn, headerLength, torn.Length - headerLength);
+        File.WriteAllBytes(first.FilePath!, torn);
+
+        var unverified = Harvest(ws.Load(), "b");
+        Assert.True(unverified.Cached); // the header alone looks fine
+        var ex = EngineAssert.Fails("FUL4081", () => _ = unverified.Labels[0].Fisher);
+        Assert.Contains("checksum", ex.Message, StringComparison.Ordinal);
+        EngineAssert.Fails("FUL4081", () => _ = unverified.KnownFisher!.Value);
+
+        var verified = Harvest(ws.Load(), "b", new HarvestOptions { Verify = true });
+
+        Assert.False(verified.Cached);
+        Assert.Equal(bytes, File.ReadAllBytes(verified.FilePath!));
+        var intact = Harvest(ws.Load(), "b", new HarvestOptions { Verify = true });
+        Assert.True(intact.Cached);
+        Assert.True(HarvestCache.IsIntact(intact.FilePath!));
+        Assert.False(HarvestCache.IsIntact(intact.FilePath! + ".missing"));
+        Assert.All(first.Labels.Zip(intact.Labels), p => Assert.Equal(p.First.Fisher.Checksum(), p.Second.Fisher.Checksum()));
+    }
+
+    [Fact]
     public void A_missing_checkpoint_is_FUL4020_at_the_lineage_manifest()
     {
         using var ws = new HarvestWorkspace(withCheckpoints: false);
@@ -230,6 +260,23 @@ public sealed class FisherDiagonalTests
 {
     private static FisherDiagonal Make(float[] w, float[] b, long samples, FisherEstimator estimator = FisherEstimator.Exact) =>
         new([KeyValuePair.Create("fc.weight", new FisherParameter([2, 2], w)), KeyValuePair.Create("fc.bias", new FisherParameter([2], b))], estimator, samples, 8);
+
+    [Fact]
+    public void The_checksum_changes_with_any_value_name_or_shape_and_not_with_the_order_parameters_were_given_in()
+    {
+        var checksum = Make([1, 2, 3, 4], [1, 1], 1).Checksum();
+        var reordered = new FisherDiagonal([KeyValuePair.Create("fc.bias", new FisherParameter([2], [1f, 1f])), KeyValuePair.Create("fc.weight", new FisherParameter([2, 2], [1f, 2f, 3f, 4f]))], FisherEstimator.Exact, 1);
+        var renamed = new FisherDiagonal([KeyValuePair.Create("fc.weight", new FisherParameter([2, 2], [1f, 2f, 3f, 4f])), KeyValuePair.Create("fc.bias2", new FisherParameter([2], [1f, 1f]))], FisherEstimator.Exact, 1);
+        var reshaped = new FisherDiagonal([KeyValuePair.Create("fc.weight", new FisherParameter([4], [1f, 2f, 3f, 4f])), KeyValuePair.Create("fc.bias", new FisherParameter([2], [1f, 1f]))], FisherEstimator.Exact, 1);
+
+        Assert.Matches("^[0-9a-f]{16}$", checksum);
+        Assert.Equal(checksum, reordered.Checksum());
+        Assert.Equal(checksum, Make([1, 2, 3, 4], [1, 1], 7).Checksum()); // the values, not the metadata
+        Assert.NotEqual(checksum, Make([1, 2, 3, 4.0000005f], [1, 1], 1).Checksum());
+        Assert.NotEqual(checksum, Make([0, 0, 0, 0], [0, 0], 1).Checksum());
+        Assert.NotEqual(checksum, renamed.Checksum());
+        Assert.NotEqual(checksum, reshaped.Checksum());
+    }
 
     [Fact]
     public void Combine_is_the_sample_weighted_mean()
