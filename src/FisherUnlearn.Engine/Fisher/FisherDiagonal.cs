@@ -429,6 +429,29 @@ public sealed class FisherDiagonal
 
     internal static FisherDiagonal FromDocument(string path, IReadOnlyDictionary<string, SafetensorsTensor> tensors, IReadOnlyDictionary<string, string> metadata, string prefix)
     {
+        var entries = new List<KeyValuePair<string, FisherParameter>>();
+        foreach (var (name, tensor) in tensors)
+        {
+            if (!name.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (tensor.DType != SafetensorsDType.F32)
+            {
+                throw Unreadable(path, $"the tensor '{name}' is {tensor.DType}, not F32");
+            }
+
+            entries.Add(KeyValuePair.Create(name[prefix.Length..], new FisherParameter(tensor.Shape, tensor.ToFloats())));
+        }
+
+        return FromParameters(path, entries, metadata);
+    }
+
+    /// <summary>A diagonal from values read from <paramref name="path"/>, with the file's Fisher metadata; FUL4081 when
+    /// the metadata does not describe one or a value is negative or not finite.</summary>
+    internal static FisherDiagonal FromParameters(string path, IEnumerable<KeyValuePair<string, FisherParameter>> entries, IReadOnlyDictionary<string, string> metadata)
+    {
         if (!metadata.TryGetValue(EstimatorKey, out var estimatorName) || !FisherEstimators.TryParse(estimatorName, out var estimator))
         {
             throw Unreadable(path, $"the metadata names no known '{EstimatorKey}'");
@@ -445,22 +468,6 @@ public sealed class FisherDiagonal
             batchSize = int.TryParse(batchText, NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b > 0
                 ? b
                 : throw Unreadable(path, $"'{BatchSizeKey}' is '{batchText}'");
-        }
-
-        var entries = new List<KeyValuePair<string, FisherParameter>>();
-        foreach (var (name, tensor) in tensors)
-        {
-            if (!name.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            if (tensor.DType != SafetensorsDType.F32)
-            {
-                throw Unreadable(path, $"the tensor '{name}' is {tensor.DType}, not F32");
-            }
-
-            entries.Add(KeyValuePair.Create(name[prefix.Length..], new FisherParameter(tensor.Shape, tensor.ToFloats())));
         }
 
         var fisher = new FisherDiagonal(entries, estimator, samples, batchSize);

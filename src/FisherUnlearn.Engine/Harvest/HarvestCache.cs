@@ -125,8 +125,20 @@ public static class HarvestCache
 
         FisherDiagonal Read(string prefix, long samples, string checksum)
         {
-            var tensors = Unreadable(path, () => SafetensorsFile.ReadTensors(file, checkFinite: false, name => name.StartsWith(prefix, StringComparison.Ordinal)));
-            var fisher = FisherDiagonal.FromDocument(path, tensors, MetadataOf(samples), prefix);
+            // Each tensor's bytes go straight into its float array (no byte copy in between).
+            var parameters = new List<KeyValuePair<string, FisherParameter>>();
+            Unreadable(path, () =>
+            {
+                SafetensorsFile.ReadEach(file, (entry, stream) =>
+                {
+                    if (entry.Name.StartsWith(prefix, StringComparison.Ordinal))
+                    {
+                        parameters.Add(KeyValuePair.Create(entry.Name[prefix.Length..], new FisherParameter(entry.Shape, ReadFloats(path, entry, stream))));
+                    }
+                });
+                return 0;
+            });
+            var fisher = FisherDiagonal.FromParameters(path, parameters, MetadataOf(samples));
             if (!fisher.Names.Any())
             {
                 throw FisherDiagonal.Unreadable(path, $"it holds no tensor under '{prefix}'");
@@ -255,10 +267,32 @@ public static class HarvestCache
         {
             return read();
         }
-        catch (EngineException ex)
+        catch (EngineException ex) when (ex.Code != Lineage.Diagnostics.DiagnosticCatalogue.FisherFileUnreadable.Code)
         {
             throw EngineException.At(Lineage.Diagnostics.DiagnosticCatalogue.FisherFileUnreadable, new Lineage.Diagnostics.SourceLocation(path), ex, path, ex.Diagnostic.Message);
         }
+    }
+
+    // One F32 tensor's values, read from the stream positioned at its first byte.
+    private static float[] ReadFloats(string path, SafetensorsEntry entry, Stream stream)
+    {
+        if (entry.DType != SafetensorsDType.F32)
+        {
+            throw FisherDiagonal.Unreadable(path, $"the tensor '{entry.Name}' is {entry.DType}, not F32");
+        }
+
+        var values = new float[checked((int)((entry.End - entry.Begin) / sizeof(float)))];
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan());
+        stream.ReadExactly(bytes);
+        if (!BitConverter.IsLittleEndian)
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(i * sizeof(float), sizeof(float)));
+            }
+        }
+
+        return values;
     }
 
     internal static string TensorPrefix(string dataset, int label) => $"{dataset}/{label.ToString(CultureInfo.InvariantCulture)}/";

@@ -89,11 +89,20 @@ public static class ForgetPlans
 
     /// <summary>The stored plan that forgets exactly these labels, or null (no file, another key, a damaged file, no
     /// such plan).</summary>
-    public static ForgetPlan? Find(string outputDirectory, string modelId, string key, IEnumerable<int> labels) =>
-        Load(outputDirectory, modelId, key)?.Find(labels);
+    public static ForgetPlan? Find(string outputDirectory, string modelId, string key, IEnumerable<int> labels)
+    {
+        // A request reads one plan: only its entry is turned into a plan (a file holds 55 for a model of ten labels).
+        var wanted = ForgetPlan.KeyOf(labels);
+        return Read(outputDirectory, modelId, key, set => set == wanted) is [var plan, ..] ? plan : null;
+    }
 
     /// <summary>All stored plans of a key, or null when there is no usable file.</summary>
-    public static ForgetPlanTable? Load(string outputDirectory, string modelId, string key)
+    public static ForgetPlanTable? Load(string outputDirectory, string modelId, string key) =>
+        Read(outputDirectory, modelId, key, _ => true) is { } plans ? new ForgetPlanTable(plans) : null;
+
+    // The stored plans whose label-set key 'wanted' accepts, or null when the file is missing, of another key or model,
+    // or damaged where it was read (a damaged plan file is a miss: the request calibrates, the next harvest rewrites it).
+    private static List<ForgetPlan>? Read(string outputDirectory, string modelId, string key, Func<string, bool> wanted)
     {
         var path = PathOf(outputDirectory, modelId, key);
         if (!File.Exists(path))
@@ -103,42 +112,46 @@ public static class ForgetPlans
 
         try
         {
-            var root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject;
-            if ((int?)root?["schemaVersion"] != SchemaVersion || (string?)root!["key"] != key || (string?)root["model"] != modelId)
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || root.GetProperty("schemaVersion").GetInt32() != SchemaVersion
+                || root.GetProperty("key").GetString() != key || root.GetProperty("model").GetString() != modelId)
             {
                 return null;
             }
 
             var plans = new List<ForgetPlan>();
-            foreach (var node in root["plans"]?.AsArray() ?? [])
+            foreach (var item in root.GetProperty("plans").EnumerateArray())
             {
-                if (node is not JsonObject item)
-                {
-                    return null;
-                }
-
-                double Number(string name) => item[name]?.GetValue<double>() ?? throw new FormatException($"'{name}' is missing");
-                double? Optional(string name) => item[name]?.GetValue<double>();
-                var point = new CalibrationPoint(Optional("alpha"), Optional("lambda"), Number("headShift"), (long)Number("selected"),
-                    Number("forgetAccuracy"), Number("retainAccuracy"));
-                var met = item["targetMet"]?.GetValue<bool>() ?? throw new FormatException("'targetMet' is missing");
-                var result = new CalibrationResult(point, Number("target"), met, (int)Number("evaluated"), Number("seconds"));
-                var labels = item["labels"]?.AsArray().Select(l => l?.GetValue<int>() ?? throw new FormatException("a label is null")).ToArray()
-                    ?? throw new FormatException("'labels' is missing");
-                if (labels.Length == 0 || ForgetPlan.KeyOf(labels) != string.Join(',', labels))
+                var labels = item.GetProperty("labels").EnumerateArray().Select(l => l.GetInt32()).ToArray();
+                var set = ForgetPlan.KeyOf(labels);
+                if (labels.Length == 0 || set != string.Join(',', labels))
                 {
                     throw new FormatException("'labels' must be distinct and ascending");
                 }
 
-                plans.Add(new ForgetPlan(labels, result, (int)Number("forgetSamples"), (int)Number("retainSamples")));
+                if (wanted(set))
+                {
+                    plans.Add(PlanOf(item, labels));
+                }
             }
 
-            return new ForgetPlanTable(plans);
+            return plans;
         }
-        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException or InvalidOperationException or FormatException)
+        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException or InvalidOperationException or FormatException or KeyNotFoundException)
         {
-            return null; // A damaged plan file is a miss: the request calibrates, the next harvest rewrites it.
+            return null;
         }
+    }
+
+    private static ForgetPlan PlanOf(JsonElement item, int[] labels)
+    {
+        double Number(string name) => item.GetProperty(name).GetDouble();
+        double? Optional(string name) => item.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value.GetDouble() : null;
+        var point = new CalibrationPoint(Optional("alpha"), Optional("lambda"), Number("headShift"), (long)Number("selected"),
+            Number("forgetAccuracy"), Number("retainAccuracy"));
+        var result = new CalibrationResult(point, Number("target"), item.GetProperty("targetMet").GetBoolean(), (int)Number("evaluated"), Number("seconds"));
+        return new ForgetPlan(labels, result, (int)Number("forgetSamples"), (int)Number("retainSamples"));
     }
 
     /// <summary>

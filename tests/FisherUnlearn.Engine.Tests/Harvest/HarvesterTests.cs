@@ -241,6 +241,43 @@ public sealed class HarvesterTests
         Assert.All(first.Labels.Zip(intact.Labels), p => Assert.Equal(p.First.Fisher.Checksum(), p.Second.Fisher.Checksum()));
     }
 
+    [Theory]
+    [InlineData("nan")]
+    [InlineData("negative")]
+    [InlineData("f16")]
+    public void A_harvest_diagonal_with_invalid_values_or_another_dtype_is_FUL4081_when_read(string damage)
+    {
+        using var ws = new HarvestWorkspace();
+        var first = Harvest(ws.Load(), "a");
+        var document = SafetensorsFile.Read(first.FilePath!, checkFinite: false);
+        var prefix = HarvestCache.TensorPrefix(first.Labels[0].Dataset, first.Labels[0].Label);
+        var tensors = document.Tensors.ToDictionary(t => t.Key, t =>
+        {
+            if (!t.Key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return t.Value;
+            }
+
+            var values = t.Value.ToFloats();
+            if (damage == "f16")
+            {
+                return new SafetensorsTensor(SafetensorsDType.F16, t.Value.Shape, [.. values.SelectMany(v => BitConverter.GetBytes((Half)v))]);
+            }
+
+            values[0] = damage == "nan" ? float.NaN : -1f;
+            return new SafetensorsTensor(SafetensorsDType.F32, t.Value.Shape, [.. values.SelectMany(BitConverter.GetBytes)]);
+        }, StringComparer.Ordinal);
+        SafetensorsFile.Write(first.FilePath!, tensors, document.Metadata);
+
+        var cached = Harvest(ws.Load(), "a");
+
+        Assert.True(cached.Cached);
+        var ex = EngineAssert.Fails("FUL4081", () => _ = cached.Labels[0].Fisher);
+        Assert.Contains(damage == "f16" ? "is F16, not F32" : "negative or not finite", ex.Message, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(ex.Message, "not a usable Fisher")); // reported once, not wrapped twice
+        Assert.Equal((0L, null), cached.Labels[1].Fisher.CountInvalid()); // the other labels still read
+    }
+
     [Fact]
     public void A_missing_checkpoint_is_FUL4020_at_the_lineage_manifest()
     {
