@@ -165,9 +165,11 @@ public static class ForgetPlans
         JobResources resources, double? requestedTarget = null, CancellationToken cancellationToken = default) =>
         Compute(analysis, modelId, settings, resources, requestedTarget, force: false, coverage: null, cancellationToken);
 
-    /// <summary>As above; with <paramref name="force"/> every plan is calibrated again even when stored.</summary>
+    /// <summary>As above; with <paramref name="force"/> every plan is calibrated again even when stored, and
+    /// <paramref name="progress"/> told (plans calibrated, plans to calibrate) before the first and after each.</summary>
     public static ForgetPlanFile Compute(WorkspaceAnalysis analysis, string modelId, UnlearnSettings settings,
-        JobResources resources, double? requestedTarget, bool force, ForgetPlanCoverage? coverage, CancellationToken cancellationToken = default)
+        JobResources resources, double? requestedTarget, bool force, ForgetPlanCoverage? coverage, CancellationToken cancellationToken = default,
+        Action<int, int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(analysis);
         ArgumentNullException.ThrowIfNull(settings);
@@ -198,6 +200,7 @@ public static class ForgetPlans
         {
             var include = UnlearningJob.IncludeFor(settings, module);
             var full = harvest.Knowledge(include);
+            progress?.Invoke(0, missing.Count);
             foreach (var labels in missing)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -208,6 +211,7 @@ public static class ForgetPlans
                 var calibrated = UnlearningJob.Calibrate(module, scope, settings, resources, forget, full, include, settings.Target ?? requestedTarget, apply: false);
                 var result = calibrated.Result with { Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
                 plans.Add(new ForgetPlan(labels, result, calibrated.ForgetSamples, calibrated.RetainSamples));
+                progress?.Invoke(plans.Count - (stored?.Count ?? 0), missing.Count);
             }
         }
 

@@ -50,11 +50,13 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
         return analysis;
     }
 
-    /// <summary>A live display when stderr is a terminal (not in CI, not with --no-progress), else one line per model.</summary>
+    /// <summary>Whether long work may show a live display: stderr is a terminal, not in CI, not with --no-progress or quiet.</summary>
+    public bool ShowsLiveProgress =>
+        !NoProgress && Context.ErrorIsTerminal && string.IsNullOrEmpty(Context.GetEnvironmentVariable("CI")) && !Context.InGitHubActions && Verbosity != Verbosity.Quiet;
+
+    /// <summary>A live display when <see cref="ShowsLiveProgress"/>, else one line per model.</summary>
     public Running.IRunProgress CreateProgress() =>
-        !NoProgress && Context.ErrorIsTerminal && string.IsNullOrEmpty(Context.GetEnvironmentVariable("CI")) && !Context.InGitHubActions && Verbosity != Verbosity.Quiet
-            ? new Running.LiveProgress(Context.Error)
-            : new Running.LineProgress(Diagnostics);
+        ShowsLiveProgress ? new Running.LiveProgress(Context.Error) : new Running.LineProgress(Diagnostics);
 
     public void WriteJson(Newtonsoft.Json.Linq.JObject document)
     {

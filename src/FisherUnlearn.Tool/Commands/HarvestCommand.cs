@@ -11,6 +11,7 @@ using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Text;
 using FisherUnlearn.Tool.Cli;
 using FisherUnlearn.Tool.Output;
+using FisherUnlearn.Tool.Running;
 using Newtonsoft.Json.Linq;
 
 namespace FisherUnlearn.Tool.Commands;
@@ -174,12 +175,23 @@ internal static class HarvestCommand
         // By default as many models at once as the cores hold at the libtorch threads each gets.
         var parallel = Math.Max(1, Math.Min(settings.Parallel ?? workspace.Settings.Parallelism ?? Environment.ProcessorCount / threadsPerModel, ids.Count));
         var gate = new Lock();
+        // In a terminal, a live table (a model's phase, plans calibrated so far, its time); each model's lines follow it.
+        // Elsewhere (CI, redirected, --no-progress) the lines come as each model finishes.
+        var live = env.ShowsLiveProgress ? new LiveProgress(env.Context.Error, "result") : null;
         void HarvestAt(int index)
         {
-            var outcome = HarvestModel(analysis, ids[index], options, variants, settings.Coverage, settings.Force, resources, env.Context.Display, cancellationToken);
-            lock (gate)
+            var id = ids[index];
+            var clock = Stopwatch.StartNew();
+            live?.Update(id, "harvesting");
+            var outcome = HarvestModel(analysis, id, options, variants, settings.Coverage, settings.Force, resources, env.Context.Display,
+                live is null ? null : (done, total) => live.Update(id, string.Create(CultureInfo.InvariantCulture, $"planning {done}/{total}")), cancellationToken);
+            live?.Complete(id, outcome.Result is not null ? "done" : $"failed ({outcome.Failure?["code"]})", outcome.Result is { } r ? Summary(r) : null, clock.Elapsed.TotalSeconds);
+            if (live is null)
             {
-                outcome.Report(env); // Each model's lines together, as it finishes.
+                lock (gate)
+                {
+                    outcome.Report(env); // Each model's lines together, as it finishes.
+                }
             }
 
             harvested[index] = outcome;
@@ -187,7 +199,27 @@ internal static class HarvestCommand
 
         // Models are independent (each reads its own checkpoint and data; the caches they share are thread-safe): several
         // at once, each on its own thread with the configured libtorch threads (docs/engine-notes.md).
-        ParallelJobs.For(ids.Count, parallel, HarvestAt, cancellationToken);
+        if (live is not null)
+        {
+            live.Planned(ids);
+            try
+            {
+                ParallelJobs.For(ids.Count, parallel, HarvestAt, cancellationToken);
+            }
+            finally
+            {
+                live.Dispose();
+            }
+
+            foreach (var outcome in harvested.OfType<ModelHarvest>())
+            {
+                outcome.Report(env);
+            }
+        }
+        else
+        {
+            ParallelJobs.For(ids.Count, parallel, HarvestAt, cancellationToken);
+        }
 
         var results = new JArray(harvested.Select(h => h.Result).OfType<JObject>());
         var failed = new JArray(harvested.Select(h => h.Failure).OfType<JObject>());
@@ -208,12 +240,21 @@ internal static class HarvestCommand
         return exitCode;
     }
 
+    // What a model's harvest gave, in a few words for the live table: "10 labels, cached; 55 plans".
+    private static string Summary(JObject entry)
+    {
+        var text = string.Create(CultureInfo.InvariantCulture, $"{(int)entry["labels"]!} labels{((bool)entry["cached"]! ? ", cached" : string.Empty)}");
+        return entry["plans"] is JObject plans
+            ? text + string.Create(CultureInfo.InvariantCulture, $"; {(int)plans["labels"]! + (int)plans["labelSets"]!} plans{((bool)plans["cached"]! ? ", cached" : string.Empty)}")
+            : text;
+    }
+
     /// <summary>One model's harvest and forget plans: its JSON entry (or failure), exit code, and the lines to log.</summary>
     private sealed record ModelHarvest(JObject? Result, JObject? Failure, int ExitCode, Action<CommandEnvironment> Report);
 
     private static ModelHarvest HarvestModel(Lineage.WorkspaceAnalysis analysis, string id, HarvestOptions options,
         IReadOnlyList<(UnlearnSettings Settings, double? Target)> variants, ForgetPlanCoverage coverage, bool force, JobResources resources, Func<string, string> display,
-        CancellationToken cancellationToken)
+        Action<int, int>? planProgress, CancellationToken cancellationToken)
     {
         var manifest = analysis.Workspace.Models[id];
         var lines = new List<Action<CommandEnvironment>>();
@@ -242,7 +283,7 @@ internal static class HarvestCommand
             JObject? planned = null;
             if (variants.Count > 0 && result.Labels.Count > 0)
             {
-                var computed = variants.Select(v => PlanModel(analysis, id, v.Settings, v.Target, coverage, force, resources, manifest.Location, cancellationToken)).ToList();
+                var computed = variants.Select(v => PlanModel(analysis, id, v.Settings, v.Target, coverage, force, resources, manifest.Location, planProgress, cancellationToken)).ToList();
                 var cached = computed.All(c => c.Cached);
                 var labels = computed.Max(c => c.Plans.SingleLabels);
                 var sets = computed.Max(c => c.Plans.LabelSets);
@@ -291,11 +332,12 @@ internal static class HarvestCommand
     }
 
     private static ForgetPlanFile PlanModel(Lineage.WorkspaceAnalysis analysis, string id,
-        UnlearnSettings settings, double? target, ForgetPlanCoverage coverage, bool force, JobResources resources, SourceLocation location, CancellationToken cancellationToken)
+        UnlearnSettings settings, double? target, ForgetPlanCoverage coverage, bool force, JobResources resources, SourceLocation location,
+        Action<int, int>? progress, CancellationToken cancellationToken)
     {
         try
         {
-            return ForgetPlans.Compute(analysis, id, settings, resources, target, force, coverage, cancellationToken);
+            return ForgetPlans.Compute(analysis, id, settings, resources, target, force, coverage, cancellationToken, progress);
         }
         catch (Exception ex) when (ex is not (EngineException or OperationCanceledException or OutOfMemoryException))
         {

@@ -9,7 +9,8 @@ namespace FisherUnlearn.Tool.Running;
 /// <summary>
 /// A live table on the terminal (stderr): one row per model with its phase, a spinner while it runs, and its time.
 /// Used only when stderr is a terminal, outside CI and without <c>--no-progress</c>; stdout stays untouched, so
-/// <c>--json</c> output remains one document.
+/// <c>--json</c> output remains one document. <c>run</c> reports through <see cref="IRunProgress"/>; <c>harvest</c>
+/// names its own phases (<see cref="Update"/>) and results (<see cref="Complete"/>).
 /// </summary>
 internal sealed class LiveProgress : IRunProgress
 {
@@ -21,9 +22,14 @@ internal sealed class LiveProgress : IRunProgress
     private readonly CancellationTokenSource stop = new();
     private Task? display;
 
-    public LiveProgress(TextWriter error)
+    private readonly string resultColumn;
+
+    /// <param name="error">Where the table is drawn (stderr).</param>
+    /// <param name="resultColumn">The title of the column that says what each model's work gave (run: the method).</param>
+    public LiveProgress(TextWriter error, string resultColumn = "method")
     {
         console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(error) });
+        this.resultColumn = resultColumn;
     }
 
     public void Planned(IReadOnlyList<string> modelIds)
@@ -48,21 +54,38 @@ internal sealed class LiveProgress : IRunProgress
         }));
     }
 
-    public void Started(string modelId)
+    public void Started(string modelId) => Update(modelId, Running);
+
+    /// <summary>A model's current phase, shown with a spinner and its running time (the clock starts at the first).</summary>
+    public void Update(string modelId, string phase)
     {
         var row = rows.GetOrAdd(modelId, _ => new Row());
-        row.Phase = "running";
-        row.Clock.Restart();
+        if (!row.Clock.IsRunning)
+        {
+            row.Clock.Restart();
+        }
+
+        row.Phase = phase;
     }
 
-    public void Finished(ModelOutcome outcome, bool reused)
+    public void Finished(ModelOutcome outcome, bool reused) =>
+        Complete(outcome.Id, reused ? UpToDate : outcome.Succeeded ? Done : $"failed ({outcome.Error?.Code})", outcome.Method, reused ? null : outcome.Seconds);
+
+    /// <summary>A model's end: <paramref name="state"/> "done", "up to date" or a failure, what it gave, and its time
+    /// (none for work that was up to date).</summary>
+    public void Complete(string modelId, string state, string? result, double? seconds)
     {
-        var row = rows.GetOrAdd(outcome.Id, _ => new Row());
+        var row = rows.GetOrAdd(modelId, _ => new Row());
         row.Clock.Stop();
-        row.Phase = reused ? "up to date" : outcome.Succeeded ? "done" : $"failed ({outcome.Error?.Code})";
-        row.Method = outcome.Method;
-        row.Seconds = reused ? null : outcome.Seconds;
+        row.Phase = state;
+        row.Finished = true;
+        row.Method = result;
+        row.Seconds = seconds;
     }
+
+    private const string Running = "running";
+    private const string Done = "done";
+    private const string UpToDate = "up to date";
 
     public void Dispose()
     {
@@ -73,19 +96,19 @@ internal sealed class LiveProgress : IRunProgress
 
     private Table Render(int tick)
     {
-        var table = new Table().Border(TableBorder.Rounded).AddColumn("model").AddColumn("phase").AddColumn("method").AddColumn(new TableColumn("time").RightAligned());
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("model").AddColumn("phase").AddColumn(resultColumn).AddColumn(new TableColumn("time").RightAligned());
         foreach (var id in order)
         {
             var row = rows[id];
-            var phase = row.Phase switch
+            var phase = (row.Phase, row.Finished) switch
             {
-                "running" => $"[yellow]{Spinner[tick % Spinner.Length]} running[/]",
-                "done" => "[green]✓ done[/]",
-                "up to date" => "[grey]✓ up to date[/]",
-                "queued" => "[grey]queued[/]",
-                var failed => $"[red]✗ {Markup.Escape(failed)}[/]",
+                (Done, true) => "[green]✓ done[/]",
+                (UpToDate, true) => "[grey]✓ up to date[/]",
+                (var failed, true) => $"[red]✗ {Markup.Escape(failed)}[/]",
+                ("queued", false) => "[grey]queued[/]",
+                (var working, false) => $"[yellow]{Spinner[tick % Spinner.Length]} {Markup.Escape(working)}[/]",
             };
-            var seconds = row.Seconds ?? (row.Phase == "running" ? row.Clock.Elapsed.TotalSeconds : null);
+            var seconds = row.Seconds ?? (row.Clock.IsRunning ? row.Clock.Elapsed.TotalSeconds : null);
             table.AddRow(Markup.Escape(id), phase, Markup.Escape(row.Method ?? string.Empty),
                 seconds is { } s ? s.ToString("0.0 s", CultureInfo.InvariantCulture) : string.Empty);
         }
@@ -96,6 +119,8 @@ internal sealed class LiveProgress : IRunProgress
     private sealed class Row
     {
         public string Phase { get; set; } = "queued";
+
+        public bool Finished { get; set; }
 
         public string? Method { get; set; }
 
