@@ -106,6 +106,21 @@ public sealed class HarvestCommandScenarios
     }
 
     [Fact]
+    public async Task At_a_terminal_a_live_table_shows_each_model_and_the_lines_follow_it()
+    {
+        using var ws = Workspace();
+
+        var run = await CliRun.InvokeInTerminalAsync(ws.Root, "harvest");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Matches(@"a\s*│\s*✓ done\s*│\s*4 labels; 3 plans\s*│\s*[0-9.]+ s", run.LastLiveFrame); // a knows 0, 1: two labels and their pair
+        Assert.Matches(@"b\s*│\s*✓ done\s*│\s*4 labels; 6 plans", run.LastLiveFrame);
+        var after = run.LinesAfterLiveTable.ToList();
+        Assert.Contains("dotnet-unlearn: planned a: forget plans for 2 labels and 1 label set", after);
+        Assert.StartsWith("dotnet-unlearn: 2 harvested (0 cached), 0 failed", after[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_missing_checkpoint_is_FUL4020_at_its_manifest_and_the_other_models_are_still_harvested()
     {
         using var ws = Workspace();

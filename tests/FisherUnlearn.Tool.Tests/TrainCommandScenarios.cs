@@ -55,6 +55,23 @@ public sealed class TrainCommandScenarios
     private static (string Bytes, DateTime Written) Snapshot(string path) => (Convert.ToHexString(File.ReadAllBytes(path)), File.GetLastWriteTimeUtc(path));
 
     [Fact]
+    public async Task At_a_terminal_a_live_table_shows_each_model_and_the_lines_follow_it()
+    {
+        using var ws = Chain(BRecipe);
+
+        var run = await CliRun.InvokeInTerminalAsync(ws.Root, "train");
+        var again = await CliRun.InvokeInTerminalAsync(ws.Root, "train");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Matches(@"a\s*│\s*✓ done\s*│\s*[0-9]+ epochs?, loss [0-9.]+\s*│\s*[0-9.]+ s", run.LastLiveFrame);
+        Assert.Matches(@"b\s*│\s*✓ done\s*│\s*[0-9]+ epochs?, loss", run.LastLiveFrame);
+        Assert.Contains(run.LinesAfterLiveTable, l => l.StartsWith("dotnet-unlearn: trained a in ", StringComparison.Ordinal));
+        Assert.StartsWith("dotnet-unlearn: 2 trained", run.LinesAfterLiveTable.Last(), StringComparison.Ordinal);
+        Assert.Matches(@"a\s*│\s*✓ up to date\s*│", again.LastLiveFrame);
+        Assert.Contains("dotnet-unlearn: up to date: b", again.LinesAfterLiveTable);
+    }
+
+    [Fact]
     public async Task Train_trains_parents_first_then_a_second_run_trains_nothing_and_rewrites_nothing()
     {
         using var ws = Chain(BRecipe);

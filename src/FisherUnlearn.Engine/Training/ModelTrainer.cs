@@ -29,6 +29,9 @@ public sealed record TrainingOptions
 
     /// <summary>Receives one line per epoch (for <c>--verbosity detailed</c>).</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>Told (model id, epochs done, epochs of the recipe) after each epoch, for a progress display.</summary>
+    public Action<string, int, int>? EpochDone { get; init; }
 }
 
 /// <summary>
@@ -255,6 +258,8 @@ public sealed class ModelTrainer
                     finalLoss = lossSum / seen;
                     options.Log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{model.Id}: epoch {epoch + 1}/{recipe.Epochs}, loss {finalLoss:0.####}"));
                 }
+
+                options.EpochDone?.Invoke(model.Id, epoch + 1, recipe.Epochs);
             }
         }
         finally

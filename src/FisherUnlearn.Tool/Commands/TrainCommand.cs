@@ -10,6 +10,7 @@ using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Text;
 using FisherUnlearn.Tool.Cli;
 using FisherUnlearn.Tool.Output;
+using FisherUnlearn.Tool.Running;
 using Newtonsoft.Json.Linq;
 
 namespace FisherUnlearn.Tool.Commands;
@@ -77,17 +78,18 @@ internal static class TrainCommand
         var selected = modelId is null
             ? null
             : new HashSet<string>(analysis.Graph.Ancestors(modelId).Append(modelId), StringComparer.Ordinal);
-        var session = new Session(env, workspace, threadOption ?? workspace.Settings.Threads ?? 1);
+        // In a terminal, a live table (each model's epochs so far and time); the lines of what was done follow it.
+        var ids = analysis.Graph.TopologicalOrder.Where(id => selected is null || selected.Contains(id)).ToList();
+        using var live = env.ShowsLiveProgress ? new LiveProgress(env.Context.Error, "result") : null;
+        var session = new Session(env, workspace, threadOption ?? workspace.Settings.Threads ?? 1, live);
         var stopwatch = Stopwatch.StartNew();
         var exitCode = ExitCodes.Ok;
+        live?.Planned(ids);
         try
         {
-            foreach (var id in analysis.Graph.TopologicalOrder)
+            foreach (var id in ids)
             {
-                if (selected is null || selected.Contains(id))
-                {
-                    session.Process(workspace.Models[id], force && (modelId is null || modelId == id), cancellationToken);
-                }
+                session.Process(workspace.Models[id], force && (modelId is null || modelId == id), cancellationToken);
             }
         }
         catch (OperationCanceledException)
@@ -109,7 +111,11 @@ internal static class TrainCommand
         if (exitCode != ExitCodes.Ok && session.Current is not null)
         {
             session.Results.Add(new JObject { ["id"] = session.Current.Id, ["status"] = "failed", ["seconds"] = null, ["finalLoss"] = null });
+            live?.Complete(session.Current.Id, "failed", null, null);
         }
+
+        live?.Dispose();
+        session.FlushLines();
 
         var trained = session.Results.Count(r => (string?)r["status"] == "trained");
         env.Diagnostics.Log(exitCode == ExitCodes.Ok
@@ -132,10 +138,16 @@ internal static class TrainCommand
     private static bool IsTrainingFailure(string code) =>
         code == DiagnosticCatalogue.TrainingDiverged.Code || code == DiagnosticCatalogue.TrainingFailed.Code || code == DiagnosticCatalogue.CheckpointWriteFailed.Code;
 
-    private sealed class Session(CommandEnvironment env, Workspace workspace, int threads)
+    private sealed class Session(CommandEnvironment env, Workspace workspace, int threads, LiveProgress? live)
     {
         private readonly FileHashCache files = new();
-        private readonly ModelTrainer trainer = new(workspace, new TrainingOptions { Threads = threads, Log = env.Diagnostics.Detail });
+        private readonly List<string> lines = [];
+        private readonly ModelTrainer trainer = new(workspace, new TrainingOptions
+        {
+            Threads = threads,
+            Log = live is null ? env.Diagnostics.Detail : null,
+            EpochDone = live is { } display ? (id, epoch, epochs) => display.Update(id, string.Create(CultureInfo.InvariantCulture, $"epoch {epoch}/{epochs}")) : null,
+        });
 
         public List<JObject> Results { get; } = [];
 
@@ -152,29 +164,58 @@ internal static class TrainCommand
             {
                 case TrainingAction.UpToDate:
                     Results.Add(Entry(model.Id, "up-to-date", null));
-                    env.Diagnostics.Log($"up to date: {model.Id}");
+                    Log($"up to date: {model.Id}");
+                    live?.Complete(model.Id, "up to date", null, null);
                     Current = null;
                     return;
                 case TrainingAction.Keep:
-                    Keep(model, $"kept: {model.Id} ({env.Context.Display(path)} {decision.Why})");
+                    Results.Add(Entry(model.Id, "kept", null));
+                    Log($"kept: {model.Id} ({env.Context.Display(path)} {decision.Why})");
+                    live?.Complete(model.Id, "up to date", "kept (see below)", null);
+                    Current = null;
                     return;
             }
 
             var inputs = decision.Inputs!;
-            env.Diagnostics.Detail($"training {model.Id} ({decision.Why})");
+            if (live is null)
+            {
+                env.Diagnostics.Detail($"training {model.Id} ({decision.Why})");
+            }
+
+            live?.Update(model.Id, "training");
+            var clock = Stopwatch.StartNew();
             using var result = trainer.Train(model, cancellationToken: cancellationToken);
             result.Save(path, TrainingInputs.Metadata(model, inputs));
             var stats = result.Stats;
             Results.Add(Entry(model.Id, "trained", stats));
-            env.Diagnostics.Log(Describe(model, stats));
+            Log(Describe(model, stats));
+            live?.Complete(model.Id, "done", stats.Epochs == 0 ? "no training step"
+                : string.Create(CultureInfo.InvariantCulture, $"{stats.Epochs} epoch{(stats.Epochs == 1 ? string.Empty : "s")}, loss {stats.FinalLoss:0.###}"), clock.Elapsed.TotalSeconds);
             Current = null;
         }
 
-        private void Keep(ModelManifest model, string message)
+        /// <summary>Writes the lines held back while the live table was drawn.</summary>
+        public void FlushLines()
         {
-            Results.Add(Entry(model.Id, "kept", null));
-            env.Diagnostics.Log(message);
-            Current = null;
+            foreach (var line in lines)
+            {
+                env.Diagnostics.Log(line);
+            }
+
+            lines.Clear();
+        }
+
+        // A line now, or after the live table when there is one (lines would tear it).
+        private void Log(string line)
+        {
+            if (live is null)
+            {
+                env.Diagnostics.Log(line);
+            }
+            else
+            {
+                lines.Add(line);
+            }
         }
 
         private static string Describe(ModelManifest model, TrainingStats stats) => stats.Epochs == 0

@@ -21,6 +21,7 @@ internal sealed class LiveProgress : IRunProgress
     private readonly IAnsiConsole console;
     private readonly CancellationTokenSource stop = new();
     private Task? display;
+    private bool disposed;
 
     private readonly string resultColumn;
 
@@ -87,8 +88,15 @@ internal sealed class LiveProgress : IRunProgress
     private const string Done = "done";
     private const string UpToDate = "up to date";
 
+    /// <summary>Draws the last frame and stops (once; later calls do nothing).</summary>
     public void Dispose()
     {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
         stop.Cancel();
         display?.Wait();
         stop.Dispose();
