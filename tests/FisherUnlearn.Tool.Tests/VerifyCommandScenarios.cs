@@ -69,5 +69,13 @@ public sealed class VerifyCommandScenarios
 
         Assert.Equal(1, verify.ExitCode);
         Assert.Contains("FUL5002", verify.Error, StringComparison.Ordinal);
+
+        // At a terminal: a live table while the reference retrains and the models are measured, the misses after it.
+        var live = await CliRun.InvokeInTerminalAsync(ws.Root, "verify", "forget-3", "--reference", "retrain");
+
+        Assert.Equal(1, live.ExitCode);
+        Assert.Matches(@"a\s*│\s*✗ missed\s*│\s*forget [0-9.]+%, retain [0-9.]+%\s*│\s*[0-9.]+ s", live.LastLiveFrame);
+        Assert.Contains(live.LinesAfterLiveTable, l => l.Contains("FUL5002", StringComparison.Ordinal));
+        Assert.Contains("forget %", live.Out, StringComparison.Ordinal);
     }
 }

@@ -27,6 +27,12 @@ public sealed record RetrainOptions
 
     /// <summary>Receives a line per model (and per epoch).</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>Told (model id, epochs done, epochs of the recipe) after each epoch of a retrained model.</summary>
+    public Action<string, int, int>? EpochDone { get; init; }
+
+    /// <summary>Told (model id, whether an up-to-date reference was loaded instead) as each model's reference is ready.</summary>
+    public Action<string, bool>? ModelReady { get; init; }
 }
 
 /// <summary>One retrained model: its weights (owned by the <see cref="RetrainResult"/>) and how they were made.</summary>
@@ -119,7 +125,7 @@ public static class ReferenceRetrainer
             }
         }
 
-        var trainer = new ModelTrainer(workspace, new TrainingOptions { Threads = options.Threads, LoadData = options.LoadData, Log = options.Log });
+        var trainer = new ModelTrainer(workspace, new TrainingOptions { Threads = options.Threads, LoadData = options.LoadData, Log = options.Log, EpochDone = options.EpochDone });
         var files = new FileHashCache();
         var done = new Dictionary<string, RetrainedModel>(StringComparer.Ordinal);
         var results = new List<RetrainedModel>();
@@ -138,6 +144,7 @@ public static class ReferenceRetrainer
                 var retrained = RetrainOne(trainer, workspace, model, filter, removal.Id, done, files, outputs, cancellationToken);
                 done[id] = retrained;
                 results.Add(retrained);
+                options.ModelReady?.Invoke(id, retrained.Reused);
                 options.Log?.Invoke(retrained.Reused
                     ? $"retrained reference of {id} is up to date ({retrained.CheckpointPath})"
                     : $"retrained {id} in {retrained.Seconds:0.0} s ({retrained.Stats.Samples} samples)");

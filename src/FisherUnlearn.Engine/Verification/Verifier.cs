@@ -32,6 +32,10 @@ public sealed record VerifyOptions
     public Func<DatasetManifest, string, DataSplit>? LoadData { get; init; }
 
     public Action<string>? Log { get; init; }
+
+    /// <summary>Told (model id, what is being done) as each model's reference is retrained (per epoch) and each model is
+    /// measured, for a progress display.</summary>
+    public Action<string, string>? Phase { get; init; }
 }
 
 /// <summary>One model's verification: metrics of the original, the unlearned output and the retrained reference, and
@@ -86,6 +90,12 @@ public static class Verifier
                 Threads = options.Threads ?? Math.Max(1, TorchRuntime.Threads),
                 LoadData = options.LoadData,
                 Log = options.Log,
+                EpochDone = options.Phase is { } phase
+                    ? (id, epoch, epochs) => phase(id, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"retraining, epoch {epoch}/{epochs}"))
+                    : null,
+                ModelReady = options.Phase is { } ready
+                    ? (id, reused) => ready(id, reused ? "reference up to date; waiting" : "reference retrained; waiting")
+                    : null,
             }, cancellationToken);
         }
 
@@ -96,6 +106,7 @@ public static class Verifier
             void Measure(int index)
             {
                 var affected = plan.Affected[index];
+                options.Phase?.Invoke(affected.Id, "measuring");
                 var manifest = workspace.Models[affected.Id];
                 var scope = RemovalScope.For(workspace, analysis.Graph, removal, affected.Id);
                 var metrics = new MetricsEvaluator(scope, splits, options.Metrics);

@@ -10,6 +10,7 @@ using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Tool.Cli;
 using FisherUnlearn.Tool.Output;
 using FisherUnlearn.Tool.Reports;
+using FisherUnlearn.Tool.Running;
 using Newtonsoft.Json.Linq;
 
 namespace FisherUnlearn.Tool.Commands;
@@ -68,22 +69,35 @@ internal static class VerifyCommand
 
         VerificationResult result;
         var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
+        // In a terminal, a live table while the reference retrains (epochs) and the models are measured.
+        var live = env.ShowsLiveProgress ? new LiveProgress(env.Context.Error, "result") : null;
         try
         {
             var threadsPerModel = threads ?? analysis.Workspace.Settings.Threads ?? 1;
             TorchRuntime.Configure(threadsPerModel);
+            live?.Planned([.. Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, found.Value!).Affected.Select(a => a.Id)]);
             result = Verifier.Verify(analysis, found.Value!, new VerifyOptions
             {
                 OutputDirectory = outputRoot,
                 Reference = reference,
                 Parallelism = Math.Max(1, parallel ?? analysis.Workspace.Settings.Parallelism ?? Environment.ProcessorCount / threadsPerModel),
-                Log = env.Diagnostics.Detail,
+                Log = live is null ? env.Diagnostics.Detail : null,
+                Phase = live is null ? null : live.Update,
             }, cancellationToken);
+            foreach (var model in result.Models)
+            {
+                live?.Complete(model.Id, model.Missed.Count == 0 ? "done" : "missed", Outcome(model));
+            }
         }
         catch (EngineException ex)
         {
+            live?.Dispose();
             env.Diagnostics.Write(ex.Diagnostic);
             return ex.Code == DiagnosticCatalogue.NativeLoadFailed.Code ? ExitCodes.Failed : ExitCodes.InvalidInput;
+        }
+        finally
+        {
+            live?.Dispose();
         }
 
         foreach (var model in result.Models)
@@ -149,6 +163,11 @@ internal static class VerifyCommand
 
     /// <summary>report.json (the run's, with verify's metrics merged in; rebuilt from the plan when missing or unreadable),
     /// report.md and report.html; then the GitHub step summary and outputs. A failure to write is logged, not fatal.</summary>
+    // The after state in a few words for the live table: "forget 0.0%, retain 97.0%".
+    private static string Outcome(ModelVerification model) =>
+        string.Join(", ", new[] { ("forget", model.After.ForgetAccuracy), ("retain", model.After.RetainAccuracy) }
+            .Where(m => m.Item2 is not null).Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Item1} {m.Item2 * 100:0.0}%")));
+
     private static void RefreshReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, string? outputRoot, VerificationResult result)
     {
         var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, outputRoot);

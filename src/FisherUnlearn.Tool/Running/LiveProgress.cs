@@ -72,6 +72,10 @@ internal sealed class LiveProgress : IRunProgress
     public void Finished(ModelOutcome outcome, bool reused) =>
         Complete(outcome.Id, reused ? UpToDate : outcome.Succeeded ? Done : $"failed ({outcome.Error?.Code})", outcome.Method, reused ? null : outcome.Seconds);
 
+    /// <summary>A model's end, timed by the display itself: from its first phase to now (none if it never had one).</summary>
+    public void Complete(string modelId, string state, string? result) =>
+        Complete(modelId, state, result, rows.TryGetValue(modelId, out var row) && row.Clock.IsRunning ? row.Clock.Elapsed.TotalSeconds : null);
+
     /// <summary>A model's end: <paramref name="state"/> "done", "up to date" or a failure, what it gave, and its time
     /// (none for work that was up to date).</summary>
     public void Complete(string modelId, string state, string? result, double? seconds)

@@ -229,7 +229,14 @@ public sealed class RemovalRunnerTests
         var removal = analysis.Workspace.Removals["forget-3"];
         RemovalRunner.Run(analysis, removal, new RunOptions { Method = "retrain", Threads = 1, Measure = false }, Token);
 
-        var verification = Verifier.Verify(analysis, removal, new VerifyOptions { Threads = 1, Reference = true }, Token);
+        var phases = new System.Collections.Concurrent.ConcurrentQueue<(string Id, string Phase)>();
+        var verification = Verifier.Verify(analysis, removal, new VerifyOptions { Threads = 1, Reference = true, Phase = (id, phase) => phases.Enqueue((id, phase)) }, Token);
+
+        // Progress: each model's reference retrains epoch by epoch (1 epoch each here), is ready, then is measured.
+        foreach (var id in new[] { "a", "b", "c" })
+        {
+            Assert.Equal(["retraining, epoch 1/1", "reference retrained; waiting", "measuring"], phases.Where(p => p.Id == id).Select(p => p.Phase));
+        }
 
         foreach (var model in verification.Models)
         {
