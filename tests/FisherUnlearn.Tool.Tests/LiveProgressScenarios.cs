@@ -43,6 +43,18 @@ public sealed class LiveProgressScenarios
         Assert.Matches(@"b\s*│\s*✓ done\s*│\s*fiun\s*│\s*0\.4 s", last);
     }
 
+    [Fact]
+    public void Work_refused_before_any_model_starts_leaves_no_table()
+    {
+        var error = new StringWriter();
+        using (var live = new LiveProgress(error))
+        {
+            live.Planned(["a", "b"]);
+        }
+
+        Assert.Equal(string.Empty, error.ToString());
+    }
+
     // Each frame is a whole table; the last one starts at the last top border. Colours are dropped.
     private static string LastFrame(string output) =>
         System.Text.RegularExpressions.Regex.Replace(output[output.LastIndexOf('╭')..], @"\x1b\[[0-9;?]*[A-Za-z]", string.Empty);

@@ -116,6 +116,15 @@ public sealed class RunCommandScenarios
         Assert.All(calibrated["models"]!, m => Assert.False((bool)m["parameters"]!["calibrationPlanned"]!));
         Assert.Equal(ws.ReadBytes("calibrated/forget-3/a.safetensors"), ws.ReadBytes("artifacts/unlearn/forget-3/a.safetensors"));
         Assert.Equal(ws.ReadBytes("calibrated/forget-3/b.safetensors"), ws.ReadBytes("artifacts/unlearn/forget-3/b.safetensors"));
+
+        // At a terminal: the live table of the models, then the summary line after it.
+        var live = await CliRun.InvokeInTerminalAsync(ws.Root, "run", "forget-3", "--out", "live", "--threads", "1");
+        var again = await CliRun.InvokeInTerminalAsync(ws.Root, "run", "forget-3", "--out", "live", "--threads", "1");
+        Assert.Equal(0, live.ExitCode);
+        Assert.Matches(@"a\s*│\s*✓ done\s*│\s*fiun\s*│\s*[0-9.]+ s", live.LastLiveFrame);
+        Assert.Matches(@"b\s*│\s*✓ done\s*│\s*fiun", live.LastLiveFrame);
+        Assert.Contains(live.LinesAfterLiveTable, l => l.Contains("unlearned (fiun)", StringComparison.Ordinal));
+        Assert.Matches(@"a\s*│\s*✓ up to date\s*│\s*fiun\s*│\s*│", again.LastLiveFrame);
     }
 
     [Fact]

@@ -17,6 +17,10 @@ public sealed class VerifyCommandScenarios
         Assert.Equal(2, early.ExitCode);
         Assert.Contains("FUL5001", early.Error, StringComparison.Ordinal);
         Assert.Contains("dotnet unlearn run forget-3", early.Error, StringComparison.Ordinal);
+        var earlyAtTerminal = await CliRun.InvokeInTerminalAsync(ws.Root, "verify", "forget-3");
+        Assert.Equal(2, earlyAtTerminal.ExitCode);
+        Assert.DoesNotContain("╭", earlyAtTerminal.Error, StringComparison.Ordinal); // no empty table above the error
+        Assert.Contains("FUL5001", earlyAtTerminal.Error, StringComparison.Ordinal);
 
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
         var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--reference", "retrain", "--json");

@@ -21,6 +21,7 @@ internal sealed class LiveProgress : IRunProgress
     private readonly IAnsiConsole console;
     private readonly CancellationTokenSource stop = new();
     private Task? display;
+    private readonly Lock gate = new();
     private bool disposed;
 
     private readonly string resultColumn;
@@ -33,6 +34,8 @@ internal sealed class LiveProgress : IRunProgress
         this.resultColumn = resultColumn;
     }
 
+    /// <summary>The models, in display order. The table is drawn from the first model's news on, so work refused before
+    /// any model starts (a missing output, say) leaves no empty table above its error.</summary>
     public void Planned(IReadOnlyList<string> modelIds)
     {
         foreach (var id in modelIds)
@@ -40,19 +43,30 @@ internal sealed class LiveProgress : IRunProgress
             order.Add(id);
             rows[id] = new Row();
         }
+    }
 
-        display = Task.Run(() => console.Live(Render(0)).AutoClear(false).Start(context =>
+    private void EnsureDrawn()
+    {
+        lock (gate)
         {
-            for (var tick = 0; !stop.IsCancellationRequested; tick++)
+            if (display is not null || disposed)
             {
-                context.UpdateTarget(Render(tick));
-                context.Refresh();
-                stop.Token.WaitHandle.WaitOne(120);
+                return;
             }
 
-            context.UpdateTarget(Render(0));
-            context.Refresh();
-        }));
+            display = Task.Run(() => console.Live(Render(0)).AutoClear(false).Start(context =>
+            {
+                for (var tick = 0; !stop.IsCancellationRequested; tick++)
+                {
+                    context.UpdateTarget(Render(tick));
+                    context.Refresh();
+                    stop.Token.WaitHandle.WaitOne(120);
+                }
+
+                context.UpdateTarget(Render(0));
+                context.Refresh();
+            }));
+        }
     }
 
     public void Started(string modelId) => Update(modelId, Running);
@@ -67,6 +81,7 @@ internal sealed class LiveProgress : IRunProgress
         }
 
         row.Phase = phase;
+        EnsureDrawn();
     }
 
     public void Finished(ModelOutcome outcome, bool reused) =>
@@ -86,6 +101,7 @@ internal sealed class LiveProgress : IRunProgress
         row.Finished = true;
         row.Method = result;
         row.Seconds = seconds;
+        EnsureDrawn();
     }
 
     private const string Running = "running";
@@ -95,12 +111,16 @@ internal sealed class LiveProgress : IRunProgress
     /// <summary>Draws the last frame and stops (once; later calls do nothing).</summary>
     public void Dispose()
     {
-        if (disposed)
+        lock (gate)
         {
-            return;
+            if (disposed)
+            {
+                return;
+            }
+
+            disposed = true;
         }
 
-        disposed = true;
         stop.Cancel();
         display?.Wait();
         stop.Dispose();
