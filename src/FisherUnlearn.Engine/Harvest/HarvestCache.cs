@@ -259,7 +259,7 @@ public static class HarvestCache
     }
 
     // Reads part of a harvest file (the header, validated whole, or tensors), with checkpoint errors reported as an
-    // unreadable Fisher file. The values are checked by FisherDiagonal.FromDocument (finite and non-negative), so the
+    // unreadable Fisher file. The values are checked by FisherDiagonal.FromParameters (finite and non-negative), so the
     // generic finiteness scan is skipped.
     private static T Unreadable<T>(string path, Func<T> read)
     {
