@@ -134,6 +134,12 @@ public sealed class HarvestCommandScenarios
         Assert.Contains("dotnet unlearn train", error, StringComparison.Ordinal);
         Assert.Equal(["a"], run.Json["models"]!.Select(m => (string)m["id"]!));
         Assert.Equal("FUL4020", (string)run.Json["failed"]![0]!["code"]!);
+
+        var live = await CliRun.InvokeInTerminalAsync(ws.Root, "harvest");
+        Assert.Equal(2, live.ExitCode);
+        Assert.Matches(@"a\s*│\s*✓ done", live.LastLiveFrame);
+        Assert.Matches(@"b\s*│\s*✗ failed \(FUL4020\)", live.LastLiveFrame);
+        Assert.Contains(live.LinesAfterLiveTable, l => l.StartsWith("b/b.lineage.json", StringComparison.Ordinal) && l.Contains("FUL4020", StringComparison.Ordinal));
     }
 
     [Fact]

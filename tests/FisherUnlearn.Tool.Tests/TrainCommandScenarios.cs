@@ -72,6 +72,20 @@ public sealed class TrainCommandScenarios
     }
 
     [Fact]
+    public async Task At_a_terminal_a_failed_model_is_marked_in_the_table_and_its_error_follows_it()
+    {
+        using var ws = Chain(); // b has no training recipe
+
+        var run = await CliRun.InvokeInTerminalAsync(ws.Root, "train");
+
+        Assert.Equal(2, run.ExitCode);
+        var code = System.Text.RegularExpressions.Regex.Match(run.LastLiveFrame, @"b\s*│\s*✗ failed \((FUL\d{4})\)").Groups[1].Value;
+        Assert.StartsWith("FUL", code, StringComparison.Ordinal);
+        Assert.Matches(@"a\s*│\s*✓ done", run.LastLiveFrame);
+        Assert.Contains(run.LinesAfterLiveTable, l => l.Contains(code, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Train_trains_parents_first_then_a_second_run_trains_nothing_and_rewrites_nothing()
     {
         using var ws = Chain(BRecipe);

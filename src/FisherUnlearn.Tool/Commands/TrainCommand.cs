@@ -85,6 +85,9 @@ internal static class TrainCommand
         var stopwatch = Stopwatch.StartNew();
         var exitCode = ExitCodes.Ok;
         live?.Planned(ids);
+        // Written after the live table (if any), so that it stays whole.
+        Diagnostic? failure = null;
+        string? failureDetail = null;
         try
         {
             foreach (var id in ids)
@@ -98,24 +101,32 @@ internal static class TrainCommand
         }
         catch (EngineException ex)
         {
-            env.Diagnostics.Write(ex.Diagnostic);
+            failure = ex.Diagnostic;
             exitCode = IsTrainingFailure(ex.Code) ? ExitCodes.Failed : ExitCodes.InvalidInput;
         }
         catch (Exception ex) when (session.Current is not null && ex is not OutOfMemoryException)
         {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.TrainingFailed, session.Current.Location, session.Current.Id, $"{ex.GetType().Name}: {ex.Message}"));
-            env.Diagnostics.Detail(ex.ToString());
+            failure = Diagnostic.Create(DiagnosticCatalogue.TrainingFailed, session.Current.Location, session.Current.Id, $"{ex.GetType().Name}: {ex.Message}");
+            failureDetail = ex.ToString();
             exitCode = ExitCodes.Failed;
         }
 
         if (exitCode != ExitCodes.Ok && session.Current is not null)
         {
             session.Results.Add(new JObject { ["id"] = session.Current.Id, ["status"] = "failed", ["seconds"] = null, ["finalLoss"] = null });
-            live?.Complete(session.Current.Id, "failed", null, null);
+            live?.Complete(session.Current.Id, $"failed ({failure?.Code})", null);
         }
 
         live?.Dispose();
         session.FlushLines();
+        if (failure is not null)
+        {
+            env.Diagnostics.Write(failure);
+            if (failureDetail is not null)
+            {
+                env.Diagnostics.Detail(failureDetail);
+            }
+        }
 
         var trained = session.Results.Count(r => (string?)r["status"] == "trained");
         env.Diagnostics.Log(exitCode == ExitCodes.Ok
