@@ -87,6 +87,21 @@ public sealed class HarvestCommandScenarios
     }
 
     [Fact]
+    public async Task Plan_coverage_comes_from_unlearn_json_unless_the_command_line_says_otherwise()
+    {
+        using var ws = Workspace();
+        ws.Write("unlearn.json", """{ "planLabels": 1 }""");
+
+        var fromSettings = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "b", "--json");
+        var fromCommandLine = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "b", "--plan-labels", "2", "--json");
+
+        var first = Assert.Single(fromSettings.Json["models"]!)["plans"]!;
+        Assert.Equal((3, 0), ((int)first["labels"]!, (int)first["labelSets"]!));
+        var second = Assert.Single(fromCommandLine.Json["models"]!)["plans"]!;
+        Assert.Equal((3, 3, 3), ((int)second["labels"]!, (int)second["labelSets"]!, (int)second["calibrated"]!));
+    }
+
+    [Fact]
     public async Task A_harvest_file_whose_data_a_crash_zeroed_is_computed_again_by_the_next_harvest()
     {
         using var ws = Workspace();

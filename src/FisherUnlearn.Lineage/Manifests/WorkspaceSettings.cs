@@ -25,6 +25,12 @@ public sealed record WorkspaceSettings
 
     public int? Threads { get; init; }
 
+    /// <summary>The largest label set <c>harvest</c> makes forget plans for (null: its default, 2).</summary>
+    public int? PlanLabels { get; init; }
+
+    /// <summary>The most forget plans per model <c>harvest</c> makes (null: its default, 100).</summary>
+    public int? MaxPlans { get; init; }
+
     /// <summary>Absolute path of the settings file, or null when the defaults apply.</summary>
     public string? SettingsPath { get; init; }
 }

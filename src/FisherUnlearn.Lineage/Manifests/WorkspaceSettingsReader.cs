@@ -6,9 +6,13 @@ namespace FisherUnlearn.Lineage.Manifests;
 /// <summary>Reads <c>unlearn.json</c>. Every field is optional; a bad field keeps its default.</summary>
 internal static class WorkspaceSettingsReader
 {
-    public static readonly string[] Fields = ["$schema", "schemaVersion", "include", "exclude", "output", "method", "parameters", "parallelism", "threads"];
+    public static readonly string[] Fields = ["$schema", "schemaVersion", "include", "exclude", "output", "method", "parameters", "parallelism", "threads", "planLabels", "maxPlans"];
 
     public const int MaxParallelism = 1024;
+
+    /// <summary>Bounds of <c>planLabels</c> and <c>maxPlans</c> (a model's plans grow combinatorially with the first).</summary>
+    public const int MaxPlanLabels = 8;
+    public const int MaxPlansLimit = 1_000_000;
 
     public static WorkspaceSettings? Read(ReadContext context, JsonNode document)
     {
@@ -53,6 +57,8 @@ internal static class WorkspaceSettingsReader
             Parameters = CommonFields.Parameters(root, "parameters"),
             Parallelism = root.Int("parallelism", 1, MaxParallelism),
             Threads = root.Int("threads", 1, MaxParallelism),
+            PlanLabels = root.Int("planLabels", 1, MaxPlanLabels),
+            MaxPlans = root.Int("maxPlans", 1, MaxPlansLimit),
             SettingsPath = context.File,
         };
         root.RejectUnknown(Fields);

@@ -65,16 +65,14 @@ internal static class HarvestCommand
             HelpName = "n",
         };
         var noPlans = new Option<bool>("--no-plans") { Description = "Skip the forget plans (the calibration ahead of time that makes requests to forget planned labels data-free)." };
-        var planLabels = new Option<int>("--plan-labels")
+        var planLabels = new Option<int?>("--plan-labels")
         {
-            Description = $"Plan label sets of up to n labels (default {ForgetPlanCoverage.DefaultMaxLabels}: every label and every pair; 1: single labels only).",
-            DefaultValueFactory = _ => ForgetPlanCoverage.DefaultMaxLabels,
+            Description = $"Plan label sets of up to n labels (default: 'planLabels' of unlearn.json, else {ForgetPlanCoverage.DefaultMaxLabels}: every label and every pair; 1: single labels only).",
             HelpName = "n",
         };
-        var maxPlans = new Option<int>("--max-plans")
+        var maxPlans = new Option<int?>("--max-plans")
         {
-            Description = $"At most n plans per model: sets of a size are planned only when all of them fit (default {ForgetPlanCoverage.DefaultMaxPlans}); single labels always.",
-            DefaultValueFactory = _ => ForgetPlanCoverage.DefaultMaxPlans,
+            Description = $"At most n plans per model: sets of a size are planned only when all of them fit (default: 'maxPlans' of unlearn.json, else {ForgetPlanCoverage.DefaultMaxPlans}); single labels always.",
             HelpName = "n",
         };
         var command = new Command("harvest", "Compute and cache the per-label Fisher diagonals (and forget plans) of every model whose checkpoint exists.")
@@ -101,19 +99,20 @@ internal static class HarvestCommand
                 parseResult.GetValue(maxSamples),
                 parseResult.GetValue(batchSize),
                 !parseResult.GetValue(noPlans),
-                new ForgetPlanCoverage { MaxLabels = parseResult.GetValue(planLabels), MaxPlans = parseResult.GetValue(maxPlans) });
+                parseResult.GetValue(planLabels),
+                parseResult.GetValue(maxPlans));
             return Task.FromResult(Run(new CommandEnvironment(context, options, parseResult), settings, cancellationToken));
         });
         return command;
     }
 
     private sealed record Settings(string? ModelId, bool Force, FisherEstimator Estimator, int? Threads, int? Parallel, int MaxSamples, int BatchSize, bool Plans,
-        ForgetPlanCoverage Coverage);
+        int? PlanLabels, int? MaxPlans);
 
     private static int Run(CommandEnvironment env, Settings settings, CancellationToken cancellationToken)
     {
         foreach (var (name, value) in new[] { ("--threads", settings.Threads ?? 1), ("--parallel", settings.Parallel ?? 1), ("--max-samples", settings.MaxSamples), ("--batch-size", settings.BatchSize),
-            ("--plan-labels", settings.Coverage.MaxLabels), ("--max-plans", settings.Coverage.MaxPlans) })
+            ("--plan-labels", settings.PlanLabels ?? 1), ("--max-plans", settings.MaxPlans ?? 1) })
         {
             if (value < 1)
             {
@@ -169,6 +168,12 @@ internal static class HarvestCommand
             Inputs = resources.Harvest,
         };
         var variants = settings.Plans ? ForgetPlans.Variants(workspace, unlearn, options) : [];
+        // The command line first, then unlearn.json, then the defaults.
+        var coverage = new ForgetPlanCoverage
+        {
+            MaxLabels = settings.PlanLabels ?? workspace.Settings.PlanLabels ?? ForgetPlanCoverage.DefaultMaxLabels,
+            MaxPlans = settings.MaxPlans ?? workspace.Settings.MaxPlans ?? ForgetPlanCoverage.DefaultMaxPlans,
+        };
         var stopwatch = Stopwatch.StartNew();
         var ids = analysis.Graph.TopologicalOrder.Where(id => settings.ModelId is null || settings.ModelId == id).ToList();
         var harvested = new ModelHarvest[ids.Count];
@@ -183,7 +188,7 @@ internal static class HarvestCommand
             var id = ids[index];
             var clock = Stopwatch.StartNew();
             live?.Update(id, "harvesting");
-            var outcome = HarvestModel(analysis, id, options, variants, settings.Coverage, settings.Force, resources, env.Context.Display,
+            var outcome = HarvestModel(analysis, id, options, variants, coverage, settings.Force, resources, env.Context.Display,
                 live is null ? null : (done, total) => live.Update(id, string.Create(CultureInfo.InvariantCulture, $"planning {done}/{total}")), cancellationToken);
             live?.Complete(id, outcome.Result is not null ? "done" : $"failed ({outcome.Failure?["code"]})", outcome.Result is { } r ? Summary(r) : null, clock.Elapsed.TotalSeconds);
             if (live is null)

@@ -16,7 +16,9 @@ public sealed class WorkspaceSettingsValidation
               "method": "fiun",
               "parameters": { "alpha": 0.5 },
               "parallelism": 4,
-              "threads": 2
+              "threads": 2,
+              "planLabels": 1,
+              "maxPlans": 500
             }
             """;
 
@@ -28,6 +30,7 @@ public sealed class WorkspaceSettingsValidation
         Assert.Equal(["models/legacy/**"], settings.Exclude);
         Assert.Equal(("out/unlearn", "fiun", 4, 2), (settings.Output, settings.Method, settings.Parallelism, settings.Threads));
         Assert.Equal("0.5", settings.Parameters["alpha"]);
+        Assert.Equal((1, 500), (settings.PlanLabels, settings.MaxPlans));
         Assert.Equal(PathOf("unlearn.json"), settings.SettingsPath);
     }
 
@@ -75,6 +78,15 @@ public sealed class WorkspaceSettingsValidation
         var json = """{ "parallelism": 0, "threads": 2 }""";
 
         Only(ReadSettings(json), "FUL1014", json, "\"parallelism\": »0", "'parallelism'", "1..1024");
+    }
+
+    [Theory]
+    [InlineData("""{ "planLabels": 0 }""", "\"planLabels\": »0", "'planLabels'", "1..8")]
+    [InlineData("""{ "planLabels": 9 }""", "\"planLabels\": »9", "'planLabels'", "1..8")]
+    [InlineData("""{ "maxPlans": 0 }""", "\"maxPlans\": »0", "'maxPlans'", "1..1000000")]
+    public void Plan_coverage_out_of_range_is_FUL1014(string json, string marked, string field, string range)
+    {
+        Only(ReadSettings(json), "FUL1014", json, marked, field, range);
     }
 
     [Fact]
