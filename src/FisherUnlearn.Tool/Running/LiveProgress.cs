@@ -9,8 +9,8 @@ namespace FisherUnlearn.Tool.Running;
 /// <summary>
 /// A live table on the terminal (stderr): one row per model with its phase, a spinner while it runs, and its time.
 /// Used only when stderr is a terminal, outside CI and without <c>--no-progress</c>; stdout stays untouched, so
-/// <c>--json</c> output remains one document. <c>run</c> reports through <see cref="IRunProgress"/>; <c>harvest</c>
-/// names its own phases (<see cref="Update"/>) and results (<see cref="Complete"/>).
+/// <c>--json</c> output remains one document. <c>run</c> reports through <see cref="IRunProgress"/>; <c>train</c>,
+/// <c>harvest</c> and <c>verify</c> name their own phases (<see cref="Update"/>) and results (<see cref="Complete(string, string, string?, double?)"/>).
 /// </summary>
 internal sealed class LiveProgress : IRunProgress
 {
@@ -20,11 +20,10 @@ internal sealed class LiveProgress : IRunProgress
     private readonly List<string> order = [];
     private readonly IAnsiConsole console;
     private readonly CancellationTokenSource stop = new();
-    private Task? display;
     private readonly Lock gate = new();
-    private bool disposed;
-
     private readonly string resultColumn;
+    private Task? display;
+    private bool disposed;
 
     /// <param name="error">Where the table is drawn (stderr).</param>
     /// <param name="resultColumn">The title of the column that says what each model's work gave (run: the method).</param>
