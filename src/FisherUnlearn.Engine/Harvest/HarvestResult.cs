@@ -87,6 +87,10 @@ public sealed record HarvestResult
     /// knows no label. Read on first use when cached.</summary>
     public Lazy<FisherDiagonal>? KnownFisher { get; init; }
 
+    /// <summary>For a harvest read from its file: whether every diagonal's bytes still match the checksums its header
+    /// records (reads the whole file, none of it converted). Null for a harvest computed in this process.</summary>
+    internal Func<bool>? IsIntact { get; init; }
+
     public long SampleCount => Labels.Sum(l => (long)l.Samples);
 
     public HarvestedLabel? Find(string dataset, int label) =>

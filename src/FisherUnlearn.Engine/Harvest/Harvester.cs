@@ -82,7 +82,7 @@ public static class Harvester
     private static HarvestResult HarvestOrLoad(ModelManifest model, HarvestOptions options, List<DatasetKnowledge> datasets, SortedDictionary<string, string> settings,
         string settingsHash, string checkpointHash, string key, string output, HarvestInputs inputs, long started, CancellationToken cancellationToken)
     {
-        if (!options.Force && HarvestCache.TryLoad(output, model.Id, key) is { } cached && (!options.Verify || HarvestCache.IsIntact(cached.FilePath!)))
+        if (!options.Force && HarvestCache.TryLoad(output, model.Id, key) is { } cached && (!options.Verify || cached.IsIntact?.Invoke() != false))
         {
             return cached with { Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
         }

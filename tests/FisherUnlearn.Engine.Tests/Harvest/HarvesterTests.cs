@@ -229,6 +229,7 @@ public sealed class HarvesterTests
         var ex = EngineAssert.Fails("FUL4081", () => _ = unverified.Labels[0].Fisher);
         Assert.Contains("checksum", ex.Message, StringComparison.Ordinal);
         EngineAssert.Fails("FUL4081", () => _ = unverified.KnownFisher!.Value);
+        Assert.False(unverified.IsIntact!());
 
         var verified = Harvest(ws.Load(), "b", new HarvestOptions { Verify = true });
 
@@ -236,8 +237,8 @@ public sealed class HarvesterTests
         Assert.Equal(bytes, File.ReadAllBytes(verified.FilePath!));
         var intact = Harvest(ws.Load(), "b", new HarvestOptions { Verify = true });
         Assert.True(intact.Cached);
-        Assert.True(HarvestCache.IsIntact(intact.FilePath!));
-        Assert.False(HarvestCache.IsIntact(intact.FilePath! + ".missing"));
+        Assert.True(intact.IsIntact!());
+        Assert.Null(verified.IsIntact); // computed here, nothing to check
         Assert.All(first.Labels.Zip(intact.Labels), p => Assert.Equal(p.First.Fisher.Checksum(), p.Second.Fisher.Checksum()));
     }
 
