@@ -1,3 +1,4 @@
+using System.Xml.Linq;
 using FisherUnlearn.Testing;
 using FisherUnlearn.Tool.Tests.Support;
 
@@ -36,9 +37,63 @@ public sealed class GraphCommandScenarios
     }
 
     [Fact]
+    public async Task Svg_output_is_one_standalone_picture_with_the_datasets_and_the_removals_marks()
+    {
+        var run = await CliRun.InvokeAsync(RepoPaths.Root, "graph", "--workspace", "samples/digits", "--removal", "forget-3", "--format", "svg");
+
+        Assert.Equal(0, run.ExitCode);
+        var svg = XDocument.Parse(run.Out);
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        Assert.Equal(ns + "svg", svg.Root!.Name);
+        var nodes = svg.Descendants(ns + "g").Where(g => ((string?)g.Attribute("class"))?.StartsWith("node ", StringComparison.Ordinal) == true)
+            .ToDictionary(g => (string)g.Attribute("data-id")!, g => (string)g.Attribute("class")!);
+        Assert.Equal(8, nodes.Count); // 7 models and the mnist dataset
+        Assert.Equal("node dataset", nodes["mnist"]);
+        Assert.Equal("node model root", nodes["digits-base"]);
+        Assert.Equal("node model unaffected", nodes["clinic-north"]);
+        Assert.Equal(5, nodes.Values.Count(c => c == "node model affected"));
+    }
+
+    [Fact]
+    public async Task Html_output_is_a_self_contained_page_with_the_graph_and_each_models_role_and_why()
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, "graph", "--removal", "forget-1", "--format", "html", "--output", "lineage.html");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Empty(run.Out);
+        var html = await File.ReadAllTextAsync(Path.Combine(ws.Root, "lineage.html"), TestContext.Current.CancellationToken);
+        Assert.StartsWith("<!DOCTYPE html>", html, StringComparison.Ordinal);
+        Assert.Single(html.Split("<svg ").Skip(1));
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("http://", html.Replace("http://www.w3.org/2000/svg", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
+        Assert.Contains("<tr class=\"root\" data-id=\"a\"><td class=\"id\"><code>a</code>", html, StringComparison.Ordinal);
+        Assert.Contains("<tr class=\"descendant\" data-id=\"b\"><td class=\"id\"><code>b</code>", html, StringComparison.Ordinal);
+        Assert.Contains("a (finetune)", html, StringComparison.Ordinal);
+
+        Assert.Contains("<th>why</th>", html, StringComparison.Ordinal);
+        Assert.Contains("<ol class=\"waves\" id=\"waves\">", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Html_output_without_a_removal_lists_the_models_without_roles()
+    {
+        var run = await CliRun.InvokeAsync(RepoPaths.Root, "graph", "--workspace", "samples/digits", "--format", "html");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("<h1>Lineage of <code>digits</code></h1>", run.Out, StringComparison.Ordinal);
+        Assert.Contains("<tr data-id=\"digits-student\">", run.Out, StringComparison.Ordinal);
+        Assert.Contains("digits-federated (distill)", run.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("<th>why</th>", run.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"waves\"", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unknown_format_is_a_usage_error()
     {
-        var run = await CliRun.InvokeAsync(RepoPaths.Root, "graph", "--workspace", "samples/digits", "--format", "svg");
+        var run = await CliRun.InvokeAsync(RepoPaths.Root, "graph", "--workspace", "samples/digits", "--format", "png");
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("FUL3005", run.Error, StringComparison.Ordinal);

@@ -20,15 +20,22 @@ public sealed record SvgGraphOptions
 /// <summary>
 /// Draws a <see cref="LineageDiagram"/> as one standalone SVG element (no scripts, fonts or stylesheets), with a layered
 /// layout: each model on the row of its topological level (the longest parent chain above it; datasets on a row of
-/// their own at the top), rows ordered by the mean position of each node's parents to limit crossings, and centred.
-/// Edges are curves with an arrow and their relation (or the labels a model trains on) as a label. Roots are red,
-/// other affected models orange, unaffected models grey, datasets blue. Deterministic; pure (no I/O).
+/// their own at the top); an edge that skips rows gets a waypoint in each row in between, so it runs through a column
+/// of its own and never through a box; rows are ordered, then placed, by alternating sweeps that pull each node
+/// towards what it hangs from and what hangs from it (<see cref="Spread"/> keeps the gaps). Edges are curves with an
+/// arrow; each has its relation (or the labels a model trains on) as a label where it enters its target's row, labels
+/// on one row moved apart so none overlaps another. Roots are red, other affected models orange, unaffected models
+/// grey, datasets blue. Deterministic; pure (no I/O).
 /// </summary>
 public static class SvgGraphRenderer
 {
     private const double NodeHeight = 46;
     private const double RowGap = 74;
     private const double ColumnGap = 28;
+    private const double WaypointWidth = 4;
+    private const double LabelGap = 6;
+    private const int OrderingSweeps = 4;
+    private const int PlacementSweeps = 4;
     private const double Margin = 20;
     private const double TitleSize = 13;
     private const double DetailSize = 11;
@@ -57,10 +64,62 @@ public static class SvgGraphRenderer
         var layout = Layout(diagram);
         var legend = options.Legend && diagram.IsHighlighted;
         var legendItems = LegendItems(diagram);
-        var width = Math.Max(layout.Width, legend ? legendItems.Sum(i => 30 + TextWidth(i.Text, DetailSize)) : 0) + (2 * Margin);
-        var height = layout.Height + (2 * Margin) + (legend ? 34 : 0);
         var p = options.IdPrefix;
+
+        // Edges first, so nodes are drawn over their ends; labels last, over everything. An edge that skips rows runs
+        // through a column of its own in each row between (its waypoints), so it never crosses a box.
+        var labels = new List<EdgeLabel>();
+        var edges = new StringBuilder();
+        for (var i = 0; i < diagram.Edges.Count; i++)
+        {
+            var edge = diagram.Edges[i];
+            if (!layout.Boxes.TryGetValue(Key(edge.FromKind, edge.From), out var from) || !layout.Boxes.TryGetValue(Key(DiagramNodeKind.Model, edge.To), out var to))
+            {
+                continue;
+            }
+
+            var data = edge.FromKind == DiagramNodeKind.Dataset;
+            var hot = !data && from.Node!.Class is "root" or "affected" && to.Node!.Class is "root" or "affected";
+            var color = data ? "#1971c2" : hot ? "#e8590c" : "#868e96";
+            var marker = data ? "arrow-data" : hot ? "arrow-hot" : "arrow";
+            var path = new StringBuilder();
+            double lx, ly;
+            if (to.Y <= from.Y)
+            {
+                // Not downwards (only in a cyclic, invalid lineage): from side to side.
+                var (x1, y1, x2, y2) = (from.CenterX, from.Y + (NodeHeight / 2), to.CenterX, to.Y + (NodeHeight / 2));
+                path.Append(Invariant($"M{x1:0.#},{y1:0.#} C{x1:0.#},{y1 + 24:0.#} {x2:0.#},{y2 - 24:0.#} {x2:0.#},{y2 - 1:0.#}"));
+                (lx, ly) = ((x1 + x2) / 2, (y1 + y2) / 2);
+            }
+            else
+            {
+                var (ax, ay) = (from.CenterX, from.Y + NodeHeight);
+                path.Append(Invariant($"M{ax:0.#},{ay:0.#}"));
+                foreach (var waypoint in layout.Routes[i])
+                {
+                    Curve(path, ax, ay, waypoint.CenterX, waypoint.Y);
+                    (ax, ay) = (waypoint.CenterX, waypoint.Y + NodeHeight);
+                    path.Append(Invariant($" L{ax:0.#},{ay:0.#}"));
+                }
+
+                Curve(path, ax, ay, to.CenterX, to.Y - 1);
+
+                // The label sits in the middle of the last gap, where the edge enters its target's row.
+                (lx, ly) = ((ax + to.CenterX) / 2, (ay + to.Y) / 2);
+            }
+
+            edges.Append(Invariant($"  <path class=\"edge{(data ? " data" : string.Empty)}\" data-from=\"{Xml(edge.From)}\" data-to=\"{Xml(edge.To)}\" d=\"{path}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"{(hot ? 2 : 1.4):0.#}\"{(data ? " stroke-dasharray=\"5 4\"" : string.Empty)} marker-end=\"url(#{p}-{marker})\"/>\n"));
+            labels.Add(new EdgeLabel(edge.Label, data, lx, ly, TextWidth(edge.Label, DetailSize) + 8));
+        }
+
         var svg = new StringBuilder();
+        // The drawing's extent: the layout, widened where spread labels stick out of it.
+        var spread = SpreadLabels(labels).ToList();
+        var contentLeft = Math.Min(0, spread.Count == 0 ? 0 : spread.Min(l => l.X - (l.Width / 2)));
+        var contentRight = Math.Max(layout.Width, spread.Count == 0 ? 0 : spread.Max(l => l.X + (l.Width / 2)));
+        var legendWidth = legendItems.Sum(i => 30 + TextWidth(i.Text, DetailSize));
+        var width = Math.Max(contentRight - contentLeft, legend ? legendWidth : 0) + (2 * Margin);
+        var height = layout.Height + (2 * Margin) + (legend ? 34 : 0);
         svg.Append(Invariant($"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"lineage-graph\" role=\"img\" width=\"{width:0}\" height=\"{height:0}\" viewBox=\"0 0 {width:0} {height:0}\" font-family=\"{FontFamily}\">\n"));
         svg.Append(Invariant($"<title>Lineage: {diagram.Models.Count} models"))
             .Append(diagram.IsHighlighted ? Invariant($", {diagram.Models.Count(m => m.Class == "root")} roots, {diagram.Models.Count(m => m.Class is "root" or "affected")} affected") : string.Empty)
@@ -72,48 +131,11 @@ public static class SvgGraphRenderer
         }
 
         svg.Append("</defs>\n");
-        svg.Append(Invariant($"<g transform=\"translate({Margin + ((width - (2 * Margin) - layout.Width) / 2):0.#},{Margin:0.#})\">\n"));
-
-        // Edges first, so nodes are drawn over their ends; labels last, over everything.
-        var labels = new StringBuilder();
-        foreach (var edge in diagram.Edges)
+        svg.Append(Invariant($"<g transform=\"translate({Margin + ((width - (2 * Margin) - (contentRight - contentLeft)) / 2) - contentLeft:0.#},{Margin:0.#})\">\n"));
+        svg.Append(edges);
+        foreach (var box in layout.Boxes.Values.Where(b => b.Node is not null).OrderBy(b => b.Node!.Kind).ThenBy(b => b.Node!.Id, StringComparer.Ordinal))
         {
-            if (!layout.Boxes.TryGetValue(Key(edge.FromKind, edge.From), out var from) || !layout.Boxes.TryGetValue(Key(DiagramNodeKind.Model, edge.To), out var to))
-            {
-                continue;
-            }
-
-            var data = edge.FromKind == DiagramNodeKind.Dataset;
-            var hot = !data && from.Node.Class is "root" or "affected" && to.Node.Class is "root" or "affected";
-            var x1 = from.CenterX;
-            var y1 = from.Y + NodeHeight;
-            var x2 = to.CenterX;
-            var y2 = to.Y;
-            if (y2 <= y1)
-            {
-                // Not downwards (only in a cyclic, invalid lineage): leave from the side.
-                y1 = from.Y + (NodeHeight / 2);
-                y2 = to.Y + (NodeHeight / 2);
-            }
-
-            var bend = Math.Max(24, (y2 - y1) / 2);
-            var color = data ? "#1971c2" : hot ? "#e8590c" : "#868e96";
-            var marker = data ? "arrow-data" : hot ? "arrow-hot" : "arrow";
-            svg.Append(Invariant($"  <path class=\"edge{(data ? " data" : string.Empty)}\" data-from=\"{Xml(edge.From)}\" data-to=\"{Xml(edge.To)}\" d=\"M{x1:0.#},{y1:0.#} C{x1:0.#},{y1 + bend:0.#} {x2:0.#},{y2 - bend:0.#} {x2:0.#},{y2 - 1:0.#}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"{(hot ? 2 : 1.4):0.#}\"{(data ? " stroke-dasharray=\"5 4\"" : string.Empty)} marker-end=\"url(#{p}-{marker})\"/>\n"));
-
-            // Label on the curve: its midpoint for an edge to the next row; for a longer edge, where it crosses the gap
-            // just above its target (the middle of a long edge would sit on the rows in between).
-            var (lx, ly) = to.Level - from.Level <= 1 || y2 <= y1
-                ? ((x1 + x2) / 2, (y1 + y2) / 2)
-                : PointAtY(x1, y1, x2, y2, bend, to.Y - (RowGap / 2));
-            var lw = TextWidth(edge.Label, DetailSize) + 8;
-            labels.Append(Invariant($"  <g class=\"edge-label\"><rect x=\"{lx - (lw / 2):0.#}\" y=\"{ly - 8:0.#}\" width=\"{lw:0.#}\" height=\"16\" rx=\"3\" fill=\"#ffffff\" fill-opacity=\"0.9\"/>"));
-            labels.Append(Invariant($"<text x=\"{lx:0.#}\" y=\"{ly + 4:0.#}\" font-size=\"{DetailSize:0.#}\" text-anchor=\"middle\" fill=\"{(data ? "#1864ab" : "#343a40")}\"{(data ? " font-style=\"italic\"" : string.Empty)}>{Xml(edge.Label)}</text></g>\n"));
-        }
-
-        foreach (var box in layout.Boxes.Values.OrderBy(b => b.Node.Kind).ThenBy(b => b.Node.Id, StringComparer.Ordinal))
-        {
-            var node = box.Node;
+            var node = box.Node!;
             var dataset = node.Kind == DiagramNodeKind.Dataset;
             var kind = dataset ? "dataset" : node.Class ?? "plain";
             var (fill, stroke, strokeWidth, text) = Palette[kind];
@@ -124,11 +146,16 @@ public static class SvgGraphRenderer
             svg.Append(Invariant($"<text x=\"{box.CenterX:0.#}\" y=\"{box.Y + 35:0.#}\" font-size=\"{DetailSize:0.#}\" text-anchor=\"middle\" fill=\"{(kind == "unaffected" ? "#868e96" : "#495057")}\">{Xml(node.Detail)}</text></g>\n"));
         }
 
-        svg.Append(labels);
+        foreach (var label in spread)
+        {
+            svg.Append(Invariant($"  <g class=\"edge-label\"><rect x=\"{label.X - (label.Width / 2):0.#}\" y=\"{label.Y - 8:0.#}\" width=\"{label.Width:0.#}\" height=\"16\" rx=\"3\" fill=\"#ffffff\" fill-opacity=\"0.9\"/>"));
+            svg.Append(Invariant($"<text x=\"{label.X:0.#}\" y=\"{label.Y + 4:0.#}\" font-size=\"{DetailSize:0.#}\" text-anchor=\"middle\" fill=\"{(label.Data ? "#1864ab" : "#343a40")}\"{(label.Data ? " font-style=\"italic\"" : string.Empty)}>{Xml(label.Text)}</text></g>\n"));
+        }
+
         if (legend)
         {
             var y = layout.Height + 14;
-            var x = (layout.Width - legendItems.Sum(i => 30 + TextWidth(i.Text, DetailSize))) / 2;
+            var x = (contentLeft + contentRight - legendWidth) / 2;
             svg.Append("  <g class=\"legend\">");
             foreach (var (kind, text) in legendItems)
             {
@@ -145,26 +172,74 @@ public static class SvgGraphRenderer
         return svg.ToString();
     }
 
-    // The point of the edge's cubic (control points straight below/above its ends) at height y, by bisection (y is monotonic in t).
-    private static (double X, double Y) PointAtY(double x1, double y1, double x2, double y2, double bend, double y)
+    // A cubic from (x1, y1) down to (x2, y2) whose control points lie straight below and above its ends: it stays
+    // between the two heights, so inside the gap between two rows.
+    private static void Curve(StringBuilder path, double x1, double y1, double x2, double y2)
     {
-        static double Cubic(double a, double b, double c, double d, double t) =>
-            (Math.Pow(1 - t, 3) * a) + (3 * Math.Pow(1 - t, 2) * t * b) + (3 * (1 - t) * t * t * c) + (t * t * t * d);
-        double lo = 0, hi = 1;
-        for (var i = 0; i < 40; i++)
+        var bend = Math.Max(24, (y2 - y1) / 2);
+        path.Append(Invariant($" C{x1:0.#},{y1 + bend:0.#} {x2:0.#},{y2 - bend:0.#} {x2:0.#},{y2:0.#}"));
+    }
+
+    private sealed record EdgeLabel(string Text, bool Data, double X, double Y, double Width);
+
+    /// <summary>Labels on one line (a gap between two rows) moved apart sideways until none overlaps the next, each as
+    /// close to its edge as that allows (<see cref="Spread"/>).</summary>
+    private static IEnumerable<EdgeLabel> SpreadLabels(List<EdgeLabel> labels) =>
+        labels.GroupBy(l => Math.Round(l.Y, 1)).OrderBy(g => g.Key).SelectMany(line =>
         {
-            var mid = (lo + hi) / 2;
-            if (Cubic(y1, y1 + bend, y2 - bend, y2, mid) < y)
+            var ordered = line.OrderBy(l => l.X).ToList();
+            var centres = Spread([.. ordered.Select(l => (l.X, l.Width))], LabelGap);
+            return ordered.Select((l, i) => l with { X = centres[i] });
+        });
+
+    /// <summary>
+    /// One-dimensional overlap removal that keeps the order: items (wanted centre, width), sorted by centre, get the
+    /// centres closest to the wanted ones (least squares) with at least <paramref name="gap"/> between neighbours.
+    /// Overlapping items merge into blocks, each block placed at the mean of its items' wanted positions.
+    /// </summary>
+    internal static double[] Spread(IReadOnlyList<(double Centre, double Width)> items, double gap)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        // A block: its first item, item count, total extent, and the sum of (wanted centre - offset in the block).
+        var blocks = new List<(int First, int Count, double Extent, double Sum)>();
+        var offsets = new double[items.Count];
+        for (var i = 0; i < items.Count; i++)
+        {
+            var (first, count, extent, sum) = (i, 1, items[i].Width, items[i].Centre - (items[i].Width / 2));
+            offsets[i] = items[i].Width / 2;
+            while (blocks.Count > 0)
             {
-                lo = mid;
+                var previous = blocks[^1];
+                if (previous.Sum / previous.Count + previous.Extent + gap <= sum / count)
+                {
+                    break;
+                }
+
+                // Merge: this block's items move right of the previous block's by its extent and the gap.
+                var shift = previous.Extent + gap;
+                for (var j = first; j < first + count; j++)
+                {
+                    offsets[j] += shift;
+                }
+
+                (first, count, extent, sum) = (previous.First, previous.Count + count, previous.Extent + gap + extent, previous.Sum + sum - (shift * count));
+                blocks.RemoveAt(blocks.Count - 1);
             }
-            else
+
+            blocks.Add((first, count, extent, sum));
+        }
+
+        var centres = new double[items.Count];
+        foreach (var (first, count, _, sum) in blocks)
+        {
+            var left = sum / count;
+            for (var j = first; j < first + count; j++)
             {
-                hi = mid;
+                centres[j] = left + offsets[j];
             }
         }
 
-        return (Cubic(x1, x1, x2, x2, lo), y);
+        return centres;
     }
 
     /// <summary>Approximate width of text in a sans-serif font (no font metrics offline): wide enough for ids and labels.</summary>
@@ -189,7 +264,8 @@ public static class SvgGraphRenderer
 
     private static string Key(DiagramNodeKind kind, string id) => (kind == DiagramNodeKind.Dataset ? "d:" : "m:") + id;
 
-    private sealed record Box(DiagramNode Node, int Level, double Width)
+    /// <summary>A node's place, or (<see cref="Node"/> null) a waypoint: where an edge that skips rows crosses one.</summary>
+    private sealed record Box(string Key, DiagramNode? Node, int Level, double Width)
     {
         public double X { get; set; }
 
@@ -198,22 +274,17 @@ public static class SvgGraphRenderer
         public double CenterX => X + (Width / 2);
     }
 
-    private sealed record LayoutResult(Dictionary<string, Box> Boxes, double Width, double Height);
+    /// <summary>The boxes by key, and per edge of the diagram (same index) its waypoints from top to bottom.</summary>
+    private sealed record LayoutResult(Dictionary<string, Box> Boxes, List<Box>[] Routes, double Width, double Height);
 
     private static LayoutResult Layout(LineageDiagram diagram)
     {
         var offset = diagram.Datasets.Count > 0 ? 1 : 0;
         var modelIds = diagram.Models.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
         var parents = diagram.Models.ToDictionary(m => m.Id, _ => new List<string>(), StringComparer.Ordinal);
-        var inputs = diagram.Models.ToDictionary(m => m.Id, _ => new List<string>(), StringComparer.Ordinal);
-        foreach (var edge in diagram.Edges.Where(e => modelIds.Contains(e.To)))
+        foreach (var edge in diagram.Edges.Where(e => e.FromKind == DiagramNodeKind.Model && modelIds.Contains(e.From) && modelIds.Contains(e.To)))
         {
-            if (edge.FromKind == DiagramNodeKind.Model && modelIds.Contains(edge.From))
-            {
-                parents[edge.To].Add(Key(DiagramNodeKind.Model, edge.From));
-            }
-
-            inputs[edge.To].Add(Key(edge.FromKind, edge.From));
+            parents[edge.To].Add(edge.From);
         }
 
         // Longest-path levels (Kahn's order); models left on a cycle go below everything else.
@@ -224,7 +295,7 @@ public static class SvgGraphRenderer
         {
             foreach (var parent in list)
             {
-                children[parent[2..]].Add(child);
+                children[parent].Add(child);
             }
         }
 
@@ -251,55 +322,108 @@ public static class SvgGraphRenderer
         var boxes = new Dictionary<string, Box>(StringComparer.Ordinal);
         foreach (var dataset in diagram.Datasets)
         {
-            boxes[Key(DiagramNodeKind.Dataset, dataset.Id)] = new Box(dataset, 0, NodeWidth(dataset));
+            var key = Key(DiagramNodeKind.Dataset, dataset.Id);
+            boxes[key] = new Box(key, dataset, 0, NodeWidth(dataset));
         }
 
         foreach (var model in diagram.Models)
         {
-            boxes[Key(DiagramNodeKind.Model, model.Id)] = new Box(model, level.GetValueOrDefault(model.Id, deepest + 1), NodeWidth(model));
+            var key = Key(DiagramNodeKind.Model, model.Id);
+            boxes[key] = new Box(key, model, level.GetValueOrDefault(model.Id, deepest + 1), NodeWidth(model));
         }
 
-        var rows = boxes.Values.GroupBy(b => b.Level).OrderBy(g => g.Key).Select(g => g.ToList()).ToList();
+        // What each box hangs from (for ordering): a node's sources, or for an edge that skips rows the waypoint just
+        // above its target, each waypoint hanging from the one above it.
+        var inputs = boxes.Keys.ToDictionary(k => k, _ => new List<string>(), StringComparer.Ordinal);
+        var routes = new List<Box>[diagram.Edges.Count];
+        var waypoints = new List<Box>();
+        for (var i = 0; i < diagram.Edges.Count; i++)
+        {
+            routes[i] = [];
+            var edge = diagram.Edges[i];
+            if (!boxes.TryGetValue(Key(edge.FromKind, edge.From), out var from) || !boxes.TryGetValue(Key(DiagramNodeKind.Model, edge.To), out var to))
+            {
+                continue;
+            }
 
-        // Order each row by the mean position of the node's inputs in the rows above (two sweeps).
+            var above = from.Key;
+            for (var l = from.Level + 1; l < to.Level; l++)
+            {
+                var waypoint = new Box(Invariant($"w:{i}:{l}"), null, l, WaypointWidth);
+                inputs[waypoint.Key] = [above];
+                routes[i].Add(waypoint);
+                waypoints.Add(waypoint);
+                above = waypoint.Key;
+            }
+
+            inputs[to.Key].Add(above);
+        }
+
+        var rows = boxes.Values.Concat(waypoints).GroupBy(b => b.Level).OrderBy(g => g.Key).Select(g => g.ToList()).ToList();
+        foreach (var waypoint in waypoints)
+        {
+            boxes[waypoint.Key] = waypoint;
+        }
+
+        var outputs = boxes.Keys.ToDictionary(k => k, _ => new List<string>(), StringComparer.Ordinal);
+        foreach (var (key, list) in inputs)
+        {
+            foreach (var source in list)
+            {
+                outputs[source].Add(key);
+            }
+        }
+
+        // Order: rows sorted by the mean place of what each box hangs from (downwards) or of what hangs from it
+        // (upwards), alternately, ending downwards; ties keep the current order. Datasets keep theirs.
         var position = new Dictionary<string, double>(StringComparer.Ordinal);
         void Number(List<Box> row)
         {
             for (var i = 0; i < row.Count; i++)
             {
-                position[Key(row[i].Node.Kind, row[i].Node.Id)] = i - ((row.Count - 1) / 2.0);
+                position[row[i].Key] = i - ((row.Count - 1) / 2.0);
             }
         }
 
-        for (var sweep = 0; sweep < 2; sweep++)
+        void Sort(List<Box> row, Dictionary<string, List<string>> neighbours)
         {
-            foreach (var row in rows)
+            if (row.Any(b => b.Node?.Kind == DiagramNodeKind.Dataset))
             {
-                if (row[0].Node.Kind == DiagramNodeKind.Model)
-                {
-                    var current = row.Select((b, i) => (b, i)).ToDictionary(t => t.b, t => t.i);
-                    row.Sort((a, b) =>
-                    {
-                        var byMean = Mean(a).CompareTo(Mean(b));
-                        return byMean != 0 ? byMean : current[a].CompareTo(current[b]);
-                    });
-                }
+                return;
+            }
 
-                Number(row);
+            double Mean(Box box)
+            {
+                var known = neighbours[box.Key].Where(position.ContainsKey).Select(k => position[k]).ToList();
+                return known.Count == 0 ? position.GetValueOrDefault(box.Key) : known.Average();
+            }
+
+            var current = row.Select((b, i) => (b, i)).ToDictionary(t => t.b.Key, t => (Index: t.i, Mean: Mean(t.b)), StringComparer.Ordinal);
+            row.Sort((a, b) =>
+            {
+                var byMean = current[a.Key].Mean.CompareTo(current[b.Key].Mean);
+                return byMean != 0 ? byMean : current[a.Key].Index.CompareTo(current[b.Key].Index);
+            });
+            Number(row);
+        }
+
+        rows.ForEach(Number);
+        for (var sweep = 0; sweep < OrderingSweeps; sweep++)
+        {
+            rows.ForEach(row => Sort(row, inputs));
+            if (sweep < OrderingSweeps - 1)
+            {
+                Enumerable.Reverse(rows).ToList().ForEach(row => Sort(row, outputs));
             }
         }
 
-        double Mean(Box box)
-        {
-            var known = inputs[box.Node.Id].Where(position.ContainsKey).Select(k => position[k]).ToList();
-            return known.Count == 0 ? 0 : known.Average();
-        }
-
+        // Place: rows packed and centred, then each box pulled under what it hangs from (downwards) or over what
+        // hangs from it (upwards), alternately, ending downwards; Spread keeps each row's order and gaps.
         var rowWidths = rows.Select(r => r.Sum(b => b.Width) + (ColumnGap * (r.Count - 1))).ToList();
-        var width = rowWidths.Count == 0 ? 200 : rowWidths.Max();
+        var widest = rowWidths.Count == 0 ? 0 : rowWidths.Max();
         for (var r = 0; r < rows.Count; r++)
         {
-            var x = (width - rowWidths[r]) / 2;
+            var x = (widest - rowWidths[r]) / 2;
             foreach (var box in rows[r])
             {
                 box.X = x;
@@ -308,8 +432,34 @@ public static class SvgGraphRenderer
             }
         }
 
+        void Pull(List<Box> row, Dictionary<string, List<string>> neighbours)
+        {
+            var wanted = row.Select(b => (neighbours[b.Key].Count == 0 ? b.CenterX : neighbours[b.Key].Average(k => boxes[k].CenterX), b.Width)).ToList();
+            var centres = Spread(wanted, ColumnGap);
+            for (var i = 0; i < row.Count; i++)
+            {
+                row[i].X = centres[i] - (row[i].Width / 2);
+            }
+        }
+
+        for (var sweep = 0; sweep < PlacementSweeps; sweep++)
+        {
+            rows.ForEach(row => Pull(row, inputs));
+            if (sweep < PlacementSweeps - 1)
+            {
+                Enumerable.Reverse(rows).ToList().ForEach(row => Pull(row, outputs));
+            }
+        }
+
+        var left = rows.Count == 0 ? 0 : rows.Min(r => r[0].X);
+        foreach (var box in rows.SelectMany(r => r))
+        {
+            box.X -= left;
+        }
+
+        var width = rows.Count == 0 ? 200 : rows.Max(r => r[^1].X + r[^1].Width);
         var height = rows.Count == 0 ? NodeHeight : (rows.Count * NodeHeight) + ((rows.Count - 1) * RowGap);
-        return new LayoutResult(boxes, width, height);
+        return new LayoutResult(boxes, routes, width, height);
     }
 
     private static double NodeWidth(DiagramNode node) =>

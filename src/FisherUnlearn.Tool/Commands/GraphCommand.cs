@@ -3,20 +3,22 @@ using FisherUnlearn.Lineage.IO;
 using FisherUnlearn.Lineage.Planning;
 using FisherUnlearn.Lineage.Rendering;
 using FisherUnlearn.Tool.Cli;
+using FisherUnlearn.Tool.Reports;
 
 namespace FisherUnlearn.Tool.Commands;
 
-/// <summary><c>dotnet unlearn graph</c>: the lineage as a picture (Mermaid renders on GitHub; DOT for Graphviz).</summary>
+/// <summary><c>dotnet unlearn graph</c>: the lineage as a picture (Mermaid renders on GitHub; DOT for Graphviz; SVG drawn by
+/// the tool itself; HTML = a self-contained page with that SVG and a table of the models and, for a removal, their roles).</summary>
 internal static class GraphCommand
 {
-    public static readonly string[] Formats = ["mermaid", "dot"];
+    public static readonly string[] Formats = ["mermaid", "dot", "svg", "html"];
 
     public static Command Create(CliContext context, GlobalOptions options)
     {
         var removal = new Option<string?>("--removal", "-r") { Description = "Mark this removal request's roots and affected models.", HelpName = "removal" };
         var format = new Option<string>("--format", "-f")
         {
-            Description = "mermaid (renders in GitHub Markdown) or dot (Graphviz).",
+            Description = "mermaid (renders in GitHub Markdown), dot (Graphviz), svg (drawn by the tool) or html (a page with the SVG and a table of the models).",
             DefaultValueFactory = _ => "mermaid",
         };
         format.AcceptOnlyFromAmong(Formats);
@@ -36,7 +38,7 @@ internal static class GraphCommand
                 return Task.FromResult(ExitCodes.InvalidInput);
             }
 
-            var highlight = GraphHighlight.None;
+            RemovalPlan? plan = null;
             if (parseResult.GetValue(removal) is { } removalId)
             {
                 var request = RemovalLookup.Find(analysis.Workspace, removalId, context);
@@ -46,15 +48,17 @@ internal static class GraphCommand
                     return Task.FromResult(ExitCodes.InvalidInput);
                 }
 
-                var plan = Planner.Plan(analysis.Workspace, analysis.Graph, request.Value);
-                highlight = new GraphHighlight(
-                    plan.Roots.ToHashSet(StringComparer.Ordinal),
-                    plan.Affected.Select(a => a.Id).ToHashSet(StringComparer.Ordinal));
+                plan = Planner.Plan(analysis.Workspace, analysis.Graph, request.Value);
             }
 
-            var text = parseResult.GetValue(format) == "dot"
-                ? GraphRenderer.Dot(analysis.Workspace, highlight)
-                : GraphRenderer.Mermaid(analysis.Workspace, highlight);
+            var highlight = plan is null ? GraphHighlight.None : GraphHighlight.Of(plan);
+            var text = parseResult.GetValue(format) switch
+            {
+                "dot" => GraphRenderer.Dot(analysis.Workspace, highlight),
+                "svg" => SvgGraphRenderer.Render(LineageDiagram.From(analysis.Workspace, highlight)),
+                "html" => LineagePage.Render(LineagePageModel.From(analysis.Workspace, plan)),
+                _ => GraphRenderer.Mermaid(analysis.Workspace, highlight),
+            };
             if (parseResult.GetValue(output) is { } file)
             {
                 var path = Path.GetFullPath(Path.Combine(context.CurrentDirectory, file));

@@ -251,8 +251,7 @@ internal sealed record ReportModel
 
     private static ReportModel Describe(Workspace workspace, RemovalManifest removal, RemovalPlan plan, string method)
     {
-        var affected = plan.Affected.Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
-        var highlight = new GraphHighlight(plan.Roots.ToHashSet(StringComparer.Ordinal), affected);
+        var highlight = GraphHighlight.Of(plan);
         return new ReportModel
         {
             RemovalId = removal.Id,
