@@ -111,4 +111,22 @@ public sealed class GraphCommandScenarios
         Assert.Contains("-->|finetune|", text, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(Path.Combine(ws.Root, "out"), ".*tmp*"));
     }
+
+    [Fact]
+    public async Task An_output_path_that_is_a_folder_or_empty_is_exit_2_with_a_code_and_no_stack_trace()
+    {
+        using var ws = SampleWorkspaces.Chain();
+        Directory.CreateDirectory(Path.Combine(ws.Root, "taken"));
+
+        var folder = await CliRun.InvokeAsync(ws.Root, "graph", "--output", "taken");
+        var empty = await CliRun.InvokeAsync(ws.Root, "graph", "--output", "");
+
+        Assert.Equal(2, folder.ExitCode);
+        Assert.Contains("error FUL3009:", folder.Error, StringComparison.Ordinal);
+        Assert.Contains("taken", folder.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", folder.Error, StringComparison.Ordinal);
+        Assert.Equal(2, empty.ExitCode);
+        Assert.Contains("error FUL3005: --output needs a file name", empty.Error, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(ws.Root, "*.tmp*", SearchOption.AllDirectories));
+    }
 }

@@ -58,6 +58,21 @@ public sealed class PlanCommandScenarios
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("digits-base", run.Out, StringComparison.Ordinal);
         Assert.Contains("transfer", run.Out, StringComparison.Ordinal);
+        Assert.Contains("Wave: 2 of 5 (the work order's numbering", run.Out, StringComparison.Ordinal); // as "Work order: 2. digits-head-7, ..."
+    }
+
+    [Fact]
+    public async Task A_matrix_of_fewer_than_one_job_is_a_usage_error_and_an_empty_plan_gives_an_empty_matrix()
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var zero = await CliRun.InvokeAsync(ws.Root, "plan", "forget-1", "--matrix", "--max-jobs", "0");
+        var empty = await CliRun.InvokeAsync(ws.Root, "plan", "forget-3", "--matrix");
+
+        Assert.Equal(2, zero.ExitCode);
+        Assert.Contains("--max-jobs must be at least 1", zero.Error, StringComparison.Ordinal);
+        Assert.Equal(0, empty.ExitCode);
+        Assert.Equal("{\"include\":[]}", empty.Out.Trim());
     }
 
     [Fact]
@@ -116,7 +131,8 @@ public sealed class PlanCommandScenarios
         var run = await CliRun.InvokeAsync(ws.Root, "plan", "forget-1", "--json");
 
         Assert.Equal(2, run.ExitCode);
-        Assert.Equal(string.Empty, run.Out);
+        Assert.Equal("plan", (string?)run.Json["command"]); // stdout: the failure document, not a plan
+        Assert.Null(run.Json["affected"]);
         Assert.Contains("FUL1007", run.Error, StringComparison.Ordinal);
     }
 }

@@ -1,5 +1,7 @@
+using FisherUnlearn.Engine.Checkpoints;
 using FisherUnlearn.Testing;
 using FisherUnlearn.Tool.Tests.Support;
+using Newtonsoft.Json.Linq;
 
 namespace FisherUnlearn.Tool.Tests;
 
@@ -134,5 +136,92 @@ public sealed class RunCommandScenarios
 
         Assert.Equal(2, (await CliRun.InvokeAsync(ws.Root, "run", "forget-4")).ExitCode);
         Assert.Equal(2, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--only", "zzz")).ExitCode);
+    }
+
+    [Fact]
+    public async Task A_sample_request_leaves_a_model_that_never_saw_the_samples_as_it_was_and_succeeds()
+    {
+        using var ws = DigitsChain.Create();
+        // Train samples 5, 7 and 19 are 4s: b learned them, a (digits 0-3) never saw them, though the planner must mark
+        // both (it does not read labels).
+        ws.Write("forget-fours.removal.json", """
+            { "schemaVersion": 1, "id": "forget-fours",
+              "forget": { "samples": [ { "dataset": "mnist", "split": "train", "indices": [5, 7, 19] } ] } }
+            """);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-fours", "--json", "--parallel", "1");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        var models = run.Json["models"]!.ToDictionary(m => (string)m["id"]!);
+        Assert.Equal(["root", "root"], models.Values.Select(m => (string)m["role"]!));
+        Assert.All(models.Values, m => Assert.Equal("done", (string)m["status"]!));
+        var report = JObject.Parse(ws.ReadText("artifacts/unlearn/forget-fours/report.json"))["models"]!.ToDictionary(m => (string)m["id"]!);
+        Assert.StartsWith("none of the forgotten samples", (string)report["a"]["parameters"]!["unchanged"]!, StringComparison.Ordinal);
+        Assert.Null(report["b"]["parameters"]!["unchanged"]);
+        Assert.Equal(Weights(ws.PathOf("a/bin/a.safetensors")), Weights(ws.PathOf("artifacts/unlearn/forget-fours/a.safetensors")));
+        Assert.NotEqual(Weights(ws.PathOf("b/bin/b.safetensors")), Weights(ws.PathOf("artifacts/unlearn/forget-fours/b.safetensors")));
+    }
+
+    [Fact]
+    public async Task A_sample_index_outside_its_split_is_exit_2_at_its_line_before_any_model_starts()
+    {
+        using var ws = DigitsChain.Create();
+        ws.Write("forget-far.removal.json", """
+            { "schemaVersion": 1, "id": "forget-far",
+              "forget": {
+                "samples": [ { "dataset": "mnist", "split": "train", "indices": [5, 800000] } ] } }
+            """);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-far");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Matches(@"forget-far\.removal\.json\(3,\d+\): error FUL2013: Sample index 800000 is outside the train split of 'mnist' \(8000 samples\)", run.Error);
+        Assert.False(ws.Exists("artifacts/unlearn/forget-far"));
+    }
+
+    [Fact]
+    public async Task An_output_root_that_is_a_file_is_exit_2_with_a_code_and_no_stack_trace()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        ws.Write("not-a-folder", "x");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--out", "not-a-folder");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL3009:", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+        Assert.Equal("x", ws.ReadText("not-a-folder"));
+    }
+
+    [Fact]
+    public async Task Only_a_model_the_removal_does_not_affect_says_so_rather_than_that_it_does_not_exist()
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var unaffected = await CliRun.InvokeAsync(ws.Root, "run", "forget-2", "--only", "a");
+
+        Assert.Equal(2, unaffected.ExitCode);
+        Assert.Contains("Model 'a' is not affected by 'forget-2'", unaffected.Error, StringComparison.Ordinal);
+        Assert.Contains("--explain a", unaffected.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("No model", unaffected.Error, StringComparison.Ordinal);
+    }
+
+    private static List<float[]> Weights(string path)
+    {
+        var state = CheckpointStore.Load(path);
+        try
+        {
+            return [.. state.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value.data<float>().ToArray())];
+        }
+        finally
+        {
+            foreach (var tensor in state.Values)
+            {
+                tensor.Dispose();
+            }
+        }
     }
 }

@@ -46,6 +46,25 @@ public sealed class RunOrchestrationScenarios
     }
 
     [Fact]
+    public async Task Changing_a_roots_manifest_makes_every_model_below_it_stale_not_just_the_root()
+    {
+        using var ws = await TrainedChain();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1")).ExitCode);
+        // a now also trains on digit 5, so b inherits it: b's retained labels change though neither checkpoint does.
+        ws.Write("a/a.lineage.json", ws.ReadText("a/a.lineage.json").Replace("[0, 1, 2, 3]", "[0, 1, 2, 3, 5]", StringComparison.Ordinal));
+
+        var status = await CliRun.InvokeAsync(ws.Root, "status", "--json");
+        var check = await CliRun.InvokeAsync(ws.Root, "plan", "forget-3", "--check");
+        var changed = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1", "--json");
+
+        var models = status.Json["removals"]!.Single(r => (string)r["id"]! == "forget-3")["models"]!;
+        Assert.Equal(["stale", "stale"], models.Select(m => (string)m["state"]!));
+        Assert.Equal(3, check.ExitCode);
+        Assert.Contains("stale: b", check.Error, StringComparison.Ordinal);
+        Assert.Equal(["done", "done"], Statuses(changed));
+    }
+
+    [Fact]
     public async Task Worker_processes_produce_the_same_outputs_as_one_process()
     {
         using var ws = await TrainedChain();

@@ -16,6 +16,23 @@ public sealed class ValidateCommandScenarios
     }
 
     [Fact]
+    public async Task From_a_subfolder_the_workspace_is_the_nearest_folder_upwards_with_unlearn_json()
+    {
+        using var ws = SampleWorkspaces.Chain();
+        ws.Write("unlearn.json", """{ "schemaVersion": 1 }""");
+
+        var inside = await CliRun.InvokeAsync(Path.Combine(ws.Root, "b"), "validate");
+        var plan = await CliRun.InvokeAsync(Path.Combine(ws.Root, "b"), "plan", "forget-1", "--json");
+        var explicitFolder = await CliRun.InvokeAsync(Path.Combine(ws.Root, "b"), "validate", "--workspace", ".");
+
+        Assert.Equal(0, inside.ExitCode);
+        Assert.Contains("2 models, 1 datasets, 3 removal requests: valid.", inside.Error, StringComparison.Ordinal);
+        Assert.Equal(0, plan.ExitCode);
+        Assert.Equal(["a", "b"], plan.Json["affected"]!.Select(a => (string)a["id"]!));
+        Assert.Equal(2, explicitFolder.ExitCode); // --workspace still means exactly that folder: b alone lacks its dataset
+    }
+
+    [Fact]
     public async Task A_broken_manifest_fails_with_code_file_and_line_on_stderr()
     {
         using var ws = SampleWorkspaces.Chain();
@@ -38,6 +55,52 @@ public sealed class ValidateCommandScenarios
         Assert.Contains(": error FUL1011: ", line, StringComparison.Ordinal);
         Assert.Contains("fine-tune", line, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Method_settings_a_run_would_refuse_are_listed_by_validate_at_their_lines()
+    {
+        using var ws = SampleWorkspaces.Chain();
+        ws.Write("unlearn.json", """
+            {
+              "schemaVersion": 1,
+              "parameters": { "alpha": -1 }
+            }
+            """);
+        ws.Write("typo.removal.json", """
+            {
+              "schemaVersion": 1, "id": "typo",
+              "forget": { "labels": [1] },
+              "method": "fiun-fast"
+            }
+            """);
+        ws.Write("bad.removal.json", """
+            {
+              "schemaVersion": 1, "id": "bad",
+              "forget": {
+                "labels": [
+                  1,
+                  12
+                ]
+              },
+              "parameters": {
+                "layers": "first",
+                "estimatr": "exact"
+              }
+            }
+            """);
+
+        var run = await CliRun.InvokeAsync(ws.Root, "validate");
+        var plan = await CliRun.InvokeAsync(ws.Root, "plan", "forget-1", "--check", "--method", "bogus");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(run.ErrorLines, l => l.StartsWith("typo.removal.json(4,13): error FUL1024: Unknown method 'fiun-fast'", StringComparison.Ordinal));
+        Assert.Contains(run.ErrorLines, l => l.StartsWith("bad.removal.json(6,7): error FUL1016: Label 12", StringComparison.Ordinal));
+        Assert.Contains(run.ErrorLines, l => l.StartsWith("bad.removal.json(10,15): error FUL4102:", StringComparison.Ordinal) && l.Contains("layers", StringComparison.Ordinal));
+        Assert.Contains(run.ErrorLines, l => l.StartsWith("bad.removal.json(11,17): error FUL4102:", StringComparison.Ordinal) && l.Contains("estimatr", StringComparison.Ordinal));
+        Assert.Single(run.ErrorLines, l => l.StartsWith("unlearn.json(3,28): error FUL4102:", StringComparison.Ordinal));
+        Assert.Equal(2, plan.ExitCode);
+        Assert.DoesNotContain("   at ", run.Error + plan.Error, StringComparison.Ordinal);
     }
 
     [Fact]

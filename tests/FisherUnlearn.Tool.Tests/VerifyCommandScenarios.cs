@@ -48,6 +48,23 @@ public sealed class VerifyCommandScenarios
         Assert.Contains("forget %", table.Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_removal_without_targets_is_measured_and_verify_exits_0()
+    {
+        using var ws = DigitsChain.Create(targets: "");
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--json");
+
+        Assert.True(verify.ExitCode == 0, verify.Error);
+        Assert.Equal(["a", "b"], verify.Json["models"]!.Select(m => (string)m["id"]!));
+        Assert.All(verify.Json["models"]!, m => Assert.InRange((double)m["after"]!["forgetAccuracy"]!, 0, 1));
+        var report = ws.ReadText("artifacts/unlearn/forget-3/report.json");
+        Assert.Contains("\"targets\": null", report, StringComparison.Ordinal);
+        Assert.Contains("\"verification\"", report, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--parallel", "0")]
     [InlineData("--threads", "0")]

@@ -8,13 +8,14 @@ namespace FisherUnlearn.Engine.Unlearning;
 /// <summary>
 /// The content hash of everything one model's unlearning output depends on: the engine version, the effective method,
 /// the removal manifest (what to forget, method, parameters), the workspace settings, the model's manifest and
-/// checkpoint, the checkpoints of its upstream roots (their importance may be used), and the dataset manifests and
-/// files of its whole lineage (harvest and calibration read them). Two runs with equal keys produce the same output,
+/// checkpoint, each ancestor's manifest and checkpoint (the labels a model knows come from its whole lineage, the roots'
+/// importance may be used, and <c>retrain</c> redoes ancestors from their recipes or starts from their checkpoints), and
+/// the dataset manifests and files of its whole lineage (harvest and calibration read them). Two runs with equal keys produce the same output,
 /// so a rerun skips a model whose recorded key is unchanged; any change redoes exactly the models it reaches.
 /// </summary>
 public static class JobKey
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
     public static string Compute(WorkspaceAnalysis analysis, RemovalPlan plan, string modelId, string method, FileHashCache? files = null)
     {
@@ -36,13 +37,15 @@ public static class JobKey
             Hash(workspace, model.ManifestPath, files),
             files.Hash(model.CheckpointPath),
         };
-        foreach (var root in affected.UpstreamRoots.Where(r => r != modelId))
+        var ancestors = analysis.Graph.Ancestors(modelId).Order(StringComparer.Ordinal).ToList();
+        foreach (var ancestor in ancestors.Select(id => workspace.Models[id]))
         {
-            parts.Add($"root {root}");
-            parts.Add(files.Hash(workspace.Models[root].CheckpointPath));
+            parts.Add($"ancestor {ancestor.Id}{(affected.UpstreamRoots.Contains(ancestor.Id) ? " (root)" : string.Empty)}");
+            parts.Add(Hash(workspace, ancestor.ManifestPath, files));
+            parts.Add(files.Hash(ancestor.CheckpointPath));
         }
 
-        var lineage = analysis.Graph.Ancestors(modelId).Append(modelId);
+        var lineage = ancestors.Append(modelId);
         foreach (var datasetId in lineage.SelectMany(id => workspace.Models[id].Data).Select(d => d.Dataset).Distinct().Order(StringComparer.Ordinal))
         {
             parts.Add($"dataset {datasetId}");

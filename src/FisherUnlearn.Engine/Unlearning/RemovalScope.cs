@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using FisherUnlearn.Engine.Data;
 using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Graph;
 using FisherUnlearn.Lineage.Manifests;
 
@@ -161,6 +162,41 @@ public static class RemovalData
         }
 
         return parts;
+    }
+
+    /// <summary>Checks the removal's sample indices against the splits they name, for the given datasets (validate
+    /// cannot: a dataset manifest need not declare its size). Loads each named split once through the cache.</summary>
+    /// <exception cref="EngineException">FUL2013 at the selection holding an index outside its split; or the data's
+    /// own error when a split cannot be read.</exception>
+    public static void CheckSampleIndices(RemovalManifest removal, IEnumerable<DatasetManifest> datasets, SplitCache cache)
+    {
+        ArgumentNullException.ThrowIfNull(removal);
+        ArgumentNullException.ThrowIfNull(datasets);
+        ArgumentNullException.ThrowIfNull(cache);
+        var byId = datasets.ToDictionary(d => d.Id, StringComparer.Ordinal);
+        foreach (var selection in removal.Samples.Where(s => s.Indices.Count > 0))
+        {
+            if (!byId.TryGetValue(selection.Dataset, out var dataset))
+            {
+                continue;
+            }
+
+            var count = cache.Get(dataset, selection.Split).Count;
+            if (selection.Indices.Where(i => i < 0 || i >= count).Select(i => (int?)i).FirstOrDefault() is { } outside)
+            {
+                throw EngineException.At(DiagnosticCatalogue.SampleOutOfRange, selection.Location, null, outside, selection.Split, selection.Dataset, count);
+            }
+        }
+    }
+
+    /// <summary>True when the removal forgets only samples and none of them is one this model learned: their labels are
+    /// all outside what it knows (the planner marks such a model conservatively, since it cannot read labels).</summary>
+    public static bool NothingToForget(RemovalScope scope, SplitCache cache)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(cache);
+        return !scope.HasForgetLabels
+            && scope.Knowledge.Where(k => scope.ForgetSamplesOf(k.Dataset.Id).Count > 0).All(k => ForgottenSamples(scope, k, cache.Get(k.Dataset, "train")).Count == 0);
     }
 
     /// <summary>The forgotten train samples of one dataset that the model knows (label known, not forgotten as a label).</summary>

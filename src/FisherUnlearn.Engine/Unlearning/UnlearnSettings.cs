@@ -16,7 +16,7 @@ public sealed record UnlearnSettings
     public const string Ssd = "ssd";
     public const string Retrain = "retrain";
 
-    public static IReadOnlyList<string> Methods { get; } = [Fiun, Ssd, Retrain];
+    public static IReadOnlyList<string> Methods => RemovalManifest.Methods;
 
     /// <summary>The forget accuracy a label request aims at when neither the settings nor the removal state one.</summary>
     public const double DefaultLabelTarget = 0.01;
@@ -86,28 +86,82 @@ public sealed record UnlearnSettings
     public static UnlearnSettings From(RemovalManifest removal, WorkspaceSettings? workspace = null, string? methodOverride = null)
     {
         ArgumentNullException.ThrowIfNull(removal);
-        var method = (methodOverride ?? removal.Method ?? workspace?.Method ?? Fiun).Trim().ToLowerInvariant();
+        var settingsFile = new SourceLocation(workspace?.SettingsPath ?? removal.ManifestPath);
+        var (named, at) = methodOverride is not null ? (methodOverride, null)
+            : removal.Method is not null ? (removal.Method, removal.MethodLocation ?? new SourceLocation(removal.ManifestPath))
+            : workspace?.Method is not null ? (workspace.Method, workspace.MethodLocation ?? settingsFile)
+            : (Fiun, (SourceLocation?)null);
+        var method = named.Trim().ToLowerInvariant();
         if (!Methods.Contains(method))
         {
-            throw EngineException.Create(DiagnosticCatalogue.UnknownMethod, removal.ManifestPath, method, string.Join(", ", Methods));
+            // A bad --method has no file to point at; one from a manifest is reported where it is written.
+            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.UnknownMethod, at, named, string.Join(", ", Methods)));
         }
 
         var settings = new UnlearnSettings { Method = method, Calibrate = method == Fiun };
-        var parameters = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var source in new[] { workspace?.Parameters, removal.Parameters })
+        var parameters = new SortedDictionary<string, (string Raw, SourceLocation At)>(StringComparer.Ordinal);
+        foreach (var (key, value) in workspace?.Parameters ?? new Dictionary<string, string>())
         {
-            foreach (var (key, value) in source ?? new Dictionary<string, string>())
-            {
-                parameters[key] = value;
-            }
+            parameters[key] = (value, workspace!.ParameterLocations.GetValueOrDefault(key) ?? settingsFile);
         }
 
-        foreach (var (key, raw) in parameters)
+        foreach (var (key, value) in removal.Parameters)
         {
-            settings = settings.With(removal.ManifestPath, key, raw);
+            parameters[key] = (value, removal.ParameterLocations.GetValueOrDefault(key) ?? new SourceLocation(removal.ManifestPath));
+        }
+
+        foreach (var (key, (raw, location)) in parameters)
+        {
+            settings = settings.With(location, key, raw);
         }
 
         return settings;
+    }
+
+    /// <summary>What <see cref="From"/> would refuse in the workspace's method settings (<c>unlearn.json</c> and every
+    /// removal's <c>method</c> and <c>parameters</c>), each reported once at the line where it is written, so that
+    /// <c>validate</c> lists them with the manifests' other problems instead of a later command failing on them.</summary>
+    public static IReadOnlyList<Diagnostic> Check(Lineage.Workspace workspace)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        var found = new List<Diagnostic>();
+        void Try(Action read)
+        {
+            try
+            {
+                read();
+            }
+            catch (EngineException ex) when (!found.Any(d => d.ToCanonicalString() == ex.Diagnostic.ToCanonicalString()))
+            {
+                found.Add(ex.Diagnostic);
+            }
+            catch (EngineException)
+            {
+                // Already reported (a bad unlearn.json value reaches every removal).
+            }
+        }
+
+        // Each parameter on its own, so that one bad value does not hide the next (method names are the lineage
+        // reader's to check: FUL1024).
+        void Parameters(IReadOnlyDictionary<string, string> values, IReadOnlyDictionary<string, SourceLocation> locations, string file)
+        {
+            foreach (var (key, raw) in values)
+            {
+                Try(() => new UnlearnSettings().With(locations.GetValueOrDefault(key) ?? new SourceLocation(file), key, raw));
+            }
+        }
+
+        if (workspace.Settings.SettingsPath is { } settingsPath)
+        {
+            Parameters(workspace.Settings.Parameters, workspace.Settings.ParameterLocations, settingsPath);
+        }
+
+        foreach (var removal in workspace.Removals.Values)
+        {
+            Parameters(removal.Parameters, removal.ParameterLocations, removal.ManifestPath);
+        }
+
+        return found;
     }
 
     /// <summary>The workspace's default settings (<c>unlearn.json</c> over the documented defaults), as a removal without
@@ -115,7 +169,7 @@ public sealed record UnlearnSettings
     public static UnlearnSettings ForWorkspace(WorkspaceSettings? workspace, string settingsPath) =>
         From(new RemovalManifest { Id = "workspace", ManifestPath = settingsPath, Location = new SourceLocation(settingsPath) }, workspace);
 
-    private UnlearnSettings With(string path, string key, string raw)
+    private UnlearnSettings With(SourceLocation path, string key, string raw)
     {
         JsonNode? node;
         try
@@ -187,13 +241,13 @@ public sealed record UnlearnSettings
             "maxSamplesPerLabel" => this with { MaxSamplesPerLabel = Integer(1) },
             "seed" => this with { Seed = Integer(int.MinValue) },
             "rootDivisor" => this with { RootDivisor = Number(1) },
-            _ => key.StartsWith("x-", StringComparison.Ordinal) ? this : throw EngineException.Create(DiagnosticCatalogue.InvalidMethodParameter, path, key, raw,
+            _ => key.StartsWith("x-", StringComparison.Ordinal) ? this : throw EngineException.At(DiagnosticCatalogue.InvalidMethodParameter, path, null, key, raw,
                 "a known parameter (importance, estimator, layers, alpha, lambda, calibrate, alphas, lambdas, target, headCorrection, headTolerance, headMargin, calibrationForget, calibrationRetain, calibrationMargin, maxSamplesPerLabel, seed, rootDivisor)"),
         };
     }
 
-    private static EngineException Bad(string path, string key, string raw, string expected) =>
-        EngineException.Create(DiagnosticCatalogue.InvalidMethodParameter, path, key, raw, expected);
+    private static EngineException Bad(SourceLocation path, string key, string raw, string expected) =>
+        EngineException.At(DiagnosticCatalogue.InvalidMethodParameter, path, null, key, raw, expected);
 
     /// <summary>The settings as a JSON object for reports (method-relevant fields only).</summary>
     public JsonObject Describe()

@@ -79,6 +79,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             var inputHash = resources.Harvest.HashOf(manifest.CheckpointPath);
             using var module = ModelFactory.Load(manifest);
             var scope = RemovalScope.For(workspace, analysis.Graph, plan.Removal, ModelId);
+            RemovalData.CheckSampleIndices(plan.Removal, scope.Knowledge.Select(k => k.Dataset), resources.Splits);
             var loadSeconds = phase.Elapsed.TotalSeconds;
             ModelMetrics? before = null;
             MetricsEvaluator? metrics = null;
@@ -171,6 +172,15 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         string? harvestKey = null;
         var fisherOptions = new FisherOptions { Estimator = settings.Estimator };
         var include = IncludeFor(settings, module);
+
+        if (scope.HasForgetSamples && RemovalData.NothingToForget(scope, resources.Splits))
+        {
+            // Marked affected because it trains on the dataset, but none of the forgotten samples has a label it learned:
+            // it never saw them, so its output is the original weights (recorded as such), not a failure.
+            used["unchanged"] = "none of the forgotten samples has a label this model learned";
+            used["seconds"] = new JsonObject { ["importance"] = Math.Round(clock.Elapsed.TotalSeconds, 4) };
+            return used;
+        }
 
         if (settings.Method == UnlearnSettings.Ssd)
         {

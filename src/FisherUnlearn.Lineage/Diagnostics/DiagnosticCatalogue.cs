@@ -60,6 +60,8 @@ public static class DiagnosticCatalogue
         "'{0}' must not be empty.");
     public static readonly DiagnosticDescriptor UnreadableFile = Error("FUL1023", "Unreadable file",
         "The file cannot be read: {0}.");
+    public static readonly DiagnosticDescriptor UnknownMethodName = Error("FUL1024", "Unknown method",
+        "Unknown method '{0}'. Use one of: {1}.");
 
     // 2xxx: graph and plan
     public static readonly DiagnosticDescriptor UnknownParent = Error("FUL2001", "Unknown parent",
@@ -110,6 +112,8 @@ public static class DiagnosticCatalogue
         "Another dotnet-unlearn process ({0}) is writing to '{1}'. Wait for it to finish: the lock is released when that process ends, even if it is killed.");
     public static readonly DiagnosticDescriptor Cancelled = Error("FUL3008", "Cancelled",
         "Cancelled. Finished outputs were kept; run the command again to finish the job.");
+    public static readonly DiagnosticDescriptor FileSystemError = Error("FUL3009", "File or folder not usable",
+        "{0} Check the path given (--workspace, --out, --output) and its permissions: outputs need a folder you can write to.");
     public static readonly DiagnosticDescriptor PackageVersionNeeded = Error("FUL3014", "FisherUnlearn.Build version needed",
         "This workspace gets FisherUnlearn.Build as a package: pass -p:FisherUnlearnBuildVersion=<version> (the version of your dotnet-unlearn tool), with the package on a NuGet feed.");
     public static readonly DiagnosticDescriptor ShardInvalid = Error("FUL3020", "Invalid shard",

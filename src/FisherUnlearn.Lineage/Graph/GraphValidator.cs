@@ -159,7 +159,7 @@ public static class GraphValidator
             {
                 if (label < 0 || label >= widest.Classes)
                 {
-                    bag.Report(DiagnosticCatalogue.LabelOutOfRange, removal.Location, label, widest.Classes - 1, widest.Classes,
+                    bag.Report(DiagnosticCatalogue.LabelOutOfRange, removal.LabelLocations.GetValueOrDefault(label) ?? removal.Location, label, widest.Classes - 1, widest.Classes,
                         $"'{widest.Id}', the dataset with the most classes");
                 }
             }

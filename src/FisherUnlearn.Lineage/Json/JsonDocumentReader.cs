@@ -44,7 +44,7 @@ public static class JsonDocumentReader
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.SecurityException)
         {
-            diagnostics.Report(DiagnosticCatalogue.UnreadableFile, new SourceLocation(path), ex.Message);
+            diagnostics.Report(DiagnosticCatalogue.UnreadableFile, new SourceLocation(path), ex.Message.TrimEnd('.'));
             return null;
         }
 

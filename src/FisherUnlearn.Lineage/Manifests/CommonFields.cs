@@ -56,8 +56,28 @@ internal static class CommonFields
         return (node is null ? null : context.AsId(node, "id"), context.At(reader.Object));
     }
 
-    /// <summary>An object of scalar settings, as JSON literals keyed by name in ordinal order.</summary>
-    public static SortedDictionary<string, string> Parameters(ObjectReader reader, string field)
+    /// <summary>The <c>method</c> field: one of <see cref="RemovalManifest.Methods"/> (any case; FUL1024 otherwise), and
+    /// where it is written.</summary>
+    public static (string? Method, SourceLocation? Location) Method(ObjectReader reader)
+    {
+        var node = reader.Optional("method");
+        if (node is null || reader.String("method") is not { } method)
+        {
+            return (null, null);
+        }
+
+        if (!RemovalManifest.Methods.Contains(method.Trim().ToLowerInvariant()))
+        {
+            reader.Context.Report(DiagnosticCatalogue.UnknownMethodName, node, method, string.Join(", ", RemovalManifest.Methods));
+            return (null, reader.Context.At(node));
+        }
+
+        return (method, reader.Context.At(node));
+    }
+
+    /// <summary>An object of scalar settings, as JSON literals keyed by name in ordinal order; where each value is
+    /// written goes to <paramref name="locations"/> (the engine checks the values and reports them there).</summary>
+    public static SortedDictionary<string, string> Parameters(ObjectReader reader, string field, IDictionary<string, SourceLocation> locations)
     {
         var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
         if (reader.ObjectField(field) is not { } parameters)
@@ -68,6 +88,7 @@ internal static class CommonFields
         foreach (var property in parameters.Properties)
         {
             var value = property.Value;
+            locations.TryAdd(property.Name, reader.Context.At(value));
             switch (value)
             {
                 case JsonString or JsonBoolean:

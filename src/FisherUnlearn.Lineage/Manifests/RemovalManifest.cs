@@ -7,6 +7,9 @@ public sealed record RemovalManifest
 {
     public const string DefaultMethod = "fiun";
 
+    /// <summary>The unlearning methods a manifest or <c>--method</c> may name (docs/methods.md).</summary>
+    public static IReadOnlyList<string> Methods { get; } = [DefaultMethod, "ssd", "retrain"];
+
     public required string Id { get; init; }
 
     public required string ManifestPath { get; init; }
@@ -16,6 +19,9 @@ public sealed record RemovalManifest
     /// <summary>Labels to forget everywhere they were learned.</summary>
     public IReadOnlyList<int> Labels { get; init; } = [];
 
+    /// <summary>Where each of <see cref="Labels"/> is written (its first occurrence), for problems found across files.</summary>
+    public IReadOnlyDictionary<int, SourceLocation> LabelLocations { get; init; } = new Dictionary<int, SourceLocation>();
+
     public IReadOnlyList<SampleSelection> Samples { get; init; } = [];
 
     /// <summary>The method named in the manifest, or null for the workspace / tool default.</summary>
@@ -23,6 +29,12 @@ public sealed record RemovalManifest
 
     /// <summary>Method settings, as raw JSON literals keyed by name (ordinal order).</summary>
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Where <see cref="Method"/> is written (null when absent).</summary>
+    public SourceLocation? MethodLocation { get; init; }
+
+    /// <summary>Where each of <see cref="Parameters"/> is written, so a bad value is reported at its line.</summary>
+    public IReadOnlyDictionary<string, SourceLocation> ParameterLocations { get; init; } = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
 
     public RemovalTargets? Targets { get; init; }
 

@@ -33,6 +33,7 @@ internal static class RemovalManifestReader
         var (id, location) = CommonFields.Id(root);
         var reason = root.String("reason", allowEmpty: true);
         var labels = new List<int>();
+        var labelLocations = new Dictionary<int, SourceLocation>();
         var samples = new List<SampleSelection>();
         if (root.ObjectField("forget", required: true) is { } forget)
         {
@@ -40,6 +41,13 @@ internal static class RemovalManifestReader
             if (reader.Array("labels") is { } array)
             {
                 labels = context.AsDistinctIntegers(array, "forget.labels", 0, LineageManifestReader.MaxLabel, "label", LineageManifestReader.MaxLabel + 1);
+                foreach (var item in array.Items)
+                {
+                    if (item is JsonNumber number && number.TryGetInt64(out var value) && value is >= 0 and <= LineageManifestReader.MaxLabel)
+                    {
+                        labelLocations.TryAdd((int)value, context.At(item));
+                    }
+                }
             }
 
             if (reader.Array("samples") is { } selections)
@@ -56,8 +64,9 @@ internal static class RemovalManifestReader
             }
         }
 
-        var method = root.String("method");
-        var parameters = CommonFields.Parameters(root, "parameters");
+        var (method, methodLocation) = CommonFields.Method(root);
+        var parameterLocations = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
+        var parameters = CommonFields.Parameters(root, "parameters", parameterLocations);
         RemovalTargets? targets = null;
         if (root.ObjectField("targets") is { } targetsObject)
         {
@@ -91,9 +100,12 @@ internal static class RemovalManifestReader
             ManifestPath = context.File,
             Reason = reason,
             Labels = labels,
+            LabelLocations = labelLocations,
             Samples = samples,
             Method = method,
+            MethodLocation = methodLocation,
             Parameters = parameters,
+            ParameterLocations = parameterLocations,
             Targets = targets,
             RequestedAt = requestedAt,
             Location = location,

@@ -21,6 +21,12 @@ public sealed record WorkspaceSettings
 
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>Where <see cref="Method"/> is written (null when absent).</summary>
+    public Diagnostics.SourceLocation? MethodLocation { get; init; }
+
+    /// <summary>Where each of <see cref="Parameters"/> is written.</summary>
+    public IReadOnlyDictionary<string, Diagnostics.SourceLocation> ParameterLocations { get; init; } = new Dictionary<string, Diagnostics.SourceLocation>(StringComparer.Ordinal);
+
     public int? Parallelism { get; init; }
 
     public int? Threads { get; init; }

@@ -48,13 +48,17 @@ internal static class WorkspaceSettingsReader
             }
         }
 
+        var (method, methodLocation) = CommonFields.Method(root);
+        var parameterLocations = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
         var settings = new WorkspaceSettings
         {
             Include = include ?? defaults.Include,
             Exclude = exclude ?? defaults.Exclude,
             Output = output ?? defaults.Output,
-            Method = root.String("method"),
-            Parameters = CommonFields.Parameters(root, "parameters"),
+            Method = method,
+            MethodLocation = methodLocation,
+            Parameters = CommonFields.Parameters(root, "parameters", parameterLocations),
+            ParameterLocations = parameterLocations,
             Parallelism = root.Int("parallelism", 1, MaxParallelism),
             Threads = root.Int("threads", 1, MaxParallelism),
             PlanLabels = root.Int("planLabels", 1, MaxPlanLabels),

@@ -191,7 +191,7 @@ public static class Planner
                 : $"Model '{model.Id}' is affected by removal '{plan.RemovalId}' as a descendant: it {model.Reason}.");
             lines.Add($"Upstream roots: {string.Join(", ", model.UpstreamRoots)}");
             lines.Add($"Path: {string.Join(" -> ", model.Path)}");
-            lines.Add($"Wave: {model.Wave} of 0..{plan.Waves.Count - 1} (waves run in order; the models of a wave are independent)");
+            lines.Add($"Wave: {model.Wave + 1} of {plan.Waves.Count} (the work order's numbering: waves run in order; the models of a wave are independent)");
         }
         else
         {

@@ -37,8 +37,20 @@ internal static class CliApp
 
     public static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)
     {
-        var root = Build(context);
-        var parseResult = root.Parse(args);
+        var parseResult = Build(context).Parse(args);
+        var exitCode = await InvokeAsync(parseResult, context, cancellationToken).ConfigureAwait(false);
+        if (exitCode != ExitCodes.Ok && args.Contains("--json", StringComparer.Ordinal) && !context.WroteOutput)
+        {
+            // --json promises one JSON document on stdout: a command stopped by an error before its own gets this one.
+            var command = parseResult.CommandResult.Command is RootCommand ? string.Empty : parseResult.CommandResult.Command.Name;
+            context.Out.WriteLine(JsonDocuments.Failure(command, exitCode, context.Reported, context).ToString(Newtonsoft.Json.Formatting.Indented));
+        }
+
+        return exitCode;
+    }
+
+    private static async Task<int> InvokeAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
+    {
         if (parseResult.Errors.Count > 0)
         {
             var writer = new DiagnosticWriter(context, Verbosity.Normal);
@@ -60,6 +72,13 @@ internal static class CliApp
         {
             new DiagnosticWriter(context, Verbosity.Normal).Write(Diagnostic.Create(DiagnosticCatalogue.Cancelled, null));
             return ExitCodes.Cancelled;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A path the user gave that cannot be used (a file where a folder is needed, no permission, a missing
+            // drive): what was written is complete (every write is temporary file, then rename), so say which and stop.
+            new DiagnosticWriter(context, Verbosity.Normal).Write(Diagnostic.Create(DiagnosticCatalogue.FileSystemError, null, ex.Message.TrimEnd('.') + "."));
+            return ExitCodes.InvalidInput;
         }
     }
 }

@@ -7,11 +7,39 @@ internal sealed class CliContext(TextWriter output, TextWriter error, Func<strin
     /// <summary>True when stderr is an interactive terminal (a live progress display may be drawn there).</summary>
     public bool ErrorIsTerminal { get; } = errorIsTerminal;
 
-    public TextWriter Out { get; } = output;
+    /// <summary>stdout; remembers whether anything was written (<see cref="WroteOutput"/>).</summary>
+    public TextWriter Out { get; } = new WriteTracker(output);
+
+    /// <summary>True once anything went to <see cref="Out"/>: a command that stops on an error before printing its
+    /// <c>--json</c> document gets the failure document instead (<see cref="CliApp"/>).</summary>
+    public bool WroteOutput => ((WriteTracker)Out).Written;
+
+    /// <summary>Every diagnostic reported so far (by any <see cref="Output.DiagnosticWriter"/> of this invocation).</summary>
+    public IReadOnlyList<Lineage.Diagnostics.Diagnostic> Reported
+    {
+        get
+        {
+            lock (reported)
+            {
+                return [.. reported];
+            }
+        }
+    }
 
     public TextWriter Error { get; } = error;
 
+    private readonly List<Lineage.Diagnostics.Diagnostic> reported = [];
+
     public string CurrentDirectory { get; } = currentDirectory;
+
+    /// <summary>Records a diagnostic for <see cref="Reported"/> (called by the diagnostic writers).</summary>
+    public void Record(Lineage.Diagnostics.Diagnostic diagnostic)
+    {
+        lock (reported)
+        {
+            reported.Add(diagnostic);
+        }
+    }
 
     public string? GetEnvironmentVariable(string name) => environment(name);
 
@@ -37,4 +65,50 @@ internal sealed class CliContext(TextWriter output, TextWriter error, Func<strin
             ? path
             : relative.Replace('\\', '/');
     }
+}
+
+/// <summary>A pass-through writer that notes whether anything was written.</summary>
+internal sealed class WriteTracker(TextWriter inner) : TextWriter
+{
+    public bool Written { get; private set; }
+
+    public override System.Text.Encoding Encoding => inner.Encoding;
+
+    public override IFormatProvider FormatProvider => inner.FormatProvider;
+
+    public override string NewLine
+    {
+        get => inner.NewLine;
+#pragma warning disable CS8765 // TextWriter.NewLine's setter accepts null; so does the inner writer's.
+        set => inner.NewLine = value;
+#pragma warning restore CS8765
+    }
+
+    public override void Write(char value)
+    {
+        Written = true;
+        inner.Write(value);
+    }
+
+    public override void Write(string? value)
+    {
+        Written |= !string.IsNullOrEmpty(value);
+        inner.Write(value);
+    }
+
+    public override void Write(char[] buffer, int index, int count)
+    {
+        Written |= count > 0;
+        inner.Write(buffer, index, count);
+    }
+
+    public override void WriteLine(string? value)
+    {
+        Written = true;
+        inner.WriteLine(value);
+    }
+
+    public override void Flush() => inner.Flush();
+
+    public override Task FlushAsync() => inner.FlushAsync();
 }

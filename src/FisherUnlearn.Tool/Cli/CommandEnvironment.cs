@@ -7,7 +7,9 @@ namespace FisherUnlearn.Tool.Cli;
 
 /// <summary>What one invocation of a command works with: the context, the global options' values and a
 /// diagnostic writer. Loads and checks the workspace the same way for every command.</summary>
-internal sealed class CommandEnvironment(CliContext context, GlobalOptions options, ParseResult parseResult)
+/// <param name="discover">Without --workspace, use the nearest folder upwards holding <c>unlearn.json</c> (as git finds
+/// its repository), so commands work from any subfolder of a workspace; false (init) = the current folder.</param>
+internal sealed class CommandEnvironment(CliContext context, GlobalOptions options, ParseResult parseResult, bool discover = true)
 {
     public CliContext Context { get; } = context;
 
@@ -17,7 +19,9 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
 
     public bool NoProgress { get; } = parseResult.GetValue(options.NoProgress);
 
-    public string WorkspaceRoot { get; } = context.ResolveDirectory(parseResult.GetValue(options.Workspace));
+    public string WorkspaceRoot { get; } = parseResult.GetValue(options.Workspace) is { Length: > 0 } given || !discover
+        ? context.ResolveDirectory(parseResult.GetValue(options.Workspace))
+        : FindWorkspaceRoot(context.CurrentDirectory);
 
     public DiagnosticWriter Diagnostics { get; } = new(context, parseResult.GetValue(options.Verbosity));
 
@@ -32,6 +36,13 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
         }
 
         var analysis = WorkspaceAnalysis.Analyze(WorkspaceRoot, cancellationToken);
+        // The method settings' values are the engine's to judge: checked here so every command (validate first) reports
+        // them with the manifests' other problems.
+        if (Engine.Unlearning.UnlearnSettings.Check(analysis.Workspace) is { Count: > 0 } settings)
+        {
+            analysis = analysis with { Diagnostics = [.. analysis.Diagnostics.Concat(settings).OrderBy(d => d.Location.File, StringComparer.Ordinal).ThenBy(d => d.Location.Line).ThenBy(d => d.Location.Column)] };
+        }
+
         Diagnostics.Write(analysis.Diagnostics);
         return analysis;
     }
@@ -48,6 +59,20 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
         }
 
         return analysis;
+    }
+
+    /// <summary>The nearest of <paramref name="start"/> and its parents that holds <c>unlearn.json</c>; else <paramref name="start"/>.</summary>
+    public static string FindWorkspaceRoot(string start)
+    {
+        for (var folder = new DirectoryInfo(Path.GetFullPath(start)); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, Lineage.Manifests.WorkspaceSettings.FileName)))
+            {
+                return folder.FullName;
+            }
+        }
+
+        return Path.GetFullPath(start);
     }
 
     /// <summary>Whether long work may show a live display: stderr is a terminal, not in CI, not with --no-progress or quiet.</summary>

@@ -7,7 +7,7 @@ internal sealed class GlobalOptions
 {
     public Option<string?> Workspace { get; } = new("--workspace", "-w")
     {
-        Description = "The workspace folder (default: the current folder).",
+        Description = "The workspace folder (default: the nearest folder upwards holding unlearn.json, else the current folder).",
         Recursive = true,
         HelpName = "dir",
     };

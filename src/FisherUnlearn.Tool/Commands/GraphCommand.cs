@@ -1,9 +1,12 @@
 using System.CommandLine;
+using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.IO;
 using FisherUnlearn.Lineage.Planning;
 using FisherUnlearn.Lineage.Rendering;
 using FisherUnlearn.Tool.Cli;
+using FisherUnlearn.Tool.Output;
 using FisherUnlearn.Tool.Reports;
+using Newtonsoft.Json.Linq;
 
 namespace FisherUnlearn.Tool.Commands;
 
@@ -59,15 +62,35 @@ internal static class GraphCommand
                 "html" => LineagePage.Render(LineagePageModel.From(analysis.Workspace, plan)),
                 _ => GraphRenderer.Mermaid(analysis.Workspace, highlight),
             };
+            string? outputPath = null;
             if (parseResult.GetValue(output) is { } file)
             {
+                if (string.IsNullOrWhiteSpace(file))
+                {
+                    env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, "--output needs a file name, such as lineage.html; leave it out to print to stdout."));
+                    return Task.FromResult(ExitCodes.InvalidInput);
+                }
+
                 var path = Path.GetFullPath(Path.Combine(context.CurrentDirectory, file));
                 AtomicFile.WriteAllText(path, text);
                 env.Diagnostics.Log($"wrote {context.Display(path)}");
+                outputPath = path;
             }
-            else
+            else if (!env.Json)
             {
                 context.Out.Write(text);
+            }
+
+            if (env.Json)
+            {
+                // The lineage as data (the picture, when wanted, goes to --output).
+                env.WriteJson(new JObject
+                {
+                    ["schemaVersion"] = JsonDocuments.SchemaVersion,
+                    ["removal"] = plan?.RemovalId,
+                    ["output"] = outputPath is null ? null : context.Display(outputPath),
+                    ["lineage"] = JsonDocuments.Diagram(LineageDiagram.From(analysis.Workspace, highlight)),
+                });
             }
 
             return Task.FromResult(ExitCodes.Ok);

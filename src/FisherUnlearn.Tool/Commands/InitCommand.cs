@@ -24,7 +24,7 @@ internal static class InitCommand
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
-            var env = new CommandEnvironment(context, options, parseResult);
+            var env = new CommandEnvironment(context, options, parseResult, discover: false);
             if (!Directory.Exists(env.WorkspaceRoot))
             {
                 env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.WorkspaceNotFound, null, context.Display(env.WorkspaceRoot)));

@@ -60,8 +60,14 @@ internal static class PlanCommand
 
             if (parseResult.GetValue(matrix))
             {
+                if (parseResult.GetValue(maxJobs) < 1)
+                {
+                    env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, "--max-jobs must be at least 1"));
+                    return Task.FromResult(ExitCodes.InvalidInput);
+                }
+
                 // One line, so it can go straight into $GITHUB_OUTPUT: matrix=<json>
-                var jobs = Shard.For(plan, Math.Max(1, parseResult.GetValue(maxJobs)));
+                var jobs = Shard.For(plan, parseResult.GetValue(maxJobs));
                 var include = new Newtonsoft.Json.Linq.JArray(plan.IsEmpty ? [] : jobs.Select(j => new Newtonsoft.Json.Linq.JObject { ["removal"] = plan.RemovalId, ["shard"] = j.ToString() }));
                 context.Out.WriteLine(new Newtonsoft.Json.Linq.JObject { ["include"] = include }.ToString(Newtonsoft.Json.Formatting.None));
                 return Task.FromResult(ExitCodes.Ok);
@@ -92,7 +98,17 @@ internal static class PlanCommand
 
     private static int Check(CommandEnvironment env, Lineage.WorkspaceAnalysis analysis, Lineage.Manifests.RemovalManifest removal, RemovalPlan plan, string? method, string? output)
     {
-        var settings = Engine.Unlearning.UnlearnSettings.From(removal, analysis.Workspace.Settings, method);
+        Engine.Unlearning.UnlearnSettings settings;
+        try
+        {
+            settings = Engine.Unlearning.UnlearnSettings.From(removal, analysis.Workspace.Settings, method);
+        }
+        catch (Engine.EngineException ex)
+        {
+            env.Diagnostics.Write(ex.Diagnostic); // a bad --method (manifest settings were checked with the workspace)
+            return ExitCodes.InvalidInput;
+        }
+
         var root = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
         var directory = Engine.Unlearning.RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, root);
         var states = Running.OutputFreshness.Check(analysis, plan, settings.Method, directory);

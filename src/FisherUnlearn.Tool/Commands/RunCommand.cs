@@ -97,8 +97,10 @@ internal static class RunCommand
 
         if (options.Only is not null && !plan.IsAffected(options.Only))
         {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ModelNotFound, null, options.Only,
-                $" among the models affected by '{removal.Id}' ({NameList.Quoted([.. plan.Affected.Select(a => a.Id)])})"));
+            var affected = NameList.Quoted([.. plan.Affected.Select(a => a.Id)]);
+            env.Diagnostics.Write(workspace.Models.ContainsKey(options.Only)
+                ? Diagnostic.Create(DiagnosticCatalogue.UsageError, null, $"Model '{options.Only}' is not affected by '{removal.Id}', so it has nothing to unlearn ('dotnet unlearn plan {removal.Id} --explain {options.Only}' says why). Affected: {affected}.")
+                : Diagnostic.Create(DiagnosticCatalogue.ModelNotFound, null, options.Only, $" among the models affected by '{removal.Id}' ({affected})"));
             return ExitCodes.InvalidInput;
         }
 
@@ -111,6 +113,17 @@ internal static class RunCommand
                 env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UnlearningCheckpointMissing, model.Location, model.Id, env.Context.Display(model.CheckpointPath)));
             }
 
+            return ExitCodes.InvalidInput;
+        }
+
+        try
+        {
+            // Sample indices can only be checked against the data (validate does not read it): before any model starts.
+            RemovalData.CheckSampleIndices(removal, workspace.Datasets.Values, new SplitCache());
+        }
+        catch (EngineException ex)
+        {
+            env.Diagnostics.Write(ex.Diagnostic);
             return ExitCodes.InvalidInput;
         }
 
@@ -161,7 +174,17 @@ internal static class RunCommand
 
     private static int Merge(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, Options options)
     {
-        var settings = UnlearnSettings.From(removal, analysis.Workspace.Settings, options.Method);
+        UnlearnSettings settings;
+        try
+        {
+            settings = UnlearnSettings.From(removal, analysis.Workspace.Settings, options.Method);
+        }
+        catch (EngineException ex)
+        {
+            env.Diagnostics.Write(ex.Diagnostic);
+            return ExitCodes.InvalidInput;
+        }
+
         var plan = Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal);
         var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, options.OutputRoot);
         var records = JobRecord.ReadAll(directory).Where(r => plan.IsAffected(r.Outcome.Id)).ToDictionary(r => r.Outcome.Id, StringComparer.Ordinal);

@@ -22,6 +22,7 @@ internal sealed class DiagnosticWriter(CliContext context, Verbosity verbosity)
 
     public void Write(Diagnostic diagnostic)
     {
+        context.Record(diagnostic);
         if (diagnostic.Severity == Severity.Info && verbosity == Verbosity.Quiet)
         {
             return;

@@ -1,6 +1,7 @@
 using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Planning;
+using FisherUnlearn.Lineage.Rendering;
 using FisherUnlearn.Tool.Cli;
 using Newtonsoft.Json.Linq;
 
@@ -20,6 +21,31 @@ internal static class JsonDocuments
         ["datasets"] = analysis.Workspace.Datasets.Count,
         ["removals"] = analysis.Workspace.Removals.Count,
         ["diagnostics"] = Diagnostics(analysis.Diagnostics, context),
+    };
+
+    /// <summary>The lineage picture as data (report.json's <c>lineage</c>, <c>graph --json</c>): datasets, models with
+    /// their class (root, affected, unaffected, or null without a removal) and edges (parent or data).</summary>
+    public static JObject Diagram(LineageDiagram diagram) => new()
+    {
+        ["datasets"] = new JArray(diagram.Datasets.Select(d => new JObject { ["id"] = d.Id, ["detail"] = d.Detail })),
+        ["models"] = new JArray(diagram.Models.Select(d => new JObject { ["id"] = d.Id, ["detail"] = d.Detail, ["class"] = d.Class })),
+        ["edges"] = new JArray(diagram.Edges.Select(e => new JObject
+        {
+            ["from"] = e.From,
+            ["to"] = e.To,
+            ["label"] = e.Label,
+            ["kind"] = e.FromKind == DiagramNodeKind.Dataset ? "data" : "parent",
+        })),
+    };
+
+    /// <summary>What <c>--json</c> prints when a command stops on an error before its own document: the command, its
+    /// exit code and every diagnostic it reported, so stdout is one JSON document either way.</summary>
+    public static JObject Failure(string command, int exitCode, IEnumerable<Diagnostic> diagnostics, CliContext context) => new()
+    {
+        ["schemaVersion"] = SchemaVersion,
+        ["command"] = command,
+        ["exitCode"] = exitCode,
+        ["diagnostics"] = Diagnostics(diagnostics, context),
     };
 
     public static JArray Diagnostics(IEnumerable<Diagnostic> diagnostics, CliContext context) =>

@@ -114,18 +114,7 @@ internal static class RunReport
                 ["referenceSeconds"] = v.ReferenceSeconds is { } rs ? Math.Round(rs, 3) : null,
                 ["seconds"] = Math.Round(v.Seconds, 3),
             },
-            ["lineage"] = new JObject
-            {
-                ["datasets"] = new JArray(model.Diagram.Datasets.Select(d => new JObject { ["id"] = d.Id, ["detail"] = d.Detail })),
-                ["models"] = new JArray(model.Diagram.Models.Select(d => new JObject { ["id"] = d.Id, ["detail"] = d.Detail, ["class"] = d.Class })),
-                ["edges"] = new JArray(model.Diagram.Edges.Select(e => new JObject
-                {
-                    ["from"] = e.From,
-                    ["to"] = e.To,
-                    ["label"] = e.Label,
-                    ["kind"] = e.FromKind == DiagramNodeKind.Dataset ? "data" : "parent",
-                })),
-            },
+            ["lineage"] = JsonDocuments.Diagram(model.Diagram),
         };
     }
 
@@ -152,7 +141,15 @@ internal static class RunReport
             throw new InvalidDataException($"{path} is not valid JSON: {ex.Message}", ex);
         }
 
-        return Parse(json, path);
+        try
+        {
+            return Parse(json, path);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or InvalidCastException or FormatException or OverflowException or ArgumentException)
+        {
+            // A value of the wrong kind somewhere (a hand-edited or foreign file): unreadable, like bad JSON.
+            throw new InvalidDataException($"{path} is not a report.json this tool can read: {ex.Message}", ex);
+        }
     }
 
     public static ReportModel Parse(JObject json, string source = "report.json")
@@ -163,6 +160,8 @@ internal static class RunReport
             throw new InvalidDataException($"{source} is not a report.json of schema version {JsonDocuments.SchemaVersion}.");
         }
 
+        // A child of an object, or null where the parent is absent, null or not an object.
+        static JToken? Child(JToken? token, string name) => token is JObject o ? o[name] : null;
         static string? Text(JToken? token) => token is null || token.Type == JTokenType.Null ? null : (string?)token;
         static double? Number(JToken? token) => token is null || token.Type == JTokenType.Null ? null : (double)token;
         static IReadOnlyList<string> Texts(JToken? token) => token is JArray array ? [.. array.Select(t => (string)t!)] : [];
@@ -187,8 +186,8 @@ internal static class RunReport
             Reason = Text(json["reason"]),
             Forget = Text(json["forget"]) ?? string.Empty,
             RequestedAt = Text(json["requestedAt"]),
-            MaxForgetAccuracy = Number(json["targets"]?["maxForgetAccuracy"]),
-            MaxRetainDrop = Number(json["targets"]?["maxRetainDrop"]),
+            MaxForgetAccuracy = Number(Child(json["targets"], "maxForgetAccuracy")),
+            MaxRetainDrop = Number(Child(json["targets"], "maxRetainDrop")),
             Roots = Texts(json["roots"]),
             Models = [.. (json["models"] as JArray ?? []).Select(m => new ReportEntry
             {
@@ -203,9 +202,9 @@ internal static class RunReport
                 OutputSha256 = Text(m["outputSha256"]),
                 Seconds = Number(m["seconds"]) ?? 0,
                 UpstreamRoots = Texts(m["upstreamRoots"]),
-                Before = ReadMetrics(m["metrics"]?["before"]),
-                After = ReadMetrics(m["metrics"]?["after"]),
-                Reference = ReadMetrics(m["metrics"]?["reference"]),
+                Before = ReadMetrics(Child(m["metrics"], "before")),
+                After = ReadMetrics(Child(m["metrics"], "after")),
+                Reference = ReadMetrics(Child(m["metrics"], "reference")),
                 Missed = Texts(m["missed"]),
             })],
             Unaffected = Texts(json["unaffected"]),

@@ -27,6 +27,11 @@ internal static class ReportText
         }
 
         var parts = new List<string>();
+        if (parameters["unchanged"] is { Type: JTokenType.String } unchanged)
+        {
+            parts.Add($"unchanged: {(string)unchanged!}");
+        }
+
         void Add(string key, string? label = null)
         {
             if (parameters[key] is { Type: not JTokenType.Null } token)

@@ -282,18 +282,40 @@ public sealed class RemovalRunnerTests
     }
 
     [Theory]
-    [InlineData("\"nope\"", null, "FUL4101")]
     [InlineData(null, """{ "alpha": -1 }""", "FUL4102")]
     [InlineData(null, """{ "unknown": 1 }""", "FUL4102")]
-    public void Bad_methods_and_parameters_are_FUL_errors(string? method, string? parameters, string code)
+    [InlineData("nope", null, "FUL4101")]
+    public void Bad_methods_and_parameters_are_FUL_errors_at_their_line(string? methodOption, string? parameters, string code)
     {
-        var extra = (method is null ? string.Empty : $", \"method\": {method}") + (parameters is null ? string.Empty : $", \"parameters\": {parameters}");
+        var extra = parameters is null ? string.Empty : $",\n \"parameters\": {parameters}";
         using var ws = new UnlearningWorkspace(train: false, removalExtra: extra);
         var analysis = ws.Analyze();
         var removal = analysis.Workspace.Removals["forget-3"];
 
-        var error = Assert.Throws<EngineException>(() => UnlearnSettings.From(removal, analysis.Workspace.Settings));
+        var error = Assert.Throws<EngineException>(() => UnlearnSettings.From(removal, analysis.Workspace.Settings, methodOption));
+        var listed = UnlearnSettings.Check(analysis.Workspace);
 
         Assert.Equal(code, error.Code);
+        if (methodOption is null)
+        {
+            // A manifest's value is reported where it is written, and validate lists it (Check) without running anything.
+            Assert.Equal(removal.ParameterLocations.Values.Single(), error.Diagnostic.Location);
+            Assert.Equal(error.Diagnostic, Assert.Single(listed));
+        }
+        else
+        {
+            Assert.Equal(string.Empty, error.Diagnostic.Location.File); // --method has no file to point at
+            Assert.Empty(listed);
+        }
+    }
+
+    [Fact]
+    public void An_unknown_method_in_a_manifest_is_a_manifest_error()
+    {
+        using var ws = new UnlearningWorkspace(train: false, removalExtra: ", \"method\": \"nope\"");
+
+        var analysis = ws.Analyze();
+
+        Assert.Contains(analysis.Diagnostics, d => d.Code == "FUL1024" && d.Location.File.EndsWith("forget-3.removal.json", StringComparison.Ordinal));
     }
 }

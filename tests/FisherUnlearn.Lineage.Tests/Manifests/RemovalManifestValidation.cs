@@ -65,6 +65,20 @@ public sealed class RemovalManifestValidation
     }
 
     [Fact]
+    public void Unknown_method_is_FUL1024_at_its_value_and_known_ones_keep_where_they_are_written()
+    {
+        var json = WithForget("""{ "labels": [3] }""", ", \"method\": \"fast-unlearn\"");
+        var knownJson = WithForget("""{ "labels": [3] }""", ",\n  \"method\": \"SSD\", \"parameters\": { \"alpha\": 2 }");
+        var known = ReadRemoval(knownJson);
+
+        Only(ReadRemoval(json), "FUL1024", json, "\"method\": »\"fast-unlearn\"", "'fast-unlearn'", "fiun, ssd, retrain");
+        NoDiagnostics(known);
+        Assert.Equal("SSD", known.Removal!.Method);
+        Assert.Equal(TextPosition.Of(knownJson, "\"method\": »\"SSD\""), (known.Removal.MethodLocation!.Line, known.Removal.MethodLocation.Column));
+        Assert.Equal(TextPosition.Of(knownJson, "\"alpha\": »2"), (known.Removal.ParameterLocations["alpha"].Line, known.Removal.ParameterLocations["alpha"].Column));
+    }
+
+    [Fact]
     public void Missing_forget_is_FUL1007()
     {
         var json = """{ "schemaVersion": 1, "id": "req-1" }""";
