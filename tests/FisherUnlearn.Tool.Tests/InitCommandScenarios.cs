@@ -29,7 +29,7 @@ public sealed class InitCommandScenarios
         Assert.Equal(0, init.ExitCode);
         Assert.Equal(string.Empty, init.Out);
         Assert.Equal(Scaffolded, ws.Files());
-        Assert.Contains("10 created, 0 overwritten, 0 kept", init.Error, StringComparison.Ordinal);
+        Assert.Contains("10 created, 0 overwritten, 0 already up to date, 0 skipped", init.Error, StringComparison.Ordinal);
 
         var validate = await CliRun.InvokeAsync(ws.Root, "validate", "--json");
         Assert.Equal(0, validate.ExitCode);
@@ -92,6 +92,7 @@ public sealed class InitCommandScenarios
         Assert.Equal(["unlearn.json", "examples/README.md"], again.Json["skipped"]!.Select(p => (string)p!));
         Assert.Equal(8, again.Json["unchanged"]!.Count());
         Assert.Contains(again.ErrorLines, l => l == "dotnet-unlearn: skipped unlearn.json: it exists (use --force to overwrite)");
+        Assert.Contains("0 created, 0 overwritten, 8 already up to date, 2 skipped", again.Error, StringComparison.Ordinal);
         Assert.DoesNotContain(ws.Files(), f => f.Contains(".tmp-", StringComparison.Ordinal));
     }
 

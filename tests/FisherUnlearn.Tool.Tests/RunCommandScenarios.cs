@@ -209,6 +209,23 @@ public sealed class RunCommandScenarios
         Assert.DoesNotContain("No model", unaffected.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_output_that_would_land_on_a_checkpoint_is_refused_before_anything_is_written()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        // Removal "bin" with --out a: a's output would be a/bin/a.safetensors, a's own checkpoint.
+        ws.Write("bin.removal.json", """{ "schemaVersion": 1, "id": "bin", "forget": { "labels": [3] } }""");
+        var before = ws.ReadBytes("a/bin/a.safetensors");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "bin", "--out", "a");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL4103: The unlearned output of model 'a'", run.Error, StringComparison.Ordinal);
+        Assert.Equal(before, ws.ReadBytes("a/bin/a.safetensors"));
+        Assert.Equal(["a.safetensors"], Directory.GetFiles(ws.PathOf("a/bin")).Select(Path.GetFileName));
+    }
+
     private static List<float[]> Weights(string path)
     {
         var state = CheckpointStore.Load(path);

@@ -137,4 +137,17 @@ public sealed class StatusCommandScenarios
 
         Assert.Equal(2, (await CliRun.InvokeAsync(ws.Root, "status")).ExitCode);
     }
+
+    [Fact]
+    public async Task An_output_root_that_is_a_file_is_exit_2_not_everything_pending()
+    {
+        using var ws = ChainWithCheckpoints();
+        ws.Write("not-a-folder", "x");
+
+        var status = await CliRun.InvokeAsync(ws.Root, "status", "--out", "not-a-folder");
+
+        Assert.Equal(2, status.ExitCode);
+        Assert.Contains("is a file: --out takes the output folder", status.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("pending", status.Out, StringComparison.Ordinal);
+    }
 }

@@ -33,6 +33,24 @@ public sealed class ValidateCommandScenarios
     }
 
     [Fact]
+    public async Task A_workspace_that_is_a_file_or_a_verbosity_that_is_not_one_is_a_usage_error()
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var file = await CliRun.InvokeAsync(ws.Root, "validate", "--workspace", "forget-1.removal.json");
+        var loud = await CliRun.InvokeAsync(ws.Root, "validate", "--verbosity", "loud");
+        var shortQuiet = await CliRun.InvokeAsync(ws.Root, "validate", "-v", "q");
+
+        Assert.Equal(2, file.ExitCode);
+        Assert.Contains("is a file: --workspace takes the workspace's folder", file.Error, StringComparison.Ordinal);
+        Assert.Equal(2, loud.ExitCode);
+        Assert.Contains("error FUL3005: 'loud' is not a verbosity: use quiet, normal or detailed.", loud.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("FisherUnlearn.Tool", loud.Error, StringComparison.Ordinal);
+        Assert.Equal(0, shortQuiet.ExitCode);
+        Assert.Equal(string.Empty, shortQuiet.Error);
+    }
+
+    [Fact]
     public async Task A_broken_manifest_fails_with_code_file_and_line_on_stderr()
     {
         using var ws = SampleWorkspaces.Chain();

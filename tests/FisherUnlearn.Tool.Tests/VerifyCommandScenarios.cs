@@ -65,6 +65,22 @@ public sealed class VerifyCommandScenarios
         Assert.Contains("\"verification\"", report, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Verifying_outputs_made_before_an_input_changed_warns_that_they_are_stale()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+        var fresh = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("[0, 1, 2, 4]", "[0, 1, 2, 4, 5]", StringComparison.Ordinal));
+
+        var stale = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+
+        Assert.DoesNotContain("stale", fresh.Error, StringComparison.Ordinal);
+        Assert.Contains("warning: the outputs of 'b' are stale", stale.Error, StringComparison.Ordinal);
+        Assert.Contains("dotnet unlearn run forget-3", stale.Error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--parallel", "0")]
     [InlineData("--threads", "0")]

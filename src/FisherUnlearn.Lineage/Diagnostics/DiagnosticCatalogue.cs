@@ -218,7 +218,7 @@ public static class DiagnosticCatalogue
 
     // 410x unlearning ('run')
     public static readonly DiagnosticDescriptor UnlearningFailed = Error("FUL4100", "Unlearning failed",
-        "Unlearning model '{0}' failed: {1}. Its output was not written; other models' outputs were kept. Run again with --verbosity detailed for more.");
+        "Unlearning model '{0}' failed: {1}. Its output was not written; other models' outputs were kept. 'dotnet unlearn run <removal> --only {0} --parallel 1 --verbosity detailed' shows where it failed.");
     public static readonly DiagnosticDescriptor UnknownMethod = Error("FUL4101", "Unknown unlearning method",
         "Unknown unlearning method '{0}'. Use one of: {1}.");
     public static readonly DiagnosticDescriptor InvalidMethodParameter = Error("FUL4102", "Invalid method parameter",

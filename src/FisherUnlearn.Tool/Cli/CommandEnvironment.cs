@@ -29,6 +29,13 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
     /// folder does not exist.</summary>
     public WorkspaceAnalysis? Analyze(CancellationToken cancellationToken)
     {
+        if (File.Exists(WorkspaceRoot))
+        {
+            Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
+                $"'{Context.Display(WorkspaceRoot)}' is a file: --workspace takes the workspace's folder (the one holding unlearn.json or the manifests)."));
+            return null;
+        }
+
         if (!Directory.Exists(WorkspaceRoot))
         {
             Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.WorkspaceNotFound, null, Context.Display(WorkspaceRoot)));

@@ -20,9 +20,26 @@ internal sealed class GlobalOptions
 
     public Option<Verbosity> Verbosity { get; } = new("--verbosity", "-v")
     {
-        Description = "How much to log on stderr: quiet, normal or detailed.",
+        Description = "How much to log on stderr: quiet, normal or detailed (q, n, d as with dotnet).",
         Recursive = true,
+        HelpName = "quiet|normal|detailed",
         DefaultValueFactory = _ => Cli.Verbosity.Normal,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value.Trim().ToLowerInvariant() : string.Empty;
+            switch (text)
+            {
+                case "q" or "quiet":
+                    return Cli.Verbosity.Quiet;
+                case "n" or "normal" or "m" or "minimal":
+                    return Cli.Verbosity.Normal;
+                case "d" or "detailed" or "diag" or "diagnostic":
+                    return Cli.Verbosity.Detailed;
+                default:
+                    result.AddError($"'{(result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty)}' is not a verbosity: use quiet, normal or detailed.");
+                    return Cli.Verbosity.Normal;
+            }
+        },
     };
 
     public Option<bool> NoProgress { get; } = new("--no-progress")

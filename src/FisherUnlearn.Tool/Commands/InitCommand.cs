@@ -64,8 +64,9 @@ internal static class InitCommand
 
             var created = results.Count(r => r.Outcome is ScaffoldOutcome.Created);
             var overwritten = results.Count(r => r.Outcome is ScaffoldOutcome.Overwritten);
-            var kept = results.Count(r => r.Outcome is ScaffoldOutcome.Skipped or ScaffoldOutcome.Unchanged);
-            env.Diagnostics.Log($"init {context.Display(env.WorkspaceRoot)}: {created} created, {overwritten} overwritten, {kept} kept. Next: edit the examples, then 'dotnet unlearn validate'.");
+            var unchanged = results.Count(r => r.Outcome is ScaffoldOutcome.Unchanged);
+            var skipped = results.Count(r => r.Outcome is ScaffoldOutcome.Skipped);
+            env.Diagnostics.Log($"init {context.Display(env.WorkspaceRoot)}: {created} created, {overwritten} overwritten, {unchanged} already up to date, {skipped} skipped (yours differ; --force overwrites). Next: edit the examples, then 'dotnet unlearn validate'.");
             return Task.FromResult(ExitCodes.Ok);
         });
         return command;

@@ -116,6 +116,20 @@ internal static class RunCommand
             return ExitCodes.InvalidInput;
         }
 
+        // Outputs that would land on a checkpoint (an --out inside a model's folder): refused before anything is written.
+        var removalDirectory = RemovalRunner.RemovalOutputDirectory(workspace, removal.Id, options.OutputRoot);
+        var checkpoints = workspace.Models.Values.ToDictionary(m => Path.GetFullPath(m.CheckpointPath), m => m.Id, StringComparer.Ordinal);
+        var clashes = considered.Order(StringComparer.Ordinal)
+            .Select(id => (Id: id, Output: UnlearningJob.OutputPathOf(removalDirectory, id)))
+            .Where(o => checkpoints.ContainsKey(o.Output))
+            .Select(o => Diagnostic.Create(DiagnosticCatalogue.UnlearningWouldOverwrite, null, o.Id, env.Context.Display(o.Output), checkpoints[o.Output]))
+            .ToList();
+        if (clashes.Count > 0)
+        {
+            env.Diagnostics.Write(clashes);
+            return ExitCodes.InvalidInput;
+        }
+
         try
         {
             // Sample indices can only be checked against the data (validate does not read it): before any model starts.
@@ -157,6 +171,11 @@ internal static class RunCommand
         foreach (var model in failed)
         {
             env.Diagnostics.Write(model.Error!);
+            if (model.Exception is { } exception && model.Error!.Code == DiagnosticCatalogue.UnlearningFailed.Code)
+            {
+                // What FUL4100 promises "--verbosity detailed" shows: where inside the engine it failed.
+                env.Diagnostics.Detail($"{model.Id}: {exception}");
+            }
         }
 
         var report = shard.IsAll ? WriteReports(env, analysis, removal, result) : null;

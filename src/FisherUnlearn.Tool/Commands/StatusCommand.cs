@@ -3,6 +3,7 @@ using System.Globalization;
 using FisherUnlearn.Engine;
 using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Engine.Unlearning;
+using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Planning;
 using FisherUnlearn.Tool.Cli;
 using FisherUnlearn.Tool.Output;
@@ -57,6 +58,12 @@ internal static class StatusCommand
 
         var workspace = analysis.Workspace;
         var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
+        if (outputRoot is not null && File.Exists(outputRoot))
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, $"'{env.Context.Display(outputRoot)}' is a file: --out takes the output folder that 'run --out' wrote to."));
+            return ExitCodes.InvalidInput;
+        }
+
         var files = new FileHashCache();
         var statuses = new List<RemovalStatus>();
         foreach (var removal in workspace.Removals.Values)

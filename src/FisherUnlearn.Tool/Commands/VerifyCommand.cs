@@ -2,11 +2,13 @@ using System.CommandLine;
 using System.Globalization;
 using FisherUnlearn.Engine;
 using FisherUnlearn.Engine.Native;
+using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Engine.Verification;
 using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Text;
 using FisherUnlearn.Tool.Cli;
 using FisherUnlearn.Tool.Output;
 using FisherUnlearn.Tool.Reports;
@@ -69,6 +71,7 @@ internal static class VerifyCommand
 
         VerificationResult result;
         var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
+        WarnAboutStaleOutputs(env, analysis, found.Value!, outputRoot);
         // In a terminal, a live table while the reference retrains (epochs) and the models are measured.
         var live = env.ShowsLiveProgress ? new LiveProgress(env.Context.Error, "result") : null;
         try
@@ -167,6 +170,24 @@ internal static class VerifyCommand
     private static string Outcome(ModelVerification model) =>
         string.Join(", ", new[] { ("forget", model.After.ForgetAccuracy), ("retain", model.After.RetainAccuracy) }
             .Where(m => m.Item2 is not null).Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Item1} {m.Item2 * 100:0.0}%")));
+
+    // Outputs made before an input changed are measured as they are, but say so: the numbers are not the current request's.
+    private static void WarnAboutStaleOutputs(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, string? outputRoot)
+    {
+        var plan = Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal);
+        var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, outputRoot);
+        var files = new FileHashCache();
+        var stale = plan.Affected
+            .Select(a => (a.Id, Record: JobRecord.TryRead(directory, a.Id)))
+            .Where(r => r.Record is { } record && record.Key != JobKey.Compute(analysis, plan, r.Id, record.Outcome.Method, files))
+            .Select(r => r.Id)
+            .ToList();
+        if (stale.Count > 0)
+        {
+            env.Diagnostics.Log($"warning: the outputs of {NameList.Quoted(stale)} are stale (an input changed since they were made); they are measured as they are. " +
+                $"Run 'dotnet unlearn run {removal.Id}' first to verify the current request.");
+        }
+    }
 
     private static void RefreshReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, string? outputRoot, VerificationResult result)
     {
