@@ -123,7 +123,9 @@ public sealed class WorkspaceBuilder
             var path = Path.Combine(root, m.Id, $"{m.Id}.lineage.json");
             var classes = m.Data.Select(d => classesOf.GetValueOrDefault(d.Dataset, 10)).DefaultIfEmpty(10).Max();
             var architecture = m.Architecture ?? Mlp(classes);
-            var training = m.Training ?? DefaultTraining(m, architecture);
+            // A merge averages its parents and trains on nothing (FUL1025 for a recipe of its own).
+            var merge = m.Parents.Count > 0 && m.Parents.All(p => p.Relation == Relation.Merge);
+            var training = m.Training ?? (merge ? null : DefaultTraining(m, architecture));
             var (text, parentLines, dataLines) = LineageJson(m, architecture, training);
             modelManifests[m.Id] = new ModelManifest
             {
@@ -239,7 +241,7 @@ public sealed class WorkspaceBuilder
         return string.Join('\n', lines) + "\n";
     }
 
-    private static (string Text, int[] ParentLines, int[] DataLines) LineageJson(ModelEntry m, ArchitectureSpec a, TrainingRecipe t)
+    private static (string Text, int[] ParentLines, int[] DataLines) LineageJson(ModelEntry m, ArchitectureSpec a, TrainingRecipe? t)
     {
         var lines = new List<string>
         {
@@ -283,9 +285,17 @@ public sealed class WorkspaceBuilder
             lines.Add("  \"data\": [],");
         }
 
-        var trainable = t.Trainable.Count > 0 ? $", \"trainable\": [{string.Join(", ", t.Trainable.Select(Q))}]" : string.Empty;
-        lines.Add($"  \"training\": {{ \"epochs\": {t.Epochs}, \"batchSize\": {t.BatchSize}, \"optimizer\": {Q(t.Optimizer)}, " +
-            $"\"learningRate\": {N(t.LearningRate)}, \"seed\": {t.Seed}{trainable} }}");
+        if (t is null)
+        {
+            lines[^1] = lines[^1].TrimEnd(',');
+        }
+        else
+        {
+            var trainable = t.Trainable.Count > 0 ? $", \"trainable\": [{string.Join(", ", t.Trainable.Select(Q))}]" : string.Empty;
+            lines.Add($"  \"training\": {{ \"epochs\": {t.Epochs}, \"batchSize\": {t.BatchSize}, \"optimizer\": {Q(t.Optimizer)}, " +
+                $"\"learningRate\": {N(t.LearningRate)}, \"seed\": {t.Seed}{trainable} }}");
+        }
+
         lines.Add("}");
         return (string.Join('\n', lines) + "\n", parentLines, dataLines);
     }

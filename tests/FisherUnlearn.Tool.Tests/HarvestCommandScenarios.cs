@@ -73,6 +73,7 @@ public sealed class HarvestCommandScenarios
         var pairs = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "b", "--json");
         var budget = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "b", "--max-plans", "5", "--force", "--json");
         var bad = await CliRun.InvokeAsync(ws.Root, "harvest", "--plan-labels", "0");
+        var tooMany = await CliRun.InvokeAsync(ws.Root, "harvest", "--plan-labels", "9");
 
         Assert.Equal(0, singles.ExitCode);
         var first = Assert.Single(singles.Json["models"]!)["plans"]!;
@@ -84,6 +85,8 @@ public sealed class HarvestCommandScenarios
         Assert.Equal((3, 0), ((int)third["labels"]!, (int)third["labelSets"]!));
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains(bad.ErrorLines, l => l.Contains("--plan-labels must be at least 1, not 0", StringComparison.Ordinal));
+        Assert.Equal(2, tooMany.ExitCode); // as planLabels in unlearn.json: 1..8
+        Assert.Contains(tooMany.ErrorLines, l => l.Contains("--plan-labels must be at most 8, not 9", StringComparison.Ordinal));
     }
 
     [Fact]

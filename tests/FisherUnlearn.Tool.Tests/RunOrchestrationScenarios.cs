@@ -173,6 +173,48 @@ public sealed class RunOrchestrationScenarios
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "plan", "forget-3", "--check")).ExitCode);
     }
 
+    [Fact]
+    public async Task A_run_cancelled_after_a_model_finished_keeps_its_record_so_the_next_run_skips_it()
+    {
+        using var ws = await TrainedChain();
+        var analysis = Lineage.WorkspaceAnalysis.Analyze(ws.Root, TestContext.Current.CancellationToken);
+        using var cancel = new CancellationTokenSource();
+        var progress = new CancelAfterFirst(cancel);
+
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            new Running.RunCoordinator(progress).Run(analysis, analysis.Workspace.Removals["forget-3"], new Running.RunRequest { Parallel = 1, Threads = 1 }, cancel.Token));
+        Assert.Equal(["a"], progress.Finished);
+        Assert.True(ws.Exists("artifacts/unlearn/forget-3/.jobs/a.json"));
+        Assert.False(ws.Exists("artifacts/unlearn/forget-3/b.safetensors"));
+
+        var resumed = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1", "--json");
+
+        Assert.Equal(["up-to-date", "done"], Statuses(resumed));
+    }
+
+    private sealed class CancelAfterFirst(CancellationTokenSource cancel) : Running.IRunProgress
+    {
+        public List<string> Finished { get; } = [];
+
+        public void Planned(IReadOnlyList<string> modelIds)
+        {
+        }
+
+        public void Started(string modelId)
+        {
+        }
+
+        void Running.IRunProgress.Finished(Engine.Unlearning.ModelOutcome outcome, bool reused)
+        {
+            Finished.Add(outcome.Id);
+            cancel.Cancel();
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
     [Theory]
     [InlineData("1")]
     [InlineData("2")]
@@ -235,9 +277,12 @@ public sealed class RunOrchestrationScenarios
         using var ws = DigitsChain.Create();
 
         var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--shard", "3/2");
+        var mergeOneShard = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--shard", "2/3", "--merge");
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("FUL3020", run.Error, StringComparison.Ordinal);
+        Assert.Equal(2, mergeOneShard.ExitCode);
+        Assert.Contains("--merge computes nothing", mergeOneShard.Error, StringComparison.Ordinal);
     }
 
     private static async Task<TempWorkspace> TrainedChain()

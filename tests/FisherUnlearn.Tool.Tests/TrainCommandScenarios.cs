@@ -141,6 +141,24 @@ public sealed class TrainCommandScenarios
     }
 
     [Fact]
+    public async Task A_checkpoint_cut_short_after_training_is_trained_again_not_called_up_to_date()
+    {
+        using var ws = Chain(BRecipe);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        var path = ws.PathOf("b/bin/b.safetensors");
+        var whole = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, whole[..(whole.Length - 100)]); // header and metadata intact, data short
+
+        var run = await CliRun.InvokeAsync(ws.Root, "train", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        var statuses = run.Json["models"]!.ToDictionary(m => (string)m["id"]!, m => (string)m["status"]!);
+        Assert.Equal("up-to-date", statuses["a"]);
+        Assert.Equal("trained", statuses["b"]);
+        Assert.Equal(whole, File.ReadAllBytes(path)); // seeded: the same bytes as before the damage
+    }
+
+    [Fact]
     public async Task A_changed_parent_checkpoint_makes_the_child_stale()
     {
         using var ws = Chain(BRecipe);

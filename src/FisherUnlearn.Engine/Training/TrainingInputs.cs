@@ -143,8 +143,23 @@ public static class TrainingInputs
         }
 
         return !metadata.TryGetValue(InputsKey, out var stored) ? CheckpointState.Foreign
-            : string.Equals(stored, inputs, StringComparison.Ordinal) ? CheckpointState.UpToDate
-            : CheckpointState.Stale;
+            : !string.Equals(stored, inputs, StringComparison.Ordinal) ? CheckpointState.Stale
+            : IsWhole(checkpointPath) ? CheckpointState.UpToDate
+            : CheckpointState.Stale; // made from these inputs, but cut short since (a crash, a failed copy): train it again
+    }
+
+    // Every tensor the header declares lies within the file (the header alone is read, so this stays cheap).
+    private static bool IsWhole(string checkpointPath)
+    {
+        try
+        {
+            _ = SafetensorsFile.ReadHeader(checkpointPath);
+            return true;
+        }
+        catch (EngineException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The string <c>__metadata__</c> of a safetensors file, reading only its header; empty when it has

@@ -209,32 +209,41 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         else
         {
             var harvestOptions = HarvestOptionsFor(settings, analysis, resources);
-            var harvest = Harvester.Harvest(workspace.Models[ModelId], workspace, harvestOptions, cancellationToken);
-            timings["harvest"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
-            clock.Restart();
-            used["harvestCached"] = harvest.Cached;
-            harvestKey = harvest.Key;
-            fullImportance = harvest.Knowledge(include);
-            forgetImportance = null!;
-            importanceSource = "own";
-            if (settings.Importance == "roots")
+            (HarvestResult Harvest, FisherDiagonal Full, FisherDiagonal Forget, string Source) Importance(HarvestOptions options)
             {
-                var merged = RootsImportance(analysis, plan, affected, harvestOptions, fullImportance, include, cancellationToken);
-                if (merged is not null)
+                var harvest = Harvester.Harvest(workspace.Models[ModelId], workspace, options, cancellationToken);
+                timings["harvest"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
+                clock.Restart();
+                var full = harvest.Knowledge(include);
+                var source = "own";
+                FisherDiagonal? forget = null;
+                if (settings.Importance == "roots")
                 {
-                    forgetImportance = merged;
-                    importanceSource = "roots";
+                    forget = RootsImportance(analysis, plan, affected, options, full, include, cancellationToken);
+                    source = forget is not null ? "roots" : "own (the roots' importance does not fit this architecture)";
                 }
-                else
-                {
-                    importanceSource = "own (the roots' importance does not fit this architecture)";
-                }
+
+                forget ??= OwnForgetImportance(harvest, scope, module, resources, fisherOptions, include, cancellationToken);
+                return (harvest, full, forget, source);
             }
 
-            if (importanceSource != "roots")
+            (HarvestResult Harvest, FisherDiagonal Full, FisherDiagonal Forget, string Source) found;
+            try
             {
-                forgetImportance = OwnForgetImportance(harvest, scope, module, resources, fisherOptions, include, cancellationToken);
+                found = Importance(harvestOptions);
             }
+            catch (EngineException ex) when (ex.Code == DiagnosticCatalogue.FisherFileUnreadable.Code)
+            {
+                // The harvest is a cache: a file damaged after its header was written (its diagonals fail their
+                // checksums when read) is computed again, as a missing one would be, instead of failing the model.
+                found = Importance(harvestOptions with { Force = true });
+            }
+
+            used["harvestCached"] = found.Harvest.Cached;
+            harvestKey = found.Harvest.Key;
+            fullImportance = found.Full;
+            forgetImportance = found.Forget;
+            importanceSource = found.Source;
         }
 
         used["importanceSource"] = importanceSource;

@@ -7,8 +7,26 @@ public sealed record Diagnostic(string Code, Severity Severity, string Message, 
 {
     public static Diagnostic Create(DiagnosticDescriptor descriptor, SourceLocation? location, params object?[] args) =>
         new(descriptor.Code, descriptor.Severity,
-            string.Format(CultureInfo.InvariantCulture, descriptor.MessageFormat, args),
+            string.Format(CultureInfo.InvariantCulture, descriptor.MessageFormat, EndSentencesOnce(descriptor.MessageFormat, args)),
             location ?? SourceLocation.None);
+
+    // A sentence passed in (an exception's message, another diagnostic's) ends with its own full stop; where the template
+    // puts one right after it ("...: {1}. Fix it"), drop the argument's, so the message never reads "invalid.. Fix it".
+    private static object?[] EndSentencesOnce(string format, object?[] args)
+    {
+        object?[]? copy = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] is string { Length: > 1 } text && text[^1] == '.' && text[^2] != '.'
+                && format.Contains("{" + i.ToString(CultureInfo.InvariantCulture) + "}.", StringComparison.Ordinal))
+            {
+                copy ??= (object?[])args.Clone();
+                copy[i] = text[..^1];
+            }
+        }
+
+        return copy ?? args;
+    }
 
     public bool IsError => Severity == Severity.Error;
 

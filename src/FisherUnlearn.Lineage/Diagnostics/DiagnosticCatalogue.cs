@@ -62,6 +62,8 @@ public static class DiagnosticCatalogue
         "The file cannot be read: {0}.");
     public static readonly DiagnosticDescriptor UnknownMethodName = Error("FUL1024", "Unknown method",
         "Unknown method '{0}'. Use one of: {1}.");
+    public static readonly DiagnosticDescriptor MergeTakesNoTraining = Error("FUL1025", "A merge does not train",
+        "A 'merge' model averages its parents and trains on nothing, so its '{0}' would be ignored. Remove it, or use 'aggregate' to train after averaging.");
 
     // 2xxx: graph and plan
     public static readonly DiagnosticDescriptor UnknownParent = Error("FUL2001", "Unknown parent",
@@ -166,7 +168,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor CheckpointBadTensor = Error("FUL4023", "Bad checkpoint tensor",
         "'{0}': tensor '{1}' is invalid: {2}. The file is corrupt; regenerate it.");
     public static readonly DiagnosticDescriptor CheckpointNonFinite = Error("FUL4024", "Non-finite weights",
-        "'{0}': tensor '{1}' holds {2} NaN or infinite value(s). Training diverged or the file is corrupt; retrain the model.");
+        "'{0}': tensor '{1}' holds {2} NaN or infinite value(s). Training diverged or the file is corrupt; retrain the model ('dotnet unlearn train --model <id> --force' redoes a checkpoint whose inputs did not change).");
     public static readonly DiagnosticDescriptor CheckpointArchitectureMismatch = Error("FUL4025", "Checkpoint does not fit the architecture",
         "'{0}' does not fit {1}: {2}. Fix 'architecture' in the lineage manifest or retrain the checkpoint.");
     public static readonly DiagnosticDescriptor CheckpointUnknownFormat = Error("FUL4026", "Unknown checkpoint format",

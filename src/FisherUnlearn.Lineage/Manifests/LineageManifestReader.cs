@@ -28,6 +28,17 @@ internal static class LineageManifestReader
         var data = ReadData(root);
         var training = root.ObjectField("training") is { } t ? ReadTraining(new ObjectReader(context, t, "training")) : null;
         root.RejectUnknown(Fields);
+        if (parents.Count > 0 && parents.All(p => p.Relation == Relation.Merge))
+        {
+            // A merge's knowledge is its parents': data or a recipe of its own would be silently ignored.
+            foreach (var field in new[] { "data", "training" })
+            {
+                if (root.Object[field] is { } node && node is not JsonArray { Count: 0 })
+                {
+                    context.Report(DiagnosticCatalogue.MergeTakesNoTraining, node, field);
+                }
+            }
+        }
 
         return id is null ? null : new ModelManifest
         {

@@ -5,6 +5,12 @@ public sealed record WorkspaceSettings
 {
     public const string FileName = "unlearn.json";
 
+    /// <summary>The largest <see cref="PlanLabels"/> (and <c>harvest --plan-labels</c>) accepted.</summary>
+    public const int PlanLabelsLimit = 8;
+
+    /// <summary>The largest <see cref="MaxPlans"/> (and <c>harvest --max-plans</c>) accepted.</summary>
+    public const int MaxPlansLimit = 1_000_000;
+
     public static IReadOnlyList<string> DefaultInclude { get; } = ["**/*.lineage.json", "**/*.dataset.json", "**/*.removal.json"];
 
     public static IReadOnlyList<string> DefaultExclude { get; } = ["**/bin/**", "**/obj/**"];

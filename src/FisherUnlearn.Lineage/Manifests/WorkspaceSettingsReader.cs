@@ -11,8 +11,8 @@ internal static class WorkspaceSettingsReader
     public const int MaxParallelism = 1024;
 
     /// <summary>Bounds of <c>planLabels</c> and <c>maxPlans</c> (a model's plans grow combinatorially with the first).</summary>
-    public const int MaxPlanLabels = 8;
-    public const int MaxPlansLimit = 1_000_000;
+    public const int MaxPlanLabels = WorkspaceSettings.PlanLabelsLimit;
+    public const int MaxPlansLimit = WorkspaceSettings.MaxPlansLimit;
 
     public static WorkspaceSettings? Read(ReadContext context, JsonNode document)
     {

@@ -121,6 +121,16 @@ internal static class HarvestCommand
             }
         }
 
+        // The same ranges as planLabels and maxPlans in unlearn.json.
+        foreach (var (name, value, limit) in new[] { ("--plan-labels", settings.PlanLabels, WorkspaceSettings.PlanLabelsLimit), ("--max-plans", settings.MaxPlans, WorkspaceSettings.MaxPlansLimit) })
+        {
+            if (value > limit)
+            {
+                env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, string.Create(CultureInfo.InvariantCulture, $"{name} must be at most {limit:N0}, not {value:N0}")));
+                return ExitCodes.InvalidInput;
+            }
+        }
+
         var analysis = env.LoadValidWorkspace(cancellationToken);
         if (analysis is null)
         {

@@ -61,6 +61,13 @@ internal static class RunCommand
             return ExitCodes.InvalidInput;
         }
 
+        if (merge && (options.Shard is not null || options.Only is not null || options.Force))
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
+                "--merge computes nothing: it gathers what every shard wrote, so it takes no --shard, --only or --force."));
+            return ExitCodes.InvalidInput;
+        }
+
         var shard = Shard.All;
         if (options.Shard is not null && !Shard.TryParse(options.Shard, out shard))
         {

@@ -57,7 +57,7 @@ internal static class RunReport
         ["miaAttackAccuracy"] = Round(metrics.MiaAttackAccuracy),
     };
 
-    private static JToken Round(double? value) => value is { } v ? new JValue(Math.Round(v, 4)) : JValue.CreateNull();
+    private static JToken Round(double? value) => ReportMetrics.Round(value) is { } v ? new JValue(v) : JValue.CreateNull();
 
     public static string Write(RunResult result)
     {

@@ -24,7 +24,28 @@ internal static class GitHubSummary
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(markdown);
-        return AppendTo(context, SummaryVariable, "\n" + markdown.TrimEnd('\n') + "\n");
+        // A blank line before it, also after earlier content that did not end its last line.
+        var lead = context.GetEnvironmentVariable(SummaryVariable) is { Length: > 0 } path && EndsInsideALine(path) ? "\n\n" : "\n";
+        return AppendTo(context, SummaryVariable, lead + markdown.TrimEnd('\n') + "\n");
+    }
+
+    private static bool EndsInsideALine(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            if (stream.Length == 0)
+            {
+                return false;
+            }
+
+            stream.Position = stream.Length - 1;
+            return stream.ReadByte() != '\n';
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false; // a missing or unreadable file: AppendTo reports what it can
+        }
     }
 
     /// <summary>Writes step outputs (<c>name=value</c>; a value with a line break uses the heredoc form). True when written.</summary>

@@ -90,17 +90,20 @@ internal static class MarkdownReport
             md.Append("|---|--:|--:|").Append(reference ? "--:|" : string.Empty).Append('\n');
             foreach (var (label, pick) in Metrics)
             {
-                md.Append("| ").Append(label).Append(" | ").Append(ReportText.Percent(m.Before is null ? null : pick(m.Before))).Append(" | ")
-                    .Append(ReportText.Percent(m.After is null ? null : pick(m.After))).Append(" |");
+                // MIA rates from an attack at chance carry the † of the main table here too.
+                var mia = label == "MIA %";
+                string Value(ReportMetrics? x) => ReportText.Percent(x is null ? null : pick(x)) + (mia && x?.MiaInformative == false ? MiaMark : string.Empty);
+                md.Append("| ").Append(label).Append(" | ").Append(Value(m.Before)).Append(" | ").Append(Value(m.After)).Append(" |");
                 if (reference)
                 {
-                    md.Append(' ').Append(ReportText.Percent(m.Reference is null ? null : pick(m.Reference))).Append(" |");
+                    md.Append(' ').Append(Value(m.Reference)).Append(" |");
                 }
 
                 md.Append('\n');
             }
 
             md.Append('\n');
+
             md.Append("- Parameters: ").Append(Cell(ReportText.Parameters(m.Parameters))).Append('\n');
             md.Append("- Input SHA-256: `").Append(ReportText.ShortHash(m.InputSha256)).Append("`; output").Append(m.Output is null ? string.Empty : $" `{m.Output}`")
                 .Append(" SHA-256: `").Append(ReportText.ShortHash(m.OutputSha256)).Append("`\n");

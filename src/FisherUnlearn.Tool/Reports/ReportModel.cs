@@ -17,8 +17,12 @@ internal sealed record ReportMetrics(double? ForgetAccuracy, double? RetainAccur
     /// <summary>False when the MIA rate comes from an attack at chance; null when unknown.</summary>
     public bool? MiaInformative => MembershipInference.IsInformative(Mia, MiaAttackAccuracy);
 
+    /// <summary>The measured values at the precision report.json keeps (4 decimals), so report.md and report.html show
+    /// the same numbers whether made from the measurement or from report.json alone.</summary>
     public static ReportMetrics? From(ModelMetrics? metrics) =>
-        metrics is null ? null : new(metrics.ForgetAccuracy, metrics.RetainAccuracy, metrics.TestAccuracy, metrics.Mia, metrics.MiaAttackAccuracy);
+        metrics is null ? null : new(Round(metrics.ForgetAccuracy), Round(metrics.RetainAccuracy), Round(metrics.TestAccuracy), Round(metrics.Mia), Round(metrics.MiaAttackAccuracy));
+
+    public static double? Round(double? value) => value is { } v ? Math.Round(v, 4) : null;
 }
 
 /// <summary>One affected model in a report: what was done to it, with which inputs and outputs, and how it measures.</summary>

@@ -75,13 +75,18 @@ internal sealed class RunCoordinator(IRunProgress progress)
         }
 
         var pending = considered.Where(id => !reused.Contains(id)).Select(id => plan.Find(id)!).ToList();
-        foreach (var outcome in Compute(analysis, plan, removal, settings, pending, directory, request, cancellationToken))
+        // Each finished model's record is written as soon as it finishes, not after the last one: a cancelled or killed
+        // run keeps what it completed, and the next run skips it (RecordingProgress).
+        using var recording = new RecordingProgress(progress, outcome =>
         {
-            outcomes[outcome.Id] = outcome;
             if (outcome.Succeeded && outcome.OutputPath is not null)
             {
                 new JobRecord(keys[outcome.Id], outcome).Write(directory);
             }
+        });
+        foreach (var outcome in Compute(analysis, plan, removal, settings, pending, directory, request, recording, cancellationToken))
+        {
+            outcomes[outcome.Id] = outcome;
         }
 
         var manifestHash = workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty;
@@ -105,8 +110,8 @@ internal sealed class RunCoordinator(IRunProgress progress)
         return run with { Models = [.. plan.Affected.Where(a => outcomes.ContainsKey(a.Id)).Select(a => outcomes[a.Id])] };
     }
 
-    private IEnumerable<ModelOutcome> Compute(WorkspaceAnalysis analysis, RemovalPlan plan, RemovalManifest removal, UnlearnSettings settings,
-        List<AffectedModel> pending, string directory, RunRequest request, CancellationToken cancellationToken)
+    private static IEnumerable<ModelOutcome> Compute(WorkspaceAnalysis analysis, RemovalPlan plan, RemovalManifest removal, UnlearnSettings settings,
+        List<AffectedModel> pending, string directory, RunRequest request, IRunProgress progress, CancellationToken cancellationToken)
     {
         if (pending.Count == 0)
         {
@@ -145,5 +150,29 @@ internal sealed class RunCoordinator(IRunProgress progress)
             progress.Finished(outcome, reused: false);
             return outcome;
         }).ToList();
+    }
+}
+
+/// <summary>Passes progress on and calls <paramref name="finished"/> for each freshly computed model as it finishes
+/// (on the thread that reports it), before the display hears of it.</summary>
+internal sealed class RecordingProgress(IRunProgress inner, Action<ModelOutcome> finished) : IRunProgress
+{
+    public void Planned(IReadOnlyList<string> modelIds) => inner.Planned(modelIds);
+
+    public void Started(string modelId) => inner.Started(modelId);
+
+    public void Finished(ModelOutcome outcome, bool reused)
+    {
+        if (!reused)
+        {
+            finished(outcome);
+        }
+
+        inner.Finished(outcome, reused);
+    }
+
+    // The inner display belongs to the caller, who disposes it.
+    public void Dispose()
+    {
     }
 }

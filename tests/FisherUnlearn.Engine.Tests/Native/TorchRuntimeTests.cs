@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FisherUnlearn.Engine.Native;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -118,4 +119,35 @@ public sealed class TorchRuntimeTests
         Assert.NotNull(pooled);
         Assert.Equal(here, fresh);
     }
+
+    [Fact]
+    public void OpenMP_threads_wait_passively_unless_the_user_chose_a_policy()
+    {
+        var set = new Dictionary<string, string>();
+
+        var chosenByUs = TorchRuntime.PreferPassiveWaiting(_ => null, (k, v) => set[k] = v);
+        var chosenByUser = TorchRuntime.PreferPassiveWaiting(k => k == "OMP_WAIT_POLICY" ? "ACTIVE" : null, (k, v) => set[k] = "overwritten");
+
+        Assert.True(chosenByUs);
+        Assert.False(chosenByUser);
+        Assert.Equal(new Dictionary<string, string> { ["OMP_WAIT_POLICY"] = "PASSIVE" }, set);
+    }
+
+    [Fact]
+    public void The_native_environment_sees_what_the_runtime_sets_there()
+    {
+        // libgomp reads the C library's environment, which .NET's Environment.SetEnvironmentVariable does not change on Unix.
+        var name = "FUL_TEST_NATIVE_ENV_" + Environment.ProcessId;
+
+        TorchRuntime.SetNativeEnvironment(name, "PASSIVE");
+
+        Assert.Equal("PASSIVE", Environment.GetEnvironmentVariable(name));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal("PASSIVE", Marshal.PtrToStringAnsi(GetEnvironment(name)));
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "getenv", CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
+    private static extern IntPtr GetEnvironment(string name);
 }

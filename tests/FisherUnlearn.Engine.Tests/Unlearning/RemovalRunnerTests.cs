@@ -1,3 +1,4 @@
+using FisherUnlearn.Engine.Harvest;
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Engine.Verification;
 using FisherUnlearn.Lineage;
@@ -260,6 +261,27 @@ public sealed class RemovalRunnerTests
         Assert.True(root.After.Mia <= 0.2, $"retrained (run) root MIA {root.After.Mia}");
         Assert.True(root.Before.Mia > root.Reference.Mia, $"original root MIA {root.Before.Mia} vs retrained {root.Reference.Mia}");
         Assert.True(verification.ReferenceSeconds > 0);
+    }
+
+    [Fact]
+    public void A_run_meeting_a_harvest_file_damaged_after_it_was_written_computes_it_again_instead_of_failing()
+    {
+        using var ws = new UnlearningWorkspace();
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-3"];
+        var first = RemovalRunner.Run(analysis, removal, new RunOptions { OutputDirectory = Path.Combine(ws.Root, "first"), Measure = false }, Token);
+        var harvestFile = Directory.GetFiles(Path.Combine(analysis.Workspace.OutputDirectory, HarvestCache.FolderName, "a"), "*.safetensors").Single();
+        var intact = File.ReadAllBytes(harvestFile);
+        var headerLength = 8 + (int)BitConverter.ToUInt64(intact, 0);
+        var torn = intact.ToArray();
+        Array.Clear(torn, headerLength, torn.Length - headerLength); // the header survived, the data did not
+        File.WriteAllBytes(harvestFile, torn);
+
+        var second = RemovalRunner.Run(analysis, removal, new RunOptions { OutputDirectory = Path.Combine(ws.Root, "second"), Measure = false }, Token);
+
+        Assert.All(second.Models, m => Assert.True(m.Succeeded, m.Error?.ToString()));
+        Assert.Equal(intact, File.ReadAllBytes(harvestFile));
+        Assert.Equal(first.Models.Select(m => m.OutputSha256), second.Models.Select(m => m.OutputSha256));
     }
 
     [Fact]

@@ -34,6 +34,18 @@ public sealed partial class DiagnosticCatalogueRules
     }
 
     [Fact]
+    public void A_sentence_passed_in_before_the_templates_full_stop_keeps_one_full_stop()
+    {
+        var exception = Diagnostic.Create(DiagnosticCatalogue.UnreadableFile, null, "Access to the path '/w/a.json' is denied.");
+        var ellipsis = Diagnostic.Create(DiagnosticCatalogue.UnreadableFile, null, "cut short...");
+        var plain = Diagnostic.Create(DiagnosticCatalogue.UnreadableFile, null, "no permission");
+
+        Assert.Equal("The file cannot be read: Access to the path '/w/a.json' is denied.", exception.Message);
+        Assert.Equal("The file cannot be read: cut short....", ellipsis.Message); // an ellipsis is left as written
+        Assert.Equal("The file cannot be read: no permission.", plain.Message);
+    }
+
+    [Fact]
     public void The_diagnostics_page_documents_every_code()
     {
         var page = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "diagnostics.md"));

@@ -253,6 +253,31 @@ public sealed class LineageManifestValidation
     }
 
     [Fact]
+    public void A_merge_with_data_or_a_recipe_of_its_own_is_FUL1025_at_each()
+    {
+        var json = With("""
+            "parents": [ { "id": "x", "relation": "merge" }, { "id": "y", "relation": "merge" } ],
+              "data": [ { "dataset": "mnist" } ],
+              "training": { "epochs": 1 }
+            """);
+        var plain = ReadLineage(With("""
+            "parents": [ { "id": "x", "relation": "merge" }, { "id": "y", "relation": "merge" } ]
+            """));
+
+        var file = ReadLineage(json);
+
+        Assert.Equal(["FUL1025", "FUL1025"], Codes(file));
+        foreach (var (field, marked) in new[] { ("'data'", "\"data\": »["), ("'training'", "\"training\": »{") })
+        {
+            var diagnostic = Assert.Single(file.Diagnostics, d => d.Message.Contains(field, StringComparison.Ordinal));
+            Assert.Equal(TextPosition.Of(json, marked), (diagnostic.Location.Line, diagnostic.Location.Column));
+            Assert.Contains("aggregate", diagnostic.Message, StringComparison.Ordinal);
+        }
+
+        NoDiagnostics(plain);
+    }
+
+    [Fact]
     public void Unknown_architecture_kind_is_FUL1013_with_a_suggestion()
     {
         var json = With("").Replace("\"kind\": \"mlp\"", "\"kind\": \"mpl\"", StringComparison.Ordinal);

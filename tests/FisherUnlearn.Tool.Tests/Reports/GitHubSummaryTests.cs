@@ -36,6 +36,18 @@ public sealed class GitHubSummaryTests
     }
 
     [Fact]
+    public void Earlier_content_without_a_final_line_break_still_gets_a_blank_line_before_the_summary()
+    {
+        using var ws = new TempWorkspace("fiun-gha");
+        var summary = ws.Write("summary.md", "x");
+        var context = Context(ws.Root, new() { ["GITHUB_ACTIONS"] = "true", ["GITHUB_STEP_SUMMARY"] = summary });
+
+        GitHubSummary.Append(context, "# Removal");
+
+        Assert.Equal("x\n\n# Removal\n", File.ReadAllText(summary));
+    }
+
+    [Fact]
     public void Does_nothing_outside_github_actions()
     {
         using var ws = new TempWorkspace("fiun-gha");

@@ -112,6 +112,16 @@ public sealed class ReportRenderingTests
         Assert.Throws<InvalidDataException>(() => RunReport.Parse(Newtonsoft.Json.Linq.JObject.Parse("""{ "schemaVersion": 2, "removal": "r" }""")));
     }
 
+    [Fact]
+    public void Report_md_and_html_show_the_values_report_json_keeps()
+    {
+        var metrics = ReportMetrics.From(new Engine.Verification.ModelMetrics(0.74949, 0.123456789, null, null, 10, 10, 0))!;
+
+        Assert.Equal(0.7495, metrics.ForgetAccuracy); // 4 decimals, as in report.json: 75.0 % wherever it is shown
+        Assert.Equal(0.1235, metrics.RetainAccuracy);
+        Assert.Null(metrics.Mia);
+    }
+
     [Theory]
     [InlineData(0.52, true)]
     [InlineData(0.93, false)]
@@ -135,6 +145,8 @@ public sealed class ReportRenderingTests
 
         Assert.Equal(attackAccuracy, model.Models[0].After!.MiaAttackAccuracy);
         Assert.Equal(marked, markdown.Contains("33.5" + MarkdownReport.MiaMark, StringComparison.Ordinal));
+        var details = markdown[markdown.IndexOf("<details>", StringComparison.Ordinal)..];
+        Assert.Equal(marked, details.Contains("| MIA % | 30.6 | 33.5" + MarkdownReport.MiaMark + " |", StringComparison.Ordinal)); // the model's own table too
         Assert.Equal(marked, markdown.Contains(MarkdownReport.UninformativeMiaNote, StringComparison.Ordinal));
         Assert.DoesNotContain("30.6" + MarkdownReport.MiaMark, markdown, StringComparison.Ordinal); // The informative state stays unmarked.
         Assert.Contains("MIA attack accuracy %", markdown, StringComparison.Ordinal);
