@@ -106,6 +106,7 @@ public sealed class VerifyCommandScenarios
 
         Assert.Equal(1, verify.ExitCode);
         Assert.Contains("FUL5002", verify.Error, StringComparison.Ordinal);
+        Assert.Matches(@"forget-3\.removal\.json\(1,[1-9][0-9]+\): error FUL5002", verify.Error); // at "targets", not the file's start
 
         // At a terminal: a live table while the reference retrains and the models are measured, the misses after it.
         var live = await CliRun.InvokeInTerminalAsync(ws.Root, "verify", "forget-3", "--reference", "retrain");

@@ -62,7 +62,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         {
             if (!File.Exists(manifest.CheckpointPath))
             {
-                throw EngineException.At(DiagnosticCatalogue.UnlearningCheckpointMissing, manifest.Location, null, ModelId, manifest.CheckpointPath);
+                throw EngineException.At(DiagnosticCatalogue.UnlearningCheckpointMissing, manifest.CheckpointLocation ?? manifest.Location, null, ModelId, manifest.CheckpointPath);
             }
 
             var output = OutputPathOf(OutputDirectory, ModelId);

@@ -71,7 +71,7 @@ public static class Verifier
             var manifest = workspace.Models[affected.Id];
             if (!File.Exists(manifest.CheckpointPath))
             {
-                throw EngineException.At(DiagnosticCatalogue.UnlearningCheckpointMissing, manifest.Location, null, affected.Id, manifest.CheckpointPath);
+                throw EngineException.At(DiagnosticCatalogue.UnlearningCheckpointMissing, manifest.CheckpointLocation ?? manifest.Location, null, affected.Id, manifest.CheckpointPath);
             }
 
             var output = UnlearningJob.OutputPathOf(directory, affected.Id);
@@ -140,7 +140,7 @@ public static class Verifier
         var missed = new List<Diagnostic>();
         if (removal.Targets?.MaxForgetAccuracy is { } maxForget && after.ForgetAccuracy is { } forget && forget > maxForget + 1e-12)
         {
-            missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgetTargetMissed, removal.Location, model.Id, forget, maxForget));
+            missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgetTargetMissed, removal.TargetsLocation ?? removal.Location, model.Id, forget, maxForget));
         }
 
         if (removal.Targets?.MaxRetainDrop is { } maxDrop && after.RetainAccuracy is { } retained)
@@ -148,7 +148,7 @@ public static class Verifier
             var baseline = reference?.RetainAccuracy ?? before.RetainAccuracy;
             if (baseline is { } b && b - retained > maxDrop + 1e-12)
             {
-                missed.Add(Diagnostic.Create(DiagnosticCatalogue.RetainTargetMissed, removal.Location, model.Id, (b - retained) * 100,
+                missed.Add(Diagnostic.Create(DiagnosticCatalogue.RetainTargetMissed, removal.TargetsLocation ?? removal.Location, model.Id, (b - retained) * 100,
                     reference is null ? "original model" : "retrained reference", maxDrop * 100));
             }
         }

@@ -23,6 +23,7 @@ internal static class LineageManifestReader
 
         var (id, location) = CommonFields.Id(root);
         var checkpoint = root.PathValue("checkpoint", required: true);
+        var checkpointLocation = root.Optional("checkpoint") is { } checkpointNode ? context.At(checkpointNode) : null;
         var architecture = ArchitectureReader.Read(root);
         var parents = ReadParents(root);
         var data = ReadData(root);
@@ -45,6 +46,7 @@ internal static class LineageManifestReader
             Id = id,
             ManifestPath = context.File,
             CheckpointPath = checkpoint ?? string.Empty,
+            CheckpointLocation = checkpointLocation,
             Architecture = architecture,
             Parents = parents,
             Data = data,
@@ -168,6 +170,13 @@ internal static class LineageManifestReader
         var trainable = new List<string>();
         if (reader.Array("trainable") is { } globs)
         {
+            if (globs.Count == 0)
+            {
+                // An empty list would silently mean "train everything": say what to write instead.
+                context.Report(DiagnosticCatalogue.InvalidValue, globs, reader.Name("trainable"), "[]",
+                    "parameter patterns such as [\"fc3.*\"], or leave 'trainable' out to train every parameter");
+            }
+
             for (var i = 0; i < globs.Count; i++)
             {
                 if (context.AsString(globs.Items[i], $"{reader.Name("trainable")}[{i}]") is { } glob)

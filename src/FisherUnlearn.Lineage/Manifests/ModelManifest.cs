@@ -13,6 +13,9 @@ public sealed record ModelManifest
     /// <summary>Absolute path of the checkpoint (resolved against the manifest's folder).</summary>
     public required string CheckpointPath { get; init; }
 
+    /// <summary>Where the <c>checkpoint</c> value is written (null when absent), for problems with that file.</summary>
+    public SourceLocation? CheckpointLocation { get; init; }
+
     public required ArchitectureSpec Architecture { get; init; }
 
     public IReadOnlyList<ParentLink> Parents { get; init; } = [];

@@ -38,6 +38,9 @@ public sealed record RemovalManifest
 
     public RemovalTargets? Targets { get; init; }
 
+    /// <summary>Where <see cref="Targets"/> is written (null when absent): missed targets are reported there.</summary>
+    public SourceLocation? TargetsLocation { get; init; }
+
     public string? RequestedAt { get; init; }
 
     public required SourceLocation Location { get; init; }

@@ -68,8 +68,10 @@ internal static class RemovalManifestReader
         var parameterLocations = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
         var parameters = CommonFields.Parameters(root, "parameters", parameterLocations);
         RemovalTargets? targets = null;
+        SourceLocation? targetsLocation = null;
         if (root.ObjectField("targets") is { } targetsObject)
         {
+            targetsLocation = context.At(targetsObject);
             var reader = new ObjectReader(context, targetsObject, "targets");
             targets = new RemovalTargets
             {
@@ -107,6 +109,7 @@ internal static class RemovalManifestReader
             Parameters = parameters,
             ParameterLocations = parameterLocations,
             Targets = targets,
+            TargetsLocation = targetsLocation,
             RequestedAt = requestedAt,
             Location = location,
         };

@@ -117,7 +117,7 @@ internal static class RunCommand
         {
             foreach (var model in missing)
             {
-                env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UnlearningCheckpointMissing, model.Location, model.Id, env.Context.Display(model.CheckpointPath)));
+                env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UnlearningCheckpointMissing, model.CheckpointLocation ?? model.Location, model.Id, env.Context.Display(model.CheckpointPath)));
             }
 
             return ExitCodes.InvalidInput;

@@ -253,6 +253,19 @@ public sealed class LineageManifestValidation
     }
 
     [Fact]
+    public void An_empty_trainable_list_is_FUL1020_not_silently_everything_and_the_checkpoint_value_keeps_its_place()
+    {
+        var json = With("""
+            "training": { "epochs": 1, "trainable": [] }
+            """);
+
+        var file = ReadLineage(json);
+
+        Only(file, "FUL1020", json, "\"trainable\": »[]", "'training.trainable'", "leave 'trainable' out");
+        Assert.Equal(TextPosition.Of(json, "\"checkpoint\": »\"m.safetensors\""), (file.Model!.CheckpointLocation!.Line, file.Model.CheckpointLocation.Column));
+    }
+
+    [Fact]
     public void A_merge_with_data_or_a_recipe_of_its_own_is_FUL1025_at_each()
     {
         var json = With("""

@@ -39,6 +39,7 @@ public sealed class RemovalManifestValidation
         Assert.Equal(["alpha", "mode", "strict"], removal.Parameters.Keys);
         Assert.Equal(["0.50", "\"fast\"", "true"], removal.Parameters.Values);
         Assert.Equal((0.01, 0.02), (removal.Targets!.MaxForgetAccuracy, removal.Targets.MaxRetainDrop));
+        Assert.Equal(TextPosition.Of(json, "\"targets\": »{"), (removal.TargetsLocation!.Line, removal.TargetsLocation.Column));
         Assert.Equal("2026-11-04T09:30:00Z", removal.RequestedAt);
     }
 
