@@ -16,6 +16,22 @@ public class EngineException : Exception
     /// <summary>The FUL code, such as <c>FUL4001</c>.</summary>
     public string Code => Diagnostic.Code;
 
+    /// <summary>An unexpected exception in one line for a FUL message: its type and the first line of its message
+    /// (libtorch appends its native stack frames, which tell a user nothing).</summary>
+    public static string Summarize(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return $"{exception.GetType().Name}: {FirstLine(exception.Message)}";
+    }
+
+    /// <summary>The first line of a message.</summary>
+    public static string FirstLine(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var end = message.IndexOfAny(['\r', '\n']);
+        return (end < 0 ? message : message[..end]).Trim();
+    }
+
     internal static EngineException Create(DiagnosticDescriptor descriptor, string? path, params object?[] args) =>
         new(Diagnostic.Create(descriptor, path is null ? null : new SourceLocation(path), args));
 

@@ -169,9 +169,10 @@ public sealed class WorkspaceBuilder
         };
     }
 
+    // A transfer head trains its output layer (a transfer recipe without 'trainable' is FUL4061).
     private static TrainingRecipe DefaultTraining(ModelEntry m, ArchitectureSpec architecture) =>
-        m.Parents.Count > 0 && m.Parents[0].Relation == Relation.Transfer && architecture.Kind == ArchitectureSpec.Mlp
-            ? new TrainingRecipe { Trainable = [$"fc{architecture.Hidden.Count + 1}.*"] }
+        m.Parents.Count > 0 && m.Parents[0].Relation == Relation.Transfer && architecture.ParameterNames() is { Count: > 0 } names
+            ? new TrainingRecipe { Trainable = [names[^1][..names[^1].IndexOf('.', StringComparison.Ordinal)] + ".*"] }
             : new TrainingRecipe();
 
     private static DatasetSplit? Split(string root, DatasetEntry d, string split, int? count)

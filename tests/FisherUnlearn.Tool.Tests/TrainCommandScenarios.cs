@@ -141,6 +141,24 @@ public sealed class TrainCommandScenarios
     }
 
     [Fact]
+    public async Task Data_that_do_not_fit_the_architecture_are_FUL4068_with_no_native_stack_trace()
+    {
+        using var ws = DigitsChain.Create();
+        foreach (var manifest in new[] { "a/a.lineage.json", "b/b.lineage.json" })
+        {
+            ws.Write(manifest, ws.ReadText(manifest).Replace("\"inputs\": 784", "\"inputs\": 100", StringComparison.Ordinal));
+        }
+
+        var run = await CliRun.InvokeAsync(ws.Root, "train");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL4068: Model 'a' (mlp 100-16-10) cannot take samples of shape [28, 28] from 'mnist'", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("frame #", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("c10::", run.Error, StringComparison.Ordinal);
+        Assert.False(ws.Exists("a/bin/a.safetensors"));
+    }
+
+    [Fact]
     public async Task A_checkpoint_cut_short_after_training_is_trained_again_not_called_up_to_date()
     {
         using var ws = Chain(BRecipe);

@@ -66,6 +66,25 @@ public sealed class VerifyCommandScenarios
     }
 
     [Fact]
+    public async Task Targets_that_cannot_be_measured_for_want_of_a_test_split_are_not_met()
+    {
+        using var ws = DigitsChain.Create();
+        ws.Write("mnist.dataset.json", """
+            { "schemaVersion": 1, "id": "mnist", "format": "idx", "classes": 10,
+              "train": { "images": "data/train-images-idx3-ubyte.gz", "labels": "data/train-labels-idx1-ubyte.gz" } }
+            """);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--json");
+
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Contains("error FUL5005: Model 'a': the forget-accuracy target cannot be checked", verify.Error, StringComparison.Ordinal);
+        Assert.Contains("error FUL5005: Model 'b': the retain-accuracy target cannot be checked", verify.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Targets met", verify.Error + verify.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verifying_outputs_made_before_an_input_changed_warns_that_they_are_stale()
     {
         using var ws = DigitsChain.Create();

@@ -143,7 +143,10 @@ internal static class ExactFisher
             var captured = layer;
             layer.Remover = layer.Module.register_forward_hook((_, input, output) =>
             {
-                captured.Calls.Add((input, output));
+                // Own handles to the same tensors: a container such as nn.Sequential disposes its intermediate results
+                // (this layer's input, or its output) before the forward pass returns; an alias keeps them usable until
+                // the caller's dispose scope ends, with no copy.
+                captured.Calls.Add((input.alias(), output.alias()));
                 return null!;
             });
             layers.Add(layer);

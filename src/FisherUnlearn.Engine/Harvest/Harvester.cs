@@ -94,7 +94,7 @@ public static class Harvester
         }
         catch (Exception ex) when (ex is not (EngineException or OperationCanceledException or OutOfMemoryException))
         {
-            throw EngineException.At(DiagnosticCatalogue.HarvestFailed, model.Location, ex, model.Id, $"{ex.GetType().Name}: {ex.Message}");
+            throw EngineException.At(DiagnosticCatalogue.HarvestFailed, model.Location, ex, model.Id, EngineException.Summarize(ex));
         }
 
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
@@ -265,6 +265,11 @@ public static class Harvester
                     parts.Add((knowledge, label, samples));
                 }
             }
+        }
+
+        if (parts.Count > 0)
+        {
+            ArchitectureFit.Check(module, model, parts[0].Samples); // FUL4068 rather than a libtorch error mid-pass
         }
 
         // One Fisher pass per label, with the model set up once for all of them.

@@ -182,6 +182,14 @@ public sealed class ModelTrainer
                     "its 'data' entries select no sample of their datasets' train split");
             }
 
+            // One sample through the student (and its teacher) first: data that do not fit the architecture are
+            // FUL4068 here, not a libtorch error in the middle of an epoch.
+            ArchitectureFit.Check(module, model, data);
+            if (teacher is not null)
+            {
+                ArchitectureFit.Check(teacher, ParentManifest(model, model.Parents[0]), data);
+            }
+
             var (steps, finalLoss) = Fit(model, recipe!, module, teacher, data, cancellationToken);
             return new TrainingResult(model.Id, module, new TrainingStats(steps == 0 ? 0 : recipe!.Epochs, steps, data.Count, finalLoss, stopwatch.Elapsed.TotalSeconds));
         }

@@ -55,6 +55,9 @@ public sealed class Calibrator : IDisposable
     /// never changes the choice.</summary>
     internal bool SkipHopeless { get; init; } = true;
 
+    /// <summary>Bisections of alpha between a missing and a meeting setting, for sample requests (see Search).</summary>
+    public int SampleRefinementSteps { get; init; } = 4;
+
     /// <summary>Slice rows evaluated so far (forward passes of the model), across every search.</summary>
     internal long RowsEvaluated { get; private set; }
 
@@ -164,6 +167,36 @@ public sealed class Calibrator : IDisposable
             return meets;
         }
 
+        // Sample requests aim at the model's accuracy on unseen samples of the same labels, not at zero: a grid step from
+        // "not yet" to "met" can overshoot it far (forget 39% for a target of 97%, and 10 retain points lost, measured on
+        // the demo), so between the gentlest alpha that misses and the first that meets, the alpha is bisected
+        // (geometrically) a few times; the gentlest setting that meets is still what is chosen.
+        void Refine(double meets, double misses, double lambda)
+        {
+            for (var step = 0; step < SampleRefinementSteps; step++)
+            {
+                // The same selection is the same model (alpha only selects): move the bound without evaluating.
+                var middle = Math.Sqrt(meets * misses);
+                var count = weights.CountSelected(middle);
+                if (count == weights.CountSelected(meets))
+                {
+                    meets = middle;
+                }
+                else if (count == weights.CountSelected(misses))
+                {
+                    misses = middle;
+                }
+                else if (Evaluate(middle, lambda))
+                {
+                    meets = middle;
+                }
+                else
+                {
+                    misses = middle;
+                }
+            }
+        }
+
         var baseMeets = Evaluate(null, null);
         if (!baseMeets && target >= 0)
         {
@@ -176,6 +209,7 @@ public sealed class Calibrator : IDisposable
             foreach (var lambda in settings.Select(g => g.Lambda).Distinct().Order())
             {
                 long previous = 0;
+                double? gentlerMiss = null;
                 foreach (var alpha in alphas.Where(a => settings.Contains((a, lambda))))
                 {
                     var selected = selections[alpha];
@@ -187,8 +221,15 @@ public sealed class Calibrator : IDisposable
                     previous = selected;
                     if (Evaluate(alpha, lambda))
                     {
+                        if (forgetClasses.Count == 0 && gentlerMiss is { } miss)
+                        {
+                            Refine(alpha, miss, lambda);
+                        }
+
                         break;
                     }
+
+                    gentlerMiss = alpha;
                 }
             }
         }

@@ -150,11 +150,35 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         {
             throw;
         }
+        catch (System.Runtime.InteropServices.ExternalException ex) when (FitProblem(analysis, manifest, resources) is { } unfit)
+        {
+            // A libtorch error: when the model's data do not even go through it, say that (checked only now, so a
+            // request answered from forget plans reads no data when all is well).
+            return outcome with { Error = unfit.Diagnostic, Exception = ex, Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
+        }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             var diagnostic = ex is EngineException engine ? engine.Diagnostic
-                : Diagnostic.Create(DiagnosticCatalogue.UnlearningFailed, manifest.Location, ModelId, $"{ex.GetType().Name}: {ex.Message}");
+                : Diagnostic.Create(DiagnosticCatalogue.UnlearningFailed, manifest.Location, ModelId, EngineException.Summarize(ex));
             return outcome with { Error = diagnostic, Exception = ex, Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
+        }
+    }
+
+    private EngineException? FitProblem(WorkspaceAnalysis analysis, ModelManifest manifest, JobResources resources)
+    {
+        try
+        {
+            using var module = ModelFactory.Load(manifest);
+            foreach (var knowledge in RemovalScope.KnowledgeOf(analysis.Workspace, analysis.Graph, ModelId))
+            {
+                ArchitectureFit.Check(module, manifest, resources.Splits.Get(knowledge.Dataset, "train"));
+            }
+
+            return null;
+        }
+        catch (EngineException ex)
+        {
+            return ex;
         }
     }
 

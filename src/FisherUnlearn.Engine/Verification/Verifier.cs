@@ -122,7 +122,7 @@ public static class Verifier
                     referenceMetrics = metrics.Measure(module);
                 }
 
-                results[index] = new ModelVerification(affected.Id, affected.Role, before, after, referenceMetrics, Check(removal, manifest, before, after, referenceMetrics));
+                results[index] = new ModelVerification(affected.Id, affected.Role, before, after, referenceMetrics, Check(removal, manifest, scope, before, after, referenceMetrics));
             }
 
             ParallelJobs.For(plan.Affected.Count, options.Parallelism, Measure, cancellationToken);
@@ -135,12 +135,25 @@ public static class Verifier
         }
     }
 
-    private static List<Diagnostic> Check(RemovalManifest removal, ModelManifest model, ModelMetrics before, ModelMetrics after, ModelMetrics? reference)
+    private static List<Diagnostic> Check(RemovalManifest removal, ModelManifest model, RemovalScope scope, ModelMetrics before, ModelMetrics after, ModelMetrics? reference)
     {
         var missed = new List<Diagnostic>();
+        var at = removal.TargetsLocation ?? removal.Location;
+        // A target that cannot be measured is not met: without held-out samples (a dataset with no test split) the
+        // accuracies are unknown. A sample request's model that never saw the samples has no forget set, by design.
+        if (removal.Targets?.MaxForgetAccuracy is not null && after.ForgetAccuracy is null && scope.HasForgetLabels)
+        {
+            missed.Add(Diagnostic.Create(DiagnosticCatalogue.TargetNotMeasurable, at, model.Id, "forget-accuracy"));
+        }
+
+        if (removal.Targets?.MaxRetainDrop is not null && after.RetainAccuracy is null && scope.Knowledge.Any(k => scope.RetainLabels(k).Count > 0))
+        {
+            missed.Add(Diagnostic.Create(DiagnosticCatalogue.TargetNotMeasurable, at, model.Id, "retain-accuracy"));
+        }
+
         if (removal.Targets?.MaxForgetAccuracy is { } maxForget && after.ForgetAccuracy is { } forget && forget > maxForget + 1e-12)
         {
-            missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgetTargetMissed, removal.TargetsLocation ?? removal.Location, model.Id, forget, maxForget));
+            missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgetTargetMissed, at, model.Id, forget, maxForget));
         }
 
         if (removal.Targets?.MaxRetainDrop is { } maxDrop && after.RetainAccuracy is { } retained)
@@ -148,7 +161,7 @@ public static class Verifier
             var baseline = reference?.RetainAccuracy ?? before.RetainAccuracy;
             if (baseline is { } b && b - retained > maxDrop + 1e-12)
             {
-                missed.Add(Diagnostic.Create(DiagnosticCatalogue.RetainTargetMissed, removal.TargetsLocation ?? removal.Location, model.Id, (b - retained) * 100,
+                missed.Add(Diagnostic.Create(DiagnosticCatalogue.RetainTargetMissed, at, model.Id, (b - retained) * 100,
                     reference is null ? "original model" : "retrained reference", maxDrop * 100));
             }
         }

@@ -207,6 +207,8 @@ public static class DiagnosticCatalogue
         "Training model '{0}' failed: {1}. Check its recipe and data; run again with --verbosity detailed for more.");
     public static readonly DiagnosticDescriptor TrainingDataMismatch = Error("FUL4067", "Training data do not fit together",
         "Model '{0}' trains on data of different sample shapes: {1}. All 'data' entries of one model must have the same sample shape.");
+    public static readonly DiagnosticDescriptor DataDoesNotFitArchitecture = Error("FUL4068", "Data do not fit the architecture",
+        "Model '{0}' ({1}) cannot take {2}: {3}. Make the architecture match the data ('inputs' of an mlp, 'inputShape' of a cnn, the outputs of a custom module and 'classes'; docs/architectures.md).");
 
     // 408x Fisher importance and the harvest
     public static readonly DiagnosticDescriptor FisherNonFinite = Error("FUL4080", "Fisher diagonal not finite",
@@ -239,6 +241,8 @@ public static class DiagnosticCatalogue
         "Model '{0}' lost {1:0.0} points of retain accuracy against the {2}; the target allows at most {3:0.0}. Try gentler parameters (docs/methods.md).");
     public static readonly DiagnosticDescriptor VerificationFailed = Error("FUL5004", "Verification failed",
         "Verifying model '{0}' failed: {1}. Check its checkpoint, output and data.");
+    public static readonly DiagnosticDescriptor TargetNotMeasurable = Error("FUL5005", "Target not measurable",
+        "Model '{0}': the {1} target cannot be checked, since there are no held-out samples to measure it on. Give its datasets a 'test' split that holds the labels it knows, so 'verify' can tell whether the target is met.");
 
     /// <summary>Every descriptor of the catalogue, for documentation and for the uniqueness test.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =

@@ -37,6 +37,15 @@ public sealed record ArchitectureSpec
         _ => $"{Kind} {Type}",
     };
 
+    /// <summary>The PyTorch parameter names of a built-in architecture, in module order (docs/architectures.md); null for
+    /// a custom module, whose names only its assembly knows. The engine's tests check these against the real modules.</summary>
+    public IReadOnlyList<string>? ParameterNames() => Kind switch
+    {
+        Mlp => [.. Enumerable.Range(1, Hidden.Count + 1).SelectMany(k => new[] { $"fc{k}.weight", $"fc{k}.bias" })],
+        Cnn => [.. new[] { "conv1", "conv2", "fc1", "fc2", "fc3" }.SelectMany(layer => new[] { layer + ".weight", layer + ".bias" })],
+        _ => null,
+    };
+
     public bool StructurallyEquals(ArchitectureSpec other) =>
         Kind == other.Kind && Classes == other.Classes && Inputs == other.Inputs
         && Hidden.SequenceEqual(other.Hidden) && InputShape.SequenceEqual(other.InputShape)

@@ -29,6 +29,7 @@ internal static class LineageManifestReader
         var data = ReadData(root);
         var training = root.ObjectField("training") is { } t ? ReadTraining(new ObjectReader(context, t, "training")) : null;
         root.RejectUnknown(Fields);
+        CheckTrainable(context, root, id, architecture, parents, training);
         if (parents.Count > 0 && parents.All(p => p.Relation == Relation.Merge))
         {
             // A merge's knowledge is its parents': data or a recipe of its own would be silently ignored.
@@ -53,6 +54,37 @@ internal static class LineageManifestReader
             Training = training,
             Location = location,
         };
+    }
+
+    // What the trainer would refuse (FUL4061), found here where the manifest says it: a 'transfer' recipe without
+    // 'trainable', or a glob that matches none of a built-in architecture's parameters.
+    private static void CheckTrainable(ReadContext context, ObjectReader root, string? id, ArchitectureSpec? architecture, List<ParentLink> parents, TrainingRecipe? training)
+    {
+        if (training is null || root.Object["training"] is not JsonObject recipe)
+        {
+            return;
+        }
+
+        var names = architecture?.ParameterNames();
+        var listed = names is null ? "listed by its module" : string.Join(", ", names);
+        if (parents.Count > 0 && parents.All(p => p.Relation == Relation.Transfer) && recipe["trainable"] is null)
+        {
+            context.Report(DiagnosticCatalogue.TrainableMatchesNothing, recipe, id ?? "?",
+                "a 'transfer' model needs 'training.trainable' to say which parameters to train", architecture?.ToString() ?? "its architecture", listed);
+        }
+
+        if (names is null || recipe["trainable"] is not JsonArray globs)
+        {
+            return;
+        }
+
+        foreach (var item in globs.Items)
+        {
+            if (item is JsonString { Value.Length: > 0 } glob && !names.Any(new ParameterGlob(glob.Value).IsMatch))
+            {
+                context.Report(DiagnosticCatalogue.TrainableMatchesNothing, item, id ?? "?", $"the trainable glob '{glob.Value}' matches no parameter", architecture!, listed);
+            }
+        }
     }
 
     private static List<ParentLink> ReadParents(ObjectReader root)

@@ -356,7 +356,7 @@ internal static class HarvestCommand
         }
         catch (Exception ex) when (ex is not (EngineException or OperationCanceledException or OutOfMemoryException))
         {
-            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.HarvestFailed, location, id, $"forget plans: {ex.GetType().Name}: {ex.Message}"), ex);
+            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.HarvestFailed, location, id, $"forget plans: {EngineException.Summarize(ex)}"), ex);
         }
     }
 

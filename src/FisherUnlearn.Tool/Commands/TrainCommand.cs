@@ -106,7 +106,7 @@ internal static class TrainCommand
         }
         catch (Exception ex) when (session.Current is not null && ex is not OutOfMemoryException)
         {
-            failure = Diagnostic.Create(DiagnosticCatalogue.TrainingFailed, session.Current.Location, session.Current.Id, $"{ex.GetType().Name}: {ex.Message}");
+            failure = Diagnostic.Create(DiagnosticCatalogue.TrainingFailed, session.Current.Location, session.Current.Id, EngineException.Summarize(ex));
             failureDetail = ex.ToString();
             exitCode = ExitCodes.Failed;
         }

@@ -53,6 +53,19 @@ public sealed class FisherCalculatorTests
     }
 
     [Fact]
+    public void Exact_one_pass_works_inside_a_sequential_that_disposes_its_intermediate_results()
+    {
+        torch.manual_seed(11);
+        using var model = new SequentialModule();
+        var data = Split(20, [10], 3, seed: 12);
+
+        var fisher = Compute(model, data, Exact);
+
+        Assert.Equal(["body.fc1.bias", "body.fc1.weight", "body.fc2.bias", "body.fc2.weight"], fisher.Names.Order(StringComparer.Ordinal));
+        AssertClose(ExactReference(model, data), fisher);
+    }
+
+    [Fact]
     public void A_layer_whose_output_never_reaches_the_loss_has_zero_fisher_and_the_others_are_exact()
     {
         torch.manual_seed(9);

@@ -161,3 +161,19 @@ public sealed class SideBranchModule : nn.Module<Tensor, Tensor>
         return head.call(h);
     }
 }
+
+/// <summary>A custom module built the common TorchSharp way, with <c>nn.Sequential</c>, which disposes its intermediate
+/// results (the layers' inputs and outputs) before its forward pass returns.</summary>
+public sealed class SequentialModule : nn.Module<Tensor, Tensor>
+{
+    private readonly Sequential body;
+
+    public SequentialModule()
+        : base(nameof(SequentialModule))
+    {
+        body = nn.Sequential(("flatten", nn.Flatten()), ("fc1", nn.Linear(10, 8)), ("relu", nn.ReLU()), ("fc2", nn.Linear(8, 3)));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => body.call(x);
+}

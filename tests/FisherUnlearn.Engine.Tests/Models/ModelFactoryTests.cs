@@ -26,6 +26,23 @@ public sealed class ModelFactoryTests
             StateOf(model));
     }
 
+    [Theory]
+    [InlineData("mlp")]
+    [InlineData("mlp-deep")]
+    [InlineData("cnn")]
+    public void The_parameter_names_validate_checks_trainable_against_are_the_modules_own(string kind)
+    {
+        var spec = kind switch
+        {
+            "mlp" => new ArchitectureSpec { Kind = "mlp", Inputs = 4, Classes = 3 },
+            "mlp-deep" => new ArchitectureSpec { Kind = "mlp", Inputs = 784, Hidden = [32, 16, 8], Classes = 10 },
+            _ => new ArchitectureSpec { Kind = "cnn", InputShape = [1, 28, 28], Classes = 10 },
+        };
+        using var model = ModelFactory.Create(spec);
+
+        Assert.Equal(model.named_parameters().Select(p => p.name), spec.ParameterNames());
+    }
+
     [Fact]
     public void Cnn_state_dict_equals_the_documented_pytorch_names_and_shapes()
     {
@@ -147,6 +164,38 @@ public sealed class ModelFactoryTests
         Assert.Equal(["head.weight [3, 4]", "head.bias [3]"], StateOf(model));
         using var scope = torch.NewDisposeScope();
         Assert.Equal([2L, 3L], model.call(torch.rand(2, 4)).shape);
+    }
+
+    [Theory]
+    [InlineData("mlp-inputs")]
+    [InlineData("custom-classes")]
+    [InlineData("fits")]
+    public void Data_that_do_not_fit_the_architecture_are_FUL4068_naming_what_does_not_fit(string case_)
+    {
+        // TinyCustomModule takes 4 features and gives 'classes' outputs; the custom case builds it for 3 and declares 10.
+        var (spec, module) = case_ switch
+        {
+            "mlp-inputs" => (new ArchitectureSpec { Kind = "mlp", Inputs = 100, Classes = 3 }, ModelFactory.Create(new ArchitectureSpec { Kind = "mlp", Inputs = 100, Classes = 3 })),
+            "custom-classes" => (new ArchitectureSpec { Kind = "custom", Classes = 10 }, (nn.Module<Tensor, Tensor>)new TinyCustomModule(3)),
+            _ => (new ArchitectureSpec { Kind = "mlp", Inputs = 4, Classes = 3 }, ModelFactory.Create(new ArchitectureSpec { Kind = "mlp", Inputs = 4, Classes = 3 })),
+        };
+        using var _ = module;
+        var model = new ModelManifest { Id = "m", ManifestPath = "/w/m/m.lineage.json", CheckpointPath = "/w/m/m.safetensors", Architecture = spec, Location = new("/w/m/m.lineage.json", 1, 1) };
+        var data = Fisher.FisherTestData.Split(3, [4], 3, seed: 1);
+        module.train();
+
+        if (case_ == "fits")
+        {
+            Engine.Models.ArchitectureFit.Check(module, model, data);
+            Assert.True(module.training); // its mode is given back
+            return;
+        }
+
+        var error = EngineAssert.Fails("FUL4068", () => Engine.Models.ArchitectureFit.Check(module, model, data));
+        Assert.Contains("samples of shape [4]", error.Message, StringComparison.Ordinal);
+        Assert.Contains(case_ == "mlp-inputs" ? "do not go through it" : "not [1, 10]", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("frame #", error.Message, StringComparison.Ordinal);
+        Assert.True(module.training);
     }
 
     [Theory]

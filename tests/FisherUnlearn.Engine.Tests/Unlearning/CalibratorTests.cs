@@ -139,6 +139,28 @@ public sealed class CalibratorTests
     }
 
     [Fact]
+    public void For_samples_the_search_narrows_alpha_so_the_setting_does_not_overshoot_the_target()
+    {
+        // A sample request aims at held-out accuracy, not at zero: here the 3s of the calibration slice as the forgotten
+        // samples (no forgotten class), with a target just under the model's accuracy on them.
+        using var setup = Prepare("a");
+        using var probe = new Calibrator(setup.Module, setup.Forget, setup.Retain, new HashSet<int>());
+        var original = probe.Search(setup.Importance.Forget, setup.Importance.Full, null, [], 1.0, "off").Chosen.ForgetAccuracy;
+        var target = original - 0.05;
+        using var gridOnly = new Calibrator(setup.Module, setup.Forget, setup.Retain, new HashSet<int>()) { SampleRefinementSteps = 0 };
+        using var refined = new Calibrator(setup.Module, setup.Forget, setup.Retain, new HashSet<int>());
+
+        var coarse = gridOnly.Search(setup.Importance.Forget, setup.Importance.Full, null, Grid, target, "off");
+        var fine = refined.Search(setup.Importance.Forget, setup.Importance.Full, null, Grid, target, "off");
+
+        Assert.True(coarse.TargetMet && fine.TargetMet);
+        Assert.True(fine.Evaluated > coarse.Evaluated, "the bisection evaluated nothing more");
+        Assert.True(fine.Chosen.ForgetAccuracy > coarse.Chosen.ForgetAccuracy, $"forget {fine.Chosen.ForgetAccuracy:P1} vs grid {coarse.Chosen.ForgetAccuracy:P1} (target {target:P1})");
+        Assert.True(fine.Chosen.RetainAccuracy >= coarse.Chosen.RetainAccuracy, $"retain {fine.Chosen.RetainAccuracy:P1} vs grid {coarse.Chosen.RetainAccuracy:P1}");
+        Assert.InRange(fine.Chosen.ForgetAccuracy, 0, target + 1e-12);
+    }
+
+    [Fact]
     public void The_calibration_margin_and_head_margin_are_parameters_and_are_reported()
     {
         using var ws = new UnlearningWorkspace(removalExtra: """, "parameters": { "calibrationMargin": 0.5, "headMargin": 0 }""");

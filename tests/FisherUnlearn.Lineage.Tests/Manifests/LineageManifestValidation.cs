@@ -266,6 +266,22 @@ public sealed class LineageManifestValidation
     }
 
     [Fact]
+    public void A_trainable_glob_that_matches_no_parameter_or_a_transfer_without_trainable_is_FUL4061_in_the_manifest()
+    {
+        var json = With("""
+            "parents": [ { "id": "x", "relation": "finetune" } ],
+              "training": { "epochs": 1, "trainable": ["fc1.*", "fc9.*"] }
+            """);
+        var transfer = With("""
+            "parents": [ { "id": "x", "relation": "transfer" } ],
+              "training": { "epochs": 1 }
+            """);
+
+        Only(ReadLineage(json), "FUL4061", json, "\"fc1.*\", »\"fc9.*\"", "'fc9.*' matches no parameter", "fc1.weight, fc1.bias");
+        Only(ReadLineage(transfer), "FUL4061", transfer, "\"training\": »{", "needs 'training.trainable'");
+    }
+
+    [Fact]
     public void A_merge_with_data_or_a_recipe_of_its_own_is_FUL1025_at_each()
     {
         var json = With("""

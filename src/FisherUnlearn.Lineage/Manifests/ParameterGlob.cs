@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace FisherUnlearn.Engine.Training;
+namespace FisherUnlearn.Lineage.Manifests;
 
 /// <summary>
 /// A glob over parameter names (<c>training.trainable</c>), matched against the whole PyTorch-style name such as

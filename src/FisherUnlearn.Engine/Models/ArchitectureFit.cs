@@ -1,0 +1,62 @@
+using System.Runtime.InteropServices;
+using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Manifests;
+using static TorchSharp.torch;
+
+namespace FisherUnlearn.Engine.Models;
+
+/// <summary>
+/// Whether a model's data go through its network: one sample, forward, in eval mode and without gradients, before any
+/// real work. Data of another size than the architecture's inputs (an mlp with 'inputs' 100 on 28x28 digits, a cnn
+/// 'inputShape' of 20x20) or a custom module with another number of outputs than 'classes' would otherwise fail deep in
+/// libtorch, with a native stack trace; here they are FUL4068, at the model's manifest, saying what does not fit.
+/// </summary>
+public static class ArchitectureFit
+{
+    /// <exception cref="EngineException">FUL4068 when a sample of <paramref name="data"/> does not fit.</exception>
+    public static void Check(nn.Module<Tensor, Tensor> module, ModelManifest model, DataSplit data)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Count == 0)
+        {
+            return;
+        }
+
+        var sample = $"samples of shape [{string.Join(", ", data.SampleShape)}] from '{data.DatasetId}'";
+        var wasTraining = module.training;
+        module.eval(); // no batch-norm statistics change, no dropout
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var (features, _) = data.Batches(1).First();
+            Tensor output;
+            try
+            {
+                output = module.call(features);
+            }
+            catch (Exception ex) when (ex is ExternalException or ArgumentException or InvalidOperationException or IndexOutOfRangeException)
+            {
+                throw Unfit(model, sample, $"they do not go through it ({EngineException.FirstLine(ex.Message)})", ex);
+            }
+
+            if (output.dim() != 2 || output.shape[1] != model.Architecture.Classes)
+            {
+                throw Unfit(model, sample, $"it gives outputs of shape [{string.Join(", ", output.shape)}] for one sample, not [1, {model.Architecture.Classes}] ('classes')", null);
+            }
+        }
+        finally
+        {
+            if (wasTraining)
+            {
+                module.train();
+            }
+        }
+    }
+
+    private static EngineException Unfit(ModelManifest model, string sample, string problem, Exception? inner) =>
+        EngineException.At(DiagnosticCatalogue.DataDoesNotFitArchitecture, model.Location, inner, model.Id, model.Architecture, sample, problem);
+}
