@@ -331,7 +331,8 @@ internal static class UnlearningBench
             return string.Empty;
         }
 
-        string N(string key) => p[key] is { } v ? v.ToJsonString() : "none";
+        // A bisected alpha (sample requests) has many digits: three are enough to read it.
+        string N(string key) => p[key] is { } v ? (v.GetValueKind() == System.Text.Json.JsonValueKind.Number ? v.GetValue<double>().ToString("0.###", CultureInfo.InvariantCulture) : v.ToJsonString()) : "none";
         var calibrationForget = p["calibration"]?["forgetAccuracy"] is { } cf ? string.Create(CultureInfo.InvariantCulture, $"{cf.GetValue<double>() * 100:0.0}") : "-";
         return string.Create(CultureInfo.InvariantCulture, $"{N("alpha")} / {N("lambda")} / {(p["headShift"]?.GetValue<double>() ?? 0):0.00} / {calibrationForget}");
     }
