@@ -226,6 +226,19 @@ public sealed class RunCommandScenarios
         Assert.Equal(["a.safetensors"], Directory.GetFiles(ws.PathOf("a/bin")).Select(Path.GetFileName));
     }
 
+    [Fact]
+    public async Task A_calibration_that_finds_no_setting_meeting_its_target_is_a_warning_in_the_log()
+    {
+        // One alpha so large it selects nothing, and no head correction: nothing can bring digit 3 down.
+        using var ws = DigitsChain.Create(targets: """, "parameters": { "alphas": "100000", "headCorrection": "off" }""");
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1");
+
+        Assert.Equal(0, run.ExitCode); // written, as the closest setting; verify judges it
+        Assert.Contains(run.ErrorLines, l => l.StartsWith("dotnet-unlearn: warning: a: no setting reached the calibration target", StringComparison.Ordinal));
+    }
+
     private static List<float[]> Weights(string path)
     {
         var state = CheckpointStore.Load(path);

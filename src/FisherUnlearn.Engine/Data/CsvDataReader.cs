@@ -44,7 +44,7 @@ public static class CsvDataReader
             if (labelIndex < 0)
             {
                 throw EngineException.At(DiagnosticCatalogue.DataBadLayout, new SourceLocation(path, lineNumber, 1), null, path,
-                    $"the header has no column '{labelColumn}' (columns: {string.Join(", ", header)})");
+                    $"the header has no column '{labelColumn}' (columns: {string.Join(", ", header.Take(12))}{(header.Length > 12 ? $", ... {header.Length} in all" : string.Empty)}{Lineage.Text.EditDistance.DidYouMean(labelColumn, header)})");
             }
 
             if (header.Length < 2)

@@ -136,7 +136,8 @@ internal static class RemovalManifestReader
             }
 
             List<int>? indices = null;
-            if (reader.Array("indices", required: true) is { } array)
+            var array = reader.Array("indices", required: true);
+            if (array is not null)
             {
                 if (array.Count == 0)
                 {
@@ -149,7 +150,14 @@ internal static class RemovalManifestReader
             reader.RejectUnknown(SampleFields);
             if (dataset is not null && split is not null && indices is { Count: > 0 })
             {
-                samples.Add(new SampleSelection(dataset, split, indices, context.At(item)));
+                // An index already listed by an earlier selection of the same dataset and split: once is enough.
+                var earlier = samples.Where(s => s.Dataset == dataset && s.Split == split).SelectMany(s => s.Indices).ToHashSet();
+                if (indices.FirstOrDefault(earlier.Contains, -1) is var repeated && repeated >= 0)
+                {
+                    context.Report(DiagnosticCatalogue.DuplicateValue, array!, $"'forget.samples' ({dataset}, {split})", $"index {repeated}");
+                }
+
+                samples.Add(new SampleSelection(dataset, split, [.. indices.Where(i => !earlier.Contains(i))], context.At(item)));
             }
         }
     }

@@ -185,6 +185,19 @@ internal static class RunCommand
             }
         }
 
+        // A model whose calibration found no setting that meets its target was still written (with the setting that came
+        // closest): say so here, not only in report.json, so the run's log does not read as a plain success.
+        foreach (var model in result.Models.Where(m => m.Succeeded && summary.Considered.Contains(m.Id) && !summary.Reused.Contains(m.Id)))
+        {
+            if (model.Parameters?["calibration"]?["targetMet"] is { } met && met.GetValueKind() == System.Text.Json.JsonValueKind.False)
+            {
+                var target = model.Parameters["calibration"]?["target"]?.GetValue<double>();
+                var reached = model.Parameters["calibration"]?["forgetAccuracy"]?.GetValue<double>();
+                env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
+                    $"warning: {model.Id}: no setting reached the calibration target (forget {reached:P1} on its slice, target {target:P1}); the closest was written. 'dotnet unlearn verify {removal.Id}' measures it; docs/methods.md says what to try."));
+            }
+        }
+
         var report = shard.IsAll ? WriteReports(env, analysis, removal, result) : null;
         env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
             $"{summary.Computed - failed.Count} unlearned ({result.Settings.Method}), {summary.Reused.Count} up to date, {failed.Count} failed, in {result.Seconds:0.00} s")

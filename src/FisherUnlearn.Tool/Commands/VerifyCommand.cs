@@ -185,7 +185,7 @@ internal static class VerifyCommand
         if (stale.Count > 0)
         {
             env.Diagnostics.Log($"warning: the outputs of {NameList.Quoted(stale)} are stale (an input changed since they were made); they are measured as they are. " +
-                $"Run 'dotnet unlearn run {removal.Id}' first to verify the current request.");
+                $"Run 'dotnet unlearn train' (when a recipe or its data changed) and 'dotnet unlearn run {removal.Id}' first to verify the current request.");
         }
     }
 

@@ -49,6 +49,20 @@ public sealed class CsvDataReaderTests : IDisposable
     }
 
     [Fact]
+    public void A_missing_label_column_among_hundreds_names_a_few_and_suggests_the_nearest()
+    {
+        var header = string.Join(",", Enumerable.Range(0, 784).Select(i => $"p{i}").Append("lable"));
+        var path = folder.WriteText("wide.csv", header + "\n" + string.Join(",", Enumerable.Repeat("0", 785)) + "\n");
+
+        var ex = EngineAssert.Fails("FUL4008", () => CsvDataReader.Read(path, "label"));
+
+        Assert.Contains("p0, p1,", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("... 785 in all", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'lable'", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("p500", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Row_with_wrong_cell_count_is_FUL4008()
     {
         var path = folder.WriteText("d.csv", "x,label\n1,2,3\n");

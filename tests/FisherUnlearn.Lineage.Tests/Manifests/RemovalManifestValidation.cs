@@ -107,6 +107,16 @@ public sealed class RemovalManifestValidation
     }
 
     [Fact]
+    public void An_index_listed_again_by_another_selection_of_the_same_split_is_FUL1021()
+    {
+        var json = WithForget("""{ "samples": [ { "dataset": "d", "split": "train", "indices": [4, 5] }, { "dataset": "d", "split": "train", "indices": [6, 5] }, { "dataset": "d", "split": "test", "indices": [5] } ] }""");
+
+        var file = ReadRemoval(json);
+
+        Only(file, "FUL1021", json, "\"indices\": »[6, 5]", "'forget.samples' (d, train)", "index 5");
+    }
+
+    [Fact]
     public void Duplicate_forgotten_labels_are_FUL1021()
     {
         var json = WithForget("""{ "labels": [3, 3] }""");
