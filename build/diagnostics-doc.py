@@ -12,7 +12,7 @@ items = re.findall(r'public static readonly DiagnosticDescriptor (\w+) = (Error|
 out = ['# Diagnostics', '',
        'Every problem the tool, the engine and the MSBuild tasks report has a stable code `FULnnnn`. Lines are',
        'canonical, so IDEs, MSBuild and GitHub annotations point at the right file and line:', '', '```',
-       "digits-plus-5/digits-plus-5.lineage.json(6,46): error FUL1011: Unknown relation 'fine-tune'. Use one of: finetune, aggregate, transfer, distill, merge.",
+       "digits-plus-5/digits-plus-5.lineage.json(6,51): error FUL1011: Unknown relation 'fine-tune'. Use one of: finetune, aggregate, transfer, distill, merge.",
        '```', '',
        'Codes are never reused or renumbered. The catalogue lives in one place in the code',
        f'(`{SOURCE}`); a test keeps this page in step with it (regenerate: `python3 build/diagnostics-doc.py`).',

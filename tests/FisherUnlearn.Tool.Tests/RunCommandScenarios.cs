@@ -153,6 +153,7 @@ public sealed class RunCommandScenarios
         var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-fours", "--json", "--parallel", "1");
 
         Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains(run.ErrorLines, l => l.StartsWith("dotnet-unlearn: unchanged: a (none of the forgotten samples", StringComparison.Ordinal));
         var models = run.Json["models"]!.ToDictionary(m => (string)m["id"]!);
         Assert.Equal(["root", "root"], models.Values.Select(m => (string)m["role"]!));
         Assert.All(models.Values, m => Assert.Equal("done", (string)m["status"]!));

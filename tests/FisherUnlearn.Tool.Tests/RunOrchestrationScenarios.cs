@@ -19,6 +19,7 @@ public sealed class RunOrchestrationScenarios
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1")).ExitCode);
         var before = Outputs(ws, "artifacts/unlearn");
         var written = Models.Select(m => File.GetLastWriteTimeUtc(ws.PathOf($"artifacts/unlearn/forget-3/{m}.safetensors"))).ToList();
+        var report = ws.ReadText("artifacts/unlearn/forget-3/report.json");
 
         var again = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1", "--json");
 
@@ -27,6 +28,7 @@ public sealed class RunOrchestrationScenarios
         Assert.Contains("nothing to do", again.Error, StringComparison.Ordinal);
         Assert.Equal(before, Outputs(ws, "artifacts/unlearn"));
         Assert.Equal(written, Models.Select(m => File.GetLastWriteTimeUtc(ws.PathOf($"artifacts/unlearn/forget-3/{m}.safetensors"))));
+        Assert.Equal(report, ws.ReadText("artifacts/unlearn/forget-3/report.json")); // its times are still the real run's
     }
 
     [Fact]

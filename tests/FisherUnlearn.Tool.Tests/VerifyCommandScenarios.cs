@@ -43,6 +43,13 @@ public sealed class VerifyCommandScenarios
         }
 
         Assert.Equal(a, ws.ReadBytes("a/bin/a.safetensors"));
+        Assert.False((bool)json["referenceReused"]!);
+        var retrained = (double)Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"))["verification"]!["referenceSeconds"]!;
+
+        // Again: the reference is up to date, so it is reused, said so, and the report keeps what retraining took.
+        var again = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--reference", "retrain", "--json");
+        Assert.True((bool)again.Json["referenceReused"]!);
+        Assert.Equal(retrained, (double)Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"))["verification"]!["referenceSeconds"]!);
         var table = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
         Assert.Equal(0, table.ExitCode);
         Assert.Contains("forget %", table.Out, StringComparison.Ordinal);

@@ -16,7 +16,7 @@ public sealed class LeNet : nn.Module<Tensor, Tensor>
     public const int Conv2Channels = 16;
     public const int Fc1Units = 120;
     public const int Fc2Units = 84;
-    public const int MinSide = 12;
+    public const int MinSide = FisherUnlearn.Lineage.Manifests.ArchitectureSpec.CnnMinSide;
 
     private readonly long[] inputShape;
     private readonly Conv2d conv1;

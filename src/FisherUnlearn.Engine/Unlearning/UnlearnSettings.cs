@@ -261,6 +261,10 @@ public sealed record UnlearnSettings
         if (Method == Fiun)
         {
             result["importance"] = Importance;
+            if (Importance == "roots")
+            {
+                result["rootDivisor"] = RootDivisor; // used only to merge the roots' importance
+            }
         }
 
         result["estimator"] = Estimator.Name();

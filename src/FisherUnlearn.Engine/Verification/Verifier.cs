@@ -45,6 +45,10 @@ public sealed record ModelVerification(string Id, ModelRole Role, ModelMetrics B
 public sealed record VerificationResult(string RemovalId, IReadOnlyList<ModelVerification> Models, double? ReferenceSeconds, double Seconds)
 {
     public bool TargetsMet => Models.All(m => m.Missed.Count == 0);
+
+    /// <summary>True when every model of the retrained reference was reused from an earlier verify (nothing retrained
+    /// now): <see cref="ReferenceSeconds"/> is then only the time to load them, not what retraining costs.</summary>
+    public bool ReferenceReused { get; init; }
 }
 
 /// <summary>
@@ -127,7 +131,10 @@ public static class Verifier
 
             ParallelJobs.For(plan.Affected.Count, options.Parallelism, Measure, cancellationToken);
             var referenceSeconds = reference?.Models.Sum(m => m.Seconds);
-            return new VerificationResult(removal.Id, results, referenceSeconds, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            return new VerificationResult(removal.Id, results, referenceSeconds, Stopwatch.GetElapsedTime(started).TotalSeconds)
+            {
+                ReferenceReused = reference is not null && reference.Models.All(m => m.Reused),
+            };
         }
         finally
         {

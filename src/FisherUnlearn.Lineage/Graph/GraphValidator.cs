@@ -129,7 +129,9 @@ public static class GraphValidator
                 continue;
             }
 
-            if (use.Labels is { } labels)
+            // A dataset or architecture whose own 'classes' was refused (reported in its file) reads as 0 here: nothing
+            // to compare against, and saying "outside 0..-1" would only repeat that error.
+            if (use.Labels is { } labels && dataset.Classes > 0)
             {
                 foreach (var label in labels)
                 {
@@ -140,7 +142,7 @@ public static class GraphValidator
                 }
             }
 
-            if (model.Architecture.Classes < dataset.Classes && (classChecked ??= new(StringComparer.Ordinal)).Add(dataset.Id))
+            if (model.Architecture.Classes > 0 && model.Architecture.Classes < dataset.Classes && (classChecked ??= new(StringComparer.Ordinal)).Add(dataset.Id))
             {
                 bag.Report(DiagnosticCatalogue.TooFewClasses, use.Location, model.Id, model.Architecture.Classes, dataset.Id, dataset.Classes);
             }

@@ -116,7 +116,9 @@ internal static class ArchitectureReader
         long product = 1;
         for (var i = 0; i < shape.Count; i++)
         {
-            if (context.AsInt(shape.Items[i], $"architecture.inputShape[{i}]", 1, MaxInputs) is { } size)
+            // Height and width: the cnn's two 5x5 convolutions and 2x2 poolings need at least 12 (docs/architectures.md).
+            var min = i >= 1 && shape.Count == 3 ? ArchitectureSpec.CnnMinSide : 1;
+            if (context.AsInt(shape.Items[i], $"architecture.inputShape[{i}]", min, MaxInputs) is { } size)
             {
                 result.Add(size);
                 product = Math.Min(product * size, long.MaxValue / MaxInputs);

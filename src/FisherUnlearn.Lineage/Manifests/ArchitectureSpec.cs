@@ -11,6 +11,9 @@ public sealed record ArchitectureSpec
     public const string Cnn = "cnn";
     public const string Custom = "custom";
 
+    /// <summary>The smallest height and width the built-in cnn takes (two 5x5 convolutions, two 2x2 poolings).</summary>
+    public const int CnnMinSide = 12;
+
     public static IReadOnlyList<string> Kinds { get; } = [Mlp, Cnn, Custom];
 
     public required string Kind { get; init; }

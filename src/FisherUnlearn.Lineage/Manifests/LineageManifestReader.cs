@@ -7,6 +7,9 @@ namespace FisherUnlearn.Lineage.Manifests;
 /// <summary>Reads <c>*.lineage.json</c> (schema version 1).</summary>
 internal static class LineageManifestReader
 {
+    /// <summary>The checkpoint file types the engine reads (docs/architectures.md).</summary>
+    public static readonly string[] CheckpointExtensions = [".safetensors", ".pt", ".pth", ".dat"];
+
     public static readonly string[] Fields = ["$schema", "schemaVersion", "id", "checkpoint", "architecture", "parents", "data", "training"];
     public static readonly string[] ParentFields = ["id", "relation"];
     public static readonly string[] DataFields = ["dataset", "labels"];
@@ -24,6 +27,12 @@ internal static class LineageManifestReader
         var (id, location) = CommonFields.Id(root);
         var checkpoint = root.PathValue("checkpoint", required: true);
         var checkpointLocation = root.Optional("checkpoint") is { } checkpointNode ? context.At(checkpointNode) : null;
+        if (checkpoint is not null && root.Optional("checkpoint") is { } checkpointValue
+            && !CheckpointExtensions.Contains(Path.GetExtension(checkpoint).ToLowerInvariant()))
+        {
+            // The engine reads safetensors, PyTorch state_dicts and TorchSharp's format, and writes safetensors.
+            context.Report(DiagnosticCatalogue.InvalidValue, checkpointValue, "checkpoint", checkpoint, ".safetensors (what 'train' writes), .pt or .pth (a PyTorch state_dict), .dat (TorchSharp)");
+        }
         var architecture = ArchitectureReader.Read(root);
         var parents = ReadParents(root);
         var data = ReadData(root);

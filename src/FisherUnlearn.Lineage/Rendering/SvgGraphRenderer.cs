@@ -121,8 +121,9 @@ public static class SvgGraphRenderer
         var width = Math.Max(contentRight - contentLeft, legend ? legendWidth : 0) + (2 * Margin);
         var height = layout.Height + (2 * Margin) + (legend ? 34 : 0);
         svg.Append(Invariant($"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"lineage-graph\" role=\"img\" width=\"{width:0}\" height=\"{height:0}\" viewBox=\"0 0 {width:0} {height:0}\" font-family=\"{FontFamily}\">\n"));
-        svg.Append(Invariant($"<title>Lineage: {diagram.Models.Count} models"))
-            .Append(diagram.IsHighlighted ? Invariant($", {diagram.Models.Count(m => m.Class == "root")} roots, {diagram.Models.Count(m => m.Class is "root" or "affected")} affected") : string.Empty)
+        static string Count(int n, string noun) => Invariant($"{n} {noun}{(n == 1 ? string.Empty : "s")}");
+        svg.Append("<title>Lineage: ").Append(Count(diagram.Models.Count, "model"))
+            .Append(diagram.IsHighlighted ? Invariant($", {Count(diagram.Models.Count(m => m.Class == "root"), "root")}, {diagram.Models.Count(m => m.Class is "root" or "affected")} affected") : string.Empty)
             .Append("</title>\n");
         svg.Append("<defs>\n");
         foreach (var (name, color) in new[] { ("arrow", "#495057"), ("arrow-hot", "#e8590c"), ("arrow-data", "#1971c2") })

@@ -17,7 +17,7 @@ internal static class DemoCommand
 
     public static Command Create(CliContext context, GlobalOptions options)
     {
-        var directory = new Argument<string>("dir") { Description = "Where to create (or reuse) the demo workspace.", DefaultValueFactory = _ => DefaultDirectory };
+        var directory = new Argument<string>("dir") { Description = "Where to create (or reuse) the demo workspace (default: ./unlearn-demo).", DefaultValueFactory = _ => DefaultDirectory, Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("demo", "Create the sample workspace from embedded data and run a removal end to end: train, harvest, run, verify.")
         {
             directory,

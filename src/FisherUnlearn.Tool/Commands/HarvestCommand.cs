@@ -19,7 +19,7 @@ namespace FisherUnlearn.Tool.Commands;
 /// <summary>
 /// <c>dotnet unlearn harvest [--model &lt;id&gt;] [--force] [--estimator exact|batch|labelfree] [--threads n] [--parallel n]
 /// [--no-plans] [--plan-labels n] [--max-plans n]</c>: computes and caches the per-label Fisher diagonals of every model
-/// whose checkpoint exists (design.md section 2), under <c>&lt;output&gt;/harvest/&lt;model-id&gt;/</c>, and, where the
+/// (each needs its checkpoint: a missing one is FUL4020), under <c>&lt;output&gt;/harvest/&lt;model-id&gt;/</c>, and, where the
 /// workspace's method is <c>fiun</c> with its own importance, the forget plan of each label and label set the
 /// <see cref="ForgetPlanCoverage"/> names (<see cref="ForgetPlans"/>), so that a later request to forget them needs no data.
 /// Cached harvests and plans whose inputs are unchanged are not recomputed.
@@ -75,7 +75,7 @@ internal static class HarvestCommand
             Description = $"At most n plans per model: sets of a size are planned only when all of them fit (default: 'maxPlans' of unlearn.json, else {ForgetPlanCoverage.DefaultMaxPlans}); single labels always.",
             HelpName = "n",
         };
-        var command = new Command("harvest", "Compute and cache the per-label Fisher diagonals (and forget plans) of every model whose checkpoint exists.")
+        var command = new Command("harvest", "Compute and cache the per-label Fisher diagonals (and forget plans) of every model (or only --model); each needs its checkpoint ('dotnet unlearn train').")
         {
             noPlans,
             planLabels,

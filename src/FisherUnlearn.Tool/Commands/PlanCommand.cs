@@ -15,7 +15,7 @@ internal static class PlanCommand
         var removal = new Argument<string>("removal") { Description = "The removal request's id (or the path of its .removal.json)." };
         var explain = new Option<string?>("--explain") { Description = "Explain why this model is (or is not) affected.", HelpName = "model" };
         var check = new Option<bool>("--check") { Description = "Exit 3 when an affected model's output is missing or stale (for CI gates and build systems)." };
-        var matrix = new Option<bool>("--matrix") { Description = "Print a GitHub Actions job matrix that shards the plan ({\"include\":[{\"shard\":\"1/3\"},...]})." };
+        var matrix = new Option<bool>("--matrix") { Description = "Print a GitHub Actions job matrix that shards the plan ({\"include\":[{\"removal\":\"forget-3\",\"shard\":\"1/3\"},...]})." };
         var maxJobs = new Option<int>("--max-jobs") { Description = "With --matrix: at most this many jobs (default 8; GitHub allows 256).", DefaultValueFactory = _ => 8, HelpName = "n" };
         var method = new Option<string?>("--method") { Description = "With --check: the method the outputs were made with (default: the removal's).", HelpName = "method" };
         var output = new Option<string?>("--out") { Description = "With --check: the output root (default: 'output' of unlearn.json).", HelpName = "dir" };

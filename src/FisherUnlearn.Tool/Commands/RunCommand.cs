@@ -198,7 +198,12 @@ internal static class RunCommand
             }
         }
 
-        var report = shard.IsAll ? WriteReports(env, analysis, removal, result) : null;
+        // A run that found every output up to date changes nothing, so it leaves the reports as they are: they keep the
+        // times of the work that made the outputs (and verify's measurements), not this no-op's.
+        var existing = Path.Combine(result.OutputDirectory, RunReport.FileName);
+        var report = !shard.IsAll ? null
+            : summary.Computed == 0 && failed.Count == 0 && File.Exists(existing) ? existing
+            : WriteReports(env, analysis, removal, result);
         env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
             $"{summary.Computed - failed.Count} unlearned ({result.Settings.Method}), {summary.Reused.Count} up to date, {failed.Count} failed, in {result.Seconds:0.00} s")
             + (report is not null ? $"; report: {env.Context.Display(report)}" : shard.IsAll ? string.Empty : $" (shard {shard}; gather with 'run {removal.Id} --merge')"));

@@ -127,6 +127,7 @@ internal static class VerifyCommand
                     ["missed"] = new JArray(m.Missed.Select(d => d.Code)),
                 })),
                 ["referenceSeconds"] = result.ReferenceSeconds is { } s ? Math.Round(s, 3) : null,
+                ["referenceReused"] = result.ReferenceSeconds is null ? null : result.ReferenceReused,
                 ["seconds"] = Math.Round(result.Seconds, 3),
             });
         }
@@ -153,7 +154,11 @@ internal static class VerifyCommand
             {
                 env.Context.Out.WriteLine(MarkdownReport.UninformativeMiaNote);
             }
-            if (result.ReferenceSeconds is { } seconds)
+            if (result.ReferenceReused)
+            {
+                env.Context.Out.WriteLine("The retrained reference was up to date: reused, not retrained.");
+            }
+            else if (result.ReferenceSeconds is { } seconds)
             {
                 env.Context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Retraining the reference took {seconds:0.00} s."));
             }
@@ -228,7 +233,10 @@ internal static class VerifyCommand
                 : p)],
             Manifests = run.Manifests.Count > 0 ? run.Manifests : planned.Manifests,
         };
-        model = model.WithVerification(result);
+        // A reused reference cost only its loading: the report keeps the time its retraining took when it was made.
+        model = model.WithVerification(result.ReferenceReused && run?.Verification?.ReferenceSeconds is { } retrained
+            ? result with { ReferenceSeconds = retrained }
+            : result);
         try
         {
             var files = ReportWriter.WriteAll(directory, model);

@@ -216,5 +216,7 @@ internal static class RunReport
         };
     }
 
-    public static string Percent(double? value) => value is { } v ? (v * 100).ToString("0.0", CultureInfo.InvariantCulture) : "-";
+    /// <summary>A fraction as a percentage with one decimal, from the value report.json keeps (4 decimals), so the
+    /// terminal tables show what report.md and report.html show.</summary>
+    public static string Percent(double? value) => ReportMetrics.Round(value) is { } v ? (v * 100).ToString("0.0", CultureInfo.InvariantCulture) : "-";
 }

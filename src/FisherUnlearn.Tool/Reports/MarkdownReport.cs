@@ -195,7 +195,10 @@ internal static class MarkdownReport
             text += $"; retraining the reference: {ReportText.Seconds(reference)}";
             if (model.Seconds > 0)
             {
-                text += FormattableString.Invariant($" (×{reference / model.Seconds:0.#} faster)");
+                var ratio = reference / model.Seconds;
+                text += ratio >= 1
+                    ? FormattableString.Invariant($" (×{ratio:0.#} faster)")
+                    : FormattableString.Invariant($" (×{1 / ratio:0.#} slower)");
             }
         }
 

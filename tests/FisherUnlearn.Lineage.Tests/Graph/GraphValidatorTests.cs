@@ -201,6 +201,22 @@ public sealed class GraphValidatorTests
     }
 
     [Fact]
+    public void A_classes_value_refused_in_its_own_file_brings_no_follow_on_errors()
+    {
+        // A refused 'classes' reads as 0: neither "outside 0..-1" nor "has 0 output classes" would help.
+        var workspace = new WorkspaceBuilder()
+            .Dataset("zero", classes: 0)
+            .Dataset("mnist")
+            .Model("a", data: ["zero:1", "mnist:1"], architecture: WorkspaceBuilder.Mlp(0))
+            .Build();
+
+        var codes = GraphValidator.Validate(workspace).Select(d => d.Code).ToList();
+
+        Assert.DoesNotContain("FUL1016", codes);
+        Assert.DoesNotContain("FUL2015", codes);
+    }
+
+    [Fact]
     public void A_removal_label_is_out_of_range_only_when_no_dataset_has_it()
     {
         var workspace = Digits()

@@ -337,6 +337,25 @@ public sealed class LineageManifestValidation
     }
 
     [Fact]
+    public void A_checkpoint_of_a_type_the_engine_cannot_read_is_FUL1020_at_its_value()
+    {
+        var json = With("").Replace("\"m.safetensors\"", "\"model.onnx\"", StringComparison.Ordinal);
+
+        Only(ReadLineage(json), "FUL1020", json, "\"checkpoint\": »\"model.onnx\"", "'checkpoint'", ".safetensors", ".pt");
+    }
+
+    [Fact]
+    public void A_cnn_input_smaller_than_12_pixels_a_side_is_FUL1014_at_that_side()
+    {
+        var json = """
+            { "schemaVersion": 1, "id": "m", "checkpoint": "m.safetensors",
+              "architecture": { "kind": "cnn", "inputShape": [1, 11, 28], "classes": 10 } }
+            """;
+
+        Only(ReadLineage(json), "FUL1014", json, """ "inputShape": [1, »11, 28]""", "'architecture.inputShape[1]'", "12");
+    }
+
+    [Fact]
     public void Custom_architecture_needs_assembly_and_type()
     {
         var json = """
@@ -359,7 +378,7 @@ public sealed class LineageManifestValidation
     [InlineData("\"architecture\": { \"kind\": \"mlp\", \"inputs\": 4, \"hidden\": [8, »0], \"classes\": 3 }", "architecture.hidden[1]", "1..1000000")]
     [InlineData("\"architecture\": { \"kind\": \"mlp\", \"inputs\": 4, \"hidden\": [»2000000], \"classes\": 3 }", "architecture.hidden[0]", "1..1000000")]
     [InlineData("\"architecture\": { \"kind\": \"cnn\", \"inputShape\": »[3, 10000, 10000], \"classes\": 3 }", "architecture.inputShape", "values")]
-    [InlineData("\"architecture\": { \"kind\": \"cnn\", \"inputShape\": [1, »-28, 28], \"classes\": 3 }", "architecture.inputShape[1]", "1..100000000")]
+    [InlineData("\"architecture\": { \"kind\": \"cnn\", \"inputShape\": [1, »-28, 28], \"classes\": 3 }", "architecture.inputShape[1]", "12..100000000")]
     [InlineData("\"training\": { \"epochs\": »0 }", "training.epochs", "1..10000")]
     [InlineData("\"training\": { \"epochs\": »10001 }", "training.epochs", "1..10000")]
     [InlineData("\"training\": { \"batchSize\": »0 }", "training.batchSize", "1..1000000")]
