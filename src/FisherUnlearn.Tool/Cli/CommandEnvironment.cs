@@ -19,7 +19,7 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
 
     public bool NoProgress { get; } = parseResult.GetValue(options.NoProgress);
 
-    public string WorkspaceRoot { get; } = parseResult.GetValue(options.Workspace) is { Length: > 0 } given || !discover
+    public string WorkspaceRoot { get; } = parseResult.GetValue(options.Workspace) is { Length: > 0 } || !discover
         ? context.ResolveDirectory(parseResult.GetValue(options.Workspace))
         : FindWorkspaceRoot(context.CurrentDirectory);
 
