@@ -201,7 +201,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         {
             // Marked affected because it trains on the dataset, but none of the forgotten samples has a label it learned:
             // it never saw them, so its output is the original weights (recorded as such), not a failure.
-            used["unchanged"] = "none of the forgotten samples has a label this model learned";
+            used[ModelOutcome.UnchangedKey] = "none of the forgotten samples has a label this model learned";
             used["seconds"] = new JsonObject { ["importance"] = Math.Round(clock.Elapsed.TotalSeconds, 4) };
             return used;
         }
@@ -462,6 +462,9 @@ public sealed class JobResources
 /// <summary>The outcome of one model's job.</summary>
 public sealed record ModelOutcome
 {
+    /// <summary>The parameter saying why a model was written unchanged (<see cref="Unchanged"/>).</summary>
+    public const string UnchangedKey = "unchanged";
+
     public required string Id { get; init; }
 
     public required ModelRole Role { get; init; }
@@ -494,6 +497,9 @@ public sealed record ModelOutcome
     public Exception? Exception { get; init; }
 
     public bool Succeeded => Error is null;
+
+    /// <summary>True when the model was written as it was: none of a sample request's samples is one it learned.</summary>
+    public bool Unchanged => Parameters?[UnchangedKey] is not null;
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Id} {Method} {(Succeeded ? "ok" : Error!.Code)} {Seconds:0.00}s");
 }

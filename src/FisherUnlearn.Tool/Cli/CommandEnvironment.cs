@@ -47,7 +47,10 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
         // them with the manifests' other problems.
         if (Engine.Unlearning.UnlearnSettings.Check(analysis.Workspace) is { Count: > 0 } settings)
         {
-            analysis = analysis with { Diagnostics = [.. analysis.Diagnostics.Concat(settings).OrderBy(d => d.Location.File, StringComparer.Ordinal).ThenBy(d => d.Location.Line).ThenBy(d => d.Location.Column)] };
+            var all = new DiagnosticBag();
+            all.AddRange(analysis.Diagnostics);
+            all.AddRange(settings);
+            analysis = analysis with { Diagnostics = all.ToSortedList() };
         }
 
         Diagnostics.Write(analysis.Diagnostics);

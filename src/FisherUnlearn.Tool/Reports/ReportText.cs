@@ -27,7 +27,7 @@ internal static class ReportText
         }
 
         var parts = new List<string>();
-        if (parameters["unchanged"] is { Type: JTokenType.String } unchanged)
+        if (parameters[Engine.Unlearning.ModelOutcome.UnchangedKey] is { Type: JTokenType.String } unchanged)
         {
             parts.Add($"unchanged: {(string)unchanged!}");
         }

@@ -21,8 +21,8 @@ internal sealed class LineProgress(DiagnosticWriter log) : IRunProgress
         {
             log.Log(reused
                 ? $"up to date: {outcome.Id} ({outcome.Method})"
-                : outcome.Succeeded && outcome.Parameters?["unchanged"] is { } why
-                    ? $"unchanged: {outcome.Id} ({why.GetValue<string>()}); written as it was"
+                : outcome.Succeeded && outcome.Unchanged
+                    ? $"unchanged: {outcome.Id} ({outcome.Parameters![ModelOutcome.UnchangedKey]!.GetValue<string>()}); written as it was"
                 : outcome.Succeeded
                     ? string.Create(CultureInfo.InvariantCulture, $"unlearned {outcome.Id} ({outcome.Method}) in {outcome.Seconds:0.00} s")
                     : $"failed: {outcome.Id} ({outcome.Error?.Code})");

@@ -84,7 +84,7 @@ internal sealed class LiveProgress : IRunProgress
     }
 
     public void Finished(ModelOutcome outcome, bool reused) =>
-        Complete(outcome.Id, reused ? UpToDate : outcome.Succeeded ? (outcome.Parameters?["unchanged"] is null ? Done : "unchanged") : $"failed ({outcome.Error?.Code})",
+        Complete(outcome.Id, reused ? UpToDate : outcome.Succeeded ? (outcome.Unchanged ? "unchanged" : Done) : $"failed ({outcome.Error?.Code})",
             outcome.Method, reused ? null : outcome.Seconds);
 
     /// <summary>A model's end, timed by the display itself: from its first phase to now (none if it never had one).</summary>
