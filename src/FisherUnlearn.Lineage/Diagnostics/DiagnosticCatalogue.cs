@@ -64,6 +64,8 @@ public static class DiagnosticCatalogue
         "Unknown method '{0}'. Use one of: {1}.");
     public static readonly DiagnosticDescriptor MergeTakesNoTraining = Error("FUL1025", "A merge does not train",
         "A 'merge' model averages its parents and trains on nothing, so its '{0}' would be ignored. Remove it, or use 'aggregate' to train after averaging.");
+    public static readonly DiagnosticDescriptor SettingWithoutEffect = Warning("FUL1026", "Setting without effect",
+        "'{0}' applies only to {1}; model '{2}' is {3}, so it is ignored. Remove it{4}.");
 
     // 2xxx: graph and plan
     public static readonly DiagnosticDescriptor UnknownParent = Error("FUL2001", "Unknown parent",

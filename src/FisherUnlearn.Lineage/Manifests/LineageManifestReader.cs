@@ -39,6 +39,7 @@ internal static class LineageManifestReader
         var training = root.ObjectField("training") is { } t ? ReadTraining(new ObjectReader(context, t, "training")) : null;
         root.RejectUnknown(Fields);
         CheckTrainable(context, root, id, architecture, parents, training);
+        CheckTemperature(context, root, id, parents);
         if (parents.Count > 0 && parents.All(p => p.Relation == Relation.Merge))
         {
             // A merge's knowledge is its parents': data or a recipe of its own would be silently ignored.
@@ -94,6 +95,22 @@ internal static class LineageManifestReader
                 context.Report(DiagnosticCatalogue.TrainableMatchesNothing, item, id ?? "?", $"the trainable glob '{glob.Value}' matches no parameter", architecture!, listed);
             }
         }
+    }
+
+    // The trainer reads 'temperature' only when it distils: anywhere else it would be a silent no-op (and a merge
+    // already refuses its whole recipe, FUL1025).
+    private static void CheckTemperature(ReadContext context, ObjectReader root, string? id, List<ParentLink> parents)
+    {
+        // Only a valid value: a refused one already has its error (FUL1006/FUL1014).
+        if (root.Object["training"] is not JsonObject recipe || recipe["temperature"] is not JsonNumber { Value: > 0 and <= 100 } temperature
+            || parents.Any(p => p.Relation is Relation.Distill or Relation.Merge))
+        {
+            return;
+        }
+
+        var relation = parents.Count == 0 ? "a root (trained from scratch)" : $"a '{parents[0].Relation.ToName()}' model";
+        context.Report(DiagnosticCatalogue.SettingWithoutEffect, temperature, "training.temperature", "a 'distill' model (the teacher's softmax temperature)",
+            id ?? "?", relation, ", or make the parent relation 'distill'");
     }
 
     private static List<ParentLink> ReadParents(ObjectReader root)

@@ -169,8 +169,6 @@ internal static class VerifyCommand
         return result.TargetsMet ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
-    /// <summary>report.json (the run's, with verify's metrics merged in; rebuilt from the plan when missing or unreadable),
-    /// report.md and report.html; then the GitHub step summary and outputs. A failure to write is logged, not fatal.</summary>
     // The after state in a few words for the live table: "forget 0.0%, retain 97.0%".
     private static string Outcome(ModelVerification model) =>
         string.Join(", ", new[] { ("forget", model.After.ForgetAccuracy), ("retain", model.After.RetainAccuracy) }
@@ -194,6 +192,33 @@ internal static class VerifyCommand
         }
     }
 
+    // Without report.json, the job records still say what the run did for each model (method, settings, time, hashes),
+    // as 'run --merge' gathers them; null when there are none (or the removal's settings are invalid).
+    private static ReportModel? FromJobRecords(WorkspaceAnalysis analysis, RemovalManifest removal, string directory)
+    {
+        var plan = Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal);
+        var outcomes = plan.Affected.Select(a => JobRecord.TryRead(directory, a.Id)?.Outcome).OfType<ModelOutcome>().ToList();
+        if (outcomes.Count == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            var methods = outcomes.Select(o => o.Method).Distinct(StringComparer.Ordinal).ToList();
+            var settings = UnlearnSettings.From(removal, analysis.Workspace.Settings, methods.Count == 1 ? methods[0] : null);
+            var hash = analysis.Workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty;
+            return ReportModel.FromRun(analysis, removal, new RunResult(removal.Id, hash, settings, directory, outcomes, outcomes.Sum(o => o.Seconds)));
+        }
+        catch (EngineException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>report.json (the run's, with verify's metrics merged in; when it is missing or unreadable, rebuilt from the
+    /// job records, else from the plan), report.md and report.html; then the GitHub step summary and outputs. A failure to
+    /// write is logged, not fatal.</summary>
     private static void RefreshReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, string? outputRoot, VerificationResult result)
     {
         var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, outputRoot);
@@ -207,10 +232,11 @@ internal static class VerifyCommand
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException or FormatException or InvalidCastException or ArgumentException)
             {
-                env.Diagnostics.Log($"{env.Context.Display(jsonPath)} is unreadable ({ex.Message}); writing a new one from the plan");
+                env.Diagnostics.Log($"{env.Context.Display(jsonPath)} is unreadable ({ex.Message}); writing a new one from the job records and the plan");
             }
         }
 
+        run ??= FromJobRecords(analysis, removal, directory);
         string method;
         try
         {

@@ -12,7 +12,7 @@ public sealed class LineageManifestValidation
           "id": "digits-plus-7",
           "checkpoint": "bin/digits-plus-7.safetensors",
           "architecture": { "kind": "mlp", "inputs": 784, "hidden": [256, 128], "classes": 10 },
-          "parents": [ { "id": "digits-base", "relation": "finetune" } ],
+          "parents": [ { "id": "digits-base", "relation": "distill" } ],
           "data": [ { "dataset": "mnist", "labels": [0, 1, 2, 3, 4, 5, 6, 7] }, { "dataset": "feedback" } ],
           "training": { "epochs": 3, "batchSize": 64, "optimizer": "sgd", "learningRate": 0.001, "momentum": 0.9,
                         "weightDecay": 0.0001, "seed": 7, "trainable": ["fc3.*"], "temperature": 4 }
@@ -41,7 +41,7 @@ public sealed class LineageManifestValidation
         Assert.Equal(PathOf("models/m/m.lineage.json"), model.ManifestPath);
         Assert.Equal("mlp 784-256-128-10", model.Architecture.ToString());
         var parent = Assert.Single(model.Parents);
-        Assert.Equal(("digits-base", Relation.Finetune), (parent.Id, parent.Relation));
+        Assert.Equal(("digits-base", Relation.Distill), (parent.Id, parent.Relation));
         Assert.Equal((6, 16), (parent.Location.Line, parent.Location.Column));
         Assert.Equal(["mnist", "feedback"], model.Data.Select(d => d.Dataset));
         Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7], model.Data[0].Labels!);
@@ -304,6 +304,27 @@ public sealed class LineageManifestValidation
         }
 
         NoDiagnostics(plain);
+    }
+
+    [Fact]
+    public void A_temperature_outside_distillation_is_a_FUL1026_warning_and_a_distilled_student_keeps_it_silently()
+    {
+        var finetune = With("""
+            "parents": [ { "id": "x", "relation": "finetune" } ],
+              "training": { "epochs": 1, "temperature": 4 }
+            """);
+        var root = With("""
+            "training": { "epochs": 1, "temperature": 4 }
+            """);
+        var distill = ReadLineage(With("""
+            "parents": [ { "id": "x", "relation": "distill" } ],
+              "training": { "epochs": 1, "temperature": 4 }
+            """));
+
+        Only(ReadLineage(finetune), "FUL1026", finetune, "\"temperature\": »4", "'training.temperature'", "'finetune' model", "'distill'");
+        var warning = Only(ReadLineage(root), "FUL1026", root, "\"temperature\": »4", "a root");
+        Assert.Equal(FisherUnlearn.Lineage.Diagnostics.Severity.Warning, warning.Severity);
+        NoDiagnostics(distill);
     }
 
     [Fact]

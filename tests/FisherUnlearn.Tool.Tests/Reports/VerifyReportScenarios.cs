@@ -41,4 +41,30 @@ public sealed class VerifyReportScenarios
         Assert.Contains("affected=2", lines);
         Assert.Contains("targets-met=true", lines);
     }
+
+    [Fact]
+    public async Task Verify_without_the_runs_report_rebuilds_it_from_the_job_records_with_their_times_and_settings()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "ssd")).ExitCode);
+        var path = "artifacts/unlearn/forget-3/report.json";
+        var ran = JObject.Parse(ws.ReadText(path));
+        File.Delete(Path.Combine(ws.Root, path));
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+
+        Assert.True(verify.ExitCode is 0 or 1, verify.Error);
+        var rebuilt = JObject.Parse(ws.ReadText(path));
+        Assert.Equal("ssd", (string?)rebuilt["method"]);
+        Assert.NotNull(rebuilt["verification"]);
+        foreach (var model in ran["models"]!)
+        {
+            var again = rebuilt["models"]!.Single(m => (string?)m["id"] == (string?)model["id"]);
+            Assert.Equal((double)model["seconds"]!, (double)again["seconds"]!);
+            Assert.True((double)again["seconds"]! > 0);
+            Assert.Equal((string?)model["outputSha256"], (string?)again["outputSha256"]);
+            Assert.Equal(model["parameters"]!.ToString(), again["parameters"]!.ToString());
+        }
+    }
 }
