@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using FisherUnlearn.Engine.Checkpoints;
 using FisherUnlearn.Engine.Data;
 using FisherUnlearn.Lineage;
@@ -33,13 +34,18 @@ public sealed record RetrainOptions
 
     /// <summary>Told (model id, whether an up-to-date reference was loaded instead) as each model's reference is ready.</summary>
     public Action<string, bool>? ModelReady { get; init; }
+
+    /// <summary>Record each model's training time in the file written (<see cref="TrainingInputs.TrainingSecondsKey"/>), so
+    /// that a later reuse can still say what retraining cost (<see cref="RetrainedModel.TrainingSeconds"/>).</summary>
+    public bool RecordTrainingTime { get; init; }
 }
 
 /// <summary>One retrained model: its weights (owned by the <see cref="RetrainResult"/>) and how they were made.</summary>
 public sealed class RetrainedModel
 {
-    internal RetrainedModel(string id, Dictionary<string, Tensor> state, TrainingStats stats, string inputsHash, string? checkpointPath, bool reused)
+    internal RetrainedModel(string id, Dictionary<string, Tensor> state, TrainingStats stats, string inputsHash, string? checkpointPath, bool reused, double? trainingSeconds)
     {
+        TrainingSeconds = trainingSeconds;
         Id = id;
         State = state;
         Stats = stats;
@@ -66,6 +72,10 @@ public sealed class RetrainedModel
 
     /// <summary>True when an up-to-date file in the output folder was loaded instead of training.</summary>
     public bool Reused { get; }
+
+    /// <summary>What training this model took: now, or when a reused file was made (recorded with
+    /// <see cref="RetrainOptions.RecordTrainingTime"/>); null for a reused file without that record.</summary>
+    public double? TrainingSeconds { get; }
 }
 
 /// <summary>The retrained reference of a removal: one model per retrained id, parents first. Dispose to free the
@@ -141,7 +151,7 @@ public static class ReferenceRetrainer
                         ", so its retrained reference cannot be made", string.Empty);
                 }
 
-                var retrained = RetrainOne(trainer, workspace, model, filter, removal.Id, done, files, outputs, cancellationToken);
+                var retrained = RetrainOne(trainer, workspace, model, filter, removal.Id, done, files, outputs, options.RecordTrainingTime, cancellationToken);
                 done[id] = retrained;
                 results.Add(retrained);
                 options.ModelReady?.Invoke(id, retrained.Reused);
@@ -160,7 +170,7 @@ public static class ReferenceRetrainer
     }
 
     private static RetrainedModel RetrainOne(ModelTrainer trainer, Workspace workspace, ModelManifest model, DataFilter filter, string removalId,
-        Dictionary<string, RetrainedModel> done, FileHashCache files, string? outputs, CancellationToken cancellationToken)
+        Dictionary<string, RetrainedModel> done, FileHashCache files, string? outputs, bool recordTime, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         var parentStates = new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(StringComparer.Ordinal);
@@ -193,17 +203,26 @@ public static class ReferenceRetrainer
             if (target is not null && TrainingInputs.Check(target, inputs) == CheckpointState.UpToDate)
             {
                 var state = CheckpointStore.Load(target);
-                return new RetrainedModel(model.Id, state, new TrainingStats(0, 0, 0, null, stopwatch.Elapsed.TotalSeconds), inputs, target, reused: true);
+                var recorded = TrainingInputs.ReadMetadata(target)?.GetValueOrDefault(TrainingInputs.TrainingSecondsKey) is { } text
+                    && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s >= 0 ? s : (double?)null;
+                return new RetrainedModel(model.Id, state, new TrainingStats(0, 0, 0, null, stopwatch.Elapsed.TotalSeconds), inputs, target, reused: true, recorded);
             }
 
             using var result = trainer.Train(model, parentStates, filter, cancellationToken);
             var weights = result.StateDict();
+            var seconds = stopwatch.Elapsed.TotalSeconds;
             if (target is not null)
             {
-                CheckpointStore.Save(target, weights, TrainingInputs.Metadata(model, inputs, removalId));
+                var metadata = TrainingInputs.Metadata(model, inputs, removalId);
+                if (recordTime)
+                {
+                    metadata[TrainingInputs.TrainingSecondsKey] = Math.Round(seconds, 3).ToString("R", CultureInfo.InvariantCulture);
+                }
+
+                CheckpointStore.Save(target, weights, metadata);
             }
 
-            return new RetrainedModel(model.Id, weights, result.Stats with { Seconds = stopwatch.Elapsed.TotalSeconds }, inputs, target, reused: false);
+            return new RetrainedModel(model.Id, weights, result.Stats with { Seconds = seconds }, inputs, target, reused: false, seconds);
         }
         finally
         {

@@ -43,6 +43,10 @@ public static class TrainingInputs
     public const string ArchitectureKey = "fisherunlearn.architecture";
     public const string RemovalKey = "fisherunlearn.removal";
 
+    /// <summary>Seconds the training of a retrained reference took (verify's reference only: <c>train</c> and
+    /// <c>run --method retrain</c> keep their bytes free of times, so they are reproducible).</summary>
+    public const string TrainingSecondsKey = "fisherunlearn.trainingSeconds";
+
     /// <summary>Bumped whenever training changes what it computes for the same inputs (loop, losses, seeding).</summary>
     public const int TrainingFormatVersion = 1;
 

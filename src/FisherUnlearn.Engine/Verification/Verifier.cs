@@ -47,8 +47,13 @@ public sealed record VerificationResult(string RemovalId, IReadOnlyList<ModelVer
     public bool TargetsMet => Models.All(m => m.Missed.Count == 0);
 
     /// <summary>True when every model of the retrained reference was reused from an earlier verify (nothing retrained
-    /// now): <see cref="ReferenceSeconds"/> is then only the time to load them, not what retraining costs.</summary>
+    /// now). <see cref="ReferenceSeconds"/> is what retraining took all the same: measured when a model was retrained
+    /// now, else as recorded in the reused file.</summary>
     public bool ReferenceReused { get; init; }
+
+    /// <summary>False when a reused reference file did not record its training time (made by an older version): its
+    /// share of <see cref="ReferenceSeconds"/> is then only the time to load it.</summary>
+    public bool ReferenceSecondsComplete { get; init; } = true;
 }
 
 /// <summary>
@@ -91,6 +96,7 @@ public static class Verifier
             reference = ReferenceRetrainer.Retrain(analysis, plan, removal, new RetrainOptions
             {
                 OutputDirectory = Path.Combine(directory, "reference"),
+                RecordTrainingTime = true,
                 Threads = options.Threads ?? Math.Max(1, TorchRuntime.Threads),
                 LoadData = options.LoadData,
                 Log = options.Log,
@@ -130,10 +136,11 @@ public static class Verifier
             }
 
             ParallelJobs.For(plan.Affected.Count, options.Parallelism, Measure, cancellationToken);
-            var referenceSeconds = reference?.Models.Sum(m => m.Seconds);
+            var referenceSeconds = reference?.Models.Sum(m => m.TrainingSeconds ?? m.Seconds);
             return new VerificationResult(removal.Id, results, referenceSeconds, Stopwatch.GetElapsedTime(started).TotalSeconds)
             {
                 ReferenceReused = reference is not null && reference.Models.All(m => m.Reused),
+                ReferenceSecondsComplete = reference is null || reference.Models.All(m => m.TrainingSeconds is not null),
             };
         }
         finally

@@ -156,7 +156,9 @@ internal static class VerifyCommand
             }
             if (result.ReferenceReused)
             {
-                env.Context.Out.WriteLine("The retrained reference was up to date: reused, not retrained.");
+                env.Context.Out.WriteLine(result.ReferenceSecondsComplete && result.ReferenceSeconds is { } took
+                    ? string.Create(CultureInfo.InvariantCulture, $"The retrained reference was up to date: reused, not retrained (retraining it took {took:0.00} s).")
+                    : "The retrained reference was up to date: reused, not retrained.");
             }
             else if (result.ReferenceSeconds is { } seconds)
             {
@@ -259,8 +261,9 @@ internal static class VerifyCommand
                 : p)],
             Manifests = run.Manifests.Count > 0 ? run.Manifests : planned.Manifests,
         };
-        // A reused reference cost only its loading: the report keeps the time its retraining took when it was made.
-        model = model.WithVerification(result.ReferenceReused && run?.Verification?.ReferenceSeconds is { } retrained
+        // A reused reference from an older version, which did not record its training time, cost only its loading: the
+        // report then keeps the time its retraining took when it was made.
+        model = model.WithVerification(!result.ReferenceSecondsComplete && run?.Verification?.ReferenceSeconds is { } retrained
             ? result with { ReferenceSeconds = retrained }
             : result);
         try
