@@ -23,6 +23,12 @@ public sealed record Workspace
 
     public bool HasErrors => Diagnostics.Any(d => d.IsError);
 
+    /// <summary>Each model's checkpoint by its physical path (<see cref="IO.PhysicalPath"/>: symbolic links resolved), to
+    /// tell whether a file about to be written is some model's original. Reads the file system; compute it once per run.</summary>
+    public IReadOnlyDictionary<string, string> CheckpointOwners() =>
+        Models.Values.GroupBy(m => IO.PhysicalPath.Of(m.CheckpointPath), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.OrderBy(m => m.Id, StringComparer.Ordinal).First().Id, StringComparer.Ordinal);
+
     public string OutputDirectory => Path.GetFullPath(Path.Combine(Root, Settings.Output));
 
     /// <summary>A path relative to the workspace root with forward slashes, for messages and reports.</summary>

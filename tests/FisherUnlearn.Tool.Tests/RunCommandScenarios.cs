@@ -228,6 +228,35 @@ public sealed class RunCommandScenarios
     }
 
     [Fact]
+    public async Task An_output_folder_that_is_a_symbolic_link_into_a_models_folder_is_refused_and_the_original_survives()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        var before = ws.ReadBytes("a/bin/a.safetensors");
+        // artifacts/unlearn/forget-3 -> a/bin: a's output would physically replace a's checkpoint.
+        Directory.CreateDirectory(ws.PathOf("artifacts/unlearn"));
+        File.CreateSymbolicLink(ws.PathOf("artifacts/unlearn/forget-3"), "../../a/bin");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL4103: The unlearned output of model 'a'", run.Error, StringComparison.Ordinal);
+        Assert.Equal(before, ws.ReadBytes("a/bin/a.safetensors"));
+        Assert.Equal(["a.safetensors"], Directory.GetFiles(ws.PathOf("a/bin")).Select(Path.GetFileName));
+
+        // The retrained reference's folder through a link is refused as well.
+        File.Delete(ws.PathOf("artifacts/unlearn/forget-3"));
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+        File.CreateSymbolicLink(ws.PathOf("artifacts/unlearn/forget-3/reference"), "../../../a/bin");
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--reference", "retrain");
+
+        Assert.Equal(2, verify.ExitCode);
+        Assert.Contains("FUL4065", verify.Error, StringComparison.Ordinal);
+        Assert.Equal(before, ws.ReadBytes("a/bin/a.safetensors"));
+    }
+
+    [Fact]
     public async Task A_calibration_that_finds_no_setting_meeting_its_target_is_a_warning_in_the_log()
     {
         // One alpha so large it selects nothing, and no head correction: nothing can bring digit 3 down.

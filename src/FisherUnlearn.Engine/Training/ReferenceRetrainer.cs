@@ -4,6 +4,7 @@ using FisherUnlearn.Engine.Checkpoints;
 using FisherUnlearn.Engine.Data;
 using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.IO;
 using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Planning;
 using static TorchSharp.torch;
@@ -124,13 +125,14 @@ public static class ReferenceRetrainer
         var outputs = options.OutputDirectory is null ? null : Path.GetFullPath(options.OutputDirectory);
         if (outputs is not null)
         {
+            // Physical paths: a reference folder that is a symbolic link into a model's folder must not pass for another place.
+            var owners = workspace.CheckpointOwners();
             foreach (var id in selected)
             {
                 var target = Path.Combine(outputs, id + ".safetensors");
-                var owner = workspace.Models.Values.FirstOrDefault(m => string.Equals(Path.GetFullPath(m.CheckpointPath), target, StringComparison.Ordinal));
-                if (owner is not null)
+                if (owners.GetValueOrDefault(PhysicalPath.Of(target)) is { } owner)
                 {
-                    throw EngineException.Create(DiagnosticCatalogue.RetrainWouldOverwrite, target, id, target, owner.Id);
+                    throw EngineException.Create(DiagnosticCatalogue.RetrainWouldOverwrite, target, id, target, owner);
                 }
             }
         }

@@ -10,6 +10,7 @@ using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Engine.Verification;
 using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.IO;
 using FisherUnlearn.Lineage.Hashing;
 using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Planning;
@@ -66,10 +67,9 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             }
 
             var output = OutputPathOf(OutputDirectory, ModelId);
-            var owner = workspace.Models.Values.FirstOrDefault(m => string.Equals(Path.GetFullPath(m.CheckpointPath), output, StringComparison.Ordinal));
-            if (owner is not null)
+            if (resources.CheckpointOwner(workspace, output) is { } owner)
             {
-                throw EngineException.Create(DiagnosticCatalogue.UnlearningWouldOverwrite, output, ModelId, output, owner.Id);
+                throw EngineException.Create(DiagnosticCatalogue.UnlearningWouldOverwrite, output, ModelId, output, owner);
             }
 
             // Seconds counts the unlearning only (load, importance, calibration, dampening, write); the before/after
@@ -457,6 +457,16 @@ public sealed class JobResources
     public FileHashCache Files { get; } = new();
 
     public HarvestInputs Harvest { get; }
+
+    private IReadOnlyDictionary<string, string>? checkpointOwners;
+
+    /// <summary>The model whose original checkpoint is physically at <paramref name="path"/>, if any (symbolic links
+    /// resolved; the workspace's checkpoints are resolved once per run).</summary>
+    public string? CheckpointOwner(Workspace workspace, string path)
+    {
+        var owners = LazyInitializer.EnsureInitialized(ref checkpointOwners, workspace.CheckpointOwners);
+        return owners.GetValueOrDefault(PhysicalPath.Of(path));
+    }
 }
 
 /// <summary>The outcome of one model's job.</summary>

@@ -125,11 +125,13 @@ internal static class RunCommand
 
         // Outputs that would land on a checkpoint (an --out inside a model's folder): refused before anything is written.
         var removalDirectory = RemovalRunner.RemovalOutputDirectory(workspace, removal.Id, options.OutputRoot);
-        var checkpoints = workspace.Models.Values.ToDictionary(m => Path.GetFullPath(m.CheckpointPath), m => m.Id, StringComparer.Ordinal);
+        // Physical paths: an output folder that is a symbolic link into a model's folder must not pass for another place.
+        var checkpoints = workspace.CheckpointOwners();
         var clashes = considered.Order(StringComparer.Ordinal)
             .Select(id => (Id: id, Output: UnlearningJob.OutputPathOf(removalDirectory, id)))
-            .Where(o => checkpoints.ContainsKey(o.Output))
-            .Select(o => Diagnostic.Create(DiagnosticCatalogue.UnlearningWouldOverwrite, null, o.Id, env.Context.Display(o.Output), checkpoints[o.Output]))
+            .Select(o => (o.Id, o.Output, Physical: PhysicalPath.Of(o.Output)))
+            .Where(o => checkpoints.ContainsKey(o.Physical))
+            .Select(o => Diagnostic.Create(DiagnosticCatalogue.UnlearningWouldOverwrite, null, o.Id, env.Context.Display(o.Output), checkpoints[o.Physical]))
             .ToList();
         if (clashes.Count > 0)
         {
