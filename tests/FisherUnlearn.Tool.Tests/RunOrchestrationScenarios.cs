@@ -270,7 +270,46 @@ public sealed class RunOrchestrationScenarios
         Assert.Equal(1, merged.ExitCode);
         Assert.Contains("error FUL3022:", merged.Error, StringComparison.Ordinal);
         Assert.Contains("'b'", merged.Error, StringComparison.Ordinal);
-        Assert.True(File.Exists(ws.PathOf("sharded/forget-3/report.json")));
+        // The report lists both affected models and does not read as complete.
+        var report = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("sharded/forget-3/report.json"));
+        Assert.Equal(["done", "missing"], report["models"]!.Select(m => (string)m["status"]!));
+        Assert.False((bool)report["targetsMet"]!);
+        var markdown = ws.ReadText("sharded/forget-3/report.md");
+        Assert.Contains("1 of 2 models without a current output yet", markdown, StringComparison.Ordinal);
+        Assert.Contains("| Affected | 2 models", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("✅ 1 model", markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_merge_takes_the_shards_method_and_refuses_results_that_are_out_of_date_or_whose_file_is_gone()
+    {
+        using var ws = await TrainedChain();
+        foreach (var shard in new[] { "1/2", "2/2" })
+        {
+            Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "ssd", "--shard", shard, "--parallel", "1", "--out", "sharded")).ExitCode);
+        }
+
+        var merged = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--merge", "--out", "sharded");
+
+        Assert.True(merged.ExitCode == 0, merged.Error);
+        Assert.Equal("ssd", (string?)Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("sharded/forget-3/report.json"))["method"]);
+
+        // Shard 2 again with the default method: the shards now disagree, the merge takes fiun, and a's ssd result is out of date.
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--shard", "2/2", "--parallel", "1", "--out", "sharded")).ExitCode);
+        var mixed = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--merge", "--out", "sharded");
+
+        Assert.Equal(1, mixed.ExitCode);
+        Assert.Contains("error FUL3023:", mixed.Error, StringComparison.Ordinal);
+        Assert.Contains("'a'", mixed.Error, StringComparison.Ordinal);
+
+        // An output deleted after its shard ran is not merged as done.
+        File.Delete(ws.PathOf("sharded/forget-3/b.safetensors"));
+        var gone = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--merge", "--method", "fiun", "--out", "sharded");
+
+        Assert.Equal(1, gone.ExitCode);
+        Assert.Contains("error FUL3022:", gone.Error, StringComparison.Ordinal);
+        Assert.Contains("'b'", gone.Error, StringComparison.Ordinal);
+        Assert.All(Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("sharded/forget-3/report.json"))["models"]!, m => Assert.Equal("missing", (string)m["status"]!));
     }
 
     [Fact]

@@ -124,6 +124,8 @@ public static class DiagnosticCatalogue
         "'{0}' is not a shard: use i/n with 1 <= i <= n, such as 2/4.");
     public static readonly DiagnosticDescriptor ShardResultsMissing = Error("FUL3022", "Shard results missing",
         "No shard has produced {0} of removal '{1}' yet. Run the missing shards ('dotnet unlearn plan {1} --matrix' lists them), then --merge again.");
+    public static readonly DiagnosticDescriptor ShardResultsStale = Error("FUL3023", "Shard results out of date",
+        "The results of {0} of removal '{1}' were made for other inputs or another method than '{2}' (a checkpoint, manifest or dataset changed since, or the shards ran with different --method). Run those shards again with the same --method, then --merge again.");
     public static readonly DiagnosticDescriptor WorkerFailed = Error("FUL3021", "Worker failed",
         "The worker process for model '{0}' exited with code {1}: {2}. Run 'dotnet unlearn run <removal> --only {0} --parallel 1' to see the whole error.");
 

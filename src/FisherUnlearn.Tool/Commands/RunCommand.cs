@@ -220,10 +220,14 @@ internal static class RunCommand
 
     private static int Merge(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, Options options)
     {
+        var plan = Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal);
+        var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, options.OutputRoot);
+        // The shards' method, when they agree and --method does not say: a merge takes what its shards were run with.
+        var recorded = plan.Affected.Select(a => JobRecord.TryRead(directory, a.Id)?.Outcome.Method).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
         UnlearnSettings settings;
         try
         {
-            settings = UnlearnSettings.From(removal, analysis.Workspace.Settings, options.Method);
+            settings = UnlearnSettings.From(removal, analysis.Workspace.Settings, options.Method ?? (recorded.Count == 1 ? recorded[0] : null));
         }
         catch (EngineException ex)
         {
@@ -231,22 +235,26 @@ internal static class RunCommand
             return ExitCodes.InvalidInput;
         }
 
-        var plan = Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal);
-        var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, options.OutputRoot);
-        var records = JobRecord.ReadAll(directory).Where(r => plan.IsAffected(r.Outcome.Id)).ToDictionary(r => r.Outcome.Id, StringComparer.Ordinal);
-        var missing = plan.Affected.Where(a => !records.ContainsKey(a.Id)).Select(a => a.Id).ToList();
-        var outcomes = plan.Affected.Where(a => records.ContainsKey(a.Id)).Select(a => records[a.Id].Outcome).ToList();
+        // Only results made for the current inputs and method, whose output is still there, are merged.
+        var freshness = OutputFreshness.Check(analysis, plan, settings.Method, directory);
+        var outcomes = plan.Affected.Where(a => freshness[a.Id].State == OutputState.Done).Select(a => freshness[a.Id].Record!.Outcome).ToList();
+        var missing = plan.Affected.Where(a => freshness[a.Id].State == OutputState.Missing).Select(a => a.Id).ToList();
+        var stale = plan.Affected.Where(a => freshness[a.Id].State == OutputState.Stale).Select(a => a.Id).ToList();
         var result = new RunResult(removal.Id, analysis.Workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty, settings, directory, outcomes, outcomes.Sum(o => o.Seconds));
         var report = WriteReports(env, analysis, removal, result);
-        env.Diagnostics.Log($"merged {outcomes.Count} of {plan.Affected.Count} models into {(report is null ? "(report busy)" : env.Context.Display(report))}");
+        env.Diagnostics.Log($"merged {outcomes.Count} of {plan.Affected.Count} models ({settings.Method}) into {(report is null ? "(report busy)" : env.Context.Display(report))}");
         if (missing.Count > 0)
         {
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ShardResultsMissing, null, NameList.Quoted(missing), removal.Id));
-            WriteJson(env, result, [.. outcomes.Select(o => o.Id)]);
-            return ExitCodes.Failed;
         }
 
-        return WriteJson(env, result, [.. outcomes.Select(o => o.Id)]);
+        if (stale.Count > 0)
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ShardResultsStale, null, NameList.Quoted(stale), removal.Id, settings.Method));
+        }
+
+        var exit = WriteJson(env, result, [.. outcomes.Select(o => o.Id)]);
+        return missing.Count + stale.Count > 0 ? ExitCodes.Failed : exit;
     }
 
     /// <summary>report.json, report.md and report.html next to the outputs, and in GitHub Actions the step summary. Several
@@ -262,7 +270,7 @@ internal static class RunCommand
             return null;
         }
 
-        result = RunCoordinator.Gather(result, Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal));
+        result = RunCoordinator.Gather(analysis, result, Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal));
         var model = Reports.ReportModel.FromRun(analysis, removal, result);
         var files = Reports.ReportWriter.WriteAll(result.OutputDirectory, model);
         Reports.GitHubSummary.Publish(env.Context, model, files, env.Diagnostics.Log);

@@ -238,7 +238,8 @@ internal static class VerifyCommand
             }
         }
 
-        run ??= FromJobRecords(analysis, removal, directory);
+        var recorded = FromJobRecords(analysis, removal, directory);
+        run ??= recorded;
         string method;
         try
         {
@@ -256,7 +257,9 @@ internal static class VerifyCommand
             RemovalSha256 = run.RemovalSha256 ?? planned.RemovalSha256,
             ToolVersion = run.ToolVersion.Length > 0 ? run.ToolVersion : planned.ToolVersion,
             Seconds = run.Seconds,
-            Models = [.. planned.Models.Select(p => run.Models.FirstOrDefault(r => r.Id == p.Id) is { } r
+            // A model the run's report lists as missing has an output now (verify measured it): its record tells what made it.
+            Models = [.. planned.Models.Select(p => (run.Models.FirstOrDefault(r => r.Id == p.Id && !r.Missing)
+                    ?? recorded?.Models.FirstOrDefault(r => r.Id == p.Id && !r.Missing)) is { } r
                 ? r with { UpstreamRoots = r.UpstreamRoots.Count > 0 ? r.UpstreamRoots : p.UpstreamRoots }
                 : p)],
             Manifests = run.Manifests.Count > 0 ? run.Manifests : planned.Manifests,

@@ -95,7 +95,8 @@ internal static class GitHubSummary
             new("report-html", ForActions(context, files.Html)),
             new("report-json", ForActions(context, files.Json)),
             new("affected", model.Models.Count.ToString(CultureInfo.InvariantCulture)),
-            new("failed", model.Models.Count(m => !m.Succeeded).ToString(CultureInfo.InvariantCulture)),
+            new("failed", model.Models.Count(m => !m.Succeeded && !m.Missing).ToString(CultureInfo.InvariantCulture)),
+            new("missing", model.Models.Count(m => m.Missing).ToString(CultureInfo.InvariantCulture)),
             new("targets-met", model.TargetsMet ? "true" : "false"),
         ]);
     }

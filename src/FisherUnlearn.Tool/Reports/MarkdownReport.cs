@@ -75,10 +75,10 @@ internal static class MarkdownReport
         foreach (var m in model.Models)
         {
             md.Append("<details><summary><b>").Append(Html(m.Id)).Append("</b> (").Append(m.Role).Append(", ").Append(Html(m.Method)).Append(", ")
-                .Append(m.Succeeded ? ReportText.Seconds(m.Seconds) : "failed").Append(")</summary>\n\n");
+                .Append(m.Succeeded ? ReportText.Seconds(m.Seconds) : m.Missing ? "no output yet" : "failed").Append(")</summary>\n\n");
             if (m.Error is not null)
             {
-                md.Append("**Failed:** ").Append(Cell(m.Error)).Append("\n\n");
+                md.Append(m.Missing ? "**No output yet:** " : "**Failed:** ").Append(Cell(m.Error)).Append("\n\n");
             }
 
             if (m.UpstreamRoots.Count > 0 && m.Role != "root")
@@ -163,10 +163,16 @@ internal static class MarkdownReport
     {
         var ok = symbols ? "✅ " : string.Empty;
         var bad = symbols ? "❌ " : string.Empty;
-        var failed = model.Models.Count(m => !m.Succeeded);
-        if (failed > 0)
+        var failed = model.Models.Count(m => !m.Succeeded && !m.Missing);
+        var missing = model.Models.Count(m => m.Missing);
+        if (failed + missing > 0)
         {
-            return $"**{bad}{failed} of {model.Models.Count} models failed.**";
+            var parts = new[]
+            {
+                failed > 0 ? $"{failed} of {model.Models.Count} {Models(model.Models.Count)} failed" : null,
+                missing > 0 ? $"{missing} of {model.Models.Count} {Models(model.Models.Count)} without a current output yet" : null,
+            };
+            return $"**{bad}{string.Join("; ", parts.OfType<string>())}.**";
         }
 
         if (model.Models.Count == 0)
@@ -176,9 +182,11 @@ internal static class MarkdownReport
 
         var missed = model.Models.Count(m => model.MissedBy(m).Count > 0);
         return missed > 0 ? $"**{bad}Targets missed by {missed} of {model.Models.Count} models.**"
-            : model.HasTargets ? $"**{ok}{model.Models.Count} models unlearned; targets met{(model.Verification is null ? " (run's own measurements)" : " (verified)")}.**"
-            : $"**{ok}{model.Models.Count} models unlearned.**";
+            : model.HasTargets ? $"**{ok}{model.Models.Count} {Models(model.Models.Count)} unlearned; targets met{(model.Verification is null ? " (run's own measurements)" : " (verified)")}.**"
+            : $"**{ok}{model.Models.Count} {Models(model.Models.Count)} unlearned.**";
     }
+
+    private static string Models(int count) => count == 1 ? "model" : "models";
 
     internal static string AffectedText(ReportModel model)
     {
@@ -230,7 +238,7 @@ internal static class MarkdownReport
 
     internal static string StatusText(ReportModel model, ReportEntry entry, bool symbols = true) =>
         (symbols ? (!entry.Succeeded ? "❌ " : model.MissedBy(entry).Count > 0 ? "⚠️ " : "✅ ") : string.Empty)
-        + (!entry.Succeeded ? "failed" : model.MissedBy(entry).Count > 0 ? "target missed" : "done");
+        + (entry.Missing ? "no output yet" : !entry.Succeeded ? "failed" : model.MissedBy(entry).Count > 0 ? "target missed" : "done");
 
     private static string Change(ReportEntry m, Func<ReportMetrics, double?> pick, string? uninformativeMark = null)
     {

@@ -35,8 +35,11 @@ internal sealed record ReportEntry
 
     public required string Method { get; init; }
 
-    /// <summary><c>done</c> or <c>failed</c>.</summary>
+    /// <summary><c>done</c>, <c>failed</c>, or <c>missing</c> (no current output yet: a shard or <c>--only</c> run that
+    /// has not run, or whose result is out of date).</summary>
     public string Status { get; init; } = "done";
+
+    public const string MissingStatus = "missing";
 
     /// <summary><c>FULnnnn: message</c> when the model failed.</summary>
     public string? Error { get; init; }
@@ -65,7 +68,9 @@ internal sealed record ReportEntry
     /// <summary>Targets this model missed: <c>FULnnnn: message</c>.</summary>
     public IReadOnlyList<string> Missed { get; init; } = [];
 
-    public bool Succeeded => Status != "failed";
+    public bool Succeeded => Status is not ("failed" or MissingStatus);
+
+    public bool Missing => Status == MissingStatus;
 }
 
 /// <summary>A manifest the report depends on: kind (<c>removal</c>, <c>model</c>, <c>dataset</c>), id, workspace-relative path and canonical hash.</summary>
@@ -151,28 +156,41 @@ internal sealed record ReportModel
         ArgumentNullException.ThrowIfNull(removal);
         ArgumentNullException.ThrowIfNull(result);
         var plan = Planner.Plan(analysis.Workspace, analysis.Graph, removal);
+        var outcomes = result.Models.ToDictionary(m => m.Id, StringComparer.Ordinal);
         return Describe(analysis.Workspace, removal, plan, result.Settings.Method) with
         {
             RemovalSha256 = result.ManifestSha256,
             Seconds = result.Seconds,
-            Models = [.. result.Models.Select(m => new ReportEntry
+            // Every affected model, in plan order: one without a current output is listed as missing, so a partial
+            // report (a merge before every shard ran, an --only run) never reads as a complete one.
+            Models = [.. plan.Affected.Select(a => outcomes.TryGetValue(a.Id, out var m) ? Entry(m, plan) : new ReportEntry
             {
-                Id = m.Id,
-                Role = m.Role == ModelRole.Root ? "root" : "descendant",
-                Method = m.Method,
-                Status = m.Succeeded ? "done" : "failed",
-                Error = m.Error is null ? null : m.Error.Code + ": " + m.Error.Message,
-                Parameters = m.Parameters is null ? null : JObject.Parse(m.Parameters.ToJsonString()),
-                InputSha256 = m.InputSha256,
-                Output = m.OutputPath is null ? null : Path.GetFileName(m.OutputPath),
-                OutputSha256 = m.OutputSha256,
-                Seconds = m.Seconds,
-                UpstreamRoots = plan.Find(m.Id)?.UpstreamRoots ?? [],
-                Before = ReportMetrics.From(m.Before),
-                After = ReportMetrics.From(m.After),
+                Id = a.Id,
+                Role = a.Role == ModelRole.Root ? "root" : "descendant",
+                Method = result.Settings.Method,
+                Status = ReportEntry.MissingStatus,
+                Error = $"no current output yet: run 'dotnet unlearn run {removal.Id}' (or the missing shard, then --merge)",
+                UpstreamRoots = a.UpstreamRoots,
             })],
         };
     }
+
+    private static ReportEntry Entry(ModelOutcome m, RemovalPlan plan) => new()
+        {
+            Id = m.Id,
+            Role = m.Role == ModelRole.Root ? "root" : "descendant",
+            Method = m.Method,
+            Status = m.Succeeded ? "done" : "failed",
+            Error = m.Error is null ? null : m.Error.Code + ": " + m.Error.Message,
+            Parameters = m.Parameters is null ? null : JObject.Parse(m.Parameters.ToJsonString()),
+            InputSha256 = m.InputSha256,
+            Output = m.OutputPath is null ? null : Path.GetFileName(m.OutputPath),
+            OutputSha256 = m.OutputSha256,
+            Seconds = m.Seconds,
+            UpstreamRoots = plan.Find(m.Id)?.UpstreamRoots ?? [],
+            Before = ReportMetrics.From(m.Before),
+            After = ReportMetrics.From(m.After),
+        };
 
     /// <summary>A report with no run behind it (e.g. <c>verify</c> when report.json is missing): the plan's models, no
     /// hashes or times.</summary>

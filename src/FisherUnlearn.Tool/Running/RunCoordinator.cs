@@ -90,20 +90,22 @@ internal sealed class RunCoordinator(IRunProgress progress)
         }
 
         var manifestHash = workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty;
-        var result = Gather(new RunResult(removal.Id, manifestHash, settings, directory, [.. outcomes.Values], clock.Elapsed.TotalSeconds), plan);
+        var result = Gather(analysis, new RunResult(removal.Id, manifestHash, settings, directory, [.. outcomes.Values], clock.Elapsed.TotalSeconds), plan);
         return new RunSummary(result, reused, considered);
     }
 
-    /// <summary>The run's outcomes completed with every other affected model's latest recorded result (earlier runs,
-    /// other shards, concurrent <c>--only</c> runs), in plan order: what the removal's report shows.</summary>
-    public static RunResult Gather(RunResult run, RemovalPlan plan)
+    /// <summary>The run's outcomes completed with every other affected model's recorded result that is current (made for
+    /// the current inputs and the run's method, its output intact: earlier runs, other shards, concurrent <c>--only</c>
+    /// runs), in plan order: what the removal's report shows. A model without one is absent (the report says so).</summary>
+    public static RunResult Gather(WorkspaceAnalysis analysis, RunResult run, RemovalPlan plan)
     {
         var outcomes = run.Models.ToDictionary(m => m.Id, StringComparer.Ordinal);
-        foreach (var record in JobRecord.ReadAll(run.OutputDirectory))
+        var others = plan.Affected.Select(a => a.Id).Where(id => !outcomes.ContainsKey(id)).ToList();
+        foreach (var (id, (state, _, record)) in OutputFreshness.Check(analysis, plan, run.Settings.Method, run.OutputDirectory, others))
         {
-            if (plan.IsAffected(record.Outcome.Id))
+            if (state == OutputState.Done)
             {
-                outcomes.TryAdd(record.Outcome.Id, record.Outcome);
+                outcomes[id] = record!.Outcome;
             }
         }
 
