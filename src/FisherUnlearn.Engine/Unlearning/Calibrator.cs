@@ -330,9 +330,14 @@ public sealed class Calibrator : IDisposable
         needs.Reverse();
         var keep = allowed - stuck;
         // The extra headMargin logits cost no retained accuracy (the shift only lowers forgotten classes' logits) and
-        // cover held-out samples a little more confident than the slice's.
-        return needs.Count <= keep ? 0 : needs[keep] + 1e-3 + (Math.Abs(needs[keep]) * 1e-4) + HeadMargin;
+        // cover held-out samples a little more confident than the slice's. Rounded up to a grid of ShiftGrid: libtorch's
+        // float sums (and so the logits) can differ in their last bits with the number of threads, and the shift must
+        // not, or the same inputs would give different bytes with --threads 1 and 2.
+        return needs.Count <= keep ? 0 : Math.Ceiling((needs[keep] + 1e-3 + (Math.Abs(needs[keep]) * 1e-4) + HeadMargin) * ShiftGrid) / ShiftGrid;
     }
+
+    /// <summary>Head shifts are multiples of 1/ShiftGrid logits (exact in binary floating point).</summary>
+    public const double ShiftGrid = 64;
 
     /// <summary>Rows per forward pass of the calibration slice after the first. Every setting is evaluated in these same
     /// chunks, so its logits are the same bits whether or not its evaluation stops early.</summary>

@@ -30,7 +30,7 @@ public static class ForgetPlans
 {
     public const string FolderName = "plans";
     public const int SchemaVersion = 2;
-    private const string FormatVersion = "fiun-plans/2";
+    private const string FormatVersion = "fiun-plans/3";
 
     /// <summary>Whether plans can stand in for calibration under these settings (fiun, own importance, calibrated).</summary>
     public static bool Applies(UnlearnSettings settings)
