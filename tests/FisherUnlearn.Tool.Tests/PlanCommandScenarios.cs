@@ -62,15 +62,18 @@ public sealed class PlanCommandScenarios
     }
 
     [Fact]
-    public async Task A_matrix_of_fewer_than_one_job_is_a_usage_error_and_an_empty_plan_gives_an_empty_matrix()
+    public async Task A_matrix_of_fewer_than_one_or_more_than_256_jobs_is_a_usage_error_and_an_empty_plan_gives_an_empty_matrix()
     {
         using var ws = SampleWorkspaces.Chain();
 
         var zero = await CliRun.InvokeAsync(ws.Root, "plan", "forget-1", "--matrix", "--max-jobs", "0");
+        var tooMany = await CliRun.InvokeAsync(ws.Root, "plan", "forget-1", "--matrix", "--max-jobs", "257");
         var empty = await CliRun.InvokeAsync(ws.Root, "plan", "forget-3", "--matrix");
 
         Assert.Equal(2, zero.ExitCode);
-        Assert.Contains("--max-jobs must be at least 1", zero.Error, StringComparison.Ordinal);
+        Assert.Contains("--max-jobs must be between 1 and 256", zero.Error, StringComparison.Ordinal);
+        Assert.Equal(2, tooMany.ExitCode);
+        Assert.Contains("GitHub Actions refuses", tooMany.Error, StringComparison.Ordinal);
         Assert.Equal(0, empty.ExitCode);
         Assert.Equal("{\"include\":[]}", empty.Out.Trim());
     }

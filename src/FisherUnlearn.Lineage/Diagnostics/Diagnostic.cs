@@ -40,9 +40,35 @@ public sealed record Diagnostic(string Code, Severity Severity, string Message, 
             _ => "info",
         };
         var where = Location.ToString();
+        var message = OneLine(Message);
         return where.Length == 0
-            ? $"{severity} {Code}: {Message}"
-            : $"{where}: {severity} {Code}: {Message}";
+            ? $"{severity} {Code}: {message}"
+            : $"{where}: {severity} {Code}: {message}";
+    }
+
+    // One diagnostic, one line: a value quoted from a manifest may hold a line break, which would cut the canonical
+    // line in two for IDEs, MSBuild and log scrapers. Control characters are shown escaped, as in JSON.
+    private static string OneLine(string text)
+    {
+        if (!text.Any(char.IsControl))
+        {
+            return text;
+        }
+
+        var builder = new System.Text.StringBuilder(text.Length + 8);
+        foreach (var c in text)
+        {
+            builder.Append(c switch
+            {
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ when char.IsControl(c) => $"\\u{(int)c:x4}",
+                _ => c.ToString(),
+            });
+        }
+
+        return builder.ToString();
     }
 
     public override string ToString() => ToCanonicalString();

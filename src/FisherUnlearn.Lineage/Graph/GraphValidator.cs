@@ -99,6 +99,11 @@ public static class GraphValidator
             }
         }
 
+        if (!model.ParentsComplete)
+        {
+            return; // an unreadable parent entry has its own error; counting the rest would contradict the manifest
+        }
+
         var relations = model.Parents.Select(p => p.Relation).Distinct().ToList();
         if (relations.Count > 1)
         {

@@ -35,6 +35,7 @@ internal static class LineageManifestReader
         }
         var architecture = ArchitectureReader.Read(root);
         var parents = ReadParents(root);
+        var parentsComplete = root.Object["parents"] is not JsonArray listed || listed.Count == parents.Count;
         var data = ReadData(root);
         var training = root.ObjectField("training") is { } t ? ReadTraining(new ObjectReader(context, t, "training")) : null;
         root.RejectUnknown(Fields);
@@ -60,6 +61,7 @@ internal static class LineageManifestReader
             CheckpointLocation = checkpointLocation,
             Architecture = architecture,
             Parents = parents,
+            ParentsComplete = parentsComplete,
             Data = data,
             Training = training,
             Location = location,

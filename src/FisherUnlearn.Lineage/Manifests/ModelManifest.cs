@@ -20,6 +20,10 @@ public sealed record ModelManifest
 
     public IReadOnlyList<ParentLink> Parents { get; init; } = [];
 
+    /// <summary>False when some entry of <c>parents</c> could not be read (its error is reported where it is written):
+    /// <see cref="Parents"/> then lacks it, so checks of how many parents a relation needs would only echo that error.</summary>
+    public bool ParentsComplete { get; init; } = true;
+
     public IReadOnlyList<DataUse> Data { get; init; } = [];
 
     public TrainingRecipe? Training { get; init; }

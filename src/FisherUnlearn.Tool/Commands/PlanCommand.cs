@@ -10,13 +10,16 @@ namespace FisherUnlearn.Tool.Commands;
 /// <summary><c>dotnet unlearn plan &lt;removal&gt;</c>: which models a removal request affects, and why.</summary>
 internal static class PlanCommand
 {
+    /// <summary>GitHub Actions' limit on the jobs of one matrix.</summary>
+    public const int MaxMatrixJobs = 256;
+
     public static Command Create(CliContext context, GlobalOptions options)
     {
         var removal = new Argument<string>("removal") { Description = "The removal request's id (or the path of its .removal.json)." };
         var explain = new Option<string?>("--explain") { Description = "Explain why this model is (or is not) affected.", HelpName = "model" };
         var check = new Option<bool>("--check") { Description = "Exit 3 when an affected model's output is missing or stale (for CI gates and build systems)." };
         var matrix = new Option<bool>("--matrix") { Description = "Print a GitHub Actions job matrix that shards the plan ({\"include\":[{\"removal\":\"forget-3\",\"shard\":\"1/3\"},...]})." };
-        var maxJobs = new Option<int>("--max-jobs") { Description = "With --matrix: at most this many jobs (default 8; GitHub allows 256).", DefaultValueFactory = _ => 8, HelpName = "n" };
+        var maxJobs = new Option<int>("--max-jobs") { Description = "With --matrix: at most this many jobs, 1-256 (default 8; GitHub allows 256).", DefaultValueFactory = _ => 8, HelpName = "n" };
         var method = new Option<string?>("--method") { Description = "With --check: the method the outputs were made with (default: the removal's).", HelpName = "method" };
         var output = new Option<string?>("--out") { Description = "With --check: the output root (default: 'output' of unlearn.json).", HelpName = "dir" };
         var command = new Command("plan", "Work out which models a removal request affects: roots, descendants, why, and the work order.")
@@ -60,9 +63,10 @@ internal static class PlanCommand
 
             if (parseResult.GetValue(matrix))
             {
-                if (parseResult.GetValue(maxJobs) < 1)
+                if (parseResult.GetValue(maxJobs) is < 1 or > MaxMatrixJobs)
                 {
-                    env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, "--max-jobs must be at least 1"));
+                    env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
+                        $"--max-jobs must be between 1 and {MaxMatrixJobs} (GitHub Actions refuses a matrix of more jobs)"));
                     return Task.FromResult(ExitCodes.InvalidInput);
                 }
 

@@ -57,6 +57,25 @@ public sealed class WorkspaceDiscovery
     }
 
     [Fact]
+    public void An_unknown_relation_on_one_of_two_aggregate_parents_is_its_own_error_without_a_follow_on_parent_count()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("data/mnist.dataset.json", Dataset("mnist"));
+        ws.Write("a/a.lineage.json", Model("a"));
+        ws.Write("b/b.lineage.json", Model("b"));
+        ws.Write("fed/fed.lineage.json", """
+            { "schemaVersion": 1, "id": "fed", "checkpoint": "bin/fed.safetensors",
+              "architecture": { "kind": "mlp", "inputs": 784, "hidden": [32], "classes": 10 },
+              "parents": [ { "id": "a", "relation": "aggregate" }, { "id": "b", "relation": "aggregat" } ],
+              "data": [ { "dataset": "mnist", "labels": [0, 1] } ] }
+            """);
+
+        var analysis = WorkspaceAnalysis.Analyze(ws.Root, TestContext.Current.CancellationToken);
+
+        Assert.Equal(["FUL1011"], analysis.Diagnostics.Where(d => d.IsError).Select(d => d.Code));
+    }
+
+    [Fact]
     public void Manifest_hashes_are_filled_for_every_file_read()
     {
         using var ws = new TempWorkspace();
