@@ -124,7 +124,9 @@ public sealed class RunCommandScenarios
         var again = await CliRun.InvokeInTerminalAsync(ws.Root, "run", "forget-3", "--out", "live", "--threads", "1");
         Assert.Equal(0, live.ExitCode);
         Assert.Matches(@"a\s*│\s*✓ done\s*│\s*fiun\s*│\s*[0-9.]+ s", live.LastLiveFrame);
-        Assert.Matches(@"b\s*│\s*✓ done\s*│\s*fiun", live.LastLiveFrame);
+        // b (a descendant that may already meet the target as it is) shows what its report says it was.
+        var bUnchanged = report["models"]!.Single(m => (string)m["id"]! == "b")["parameters"]!["unchanged"] is { Type: Newtonsoft.Json.Linq.JTokenType.String };
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(live.LastLiveFrame, bUnchanged ? @"b\s*│\s*✓ unchanged\s*│\s*fiun" : @"b\s*│\s*✓ done\s*│\s*fiun"), live.LastLiveFrame);
         Assert.Contains(live.LinesAfterLiveTable, l => l.Contains("unlearned (fiun)", StringComparison.Ordinal));
         Assert.Matches(@"a\s*│\s*✓ up to date\s*│\s*fiun\s*│\s*│", again.LastLiveFrame);
     }
@@ -162,6 +164,23 @@ public sealed class RunCommandScenarios
         Assert.Null(report["b"]["parameters"]!["unchanged"]);
         Assert.Equal(Weights(ws.PathOf("a/bin/a.safetensors")), Weights(ws.PathOf("artifacts/unlearn/forget-fours/a.safetensors")));
         Assert.NotEqual(Weights(ws.PathOf("b/bin/b.safetensors")), Weights(ws.PathOf("artifacts/unlearn/forget-fours/b.safetensors")));
+    }
+
+    [Fact]
+    public async Task A_setting_that_dampens_nothing_is_reported_as_written_unchanged_not_as_unlearned()
+    {
+        // alpha so high that ssd selects no weight of a: its output is the original weights, and everything says so
+        // (b still has weights that only the forgotten digit uses, whose ratio no alpha bounds).
+        using var ws = DigitsChain.Create(targets: """, "method": "ssd", "parameters": { "alpha": 1000000 }""");
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains(run.ErrorLines, l => l.StartsWith("dotnet-unlearn: unchanged: a (no weight passed the selection", StringComparison.Ordinal));
+        Assert.Contains(run.ErrorLines, l => l.Contains("1 unlearned (ssd), 1 written unchanged", StringComparison.Ordinal));
+        Assert.Contains("2 models done (1 written unchanged)", ws.ReadText("artifacts/unlearn/forget-3/report.md"), StringComparison.Ordinal);
+        Assert.Equal(Weights(ws.PathOf("a/bin/a.safetensors")), Weights(ws.PathOf("artifacts/unlearn/forget-3/a.safetensors")));
     }
 
     [Fact]

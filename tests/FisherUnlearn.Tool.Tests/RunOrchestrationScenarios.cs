@@ -234,6 +234,10 @@ public sealed class RunOrchestrationScenarios
         Assert.Equal(1, failed.ExitCode);
         Assert.Equal(["done", "failed"], Statuses(failed));
         Assert.Matches(@"error FUL4\d{3}:", failed.Error);
+        var why = failed.Json["models"]![1]!["error"]!;
+        Assert.Matches(@"^FUL4\d{3}$", (string)why["code"]!);
+        Assert.Contains("b.safetensors", (string)why["message"]!, StringComparison.Ordinal);
+        Assert.Equal(Newtonsoft.Json.Linq.JTokenType.Null, failed.Json["models"]![0]!["error"]!.Type);
         Assert.Contains("1 failed", failed.Error, StringComparison.Ordinal);
         Assert.Equal((true, false), kept);
         Assert.Equal(0, resumed.ExitCode);

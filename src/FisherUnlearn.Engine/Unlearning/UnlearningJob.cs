@@ -291,6 +291,15 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         used["lambda"] = result.Chosen.Lambda;
         used["headShift"] = Math.Round(result.Chosen.HeadShift, 6);
         used["selected"] = stats.Selected;
+        if (stats.Selected == 0 && result.Chosen.HeadShift == 0)
+        {
+            // Nothing dampened, no head shift: the output is the original weights. Said so, not reported as "unlearned".
+            used[ModelOutcome.UnchangedKey] = !settings.Calibrate
+                ? string.Create(CultureInfo.InvariantCulture, $"no weight passed the selection: none is alpha ({result.Chosen.Alpha}) times more important to the forgotten data than to the rest")
+                : result.TargetMet
+                    ? "it already meets the calibration target as it is"
+                    : "no setting met the calibration target, and the closest one changes nothing";
+        }
         used["considered"] = stats.Considered;
         used["calibration"] = new JsonObject
         {

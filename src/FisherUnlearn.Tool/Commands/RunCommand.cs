@@ -206,8 +206,9 @@ internal static class RunCommand
         var report = !shard.IsAll ? null
             : summary.Computed == 0 && failed.Count == 0 && File.Exists(existing) ? existing
             : WriteReports(env, analysis, removal, result);
+        var unchanged = result.Models.Count(m => m.Succeeded && m.Unchanged && summary.Considered.Contains(m.Id) && !summary.Reused.Contains(m.Id));
         env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
-            $"{summary.Computed - failed.Count} unlearned ({result.Settings.Method}), {summary.Reused.Count} up to date, {failed.Count} failed, in {result.Seconds:0.00} s")
+            $"{summary.Computed - failed.Count - unchanged} unlearned ({result.Settings.Method}), {(unchanged > 0 ? $"{unchanged} written unchanged, " : string.Empty)}{summary.Reused.Count} up to date, {failed.Count} failed, in {result.Seconds:0.00} s")
             + (report is not null ? $"; report: {env.Context.Display(report)}" : shard.IsAll ? string.Empty : $" (shard {shard}; gather with 'run {removal.Id} --merge')"));
         if (summary.Computed == 0 && failed.Count == 0)
         {
@@ -294,6 +295,9 @@ internal static class RunCommand
                     ["status"] = reused?.Contains(m.Id) == true ? "up-to-date" : m.Succeeded ? "done" : "failed",
                     ["seconds"] = Math.Round(m.Seconds, 3),
                     ["output"] = m.OutputPath is null ? null : env.Context.Display(m.OutputPath),
+                    ["unchanged"] = m.Succeeded && m.Unchanged,
+                    // Why a model failed, in the document itself (not only on stderr), as the failure document does.
+                    ["error"] = m.Error is null ? null : JsonDocuments.Diagnostic(env.Context, m.Error),
                 })),
             });
         }

@@ -49,15 +49,18 @@ internal static class JsonDocuments
     };
 
     public static JArray Diagnostics(IEnumerable<Diagnostic> diagnostics, CliContext context) =>
-        new(diagnostics.Select(d => new JObject
-        {
-            ["code"] = d.Code,
-            ["severity"] = d.Severity.ToString().ToLowerInvariant(),
-            ["message"] = d.Message,
-            ["file"] = d.Location.File.Length == 0 ? null : context.Display(d.Location.File),
-            ["line"] = d.Location.Line,
-            ["column"] = d.Location.Column,
-        }));
+        new(diagnostics.Select(d => Diagnostic(context, d)));
+
+    /// <summary>One diagnostic as JSON: <c>{ "code", "severity", "message", "file", "line", "column" }</c>.</summary>
+    public static JObject Diagnostic(CliContext context, Diagnostic d) => new()
+    {
+        ["code"] = d.Code,
+        ["severity"] = d.Severity.ToString().ToLowerInvariant(),
+        ["message"] = d.Message,
+        ["file"] = d.Location.File.Length == 0 ? null : context.Display(d.Location.File),
+        ["line"] = d.Location.Line,
+        ["column"] = d.Location.Column,
+    };
 
     public static JObject Plan(RemovalPlan plan) => new()
     {

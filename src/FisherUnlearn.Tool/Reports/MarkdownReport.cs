@@ -181,9 +181,12 @@ internal static class MarkdownReport
         }
 
         var missed = model.Models.Count(m => model.MissedBy(m).Count > 0);
+        var unchanged = model.Models.Count(m => m.Parameters?[Engine.Unlearning.ModelOutcome.UnchangedKey] is { Type: Newtonsoft.Json.Linq.JTokenType.String });
+        var done = unchanged == 0 ? $"{model.Models.Count} {Models(model.Models.Count)} unlearned"
+            : $"{model.Models.Count} {Models(model.Models.Count)} done ({unchanged} written unchanged)";
         return missed > 0 ? $"**{bad}Targets missed by {missed} of {model.Models.Count} models.**"
-            : model.HasTargets ? $"**{ok}{model.Models.Count} {Models(model.Models.Count)} unlearned; targets met{(model.Verification is null ? " (run's own measurements)" : " (verified)")}.**"
-            : $"**{ok}{model.Models.Count} {Models(model.Models.Count)} unlearned.**";
+            : model.HasTargets ? $"**{ok}{done}; targets met{(model.Verification is null ? " (run's own measurements)" : " (verified)")}.**"
+            : $"**{ok}{done}.**";
     }
 
     private static string Models(int count) => count == 1 ? "model" : "models";

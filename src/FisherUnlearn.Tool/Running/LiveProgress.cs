@@ -84,7 +84,7 @@ internal sealed class LiveProgress : IRunProgress
     }
 
     public void Finished(ModelOutcome outcome, bool reused) =>
-        Complete(outcome.Id, reused ? UpToDate : outcome.Succeeded ? (outcome.Unchanged ? "unchanged" : Done) : $"failed ({outcome.Error?.Code})",
+        Complete(outcome.Id, reused ? UpToDate : outcome.Succeeded ? (outcome.Unchanged ? Unchanged : Done) : $"failed ({outcome.Error?.Code})",
             outcome.Method, reused ? null : outcome.Seconds);
 
     /// <summary>A model's end, timed by the display itself: from its first phase to now (none if it never had one).</summary>
@@ -107,6 +107,7 @@ internal sealed class LiveProgress : IRunProgress
     private const string Running = "running";
     private const string Done = "done";
     private const string UpToDate = "up to date";
+    private const string Unchanged = "unchanged";
 
     /// <summary>Draws the last frame and stops (once; later calls do nothing).</summary>
     public void Dispose()
@@ -136,6 +137,7 @@ internal sealed class LiveProgress : IRunProgress
             {
                 (Done, true) => "[green]✓ done[/]",
                 (UpToDate, true) => "[grey]✓ up to date[/]",
+                (Unchanged, true) => "[green]✓ unchanged[/]",
                 (var failed, true) => $"[red]✗ {Markup.Escape(failed)}[/]",
                 ("queued", false) => "[grey]queued[/]",
                 (var working, false) => $"[yellow]{Spinner[tick % Spinner.Length]} {Markup.Escape(working)}[/]",
