@@ -1,4 +1,3 @@
-using System.Collections;
 using FisherUnlearn.Lineage.Diagnostics;
 using TorchSharp;
 using TorchSharp.PyBridge;
@@ -229,35 +228,15 @@ public static class CheckpointStore
 
     private static Dictionary<string, Tensor> LoadPyTorch(string path)
     {
-        Hashtable table;
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            table = PyTorchUnpickler.UnpickleStateDict(stream, false, false);
+            return PyTorchCheckpointReader.Read(path);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            throw EngineException.At(DiagnosticCatalogue.CheckpointUnreadable, new SourceLocation(path), ex, path, "PyTorch (.pt)", ex.Message);
+            throw EngineException.At(DiagnosticCatalogue.CheckpointUnreadable, new SourceLocation(path), ex, path, "PyTorch (.pt)",
+                ex is InvalidDataException or IOException or UnauthorizedAccessException ? EngineException.FirstLine(ex.Message) : EngineException.Summarize(ex));
         }
-
-        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (DictionaryEntry entry in table)
-        {
-            if (entry.Key is not string name || entry.Value is not Tensor tensor)
-            {
-                foreach (var loaded in state.Values)
-                {
-                    loaded.Dispose();
-                }
-
-                throw EngineException.Create(DiagnosticCatalogue.CheckpointUnreadable, path, path, "PyTorch (.pt)",
-                    $"the entry '{entry.Key}' is not a tensor");
-            }
-
-            state[name] = tensor;
-        }
-
-        return state;
     }
 
     private static Dictionary<string, Tensor> LoadTorchSharp(string path)
