@@ -168,4 +168,44 @@ public sealed class DatasetLoaderTests : IDisposable
 
         Assert.Contains($"declares count 2 for its 'test' split, but '{test.Path}' holds 3 samples", ex.Message, StringComparison.Ordinal);
     }
+
+    private string SafetensorsData(SafetensorsTensor x, SafetensorsTensor y)
+    {
+        var path = folder.PathOf("d.safetensors");
+        SafetensorsFile.Write(path, new Dictionary<string, SafetensorsTensor> { ["x"] = x, ["y"] = y });
+        return path;
+    }
+
+    [Fact]
+    public void NaN_features_in_a_safetensors_split_are_a_data_error_not_a_diverged_model()
+    {
+        var path = SafetensorsData(SafetensorsTensor.FromFloats([2, 2], [0f, 1f, float.NaN, 2f]), new SafetensorsTensor(SafetensorsDType.U8, [2], [0, 1]));
+
+        var ex = EngineAssert.Fails("FUL4008", () => DatasetLoader.Load(Manifest("safetensors", new DatasetSplit { Path = path }), "train"));
+
+        Assert.Contains("'x' holds 1 NaN or infinite value(s), the first in sample 1; features must be finite numbers", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("retrain", ex.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Labels_of_shape_N_by_1_are_refused_for_their_rank()
+    {
+        var path = SafetensorsData(SafetensorsTensor.FromFloats([2, 1], [0f, 1f]), new SafetensorsTensor(SafetensorsDType.U8, [2, 1], [0, 1]));
+
+        var ex = EngineAssert.Fails("FUL4008", () => DatasetLoader.Load(Manifest("safetensors", new DatasetSplit { Path = path }), "train"));
+
+        Assert.Contains("'y' has shape [2, 1]; labels must be 1-D, one per sample: [N]", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_truncated_safetensors_split_is_a_truncated_data_file()
+    {
+        var path = SafetensorsData(SafetensorsTensor.FromFloats([2, 1], [0f, 1f]), new SafetensorsTensor(SafetensorsDType.U8, [2], [0, 1]));
+        File.WriteAllBytes(path, File.ReadAllBytes(path)[..^4]);
+
+        var ex = EngineAssert.Fails("FUL4003", () => DatasetLoader.Load(Manifest("safetensors", new DatasetSplit { Path = path }), "train"));
+
+        Assert.DoesNotContain("checkpoint", ex.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Regenerate or download the file again", ex.Message, StringComparison.Ordinal);
+    }
 }
