@@ -16,6 +16,10 @@ public class EngineException : Exception
     /// <summary>The FUL code, such as <c>FUL4001</c>.</summary>
     public string Code => Diagnostic.Code;
 
+    /// <summary>What is wrong, without the file name and the advice of the message: for a caller that reports the
+    /// same problem in its own words (a dataset stored as safetensors is not a checkpoint).</summary>
+    internal string? Reason { get; init; }
+
     /// <summary>An unexpected exception in one line for a FUL message: its type and the first line of its message
     /// (libtorch appends its native stack frames, which tell a user nothing).</summary>
     public static string Summarize(Exception exception)
@@ -37,4 +41,7 @@ public class EngineException : Exception
 
     internal static EngineException At(DiagnosticDescriptor descriptor, SourceLocation location, Exception? inner, params object?[] args) =>
         new(Diagnostic.Create(descriptor, location, args), inner);
+
+    internal static EngineException WithReason(string reason, DiagnosticDescriptor descriptor, string path, Exception? inner, params object?[] args) =>
+        new(Diagnostic.Create(descriptor, new SourceLocation(path), args), inner) { Reason = reason };
 }

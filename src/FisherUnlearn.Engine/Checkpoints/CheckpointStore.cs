@@ -1,4 +1,3 @@
-using System.Collections;
 using FisherUnlearn.Lineage.Diagnostics;
 using TorchSharp;
 using TorchSharp.PyBridge;
@@ -32,6 +31,13 @@ public static class CheckpointStore
 
     // A TorchSharp .dat state dict with more entries than this is not a state dict this tool wrote or can use.
     private const long MaxDatEntries = 1_000_000;
+
+    // More dimensions than any weight has; libtorch's own limit is 64.
+    private const long MaxDatRank = 64;
+
+    // The element types a .dat entry may have: those the engine can hold (TorchSharp's ScalarType codes).
+    private static readonly IReadOnlyDictionary<ScalarType, SafetensorsDType> DatElementTypes = Enum.GetValues<SafetensorsDType>()
+        .ToDictionary(t => t.ToScalarType(), t => t);
 
     public static CheckpointFormat FormatOf(string path)
     {
@@ -222,35 +228,15 @@ public static class CheckpointStore
 
     private static Dictionary<string, Tensor> LoadPyTorch(string path)
     {
-        Hashtable table;
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            table = PyTorchUnpickler.UnpickleStateDict(stream, false, false);
+            return PyTorchCheckpointReader.Read(path);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            throw EngineException.At(DiagnosticCatalogue.CheckpointUnreadable, new SourceLocation(path), ex, path, "PyTorch (.pt)", ex.Message);
+            throw EngineException.At(DiagnosticCatalogue.CheckpointUnreadable, new SourceLocation(path), ex, path, "PyTorch (.pt)",
+                ex is InvalidDataException or IOException or UnauthorizedAccessException ? EngineException.FirstLine(ex.Message) : EngineException.Summarize(ex));
         }
-
-        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (DictionaryEntry entry in table)
-        {
-            if (entry.Key is not string name || entry.Value is not Tensor tensor)
-            {
-                foreach (var loaded in state.Values)
-                {
-                    loaded.Dispose();
-                }
-
-                throw EngineException.Create(DiagnosticCatalogue.CheckpointUnreadable, path, path, "PyTorch (.pt)",
-                    $"the entry '{entry.Key}' is not a tensor");
-            }
-
-            state[name] = tensor;
-        }
-
-        return state;
     }
 
     private static Dictionary<string, Tensor> LoadTorchSharp(string path)
@@ -260,8 +246,8 @@ public static class CheckpointStore
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
             using var reader = new BinaryReader(stream);
-            var count = ReadLeb128(reader);
-            if (count < 0 || count > MaxDatEntries)
+            var count = ReadLeb128(reader, "the entry count");
+            if (count > MaxDatEntries)
             {
                 throw new InvalidDataException($"it declares {count} entries");
             }
@@ -269,7 +255,8 @@ public static class CheckpointStore
             for (var i = 0; i < count; i++)
             {
                 var name = reader.ReadString();
-                if (!state.TryAdd(name, TensorExtensionMethods.Load(reader, skip: false)))
+                var tensor = ReadDatTensor(reader, name);
+                if (!state.TryAdd(name, tensor.ToTensor()))
                 {
                     throw new InvalidDataException($"the entry '{name}' appears twice");
                 }
@@ -290,8 +277,44 @@ public static class CheckpointStore
             }
 
             throw EngineException.At(DiagnosticCatalogue.CheckpointUnreadable, new SourceLocation(path), ex, path, "TorchSharp (.dat)",
-                ex is EndOfStreamException ? "the file ends early" : ex.Message);
+                ex is EndOfStreamException ? "the file ends early" : EngineException.FirstLine(ex.Message));
         }
+    }
+
+    // One tensor as TorchSharp's Tensor.Save writes it: the element type and the number of dimensions, each dimension
+    // (all unsigned LEB128), then the raw little-endian elements. Everything is checked against the bytes left in the
+    // file before anything is allocated, so a corrupt header never reaches libtorch.
+    private static SafetensorsTensor ReadDatTensor(BinaryReader reader, string name)
+    {
+        var code = ReadLeb128(reader, $"the element type of '{name}'");
+        if (code > int.MaxValue || !DatElementTypes.TryGetValue((ScalarType)code, out var dtype))
+        {
+            throw new InvalidDataException($"the entry '{name}' has element type {code}, which is not one of TorchSharp's supported types "
+                + $"({string.Join(", ", DatElementTypes.OrderBy(t => t.Key).Select(t => $"{(int)t.Key} = {t.Key}"))})");
+        }
+
+        var rank = ReadLeb128(reader, $"the rank of '{name}'");
+        if (rank > MaxDatRank)
+        {
+            throw new InvalidDataException($"the entry '{name}' declares {rank} dimensions, more than {MaxDatRank}");
+        }
+
+        var shape = new long[rank];
+        long bytes = dtype.Size();
+        for (var d = 0; d < rank; d++)
+        {
+            shape[d] = ReadLeb128(reader, $"dimension {d + 1} of '{name}'");
+            bytes = bytes == long.MaxValue || (shape[d] != 0 && bytes > long.MaxValue / shape[d]) ? long.MaxValue : bytes * shape[d]; // MaxValue: overflow
+        }
+
+        var left = reader.BaseStream.Length - reader.BaseStream.Position;
+        if (bytes > left || bytes > Array.MaxLength)
+        {
+            throw new InvalidDataException($"the entry '{name}' declares shape {SafetensorsFile.Describe(shape)} of {dtype.ToScalarType()}, "
+                + $"{(bytes == long.MaxValue ? $"more than {long.MaxValue}" : bytes)} bytes, but the file has {left} left");
+        }
+
+        return new SafetensorsTensor(dtype, shape, reader.ReadBytes((int)bytes));
     }
 
     private static void EnsureFinite(string path, Dictionary<string, Tensor> state)
@@ -330,19 +353,24 @@ public static class CheckpointStore
         while (value != 0);
     }
 
-    private static long ReadLeb128(BinaryReader reader)
+    private static long ReadLeb128(BinaryReader reader, string what)
     {
         long result = 0;
         for (var shift = 0; shift < 63; shift += 7)
         {
             long b = reader.ReadByte();
             result |= (b & 0x7f) << shift;
-            if ((b & 0x80) == 0)
+            if ((b & 0x80) == 0 && result >= 0)
             {
                 return result;
             }
+
+            if ((b & 0x80) == 0)
+            {
+                break;
+            }
         }
 
-        throw new InvalidDataException("the entry count is not a valid LEB128 number");
+        throw new InvalidDataException($"{what} is not a valid LEB128 number");
     }
 }

@@ -83,7 +83,7 @@ public static class SafetensorsFile
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw EngineException.At(DiagnosticCatalogue.CheckpointUnreadable, new SourceLocation(path), ex, path, "safetensors", ex.Message);
+            throw EngineException.WithReason(ex.Message, DiagnosticCatalogue.CheckpointUnreadable, path, ex, path, "safetensors", ex.Message);
         }
     }
 
@@ -445,13 +445,13 @@ public static class SafetensorsFile
     }
 
     private static EngineException Truncated(string path, string detail) =>
-        EngineException.Create(DiagnosticCatalogue.CheckpointTruncated, path, path, detail);
+        EngineException.WithReason(detail, DiagnosticCatalogue.CheckpointTruncated, path, null, path, detail);
 
     private static EngineException BadHeader(string path, string detail) =>
-        EngineException.Create(DiagnosticCatalogue.CheckpointBadHeader, path, path, detail);
+        EngineException.WithReason($"its safetensors header is invalid: {detail}", DiagnosticCatalogue.CheckpointBadHeader, path, null, path, detail);
 
     private static EngineException BadTensor(string path, string name, string detail) =>
-        EngineException.Create(DiagnosticCatalogue.CheckpointBadTensor, path, path, name, detail);
+        EngineException.WithReason($"tensor '{name}' is invalid: {detail}", DiagnosticCatalogue.CheckpointBadTensor, path, null, path, name, detail);
 
     internal static string Describe(IReadOnlyList<long> shape) => $"[{string.Join(", ", shape)}]";
 }

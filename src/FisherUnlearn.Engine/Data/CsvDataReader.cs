@@ -47,6 +47,12 @@ public static class CsvDataReader
                     $"the header has no column '{labelColumn}' (columns: {string.Join(", ", header.Take(12))}{(header.Length > 12 ? $", ... {header.Length} in all" : string.Empty)}{Lineage.Text.EditDistance.DidYouMean(labelColumn, header)})");
             }
 
+            if (Array.LastIndexOf(header, labelColumn) != labelIndex)
+            {
+                throw EngineException.At(DiagnosticCatalogue.DataBadLayout, new SourceLocation(path, lineNumber, 1), null, path,
+                    $"the header names the label column '{labelColumn}' more than once (columns {labelIndex + 1} and {Array.LastIndexOf(header, labelColumn) + 1}), so the labels are ambiguous; rename or remove one");
+            }
+
             if (header.Length < 2)
             {
                 throw EngineException.At(DiagnosticCatalogue.DataBadLayout, new SourceLocation(path, lineNumber, 1), null, path,

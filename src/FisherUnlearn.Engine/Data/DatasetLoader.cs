@@ -24,6 +24,14 @@ public static class DatasetLoader
             "safetensors" => LoadSafetensors(manifest, split, files),
             _ => throw EngineException.Create(DiagnosticCatalogue.UnknownFormat, manifest.ManifestPath, manifest.Format),
         };
+
+        // 'validate' checks sample indices against the declared count, so it must be the file's.
+        if (files.Count is { } declared && declared != result.Count)
+        {
+            throw EngineException.Create(DiagnosticCatalogue.DataDeclaredCountMismatch, manifest.ManifestPath, manifest.Id, declared, split,
+                files.Images ?? files.Path, result.Count);
+        }
+
         return result;
     }
 

@@ -58,42 +58,44 @@ public static class IdxReader
                 throw EngineException.Create(DiagnosticCatalogue.DataBadMagic, path, path, what, $"magic 0x{magic:X8}");
             }
 
-            var dimensions = new int[expectedMagic & 0xFF];
-            for (var d = 0; d < dimensions.Length; d++)
+            // The sizes are unsigned 32-bit big-endian numbers; they are shown as such (0xFFFFFFFF is 4294967295, not -1).
+            var declared = new long[expectedMagic & 0xFF];
+            for (var d = 0; d < declared.Length; d++)
             {
                 if (!TryReadExactly(stream, word))
                 {
-                    throw EngineException.Create(DiagnosticCatalogue.DataTruncated, path, path, $"it ends inside the header (dimension {d + 1} of {dimensions.Length})");
+                    throw EngineException.Create(DiagnosticCatalogue.DataTruncated, path, path, $"it ends inside the header (dimension {d + 1} of {declared.Length})");
                 }
 
-                dimensions[d] = BinaryPrimitives.ReadInt32BigEndian(word);
+                declared[d] = BinaryPrimitives.ReadUInt32BigEndian(word);
             }
 
-            var payload = CheckDimensions(path, dimensions);
+            var payload = CheckDimensions(path, declared);
+            var dimensions = Array.ConvertAll(declared, d => (int)d);
             var headerLength = 4L + (4L * dimensions.Length);
             if (!gzipped && fileLength != headerLength + payload)
             {
                 throw EngineException.Create(DiagnosticCatalogue.DataTruncated, path, path,
-                    $"the header declares {Describe(dimensions)} = {payload} data bytes, but the file has {fileLength - headerLength}");
+                    $"the header declares {Describe(declared)} = {payload} data bytes, but the file has {fileLength - headerLength}");
             }
 
             if (gzipped && payload + headerLength > fileLength * MaxDeflateRatio)
             {
                 throw EngineException.Create(DiagnosticCatalogue.DataBadHeader, path, path,
-                    $"{Describe(dimensions)} ({payload} bytes), more than a {fileLength}-byte gzip file can hold");
+                    $"{Describe(declared)} ({payload} bytes), more than a {fileLength}-byte gzip file can hold");
             }
 
             var data = new byte[payload];
             if (!TryReadExactly(stream, data))
             {
                 throw EngineException.Create(DiagnosticCatalogue.DataTruncated, path, path,
-                    $"the header declares {Describe(dimensions)} = {payload} data bytes, but the data ends early");
+                    $"the header declares {Describe(declared)} = {payload} data bytes, but the data ends early");
             }
 
             if (gzipped && stream.ReadByte() >= 0)
             {
                 throw EngineException.Create(DiagnosticCatalogue.DataTruncated, path, path,
-                    $"bytes follow the {payload} data bytes that the header declares ({Describe(dimensions)})");
+                    $"bytes follow the {payload} data bytes that the header declares ({Describe(declared)})");
             }
 
             return new IdxContent(dimensions, data);
@@ -112,13 +114,13 @@ public static class IdxReader
         }
     }
 
-    private static long CheckDimensions(string path, int[] dimensions)
+    private static long CheckDimensions(string path, long[] dimensions)
     {
         long payload = 1;
         for (var d = 0; d < dimensions.Length; d++)
         {
             var limit = d == 0 ? MaxSamples : MaxSide;
-            if (dimensions[d] < 0 || dimensions[d] > limit || (d > 0 && dimensions[d] == 0))
+            if (dimensions[d] > limit || (d > 0 && dimensions[d] == 0))
             {
                 throw EngineException.Create(DiagnosticCatalogue.DataBadHeader, path, path,
                     $"{Describe(dimensions)} (dimension {d + 1} must be in {(d == 0 ? 0 : 1)}..{limit})");
@@ -135,7 +137,7 @@ public static class IdxReader
         return payload;
     }
 
-    private static string Describe(int[] dimensions) => string.Join(" x ", dimensions);
+    private static string Describe(IEnumerable<long> dimensions) => string.Join(" x ", dimensions);
 
     private static bool IsGzip(FileStream file)
     {

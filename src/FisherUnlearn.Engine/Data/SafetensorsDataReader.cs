@@ -21,12 +21,15 @@ public static class SafetensorsDataReader
         SafetensorsDocument document;
         try
         {
-            document = SafetensorsFile.Read(path);
+            document = SafetensorsFile.Read(path, checkFinite: false);
         }
-        catch (EngineException ex) when (ex.Code is "FUL4021" or "FUL4022" or "FUL4023")
+        catch (EngineException ex) when (ex.Reason is { } reason)
         {
-            // The same structural checks as for checkpoints, reported as a data problem.
-            throw EngineException.At(DiagnosticCatalogue.DataBadLayout, new SourceLocation(path), ex, path, $"not a valid safetensors file ({ex.Diagnostic.Message})");
+            // The same structural checks as for checkpoints, reported as a problem of the data file.
+            var location = new SourceLocation(path);
+            throw ex.Code == DiagnosticCatalogue.CheckpointTruncated.Code ? EngineException.At(DiagnosticCatalogue.DataTruncated, location, ex, path, reason)
+                : ex.Code == DiagnosticCatalogue.CheckpointUnreadable.Code ? EngineException.At(DiagnosticCatalogue.DataUnreadable, location, ex, path, reason)
+                : EngineException.At(DiagnosticCatalogue.DataBadLayout, location, ex, path, $"not a valid safetensors file ({reason})");
         }
 
         if (!document.Tensors.TryGetValue("x", out var x) || !document.Tensors.TryGetValue("y", out var y))
@@ -44,14 +47,31 @@ public static class SafetensorsDataReader
             throw Layout(path, $"'y' is {y.DType}; use I64, I32 or U8");
         }
 
-        if (x.Shape.Count < 2 || y.Shape.Count != 1 || x.Shape[0] != y.Shape[0] || x.Shape.Skip(1).Any(d => d <= 0 || d > int.MaxValue))
+        if (x.Shape.Count < 2 || x.Shape.Skip(1).Any(d => d <= 0 || d > int.MaxValue))
+        {
+            throw Layout(path, $"'x' has shape {SafetensorsFile.Describe(x.Shape)}; features must be [N, ...], one row of at least one value per sample");
+        }
+
+        if (y.Shape.Count != 1)
+        {
+            throw Layout(path, $"'y' has shape {SafetensorsFile.Describe(y.Shape)}; labels must be 1-D, one per sample: [N]");
+        }
+
+        if (x.Shape[0] != y.Shape[0])
         {
             throw EngineException.Create(DiagnosticCatalogue.DataCountMismatch, path,
-                $"{path}#x {SafetensorsFile.Describe(x.Shape)}", x.Shape.Count > 0 ? x.Shape[0] : 0,
-                $"{path}#y {SafetensorsFile.Describe(y.Shape)}", y.Shape.Count > 0 ? y.Shape[0] : 0);
+                $"{path}#x {SafetensorsFile.Describe(x.Shape)}", x.Shape[0], $"{path}#y {SafetensorsFile.Describe(y.Shape)}", y.Shape[0]);
         }
 
         var features = x.DType == SafetensorsDType.U8 ? x.Data.Select(b => b / 255f).ToArray() : x.ToFloats();
+        var bad = features.Count(v => !float.IsFinite(v));
+        if (bad > 0)
+        {
+            var first = Array.FindIndex(features, v => !float.IsFinite(v));
+            var perSample = features.Length / (int)x.Shape[0];
+            throw Layout(path, $"'x' holds {bad} NaN or infinite value(s), the first in sample {first / perSample}; features must be finite numbers");
+        }
+
         return new SafetensorsContent([.. x.Shape.Skip(1).Select(d => (int)d)], features, y.ToInt64s());
     }
 

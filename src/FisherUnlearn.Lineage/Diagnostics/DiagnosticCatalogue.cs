@@ -161,6 +161,8 @@ public static class DiagnosticCatalogue
         "Dataset '{0}' declares no usable '{1}' split: {2}. Add it to the dataset manifest.");
     public static readonly DiagnosticDescriptor DataUnreadable = Error("FUL4010", "Data file unreadable",
         "'{0}' cannot be read: {1}. Check the file and its permissions.");
+    public static readonly DiagnosticDescriptor DataDeclaredCountMismatch = Error("FUL4011", "Declared sample count differs",
+        "Dataset '{0}' declares count {1} for its '{2}' split, but '{3}' holds {4} samples. Fix 'count' in the dataset manifest or the data file.");
 
     // 402x checkpoints
     public static readonly DiagnosticDescriptor CheckpointNotFound = Error("FUL4020", "Checkpoint not found",

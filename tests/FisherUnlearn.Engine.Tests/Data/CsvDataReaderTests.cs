@@ -69,4 +69,14 @@ public sealed class CsvDataReaderTests : IDisposable
         var ex = EngineAssert.Fails("FUL4008", () => CsvDataReader.Read(path, "label"));
         Assert.Equal(2, ex.Diagnostic.Location.Line);
     }
+
+    [Fact]
+    public void Two_label_columns_are_refused_as_ambiguous()
+    {
+        var path = folder.WriteText("d.csv", "label,f1,label\n1,0.5,2\n");
+
+        var ex = EngineAssert.Fails("FUL4008", () => CsvDataReader.Read(path, "label"));
+
+        Assert.Contains("names the label column 'label' more than once (columns 1 and 3)", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -138,4 +138,74 @@ public sealed class DatasetLoaderTests : IDisposable
         });
         EngineAssert.Fails("FUL4006", () => DatasetLoader.Load(Manifest("safetensors", new DatasetSplit { Path = path }), "train"));
     }
+
+    [Fact]
+    public void A_declared_count_that_matches_the_file_loads()
+    {
+        var split = new DatasetSplit { Images = folder.Write("i", IdxBuilder.Images(2, 2, 2)), Labels = folder.Write("l", IdxBuilder.Labels(0, 1)), Count = 2 };
+        Assert.Equal(2, DatasetLoader.Load(Manifest("idx", split), "train").Count);
+    }
+
+    [Fact]
+    public void An_idx_split_declaring_more_samples_than_its_file_holds_is_FUL4011()
+    {
+        var split = new DatasetSplit { Images = folder.Write("i", IdxBuilder.Images(2, 2, 2)), Labels = folder.Write("l", IdxBuilder.Labels(0, 1)), Count = 3 };
+
+        var ex = EngineAssert.Fails("FUL4011", () => DatasetLoader.Load(Manifest("idx", split), "train"));
+
+        Assert.Equal(folder.PathOf("tiny.dataset.json"), ex.Diagnostic.Location.File);
+        Assert.Contains($"Dataset 'tiny' declares count 3 for its 'train' split, but '{split.Images}' holds 2 samples", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Fix 'count'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_csv_split_declaring_fewer_rows_than_its_file_holds_is_FUL4011()
+    {
+        var test = new DatasetSplit { Path = folder.WriteText("t.csv", "f1,y\n0.5,1\n0.25,0\n0,2\n"), LabelColumn = "y", Count = 2 };
+        var train = new DatasetSplit { Path = folder.WriteText("d.csv", "f1,y\n0.5,1\n"), LabelColumn = "y" };
+
+        var ex = EngineAssert.Fails("FUL4011", () => DatasetLoader.Load(Manifest("csv", train, test: test), "test"));
+
+        Assert.Contains($"declares count 2 for its 'test' split, but '{test.Path}' holds 3 samples", ex.Message, StringComparison.Ordinal);
+    }
+
+    private string SafetensorsData(SafetensorsTensor x, SafetensorsTensor y)
+    {
+        var path = folder.PathOf("d.safetensors");
+        SafetensorsFile.Write(path, new Dictionary<string, SafetensorsTensor> { ["x"] = x, ["y"] = y });
+        return path;
+    }
+
+    [Fact]
+    public void NaN_features_in_a_safetensors_split_are_a_data_error_not_a_diverged_model()
+    {
+        var path = SafetensorsData(SafetensorsTensor.FromFloats([2, 2], [0f, 1f, float.NaN, 2f]), new SafetensorsTensor(SafetensorsDType.U8, [2], [0, 1]));
+
+        var ex = EngineAssert.Fails("FUL4008", () => DatasetLoader.Load(Manifest("safetensors", new DatasetSplit { Path = path }), "train"));
+
+        Assert.Contains("'x' holds 1 NaN or infinite value(s), the first in sample 1; features must be finite numbers", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("retrain", ex.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Labels_of_shape_N_by_1_are_refused_for_their_rank()
+    {
+        var path = SafetensorsData(SafetensorsTensor.FromFloats([2, 1], [0f, 1f]), new SafetensorsTensor(SafetensorsDType.U8, [2, 1], [0, 1]));
+
+        var ex = EngineAssert.Fails("FUL4008", () => DatasetLoader.Load(Manifest("safetensors", new DatasetSplit { Path = path }), "train"));
+
+        Assert.Contains("'y' has shape [2, 1]; labels must be 1-D, one per sample: [N]", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_truncated_safetensors_split_is_a_truncated_data_file()
+    {
+        var path = SafetensorsData(SafetensorsTensor.FromFloats([2, 1], [0f, 1f]), new SafetensorsTensor(SafetensorsDType.U8, [2], [0, 1]));
+        File.WriteAllBytes(path, File.ReadAllBytes(path)[..^4]);
+
+        var ex = EngineAssert.Fails("FUL4003", () => DatasetLoader.Load(Manifest("safetensors", new DatasetSplit { Path = path }), "train"));
+
+        Assert.DoesNotContain("checkpoint", ex.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Regenerate or download the file again", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -109,4 +109,15 @@ public sealed class IdxReaderTests : IDisposable
         var ex = Assert.Throws<EngineException>(() => IdxReader.ReadImages(path));
         Assert.Contains(ex.Code, new[] { "FUL4010", "FUL4003", "FUL4002", "FUL4004" });
     }
+
+    [Fact]
+    public void A_count_of_0xFFFFFFFF_is_shown_unsigned()
+    {
+        var path = folder.Write("labels.idx", [.. IdxBuilder.Header(IdxReader.LabelsMagic), 0xFF, 0xFF, 0xFF, 0xFF]);
+
+        var ex = EngineAssert.Fails("FUL4004", () => IdxReader.ReadLabels(path));
+
+        Assert.Contains("declares 4294967295 (dimension 1 must be in 0..", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("-1", ex.Message, StringComparison.Ordinal);
+    }
 }
