@@ -73,7 +73,11 @@ public static class ProjectPlanner
         var diagnostics = new List<Diagnostic>();
         if (!Directory.Exists(root))
         {
-            diagnostics.Add(Diagnostic.Create(DiagnosticCatalogue.WorkspaceNotFound, null, root));
+            // The catalogue's text names the tool's --workspace; in a build the folder comes from the UnlearnWorkspace property.
+            diagnostics.Add(Diagnostic.Create(DiagnosticCatalogue.WorkspaceNotFound, null, root) with
+            {
+                Message = $"The workspace folder '{root}' does not exist. Set the UnlearnWorkspace property to an existing folder (relative paths are relative to the project), or leave it empty to use the folder of the nearest unlearn.json.",
+            });
             return new ProjectPlan(root, string.Empty, [], [], diagnostics, []);
         }
 

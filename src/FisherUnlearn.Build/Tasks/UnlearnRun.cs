@@ -10,8 +10,8 @@ namespace FisherUnlearn.Build.Tasks;
 /// <summary>
 /// Runs <c>dotnet-unlearn run &lt;removal&gt; --only &lt;model&gt; --out &lt;root&gt;</c> once per stale (model, removal)
 /// of the items given (the Unlearn target passes only the out-of-date ones), at most <see cref="Parallelism"/> at a time.
-/// The tool's canonical lines (<c>path(line,col): error FUL1234: ...</c>) become MSBuild errors and warnings; its other
-/// lines are messages. A tool that cannot be started or found is FUL3001.
+/// The tool's canonical lines (<c>path(line,col): error FUL1234: ...</c>) become MSBuild errors and warnings, their paths
+/// made absolute (<see cref="WithAbsoluteOrigin"/>); its other lines are messages. A tool that cannot be started or found is FUL3001.
 /// With <c>-question</c> (<see cref="FailIfNotIncremental"/>) nothing runs: each stale output is an error (FUL3012).
 /// </summary>
 public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrementalTask, ICancelableTask
@@ -181,7 +181,7 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
 
             lock (_logLock)
             {
-                Log.LogMessageFromText(line, MessageImportance.Normal);
+                Log.LogMessageFromText(WithAbsoluteOrigin(line, WorkingDirectory), MessageImportance.Normal);
                 if (CanonicalError().IsMatch(line))
                 {
                     errorsReported++;
@@ -274,6 +274,44 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
             return true;
         }
     }
+
+    /// <summary>
+    /// The tool writes a diagnostic's file relative to its working folder (the project folder); MSBuild would pass that on
+    /// as it is, while the tasks' own diagnostics carry absolute paths. A canonical line (<c>file(line,col): error CODE:
+    /// text</c>, or <c>file: warning CODE: text</c> for a file name) gets its file made absolute against
+    /// <paramref name="directory"/>, so every FUL diagnostic of the build resolves the same way in logs and IDEs. Other
+    /// lines are returned as they are.
+    /// </summary>
+    internal static string WithAbsoluteOrigin(string line, string directory)
+    {
+        var match = CanonicalOrigin().Match(line);
+        if (!match.Success || directory.Length == 0)
+        {
+            return line;
+        }
+
+        var file = match.Groups["file"].Value;
+        var looksLikeFile = match.Groups["position"].Success || file.IndexOfAny(['/', '\\', '.']) >= 0;
+        if (!looksLikeFile || Path.IsPathRooted(file))
+        {
+            return line;
+        }
+
+        string absolute;
+        try
+        {
+            absolute = Path.GetFullPath(Path.Combine(directory, file));
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return line;
+        }
+
+        return string.Concat(match.Groups["lead"].Value, absolute, match.Groups["position"].Value, match.Groups["rest"].Value);
+    }
+
+    [GeneratedRegex(@"^(?<lead>\s*)(?<file>(?:[A-Za-z]:)?[^:()\r\n]*?[^\s:()])(?<position>\([\d,]+\))?(?<rest>\s*:\s*(?:error|warning|info)\s+[A-Za-z]+\d+\s*:.*)$", RegexOptions.CultureInvariant)]
+    private static partial Regex CanonicalOrigin();
 
     /// <summary>A canonical error line, as MSBuild's <c>CanonicalError</c> recognises it: <c>origin: error CODE: text</c>.</summary>
     [GeneratedRegex(@"(^|[\s:)])error\s+[A-Za-z]+\d+\s*:", RegexOptions.CultureInvariant)]

@@ -148,6 +148,21 @@ public sealed class UnlearnPlanTests
     }
 
     [Fact]
+    public void A_workspace_that_does_not_exist_is_FUL3004_naming_the_UnlearnWorkspace_property()
+    {
+        using var ws = Digits.Copy();
+        var engine = new RecordingBuildEngine();
+        var task = new UnlearnPlan { BuildEngine = engine, ProjectDirectory = ws.PathOf("digits-base"), Workspace = ws.PathOf("nonexistent") };
+
+        Assert.False(task.Execute());
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("FUL3004", error.Code);
+        Assert.Contains(ws.PathOf("nonexistent"), error.Message, StringComparison.Ordinal);
+        Assert.Contains("UnlearnWorkspace", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("--workspace", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_workspace_is_the_nearest_unlearn_json_else_the_repository_root_else_the_project()
     {
         using var ws = new TempWorkspace();
