@@ -178,6 +178,22 @@ public static class ProjectPlanner
         return (output, InputFiles(workspace, removal, model, roots, ancestors, datasets), lineage, datasets);
     }
 
+    /// <summary>Every affected model of removal <paramref name="removalId"/> in the whole workspace (not only one project's),
+    /// with its output under <paramref name="outputRoot"/> and input files; empty when the workspace has no such removal.</summary>
+    public static IReadOnlyList<(string ModelId, string Output, IReadOnlyCollection<string> Inputs)> RemovalPairs(string workspaceRoot, string removalId,
+        string outputRoot, CancellationToken cancellationToken = default)
+    {
+        var analysis = WorkspaceAnalysis.Analyze(workspaceRoot, cancellationToken);
+        if (!analysis.Workspace.Removals.TryGetValue(removalId, out var removal))
+        {
+            return [];
+        }
+
+        return [.. Planner.Plan(analysis.Workspace, analysis.Graph, removal).Affected.Where(a => analysis.Workspace.Models.ContainsKey(a.Id))
+            .Select(a => (a.Id, Pair: Pair(analysis, removal, a, outputRoot)))
+            .Select(p => (p.Id, p.Pair.Output, (IReadOnlyCollection<string>)p.Pair.Inputs))];
+    }
+
     /// <summary>
     /// What the tool's job key (FisherUnlearn.Engine's <c>JobKey</c>) hashes for one (removal, model), as files: the removal
     /// manifest, the workspace's <c>unlearn.json</c>, the model's manifest and checkpoint, EVERY ancestor's manifest and

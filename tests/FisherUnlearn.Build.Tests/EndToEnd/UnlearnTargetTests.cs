@@ -34,9 +34,17 @@ public sealed partial class UnlearnTargetTests(PackedBuildFixture fixture)
         Assert.All(SmallDigits.Projects, p => Assert.True(File.Exists(ws.Checkpoint(p)), train.ToString()));
         Log($"pack {fixture.PackTime.TotalSeconds:F0} s; train {train.Duration.TotalSeconds:F1} s");
 
-        // 1. The first build: every pair runs once, each project through the local tool.
-        var first = await ws.BuildAsync("Unlearn", ct);
+        // 1. The first build: every pair runs once, each project through the local tool. As in GitHub Actions: the step
+        // summary gets one report per removal (not one per tool process), and the step outputs one set per removal.
+        var summary = Path.Combine(ws.Root, "step-summary.md");
+        var outputs = Path.Combine(ws.Root, "step-outputs.txt");
+        var actions = new Dictionary<string, string?> { ["GITHUB_ACTIONS"] = "true", ["GITHUB_STEP_SUMMARY"] = summary, ["GITHUB_OUTPUT"] = outputs };
+        var first = await ws.BuildAsync("Unlearn", actions, ct);
         Assert.True(first.ExitCode == 0, first.ToString());
+        var published = File.ReadAllText(summary);
+        Assert.Equal(1, SmallDigits.Count(published, "# Removal `forget-3`"));
+        Assert.Equal(1, SmallDigits.Count(published, "# Removal `forget-clinic-8`"));
+        Assert.Equal(["removal=forget-3", "removal=forget-clinic-8"], File.ReadAllLines(outputs).Where(l => l.StartsWith("removal=", StringComparison.Ordinal)).Order());
         Assert.Equal(ws.Pairs.Order(), SmallDigits.ToolRuns(first.Output));
         Assert.All(ws.Pairs, p => Assert.True(File.Exists(ws.Output(p.Removal, p.Model)), $"{p} missing\n{first}"));
         Assert.All(SmallDigits.Projects, p => Assert.Single(ws.OutputLists(p)));
