@@ -27,9 +27,10 @@ public sealed record ProjectPlanRequest
 }
 
 /// <summary>One unlearned checkpoint a project must produce: a model it owns, affected by one removal request.</summary>
-/// <param name="InputFiles">Files whose change makes the output stale (absolute, ordinal order, no duplicates): the model's
-/// checkpoint, its upstream roots' checkpoints (MFIM reads their Fisher importances), the model's lineage manifest, the
-/// removal manifest and the existing data files of the datasets the model or its ancestors learned.</param>
+/// <param name="InputFiles">Files whose change makes the output stale (absolute, ordinal order, no duplicates): exactly
+/// the files the tool's job key depends on (<see cref="ProjectPlanner.InputFiles"/>): the removal manifest,
+/// <c>unlearn.json</c>, the model's lineage manifest and checkpoint, every ancestor's lineage manifest and checkpoint, and
+/// the manifests and existing data files of the datasets the model or its ancestors learned.</param>
 public sealed record PlannedCheckpoint(string ModelId, string RemovalId, ModelRole Role, string Checkpoint, string OutputPath,
     string Manifest, string RemovalManifest, IReadOnlyList<string> UpstreamRoots, IReadOnlyList<string> InputFiles)
 {
@@ -72,7 +73,11 @@ public static class ProjectPlanner
         var diagnostics = new List<Diagnostic>();
         if (!Directory.Exists(root))
         {
-            diagnostics.Add(Diagnostic.Create(DiagnosticCatalogue.WorkspaceNotFound, null, root));
+            // The catalogue's text names the tool's --workspace; in a build the folder comes from the UnlearnWorkspace property.
+            diagnostics.Add(Diagnostic.Create(DiagnosticCatalogue.WorkspaceNotFound, null, root) with
+            {
+                Message = $"The workspace folder '{root}' does not exist. Set the UnlearnWorkspace property to an existing folder (relative paths are relative to the project), or leave it empty to use the folder of the nearest unlearn.json.",
+            });
             return new ProjectPlan(root, string.Empty, [], [], diagnostics, []);
         }
 
@@ -132,13 +137,7 @@ public static class ProjectPlanner
                 }
 
                 var model = workspace.Models[affected.Id];
-                var output = Path.Combine(outputRoot, removal.Id, model.Id + ".safetensors");
-                var lineage = analysis.Graph.Ancestors(model.Id).Where(workspace.Models.ContainsKey).Select(id => workspace.Models[id]).Append(model).ToList();
-                var datasets = lineage.SelectMany(m => m.Data).Select(d => d.Dataset).Distinct(StringComparer.Ordinal)
-                    .Where(workspace.Datasets.ContainsKey).Select(id => workspace.Datasets[id]).ToList();
-                var inputs = new SortedSet<string>(StringComparer.Ordinal) { model.CheckpointPath, model.ManifestPath, removal.ManifestPath };
-                inputs.UnionWith(affected.UpstreamRoots.Where(workspace.Models.ContainsKey).Select(id => workspace.Models[id].CheckpointPath));
-                inputs.UnionWith(datasets.SelectMany(d => new[] { d.Train, d.Test }).OfType<DatasetSplit>().SelectMany(s => s.Files).Where(File.Exists));
+                var (output, inputs, lineage, datasets) = Pair(analysis, removal, affected, outputRoot);
                 checkpoints.Add(new PlannedCheckpoint(model.Id, removal.Id, affected.Role, model.CheckpointPath, output, model.ManifestPath,
                     removal.ManifestPath, affected.UpstreamRoots, [.. inputs])
                 {
@@ -161,6 +160,74 @@ public static class ProjectPlanner
         }
 
         return new ProjectPlan(root, outputRoot, owned, checkpoints, diagnostics, [.. hashes]) { SettingsParallelism = workspace.Settings.Parallelism, SettingsThreads = workspace.Settings.Threads };
+    }
+
+    /// <summary>The output of one affected model of <paramref name="removal"/> under <paramref name="outputRoot"/>, its input
+    /// files (<see cref="InputFiles"/>), its lineage (ancestors, then the model) and the lineage's datasets.</summary>
+    internal static (string Output, SortedSet<string> Inputs, List<ModelManifest> Lineage, List<DatasetManifest> Datasets) Pair(
+        WorkspaceAnalysis analysis, RemovalManifest removal, AffectedModel affected, string outputRoot)
+    {
+        var workspace = analysis.Workspace;
+        var model = workspace.Models[affected.Id];
+        var output = Path.Combine(outputRoot, removal.Id, model.Id + ".safetensors");
+        var ancestors = analysis.Graph.Ancestors(model.Id).Where(workspace.Models.ContainsKey).Select(id => workspace.Models[id]).ToList();
+        var lineage = ancestors.Append(model).ToList();
+        var datasets = lineage.SelectMany(m => m.Data).Select(d => d.Dataset).Distinct(StringComparer.Ordinal)
+            .Where(workspace.Datasets.ContainsKey).Select(id => workspace.Datasets[id]).ToList();
+        var roots = affected.UpstreamRoots.Where(workspace.Models.ContainsKey).Select(id => workspace.Models[id]);
+        return (output, InputFiles(workspace, removal, model, roots, ancestors, datasets), lineage, datasets);
+    }
+
+    /// <summary>Every affected model of removal <paramref name="removalId"/> in the whole workspace (not only one project's),
+    /// with its output under <paramref name="outputRoot"/> and input files; empty when the workspace has no such removal.</summary>
+    public static IReadOnlyList<(string ModelId, string Output, IReadOnlyCollection<string> Inputs)> RemovalPairs(string workspaceRoot, string removalId,
+        string outputRoot, CancellationToken cancellationToken = default)
+    {
+        var analysis = WorkspaceAnalysis.Analyze(workspaceRoot, cancellationToken);
+        if (!analysis.Workspace.Removals.TryGetValue(removalId, out var removal))
+        {
+            return [];
+        }
+
+        return [.. Planner.Plan(analysis.Workspace, analysis.Graph, removal).Affected.Where(a => analysis.Workspace.Models.ContainsKey(a.Id))
+            .Select(a => (a.Id, Pair: Pair(analysis, removal, a, outputRoot)))
+            .Select(p => (p.Id, p.Pair.Output, (IReadOnlyCollection<string>)p.Pair.Inputs))];
+    }
+
+    /// <summary>
+    /// What the tool's job key (FisherUnlearn.Engine's <c>JobKey</c>) hashes for one (removal, model), as files: the removal
+    /// manifest, the workspace's <c>unlearn.json</c>, the model's manifest and checkpoint, EVERY ancestor's manifest and
+    /// checkpoint (affected or not: the labels a model knows come from its whole lineage, and <c>retrain</c> starts from
+    /// them), and the manifests and data files of the datasets of the whole lineage. Files that do not exist are left out
+    /// (MSBuild would otherwise rebuild on every build), except the checkpoints of the model and of its upstream roots,
+    /// which the unlearning reads (the tool reports them missing); whether the others exist is part of the input-hash
+    /// cache through the list of paths.
+    /// </summary>
+    internal static SortedSet<string> InputFiles(Workspace workspace, RemovalManifest removal, ModelManifest model,
+        IEnumerable<ModelManifest> upstreamRoots, IEnumerable<ModelManifest> ancestors, IEnumerable<DatasetManifest> datasets)
+    {
+        var optional = new List<string>();
+        if (workspace.Settings.SettingsPath is { } settings)
+        {
+            optional.Add(settings);
+        }
+
+        foreach (var ancestor in ancestors)
+        {
+            optional.Add(ancestor.ManifestPath);
+            optional.Add(ancestor.CheckpointPath);
+        }
+
+        foreach (var dataset in datasets)
+        {
+            optional.Add(dataset.ManifestPath);
+            optional.AddRange(new[] { dataset.Train, dataset.Test }.OfType<DatasetSplit>().SelectMany(s => s.Files));
+        }
+
+        var inputs = new SortedSet<string>(StringComparer.Ordinal) { model.CheckpointPath, model.ManifestPath, removal.ManifestPath };
+        inputs.UnionWith(upstreamRoots.Select(r => r.CheckpointPath));
+        inputs.UnionWith(optional.Where(File.Exists));
+        return inputs;
     }
 
     /// <summary>True when <paramref name="file"/> is in <paramref name="project"/>'s folder tree and no nested project

@@ -10,8 +10,8 @@ namespace FisherUnlearn.Build.Tasks;
 /// <summary>
 /// Runs <c>dotnet-unlearn run &lt;removal&gt; --only &lt;model&gt; --out &lt;root&gt;</c> once per stale (model, removal)
 /// of the items given (the Unlearn target passes only the out-of-date ones), at most <see cref="Parallelism"/> at a time.
-/// The tool's canonical lines (<c>path(line,col): error FUL1234: ...</c>) become MSBuild errors and warnings; its other
-/// lines are messages. A tool that cannot be started or found is FUL3001.
+/// The tool's canonical lines (<c>path(line,col): error FUL1234: ...</c>) become MSBuild errors and warnings, their paths
+/// made absolute (<see cref="WithAbsoluteOrigin"/>); its other lines are messages. A tool that cannot be started or found is FUL3001.
 /// With <c>-question</c> (<see cref="FailIfNotIncremental"/>) nothing runs: each stale output is an error (FUL3012).
 /// </summary>
 public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrementalTask, ICancelableTask
@@ -121,7 +121,122 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
         }
 
         Written = [.. written.OrderBy(w => w.ItemSpec, StringComparer.Ordinal)];
+        if (ok && !Log.HasLoggedErrors)
+        {
+            PublishSummaries(jobs.Select(j => j.Removal));
+        }
+
         return ok && !Log.HasLoggedErrors;
+    }
+
+    /// <summary>The environment this task reads and passes on to the tool (tests replace it).</summary>
+    internal Func<string, string?> GetEnvironmentVariable { get; set; } = Environment.GetEnvironmentVariable;
+
+    /// <summary>The marker, in a removal's output folder, of the outputs whose report was last published to the step summary.</summary>
+    internal const string SummaryMarkerFileName = ".unlearn-msbuild-summary";
+
+    private const string ActionsVariable = "GITHUB_ACTIONS";
+    private const string SummaryVariable = "GITHUB_STEP_SUMMARY";
+    private const string OutputVariable = "GITHUB_OUTPUT";
+
+    private bool InGitHubActions =>
+        string.Equals(GetEnvironmentVariable(ActionsVariable), "true", StringComparison.OrdinalIgnoreCase)
+        && (!string.IsNullOrEmpty(GetEnvironmentVariable(SummaryVariable)) || !string.IsNullOrEmpty(GetEnvironmentVariable(OutputVariable)));
+
+    /// <summary>
+    /// GitHub Actions: the per-model tool processes run without <c>GITHUB_STEP_SUMMARY</c>/<c>GITHUB_OUTPUT</c> (each would
+    /// append a whole report), so a removal's report is published here, once: when every affected model of the removal in
+    /// the whole workspace has an up-to-date output (so the projects of a <c>-m</c> build that still have work leave it to the
+    /// last one to finish), <c>dotnet-unlearn run &lt;removal&gt; --merge</c> runs with the environment intact; it rewrites the
+    /// report from the job records and publishes the summary and the step outputs. A marker in the removal's output folder
+    /// (written under a lock) holds the outputs it was published for, so two projects finishing together publish once.
+    /// Publishing is never fatal: a problem is a message.
+    /// </summary>
+    internal void PublishSummaries(IEnumerable<string> removals)
+    {
+        if (!InGitHubActions)
+        {
+            return;
+        }
+
+        foreach (var removal in removals.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            if (_cancel.IsCancellationRequested)
+            {
+                return;
+            }
+
+            try
+            {
+                PublishSummary(removal);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Log.LogMessage(MessageImportance.High, "Unlearn: the GitHub step summary of '{0}' was not written ({1}).", removal, ex.Message);
+            }
+        }
+    }
+
+    private void PublishSummary(string removal)
+    {
+        var pairs = ProjectPlanner.RemovalPairs(Workspace, removal, OutputRoot, _cancel.Token);
+        var stale = pairs.Where(p => !IsUpToDate(p.Output, p.Inputs)).Select(p => p.ModelId).Order(StringComparer.Ordinal).ToList();
+        if (pairs.Count == 0 || stale.Count > 0)
+        {
+            Log.LogMessage(MessageImportance.High,
+                "Unlearn: the GitHub step summary of '{0}' is left to the build of its other out-of-date outputs ({1}); it is published once every affected model is up to date.",
+                removal, stale.Count == 0 ? "none planned" : string.Join(", ", stale));
+            return;
+        }
+
+        var directory = Path.Combine(OutputRoot, removal);
+        using var gate = FisherUnlearn.Lineage.IO.OutputLock.Wait(directory, TimeSpan.FromMinutes(2), out var holder, "msbuild-summary");
+        if (gate is null)
+        {
+            Log.LogMessage(MessageImportance.High, "Unlearn: the GitHub step summary of '{0}' was not written: its folder is busy ({1}).", removal, holder);
+            return;
+        }
+
+        var state = string.Join('\n', pairs.OrderBy(p => p.Output, StringComparer.Ordinal).Select(p =>
+        {
+            var info = new FileInfo(p.Output);
+            return string.Create(CultureInfo.InvariantCulture, $"{p.Output} {info.Length} {info.LastWriteTimeUtc.Ticks}");
+        })) + "\n";
+        var marker = Path.Combine(directory, SummaryMarkerFileName);
+        if (File.Exists(marker) && string.Equals(File.ReadAllText(marker), state, StringComparison.Ordinal))
+        {
+            Log.LogMessage(MessageImportance.Normal, "Unlearn: the GitHub step summary of '{0}' is already published for these outputs.", removal);
+            return;
+        }
+
+        var args = new List<string>(ToolArguments) { "run", removal, "--merge", "--out", OutputRoot, "--workspace", Workspace, "--no-progress" };
+        if (!string.IsNullOrWhiteSpace(Method))
+        {
+            args.AddRange(["--method", Method]);
+        }
+
+        Log.LogMessage(MessageImportance.High, "Unlearn: publishing the report of '{0}' to the GitHub step summary", removal);
+        var run = RunTool(args, relay: false);
+        if (run.ExitCode == 0)
+        {
+            File.WriteAllText(marker, state);
+        }
+        else if (run.ExitCode is { } code)
+        {
+            Log.LogMessage(MessageImportance.High, "Unlearn: the GitHub step summary of '{0}' was not written: '{1}' exited with code {2} ({3}).",
+                removal, run.Display, code, string.Join(" | ", run.Tail));
+        }
+    }
+
+    private static bool IsUpToDate(string output, IEnumerable<string> inputs)
+    {
+        if (!File.Exists(output))
+        {
+            return false;
+        }
+
+        var written = File.GetLastWriteTimeUtc(output);
+        return inputs.All(i => File.Exists(i) && File.GetLastWriteTimeUtc(i) <= written);
     }
 
     internal IReadOnlyList<string> ArgumentsFor(string removal, string model, int threads = 0)
@@ -144,6 +259,67 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
     private bool RunOne(Job job, int threads)
     {
         var args = ArgumentsFor(job.Removal, job.Model, threads);
+        var started = DateTime.UtcNow;
+        lock (_logLock)
+        {
+            Log.LogMessage(MessageImportance.High, "Unlearn: {0} for '{1}' -> {2}", job.Model, job.Removal, job.Output);
+        }
+
+        var run = RunTool(args, relay: true);
+        var display = run.Display;
+        if (run.ExitCode is not { } exitCode)
+        {
+            return false; // Not started (FUL3001 logged) or cancelled.
+        }
+
+        lock (_logLock)
+        {
+            if (exitCode != 0)
+            {
+                if (run.ErrorsReported > 0)
+                {
+                    return false; // The tool said what went wrong, with its FUL code.
+                }
+
+                if (run.MentionsRestore)
+                {
+                    Log.Log(DiagnosticCatalogue.ToolNotFound, null, $"'{display}' could not run it ({string.Join(" ", run.Tail)})");
+                }
+                else
+                {
+                    Log.Log(DiagnosticCatalogue.ToolFailed, null, display, exitCode,
+                        run.Tail.Count == 0 ? string.Empty : $" (last output: {string.Join(" | ", run.Tail)})");
+                }
+
+                return false;
+            }
+
+            if (!File.Exists(job.Output))
+            {
+                Log.Log(DiagnosticCatalogue.ToolOutputNotWritten, null, display, job.Output);
+                return false;
+            }
+
+            // The tool may leave an identical output in place; mark it up to date so the next build skips it.
+            if (File.GetLastWriteTimeUtc(job.Output) < started)
+            {
+                File.SetLastWriteTimeUtc(job.Output, DateTime.UtcNow);
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>The outcome of one tool process: its exit code (null when it could not start or was cancelled), how many
+    /// canonical errors it printed, its last lines and whether they ask for <c>dotnet tool restore</c>.</summary>
+    private sealed record ToolRun(string Display, int? ExitCode, int ErrorsReported, IReadOnlyCollection<string> Tail, bool MentionsRestore);
+
+    /// <summary>Starts the tool with <paramref name="args"/> and waits for it. <paramref name="relay"/>: its lines go through
+    /// <c>LogMessageFromText</c> (canonical lines become errors and warnings), else they are plain messages. Without
+    /// <paramref name="relay"/> (the one publishing run) the GitHub step summary and outputs variables are passed on;
+    /// with it (a per-model run) they are removed, so that run publishes nothing.</summary>
+    private ToolRun RunTool(IReadOnlyList<string> args, bool relay)
+    {
         var display = ToolExecutable + " " + string.Join(' ', args.Select(Quote));
         var start = new ProcessStartInfo(ToolExecutable)
         {
@@ -161,10 +337,21 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
 
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        var started = DateTime.UtcNow;
+        foreach (var variable in new[] { ActionsVariable, SummaryVariable, OutputVariable })
+        {
+            var value = GetEnvironmentVariable(variable);
+            if (value is null || relay && variable != ActionsVariable)
+            {
+                start.Environment.Remove(variable);
+            }
+            else
+            {
+                start.Environment[variable] = value;
+            }
+        }
+
         lock (_logLock)
         {
-            Log.LogMessage(MessageImportance.High, "Unlearn: {0} for '{1}' -> {2}", job.Model, job.Removal, job.Output);
             Log.LogCommandLine(MessageImportance.Normal, display);
         }
 
@@ -181,10 +368,17 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
 
             lock (_logLock)
             {
-                Log.LogMessageFromText(line, MessageImportance.Normal);
-                if (CanonicalError().IsMatch(line))
+                if (relay)
                 {
-                    errorsReported++;
+                    Log.LogMessageFromText(WithAbsoluteOrigin(line, WorkingDirectory), MessageImportance.Normal);
+                    if (CanonicalError().IsMatch(line))
+                    {
+                        errorsReported++;
+                    }
+                }
+                else
+                {
+                    Log.LogMessage(MessageImportance.Normal, "{0}", line);
                 }
 
                 tail.Enqueue(line);
@@ -212,7 +406,7 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
                 Log.Log(DiagnosticCatalogue.ToolNotFound, null, $"'{ToolExecutable}' cannot be started ({ex.Message})");
             }
 
-            return false;
+            return new ToolRun(display, null, 0, [], false);
         }
 
         process.BeginOutputReadLine();
@@ -234,46 +428,52 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
 
         if (_cancel.IsCancellationRequested)
         {
-            return false;
+            return new ToolRun(display, null, errorsReported, [.. tail], mentionsRestore);
         }
 
         lock (_logLock)
         {
-            if (process.ExitCode != 0)
-            {
-                if (errorsReported > 0)
-                {
-                    return false; // The tool said what went wrong, with its FUL code.
-                }
-
-                if (mentionsRestore)
-                {
-                    Log.Log(DiagnosticCatalogue.ToolNotFound, null, $"'{display}' could not run it ({string.Join(" ", tail)})");
-                }
-                else
-                {
-                    Log.Log(DiagnosticCatalogue.ToolFailed, null, display, process.ExitCode,
-                        tail.Count == 0 ? string.Empty : $" (last output: {string.Join(" | ", tail)})");
-                }
-
-                return false;
-            }
-
-            if (!File.Exists(job.Output))
-            {
-                Log.Log(DiagnosticCatalogue.ToolOutputNotWritten, null, display, job.Output);
-                return false;
-            }
-
-            // The tool may leave an identical output in place; mark it up to date so the next build skips it.
-            if (File.GetLastWriteTimeUtc(job.Output) < started)
-            {
-                File.SetLastWriteTimeUtc(job.Output, DateTime.UtcNow);
-            }
-
-            return true;
+            return new ToolRun(display, process.ExitCode, errorsReported, [.. tail], mentionsRestore);
         }
     }
+
+    /// <summary>
+    /// The tool writes a diagnostic's file relative to its working folder (the project folder); MSBuild would pass that on
+    /// as it is, while the tasks' own diagnostics carry absolute paths. A canonical line (<c>file(line,col): error CODE:
+    /// text</c>, or <c>file: warning CODE: text</c> for a file name) gets its file made absolute against
+    /// <paramref name="directory"/>, so every FUL diagnostic of the build resolves the same way in logs and IDEs. Other
+    /// lines are returned as they are.
+    /// </summary>
+    internal static string WithAbsoluteOrigin(string line, string directory)
+    {
+        var match = CanonicalOrigin().Match(line);
+        if (!match.Success || directory.Length == 0)
+        {
+            return line;
+        }
+
+        var file = match.Groups["file"].Value;
+        var looksLikeFile = match.Groups["position"].Success || file.IndexOfAny(['/', '\\', '.']) >= 0;
+        if (!looksLikeFile || Path.IsPathRooted(file))
+        {
+            return line;
+        }
+
+        string absolute;
+        try
+        {
+            absolute = Path.GetFullPath(Path.Combine(directory, file));
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return line;
+        }
+
+        return string.Concat(match.Groups["lead"].Value, absolute, match.Groups["position"].Value, match.Groups["rest"].Value);
+    }
+
+    [GeneratedRegex(@"^(?<lead>\s*)(?<file>(?:[A-Za-z]:)?[^:()\r\n]*?[^\s:()])(?<position>\([\d,]+\))?(?<rest>\s*:\s*(?:error|warning|info)\s+[A-Za-z]+\d+\s*:.*)$", RegexOptions.CultureInvariant)]
+    private static partial Regex CanonicalOrigin();
 
     /// <summary>A canonical error line, as MSBuild's <c>CanonicalError</c> recognises it: <c>origin: error CODE: text</c>.</summary>
     [GeneratedRegex(@"(^|[\s:)])error\s+[A-Za-z]+\d+\s*:", RegexOptions.CultureInvariant)]

@@ -109,7 +109,12 @@ internal sealed partial class SmallDigits
 
     /// <summary><c>dotnet build Models.sln -t:&lt;target&gt; -m -v:n</c> plus <paramref name="extra"/>.</summary>
     public Task<CliResult> BuildAsync(string target, CancellationToken cancellationToken, params string[] extra) =>
-        DotnetAsync(Models, ["build", Solution, $"-t:{target}", "-m", "-v:n", "-tl:off", "-nodeReuse:false", .. extra], cancellationToken);
+        BuildAsync(target, new Dictionary<string, string?>(), cancellationToken, extra);
+
+    /// <summary>The same with more environment variables (e.g. GitHub Actions').</summary>
+    public Task<CliResult> BuildAsync(string target, IReadOnlyDictionary<string, string?> environment, CancellationToken cancellationToken, params string[] extra) =>
+        DotnetCli.RunAsync(Models, ["build", Solution, $"-t:{target}", "-m", "-v:n", "-tl:off", "-nodeReuse:false", .. extra],
+            _fixture.Environment.Concat(environment).ToDictionary(), TimeSpan.FromMinutes(5), cancellationToken);
 
     /// <summary>The (model, removal) pairs the log says the Unlearn target ran the tool for (UnlearnRun's
     /// "Unlearn: &lt;model&gt; for '&lt;removal&gt;' -&gt; ..." lines), in ordinal order.</summary>

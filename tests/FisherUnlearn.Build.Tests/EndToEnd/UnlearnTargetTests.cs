@@ -17,10 +17,12 @@ public sealed partial class UnlearnTargetTests(PackedBuildFixture fixture)
     private const string SkippedUnlearn = "Skipping target \"Unlearn\" because all output files are up-to-date";
 
     /// <summary>The incremental story, in order, on one trained workspace: first build (solution, -m) writes every output;
-    /// the second skips the target in every project; -question passes; touching clinic-north's checkpoint makes -question
-    /// fail with FUL3012 at clinic-north's lineage manifest and writes nothing; the next build reruns exactly
-    /// (clinic-north, forget-clinic-8) and (digits-federated, forget-clinic-8); clean deletes the outputs (not the
-    /// trained checkpoints), after which -question fails again.</summary>
+    /// the second skips the target in every project; -question passes; replacing clinic-north's checkpoint makes -question
+    /// fail with FUL3012 at the lineage manifests of clinic-north and digits-federated and writes nothing; the next build
+    /// reruns exactly (clinic-north, forget-clinic-8), (digits-federated, forget-clinic-8) and (digits-federated, forget-3):
+    /// forget-3 does not affect clinic-north, but clinic-north is an ancestor of digits-federated, so the tool's job key of
+    /// that pair changed too, and the build and 'dotnet unlearn plan --check' agree that everything is up to date after it;
+    /// clean deletes the outputs (not the trained checkpoints), after which -question fails again.</summary>
     [Fact(Timeout = 10 * 60 * 1000)]
     public async Task Unlearn_builds_every_output_then_only_what_a_touched_checkpoint_affects_and_clean_removes_them()
     {
@@ -32,9 +34,17 @@ public sealed partial class UnlearnTargetTests(PackedBuildFixture fixture)
         Assert.All(SmallDigits.Projects, p => Assert.True(File.Exists(ws.Checkpoint(p)), train.ToString()));
         Log($"pack {fixture.PackTime.TotalSeconds:F0} s; train {train.Duration.TotalSeconds:F1} s");
 
-        // 1. The first build: every pair runs once, each project through the local tool.
-        var first = await ws.BuildAsync("Unlearn", ct);
+        // 1. The first build: every pair runs once, each project through the local tool. As in GitHub Actions: the step
+        // summary gets one report per removal (not one per tool process), and the step outputs one set per removal.
+        var summary = Path.Combine(ws.Root, "step-summary.md");
+        var outputs = Path.Combine(ws.Root, "step-outputs.txt");
+        var actions = new Dictionary<string, string?> { ["GITHUB_ACTIONS"] = "true", ["GITHUB_STEP_SUMMARY"] = summary, ["GITHUB_OUTPUT"] = outputs };
+        var first = await ws.BuildAsync("Unlearn", actions, ct);
         Assert.True(first.ExitCode == 0, first.ToString());
+        var published = File.ReadAllText(summary);
+        Assert.Equal(1, SmallDigits.Count(published, "# Removal `forget-3`"));
+        Assert.Equal(1, SmallDigits.Count(published, "# Removal `forget-clinic-8`"));
+        Assert.Equal(["removal=forget-3", "removal=forget-clinic-8"], File.ReadAllLines(outputs).Where(l => l.StartsWith("removal=", StringComparison.Ordinal)).Order());
         Assert.Equal(ws.Pairs.Order(), SmallDigits.ToolRuns(first.Output));
         Assert.All(ws.Pairs, p => Assert.True(File.Exists(ws.Output(p.Removal, p.Model)), $"{p} missing\n{first}"));
         Assert.All(SmallDigits.Projects, p => Assert.Single(ws.OutputLists(p)));
@@ -57,7 +67,10 @@ public sealed partial class UnlearnTargetTests(PackedBuildFixture fixture)
         var upToDate = await ws.BuildAsync("Unlearn", ct, "-question");
         Assert.True(upToDate.ExitCode == 0, upToDate.ToString());
 
-        // 4. A touched parent checkpoint: -question fails, naming each stale output at its model's lineage manifest.
+        // 4. A replaced parent checkpoint (a valid one of the same architecture, new content): -question fails, naming each
+        // stale output at its model's lineage manifest, including digits-federated's for forget-3, which does not affect
+        // clinic-north but whose job key hashes every ancestor's checkpoint.
+        File.Copy(ws.Checkpoint("digits-base"), ws.Checkpoint("clinic-north"), overwrite: true);
         File.SetLastWriteTimeUtc(ws.Checkpoint("clinic-north"), DateTime.UtcNow);
         var stale = await ws.BuildAsync("Unlearn", ct, "-question");
         Assert.True(stale.ExitCode != 0, stale.ToString());
@@ -65,6 +78,7 @@ public sealed partial class UnlearnTargetTests(PackedBuildFixture fixture)
         Assert.Equal(
             [
                 (ws.LineagePath("clinic-north"), "3", ws.Output("forget-clinic-8", "clinic-north")),
+                (ws.LineagePath("digits-federated"), "3", ws.Output("forget-3", "digits-federated")),
                 (ws.LineagePath("digits-federated"), "3", ws.Output("forget-clinic-8", "digits-federated")),
             ],
             errors);
@@ -75,17 +89,21 @@ public sealed partial class UnlearnTargetTests(PackedBuildFixture fixture)
         // 5. The build reruns exactly the pairs whose inputs include that checkpoint.
         var partial = await ws.BuildAsync("Unlearn", ct);
         Assert.True(partial.ExitCode == 0, partial.ToString());
-        Assert.Equal([("forget-clinic-8", "clinic-north"), ("forget-clinic-8", "digits-federated")], SmallDigits.ToolRuns(partial.Output));
+        (string, string)[] reran = [("forget-3", "digits-federated"), ("forget-clinic-8", "clinic-north"), ("forget-clinic-8", "digits-federated")];
+        Assert.Equal(reran, SmallDigits.ToolRuns(partial.Output));
         Assert.Equal(1, SmallDigits.Count(partial.Output, SkippedUnlearn)); // digits-base
-        Assert.Contains("Building target \"Unlearn\" partially", partial.Output, StringComparison.Ordinal); // digits-federated
         var rewritten = ws.OutputTimes();
-        Assert.Equal(
-            [("forget-clinic-8", "clinic-north"), ("forget-clinic-8", "digits-federated")],
-            ws.Pairs.Where(p => rewritten[p] != written[p]).Order());
-        Log($"after touching clinic-north {partial.Duration.TotalSeconds:F1} s");
+        Assert.Equal(reran, ws.Pairs.Where(p => rewritten[p] != written[p]).Order());
+        Log($"after replacing clinic-north {partial.Duration.TotalSeconds:F1} s");
 
+        // The build and the tool agree: nothing is stale for either.
         var againUpToDate = await ws.BuildAsync("Unlearn", ct, "-question");
         Assert.True(againUpToDate.ExitCode == 0, againUpToDate.ToString());
+        foreach (var removal in new[] { "forget-3", "forget-clinic-8" })
+        {
+            var check = await ws.DotnetAsync(ws.Models, ["unlearn", "plan", removal, "--check"], ct);
+            Assert.True(check.ExitCode == 0, check.ToString());
+        }
 
         // 6. Clean deletes the outputs this project wrote (and its obj/ lists), never the trained checkpoints.
         var clean = await ws.DotnetAsync(ws.Models, ["clean", ws.Solution, "-tl:off", "-nodeReuse:false"], ct);

@@ -116,6 +116,41 @@ public sealed class TargetTests
         Assert.DoesNotContain(off.Logger.TargetEvents, e => e.EndsWith(" Unlearn", StringComparison.Ordinal) || e.EndsWith(" UnlearnPlan", StringComparison.Ordinal));
     }
 
+    /// <summary>'dotnet clean' deletes what earlier builds wrote too: the list of outputs accumulates (outputs that still
+    /// exist stay listed) instead of holding only the latest build's, here after UnlearnOutputPath changed.</summary>
+    [Fact]
+    public void Clean_deletes_the_outputs_of_earlier_builds_after_UnlearnOutputPath_changed()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "uses a shell script as a fake tool");
+        using var ws = Digits.Copy();
+        // A fake tool: 'run <removal> --only <model> --out <root> ...' writes <root>/<removal>/<model>.safetensors.
+        var tool = ws.Write("tools/fake-unlearn", "#!/bin/sh\nmkdir -p \"$6/$2\" && echo x > \"$6/$2/$4.safetensors\"\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(tool, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var project = InProcBuild.WriteProject(ws.PathOf("clinic-north/clinic-north.csproj"), $"""
+            <PropertyGroup><UnlearnToolPath>{tool}</UnlearnToolPath></PropertyGroup>
+            <Target Name="CoreClean" />
+            <Target Name="Clean" DependsOnTargets="CoreClean" />
+            """);
+        var first = ws.PathOf("out1/forget-clinic-8/clinic-north.safetensors");
+        var second = ws.PathOf("out2/forget-clinic-8/clinic-north.safetensors");
+
+        var one = InProcBuild.Run(project, ["Unlearn"], new Dictionary<string, string> { ["UnlearnOutputPath"] = "../out1" });
+        Assert.True(one.Succeeded, one.ToString());
+        var two = InProcBuild.Run(project, ["Unlearn"], new Dictionary<string, string> { ["UnlearnOutputPath"] = "../out2" });
+        Assert.True(two.Succeeded, two.ToString());
+        Assert.True(File.Exists(first) && File.Exists(second));
+
+        var clean = InProcBuild.Run(project, ["Clean"]);
+
+        Assert.True(clean.Succeeded, clean.ToString());
+        Assert.False(File.Exists(first), "the output of the earlier build is still there");
+        Assert.False(File.Exists(second));
+    }
+
     [Fact]
     public void Question_mode_fails_with_FUL3012_at_the_models_lineage_manifest_and_runs_nothing()
     {

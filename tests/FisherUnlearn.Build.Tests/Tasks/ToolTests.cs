@@ -58,9 +58,10 @@ public sealed class ToolTests
         Assert.Equal(["--threads", "4"], new UnlearnRun { OutputRoot = "/o", Workspace = "/w" }.ArgumentsFor("forget-3", "m", threads: 4).TakeLast(2));
     }
 
-    private static (UnlearnRun Task, RecordingBuildEngine Engine, bool Result, string Output) RunFake(string script)
+    private static (UnlearnRun Task, RecordingBuildEngine Engine, bool Result, string Output) RunFake(string script) => RunFake(new TempWorkspace(), script);
+
+    private static (UnlearnRun Task, RecordingBuildEngine Engine, bool Result, string Output) RunFake(TempWorkspace ws, string script)
     {
-        var ws = new TempWorkspace();
         var output = ws.PathOf("out/forget-3/m.safetensors");
         var engine = new RecordingBuildEngine();
         var task = new UnlearnRun
@@ -80,14 +81,30 @@ public sealed class ToolTests
     public void A_canonical_error_of_the_tool_becomes_an_MSBuild_error_with_code_file_and_line()
     {
         Assert.SkipWhen(OperatingSystem.IsWindows(), "uses /bin/sh as a fake tool");
-        var (_, engine, result, _) = RunFake("echo 'dotnet-unlearn: loading' >&2; echo 'm/m.lineage.json(4,7): error FUL4104: Model m has no checkpoint.' >&2; exit 2");
+        using var ws = new TempWorkspace();
+        var (_, engine, result, _) = RunFake(ws, "echo 'dotnet-unlearn: loading' >&2; echo 'm/m.lineage.json(4,7): error FUL4104: Model m has no checkpoint.' >&2; exit 2");
         Assert.False(result);
         var error = Assert.Single(engine.Errors);
         Assert.Equal("FUL4104", error.Code);
-        Assert.Equal("m/m.lineage.json", error.File);
+        // The tool writes paths relative to its working folder (the project's); relayed, they are absolute like the tasks' own.
+        Assert.Equal(ws.PathOf("m/m.lineage.json"), error.File);
         Assert.Equal(4, error.LineNumber);
         Assert.Equal(7, error.ColumnNumber);
         Assert.Contains(engine.Messages, m => m.Message == "dotnet-unlearn: loading");
+    }
+
+    [Theory]
+    [InlineData("m/m.lineage.json(4,7): error FUL4104: text", "/p/m/m.lineage.json(4,7): error FUL4104: text")]
+    [InlineData("../forget-3.removal.json(2,3): warning FUL1026: a: b", "/forget-3.removal.json(2,3): warning FUL1026: a: b")]
+    [InlineData("unlearn.json: error FUL1002: text", "/p/unlearn.json: error FUL1002: text")]
+    [InlineData("/abs/m.lineage.json(4,7): error FUL4104: text", "/abs/m.lineage.json(4,7): error FUL4104: text")]
+    [InlineData("error FUL3005: no file", "error FUL3005: no file")]
+    [InlineData("dotnet-unlearn: m/m.lineage.json(1,1): info FUL4001: a message line", "dotnet-unlearn: m/m.lineage.json(1,1): info FUL4001: a message line")]
+    [InlineData("dotnet-unlearn: 1 unlearned (fiun)", "dotnet-unlearn: 1 unlearned (fiun)")]
+    public void Relayed_canonical_lines_get_absolute_file_paths(string line, string expected)
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix paths");
+        Assert.Equal(expected, UnlearnRun.WithAbsoluteOrigin(line, "/p"));
     }
 
     [Fact]

@@ -56,10 +56,47 @@ public sealed class UnlearnPlanTests
         var inputs = task.Inputs.Select(i => i.ItemSpec).ToList();
         Assert.Contains(ws.PathOf("digits-student/bin/digits-student.safetensors"), inputs);
         Assert.Contains(ws.PathOf("clinic-north/bin/clinic-north.safetensors"), inputs); // the upstream root
-        Assert.DoesNotContain(ws.PathOf("digits-base/bin/digits-base.safetensors"), inputs); // not a root of forget-clinic-8
         Assert.Contains(ws.PathOf("forget-clinic-8.removal.json"), inputs);
         Assert.Contains(ws.PathOf("data/train-labels-idx1-ubyte.gz"), inputs);
         Assert.NotEmpty(task.InputHashes);
+    }
+
+    /// <summary>A pair's inputs are what the tool's job key hashes (FisherUnlearn.Engine's JobKey): the removal manifest,
+    /// unlearn.json, the model's manifest and checkpoint, EVERY ancestor's manifest and checkpoint (affected by the removal
+    /// or not) and the lineage's dataset manifests and files. Otherwise a replaced checkpoint of an unaffected ancestor
+    /// leaves the build up to date while 'dotnet unlearn status' says the output is stale.</summary>
+    [Fact]
+    public void Inputs_are_what_the_tools_job_key_depends_on_including_every_ancestor()
+    {
+        using var ws = Digits.Copy();
+        var ancestors = new[] { "digits-base", "digits-plus-5", "digits-plus-6", "clinic-north", "digits-federated" };
+        foreach (var model in ancestors.Append("digits-student"))
+        {
+            ws.Write($"{model}/bin/{model}.safetensors", model);
+        }
+
+        var (task, engine, result) = Run(ws.PathOf("digits-student"));
+
+        Assert.True(result, engine.Log);
+        var expected = new List<string>
+        {
+            ws.PathOf("unlearn.json"),
+            ws.PathOf("mnist.dataset.json"),
+            ws.PathOf("digits-student/digits-student.lineage.json"),
+            ws.PathOf("digits-student/bin/digits-student.safetensors"),
+        };
+        expected.AddRange(ancestors.SelectMany(a => new[] { ws.PathOf($"{a}/{a}.lineage.json"), ws.PathOf($"{a}/bin/{a}.safetensors") }));
+        expected.AddRange(Directory.EnumerateFiles(ws.PathOf("data"), "*.gz"));
+        foreach (var removal in new[] { "forget-3", "forget-clinic-8" })
+        {
+            var inputs = task.Inputs.Where(i => i.GetMetadata("RemovalId") == removal).Select(i => i.ItemSpec).ToList();
+            Assert.Equal([.. expected.Append(ws.PathOf($"{removal}.removal.json")).Order(StringComparer.Ordinal)], inputs);
+        }
+
+        // The input-hash cache hashes the same manifests (their content: an edit that keeps the time still counts).
+        Assert.All(ancestors.Append("digits-student"), m => Assert.Contains(task.InputHashes, h => h.StartsWith($"model {m} ", StringComparison.Ordinal)));
+        Assert.Contains(task.InputHashes, h => h.StartsWith("dataset mnist ", StringComparison.Ordinal));
+        Assert.Contains(task.InputHashes, h => h.StartsWith("settings ", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -108,6 +145,21 @@ public sealed class UnlearnPlanTests
         var (_, other, otherResult) = Run(ws.PathOf("digits-base"));
         Assert.False(otherResult);
         Assert.Equal("FUL3010", Assert.Single(other.Errors).Code);
+    }
+
+    [Fact]
+    public void A_workspace_that_does_not_exist_is_FUL3004_naming_the_UnlearnWorkspace_property()
+    {
+        using var ws = Digits.Copy();
+        var engine = new RecordingBuildEngine();
+        var task = new UnlearnPlan { BuildEngine = engine, ProjectDirectory = ws.PathOf("digits-base"), Workspace = ws.PathOf("nonexistent") };
+
+        Assert.False(task.Execute());
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("FUL3004", error.Code);
+        Assert.Contains(ws.PathOf("nonexistent"), error.Message, StringComparison.Ordinal);
+        Assert.Contains("UnlearnWorkspace", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("--workspace", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
