@@ -209,7 +209,8 @@ public sealed record UnlearnSettings
             // Manifest parameters are scalars: a grid is written as a string of comma-separated numbers, "0.5, 1, 2".
             if (node is JsonValue text && text.TryGetValue<string>(out var list))
             {
-                var values = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                // Empty entries ("0.1,,0.2") are refused, not skipped: they are more likely a lost value than a style.
+                var values = list.Split(',', StringSplitOptions.TrimEntries)
                     .Select(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) && d >= 0 ? d : double.NaN)
                     .ToList();
                 if (values.Count > 0 && values.All(double.IsFinite))
@@ -231,7 +232,7 @@ public sealed record UnlearnSettings
             "calibrate" => this with { Calibrate = node is JsonValue b && b.TryGetValue<bool>(out var c) ? c : throw Bad(path, key, raw, "true or false") },
             "alphas" => this with { Alphas = Numbers() },
             "lambdas" => this with { Lambdas = Numbers() },
-            "target" => this with { Target = Number(0) },
+            "target" => this with { Target = Number(0) <= 1 ? node!.GetValue<double>() : throw Bad(path, key, raw, "a forget accuracy between 0 and 1 (0.01 = 1%)") },
             "headCorrection" => this with { HeadCorrection = Text("auto", "off", "always") },
             "headTolerance" => this with { HeadTolerance = Number(0) },
             "headMargin" => this with { HeadMargin = Number(0) },

@@ -45,7 +45,8 @@ internal static class ReportText
         Add("headShift", "head shift");
         if (parameters["selected"] is { Type: JTokenType.Integer } selected && parameters["considered"] is { Type: JTokenType.Integer } considered)
         {
-            parts.Add($"dampened {(long)selected}/{(long)considered}");
+            // No setting chosen ("none"): nothing was considered for dampening, which "0/0" would not say.
+            parts.Add((long)considered == 0 ? "no dampening" : $"dampened {(long)selected}/{(long)considered}");
         }
 
         Add("importanceSource", "importance");

@@ -306,6 +306,8 @@ public sealed class RemovalRunnerTests
     [Theory]
     [InlineData(null, """{ "alpha": -1 }""", "FUL4102")]
     [InlineData(null, """{ "unknown": 1 }""", "FUL4102")]
+    [InlineData(null, """{ "target": 2 }""", "FUL4102")]
+    [InlineData(null, """{ "lambdas": "0.1,,0.2" }""", "FUL4102")]
     [InlineData("nope", null, "FUL4101")]
     public void Bad_methods_and_parameters_are_FUL_errors_at_their_line(string? methodOption, string? parameters, string code)
     {
