@@ -237,6 +237,7 @@ public sealed class RunOrchestrationScenarios
         var why = failed.Json["models"]![1]!["error"]!;
         Assert.Matches(@"^FUL4\d{3}$", (string)why["code"]!);
         Assert.Contains("b.safetensors", (string)why["message"]!, StringComparison.Ordinal);
+        Assert.EndsWith("b.safetensors", (string)why["file"]!, StringComparison.Ordinal); // also from a worker process
         Assert.Equal(Newtonsoft.Json.Linq.JTokenType.Null, failed.Json["models"]![0]!["error"]!.Type);
         Assert.Contains("1 failed", failed.Error, StringComparison.Ordinal);
         Assert.Equal((true, false), kept);
@@ -280,6 +281,7 @@ public sealed class RunOrchestrationScenarios
         Assert.False((bool)report["targetsMet"]!);
         var markdown = ws.ReadText("sharded/forget-3/report.md");
         Assert.Contains("1 of 2 models without a current output yet", markdown, StringComparison.Ordinal);
+        Assert.Contains("not known yet", markdown, StringComparison.Ordinal); // targets: pending, not "missed"
         Assert.Contains("| Affected | 2 models", markdown, StringComparison.Ordinal);
         Assert.DoesNotContain("✅ 1 model", markdown, StringComparison.Ordinal);
     }

@@ -99,7 +99,7 @@ public sealed class VerifyCommandScenarios
     }
 
     [Fact]
-    public async Task Verifying_outputs_made_before_an_input_changed_warns_that_they_are_stale()
+    public async Task Verifying_outputs_made_before_an_input_changed_is_an_error_and_the_report_lists_them_as_out_of_date()
     {
         using var ws = DigitsChain.Create();
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
@@ -109,9 +109,16 @@ public sealed class VerifyCommandScenarios
 
         var stale = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
 
-        Assert.DoesNotContain("stale", fresh.Error, StringComparison.Ordinal);
-        Assert.Contains("warning: the outputs of 'b' are stale", stale.Error, StringComparison.Ordinal);
+        Assert.Equal(0, fresh.ExitCode);
+        Assert.DoesNotContain("FUL5006", fresh.Error, StringComparison.Ordinal);
+        Assert.Equal(1, stale.ExitCode);
+        Assert.Contains("error FUL5006: The outputs of 'b' are out of date", stale.Error, StringComparison.Ordinal);
         Assert.Contains("dotnet unlearn run forget-3", stale.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Targets met", stale.Out, StringComparison.Ordinal);
+        var report = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"));
+        Assert.Equal(["done", "stale"], report["models"]!.Select(m => (string)m["status"]!));
+        Assert.False((bool)report["targetsMet"]!);
+        Assert.Contains("1 of 2 models without a current output yet", ws.ReadText("artifacts/unlearn/forget-3/report.md"), StringComparison.Ordinal);
     }
 
     [Theory]

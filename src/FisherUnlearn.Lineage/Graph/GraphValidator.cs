@@ -92,7 +92,8 @@ public static class GraphValidator
             {
                 bag.Report(DiagnosticCatalogue.UnknownParent, link.Location, link.Id, EditDistance.DidYouMean(link.Id, workspace.Models.Keys));
             }
-            else if (link.Relation.InheritsWeights() && !model.Architecture.StructurallyEquals(parent.Architecture))
+            else if (link.Relation.InheritsWeights() && model.ArchitectureComplete && parent.ArchitectureComplete
+                && !model.Architecture.StructurallyEquals(parent.Architecture))
             {
                 bag.Report(DiagnosticCatalogue.ArchitectureMismatch, link.Location,
                     model.Id, model.Architecture, link.Relation.ToName(), parent.Id, parent.Architecture);

@@ -33,7 +33,9 @@ internal static class LineageManifestReader
             // The engine reads safetensors, PyTorch state_dicts and TorchSharp's format, and writes safetensors.
             context.Report(DiagnosticCatalogue.InvalidValue, checkpointValue, "checkpoint", checkpoint, ".safetensors (what 'train' writes), .pt or .pth (a PyTorch state_dict), .dat (TorchSharp)");
         }
+        var errorsBefore = context.Diagnostics.Items.Count(d => d.IsError);
         var architecture = ArchitectureReader.Read(root);
+        var architectureComplete = context.Diagnostics.Items.Count(d => d.IsError) == errorsBefore;
         var parents = ReadParents(root);
         var parentsComplete = root.Object["parents"] is not JsonArray listed || listed.Count == parents.Count;
         var data = ReadData(root);
@@ -62,6 +64,7 @@ internal static class LineageManifestReader
             Architecture = architecture,
             Parents = parents,
             ParentsComplete = parentsComplete,
+            ArchitectureComplete = architectureComplete,
             Data = data,
             Training = training,
             Location = location,

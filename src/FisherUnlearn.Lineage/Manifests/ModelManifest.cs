@@ -24,6 +24,10 @@ public sealed record ModelManifest
     /// <see cref="Parents"/> then lacks it, so checks of how many parents a relation needs would only echo that error.</summary>
     public bool ParentsComplete { get; init; } = true;
 
+    /// <summary>False when <c>architecture</c> had an error (reported where it is written): comparing it with a parent's
+    /// or a child's would only echo that error.</summary>
+    public bool ArchitectureComplete { get; init; } = true;
+
     public IReadOnlyList<DataUse> Data { get; init; } = [];
 
     public TrainingRecipe? Training { get; init; }

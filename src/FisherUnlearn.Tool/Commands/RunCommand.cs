@@ -205,7 +205,7 @@ internal static class RunCommand
         var existing = Path.Combine(result.OutputDirectory, RunReport.FileName);
         var report = !shard.IsAll ? null
             : summary.Computed == 0 && failed.Count == 0 && File.Exists(existing) ? existing
-            : WriteReports(env, analysis, removal, result);
+            : WriteReports(env, analysis, removal, result, madeByThisRun: summary.Reused.Count == 0 && result.Models.All(m => summary.Considered.Contains(m.Id)));
         var unchanged = result.Models.Count(m => m.Succeeded && m.Unchanged && summary.Considered.Contains(m.Id) && !summary.Reused.Contains(m.Id));
         env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
             $"{summary.Computed - failed.Count - unchanged} unlearned ({result.Settings.Method}), {(unchanged > 0 ? $"{unchanged} written unchanged, " : string.Empty)}{summary.Reused.Count} up to date, {failed.Count} failed, in {result.Seconds:0.00} s")
@@ -241,8 +241,8 @@ internal static class RunCommand
         var outcomes = plan.Affected.Where(a => freshness[a.Id].State == OutputState.Done).Select(a => freshness[a.Id].Record!.Outcome).ToList();
         var missing = plan.Affected.Where(a => freshness[a.Id].State == OutputState.Missing).Select(a => a.Id).ToList();
         var stale = plan.Affected.Where(a => freshness[a.Id].State == OutputState.Stale).Select(a => a.Id).ToList();
-        var result = new RunResult(removal.Id, analysis.Workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty, settings, directory, outcomes, outcomes.Sum(o => o.Seconds));
-        var report = WriteReports(env, analysis, removal, result);
+        var result = new RunResult(removal.Id, analysis.Workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty, settings, directory, outcomes, RunCoordinator.TotalSeconds(outcomes));
+        var report = WriteReports(env, analysis, removal, result, madeByThisRun: false);
         env.Diagnostics.Log($"merged {outcomes.Count} of {plan.Affected.Count} models ({settings.Method}) into {(report is null ? "(report busy)" : env.Context.Display(report))}");
         if (missing.Count > 0)
         {
@@ -261,7 +261,7 @@ internal static class RunCommand
     /// <summary>report.json, report.md and report.html next to the outputs, and in GitHub Actions the step summary. Several
     /// runs may finish at once (one per project under 'dotnet build -m'): each gathers every recorded result under a
     /// short report lock, so the last one to write has them all.</summary>
-    private static string? WriteReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, RunResult result)
+    private static string? WriteReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, RunResult result, bool madeByThisRun)
     {
         using var reportLock = OutputLock.Wait(result.OutputDirectory, TimeSpan.FromMinutes(2), out var holder, "report");
         if (reportLock is null)
@@ -271,7 +271,12 @@ internal static class RunCommand
             return null;
         }
 
-        result = RunCoordinator.Gather(analysis, result, Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal));
+        var gathered = RunCoordinator.Gather(analysis, result, Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal));
+        // The report's time is this run's wall time when this run made every output the report shows; with outputs of
+        // other runs in it (up to date, other shards, --only runs), the sum of each model's own time, as a merge and a
+        // report rebuilt by verify count it.
+        var whole = madeByThisRun && gathered.Models.Count == result.Models.Count;
+        result = gathered with { Seconds = whole ? result.Seconds : RunCoordinator.TotalSeconds(gathered.Models) };
         var model = Reports.ReportModel.FromRun(analysis, removal, result);
         var files = Reports.ReportWriter.WriteAll(result.OutputDirectory, model);
         Reports.GitHubSummary.Publish(env.Context, model, files, env.Diagnostics.Log);

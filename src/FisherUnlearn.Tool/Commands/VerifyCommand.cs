@@ -71,7 +71,7 @@ internal static class VerifyCommand
 
         VerificationResult result;
         var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
-        WarnAboutStaleOutputs(env, analysis, found.Value!, outputRoot);
+        var stale = StaleOutputs(analysis, found.Value!, outputRoot);
         // In a terminal, a live table while the reference retrains (epochs) and the models are measured.
         var live = env.ShowsLiveProgress ? new LiveProgress(env.Context.Error, "result") : null;
         try
@@ -108,7 +108,12 @@ internal static class VerifyCommand
             env.Diagnostics.Write(model.Missed);
         }
 
-        RefreshReports(env, analysis, found.Value!, outputRoot, result);
+        if (stale.Count > 0)
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.VerifiedOutputStale, found.Value!.Location, NameList.Quoted(stale), found.Value!.Id));
+        }
+
+        RefreshReports(env, analysis, found.Value!, outputRoot, result, stale);
 
         if (env.Json)
         {
@@ -165,10 +170,11 @@ internal static class VerifyCommand
                 env.Context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Retraining the reference took {seconds:0.00} s."));
             }
 
-            env.Context.Out.WriteLine(result.TargetsMet ? "Targets met." : "Targets missed: see the errors above.");
+            env.Context.Out.WriteLine(stale.Count > 0 ? "Not verified: some outputs are out of date (see the error above)."
+                : result.TargetsMet ? "Targets met." : "Targets missed: see the errors above.");
         }
 
-        return result.TargetsMet ? ExitCodes.Ok : ExitCodes.Failed;
+        return result.TargetsMet && stale.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
     // The after state in a few words for the live table: "forget 0.0%, retain 97.0%".
@@ -176,22 +182,17 @@ internal static class VerifyCommand
         string.Join(", ", new[] { ("forget", model.After.ForgetAccuracy), ("retain", model.After.RetainAccuracy) }
             .Where(m => m.Item2 is not null).Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Item1} {m.Item2 * 100:0.0}%")));
 
-    // Outputs made before an input changed are measured as they are, but say so: the numbers are not the current request's.
-    private static void WarnAboutStaleOutputs(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, string? outputRoot)
+    // Outputs made before an input changed are measured as they are, but they are not the current request's: verify
+    // reports them (FUL5006), lists them as out of date in the reports and exits 1.
+    private static List<string> StaleOutputs(WorkspaceAnalysis analysis, RemovalManifest removal, string? outputRoot)
     {
         var plan = Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal);
         var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, outputRoot);
         var files = new FileHashCache();
-        var stale = plan.Affected
+        return [.. plan.Affected
             .Select(a => (a.Id, Record: JobRecord.TryRead(directory, a.Id)))
             .Where(r => r.Record is { } record && record.Key != JobKey.Compute(analysis, plan, r.Id, record.Outcome.Method, files))
-            .Select(r => r.Id)
-            .ToList();
-        if (stale.Count > 0)
-        {
-            env.Diagnostics.Log($"warning: the outputs of {NameList.Quoted(stale)} are stale (an input changed since they were made); they are measured as they are. " +
-                $"Run 'dotnet unlearn train' (when a recipe or its data changed) and 'dotnet unlearn run {removal.Id}' first to verify the current request.");
-        }
+            .Select(r => r.Id)];
     }
 
     // Without report.json, the job records still say what the run did for each model (method, settings, time, hashes),
@@ -221,7 +222,7 @@ internal static class VerifyCommand
     /// <summary>report.json (the run's, with verify's metrics merged in; when it is missing or unreadable, rebuilt from the
     /// job records, else from the plan), report.md and report.html; then the GitHub step summary and outputs. A failure to
     /// write is logged, not fatal.</summary>
-    private static void RefreshReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, string? outputRoot, VerificationResult result)
+    private static void RefreshReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, string? outputRoot, VerificationResult result, IReadOnlyCollection<string> stale)
     {
         var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, outputRoot);
         var jsonPath = Path.Combine(directory, RunReport.FileName);
@@ -263,6 +264,13 @@ internal static class VerifyCommand
                 ? r with { UpstreamRoots = r.UpstreamRoots.Count > 0 ? r.UpstreamRoots : p.UpstreamRoots }
                 : p)],
             Manifests = run.Manifests.Count > 0 ? run.Manifests : planned.Manifests,
+        };
+        // Out-of-date outputs are measured, but not the current request's: listed as such, so the report is not green.
+        model = model with
+        {
+            Models = [.. model.Models.Select(m => stale.Contains(m.Id)
+                ? m with { Status = ReportEntry.StaleStatus, Error = $"out of date: an input changed since it was made; run 'dotnet unlearn run {removal.Id}'" }
+                : m)],
         };
         // A reused reference from an older version, which did not record its training time, cost only its loading: the
         // report then keeps the time its retraining took when it was made.

@@ -75,10 +75,10 @@ internal static class MarkdownReport
         foreach (var m in model.Models)
         {
             md.Append("<details><summary><b>").Append(Html(m.Id)).Append("</b> (").Append(m.Role).Append(", ").Append(Html(m.Method)).Append(", ")
-                .Append(m.Succeeded ? ReportText.Seconds(m.Seconds) : m.Missing ? "no output yet" : "failed").Append(")</summary>\n\n");
+                .Append(m.Succeeded ? ReportText.Seconds(m.Seconds) : m.Missing ? StatusText(model, m, symbols: false) : "failed").Append(")</summary>\n\n");
             if (m.Error is not null)
             {
-                md.Append(m.Missing ? "**No output yet:** " : "**Failed:** ").Append(Cell(m.Error)).Append("\n\n");
+                md.Append(m.Missing ? "**No current output:** " : "**Failed:** ").Append(Cell(m.Error)).Append("\n\n");
             }
 
             if (m.UpstreamRoots.Count > 0 && m.Role != "root")
@@ -234,14 +234,18 @@ internal static class MarkdownReport
             limits.Add($"retain drop ≤ {ReportText.Percent(drop)} points");
         }
 
-        var verdict = (symbols ? (model.TargetsMet ? "✅ " : "❌ ") : string.Empty) + (model.TargetsMet ? "met" : "missed");
+        // Not met is not the same as missed: with models failed or without an output yet, and none of those measured
+        // missing a target, the verdict is pending.
+        var pending = !model.TargetsMet && !model.Models.Any(m => m.Succeeded && model.MissedBy(m).Count > 0);
+        var verdict = (symbols ? (model.TargetsMet ? "✅ " : pending ? "⏳ " : "❌ ") : string.Empty)
+            + (model.TargetsMet ? "met" : pending ? "not known yet (not every model has a current output)" : "missed");
         var by = model.Verification is null ? "by the run's measurements" : model.Verification.Reference ? "verified against the retrained reference" : "verified";
         return $"{verdict} ({string.Join(", ", limits)}; {by})";
     }
 
     internal static string StatusText(ReportModel model, ReportEntry entry, bool symbols = true) =>
         (symbols ? (!entry.Succeeded ? "❌ " : model.MissedBy(entry).Count > 0 ? "⚠️ " : "✅ ") : string.Empty)
-        + (entry.Missing ? "no output yet" : !entry.Succeeded ? "failed" : model.MissedBy(entry).Count > 0 ? "target missed" : "done");
+        + (entry.Status == ReportEntry.StaleStatus ? "out of date" : entry.Missing ? "no output yet" : !entry.Succeeded ? "failed" : model.MissedBy(entry).Count > 0 ? "target missed" : "done");
 
     private static string Change(ReportEntry m, Func<ReportMetrics, double?> pick, string? uninformativeMark = null)
     {

@@ -35,11 +35,15 @@ internal sealed record ReportEntry
 
     public required string Method { get; init; }
 
-    /// <summary><c>done</c>, <c>failed</c>, or <c>missing</c> (no current output yet: a shard or <c>--only</c> run that
-    /// has not run, or whose result is out of date).</summary>
+    /// <summary><c>done</c>, <c>failed</c>, <c>missing</c> (no current output yet: a shard or <c>--only</c> run that
+    /// has not run, or whose result is out of date) or <c>stale</c> (an output <c>verify</c> measured, made before an
+    /// input changed).</summary>
     public string Status { get; init; } = "done";
 
     public const string MissingStatus = "missing";
+
+    /// <summary>An output made before an input changed (<c>verify</c> measures it as it is).</summary>
+    public const string StaleStatus = "stale";
 
     /// <summary><c>FULnnnn: message</c> when the model failed.</summary>
     public string? Error { get; init; }
@@ -68,9 +72,10 @@ internal sealed record ReportEntry
     /// <summary>Targets this model missed: <c>FULnnnn: message</c>.</summary>
     public IReadOnlyList<string> Missed { get; init; } = [];
 
-    public bool Succeeded => Status is not ("failed" or MissingStatus);
+    public bool Succeeded => Status is not ("failed" or MissingStatus or StaleStatus);
 
-    public bool Missing => Status == MissingStatus;
+    /// <summary>No current output: none yet, or one made before an input changed.</summary>
+    public bool Missing => Status is MissingStatus or StaleStatus;
 }
 
 /// <summary>A manifest the report depends on: kind (<c>removal</c>, <c>model</c>, <c>dataset</c>), id, workspace-relative path and canonical hash.</summary>

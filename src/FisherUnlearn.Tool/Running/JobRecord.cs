@@ -63,7 +63,15 @@ internal sealed record JobRecord(string Key, ModelOutcome Outcome)
         ["role"] = Outcome.Role.ToString().ToLowerInvariant(),
         ["method"] = Outcome.Method,
         ["status"] = Outcome.Succeeded ? "done" : "failed",
-        ["error"] = Outcome.Error is null ? null : new JObject { ["code"] = Outcome.Error.Code, ["message"] = Outcome.Error.Message },
+        // With where it points (a worker's failure keeps its file and line when the coordinator reports it).
+        ["error"] = Outcome.Error is not { } error ? null : new JObject
+        {
+            ["code"] = error.Code,
+            ["message"] = error.Message,
+            ["file"] = error.Location.File.Length == 0 ? null : error.Location.File,
+            ["line"] = error.Location.Line,
+            ["column"] = error.Location.Column,
+        },
         ["parameters"] = Outcome.Parameters is null ? null : JToken.Parse(Outcome.Parameters.ToJsonString()),
         ["inputSha256"] = Outcome.InputSha256,
         ["output"] = Outcome.OutputPath is null ? null : Path.GetFileName(Outcome.OutputPath),
@@ -82,7 +90,8 @@ internal sealed record JobRecord(string Key, ModelOutcome Outcome)
             Id = (string)json["id"]!,
             Role = (string?)json["role"] == "root" ? ModelRole.Root : ModelRole.Descendant,
             Method = (string)json["method"]!,
-            Error = error is null ? null : new Diagnostic((string)error["code"]!, Severity.Error, (string)error["message"]!, SourceLocation.None),
+            Error = error is null ? null : new Diagnostic((string)error["code"]!, Severity.Error, (string)error["message"]!,
+                (string?)error["file"] is { Length: > 0 } file ? new SourceLocation(file, (int?)error["line"] ?? 0, (int?)error["column"] ?? 0) : SourceLocation.None),
             Parameters = json["parameters"] is JObject parameters ? System.Text.Json.Nodes.JsonNode.Parse(parameters.ToString())!.AsObject() : null,
             InputSha256 = (string?)json["inputSha256"],
             OutputPath = output is null ? null : Path.Combine(removalDirectory, output),

@@ -112,6 +112,9 @@ internal sealed class RunCoordinator(IRunProgress progress)
         return run with { Models = [.. plan.Affected.Where(a => outcomes.ContainsKey(a.Id)).Select(a => outcomes[a.Id])] };
     }
 
+    /// <summary>The models' own unlearning times added up: the time of a removal whose outputs several runs made.</summary>
+    public static double TotalSeconds(IEnumerable<ModelOutcome> models) => models.Sum(m => m.Seconds);
+
     private static IEnumerable<ModelOutcome> Compute(WorkspaceAnalysis analysis, RemovalPlan plan, RemovalManifest removal, UnlearnSettings settings,
         List<AffectedModel> pending, string directory, RunRequest request, IRunProgress progress, CancellationToken cancellationToken)
     {

@@ -76,6 +76,20 @@ public sealed class WorkspaceDiscovery
     }
 
     [Fact]
+    public void An_unknown_architecture_kind_is_its_own_error_without_follow_on_mismatches_with_parent_or_child()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("data/mnist.dataset.json", Dataset("mnist"));
+        ws.Write("a/a.lineage.json", Model("a"));
+        ws.Write("b/b.lineage.json", Model("b", parent: "a").Replace("\"kind\": \"mlp\"", "\"kind\": \"mlpp\"", StringComparison.Ordinal));
+        ws.Write("c/c.lineage.json", Model("c", parent: "b"));
+
+        var analysis = WorkspaceAnalysis.Analyze(ws.Root, TestContext.Current.CancellationToken);
+
+        Assert.Equal(["FUL1013"], analysis.Diagnostics.Where(d => d.IsError).Select(d => d.Code));
+    }
+
+    [Fact]
     public void Manifest_hashes_are_filled_for_every_file_read()
     {
         using var ws = new TempWorkspace();
