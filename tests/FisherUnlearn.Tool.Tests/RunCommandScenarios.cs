@@ -184,6 +184,29 @@ public sealed class RunCommandScenarios
     }
 
     [Fact]
+    public async Task Selected_weights_whose_factor_is_one_leave_the_model_unchanged_and_it_is_said()
+    {
+        // lambda far above alpha: every selected weight's factor min(lambda F_D / F_f, 1) is 1 (or its F_D is 0 and it is
+        // zeroed: then the model changes, and is not called unchanged).
+        using var ws = DigitsChain.Create(targets: """, "parameters": { "alpha": 1, "lambda": 1000000, "headCorrection": "off" }""");
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        foreach (var model in run.Json["models"]!)
+        {
+            var id = (string)model["id"]!;
+            var (original, output) = (Weights(ws.PathOf($"{id}/bin/{id}.safetensors")), Weights(ws.PathOf($"artifacts/unlearn/forget-3/{id}.safetensors")));
+            var same = original.Count == output.Count && original.Zip(output).All(p => p.First.SequenceEqual(p.Second));
+            Assert.Equal(same, (bool)model["unchanged"]!);
+        }
+
+        Assert.Contains(run.Json["models"]!, m => (bool)m["unchanged"]!);
+        Assert.Contains(run.ErrorLines, l => l.Contains("selected weights keep their values", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_sample_index_outside_its_split_is_exit_2_at_its_line_before_any_model_starts()
     {
         using var ws = DigitsChain.Create();

@@ -291,14 +291,18 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         used["lambda"] = result.Chosen.Lambda;
         used["headShift"] = Math.Round(result.Chosen.HeadShift, 6);
         used["selected"] = stats.Selected;
-        if (stats.Selected == 0 && result.Chosen.HeadShift == 0)
+        if (result.Chosen.HeadShift == 0 && (stats.Selected == 0
+            || (result.Chosen is { Alpha: { } alpha, Lambda: { } lambda } && lambda >= alpha && SameAsCheckpoint(module, workspace.Models[ModelId]))))
         {
-            // Nothing dampened, no head shift: the output is the original weights. Said so, not reported as "unlearned".
-            used[ModelOutcome.UnchangedKey] = !settings.Calibrate
-                ? string.Create(CultureInfo.InvariantCulture, $"no weight passed the selection: none is alpha ({result.Chosen.Alpha}) times more important to the forgotten data than to the rest")
-                : result.TargetMet
-                    ? "it already meets the calibration target as it is"
-                    : "no setting met the calibration target, and the closest one changes nothing";
+            // Nothing changed, no head shift: the output is the original weights. Said so, not reported as "unlearned".
+            // (With lambda >= alpha a selected weight's factor min(lambda F_D / F_f, 1) can be 1: only then is it checked.)
+            used[ModelOutcome.UnchangedKey] = stats.Selected > 0
+                ? string.Create(CultureInfo.InvariantCulture, $"the {stats.Selected} selected weights keep their values: lambda ({result.Chosen.Lambda}) is large enough that each one's factor min(lambda F_D / F_f, 1) is 1")
+                : !settings.Calibrate
+                    ? string.Create(CultureInfo.InvariantCulture, $"no weight passed the selection: none is alpha ({result.Chosen.Alpha}) times more important to the forgotten data than to the rest")
+                    : result.TargetMet
+                        ? "it already meets the calibration target as it is"
+                        : "no setting met the calibration target, and the closest one changes nothing";
         }
         used["considered"] = stats.Considered;
         used["calibration"] = new JsonObject
@@ -315,6 +319,23 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         };
         used["seconds"] = timings;
         return used;
+    }
+
+    // Whether the module's weights are, bit for bit, those of the model's original checkpoint.
+    private static bool SameAsCheckpoint(nn.Module<Tensor, Tensor> module, ModelManifest manifest)
+    {
+        var original = CheckpointStore.Load(manifest.CheckpointPath);
+        try
+        {
+            return module.state_dict().All(p => original.TryGetValue(p.Key, out var o) && o.dtype == p.Value.dtype && o.allclose(p.Value, 0, 0));
+        }
+        finally
+        {
+            foreach (var tensor in original.Values)
+            {
+                tensor.Dispose();
+            }
+        }
     }
 
     /// <summary>The harvest settings of a method's settings.</summary>
