@@ -72,6 +72,7 @@ public sealed class PlanCommandScenarios
 
         Assert.Equal(2, zero.ExitCode);
         Assert.Contains("--max-jobs must be between 1 and 256", zero.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("refuses", zero.Error, StringComparison.Ordinal);
         Assert.Equal(2, tooMany.ExitCode);
         Assert.Contains("GitHub Actions refuses", tooMany.Error, StringComparison.Ordinal);
         Assert.Equal(0, empty.ExitCode);

@@ -16,6 +16,7 @@ public sealed class VerifyCommandScenarios
 
         Assert.Equal(2, early.ExitCode);
         Assert.Contains("FUL5001", early.Error, StringComparison.Ordinal);
+        Assert.Contains("no unlearned output for 'a', 'b'", early.Error, StringComparison.Ordinal); // every missing one, at once
         Assert.Contains("dotnet unlearn run forget-3", early.Error, StringComparison.Ordinal);
         var earlyAtTerminal = await CliRun.InvokeInTerminalAsync(ws.Root, "verify", "forget-3");
         Assert.Equal(2, earlyAtTerminal.ExitCode);

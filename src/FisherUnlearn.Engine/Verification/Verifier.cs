@@ -9,6 +9,7 @@ using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Planning;
+using FisherUnlearn.Lineage.Text;
 
 namespace FisherUnlearn.Engine.Verification;
 
@@ -83,11 +84,14 @@ public static class Verifier
                 throw EngineException.At(DiagnosticCatalogue.UnlearningCheckpointMissing, manifest.CheckpointLocation ?? manifest.Location, null, affected.Id, manifest.CheckpointPath);
             }
 
-            var output = UnlearningJob.OutputPathOf(directory, affected.Id);
-            if (!File.Exists(output))
-            {
-                throw EngineException.Create(DiagnosticCatalogue.UnlearnedOutputMissing, removal.ManifestPath, removal.Id, affected.Id, output);
-            }
+        }
+
+        // Every missing output named at once, so one run fixes them all.
+        var missing = plan.Affected.Where(a => !File.Exists(UnlearningJob.OutputPathOf(directory, a.Id))).Select(a => a.Id).ToList();
+        if (missing.Count > 0)
+        {
+            throw EngineException.Create(DiagnosticCatalogue.UnlearnedOutputMissing, removal.ManifestPath, removal.Id,
+                NameList.Quoted(missing), missing.Count == 1 ? UnlearningJob.OutputPathOf(directory, missing[0]) : directory);
         }
 
         RetrainResult? reference = null;

@@ -39,18 +39,21 @@ public sealed record Diagnostic(string Code, Severity Severity, string Message, 
             Severity.Warning => "warning",
             _ => "info",
         };
-        var where = Location.ToString();
+        var where = OneLine(Location.ToString());
         var message = OneLine(Message);
         return where.Length == 0
             ? $"{severity} {Code}: {message}"
             : $"{where}: {severity} {Code}: {message}";
     }
 
+    // Control characters, and the Unicode line and paragraph separators some editors and log viewers break at.
+    private static bool BreaksLine(char c) => char.IsControl(c) || c is '\u2028' or '\u2029';
+
     // One diagnostic, one line: a value quoted from a manifest may hold a line break, which would cut the canonical
     // line in two for IDEs, MSBuild and log scrapers. Control characters are shown escaped, as in JSON.
     private static string OneLine(string text)
     {
-        if (!text.Any(char.IsControl))
+        if (!text.Any(BreaksLine))
         {
             return text;
         }
@@ -63,7 +66,7 @@ public sealed record Diagnostic(string Code, Severity Severity, string Message, 
                 '\n' => "\\n",
                 '\r' => "\\r",
                 '\t' => "\\t",
-                _ when char.IsControl(c) => $"\\u{(int)c:x4}",
+                _ when BreaksLine(c) => $"\\u{(int)c:x4}",
                 _ => c.ToString(),
             });
         }

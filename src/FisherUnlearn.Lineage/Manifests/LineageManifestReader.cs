@@ -115,7 +115,7 @@ internal static class LineageManifestReader
 
         var relation = parents.Count == 0 ? "a root (trained from scratch)" : $"a '{parents[0].Relation.ToName()}' model";
         context.Report(DiagnosticCatalogue.SettingWithoutEffect, temperature, "training.temperature", "a 'distill' model (the teacher's softmax temperature)",
-            id ?? "?", relation, ", or make the parent relation 'distill'");
+            id ?? "?", relation, parents.Count == 0 ? ", or give the model a teacher: a parent with the relation 'distill'" : ", or make the parent relation 'distill'");
     }
 
     private static List<ParentLink> ReadParents(ObjectReader root)

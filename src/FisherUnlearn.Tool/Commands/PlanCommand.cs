@@ -63,10 +63,10 @@ internal static class PlanCommand
 
             if (parseResult.GetValue(matrix))
             {
-                if (parseResult.GetValue(maxJobs) is < 1 or > MaxMatrixJobs)
+                if (parseResult.GetValue(maxJobs) is var requestedJobs and (< 1 or > MaxMatrixJobs))
                 {
                     env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
-                        $"--max-jobs must be between 1 and {MaxMatrixJobs} (GitHub Actions refuses a matrix of more jobs)"));
+                        $"--max-jobs must be between 1 and {MaxMatrixJobs}" + (requestedJobs > MaxMatrixJobs ? " (GitHub Actions refuses a matrix of more jobs)" : string.Empty)));
                     return Task.FromResult(ExitCodes.InvalidInput);
                 }
 

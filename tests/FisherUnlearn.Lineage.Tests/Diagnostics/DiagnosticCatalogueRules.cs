@@ -20,13 +20,14 @@ public sealed partial class DiagnosticCatalogueRules
     [Fact]
     public void A_value_with_line_breaks_keeps_the_canonical_form_on_one_line()
     {
-        var diagnostic = Diagnostic.Create(DiagnosticCatalogue.UnknownRelation, new SourceLocation("/w/a.lineage.json", 6, 51), "a%25b\nc,d:e\r\u0007");
+        var diagnostic = Diagnostic.Create(DiagnosticCatalogue.UnknownRelation, new SourceLocation("/w/new\nline/a.lineage.json", 6, 51), "a%25b\nc,d:e\r\u0007\u2028");
 
         var line = diagnostic.ToCanonicalString();
 
         Assert.DoesNotContain('\n', line);
         Assert.DoesNotContain('\r', line);
-        Assert.StartsWith("/w/a.lineage.json(6,51): error FUL1011: Unknown relation 'a%25b\\nc,d:e\\r\\u0007'.", line, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u2028', line);
+        Assert.StartsWith("/w/new\\nline/a.lineage.json(6,51): error FUL1011: Unknown relation 'a%25b\\nc,d:e\\r\\u0007\\u2028'.", line, StringComparison.Ordinal);
         Assert.Contains('\n', diagnostic.Message); // the message itself (JSON, annotations) keeps the value as it is
     }
 

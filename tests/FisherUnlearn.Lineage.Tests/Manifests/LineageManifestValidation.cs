@@ -322,7 +322,7 @@ public sealed class LineageManifestValidation
             """));
 
         Only(ReadLineage(finetune), "FUL1026", finetune, "\"temperature\": »4", "'training.temperature'", "'finetune' model", "'distill'");
-        var warning = Only(ReadLineage(root), "FUL1026", root, "\"temperature\": »4", "a root");
+        var warning = Only(ReadLineage(root), "FUL1026", root, "\"temperature\": »4", "a root", "give the model a teacher");
         Assert.Equal(FisherUnlearn.Lineage.Diagnostics.Severity.Warning, warning.Severity);
         NoDiagnostics(distill);
     }
