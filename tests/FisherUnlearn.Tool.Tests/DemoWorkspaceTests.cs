@@ -70,4 +70,18 @@ public sealed class DemoWorkspaceTests
         Assert.Equal("{ \"mine\": true }", ws.ReadText("demo/forget-3.removal.json"));
         Assert.DoesNotContain(ws.Files(), f => f.Contains(".tmp-", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_demo_whose_step_fails_lists_the_steps_errors_in_its_json_with_paths_from_where_the_user_is()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("ne/unlearn.json", """{ "x": 1 }""");
+
+        var demo = await CliRun.InvokeAsync(ws.Root, "demo", "ne", "--json");
+
+        Assert.Equal(2, demo.ExitCode);
+        var diagnostic = Assert.Single(demo.Json["diagnostics"]!, d => (string?)d["code"] == "FUL1005");
+        Assert.Equal("ne/unlearn.json", (string?)diagnostic["file"]);
+        Assert.Contains("ne/unlearn.json(1,", demo.Error, StringComparison.Ordinal);
+    }
 }

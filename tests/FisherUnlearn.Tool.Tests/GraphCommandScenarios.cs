@@ -26,6 +26,22 @@ public sealed class GraphCommandScenarios
     }
 
     [Fact]
+    public async Task A_removal_that_affects_nothing_marks_every_model_unaffected()
+    {
+        using var ws = SampleWorkspaces.Chain(); // its forget-3 touches no model
+
+        var mermaid = await CliRun.InvokeAsync(ws.Root, "graph", "--removal", "forget-3");
+        var json = await CliRun.InvokeAsync(ws.Root, "graph", "--removal", "forget-3", "--json");
+
+        Assert.Equal(0, mermaid.ExitCode);
+        Assert.Matches(@"class (m\d+,)*m\d+ unaffected", mermaid.Out);
+        Assert.DoesNotMatch(@" (root|affected)\n", mermaid.Out.Replace(" unaffected\n", string.Empty, StringComparison.Ordinal));
+        var models = json.Json["lineage"]!["models"]!.ToList();
+        Assert.NotEmpty(models);
+        Assert.All(models, m => Assert.Equal("unaffected", (string?)m["class"]));
+    }
+
+    [Fact]
     public async Task Dot_output_is_a_digraph_with_labelled_edges()
     {
         var run = await CliRun.InvokeAsync(RepoPaths.Root, "graph", "--workspace", "samples/digits", "--format", "dot");
@@ -97,6 +113,9 @@ public sealed class GraphCommandScenarios
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("FUL3005", run.Error, StringComparison.Ordinal);
+        // The choices on the error's one line, not as escaped line breaks.
+        Assert.Contains("Must be one of: 'mermaid', 'dot', 'svg', 'html'", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\n", run.Error, StringComparison.Ordinal);
     }
 
     [Fact]

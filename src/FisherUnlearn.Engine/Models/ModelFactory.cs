@@ -20,7 +20,33 @@ public static class ModelFactory
     /// The built-in architectures skip the random initialisation that the load overwrites: drawing the first layer's
     /// 200,000 values took longer than reading the checkpoint (1.3 ms of about 9 per planned <c>fiun</c> model).
     /// </summary>
-    public static nn.Module<Tensor, Tensor> Load(ModelManifest manifest) => Load(manifest.Architecture, manifest.ManifestDirectory, manifest.CheckpointPath);
+    public static nn.Module<Tensor, Tensor> Load(ModelManifest manifest) =>
+        AtManifest(manifest, () => Load(manifest.Architecture, manifest.ManifestDirectory, manifest.CheckpointPath));
+
+    /// <summary>A freshly initialised module of the model's architecture (for training).</summary>
+    public static nn.Module<Tensor, Tensor> Create(ModelManifest manifest) =>
+        AtManifest(manifest, () => Create(manifest.Architecture, manifest.ManifestDirectory));
+
+    private static readonly HashSet<string> ArchitectureCodes = new(StringComparer.Ordinal)
+    {
+        DiagnosticCatalogue.ArchitectureUnsupported.Code, DiagnosticCatalogue.CustomAssemblyNotFound.Code,
+        DiagnosticCatalogue.CustomTypeNotFound.Code, DiagnosticCatalogue.CustomTypeInvalid.Code, DiagnosticCatalogue.CustomModelFailed.Code,
+    };
+
+    // A module that cannot be made is the model's problem: reported at its lineage manifest and naming it (two models of
+    // one broken assembly would otherwise print the same line twice, with no file to go to).
+    private static T AtManifest<T>(ModelManifest manifest, Func<T> create)
+    {
+        try
+        {
+            return create();
+        }
+        catch (EngineException ex) when (ArchitectureCodes.Contains(ex.Diagnostic.Code))
+        {
+            var message = ex.Diagnostic.Message.StartsWith("Model '", StringComparison.Ordinal) ? ex.Diagnostic.Message : $"Model '{manifest.Id}': {ex.Diagnostic.Message}";
+            throw new EngineException(ex.Diagnostic with { Location = manifest.Location, Message = message }, ex.InnerException ?? ex);
+        }
+    }
 
     /// <summary>The architecture holding the weights of the checkpoint at <paramref name="checkpointPath"/>.</summary>
     public static nn.Module<Tensor, Tensor> Load(ArchitectureSpec spec, string? manifestDirectory, string checkpointPath)

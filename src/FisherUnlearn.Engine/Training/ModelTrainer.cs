@@ -134,7 +134,7 @@ public sealed class ModelTrainer
         lock (SeedGate)
         {
             torch.random.manual_seed(recipe?.Seed ?? 0);
-            module = ModelFactory.Create(model.Architecture, model.ManifestDirectory);
+            module = ModelFactory.Create(model);
         }
 
         nn.Module<Tensor, Tensor>? teacher = null;
@@ -164,7 +164,7 @@ public sealed class ModelTrainer
                     break;
                 case Relation.Distill:
                     var teacherManifest = ParentManifest(model, model.Parents[0]);
-                    teacher = ModelFactory.Create(teacherManifest.Architecture, teacherManifest.ManifestDirectory);
+                    teacher = ModelFactory.Create(teacherManifest);
                     StateDicts.LoadInto(teacher, ParentState(model.Parents[0]), Source(model, model.Parents[0]), teacherManifest.Architecture.ToString());
                     teacher.eval();
                     break;

@@ -5,7 +5,11 @@ namespace FisherUnlearn.Lineage.Rendering;
 /// <summary>Which models to mark in a picture of the lineage: the roots of a removal and the other affected models.</summary>
 public sealed record GraphHighlight(IReadOnlySet<string> Roots, IReadOnlySet<string> Affected)
 {
-    public static GraphHighlight None { get; } = new(new HashSet<string>(), new HashSet<string>());
+    public static GraphHighlight None { get; } = new(new HashSet<string>(), new HashSet<string>()) { ForRemoval = false };
+
+    /// <summary>True when the picture is of a removal: every model not affected is then marked unaffected, also when
+    /// the removal affects none.</summary>
+    public bool ForRemoval { get; init; } = true;
 
     /// <summary>The roots and affected models of a removal's plan.</summary>
     public static GraphHighlight Of(RemovalPlan plan)
@@ -17,6 +21,6 @@ public sealed record GraphHighlight(IReadOnlySet<string> Roots, IReadOnlySet<str
     public string? ClassOf(string modelId) =>
         Roots.Contains(modelId) ? "root"
         : Affected.Contains(modelId) ? "affected"
-        : Roots.Count + Affected.Count > 0 ? "unaffected"
+        : ForRemoval ? "unaffected"
         : null;
 }

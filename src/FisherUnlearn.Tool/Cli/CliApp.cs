@@ -56,7 +56,8 @@ internal static class CliApp
             var writer = new DiagnosticWriter(context, Verbosity.Normal);
             foreach (var error in parseResult.Errors)
             {
-                writer.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, error.Message));
+                // System.CommandLine lists choices on lines of their own ("Must be one of:\n\t'a'\n\t'b'"): one line here.
+                writer.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, OneLine(error.Message)));
             }
 
             context.Error.WriteLine(DiagnosticWriter.Prefix + "run 'dotnet unlearn --help' for usage.");
@@ -81,4 +82,7 @@ internal static class CliApp
             return ExitCodes.InvalidInput;
         }
     }
+
+    private static string OneLine(string message) =>
+        System.Text.RegularExpressions.Regex.Replace(message, @":\s*\n\s*", ": ").ReplaceLineEndings("\n").Replace("\n\t", ", ", StringComparison.Ordinal).Replace('\n', ' ');
 }

@@ -38,7 +38,8 @@ internal static class DemoCommand
                 ["harvest", "--plan-labels", "1"],
                 ["run", Removal],
             };
-            var quiet = new CliContext(TextWriter.Null, context.Error, context.GetEnvironmentVariable, root, context.ErrorIsTerminal);
+            // Paths in the steps' messages are shown from where the user is, as every command shows them.
+            var quiet = new CliContext(TextWriter.Null, context.Error, context.GetEnvironmentVariable, context.CurrentDirectory, context.ErrorIsTerminal);
             var common = CommonArguments(env, root);
             foreach (var step in steps)
             {
@@ -46,13 +47,19 @@ internal static class DemoCommand
                 var exit = await CliApp.RunAsync([.. step, .. common], quiet, cancellationToken).ConfigureAwait(false);
                 if (exit != ExitCodes.Ok)
                 {
+                    // The step's diagnostics went to stderr; --json's failure document lists them too.
+                    foreach (var diagnostic in quiet.Reported)
+                    {
+                        context.Record(diagnostic);
+                    }
+
                     return exit;
                 }
             }
 
             env.Diagnostics.Log($"> dotnet unlearn verify {Removal} --reference retrain");
             var verify = await CliApp.RunAsync(["verify", Removal, "--reference", "retrain", .. common, .. env.Json ? new[] { "--json" } : []],
-                new CliContext(context.Out, context.Error, context.GetEnvironmentVariable, root, context.ErrorIsTerminal), cancellationToken).ConfigureAwait(false);
+                new CliContext(context.Out, context.Error, context.GetEnvironmentVariable, context.CurrentDirectory, context.ErrorIsTerminal), cancellationToken).ConfigureAwait(false);
             env.Diagnostics.Log($"reports: {context.Display(Path.Combine(root, "artifacts", "unlearn", Removal))} (report.json, report.md, report.html)");
             env.Diagnostics.Log($"try next: dotnet unlearn plan {Removal} --workspace {context.Display(root)}, or graph --removal {Removal}");
             env.Diagnostics.Log($"the same with MSBuild (one NoTargets training project per model): dotnet build {context.Display(Path.Combine(root, "Models.sln"))} -t:Unlearn -m -p:FisherUnlearnBuildVersion=<version> (docs/msbuild.md)");

@@ -11,7 +11,8 @@ internal enum OutputState
     /// <summary>No output (or no record of one) yet.</summary>
     Missing,
 
-    /// <summary>An output exists but an input changed since (checkpoint, manifest, data, method, parameters, engine).</summary>
+    /// <summary>An output exists but an input changed since (checkpoint, manifest, data, method, parameters, engine), or
+    /// the output file itself was changed after it was written.</summary>
     Stale,
 
     /// <summary>The output exists, intact, and was made from the current inputs.</summary>
@@ -32,8 +33,10 @@ internal static class OutputFreshness
         {
             var key = JobKey.Compute(analysis, plan, id, method, files);
             var record = JobRecord.TryRead(removalDirectory, id);
-            var state = record is null || !record.OutputIntact ? OutputState.Missing
-                : record.Key == key ? OutputState.Done
+            // An output file changed since it was written (its hash differs from the record's) is there but not what was
+            // computed: stale, to be redone, not "missing".
+            var state = record is null || record.Outcome.OutputPath is not { } output || !File.Exists(output) ? OutputState.Missing
+                : record.Key == key && record.OutputIntact ? OutputState.Done
                 : OutputState.Stale;
             result[id] = (state, key, record);
         }

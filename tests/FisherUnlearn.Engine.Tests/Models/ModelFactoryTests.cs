@@ -1,5 +1,6 @@
 using FisherUnlearn.Engine.Models;
 using FisherUnlearn.Engine.Tests.Support;
+using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Manifests;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -208,6 +209,21 @@ public sealed class ModelFactoryTests
     {
         var spec = new ArchitectureSpec { Kind = "custom", Classes = 3, Assembly = assembly ?? TestAssembly, Type = type };
         EngineAssert.Fails(code, () => ModelFactory.Create(spec, Path.GetDirectoryName(TestAssembly)));
+
+        // Through a model's manifest: reported at that manifest, naming the model.
+        var location = new SourceLocation(Path.Combine(Path.GetDirectoryName(TestAssembly)!, "tiny.lineage.json"), 1, 1);
+        var manifest = new ModelManifest
+        {
+            Id = "tiny",
+            ManifestPath = location.File,
+            CheckpointPath = "tiny.safetensors",
+            Architecture = spec,
+            Location = location,
+        };
+        var error = Assert.Throws<EngineException>(() => ModelFactory.Create(manifest));
+        Assert.Equal(code, error.Code);
+        Assert.Equal(location, error.Diagnostic.Location);
+        Assert.StartsWith("Model 'tiny': ", error.Diagnostic.Message, StringComparison.Ordinal);
     }
 
     [Fact]
