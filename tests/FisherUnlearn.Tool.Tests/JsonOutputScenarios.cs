@@ -13,6 +13,7 @@ public sealed class JsonOutputScenarios
     [InlineData("train", "FUL2007", "train", "--model", "nosuch", "--json")]
     [InlineData("plan", "FUL3005", "plan", "--json")]
     [InlineData("plan", "FUL3005", "plan", "forget-1", "--bogus", "--json")]
+    [InlineData("run", "FUL3005", "run", "--bogus", "--json")] // an unknown option where the removal goes
     [InlineData("run", "FUL3020", "run", "forget-1", "--shard", "3/2", "--json")]
     public async Task A_command_stopped_by_an_error_prints_one_json_document_naming_it(string command, string code, params string[] args)
     {

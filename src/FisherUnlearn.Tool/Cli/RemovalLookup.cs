@@ -25,6 +25,13 @@ internal static class RemovalLookup
             }
         }
 
+        if (idOrPath.StartsWith('-'))
+        {
+            // "run --bogus": the parser took an unknown option for the removal; say what it is.
+            return Result<RemovalManifest>.Failure([Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
+                $"Unrecognized option '{idOrPath}' (removal ids do not start with '-'); see 'dotnet unlearn <command> --help'")]);
+        }
+
         var known = NameList.Quoted([.. workspace.Removals.Keys]) + EditDistance.DidYouMean(idOrPath, workspace.Removals.Keys);
         return Result<RemovalManifest>.Failure([Diagnostic.Create(DiagnosticCatalogue.RemovalNotFound, null, idOrPath, known)]);
     }
