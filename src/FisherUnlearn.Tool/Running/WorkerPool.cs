@@ -49,7 +49,30 @@ internal sealed class WorkerPool(WorkerLaunch launch, int parallel, int threads)
 
         var clock = Stopwatch.StartNew();
         using var process = new Process { StartInfo = launch.StartInfo(threads) };
-        process.Start();
+        try
+        {
+            process.Start();
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+        {
+            // No worker can start (no dotnet host found): every model left fails with the reason, instead of a crash.
+            var jobs = new List<AffectedModel> { current };
+            while (queue.TryDequeue(out var next))
+            {
+                jobs.Add(next);
+            }
+
+            foreach (var job in jobs)
+            {
+                progress.Started(job.Id);
+                var failed = Failed(job, "none (it did not start)", $"could not start a worker process ({process.StartInfo.FileName}): {ex.Message}", 0);
+                outcomes.Add(failed);
+                progress.Finished(failed, reused: false);
+            }
+
+            return outcomes;
+        }
+
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         using var kill = cancellationToken.Register(() => Kill(process));
         Send(process, current, progress);
@@ -76,7 +99,14 @@ internal sealed class WorkerPool(WorkerLaunch launch, int parallel, int threads)
             current = queue.TryDequeue(out var next) ? next : null;
             if (current is null)
             {
-                process.StandardInput.Close();
+                try
+                {
+                    process.StandardInput.Close();
+                }
+                catch (IOException)
+                {
+                    // gone already; its records are in
+                }
             }
             else
             {
@@ -91,14 +121,7 @@ internal sealed class WorkerPool(WorkerLaunch launch, int parallel, int threads)
             // The worker died on this model: report it, and leave the rest of the queue to the other workers.
             var errors = stderr.GetAwaiter().GetResult();
             var reason = errors.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "no output";
-            var failed = new ModelOutcome
-            {
-                Id = current.Id,
-                Role = current.Role,
-                Method = launch.Method,
-                Seconds = clock.Elapsed.TotalSeconds,
-                Error = Diagnostic.Create(DiagnosticCatalogue.WorkerFailed, null, current.Id, process.ExitCode.ToString(CultureInfo.InvariantCulture), reason),
-            };
+            var failed = Failed(current, process.ExitCode.ToString(CultureInfo.InvariantCulture), reason, clock.Elapsed.TotalSeconds);
             outcomes.Add(failed);
             progress.Finished(failed, reused: false);
             outcomes.AddRange(RunWorker(queue, progress, cancellationToken));
@@ -107,11 +130,27 @@ internal sealed class WorkerPool(WorkerLaunch launch, int parallel, int threads)
         return outcomes;
     }
 
+    private ModelOutcome Failed(AffectedModel job, string exitCode, string reason, double seconds) => new()
+    {
+        Id = job.Id,
+        Role = job.Role,
+        Method = launch.Method,
+        Seconds = seconds,
+        Error = Diagnostic.Create(DiagnosticCatalogue.WorkerFailed, null, job.Id, exitCode, reason),
+    };
+
     private static void Send(Process process, AffectedModel job, IRunProgress progress)
     {
         progress.Started(job.Id);
-        process.StandardInput.WriteLine(job.Id);
-        process.StandardInput.Flush();
+        try
+        {
+            process.StandardInput.WriteLine(job.Id);
+            process.StandardInput.Flush();
+        }
+        catch (IOException)
+        {
+            // The worker is already gone (a broken pipe): its exit is reported as this model's failure.
+        }
     }
 
     private static void Kill(Process process)
@@ -143,11 +182,14 @@ internal sealed record WorkerLaunch(string WorkspaceRoot, string RemovalId, stri
         return spec.Kind == Lineage.Manifests.ArchitectureSpec.Mlp ? weights : weights * 1000 + 1e9;
     }
 
+    /// <summary>The program that runs the workers (null: <see cref="DotnetHost"/>); tests point it elsewhere.</summary>
+    public string? Host { get; init; }
+
     public ProcessStartInfo StartInfo(int threads)
     {
         var info = new ProcessStartInfo
         {
-            FileName = DotnetHost(),
+            FileName = Host ?? DotnetHost(),
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -175,7 +217,7 @@ internal sealed record WorkerLaunch(string WorkspaceRoot, string RemovalId, stri
     }
 
     /// <summary>The dotnet host that runs this tool: DOTNET_HOST_PATH (set by the SDK and MSBuild), else this process when
-    /// it is dotnet itself, else 'dotnet' on the PATH.</summary>
+    /// it is dotnet itself, else the host of the runtime this process runs on, else 'dotnet' on the PATH.</summary>
     private static string DotnetHost()
     {
         if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host))
@@ -184,6 +226,16 @@ internal sealed record WorkerLaunch(string WorkspaceRoot, string RemovalId, stri
         }
 
         var self = Environment.ProcessPath;
-        return self is not null && Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase) ? self : "dotnet";
+        if (self is not null && Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            return self;
+        }
+
+        // Started through the apphost (dotnet-unlearn): the host of the runtime this process runs on, found from the
+        // runtime's own folder (<root>/shared/Microsoft.NETCore.App/<version>/), so 'dotnet' need not be on the PATH.
+        var executable = OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";
+        var runtime = System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory();
+        var fromRuntime = Path.GetFullPath(Path.Combine(runtime, "..", "..", "..", executable));
+        return File.Exists(fromRuntime) ? fromRuntime : "dotnet";
     }
 }
