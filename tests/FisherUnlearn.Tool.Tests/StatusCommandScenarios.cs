@@ -48,6 +48,21 @@ public sealed class StatusCommandScenarios
     }
 
     [Fact]
+    public async Task Reformatting_unlearn_json_keeps_outputs_done_and_changing_a_value_makes_them_stale()
+    {
+        using var ws = ChainWithCheckpoints();
+        ws.Write("unlearn.json", """{ "output": "artifacts/unlearn", "method": "fiun" }""");
+        WriteOutput(ws, "forget-2", "b");
+        Assert.Equal("done", (string?)(await Removal(ws, "forget-2"))["state"]);
+
+        ws.Write("unlearn.json", "{\n    \"method\": \"fiun\",\n\n    \"output\": \"artifacts/unlearn\"\n}\n\n");
+        Assert.Equal("done", (string?)(await Removal(ws, "forget-2"))["state"]);
+
+        ws.Write("unlearn.json", """{ "output": "artifacts/unlearn", "method": "ssd" }""");
+        Assert.Equal("stale", (string?)(await Removal(ws, "forget-2"))["state"]);
+    }
+
+    [Fact]
     public async Task Without_outputs_every_affected_removal_is_pending_and_one_that_affects_nothing_is_done()
     {
         using var ws = ChainWithCheckpoints();

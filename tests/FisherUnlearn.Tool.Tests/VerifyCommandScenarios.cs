@@ -119,7 +119,11 @@ public sealed class VerifyCommandScenarios
         var report = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"));
         Assert.Equal(["done", "stale"], report["models"]!.Select(m => (string)m["status"]!));
         Assert.False((bool)report["targetsMet"]!);
+        Assert.False((bool)report["verification"]!["targetsMet"]!);
         Assert.Contains("1 of 2 models without a current output yet", ws.ReadText("artifacts/unlearn/forget-3/report.md"), StringComparison.Ordinal);
+        var json = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--json");
+        Assert.Equal(1, json.ExitCode);
+        Assert.False((bool)json.Json["targetsMet"]!);
     }
 
     [Theory]

@@ -15,7 +15,7 @@ namespace FisherUnlearn.Engine.Unlearning;
 /// </summary>
 public static class JobKey
 {
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
 
     public static string Compute(WorkspaceAnalysis analysis, RemovalPlan plan, string modelId, string method, FileHashCache? files = null)
     {
@@ -32,7 +32,8 @@ public static class JobKey
             method,
             plan.RemovalId,
             Hash(workspace, plan.Removal.ManifestPath, files),
-            workspace.Settings.SettingsPath is { } settings ? files.Hash(settings) : "no settings",
+            // Canonical, as every manifest: reformatting unlearn.json changes nothing.
+            workspace.Settings.SettingsPath is { } settings ? Hash(workspace, settings, files) : "no settings",
             modelId,
             Hash(workspace, model.ManifestPath, files),
             files.Hash(model.CheckpointPath),

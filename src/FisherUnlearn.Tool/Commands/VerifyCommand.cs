@@ -121,7 +121,7 @@ internal static class VerifyCommand
             {
                 ["schemaVersion"] = JsonDocuments.SchemaVersion,
                 ["removal"] = result.RemovalId,
-                ["targetsMet"] = result.TargetsMet,
+                ["targetsMet"] = result.TargetsMet && stale.Count == 0, // out-of-date outputs verify nothing of the current request
                 ["models"] = new JArray(result.Models.Select(m => new JObject
                 {
                     ["id"] = m.Id,
@@ -265,18 +265,19 @@ internal static class VerifyCommand
                 : p)],
             Manifests = run.Manifests.Count > 0 ? run.Manifests : planned.Manifests,
         };
-        // Out-of-date outputs are measured, but not the current request's: listed as such, so the report is not green.
-        model = model with
-        {
-            Models = [.. model.Models.Select(m => stale.Contains(m.Id)
-                ? m with { Status = ReportEntry.StaleStatus, Error = $"out of date: an input changed since it was made; run 'dotnet unlearn run {removal.Id}'" }
-                : m)],
-        };
         // A reused reference from an older version, which did not record its training time, cost only its loading: the
         // report then keeps the time its retraining took when it was made.
         model = model.WithVerification(!result.ReferenceSecondsComplete && run?.Verification?.ReferenceSeconds is { } retrained
             ? result with { ReferenceSeconds = retrained }
             : result);
+        // Out-of-date outputs are measured, but not the current request's: listed as such, so the report is not green.
+        model = model with
+        {
+            Verification = model.Verification is { } verification && stale.Count > 0 ? verification with { TargetsMet = false } : model.Verification,
+            Models = [.. model.Models.Select(m => stale.Contains(m.Id)
+                ? m with { Status = ReportEntry.StaleStatus, Error = $"out of date: an input changed since it was made; run 'dotnet unlearn run {removal.Id}'" }
+                : m)],
+        };
         try
         {
             var files = ReportWriter.WriteAll(directory, model);
