@@ -228,6 +228,21 @@ public sealed class HarvestCommandScenarios
     }
 
     // The chain of SampleWorkspaces.Chain (dataset 'toy', a (labels 0, 1) -> b (label 2)) with 40 csv train rows and seeded checkpoints.
+    [Fact]
+    public async Task Without_options_the_harvest_uses_the_workspaces_estimator_and_sample_count_and_plans_for_them()
+    {
+        using var ws = Workspace();
+        ws.Write("unlearn.json", """{ "parameters": { "estimator": "batch", "maxSamplesPerLabel": 5 } }""");
+
+        var harvest = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "a", "--plan-labels", "1", "--json");
+
+        Assert.True(harvest.ExitCode == 0, harvest.Error);
+        var model = Assert.Single(harvest.Json["models"]!);
+        Assert.Equal("batch", (string?)model["estimator"]);
+        Assert.NotEqual(Newtonsoft.Json.Linq.JTokenType.Null, model["plans"]!.Type); // the plans a run of this workspace looks for
+        Assert.True((int)model["samples"]! <= 5 * 4, $"{model["samples"]} samples for 4 labels at 5 each");
+    }
+
     private static TempWorkspace Workspace()
     {
         var ws = SampleWorkspaces.Chain();

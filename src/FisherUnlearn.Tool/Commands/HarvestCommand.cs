@@ -35,10 +35,9 @@ internal static class HarvestCommand
     {
         var model = new Option<string?>("--model", "-m") { Description = "Harvest only this model.", HelpName = "id" };
         var force = new Option<bool>("--force") { Description = "Compute even when a harvest (and forget plans) with the same inputs is cached." };
-        var estimator = new Option<string>("--estimator")
+        var estimator = new Option<string?>("--estimator")
         {
-            Description = "The Fisher estimator: exact (per-example, default), batch (the reference SSD/FIUn estimator) or labelfree (LFSSD).",
-            DefaultValueFactory = _ => FisherEstimators.ExactName,
+            Description = "The Fisher estimator: exact (per-example), batch (the reference SSD/FIUn estimator) or labelfree (LFSSD); default: the workspace's (parameters.estimator of unlearn.json, else exact), the one runs use.",
             HelpName = "name",
         };
         estimator.AcceptOnlyFromAmong([.. FisherEstimators.Names]);
@@ -47,10 +46,9 @@ internal static class HarvestCommand
             Description = "libtorch threads (default: 'threads' of unlearn.json, else 1).",
             HelpName = "n",
         };
-        var maxSamples = new Option<int>("--max-samples")
+        var maxSamples = new Option<int?>("--max-samples")
         {
-            Description = $"At most this many train samples per label (default {HarvestOptions.DefaultMaxSamplesPerLabel}).",
-            DefaultValueFactory = _ => HarvestOptions.DefaultMaxSamplesPerLabel,
+            Description = $"At most this many train samples per label (default: the workspace's parameters.maxSamplesPerLabel, else {HarvestOptions.DefaultMaxSamplesPerLabel}).",
             HelpName = "n",
         };
         var batchSize = new Option<int>("--batch-size")
@@ -93,7 +91,7 @@ internal static class HarvestCommand
             var settings = new Settings(
                 parseResult.GetValue(model),
                 parseResult.GetValue(force),
-                FisherEstimators.Parse(parseResult.GetValue(estimator)!),
+                parseResult.GetValue(estimator) is { } name ? FisherEstimators.Parse(name) : null,
                 parseResult.GetValue(threads),
                 parseResult.GetValue(parallel),
                 parseResult.GetValue(maxSamples),
@@ -106,12 +104,12 @@ internal static class HarvestCommand
         return command;
     }
 
-    private sealed record Settings(string? ModelId, bool Force, FisherEstimator Estimator, int? Threads, int? Parallel, int MaxSamples, int BatchSize, bool Plans,
+    private sealed record Settings(string? ModelId, bool Force, FisherEstimator? Estimator, int? Threads, int? Parallel, int? MaxSamples, int BatchSize, bool Plans,
         int? PlanLabels, int? MaxPlans);
 
     private static int Run(CommandEnvironment env, Settings settings, CancellationToken cancellationToken)
     {
-        foreach (var (name, value) in new[] { ("--threads", settings.Threads ?? 1), ("--parallel", settings.Parallel ?? 1), ("--max-samples", settings.MaxSamples), ("--batch-size", settings.BatchSize),
+        foreach (var (name, value) in new[] { ("--threads", settings.Threads ?? 1), ("--parallel", settings.Parallel ?? 1), ("--max-samples", settings.MaxSamples ?? 1), ("--batch-size", settings.BatchSize),
             ("--plan-labels", settings.PlanLabels ?? 1), ("--max-plans", settings.MaxPlans ?? 1) })
         {
             if (value < 1)
@@ -169,10 +167,11 @@ internal static class HarvestCommand
         var resources = new JobResources();
         var options = new HarvestOptions
         {
-            Estimator = settings.Estimator,
+            // By default what a run of this workspace uses, so that the harvest (and its forget plans) is the one runs find.
+            Estimator = settings.Estimator ?? unlearn.Estimator,
             Force = settings.Force,
             Verify = true, // A cached harvest a crash damaged is computed again here rather than failing a later run.
-            MaxSamplesPerLabel = settings.MaxSamples,
+            MaxSamplesPerLabel = settings.MaxSamples ?? unlearn.MaxSamplesPerLabel,
             BatchSize = settings.BatchSize,
             Graph = analysis.Graph,
             Inputs = resources.Harvest,
