@@ -62,6 +62,21 @@ public sealed class RunCommandScenarios
     }
 
     [Fact]
+    public async Task A_shard_whose_ancestors_checkpoint_is_missing_fails_before_writing_an_output_no_merge_would_accept()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        File.Delete(ws.PathOf("a/bin/a.safetensors"));
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--only", "b");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL4104: ", run.Error, StringComparison.Ordinal);
+        Assert.Contains("'a'", run.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(ws.PathOf("artifacts/unlearn/forget-3/b.safetensors")));
+    }
+
+    [Fact]
     public async Task Run_json_lists_every_affected_model_writes_the_report_and_never_touches_the_checkpoints()
     {
         using var ws = DigitsChain.Create();

@@ -319,6 +319,18 @@ public sealed class RunOrchestrationScenarios
     }
 
     [Fact]
+    public async Task A_shard_beyond_the_affected_models_says_it_holds_none_not_that_outputs_are_up_to_date()
+    {
+        using var ws = await TrainedChain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--shard", "3/3");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains(run.ErrorLines, l => l.Contains("shard 3/3 holds no model (the removal affects 2", StringComparison.Ordinal));
+        Assert.DoesNotContain("every output is up to date", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_invalid_shard_is_a_usage_error()
     {
         using var ws = DigitsChain.Create();

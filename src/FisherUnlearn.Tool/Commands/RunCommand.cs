@@ -112,7 +112,11 @@ internal static class RunCommand
         }
 
         var considered = shard.Select(plan).Where(id => options.Only is null || id == options.Only).ToHashSet(StringComparer.Ordinal);
-        var missing = plan.Affected.Where(a => considered.Contains(a.Id)).Select(a => workspace.Models[a.Id]).Where(m => !File.Exists(m.CheckpointPath)).ToList();
+        // Every ancestor's checkpoint too: each output's job key covers them, so one computed without them would not
+        // match a run (or a merge) that has them.
+        var missing = plan.Affected.Where(a => considered.Contains(a.Id))
+            .SelectMany(a => analysis.Graph.Ancestors(a.Id).Append(a.Id)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
+            .Select(id => workspace.Models[id]).Where(m => !File.Exists(m.CheckpointPath)).ToList();
         if (missing.Count > 0)
         {
             foreach (var model in missing)
@@ -210,7 +214,13 @@ internal static class RunCommand
         env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
             $"{summary.Computed - failed.Count - unchanged} unlearned ({result.Settings.Method}), {(unchanged > 0 ? $"{unchanged} written unchanged, " : string.Empty)}{summary.Reused.Count} up to date, {failed.Count} failed, in {result.Seconds:0.00} s")
             + (report is not null ? $"; report: {env.Context.Display(report)}" : shard.IsAll ? string.Empty : $" (shard {shard}; gather with 'run {removal.Id} --merge')"));
-        if (summary.Computed == 0 && failed.Count == 0)
+        if (summary.Considered.Count == 0)
+        {
+            env.Diagnostics.Log(shard.IsAll
+                ? "nothing to do: no model is selected."
+                : $"nothing to do: shard {shard} holds no model (the removal affects {plan.Affected.Count}; 'dotnet unlearn plan {removal.Id} --matrix' lists the shards that do).");
+        }
+        else if (summary.Computed == 0 && failed.Count == 0)
         {
             env.Diagnostics.Log("nothing to do: every output is up to date (use --force to redo).");
         }
