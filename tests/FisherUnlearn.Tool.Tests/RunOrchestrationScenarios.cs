@@ -273,7 +273,7 @@ public sealed class RunOrchestrationScenarios
         var merged = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--merge", "--out", "sharded");
 
         Assert.Equal(1, merged.ExitCode);
-        Assert.Contains("error FUL3022:", merged.Error, StringComparison.Ordinal);
+        Assert.Contains("forget-3.removal.json(1,1): error FUL3022:", merged.Error, StringComparison.Ordinal); // an annotation on the request
         Assert.Contains("'b'", merged.Error, StringComparison.Ordinal);
         // The report lists both affected models and does not read as complete.
         var report = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("sharded/forget-3/report.json"));

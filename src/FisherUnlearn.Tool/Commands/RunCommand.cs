@@ -256,12 +256,12 @@ internal static class RunCommand
         env.Diagnostics.Log($"merged {outcomes.Count} of {plan.Affected.Count} models ({settings.Method}) into {(report is null ? "(report busy)" : env.Context.Display(report))}");
         if (missing.Count > 0)
         {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ShardResultsMissing, null, NameList.Quoted(missing), removal.Id));
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ShardResultsMissing, removal.Location, NameList.Quoted(missing), removal.Id));
         }
 
         if (stale.Count > 0)
         {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ShardResultsStale, null, NameList.Quoted(stale), removal.Id, settings.Method));
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ShardResultsStale, removal.Location, NameList.Quoted(stale), removal.Id, settings.Method));
         }
 
         var exit = WriteJson(env, result, [.. outcomes.Select(o => o.Id)]);
