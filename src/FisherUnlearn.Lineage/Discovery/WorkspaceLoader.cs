@@ -68,7 +68,8 @@ public static class WorkspaceLoader
     }
 
     /// <summary>The manifest files of a workspace, absolute, in ordinal order. A file must match an include glob,
-    /// no exclude glob, and have a manifest suffix; <see cref="AlwaysExcluded"/> folders are skipped.</summary>
+    /// no exclude glob, and have a manifest suffix; <see cref="AlwaysExcluded"/> folders and nested workspaces (folders
+    /// with an unlearn.json of their own) are skipped.</summary>
     public static IReadOnlyList<string> Discover(string root, WorkspaceSettings settings)
     {
         var fullRoot = Path.GetFullPath(root);
@@ -77,17 +78,39 @@ public static class WorkspaceLoader
         matcher.AddExcludePatterns(settings.Exclude);
         matcher.AddExcludePatterns(AlwaysExcluded);
         var result = new List<string>();
+        var boundaries = new Dictionary<string, bool>(StringComparer.Ordinal);
         foreach (var match in matcher.Execute(new DirectoryInfoWrapper(new DirectoryInfo(fullRoot))).Files)
         {
             var kind = ManifestKinds.FromFileName(match.Path);
-            if (kind is not null and not ManifestKind.Settings)
+            var path = Path.GetFullPath(Path.Combine(fullRoot, match.Path));
+            if (kind is not null and not ManifestKind.Settings && !InNestedWorkspace(fullRoot, path, boundaries))
             {
-                result.Add(Path.GetFullPath(Path.Combine(fullRoot, match.Path)));
+                result.Add(path);
             }
         }
 
         result.Sort(StringComparer.Ordinal);
         return result;
+    }
+
+    // A folder below the root with an unlearn.json of its own is a workspace of its own (as git treats a nested
+    // repository): its manifests belong to it, with its own settings and outputs, not to this one.
+    private static bool InNestedWorkspace(string root, string file, Dictionary<string, bool> boundaries)
+    {
+        for (var folder = Path.GetDirectoryName(file); folder is not null && folder.Length > root.Length; folder = Path.GetDirectoryName(folder))
+        {
+            if (!boundaries.TryGetValue(folder, out var boundary))
+            {
+                boundaries[folder] = boundary = File.Exists(Path.Combine(folder, WorkspaceSettings.FileName));
+            }
+
+            if (boundary)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static Workspace Build(string root, WorkspaceSettings settings, ManifestFile[] files, DiagnosticBag diagnostics, SortedDictionary<string, string> hashes)

@@ -90,6 +90,26 @@ public sealed class WorkspaceDiscovery
     }
 
     [Fact]
+    public void A_subfolder_with_its_own_unlearn_json_is_a_workspace_of_its_own_and_not_read()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("unlearn.json", "{ }");
+        ws.Write("data/mnist.dataset.json", Dataset("mnist"));
+        ws.Write("models/base/base.lineage.json", Model("base"));
+        ws.Write("sub/unlearn.json", "{ }");
+        ws.Write("sub/data/mnist.dataset.json", Dataset("other"));
+        ws.Write("sub/models/x/x.lineage.json", Model("x", dataset: "other"));
+
+        var outer = Load(ws.Root);
+        var inner = Load(ws.PathOf("sub"));
+
+        Assert.Empty(outer.Diagnostics);
+        Assert.Equal(["base"], outer.Models.Keys);
+        Assert.Equal(["mnist"], outer.Datasets.Keys);
+        Assert.Equal(["x"], inner.Models.Keys);
+    }
+
+    [Fact]
     public void Manifest_hashes_are_filled_for_every_file_read()
     {
         using var ws = new TempWorkspace();
