@@ -116,6 +116,11 @@ public sealed class GraphCommandScenarios
         // The choices on the error's one line, not as escaped line breaks.
         Assert.Contains("Must be one of: 'mermaid', 'dot', 'svg', 'html'", run.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("\\n", run.Error, StringComparison.Ordinal);
+
+        var notANumber = await CliRun.InvokeAsync(RepoPaths.Root, "plan", "forget-3", "--workspace", "samples/digits", "--matrix", "--max-jobs", "x");
+        Assert.Equal(2, notANumber.ExitCode);
+        Assert.Contains("as expected type a whole number", notANumber.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", notANumber.Error, StringComparison.Ordinal);
     }
 
     [Fact]

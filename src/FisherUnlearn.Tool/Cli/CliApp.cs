@@ -84,5 +84,14 @@ internal static class CliApp
     }
 
     private static string OneLine(string message) =>
-        System.Text.RegularExpressions.Regex.Replace(message, @":\s*\n\s*", ": ").ReplaceLineEndings("\n").Replace("\n\t", ", ", StringComparison.Ordinal).Replace('\n', ' ');
+        ForPeople(System.Text.RegularExpressions.Regex.Replace(message, @":\s*\n\s*", ": ").ReplaceLineEndings("\n").Replace("\n\t", ", ", StringComparison.Ordinal).Replace('\n', ' '));
+
+    // "as expected type 'System.Nullable`1[System.Int32]'" says what is expected in .NET's words: say it in a user's.
+    private static string ForPeople(string message) =>
+        System.Text.RegularExpressions.Regex.Replace(message, @"'System\.(?:Nullable`1\[System\.)?(Int32|Int64|Double|Boolean)\]?'", m => m.Groups[1].Value switch
+        {
+            "Int32" or "Int64" => "a whole number",
+            "Double" => "a number",
+            _ => "true or false",
+        });
 }
