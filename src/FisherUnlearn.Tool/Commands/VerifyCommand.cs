@@ -211,7 +211,7 @@ internal static class VerifyCommand
             var methods = outcomes.Select(o => o.Method).Distinct(StringComparer.Ordinal).ToList();
             var settings = UnlearnSettings.From(removal, analysis.Workspace.Settings, methods.Count == 1 ? methods[0] : null);
             var hash = analysis.Workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty;
-            return ReportModel.FromRun(analysis, removal, new RunResult(removal.Id, hash, settings, directory, outcomes, outcomes.Sum(o => o.Seconds)));
+            return ReportModel.FromRun(analysis, removal, new RunResult(removal.Id, hash, settings, directory, outcomes, RunCoordinator.TotalSeconds(outcomes)));
         }
         catch (EngineException)
         {

@@ -181,21 +181,21 @@ internal sealed record ReportModel
     }
 
     private static ReportEntry Entry(ModelOutcome m, RemovalPlan plan) => new()
-        {
-            Id = m.Id,
-            Role = m.Role == ModelRole.Root ? "root" : "descendant",
-            Method = m.Method,
-            Status = m.Succeeded ? "done" : "failed",
-            Error = m.Error is null ? null : m.Error.Code + ": " + m.Error.Message,
-            Parameters = m.Parameters is null ? null : JObject.Parse(m.Parameters.ToJsonString()),
-            InputSha256 = m.InputSha256,
-            Output = m.OutputPath is null ? null : Path.GetFileName(m.OutputPath),
-            OutputSha256 = m.OutputSha256,
-            Seconds = m.Seconds,
-            UpstreamRoots = plan.Find(m.Id)?.UpstreamRoots ?? [],
-            Before = ReportMetrics.From(m.Before),
-            After = ReportMetrics.From(m.After),
-        };
+    {
+        Id = m.Id,
+        Role = m.Role == ModelRole.Root ? "root" : "descendant",
+        Method = m.Method,
+        Status = m.Succeeded ? "done" : "failed",
+        Error = m.Error is null ? null : m.Error.Code + ": " + m.Error.Message,
+        Parameters = m.Parameters is null ? null : JObject.Parse(m.Parameters.ToJsonString()),
+        InputSha256 = m.InputSha256,
+        Output = m.OutputPath is null ? null : Path.GetFileName(m.OutputPath),
+        OutputSha256 = m.OutputSha256,
+        Seconds = m.Seconds,
+        UpstreamRoots = plan.Find(m.Id)?.UpstreamRoots ?? [],
+        Before = ReportMetrics.From(m.Before),
+        After = ReportMetrics.From(m.After),
+    };
 
     /// <summary>A report with no run behind it (e.g. <c>verify</c> when report.json is missing): the plan's models, no
     /// hashes or times.</summary>
