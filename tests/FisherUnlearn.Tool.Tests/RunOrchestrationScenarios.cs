@@ -287,6 +287,30 @@ public sealed class RunOrchestrationScenarios
     }
 
     [Fact]
+    public async Task A_merge_reports_a_model_that_failed_in_its_shard_as_failed_with_the_shards_error()
+    {
+        using var ws = await TrainedChain();
+        var checkpoint = ws.ReadBytes("b/bin/b.safetensors");
+        ws.WriteBytes("b/bin/b.safetensors", checkpoint[..(checkpoint.Length / 2)]);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--shard", "1/2", "--parallel", "1", "--out", "sharded")).ExitCode);
+        Assert.Equal(1, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--shard", "2/2", "--parallel", "1", "--out", "sharded")).ExitCode);
+
+        var merged = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--merge", "--out", "sharded");
+
+        Assert.Equal(1, merged.ExitCode);
+        Assert.Matches(@"b\.safetensors.*error FUL4\d{3}:|error FUL4\d{3}:.*b\.safetensors", merged.Error);
+        Assert.DoesNotContain("FUL3022", merged.Error, StringComparison.Ordinal);
+        var report = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("sharded/forget-3/report.json"));
+        Assert.Equal(["done", "failed"], report["models"]!.Select(m => (string)m["status"]!));
+        Assert.StartsWith("FUL4", (string)report["models"]![1]!["error"]!, StringComparison.Ordinal);
+
+        // Fixed and run again, the shard's output replaces the failure.
+        ws.WriteBytes("b/bin/b.safetensors", checkpoint);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--shard", "2/2", "--parallel", "1", "--out", "sharded")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--merge", "--out", "sharded")).ExitCode);
+    }
+
+    [Fact]
     public async Task A_merge_takes_the_shards_method_and_refuses_results_that_are_out_of_date_or_whose_file_is_gone()
     {
         using var ws = await TrainedChain();

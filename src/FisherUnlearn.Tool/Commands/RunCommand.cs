@@ -248,12 +248,20 @@ internal static class RunCommand
 
         // Only results made for the current inputs and method, whose output is still there, are merged.
         var freshness = OutputFreshness.Check(analysis, plan, settings.Method, directory);
-        var outcomes = plan.Affected.Where(a => freshness[a.Id].State == OutputState.Done).Select(a => freshness[a.Id].Record!.Outcome).ToList();
-        var missing = plan.Affected.Where(a => freshness[a.Id].State == OutputState.Missing).Select(a => a.Id).ToList();
+        // A model whose shard failed left a record of the failure (for the current inputs): merged as failed, with its error.
+        bool FailedNow(string id) => freshness[id] is { State: OutputState.Missing, Record: { Outcome.Succeeded: false } record } && record.Key == freshness[id].Key;
+        var failed = plan.Affected.Where(a => FailedNow(a.Id)).Select(a => freshness[a.Id].Record!.Outcome).ToList();
+        var outcomes = plan.Affected.Where(a => freshness[a.Id].State == OutputState.Done || FailedNow(a.Id)).Select(a => freshness[a.Id].Record!.Outcome).ToList();
+        var missing = plan.Affected.Where(a => freshness[a.Id].State == OutputState.Missing && !FailedNow(a.Id)).Select(a => a.Id).ToList();
         var stale = plan.Affected.Where(a => freshness[a.Id].State == OutputState.Stale).Select(a => a.Id).ToList();
         var result = new RunResult(removal.Id, analysis.Workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty, settings, directory, outcomes, RunCoordinator.TotalSeconds(outcomes));
         var report = WriteReports(env, analysis, removal, result, madeByThisRun: false);
-        env.Diagnostics.Log($"merged {outcomes.Count} of {plan.Affected.Count} models ({settings.Method}) into {(report is null ? "(report busy)" : env.Context.Display(report))}");
+        env.Diagnostics.Log($"merged {outcomes.Count - failed.Count} of {plan.Affected.Count} models ({settings.Method}{(failed.Count > 0 ? $"; {failed.Count} failed in their shard" : string.Empty)}) into {(report is null ? "(report busy)" : env.Context.Display(report))}");
+        foreach (var model in failed)
+        {
+            env.Diagnostics.Write(model.Error!);
+        }
+
         if (missing.Count > 0)
         {
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ShardResultsMissing, removal.Location, NameList.Quoted(missing), removal.Id));
@@ -265,7 +273,7 @@ internal static class RunCommand
         }
 
         var exit = WriteJson(env, result, [.. outcomes.Select(o => o.Id)]);
-        return missing.Count + stale.Count > 0 ? ExitCodes.Failed : exit;
+        return missing.Count + stale.Count + failed.Count > 0 ? ExitCodes.Failed : exit;
     }
 
     /// <summary>report.json, report.md and report.html next to the outputs, and in GitHub Actions the step summary. Several

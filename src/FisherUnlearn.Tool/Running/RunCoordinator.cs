@@ -83,6 +83,12 @@ internal sealed class RunCoordinator(IRunProgress progress)
             {
                 new JobRecord(keys[outcome.Id], outcome).Write(directory);
             }
+            else if (!outcome.Succeeded && freshness[outcome.Id].State != OutputState.Done)
+            {
+                // A failure is recorded too (no output), so that a merge of shards can say why a model is missing;
+                // never over a current, intact output (a failed --force keeps what was there).
+                new JobRecord(keys[outcome.Id], outcome).Write(directory);
+            }
         });
         foreach (var outcome in Compute(analysis, plan, removal, settings, pending, directory, request, recording, cancellationToken))
         {
