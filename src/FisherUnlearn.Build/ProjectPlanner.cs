@@ -168,14 +168,10 @@ public static class ProjectPlanner
         WorkspaceAnalysis analysis, RemovalManifest removal, AffectedModel affected, string outputRoot)
     {
         var workspace = analysis.Workspace;
-        var model = workspace.Models[affected.Id];
-        var output = Path.Combine(outputRoot, removal.Id, model.Id + ".safetensors");
-        var ancestors = analysis.Graph.Ancestors(model.Id).Where(workspace.Models.ContainsKey).Select(id => workspace.Models[id]).ToList();
-        var lineage = ancestors.Append(model).ToList();
-        var datasets = lineage.SelectMany(m => m.Data).Select(d => d.Dataset).Distinct(StringComparer.Ordinal)
-            .Where(workspace.Datasets.ContainsKey).Select(id => workspace.Datasets[id]).ToList();
+        var job = JobInputs.Of(workspace, analysis.Graph, removal, affected.Id);
+        var output = Path.Combine(outputRoot, removal.Id, affected.Id + ".safetensors");
         var roots = affected.UpstreamRoots.Where(workspace.Models.ContainsKey).Select(id => workspace.Models[id]);
-        return (output, InputFiles(workspace, removal, model, roots, ancestors, datasets), lineage, datasets);
+        return (output, InputFiles(job, roots), [.. job.Lineage], [.. job.Datasets.Values]);
     }
 
     /// <summary>Every affected model of removal <paramref name="removalId"/> in the whole workspace (not only one project's),
@@ -195,38 +191,17 @@ public static class ProjectPlanner
     }
 
     /// <summary>
-    /// What the tool's job key (FisherUnlearn.Engine's <c>JobKey</c>) hashes for one (removal, model), as files: the removal
-    /// manifest, the workspace's <c>unlearn.json</c>, the model's manifest and checkpoint, EVERY ancestor's manifest and
-    /// checkpoint (affected or not: the labels a model knows come from its whole lineage, and <c>retrain</c> starts from
-    /// them), and the manifests and data files of the datasets of the whole lineage. Files that do not exist are left out
-    /// (MSBuild would otherwise rebuild on every build), except the checkpoints of the model and of its upstream roots,
-    /// which the unlearning reads (the tool reports them missing); whether the others exist is part of the input-hash
-    /// cache through the list of paths.
+    /// The files of the tool's job key (<see cref="JobInputs"/>: what FisherUnlearn.Engine's <c>JobKey</c> hashes) for one
+    /// (removal, model). Files that do not exist are left out (MSBuild would otherwise rebuild on every build), except the
+    /// removal manifest and the model's manifest and checkpoint and its upstream roots' checkpoints, which the unlearning
+    /// reads (the tool reports them missing); whether the others exist is part of the input-hash cache through the list of
+    /// paths.
     /// </summary>
-    internal static SortedSet<string> InputFiles(Workspace workspace, RemovalManifest removal, ModelManifest model,
-        IEnumerable<ModelManifest> upstreamRoots, IEnumerable<ModelManifest> ancestors, IEnumerable<DatasetManifest> datasets)
+    internal static SortedSet<string> InputFiles(JobInputs job, IEnumerable<ModelManifest> upstreamRoots)
     {
-        var optional = new List<string>();
-        if (workspace.Settings.SettingsPath is { } settings)
-        {
-            optional.Add(settings);
-        }
-
-        foreach (var ancestor in ancestors)
-        {
-            optional.Add(ancestor.ManifestPath);
-            optional.Add(ancestor.CheckpointPath);
-        }
-
-        foreach (var dataset in datasets)
-        {
-            optional.Add(dataset.ManifestPath);
-            optional.AddRange(new[] { dataset.Train, dataset.Test }.OfType<DatasetSplit>().SelectMany(s => s.Files));
-        }
-
-        var inputs = new SortedSet<string>(StringComparer.Ordinal) { model.CheckpointPath, model.ManifestPath, removal.ManifestPath };
+        var inputs = new SortedSet<string>(StringComparer.Ordinal) { job.Model.CheckpointPath, job.Model.ManifestPath, job.Removal.ManifestPath };
         inputs.UnionWith(upstreamRoots.Select(r => r.CheckpointPath));
-        inputs.UnionWith(optional.Where(File.Exists));
+        inputs.UnionWith(job.Files().Where(File.Exists));
         return inputs;
     }
 
