@@ -15,7 +15,7 @@ using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Planning;
 
 /// <summary>
-/// <c>unlearning [--setting chain|star|federated|paper|all] [--keep] [--out file.md]</c>: the quality and speed benchmark of
+/// <c>unlearning [--setting chain|star|federated|paper|star-long|federated-long|all] [--keep] [--out file.md]</c>: the quality and speed benchmark of
 /// docs/benchmarks.md. Per setting, copies <c>Networks/&lt;setting&gt;</c> and the sample MNIST digits into a temp
 /// workspace, trains every model from its recipe (parents first), then for each removal runs, through the engine API and
 /// with metrics off: <c>retrain</c> (the exact reference), <c>fiun</c> with the harvest computed (cache emptied first),
@@ -29,7 +29,7 @@ internal static class UnlearningBench
     // fiun jobs at once in the parallel rows: one per core.
     private static readonly int Jobs = Environment.ProcessorCount;
 
-    private static readonly string[] AllSettings = ["chain", "star", "federated", "paper"];
+    private static readonly string[] AllSettings = ["chain", "star", "federated", "paper", "star-long", "federated-long"];
 
     private sealed record MethodRun(string Name, RunResult Result);
 
@@ -53,7 +53,7 @@ internal static class UnlearningBench
                     break;
                 default:
                     Console.Error.WriteLine($"unknown or invalid argument '{args[i]}'");
-                    Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks unlearning [--setting chain|star|federated|paper|all] [--keep] [--out <file.md>]");
+                    Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks unlearning [--setting chain|star|federated|paper|star-long|federated-long|all] [--keep] [--out <file.md>]");
                     return 2;
             }
         }

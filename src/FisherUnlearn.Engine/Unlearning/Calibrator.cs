@@ -48,8 +48,14 @@ public sealed class Calibrator : IDisposable
         head = HeadLayer.Find(model);
     }
 
-    /// <summary>Logits added to every computed head shift (default 1).</summary>
+    /// <summary>Logits added to every computed head shift, at least (default 1).</summary>
     public double HeadMargin { get; init; } = 1.0;
+
+    /// <summary>The margin added to a head shift is at least this many <see cref="TailScale"/>s (default 3).</summary>
+    public double HeadTailMargin { get; init; } = 3.0;
+
+    /// <summary>Order statistics the tail scale is estimated from (at most; a quarter of the samples when fewer).</summary>
+    public const int TailSamples = 10;
 
     /// <summary>Stop evaluating a setting once it certainly cannot be chosen (default true). Off only to test that skipping
     /// never changes the choice.</summary>
@@ -329,11 +335,42 @@ public sealed class Calibrator : IDisposable
         needs.Sort();
         needs.Reverse();
         var keep = allowed - stuck;
-        // The extra headMargin logits cost no retained accuracy (the shift only lowers forgotten classes' logits) and
-        // cover held-out samples a little more confident than the slice's. Rounded up to a grid of ShiftGrid: libtorch's
-        // float sums (and so the logits) can differ in their last bits with the number of threads, and the shift must
-        // not, or the same inputs would give different bytes with --threads 1 and 2.
-        return needs.Count <= keep ? 0 : Math.Ceiling((needs[keep] + 1e-3 + (Math.Abs(needs[keep]) * 1e-4) + HeadMargin) * ShiftGrid) / ShiftGrid;
+        if (needs.Count <= keep)
+        {
+            return 0;
+        }
+
+        // The margin costs no retained accuracy (the shift only lowers forgotten classes' logits) and covers held-out
+        // samples more confident than the slice's: at least HeadMargin logits, and HeadTailMargin tail scales, so that a
+        // model whose confidence spreads wide (a long-trained one: shifts of 27-38 logits) gets a margin in proportion
+        // (docs/methods.md, step 3). Rounded up to a grid of ShiftGrid: libtorch's float sums (and so the logits) can
+        // differ in their last bits with the number of threads, and the shift must not, or the same inputs would give
+        // different bytes with --threads 1 and 2.
+        var margin = Math.Max(HeadMargin, HeadTailMargin * TailScale(needs, keep));
+        return Math.Ceiling((needs[keep] + 1e-3 + (Math.Abs(needs[keep]) * 1e-4) + margin) * ShiftGrid) / ShiftGrid;
+    }
+
+    /// <summary>
+    /// The scale of the upper tail of <paramref name="descending"/> (sorted largest first) from index
+    /// <paramref name="from"/>: the mean excess of its k largest values over the next one (k = <see cref="TailSamples"/>,
+    /// or a quarter of the values when fewer; 0 with fewer than 8). For an exponential tail this estimates its scale, so a
+    /// new value lies beyond the largest by more than m scales with a probability of about e^-m / (n + 1).
+    /// </summary>
+    internal static double TailScale(IReadOnlyList<double> descending, int from)
+    {
+        var k = Math.Min(TailSamples, (descending.Count - from) / 4);
+        if (k < 2)
+        {
+            return 0;
+        }
+
+        var sum = 0.0;
+        for (var i = from; i < from + k; i++)
+        {
+            sum += descending[i];
+        }
+
+        return Math.Max(0, (sum / k) - descending[from + k]);
     }
 
     /// <summary>Head shifts are multiples of 1/ShiftGrid logits (exact in binary floating point).</summary>

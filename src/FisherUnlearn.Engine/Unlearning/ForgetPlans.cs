@@ -30,7 +30,7 @@ public static class ForgetPlans
 {
     public const string FolderName = "plans";
     public const int SchemaVersion = 2;
-    private const string FormatVersion = "fiun-plans/3";
+    private const string FormatVersion = "fiun-plans/4";
 
     /// <summary>Whether plans can stand in for calibration under these settings (fiun, own importance, calibrated).</summary>
     public static bool Applies(UnlearnSettings settings)

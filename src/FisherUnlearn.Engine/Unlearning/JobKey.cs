@@ -13,7 +13,7 @@ namespace FisherUnlearn.Engine.Unlearning;
 /// </summary>
 public static class JobKey
 {
-    public const int FormatVersion = 3;
+    public const int FormatVersion = 4;
 
     public static string Compute(WorkspaceAnalysis analysis, RemovalPlan plan, string modelId, string method, FileHashCache? files = null)
     {

@@ -63,6 +63,11 @@ public sealed record UnlearnSettings
     /// forget samples a little more confident than the calibration slice's.</summary>
     public double HeadMargin { get; init; } = 1.0;
 
+    /// <summary>The head shift's margin is at least this many tail scales of the slice's forget samples (default 3): the
+    /// mean amount by which the most confident ones exceed the next (<see cref="Calibrator.TailScale"/>), so that models
+    /// whose logits spread widely get a margin in proportion.</summary>
+    public double HeadTailMargin { get; init; } = 3.0;
+
     /// <summary>Calibration slice: forget samples per forgotten label, retained samples per retained label (train split).</summary>
     public int CalibrationForget { get; init; } = 200;
 
@@ -236,6 +241,7 @@ public sealed record UnlearnSettings
             "headCorrection" => this with { HeadCorrection = Text("auto", "off", "always") },
             "headTolerance" => this with { HeadTolerance = Number(0) },
             "headMargin" => this with { HeadMargin = Number(0) },
+            "headTailMargin" => this with { HeadTailMargin = Number(0) },
             "calibrationForget" => this with { CalibrationForget = Integer(1) },
             "calibrationRetain" => this with { CalibrationRetain = Integer(1) },
             "calibrationMargin" => this with { CalibrationMargin = Number(0) <= 1 ? node!.GetValue<double>() : throw Bad(path, key, raw, "a number between 0 and 1") },
@@ -243,7 +249,7 @@ public sealed record UnlearnSettings
             "seed" => this with { Seed = Integer(int.MinValue) },
             "rootDivisor" => this with { RootDivisor = Number(1) },
             _ => key.StartsWith("x-", StringComparison.Ordinal) ? this : throw EngineException.At(DiagnosticCatalogue.InvalidMethodParameter, path, null, key, raw,
-                "a known parameter (importance, estimator, layers, alpha, lambda, calibrate, alphas, lambdas, target, headCorrection, headTolerance, headMargin, calibrationForget, calibrationRetain, calibrationMargin, maxSamplesPerLabel, seed, rootDivisor)"),
+                "a known parameter (importance, estimator, layers, alpha, lambda, calibrate, alphas, lambdas, target, headCorrection, headTolerance, headMargin, headTailMargin, calibrationForget, calibrationRetain, calibrationMargin, maxSamplesPerLabel, seed, rootDivisor)"),
         };
     }
 
@@ -278,6 +284,7 @@ public sealed record UnlearnSettings
             result["headCorrection"] = HeadCorrection;
             result["headTolerance"] = HeadTolerance;
             result["headMargin"] = HeadMargin;
+            result["headTailMargin"] = HeadTailMargin;
             result["calibrationMargin"] = CalibrationMargin;
             result["calibrationForget"] = CalibrationForget;
             result["calibrationRetain"] = CalibrationRetain;

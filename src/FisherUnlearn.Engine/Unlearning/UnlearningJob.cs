@@ -366,7 +366,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             ? (requested ?? UnlearnSettings.DefaultLabelTarget) * settings.CalibrationMargin
             : requested is { } r && settings.Target is not null ? r : DefaultTarget(module, scope, resources);
         var forgetClasses = scope.ForgetLabels.Values.SelectMany(l => l).ToHashSet();
-        using var calibrator = new Calibrator(module, forgetSlice, retainSlice, forgetClasses) { HeadMargin = settings.HeadMargin };
+        using var calibrator = new Calibrator(module, forgetSlice, retainSlice, forgetClasses) { HeadMargin = settings.HeadMargin, HeadTailMargin = settings.HeadTailMargin };
         CalibrationResult result;
         if (settings.Calibrate)
         {

@@ -163,6 +163,55 @@ public sealed class CalibratorTests
     }
 
     [Fact]
+    public void The_head_shift_margin_grows_with_the_spread_of_the_forgotten_samples_confidence()
+    {
+        // A long-trained model's forgotten samples spread over tens of logits; a margin of 1 logit past the slice's most
+        // confident one left 3 of 200 held-out zeros recognised (star-long's s1, docs/methods.md, step 3). The margin is at
+        // least HeadTailMargin tail scales, which costs no retained sample, and never forgets fewer held-out samples.
+        using var setup = Prepare("a");
+        using var fixedMargin = new Calibrator(setup.Module, setup.Forget, setup.Retain, setup.Classes) { HeadTailMargin = 0 };
+        using var tailMargin = new Calibrator(setup.Module, setup.Forget, setup.Retain, setup.Classes);
+
+        var narrow = fixedMargin.Search(setup.Importance.Forget, setup.Importance.Full, null, [], 0, "always").Chosen;
+        var wide = tailMargin.Search(setup.Importance.Forget, setup.Importance.Full, null, [], 0, "always").Chosen;
+        var analysis = setup.Ws.Analyze();
+        var scope = RemovalScope.For(analysis.Workspace, analysis.Graph, analysis.Workspace.Removals["forget-3"], "a");
+        var heldOut = RemovalData.Test(scope, new SplitCache(), _ => [3], 200, 7919);
+        double HeldOutForget(Calibrator calibrator, CalibrationPoint point)
+        {
+            calibrator.Apply(point, setup.Importance.Forget, setup.Importance.Full, null);
+            var accuracy = ModelEvaluator.Accuracy(setup.Module, heldOut)!.Value;
+            calibrator.Restore();
+            return accuracy;
+        }
+
+        Assert.True(narrow.HeadShift > 0, $"chosen {narrow}");
+        Assert.True(wide.HeadShift > narrow.HeadShift, $"shift {wide.HeadShift} with the tail margin vs {narrow.HeadShift} without");
+        Assert.Equal(narrow.RetainAccuracy, wide.RetainAccuracy);
+        Assert.True(HeldOutForget(tailMargin, wide) <= HeldOutForget(fixedMargin, narrow));
+    }
+
+    [Fact]
+    public void The_tail_scale_follows_the_values_scale_ignores_their_offset_and_needs_enough_of_them()
+    {
+        var random = new Random(17);
+        for (var round = 0; round < 20; round++)
+        {
+            var scale = 0.5 + (random.NextDouble() * 20);
+            var values = Enumerable.Range(0, 50 + random.Next(300)).Select(_ => -scale * Math.Log(1 - random.NextDouble())).OrderDescending().ToList();
+            var from = random.Next(3);
+            var estimate = Calibrator.TailScale(values, from);
+
+            Assert.Equal(estimate * 3, Calibrator.TailScale([.. values.Select(v => v * 3)], from), 9);
+            Assert.Equal(estimate, Calibrator.TailScale([.. values.Select(v => v + 40)], from), 9);
+            Assert.InRange(estimate, scale / 3, scale * 3); // Exponential values: the mean excess estimates their scale.
+        }
+
+        Assert.Equal(0, Calibrator.TailScale([5, 4, 3, 2, 1, 0, -1], 0)); // Fewer than 8: no estimate.
+        Assert.Equal(0, Calibrator.TailScale([.. Enumerable.Repeat(2.0, 40)], 0));
+    }
+
+    [Fact]
     public void For_samples_the_search_narrows_alpha_so_the_setting_does_not_overshoot_the_target()
     {
         // A sample request aims at held-out accuracy, not at zero: here the 3s of the calibration slice as the forgotten
