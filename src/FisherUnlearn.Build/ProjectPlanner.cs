@@ -121,10 +121,9 @@ public static class ProjectPlanner
         var checkpoints = new List<PlannedCheckpoint>();
         var idLocations = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
         var hashes = new SortedSet<string>(StringComparer.Ordinal);
-        if (workspace.Settings.SettingsPath is { } settingsPath && File.Exists(settingsPath))
-        {
-            hashes.Add($"settings {workspace.Relative(settingsPath)} {ContentHash.OfFile(settingsPath)}");
-        }
+        // unlearn.json counts by the settings that change outputs (JobInputs.OutputSettings: method, parameters), not as a
+        // file: a change of threads or parallelism leaves the cache, and so every output, as it is.
+        hashes.Add($"settings {JobInputs.OutputSettings(workspace.Settings)}");
 
         foreach (var removal in removals)
         {

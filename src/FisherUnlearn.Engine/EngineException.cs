@@ -1,4 +1,5 @@
 using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.IO;
 
 namespace FisherUnlearn.Engine;
 
@@ -35,6 +36,24 @@ public class EngineException : Exception
         var end = message.IndexOfAny(['\r', '\n']);
         return (end < 0 ? message : message[..end]).Trim();
     }
+
+    /// <summary>Refuses, before it is opened, a path that leads to a FIFO, a device or a socket (FUL1027): reading one
+    /// would block or never end.</summary>
+    internal static void ThrowIfNotRegular(string path)
+    {
+        if (RegularFile.KindOf(path) is { } kind)
+        {
+            throw Create(DiagnosticCatalogue.NotARegularFile, path, path, kind);
+        }
+    }
+
+    /// <summary>The diagnostic an exception carries, when it carries one (an engine error, or a file that is not regular).</summary>
+    public static Diagnostic? DiagnosticOf(Exception exception) => exception switch
+    {
+        EngineException engine => engine.Diagnostic,
+        NotARegularFileException file => file.Diagnostic,
+        _ => null,
+    };
 
     internal static EngineException Create(DiagnosticDescriptor descriptor, string? path, params object?[] args) =>
         new(Diagnostic.Create(descriptor, path is null ? null : new SourceLocation(path), args));

@@ -70,6 +70,29 @@ public sealed class TempWorkspace : IDisposable
             .Select(f => Path.GetRelativePath(Root, f).Replace('\\', '/'))
             .Order(StringComparer.Ordinal)];
 
+    /// <summary>Makes a FIFO (named pipe) at a relative path, replacing any file there (Unix only: <c>mkfifo</c>);
+    /// returns its absolute path. Opening it for reading blocks until a writer comes.</summary>
+    public string MakeFifo(string relativePath)
+    {
+        var path = PathOf(relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.Delete(path);
+        using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path]);
+        mkfifo.WaitForExit();
+        return mkfifo.ExitCode == 0 ? path : throw new InvalidOperationException($"mkfifo {path} exited with {mkfifo.ExitCode}");
+    }
+
+    /// <summary>Replaces the file at a relative path with a symbolic link to <paramref name="target"/> (such as
+    /// <c>/dev/zero</c>); returns its absolute path.</summary>
+    public string Link(string relativePath, string target)
+    {
+        var path = PathOf(relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.Delete(path);
+        File.CreateSymbolicLink(path, target);
+        return path;
+    }
+
     public override string ToString() => Root;
 
     public void Dispose()

@@ -47,6 +47,37 @@ public sealed class RunOrchestrationScenarios
         Assert.Equal(["done", "done"], Statuses(forced));
     }
 
+    /// <summary>Outputs are the same bytes at any thread count (docs/engine-notes.md), so unlearn.json's threads and
+    /// parallelism (and its other settings that change no output byte) leave every output up to date; a method parameter
+    /// makes them stale.</summary>
+    [Fact]
+    public async Task Changing_threads_or_parallelism_in_unlearn_json_redoes_nothing_and_changing_a_parameter_redoes_every_model()
+    {
+        using var ws = await TrainedChain();
+        ws.Write("unlearn.json", """{ "method": "fiun", "threads": 1, "parallelism": 1 }""");
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+        var before = Outputs(ws, "artifacts/unlearn");
+
+        ws.Write("unlearn.json", """{ "method": "fiun", "threads": 2, "parallelism": 2, "planLabels": 1, "maxPlans": 10, "x-owner": "ml-team", "parameters": { "x-note": "tried" } }""");
+        var check = await CliRun.InvokeAsync(ws.Root, "plan", "forget-3", "--check");
+        var status = await CliRun.InvokeAsync(ws.Root, "status", "--json");
+        var again = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--json");
+
+        Assert.True(check.ExitCode == 0, check.Error);
+        Assert.Equal("done", (string?)status.Json["removals"]!.Single(r => (string?)r["id"] == "forget-3")["state"]);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Equal(["up-to-date", "up-to-date"], Statuses(again));
+        Assert.Equal(before, Outputs(ws, "artifacts/unlearn"));
+
+        ws.Write("unlearn.json", """{ "method": "fiun", "threads": 2, "parallelism": 2, "parameters": { "alpha": 2 } }""");
+        var stale = await CliRun.InvokeAsync(ws.Root, "plan", "forget-3", "--check");
+        var redone = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--json");
+
+        Assert.Equal(3, stale.ExitCode);
+        Assert.Equal(0, redone.ExitCode);
+        Assert.Equal(["done", "done"], Statuses(redone));
+    }
+
     [Fact]
     public async Task Changing_a_roots_manifest_makes_every_model_below_it_stale_not_just_the_root()
     {

@@ -63,6 +63,52 @@ public sealed class StatusCommandScenarios
     }
 
     [Fact]
+    public async Task Settings_of_unlearn_json_that_change_no_output_byte_keep_outputs_done_and_a_parameter_or_the_method_makes_them_stale()
+    {
+        using var ws = ChainWithCheckpoints();
+        ws.Write("unlearn.json", """{ "method": "fiun", "threads": 1, "parallelism": 1, "parameters": { "alpha": 2 } }""");
+        WriteOutput(ws, "forget-2", "b");
+        Assert.Equal("done", (string?)(await Removal(ws, "forget-2"))["state"]);
+
+        // Thread counts (outputs are the same bytes with any), where outputs go, the harvest's plan limits, extensions.
+        ws.Write("unlearn.json", """
+            { "method": "fiun", "threads": 8, "parallelism": 4, "planLabels": 1, "maxPlans": 7, "output": "artifacts/unlearn",
+              "exclude": ["**/notes/**"], "x-owner": "ml-team", "parameters": { "x-why": "tuned", "alpha": 2 } }
+            """);
+        Assert.Equal("done", (string?)(await Removal(ws, "forget-2"))["state"]);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "plan", "forget-2", "--check")).ExitCode);
+
+        ws.Write("unlearn.json", """{ "method": "fiun", "threads": 8, "parameters": { "alpha": 3 } }""");
+        Assert.Equal("stale", (string?)(await Removal(ws, "forget-2"))["state"]);
+        Assert.Equal(3, (await CliRun.InvokeAsync(ws.Root, "plan", "forget-2", "--check")).ExitCode);
+    }
+
+    /// <summary>A custom architecture's module assembly is code the unlearning runs (its forward pass gives the Fisher
+    /// importance and the calibration): rebuilding it with other code makes the output stale.</summary>
+    [Fact]
+    public async Task A_change_to_a_custom_models_assembly_makes_its_outputs_and_its_descendants_stale()
+    {
+        using var ws = ChainWithCheckpoints();
+        ws.Write("a/a.lineage.json", """
+            { "schemaVersion": 1, "id": "a", "checkpoint": "bin/a.safetensors",
+              "architecture": { "kind": "custom", "assembly": "bin/Models.dll", "type": "Models.Net", "classes": 4 },
+              "data": [ { "dataset": "toy", "labels": [0, 1] } ] }
+            """);
+        // b (an mlp) is a's student: its output depends on a's assembly as on a's checkpoint.
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"finetune\"", "\"distill\"", StringComparison.Ordinal));
+        ws.Write("a/bin/Models.dll", "version 1");
+        WriteOutput(ws, "forget-1", "a");
+        WriteOutput(ws, "forget-1", "b");
+        Assert.Equal("done", (string?)(await Removal(ws, "forget-1"))["state"]);
+
+        ws.Write("a/bin/Models.dll", "version 2");
+
+        var removal = await Removal(ws, "forget-1");
+        Assert.Equal("stale", (string?)removal["state"]);
+        Assert.All(removal["models"]!, m => Assert.Equal("stale", (string?)m["state"]));
+    }
+
+    [Fact]
     public async Task Without_outputs_every_affected_removal_is_pending_and_one_that_affects_nothing_is_done()
     {
         using var ws = ChainWithCheckpoints();

@@ -60,6 +60,7 @@ public static class CheckpointStore
             throw EngineException.Create(DiagnosticCatalogue.CheckpointNotFound, path, path);
         }
 
+        EngineException.ThrowIfNotRegular(path);
         var state = format switch
         {
             CheckpointFormat.Safetensors => LoadSafetensors(path),

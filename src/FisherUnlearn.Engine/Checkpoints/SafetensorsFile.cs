@@ -76,6 +76,7 @@ public static class SafetensorsFile
             throw EngineException.Create(DiagnosticCatalogue.CheckpointNotFound, path, path);
         }
 
+        EngineException.ThrowIfNotRegular(path);
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);

@@ -20,6 +20,8 @@ public static class CsvDataReader
             throw EngineException.Create(DiagnosticCatalogue.DataFileNotFound, path, path);
         }
 
+        EngineException.ThrowIfNotRegular(path);
+
         try
         {
             using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);

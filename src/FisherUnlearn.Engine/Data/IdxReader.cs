@@ -39,6 +39,8 @@ public static class IdxReader
             throw EngineException.Create(DiagnosticCatalogue.DataFileNotFound, path, path);
         }
 
+        EngineException.ThrowIfNotRegular(path);
+
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);

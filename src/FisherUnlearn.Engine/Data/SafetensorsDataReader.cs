@@ -18,6 +18,8 @@ public static class SafetensorsDataReader
             throw EngineException.Create(DiagnosticCatalogue.DataFileNotFound, path, path);
         }
 
+        EngineException.ThrowIfNotRegular(path);
+
         SafetensorsDocument document;
         try
         {

@@ -348,6 +348,7 @@ public static class HarvestCache
 
         try
         {
+            RegularFile.Ensure(indexPath);
             var root = JsonNode.Parse(File.ReadAllText(indexPath)) as JsonObject;
             if ((int?)root?["schemaVersion"] != SchemaVersion)
             {

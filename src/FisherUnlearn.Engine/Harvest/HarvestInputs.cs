@@ -38,7 +38,11 @@ public sealed class HarvestInputs(Func<DatasetManifest, DataSplit>? loadTrain = 
     public string HashOf(string path)
     {
         var full = Path.GetFullPath(path);
-        return Once(hashes, full, () => ContentHash.OfFile(full));
+        return Once(hashes, full, () =>
+        {
+            EngineException.ThrowIfNotRegular(full);
+            return ContentHash.OfFile(full);
+        });
     }
 
     /// <summary>Forgets a file's hash (after the file changed).</summary>

@@ -42,6 +42,8 @@ public static class CustomModelLoader
             throw EngineException.Create(DiagnosticCatalogue.CustomAssemblyNotFound, path, path, "the file does not exist");
         }
 
+        EngineException.ThrowIfNotRegular(path);
+
         Assembly assembly;
         try
         {

@@ -6,6 +6,7 @@ using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Hashing;
 using FisherUnlearn.Lineage.Manifests;
 using TorchSharp;
+using FisherUnlearn.Lineage.IO;
 
 namespace FisherUnlearn.Engine.Training;
 
@@ -128,6 +129,7 @@ public static class TrainingInputs
     }
 
     /// <summary>How the file at <paramref name="checkpointPath"/> relates to <paramref name="inputs"/>.</summary>
+    /// <exception cref="EngineException">FUL1027: the path leads to a FIFO, a device or a socket.</exception>
     public static CheckpointState Check(string checkpointPath, string inputs)
     {
         if (!File.Exists(checkpointPath))
@@ -135,6 +137,8 @@ public static class TrainingInputs
             return CheckpointState.Missing;
         }
 
+        // A FIFO or a device at the checkpoint path is refused (FUL1027), not read, nor replaced by a trained file.
+        EngineException.ThrowIfNotRegular(checkpointPath);
         if (CheckpointStore.FormatOf(checkpointPath) != CheckpointFormat.Safetensors)
         {
             return CheckpointState.UserFormat;
@@ -172,7 +176,7 @@ public static class TrainingInputs
     {
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            using var stream = RegularFile.OpenRead(path);
             Span<byte> lengthBytes = stackalloc byte[8];
             if (stream.Length < 8)
             {
@@ -232,6 +236,7 @@ public sealed class FileHashCache
     private readonly Lock gate = new();
 
     /// <summary>The file's hash, or <c>missing</c> when it does not exist.</summary>
+    /// <exception cref="EngineException">FUL1027: the path leads to a FIFO, a device or a socket.</exception>
     public string Hash(string path)
     {
         var info = new FileInfo(path);
@@ -248,7 +253,16 @@ public sealed class FileHashCache
             }
         }
 
-        var hash = ContentHash.OfFile(info.FullName);
+        string hash;
+        try
+        {
+            hash = ContentHash.OfFile(info.FullName);
+        }
+        catch (NotARegularFileException ex)
+        {
+            throw new EngineException(ex.Diagnostic, ex);
+        }
+
         lock (gate)
         {
             entries[info.FullName] = (info.Length, info.LastWriteTimeUtc, hash);

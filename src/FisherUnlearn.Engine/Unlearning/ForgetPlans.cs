@@ -112,6 +112,7 @@ public static class ForgetPlans
 
         try
         {
+            RegularFile.Ensure(path);
             using var document = JsonDocument.Parse(File.ReadAllBytes(path));
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || root.GetProperty("schemaVersion").GetInt32() != SchemaVersion
@@ -263,6 +264,7 @@ public static class ForgetPlans
     {
         try
         {
+            RegularFile.Ensure(path);
             if (JsonNode.Parse(File.ReadAllText(path)) is JsonObject root && (string?)root["harvestKey"] == harvestKey)
             {
                 return;

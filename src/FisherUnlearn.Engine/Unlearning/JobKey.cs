@@ -7,13 +7,20 @@ namespace FisherUnlearn.Engine.Unlearning;
 
 /// <summary>
 /// The content hash of everything one model's unlearning output depends on: the engine version, the effective method, and
-/// the manifests (canonical) and files of <see cref="JobInputs"/> (the removal, the workspace settings, the model's and
-/// every ancestor's manifest and checkpoint, the datasets of its whole lineage). Two runs with equal keys produce the same
-/// output, so a rerun skips a model whose recorded key is unchanged; any change redoes exactly the models it reaches.
+/// <see cref="JobInputs"/>: the removal manifest, the settings of unlearn.json that change outputs
+/// (<see cref="JobInputs.OutputSettings"/>: method and parameters, not threads or parallelism), the model's and every
+/// ancestor's manifest and checkpoint, the module assemblies of the lineage's custom architectures, and the manifests and
+/// files of the datasets of its whole lineage (manifests by canonical content, other files by their bytes). Two runs
+/// with equal keys produce the same output, so a rerun skips a model whose recorded key is unchanged; any change redoes
+/// exactly the models it reaches, and a change that alters no output byte (threads) redoes nothing.
 /// </summary>
 public static class JobKey
 {
-    public const int FormatVersion = 4;
+    /// <summary>Part of every key: records of another format count as stale (the first run after an upgrade redoes
+    /// every output once). 3: unlearn.json by canonical content; 4: only its method and parameters, plus the lineage's
+    /// custom module assemblies; 5: the head shift's margin follows the forgotten samples' spread (same inputs, other
+    /// bytes).</summary>
+    public const int FormatVersion = 5;
 
     public static string Compute(WorkspaceAnalysis analysis, RemovalPlan plan, string modelId, string method, FileHashCache? files = null)
     {
@@ -30,8 +37,8 @@ public static class JobKey
             method,
             plan.RemovalId,
             Hash(workspace, plan.Removal.ManifestPath, files),
-            // Canonical, as every manifest: reformatting unlearn.json changes nothing.
-            inputs.SettingsPath is { } settings ? Hash(workspace, settings, files) : "no settings",
+            // Only what changes outputs (method, parameters), by value: threads, parallelism or a reformat change nothing.
+            JobInputs.OutputSettings(inputs.Settings),
             modelId,
             Hash(workspace, inputs.Model.ManifestPath, files),
             files.Hash(inputs.Model.CheckpointPath),
@@ -41,6 +48,12 @@ public static class JobKey
             parts.Add($"ancestor {ancestor.Id}{(affected.UpstreamRoots.Contains(ancestor.Id) ? " (root)" : string.Empty)}");
             parts.Add(Hash(workspace, ancestor.ManifestPath, files));
             parts.Add(files.Hash(ancestor.CheckpointPath));
+        }
+
+        foreach (var (id, assembly) in inputs.Assemblies())
+        {
+            parts.Add($"assembly {id}");
+            parts.Add(files.Hash(assembly));
         }
 
         foreach (var datasetId in inputs.DatasetIds)

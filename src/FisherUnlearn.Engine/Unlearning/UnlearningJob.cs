@@ -158,8 +158,8 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            var diagnostic = ex is EngineException engine ? engine.Diagnostic
-                : Diagnostic.Create(DiagnosticCatalogue.UnlearningFailed, manifest.Location, ModelId, EngineException.Summarize(ex));
+            var diagnostic = EngineException.DiagnosticOf(ex)
+                ?? Diagnostic.Create(DiagnosticCatalogue.UnlearningFailed, manifest.Location, ModelId, EngineException.Summarize(ex));
             return outcome with { Error = diagnostic, Exception = ex, Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
         }
     }

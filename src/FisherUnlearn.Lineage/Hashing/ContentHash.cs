@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.IO;
 using FisherUnlearn.Lineage.Json;
 
 namespace FisherUnlearn.Lineage.Hashing;
@@ -56,9 +57,11 @@ public static class ContentHash
     }
 
     /// <summary>Hash of the raw bytes of a file (checkpoints, data files), streamed.</summary>
+    /// <exception cref="NotARegularFileException">The path leads to a FIFO, a device or a socket (FUL1027), which
+    /// would block or never end.</exception>
     public static string OfFile(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        using var stream = RegularFile.OpenRead(path, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 

@@ -4,6 +4,7 @@ using System.Numerics;
 using System.Text;
 using System.Text.Unicode;
 using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.IO;
 using Newtonsoft.Json;
 
 namespace FisherUnlearn.Lineage.Json;
@@ -25,9 +26,16 @@ public static class JsonDocumentReader
 
     private static readonly SearchValues<char> LineBreaks = SearchValues.Create("\r\n");
 
-    /// <summary>Reads and parses a file. I/O problems are reported as FUL1023, never thrown.</summary>
+    /// <summary>Reads and parses a file. I/O problems are reported as FUL1023 (a FIFO, device or socket as FUL1027), never thrown.</summary>
     public static JsonNode? ReadFile(string path, DiagnosticBag diagnostics)
     {
+        if (RegularFile.KindOf(path) is { } kind)
+        {
+            // A FIFO would block the open and a device never ends: refused before it is opened.
+            diagnostics.Report(DiagnosticCatalogue.NotARegularFile, new SourceLocation(path), path, kind);
+            return null;
+        }
+
         byte[] bytes;
         try
         {

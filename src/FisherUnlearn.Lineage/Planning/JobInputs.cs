@@ -4,17 +4,21 @@ using FisherUnlearn.Lineage.Manifests;
 namespace FisherUnlearn.Lineage.Planning;
 
 /// <summary>
-/// Everything one affected model's unlearning output for a removal depends on: the removal manifest, the workspace's
-/// <c>unlearn.json</c>, the model's manifest and checkpoint, every ancestor's manifest and checkpoint (the labels a model
-/// knows come from its whole lineage, the roots' importance may be used, and <c>retrain</c> redoes ancestors or starts from
-/// their checkpoints), and the manifests and data files of the datasets of its whole lineage. The one definition behind
-/// the tool's job key (FisherUnlearn.Engine's <c>JobKey</c> hashes it) and MSBuild's Inputs (FisherUnlearn.Build), so the
-/// two never disagree about what is stale.
+/// Everything one affected model's unlearning output for a removal depends on: the removal manifest, the settings of the
+/// workspace's <c>unlearn.json</c> that change outputs (<see cref="OutputSettings"/>: the default method and parameters,
+/// not threads or parallelism), the model's manifest and checkpoint, every ancestor's manifest and checkpoint (the labels
+/// a model knows come from its whole lineage, the roots' importance may be used, and <c>retrain</c> redoes ancestors or
+/// starts from their checkpoints), the module assembly of every model of the lineage whose architecture is <c>custom</c>
+/// (its code computes the Fisher importance, the calibration and the retrained models), and the manifests and data files
+/// of the datasets of its whole lineage. The one definition behind the tool's job key (FisherUnlearn.Engine's
+/// <c>JobKey</c> hashes it) and MSBuild's Inputs and input-hash cache (FisherUnlearn.Build), so the two never disagree
+/// about what is stale.
 /// </summary>
+/// <param name="Settings">The workspace's settings; only <see cref="OutputSettings"/> of them count.</param>
 /// <param name="Ancestors">Every ancestor, in ordinal id order.</param>
 /// <param name="DatasetIds">The datasets the lineage names, in ordinal order (also those the workspace lacks).</param>
 /// <param name="Datasets">Those of <paramref name="DatasetIds"/> the workspace has.</param>
-public sealed record JobInputs(RemovalManifest Removal, string? SettingsPath, ModelManifest Model, IReadOnlyList<ModelManifest> Ancestors,
+public sealed record JobInputs(RemovalManifest Removal, WorkspaceSettings Settings, ModelManifest Model, IReadOnlyList<ModelManifest> Ancestors,
     IReadOnlyList<string> DatasetIds, IReadOnlyDictionary<string, DatasetManifest> Datasets)
 {
     public static JobInputs Of(Workspace workspace, LineageGraph graph, RemovalManifest removal, string modelId)
@@ -26,8 +30,35 @@ public sealed record JobInputs(RemovalManifest Removal, string? SettingsPath, Mo
         var ancestors = graph.Ancestors(modelId).Where(workspace.Models.ContainsKey).Order(StringComparer.Ordinal).Select(id => workspace.Models[id]).ToList();
         var ids = ancestors.Append(model).SelectMany(m => m.Data).Select(d => d.Dataset).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var datasets = ids.Where(workspace.Datasets.ContainsKey).ToDictionary(id => id, id => workspace.Datasets[id], StringComparer.Ordinal);
-        return new JobInputs(removal, workspace.Settings.SettingsPath, model, ancestors, ids, datasets);
+        return new JobInputs(removal, workspace.Settings, model, ancestors, ids, datasets);
     }
+
+    /// <summary>
+    /// A hash of what in <c>unlearn.json</c> changes unlearned outputs: the default <c>method</c> and the <c>parameters</c>
+    /// (by their JSON values: reformatting the file or reordering them changes nothing; <c>x-</c> extensions are not read, so they do not
+    /// count). Nothing else does: <c>threads</c> and <c>parallelism</c> (outputs are the same bytes at any thread count),
+    /// <c>output</c> (where outputs go, not what they hold), <c>include</c>/<c>exclude</c> (the manifests found are counted
+    /// by content) and the harvest's <c>planLabels</c>/<c>maxPlans</c> (a forget plan applies exactly the choice a request
+    /// would make without it).
+    /// </summary>
+    public static string OutputSettings(WorkspaceSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var parts = new List<string> { "settings", "method", settings.Method ?? string.Empty, "parameters" };
+        foreach (var (name, value) in settings.Parameters.Where(p => !p.Key.StartsWith("x-", StringComparison.Ordinal)).OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            parts.Add(name);
+            parts.Add(value);
+        }
+
+        return Hashing.ContentHash.Combine([.. parts]);
+    }
+
+    /// <summary>The module assemblies of the lineage's <c>custom</c> architectures (model id, absolute path; some may not
+    /// exist), ancestors first in id order, then the model.</summary>
+    public IEnumerable<(string ModelId, string Path)> Assemblies() =>
+        Lineage.Where(m => m.Architecture.Kind == ArchitectureSpec.Custom && !string.IsNullOrWhiteSpace(m.Architecture.Assembly))
+            .Select(m => (m.Id, System.IO.Path.GetFullPath(System.IO.Path.Combine(m.ManifestDirectory, m.Architecture.Assembly!))));
 
     /// <summary>The model and its ancestors.</summary>
     public IEnumerable<ModelManifest> Lineage => Ancestors.Append(Model);
@@ -39,19 +70,20 @@ public sealed record JobInputs(RemovalManifest Removal, string? SettingsPath, Mo
         return new[] { dataset.Train, dataset.Test }.OfType<DatasetSplit>().SelectMany(s => s.Files);
     }
 
-    /// <summary>Every file this depends on (some may not exist).</summary>
+    /// <summary>Every file this depends on as a whole (some may not exist). Not <c>unlearn.json</c>: only some of its
+    /// settings count (<see cref="OutputSettings"/>), so a change to the others (threads) makes nothing stale.</summary>
     public IEnumerable<string> Files()
     {
         yield return Removal.ManifestPath;
-        if (SettingsPath is not null)
-        {
-            yield return SettingsPath;
-        }
-
         foreach (var model in Lineage)
         {
             yield return model.ManifestPath;
             yield return model.CheckpointPath;
+        }
+
+        foreach (var assembly in Assemblies().Select(a => a.Path).Distinct(StringComparer.Ordinal))
+        {
+            yield return assembly;
         }
 
         foreach (var dataset in Datasets.Values)

@@ -74,6 +74,13 @@ internal static class CliApp
             new DiagnosticWriter(context, Verbosity.Normal).Write(Diagnostic.Create(DiagnosticCatalogue.Cancelled, null));
             return ExitCodes.Cancelled;
         }
+        catch (Exception ex) when (Engine.EngineException.DiagnosticOf(ex) is { } diagnostic)
+        {
+            // A bad input met where a command does not catch it itself (a checkpoint or data file that is a FIFO or a
+            // device, met while hashing inputs): its one line, exit 2, no stack trace.
+            new DiagnosticWriter(context, Verbosity.Normal).Write(diagnostic);
+            return ExitCodes.InvalidInput;
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // A path the user gave that cannot be used (a file where a folder is needed, no permission, a missing

@@ -99,10 +99,10 @@ internal static class TrainCommand
         {
             throw;
         }
-        catch (EngineException ex)
+        catch (Exception ex) when (EngineException.DiagnosticOf(ex) is { } known)
         {
-            failure = ex.Diagnostic;
-            exitCode = IsTrainingFailure(ex.Code) ? ExitCodes.Failed : ExitCodes.InvalidInput;
+            failure = known;
+            exitCode = IsTrainingFailure(known.Code) ? ExitCodes.Failed : ExitCodes.InvalidInput;
         }
         catch (Exception ex) when (session.Current is not null && ex is not OutOfMemoryException)
         {

@@ -62,7 +62,7 @@ public sealed class UnlearnPlanTests
     }
 
     /// <summary>A pair's inputs are what the tool's job key hashes (FisherUnlearn.Engine's JobKey): the removal manifest,
-    /// unlearn.json, the model's manifest and checkpoint, EVERY ancestor's manifest and checkpoint (affected by the removal
+    /// the model's manifest and checkpoint, EVERY ancestor's manifest and checkpoint (affected by the removal
     /// or not) and the lineage's dataset manifests and files. Otherwise a replaced checkpoint of an unaffected ancestor
     /// leaves the build up to date while 'dotnet unlearn status' says the output is stale.</summary>
     [Fact]
@@ -80,7 +80,6 @@ public sealed class UnlearnPlanTests
         Assert.True(result, engine.Log);
         var expected = new List<string>
         {
-            ws.PathOf("unlearn.json"),
             ws.PathOf("mnist.dataset.json"),
             ws.PathOf("digits-student/digits-student.lineage.json"),
             ws.PathOf("digits-student/bin/digits-student.safetensors"),
@@ -97,6 +96,27 @@ public sealed class UnlearnPlanTests
         Assert.All(ancestors.Append("digits-student"), m => Assert.Contains(task.InputHashes, h => h.StartsWith($"model {m} ", StringComparison.Ordinal)));
         Assert.Contains(task.InputHashes, h => h.StartsWith("dataset mnist ", StringComparison.Ordinal));
         Assert.Contains(task.InputHashes, h => h.StartsWith("settings ", StringComparison.Ordinal));
+    }
+
+    /// <summary>unlearn.json is not an input file: its method and parameters count through the input-hash cache, by
+    /// value, and its threads or parallelism (outputs are the same bytes with any) not at all.</summary>
+    [Fact]
+    public void Threads_in_unlearn_json_leave_the_input_hash_cache_as_it_is_and_a_parameter_changes_it()
+    {
+        using var ws = Digits.Copy();
+        ws.Write("digits-student/bin/digits-student.safetensors", "w");
+        ws.Write("unlearn.json", """{ "method": "fiun", "threads": 1 }""");
+        var (first, engine, result) = Run(ws.PathOf("digits-student"), "forget-3");
+        Assert.True(result, engine.Log);
+        Assert.DoesNotContain(ws.PathOf("unlearn.json"), first.Inputs.Select(i => i.ItemSpec));
+
+        ws.Write("unlearn.json", """{ "threads": 4, "parallelism": 2, "method": "fiun" }""");
+        var (threads, _, _) = Run(ws.PathOf("digits-student"), "forget-3");
+        ws.Write("unlearn.json", """{ "method": "fiun", "threads": 4, "parameters": { "alpha": 2 } }""");
+        var (parameter, _, _) = Run(ws.PathOf("digits-student"), "forget-3");
+
+        Assert.Equal(first.InputHashes, threads.InputHashes);
+        Assert.NotEqual(first.InputHashes, parameter.InputHashes);
     }
 
     [Fact]

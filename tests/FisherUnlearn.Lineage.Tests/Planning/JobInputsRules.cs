@@ -40,4 +40,42 @@ public sealed class JobInputsRules
         Assert.Contains(workspace.Datasets["other"].ManifestPath, files);
         Assert.Contains(workspace.Datasets["mnist"].Train!.Files.First(), files);
     }
+
+    [Fact]
+    public void Of_unlearn_json_only_the_method_and_the_parameters_count_and_x_extensions_do_not()
+    {
+        var baseline = new WorkspaceSettings { Method = "fiun", Parameters = Parameters(("alpha", "2")) };
+        var key = JobInputs.OutputSettings(baseline);
+
+        Assert.Equal(key, JobInputs.OutputSettings(baseline with { Threads = 8, Parallelism = 4, PlanLabels = 1, MaxPlans = 5, Output = "elsewhere", Exclude = ["**/x/**"] }));
+        Assert.Equal(key, JobInputs.OutputSettings(baseline with { Parameters = Parameters(("x-note", "\"why\""), ("alpha", "2")) }));
+        Assert.NotEqual(key, JobInputs.OutputSettings(baseline with { Parameters = Parameters(("alpha", "3")) }));
+        Assert.NotEqual(key, JobInputs.OutputSettings(baseline with { Method = "ssd" }));
+        Assert.NotEqual(key, JobInputs.OutputSettings(baseline with { Parameters = Parameters(("alpha", "2"), ("seed", "1")) }));
+    }
+
+    [Fact]
+    public void The_module_assemblies_of_custom_architectures_in_the_lineage_are_inputs()
+    {
+        using var ws = new TempWorkspace();
+        ToyChain.Write(ws);
+        ws.Write("a/a.lineage.json", """
+            { "schemaVersion": 1, "id": "a", "checkpoint": "bin/a.safetensors",
+              "architecture": { "kind": "custom", "assembly": "bin/Models.dll", "type": "Models.Net", "classes": 4 },
+              "data": [ { "dataset": "toy", "labels": [0, 1] } ] }
+            """);
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"finetune\"", "\"distill\"", StringComparison.Ordinal));
+        ws.Write("forget-1.removal.json", """{ "schemaVersion": 1, "id": "forget-1", "forget": { "labels": [1] } }""");
+        var analysis = WorkspaceAnalysis.Analyze(ws.Root, TestContext.Current.CancellationToken);
+        Assert.False(analysis.HasErrors, string.Join('\n', analysis.Diagnostics));
+        var workspace = analysis.Workspace;
+
+        var inputs = JobInputs.Of(workspace, analysis.Graph, workspace.Removals["forget-1"], "b");
+
+        Assert.Equal([("a", ws.PathOf("a/bin/Models.dll"))], inputs.Assemblies());
+        Assert.Contains(ws.PathOf("a/bin/Models.dll"), inputs.Files());
+    }
+
+    private static SortedDictionary<string, string> Parameters(params (string Name, string Value)[] values) =>
+        new(values.ToDictionary(v => v.Name, v => v.Value), StringComparer.Ordinal);
 }

@@ -1,0 +1,88 @@
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Testing;
+using FisherUnlearn.Tool.Tests.Support;
+
+namespace FisherUnlearn.Tool.Tests;
+
+/// <summary>A checkpoint that is a symbolic link to /dev/zero, or a data file or manifest that is a FIFO, used to hang
+/// every command that hashes or reads it. Each is refused with FUL1027 at its path, exit 2, before it is opened, and
+/// nothing is written or replaced. Every command runs under a time limit, so a regression fails instead of hanging.</summary>
+public sealed class NonRegularInputScenarios
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+
+    private static TempWorkspace ChainWithCheckpoints()
+    {
+        var ws = SampleWorkspaces.Chain();
+        ws.Write("data/train.csv", ToyChain.Csv(40, seed: 1));
+        ws.Write("data/test.csv", ToyChain.Csv(20, seed: 2));
+        foreach (var (model, value) in new[] { ("a", 1f), ("b", 2f) })
+        {
+            var path = ws.PathOf($"{model}/bin/{model}.safetensors");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            SafetensorsFile.Write(path, new Dictionary<string, SafetensorsTensor> { ["w"] = SafetensorsTensor.FromFloats([1], [value]) });
+        }
+
+        return ws;
+    }
+
+    // In-process commands run synchronously: on a thread of their own, so that the limit can fire.
+    private static async Task<CliRun> Within(TempWorkspace ws, params string[] args) =>
+        await Task.Run(() => CliRun.InvokeAsync(ws.Root, args), TestContext.Current.CancellationToken).WaitAsync(Limit, TestContext.Current.CancellationToken);
+
+    private static void AssertRefused(CliRun run, string relativePath, string kind)
+    {
+        Assert.True(run.ExitCode == 2, $"exit {run.ExitCode}: {run.Error}");
+        // One line per model that meets it (harvest goes on with the next model); each names the file and what it is.
+        var lines = run.ErrorLines.Where(l => l.Contains("FUL1027", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(lines);
+        Assert.All(lines, line => Assert.StartsWith(relativePath + ": error FUL1027: ", line, StringComparison.Ordinal));
+        Assert.All(lines, line => Assert.Contains(kind, line, StringComparison.Ordinal));
+        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("status")]
+    [InlineData("plan", "forget-1", "--check")]
+    [InlineData("run", "forget-1")]
+    [InlineData("harvest")]
+    public async Task A_checkpoint_linked_to_dev_zero_is_refused_and_left_as_it_is(params string[] command)
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "no /dev/zero on Windows");
+        using var ws = ChainWithCheckpoints();
+        var checkpoint = ws.Link("a/bin/a.safetensors", "/dev/zero");
+
+        var run = await Within(ws, [.. command, "--no-progress"]);
+
+        AssertRefused(run, "a/bin/a.safetensors", "a character device");
+        Assert.Equal("/dev/zero", new FileInfo(checkpoint).LinkTarget);
+        Assert.False(Directory.Exists(ws.PathOf("artifacts/unlearn/forget-1")) && Directory.EnumerateFiles(ws.PathOf("artifacts/unlearn/forget-1"), "*.safetensors").Any());
+    }
+
+    [Theory]
+    [InlineData("status")]
+    [InlineData("plan", "forget-1", "--check")]
+    [InlineData("run", "forget-1")]
+    [InlineData("harvest")]
+    public async Task A_data_file_that_is_a_fifo_is_refused(params string[] command)
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "no FIFOs on Windows");
+        using var ws = ChainWithCheckpoints();
+        ws.MakeFifo("data/train.csv");
+
+        var run = await Within(ws, [.. command, "--no-progress"]);
+
+        AssertRefused(run, "data/train.csv", "a FIFO (named pipe)");
+    }
+
+    [Fact]
+    public async Task A_manifest_that_is_a_fifo_is_listed_by_validate_and_stops_other_commands()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "no FIFOs on Windows");
+        using var ws = ChainWithCheckpoints();
+        ws.MakeFifo("c/c.lineage.json");
+
+        AssertRefused(await Within(ws, "validate"), "c/c.lineage.json", "a FIFO (named pipe)");
+        AssertRefused(await Within(ws, "status"), "c/c.lineage.json", "a FIFO (named pipe)");
+    }
+}
