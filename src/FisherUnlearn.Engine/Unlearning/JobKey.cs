@@ -1,3 +1,4 @@
+using FisherUnlearn.Engine.Harvest;
 using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Hashing;
@@ -6,7 +7,8 @@ using FisherUnlearn.Lineage.Planning;
 namespace FisherUnlearn.Engine.Unlearning;
 
 /// <summary>
-/// The content hash of everything one model's unlearning output depends on: the engine version, the effective method, and
+/// The content hash of everything one model's unlearning output depends on: the tool's version (its informational version,
+/// as in the reports: design.md, "a change to ... tool version redoes exactly what depends on it"), the effective method, and
 /// <see cref="JobInputs"/>: the removal manifest, the settings of unlearn.json that change outputs
 /// (<see cref="JobInputs.OutputSettings"/>: method and parameters, not threads or parallelism), the model's and every
 /// ancestor's manifest and checkpoint, the module assemblies of the lineage's custom architectures, and the manifests and
@@ -33,7 +35,7 @@ public static class JobKey
         var parts = new List<string>
         {
             $"fisherunlearn.job/{FormatVersion}",
-            TrainingInputs.EngineVersion,
+            Harvester.EngineVersion,
             method,
             plan.RemovalId,
             Hash(workspace, plan.Removal.ManifestPath, files),
