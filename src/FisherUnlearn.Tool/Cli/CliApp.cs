@@ -21,6 +21,8 @@ internal static class CliApp
             root.Options.Add(option);
         }
 
+        ToolVersion.Configure(root, options);
+
         root.Subcommands.Add(InitCommand.Create(context, options));
         root.Subcommands.Add(ValidateCommand.Create(context, options));
         root.Subcommands.Add(PlanCommand.Create(context, options));
