@@ -72,6 +72,57 @@ public sealed class DemoWorkspaceTests
     }
 
     [Fact]
+    public async Task The_unlearn_json_init_wrote_is_reused_not_called_changed_by_you()
+    {
+        using var ws = new TempWorkspace();
+        var target = ws.CreateDirectory("demo");
+        Assert.Equal(0, (await CliRun.InvokeAsync(target, "init")).ExitCode);
+        var initSettings = ws.ReadText("demo/unlearn.json");
+
+        var result = DemoWorkspace.Materialize(target, TestContext.Current.CancellationToken);
+
+        Assert.Empty(result.Kept);
+        Assert.Equal(["unlearn.json"], result.Reused);
+        Assert.Equal(initSettings, ws.ReadText("demo/unlearn.json")); // kept as it is: no ping-pong with a later init
+    }
+
+    [Fact]
+    public void Init_and_the_demo_write_unlearn_json_with_the_same_settings_so_either_may_stay()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("init/unlearn.json", System.Text.Encoding.UTF8.GetString(InitTemplates.Files().Single(f => f.Path == "unlearn.json").Content));
+        ws.Write("demo/unlearn.json", System.Text.Encoding.UTF8.GetString(DemoWorkspace.Read("unlearn.json")));
+
+        var init = Lineage.Discovery.WorkspaceLoader.Load(ws.PathOf("init"), TestContext.Current.CancellationToken).Settings;
+        var demo = Lineage.Discovery.WorkspaceLoader.Load(ws.PathOf("demo"), TestContext.Current.CancellationToken).Settings;
+
+        Assert.Equal(demo.Include, init.Include);
+        Assert.Equal(demo.Exclude, init.Exclude);
+        Assert.Equal((demo.Output, demo.Method ?? "fiun", demo.Parallelism, demo.Threads, demo.PlanLabels, demo.MaxPlans),
+            (init.Output, init.Method ?? "fiun", init.Parallelism, init.Threads, init.PlanLabels, init.MaxPlans));
+        Assert.Equal(demo.Parameters, init.Parameters);
+    }
+
+    [Fact]
+    public void Files_checked_out_with_crlf_line_ends_are_still_the_demos_own()
+    {
+        using var ws = new TempWorkspace();
+        var target = ws.PathOf("demo");
+        DemoWorkspace.Materialize(target, TestContext.Current.CancellationToken);
+        var text = DemoWorkspace.Files.Where(f => !f.EndsWith(".gz", StringComparison.Ordinal)).ToList();
+        foreach (var file in text)
+        {
+            ws.Write("demo/" + file, ws.ReadText("demo/" + file).ReplaceLineEndings("\r\n")); // as git's core.autocrlf checks out
+        }
+
+        var again = DemoWorkspace.Materialize(target, TestContext.Current.CancellationToken);
+
+        Assert.Empty(again.Kept);
+        Assert.Equal(DemoWorkspace.Files.Count, again.Reused.Count);
+        Assert.Contains("\r\n", ws.ReadText("demo/unlearn.json"), StringComparison.Ordinal); // left as they are
+    }
+
+    [Fact]
     public async Task A_demo_whose_step_fails_lists_the_steps_errors_in_its_json_with_paths_from_where_the_user_is()
     {
         using var ws = new TempWorkspace();

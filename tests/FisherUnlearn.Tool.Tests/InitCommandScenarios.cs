@@ -97,6 +97,25 @@ public sealed class InitCommandScenarios
     }
 
     [Fact]
+    public async Task Init_in_a_demo_workspace_counts_the_demos_unlearn_json_as_up_to_date_not_yours()
+    {
+        using var ws = new TempWorkspace();
+        FisherUnlearn.Tool.Scaffolding.DemoWorkspace.Materialize(ws.Root, TestContext.Current.CancellationToken);
+        var demoSettings = ws.ReadText("unlearn.json");
+
+        var init = await CliRun.InvokeAsync(ws.Root, "init", "--json", "--verbosity", "detailed");
+
+        Assert.Equal(0, init.ExitCode);
+        Assert.Empty(init.Json["skipped"]!);
+        Assert.Equal(["unlearn.json"], init.Json["unchanged"]!.Select(p => (string)p!));
+        Assert.Contains(init.ErrorLines, l => l.StartsWith("dotnet-unlearn: unlearn.json is up to date: as 'dotnet unlearn demo' wrote it", StringComparison.Ordinal));
+        Assert.Equal(demoSettings, ws.ReadText("unlearn.json"));
+
+        var forced = await CliRun.InvokeAsync(ws.Root, "init", "--force", "--json");
+        Assert.Equal(["unlearn.json"], forced.Json["overwritten"]!.Select(p => (string)p!));
+    }
+
+    [Fact]
     public async Task Force_overwrites_changed_files()
     {
         using var ws = new TempWorkspace();

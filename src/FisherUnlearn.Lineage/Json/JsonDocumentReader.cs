@@ -243,9 +243,10 @@ public static class JsonDocumentReader
             catch (JsonReaderException ex)
             {
                 var offset = ex.LineNumber > 0 && ex.LineNumber <= lineStarts.Count
-                    ? Math.Min(text.Length, lineStarts[ex.LineNumber - 1] + Math.Max(0, ex.LinePosition)) // the offending character
+                    ? Math.Min(text.Length, lineStarts[ex.LineNumber - 1] + Math.Max(0, ex.LinePosition)) // where the reader stopped
                     : position;
-                return Fail(offset, Describe(ex));
+                var (at, message) = Locate(ex, offset, position, previous);
+                return Fail(at, message);
             }
 
             if (stack.Count > 0 || root is null)
@@ -255,6 +256,57 @@ public static class JsonDocumentReader
             }
 
             return root;
+        }
+
+        /// <summary>Where a syntax error is and what to say. Newtonsoft stops where it gave up, which is past the
+        /// mistake when the mistake is a whole token: an unquoted key (<c>x-note: 1</c> stops at the '-'), a bad literal
+        /// (<c>tru</c>), a string never closed (the end of the file). Those point at the token's first character; a
+        /// missing ',' points just after the value it should follow.</summary>
+        /// <param name="offset">Where Newtonsoft stopped.</param>
+        /// <param name="end">The end of the last token read.</param>
+        /// <param name="previous">The last token read.</param>
+        private (int Offset, string Message) Locate(JsonReaderException ex, int offset, int end, JsonToken previous)
+        {
+            var start = SkipSeparators(end, out var commas); // the first character of the token being read
+            var message = Describe(ex);
+            if (start >= text.Length)
+            {
+                return (offset, message);
+            }
+
+            var first = text[start];
+            var expectingName = stack.Count > 0 && stack[^1].Node is JsonObject && stack[^1].PendingName is null
+                && (previous == JsonToken.StartObject || commas > 0);
+            if (expectingName && first is not ('"' or '}'))
+            {
+                return (start, "property names must be in double quotes");
+            }
+
+            if (ex.Message.StartsWith("Unterminated string", StringComparison.Ordinal) && first is '"' or '\'')
+            {
+                return (start, "unterminated string: it starts here and no '\"' closes it");
+            }
+
+            if (first is '}' or ']' && stack.Count > 0 && ex.Message.Contains("is not valid for closing", StringComparison.Ordinal))
+            {
+                var open = stack[^1].Node;
+                var (expected, opening) = open is JsonArray ? ("]", "[") : ("}", "{");
+                return (start, $"'{first}' cannot close the '{opening}' of line {open.Line}: a '{expected}' is missing before it");
+            }
+
+            if (ex.Message.StartsWith("After parsing a value an unexpected character was encountered", StringComparison.Ordinal)
+                && commas == 0 && (first is '"' or '{' or '[' or '-' or 't' or 'f' or 'n' || char.IsAsciiDigit(first)))
+            {
+                return (end, "',' expected after this value, before the next one");
+            }
+
+            // A bad literal or number (tru, nul, 1.2.3, undefined): its first character, not the one after it.
+            if (first is not ('"' or '{' or '[' or '}' or ']' or ':') && offset > start && !text.AsSpan(start, offset - start).ContainsAny(" \t\r\n,:{}[]\""))
+            {
+                return (start, message);
+            }
+
+            return (offset, message);
         }
 
         private static string Describe(JsonReaderException ex)
@@ -267,7 +319,10 @@ public static class JsonDocumentReader
                 message = message[..cut];
             }
 
-            message = message.TrimEnd('.', ' ');
+            message = message.TrimEnd(' ');
+            message = message.EndsWith('.') ? message[..^1] : message;
+            // "...encountered: }." names the character last: quoted, so a '.' or ',' stays visible.
+            message = System.Text.RegularExpressions.Regex.Replace(message, @": (.)$", ": '$1'");
             return message.Length > 0 ? char.ToLowerInvariant(message[0]) + message[1..] : "unreadable JSON";
         }
 

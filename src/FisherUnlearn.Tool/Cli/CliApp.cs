@@ -21,6 +21,8 @@ internal static class CliApp
             root.Options.Add(option);
         }
 
+        ToolVersion.Configure(root, options);
+
         root.Subcommands.Add(InitCommand.Create(context, options));
         root.Subcommands.Add(ValidateCommand.Create(context, options));
         root.Subcommands.Add(PlanCommand.Create(context, options));
@@ -38,7 +40,7 @@ internal static class CliApp
     public static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)
     {
         var parseResult = Build(context).Parse(args);
-        var exitCode = await InvokeAsync(parseResult, context, cancellationToken).ConfigureAwait(false);
+        var exitCode = await InvokeAsync(parseResult, args, context, cancellationToken).ConfigureAwait(false);
         if (exitCode != ExitCodes.Ok && args.Contains("--json", StringComparer.Ordinal) && !context.WroteOutput)
         {
             // --json promises one JSON document on stdout: a command stopped by an error before its own gets this one.
@@ -49,18 +51,27 @@ internal static class CliApp
         return exitCode;
     }
 
-    private static async Task<int> InvokeAsync(ParseResult parseResult, CliContext context, CancellationToken cancellationToken)
+    private static async Task<int> InvokeAsync(ParseResult parseResult, string[] args, CliContext context, CancellationToken cancellationToken)
     {
-        if (parseResult.Errors.Count > 0)
+        var problems = OptionValues.Check(parseResult, args);
+        if (parseResult.Errors.Count > 0 || problems.Count > 0)
         {
             var writer = new DiagnosticWriter(context, Verbosity.Normal);
-            foreach (var error in parseResult.Errors)
+            foreach (var problem in problems)
+            {
+                writer.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, problem.Message));
+            }
+
+            // System.CommandLine's own errors only when there are none of those: an option that took the next option as
+            // its value shifts what follows ("-m -v q": 'q' unmatched, "--threads --json": '--json' not a number).
+            foreach (var error in problems.Count > 0 ? [] : parseResult.Errors)
             {
                 // System.CommandLine lists choices on lines of their own ("Must be one of:\n\t'a'\n\t'b'"): one line here.
                 writer.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, OneLine(error.Message)));
             }
 
-            context.Error.WriteLine(DiagnosticWriter.Prefix + "run 'dotnet unlearn --help' for usage.");
+            var command = parseResult.CommandResult.Command is RootCommand ? string.Empty : parseResult.CommandResult.Command.Name + " ";
+            context.Error.WriteLine(DiagnosticWriter.Prefix + $"run 'dotnet unlearn {command}--help' for usage.");
             return ExitCodes.InvalidInput;
         }
 

@@ -11,7 +11,8 @@ namespace FisherUnlearn.Tool.Commands;
 /// <c>dotnet unlearn init</c>: scaffolds a workspace in an existing folder (normally a repository): <c>unlearn.json</c>
 /// with the defaults spelled out, example manifests with a README under <c>examples/</c>, and the JSON Schemas under
 /// <c>.unlearn/schemas/</c> (see <see cref="InitTemplates"/>). An existing file is never replaced (it is reported as
-/// skipped) unless <c>--force</c> is given; one that already has exactly the scaffolded content is left as it is.
+/// skipped) unless <c>--force</c> is given; one that already has the scaffolded content (line ends aside), or the
+/// demo's <c>unlearn.json</c> (the same settings), is left as it is and counted as up to date.
 /// </summary>
 internal static class InitCommand
 {
@@ -37,7 +38,7 @@ internal static class InitCommand
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var path = Path.Combine(env.WorkspaceRoot, relative.Replace('/', Path.DirectorySeparatorChar));
-                var outcome = ScaffoldFile.Write(path, content, overwrite);
+                var outcome = ScaffoldFile.Write(path, content, overwrite, ToolWrittenFiles.At(relative));
                 results.Add((relative, outcome));
                 var shown = context.Display(Path.GetFullPath(path));
                 switch (outcome)
@@ -50,6 +51,9 @@ internal static class InitCommand
                         break;
                     case ScaffoldOutcome.Unchanged:
                         env.Diagnostics.Detail($"{shown} is up to date");
+                        break;
+                    case ScaffoldOutcome.Equivalent:
+                        env.Diagnostics.Detail($"{shown} is up to date: as 'dotnet unlearn demo' wrote it, with the same settings (--force writes init's)");
                         break;
                     default:
                         env.Diagnostics.Log($"skipped {shown}: it exists (use --force to overwrite)");
@@ -64,7 +68,7 @@ internal static class InitCommand
 
             var created = results.Count(r => r.Outcome is ScaffoldOutcome.Created);
             var overwritten = results.Count(r => r.Outcome is ScaffoldOutcome.Overwritten);
-            var unchanged = results.Count(r => r.Outcome is ScaffoldOutcome.Unchanged);
+            var unchanged = results.Count(r => r.Outcome is ScaffoldOutcome.Unchanged or ScaffoldOutcome.Equivalent);
             var skipped = results.Count(r => r.Outcome is ScaffoldOutcome.Skipped);
             env.Diagnostics.Log($"init {context.Display(env.WorkspaceRoot)}: {created} created, {overwritten} overwritten, {unchanged} already up to date, {skipped} skipped (yours differ; --force overwrites). Next: edit the examples, then 'dotnet unlearn validate'.");
             return Task.FromResult(ExitCodes.Ok);
@@ -78,7 +82,7 @@ internal static class InitCommand
         ["workspace"] = context.Display(workspaceRoot),
         ["created"] = Paths(results, ScaffoldOutcome.Created),
         ["overwritten"] = Paths(results, ScaffoldOutcome.Overwritten),
-        ["unchanged"] = Paths(results, ScaffoldOutcome.Unchanged),
+        ["unchanged"] = new JArray(results.Where(r => r.Outcome is ScaffoldOutcome.Unchanged or ScaffoldOutcome.Equivalent).Select(r => r.Path)),
         ["skipped"] = Paths(results, ScaffoldOutcome.Skipped),
     };
 

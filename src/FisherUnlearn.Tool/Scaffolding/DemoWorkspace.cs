@@ -5,7 +5,8 @@ namespace FisherUnlearn.Tool.Scaffolding;
 /// <summary>What <see cref="DemoWorkspace.Materialize"/> did, as paths relative to the demo folder ('/' separators,
 /// ordinal order).</summary>
 /// <param name="Created">Files that did not exist and were written.</param>
-/// <param name="Reused">Files that existed with exactly the embedded bytes: left as they are.</param>
+/// <param name="Reused">Files that existed with the embedded content (line ends aside), or as <c>init</c> writes them
+/// (its <c>unlearn.json</c>: the same settings): left as they are.</param>
 /// <param name="Kept">Files that existed with other content (changed by the user): left as they are, not
 /// overwritten. The demo may then behave differently; the caller reports them.</param>
 internal sealed record DemoMaterialization(IReadOnlyList<string> Created, IReadOnlyList<string> Reused, IReadOnlyList<string> Kept);
@@ -42,7 +43,7 @@ internal static class DemoWorkspace
     /// <summary>
     /// Writes the demo workspace into <paramref name="directory"/> (created if needed). Each file is written
     /// atomically (temporary file, then rename), so an interrupted run leaves whole files only. A file that exists
-    /// with the same bytes is reused; one that exists with other bytes is never overwritten, only reported in
+    /// as the tool writes it is reused; one that exists with other content is never overwritten, only reported in
     /// <see cref="DemoMaterialization.Kept"/>. Safe to call again on the same folder.
     /// </summary>
     public static DemoMaterialization Materialize(string directory, CancellationToken cancellationToken = default)
@@ -56,11 +57,11 @@ internal static class DemoWorkspace
         {
             cancellationToken.ThrowIfCancellationRequested();
             var path = Path.Combine(root, relative.Replace('/', Path.DirectorySeparatorChar));
-            var outcome = ScaffoldFile.Write(path, Read(relative), overwrite: false);
+            var outcome = ScaffoldFile.Write(path, Read(relative), overwrite: false, ToolWrittenFiles.At(relative));
             (outcome switch
             {
                 ScaffoldOutcome.Created => created,
-                ScaffoldOutcome.Unchanged => reused,
+                ScaffoldOutcome.Unchanged or ScaffoldOutcome.Equivalent => reused,
                 _ => kept,
             }).Add(relative);
         }

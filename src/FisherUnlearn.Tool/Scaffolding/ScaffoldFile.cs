@@ -11,8 +11,13 @@ internal enum ScaffoldOutcome
     /// <summary>The file existed and was replaced (only with <c>--force</c>).</summary>
     Overwritten,
 
-    /// <summary>The file existed with exactly the bytes that would have been written: left as it is.</summary>
+    /// <summary>The file existed with the content that would have been written (line ends aside: a git checkout may
+    /// turn '\n' into "\r\n"): left as it is.</summary>
     Unchanged,
+
+    /// <summary>The file existed as the tool's other scaffolding writes it (init's <c>unlearn.json</c> where the demo
+    /// goes, the demo's where init goes), which means the same: left as it is, and not the user's.</summary>
+    Equivalent,
 
     /// <summary>The file existed with other content (a user's file): left as it is.</summary>
     Skipped,
@@ -23,19 +28,22 @@ internal enum ScaffoldOutcome
 /// file that appears between the check and the move is still never replaced.</summary>
 internal static class ScaffoldFile
 {
-    public static ScaffoldOutcome Write(string path, byte[] content, bool overwrite)
+    /// <param name="equivalent">What the tool's other scaffolding writes at this path (<see cref="ToolWrittenFiles"/>):
+    /// found there, the file is the tool's, not the user's, and is kept unless <paramref name="overwrite"/>.</param>
+    public static ScaffoldOutcome Write(string path, byte[] content, bool overwrite, IReadOnlyList<byte[]>? equivalent = null)
     {
         var full = Path.GetFullPath(path);
         if (File.Exists(full))
         {
-            if (SameBytes(full, content))
+            var existing = File.ReadAllBytes(full);
+            if (SameContent(existing, content))
             {
                 return ScaffoldOutcome.Unchanged;
             }
 
             if (!overwrite)
             {
-                return ScaffoldOutcome.Skipped;
+                return equivalent?.Any(e => SameContent(existing, e)) == true ? ScaffoldOutcome.Equivalent : ScaffoldOutcome.Skipped;
             }
 
             AtomicFile.WriteAllBytes(full, content);
@@ -61,7 +69,7 @@ internal static class ScaffoldFile
             catch (IOException) when (File.Exists(full))
             {
                 // Someone created it meanwhile: theirs wins unless forced.
-                if (SameBytes(full, content))
+                if (SameContent(File.ReadAllBytes(full), content))
                 {
                     return ScaffoldOutcome.Unchanged;
                 }
@@ -84,9 +92,38 @@ internal static class ScaffoldFile
         }
     }
 
-    public static bool SameBytes(string path, ReadOnlySpan<byte> content)
+    /// <summary>The same bytes; for text (UTF-8 without NUL), the same text with any line ends and with or without a
+    /// UTF-8 BOM, so a file checked out with "\r\n" (git's core.autocrlf on Windows) or saved by an editor that adds or
+    /// drops the BOM is still recognised as the one written.</summary>
+    public static bool SameContent(ReadOnlySpan<byte> existing, ReadOnlySpan<byte> content)
     {
-        var info = new FileInfo(path);
-        return info.Exists && info.Length == content.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(content);
+        if (existing.SequenceEqual(content))
+        {
+            return true;
+        }
+
+        return IsText(existing) && IsText(content) && LineEndsAsLf(existing).AsSpan().SequenceEqual(LineEndsAsLf(content));
+    }
+
+    private static bool IsText(ReadOnlySpan<byte> bytes) => !bytes.Contains((byte)0) && System.Text.Unicode.Utf8.IsValid(bytes);
+
+    private static byte[] LineEndsAsLf(ReadOnlySpan<byte> bytes)
+    {
+        bytes = bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? bytes[3..] : bytes;
+        var lf = new byte[bytes.Length];
+        var n = 0;
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            if (bytes[i] != '\r')
+            {
+                lf[n++] = bytes[i];
+            }
+            else if (i + 1 >= bytes.Length || bytes[i + 1] != '\n')
+            {
+                lf[n++] = (byte)'\n';
+            }
+        }
+
+        return lf[..n];
     }
 }

@@ -100,7 +100,8 @@ public sealed class JsonDocumentReading
     [InlineData("[1] [2]", 1, 5, "additional text")]
     [InlineData("", 1, 1, "empty")]
     [InlineData("  \n ", 2, 2, "empty")]
-    [InlineData("[1 2]", 1, 4, "unexpected character")]
+    [InlineData("[1 2]", 1, 3, "',' expected after this value")]
+    [InlineData("[1 :]", 1, 4, "unexpected character")]
     public void Lenient_or_broken_syntax_is_FUL1001_with_its_position(string text, int line, int column, string mention)
     {
         var (node, diagnostics) = Parse(text);
@@ -109,6 +110,29 @@ public sealed class JsonDocumentReading
         var diagnostic = SingleError(diagnostics, DiagnosticCatalogue.MalformedJson);
         Assert.Equal((line, column), (diagnostic.Location.Line, diagnostic.Location.Column));
         Assert.Contains(mention, diagnostic.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData("{ schemaVersion: 1, \"id\": \"r\", \"forget\": { \"labels\": [3] } }", "{ »schemaVersion", "double quotes")]
+    [InlineData("{\n  \"schemaVersion\": 1,\n  x-owner: \"me\",\n  \"id\": \"r\"\n}", "  »x-owner", "double quotes")]
+    [InlineData("{\n  schema.version: 1\n}", "  »schema.version", "double quotes")]
+    [InlineData("{\n  schema version: 1\n}", "  »schema version", "double quotes")]
+    [InlineData("{\n  \"schemaVersion\": 1,\n  \"forget\": { x-labels: [3] }\n}", "{ »x-labels", "double quotes")]
+    [InlineData("{\n  \"schemaVersion\": 1\n  \"id\": \"r\"\n}", "\"schemaVersion\": 1»", "',' expected after this value")]
+    [InlineData("{\n  \"forget\": { \"labels\": [3] }\n  \"id\": \"r\"\n}", "[3] }»", "',' expected after this value")]
+    [InlineData("{\n  \"forget\": { \"labels\": [3\n  4] }\n}", "[3»", "',' expected after this value")]
+    [InlineData("{\n  \"schemaVersion\": 1,\n  \"id\": \"r\n}", "\"id\": »\"r", "unterminated string")]
+    [InlineData("{\n  \"schemaVersion\": 1,\n  \"id\": \"r\",\n}", "\"r\"»,", "trailing comma")]
+    [InlineData("{\n  \"forget\": { \"labels\": [3,] }\n}", "[3»,", "trailing comma")]
+    [InlineData("{\n  \"schemaVersion\": tru\n}", "\"schemaVersion\": »tru", "boolean")]
+    [InlineData("{\n  \"schemaVersion\": 1.2.3\n}", "\"schemaVersion\": »1.2.3", "not a valid number")]
+    [InlineData("{\n  \"forget\": { \"labels\": [3 }\n}", "[3 »}", "a ']' is missing")]
+    [InlineData("{\n  \"id\": \"r\" }\n}", "\"r\" }\n»}", "additional text", "'}'")]
+    public void A_syntax_error_in_a_manifest_points_at_the_mistake_itself(string json, string marked, params string[] mentions)
+    {
+        var file = ReadRemoval(json);
+
+        Only(file, "FUL1001", json, marked, mentions);
     }
 
     [Fact]

@@ -1,0 +1,172 @@
+using System.CommandLine;
+using FisherUnlearn.Tool.Cli;
+using FisherUnlearn.Tool.Tests.Support;
+
+namespace FisherUnlearn.Tool.Tests;
+
+/// <summary>How the command line itself is read: --version, and options that need a value.</summary>
+public sealed class CommandLineScenarios
+{
+    [Fact]
+    public async Task Version_prints_the_tool_version_and_nothing_else()
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, "--version");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(CliApp.Version + Environment.NewLine, run.Out);
+        Assert.Equal(string.Empty, run.Error);
+    }
+
+    [Theory]
+    [InlineData("--version", "--json")]
+    [InlineData("--json", "--version")]
+    [InlineData("--version", "--json", "--no-progress", "--verbosity", "quiet")]
+    public async Task Version_with_json_prints_one_document_with_the_version_that_reports_record(params string[] args)
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, args);
+
+        Assert.Equal(0, run.ExitCode);
+        var json = run.Json;
+        Assert.Equal(1, (int)json["schemaVersion"]!);
+        Assert.Equal(CliApp.Version, (string?)json["toolVersion"]); // the field report.json names the tool version with
+        Assert.Equal(string.Empty, run.Error);
+    }
+
+    [Theory]
+    [InlineData("--version", "plan")]
+    [InlineData("--version", "validate", "--json")]
+    public async Task Version_with_a_command_is_a_usage_error(params string[] args)
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, args);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL3005: ", run.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Every option of every command that takes a value (the global ones included), with the arguments
+    /// the command needs: (command line before the option, the option).</summary>
+    public static TheoryData<string[], string> ValueOptions()
+    {
+        var data = new TheoryData<string[], string>();
+        var root = CliApp.Build(new CliContext(TextWriter.Null, TextWriter.Null, _ => null, Path.GetTempPath()));
+        foreach (var command in root.Subcommands)
+        {
+            string[] before = [command.Name, .. command.Arguments.Where(a => a.Arity.MinimumNumberOfValues > 0).Select(_ => "forget-1")];
+            foreach (var option in command.Options.Concat(root.Options.Where(o => o.Recursive)))
+            {
+                if (option.Arity.MinimumNumberOfValues > 0)
+                {
+                    foreach (var name in option.Aliases.Prepend(option.Name))
+                    {
+                        data.Add(before, name);
+                    }
+                }
+            }
+        }
+
+        return data;
+    }
+
+    [Fact]
+    public void Every_command_is_covered_by_the_value_option_scenarios()
+    {
+        var covered = ValueOptions().Select(row => row.Data.Item1[0]).ToHashSet();
+
+        Assert.Equal(["demo", "graph", "harvest", "init", "plan", "run", "status", "train", "validate", "verify", "worker"], covered.Order());
+    }
+
+    [Theory]
+    [MemberData(nameof(ValueOptions))]
+    public async Task An_option_that_needs_a_value_followed_by_another_option_is_a_usage_error_naming_it(string[] before, string option)
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, [.. before, option, "--no-progress"]);
+
+        Assert.Equal(2, run.ExitCode);
+        var error = Assert.Single(run.ErrorLines, l => l.Contains("error", StringComparison.Ordinal));
+        Assert.StartsWith($"error FUL3005: {option} needs a value (", error, StringComparison.Ordinal);
+        Assert.Contains("but the option '--no-progress' follows it", error, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, run.Out);
+    }
+
+    [Theory]
+    [MemberData(nameof(ValueOptions))]
+    public async Task An_option_that_needs_a_value_at_the_end_is_a_usage_error_naming_it(string[] before, string option)
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, [.. before, option]);
+
+        Assert.Equal(2, run.ExitCode);
+        var error = Assert.Single(run.ErrorLines, l => l.Contains("error", StringComparison.Ordinal));
+        Assert.StartsWith($"error FUL3005: {option} needs a value: {option} <", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_model_option_of_harvest_does_not_take_the_next_option_as_the_model()
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "--no-progress");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal(
+            [
+                "error FUL3005: --model needs a value (--model <id>), but the option '--no-progress' follows it; a value that starts with '-' is written --model=<value>.",
+                "dotnet-unlearn: run 'dotnet unlearn harvest --help' for usage.",
+            ],
+            run.ErrorLines);
+    }
+
+    [Fact]
+    public async Task Only_the_first_cause_is_reported_when_an_option_took_the_next_one_and_shifted_the_rest()
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var shifted = await CliRun.InvokeAsync(ws.Root, "harvest", "-m", "-v", "quiet");
+        var notANumber = await CliRun.InvokeAsync(ws.Root, "harvest", "--threads", "--json");
+
+        Assert.Equal(2, shifted.ExitCode);
+        Assert.Single(shifted.ErrorLines, l => l.Contains("error", StringComparison.Ordinal));
+        Assert.Contains("-m needs a value", shifted.Error, StringComparison.Ordinal);
+        Assert.Equal(2, notANumber.ExitCode);
+        Assert.Single(notANumber.ErrorLines, l => l.Contains("error", StringComparison.Ordinal));
+        Assert.Equal("FUL3005", (string?)notANumber.Json["diagnostics"]![0]!["code"]); // --json was asked for: still one document
+    }
+
+    [Fact]
+    public async Task A_value_that_starts_with_a_dash_is_given_with_equals_and_negative_numbers_are_values()
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var attached = await CliRun.InvokeAsync(ws.Root, "train", "--model=-odd");
+        var negative = await CliRun.InvokeAsync(ws.Root, "train", "--threads", "-1");
+
+        Assert.Contains("error FUL2007: No model '-odd'", attached.Error, StringComparison.Ordinal);
+        Assert.Contains("error FUL3005: --threads must be at least 1, not -1", negative.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("run", "--bogus")]
+    [InlineData("plan", "--version")]
+    [InlineData("demo", "--bogus")]
+    public async Task An_unknown_option_where_an_argument_goes_is_a_usage_error_before_the_workspace_is_read(string command, string option)
+    {
+        using var ws = SampleWorkspaces.Chain();
+        ws.Write("broken.removal.json", "{");
+
+        var run = await CliRun.InvokeAsync(ws.Root, command, option);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith($"error FUL3005: Unrecognized option '{option}' for '{command}'", run.ErrorLines.First(), StringComparison.Ordinal);
+        Assert.DoesNotContain("FUL1001", run.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(ws.PathOf("unlearn-demo")));
+    }
+}
