@@ -97,6 +97,14 @@ internal static class UnlearningBench
                 File.Copy(file, Path.Combine(root, "data", Path.GetFileName(file)));
             }
 
+            // Two disjoint parts of the 8,000 train digits, for networks whose datasets must not share samples (federated:
+            // a sample request's samples must be in no other dataset, or retraining without them still learns them).
+            foreach (var (part, start, count) in new[] { ("a", 0, 6000), ("b", 6000, 2000) })
+            {
+                IdxSlices.Write(Path.Combine(data, "train-images-idx3-ubyte.gz"), Path.Combine(data, "train-labels-idx1-ubyte.gz"), start, count,
+                    Path.Combine(root, "data", $"train-{part}-images-idx3-ubyte.gz"), Path.Combine(root, "data", $"train-{part}-labels-idx1-ubyte.gz"));
+            }
+
             var analysis = WorkspaceAnalysis.Analyze(root);
             if (analysis.HasErrors)
             {

@@ -117,7 +117,7 @@ public sealed class Calibrator : IDisposable
     /// the choice is the one evaluating every setting in full would make.
     /// </summary>
     public CalibrationResult Search(FisherDiagonal importanceForget, FisherDiagonal importanceFull, Func<string, bool>? include,
-        IEnumerable<(double Alpha, double Lambda)> grid, double target, string headCorrection, double tolerance = 0.02)
+        IEnumerable<(double Alpha, double Lambda)> grid, double target, string headCorrection, double tolerance = 0.01)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var settings = grid.ToList();

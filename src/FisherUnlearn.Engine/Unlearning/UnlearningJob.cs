@@ -301,7 +301,9 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
                 : !settings.Calibrate
                     ? string.Create(CultureInfo.InvariantCulture, $"no weight passed the selection: none is alpha ({result.Chosen.Alpha}) times more important to the forgotten data than to the rest")
                     : result.TargetMet
-                        ? "it already meets the calibration target as it is"
+                        ? scope.HasForgetSamples && !scope.HasForgetLabels && settings.Target is null
+                            ? string.Create(CultureInfo.InvariantCulture, $"it scores the forgotten samples ({result.Chosen.ForgetAccuracy:P1}) no better than chance explains: the target is its held-out accuracy on their labels plus {settings.SampleTolerance} standard error(s) of an accuracy on {forgetSamples} samples ({result.Target:P1})")
+                            : "it already meets the calibration target as it is"
                         : "no setting met the calibration target, and the closest one changes nothing";
         }
         used["considered"] = stats.Considered;
@@ -364,7 +366,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         // slice's); sample requests aim at the held-out accuracy of their labels, which needs no margin.
         var target = scope.HasForgetLabels
             ? (requested ?? UnlearnSettings.DefaultLabelTarget) * settings.CalibrationMargin
-            : requested is { } r && settings.Target is not null ? r : DefaultTarget(module, scope, resources);
+            : requested is { } r && settings.Target is not null ? r : SampleTarget(DefaultTarget(module, scope, resources), forgetSlice.Sum(s => s.Count), settings.SampleTolerance);
         var forgetClasses = scope.ForgetLabels.Values.SelectMany(l => l).ToHashSet();
         using var calibrator = new Calibrator(module, forgetSlice, retainSlice, forgetClasses) { HeadMargin = settings.HeadMargin, HeadTailMargin = settings.HeadTailMargin };
         CalibrationResult result;
@@ -382,6 +384,15 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         var stats = apply ? calibrator.Apply(result.Chosen, forgetImportance, fullImportance, include) : new DampeningStats(0, 0);
         return (result, forgetSlice.Sum(s => s.Count), retainSlice.Sum(s => s.Count), stats);
     }
+
+    /// <summary>
+    /// A sample request's calibration target: the model's held-out accuracy p on the samples' labels, plus
+    /// <paramref name="tolerance"/> standard errors of an accuracy measured on the <paramref name="samples"/> forgotten
+    /// samples (sqrt(p (1 - p) / n)). A model that never saw the samples scores p on them give or take that error, so
+    /// forgetting aims no lower (docs/methods.md, step 2).
+    /// </summary>
+    internal static double SampleTarget(double heldOut, int samples, double tolerance) =>
+        samples <= 0 ? heldOut : Math.Min(1, heldOut + (tolerance * Math.Sqrt(heldOut * (1 - heldOut) / samples)));
 
     // Sample requests without a target: the accuracy the original model reaches on held-out samples of the same labels,
     // i.e. about what a model that never saw the forgotten samples would score on them. Label requests: 0.01.

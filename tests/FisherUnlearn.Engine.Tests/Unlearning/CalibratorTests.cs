@@ -192,6 +192,20 @@ public sealed class CalibratorTests
     }
 
     [Fact]
+    public void A_sample_requests_target_allows_what_chance_explains_and_no_more()
+    {
+        // A model that never saw n samples scores its held-out accuracy p on them, give or take sqrt(p (1 - p) / n).
+        Assert.Equal(0.9, UnlearningJob.SampleTarget(0.9, 320, 0), 12);
+        Assert.Equal(0.9 + Math.Sqrt(0.9 * 0.1 / 320), UnlearningJob.SampleTarget(0.9, 320, 1), 12);
+        Assert.True(UnlearningJob.SampleTarget(0.9, 320, 2) > UnlearningJob.SampleTarget(0.9, 320, 1));
+        Assert.True(UnlearningJob.SampleTarget(0.9, 3200, 1) < UnlearningJob.SampleTarget(0.9, 320, 1)); // More samples, less slack.
+        Assert.Equal(1.0, UnlearningJob.SampleTarget(1.0, 320, 1)); // Nothing to allow at the top.
+        Assert.Equal(0.0, UnlearningJob.SampleTarget(0.0, 320, 1));
+        Assert.True(UnlearningJob.SampleTarget(0.99, 4, 3) <= 1);
+        Assert.Equal(0.7, UnlearningJob.SampleTarget(0.7, 0, 1));
+    }
+
+    [Fact]
     public void The_tail_scale_follows_the_values_scale_ignores_their_offset_and_needs_enough_of_them()
     {
         var random = new Random(17);
