@@ -75,6 +75,30 @@ public sealed class ValidateCommandScenarios
         Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("headMargin", "1e308")]
+    [InlineData("headTailMargin", "1e30")]
+    [InlineData("sampleTolerance", "1e300")]
+    [InlineData("headTolerance", "2")]
+    public async Task A_margin_too_large_to_mean_anything_is_refused_before_a_run_overflows_on_it(string name, string value)
+    {
+        // 1e308 logits of margin made the head shift infinite: run failed on the report with a serializer's message.
+        using var ws = SampleWorkspaces.Chain();
+        ws.Write("unlearn.json", $$"""
+            {
+              "schemaVersion": 1,
+              "parameters": { "{{name}}": {{value}} }
+            }
+            """);
+
+        var run = await CliRun.InvokeAsync(ws.Root, "validate");
+
+        Assert.Equal(2, run.ExitCode);
+        var line = Assert.Single(run.ErrorLines, l => l.StartsWith("unlearn.json(3,", StringComparison.Ordinal));
+        Assert.Contains("error FUL4102", line, StringComparison.Ordinal);
+        Assert.Contains("a number from 0 to ", line, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Method_settings_a_run_would_refuse_are_listed_by_validate_at_their_lines()
     {

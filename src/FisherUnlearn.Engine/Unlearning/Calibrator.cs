@@ -17,7 +17,12 @@ namespace FisherUnlearn.Engine.Unlearning;
 public sealed record CalibrationPoint(double? Alpha, double? Lambda, double HeadShift, long Selected, double ForgetAccuracy, double RetainAccuracy);
 
 /// <summary>The chosen setting, whether it meets the target, and how many settings were tried.</summary>
-public sealed record CalibrationResult(CalibrationPoint Chosen, double Target, bool TargetMet, int Evaluated, double Seconds);
+public sealed record CalibrationResult(CalibrationPoint Chosen, double Target, bool TargetMet, int Evaluated, double Seconds)
+{
+    /// <summary>Sample requests: the model's accuracy on held-out samples of the forgotten samples' labels, which the
+    /// target is derived from (null otherwise).</summary>
+    public double? HeldOutAccuracy { get; init; }
+}
 
 /// <summary>
 /// Per-model calibration of the dampening (docs/methods.md): evaluates "no dampening" and each (alpha, lambda) of the

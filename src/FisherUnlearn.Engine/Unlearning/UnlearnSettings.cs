@@ -75,6 +75,10 @@ public sealed record UnlearnSettings
     /// retained accuracy.</summary>
     public double SampleTolerance { get; init; } = 1.0;
 
+    /// <summary>Upper bounds of the margins, far past any useful value but small enough that a head shift stays a finite
+    /// number (1e308 logits overflowed to infinity, which no report can hold).</summary>
+    public const double MaxHeadMargin = 1000, MaxTailMargin = 100, MaxSampleTolerance = 10;
+
     /// <summary>Calibration slice: forget samples per forgotten label, retained samples per retained label (train split).</summary>
     public int CalibrationForget { get; init; } = 200;
 
@@ -199,10 +203,12 @@ public sealed record UnlearnSettings
             return text is not null && (allowed.Length == 0 || allowed.Contains(text)) ? text : throw Bad(path, key, raw, "one of " + string.Join(", ", allowed));
         }
 
-        double Number(double min)
+        double Number(double min, double max = double.MaxValue)
         {
-            var ok = node is JsonValue v && v.TryGetValue<double>(out var d) && double.IsFinite(d) && d >= min;
-            return ok ? node!.GetValue<double>() : throw Bad(path, key, raw, $"a number >= {min.ToString(CultureInfo.InvariantCulture)}");
+            var ok = node is JsonValue v && v.TryGetValue<double>(out var d) && double.IsFinite(d) && d >= min && d <= max;
+            return ok ? node!.GetValue<double>() : throw Bad(path, key, raw, max == double.MaxValue
+                ? $"a number >= {min.ToString(CultureInfo.InvariantCulture)}"
+                : $"a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}");
         }
 
         int Integer(int min)
@@ -246,10 +252,10 @@ public sealed record UnlearnSettings
             "lambdas" => this with { Lambdas = Numbers() },
             "target" => this with { Target = Number(0) <= 1 ? node!.GetValue<double>() : throw Bad(path, key, raw, "a forget accuracy between 0 and 1 (0.01 = 1%)") },
             "headCorrection" => this with { HeadCorrection = Text("auto", "off", "always") },
-            "headTolerance" => this with { HeadTolerance = Number(0) },
-            "headMargin" => this with { HeadMargin = Number(0) },
-            "headTailMargin" => this with { HeadTailMargin = Number(0) },
-            "sampleTolerance" => this with { SampleTolerance = Number(0) },
+            "headTolerance" => this with { HeadTolerance = Number(0, 1) }, // A difference of accuracies.
+            "headMargin" => this with { HeadMargin = Number(0, MaxHeadMargin) },
+            "headTailMargin" => this with { HeadTailMargin = Number(0, MaxTailMargin) },
+            "sampleTolerance" => this with { SampleTolerance = Number(0, MaxSampleTolerance) },
             "calibrationForget" => this with { CalibrationForget = Integer(1) },
             "calibrationRetain" => this with { CalibrationRetain = Integer(1) },
             "calibrationMargin" => this with { CalibrationMargin = Number(0) <= 1 ? node!.GetValue<double>() : throw Bad(path, key, raw, "a number between 0 and 1") },

@@ -301,8 +301,8 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
                 : !settings.Calibrate
                     ? string.Create(CultureInfo.InvariantCulture, $"no weight passed the selection: none is alpha ({result.Chosen.Alpha}) times more important to the forgotten data than to the rest")
                     : result.TargetMet
-                        ? scope.HasForgetSamples && !scope.HasForgetLabels && settings.Target is null
-                            ? string.Create(CultureInfo.InvariantCulture, $"it scores the forgotten samples ({result.Chosen.ForgetAccuracy:P1}) no better than chance explains: the target is its held-out accuracy on their labels plus {settings.SampleTolerance} standard error(s) of an accuracy on {forgetSamples} samples ({result.Target:P1})")
+                        ? result.HeldOutAccuracy is { } heldOut
+                            ? string.Create(CultureInfo.InvariantCulture, $"it scores the forgotten samples {100 * result.Chosen.ForgetAccuracy:0.0}%, within {settings.SampleTolerance} standard error{(settings.SampleTolerance == 1 ? "" : "s")} of an accuracy on {forgetSamples} samples of what it scores on unseen samples of their labels, {100 * heldOut:0.0}% (target {100 * result.Target:0.0}%)")
                             : "it already meets the calibration target as it is"
                         : "no setting met the calibration target, and the closest one changes nothing";
         }
@@ -310,6 +310,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         used["calibration"] = new JsonObject
         {
             ["target"] = result.Target,
+            ["heldOutAccuracy"] = result.HeldOutAccuracy is { } h ? Math.Round(h, 6) : null,
             ["requestedTarget"] = requested,
             ["margin"] = scope.HasForgetLabels ? settings.CalibrationMargin : null,
             ["targetMet"] = settings.Calibrate ? result.TargetMet : null,
@@ -364,9 +365,10 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         var retainSlice = RemovalData.RetainTrain(scope, resources.Splits, settings.CalibrationRetain, settings.Seed + 7919);
         // Label requests calibrate to a safety margin below the target (held-out accuracy runs a little above the
         // slice's); sample requests aim at the held-out accuracy of their labels, which needs no margin.
+        double? heldOut = scope.HasForgetLabels || (requested is not null && settings.Target is not null) ? null : DefaultTarget(module, scope, resources);
         var target = scope.HasForgetLabels
             ? (requested ?? UnlearnSettings.DefaultLabelTarget) * settings.CalibrationMargin
-            : requested is { } r && settings.Target is not null ? r : SampleTarget(DefaultTarget(module, scope, resources), forgetSlice.Sum(s => s.Count), settings.SampleTolerance);
+            : heldOut is { } p ? SampleTarget(p, forgetSlice.Sum(s => s.Count), settings.SampleTolerance) : requested!.Value;
         var forgetClasses = scope.ForgetLabels.Values.SelectMany(l => l).ToHashSet();
         using var calibrator = new Calibrator(module, forgetSlice, retainSlice, forgetClasses) { HeadMargin = settings.HeadMargin, HeadTailMargin = settings.HeadTailMargin };
         CalibrationResult result;
@@ -381,6 +383,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             result = new CalibrationResult(new CalibrationPoint(settings.Alpha, settings.Lambda, 0, 0, 0, 0), target, false, 0, 0);
         }
 
+        result = result with { HeldOutAccuracy = heldOut };
         var stats = apply ? calibrator.Apply(result.Chosen, forgetImportance, fullImportance, include) : new DampeningStats(0, 0);
         return (result, forgetSlice.Sum(s => s.Count), retainSlice.Sum(s => s.Count), stats);
     }

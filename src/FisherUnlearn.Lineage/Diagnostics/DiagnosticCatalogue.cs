@@ -67,7 +67,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor SettingWithoutEffect = Warning("FUL1026", "Setting without effect",
         "'{0}' applies only to {1}; model '{2}' is {3}, so it is ignored. Remove it{4}.");
     public static readonly DiagnosticDescriptor NotARegularFile = Error("FUL1027", "Not a regular file",
-        "'{0}' is {1}, not a regular file, so reading it could block or never end: it was not opened. Point the manifest at a regular file (a symbolic link to one is fine).");
+        "'{0}' is {1}, not a regular file, so reading it could block or never end: it was not opened. Replace it with a regular file, or point the manifest that names it at one (a symbolic link to a regular file is fine).");
 
     // 2xxx: graph and plan
     public static readonly DiagnosticDescriptor UnknownParent = Error("FUL2001", "Unknown parent",

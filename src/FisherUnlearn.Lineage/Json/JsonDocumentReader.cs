@@ -396,6 +396,13 @@ public static class JsonDocumentReader
                 return true;
             }
 
+            if (text[from + bad] is '\n' or '\r')
+            {
+                // Usually a closing '"' forgotten on that line: the string then runs on into the next one.
+                Fail(from - 1, "this string is not closed on its line: a '\"' is missing (a line break inside a string is written \\n)");
+                return false;
+            }
+
             Fail(from + bad, $"control character U+{(int)text[from + bad]:X4} inside a string; write it as an escape such as \\n or \\t");
             return false;
         }

@@ -97,6 +97,8 @@ public sealed class JsonDocumentReading
     [InlineData("[0x1F]", 1, 2, "not a JSON number")]
     [InlineData("[012]", 1, 2, "not a JSON number")]
     [InlineData("{ \"a\": \"x\ty\" }", 1, 10, "control character")]
+    [InlineData("{\n  \"id\": \"a,\n  \"b\": 1\n}", 2, 9, "not closed on its line")]
+    [InlineData("{\r\n  \"id\": \"a,\r\n  \"b\": 1\r\n}", 2, 9, "not closed on its line")]
     [InlineData("[1] [2]", 1, 5, "additional text")]
     [InlineData("", 1, 1, "empty")]
     [InlineData("  \n ", 2, 2, "empty")]
