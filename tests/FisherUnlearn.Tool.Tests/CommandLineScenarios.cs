@@ -37,6 +37,32 @@ public sealed class CommandLineScenarios
     }
 
     [Theory]
+    [InlineData("--help", "--json")]
+    [InlineData("validate", "--help", "--json")]
+    [InlineData("--json", "run", "-h")]
+    public async Task Help_with_json_goes_to_stderr_so_stdout_stays_for_json(params string[] args)
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, args);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(string.Empty, run.Out);
+        Assert.Contains("Usage:", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Help_without_json_is_on_stdout()
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, "plan", "--help");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("Usage:", run.Out, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("--version", "plan")]
     [InlineData("--version", "validate", "--json")]
     public async Task Version_with_a_command_is_a_usage_error(params string[] args)

@@ -75,7 +75,9 @@ internal static class CliApp
             return ExitCodes.InvalidInput;
         }
 
-        var configuration = new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = false };
+        // --json keeps stdout for JSON documents: help asked for with it goes to stderr, as the logs do.
+        var helpUnderJson = parseResult.Action is System.CommandLine.Help.HelpAction && args.Contains("--json", StringComparer.Ordinal);
+        var configuration = new InvocationConfiguration { Output = helpUnderJson ? context.Error : context.Out, Error = context.Error, EnableDefaultExceptionHandler = false };
         try
         {
             return await parseResult.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
