@@ -37,6 +37,21 @@ public sealed class CommandLineScenarios
     }
 
     [Theory]
+    [InlineData("plan", "--method=", "--check", "forget-3")]
+    [InlineData("plan", "forget-3", "--check", "--method=")]
+    [InlineData("plan", "--method:", "forget-3")]
+    public async Task An_option_given_an_empty_value_is_a_usage_error_that_says_so(params string[] args)
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, args);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(run.ErrorLines, l => l.Contains("error FUL3005: --method is given an empty value: --method <", StringComparison.Ordinal));
+        Assert.DoesNotContain("--check", run.ErrorLines.First(l => l.Contains("FUL3005", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("--help", "--json")]
     [InlineData("validate", "--help", "--json")]
     [InlineData("--json", "run", "-h")]

@@ -48,6 +48,13 @@ internal static class OptionValues
     {
         var name = option.IdentifierToken?.Value ?? option.Option.Name;
         var usage = $"{name} <{option.Option.HelpName ?? option.Option.Name.TrimStart('-')}>";
+        if (args.Contains($"{name}=", StringComparer.Ordinal) || args.Contains($"{name}:", StringComparer.Ordinal))
+        {
+            // "--method=" with nothing after it: System.CommandLine then takes the next token as the value.
+            problems.Add(new Problem(option, $"{name} is given an empty value: {usage}."));
+            return;
+        }
+
         if (option.Tokens.Count == 0 && option.Option.Arity.MinimumNumberOfValues > 0)
         {
             problems.Add(new Problem(option, $"{name} needs a value: {usage}."));
