@@ -53,6 +53,18 @@ public sealed class GraphCommandScenarios
     }
 
     [Fact]
+    public async Task Output_dash_is_stdout_not_a_file_named_dash()
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, "graph", "--format", "dot", "--output", "-");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.StartsWith("digraph lineage {", run.Out, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(ws.Root, "-")));
+    }
+
+    [Fact]
     public async Task Svg_output_is_one_standalone_picture_with_the_datasets_and_the_removals_marks()
     {
         var run = await CliRun.InvokeAsync(RepoPaths.Root, "graph", "--workspace", "samples/digits", "--removal", "forget-3", "--format", "svg");

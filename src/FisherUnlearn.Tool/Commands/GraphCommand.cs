@@ -25,7 +25,7 @@ internal static class GraphCommand
             DefaultValueFactory = _ => "mermaid",
         };
         format.AcceptOnlyFromAmong(Formats);
-        var output = new Option<string?>("--output", "-o") { Description = "Write to this file instead of stdout.", HelpName = "file" };
+        var output = new Option<string?>("--output", "-o") { Description = "Write to this file instead of stdout (- is stdout).", HelpName = "file" };
         var command = new Command("graph", "Draw the lineage: models, relations and datasets; with --removal, roots and affected models are marked.")
         {
             removal,
@@ -63,7 +63,8 @@ internal static class GraphCommand
                 _ => GraphRenderer.Mermaid(analysis.Workspace, highlight),
             };
             string? outputPath = null;
-            if (parseResult.GetValue(output) is { } file)
+            // "-o -" is stdout, by the usual convention (a file named "-" would surprise; "./-" still writes one).
+            if (parseResult.GetValue(output) is { } file && file != "-")
             {
                 if (string.IsNullOrWhiteSpace(file))
                 {
