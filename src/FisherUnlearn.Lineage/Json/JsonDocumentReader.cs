@@ -218,7 +218,7 @@ public static class JsonDocumentReader
                             var raw = text[start..end];
                             if (!IsJsonNumber(raw))
                             {
-                                return Fail(start, $"'{raw}' is not a JSON number (use decimal digits, no leading zeros, NaN or Infinity)");
+                                return Fail(start, $"'{raw}' is not a JSON number (decimal digits without leading zeros; NaN and Infinity are not JSON)");
                             }
 
                             Attach(CreateNumber(raw, reader.Value, line, column), ref root);
@@ -300,13 +300,39 @@ public static class JsonDocumentReader
                 return (end, "',' expected after this value, before the next one");
             }
 
+            if (ex.Message.StartsWith("Invalid character after parsing property name", StringComparison.Ordinal))
+            {
+                // At what follows the name (start is the name itself, not yet read).
+                var close = first == '"' ? text.IndexOf('"', start + 1) : -1;
+                return (close > start ? SkipSeparators(close + 1, out _) : offset, "':' expected after the property name");
+            }
+
+            if (ex.Message.StartsWith("Unexpected character encountered while parsing value", StringComparison.Ordinal) && char.IsAsciiLetter(first))
+            {
+                return (start, $"'{text[start..Token(start)]}' is not a JSON value: write a string in double quotes, a number, true, false or null");
+            }
+
             // A bad literal or number (tru, nul, 1.2.3, undefined): its first character, not the one after it.
             if (first is not ('"' or '{' or '[' or '}' or ']' or ':') && offset > start && !text.AsSpan(start, offset - start).ContainsAny(" \t\r\n,:{}[]\""))
             {
-                return (start, message);
+                return char.IsAsciiLetter(first)
+                    ? (start, $"'{text[start..Token(start)]}' is not a JSON value: write a string in double quotes, a number, true, false or null")
+                    : (start, message);
             }
 
             return (offset, message);
+        }
+
+        // The end of the bare word starting at from (a misspelt literal such as tru or True).
+        private int Token(int from)
+        {
+            var to = from;
+            while (to < text.Length && !" \t\r\n,:{}[]\"".Contains(text[to], StringComparison.Ordinal))
+            {
+                to++;
+            }
+
+            return to;
         }
 
         private static string Describe(JsonReaderException ex)
