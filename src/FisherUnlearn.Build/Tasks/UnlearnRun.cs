@@ -316,8 +316,8 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
 
     /// <summary>Starts the tool with <paramref name="args"/> and waits for it. <paramref name="relay"/>: its lines go through
     /// <c>LogMessageFromText</c> (canonical lines become errors and warnings), else they are plain messages. Without
-    /// <paramref name="relay"/> (the one publishing run) the GitHub step summary and outputs variables are passed on;
-    /// with it (a per-model run) they are removed, so that run publishes nothing.</summary>
+    /// <paramref name="relay"/> (the one publishing run) the GitHub Actions variables are passed on; with it (a per-model
+    /// run) they are removed, so that run publishes nothing and prints no annotations.</summary>
     private ToolRun RunTool(IReadOnlyList<string> args, bool relay)
     {
         var display = ToolExecutable + " " + string.Join(' ', args.Select(Quote));
@@ -340,7 +340,9 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
         foreach (var variable in new[] { ActionsVariable, SummaryVariable, OutputVariable })
         {
             var value = GetEnvironmentVariable(variable);
-            if (value is null || relay && variable != ActionsVariable)
+            // A per-model run relays canonical lines only: GITHUB_ACTIONS would add '::error' annotations that MSBuild
+            // reads as a second, garbled error (setup-dotnet's problem matcher annotates MSBuild's own errors).
+            if (value is null || relay)
             {
                 start.Environment.Remove(variable);
             }

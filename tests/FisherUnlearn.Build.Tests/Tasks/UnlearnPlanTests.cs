@@ -119,6 +119,28 @@ public sealed class UnlearnPlanTests
         Assert.NotEqual(first.InputHashes, parameter.InputHashes);
     }
 
+    /// <summary>A checkpoint replaced by other bytes with the same time (cp -p, tar, a CI cache restore) escapes
+    /// MSBuild's timestamps: its content is in the input-hash cache, as it is in the tool's job key.</summary>
+    [Fact]
+    public void A_checkpoint_whose_bytes_change_but_not_its_time_changes_the_input_hash_cache()
+    {
+        using var ws = Digits.Copy();
+        var checkpoint = ws.PathOf("digits-student/bin/digits-student.safetensors");
+        ws.Write("digits-student/bin/digits-student.safetensors", "weights one");
+        var time = File.GetLastWriteTimeUtc(checkpoint);
+        var (first, engine, result) = Run(ws.PathOf("digits-student"), "forget-3");
+        Assert.True(result, engine.Log);
+
+        ws.Write("digits-student/bin/digits-student.safetensors", "weights two");
+        File.SetLastWriteTimeUtc(checkpoint, time);
+        var (replaced, _, _) = Run(ws.PathOf("digits-student"), "forget-3");
+        var (again, _, _) = Run(ws.PathOf("digits-student"), "forget-3");
+
+        Assert.NotEqual(first.InputHashes, replaced.InputHashes);
+        Assert.Equal(replaced.InputHashes, again.InputHashes);
+        Assert.Contains(replaced.InputHashes, h => h.StartsWith($"content {checkpoint} ", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void An_unaffected_project_gets_no_items_and_a_model_less_project_none_either()
     {
