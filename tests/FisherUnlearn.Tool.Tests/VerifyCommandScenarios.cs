@@ -124,6 +124,31 @@ public sealed class VerifyCommandScenarios
         var json = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--json");
         Assert.Equal(1, json.ExitCode);
         Assert.False((bool)json.Json["targetsMet"]!);
+        var b = json.Json["models"]!.Single(m => (string)m["id"]! == "b");
+        Assert.Equal("stale", (string)b["status"]!);
+        Assert.Contains("FUL5006", b["missed"]!.Select(c => (string)c!));
+    }
+
+    [Fact]
+    public async Task An_output_changed_after_run_wrote_it_is_out_of_date_for_verify_as_for_status()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+        var output = ws.PathOf("artifacts/unlearn/forget-3/b.safetensors");
+        var bytes = File.ReadAllBytes(output);
+        bytes[^1] ^= 1; // still a valid checkpoint: the last byte of a float
+        File.WriteAllBytes(output, bytes);
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--json");
+        var status = await CliRun.InvokeAsync(ws.Root, "status", "--json");
+
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Contains("error FUL5006: The outputs of 'b' are out of date", verify.Error, StringComparison.Ordinal);
+        Assert.False((bool)verify.Json["targetsMet"]!);
+        Assert.Equal("stale", (string)verify.Json["models"]!.Single(m => (string)m["id"]! == "b")["status"]!);
+        Assert.Equal("done", (string)verify.Json["models"]!.Single(m => (string)m["id"]! == "a")["status"]!);
+        Assert.Contains("stale", status.Out, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -252,7 +252,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor TargetNotMeasurable = Error("FUL5005", "Target not measurable",
         "Model '{0}': the {1} target cannot be checked, since there are no held-out samples to measure it on. Give its datasets a 'test' split that holds the labels it knows, so 'verify' can tell whether the target is met.");
     public static readonly DiagnosticDescriptor VerifiedOutputStale = Error("FUL5006", "Output out of date",
-        "The outputs of {0} are out of date: an input changed since they were made, so what was measured is not the current request of '{1}'. Run 'dotnet unlearn train' (when a recipe or its data changed) and 'dotnet unlearn run {1}', then verify again.");
+        "The outputs of {0} are out of date: an input changed since they were made, or the output file was changed after it was written, so what was measured is not the current request of '{1}'. Run 'dotnet unlearn train' (when a recipe or its data changed) and 'dotnet unlearn run {1}', then verify again.");
 
     /// <summary>Every descriptor of the catalogue, for documentation and for the uniqueness test.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =

@@ -129,7 +129,9 @@ internal static class VerifyCommand
                     ["before"] = RunReport.Metrics(m.Before),
                     ["after"] = RunReport.Metrics(m.After),
                     ["reference"] = RunReport.Metrics(m.Reference),
-                    ["missed"] = new JArray(m.Missed.Select(d => d.Code)),
+                    // "stale": measured, but made before an input changed or changed since (FUL5006): not the current request's.
+                    ["status"] = stale.Contains(m.Id) ? "stale" : "done",
+                    ["missed"] = new JArray(m.Missed.Select(d => d.Code).Concat(stale.Contains(m.Id) ? [DiagnosticCatalogue.VerifiedOutputStale.Code] : [])),
                 })),
                 ["referenceSeconds"] = result.ReferenceSeconds is { } s ? Math.Round(s, 3) : null,
                 ["referenceReused"] = result.ReferenceSeconds is null ? null : result.ReferenceReused,
@@ -182,7 +184,8 @@ internal static class VerifyCommand
         string.Join(", ", new[] { ("forget", model.After.ForgetAccuracy), ("retain", model.After.RetainAccuracy) }
             .Where(m => m.Item2 is not null).Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Item1} {m.Item2 * 100:0.0}%")));
 
-    // Outputs made before an input changed are measured as they are, but they are not the current request's: verify
+    // Outputs made before an input changed (or changed since they were written) are measured as they are, but they are not
+    // the current request's: verify
     // reports them (FUL5006), lists them as out of date in the reports and exits 1.
     private static List<string> StaleOutputs(WorkspaceAnalysis analysis, RemovalManifest removal, string? outputRoot)
     {
@@ -191,7 +194,8 @@ internal static class VerifyCommand
         var files = new FileHashCache();
         return [.. plan.Affected
             .Select(a => (a.Id, Record: JobRecord.TryRead(directory, a.Id)))
-            .Where(r => r.Record is { } record && record.Key != JobKey.Compute(analysis, plan, r.Id, record.Outcome.Method, files))
+            // An output file changed after it was written (its hash differs from the record's) is stale too, as for status.
+            .Where(r => r.Record is { } record && (!record.OutputIntact || record.Key != JobKey.Compute(analysis, plan, r.Id, record.Outcome.Method, files)))
             .Select(r => r.Id)];
     }
 
