@@ -87,6 +87,8 @@ internal static class VerifyCommand
                 Log = live is null ? env.Diagnostics.Detail : null,
                 Phase = live is null ? null : live.Update,
             }, cancellationToken);
+            // Rounded as report.json stores it, so the message, the reports and a later reuse show the same number.
+            result = result with { ReferenceSeconds = result.ReferenceSeconds is { } took ? Math.Round(took, 3) : null };
             foreach (var model in result.Models)
             {
                 live?.Complete(model.Id, model.Missed.Count == 0 ? "done" : "missed", Outcome(model));
