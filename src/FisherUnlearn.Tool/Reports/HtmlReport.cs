@@ -88,8 +88,8 @@ internal static class HtmlReport
                 var forget = label.StartsWith("forget", StringComparison.Ordinal);
                 var attack = label == MarkdownReport.MiaAttackLabel;
                 var title = char.ToUpperInvariant(label[0]) + label[1..].Replace(" %", string.Empty, StringComparison.Ordinal);
-                var (line, lineLabel) = forget && model.MaxForgetAccuracy is { } max ? (max, $"target ≤ {ReportText.Percent(max)} %")
-                    : attack ? (MembershipInference.InformativeAccuracy, $"informative from {MembershipInference.InformativeAccuracy * 100:0} %")
+                var (line, lineLabel) = forget && model.MaxForgetAccuracy is { } max ? (max, $"target ≤ {ReportText.Percent(max)}%")
+                    : attack ? (MembershipInference.InformativeAccuracy, $"informative from {MembershipInference.InformativeAccuracy * 100:0}%")
                     : ((double?)null, (string?)null);
                 html.Append("<div class=\"panel\">")
                     .Append(SvgBarChart.Render(title, [.. measured.Select(m => m.Id)], series, line, lineLabel))

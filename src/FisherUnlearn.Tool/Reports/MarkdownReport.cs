@@ -226,7 +226,7 @@ internal static class MarkdownReport
         var limits = new List<string>();
         if (model.MaxForgetAccuracy is { } forget)
         {
-            limits.Add($"forget accuracy ≤ {ReportText.Percent(forget)} %");
+            limits.Add($"forget accuracy ≤ {ReportText.Percent(forget)}%");
         }
 
         if (model.MaxRetainDrop is { } drop)

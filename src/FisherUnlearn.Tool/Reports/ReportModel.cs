@@ -142,7 +142,7 @@ internal sealed record ReportModel
         var missed = new List<string>();
         if (MaxForgetAccuracy is { } maxForget && entry.After?.ForgetAccuracy is { } forget && forget > maxForget + 1e-12)
         {
-            missed.Add($"forget accuracy {ReportText.Percent(forget)} % > {ReportText.Percent(maxForget)} %");
+            missed.Add($"forget accuracy {ReportText.Percent(forget)}% > {ReportText.Percent(maxForget)}%");
         }
 
         if (MaxRetainDrop is { } maxDrop && entry.Before?.RetainAccuracy is { } before && entry.After?.RetainAccuracy is { } after && before - after > maxDrop + 1e-12)

@@ -68,7 +68,7 @@ internal static class SvgBarChart
                 }
 
                 var end = X(v);
-                svg.Append(F($"<rect class=\"bar\" x=\"{left:0.#}\" y=\"{barY + 0.5:0.#}\" width=\"{Math.Max(end - left, 1):0.#}\" height=\"{Bar - 1:0.#}\" fill=\"{series[s].Color}\"><title>{Xml(categories[c])}, {Xml(series[s].Name)}: {(v * 100).ToString("0.0", CultureInfo.InvariantCulture)} %</title></rect>"));
+                svg.Append(F($"<rect class=\"bar\" x=\"{left:0.#}\" y=\"{barY + 0.5:0.#}\" width=\"{Math.Max(end - left, 1):0.#}\" height=\"{Bar - 1:0.#}\" fill=\"{series[s].Color}\"><title>{Xml(categories[c])}, {Xml(series[s].Name)}: {(v * 100).ToString("0.0", CultureInfo.InvariantCulture)}%</title></rect>"));
                 svg.Append(F($"<text x=\"{Math.Max(end - left, 1) + left + 3:0.#}\" y=\"{barY + 8.5:0.#}\" font-size=\"9\" fill=\"#343a40\">{(v * 100).ToString("0.0", CultureInfo.InvariantCulture)}</text>"));
             }
 

@@ -44,7 +44,7 @@ public sealed class ReportRenderingTests
 
         Assert.False(missed.TargetsMet);
         Assert.Contains("Targets missed by 1 of 6 models", MarkdownReport.Render(missed), StringComparison.Ordinal);
-        Assert.Contains("forget accuracy 20.0 % > 1.0 %", MarkdownReport.Render(missed), StringComparison.Ordinal);
+        Assert.Contains("forget accuracy 20.0% > 1.0%", MarkdownReport.Render(missed), StringComparison.Ordinal);
         Assert.False(failed.TargetsMet);
         Assert.Contains("1 of 6 models failed", MarkdownReport.Render(failed), StringComparison.Ordinal);
         Assert.Contains("FUL4100: boom", HtmlReport.Render(failed), StringComparison.Ordinal);
@@ -66,7 +66,7 @@ public sealed class ReportRenderingTests
         Assert.Contains("<table id=\"models\">", html, StringComparison.Ordinal);
         Assert.Contains("<table id=\"manifests\">", html, StringComparison.Ordinal);
         Assert.Contains("retrained reference", html, StringComparison.Ordinal);
-        Assert.Contains("target ≤ 1.0 %", html, StringComparison.Ordinal);
+        Assert.Contains("target ≤ 1.0%", html, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -117,7 +117,7 @@ public sealed class ReportRenderingTests
     {
         var metrics = ReportMetrics.From(new Engine.Verification.ModelMetrics(0.74949, 0.123456789, null, null, 10, 10, 0))!;
 
-        Assert.Equal(0.7495, metrics.ForgetAccuracy); // 4 decimals, as in report.json: 75.0 % wherever it is shown
+        Assert.Equal(0.7495, metrics.ForgetAccuracy); // 4 decimals, as in report.json: 75.0% wherever it is shown
         Assert.Equal(0.1235, metrics.RetainAccuracy);
         Assert.Null(metrics.Mia);
     }
@@ -152,7 +152,7 @@ public sealed class ReportRenderingTests
         Assert.Contains("MIA attack accuracy %", markdown, StringComparison.Ordinal);
         var html = HtmlReport.Render(model);
         Assert.Equal(marked, html.Contains(System.Net.WebUtility.HtmlEncode(MarkdownReport.UninformativeMiaNote), StringComparison.Ordinal));
-        Assert.Contains("informative from 60 %", html, StringComparison.Ordinal); // The attack chart's line.
+        Assert.Contains("informative from 60%", html, StringComparison.Ordinal); // The attack chart's line.
         Assert.DoesNotContain("<th>MIA attack accuracy %</th>", html, StringComparison.Ordinal); // A chart, not a column.
         Assert.Equal(attackAccuracy is null ? Newtonsoft.Json.Linq.JTokenType.Null : Newtonsoft.Json.Linq.JTokenType.Float,
             RunReport.Metrics(model.Models[0].After)!["miaAttackAccuracy"]!.Type);
