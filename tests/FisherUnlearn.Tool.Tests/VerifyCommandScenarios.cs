@@ -130,6 +130,23 @@ public sealed class VerifyCommandScenarios
     }
 
     [Fact]
+    public async Task After_a_model_leaves_the_workspace_the_reports_time_is_that_of_the_models_still_listed()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1")).ExitCode);
+        File.Delete(ws.PathOf("b/b.lineage.json"));
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+
+        Assert.True(verify.ExitCode is 0 or 1, verify.Error);
+        var report = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"));
+        var models = report["models"]!.ToList();
+        Assert.Equal(["a"], models.Select(m => (string)m["id"]!));
+        Assert.Equal((double)models[0]["seconds"]!, (double)report["seconds"]!, 3);
+    }
+
+    [Fact]
     public async Task An_output_changed_after_run_wrote_it_is_out_of_date_for_verify_as_for_status()
     {
         using var ws = DigitsChain.Create();

@@ -258,6 +258,9 @@ internal static class VerifyCommand
         }
 
         var planned = ReportModel.FromPlan(analysis, removal, method);
+        // The run's wall time stands for the models it made only while those are the models listed (a model deleted from
+        // the workspace since is no longer listed): else the listed models' own times, added up (docs/reports.md).
+        var sameModels = run is not null && run.Models.Select(r => r.Id).ToHashSet(StringComparer.Ordinal).SetEquals(planned.Models.Select(p => p.Id));
         var model = run is null ? planned : planned with
         {
             // The run's own record wins (what was done, with which inputs); the workspace fills what an older report lacks.
@@ -271,6 +274,11 @@ internal static class VerifyCommand
                 : p)],
             Manifests = run.Manifests.Count > 0 ? run.Manifests : planned.Manifests,
         };
+        if (run is not null && !sameModels)
+        {
+            model = model with { Seconds = model.Models.Sum(m => m.Seconds) };
+        }
+
         // A reused reference from an older version, which did not record its training time, cost only its loading: the
         // report then keeps the time its retraining took when it was made.
         model = model.WithVerification(!result.ReferenceSecondsComplete && run?.Verification?.ReferenceSeconds is { } retrained
@@ -281,7 +289,7 @@ internal static class VerifyCommand
         {
             Verification = model.Verification is { } verification && stale.Count > 0 ? verification with { TargetsMet = false } : model.Verification,
             Models = [.. model.Models.Select(m => stale.Contains(m.Id)
-                ? m with { Status = ReportEntry.StaleStatus, Error = $"out of date: an input changed since it was made; run 'dotnet unlearn run {removal.Id}'" }
+                ? m with { Status = ReportEntry.StaleStatus, Error = $"out of date: an input changed since it was made, or the output since it was written; run 'dotnet unlearn run {removal.Id}'" }
                 : m)],
         };
         try
