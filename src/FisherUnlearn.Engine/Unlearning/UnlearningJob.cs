@@ -364,7 +364,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         var forgetSlice = RemovalData.ForgetTrain(scope, resources.Splits, settings.CalibrationForget, settings.Seed + 7919);
         var retainSlice = RemovalData.RetainTrain(scope, resources.Splits, settings.CalibrationRetain, settings.Seed + 7919);
         // Label requests calibrate to a safety margin below the target (held-out accuracy runs a little above the
-        // slice's); sample requests aim at the held-out accuracy of their labels, which needs no margin.
+        // slice's); sample requests aim at the held-out accuracy of their labels plus what chance explains (SampleTarget).
         double? heldOut = scope.HasForgetLabels || (requested is not null && settings.Target is not null) ? null : DefaultTarget(module, scope, resources);
         var target = scope.HasForgetLabels
             ? (requested ?? UnlearnSettings.DefaultLabelTarget) * settings.CalibrationMargin
