@@ -159,8 +159,8 @@ public static class ProjectPlanner
         }
 
         // Timestamps miss a checkpoint, data file or model assembly replaced by one that keeps the time (cp -p, tar, rsync
-        // -t, a CI cache or artifact restore): their contents count too (XXH64, fast), as in the tool's job key. Manifests
-        // are already in by their canonical hash.
+        // -t, a CI cache or artifact restore): their contents count too, as in the tool's job key. Manifests are already
+        // in by their canonical hash.
         var manifests = new HashSet<string>(checkpoints.SelectMany(c => new[] { c.Manifest, c.RemovalManifest }), StringComparer.Ordinal);
         manifests.UnionWith(workspace.Models.Values.Select(m => m.ManifestPath));
         manifests.UnionWith(workspace.Datasets.Values.Select(d => d.ManifestPath));
@@ -173,31 +173,12 @@ public static class ProjectPlanner
         return new ProjectPlan(root, outputRoot, owned, checkpoints, diagnostics, [.. hashes]) { SettingsParallelism = workspace.Settings.Parallelism, SettingsThreads = workspace.Settings.Threads };
     }
 
-    /// <summary>The XXH64 of a file's bytes; "missing" or what it is instead of a regular file (a FIFO would never end: the
-    /// tool reports it, FUL1027).</summary>
-    private static string ContentOf(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return "missing";
-        }
-
-        if (FisherUnlearn.Lineage.IO.RegularFile.KindOf(path) is { } kind)
-        {
-            return kind.Replace(' ', '-');
-        }
-
-        var hash = new XxHash64();
-        var buffer = new byte[1 << 20];
-        using var stream = FisherUnlearn.Lineage.IO.RegularFile.OpenRead(path, FileShare.ReadWrite, 1 << 16, FileOptions.SequentialScan);
-        int read;
-        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
-        {
-            hash.Append(buffer.AsSpan(0, read));
-        }
-
-        return hash.CurrentHex;
-    }
+    /// <summary>The content hash of a file (as for manifests); "missing" or what it is instead of a regular file (a FIFO
+    /// would never end: the tool reports it, FUL1027).</summary>
+    private static string ContentOf(string path) =>
+        !File.Exists(path) ? "missing"
+        : FisherUnlearn.Lineage.IO.RegularFile.KindOf(path) is { } kind ? kind.Replace(' ', '-')
+        : ContentHash.OfFile(path);
 
     /// <summary>The output of one affected model of <paramref name="removal"/> under <paramref name="outputRoot"/>, its input
     /// files (<see cref="InputFiles"/>), its lineage (ancestors, then the model) and the lineage's datasets.</summary>

@@ -193,12 +193,8 @@ internal static class VerifyCommand
     {
         var plan = Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal);
         var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, outputRoot);
-        var files = new FileHashCache();
-        return [.. plan.Affected
-            .Select(a => (a.Id, Record: JobRecord.TryRead(directory, a.Id)))
-            // An output file changed after it was written (its hash differs from the record's) is stale too, as for status.
-            .Where(r => r.Record is { } record && (!record.OutputIntact || record.Key != JobKey.Compute(analysis, plan, r.Id, record.Outcome.Method, files)))
-            .Select(r => r.Id)];
+        // Each output against its own record's method; an output changed after it was written is stale too, as for status.
+        return [.. OutputFreshness.Check(analysis, plan, method: null, directory).Where(s => s.Value.State == OutputState.Stale).Select(s => s.Key)];
     }
 
     // Without report.json, the job records still say what the run did for each model (method, settings, time, hashes),
