@@ -135,11 +135,11 @@ public sealed class HarvestCommandScenarios
         Assert.Matches(@"b\s*│\s*✓ done\s*│\s*4 labels; 6 plans", run.LastLiveFrame);
         var after = run.LinesAfterLiveTable.ToList();
         Assert.Contains("dotnet-unlearn: planned a: forget plans for 2 labels and 1 label set", after);
-        Assert.StartsWith("dotnet-unlearn: 2 harvested (Fisher cached for 0; forget plans calibrated for 2, cached for 0), 0 failed", after[^1], StringComparison.Ordinal);
+        Assert.StartsWith("dotnet-unlearn: 2 models: Fisher computed for 2, cached for 0; forget plans calibrated for 2, cached for 0; 0 failed", after[^1], StringComparison.Ordinal);
 
         // Again: everything cached, and the summary says so for both parts.
         var again = await CliRun.InvokeAsync(ws.Root, "harvest");
-        Assert.StartsWith("dotnet-unlearn: 2 harvested (Fisher cached for 2; forget plans calibrated for 0, cached for 2), 0 failed", again.ErrorLines.Last(), StringComparison.Ordinal);
+        Assert.StartsWith("dotnet-unlearn: 2 models: Fisher computed for 0, cached for 2; forget plans calibrated for 0, cached for 2; 0 failed", again.ErrorLines.Last(), StringComparison.Ordinal);
     }
 
     [Fact]

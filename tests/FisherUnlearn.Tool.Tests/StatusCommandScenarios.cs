@@ -83,6 +83,38 @@ public sealed class StatusCommandScenarios
         Assert.Equal(3, (await CliRun.InvokeAsync(ws.Root, "plan", "forget-2", "--check")).ExitCode);
     }
 
+    /// <summary>A removal counts by what it asks and the settings the method resolves from it, not by its bytes: an
+    /// erasure ticket's reason, a verify-only target, a parameter written as its default or as 0.50 for 0.5 change no
+    /// output; what it forgets, a parameter's value and the forget accuracy it aims at do.</summary>
+    [Fact]
+    public async Task A_removals_reason_and_parameters_written_as_their_defaults_keep_outputs_done_and_what_it_asks_makes_them_stale()
+    {
+        using var ws = ChainWithCheckpoints();
+        ws.Write("forget-2.removal.json", """{ "schemaVersion": 1, "id": "forget-2", "forget": { "labels": [2] }, "parameters": { "alphas": "0.5, 2" } }""");
+        WriteOutput(ws, "forget-2", "b");
+        Assert.Equal("done", (string?)(await Removal(ws, "forget-2"))["state"]);
+
+        ws.Write("forget-2.removal.json", """
+            { "schemaVersion": 1, "id": "forget-2", "reason": "Erasure request 42", "requestedAt": "2026-11-27",
+              "forget": { "labels": [2] }, "targets": { "maxRetainDrop": 0.05 }, "x-ticket": "GDPR-42",
+              "parameters": { "alphas": "0.50,2.0", "headTolerance": 0.01, "seed": 0, "rootDivisor": 3 } }
+            """);
+        Assert.Equal("done", (string?)(await Removal(ws, "forget-2"))["state"]);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "plan", "forget-2", "--check")).ExitCode);
+
+        foreach (var changed in new[]
+        {
+            """{ "schemaVersion": 1, "id": "forget-2", "forget": { "labels": [2] }, "parameters": { "alphas": "0.5, 4" } }""",
+            """{ "schemaVersion": 1, "id": "forget-2", "forget": { "labels": [2] }, "parameters": { "alphas": "0.5, 2", "headTolerance": 0.02 } }""",
+            """{ "schemaVersion": 1, "id": "forget-2", "forget": { "labels": [2] }, "parameters": { "alphas": "0.5, 2" }, "targets": { "maxForgetAccuracy": 0.05 } }""",
+            """{ "schemaVersion": 1, "id": "forget-2", "forget": { "labels": [1, 2] }, "parameters": { "alphas": "0.5, 2" } }""",
+        })
+        {
+            ws.Write("forget-2.removal.json", changed);
+            Assert.Equal("stale", (string?)(await Removal(ws, "forget-2"))["models"]!.Single(m => (string?)m["id"] == "b")!["state"]);
+        }
+    }
+
     /// <summary>A custom architecture's module assembly is code the unlearning runs (its forward pass gives the Fisher
     /// importance and the calibration): rebuilding it with other code makes the output stale.</summary>
     [Fact]

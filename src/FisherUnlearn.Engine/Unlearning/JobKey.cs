@@ -1,7 +1,9 @@
+using System.Globalization;
 using FisherUnlearn.Engine.Harvest;
 using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Hashing;
+using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Planning;
 
 namespace FisherUnlearn.Engine.Unlearning;
@@ -9,8 +11,8 @@ namespace FisherUnlearn.Engine.Unlearning;
 /// <summary>
 /// The content hash of everything one model's unlearning output depends on: the tool's version (its informational version,
 /// as in the reports: design.md, "a change to ... tool version redoes exactly what depends on it"), the effective method, and
-/// <see cref="JobInputs"/>: the removal manifest, the settings of unlearn.json that change outputs
-/// (<see cref="JobInputs.OutputSettings"/>: method and parameters, not threads or parallelism), the model's and every
+/// <see cref="JobInputs"/>: what the removal asks to forget and the settings the method resolves from it and unlearn.json
+/// (by value and with their defaults, not threads or parallelism, not the removal's reason), the model's and every
 /// ancestor's manifest and checkpoint, the module assemblies of the lineage's custom architectures, and the manifests and
 /// files of the datasets of its whole lineage (manifests by canonical content, other files by their bytes). Two runs
 /// with equal keys produce the same output, so a rerun skips a model whose recorded key is unchanged; any change redoes
@@ -21,8 +23,9 @@ public static class JobKey
     /// <summary>Part of every key: records of another format count as stale (the first run after an upgrade redoes
     /// every output once). 3: unlearn.json by canonical content; 4: only its method and parameters, plus the lineage's
     /// custom module assemblies; 5: the head shift's margin follows the forgotten samples' spread (same inputs, other
-    /// bytes).</summary>
-    public const int FormatVersion = 5;
+    /// bytes); 6: the removal by what it asks (labels, samples, forget target) and the settings as the method resolves
+    /// them, not the manifest's bytes.</summary>
+    public const int FormatVersion = 6;
 
     public static string Compute(WorkspaceAnalysis analysis, RemovalPlan plan, string modelId, string method, FileHashCache? files = null)
     {
@@ -38,9 +41,8 @@ public static class JobKey
             Harvester.EngineVersion,
             method,
             plan.RemovalId,
-            Hash(workspace, plan.Removal.ManifestPath, files),
-            // Only what changes outputs (method, parameters), by value: threads, parallelism or a reformat change nothing.
-            JobInputs.OutputSettings(inputs.Settings),
+            Request(plan.Removal),
+            Settings(workspace, plan.Removal, method, files),
             modelId,
             Hash(workspace, inputs.Model.ManifestPath, files),
             files.Hash(inputs.Model.CheckpointPath),
@@ -70,6 +72,42 @@ public static class JobKey
 
         return ContentHash.Combine([.. parts]);
     }
+
+    /// <summary>What the removal asks to forget, and the forget accuracy it aims at (a calibration target when no
+    /// <c>target</c> parameter is set), not its file: its <c>reason</c>, <c>requestedAt</c>, <c>maxRetainDrop</c> (read by
+    /// <c>verify</c> only) and <c>x-</c> fields change no output byte.</summary>
+    private static string Request(RemovalManifest removal)
+    {
+        var parts = new List<string> { "request", "labels", string.Join(',', removal.Labels.Select(Invariant)) };
+        foreach (var selection in removal.Samples)
+        {
+            parts.Add($"samples {selection.Dataset}/{selection.Split}");
+            parts.Add(string.Join(',', selection.Indices.Select(Invariant)));
+        }
+
+        parts.Add($"maxForgetAccuracy {(removal.Targets?.MaxForgetAccuracy is { } max ? max.ToString("R", CultureInfo.InvariantCulture) : "none")}");
+        return ContentHash.Combine([.. parts]);
+    }
+
+    /// <summary>
+    /// The settings the method runs with (<see cref="UnlearnSettings.Describe"/>: unlearn.json's parameters, then the
+    /// removal's, resolved with their defaults, only those the method reads), so a parameter written as its default, as
+    /// <c>2.0</c> for <c>2</c>, or one the method does not read makes nothing stale, as threads and parallelism do not. Settings
+    /// that do not resolve (no output can have been made with them) count as written.
+    /// </summary>
+    private static string Settings(Workspace workspace, RemovalManifest removal, string method, FileHashCache files)
+    {
+        try
+        {
+            return "settings " + UnlearnSettings.From(removal, workspace.Settings, method).Describe().ToJsonString();
+        }
+        catch (EngineException)
+        {
+            return ContentHash.Combine("settings as written", Hash(workspace, removal.ManifestPath, files), JobInputs.OutputSettings(workspace.Settings));
+        }
+    }
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Hash(Workspace workspace, string manifestPath, FileHashCache files) =>
         workspace.ManifestHashes.GetValueOrDefault(manifestPath) ?? files.Hash(manifestPath);

@@ -11,8 +11,9 @@ namespace FisherUnlearn.Lineage.Planning;
 /// starts from their checkpoints), the module assembly of every model of the lineage whose architecture is <c>custom</c>
 /// (its code computes the Fisher importance, the calibration and the retrained models), and the manifests and data files
 /// of the datasets of its whole lineage. The one definition behind the tool's job key (FisherUnlearn.Engine's
-/// <c>JobKey</c> hashes it) and MSBuild's Inputs and input-hash cache (FisherUnlearn.Build), so the two never disagree
-/// about what is stale.
+/// <c>JobKey</c> hashes it, counting the removal and the parameters by what they resolve to) and MSBuild's Inputs and
+/// input-hash cache (FisherUnlearn.Build, which counts them by content), so the build never skips what the tool calls
+/// stale.
 /// </summary>
 /// <param name="Settings">The workspace's settings; only <see cref="OutputSettings"/> of them count.</param>
 /// <param name="Ancestors">Every ancestor, in ordinal id order.</param>

@@ -239,7 +239,7 @@ internal static class HarvestCommand
         var failed = new JArray(harvested.Select(h => h.Failure).OfType<JObject>());
         var exitCode = harvested.Select(h => h.ExitCode).DefaultIfEmpty(ExitCodes.Ok).Max();
         env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
-            $"{results.Count} harvested (Fisher cached for {results.Count(r => (bool)r["cached"]!)}; forget plans calibrated for {results.Count(r => r["plans"] is JObject p && !(bool)p["cached"]!)}, cached for {results.Count(r => r["plans"] is JObject p && (bool)p["cached"]!)}), {failed.Count} failed, in {stopwatch.Elapsed.TotalSeconds:0.0} s."));
+            $"{results.Count + failed.Count} {(results.Count + failed.Count == 1 ? "model" : "models")}: Fisher computed for {results.Count(r => !(bool)r["cached"]!)}, cached for {results.Count(r => (bool)r["cached"]!)}; forget plans calibrated for {results.Count(r => r["plans"] is JObject p && !(bool)p["cached"]!)}, cached for {results.Count(r => r["plans"] is JObject p && (bool)p["cached"]!)}; {failed.Count} failed; {stopwatch.Elapsed.TotalSeconds:0.0} s."));
         if (env.Json)
         {
             env.WriteJson(new JObject

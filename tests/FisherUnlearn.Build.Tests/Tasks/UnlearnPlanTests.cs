@@ -61,7 +61,7 @@ public sealed class UnlearnPlanTests
         Assert.NotEmpty(task.InputHashes);
     }
 
-    /// <summary>A pair's inputs are what the tool's job key hashes (FisherUnlearn.Engine's JobKey): the removal manifest,
+    /// <summary>A pair's inputs are the files the tool's job key reads (FisherUnlearn.Engine's JobKey): the removal manifest,
     /// the model's manifest and checkpoint, EVERY ancestor's manifest and checkpoint (affected by the removal
     /// or not) and the lineage's dataset manifests and files. Otherwise a replaced checkpoint of an unaffected ancestor
     /// leaves the build up to date while 'dotnet unlearn status' says the output is stale.</summary>
