@@ -20,6 +20,10 @@ namespace FisherUnlearn.Engine.Fisher;
 /// per-example loop: one backward per sample, exact for any layer, slower.
 /// </para>
 /// Assumes the model treats samples independently in eval() mode (true of every built-in architecture).
+/// <para>
+/// The <c>tempered</c> estimator is the same computation with the loss on the logits divided by its temperature T,
+/// <c>CE(z / T, y)</c>: only the gradient arriving at the layer outputs changes, so both paths hold unchanged.
+/// </para>
 /// </summary>
 internal static class ExactFisher
 {
@@ -68,7 +72,7 @@ internal static class ExactFisher
             {
                 if (parts[i].Count > 0)
                 {
-                    OnePass(model, parts[i], layers, accumulators[i], options.ChunkSize, cancellationToken);
+                    OnePass(model, parts[i], layers, accumulators[i], options, cancellationToken);
                 }
             }
         }
@@ -87,7 +91,7 @@ internal static class ExactFisher
         {
             if (parts[i].Count > 0)
             {
-                PerExampleLoop(model, parts[i], selected, rest, accumulators[i], options.ChunkSize, cancellationToken);
+                PerExampleLoop(model, parts[i], selected, rest, accumulators[i], options, cancellationToken);
             }
         }
 
@@ -177,10 +181,24 @@ internal static class ExactFisher
         }
     }
 
-    private static void OnePass(nn.Module<Tensor, Tensor> model, DataSplit data, List<Layer> layers, Dictionary<string, Tensor> accumulators,
-        int chunkSize, CancellationToken cancellationToken)
+    /// <summary>The summed cross-entropy of the estimator: on the logits for <c>exact</c>, on the logits divided by the
+    /// temperature for <c>tempered</c>.</summary>
+    internal static Tensor Loss(Tensor output, Tensor labels, FisherOptions options)
     {
-        foreach (var batch in data.Batches(chunkSize))
+        if (!options.Estimator.UsesTemperature())
+        {
+            return nn.functional.cross_entropy(output, labels, reduction: nn.Reduction.Sum);
+        }
+
+        using var scope = torch.NewDisposeScope();
+        using var temperature = options.Temperature.ToScalar(); // Held past every native call (docs/engine-notes.md).
+        return nn.functional.cross_entropy(output.div(temperature), labels, reduction: nn.Reduction.Sum).MoveToOuterDisposeScope();
+    }
+
+    private static void OnePass(nn.Module<Tensor, Tensor> model, DataSplit data, List<Layer> layers, Dictionary<string, Tensor> accumulators,
+        FisherOptions options, CancellationToken cancellationToken)
+    {
+        foreach (var batch in data.Batches(options.ChunkSize))
         {
             using var features = batch.Features;
             using var labels = batch.Labels;
@@ -189,7 +207,7 @@ internal static class ExactFisher
             try
             {
                 var output = model.call(features);
-                var loss = nn.functional.cross_entropy(output, labels, reduction: nn.Reduction.Sum);
+                var loss = Loss(output, labels, options);
                 foreach (var layer in layers)
                 {
                     if (layer.Calls.Count != 1)
@@ -281,7 +299,7 @@ internal static class ExactFisher
     // The slow exact reference: one backward per sample, only for the parameters in `rest` (the others stop
     // requiring gradients meanwhile, so backward ends early).
     private static void PerExampleLoop(nn.Module<Tensor, Tensor> model, DataSplit data, IReadOnlyList<(string Name, Parameter Parameter)> selected,
-        List<(string Name, Parameter Parameter)> rest, Dictionary<string, Tensor> accumulators, int chunkSize, CancellationToken cancellationToken)
+        List<(string Name, Parameter Parameter)> rest, Dictionary<string, Tensor> accumulators, FisherOptions options, CancellationToken cancellationToken)
     {
         var restNames = rest.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var (name, parameter) in selected)
@@ -291,7 +309,7 @@ internal static class ExactFisher
 
         try
         {
-            foreach (var batch in data.Batches(chunkSize))
+            foreach (var batch in data.Batches(options.ChunkSize))
             {
                 using var features = batch.Features;
                 using var labels = batch.Labels;
@@ -301,7 +319,7 @@ internal static class ExactFisher
                     using var scope = torch.NewDisposeScope();
                     model.zero_grad();
                     var output = model.call(features.narrow(0, i, 1));
-                    var loss = nn.functional.cross_entropy(output, labels.narrow(0, i, 1), reduction: nn.Reduction.Sum);
+                    var loss = Loss(output, labels.narrow(0, i, 1), options);
                     loss.backward();
                     using var noGrad = torch.no_grad();
                     foreach (var (name, parameter) in rest)

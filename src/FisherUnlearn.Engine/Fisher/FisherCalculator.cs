@@ -35,6 +35,10 @@ public static class FisherCalculator
         options ??= new FisherOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1, nameof(options.BatchSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.ChunkSize, 1, nameof(options.ChunkSize));
+        if (options.Estimator.UsesTemperature() && !(double.IsFinite(options.Temperature) && options.Temperature > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Temperature, "The temperature must be finite and > 0.");
+        }
         TorchRuntime.EnsureLoaded();
 
         var all = model.named_parameters().Select(p => (Name: p.name, Parameter: p.parameter)).ToList();
@@ -73,7 +77,7 @@ public static class FisherCalculator
 
             var divisors = options.Estimator switch
             {
-                FisherEstimator.Exact => ExactFisher.AccumulateEach(model, parts, selected, accumulators, options, cancellationToken),
+                FisherEstimator.Exact or FisherEstimator.Tempered => ExactFisher.AccumulateEach(model, parts, selected, accumulators, options, cancellationToken),
                 FisherEstimator.Batch => [.. parts.Select((p, i) => BatchLevel(model, p, selected, accumulators[i], options.BatchSize, labelFree: false, cancellationToken))],
                 FisherEstimator.LabelFree => [.. parts.Select((p, i) => BatchLevel(model, p, selected, accumulators[i], options.BatchSize, labelFree: true, cancellationToken))],
                 _ => throw new ArgumentOutOfRangeException(nameof(options), options.Estimator, "Unknown estimator."),
@@ -91,7 +95,7 @@ public static class FisherCalculator
                     }
                 }
 
-                results.Add(FisherDiagonal.FromTensors(accumulators[i], options.Estimator, parts[i].Count, options.BatchSize));
+                results.Add(FisherDiagonal.FromTensors(accumulators[i], options.Estimator, parts[i].Count, options.BatchSize, options.Temperature));
             }
 
             return results;

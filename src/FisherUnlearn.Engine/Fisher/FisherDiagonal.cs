@@ -40,7 +40,7 @@ public sealed class FisherParameter
 /// <summary>
 /// A diagonal Fisher importance: one non-negative value per model parameter element, keyed by PyTorch parameter name
 /// (<c>fc1.weight</c>, ...), with how it was estimated (<see cref="Estimator"/>, <see cref="SampleCount"/>,
-/// <see cref="BatchSize"/>). Immutable; the arithmetic returns new diagonals. Values are plain managed arrays, so a
+/// <see cref="BatchSize"/>, <see cref="Temperature"/>). Immutable; the arithmetic returns new diagonals. Values are plain managed arrays, so a
 /// diagonal needs no disposing; <see cref="ToTensor"/> makes TorchSharp tensors for the methods.
 /// </summary>
 public sealed class FisherDiagonal
@@ -49,6 +49,7 @@ public sealed class FisherDiagonal
     public const string EstimatorKey = "fisher.estimator";
     public const string SamplesKey = "fisher.samples";
     public const string BatchSizeKey = "fisher.batchSize";
+    public const string TemperatureKey = "fisher.temperature";
     public const string FormatKey = "fisher.format";
     public const string FormatValue = "fisher-diagonal/1";
 
@@ -58,7 +59,10 @@ public sealed class FisherDiagonal
     /// <param name="estimator">How the values were estimated.</param>
     /// <param name="sampleCount">How many samples they summarise (the weight of this diagonal when combined).</param>
     /// <param name="batchSize">The mini-batch size, for estimators that depend on it; null for <c>exact</c>.</param>
-    public FisherDiagonal(IEnumerable<KeyValuePair<string, FisherParameter>> parameters, FisherEstimator estimator, long sampleCount, int? batchSize = null)
+    /// <param name="temperature">The temperature of <c>tempered</c> (required there, finite and &gt; 0); ignored by the
+    /// other estimators.</param>
+    public FisherDiagonal(IEnumerable<KeyValuePair<string, FisherParameter>> parameters, FisherEstimator estimator, long sampleCount, int? batchSize = null,
+        double? temperature = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentOutOfRangeException.ThrowIfNegative(sampleCount);
@@ -76,6 +80,12 @@ public sealed class FisherDiagonal
         Estimator = estimator;
         SampleCount = sampleCount;
         BatchSize = estimator.UsesBatchSize() ? batchSize : null;
+        if (estimator.UsesTemperature())
+        {
+            Temperature = temperature is { } t && double.IsFinite(t) && t > 0
+                ? t
+                : throw new ArgumentException($"The {estimator.Name()} estimator needs a finite temperature > 0, not {temperature?.ToString("R", CultureInfo.InvariantCulture) ?? "none"}.", nameof(temperature));
+        }
     }
 
     /// <summary>Values by parameter name, in ordinal name order.</summary>
@@ -93,16 +103,20 @@ public sealed class FisherDiagonal
     /// <summary>The mini-batch size of <c>batch</c> and <c>labelfree</c>; null for <c>exact</c>.</summary>
     public int? BatchSize { get; }
 
+    /// <summary>The temperature of <c>tempered</c>; null for the other estimators.</summary>
+    public double? Temperature { get; }
+
     /// <summary>The number of values over all parameters.</summary>
     public long ElementCount => parameters.Values.Sum(p => p.Values.LongLength);
 
     /// <summary>Zeros of the same shapes and estimator, summarising <paramref name="sampleCount"/> samples.</summary>
-    public static FisherDiagonal Zeros(IEnumerable<KeyValuePair<string, IReadOnlyList<long>>> shapes, FisherEstimator estimator, long sampleCount = 0, int? batchSize = null) =>
+    public static FisherDiagonal Zeros(IEnumerable<KeyValuePair<string, IReadOnlyList<long>>> shapes, FisherEstimator estimator, long sampleCount = 0, int? batchSize = null,
+        double? temperature = null) =>
         new(shapes.Select(s => KeyValuePair.Create(s.Key, new FisherParameter(s.Value, new float[checked((int)s.Value.Aggregate(1L, (a, d) => a * d))]))),
-            estimator, sampleCount, batchSize);
+            estimator, sampleCount, batchSize, temperature);
 
     /// <summary>
-    /// <c>sum_i w_i * F_i</c>, element-wise. All terms need the same parameters, shapes and estimator (and batch size).
+    /// <c>sum_i w_i * F_i</c>, element-wise. All terms need the same parameters, shapes and estimator (and batch size or temperature).
     /// The result's <see cref="SampleCount"/> is <paramref name="sampleCount"/>, or the sum of the terms' counts.
     /// </summary>
     public static FisherDiagonal WeightedSum(IEnumerable<(FisherDiagonal Fisher, double Weight)> terms, long? sampleCount = null)
@@ -130,12 +144,12 @@ public sealed class FisherDiagonal
             result.Add(KeyValuePair.Create(name, new FisherParameter(parameter.Shape, Array.ConvertAll(sum, v => (float)v))));
         }
 
-        return new FisherDiagonal(result, first.Estimator, sampleCount ?? list.Sum(t => t.Fisher.SampleCount), first.BatchSize);
+        return new FisherDiagonal(result, first.Estimator, sampleCount ?? list.Sum(t => t.Fisher.SampleCount), first.BatchSize, first.Temperature);
     }
 
     /// <summary>
     /// The Fisher of the union of the parts' samples: <c>sum_l N_l * F_l / sum_l N_l</c> (sample-weighted mean). Exact
-    /// for the <c>exact</c> estimator, whose per-example Fisher is additive over samples (so per-label diagonals give the
+    /// for the per-example estimators (<c>exact</c>, <c>tempered</c>), whose per-example Fisher is additive over samples (so per-label diagonals give the
     /// full-data and any forget-set Fisher); an approximation for the batch-level ones. Parts with no samples add
     /// nothing; when no part has samples the result is zeros.
     /// </summary>
@@ -160,6 +174,11 @@ public sealed class FisherDiagonal
         }
 
         var first = list[0];
+        if (list.FirstOrDefault(p => p.Estimator != first.Estimator || p.BatchSize != first.BatchSize || p.Temperature != first.Temperature) is { } other)
+        {
+            RequireCompatible([first, other]); // Throws, naming both estimators.
+        }
+
         var total = list.Sum(p => p.SampleCount);
         if (list.Count == 1 && total > 0)
         {
@@ -210,7 +229,7 @@ public sealed class FisherDiagonal
             result.Add(KeyValuePair.Create(name, new FisherParameter(parameter.Shape, sum)));
         }
 
-        return new FisherDiagonal(result, first.Estimator, total, first.BatchSize);
+        return new FisherDiagonal(result, first.Estimator, total, first.BatchSize, first.Temperature);
     }
 
     /// <summary>
@@ -237,7 +256,7 @@ public sealed class FisherDiagonal
             result.Add(KeyValuePair.Create(name, new FisherParameter(parameter.Shape, max)));
         }
 
-        return new FisherDiagonal(result, first.Estimator, list.Sum(p => p.SampleCount), first.BatchSize);
+        return new FisherDiagonal(result, first.Estimator, list.Sum(p => p.SampleCount), first.BatchSize, first.Temperature);
     }
 
     /// <summary>Every value times <paramref name="factor"/> (MFIM divides merged forget importances by a constant).</summary>
@@ -245,7 +264,7 @@ public sealed class FisherDiagonal
 
     /// <summary>Only the parameters whose names <paramref name="keep"/> accepts.</summary>
     public FisherDiagonal Where(Func<string, bool> keep) =>
-        new(parameters.Where(p => keep(p.Key)), Estimator, SampleCount, BatchSize);
+        new(parameters.Where(p => keep(p.Key)), Estimator, SampleCount, BatchSize, Temperature);
 
     /// <summary>How many values are NaN, infinite or negative, and the first parameter holding one.</summary>
     public (long Count, string? FirstParameter) CountInvalid()
@@ -306,8 +325,9 @@ public sealed class FisherDiagonal
         parameters.Keys.ToDictionary(n => n, ToTensor, StringComparer.Ordinal);
 
     /// <summary>Copies tensors (any float type, any device) into a diagonal.</summary>
-    public static FisherDiagonal FromTensors(IEnumerable<KeyValuePair<string, Tensor>> tensors, FisherEstimator estimator, long sampleCount, int? batchSize = null) =>
-        new(tensors.Select(t => KeyValuePair.Create(t.Key, FromTensor(t.Value))), estimator, sampleCount, batchSize);
+    public static FisherDiagonal FromTensors(IEnumerable<KeyValuePair<string, Tensor>> tensors, FisherEstimator estimator, long sampleCount, int? batchSize = null,
+        double? temperature = null) =>
+        new(tensors.Select(t => KeyValuePair.Create(t.Key, FromTensor(t.Value))), estimator, sampleCount, batchSize, temperature);
 
     internal static FisherParameter FromTensor(Tensor tensor)
     {
@@ -328,6 +348,11 @@ public sealed class FisherDiagonal
         if (BatchSize is { } batchSize)
         {
             metadata[BatchSizeKey] = batchSize.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (Temperature is { } temperature)
+        {
+            metadata[TemperatureKey] = FormatTemperature(temperature);
         }
 
         return metadata;
@@ -470,7 +495,20 @@ public sealed class FisherDiagonal
                 : throw Unreadable(path, $"'{BatchSizeKey}' is '{batchText}'");
         }
 
-        var fisher = new FisherDiagonal(entries, estimator, samples, batchSize);
+        double? temperature = null;
+        if (metadata.TryGetValue(TemperatureKey, out var temperatureText))
+        {
+            temperature = double.TryParse(temperatureText, NumberStyles.Float, CultureInfo.InvariantCulture, out var t) && double.IsFinite(t) && t > 0
+                ? t
+                : throw Unreadable(path, $"'{TemperatureKey}' is '{temperatureText}'");
+        }
+
+        if (estimator.UsesTemperature() && temperature is null)
+        {
+            throw Unreadable(path, $"the metadata has no '{TemperatureKey}'");
+        }
+
+        var fisher = new FisherDiagonal(entries, estimator, samples, batchSize, temperature);
         var (invalid, first) = fisher.CountInvalid();
         return invalid > 0 ? throw Unreadable(path, $"{invalid} values (first in '{first}') are negative or not finite") : fisher;
     }
@@ -488,7 +526,7 @@ public sealed class FisherDiagonal
         var first = list[0];
         foreach (var other in list.Skip(1))
         {
-            if (other.Estimator != first.Estimator || other.BatchSize != first.BatchSize)
+            if (other.Estimator != first.Estimator || other.BatchSize != first.BatchSize || other.Temperature != first.Temperature)
             {
                 throw new ArgumentException(
                     $"Fisher diagonals of different estimators cannot be combined ({first.Estimator.Name()}{Batch(first)} and {other.Estimator.Name()}{Batch(other)}).");
@@ -503,6 +541,10 @@ public sealed class FisherDiagonal
 
         return first;
 
-        static string Batch(FisherDiagonal f) => f.BatchSize is { } b ? $", batch {b}" : string.Empty;
+        static string Batch(FisherDiagonal f) =>
+            (f.BatchSize is { } b ? $", batch {b}" : string.Empty) + (f.Temperature is { } t ? $", temperature {FormatTemperature(t)}" : string.Empty);
     }
+
+    /// <summary>A temperature as metadata, keys and reports write it (shortest round-trip form, invariant culture).</summary>
+    public static string FormatTemperature(double temperature) => temperature.ToString("R", CultureInfo.InvariantCulture);
 }

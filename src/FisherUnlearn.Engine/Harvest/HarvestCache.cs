@@ -108,6 +108,7 @@ public static class HarvestCache
         }
 
         var batchSize = (int?)header["batchSize"];
+        var temperature = (double?)header["temperature"];
         Dictionary<string, string> MetadataOf(long samples)
         {
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -118,6 +119,11 @@ public static class HarvestCache
             if (batchSize is { } b)
             {
                 metadata[FisherDiagonal.BatchSizeKey] = b.ToString(CultureInfo.InvariantCulture);
+            }
+
+            if (temperature is { } t)
+            {
+                metadata[FisherDiagonal.TemperatureKey] = FisherDiagonal.FormatTemperature(t);
             }
 
             return metadata;
@@ -187,6 +193,7 @@ public static class HarvestCache
             Cached = true,
             Seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
             Estimator = estimator,
+            Temperature = temperature,
             Labels = labels,
             KnownFisher = known,
             IsIntact = () => IsIntact(file, parts),
@@ -289,6 +296,7 @@ public static class HarvestCache
             ["key"] = result.Key,
             ["estimator"] = result.Estimator.Name(),
             ["batchSize"] = result.Labels.FirstOrDefault()?.Fisher.BatchSize,
+            ["temperature"] = result.Temperature,
             ["settings"] = new JsonObject(settings.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => KeyValuePair.Create(s.Key, (JsonNode?)s.Value))),
             ["checkpointSha256"] = entry.CheckpointSha256,
             ["engineVersion"] = entry.EngineVersion,
@@ -427,12 +435,16 @@ public sealed record HarvestIndexEntry
     /// <summary>The file name, relative to the model's cache folder.</summary>
     public string File { get; init; } = string.Empty;
 
-    /// <summary>Hash of the settings alone (estimator, batch size, cap, seed): entries of equal settings supersede each other.</summary>
+    /// <summary>Hash of the settings alone (estimator, batch size or temperature, cap, seed): entries of equal settings
+    /// supersede each other.</summary>
     public string SettingsHash { get; init; } = string.Empty;
 
     public string Estimator { get; init; } = string.Empty;
 
     public int? BatchSize { get; init; }
+
+    /// <summary>The temperature of <c>tempered</c>; null for the other estimators.</summary>
+    public double? Temperature { get; init; }
 
     public int MaxSamplesPerLabel { get; init; }
 

@@ -15,8 +15,11 @@ public sealed record HarvestOptions
     /// <summary>At most this many train samples per label (a seeded random subset when there are more).</summary>
     public int MaxSamplesPerLabel { get; init; } = DefaultMaxSamplesPerLabel;
 
-    /// <summary>Mini-batch size of <c>batch</c> and <c>labelfree</c> (ignored, and not in the key, for <c>exact</c>).</summary>
+    /// <summary>Mini-batch size of <c>batch</c> and <c>labelfree</c> (ignored, and not in the key, for <c>exact</c> and <c>tempered</c>).</summary>
     public int BatchSize { get; init; } = FisherOptions.DefaultBatchSize;
+
+    /// <summary>Temperature of <c>tempered</c> (ignored, and not in the key, for the other estimators).</summary>
+    public double Temperature { get; init; } = FisherOptions.DefaultTemperature;
 
     /// <summary>Seed of the per-label subset when a label has more than <see cref="MaxSamplesPerLabel"/> samples.</summary>
     public int SampleSeed { get; init; }

@@ -58,7 +58,7 @@ public sealed class HarvestedLabel
 /// <summary>
 /// A model's harvest: per-label Fisher diagonals on the train split of every label of every dataset the model or an
 /// ancestor trains on, so that the full-data Fisher and any label's forget Fisher come without a pass over data
-/// (<see cref="Combine"/>: for the <c>exact</c> estimator, per-label diagonals add up exactly, weighted by sample count).
+/// (<see cref="Combine"/>: for the per-example estimators, <c>exact</c> and <c>tempered</c>, per-label diagonals add up exactly, weighted by sample count).
 /// </summary>
 public sealed record HarvestResult
 {
@@ -78,6 +78,9 @@ public sealed record HarvestResult
     public required double Seconds { get; init; }
 
     public required FisherEstimator Estimator { get; init; }
+
+    /// <summary>The temperature of a <c>tempered</c> harvest; null for the other estimators.</summary>
+    public double? Temperature { get; init; }
 
     /// <summary>By dataset id (ordinal), then label.</summary>
     public required IReadOnlyList<HarvestedLabel> Labels { get; init; }

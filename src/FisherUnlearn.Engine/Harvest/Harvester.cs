@@ -40,6 +40,11 @@ public static class Harvester
         options ??= new HarvestOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxSamplesPerLabel, 1, nameof(options.MaxSamplesPerLabel));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1, nameof(options.BatchSize));
+        if (options.Estimator.UsesTemperature() && !(double.IsFinite(options.Temperature) && options.Temperature > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Temperature, "The temperature must be finite and > 0.");
+        }
+
         var started = Stopwatch.GetTimestamp();
         var inputs = options.Inputs ?? new HarvestInputs();
 
@@ -58,6 +63,7 @@ public static class Harvester
                 Cached = false,
                 Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds,
                 Estimator = options.Estimator,
+                Temperature = options.Estimator.UsesTemperature() ? options.Temperature : null,
                 Labels = [],
             };
         }
@@ -105,6 +111,7 @@ public static class Harvester
             Cached = false,
             Seconds = seconds,
             Estimator = options.Estimator,
+            Temperature = options.Estimator.UsesTemperature() ? options.Temperature : null,
             Labels = labels,
             KnownFisher = labels.Any(l => l.Known) ? new Lazy<FisherDiagonal>(FisherDiagonal.Mean(labels.Where(l => l.Known).Select(l => l.Fisher))) : null,
         };
@@ -115,6 +122,7 @@ public static class Harvester
             SettingsHash = settingsHash,
             Estimator = options.Estimator.Name(),
             BatchSize = options.Estimator.UsesBatchSize() ? options.BatchSize : null,
+            Temperature = options.Estimator.UsesTemperature() ? options.Temperature : null,
             MaxSamplesPerLabel = options.MaxSamplesPerLabel,
             CheckpointSha256 = checkpointHash,
             EngineVersion = EngineVersion,
@@ -213,6 +221,11 @@ public static class Harvester
             settings["batchSize"] = options.BatchSize.ToString(CultureInfo.InvariantCulture);
         }
 
+        if (options.Estimator.UsesTemperature())
+        {
+            settings["temperature"] = FisherDiagonal.FormatTemperature(options.Temperature);
+        }
+
         return settings;
     }
 
@@ -253,7 +266,7 @@ public static class Harvester
     private static List<HarvestedLabel> Compute(ModelManifest model, List<DatasetKnowledge> datasets, HarvestOptions options, HarvestInputs inputs, CancellationToken cancellationToken)
     {
         using var module = ModelFactory.Load(model);
-        var fisherOptions = new FisherOptions { Estimator = options.Estimator, BatchSize = options.BatchSize };
+        var fisherOptions = new FisherOptions { Estimator = options.Estimator, BatchSize = options.BatchSize, Temperature = options.Temperature };
         var parts = new List<(DatasetKnowledge Knowledge, int Label, DataSplit Samples)>();
         foreach (var knowledge in datasets)
         {

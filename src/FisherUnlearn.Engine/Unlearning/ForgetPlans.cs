@@ -79,9 +79,10 @@ public static class ForgetPlans
     // Whether the method under these settings reads a harvest made with these options.
     private static bool Reads(UnlearnSettings settings, HarvestOptions harvest)
     {
-        var read = new HarvestOptions { Estimator = settings.Estimator, MaxSamplesPerLabel = settings.MaxSamplesPerLabel };
+        var read = new HarvestOptions { Estimator = settings.Estimator, Temperature = settings.Temperature, MaxSamplesPerLabel = settings.MaxSamplesPerLabel };
         return read.Estimator == harvest.Estimator && read.MaxSamplesPerLabel == harvest.MaxSamplesPerLabel
-            && (!read.Estimator.UsesBatchSize() || read.BatchSize == harvest.BatchSize);
+            && (!read.Estimator.UsesBatchSize() || read.BatchSize == harvest.BatchSize)
+            && (!read.Estimator.UsesTemperature() || read.Temperature.Equals(harvest.Temperature));
     }
 
     public static string PathOf(string outputDirectory, string modelId, string key) =>
@@ -208,7 +209,7 @@ public static class ForgetPlans
                 var started = Stopwatch.GetTimestamp();
                 var request = new RemovalManifest { Id = "plan-" + ForgetPlan.KeyOf(labels), ManifestPath = manifest.ManifestPath, Labels = labels, Location = manifest.Location };
                 var scope = RemovalScope.For(workspace, analysis.Graph, request, modelId);
-                var forget = UnlearningJob.OwnForgetImportance(harvest, scope, module, resources, new FisherOptions { Estimator = settings.Estimator }, include, cancellationToken);
+                var forget = UnlearningJob.OwnForgetImportance(harvest, scope, module, resources, settings.ToFisherOptions(), include, cancellationToken);
                 var calibrated = UnlearningJob.Calibrate(module, scope, settings, resources, forget, full, include, settings.Target ?? requestedTarget, apply: false);
                 var result = calibrated.Result with { Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
                 plans.Add(new ForgetPlan(labels, result, calibrated.ForgetSamples, calibrated.RetainSamples));

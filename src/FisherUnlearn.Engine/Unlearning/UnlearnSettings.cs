@@ -31,6 +31,13 @@ public sealed record UnlearnSettings
     /// <summary>The Fisher estimator (<c>exact</c> default).</summary>
     public FisherEstimator Estimator { get; init; } = FisherEstimator.Exact;
 
+    /// <summary>The temperature of the <c>tempered</c> estimator (default 4; ignored by the others).</summary>
+    public double Temperature { get; init; } = FisherOptions.DefaultTemperature;
+
+    /// <summary>Upper bound of <see cref="Temperature"/>: far past any useful value (the tempered Fisher then only
+    /// shrinks towards the label-free limit).</summary>
+    public const double MaxTemperature = 1e6;
+
     /// <summary><c>all</c> parameters (default) or <c>last</c> (the final layer's weight and bias only).</summary>
     public string Layers { get; init; } = "all";
 
@@ -95,6 +102,9 @@ public sealed record UnlearnSettings
 
     /// <summary>MFIM: the merged forget importance is divided by this per extra root.</summary>
     public double RootDivisor { get; init; } = 5;
+
+    /// <summary>The options of the Fisher computations these settings ask for (estimator and its temperature).</summary>
+    public FisherOptions ToFisherOptions() => new() { Estimator = Estimator, Temperature = Temperature };
 
     /// <summary>The settings of a removal: <paramref name="methodOverride"/> (the --method option) wins over the
     /// removal's method, which wins over the workspace default; parameters: workspace, then removal.</summary>
@@ -244,6 +254,7 @@ public sealed record UnlearnSettings
         {
             "importance" => this with { Importance = Text("own", "roots") },
             "estimator" => this with { Estimator = FisherEstimators.TryParse(Text(), out var e) ? e : throw Bad(path, key, raw, string.Join(", ", FisherEstimators.Names)) },
+            "temperature" => this with { Temperature = Number(0, MaxTemperature) > 0 ? node!.GetValue<double>() : throw Bad(path, key, raw, "a temperature > 0 (1 = the exact Fisher)") },
             "layers" => this with { Layers = Text("all", "last") },
             "alpha" => this with { Alpha = Number(0), Calibrate = false },
             "lambda" => this with { Lambda = Number(0), Calibrate = false },
@@ -263,7 +274,7 @@ public sealed record UnlearnSettings
             "seed" => this with { Seed = Integer(int.MinValue) },
             "rootDivisor" => this with { RootDivisor = Number(1) },
             _ => key.StartsWith("x-", StringComparison.Ordinal) ? this : throw EngineException.At(DiagnosticCatalogue.InvalidMethodParameter, path, null, key, raw,
-                "a known parameter (importance, estimator, layers, alpha, lambda, calibrate, alphas, lambdas, target, headCorrection, headTolerance, headMargin, headTailMargin, sampleTolerance, calibrationForget, calibrationRetain, calibrationMargin, maxSamplesPerLabel, seed, rootDivisor)"),
+                "a known parameter (importance, estimator, temperature, layers, alpha, lambda, calibrate, alphas, lambdas, target, headCorrection, headTolerance, headMargin, headTailMargin, sampleTolerance, calibrationForget, calibrationRetain, calibrationMargin, maxSamplesPerLabel, seed, rootDivisor)"),
         };
     }
 
@@ -289,6 +300,10 @@ public sealed record UnlearnSettings
         }
 
         result["estimator"] = Estimator.Name();
+        if (Estimator.UsesTemperature())
+        {
+            result["temperature"] = Temperature;
+        }
         result["layers"] = Layers;
         result["calibrate"] = Calibrate;
         if (Calibrate)

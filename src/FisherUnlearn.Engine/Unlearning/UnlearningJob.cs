@@ -194,7 +194,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         FisherDiagonal fullImportance;
         string importanceSource;
         string? harvestKey = null;
-        var fisherOptions = new FisherOptions { Estimator = settings.Estimator };
+        var fisherOptions = settings.ToFisherOptions();
         var include = IncludeFor(settings, module);
 
         if (scope.HasForgetSamples && RemovalData.NothingToForget(scope, resources.Splits))
@@ -343,7 +343,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
 
     /// <summary>The harvest settings of a method's settings.</summary>
     internal static HarvestOptions HarvestOptionsFor(UnlearnSettings settings, WorkspaceAnalysis analysis, JobResources resources) =>
-        new() { Estimator = settings.Estimator, MaxSamplesPerLabel = settings.MaxSamplesPerLabel, Graph = analysis.Graph, Inputs = resources.Harvest };
+        new() { Estimator = settings.Estimator, Temperature = settings.Temperature, MaxSamplesPerLabel = settings.MaxSamplesPerLabel, Graph = analysis.Graph, Inputs = resources.Harvest };
 
     /// <summary>Which parameters the dampening may touch: all, or (<c>layers: last</c>) the output layer's.</summary>
     internal static Func<string, bool>? IncludeFor(UnlearnSettings settings, nn.Module<Tensor, Tensor> module)

@@ -17,7 +17,7 @@ using Newtonsoft.Json.Linq;
 namespace FisherUnlearn.Tool.Commands;
 
 /// <summary>
-/// <c>dotnet unlearn harvest [--model &lt;id&gt;] [--force] [--estimator exact|batch|labelfree] [--threads n] [--parallel n]
+/// <c>dotnet unlearn harvest [--model &lt;id&gt;] [--force] [--estimator exact|batch|labelfree|tempered] [--temperature t] [--threads n] [--parallel n]
 /// [--no-plans] [--plan-labels n] [--max-plans n]</c>: computes and caches the per-label Fisher diagonals of every model
 /// (each needs its checkpoint: a missing one is FUL4020), under <c>&lt;output&gt;/harvest/&lt;model-id&gt;/</c>, and, where the
 /// workspace's method is <c>fiun</c> with its own importance, the forget plan of each label and label set the
@@ -37,7 +37,7 @@ internal static class HarvestCommand
         var force = new Option<bool>("--force") { Description = "Compute even when a harvest (and forget plans) with the same inputs is cached." };
         var estimator = new Option<string?>("--estimator")
         {
-            Description = "The Fisher estimator: exact (per-example), batch (the reference SSD/FIUn estimator) or labelfree (LFSSD); default: the workspace's (parameters.estimator of unlearn.json, else exact), the one runs use.",
+            Description = "The Fisher estimator: exact (per-example), batch (the reference SSD/FIUn estimator) labelfree (LFSSD) or tempered (per-example, of the likelihood at a temperature); default: the workspace's (parameters.estimator of unlearn.json, else exact), the one runs use.",
             HelpName = "name",
         };
         estimator.AcceptOnlyFromAmong([.. FisherEstimators.Names]);
@@ -56,6 +56,11 @@ internal static class HarvestCommand
             Description = $"Mini-batch size of the batch and labelfree estimators (default {FisherOptions.DefaultBatchSize}).",
             DefaultValueFactory = _ => FisherOptions.DefaultBatchSize,
             HelpName = "n",
+        };
+        var temperature = new Option<double?>("--temperature")
+        {
+            Description = $"Temperature of the tempered estimator, > 0 (default: the workspace's parameters.temperature, else {FisherOptions.DefaultTemperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}).",
+            HelpName = "t",
         };
         var parallel = new Option<int?>("--parallel")
         {
@@ -85,6 +90,7 @@ internal static class HarvestCommand
             parallel,
             maxSamples,
             batchSize,
+            temperature,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -96,6 +102,7 @@ internal static class HarvestCommand
                 parseResult.GetValue(parallel),
                 parseResult.GetValue(maxSamples),
                 parseResult.GetValue(batchSize),
+                parseResult.GetValue(temperature),
                 !parseResult.GetValue(noPlans),
                 parseResult.GetValue(planLabels),
                 parseResult.GetValue(maxPlans));
@@ -104,11 +111,17 @@ internal static class HarvestCommand
         return command;
     }
 
-    private sealed record Settings(string? ModelId, bool Force, FisherEstimator? Estimator, int? Threads, int? Parallel, int? MaxSamples, int BatchSize, bool Plans,
+    private sealed record Settings(string? ModelId, bool Force, FisherEstimator? Estimator, int? Threads, int? Parallel, int? MaxSamples, int BatchSize, double? Temperature, bool Plans,
         int? PlanLabels, int? MaxPlans);
 
     private static int Run(CommandEnvironment env, Settings settings, CancellationToken cancellationToken)
     {
+        if (settings.Temperature is { } t && !(double.IsFinite(t) && t > 0 && t <= UnlearnSettings.MaxTemperature))
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, $"--temperature must be > 0 and at most {UnlearnSettings.MaxTemperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}, not {t.ToString(System.Globalization.CultureInfo.InvariantCulture)}"));
+            return ExitCodes.InvalidInput;
+        }
+
         foreach (var (name, value) in new[] { ("--threads", settings.Threads ?? 1), ("--parallel", settings.Parallel ?? 1), ("--max-samples", settings.MaxSamples ?? 1), ("--batch-size", settings.BatchSize),
             ("--plan-labels", settings.PlanLabels ?? 1), ("--max-plans", settings.MaxPlans ?? 1) })
         {
@@ -173,6 +186,7 @@ internal static class HarvestCommand
             Verify = true, // A cached harvest a crash damaged is computed again here rather than failing a later run.
             MaxSamplesPerLabel = settings.MaxSamples ?? unlearn.MaxSamplesPerLabel,
             BatchSize = settings.BatchSize,
+            Temperature = settings.Temperature ?? unlearn.Temperature,
             Graph = analysis.Graph,
             Inputs = resources.Harvest,
         };
@@ -324,6 +338,7 @@ internal static class HarvestCommand
                 ["labels"] = result.Labels.Count,
                 ["samples"] = result.SampleCount,
                 ["estimator"] = result.Estimator.Name(),
+                ["temperature"] = result.Temperature,
                 ["key"] = result.Key.Length == 0 ? null : result.Key,
                 ["file"] = result.FilePath is null ? null : display(result.FilePath),
                 ["plans"] = planned,

@@ -51,6 +51,7 @@ internal static class ReportText
 
         Add("importanceSource", "importance");
         Add("estimator");
+        Add("temperature");
         Add("layers");
         Add("reused");
         if (parameters["calibration"] is JObject calibration && calibration["targetMet"] is { Type: JTokenType.Boolean } met)

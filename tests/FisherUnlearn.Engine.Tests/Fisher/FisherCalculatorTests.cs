@@ -135,6 +135,8 @@ public sealed class FisherCalculatorTests
     [InlineData(FisherEstimator.Exact, "shared")]
     [InlineData(FisherEstimator.Batch, "mlp")]
     [InlineData(FisherEstimator.LabelFree, "lenet")]
+    [InlineData(FisherEstimator.Tempered, "lenet")]
+    [InlineData(FisherEstimator.Tempered, "shared")]
     public void Several_parts_at_once_give_the_bits_of_one_computation_per_part(FisherEstimator estimator, string kind)
     {
         torch.manual_seed(21);
@@ -182,6 +184,7 @@ public sealed class FisherCalculatorTests
     [InlineData(FisherEstimator.Exact)]
     [InlineData(FisherEstimator.Batch)]
     [InlineData(FisherEstimator.LabelFree)]
+    [InlineData(FisherEstimator.Tempered)]
     public void Values_are_finite_and_non_negative_and_the_model_is_left_as_it_was(FisherEstimator estimator)
     {
         using var model = LeNet(seed: 17);
@@ -270,6 +273,8 @@ public sealed class FisherMemoryTests
     [InlineData(FisherEstimator.Exact, true)]
     [InlineData(FisherEstimator.Batch, false)]
     [InlineData(FisherEstimator.LabelFree, false)]
+    [InlineData(FisherEstimator.Tempered, false)]
+    [InlineData(FisherEstimator.Tempered, true)]
     public void A_computation_leaves_no_live_tensors_behind(FisherEstimator estimator, bool loop)
     {
         using var model = LeNet(seed: 41);

@@ -46,6 +46,11 @@ internal static class FisherTestData
     public static Dictionary<string, float[]> ExactReference(nn.Module<Tensor, Tensor> model, DataSplit data) =>
         Reference(model, data, batchSize: 1, (output, labels) => nn.functional.cross_entropy(output, labels), g => g.square());
 
+    /// <summary>The tempered per-example Fisher by the definition: a batch-size-1 loop of the cross-entropy of the logits
+    /// divided by the temperature, grad^2, / N.</summary>
+    public static Dictionary<string, float[]> TemperedReference(nn.Module<Tensor, Tensor> model, DataSplit data, double temperature) =>
+        Reference(model, data, batchSize: 1, (output, labels) => nn.functional.cross_entropy(output / temperature, labels), g => g.square());
+
     /// <summary>SSD calc_importance: per mini-batch mean CE, backward, add grad^2, divide by the number of batches.</summary>
     public static Dictionary<string, float[]> BatchReference(nn.Module<Tensor, Tensor> model, DataSplit data, int batchSize) =>
         Reference(model, data, batchSize, (output, labels) => nn.functional.cross_entropy(output, labels), g => g.square());

@@ -147,6 +147,26 @@ public sealed class HarvesterTests
     }
 
     [Fact]
+    public void Tempered_harvests_of_other_temperatures_get_their_own_cache_entry_and_record_it()
+    {
+        using var ws = new HarvestWorkspace();
+        var two = Harvest(ws.Load(), "a", new HarvestOptions { Estimator = FisherEstimator.Tempered, Temperature = 2 });
+        var four = Harvest(ws.Load(), "a", new HarvestOptions { Estimator = FisherEstimator.Tempered, Temperature = 4 });
+        var exact = Harvest(ws.Load(), "a");
+
+        var cached = Harvest(ws.Load(), "a", new HarvestOptions { Estimator = FisherEstimator.Tempered, Temperature = 2 });
+
+        Assert.Equal(3, new[] { two.Key, four.Key, exact.Key }.Distinct().Count());
+        Assert.True(cached.Cached);
+        Assert.Equal(two.Key, cached.Key);
+        Assert.Equal(2.0, cached.Temperature);
+        Assert.All(cached.Labels, l => Assert.Equal(2.0, l.Fisher.Temperature));
+        Assert.Equal(4.0, four.Labels[0].Fisher.Temperature);
+        Assert.Null(exact.Temperature);
+        Assert.Equal([2.0, 4.0, null], HarvestCache.ReadIndex(ws.Load().OutputDirectory, "a").Select(e => e.Temperature).OrderBy(t => t ?? double.MaxValue));
+    }
+
+    [Fact]
     public void Combined_label_fishers_equal_the_fisher_of_the_models_own_data()
     {
         using var ws = new HarvestWorkspace();
