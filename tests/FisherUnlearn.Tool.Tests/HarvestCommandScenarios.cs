@@ -227,6 +227,35 @@ public sealed class HarvestCommandScenarios
         Assert.False(ws.Exists("artifacts/unlearn/harvest"));
     }
 
+    [Theory]
+    [InlineData("--estimator", "tempered", "--temperature", "0")]
+    [InlineData("--estimator", "tempered", "--temperature", "NaN")]
+    [InlineData("--estimator", "exact", "--temperature", "2")]
+    [InlineData("--temperature", "2", "--model", "a")] // The workspace's estimator is exact.
+    public async Task A_temperature_out_of_range_or_for_an_estimator_without_one_is_exit_2(string option, string value, string other, string otherValue)
+    {
+        using var ws = Workspace();
+
+        var run = await CliRun.InvokeAsync(ws.Root, "harvest", option, value, other, otherValue);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(run.ErrorLines, l => l.Contains("error FUL3005", StringComparison.Ordinal) && l.Contains("--temperature", StringComparison.Ordinal));
+        Assert.False(ws.Exists("artifacts/unlearn/harvest"));
+    }
+
+    [Fact]
+    public async Task A_tempered_harvest_records_its_temperature()
+    {
+        using var ws = Workspace();
+
+        var run = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "a", "--estimator", "tempered", "--temperature", "3", "--no-plans", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        var model = Assert.Single(run.Json["models"]!);
+        Assert.Equal("tempered", (string)model["estimator"]!);
+        Assert.Equal(3.0, (double)model["temperature"]!);
+    }
+
     // The chain of SampleWorkspaces.Chain (dataset 'toy', a (labels 0, 1) -> b (label 2)) with 40 csv train rows and seeded checkpoints.
     [Fact]
     public async Task Without_options_the_harvest_uses_the_workspaces_estimator_and_sample_count_and_plans_for_them()

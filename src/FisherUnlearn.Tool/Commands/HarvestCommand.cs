@@ -37,7 +37,7 @@ internal static class HarvestCommand
         var force = new Option<bool>("--force") { Description = "Compute even when a harvest (and forget plans) with the same inputs is cached." };
         var estimator = new Option<string?>("--estimator")
         {
-            Description = "The Fisher estimator: exact (per-example), batch (the reference SSD/FIUn estimator) labelfree (LFSSD) or tempered (per-example, of the likelihood at a temperature); default: the workspace's (parameters.estimator of unlearn.json, else exact), the one runs use.",
+            Description = "The Fisher estimator: exact (per-example), batch (the reference SSD/FIUn estimator), labelfree (LFSSD) or tempered (per-example, of the likelihood at a temperature); default: the workspace's (parameters.estimator of unlearn.json, else exact), the one runs use.",
             HelpName = "name",
         };
         estimator.AcceptOnlyFromAmong([.. FisherEstimators.Names]);
@@ -174,6 +174,14 @@ internal static class HarvestCommand
         catch (EngineException ex)
         {
             env.Diagnostics.Write(ex.Diagnostic);
+            return ExitCodes.InvalidInput;
+        }
+
+        if (settings.Temperature is not null && !(settings.Estimator ?? unlearn.Estimator).UsesTemperature())
+        {
+            // Ignoring it would harvest something other than what the user asked for, and say nothing.
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
+                $"--temperature applies to the tempered estimator only, and this harvest uses '{(settings.Estimator ?? unlearn.Estimator).Name()}'; add --estimator tempered, or leave --temperature out"));
             return ExitCodes.InvalidInput;
         }
 
