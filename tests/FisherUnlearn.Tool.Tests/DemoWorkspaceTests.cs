@@ -135,4 +135,26 @@ public sealed class DemoWorkspaceTests
         Assert.Equal("ne/unlearn.json", (string?)diagnostic["file"]);
         Assert.Contains("ne/unlearn.json(1,", demo.Error, StringComparison.Ordinal);
     }
+
+    /// <summary>As every command, demo takes its folder from --workspace too (the steps then fail on that folder's bad
+    /// unlearn.json, which shows the demo went there, without a training run); two different folders are a usage error.</summary>
+    [Fact]
+    public async Task The_demo_folder_can_be_given_as_workspace_and_two_different_folders_are_exit_2()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("ne/unlearn.json", """{ "x": 1 }""");
+
+        var viaWorkspace = await CliRun.InvokeAsync(ws.Root, "demo", "--workspace", "ne", "--json");
+        var both = await CliRun.InvokeAsync(ws.Root, "demo", "other", "--workspace", "ne");
+        var same = await CliRun.InvokeAsync(ws.Root, "demo", "ne", "--workspace", "./ne/", "--json");
+
+        Assert.Equal(2, viaWorkspace.ExitCode);
+        Assert.Equal("ne/unlearn.json", (string?)Assert.Single(viaWorkspace.Json["diagnostics"]!, d => (string?)d["code"] == "FUL1005")["file"]);
+        Assert.False(ws.Exists("unlearn-demo"));
+        Assert.Equal(2, both.ExitCode);
+        Assert.Contains("error FUL3005", both.Error, StringComparison.Ordinal);
+        Assert.Contains("give one", both.Error, StringComparison.Ordinal);
+        Assert.False(ws.Exists("other"));
+        Assert.Single(same.Json["diagnostics"]!, d => (string?)d["code"] == "FUL1005");
+    }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Tool.Cli;
 using FisherUnlearn.Tool.Scaffolding;
 
@@ -17,7 +18,7 @@ internal static class DemoCommand
 
     public static Command Create(CliContext context, GlobalOptions options)
     {
-        var directory = new Argument<string>("dir") { Description = "Where to create (or reuse) the demo workspace (default: ./unlearn-demo).", DefaultValueFactory = _ => DefaultDirectory, Arity = ArgumentArity.ZeroOrOne };
+        var directory = new Argument<string>("dir") { Description = "Where to create (or reuse) the demo workspace (default: --workspace if given, else ./unlearn-demo).", DefaultValueFactory = _ => DefaultDirectory, Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("demo", "Create the sample workspace from embedded data and run a removal end to end: train, harvest, run, verify.")
         {
             directory,
@@ -25,7 +26,18 @@ internal static class DemoCommand
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var env = new CommandEnvironment(context, options, parseResult);
-            var root = Path.GetFullPath(Path.Combine(context.CurrentDirectory, parseResult.GetValue(directory)!));
+            // The folder is the argument or, as for every other command, --workspace; given both, they must agree.
+            var named = parseResult.GetResult(directory) is { Tokens.Count: > 0 } ? parseResult.GetValue(directory) : null;
+            var workspace = parseResult.GetValue(options.Workspace) is { Length: > 0 } w ? w : null;
+            if (named is not null && workspace is not null
+                && !string.Equals(FullPath(context, named), FullPath(context, workspace), StringComparison.Ordinal))
+            {
+                env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
+                    $"demo got two folders, '{named}' and --workspace '{workspace}'; give one"));
+                return ExitCodes.InvalidInput;
+            }
+
+            var root = FullPath(context, named ?? workspace ?? DefaultDirectory);
             var files = DemoWorkspace.Materialize(root, cancellationToken);
             env.Diagnostics.Log($"demo workspace {context.Display(root)}: {files.Created.Count} files created, {files.Reused.Count} reused"
                 + (files.Kept.Count > 0 ? $", {files.Kept.Count} changed by you and kept ({string.Join(", ", files.Kept)})" : string.Empty));
@@ -66,6 +78,9 @@ internal static class DemoCommand
         });
         return command;
     }
+
+    private static string FullPath(CliContext context, string path) =>
+        Path.TrimEndingDirectorySeparator(Path.GetFullPath(Path.Combine(context.CurrentDirectory, path)));
 
     private static string[] CommonArguments(CommandEnvironment env, string root) =>
         ["--workspace", root, "--verbosity", env.Verbosity.ToString().ToLowerInvariant(), .. env.NoProgress ? new[] { "--no-progress" } : []];
