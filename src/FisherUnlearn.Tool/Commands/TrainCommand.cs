@@ -105,6 +105,7 @@ internal static class TrainCommand
         catch (Exception ex) when (EngineException.DiagnosticOf(ex) is { } known)
         {
             failure = known;
+            failureDetail = (ex as EngineException)?.Detail; // for FUL3003, what TorchSharp printed (never on stdout)
             exitCode = IsTrainingFailure(known.Code) ? ExitCodes.Failed : ExitCodes.InvalidInput;
         }
         catch (Exception ex) when (session.Current is not null && ex is not OutOfMemoryException)
