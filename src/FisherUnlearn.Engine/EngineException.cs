@@ -14,6 +14,10 @@ public class EngineException : Exception
 
     public Diagnostic Diagnostic { get; }
 
+    /// <summary>More than the one-line message, for <c>--verbosity detailed</c>: what the library printed as it failed
+    /// (TorchSharp's native-load trace for FUL3003). Null when there is nothing more.</summary>
+    public string? Detail { get; init; }
+
     /// <summary>The FUL code, such as <c>FUL4001</c>.</summary>
     public string Code => Diagnostic.Code;
 

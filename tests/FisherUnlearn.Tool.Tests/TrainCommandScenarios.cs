@@ -4,6 +4,7 @@ using FisherUnlearn.Engine.Checkpoints;
 using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Testing;
 using FisherUnlearn.Tool.Tests.Support;
+using Newtonsoft.Json.Linq;
 
 namespace FisherUnlearn.Tool.Tests;
 
@@ -138,6 +139,44 @@ public sealed class TrainCommandScenarios
         Assert.Equal(0, forced.ExitCode);
         Assert.All(forced.Json["models"]!, m => Assert.Equal("trained", (string)m["status"]!));
         Assert.Equal(bytes, File.ReadAllBytes(ws.PathOf("b/bin/b.safetensors")));
+    }
+
+    [Fact]
+    public async Task Json_gives_the_model_whose_data_file_is_missing_its_error_as_run_json_does()
+    {
+        using var ws = Chain(BRecipe);
+        File.Delete(ws.PathOf("data/train.csv"));
+
+        var run = await CliRun.InvokeAsync(ws.Root, "train", "--json");
+
+        Assert.Equal(2, run.ExitCode); // bad input
+        var doc = run.Json; // stdout is the one document
+        var failed = Assert.Single(doc["models"]!, m => (string)m["status"]! == "failed");
+        Assert.Equal("a", (string)failed["id"]!);
+        var error = failed["error"]!;
+        Assert.Equal("FUL4001", (string)error["code"]!);
+        Assert.Equal("error", (string)error["severity"]!);
+        Assert.Contains("data/train.csv", (string)error["message"]!, StringComparison.Ordinal);
+        Assert.EndsWith("data/train.csv", (string)error["file"]!, StringComparison.Ordinal);
+        Assert.Contains("FUL4001", doc["diagnostics"]!.Select(d => (string)d["code"]!));
+        Assert.Contains("error FUL4001", run.Error, StringComparison.Ordinal); // still on stderr for people
+    }
+
+    [Fact]
+    public async Task Json_gives_every_model_that_did_not_fail_a_null_error()
+    {
+        using var ws = Chain(); // b has no training recipe: a trains, b fails
+
+        var run = await CliRun.InvokeAsync(ws.Root, "train", "--json");
+
+        Assert.Equal(2, run.ExitCode);
+        var models = run.Json["models"]!.ToDictionary(m => (string)m["id"]!);
+        Assert.Equal("trained", (string)models["a"]["status"]!);
+        Assert.Equal(JTokenType.Null, models["a"]["error"]!.Type);
+        Assert.Equal("failed", (string)models["b"]["status"]!);
+        Assert.Equal("FUL4060", (string)models["b"]["error"]!["code"]!);
+        Assert.Equal(1, (int)models["b"]["error"]!["line"]!);
+        Assert.EndsWith("b/b.lineage.json", (string)models["b"]["error"]!["file"]!, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -56,13 +56,21 @@ public static class TorchRuntime
             }
 
             PreferPassiveWaiting();
+            // TorchSharp prints its load trace on Console.Out when the load fails: never on stdout (--json's one document,
+            // a worker's result lines). It becomes the FUL3003's detail; anything printed by a load that worked goes to stderr.
+            using var printed = new StringWriter();
             try
             {
-                torch.InitializeDeviceType(DeviceType.CPU);
+                StdoutDiversion.Run(printed, () => torch.InitializeDeviceType(DeviceType.CPU));
             }
             catch (Exception ex)
             {
-                throw Diagnose(ex);
+                throw Diagnose(ex, printed.ToString());
+            }
+
+            if (printed.GetStringBuilder().Length > 0)
+            {
+                Console.Error.Write(printed.ToString());
             }
 
             Volatile.Write(ref s_loaded, true);
@@ -155,8 +163,8 @@ public static class TorchRuntime
     }
 
     /// <summary>Builds the FUL3003 exception for a failed TorchSharp load: loads the shim directly to get the loader's
-    /// own reason, and says what to do.</summary>
-    internal static EngineException Diagnose(Exception failure)
+    /// own reason, and says what to do. What TorchSharp printed meanwhile (<paramref name="printed"/>) is its detail.</summary>
+    internal static EngineException Diagnose(Exception failure, string? printed = null)
     {
         var shim = FindShim();
         var reason = Innermost(failure).Message;
@@ -203,7 +211,10 @@ public static class TorchRuntime
         }
 
         var location = shim is null ? null : new SourceLocation(shim);
-        return new EngineException(Diagnostic.Create(DiagnosticCatalogue.NativeLoadFailed, location, $"{reason}. {advice}"), failure);
+        return new EngineException(Diagnostic.Create(DiagnosticCatalogue.NativeLoadFailed, location, $"{reason}. {advice}"), failure)
+        {
+            Detail = string.IsNullOrWhiteSpace(printed) ? null : "TorchSharp printed while loading:" + Environment.NewLine + printed.TrimEnd(),
+        };
     }
 
     /// <summary>The TorchSharp shim the application would load: beside TorchSharp.dll or the app, or under runtimes/&lt;rid&gt;/native.</summary>

@@ -162,7 +162,7 @@ internal static class HarvestCommand
         }
         catch (EngineException ex)
         {
-            env.Diagnostics.Write(ex.Diagnostic);
+            env.Diagnostics.Write(ex);
             return ExitCodes.Failed;
         }
 

@@ -175,7 +175,7 @@ internal static class RunCommand
         }
         catch (EngineException ex)
         {
-            env.Diagnostics.Write(ex.Diagnostic);
+            env.Diagnostics.Write(ex);
             return ex.Code == DiagnosticCatalogue.OutputLocked.Code || ex.Code == DiagnosticCatalogue.NativeLoadFailed.Code ? ExitCodes.Failed : ExitCodes.InvalidInput;
         }
 

@@ -22,7 +22,10 @@ namespace FisherUnlearn.Tool.Commands;
 /// <remarks>
 /// Which models are trained, kept or up to date is <see cref="TrainingPolicy"/>'s decision; this command walks the
 /// lineage parents first, trains, and reports. Exit codes: 0 done or nothing to do; 2 bad input (manifests, data, checkpoints); 1 a model's training failed
-/// (checkpoints trained before it are kept); 130 cancelled.
+/// (checkpoints trained before it are kept) or libtorch failed to load (FUL3003), as for run, harvest and verify; 130 cancelled.
+/// With <c>--json</c> the model that stopped the command is <c>failed</c> with its <c>error</c> (the diagnostic, as
+/// <c>run --json</c> gives it), and <c>diagnostics</c> lists every diagnostic the command reported, as the failure
+/// document of a command stopped before its own does.
 /// </remarks>
 internal static class TrainCommand
 {
@@ -102,6 +105,7 @@ internal static class TrainCommand
         catch (Exception ex) when (EngineException.DiagnosticOf(ex) is { } known)
         {
             failure = known;
+            failureDetail = (ex as EngineException)?.Detail; // for FUL3003, what TorchSharp printed (never on stdout)
             exitCode = IsTrainingFailure(known.Code) ? ExitCodes.Failed : ExitCodes.InvalidInput;
         }
         catch (Exception ex) when (session.Current is not null && ex is not OutOfMemoryException)
@@ -113,7 +117,15 @@ internal static class TrainCommand
 
         if (exitCode != ExitCodes.Ok && session.Current is not null)
         {
-            session.Results.Add(new JObject { ["id"] = session.Current.Id, ["status"] = "failed", ["seconds"] = null, ["finalLoss"] = null });
+            session.Results.Add(new JObject
+            {
+                ["id"] = session.Current.Id,
+                ["status"] = "failed",
+                ["seconds"] = null,
+                ["finalLoss"] = null,
+                // Why it failed, in the document itself (not only on stderr), in the shape run --json gives a failed model.
+                ["error"] = failure is null ? null : JsonDocuments.Diagnostic(env.Context, failure),
+            });
             live?.Complete(session.Current.Id, $"failed ({failure?.Code})", null);
         }
 
@@ -139,15 +151,19 @@ internal static class TrainCommand
                 ["schemaVersion"] = JsonDocuments.SchemaVersion,
                 ["models"] = new JArray(session.Results),
                 ["seconds"] = Math.Round(stopwatch.Elapsed.TotalSeconds, 3),
+                // Every diagnostic reported (the workspace's warnings, the failure), as the failure document lists them.
+                ["diagnostics"] = JsonDocuments.Diagnostics(env.Context.Reported, env.Context),
             });
         }
 
         return exitCode;
     }
 
-    // Failures of the training itself; every other engine error is a bad input (manifest, data, checkpoint).
+    // Failures of the training itself, and libtorch that does not load (FUL3003, exit 1 as run, harvest and verify give
+    // it); every other engine error is a bad input (manifest, data, checkpoint).
     private static bool IsTrainingFailure(string code) =>
-        code == DiagnosticCatalogue.TrainingDiverged.Code || code == DiagnosticCatalogue.TrainingFailed.Code || code == DiagnosticCatalogue.CheckpointWriteFailed.Code;
+        code == DiagnosticCatalogue.TrainingDiverged.Code || code == DiagnosticCatalogue.TrainingFailed.Code || code == DiagnosticCatalogue.CheckpointWriteFailed.Code
+        || code == DiagnosticCatalogue.NativeLoadFailed.Code;
 
     private sealed class Session(CommandEnvironment env, Workspace workspace, int threads, LiveProgress? live)
     {
@@ -241,6 +257,7 @@ internal static class TrainCommand
             ["finalLoss"] = stats?.FinalLoss is { } loss ? Math.Round(loss, 6) : null,
             ["epochs"] = stats?.Epochs ?? 0,
             ["samples"] = stats?.Samples ?? 0,
+            ["error"] = null,
         };
     }
 }

@@ -97,7 +97,7 @@ internal static class VerifyCommand
         catch (EngineException ex)
         {
             live?.Dispose();
-            env.Diagnostics.Write(ex.Diagnostic);
+            env.Diagnostics.Write(ex);
             return ex.Code == DiagnosticCatalogue.NativeLoadFailed.Code ? ExitCodes.Failed : ExitCodes.InvalidInput;
         }
         finally

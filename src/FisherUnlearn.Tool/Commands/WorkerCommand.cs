@@ -73,7 +73,7 @@ internal static class WorkerCommand
             }
             catch (EngineException ex)
             {
-                env.Diagnostics.Write(ex.Diagnostic);
+                env.Diagnostics.Write(ex);
                 return Task.FromResult(ExitCodes.InvalidInput);
             }
         });

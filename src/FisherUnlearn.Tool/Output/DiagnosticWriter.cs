@@ -36,6 +36,17 @@ internal sealed class DiagnosticWriter(CliContext context, Verbosity verbosity)
         }
     }
 
+    /// <summary>An engine error's diagnostic, and with --verbosity detailed what more it carries (for FUL3003, what
+    /// TorchSharp printed while failing to load, kept off stdout).</summary>
+    public void Write(Engine.EngineException exception)
+    {
+        Write(exception.Diagnostic);
+        if (exception.Detail is { } detail)
+        {
+            Detail(detail);
+        }
+    }
+
     /// <summary>A log line for people (stderr, prefixed), shown unless quiet.</summary>
     public void Log(string message)
     {
