@@ -37,13 +37,19 @@ public sealed record PlannedCheckpoint(string ModelId, string RemovalId, ModelRo
     /// <summary>Where the model is declared: its lineage manifest, at the model's id (diagnostics about this output, such
     /// as FUL3012 under <c>-question</c>, point there).</summary>
     public SourceLocation ManifestLocation { get; init; } = new(Manifest);
+
+    /// <summary>
+    /// Content hashes of everything this output depends on besides the tool and its settings (the workspace's output
+    /// settings, the removal, the affected node and its input paths, the manifests of its lineage and datasets, the
+    /// contents of its other input files): the body of this pair's input-hash cache, so a change reruns exactly the pairs
+    /// it reaches.
+    /// </summary>
+    public IReadOnlyList<string> HashLines { get; init; } = [];
 }
 
 /// <summary>The result of <see cref="ProjectPlanner.Plan"/>.</summary>
-/// <param name="HashLines">Content hashes of everything the outputs depend on besides the tool and its settings
-/// (manifests, affected nodes, input paths): the body of the input-hash cache file.</param>
 public sealed record ProjectPlan(string Workspace, string OutputRoot, IReadOnlyList<string> OwnedModels, IReadOnlyList<PlannedCheckpoint> Checkpoints,
-    IReadOnlyList<Diagnostic> Diagnostics, IReadOnlyList<string> HashLines)
+    IReadOnlyList<Diagnostic> Diagnostics)
 {
     /// <summary><c>parallelism</c> of the workspace's <c>unlearn.json</c>, or null when it does not set one.</summary>
     public int? SettingsParallelism { get; init; }
@@ -78,7 +84,7 @@ public static class ProjectPlanner
             {
                 Message = $"The workspace folder '{root}' does not exist. Set the UnlearnWorkspace property to an existing folder (relative paths are relative to the project), or leave it empty to use the folder of the nearest unlearn.json.",
             });
-            return new ProjectPlan(root, string.Empty, [], [], diagnostics, []);
+            return new ProjectPlan(root, string.Empty, [], [], diagnostics);
         }
 
         var analysis = WorkspaceAnalysis.Analyze(root, cancellationToken);
@@ -115,15 +121,20 @@ public static class ProjectPlanner
         var removals = SelectRemovals(workspace, project, request.Removals, diagnostics);
         if (diagnostics.Any(d => d.IsError))
         {
-            return new ProjectPlan(root, outputRoot, owned, [], diagnostics, []) { SettingsParallelism = workspace.Settings.Parallelism, SettingsThreads = workspace.Settings.Threads };
+            return new ProjectPlan(root, outputRoot, owned, [], diagnostics) { SettingsParallelism = workspace.Settings.Parallelism, SettingsThreads = workspace.Settings.Threads };
         }
 
         var checkpoints = new List<PlannedCheckpoint>();
         var idLocations = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
-        var hashes = new SortedSet<string>(StringComparer.Ordinal);
         // unlearn.json counts by the settings that change outputs (JobInputs.OutputSettings: method, parameters), not as a
-        // file: a change of threads or parallelism leaves the cache, and so every output, as it is.
-        hashes.Add($"settings {JobInputs.OutputSettings(workspace.Settings)}");
+        // file: a change of threads or parallelism leaves the caches, and so every output, as they are.
+        var settings = $"settings {JobInputs.OutputSettings(workspace.Settings)}";
+        // Manifests count by their canonical hash; every other input file (checkpoints, data files, model assemblies) by
+        // its content, hashed once however many pairs read it.
+        var manifests = new HashSet<string>(workspace.Models.Values.Select(m => m.ManifestPath), StringComparer.Ordinal);
+        manifests.UnionWith(workspace.Datasets.Values.Select(d => d.ManifestPath));
+        manifests.UnionWith(workspace.Removals.Values.Select(r => r.ManifestPath));
+        var contents = new Dictionary<string, string>(StringComparer.Ordinal);
 
         foreach (var removal in removals)
         {
@@ -135,42 +146,40 @@ public static class ProjectPlanner
                     continue;
                 }
 
+                cancellationToken.ThrowIfCancellationRequested();
                 var model = workspace.Models[affected.Id];
                 var (output, inputs, lineage, datasets) = Pair(analysis, removal, affected, outputRoot);
+                var hashes = new List<string>
+                {
+                    settings,
+                    $"removal {removal.Id} {Hash(workspace, removal.ManifestPath)}",
+                    string.Create(CultureInfo.InvariantCulture,
+                        $"affected {removal.Id} {model.Id} {affected.Role.ToString().ToLowerInvariant()} roots={string.Join(',', affected.UpstreamRoots)} out={output} inputs={ContentHash.Combine([.. inputs])}"),
+                };
+                hashes.AddRange(lineage.Select(m => $"model {m.Id} {Hash(workspace, m.ManifestPath)}"));
+                hashes.AddRange(datasets.Select(d => $"dataset {d.Id} {Hash(workspace, d.ManifestPath)}"));
+                // Timestamps miss a checkpoint, data file or model assembly replaced by one that keeps the time (cp -p, tar,
+                // rsync -t, a CI cache or artifact restore): their contents count too, as in the tool's job key.
+                foreach (var file in inputs.Where(f => !manifests.Contains(f)))
+                {
+                    if (!contents.TryGetValue(file, out var content))
+                    {
+                        contents[file] = content = ContentOf(file);
+                    }
+
+                    hashes.Add($"content {file} {content}");
+                }
+
                 checkpoints.Add(new PlannedCheckpoint(model.Id, removal.Id, affected.Role, model.CheckpointPath, output, model.ManifestPath,
                     removal.ManifestPath, affected.UpstreamRoots, [.. inputs])
                 {
                     ManifestLocation = IdLocation(model, root, idLocations),
+                    HashLines = hashes,
                 });
-
-                hashes.Add($"removal {removal.Id} {Hash(workspace, removal.ManifestPath)}");
-                hashes.Add(string.Create(CultureInfo.InvariantCulture,
-                    $"affected {removal.Id} {model.Id} {affected.Role.ToString().ToLowerInvariant()} roots={string.Join(',', affected.UpstreamRoots)} out={output} inputs={ContentHash.Combine([.. inputs])}"));
-                foreach (var m in lineage)
-                {
-                    hashes.Add($"model {m.Id} {Hash(workspace, m.ManifestPath)}");
-                }
-
-                foreach (var d in datasets)
-                {
-                    hashes.Add($"dataset {d.Id} {Hash(workspace, d.ManifestPath)}");
-                }
             }
         }
 
-        // Timestamps miss a checkpoint, data file or model assembly replaced by one that keeps the time (cp -p, tar, rsync
-        // -t, a CI cache or artifact restore): their contents count too, as in the tool's job key. Manifests are already
-        // in by their canonical hash.
-        var manifests = new HashSet<string>(checkpoints.SelectMany(c => new[] { c.Manifest, c.RemovalManifest }), StringComparer.Ordinal);
-        manifests.UnionWith(workspace.Models.Values.Select(m => m.ManifestPath));
-        manifests.UnionWith(workspace.Datasets.Values.Select(d => d.ManifestPath));
-        foreach (var file in checkpoints.SelectMany(c => c.InputFiles).Where(f => !manifests.Contains(f)).Distinct(StringComparer.Ordinal))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            hashes.Add($"content {file} {ContentOf(file)}");
-        }
-
-        return new ProjectPlan(root, outputRoot, owned, checkpoints, diagnostics, [.. hashes]) { SettingsParallelism = workspace.Settings.Parallelism, SettingsThreads = workspace.Settings.Threads };
+        return new ProjectPlan(root, outputRoot, owned, checkpoints, diagnostics) { SettingsParallelism = workspace.Settings.Parallelism, SettingsThreads = workspace.Settings.Threads };
     }
 
     /// <summary>The content hash of a file (as for manifests); "missing" or what it is instead of a regular file (a FIFO

@@ -8,18 +8,17 @@ namespace FisherUnlearn.Build.Tasks;
 /// <c>msbuild -question</c> support for the Unlearn target. MSBuild sets <see cref="FailIfNotIncremental"/> only in
 /// question mode; then this task logs FUL3012 for every unlearned checkpoint that the Unlearn target would (re)write, writes
 /// nothing and fails. Otherwise it does nothing. An output is stale when it is missing, when one of its inputs is newer, or
-/// when the input-hash cache would change (then every output of the project is).
+/// when its (removal, model) pair's input-hash cache would change.
 /// </summary>
 public sealed class CheckUnlearnOutputs : Microsoft.Build.Utilities.Task, IIncrementalTask
 {
-    /// <summary>The Unlearn target's inputs: one item per (input file, model, removal), metadata ModelId, RemovalId, OutputPath
-    /// and Manifest, ManifestLine, ManifestColumn (the model's lineage manifest, where FUL3012 points).</summary>
+    /// <summary>The Unlearn target's inputs: one item per (input file, model, removal), metadata ModelId, RemovalId, OutputPath,
+    /// InputsCache (the pair's input-hash cache file) and Manifest, ManifestLine, ManifestColumn (the model's lineage
+    /// manifest, where FUL3012 points).</summary>
     public ITaskItem[] Inputs { get; set; } = [];
 
-    public string? CacheFile { get; set; }
-
-    /// <summary>The cache content the build would write.</summary>
-    public string[] CacheLines { get; set; } = [];
+    /// <summary>The cache content the build would write: one item per line, metadata CacheFile.</summary>
+    public ITaskItem[] CacheLines { get; set; } = [];
 
     public bool FailIfNotIncremental { get; set; }
 
@@ -34,7 +33,7 @@ public sealed class CheckUnlearnOutputs : Microsoft.Build.Utilities.Task, IIncre
             return true;
         }
 
-        var stale = FindStale(Inputs, CacheFile, CacheLines);
+        var stale = FindStale(Inputs, CacheLines);
         foreach (var item in stale)
         {
             Log.Log(Diagnostic.Create(DiagnosticCatalogue.UnlearnedOutputStale, ManifestLocation(item),
@@ -61,34 +60,32 @@ public sealed class CheckUnlearnOutputs : Microsoft.Build.Utilities.Task, IIncre
 
     /// <summary>The outputs (item spec = output path, metadata ModelId, RemovalId, Reason and the Manifest* metadata of the
     /// inputs) that are not up to date.</summary>
-    internal static List<ITaskItem> FindStale(IEnumerable<ITaskItem> inputs, string? cacheFile, IReadOnlyList<string> cacheLines)
+    internal static List<ITaskItem> FindStale(IEnumerable<ITaskItem> inputs, IEnumerable<ITaskItem> cacheLines)
     {
-        var cacheChanged = cacheFile is not null && !CacheMatches(cacheFile, cacheLines);
-        var cacheTime = cacheFile is not null && File.Exists(cacheFile) ? File.GetLastWriteTimeUtc(cacheFile) : DateTime.MinValue;
+        var caches = cacheLines.GroupBy(l => l.GetMetadata("CacheFile"), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(l => l.ItemSpec).ToList(), StringComparer.Ordinal);
         var stale = new List<ITaskItem>();
         foreach (var group in inputs.GroupBy(i => i.GetMetadata("OutputPath"), StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var output = group.Key;
+            var cache = group.First().GetMetadata("InputsCache");
             string? reason = null;
             if (!File.Exists(output))
             {
                 reason = "missing";
             }
-            else if (cacheChanged)
+            else if (cache.Length > 0 && caches.TryGetValue(cache, out var lines) && !CacheMatches(cache, lines))
             {
                 reason = "inputs changed";
             }
             else
             {
+                // The pair's cache file is one of its inputs: written after the output, it means an earlier change.
                 var written = File.GetLastWriteTimeUtc(output);
                 var newer = group.Select(i => i.ItemSpec).FirstOrDefault(f => !File.Exists(f) || File.GetLastWriteTimeUtc(f) > written);
                 if (newer is not null)
                 {
-                    reason = $"'{newer}' is newer";
-                }
-                else if (cacheTime > written)
-                {
-                    reason = "inputs changed";
+                    reason = string.Equals(newer, cache, StringComparison.Ordinal) ? "inputs changed" : $"'{newer}' is newer";
                 }
             }
 

@@ -24,6 +24,10 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
     /// <summary>Output root (<c>$(UnlearnOutputPath)</c>); empty: the workspace's <c>output</c> setting.</summary>
     public string? OutputPath { get; set; }
 
+    /// <summary>Folder of the per-pair input-hash caches (<c>$(IntermediateOutputPath)unlearn/</c>); empty: <c>obj/unlearn/</c>
+    /// under the project. Each (removal, model) has <c>&lt;removal&gt;/&lt;model&gt;.inputs.cache</c> there.</summary>
+    public string? CacheDirectory { get; set; }
+
     /// <summary><c>$(UnlearnParallelism)</c>: tool processes this project runs at once; empty or not a positive number:
     /// <c>parallelism</c> of the workspace's unlearn.json, else 1 (see <see cref="ResolvedParallelism"/>).</summary>
     public string? Parallelism { get; set; }
@@ -34,18 +38,19 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
 
     /// <summary>One item per (model, removal); the item spec is the model's checkpoint. Metadata: ModelId, RemovalId, Role,
     /// Checkpoint, OutputPath (the unlearned checkpoint), Manifest, ManifestLine, ManifestColumn (where the model's id is
-    /// written), RemovalManifest, UpstreamRoots.</summary>
+    /// written), RemovalManifest, UpstreamRoots, InputsCache (the pair's input-hash cache file).</summary>
     [Output]
     public ITaskItem[] AffectedCheckpoints { get; private set; } = [];
 
     /// <summary>One item per (input file, model, removal), for the Unlearn target's 1:1 Inputs/Outputs: the item spec is
-    /// the input file, metadata OutputPath, ModelId, RemovalId, Manifest, ManifestLine, ManifestColumn.</summary>
+    /// the input file, metadata OutputPath, ModelId, RemovalId, Manifest, ManifestLine, ManifestColumn, InputsCache. The
+    /// pair's input-hash cache file is one of its inputs, so a change it records reruns that pair only.</summary>
     [Output]
     public ITaskItem[] Inputs { get; private set; } = [];
 
-    /// <summary>The body of the input-hash cache file (hashes of manifests, affected nodes and inputs).</summary>
+    /// <summary>The bodies of the pairs' input-hash caches: one item per line (the item spec), metadata CacheFile.</summary>
     [Output]
-    public string[] InputHashes { get; private set; } = [];
+    public ITaskItem[] InputHashes { get; private set; } = [];
 
     /// <summary>The models this project owns (their lineage manifests are in its folder tree).</summary>
     [Output]
@@ -104,6 +109,10 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
             return false;
         }
 
+        var cacheDirectory = string.IsNullOrWhiteSpace(CacheDirectory)
+            ? Path.Combine(ProjectDirectory, "obj", "unlearn")
+            : Path.GetFullPath(Path.Combine(ProjectDirectory, CacheDirectory));
+        string CacheOf(PlannedCheckpoint c) => Path.Combine(cacheDirectory, c.RemovalId, c.ModelId + ".inputs.cache");
         AffectedCheckpoints = [.. plan.Checkpoints.Select(c => (ITaskItem)new TaskItem(c.Checkpoint, new Dictionary<string, string>
         {
             ["ModelId"] = c.ModelId,
@@ -116,8 +125,9 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
             ["ManifestColumn"] = c.ManifestLocation.Column.ToString(CultureInfo.InvariantCulture),
             ["RemovalManifest"] = c.RemovalManifest,
             ["UpstreamRoots"] = string.Join(';', c.UpstreamRoots),
+            ["InputsCache"] = CacheOf(c),
         }))];
-        Inputs = [.. plan.Checkpoints.SelectMany(c => c.InputFiles.Select(file => (ITaskItem)new TaskItem(file, new Dictionary<string, string>
+        Inputs = [.. plan.Checkpoints.SelectMany(c => c.InputFiles.Append(CacheOf(c)).Select(file => (ITaskItem)new TaskItem(file, new Dictionary<string, string>
         {
             ["ModelId"] = c.ModelId,
             ["RemovalId"] = c.RemovalId,
@@ -125,8 +135,9 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
             ["Manifest"] = c.Manifest,
             ["ManifestLine"] = c.ManifestLocation.Line.ToString(CultureInfo.InvariantCulture),
             ["ManifestColumn"] = c.ManifestLocation.Column.ToString(CultureInfo.InvariantCulture),
+            ["InputsCache"] = CacheOf(c),
         })))];
-        InputHashes = [.. plan.HashLines];
+        InputHashes = [.. plan.Checkpoints.SelectMany(c => c.HashLines.Select(line => (ITaskItem)new TaskItem(line, new Dictionary<string, string> { ["CacheFile"] = CacheOf(c) })))];
         Log.LogMessage(MessageImportance.Normal, "UnlearnPlan: workspace '{0}'; models of this project: {1}; affected: {2}.",
             plan.Workspace,
             plan.OwnedModels.Count == 0 ? "none" : string.Join(", ", plan.OwnedModels),

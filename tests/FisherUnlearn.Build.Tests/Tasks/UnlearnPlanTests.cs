@@ -89,13 +89,18 @@ public sealed class UnlearnPlanTests
         foreach (var removal in new[] { "forget-3", "forget-clinic-8" })
         {
             var inputs = task.Inputs.Where(i => i.GetMetadata("RemovalId") == removal).Select(i => i.ItemSpec).ToList();
-            Assert.Equal([.. expected.Append(ws.PathOf($"{removal}.removal.json")).Order(StringComparer.Ordinal)], inputs);
-        }
+            // ... and the pair's own input-hash cache, last.
+            var cache = ws.PathOf($"digits-student/obj/unlearn/{removal}/digits-student.inputs.cache");
+            Assert.Equal([.. expected.Append(ws.PathOf($"{removal}.removal.json")).Order(StringComparer.Ordinal), cache], inputs);
 
-        // The input-hash cache hashes the same manifests (their content: an edit that keeps the time still counts).
-        Assert.All(ancestors.Append("digits-student"), m => Assert.Contains(task.InputHashes, h => h.StartsWith($"model {m} ", StringComparison.Ordinal)));
-        Assert.Contains(task.InputHashes, h => h.StartsWith("dataset mnist ", StringComparison.Ordinal));
-        Assert.Contains(task.InputHashes, h => h.StartsWith("settings ", StringComparison.Ordinal));
+            // The pair's input-hash cache hashes the same manifests (their content: an edit that keeps the time still counts).
+            var lines = Lines(task, removal);
+            Assert.All(ancestors.Append("digits-student"), m => Assert.Contains(lines, h => h.StartsWith($"model {m} ", StringComparison.Ordinal)));
+            Assert.Contains(lines, h => h.StartsWith("dataset mnist ", StringComparison.Ordinal));
+            Assert.Contains(lines, h => h.StartsWith("settings ", StringComparison.Ordinal));
+            Assert.Contains(lines, h => h.StartsWith($"removal {removal} ", StringComparison.Ordinal));
+            Assert.DoesNotContain(lines, h => h.StartsWith("removal ", StringComparison.Ordinal) && !h.StartsWith($"removal {removal} ", StringComparison.Ordinal));
+        }
     }
 
     /// <summary>unlearn.json is not an input file: its method and parameters count through the input-hash cache, by
@@ -115,8 +120,8 @@ public sealed class UnlearnPlanTests
         ws.Write("unlearn.json", """{ "method": "fiun", "threads": 4, "parameters": { "alpha": 2 } }""");
         var (parameter, _, _) = Run(ws.PathOf("digits-student"), "forget-3");
 
-        Assert.Equal(first.InputHashes, threads.InputHashes);
-        Assert.NotEqual(first.InputHashes, parameter.InputHashes);
+        Assert.Equal(Lines(first), Lines(threads));
+        Assert.NotEqual(Lines(first), Lines(parameter));
     }
 
     /// <summary>A checkpoint replaced by other bytes with the same time (cp -p, tar, a CI cache restore) escapes
@@ -136,10 +141,33 @@ public sealed class UnlearnPlanTests
         var (replaced, _, _) = Run(ws.PathOf("digits-student"), "forget-3");
         var (again, _, _) = Run(ws.PathOf("digits-student"), "forget-3");
 
-        Assert.NotEqual(first.InputHashes, replaced.InputHashes);
-        Assert.Equal(replaced.InputHashes, again.InputHashes);
-        Assert.Contains(replaced.InputHashes, h => h.StartsWith($"content {checkpoint} ", StringComparison.Ordinal));
+        Assert.NotEqual(Lines(first), Lines(replaced));
+        Assert.Equal(Lines(replaced), Lines(again));
+        Assert.Contains(Lines(replaced), h => h.StartsWith($"content {checkpoint} ", StringComparison.Ordinal));
     }
+
+    /// <summary>Each (removal, model) pair has its own input-hash cache, so an edited or new removal changes the caches of
+    /// its own pairs only: the project's other pairs stay up to date and start no tool run.</summary>
+    [Fact]
+    public void A_removal_edit_changes_the_input_hash_caches_of_its_own_pairs_only()
+    {
+        using var ws = Digits.Copy();
+        ws.Write("digits-student/bin/digits-student.safetensors", "w");
+        var (first, engine, result) = Run(ws.PathOf("digits-student"));
+        Assert.True(result, engine.Log);
+
+        ws.Write("forget-clinic-8.removal.json", ws.ReadText("forget-clinic-8.removal.json").Replace("\"schemaVersion\"", "\"x-ticket\": \"T-1\", \"schemaVersion\"", StringComparison.Ordinal));
+        var (edited, _, _) = Run(ws.PathOf("digits-student"));
+
+        Assert.Equal(2, first.AffectedCheckpoints.Select(c => c.GetMetadata("InputsCache")).Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(Lines(first, "forget-3"), Lines(edited, "forget-3"));
+        Assert.NotEqual(Lines(first, "forget-clinic-8"), Lines(edited, "forget-clinic-8"));
+    }
+
+    /// <summary>The input-hash cache lines of the pairs of <paramref name="removal"/> (all pairs: null).</summary>
+    private static List<string> Lines(UnlearnPlan task, string? removal = null) =>
+        [.. task.InputHashes.Where(h => removal is null || h.GetMetadata("CacheFile").Contains($"{Path.DirectorySeparatorChar}{removal}{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Select(h => h.ItemSpec)];
 
     [Fact]
     public void An_unaffected_project_gets_no_items_and_a_model_less_project_none_either()
