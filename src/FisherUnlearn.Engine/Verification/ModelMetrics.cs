@@ -38,6 +38,7 @@ public sealed class MetricsEvaluator
 {
     private readonly List<DataSplit> forgetTest;
     private readonly List<DataSplit> forgotten;
+    private readonly List<DataSplit> forgetTrain;
     private readonly List<DataSplit> retain;
     private readonly List<DataSplit> members;
     private readonly int seed;
@@ -54,6 +55,11 @@ public sealed class MetricsEvaluator
             .Select(k => RemovalData.ForgottenSamples(scope, k, cache.Get(k.Dataset, "train"))).Where(s => s.Count > 0)];
         retain = RemovalData.Test(scope, cache, scope.RetainLabels, options.MaxTestPerLabel, options.Seed);
         members = RemovalData.RetainTrain(scope, cache, options.MaxMembersPerLabel, options.Seed + 1000);
+        // The attack's forget set, as SSD's (get_membership_attack_prob on the forget TRAIN loader): the forgotten train
+        // data, which a model that still knows it calls members: a seeded subset of each forgotten label's train samples
+        // (as many per label as members) and the forgotten samples. Held-out samples of a forgotten label were never
+        // members of any model, so a rate on them cannot show what unlearning left behind.
+        forgetTrain = RemovalData.ForgetTrain(scope, cache, options.MaxMembersPerLabel, options.Seed + 2000);
     }
 
     public ModelMetrics Measure(nn.Module<Tensor, Tensor> model)
@@ -65,7 +71,7 @@ public sealed class MetricsEvaluator
         // sets: the test set is the retain set plus the forgotten labels' test samples, with no pass of its own.
         var testOutputs = SampleOutputs.Concat(retainOutputs, forgetTestOutputs);
         var memberOutputs = ModelEvaluator.Evaluate(model, members);
-        var attack = MembershipInference.Attack(memberOutputs, retainOutputs, forgetOutputs, seed);
+        var attack = MembershipInference.Attack(memberOutputs, retainOutputs, ModelEvaluator.Evaluate(model, forgetTrain), seed);
         return new ModelMetrics(forgetOutputs.Accuracy, retainOutputs.Accuracy, testOutputs.Accuracy, attack?.Rate,
             forgetOutputs.Count, retainOutputs.Count, testOutputs.Count, attack?.Accuracy);
     }

@@ -100,6 +100,8 @@ public static class DiagnosticCatalogue
         "No lineage, dataset or removal manifests were found under '{0}'. Check --workspace and the include globs of unlearn.json.");
     public static readonly DiagnosticDescriptor TooFewClasses = Error("FUL2015", "Too few output classes",
         "Model '{0}' has {1} output classes but trains on '{2}', which has {3} classes. Set architecture.classes to at least {3}.");
+    public static readonly DiagnosticDescriptor DistillClassMismatch = Error("FUL2016", "Student and teacher classes differ",
+        "Model '{0}' ({1} classes) distils '{2}' ({3} classes); a student learns its teacher's output distribution class by class, so both need the same number of classes. Set architecture.classes to {3}.");
 
     // 3xxx: tool and build integration
     public static readonly DiagnosticDescriptor ToolNotFound = Error("FUL3001", "Tool not found",

@@ -98,6 +98,13 @@ public static class GraphValidator
                 bag.Report(DiagnosticCatalogue.ArchitectureMismatch, link.Location,
                     model.Id, model.Architecture, link.Relation.ToName(), parent.Id, parent.Architecture);
             }
+            else if (link.Relation == Relation.Distill && model.ArchitectureComplete && parent.ArchitectureComplete
+                && model.Architecture.Classes != parent.Architecture.Classes)
+            {
+                // The distillation loss compares the two output distributions class by class (train failed with a tensor
+                // size error, FUL4066, after validate had said the workspace was valid).
+                bag.Report(DiagnosticCatalogue.DistillClassMismatch, link.Location, model.Id, model.Architecture.Classes, parent.Id, parent.Architecture.Classes);
+            }
         }
 
         if (!model.ParentsComplete)

@@ -37,7 +37,8 @@ public sealed record JobInputs(RemovalManifest Removal, WorkspaceSettings Settin
     /// <summary>
     /// A hash of what in <c>unlearn.json</c> changes unlearned outputs: the default <c>method</c> and the <c>parameters</c>
     /// (by their JSON values: reformatting the file or reordering them changes nothing; <c>x-</c> extensions are not read, so they do not
-    /// count). Nothing else does: <c>threads</c> and <c>parallelism</c> (outputs are the same bytes at any thread count),
+    /// count). Nothing else does: <c>threads</c> and <c>parallelism</c> (fiun and ssd outputs are the same bytes at any thread count;
+    /// retrain's may differ in the last bits between thread counts, and either is the retrained model),
     /// <c>output</c> (where outputs go, not what they hold), <c>include</c>/<c>exclude</c> (the manifests found are counted
     /// by content) and the harvest's <c>planLabels</c>/<c>maxPlans</c> (a forget plan applies exactly the choice a request
     /// would make without it).

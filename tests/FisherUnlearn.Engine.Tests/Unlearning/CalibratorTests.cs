@@ -205,6 +205,19 @@ public sealed class CalibratorTests
         Assert.Equal(0.7, UnlearningJob.SampleTarget(0.7, 0, 1));
     }
 
+    /// <summary>A model that never saw 95 forgotten 3s and 5 forgotten 7s scores about 0.95 x its held-out accuracy on 3s
+    /// plus 0.05 x that on 7s on them, whatever the test split's label mix.</summary>
+    [Fact]
+    public void A_sample_requests_expected_accuracy_weighs_each_labels_held_out_accuracy_by_its_forgotten_samples()
+    {
+        Assert.Equal(0.95 * 0.942 + 0.05 * 0.224, UnlearningJob.ExpectedAccuracy([(95, 0.942), (5, 0.224)])!.Value, 12);
+        Assert.Equal(0.8, UnlearningJob.ExpectedAccuracy([(7, 0.8)])!.Value, 12);
+        Assert.Equal(UnlearningJob.ExpectedAccuracy([(1, 0.9), (1, 0.5)]), UnlearningJob.ExpectedAccuracy([(10, 0.9), (10, 0.5)]));
+        Assert.InRange(UnlearningJob.ExpectedAccuracy([(3, 0.2), (9, 0.6), (1, 1.0)])!.Value, 0.2, 1.0);
+        Assert.Null(UnlearningJob.ExpectedAccuracy([]));
+        Assert.Null(UnlearningJob.ExpectedAccuracy([(0, 0.5)]));
+    }
+
     [Fact]
     public void The_tail_scale_follows_the_values_scale_ignores_their_offset_and_needs_enough_of_them()
     {

@@ -48,6 +48,17 @@ public sealed class MetricsEvaluatorTests
             Assert.True(metrics.ForgetSamples > 0, $"{id}: empty forget set");
             Assert.NotNull(metrics.Mia);
             Assert.InRange(metrics.MiaAttackAccuracy!.Value, 0, 1);
+
+            // The attack (SSD's) learns members = retained TRAIN samples against non-members = retained TEST samples and
+            // rates the forgotten TRAIN data: the forgotten labels' train samples, or the forgotten samples; never the
+            // forgotten labels' held-out samples, which no model trained on.
+            var members = RemovalData.RetainTrain(scope, cache, options.MaxMembersPerLabel, options.Seed + 1000);
+            var forgetTrain = RemovalData.ForgetTrain(scope, cache, options.MaxMembersPerLabel, options.Seed + 2000);
+            Assert.All(forgetTrain, p => Assert.Equal("train", p.SplitName));
+            var attack = MembershipInference.Attack(ModelEvaluator.Evaluate(module, members), ModelEvaluator.Evaluate(module, retained),
+                ModelEvaluator.Evaluate(module, forgetTrain), options.Seed);
+            Assert.Equal(attack!.Rate, metrics.Mia);
+            Assert.Equal(attack.Accuracy, metrics.MiaAttackAccuracy);
         }
     }
 }

@@ -155,6 +155,21 @@ public sealed class GraphValidatorTests
     }
 
     [Fact]
+    public void A_student_with_another_number_of_classes_than_its_teacher_is_reported_at_the_parent_link()
+    {
+        var workspace = Digits()
+            .Model("student", data: ["mnist"], parents: ["digits-base"], relation: Relation.Distill, architecture: WorkspaceBuilder.Mlp(12, 784, 16))
+            .Model("good-student", data: ["mnist"], parents: ["digits-base"], relation: Relation.Distill, architecture: WorkspaceBuilder.Mlp(10, 784, 16))
+            .Build();
+
+        var d = Single(workspace, "FUL2016");
+
+        Assert.Equal(workspace.Models["student"].Parents[0].Location, d.Location);
+        Assert.Contains("'student' (12 classes) distils 'digits-base' (10 classes)", d.Message, StringComparison.Ordinal);
+        Assert.Contains("Set architecture.classes to 10", d.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_cycle_is_named_and_reported_once()
     {
         var workspace = Digits()
