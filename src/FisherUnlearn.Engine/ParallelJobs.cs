@@ -5,8 +5,8 @@ namespace FisherUnlearn.Engine;
 /// one thread, as TorchSharp needs (dispose scopes and <c>no_grad</c> are per thread: docs/engine-notes.md), with
 /// libtorch's configured thread count applied to that thread (<see cref="Native.TorchRuntime.UseOnThisThread"/>); with a
 /// parallelism of 1 they run in order on the calling thread. Cancellation surfaces as
-/// <see cref="OperationCanceledException"/> and a single job's exception as itself, as they would in order; several
-/// jobs' exceptions as an <see cref="AggregateException"/>.
+/// <see cref="OperationCanceledException"/> and a failure as the exception of the lowest-numbered job that failed, as
+/// itself (a failing job stops the others from starting, as in order).
 /// </summary>
 public static class ParallelJobs
 {
@@ -24,23 +24,40 @@ public static class ParallelJobs
             return;
         }
 
+        // A failing job stops the others from starting, as in the sequential loop, and the failure of the lowest job index
+        // among those that ran is rethrown as it was thrown (an EngineException stays one: several at once used to come
+        // back as an AggregateException that no caller reports as a diagnostic).
+        var failures = new System.Collections.Concurrent.ConcurrentDictionary<int, System.Runtime.ExceptionServices.ExceptionDispatchInfo>();
         try
         {
             // Each job first gives its thread libtorch's configured thread count (TorchRuntime.UseOnThisThread): without
             // it, a pool thread computes with every core, and some products come out with other last bits.
-            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, i =>
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, (i, state) =>
             {
-                Native.TorchRuntime.UseOnThisThread();
-                job(i);
+                try
+                {
+                    Native.TorchRuntime.UseOnThisThread();
+                    job(i);
+                }
+                catch (Exception ex)
+                {
+                    failures[i] = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
+                    state.Stop();
+                }
             });
         }
-        catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OperationCanceledException))
+        catch (OperationCanceledException) when (failures.IsEmpty)
         {
-            throw new OperationCanceledException(ex.InnerExceptions[0].Message, ex, cancellationToken);
+            throw;
         }
-        catch (AggregateException ex) when (ex.InnerExceptions.Count == 1)
+        catch (OperationCanceledException)
         {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+            // Cancelled while a job had already failed: its failure says more than the cancellation.
+        }
+
+        if (!failures.IsEmpty)
+        {
+            failures[failures.Keys.Min()].Throw();
         }
     }
 }

@@ -49,4 +49,19 @@ public sealed class ParallelJobsTests
         }, TestContext.Current.CancellationToken));
         Assert.Equal("job 5", failure.Message);
     }
+
+    /// <summary>Several jobs failing at once (every model of a verify whose data do not fit) come back as the failure of
+    /// the lowest-numbered job, as itself, as in order: an AggregateException reached the user as an internal error.</summary>
+    [Fact]
+    public void Several_failures_surface_as_the_lowest_numbered_jobs_exception()
+    {
+        using var bothStarted = new Barrier(2);
+        var failure = Assert.Throws<InvalidDataException>(() => ParallelJobs.For(2, 2, i =>
+        {
+            bothStarted.SignalAndWait(TimeSpan.FromSeconds(10)); // both run before either fails
+            throw new InvalidDataException($"job {i}");
+        }, TestContext.Current.CancellationToken));
+
+        Assert.Equal("job 0", failure.Message);
+    }
 }

@@ -53,6 +53,13 @@ internal static class PyTorchCheckpointReader
 
         using (archive)
         {
+            // Two entries of one name are read as the first by this reader and as the last by Python's zipfile: which
+            // weights the file holds would depend on who reads it.
+            if (archive.Entries.GroupBy(e => e.FullName, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            {
+                throw new InvalidDataException($"the zip file has {twice.Count()} entries named '{twice.Key}'; torch.save writes each once");
+            }
+
             var pickles = archive.Entries.Where(e => e.Name == "data.pkl" && e.FullName.Count(c => c == '/') == 1).ToArray();
             if (pickles.Length != 1)
             {
@@ -179,7 +186,9 @@ internal static class PyTorchCheckpointReader
         var entry = archive.GetEntry(entryName)
             ?? throw new InvalidDataException($"the storage '{storage.Key}' of tensor '{user}' is missing: the zip file has no entry '{entryName}'");
         var size = storage.DType.Size();
-        if (entry.Length % size != 0 || entry.Length / size < storage.Elements)
+        // torch.save writes each storage's bytes exactly (numel x element size): more is not a checkpoint torch.save made
+        // (and may be a zip bomb of padding), less cannot hold the tensors.
+        if (entry.Length % size != 0 || entry.Length / size != storage.Elements)
         {
             throw new InvalidDataException($"the storage '{storage.Key}' declares {storage.Elements} {storage.DType} elements "
                 + $"({storage.Elements * size} bytes), but its entry '{entryName}' holds {entry.Length} bytes");

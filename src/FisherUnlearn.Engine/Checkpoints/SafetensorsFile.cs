@@ -142,6 +142,13 @@ public static class SafetensorsFile
 
     private static (List<SafetensorsEntry> Entries, IReadOnlyDictionary<string, string> Metadata) ParseHeader(string path, byte[] header, long dataLength)
     {
+        // The format's header is UTF-8 JSON; System.Text.Json checks a string's encoding only when it is read (then throws
+        // InvalidOperationException from deep inside), so the whole header is checked here, once.
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+        {
+            throw BadHeader(path, "the header is not valid UTF-8");
+        }
+
         JsonDocument json;
         try
         {

@@ -120,7 +120,7 @@ public sealed class SafetensorsTensor
     public long CountNonFinite() => CountNonFinite(DType, Data);
 
     /// <summary>How many elements of little-endian <paramref name="bytes"/> of <paramref name="dtype"/> are NaN or
-    /// infinite (0 for non-float types).</summary>
+    /// infinite, or (F64) become infinite as the float32 the engine computes in (0 for non-float types).</summary>
     public static long CountNonFinite(SafetensorsDType dtype, ReadOnlySpan<byte> bytes)
     {
         long bad = 0;
@@ -132,7 +132,7 @@ public sealed class SafetensorsTensor
             case SafetensorsDType.F64:
                 foreach (var v in MemoryMarshal.Cast<byte, double>(bytes))
                 {
-                    bad += double.IsFinite(v) ? 0 : 1;
+                    bad += float.IsFinite((float)v) ? 0 : 1; // 1e39 is a finite double and an infinite float32
                 }
 
                 break;

@@ -104,7 +104,9 @@ public static class IdxReader
         }
         catch (InvalidDataException ex)
         {
-            throw EngineException.At(DiagnosticCatalogue.DataUnreadable, new SourceLocation(path), ex, path, $"corrupt gzip data ({ex.Message})");
+            // .NET reports a damaged deflate stream or checksum in words about zip archives ("unsupported compression
+            // method"): the file's bytes are damaged, not its permissions.
+            throw EngineException.At(DiagnosticCatalogue.DataTruncated, new SourceLocation(path), ex, path, "its gzip data is damaged (a bad block or checksum)");
         }
         catch (IOException ex)
         {

@@ -280,6 +280,14 @@ public static class Harvester
             }
         }
 
+        if (parts.Count == 0 && datasets.Count > 0)
+        {
+            // Datasets named, but their train splits hold no sample (an IDX pair of count 0, a CSV of a header row): as
+            // train says, not "trains on no dataset" and an empty harvest that a run then cannot use.
+            throw EngineException.Create(DiagnosticCatalogue.TrainingNoData, model.ManifestPath, model.Id,
+                $"the train split of {string.Join(", ", datasets.Select(d => $"'{d.Dataset.Id}'"))} holds no sample");
+        }
+
         if (parts.Count > 0)
         {
             ArchitectureFit.Check(module, model, parts[0].Samples); // FUL4068 rather than a libtorch error mid-pass

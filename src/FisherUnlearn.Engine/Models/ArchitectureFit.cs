@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Manifests;
 using static TorchSharp.torch;
@@ -54,6 +55,21 @@ public static class ArchitectureFit
             {
                 module.train();
             }
+        }
+    }
+
+    /// <summary><see cref="Check"/> on the train split of <paramref name="dataset"/> and on its test split when it has one:
+    /// the test split is read by calibration (a sample request's held-out accuracy) and by every metric, and one whose
+    /// samples have another shape failed deep in libtorch (verify aborted the process).</summary>
+    /// <exception cref="EngineException">FUL4068 when a sample of either split does not fit.</exception>
+    public static void CheckSplits(nn.Module<Tensor, Tensor> module, ModelManifest model, DatasetManifest dataset, SplitCache splits)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(splits);
+        Check(module, model, splits.Get(dataset, "train"));
+        if (dataset.Test is not null)
+        {
+            Check(module, model, splits.Get(dataset, "test"));
         }
     }
 

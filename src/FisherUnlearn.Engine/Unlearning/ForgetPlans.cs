@@ -209,7 +209,9 @@ public static class ForgetPlans
                 var started = Stopwatch.GetTimestamp();
                 var request = new RemovalManifest { Id = "plan-" + ForgetPlan.KeyOf(labels), ManifestPath = manifest.ManifestPath, Labels = labels, Location = manifest.Location };
                 var scope = RemovalScope.For(workspace, analysis.Graph, request, modelId);
-                var forget = UnlearningJob.OwnForgetImportance(harvest, scope, module, resources, settings.ToFisherOptions(), include, cancellationToken);
+                // Plans are made for harvested labels, which have samples, so each has an importance.
+                var forget = UnlearningJob.OwnForgetImportance(harvest, scope, module, resources, settings.ToFisherOptions(), include, cancellationToken)
+                    ?? throw new InvalidOperationException($"'{modelId}' has no harvested label among {ForgetPlan.KeyOf(labels)}.");
                 var calibrated = UnlearningJob.Calibrate(module, scope, settings, resources, forget, full, include, settings.Target ?? requestedTarget, apply: false);
                 var result = calibrated.Result with { Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
                 plans.Add(new ForgetPlan(labels, result, calibrated.ForgetSamples, calibrated.RetainSamples));

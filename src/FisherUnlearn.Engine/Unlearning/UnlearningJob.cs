@@ -171,7 +171,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             using var module = ModelFactory.Load(manifest);
             foreach (var knowledge in RemovalScope.KnowledgeOf(analysis.Workspace, analysis.Graph, ModelId))
             {
-                ArchitectureFit.Check(module, manifest, resources.Splits.Get(knowledge.Dataset, "train"));
+                ArchitectureFit.CheckSplits(module, manifest, knowledge.Dataset, resources.Splits);
             }
 
             return null;
@@ -197,19 +197,31 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         var fisherOptions = settings.ToFisherOptions();
         var include = IncludeFor(settings, module);
 
-        if (scope.HasForgetSamples && RemovalData.NothingToForget(scope, resources.Splits))
+        // Marked affected by the planner, which reads no data, yet it learned nothing the removal forgets: its output is the
+        // original weights (recorded as such, with the reason), not a failure.
+        JsonObject Unchanged(string reason)
         {
-            // Marked affected because it trains on the dataset, but none of the forgotten samples has a label it learned:
-            // it never saw them, so its output is the original weights (recorded as such), not a failure.
-            used[ModelOutcome.UnchangedKey] = "none of the forgotten samples has a label this model learned";
+            used[ModelOutcome.UnchangedKey] = reason;
             used["seconds"] = new JsonObject { ["importance"] = Math.Round(clock.Elapsed.TotalSeconds, 4) };
             return used;
+        }
+
+        const string NoSampleOfWhatGoes = "its data holds no training sample of what the removal forgets";
+        if (scope.HasForgetSamples && RemovalData.NothingToForget(scope, resources.Splits))
+        {
+            // It trains on the dataset, but none of the forgotten samples has a label it learned.
+            return Unchanged("none of the forgotten samples has a label this model learned");
         }
 
         if (settings.Method == UnlearnSettings.Ssd)
         {
             // Plain SSD on this model alone: F_f on its forget data, F_D on its own training data.
             var forgetData = RemovalData.ForgetTrain(scope, resources.Splits, settings.MaxSamplesPerLabel, settings.Seed);
+            if (forgetData.All(p => p.Count == 0))
+            {
+                return Unchanged(NoSampleOfWhatGoes); // A forgotten label its manifest lists, with no sample in its data.
+            }
+
             forgetImportance = Compute(module, forgetData, fisherOptions, cancellationToken);
             var own = new List<DataSplit>();
             var hasOwn = scope.Knowledge.Any(k => k.Own.Count > 0);
@@ -233,7 +245,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         else
         {
             var harvestOptions = HarvestOptionsFor(settings, analysis, resources);
-            (HarvestResult Harvest, FisherDiagonal Full, FisherDiagonal Forget, string Source) Importance(HarvestOptions options)
+            (HarvestResult Harvest, FisherDiagonal Full, FisherDiagonal? Forget, string Source) Importance(HarvestOptions options)
             {
                 var harvest = Harvester.Harvest(workspace.Models[ModelId], workspace, options, cancellationToken);
                 timings["harvest"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
@@ -251,7 +263,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
                 return (harvest, full, forget, source);
             }
 
-            (HarvestResult Harvest, FisherDiagonal Full, FisherDiagonal Forget, string Source) found;
+            (HarvestResult Harvest, FisherDiagonal Full, FisherDiagonal? Forget, string Source) found;
             try
             {
                 found = Importance(harvestOptions);
@@ -264,6 +276,11 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             }
 
             used["harvestCached"] = found.Harvest.Cached;
+            if (found.Forget is null)
+            {
+                return Unchanged(NoSampleOfWhatGoes); // A forgotten label its manifest lists, with no sample in its data.
+            }
+
             harvestKey = found.Harvest.Key;
             fullImportance = found.Full;
             forgetImportance = found.Forget;
@@ -452,13 +469,17 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         return FisherDiagonal.Combine(diagonals);
     }
 
-    internal static FisherDiagonal OwnForgetImportance(HarvestResult harvest, RemovalScope scope, nn.Module<Tensor, Tensor> module, JobResources resources,
+    /// <summary>The model's own forget importance: the harvested diagonals of the forgotten labels it learned and the
+    /// Fisher of the forgotten samples it learned; null when its data holds none of them (a label its manifest lists with
+    /// no sample: the harvest has only labels with samples).</summary>
+    internal static FisherDiagonal? OwnForgetImportance(HarvestResult harvest, RemovalScope scope, nn.Module<Tensor, Tensor> module, JobResources resources,
         FisherOptions options, Func<string, bool>? include, CancellationToken cancellationToken)
     {
         var parts = new List<FisherDiagonal>();
-        if (scope.HasForgetLabels)
+        var labels = harvest.Labels.Where(l => l.Known && scope.ForgetLabelsOf(l.Dataset).Contains(l.Label)).Select(l => l.Fisher).ToList();
+        if (labels.Count > 0)
         {
-            parts.Add(FisherDiagonal.Mean(harvest.Labels.Where(l => l.Known && scope.ForgetLabelsOf(l.Dataset).Contains(l.Label)).Select(l => l.Fisher), include));
+            parts.Add(FisherDiagonal.Mean(labels, include));
         }
 
         foreach (var k in scope.Knowledge.Where(k => scope.ForgetSamplesOf(k.Dataset.Id).Count > 0)) // No data is read for label requests.
@@ -470,7 +491,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             }
         }
 
-        return parts.Count == 0 ? throw new InvalidOperationException("the model knows nothing the removal forgets") : FisherDiagonal.Mean(parts);
+        return parts.Count == 0 ? null : FisherDiagonal.Mean(parts);
     }
 
     // MFIM: the upstream roots' forget importances (from their harvests), merged by element-wise max and divided by

@@ -125,6 +125,11 @@ public static class Verifier
                 var scope = RemovalScope.For(workspace, analysis.Graph, removal, affected.Id);
                 var metrics = new MetricsEvaluator(scope, splits, options.Metrics);
                 using var module = ModelFactory.Load(manifest);
+                foreach (var knowledge in scope.Knowledge)
+                {
+                    ArchitectureFit.CheckSplits(module, manifest, knowledge.Dataset, splits); // FUL4068, not a libtorch error mid-pass
+                }
+
                 var architecture = manifest.Architecture.ToString();
                 var before = metrics.Measure(module);
                 CheckpointStore.LoadInto(module, UnlearningJob.OutputPathOf(directory, affected.Id), architecture);

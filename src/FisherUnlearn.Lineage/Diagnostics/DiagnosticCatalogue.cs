@@ -130,6 +130,8 @@ public static class DiagnosticCatalogue
         "No shard has produced {0} of removal '{1}' yet. Run the missing shards ('dotnet unlearn plan {1} --matrix' lists them), then --merge again.");
     public static readonly DiagnosticDescriptor ShardResultsStale = Error("FUL3023", "Shard results out of date",
         "The results of {0} of removal '{1}' were made for other inputs or another method than '{2}' (a checkpoint, manifest or dataset changed since, or the shards ran with different --method). Run those shards again with the same --method, then --merge again.");
+    public static readonly DiagnosticDescriptor InternalError = Error("FUL3024", "Internal error",
+        "dotnet-unlearn stopped on an error it does not know how to explain: {0}. What was written is complete (every write is a temporary file, then a rename). Rerun with '--verbosity detailed' for the stack trace and report it.");
     public static readonly DiagnosticDescriptor WorkerFailed = Error("FUL3021", "Worker failed",
         "The worker process for model '{0}' exited with code {1}: {2}. Run 'dotnet unlearn run <removal> --only {0} --parallel 1' to see the whole error.");
 
@@ -178,7 +180,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor CheckpointBadTensor = Error("FUL4023", "Bad checkpoint tensor",
         "'{0}': tensor '{1}' is invalid: {2}. The file is corrupt; regenerate it.");
     public static readonly DiagnosticDescriptor CheckpointNonFinite = Error("FUL4024", "Non-finite weights",
-        "'{0}': tensor '{1}' holds {2} NaN or infinite value(s). Training diverged or the file is corrupt; retrain the model ('dotnet unlearn train --model <id> --force' redoes a checkpoint whose inputs did not change).");
+        "'{0}': tensor '{1}' holds {2} NaN or infinite value(s) (or values beyond float32's range, which the engine computes in). Training diverged or the file is corrupt; retrain the model ('dotnet unlearn train --model <id> --force' redoes a checkpoint whose inputs did not change).");
     public static readonly DiagnosticDescriptor CheckpointArchitectureMismatch = Error("FUL4025", "Checkpoint does not fit the architecture",
         "'{0}' does not fit {1}: {2}. Fix 'architecture' in the lineage manifest or retrain the checkpoint.");
     public static readonly DiagnosticDescriptor CheckpointUnknownFormat = Error("FUL4026", "Unknown checkpoint format",

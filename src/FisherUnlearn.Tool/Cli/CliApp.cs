@@ -101,6 +101,15 @@ internal static class CliApp
             new DiagnosticWriter(context, Verbosity.Normal).Write(Diagnostic.Create(DiagnosticCatalogue.FileSystemError, null, ex.Message.TrimEnd('.') + "."));
             return ExitCodes.InvalidInput;
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Last resort: a defect (ours, or a libtorch error no check foresaw) is one FUL3024 line, exit 1, and the stack
+            // trace only when asked for: never an unhandled exception that aborts the process mid-output.
+            var writer = new DiagnosticWriter(context, parseResult.GetValue<Verbosity>("--verbosity") == Verbosity.Detailed ? Verbosity.Detailed : Verbosity.Normal);
+            writer.Write(Diagnostic.Create(DiagnosticCatalogue.InternalError, null, Engine.EngineException.Summarize(ex)));
+            writer.Detail(ex.ToString());
+            return ExitCodes.Failed;
+        }
     }
 
     private static string OneLine(string message) =>

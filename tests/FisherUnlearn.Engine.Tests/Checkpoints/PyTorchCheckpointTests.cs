@@ -128,6 +128,38 @@ public sealed class PyTorchCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void A_storage_longer_than_it_declares_is_refused()
+    {
+        // torch.save writes exactly numel x element size; padding (here 1 MB of zeros) is not read.
+        var pickle = StateDictPickle([new FloatStorage("0", Range(4))], Contiguous("fc1.bias", "0", 0, 4));
+        var path = folder.Write("m.pt", Zip(pickle, new Dictionary<string, byte[]> { ["0"] = new byte[16 + (1 << 20)] }));
+
+        var ex = FailsInOneLine(path);
+
+        Assert.Contains("declares 4 F32 elements (16 bytes), but its entry 'archive/data/0' holds 1048592 bytes", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Two_zip_entries_of_one_name_are_refused()
+    {
+        // This reader would take the first 'archive/data/0', Python's zipfile the last: refused, whoever reads it.
+        var bytes = StateDict([new FloatStorage("0", Range(4))], Contiguous("fc1.bias", "0", 0, 4));
+        using var stream = new MemoryStream();
+        stream.Write(bytes);
+        using (var zip = new System.IO.Compression.ZipArchive(stream, System.IO.Compression.ZipArchiveMode.Update, leaveOpen: true))
+        {
+            using var second = zip.CreateEntry("archive/data/0").Open();
+            second.Write(new byte[16]);
+        }
+
+        var path = folder.Write("m.pt", stream.ToArray());
+
+        var ex = FailsInOneLine(path);
+
+        Assert.Contains("2 entries named 'archive/data/0'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_pickle_that_would_run_code_is_refused_without_running_it()
     {
         var pickle = new Pickle().Proto().Global("posix", "system").Str("touch pwned").Op(0x85).Reduce().Stop().ToArray();

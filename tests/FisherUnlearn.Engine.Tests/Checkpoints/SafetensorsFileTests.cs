@@ -173,6 +173,36 @@ public sealed class SafetensorsFileTests : IDisposable
         EngineAssert.Fails("FUL4022", () => SafetensorsFile.Read(path));
     }
 
+    [Fact]
+    public void A_header_that_is_not_UTF8_is_FUL4022_not_an_exception_from_the_JSON_reader()
+    {
+        var header = Encoding.UTF8.GetBytes("{\"__metadata__\":{\"producer\":\"xxisher\"},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}");
+        var at = Encoding.ASCII.GetString(header).IndexOf("xx", StringComparison.Ordinal);
+        (header[at], header[at + 1]) = (0xFF, 0xFE);
+        var bytes = new byte[8 + header.Length + 4];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)header.Length);
+        header.CopyTo(bytes, 8);
+        var path = folder.Write("latin.safetensors", bytes);
+
+        var ex = EngineAssert.Fails("FUL4022", () => SafetensorsFile.Read(path));
+
+        Assert.Contains("UTF-8", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void F64_weights_beyond_float32s_range_are_FUL4024_as_they_would_be_infinite_in_the_engine()
+    {
+        var path = folder.PathOf("f64.safetensors");
+        var data = new byte[16];
+        BinaryPrimitives.WriteDoubleLittleEndian(data, 0.5);
+        BinaryPrimitives.WriteDoubleLittleEndian(data.AsSpan(8), 1e39);
+        SafetensorsFile.Write(path, new Dictionary<string, SafetensorsTensor> { ["fc2.weight"] = new(SafetensorsDType.F64, [2], data) });
+
+        var ex = EngineAssert.Fails("FUL4024", () => SafetensorsFile.Read(path));
+
+        Assert.Contains("'fc2.weight' holds 1 ", ex.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(float.NaN)]
     [InlineData(float.PositiveInfinity)]

@@ -97,7 +97,20 @@ public sealed class IdxReaderTests : IDisposable
     }
 
     [Fact]
-    public void Corrupt_gzip_is_FUL4010()
+    public void A_gzip_file_whose_checksum_fails_is_damaged_data_not_a_permissions_problem()
+    {
+        var gz = IdxBuilder.Gzip(IdxBuilder.Images(4, 6, 6));
+        gz[^6] ^= 0xFF; // The CRC-32 in the gzip trailer.
+        var path = folder.Write("crc.gz", gz);
+
+        var ex = Assert.Throws<EngineException>(() => IdxReader.ReadImages(path));
+
+        Assert.Equal("FUL4003", ex.Code);
+        Assert.DoesNotContain("permissions", ex.Diagnostic.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Corrupt_gzip_is_refused()
     {
         var gz = IdxBuilder.Gzip(IdxBuilder.Images(4, 6, 6));
         for (var i = 12; i < gz.Length - 8; i++)

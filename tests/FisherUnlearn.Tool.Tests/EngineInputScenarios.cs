@@ -1,0 +1,81 @@
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Models;
+using FisherUnlearn.Testing;
+using FisherUnlearn.Tool.Tests.Support;
+using TorchSharp;
+
+namespace FisherUnlearn.Tool.Tests;
+
+/// <summary>Inputs that passed one command's checks and failed deep in another (found in QA): each is now a FUL line at a
+/// useful place, exit 2 (or, for a model that learned nothing the removal forgets, its original weights).</summary>
+public sealed class EngineInputScenarios
+{
+    // The chain a (labels 0, 1) -> b (label 2) on the csv dataset 'toy' (4 features), with seeded checkpoints.
+    private static TempWorkspace Workspace()
+    {
+        var ws = SampleWorkspaces.Chain();
+        ws.Write("data/train.csv", ToyChain.Csv(40, seed: 1));
+        ws.Write("data/test.csv", ToyChain.Csv(12, seed: 2));
+        foreach (var (id, seed) in new[] { ("a", 3), ("b", 4) })
+        {
+            torch.manual_seed(seed);
+            using var module = new Mlp(4, [8], 4);
+            CheckpointStore.Save(ws.PathOf($"{id}/bin/{id}.safetensors"), module);
+        }
+
+        return ws;
+    }
+
+    [Fact]
+    public async Task A_test_split_whose_samples_do_not_fit_the_model_is_FUL4068_for_run_and_verify_not_a_crash()
+    {
+        using var ws = Workspace();
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-1", "--parallel", "1");
+        Assert.True(run.ExitCode == 0, run.Error);
+        // Three features per test sample where the train split, and the models, have four.
+        ws.Write("data/test.csv", string.Join('\n', ToyChain.Csv(12, seed: 2).Split('\n').Select(l => l.Length == 0 ? l : string.Join(',', l.Split(',').Skip(1)))));
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-1", "--json");
+        var again = await CliRun.InvokeAsync(ws.Root, "run", "forget-1", "--force", "--parallel", "1");
+
+        Assert.Equal(2, verify.ExitCode);
+        Assert.Contains(verify.Json["diagnostics"]!, d => (string?)d["code"] == "FUL4068");
+        Assert.DoesNotContain("   at ", verify.Error, StringComparison.Ordinal);
+        Assert.Contains("FUL4068", again.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", again.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_train_split_without_samples_is_FUL4062_for_harvest_not_an_empty_harvest()
+    {
+        using var ws = Workspace();
+        ws.Write("data/train.csv", "f0,f1,f2,f3,label\n");
+
+        var harvest = await CliRun.InvokeAsync(ws.Root, "harvest", "--no-plans", "--json");
+
+        Assert.Equal(2, harvest.ExitCode);
+        Assert.Contains("error FUL4062", harvest.Error, StringComparison.Ordinal);
+        Assert.Contains("holds no sample", harvest.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("FUL4082", harvest.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("fiun")]
+    [InlineData("ssd")]
+    public async Task A_forgotten_label_the_manifest_lists_but_the_data_holds_no_sample_of_leaves_the_model_as_it_was(string method)
+    {
+        using var ws = Workspace();
+        // a lists label 3, but no train row has it: a never learned a 3.
+        ws.Write("a/a.lineage.json", ws.ReadText("a/a.lineage.json").Replace("\"labels\": [0, 1]", "\"labels\": [0, 1, 3]", StringComparison.Ordinal));
+        ws.Write("data/train.csv", string.Join('\n', ToyChain.Csv(40, seed: 1).Split('\n').Where(l => !l.EndsWith(",3", StringComparison.Ordinal))));
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", method, "--parallel", "1", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("unchanged: a (its data holds no training sample of what the removal forgets)", run.Error, StringComparison.Ordinal);
+        var original = SafetensorsFile.Read(ws.PathOf("a/bin/a.safetensors")).Tensors;
+        var output = SafetensorsFile.Read(ws.PathOf("artifacts/unlearn/forget-3/a.safetensors")).Tensors;
+        Assert.Equal(original.Keys, output.Keys);
+        Assert.All(original, t => Assert.Equal(t.Value.Data, output[t.Key].Data));
+    }
+}
