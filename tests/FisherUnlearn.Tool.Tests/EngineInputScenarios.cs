@@ -1,8 +1,6 @@
 using FisherUnlearn.Engine.Checkpoints;
-using FisherUnlearn.Engine.Models;
 using FisherUnlearn.Testing;
 using FisherUnlearn.Tool.Tests.Support;
-using TorchSharp;
 
 namespace FisherUnlearn.Tool.Tests;
 
@@ -10,21 +8,7 @@ namespace FisherUnlearn.Tool.Tests;
 /// useful place, exit 2 (or, for a model that learned nothing the removal forgets, its original weights).</summary>
 public sealed class EngineInputScenarios
 {
-    // The chain a (labels 0, 1) -> b (label 2) on the csv dataset 'toy' (4 features), with seeded checkpoints.
-    private static TempWorkspace Workspace()
-    {
-        var ws = SampleWorkspaces.Chain();
-        ws.Write("data/train.csv", ToyChain.Csv(40, seed: 1));
-        ws.Write("data/test.csv", ToyChain.Csv(12, seed: 2));
-        foreach (var (id, seed) in new[] { ("a", 3), ("b", 4) })
-        {
-            torch.manual_seed(seed);
-            using var module = new Mlp(4, [8], 4);
-            CheckpointStore.Save(ws.PathOf($"{id}/bin/{id}.safetensors"), module);
-        }
-
-        return ws;
-    }
+    private static TempWorkspace Workspace() => SampleWorkspaces.ChainWithData();
 
     [Fact]
     public async Task A_test_split_whose_samples_do_not_fit_the_model_is_FUL4068_for_run_and_verify_not_a_crash()

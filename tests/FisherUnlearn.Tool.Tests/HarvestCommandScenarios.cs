@@ -1,10 +1,7 @@
 using System.Globalization;
 using System.Text;
-using FisherUnlearn.Engine.Checkpoints;
-using FisherUnlearn.Engine.Models;
 using FisherUnlearn.Testing;
 using FisherUnlearn.Tool.Tests.Support;
-using TorchSharp;
 
 namespace FisherUnlearn.Tool.Tests;
 
@@ -272,18 +269,5 @@ public sealed class HarvestCommandScenarios
         Assert.True((int)model["samples"]! <= 5 * 4, $"{model["samples"]} samples for 4 labels at 5 each");
     }
 
-    private static TempWorkspace Workspace()
-    {
-        var ws = SampleWorkspaces.Chain();
-        ws.Write("data/train.csv", ToyChain.Csv(40, seed: 1));
-        ws.Write("data/test.csv", ToyChain.Csv(12, seed: 2));
-        foreach (var (id, seed) in new[] { ("a", 3), ("b", 4) })
-        {
-            torch.manual_seed(seed);
-            using var module = new Mlp(4, [8], 4);
-            CheckpointStore.Save(ws.PathOf($"{id}/bin/{id}.safetensors"), module);
-        }
-
-        return ws;
-    }
+    private static TempWorkspace Workspace() => SampleWorkspaces.ChainWithData();
 }
