@@ -62,4 +62,20 @@ public sealed class EngineInputScenarios
         Assert.Equal(original.Keys, output.Keys);
         Assert.All(original, t => Assert.Equal(t.Value.Data, output[t.Key].Data));
     }
+
+    [Fact]
+    public async Task A_sample_index_outside_a_split_no_model_trains_on_is_FUL2013_not_nothing_to_do()
+    {
+        using var ws = Workspace();
+        ws.Write("forget-test.removal.json", """{ "schemaVersion": 1, "id": "forget-test", "forget": { "samples": [ { "dataset": "toy", "split": "test", "indices": [12] } ] } }""");
+        ws.Write("forget-test-ok.removal.json", """{ "schemaVersion": 1, "id": "forget-test-ok", "forget": { "samples": [ { "dataset": "toy", "split": "test", "indices": [11] } ] } }""");
+
+        var bad = await CliRun.InvokeAsync(ws.Root, "run", "forget-test");
+        var fine = await CliRun.InvokeAsync(ws.Root, "run", "forget-test-ok");
+
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("error FUL2013: Sample index 12 is outside the test split of 'toy' (12 samples)", bad.Error, StringComparison.Ordinal);
+        Assert.Equal(0, fine.ExitCode);
+        Assert.Contains("FUL2012", fine.Error, StringComparison.Ordinal);
+    }
 }

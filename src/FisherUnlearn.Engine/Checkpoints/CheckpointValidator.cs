@@ -12,6 +12,15 @@ public static class CheckpointValidator
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(shapes);
         var expected = module.state_dict().ToDictionary(p => p.Key, p => (IReadOnlyList<long>)p.Value.shape, StringComparer.Ordinal);
+        const string Wrapped = "module.";
+        if (shapes.Count > 0 && shapes.Keys.All(n => n.StartsWith(Wrapped, StringComparison.Ordinal)) && !expected.Keys.Any(n => n.StartsWith(Wrapped, StringComparison.Ordinal))
+            && shapes.Keys.Select(n => n[Wrapped.Length..]).ToHashSet(StringComparer.Ordinal).SetEquals(expected.Keys))
+        {
+            // A state dict saved from torch.nn.DataParallel / DistributedDataParallel: one line that says so, not a list of
+            // every name as missing and unexpected.
+            return [$"every name carries the '{Wrapped}' prefix of torch.nn.DataParallel or DistributedDataParallel ('{shapes.Keys.Order(StringComparer.Ordinal).First()}'): save model.module.state_dict() instead, or strip the prefix from the names"];
+        }
+
         var problems = new List<string>();
         foreach (var name in expected.Keys.Union(shapes.Keys).OrderBy(n => n, StringComparer.Ordinal))
         {

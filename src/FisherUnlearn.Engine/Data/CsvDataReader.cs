@@ -13,7 +13,9 @@ public static class CsvDataReader
     /// <summary>The parsed file: features row-major (rows x featureNames.Count), one label per row.</summary>
     public sealed record CsvContent(IReadOnlyList<string> FeatureNames, float[] Features, long[] Labels);
 
-    public static CsvContent Read(string path, string labelColumn)
+    /// <param name="classes">When given, a label outside 0..classes-1 is FUL4005 at its line and column (the loader checks
+    /// other formats after reading, by sample index only).</param>
+    public static CsvContent Read(string path, string labelColumn, int? classes = null)
     {
         if (!File.Exists(path))
         {
@@ -83,11 +85,23 @@ public static class CsvDataReader
                 {
                     var text = Unquote(cells[c].Text);
                     var location = new SourceLocation(path, lineNumber, cells[c].Column);
+                    if (text.Contains('\0', StringComparison.Ordinal))
+                    {
+                        // .NET's number parsing ignores trailing NUL characters: "1.0\0" would read as 1.0.
+                        throw EngineException.At(DiagnosticCatalogue.DataBadCell, location, null, header[c], text.Replace("\0", "\\0", StringComparison.Ordinal),
+                            c == labelIndex ? "an integer label" : "a finite number");
+                    }
+
                     if (c == labelIndex)
                     {
                         if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var label))
                         {
                             throw EngineException.At(DiagnosticCatalogue.DataBadCell, location, null, header[c], text, "an integer label");
+                        }
+
+                        if (classes is { } count && (label < 0 || label >= count))
+                        {
+                            throw EngineException.At(DiagnosticCatalogue.DataLabelOutOfRange, location, null, path, labels.Count, label, count - 1, count);
                         }
 
                         labels.Add(label);

@@ -66,7 +66,7 @@ public static class DatasetLoader
             throw EngineException.Create(DiagnosticCatalogue.DataSplitMissing, manifest.ManifestPath, manifest.Id, split, "a csv split needs 'labelColumn'");
         }
 
-        var content = CsvDataReader.Read(path, labelColumn);
+        var content = CsvDataReader.Read(path, labelColumn, manifest.Classes);
         CheckLabels(path, content.Labels, manifest.Classes);
         return new DataSplit(manifest.Id, split, content.Features, content.Labels, [content.FeatureNames.Count], manifest.Classes);
     }

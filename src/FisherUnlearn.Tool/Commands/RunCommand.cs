@@ -93,6 +93,21 @@ internal static class RunCommand
         var plan = Lineage.Planning.Planner.Plan(workspace, analysis.Graph, removal);
         if (plan.IsEmpty)
         {
+            if (removal.Samples.Count > 0)
+            {
+                try
+                {
+                    // Samples of a split no model trains on (the test split) affect nothing, but an index outside the split
+                    // is still a mistake in the request, not "nothing to do".
+                    RemovalData.CheckSampleIndices(removal, workspace.Datasets.Values, new SplitCache());
+                }
+                catch (EngineException ex)
+                {
+                    env.Diagnostics.Write(ex.Diagnostic);
+                    return ExitCodes.InvalidInput;
+                }
+            }
+
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.NothingAffected, removal.Location, removal.Id));
             return WriteJson(env, null, []);
         }

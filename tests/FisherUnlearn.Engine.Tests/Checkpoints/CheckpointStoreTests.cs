@@ -105,6 +105,22 @@ public sealed class CheckpointStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_state_dict_saved_from_DataParallel_is_named_as_such_in_one_line()
+    {
+        using var model = Model();
+        var wrapped = model.state_dict().ToDictionary(s => "module." + s.Key, s => (IReadOnlyList<long>)s.Value.shape);
+
+        var problems = CheckpointValidator.FindMismatches(model, wrapped);
+
+        var problem = Assert.Single(problems);
+        Assert.Contains("'module.' prefix of torch.nn.DataParallel", problem, StringComparison.Ordinal);
+        Assert.Contains("model.module.state_dict()", problem, StringComparison.Ordinal);
+        // A prefix on some names only is an ordinary mismatch, listed name by name.
+        var mixed = model.state_dict().ToDictionary(s => s.Key == "fc1.bias" ? "module." + s.Key : s.Key, s => (IReadOnlyList<long>)s.Value.shape);
+        Assert.Equal(["missing 'fc1.bias' [5]", "unexpected 'module.fc1.bias' [5]"], CheckpointValidator.FindMismatches(model, mixed).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Non_finite_weights_in_safetensors_are_refused_while_loading_FUL4024()
     {
         using var model = Model();

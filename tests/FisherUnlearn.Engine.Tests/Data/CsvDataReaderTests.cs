@@ -32,6 +32,8 @@ public sealed class CsvDataReaderTests : IDisposable
     [InlineData("x,label\n1,0\n2,abc\n", 3, "label")]
     [InlineData("x,label\n1,0\n1;5,1\n", 3, "x")]
     [InlineData("x,label\nNaN,0\n", 2, "x")]
+    [InlineData("x,label\n1,0\n1.0\0,1\n", 3, "x")] // .NET's parser would skip the NUL and read 1.0
+    [InlineData("x,label\n1,0\n2,1\0\n", 3, "label")]
     public void Bad_cell_is_FUL4007_with_line_and_column(string text, int line, string column)
     {
         var path = folder.WriteText("bad.csv", text);
@@ -39,6 +41,18 @@ public sealed class CsvDataReaderTests : IDisposable
         Assert.Equal(line, ex.Diagnostic.Location.Line);
         Assert.Equal(path, ex.Diagnostic.Location.File);
         Assert.Contains($"'{column}'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_label_outside_the_declared_classes_is_FUL4005_at_its_line_and_column()
+    {
+        // Line 6 of the file (a comment-free header, a blank line), the fourth sample, the label column at column 5.
+        var path = folder.WriteText("labels.csv", "x,label\n1,0\n\n2,1\n3,2\n4,\"7\"\n");
+
+        var ex = EngineAssert.Fails("FUL4005", () => CsvDataReader.Read(path, "label", classes: 3));
+
+        Assert.Equal((6, 3), (ex.Diagnostic.Location.Line, ex.Diagnostic.Location.Column));
+        Assert.Contains("sample 3 has label 7, outside 0..2", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
