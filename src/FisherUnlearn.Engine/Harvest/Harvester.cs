@@ -50,7 +50,7 @@ public static class Harvester
 
         if (!File.Exists(model.CheckpointPath))
         {
-            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointNotFound, model.Location, model.CheckpointPath));
+            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointNotFound, model.CheckpointLocation ?? model.Location, model.CheckpointPath)); // at the "checkpoint" field, as run reports it
         }
 
         var datasets = Knowledge(model, workspace, options.Graph ?? LineageGraph.Build(workspace));
@@ -153,7 +153,7 @@ public static class Harvester
         options ??= new HarvestOptions();
         if (!File.Exists(model.CheckpointPath))
         {
-            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointNotFound, model.Location, model.CheckpointPath));
+            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointNotFound, model.CheckpointLocation ?? model.Location, model.CheckpointPath)); // at the "checkpoint" field, as run reports it
         }
 
         var inputs = options.Inputs ?? new HarvestInputs();
