@@ -27,10 +27,11 @@ public sealed record ProjectPlanRequest
 }
 
 /// <summary>One unlearned checkpoint a project must produce: a model it owns, affected by one removal request.</summary>
-/// <param name="InputFiles">Files whose change makes the output stale (absolute, ordinal order, no duplicates): exactly
-/// the files the tool's job key depends on (<see cref="ProjectPlanner.InputFiles"/>): the removal manifest,
-/// <c>unlearn.json</c>, the model's lineage manifest and checkpoint, every ancestor's lineage manifest and checkpoint, and
-/// the manifests and existing data files of the datasets the model or its ancestors learned.</param>
+/// <param name="InputFiles">Files whose change makes the output stale (absolute, ordinal order, no duplicates): the files
+/// the tool's job key hashes whole (<see cref="ProjectPlanner.InputFiles"/>): the model's lineage manifest and
+/// checkpoint, every ancestor's lineage manifest and checkpoint, the lineage's custom module assemblies, and the
+/// manifests and existing data files of the datasets the model or its ancestors learned. The removal manifest and
+/// <c>unlearn.json</c> count through the pair's input-hash cache (<see cref="HashLines"/>), by what of them outputs depend on.</param>
 public sealed record PlannedCheckpoint(string ModelId, string RemovalId, ModelRole Role, string Checkpoint, string OutputPath,
     string Manifest, string RemovalManifest, IReadOnlyList<string> UpstreamRoots, IReadOnlyList<string> InputFiles)
 {
@@ -152,7 +153,8 @@ public static class ProjectPlanner
                 var hashes = new List<string>
                 {
                     settings,
-                    $"removal {removal.Id} {Hash(workspace, removal.ManifestPath)}",
+                    // What of the removal outputs depend on: what it asks and its method settings, not its reason.
+                    $"removal {removal.Id} {JobInputs.RequestHash(removal)} {JobInputs.RemovalSettings(removal)}",
                     string.Create(CultureInfo.InvariantCulture,
                         $"affected {removal.Id} {model.Id} {affected.Role.ToString().ToLowerInvariant()} roots={string.Join(',', affected.UpstreamRoots)} out={output} inputs={ContentHash.Combine([.. inputs])}"),
                 };
@@ -220,13 +222,14 @@ public static class ProjectPlanner
     /// <summary>
     /// The files of the tool's job key (<see cref="JobInputs"/>: what FisherUnlearn.Engine's <c>JobKey</c> hashes) for one
     /// (removal, model). Files that do not exist are left out (MSBuild would otherwise rebuild on every build), except the
-    /// removal manifest and the model's manifest and checkpoint and its upstream roots' checkpoints, which the unlearning
-    /// reads (the tool reports them missing); whether the others exist is part of the input-hash cache through the list of
-    /// paths.
+    /// model's manifest and checkpoint and its upstream roots' checkpoints, which the unlearning reads (the tool reports
+    /// them missing); whether the others exist is part of the input-hash cache through the list of paths. The removal
+    /// manifest is not a file input: what of it an output depends on (what it asks, its method and parameters) is in the
+    /// pair's input-hash cache, so editing its reason rebuilds nothing, and -question agrees with the tool.
     /// </summary>
     internal static SortedSet<string> InputFiles(JobInputs job, IEnumerable<ModelManifest> upstreamRoots)
     {
-        var inputs = new SortedSet<string>(StringComparer.Ordinal) { job.Model.CheckpointPath, job.Model.ManifestPath, job.Removal.ManifestPath };
+        var inputs = new SortedSet<string>(StringComparer.Ordinal) { job.Model.CheckpointPath, job.Model.ManifestPath };
         inputs.UnionWith(upstreamRoots.Select(r => r.CheckpointPath));
         inputs.UnionWith(job.Files().Where(File.Exists));
         return inputs;

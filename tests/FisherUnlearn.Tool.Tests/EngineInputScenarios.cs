@@ -23,7 +23,7 @@ public sealed class EngineInputScenarios
         var again = await CliRun.InvokeAsync(ws.Root, "run", "forget-1", "--force", "--parallel", "1");
 
         Assert.Equal(2, verify.ExitCode);
-        Assert.Contains(verify.Json["diagnostics"]!, d => (string?)d["code"] == "FUL4068");
+        Assert.Contains(verify.Json["diagnostics"]!, d => (string?)d["code"] == "FUL4068" && ((string?)d["message"])!.Contains("the test split of 'toy'", StringComparison.Ordinal));
         Assert.DoesNotContain("   at ", verify.Error, StringComparison.Ordinal);
         Assert.Contains("FUL4068", again.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", again.Error, StringComparison.Ordinal);
@@ -77,5 +77,30 @@ public sealed class EngineInputScenarios
         Assert.Contains("error FUL2013: Sample index 12 is outside the test split of 'toy' (12 samples)", bad.Error, StringComparison.Ordinal);
         Assert.Equal(0, fine.ExitCode);
         Assert.Contains("FUL2012", fine.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>A removal edited where no output depends on it (its reason): the outputs stay done and are the bytes a
+    /// fresh run writes (they record what the removal asks, not its file), and the reports, which quote the manifest, are
+    /// written again.</summary>
+    [Fact]
+    public async Task After_a_reason_edit_outputs_are_what_a_fresh_run_writes_and_the_reports_quote_the_new_manifest()
+    {
+        using var ws = Workspace();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-1", "--parallel", "1")).ExitCode);
+        ws.Write("forget-1.removal.json", """{ "schemaVersion": 1, "id": "forget-1", "reason": "Ticket 7", "forget": { "labels": [1] } }""");
+
+        var again = await CliRun.InvokeAsync(ws.Root, "run", "forget-1", "--parallel", "1");
+        var fresh = await CliRun.InvokeAsync(ws.Root, "run", "forget-1", "--parallel", "1", "--out", "fresh");
+
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains("nothing to do", again.Error, StringComparison.Ordinal);
+        Assert.Equal(0, fresh.ExitCode);
+        foreach (var model in new[] { "a", "b" })
+        {
+            Assert.Equal(File.ReadAllBytes(ws.PathOf($"fresh/forget-1/{model}.safetensors")), File.ReadAllBytes(ws.PathOf($"artifacts/unlearn/forget-1/{model}.safetensors")));
+        }
+
+        Assert.Equal("Ticket 7", (string?)Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-1/report.json"))["reason"]);
+        Assert.Contains("Ticket 7", ws.ReadText("artifacts/unlearn/forget-1/report.md"), StringComparison.Ordinal);
     }
 }

@@ -154,6 +154,10 @@ public sealed class HarvestCommandScenarios
         Assert.Contains("dotnet unlearn train", error, StringComparison.Ordinal);
         Assert.Equal(["a"], run.Json["models"]!.Select(m => (string)m["id"]!));
         Assert.Equal("FUL4020", (string)run.Json["failed"]![0]!["code"]!);
+        var failure = run.Json["failed"]![0]!["error"]!; // as run --json and train --json give a failed model's error
+        Assert.Equal("FUL4020", (string?)failure["code"]);
+        Assert.Equal("b/b.lineage.json", (string?)failure["file"]);
+        Assert.Contains("does not exist", (string?)failure["message"], StringComparison.Ordinal);
 
         var live = await CliRun.InvokeInTerminalAsync(ws.Root, "harvest");
         Assert.Equal(2, live.ExitCode);

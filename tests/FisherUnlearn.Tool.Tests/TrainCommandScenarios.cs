@@ -191,7 +191,7 @@ public sealed class TrainCommandScenarios
         var run = await CliRun.InvokeAsync(ws.Root, "train");
 
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains("error FUL4068: Model 'a' (mlp 100-16-10) cannot take samples of shape [28, 28] from 'mnist'", run.Error, StringComparison.Ordinal);
+        Assert.Contains("error FUL4068: Model 'a' (mlp 100-16-10) cannot take samples of shape [28, 28] from the train split of 'mnist'", run.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("frame #", run.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("c10::", run.Error, StringComparison.Ordinal);
         Assert.False(ws.Exists("a/bin/a.safetensors"));

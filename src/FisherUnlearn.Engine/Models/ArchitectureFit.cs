@@ -26,7 +26,7 @@ public static class ArchitectureFit
             return;
         }
 
-        var sample = $"samples of shape [{string.Join(", ", data.SampleShape)}] from '{data.DatasetId}'";
+        var sample = $"samples of shape [{string.Join(", ", data.SampleShape)}] from the {data.SplitName} split of '{data.DatasetId}'";
         var wasTraining = module.training;
         module.eval(); // no batch-norm statistics change, no dropout
         try

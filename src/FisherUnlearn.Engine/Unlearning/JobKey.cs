@@ -1,4 +1,3 @@
-using System.Globalization;
 using FisherUnlearn.Engine.Harvest;
 using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Lineage;
@@ -41,7 +40,7 @@ public static class JobKey
             Harvester.EngineVersion,
             method,
             plan.RemovalId,
-            Request(plan.Removal),
+            JobInputs.RequestHash(plan.Removal),
             Settings(workspace, plan.Removal, method, files),
             modelId,
             Hash(workspace, inputs.Model.ManifestPath, files),
@@ -73,22 +72,6 @@ public static class JobKey
         return ContentHash.Combine([.. parts]);
     }
 
-    /// <summary>What the removal asks to forget, and the forget accuracy it aims at (a calibration target when no
-    /// <c>target</c> parameter is set), not its file: its <c>reason</c>, <c>requestedAt</c>, <c>maxRetainDrop</c> (read by
-    /// <c>verify</c> only) and <c>x-</c> fields change no output byte.</summary>
-    private static string Request(RemovalManifest removal)
-    {
-        var parts = new List<string> { "request", "labels", string.Join(',', removal.Labels.Select(Invariant)) };
-        foreach (var selection in removal.Samples)
-        {
-            parts.Add($"samples {selection.Dataset}/{selection.Split}");
-            parts.Add(string.Join(',', selection.Indices.Select(Invariant)));
-        }
-
-        parts.Add($"maxForgetAccuracy {(removal.Targets?.MaxForgetAccuracy is { } max ? max.ToString("R", CultureInfo.InvariantCulture) : "none")}");
-        return ContentHash.Combine([.. parts]);
-    }
-
     /// <summary>
     /// The settings the method runs with (<see cref="UnlearnSettings.Describe"/>: unlearn.json's parameters, then the
     /// removal's, resolved with their defaults, only those the method reads), so a parameter written as its default, as
@@ -106,8 +89,6 @@ public static class JobKey
             return ContentHash.Combine("settings as written", Hash(workspace, removal.ManifestPath, files), JobInputs.OutputSettings(workspace.Settings));
         }
     }
-
-    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Hash(Workspace workspace, string manifestPath, FileHashCache files) =>
         workspace.ManifestHashes.GetValueOrDefault(manifestPath) ?? files.Hash(manifestPath);

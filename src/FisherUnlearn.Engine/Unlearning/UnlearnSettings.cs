@@ -254,7 +254,9 @@ public sealed record UnlearnSettings
         {
             "importance" => this with { Importance = Text("own", "roots") },
             "estimator" => this with { Estimator = FisherEstimators.TryParse(Text(), out var e) ? e : throw Bad(path, key, raw, string.Join(", ", FisherEstimators.Names)) },
-            "temperature" => this with { Temperature = Number(0, MaxTemperature) > 0 ? node!.GetValue<double>() : throw Bad(path, key, raw, "a temperature > 0 (1 = the exact Fisher)") },
+            "temperature" => this with { Temperature = node is JsonValue t && t.TryGetValue<double>(out var temperature) && double.IsFinite(temperature) && temperature > 0 && temperature <= MaxTemperature
+                ? temperature
+                : throw Bad(path, key, raw, $"a temperature above 0 and at most {MaxTemperature.ToString(CultureInfo.InvariantCulture)} (1 = the exact Fisher)") },
             "layers" => this with { Layers = Text("all", "last") },
             "alpha" => this with { Alpha = Number(0), Calibrate = false },
             "lambda" => this with { Lambda = Number(0), Calibrate = false },

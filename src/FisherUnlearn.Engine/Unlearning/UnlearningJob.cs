@@ -33,7 +33,9 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     public const string MethodKey = "fisherunlearn.method";
     public const string ParametersKey = "fisherunlearn.parameters";
     public const string InputKey = "fisherunlearn.input.sha256";
-    public const string RemovalHashKey = "fisherunlearn.removal.sha256";
+    /// <summary>Output metadata: the hash of what the removal asks (<see cref="JobInputs.RequestHash"/>), not of its
+    /// manifest file, so an output's bytes follow from its job key (a removal's reason changes neither).</summary>
+    public const string RequestHashKey = "fisherunlearn.request.sha256";
 
     /// <summary>The output file of a model.</summary>
     public static string OutputPathOf(string removalOutputDirectory, string modelId) => Path.Combine(Path.GetFullPath(removalOutputDirectory), modelId + ".safetensors");
@@ -101,7 +103,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             }
 
             phase.Restart();
-            var removalHash = workspace.ManifestHashes.GetValueOrDefault(plan.Removal.ManifestPath) ?? string.Empty;
+            var removalHash = JobInputs.RequestHash(plan.Removal);
             var timings = parameters["seconds"] as JsonObject;
             timings?.Remove("write");
 
@@ -116,7 +118,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             metadata[MethodKey] = Settings.Method;
             metadata[ParametersKey] = described;
             metadata[InputKey] = inputHash;
-            metadata[RemovalHashKey] = removalHash;
+            metadata[RequestHashKey] = removalHash;
             string outputHash;
             try
             {

@@ -56,6 +56,42 @@ public sealed record JobInputs(RemovalManifest Removal, WorkspaceSettings Settin
         return Hashing.ContentHash.Combine([.. parts]);
     }
 
+    /// <summary>What the removal asks to forget, and the forget accuracy it aims at (a calibration target when no
+    /// <c>target</c> parameter is set), not its file: its <c>reason</c>, <c>requestedAt</c>, <c>maxRetainDrop</c> (read by
+    /// <c>verify</c> only) and <c>x-</c> fields change no output byte. With the removal's method settings
+    /// (<see cref="RemovalSettings"/>, or as the engine resolves them) it is all of the removal an output depends on.</summary>
+    public static string RequestHash(RemovalManifest removal)
+    {
+        ArgumentNullException.ThrowIfNull(removal);
+        var parts = new List<string> { "request", "labels", string.Join(',', removal.Labels.Select(Invariant)) };
+        foreach (var selection in removal.Samples)
+        {
+            parts.Add($"samples {selection.Dataset}/{selection.Split}");
+            parts.Add(string.Join(',', selection.Indices.Select(Invariant)));
+        }
+
+        parts.Add($"maxForgetAccuracy {(removal.Targets?.MaxForgetAccuracy is { } max ? max.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "none")}");
+        return Hashing.ContentHash.Combine([.. parts]);
+    }
+
+    /// <summary>A hash of the removal's <c>method</c> and <c>parameters</c> as written (by their JSON values; <c>x-</c>
+    /// parameters aside), as <see cref="OutputSettings"/> is of unlearn.json's: what MSBuild's input-hash cache counts of
+    /// them (the tool's job key counts them as resolved, so it may find up to date what this calls changed).</summary>
+    public static string RemovalSettings(RemovalManifest removal)
+    {
+        ArgumentNullException.ThrowIfNull(removal);
+        var parts = new List<string> { "removal settings", "method", removal.Method ?? string.Empty, "parameters" };
+        foreach (var (name, value) in removal.Parameters.Where(p => !p.Key.StartsWith("x-", StringComparison.Ordinal)).OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            parts.Add(name);
+            parts.Add(value);
+        }
+
+        return Hashing.ContentHash.Combine([.. parts]);
+    }
+
+    private static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The module assemblies of the lineage's <c>custom</c> architectures (model id, absolute path; some may not
     /// exist), ancestors first in id order, then the model.</summary>
     public IEnumerable<(string ModelId, string Path)> Assemblies() =>
@@ -72,11 +108,11 @@ public sealed record JobInputs(RemovalManifest Removal, WorkspaceSettings Settin
         return new[] { dataset.Train, dataset.Test }.OfType<DatasetSplit>().SelectMany(s => s.Files);
     }
 
-    /// <summary>Every file this depends on as a whole (some may not exist). Not <c>unlearn.json</c>: only some of its
-    /// settings count (<see cref="OutputSettings"/>), so a change to the others (threads) makes nothing stale.</summary>
+    /// <summary>Every file this depends on as a whole (some may not exist). Not <c>unlearn.json</c> nor the removal
+    /// manifest: only some of their content counts (<see cref="OutputSettings"/>, <see cref="RequestHash"/> and
+    /// <see cref="RemovalSettings"/>), so a change to the rest (threads, a removal's reason) makes nothing stale.</summary>
     public IEnumerable<string> Files()
     {
-        yield return Removal.ManifestPath;
         foreach (var model in Lineage)
         {
             yield return model.ManifestPath;

@@ -258,7 +258,8 @@ internal static class HarvestCommand
         }
 
         var results = new JArray(harvested.Select(h => h.Result).OfType<JObject>());
-        var failed = new JArray(harvested.Select(h => h.Failure).OfType<JObject>());
+        var failed = new JArray(harvested.Where(h => h.Failure is not null)
+            .Select(h => new JObject(h.Failure!) { ["error"] = h.Error is null ? null : JsonDocuments.Diagnostic(env.Context, h.Error) }));
         var exitCode = harvested.Select(h => h.ExitCode).DefaultIfEmpty(ExitCodes.Ok).Max();
         env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
             $"{results.Count + failed.Count} {(results.Count + failed.Count == 1 ? "model" : "models")}: Fisher computed for {results.Count(r => !(bool)r["cached"]!)}, cached for {results.Count(r => (bool)r["cached"]!)}; forget plans calibrated for {results.Count(r => r["plans"] is JObject p && !(bool)p["cached"]!)}, cached for {results.Count(r => r["plans"] is JObject p && (bool)p["cached"]!)}; {failed.Count} failed; {stopwatch.Elapsed.TotalSeconds:0.0} s."));
@@ -286,7 +287,11 @@ internal static class HarvestCommand
     }
 
     /// <summary>One model's harvest and forget plans: its JSON entry (or failure), exit code, and the lines to log.</summary>
-    private sealed record ModelHarvest(JObject? Result, JObject? Failure, int ExitCode, Action<CommandEnvironment> Report);
+    private sealed record ModelHarvest(JObject? Result, JObject? Failure, int ExitCode, Action<CommandEnvironment> Report)
+    {
+        /// <summary>Why it failed; --json gives it in the shape run --json and train --json give a failed model's.</summary>
+        public Diagnostic? Error { get; init; }
+    }
 
     private static ModelHarvest HarvestModel(Lineage.WorkspaceAnalysis analysis, string id, HarvestOptions options,
         IReadOnlyList<(UnlearnSettings Settings, double? Target)> variants, ForgetPlanCoverage coverage, bool force, JobResources resources, Func<string, string> display,
@@ -364,7 +369,10 @@ internal static class HarvestCommand
                 env.Diagnostics.Write(ex.Diagnostic);
                 env.Diagnostics.Detail(ex.InnerException?.ToString() ?? string.Empty);
             });
-            return new ModelHarvest(null, new JObject { ["id"] = id, ["code"] = ex.Code }, IsComputeFailure(ex.Code) ? ExitCodes.Failed : ExitCodes.InvalidInput, Report);
+            return new ModelHarvest(null, new JObject { ["id"] = id, ["code"] = ex.Code }, IsComputeFailure(ex.Code) ? ExitCodes.Failed : ExitCodes.InvalidInput, Report)
+            {
+                Error = ex.Diagnostic,
+            };
         }
     }
 

@@ -220,10 +220,11 @@ internal static class RunCommand
         }
 
         // A run that found every output up to date changes nothing, so it leaves the reports as they are: they keep the
-        // times of the work that made the outputs (and verify's measurements), not this no-op's.
+        // times of the work that made the outputs (and verify's measurements), not this no-op's. Unless the removal
+        // manifest changed in a way no output depends on (its reason): the reports quote it, so they are written again.
         var existing = Path.Combine(result.OutputDirectory, RunReport.FileName);
         var report = !shard.IsAll ? null
-            : summary.Computed == 0 && failed.Count == 0 && File.Exists(existing) ? existing
+            : summary.Computed == 0 && failed.Count == 0 && File.Exists(existing) && ReportQuotes(existing, result.ManifestSha256) ? existing
             : WriteReports(env, analysis, removal, result, madeByThisRun: summary.Reused.Count == 0 && result.Models.All(m => summary.Considered.Contains(m.Id)));
         var unchanged = result.Models.Count(m => m.Succeeded && m.Unchanged && summary.Considered.Contains(m.Id) && !summary.Reused.Contains(m.Id));
         env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
@@ -294,6 +295,19 @@ internal static class RunCommand
     /// <summary>report.json, report.md and report.html next to the outputs, and in GitHub Actions the step summary. Several
     /// runs may finish at once (one per project under 'dotnet build -m'): each gathers every recorded result under a
     /// short report lock, so the last one to write has them all.</summary>
+    /// <summary>Whether the report at <paramref name="path"/> was written for the removal manifest of this hash.</summary>
+    private static bool ReportQuotes(string path, string manifestSha256)
+    {
+        try
+        {
+            return string.Equals((string?)JObject.Parse(File.ReadAllText(path))["removalSha256"], manifestSha256, StringComparison.Ordinal);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Newtonsoft.Json.JsonException)
+        {
+            return false; // unreadable: written again
+        }
+    }
+
     private static string? WriteReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, RunResult result, bool madeByThisRun)
     {
         using var reportLock = OutputLock.Wait(result.OutputDirectory, TimeSpan.FromMinutes(2), out var holder, "report");

@@ -123,6 +123,8 @@ internal static class TrainCommand
                 ["status"] = "failed",
                 ["seconds"] = null,
                 ["finalLoss"] = null,
+                ["epochs"] = null,
+                ["samples"] = null,
                 // Why it failed, in the document itself (not only on stderr), in the shape run --json gives a failed model.
                 ["error"] = failure is null ? null : JsonDocuments.Diagnostic(env.Context, failure),
             });

@@ -107,16 +107,22 @@ public sealed partial class UnlearnTargetTests(PackedBuildFixture fixture)
             Assert.True(check.ExitCode == 0, check.ToString());
         }
 
-        // 5b. An edited removal (its reason) changes the input-hash caches of its own pairs only: the build starts the tool
-        // for those (which finds them up to date: the job key counts what a removal asks, not why) and skips the others.
+        // 5b. A removal's reason is no input of any output: editing it leaves -question passing (as 'plan --check') and the
+        // build skipping every project. An edit of what it asks (a parameter) starts the tool for its own pairs only.
         var removalPath = Path.Combine(ws.Models, "forget-clinic-8.removal.json");
         var removalText = await File.ReadAllTextAsync(removalPath, ct);
         await File.WriteAllTextAsync(removalPath, removalText.Replace("\"reason\": \"", "\"reason\": \"Ticket T-8. ", StringComparison.Ordinal), ct);
+        var reasonQuestion = await ws.BuildAsync("Unlearn", ct, "-question");
+        Assert.True(reasonQuestion.ExitCode == 0, reasonQuestion.ToString());
+        var reasonBuild = await ws.BuildAsync("Unlearn", ct);
+        Assert.True(reasonBuild.ExitCode == 0, reasonBuild.ToString());
+        Assert.Empty(SmallDigits.ToolRuns(reasonBuild.Output));
+        Assert.Equal(SmallDigits.Projects.Length, SmallDigits.Count(reasonBuild.Output, SkippedUnlearn));
+        await File.WriteAllTextAsync(removalPath, removalText.Replace("\"schemaVersion\"", "\"parameters\": { \"seed\": 5 }, \"schemaVersion\"", StringComparison.Ordinal), ct);
         var edited = await ws.BuildAsync("Unlearn", ct);
         Assert.True(edited.ExitCode == 0, edited.ToString());
         Assert.Equal([.. ws.Pairs.Where(p => p.Removal == "forget-clinic-8")], SmallDigits.ToolRuns(edited.Output));
         Assert.Equal(rewritten.Where(t => t.Key.Removal == "forget-3"), ws.OutputTimes().Where(t => t.Key.Removal == "forget-3"));
-        Assert.Contains("up to date", edited.Output, StringComparison.Ordinal);
 
         // 6. Clean deletes the outputs this project wrote (and its obj/ lists), never the trained checkpoints.
         var clean = await ws.DotnetAsync(ws.Models, ["clean", ws.Solution, "-tl:off", "-nodeReuse:false"], ct);

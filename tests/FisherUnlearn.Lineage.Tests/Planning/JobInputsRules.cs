@@ -1,3 +1,4 @@
+using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Graph;
 using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Planning;
@@ -29,7 +30,8 @@ public sealed class JobInputsRules
         Assert.Equal(["mnist", "other"], inputs.DatasetIds);
         var files = inputs.Files().ToList();
         Assert.Equal(files.Count, files.Distinct(StringComparer.Ordinal).Count());
-        Assert.Equal(workspace.Removals["forget-3"].ManifestPath, files[0]);
+        // Not the removal's file: what of it outputs depend on counts by content (RequestHash, RemovalSettings).
+        Assert.DoesNotContain(workspace.Removals["forget-3"].ManifestPath, files);
         foreach (var id in new[] { "base", "side", "fed" })
         {
             Assert.Contains(workspace.Models[id].CheckpointPath, files);
@@ -78,4 +80,28 @@ public sealed class JobInputsRules
 
     private static SortedDictionary<string, string> Parameters(params (string Name, string Value)[] values) =>
         new(values.ToDictionary(v => v.Name, v => v.Value), StringComparer.Ordinal);
+
+    [Fact]
+    public void A_removal_counts_by_what_it_asks_and_its_method_settings_not_by_its_reason()
+    {
+        var removal = new RemovalManifest
+        {
+            Id = "r", ManifestPath = "/w/r.removal.json", Location = new SourceLocation("/w/r.removal.json"), Labels = [3],
+            Reason = "Ticket 1", Targets = new RemovalTargets { MaxForgetAccuracy = 0.01, MaxRetainDrop = 0.02 },
+        };
+
+        var reworded = removal with { Reason = "Ticket 2", RequestedAt = "2026-11-27", Targets = new RemovalTargets { MaxForgetAccuracy = 0.01, MaxRetainDrop = 0.05 } };
+
+        Assert.Equal(JobInputs.RequestHash(removal), JobInputs.RequestHash(reworded));
+        Assert.Equal(JobInputs.RemovalSettings(removal), JobInputs.RemovalSettings(reworded));
+        Assert.NotEqual(JobInputs.RequestHash(removal), JobInputs.RequestHash(removal with { Labels = [3, 4] }));
+        Assert.NotEqual(JobInputs.RequestHash(removal), JobInputs.RequestHash(removal with { Targets = new RemovalTargets { MaxForgetAccuracy = 0.05 } }));
+        Assert.NotEqual(JobInputs.RequestHash(removal),
+            JobInputs.RequestHash(removal with { Samples = [new SampleSelection("mnist", "train", [1, 2], removal.Location)] }));
+        Assert.NotEqual(JobInputs.RemovalSettings(removal), JobInputs.RemovalSettings(removal with { Method = "ssd" }));
+        Assert.NotEqual(JobInputs.RemovalSettings(removal),
+            JobInputs.RemovalSettings(removal with { Parameters = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["seed"] = "5" } }));
+        Assert.Equal(JobInputs.RemovalSettings(removal),
+            JobInputs.RemovalSettings(removal with { Parameters = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["x-note"] = "\"why\"" } }));
+    }
 }
