@@ -46,14 +46,7 @@ public sealed record JobInputs(RemovalManifest Removal, WorkspaceSettings Settin
     public static string OutputSettings(WorkspaceSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var parts = new List<string> { "settings", "method", settings.Method ?? string.Empty, "parameters" };
-        foreach (var (name, value) in settings.Parameters.Where(p => !p.Key.StartsWith("x-", StringComparison.Ordinal)).OrderBy(p => p.Key, StringComparer.Ordinal))
-        {
-            parts.Add(name);
-            parts.Add(value);
-        }
-
-        return Hashing.ContentHash.Combine([.. parts]);
+        return MethodSettings("settings", settings.Method, settings.Parameters);
     }
 
     /// <summary>What the removal asks to forget, and the forget accuracy it aims at (a calibration target when no
@@ -80,8 +73,14 @@ public sealed record JobInputs(RemovalManifest Removal, WorkspaceSettings Settin
     public static string RemovalSettings(RemovalManifest removal)
     {
         ArgumentNullException.ThrowIfNull(removal);
-        var parts = new List<string> { "removal settings", "method", removal.Method ?? string.Empty, "parameters" };
-        foreach (var (name, value) in removal.Parameters.Where(p => !p.Key.StartsWith("x-", StringComparison.Ordinal)).OrderBy(p => p.Key, StringComparer.Ordinal))
+        return MethodSettings("removal settings", removal.Method, removal.Parameters);
+    }
+
+    // A method and its parameters by their JSON values, in name order, x- extensions aside.
+    private static string MethodSettings(string kind, string? method, IReadOnlyDictionary<string, string> parameters)
+    {
+        var parts = new List<string> { kind, "method", method ?? string.Empty, "parameters" };
+        foreach (var (name, value) in parameters.Where(p => !p.Key.StartsWith("x-", StringComparison.Ordinal)).OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             parts.Add(name);
             parts.Add(value);
