@@ -187,7 +187,41 @@ public sealed record UnlearnSettings
             Parameters(removal.Parameters, removal.ParameterLocations, removal.ManifestPath);
         }
 
+        // A temperature with another estimator than 'tempered' is ignored: said, at the line that sets it, as the command
+        // line refuses --temperature without --estimator tempered.
+        void Temperature(IReadOnlyDictionary<string, string> values, IReadOnlyDictionary<string, SourceLocation> locations, string file, RemovalManifest asIf)
+        {
+            if (values.ContainsKey("temperature") && TryResolve(asIf, workspace.Settings) is { } settings && !settings.Estimator.UsesTemperature())
+            {
+                found.Add(Diagnostic.Create(DiagnosticCatalogue.ParameterWithoutEffect, locations.GetValueOrDefault("temperature") ?? new SourceLocation(file),
+                    "temperature", "the 'tempered' estimator", $"the estimator here is '{settings.Estimator.Name()}'", "set \"estimator\": \"tempered\""));
+            }
+        }
+
+        if (workspace.Settings.SettingsPath is { } path)
+        {
+            Temperature(workspace.Settings.Parameters, workspace.Settings.ParameterLocations, path,
+                new RemovalManifest { Id = "workspace", ManifestPath = path, Location = new SourceLocation(path) });
+        }
+
+        foreach (var removal in workspace.Removals.Values)
+        {
+            Temperature(removal.Parameters, removal.ParameterLocations, removal.ManifestPath, removal);
+        }
+
         return found;
+    }
+
+    private static UnlearnSettings? TryResolve(RemovalManifest removal, WorkspaceSettings settings)
+    {
+        try
+        {
+            return From(removal, settings);
+        }
+        catch (EngineException)
+        {
+            return null; // reported above, parameter by parameter
+        }
     }
 
     /// <summary>The workspace's default settings (<c>unlearn.json</c> over the documented defaults), as a removal without

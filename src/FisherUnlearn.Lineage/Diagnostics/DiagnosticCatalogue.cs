@@ -239,6 +239,8 @@ public static class DiagnosticCatalogue
         "Unknown unlearning method '{0}'. Use one of: {1}.");
     public static readonly DiagnosticDescriptor InvalidMethodParameter = Error("FUL4102", "Invalid method parameter",
         "The method parameter '{0}' is {1}; it must be {2}. See docs/methods.md.");
+    public static readonly DiagnosticDescriptor ParameterWithoutEffect = Warning("FUL4105", "Parameter without effect",
+        "'{0}' applies only to {1}, and {2}, so it is ignored. Remove it, or {3}.");
     public static readonly DiagnosticDescriptor UnlearningWouldOverwrite = Error("FUL4103", "Output would overwrite a checkpoint",
         "The unlearned output of model '{0}' would be written to '{1}', which is the checkpoint of model '{2}'. Original checkpoints are never modified: choose another --out folder.");
     public static readonly DiagnosticDescriptor UnlearningCheckpointMissing = Error("FUL4104", "Checkpoint missing for unlearning",

@@ -304,6 +304,33 @@ public sealed class RemovalRunnerTests
     }
 
     [Theory]
+    [InlineData("""{ "temperature": 3 }""", true)]
+    [InlineData("""{ "estimator": "batch", "temperature": 3 }""", true)]
+    [InlineData("""{ "estimator": "tempered", "temperature": 3 }""", false)]
+    [InlineData("""{ "estimator": "tempered" }""", false)]
+    public void A_temperature_without_the_tempered_estimator_is_a_warning_at_its_line(string parameters, bool warned)
+    {
+        using var ws = new UnlearningWorkspace(train: false, removalExtra: $",\n \"parameters\": {parameters}");
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-3"];
+
+        var listed = UnlearnSettings.Check(analysis.Workspace);
+
+        if (warned)
+        {
+            var warning = Assert.Single(listed);
+            Assert.Equal("FUL4105", warning.Code);
+            Assert.False(warning.IsError);
+            Assert.Equal(removal.ParameterLocations["temperature"], warning.Location);
+            Assert.Contains("'temperature' applies only to the 'tempered' estimator", warning.Message, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Empty(listed);
+        }
+    }
+
+    [Theory]
     [InlineData(null, """{ "alpha": -1 }""", "FUL4102")]
     [InlineData(null, """{ "unknown": 1 }""", "FUL4102")]
     [InlineData(null, """{ "target": 2 }""", "FUL4102")]
