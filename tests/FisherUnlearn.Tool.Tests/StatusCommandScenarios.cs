@@ -221,6 +221,13 @@ public sealed class StatusCommandScenarios
         Assert.Matches("^forget-1 +pending +2 +0 +0 +2$", lines[2]);
         Assert.Matches("^forget-2 +done +1 +1 +0 +0$", lines[3]);
         Assert.Contains("forget-1: a (missing), b (missing); run 'dotnet unlearn run forget-1'.", lines);
+
+        // Asked about another output folder, it says to run into that one.
+        var other = await CliRun.InvokeAsync(ws.Root, "status", "--out", "elsewhere");
+        Assert.Contains("forget-2: b (missing); run 'dotnet unlearn run forget-2 --out elsewhere'.", other.Out, StringComparison.Ordinal);
+        var check = await CliRun.InvokeAsync(ws.Root, "plan", "forget-2", "--check", "--method", "ssd", "--out", "elsewhere");
+        Assert.Equal(3, check.ExitCode);
+        Assert.Contains("run 'dotnet unlearn run forget-2 --method ssd --out elsewhere'", check.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -135,7 +135,7 @@ internal static class PlanCommand
 
         env.Diagnostics.Log(todo.Count == 0
             ? $"'{removal.Id}': all {states.Count} outputs are up to date."
-            : $"'{removal.Id}': {todo.Count} of {states.Count} outputs are missing or stale; run 'dotnet unlearn run {removal.Id}'.");
+            : $"'{removal.Id}': {todo.Count} of {states.Count} outputs are missing or stale; run 'dotnet unlearn run {removal.Id}{(method is null ? string.Empty : $" --method {method}")}{(output is null ? string.Empty : $" --out {output}")}'.");
         return todo.Count == 0 ? ExitCodes.Ok : ExitCodes.WorkPending;
     }
 }

@@ -127,7 +127,8 @@ internal static class StatusCommand
             foreach (var s in todo)
             {
                 var names = s.Models.Where(m => m.State != OutputState.Done).Select(m => $"{m.Id} ({Name(m.State)})");
-                env.Context.Out.WriteLine($"{s.Id}: {string.Join(", ", names)}; run 'dotnet unlearn run {s.Id}'.");
+                // The same output folder it checked: a plain 'run' would write to the default one.
+                env.Context.Out.WriteLine($"{s.Id}: {string.Join(", ", names)}; run 'dotnet unlearn run {s.Id}{(output is null ? string.Empty : $" --out {output}")}'.");
             }
         }
 
