@@ -84,8 +84,8 @@ public sealed class StatusCommandScenarios
     }
 
     /// <summary>A removal counts by what it asks and the settings the method resolves from it, not by its bytes: an
-    /// erasure ticket's reason, a verify-only target, a parameter written as its default or as 0.50 for 0.5 change no
-    /// output; what it forgets, a parameter's value and the forget accuracy it aims at do.</summary>
+    /// erasure ticket's reason, a verify-only target, the default forget target (0.01) or a parameter written out, 0.50 for
+    /// 0.5 change no output; what it forgets, a parameter's value and the forget accuracy it aims at do.</summary>
     [Fact]
     public async Task A_removals_reason_and_parameters_written_as_their_defaults_keep_outputs_done_and_what_it_asks_makes_them_stale()
     {
@@ -96,7 +96,7 @@ public sealed class StatusCommandScenarios
 
         ws.Write("forget-2.removal.json", """
             { "schemaVersion": 1, "id": "forget-2", "reason": "Erasure request 42", "requestedAt": "2026-11-27",
-              "forget": { "labels": [2] }, "targets": { "maxRetainDrop": 0.05 }, "x-ticket": "GDPR-42",
+              "forget": { "labels": [2] }, "targets": { "maxForgetAccuracy": 0.01, "maxRetainDrop": 0.05 }, "x-ticket": "GDPR-42",
               "parameters": { "alphas": "0.50,2.0", "headTolerance": 0.01, "seed": 0, "rootDivisor": 3 } }
             """);
         Assert.Equal("done", (string?)(await Removal(ws, "forget-2"))["state"]);

@@ -19,7 +19,7 @@ public sealed record UnlearnSettings
     public static IReadOnlyList<string> Methods => RemovalManifest.Methods;
 
     /// <summary>The forget accuracy a label request aims at when neither the settings nor the removal state one.</summary>
-    public const double DefaultLabelTarget = 0.01;
+    public const double DefaultLabelTarget = RemovalTargets.DefaultMaxForgetAccuracy;
 
     /// <summary><c>fiun</c> (default), <c>ssd</c> or <c>retrain</c>.</summary>
     public string Method { get; init; } = Fiun;

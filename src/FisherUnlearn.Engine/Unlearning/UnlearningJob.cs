@@ -293,7 +293,9 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         timings["importance"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
         clock.Restart();
 
-        var requested = settings.Target ?? plan.Removal.Targets?.MaxForgetAccuracy;
+        // The target asked for: the parameter, else for a label request the removal's maxForgetAccuracy or its default (so
+        // writing the default out records the same output); a sample request aims at held-out accuracy instead.
+        var requested = settings.Target ?? (scope.HasForgetLabels ? plan.Removal.Targets?.MaxForgetAccuracy ?? UnlearnSettings.DefaultLabelTarget : null);
         var forgetClasses = scope.ForgetLabels.Values.SelectMany(l => l).ToHashSet();
         // A request that forgets labels with the model's own importance is exactly what a forget plan calibrated ahead of
         // time for that label set (ForgetPlans): apply it, with no pass over data.

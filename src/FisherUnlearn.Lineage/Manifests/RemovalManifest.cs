@@ -52,6 +52,10 @@ public sealed record SampleSelection(string Dataset, string Split, IReadOnlyList
 /// <summary>What a removal must achieve, checked by <c>verify</c>.</summary>
 public sealed record RemovalTargets
 {
+    /// <summary>The forget accuracy a label request's calibration aims at when neither <see cref="MaxForgetAccuracy"/> nor
+    /// the <c>target</c> parameter says (verify checks only a target that is written).</summary>
+    public const double DefaultMaxForgetAccuracy = 0.01;
+
     /// <summary>Highest acceptable accuracy on held-out samples of forgotten labels (fraction 0..1).</summary>
     public double? MaxForgetAccuracy { get; init; }
 

@@ -49,9 +49,10 @@ public sealed record JobInputs(RemovalManifest Removal, WorkspaceSettings Settin
         return MethodSettings("settings", settings.Method, settings.Parameters);
     }
 
-    /// <summary>What the removal asks to forget, and the forget accuracy it aims at (a calibration target when no
-    /// <c>target</c> parameter is set), not its file: its <c>reason</c>, <c>requestedAt</c>, <c>maxRetainDrop</c> (read by
-    /// <c>verify</c> only) and <c>x-</c> fields change no output byte. With the removal's method settings
+    /// <summary>What the removal asks to forget, and the forget accuracy a label request aims at (a calibration target when
+    /// no <c>target</c> parameter is set; its default when not written, so writing 0.01 changes nothing; a sample request
+    /// aims at held-out accuracy instead), not its file: its <c>reason</c>, <c>requestedAt</c>, <c>maxRetainDrop</c> (read
+    /// by <c>verify</c> only) and <c>x-</c> fields change no output byte. With the removal's method settings
     /// (<see cref="RemovalSettings"/>, or as the engine resolves them) it is all of the removal an output depends on.</summary>
     public static string RequestHash(RemovalManifest removal)
     {
@@ -63,7 +64,8 @@ public sealed record JobInputs(RemovalManifest Removal, WorkspaceSettings Settin
             parts.Add(string.Join(',', selection.Indices.Select(Invariant)));
         }
 
-        parts.Add($"maxForgetAccuracy {(removal.Targets?.MaxForgetAccuracy is { } max ? max.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "none")}");
+        parts.Add(removal.Labels.Count == 0 ? "no label target"
+            : $"maxForgetAccuracy {(removal.Targets?.MaxForgetAccuracy ?? RemovalTargets.DefaultMaxForgetAccuracy).ToString("R", System.Globalization.CultureInfo.InvariantCulture)}");
         return Hashing.ContentHash.Combine([.. parts]);
     }
 

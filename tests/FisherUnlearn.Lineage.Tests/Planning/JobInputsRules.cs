@@ -93,6 +93,10 @@ public sealed class JobInputsRules
         var reworded = removal with { Reason = "Ticket 2", RequestedAt = "2026-11-27", Targets = new RemovalTargets { MaxForgetAccuracy = 0.01, MaxRetainDrop = 0.05 } };
 
         Assert.Equal(JobInputs.RequestHash(removal), JobInputs.RequestHash(reworded));
+        // The default forget target written out or not is the same request; a sample request does not aim at it at all.
+        Assert.Equal(JobInputs.RequestHash(removal), JobInputs.RequestHash(removal with { Targets = null }));
+        var samples = removal with { Labels = [], Samples = [new SampleSelection("mnist", "train", [1, 2], removal.Location)] };
+        Assert.Equal(JobInputs.RequestHash(samples), JobInputs.RequestHash(samples with { Targets = new RemovalTargets { MaxForgetAccuracy = 0.5 } }));
         Assert.Equal(JobInputs.RemovalSettings(removal), JobInputs.RemovalSettings(reworded));
         Assert.NotEqual(JobInputs.RequestHash(removal), JobInputs.RequestHash(removal with { Labels = [3, 4] }));
         Assert.NotEqual(JobInputs.RequestHash(removal), JobInputs.RequestHash(removal with { Targets = new RemovalTargets { MaxForgetAccuracy = 0.05 } }));
