@@ -93,19 +93,11 @@ internal static class RunCommand
         var plan = Lineage.Planning.Planner.Plan(workspace, analysis.Graph, removal);
         if (plan.IsEmpty)
         {
-            if (removal.Samples.Count > 0)
+            // Samples of a split no model trains on (the test split) affect nothing, but an index outside the split is
+            // still a mistake in the request, not "nothing to do".
+            if (removal.Samples.Count > 0 && !SampleIndicesFit(env, removal, workspace))
             {
-                try
-                {
-                    // Samples of a split no model trains on (the test split) affect nothing, but an index outside the split
-                    // is still a mistake in the request, not "nothing to do".
-                    RemovalData.CheckSampleIndices(removal, workspace.Datasets.Values, new SplitCache());
-                }
-                catch (EngineException ex)
-                {
-                    env.Diagnostics.Write(ex.Diagnostic);
-                    return ExitCodes.InvalidInput;
-                }
+                return ExitCodes.InvalidInput;
             }
 
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.NothingAffected, removal.Location, removal.Id));
@@ -158,14 +150,9 @@ internal static class RunCommand
             return ExitCodes.InvalidInput;
         }
 
-        try
+        // Sample indices can only be checked against the data (validate does not read it): before any model starts.
+        if (!SampleIndicesFit(env, removal, workspace))
         {
-            // Sample indices can only be checked against the data (validate does not read it): before any model starts.
-            RemovalData.CheckSampleIndices(removal, workspace.Datasets.Values, new SplitCache());
-        }
-        catch (EngineException ex)
-        {
-            env.Diagnostics.Write(ex.Diagnostic);
             return ExitCodes.InvalidInput;
         }
 
@@ -295,6 +282,22 @@ internal static class RunCommand
     /// <summary>report.json, report.md and report.html next to the outputs, and in GitHub Actions the step summary. Several
     /// runs may finish at once (one per project under 'dotnet build -m'): each gathers every recorded result under a
     /// short report lock, so the last one to write has them all.</summary>
+    /// <summary>Checks the removal's sample indices against the splits they name (FUL2013 at the selection); false, with
+    /// the diagnostic written, when one is outside its split or a split cannot be read.</summary>
+    private static bool SampleIndicesFit(CommandEnvironment env, RemovalManifest removal, Lineage.Workspace workspace)
+    {
+        try
+        {
+            RemovalData.CheckSampleIndices(removal, workspace.Datasets.Values, new SplitCache());
+            return true;
+        }
+        catch (EngineException ex)
+        {
+            env.Diagnostics.Write(ex.Diagnostic);
+            return false;
+        }
+    }
+
     /// <summary>Whether the report at <paramref name="path"/> was written for the removal manifest of this hash.</summary>
     private static bool ReportQuotes(string path, string manifestSha256)
     {

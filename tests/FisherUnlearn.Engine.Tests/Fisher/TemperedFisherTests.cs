@@ -24,14 +24,8 @@ public sealed class TemperedFisherTests
     [InlineData("shared", false)]
     public void Tempered_at_temperature_1_equals_exact(string kind, bool loop)
     {
-        torch.manual_seed(51);
-        using torch.nn.Module<torch.Tensor, torch.Tensor> model = kind switch
-        {
-            "mlp" => Mlp(seed: 51),
-            "lenet" => LeNet(seed: 51),
-            _ => new SharedAndScaledModule(),
-        };
-        var data = kind == "lenet" ? Split(24, [1, 12, 12], 3, seed: 52) : Split(30, [10], 3, seed: 52);
+        var (model, data) = ModelAndData(kind, seed: 51);
+        using var disposeModel = model;
 
         var exact = Compute(model, data, new FisherOptions { Estimator = FisherEstimator.Exact, ChunkSize = 16, ForcePerExampleLoop = loop });
         var tempered = Compute(model, data, Tempered(1) with { ForcePerExampleLoop = loop });
@@ -54,19 +48,26 @@ public sealed class TemperedFisherTests
     [InlineData("shared", 8.0)]
     public void Tempered_matches_the_per_example_definition_on_the_tempered_likelihood(string kind, double temperature)
     {
-        torch.manual_seed(53);
-        using torch.nn.Module<torch.Tensor, torch.Tensor> model = kind switch
-        {
-            "mlp" => Mlp(seed: 53),
-            "lenet" => LeNet(seed: 53),
-            _ => new SharedAndScaledModule(),
-        };
-        var data = kind == "lenet" ? Split(24, [1, 12, 12], 3, seed: 54) : Split(30, [10], 3, seed: 54);
+        var (model, data) = ModelAndData(kind, seed: 53);
+        using var disposeModel = model;
 
         var fisher = Compute(model, data, Tempered(temperature));
 
         AssertClose(TemperedReference(model, data, temperature), fisher);
         Assert.Equal(temperature, fisher.Temperature);
+    }
+
+    // A seeded model of the kind (mlp, lenet, or one with shared and scaled parameters) and 3-class data that fits it.
+    private static (torch.nn.Module<torch.Tensor, torch.Tensor> Model, DataSplit Data) ModelAndData(string kind, int seed)
+    {
+        torch.manual_seed(seed);
+        torch.nn.Module<torch.Tensor, torch.Tensor> model = kind switch
+        {
+            "mlp" => Mlp(seed: seed),
+            "lenet" => LeNet(seed: seed),
+            _ => new SharedAndScaledModule(),
+        };
+        return (model, kind == "lenet" ? Split(24, [1, 12, 12], 3, seed: seed + 1) : Split(30, [10], 3, seed: seed + 1));
     }
 
     [Fact]
