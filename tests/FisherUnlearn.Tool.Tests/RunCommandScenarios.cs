@@ -62,6 +62,26 @@ public sealed class RunCommandScenarios
     }
 
     [Fact]
+    public async Task A_checkpoint_path_that_is_a_folder_is_named_as_such_by_run_and_verify()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        File.Delete(ws.PathOf("b/bin/b.safetensors"));
+        Directory.CreateDirectory(ws.PathOf("b/bin/b.safetensors"));
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3");
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+
+        foreach (var result in new[] { run, verify })
+        {
+            Assert.Equal(2, result.ExitCode);
+            Assert.Contains("error FUL4104: ", result.Error, StringComparison.Ordinal);
+            Assert.Contains("'b/bin/b.safetensors' is a folder, not a checkpoint file", result.Error.Replace('\\', '/'), StringComparison.Ordinal);
+            Assert.DoesNotContain("does not exist", result.Error, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task A_shard_whose_ancestors_checkpoint_is_missing_fails_before_writing_an_output_no_merge_would_accept()
     {
         using var ws = DigitsChain.Create();

@@ -55,9 +55,9 @@ public static class CheckpointStore
     public static Dictionary<string, Tensor> Load(string path)
     {
         var format = FormatOf(path);
-        if (!File.Exists(path))
+        if (CheckpointPresence.Absence(path) is { } absence)
         {
-            throw EngineException.Create(DiagnosticCatalogue.CheckpointNotFound, path, path);
+            throw EngineException.Create(DiagnosticCatalogue.CheckpointNotFound, path, path, absence);
         }
 
         EngineException.ThrowIfNotRegular(path);

@@ -71,9 +71,9 @@ public static class SafetensorsFile
 
     private static T Open<T>(string path, Func<FileStream, T> read)
     {
-        if (!File.Exists(path))
+        if (CheckpointPresence.Absence(path) is { } absence)
         {
-            throw EngineException.Create(DiagnosticCatalogue.CheckpointNotFound, path, path);
+            throw EngineException.Create(DiagnosticCatalogue.CheckpointNotFound, path, path, absence);
         }
 
         EngineException.ThrowIfNotRegular(path);

@@ -48,10 +48,7 @@ public static class Harvester
         var started = Stopwatch.GetTimestamp();
         var inputs = options.Inputs ?? new HarvestInputs();
 
-        if (!File.Exists(model.CheckpointPath))
-        {
-            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointNotFound, model.CheckpointLocation ?? model.Location, model.CheckpointPath)); // at the "checkpoint" field, as run reports it
-        }
+        EnsureCheckpoint(model, workspace);
 
         var datasets = Knowledge(model, workspace, options.Graph ?? LineageGraph.Build(workspace));
         if (datasets.Count == 0)
@@ -151,10 +148,7 @@ public static class Harvester
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(workspace);
         options ??= new HarvestOptions();
-        if (!File.Exists(model.CheckpointPath))
-        {
-            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointNotFound, model.CheckpointLocation ?? model.Location, model.CheckpointPath)); // at the "checkpoint" field, as run reports it
-        }
+        EnsureCheckpoint(model, workspace);
 
         var inputs = options.Inputs ?? new HarvestInputs();
         var datasets = Knowledge(model, workspace, options.Graph ?? LineageGraph.Build(workspace));
@@ -169,6 +163,15 @@ public static class Harvester
     }
 
     /// <summary>One dataset of a model's knowledge: which of its labels the model's own data and its whole lineage use.</summary>
+    // FUL4020 at the manifest's "checkpoint" field, as run reports a missing checkpoint.
+    private static void EnsureCheckpoint(ModelManifest model, Workspace workspace)
+    {
+        if (CheckpointPresence.Absence(model.CheckpointPath) is { } absence)
+        {
+            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointNotFound, model.CheckpointLocation ?? model.Location, workspace.Relative(model.CheckpointPath), absence));
+        }
+    }
+
     internal sealed record DatasetKnowledge(DatasetManifest Dataset, SortedSet<int> Own, SortedSet<int> Known);
 
     internal static List<DatasetKnowledge> Knowledge(ModelManifest model, Workspace workspace, LineageGraph graph)

@@ -37,13 +37,14 @@ public static class TrainingPolicy
         ArgumentNullException.ThrowIfNull(model);
         var path = model.CheckpointPath;
         var shown = workspace.Relative(path);
-        var exists = File.Exists(path);
+        var absence = CheckpointPresence.Absence(path);
+        var exists = absence is null;
         if (!ModelTrainer.CanTrain(model))
         {
             return exists
                 ? new TrainingDecision(TrainingAction.Keep, "has no training recipe to rebuild it", null)
                 : throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.TrainingRecipeMissing, model.Location, model.Id,
-                    $" and its checkpoint '{shown}' does not exist", ", or put the checkpoint there"));
+                    $" and its checkpoint '{shown}' {absence}", ", or put the checkpoint there"));
         }
 
         if (CheckpointStore.FormatOf(path) != CheckpointFormat.Safetensors)

@@ -110,7 +110,7 @@ public static class RemovalRunner
     {
         var workspace = analysis.Workspace;
         var outcomes = new List<ModelOutcome>();
-        var missing = selected.Select(a => workspace.Models[a.Id]).Where(m => !File.Exists(m.CheckpointPath)).ToList();
+        var missing = selected.Select(a => workspace.Models[a.Id]).Where(m => !CheckpointPresence.IsPresent(m.CheckpointPath)).ToList();
         if (missing.Count > 0)
         {
             return [.. selected.Select(a => new ModelOutcome
@@ -118,7 +118,7 @@ public static class RemovalRunner
                 Id = a.Id,
                 Role = a.Role,
                 Method = settings.Method,
-                Error = Diagnostic.Create(DiagnosticCatalogue.UnlearningCheckpointMissing, workspace.Models[missing[0].Id].Location, missing[0].Id, missing[0].CheckpointPath),
+                Error = Diagnostic.Create(DiagnosticCatalogue.UnlearningCheckpointMissing, workspace.Models[missing[0].Id].Location, missing[0].Id, workspace.Relative(missing[0].CheckpointPath), CheckpointPresence.Absence(missing[0].CheckpointPath)),
             })];
         }
 

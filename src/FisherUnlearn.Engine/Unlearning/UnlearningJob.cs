@@ -63,9 +63,9 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         var outcome = new ModelOutcome { Id = ModelId, Role = affected.Role, Method = Settings.Method };
         try
         {
-            if (!File.Exists(manifest.CheckpointPath))
+            if (CheckpointPresence.Absence(manifest.CheckpointPath) is { } absence)
             {
-                throw EngineException.At(DiagnosticCatalogue.UnlearningCheckpointMissing, manifest.CheckpointLocation ?? manifest.Location, null, ModelId, manifest.CheckpointPath);
+                throw EngineException.At(DiagnosticCatalogue.UnlearningCheckpointMissing, manifest.CheckpointLocation ?? manifest.Location, null, ModelId, workspace.Relative(manifest.CheckpointPath), absence);
             }
 
             var output = OutputPathOf(OutputDirectory, ModelId);

@@ -79,9 +79,9 @@ public static class Verifier
         foreach (var affected in plan.Affected)
         {
             var manifest = workspace.Models[affected.Id];
-            if (!File.Exists(manifest.CheckpointPath))
+            if (CheckpointPresence.Absence(manifest.CheckpointPath) is { } absence)
             {
-                throw EngineException.At(DiagnosticCatalogue.UnlearningCheckpointMissing, manifest.CheckpointLocation ?? manifest.Location, null, affected.Id, manifest.CheckpointPath);
+                throw EngineException.At(DiagnosticCatalogue.UnlearningCheckpointMissing, manifest.CheckpointLocation ?? manifest.Location, null, affected.Id, workspace.Relative(manifest.CheckpointPath), absence);
             }
 
         }

@@ -172,7 +172,7 @@ public static class DiagnosticCatalogue
 
     // 402x checkpoints
     public static readonly DiagnosticDescriptor CheckpointNotFound = Error("FUL4020", "Checkpoint not found",
-        "The checkpoint '{0}' does not exist. Train the model first ('dotnet unlearn train') or fix the manifest's 'checkpoint' path.");
+        "The checkpoint '{0}' {1}. Train the model first ('dotnet unlearn train') or fix the manifest's 'checkpoint' path.");
     public static readonly DiagnosticDescriptor CheckpointTruncated = Error("FUL4021", "Checkpoint truncated",
         "'{0}' is truncated: {1}. Regenerate the checkpoint.");
     public static readonly DiagnosticDescriptor CheckpointBadHeader = Error("FUL4022", "Bad checkpoint header",
@@ -244,7 +244,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor UnlearningWouldOverwrite = Error("FUL4103", "Output would overwrite a checkpoint",
         "The unlearned output of model '{0}' would be written to '{1}', which is the checkpoint of model '{2}'. Original checkpoints are never modified: choose another --out folder.");
     public static readonly DiagnosticDescriptor UnlearningCheckpointMissing = Error("FUL4104", "Checkpoint missing for unlearning",
-        "Model '{0}' has no checkpoint at '{1}', so it cannot be unlearned. Run 'dotnet unlearn train' first.");
+        "Model '{0}' cannot be unlearned: its checkpoint '{1}' {2}. Run 'dotnet unlearn train' first, or fix the manifest's 'checkpoint' path.");
 
     // 5xxx: verification
     public static readonly DiagnosticDescriptor UnlearnedOutputMissing = Error("FUL5001", "Unlearned output missing",

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FisherUnlearn.Engine;
+using FisherUnlearn.Engine.Checkpoints;
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Text;
@@ -123,12 +124,12 @@ internal static class RunCommand
         // match a run (or a merge) that has them.
         var missing = plan.Affected.Where(a => considered.Contains(a.Id))
             .SelectMany(a => analysis.Graph.Ancestors(a.Id).Append(a.Id)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
-            .Select(id => workspace.Models[id]).Where(m => !File.Exists(m.CheckpointPath)).ToList();
+            .Select(id => workspace.Models[id]).Where(m => !CheckpointPresence.IsPresent(m.CheckpointPath)).ToList();
         if (missing.Count > 0)
         {
             foreach (var model in missing)
             {
-                env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UnlearningCheckpointMissing, model.CheckpointLocation ?? model.Location, model.Id, env.Context.Display(model.CheckpointPath)));
+                env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UnlearningCheckpointMissing, model.CheckpointLocation ?? model.Location, model.Id, env.Context.Display(model.CheckpointPath), CheckpointPresence.Absence(model.CheckpointPath)));
             }
 
             return ExitCodes.InvalidInput;

@@ -309,7 +309,21 @@ public sealed class HarvesterTests
 
         Assert.Equal(workspace.Models["a"].ManifestPath, ex.Diagnostic.Location.File);
         Assert.Contains("dotnet unlearn train", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("does not exist", ex.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(workspace.OutputDirectory, "harvest")));
+    }
+
+    [Fact]
+    public void A_checkpoint_path_that_is_a_folder_is_FUL4020_saying_so()
+    {
+        using var ws = new HarvestWorkspace(withCheckpoints: false);
+        var workspace = ws.Load();
+        Directory.CreateDirectory(workspace.Models["a"].CheckpointPath);
+
+        var ex = EngineAssert.Fails("FUL4020", () => Harvest(workspace, "a"));
+
+        Assert.Contains("is a folder, not a checkpoint file", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'a/bin/a.safetensors'", ex.Diagnostic.Message.Replace('\\', '/'), StringComparison.Ordinal); // shown relative to the workspace
     }
 }
 
