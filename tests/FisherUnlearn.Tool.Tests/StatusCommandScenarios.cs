@@ -173,8 +173,14 @@ public sealed class StatusCommandScenarios
         Assert.Equal("done", (string?)done["state"]);
         Assert.Equal(2, (int)done["done"]!);
 
-        // b's manifest changes (a recipe field): only b's output is stale.
-        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"labels\": [2]", "\"labels\": [2], \"x-note\": \"retrained\"", StringComparison.Ordinal));
+        // b's manifest gains an extension field and a schema reference: they change no result, so nothing is stale.
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json")
+            .Replace("\"labels\": [2]", "\"labels\": [2], \"x-note\": \"retrained\"", StringComparison.Ordinal)
+            .Replace("\"schemaVersion\"", "\"$schema\": \"https://example.org/lineage.json\", \"x-owner\": \"ml\", \"schemaVersion\"", StringComparison.Ordinal));
+        Assert.Equal("done", (string?)(await Removal(ws, "forget-1"))["state"]);
+
+        // b's manifest changes what b learns: only b's output is stale.
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"labels\": [2]", "\"labels\": [2, 3]", StringComparison.Ordinal));
         var stale = await Removal(ws, "forget-1");
         Assert.Equal("stale", (string?)stale["state"]);
         Assert.Equal(1, (int)stale["stale"]!);

@@ -120,6 +120,29 @@ public sealed class TrainCommandScenarios
     }
 
     [Fact]
+    public async Task An_extension_field_added_to_a_manifest_retrains_nothing_and_a_recipe_change_retrains_that_model()
+    {
+        using var ws = Chain(BRecipe);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        var a = Snapshot(ws.PathOf("a/bin/a.safetensors"));
+        ws.Write("a/a.lineage.json", ws.ReadText("a/a.lineage.json").Replace("\"schemaVersion\"", "\"x-owner\": \"vision team\", \"schemaVersion\"", StringComparison.Ordinal));
+        ws.Write("blobs.dataset.json", ws.ReadText("blobs.dataset.json").Replace("\"format\"", "\"x-source\": \"synthetic\", \"format\"", StringComparison.Ordinal));
+
+        var annotated = await CliRun.InvokeAsync(ws.Root, "train");
+
+        Assert.Equal(0, annotated.ExitCode);
+        Assert.Contains("up to date: a", annotated.Error, StringComparison.Ordinal);
+        Assert.Contains("up to date: b", annotated.Error, StringComparison.Ordinal);
+        Assert.Equal(a, Snapshot(ws.PathOf("a/bin/a.safetensors")));
+
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"seed\": ", "\"seed\": 1", StringComparison.Ordinal));
+        var changed = await CliRun.InvokeAsync(ws.Root, "train");
+
+        Assert.Contains("up to date: a", changed.Error, StringComparison.Ordinal);
+        Assert.Contains("trained b in ", changed.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Json_reports_each_trained_model_with_its_loss_and_the_same_seed_gives_the_same_bytes()
     {
         using var ws = Chain(BRecipe);

@@ -19,13 +19,17 @@ public static class ContentHash
     private static StringBuilder? cachedBuilder;
 
     /// <summary>Hash of the canonical JSON of a parsed document.</summary>
-    public static string OfJson(JsonNode node)
+    public static string OfJson(JsonNode node) => OfJson(node, null);
+
+    /// <summary>Hash of the canonical JSON of a parsed document without the object properties, at any depth, whose
+    /// names <paramref name="omitProperty"/> accepts.</summary>
+    public static string OfJson(JsonNode node, Func<string, bool>? omitProperty)
     {
         // Called once per manifest of a workspace load: reuse the builder and buffers of this thread.
         var builder = cachedBuilder ?? new StringBuilder(1024);
         cachedBuilder = null;
         builder.Clear();
-        CanonicalJson.Write(node, builder);
+        CanonicalJson.Write(node, builder, omitProperty);
         var chars = ArrayPool<char>.Shared.Rent(builder.Length);
         var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(builder.Length));
         try

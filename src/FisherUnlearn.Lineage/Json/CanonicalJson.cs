@@ -19,12 +19,16 @@ public static class CanonicalJson
         return builder.ToString();
     }
 
-    public static void Write(JsonNode node, StringBuilder builder)
+    public static void Write(JsonNode node, StringBuilder builder) => Write(node, builder, null);
+
+    /// <summary>The canonical text without the object properties, at any depth, whose names
+    /// <paramref name="omitProperty"/> accepts (null: none omitted).</summary>
+    public static void Write(JsonNode node, StringBuilder builder, Func<string, bool>? omitProperty)
     {
         switch (node)
         {
             case JsonObject obj:
-                WriteObject(obj, builder);
+                WriteObject(obj, builder, omitProperty);
                 break;
             case JsonArray array:
                 builder.Append('[');
@@ -35,7 +39,7 @@ public static class CanonicalJson
                         builder.Append(',');
                     }
 
-                    Write(array.Items[i], builder);
+                    Write(array.Items[i], builder, omitProperty);
                 }
 
                 builder.Append(']');
@@ -58,7 +62,7 @@ public static class CanonicalJson
     /// <summary>The canonical literal of one scalar, such as <c>"fast"</c>, <c>0.5</c> or <c>true</c>.</summary>
     public static string Literal(JsonNode scalar) => Write(scalar);
 
-    private static void WriteObject(JsonObject obj, StringBuilder builder)
+    private static void WriteObject(JsonObject obj, StringBuilder builder, Func<string, bool>? omitProperty)
     {
         var properties = obj.Properties;
         var count = properties.Count;
@@ -77,17 +81,23 @@ public static class CanonicalJson
         }
 
         builder.Append('{');
+        var written = 0;
         for (var i = 0; i < count; i++)
         {
-            if (i > 0)
+            var property = properties[order[i]];
+            if (omitProperty?.Invoke(property.Name) == true)
+            {
+                continue;
+            }
+
+            if (written++ > 0)
             {
                 builder.Append(',');
             }
 
-            var property = properties[order[i]];
             WriteString(property.Name, builder);
             builder.Append(':');
-            Write(property.Value, builder);
+            Write(property.Value, builder, omitProperty);
         }
 
         builder.Append('}');

@@ -17,7 +17,9 @@ public sealed record ManifestFile(string Path, ManifestKind Kind)
 
     public WorkspaceSettings? Settings { get; init; }
 
-    /// <summary>SHA-256 of the canonical JSON (see <c>ContentHash</c>), or null when the file is not JSON.</summary>
+    /// <summary>SHA-256 of the canonical JSON (see <c>ContentHash</c>), or null when the file is not JSON. For lineage and
+    /// dataset manifests, without extension fields (<c>x-...</c>) and <c>$schema</c>, at any depth: they change no
+    /// result, so editing them leaves checkpoints and outputs up to date.</summary>
     public string? Hash { get; init; }
 
     public IReadOnlyList<Diagnostic> Diagnostics { get; init; } = [];

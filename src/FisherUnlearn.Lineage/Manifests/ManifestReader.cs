@@ -48,6 +48,13 @@ public static class ManifestReader
             $"'{Path.GetFileName(path)}' is not a manifest name: use *{ManifestKinds.LineageSuffix}, *{ManifestKinds.DatasetSuffix}, *{ManifestKinds.RemovalSuffix} or {WorkspaceSettings.FileName}.",
             nameof(path));
 
+    // What a lineage or dataset manifest says only to people and editors: extension fields and the schema reference.
+    // Its hash goes into checkpoints' and outputs' input keys, so editing these must not make them stale. A removal
+    // manifest keeps them (reports quote its text, and its request is hashed by what it asks: JobInputs.RequestHash);
+    // unlearn.json counts by the settings read from it.
+    private static bool IsAnnotation(string name) =>
+        name.StartsWith(ObjectReader.ExtensionPrefix, StringComparison.Ordinal) || name == "$schema";
+
     private static ManifestFile Interpret(string path, ManifestKind kind, string workspaceRoot, JsonNode? document, DiagnosticBag diagnostics)
     {
         if (document is null)
@@ -63,6 +70,6 @@ public static class ManifestReader
             ManifestKind.Removal => new ManifestFile(path, kind) { Removal = RemovalManifestReader.Read(context, document) },
             _ => new ManifestFile(path, kind) { Settings = WorkspaceSettingsReader.Read(context, document) },
         };
-        return file with { Hash = ContentHash.OfJson(document), Diagnostics = diagnostics.Items, IdLocation = context.IdLocation };
+        return file with { Hash = ContentHash.OfJson(document, kind is ManifestKind.Lineage or ManifestKind.Dataset ? IsAnnotation : null), Diagnostics = diagnostics.Items, IdLocation = context.IdLocation };
     }
 }

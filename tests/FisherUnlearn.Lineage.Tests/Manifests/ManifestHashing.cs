@@ -42,6 +42,24 @@ public sealed class ManifestHashing
     }
 
     [Fact]
+    public void A_lineage_or_dataset_manifest_hashes_without_extension_fields_and_schema_reference_a_removal_with_them()
+    {
+        using var ws = new Testing.TempWorkspace();
+        const string Dataset = """{ "schemaVersion": 1, "id": "d", "format": "csv", "classes": 3, "train": { "path": "t.csv", "labelColumn": "label" } }""";
+        const string Removal = """{ "schemaVersion": 1, "id": "r", "forget": { "labels": [1] } }""";
+        static string Annotate(string json) => json
+            .Replace("{ \"schemaVersion\"", "{ \"$schema\": \"s.json\", \"x-owner\": \"ml\", \"schemaVersion\"", StringComparison.Ordinal)
+            .Replace("\"labelColumn\"", "\"x-note\": [1, 2], \"labelColumn\"", StringComparison.Ordinal);
+        string HashOf(string name, string json) => FisherUnlearn.Lineage.Manifests.ManifestReader.ReadFile(ws.Write(name, json), ws.Root).Hash!;
+
+        Assert.Equal(HashOf("m.lineage.json", Compact), HashOf("m.lineage.json", Compact.Replace("{\"schemaVersion\"", "{\"$schema\":\"s\",\"schemaVersion\"", StringComparison.Ordinal)
+            .Replace("\"classes\":3}", "\"classes\":3,\"x-note\":{\"a\":1}}", StringComparison.Ordinal)));
+        Assert.Equal(HashOf("d.dataset.json", Dataset), HashOf("d.dataset.json", Annotate(Dataset)));
+        Assert.NotEqual(HashOf("m.lineage.json", Compact), HashOf("m.lineage.json", Compact.Replace("0.001", "0.002", StringComparison.Ordinal)));
+        Assert.NotEqual(HashOf("r.removal.json", Removal), HashOf("r.removal.json", Annotate(Removal))); // reports quote a removal's text
+    }
+
+    [Fact]
     public void Canonical_form_sorts_keys_normalizes_numbers_and_escapes_minimally()
     {
         var bag = new DiagnosticBag();
