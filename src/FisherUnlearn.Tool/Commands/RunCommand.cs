@@ -184,9 +184,16 @@ internal static class RunCommand
 
         var result = summary.Result;
         var failed = result.Models.Where(m => summary.Considered.Contains(m.Id) && !m.Succeeded).ToList();
+        var written = new HashSet<string>(StringComparer.Ordinal);
         foreach (var model in failed)
         {
-            env.Diagnostics.Write(model.Error!);
+            // One line per distinct error: libtorch failing to load in every worker (FUL3003) is one problem, and the
+            // progress lines already name each model that failed.
+            if (written.Add(model.Error!.ToCanonicalString()))
+            {
+                env.Diagnostics.Write(model.Error!);
+            }
+
             if (model.Exception is { } exception && model.Error!.Code == DiagnosticCatalogue.UnlearningFailed.Code)
             {
                 // What FUL4100 promises "--verbosity detailed" shows: where inside the engine it failed.

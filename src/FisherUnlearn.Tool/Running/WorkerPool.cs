@@ -13,7 +13,7 @@ namespace FisherUnlearn.Tool.Running;
 /// ids on stdin, one a line, and for each writes the model's checkpoint and <see cref="JobRecord"/> atomically and prints the record on stdout; a killed worker leaves
 /// neither for the model it was on, so the next run simply redoes that model. Cancelling kills every worker.
 /// </summary>
-internal sealed class WorkerPool(WorkerLaunch launch, int parallel, int threads)
+internal sealed partial class WorkerPool(WorkerLaunch launch, int parallel, int threads)
 {
     /// <summary>Runs the jobs in at most <c>parallel</c> worker processes. Workers take jobs from one queue: each is sent
     /// the next model on its stdin when it reports the previous one, so a slow model (a CNN, a missing harvest) does not
@@ -118,9 +118,24 @@ internal sealed class WorkerPool(WorkerLaunch launch, int parallel, int threads)
         cancellationToken.ThrowIfCancellationRequested();
         if (current is not null)
         {
+            var errors = stderr.GetAwaiter().GetResult().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (outcomes.Count == 0 && errors.Select(OwnError).LastOrDefault(d => d is not null) is { } own)
+            {
+                // The worker stopped before its first model with an error of its own (libtorch does not load: FUL3003).
+                // Every worker would, so each model left fails with that error as it is, as with --parallel 1, and no
+                // other worker is started for them.
+                outcomes.Add(Failed(current, own, clock.Elapsed.TotalSeconds, progress));
+                while (queue.TryDequeue(out var left))
+                {
+                    progress.Started(left.Id);
+                    outcomes.Add(Failed(left, own, 0, progress));
+                }
+
+                return outcomes;
+            }
+
             // The worker died on this model: report it, and leave the rest of the queue to the other workers.
-            var errors = stderr.GetAwaiter().GetResult();
-            var reason = errors.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "no output";
+            var reason = errors.LastOrDefault() ?? "no output";
             var failed = Failed(current, process.ExitCode.ToString(CultureInfo.InvariantCulture), reason, clock.Elapsed.TotalSeconds);
             outcomes.Add(failed);
             progress.Finished(failed, reused: false);
@@ -129,6 +144,26 @@ internal sealed class WorkerPool(WorkerLaunch launch, int parallel, int threads)
 
         return outcomes;
     }
+
+    private ModelOutcome Failed(AffectedModel job, Diagnostic error, double seconds, IRunProgress progress)
+    {
+        var failed = new ModelOutcome { Id = job.Id, Role = job.Role, Method = launch.Method, Seconds = seconds, Error = error };
+        progress.Finished(failed, reused: false);
+        return failed;
+    }
+
+    // An error line a worker wrote of its own, in the canonical form (Diagnostic.ToCanonicalString: "file(line,col): error
+    // FULnnnn: message", the location optional; FUL3003 names the native library), or null.
+    private static Diagnostic? OwnError(string line) =>
+        OwnErrorLine().Match(line) is { Success: true } match
+            ? new Diagnostic(match.Groups["code"].Value, Severity.Error, match.Groups["message"].Value, new SourceLocation(
+                match.Groups["file"].Value,
+                match.Groups["line"].Success ? int.Parse(match.Groups["line"].Value, CultureInfo.InvariantCulture) : 0,
+                match.Groups["column"].Success ? int.Parse(match.Groups["column"].Value, CultureInfo.InvariantCulture) : 0))
+            : null;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?:(?<file>.+?)(?:\((?<line>\d{1,9}),(?<column>\d{1,9})\))?: )?error (?<code>FUL\d{4}): (?<message>.+)$")]
+    private static partial System.Text.RegularExpressions.Regex OwnErrorLine();
 
     private ModelOutcome Failed(AffectedModel job, string exitCode, string reason, double seconds) => new()
     {
