@@ -168,6 +168,34 @@ public sealed class VerifyCommandScenarios
         Assert.Contains("stale", status.Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Copies_of_the_original_checkpoints_in_the_output_folder_are_not_certified_as_unlearned()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+        // b's output replaced by its original, and its job record gone (an artifact uploaded without '.jobs', a restore).
+        File.Copy(ws.PathOf("b/bin/b.safetensors"), ws.PathOf("artifacts/unlearn/forget-3/b.safetensors"), overwrite: true);
+        File.Delete(ws.PathOf("artifacts/unlearn/forget-3/.jobs/b.json"));
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--json");
+        var status = await CliRun.InvokeAsync(ws.Root, "status", "--json");
+
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Contains("error FUL5007: The outputs of 'b' have no job record", verify.Error, StringComparison.Ordinal);
+        Assert.False((bool)verify.Json["targetsMet"]!);
+        var b = verify.Json["models"]!.Single(m => (string)m["id"]! == "b");
+        Assert.Equal("unrecorded", (string)b["status"]!);
+        Assert.Contains("FUL5007", b["missed"]!.Select(c => (string)c!));
+        Assert.Equal("done", (string)verify.Json["models"]!.Single(m => (string)m["id"]! == "a")["status"]!);
+        var report = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"));
+        Assert.False((bool)report["targetsMet"]!);
+        Assert.Contains("no job record", (string)report["models"]!.Single(m => (string)m["id"]! == "b")["error"]!, StringComparison.Ordinal);
+        Assert.Contains("missing", status.Out, StringComparison.Ordinal);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode); // run makes it again
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "verify", "forget-3")).ExitCode);
+    }
+
     [Theory]
     [InlineData("--parallel", "0")]
     [InlineData("--threads", "0")]

@@ -257,6 +257,8 @@ public static class DiagnosticCatalogue
         "Verifying model '{0}' failed: {1}. Check its checkpoint, output and data.");
     public static readonly DiagnosticDescriptor TargetNotMeasurable = Error("FUL5005", "Target not measurable",
         "Model '{0}': the {1} target cannot be checked, since there are no held-out samples to measure it on. Give its datasets a 'test' split that holds the labels it knows, so 'verify' can tell whether the target is met.");
+    public static readonly DiagnosticDescriptor VerifiedOutputUnrecorded = Error("FUL5007", "Output without its record",
+        "The outputs of {0} have no job record ('.jobs/<model>.json' beside them), so nothing shows that 'run' made them for the current request of '{1}' (a copied or restored file, or an artifact uploaded without its '.jobs' folder). Run 'dotnet unlearn run {1}', which makes them again, then verify again.");
     public static readonly DiagnosticDescriptor VerifiedOutputStale = Error("FUL5006", "Output out of date",
         "The outputs of {0} are out of date: an input changed since they were made, or the output file was changed after it was written, so what was measured is not the current request of '{1}'. Run 'dotnet unlearn train' (when a recipe or its data changed) and 'dotnet unlearn run {1}', then verify again.");
 

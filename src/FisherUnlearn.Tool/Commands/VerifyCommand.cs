@@ -71,7 +71,7 @@ internal static class VerifyCommand
 
         VerificationResult result;
         var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
-        var stale = StaleOutputs(analysis, found.Value!, outputRoot);
+        var (stale, unrecorded) = UncertifiedOutputs(analysis, found.Value!, outputRoot);
         // In a terminal, a live table while the reference retrains (epochs) and the models are measured.
         var live = env.ShowsLiveProgress ? new LiveProgress(env.Context.Error, "result") : null;
         try
@@ -115,7 +115,13 @@ internal static class VerifyCommand
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.VerifiedOutputStale, found.Value!.Location, NameList.Quoted(stale), found.Value!.Id));
         }
 
-        RefreshReports(env, analysis, found.Value!, outputRoot, result, stale);
+        if (unrecorded.Count > 0)
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.VerifiedOutputUnrecorded, found.Value!.Location, NameList.Quoted(unrecorded), found.Value!.Id));
+        }
+
+        var uncertified = stale.Concat(unrecorded).ToHashSet(StringComparer.Ordinal);
+        RefreshReports(env, analysis, found.Value!, outputRoot, result, stale, unrecorded);
 
         if (env.Json)
         {
@@ -123,7 +129,7 @@ internal static class VerifyCommand
             {
                 ["schemaVersion"] = JsonDocuments.SchemaVersion,
                 ["removal"] = result.RemovalId,
-                ["targetsMet"] = result.TargetsMet && stale.Count == 0, // out-of-date outputs verify nothing of the current request
+                ["targetsMet"] = result.TargetsMet && uncertified.Count == 0, // out-of-date or unrecorded outputs verify nothing of the current request
                 ["models"] = new JArray(result.Models.Select(m => new JObject
                 {
                     ["id"] = m.Id,
@@ -131,9 +137,12 @@ internal static class VerifyCommand
                     ["before"] = RunReport.Metrics(m.Before),
                     ["after"] = RunReport.Metrics(m.After),
                     ["reference"] = RunReport.Metrics(m.Reference),
-                    // "stale": measured, but made before an input changed or changed since (FUL5006): not the current request's.
-                    ["status"] = stale.Contains(m.Id) ? "stale" : "done",
-                    ["missed"] = new JArray(m.Missed.Select(d => d.Code).Concat(stale.Contains(m.Id) ? [DiagnosticCatalogue.VerifiedOutputStale.Code] : [])),
+                    // "stale": measured, but made before an input changed or changed since (FUL5006); "unrecorded": measured,
+                    // but without the job record that says what made it (FUL5007). Neither is the current request's.
+                    ["status"] = stale.Contains(m.Id) ? "stale" : unrecorded.Contains(m.Id) ? "unrecorded" : "done",
+                    ["missed"] = new JArray(m.Missed.Select(d => d.Code)
+                        .Concat(stale.Contains(m.Id) ? [DiagnosticCatalogue.VerifiedOutputStale.Code] : [])
+                        .Concat(unrecorded.Contains(m.Id) ? [DiagnosticCatalogue.VerifiedOutputUnrecorded.Code] : [])),
                 })),
                 ["referenceSeconds"] = result.ReferenceSeconds is { } s ? Math.Round(s, 3) : null,
                 ["referenceReused"] = result.ReferenceSeconds is null ? null : result.ReferenceReused,
@@ -175,10 +184,11 @@ internal static class VerifyCommand
             }
 
             env.Context.Out.WriteLine(stale.Count > 0 ? "Not verified: some outputs are out of date (see the error above)."
+                : unrecorded.Count > 0 ? "Not verified: some outputs have no record of what made them (see the error above)."
                 : result.TargetsMet ? "Targets met." : "Targets missed: see the errors above.");
         }
 
-        return result.TargetsMet && stale.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+        return result.TargetsMet && uncertified.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
     // The after state in a few words for the live table: "forget 0.0%, retain 97.0%".
@@ -186,15 +196,19 @@ internal static class VerifyCommand
         string.Join(", ", new[] { ("forget", model.After.ForgetAccuracy), ("retain", model.After.RetainAccuracy) }
             .Where(m => m.Item2 is not null).Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Item1} {m.Item2 * 100:0.0}%")));
 
-    // Outputs made before an input changed (or changed since they were written) are measured as they are, but they are not
-    // the current request's: verify
-    // reports them (FUL5006), lists them as out of date in the reports and exits 1.
-    private static List<string> StaleOutputs(WorkspaceAnalysis analysis, RemovalManifest removal, string? outputRoot)
+    // Outputs made before an input changed (or changed since they were written), and outputs without the job record that
+    // says what made them (a copy of the original checkpoint passes for an output by its name alone), are measured as they
+    // are, but they are not the current request's: verify reports them (FUL5006, FUL5007), lists them as such in the
+    // reports and exits 1. An output file that is not there at all is the verifier's FUL5001.
+    private static (List<string> Stale, List<string> Unrecorded) UncertifiedOutputs(WorkspaceAnalysis analysis, RemovalManifest removal, string? outputRoot)
     {
         var plan = Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal);
         var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, outputRoot);
         // Each output against its own record's method; an output changed after it was written is stale too, as for status.
-        return [.. OutputFreshness.Check(analysis, plan, method: null, directory).Where(s => s.Value.State == OutputState.Stale).Select(s => s.Key)];
+        var states = OutputFreshness.Check(analysis, plan, method: null, directory);
+        return (
+            [.. states.Where(s => s.Value.State == OutputState.Stale).Select(s => s.Key)],
+            [.. states.Where(s => s.Value.State == OutputState.Missing && File.Exists(UnlearningJob.OutputPathOf(directory, s.Key))).Select(s => s.Key)]);
     }
 
     // Without report.json, the job records still say what the run did for each model (method, settings, time, hashes),
@@ -224,7 +238,8 @@ internal static class VerifyCommand
     /// <summary>report.json (the run's, with verify's metrics merged in; when it is missing or unreadable, rebuilt from the
     /// job records, else from the plan), report.md and report.html; then the GitHub step summary and outputs. A failure to
     /// write is logged, not fatal.</summary>
-    private static void RefreshReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, string? outputRoot, VerificationResult result, IReadOnlyCollection<string> stale)
+    private static void RefreshReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, string? outputRoot, VerificationResult result,
+        IReadOnlyCollection<string> stale, IReadOnlyCollection<string> unrecorded)
     {
         var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, outputRoot);
         var jsonPath = Path.Combine(directory, RunReport.FileName);
@@ -280,12 +295,15 @@ internal static class VerifyCommand
         model = model.WithVerification(!result.ReferenceSecondsComplete && run?.Verification?.ReferenceSeconds is { } retrained
             ? result with { ReferenceSeconds = retrained }
             : result);
-        // Out-of-date outputs are measured, but not the current request's: listed as such, so the report is not green.
+        // Out-of-date and unrecorded outputs are measured, but not the current request's: listed as such, so the report is
+        // not green.
         model = model with
         {
-            Verification = model.Verification is { } verification && stale.Count > 0 ? verification with { TargetsMet = false } : model.Verification,
+            Verification = model.Verification is { } verification && stale.Count + unrecorded.Count > 0 ? verification with { TargetsMet = false } : model.Verification,
             Models = [.. model.Models.Select(m => stale.Contains(m.Id)
                 ? m with { Status = ReportEntry.StaleStatus, Error = $"out of date: an input changed since it was made, or the output since it was written; run 'dotnet unlearn run {removal.Id}'" }
+                : unrecorded.Contains(m.Id)
+                ? m with { Status = ReportEntry.StaleStatus, Error = $"no job record: nothing shows 'run' made this output for the current request; run 'dotnet unlearn run {removal.Id}'" }
                 : m)],
         };
         try
