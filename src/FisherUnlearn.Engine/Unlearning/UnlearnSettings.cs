@@ -38,6 +38,20 @@ public sealed record UnlearnSettings
     /// shrinks towards the label-free limit).</summary>
     public const double MaxTemperature = 1e6;
 
+    /// <summary>The values of <see cref="EstimatorFallback"/>.</summary>
+    public const string FallbackTempered = "tempered", FallbackNone = "none";
+
+    /// <summary>fiun, <c>exact</c> estimator, sample requests: <c>tempered</c> (default) computes the importances again
+    /// with the tempered Fisher (at the default temperature) when the exact one's calibration reaches its target at no
+    /// setting, and keeps that calibration when it does; <c>none</c> keeps the exact one's. The exact Fisher of a sample
+    /// the model classifies with p -> 1 vanishes, so a model that memorised the samples shows no importance for them
+    /// (docs/methods.md, "Estimator fallback").</summary>
+    public string EstimatorFallback { get; init; } = FallbackTempered;
+
+    /// <summary>Whether a sample request's calibration that misses its target is tried again with the tempered Fisher:
+    /// only fiun with the exact estimator and calibration on (a fixed setting has no target to miss).</summary>
+    public bool FallsBackToTempered => Method == Fiun && Estimator == FisherEstimator.Exact && Calibrate && EstimatorFallback == FallbackTempered;
+
     /// <summary><c>all</c> parameters (default) or <c>last</c> (the final layer's weight and bias only).</summary>
     public string Layers { get; init; } = "all";
 
@@ -291,6 +305,7 @@ public sealed record UnlearnSettings
             "temperature" => this with { Temperature = node is JsonValue t && t.TryGetValue<double>(out var temperature) && double.IsFinite(temperature) && temperature > 0 && temperature <= MaxTemperature
                 ? temperature
                 : throw Bad(path, key, raw, $"a temperature above 0 and at most {MaxTemperature.ToString(CultureInfo.InvariantCulture)} (1 = the exact Fisher)") },
+            "estimatorFallback" => this with { EstimatorFallback = Text(FallbackTempered, FallbackNone) },
             "layers" => this with { Layers = Text("all", "last") },
             "alpha" => this with { Alpha = Number(0), Calibrate = false },
             "lambda" => this with { Lambda = Number(0), Calibrate = false },
@@ -310,15 +325,20 @@ public sealed record UnlearnSettings
             "seed" => this with { Seed = Integer(int.MinValue) },
             "rootDivisor" => this with { RootDivisor = Number(1) },
             _ => key.StartsWith("x-", StringComparison.Ordinal) ? this : throw EngineException.At(DiagnosticCatalogue.InvalidMethodParameter, path, null, key, raw,
-                "a known parameter (importance, estimator, temperature, layers, alpha, lambda, calibrate, alphas, lambdas, target, headCorrection, headTolerance, headMargin, headTailMargin, sampleTolerance, calibrationForget, calibrationRetain, calibrationMargin, maxSamplesPerLabel, seed, rootDivisor)"),
+                "a known parameter (importance, estimator, temperature, estimatorFallback, layers, alpha, lambda, calibrate, alphas, lambdas, target, headCorrection, headTolerance, headMargin, headTailMargin, sampleTolerance, calibrationForget, calibrationRetain, calibrationMargin, maxSamplesPerLabel, seed, rootDivisor)"),
         };
     }
 
     private static EngineException Bad(SourceLocation path, string key, string raw, string expected) =>
         EngineException.At(DiagnosticCatalogue.InvalidMethodParameter, path, null, key, raw, expected);
 
-    /// <summary>The settings as a JSON object for reports (method-relevant fields only).</summary>
-    public JsonObject Describe()
+    /// <summary>The settings as a JSON object for reports (method-relevant fields only), as a label request reads them.</summary>
+    public JsonObject Describe() => Describe(forgetsSamples: false);
+
+    /// <summary>The settings as a JSON object for reports (method-relevant fields only). <paramref name="forgetsSamples"/>:
+    /// the removal names samples, so <see cref="EstimatorFallback"/> can matter; a label request never reads it, and
+    /// leaving it out keeps its outputs' bytes and job keys (and the forget plans' keys) whatever it is set to.</summary>
+    public JsonObject Describe(bool forgetsSamples)
     {
         var result = new JsonObject { ["method"] = Method };
         if (Method == Retrain)
@@ -340,6 +360,12 @@ public sealed record UnlearnSettings
         {
             result["temperature"] = Temperature;
         }
+
+        if (forgetsSamples && Method == Fiun && Estimator == FisherEstimator.Exact && Calibrate)
+        {
+            result["estimatorFallback"] = EstimatorFallback;
+        }
+
         result["layers"] = Layers;
         result["calibrate"] = Calibrate;
         if (Calibrate)
