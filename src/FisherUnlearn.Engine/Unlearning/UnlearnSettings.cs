@@ -202,13 +202,25 @@ public sealed record UnlearnSettings
         }
 
         // A temperature with another estimator than 'tempered' is ignored: said, at the line that sets it, as the command
-        // line refuses --temperature without --estimator tempered.
+        // line refuses --temperature without --estimator tempered. So is an estimator fallback with another estimator
+        // than 'exact' (only the exact Fisher vanishes on memorised samples).
         void Temperature(IReadOnlyDictionary<string, string> values, IReadOnlyDictionary<string, SourceLocation> locations, string file, RemovalManifest asIf)
         {
-            if (values.ContainsKey("temperature") && TryResolve(asIf, workspace.Settings) is { } settings && !settings.Estimator.UsesTemperature())
+            if (!values.ContainsKey("temperature") && !values.ContainsKey("estimatorFallback") || TryResolve(asIf, workspace.Settings) is not { } settings)
+            {
+                return;
+            }
+
+            if (values.ContainsKey("temperature") && !settings.Estimator.UsesTemperature())
             {
                 found.Add(Diagnostic.Create(DiagnosticCatalogue.ParameterWithoutEffect, locations.GetValueOrDefault("temperature") ?? new SourceLocation(file),
                     "temperature", "the 'tempered' estimator", $"the estimator here is '{settings.Estimator.Name()}'", "set \"estimator\": \"tempered\""));
+            }
+
+            if (values.ContainsKey("estimatorFallback") && settings.Estimator != FisherEstimator.Exact)
+            {
+                found.Add(Diagnostic.Create(DiagnosticCatalogue.ParameterWithoutEffect, locations.GetValueOrDefault("estimatorFallback") ?? new SourceLocation(file),
+                    "estimatorFallback", "the 'exact' estimator", $"the estimator here is '{settings.Estimator.Name()}'", "set \"estimator\": \"exact\""));
             }
         }
 

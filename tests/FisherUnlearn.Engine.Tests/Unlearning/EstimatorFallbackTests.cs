@@ -157,6 +157,31 @@ public sealed class EstimatorFallbackTests
         }
     }
 
+    [Theory]
+    [InlineData("""{ "estimator": "tempered", "estimatorFallback": "none" }""", true)]
+    [InlineData("""{ "estimator": "labelfree", "estimatorFallback": "tempered" }""", true)]
+    [InlineData("""{ "estimatorFallback": "none" }""", false)]
+    [InlineData("""{ "estimator": "exact", "estimatorFallback": "tempered" }""", false)]
+    public void An_estimator_fallback_with_another_estimator_than_exact_is_a_warning_at_its_line(string parameters, bool warned)
+    {
+        using var ws = new UnlearningWorkspace(train: false, removalExtra: $",\n \"parameters\": {parameters}");
+        var analysis = ws.Analyze();
+
+        var listed = UnlearnSettings.Check(analysis.Workspace);
+
+        if (warned)
+        {
+            var warning = Assert.Single(listed);
+            Assert.Equal("FUL4105", warning.Code);
+            Assert.Equal(analysis.Workspace.Removals["forget-3"].ParameterLocations["estimatorFallback"], warning.Location);
+            Assert.Contains("'estimatorFallback' applies only to the 'exact' estimator", warning.Message, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Empty(listed);
+        }
+    }
+
     [Fact]
     public void The_setting_reads_tempered_or_none_and_is_described_for_sample_requests_with_the_exact_estimator_only()
     {
