@@ -204,9 +204,9 @@ public sealed record UnlearnSettings
         // A temperature with another estimator than 'tempered' is ignored: said, at the line that sets it, as the command
         // line refuses --temperature without --estimator tempered. So is an estimator fallback with another estimator
         // than 'exact' (only the exact Fisher vanishes on memorised samples).
-        void Temperature(IReadOnlyDictionary<string, string> values, IReadOnlyDictionary<string, SourceLocation> locations, string file, RemovalManifest asIf)
+        void WithoutEffect(IReadOnlyDictionary<string, string> values, IReadOnlyDictionary<string, SourceLocation> locations, string file, RemovalManifest asIf)
         {
-            if (!values.ContainsKey("temperature") && !values.ContainsKey("estimatorFallback") || TryResolve(asIf, workspace.Settings) is not { } settings)
+            if ((!values.ContainsKey("temperature") && !values.ContainsKey("estimatorFallback")) || TryResolve(asIf, workspace.Settings) is not { } settings)
             {
                 return;
             }
@@ -226,13 +226,13 @@ public sealed record UnlearnSettings
 
         if (workspace.Settings.SettingsPath is { } path)
         {
-            Temperature(workspace.Settings.Parameters, workspace.Settings.ParameterLocations, path,
+            WithoutEffect(workspace.Settings.Parameters, workspace.Settings.ParameterLocations, path,
                 new RemovalManifest { Id = "workspace", ManifestPath = path, Location = new SourceLocation(path) });
         }
 
         foreach (var removal in workspace.Removals.Values)
         {
-            Temperature(removal.Parameters, removal.ParameterLocations, removal.ManifestPath, removal);
+            WithoutEffect(removal.Parameters, removal.ParameterLocations, removal.ManifestPath, removal);
         }
 
         return found;
