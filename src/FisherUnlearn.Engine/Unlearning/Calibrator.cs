@@ -274,9 +274,14 @@ public sealed class Calibrator : IDisposable
         }
 
         var met = chosen is not null;
-        chosen ??= candidates.Select(c => c.Point).OrderBy(p => p.ForgetAccuracy).ThenByDescending(p => p.RetainAccuracy).First();
+        chosen ??= Closest(candidates.Select(c => c.Point));
         return new CalibrationResult(chosen, target, met, evaluated, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
+
+    /// <summary>When no setting meets the target: the one closest to it (lowest slice forget accuracy, then best slice
+    /// retain accuracy); the first of equals.</summary>
+    internal static CalibrationPoint Closest(IEnumerable<CalibrationPoint> points) =>
+        points.OrderBy(p => p.ForgetAccuracy).ThenByDescending(p => p.RetainAccuracy).First();
 
     private static CalibrationPoint? Gentlest(IEnumerable<CalibrationPoint> points) =>
         points.OrderByDescending(p => p.RetainAccuracy).ThenBy(p => p.Selected).ThenBy(p => p.HeadShift).FirstOrDefault();

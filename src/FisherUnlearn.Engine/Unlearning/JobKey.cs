@@ -82,7 +82,7 @@ public static class JobKey
     {
         try
         {
-            return "settings " + UnlearnSettings.From(removal, workspace.Settings, method).Describe().ToJsonString();
+            return "settings " + UnlearnSettings.From(removal, workspace.Settings, method).Describe(forgetsSamples: removal.Samples.Count > 0).ToJsonString();
         }
         catch (EngineException)
         {

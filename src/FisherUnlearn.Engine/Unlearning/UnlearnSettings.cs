@@ -38,6 +38,20 @@ public sealed record UnlearnSettings
     /// shrinks towards the label-free limit).</summary>
     public const double MaxTemperature = 1e6;
 
+    /// <summary>The values of <see cref="EstimatorFallback"/>.</summary>
+    public const string FallbackTempered = "tempered", FallbackNone = "none";
+
+    /// <summary>fiun, <c>exact</c> estimator, sample requests: <c>tempered</c> (default) computes the importances again
+    /// with the tempered Fisher (at the default temperature) when the exact one's calibration reaches its target at no
+    /// setting, and keeps that calibration when it does; <c>none</c> keeps the exact one's. The exact Fisher of a sample
+    /// the model classifies with p -> 1 vanishes, so a model that memorised the samples shows no importance for them
+    /// (docs/methods.md, "Estimator fallback").</summary>
+    public string EstimatorFallback { get; init; } = FallbackTempered;
+
+    /// <summary>Whether a sample request's calibration that misses its target is tried again with the tempered Fisher:
+    /// only fiun with the exact estimator and calibration on (a fixed setting has no target to miss).</summary>
+    public bool FallsBackToTempered => Method == Fiun && Estimator == FisherEstimator.Exact && Calibrate && EstimatorFallback == FallbackTempered;
+
     /// <summary><c>all</c> parameters (default) or <c>last</c> (the final layer's weight and bias only).</summary>
     public string Layers { get; init; } = "all";
 
@@ -188,25 +202,37 @@ public sealed record UnlearnSettings
         }
 
         // A temperature with another estimator than 'tempered' is ignored: said, at the line that sets it, as the command
-        // line refuses --temperature without --estimator tempered.
-        void Temperature(IReadOnlyDictionary<string, string> values, IReadOnlyDictionary<string, SourceLocation> locations, string file, RemovalManifest asIf)
+        // line refuses --temperature without --estimator tempered. So is an estimator fallback with another estimator
+        // than 'exact' (only the exact Fisher vanishes on memorised samples).
+        void WithoutEffect(IReadOnlyDictionary<string, string> values, IReadOnlyDictionary<string, SourceLocation> locations, string file, RemovalManifest asIf)
         {
-            if (values.ContainsKey("temperature") && TryResolve(asIf, workspace.Settings) is { } settings && !settings.Estimator.UsesTemperature())
+            if ((!values.ContainsKey("temperature") && !values.ContainsKey("estimatorFallback")) || TryResolve(asIf, workspace.Settings) is not { } settings)
+            {
+                return;
+            }
+
+            if (values.ContainsKey("temperature") && !settings.Estimator.UsesTemperature())
             {
                 found.Add(Diagnostic.Create(DiagnosticCatalogue.ParameterWithoutEffect, locations.GetValueOrDefault("temperature") ?? new SourceLocation(file),
                     "temperature", "the 'tempered' estimator", $"the estimator here is '{settings.Estimator.Name()}'", "set \"estimator\": \"tempered\""));
+            }
+
+            if (values.ContainsKey("estimatorFallback") && settings.Estimator != FisherEstimator.Exact)
+            {
+                found.Add(Diagnostic.Create(DiagnosticCatalogue.ParameterWithoutEffect, locations.GetValueOrDefault("estimatorFallback") ?? new SourceLocation(file),
+                    "estimatorFallback", "the 'exact' estimator", $"the estimator here is '{settings.Estimator.Name()}'", "set \"estimator\": \"exact\""));
             }
         }
 
         if (workspace.Settings.SettingsPath is { } path)
         {
-            Temperature(workspace.Settings.Parameters, workspace.Settings.ParameterLocations, path,
+            WithoutEffect(workspace.Settings.Parameters, workspace.Settings.ParameterLocations, path,
                 new RemovalManifest { Id = "workspace", ManifestPath = path, Location = new SourceLocation(path) });
         }
 
         foreach (var removal in workspace.Removals.Values)
         {
-            Temperature(removal.Parameters, removal.ParameterLocations, removal.ManifestPath, removal);
+            WithoutEffect(removal.Parameters, removal.ParameterLocations, removal.ManifestPath, removal);
         }
 
         return found;
@@ -291,6 +317,7 @@ public sealed record UnlearnSettings
             "temperature" => this with { Temperature = node is JsonValue t && t.TryGetValue<double>(out var temperature) && double.IsFinite(temperature) && temperature > 0 && temperature <= MaxTemperature
                 ? temperature
                 : throw Bad(path, key, raw, $"a temperature above 0 and at most {MaxTemperature.ToString(CultureInfo.InvariantCulture)} (1 = the exact Fisher)") },
+            "estimatorFallback" => this with { EstimatorFallback = Text(FallbackTempered, FallbackNone) },
             "layers" => this with { Layers = Text("all", "last") },
             "alpha" => this with { Alpha = Number(0), Calibrate = false },
             "lambda" => this with { Lambda = Number(0), Calibrate = false },
@@ -310,15 +337,20 @@ public sealed record UnlearnSettings
             "seed" => this with { Seed = Integer(int.MinValue) },
             "rootDivisor" => this with { RootDivisor = Number(1) },
             _ => key.StartsWith("x-", StringComparison.Ordinal) ? this : throw EngineException.At(DiagnosticCatalogue.InvalidMethodParameter, path, null, key, raw,
-                "a known parameter (importance, estimator, temperature, layers, alpha, lambda, calibrate, alphas, lambdas, target, headCorrection, headTolerance, headMargin, headTailMargin, sampleTolerance, calibrationForget, calibrationRetain, calibrationMargin, maxSamplesPerLabel, seed, rootDivisor)"),
+                "a known parameter (importance, estimator, temperature, estimatorFallback, layers, alpha, lambda, calibrate, alphas, lambdas, target, headCorrection, headTolerance, headMargin, headTailMargin, sampleTolerance, calibrationForget, calibrationRetain, calibrationMargin, maxSamplesPerLabel, seed, rootDivisor)"),
         };
     }
 
     private static EngineException Bad(SourceLocation path, string key, string raw, string expected) =>
         EngineException.At(DiagnosticCatalogue.InvalidMethodParameter, path, null, key, raw, expected);
 
-    /// <summary>The settings as a JSON object for reports (method-relevant fields only).</summary>
-    public JsonObject Describe()
+    /// <summary>The settings as a JSON object for reports (method-relevant fields only), as a label request reads them.</summary>
+    public JsonObject Describe() => Describe(forgetsSamples: false);
+
+    /// <summary>The settings as a JSON object for reports (method-relevant fields only). <paramref name="forgetsSamples"/>:
+    /// the removal names samples, so <see cref="EstimatorFallback"/> can matter; a label request never reads it, and
+    /// leaving it out keeps its outputs' bytes and job keys (and the forget plans' keys) whatever it is set to.</summary>
+    public JsonObject Describe(bool forgetsSamples)
     {
         var result = new JsonObject { ["method"] = Method };
         if (Method == Retrain)
@@ -340,6 +372,12 @@ public sealed record UnlearnSettings
         {
             result["temperature"] = Temperature;
         }
+
+        if (forgetsSamples && Method == Fiun && Estimator == FisherEstimator.Exact && Calibrate)
+        {
+            result["estimatorFallback"] = EstimatorFallback;
+        }
+
         result["layers"] = Layers;
         result["calibrate"] = Calibrate;
         if (Calibrate)

@@ -52,6 +52,12 @@ internal static class ReportText
         Add("importanceSource", "importance");
         Add("estimator");
         Add("temperature");
+        if (parameters["fallback"] is JObject fallback && fallback["kept"] is { Type: JTokenType.Boolean } kept)
+        {
+            // A sample request whose exact calibration missed its target was calibrated again with the tempered Fisher.
+            parts.Add((bool)kept! ? "fell back from the exact Fisher (its calibration missed the target)" : "the tempered fallback did no better (exact kept)");
+        }
+
         Add("layers");
         Add("reused");
         if (parameters["calibration"] is JObject calibration && calibration["targetMet"] is { Type: JTokenType.Boolean } met)

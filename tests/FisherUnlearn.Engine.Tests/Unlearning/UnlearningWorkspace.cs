@@ -22,7 +22,10 @@ internal sealed class UnlearningWorkspace : IDisposable
 {
     private readonly TempWorkspace folder = new("fiun-unlearn");
 
-    public UnlearningWorkspace(bool train = true, string removalExtra = "")
+    /// <param name="train">Train every model (else the checkpoints are missing).</param>
+    /// <param name="removalExtra">JSON members appended to <c>forget-3</c>'s manifest.</param>
+    /// <param name="extend">Writes more of the workspace (datasets, models, removals) before anything is trained.</param>
+    public UnlearningWorkspace(bool train = true, string removalExtra = "", Action<UnlearningWorkspace>? extend = null)
     {
         foreach (var file in new[] { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "test-images-idx3-ubyte.gz", "test-labels-idx1-ubyte.gz" })
         {
@@ -41,6 +44,7 @@ internal sealed class UnlearningWorkspace : IDisposable
             { "schemaVersion": 1, "id": "forget-3", "forget": { "labels": [3] },
               "targets": { "maxForgetAccuracy": 0.05, "maxRetainDrop": 0.05 }{{removalExtra}} }
             """);
+        extend?.Invoke(this);
         if (train)
         {
             Train();
@@ -57,14 +61,43 @@ internal sealed class UnlearningWorkspace : IDisposable
 
     public string Checkpoint(string id) => PathOf($"{id}/bin/{id}.safetensors");
 
-    private void Model(string id, string labels, string? parent, int seed)
+    /// <summary>A small MLP (784-32-10) trained on <paramref name="labels"/> of <paramref name="dataset"/> (all its labels
+    /// when null), a finetune of <paramref name="parent"/> when given.</summary>
+    public void Model(string id, string? labels, string? parent, int seed, string dataset = "mnist", int epochs = 1)
     {
         var parents = parent is null ? string.Empty : $$""", "parents": [ { "id": "{{parent}}", "relation": "finetune" } ]""";
+        var only = labels is null ? string.Empty : $$""", "labels": {{labels}}""";
         folder.Write($"{id}/{id}.lineage.json", $$"""
             { "schemaVersion": 1, "id": "{{id}}", "checkpoint": "bin/{{id}}.safetensors",
               "architecture": { "kind": "mlp", "inputs": 784, "hidden": [32], "classes": 10 }{{parents}},
-              "data": [ { "dataset": "mnist", "labels": {{labels}} } ],
-              "training": { "epochs": 1, "batchSize": 64, "optimizer": "adam", "learningRate": 0.003, "seed": {{seed}} } }
+              "data": [ { "dataset": "{{dataset}}"{{only}} } ],
+              "training": { "epochs": {{epochs}}, "batchSize": 64, "optimizer": "adam", "learningRate": 0.003, "seed": {{seed}} } }
+            """);
+    }
+
+    /// <summary>A dataset <paramref name="id"/> of <paramref name="count"/> train digits of the sample, from
+    /// <paramref name="start"/> on (the sample's own test split), so that a model can train on few digits it memorises.</summary>
+    public void DigitsSlice(string id, int start, int count)
+    {
+        foreach (var (name, header) in new[] { ("train-images-idx3-ubyte.gz", 16), ("train-labels-idx1-ubyte.gz", 8) })
+        {
+            using var input = new System.IO.Compression.GZipStream(File.OpenRead(PathOf("data/" + name)), System.IO.Compression.CompressionMode.Decompress);
+            using var buffer = new MemoryStream();
+            input.CopyTo(buffer);
+            var bytes = buffer.ToArray();
+            var total = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4));
+            var size = (bytes.Length - header) / total;
+            var slice = new byte[header + (count * size)];
+            bytes.AsSpan(0, header).CopyTo(slice);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(slice.AsSpan(4), count);
+            bytes.AsSpan(header + (start * size), count * size).CopyTo(slice.AsSpan(header));
+            folder.WriteBytes($"data/{id}-{name}", Support.IdxBuilder.Gzip(slice));
+        }
+
+        folder.Write($"{id}.dataset.json", $$"""
+            { "schemaVersion": 1, "id": "{{id}}", "format": "idx", "classes": 10,
+              "train": { "images": "data/{{id}}-train-images-idx3-ubyte.gz", "labels": "data/{{id}}-train-labels-idx1-ubyte.gz" },
+              "test": { "images": "data/test-images-idx3-ubyte.gz", "labels": "data/test-labels-idx1-ubyte.gz" } }
             """);
     }
 

@@ -37,6 +37,22 @@ public sealed class ReportRenderingTests
     }
 
     [Fact]
+    public void The_parameters_say_which_estimator_made_the_model_and_whether_a_sample_request_fell_back_to_it()
+    {
+        static string Of(string json) => ReportText.Parameters(Newtonsoft.Json.Linq.JObject.Parse(json));
+
+        var kept = Of("""{ "alpha": 1.297, "lambda": 0.1, "estimator": "tempered", "temperature": 4, "estimatorFallback": "tempered", "fallback": { "kept": true, "targetMet": true }, "calibration": { "targetMet": true } }""");
+        var tried = Of("""{ "alpha": null, "lambda": null, "estimator": "exact", "estimatorFallback": "tempered", "fallback": { "kept": false, "targetMet": false }, "calibration": { "targetMet": false } }""");
+        var exact = Of("""{ "alpha": 2, "lambda": 0.5, "estimator": "exact", "estimatorFallback": "tempered", "calibration": { "targetMet": true } }""");
+
+        Assert.Contains("estimator=tempered, temperature=4, fell back from the exact Fisher (its calibration missed the target)", kept, StringComparison.Ordinal);
+        Assert.Contains("estimator=exact, the tempered fallback did no better (exact kept)", tried, StringComparison.Ordinal);
+        Assert.EndsWith("calibration target missed", tried, StringComparison.Ordinal);
+        Assert.DoesNotContain("fell back", exact, StringComparison.Ordinal);
+        Assert.DoesNotContain("fallback", exact, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Missed_targets_and_failures_show_in_the_verdict()
     {
         var missed = ReportSamples.Digits(reference: false, missed: true);
