@@ -23,11 +23,27 @@ public sealed record Workspace
 
     public bool HasErrors => Diagnostics.Any(d => d.IsError);
 
-    /// <summary>Each model's checkpoint by its physical path (<see cref="IO.PhysicalPath"/>: symbolic links resolved), to
-    /// tell whether a file about to be written is some model's original. Reads the file system; compute it once per run.</summary>
-    public IReadOnlyDictionary<string, string> CheckpointOwners() =>
-        Models.Values.GroupBy(m => IO.PhysicalPath.Of(m.CheckpointPath), StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.OrderBy(m => m.Id, StringComparer.Ordinal).First().Id, StringComparer.Ordinal);
+    /// <summary>Every input file a command reads and never writes, by its physical path (<see cref="IO.PhysicalPath"/>:
+    /// symbolic links resolved), with what it is ("the checkpoint of model 'a'", "a data file of dataset 'mnist'"), to tell
+    /// whether a file about to be written is one of them. Reads the file system; compute it once per run.</summary>
+    public IReadOnlyDictionary<string, string> InputOwners()
+    {
+        var owners = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var model in Models.Values.OrderBy(m => m.Id, StringComparer.Ordinal))
+        {
+            owners.TryAdd(IO.PhysicalPath.Of(model.CheckpointPath), $"the checkpoint of model '{model.Id}'");
+        }
+
+        foreach (var dataset in Datasets.Values.OrderBy(d => d.Id, StringComparer.Ordinal))
+        {
+            foreach (var file in new[] { dataset.Train, dataset.Test }.OfType<DatasetSplit>().SelectMany(s => s.Files))
+            {
+                owners.TryAdd(IO.PhysicalPath.Of(file), $"a data file of dataset '{dataset.Id}'");
+            }
+        }
+
+        return owners;
+    }
 
     public string OutputDirectory => Path.GetFullPath(Path.Combine(Root, Settings.Output));
 

@@ -328,6 +328,25 @@ public sealed class RunCommandScenarios
     }
 
     [Fact]
+    public async Task An_output_that_would_land_on_a_data_file_is_refused_before_anything_is_written()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        // A safetensors dataset whose file is extra/a.safetensors, and removal "extra" with --out .: a's output would be
+        // that data file.
+        ws.Write("extra/a.safetensors", "data bytes");
+        ws.Write("extra.dataset.json", """{ "schemaVersion": 1, "id": "extra", "format": "safetensors", "classes": 10, "train": { "path": "extra/a.safetensors" } }""");
+        ws.Write("extra.removal.json", """{ "schemaVersion": 1, "id": "extra", "forget": { "labels": [3] } }""");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "extra", "--out", ".");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL4103: The unlearned output of model 'a' would be written to 'extra/a.safetensors', which is a data file of dataset 'extra'", run.Error.Replace('\\', '/'), StringComparison.Ordinal);
+        Assert.Equal("data bytes", ws.ReadText("extra/a.safetensors"));
+        Assert.Equal(["a.safetensors"], Directory.GetFiles(ws.PathOf("extra")).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task An_output_folder_that_is_a_symbolic_link_into_a_models_folder_is_refused_and_the_original_survives()
     {
         using var ws = DigitsChain.Create();

@@ -126,7 +126,7 @@ public static class ReferenceRetrainer
         if (outputs is not null)
         {
             // Physical paths: a reference folder that is a symbolic link into a model's folder must not pass for another place.
-            var owners = workspace.CheckpointOwners();
+            var owners = workspace.InputOwners();
             foreach (var id in selected)
             {
                 var target = Path.Combine(outputs, id + ".safetensors");

@@ -69,7 +69,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             }
 
             var output = OutputPathOf(OutputDirectory, ModelId);
-            if (resources.CheckpointOwner(workspace, output) is { } owner)
+            if (resources.InputOwner(workspace, output) is { } owner)
             {
                 throw EngineException.Create(DiagnosticCatalogue.UnlearningWouldOverwrite, output, ModelId, output, owner);
             }
@@ -637,13 +637,13 @@ public sealed class JobResources
 
     public HarvestInputs Harvest { get; }
 
-    private IReadOnlyDictionary<string, string>? checkpointOwners;
+    private IReadOnlyDictionary<string, string>? inputOwners;
 
-    /// <summary>The model whose original checkpoint is physically at <paramref name="path"/>, if any (symbolic links
-    /// resolved; the workspace's checkpoints are resolved once per run).</summary>
-    public string? CheckpointOwner(Workspace workspace, string path)
+    /// <summary>What input file (a model's original checkpoint, a data file) is physically at <paramref name="path"/>, if
+    /// any (symbolic links resolved; the workspace's inputs are resolved once per run).</summary>
+    public string? InputOwner(Workspace workspace, string path)
     {
-        var owners = LazyInitializer.EnsureInitialized(ref checkpointOwners, workspace.CheckpointOwners);
+        var owners = LazyInitializer.EnsureInitialized(ref inputOwners, workspace.InputOwners);
         return owners.GetValueOrDefault(PhysicalPath.Of(path));
     }
 }

@@ -213,8 +213,8 @@ public static class DiagnosticCatalogue
         "Training model '{0}' diverged: the loss became {1} in epoch {2}. Lower 'training.learningRate' and train again.");
     public static readonly DiagnosticDescriptor CheckpointNotTrainable = Error("FUL4064", "Checkpoint is a user file",
         "The checkpoint '{0}' of model '{1}' is a {2} file, which 'train' only reads and never writes. Point 'checkpoint' at a .safetensors path to let 'train' produce it, or provide the file yourself.");
-    public static readonly DiagnosticDescriptor RetrainWouldOverwrite = Error("FUL4065", "Retrain output would overwrite a checkpoint",
-        "The retrained reference of model '{0}' would be written to '{1}', which is the checkpoint of model '{2}'. Retrained models go to a separate folder: choose another output folder.");
+    public static readonly DiagnosticDescriptor RetrainWouldOverwrite = Error("FUL4065", "Retrain output would overwrite an input",
+        "The retrained reference of model '{0}' would be written to '{1}', which is {2}. Inputs are never modified and retrained models go to a separate folder: choose another output folder.");
     public static readonly DiagnosticDescriptor TrainingFailed = Error("FUL4066", "Training failed",
         "Training model '{0}' failed: {1}. Check its recipe and data; run again with --verbosity detailed for more.");
     public static readonly DiagnosticDescriptor TrainingDataMismatch = Error("FUL4067", "Training data do not fit together",
@@ -241,8 +241,8 @@ public static class DiagnosticCatalogue
         "The method parameter '{0}' is {1}; it must be {2}. See docs/methods.md.");
     public static readonly DiagnosticDescriptor ParameterWithoutEffect = Warning("FUL4105", "Parameter without effect",
         "'{0}' applies only to {1}, and {2}, so it is ignored. Remove it, or {3}.");
-    public static readonly DiagnosticDescriptor UnlearningWouldOverwrite = Error("FUL4103", "Output would overwrite a checkpoint",
-        "The unlearned output of model '{0}' would be written to '{1}', which is the checkpoint of model '{2}'. Original checkpoints are never modified: choose another --out folder.");
+    public static readonly DiagnosticDescriptor UnlearningWouldOverwrite = Error("FUL4103", "Output would overwrite an input",
+        "The unlearned output of model '{0}' would be written to '{1}', which is {2}. Original checkpoints and data are never modified: choose another --out folder.");
     public static readonly DiagnosticDescriptor UnlearningCheckpointMissing = Error("FUL4104", "Checkpoint missing for unlearning",
         "Model '{0}' cannot be unlearned: its checkpoint '{1}' {2}. Run 'dotnet unlearn train' first, or fix the manifest's 'checkpoint' path.");
 

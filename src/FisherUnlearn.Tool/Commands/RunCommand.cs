@@ -135,10 +135,11 @@ internal static class RunCommand
             return ExitCodes.InvalidInput;
         }
 
-        // Outputs that would land on a checkpoint (an --out inside a model's folder): refused before anything is written.
+        // Outputs that would land on a checkpoint or a data file (an --out inside a model's or the data's folder): refused
+        // before anything is written.
         var removalDirectory = RemovalRunner.RemovalOutputDirectory(workspace, removal.Id, options.OutputRoot);
         // Physical paths: an output folder that is a symbolic link into a model's folder must not pass for another place.
-        var checkpoints = workspace.CheckpointOwners();
+        var checkpoints = workspace.InputOwners();
         var clashes = considered.Order(StringComparer.Ordinal)
             .Select(id => (Id: id, Output: UnlearningJob.OutputPathOf(removalDirectory, id)))
             .Select(o => (o.Id, o.Output, Physical: PhysicalPath.Of(o.Output)))
