@@ -79,6 +79,34 @@ public sealed class PlanCommandScenarios
         Assert.Equal("{\"include\":[]}", empty.Out.Trim());
     }
 
+    [Theory]
+    [InlineData("--matrix --check", "--matrix and --check choose different outputs")]
+    [InlineData("--check --explain digits-base", "--check and --explain choose different outputs")]
+    [InlineData("--matrix --explain digits-base", "--matrix and --explain choose different outputs")]
+    [InlineData("--out elsewhere", "--out apply only with --check")]
+    [InlineData("--matrix --method ssd", "--method apply only with --check")]
+    public async Task Options_plan_would_ignore_are_a_usage_error_so_a_CI_gate_cannot_pass_by_mistake(string options, string message)
+    {
+        var run = await CliRun.InvokeAsync(RepoPaths.Root, ["plan", "forget-3", "--workspace", "samples/digits", .. options.Split(' ')]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL3005: ", run.Error, StringComparison.Ordinal);
+        Assert.Contains(message, run.Error, StringComparison.Ordinal);
+        Assert.Empty(run.Out);
+    }
+
+    [Fact]
+    public async Task Explain_with_json_carries_the_explanation_in_the_document()
+    {
+        var run = await CliRun.InvokeAsync(RepoPaths.Root, "plan", "forget-3", "--workspace", "samples/digits", "--explain", "digits-plus-6", "--json");
+        var text = await CliRun.InvokeAsync(RepoPaths.Root, "plan", "forget-3", "--workspace", "samples/digits", "--explain", "digits-plus-6");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("digits-plus-6", (string)run.Json["explanation"]!["model"]!);
+        Assert.Equal(text.Out.TrimEnd(), ((string)run.Json["explanation"]!["text"]!).TrimEnd());
+        Assert.NotNull(run.Json["affected"]);
+    }
+
     [Fact]
     public async Task A_request_that_touches_nothing_exits_0_and_says_so()
     {

@@ -35,6 +35,13 @@ internal static class PlanCommand
         command.SetAction((parseResult, cancellationToken) =>
         {
             var env = new CommandEnvironment(context, options, parseResult);
+            if (UsageProblem(parseResult, explain, check, matrix, method, output) is { } problem)
+            {
+                // Options that would be silently ignored: a CI gate written as 'plan --matrix --check' must not pass.
+                env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, problem));
+                return Task.FromResult(ExitCodes.InvalidInput);
+            }
+
             var analysis = env.LoadValidWorkspace(cancellationToken);
             if (analysis is null)
             {
@@ -84,7 +91,13 @@ internal static class PlanCommand
 
             if (env.Json)
             {
-                env.WriteJson(JsonDocuments.Plan(plan));
+                var document = JsonDocuments.Plan(plan);
+                if (explainId is not null)
+                {
+                    document["explanation"] = new Newtonsoft.Json.Linq.JObject { ["model"] = explainId, ["text"] = Planner.Explain(plan, explainId) };
+                }
+
+                env.WriteJson(document);
             }
             else if (explainId is not null)
             {
@@ -98,6 +111,24 @@ internal static class PlanCommand
             return Task.FromResult(ExitCodes.Ok);
         });
         return command;
+    }
+
+    // --matrix, --check and --explain each choose what plan prints, so at most one; --method and --out say how --check
+    // looks, so only with it. Null when the options fit together.
+    private static string? UsageProblem(ParseResult parseResult, Option<string?> explain, Option<bool> check, Option<bool> matrix, Option<string?> method, Option<string?> output)
+    {
+        var modes = new[] { ("--matrix", parseResult.GetValue(matrix)), ("--check", parseResult.GetValue(check)), ("--explain", parseResult.GetValue(explain) is not null) }
+            .Where(m => m.Item2).Select(m => m.Item1).ToList();
+        if (modes.Count > 1)
+        {
+            return $"{string.Join(" and ", modes)} choose different outputs of plan: use one of them per call";
+        }
+
+        var checkOnly = new[] { ("--method", parseResult.GetValue(method) is not null), ("--out", parseResult.GetValue(output) is not null) }
+            .Where(m => m.Item2).Select(m => m.Item1).ToList();
+        return checkOnly.Count > 0 && !parseResult.GetValue(check)
+            ? $"{string.Join(" and ", checkOnly)} apply only with --check (which outputs to look for); the plan itself does not depend on them"
+            : null;
     }
 
     private static int Check(CommandEnvironment env, Lineage.WorkspaceAnalysis analysis, Lineage.Manifests.RemovalManifest removal, RemovalPlan plan, string? method, string? output)
