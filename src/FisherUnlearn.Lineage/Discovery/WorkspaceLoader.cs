@@ -42,7 +42,12 @@ public static class WorkspaceLoader
             }
         }
 
-        var paths = Discover(fullRoot, settings);
+        var paths = Discover(fullRoot, settings, out var linksOut);
+        foreach (var (link, target) in linksOut)
+        {
+            diagnostics.Report(DiagnosticCatalogue.LinkOutOfWorkspace, new SourceLocation(link), Path.GetRelativePath(fullRoot, link).Replace('\\', '/'), target);
+        }
+
         var files = new ManifestFile[paths.Count];
         Parallel.For(
             0,
@@ -70,16 +75,22 @@ public static class WorkspaceLoader
     /// <summary>The manifest files of a workspace, absolute, in ordinal order. A file must match an include glob,
     /// no exclude glob, and have a manifest suffix; <see cref="AlwaysExcluded"/> folders and nested workspaces (folders
     /// with an unlearn.json of their own) are skipped.</summary>
-    public static IReadOnlyList<string> Discover(string root, WorkspaceSettings settings)
+    public static IReadOnlyList<string> Discover(string root, WorkspaceSettings settings) => Discover(root, settings, out _);
+
+    /// <inheritdoc cref="Discover(string, WorkspaceSettings)"/>
+    /// <param name="linksOut">Folder links the walk did not follow because they lead out of the workspace (with their
+    /// targets): <see cref="ContainedDirectory"/>.</param>
+    public static IReadOnlyList<string> Discover(string root, WorkspaceSettings settings, out IReadOnlyDictionary<string, string> linksOut)
     {
         var fullRoot = Path.GetFullPath(root);
+        var boundary = new ContainedDirectory.Boundary(fullRoot);
         var matcher = new Matcher(WorkspacePaths.Comparison);
         matcher.AddIncludePatterns(settings.Include);
         matcher.AddExcludePatterns(settings.Exclude);
         matcher.AddExcludePatterns(AlwaysExcluded);
         var result = new List<string>();
         var boundaries = new Dictionary<string, bool>(StringComparer.Ordinal);
-        foreach (var match in matcher.Execute(new DirectoryInfoWrapper(new DirectoryInfo(fullRoot))).Files)
+        foreach (var match in matcher.Execute(new ContainedDirectory(new DirectoryInfo(fullRoot), boundary)).Files)
         {
             var kind = ManifestKinds.FromFileName(match.Path);
             var path = Path.GetFullPath(Path.Combine(fullRoot, match.Path));
@@ -90,6 +101,7 @@ public static class WorkspaceLoader
         }
 
         result.Sort(StringComparer.Ordinal);
+        linksOut = boundary.LinksOut;
         return result;
     }
 

@@ -208,6 +208,43 @@ public sealed class WorkspaceDiscovery
     }
 
     [Fact]
+    public void A_folder_link_out_of_the_workspace_is_not_followed_and_is_a_warning_one_back_into_it_is_not_walked_twice()
+    {
+        using var outside = new TempWorkspace();
+        outside.Write("other/x.lineage.json", Model("x"));
+        using var ws = new TempWorkspace();
+        ws.Write("models/m.lineage.json", Model("m"));
+        Directory.CreateSymbolicLink(ws.PathOf("up"), outside.Root);
+        Directory.CreateSymbolicLink(ws.PathOf("models/loop"), ws.PathOf("models"));
+        Directory.CreateSymbolicLink(ws.PathOf("models/root"), ws.Root);
+
+        var workspace = Load(ws.Root);
+
+        Assert.Equal(["m"], workspace.Models.Keys);
+        var warning = Assert.Single(workspace.Diagnostics);
+        Assert.Equal(("FUL1028", Severity.Warning), (warning.Code, warning.Severity));
+        Assert.Equal(ws.PathOf("up"), warning.Location.File);
+        Assert.Contains("'up' is a link to", warning.Message, StringComparison.Ordinal);
+        Assert.False(workspace.HasErrors);
+    }
+
+    [Fact]
+    public void An_excluded_folder_link_out_of_the_workspace_is_not_reported()
+    {
+        using var outside = new TempWorkspace();
+        outside.Write("x.lineage.json", Model("x"));
+        using var ws = new TempWorkspace();
+        ws.Write("unlearn.json", """{ "exclude": ["vendor/**"] }""");
+        ws.Write("m.lineage.json", Model("m"));
+        Directory.CreateSymbolicLink(ws.PathOf("vendor"), outside.Root);
+
+        var workspace = Load(ws.Root);
+
+        Assert.Equal(["m"], workspace.Models.Keys);
+        Assert.Empty(workspace.Diagnostics);
+    }
+
+    [Fact]
     public void Files_are_discovered_in_ordinal_path_order()
     {
         using var ws = new TempWorkspace();

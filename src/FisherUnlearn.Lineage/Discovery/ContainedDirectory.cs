@@ -1,0 +1,108 @@
+using FisherUnlearn.Lineage.IO;
+using FisherUnlearn.Lineage.Manifests;
+using Microsoft.Extensions.FileSystemGlobbing.Abstractions;
+
+namespace FisherUnlearn.Lineage.Discovery;
+
+/// <summary>
+/// A folder of the workspace as the glob matcher walks it, except that a symbolic link to a folder is followed only
+/// when it leads to a place inside the workspace that does not hold the link itself. A link out of the workspace
+/// (<c>ln -s .. up</c>, a link to <c>/</c>) would make discovery read, and report errors in, manifests of other
+/// projects or walk the whole disk; one to the folder it sits in, or above it, only leads back to what is walked
+/// anyway. Links out of the workspace are recorded in <see cref="Boundary.LinksOut"/>, once the matcher actually
+/// descends into them (an excluded one is never entered, so never reported).
+/// </summary>
+internal sealed class ContainedDirectory : DirectoryInfoBase
+{
+    private readonly DirectoryInfo directory;
+    private readonly Boundary boundary;
+    private readonly bool isParentPath;
+
+    public ContainedDirectory(DirectoryInfo directory, Boundary boundary)
+        : this(directory, boundary, isParentPath: false)
+    {
+    }
+
+    private ContainedDirectory(DirectoryInfo directory, Boundary boundary, bool isParentPath)
+    {
+        this.directory = directory;
+        this.boundary = boundary;
+        this.isParentPath = isParentPath;
+    }
+
+    public override string Name => isParentPath ? ".." : directory.Name;
+
+    public override string FullName => directory.FullName;
+
+    public override DirectoryInfoBase? ParentDirectory => directory.Parent is { } parent ? new ContainedDirectory(parent, boundary) : null;
+
+    public override IEnumerable<FileSystemInfoBase> EnumerateFileSystemInfos()
+    {
+        if (!directory.Exists || !boundary.MayEnter(directory))
+        {
+            yield break;
+        }
+
+        IEnumerable<FileSystemInfo> entries;
+        try
+        {
+            entries = directory.EnumerateFileSystemInfos("*", SearchOption.TopDirectoryOnly).ToList();
+        }
+        catch (Exception ex) when (ex is DirectoryNotFoundException or UnauthorizedAccessException or IOException)
+        {
+            yield break; // gone or unreadable while walking: nothing of it is read, as the stock walker does
+        }
+
+        foreach (var entry in entries)
+        {
+            if (entry is DirectoryInfo folder)
+            {
+                yield return new ContainedDirectory(folder, boundary);
+            }
+            else if (entry is FileInfo file)
+            {
+                yield return new FileInfoWrapper(file);
+            }
+        }
+    }
+
+    public override DirectoryInfoBase GetDirectory(string path) =>
+        string.Equals(path, "..", StringComparison.Ordinal)
+            ? new ContainedDirectory(new DirectoryInfo(Path.Combine(directory.FullName, path)), boundary, isParentPath: true)
+            : new ContainedDirectory(new DirectoryInfo(Path.Combine(directory.FullName, path)), boundary);
+
+    public override FileInfoBase GetFile(string path) => new FileInfoWrapper(new FileInfo(Path.Combine(directory.FullName, path)));
+
+    /// <summary>The workspace root a walk stays in, and the folder links it did not follow out of it.</summary>
+    internal sealed class Boundary(string root)
+    {
+        private readonly string physicalRoot = Path.TrimEndingDirectorySeparator(PhysicalPath.Of(root));
+        private readonly SortedDictionary<string, string> linksOut = new(StringComparer.Ordinal);
+
+        /// <summary>Each folder link that leads out of the workspace, by its path, with where it leads.</summary>
+        public IReadOnlyDictionary<string, string> LinksOut => linksOut;
+
+        public bool MayEnter(DirectoryInfo folder)
+        {
+            if (folder.LinkTarget is null)
+            {
+                return true;
+            }
+
+            var target = Path.TrimEndingDirectorySeparator(PhysicalPath.Of(folder.FullName));
+            if (!Inside(target, physicalRoot))
+            {
+                linksOut[folder.FullName] = target;
+                return false;
+            }
+
+            // A link to its own folder or one above it leads back to what the walk covers already.
+            var linkPlace = Path.TrimEndingDirectorySeparator(PhysicalPath.Of(folder.Parent?.FullName ?? physicalRoot));
+            return !Inside(linkPlace, target);
+        }
+
+        private static bool Inside(string path, string folder) =>
+            string.Equals(path, folder, WorkspacePaths.Comparison)
+            || path.StartsWith(folder + Path.DirectorySeparatorChar, WorkspacePaths.Comparison);
+    }
+}
