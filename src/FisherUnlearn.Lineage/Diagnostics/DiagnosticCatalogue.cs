@@ -34,6 +34,10 @@ public static class DiagnosticCatalogue
         "'{0}' is not a valid id: use 1 to 100 letters, digits, '.', '-' or '_', starting with a letter or digit and not ending with '.' (ids become file names).");
     public static readonly DiagnosticDescriptor DuplicateId = Error("FUL1010", "Duplicate id",
         "The {0} id '{1}' is also declared in {2}. Ids must be unique within the workspace: rename one.");
+    public static readonly DiagnosticDescriptor ReservedId = Error("FUL1029", "Id reserved on Windows",
+        "'{0}' names the Windows device {1}: no file or folder can have that name there, and ids become file names. Rename it.");
+    public static readonly DiagnosticDescriptor IdsDifferOnlyInCase = Error("FUL1030", "Ids differ only in case",
+        "The {0} id '{1}' differs only in case from '{2}' in {3}: on Windows and macOS their files would be one and the same. Rename one.");
     public static readonly DiagnosticDescriptor UnknownRelation = Error("FUL1011", "Unknown relation",
         "Unknown relation '{0}'. Use one of: finetune, aggregate, transfer, distill, merge.");
     public static readonly DiagnosticDescriptor UnknownFormat = Error("FUL1012", "Unknown dataset format",

@@ -131,6 +131,8 @@ public static class WorkspaceLoader
         var datasets = new SortedDictionary<string, DatasetManifest>(StringComparer.Ordinal);
         var removals = new SortedDictionary<string, RemovalManifest>(StringComparer.Ordinal);
         var firstFile = new Dictionary<(ManifestKind, string), string>();
+        // Ids become file and folder names: two that differ only in case are one name on Windows and macOS.
+        var firstByFoldedId = new Dictionary<(ManifestKind, string), (string Id, string File)>();
 
         foreach (var file in files)
         {
@@ -153,6 +155,13 @@ public static class WorkspaceLoader
             }
 
             firstFile[(file.Kind, id)] = file.Path;
+            if (firstByFoldedId.TryGetValue((file.Kind, id.ToUpperInvariant()), out var folded))
+            {
+                diagnostics.Report(DiagnosticCatalogue.IdsDifferOnlyInCase, file.IdLocation, file.Kind.Noun(), id, folded.Id, Path.GetRelativePath(root, folded.File).Replace('\\', '/'));
+                continue;
+            }
+
+            firstByFoldedId[(file.Kind, id.ToUpperInvariant())] = (id, file.Path);
             _ = file.Kind switch
             {
                 ManifestKind.Lineage => models.TryAdd(id, file.Model!),

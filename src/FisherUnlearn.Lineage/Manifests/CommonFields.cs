@@ -53,7 +53,13 @@ internal static class CommonFields
         var context = reader.Context;
         var node = reader.Required("id");
         context.IdLocation = node is null ? null : context.At(node);
-        return (node is null ? null : context.AsId(node, "id"), context.At(reader.Object));
+        var id = node is null ? null : context.AsId(node, "id");
+        if (id is not null && ManifestId.WindowsDeviceName(id) is { } device)
+        {
+            context.Report(DiagnosticCatalogue.ReservedId, node!, id, device);
+        }
+
+        return (id, context.At(reader.Object));
     }
 
     /// <summary>The <c>method</c> field: one of <see cref="RemovalManifest.Methods"/> (any case; FUL1024 otherwise), and

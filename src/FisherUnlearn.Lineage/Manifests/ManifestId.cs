@@ -24,4 +24,18 @@ public static class ManifestId
 
         return true;
     }
+
+    // Names Windows keeps for devices, with or without an extension ("nul.txt" is NUL too): no file or folder there can
+    // have them, and the tool ships for Windows.
+    private static readonly HashSet<string> DeviceNames = new(
+        ["CON", "PRN", "AUX", "NUL", .. Enumerable.Range(1, 9).SelectMany(i => new[] { $"COM{i}", $"LPT{i}" })],
+        StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The Windows device name an id would make its files' names (<c>CON</c> for <c>con.v2</c>), or null.</summary>
+    public static string? WindowsDeviceName(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        var stem = id.Split('.')[0];
+        return DeviceNames.Contains(stem) ? stem.ToUpperInvariant() : null;
+    }
 }

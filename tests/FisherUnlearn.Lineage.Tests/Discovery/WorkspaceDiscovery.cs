@@ -245,6 +245,23 @@ public sealed class WorkspaceDiscovery
     }
 
     [Fact]
+    public void Ids_of_one_kind_that_differ_only_in_case_are_FUL1030_and_the_first_wins()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("a/Base.lineage.json", Model("Base", dataset: "first"));
+        var second = ws.Write("b/base.lineage.json", Model("base", dataset: "second"));
+        ws.Write("c/base.dataset.json", Dataset("base")); // another kind: its files are named apart
+
+        var workspace = Load(ws.Root);
+
+        var diagnostic = Assert.Single(workspace.Diagnostics);
+        Assert.Equal(("FUL1030", second), (diagnostic.Code, diagnostic.Location.File));
+        Assert.Contains("model id 'base' differs only in case from 'Base' in a/Base.lineage.json", diagnostic.Message, StringComparison.Ordinal);
+        Assert.Equal(["Base"], workspace.Models.Keys);
+        Assert.Equal("first", workspace.Models["Base"].Data[0].Dataset);
+    }
+
+    [Fact]
     public void Files_are_discovered_in_ordinal_path_order()
     {
         using var ws = new TempWorkspace();

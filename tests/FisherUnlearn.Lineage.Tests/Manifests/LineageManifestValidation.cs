@@ -214,9 +214,29 @@ public sealed class LineageManifestValidation
     }
 
     [Theory]
+    [InlineData("CON", "CON")]
+    [InlineData("nul", "NUL")]
+    [InlineData("aux.v2", "AUX")]
+    [InlineData("Com1", "COM1")]
+    [InlineData("lpt9.final", "LPT9")]
+    public void An_id_that_names_a_Windows_device_is_FUL1029(string id, string device)
+    {
+        var json = With("").Replace("\"id\": \"m\"", $"\"id\": \"{id}\"", StringComparison.Ordinal);
+
+        var file = ReadLineage(json);
+
+        var diagnostic = Only(file, "FUL1029", json, $"\"id\": »\"{id}\"");
+        Assert.Contains($"'{id}' names the Windows device {device}", diagnostic.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("a")]
     [InlineData("digits-base.v2_final")]
     [InlineData("0")]
+    [InlineData("console")]
+    [InlineData("com10")]
+    [InlineData("lpt")]
+    [InlineData("my-con")]
     public void Plain_name_ids_are_accepted(string id)
     {
         var json = With("").Replace("\"id\": \"m\"", $"\"id\": \"{id}\"", StringComparison.Ordinal);
