@@ -75,6 +75,25 @@ public sealed class ManifestSchemaConsistency
         Assert.Equal(Sorted(RemovalManifestReader.TargetFields), PropertyNames(schema, "properties", "targets"));
     }
 
+    [Theory]
+    [InlineData(ManifestKind.Removal)]
+    [InlineData(ManifestKind.Settings)]
+    public void The_method_field_offers_the_readers_methods_and_accepts_them_in_any_case_as_the_reader_does(ManifestKind kind)
+    {
+        var method = (JsonObject)((JsonObject)Schema(kind)["properties"]!)["method"]!;
+        var choices = ((JsonArray)method["anyOf"]!).Items.Cast<JsonObject>().ToList();
+
+        Assert.Equal(RemovalManifest.Methods, ((JsonArray)choices[0]["enum"]!).Items.Select(i => ((JsonString)i).Value));
+        var pattern = new System.Text.RegularExpressions.Regex(((JsonString)choices[1]["pattern"]!).Value, System.Text.RegularExpressions.RegexOptions.ECMAScript);
+        foreach (var name in RemovalManifest.Methods.SelectMany(m => new[] { m, m.ToUpperInvariant(), char.ToUpperInvariant(m[0]) + m[1..] }))
+        {
+            Assert.Matches(pattern, name);
+        }
+
+        Assert.DoesNotMatch(pattern, "fiunx");
+        Assert.DoesNotMatch(pattern, "ss");
+    }
+
     [Fact]
     public void Settings_schema_fields_match_the_reader()
     {
