@@ -7,6 +7,26 @@ namespace FisherUnlearn.Tool.Tests;
 /// <summary>How the command line itself is read: --version, and options that need a value.</summary>
 public sealed class CommandLineScenarios
 {
+    [Theory]
+    [InlineData("vlidate", "Unknown command 'vlidate' (did you mean 'validate'?)")]
+    [InlineData("--verbosity detailed bogus", "Unknown command 'bogus'.")]
+    [InlineData("bogus --json", "Unknown command 'bogus'.")]
+    public async Task An_unknown_command_is_one_usage_error_naming_the_commands(string args, string message)
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, args.Split(' '));
+
+        Assert.Equal(2, run.ExitCode);
+        var error = Assert.Single(run.ErrorLines, l => l.Contains("FUL3005", StringComparison.Ordinal));
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.Contains("The commands: init, validate, plan", error, StringComparison.Ordinal);
+        if (args.Contains("--json", StringComparison.Ordinal))
+        {
+            Assert.Single(run.Json["diagnostics"]!);
+        }
+    }
+
     [Fact]
     public async Task Version_prints_the_tool_version_and_nothing_else()
     {

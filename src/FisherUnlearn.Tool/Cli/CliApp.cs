@@ -51,6 +51,20 @@ internal static class CliApp
         return exitCode;
     }
 
+    // "Unknown command 'vlidate' (did you mean 'validate'?)" when the first word is not a command of the tool; else null.
+    private static string? UnknownCommand(ParseResult parseResult)
+    {
+        if (parseResult.CommandResult.Command is not RootCommand root || parseResult.UnmatchedTokens.FirstOrDefault(t => !t.StartsWith('-')) is not { } first)
+        {
+            return null;
+        }
+
+        var names = root.Subcommands.Where(c => !c.Hidden).Select(c => c.Name).ToList();
+        return root.Subcommands.Any(c => c.Name == first || c.Aliases.Contains(first))
+            ? null
+            : $"Unknown command '{first}'{Lineage.Text.EditDistance.DidYouMean(first, names)}. The commands: {string.Join(", ", names)}";
+    }
+
     private static async Task<int> InvokeAsync(ParseResult parseResult, string[] args, CliContext context, CancellationToken cancellationToken)
     {
         var problems = OptionValues.Check(parseResult, args);
@@ -62,9 +76,17 @@ internal static class CliApp
                 writer.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, problem.Message));
             }
 
+            // An unknown command is one problem, not System.CommandLine's two ("Required command was not provided" and
+            // "Unrecognized command or argument"): say it once, with the nearest command.
+            var unknown = problems.Count == 0 ? UnknownCommand(parseResult) : null;
+            if (unknown is not null)
+            {
+                writer.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, unknown));
+            }
+
             // System.CommandLine's own errors only when there are none of those: an option that took the next option as
             // its value shifts what follows ("-m -v q": 'q' unmatched, "--threads --json": '--json' not a number).
-            foreach (var error in problems.Count > 0 ? [] : parseResult.Errors)
+            foreach (var error in problems.Count > 0 || unknown is not null ? [] : parseResult.Errors)
             {
                 // System.CommandLine lists choices on lines of their own ("Must be one of:\n\t'a'\n\t'b'"): one line here.
                 writer.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, OneLine(error.Message)));
