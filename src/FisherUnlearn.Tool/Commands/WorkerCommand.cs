@@ -31,6 +31,12 @@ internal static class WorkerCommand
         command.SetAction((parseResult, cancellationToken) =>
         {
             var env = new CommandEnvironment(context, options, parseResult);
+            if (ConcurrencyOptions.Check((ConcurrencyOptions.Threads, parseResult.GetValue(threads))) is { } outOfRange)
+            {
+                env.Diagnostics.Write(outOfRange);
+                return Task.FromResult(ExitCodes.InvalidInput);
+            }
+
             var analysis = env.LoadValidWorkspace(cancellationToken);
             var found = analysis is null ? null : RemovalLookup.Find(analysis.Workspace, parseResult.GetValue(removal)!, context);
             if (analysis is null || found?.Value is null)
