@@ -7,7 +7,8 @@ namespace FisherUnlearn.Tool.Cli;
 /// <c>timeout</c>, <c>docker stop</c>, Kubernetes and CI cancellation send first), SIGHUP (the terminal went away) and
 /// SIGQUIT (Ctrl-\). The first cancels the command: worker processes are killed, nothing is left half-written, finished
 /// outputs are kept, FUL3008 is printed and the exit code is 128 + the signal's number (130, 143, 129, 131:
-/// <see cref="ExitCodes.ForSignal"/>). A second signal gets the default handling, which ends the process at once.
+/// <see cref="ExitCodes.ForSignal"/>). A second signal gets the default handling, which ends the process at once (workers
+/// then stop by themselves when they see their parent gone: <see cref="Running.ParentWatchdog"/>).
 /// </summary>
 /// <remarks>Signals are process-wide, and so is what was received: nested invocations (<c>demo</c> runs its steps through
 /// <see cref="CliApp.RunAsync"/>) exit with the code of the signal that stopped them.</remarks>

@@ -12,7 +12,7 @@ namespace FisherUnlearn.Tool.Running;
 /// give each worker its own libtorch with <c>threads</c> intra-op threads and no oversubscription. A worker reads model
 /// ids on stdin, one a line, and for each writes the model's checkpoint and <see cref="JobRecord"/> atomically and prints the record on stdout; a killed worker leaves
 /// neither for the model it was on, so the next run simply redoes that model. Cancelling kills every worker, and the
-/// run waits until they are gone.
+/// run waits until they are gone; a worker whose run is killed outright stops by itself (<see cref="ParentWatchdog"/>).
 /// </summary>
 internal sealed partial class WorkerPool(WorkerLaunch launch, int parallel, int threads)
 {
@@ -249,6 +249,10 @@ internal sealed record WorkerLaunch(string WorkspaceRoot, string RemovalId, stri
         }
 
         info.ArgumentList.Add("--models-from-stdin");
+
+        // The worker stops by itself when this process is gone (killed outright, it cannot kill its workers).
+        info.ArgumentList.Add("--parent-pid");
+        info.ArgumentList.Add(Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
 
         if (OutputRoot is not null)
         {
