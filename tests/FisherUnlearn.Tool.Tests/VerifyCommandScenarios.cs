@@ -206,7 +206,7 @@ public sealed class VerifyCommandScenarios
         var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", option, value);
 
         Assert.Equal(2, verify.ExitCode);
-        Assert.Contains("must be at least 1", verify.Error, StringComparison.Ordinal);
+        Assert.Contains($"{option} must be from 1 to 1024", verify.Error, StringComparison.Ordinal);
     }
 
     [Fact]

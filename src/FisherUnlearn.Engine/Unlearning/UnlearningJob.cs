@@ -119,6 +119,8 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             metadata[ParametersKey] = described;
             metadata[InputKey] = inputHash;
             metadata[RequestHashKey] = removalHash;
+            // Cancelled while measuring (Ctrl-C, or a worker whose run is gone): nothing is written after that.
+            cancellationToken.ThrowIfCancellationRequested();
             string outputHash;
             try
             {

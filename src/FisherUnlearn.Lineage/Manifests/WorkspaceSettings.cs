@@ -11,6 +11,13 @@ public sealed record WorkspaceSettings
     /// <summary>The largest <see cref="MaxPlans"/> (and <c>harvest --max-plans</c>) accepted.</summary>
     public const int MaxPlansLimit = 1_000_000;
 
+    /// <summary>The largest <see cref="Parallelism"/> (and <c>--parallel</c> of every command) accepted.</summary>
+    public const int ParallelismLimit = 1024;
+
+    /// <summary>The largest <see cref="Threads"/> (and <c>--threads</c> of every command) accepted: more libtorch
+    /// threads than this only oversubscribe the machine (and each costs a stack).</summary>
+    public const int ThreadsLimit = 1024;
+
     public static IReadOnlyList<string> DefaultInclude { get; } = ["**/*.lineage.json", "**/*.dataset.json", "**/*.removal.json"];
 
     public static IReadOnlyList<string> DefaultExclude { get; } = ["**/bin/**", "**/obj/**"];

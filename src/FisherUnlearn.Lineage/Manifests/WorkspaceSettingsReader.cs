@@ -8,8 +8,6 @@ internal static class WorkspaceSettingsReader
 {
     public static readonly string[] Fields = ["$schema", "schemaVersion", "include", "exclude", "output", "method", "parameters", "parallelism", "threads", "planLabels", "maxPlans"];
 
-    public const int MaxParallelism = 1024;
-
     /// <summary>Bounds of <c>planLabels</c> and <c>maxPlans</c> (a model's plans grow combinatorially with the first).</summary>
     public const int MaxPlanLabels = WorkspaceSettings.PlanLabelsLimit;
     public const int MaxPlansLimit = WorkspaceSettings.MaxPlansLimit;
@@ -59,8 +57,8 @@ internal static class WorkspaceSettingsReader
             MethodLocation = methodLocation,
             Parameters = CommonFields.Parameters(root, "parameters", parameterLocations),
             ParameterLocations = parameterLocations,
-            Parallelism = root.Int("parallelism", 1, MaxParallelism),
-            Threads = root.Int("threads", 1, MaxParallelism),
+            Parallelism = root.Int("parallelism", 1, WorkspaceSettings.ParallelismLimit),
+            Threads = root.Int("threads", 1, WorkspaceSettings.ThreadsLimit),
             PlanLabels = root.Int("planLabels", 1, MaxPlanLabels),
             MaxPlans = root.Int("maxPlans", 1, MaxPlansLimit),
             SettingsPath = context.File,

@@ -106,8 +106,16 @@ internal static class CliApp
         }
         catch (OperationCanceledException)
         {
-            new DiagnosticWriter(context, Verbosity.Normal).Write(Diagnostic.Create(DiagnosticCatalogue.Cancelled, null));
-            return ExitCodes.Cancelled;
+            try
+            {
+                new DiagnosticWriter(context, Verbosity.Normal).Write(Diagnostic.Create(DiagnosticCatalogue.Cancelled, null));
+            }
+            catch (IOException)
+            {
+                // stderr is gone (SIGHUP: the terminal closed): the exit code still says it
+            }
+
+            return StopSignals.CancelledExitCode;
         }
         catch (Exception ex) when (Engine.EngineException.DiagnosticOf(ex) is { } diagnostic)
         {

@@ -122,7 +122,13 @@ internal static class HarvestCommand
             return ExitCodes.InvalidInput;
         }
 
-        foreach (var (name, value) in new[] { ("--threads", settings.Threads ?? 1), ("--parallel", settings.Parallel ?? 1), ("--max-samples", settings.MaxSamples ?? 1), ("--batch-size", settings.BatchSize),
+        if (ConcurrencyOptions.Check((ConcurrencyOptions.Threads, settings.Threads), (ConcurrencyOptions.Parallel, settings.Parallel)) is { } outOfRange)
+        {
+            env.Diagnostics.Write(outOfRange);
+            return ExitCodes.InvalidInput;
+        }
+
+        foreach (var (name, value) in new[] { ("--max-samples", settings.MaxSamples ?? 1), ("--batch-size", settings.BatchSize),
             ("--plan-labels", settings.PlanLabels ?? 1), ("--max-plans", settings.MaxPlans ?? 1) })
         {
             if (value < 1)

@@ -56,9 +56,9 @@ internal static class RunCommand
 
     private static int Run(CommandEnvironment env, string removalName, bool merge, Options options, CancellationToken cancellationToken)
     {
-        if (options.Threads is < 1 || options.Parallel is < 1)
+        if (ConcurrencyOptions.Check((ConcurrencyOptions.Parallel, options.Parallel), (ConcurrencyOptions.Threads, options.Threads)) is { } outOfRange)
         {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, "--parallel and --threads must be at least 1"));
+            env.Diagnostics.Write(outOfRange);
             return ExitCodes.InvalidInput;
         }
 

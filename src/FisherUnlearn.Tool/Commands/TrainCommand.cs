@@ -59,9 +59,9 @@ internal static class TrainCommand
 
     private static int Run(CommandEnvironment env, string? modelId, bool force, int? threadOption, CancellationToken cancellationToken)
     {
-        if (threadOption is < 1)
+        if (ConcurrencyOptions.Check((ConcurrencyOptions.Threads, threadOption)) is { } outOfRange)
         {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, $"--threads must be at least 1, not {threadOption}"));
+            env.Diagnostics.Write(outOfRange);
             return ExitCodes.InvalidInput;
         }
 

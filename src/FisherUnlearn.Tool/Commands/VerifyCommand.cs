@@ -50,9 +50,9 @@ internal static class VerifyCommand
 
     private static int Run(CommandEnvironment env, string removalName, bool reference, string? output, int? threads, int? parallel, CancellationToken cancellationToken)
     {
-        if (threads is < 1 || parallel is < 1)
+        if (ConcurrencyOptions.Check((ConcurrencyOptions.Parallel, parallel), (ConcurrencyOptions.Threads, threads)) is { } outOfRange)
         {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, "--parallel and --threads must be at least 1"));
+            env.Diagnostics.Write(outOfRange);
             return ExitCodes.InvalidInput;
         }
 

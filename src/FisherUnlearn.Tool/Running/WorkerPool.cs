@@ -11,7 +11,8 @@ namespace FisherUnlearn.Tool.Running;
 /// Runs unlearning jobs in separate worker processes (<c>dotnet-unlearn worker ...</c>), at most <c>parallel</c> of them. TorchSharp's thread settings, random state and native crashes are process-wide, so processes, not threads,
 /// give each worker its own libtorch with <c>threads</c> intra-op threads and no oversubscription. A worker reads model
 /// ids on stdin, one a line, and for each writes the model's checkpoint and <see cref="JobRecord"/> atomically and prints the record on stdout; a killed worker leaves
-/// neither for the model it was on, so the next run simply redoes that model. Cancelling kills every worker.
+/// neither for the model it was on, so the next run simply redoes that model. Cancelling kills every worker, and the
+/// run waits until they are gone; a worker whose run is killed outright stops by itself (<see cref="ParentWatchdog"/>).
 /// </summary>
 internal sealed partial class WorkerPool(WorkerLaunch launch, int parallel, int threads)
 {
@@ -30,8 +31,18 @@ internal sealed partial class WorkerPool(WorkerLaunch launch, int parallel, int 
         {
             Task.WaitAll(tasks, cancellationToken);
         }
-        catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OperationCanceledException))
+        catch (Exception ex) when (ex is OperationCanceledException || ex is AggregateException aggregate && aggregate.InnerExceptions.All(e => e is OperationCanceledException))
         {
+            // Cancelling killed every worker: wait until they are gone, so that none writes after the run's lock is released.
+            try
+            {
+                Task.WaitAll(tasks, TimeSpan.FromSeconds(30));
+            }
+            catch (AggregateException)
+            {
+                // each worker's task ends cancelled
+            }
+
             throw new OperationCanceledException(cancellationToken);
         }
 
@@ -238,6 +249,10 @@ internal sealed record WorkerLaunch(string WorkspaceRoot, string RemovalId, stri
         }
 
         info.ArgumentList.Add("--models-from-stdin");
+
+        // The worker stops by itself when this process is gone (killed outright, it cannot kill its workers).
+        info.ArgumentList.Add("--parent-pid");
+        info.ArgumentList.Add(Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
 
         if (OutputRoot is not null)
         {

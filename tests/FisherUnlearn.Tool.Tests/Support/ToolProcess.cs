@@ -49,6 +49,15 @@ internal sealed class ToolProcess : IDisposable
 
     public void Kill() => process.Kill(entireProcessTree: true);
 
+    public int Id => process.Id;
+
+    /// <summary>Sends <paramref name="signal"/> (TERM, HUP, QUIT, KILL...) to this process alone, not to its workers.</summary>
+    public void Signal(string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        kill.WaitForExit();
+    }
+
     /// <summary>Ctrl-C: SIGINT on Unix (what a terminal sends).</summary>
     public void Interrupt()
     {
