@@ -102,7 +102,7 @@ internal static class RunCommand
             }
 
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.NothingAffected, removal.Location, removal.Id));
-            return WriteJson(env, null, []);
+            return WriteJson(env, removal.Id, null, []);
         }
 
         if (merge)
@@ -236,7 +236,7 @@ internal static class RunCommand
             env.Diagnostics.Log("nothing to do: every output is up to date (use --force to redo).");
         }
 
-        var exit = WriteJson(env, result, summary.Considered, summary.Reused);
+        var exit = WriteJson(env, removal.Id, result, summary.Considered, summary.Reused);
         return failed.Count > 0 ? ExitCodes.Failed : exit;
     }
 
@@ -283,7 +283,7 @@ internal static class RunCommand
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ShardResultsStale, removal.Location, NameList.Quoted(stale), removal.Id, settings.Method));
         }
 
-        var exit = WriteJson(env, result, [.. outcomes.Select(o => o.Id)]);
+        var exit = WriteJson(env, removal.Id, result, [.. outcomes.Select(o => o.Id)]);
         return missing.Count + stale.Count + failed.Count > 0 ? ExitCodes.Failed : exit;
     }
 
@@ -341,14 +341,16 @@ internal static class RunCommand
         return files.Json;
     }
 
-    private static int WriteJson(CommandEnvironment env, RunResult? result, IReadOnlyList<string> considered, IReadOnlySet<string>? reused = null)
+    /// <summary>The document of <c>run --json</c>; <paramref name="result"/> is null when the removal affects no model,
+    /// which still names the removal (as <c>verify</c> and <c>plan --check</c> do) with no models and no time.</summary>
+    private static int WriteJson(CommandEnvironment env, string removalId, RunResult? result, IReadOnlyList<string> considered, IReadOnlySet<string>? reused = null)
     {
         if (env.Json)
         {
             env.WriteJson(new JObject
             {
                 ["schemaVersion"] = JsonDocuments.SchemaVersion,
-                ["removal"] = result?.RemovalId,
+                ["removal"] = removalId,
                 ["seconds"] = result is null ? 0 : Math.Round(result.Seconds, 3),
                 ["models"] = new JArray((result?.Models ?? []).Where(m => considered.Contains(m.Id)).Select(m => new JObject
                 {
