@@ -102,6 +102,13 @@ internal static class RunCommand
             }
 
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.NothingAffected, removal.Location, removal.Id));
+            if (env.Context.InGitHubActions)
+            {
+                // No report is written, but a workflow's later steps still read this step's outputs: they say that
+                // nothing was affected (and so no target missed) rather than being empty.
+                Reports.GitHubSummary.PublishNothingAffected(env.Context, Reports.ReportModel.FromPlan(analysis, removal, method: string.Empty), env.Diagnostics.Log);
+            }
+
             return WriteJson(env, removal.Id, null, []);
         }
 
@@ -215,12 +222,27 @@ internal static class RunCommand
         }
 
         // A run that found every output up to date changes nothing, so it leaves the reports as they are: they keep the
-        // times of the work that made the outputs (and verify's measurements), not this no-op's. Unless the removal
-        // manifest changed in a way no output depends on (its reason): the reports quote it, so they are written again.
-        var existing = Path.Combine(result.OutputDirectory, RunReport.FileName);
-        var report = !shard.IsAll ? null
-            : summary.Computed == 0 && failed.Count == 0 && File.Exists(existing) && ReportQuotes(existing, result.ManifestSha256) ? existing
-            : WriteReports(env, analysis, removal, result, madeByThisRun: summary.Reused.Count == 0 && result.Models.All(m => summary.Considered.Contains(m.Id)));
+        // times of the work that made the outputs (and verify's measurements), not this no-op's. It still publishes them
+        // in GitHub Actions: a workflow's later steps read this step's outputs (report-html, targets-met) whether or not
+        // the outputs had to be made again. Unless the reports no longer describe the outputs: the removal manifest
+        // changed in a way no output depends on (its reason, which they quote), or they list outputs other than the
+        // current ones (made by shards or --only runs since): then they are written again.
+        var current = !shard.IsAll || summary.Computed > 0 || failed.Count > 0 ? null : CurrentReport(result);
+        string? report;
+        if (!shard.IsAll)
+        {
+            report = null;
+        }
+        else if (current is not null)
+        {
+            Reports.GitHubSummary.Publish(env.Context, current.Value.Model, current.Value.Files, env.Diagnostics.Log);
+            report = current.Value.Files.Json;
+        }
+        else
+        {
+            report = WriteReports(env, analysis, removal, result, madeByThisRun: summary.Reused.Count == 0 && result.Models.All(m => summary.Considered.Contains(m.Id)));
+        }
+
         var unchanged = result.Models.Count(m => m.Succeeded && m.Unchanged && summary.Considered.Contains(m.Id) && !summary.Reused.Contains(m.Id));
         env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
             $"{summary.Computed - failed.Count - unchanged} unlearned ({result.Settings.Method}), {(unchanged > 0 ? $"{unchanged} written unchanged, " : string.Empty)}{summary.Reused.Count} up to date, {failed.Count} failed, in {result.Seconds:0.00} s")
@@ -306,17 +328,32 @@ internal static class RunCommand
         }
     }
 
-    /// <summary>Whether the report at <paramref name="path"/> was written for the removal manifest of this hash.</summary>
-    private static bool ReportQuotes(string path, string manifestSha256)
+    /// <summary>The removal's reports when all three are there and still describe <paramref name="result"/>: written for
+    /// the removal manifest of its hash, and listing as done exactly its outputs (same models, same output hashes); else
+    /// null (missing, unreadable or out of date: written again).</summary>
+    private static (Reports.ReportModel Model, Reports.ReportFiles Files)? CurrentReport(RunResult result)
     {
+        var files = new Reports.ReportFiles(Path.Combine(result.OutputDirectory, RunReport.FileName),
+            Path.Combine(result.OutputDirectory, Reports.MarkdownReport.FileName), Path.Combine(result.OutputDirectory, Reports.HtmlReport.FileName));
+        if (!File.Exists(files.Json) || !File.Exists(files.Markdown) || !File.Exists(files.Html))
+        {
+            return null;
+        }
+
+        Reports.ReportModel model;
         try
         {
-            return string.Equals((string?)JObject.Parse(File.ReadAllText(path))["removalSha256"], manifestSha256, StringComparison.Ordinal);
+            model = RunReport.Read(files.Json);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Newtonsoft.Json.JsonException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            return false; // unreadable: written again
+            return null;
         }
+
+        static string Done(string id, string? sha256) => id + " " + sha256;
+        var reported = model.Models.Where(m => m.Status == "done").Select(m => Done(m.Id, m.OutputSha256)).ToHashSet(StringComparer.Ordinal);
+        var outputs = result.Models.Where(m => m.Succeeded).Select(m => Done(m.Id, m.OutputSha256)).ToHashSet(StringComparer.Ordinal);
+        return string.Equals(model.RemovalSha256, result.ManifestSha256, StringComparison.Ordinal) && reported.SetEquals(outputs) ? (model, files) : null;
     }
 
     private static string? WriteReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, RunResult result, bool madeByThisRun)

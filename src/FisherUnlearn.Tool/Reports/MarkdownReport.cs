@@ -20,13 +20,7 @@ internal static class MarkdownReport
     {
         ArgumentNullException.ThrowIfNull(model);
         var md = new StringBuilder();
-        md.Append("# Removal `").Append(model.RemovalId).Append('`');
-        if (!string.IsNullOrWhiteSpace(model.Reason))
-        {
-            md.Append(": ").Append(Cell(model.Reason));
-        }
-
-        md.Append("\n\n");
+        Title(md, model);
         md.Append(Verdict(model)).Append("\n\n");
         md.Append("| | |\n|---|---|\n");
         if (model.Forget.Length > 0)
@@ -133,6 +127,36 @@ internal static class MarkdownReport
 
         md.Append("Tool: `dotnet unlearn ").Append(model.ToolVersion).Append("`. Full hashes, parameters and metrics: `report.json`.\n");
         return md.ToString();
+    }
+
+    /// <summary>The GitHub step summary of a removal that affects no model (FUL2012), for which no report is written:
+    /// the title, the verdict (nothing to do), what is forgotten and how many models were looked at.</summary>
+    public static string RenderNothingAffected(ReportModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var md = new StringBuilder();
+        Title(md, model);
+        md.Append(Verdict(model)).Append("\n\n");
+        md.Append("| | |\n|---|---|\n");
+        if (model.Forget.Length > 0)
+        {
+            md.Append("| Forget | ").Append(Cell(model.Forget)).Append(" |\n");
+        }
+
+        md.Append("| Affected | none; ").Append(model.Unaffected.Count).Append(" unaffected |\n\n");
+        md.Append("No report is written (FUL2012): no model's own data holds what the removal asks to forget.\n");
+        return md.ToString();
+    }
+
+    private static void Title(StringBuilder md, ReportModel model)
+    {
+        md.Append("# Removal `").Append(model.RemovalId).Append('`');
+        if (!string.IsNullOrWhiteSpace(model.Reason))
+        {
+            md.Append(": ").Append(Cell(model.Reason));
+        }
+
+        md.Append("\n\n");
     }
 
     internal static readonly (string Label, Func<ReportMetrics, double?> Pick)[] Metrics =

@@ -1,0 +1,95 @@
+using FisherUnlearn.Testing;
+using FisherUnlearn.Tool.Tests.Support;
+using Newtonsoft.Json.Linq;
+
+namespace FisherUnlearn.Tool.Tests.Reports;
+
+/// <summary>When <c>run</c> writes, keeps and publishes the removal's reports: a run with nothing to do, a removal that
+/// affects no model, a merge with nothing to merge.</summary>
+[Collection(RunCommandCollection.Name)]
+public sealed class RunReportScenarios
+{
+    private const string Reports = "artifacts/unlearn/forget-3/";
+
+    private static Dictionary<string, string> GitHubActions(TempWorkspace ws, string name)
+    {
+        var summary = ws.Write($"gha/{name}/summary.md", string.Empty);
+        var output = ws.Write($"gha/{name}/output.txt", string.Empty);
+        return new Dictionary<string, string>
+        {
+            ["GITHUB_ACTIONS"] = "true",
+            ["GITHUB_STEP_SUMMARY"] = summary,
+            ["GITHUB_OUTPUT"] = output,
+            ["GITHUB_WORKSPACE"] = ws.Root,
+        };
+    }
+
+    private static (string Markdown, string Html, string Json, DateTime Written) Snapshot(TempWorkspace ws) =>
+        (ws.ReadText(Reports + "report.md"), ws.ReadText(Reports + "report.html"), ws.ReadText(Reports + "report.json"),
+            File.GetLastWriteTimeUtc(ws.PathOf(Reports + "report.json")));
+
+    [Fact]
+    public async Task A_run_with_every_output_up_to_date_publishes_the_existing_report_in_github_actions_without_rewriting_it()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+        var before = Snapshot(ws);
+        var actions = GitHubActions(ws, "again");
+
+        var again = await CliRun.InvokeAsync(ws.Root, actions, "run", "forget-3");
+
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains("every output is up to date", again.Error, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(ws)); // the reports keep the work's times, not this no-op's
+        Assert.Equal("\n" + before.Markdown, File.ReadAllText(actions["GITHUB_STEP_SUMMARY"]));
+        var outputs = File.ReadAllLines(actions["GITHUB_OUTPUT"]);
+        Assert.Contains("removal=forget-3", outputs);
+        Assert.Contains("report=artifacts/unlearn/forget-3/report.md", outputs);
+        Assert.Contains("report-html=artifacts/unlearn/forget-3/report.html", outputs);
+        Assert.Contains("report-json=artifacts/unlearn/forget-3/report.json", outputs);
+        Assert.Contains("affected=2", outputs);
+        Assert.Contains("failed=0", outputs);
+        Assert.Contains("missing=0", outputs);
+        Assert.Contains("targets-met=true", outputs);
+    }
+
+    [Fact]
+    public async Task A_run_with_nothing_to_do_rewrites_a_report_that_lists_other_outputs_than_the_current_ones()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--only", "a")).ExitCode); // report: a done, b missing
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--shard", "2/2")).ExitCode); // b, no report
+        Assert.Equal(["done", "missing"], JObject.Parse(ws.ReadText(Reports + "report.json"))["models"]!.Select(m => (string)m["status"]!));
+        var actions = GitHubActions(ws, "all");
+
+        var all = await CliRun.InvokeAsync(ws.Root, actions, "run", "forget-3");
+
+        Assert.Equal(0, all.ExitCode);
+        Assert.Contains("every output is up to date", all.Error, StringComparison.Ordinal);
+        Assert.Equal(["done", "done"], JObject.Parse(ws.ReadText(Reports + "report.json"))["models"]!.Select(m => (string)m["status"]!));
+        Assert.DoesNotContain("without a current output", ws.ReadText(Reports + "report.md"), StringComparison.Ordinal);
+        Assert.Contains("missing=0", File.ReadAllLines(actions["GITHUB_OUTPUT"]));
+    }
+
+    [Fact]
+    public async Task A_removal_that_affects_no_model_publishes_outputs_that_say_so_and_writes_no_report()
+    {
+        using var ws = SampleWorkspaces.Chain(); // forget-3: no model trains on label 3
+        var actions = GitHubActions(ws, "none");
+
+        var run = await CliRun.InvokeAsync(ws.Root, actions, "run", "forget-3");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("FUL2012", run.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(ws.PathOf(Reports)));
+        Assert.Equal(
+            ["removal=forget-3", "report=", "report-html=", "report-json=", "affected=0", "failed=0", "missing=0", "targets-met=true"],
+            File.ReadAllLines(actions["GITHUB_OUTPUT"]));
+        var summary = File.ReadAllText(actions["GITHUB_STEP_SUMMARY"]);
+        Assert.StartsWith("\n# Removal `forget-3`", summary, StringComparison.Ordinal);
+        Assert.Contains("No model learned the forgotten data: nothing to do.", summary, StringComparison.Ordinal);
+        Assert.Contains("| Affected | none; 2 unaffected |", summary, StringComparison.Ordinal);
+    }
+}
