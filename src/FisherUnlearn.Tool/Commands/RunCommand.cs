@@ -288,8 +288,20 @@ internal static class RunCommand
         var missing = plan.Affected.Where(a => freshness[a.Id].State == OutputState.Missing && !FailedNow(a.Id)).Select(a => a.Id).ToList();
         var stale = plan.Affected.Where(a => freshness[a.Id].State == OutputState.Stale).Select(a => a.Id).ToList();
         var result = new RunResult(removal.Id, analysis.Workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty, settings, directory, outcomes, RunCoordinator.TotalSeconds(outcomes));
-        var report = WriteReports(env, analysis, removal, result, madeByThisRun: false);
-        env.Diagnostics.Log($"merged {outcomes.Count - failed.Count} of {plan.Affected.Count} models ({settings.Method}{(failed.Count > 0 ? $"; {failed.Count} failed in their shard" : string.Empty)}) into {(report is null ? "(report busy)" : env.Context.Display(report))}");
+        if (outcomes.Count == 0)
+        {
+            // Nothing to merge (no shard ran, or every result is for other inputs or another --method): a report of that
+            // would only say "no current output" for every model, and would replace the reports there, which may be a
+            // complete, verified run's. They are left as they are; the diagnostics below say what is missing. A merge of
+            // some results still writes the reports of what it merged, every other model listed as without an output.
+            env.Diagnostics.Log($"merged 0 of {plan.Affected.Count} models ({settings.Method}): nothing to merge; the reports are left as they were.");
+        }
+        else
+        {
+            var report = WriteReports(env, analysis, removal, result, madeByThisRun: false);
+            env.Diagnostics.Log($"merged {outcomes.Count - failed.Count} of {plan.Affected.Count} models ({settings.Method}{(failed.Count > 0 ? $"; {failed.Count} failed in their shard" : string.Empty)}) into {(report is null ? "(report busy)" : env.Context.Display(report))}");
+        }
+
         foreach (var model in failed)
         {
             env.Diagnostics.Write(model.Error!);

@@ -92,4 +92,46 @@ public sealed class RunReportScenarios
         Assert.Contains("No model learned the forgotten data: nothing to do.", summary, StringComparison.Ordinal);
         Assert.Contains("| Affected | none; 2 unaffected |", summary, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_merge_with_nothing_to_merge_fails_and_keeps_the_complete_verified_report()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "verify", "forget-3")).ExitCode);
+        var verified = Snapshot(ws);
+        var actions = GitHubActions(ws, "merge");
+
+        // Every result there is fiun's: none is for ssd.
+        var merge = await CliRun.InvokeAsync(ws.Root, actions, "run", "forget-3", "--merge", "--method", "ssd", "--json");
+
+        Assert.Equal(1, merge.ExitCode);
+        Assert.Contains("error FUL3023:", merge.Error, StringComparison.Ordinal);
+        Assert.Contains("merged 0 of 2 models (ssd): nothing to merge; the reports are left as they were", merge.Error, StringComparison.Ordinal);
+        Assert.Equal(verified, Snapshot(ws));
+        Assert.NotNull(JObject.Parse(verified.Json)["verification"]);
+        Assert.Empty((JArray)merge.Json["models"]!);
+        // Nothing published: outputs from the kept report would pass a failed merge off as the fiun run's success.
+        Assert.Equal(string.Empty, File.ReadAllText(actions["GITHUB_OUTPUT"]));
+        Assert.Equal(string.Empty, File.ReadAllText(actions["GITHUB_STEP_SUMMARY"]));
+    }
+
+    [Fact]
+    public async Task A_merge_of_some_results_writes_the_reports_of_what_it_merged_with_the_rest_missing()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--shard", "2/2", "--method", "ssd")).ExitCode);
+
+        var merge = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--merge", "--method", "ssd");
+
+        Assert.Equal(1, merge.ExitCode);
+        Assert.Contains("error FUL3023:", merge.Error, StringComparison.Ordinal); // a's result is fiun's
+        var report = JObject.Parse(ws.ReadText(Reports + "report.json"));
+        Assert.Equal("ssd", (string?)report["method"]);
+        Assert.Equal(["missing", "done"], report["models"]!.Select(m => (string)m["status"]!));
+        Assert.Contains("1 of 2 models without a current output yet", ws.ReadText(Reports + "report.md"), StringComparison.Ordinal);
+    }
 }
