@@ -134,4 +134,35 @@ public sealed class RunReportScenarios
         Assert.Equal(["missing", "done"], report["models"]!.Select(m => (string)m["status"]!));
         Assert.Contains("1 of 2 models without a current output yet", ws.ReadText(Reports + "report.md"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_reason_with_markup_and_control_characters_is_quoted_as_text_in_the_reports_and_the_step_summary()
+    {
+        using var ws = DigitsChain.Create();
+        // As JSON writes them: a NUL, a bell, and markup GitHub would render in the step summary.
+        ws.Write("forget-3.removal.json", """
+            { "schemaVersion": 1, "id": "forget-3", "reason": "<b>urgent</b> | ticket\u0000 \u0007 & co", "forget": { "labels": [3] } }
+            """);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        var actions = GitHubActions(ws, "reason");
+
+        var run = await CliRun.InvokeAsync(ws.Root, actions, "run", "forget-3");
+
+        Assert.Equal(0, run.ExitCode);
+        var markdown = ws.ReadText(Reports + "report.md");
+        var html = ws.ReadText(Reports + "report.html");
+        var summary = File.ReadAllText(actions["GITHUB_STEP_SUMMARY"]);
+        Assert.StartsWith("# Removal `forget-3`: &lt;b&gt;urgent&lt;/b&gt; \\| ticket\\u0000 \\u0007 &amp; co\n", markdown, StringComparison.Ordinal);
+        Assert.Contains("<p class=\"reason\">&lt;b&gt;urgent&lt;/b&gt; | ticket\\u0000 \\u0007 &amp; co</p>", html, StringComparison.Ordinal);
+        Assert.Equal("\n" + markdown, summary);
+        foreach (var text in new[] { markdown, html, summary })
+        {
+            Assert.DoesNotContain("<b>urgent", text, StringComparison.Ordinal);
+            Assert.DoesNotContain('\0', text);
+            Assert.DoesNotContain('\a', text);
+        }
+
+        // report.json keeps the reason as written (JSON escapes it).
+        Assert.Equal("<b>urgent</b> | ticket\u0000 \u0007 & co", (string?)JObject.Parse(ws.ReadText(Reports + "report.json"))["reason"]);
+    }
 }
