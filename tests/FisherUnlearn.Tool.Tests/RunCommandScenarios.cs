@@ -311,6 +311,24 @@ public sealed class RunCommandScenarios
     }
 
     [Fact]
+    public async Task Run_json_of_a_removal_that_affects_no_model_names_it_as_verify_and_plan_check_do()
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--json");
+        var check = await CliRun.InvokeAsync(ws.Root, "plan", "forget-3", "--check", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("FUL2012", run.Error, StringComparison.Ordinal);
+        Assert.Equal("forget-3", (string?)run.Json["removal"]);
+        Assert.Equal((string?)check.Json["removal"], (string?)run.Json["removal"]);
+        // The same fields as a run that did something, with nothing in them.
+        Assert.Equal(["schemaVersion", "removal", "seconds", "models"], run.Json.Properties().Select(p => p.Name));
+        Assert.Equal(0, (double)run.Json["seconds"]!);
+        Assert.Empty((JArray)run.Json["models"]!);
+    }
+
+    [Fact]
     public async Task An_output_that_would_land_on_a_checkpoint_is_refused_before_anything_is_written()
     {
         using var ws = DigitsChain.Create();

@@ -102,7 +102,14 @@ internal static class RunCommand
             }
 
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.NothingAffected, removal.Location, removal.Id));
-            return WriteJson(env, null, []);
+            if (env.Context.InGitHubActions)
+            {
+                // No report is written, but a workflow's later steps still read this step's outputs: they say that
+                // nothing was affected (and so no target missed) rather than being empty.
+                Reports.GitHubSummary.PublishNothingAffected(env.Context, Reports.ReportModel.FromPlan(analysis, removal, method: string.Empty), env.Diagnostics.Log);
+            }
+
+            return WriteJson(env, removal.Id, null, []);
         }
 
         if (merge)
@@ -216,12 +223,27 @@ internal static class RunCommand
         }
 
         // A run that found every output up to date changes nothing, so it leaves the reports as they are: they keep the
-        // times of the work that made the outputs (and verify's measurements), not this no-op's. Unless the removal
-        // manifest changed in a way no output depends on (its reason): the reports quote it, so they are written again.
-        var existing = Path.Combine(result.OutputDirectory, RunReport.FileName);
-        var report = !shard.IsAll ? null
-            : summary.Computed == 0 && failed.Count == 0 && File.Exists(existing) && ReportQuotes(existing, result.ManifestSha256) ? existing
-            : WriteReports(env, analysis, removal, result, madeByThisRun: summary.Reused.Count == 0 && result.Models.All(m => summary.Considered.Contains(m.Id)));
+        // times of the work that made the outputs (and verify's measurements), not this no-op's. It still publishes them
+        // in GitHub Actions: a workflow's later steps read this step's outputs (report-html, targets-met) whether or not
+        // the outputs had to be made again. Unless the reports no longer describe the outputs: the removal manifest
+        // changed in a way no output depends on (its reason, which they quote), or they list outputs other than the
+        // current ones (made by shards or --only runs since): then they are written again.
+        var current = !shard.IsAll || summary.Computed > 0 || failed.Count > 0 ? null : CurrentReport(result);
+        string? report;
+        if (!shard.IsAll)
+        {
+            report = null;
+        }
+        else if (current is not null)
+        {
+            Reports.GitHubSummary.Publish(env.Context, current.Value.Model, current.Value.Files, env.Diagnostics.Log);
+            report = current.Value.Files.Json;
+        }
+        else
+        {
+            report = WriteReports(env, analysis, removal, result, madeByThisRun: summary.Reused.Count == 0 && result.Models.All(m => summary.Considered.Contains(m.Id)));
+        }
+
         var unchanged = result.Models.Count(m => m.Succeeded && m.Unchanged && summary.Considered.Contains(m.Id) && !summary.Reused.Contains(m.Id));
         env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
             $"{summary.Computed - failed.Count - unchanged} unlearned ({result.Settings.Method}), {(unchanged > 0 ? $"{unchanged} written unchanged, " : string.Empty)}{summary.Reused.Count} up to date, {failed.Count} failed, in {result.Seconds:0.00} s")
@@ -237,7 +259,7 @@ internal static class RunCommand
             env.Diagnostics.Log("nothing to do: every output is up to date (use --force to redo).");
         }
 
-        var exit = WriteJson(env, result, summary.Considered, summary.Reused);
+        var exit = WriteJson(env, removal.Id, result, summary.Considered, summary.Reused);
         return failed.Count > 0 ? ExitCodes.Failed : exit;
     }
 
@@ -267,8 +289,20 @@ internal static class RunCommand
         var missing = plan.Affected.Where(a => freshness[a.Id].State == OutputState.Missing && !FailedNow(a.Id)).Select(a => a.Id).ToList();
         var stale = plan.Affected.Where(a => freshness[a.Id].State == OutputState.Stale).Select(a => a.Id).ToList();
         var result = new RunResult(removal.Id, analysis.Workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty, settings, directory, outcomes, RunCoordinator.TotalSeconds(outcomes));
-        var report = WriteReports(env, analysis, removal, result, madeByThisRun: false);
-        env.Diagnostics.Log($"merged {outcomes.Count - failed.Count} of {plan.Affected.Count} models ({settings.Method}{(failed.Count > 0 ? $"; {failed.Count} failed in their shard" : string.Empty)}) into {(report is null ? "(report busy)" : env.Context.Display(report))}");
+        if (outcomes.Count == 0)
+        {
+            // Nothing to merge (no shard ran, or every result is for other inputs or another --method): a report of that
+            // would only say "no current output" for every model, and would replace the reports there, which may be a
+            // complete, verified run's. They are left as they are; the diagnostics below say what is missing. A merge of
+            // some results still writes the reports of what it merged, every other model listed as without an output.
+            env.Diagnostics.Log($"merged 0 of {plan.Affected.Count} models ({settings.Method}): nothing to merge; the reports are left as they were.");
+        }
+        else
+        {
+            var report = WriteReports(env, analysis, removal, result, madeByThisRun: false);
+            env.Diagnostics.Log($"merged {outcomes.Count - failed.Count} of {plan.Affected.Count} models ({settings.Method}{(failed.Count > 0 ? $"; {failed.Count} failed in their shard" : string.Empty)}) into {(report is null ? "(report busy)" : env.Context.Display(report))}");
+        }
+
         foreach (var model in failed)
         {
             env.Diagnostics.Write(model.Error!);
@@ -284,7 +318,7 @@ internal static class RunCommand
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ShardResultsStale, removal.Location, NameList.Quoted(stale), removal.Id, settings.Method));
         }
 
-        var exit = WriteJson(env, result, [.. outcomes.Select(o => o.Id)]);
+        var exit = WriteJson(env, removal.Id, result, [.. outcomes.Select(o => o.Id)]);
         return missing.Count + stale.Count + failed.Count > 0 ? ExitCodes.Failed : exit;
     }
 
@@ -307,17 +341,32 @@ internal static class RunCommand
         }
     }
 
-    /// <summary>Whether the report at <paramref name="path"/> was written for the removal manifest of this hash.</summary>
-    private static bool ReportQuotes(string path, string manifestSha256)
+    /// <summary>The removal's reports when all three are there and still describe <paramref name="result"/>: written for
+    /// the removal manifest of its hash, and listing as done exactly its outputs (same models, same output hashes); else
+    /// null (missing, unreadable or out of date: written again).</summary>
+    private static (Reports.ReportModel Model, Reports.ReportFiles Files)? CurrentReport(RunResult result)
     {
+        var files = new Reports.ReportFiles(Path.Combine(result.OutputDirectory, RunReport.FileName),
+            Path.Combine(result.OutputDirectory, Reports.MarkdownReport.FileName), Path.Combine(result.OutputDirectory, Reports.HtmlReport.FileName));
+        if (!File.Exists(files.Json) || !File.Exists(files.Markdown) || !File.Exists(files.Html))
+        {
+            return null;
+        }
+
+        Reports.ReportModel model;
         try
         {
-            return string.Equals((string?)JObject.Parse(File.ReadAllText(path))["removalSha256"], manifestSha256, StringComparison.Ordinal);
+            model = RunReport.Read(files.Json);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Newtonsoft.Json.JsonException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            return false; // unreadable: written again
+            return null;
         }
+
+        static string Done(string id, string? sha256) => id + " " + sha256;
+        var reported = model.Models.Where(m => m.Status == "done").Select(m => Done(m.Id, m.OutputSha256)).ToHashSet(StringComparer.Ordinal);
+        var outputs = result.Models.Where(m => m.Succeeded).Select(m => Done(m.Id, m.OutputSha256)).ToHashSet(StringComparer.Ordinal);
+        return string.Equals(model.RemovalSha256, result.ManifestSha256, StringComparison.Ordinal) && reported.SetEquals(outputs) ? (model, files) : null;
     }
 
     private static string? WriteReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, RunResult result, bool madeByThisRun)
@@ -342,14 +391,16 @@ internal static class RunCommand
         return files.Json;
     }
 
-    private static int WriteJson(CommandEnvironment env, RunResult? result, IReadOnlyList<string> considered, IReadOnlySet<string>? reused = null)
+    /// <summary>The document of <c>run --json</c>; <paramref name="result"/> is null when the removal affects no model,
+    /// which still names the removal (as <c>verify</c> and <c>plan --check</c> do) with no models and no time.</summary>
+    private static int WriteJson(CommandEnvironment env, string removalId, RunResult? result, IReadOnlyList<string> considered, IReadOnlySet<string>? reused = null)
     {
         if (env.Json)
         {
             env.WriteJson(new JObject
             {
                 ["schemaVersion"] = JsonDocuments.SchemaVersion,
-                ["removal"] = result?.RemovalId,
+                ["removal"] = removalId,
                 ["seconds"] = result is null ? 0 : Math.Round(result.Seconds, 3),
                 ["models"] = new JArray((result?.Models ?? []).Where(m => considered.Contains(m.Id)).Select(m => new JObject
                 {

@@ -83,17 +83,39 @@ internal static class GitHubSummary
             return;
         }
 
-        var markdown = MarkdownReport.Render(model);
+        Publish(context, model, MarkdownReport.Render(model), files, log);
+    }
+
+    /// <summary>What <c>run</c> publishes for a removal that affects no model (FUL2012): a short summary saying so, and
+    /// the outputs of <see cref="Publish(CliContext, ReportModel, ReportFiles, Action{string}?)"/> with <c>affected=0</c>,
+    /// <c>failed=0</c>, <c>missing=0</c>, <c>targets-met=true</c> (nothing can miss them) and empty report paths (no
+    /// report is written). No-op outside Actions.</summary>
+    public static void PublishNothingAffected(CliContext context, ReportModel model, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(model);
+        if (!context.InGitHubActions)
+        {
+            return;
+        }
+
+        Publish(context, model, MarkdownReport.RenderNothingAffected(model), files: null, log);
+    }
+
+    private static void Publish(CliContext context, ReportModel model, string markdown, ReportFiles? files, Action<string>? log)
+    {
         if (!Append(context, markdown))
         {
             log?.Invoke($"could not write the step summary ({SummaryVariable} unset or not writable)");
         }
 
+        // Every output is set, an empty path included: an unset output and an empty one read the same in a workflow,
+        // but a step that finds report= in $GITHUB_OUTPUT knows this tool ran.
         SetOutputs(context, [
             new("removal", model.RemovalId),
-            new("report", ForActions(context, files.Markdown)),
-            new("report-html", ForActions(context, files.Html)),
-            new("report-json", ForActions(context, files.Json)),
+            new("report", files is null ? string.Empty : ForActions(context, files.Markdown)),
+            new("report-html", files is null ? string.Empty : ForActions(context, files.Html)),
+            new("report-json", files is null ? string.Empty : ForActions(context, files.Json)),
             new("affected", model.Models.Count.ToString(CultureInfo.InvariantCulture)),
             new("failed", model.Models.Count(m => !m.Succeeded && !m.Missing).ToString(CultureInfo.InvariantCulture)),
             new("missing", model.Models.Count(m => m.Missing).ToString(CultureInfo.InvariantCulture)),

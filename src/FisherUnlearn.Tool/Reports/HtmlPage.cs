@@ -62,5 +62,8 @@ internal static class HtmlPage
     public static void Card(StringBuilder html, string key, string value) =>
         html.Append("<div class=\"card\"><div class=\"k\">").Append(E(key)).Append("</div><div class=\"v\">").Append(E(value)).Append("</div></div>\n");
 
-    public static string E(string text) => WebUtility.HtmlEncode(text);
+    /// <summary>Escaped for HTML text and attribute values, with hidden characters shown (<see cref="ReportText.Visible"/>):
+    /// HtmlEncode leaves control characters as they are, and a NUL or a bell in a manifest's text would otherwise be
+    /// written raw into the page.</summary>
+    public static string E(string text) => WebUtility.HtmlEncode(ReportText.Visible(text));
 }

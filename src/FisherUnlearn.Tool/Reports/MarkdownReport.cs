@@ -20,28 +20,22 @@ internal static class MarkdownReport
     {
         ArgumentNullException.ThrowIfNull(model);
         var md = new StringBuilder();
-        md.Append("# Removal `").Append(model.RemovalId).Append('`');
-        if (!string.IsNullOrWhiteSpace(model.Reason))
-        {
-            md.Append(": ").Append(Cell(model.Reason));
-        }
-
-        md.Append("\n\n");
+        Title(md, model);
         md.Append(Verdict(model)).Append("\n\n");
         md.Append("| | |\n|---|---|\n");
         if (model.Forget.Length > 0)
         {
-            md.Append("| Forget | ").Append(Cell(model.Forget)).Append(" |\n");
+            md.Append("| Forget | ").Append(Text(model.Forget)).Append(" |\n");
         }
 
         if (!string.IsNullOrEmpty(model.RequestedAt))
         {
-            md.Append("| Requested | ").Append(Cell(model.RequestedAt)).Append(" |\n");
+            md.Append("| Requested | ").Append(Text(model.RequestedAt)).Append(" |\n");
         }
 
-        md.Append("| Method | `").Append(model.Method).Append("` |\n");
+        md.Append("| Method | ").Append(Code(model.Method, inTable: true)).Append(" |\n");
         md.Append("| Affected | ").Append(AffectedText(model)).Append(" |\n");
-        md.Append("| Roots | ").Append(model.Roots.Count == 0 ? "none" : string.Join(", ", model.Roots.Select(r => $"`{r}`"))).Append(" |\n");
+        md.Append("| Roots | ").Append(model.Roots.Count == 0 ? "none" : string.Join(", ", model.Roots.Select(r => Code(r, inTable: true)))).Append(" |\n");
         md.Append("| Time | ").Append(TimeText(model)).Append(" |\n");
         md.Append("| Targets | ").Append(TargetsText(model)).Append(" |\n");
         md.Append('\n');
@@ -59,7 +53,7 @@ internal static class MarkdownReport
         md.Append("|---|---|---|---|--:|--:|--:|--:|--:|\n");
         foreach (var m in model.Models)
         {
-            md.Append($"| `{m.Id}` | {m.Role} | `{m.Method}` | {StatusText(model, m)} | {Change(m, x => x.ForgetAccuracy)} | {Change(m, x => x.RetainAccuracy)} | {Change(m, x => x.TestAccuracy)} | {Change(m, x => x.Mia, MiaMark)} | {ReportText.Seconds(m.Seconds)} |\n");
+            md.Append($"| {Code(m.Id, inTable: true)} | {Text(m.Role)} | {Code(m.Method, inTable: true)} | {StatusText(model, m)} | {Change(m, x => x.ForgetAccuracy)} | {Change(m, x => x.RetainAccuracy)} | {Change(m, x => x.TestAccuracy)} | {Change(m, x => x.Mia, MiaMark)} | {ReportText.Seconds(m.Seconds)} |\n");
         }
 
         md.Append('\n');
@@ -74,16 +68,16 @@ internal static class MarkdownReport
 
         foreach (var m in model.Models)
         {
-            md.Append("<details><summary><b>").Append(Html(m.Id)).Append("</b> (").Append(m.Role).Append(", ").Append(Html(m.Method)).Append(", ")
+            md.Append("<details><summary><b>").Append(Html(m.Id)).Append("</b> (").Append(Html(m.Role)).Append(", ").Append(Html(m.Method)).Append(", ")
                 .Append(m.Succeeded ? ReportText.Seconds(m.Seconds) : m.Missing ? StatusText(model, m, symbols: false) : "failed").Append(")</summary>\n\n");
             if (m.Error is not null)
             {
-                md.Append(m.Missing ? "**No current output:** " : "**Failed:** ").Append(Cell(m.Error)).Append("\n\n");
+                md.Append(m.Missing ? "**No current output:** " : "**Failed:** ").Append(Text(m.Error)).Append("\n\n");
             }
 
             if (m.UpstreamRoots.Count > 0 && m.Role != "root")
             {
-                md.Append("Inherits the forgotten data from ").Append(string.Join(", ", m.UpstreamRoots.Select(r => $"`{r}`"))).Append(".\n\n");
+                md.Append("Inherits the forgotten data from ").Append(string.Join(", ", m.UpstreamRoots.Select(r => Code(r)))).Append(".\n\n");
             }
 
             md.Append("| | before | after |").Append(reference ? " reference |" : string.Empty).Append('\n');
@@ -104,12 +98,12 @@ internal static class MarkdownReport
 
             md.Append('\n');
 
-            md.Append("- Parameters: ").Append(Cell(ReportText.Parameters(m.Parameters))).Append('\n');
-            md.Append("- Input SHA-256: `").Append(ReportText.ShortHash(m.InputSha256)).Append("`; output").Append(m.Output is null ? string.Empty : $" `{m.Output}`")
-                .Append(" SHA-256: `").Append(ReportText.ShortHash(m.OutputSha256)).Append("`\n");
+            md.Append("- Parameters: ").Append(Text(ReportText.Parameters(m.Parameters))).Append('\n');
+            md.Append("- Input SHA-256: ").Append(Code(ReportText.ShortHash(m.InputSha256))).Append("; output").Append(m.Output is null ? string.Empty : " " + Code(m.Output))
+                .Append(" SHA-256: ").Append(Code(ReportText.ShortHash(m.OutputSha256))).Append('\n');
             foreach (var missed in model.MissedBy(m))
             {
-                md.Append("- Missed: ").Append(Cell(missed)).Append('\n');
+                md.Append("- Missed: ").Append(Text(missed)).Append('\n');
             }
 
             md.Append("\n</details>\n\n");
@@ -121,18 +115,48 @@ internal static class MarkdownReport
             md.Append("| manifest | path | SHA-256 |\n|---|---|---|\n");
             foreach (var manifest in model.Manifests)
             {
-                md.Append($"| {manifest.Kind} `{manifest.Id}` | `{manifest.Path}` | `{ReportText.ShortHash(manifest.Sha256)}` |\n");
+                md.Append($"| {Text(manifest.Kind)} {Code(manifest.Id, inTable: true)} | {Code(manifest.Path, inTable: true)} | {Code(ReportText.ShortHash(manifest.Sha256), inTable: true)} |\n");
             }
 
             md.Append('\n');
         }
         else if (model.RemovalSha256 is not null)
         {
-            md.Append("Removal manifest SHA-256: `").Append(model.RemovalSha256).Append("`\n\n");
+            md.Append("Removal manifest SHA-256: ").Append(Code(model.RemovalSha256)).Append("\n\n");
         }
 
-        md.Append("Tool: `dotnet unlearn ").Append(model.ToolVersion).Append("`. Full hashes, parameters and metrics: `report.json`.\n");
+        md.Append("Tool: ").Append(Code("dotnet unlearn " + model.ToolVersion)).Append(". Full hashes, parameters and metrics: `report.json`.\n");
         return md.ToString();
+    }
+
+    /// <summary>The GitHub step summary of a removal that affects no model (FUL2012), for which no report is written:
+    /// the title, the verdict (nothing to do), what is forgotten and how many models were looked at.</summary>
+    public static string RenderNothingAffected(ReportModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var md = new StringBuilder();
+        Title(md, model);
+        md.Append(Verdict(model)).Append("\n\n");
+        md.Append("| | |\n|---|---|\n");
+        if (model.Forget.Length > 0)
+        {
+            md.Append("| Forget | ").Append(Text(model.Forget)).Append(" |\n");
+        }
+
+        md.Append("| Affected | none; ").Append(model.Unaffected.Count).Append(" unaffected |\n\n");
+        md.Append("No report is written (FUL2012): no model's own data holds what the removal asks to forget.\n");
+        return md.ToString();
+    }
+
+    private static void Title(StringBuilder md, ReportModel model)
+    {
+        md.Append("# Removal ").Append(Code(model.RemovalId));
+        if (!string.IsNullOrWhiteSpace(model.Reason))
+        {
+            md.Append(": ").Append(Text(model.Reason));
+        }
+
+        md.Append("\n\n");
     }
 
     internal static readonly (string Label, Func<ReportMetrics, double?> Pick)[] Metrics =
@@ -259,8 +283,61 @@ internal static class MarkdownReport
         return m.Reference is null ? text : $"{text} ({Value(m.Reference)})";
     }
 
-    /// <summary>Text safe inside a table cell: no pipes or line breaks.</summary>
-    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\r", string.Empty, StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+    /// <summary>Text quoted from a manifest or a report.json (a reason, an error, a parameter), as it was written: read as
+    /// neither HTML nor a table's column separator, on one line (report.md's lines are its layout), with hidden characters
+    /// shown (<see cref="ReportText.Visible"/>). GitHub renders the step summary's HTML, so an unescaped
+    /// <c>&lt;b&gt;</c> in a reason would be bold there and a <c>&lt;details&gt;</c> would swallow the rest of the report.</summary>
+    internal static string Text(string text)
+    {
+        var escaped = new StringBuilder(text.Length + 16);
+        foreach (var c in text.Replace("\r\n", "\n", StringComparison.Ordinal))
+        {
+            escaped.Append(c switch
+            {
+                _ when ReportText.Hidden(c) => ReportText.Shown(c), // \u0007: that backslash is the escape's, so not doubled as the text's are
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                // A backslash of the text stays one (it would escape what follows: "\&lt;" shows as "&lt;"), a backtick
+                // opens no code span, and a pipe does not end a table cell.
+                '\\' => "\\\\",
+                '`' => "\\`",
+                '|' => "\\|",
+                '\r' or '\n' or '\t' => " ",
+                _ => c.ToString(),
+            });
+        }
 
-    private static string Html(string text) => System.Net.WebUtility.HtmlEncode(text);
+        return escaped.ToString();
+    }
+
+    /// <summary>A code span of <paramref name="text"/> (an id, a path, a hash), shown as written: Markdown reads nothing
+    /// inside one, so only what would end it is dealt with: a backtick in the text gets a longer fence, a line break
+    /// becomes a space, a pipe is escaped <paramref name="inTable"/> (GitHub splits cells before it reads code spans),
+    /// and hidden characters are shown (<see cref="ReportText.Visible"/>).</summary>
+    internal static string Code(string text, bool inTable = false)
+    {
+        var content = ReportText.Visible(text).Replace("\r\n", " ", StringComparison.Ordinal).Replace('\r', ' ').Replace('\n', ' ').Replace('\t', ' ');
+        if (inTable)
+        {
+            content = content.Replace("|", "\\|", StringComparison.Ordinal);
+        }
+
+        var longest = 0;
+        for (int i = 0, run = 0; i < content.Length; i++)
+        {
+            run = content[i] == '`' ? run + 1 : 0;
+            longest = Math.Max(longest, run);
+        }
+
+        if (longest == 0)
+        {
+            return "`" + content + "`";
+        }
+
+        var fence = new string('`', longest + 1);
+        return $"{fence} {content} {fence}";
+    }
+
+    private static string Html(string text) => HtmlPage.E(text);
 }

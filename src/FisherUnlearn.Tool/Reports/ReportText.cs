@@ -6,6 +6,42 @@ namespace FisherUnlearn.Tool.Reports;
 /// <summary>How numbers, hashes and parameters read in the reports (invariant culture throughout).</summary>
 internal static class ReportText
 {
+    /// <summary>Text quoted from a manifest or a report.json with the characters a reader cannot see shown as JSON writes
+    /// them (<c>\u0007</c>): control characters other than tab and line breaks (which are layout: each format turns them
+    /// into what it can show), the Unicode line and paragraph separators, and the bidirectional controls, which reorder
+    /// the text shown around them. A reason written with a bell or a NUL in it then reads as such in every report.</summary>
+    public static string Visible(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (!text.Any(Hidden))
+        {
+            return text;
+        }
+
+        var visible = new System.Text.StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            if (Hidden(c))
+            {
+                visible.Append(Shown(c));
+            }
+            else
+            {
+                visible.Append(c);
+            }
+        }
+
+        return visible.ToString();
+    }
+
+    /// <summary>How <see cref="Visible"/> shows a <see cref="Hidden"/> character: <c>\u0007</c>.</summary>
+    public static string Shown(char c) => string.Create(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+
+    /// <summary>Whether <see cref="Visible"/> shows the character escaped.</summary>
+    public static bool Hidden(char c) =>
+        (char.IsControl(c) && c is not ('\t' or '\n' or '\r'))
+        || c is '\u2028' or '\u2029' or '\u200e' or '\u200f' or (>= '\u202a' and <= '\u202e') or (>= '\u2066' and <= '\u2069');
+
     /// <summary>A fraction 0..1 as a percentage with one decimal ("97.3"), or "–" when unknown.</summary>
     public static string Percent(double? value) => value is { } v ? (v * 100).ToString("0.0", CultureInfo.InvariantCulture) : "–";
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 
 namespace FisherUnlearn.Tool.Reports;
@@ -85,7 +84,7 @@ internal static class SvgBarChart
         return svg.ToString();
     }
 
-    private static string Xml(string text) => WebUtility.HtmlEncode(text);
+    private static string Xml(string text) => HtmlPage.E(text);
 
     private static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -53,6 +53,36 @@ public sealed class ReportRenderingTests
     }
 
     [Fact]
+    public void Text_quoted_from_manifests_reads_as_written_with_markup_escaped_and_hidden_characters_shown()
+    {
+        var sample = ReportSamples.Digits();
+        var model = sample with
+        {
+            Reason = "<b>urgent</b> & done | now\u0007\u0000 `x`\r\nnext line \\<i>\u202e",
+            RequestedAt = "2026-11-26 <details>",
+            Models = [.. sample.Models.Select((m, i) => i == 0 ? m with { Status = "failed", Error = "FUL4100: <img src=x> in 'a|b'\u001b[31m" } : m)],
+            Manifests = [.. sample.Manifests.Select((m, i) => i == 0 ? m with { Path = "odd|na`me\u0007.removal.json" } : m)],
+        };
+
+        var md = MarkdownReport.Render(model);
+        var html = HtmlReport.Render(model);
+
+        Assert.StartsWith("# Removal `forget-3`: &lt;b&gt;urgent&lt;/b&gt; &amp; done \\| now\\u0007\\u0000 \\`x\\` next line \\\\&lt;i&gt;\\u202e\n", md, StringComparison.Ordinal);
+        Assert.Contains("| Requested | 2026-11-26 &lt;details&gt; |", md, StringComparison.Ordinal);
+        Assert.Contains("**Failed:** FUL4100: &lt;img src=x&gt; in 'a\\|b'\\u001b[31m", md, StringComparison.Ordinal);
+        Assert.Contains("| removal `forget-3` | `` odd\\|na`me\\u0007.removal.json `` |", md, StringComparison.Ordinal);
+        Assert.Contains("<p class=\"reason\">&lt;b&gt;urgent&lt;/b&gt; &amp; done | now\\u0007\\u0000 `x`\r\nnext line \\&lt;i&gt;\\u202e</p>", html, StringComparison.Ordinal);
+        Assert.Contains("&lt;img src=x&gt; in &#39;a|b&#39;\\u001b[31m", html, StringComparison.Ordinal);
+        foreach (var text in new[] { md, html })
+        {
+            Assert.DoesNotContain("<b>urgent", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("<img", text, StringComparison.Ordinal);
+            Assert.DoesNotContain(text, c => char.IsControl(c) && c is not ('\n' or '\r'));
+            Assert.DoesNotContain('\u202e', text);
+        }
+    }
+
+    [Fact]
     public void Missed_targets_and_failures_show_in_the_verdict()
     {
         var missed = ReportSamples.Digits(reference: false, missed: true);
@@ -60,7 +90,8 @@ public sealed class ReportRenderingTests
 
         Assert.False(missed.TargetsMet);
         Assert.Contains("Targets missed by 1 of 6 models", MarkdownReport.Render(missed), StringComparison.Ordinal);
-        Assert.Contains("forget accuracy 20.0% > 1.0%", MarkdownReport.Render(missed), StringComparison.Ordinal);
+        Assert.Contains("forget accuracy 20.0% &gt; 1.0%", MarkdownReport.Render(missed), StringComparison.Ordinal); // renders as '>'
+        Assert.Contains("forget accuracy 20.0% &gt; 1.0%", HtmlReport.Render(missed), StringComparison.Ordinal);
         Assert.False(failed.TargetsMet);
         Assert.Contains("1 of 6 models failed", MarkdownReport.Render(failed), StringComparison.Ordinal);
         Assert.Contains("FUL4100: boom", HtmlReport.Render(failed), StringComparison.Ordinal);
