@@ -16,9 +16,9 @@ internal static class MarkdownReport
 {
     public const string FileName = "report.md";
 
-    public static string Render(ReportModel model)
+    // The title, the verdict and the start of the summary table (what is forgotten), shared by both reports.
+    private static StringBuilder Head(ReportModel model)
     {
-        ArgumentNullException.ThrowIfNull(model);
         var md = new StringBuilder();
         Title(md, model);
         md.Append(Verdict(model)).Append("\n\n");
@@ -27,6 +27,14 @@ internal static class MarkdownReport
         {
             md.Append("| Forget | ").Append(Text(model.Forget)).Append(" |\n");
         }
+
+        return md;
+    }
+
+    public static string Render(ReportModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var md = Head(model);
 
         if (!string.IsNullOrEmpty(model.RequestedAt))
         {
@@ -134,14 +142,7 @@ internal static class MarkdownReport
     public static string RenderNothingAffected(ReportModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var md = new StringBuilder();
-        Title(md, model);
-        md.Append(Verdict(model)).Append("\n\n");
-        md.Append("| | |\n|---|---|\n");
-        if (model.Forget.Length > 0)
-        {
-            md.Append("| Forget | ").Append(Text(model.Forget)).Append(" |\n");
-        }
+        var md = Head(model);
 
         md.Append("| Affected | none; ").Append(model.Unaffected.Count).Append(" unaffected |\n\n");
         md.Append("No report is written (FUL2012): no model's own data holds what the removal asks to forget.\n");
