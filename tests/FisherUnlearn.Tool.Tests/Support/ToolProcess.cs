@@ -23,13 +23,24 @@ internal sealed class ToolProcess : IDisposable
 
     public static ToolProcess Start(string workingDirectory, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        // Signals a process ignores when it starts stay ignored (nohup ignores SIGHUP; a shell without job control starts
+        // background jobs with SIGINT and SIGQUIT ignored), and the test host passes that on to the tool: on Linux the tool
+        // starts through coreutils' 'env --default-signal', which resets them, as a terminal or a CI runner gives them.
+        // env execs the tool, so the process id is the tool's.
+        var resetSignals = OperatingSystem.IsLinux();
+        var info = new ProcessStartInfo(resetSignals ? "env" : "dotnet")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (resetSignals)
+        {
+            info.ArgumentList.Add("--default-signal=HUP,INT,QUIT,TERM");
+            info.ArgumentList.Add("dotnet");
+        }
+
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "dotnet-unlearn.dll"));
         foreach (var arg in args)
         {
