@@ -236,7 +236,7 @@ internal static class RunCommand
         }
         else if (current is not null)
         {
-            Reports.GitHubSummary.Publish(env.Context, current.Value.Model, current.Value.Files, env.Diagnostics.Log);
+            Reports.GitHubSummary.PublishExisting(env.Context, current.Value.Model, current.Value.Files, env.Diagnostics.Log);
             report = current.Value.Files.Json;
         }
         else

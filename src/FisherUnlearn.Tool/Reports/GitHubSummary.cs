@@ -86,6 +86,32 @@ internal static class GitHubSummary
         Publish(context, model, MarkdownReport.Render(model), files, log);
     }
 
+    /// <summary>Publishes reports already on disk (a run that found every output up to date): the summary is report.md as
+    /// it is, not rendered again from report.json, whose rounded times would make it differ from the report by a digit.
+    /// Falls back to rendering <paramref name="model"/> when report.md cannot be read. No-op outside Actions.</summary>
+    public static void PublishExisting(CliContext context, ReportModel model, ReportFiles files, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(files);
+        if (!context.InGitHubActions)
+        {
+            return;
+        }
+
+        string markdown;
+        try
+        {
+            markdown = File.ReadAllText(files.Markdown);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            markdown = MarkdownReport.Render(model);
+        }
+
+        Publish(context, model, markdown, files, log);
+    }
+
     /// <summary>What <c>run</c> publishes for a removal that affects no model (FUL2012): a short summary saying so, and
     /// the outputs of <see cref="Publish(CliContext, ReportModel, ReportFiles, Action{string}?)"/> with <c>affected=0</c>,
     /// <c>failed=0</c>, <c>missing=0</c>, <c>targets-met=true</c> (nothing can miss them) and empty report paths (no
