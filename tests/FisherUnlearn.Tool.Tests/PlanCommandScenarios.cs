@@ -83,8 +83,10 @@ public sealed class PlanCommandScenarios
     [InlineData("--matrix --check", "--matrix and --check choose different outputs")]
     [InlineData("--check --explain digits-base", "--check and --explain choose different outputs")]
     [InlineData("--matrix --explain digits-base", "--matrix and --explain choose different outputs")]
-    [InlineData("--out elsewhere", "--out apply only with --check")]
-    [InlineData("--matrix --method ssd", "--method apply only with --check")]
+    [InlineData("--out elsewhere", "--out applies only with --check")]
+    [InlineData("--matrix --method ssd", "--method applies only with --check")]
+    [InlineData("--method ssd --out x", "--method and --out apply only with --check")]
+    [InlineData("--max-jobs 3", "--max-jobs applies only with --matrix")]
     public async Task Options_plan_would_ignore_are_a_usage_error_so_a_CI_gate_cannot_pass_by_mistake(string options, string message)
     {
         var run = await CliRun.InvokeAsync(RepoPaths.Root, ["plan", "forget-3", "--workspace", "samples/digits", .. options.Split(' ')]);

@@ -194,6 +194,14 @@ public sealed class VerifyCommandScenarios
         Assert.Contains("missing", status.Out, StringComparison.Ordinal);
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode); // run makes it again
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "verify", "forget-3")).ExitCode);
+
+        // Another model's record under b's name is not b's: out of date, one line, no internal error.
+        File.Copy(ws.PathOf("artifacts/unlearn/forget-3/.jobs/a.json"), ws.PathOf("artifacts/unlearn/forget-3/.jobs/b.json"), overwrite: true);
+        var borrowed = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--json");
+        Assert.Equal(1, borrowed.ExitCode);
+        Assert.DoesNotContain("FUL3024", borrowed.Error, StringComparison.Ordinal);
+        Assert.Equal("stale", (string)borrowed.Json["models"]!.Single(m => (string)m["id"]! == "b")["status"]!);
+        Assert.Equal(["a", "b"], Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"))["models"]!.Select(m => (string)m["id"]!));
     }
 
     [Theory]

@@ -132,7 +132,7 @@ public static class ReferenceRetrainer
                 var target = Path.Combine(outputs, id + ".safetensors");
                 if (owners.GetValueOrDefault(PhysicalPath.Of(target)) is { } owner)
                 {
-                    throw EngineException.Create(DiagnosticCatalogue.RetrainWouldOverwrite, target, id, target, owner);
+                    throw EngineException.Create(DiagnosticCatalogue.RetrainWouldOverwrite, target, id, workspace.Relative(target), owner);
                 }
             }
         }

@@ -163,7 +163,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             var diagnostic = EngineException.DiagnosticOf(ex)
-                ?? Diagnostic.Create(DiagnosticCatalogue.UnlearningFailed, manifest.Location, ModelId, EngineException.Summarize(ex));
+                ?? Diagnostic.Create(DiagnosticCatalogue.UnlearningFailed, manifest.Location, ModelId, EngineException.Summarize(ex), RemovalId);
             return outcome with { Error = diagnostic, Exception = ex, Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
         }
     }

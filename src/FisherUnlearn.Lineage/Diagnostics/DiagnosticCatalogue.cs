@@ -139,7 +139,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor InternalError = Error("FUL3024", "Internal error",
         "dotnet-unlearn stopped on an error it does not know how to explain: {0}. What was written is complete (every write is a temporary file, then a rename). Rerun with '--verbosity detailed' for the stack trace and report it.");
     public static readonly DiagnosticDescriptor WorkerFailed = Error("FUL3021", "Worker failed",
-        "The worker process for model '{0}' exited with code {1}: {2}. Run 'dotnet unlearn run <removal> --only {0} --parallel 1' to see the whole error.");
+        "The worker process for model '{0}' exited with code {1}: {2}. Run 'dotnet unlearn run {3} --only {0} --parallel 1' to see the whole error.");
 
     // 301x: the MSBuild package (FisherUnlearn.Build)
     public static readonly DiagnosticDescriptor WorkspaceErrorsElsewhere = Error("FUL3010", "Workspace has errors in other projects",
@@ -240,7 +240,7 @@ public static class DiagnosticCatalogue
 
     // 410x unlearning ('run')
     public static readonly DiagnosticDescriptor UnlearningFailed = Error("FUL4100", "Unlearning failed",
-        "Unlearning model '{0}' failed: {1}. Its output was not written; other models' outputs were kept. 'dotnet unlearn run <removal> --only {0} --parallel 1 --verbosity detailed' shows where it failed.");
+        "Unlearning model '{0}' failed: {1}. Its output was not written; other models' outputs were kept. 'dotnet unlearn run {2} --only {0} --parallel 1 --verbosity detailed' shows where it failed.");
     public static readonly DiagnosticDescriptor UnknownMethod = Error("FUL4101", "Unknown unlearning method",
         "Unknown unlearning method '{0}'. Use one of: {1}.");
     public static readonly DiagnosticDescriptor InvalidMethodParameter = Error("FUL4102", "Invalid method parameter",

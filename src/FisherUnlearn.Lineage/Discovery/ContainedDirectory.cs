@@ -5,12 +5,12 @@ using Microsoft.Extensions.FileSystemGlobbing.Abstractions;
 namespace FisherUnlearn.Lineage.Discovery;
 
 /// <summary>
-/// A folder of the workspace as the glob matcher walks it, except that a symbolic link to a folder is followed only
-/// when it leads to a place inside the workspace that does not hold the link itself. A link out of the workspace
-/// (<c>ln -s .. up</c>, a link to <c>/</c>) would make discovery read, and report errors in, manifests of other
-/// projects or walk the whole disk; one to the folder it sits in, or above it, only leads back to what is walked
-/// anyway. Links out of the workspace are recorded in <see cref="Boundary.LinksOut"/>, once the matcher actually
-/// descends into them (an excluded one is never entered, so never reported).
+/// A folder of the workspace as the glob matcher walks it, except that symbolic links to folders below the root are not
+/// followed. One that leads inside the workspace leads to a folder the walk reads where it is (following it read every
+/// manifest there twice: duplicate ids), or to itself; one out of the workspace (<c>ln -s .. up</c>, a link to
+/// <c>/</c>) would make discovery read, and report errors in, manifests of other projects or walk the whole disk. The
+/// root itself may be a link. Links out of the workspace are recorded in <see cref="Boundary.LinksOut"/>, once the
+/// matcher actually descends into them (an excluded one is never entered, so never reported).
 /// </summary>
 internal sealed class ContainedDirectory : DirectoryInfoBase
 {
@@ -76,6 +76,7 @@ internal sealed class ContainedDirectory : DirectoryInfoBase
     /// <summary>The workspace root a walk stays in, and the folder links it did not follow out of it.</summary>
     internal sealed class Boundary(string root)
     {
+        private readonly string givenRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         private readonly string physicalRoot = Path.TrimEndingDirectorySeparator(PhysicalPath.Of(root));
         private readonly SortedDictionary<string, string> linksOut = new(StringComparer.Ordinal);
 
@@ -84,7 +85,7 @@ internal sealed class ContainedDirectory : DirectoryInfoBase
 
         public bool MayEnter(DirectoryInfo folder)
         {
-            if (folder.LinkTarget is null)
+            if (folder.LinkTarget is null || string.Equals(Path.TrimEndingDirectorySeparator(folder.FullName), givenRoot, WorkspacePaths.Comparison))
             {
                 return true;
             }
@@ -93,12 +94,9 @@ internal sealed class ContainedDirectory : DirectoryInfoBase
             if (!Inside(target, physicalRoot))
             {
                 linksOut[folder.FullName] = target;
-                return false;
             }
 
-            // A link to its own folder or one above it leads back to what the walk covers already.
-            var linkPlace = Path.TrimEndingDirectorySeparator(PhysicalPath.Of(folder.Parent?.FullName ?? physicalRoot));
-            return !Inside(linkPlace, target);
+            return false;
         }
 
         private static bool Inside(string path, string folder) =>

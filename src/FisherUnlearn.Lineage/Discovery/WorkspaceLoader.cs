@@ -155,13 +155,15 @@ public static class WorkspaceLoader
             }
 
             firstFile[(file.Kind, id)] = file.Path;
+            // Both are kept (their references still resolve, so this is the one error), and the workspace has an error.
             if (firstByFoldedId.TryGetValue((file.Kind, id.ToUpperInvariant()), out var folded))
             {
                 diagnostics.Report(DiagnosticCatalogue.IdsDifferOnlyInCase, file.IdLocation, file.Kind.Noun(), id, folded.Id, Path.GetRelativePath(root, folded.File).Replace('\\', '/'));
-                continue;
             }
-
-            firstByFoldedId[(file.Kind, id.ToUpperInvariant())] = (id, file.Path);
+            else
+            {
+                firstByFoldedId[(file.Kind, id.ToUpperInvariant())] = (id, file.Path);
+            }
             _ = file.Kind switch
             {
                 ManifestKind.Lineage => models.TryAdd(id, file.Model!),

@@ -28,7 +28,7 @@ public static class ManifestId
     // Names Windows keeps for devices, with or without an extension ("nul.txt" is NUL too): no file or folder there can
     // have them, and the tool ships for Windows.
     private static readonly HashSet<string> DeviceNames = new(
-        ["CON", "PRN", "AUX", "NUL", .. Enumerable.Range(1, 9).SelectMany(i => new[] { $"COM{i}", $"LPT{i}" })],
+        ["CON", "PRN", "AUX", "NUL", .. Enumerable.Range(0, 10).SelectMany(i => new[] { $"COM{i}", $"LPT{i}" })],
         StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The Windows device name an id would make its files' names (<c>CON</c> for <c>con.v2</c>), or null.</summary>

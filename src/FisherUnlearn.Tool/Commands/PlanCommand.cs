@@ -35,7 +35,7 @@ internal static class PlanCommand
         command.SetAction((parseResult, cancellationToken) =>
         {
             var env = new CommandEnvironment(context, options, parseResult);
-            if (UsageProblem(parseResult, explain, check, matrix, method, output) is { } problem)
+            if (UsageProblem(parseResult, explain, check, matrix, maxJobs, method, output) is { } problem)
             {
                 // Options that would be silently ignored: a CI gate written as 'plan --matrix --check' must not pass.
                 env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, problem));
@@ -114,8 +114,8 @@ internal static class PlanCommand
     }
 
     // --matrix, --check and --explain each choose what plan prints, so at most one; --method and --out say how --check
-    // looks, so only with it. Null when the options fit together.
-    private static string? UsageProblem(ParseResult parseResult, Option<string?> explain, Option<bool> check, Option<bool> matrix, Option<string?> method, Option<string?> output)
+    // looks, so only with it; --max-jobs only with --matrix. Null when the options fit together.
+    private static string? UsageProblem(ParseResult parseResult, Option<string?> explain, Option<bool> check, Option<bool> matrix, Option<int> maxJobs, Option<string?> method, Option<string?> output)
     {
         var modes = new[] { ("--matrix", parseResult.GetValue(matrix)), ("--check", parseResult.GetValue(check)), ("--explain", parseResult.GetValue(explain) is not null) }
             .Where(m => m.Item2).Select(m => m.Item1).ToList();
@@ -126,8 +126,15 @@ internal static class PlanCommand
 
         var checkOnly = new[] { ("--method", parseResult.GetValue(method) is not null), ("--out", parseResult.GetValue(output) is not null) }
             .Where(m => m.Item2).Select(m => m.Item1).ToList();
-        return checkOnly.Count > 0 && !parseResult.GetValue(check)
-            ? $"{string.Join(" and ", checkOnly)} apply only with --check (which outputs to look for); the plan itself does not depend on them"
+        if (checkOnly.Count > 0 && !parseResult.GetValue(check))
+        {
+            return checkOnly.Count == 1
+                ? $"{checkOnly[0]} applies only with --check (which outputs to look for); the plan itself does not depend on it"
+                : $"{string.Join(" and ", checkOnly)} apply only with --check (which outputs to look for); the plan itself does not depend on them";
+        }
+
+        return parseResult.GetResult(maxJobs) is { Implicit: false } && !parseResult.GetValue(matrix)
+            ? "--max-jobs applies only with --matrix (how many jobs the matrix may have)"
             : null;
     }
 

@@ -216,7 +216,9 @@ internal static class VerifyCommand
     private static ReportModel? FromJobRecords(WorkspaceAnalysis analysis, RemovalManifest removal, string directory)
     {
         var plan = Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal);
-        var outcomes = plan.Affected.Select(a => JobRecord.TryRead(directory, a.Id)?.Outcome).OfType<ModelOutcome>().ToList();
+        // A record copied under another model's name is not that model's (its output is then stale: FUL5006).
+        var outcomes = plan.Affected.Select(a => JobRecord.TryRead(directory, a.Id)?.Outcome is { } o && o.Id == a.Id ? o : null)
+            .OfType<ModelOutcome>().ToList();
         if (outcomes.Count == 0)
         {
             return null;

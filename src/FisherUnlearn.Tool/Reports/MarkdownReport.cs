@@ -285,7 +285,7 @@ internal static class MarkdownReport
     }
 
     /// <summary>Text quoted from a manifest or a report.json (a reason, an error, a parameter), as it was written: read as
-    /// neither HTML nor a table's column separator, on one line (report.md's lines are its layout), with hidden characters
+    /// neither HTML, emphasis, a link nor a table's column separator, on one line (report.md's lines are its layout), with hidden characters
     /// shown (<see cref="ReportText.Visible"/>). GitHub renders the step summary's HTML, so an unescaped
     /// <c>&lt;b&gt;</c> in a reason would be bold there and a <c>&lt;details&gt;</c> would swallow the rest of the report.</summary>
     internal static string Text(string text)
@@ -304,6 +304,8 @@ internal static class MarkdownReport
                 '\\' => "\\\\",
                 '`' => "\\`",
                 '|' => "\\|",
+                // Nor emphasis, strikethrough or a link ("*urgent* [ticket](http://x)" reads as written).
+                '*' or '_' or '~' or '[' or ']' => "\\" + c,
                 '\r' or '\n' or '\t' => " ",
                 _ => c.ToString(),
             });

@@ -182,7 +182,7 @@ internal sealed partial class WorkerPool(WorkerLaunch launch, int parallel, int 
         Role = job.Role,
         Method = launch.Method,
         Seconds = seconds,
-        Error = Diagnostic.Create(DiagnosticCatalogue.WorkerFailed, null, job.Id, exitCode, reason),
+        Error = Diagnostic.Create(DiagnosticCatalogue.WorkerFailed, null, job.Id, exitCode, reason, launch.RemovalId),
     };
 
     private static void Send(Process process, AffectedModel job, IRunProgress progress)

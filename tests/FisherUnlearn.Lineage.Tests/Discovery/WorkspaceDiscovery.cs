@@ -208,7 +208,7 @@ public sealed class WorkspaceDiscovery
     }
 
     [Fact]
-    public void A_folder_link_out_of_the_workspace_is_not_followed_and_is_a_warning_one_back_into_it_is_not_walked_twice()
+    public void A_folder_link_out_of_the_workspace_is_not_followed_and_is_a_warning_one_into_it_is_not_walked_twice()
     {
         using var outside = new TempWorkspace();
         outside.Write("other/x.lineage.json", Model("x"));
@@ -217,6 +217,7 @@ public sealed class WorkspaceDiscovery
         Directory.CreateSymbolicLink(ws.PathOf("up"), outside.Root);
         Directory.CreateSymbolicLink(ws.PathOf("models/loop"), ws.PathOf("models"));
         Directory.CreateSymbolicLink(ws.PathOf("models/root"), ws.Root);
+        Directory.CreateSymbolicLink(ws.PathOf("alias"), "models"); // a sibling: read where it is, not twice
 
         var workspace = Load(ws.Root);
 
@@ -226,6 +227,19 @@ public sealed class WorkspaceDiscovery
         Assert.Equal(ws.PathOf("up"), warning.Location.File);
         Assert.Contains("'up' is a link to", warning.Message, StringComparison.Ordinal);
         Assert.False(workspace.HasErrors);
+    }
+
+    [Fact]
+    public void A_workspace_named_through_a_link_is_read()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("real/m.lineage.json", Model("m"));
+        Directory.CreateSymbolicLink(ws.PathOf("link"), ws.PathOf("real"));
+
+        var workspace = Load(ws.PathOf("link"));
+
+        Assert.Equal(["m"], workspace.Models.Keys);
+        Assert.Empty(workspace.Diagnostics);
     }
 
     [Fact]
@@ -245,7 +259,7 @@ public sealed class WorkspaceDiscovery
     }
 
     [Fact]
-    public void Ids_of_one_kind_that_differ_only_in_case_are_FUL1030_and_the_first_wins()
+    public void Ids_of_one_kind_that_differ_only_in_case_are_one_FUL1030_and_nothing_else()
     {
         using var ws = new TempWorkspace();
         ws.Write("a/Base.lineage.json", Model("Base", dataset: "first"));
@@ -257,8 +271,7 @@ public sealed class WorkspaceDiscovery
         var diagnostic = Assert.Single(workspace.Diagnostics);
         Assert.Equal(("FUL1030", second), (diagnostic.Code, diagnostic.Location.File));
         Assert.Contains("model id 'base' differs only in case from 'Base' in a/Base.lineage.json", diagnostic.Message, StringComparison.Ordinal);
-        Assert.Equal(["Base"], workspace.Models.Keys);
-        Assert.Equal("first", workspace.Models["Base"].Data[0].Dataset);
+        Assert.Equal(["Base", "base"], workspace.Models.Keys); // both kept: what refers to either still resolves
     }
 
     [Fact]

@@ -219,6 +219,7 @@ public sealed class LineageManifestValidation
     [InlineData("aux.v2", "AUX")]
     [InlineData("Com1", "COM1")]
     [InlineData("lpt9.final", "LPT9")]
+    [InlineData("COM0", "COM0")]
     public void An_id_that_names_a_Windows_device_is_FUL1029(string id, string device)
     {
         var json = With("").Replace("\"id\": \"m\"", $"\"id\": \"{id}\"", StringComparison.Ordinal);

@@ -69,7 +69,8 @@ public sealed class ReportRenderingTests
 
         Assert.StartsWith("# Removal `forget-3`: &lt;b&gt;urgent&lt;/b&gt; &amp; done \\| now\\u0007\\u0000 \\`x\\` next line \\\\&lt;i&gt;\\u202e\n", md, StringComparison.Ordinal);
         Assert.Contains("| Requested | 2026-11-26 &lt;details&gt; |", md, StringComparison.Ordinal);
-        Assert.Contains("**Failed:** FUL4100: &lt;img src=x&gt; in 'a\\|b'\\u001b[31m", md, StringComparison.Ordinal);
+        Assert.Contains("**Failed:** FUL4100: &lt;img src=x&gt; in 'a\\|b'\\u001b\\[31m", md, StringComparison.Ordinal);
+        Assert.Equal("\\*urgent\\* \\_now\\_ \\[ticket\\](http://x) \\~\\~no\\~\\~", MarkdownReport.Text("*urgent* _now_ [ticket](http://x) ~~no~~"));
         Assert.Contains("| removal `forget-3` | `` odd\\|na`me\\u0007.removal.json `` |", md, StringComparison.Ordinal);
         Assert.Contains("<p class=\"reason\">&lt;b&gt;urgent&lt;/b&gt; &amp; done | now\\u0007\\u0000 `x`\r\nnext line \\&lt;i&gt;\\u202e</p>", html, StringComparison.Ordinal);
         Assert.Contains("&lt;img src=x&gt; in &#39;a|b&#39;\\u001b[31m", html, StringComparison.Ordinal);
