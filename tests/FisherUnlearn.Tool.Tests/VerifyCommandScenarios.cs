@@ -169,6 +169,23 @@ public sealed class VerifyCommandScenarios
     }
 
     [Fact]
+    public async Task Verifying_a_removal_that_affects_no_model_says_so_as_run_does_and_writes_no_report()
+    {
+        using var ws = SampleWorkspaces.Chain(); // forget-3: no model trains on label 3
+
+        var text = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+        var json = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--json");
+
+        Assert.Equal((0, 0), (text.ExitCode, json.ExitCode));
+        Assert.Contains("info FUL2012: Removal 'forget-3' touches no model", text.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Targets met", text.Out, StringComparison.Ordinal);
+        Assert.Equal("forget-3", (string)json.Json["removal"]!);
+        Assert.Empty(json.Json["models"]!);
+        Assert.True((bool)json.Json["targetsMet"]!);
+        Assert.False(Directory.Exists(ws.PathOf("artifacts/unlearn/forget-3")));
+    }
+
+    [Fact]
     public async Task Copies_of_the_original_checkpoints_in_the_output_folder_are_not_certified_as_unlearned()
     {
         using var ws = DigitsChain.Create();

@@ -69,6 +69,29 @@ internal static class VerifyCommand
             return ExitCodes.InvalidInput;
         }
 
+        if (Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, found.Value!).IsEmpty)
+        {
+            // As run: nothing to measure, so no report (run writes none either) and no table; in Actions the same
+            // "nothing to do" summary and outputs as run's.
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.NothingAffected, found.Value!.Location, found.Value!.Id));
+            GitHubSummary.PublishNothingAffected(env.Context, ReportModel.FromPlan(analysis, found.Value!, method: string.Empty), env.Diagnostics.Log);
+            if (env.Json)
+            {
+                env.WriteJson(new JObject
+                {
+                    ["schemaVersion"] = JsonDocuments.SchemaVersion,
+                    ["removal"] = found.Value!.Id,
+                    ["targetsMet"] = true,
+                    ["models"] = new JArray(),
+                    ["referenceSeconds"] = null,
+                    ["referenceReused"] = null,
+                    ["seconds"] = 0,
+                });
+            }
+
+            return ExitCodes.Ok;
+        }
+
         VerificationResult result;
         var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
         var (stale, unrecorded) = UncertifiedOutputs(analysis, found.Value!, outputRoot);
