@@ -72,6 +72,8 @@ public static class DiagnosticCatalogue
         "'{0}' applies only to {1}; model '{2}' is {3}, so it is ignored. Remove it{4}.");
     public static readonly DiagnosticDescriptor LinkOutOfWorkspace = Warning("FUL1028", "Folder link out of the workspace",
         "'{0}' is a link to '{1}', outside the workspace, so no manifest in it was read. Move what belongs to this workspace into it, or exclude the link in unlearn.json ('exclude').");
+    public static readonly DiagnosticDescriptor HiddenCharacter = Warning("FUL1031", "Hidden character",
+        "'{0}' holds a character a reader cannot see ({1}: a control or text-direction character); reports show it escaped, as {1}. Remove it unless it is meant.");
     public static readonly DiagnosticDescriptor NotARegularFile = Error("FUL1027", "Not a regular file",
         "'{0}' is {1}, not a regular file, so reading it could block or never end: it was not opened. Replace it with a regular file, or point the manifest that names it at one (a symbolic link to a regular file is fine).");
 

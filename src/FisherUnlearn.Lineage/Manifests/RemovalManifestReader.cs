@@ -32,6 +32,12 @@ internal static class RemovalManifestReader
 
         var (id, location) = CommonFields.Id(root);
         var reason = root.String("reason", allowEmpty: true);
+        // A NUL or a text-direction override in a reason is almost always pasted by accident (or meant to mislead the
+        // reader of a report); the reports show it escaped, and this says so where it is written.
+        if (reason is not null && reason.Any(Text.HiddenCharacters.IsHidden) && root.Object["reason"] is { } reasonNode)
+        {
+            context.Report(DiagnosticCatalogue.HiddenCharacter, reasonNode, "reason", Text.HiddenCharacters.Shown(reason.First(Text.HiddenCharacters.IsHidden)));
+        }
         var labels = new List<int>();
         var labelLocations = new Dictionary<int, SourceLocation>();
         var samples = new List<SampleSelection>();

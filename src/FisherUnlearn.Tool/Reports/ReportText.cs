@@ -35,12 +35,10 @@ internal static class ReportText
     }
 
     /// <summary>How <see cref="Visible"/> shows a <see cref="Hidden"/> character: <c>\u0007</c>.</summary>
-    public static string Shown(char c) => string.Create(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+    public static string Shown(char c) => Lineage.Text.HiddenCharacters.Shown(c);
 
     /// <summary>Whether <see cref="Visible"/> shows the character escaped.</summary>
-    public static bool Hidden(char c) =>
-        (char.IsControl(c) && c is not ('\t' or '\n' or '\r'))
-        || c is '\u2028' or '\u2029' or '\u200e' or '\u200f' or (>= '\u202a' and <= '\u202e') or (>= '\u2066' and <= '\u2069');
+    public static bool Hidden(char c) => Lineage.Text.HiddenCharacters.IsHidden(c);
 
     /// <summary>A fraction 0..1 as a percentage with one decimal ("97.3"), or "–" when unknown.</summary>
     public static string Percent(double? value) => value is { } v ? (v * 100).ToString("0.0", CultureInfo.InvariantCulture) : "–";

@@ -1,3 +1,4 @@
+using FisherUnlearn.Lineage.Diagnostics;
 using static FisherUnlearn.Lineage.Tests.Manifests.ManifestTestKit;
 
 namespace FisherUnlearn.Lineage.Tests.Manifests;
@@ -52,6 +53,27 @@ public sealed class RemovalManifestValidation
         Assert.Null(file.Removal!.Method);
         Assert.Null(file.Removal.Targets);
         Assert.Empty(file.Removal.Samples);
+    }
+
+    [Theory]
+    [InlineData("\\u0000", "\\u0000")]
+    [InlineData("ticket \\u0007 42", "\\u0007")]
+    [InlineData("approved \\u202e", "\\u202e")]
+    public void A_reason_with_a_character_a_reader_cannot_see_is_the_warning_FUL1031_at_the_reason(string written, string shown)
+    {
+        var json = WithForget("""{ "labels": [3] }""", $", \"reason\": \"{written}\"");
+
+        var file = ReadRemoval(json);
+
+        var diagnostic = Only(file, "FUL1031", json, "\"reason\": »\"", "'reason'", shown);
+        Assert.Equal(Severity.Warning, diagnostic.Severity);
+        Assert.NotNull(file.Removal);
+    }
+
+    [Fact]
+    public void A_reason_on_several_lines_with_tabs_is_fine()
+    {
+        NoDiagnostics(ReadRemoval(WithForget("""{ "labels": [3] }""", ", \"reason\": \"line one\\n\\tline two\"")));
     }
 
     [Theory]

@@ -1,0 +1,16 @@
+using System.Globalization;
+
+namespace FisherUnlearn.Lineage.Text;
+
+/// <summary>Characters a reader cannot see: control characters other than tab and line breaks (which are layout), the
+/// Unicode line and paragraph separators, and the bidirectional controls, which reorder the text shown around them. The
+/// reports show them as JSON writes them (<c>\u0007</c>); <c>validate</c> warns about them in a removal's reason.</summary>
+public static class HiddenCharacters
+{
+    public static bool IsHidden(char c) =>
+        (char.IsControl(c) && c is not ('\t' or '\n' or '\r'))
+        || c is '\u2028' or '\u2029' or '\u200e' or '\u200f' or (>= '\u202a' and <= '\u202e') or (>= '\u2066' and <= '\u2069');
+
+    /// <summary>How a hidden character is shown: <c>\u0007</c>.</summary>
+    public static string Shown(char c) => string.Create(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+}
