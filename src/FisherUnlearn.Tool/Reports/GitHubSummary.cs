@@ -146,6 +146,9 @@ internal static class GitHubSummary
             new("failed", model.Models.Count(m => !m.Succeeded && !m.Missing).ToString(CultureInfo.InvariantCulture)),
             new("missing", model.Models.Count(m => m.Missing).ToString(CultureInfo.InvariantCulture)),
             new("targets-met", model.TargetsMet ? "true" : "false"),
+            // One step can publish several removals (MSBuild's Unlearn over every removal, a loop over them): the names
+            // above then hold the last one's, so each removal's verdict also has a name of its own to gate on.
+            new("targets-met-" + model.RemovalId, model.TargetsMet ? "true" : "false"),
         ]);
     }
 

@@ -33,6 +33,7 @@ public sealed class GitHubSummaryTests
         Assert.Contains("affected=6", lines);
         Assert.Contains("failed=0", lines);
         Assert.Contains("targets-met=true", lines);
+        Assert.Contains("targets-met-forget-3=true", lines);
     }
 
     [Fact]

@@ -85,7 +85,7 @@ public sealed class RunReportScenarios
         Assert.Contains("FUL2012", run.Error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(ws.PathOf(Reports)));
         Assert.Equal(
-            ["removal=forget-3", "report=", "report-html=", "report-json=", "affected=0", "failed=0", "missing=0", "targets-met=true"],
+            ["removal=forget-3", "report=", "report-html=", "report-json=", "affected=0", "failed=0", "missing=0", "targets-met=true", "targets-met-forget-3=true"],
             File.ReadAllLines(actions["GITHUB_OUTPUT"]));
         var summary = File.ReadAllText(actions["GITHUB_STEP_SUMMARY"]);
         Assert.StartsWith("\n# Removal `forget-3`", summary, StringComparison.Ordinal);
