@@ -1,5 +1,6 @@
 using System.Globalization;
 using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Manifests;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -71,6 +72,24 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
     [Output]
     public int ResolvedThreads { get; private set; }
 
+    // The value of a concurrency property: null when empty or 0 (the targets' default for UnlearnThreads: unlearn.json's
+    // setting, else automatic), else a number in 1..limit, or an error logged (FUL3015) and null.
+    private int? Bounded(string? value, string property, int limit, string setting)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        if (int.TryParse(value.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && number >= 0 && number <= limit)
+        {
+            return number == 0 ? null : number;
+        }
+
+        Log.Log(DiagnosticCatalogue.BuildPropertyOutOfRange, BuildEngine?.ProjectFileOfTaskNode, property, value, limit, setting);
+        return null;
+    }
+
     public override bool Execute()
     {
         ProjectPlan plan;
@@ -98,13 +117,13 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
         ResolvedWorkspace = plan.Workspace;
         ResolvedOutputPath = plan.OutputRoot;
         OwnedModels = [.. plan.OwnedModels];
-        ResolvedParallelism = int.TryParse(Parallelism, NumberStyles.Integer, CultureInfo.InvariantCulture, out var explicitParallelism) && explicitParallelism > 0
-            ? explicitParallelism
-            : Math.Max(1, plan.SettingsParallelism ?? 1);
-        ResolvedThreads = int.TryParse(Threads, NumberStyles.Integer, CultureInfo.InvariantCulture, out var explicitThreads) && explicitThreads > 0
-            ? explicitThreads
-            : Math.Max(0, plan.SettingsThreads ?? 0);
-        if (plan.HasErrors)
+        // As the tool's --parallel and --threads: a value out of 1..1024 (or not a number) is an error here, at the
+        // build, not a silent fallback (nothing to do) or the tool's usage error without a place (something to do).
+        var explicitParallelism = Bounded(Parallelism, "UnlearnParallelism", WorkspaceSettings.ParallelismLimit, "parallelism");
+        var explicitThreads = Bounded(Threads, "UnlearnThreads", WorkspaceSettings.ThreadsLimit, "threads");
+        ResolvedParallelism = explicitParallelism ?? Math.Max(1, plan.SettingsParallelism ?? 1);
+        ResolvedThreads = explicitThreads ?? Math.Max(0, plan.SettingsThreads ?? 0);
+        if (plan.HasErrors || Log.HasLoggedErrors)
         {
             return false;
         }

@@ -130,6 +130,8 @@ public static class DiagnosticCatalogue
         "Cancelled. Finished outputs were kept; run the command again to finish the job.");
     public static readonly DiagnosticDescriptor FileSystemError = Error("FUL3009", "File or folder not usable",
         "{0} Check the path given (--workspace, --out, --output) and its permissions: outputs need a folder you can write to.");
+    public static readonly DiagnosticDescriptor BuildPropertyOutOfRange = Error("FUL3015", "Build property out of range",
+        "The property '{0}' is '{1}'; it must be a whole number from 1 to {2}, as '{3}' in unlearn.json, or empty or 0 for unlearn.json's (else automatic). Fix it.");
     public static readonly DiagnosticDescriptor PackageVersionNeeded = Error("FUL3014", "FisherUnlearn.Build version needed",
         "This workspace gets FisherUnlearn.Build as a package: pass -p:FisherUnlearnBuildVersion=<version> (the version of your dotnet-unlearn tool), with the package on a NuGet feed.");
     public static readonly DiagnosticDescriptor ShardInvalid = Error("FUL3020", "Invalid shard",

@@ -223,6 +223,40 @@ public sealed class UnlearnPlanTests
         Assert.Equal("FUL3010", Assert.Single(other.Errors).Code);
     }
 
+    [Theory]
+    [InlineData("5000", null, "UnlearnThreads")]
+    [InlineData("abc", null, "UnlearnThreads")]
+    [InlineData(null, "2000", "UnlearnParallelism")]
+    [InlineData(null, "-4", "UnlearnParallelism")]
+    [InlineData(null, "1025", "UnlearnParallelism")]
+    public void Threads_or_parallelism_out_of_1_to_1024_is_FUL3015_naming_the_property(string? threads, string? parallelism, string property)
+    {
+        using var ws = Digits.Copy();
+        var engine = new RecordingBuildEngine();
+        var task = new UnlearnPlan { BuildEngine = engine, ProjectDirectory = ws.PathOf("digits-base"), Threads = threads, Parallelism = parallelism };
+
+        Assert.False(task.Execute());
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("FUL3015", error.Code);
+        Assert.Contains($"'{property}' is '{threads ?? parallelism}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("from 1 to 1024", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("1", "1024")]
+    [InlineData(" 8 ", "")]
+    [InlineData("0", "0")]
+    public void Threads_and_parallelism_in_range_or_empty_are_taken(string threads, string parallelism)
+    {
+        using var ws = Digits.Copy();
+        var engine = new RecordingBuildEngine();
+        var task = new UnlearnPlan { BuildEngine = engine, ProjectDirectory = ws.PathOf("digits-base"), Threads = threads, Parallelism = parallelism };
+
+        Assert.True(task.Execute());
+        Assert.Empty(engine.Errors);
+        Assert.Equal(int.Parse(threads.Trim(), System.Globalization.CultureInfo.InvariantCulture), task.ResolvedThreads); // 0: automatic (no threads in unlearn.json)
+    }
+
     [Fact]
     public void A_workspace_that_does_not_exist_is_FUL3004_naming_the_UnlearnWorkspace_property()
     {
