@@ -50,7 +50,7 @@ public sealed class ResolveUnlearnTool : Microsoft.Build.Utilities.Task
             var path = Path.GetFullPath(Path.Combine(ProjectDirectory, ToolPath));
             if (!File.Exists(path))
             {
-                Log.Log(DiagnosticCatalogue.ToolNotFound, null, $"UnlearnToolPath '{path}' does not exist");
+                Log.Log(DiagnosticCatalogue.ToolNotFound, BuildEngine?.ProjectFileOfTaskNode, $"UnlearnToolPath '{path}' does not exist");
                 return false;
             }
 
@@ -87,7 +87,7 @@ public sealed class ResolveUnlearnTool : Microsoft.Build.Utilities.Task
             return true;
         }
 
-        Log.Log(DiagnosticCatalogue.ToolNotFound, null,
+        Log.Log(DiagnosticCatalogue.ToolNotFound, BuildEngine?.ProjectFileOfTaskNode,
             $"no local tool manifest (dotnet-tools.json) in or above '{ProjectDirectory}' lists the '{CommandName}' command, UnlearnToolPath is not set and '{CommandName}' is not on PATH");
         return false;
     }

@@ -105,13 +105,17 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Log.Log(DiagnosticCatalogue.UnreadableFile, null, ex.Message);
+            Log.Log(DiagnosticCatalogue.UnreadableFile, BuildEngine?.ProjectFileOfTaskNode, ex.Message);
             return false;
         }
 
         foreach (var diagnostic in plan.Diagnostics)
         {
-            Log.Log(diagnostic);
+            // One without a place of its own (an unknown removal, a workspace folder that does not exist) is the
+            // project's: without a file MSBuild would point at the package's targets file.
+            Log.Log(diagnostic.Location.File.Length == 0 && BuildEngine?.ProjectFileOfTaskNode is { Length: > 0 } project
+                ? diagnostic with { Location = new SourceLocation(project) }
+                : diagnostic);
         }
 
         ResolvedWorkspace = plan.Workspace;

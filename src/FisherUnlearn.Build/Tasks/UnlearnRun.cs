@@ -75,7 +75,7 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
 
         if (jobs.Count > 0 && string.IsNullOrEmpty(ToolExecutable))
         {
-            Log.Log(DiagnosticCatalogue.ToolNotFound, null, "no tool was resolved (ResolveUnlearnTool did not run)");
+            Log.Log(DiagnosticCatalogue.ToolNotFound, BuildEngine?.ProjectFileOfTaskNode, "no tool was resolved (ResolveUnlearnTool did not run)");
             return false;
         }
 
@@ -283,11 +283,11 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
 
                 if (run.MentionsRestore)
                 {
-                    Log.Log(DiagnosticCatalogue.ToolNotFound, null, $"'{display}' could not run it ({string.Join(" ", run.Tail)})");
+                    Log.Log(DiagnosticCatalogue.ToolNotFound, BuildEngine?.ProjectFileOfTaskNode, $"'{display}' could not run it ({string.Join(" ", run.Tail)})");
                 }
                 else
                 {
-                    Log.Log(DiagnosticCatalogue.ToolFailed, null, display, exitCode,
+                    Log.Log(DiagnosticCatalogue.ToolFailed, BuildEngine?.ProjectFileOfTaskNode, display, exitCode,
                         run.Tail.Count == 0 ? string.Empty : $" (last output: {string.Join(" | ", run.Tail)})");
                 }
 
@@ -296,7 +296,7 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
 
             if (!File.Exists(job.Output))
             {
-                Log.Log(DiagnosticCatalogue.ToolOutputNotWritten, null, display, job.Output);
+                Log.Log(DiagnosticCatalogue.ToolOutputNotWritten, BuildEngine?.ProjectFileOfTaskNode, display, job.Output);
                 return false;
             }
 
@@ -405,7 +405,7 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
         {
             lock (_logLock)
             {
-                Log.Log(DiagnosticCatalogue.ToolNotFound, null, $"'{ToolExecutable}' cannot be started ({ex.Message})");
+                Log.Log(DiagnosticCatalogue.ToolNotFound, BuildEngine?.ProjectFileOfTaskNode, $"'{ToolExecutable}' cannot be started ({ex.Message})");
             }
 
             return new ToolRun(display, null, 0, [], false);

@@ -199,7 +199,8 @@ public sealed class UnlearnPlanTests
 
         var (_, bad, badResult) = Run(ws.PathOf("digits-federated"), "forget-4");
         Assert.False(badResult);
-        Assert.Equal("FUL2006", Assert.Single(bad.Errors).Code);
+        var unknown = Assert.Single(bad.Errors);
+        Assert.Equal(("FUL2006", "test.proj"), (unknown.Code, unknown.File)); // the project that names it
     }
 
     [Fact]
@@ -237,7 +238,7 @@ public sealed class UnlearnPlanTests
 
         Assert.False(task.Execute());
         var error = Assert.Single(engine.Errors);
-        Assert.Equal("FUL3015", error.Code);
+        Assert.Equal(("FUL3015", "test.proj"), (error.Code, error.File));
         Assert.Contains($"'{property}' is '{threads ?? parallelism}'", error.Message, StringComparison.Ordinal);
         Assert.Contains("from 1 to 1024", error.Message, StringComparison.Ordinal);
     }
@@ -267,6 +268,7 @@ public sealed class UnlearnPlanTests
         Assert.False(task.Execute());
         var error = Assert.Single(engine.Errors);
         Assert.Equal("FUL3004", error.Code);
+        Assert.Equal("test.proj", error.File); // the project, not the package's targets file
         Assert.Contains(ws.PathOf("nonexistent"), error.Message, StringComparison.Ordinal);
         Assert.Contains("UnlearnWorkspace", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("--workspace", error.Message, StringComparison.Ordinal);
