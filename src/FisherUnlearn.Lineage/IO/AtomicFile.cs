@@ -55,6 +55,22 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>Deletes the temporary files that the process <paramref name="processId"/>, killed in the middle of a
+    /// write, left anywhere under <paramref name="folder"/> (their names carry the writer's process id). For a process
+    /// known to be gone: a live one may be about to rename them.</summary>
+    public static void DeleteLeftoversOf(int processId, string folder)
+    {
+        if (!Directory.Exists(folder))
+        {
+            return;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(folder, $".*.tmp-{processId}-*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 }))
+        {
+            TryDelete(file);
+        }
+    }
+
     private static void TryDelete(string path)
     {
         try

@@ -16,6 +16,9 @@ namespace FisherUnlearn.Tool.Running;
 /// </summary>
 internal sealed partial class WorkerPool(WorkerLaunch launch, int parallel, int threads)
 {
+    // Every worker process started, for cleaning up after those a cancellation killed.
+    private readonly System.Collections.Concurrent.ConcurrentBag<int> started = [];
+
     /// <summary>Runs the jobs in at most <c>parallel</c> worker processes. Workers take jobs from one queue: each is sent
     /// the next model on its stdin when it reports the previous one, so a slow model (a CNN, a missing harvest) does not
     /// hold up the others, and the cost of starting a process and loading libtorch, the workspace and the data is paid
@@ -43,6 +46,13 @@ internal sealed partial class WorkerPool(WorkerLaunch launch, int parallel, int 
                 // each worker's task ends cancelled
             }
 
+            // A worker killed in the middle of writing an output, a job record or a harvest file left its temporary file
+            // (it never got to rename or delete it): the outputs' folder holds nothing half-written.
+            foreach (var id in started)
+            {
+                Lineage.IO.AtomicFile.DeleteLeftoversOf(id, Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(launch.RemovalDirectory)) ?? launch.RemovalDirectory);
+            }
+
             throw new OperationCanceledException(cancellationToken);
         }
 
@@ -63,6 +73,7 @@ internal sealed partial class WorkerPool(WorkerLaunch launch, int parallel, int 
         try
         {
             process.Start();
+            started.Add(process.Id);
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
         {

@@ -5,6 +5,23 @@ namespace FisherUnlearn.Lineage.Tests.IO;
 
 public sealed class AtomicFileRules
 {
+    [Fact]
+    public void The_leftovers_of_a_killed_writer_are_deleted_at_any_depth_and_nothing_else()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("out/forget-3/.a.safetensors.tmp-4242-0123abcd", "half");
+        ws.Write("out/forget-3/.jobs/.a.json.tmp-4242-89ef", "half");
+        ws.Write("out/harvest/a/.k.safetensors.tmp-4242-77", "half");
+        ws.Write("out/forget-3/.b.safetensors.tmp-4243-0123abcd", "another writer's");
+        ws.Write("out/forget-3/a.safetensors", "done");
+
+        AtomicFile.DeleteLeftoversOf(4242, ws.PathOf("out"));
+
+        Assert.Equal(["out/forget-3/.b.safetensors.tmp-4243-0123abcd", "out/forget-3/a.safetensors"],
+            Directory.GetFiles(ws.PathOf("out"), "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(ws.Root, f).Replace('\\', '/')).Order(StringComparer.Ordinal));
+        AtomicFile.DeleteLeftoversOf(4242, ws.PathOf("nowhere")); // a folder that is not there: nothing to do
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
