@@ -3,7 +3,7 @@ using System.Globalization;
 namespace FisherUnlearn.Lineage.Diagnostics;
 
 /// <summary>A problem found in the user's input or work, with its FUL code and where it is.</summary>
-public sealed record Diagnostic(string Code, Severity Severity, string Message, SourceLocation Location)
+public sealed partial record Diagnostic(string Code, Severity Severity, string Message, SourceLocation Location)
 {
     public static Diagnostic Create(DiagnosticDescriptor descriptor, SourceLocation? location, params object?[] args) =>
         new(descriptor.Code, descriptor.Severity,
@@ -45,6 +45,30 @@ public sealed record Diagnostic(string Code, Severity Severity, string Message, 
             ? $"{severity} {Code}: {message}"
             : $"{where}: {severity} {Code}: {message}";
     }
+
+    /// <summary>The diagnostic a line in <see cref="ToCanonicalString"/>'s form stands for (what another process of the
+    /// tool wrote on stderr), or null when the line is not one.</summary>
+    public static Diagnostic? FromCanonicalString(string line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        if (CanonicalLine().Match(line) is not { Success: true } match)
+        {
+            return null;
+        }
+
+        var severity = match.Groups["severity"].Value switch
+        {
+            "error" => Severity.Error,
+            "warning" => Severity.Warning,
+            _ => Severity.Info,
+        };
+        int Number(string group) => match.Groups[group].Success ? int.Parse(match.Groups[group].Value, CultureInfo.InvariantCulture) : 0;
+        return new Diagnostic(match.Groups["code"].Value, severity, match.Groups["message"].Value,
+            new SourceLocation(match.Groups["file"].Value, Number("line"), Number("column")));
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?:(?<file>.+?)(?:\((?<line>\d{1,9}),(?<column>\d{1,9})\))?: )?(?<severity>error|warning|info) (?<code>FUL\d{4}): (?<message>.+)$")]
+    private static partial System.Text.RegularExpressions.Regex CanonicalLine();
 
     // Control characters, and the Unicode line and paragraph separators some editors and log viewers break at.
     private static bool BreaksLine(char c) => char.IsControl(c) || c is '\u2028' or '\u2029';

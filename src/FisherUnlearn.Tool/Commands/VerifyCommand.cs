@@ -69,7 +69,9 @@ internal static class VerifyCommand
             return ExitCodes.InvalidInput;
         }
 
-        if (Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, found.Value!).IsEmpty)
+        // One plan for the command: the freshness checks, the live table and the reports all work from it.
+        var plan = Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, found.Value!);
+        if (plan.IsEmpty)
         {
             // As run: nothing to measure, so no report (run writes none either) and no table; in Actions the same
             // "nothing to do" summary and outputs as run's.
@@ -94,14 +96,14 @@ internal static class VerifyCommand
 
         VerificationResult result;
         var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
-        var (stale, unrecorded) = UncertifiedOutputs(analysis, found.Value!, outputRoot);
+        var (stale, unrecorded) = UncertifiedOutputs(analysis, plan, outputRoot);
         // In a terminal, a live table while the reference retrains (epochs) and the models are measured.
         var live = env.ShowsLiveProgress ? new LiveProgress(env.Context.Error, "result") : null;
         try
         {
             var threadsPerModel = threads ?? analysis.Workspace.Settings.Threads ?? 1;
             TorchRuntime.Configure(threadsPerModel);
-            live?.Planned([.. Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, found.Value!).Affected.Select(a => a.Id)]);
+            live?.Planned([.. plan.Affected.Select(a => a.Id)]);
             result = Verifier.Verify(analysis, found.Value!, new VerifyOptions
             {
                 OutputDirectory = outputRoot,
@@ -144,7 +146,7 @@ internal static class VerifyCommand
         }
 
         var uncertified = stale.Concat(unrecorded).ToHashSet(StringComparer.Ordinal);
-        RefreshReports(env, analysis, found.Value!, outputRoot, result, stale, unrecorded);
+        RefreshReports(env, analysis, found.Value!, plan, outputRoot, result, stale, unrecorded);
 
         if (env.Json)
         {
@@ -223,10 +225,9 @@ internal static class VerifyCommand
     // says what made them (a copy of the original checkpoint passes for an output by its name alone), are measured as they
     // are, but they are not the current request's: verify reports them (FUL5006, FUL5007), lists them as such in the
     // reports and exits 1. An output file that is not there at all is the verifier's FUL5001.
-    private static (List<string> Stale, List<string> Unrecorded) UncertifiedOutputs(WorkspaceAnalysis analysis, RemovalManifest removal, string? outputRoot)
+    private static (List<string> Stale, List<string> Unrecorded) UncertifiedOutputs(WorkspaceAnalysis analysis, Lineage.Planning.RemovalPlan plan, string? outputRoot)
     {
-        var plan = Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal);
-        var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, outputRoot);
+        var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, plan.RemovalId, outputRoot);
         // Each output against its own record's method; an output changed after it was written is stale too, as for status.
         var states = OutputFreshness.Check(analysis, plan, method: null, directory);
         return (
@@ -236,9 +237,8 @@ internal static class VerifyCommand
 
     // Without report.json, the job records still say what the run did for each model (method, settings, time, hashes),
     // as 'run --merge' gathers them; null when there are none (or the removal's settings are invalid).
-    private static ReportModel? FromJobRecords(WorkspaceAnalysis analysis, RemovalManifest removal, string directory)
+    private static ReportModel? FromJobRecords(WorkspaceAnalysis analysis, RemovalManifest removal, Lineage.Planning.RemovalPlan plan, string directory)
     {
-        var plan = Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal);
         // A record copied under another model's name is not that model's (its output is then stale: FUL5006).
         var outcomes = plan.Affected.Select(a => JobRecord.TryRead(directory, a.Id)?.Outcome is { } o && o.Id == a.Id ? o : null)
             .OfType<ModelOutcome>().ToList();
@@ -263,7 +263,7 @@ internal static class VerifyCommand
     /// <summary>report.json (the run's, with verify's metrics merged in; when it is missing or unreadable, rebuilt from the
     /// job records, else from the plan), report.md and report.html; then the GitHub step summary and outputs. A failure to
     /// write is logged, not fatal.</summary>
-    private static void RefreshReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, string? outputRoot, VerificationResult result,
+    private static void RefreshReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, Lineage.Planning.RemovalPlan plan, string? outputRoot, VerificationResult result,
         IReadOnlyCollection<string> stale, IReadOnlyCollection<string> unrecorded)
     {
         var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, outputRoot);
@@ -281,7 +281,7 @@ internal static class VerifyCommand
             }
         }
 
-        var recorded = FromJobRecords(analysis, removal, directory);
+        var recorded = FromJobRecords(analysis, removal, plan, directory);
         run ??= recorded;
         string method;
         try

@@ -14,7 +14,7 @@ namespace FisherUnlearn.Tool.Running;
 /// neither for the model it was on, so the next run simply redoes that model. Cancelling kills every worker, and the
 /// run waits until they are gone; a worker whose run is killed outright stops by itself (<see cref="ParentWatchdog"/>).
 /// </summary>
-internal sealed partial class WorkerPool(WorkerLaunch launch, int parallel, int threads)
+internal sealed class WorkerPool(WorkerLaunch launch, int parallel, int threads)
 {
     // Every worker process started, for cleaning up after those a cancellation killed.
     private readonly System.Collections.Concurrent.ConcurrentBag<int> started = [];
@@ -141,16 +141,23 @@ internal sealed partial class WorkerPool(WorkerLaunch launch, int parallel, int 
         if (current is not null)
         {
             var errors = stderr.GetAwaiter().GetResult().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (outcomes.Count == 0 && errors.Select(OwnError).LastOrDefault(d => d is not null) is { } own)
+            if (outcomes.Count == 0 && errors.Select(Diagnostic.FromCanonicalString).LastOrDefault(d => d is { IsError: true }) is { } own)
             {
                 // The worker stopped before its first model with an error of its own (libtorch does not load: FUL3003).
                 // Every worker would, so each model left fails with that error as it is, as with --parallel 1, and no
                 // other worker is started for them.
-                outcomes.Add(Failed(current, own, clock.Elapsed.TotalSeconds, progress));
+                void FailAlike(AffectedModel job, double seconds)
+                {
+                    var failedAlike = Failed(job, own, seconds);
+                    outcomes.Add(failedAlike);
+                    progress.Finished(failedAlike, reused: false);
+                }
+
+                FailAlike(current, clock.Elapsed.TotalSeconds);
                 while (queue.TryDequeue(out var left))
                 {
                     progress.Started(left.Id);
-                    outcomes.Add(Failed(left, own, 0, progress));
+                    FailAlike(left, 0);
                 }
 
                 return outcomes;
@@ -167,34 +174,11 @@ internal sealed partial class WorkerPool(WorkerLaunch launch, int parallel, int 
         return outcomes;
     }
 
-    private ModelOutcome Failed(AffectedModel job, Diagnostic error, double seconds, IRunProgress progress)
-    {
-        var failed = new ModelOutcome { Id = job.Id, Role = job.Role, Method = launch.Method, Seconds = seconds, Error = error };
-        progress.Finished(failed, reused: false);
-        return failed;
-    }
+    private ModelOutcome Failed(AffectedModel job, Diagnostic error, double seconds) =>
+        new() { Id = job.Id, Role = job.Role, Method = launch.Method, Seconds = seconds, Error = error };
 
-    // An error line a worker wrote of its own, in the canonical form (Diagnostic.ToCanonicalString: "file(line,col): error
-    // FULnnnn: message", the location optional; FUL3003 names the native library), or null.
-    private static Diagnostic? OwnError(string line) =>
-        OwnErrorLine().Match(line) is { Success: true } match
-            ? new Diagnostic(match.Groups["code"].Value, Severity.Error, match.Groups["message"].Value, new SourceLocation(
-                match.Groups["file"].Value,
-                match.Groups["line"].Success ? int.Parse(match.Groups["line"].Value, CultureInfo.InvariantCulture) : 0,
-                match.Groups["column"].Success ? int.Parse(match.Groups["column"].Value, CultureInfo.InvariantCulture) : 0))
-            : null;
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"^(?:(?<file>.+?)(?:\((?<line>\d{1,9}),(?<column>\d{1,9})\))?: )?error (?<code>FUL\d{4}): (?<message>.+)$")]
-    private static partial System.Text.RegularExpressions.Regex OwnErrorLine();
-
-    private ModelOutcome Failed(AffectedModel job, string exitCode, string reason, double seconds) => new()
-    {
-        Id = job.Id,
-        Role = job.Role,
-        Method = launch.Method,
-        Seconds = seconds,
-        Error = Diagnostic.Create(DiagnosticCatalogue.WorkerFailed, null, job.Id, exitCode, reason, launch.RemovalId),
-    };
+    private ModelOutcome Failed(AffectedModel job, string exitCode, string reason, double seconds) =>
+        Failed(job, Diagnostic.Create(DiagnosticCatalogue.WorkerFailed, null, job.Id, exitCode, reason, launch.RemovalId), seconds);
 
     private static void Send(Process process, AffectedModel job, IRunProgress progress)
     {

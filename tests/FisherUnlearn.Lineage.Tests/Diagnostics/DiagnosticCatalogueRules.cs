@@ -17,6 +17,21 @@ public sealed partial class DiagnosticCatalogueRules
         Assert.All(codes, code => Assert.Matches(CodePattern(), code));
     }
 
+    [Theory]
+    [InlineData("/opt/tool/libLibTorchSharp.so", 0, 0)]
+    [InlineData("models/a/a.lineage.json", 3, 9)]
+    [InlineData("", 0, 0)]
+    public void A_canonical_line_reads_back_as_the_diagnostic_it_was_written_from(string file, int line, int column)
+    {
+        var written = Diagnostic.Create(DiagnosticCatalogue.UnknownRelation, file.Length == 0 ? null : new SourceLocation(file, line, column), "x: y");
+
+        var read = Diagnostic.FromCanonicalString(written.ToCanonicalString());
+
+        Assert.Equal(written, read);
+        Assert.Null(Diagnostic.FromCanonicalString("dotnet-unlearn: trained a in 0.2 s"));
+        Assert.Equal(Severity.Warning, Diagnostic.FromCanonicalString("warning FUL1026: Setting without effect.")?.Severity);
+    }
+
     [Fact]
     public void A_value_with_line_breaks_keeps_the_canonical_form_on_one_line()
     {
