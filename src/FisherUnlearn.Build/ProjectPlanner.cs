@@ -136,6 +136,7 @@ public static class ProjectPlanner
         manifests.UnionWith(workspace.Datasets.Values.Select(d => d.ManifestPath));
         manifests.UnionWith(workspace.Removals.Values.Select(r => r.ManifestPath));
         var contents = new Dictionary<string, string>(StringComparer.Ordinal);
+        var hashes = FileHashStore.ForOutput(workspace.OutputDirectory); // the tool's: a file it hashed is not read again
 
         foreach (var removal in removals)
         {
@@ -150,7 +151,7 @@ public static class ProjectPlanner
                 cancellationToken.ThrowIfCancellationRequested();
                 var model = workspace.Models[affected.Id];
                 var (output, inputs, lineage, datasets) = Pair(analysis, removal, affected, outputRoot);
-                var hashes = new List<string>
+                var lines = new List<string>
                 {
                     settings,
                     // What of the removal outputs depend on: what it asks and its method settings, not its reason.
@@ -158,25 +159,25 @@ public static class ProjectPlanner
                     string.Create(CultureInfo.InvariantCulture,
                         $"affected {removal.Id} {model.Id} {affected.Role.ToString().ToLowerInvariant()} roots={string.Join(',', affected.UpstreamRoots)} out={output} inputs={ContentHash.Combine([.. inputs])}"),
                 };
-                hashes.AddRange(lineage.Select(m => $"model {m.Id} {Hash(workspace, m.ManifestPath)}"));
-                hashes.AddRange(datasets.Select(d => $"dataset {d.Id} {Hash(workspace, d.ManifestPath)}"));
+                lines.AddRange(lineage.Select(m => $"model {m.Id} {Hash(workspace, m.ManifestPath)}"));
+                lines.AddRange(datasets.Select(d => $"dataset {d.Id} {Hash(workspace, d.ManifestPath)}"));
                 // Timestamps miss a checkpoint, data file or model assembly replaced by one that keeps the time (cp -p, tar,
                 // rsync -t, a CI cache or artifact restore): their contents count too, as in the tool's job key.
                 foreach (var file in inputs.Where(f => !manifests.Contains(f)))
                 {
                     if (!contents.TryGetValue(file, out var content))
                     {
-                        contents[file] = content = ContentOf(file);
+                        contents[file] = content = ContentOf(file, hashes);
                     }
 
-                    hashes.Add($"content {file} {content}");
+                    lines.Add($"content {file} {content}");
                 }
 
                 checkpoints.Add(new PlannedCheckpoint(model.Id, removal.Id, affected.Role, model.CheckpointPath, output, model.ManifestPath,
                     removal.ManifestPath, affected.UpstreamRoots, [.. inputs])
                 {
                     ManifestLocation = IdLocation(model, root, idLocations),
-                    HashLines = hashes,
+                    HashLines = lines,
                 });
             }
         }
@@ -186,10 +187,10 @@ public static class ProjectPlanner
 
     /// <summary>The content hash of a file (as for manifests); "missing" or what it is instead of a regular file (a FIFO
     /// would never end: the tool reports it, FUL1027).</summary>
-    private static string ContentOf(string path) =>
+    private static string ContentOf(string path, FileHashStore hashes) =>
         !File.Exists(path) ? "missing"
         : FisherUnlearn.Lineage.IO.RegularFile.KindOf(path) is { } kind ? kind.Replace(' ', '-')
-        : ContentHash.OfFile(path);
+        : hashes.Hash(path);
 
     /// <summary>The output of one affected model of <paramref name="removal"/> under <paramref name="outputRoot"/>, its input
     /// files (<see cref="InputFiles"/>), its lineage (ancestors, then the model) and the lineage's datasets.</summary>

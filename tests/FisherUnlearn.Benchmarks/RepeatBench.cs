@@ -78,6 +78,7 @@ internal static class RepeatBench
                 if (fresh && Directory.Exists(harvest))
                 {
                     Directory.Delete(harvest, recursive: true);
+                    File.Delete(Path.Combine(analysis.Workspace.OutputDirectory, FisherUnlearn.Lineage.Hashing.FileHashStore.FileName));
                 }
 
                 foreach (var plans in noPlans && Directory.Exists(harvest) ? Directory.GetDirectories(harvest, ForgetPlans.FolderName, SearchOption.AllDirectories) : [])

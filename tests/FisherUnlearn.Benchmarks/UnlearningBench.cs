@@ -11,6 +11,7 @@ using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Engine.Verification;
 using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Hashing;
 using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Planning;
 
@@ -187,12 +188,15 @@ internal static class UnlearningBench
 
         var retrain = Go("retrain", UnlearnSettings.Retrain, removal);
         var harvestFolder = Path.Combine(workspace.OutputDirectory, HarvestCache.FolderName);
+        // Nothing cached: no Fisher harvest, no forget plans, no remembered file hashes (FileHashStore).
         void EmptyHarvest()
         {
             if (Directory.Exists(harvestFolder))
             {
                 Directory.Delete(harvestFolder, recursive: true);
             }
+
+            File.Delete(Path.Combine(workspace.OutputDirectory, FileHashStore.FileName));
         }
 
         EmptyHarvest();

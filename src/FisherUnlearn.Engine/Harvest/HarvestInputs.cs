@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Lineage.Hashing;
 using FisherUnlearn.Lineage.Manifests;
 
@@ -12,7 +13,9 @@ namespace FisherUnlearn.Engine.Harvest;
 /// </summary>
 /// <param name="loadTrain">Where train splits come from (default: loaded here, once each); a run's jobs pass their
 /// <see cref="Unlearning.SplitCache"/>, so the harvest and the calibration decode each dataset once between them.</param>
-public sealed class HarvestInputs(Func<DatasetManifest, DataSplit>? loadTrain = null)
+/// <param name="files">Where file hashes come from (default: each file read once here); a run's jobs pass theirs, which
+/// keeps hashes between commands (<see cref="FileHashStore"/>).</param>
+public sealed class HarvestInputs(Func<DatasetManifest, DataSplit>? loadTrain = null, FileHashCache? files = null)
 {
     private readonly ConcurrentDictionary<string, Lazy<DataSplit>> splits = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<DataSplit>> samples = new(StringComparer.Ordinal);
@@ -41,7 +44,7 @@ public sealed class HarvestInputs(Func<DatasetManifest, DataSplit>? loadTrain = 
         return Once(hashes, full, () =>
         {
             EngineException.ThrowIfNotRegular(full);
-            return ContentHash.OfFile(full);
+            return files is not null && File.Exists(full) ? files.Hash(full) : ContentHash.OfFile(full);
         });
     }
 

@@ -138,7 +138,7 @@ public static class ReferenceRetrainer
         }
 
         var trainer = new ModelTrainer(workspace, new TrainingOptions { Threads = options.Threads, LoadData = options.LoadData, Log = options.Log, EpochDone = options.EpochDone });
-        var files = new FileHashCache();
+        var files = FileHashCache.ForWorkspace(workspace);
         var done = new Dictionary<string, RetrainedModel>(StringComparer.Ordinal);
         var results = new List<RetrainedModel>();
         try

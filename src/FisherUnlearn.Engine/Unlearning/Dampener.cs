@@ -73,6 +73,13 @@ public static class Dampener
     /// are read and written once. <see cref="ApplyWithTensors"/> is the reference it is tested against bit for bit.</summary>
     internal static long ApplyFloat32(Tensor parameter, FisherParameter forget, FisherParameter full, float alpha, float lambda)
     {
+        if (parameter.is_contiguous())
+        {
+            // In place, in the parameter's own memory (under no_grad, as Apply runs it): no copy either way.
+            var memory = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(parameter.bytes);
+            return Dampen(memory, forget.Values, full.Values, alpha, lambda, memory);
+        }
+
         var weights = new float[parameter.numel()];
         using (var source = parameter.detach().contiguous())
         {

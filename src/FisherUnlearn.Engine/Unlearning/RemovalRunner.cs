@@ -88,7 +88,7 @@ public static class RemovalRunner
     private static List<ModelOutcome> RunJobs(WorkspaceAnalysis analysis, RemovalPlan plan, RemovalManifest removal, List<AffectedModel> selected,
         UnlearnSettings settings, string directory, RunOptions options, CancellationToken cancellationToken)
     {
-        var resources = new JobResources(options.LoadData);
+        var resources = new JobResources(options.LoadData, FileHashCache.ForWorkspace(analysis.Workspace));
         var outcomes = new ModelOutcome[selected.Count];
         void RunOne(int index)
         {
@@ -122,7 +122,7 @@ public static class RemovalRunner
             })];
         }
 
-        var files = new FileHashCache();
+        var files = FileHashCache.ForWorkspace(workspace);
         var splits = new SplitCache(options.LoadData);
         RetrainResult retrained;
         try

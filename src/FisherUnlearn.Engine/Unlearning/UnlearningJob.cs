@@ -46,7 +46,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         var analysis = WorkspaceAnalysis.Analyze(WorkspaceRoot, cancellationToken);
         var removal = analysis.Workspace.Removals[RemovalId];
         var plan = Planner.Plan(analysis.Workspace, analysis.Graph, removal);
-        return Run(analysis, plan, new JobResources(), measure: true, cancellationToken);
+        return Run(analysis, plan, new JobResources(files: FileHashCache.ForWorkspace(analysis.Workspace)), measure: true, cancellationToken);
     }
 
     /// <summary>Runs the job with a shared analysis and plan. Exceptions are turned into a failed outcome (FUL4100 or the
@@ -627,15 +627,19 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
 /// <summary>What several jobs in one process share: loaded splits, file hashes, harvest inputs (thread-safe).</summary>
 public sealed class JobResources
 {
-    public JobResources(Func<DatasetManifest, string, DataSplit>? loadData = null)
+    /// <param name="loadData">Where splits come from (default: the dataset's files).</param>
+    /// <param name="files">File hashes (default: computed once per run; <see cref="FileHashCache.ForWorkspace"/> keeps them
+    /// between commands).</param>
+    public JobResources(Func<DatasetManifest, string, DataSplit>? loadData = null, FileHashCache? files = null)
     {
         Splits = new SplitCache(loadData);
-        Harvest = new HarvestInputs(dataset => Splits.Get(dataset, "train")); // One decode of each train split per run.
+        Files = files ?? new FileHashCache();
+        Harvest = new HarvestInputs(dataset => Splits.Get(dataset, "train"), Files); // One decode of each train split per run.
     }
 
     public SplitCache Splits { get; }
 
-    public FileHashCache Files { get; } = new();
+    public FileHashCache Files { get; }
 
     public HarvestInputs Harvest { get; }
 

@@ -71,6 +71,19 @@ public static class ContentHash
 
     public static string OfBytes(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
+    /// <summary>Hash of the parts' bytes one after the other: <see cref="OfBytes"/> of their concatenation, without making it.</summary>
+    public static string OfParts(IEnumerable<byte[]> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var part in parts)
+        {
+            hash.AppendData(part);
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
     /// <summary>Hash of a string's UTF-8 bytes.</summary>
     public static string OfText(string text) => OfBytes(Encoding.UTF8.GetBytes(text));
 

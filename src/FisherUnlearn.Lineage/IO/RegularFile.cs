@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using FisherUnlearn.Lineage.Diagnostics;
 
 namespace FisherUnlearn.Lineage.IO;
@@ -25,7 +24,7 @@ public static class RegularFile
         int mode;
         try
         {
-            if (Native.SystemNative_Stat(path, out var status) != 0)
+            if (SystemNative.Stat(path, out var status) != 0)
             {
                 return null; // missing, a dangling link or no permission: opening it reports that as it always has
             }
@@ -37,12 +36,12 @@ public static class RegularFile
             return null; // a runtime without the call: fall back to opening the file as before
         }
 
-        return (mode & Native.TypeMask) switch
+        return (mode & SystemNative.TypeMask) switch
         {
-            Native.Fifo => "a FIFO (named pipe)",
-            Native.CharacterDevice => "a character device",
-            Native.BlockDevice => "a block device",
-            Native.Socket => "a socket",
+            SystemNative.Fifo => "a FIFO (named pipe)",
+            SystemNative.CharacterDevice => "a character device",
+            SystemNative.BlockDevice => "a block device",
+            SystemNative.Socket => "a socket",
             _ => null,
         };
     }
@@ -62,28 +61,6 @@ public static class RegularFile
     {
         Ensure(path);
         return new FileStream(path, FileMode.Open, FileAccess.Read, share, bufferSize, options);
-    }
-
-    // The .NET runtime's own portable stat (System.Native, shipped with every runtime on Unix, what FileInfo uses): its
-    // FileStatus starts with Flags and Mode (file type bits normalised to these values on every Unix). The struct is
-    // given far more room than the runtime writes, so a larger FileStatus in a later runtime cannot overrun it.
-    private static class Native
-    {
-        public const int TypeMask = 0xF000;
-        public const int Fifo = 0x1000;
-        public const int CharacterDevice = 0x2000;
-        public const int BlockDevice = 0x6000;
-        public const int Socket = 0xC000;
-
-        [DllImport("libSystem.Native", EntryPoint = "SystemNative_Stat", CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
-        public static extern int SystemNative_Stat(string path, out FileStatus status);
-
-        [StructLayout(LayoutKind.Explicit, Size = 512)]
-        public struct FileStatus
-        {
-            [FieldOffset(4)]
-            public int Mode;
-        }
     }
 }
 

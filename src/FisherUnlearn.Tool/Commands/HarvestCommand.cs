@@ -5,6 +5,7 @@ using FisherUnlearn.Engine;
 using FisherUnlearn.Engine.Fisher;
 using FisherUnlearn.Engine.Harvest;
 using FisherUnlearn.Engine.Native;
+using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Diagnostics;
@@ -191,7 +192,7 @@ internal static class HarvestCommand
             return ExitCodes.InvalidInput;
         }
 
-        var resources = new JobResources();
+        var resources = new JobResources(files: FileHashCache.ForWorkspace(workspace));
         var options = new HarvestOptions
         {
             // By default what a run of this workspace uses, so that the harvest (and its forget plans) is the one runs find.

@@ -64,7 +64,7 @@ internal static class StatusCommand
             return ExitCodes.InvalidInput;
         }
 
-        var files = new FileHashCache();
+        var files = FileHashCache.ForWorkspace(workspace);
         var statuses = new List<RemovalStatus>();
         foreach (var removal in workspace.Removals.Values)
         {

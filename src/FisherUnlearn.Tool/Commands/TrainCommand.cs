@@ -169,7 +169,7 @@ internal static class TrainCommand
 
     private sealed class Session(CommandEnvironment env, Workspace workspace, int threads, LiveProgress? live)
     {
-        private readonly FileHashCache files = new();
+        private readonly FileHashCache files = FileHashCache.ForWorkspace(workspace);
         private readonly List<string> lines = [];
         private readonly ModelTrainer trainer = new(workspace, new TrainingOptions
         {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using FisherUnlearn.Engine;
 using FisherUnlearn.Engine.Native;
+using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Lineage.Planning;
 using FisherUnlearn.Tool.Cli;
@@ -58,7 +59,7 @@ internal static class WorkerCommand
                 var outputRoot = parseResult.GetValue(output);
                 var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, found.Value.Id, outputRoot);
                 TorchRuntime.Configure(parseResult.GetValue(threads));
-                var resources = new JobResources();
+                var resources = new JobResources(files: FileHashCache.ForWorkspace(analysis.Workspace));
                 var failed = false;
                 var models = parseResult.GetValue(fromStdin) ? ReadLines(Console.In, cancellationToken) : parseResult.GetValue(model) ?? [];
                 foreach (var modelId in models)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Engine.Verification;
 using FisherUnlearn.Lineage.Diagnostics;
@@ -22,8 +23,8 @@ internal sealed record JobRecord(string Key, ModelOutcome Outcome)
     public static string PathOf(string removalDirectory, string modelId) => Path.Combine(removalDirectory, FolderName, modelId + ".json");
 
     /// <summary>True when the record's output file still exists with the recorded content.</summary>
-    public bool OutputIntact =>
-        Outcome.Succeeded && Outcome.OutputPath is { } path && File.Exists(path) && Outcome.OutputSha256 == ContentHash.OfFile(path);
+    public bool OutputIntact(FileHashCache files) =>
+        Outcome.Succeeded && Outcome.OutputPath is { } path && File.Exists(path) && Outcome.OutputSha256 == files.Hash(path);
 
     public void Write(string removalDirectory) =>
         AtomicFile.WriteAllText(PathOf(removalDirectory, Outcome.Id), ToJson().ToString(Newtonsoft.Json.Formatting.Indented) + "\n");

@@ -29,7 +29,7 @@ internal static class OutputFreshness
     public static IReadOnlyDictionary<string, (OutputState State, string Key, JobRecord? Record)> Check(
         WorkspaceAnalysis analysis, RemovalPlan plan, string? method, string removalDirectory, IEnumerable<string>? models = null, FileHashCache? files = null)
     {
-        files ??= new FileHashCache();
+        files ??= FileHashCache.ForWorkspace(analysis.Workspace);
         var result = new SortedDictionary<string, (OutputState, string, JobRecord?)>(StringComparer.Ordinal);
         foreach (var id in models ?? plan.Affected.Select(a => a.Id))
         {
@@ -38,7 +38,7 @@ internal static class OutputFreshness
             // An output file changed since it was written (its hash differs from the record's) is there but not what was
             // computed: stale, to be redone, not "missing".
             var state = record is null || record.Outcome.OutputPath is not { } output || !File.Exists(output) ? OutputState.Missing
-                : record.Key == key && record.OutputIntact ? OutputState.Done
+                : record.Key == key && record.OutputIntact(files) ? OutputState.Done
                 : OutputState.Stale;
             result[id] = (state, key, record);
         }

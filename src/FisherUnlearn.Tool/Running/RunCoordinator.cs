@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Diagnostics;
@@ -152,7 +153,7 @@ internal sealed class RunCoordinator(IRunProgress progress)
         }
 
         Engine.Native.TorchRuntime.Configure(request.Threads);
-        var resources = new JobResources();
+        var resources = new JobResources(files: FileHashCache.ForWorkspace(analysis.Workspace));
         return pending.Select(job =>
         {
             cancellationToken.ThrowIfCancellationRequested();

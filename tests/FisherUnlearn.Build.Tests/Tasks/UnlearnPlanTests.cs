@@ -1,5 +1,6 @@
 using FisherUnlearn.Build.Tasks;
 using FisherUnlearn.Build.Tests.Support;
+using FisherUnlearn.Lineage.Hashing;
 using FisherUnlearn.Testing;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
@@ -126,18 +127,24 @@ public sealed class UnlearnPlanTests
     }
 
     /// <summary>A checkpoint replaced by other bytes with the same time (cp -p, tar, a CI cache restore) escapes
-    /// MSBuild's timestamps: its content is in the input-hash cache, as it is in the tool's job key.</summary>
-    [Fact]
-    public void A_checkpoint_whose_bytes_change_but_not_its_time_changes_the_input_hash_cache()
+    /// MSBuild's timestamps: its content is in the input-hash cache, as it is in the tool's job key.
+    /// With a checkpoint of 64 KB or more, written an hour before, its hash is kept between builds
+    /// (<c>.file-hashes.json</c>), and the replacement is still seen: its status-change time moved.</summary>
+    [Theory]
+    [InlineData(11)]
+    [InlineData(100_000)]
+    public void A_checkpoint_whose_bytes_change_but_not_its_time_changes_the_input_hash_cache(int size)
     {
         using var ws = Digits.Copy();
         var checkpoint = ws.PathOf("digits-student/bin/digits-student.safetensors");
-        ws.Write("digits-student/bin/digits-student.safetensors", "weights one");
-        var time = File.GetLastWriteTimeUtc(checkpoint);
+        ws.Write("digits-student/bin/digits-student.safetensors", new string('1', size));
+        var time = DateTime.UtcNow.AddHours(-1);
+        File.SetLastWriteTimeUtc(checkpoint, time);
         var (first, engine, result) = Run(ws.PathOf("digits-student"), "forget-3");
         Assert.True(result, engine.Log);
+        Assert.Equal(size >= FileHashStore.MinLength, File.Exists(ws.PathOf("artifacts/unlearn/" + FileHashStore.FileName)));
 
-        ws.Write("digits-student/bin/digits-student.safetensors", "weights two");
+        ws.Write("digits-student/bin/digits-student.safetensors", new string('2', size));
         File.SetLastWriteTimeUtc(checkpoint, time);
         var (replaced, _, _) = Run(ws.PathOf("digits-student"), "forget-3");
         var (again, _, _) = Run(ws.PathOf("digits-student"), "forget-3");

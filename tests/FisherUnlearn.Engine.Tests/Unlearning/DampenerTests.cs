@@ -96,6 +96,34 @@ public sealed class DampenerTests
     }
 
     [Fact]
+    public void A_non_contiguous_weight_is_dampened_like_the_tensor_formulation_and_a_contiguous_one_in_place()
+    {
+        TorchRuntime.Configure(1);
+        torch.manual_seed(21);
+        using var storage = torch.randn(6, 4);
+        using var transposed = storage.t(); // [4, 6] over [6, 4] memory: the copying path
+        using var reference = transposed.contiguous().clone();
+        using var contiguous = reference.clone(); // the in-place path
+        var random = new Random(8);
+        FisherParameter Random01() => new([4, 6], [.. Enumerable.Range(0, 24).Select(_ => (float)random.NextDouble())]);
+        var (forget, full) = (Random01(), Random01());
+        using var noGrad = torch.no_grad();
+        using var alias = contiguous.view(-1); // shares the memory: sees the dampening only if it was done in place
+
+        var selectedTransposed = Dampener.ApplyFloat32(transposed, forget, full, 0.8f, 0.5f);
+        var selectedContiguous = Dampener.ApplyFloat32(contiguous, forget, full, 0.8f, 0.5f);
+        var selectedReference = Dampener.ApplyWithTensors(reference, forget, full, 0.8, 0.5);
+
+        Assert.InRange(selectedReference, 1, 23); // some weights selected, not all: both branches of the kernel ran
+        Assert.Equal(selectedReference, selectedTransposed);
+        Assert.Equal(selectedReference, selectedContiguous);
+        var expected = reference.data<float>().ToArray().Select(BitConverter.SingleToInt32Bits).ToArray();
+        Assert.Equal(expected, transposed.contiguous().data<float>().ToArray().Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(expected, contiguous.data<float>().ToArray().Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(expected, alias.data<float>().ToArray().Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
     public void Zero_importances_select_nothing_and_produce_no_NaN()
     {
         TorchRuntime.Configure(1);
