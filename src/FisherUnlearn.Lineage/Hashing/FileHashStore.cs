@@ -32,21 +32,19 @@ public sealed class FileHashStore
     /// <summary>The store keeps at most this many files, those hashed most recently.</summary>
     public const int MaxEntries = 10_000;
 
-    /// <summary>How long after its last modification a file's recorded hash is trusted (covers file systems whose clock
+    /// <summary>How long after its last modification a file's hash is recorded (covers file systems whose clock
     /// ticks in seconds, such as FAT's two).</summary>
     public static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
 
     private readonly Lock gate = new();
-    private readonly Func<DateTime> clock;
     private Dictionary<string, Entry>? entries;
     private long pendingBytes;
     private long storeBytes;
 
-    public FileHashStore(string path, Func<DateTime>? clock = null)
+    public FileHashStore(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         Path = System.IO.Path.GetFullPath(path);
-        this.clock = clock ?? (() => DateTime.UtcNow);
     }
 
     /// <summary>The store file.</summary>
@@ -58,15 +56,15 @@ public sealed class FileHashStore
     /// <summary>Files hashed (read) through this instance; the others came from the store.</summary>
     public int Hashed { get; private set; }
 
-    /// <summary>The file's SHA-256 (lowercase hex): the recorded one when its stamp is unchanged and settled, else
-    /// computed (and recorded when the file is large enough and did not change while it was read).</summary>
+    /// <summary>The file's SHA-256 (lowercase hex): the recorded one when its stamp is unchanged, else computed (and
+    /// recorded when the file is large enough, settled, and did not change while it was read).</summary>
     /// <exception cref="NotARegularFileException">The path leads to a FIFO, a device or a socket.</exception>
     public string Hash(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         var full = System.IO.Path.GetFullPath(path);
         var before = FileStamp.Of(full);
-        if (before is { } stamp && Trusted(full, stamp) is { } known)
+        if (before is { Length: >= MinLength } stamp && Trusted(full, stamp) is { } known)
         {
             return known;
         }
@@ -96,7 +94,7 @@ public sealed class FileHashStore
     private void Keep(string full, FileStamp stamp, string hash)
     {
         // A file modified too recently to be trusted later is not worth a write: it is hashed again next time anyway.
-        var recorded = clock();
+        var recorded = DateTime.UtcNow;
         if (stamp.Length < MinLength || recorded - (DateTime.UnixEpoch + TimeSpan.FromTicks(stamp.ModifiedNs / 100)) <= Settle)
         {
             return;
