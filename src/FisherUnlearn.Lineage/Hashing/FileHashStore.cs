@@ -10,9 +10,10 @@ namespace FisherUnlearn.Lineage.Hashing;
 /// inode) is the one recorded is not read again. A no-op <c>run</c> over big checkpoints then stats them instead of
 /// hashing gigabytes, and a request answered from forget plans reads no checkpoint twice.
 /// <para>
-/// A hash is recorded only when it was taken more than <see cref="Settle"/> after the file's last modification, so
-/// that a write in the same tick of the file system's clock as the hashing cannot go unnoticed (git's "racy" entries);
-/// a file written moments ago is hashed each time until it has settled. Files under <see cref="MinLength"/> bytes are
+/// A hash is recorded only when it was taken more than <see cref="Settle"/> after the file last changed (the later of its
+/// modification and status-change times), so that a write in the same tick of the file system's clock as the hashing
+/// cannot go unnoticed (git's "racy" entries); a file written moments ago is hashed each time until it has settled, and
+/// so is one whose stamp is not <see cref="FileStamp.Complete"/> (a time past 2262, an unexpected runtime). Files under <see cref="MinLength"/> bytes are
 /// cheaper to hash than to look up and are never recorded.
 /// </para>
 /// <para>
@@ -38,13 +39,21 @@ public sealed class FileHashStore
 
     private readonly Lock gate = new();
     private Dictionary<string, Entry>? entries;
+    private readonly long settleNs;
     private long pendingBytes;
     private long storeBytes;
 
     public FileHashStore(string path)
+        : this(path, Settle)
+    {
+    }
+
+    // Tests shorten the settle time: a status-change time cannot be set back, so a file a test writes is never older.
+    internal FileHashStore(string path, TimeSpan settle)
     {
         ArgumentNullException.ThrowIfNull(path);
         Path = System.IO.Path.GetFullPath(path);
+        settleNs = (long)settle.TotalNanoseconds;
     }
 
     /// <summary>The store file.</summary>
@@ -64,7 +73,7 @@ public sealed class FileHashStore
         ArgumentNullException.ThrowIfNull(path);
         var full = System.IO.Path.GetFullPath(path);
         var before = FileStamp.Of(full);
-        if (before is { Length: >= MinLength } stamp && Trusted(full, stamp) is { } known)
+        if (before is { Length: >= MinLength, Complete: true } stamp && Trusted(full, stamp) is { } known)
         {
             return known;
         }
@@ -93,9 +102,11 @@ public sealed class FileHashStore
 
     private void Keep(string full, FileStamp stamp, string hash)
     {
-        // A file modified too recently to be trusted later is not worth a write: it is hashed again next time anyway.
+        // Only a complete stamp of a file that last changed (modified, or replaced with an old modification time: cp -p)
+        // more than Settle ago is worth a write: anything else is hashed again next time anyway.
         var recorded = DateTime.UtcNow;
-        if (stamp.Length < MinLength || recorded - (DateTime.UnixEpoch + TimeSpan.FromTicks(stamp.ModifiedNs / 100)) <= Settle)
+        var nowNs = (recorded - DateTime.UnixEpoch).Ticks * 100;
+        if (stamp.Length < MinLength || !stamp.Complete || nowNs - stamp.LatestNs <= settleNs)
         {
             return;
         }
@@ -129,9 +140,12 @@ public sealed class FileHashStore
                 }
             }
 
-            if (entries.Count > MaxEntries)
+            // Files gone since are dropped, and the store keeps the most recently hashed MaxEntries.
+            entries = entries.Where(e => File.Exists(e.Key)).OrderByDescending(e => e.Value.Recorded).Take(MaxEntries)
+                .ToDictionary(StringComparer.Ordinal);
+            if (!Directory.Exists(System.IO.Path.GetDirectoryName(Path)))
             {
-                entries = entries.OrderByDescending(e => e.Value.Recorded).Take(MaxEntries).ToDictionary(StringComparer.Ordinal);
+                return; // No output folder yet (status in a fresh clone): not created just for this.
             }
 
             try
@@ -157,7 +171,8 @@ public sealed class FileHashStore
         if (entries is null)
         {
             entries = Read(Path);
-            storeBytes = entries.Count > 0 ? new FileInfo(Path).Length : 0;
+            // A store over its cap (written by hand, or by another version) is rewritten at the first hash kept.
+            storeBytes = entries.Count is > 0 and <= MaxEntries ? new FileInfo(Path).Length : 0;
         }
 
         return entries;
@@ -210,13 +225,15 @@ public sealed class FileHashStore
                     && Number(a[1]) is { } length && Number(a[2]) is { } modified && Number(a[3]) is { } changed && Number(a[4]) is { } device
                     && Number(a[5]) is { } inode && Number(a[6]) is { } recorded)
                 {
-                    result[file] = new Entry(new FileStamp(length, modified, changed, device, inode), sha, recorded);
+                    result[file] = new Entry(new FileStamp(length, modified, changed, device, inode) { Complete = true }, sha, recorded);
                 }
             }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            result.Clear(); // A damaged store is an empty one: every file is hashed again.
+            // A damaged store (also one JSON refuses to hold, such as a key given twice) is an empty one: every file is
+            // hashed again, and the store rewritten whole at the first hash kept.
+            result.Clear();
         }
 
         return result;

@@ -322,9 +322,6 @@ internal static class RunCommand
         return missing.Count + stale.Count + failed.Count > 0 ? ExitCodes.Failed : exit;
     }
 
-    /// <summary>report.json, report.md and report.html next to the outputs, and in GitHub Actions the step summary. Several
-    /// runs may finish at once (one per project under 'dotnet build -m'): each gathers every recorded result under a
-    /// short report lock, so the last one to write has them all.</summary>
     /// <summary>Checks the removal's sample indices against the splits they name (FUL2013 at the selection); false, with
     /// the diagnostic written, when one is outside its split or a split cannot be read.</summary>
     private static bool SampleIndicesFit(CommandEnvironment env, RemovalManifest removal, Lineage.Workspace workspace)
@@ -369,6 +366,9 @@ internal static class RunCommand
         return string.Equals(model.RemovalSha256, result.ManifestSha256, StringComparison.Ordinal) && reported.SetEquals(outputs) ? (model, files) : null;
     }
 
+    /// <summary>report.json, report.md and report.html next to the outputs, and in GitHub Actions the step summary. Several
+    /// runs may finish at once (one per project under 'dotnet build -m'): each gathers every recorded result under a
+    /// short report lock, so the last one to write has them all.</summary>
     private static string? WriteReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, RunResult result, bool madeByThisRun)
     {
         using var reportLock = OutputLock.Wait(result.OutputDirectory, TimeSpan.FromMinutes(2), out var holder, "report");

@@ -128,7 +128,7 @@ public sealed class UnlearnPlanTests
 
     /// <summary>A checkpoint replaced by other bytes with the same time (cp -p, tar, a CI cache restore) escapes
     /// MSBuild's timestamps: its content is in the input-hash cache, as it is in the tool's job key.
-    /// With a checkpoint of 64 KB or more, written an hour before, its hash is kept between builds
+    /// With a checkpoint of 64 KB or more, settled, its hash is kept between builds
     /// (<c>.file-hashes.json</c>), and the replacement is still seen: its status-change time moved.</summary>
     [Theory]
     [InlineData(11)]
@@ -140,6 +140,12 @@ public sealed class UnlearnPlanTests
         ws.Write("digits-student/bin/digits-student.safetensors", new string('1', size));
         var time = DateTime.UtcNow.AddHours(-1);
         File.SetLastWriteTimeUtc(checkpoint, time);
+        Directory.CreateDirectory(ws.PathOf("artifacts/unlearn"));
+        if (size >= FileHashStore.MinLength)
+        {
+            Thread.Sleep(FileHashStore.Settle + TimeSpan.FromMilliseconds(200)); // its status-change time settles: it is recorded
+        }
+
         var (first, engine, result) = Run(ws.PathOf("digits-student"), "forget-3");
         Assert.True(result, engine.Log);
         Assert.Equal(size >= FileHashStore.MinLength, File.Exists(ws.PathOf("artifacts/unlearn/" + FileHashStore.FileName)));

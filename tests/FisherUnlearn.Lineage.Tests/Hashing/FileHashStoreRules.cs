@@ -8,7 +8,8 @@ public sealed class FileHashStoreRules
 {
     private static readonly DateTime LongAgo = DateTime.UtcNow.AddHours(-1);
 
-    // A checkpoint-sized file last written an hour ago: settled, so its hash is kept.
+    // A checkpoint-sized file with a modification time an hour ago. Its status-change time is now (no tool can set it
+    // back), so the stores of these tests do not wait for it to settle (StoreIn) except where that is the point.
     private static string WriteSettled(TempWorkspace ws, string name, int seed, int length = 200_000)
     {
         var bytes = new byte[length];
@@ -20,7 +21,11 @@ public sealed class FileHashStoreRules
         return path;
     }
 
-    private static FileHashStore StoreIn(TempWorkspace ws) => FileHashStore.ForOutput(ws.PathOf("out"));
+    private static FileHashStore StoreIn(TempWorkspace ws)
+    {
+        Directory.CreateDirectory(ws.PathOf("out")); // the output folder: the store is not what creates it
+        return new(ws.PathOf("out/" + FileHashStore.FileName), TimeSpan.Zero);
+    }
 
     [Fact]
     public void A_settled_file_is_hashed_once_and_later_commands_take_its_hash_from_the_store()
@@ -59,20 +64,51 @@ public sealed class FileHashStoreRules
         Assert.Equal(1, store.Hashed);
     }
 
-    [Fact]
-    public void A_file_written_moments_ago_is_not_recorded_so_a_write_in_the_same_clock_tick_cannot_go_unnoticed()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_file_that_changed_moments_ago_is_not_recorded_so_a_write_in_the_same_clock_tick_cannot_go_unnoticed(bool oldModificationTime)
     {
         using var ws = new TempWorkspace();
-        var fresh = ws.PathOf("fresh.safetensors");
-        File.WriteAllBytes(fresh, new byte[200_000]);
+        Directory.CreateDirectory(ws.PathOf("out"));
+        // Written now; or copied in now with an old modification time (cp -p): its status-change time is still now.
+        var fresh = oldModificationTime ? WriteSettled(ws, "fresh.safetensors", 1) : ws.PathOf("fresh.safetensors");
+        if (!oldModificationTime)
+        {
+            File.WriteAllBytes(fresh, new byte[200_000]);
+        }
 
-        var first = StoreIn(ws);
+        var first = FileHashStore.ForOutput(ws.PathOf("out"));
         first.Hash(fresh);
-        var second = StoreIn(ws);
+        var second = FileHashStore.ForOutput(ws.PathOf("out"));
         second.Hash(fresh);
 
         Assert.Equal(1, second.Hashed);
         Assert.False(File.Exists(ws.PathOf("out/" + FileHashStore.FileName)));
+    }
+
+    [Theory]
+    [InlineData("1969-12-31T23:59:58.1234567Z", true)] // before 1970, not a whole number of microseconds
+    [InlineData("1901-06-01T00:00:00.0000001Z", true)]
+    [InlineData("2300-01-01T00:00:00.0000001Z", false)] // past 2262: no complete stamp, so never recorded
+    public void A_replacement_with_an_odd_modification_time_put_back_is_still_seen(string time, bool complete)
+    {
+        using var ws = new TempWorkspace();
+        var checkpoint = WriteSettled(ws, "m.safetensors", 1);
+        var when = DateTime.Parse(time, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal);
+        File.SetLastWriteTimeUtc(checkpoint, when);
+        var first = StoreIn(ws);
+        var before = first.Hash(checkpoint);
+        File.Copy(WriteSettled(ws, "other.safetensors", 2), checkpoint, overwrite: true);
+        File.SetLastWriteTimeUtc(checkpoint, when);
+
+        var store = StoreIn(ws);
+        var after = store.Hash(checkpoint);
+
+        Assert.Equal(complete, FileStamp.Of(checkpoint)!.Value.Complete);
+        Assert.NotEqual(before, after);
+        Assert.Equal(ContentHash.OfFile(checkpoint), after);
+        Assert.Equal(complete, File.Exists(ws.PathOf("out/" + FileHashStore.FileName)));
     }
 
     [Fact]
@@ -96,6 +132,8 @@ public sealed class FileHashStoreRules
     [InlineData("{\"schemaVersion\": 99, \"files\": {}}")]
     [InlineData("{\"schemaVersion\": \"1\", \"files\": []}")]
     [InlineData("{\"schemaVersion\": 1, \"files\": {\"/x\": [\"nothex\", 1, 2, 3, 4, 5, 6], \"/y\": [1, 2]}}")]
+    [InlineData("{\"schemaVersion\": 1, \"schemaVersion\": 1, \"files\": {}}")] // a key twice: JSON objects refuse it
+    [InlineData("{\"schemaVersion\": 1, \"files\": {\"/a\": 1, \"/a\": 2}}")]
     public void A_damaged_or_foreign_store_counts_as_empty_and_is_replaced_by_a_good_one(string content)
     {
         using var ws = new TempWorkspace();
@@ -171,8 +209,38 @@ public sealed class FileHashStoreRules
 
         Assert.InRange(storeBytes, 150_000, 400_000);
         Assert.Equal(1, meanwhile.Hashed);
-        Assert.Equal(0, later.Hashed); // written once enough was hashed, and the 2,000 other entries kept
-        Assert.Contains("/elsewhere/1999", File.ReadAllText(ws.PathOf("out/" + FileHashStore.FileName)), StringComparison.Ordinal);
+        Assert.Equal(0, later.Hashed); // written once enough was hashed
+        Assert.DoesNotContain("/elsewhere/", File.ReadAllText(ws.PathOf("out/" + FileHashStore.FileName)), StringComparison.Ordinal); // files gone
+    }
+
+    [Fact]
+    public void A_store_over_its_cap_is_cut_down_at_the_first_hash_kept()
+    {
+        using var ws = new TempWorkspace();
+        var sha = new string('b', 64);
+        var kept = Enumerable.Range(0, 3).Select(i => WriteSettled(ws, $"k{i}.bin", 20 + i, length: 70_000)).ToList();
+        var entries = Enumerable.Range(0, FileHashStore.MaxEntries + 500).Select(i => $"\"/gone/{i}\": [\"{sha}\", 1, 2, 3, 4, 5, {i}]")
+            .Concat(kept.Select(k => $"\"{k}\": [\"{sha}\", 1, 2, 3, 4, 5, 0]"));
+        ws.Write("out/" + FileHashStore.FileName, $"{{\"schemaVersion\": 1, \"files\": {{{string.Join(",", entries)}}}}}");
+        var checkpoint = WriteSettled(ws, "m.safetensors", 30, length: 70_000);
+
+        StoreIn(ws).Hash(checkpoint);
+
+        var text = File.ReadAllText(ws.PathOf("out/" + FileHashStore.FileName));
+        Assert.DoesNotContain("/gone/", text, StringComparison.Ordinal);
+        Assert.Contains(checkpoint.Replace("\\", "\\\\", StringComparison.Ordinal), text, StringComparison.Ordinal);
+        Assert.Equal(0, StoreIn(ws) is var later && later.Hash(checkpoint) is not null ? later.Hashed : -1);
+    }
+
+    [Fact]
+    public void A_command_in_a_workspace_without_an_output_folder_does_not_create_one_for_the_store()
+    {
+        using var ws = new TempWorkspace();
+        var checkpoint = WriteSettled(ws, "m.safetensors", 31);
+
+        new FileHashStore(ws.PathOf("out/" + FileHashStore.FileName), TimeSpan.Zero).Hash(checkpoint);
+
+        Assert.False(Directory.Exists(ws.PathOf("out")));
     }
 
     [Fact]
