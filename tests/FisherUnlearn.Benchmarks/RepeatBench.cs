@@ -78,7 +78,11 @@ internal static class RepeatBench
                 if (fresh && Directory.Exists(harvest))
                 {
                     Directory.Delete(harvest, recursive: true);
-                    File.Delete(Path.Combine(analysis.Workspace.OutputDirectory, FisherUnlearn.Lineage.Hashing.FileHashStore.FileName));
+                    var hashes = Path.Combine(analysis.Workspace.OutputDirectory, FisherUnlearn.Lineage.Hashing.FileHashStore.FileName);
+                    if (File.Exists(hashes))
+                    {
+                        File.Delete(hashes);
+                    }
                 }
 
                 foreach (var plans in noPlans && Directory.Exists(harvest) ? Directory.GetDirectories(harvest, ForgetPlans.FolderName, SearchOption.AllDirectories) : [])
