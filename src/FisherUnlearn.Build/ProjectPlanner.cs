@@ -24,6 +24,10 @@ public sealed record ProjectPlanRequest
 
     /// <summary>Output root (relative to the project folder); null or empty: the workspace's <c>output</c> setting.</summary>
     public string? OutputPath { get; init; }
+
+    /// <summary>Whether file hashes computed here may be kept in the workspace's hash store (false under <c>-question</c>,
+    /// which writes nothing).</summary>
+    public bool KeepFileHashes { get; init; } = true;
 }
 
 /// <summary>One unlearned checkpoint a project must produce: a model it owns, affected by one removal request.</summary>
@@ -136,7 +140,7 @@ public static class ProjectPlanner
         manifests.UnionWith(workspace.Datasets.Values.Select(d => d.ManifestPath));
         manifests.UnionWith(workspace.Removals.Values.Select(r => r.ManifestPath));
         var contents = new Dictionary<string, string>(StringComparer.Ordinal);
-        var hashes = FileHashStore.ForOutput(workspace.OutputDirectory); // the tool's: a file it hashed is not read again
+        var hashes = FileHashStore.ForOutput(workspace.OutputDirectory, request.KeepFileHashes); // the tool's: a file it hashed is not read again
 
         foreach (var removal in removals)
         {

@@ -31,6 +31,41 @@ public sealed class RunOrchestrationScenarios
         Assert.Equal(report, ws.ReadText("artifacts/unlearn/forget-3/report.json")); // its times are still the real run's
     }
 
+    /// <summary>A second Ctrl-C or a SIGKILL ends a writer before it can delete its temporary file: the next run deletes
+    /// those whose process is gone once they are a minute old, and leaves a live writer's alone.</summary>
+    [Fact]
+    public async Task A_run_deletes_the_temporary_files_of_writers_killed_outright_and_no_others()
+    {
+        using var ws = await TrainedChain();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1")).ExitCode);
+        using var gone = Process.Start("true")!;
+        await gone.WaitForExitAsync(TestContext.Current.CancellationToken);
+        string Plant(string name, bool aged = true)
+        {
+            ws.Write(name, "half");
+            File.SetLastWriteTimeUtc(ws.PathOf(name), aged ? DateTime.UtcNow.AddMinutes(-5) : DateTime.UtcNow);
+            return name;
+        }
+
+        var stale = new[]
+        {
+            Plant($"artifacts/unlearn/forget-3/.a.safetensors.tmp-{gone.Id}-0a"),
+            Plant($"artifacts/unlearn/forget-3/.jobs/.a.json.tmp-{gone.Id}-0b"),
+            Plant($"artifacts/unlearn/.{FileHashStore.FileName}.tmp-{gone.Id}-0c"),
+        };
+        var kept = new[]
+        {
+            Plant($"artifacts/unlearn/forget-3/.b.safetensors.tmp-{gone.Id}-0d", aged: false),
+            Plant($"artifacts/unlearn/forget-3/.b.safetensors.tmp-{Environment.ProcessId}-0e"),
+        };
+
+        var again = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1");
+
+        Assert.Equal(0, again.ExitCode);
+        Assert.All(stale, f => Assert.False(File.Exists(ws.PathOf(f)), f));
+        Assert.All(kept, f => Assert.True(File.Exists(ws.PathOf(f)), f));
+    }
+
     [Fact]
     public async Task Changing_one_models_checkpoint_redoes_exactly_that_model_and_force_redoes_all()
     {

@@ -10,8 +10,12 @@ namespace FisherUnlearn.Build.Tasks;
 /// Finds the models of this project (lineage manifests in its folder tree) that the removal requests affect, and returns
 /// one <c>UnlearnAffectedCheckpoint</c> item per (model, removal). Reads manifests only: never runs the tool.
 /// </summary>
-public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
+public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task, IIncrementalTask
 {
+    /// <summary>Set by MSBuild under <c>-question</c> only: then the file hashes computed here are not written to the
+    /// workspace's hash store (question mode writes nothing).</summary>
+    public bool FailIfNotIncremental { get; set; }
+
     /// <summary>Absolute folder of the project (<c>$(MSBuildProjectDirectory)</c>).</summary>
     [Required]
     public string ProjectDirectory { get; set; } = string.Empty;
@@ -101,6 +105,7 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task
                 Workspace = Workspace,
                 Removals = [.. Removals.Select(r => r.ItemSpec)],
                 OutputPath = OutputPath,
+                KeepFileHashes = !FailIfNotIncremental,
             });
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

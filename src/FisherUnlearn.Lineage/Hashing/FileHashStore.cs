@@ -40,27 +40,32 @@ public sealed class FileHashStore
     private readonly Lock gate = new();
     private Dictionary<string, Entry>? entries;
     private readonly long settleNs;
+    private readonly bool keep;
     private long pendingBytes;
     private long storeBytes;
 
-    public FileHashStore(string path)
-        : this(path, Settle)
+    /// <param name="path">The store file.</param>
+    /// <param name="keep">False: only read recorded hashes, never write the file (MSBuild's <c>-question</c>, which must
+    /// leave everything as it was).</param>
+    public FileHashStore(string path, bool keep = true)
+        : this(path, Settle, keep)
     {
     }
 
     // Tests shorten the settle time: a status-change time cannot be set back, so a file a test writes is never older.
-    internal FileHashStore(string path, TimeSpan settle)
+    internal FileHashStore(string path, TimeSpan settle, bool keep = true)
     {
         ArgumentNullException.ThrowIfNull(path);
         Path = System.IO.Path.GetFullPath(path);
         settleNs = (long)settle.TotalNanoseconds;
+        this.keep = keep;
     }
 
     /// <summary>The store file.</summary>
     public string Path { get; }
 
     /// <summary>The store of a workspace's output folder.</summary>
-    public static FileHashStore ForOutput(string outputDirectory) => new(System.IO.Path.Combine(outputDirectory, FileName));
+    public static FileHashStore ForOutput(string outputDirectory, bool keep = true) => new(System.IO.Path.Combine(outputDirectory, FileName), keep);
 
     /// <summary>Files hashed (read) through this instance; the others came from the store.</summary>
     public int Hashed { get; private set; }
@@ -72,6 +77,7 @@ public sealed class FileHashStore
     {
         ArgumentNullException.ThrowIfNull(path);
         var full = System.IO.Path.GetFullPath(path);
+        var statted = DateTime.UtcNow;
         var before = FileStamp.Of(full);
         if (before is { Length: >= MinLength, Complete: true } stamp && Trusted(full, stamp) is { } known)
         {
@@ -86,7 +92,7 @@ public sealed class FileHashStore
 
         if (before is { } read && FileStamp.Of(full) == read)
         {
-            Keep(full, read, hash);
+            Keep(full, read, hash, statted);
         }
 
         return hash;
@@ -100,13 +106,15 @@ public sealed class FileHashStore
         }
     }
 
-    private void Keep(string full, FileStamp stamp, string hash)
+    // statted: when the stamp was taken, before the hashing. Settled is judged at that moment (as git does), not after
+    // the hashing: a write during a long hash, in the same tick of a coarse clock as the one before, keeps the stamp.
+    private void Keep(string full, FileStamp stamp, string hash, DateTime statted)
     {
         // Only a complete stamp of a file that last changed (modified, or replaced with an old modification time: cp -p)
         // more than Settle ago is worth a write: anything else is hashed again next time anyway.
         var recorded = DateTime.UtcNow;
-        var nowNs = (recorded - DateTime.UnixEpoch).Ticks * 100;
-        if (stamp.Length < MinLength || !stamp.Complete || nowNs - stamp.LatestNs <= settleNs)
+        var stattedNs = (statted - DateTime.UnixEpoch).Ticks * 100;
+        if (!keep || stamp.Length < MinLength || !stamp.Complete || stattedNs - stamp.LatestNs <= settleNs)
         {
             return;
         }

@@ -5,7 +5,8 @@ namespace FisherUnlearn.Lineage.IO;
 /// <summary>
 /// Writes files so that readers never see half a file: the content goes to a temporary file in the same folder,
 /// which then replaces the target by rename. An interrupted write leaves the old file (or none) and a
-/// <c>.tmp-*</c> file that the next write cleans up.
+/// <c>.tmp-&lt;pid&gt;-*</c> file: the run that killed its worker deletes it (<see cref="DeleteLeftoversOf"/>), and a later
+/// run or harvest deletes those whose writer is gone (<see cref="DeleteStaleLeftovers"/>).
 /// </summary>
 public static class AtomicFile
 {
@@ -71,17 +72,72 @@ public static class AtomicFile
         }
     }
 
-    private static void TryDelete(string path)
+    /// <summary>
+    /// Deletes the temporary files left in <paramref name="folder"/> (and below it with <paramref name="recursive"/>) by
+    /// writers that are gone: killed outright (SIGKILL, a second Ctrl-C, a crash), they could not clean up after
+    /// themselves. A file is left alone while the process its name carries is running, when it is this process's, and
+    /// when it was written to within <paramref name="minimumAge"/> (default one minute): a writer in another process
+    /// namespace, whose id means nothing here, is not cut off mid-write. <paramref name="target"/>: only the temporary
+    /// files of that file name (in a folder that is not the tool's alone). Returns how many files were deleted.
+    /// </summary>
+    public static int DeleteStaleLeftovers(string folder, bool recursive, string? target = null, TimeSpan? minimumAge = null)
+    {
+        if (!Directory.Exists(folder))
+        {
+            return 0;
+        }
+
+        var cutoff = DateTime.UtcNow - (minimumAge ?? TimeSpan.FromMinutes(1));
+        var deleted = 0;
+        var options = new EnumerationOptions { RecurseSubdirectories = recursive, IgnoreInaccessible = true, AttributesToSkip = 0 };
+        foreach (var file in Directory.EnumerateFiles(folder, target is null ? ".*.tmp-*" : $".{target}.tmp-*", options))
+        {
+            var name = Path.GetFileName(file);
+            var marker = name.LastIndexOf(".tmp-", StringComparison.Ordinal);
+            var rest = name[(marker + ".tmp-".Length)..];
+            var dash = rest.IndexOf('-', StringComparison.Ordinal);
+            if (dash <= 0 || !int.TryParse(rest[..dash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var writer)
+                || writer == Environment.ProcessId || IsRunning(writer) || File.GetLastWriteTimeUtc(file) > cutoff)
+            {
+                continue;
+            }
+
+            if (TryDelete(file))
+            {
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
+
+    private static bool IsRunning(int processId)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    private static bool TryDelete(string path)
     {
         try
         {
             File.Delete(path);
+            return true;
         }
         catch (IOException)
         {
+            return false;
         }
         catch (UnauthorizedAccessException)
         {
+            return false;
         }
     }
 }

@@ -192,6 +192,8 @@ internal static class HarvestCommand
             return ExitCodes.InvalidInput;
         }
 
+        // Temporary files of cache writers killed outright in an earlier command (a second Ctrl-C, SIGKILL).
+        Lineage.IO.AtomicFile.DeleteStaleLeftovers(Path.Combine(workspace.OutputDirectory, Engine.Harvest.HarvestCache.FolderName), recursive: true);
         var resources = new JobResources(files: FileHashCache.ForWorkspace(workspace));
         var options = new HarvestOptions
         {

@@ -3,6 +3,7 @@ using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Hashing;
 using FisherUnlearn.Lineage.IO;
 using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Planning;
@@ -59,6 +60,9 @@ internal sealed class RunCoordinator(IRunProgress progress)
         using var outputLock = OutputLock.TryAcquire(directory, out var holder, scope)
             ?? throw new Engine.EngineException(Diagnostic.Create(DiagnosticCatalogue.OutputLocked, null, holder, directory));
 
+        // Temporary files of writers an earlier run could not clean up after (killed outright: a second Ctrl-C, SIGKILL).
+        AtomicFile.DeleteStaleLeftovers(directory, recursive: true);
+        AtomicFile.DeleteStaleLeftovers(workspace.OutputDirectory, recursive: false, target: FileHashStore.FileName);
         var considered = request.Shard.Select(plan).Where(id => request.Only is null || id == request.Only).ToList();
         progress.Planned(considered);
         var freshness = OutputFreshness.Check(analysis, plan, settings.Method, directory, considered);

@@ -9,7 +9,10 @@ namespace FisherUnlearn.Build.Tests.Tasks;
 
 public sealed class UnlearnPlanTests
 {
-    private static (UnlearnPlan Task, RecordingBuildEngine Engine, bool Result) Run(string projectDirectory, params string[] removals)
+    private static (UnlearnPlan Task, RecordingBuildEngine Engine, bool Result) Run(string projectDirectory, params string[] removals) =>
+        Run(projectDirectory, question: false, removals);
+
+    private static (UnlearnPlan Task, RecordingBuildEngine Engine, bool Result) Run(string projectDirectory, bool question, params string[] removals)
     {
         var engine = new RecordingBuildEngine();
         var task = new UnlearnPlan
@@ -17,6 +20,7 @@ public sealed class UnlearnPlanTests
             BuildEngine = engine,
             ProjectDirectory = projectDirectory,
             Removals = [.. removals.Select(r => (ITaskItem)new TaskItem(r))],
+            FailIfNotIncremental = question, // what MSBuild sets under -question
         };
         var result = task.Execute();
         return (task, engine, result);
@@ -158,6 +162,28 @@ public sealed class UnlearnPlanTests
         Assert.NotEqual(Lines(first), Lines(replaced));
         Assert.Equal(Lines(replaced), Lines(again));
         Assert.Contains(Lines(replaced), h => h.StartsWith($"content {checkpoint} ", StringComparison.Ordinal));
+    }
+
+    /// <summary>Under <c>-question</c> the planner reads the hash store but writes nothing, not even it.</summary>
+    [Fact]
+    public void A_question_build_keeps_no_file_hash_and_a_normal_one_does()
+    {
+        using var ws = Digits.Copy();
+        var checkpoint = ws.PathOf("digits-student/bin/digits-student.safetensors");
+        ws.Write("digits-student/bin/digits-student.safetensors", new string('1', 100_000));
+        Directory.CreateDirectory(ws.PathOf("artifacts/unlearn"));
+        Thread.Sleep(FileHashStore.Settle + TimeSpan.FromMilliseconds(200));
+        var store = ws.PathOf("artifacts/unlearn/" + FileHashStore.FileName);
+
+        var (question, engine, result) = Run(ws.PathOf("digits-student"), question: true, "forget-3");
+        var storeAfterQuestion = File.Exists(store);
+        var (normal, _, _) = Run(ws.PathOf("digits-student"), "forget-3");
+
+        Assert.True(result, engine.Log);
+        Assert.False(storeAfterQuestion);
+        Assert.True(File.Exists(store));
+        Assert.Contains(checkpoint, File.ReadAllText(store), StringComparison.Ordinal);
+        Assert.Equal(Lines(question), Lines(normal));
     }
 
     /// <summary>Each (removal, model) pair has its own input-hash cache, so an edited or new removal changes the caches of

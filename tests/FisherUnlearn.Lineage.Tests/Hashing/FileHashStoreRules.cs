@@ -233,6 +233,23 @@ public sealed class FileHashStoreRules
     }
 
     [Fact]
+    public void A_store_that_only_reads_uses_recorded_hashes_and_writes_nothing()
+    {
+        using var ws = new TempWorkspace();
+        var a = WriteSettled(ws, "a.safetensors", 40);
+        var b = WriteSettled(ws, "b.safetensors", 41);
+        StoreIn(ws).Hash(a);
+        var before = File.ReadAllText(ws.PathOf("out/" + FileHashStore.FileName));
+
+        var reader = new FileHashStore(ws.PathOf("out/" + FileHashStore.FileName), TimeSpan.Zero, keep: false);
+        reader.Hash(a);
+        reader.Hash(b);
+
+        Assert.Equal(1, reader.Hashed); // a from the store, b read
+        Assert.Equal(before, File.ReadAllText(ws.PathOf("out/" + FileHashStore.FileName)));
+    }
+
+    [Fact]
     public void A_command_in_a_workspace_without_an_output_folder_does_not_create_one_for_the_store()
     {
         using var ws = new TempWorkspace();

@@ -22,6 +22,45 @@ public sealed class AtomicFileRules
         AtomicFile.DeleteLeftoversOf(4242, ws.PathOf("nowhere")); // a folder that is not there: nothing to do
     }
 
+    [Fact]
+    public void Leftovers_of_writers_that_are_gone_are_deleted_once_a_minute_old_and_nothing_else()
+    {
+        using var ws = new TempWorkspace();
+        using var gone = System.Diagnostics.Process.Start("true")!;
+        gone.WaitForExit();
+        var dead = gone.Id;
+        var old = DateTime.UtcNow.AddMinutes(-5);
+        string Plant(string name, bool aged = true)
+        {
+            ws.Write(name, "half");
+            if (aged)
+            {
+                File.SetLastWriteTimeUtc(ws.PathOf(name), old);
+            }
+
+            return name;
+        }
+
+        Plant($"out/forget-3/.a.safetensors.tmp-{dead}-0123");
+        Plant($"out/forget-3/.jobs/.a.json.tmp-{dead}-89ef");
+        var fresh = Plant($"out/forget-3/.b.safetensors.tmp-{dead}-77", aged: false); // written to just now
+        var mine = Plant($"out/forget-3/.c.safetensors.tmp-{Environment.ProcessId}-01");
+        var running = Plant("out/forget-3/.d.safetensors.tmp-1-01"); // process 1 runs
+        var notOurs = Plant($"out/.notes.txt.tmp-{dead}-01");
+        var store = Plant($"out/..file-hashes.json.tmp-{dead}-01");
+        var done = Plant("out/forget-3/a.safetensors");
+
+        var inRemoval = AtomicFile.DeleteStaleLeftovers(ws.PathOf("out/forget-3"), recursive: true);
+        var atRoot = AtomicFile.DeleteStaleLeftovers(ws.PathOf("out"), recursive: false, target: ".file-hashes.json");
+
+        Assert.Equal(2, inRemoval);
+        Assert.Equal(1, atRoot);
+        Assert.Equal(new[] { fresh, mine, running, notOurs, done }.Order(StringComparer.Ordinal),
+            Directory.GetFiles(ws.PathOf("out"), "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(ws.Root, f).Replace('\\', '/')).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(store, Directory.GetFiles(ws.PathOf("out")).Select(f => Path.GetRelativePath(ws.Root, f)));
+        Assert.Equal(0, AtomicFile.DeleteStaleLeftovers(ws.PathOf("nowhere"), recursive: true));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
