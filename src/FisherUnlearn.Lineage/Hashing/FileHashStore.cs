@@ -13,13 +13,14 @@ namespace FisherUnlearn.Lineage.Hashing;
 /// A hash is recorded only when it was taken more than <see cref="Settle"/> after the file last changed (the later of its
 /// modification and status-change times), so that a write in the same tick of the file system's clock as the hashing
 /// cannot go unnoticed (git's "racy" entries); a file written moments ago is hashed each time until it has settled, and
-/// so is one whose stamp is not <see cref="FileStamp.Complete"/> (a time past 2262, an unexpected runtime). Files under <see cref="MinLength"/> bytes are
-/// cheaper to hash than to look up and are never recorded.
+/// so is one whose stamp is not <see cref="FileStamp.Complete"/> (a time past 2262, an unexpected runtime). Files under
+/// <see cref="MinLength"/> bytes are cheaper to hash than to look up and are never recorded.
 /// </para>
 /// <para>
-/// Kept in <c>&lt;output&gt;/.file-hashes.json</c>, written atomically after each hash worth keeping; processes that write
-/// at once may lose each other's newest entries (they hash those files once more), never mix them. A missing, damaged
-/// or foreign file is an empty store. Thread-safe.
+/// Kept in <c>&lt;output&gt;/.file-hashes.json</c>, written atomically (merged with what other processes wrote meanwhile)
+/// once a command has hashed about as many bytes as the file holds; processes that write at once may lose each other's
+/// newest entries (they hash those files once more), never mix them. At most <see cref="MaxEntries"/> files, those
+/// hashed most recently; files gone are dropped. A missing, damaged or foreign file is an empty store. Thread-safe.
 /// </para>
 /// </summary>
 public sealed class FileHashStore
@@ -33,8 +34,8 @@ public sealed class FileHashStore
     /// <summary>The store keeps at most this many files, those hashed most recently.</summary>
     public const int MaxEntries = 10_000;
 
-    /// <summary>How long after its last modification a file's hash is recorded (covers file systems whose clock
-    /// ticks in seconds, such as FAT's two).</summary>
+    /// <summary>How long after it last changed a file's hash may be recorded (covers file systems whose clock ticks in
+    /// seconds, such as FAT's two).</summary>
     public static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
 
     private readonly Lock gate = new();
