@@ -23,12 +23,12 @@ public sealed class FileHashCache(FileHashStore? store = null)
     public string Hash(string path)
     {
         var full = Path.GetFullPath(path);
-        if (!File.Exists(full))
+        var stamp = FileStamp.Of(full);
+        if (stamp is null && !File.Exists(full))
         {
             return "missing";
         }
 
-        var stamp = FileStamp.Of(full);
         lock (gate)
         {
             if (stamp is not null && entries.TryGetValue(full, out var entry) && entry.Stamp == stamp)

@@ -22,7 +22,7 @@ public readonly record struct FileStamp(long Length, long ModifiedNs, long Chang
     {
         ArgumentNullException.ThrowIfNull(path);
         var info = new FileInfo(path);
-        if (!info.Exists || RegularFile.KindOf(path) is not null)
+        if (!info.Exists)
         {
             return null;
         }
@@ -42,7 +42,17 @@ public readonly record struct FileStamp(long Length, long ModifiedNs, long Chang
 
         try
         {
-            if (SystemNative.Stat(path, out var status) != 0 || status.Size != info.Length
+            if (SystemNative.Stat(path, out var status) != 0)
+            {
+                return basic;
+            }
+
+            if ((status.Mode & SystemNative.TypeMask) != SystemNative.Regular)
+            {
+                return null; // a FIFO, a device or a socket (RegularFile), from the same stat
+            }
+
+            if (status.Size != info.Length
                 || status.MTimeNsec is < 0 or > 999_999_999 || status.CTimeNsec is < 0 or > 999_999_999)
             {
                 return basic;

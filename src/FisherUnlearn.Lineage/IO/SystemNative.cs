@@ -15,6 +15,7 @@ internal static class SystemNative
     public const int CharacterDevice = 0x2000;
     public const int BlockDevice = 0x6000;
     public const int Socket = 0xC000;
+    public const int Regular = 0x8000;
 
     /// <summary>0 on success (links followed).</summary>
     public static int Stat(string path, out FileStatus status) => SystemNative_Stat(path, out status);
