@@ -140,6 +140,29 @@ public sealed class StatusCommandScenarios
         Assert.All(removal["models"]!, m => Assert.Equal("stale", (string?)m["state"]));
     }
 
+    /// <summary>A checkpoint deleted after the run: its output is stale, but 'run' would stop at the missing checkpoint
+    /// (FUL4104), so status sends the user to 'train' first and names the model.</summary>
+    [Fact]
+    public async Task A_deleted_checkpoint_is_named_and_status_says_to_train_before_running()
+    {
+        using var ws = ChainWithCheckpoints();
+        WriteOutput(ws, "forget-1", "a");
+        WriteOutput(ws, "forget-1", "b");
+        Assert.Empty((await Removal(ws, "forget-1"))["missingCheckpoints"]!);
+
+        File.Delete(ws.PathOf("a/bin/a.safetensors"));
+
+        var removal = await Removal(ws, "forget-1");
+        Assert.Equal("stale", (string?)removal["state"]);
+        Assert.Equal(["a"], removal["missingCheckpoints"]!.Select(m => (string)m!));
+        // forget-2 affects only b, whose lineage holds a: its run needs a's checkpoint too (b's ancestor).
+        Assert.Equal(["a"], (await Removal(ws, "forget-2"))["missingCheckpoints"]!.Select(m => (string)m!));
+        var text = await CliRun.InvokeAsync(ws.Root, "status");
+        Assert.Equal(0, text.ExitCode);
+        Assert.Contains("forget-1: a (stale), b (stale); checkpoint missing for a: run 'dotnet unlearn train' (or fix 'checkpoint' in its manifest), then 'dotnet unlearn run forget-1'.", text.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("forget-3:", text.Out, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Without_outputs_every_affected_removal_is_pending_and_one_that_affects_nothing_is_done()
     {

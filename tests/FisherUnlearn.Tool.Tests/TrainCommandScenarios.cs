@@ -215,6 +215,8 @@ public sealed class TrainCommandScenarios
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("error FUL4068: Model 'a' (mlp 100-16-10) cannot take samples of shape [28, 28] from the train split of 'mnist'", run.Error, StringComparison.Ordinal);
+        // Reported where the architecture is written, not at the top of the manifest.
+        Assert.Contains($"a/a.lineage.json{ValueAt(ws.ReadText("a/a.lineage.json"), "\"architecture\": ")}: error FUL4068", run.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("frame #", run.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("c10::", run.Error, StringComparison.Ordinal);
         Assert.False(ws.Exists("a/bin/a.safetensors"));
@@ -299,6 +301,7 @@ public sealed class TrainCommandScenarios
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("error FUL4064", run.Error, StringComparison.Ordinal);
+        Assert.Contains($"a/a.lineage.json{ValueAt(ws.ReadText("a/a.lineage.json"), "\"checkpoint\": ")}: error FUL4064", run.Error, StringComparison.Ordinal);
         Assert.False(ws.Exists("a/bin/a.pt"));
     }
 
@@ -318,5 +321,12 @@ public sealed class TrainCommandScenarios
         Assert.Equal(0, run.ExitCode);
         Assert.Equal(["kept", "trained"], run.Json["models"]!.Select(m => (string)m["status"]!));
         Assert.Equal(before, Snapshot(ws.PathOf("a/bin/a.pt")));
+    }
+
+    // "(line,column)" of the value that follows the first occurrence of field (such as "\"checkpoint\": ") in a manifest.
+    private static string ValueAt(string manifest, string field)
+    {
+        var before = manifest[..(manifest.IndexOf(field, StringComparison.Ordinal) + field.Length)];
+        return $"({before.Count(c => c == '\n') + 1},{before.Length - before.LastIndexOf('\n')})";
     }
 }

@@ -51,6 +51,15 @@ public static class CheckpointStore
         };
     }
 
+    /// <summary>FUL4024 for a tensor of <paramref name="path"/> holding <paramref name="count"/> non-finite values, with
+    /// the way out its format has: 'train' rebuilds a safetensors checkpoint, while a PyTorch or TorchSharp file is the
+    /// user's own and 'train' never writes one (FUL4064).</summary>
+    internal static EngineException NonFinite(string path, string tensor, long count) =>
+        EngineException.Create(DiagnosticCatalogue.CheckpointNonFinite, path, path, tensor, count,
+            Path.GetExtension(path).Equals(".safetensors", StringComparison.OrdinalIgnoreCase)
+                ? "retrain the model ('dotnet unlearn train --model <id> --force' redoes a checkpoint whose inputs did not change)"
+                : $"save the model's state_dict again from finite weights ('dotnet unlearn train' only reads {Path.GetExtension(path)} checkpoints, it never writes them)");
+
     /// <summary>Reads a state dict, refusing corrupt files and non-finite float values. Tensors are on the CPU.</summary>
     public static Dictionary<string, Tensor> Load(string path)
     {
@@ -216,7 +225,7 @@ public static class CheckpointStore
 
             if (bad > 0)
             {
-                throw EngineException.Create(DiagnosticCatalogue.CheckpointNonFinite, path, path, entry.Name, bad);
+                throw NonFinite(path, entry.Name, bad);
             }
         });
     }
@@ -337,7 +346,7 @@ public static class CheckpointStore
                     loaded.Dispose();
                 }
 
-                throw EngineException.Create(DiagnosticCatalogue.CheckpointNonFinite, path, path, name, count);
+                throw NonFinite(path, name, count);
             }
         }
     }

@@ -130,7 +130,7 @@ public static class SafetensorsFile
                 var bad = tensor.CountNonFinite();
                 if (bad > 0)
                 {
-                    throw EngineException.Create(DiagnosticCatalogue.CheckpointNonFinite, header.Path, header.Path, entry.Name, bad);
+                    throw CheckpointStore.NonFinite(header.Path, entry.Name, bad);
                 }
             }
 

@@ -28,7 +28,7 @@ public static class DatasetLoader
         // 'validate' checks sample indices against the declared count, so it must be the file's.
         if (files.Count is { } declared && declared != result.Count)
         {
-            throw EngineException.Create(DiagnosticCatalogue.DataDeclaredCountMismatch, manifest.ManifestPath, manifest.Id, declared, split,
+            throw EngineException.At(DiagnosticCatalogue.DataDeclaredCountMismatch, files.CountLocation ?? manifest.Location, null, manifest.Id, declared, split,
                 files.Images ?? files.Path, result.Count);
         }
 

@@ -74,5 +74,5 @@ public static class ArchitectureFit
     }
 
     private static EngineException Unfit(ModelManifest model, string sample, string problem, Exception? inner) =>
-        EngineException.At(DiagnosticCatalogue.DataDoesNotFitArchitecture, model.Location, inner, model.Id, model.Architecture, sample, problem);
+        EngineException.At(DiagnosticCatalogue.DataDoesNotFitArchitecture, model.ArchitectureLocation ?? model.Location, inner, model.Id, model.Architecture, sample, problem);
 }

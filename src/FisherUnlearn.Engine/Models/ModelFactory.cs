@@ -44,7 +44,7 @@ public static class ModelFactory
         catch (EngineException ex) when (ArchitectureCodes.Contains(ex.Diagnostic.Code))
         {
             var message = ex.Diagnostic.Message.StartsWith("Model '", StringComparison.Ordinal) ? ex.Diagnostic.Message : $"Model '{manifest.Id}': {ex.Diagnostic.Message}";
-            throw new EngineException(ex.Diagnostic with { Location = manifest.Location, Message = message }, ex.InnerException ?? ex);
+            throw new EngineException(ex.Diagnostic with { Location = manifest.ArchitectureLocation ?? manifest.Location, Message = message }, ex.InnerException ?? ex);
         }
     }
 

@@ -51,7 +51,7 @@ public static class TrainingPolicy
         {
             return exists && !force
                 ? new TrainingDecision(TrainingAction.Keep, $"is a user checkpoint; 'train' never writes {Path.GetExtension(path)} files", null)
-                : throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointNotTrainable, model.Location, shown, model.Id, Path.GetExtension(path)));
+                : throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointNotTrainable, model.CheckpointLocation ?? model.Location, shown, model.Id, Path.GetExtension(path)));
         }
 
         var inputs = TrainingInputs.Compute(workspace, model, [.. model.Parents.Select(p => files.Hash(workspace.Models[p.Id].CheckpointPath))], files: files);

@@ -103,7 +103,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor NothingAffected = Info("FUL2012", "Nothing affected",
         "Removal '{0}' touches no model: no model's own data holds what it asks to forget. Nothing to do.");
     public static readonly DiagnosticDescriptor SampleOutOfRange = Error("FUL2013", "Sample index out of range",
-        "Sample index {0} is outside the {1} split of '{2}' ({3} samples).");
+        "Sample index {0} is outside the {1} split of '{2}' ({3} samples). Indices count from 0 in the order of the split's file; correct or remove it in the removal manifest's 'samples'.");
     public static readonly DiagnosticDescriptor NoManifests = Warning("FUL2014", "No manifests",
         "No lineage, dataset or removal manifests were found under '{0}'. Check --workspace and the include globs of unlearn.json.");
     public static readonly DiagnosticDescriptor TooFewClasses = Error("FUL2015", "Too few output classes",
@@ -190,7 +190,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor CheckpointBadTensor = Error("FUL4023", "Bad checkpoint tensor",
         "'{0}': tensor '{1}' is invalid: {2}. The file is corrupt; regenerate it.");
     public static readonly DiagnosticDescriptor CheckpointNonFinite = Error("FUL4024", "Non-finite weights",
-        "'{0}': tensor '{1}' holds {2} NaN or infinite value(s) (or values beyond float32's range, which the engine computes in). Training diverged or the file is corrupt; retrain the model ('dotnet unlearn train --model <id> --force' redoes a checkpoint whose inputs did not change).");
+        "'{0}': tensor '{1}' holds {2} NaN or infinite value(s) (or values beyond float32's range, which the engine computes in). Training diverged or the file is corrupt; {3}.");
     public static readonly DiagnosticDescriptor CheckpointArchitectureMismatch = Error("FUL4025", "Checkpoint does not fit the architecture",
         "'{0}' does not fit {1}: {2}. Fix 'architecture' in the lineage manifest or retrain the checkpoint.");
     public static readonly DiagnosticDescriptor CheckpointUnknownFormat = Error("FUL4026", "Unknown checkpoint format",
@@ -254,7 +254,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor UnlearningWouldOverwrite = Error("FUL4103", "Output would overwrite an input",
         "The unlearned output of model '{0}' would be written to '{1}', which is {2}. Original checkpoints and data are never modified: choose another --out folder.");
     public static readonly DiagnosticDescriptor UnlearningCheckpointMissing = Error("FUL4104", "Checkpoint missing for unlearning",
-        "Model '{0}' cannot be unlearned: its checkpoint '{1}' {2}. Run 'dotnet unlearn train' first, or fix the manifest's 'checkpoint' path.");
+        "Model '{0}' is affected, but its checkpoint '{1}' {2}. Run 'dotnet unlearn train' first, or fix the manifest's 'checkpoint' path.");
 
     // 5xxx: verification
     public static readonly DiagnosticDescriptor UnlearnedOutputMissing = Error("FUL5001", "Unlearned output missing",

@@ -45,5 +45,8 @@ public sealed record DatasetSplit
     /// <summary>Number of samples when the manifest declares it (optional, lets <c>validate</c> check sample indices).</summary>
     public int? Count { get; init; }
 
+    /// <summary>Where <c>count</c> is written (null when absent), for a count the files do not hold.</summary>
+    public SourceLocation? CountLocation { get; init; }
+
     public IEnumerable<string> Files => new[] { Images, Labels, Path }.OfType<string>();
 }

@@ -69,6 +69,7 @@ internal static class DatasetManifestReader
             Path = Takes("path") ? reader.PathValue("path", Needs("path")) : null,
             LabelColumn = Takes("labelColumn") ? reader.String("labelColumn", Needs("labelColumn")) : null,
             Count = reader.Int("count", 0, int.MaxValue),
+            CountLocation = obj["count"] is { } countNode ? context.At(countNode) : null,
         };
 
         reader.RejectUnknown(SplitFields, property =>

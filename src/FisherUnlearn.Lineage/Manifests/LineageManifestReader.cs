@@ -35,6 +35,7 @@ internal static class LineageManifestReader
         }
         var errorsBefore = context.Diagnostics.Items.Count(d => d.IsError);
         var architecture = ArchitectureReader.Read(root);
+        var architectureLocation = root.Optional("architecture") is { } architectureNode ? context.At(architectureNode) : null;
         var architectureComplete = context.Diagnostics.Items.Count(d => d.IsError) == errorsBefore;
         var parents = ReadParents(root);
         var parentsComplete = root.Object["parents"] is not JsonArray listed || listed.Count == parents.Count;
@@ -62,6 +63,7 @@ internal static class LineageManifestReader
             CheckpointPath = checkpoint ?? string.Empty,
             CheckpointLocation = checkpointLocation,
             Architecture = architecture,
+            ArchitectureLocation = architectureLocation,
             Parents = parents,
             ParentsComplete = parentsComplete,
             ArchitectureComplete = architectureComplete,

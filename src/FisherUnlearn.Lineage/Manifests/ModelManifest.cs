@@ -18,6 +18,10 @@ public sealed record ModelManifest
 
     public required ArchitectureSpec Architecture { get; init; }
 
+    /// <summary>Where the <c>architecture</c> value is written (null when absent), for a network that cannot be made or
+    /// does not fit its data.</summary>
+    public SourceLocation? ArchitectureLocation { get; init; }
+
     public IReadOnlyList<ParentLink> Parents { get; init; } = [];
 
     /// <summary>False when some entry of <c>parents</c> could not be read (its error is reported where it is written):

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FisherUnlearn.Engine;
+using FisherUnlearn.Engine.Checkpoints;
 using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Lineage.Diagnostics;
@@ -37,7 +38,9 @@ internal static class StatusCommand
 
     private sealed record ModelStatus(string Id, OutputState State);
 
-    private sealed record RemovalStatus(string Id, string OutputDirectory, IReadOnlyList<ModelStatus> Models)
+    /// <param name="MissingCheckpoints">Models of the affected lineages (affected models and their ancestors) without
+    /// a checkpoint: 'run' stops at them (FUL4104), so 'train' comes first.</param>
+    private sealed record RemovalStatus(string Id, string OutputDirectory, IReadOnlyList<ModelStatus> Models, IReadOnlyList<string> MissingCheckpoints)
     {
         public int Done => Models.Count(m => m.State == OutputState.Done);
 
@@ -84,7 +87,9 @@ internal static class StatusCommand
             var directory = RemovalRunner.RemovalOutputDirectory(workspace, removal.Id, outputRoot);
             var states = OutputFreshness.Check(analysis, plan, settings.Method, directory, files: files);
             var models = plan.Affected.Select(a => new ModelStatus(a.Id, states[a.Id].State)).ToList();
-            statuses.Add(new RemovalStatus(removal.Id, directory, models));
+            var lineages = plan.Affected.SelectMany(a => analysis.Graph.Ancestors(a.Id).Append(a.Id)).ToHashSet(StringComparer.Ordinal);
+            var missingCheckpoints = analysis.Graph.TopologicalOrder.Where(id => lineages.Contains(id) && CheckpointPresence.Absence(workspace.Models[id].CheckpointPath) is not null).ToList();
+            statuses.Add(new RemovalStatus(removal.Id, directory, models, missingCheckpoints));
         }
 
         if (env.Json)
@@ -102,6 +107,7 @@ internal static class StatusCommand
                     ["missing"] = s.Missing,
                     ["output"] = env.Context.Display(s.OutputDirectory),
                     ["models"] = new JArray(s.Models.Select(m => new JObject { ["id"] = m.Id, ["state"] = Name(m.State) })),
+                    ["missingCheckpoints"] = new JArray(s.MissingCheckpoints),
                 })),
             });
             return ExitCodes.Ok;
@@ -127,8 +133,12 @@ internal static class StatusCommand
             foreach (var s in todo)
             {
                 var names = s.Models.Where(m => m.State != OutputState.Done).Select(m => $"{m.Id} ({Name(m.State)})");
-                // The same output folder it checked: a plain 'run' would write to the default one.
-                env.Context.Out.WriteLine($"{s.Id}: {string.Join(", ", names)}; run 'dotnet unlearn run {s.Id}{(output is null ? string.Empty : $" --out {output}")}'.");
+                // The same output folder it checked: a plain 'run' would write to the default one. A missing checkpoint
+                // stops 'run' (FUL4104): 'train' makes it first (or the manifest's 'checkpoint' path is wrong).
+                var run = $"'dotnet unlearn run {s.Id}{(output is null ? string.Empty : $" --out {output}")}'";
+                env.Context.Out.WriteLine(s.MissingCheckpoints.Count == 0
+                    ? $"{s.Id}: {string.Join(", ", names)}; run {run}."
+                    : $"{s.Id}: {string.Join(", ", names)}; checkpoint missing for {string.Join(", ", s.MissingCheckpoints)}: run 'dotnet unlearn train' (or fix 'checkpoint' in its manifest), then {run}.");
             }
         }
 

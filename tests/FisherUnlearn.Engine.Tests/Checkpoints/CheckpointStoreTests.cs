@@ -135,6 +135,7 @@ public sealed class CheckpointStoreTests : IDisposable
 
         var ex = EngineAssert.Fails("FUL4024", () => CheckpointStore.LoadInto(target, path, "mlp 6-5-3"));
         Assert.Contains("'fc2.bias'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'dotnet unlearn train --model <id> --force'", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -176,7 +177,7 @@ public sealed class CheckpointStoreTests : IDisposable
     [Theory]
     [InlineData("m.dat")]
     [InlineData("m.pt")]
-    public void Non_finite_weights_in_torch_formats_are_FUL4024(string file)
+    public void Non_finite_weights_in_torch_formats_are_FUL4024_and_say_to_save_the_state_dict_again(string file)
     {
         using var model = Model();
         using (torch.no_grad())
@@ -188,6 +189,9 @@ public sealed class CheckpointStoreTests : IDisposable
         CheckpointStore.Save(path, model);
         var ex = EngineAssert.Fails("FUL4024", () => CheckpointStore.Load(path));
         Assert.Contains("'fc2.bias'", ex.Message, StringComparison.Ordinal);
+        // 'train' never writes these formats (FUL4064), so retraining with it is no way out.
+        Assert.Contains("save the model's state_dict again", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("--force", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -149,11 +149,12 @@ public sealed class DatasetLoaderTests : IDisposable
     [Fact]
     public void An_idx_split_declaring_more_samples_than_its_file_holds_is_FUL4011()
     {
-        var split = new DatasetSplit { Images = folder.Write("i", IdxBuilder.Images(2, 2, 2)), Labels = folder.Write("l", IdxBuilder.Labels(0, 1)), Count = 3 };
+        var countAt = new SourceLocation(folder.PathOf("tiny.dataset.json"), 6, 94);
+        var split = new DatasetSplit { Images = folder.Write("i", IdxBuilder.Images(2, 2, 2)), Labels = folder.Write("l", IdxBuilder.Labels(0, 1)), Count = 3, CountLocation = countAt };
 
         var ex = EngineAssert.Fails("FUL4011", () => DatasetLoader.Load(Manifest("idx", split), "train"));
 
-        Assert.Equal(folder.PathOf("tiny.dataset.json"), ex.Diagnostic.Location.File);
+        Assert.Equal(countAt, ex.Diagnostic.Location); // At the 'count' value, not at the top of the manifest.
         Assert.Contains($"Dataset 'tiny' declares count 3 for its 'train' split, but '{split.Images}' holds 2 samples", ex.Message, StringComparison.Ordinal);
         Assert.Contains("Fix 'count'", ex.Message, StringComparison.Ordinal);
     }

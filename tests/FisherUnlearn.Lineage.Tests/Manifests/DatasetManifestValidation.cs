@@ -27,8 +27,11 @@ public sealed class DatasetManifestValidation
         Assert.Equal(PathOf("data/raw/train-images-idx3-ubyte.gz"), dataset.Train.Images);
         Assert.Equal(PathOf("data/raw/train-labels-idx1-ubyte.gz"), dataset.Train.Labels);
         Assert.Equal(60000, dataset.Train.Count);
+        // Where 'count' is written: a file that holds another number of samples is reported there (FUL4011).
+        Assert.Equal(TextPosition.Of(json, "\"count\": »60000"), (dataset.Train.CountLocation!.Line, dataset.Train.CountLocation.Column));
         Assert.Equal(PathOf("data/raw/t10k-images-idx3-ubyte.gz"), dataset.Test!.Images);
         Assert.Null(dataset.Test.Count);
+        Assert.Null(dataset.Test.CountLocation);
     }
 
     [Fact]
