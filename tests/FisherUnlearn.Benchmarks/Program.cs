@@ -12,7 +12,7 @@ using FisherUnlearn.Testing;
 // (WorkspaceLoader.Load), validating it (LineageGraph.Build + GraphValidator) and planning its two removals
 // (Planner). The first run, in a fresh process, is reported apart ("cold"); median and max are over the other runs.
 // unlearning: quality and speed of fiun, fiun (importance: roots), ssd and retrain on the MNIST networks of Networks/
-//   dotnet run -c Release --project tests/FisherUnlearn.Benchmarks -- unlearning [--setting chain|star|federated|paper|star-long|federated-long|all] [--keep] [--out file.md]
+//   dotnet run -c Release --project tests/FisherUnlearn.Benchmarks -- unlearning [--setting chain|star|federated|paper|star-long|federated-long|all] [--seed-offset n] [--keep] [--out file.md]
 // repeat: runs one removal with fiun several times in one process on a workspace kept by `unlearning --keep` (RepeatBench).
 // fisher: times the exact (one-pass), batch and per-example-loop Fisher estimators on the sample digits data (FisherBench).
 return args.Length > 0 && args[0] == "scale" ? Scale.Run(args[1..])
@@ -24,7 +24,7 @@ return args.Length > 0 && args[0] == "scale" ? Scale.Run(args[1..])
 static int Usage()
 {
     Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks scale [--models <n>] [--runs <n>] [--seed <n>] [--keep]");
-    Console.Error.WriteLine("       FisherUnlearn.Benchmarks unlearning [--setting chain|star|federated|paper|star-long|federated-long|all] [--keep] [--out <file.md>]");
+    Console.Error.WriteLine("       FisherUnlearn.Benchmarks unlearning [--setting chain|star|federated|paper|star-long|federated-long|all] [--seed-offset <n>] [--keep] [--out <file.md>]");
     Console.Error.WriteLine("       FisherUnlearn.Benchmarks repeat --workspace <dir> --removal <id> [--runs <n>] [--parallel <n>] [--threads <n>] [--fresh | --no-plans]");
     Console.Error.WriteLine("       FisherUnlearn.Benchmarks fisher [--samples <n>] [--runs <n>] [--threads <n>] [--model mlp|cnn]");
     return 2;

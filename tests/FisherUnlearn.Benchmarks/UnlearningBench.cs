@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using FisherUnlearn.Engine;
 using FisherUnlearn.Engine.Checkpoints;
 using FisherUnlearn.Engine.Data;
@@ -16,14 +18,16 @@ using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Planning;
 
 /// <summary>
-/// <c>unlearning [--setting chain|star|federated|paper|star-long|federated-long|all] [--keep] [--out file.md]</c>: the quality and speed benchmark of
+/// <c>unlearning [--setting chain|star|federated|paper|star-long|federated-long|all] [--seed-offset n] [--keep] [--out file.md]</c>: the quality and speed benchmark of
 /// docs/benchmarks.md. Per setting, copies <c>Networks/&lt;setting&gt;</c> and the sample MNIST digits into a temp
 /// workspace, trains every model from its recipe (parents first), then for each removal runs, through the engine API and
 /// with metrics off: <c>retrain</c> (the exact reference), <c>fiun</c> with the harvest computed (cache emptied first),
 /// <c>fiun</c> again with the harvest cached, <c>fiun</c> with <c>importance: roots</c> (FIUn/MFIM as published, harvest
 /// cached) and <c>ssd</c>; then measures each affected model's original checkpoint and every method's output with the
 /// verification metrics (<see cref="MetricsEvaluator"/>) and prints one table per removal and a target summary.
-/// One libtorch thread, models one after another.
+/// One libtorch thread, models one after another. <c>--seed-offset n</c> adds n to every training recipe's seed (other
+/// initial weights and batch orders, the same data and unlearning defaults): the same networks trained again, to see
+/// whether the defaults' results hold on them.
 /// </summary>
 internal static class UnlearningBench
 {
@@ -38,6 +42,7 @@ internal static class UnlearningBench
     {
         var settings = AllSettings.ToList();
         var keep = false;
+        var seedOffset = 0;
         string? outFile = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -49,12 +54,16 @@ internal static class UnlearningBench
                 case "--keep":
                     keep = true;
                     break;
+                case "--seed-offset" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var offset):
+                    seedOffset = offset;
+                    i++;
+                    break;
                 case "--out" when i + 1 < args.Length:
                     outFile = args[++i];
                     break;
                 default:
                     Console.Error.WriteLine($"unknown or invalid argument '{args[i]}'");
-                    Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks unlearning [--setting chain|star|federated|paper|star-long|federated-long|all] [--keep] [--out <file.md>]");
+                    Console.Error.WriteLine("usage: FisherUnlearn.Benchmarks unlearning [--setting chain|star|federated|paper|star-long|federated-long|all] [--seed-offset <n>] [--keep] [--out <file.md>]");
                     return 2;
             }
         }
@@ -67,12 +76,12 @@ internal static class UnlearningBench
             report.AppendLine(line);
         }
 
-        Write(string.Create(CultureInfo.InvariantCulture, $"unlearning benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, 1 libtorch thread, {DateTime.UtcNow:yyyy-MM-dd}"));
+        Write(string.Create(CultureInfo.InvariantCulture, $"unlearning benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, 1 libtorch thread, {DateTime.UtcNow:yyyy-MM-dd}{(seedOffset == 0 ? "" : $", training seeds + {seedOffset}")}"));
         var total = Stopwatch.StartNew();
         var failures = 0;
         foreach (var setting in settings)
         {
-            failures += RunSetting(setting, keep, Write);
+            failures += RunSetting(setting, keep, seedOffset, Write);
         }
 
         Write(string.Create(CultureInfo.InvariantCulture, $"total benchmark wall time {total.Elapsed.TotalSeconds:0.0} s"));
@@ -84,7 +93,7 @@ internal static class UnlearningBench
         return failures == 0 ? 0 : 1;
     }
 
-    private static int RunSetting(string setting, bool keep, Action<string> write)
+    private static int RunSetting(string setting, bool keep, int seedOffset, Action<string> write)
     {
         var source = Path.Combine(FindUp("tests/FisherUnlearn.Benchmarks/Networks"), setting);
         var data = FindUp("samples/digits/data");
@@ -92,6 +101,7 @@ internal static class UnlearningBench
         try
         {
             CopyDirectory(source, root);
+            OffsetTrainingSeeds(root, seedOffset);
             Directory.CreateDirectory(Path.Combine(root, "data"));
             foreach (var file in Directory.GetFiles(data, "*.gz"))
             {
@@ -391,6 +401,25 @@ internal static class UnlearningBench
             }
 
             File.Copy(file, Path.Combine(to, relative));
+        }
+    }
+
+    // Adds the offset to the seed of every lineage manifest's training recipe (a merge has none).
+    private static void OffsetTrainingSeeds(string root, int offset)
+    {
+        if (offset == 0)
+        {
+            return;
+        }
+
+        foreach (var file in Directory.GetFiles(root, "*.lineage.json", SearchOption.AllDirectories))
+        {
+            var manifest = JsonNode.Parse(File.ReadAllText(file))!;
+            if (manifest["training"]?["seed"] is JsonValue seed)
+            {
+                manifest["training"]!["seed"] = seed.GetValue<long>() + offset;
+                File.WriteAllText(file, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            }
         }
     }
 

@@ -219,6 +219,28 @@ public sealed class CalibratorTests
     }
 
     [Fact]
+    public void A_sample_the_target_lets_stay_recognised_still_counts_as_evidence_of_a_long_tail()
+    {
+        // The needs (logit margins) of a forget slice's recognised samples, largest first, as measured on a chain model
+        // (c1 of `chain` trained with seeds + 100, forget-0-1): one zero 2.3 logits above the rest, which lie close
+        // together. The target lets one sample stay recognised (keep 1), so the shift's threshold is the second value.
+        double[] top = [8.99, 6.67, 6.49, 6.36, 6.34, 6.26, 6.22, 6.20, 6.20, 6.19, 6.17, 6.12, 6.03, 6.02];
+        var needs = top.Concat(Enumerable.Range(1, 60).Select(i => 6.0 - (0.05 * i))).ToList();
+
+        var fromThreshold = Calibrator.TailScale(needs, 1);
+        var fromTop = Calibrator.TailScale(needs, 0);
+        var margin = Calibrator.ShiftMargin(needs, 1, 1, 3);
+
+        Assert.True(3 * fromThreshold < 1, $"the scale below the threshold alone ({fromThreshold}) gives only the 1-logit minimum");
+        Assert.Equal(3 * fromTop, margin, 12); // 5 of 425 held-out samples stayed recognised with 1 logit; 3 with this.
+        Assert.True(margin > 1.2, $"margin {margin}");
+
+        // Never less than before: the larger of the two scales, and at least the head margin.
+        Assert.Equal(Math.Max(1, 3 * fromThreshold), Calibrator.ShiftMargin(needs[1..], 0, 1, 3), 12);
+        Assert.Equal(2.5, Calibrator.ShiftMargin(needs, 1, 2.5, 0), 12);
+    }
+
+    [Fact]
     public void The_tail_scale_follows_the_values_scale_ignores_their_offset_and_needs_enough_of_them()
     {
         var random = new Random(17);
