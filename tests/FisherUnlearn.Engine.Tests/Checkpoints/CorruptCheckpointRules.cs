@@ -1,0 +1,230 @@
+using CsCheck;
+using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Models;
+using FisherUnlearn.Engine.Tests.Support;
+using TorchSharp;
+using static FisherUnlearn.Engine.Tests.Support.PtBuilder;
+using static TorchSharp.torch;
+
+namespace FisherUnlearn.Engine.Tests.Checkpoints;
+
+/// <summary>
+/// Damaged checkpoints of every format, made at random from small valid ones (seeded: a failure prints the seed and
+/// the shrunk damage, as the C# that rebuilds it): each loads whole (every tensor on the CPU, as many elements as its
+/// shape, float values finite, no more tensor bytes than the allocation bound) or is refused with a FUL4xxx located at
+/// the file, never another exception, never a hang, and never allocating more than the file's bytes justify.
+/// </summary>
+[Collection(EngineInputsTorchCollection.Name)]
+public sealed class CorruptCheckpointRules : IDisposable
+{
+    private const int Iterations = 500;
+
+    private readonly TestFolder folder = new();
+
+    public void Dispose() => folder.Dispose();
+
+    private static Mlp Model()
+    {
+        torch.manual_seed(1);
+        return new Mlp(3, [2], 2);
+    }
+
+    private byte[] Saved(string extension)
+    {
+        using var model = Model();
+        var path = folder.PathOf($"model{extension}");
+        CheckpointStore.Save(path, model);
+        return File.ReadAllBytes(path);
+    }
+
+    private static readonly Dictionary<string, SafetensorsTensor> MixedWeights = new(StringComparer.Ordinal)
+    {
+        ["fc1.weight"] = SafetensorsTensor.FromFloats([2, 3], [1, -2, 3.5f, 0, 1e-3f, -7]),
+        ["fc1.bias"] = SafetensorsTensor.FromFloats([2], [0.5f, -1]),
+        ["wide"] = new SafetensorsTensor(SafetensorsDType.F64, [2], [.. BitConverter.GetBytes(1.5), .. BitConverter.GetBytes(-2.0)]),
+        ["half"] = new SafetensorsTensor(SafetensorsDType.F16, [2], [0x00, 0x3C, 0x00, 0xC0]),
+        ["brain"] = new SafetensorsTensor(SafetensorsDType.BF16, [1], [0x80, 0x3F]),
+        ["step"] = new SafetensorsTensor(SafetensorsDType.I64, [], BitConverter.GetBytes(42L)),
+        ["mask"] = new SafetensorsTensor(SafetensorsDType.BOOL, [3], [1, 0, 1]),
+    };
+
+    private void LoadsWholeOrRefuses(string extension, byte[] bytes)
+    {
+        var path = folder.Write($"{Guid.NewGuid():N}{extension}", bytes);
+        try
+        {
+            InputContract.LoadsWholeOrRefuses(() => CheckpointStore.Load(path), bytes.Length, [path], state => AssertWhole(state, bytes.Length));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static void AssertWhole(Dictionary<string, Tensor> state, long fileBytes)
+    {
+        try
+        {
+            long bytes = 0;
+            foreach (var (name, tensor) in state)
+            {
+                Assert.Equal(DeviceType.CPU, tensor.device_type);
+                Assert.Equal(tensor.shape.Aggregate(1L, (product, d) => product * d), tensor.numel());
+                if (tensor.is_floating_point())
+                {
+                    using var finite = torch.isfinite(tensor);
+                    using var all = finite.all();
+                    Assert.True(all.item<bool>(), $"'{name}' was loaded with NaN or infinite values");
+                }
+
+                bytes += tensor.numel() * tensor.element_size();
+            }
+
+            Assert.True(bytes <= InputContract.AllocationBound(fileBytes), $"the tensors loaded hold {bytes} bytes, from a {fileBytes}-byte file");
+        }
+        finally
+        {
+            foreach (var tensor in state.Values)
+            {
+                tensor.Dispose();
+            }
+        }
+    }
+
+    private static Gen<(int Base, Mutation[] Damage)> Damage(params byte[][] bases) =>
+        Gen.Int[0, bases.Length - 1].SelectMany(b => Corruption.Some(bases[b].Length, FieldsOf(bases[b])).Select(damage => (b, damage)));
+
+    // The size fields of each format's header: safetensors' 8-byte header length, a zip's sizes and offsets, a .dat's entry count.
+    private static IReadOnlyList<Field> FieldsOf(byte[] file) => file switch
+    {
+        [(byte)'P', (byte)'K', ..] => Corruption.ZipFields(file),
+        [_, _, _, _, _, 0, 0, 0, (byte)'{', ..] => [new Field(0, 8)],
+        _ => [new Field(0, 1)],
+    };
+
+    private static string Print((int Base, Mutation[] Damage) input) => $"base {input.Base}: {string.Join(", ", input.Damage.Select(m => m.ToString()))}";
+
+    [Fact]
+    public void Damaged_safetensors_load_whole_or_are_refused_with_FUL4()
+    {
+        var bases = new[] { SafetensorsFile.Serialize(MixedWeights, CheckpointStore.DefaultMetadata), Saved(".safetensors") };
+        Damage(bases).Sample(input => LoadsWholeOrRefuses(".safetensors", Mutation.ApplyAll(bases[input.Base], input.Damage)), iter: Iterations, print: Print);
+    }
+
+    [Fact]
+    public void Damaged_safetensors_go_into_a_module_whole_or_are_refused_with_FUL4()
+    {
+        var bases = new[] { Saved(".safetensors") };
+        Damage(bases).Sample(input =>
+        {
+            var bytes = Mutation.ApplyAll(bases[input.Base], input.Damage);
+            var path = folder.Write($"{Guid.NewGuid():N}.safetensors", bytes);
+            using var module = new Mlp(3, [2], 2, initialize: false);
+            try
+            {
+                InputContract.LoadsWholeOrRefuses(() => Loaded(() => CheckpointStore.LoadInto(module, path, "mlp 3-2-2")), bytes.Length, [path], _ =>
+                {
+                    foreach (var (name, tensor) in module.state_dict())
+                    {
+                        using var finite = torch.isfinite(tensor);
+                        using var all = finite.all();
+                        Assert.True(all.item<bool>(), $"'{name}' was loaded with NaN or infinite values");
+                    }
+                });
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }, iter: Iterations, print: Print);
+    }
+
+    private static bool Loaded(Action load)
+    {
+        load();
+        return true;
+    }
+
+    private static byte[] CraftedPt() => StateDict(
+        [new FloatStorage("0", [1, 2, 3, 4, 5, 6]), new FloatStorage("1", [7, 8])],
+        Contiguous("fc1.weight", "0", 0, 2, 3), new TensorView("fc1.weight_t", "0", 0, [3, 2], [1, 3]), Contiguous("fc1.bias", "1", 0, 2));
+
+    [Fact]
+    public void Damaged_pt_files_load_whole_or_are_refused_with_FUL4()
+    {
+        var bases = new[] { CraftedPt(), Saved(".pt") };
+        Damage(bases).Sample(input => LoadsWholeOrRefuses(".pt", Mutation.ApplyAll(bases[input.Base], input.Damage)), iter: Iterations, print: Print);
+    }
+
+    // A .pt file's pickle, storages (by key) and folder, to zip again with a damaged pickle.
+    private static (byte[] Pickle, Dictionary<string, byte[]> Storages, string Folder) Unzip(byte[] pt)
+    {
+        using var zip = new System.IO.Compression.ZipArchive(new MemoryStream(pt));
+        byte[] Read(System.IO.Compression.ZipArchiveEntry entry)
+        {
+            using var stream = entry.Open();
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            return copy.ToArray();
+        }
+
+        var pickle = zip.Entries.Single(e => e.Name == "data.pkl");
+        var folder = pickle.FullName[..^"/data.pkl".Length];
+        var storages = zip.Entries.Where(e => e.FullName.StartsWith($"{folder}/data/", StringComparison.Ordinal))
+            .ToDictionary(e => e.Name, Read, StringComparer.Ordinal);
+        return (Read(pickle), storages, folder);
+    }
+
+    [Fact]
+    public void Damaged_pickles_in_a_sound_zip_load_whole_or_are_refused_with_FUL4()
+    {
+        var bases = new[] { Unzip(CraftedPt()), Unzip(Saved(".pt")) };
+        Gen.Int[0, bases.Length - 1].SelectMany(b => Corruption.Some(bases[b].Pickle.Length, []).Select(damage => (b, damage))).Sample(input =>
+        {
+            var (pickle, storages, zipFolder) = bases[input.b];
+            LoadsWholeOrRefuses(".pt", Zip(Mutation.ApplyAll(pickle, input.damage), storages, zipFolder));
+        }, iter: Iterations, print: Print);
+    }
+
+    // Offsets, sizes and strides: mostly small, sometimes an edge of the integer types.
+    private static readonly Gen<long> ViewNumber = Gen.Frequency(
+        (8, Gen.Long[0, 6]),
+        (2, Gen.OneOf(-1L, 255L, 256L, int.MaxValue, 1L << 31, 1L << 40, long.MaxValue, long.MinValue)));
+
+    private static byte[] CraftedDat() => DatBuilder.StateDict(
+        DatBuilder.Floats("fc1.weight", [2, 3], 1, 2, 3, 4, 5, 6), DatBuilder.Floats("fc1.bias", [2], 7, 8), new DatBuilder.Entry("step", 4, [], BitConverter.GetBytes(42L)));
+
+    [Fact]
+    public void Damaged_dat_files_load_whole_or_are_refused_with_FUL4()
+    {
+        var bases = new[] { CraftedDat(), Saved(".dat") };
+        Damage(bases).Sample(input => LoadsWholeOrRefuses(".dat", Mutation.ApplyAll(bases[input.Base], input.Damage)), iter: Iterations, print: Print);
+    }
+
+    /// <summary>Entries of a .dat state dict, as <see cref="DatBuilder"/> writes them.</summary>
+    private sealed record DatCase(DatBuilder.Entry[] Entries)
+    {
+        public byte[] ToBytes() => DatBuilder.StateDict(Entries);
+
+        public override string ToString() => "DatBuilder.StateDict(" + string.Join(", ", Entries.Select(e =>
+            $"new DatBuilder.Entry(\"{e.Name}\", {e.ElementType}, [{string.Join(", ", e.Shape)}], Convert.FromHexString(\"{Convert.ToHexString(e.Data)}\"))")) + ")";
+    }
+
+    [Fact]
+    public void Dat_entries_declaring_any_type_and_shape_load_whole_or_are_refused_with_FUL4()
+    {
+        // TorchSharp's element type codes and their sizes; the others are not types a .dat may hold.
+        var sizes = new Dictionary<long, int> { [0] = 1, [1] = 1, [2] = 2, [3] = 4, [4] = 8, [5] = 2, [6] = 4, [7] = 8, [11] = 1, [15] = 2 };
+        var type = Gen.Frequency((8, Gen.OneOf([.. sizes.Keys])), (1, Gen.OneOf(8L, 9L, 10L, 12L, 99L, 1L << 40, -1L)));
+        var shapes = Gen.Frequency((8, ViewNumber.Array[0, 3]), (1, Gen.Int[4, 70].Select(rank => Enumerable.Repeat(1L, rank).ToArray())));
+        var entry = Gen.Select(Gen.OneOf("w", "b", "w", "step", string.Empty), type, shapes, Gen.OneOf(0, 0, 0, -1, 1, 4), Gen.Int,
+            (name, code, shape, delta, seed) =>
+            {
+                var bytes = Corruption.TensorBytes(sizes.GetValueOrDefault(code, 4), shape);
+                var data = new byte[Math.Clamp(bytes + delta, 0, 4096)];
+                new Random(seed).NextBytes(data);
+                return new DatBuilder.Entry(name, code, shape, data);
+            });
+        entry.Array[0, 3].Select(entries => new DatCase(entries)).Sample(dat => LoadsWholeOrRefuses(".dat", dat.ToBytes()), iter: Iterations);
+    }
+}
