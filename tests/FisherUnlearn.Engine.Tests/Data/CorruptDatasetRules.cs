@@ -170,4 +170,20 @@ public sealed class CorruptDatasetRules : IDisposable
             .SelectMany(b => Corruption.Some(SafetensorsData[b].Length, [new Field(0, 8)]).Select(damage => (b, damage)))
             .Sample(input => SafetensorsLoadsWholeOrRefuses(Mutation.ApplyAll(SafetensorsData[input.b], input.damage)), iter: Iterations, print: Print);
 
+    [Fact]
+    public void Safetensors_datasets_of_any_well_formed_header_load_whole_or_are_refused_with_FUL4() =>
+        RawSafetensors.Headers(new("x", ["F32", "U8"], 3), new("y", ["I64", "I32", "U8"], 1)).Sample(file => SafetensorsLoadsWholeOrRefuses(file.ToBytes()), iter: Iterations);
+
+    // The cases the properties found, as CsCheck shrank them.
+
+    [Fact]
+    public void Features_whose_one_sample_holds_more_values_than_an_int_counts_are_FUL4008_not_an_overflow()
+    {
+        // With no samples no data contradicts the shape: DataSplit's checked product of the sample shape threw OverflowException.
+        var file = Write(".safetensors", new RawSafetensors("{\"__metadata__\":{\"format\":\"pt\"},\"x\":{\"dtype\":\"U8\",\"shape\":[0,2147483647,3],\"data_offsets\":[0,0]},\"y\":{\"dtype\":\"I64\",\"shape\":[0],\"data_offsets\":[0,0]}}  ", Convert.FromHexString("")).ToBytes());
+
+        var ex = EngineAssert.Fails("FUL4008", () => DatasetLoader.Load(Manifest("safetensors", new DatasetSplit { Path = file.Path }), "train"));
+
+        Assert.Contains("'x' has shape [0, 2147483647, 3]; one sample of more than 2147483647 values is more than the engine holds", ex.Message, StringComparison.Ordinal);
+    }
 }
