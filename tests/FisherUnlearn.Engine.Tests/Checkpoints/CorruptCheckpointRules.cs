@@ -112,6 +112,11 @@ public sealed class CorruptCheckpointRules : IDisposable
     }
 
     [Fact]
+    public void Safetensors_headers_of_any_well_formed_JSON_load_whole_or_are_refused_with_FUL4() =>
+        RawSafetensors.Headers(new("fc1.weight", ["F32"], 2), new("fc1.bias", ["F32", "F16", "BF16", "F64"], 1), new("step", ["I64", "BOOL", "U8"], 0))
+            .Sample(file => LoadsWholeOrRefuses(".safetensors", file.ToBytes()), iter: Iterations);
+
+    [Fact]
     public void Damaged_safetensors_go_into_a_module_whole_or_are_refused_with_FUL4()
     {
         var bases = new[] { Saved(".safetensors") };
@@ -226,5 +231,38 @@ public sealed class CorruptCheckpointRules : IDisposable
                 return new DatBuilder.Entry(name, code, shape, data);
             });
         entry.Array[0, 3].Select(entries => new DatCase(entries)).Sample(dat => LoadsWholeOrRefuses(".dat", dat.ToBytes()), iter: Iterations);
+    }
+
+    // The cases the properties found, as CsCheck shrank them.
+
+    private EngineException Refused(string code, string extension, byte[] bytes)
+    {
+        var path = folder.Write($"found{extension}", bytes);
+        return EngineAssert.Fails(code, () => CheckpointStore.Load(path));
+    }
+
+    [Fact]
+    public void A_safetensors_shape_of_more_dimensions_than_libtorch_supports_is_FUL4023()
+    {
+        // It loaded, as a tensor libtorch's reductions (the check that weights are finite) fail on with an ExternalException.
+        var file = new RawSafetensors("{\"fc1.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},\"fc1.bias\":{\"dtype\":\"BF16\",\"shape\":[2,"
+            + string.Join(",", Enumerable.Repeat(1, 69)) + "],\"data_offsets\":[24,28]},\"step\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[28,36]}}",
+            Convert.FromHexString("7193C69524B9E36F7C3898B7DD200BC1161EEC2EF0BD1646F2A9E6936C626933EF855AB9"));
+
+        var ex = Refused("FUL4023", ".safetensors", file.ToBytes());
+
+        Assert.Contains("tensor 'fc1.bias' is invalid: its shape has 70 dimensions, more than the 64 libtorch supports", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_empty_safetensors_tensor_whose_other_dimensions_overflow_libtorchs_strides_is_FUL4023()
+    {
+        // A zero made it empty, so its data fit; libtorch's torch.empty threw ExternalException (stride calculation overflowed).
+        var file = new RawSafetensors("{\"fc1.weight\":{\"dtype\":\"F32\",\"shape\":[3,0,2,9223372036854775807],\"data_offsets\":[0,0]},\"fc1.bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]},\"step\":{\"dtype\":\"BOOL\",\"shape\":[],\"data_offsets\":[12,13]}}  ",
+            Convert.FromHexString("00000000000000000000000000"));
+
+        var ex = Refused("FUL4023", ".safetensors", file.ToBytes());
+
+        Assert.Contains("tensor 'fc1.weight' is invalid: the shape [3,0,2,9223372036854775807] is too large", ex.Message, StringComparison.Ordinal);
     }
 }
