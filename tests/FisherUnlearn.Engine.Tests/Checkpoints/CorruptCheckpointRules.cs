@@ -1,3 +1,4 @@
+using System.Globalization;
 using CsCheck;
 using FisherUnlearn.Engine.Checkpoints;
 using FisherUnlearn.Engine.Models;
@@ -191,10 +192,38 @@ public sealed class CorruptCheckpointRules : IDisposable
         }, iter: Iterations, print: Print);
     }
 
+    /// <summary>A state_dict pickle over float storages, as <see cref="PtBuilder"/> writes it.</summary>
+    private sealed record PtCase(FloatStorage[] Storages, TensorView[] Views)
+    {
+        public byte[] ToBytes() => StateDict(Storages, Views);
+
+        public override string ToString() =>
+            $"StateDict([{string.Join(", ", Storages.Select(s => $"new FloatStorage(\"{s.Key}\", [{string.Join(", ", s.Values.Select(Literal))}])"))}], "
+            + string.Join(", ", Views.Select(v => $"new TensorView(\"{v.Name}\", \"{v.Storage}\", {v.Offset}, [{string.Join(", ", v.Shape)}], [{string.Join(", ", v.Stride)}])"));
+
+        private static string Literal(float value) => float.IsNaN(value) ? "float.NaN" : $"{value.ToString("R", CultureInfo.InvariantCulture)}f";
+    }
+
     // Offsets, sizes and strides: mostly small, sometimes an edge of the integer types.
     private static readonly Gen<long> ViewNumber = Gen.Frequency(
         (8, Gen.Long[0, 6]),
         (2, Gen.OneOf(-1L, 255L, 256L, int.MaxValue, 1L << 31, 1L << 40, long.MaxValue, long.MinValue)));
+
+    [Fact]
+    public void Pt_pickles_of_any_views_load_whole_or_are_refused_with_FUL4()
+    {
+        var values = Gen.Frequency((9, Gen.Float[-4, 4]), (1, Gen.OneOf(float.NaN, float.PositiveInfinity))).Array[0, 12];
+        var storages = Gen.Select(values, values, (a, b) => new[] { new FloatStorage("0", a), new FloatStorage("1", b) });
+        var name = Gen.OneOf("fc1.weight", "fc1.bias", "w");
+        var storage = Gen.OneOf("0", "1", "0", "1", "2");
+        var contiguous = Gen.Select(name, storage, Gen.Long[0, 7], Gen.Long[0, 7].Array[0, 3], (n, s, offset, shape) => Contiguous(n, s, offset, shape));
+        var strided = Gen.Select(name, storage, ViewNumber, ViewNumber.Array[0, 3], ViewNumber.Array[0, 3], (n, s, offset, shape, stride) => new TensorView(n, s, offset, shape, stride));
+        var expanded = Gen.Select(name, storage, Gen.OneOf(1L, 16L, 256L, 4096L, 65536L).Array[1, 3], (n, s, shape) => new TensorView(n, s, 0, shape, new long[shape.Length]));
+        var deep = Gen.Select(name, storage, Gen.Int[60, 70], Gen.Long[0, 1], (n, s, rank, d) => new TensorView(n, s, 0, [d, .. Enumerable.Repeat(1L, rank - 1)], [.. Enumerable.Repeat(1L, rank)]));
+        var view = Gen.Frequency((4, contiguous), (3, strided), (1, expanded), (1, deep));
+        Gen.Select(storages, view.Array[1, 3], (s, v) => new PtCase(s, v))
+            .Sample(pt => LoadsWholeOrRefuses(".pt", pt.ToBytes()), iter: Iterations);
+    }
 
     private static byte[] CraftedDat() => DatBuilder.StateDict(
         DatBuilder.Floats("fc1.weight", [2, 3], 1, 2, 3, 4, 5, 6), DatBuilder.Floats("fc1.bias", [2], 7, 8), new DatBuilder.Entry("step", 4, [], BitConverter.GetBytes(42L)));
@@ -264,5 +293,37 @@ public sealed class CorruptCheckpointRules : IDisposable
         var ex = Refused("FUL4023", ".safetensors", file.ToBytes());
 
         Assert.Contains("tensor 'fc1.weight' is invalid: the shape [3,0,2,9223372036854775807] is too large", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_pt_view_of_more_dimensions_than_libtorch_supports_is_FUL4027()
+    {
+        var ones = Enumerable.Repeat(1L, 66).ToArray();
+        var ex = Refused("FUL4027", ".pt", StateDict([new FloatStorage("0", [-9.241E-08f, -1f]), new FloatStorage("1", [0f, -1f])], new TensorView("w", "0", 0, ones, ones)));
+
+        Assert.Contains("tensor 'w' has 66 dimensions, more than the 64 libtorch supports", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_pt_view_repeating_its_storage_into_more_bytes_than_the_file_holds_is_FUL4027_before_allocating()
+    {
+        // One float repeated 65536 x 16 times by strides of 0: 4 MB of tensor from an 882-byte file.
+        var ex = Refused("FUL4027", ".pt", StateDict([new FloatStorage("0", []), new FloatStorage("1", [-3.9890842f])],
+            new TensorView("fc1.bias", "1", 0, [65536, 16], [0, 0]), new TensorView("w", "1", 3, [0, 2, 0], [0, 0, 1])));
+
+        Assert.Contains("tensor 'fc1.bias' has offset 0, shape [65536, 16], stride [0, 0], which repeats the 1 elements of storage '1' into 4194304 bytes, "
+            + "more than the whole 882-byte file holds", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_pt_view_repeating_its_storage_within_the_file_size_loads_as_torch_load_gives_it()
+    {
+        // An expanded buffer, as torch.save writes x.expand(3, 2) for a 2-element x: its values, repeated by a stride of 0.
+        var path = folder.Write("expanded.pt", StateDict([new FloatStorage("0", [1f, 2f])], new TensorView("mask", "0", 0, [3, 2], [0, 1])));
+
+        var state = CheckpointStore.Load(path);
+
+        Assert.Equal([1f, 2f, 1f, 2f, 1f, 2f], state["mask"].data<float>().ToArray());
+        state["mask"].Dispose();
     }
 }
