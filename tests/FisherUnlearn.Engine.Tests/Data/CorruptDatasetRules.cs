@@ -101,6 +101,56 @@ public sealed class CorruptDatasetRules : IDisposable
 
     private static string Print<T>((T Target, Mutation[] Damage) input) => $"{input.Target}: {string.Join(", ", input.Damage.Select(m => m.ToString()))}";
 
+    /// <summary>Which IDX file is damaged, and whether before it is gzipped, after, or not gzipped.</summary>
+    private enum IdxDamage
+    {
+        PlainImages,
+        PlainLabels,
+        GzippedDamagedImages,
+        GzippedDamagedLabels,
+        DamagedGzippedImages,
+        DamagedGzippedLabels,
+    }
+
+    // Noise, which gzip cannot shrink: a damaged count may then ask for more than the data there is, yet less than the
+    // 1032:1 that deflate can expand.
+    private static readonly byte[] Images = IdxBuilder.Images(3, 16, 16, (sample, pixel) => (byte)new Random((sample * 256) + pixel).Next(256));
+
+    private static readonly byte[] Labels = IdxBuilder.Labels(2, 0, 1);
+
+    private static (byte[] Images, byte[] Labels) IdxFiles(IdxDamage target, Mutation[] damage)
+    {
+        var images = target.ToString().EndsWith("Images", StringComparison.Ordinal);
+        var plain = images ? Images : Labels;
+        var damaged = target switch
+        {
+            IdxDamage.PlainImages or IdxDamage.PlainLabels => Mutation.ApplyAll(plain, damage),
+            IdxDamage.GzippedDamagedImages or IdxDamage.GzippedDamagedLabels => IdxBuilder.Gzip(Mutation.ApplyAll(plain, damage)),
+            _ => Mutation.ApplyAll(IdxBuilder.Gzip(plain), damage),
+        };
+        return images ? (damaged, Labels) : (Images, damaged);
+    }
+
+    [Fact]
+    public void Damaged_idx_files_plain_or_gzipped_load_whole_or_are_refused_with_FUL4()
+    {
+        // The magic and the sizes, big-endian 32-bit words, of the file as it is before gzip.
+        Field[] imageFields = [new(0, 4, true), new(4, 4, true), new(8, 4, true), new(12, 4, true)];
+        Field[] labelFields = [new(0, 4, true), new(4, 4, true)];
+        Gen.Enum<IdxDamage>().SelectMany(target =>
+        {
+            var images = target.ToString().EndsWith("Images", StringComparison.Ordinal);
+            var before = target.ToString().StartsWith("Damaged", StringComparison.Ordinal) ? IdxBuilder.Gzip(images ? Images : Labels) : images ? Images : Labels;
+            return Corruption.Some(before.Length, target.ToString().StartsWith("Damaged", StringComparison.Ordinal) ? [] : images ? imageFields : labelFields)
+                .Select(damage => (target, damage));
+        }).Sample(input =>
+        {
+            var (images, labels) = IdxFiles(input.target, input.damage);
+            var (imagesFile, labelsFile) = (Write(".idx3-ubyte", images), Write(".idx1-ubyte", labels));
+            LoadsWholeOrRefuses("idx", new DatasetSplit { Images = imagesFile.Path, Labels = labelsFile.Path }, [imagesFile, labelsFile]);
+        }, iter: Iterations, print: Print);
+    }
+
     private static readonly byte[] Csv = Encoding.UTF8.GetBytes("f1,f2,y\n0.5,1,2\n0.25,0,0\n-3e2,\"4\",1\n");
 
     private void CsvLoadsWholeOrRefuses(byte[] bytes)
@@ -185,5 +235,20 @@ public sealed class CorruptDatasetRules : IDisposable
         var ex = EngineAssert.Fails("FUL4008", () => DatasetLoader.Load(Manifest("safetensors", new DatasetSplit { Path = file.Path }), "train"));
 
         Assert.Contains("'x' has shape [0, 2147483647, 3]; one sample of more than 2147483647 values is more than the engine holds", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_damaged_count_in_a_gzipped_idx_file_costs_memory_for_the_data_there_is_not_for_the_count()
+    {
+        // 1976 images of 16 x 16 fit deflate's 1032:1 from a 795-byte gzip file: all 505856 bytes were allocated before the
+        // data ran out.
+        var (images, labels) = IdxFiles(IdxDamage.GzippedDamagedImages, [new SetField(4, 4, BigEndian: true, 1976L)]);
+        var split = new DatasetSplit { Images = Write(".idx3-ubyte", images).Path, Labels = Write(".idx1-ubyte", labels).Path };
+
+        var (_, error, allocated) = InputContract.Measure(() => DatasetLoader.Load(Manifest("idx", split), "train"));
+
+        Assert.Equal("FUL4003", Assert.IsType<EngineException>(error).Code);
+        Assert.Contains("1976 x 16 x 16 = 505856 data bytes, but the data ends early", error.Message, StringComparison.Ordinal);
+        Assert.True(allocated <= InputContract.AllocationBound(Inflated(images) + labels.Length), $"the load allocated {allocated} bytes");
     }
 }
