@@ -32,9 +32,6 @@ public static class CheckpointStore
     // A TorchSharp .dat state dict with more entries than this is not a state dict this tool wrote or can use.
     private const long MaxDatEntries = 1_000_000;
 
-    // More dimensions than any weight has; libtorch's own limit is 64.
-    private const long MaxDatRank = 64;
-
     // The element types a .dat entry may have: those the engine can hold (TorchSharp's ScalarType codes).
     private static readonly IReadOnlyDictionary<ScalarType, SafetensorsDType> DatElementTypes = Enum.GetValues<SafetensorsDType>()
         .ToDictionary(t => t.ToScalarType(), t => t);
@@ -304,9 +301,9 @@ public static class CheckpointStore
         }
 
         var rank = ReadLeb128(reader, $"the rank of '{name}'");
-        if (rank > MaxDatRank)
+        if (rank > SafetensorsFile.MaxRank)
         {
-            throw new InvalidDataException($"the entry '{name}' declares {rank} dimensions, more than {MaxDatRank}");
+            throw new InvalidDataException($"the entry '{name}' declares {rank} dimensions, more than {SafetensorsFile.MaxRank}");
         }
 
         var shape = new long[rank];

@@ -156,7 +156,7 @@ internal static class PyTorchCheckpointReader
                     storages.Add(record.Storage.Key, storage);
                 }
 
-                state.Add(name, View(name, record, storage));
+                state.Add(name, View(name, record, storage, fileLength));
             }
 
             return state;
@@ -198,14 +198,21 @@ internal static class PyTorchCheckpointReader
         return new SafetensorsTensor(storage.DType, [bytes.LongLength / size], bytes).ToTensor();
     }
 
-    // The tensor the pickle describes: its view of the storage, checked to lie inside it, copied to its own memory.
-    private static Tensor View(string name, TensorRecord record, Tensor storage)
+    // The tensor the pickle describes: its view of the storage, checked to lie inside it, copied to its own memory. A view
+    // may repeat values (stride 0, as expand() makes), but not into more bytes than both its storage and the whole file
+    // hold: such a size comes from a damaged pickle, not from data there is, and is refused before it is allocated.
+    private static Tensor View(string name, TensorRecord record, Tensor storage, long fileLength)
     {
         var (shape, stride, offset) = (record.Shape, record.Stride, record.Offset);
         var view = $"offset {offset}, shape {SafetensorsFile.Describe(shape)}, stride {SafetensorsFile.Describe(stride)}";
         if (shape.Length != stride.Length)
         {
             throw new InvalidDataException($"tensor '{name}' has {view}: the shape and the stride must have as many dimensions");
+        }
+
+        if (shape.Length > SafetensorsFile.MaxRank)
+        {
+            throw new InvalidDataException($"tensor '{name}' has {shape.Length} dimensions, more than the {SafetensorsFile.MaxRank} libtorch supports");
         }
 
         if (offset < 0 || shape.Any(d => d < 0) || stride.Any(s => s < 0))
@@ -242,6 +249,12 @@ internal static class PyTorchCheckpointReader
         {
             throw new InvalidDataException($"tensor '{name}' has {view}, which reaches element {last} of storage '{record.Storage.Key}', "
                 + $"but that storage holds {available} elements");
+        }
+
+        if (elements > available && elements * elementSize > fileLength)
+        {
+            throw new InvalidDataException($"tensor '{name}' has {view}, which repeats the {available} elements of storage '{record.Storage.Key}' "
+                + $"into {elements * elementSize} bytes, more than the whole {fileLength}-byte file holds");
         }
 
         var tensor = torch.empty(shape, storage.dtype);

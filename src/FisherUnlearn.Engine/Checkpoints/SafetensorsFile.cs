@@ -18,6 +18,10 @@ public static class SafetensorsFile
     /// <summary>Largest accepted JSON header (the reference implementation's limit).</summary>
     public const long MaxHeaderLength = 100_000_000;
 
+    /// <summary>Most dimensions a tensor may have, in every checkpoint format: libtorch's limit (its reductions, such as
+    /// the check that weights are finite, fail on more).</summary>
+    public const int MaxRank = 64;
+
     public static SafetensorsDocument Read(string path) => Read(path, checkFinite: true);
 
     /// <param name="path">The file; it is only read.</param>
@@ -251,8 +255,14 @@ public static class SafetensorsFile
             throw BadTensor(path, name, "'shape' is missing or not an array");
         }
 
+        if (shapeElement.GetArrayLength() > MaxRank)
+        {
+            throw BadTensor(path, name, $"its shape has {shapeElement.GetArrayLength()} dimensions, more than the {MaxRank} libtorch supports");
+        }
+
         var shape = new List<long>();
         long elements = 1;
+        long extent = 1; // The product with zeros taken as ones: libtorch's strides, which must fit a long even when a zero empties the tensor.
         foreach (var dim in shapeElement.EnumerateArray())
         {
             if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt64(out var d) || d < 0)
@@ -261,9 +271,10 @@ public static class SafetensorsFile
             }
 
             shape.Add(d);
+            elements *= d; // At most the extent: never overflows when the extent does not.
             try
             {
-                elements = checked(elements * d);
+                extent = checked(extent * Math.Max(d, 1));
             }
             catch (OverflowException)
             {

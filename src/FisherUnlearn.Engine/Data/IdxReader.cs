@@ -23,6 +23,10 @@ public static class IdxReader
     // Deflate cannot expand more than about 1032:1, so a gzip file of n bytes holds at most this much.
     private const long MaxDeflateRatio = 1032;
 
+    // Bytes of data per byte of a gzip file read into memory before any arrive: far more than images compress to (MNIST
+    // 4.8:1), far less than deflate's 1032:1 that a damaged count could claim.
+    private const long ExpectedDeflateRatio = 64;
+
     /// <summary>An IDX payload: the sizes after the magic and the raw bytes.</summary>
     public sealed record IdxContent(int[] Dimensions, byte[] Data);
 
@@ -87,8 +91,8 @@ public static class IdxReader
                     $"{Describe(declared)} ({payload} bytes), more than a {fileLength}-byte gzip file can hold");
             }
 
-            var data = new byte[payload];
-            if (!TryReadExactly(stream, data))
+            var data = gzipped ? TryInflate(stream, payload, fileLength) : TryRead(stream, payload);
+            if (data is null)
             {
                 throw EngineException.Create(DiagnosticCatalogue.DataTruncated, path, path,
                     $"the header declares {Describe(declared)} = {payload} data bytes, but the data ends early");
@@ -149,6 +153,33 @@ public static class IdxReader
         var read = file.Read(head);
         file.Position = 0;
         return read == 2 && head[0] == 0x1f && head[1] == 0x8b;
+    }
+
+    private static byte[]? TryRead(Stream stream, long length)
+    {
+        var data = new byte[length];
+        return TryReadExactly(stream, data) ? data : null;
+    }
+
+    // The data of a gzip file, in an array of what the file would hold at ExpectedDeflateRatio that then doubles only
+    // when full: a damaged count costs memory in proportion to the file and the data it holds, not to what it declares.
+    // Null when the data end early.
+    private static byte[]? TryInflate(Stream stream, long length, long fileLength)
+    {
+        var data = new byte[Math.Min(length, Math.Max(fileLength * ExpectedDeflateRatio, 1 << 16))];
+        var filled = 0;
+        while (TryReadExactly(stream, data.AsSpan(filled)))
+        {
+            if (data.Length == length)
+            {
+                return data;
+            }
+
+            filled = data.Length;
+            Array.Resize(ref data, (int)Math.Min(length, 2L * data.Length));
+        }
+
+        return null;
     }
 
     private static bool TryReadExactly(Stream stream, Span<byte> buffer)

@@ -54,6 +54,13 @@ public static class SafetensorsDataReader
             throw Layout(path, $"'x' has shape {SafetensorsFile.Describe(x.Shape)}; features must be [N, ...], one row of at least one value per sample");
         }
 
+        // With no samples, the shape alone can claim any size of sample; one sample's values are counted in an int.
+        var sampleSize = x.Shape.Skip(1).Aggregate(1L, (product, d) => d != 0 && product > int.MaxValue / d ? 1L + int.MaxValue : product * d);
+        if (sampleSize > int.MaxValue)
+        {
+            throw Layout(path, $"'x' has shape {SafetensorsFile.Describe(x.Shape)}; one sample of more than {int.MaxValue} values is more than the engine holds");
+        }
+
         if (y.Shape.Count != 1)
         {
             throw Layout(path, $"'y' has shape {SafetensorsFile.Describe(y.Shape)}; labels must be 1-D, one per sample: [N]");

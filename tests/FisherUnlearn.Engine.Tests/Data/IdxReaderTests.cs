@@ -34,6 +34,20 @@ public sealed class IdxReaderTests : IDisposable
     }
 
     [Fact]
+    public void A_gzip_file_compressed_far_beyond_images_loads_whole()
+    {
+        // 300 blank 28 x 28 images: 235200 bytes from a few hundred, so the data outgrow the first buffer more than once.
+        var images = IdxBuilder.Images(300, 28, 28, (_, _) => 0);
+        var path = folder.Write("blank.idx.gz", IdxBuilder.Gzip(images));
+
+        var read = IdxReader.ReadImages(path);
+
+        Assert.True(new FileInfo(path).Length * 64 < 235200 / 2);
+        Assert.Equal([300, 28, 28], read.Dimensions);
+        Assert.Equal(images[16..], read.Data);
+    }
+
+    [Fact]
     public void Missing_file_is_FUL4001_with_the_path()
     {
         var path = folder.PathOf("nope.idx");
