@@ -263,10 +263,12 @@ public static class CheckpointStore
             {
                 var name = reader.ReadString();
                 var tensor = ReadDatTensor(reader, name);
-                if (!state.TryAdd(name, tensor.ToTensor()))
+                if (state.ContainsKey(name))
                 {
-                    throw new InvalidDataException($"the entry '{name}' appears twice");
+                    throw new InvalidDataException($"the entry '{name}' appears twice"); // Checked before a second tensor is made.
                 }
+
+                state.Add(name, tensor.ToTensor());
             }
 
             if (stream.Position != stream.Length)

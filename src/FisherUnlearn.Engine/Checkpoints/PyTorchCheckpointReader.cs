@@ -306,6 +306,12 @@ internal static class PyTorchCheckpointReader
         private readonly Dictionary<string, StorageRef> storages = new(StringComparer.Ordinal);
         private int position;
 
+        // Items copied by OrderedDict(items) calls so far. A pickle can call it again and again on one remembered list,
+        // each call a few bytes and a copy of the whole list, so a crafted 1 MB pickle could ask for 10^11 copies;
+        // torch.save's own pickles fill their dicts with SETITEMS and copy nothing, so the copies may not exceed the
+        // pickle's own length.
+        private long copiedItems;
+
         public object? Load()
         {
             while (true)
@@ -357,8 +363,8 @@ internal static class PyTorchCheckpointReader
                     case (byte)'c': { var module = Line(); stack.Add(Global(module, Line())); break; } // GLOBAL
                     case 0x93: { var name = Pop() as string; var module = Pop() as string; stack.Add(Global(module ?? "?", name ?? "?")); break; } // STACK_GLOBAL
                     case (byte)'Q': stack.Add(Persistent(Pop(), at)); break; // BINPERSID
-                    case (byte)'R': { var args = Pop(); stack.Add(Call(Pop(), args, at)); break; } // REDUCE
-                    case 0x81: { var args = Pop(); stack.Add(Call(Pop(), args, at)); break; } // NEWOBJ
+                    case (byte)'R': { var args = Pop(); stack.Add(Counted(Call(Pop(), args, at), at)); break; } // REDUCE
+                    case 0x81: { var args = Pop(); stack.Add(Counted(Call(Pop(), args, at), at)); break; } // NEWOBJ
                     case (byte)'b': Build(Pop(), at); break; // BUILD
                     default:
                         throw new InvalidDataException($"its pickle has the opcode 0x{opcode:X2} at byte {at}, which a state_dict does not use");
@@ -502,6 +508,17 @@ internal static class PyTorchCheckpointReader
             var storage = new StorageRef(key, dtype, elements);
             storages.Add(key, storage);
             return storage;
+        }
+
+        private object Counted(object built, int at)
+        {
+            if (built is PickleDict dict && (copiedItems += dict.Items.Count) > data.Length)
+            {
+                throw new InvalidDataException($"its pickle copies more dict items than it has bytes ({copiedItems} by byte {at}, in {data.Length} bytes), "
+                    + "which torch.save's pickle of a state_dict never does");
+            }
+
+            return built;
         }
 
         private static object Call(object? callable, object? args, int at)

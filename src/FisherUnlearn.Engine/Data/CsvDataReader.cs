@@ -48,7 +48,7 @@ public static class CsvDataReader
             if (labelIndex < 0)
             {
                 throw EngineException.At(DiagnosticCatalogue.DataBadLayout, new SourceLocation(path, lineNumber, 1), null, path,
-                    $"the header has no column '{labelColumn}' (columns: {string.Join(", ", header.Take(12))}{(header.Length > 12 ? $", ... {header.Length} in all" : string.Empty)}{Lineage.Text.EditDistance.DidYouMean(labelColumn, header)})");
+                    $"the header has no column '{labelColumn}' (columns: {string.Join(", ", header.Take(12).Select(Shortened))}{(header.Length > 12 ? $", ... {header.Length} in all" : string.Empty)}{Lineage.Text.EditDistance.DidYouMean(labelColumn, header)}){OtherSeparator(header)}");
             }
 
             if (Array.LastIndexOf(header, labelColumn) != labelIndex)
@@ -129,6 +129,15 @@ public static class CsvDataReader
             throw EngineException.At(DiagnosticCatalogue.DataUnreadable, new SourceLocation(path), ex, path, ex.Message);
         }
     }
+
+    // A column name as an error message shows it: at most 40 characters.
+    private static string Shortened(string name) => name.Length <= 40 ? name : string.Concat(name.AsSpan(0, 37), "...");
+
+    // A header read as one column that holds another separator: the file is not comma-separated.
+    private static string OtherSeparator(string[] header) =>
+        header.Length == 1 && new[] { ';', '\t', '|' }.FirstOrDefault(c => header[0].Contains(c, StringComparison.Ordinal)) is var separator and not '\0'
+            ? $"; the header seems separated by {(separator == '\t' ? "tabs" : $"'{separator}'")}, but the columns of a csv dataset are separated by commas"
+            : string.Empty;
 
     private static List<(string Text, int Column)> Split(string line)
     {

@@ -82,7 +82,7 @@ public static class IdxReader
             if (!gzipped && fileLength != headerLength + payload)
             {
                 throw EngineException.Create(DiagnosticCatalogue.DataTruncated, path, path,
-                    $"the header declares {Describe(declared)} = {payload} data bytes, but the file has {fileLength - headerLength}");
+                    $"the header declares {Shape(declared)} ({payload} data bytes), but the file has {fileLength - headerLength} after the header");
             }
 
             if (gzipped && payload + headerLength > fileLength * MaxDeflateRatio)
@@ -95,7 +95,7 @@ public static class IdxReader
             if (data is null)
             {
                 throw EngineException.Create(DiagnosticCatalogue.DataTruncated, path, path,
-                    $"the header declares {Describe(declared)} = {payload} data bytes, but the data ends early");
+                    $"the header declares {Shape(declared)} ({payload} data bytes), but the data ends early");
             }
 
             if (gzipped && stream.ReadByte() >= 0)
@@ -146,6 +146,9 @@ public static class IdxReader
     }
 
     private static string Describe(IEnumerable<long> dimensions) => string.Join(" x ", dimensions);
+
+    // "800 labels" for a labels file, "800 x 28 x 28" for images: what the header's sizes count.
+    private static string Shape(long[] dimensions) => dimensions.Length == 1 ? $"{dimensions[0]} labels" : Describe(dimensions);
 
     private static bool IsGzip(FileStream file)
     {

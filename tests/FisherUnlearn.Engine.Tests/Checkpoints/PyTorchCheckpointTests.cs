@@ -171,6 +171,47 @@ public sealed class PyTorchCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void A_pickle_that_copies_one_remembered_list_again_and_again_is_refused_before_it_runs_away()
+    {
+        // A list of 1,000 (key, value) pairs, then OrderedDict(list) 1,000 times: 7 bytes a call, 1,000 items copied by
+        // each, a million in all from a 12 KB pickle (a 1 MB one could ask for 10^11).
+        var pickle = new Pickle().Proto().Op((byte)']').Mark();
+        for (var i = 0; i < 1000; i++)
+        {
+            pickle.Int(0).Int(0).Op(0x86);
+        }
+
+        pickle.Op((byte)'e').Put(0).Global("collections", "OrderedDict").Put(1);
+        for (var i = 0; i < 1000; i++)
+        {
+            pickle.Get(1).Get(0).Op(0x85).Reduce().Op((byte)'0');
+        }
+
+        var path = folder.Write("m.pt", Zip(pickle.EmptyDict().Stop().ToArray(), new Dictionary<string, byte[]>()));
+
+        var ex = FailsInOneLine(path);
+
+        Assert.Contains("copies more dict items than it has bytes", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_dict_built_from_its_items_once_still_loads()
+    {
+        // OrderedDict([(name, tensor), ...]) instead of SETITEMS: one copy of as many items as the pickle holds.
+        var pickle = new Pickle().Proto().Global("collections", "OrderedDict").Op((byte)']').Str("fc1.bias")
+            .Global("torch._utils", "_rebuild_tensor_v2").Mark()
+            .Mark().Str("storage").Global("torch", "FloatStorage").Str("0").Str("cpu").Int(4).Tuple().PersistentId()
+            .Int(0).Ints([4]).Ints([1]).False().Global("collections", "OrderedDict").EmptyTuple().Reduce().Tuple().Reduce()
+            .Op(0x86).Op((byte)'a').Op(0x85).Reduce().Stop().ToArray();
+        var path = folder.Write("m.pt", Zip(pickle, new Dictionary<string, byte[]> { ["0"] = Range(4).SelectMany(BitConverter.GetBytes).ToArray() }));
+
+        var state = CheckpointStore.Load(path);
+
+        Assert.Equal(Range(4), state["fc1.bias"].data<float>().ToArray());
+        DisposeAll(state);
+    }
+
+    [Fact]
     public void A_whole_pickled_model_is_refused()
     {
         var pickle = new Pickle().Proto().Global("__main__", "Net").EmptyTuple().Op(0x81).EmptyDict().Build().Stop().ToArray();

@@ -248,7 +248,7 @@ public sealed class CorruptDatasetRules : IDisposable
         var (_, error, allocated) = InputContract.Measure(() => DatasetLoader.Load(Manifest("idx", split), "train"));
 
         Assert.Equal("FUL4003", Assert.IsType<EngineException>(error).Code);
-        Assert.Contains("1976 x 16 x 16 = 505856 data bytes, but the data ends early", error.Message, StringComparison.Ordinal);
+        Assert.Contains("1976 x 16 x 16 (505856 data bytes), but the data ends early", error.Message, StringComparison.Ordinal);
         Assert.True(allocated <= InputContract.AllocationBound(Inflated(images) + labels.Length), $"the load allocated {allocated} bytes");
     }
 }

@@ -29,6 +29,20 @@ public sealed class CsvDataReaderTests : IDisposable
     }
 
     [Theory]
+    [InlineData(';', "';'")]
+    [InlineData('\t', "tabs")]
+    public void A_file_separated_by_another_character_is_FUL4008_that_says_so_without_printing_its_whole_header(char separator, string named)
+    {
+        var columns = Enumerable.Range(0, 784).Select(i => $"pixel{i}").Append("label");
+        var path = folder.WriteText("semicolons.csv", string.Join(separator, columns) + "\n" + string.Join(separator, Enumerable.Repeat("0", 785)) + "\n");
+
+        var ex = EngineAssert.Fails("FUL4008", () => CsvDataReader.Read(path, "label"));
+
+        Assert.Contains($"the header seems separated by {named}, but the columns of a csv dataset are separated by commas", ex.Message, StringComparison.Ordinal);
+        Assert.True(ex.Message.Length < 600, $"{ex.Message.Length} characters: {ex.Message}"); // The 5 KB header is not repeated.
+    }
+
+    [Theory]
     [InlineData("x,label\n1,0\n2,abc\n", 3, "label")]
     [InlineData("x,label\n1,0\n1;5,1\n", 3, "x")]
     [InlineData("x,label\nNaN,0\n", 2, "x")]

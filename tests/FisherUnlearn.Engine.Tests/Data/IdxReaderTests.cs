@@ -74,6 +74,18 @@ public sealed class IdxReaderTests : IDisposable
     }
 
     [Fact]
+    public void A_short_file_says_what_its_header_counts_and_what_the_file_holds()
+    {
+        var labels = folder.Write("labels.idx", IdxBuilder.Labels(1, 2, 3, 4, 5)[..^2]);
+        var images = folder.Write("images.idx", IdxBuilder.Images(4, 6, 6)[..^10]);
+
+        Assert.Contains("the header declares 5 labels (5 data bytes), but the file has 3 after the header",
+            EngineAssert.Fails("FUL4003", () => IdxReader.ReadLabels(labels)).Message, StringComparison.Ordinal);
+        Assert.Contains("the header declares 4 x 6 x 6 (144 data bytes), but the file has 134 after the header",
+            EngineAssert.Fails("FUL4003", () => IdxReader.ReadImages(images)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Extra_bytes_are_FUL4003()
     {
         var path = folder.Write("long.idx", [.. IdxBuilder.Labels(1, 2), 7]);
