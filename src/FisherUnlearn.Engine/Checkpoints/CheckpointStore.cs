@@ -323,6 +323,11 @@ public static class CheckpointStore
                 + $"{(bytes == long.MaxValue ? $"more than {long.MaxValue}" : bytes)} bytes, but the file has {left} left");
         }
 
+        if (!SafetensorsFile.ExtentFits(shape))
+        {
+            throw new InvalidDataException($"the entry '{name}' declares shape {SafetensorsFile.Describe(shape)}, too large to lay out even with no elements");
+        }
+
         return new SafetensorsTensor(dtype, shape, reader.ReadBytes((int)bytes));
     }
 

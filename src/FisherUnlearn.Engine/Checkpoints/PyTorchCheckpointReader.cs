@@ -136,6 +136,7 @@ internal static class PyTorchCheckpointReader
 
         var storages = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        long repeated = 0; // Bytes of the views so far that repeat their storage's values.
         try
         {
             foreach (var (key, value) in dict.Items)
@@ -156,7 +157,7 @@ internal static class PyTorchCheckpointReader
                     storages.Add(record.Storage.Key, storage);
                 }
 
-                state.Add(name, View(name, record, storage, fileLength));
+                state.Add(name, View(name, record, storage, fileLength, ref repeated));
             }
 
             return state;
@@ -199,9 +200,10 @@ internal static class PyTorchCheckpointReader
     }
 
     // The tensor the pickle describes: its view of the storage, checked to lie inside it, copied to its own memory. A view
-    // may repeat values (stride 0, as expand() makes), but not into more bytes than both its storage and the whole file
-    // hold: such a size comes from a damaged pickle, not from data there is, and is refused before it is allocated.
-    private static Tensor View(string name, TensorRecord record, Tensor storage, long fileLength)
+    // may repeat values (stride 0, as expand() makes), but the views that do may not together make more bytes than the
+    // whole file holds (counted in 'repeated'): such sizes come from a damaged pickle, not from data there is, and are
+    // refused before they are allocated.
+    private static Tensor View(string name, TensorRecord record, Tensor storage, long fileLength, ref long repeated)
     {
         var (shape, stride, offset) = (record.Shape, record.Stride, record.Offset);
         var view = $"offset {offset}, shape {SafetensorsFile.Describe(shape)}, stride {SafetensorsFile.Describe(stride)}";
@@ -251,10 +253,16 @@ internal static class PyTorchCheckpointReader
                 + $"but that storage holds {available} elements");
         }
 
-        if (elements > available && elements * elementSize > fileLength)
+        if (elements > available && (repeated += elements * elementSize) > fileLength)
         {
             throw new InvalidDataException($"tensor '{name}' has {view}, which repeats the {available} elements of storage '{record.Storage.Key}' "
-                + $"into {elements * elementSize} bytes, more than the whole {fileLength}-byte file holds");
+                + $"into {elements * elementSize} bytes{(repeated > elements * elementSize ? $" ({repeated} with the views before it that repeat theirs)" : string.Empty)}, "
+                + $"more than the whole {fileLength}-byte file holds");
+        }
+
+        if (!SafetensorsFile.ExtentFits(shape))
+        {
+            throw new InvalidDataException($"tensor '{name}' has {view}: the shape is too large to lay out even with no elements");
         }
 
         var tensor = torch.empty(shape, storage.dtype);

@@ -24,6 +24,26 @@ public static class SafetensorsFile
 
     public static SafetensorsDocument Read(string path) => Read(path, checkFinite: true);
 
+    /// <summary>Whether libtorch can lay the shape out: the product of its dimensions with zeros taken as ones (its largest
+    /// stride times its first dimension) fits a long, as it must even when a zero leaves the tensor empty (otherwise
+    /// torch.empty fails with "Stride calculation overflowed").</summary>
+    internal static bool ExtentFits(IEnumerable<long> shape)
+    {
+        long extent = 1;
+        foreach (var d in shape)
+        {
+            var factor = Math.Max(d, 1);
+            if (extent > long.MaxValue / factor)
+            {
+                return false;
+            }
+
+            extent *= factor;
+        }
+
+        return true;
+    }
+
     /// <param name="path">The file; it is only read.</param>
     /// <param name="checkFinite">Refuse NaN and infinite values in float tensors (FUL4024).</param>
     public static SafetensorsDocument Read(string path, bool checkFinite) => Read(path, checkFinite, include: null);

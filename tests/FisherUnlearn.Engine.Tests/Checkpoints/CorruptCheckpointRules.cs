@@ -316,6 +316,29 @@ public sealed class CorruptCheckpointRules : IDisposable
     }
 
     [Fact]
+    public void Pt_views_that_each_repeat_within_the_file_size_but_together_exceed_it_are_FUL4027()
+    {
+        // Each 64 x 16 floats (4 KB) repeats one value within a file of about 5 KB; 40 of them would make 160 KB.
+        var views = Enumerable.Range(0, 40).Select(i => new TensorView($"t{i}", "0", 0, [64, 16], [0, 0])).ToArray();
+        var ex = Refused("FUL4027", ".pt", StateDict([new FloatStorage("0", [1f])], views));
+
+        Assert.Contains("with the views before it that repeat theirs", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_empty_tensor_with_a_dimension_libtorch_cannot_lay_out_is_FUL4027_in_the_tools_words()
+    {
+        // No element (a 0 dimension), yet strides past a long: torch.empty would fail with "Stride calculation overflowed".
+        long[] shape = [0, 1L << 40, 1L << 40];
+        var pt = Refused("FUL4027", ".pt", StateDict([new FloatStorage("0", [1f])], new TensorView("w", "0", 0, shape, [0, 0, 0])));
+        var dat = Refused("FUL4027", ".dat", DatBuilder.StateDict(new DatBuilder.Entry("w", 6, shape, [])));
+
+        Assert.Contains("too large to lay out even with no elements", pt.Message, StringComparison.Ordinal);
+        Assert.Contains("too large to lay out even with no elements", dat.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Stride calculation", pt.Message + dat.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_pt_view_repeating_its_storage_within_the_file_size_loads_as_torch_load_gives_it()
     {
         // An expanded buffer, as torch.save writes x.expand(3, 2) for a 2-element x: its values, repeated by a stride of 0.
