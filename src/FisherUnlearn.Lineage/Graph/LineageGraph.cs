@@ -152,6 +152,10 @@ public sealed class LineageGraph
     /// <summary>Every model the given one inherits from, directly or not (ordinal order, without itself).</summary>
     public IReadOnlyList<string> Ancestors(string id) => ToIds(Reach([RequireIndex(id)], parents));
 
+    /// <summary>Every model the given ones inherit from, directly or not, in one pass (ordinal order, without the given
+    /// ones themselves).</summary>
+    public IReadOnlyList<string> Ancestors(IEnumerable<string> ids) => ToIds(Reach([.. ids.Distinct(StringComparer.Ordinal).Select(RequireIndex)], parents));
+
     /// <summary>Every model made from the given one, directly or not (ordinal order, without itself).</summary>
     public IReadOnlyList<string> Descendants(string id) => ToIds(Reach([RequireIndex(id)], children));
 

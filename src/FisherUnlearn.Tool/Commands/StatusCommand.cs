@@ -87,7 +87,7 @@ internal static class StatusCommand
             var directory = RemovalRunner.RemovalOutputDirectory(workspace, removal.Id, outputRoot);
             var states = OutputFreshness.Check(analysis, plan, settings.Method, directory, files: files);
             var models = plan.Affected.Select(a => new ModelStatus(a.Id, states[a.Id].State)).ToList();
-            var lineages = plan.Affected.SelectMany(a => analysis.Graph.Ancestors(a.Id).Append(a.Id)).ToHashSet(StringComparer.Ordinal);
+            var lineages = analysis.Graph.Ancestors(plan.Affected.Select(a => a.Id)).Concat(plan.Affected.Select(a => a.Id)).ToHashSet(StringComparer.Ordinal);
             var missingCheckpoints = analysis.Graph.TopologicalOrder.Where(id => lineages.Contains(id) && CheckpointPresence.Absence(workspace.Models[id].CheckpointPath) is not null).ToList();
             statuses.Add(new RemovalStatus(removal.Id, directory, models, missingCheckpoints));
         }

@@ -64,6 +64,10 @@ public sealed class LineageGraphTests
         Assert.Equal(["join", "leaf", "left", "right"], graph.Descendants("root"));
         Assert.Empty(graph.Ancestors("alone"));
         Assert.Empty(graph.Descendants("alone"));
+        // Of several models at once: the union of their ancestors, leaving out the given ones (left is one of leaf's
+        // ancestors, but it is given).
+        Assert.Equal(["join", "right", "root"], graph.Ancestors(["leaf", "left", "leaf"]));
+        Assert.Empty(graph.Ancestors(["alone", "root"]));
     }
 
     [Fact]
