@@ -282,7 +282,6 @@ public static class SafetensorsFile
 
         var shape = new List<long>();
         long elements = 1;
-        long extent = 1; // The product with zeros taken as ones: libtorch's strides, which must fit a long even when a zero empties the tensor.
         foreach (var dim in shapeElement.EnumerateArray())
         {
             if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt64(out var d) || d < 0)
@@ -291,15 +290,12 @@ public static class SafetensorsFile
             }
 
             shape.Add(d);
-            elements *= d; // At most the extent: never overflows when the extent does not.
-            try
-            {
-                extent = checked(extent * Math.Max(d, 1));
-            }
-            catch (OverflowException)
+            if (!ExtentFits(shape))
             {
                 throw BadTensor(path, name, $"the shape {shapeElement.GetRawText()} is too large");
             }
+
+            elements *= d; // At most the extent (zeros taken as ones), which fits: never overflows.
         }
 
         if (!value.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2

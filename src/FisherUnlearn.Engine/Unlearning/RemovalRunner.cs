@@ -57,6 +57,17 @@ public sealed record RunResult(string RemovalId, string ManifestSha256, UnlearnS
 /// </summary>
 public static class RemovalRunner
 {
+    /// <summary>The models of the plan's affected lineages (affected models and their ancestors) whose checkpoint file is
+    /// missing, parents first: a run stops at them (FUL4104), so they are trained first.</summary>
+    public static IReadOnlyList<string> MissingCheckpoints(WorkspaceAnalysis analysis, RemovalPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(analysis);
+        ArgumentNullException.ThrowIfNull(plan);
+        var affected = plan.Affected.Select(a => a.Id).ToList();
+        var lineages = analysis.Graph.Ancestors(affected).Concat(affected).ToHashSet(StringComparer.Ordinal);
+        return [.. analysis.Graph.TopologicalOrder.Where(id => lineages.Contains(id) && !CheckpointPresence.IsPresent(analysis.Workspace.Models[id].CheckpointPath))];
+    }
+
     public static string RemovalOutputDirectory(Workspace workspace, string removalId, string? outputRoot = null) =>
         Path.Combine(Path.GetFullPath(outputRoot ?? workspace.OutputDirectory), removalId);
 

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using FisherUnlearn.Engine;
-using FisherUnlearn.Engine.Checkpoints;
 using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Lineage.Diagnostics;
@@ -87,9 +86,7 @@ internal static class StatusCommand
             var directory = RemovalRunner.RemovalOutputDirectory(workspace, removal.Id, outputRoot);
             var states = OutputFreshness.Check(analysis, plan, settings.Method, directory, files: files);
             var models = plan.Affected.Select(a => new ModelStatus(a.Id, states[a.Id].State)).ToList();
-            var lineages = analysis.Graph.Ancestors(plan.Affected.Select(a => a.Id)).Concat(plan.Affected.Select(a => a.Id)).ToHashSet(StringComparer.Ordinal);
-            var missingCheckpoints = analysis.Graph.TopologicalOrder.Where(id => lineages.Contains(id) && CheckpointPresence.Absence(workspace.Models[id].CheckpointPath) is not null).ToList();
-            statuses.Add(new RemovalStatus(removal.Id, directory, models, missingCheckpoints));
+            statuses.Add(new RemovalStatus(removal.Id, directory, models, RemovalRunner.MissingCheckpoints(analysis, plan)));
         }
 
         if (env.Json)
