@@ -55,7 +55,7 @@ public static class TorchRuntime
                 return;
             }
 
-            PreferPassiveWaiting();
+            ApplyNativeDefaults();
             // TorchSharp prints its load trace on Console.Out when the load fails: never on stdout (--json's one document,
             // a worker's result lines). It becomes the FUL3003's detail; anything printed by a load that worked goes to stderr.
             using var printed = new StringWriter();
@@ -78,25 +78,43 @@ public static class TorchRuntime
     }
 
     /// <summary>
-    /// Unless the user chose otherwise, makes libtorch's OpenMP threads sleep instead of spin while they wait: with the
-    /// default (active waiting) 2 intra-op threads ran 2-80x slower than 1 on a loaded 2-core machine, and one process
-    /// 8x slower than with passive waiting (`run --parallel 1 --threads 2` on the demo). libgomp reads the variable when
-    /// it is loaded, so it is set in the native environment (.NET's own copy is not what native code reads) before
-    /// libtorch loads. Worker processes get it from <c>WorkerLaunch</c> as well.
+    /// Unless the user chose otherwise, sets the native libraries' settings the engine depends on, in the C library's
+    /// environment (.NET's own copy is not what native code reads) before libtorch loads; worker processes get them from
+    /// <c>WorkerLaunch</c> as well (docs/engine-notes.md):
+    /// <list type="bullet">
+    /// <item><c>OMP_WAIT_POLICY=PASSIVE</c>: libtorch's OpenMP threads sleep instead of spin while they wait. With the
+    /// default (active waiting) 2 intra-op threads ran 2-80x slower than 1 on a loaded 2-core machine, and one process 8x
+    /// slower than with passive waiting (<c>run --parallel 1 --threads 2</c> on the demo).</item>
+    /// <item><c>MKL_CBWR=AUTO</c>: MKL's conditional numerical reproducibility, so that the same computation gives the
+    /// same bits in every run. Without it, on an AMD EPYC (AVX2) machine the same float32 matrix products differed in the
+    /// last bit from one run to the next, and so would checkpoints and their hashes.</item>
+    /// </list>
     /// </summary>
-    internal static void PreferPassiveWaiting() => PreferPassiveWaiting(Environment.GetEnvironmentVariable, SetNativeEnvironment);
+    internal static void ApplyNativeDefaults() => ApplyNativeDefaults(Environment.GetEnvironmentVariable, SetNativeEnvironment);
 
-    /// <summary>Sets <c>OMP_WAIT_POLICY=PASSIVE</c> through <paramref name="set"/> unless <paramref name="get"/> has a value.</summary>
-    internal static bool PreferPassiveWaiting(Func<string, string?> get, Action<string, string> set)
+    /// <summary>Sets each of <see cref="NativeDefaults"/> through <paramref name="set"/> unless <paramref name="get"/> has a
+    /// value for it, and returns the names it set.</summary>
+    internal static IReadOnlyList<string> ApplyNativeDefaults(Func<string, string?> get, Action<string, string> set)
     {
-        if (!string.IsNullOrEmpty(get(WaitPolicyVariable)))
+        var applied = new List<string>();
+        foreach (var (name, value) in NativeDefaults)
         {
-            return false;
+            if (string.IsNullOrEmpty(get(name)))
+            {
+                set(name, value);
+                applied.Add(name);
+            }
         }
 
-        set(WaitPolicyVariable, "PASSIVE");
-        return true;
+        return applied;
     }
+
+    /// <summary>The native settings <see cref="ApplyNativeDefaults()"/> makes, by variable name (hosts that launch
+    /// worker processes pass the same ones on, unless the user set them).</summary>
+    public static IReadOnlyList<(string Name, string Value)> NativeDefaults { get; } =
+        [(WaitPolicyVariable, "PASSIVE"), (ReproducibilityVariable, "AUTO")];
+
+    internal const string ReproducibilityVariable = "MKL_CBWR";
 
     internal const string WaitPolicyVariable = "OMP_WAIT_POLICY";
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using FisherUnlearn.Engine.Native;
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Planning;
@@ -255,8 +256,16 @@ internal sealed record WorkerLaunch(string WorkspaceRoot, string RemovalId, stri
             info.ArgumentList.Add(OutputRoot);
         }
 
-        // libgomp spins idle threads unless told otherwise, which slows the other workers on a small machine.
-        info.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
+        // libgomp spins idle threads unless told otherwise, which slows the other workers on a small machine; MKL's results
+        // are reproducible run to run only when asked (TorchRuntime.ApplyNativeDefaults). A user's own choice stays.
+        foreach (var (name, value) in TorchRuntime.NativeDefaults)
+        {
+            if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name)))
+            {
+                info.Environment[name] = value;
+            }
+        }
+
         info.Environment["OMP_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
         return info;
     }

@@ -121,16 +121,16 @@ public sealed class TorchRuntimeTests
     }
 
     [Fact]
-    public void OpenMP_threads_wait_passively_unless_the_user_chose_a_policy()
+    public void OpenMP_waits_passively_and_MKL_is_reproducible_unless_the_user_chose_otherwise()
     {
         var set = new Dictionary<string, string>();
 
-        var chosenByUs = TorchRuntime.PreferPassiveWaiting(_ => null, (k, v) => set[k] = v);
-        var chosenByUser = TorchRuntime.PreferPassiveWaiting(k => k == "OMP_WAIT_POLICY" ? "ACTIVE" : null, (k, v) => set[k] = "overwritten");
+        var chosenByUs = TorchRuntime.ApplyNativeDefaults(_ => null, (k, v) => set[k] = v);
+        var chosenByUser = TorchRuntime.ApplyNativeDefaults(k => k == "OMP_WAIT_POLICY" ? "ACTIVE" : null, (k, v) => set[k] = "overwritten");
 
-        Assert.True(chosenByUs);
-        Assert.False(chosenByUser);
-        Assert.Equal(new Dictionary<string, string> { ["OMP_WAIT_POLICY"] = "PASSIVE" }, set);
+        Assert.Equal(["OMP_WAIT_POLICY", "MKL_CBWR"], chosenByUs);
+        Assert.Equal(["MKL_CBWR"], chosenByUser); // the user's own wait policy stays
+        Assert.Equal(new Dictionary<string, string> { ["OMP_WAIT_POLICY"] = "PASSIVE", ["MKL_CBWR"] = "overwritten" }, set);
     }
 
     [Fact]
@@ -145,6 +145,21 @@ public sealed class TorchRuntimeTests
         if (!OperatingSystem.IsWindows())
         {
             Assert.Equal("PASSIVE", Marshal.PtrToStringAnsi(GetEnvironment(name)));
+        }
+    }
+
+    [Fact]
+    public void Once_libtorch_is_loaded_the_native_environment_holds_every_native_setting()
+    {
+        TorchRuntime.EnsureLoaded();
+
+        foreach (var (name, _) in TorchRuntime.NativeDefaults)
+        {
+            Assert.False(string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name)), name);
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.False(string.IsNullOrEmpty(Marshal.PtrToStringAnsi(GetEnvironment(name))), name);
+            }
         }
     }
 
