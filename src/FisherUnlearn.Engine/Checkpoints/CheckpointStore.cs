@@ -1,4 +1,5 @@
 using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Engine.Native;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -120,12 +121,22 @@ public static class CheckpointStore
                 break;
             case CheckpointFormat.PyTorch:
                 var dictionary = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-                foreach (var name in names)
+                try
                 {
-                    dictionary[name] = state[name].detach().cpu().contiguous();
-                }
+                    foreach (var name in names)
+                    {
+                        dictionary[name] = TensorCopies.DetachedContiguousCpu(state[name]);
+                    }
 
-                CheckpointFile.WriteAtomically(path, stream => PyTorchPickler.PickleStateDict(stream, dictionary, true));
+                    CheckpointFile.WriteAtomically(path, stream => PyTorchPickler.PickleStateDict(stream, dictionary, true));
+                }
+                finally
+                {
+                    foreach (var tensor in dictionary.Values)
+                    {
+                        tensor.Dispose();
+                    }
+                }
                 break;
             default:
                 CheckpointFile.WriteAtomically(path, stream =>
@@ -135,7 +146,7 @@ public static class CheckpointStore
                     foreach (var name in names)
                     {
                         writer.Write(name);
-                        using var cpu = state[name].detach().cpu().contiguous();
+                        using var cpu = TensorCopies.DetachedContiguousCpu(state[name]);
                         cpu.Save(writer);
                     }
                 });
@@ -341,7 +352,8 @@ public static class CheckpointStore
             }
 
             using var finite = torch.isfinite(tensor);
-            using var bad = finite.logical_not().sum();
+            using var notFinite = finite.logical_not(); // held past sum (docs/engine-notes.md)
+            using var bad = notFinite.sum();
             var count = bad.item<long>();
             if (count > 0)
             {

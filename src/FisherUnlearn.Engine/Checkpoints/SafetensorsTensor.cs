@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using FisherUnlearn.Engine.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -47,7 +48,7 @@ public sealed class SafetensorsTensor
     {
         ArgumentNullException.ThrowIfNull(tensor);
         var dtype = SafetensorsDTypes.FromScalarType(tensor.dtype);
-        using var cpu = tensor.detach().cpu().contiguous();
+        using var cpu = TensorCopies.DetachedContiguousCpu(tensor);
         return new SafetensorsTensor(dtype, cpu.shape, cpu.bytes.ToArray());
     }
 

@@ -28,7 +28,7 @@ internal static class TensorMemory
             return MemoryMarshal.Cast<byte, T>(tensor.bytes).ToArray();
         }
 
-        using var cpu = tensor.cpu().contiguous();
+        using var cpu = TensorCopies.DetachedContiguousCpu(tensor);
         return MemoryMarshal.Cast<byte, T>(cpu.bytes).ToArray();
     }
 

@@ -1,4 +1,5 @@
 using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Native;
 using FisherUnlearn.Lineage.Hashing;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -40,14 +41,16 @@ public static class StateDicts
         {
             if (!tensor.is_floating_point())
             {
-                result[name] = tensor.detach().clone();
+                result[name] = TensorCopies.Detached(tensor);
                 continue;
             }
 
-            var sum = tensor.detach().clone();
+            var sum = TensorCopies.Detached(tensor);
             foreach (var other in states.Skip(1))
             {
-                sum.AddInPlace(other[name].detach().to_type(sum.dtype));
+                using var detached = other[name].detach();
+                using var converted = detached.to_type(sum.dtype);
+                sum.AddInPlace(converted);
             }
 
             sum.div_(count);
@@ -62,7 +65,7 @@ public static class StateDicts
     {
         ArgumentNullException.ThrowIfNull(module);
         using var noGrad = torch.no_grad();
-        return module.state_dict().ToDictionary(s => s.Key, s => s.Value.detach().clone(), StringComparer.Ordinal);
+        return module.state_dict().ToDictionary(s => s.Key, s => TensorCopies.Detached(s.Value), StringComparer.Ordinal);
     }
 
     /// <summary>Copies a state dict into a module after checking names and shapes (FUL4025, naming

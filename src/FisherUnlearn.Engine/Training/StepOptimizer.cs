@@ -65,7 +65,8 @@ internal sealed class StepOptimizer : IDisposable
     {
         foreach (var parameter in parameters)
         {
-            parameter.grad?.zero_();
+            using var grad = parameter.grad; // a new handle on the gradient: held past zero_, then released
+            grad?.zero_();
         }
     }
 

@@ -47,7 +47,7 @@ public sealed class Calibrator : IDisposable
         this.model = model;
         this.forgetClasses = forgetClasses;
         using var noGrad = torch.no_grad();
-        original = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone(), StringComparer.Ordinal);
+        original = model.named_parameters().ToDictionary(p => p.name, p => TensorCopies.Detached(p.parameter), StringComparer.Ordinal);
         forget = Stack(forgetSlice);
         retain = Stack(retainSlice);
         head = HeadLayer.Find(model);
@@ -613,7 +613,8 @@ public sealed record HeadLayer(string WeightName, string BiasName, int Classes)
         var bias = model.named_parameters().First(p => p.name == BiasName).parameter;
         foreach (var c in classes.Where(c => c >= 0 && c < Classes))
         {
-            bias[c].sub_(heldShift);
+            using var entry = bias[c]; // a view: held past sub_ (docs/engine-notes.md)
+            entry.sub_(heldShift);
         }
     }
 }

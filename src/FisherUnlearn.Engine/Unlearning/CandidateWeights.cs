@@ -22,7 +22,7 @@ internal sealed class CandidateWeights : IDisposable
         using var noGrad = torch.no_grad();
         foreach (var (name, parameter, ff, fd) in Dampener.Dampenable(model, forget, full, include))
         {
-            var original = parameter.detach().clone();
+            var original = TensorCopies.Detached(parameter);
             float[]? values = null;
             if (Dampener.IsFloat32Cpu(parameter))
             {

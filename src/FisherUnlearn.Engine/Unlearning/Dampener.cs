@@ -1,5 +1,6 @@
 using System.Numerics;
 using FisherUnlearn.Engine.Fisher;
+using FisherUnlearn.Engine.Native;
 using FisherUnlearn.Engine.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -81,7 +82,7 @@ public static class Dampener
         }
 
         var weights = new float[parameter.numel()];
-        using (var source = parameter.detach().contiguous())
+        using (var source = TensorCopies.DetachedContiguousCpu(parameter))
         {
             System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(source.bytes).CopyTo(weights);
         }
