@@ -114,6 +114,23 @@ public sealed record UnlearnSettings
 
     public int Seed { get; init; }
 
+    /// <summary>fiun, sample requests: passes of the repair fine-tune over retained training samples that follows a
+    /// dampening (0 = no repair; docs/methods.md, step 5).</summary>
+    public int RepairEpochs { get; init; } = 2;
+
+    /// <summary>The repair's Adam learning rate.</summary>
+    public double RepairLearningRate { get; init; } = 1e-3;
+
+    /// <summary>The repair's retained training samples per retained label (seeded, the forgotten samples excluded).</summary>
+    public int RepairSamples { get; init; } = 100;
+
+    /// <summary>At most this many settings are repaired, the calibrated one first and then stronger ones, until one
+    /// still meets the calibration target after its repair.</summary>
+    public int RepairCandidates { get; init; } = 4;
+
+    /// <summary>Whether a sample request's dampened model gets the repair pass (fiun with calibration).</summary>
+    public bool Repairs => Method == Fiun && Calibrate && RepairEpochs > 0;
+
     /// <summary>MFIM: the merged forget importance is divided by this per extra root.</summary>
     public double RootDivisor { get; init; } = 5;
 
@@ -335,9 +352,13 @@ public sealed record UnlearnSettings
             "calibrationMargin" => this with { CalibrationMargin = Number(0) <= 1 ? node!.GetValue<double>() : throw Bad(path, key, raw, "a number between 0 and 1") },
             "maxSamplesPerLabel" => this with { MaxSamplesPerLabel = Integer(1) },
             "seed" => this with { Seed = Integer(int.MinValue) },
+            "repairEpochs" => this with { RepairEpochs = Integer(0) },
+            "repairLearningRate" => this with { RepairLearningRate = Number(1e-9, 10) },
+            "repairSamples" => this with { RepairSamples = Integer(1) },
+            "repairCandidates" => this with { RepairCandidates = Integer(1) },
             "rootDivisor" => this with { RootDivisor = Number(1) },
             _ => key.StartsWith("x-", StringComparison.Ordinal) ? this : throw EngineException.At(DiagnosticCatalogue.InvalidMethodParameter, path, null, key, raw,
-                "a known parameter (importance, estimator, temperature, estimatorFallback, layers, alpha, lambda, calibrate, alphas, lambdas, target, headCorrection, headTolerance, headMargin, headTailMargin, sampleTolerance, calibrationForget, calibrationRetain, calibrationMargin, maxSamplesPerLabel, seed, rootDivisor)"),
+                "a known parameter (importance, estimator, temperature, estimatorFallback, layers, alpha, lambda, calibrate, alphas, lambdas, target, headCorrection, headTolerance, headMargin, headTailMargin, sampleTolerance, calibrationForget, calibrationRetain, calibrationMargin, maxSamplesPerLabel, seed, rootDivisor, repairEpochs, repairLearningRate, repairSamples, repairCandidates)"),
         };
     }
 
@@ -376,6 +397,17 @@ public sealed record UnlearnSettings
         if (forgetsSamples && Method == Fiun && Estimator == FisherEstimator.Exact && Calibrate)
         {
             result["estimatorFallback"] = EstimatorFallback;
+        }
+
+        if (forgetsSamples && Method == Fiun && Calibrate)
+        {
+            result["repairEpochs"] = RepairEpochs;
+            if (Repairs)
+            {
+                result["repairLearningRate"] = RepairLearningRate;
+                result["repairSamples"] = RepairSamples;
+                result["repairCandidates"] = RepairCandidates;
+            }
         }
 
         result["layers"] = Layers;

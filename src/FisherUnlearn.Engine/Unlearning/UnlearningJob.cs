@@ -297,6 +297,8 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             : null;
         // A sample request may calibrate twice (exact, then tempered): the setting is applied once the choice is made.
         var fallBack = planned is null && harvestOptions is not null && settings.FallsBackToTempered && !scope.HasForgetLabels && scope.HasForgetSamples;
+        // A sample request's dampening may be repaired (step 5), which starts again from the original weights each time.
+        using var original = planned is null && settings.Repairs && scope.HasForgetSamples && !scope.HasForgetLabels ? new OriginalWeights(module) : null;
         var (result, forgetSamples, retainSamples, stats) = planned is not null
             ? (planned.Result, planned.ForgetSamples, planned.RetainSamples, Calibrator.ApplySetting(module, planned.Result.Chosen, forgetImportance, fullImportance, include, forgetClasses))
             : Calibrate(module, scope, settings, resources, forgetImportance, fullImportance, include, requested, apply: !fallBack);
@@ -326,12 +328,22 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
 
         used["calibrationPlanned"] = planned is not null;
         timings["calibration"] = Math.Round((timings["calibration"]?.GetValue<double>() ?? 0) + clock.Elapsed.TotalSeconds, 4);
-        used["alpha"] = result.Chosen.Alpha;
-        used["lambda"] = result.Chosen.Lambda;
+        var applied = result.Chosen;
+        if (original is not null && stats.Selected > 0)
+        {
+            clock.Restart();
+            var repair = Repair(module, original, scope, resources, result, forgetImportance, fullImportance, include, forgetClasses, cancellationToken);
+            used["repair"] = repair.Record;
+            (applied, stats) = (repair.Applied, repair.Stats);
+            timings["repair"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
+        }
+
+        used["alpha"] = applied.Alpha;
+        used["lambda"] = applied.Lambda;
         used["headShift"] = Math.Round(result.Chosen.HeadShift, 6);
         used["selected"] = stats.Selected;
         if (result.Chosen.HeadShift == 0 && (stats.Selected == 0
-            || (result.Chosen is { Alpha: { } alpha, Lambda: { } lambda } && lambda >= alpha && SameAsCheckpoint(module, workspace.Models[ModelId]))))
+            || (applied is { Alpha: { } alpha, Lambda: { } lambda } && lambda >= alpha && SameAsCheckpoint(module, workspace.Models[ModelId]))))
         {
             // Nothing changed, no head shift: the output is the original weights. Said so, not reported as "unlearned".
             // (With lambda >= alpha a selected weight's factor min(lambda F_D / F_f, 1) can be 1: only then is it checked.)
@@ -361,6 +373,87 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         };
         used["seconds"] = timings;
         return used;
+    }
+
+    // The repair's batch size, and the offset of its seed from the removal's (its sample draw and batch orders differ from
+    // the calibration slice's).
+    private const int RepairBatchSize = 64;
+    private const int RepairSeedOffset = 104729;
+
+    /// <summary>The weights a model had before unlearning, to start each repaired setting from.</summary>
+    private sealed class OriginalWeights(nn.Module<Tensor, Tensor> module) : IDisposable
+    {
+        private readonly Dictionary<string, Tensor> state = StateDicts.Copy(module);
+
+        public void Restore(nn.Module<Tensor, Tensor> into, string modelId) => StateDicts.LoadInto(into, state, $"model '{modelId}' before unlearning", "its own");
+
+        public void Dispose()
+        {
+            foreach (var tensor in state.Values)
+            {
+                tensor.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Step 5 (docs/methods.md): a sample request's dampening costs retained accuracy, which a short fine-tune on retained
+    /// training samples gives back (<see cref="RetainRepair"/>). A repair can also bring back what a gentle dampening only
+    /// masked, so the repaired model must still meet the calibration target on the forgotten samples: the calibrated
+    /// setting is repaired first, then stronger ones (smaller lambdas at its alpha, then smaller alphas at the smallest
+    /// lambda), at most <see cref="UnlearnSettings.RepairCandidates"/>, each from the original weights; the first that
+    /// meets the target is kept. When none does, the calibrated setting is applied without a repair.
+    /// </summary>
+    private (JsonObject Record, CalibrationPoint Applied, DampeningStats Stats) Repair(nn.Module<Tensor, Tensor> module, OriginalWeights original, RemovalScope scope,
+        JobResources resources, CalibrationResult calibrated, FisherDiagonal forgetImportance, FisherDiagonal fullImportance, Func<string, bool>? include,
+        IReadOnlySet<int> forgetClasses, CancellationToken cancellationToken)
+    {
+        var settings = Settings;
+        var forgetSlice = RemovalData.ForgetTrain(scope, resources.Splits, settings.CalibrationForget, settings.Seed + 7919);
+        var retained = RemovalData.RetainTrain(scope, resources.Splits, settings.RepairSamples, settings.Seed + RepairSeedOffset);
+        var tried = new JsonArray();
+        var record = new JsonObject { ["samples"] = retained.Sum(p => p.Count), ["tried"] = tried };
+        foreach (var (alpha, lambda) in RepairLadder(calibrated.Chosen, settings).Take(settings.RepairCandidates))
+        {
+            original.Restore(module, ModelId);
+            var point = new CalibrationPoint(alpha, lambda, 0, 0, 0, 0);
+            var stats = Calibrator.ApplySetting(module, point, forgetImportance, fullImportance, include, forgetClasses);
+            var repair = RetainRepair.Run(module, retained, settings.RepairEpochs, settings.RepairLearningRate, RepairBatchSize, settings.Seed + RepairSeedOffset, cancellationToken);
+            var forget = ModelEvaluator.Accuracy(module, forgetSlice) ?? 0;
+            tried.Add(new JsonObject { ["alpha"] = alpha, ["lambda"] = lambda, ["forgetAccuracy"] = Math.Round(forget, 6), ["steps"] = repair.Steps });
+            if (forget <= calibrated.Target)
+            {
+                record["kept"] = true;
+                return (record, point with { Selected = stats.Selected, ForgetAccuracy = forget }, stats);
+            }
+        }
+
+        // No repaired setting still forgets: the calibrated dampening, unrepaired.
+        original.Restore(module, ModelId);
+        record["kept"] = false;
+        return (record, calibrated.Chosen, Calibrator.ApplySetting(module, calibrated.Chosen, forgetImportance, fullImportance, include, forgetClasses));
+    }
+
+    /// <summary>The settings a repair tries, gentlest first: the calibrated one, then smaller lambdas of the grid at its
+    /// alpha, then smaller alphas of the grid at the smallest lambda.</summary>
+    internal static IEnumerable<(double Alpha, double Lambda)> RepairLadder(CalibrationPoint calibrated, UnlearnSettings settings)
+    {
+        if (calibrated is not { Alpha: { } alpha, Lambda: { } lambda })
+        {
+            yield break;
+        }
+
+        yield return (alpha, lambda);
+        foreach (var smaller in settings.Lambdas.Where(l => l < lambda).Distinct().OrderDescending())
+        {
+            yield return (alpha, smaller);
+        }
+
+        var smallest = settings.Lambdas.Append(lambda).Min();
+        foreach (var stronger in settings.Alphas.Where(a => a < alpha).Distinct().OrderDescending())
+        {
+            yield return (stronger, smallest);
+        }
     }
 
     /// <summary>The tempered calibration of a sample request whose exact one reached its target at no setting.</summary>

@@ -160,13 +160,7 @@ public sealed class TemperedFisherTests
     [Fact]
     public void The_settings_read_the_temperature_and_describe_it_for_tempered_only()
     {
-        static UnlearnSettings Read(params (string Key, string Raw)[] parameters) => UnlearnSettings.From(new RemovalManifest
-        {
-            Id = "r",
-            ManifestPath = "r.removal.json",
-            Location = new SourceLocation("r.removal.json"),
-            Parameters = parameters.ToDictionary(p => p.Key, p => p.Raw),
-        });
+        static UnlearnSettings Read(params (string Key, string Raw)[] parameters) => ParameterSettings.Read(parameters);
 
         var tempered = Read(("estimator", "\"tempered\""), ("temperature", "2.5"));
         var byDefault = Read(("estimator", "\"tempered\""));

@@ -3,6 +3,7 @@ using FisherUnlearn.Engine.Checkpoints;
 using FisherUnlearn.Engine.Fisher;
 using FisherUnlearn.Engine.Harvest;
 using FisherUnlearn.Engine.Training;
+using FisherUnlearn.Engine.Tests.Support;
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Manifests;
@@ -26,7 +27,7 @@ public sealed class EstimatorFallbackTests
     /// about 86% held-out) and <c>n</c> for 40 (it still recognises them all, but its exact Fisher does not vanish
     /// on them). <c>forget-few</c> forgets every fourth of them (100 samples; both models affected).
     /// </summary>
-    private static UnlearningWorkspace Memorising() => new(extend: w =>
+    internal static UnlearningWorkspace Memorising() => new(extend: w =>
     {
         w.DigitsSlice("few", 6000, 400);
         w.Model("m", null, "a", 11, "few", epochs: 150);
@@ -185,13 +186,7 @@ public sealed class EstimatorFallbackTests
     [Fact]
     public void The_setting_reads_tempered_or_none_and_is_described_for_sample_requests_with_the_exact_estimator_only()
     {
-        static UnlearnSettings Read(params (string Key, string Raw)[] parameters) => UnlearnSettings.From(new RemovalManifest
-        {
-            Id = "r",
-            ManifestPath = "r.removal.json",
-            Location = new SourceLocation("r.removal.json"),
-            Parameters = parameters.ToDictionary(p => p.Key, p => p.Raw),
-        });
+        static UnlearnSettings Read(params (string Key, string Raw)[] parameters) => ParameterSettings.Read(parameters);
 
         Assert.True(Read().FallsBackToTempered);
         Assert.False(Read(("estimatorFallback", "\"none\"")).FallsBackToTempered);

@@ -1,0 +1,84 @@
+using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FisherUnlearn.Engine.Unlearning;
+
+/// <summary>What a repair pass did.</summary>
+/// <param name="Samples">Retained training samples it trained on.</param>
+/// <param name="Steps">Optimiser steps taken.</param>
+public sealed record RepairStats(int Samples, long Steps);
+
+/// <summary>
+/// The repair pass of a sample request (docs/methods.md, step 5): a short fine-tune of the dampened model on retained
+/// training samples, which gives back retained accuracy the dampening took. The forgotten samples are not among them, so
+/// the model learns them again no more than a model that never saw them would. Adam, cross-entropy, the samples in a
+/// seeded order each epoch; every parameter trains. Deterministic on one libtorch thread.
+/// </summary>
+internal static class RetainRepair
+{
+    /// <summary>Trains <paramref name="module"/> in place for <paramref name="epochs"/> passes over <paramref name="parts"/>.</summary>
+    public static RepairStats Run(nn.Module<Tensor, Tensor> module, IReadOnlyList<DataSplit> parts, int epochs, double learningRate, int batchSize, int seed,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(parts);
+        var samples = parts.Sum(p => p.Count);
+        if (samples == 0 || epochs <= 0)
+        {
+            return new RepairStats(samples, 0);
+        }
+
+        using var enableGrad = torch.enable_grad();
+        using var data = torch.NewDisposeScope();
+        var tensors = parts.Select(p => p.ToTensors()).ToList();
+        var x = tensors.Count == 1 ? tensors[0].Features : torch.cat(tensors.Select(t => t.Features).ToList(), 0);
+        var y = tensors.Count == 1 ? tensors[0].Labels : torch.cat(tensors.Select(t => t.Labels).ToList(), 0);
+        using var optimizer = StepOptimizer.Adam(module.parameters(), learningRate, 0);
+        var wasTraining = module.training;
+        module.train();
+        long steps = 0;
+        try
+        {
+            for (var epoch = 0; epoch < epochs; epoch++)
+            {
+                var order = Shuffled(samples, ModelTrainer.EpochSeed(seed, epoch));
+                for (var start = 0; start < samples; start += batchSize)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    using var step = torch.NewDisposeScope();
+                    var positions = torch.tensor(order.AsSpan(start, Math.Min(batchSize, samples - start)).ToArray());
+                    optimizer.ZeroGrad();
+                    var loss = nn.functional.cross_entropy(module.call(x.index_select(0, positions)), y.index_select(0, positions));
+                    loss.backward();
+                    optimizer.Step();
+                    steps++;
+                }
+            }
+        }
+        finally
+        {
+            module.train(wasTraining);
+            foreach (var parameter in module.parameters())
+            {
+                using var grad = parameter.grad;
+                grad?.zero_();
+            }
+        }
+
+        return new RepairStats(samples, steps);
+    }
+
+    private static long[] Shuffled(int count, int seed)
+    {
+        var order = new long[count];
+        for (var i = 0; i < count; i++)
+        {
+            order[i] = i;
+        }
+
+        new Random(seed).Shuffle(order);
+        return order;
+    }
+}

@@ -1,0 +1,111 @@
+using System.Text.Json.Nodes;
+using FisherUnlearn.Engine.Tests.Support;
+using FisherUnlearn.Engine.Unlearning;
+using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Manifests;
+
+namespace FisherUnlearn.Engine.Tests.Unlearning;
+
+/// <summary>
+/// The repair of a sample request's dampening (docs/methods.md, step 5): a short fine-tune on retained training samples
+/// gives back retained accuracy, and a repaired setting is kept only while the model still forgets the samples.
+/// </summary>
+[Collection(UnlearningCollection.Name)]
+public sealed class RetainRepairTests
+{
+    private static readonly CancellationToken Token = TestContext.Current.CancellationToken;
+
+    private static ModelOutcome Run(UnlearningWorkspace ws, string removal, string parameters, string folder, string model)
+    {
+        ws.Write("unlearn.json", $$"""{ "parameters": { {{parameters}} } }""");
+        var analysis = ws.Analyze();
+        Assert.False(analysis.HasErrors, string.Join("\n", analysis.Diagnostics));
+        var result = RemovalRunner.Run(analysis, analysis.Workspace.Removals[removal], new RunOptions { Threads = 1, Measure = true, OutputDirectory = ws.PathOf(folder) }, Token);
+        Assert.True(result.Succeeded, string.Join("\n", result.Models.Select(m => m.Error?.ToString())));
+        return result.Models.Single(m => m.Id == model);
+    }
+
+    [Fact]
+    public void A_memorised_model_is_repaired_with_the_gentlest_setting_that_still_forgets_and_keeps_more_of_what_it_retains()
+    {
+        using var ws = EstimatorFallbackTests.Memorising();
+
+        var repaired = Run(ws, "forget-few", string.Empty, "out-repaired", "m");
+        var unrepaired = Run(ws, "forget-few", "\"repairEpochs\": 0", "out-unrepaired", "m");
+
+        var target = (double)repaired.Parameters!["calibration"]!["target"]!;
+        var record = repaired.Parameters["repair"]!.AsObject();
+        var tried = record["tried"]!.AsArray().Select(t => t!.AsObject()).ToList();
+        TestContext.Current.SendDiagnosticMessage($"target {target}; repair {record.ToJsonString()}; after {repaired.After}; unrepaired {unrepaired.After}");
+        Assert.True((bool)record["kept"]!);
+        // Every setting tried before the kept one came back above the target once repaired; the kept one, the last, meets it.
+        Assert.All(tried.SkipLast(1), t => Assert.True((double)t["forgetAccuracy"]! > target, t.ToJsonString()));
+        Assert.True((double)tried[^1]["forgetAccuracy"]! <= target);
+        Assert.Equal((double?)tried[^1]["alpha"], (double?)repaired.Parameters["alpha"]);
+        Assert.Equal((double?)tried[^1]["lambda"], (double?)repaired.Parameters["lambda"]);
+        Assert.True((long)tried[^1]["steps"]! > 0);
+        // The first one tried is the calibrated setting, which the unrepaired run applied as it is.
+        Assert.Equal((double?)unrepaired.Parameters!["alpha"], (double?)tried[0]["alpha"]);
+        Assert.Equal((double?)unrepaired.Parameters["lambda"], (double?)tried[0]["lambda"]);
+        Assert.Null(unrepaired.Parameters["repair"]);
+
+        // Every forgotten sample is in the calibration slice, so the output scores them as the repair check saw.
+        Assert.InRange(repaired.After!.ForgetAccuracy!.Value, 0, target + 1e-9);
+        Assert.True(repaired.After.RetainAccuracy > unrepaired.After!.RetainAccuracy,
+            $"retain {repaired.After.RetainAccuracy} repaired, {unrepaired.After.RetainAccuracy} not");
+        Assert.NotNull(repaired.Parameters["seconds"]!["repair"]);
+    }
+
+    [Fact]
+    public void A_label_request_is_byte_identical_with_or_without_the_repair()
+    {
+        using var ws = new UnlearningWorkspace();
+
+        var outcomes = new[] { ("default", string.Empty), ("off", "\"repairEpochs\": 0"), ("more", "\"repairEpochs\": 5, \"repairCandidates\": 2") }
+            .Select(c => Enumerable.Range(0, 3).Select(i => Run(ws, "forget-3", c.Item2, "out-" + c.Item1, "abc"[i].ToString())).ToList())
+            .ToList();
+
+        foreach (var others in outcomes.Skip(1))
+        {
+            foreach (var (one, other) in outcomes[0].Zip(others))
+            {
+                Assert.Equal(File.ReadAllBytes(one.OutputPath!), File.ReadAllBytes(other.OutputPath!));
+                Assert.Null(one.Parameters!["repair"]);
+                Assert.Null(one.Parameters["repairEpochs"]);
+            }
+        }
+    }
+
+    [Fact]
+    public void The_ladder_tries_the_calibrated_setting_then_smaller_lambdas_then_smaller_alphas_at_the_smallest_lambda()
+    {
+        var settings = new UnlearnSettings { Alphas = [0.25, 0.5, 1, 2, 4], Lambdas = [0.01, 0.1, 0.5, 1] };
+
+        var ladder = UnlearningJob.RepairLadder(new CalibrationPoint(1.5, 0.5, 0, 10, 0.9, 0.9), settings).ToList();
+
+        Assert.Equal([(1.5, 0.5), (1.5, 0.1), (1.5, 0.01), (1, 0.01), (0.5, 0.01), (0.25, 0.01)], ladder);
+        Assert.Empty(UnlearningJob.RepairLadder(new CalibrationPoint(null, null, 0, 0, 1, 1), settings));
+    }
+
+    [Fact]
+    public void The_repair_settings_are_read_checked_and_described_for_sample_requests_only()
+    {
+        static UnlearnSettings Read(params (string Key, string Raw)[] parameters) => ParameterSettings.Read(parameters);
+
+        Assert.True(Read().Repairs);
+        Assert.False(Read(("repairEpochs", "0")).Repairs);
+        Assert.False(Read(("alpha", "2")).Repairs); // a fixed setting has no target to keep
+        var custom = Read(("repairEpochs", "3"), ("repairLearningRate", "0.0005"), ("repairSamples", "40"), ("repairCandidates", "2"));
+        Assert.Equal((3, 0.0005, 40, 2), (custom.RepairEpochs, custom.RepairLearningRate, custom.RepairSamples, custom.RepairCandidates));
+        var described = Read().Describe(forgetsSamples: true);
+        Assert.Equal(2, (int)described["repairEpochs"]!);
+        Assert.Equal(0.001, (double)described["repairLearningRate"]!);
+        Assert.Null(Read().Describe(forgetsSamples: false)["repairEpochs"]); // a label request's job key ignores it
+        Assert.Null(Read(("repairEpochs", "0")).Describe(forgetsSamples: true)["repairLearningRate"]);
+        foreach (var (key, raw) in new[] { ("repairEpochs", "-1"), ("repairLearningRate", "0"), ("repairSamples", "0"), ("repairCandidates", "0") })
+        {
+            var ex = Assert.Throws<EngineException>(() => Read((key, raw)));
+            Assert.Equal("FUL4102", ex.Code);
+        }
+    }
+}
