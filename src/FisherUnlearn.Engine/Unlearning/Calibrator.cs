@@ -22,6 +22,10 @@ public sealed record CalibrationResult(CalibrationPoint Chosen, double Target, b
     /// <summary>Sample requests: the model's accuracy on held-out samples of the forgotten samples' labels, which the
     /// target is derived from (null otherwise).</summary>
     public double? HeldOutAccuracy { get; init; }
+
+    /// <summary>"No dampening" as the search evaluated it (its slice accuracies), when the search ran; null for a fixed
+    /// setting or a forget plan.</summary>
+    public CalibrationPoint? Undampened { get; init; }
 }
 
 /// <summary>
@@ -281,7 +285,10 @@ public sealed class Calibrator : IDisposable
         }
 
         chosen ??= Closest(candidates.Select(c => c.Point));
-        return new CalibrationResult(chosen, target, met, evaluated, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return new CalibrationResult(chosen, target, met, evaluated, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds)
+        {
+            Undampened = candidates.Select(c => c.Point).FirstOrDefault(p => p.Alpha is null),
+        };
     }
 
     /// <summary>When no setting meets the target: the one closest to it (lowest slice forget accuracy, then best slice

@@ -128,6 +128,11 @@ public sealed record UnlearnSettings
     /// still meets the calibration target after its repair.</summary>
     public int RepairCandidates { get; init; } = 4;
 
+    /// <summary>The repair runs only when the calibrated dampening cost more than this much retained accuracy on the
+    /// calibration slice (default 0.01, as <see cref="HeadTolerance"/>): a dampening that cost nothing has nothing to give
+    /// back, and repairing it anyway made a stronger setting forget the samples better than unseen ones.</summary>
+    public double RepairTolerance { get; init; } = 0.01;
+
     /// <summary>Whether a sample request's dampened model gets the repair pass (fiun with calibration).</summary>
     public bool Repairs => Method == Fiun && Calibrate && RepairEpochs > 0;
 
@@ -356,9 +361,10 @@ public sealed record UnlearnSettings
             "repairLearningRate" => this with { RepairLearningRate = Number(1e-9, 10) },
             "repairSamples" => this with { RepairSamples = Integer(1) },
             "repairCandidates" => this with { RepairCandidates = Integer(1) },
+            "repairTolerance" => this with { RepairTolerance = Number(0, 1) },
             "rootDivisor" => this with { RootDivisor = Number(1) },
             _ => key.StartsWith("x-", StringComparison.Ordinal) ? this : throw EngineException.At(DiagnosticCatalogue.InvalidMethodParameter, path, null, key, raw,
-                "a known parameter (importance, estimator, temperature, estimatorFallback, layers, alpha, lambda, calibrate, alphas, lambdas, target, headCorrection, headTolerance, headMargin, headTailMargin, sampleTolerance, calibrationForget, calibrationRetain, calibrationMargin, maxSamplesPerLabel, seed, rootDivisor, repairEpochs, repairLearningRate, repairSamples, repairCandidates)"),
+                "a known parameter (importance, estimator, temperature, estimatorFallback, layers, alpha, lambda, calibrate, alphas, lambdas, target, headCorrection, headTolerance, headMargin, headTailMargin, sampleTolerance, calibrationForget, calibrationRetain, calibrationMargin, maxSamplesPerLabel, seed, rootDivisor, repairEpochs, repairLearningRate, repairSamples, repairCandidates, repairTolerance)"),
         };
     }
 
@@ -407,6 +413,7 @@ public sealed record UnlearnSettings
                 result["repairLearningRate"] = RepairLearningRate;
                 result["repairSamples"] = RepairSamples;
                 result["repairCandidates"] = RepairCandidates;
+                result["repairTolerance"] = RepairTolerance;
             }
         }
 

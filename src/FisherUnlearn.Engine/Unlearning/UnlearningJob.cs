@@ -331,11 +331,19 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         var applied = result.Chosen;
         if (original is not null && stats.Selected > 0)
         {
-            clock.Restart();
-            var repair = Repair(module, original, scope, resources, result, forgetImportance, fullImportance, include, forgetClasses, cancellationToken);
-            used["repair"] = repair.Record;
-            (applied, stats) = (repair.Applied, repair.Stats);
-            timings["repair"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
+            // The dampening's cost in retained accuracy on the slice is what a repair could give back: below the tolerance
+            // there is nothing to repair (step 5).
+            var retainCost = result.Undampened is { } undampened ? undampened.RetainAccuracy - result.Chosen.RetainAccuracy : 0;
+            var record = new JsonObject { ["retainCost"] = Math.Round(retainCost, 6), ["ran"] = retainCost > settings.RepairTolerance + 1e-12 };
+            if ((bool)record["ran"]!)
+            {
+                clock.Restart();
+                var repair = Repair(module, original, scope, resources, result, forgetImportance, fullImportance, include, forgetClasses, record, cancellationToken);
+                (applied, stats) = (repair.Applied, repair.Stats);
+                timings["repair"] = Math.Round(clock.Elapsed.TotalSeconds, 4);
+            }
+
+            used["repair"] = record;
         }
 
         used["alpha"] = applied.Alpha;
@@ -402,17 +410,19 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     /// masked, so the repaired model must still meet the calibration target on the forgotten samples: the calibrated
     /// setting is repaired first, then stronger ones (smaller lambdas at its alpha, then smaller alphas at the smallest
     /// lambda), at most <see cref="UnlearnSettings.RepairCandidates"/>, each from the original weights; the first that
-    /// meets the target is kept. When none does, the calibrated setting is applied without a repair.
+    /// meets the target is kept. When none does, the calibrated setting is applied without a repair. What was tried goes
+    /// into <paramref name="record"/>.
     /// </summary>
-    private (JsonObject Record, CalibrationPoint Applied, DampeningStats Stats) Repair(nn.Module<Tensor, Tensor> module, OriginalWeights original, RemovalScope scope,
+    private (CalibrationPoint Applied, DampeningStats Stats) Repair(nn.Module<Tensor, Tensor> module, OriginalWeights original, RemovalScope scope,
         JobResources resources, CalibrationResult calibrated, FisherDiagonal forgetImportance, FisherDiagonal fullImportance, Func<string, bool>? include,
-        IReadOnlySet<int> forgetClasses, CancellationToken cancellationToken)
+        IReadOnlySet<int> forgetClasses, JsonObject record, CancellationToken cancellationToken)
     {
         var settings = Settings;
         var forgetSlice = RemovalData.ForgetTrain(scope, resources.Splits, settings.CalibrationForget, settings.Seed + 7919);
         var retained = RemovalData.RetainTrain(scope, resources.Splits, settings.RepairSamples, settings.Seed + RepairSeedOffset);
         var tried = new JsonArray();
-        var record = new JsonObject { ["samples"] = retained.Sum(p => p.Count), ["tried"] = tried };
+        record["samples"] = retained.Sum(p => p.Count);
+        record["tried"] = tried;
         foreach (var (alpha, lambda) in RepairLadder(calibrated.Chosen, settings).Take(settings.RepairCandidates))
         {
             original.Restore(module, ModelId);
@@ -424,14 +434,14 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             if (forget <= calibrated.Target)
             {
                 record["kept"] = true;
-                return (record, point with { Selected = stats.Selected, ForgetAccuracy = forget }, stats);
+                return (point with { Selected = stats.Selected, ForgetAccuracy = forget }, stats);
             }
         }
 
         // No repaired setting still forgets: the calibrated dampening, unrepaired.
         original.Restore(module, ModelId);
         record["kept"] = false;
-        return (record, calibrated.Chosen, Calibrator.ApplySetting(module, calibrated.Chosen, forgetImportance, fullImportance, include, forgetClasses));
+        return (calibrated.Chosen, Calibrator.ApplySetting(module, calibrated.Chosen, forgetImportance, fullImportance, include, forgetClasses));
     }
 
     /// <summary>The settings a repair tries, gentlest first: the calibrated one, then smaller lambdas of the grid at its

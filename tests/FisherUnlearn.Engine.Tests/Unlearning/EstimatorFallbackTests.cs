@@ -55,23 +55,6 @@ public sealed class EstimatorFallbackTests
 
     private static JsonObject Calibration(ModelOutcome outcome) => outcome.Parameters!["calibration"]!.AsObject();
 
-    private static void AssertSameWeights(string one, string other)
-    {
-        var first = CheckpointStore.Load(one);
-        var second = CheckpointStore.Load(other);
-        try
-        {
-            Assert.Equal(first.Keys.Order(), second.Keys.Order());
-            Assert.All(first, p => Assert.True(p.Value.allclose(second[p.Key], 0, 0), $"{p.Key} differs"));
-        }
-        finally
-        {
-            foreach (var tensor in first.Values.Concat(second.Values))
-            {
-                tensor.Dispose();
-            }
-        }
-    }
 
     [Fact]
     public void A_model_that_memorised_its_samples_meets_the_target_with_the_tempered_fallback_and_none_keeps_the_exact_miss()
@@ -136,7 +119,7 @@ public sealed class EstimatorFallbackTests
         Assert.Null(fallback.Parameters["fallback"]);
         Assert.Null(fallback.Parameters["seconds"]!["fallback"]);
         Assert.Equal(Calibration(none).ToJsonString(), Calibration(fallback).ToJsonString());
-        AssertSameWeights(none.OutputPath!, fallback.OutputPath!);
+        EngineAssert.SameWeights(none.OutputPath!, fallback.OutputPath!);
     }
 
     [Fact]

@@ -37,6 +37,8 @@ public sealed class RetainRepairTests
         var record = repaired.Parameters["repair"]!.AsObject();
         var tried = record["tried"]!.AsArray().Select(t => t!.AsObject()).ToList();
         TestContext.Current.SendDiagnosticMessage($"target {target}; repair {record.ToJsonString()}; after {repaired.After}; unrepaired {unrepaired.After}");
+        Assert.True((bool)record["ran"]!);
+        Assert.True((double)record["retainCost"]! > 0.01, record.ToJsonString()); // the dampening cost slice retain accuracy
         Assert.True((bool)record["kept"]!);
         // Every setting tried before the kept one came back above the target once repaired; the kept one, the last, meets it.
         Assert.All(tried.SkipLast(1), t => Assert.True((double)t["forgetAccuracy"]! > target, t.ToJsonString()));
@@ -54,6 +56,30 @@ public sealed class RetainRepairTests
         Assert.True(repaired.After.RetainAccuracy > unrepaired.After!.RetainAccuracy,
             $"retain {repaired.After.RetainAccuracy} repaired, {unrepaired.After.RetainAccuracy} not");
         Assert.NotNull(repaired.Parameters["seconds"]!["repair"]);
+    }
+
+    /// <summary>The memorising workspace's <c>n</c> (40 epochs on its 400 digits) is dampened by the exact calibration;
+    /// whether it is repaired depends only on what that dampening cost on the slice.</summary>
+    [Fact]
+    public void The_repair_runs_exactly_when_the_dampening_cost_more_retained_accuracy_than_the_tolerance()
+    {
+        using var ws = EstimatorFallbackTests.Memorising();
+
+        var outcomes = new[] { "m", "n" }.Select(id => Run(ws, "forget-few", string.Empty, "out-default", id)).ToList();
+        var never = new[] { "m", "n" }.Select(id => Run(ws, "forget-few", "\"repairTolerance\": 1", "out-never", id)).ToList();
+        var off = new[] { "m", "n" }.Select(id => Run(ws, "forget-few", "\"repairEpochs\": 0", "out-off", id)).ToList();
+
+        foreach (var (outcome, (unrepaired, withoutRepair)) in outcomes.Zip(never.Zip(off)))
+        {
+            var record = outcome.Parameters!["repair"]!.AsObject();
+            TestContext.Current.SendDiagnosticMessage($"{outcome.Id}: {record.ToJsonString()}");
+            Assert.Equal((double)record["retainCost"]! > 0.01, (bool)record["ran"]!);
+            Assert.Equal(record["ran"]!.GetValue<bool>(), record["tried"] is not null);
+            // A tolerance of 1 never repairs: the weights are those without the repair (the recorded settings differ).
+            Assert.False((bool)unrepaired.Parameters!["repair"]!["ran"]!);
+            Assert.Null(withoutRepair.Parameters!["repair"]);
+            EngineAssert.SameWeights(withoutRepair.OutputPath!, unrepaired.OutputPath!);
+        }
     }
 
     [Fact]
