@@ -1,5 +1,5 @@
-using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Engine.Native;
+using FisherUnlearn.Lineage.Diagnostics;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
