@@ -186,7 +186,8 @@ public sealed class DataSplit
     /// <summary>0..Count-1 shuffled by a seeded Fisher-Yates; stable across runs and platforms.</summary>
     public int[] Permutation(int seed) => Shuffled(Count, seed);
 
-    private static int[] Shuffled(int n, int seed)
+    /// <summary>0..n-1 in the order <paramref name="seed"/> shuffles them (the order every seeded draw here uses).</summary>
+    internal static int[] Shuffled(int n, int seed)
     {
         var order = Enumerable.Range(0, n).ToArray();
         new Random(seed).Shuffle(order);

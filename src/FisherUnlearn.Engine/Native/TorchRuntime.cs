@@ -92,10 +92,12 @@ public static class TorchRuntime
     /// </summary>
     internal static void ApplyNativeDefaults() => ApplyNativeDefaults(Environment.GetEnvironmentVariable, SetNativeEnvironment);
 
-    /// <summary>Sets each of <see cref="NativeDefaults"/> through <paramref name="set"/> unless <paramref name="get"/> has a
-    /// value for it, and returns the names it set.</summary>
-    internal static IReadOnlyList<string> ApplyNativeDefaults(Func<string, string?> get, Action<string, string> set)
+    /// <summary>Sets each native default through <paramref name="set"/> unless <paramref name="get"/> has a value for it,
+    /// and returns the names it set (hosts that launch worker processes pass the defaults on with it).</summary>
+    public static IReadOnlyList<string> ApplyNativeDefaults(Func<string, string?> get, Action<string, string> set)
     {
+        ArgumentNullException.ThrowIfNull(get);
+        ArgumentNullException.ThrowIfNull(set);
         var applied = new List<string>();
         foreach (var (name, value) in NativeDefaults)
         {
@@ -109,9 +111,8 @@ public static class TorchRuntime
         return applied;
     }
 
-    /// <summary>The native settings <see cref="ApplyNativeDefaults()"/> makes, by variable name (hosts that launch
-    /// worker processes pass the same ones on, unless the user set them).</summary>
-    public static IReadOnlyList<(string Name, string Value)> NativeDefaults { get; } =
+    /// <summary>The native settings <see cref="ApplyNativeDefaults()"/> makes, by variable name.</summary>
+    internal static IReadOnlyList<(string Name, string Value)> NativeDefaults { get; } =
         [(WaitPolicyVariable, "PASSIVE"), (ReproducibilityVariable, "AUTO")];
 
     internal const string ReproducibilityVariable = "MKL_CBWR";

@@ -43,7 +43,7 @@ internal static class RetainRepair
         {
             for (var epoch = 0; epoch < epochs; epoch++)
             {
-                var order = Shuffled(samples, ModelTrainer.EpochSeed(seed, epoch));
+                var order = Array.ConvertAll(DataSplit.Shuffled(samples, ModelTrainer.EpochSeed(seed, epoch)), i => (long)i);
                 for (var start = 0; start < samples; start += batchSize)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -68,17 +68,5 @@ internal static class RetainRepair
         }
 
         return new RepairStats(samples, steps);
-    }
-
-    private static long[] Shuffled(int count, int seed)
-    {
-        var order = new long[count];
-        for (var i = 0; i < count; i++)
-        {
-            order[i] = i;
-        }
-
-        new Random(seed).Shuffle(order);
-        return order;
     }
 }

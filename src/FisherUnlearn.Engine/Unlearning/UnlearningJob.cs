@@ -383,6 +383,13 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         return used;
     }
 
+    // The offset of the calibration slices' seed from the removal's.
+    private const int CalibrationSeedOffset = 7919;
+
+    // The calibration slice of forget samples (also what a repaired model is checked on).
+    private static List<DataSplit> CalibrationForgetSlice(RemovalScope scope, UnlearnSettings settings, JobResources resources) =>
+        RemovalData.ForgetTrain(scope, resources.Splits, settings.CalibrationForget, settings.Seed + CalibrationSeedOffset);
+
     // The repair's batch size, and the offset of its seed from the removal's (its sample draw and batch orders differ from
     // the calibration slice's).
     private const int RepairBatchSize = 64;
@@ -418,7 +425,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         IReadOnlySet<int> forgetClasses, JsonObject record, CancellationToken cancellationToken)
     {
         var settings = Settings;
-        var forgetSlice = RemovalData.ForgetTrain(scope, resources.Splits, settings.CalibrationForget, settings.Seed + 7919);
+        var forgetSlice = CalibrationForgetSlice(scope, settings, resources);
         var retained = RemovalData.RetainTrain(scope, resources.Splits, settings.RepairSamples, settings.Seed + RepairSeedOffset);
         var tried = new JsonArray();
         record["samples"] = retained.Sum(p => p.Count);
@@ -576,8 +583,8 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         RemovalScope scope, UnlearnSettings settings, JobResources resources, FisherDiagonal forgetImportance, FisherDiagonal fullImportance,
         Func<string, bool>? include, double? requested, bool apply)
     {
-        var forgetSlice = RemovalData.ForgetTrain(scope, resources.Splits, settings.CalibrationForget, settings.Seed + 7919);
-        var retainSlice = RemovalData.RetainTrain(scope, resources.Splits, settings.CalibrationRetain, settings.Seed + 7919);
+        var forgetSlice = CalibrationForgetSlice(scope, settings, resources);
+        var retainSlice = RemovalData.RetainTrain(scope, resources.Splits, settings.CalibrationRetain, settings.Seed + CalibrationSeedOffset);
         // Label requests calibrate to a safety margin below the target (held-out accuracy runs a little above the
         // slice's); sample requests aim at the held-out accuracy of their labels plus what chance explains (SampleTarget).
         double? heldOut = scope.HasForgetLabels || (requested is not null && settings.Target is not null) ? null : DefaultTarget(module, scope, resources);

@@ -258,13 +258,7 @@ internal sealed record WorkerLaunch(string WorkspaceRoot, string RemovalId, stri
 
         // libgomp spins idle threads unless told otherwise, which slows the other workers on a small machine; MKL's results
         // are reproducible run to run only when asked (TorchRuntime.ApplyNativeDefaults). A user's own choice stays.
-        foreach (var (name, value) in TorchRuntime.NativeDefaults)
-        {
-            if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name)))
-            {
-                info.Environment[name] = value;
-            }
-        }
+        TorchRuntime.ApplyNativeDefaults(Environment.GetEnvironmentVariable, (name, value) => info.Environment[name] = value);
 
         info.Environment["OMP_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
         return info;
