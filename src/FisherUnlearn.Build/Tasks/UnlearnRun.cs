@@ -265,7 +265,10 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
             Log.LogMessage(MessageImportance.High, "Unlearn: {0} for '{1}' -> {2}", job.Model, job.Removal, job.Output);
         }
 
-        var run = RunTool(args, relay: true);
+        // A diagnostic the tool gives no place (libtorch failing to load, an I/O error) is about this model's job: it is
+        // placed at the model's lineage manifest, else the project, instead of MSBuild's "UNLEARNRUN : error".
+        var placeless = job.Manifest?.ToString() is { Length: > 0 } manifest ? manifest : BuildEngine?.ProjectFileOfTaskNode;
+        var run = RunTool(args, relay: true, placeless);
         var display = run.Display;
         if (run.ExitCode is not { } exitCode)
         {
@@ -317,8 +320,9 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
     /// <summary>Starts the tool with <paramref name="args"/> and waits for it. <paramref name="relay"/>: its lines go through
     /// <c>LogMessageFromText</c> (canonical lines become errors and warnings), else they are plain messages. Without
     /// <paramref name="relay"/> (the one publishing run) the GitHub Actions variables are passed on; with it (a per-model
-    /// run) they are removed, so that run publishes nothing and prints no annotations.</summary>
-    private ToolRun RunTool(IReadOnlyList<string> args, bool relay)
+    /// run) they are removed, so that run publishes nothing and prints no annotations. <paramref name="placeless"/>: the
+    /// origin a relayed diagnostic without one gets (<see cref="WithAbsoluteOrigin"/>).</summary>
+    private ToolRun RunTool(IReadOnlyList<string> args, bool relay, string? placeless = null)
     {
         var display = ToolExecutable + " " + string.Join(' ', args.Select(Quote));
         var start = new ProcessStartInfo(ToolExecutable)
@@ -372,7 +376,7 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
             {
                 if (relay)
                 {
-                    Log.LogMessageFromText(WithAbsoluteOrigin(line, WorkingDirectory), MessageImportance.Normal);
+                    Log.LogMessageFromText(WithAbsoluteOrigin(line, WorkingDirectory, placeless), MessageImportance.Normal);
                     if (CanonicalError().IsMatch(line))
                     {
                         errorsReported++;
@@ -443,11 +447,18 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
     /// The tool writes a diagnostic's file relative to its working folder (the project folder); MSBuild would pass that on
     /// as it is, while the tasks' own diagnostics carry absolute paths. A canonical line (<c>file(line,col): error CODE:
     /// text</c>, or <c>file: warning CODE: text</c> for a file name) gets its file made absolute against
-    /// <paramref name="directory"/>, so every FUL diagnostic of the build resolves the same way in logs and IDEs. Other
-    /// lines are returned as they are.
+    /// <paramref name="directory"/>, so every FUL diagnostic of the build resolves the same way in logs and IDEs. A
+    /// diagnostic without an origin (<c>error CODE: text</c>) gets <paramref name="placeless"/> when given: MSBuild would
+    /// name the task instead (<c>UNLEARNRUN : error</c>), which no log viewer or IDE can open. Other lines are returned as
+    /// they are.
     /// </summary>
-    internal static string WithAbsoluteOrigin(string line, string directory)
+    internal static string WithAbsoluteOrigin(string line, string directory, string? placeless = null)
     {
+        if (!string.IsNullOrEmpty(placeless) && OriginlessDiagnostic().IsMatch(line))
+        {
+            return $"{placeless}: {line.TrimStart()}";
+        }
+
         var match = CanonicalOrigin().Match(line);
         if (!match.Success || directory.Length == 0)
         {
@@ -476,6 +487,9 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
 
     [GeneratedRegex(@"^(?<lead>\s*)(?<file>(?:[A-Za-z]:)?[^:()\r\n]*?[^\s:()])(?<position>\([\d,]+\))?(?<rest>\s*:\s*(?:error|warning|info)\s+[A-Za-z]+\d+\s*:.*)$", RegexOptions.CultureInvariant)]
     private static partial Regex CanonicalOrigin();
+
+    [GeneratedRegex(@"^\s*(?:error|warning|info)\s+[A-Za-z]+\d+\s*:", RegexOptions.CultureInvariant)]
+    private static partial Regex OriginlessDiagnostic();
 
     /// <summary>A canonical error line, as MSBuild's <c>CanonicalError</c> recognises it: <c>origin: error CODE: text</c>.</summary>
     [GeneratedRegex(@"(^|[\s:)])error\s+[A-Za-z]+\d+\s*:", RegexOptions.CultureInvariant)]

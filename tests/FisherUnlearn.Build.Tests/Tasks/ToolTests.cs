@@ -107,6 +107,49 @@ public sealed class ToolTests
         Assert.Equal(expected, UnlearnRun.WithAbsoluteOrigin(line, "/p"));
     }
 
+    [Theory]
+    [InlineData("error FUL3021: libtorch could not be loaded", "/w/m/m.lineage.json(3,5): error FUL3021: libtorch could not be loaded")]
+    [InlineData("  warning FUL1026: a: b", "/w/m/m.lineage.json(3,5): warning FUL1026: a: b")]
+    [InlineData("m/m.lineage.json(4,7): error FUL4104: text", "/p/m/m.lineage.json(4,7): error FUL4104: text")]
+    [InlineData("dotnet-unlearn: 1 unlearned (fiun)", "dotnet-unlearn: 1 unlearned (fiun)")]
+    public void A_relayed_diagnostic_without_a_place_is_placed_where_the_job_comes_from(string line, string expected)
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix paths");
+        Assert.Equal(expected, UnlearnRun.WithAbsoluteOrigin(line, "/p", "/w/m/m.lineage.json(3,5)"));
+    }
+
+    [Fact]
+    public void A_tool_error_without_a_place_points_at_the_models_manifest_and_else_at_the_project()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "uses /bin/sh as a fake tool");
+        var (_, engine, result, _) = RunFake("echo 'error FUL3021: libtorch could not be loaded.' >&2; exit 2");
+        Assert.False(result);
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal(("FUL3021", "test.proj"), (error.Code, error.File));
+
+        using var ws = new TempWorkspace();
+        var manifest = ws.Write("m/m.lineage.json", "{}");
+        var placed = new RecordingBuildEngine();
+        var task = new UnlearnRun
+        {
+            BuildEngine = placed,
+            Checkpoints = [new TaskItem(ws.Write("in", "x"), new Dictionary<string, string>
+            {
+                ["ModelId"] = "m", ["RemovalId"] = "forget-3", ["OutputPath"] = ws.PathOf("out/forget-3/m.safetensors"),
+                ["Manifest"] = manifest, ["ManifestLine"] = "3", ["ManifestColumn"] = "5",
+            })],
+            ToolExecutable = "/bin/sh",
+            ToolArguments = ["-c", "echo 'error FUL3021: libtorch could not be loaded.' >&2; exit 2", "fake-tool"],
+            WorkingDirectory = ws.Root,
+            Workspace = ws.Root,
+            OutputRoot = ws.PathOf("out"),
+        };
+        Assert.False(task.Execute());
+        var atManifest = Assert.Single(placed.Errors);
+        Assert.Equal(("FUL3021", manifest, 3, 5), (atManifest.Code, atManifest.File, atManifest.LineNumber, atManifest.ColumnNumber));
+        Assert.Equal("libtorch could not be loaded.", atManifest.Message);
+    }
+
     [Fact]
     public void A_tool_that_dotnet_tool_run_cannot_find_is_FUL3001()
     {
