@@ -256,4 +256,51 @@ public sealed class VerifyCommandScenarios
         Assert.Contains(live.LinesAfterLiveTable, l => l.Contains("FUL5002", StringComparison.Ordinal));
         Assert.Contains("forget %", live.Out, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_removal_without_targets_is_measured_and_verify_says_nothing_was_checked()
+    {
+        using var ws = DigitsChain.Create(targets: "");
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "ssd")).ExitCode);
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+
+        Assert.True(verify.ExitCode == 0, verify.Error);
+        Assert.DoesNotContain("Targets met", verify.Out, StringComparison.Ordinal);
+        Assert.Contains("Measured only: 'forget-3' sets no targets, so nothing was checked.", verify.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task After_the_train_data_is_deleted_a_harvested_label_request_still_runs_and_verifies_without_its_MIA_rate()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "harvest")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--out", "with-data")).ExitCode);
+        File.Delete(ws.PathOf("data/train-images-idx3-ubyte.gz"));
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3");
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("mnist.dataset.json(1,1): warning FUL5008: The train data of dataset 'mnist' is gone (data/train-images-idx3-ubyte.gz)", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("FUL4001", run.Error, StringComparison.Ordinal);
+        foreach (var id in new[] { "a", "b" })
+        {
+            Assert.Equal(ws.ReadBytes($"with-data/forget-3/{id}.safetensors"), ws.ReadBytes($"artifacts/unlearn/forget-3/{id}.safetensors"));
+        }
+
+        Assert.True(verify.ExitCode == 0, verify.Error);
+        Assert.Contains("FUL5008", verify.Error, StringComparison.Ordinal);
+        Assert.All(verify.Json["models"]!, m =>
+        {
+            Assert.Equal(Newtonsoft.Json.Linq.JTokenType.Null, m["after"]!["mia"]!.Type);
+            Assert.InRange((double)m["after"]!["forgetAccuracy"]!, 0, 0.05);
+        });
+
+        // Retraining needs the data: the reference says which file is missing.
+        var reference = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--reference", "retrain");
+        Assert.Contains("FUL4001", reference.Error, StringComparison.Ordinal);
+    }
 }

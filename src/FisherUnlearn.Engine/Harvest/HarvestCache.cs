@@ -450,6 +450,10 @@ public sealed record HarvestIndexEntry
 
     public string CheckpointSha256 { get; init; } = string.Empty;
 
+    /// <summary>The SHA-256 of each train data file it was computed from, by path relative to the workspace: a request
+    /// made after a data file was deleted finds the harvest by them (null in entries written before they were recorded).</summary>
+    public IReadOnlyDictionary<string, string>? DataSha256 { get; init; }
+
     public string EngineVersion { get; init; } = string.Empty;
 
     public int Labels { get; init; }

@@ -68,13 +68,13 @@ public static class Harvester
         var settings = Settings(options);
         var settingsHash = ContentHash.Combine([.. settings.OrderBy(s => s.Key, StringComparer.Ordinal).SelectMany(s => new[] { s.Key, s.Value })]);
         var checkpointHash = inputs.HashOf(model.CheckpointPath);
-        var key = Key(model, workspace, datasets, settingsHash, checkpointHash, inputs);
         var output = workspace.OutputDirectory;
+        var key = options.Force ? Key(model, workspace, datasets, settingsHash, checkpointHash, inputs) : ResolveKey(model, workspace, datasets, settingsHash, checkpointHash, inputs);
         // Jobs running in parallel in one process may ask for the same harvest (a root's, for its descendants): one
         // computes it while the others wait, then read it from the cache.
         lock (InProcessGate(HarvestCache.PathOf(output, model.Id, key)))
         {
-            return HarvestOrLoad(model, options, datasets, settings, settingsHash, checkpointHash, key, output, inputs, started, cancellationToken);
+            return HarvestOrLoad(model, workspace, options, datasets, settings, settingsHash, checkpointHash, key, inputs, started, cancellationToken);
         }
     }
 
@@ -82,9 +82,10 @@ public static class Harvester
 
     private static object InProcessGate(string path) => Gates.GetOrAdd(path, _ => new object());
 
-    private static HarvestResult HarvestOrLoad(ModelManifest model, HarvestOptions options, List<DatasetKnowledge> datasets, SortedDictionary<string, string> settings,
-        string settingsHash, string checkpointHash, string key, string output, HarvestInputs inputs, long started, CancellationToken cancellationToken)
+    private static HarvestResult HarvestOrLoad(ModelManifest model, Workspace workspace, HarvestOptions options, List<DatasetKnowledge> datasets, SortedDictionary<string, string> settings,
+        string settingsHash, string checkpointHash, string key, HarvestInputs inputs, long started, CancellationToken cancellationToken)
     {
+        var output = workspace.OutputDirectory;
         if (!options.Force && HarvestCache.TryLoad(output, model.Id, key) is { } cached && (!options.Verify || cached.IsIntact?.Invoke() != false))
         {
             return cached with { Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
@@ -122,6 +123,8 @@ public static class Harvester
             Temperature = options.Estimator.UsesTemperature() ? options.Temperature : null,
             MaxSamplesPerLabel = options.MaxSamplesPerLabel,
             CheckpointSha256 = checkpointHash,
+            DataSha256 = new SortedDictionary<string, string>(
+                datasets.SelectMany(d => d.Dataset.Train.Files).Distinct(StringComparer.Ordinal).ToDictionary(workspace.Relative, inputs.HashOf, StringComparer.Ordinal), StringComparer.Ordinal),
             EngineVersion = EngineVersion,
             Labels = labels.Count,
             Samples = result.SampleCount,
@@ -159,7 +162,39 @@ public static class Harvester
 
         var settings = Settings(options);
         var settingsHash = ContentHash.Combine([.. settings.OrderBy(s => s.Key, StringComparer.Ordinal).SelectMany(s => new[] { s.Key, s.Value })]);
-        return Key(model, workspace, datasets, settingsHash, inputs.HashOf(model.CheckpointPath), inputs);
+        return ResolveKey(model, workspace, datasets, settingsHash, inputs.HashOf(model.CheckpointPath), inputs);
+    }
+
+    /// <summary>
+    /// The key of the model's harvest: of its inputs as they are, or, when some train data file is gone, of the cached
+    /// harvest whose inputs match every file still there, with the hashes its entry recorded for the missing ones
+    /// (design.md section 2: a harvest serves requests on data deleted since). Without such an entry it is the key of the
+    /// inputs as they are, which no harvest has: computing it then reports the missing file (FUL4001).
+    /// </summary>
+    private static string ResolveKey(ModelManifest model, Workspace workspace, List<DatasetKnowledge> datasets, string settingsHash, string checkpointHash, HarvestInputs inputs)
+    {
+        var key = Key(model, workspace, datasets, settingsHash, checkpointHash, inputs);
+        var missing = datasets.SelectMany(d => d.Dataset.Train.Files).Where(f => !File.Exists(f)).Select(workspace.Relative).ToHashSet(StringComparer.Ordinal);
+        if (missing.Count == 0 || HarvestCache.Contains(workspace.OutputDirectory, model.Id, key))
+        {
+            return key;
+        }
+
+        foreach (var entry in HarvestCache.ReadIndex(workspace.OutputDirectory, model.Id))
+        {
+            if (entry.SettingsHash != settingsHash || entry.CheckpointSha256 != checkpointHash || entry.DataSha256 is not { } recorded || !missing.IsSubsetOf(recorded.Keys))
+            {
+                continue;
+            }
+
+            var recordedKey = Key(model, workspace, datasets, settingsHash, checkpointHash, inputs, file => recorded.GetValueOrDefault(workspace.Relative(file)));
+            if (recordedKey == entry.Key && HarvestCache.Contains(workspace.OutputDirectory, model.Id, recordedKey))
+            {
+                return recordedKey;
+            }
+        }
+
+        return key;
     }
 
     /// <summary>One dataset of a model's knowledge: which of its labels the model's own data and its whole lineage use.</summary>
@@ -232,7 +267,9 @@ public static class Harvester
         return settings;
     }
 
-    private static string Key(ModelManifest model, Workspace workspace, List<DatasetKnowledge> datasets, string settingsHash, string checkpointHash, HarvestInputs inputs)
+    // missingHash: the hash to take for a train data file that is gone (null: the file counts as missing).
+    private static string Key(ModelManifest model, Workspace workspace, List<DatasetKnowledge> datasets, string settingsHash, string checkpointHash, HarvestInputs inputs,
+        Func<string, string?>? missingHash = null)
     {
         var parts = new List<string>
         {
@@ -256,7 +293,7 @@ public static class Harvester
             parts.Add(workspace.ManifestHashes.TryGetValue(dataset.ManifestPath, out var manifestHash) ? manifestHash : inputs.HashOf(dataset.ManifestPath));
             foreach (var file in dataset.Train.Files.Order(StringComparer.Ordinal))
             {
-                parts.Add(File.Exists(file) ? inputs.HashOf(file) : "missing:" + file);
+                parts.Add(File.Exists(file) ? inputs.HashOf(file) : missingHash?.Invoke(file) ?? "missing:" + file);
             }
 
             parts.Add("own:" + string.Join(',', knowledge.Own));

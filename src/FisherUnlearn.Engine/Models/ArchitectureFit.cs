@@ -66,7 +66,11 @@ public static class ArchitectureFit
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(splits);
-        Check(module, model, splits.Get(dataset, "train"));
+        if (!RemovalData.Deleted(dataset.Train))
+        {
+            Check(module, model, splits.Get(dataset, "train"));
+        }
+
         if (dataset.Test is not null)
         {
             Check(module, model, splits.Get(dataset, "test"));

@@ -226,6 +226,14 @@ public static class RemovalData
         return parts;
     }
 
+    /// <summary>True when a file of the split no longer exists (deleted after the harvest that serves a request; a damaged
+    /// file is not "deleted": reading it reports what is wrong).</summary>
+    public static bool Deleted(DatasetSplit split)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        return split.Files.Any(file => !File.Exists(file));
+    }
+
     /// <summary>Held-out (test split) samples of the given labels of each dataset, at most <paramref name="maxPerLabel"/> per label.</summary>
     public static List<DataSplit> Test(RemovalScope scope, SplitCache cache, Func<DatasetKnowledge, IEnumerable<int>> labels, int maxPerLabel, int seed)
     {

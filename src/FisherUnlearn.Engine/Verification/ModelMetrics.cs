@@ -54,6 +54,16 @@ public sealed class MetricsEvaluator
         forgotten = [.. scope.Knowledge.Where(k => scope.ForgetSamplesOf(k.Dataset.Id).Count > 0)
             .Select(k => RemovalData.ForgottenSamples(scope, k, cache.Get(k.Dataset, "train"))).Where(s => s.Count > 0)];
         retain = RemovalData.Test(scope, cache, scope.RetainLabels, options.MaxTestPerLabel, options.Seed);
+        // A label request answered from the harvest needs no train data (design.md section 2), so train files deleted since
+        // leave the accuracies measured on the test split and the attack, which needs train samples, unmeasured.
+        TrainDataDeleted = !scope.HasForgetSamples && scope.Knowledge.Any(k => RemovalData.Deleted(k.Dataset.Train));
+        if (TrainDataDeleted)
+        {
+            members = [];
+            forgetTrain = [];
+            return;
+        }
+
         members = RemovalData.RetainTrain(scope, cache, options.MaxMembersPerLabel, options.Seed + 1000);
         // The attack's forget set, as SSD's (get_membership_attack_prob on the forget TRAIN loader): the forgotten train
         // data, which a model that still knows it calls members: a seeded subset of each forgotten label's train samples
@@ -61,6 +71,9 @@ public sealed class MetricsEvaluator
         // members of any model, so a rate on them cannot show what unlearning left behind.
         forgetTrain = RemovalData.ForgetTrain(scope, cache, options.MaxMembersPerLabel, options.Seed + 2000);
     }
+
+    /// <summary>True when a train data file of the model's datasets no longer exists: the MIA rate is not measured.</summary>
+    public bool TrainDataDeleted { get; }
 
     public ModelMetrics Measure(nn.Module<Tensor, Tensor> model)
     {
@@ -70,8 +83,7 @@ public sealed class MetricsEvaluator
         // Every known label is retained or forgotten, and each label's test samples are the same seeded subset in both
         // sets: the test set is the retain set plus the forgotten labels' test samples, with no pass of its own.
         var testOutputs = SampleOutputs.Concat(retainOutputs, forgetTestOutputs);
-        var memberOutputs = ModelEvaluator.Evaluate(model, members);
-        var attack = MembershipInference.Attack(memberOutputs, retainOutputs, ModelEvaluator.Evaluate(model, forgetTrain), seed);
+        var attack = TrainDataDeleted ? null : MembershipInference.Attack(ModelEvaluator.Evaluate(model, members), retainOutputs, ModelEvaluator.Evaluate(model, forgetTrain), seed);
         return new ModelMetrics(forgetOutputs.Accuracy, retainOutputs.Accuracy, testOutputs.Accuracy, attack?.Rate,
             forgetOutputs.Count, retainOutputs.Count, testOutputs.Count, attack?.Accuracy);
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using FisherUnlearn.Engine.Checkpoints;
 using FisherUnlearn.Engine.Data;
 using FisherUnlearn.Engine.Models;
@@ -158,7 +159,7 @@ public static class Verifier
         }
     }
 
-    private static List<Diagnostic> Check(RemovalManifest removal, ModelManifest model, RemovalScope scope, ModelMetrics before, ModelMetrics after, ModelMetrics? reference)
+    internal static List<Diagnostic> Check(RemovalManifest removal, ModelManifest model, RemovalScope scope, ModelMetrics before, ModelMetrics after, ModelMetrics? reference)
     {
         var missed = new List<Diagnostic>();
         var at = removal.TargetsLocation ?? removal.Location;
@@ -184,8 +185,13 @@ public static class Verifier
             var baseline = reference?.RetainAccuracy ?? before.RetainAccuracy;
             if (baseline is { } b && b - retained > maxDrop + 1e-12)
             {
+                // A model the original of which already scored below the retrained reference by more than the target
+                // allows (retraining without the data ended better): no gentler setting can close that gap.
+                var hint = reference is not null && before.RetainAccuracy is { } original && b - original > maxDrop + 1e-12
+                    ? string.Create(CultureInfo.InvariantCulture, $"The original model was already {(b - original) * 100:0.0} points below it, so gentler parameters cannot close the gap: retrain the model ('--method retrain') if the target must be met.")
+                    : "Try gentler parameters (docs/methods.md).";
                 missed.Add(Diagnostic.Create(DiagnosticCatalogue.RetainTargetMissed, at, model.Id, (b - retained) * 100,
-                    reference is null ? "original model" : "retrained reference", maxDrop * 100));
+                    reference is null ? "original model" : "retrained reference", maxDrop * 100, hint));
             }
         }
 

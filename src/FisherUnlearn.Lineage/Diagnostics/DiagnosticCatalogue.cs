@@ -262,13 +262,15 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor ForgetTargetMissed = Error("FUL5002", "Forget target missed",
         "Model '{0}' still has forget accuracy {1:0.0%} after unlearning; the target is at most {2:0.0%}. Try another method or parameters (docs/methods.md).");
     public static readonly DiagnosticDescriptor RetainTargetMissed = Error("FUL5003", "Retain target missed",
-        "Model '{0}' lost {1:0.0} points of retain accuracy against the {2}; the target allows at most {3:0.0}. Try gentler parameters (docs/methods.md).");
+        "Model '{0}' lost {1:0.0} points of retain accuracy against the {2}; the target allows at most {3:0.0}. {4}");
     public static readonly DiagnosticDescriptor VerificationFailed = Error("FUL5004", "Verification failed",
         "Verifying model '{0}' failed: {1}. Check its checkpoint, output and data.");
     public static readonly DiagnosticDescriptor TargetNotMeasurable = Error("FUL5005", "Target not measurable",
         "Model '{0}': the {1} target cannot be checked, since there are no held-out samples to measure it on. Give its datasets a 'test' split that holds the labels it knows, so 'verify' can tell whether the target is met.");
     public static readonly DiagnosticDescriptor VerifiedOutputUnrecorded = Error("FUL5007", "Output without its record",
         "The outputs of {0} have no job record ('.jobs/<model>.json' beside them), so nothing shows that 'run' made them for the current request of '{1}' (a copied or restored file, or an artifact uploaded without its '.jobs' folder). Run 'dotnet unlearn run {1}', which makes them again, then verify again.");
+    public static readonly DiagnosticDescriptor TrainDataDeleted = Warning("FUL5008", "Train data deleted",
+        "The train data of dataset '{0}' is gone ({1}), so the membership-inference rate of {2} is not measured: the accuracies come from the test split, and the unlearning from the cached harvest and forget plans. Restore the file to measure the rate; 'verify --reference retrain' and sample requests need it too, since they train on it.");
     public static readonly DiagnosticDescriptor VerifiedOutputStale = Error("FUL5006", "Output out of date",
         "The outputs of {0} are out of date: an input changed since they were made, or the output file was changed after it was written, so what was measured is not the current request of '{1}'. Run 'dotnet unlearn train' (when a recipe or its data changed) and 'dotnet unlearn run {1}', then verify again.");
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using FisherUnlearn.Engine;
 using FisherUnlearn.Engine.Checkpoints;
 using FisherUnlearn.Engine.Unlearning;
+using FisherUnlearn.Engine.Verification;
 using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Text;
 using FisherUnlearn.Tool.Cli;
@@ -207,6 +208,12 @@ internal static class RunCommand
                 // What FUL4100 promises "--verbosity detailed" shows: where inside the engine it failed.
                 env.Diagnostics.Detail($"{model.Id}: {exception}");
             }
+        }
+
+        // Train data deleted since the harvest: the models were unlearned from it, but their MIA rates are not measured.
+        if (result.Models.Any(m => m.Succeeded && summary.Considered.Contains(m.Id) && !summary.Reused.Contains(m.Id)))
+        {
+            env.Diagnostics.Write(DeletedTrainData.Warnings(analysis, plan));
         }
 
         // A model whose calibration found no setting that meets its target was still written (with the setting that came

@@ -130,6 +130,7 @@ internal static class VerifyCommand
             live?.Dispose();
         }
 
+        env.Diagnostics.Write(DeletedTrainData.Warnings(analysis, plan));
         foreach (var model in result.Models)
         {
             env.Diagnostics.Write(model.Missed);
@@ -210,7 +211,9 @@ internal static class VerifyCommand
 
             env.Context.Out.WriteLine(stale.Count > 0 ? "Not verified: some outputs are out of date (see the error above)."
                 : unrecorded.Count > 0 ? "Not verified: some outputs have no record of what made them (see the error above)."
-                : result.TargetsMet ? "Targets met." : "Targets missed: see the errors above.");
+                : !result.TargetsMet ? "Targets missed: see the errors above."
+                : found.Value!.Targets is { MaxForgetAccuracy: not null } or { MaxRetainDrop: not null } ? "Targets met."
+                : $"Measured only: '{found.Value!.Id}' sets no targets, so nothing was checked. Add 'targets' (maxForgetAccuracy, maxRetainDrop) to its removal manifest for verify to check them.");
         }
 
         return result.TargetsMet && uncertified.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;

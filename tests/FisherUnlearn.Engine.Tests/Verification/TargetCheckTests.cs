@@ -1,0 +1,41 @@
+using FisherUnlearn.Engine.Tests.Unlearning;
+using FisherUnlearn.Engine.Unlearning;
+using FisherUnlearn.Engine.Verification;
+
+namespace FisherUnlearn.Engine.Tests.Verification;
+
+/// <summary>What verify says when a target is missed: the code, and what can be done about it.</summary>
+public sealed class TargetCheckTests
+{
+    private static ModelMetrics Metrics(double forget, double retain) => new(forget, retain, retain, null, 200, 800, 1000);
+
+    [Fact]
+    public void A_retain_miss_says_gentler_parameters_unless_the_original_was_already_below_the_retrained_reference()
+    {
+        using var ws = new UnlearningWorkspace(train: false);
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-3"]; // maxRetainDrop 0.05
+        var scope = RemovalScope.For(analysis.Workspace, analysis.Graph, removal, "a");
+        var model = analysis.Workspace.Models["a"];
+        var reference = Metrics(0.0, 0.90);
+
+        // Unlearning cost retain accuracy the original had: a gentler setting would keep it.
+        var dampened = Assert.Single(Verifier.Check(removal, model, scope, Metrics(0.95, 0.91), Metrics(0.0, 0.80), reference));
+        Assert.Equal("FUL5003", dampened.Code);
+        Assert.Contains("lost 10.0 points of retain accuracy against the retrained reference", dampened.Message, StringComparison.Ordinal);
+        Assert.EndsWith("Try gentler parameters (docs/methods.md).", dampened.Message, StringComparison.Ordinal);
+
+        // The original itself scored 8 points below the retrained model and unlearning took nothing: no setting helps.
+        var original = Assert.Single(Verifier.Check(removal, model, scope, Metrics(0.0, 0.82), Metrics(0.0, 0.82), reference));
+        Assert.Equal("FUL5003", original.Code);
+        Assert.Contains("The original model was already 8.0 points below it", original.Message, StringComparison.Ordinal);
+        Assert.Contains("'--method retrain'", original.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("gentler parameters (docs", original.Message, StringComparison.Ordinal);
+
+        // Against the original (no reference) the gap is unlearning's alone.
+        var noReference = Assert.Single(Verifier.Check(removal, model, scope, Metrics(0.95, 0.91), Metrics(0.0, 0.80), null));
+        Assert.Contains("against the original model", noReference.Message, StringComparison.Ordinal);
+        Assert.EndsWith("Try gentler parameters (docs/methods.md).", noReference.Message, StringComparison.Ordinal);
+        Assert.Empty(Verifier.Check(removal, model, scope, Metrics(0.95, 0.91), Metrics(0.0, 0.88), reference));
+    }
+}
