@@ -312,6 +312,54 @@ public sealed class RunOrchestrationScenarios
     }
 
     [Fact]
+    public async Task A_redo_that_fails_takes_away_the_output_an_earlier_run_made_from_other_inputs()
+    {
+        using var ws = await TrainedChain();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1")).ExitCode);
+        var checkpoint = ws.ReadBytes("b/bin/b.safetensors");
+        ws.WriteBytes("b/bin/b.safetensors", checkpoint[..(checkpoint.Length / 2)]);
+
+        var failed = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1", "--json");
+
+        Assert.Equal(1, failed.ExitCode);
+        Assert.Equal(["up-to-date", "failed"], Statuses(failed));
+        Assert.True(File.Exists(ws.PathOf("artifacts/unlearn/forget-3/a.safetensors")));
+        Assert.False(File.Exists(ws.PathOf("artifacts/unlearn/forget-3/b.safetensors"))); // made from the old checkpoint
+        var status = (await CliRun.InvokeAsync(ws.Root, "status", "--json")).Json["removals"]![0]!["models"]!;
+        Assert.Equal(["done", "missing"], status.Select(m => (string)m["state"]!));
+
+        // A failed --force over a current, intact output keeps it: its inputs are the ones it was made from.
+        ws.WriteBytes("b/bin/b.safetensors", checkpoint);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1")).ExitCode);
+        var current = ws.ReadBytes("artifacts/unlearn/forget-3/b.safetensors");
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1", "--force")).ExitCode);
+        Assert.Equal(current, ws.ReadBytes("artifacts/unlearn/forget-3/b.safetensors"));
+    }
+
+    [Fact]
+    public async Task Retrain_with_one_damaged_checkpoint_fails_that_model_and_keeps_the_others_with_their_records_and_report()
+    {
+        using var ws = await TrainedChain();
+        var checkpoint = ws.ReadBytes("b/bin/b.safetensors");
+        ws.WriteBytes("b/bin/b.safetensors", checkpoint[..(checkpoint.Length / 2)]);
+
+        var failed = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "retrain", "--json");
+
+        Assert.Equal(1, failed.ExitCode);
+        Assert.Equal(["done", "failed"], Statuses(failed));
+        Assert.Matches(@"^FUL4\d{3}$", (string)failed.Json["models"]![1]!["error"]!["code"]!);
+        Assert.True(File.Exists(ws.PathOf("artifacts/unlearn/forget-3/a.safetensors")));
+        Assert.True(File.Exists(ws.PathOf("artifacts/unlearn/forget-3/.jobs/a.json")));
+        Assert.False(File.Exists(ws.PathOf("artifacts/unlearn/forget-3/b.safetensors")));
+        Assert.True(File.Exists(ws.PathOf("artifacts/unlearn/forget-3/report.json")));
+
+        ws.WriteBytes("b/bin/b.safetensors", checkpoint);
+        var resumed = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "retrain", "--json");
+        Assert.Equal(0, resumed.ExitCode);
+        Assert.Equal(["up-to-date", "done"], Statuses(resumed));
+    }
+
+    [Fact]
     public async Task Plan_check_exits_3_until_every_output_is_up_to_date()
     {
         using var ws = await TrainedChain();

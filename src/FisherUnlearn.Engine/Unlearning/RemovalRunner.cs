@@ -160,14 +160,26 @@ public static class RemovalRunner
                 var manifest = workspace.Models[affected.Id];
                 ModelMetrics? before = null;
                 ModelMetrics? after = null;
-                if (options.Measure)
+                string inputHash;
+                try
                 {
-                    var scope = RemovalScope.For(workspace, analysis.Graph, removal, affected.Id);
-                    var metrics = new MetricsEvaluator(scope, splits);
-                    using var module = ModelFactory.Load(manifest);
-                    before = metrics.Measure(module);
-                    StateDicts.LoadInto(module, model.State, affected.Id, manifest.Architecture.ToString());
-                    after = metrics.Measure(module);
+                    // The original checkpoint is read for its hash and the "before" metrics: one that is damaged fails this
+                    // model, as it fails fiun's, and the run goes on with the others.
+                    inputHash = files.Hash(manifest.CheckpointPath);
+                    if (options.Measure)
+                    {
+                        var scope = RemovalScope.For(workspace, analysis.Graph, removal, affected.Id);
+                        var metrics = new MetricsEvaluator(scope, splits);
+                        using var module = ModelFactory.Load(manifest);
+                        before = metrics.Measure(module);
+                        StateDicts.LoadInto(module, model.State, affected.Id, manifest.Architecture.ToString());
+                        after = metrics.Measure(module);
+                    }
+                }
+                catch (EngineException ex)
+                {
+                    outcomes.Add(new ModelOutcome { Id = affected.Id, Role = affected.Role, Method = settings.Method, Error = ex.Diagnostic, Exception = ex, Seconds = model.Seconds });
+                    continue;
                 }
 
                 outcomes.Add(new ModelOutcome
@@ -176,7 +188,7 @@ public static class RemovalRunner
                     Role = affected.Role,
                     Method = settings.Method,
                     Parameters = new JsonObject { ["method"] = UnlearnSettings.Retrain, ["reused"] = model.Reused, ["inputs"] = model.InputsHash },
-                    InputSha256 = files.Hash(manifest.CheckpointPath),
+                    InputSha256 = inputHash,
                     OutputPath = model.CheckpointPath,
                     OutputSha256 = model.CheckpointPath is null ? null : ContentHash.OfFile(model.CheckpointPath),
                     Seconds = model.Seconds,

@@ -100,6 +100,14 @@ internal sealed class RunCoordinator(IRunProgress progress)
             outcomes[outcome.Id] = outcome;
         }
 
+        // The output of a model that failed, where one is still in its place, was made from other inputs (an earlier run)
+        // or by retrain as a parent of another model (which needs it while the run lasts); no record vouches for it as
+        // this request's, so it goes, and no upload of the folder ships it.
+        foreach (var failed in outcomes.Values.Where(o => !o.Succeeded && !reused.Contains(o.Id) && freshness[o.Id].State != OutputState.Done))
+        {
+            DeleteOutput(UnlearningJob.OutputPathOf(directory, failed.Id));
+        }
+
         var manifestHash = workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty;
         var result = Gather(analysis, new RunResult(removal.Id, manifestHash, settings, directory, [.. outcomes.Values], clock.Elapsed.TotalSeconds), plan);
         return new RunSummary(result, reused, considered);
@@ -121,6 +129,18 @@ internal sealed class RunCoordinator(IRunProgress progress)
         }
 
         return run with { Models = [.. plan.Affected.Where(a => outcomes.ContainsKey(a.Id)).Select(a => outcomes[a.Id])] };
+    }
+
+    private static void DeleteOutput(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left in place: without a record of this request, status calls it stale and verify refuses it (FUL5006/5007).
+        }
     }
 
     /// <summary>The models' own unlearning times added up: the time of a removal whose outputs several runs made.</summary>
