@@ -72,11 +72,18 @@ public sealed class EngineInputScenarios
 
         var bad = await CliRun.InvokeAsync(ws.Root, "run", "forget-test");
         var fine = await CliRun.InvokeAsync(ws.Root, "run", "forget-test-ok");
+        var verifyBad = await CliRun.InvokeAsync(ws.Root, "verify", "forget-test");
+        var verifyFine = await CliRun.InvokeAsync(ws.Root, "verify", "forget-test-ok");
 
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("error FUL2013: Sample index 12 is outside the test split of 'toy' (12 samples)", bad.Error, StringComparison.Ordinal);
         Assert.Equal(0, fine.ExitCode);
         Assert.Contains("FUL2012", fine.Error, StringComparison.Ordinal);
+        // verify agrees with run (plan and validate read no data: a split's 'count' lets validate check, docs/manifests.md).
+        Assert.Equal(2, verifyBad.ExitCode);
+        Assert.Contains("error FUL2013: Sample index 12 is outside the test split of 'toy' (12 samples)", verifyBad.Error, StringComparison.Ordinal);
+        Assert.Equal(0, verifyFine.ExitCode);
+        Assert.Contains("FUL2012", verifyFine.Error, StringComparison.Ordinal);
     }
 
     /// <summary>A removal edited where no output depends on it (its reason): the outputs stay done and are the bytes a

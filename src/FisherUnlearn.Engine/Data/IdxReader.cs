@@ -31,10 +31,10 @@ public static class IdxReader
     public sealed record IdxContent(int[] Dimensions, byte[] Data);
 
     /// <summary>Reads an <c>idx3-ubyte</c> image file: N x rows x cols bytes.</summary>
-    public static IdxContent ReadImages(string path) => Read(path, ImagesMagic, "an IDX image file (magic 0x00000803)");
+    public static IdxContent ReadImages(string path) => Read(path, ImagesMagic, "an IDX image file, whose magic number is 0x00000803");
 
     /// <summary>Reads an <c>idx1-ubyte</c> label file: N bytes.</summary>
-    public static IdxContent ReadLabels(string path) => Read(path, LabelsMagic, "an IDX label file (magic 0x00000801)");
+    public static IdxContent ReadLabels(string path) => Read(path, LabelsMagic, "an IDX label file, whose magic number is 0x00000801");
 
     private static IdxContent Read(string path, int expectedMagic, string what)
     {

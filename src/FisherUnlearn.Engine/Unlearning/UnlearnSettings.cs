@@ -306,7 +306,7 @@ public sealed record UnlearnSettings
         int Integer(int min)
         {
             var ok = node is JsonValue v && v.TryGetValue<int>(out var i) && i >= min;
-            return ok ? node!.GetValue<int>() : throw Bad(path, key, raw, $"an integer >= {min}");
+            return ok ? node!.GetValue<int>() : throw Bad(path, key, raw, string.Create(CultureInfo.InvariantCulture, $"a whole number from {min} to {int.MaxValue}"));
         }
 
         IReadOnlyList<double> Numbers()

@@ -331,7 +331,7 @@ internal static class RunCommand
 
     /// <summary>Checks the removal's sample indices against the splits they name (FUL2013 at the selection); false, with
     /// the diagnostic written, when one is outside its split or a split cannot be read.</summary>
-    private static bool SampleIndicesFit(CommandEnvironment env, RemovalManifest removal, Lineage.Workspace workspace)
+    internal static bool SampleIndicesFit(CommandEnvironment env, RemovalManifest removal, Lineage.Workspace workspace)
     {
         try
         {

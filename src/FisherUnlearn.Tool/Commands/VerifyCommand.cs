@@ -73,6 +73,12 @@ internal static class VerifyCommand
         var plan = Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, found.Value!);
         if (plan.IsEmpty)
         {
+            // As run: an index outside its split is a mistake in the request (FUL2013, exit 2), not "nothing to do".
+            if (found.Value!.Samples.Count > 0 && !RunCommand.SampleIndicesFit(env, found.Value!, analysis.Workspace))
+            {
+                return ExitCodes.InvalidInput;
+            }
+
             // As run: nothing to measure, so no report (run writes none either) and no table; in Actions the same
             // "nothing to do" summary and outputs as run's.
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.NothingAffected, found.Value!.Location, found.Value!.Id));

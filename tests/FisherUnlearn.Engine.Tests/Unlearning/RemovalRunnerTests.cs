@@ -335,6 +335,7 @@ public sealed class RemovalRunnerTests
     [InlineData(null, """{ "unknown": 1 }""", "FUL4102")]
     [InlineData(null, """{ "target": 2 }""", "FUL4102")]
     [InlineData(null, """{ "lambdas": "0.1,,0.2" }""", "FUL4102")]
+    [InlineData(null, """{ "repairEpochs": 3000000000 }""", "FUL4102")]
     [InlineData("nope", null, "FUL4101")]
     public void Bad_methods_and_parameters_are_FUL_errors_at_their_line(string? methodOption, string? parameters, string code)
     {
@@ -358,6 +359,21 @@ public sealed class RemovalRunnerTests
             Assert.Equal(string.Empty, error.Diagnostic.Location.File); // --method has no file to point at
             Assert.Empty(listed);
         }
+    }
+
+    [Theory]
+    [InlineData("repairEpochs", "3000000000", "a whole number from 0 to 2147483647")]
+    [InlineData("calibrationForget", "0", "a whole number from 1 to 2147483647")]
+    [InlineData("calibrationForget", "2.5", "a whole number from 1 to 2147483647")]
+    public void A_whole_number_setting_out_of_range_says_the_range_it_must_be_in(string key, string value, string range)
+    {
+        using var ws = new UnlearningWorkspace(train: false, removalExtra: $",\n \"parameters\": {{ \"{key}\": {value} }}");
+        var analysis = ws.Analyze();
+
+        var error = Assert.Throws<EngineException>(() => UnlearnSettings.From(analysis.Workspace.Removals["forget-3"], analysis.Workspace.Settings, null));
+
+        Assert.Equal("FUL4102", error.Code);
+        Assert.Contains($"'{key}' is {value}; it must be {range}", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
