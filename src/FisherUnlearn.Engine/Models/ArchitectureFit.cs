@@ -66,9 +66,9 @@ public static class ArchitectureFit
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(splits);
-        if (!RemovalData.Deleted(dataset.Train))
+        if (splits.TryGet(dataset, "train") is { } train)
         {
-            Check(module, model, splits.Get(dataset, "train"));
+            Check(module, model, train);
         }
 
         if (dataset.Test is not null)

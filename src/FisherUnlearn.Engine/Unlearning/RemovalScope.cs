@@ -140,6 +140,20 @@ public sealed class SplitCache(Func<DatasetManifest, string, DataSplit>? load = 
             throw;
         }
     }
+
+    /// <summary>The split, or null when a file of it does not exist (FUL4001: data deleted after the harvest that
+    /// serves a request); any other problem of the data is thrown as by <see cref="Get"/>.</summary>
+    public DataSplit? TryGet(DatasetManifest dataset, string split)
+    {
+        try
+        {
+            return Get(dataset, split);
+        }
+        catch (EngineException ex) when (ex.Code == DiagnosticCatalogue.DataFileNotFound.Code)
+        {
+            return null;
+        }
+    }
 }
 
 /// <summary>The concrete sample sets of a <see cref="RemovalScope"/> (seeded subsets, one list entry per dataset).</summary>

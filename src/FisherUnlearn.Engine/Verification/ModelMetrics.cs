@@ -56,7 +56,7 @@ public sealed class MetricsEvaluator
         retain = RemovalData.Test(scope, cache, scope.RetainLabels, options.MaxTestPerLabel, options.Seed);
         // A label request answered from the harvest needs no train data (design.md section 2), so train files deleted since
         // leave the accuracies measured on the test split and the attack, which needs train samples, unmeasured.
-        TrainDataDeleted = !scope.HasForgetSamples && scope.Knowledge.Any(k => RemovalData.Deleted(k.Dataset.Train));
+        TrainDataDeleted = !scope.HasForgetSamples && scope.Knowledge.Any(k => cache.TryGet(k.Dataset, "train") is null);
         if (TrainDataDeleted)
         {
             members = [];

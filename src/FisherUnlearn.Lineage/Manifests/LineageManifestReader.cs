@@ -31,8 +31,11 @@ internal static class LineageManifestReader
             && !CheckpointExtensions.Contains(Path.GetExtension(checkpoint).ToLowerInvariant()))
         {
             // The engine reads safetensors, PyTorch state_dicts and TorchSharp's format, and writes safetensors.
-            context.Report(DiagnosticCatalogue.InvalidValue, checkpointValue, "checkpoint", checkpoint, ".safetensors (what 'train' writes), .pt or .pth (a PyTorch state_dict), .dat (TorchSharp)");
+            // Quoted as the manifest writes it, not as the resolved path.
+            var written = checkpointValue is JsonString text ? text.Value : checkpoint;
+            context.Report(DiagnosticCatalogue.InvalidValue, checkpointValue, "checkpoint", written, ".safetensors (what 'train' writes), .pt or .pth (a PyTorch state_dict), .dat (TorchSharp)");
         }
+
         var errorsBefore = context.Diagnostics.Items.Count(d => d.IsError);
         var architecture = ArchitectureReader.Read(root);
         var architectureLocation = root.Optional("architecture") is { } architectureNode ? context.At(architectureNode) : null;

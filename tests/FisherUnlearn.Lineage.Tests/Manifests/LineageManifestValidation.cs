@@ -383,9 +383,10 @@ public sealed class LineageManifestValidation
     [Fact]
     public void A_checkpoint_of_a_type_the_engine_cannot_read_is_FUL1020_at_its_value()
     {
-        var json = With("").Replace("\"m.safetensors\"", "\"model.onnx\"", StringComparison.Ordinal);
+        var json = With("").Replace("\"m.safetensors\"", "\"bin/model.onnx\"", StringComparison.Ordinal);
 
-        Only(ReadLineage(json), "FUL1020", json, "\"checkpoint\": »\"model.onnx\"", "'checkpoint'", ".safetensors", ".pt");
+        // The value quoted as written (relative), not as the path it resolves to.
+        Only(ReadLineage(json), "FUL1020", json, "\"checkpoint\": »\"bin/model.onnx\"", "'checkpoint' is 'bin/model.onnx'", ".safetensors", ".pt");
     }
 
     [Fact]
