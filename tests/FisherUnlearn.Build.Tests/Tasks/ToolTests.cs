@@ -60,14 +60,15 @@ public sealed class ToolTests
 
     private static (UnlearnRun Task, RecordingBuildEngine Engine, bool Result, string Output) RunFake(string script) => RunFake(new TempWorkspace(), script);
 
-    private static (UnlearnRun Task, RecordingBuildEngine Engine, bool Result, string Output) RunFake(TempWorkspace ws, string script)
+    private static (UnlearnRun Task, RecordingBuildEngine Engine, bool Result, string Output) RunFake(TempWorkspace ws, string script, Dictionary<string, string>? metadata = null)
     {
         var output = ws.PathOf("out/forget-3/m.safetensors");
         var engine = new RecordingBuildEngine();
+        var item = new Dictionary<string, string>(metadata ?? []) { ["ModelId"] = "m", ["RemovalId"] = "forget-3", ["OutputPath"] = output };
         var task = new UnlearnRun
         {
             BuildEngine = engine,
-            Checkpoints = [new TaskItem(ws.Write("in", "x"), new Dictionary<string, string> { ["ModelId"] = "m", ["RemovalId"] = "forget-3", ["OutputPath"] = output })],
+            Checkpoints = [new TaskItem(ws.Write("in", "x"), item)],
             ToolExecutable = "/bin/sh",
             ToolArguments = ["-c", script.Replace("$OUT", output, StringComparison.Ordinal), "fake-tool"],
             WorkingDirectory = ws.Root,
@@ -129,22 +130,9 @@ public sealed class ToolTests
 
         using var ws = new TempWorkspace();
         var manifest = ws.Write("m/m.lineage.json", "{}");
-        var placed = new RecordingBuildEngine();
-        var task = new UnlearnRun
-        {
-            BuildEngine = placed,
-            Checkpoints = [new TaskItem(ws.Write("in", "x"), new Dictionary<string, string>
-            {
-                ["ModelId"] = "m", ["RemovalId"] = "forget-3", ["OutputPath"] = ws.PathOf("out/forget-3/m.safetensors"),
-                ["Manifest"] = manifest, ["ManifestLine"] = "3", ["ManifestColumn"] = "5",
-            })],
-            ToolExecutable = "/bin/sh",
-            ToolArguments = ["-c", "echo 'error FUL3021: libtorch could not be loaded.' >&2; exit 2", "fake-tool"],
-            WorkingDirectory = ws.Root,
-            Workspace = ws.Root,
-            OutputRoot = ws.PathOf("out"),
-        };
-        Assert.False(task.Execute());
+        var (_, placed, placedResult, _) = RunFake(ws, "echo 'error FUL3021: libtorch could not be loaded.' >&2; exit 2",
+            new() { ["Manifest"] = manifest, ["ManifestLine"] = "3", ["ManifestColumn"] = "5" });
+        Assert.False(placedResult);
         var atManifest = Assert.Single(placed.Errors);
         Assert.Equal(("FUL3021", manifest, 3, 5), (atManifest.Code, atManifest.File, atManifest.LineNumber, atManifest.ColumnNumber));
         Assert.Equal("libtorch could not be loaded.", atManifest.Message);
