@@ -13,7 +13,7 @@ namespace FisherUnlearn.Build.Tasks;
 /// Nothing found: FUL3001 (run <c>dotnet tool restore</c>). The version goes into the input-hash cache, so a tool update
 /// makes every output stale.
 /// </summary>
-public sealed class ResolveUnlearnTool : Microsoft.Build.Utilities.Task
+public sealed class ResolveUnlearnTool : ProjectTask
 {
     [Required]
     public string ProjectDirectory { get; set; } = string.Empty;
@@ -50,7 +50,7 @@ public sealed class ResolveUnlearnTool : Microsoft.Build.Utilities.Task
             var path = Path.GetFullPath(Path.Combine(ProjectDirectory, ToolPath));
             if (!File.Exists(path))
             {
-                Log.Log(DiagnosticCatalogue.ToolNotFound, BuildEngine?.ProjectFileOfTaskNode, $"UnlearnToolPath '{path}' does not exist");
+                Log.Log(DiagnosticCatalogue.ToolNotFound, ProjectForDiagnostics, $"UnlearnToolPath '{path}' does not exist");
                 return false;
             }
 
@@ -87,7 +87,7 @@ public sealed class ResolveUnlearnTool : Microsoft.Build.Utilities.Task
             return true;
         }
 
-        Log.Log(DiagnosticCatalogue.ToolNotFound, BuildEngine?.ProjectFileOfTaskNode,
+        Log.Log(DiagnosticCatalogue.ToolNotFound, ProjectForDiagnostics,
             $"no local tool manifest (dotnet-tools.json) in or above '{ProjectDirectory}' lists the '{CommandName}' command, UnlearnToolPath is not set and '{CommandName}' is not on PATH");
         return false;
     }

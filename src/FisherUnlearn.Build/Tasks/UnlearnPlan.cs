@@ -10,7 +10,7 @@ namespace FisherUnlearn.Build.Tasks;
 /// Finds the models of this project (lineage manifests in its folder tree) that the removal requests affect, and returns
 /// one <c>UnlearnAffectedCheckpoint</c> item per (model, removal). Reads manifests only: never runs the tool.
 /// </summary>
-public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task, IIncrementalTask
+public sealed class UnlearnPlan : ProjectTask, IIncrementalTask
 {
     /// <summary>Set by MSBuild under <c>-question</c> only: then the file hashes computed here are not written to the
     /// workspace's hash store (question mode writes nothing).</summary>
@@ -90,7 +90,7 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task, IIncrementalTa
             return number == 0 ? null : number;
         }
 
-        Log.Log(DiagnosticCatalogue.BuildPropertyOutOfRange, BuildEngine?.ProjectFileOfTaskNode, property, value, limit, setting);
+        Log.Log(DiagnosticCatalogue.BuildPropertyOutOfRange, ProjectForDiagnostics, property, value, limit, setting);
         return null;
     }
 
@@ -110,7 +110,7 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task, IIncrementalTa
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Log.Log(DiagnosticCatalogue.UnreadableFile, BuildEngine?.ProjectFileOfTaskNode, ex.Message);
+            Log.Log(DiagnosticCatalogue.UnreadableFile, ProjectForDiagnostics, ex.Message);
             return false;
         }
 
@@ -118,7 +118,7 @@ public sealed class UnlearnPlan : Microsoft.Build.Utilities.Task, IIncrementalTa
         {
             // One without a place of its own (an unknown removal, a workspace folder that does not exist) is the
             // project's: without a file MSBuild would point at the package's targets file.
-            Log.Log(diagnostic.Location.File.Length == 0 && BuildEngine?.ProjectFileOfTaskNode is { Length: > 0 } project
+            Log.Log(diagnostic.Location.File.Length == 0 && ProjectForDiagnostics is { Length: > 0 } project
                 ? diagnostic with { Location = new SourceLocation(project) }
                 : diagnostic);
         }

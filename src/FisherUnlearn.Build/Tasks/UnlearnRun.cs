@@ -14,7 +14,7 @@ namespace FisherUnlearn.Build.Tasks;
 /// made absolute (<see cref="WithAbsoluteOrigin"/>); its other lines are messages. A tool that cannot be started or found is FUL3001.
 /// With <c>-question</c> (<see cref="FailIfNotIncremental"/>) nothing runs: each stale output is an error (FUL3012).
 /// </summary>
-public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrementalTask, ICancelableTask
+public sealed partial class UnlearnRun : ProjectTask, IIncrementalTask, ICancelableTask
 {
     private readonly CancellationTokenSource _cancel = new();
     private readonly Lock _logLock = new();
@@ -75,7 +75,7 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
 
         if (jobs.Count > 0 && string.IsNullOrEmpty(ToolExecutable))
         {
-            Log.Log(DiagnosticCatalogue.ToolNotFound, BuildEngine?.ProjectFileOfTaskNode, "no tool was resolved (ResolveUnlearnTool did not run)");
+            Log.Log(DiagnosticCatalogue.ToolNotFound, ProjectForDiagnostics, "no tool was resolved (ResolveUnlearnTool did not run)");
             return false;
         }
 
@@ -267,7 +267,7 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
 
         // A diagnostic the tool gives no place (libtorch failing to load, an I/O error) is about this model's job: it is
         // placed at the model's lineage manifest, else the project, instead of MSBuild's "UNLEARNRUN : error".
-        var placeless = job.Manifest?.ToString() is { Length: > 0 } manifest ? manifest : BuildEngine?.ProjectFileOfTaskNode;
+        var placeless = job.Manifest?.ToString() is { Length: > 0 } manifest ? manifest : ProjectForDiagnostics;
         var run = RunTool(args, relay: true, placeless);
         var display = run.Display;
         if (run.ExitCode is not { } exitCode)
@@ -286,11 +286,11 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
 
                 if (run.MentionsRestore)
                 {
-                    Log.Log(DiagnosticCatalogue.ToolNotFound, BuildEngine?.ProjectFileOfTaskNode, $"'{display}' could not run it ({string.Join(" ", run.Tail)})");
+                    Log.Log(DiagnosticCatalogue.ToolNotFound, ProjectForDiagnostics, $"'{display}' could not run it ({string.Join(" ", run.Tail)})");
                 }
                 else
                 {
-                    Log.Log(DiagnosticCatalogue.ToolFailed, BuildEngine?.ProjectFileOfTaskNode, display, exitCode,
+                    Log.Log(DiagnosticCatalogue.ToolFailed, ProjectForDiagnostics, display, exitCode,
                         run.Tail.Count == 0 ? string.Empty : $" (last output: {string.Join(" | ", run.Tail)})");
                 }
 
@@ -299,7 +299,7 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
 
             if (!File.Exists(job.Output))
             {
-                Log.Log(DiagnosticCatalogue.ToolOutputNotWritten, BuildEngine?.ProjectFileOfTaskNode, display, job.Output);
+                Log.Log(DiagnosticCatalogue.ToolOutputNotWritten, ProjectForDiagnostics, display, job.Output);
                 return false;
             }
 
@@ -409,7 +409,7 @@ public sealed partial class UnlearnRun : Microsoft.Build.Utilities.Task, IIncrem
         {
             lock (_logLock)
             {
-                Log.Log(DiagnosticCatalogue.ToolNotFound, BuildEngine?.ProjectFileOfTaskNode, $"'{ToolExecutable}' cannot be started ({ex.Message})");
+                Log.Log(DiagnosticCatalogue.ToolNotFound, ProjectForDiagnostics, $"'{ToolExecutable}' cannot be started ({ex.Message})");
             }
 
             return new ToolRun(display, null, 0, [], false);

@@ -173,4 +173,23 @@ public sealed class TargetTests
         Assert.False(ws.Exists("artifacts"));
         Assert.False(ws.Exists("clinic-north/obj/unlearn")); // -question writes no input-hash cache either
     }
+
+    /// <summary>Found in QA: MSBuild's own "file of the task node" is the package's targets file in the NuGet cache,
+    /// which the unit tests' build engine could not show.</summary>
+    [Theory]
+    [InlineData("UnlearnWorkspace", "/nonexistent-workspace", "FUL3004")]
+    [InlineData("UnlearnThreads", "2000", "FUL3015")]
+    [InlineData("UnlearnToolPath", "/nope/dotnet-unlearn.dll", "FUL3001")]
+    public void An_error_without_a_manifest_place_points_at_the_project_not_at_the_packages_targets_file(string property, string value, string code)
+    {
+        using var ws = Digits.Copy();
+        var project = InProcBuild.WriteProject(ws.PathOf("clinic-north/clinic-north.csproj"), $"<PropertyGroup><{property}>{value}</{property}></PropertyGroup>");
+
+        var build = InProcBuild.Run(project, ["Unlearn"]);
+
+        Assert.False(build.Succeeded, build.ToString());
+        var error = Assert.Single(build.Logger.Errors);
+        Assert.Equal((code, project), (error.Code, error.File));
+    }
 }
+
