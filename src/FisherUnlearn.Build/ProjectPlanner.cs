@@ -28,6 +28,9 @@ public sealed record ProjectPlanRequest
     /// <summary>Whether file hashes computed here may be kept in the workspace's hash store (false under <c>-question</c>,
     /// which writes nothing).</summary>
     public bool KeepFileHashes { get; init; } = true;
+
+    /// <summary>The build's <c>UnlearnMethod</c> (null or empty: the removal's, else <c>unlearn.json</c>'s, else fiun).</summary>
+    public string? Method { get; init; }
 }
 
 /// <summary>One unlearned checkpoint a project must produce: a model it owns, affected by one removal request.</summary>
@@ -50,6 +53,10 @@ public sealed record PlannedCheckpoint(string ModelId, string RemovalId, ModelRo
     /// it reaches.
     /// </summary>
     public IReadOnlyList<string> HashLines { get; init; } = [];
+
+    /// <summary>Why the existing output is not the one the tool made for this request (<see cref="OutputCertificate"/>);
+    /// null when it is, or when there is none.</summary>
+    public string? Uncertified { get; init; }
 }
 
 /// <summary>The result of <see cref="ProjectPlanner.Plan"/>.</summary>
@@ -182,6 +189,7 @@ public static class ProjectPlanner
                 {
                     ManifestLocation = IdLocation(model, root, idLocations),
                     HashLines = lines,
+                    Uncertified = OutputCertificate.Problem(output, model.Id, OutputCertificate.MethodFor(request.Method, removal, workspace.Settings), hashes),
                 });
             }
         }

@@ -74,6 +74,10 @@ public sealed class CheckUnlearnOutputs : Microsoft.Build.Utilities.Task, IIncre
             {
                 reason = "missing";
             }
+            else if (group.First().GetMetadata("Uncertified") is { Length: > 0 } uncertified)
+            {
+                reason = uncertified; // OutputCertificate: not the output the tool made for this request
+            }
             else if (cache.Length > 0 && caches.TryGetValue(cache, out var lines) && !CacheMatches(cache, lines))
             {
                 reason = "inputs changed";

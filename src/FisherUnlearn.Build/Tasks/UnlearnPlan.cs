@@ -33,6 +33,10 @@ public sealed class UnlearnPlan : ProjectTask, IIncrementalTask
     /// under the project. Each (removal, model) has <c>&lt;removal&gt;/&lt;model&gt;.inputs.cache</c> there.</summary>
     public string? CacheDirectory { get; set; }
 
+    /// <summary><c>UnlearnMethod</c>: the method whose outputs count as up to date (empty: the removal's, else
+    /// <c>unlearn.json</c>'s, else fiun).</summary>
+    public string? Method { get; set; }
+
     /// <summary><c>$(UnlearnParallelism)</c>: tool processes this project runs at once; empty or not a positive number:
     /// <c>parallelism</c> of the workspace's unlearn.json, else 1 (see <see cref="ResolvedParallelism"/>).</summary>
     public string? Parallelism { get; set; }
@@ -106,6 +110,7 @@ public sealed class UnlearnPlan : ProjectTask, IIncrementalTask
                 Removals = [.. Removals.Select(r => r.ItemSpec)],
                 OutputPath = OutputPath,
                 KeepFileHashes = !FailIfNotIncremental,
+                Method = Method,
             });
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -164,7 +169,20 @@ public sealed class UnlearnPlan : ProjectTask, IIncrementalTask
             ["ManifestLine"] = c.ManifestLocation.Line.ToString(CultureInfo.InvariantCulture),
             ["ManifestColumn"] = c.ManifestLocation.Column.ToString(CultureInfo.InvariantCulture),
             ["InputsCache"] = CacheOf(c),
+            ["Uncertified"] = c.Uncertified ?? string.Empty,
         })))];
+        foreach (var c in plan.Checkpoints.Where(c => c.Uncertified is not null))
+        {
+            // An output the tool did not make for this request must be made again, though no input changed: the pair's
+            // cache, one of its inputs, is made newer than it (its content stays, so once the tool has remade the output
+            // the pair is up to date again). Under -question nothing is written: CheckUnlearnOutputs names it.
+            Log.LogMessage(MessageImportance.High, "Unlearn: {0} is out of date: {1}.", c.OutputPath, c.Uncertified);
+            if (!FailIfNotIncremental && File.Exists(CacheOf(c)))
+            {
+                File.SetLastWriteTimeUtc(CacheOf(c), DateTime.UtcNow);
+            }
+        }
+
         InputHashes = [.. plan.Checkpoints.SelectMany(c => c.HashLines.Select(line => (ITaskItem)new TaskItem(line, new Dictionary<string, string> { ["CacheFile"] = CacheOf(c) })))];
         Log.LogMessage(MessageImportance.Normal, "UnlearnPlan: workspace '{0}'; models of this project: {1}; affected: {2}.",
             plan.Workspace,

@@ -124,6 +124,21 @@ public sealed partial class UnlearnTargetTests(PackedBuildFixture fixture)
         Assert.Equal([.. ws.Pairs.Where(p => p.Removal == "forget-clinic-8")], SmallDigits.ToolRuns(edited.Output));
         Assert.Equal(rewritten.Where(t => t.Key.Removal == "forget-3"), ws.OutputTimes().Where(t => t.Key.Removal == "forget-3"));
 
+        // 5c. An output the tool did not make for this request (here a copy of the original checkpoint, its time newer than
+        // every input): the build agrees with 'plan --check' that it is stale, remakes that pair only, then skips again.
+        var foreign = ws.Pairs.First(p => p.Removal == "forget-3");
+        File.Copy(ws.Checkpoint(foreign.Model), ws.Output(foreign.Removal, foreign.Model), overwrite: true);
+        var foreignQuestion = await ws.BuildAsync("Unlearn", ct, "-question");
+        Assert.True(foreignQuestion.ExitCode != 0, foreignQuestion.ToString());
+        Assert.Contains("its content is not what its job record says 'dotnet unlearn run' wrote", foreignQuestion.Output, StringComparison.Ordinal);
+        var remade = await ws.BuildAsync("Unlearn", ct);
+        Assert.True(remade.ExitCode == 0, remade.ToString());
+        Assert.Equal([foreign], SmallDigits.ToolRuns(remade.Output));
+        Assert.NotEqual(await File.ReadAllBytesAsync(ws.Checkpoint(foreign.Model), ct), await File.ReadAllBytesAsync(ws.Output(foreign.Removal, foreign.Model), ct));
+        var settled = await ws.BuildAsync("Unlearn", ct);
+        Assert.True(settled.ExitCode == 0, settled.ToString());
+        Assert.Empty(SmallDigits.ToolRuns(settled.Output));
+
         // 6. Clean deletes the outputs this project wrote (and its obj/ lists), never the trained checkpoints.
         var clean = await ws.DotnetAsync(ws.Models, ["clean", ws.Solution, "-tl:off", "-nodeReuse:false"], ct);
         Assert.True(clean.ExitCode == 0, clean.ToString());
