@@ -9,6 +9,7 @@ using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Graph;
 using FisherUnlearn.Lineage.Hashing;
+using FisherUnlearn.Lineage.IO;
 using FisherUnlearn.Lineage.Manifests;
 
 namespace FisherUnlearn.Engine.Harvest;
@@ -282,8 +283,7 @@ public static class Harvester
         };
         if (model.Architecture.Kind == ArchitectureSpec.Custom && model.Architecture.Assembly is { } assembly)
         {
-            var path = Path.GetFullPath(Path.Combine(model.ManifestDirectory, assembly));
-            parts.Add(File.Exists(path) ? inputs.HashOf(path) : "missing:" + assembly);
+            parts.AddRange(ModuleAssemblyFiles.Of(Path.Combine(model.ManifestDirectory, assembly)).Select(path => File.Exists(path) ? inputs.HashOf(path) : "missing:" + assembly));
         }
 
         foreach (var knowledge in datasets)

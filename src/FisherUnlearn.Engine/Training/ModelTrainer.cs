@@ -178,8 +178,11 @@ public sealed class ModelTrainer
             var (data, unfiltered) = TrainingData.Assemble(model, LoadSplit, filter);
             if (unfiltered == 0)
             {
-                throw EngineException.At(DiagnosticCatalogue.TrainingNoData, model.Location, null, model.Id,
-                    "its 'data' entries select no sample of their datasets' train split");
+                // At the first data entry, naming the train files the entries read (a CSV with only its header row).
+                var files = model.Data.Select(u => u.Dataset).Distinct(StringComparer.Ordinal).Where(workspace.Datasets.ContainsKey)
+                    .SelectMany(id => workspace.Datasets[id].Train.Files).Select(workspace.Relative).Distinct(StringComparer.Ordinal);
+                throw EngineException.At(DiagnosticCatalogue.TrainingNoData, model.Data.FirstOrDefault()?.Location ?? model.Location, null, model.Id,
+                    $"its 'data' entries select no sample of their datasets' train split ({string.Join(", ", files)})");
             }
 
             // One sample through the student (and its teacher) first: data that do not fit the architecture are

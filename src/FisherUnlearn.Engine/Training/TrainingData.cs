@@ -48,7 +48,9 @@ public static class TrainingData
         var different = parts.FirstOrDefault(p => !p.SampleShape.SequenceEqual(first.SampleShape));
         if (different is not null)
         {
-            throw EngineException.At(DiagnosticCatalogue.TrainingDataMismatch, model.Location, null, model.Id,
+            // At the data entry that brings the other shape, so an editor lands on it.
+            var entry = model.Data.FirstOrDefault(u => u.Dataset == different.DatasetId)?.Location ?? model.Location;
+            throw EngineException.At(DiagnosticCatalogue.TrainingDataMismatch, entry, null, model.Id,
                 $"'{first.DatasetId}' has [{string.Join(", ", first.SampleShape)}], '{different.DatasetId}' has [{string.Join(", ", different.SampleShape)}]");
         }
 

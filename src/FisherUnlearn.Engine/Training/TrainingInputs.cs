@@ -103,7 +103,7 @@ public static class TrainingInputs
 
         if (model.Architecture.Kind == ArchitectureSpec.Custom && model.Architecture.Assembly is { } assembly)
         {
-            parts.Add(files.Hash(Path.GetFullPath(Path.Combine(model.ManifestDirectory, assembly))));
+            parts.AddRange(ModuleAssemblyFiles.Of(Path.Combine(model.ManifestDirectory, assembly)).Select(files.Hash));
         }
 
         parts.Add((filter ?? DataFilter.None).Fingerprint);

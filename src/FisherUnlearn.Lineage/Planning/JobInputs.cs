@@ -93,11 +93,12 @@ public sealed record JobInputs(RemovalManifest Removal, WorkspaceSettings Settin
 
     private static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>The module assemblies of the lineage's <c>custom</c> architectures (model id, absolute path; some may not
-    /// exist), ancestors first in id order, then the model.</summary>
+    /// <summary>The module assemblies of the lineage's <c>custom</c> architectures with the local assemblies they reference
+    /// (<see cref="IO.ModuleAssemblyFiles"/>; model id, absolute path; some may not exist), ancestors first in id order,
+    /// then the model.</summary>
     public IEnumerable<(string ModelId, string Path)> Assemblies() =>
         Lineage.Where(m => m.Architecture.Kind == ArchitectureSpec.Custom && !string.IsNullOrWhiteSpace(m.Architecture.Assembly))
-            .Select(m => (m.Id, System.IO.Path.GetFullPath(System.IO.Path.Combine(m.ManifestDirectory, m.Architecture.Assembly!))));
+            .SelectMany(m => IO.ModuleAssemblyFiles.Of(System.IO.Path.Combine(m.ManifestDirectory, m.Architecture.Assembly!)).Select(path => (m.Id, path)));
 
     /// <summary>The model and its ancestors.</summary>
     public IEnumerable<ModelManifest> Lineage => Ancestors.Append(Model);

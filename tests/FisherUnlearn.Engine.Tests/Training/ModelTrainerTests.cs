@@ -1,3 +1,4 @@
+using FisherUnlearn.Engine.Data;
 using FisherUnlearn.Engine.Tests.Support;
 using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Lineage;
@@ -233,7 +234,25 @@ public sealed class ModelTrainerTests
         var workspace = new WorkspaceBuilder().Dataset("mnist").Model("m", data: ["mnist:3"], architecture: Mlp32, training: Recipe()).Build();
         var options = Options() with { LoadData = (_, _) => TrainSplit.WhereLabelIn([0, 1]) };
 
-        EngineAssert.Fails("FUL4062", () => new ModelTrainer(workspace, options).Train(workspace.Models["m"], new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken));
+        var ex = EngineAssert.Fails("FUL4062", () => new ModelTrainer(workspace, options).Train(workspace.Models["m"], new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken));
+
+        // At the data entry, naming the files it read (found in QA: line 1 of the manifest, and no file named).
+        Assert.Equal(workspace.Models["m"].Data[0].Location, ex.Diagnostic.Location);
+        Assert.True(ex.Diagnostic.Location.Line > 1);
+        Assert.All(workspace.Datasets["mnist"].Train.Files, f => Assert.Contains(workspace.Relative(f), ex.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Data_entries_of_different_sample_shapes_are_FUL4067_at_the_entry_that_differs()
+    {
+        var workspace = new WorkspaceBuilder().Dataset("flat").Dataset("square")
+            .Model("m", data: ["flat", "square"], architecture: Mlp32, training: Recipe()).Build();
+        DataSplit Split(string id, int[] shape) => new(id, "train", new float[shape.Aggregate(1, (a, b) => a * b)], [0], shape, 10);
+
+        var ex = EngineAssert.Fails("FUL4067", () => TrainingData.Assemble(workspace.Models["m"], (id, _) => id == "flat" ? Split(id, [784]) : Split(id, [28, 28])));
+
+        Assert.Equal(workspace.Models["m"].Data[1].Location, ex.Diagnostic.Location);
+        Assert.Contains("'flat' has [784], 'square' has [28, 28]", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -37,6 +37,32 @@ public sealed class TrainingInputsTests
         Assert.NotEqual(hash, TrainingInputs.Compute(workspace, b, ["parent-1"]));
     }
 
+    /// <summary>Found in QA: a module whose layer sizes come from a helper library of its solution (a project reference,
+    /// copied beside it by the build) kept its inputs hash when only the helper was rebuilt.</summary>
+    [Fact]
+    public void A_custom_modules_inputs_include_the_assemblies_it_references_beside_it_and_no_others()
+    {
+        using var folder = new TempWorkspace();
+        var workspace = new WorkspaceBuilder().Dataset("toy", 4, format: "csv")
+            .Model("m", data: ["toy:0,1"], architecture: new ArchitectureSpec { Kind = ArchitectureSpec.Custom, Assembly = "lib/module.dll", Type = "M", Classes = 4 })
+            .WriteTo(folder.Root);
+        folder.Write("data/toy/train.csv", "x1,x2,label\n0,0,0\n1,1,1\n");
+        // A real assembly as the module (this test assembly) and one it references (the engine) beside it.
+        var lib = folder.CreateDirectory("m/lib");
+        File.Copy(typeof(TrainingInputsTests).Assembly.Location, Path.Combine(lib, "module.dll"));
+        File.Copy(typeof(TrainingInputs).Assembly.Location, Path.Combine(lib, "FisherUnlearn.Engine.dll"));
+        File.WriteAllText(Path.Combine(lib, "unrelated.dll"), "not referenced by the module");
+        var model = workspace.Models["m"];
+        var hash = TrainingInputs.Compute(workspace, model, []);
+
+        File.AppendAllText(Path.Combine(lib, "unrelated.dll"), " changed");
+        Assert.Equal(hash, TrainingInputs.Compute(workspace, model, []));
+
+        File.AppendAllText(Path.Combine(lib, "FisherUnlearn.Engine.dll"), "rebuilt");
+        Assert.NotEqual(hash, TrainingInputs.Compute(workspace, model, []));
+        Assert.Equal([Path.Combine(lib, "module.dll"), Path.Combine(lib, "FisherUnlearn.Engine.dll")], Lineage.IO.ModuleAssemblyFiles.Of(Path.Combine(lib, "module.dll")));
+    }
+
     [Fact]
     public void Check_tells_missing_up_to_date_stale_foreign_and_user_checkpoints_apart()
     {
