@@ -54,6 +54,20 @@ public sealed class DemoWorkspaceTests
     }
 
     [Fact]
+    public async Task A_file_where_the_demo_writes_a_folder_stops_it_before_it_writes_anything()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("demo/data", "mine");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "demo", "demo");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL3009", run.Error, StringComparison.Ordinal);
+        Assert.Contains("is a file, and the scaffold writes a folder there (data/", run.Error, StringComparison.Ordinal);
+        Assert.Equal(["data"], Directory.EnumerateFileSystemEntries(ws.PathOf("demo")).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void Materializing_again_reuses_identical_files_and_never_overwrites_changed_ones()
     {
         using var ws = new TempWorkspace();

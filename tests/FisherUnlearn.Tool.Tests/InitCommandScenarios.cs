@@ -115,6 +115,29 @@ public sealed class InitCommandScenarios
         Assert.Equal(["unlearn.json"], forced.Json["overwritten"]!.Select(p => (string)p!));
     }
 
+    [Theory]
+    [InlineData("examples", false, "is a file, and the scaffold writes a folder there")]
+    [InlineData("unlearn.json", true, "is a folder, and the scaffold writes a file there (unlearn.json)")]
+    public async Task A_file_where_a_folder_goes_or_a_folder_where_a_file_goes_stops_init_before_it_writes_anything(string obstacle, bool folder, string message)
+    {
+        using var ws = new TempWorkspace();
+        if (folder)
+        {
+            ws.CreateDirectory(obstacle);
+        }
+        else
+        {
+            ws.Write(obstacle, "mine");
+        }
+
+        var run = await CliRun.InvokeAsync(ws.Root, "init", "--force");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL3009", run.Error, StringComparison.Ordinal);
+        Assert.Contains(message, run.Error, StringComparison.Ordinal);
+        Assert.Equal([obstacle], Directory.EnumerateFileSystemEntries(ws.Root).Select(Path.GetFileName)); // nothing written
+    }
+
     [Fact]
     public async Task Force_overwrites_changed_files()
     {

@@ -330,6 +330,16 @@ public static class HarvestCache
             ["producer"] = "FisherUnlearn.Tooling",
         }, durable: false);
 
+        Index(outputDirectory, result.ModelId, entry);
+        return path;
+    }
+
+    /// <summary>Lists <paramref name="entry"/> in the model's <c>index.json</c> (replacing the entry of its key) and removes
+    /// the entries and files of the same settings it supersedes (an older checkpoint's).</summary>
+    internal static void Index(string outputDirectory, string modelId, HarvestIndexEntry entry)
+    {
+        var directory = DirectoryOf(outputDirectory, modelId);
+        Directory.CreateDirectory(directory);
         using (AcquireLock(directory))
         {
             var indexPath = Path.Combine(directory, IndexFileName);
@@ -337,14 +347,12 @@ public static class HarvestCache
             var superseded = entries.Where(e => e.Key != entry.Key && e.SettingsHash == entry.SettingsHash).ToList();
             entries.RemoveAll(e => e.Key == entry.Key || e.SettingsHash == entry.SettingsHash);
             entries.Add(entry);
-            WriteIndexFile(indexPath, result.ModelId, entries);
+            WriteIndexFile(indexPath, modelId, entries);
             foreach (var old in superseded)
             {
                 TryDelete(Path.Combine(directory, old.File));
             }
         }
-
-        return path;
     }
 
     private static IReadOnlyList<HarvestIndexEntry> ReadIndexFile(string indexPath)

@@ -89,6 +89,13 @@ public static class Harvester
         var output = workspace.OutputDirectory;
         if (!options.Force && HarvestCache.TryLoad(output, model.Id, key) is { } cached && (!options.Verify || cached.IsIntact?.Invoke() != false))
         {
+            // A file the index does not list (the index deleted or damaged: found in QA) is listed again while its data
+            // files are there to hash, so that a request after they are deleted still finds it (ResolveKey).
+            if (!HarvestCache.ReadIndex(output, model.Id).Any(e => e.Key == key) && datasets.SelectMany(d => d.Dataset.Train.Files).All(File.Exists))
+            {
+                TryIndex(model, output, Entry(workspace, cached, datasets, options, settingsHash, checkpointHash, inputs, seconds: 0));
+            }
+
             return cached with { Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
         }
 
@@ -114,23 +121,7 @@ public static class Harvester
             Labels = labels,
             KnownFisher = labels.Any(l => l.Known) ? new Lazy<FisherDiagonal>(FisherDiagonal.Mean(labels.Where(l => l.Known).Select(l => l.Fisher))) : null,
         };
-        var entry = new HarvestIndexEntry
-        {
-            Key = key,
-            File = key + ".safetensors",
-            SettingsHash = settingsHash,
-            Estimator = options.Estimator.Name(),
-            BatchSize = options.Estimator.UsesBatchSize() ? options.BatchSize : null,
-            Temperature = options.Estimator.UsesTemperature() ? options.Temperature : null,
-            MaxSamplesPerLabel = options.MaxSamplesPerLabel,
-            CheckpointSha256 = checkpointHash,
-            DataSha256 = new SortedDictionary<string, string>(
-                datasets.SelectMany(d => d.Dataset.Train.Files).Distinct(StringComparer.Ordinal).ToDictionary(workspace.Relative, inputs.HashOf, StringComparer.Ordinal), StringComparer.Ordinal),
-            EngineVersion = EngineVersion,
-            Labels = labels.Count,
-            Samples = result.SampleCount,
-            Seconds = Math.Round(seconds, 3),
-        };
+        var entry = Entry(workspace, result, datasets, options, settingsHash, checkpointHash, inputs, seconds);
         string path;
         try
         {
@@ -143,6 +134,37 @@ public static class Harvester
         }
 
         return result with { FilePath = path, Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
+    }
+
+    private static HarvestIndexEntry Entry(Workspace workspace, HarvestResult result, List<DatasetKnowledge> datasets, HarvestOptions options,
+        string settingsHash, string checkpointHash, HarvestInputs inputs, double seconds) => new()
+    {
+        Key = result.Key,
+        File = result.Key + ".safetensors",
+        SettingsHash = settingsHash,
+        Estimator = options.Estimator.Name(),
+        BatchSize = options.Estimator.UsesBatchSize() ? options.BatchSize : null,
+        Temperature = options.Estimator.UsesTemperature() ? options.Temperature : null,
+        MaxSamplesPerLabel = options.MaxSamplesPerLabel,
+        CheckpointSha256 = checkpointHash,
+        DataSha256 = new SortedDictionary<string, string>(
+            datasets.SelectMany(d => d.Dataset.Train.Files).Distinct(StringComparer.Ordinal).ToDictionary(workspace.Relative, inputs.HashOf, StringComparer.Ordinal), StringComparer.Ordinal),
+        EngineVersion = EngineVersion,
+        Labels = result.Labels.Count,
+        Samples = result.SampleCount,
+        Seconds = Math.Round(seconds, 3),
+    };
+
+    // The index is a convenience of the cache: one that cannot be written is rebuilt by the next harvest.
+    private static void TryIndex(ModelManifest model, string output, HarvestIndexEntry entry)
+    {
+        try
+        {
+            HarvestCache.Index(output, model.Id, entry);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     /// <summary>The hash a harvest of this model with these options would be cached under (hashes the checkpoint and data

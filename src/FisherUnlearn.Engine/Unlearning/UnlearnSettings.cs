@@ -38,6 +38,11 @@ public sealed record UnlearnSettings
     /// shrinks towards the label-free limit).</summary>
     public const double MaxTemperature = 1e6;
 
+    /// <summary>Lower bound of <see cref="Temperature"/>: each sample's gradient grows as 1 / T, and its square, the Fisher,
+    /// as 1 / T^2, which past this overflows float32 on an ordinary model (found in QA: T = 1e-30 made every diagonal
+    /// infinite and was reported as the checkpoint's fault, FUL4080).</summary>
+    public const double MinTemperature = 0.01;
+
     /// <summary>The values of <see cref="EstimatorFallback"/>.</summary>
     public const string FallbackTempered = "tempered", FallbackNone = "none";
 
@@ -336,9 +341,9 @@ public sealed record UnlearnSettings
         {
             "importance" => this with { Importance = Text("own", "roots") },
             "estimator" => this with { Estimator = FisherEstimators.TryParse(Text(), out var e) ? e : throw Bad(path, key, raw, string.Join(", ", FisherEstimators.Names)) },
-            "temperature" => this with { Temperature = node is JsonValue t && t.TryGetValue<double>(out var temperature) && double.IsFinite(temperature) && temperature > 0 && temperature <= MaxTemperature
+            "temperature" => this with { Temperature = node is JsonValue t && t.TryGetValue<double>(out var temperature) && double.IsFinite(temperature) && temperature >= MinTemperature && temperature <= MaxTemperature
                 ? temperature
-                : throw Bad(path, key, raw, $"a temperature above 0 and at most {MaxTemperature.ToString(CultureInfo.InvariantCulture)} (1 = the exact Fisher)") },
+                : throw Bad(path, key, raw, $"a temperature from {MinTemperature.ToString(CultureInfo.InvariantCulture)} to {MaxTemperature.ToString(CultureInfo.InvariantCulture)} (1 = the exact Fisher)") },
             "estimatorFallback" => this with { EstimatorFallback = Text(FallbackTempered, FallbackNone) },
             "layers" => this with { Layers = Text("all", "last") },
             "alpha" => this with { Alpha = Number(0), Calibrate = false },

@@ -38,6 +38,12 @@ internal static class DemoCommand
             }
 
             var root = FullPath(context, named ?? workspace ?? DefaultDirectory);
+            if (ScaffoldFile.Obstacle(root, DemoWorkspace.Files) is { } obstacle)
+            {
+                env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.FileSystemError, null, obstacle));
+                return ExitCodes.InvalidInput;
+            }
+
             var files = DemoWorkspace.Materialize(root, cancellationToken);
             env.Diagnostics.Log($"demo workspace {context.Display(root)}: {files.Created.Count} files created, {files.Reused.Count} reused"
                 + (files.Kept.Count > 0 ? $", {files.Kept.Count} changed by you and kept ({string.Join(", ", files.Kept)})" : string.Empty));

@@ -60,7 +60,7 @@ internal static class HarvestCommand
         };
         var temperature = new Option<double?>("--temperature")
         {
-            Description = $"Temperature of the tempered estimator, > 0 (default: the workspace's parameters.temperature, else {FisherOptions.DefaultTemperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}).",
+            Description = $"Temperature of the tempered estimator, from {UnlearnSettings.MinTemperature.ToString(System.Globalization.CultureInfo.InvariantCulture)} to {UnlearnSettings.MaxTemperature.ToString(System.Globalization.CultureInfo.InvariantCulture)} (default: the workspace's parameters.temperature, else {FisherOptions.DefaultTemperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}).",
             HelpName = "t",
         };
         var parallel = new Option<int?>("--parallel")
@@ -117,9 +117,10 @@ internal static class HarvestCommand
 
     private static int Run(CommandEnvironment env, Settings settings, CancellationToken cancellationToken)
     {
-        if (settings.Temperature is { } t && !(double.IsFinite(t) && t > 0 && t <= UnlearnSettings.MaxTemperature))
+        if (settings.Temperature is { } t && !(double.IsFinite(t) && t >= UnlearnSettings.MinTemperature && t <= UnlearnSettings.MaxTemperature))
         {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, $"--temperature must be > 0 and at most {UnlearnSettings.MaxTemperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}, not {t.ToString(System.Globalization.CultureInfo.InvariantCulture)}"));
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"--temperature must be from {UnlearnSettings.MinTemperature} to {UnlearnSettings.MaxTemperature}, not {t}")));
             return ExitCodes.InvalidInput;
         }
 

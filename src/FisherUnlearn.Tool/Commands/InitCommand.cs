@@ -32,6 +32,12 @@ internal static class InitCommand
                 return Task.FromResult(ExitCodes.InvalidInput);
             }
 
+            if (ScaffoldFile.Obstacle(env.WorkspaceRoot, InitTemplates.Files().Select(f => f.Path)) is { } obstacle)
+            {
+                env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.FileSystemError, null, obstacle));
+                return Task.FromResult(ExitCodes.InvalidInput);
+            }
+
             var overwrite = parseResult.GetValue(force);
             var results = new List<(string Path, ScaffoldOutcome Outcome)>();
             foreach (var (relative, content) in InitTemplates.Files())

@@ -28,6 +28,38 @@ internal enum ScaffoldOutcome
 /// file that appears between the check and the move is still never replaced.</summary>
 internal static class ScaffoldFile
 {
+    /// <summary>
+    /// What stands in the way of writing <paramref name="relatives"/> under <paramref name="root"/>: a folder where a file
+    /// goes, or a file where a folder goes. Checked before anything is written (found in QA: <c>init</c> wrote
+    /// <c>unlearn.json</c>, then stopped at a file named <c>examples</c>, and called a folder named <c>unlearn.json</c> a
+    /// file), so a scaffold is written whole or not at all. Null when nothing does.
+    /// </summary>
+    public static string? Obstacle(string root, IEnumerable<string> relatives)
+    {
+        ArgumentNullException.ThrowIfNull(relatives);
+        foreach (var relative in relatives)
+        {
+            var parts = relative.Split('/');
+            var path = Path.GetFullPath(root);
+            for (var i = 0; i < parts.Length; i++)
+            {
+                path = Path.Combine(path, parts[i]);
+                var last = i == parts.Length - 1;
+                if (last && Directory.Exists(path))
+                {
+                    return $"'{path}' is a folder, and the scaffold writes a file there ({relative}): move or rename that folder, or scaffold into another one.";
+                }
+
+                if (!last && File.Exists(path))
+                {
+                    return $"'{path}' is a file, and the scaffold writes a folder there ({relative}): move or rename that file, or scaffold into another folder.";
+                }
+            }
+        }
+
+        return null;
+    }
+
     /// <param name="equivalent">What the tool's other scaffolding writes at this path (<see cref="ToolWrittenFiles"/>):
     /// found there, the file is the tool's, not the user's, and is kept unless <paramref name="overwrite"/>.</param>
     public static ScaffoldOutcome Write(string path, byte[] content, bool overwrite, IReadOnlyList<byte[]>? equivalent = null)

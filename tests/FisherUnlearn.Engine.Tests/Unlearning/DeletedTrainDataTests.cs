@@ -14,6 +14,9 @@ public sealed class DeletedTrainDataTests
 {
     private static readonly CancellationToken Token = TestContext.Current.CancellationToken;
 
+    private static string HarvestIndex(UnlearningWorkspace ws, string modelId) =>
+        Path.Combine(HarvestCache.DirectoryOf(ws.PathOf("artifacts/unlearn"), modelId), HarvestCache.IndexFileName);
+
     [Fact]
     public void A_planned_label_request_writes_the_same_bytes_after_the_train_data_was_deleted()
     {
@@ -26,10 +29,16 @@ public sealed class DeletedTrainDataTests
             ForgetPlans.Compute(analysis, id, settings, new JobResources(), removal.Targets?.MaxForgetAccuracy, Token);
         }
 
+        // A damaged index (found in QA: it was never rewritten, so the deletion below failed) is listed again by the next
+        // request that finds the harvest while the data is there; a deleted one too.
+        File.WriteAllText(HarvestIndex(ws, "a"), "{ not json");
+        File.Delete(HarvestIndex(ws, "b"));
+
         RunResult Run(string folder, bool measure) =>
             RemovalRunner.Run(ws.Analyze(), removal, new RunOptions { Threads = 1, Measure = measure, OutputDirectory = ws.PathOf(folder) }, Token);
         var withData = Run("with-data", measure: true);
         Assert.True(withData.Succeeded, string.Join("\n", withData.Models.Select(m => m.Error?.ToString())));
+        Assert.All(new[] { "a", "b", "c" }, id => Assert.NotNull(Assert.Single(HarvestCache.ReadIndex(ws.PathOf("artifacts/unlearn"), id)).DataSha256));
 
         File.Delete(ws.PathOf("data/train-images-idx3-ubyte.gz"));
         File.Delete(ws.PathOf("data/train-labels-idx1-ubyte.gz"));

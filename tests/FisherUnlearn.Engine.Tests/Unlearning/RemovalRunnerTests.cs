@@ -336,6 +336,7 @@ public sealed class RemovalRunnerTests
     [InlineData(null, """{ "target": 2 }""", "FUL4102")]
     [InlineData(null, """{ "lambdas": "0.1,,0.2" }""", "FUL4102")]
     [InlineData(null, """{ "repairEpochs": 3000000000 }""", "FUL4102")]
+    [InlineData(null, """{ "estimator": "tempered", "temperature": 0.001 }""", "FUL4102")]
     [InlineData("nope", null, "FUL4101")]
     public void Bad_methods_and_parameters_are_FUL_errors_at_their_line(string? methodOption, string? parameters, string code)
     {
