@@ -185,8 +185,8 @@ public static class Verifier
             var baseline = reference?.RetainAccuracy ?? before.RetainAccuracy;
             if (baseline is { } b && b - retained > maxDrop + 1e-12)
             {
-                // A model the original of which already scored below the retrained reference by more than the target
-                // allows (retraining without the data ended better): no gentler setting can close that gap.
+                // A model whose original already scored below the retrained reference by more than the target allows
+                // (retraining without the data ended better): no gentler setting can close that gap.
                 var hint = reference is not null && before.RetainAccuracy is { } original && b - original > maxDrop + 1e-12
                     ? string.Create(CultureInfo.InvariantCulture, $"The original model was already {(b - original) * 100:0.0} points below it, so gentler parameters cannot close the gap: retrain the model ('--method retrain') if the target must be met.")
                     : "Try gentler parameters (docs/methods.md).";
