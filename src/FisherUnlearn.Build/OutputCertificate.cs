@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FisherUnlearn.Lineage.Hashing;
 using FisherUnlearn.Lineage.Manifests;
+using FisherUnlearn.Lineage.Planning;
 
 namespace FisherUnlearn.Build;
 
@@ -25,7 +26,7 @@ public static class OutputCertificate
             return null;
         }
 
-        var recordPath = Path.Combine(Path.GetDirectoryName(output)!, ".jobs", modelId + ".json");
+        var recordPath = JobRecordFiles.PathOf(Path.GetDirectoryName(output)!, modelId);
         if (!File.Exists(recordPath))
         {
             return "no job record says 'dotnet unlearn run' made it";

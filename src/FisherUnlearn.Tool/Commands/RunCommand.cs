@@ -97,7 +97,7 @@ internal static class RunCommand
         {
             // Samples of a split no model trains on (the test split) affect nothing, but an index outside the split is
             // still a mistake in the request, not "nothing to do".
-            if (removal.Samples.Count > 0 && !SampleIndicesFit(env, removal, workspace))
+            if (removal.Samples.Count > 0 && !SampleIndices.Fit(env, removal, workspace))
             {
                 return ExitCodes.InvalidInput;
             }
@@ -161,7 +161,7 @@ internal static class RunCommand
         }
 
         // Sample indices can only be checked against the data (validate does not read it): before any model starts.
-        if (!SampleIndicesFit(env, removal, workspace))
+        if (!SampleIndices.Fit(env, removal, workspace))
         {
             return ExitCodes.InvalidInput;
         }
@@ -327,22 +327,6 @@ internal static class RunCommand
 
         var exit = WriteJson(env, removal.Id, result, [.. outcomes.Select(o => o.Id)]);
         return missing.Count + stale.Count + failed.Count > 0 ? ExitCodes.Failed : exit;
-    }
-
-    /// <summary>Checks the removal's sample indices against the splits they name (FUL2013 at the selection); false, with
-    /// the diagnostic written, when one is outside its split or a split cannot be read.</summary>
-    internal static bool SampleIndicesFit(CommandEnvironment env, RemovalManifest removal, Lineage.Workspace workspace)
-    {
-        try
-        {
-            RemovalData.CheckSampleIndices(removal, workspace.Datasets.Values, new SplitCache());
-            return true;
-        }
-        catch (EngineException ex)
-        {
-            env.Diagnostics.Write(ex.Diagnostic);
-            return false;
-        }
     }
 
     /// <summary>The removal's reports when all three are there and still describe <paramref name="result"/>: written for

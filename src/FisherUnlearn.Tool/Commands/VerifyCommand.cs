@@ -74,7 +74,7 @@ internal static class VerifyCommand
         if (plan.IsEmpty)
         {
             // As run: an index outside its split is a mistake in the request (FUL2013, exit 2), not "nothing to do".
-            if (found.Value!.Samples.Count > 0 && !RunCommand.SampleIndicesFit(env, found.Value!, analysis.Workspace))
+            if (found.Value!.Samples.Count > 0 && !SampleIndices.Fit(env, found.Value!, analysis.Workspace))
             {
                 return ExitCodes.InvalidInput;
             }

@@ -18,9 +18,9 @@ namespace FisherUnlearn.Tool.Running;
 /// </summary>
 internal sealed record JobRecord(string Key, ModelOutcome Outcome)
 {
-    public const string FolderName = ".jobs";
+    public const string FolderName = JobRecordFiles.FolderName;
 
-    public static string PathOf(string removalDirectory, string modelId) => Path.Combine(removalDirectory, FolderName, modelId + ".json");
+    public static string PathOf(string removalDirectory, string modelId) => JobRecordFiles.PathOf(removalDirectory, modelId);
 
     /// <summary>True when the record's output file still exists with the recorded content.</summary>
     public bool OutputIntact(FileHashCache files) =>
