@@ -13,9 +13,14 @@ public static class CsvDataReader
     /// <summary>The parsed file: features row-major (rows x featureNames.Count), one label per row.</summary>
     public sealed record CsvContent(IReadOnlyList<string> FeatureNames, float[] Features, long[] Labels);
 
+    /// <summary>The other split of the same dataset, whose feature columns this file's must repeat in order.</summary>
+    public sealed record CsvSibling(string Split, string Path, IReadOnlyList<string> FeatureNames);
+
     /// <param name="classes">When given, a label outside 0..classes-1 is FUL4005 at its line and column (the loader checks
     /// other formats after reading, by sample index only).</param>
-    public static CsvContent Read(string path, string labelColumn, int? classes = null)
+    /// <param name="sibling">When given, feature columns that differ from its (by name or order) are FUL4008 at the header:
+    /// a model reads features by position, so a swapped pair of columns would otherwise pass unnoticed.</param>
+    public static CsvContent Read(string path, string labelColumn, int? classes = null, CsvSibling? sibling = null)
     {
         if (!File.Exists(path))
         {
@@ -27,18 +32,8 @@ public static class CsvDataReader
         try
         {
             using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
-            var lineNumber = 0;
+            var (header, lineNumber) = ReadHeader(reader);
             string? line;
-            string[]? header = null;
-            while (header is null && (line = reader.ReadLine()) is not null)
-            {
-                lineNumber++;
-                if (line.Trim().Length > 0)
-                {
-                    header = [.. Split(line).Select(c => Unquote(c.Text))];
-                }
-            }
-
             if (header is null)
             {
                 throw EngineException.Create(DiagnosticCatalogue.DataBadLayout, path, path, "the file is empty; a header row of column names is required");
@@ -64,6 +59,18 @@ public static class CsvDataReader
             }
 
             var featureNames = header.Where((_, i) => i != labelIndex).ToArray();
+            if (FirstRepeated(featureNames) is { } repeated)
+            {
+                // Features are read by position, but the names are what say that two files' columns mean the same.
+                throw EngineException.At(DiagnosticCatalogue.DataBadLayout, new SourceLocation(path, lineNumber, 1), null, path,
+                    $"the header names the feature column '{Shortened(repeated)}' more than once (columns {Array.IndexOf(header, repeated) + 1} and {Array.LastIndexOf(header, repeated) + 1}); give each column its own name");
+            }
+
+            if (sibling is not null && FeatureDifference(featureNames, sibling) is { } difference)
+            {
+                throw EngineException.At(DiagnosticCatalogue.DataBadLayout, new SourceLocation(path, lineNumber, 1), null, path,
+                    $"{difference}; a model reads the features by position, so write both splits with the same columns in the same order");
+            }
             var features = new List<float>();
             var labels = new List<long>();
             while ((line = reader.ReadLine()) is not null)
@@ -128,6 +135,62 @@ public static class CsvDataReader
         {
             throw EngineException.At(DiagnosticCatalogue.DataUnreadable, new SourceLocation(path), ex, path, ex.Message);
         }
+    }
+
+    /// <summary>
+    /// The feature column names of a file's header, in order, without reading its rows; <c>null</c> when the file
+    /// cannot be read or has no header, or the label column is not in it once (<see cref="Read"/> reports those).
+    /// </summary>
+    public static IReadOnlyList<string>? TryReadFeatureNames(string path, string labelColumn)
+    {
+        try
+        {
+            using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+            var (header, _) = ReadHeader(reader);
+            return header is not null && header.Count(c => c == labelColumn) == 1 ? [.. header.Where(c => c != labelColumn)] : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    // The first place where this file's feature columns differ from the other split's, or null when they are the same
+    // columns in the same order.
+    private static string? FeatureDifference(IReadOnlyList<string> here, CsvSibling other)
+    {
+        var there = other.FeatureNames;
+        for (var i = 0; i < Math.Min(here.Count, there.Count); i++)
+        {
+            if (here[i] != there[i])
+            {
+                return $"its feature column {i + 1} is '{Shortened(here[i])}', the {other.Split} split's '{Shortened(there[i])}' ({other.Path})";
+            }
+        }
+
+        return here.Count == there.Count ? null : $"it has {here.Count} feature columns, the {other.Split} split {there.Count} ({other.Path})";
+    }
+
+    // The first non-blank line, split into unquoted column names, and its line number.
+    private static (string[]? Header, int LineNumber) ReadHeader(StreamReader reader)
+    {
+        var lineNumber = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            lineNumber++;
+            if (line.Trim().Length > 0)
+            {
+                return ([.. Split(line).Select(c => Unquote(c.Text))], lineNumber);
+            }
+        }
+
+        return (null, lineNumber);
+    }
+
+    private static string? FirstRepeated(IEnumerable<string> names)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return names.FirstOrDefault(n => !seen.Add(n));
     }
 
     // A column name as an error message shows it: at most 40 characters.

@@ -66,9 +66,20 @@ public static class DatasetLoader
             throw EngineException.Create(DiagnosticCatalogue.DataSplitMissing, manifest.ManifestPath, manifest.Id, split, "a csv split needs 'labelColumn'");
         }
 
-        var content = CsvDataReader.Read(path, labelColumn, manifest.Classes);
+        var content = CsvDataReader.Read(path, labelColumn, manifest.Classes, Sibling(manifest, split));
         CheckLabels(path, content.Labels, manifest.Classes);
         return new DataSplit(manifest.Id, split, content.Features, content.Labels, [content.FeatureNames.Count], manifest.Classes);
+    }
+
+    // The other split's header, when it has one that can be read (loading that split reports what is wrong with it).
+    private static CsvDataReader.CsvSibling? Sibling(DatasetManifest manifest, string split)
+    {
+        var otherSplit = split == "train" ? "test" : "train";
+        return manifest.GetSplit(otherSplit) is { Path: { } path, LabelColumn: { Length: > 0 } labelColumn }
+            && File.Exists(path)
+            && CsvDataReader.TryReadFeatureNames(path, labelColumn) is { } names
+                ? new CsvDataReader.CsvSibling(otherSplit, path, names)
+                : null;
     }
 
     private static DataSplit LoadSafetensors(DatasetManifest manifest, string split, DatasetSplit files)

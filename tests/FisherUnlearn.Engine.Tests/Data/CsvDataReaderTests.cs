@@ -107,4 +107,15 @@ public sealed class CsvDataReaderTests : IDisposable
 
         Assert.Contains("names the label column 'label' more than once (columns 1 and 3)", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Two_feature_columns_of_one_name_are_refused_since_names_say_which_column_is_which()
+    {
+        var path = folder.WriteText("d.csv", "px,label,px\n0.5,1,2\n");
+
+        var ex = EngineAssert.Fails("FUL4008", () => CsvDataReader.Read(path, "label"));
+
+        Assert.Contains("names the feature column 'px' more than once (columns 1 and 3); give each column its own name", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(1, ex.Diagnostic.Location.Line);
+    }
 }

@@ -88,6 +88,38 @@ public sealed class DatasetLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Csv_splits_whose_feature_columns_are_swapped_are_refused_at_the_header_from_either_side()
+    {
+        // A model reads features by position: a test split written with two columns swapped would score a model on
+        // other inputs than it learned from, with no error at all.
+        var train = new DatasetSplit { Path = folder.WriteText("train.csv", "height,width,y\n0.5,1,2\n"), LabelColumn = "y" };
+        var test = new DatasetSplit { Path = folder.WriteText("test.csv", "\ny,width,height\n2,1,0.5\n"), LabelColumn = "y" };
+        var manifest = Manifest("csv", train, test: test);
+
+        var fromTest = EngineAssert.Fails("FUL4008", () => DatasetLoader.Load(manifest, "test"));
+        var fromTrain = EngineAssert.Fails("FUL4008", () => DatasetLoader.Load(manifest, "train"));
+
+        Assert.Equal((folder.PathOf("test.csv"), 2), (fromTest.Diagnostic.Location.File, fromTest.Diagnostic.Location.Line));
+        Assert.Contains("feature column 1 is 'width', the train split's 'height'", fromTest.Message, StringComparison.Ordinal);
+        Assert.Contains("same columns in the same order", fromTest.Message, StringComparison.Ordinal);
+        Assert.Equal(folder.PathOf("train.csv"), fromTrain.Diagnostic.Location.File);
+        Assert.Contains("the test split's 'width'", fromTrain.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Csv_splits_with_the_same_features_load_whatever_the_label_column_s_place_and_a_missing_sibling_does_not_matter()
+    {
+        var train = new DatasetSplit { Path = folder.WriteText("train.csv", "a,b,y\n0.5,1,2\n"), LabelColumn = "y" };
+        var test = new DatasetSplit { Path = folder.WriteText("test.csv", "y,a,b\n1,0.25,0\n"), LabelColumn = "y" };
+        var extra = new DatasetSplit { Path = folder.WriteText("extra.csv", "a,b,c,y\n0.5,1,0,2\n"), LabelColumn = "y" };
+
+        Assert.Equal([0.25f, 0f], DatasetLoader.Load(Manifest("csv", train, test: test), "test").Features.ToArray());
+        Assert.Equal(1, DatasetLoader.Load(Manifest("csv", train, test: test with { Path = folder.PathOf("deleted.csv") }), "train").Count);
+        var ex = EngineAssert.Fails("FUL4008", () => DatasetLoader.Load(Manifest("csv", train, test: extra), "test"));
+        Assert.Contains("it has 3 feature columns, the train split 2", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Csv_label_out_of_range_is_FUL4005()
     {
         var split = new DatasetSplit { Path = folder.WriteText("d.csv", "f1,y\n0.5,-1\n"), LabelColumn = "y" };
