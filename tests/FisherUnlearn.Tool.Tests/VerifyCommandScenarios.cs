@@ -130,6 +130,40 @@ public sealed class VerifyCommandScenarios
     }
 
     [Fact]
+    public async Task Outputs_made_with_another_method_than_the_request_asks_for_are_not_verified_unless_verify_is_told_that_method()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "ssd")).ExitCode);
+
+        // As status and 'plan --check' see them: the request asks for fiun, so ssd's outputs are not its current ones.
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--json");
+        var report = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"));
+        var status = await CliRun.InvokeAsync(ws.Root, "status", "--json");
+        var told = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--method", "ssd", "--json");
+        var bogus = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--method", "fast");
+
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Contains("error FUL5009: The outputs of 'a', 'b' were made with 'ssd', but 'forget-3' asks for 'fiun'", verify.Error, StringComparison.Ordinal);
+        Assert.Contains("'verify forget-3 --method ssd'", verify.Error, StringComparison.Ordinal);
+        Assert.False((bool)verify.Json["targetsMet"]!);
+        Assert.All(verify.Json["models"]!, m =>
+        {
+            Assert.Equal("stale", (string)m["status"]!);
+            Assert.Contains("FUL5009", m["missed"]!.Select(c => (string)c!));
+        });
+        Assert.All(report["models"]!, m => Assert.StartsWith("made with 'ssd'", (string)m["error"]!, StringComparison.Ordinal));
+        Assert.Contains("stale", status.Out, StringComparison.Ordinal);
+        Assert.True(told.ExitCode is 0 or 1, told.Error);
+        Assert.DoesNotContain("FUL5009", told.Error, StringComparison.Ordinal);
+        Assert.All(told.Json["models"]!, m => Assert.Equal("done", (string)m["status"]!));
+        Assert.All(Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"))["models"]!, m => Assert.Equal("done", (string)m["status"]!));
+        Assert.Equal(2, bogus.ExitCode);
+        Assert.Contains("fast", bogus.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", bogus.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task After_a_model_leaves_the_workspace_the_reports_time_is_that_of_the_models_still_listed()
     {
         using var ws = DigitsChain.Create();
@@ -242,7 +276,7 @@ public sealed class VerifyCommandScenarios
         // ssd with a fixed alpha that selects nothing leaves the root's forget accuracy untouched.
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "ssd")).ExitCode);
 
-        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--method", "ssd");
 
         Assert.Equal(1, verify.ExitCode);
         Assert.Contains("FUL5002", verify.Error, StringComparison.Ordinal);
@@ -264,7 +298,7 @@ public sealed class VerifyCommandScenarios
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "ssd")).ExitCode);
 
-        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--method", "ssd");
 
         Assert.True(verify.ExitCode == 0, verify.Error);
         Assert.DoesNotContain("Targets met", verify.Out, StringComparison.Ordinal);

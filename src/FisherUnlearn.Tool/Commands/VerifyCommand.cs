@@ -32,6 +32,11 @@ internal static class VerifyCommand
         var reference = new Option<string?>("--reference") { Description = "Also measure the exact reference: 'retrain'.", HelpName = "kind" };
         reference.AcceptOnlyFromAmong("retrain");
         var output = new Option<string?>("--out") { Description = "The output root 'run' wrote to.", HelpName = "dir" };
+        var method = new Option<string?>("--method")
+        {
+            Description = "The method the outputs were made with, when 'run' was given --method (default: the removal's); outputs made with another are not verified (FUL5009).",
+            HelpName = "method",
+        };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: 'threads' of unlearn.json, else 1).", HelpName = "n" };
         var parallel = new Option<int?>("--parallel")
         {
@@ -40,15 +45,16 @@ internal static class VerifyCommand
         };
         var command = new Command("verify", "Measure forget/retain/test accuracy and MIA before and after unlearning; exit 1 when the removal's targets are missed.")
         {
-            removal, reference, output, threads, parallel,
+            removal, reference, method, output, threads, parallel,
         };
         command.SetAction((parseResult, cancellationToken) => Task.FromResult(Run(new CommandEnvironment(context, options, parseResult),
-            parseResult.GetValue(removal)!, parseResult.GetValue(reference) == "retrain", parseResult.GetValue(output), parseResult.GetValue(threads),
-            parseResult.GetValue(parallel), cancellationToken)));
+            parseResult.GetValue(removal)!, parseResult.GetValue(reference) == "retrain", parseResult.GetValue(method), parseResult.GetValue(output),
+            parseResult.GetValue(threads), parseResult.GetValue(parallel), cancellationToken)));
         return command;
     }
 
-    private static int Run(CommandEnvironment env, string removalName, bool reference, string? output, int? threads, int? parallel, CancellationToken cancellationToken)
+    private static int Run(CommandEnvironment env, string removalName, bool reference, string? methodOverride, string? output, int? threads, int? parallel,
+        CancellationToken cancellationToken)
     {
         if (ConcurrencyOptions.Check((ConcurrencyOptions.Parallel, parallel), (ConcurrencyOptions.Threads, threads)) is { } outOfRange)
         {
@@ -66,6 +72,18 @@ internal static class VerifyCommand
         if (!found.Succeeded)
         {
             env.Diagnostics.Write(found.Diagnostics);
+            return ExitCodes.InvalidInput;
+        }
+
+        // The method the outputs must have been made with to be the current request's, as for status and 'plan --check'.
+        string method;
+        try
+        {
+            method = UnlearnSettings.From(found.Value!, analysis.Workspace.Settings, methodOverride).Method;
+        }
+        catch (EngineException ex)
+        {
+            env.Diagnostics.Write(ex.Diagnostic); // a bad --method (the manifests' settings were checked with the workspace)
             return ExitCodes.InvalidInput;
         }
 
@@ -102,7 +120,7 @@ internal static class VerifyCommand
 
         VerificationResult result;
         var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
-        var (stale, unrecorded) = UncertifiedOutputs(analysis, plan, outputRoot);
+        var uncertified = UncertifiedOutputs(analysis, plan, outputRoot, method);
         // In a terminal, a live table while the reference retrains (epochs) and the models are measured.
         var live = env.ShowsLiveProgress ? new LiveProgress(env.Context.Error, "result") : null;
         try
@@ -142,18 +160,8 @@ internal static class VerifyCommand
             env.Diagnostics.Write(model.Missed);
         }
 
-        if (stale.Count > 0)
-        {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.VerifiedOutputStale, found.Value!.Location, NameList.Quoted(stale), found.Value!.Id));
-        }
-
-        if (unrecorded.Count > 0)
-        {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.VerifiedOutputUnrecorded, found.Value!.Location, NameList.Quoted(unrecorded), found.Value!.Id));
-        }
-
-        var uncertified = stale.Concat(unrecorded).ToHashSet(StringComparer.Ordinal);
-        RefreshReports(env, analysis, found.Value!, plan, outputRoot, result, stale, unrecorded);
+        env.Diagnostics.Write(uncertified.Diagnostics(found.Value!, method));
+        RefreshReports(env, analysis, found.Value!, plan, outputRoot, result, uncertified);
 
         if (env.Json)
         {
@@ -161,7 +169,7 @@ internal static class VerifyCommand
             {
                 ["schemaVersion"] = JsonDocuments.SchemaVersion,
                 ["removal"] = result.RemovalId,
-                ["targetsMet"] = result.TargetsMet && uncertified.Count == 0, // out-of-date or unrecorded outputs verify nothing of the current request
+                ["targetsMet"] = result.TargetsMet && uncertified.IsEmpty, // out-of-date or unrecorded outputs verify nothing of the current request
                 ["models"] = new JArray(result.Models.Select(m => new JObject
                 {
                     ["id"] = m.Id,
@@ -169,12 +177,11 @@ internal static class VerifyCommand
                     ["before"] = RunReport.Metrics(m.Before),
                     ["after"] = RunReport.Metrics(m.After),
                     ["reference"] = RunReport.Metrics(m.Reference),
-                    // "stale": measured, but made before an input changed or changed since (FUL5006); "unrecorded": measured,
-                    // but without the job record that says what made it (FUL5007). Neither is the current request's.
-                    ["status"] = stale.Contains(m.Id) ? "stale" : unrecorded.Contains(m.Id) ? "unrecorded" : "done",
-                    ["missed"] = new JArray(m.Missed.Select(d => d.Code)
-                        .Concat(stale.Contains(m.Id) ? [DiagnosticCatalogue.VerifiedOutputStale.Code] : [])
-                        .Concat(unrecorded.Contains(m.Id) ? [DiagnosticCatalogue.VerifiedOutputUnrecorded.Code] : [])),
+                    // "stale": measured, but made before an input changed or changed since (FUL5006), or with another method
+                    // (FUL5009); "unrecorded": measured, but without the job record that says what made it (FUL5007). None is
+                    // the current request's.
+                    ["status"] = uncertified.Status(m.Id),
+                    ["missed"] = new JArray(m.Missed.Select(d => d.Code).Concat(uncertified.Code(m.Id) is { } code ? [code] : [])),
                 })),
                 ["referenceSeconds"] = result.ReferenceSeconds is { } s ? Math.Round(s, 3) : null,
                 ["referenceReused"] = result.ReferenceSeconds is null ? null : result.ReferenceReused,
@@ -215,14 +222,15 @@ internal static class VerifyCommand
                 env.Context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Retraining the reference took {seconds:0.00} s."));
             }
 
-            env.Context.Out.WriteLine(stale.Count > 0 ? "Not verified: some outputs are out of date (see the error above)."
-                : unrecorded.Count > 0 ? "Not verified: some outputs have no record of what made them (see the error above)."
+            env.Context.Out.WriteLine(uncertified.Stale.Count > 0 ? "Not verified: some outputs are out of date (see the error above)."
+                : uncertified.OtherMethod.Count > 0 ? $"Not verified: some outputs were made with another method than '{method}' (see the error above)."
+                : uncertified.Unrecorded.Count > 0 ? "Not verified: some outputs have no record of what made them (see the error above)."
                 : !result.TargetsMet ? "Targets missed: see the errors above."
                 : found.Value!.Targets is { MaxForgetAccuracy: not null } or { MaxRetainDrop: not null } ? "Targets met."
                 : $"Measured only: '{found.Value!.Id}' sets no targets, so nothing was checked. Add 'targets' (maxForgetAccuracy, maxRetainDrop) to its removal manifest for verify to check them.");
         }
 
-        return result.TargetsMet && uncertified.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+        return result.TargetsMet && uncertified.IsEmpty ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
     // The after state in a few words for the live table: "forget 0.0%, retain 97.0%".
@@ -230,17 +238,22 @@ internal static class VerifyCommand
         string.Join(", ", new[] { ("forget", model.After.ForgetAccuracy), ("retain", model.After.RetainAccuracy) }
             .Where(m => m.Item2 is not null).Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Item1} {m.Item2 * 100:0.0}%")));
 
-    // Outputs made before an input changed (or changed since they were written), and outputs without the job record that
-    // says what made them (a copy of the original checkpoint passes for an output by its name alone), are measured as they
-    // are, but they are not the current request's: verify reports them (FUL5006, FUL5007), lists them as such in the
-    // reports and exits 1. An output file that is not there at all is the verifier's FUL5001.
-    private static (List<string> Stale, List<string> Unrecorded) UncertifiedOutputs(WorkspaceAnalysis analysis, Lineage.Planning.RemovalPlan plan, string? outputRoot)
+    // Outputs made before an input changed (or changed since they were written), with another method than the request's,
+    // or without the job record that says what made them (a copy of the original checkpoint passes for an output by its
+    // name alone), are measured as they are, but they are not the current request's: verify reports them (FUL5006,
+    // FUL5009, FUL5007), lists them as such in the reports and exits 1. An output file that is not there at all is the
+    // verifier's FUL5001.
+    private static UncertifiedOutputs UncertifiedOutputs(WorkspaceAnalysis analysis, Lineage.Planning.RemovalPlan plan, string? outputRoot, string method)
     {
         var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, plan.RemovalId, outputRoot);
-        // Each output against its own record's method; an output changed after it was written is stale too, as for status.
-        var states = OutputFreshness.Check(analysis, plan, method: null, directory);
-        return (
-            [.. states.Where(s => s.Value.State == OutputState.Stale).Select(s => s.Key)],
+        // As status and 'plan --check' judge them: against the request's method; an output changed after it was written is
+        // stale too.
+        var states = OutputFreshness.Check(analysis, plan, method, directory);
+        var stale = states.Where(s => s.Value.State == OutputState.Stale).ToList();
+        static bool OtherMethod(JobRecord? record, string method) => record is not null && record.Outcome.Method != method;
+        return new UncertifiedOutputs(
+            [.. stale.Where(s => !OtherMethod(s.Value.Record, method)).Select(s => s.Key)],
+            stale.Where(s => OtherMethod(s.Value.Record, method)).ToDictionary(s => s.Key, s => s.Value.Record!.Outcome.Method, StringComparer.Ordinal),
             [.. states.Where(s => s.Value.State == OutputState.Missing && File.Exists(UnlearningJob.OutputPathOf(directory, s.Key))).Select(s => s.Key)]);
     }
 
@@ -273,7 +286,7 @@ internal static class VerifyCommand
     /// job records, else from the plan), report.md and report.html; then the GitHub step summary and outputs. A failure to
     /// write is logged, not fatal.</summary>
     private static void RefreshReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, Lineage.Planning.RemovalPlan plan, string? outputRoot, VerificationResult result,
-        IReadOnlyCollection<string> stale, IReadOnlyCollection<string> unrecorded)
+        UncertifiedOutputs uncertified)
     {
         var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, outputRoot);
         var jsonPath = Path.Combine(directory, RunReport.FileName);
@@ -333,11 +346,9 @@ internal static class VerifyCommand
         // not green.
         model = model with
         {
-            Verification = model.Verification is { } verification && stale.Count + unrecorded.Count > 0 ? verification with { TargetsMet = false } : model.Verification,
-            Models = [.. model.Models.Select(m => stale.Contains(m.Id)
-                ? m with { Status = ReportEntry.StaleStatus, Error = $"out of date: an input changed since it was made, or the output since it was written; run 'dotnet unlearn run {removal.Id}'" }
-                : unrecorded.Contains(m.Id)
-                ? m with { Status = ReportEntry.StaleStatus, Error = $"no job record: nothing shows 'run' made this output for the current request; run 'dotnet unlearn run {removal.Id}'" }
+            Verification = model.Verification is { } verification && !uncertified.IsEmpty ? verification with { TargetsMet = false } : model.Verification,
+            Models = [.. model.Models.Select(m => uncertified.Why(m.Id) is { } why
+                ? m with { Status = ReportEntry.StaleStatus, Error = $"{why}; run 'dotnet unlearn run {removal.Id}'" }
                 : m)],
         };
         try
