@@ -485,6 +485,39 @@ public sealed class RunOrchestrationScenarios
         Assert.Contains("--merge computes nothing", mergeOneShard.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Outputs_of_models_the_request_no_longer_affects_are_named_by_verify_and_removed_by_the_next_run()
+    {
+        using var ws = await TrainedChain();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1", "--method", "ssd")).ExitCode);
+        ws.WriteBytes("artifacts/unlearn/forget-3/mine.safetensors", [1, 2, 3]); // a file no record vouches for: the user's
+        // Digit 4 instead: a never learned it, so its digit-3 output is not this request's any more.
+        ws.Write("forget-3.removal.json", ws.ReadText("forget-3.removal.json").Replace("[3]", "[4]", StringComparison.Ordinal));
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--method", "ssd");
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1", "--method", "ssd", "--json");
+
+        Assert.Contains("warning FUL5010: The output folder of 'forget-3' still holds the outputs of 'a'", verify.Error, StringComparison.Ordinal);
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Equal(["a"], run.Json["removed"]!.Select(r => (string)r!));
+        Assert.Contains("removed the outputs of 'a': 'forget-3' no longer affects it", run.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(ws.PathOf("artifacts/unlearn/forget-3/a.safetensors")));
+        Assert.False(File.Exists(ws.PathOf("artifacts/unlearn/forget-3/.jobs/a.json")));
+        Assert.True(File.Exists(ws.PathOf("artifacts/unlearn/forget-3/b.safetensors")));
+        Assert.True(File.Exists(ws.PathOf("artifacts/unlearn/forget-3/mine.safetensors")));
+        Assert.Equal(["b"], Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"))["models"]!.Select(m => (string)m["id"]!));
+        var again = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--method", "ssd");
+        Assert.DoesNotContain("FUL5010", again.Error, StringComparison.Ordinal);
+
+        // Digit 9, which no model learned: nothing is affected, so the outputs and the reports that describe them go.
+        ws.Write("forget-3.removal.json", ws.ReadText("forget-3.removal.json").Replace("[4]", "[9]", StringComparison.Ordinal));
+        var none = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--json");
+
+        Assert.True(none.ExitCode == 0, none.Error);
+        Assert.Equal(["b"], none.Json["removed"]!.Select(r => (string)r!));
+        Assert.Equal(["mine.safetensors"], Directory.GetFiles(ws.PathOf("artifacts/unlearn/forget-3")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
     private static async Task<TempWorkspace> TrainedChain()
     {
         var ws = DigitsChain.Create();

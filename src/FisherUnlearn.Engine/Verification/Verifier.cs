@@ -65,6 +65,10 @@ public sealed record VerificationResult(string RemovalId, IReadOnlyList<ModelVer
 /// </summary>
 public static class Verifier
 {
+    /// <summary>Where <c>verify --reference retrain</c> keeps the retrained reference models of a removal:
+    /// <c>&lt;removal folder&gt;/reference</c>, one checkpoint per model, reused while their inputs are unchanged.</summary>
+    public static string ReferenceDirectory(string removalDirectory) => Path.Combine(removalDirectory, "reference");
+
     /// <exception cref="EngineException">FUL5001 when an output of <c>run</c> is missing; FUL4104 when a checkpoint is.</exception>
     public static VerificationResult Verify(WorkspaceAnalysis analysis, RemovalManifest removal, VerifyOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -100,7 +104,7 @@ public static class Verifier
         {
             reference = ReferenceRetrainer.Retrain(analysis, plan, removal, new RetrainOptions
             {
-                OutputDirectory = Path.Combine(directory, "reference"),
+                OutputDirectory = ReferenceDirectory(directory),
                 RecordTrainingTime = true,
                 Threads = options.Threads ?? Math.Max(1, TorchRuntime.Threads),
                 LoadData = options.LoadData,

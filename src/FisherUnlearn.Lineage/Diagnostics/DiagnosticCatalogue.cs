@@ -273,6 +273,8 @@ public static class DiagnosticCatalogue
         "The train data of dataset '{0}' is gone ({1}), so the membership-inference rate of {2} is not measured: the accuracies come from the test split, and the unlearning from the cached harvest and forget plans. Restore the file to measure the rate; 'verify --reference retrain' and sample requests need it too, since they train on it.");
     public static readonly DiagnosticDescriptor VerifiedOutputStale = Error("FUL5006", "Output out of date",
         "The outputs of {0} are out of date: an input changed since they were made, or the output file was changed after it was written, so what was measured is not the current request of '{1}'. Run 'dotnet unlearn train' (when a recipe or its data changed) and 'dotnet unlearn run {1}', then verify again.");
+    public static readonly DiagnosticDescriptor UnaffectedOutputsLeft = Warning("FUL5010", "Outputs of models no longer affected",
+        "The output folder of '{0}' still holds the outputs of {1}, which it no longer affects (its labels or samples changed, or they left the lineage or stopped learning what is forgotten): they were unlearned for an earlier version of the request, and an upload of the folder would ship them as this one's. Run 'dotnet unlearn run {0}', which removes them.");
     public static readonly DiagnosticDescriptor VerifiedOutputOtherMethod = Error("FUL5009", "Output made with another method",
         "The outputs of {0} were made with '{1}', but '{2}' asks for '{3}' (its manifest, else 'method' of unlearn.json, else fiun), so what was measured is not its current request. Run 'dotnet unlearn run {2}' to make them with '{3}', or, when 'run' was given '--method {1}' on purpose, verify them with 'verify {2} --method {1}'.");
 

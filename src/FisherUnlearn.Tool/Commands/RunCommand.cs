@@ -103,6 +103,8 @@ internal static class RunCommand
             }
 
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.NothingAffected, removal.Location, removal.Id));
+            var removed = merge ? [] : RemoveUnaffectedOutputs(env, removal, plan, RemovalRunner.RemovalOutputDirectory(workspace, removal.Id, options.OutputRoot));
+
             if (env.Context.InGitHubActions)
             {
                 // No report is written, but a workflow's later steps still read this step's outputs: they say that
@@ -110,7 +112,7 @@ internal static class RunCommand
                 Reports.GitHubSummary.PublishNothingAffected(env.Context, Reports.ReportModel.FromPlan(analysis, removal, method: string.Empty), env.Diagnostics.Log);
             }
 
-            return WriteJson(env, removal.Id, null, []);
+            return WriteJson(env, removal.Id, null, [], removed: removed);
         }
 
         if (merge)
@@ -210,6 +212,11 @@ internal static class RunCommand
             }
         }
 
+        if (summary.Removed.Count > 0)
+        {
+            env.Diagnostics.Log($"removed the outputs of {NameList.Quoted(summary.Removed)}: '{removal.Id}' no longer affects {(summary.Removed.Count == 1 ? "it" : "them")}.");
+        }
+
         // Train data deleted since the harvest: the models were unlearned from it, but their MIA rates are not measured.
         if (result.Models.Any(m => m.Succeeded && summary.Considered.Contains(m.Id) && !summary.Reused.Contains(m.Id)))
         {
@@ -266,7 +273,7 @@ internal static class RunCommand
             env.Diagnostics.Log("nothing to do: every output is up to date (use --force to redo).");
         }
 
-        var exit = WriteJson(env, removal.Id, result, summary.Considered, summary.Reused);
+        var exit = WriteJson(env, removal.Id, result, summary.Considered, summary.Reused, summary.Removed);
         return failed.Count > 0 ? ExitCodes.Failed : exit;
     }
 
@@ -329,6 +336,43 @@ internal static class RunCommand
         return missing.Count + stale.Count + failed.Count > 0 ? ExitCodes.Failed : exit;
     }
 
+    /// <summary>A request that affects no model any more: the outputs earlier versions of it made, and their reports, go
+    /// (under the folder's lock; left when another run holds it).</summary>
+    private static IReadOnlyList<string> RemoveUnaffectedOutputs(CommandEnvironment env, RemovalManifest removal, RemovalPlan plan, string directory)
+    {
+        if (!Directory.Exists(Path.Combine(directory, JobRecordFiles.FolderName)))
+        {
+            return [];
+        }
+
+        using var outputLock = OutputLock.TryAcquire(directory, out _);
+        if (outputLock is null)
+        {
+            return [];
+        }
+
+        var removed = UnaffectedOutputs.Remove(directory, plan);
+        if (removed.Count == 0)
+        {
+            return removed;
+        }
+
+        foreach (var report in new[] { RunReport.FileName, Reports.MarkdownReport.FileName, Reports.HtmlReport.FileName })
+        {
+            try
+            {
+                File.Delete(Path.Combine(directory, report));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                env.Diagnostics.Log($"could not remove {env.Context.Display(Path.Combine(directory, report))}: {ex.Message}");
+            }
+        }
+
+        env.Diagnostics.Log($"removed the outputs of {NameList.Quoted([.. removed])} and their reports: '{removal.Id}' no longer affects any model.");
+        return removed;
+    }
+
     /// <summary>The removal's reports when all three are there and still describe <paramref name="result"/>: written for
     /// the removal manifest of its hash, and listing as done exactly its outputs (same models, same output hashes); else
     /// null (missing, unreadable or out of date: written again).</summary>
@@ -384,7 +428,8 @@ internal static class RunCommand
 
     /// <summary>The document of <c>run --json</c>; <paramref name="result"/> is null when the removal affects no model,
     /// which still names the removal (as <c>verify</c> and <c>plan --check</c> do) with no models and no time.</summary>
-    private static int WriteJson(CommandEnvironment env, string removalId, RunResult? result, IReadOnlyList<string> considered, IReadOnlySet<string>? reused = null)
+    private static int WriteJson(CommandEnvironment env, string removalId, RunResult? result, IReadOnlyList<string> considered, IReadOnlySet<string>? reused = null,
+        IReadOnlyList<string>? removed = null)
     {
         if (env.Json)
         {
@@ -405,6 +450,8 @@ internal static class RunCommand
                     // Why a model failed, in the document itself (not only on stderr), as the failure document does.
                     ["error"] = m.Error is null ? null : JsonDocuments.Diagnostic(env.Context, m.Error),
                 })),
+                // Models the request no longer affects, whose earlier outputs this run removed from the folder.
+                ["removed"] = new JArray(removed ?? []),
             });
         }
 

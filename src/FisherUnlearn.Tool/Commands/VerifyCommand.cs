@@ -155,6 +155,11 @@ internal static class VerifyCommand
         }
 
         env.Diagnostics.Write(DeletedTrainData.Warnings(analysis, plan));
+        if (UnaffectedOutputs.Find(RemovalRunner.RemovalOutputDirectory(analysis.Workspace, plan.RemovalId, outputRoot), plan) is { Count: > 0 } leftovers)
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UnaffectedOutputsLeft, found.Value!.Location, found.Value!.Id, NameList.Quoted([.. leftovers])));
+        }
+
         foreach (var model in result.Models)
         {
             env.Diagnostics.Write(model.Missed);

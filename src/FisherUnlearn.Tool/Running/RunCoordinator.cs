@@ -35,6 +35,9 @@ internal sealed record RunRequest
 /// of every affected model known so far (from earlier runs, shards and workers) for the report.</summary>
 internal sealed record RunSummary(RunResult Result, IReadOnlySet<string> Reused, IReadOnlyList<string> Considered)
 {
+    /// <summary>Models the request no longer affects whose earlier outputs (and records) this run removed.</summary>
+    public IReadOnlyList<string> Removed { get; init; } = [];
+
     public int Computed => Considered.Count - Reused.Count;
 }
 
@@ -63,6 +66,8 @@ internal sealed class RunCoordinator(IRunProgress progress)
         // Temporary files of writers an earlier run could not clean up after (killed outright: a second Ctrl-C, SIGKILL).
         AtomicFile.DeleteStaleLeftovers(directory, recursive: true);
         AtomicFile.DeleteStaleLeftovers(workspace.OutputDirectory, recursive: false, target: FileHashStore.FileName);
+        // Outputs of models the request no longer affects would pass for this request's in an upload of the folder.
+        var removed = UnaffectedOutputs.Remove(directory, plan);
         var considered = request.Shard.Select(plan).Where(id => request.Only is null || id == request.Only).ToList();
         progress.Planned(considered);
         var freshness = OutputFreshness.Check(analysis, plan, settings.Method, directory, considered);
@@ -110,7 +115,7 @@ internal sealed class RunCoordinator(IRunProgress progress)
 
         var manifestHash = workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty;
         var result = Gather(analysis, new RunResult(removal.Id, manifestHash, settings, directory, [.. outcomes.Values], clock.Elapsed.TotalSeconds), plan);
-        return new RunSummary(result, reused, considered);
+        return new RunSummary(result, reused, considered) { Removed = removed };
     }
 
     /// <summary>The run's outcomes completed with every other affected model's recorded result that is current (made for
