@@ -35,7 +35,24 @@ public static class AtomicFile
     /// </summary>
     public static void Write(string path, Action<Stream> write, bool durable)
     {
+        ArgumentNullException.ThrowIfNull(write);
         var full = Path.GetFullPath(path);
+        // A path that leads to a FIFO, a device or a socket ('--output /dev/stdout', a named pipe) is written into: a file
+        // renamed over it would replace the device node or the link with a regular file, and the reader would get nothing.
+        if (RegularFile.KindOf(full) is not null)
+        {
+            using var device = new FileStream(full, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1, FileOptions.None);
+            write(device);
+            device.Flush();
+            return;
+        }
+
+        // A symbolic link stays one: the file it leads to is the one replaced.
+        if (new FileInfo(full).LinkTarget is not null && File.ResolveLinkTarget(full, returnFinalTarget: true) is { } target)
+        {
+            full = target.FullName;
+        }
+
         var directory = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(directory);
         var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");

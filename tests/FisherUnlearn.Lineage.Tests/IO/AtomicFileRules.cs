@@ -6,6 +6,41 @@ namespace FisherUnlearn.Lineage.Tests.IO;
 public sealed class AtomicFileRules
 {
     [Fact]
+    public void A_symbolic_link_stays_a_link_and_the_file_it_leads_to_gets_the_content()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("shared/lineage.mmd", "old");
+        Directory.CreateDirectory(ws.PathOf("docs"));
+        File.CreateSymbolicLink(ws.PathOf("docs/lineage.mmd"), "../shared/lineage.mmd");
+
+        AtomicFile.WriteAllText(ws.PathOf("docs/lineage.mmd"), "new");
+
+        Assert.Equal("../shared/lineage.mmd", new FileInfo(ws.PathOf("docs/lineage.mmd")).LinkTarget);
+        Assert.Equal("new", ws.ReadText("shared/lineage.mmd"));
+        Assert.Equal(["lineage.mmd"], Directory.GetFileSystemEntries(ws.PathOf("docs")).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task A_FIFO_or_a_device_is_written_into_not_replaced_by_a_regular_file()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "no FIFOs or device nodes in the file system");
+        using var ws = new TempWorkspace();
+        var fifo = ws.MakeFifo("pipe.mmd");
+        var read = Task.Run(() => File.ReadAllText(fifo), TestContext.Current.CancellationToken); // as a shell's process substitution reads
+        // A link to a device, so that a regression replaces the link in the temporary folder, never the device itself.
+        File.CreateSymbolicLink(ws.PathOf("null-link"), "/dev/null");
+
+        AtomicFile.WriteAllText(fifo, "graph TD");
+        AtomicFile.WriteAllText(ws.PathOf("null-link"), "discarded");
+
+        Assert.Equal("graph TD", await read.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        Assert.Equal("a FIFO (named pipe)", RegularFile.KindOf(fifo));
+        Assert.Equal("/dev/null", new FileInfo(ws.PathOf("null-link")).LinkTarget);
+        Assert.Equal("a character device", RegularFile.KindOf(ws.PathOf("null-link")));
+        Assert.Empty(Directory.GetFiles(ws.Root, ".*tmp-*"));
+    }
+
+    [Fact]
     public void The_leftovers_of_a_killed_writer_are_deleted_at_any_depth_and_nothing_else()
     {
         using var ws = new TempWorkspace();
