@@ -73,6 +73,44 @@ public sealed class InitCommandScenarios
     }
 
     [Fact]
+    public async Task Init_in_a_project_folder_of_a_workspace_is_refused_since_it_would_take_that_folders_models_out_of_it()
+    {
+        using var ws = new TempWorkspace();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "init")).ExitCode);
+        Directory.CreateDirectory(ws.PathOf("examples/child/deeper"));
+
+        var nested = await CliRun.InvokeAsync(ws.PathOf("examples/child/deeper"), "init");
+        var viaOption = await CliRun.InvokeAsync(ws.Root, "init", "-w", "examples/child");
+        var validate = await CliRun.InvokeAsync(ws.Root, "validate", "--json");
+        var written = Directory.GetFiles(ws.PathOf("examples/child"), "unlearn.json", SearchOption.AllDirectories);
+        var onPurpose = await CliRun.InvokeAsync(ws.PathOf("examples/child/deeper"), "init", "--force");
+
+        foreach (var refused in new[] { nested, viaOption })
+        {
+            Assert.Equal(2, refused.ExitCode);
+            Assert.Contains("error FUL3005: ", refused.Error, StringComparison.Ordinal);
+            Assert.Contains("is inside the workspace '", refused.Error, StringComparison.Ordinal);
+            Assert.Contains("--force", refused.Error, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(written);
+        Assert.True(validate.ExitCode == 0, validate.Error);
+        Assert.Equal(0, onPurpose.ExitCode);
+        Assert.True(File.Exists(ws.PathOf("examples/child/deeper/unlearn.json")));
+    }
+
+    [Fact]
+    public async Task An_empty_workspace_option_is_a_usage_error_not_the_current_folder()
+    {
+        using var ws = new TempWorkspace();
+
+        var validate = await CliRun.InvokeAsync(ws.Root, "-w", "", "validate");
+
+        Assert.Equal(2, validate.ExitCode);
+        Assert.Contains("--workspace was given an empty folder name", validate.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_second_init_keeps_existing_files_and_reports_them()
     {
         using var ws = new TempWorkspace();

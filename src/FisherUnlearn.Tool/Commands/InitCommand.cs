@@ -32,13 +32,22 @@ internal static class InitCommand
                 return Task.FromResult(ExitCodes.InvalidInput);
             }
 
+            // Inside another workspace (a project folder of it), an unlearn.json here would split that workspace: its models
+            // under this folder would silently leave its network, and every removal would miss them.
+            var overwrite = parseResult.GetValue(force);
+            if (!overwrite && EnclosingWorkspace(env.WorkspaceRoot) is { } enclosing)
+            {
+                env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
+                    $"'{context.Display(env.WorkspaceRoot)}' is inside the workspace '{context.Display(enclosing)}' (it holds unlearn.json): an unlearn.json here would start a workspace of its own, and the models under this folder would leave that one's network and its removals. Run 'dotnet unlearn init' at the workspace's root, or pass --force to start a nested workspace on purpose."));
+                return Task.FromResult(ExitCodes.InvalidInput);
+            }
+
             if (ScaffoldFile.Obstacle(env.WorkspaceRoot, InitTemplates.Files().Select(f => f.Path)) is { } obstacle)
             {
                 env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.FileSystemError, null, obstacle));
                 return Task.FromResult(ExitCodes.InvalidInput);
             }
 
-            var overwrite = parseResult.GetValue(force);
             var results = new List<(string Path, ScaffoldOutcome Outcome)>();
             foreach (var (relative, content) in InitTemplates.Files())
             {
@@ -80,6 +89,18 @@ internal static class InitCommand
             return Task.FromResult(ExitCodes.Ok);
         });
         return command;
+    }
+
+    // The nearest folder above root holding unlearn.json, when root itself holds none.
+    private static string? EnclosingWorkspace(string root)
+    {
+        if (File.Exists(Path.Combine(root, Lineage.Manifests.WorkspaceSettings.FileName)) || Path.GetDirectoryName(Path.GetFullPath(root)) is not { } parent)
+        {
+            return null;
+        }
+
+        var found = CommandEnvironment.FindWorkspaceRoot(parent);
+        return File.Exists(Path.Combine(found, Lineage.Manifests.WorkspaceSettings.FileName)) ? found : null;
     }
 
     private static JObject Document(string workspaceRoot, CliContext context, List<(string Path, ScaffoldOutcome Outcome)> results) => new()
