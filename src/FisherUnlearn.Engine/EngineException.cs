@@ -41,6 +41,17 @@ public class EngineException : Exception
         return (end < 0 ? message : message[..end]).Trim();
     }
 
+    /// <summary>FUL4001 when no data file is at <paramref name="path"/>: nothing there, or a symbolic link that leads
+    /// nowhere (content not fetched yet, a loop), which <see cref="File.Exists"/> alone would let through.</summary>
+    internal static void ThrowIfDataMissing(string path)
+    {
+        var absence = !File.Exists(path) ? "does not exist" : Lineage.IO.RegularFile.BrokenLink(path);
+        if (absence is not null)
+        {
+            throw Create(DiagnosticCatalogue.DataFileNotFound, path, path, absence);
+        }
+    }
+
     /// <summary>Refuses, before it is opened, a path that leads to a FIFO, a device or a socket (FUL1027): reading one
     /// would block or never end.</summary>
     internal static void ThrowIfNotRegular(string path)

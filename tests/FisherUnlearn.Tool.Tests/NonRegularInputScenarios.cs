@@ -85,4 +85,40 @@ public sealed class NonRegularInputScenarios
         AssertRefused(await Within(ws, "validate"), "c/c.lineage.json", "a FIFO (named pipe)");
         AssertRefused(await Within(ws, "status"), "c/c.lineage.json", "a FIFO (named pipe)");
     }
+
+    [Theory]
+    [InlineData("../../annex/objects/a.safetensors", ", which does not exist (a large file not fetched yet? 'git annex get' or 'dvc pull' fetches it)")]
+    [InlineData("a.safetensors", " that leads around in a loop of links")]
+    public async Task A_checkpoint_link_that_leads_nowhere_is_a_missing_checkpoint_that_says_why(string target, string why)
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "symbolic links need privileges on Windows");
+        using var ws = ChainWithCheckpoints();
+        ws.Link("a/bin/a.safetensors", target); // not fetched yet (git-annex, DVC), or a link to itself
+
+        var status = await Within(ws, "status");
+        var check = await Within(ws, "plan", "forget-1", "--check");
+        var run = await Within(ws, "run", "forget-1", "--no-progress");
+
+        Assert.True(status.ExitCode == 0, status.Error);
+        Assert.Contains("checkpoint missing for a", status.Out, StringComparison.Ordinal);
+        Assert.Equal(3, check.ExitCode);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains($"error FUL4104: Model 'a' is affected, but its checkpoint 'a/bin/a.safetensors' is a symbolic link to '{target}'{why}", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("FUL3009", status.Error + check.Error + run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_data_file_link_that_leads_nowhere_is_FUL4001_that_says_why()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "symbolic links need privileges on Windows");
+        using var ws = SampleWorkspaces.ChainWithData();
+        ws.Link("data/train.csv", "gone.csv");
+
+        var run = await Within(ws, "run", "forget-1", "--no-progress");
+
+        Assert.Equal(1, run.ExitCode); // the model fails, as with a data file that is not there at all
+        Assert.Contains("error FUL4001: The data file", run.Error, StringComparison.Ordinal);
+        Assert.Contains("is a symbolic link to 'gone.csv', which does not exist", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("FUL3009", run.Error, StringComparison.Ordinal);
+    }
 }

@@ -6,7 +6,7 @@ public static class CheckpointPresence
 {
     /// <summary>Null when <paramref name="path"/> is a file; otherwise what is wrong with it.</summary>
     public static string? Absence(string path) =>
-        File.Exists(path) ? null
+        File.Exists(path) ? Lineage.IO.RegularFile.BrokenLink(path)
         : Directory.Exists(path) ? "is a folder, not a checkpoint file"
         : "does not exist";
 

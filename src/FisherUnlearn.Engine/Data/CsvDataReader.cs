@@ -22,10 +22,7 @@ public static class CsvDataReader
     /// a model reads features by position, so a swapped pair of columns would otherwise pass unnoticed.</param>
     public static CsvContent Read(string path, string labelColumn, int? classes = null, CsvSibling? sibling = null)
     {
-        if (!File.Exists(path))
-        {
-            throw EngineException.Create(DiagnosticCatalogue.DataFileNotFound, path, path);
-        }
+        EngineException.ThrowIfDataMissing(path);
 
         EngineException.ThrowIfNotRegular(path);
 

@@ -38,10 +38,7 @@ public static class IdxReader
 
     private static IdxContent Read(string path, int expectedMagic, string what)
     {
-        if (!File.Exists(path))
-        {
-            throw EngineException.Create(DiagnosticCatalogue.DataFileNotFound, path, path);
-        }
+        EngineException.ThrowIfDataMissing(path);
 
         EngineException.ThrowIfNotRegular(path);
 

@@ -13,10 +13,7 @@ public static class SafetensorsDataReader
 
     public static SafetensorsContent Read(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw EngineException.Create(DiagnosticCatalogue.DataFileNotFound, path, path);
-        }
+        EngineException.ThrowIfDataMissing(path);
 
         EngineException.ThrowIfNotRegular(path);
 

@@ -1,4 +1,5 @@
 using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Hashing;
 using FisherUnlearn.Lineage.IO;
 
@@ -24,7 +25,8 @@ public sealed class FileHashCache(FileHashStore? store = null)
     {
         var full = Path.GetFullPath(path);
         var stamp = FileStamp.Of(full);
-        if (stamp is null && !File.Exists(full))
+        // A link that leads nowhere (content not fetched, a loop) is as good as missing: what reads the file says why.
+        if (stamp is null && (!File.Exists(full) || RegularFile.BrokenLink(full) is not null))
         {
             return "missing";
         }
@@ -45,6 +47,11 @@ public sealed class FileHashCache(FileHashStore? store = null)
         catch (NotARegularFileException ex)
         {
             throw new EngineException(ex.Diagnostic, ex);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            // An input the user cannot read (no permission): named, at the file, not taken for an output folder's problem.
+            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.UnreadableFile, new SourceLocation(full), $"'{full}' (permission denied: check its permissions and owner)"), ex);
         }
 
         if (stamp is { } read)

@@ -158,7 +158,7 @@ public static class DiagnosticCatalogue
     // 4xxx: engine
     // 40xx datasets
     public static readonly DiagnosticDescriptor DataFileNotFound = Error("FUL4001", "Data file not found",
-        "The data file '{0}' does not exist. Fix the path in the dataset manifest or restore the file.");
+        "The data file '{0}' {1}. Fix the path in the dataset manifest or restore the file.");
     public static readonly DiagnosticDescriptor DataBadMagic = Error("FUL4002", "Not a data file of the declared format",
         "'{0}' is not {1} (found {2}). Check the dataset's format and that the path names the right file.");
     public static readonly DiagnosticDescriptor DataTruncated = Error("FUL4003", "Data file truncated",

@@ -46,6 +46,34 @@ public static class RegularFile
         };
     }
 
+    /// <summary>
+    /// Why a symbolic link at <paramref name="path"/> leads nowhere, in words a message completes ("is a symbolic link to
+    /// 'x', which does not exist"), or null when the path is no link or its final target exists. Such a link passes
+    /// <see cref="File.Exists"/> (it looks at the link itself) but cannot be opened: a large file git-annex or DVC has not
+    /// fetched yet, or a link that leads around in a loop.
+    /// </summary>
+    public static string? BrokenLink(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var info = new FileInfo(path);
+        if (info.LinkTarget is not { } target)
+        {
+            return null;
+        }
+
+        try
+        {
+            var final = info.ResolveLinkTarget(returnFinalTarget: true);
+            return final is null || File.Exists(final.FullName) || Directory.Exists(final.FullName)
+                ? null
+                : $"is a symbolic link to '{target}', which does not exist (a large file not fetched yet? 'git annex get' or 'dvc pull' fetches it)";
+        }
+        catch (IOException)
+        {
+            return $"is a symbolic link to '{target}' that leads around in a loop of links";
+        }
+    }
+
     /// <summary>Throws <see cref="NotARegularFileException"/> when <paramref name="path"/> exists and is not a regular file.</summary>
     public static void Ensure(string path)
     {
