@@ -72,6 +72,8 @@ public static class DiagnosticCatalogue
         "'{0}' applies only to {1}; model '{2}' is {3}, so it is ignored. Remove it{4}.");
     public static readonly DiagnosticDescriptor LinkOutOfWorkspace = Warning("FUL1028", "Folder link out of the workspace",
         "'{0}' is a link to '{1}', outside the workspace, so no manifest in it was read. Move what belongs to this workspace into it, or exclude the link in unlearn.json ('exclude').");
+    public static readonly DiagnosticDescriptor ManifestSuffixCase = Warning("FUL1032", "Manifest name in other case",
+        "'{0}' is named like a {1} manifest, but its suffix is not '{2}' in this case, so it is not read (file names are case-sensitive here, though not on Windows or macOS, where it would be). Rename it to end in '{2}'.");
     public static readonly DiagnosticDescriptor HiddenCharacter = Warning("FUL1031", "Hidden character",
         "'{0}' holds a character a reader cannot see ({1}: a control or text-direction character); reports show it escaped, as {1}. Remove it unless it is meant.");
     public static readonly DiagnosticDescriptor NotARegularFile = Error("FUL1027", "Not a regular file",

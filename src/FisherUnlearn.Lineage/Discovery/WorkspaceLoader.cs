@@ -42,10 +42,17 @@ public static class WorkspaceLoader
             }
         }
 
-        var paths = Discover(fullRoot, settings, out var linksOut);
+        var paths = Discover(fullRoot, settings, out var linksOut, out var nearMisses);
         foreach (var (link, target) in linksOut)
         {
             diagnostics.Report(DiagnosticCatalogue.LinkOutOfWorkspace, new SourceLocation(link), Path.GetRelativePath(fullRoot, link).Replace('\\', '/'), target);
+        }
+
+        foreach (var nearMiss in nearMisses)
+        {
+            var meant = ManifestKinds.FromFileNameIgnoringCase(nearMiss)!.Value;
+            diagnostics.Report(DiagnosticCatalogue.ManifestSuffixCase, new SourceLocation(nearMiss), Path.GetRelativePath(fullRoot, nearMiss).Replace('\\', '/'),
+                meant == ManifestKind.Lineage ? "lineage" : meant.Noun(), meant.Suffix());
         }
 
         var files = new ManifestFile[paths.Count];
@@ -75,12 +82,15 @@ public static class WorkspaceLoader
     /// <summary>The manifest files of a workspace, absolute, in ordinal order. A file must match an include glob,
     /// no exclude glob, and have a manifest suffix; <see cref="AlwaysExcluded"/> folders and nested workspaces (folders
     /// with an unlearn.json of their own) are skipped.</summary>
-    public static IReadOnlyList<string> Discover(string root, WorkspaceSettings settings) => Discover(root, settings, out _);
+    public static IReadOnlyList<string> Discover(string root, WorkspaceSettings settings) => Discover(root, settings, out _, out _);
 
     /// <inheritdoc cref="Discover(string, WorkspaceSettings)"/>
     /// <param name="linksOut">Folder links the walk did not follow because they lead out of the workspace (with their
     /// targets): <see cref="ContainedDirectory"/>.</param>
-    public static IReadOnlyList<string> Discover(string root, WorkspaceSettings settings, out IReadOnlyDictionary<string, string> linksOut)
+    /// <param name="nearMisses">Files the globs would select but for the case of their manifest suffix
+    /// (<c>a.Lineage.json</c>): not read, since file names are case-sensitive here, and worth a warning (FUL1032), since
+    /// on Windows and macOS they would be read.</param>
+    public static IReadOnlyList<string> Discover(string root, WorkspaceSettings settings, out IReadOnlyDictionary<string, string> linksOut, out IReadOnlyList<string> nearMisses)
     {
         var fullRoot = Path.GetFullPath(root);
         var boundary = new ContainedDirectory.Boundary(fullRoot);
@@ -88,21 +98,49 @@ public static class WorkspaceLoader
         matcher.AddIncludePatterns(settings.Include);
         matcher.AddExcludePatterns(settings.Exclude);
         matcher.AddExcludePatterns(AlwaysExcluded);
+        // One walk for both: the include globs with any manifest suffix loosened to '.json', the excludes as they are.
+        var walk = new Matcher(WorkspacePaths.Comparison);
+        walk.AddIncludePatterns(settings.Include.Select(LoosenedSuffix));
+        walk.AddExcludePatterns(settings.Exclude);
+        walk.AddExcludePatterns(AlwaysExcluded);
         var result = new List<string>();
+        var missed = new List<string>();
         var boundaries = new Dictionary<string, bool>(StringComparer.Ordinal);
-        foreach (var match in matcher.Execute(new ContainedDirectory(new DirectoryInfo(fullRoot), boundary)).Files)
+        foreach (var match in walk.Execute(new ContainedDirectory(new DirectoryInfo(fullRoot), boundary)).Files)
         {
             var kind = ManifestKinds.FromFileName(match.Path);
             var path = Path.GetFullPath(Path.Combine(fullRoot, match.Path));
-            if (kind is not null and not ManifestKind.Settings && !InNestedWorkspace(fullRoot, path, boundaries))
+            if (kind is null && ManifestKinds.FromFileNameIgnoringCase(match.Path) is not null
+                && matcher.Match(fullRoot, CaseOfSuffix(path)).HasMatches
+                && !InNestedWorkspace(fullRoot, path, boundaries))
+            {
+                missed.Add(path);
+            }
+            else if (kind is not null and not ManifestKind.Settings && matcher.Match(fullRoot, path).HasMatches && !InNestedWorkspace(fullRoot, path, boundaries))
             {
                 result.Add(path);
             }
         }
 
         result.Sort(StringComparer.Ordinal);
+        missed.Sort(StringComparer.Ordinal);
         linksOut = boundary.LinksOut;
+        nearMisses = missed;
         return result;
+    }
+
+    private static readonly string[] ManifestSuffixes = [ManifestKinds.LineageSuffix, ManifestKinds.DatasetSuffix, ManifestKinds.RemovalSuffix];
+
+    // "**/*.lineage.json" -> "**/*.json": the walk then also meets "a.Lineage.json".
+    private static string LoosenedSuffix(string pattern) =>
+        ManifestSuffixes.FirstOrDefault(s => pattern.EndsWith(s, StringComparison.Ordinal)) is { } suffix ? pattern[..^suffix.Length] + ".json" : pattern;
+
+    // The path with its manifest suffix written as the manifest kind writes it ("a.Lineage.json" -> "a.lineage.json"), so
+    // the include globs can say whether the file would be read but for that case.
+    private static string CaseOfSuffix(string path)
+    {
+        var suffix = ManifestKinds.FromFileNameIgnoringCase(path)!.Value.Suffix()!;
+        return path[..^suffix.Length] + suffix;
     }
 
     // A folder below the root with an unlearn.json of its own is a workspace of its own (as git treats a nested

@@ -23,20 +23,34 @@ public static class ManifestKinds
     public const string RemovalSuffix = ".removal.json";
 
     /// <summary>The kind a file name implies (by suffix, or <c>unlearn.json</c>), case-sensitively; null for other files.</summary>
-    public static ManifestKind? FromFileName(string path)
+    public static ManifestKind? FromFileName(string path) => FromFileName(path, StringComparison.Ordinal);
+
+    /// <summary>The kind a file name has when case is ignored: what a file named <c>a.Lineage.json</c> was meant to be.</summary>
+    public static ManifestKind? FromFileNameIgnoringCase(string path) => FromFileName(path, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The suffix of a manifest kind (<c>.lineage.json</c>, ...); null for the settings file.</summary>
+    public static string? Suffix(this ManifestKind kind) => kind switch
+    {
+        ManifestKind.Lineage => LineageSuffix,
+        ManifestKind.Dataset => DatasetSuffix,
+        ManifestKind.Removal => RemovalSuffix,
+        _ => null,
+    };
+
+    private static ManifestKind? FromFileName(string path, StringComparison comparison)
     {
         var name = Path.GetFileName(path.AsSpan());
-        if (name.EndsWith(LineageSuffix, StringComparison.Ordinal))
+        if (name.EndsWith(LineageSuffix, comparison))
         {
             return ManifestKind.Lineage;
         }
 
-        if (name.EndsWith(DatasetSuffix, StringComparison.Ordinal))
+        if (name.EndsWith(DatasetSuffix, comparison))
         {
             return ManifestKind.Dataset;
         }
 
-        if (name.EndsWith(RemovalSuffix, StringComparison.Ordinal))
+        if (name.EndsWith(RemovalSuffix, comparison))
         {
             return ManifestKind.Removal;
         }

@@ -275,6 +275,28 @@ public sealed class WorkspaceDiscovery
     }
 
     [Fact]
+    public void A_manifest_whose_suffix_differs_in_case_is_not_read_but_warned_about_unless_excluded()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows() || OperatingSystem.IsMacOS(), "file names ignore case there: the file is read");
+        using var ws = new TempWorkspace();
+        ws.Write("a/a.lineage.json", Model("a", dataset: "d"));
+        var student = ws.Write("student/student.Lineage.json", Model("student", dataset: "d"));
+        ws.Write("data/d.DATASET.json", Dataset("d"));
+        ws.Write("old/x.Removal.json", "{}");
+        ws.Write("unlearn.json", """{ "schemaVersion": 1, "exclude": ["old/**"] }""");
+        ws.Write("student/package.json", "{}");
+
+        var workspace = Load(ws.Root);
+
+        Assert.Equal(["a"], workspace.Models.Keys);
+        var warnings = workspace.Diagnostics.Where(d => d.Code == "FUL1032").ToList();
+        Assert.Equal([ws.PathOf("data/d.DATASET.json"), student], warnings.Select(d => d.Location.File));
+        Assert.All(warnings, w => Assert.Equal(Severity.Warning, w.Severity));
+        Assert.Contains("'student/student.Lineage.json' is named like a lineage manifest, but its suffix is not '.lineage.json' in this case", warnings[1].Message, StringComparison.Ordinal);
+        Assert.Contains("'.dataset.json'", warnings[0].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Files_are_discovered_in_ordinal_path_order()
     {
         using var ws = new TempWorkspace();
