@@ -14,10 +14,17 @@ public sealed class EngineInputScenarios
     public async Task A_test_split_whose_samples_do_not_fit_the_model_is_FUL4068_for_run_and_verify_not_a_crash()
     {
         using var ws = Workspace();
+        // Safetensors splits: csv splits whose columns differ are refused before any model sees them (FUL4008).
+        ws.Write("toy.dataset.json", """
+            { "schemaVersion": 1, "id": "toy", "format": "safetensors", "classes": 4,
+              "train": { "path": "data/train.safetensors" }, "test": { "path": "data/test.safetensors" } }
+            """);
+        WriteSplit(ws, "data/train.safetensors", 40, 4);
+        WriteSplit(ws, "data/test.safetensors", 12, 4);
         var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-1", "--parallel", "1");
         Assert.True(run.ExitCode == 0, run.Error);
         // Three features per test sample where the train split, and the models, have four.
-        ws.Write("data/test.csv", string.Join('\n', ToyChain.Csv(12, seed: 2).Split('\n').Select(l => l.Length == 0 ? l : string.Join(',', l.Split(',').Skip(1)))));
+        WriteSplit(ws, "data/test.safetensors", 12, 3);
 
         var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-1", "--json");
         var again = await CliRun.InvokeAsync(ws.Root, "run", "forget-1", "--force", "--parallel", "1");
@@ -27,6 +34,19 @@ public sealed class EngineInputScenarios
         Assert.DoesNotContain("   at ", verify.Error, StringComparison.Ordinal);
         Assert.Contains("FUL4068", again.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", again.Error, StringComparison.Ordinal);
+    }
+
+    // Seeded features in 0..1 and labels 0..3 in turn.
+    private static void WriteSplit(TempWorkspace ws, string path, int rows, int features)
+    {
+        var random = new Random(rows * 10 + features);
+        var x = Enumerable.Range(0, rows * features).Select(_ => (float)random.NextDouble()).ToArray();
+        var y = Enumerable.Range(0, rows).Select(i => (long)(i % 4)).ToArray();
+        SafetensorsFile.Write(ws.PathOf(path), new Dictionary<string, SafetensorsTensor>
+        {
+            ["x"] = SafetensorsTensor.FromFloats([rows, features], x),
+            ["y"] = new(SafetensorsDType.I64, [rows], System.Runtime.InteropServices.MemoryMarshal.AsBytes(y.AsSpan()).ToArray()),
+        });
     }
 
     [Fact]
