@@ -62,6 +62,19 @@ public sealed class RunCommandScenarios
     }
 
     [Fact]
+    public async Task A_missing_ancestor_checkpoint_is_named_as_an_ancestor_not_as_affected()
+    {
+        using var ws = DigitsChain.Create();
+        ws.Write("forget-3.removal.json", ws.ReadText("forget-3.removal.json").Replace("[3]", "[4]", StringComparison.Ordinal)); // b's alone
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL4104: Model 'a' is an ancestor that the affected models' unlearning depends on (it is not affected itself), but its checkpoint", run.Error, StringComparison.Ordinal);
+        Assert.Contains("error FUL4104: Model 'b' is affected, but its checkpoint", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_checkpoint_path_that_is_a_folder_is_named_as_such_by_run_and_verify()
     {
         using var ws = DigitsChain.Create();

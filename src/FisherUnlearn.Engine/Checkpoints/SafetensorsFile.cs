@@ -173,6 +173,15 @@ public static class SafetensorsFile
             throw BadHeader(path, "the header is not valid UTF-8");
         }
 
+        // The format: the JSON object starts the header, and only spaces (0x20) may pad it; other readers refuse the rest.
+        var end = header.AsSpan().TrimEnd((byte)' ');
+        if (end.Length == 0 || header[0] != (byte)'{' || end[^1] != (byte)'}')
+        {
+            throw BadHeader(path, end.Length > 0 && header[0] != (byte)'{'
+                ? "it does not begin with '{' (the format allows padding only after the JSON object)"
+                : "the JSON object is not followed by spaces alone (the format pads the header with spaces, 0x20)");
+        }
+
         JsonDocument json;
         try
         {
@@ -267,7 +276,9 @@ public static class SafetensorsFile
 
         if (!SafetensorsDTypes.TryParse(dtypeElement.GetString()!, out var dtype))
         {
-            throw BadTensor(path, name, $"the dtype '{dtypeElement.GetString()}' is not supported (use one of {string.Join(", ", Enum.GetNames<SafetensorsDType>())})");
+            // A valid safetensors dtype (U32, F8_E4M3, ...) this tool does not read: the file is fine, the dtype is not.
+            throw BadTensor(path, name, $"the dtype '{dtypeElement.GetString()}' is not supported (use one of {string.Join(", ", Enum.GetNames<SafetensorsDType>())})",
+                "Save the weights in one of those dtypes (in PyTorch, for example, 'model.float()' before saving).");
         }
 
         if (!value.TryGetProperty("shape", out var shapeElement) || shapeElement.ValueKind != JsonValueKind.Array)
@@ -509,8 +520,8 @@ public static class SafetensorsFile
     private static EngineException BadHeader(string path, string detail) =>
         EngineException.WithReason($"its safetensors header is invalid: {detail}", DiagnosticCatalogue.CheckpointBadHeader, path, null, path, detail);
 
-    private static EngineException BadTensor(string path, string name, string detail) =>
-        EngineException.WithReason($"tensor '{name}' is invalid: {detail}", DiagnosticCatalogue.CheckpointBadTensor, path, null, path, name, detail);
+    private static EngineException BadTensor(string path, string name, string detail, string advice = "The file is corrupt; regenerate it.") =>
+        EngineException.WithReason($"tensor '{name}' is invalid: {detail}", DiagnosticCatalogue.CheckpointBadTensor, path, null, path, name, detail, advice);
 
     internal static string Describe(IReadOnlyList<long> shape) => $"[{string.Join(", ", shape)}]";
 }

@@ -190,7 +190,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor CheckpointBadHeader = Error("FUL4022", "Bad checkpoint header",
         "'{0}' has an invalid safetensors header: {1}. The file is corrupt or not safetensors; regenerate it.");
     public static readonly DiagnosticDescriptor CheckpointBadTensor = Error("FUL4023", "Bad checkpoint tensor",
-        "'{0}': tensor '{1}' is invalid: {2}. The file is corrupt; regenerate it.");
+        "'{0}': tensor '{1}' is invalid: {2}. {3}");
     public static readonly DiagnosticDescriptor CheckpointNonFinite = Error("FUL4024", "Non-finite weights",
         "'{0}': tensor '{1}' holds {2} NaN or infinite value(s) (or values beyond float32's range, which the engine computes in). Training diverged or the file is corrupt; {3}.");
     public static readonly DiagnosticDescriptor CheckpointArchitectureMismatch = Error("FUL4025", "Checkpoint does not fit the architecture",
@@ -256,7 +256,10 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor UnlearningWouldOverwrite = Error("FUL4103", "Output would overwrite an input",
         "The unlearned output of model '{0}' would be written to '{1}', which is {2}. Original checkpoints and data are never modified: choose another --out folder.");
     public static readonly DiagnosticDescriptor UnlearningCheckpointMissing = Error("FUL4104", "Checkpoint missing for unlearning",
-        "Model '{0}' is affected, but its checkpoint '{1}' {2}. Run 'dotnet unlearn train' first, or fix the manifest's 'checkpoint' path.");
+        "Model '{0}' {3}, but its checkpoint '{1}' {2}. Run 'dotnet unlearn train' first, or fix the manifest's 'checkpoint' path.");
+
+    /// <summary>FUL4104's "{3}" for a model the removal affects.</summary>
+    public const string AffectedModel = "is affected";
 
     // 5xxx: verification
     public static readonly DiagnosticDescriptor UnlearnedOutputMissing = Error("FUL5001", "Unlearned output missing",

@@ -159,6 +159,32 @@ public sealed class SafetensorsFileTests : IDisposable
     }
 
     [Fact]
+    public void A_valid_dtype_this_tool_does_not_read_is_not_called_corrupt()
+    {
+        var path = Raw("{\"a\":{\"dtype\":\"U32\",\"shape\":[1],\"data_offsets\":[0,4]}}", new byte[4]);
+
+        var ex = EngineAssert.Fails("FUL4023", () => SafetensorsFile.Read(path));
+
+        Assert.Contains("the dtype 'U32' is not supported", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Save the weights in one of those dtypes", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("corrupt", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("  {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", "does not begin with '{'")]
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}\n\n", "not followed by spaces alone")]
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}\t ", "not followed by spaces alone")]
+    public void A_header_padded_otherwise_than_with_trailing_spaces_is_FUL4022_as_the_format_says(string header, string detail)
+    {
+        var path = Raw(header, new byte[4]);
+
+        var ex = EngineAssert.Fails("FUL4022", () => SafetensorsFile.Read(path));
+
+        Assert.Contains(detail, ex.Message, StringComparison.Ordinal);
+        Assert.Equal(1f, SafetensorsFile.Read(Raw("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}      ", BitConverter.GetBytes(1f))).Tensors["a"].ToFloats()[0]);
+    }
+
+    [Fact]
     public void Offsets_beyond_the_data_are_refused()
     {
         var path = Raw("{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", new byte[8]);
