@@ -243,20 +243,22 @@ internal static class RunCommand
         // the outputs had to be made again. Unless the reports no longer describe the outputs: the removal manifest
         // changed in a way no output depends on (its reason, which they quote), or they list outputs other than the
         // current ones (made by shards or --only runs since): then they are written again.
-        var current = !shard.IsAll || summary.Computed > 0 || failed.Count > 0 ? null : CurrentReport(result);
+        var current = !shard.IsAll || summary.Computed > 0 || failed.Count > 0 ? null : ReportOfTheseOutputs(result);
         string? report;
         if (!shard.IsAll)
         {
             report = null;
         }
-        else if (current is not null)
+        else if (current is { SameManifest: true })
         {
             Reports.GitHubSummary.PublishExisting(env.Context, current.Value.Model, current.Value.Files, env.Diagnostics.Log);
             report = current.Value.Files.Json;
         }
         else
         {
-            report = WriteReports(env, analysis, removal, result, madeByThisRun: summary.Reused.Count == 0 && result.Models.All(m => summary.Considered.Contains(m.Id)));
+            // A manifest changed only in its reason: written again, with what was known of these same outputs.
+            report = WriteReports(env, analysis, removal, result, madeByThisRun: summary.Reused.Count == 0 && result.Models.All(m => summary.Considered.Contains(m.Id)),
+                earlier: current?.Model);
         }
 
         var unchanged = result.Models.Count(m => m.Succeeded && m.Unchanged && summary.Considered.Contains(m.Id) && !summary.Reused.Contains(m.Id));
@@ -374,10 +376,11 @@ internal static class RunCommand
         return removed;
     }
 
-    /// <summary>The removal's reports when all three are there and still describe <paramref name="result"/>: written for
-    /// the removal manifest of its hash, and listing as done exactly its outputs (same models, same output hashes); else
-    /// null (missing, unreadable or out of date: written again).</summary>
-    private static (Reports.ReportModel Model, Reports.ReportFiles Files)? CurrentReport(RunResult result)
+    /// <summary>The removal's reports when all three are there and list as done exactly the outputs of
+    /// <paramref name="result"/> (same models, same output hashes), and whether they were written for the removal manifest
+    /// of its hash (else only what no output depends on changed, such as its reason); null when missing, unreadable or of
+    /// other outputs.</summary>
+    private static (Reports.ReportModel Model, Reports.ReportFiles Files, bool SameManifest)? ReportOfTheseOutputs(RunResult result)
     {
         var files = new Reports.ReportFiles(Path.Combine(result.OutputDirectory, RunReport.FileName),
             Path.Combine(result.OutputDirectory, Reports.MarkdownReport.FileName), Path.Combine(result.OutputDirectory, Reports.HtmlReport.FileName));
@@ -399,13 +402,14 @@ internal static class RunCommand
         static string Done(string id, string? sha256) => id + " " + sha256;
         var reported = model.Models.Where(m => m.Status == "done").Select(m => Done(m.Id, m.OutputSha256)).ToHashSet(StringComparer.Ordinal);
         var outputs = result.Models.Where(m => m.Succeeded).Select(m => Done(m.Id, m.OutputSha256)).ToHashSet(StringComparer.Ordinal);
-        return string.Equals(model.RemovalSha256, result.ManifestSha256, StringComparison.Ordinal) && reported.SetEquals(outputs) ? (model, files) : null;
+        return reported.SetEquals(outputs) ? (model, files, string.Equals(model.RemovalSha256, result.ManifestSha256, StringComparison.Ordinal)) : null;
     }
 
     /// <summary>report.json, report.md and report.html next to the outputs, and in GitHub Actions the step summary. Several
     /// runs may finish at once (one per project under 'dotnet build -m'): each gathers every recorded result under a
     /// short report lock, so the last one to write has them all.</summary>
-    private static string? WriteReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, RunResult result, bool madeByThisRun)
+    private static string? WriteReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, RunResult result, bool madeByThisRun,
+        Reports.ReportModel? earlier = null)
     {
         using var reportLock = OutputLock.Wait(result.OutputDirectory, TimeSpan.FromMinutes(2), out var holder, "report");
         if (reportLock is null)
@@ -422,6 +426,11 @@ internal static class RunCommand
         var whole = madeByThisRun && gathered.Models.Count == result.Models.Count;
         result = gathered with { Seconds = whole ? result.Seconds : RunCoordinator.TotalSeconds(gathered.Models) };
         var model = Reports.ReportModel.FromRun(analysis, removal, result);
+        if (earlier is not null)
+        {
+            model = model.KeepingMeasurementsOf(earlier);
+        }
+
         var files = Reports.ReportWriter.WriteAll(result.OutputDirectory, model);
         Reports.GitHubSummary.Publish(env.Context, model, files, env.Diagnostics.Log);
         return files.Json;

@@ -238,6 +238,26 @@ internal sealed record ReportModel
         };
     }
 
+    /// <summary>
+    /// This report, of outputs <paramref name="earlier"/> already described (the removal manifest changed only in what no
+    /// output depends on, such as its reason), with what was known of them: the time of the run that made them and, while
+    /// the targets are the ones <c>verify</c> checked, its measurements and verdict.
+    /// </summary>
+    public ReportModel KeepingMeasurementsOf(ReportModel earlier)
+    {
+        ArgumentNullException.ThrowIfNull(earlier);
+        var verified = earlier.Verification is not null && earlier.MaxForgetAccuracy == MaxForgetAccuracy && earlier.MaxRetainDrop == MaxRetainDrop;
+        var byId = earlier.Models.ToDictionary(m => m.Id, StringComparer.Ordinal);
+        return this with
+        {
+            Seconds = earlier.Seconds,
+            Verification = verified ? earlier.Verification : null,
+            Models = [.. Models.Select(m => verified && byId.TryGetValue(m.Id, out var e)
+                ? m with { Before = e.Before, After = e.After, Reference = e.Reference, Missed = e.Missed }
+                : m)],
+        };
+    }
+
     /// <summary>Several partial reports of one removal (shards of one run) as one: models in the order of the first
     /// report that has each, later reports winning for a model that appears twice; seconds summed.</summary>
     public static ReportModel Merge(IReadOnlyList<ReportModel> parts)

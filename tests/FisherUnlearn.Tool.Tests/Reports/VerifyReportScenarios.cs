@@ -43,6 +43,31 @@ public sealed class VerifyReportScenarios
     }
 
     [Fact]
+    public async Task Editing_only_the_reason_keeps_the_verified_measurements_and_the_runs_time_in_the_reports()
+    {
+        using var ws = DigitsChain.Create();
+        ws.Write("forget-3.removal.json", ws.ReadText("forget-3.removal.json").Replace("\"id\": \"forget-3\",", "\"id\": \"forget-3\", \"reason\": \"Erasure request #1\",", StringComparison.Ordinal));
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "verify", "forget-3")).ExitCode);
+        var path = "artifacts/unlearn/forget-3/report.json";
+        var verified = JObject.Parse(ws.ReadText(path));
+        ws.Write("forget-3.removal.json", ws.ReadText("forget-3.removal.json").Replace("#1", "#2", StringComparison.Ordinal));
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("nothing to do", run.Error, StringComparison.Ordinal);
+        var kept = JObject.Parse(ws.ReadText(path));
+        Assert.NotEqual((string)verified["removalSha256"]!, (string)kept["removalSha256"]!);
+        Assert.Equal((double)verified["seconds"]!, (double)kept["seconds"]!);
+        Assert.Equal(verified["verification"]!.ToString(), kept["verification"]!.ToString());
+        Assert.Equal(verified["models"]!.Select(m => m["metrics"]!.ToString()), kept["models"]!.Select(m => m["metrics"]!.ToString()));
+        Assert.Contains("Erasure request #2", ws.ReadText("artifacts/unlearn/forget-3/report.md"), StringComparison.Ordinal);
+        Assert.Contains("targets met (verified)", ws.ReadText("artifacts/unlearn/forget-3/report.md"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_without_the_runs_report_rebuilds_it_from_the_job_records_with_their_times_and_settings()
     {
         using var ws = DigitsChain.Create();
