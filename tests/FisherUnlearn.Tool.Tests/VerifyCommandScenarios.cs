@@ -164,6 +164,27 @@ public sealed class VerifyCommandScenarios
     }
 
     [Fact]
+    public async Task A_value_with_nothing_to_measure_it_on_is_a_dash_that_the_table_and_the_reports_explain()
+    {
+        using var ws = DigitsChain.Create();
+        ws.Write("forget-all.removal.json", """{ "schemaVersion": 1, "id": "forget-all", "forget": { "labels": [0, 1, 2, 3] } }"""); // all a knows
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-all", "--method", "ssd")).ExitCode);
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-all", "--method", "ssd");
+        var json = await CliRun.InvokeAsync(ws.Root, "verify", "forget-all", "--method", "ssd", "--json");
+
+        Assert.True(verify.ExitCode == 0, verify.Error);
+        Assert.Null((double?)json.Json["models"]!.Single(m => (string)m["id"]! == "a")["after"]!["retainAccuracy"]);
+        Assert.Contains("- Not measured: the model has no sample to measure it on", verify.Out, StringComparison.Ordinal);
+        Assert.Contains("– Not measured: the model has no sample to measure it on", ws.ReadText("artifacts/unlearn/forget-all/report.md"), StringComparison.Ordinal);
+        Assert.Contains("Not measured: the model has no sample to measure it on", ws.ReadText("artifacts/unlearn/forget-all/report.html"), StringComparison.Ordinal);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "ssd")).ExitCode);
+        var measured = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--method", "ssd"); // every value measured: no such line
+        Assert.DoesNotContain("Not measured", measured.Out + ws.ReadText("artifacts/unlearn/forget-3/report.md"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task After_a_model_leaves_the_workspace_the_reports_time_is_that_of_the_models_still_listed()
     {
         using var ws = DigitsChain.Create();

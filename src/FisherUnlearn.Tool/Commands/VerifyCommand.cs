@@ -197,6 +197,7 @@ internal static class VerifyCommand
         {
             var table = new TextTable("model", "role", "state", "forget %", "retain %", "test %", "MIA %");
             var uninformative = false;
+            var unmeasured = false;
             foreach (var m in result.Models)
             {
                 foreach (var (state, metrics) in new[] { ("before", m.Before), ("after", m.After), ("reference", m.Reference) })
@@ -207,6 +208,7 @@ internal static class VerifyCommand
                             RunReport.Percent(metrics.ForgetAccuracy), RunReport.Percent(metrics.RetainAccuracy), RunReport.Percent(metrics.TestAccuracy),
                             RunReport.Percent(metrics.Mia) + (metrics.MiaInformative == false ? MarkdownReport.MiaMark : string.Empty));
                         uninformative |= metrics.MiaInformative == false;
+                        unmeasured |= metrics.ForgetAccuracy is null || metrics.RetainAccuracy is null || metrics.TestAccuracy is null || metrics.Mia is null;
                     }
                 }
             }
@@ -215,6 +217,12 @@ internal static class VerifyCommand
             if (uninformative)
             {
                 env.Context.Out.WriteLine(MarkdownReport.UninformativeMiaNote);
+            }
+
+            if (unmeasured)
+            {
+                // The table's own dash is ASCII ("-"); the note speaks of the reports' "–" as the same thing.
+                env.Context.Out.WriteLine("-" + MarkdownReport.UnmeasuredNote[1..]);
             }
             if (result.ReferenceReused)
             {

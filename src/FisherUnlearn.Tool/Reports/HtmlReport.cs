@@ -167,6 +167,11 @@ internal static class HtmlReport
             html.Append("<p class=\"muted\">").Append(E(MarkdownReport.UninformativeMiaNote)).Append("</p>\n");
         }
 
+        if (model.Models.Any(MarkdownReport.Unmeasured))
+        {
+            html.Append("<p class=\"muted\">").Append(E(MarkdownReport.UnmeasuredNote)).Append("</p>\n");
+        }
+
         html.Append("</div>\n");
     }
 

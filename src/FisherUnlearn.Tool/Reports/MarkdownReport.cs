@@ -70,6 +70,11 @@ internal static class MarkdownReport
             md.Append(UninformativeMiaNote).Append("\n\n");
         }
 
+        if (model.Models.Any(Unmeasured))
+        {
+            md.Append(UnmeasuredNote).Append("\n\n");
+        }
+
         md.Append(reference
             ? "Each cell: before → after (retrained reference). Forget: held-out accuracy on the forgotten data; retain: on the labels kept; MIA: share of forget samples a membership-inference attack calls members.\n\n"
             : "Each cell: before → after. Forget: held-out accuracy on the forgotten data; retain: on the labels kept; MIA: share of forget samples a membership-inference attack calls members.\n\n");
@@ -178,6 +183,15 @@ internal static class MarkdownReport
     /// <summary>What the mark means, for the line under a table that uses it.</summary>
     public static readonly string UninformativeMiaNote = string.Create(CultureInfo.InvariantCulture,
         $"{MiaMark} The membership-inference attack is near chance on that state (below {MembershipInference.InformativeAccuracy * 100:0}% accuracy on the model's own train and test samples): its rate there is not evidence either way.");
+
+    /// <summary>What a dash in a metrics cell means, for the line under a table that has one.</summary>
+    public const string UnmeasuredNote =
+        "– Not measured: the model has no sample to measure it on (for example no label left to retain when it forgets every label it knows; for the MIA rate, no forgotten training sample it learned, or train data deleted since: FUL5008). A target on such a value is not checked.";
+
+    /// <summary>Whether any measured state of the model lacks one of the four values (the set to measure it on is empty).</summary>
+    public static bool Unmeasured(ReportEntry m) =>
+        new[] { m.Before, m.After, m.Reference }.OfType<ReportMetrics>()
+            .Any(x => x.ForgetAccuracy is null || x.RetainAccuracy is null || x.TestAccuracy is null || x.Mia is null);
 
     /// <summary>Whether any state of the model has an MIA rate from an attack at chance.</summary>
     public static bool UninformativeMia(ReportEntry m) =>
