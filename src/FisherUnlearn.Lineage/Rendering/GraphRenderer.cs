@@ -15,17 +15,36 @@ public static class GraphRenderer
     private const string UnaffectedStyle = "fill:#f1f3f5,stroke:#adb5bd,color:#495057";
     private const string DatasetStyle = "fill:#e7f5ff,stroke:#1971c2,color:#000";
 
+    /// <summary>The most edges Mermaid draws (its <c>maxEdges</c>, which a diagram cannot raise for itself): beyond it
+    /// GitHub shows an error instead of the graph.</summary>
+    public const int MermaidMaxEdges = 500;
+
     public static string Mermaid(Workspace workspace, GraphHighlight? highlight = null) =>
         Mermaid(LineageDiagram.From(workspace, highlight));
+
+    /// <summary>How a diagram fits Mermaid's edge limit: everything (<see cref="MermaidFit.Whole"/>), the models and their
+    /// relations without the datasets (<see cref="MermaidFit.WithoutDatasets"/>, the edges from data first to go), or not
+    /// even that (<see cref="MermaidFit.TooLarge"/>: an SVG or DOT drawing is the way to see it).</summary>
+    public static MermaidFit FitOf(LineageDiagram diagram)
+    {
+        ArgumentNullException.ThrowIfNull(diagram);
+        var relations = diagram.Edges.Count(e => e.FromKind != DiagramNodeKind.Dataset);
+        return diagram.Edges.Count <= MermaidMaxEdges ? MermaidFit.Whole
+            : relations <= MermaidMaxEdges ? MermaidFit.WithoutDatasets
+            : MermaidFit.TooLarge;
+    }
 
     /// <summary>Mermaid of a diagram (e.g. the one a report keeps), with each model's <see cref="DiagramNode.Class"/> marked.</summary>
     public static string Mermaid(LineageDiagram diagram)
     {
         ArgumentNullException.ThrowIfNull(diagram);
         var names = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < diagram.Datasets.Count; i++)
+        // Over Mermaid's edge limit the datasets go (each model's data edge doubles the count): the relations still show.
+        var fit = FitOf(diagram);
+        IReadOnlyList<DiagramNode> datasets = fit == MermaidFit.Whole ? diagram.Datasets : [];
+        for (var i = 0; i < datasets.Count; i++)
         {
-            names[DatasetKey(diagram.Datasets[i].Id)] = $"d{i}";
+            names[DatasetKey(datasets[i].Id)] = $"d{i}";
         }
 
         for (var i = 0; i < diagram.Models.Count; i++)
@@ -35,7 +54,13 @@ public static class GraphRenderer
 
         var text = new StringBuilder();
         text.Append("flowchart TD\n");
-        foreach (var dataset in diagram.Datasets)
+        if (fit != MermaidFit.Whole)
+        {
+            text.Append(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"  %% {diagram.Edges.Count} edges with the datasets, more than the {MermaidMaxEdges} Mermaid draws: the datasets are left out{(fit == MermaidFit.TooLarge ? ", and the relations alone are still too many (use the svg or dot format)" : string.Empty)}\n"));
+        }
+
+        foreach (var dataset in datasets)
         {
             text.Append($"  {names[DatasetKey(dataset.Id)]}[(\"{MermaidText(dataset.Id)}<br/>{MermaidText(dataset.Detail)}\")]\n");
         }
@@ -60,9 +85,9 @@ public static class GraphRenderer
         text.Append($"  classDef affected {AffectedStyle}\n");
         text.Append($"  classDef unaffected {UnaffectedStyle}\n");
         text.Append($"  classDef dataset {DatasetStyle}\n");
-        if (diagram.Datasets.Count > 0)
+        if (datasets.Count > 0)
         {
-            text.Append($"  class {string.Join(',', diagram.Datasets.Select(d => names[DatasetKey(d.Id)]))} dataset\n");
+            text.Append($"  class {string.Join(',', datasets.Select(d => names[DatasetKey(d.Id)]))} dataset\n");
         }
 
         foreach (var group in diagram.Models.Where(m => m.Class is not null).GroupBy(m => m.Class!).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -142,4 +167,17 @@ public static class GraphRenderer
 
     private static string DotId(string value) =>
         "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
+}
+
+/// <summary>How a lineage fits Mermaid's edge limit (<see cref="GraphRenderer.FitOf"/>).</summary>
+public enum MermaidFit
+{
+    /// <summary>Models, datasets and every edge.</summary>
+    Whole,
+
+    /// <summary>Models and their relations; the datasets and their edges left out.</summary>
+    WithoutDatasets,
+
+    /// <summary>More relations than Mermaid draws, even without the datasets.</summary>
+    TooLarge,
 }

@@ -62,6 +62,14 @@ internal static class GraphCommand
                 "html" => LineagePage.Render(LineagePageModel.From(analysis.Workspace, plan)),
                 _ => GraphRenderer.Mermaid(analysis.Workspace, highlight),
             };
+            if (parseResult.GetValue(format) is not ("dot" or "svg" or "html")
+                && GraphRenderer.FitOf(LineageDiagram.From(analysis.Workspace, highlight)) is not MermaidFit.Whole and var fit)
+            {
+                env.Diagnostics.Log(fit == MermaidFit.WithoutDatasets
+                    ? $"warning: with its datasets the graph has more than the {GraphRenderer.MermaidMaxEdges} edges Mermaid draws, so they are left out; --format svg or html draws them."
+                    : $"warning: the lineage has more relations than the {GraphRenderer.MermaidMaxEdges} edges Mermaid draws, so GitHub and other Mermaid renderers will show an error instead of it; use --format svg, html or dot.");
+            }
+
             string? outputPath = null;
             // "-o -" is stdout, by the usual convention (a file named "-" would surprise; "./-" still writes one).
             if (parseResult.GetValue(output) is { } file && file != "-")

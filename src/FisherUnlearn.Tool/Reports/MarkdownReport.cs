@@ -51,8 +51,22 @@ internal static class MarkdownReport
         if (model.Diagram.Models.Count > 0)
         {
             md.Append("## Lineage\n\n");
-            md.Append("Red: roots (their own data holds what is forgotten); orange: affected descendants; grey: unaffected.\n\n");
-            md.Append("```mermaid\n").Append(GraphRenderer.Mermaid(model.Diagram)).Append("```\n\n");
+            var fit = GraphRenderer.FitOf(model.Diagram);
+            if (fit == MermaidFit.TooLarge)
+            {
+                // GitHub would show an error box instead: Mermaid draws at most 500 edges.
+                md.Append(string.Create(CultureInfo.InvariantCulture,
+                    $"The lineage has {model.Diagram.Edges.Count(e => e.FromKind != DiagramNodeKind.Dataset)} relations, more than the {GraphRenderer.MermaidMaxEdges} edges Mermaid draws (so GitHub would not show it here): see the picture in {HtmlReport.FileName}.\n\n"));
+            }
+            else
+            {
+                md.Append("Red: roots (their own data holds what is forgotten); orange: affected descendants; grey: unaffected.")
+                    .Append(fit == MermaidFit.WithoutDatasets
+                        ? string.Create(CultureInfo.InvariantCulture, $" Datasets left out: with them the graph would have more than the {GraphRenderer.MermaidMaxEdges} edges Mermaid draws.")
+                        : string.Empty)
+                    .Append("\n\n");
+                md.Append("```mermaid\n").Append(GraphRenderer.Mermaid(model.Diagram)).Append("```\n\n");
+            }
         }
 
         md.Append("## Models\n\n");

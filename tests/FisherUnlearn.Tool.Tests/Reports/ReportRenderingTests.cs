@@ -6,6 +6,25 @@ namespace FisherUnlearn.Tool.Tests.Reports;
 
 public sealed class ReportRenderingTests
 {
+    [Theory]
+    [InlineData(300, "Datasets left out: with them the graph would have more than the 500 edges Mermaid draws.", true)]
+    [InlineData(600, "The lineage has 599 relations, more than the 500 edges Mermaid draws (so GitHub would not show it here): see the picture in report.html.", false)]
+    public void A_lineage_beyond_mermaids_500_edges_is_drawn_without_datasets_or_pointed_at_report_html(int models, string note, bool drawn)
+    {
+        var diagram = new Lineage.Rendering.LineageDiagram(
+            [new("digits", Lineage.Rendering.DiagramNodeKind.Dataset, "idx")],
+            [.. Enumerable.Range(0, models).Select(i => new Lineage.Rendering.DiagramNode($"m{i}", Lineage.Rendering.DiagramNodeKind.Model, "mlp"))],
+            [
+                .. Enumerable.Range(1, models - 1).Select(i => new Lineage.Rendering.DiagramEdge($"m{i - 1}", $"m{i}", "finetune")),
+                .. Enumerable.Range(0, models).Select(i => new Lineage.Rendering.DiagramEdge("digits", $"m{i}", "0-9", Lineage.Rendering.DiagramNodeKind.Dataset)),
+            ]);
+
+        var md = MarkdownReport.Render(ReportSamples.Digits() with { Diagram = diagram });
+
+        Assert.Contains(note, md, StringComparison.Ordinal);
+        Assert.Equal(drawn, md.Contains("```mermaid", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Markdown_has_title_summary_mermaid_graph_model_tables_and_provenance()
     {
