@@ -81,7 +81,7 @@ public static class DiagnosticCatalogue
 
     // 2xxx: graph and plan
     public static readonly DiagnosticDescriptor UnknownParent = Error("FUL2001", "Unknown parent",
-        "Parent '{0}' is not a model of this workspace{1}. Add its lineage manifest or fix the id.");
+        "Parent '{0}' is not a model of this workspace{1}. Add its lineage manifest or fix the id; if its manifest exists, it is left out: by 'include' or 'exclude' of unlearn.json, under a bin/ or obj/ folder, or in a folder with an unlearn.json of its own.");
     public static readonly DiagnosticDescriptor UnknownDataset = Error("FUL2002", "Unknown dataset",
         "Dataset '{0}' is not declared in this workspace{1}. Add '{0}.dataset.json' or fix the id.");
     public static readonly DiagnosticDescriptor Cycle = Error("FUL2003", "Cycle in the lineage",

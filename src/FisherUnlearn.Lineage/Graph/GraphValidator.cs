@@ -90,7 +90,8 @@ public static class GraphValidator
             }
             else if (!workspace.Models.TryGetValue(link.Id, out var parent))
             {
-                bag.Report(DiagnosticCatalogue.UnknownParent, link.Location, link.Id, EditDistance.DidYouMean(link.Id, workspace.Models.Keys));
+                // Never the model's own id as the "did you mean": that would be its own parent (FUL2004).
+                bag.Report(DiagnosticCatalogue.UnknownParent, link.Location, link.Id, EditDistance.DidYouMean(link.Id, workspace.Models.Keys.Where(k => k != model.Id)));
             }
             else if (link.Relation.InheritsWeights() && model.ArchitectureComplete && parent.ArchitectureComplete
                 && !model.Architecture.StructurallyEquals(parent.Architecture))

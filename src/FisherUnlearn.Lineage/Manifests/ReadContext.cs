@@ -181,7 +181,9 @@ internal sealed class ReadContext
 
         if (!ManifestId.IsValid(text))
         {
-            Report(DiagnosticCatalogue.InvalidId, node, text);
+            // Shown with every character an id may not hold outside printable ASCII escaped: "ok\u200bzero" would
+            // otherwise look valid to the reader.
+            Report(DiagnosticCatalogue.InvalidId, node, string.Concat(text.Select(c => c is >= ' ' and <= '~' ? c.ToString() : Text.HiddenCharacters.Shown(c))));
             return null;
         }
 

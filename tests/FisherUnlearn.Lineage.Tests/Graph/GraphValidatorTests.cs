@@ -45,6 +45,18 @@ public sealed class GraphValidatorTests
     }
 
     [Fact]
+    public void An_unknown_parent_is_never_answered_with_the_models_own_id_and_the_message_says_where_a_manifest_may_be_left_out()
+    {
+        // digits-plus-5's manifest excluded: digits-plus-6, one letter away, must not be offered as its own parent.
+        var workspace = Digits().Model("digits-plus-6", data: ["mnist:6"], parents: ["digits-plus-5"]).Build();
+
+        var d = Single(workspace, "FUL2001");
+
+        Assert.DoesNotContain("did you mean 'digits-plus-6'", d.Message, StringComparison.Ordinal);
+        Assert.Contains("'exclude' of unlearn.json", d.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Unknown_dataset_in_data_is_reported_at_the_data_use()
     {
         var workspace = Digits().Model("other", data: ["mnist:1", "mnits:2"]).Build();

@@ -213,6 +213,16 @@ public sealed class LineageManifestValidation
         Assert.Null(file.Model);
     }
 
+    [Fact]
+    public void An_id_with_an_invisible_character_shows_it_escaped_so_the_reader_sees_why_it_is_invalid()
+    {
+        var json = With("").Replace("\"id\": \"m\"", "\"id\": \"ok\\u200bzero\"", StringComparison.Ordinal);
+
+        var diagnostic = ReadLineage(json).Diagnostics.Single(d => d.Code == "FUL1009");
+
+        Assert.StartsWith("'ok\\u200bzero' is not a valid id", diagnostic.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("CON", "CON")]
     [InlineData("nul", "NUL")]
