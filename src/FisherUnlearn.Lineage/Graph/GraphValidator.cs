@@ -181,6 +181,12 @@ public static class GraphValidator
             }
         }
 
+        // The datasets of entries left out for another mistake too, so that every problem is listed at once.
+        foreach (var (id, at) in removal.DroppedSampleDatasets.Where(d => !workspace.Datasets.ContainsKey(d.Id)))
+        {
+            bag.Report(DiagnosticCatalogue.UnknownDataset, at, id, EditDistance.DidYouMean(id, workspace.Datasets.Keys));
+        }
+
         foreach (var selection in removal.Samples)
         {
             if (!workspace.Datasets.TryGetValue(selection.Dataset, out var dataset))

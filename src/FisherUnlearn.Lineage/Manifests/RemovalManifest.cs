@@ -44,6 +44,10 @@ public sealed record RemovalManifest
     public string? RequestedAt { get; init; }
 
     public required SourceLocation Location { get; init; }
+
+    /// <summary>The dataset ids of <c>samples</c> entries left out of <see cref="Samples"/> for another mistake (a bad
+    /// split, no indices), each at its value: so that an unknown one is reported with the rest, not after they are fixed.</summary>
+    public IReadOnlyList<(string Id, SourceLocation Location)> DroppedSampleDatasets { get; init; } = [];
 }
 
 /// <summary>Training samples to forget: zero-based indices within one split of one dataset.</summary>

@@ -41,6 +41,7 @@ internal static class RemovalManifestReader
         var labels = new List<int>();
         var labelLocations = new Dictionary<int, SourceLocation>();
         var samples = new List<SampleSelection>();
+        var sampleDatasets = new List<(string, SourceLocation)>();
         if (root.ObjectField("forget", required: true) is { } forget)
         {
             var reader = new ObjectReader(context, forget, "forget");
@@ -58,7 +59,7 @@ internal static class RemovalManifestReader
 
             if (reader.Array("samples") is { } selections)
             {
-                ReadSamples(context, selections, samples);
+                ReadSamples(context, selections, samples, sampleDatasets);
             }
 
             reader.RejectUnknown(ForgetFields);
@@ -110,6 +111,7 @@ internal static class RemovalManifestReader
             Labels = labels,
             LabelLocations = labelLocations,
             Samples = samples,
+            DroppedSampleDatasets = sampleDatasets,
             Method = method,
             MethodLocation = methodLocation,
             Parameters = parameters,
@@ -121,7 +123,7 @@ internal static class RemovalManifestReader
         };
     }
 
-    private static void ReadSamples(ReadContext context, JsonArray selections, List<SampleSelection> samples)
+    private static void ReadSamples(ReadContext context, JsonArray selections, List<SampleSelection> samples, List<(string, SourceLocation)> dropped)
     {
         for (var i = 0; i < selections.Count; i++)
         {
@@ -164,6 +166,10 @@ internal static class RemovalManifestReader
                 }
 
                 samples.Add(new SampleSelection(dataset, split, [.. indices.Where(i => !earlier.Contains(i))], context.At(item)));
+            }
+            else if (dataset is not null)
+            {
+                dropped.Add((dataset, context.At(item["dataset"]!)));
             }
         }
     }

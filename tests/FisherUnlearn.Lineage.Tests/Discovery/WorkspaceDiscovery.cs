@@ -297,6 +297,28 @@ public sealed class WorkspaceDiscovery
     }
 
     [Fact]
+    public void An_unknown_dataset_in_a_samples_entry_is_reported_with_the_entrys_other_mistakes()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("d.dataset.json", Dataset("digits"));
+        var removal = ws.Write("r.removal.json", """
+            { "schemaVersion": 1, "id": "r", "forget": { "samples": [
+              { "dataset": "nope", "split": "tran", "indices": [5] },
+              { "dataset": "digitz", "split": "train", "indices": [] } ] } }
+            """);
+
+        var workspace = Load(ws.Root);
+        var analysis = Lineage.WorkspaceAnalysis.Analyze(ws.Root, TestContext.Current.CancellationToken);
+
+        Assert.Contains(workspace.Diagnostics, d => d.Code == "FUL1020"); // the split
+        Assert.Contains(workspace.Diagnostics, d => d.Code == "FUL1022"); // the empty list
+        var unknown = analysis.Diagnostics.Where(d => d.Code == "FUL2002").ToList();
+        Assert.Equal([(2, 16), (3, 16)], unknown.Select(d => (d.Location.Line, d.Location.Column)));
+        Assert.All(unknown, d => Assert.Equal(removal, d.Location.File));
+        Assert.Contains("did you mean 'digits'?", unknown[1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Files_are_discovered_in_ordinal_path_order()
     {
         using var ws = new TempWorkspace();
