@@ -139,7 +139,7 @@ public static class GraphValidator
         {
             if (!workspace.Datasets.TryGetValue(use.Dataset, out var dataset))
             {
-                bag.Report(DiagnosticCatalogue.UnknownDataset, use.Location, use.Dataset, EditDistance.DidYouMean(use.Dataset, workspace.Datasets.Keys));
+                bag.Report(DiagnosticCatalogue.UnknownDataset, use.DatasetLocation ?? use.Location, use.Dataset, EditDistance.DidYouMean(use.Dataset, workspace.Datasets.Keys));
                 continue;
             }
 
@@ -151,7 +151,7 @@ public static class GraphValidator
                 {
                     if (label < 0 || label >= dataset.Classes)
                     {
-                        bag.Report(DiagnosticCatalogue.LabelOutOfRange, use.Location, label, dataset.Classes - 1, dataset.Classes, $"'{dataset.Id}'");
+                        bag.Report(DiagnosticCatalogue.LabelOutOfRange, use.LabelLocations.GetValueOrDefault(label) ?? use.Location, label, dataset.Classes - 1, dataset.Classes, $"'{dataset.Id}'");
                     }
                 }
             }

@@ -188,8 +188,10 @@ internal static class LineageManifestReader
             var reader = new ObjectReader(context, item, path);
             var dataset = reader.Id("dataset", required: true);
             List<int>? labels = null;
+            IReadOnlyDictionary<int, SourceLocation> labelLocations = new Dictionary<int, SourceLocation>();
             if (reader.Array("labels") is { } array)
             {
+                labelLocations = context.LocationsOf(array, MaxLabel);
                 if (array.Count == 0)
                 {
                     // An empty list would silently mean "learned nothing from this dataset".
@@ -211,7 +213,7 @@ internal static class LineageManifestReader
                 continue;
             }
 
-            result.Add(new DataUse(dataset, labels, context.At(item)));
+            result.Add(new DataUse(dataset, labels, context.At(item)) { DatasetLocation = context.At(item["dataset"]!), LabelLocations = labelLocations });
         }
 
         return result;

@@ -29,6 +29,23 @@ internal sealed class ReadContext
 
     public SourceLocation At(JsonNode node) => new(File, node.Line, node.Column);
 
+    /// <summary>Where each whole number 0..<paramref name="max"/> of an array is written (the first place, when repeated),
+    /// so that a check made later, against another file, can point at the value itself.</summary>
+    public IReadOnlyDictionary<int, SourceLocation> LocationsOf(JsonArray array, int max)
+    {
+        ArgumentNullException.ThrowIfNull(array);
+        var locations = new Dictionary<int, SourceLocation>();
+        foreach (var item in array.Items)
+        {
+            if (item is JsonNumber number && number.TryGetInt64(out var value) && value >= 0 && value <= max)
+            {
+                locations.TryAdd((int)value, At(item));
+            }
+        }
+
+        return locations;
+    }
+
     public SourceLocation At(JsonProperty property) => new(File, property.Line, property.Column);
 
     public void Report(DiagnosticDescriptor descriptor, JsonNode at, params object?[] args) =>

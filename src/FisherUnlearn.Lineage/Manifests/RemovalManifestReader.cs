@@ -39,7 +39,7 @@ internal static class RemovalManifestReader
             context.Report(DiagnosticCatalogue.HiddenCharacter, reasonNode, "reason", Text.HiddenCharacters.Shown(reason.First(Text.HiddenCharacters.IsHidden)));
         }
         var labels = new List<int>();
-        var labelLocations = new Dictionary<int, SourceLocation>();
+        IReadOnlyDictionary<int, SourceLocation> labelLocations = new Dictionary<int, SourceLocation>();
         var samples = new List<SampleSelection>();
         var sampleDatasets = new List<(string, SourceLocation)>();
         if (root.ObjectField("forget", required: true) is { } forget)
@@ -48,13 +48,7 @@ internal static class RemovalManifestReader
             if (reader.Array("labels") is { } array)
             {
                 labels = context.AsDistinctIntegers(array, "forget.labels", 0, LineageManifestReader.MaxLabel, "label", LineageManifestReader.MaxLabel + 1);
-                foreach (var item in array.Items)
-                {
-                    if (item is JsonNumber number && number.TryGetInt64(out var value) && value is >= 0 and <= LineageManifestReader.MaxLabel)
-                    {
-                        labelLocations.TryAdd((int)value, context.At(item));
-                    }
-                }
+                labelLocations = context.LocationsOf(array, LineageManifestReader.MaxLabel);
             }
 
             if (reader.Array("samples") is { } selections)

@@ -319,6 +319,24 @@ public sealed class WorkspaceDiscovery
     }
 
     [Fact]
+    public void An_unknown_dataset_and_a_label_outside_the_classes_in_a_models_data_are_reported_at_the_values()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("d.dataset.json", Dataset("digits"));
+        var model = ws.Write("m/m.lineage.json", Model("m", dataset: "digitz").Replace("\"labels\": [0, 1]", "\"labels\": [0, 12]", StringComparison.Ordinal)
+            .Replace("\"data\": [ {", "\"data\": [ { \"dataset\": \"digits\", \"labels\": [3, 12] }, {", StringComparison.Ordinal));
+
+        var analysis = Lineage.WorkspaceAnalysis.Analyze(ws.Root, TestContext.Current.CancellationToken);
+
+        var text = File.ReadAllLines(model);
+        var unknown = analysis.Diagnostics.Single(d => d.Code == "FUL2002");
+        var outside = analysis.Diagnostics.Single(d => d.Code == "FUL1016");
+        Assert.Equal(model, unknown.Location.File);
+        Assert.StartsWith("\"digitz\"", text[unknown.Location.Line - 1][(unknown.Location.Column - 1)..], StringComparison.Ordinal);
+        Assert.StartsWith("12]", text[outside.Location.Line - 1][(outside.Location.Column - 1)..], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Files_are_discovered_in_ordinal_path_order()
     {
         using var ws = new TempWorkspace();
