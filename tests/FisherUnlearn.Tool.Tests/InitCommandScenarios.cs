@@ -111,6 +111,26 @@ public sealed class InitCommandScenarios
     }
 
     [Fact]
+    public async Task Examples_deleted_after_the_first_init_are_not_written_again_since_they_would_join_the_network()
+    {
+        using var ws = new TempWorkspace();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "init")).ExitCode);
+        Directory.Delete(ws.PathOf("examples"), recursive: true); // as examples/README.md says, once copied
+        File.Delete(ws.PathOf(".unlearn/schemas/lineage.schema.json")); // an upgrade's refresh of the schemas
+
+        var again = await CliRun.InvokeAsync(ws.Root, "init", "--json");
+        var forced = await CliRun.InvokeAsync(ws.Root, "init", "--force", "--json");
+
+        Assert.Equal(0, again.ExitCode);
+        Assert.Equal(Scaffolded.Where(p => p.StartsWith("examples/", StringComparison.Ordinal)), again.Json["removed"]!.Select(p => (string)p!).Order(StringComparer.Ordinal));
+        Assert.Equal([".unlearn/schemas/lineage.schema.json"], again.Json["created"]!.Select(p => (string)p!));
+        Assert.Contains("5 removed examples not written again (--force writes them)", again.Error, StringComparison.Ordinal);
+        Assert.Equal(0, forced.ExitCode);
+        Assert.Empty(forced.Json["removed"]!);
+        Assert.True(File.Exists(ws.PathOf("examples/base/base.lineage.json")));
+    }
+
+    [Fact]
     public async Task A_second_init_keeps_existing_files_and_reports_them()
     {
         using var ws = new TempWorkspace();

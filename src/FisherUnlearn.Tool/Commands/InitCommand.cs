@@ -48,12 +48,19 @@ internal static class InitCommand
                 return Task.FromResult(ExitCodes.InvalidInput);
             }
 
+            // Once init has made this workspace (its unlearn.json and schemas are there), an example that is not there was
+            // deleted on purpose (examples/README.md says to, once copied): written again, it would join the user's network,
+            // and its request could name their models. (A demo workspace has no schemas yet: init adds the examples.)
+            var existing = File.Exists(Path.Combine(env.WorkspaceRoot, Lineage.Manifests.WorkspaceSettings.FileName))
+                && Directory.Exists(Path.Combine(env.WorkspaceRoot, InitTemplates.SchemaFolder));
             var results = new List<(string Path, ScaffoldOutcome Outcome)>();
             foreach (var (relative, content) in InitTemplates.Files())
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var path = Path.Combine(env.WorkspaceRoot, relative.Replace('/', Path.DirectorySeparatorChar));
-                var outcome = ScaffoldFile.Write(path, content, overwrite, ToolWrittenFiles.At(relative));
+                var outcome = existing && !overwrite && InitTemplates.IsExample(relative) && !File.Exists(path)
+                    ? ScaffoldOutcome.Removed
+                    : ScaffoldFile.Write(path, content, overwrite, ToolWrittenFiles.At(relative));
                 results.Add((relative, outcome));
                 var shown = context.Display(Path.GetFullPath(path));
                 switch (outcome)
@@ -66,6 +73,9 @@ internal static class InitCommand
                         break;
                     case ScaffoldOutcome.Unchanged:
                         env.Diagnostics.Detail($"{shown} is up to date");
+                        break;
+                    case ScaffoldOutcome.Removed:
+                        env.Diagnostics.Detail($"{shown} not written again: an example of an existing workspace, removed since (--force writes it)");
                         break;
                     case ScaffoldOutcome.Equivalent:
                         env.Diagnostics.Detail($"{shown} is up to date: as 'dotnet unlearn demo' wrote it, with the same settings (--force writes init's)");
@@ -85,7 +95,10 @@ internal static class InitCommand
             var overwritten = results.Count(r => r.Outcome is ScaffoldOutcome.Overwritten);
             var unchanged = results.Count(r => r.Outcome is ScaffoldOutcome.Unchanged or ScaffoldOutcome.Equivalent);
             var skipped = results.Count(r => r.Outcome is ScaffoldOutcome.Skipped);
-            env.Diagnostics.Log($"init {context.Display(env.WorkspaceRoot)}: {created} created, {overwritten} overwritten, {unchanged} already up to date, {skipped} skipped (yours differ; --force overwrites). Next: edit the examples, then 'dotnet unlearn validate'.");
+            var removed = results.Count(r => r.Outcome is ScaffoldOutcome.Removed);
+            env.Diagnostics.Log($"init {context.Display(env.WorkspaceRoot)}: {created} created, {overwritten} overwritten, {unchanged} already up to date, {skipped} skipped (yours differ; --force overwrites)"
+                + (removed > 0 ? $", {removed} removed examples not written again (--force writes them)" : string.Empty)
+                + (existing ? "." : ". Next: edit the examples, then 'dotnet unlearn validate'."));
             return Task.FromResult(ExitCodes.Ok);
         });
         return command;
@@ -111,6 +124,7 @@ internal static class InitCommand
         ["overwritten"] = Paths(results, ScaffoldOutcome.Overwritten),
         ["unchanged"] = new JArray(results.Where(r => r.Outcome is ScaffoldOutcome.Unchanged or ScaffoldOutcome.Equivalent).Select(r => r.Path)),
         ["skipped"] = Paths(results, ScaffoldOutcome.Skipped),
+        ["removed"] = Paths(results, ScaffoldOutcome.Removed),
     };
 
     private static JArray Paths(List<(string Path, ScaffoldOutcome Outcome)> results, ScaffoldOutcome outcome) =>

@@ -18,6 +18,9 @@ internal static class InitTemplates
     public const string SchemaFolder = ".unlearn/schemas";
 
     /// <summary>The files in the order they are written (and reported).</summary>
+    /// <summary>Whether a scaffolded path is one of the examples (meant to be copied, then deleted).</summary>
+    public static bool IsExample(string relativePath) => relativePath.StartsWith("examples/", StringComparison.Ordinal);
+
     public static IReadOnlyList<(string Path, byte[] Content)> Files()
     {
         var files = new List<(string, byte[])>

@@ -21,6 +21,10 @@ internal enum ScaffoldOutcome
 
     /// <summary>The file existed with other content (a user's file): left as it is.</summary>
     Skipped,
+
+    /// <summary>An example file of a workspace that already existed, deleted since (its README says to): not written
+    /// again, since it would join the user's network (only with <c>--force</c>).</summary>
+    Removed,
 }
 
 /// <summary>Writes scaffolded files without ever clobbering a user's file by accident: content goes to a temporary
