@@ -144,8 +144,8 @@ public sealed class VerifyCommandScenarios
         var bogus = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--method", "fast");
 
         Assert.Equal(1, verify.ExitCode);
-        Assert.Contains("error FUL5009: The outputs of 'a', 'b' were made with 'ssd', but 'forget-3' asks for 'fiun'", verify.Error, StringComparison.Ordinal);
-        Assert.Contains("'verify forget-3 --method ssd'", verify.Error, StringComparison.Ordinal);
+        Assert.Contains("error FUL5009: The outputs of 'a', 'b' were made with 'ssd', not 'fiun' (the method 'forget-3' asks for", verify.Error, StringComparison.Ordinal);
+        Assert.Contains("'dotnet unlearn verify forget-3 --method ssd'", verify.Error, StringComparison.Ordinal);
         Assert.False((bool)verify.Json["targetsMet"]!);
         Assert.All(verify.Json["models"]!, m =>
         {
@@ -161,6 +161,15 @@ public sealed class VerifyCommandScenarios
         Assert.Equal(2, bogus.ExitCode);
         Assert.Contains("fast", bogus.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", bogus.Error, StringComparison.Ordinal);
+
+        // A --method that did not make these outputs asks about other outputs: nothing is measured, the reports stay.
+        var reportText = ws.ReadText("artifacts/unlearn/forget-3/report.json");
+        var other = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--method", "retrain", "--json");
+        Assert.Equal(1, other.ExitCode);
+        Assert.Contains("error FUL5009: The outputs of 'a', 'b' were made with 'ssd', not 'retrain' (given with --method)", other.Error, StringComparison.Ordinal);
+        Assert.Contains("'dotnet unlearn run forget-3 --method retrain'", other.Error, StringComparison.Ordinal);
+        Assert.Equal(1, (int)other.Json["exitCode"]!);
+        Assert.Equal(reportText, ws.ReadText("artifacts/unlearn/forget-3/report.json"));
     }
 
     [Fact]

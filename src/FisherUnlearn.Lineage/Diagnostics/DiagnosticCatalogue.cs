@@ -281,7 +281,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor UnaffectedOutputsLeft = Warning("FUL5010", "Outputs of models no longer affected",
         "The output folder of '{0}' still holds the outputs of {1}, which it no longer affects (its labels or samples changed, or they left the lineage or stopped learning what is forgotten): they were unlearned for an earlier version of the request, and an upload of the folder would ship them as this one's. Run 'dotnet unlearn run {0}', which removes them.");
     public static readonly DiagnosticDescriptor VerifiedOutputOtherMethod = Error("FUL5009", "Output made with another method",
-        "The outputs of {0} were made with '{1}', but '{2}' asks for '{3}' (its manifest, else 'method' of unlearn.json, else fiun), so what was measured is not its current request. Run 'dotnet unlearn run {2}' to make them with '{3}', or, when 'run' was given '--method {1}' on purpose, verify them with 'verify {2} --method {1}'.");
+        "The outputs of {0} were made with '{1}', not '{2}' ({3}), so they are not what is verified. {4}");
 
     /// <summary>Every descriptor of the catalogue, for documentation and for the uniqueness test.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =

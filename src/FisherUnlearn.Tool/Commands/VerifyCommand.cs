@@ -121,6 +121,15 @@ internal static class VerifyCommand
         VerificationResult result;
         var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
         var uncertified = UncertifiedOutputs(analysis, plan, outputRoot, method);
+        if (methodOverride is not null && uncertified.OtherMethod.Count > 0)
+        {
+            // An explicit --method that is not what made the outputs: a question about other outputs than these, so nothing
+            // is measured, and the reports (and a workflow's outputs) are left as they describe the request.
+            env.Diagnostics.Write(uncertified.Diagnostics(found.Value!, method, methodGiven: true).Where(d => d.Code == DiagnosticCatalogue.VerifiedOutputOtherMethod.Code));
+            env.Diagnostics.Log("nothing measured; the reports are left as they were.");
+            return ExitCodes.Failed;
+        }
+
         // In a terminal, a live table while the reference retrains (epochs) and the models are measured.
         var live = env.ShowsLiveProgress ? new LiveProgress(env.Context.Error, "result") : null;
         try

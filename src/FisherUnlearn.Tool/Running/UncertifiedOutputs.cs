@@ -31,8 +31,9 @@ internal sealed record UncertifiedOutputs(IReadOnlyList<string> Stale, IReadOnly
         : Unrecorded.Contains(id) ? "no job record: nothing shows 'run' made this output for the current request"
         : null;
 
-    /// <summary>One error per kind (and per other method), at the removal manifest.</summary>
-    public IEnumerable<Diagnostic> Diagnostics(RemovalManifest removal, string method)
+    /// <summary>One error per kind (and per other method), at the removal manifest. <paramref name="methodGiven"/>: the
+    /// method came from <c>verify --method</c>, not from the request, which changes what to do about FUL5009.</summary>
+    public IEnumerable<Diagnostic> Diagnostics(RemovalManifest removal, string method, bool methodGiven = false)
     {
         ArgumentNullException.ThrowIfNull(removal);
         if (Stale.Count > 0)
@@ -42,8 +43,13 @@ internal sealed record UncertifiedOutputs(IReadOnlyList<string> Stale, IReadOnly
 
         foreach (var group in OtherMethod.GroupBy(p => p.Value, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
+            var (source, advice) = methodGiven
+                ? ("given with --method",
+                    $"Verify them as made with 'dotnet unlearn verify {removal.Id} --method {group.Key}' (or without --method when that is the request's own), or make them with '{method}' first: 'dotnet unlearn run {removal.Id} --method {method}'.")
+                : ($"the method '{removal.Id}' asks for: its manifest's, else 'method' of unlearn.json, else fiun",
+                    $"Run 'dotnet unlearn run {removal.Id}' to make them with '{method}', or, when 'run' was given '--method {group.Key}' on purpose, verify them with 'dotnet unlearn verify {removal.Id} --method {group.Key}'.");
             yield return Diagnostic.Create(DiagnosticCatalogue.VerifiedOutputOtherMethod, removal.Location,
-                NameList.Quoted([.. group.Select(p => p.Key).Order(StringComparer.Ordinal)]), group.Key, removal.Id, method);
+                NameList.Quoted([.. group.Select(p => p.Key).Order(StringComparer.Ordinal)]), group.Key, method, source, advice);
         }
 
         if (Unrecorded.Count > 0)
