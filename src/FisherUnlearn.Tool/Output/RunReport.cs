@@ -80,6 +80,7 @@ internal static class RunReport
             ["seconds"] = Math.Round(model.Seconds, 3),
             ["reason"] = model.Reason,
             ["forget"] = model.Forget,
+            ["forgetsSamples"] = model.ForgetsSamples,
             ["requestedAt"] = model.RequestedAt,
             ["targets"] = model.HasTargets ? new JObject { ["maxForgetAccuracy"] = model.MaxForgetAccuracy, ["maxRetainDrop"] = model.MaxRetainDrop } : null,
             ["targetsMet"] = model.TargetsMet,
@@ -185,6 +186,8 @@ internal static class RunReport
             Seconds = Number(json["seconds"]) ?? 0,
             Reason = Text(json["reason"]),
             Forget = Text(json["forget"]) ?? string.Empty,
+            // Reports written before the field: their forget text names the samples ("320 samples of feedback (train)").
+            ForgetsSamples = json["forgetsSamples"]?.Type == JTokenType.Boolean ? (bool)json["forgetsSamples"]! : (Text(json["forget"]) ?? string.Empty).Contains(" of ", StringComparison.Ordinal),
             RequestedAt = Text(json["requestedAt"]),
             MaxForgetAccuracy = Number(Child(json["targets"], "maxForgetAccuracy")),
             MaxRetainDrop = Number(Child(json["targets"], "maxRetainDrop")),

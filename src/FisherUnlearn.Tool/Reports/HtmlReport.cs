@@ -161,7 +161,7 @@ internal static class HtmlReport
 
         html.Append("</tbody>\n</table>\n<p class=\"muted\">Percentages: <span class=\"before\">before</span> → <b>after</b>")
             .Append(reference ? " <span class=\"ref\">(retrained reference)</span>" : string.Empty)
-            .Append(". Forget: held-out accuracy on the forgotten data; retain: on the labels kept; test: on every label the model knows; MIA: share of forget samples a membership-inference attack calls members; † marks a rate from an attack near chance (see the MIA attack accuracy chart).</p>\n");
+            .Append(". Forget: ").Append(E(MarkdownReport.ForgetLegend(model))).Append("; retain: on the labels kept; test: on every label the model knows; MIA: share of forget samples a membership-inference attack calls members; † marks a rate from an attack near chance (see the MIA attack accuracy chart).</p>\n");
         if (model.Models.Any(MarkdownReport.UninformativeMia))
         {
             html.Append("<p class=\"muted\">").Append(E(MarkdownReport.UninformativeMiaNote)).Append("</p>\n");

@@ -90,8 +90,8 @@ internal static class MarkdownReport
         }
 
         md.Append(reference
-            ? "Each cell: before → after (retrained reference). Forget: held-out accuracy on the forgotten data; retain: on the labels kept; MIA: share of forget samples a membership-inference attack calls members.\n\n"
-            : "Each cell: before → after. Forget: held-out accuracy on the forgotten data; retain: on the labels kept; MIA: share of forget samples a membership-inference attack calls members.\n\n");
+            ? $"Each cell: before → after (retrained reference). Forget: {ForgetLegend(model)}; retain: on the labels kept; MIA: share of forget samples a membership-inference attack calls members.\n\n"
+            : $"Each cell: before → after. Forget: {ForgetLegend(model)}; retain: on the labels kept; MIA: share of forget samples a membership-inference attack calls members.\n\n");
 
         foreach (var m in model.Models)
         {
@@ -197,6 +197,11 @@ internal static class MarkdownReport
     /// <summary>What the mark means, for the line under a table that uses it.</summary>
     public static readonly string UninformativeMiaNote = string.Create(CultureInfo.InvariantCulture,
         $"{MiaMark} The membership-inference attack is near chance on that state (below {MembershipInference.InformativeAccuracy * 100:0}% accuracy on the model's own train and test samples): its rate there is not evidence either way.");
+
+    /// <summary>What the forget column measures: held-out samples of forgotten labels, or the forgotten samples themselves.</summary>
+    public static string ForgetLegend(ReportModel model) => model.ForgetsSamples
+        ? "accuracy on the forgotten training samples themselves (and on held-out samples of any forgotten labels)"
+        : "held-out accuracy on the forgotten labels";
 
     /// <summary>What a dash in a metrics cell means, for the line under a table that has one.</summary>
     public const string UnmeasuredNote =

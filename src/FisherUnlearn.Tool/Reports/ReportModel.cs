@@ -98,6 +98,10 @@ internal sealed record ReportModel
     /// <summary>What is forgotten, for people: "label 3", "labels 3, 7; 200 samples of feedback (train)".</summary>
     public string Forget { get; init; } = string.Empty;
 
+    /// <summary>Whether the request names training samples: their forget accuracy is measured on those samples
+    /// themselves, not on held-out ones.</summary>
+    public bool ForgetsSamples { get; init; }
+
     public string? RequestedAt { get; init; }
 
     public required string Method { get; init; }
@@ -304,6 +308,7 @@ internal sealed record ReportModel
             RemovalId = removal.Id,
             Reason = removal.Reason,
             Forget = ForgetText(removal),
+            ForgetsSamples = removal.Samples.Count > 0,
             RequestedAt = removal.RequestedAt,
             Method = method,
             MaxForgetAccuracy = removal.Targets?.MaxForgetAccuracy,

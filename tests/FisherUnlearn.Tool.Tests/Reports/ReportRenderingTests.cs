@@ -6,6 +6,22 @@ namespace FisherUnlearn.Tool.Tests.Reports;
 
 public sealed class ReportRenderingTests
 {
+    [Fact]
+    public void The_forget_legend_says_what_was_measured_held_out_labels_or_the_forgotten_samples_themselves_and_survives_report_json()
+    {
+        var labels = ReportSamples.Digits();
+        var samples = labels with { Forget = "320 samples of feedback (train)", ForgetsSamples = true };
+
+        Assert.Contains("Forget: held-out accuracy on the forgotten labels;", MarkdownReport.Render(labels), StringComparison.Ordinal);
+        Assert.Contains("Forget: accuracy on the forgotten training samples themselves", MarkdownReport.Render(samples), StringComparison.Ordinal);
+        Assert.Contains("Forget: accuracy on the forgotten training samples themselves", HtmlReport.Render(samples), StringComparison.Ordinal);
+        Assert.True(RunReport.Parse(RunReport.Build(samples)).ForgetsSamples);
+        Assert.False(RunReport.Parse(RunReport.Build(labels)).ForgetsSamples);
+        var older = RunReport.Build(samples);
+        older.Remove("forgetsSamples"); // a report.json written before the field
+        Assert.True(RunReport.Parse(older).ForgetsSamples);
+    }
+
     [Theory]
     [InlineData(300, "Datasets left out: with them the graph would have more than the 500 edges Mermaid draws.", true)]
     [InlineData(600, "The lineage has 599 relations, more than the 500 edges Mermaid draws (so GitHub would not show it here): see the picture in report.html.", false)]
