@@ -369,9 +369,18 @@ public sealed record UnlearnSettings
             "repairTolerance" => this with { RepairTolerance = Number(0, 1) },
             "rootDivisor" => this with { RootDivisor = Number(1) },
             _ => key.StartsWith("x-", StringComparison.Ordinal) ? this : throw EngineException.At(DiagnosticCatalogue.InvalidMethodParameter, path, null, key, raw,
-                "a known parameter (importance, estimator, temperature, estimatorFallback, layers, alpha, lambda, calibrate, alphas, lambdas, target, headCorrection, headTolerance, headMargin, headTailMargin, sampleTolerance, calibrationForget, calibrationRetain, calibrationMargin, maxSamplesPerLabel, seed, rootDivisor, repairEpochs, repairLearningRate, repairSamples, repairCandidates, repairTolerance)"),
+                $"a known parameter{Lineage.Text.EditDistance.DidYouMean(key, KnownParameters)}; the parameters are {string.Join(", ", KnownParameters)}"),
         };
     }
+
+    /// <summary>Every parameter a method reads, as manifests write them.</summary>
+    internal static readonly string[] KnownParameters =
+    [
+        "importance", "estimator", "temperature", "estimatorFallback", "layers", "alpha", "lambda", "calibrate", "alphas", "lambdas", "target",
+        "headCorrection", "headTolerance", "headMargin", "headTailMargin", "sampleTolerance", "calibrationForget", "calibrationRetain",
+        "calibrationMargin", "maxSamplesPerLabel", "seed", "rootDivisor", "repairEpochs", "repairLearningRate", "repairSamples", "repairCandidates",
+        "repairTolerance",
+    ];
 
     private static EngineException Bad(SourceLocation path, string key, string raw, string expected) =>
         EngineException.At(DiagnosticCatalogue.InvalidMethodParameter, path, null, key, raw, expected);
