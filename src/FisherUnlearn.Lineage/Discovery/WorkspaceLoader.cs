@@ -98,7 +98,8 @@ public static class WorkspaceLoader
         matcher.AddIncludePatterns(settings.Include);
         matcher.AddExcludePatterns(settings.Exclude);
         matcher.AddExcludePatterns(AlwaysExcluded);
-        // One walk for both: the include globs with any manifest suffix loosened to '.json', the excludes as they are.
+        // One walk for both: the include globs with any manifest suffix loosened to any name ("**/*.lineage.json" ->
+        // "**/*", which also meets "a.Lineage.JSON"), the excludes as they are.
         var walk = new Matcher(WorkspacePaths.Comparison);
         walk.AddIncludePatterns(settings.Include.Select(LoosenedSuffix));
         walk.AddExcludePatterns(settings.Exclude);
@@ -131,9 +132,9 @@ public static class WorkspaceLoader
 
     private static readonly string[] ManifestSuffixes = [ManifestKinds.LineageSuffix, ManifestKinds.DatasetSuffix, ManifestKinds.RemovalSuffix];
 
-    // "**/*.lineage.json" -> "**/*.json": the walk then also meets "a.Lineage.json".
+    // "**/*.lineage.json" -> "**/*": the walk then also meets "a.Lineage.json" and "a.lineage.JSON".
     private static string LoosenedSuffix(string pattern) =>
-        ManifestSuffixes.FirstOrDefault(s => pattern.EndsWith(s, StringComparison.Ordinal)) is { } suffix ? pattern[..^suffix.Length] + ".json" : pattern;
+        ManifestSuffixes.FirstOrDefault(s => pattern.EndsWith(s, StringComparison.Ordinal)) is { } suffix ? pattern[..^suffix.Length] : pattern;
 
     // The path with its manifest suffix written as the manifest kind writes it ("a.Lineage.json" -> "a.lineage.json"), so
     // the include globs can say whether the file would be read but for that case.

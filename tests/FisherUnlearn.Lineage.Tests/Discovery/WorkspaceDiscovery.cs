@@ -282,6 +282,7 @@ public sealed class WorkspaceDiscovery
         ws.Write("a/a.lineage.json", Model("a", dataset: "d"));
         var student = ws.Write("student/student.Lineage.json", Model("student", dataset: "d"));
         ws.Write("data/d.DATASET.json", Dataset("d"));
+        ws.Write("head/head.lineage.JSON", Model("head", dataset: "d"));
         ws.Write("old/x.Removal.json", "{}");
         ws.Write("unlearn.json", """{ "schemaVersion": 1, "exclude": ["old/**"] }""");
         ws.Write("student/package.json", "{}");
@@ -290,9 +291,9 @@ public sealed class WorkspaceDiscovery
 
         Assert.Equal(["a"], workspace.Models.Keys);
         var warnings = workspace.Diagnostics.Where(d => d.Code == "FUL1032").ToList();
-        Assert.Equal([ws.PathOf("data/d.DATASET.json"), student], warnings.Select(d => d.Location.File));
+        Assert.Equal([ws.PathOf("data/d.DATASET.json"), ws.PathOf("head/head.lineage.JSON"), student], warnings.Select(d => d.Location.File));
         Assert.All(warnings, w => Assert.Equal(Severity.Warning, w.Severity));
-        Assert.Contains("'student/student.Lineage.json' is named like a lineage manifest, but its suffix is not '.lineage.json' in this case", warnings[1].Message, StringComparison.Ordinal);
+        Assert.Contains("'student/student.Lineage.json' is named like a lineage manifest, but its suffix is not '.lineage.json' in this case", warnings[2].Message, StringComparison.Ordinal);
         Assert.Contains("'.dataset.json'", warnings[0].Message, StringComparison.Ordinal);
     }
 
