@@ -344,7 +344,9 @@ internal static class VerifyCommand
         var model = run is null ? planned : planned with
         {
             // The run's own record wins (what was done, with which inputs); the workspace fills what an older report lacks.
-            RemovalSha256 = run.RemovalSha256 ?? planned.RemovalSha256,
+            // Outputs all certified for the current request are made from the current manifests (edits since changed only
+            // what no output depends on, such as the reason): those are the provenance an auditor re-hashes.
+            RemovalSha256 = uncertified.IsEmpty ? planned.RemovalSha256 ?? run.RemovalSha256 : run.RemovalSha256 ?? planned.RemovalSha256,
             ToolVersion = run.ToolVersion.Length > 0 ? run.ToolVersion : planned.ToolVersion,
             Seconds = run.Seconds,
             // A model the run's report lists as missing has an output now (verify measured it): its record tells what made it.
@@ -352,7 +354,7 @@ internal static class VerifyCommand
                     ?? recorded?.Models.FirstOrDefault(r => r.Id == p.Id && !r.Missing)) is { } r
                 ? r with { UpstreamRoots = r.UpstreamRoots.Count > 0 ? r.UpstreamRoots : p.UpstreamRoots }
                 : p)],
-            Manifests = run.Manifests.Count > 0 ? run.Manifests : planned.Manifests,
+            Manifests = uncertified.IsEmpty || run.Manifests.Count == 0 ? planned.Manifests : run.Manifests,
         };
         if (run is not null && !sameModels)
         {

@@ -65,6 +65,16 @@ public sealed class VerifyReportScenarios
         Assert.Equal(verified["models"]!.Select(m => m["metrics"]!.ToString()), kept["models"]!.Select(m => m["metrics"]!.ToString()));
         Assert.Contains("Erasure request #2", ws.ReadText("artifacts/unlearn/forget-3/report.md"), StringComparison.Ordinal);
         Assert.Contains("targets met (verified)", ws.ReadText("artifacts/unlearn/forget-3/report.md"), StringComparison.Ordinal);
+
+        // Verify after the next such edit: the provenance is the manifest as it is now, which the outputs still answer.
+        ws.Write("forget-3.removal.json", ws.ReadText("forget-3.removal.json").Replace("#2", "#3", StringComparison.Ordinal));
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "verify", "forget-3")).ExitCode);
+        var reverified = JObject.Parse(ws.ReadText(path));
+        var hash = (string)reverified["removalSha256"]!;
+        Assert.NotEqual((string)kept["removalSha256"]!, hash);
+        Assert.Equal(hash, (string)reverified["manifests"]!.Single(m => (string)m["kind"]! == "removal")["sha256"]!);
+        Assert.Contains("nothing to do", (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).Error, StringComparison.Ordinal);
+        Assert.Equal(hash, (string)JObject.Parse(ws.ReadText(path))["removalSha256"]!); // what run itself records for it
     }
 
     [Fact]
