@@ -511,7 +511,17 @@ public sealed class RunOrchestrationScenarios
 
         // Digit 9, which no model learned: nothing is affected, so the outputs and the reports that describe them go.
         ws.Write("forget-3.removal.json", ws.ReadText("forget-3.removal.json").Replace("[4]", "[9]", StringComparison.Ordinal));
+        var status = await CliRun.InvokeAsync(ws.Root, "status", "--json");
+        var check = await CliRun.InvokeAsync(ws.Root, "plan", "forget-3", "--check");
+        var verifyNone = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
         var none = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--json");
+
+        var removal = status.Json["removals"]!.Single(r => (string)r["id"]! == "forget-3");
+        Assert.Equal(("stale", 0), ((string)removal["state"]!, (int)removal["affected"]!));
+        Assert.Equal(["b"], removal["leftovers"]!.Select(l => (string)l!));
+        Assert.Equal(3, check.ExitCode);
+        Assert.Contains("no longer affected: b", check.Error, StringComparison.Ordinal);
+        Assert.Contains("warning FUL5010: The output folder of 'forget-3' still holds the outputs of 'b'", verifyNone.Error, StringComparison.Ordinal);
 
         Assert.True(none.ExitCode == 0, none.Error);
         Assert.Equal(["b"], none.Json["removed"]!.Select(r => (string)r!));

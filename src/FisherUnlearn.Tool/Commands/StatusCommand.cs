@@ -39,7 +39,8 @@ internal static class StatusCommand
 
     /// <param name="MissingCheckpoints">Models of the affected lineages (affected models and their ancestors) without
     /// a checkpoint: 'run' stops at them (FUL4104), so 'train' comes first.</param>
-    private sealed record RemovalStatus(string Id, string OutputDirectory, IReadOnlyList<ModelStatus> Models, IReadOnlyList<string> MissingCheckpoints)
+    private sealed record RemovalStatus(string Id, string OutputDirectory, IReadOnlyList<ModelStatus> Models, IReadOnlyList<string> MissingCheckpoints,
+        IReadOnlyList<string> Leftovers)
     {
         public int Done => Models.Count(m => m.State == OutputState.Done);
 
@@ -47,7 +48,8 @@ internal static class StatusCommand
 
         public int Missing => Models.Count(m => m.State == OutputState.Missing);
 
-        public string State => Missing > 0 ? Pending : Stale > 0 ? StatusCommand.Stale : StatusCommand.Done;
+        // Outputs of models the request no longer affects make the folder stale too: 'run' removes them.
+        public string State => Missing > 0 ? Pending : Stale > 0 || Leftovers.Count > 0 ? StatusCommand.Stale : StatusCommand.Done;
     }
 
     private static int Run(CommandEnvironment env, string? output, CancellationToken cancellationToken)
@@ -86,7 +88,7 @@ internal static class StatusCommand
             var directory = RemovalRunner.RemovalOutputDirectory(workspace, removal.Id, outputRoot);
             var states = OutputFreshness.Check(analysis, plan, settings.Method, directory, files: files);
             var models = plan.Affected.Select(a => new ModelStatus(a.Id, states[a.Id].State)).ToList();
-            statuses.Add(new RemovalStatus(removal.Id, directory, models, RemovalRunner.MissingCheckpoints(analysis, plan)));
+            statuses.Add(new RemovalStatus(removal.Id, directory, models, RemovalRunner.MissingCheckpoints(analysis, plan), UnaffectedOutputs.Find(directory, plan)));
         }
 
         if (env.Json)
@@ -105,6 +107,7 @@ internal static class StatusCommand
                     ["output"] = env.Context.Display(s.OutputDirectory),
                     ["models"] = new JArray(s.Models.Select(m => new JObject { ["id"] = m.Id, ["state"] = Name(m.State) })),
                     ["missingCheckpoints"] = new JArray(s.MissingCheckpoints),
+                    ["leftovers"] = new JArray(s.Leftovers),
                 })),
             });
             return ExitCodes.Ok;
@@ -129,7 +132,8 @@ internal static class StatusCommand
             env.Context.Out.WriteLine();
             foreach (var s in todo)
             {
-                var names = s.Models.Where(m => m.State != OutputState.Done).Select(m => $"{m.Id} ({Name(m.State)})");
+                var names = s.Models.Where(m => m.State != OutputState.Done).Select(m => $"{m.Id} ({Name(m.State)})")
+                    .Concat(s.Leftovers.Select(id => $"{id} (no longer affected: its output is still there)"));
                 // The same output folder it checked: a plain 'run' would write to the default one. A missing checkpoint
                 // stops 'run' (FUL4104): 'train' makes it first (or the manifest's 'checkpoint' path is wrong).
                 var run = $"'dotnet unlearn run {s.Id}{(output is null ? string.Empty : $" --out {output}")}'";

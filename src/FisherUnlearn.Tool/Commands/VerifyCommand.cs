@@ -100,6 +100,7 @@ internal static class VerifyCommand
             // As run: nothing to measure, so no report (run writes none either) and no table; in Actions the same
             // "nothing to do" summary and outputs as run's.
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.NothingAffected, found.Value!.Location, found.Value!.Id));
+            WarnAboutLeftovers(env, analysis, found.Value!, plan, output);
             GitHubSummary.PublishNothingAffected(env.Context, ReportModel.FromPlan(analysis, found.Value!, method: string.Empty), env.Diagnostics.Log);
             if (env.Json)
             {
@@ -164,10 +165,7 @@ internal static class VerifyCommand
         }
 
         env.Diagnostics.Write(DeletedTrainData.Warnings(analysis, plan));
-        if (UnaffectedOutputs.Find(RemovalRunner.RemovalOutputDirectory(analysis.Workspace, plan.RemovalId, outputRoot), plan) is { Count: > 0 } leftovers)
-        {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UnaffectedOutputsLeft, found.Value!.Location, found.Value!.Id, NameList.Quoted([.. leftovers])));
-        }
+        WarnAboutLeftovers(env, analysis, found.Value!, plan, output);
 
         foreach (var model in result.Models)
         {
@@ -253,6 +251,16 @@ internal static class VerifyCommand
         }
 
         return result.TargetsMet && uncertified.IsEmpty ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+    // FUL5010: outputs in the removal's folder of models it no longer affects (run removes them).
+    private static void WarnAboutLeftovers(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, Lineage.Planning.RemovalPlan plan, string? output)
+    {
+        var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
+        if (UnaffectedOutputs.Find(RemovalRunner.RemovalOutputDirectory(analysis.Workspace, plan.RemovalId, outputRoot), plan) is { Count: > 0 } leftovers)
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UnaffectedOutputsLeft, removal.Location, removal.Id, NameList.Quoted([.. leftovers])));
+        }
     }
 
     // The after state in a few words for the live table: "forget 0.0%, retain 97.0%".
