@@ -143,6 +143,31 @@ public sealed class TrainCommandScenarios
     }
 
     [Fact]
+    public async Task After_the_train_data_is_deleted_the_checkpoints_are_kept_as_they_are_not_a_failure()
+    {
+        using var ws = Chain(BRecipe);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        var a = Snapshot(ws.PathOf("a/bin/a.safetensors"));
+        var train = ws.PathOf("data/train.csv");
+        var kept = File.ReadAllBytes(train);
+        File.Delete(train); // an erasure: the harvest lets label requests run without it
+
+        var again = await CliRun.InvokeAsync(ws.Root, "train", "--json");
+        var forced = await CliRun.InvokeAsync(ws.Root, "train", "--force");
+        File.WriteAllBytes(train, kept);
+        var restored = await CliRun.InvokeAsync(ws.Root, "train");
+
+        Assert.True(again.ExitCode == 0, again.Error);
+        Assert.Equal(["kept", "kept"], again.Json["models"]!.Select(m => (string)m["status"]!));
+        Assert.Contains("cannot be trained again: its train data is gone (data/train.csv)", again.Error, StringComparison.Ordinal);
+        Assert.Equal(a, Snapshot(ws.PathOf("a/bin/a.safetensors")));
+        Assert.Equal(2, forced.ExitCode); // asked to train: the missing file is the error
+        Assert.Contains("FUL4001", forced.Error, StringComparison.Ordinal);
+        Assert.Contains("up to date: a", restored.Error, StringComparison.Ordinal);
+        Assert.Contains("up to date: b", restored.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Json_reports_each_trained_model_with_its_loss_and_the_same_seed_gives_the_same_bytes()
     {
         using var ws = Chain(BRecipe);

@@ -55,7 +55,17 @@ public static class TrainingPolicy
         }
 
         var inputs = TrainingInputs.Compute(workspace, model, [.. model.Parents.Select(p => files.Hash(workspace.Models[p.Id].CheckpointPath))], files: files);
-        return (force, TrainingInputs.Check(path, inputs)) switch
+        var state = TrainingInputs.Check(path, inputs);
+        // Train data deleted since (an erasure: the harvest lets label requests run without it, design.md section 2): the
+        // checkpoint cannot be made again, so it stays as it is instead of stopping every later step.
+        if (!force && state == CheckpointState.Stale && exists && DeletedTrainFiles(workspace, model) is { Count: > 0 } gone)
+        {
+            return new TrainingDecision(TrainingAction.Keep,
+                $"cannot be trained again: its train data is gone ({string.Join(", ", gone.Take(3).Select(workspace.Relative))}{(gone.Count > 3 ? ", ..." : string.Empty)}); restore it to retrain, if its recipe or parents changed since",
+                inputs);
+        }
+
+        return (force, state) switch
         {
             (false, CheckpointState.UpToDate) => new TrainingDecision(TrainingAction.UpToDate, "up to date", inputs),
             (false, CheckpointState.Foreign) => new TrainingDecision(TrainingAction.Keep, "was not made by 'train'; use --force to train it again", inputs),
@@ -64,4 +74,12 @@ public static class TrainingPolicy
             _ => new TrainingDecision(TrainingAction.Train, "stale", inputs),
         };
     }
+
+    // The files of the splits the model trains on that are not there (or are links that lead nowhere).
+    private static List<string> DeletedTrainFiles(Workspace workspace, ModelManifest model) =>
+        [.. model.Data
+            .Select(use => workspace.Datasets.TryGetValue(use.Dataset, out var dataset) ? dataset.GetSplit(use.Split)?.Files ?? [] : [])
+            .SelectMany(f => f)
+            .Where(f => !File.Exists(f) || Lineage.IO.RegularFile.BrokenLink(f) is not null)
+            .Distinct(StringComparer.Ordinal)];
 }
