@@ -81,6 +81,13 @@ internal static class GraphCommand
                 }
 
                 var path = Path.GetFullPath(Path.Combine(context.CurrentDirectory, file));
+                if (Directory.Exists(path))
+                {
+                    env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
+                        $"'{context.Display(path)}' is a folder: --output takes a file name, such as {context.Display(Path.Combine(path, "lineage.html"))}."));
+                    return Task.FromResult(ExitCodes.InvalidInput);
+                }
+
                 AtomicFile.WriteAllText(path, text);
                 env.Diagnostics.Log($"wrote {context.Display(path)}");
                 outputPath = path;
