@@ -160,11 +160,12 @@ internal static class PlanCommand
             env.Diagnostics.Log($"{(state == Running.OutputState.Stale ? "stale" : "missing")}: {id}");
         }
 
-        // Outputs of models the request no longer affects: 'run' would remove them, so the folder is not up to date.
+        // Outputs of models the request no longer affects: named, but not pending work (an MSBuild build never has them as
+        // outputs, and -question must agree with this check); 'run' removes them.
         var leftovers = Running.UnaffectedOutputs.Find(directory, plan);
         foreach (var id in leftovers)
         {
-            env.Diagnostics.Log($"no longer affected: {id} (its output is still there)");
+            env.Diagnostics.Log($"no longer affected: {id} (its output is still there; 'run' removes it)");
         }
 
         if (env.Json)
@@ -173,7 +174,7 @@ internal static class PlanCommand
             {
                 ["schemaVersion"] = JsonDocuments.SchemaVersion,
                 ["removal"] = removal.Id,
-                ["upToDate"] = todo.Count == 0 && leftovers.Count == 0,
+                ["upToDate"] = todo.Count == 0,
                 ["models"] = new Newtonsoft.Json.Linq.JArray(states.Select(s => new Newtonsoft.Json.Linq.JObject { ["id"] = s.Key, ["state"] = s.Value.State.ToString().ToLowerInvariant() })),
                 ["leftovers"] = new Newtonsoft.Json.Linq.JArray(leftovers),
             });
@@ -182,9 +183,8 @@ internal static class PlanCommand
         var run = $"'dotnet unlearn run {removal.Id}{(method is null ? string.Empty : $" --method {method}")}{(output is null ? string.Empty : $" --out {output}")}'";
         env.Diagnostics.Log(todo.Count > 0
             ? $"'{removal.Id}': {todo.Count} of {states.Count} outputs are missing or stale; run {run}."
-            : leftovers.Count > 0
-            ? $"'{removal.Id}': the folder still holds outputs of {leftovers.Count} model(s) it no longer affects; {run} removes them."
-            : $"'{removal.Id}': all {states.Count} outputs are up to date.");
-        return todo.Count == 0 && leftovers.Count == 0 ? ExitCodes.Ok : ExitCodes.WorkPending;
+            : $"'{removal.Id}': all {states.Count} outputs are up to date."
+                + (leftovers.Count > 0 ? $" The folder still holds outputs of {leftovers.Count} model(s) it no longer affects; {run} removes them." : string.Empty));
+        return todo.Count == 0 ? ExitCodes.Ok : ExitCodes.WorkPending;
     }
 }

@@ -48,8 +48,9 @@ internal static class StatusCommand
 
         public int Missing => Models.Count(m => m.State == OutputState.Missing);
 
-        // Outputs of models the request no longer affects make the folder stale too: 'run' removes them.
-        public string State => Missing > 0 ? Pending : Stale > 0 || Leftovers.Count > 0 ? StatusCommand.Stale : StatusCommand.Done;
+        // Outputs of models the request no longer affects are named, but leave the state to the affected models': the
+        // MSBuild build (which never has them as outputs) and 'plan --check' must agree on what is up to date.
+        public string State => Missing > 0 ? Pending : Stale > 0 ? StatusCommand.Stale : StatusCommand.Done;
     }
 
     private static int Run(CommandEnvironment env, string? output, CancellationToken cancellationToken)
@@ -126,14 +127,14 @@ internal static class StatusCommand
         }
 
         env.Context.Out.Write(table.ToString());
-        var todo = statuses.Where(s => s.State != Done).ToList();
+        var todo = statuses.Where(s => s.State != Done || s.Leftovers.Count > 0).ToList();
         if (todo.Count > 0)
         {
             env.Context.Out.WriteLine();
             foreach (var s in todo)
             {
                 var names = s.Models.Where(m => m.State != OutputState.Done).Select(m => $"{m.Id} ({Name(m.State)})")
-                    .Concat(s.Leftovers.Select(id => $"{id} (no longer affected: its output is still there)"));
+                    .Concat(s.Leftovers.Select(id => $"{id} (no longer affected, but its output is still there: 'run' removes it)"));
                 // The same output folder it checked: a plain 'run' would write to the default one. A missing checkpoint
                 // stops 'run' (FUL4104): 'train' makes it first (or the manifest's 'checkpoint' path is wrong).
                 var run = $"'dotnet unlearn run {s.Id}{(output is null ? string.Empty : $" --out {output}")}'";
