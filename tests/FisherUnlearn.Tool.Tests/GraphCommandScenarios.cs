@@ -164,4 +164,28 @@ public sealed class GraphCommandScenarios
         Assert.Contains("error FUL3005: --output needs a file name", empty.Error, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(ws.Root, "*.tmp*", SearchOption.AllDirectories));
     }
+
+    [Fact]
+    public async Task A_lineage_past_mermaids_500_edges_is_drawn_without_datasets_with_a_warning_where_mermaid_is_written()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write("d.dataset.json", """{ "schemaVersion": 1, "id": "d", "format": "csv", "classes": 2, "train": { "path": "t.csv", "labelColumn": "y" } }""");
+        for (var i = 0; i < 260; i++) // 259 relations and 260 data edges
+        {
+            var parent = i == 0 ? string.Empty : $$""", "parents": [ { "id": "m{{i - 1}}", "relation": "finetune" } ]""";
+            ws.Write($"m{i}/m{i}.lineage.json", $$"""
+                { "schemaVersion": 1, "id": "m{{i}}", "checkpoint": "m.safetensors", "architecture": { "kind": "mlp", "inputs": 2, "hidden": [2], "classes": 2 }{{parent}},
+                  "data": [ { "dataset": "d" } ] }
+                """);
+        }
+
+        var mermaid = await CliRun.InvokeAsync(ws.Root, "graph");
+        var data = await CliRun.InvokeAsync(ws.Root, "graph", "--json");
+
+        Assert.True(mermaid.ExitCode == 0, mermaid.Error);
+        Assert.Contains("warning: with its datasets the graph has more than the 500 edges Mermaid draws, so they are left out", mermaid.Error, StringComparison.Ordinal);
+        Assert.Equal(259, mermaid.Out.Split('\n').Count(l => l.Contains("-->", StringComparison.Ordinal)));
+        Assert.Equal(0, data.ExitCode);
+        Assert.DoesNotContain("Mermaid", data.Error, StringComparison.Ordinal); // the data keeps the datasets
+    }
 }

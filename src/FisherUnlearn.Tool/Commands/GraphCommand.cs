@@ -62,7 +62,8 @@ internal static class GraphCommand
                 "html" => LineagePage.Render(LineagePageModel.From(analysis.Workspace, plan)),
                 _ => GraphRenderer.Mermaid(analysis.Workspace, highlight),
             };
-            if (parseResult.GetValue(format) is not ("dot" or "svg" or "html")
+            // Only where the Mermaid text is written: --json alone prints the lineage as data, datasets included.
+            if (parseResult.GetValue(format) is not ("dot" or "svg" or "html") && (!env.Json || parseResult.GetValue(output) is { Length: > 0 } and not "-")
                 && GraphRenderer.FitOf(LineageDiagram.From(analysis.Workspace, highlight)) is not MermaidFit.Whole and var fit)
             {
                 env.Diagnostics.Log(fit == MermaidFit.WithoutDatasets
