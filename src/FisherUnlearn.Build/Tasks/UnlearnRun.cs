@@ -189,6 +189,23 @@ public sealed partial class UnlearnRun : ProjectTask, IIncrementalTask, ICancela
             return;
         }
 
+        // Times miss what changed without moving one (the removal's labels edited: its pairs' input caches are rewritten
+        // by each project's own build, maybe not yet): the tool's check goes by content. A project of a -m build that still
+        // has work then leaves the summary to the last one, instead of publishing a report of outputs about to be redone.
+        var check = new List<string>(ToolArguments) { "plan", removal, "--check", "--out", OutputRoot, "--workspace", Workspace };
+        if (!string.IsNullOrWhiteSpace(Method))
+        {
+            check.AddRange(["--method", Method]);
+        }
+
+        if (RunTool(check, relay: false).ExitCode is not 0)
+        {
+            Log.LogMessage(MessageImportance.High,
+                "Unlearn: the GitHub step summary of '{0}' is left to the build of its other out-of-date outputs ('plan --check' finds some); it is published once every affected model is up to date.",
+                removal);
+            return;
+        }
+
         var directory = Path.Combine(OutputRoot, removal);
         using var gate = FisherUnlearn.Lineage.IO.OutputLock.Wait(directory, TimeSpan.FromMinutes(2), out var holder, "msbuild-summary");
         if (gate is null)

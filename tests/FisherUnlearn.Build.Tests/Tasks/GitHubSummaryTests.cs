@@ -19,6 +19,10 @@ public sealed class GitHubSummaryTests
 
     private const string FakeTool = """
         r=$2
+        if [ "$1" = "plan" ]; then
+          [ -e "$7/stale-$r" ] && exit 3
+          exit 0
+        fi
         if [ "$3" = "--merge" ]; then
           [ -n "$GITHUB_STEP_SUMMARY" ] && echo "merge $r" >> "$GITHUB_STEP_SUMMARY"
           [ -n "$GITHUB_OUTPUT" ] && echo "removal=$r" >> "$GITHUB_OUTPUT"
@@ -119,6 +123,27 @@ public sealed class GitHubSummaryTests
         var (last, lastEngine) = Run(ws, Actions(ws), "forget-clinic-8", "digits-federated", "digits-student");
         Assert.True(last, lastEngine.Log);
         Assert.Equal(["merge forget-clinic-8"], Lines(ws, "summary.md"));
+    }
+
+    [Fact]
+    public void Outputs_current_by_their_times_but_not_by_content_are_not_published_until_the_tool_finds_them_up_to_date()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "uses /bin/sh as a fake tool");
+        using var ws = TrainedDigits();
+        // The removal's labels edited: the other projects' pairs are stale by content, though no time says so yet.
+        ws.Write("stale-forget-clinic-8", "the fake tool's 'plan --check' exits 3 while this file is there");
+
+        var (first, firstEngine) = Run(ws, Actions(ws), "forget-clinic-8", ClinicModels);
+
+        Assert.True(first, firstEngine.Log);
+        Assert.Empty(Lines(ws, "summary.md"));
+        Assert.Contains("'plan --check' finds some", firstEngine.Log, StringComparison.Ordinal);
+
+        File.Delete(ws.PathOf("stale-forget-clinic-8")); // the last project's build made them current
+        var (last, lastEngine) = Task(ws, Actions(ws), "forget-clinic-8");
+        last.PublishSummaries(["forget-clinic-8"]);
+        Assert.Equal(["merge forget-clinic-8"], Lines(ws, "summary.md"));
+        Assert.DoesNotContain("plan --check' finds some", lastEngine.Log, StringComparison.Ordinal);
     }
 
     [Fact]
