@@ -75,6 +75,22 @@ public sealed class RunCommandScenarios
     }
 
     [Fact]
+    public async Task A_checkpoint_older_than_its_recipe_is_unlearned_as_it_is_with_a_warning_that_train_would_remake_it()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        var fresh = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "ssd", "--out", "before");
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"epochs\": 1", "\"epochs\": 2", StringComparison.Ordinal));
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "ssd");
+
+        Assert.DoesNotContain("FUL4069", fresh.Error, StringComparison.Ordinal);
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("warning FUL4069: The checkpoint of model 'b' was made from other inputs than its manifest now names", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("model 'a' was made", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_checkpoint_path_that_is_a_folder_is_named_as_such_by_run_and_verify()
     {
         using var ws = DigitsChain.Create();

@@ -163,6 +163,10 @@ internal static class RunCommand
             return ExitCodes.InvalidInput;
         }
 
+        // A checkpoint 'train' would make again (its recipe, data or parents changed since): unlearned as it is, but said, since
+        // the next 'train' would leave these outputs out of date.
+        env.Diagnostics.Write(UntrainedCheckpoints(analysis, considered));
+
         // Sample indices can only be checked against the data (validate does not read it): before any model starts.
         if (!SampleIndices.Fit(env, removal, workspace))
         {
@@ -337,6 +341,30 @@ internal static class RunCommand
 
         var exit = WriteJson(env, removal.Id, result, [.. outcomes.Select(o => o.Id)]);
         return missing.Count + stale.Count + failed.Count > 0 ? ExitCodes.Failed : exit;
+    }
+
+    // FUL4069 for each considered model whose checkpoint train made from other inputs than the manifest now names.
+    private static IEnumerable<Diagnostic> UntrainedCheckpoints(WorkspaceAnalysis analysis, IEnumerable<string> considered)
+    {
+        var files = Engine.Training.FileHashCache.ForWorkspace(analysis.Workspace);
+        foreach (var model in considered.Order(StringComparer.Ordinal).Select(id => analysis.Workspace.Models[id]))
+        {
+            Engine.Training.TrainingDecision decision;
+            try
+            {
+                decision = Engine.Training.TrainingPolicy.Decide(analysis.Workspace, model, force: false, files);
+            }
+            catch (EngineException)
+            {
+                continue; // what is wrong with it is the run's to report, where it reads the checkpoint
+            }
+
+            // Not forced, and the checkpoint is there (a missing one stopped the run above): to train is to train again.
+            if (decision.Action == Engine.Training.TrainingAction.Train && CheckpointPresence.IsPresent(model.CheckpointPath))
+            {
+                yield return Diagnostic.Create(DiagnosticCatalogue.CheckpointNotTrained, model.CheckpointLocation ?? model.Location, model.Id);
+            }
+        }
     }
 
     /// <summary>A request that affects no model any more: the outputs earlier versions of it made, and their reports, go
