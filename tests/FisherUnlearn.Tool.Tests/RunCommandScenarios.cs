@@ -88,6 +88,16 @@ public sealed class RunCommandScenarios
         Assert.True(run.ExitCode == 0, run.Error);
         Assert.Contains("warning FUL4069: The checkpoint of model 'b' was made from other inputs than its manifest now names", run.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("model 'a' was made", run.Error, StringComparison.Ordinal);
+
+        // The parent's recipe: train would remake a, and b after it.
+        ws.Write("a/a.lineage.json", ws.ReadText("a/a.lineage.json").Replace("\"epochs\": 1", "\"epochs\": 2", StringComparison.Ordinal));
+        var parent = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "ssd");
+        Assert.Contains("warning FUL4069: The checkpoint of model 'a' was made from other inputs than its manifest now names", parent.Error, StringComparison.Ordinal);
+        Assert.Contains("warning FUL4069: The checkpoint of model 'b' was made from other inputs", parent.Error, StringComparison.Ordinal);
+
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"epochs\": 2", "\"epochs\": 1", StringComparison.Ordinal));
+        var below = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "ssd");
+        Assert.Contains("warning FUL4069: The checkpoint of model 'b' descends from 'a', whose checkpoint 'dotnet unlearn train' would make again", below.Error, StringComparison.Ordinal);
     }
 
     [Fact]

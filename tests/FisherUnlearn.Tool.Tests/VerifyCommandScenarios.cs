@@ -170,6 +170,13 @@ public sealed class VerifyCommandScenarios
         Assert.Contains("'dotnet unlearn run forget-3 --method retrain'", other.Error, StringComparison.Ordinal);
         Assert.Equal(1, (int)other.Json["exitCode"]!);
         Assert.Equal(reportText, ws.ReadText("artifacts/unlearn/forget-3/report.json"));
+
+        // '--method fiun' where the request asks for fiun anyway is the same question as no --method: measured, not certified.
+        var same = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--method", "fiun", "--json");
+        Assert.Equal(1, same.ExitCode);
+        Assert.Contains("(the method 'forget-3' asks for", same.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("nothing measured", same.Error, StringComparison.Ordinal);
+        Assert.All(same.Json["models"]!, m => Assert.Equal("stale", (string)m["status"]!));
     }
 
     [Fact]

@@ -240,7 +240,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor FisherFileUnreadable = Error("FUL4081", "Fisher file unreadable",
         "'{0}' is not a usable Fisher diagonal file: {1}. It is a cache: delete it and run 'dotnet unlearn harvest' again.");
     public static readonly DiagnosticDescriptor CheckpointNotTrained = Warning("FUL4069", "Checkpoint older than its recipe",
-        "The checkpoint of model '{0}' was made from other inputs than its manifest now names (its recipe, data or parents changed since): 'dotnet unlearn train' would train it again, and the outputs unlearned from it now would then be out of date. Run 'dotnet unlearn train' first, unless the checkpoint as it is, is the one to unlearn.");
+        "The checkpoint of model '{0}' {1}: 'dotnet unlearn train' would train it again, and the outputs unlearned from it now would then be out of date. Run 'dotnet unlearn train' first, unless the checkpoint as it is, is the one to unlearn.");
     public static readonly DiagnosticDescriptor HarvestNoData = Warning("FUL4082", "Nothing to harvest",
         "Model '{0}' and its ancestors train on no dataset, so it has no Fisher harvest. Add 'data' to its lineage manifest (or an ancestor's) if it should have one.");
     public static readonly DiagnosticDescriptor HarvestFailed = Error("FUL4083", "Harvest failed",

@@ -77,9 +77,12 @@ internal static class VerifyCommand
 
         // The method the outputs must have been made with to be the current request's, as for status and 'plan --check'.
         string method;
+        bool methodGiven;
         try
         {
             method = UnlearnSettings.From(found.Value!, analysis.Workspace.Settings, methodOverride).Method;
+            // '--method fiun' for a request that asks for fiun anyway is the same question as no --method.
+            methodGiven = methodOverride is not null && method != UnlearnSettings.From(found.Value!, analysis.Workspace.Settings).Method;
         }
         catch (EngineException ex)
         {
@@ -122,7 +125,7 @@ internal static class VerifyCommand
         VerificationResult result;
         var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
         var uncertified = UncertifiedOutputs(analysis, plan, outputRoot, method);
-        if (methodOverride is not null && uncertified.OtherMethod.Count > 0)
+        if (methodGiven && uncertified.OtherMethod.Count > 0)
         {
             // An explicit --method that is not what made the outputs: a question about other outputs than these, so nothing
             // is measured, and the reports (and a workflow's outputs) are left as they describe the request.
