@@ -8,8 +8,8 @@ namespace FisherUnlearn.Tool.Running;
 /// Outputs in a removal's folder of models the request no longer affects: its labels changed, or a model left the
 /// lineage or stopped learning what is forgotten. Their job records vouch for them as unlearned for an earlier version of
 /// the request, so an upload of the folder would ship them as this one's. <c>run</c> removes them (<see cref="Remove"/>);
-/// <c>verify</c> names them (<see cref="Find"/>, FUL5010). Only files a job record of the folder vouches for are
-/// touched: anything else placed there is the user's.
+/// <c>verify</c> (FUL5010), <c>status</c> and <c>plan --check</c> name them (<see cref="Find"/>) without counting them as
+/// work to do. Only files a job record of the folder vouches for are touched: anything else placed there is the user's.
 /// </summary>
 internal static class UnaffectedOutputs
 {
