@@ -179,6 +179,19 @@ public sealed class ValidateCommandScenarios
     }
 
     [Fact]
+    public async Task In_GitHub_Actions_a_request_that_affects_no_model_is_a_notice_at_its_manifest()
+    {
+        using var ws = SampleWorkspaces.Chain(); // forget-3: no model trains on label 3
+        var env = new Dictionary<string, string> { ["GITHUB_ACTIONS"] = "true", ["GITHUB_WORKSPACE"] = ws.Root };
+
+        var plan = await CliRun.InvokeAsync(ws.Root, env, "plan", "forget-3");
+        var outside = await CliRun.InvokeAsync(ws.Root, "plan", "forget-3");
+
+        Assert.Contains(plan.ErrorLines, l => l.StartsWith("::notice file=forget-3.removal.json,line=1,", StringComparison.Ordinal) && l.Contains("title=FUL2012::", StringComparison.Ordinal));
+        Assert.DoesNotContain("::notice", outside.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task In_GitHub_Actions_errors_also_become_annotations_on_stderr()
     {
         using var ws = SampleWorkspaces.Chain();

@@ -30,7 +30,8 @@ internal sealed class DiagnosticWriter(CliContext context, Verbosity verbosity)
 
         var shown = diagnostic with { Location = diagnostic.Location with { File = context.Display(diagnostic.Location.File) } };
         context.Error.WriteLine(shown.Severity == Severity.Info ? Prefix + shown.ToCanonicalString() : shown.ToCanonicalString());
-        if (context.InGitHubActions && diagnostic.Severity != Severity.Info)
+        // An info with a place of its own (FUL2012: a request that affects no model) is a notice at that place.
+        if (context.InGitHubActions && (diagnostic.Severity != Severity.Info || diagnostic.Location.File.Length > 0))
         {
             context.Error.WriteLine(GitHubAnnotation(diagnostic));
         }
@@ -67,7 +68,7 @@ internal sealed class DiagnosticWriter(CliContext context, Verbosity verbosity)
 
     private string GitHubAnnotation(Diagnostic diagnostic)
     {
-        var kind = diagnostic.Severity == Severity.Error ? "error" : "warning";
+        var kind = diagnostic.Severity switch { Severity.Error => "error", Severity.Warning => "warning", _ => "notice" };
         var properties = new List<string>();
         if (diagnostic.Location.File.Length > 0)
         {
