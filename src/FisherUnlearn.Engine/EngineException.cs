@@ -45,8 +45,7 @@ public class EngineException : Exception
     /// nowhere (content not fetched yet, a loop), which <see cref="File.Exists"/> alone would let through.</summary>
     internal static void ThrowIfDataMissing(string path)
     {
-        var absence = !File.Exists(path) ? "does not exist" : Lineage.IO.RegularFile.BrokenLink(path);
-        if (absence is not null)
+        if (Lineage.IO.RegularFile.Absence(path) is { } absence)
         {
             throw Create(DiagnosticCatalogue.DataFileNotFound, path, path, absence);
         }

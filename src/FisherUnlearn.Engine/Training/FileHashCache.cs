@@ -26,7 +26,7 @@ public sealed class FileHashCache(FileHashStore? store = null)
         var full = Path.GetFullPath(path);
         var stamp = FileStamp.Of(full);
         // A link that leads nowhere (content not fetched, a loop) is as good as missing: what reads the file says why.
-        if (stamp is null && (!File.Exists(full) || RegularFile.BrokenLink(full) is not null))
+        if (stamp is null && RegularFile.Absence(full) is not null)
         {
             return "missing";
         }

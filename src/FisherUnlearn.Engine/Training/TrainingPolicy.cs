@@ -75,11 +75,74 @@ public static class TrainingPolicy
         };
     }
 
-    // The files of the splits the model trains on that are not there (or are links that lead nowhere).
+    /// <summary>
+    /// Which of <paramref name="models"/> (those whose checkpoint is there) <c>train</c> would make again, not forced:
+    /// made from other inputs than the manifest now names (<c>Ancestor</c> null), or made by <c>train</c> below an ancestor
+    /// it would make again, since it then retrains the descendants (<c>Ancestor</c>: the nearest such, by parents in ordinal
+    /// order). A model <c>train</c> keeps (no recipe, the user's checkpoint, train data gone) stops that chain. A model whose
+    /// decision fails (a damaged checkpoint) counts as neither: reading it reports that. In ordinal order.
+    /// </summary>
+    public static IReadOnlyList<(string Model, string? Ancestor)> WouldRemake(Workspace workspace, IEnumerable<string> models, FileHashCache files)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        ArgumentNullException.ThrowIfNull(models);
+        var actions = new Dictionary<string, TrainingAction?>(StringComparer.Ordinal);
+        TrainingAction? Action(string id)
+        {
+            if (!actions.TryGetValue(id, out var action))
+            {
+                try
+                {
+                    action = Decide(workspace, workspace.Models[id], force: false, files).Action;
+                }
+                catch (EngineException)
+                {
+                    action = null;
+                }
+
+                actions[id] = action;
+            }
+
+            return action;
+        }
+
+        bool Remade(string id) => Action(id) == TrainingAction.Train && CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath);
+        var above = new Dictionary<string, string?>(StringComparer.Ordinal);
+        string? RemadeAbove(string id)
+        {
+            if (!above.TryGetValue(id, out var from))
+            {
+                above[id] = null; // the graph is acyclic (validated); this only guards the recursion
+                from = workspace.Models[id].Parents.Select(p => p.Id).Where(workspace.Models.ContainsKey).Order(StringComparer.Ordinal)
+                    .Select(p => Remade(p) ? p : Action(p) == TrainingAction.UpToDate ? RemadeAbove(p) : null)
+                    .FirstOrDefault(a => a is not null);
+                above[id] = from;
+            }
+
+            return from;
+        }
+
+        var result = new List<(string, string?)>();
+        foreach (var id in models.Where(workspace.Models.ContainsKey).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            if (Remade(id))
+            {
+                result.Add((id, null));
+            }
+            else if (Action(id) == TrainingAction.UpToDate && RemadeAbove(id) is { } ancestor)
+            {
+                result.Add((id, ancestor));
+            }
+        }
+
+        return result;
+    }
+
+    // The files of the splits the model trains on that are no longer there.
     private static List<string> DeletedTrainFiles(Workspace workspace, ModelManifest model) =>
         [.. model.Data
-            .Select(use => workspace.Datasets.TryGetValue(use.Dataset, out var dataset) ? dataset.GetSplit(use.Split)?.Files ?? [] : [])
-            .SelectMany(f => f)
-            .Where(f => !File.Exists(f) || Lineage.IO.RegularFile.BrokenLink(f) is not null)
+            .Select(use => workspace.Datasets.TryGetValue(use.Dataset, out var dataset) ? dataset.GetSplit(use.Split) : null)
+            .OfType<DatasetSplit>()
+            .SelectMany(Unlearning.RemovalData.DeletedFiles)
             .Distinct(StringComparer.Ordinal)];
 }

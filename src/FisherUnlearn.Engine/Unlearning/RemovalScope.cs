@@ -240,12 +240,15 @@ public static class RemovalData
         return parts;
     }
 
-    /// <summary>True when a file of the split no longer exists (deleted after the harvest that serves a request; a damaged
-    /// file is not "deleted": reading it reports what is wrong).</summary>
-    public static bool Deleted(DatasetSplit split)
+    /// <summary>True when a file of the split is no longer there (<see cref="DeletedFiles"/>).</summary>
+    public static bool Deleted(DatasetSplit split) => DeletedFiles(split).Count > 0;
+
+    /// <summary>The files of the split that are no longer there: deleted after the harvest that serves a request, or links
+    /// that lead nowhere (content not fetched). A damaged file is not "deleted": reading it reports what is wrong.</summary>
+    public static IReadOnlyList<string> DeletedFiles(DatasetSplit split)
     {
         ArgumentNullException.ThrowIfNull(split);
-        return split.Files.Any(file => !File.Exists(file));
+        return [.. split.Files.Where(file => Lineage.IO.RegularFile.Absence(file) is not null)];
     }
 
     /// <summary>Held-out (test split) samples of the given labels of each dataset, at most <paramref name="maxPerLabel"/> per label.</summary>

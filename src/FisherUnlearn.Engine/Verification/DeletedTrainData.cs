@@ -37,7 +37,7 @@ public static class DeletedTrainData
         return [.. models.Select(m =>
         {
             var dataset = datasets[m.Key];
-            var gone = dataset.Train.Files.Where(f => !File.Exists(f)).Select(analysis.Workspace.Relative);
+            var gone = RemovalData.DeletedFiles(dataset.Train).Select(analysis.Workspace.Relative);
             return Diagnostic.Create(DiagnosticCatalogue.TrainDataDeleted, dataset.Location, dataset.Id, string.Join(", ", gone), NameList.Quoted(m.Value));
         })];
     }

@@ -22,7 +22,7 @@ public readonly record struct FileStamp(long Length, long ModifiedNs, long Chang
     {
         ArgumentNullException.ThrowIfNull(path);
         var info = new FileInfo(path);
-        if (!info.Exists || RegularFile.BrokenLink(path) is not null)
+        if (RegularFile.Absence(path) is not null)
         {
             return null;
         }

@@ -52,6 +52,10 @@ public static class RegularFile
     /// <see cref="File.Exists"/> (it looks at the link itself) but cannot be opened: a large file git-annex or DVC has not
     /// fetched yet, or a link that leads around in a loop.
     /// </summary>
+    /// <summary>Why no file can be read at <paramref name="path"/>: "does not exist", or a <see cref="BrokenLink"/>;
+    /// null when one is there (what kind of file it is, <see cref="KindOf"/> says).</summary>
+    public static string? Absence(string path) => !File.Exists(path) ? "does not exist" : BrokenLink(path);
+
     public static string? BrokenLink(string path)
     {
         ArgumentNullException.ThrowIfNull(path);

@@ -343,63 +343,13 @@ internal static class RunCommand
         return missing.Count + stale.Count + failed.Count > 0 ? ExitCodes.Failed : exit;
     }
 
-    // FUL4069 for each considered model whose checkpoint train would make again: made from other inputs than its manifest
-    // now names, or below an ancestor train would make again (train retrains the descendants of what it trains).
-    private static IEnumerable<Diagnostic> UntrainedCheckpoints(WorkspaceAnalysis analysis, IEnumerable<string> considered)
-    {
-        var files = Engine.Training.FileHashCache.ForWorkspace(analysis.Workspace);
-        var actions = new Dictionary<string, Engine.Training.TrainingAction?>(StringComparer.Ordinal);
-        Engine.Training.TrainingAction? Action(string id)
-        {
-            if (!actions.TryGetValue(id, out var action))
-            {
-                try
-                {
-                    action = Engine.Training.TrainingPolicy.Decide(analysis.Workspace, analysis.Workspace.Models[id], force: false, files).Action;
-                }
-                catch (EngineException)
-                {
-                    action = null; // what is wrong with it is the run's to report, where it reads the checkpoint
-                }
-
-                actions[id] = action;
-            }
-
-            return action;
-        }
-
-        // Not forced, and the checkpoint is there (a missing one stopped the run above): to train is to train again.
-        bool Retrained(string id) => Action(id) == Engine.Training.TrainingAction.Train && CheckpointPresence.IsPresent(analysis.Workspace.Models[id].CheckpointPath);
-
-        // The ancestor whose retraining would reach this model: train retrains a model made by train whose parent it
-        // retrains; one it keeps (no recipe, the user's checkpoint) stops the chain.
-        var reached = new Dictionary<string, string?>(StringComparer.Ordinal);
-        string? RetrainedAbove(string id)
-        {
-            if (!reached.TryGetValue(id, out var from))
-            {
-                reached[id] = null; // the graph is acyclic (validated); this only guards the recursion
-                from = analysis.Workspace.Models[id].Parents.Select(p => p.Id).Where(analysis.Workspace.Models.ContainsKey).Order(StringComparer.Ordinal)
-                    .Select(p => Retrained(p) ? p : Action(p) == Engine.Training.TrainingAction.UpToDate ? RetrainedAbove(p) : null)
-                    .FirstOrDefault(a => a is not null);
-                reached[id] = from;
-            }
-
-            return from;
-        }
-
-        foreach (var model in considered.Order(StringComparer.Ordinal).Select(id => analysis.Workspace.Models[id]))
-        {
-            var because = Retrained(model.Id) ? "was made from other inputs than its manifest now names (its recipe, data or parents changed since)"
-                : Action(model.Id) == Engine.Training.TrainingAction.UpToDate && RetrainedAbove(model.Id) is { } ancestor
-                ? $"descends from '{ancestor}', whose checkpoint 'dotnet unlearn train' would make again"
-                : null;
-            if (because is not null)
-            {
-                yield return Diagnostic.Create(DiagnosticCatalogue.CheckpointNotTrained, model.CheckpointLocation ?? model.Location, model.Id, because);
-            }
-        }
-    }
+    // FUL4069 for each considered model whose checkpoint train would make again (TrainingPolicy.WouldRemake).
+    private static IEnumerable<Diagnostic> UntrainedCheckpoints(WorkspaceAnalysis analysis, IEnumerable<string> considered) =>
+        Engine.Training.TrainingPolicy.WouldRemake(analysis.Workspace, considered, Engine.Training.FileHashCache.ForWorkspace(analysis.Workspace))
+            .Select(r => Diagnostic.Create(DiagnosticCatalogue.CheckpointNotTrained, analysis.Workspace.Models[r.Model].CheckpointLocation ?? analysis.Workspace.Models[r.Model].Location, r.Model,
+                r.Ancestor is null
+                    ? "was made from other inputs than its manifest now names (its recipe, data or parents changed since)"
+                    : $"descends from '{r.Ancestor}', whose checkpoint 'dotnet unlearn train' would make again"));
 
     /// <summary>A request that affects no model any more: the outputs earlier versions of it made, and their reports, go
     /// (under the folder's lock; left when another run holds it).</summary>

@@ -92,6 +92,7 @@ internal static class VerifyCommand
 
         // One plan for the command: the freshness checks, the live table and the reports all work from it.
         var plan = Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, found.Value!);
+        var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
         if (plan.IsEmpty)
         {
             // As run: an index outside its split is a mistake in the request (FUL2013, exit 2), not "nothing to do".
@@ -103,7 +104,7 @@ internal static class VerifyCommand
             // As run: nothing to measure, so no report (run writes none either) and no table; in Actions the same
             // "nothing to do" summary and outputs as run's.
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.NothingAffected, found.Value!.Location, found.Value!.Id));
-            WarnAboutLeftovers(env, analysis, found.Value!, plan, output);
+            WarnAboutLeftovers(env, analysis, found.Value!, plan, outputRoot);
             GitHubSummary.PublishNothingAffected(env.Context, ReportModel.FromPlan(analysis, found.Value!, method: string.Empty), env.Diagnostics.Log);
             if (env.Json)
             {
@@ -123,7 +124,6 @@ internal static class VerifyCommand
         }
 
         VerificationResult result;
-        var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
         var uncertified = UncertifiedOutputs(analysis, plan, outputRoot, method);
         if (methodGiven && uncertified.OtherMethod.Count > 0)
         {
@@ -168,7 +168,7 @@ internal static class VerifyCommand
         }
 
         env.Diagnostics.Write(DeletedTrainData.Warnings(analysis, plan));
-        WarnAboutLeftovers(env, analysis, found.Value!, plan, output);
+        WarnAboutLeftovers(env, analysis, found.Value!, plan, outputRoot);
 
         foreach (var model in result.Models)
         {
@@ -257,9 +257,8 @@ internal static class VerifyCommand
     }
 
     // FUL5010: outputs in the removal's folder of models it no longer affects (run removes them).
-    private static void WarnAboutLeftovers(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, Lineage.Planning.RemovalPlan plan, string? output)
+    private static void WarnAboutLeftovers(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, Lineage.Planning.RemovalPlan plan, string? outputRoot)
     {
-        var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
         if (UnaffectedOutputs.Find(RemovalRunner.RemovalOutputDirectory(analysis.Workspace, plan.RemovalId, outputRoot), plan) is { Count: > 0 } leftovers)
         {
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UnaffectedOutputsLeft, removal.Location, removal.Id, NameList.Quoted([.. leftovers])));
