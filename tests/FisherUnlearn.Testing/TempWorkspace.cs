@@ -70,6 +70,11 @@ public sealed class TempWorkspace : IDisposable
             .Select(f => Path.GetRelativePath(Root, f).Replace('\\', '/'))
             .Order(StringComparer.Ordinal)];
 
+    /// <summary>Every file under <see cref="Root"/> (as <see cref="Files"/>) with its bytes in hex: compare two to see that
+    /// nothing was written, replaced or removed.</summary>
+    public IReadOnlyDictionary<string, string> Contents() =>
+        Files().ToDictionary(f => f, f => Convert.ToHexString(File.ReadAllBytes(PathOf(f))), StringComparer.Ordinal);
+
     /// <summary>Makes a FIFO (named pipe) at a relative path, replacing any file there (Unix only: <c>mkfifo</c>);
     /// returns its absolute path. Opening it for reading blocks until a writer comes.</summary>
     public string MakeFifo(string relativePath)

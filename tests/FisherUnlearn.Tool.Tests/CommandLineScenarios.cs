@@ -72,6 +72,28 @@ public sealed class CommandLineScenarios
     }
 
     [Theory]
+    [InlineData("--out <dir>", "run", "forget-3", "--out", "")]
+    [InlineData("--out <dir>", "verify", "forget-3", "--out", " ")]
+    [InlineData("--out <dir>", "status", "--out", "")]
+    [InlineData("--out <dir>", "plan", "forget-3", "--check", "--out", "")]
+    [InlineData("--model <id>", "harvest", "--model", "")]
+    [InlineData("demo <dir>, or leave it out.", "demo", "")]
+    [InlineData("run <removal>.", "run", "")]
+    public async Task A_blank_value_from_an_unset_variable_is_a_usage_error_not_the_current_folder(string usage, params string[] args)
+    {
+        using var ws = SampleWorkspaces.Chain();
+        var before = ws.Contents();
+
+        var run = await CliRun.InvokeAsync(ws.Root, [.. args, "--json"]);
+
+        Assert.Equal(2, run.ExitCode);
+        var error = Assert.Single(run.ErrorLines, l => l.Contains("error FUL3005", StringComparison.Ordinal));
+        Assert.Contains($"is given an empty value (an unset variable?): {usage}", error, StringComparison.Ordinal);
+        Assert.Equal("FUL3005", (string?)run.Json["diagnostics"]![0]!["code"]);
+        Assert.Equal(before, ws.Contents()); // no output, report or demo workspace in the current folder
+    }
+
+    [Theory]
     [InlineData("--help", "--json")]
     [InlineData("validate", "--help", "--json")]
     [InlineData("--json", "run", "-h")]

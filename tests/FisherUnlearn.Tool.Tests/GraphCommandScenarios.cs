@@ -161,7 +161,7 @@ public sealed class GraphCommandScenarios
         Assert.Contains("error FUL3005: 'taken' is a folder: --output takes a file name, such as taken/lineage.html.", folder.Error.Replace('\\', '/'), StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", folder.Error, StringComparison.Ordinal);
         Assert.Equal(2, empty.ExitCode);
-        Assert.Contains("error FUL3005: --output needs a file name", empty.Error, StringComparison.Ordinal);
+        Assert.Contains("error FUL3005: --output is given an empty value (an unset variable?)", empty.Error, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(ws.Root, "*.tmp*", SearchOption.AllDirectories));
     }
 

@@ -107,7 +107,8 @@ public sealed class InitCommandScenarios
         var validate = await CliRun.InvokeAsync(ws.Root, "-w", "", "validate");
 
         Assert.Equal(2, validate.ExitCode);
-        Assert.Contains("--workspace was given an empty folder name", validate.Error, StringComparison.Ordinal);
+        Assert.Contains("error FUL3005: -w is given an empty value (an unset variable?): -w <dir>, or leave the option out.", validate.Error, StringComparison.Ordinal);
+        Assert.Single(validate.ErrorLines, l => l.Contains("FUL3005", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -121,4 +121,25 @@ public sealed class NonRegularInputScenarios
         Assert.Contains("is a symbolic link to 'gone.csv', which does not exist", run.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("FUL3009", run.Error, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("validate")]
+    [InlineData("plan", "forget-1")]
+    [InlineData("status")]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task A_folder_the_user_cannot_list_stops_the_command_instead_of_losing_its_models(params string[] command)
+    {
+        Assert.SkipWhen(!OperatingSystem.IsLinux(), "file modes and setpriv are Linux's");
+        using var ws = ChainWithCheckpoints();
+        File.SetUnixFileMode(ws.PathOf("b"), UnixFileMode.None); // model b's folder: the walk cannot list it
+
+        using var tool = ToolProcess.StartUnprivileged(ws.Root, [.. command, "--no-progress"]);
+        var exit = await tool.ExitCodeAsync();
+
+        File.SetUnixFileMode(ws.PathOf("b"), (UnixFileMode)0b111_101_101);
+        Assert.True(exit == 2, $"exit {exit}: {tool.Error}");
+        Assert.Contains("b: error FUL1033: The folder 'b' cannot be listed (", tool.Error, StringComparison.Ordinal);
+        Assert.Contains("its models would leave the network", tool.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", tool.Error, StringComparison.Ordinal);
+    }
 }

@@ -50,6 +50,36 @@ public sealed class ValidateCommandScenarios
         Assert.Equal(string.Empty, shortQuiet.Error);
     }
 
+    [Theory]
+    [InlineData("../a/bin/a.safetensors", "the checkpoint of model 'a'", "")]
+    [InlineData("../a/bin/A.safetensors", "the checkpoint of model 'a'", " (the paths differ only in case: one file on Windows and macOS)")]
+    [InlineData("../data/train.csv", "a data file of dataset 'toy'", "")]
+    [InlineData("../toy.dataset.json", "the manifest of dataset 'toy'", "")]
+    [InlineData("b.lineage.json", "the manifest of model 'b'", "")]
+    [InlineData("../forget-1.removal.json", "the manifest of removal 'forget-1'", "")]
+    public async Task A_checkpoint_that_is_another_models_or_a_data_file_is_refused_before_train_writes_over_it(string checkpoint, string what, string caseNote)
+    {
+        using var ws = SampleWorkspaces.ChainWithData();
+        ws.Write("b/b.lineage.json", $$"""
+            { "schemaVersion": 1, "id": "b",
+              "checkpoint": "{{checkpoint}}",
+              "architecture": { "kind": "mlp", "inputs": 4, "hidden": [8], "classes": 4 },
+              "parents": [ { "id": "a", "relation": "finetune" } ],
+              "data": [ { "dataset": "toy", "labels": [2] } ],
+              "training": { "epochs": 1 } }
+            """);
+        var before = ws.Contents();
+
+        var validate = await CliRun.InvokeAsync(ws.Root, "validate");
+        var train = await CliRun.InvokeAsync(ws.Root, "train", "--force", "--no-progress");
+
+        Assert.Equal(2, validate.ExitCode);
+        Assert.Contains($"b/b.lineage.json(2,17): error FUL2017: The checkpoint of model 'b' is {what}{caseNote}: 'train' would write over it", validate.Error, StringComparison.Ordinal);
+        Assert.Equal(2, train.ExitCode);
+        Assert.Contains("FUL2017", train.Error, StringComparison.Ordinal);
+        Assert.Equal(before, ws.Contents()); // nothing was trained over anything
+    }
+
     [Fact]
     public async Task A_broken_manifest_fails_with_code_file_and_line_on_stderr()
     {

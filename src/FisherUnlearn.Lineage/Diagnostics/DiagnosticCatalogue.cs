@@ -64,6 +64,10 @@ public static class DiagnosticCatalogue
         "'{0}' must not be empty.");
     public static readonly DiagnosticDescriptor UnreadableFile = Error("FUL1023", "Unreadable file",
         "The file cannot be read: {0}.");
+    public static readonly DiagnosticDescriptor UnreadableFolder = Error("FUL1033", "Unreadable folder",
+        "The folder '{0}' cannot be listed ({1}), so no manifest in it was read and its models would leave the network. Let the user running the tool read it (chmod a+rx), or leave it out with an 'exclude' glob in unlearn.json.");
+    public static readonly DiagnosticDescriptor UnusablePath = Error("FUL1034", "Unusable path",
+        "The path in '{0}' {1}. Write a path relative to the manifest's folder, such as 'bin/model.safetensors'.");
     public static readonly DiagnosticDescriptor UnknownMethodName = Error("FUL1024", "Unknown method",
         "Unknown method '{0}'. Use one of: {1}.");
     public static readonly DiagnosticDescriptor MergeTakesNoTraining = Error("FUL1025", "A merge does not train",
@@ -112,6 +116,8 @@ public static class DiagnosticCatalogue
         "Model '{0}' has {1} output classes but trains on '{2}', which has {3} classes. Set architecture.classes to at least {3}.");
     public static readonly DiagnosticDescriptor DistillClassMismatch = Error("FUL2016", "Student and teacher classes differ",
         "Model '{0}' ({1} classes) distils '{2}' ({3} classes); a student learns its teacher's output distribution class by class, so both need the same number of classes. Set architecture.classes to {3}.");
+    public static readonly DiagnosticDescriptor CheckpointNotOwn = Error("FUL2017", "Checkpoint not the model's own",
+        "The checkpoint of model '{0}' is {1}{2}: 'train' would write over it, and 'run' would unlearn the wrong weights. Give the model a checkpoint file of its own in 'checkpoint'.");
 
     // 3xxx: tool and build integration
     public static readonly DiagnosticDescriptor ToolNotFound = Error("FUL3001", "Tool not found",

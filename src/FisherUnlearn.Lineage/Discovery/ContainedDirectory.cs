@@ -10,7 +10,9 @@ namespace FisherUnlearn.Lineage.Discovery;
 /// manifest there twice: duplicate ids), or to itself; one out of the workspace (<c>ln -s .. up</c>, a link to
 /// <c>/</c>) would make discovery read, and report errors in, manifests of other projects or walk the whole disk. The
 /// root itself may be a link. Links out of the workspace are recorded in <see cref="Boundary.LinksOut"/>, once the
-/// matcher actually descends into them (an excluded one is never entered, so never reported).
+/// matcher actually descends into them (an excluded one is never entered, so never reported). So are folders that cannot
+/// be listed (<see cref="Boundary.UnreadableFolders"/>): the stock walker skips them silently, and the models in them
+/// would leave the network without a word.
 /// </summary>
 internal sealed class ContainedDirectory : DirectoryInfoBase
 {
@@ -48,9 +50,14 @@ internal sealed class ContainedDirectory : DirectoryInfoBase
         {
             entries = directory.EnumerateFileSystemInfos("*", SearchOption.TopDirectoryOnly).ToList();
         }
-        catch (Exception ex) when (ex is DirectoryNotFoundException or UnauthorizedAccessException or IOException)
+        catch (DirectoryNotFoundException)
         {
-            yield break; // gone or unreadable while walking: nothing of it is read, as the stock walker does
+            yield break; // gone while walking: nothing of it is left to read
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            boundary.Unreadable(directory.FullName, ex.Message);
+            yield break; // its manifests cannot be read: recorded, so the network does not silently lose its models
         }
 
         foreach (var entry in entries)
@@ -79,9 +86,21 @@ internal sealed class ContainedDirectory : DirectoryInfoBase
         private readonly string givenRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         private readonly string physicalRoot = Path.TrimEndingDirectorySeparator(PhysicalPath.Of(root));
         private readonly SortedDictionary<string, string> linksOut = new(StringComparer.Ordinal);
+        private readonly SortedDictionary<string, string> unreadable = new(StringComparer.Ordinal);
 
         /// <summary>Each folder link that leads out of the workspace, by its path, with where it leads.</summary>
         public IReadOnlyDictionary<string, string> LinksOut => linksOut;
+
+        /// <summary>Each folder the walk entered but could not list, by its path, with the system's reason.</summary>
+        public IReadOnlyDictionary<string, string> UnreadableFolders => unreadable;
+
+        public void Unreadable(string folder, string reason)
+        {
+            lock (unreadable)
+            {
+                unreadable[folder] = reason;
+            }
+        }
 
         public bool MayEnter(DirectoryInfo folder)
         {

@@ -42,7 +42,12 @@ public static class WorkspaceLoader
             }
         }
 
-        var paths = Discover(fullRoot, settings, out var linksOut, out var nearMisses);
+        var paths = Discover(fullRoot, settings, out var linksOut, out var nearMisses, out var unreadableFolders);
+        foreach (var (folder, reason) in unreadableFolders)
+        {
+            diagnostics.Report(DiagnosticCatalogue.UnreadableFolder, new SourceLocation(folder), Path.GetRelativePath(fullRoot, folder).Replace('\\', '/'), reason);
+        }
+
         foreach (var (link, target) in linksOut)
         {
             diagnostics.Report(DiagnosticCatalogue.LinkOutOfWorkspace, new SourceLocation(link), Path.GetRelativePath(fullRoot, link).Replace('\\', '/'), target);
@@ -82,7 +87,7 @@ public static class WorkspaceLoader
     /// <summary>The manifest files of a workspace, absolute, in ordinal order. A file must match an include glob,
     /// no exclude glob, and have a manifest suffix; <see cref="AlwaysExcluded"/> folders and nested workspaces (folders
     /// with an unlearn.json of their own) are skipped.</summary>
-    public static IReadOnlyList<string> Discover(string root, WorkspaceSettings settings) => Discover(root, settings, out _, out _);
+    public static IReadOnlyList<string> Discover(string root, WorkspaceSettings settings) => Discover(root, settings, out _, out _, out _);
 
     /// <inheritdoc cref="Discover(string, WorkspaceSettings)"/>
     /// <param name="linksOut">Folder links the walk did not follow because they lead out of the workspace (with their
@@ -90,7 +95,10 @@ public static class WorkspaceLoader
     /// <param name="nearMisses">Files the globs would select but for the case of their manifest suffix
     /// (<c>a.Lineage.json</c>): not read, since file names are case-sensitive here, and worth a warning (FUL1032), since
     /// on Windows and macOS they would be read.</param>
-    public static IReadOnlyList<string> Discover(string root, WorkspaceSettings settings, out IReadOnlyDictionary<string, string> linksOut, out IReadOnlyList<string> nearMisses)
+    /// <param name="unreadableFolders">Folders the walk entered but could not list (with the system's reason): their
+    /// manifests were not read, an error (FUL1033), since their models would otherwise leave the network unnoticed.</param>
+    public static IReadOnlyList<string> Discover(string root, WorkspaceSettings settings, out IReadOnlyDictionary<string, string> linksOut, out IReadOnlyList<string> nearMisses,
+        out IReadOnlyDictionary<string, string> unreadableFolders)
     {
         var fullRoot = Path.GetFullPath(root);
         var boundary = new ContainedDirectory.Boundary(fullRoot);
@@ -126,6 +134,7 @@ public static class WorkspaceLoader
         result.Sort(StringComparer.Ordinal);
         missed.Sort(StringComparer.Ordinal);
         linksOut = boundary.LinksOut;
+        unreadableFolders = boundary.UnreadableFolders;
         nearMisses = missed;
         return result;
     }

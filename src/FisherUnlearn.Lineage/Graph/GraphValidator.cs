@@ -17,7 +17,10 @@ namespace FisherUnlearn.Lineage.Graph;
 /// layer with fewer classes than a dataset trained on (FUL2015), and labels outside a dataset's classes (FUL1016):
 /// in a model's data against that dataset, in a removal against the dataset with the most classes (a removal's
 /// labels apply to every dataset, so a label is out of range only when no dataset has it).
-/// Parent counts are of distinct parents; they are checked only when the relations agree.
+/// Parent counts are of distinct parents; they are checked only when the relations agree. A checkpoint path must be the
+/// model's own (FUL2017): not another model's checkpoint (<c>train</c> would write one model over the other, and
+/// <c>run</c> unlearn one model's weights as the other's), nor a data file, a manifest or a module assembly, which
+/// <c>train</c> would overwrite; paths differing only in case count as one, as they are on Windows and macOS.
 /// </remarks>
 public static class GraphValidator
 {
@@ -43,6 +46,8 @@ public static class GraphValidator
         {
             CheckRemoval(workspace, removal, bag);
         }
+
+        CheckCheckpointPaths(workspace, bag);
 
         bag.AddRange(CycleDiagnostics(graph));
         return bag.ToSortedList();
@@ -205,6 +210,64 @@ public static class GraphValidator
                         bag.Report(DiagnosticCatalogue.SampleOutOfRange, selection.Location, index, selection.Split, dataset.Id, count);
                     }
                 }
+            }
+        }
+    }
+
+    private static void CheckCheckpointPaths(Workspace workspace, DiagnosticBag bag)
+    {
+        // Every file a checkpoint must not be, with what it is; checkpoints are added model by model in id order, so a
+        // collision is reported at the later model, naming the first.
+        var taken = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        void Take(string path, string what)
+        {
+            if (path.Length > 0)
+            {
+                taken.TryAdd(Path.GetFullPath(path), what);
+            }
+        }
+
+        if (workspace.Settings.SettingsPath is { } settings)
+        {
+            Take(settings, $"the workspace's settings '{WorkspaceSettings.FileName}'");
+        }
+
+        foreach (var dataset in workspace.Datasets.Values.OrderBy(d => d.Id, StringComparer.Ordinal))
+        {
+            Take(dataset.ManifestPath, $"the manifest of dataset '{dataset.Id}'");
+            foreach (var file in new[] { dataset.Train, dataset.Test }.OfType<DatasetSplit>().SelectMany(s => s.Files))
+            {
+                Take(file, $"a data file of dataset '{dataset.Id}'");
+            }
+        }
+
+        foreach (var removal in workspace.Removals.Values)
+        {
+            Take(removal.ManifestPath, $"the manifest of removal '{removal.Id}'");
+        }
+
+        var models = workspace.Models.Values.OrderBy(m => m.Id, StringComparer.Ordinal).ToList();
+        foreach (var model in models)
+        {
+            Take(model.ManifestPath, $"the manifest of model '{model.Id}'");
+            if (model.Architecture.Kind == ArchitectureSpec.Custom && !string.IsNullOrWhiteSpace(model.Architecture.Assembly))
+            {
+                Take(Path.Combine(model.ManifestDirectory, model.Architecture.Assembly), $"the module assembly of model '{model.Id}'");
+            }
+        }
+
+        foreach (var model in models.Where(m => m.CheckpointPath.Length > 0)) // one that could not be read is reported where it is written
+        {
+            var path = Path.GetFullPath(model.CheckpointPath);
+            if (taken.TryGetValue(path, out var what))
+            {
+                var sameCase = taken.Keys.First(k => string.Equals(k, path, StringComparison.OrdinalIgnoreCase));
+                bag.Report(DiagnosticCatalogue.CheckpointNotOwn, model.CheckpointLocation ?? model.Location, model.Id, what,
+                    string.Equals(sameCase, path, StringComparison.Ordinal) ? string.Empty : " (the paths differ only in case: one file on Windows and macOS)");
+            }
+            else
+            {
+                taken.Add(path, $"the checkpoint of model '{model.Id}'");
             }
         }
     }

@@ -178,6 +178,12 @@ internal sealed class ReadContext
             return null;
         }
 
+        if (WorkspacePaths.Unusable(text) is { } why)
+        {
+            Report(DiagnosticCatalogue.UnusablePath, node, name, why);
+            return null;
+        }
+
         var full = WorkspacePaths.Resolve(WorkspaceRoot, ManifestDirectory, text);
         if (full is null)
         {

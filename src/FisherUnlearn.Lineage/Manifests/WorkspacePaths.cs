@@ -20,6 +20,13 @@ internal static class WorkspacePaths
         return IsInside(workspaceRoot, full) ? full : null;
     }
 
+    /// <summary>Why <paramref name="path"/> cannot name a file at all, or null: a NUL character (no file system takes
+    /// one), or nothing but spaces (a folder named "   " is never what was meant).</summary>
+    public static string? Unusable(string path) =>
+        path.Contains('\0', StringComparison.Ordinal) ? "holds a NUL character (\\u0000), which no file name can"
+        : path.Length > 0 && string.IsNullOrWhiteSpace(path) ? "is nothing but white space"
+        : null;
+
     public static bool IsAbsolute(string path) =>
         path.StartsWith('/') || Path.IsPathRooted(path)
         || (path.Length >= 2 && path[1] == ':' && char.IsAsciiLetter(path[0]));

@@ -36,7 +36,11 @@ internal static class WorkspaceSettingsReader
         string? output = null;
         if (root.Optional("output") is { } outputNode && context.AsString(outputNode, "output") is { } text)
         {
-            if (WorkspacePaths.Resolve(context.WorkspaceRoot, context.WorkspaceRoot, text) is null)
+            if (WorkspacePaths.Unusable(text) is { } why)
+            {
+                context.Report(DiagnosticCatalogue.UnusablePath, outputNode, "output", why);
+            }
+            else if (WorkspacePaths.Resolve(context.WorkspaceRoot, context.WorkspaceRoot, text) is null)
             {
                 context.Report(DiagnosticCatalogue.PathOutsideWorkspace, outputNode, text);
             }

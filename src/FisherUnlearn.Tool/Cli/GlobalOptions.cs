@@ -5,18 +5,6 @@ namespace FisherUnlearn.Tool.Cli;
 /// <summary>Options every command takes (design.md section 4).</summary>
 internal sealed class GlobalOptions
 {
-    public GlobalOptions()
-    {
-        // '-w "$UNSET"' would otherwise mean the current folder, and a CI step would check a folder with no manifests.
-        Workspace.Validators.Add(result =>
-        {
-            if (result.Tokens.Count == 1 && string.IsNullOrWhiteSpace(result.Tokens[0].Value))
-            {
-                result.AddError("--workspace was given an empty folder name (an unset variable?): pass the workspace's folder, or leave the option out.");
-            }
-        });
-    }
-
     public Option<string?> Workspace { get; } = new("--workspace", "-w")
     {
         Description = "The workspace folder (default: the nearest folder upwards holding unlearn.json, else the current folder; init and demo: the current folder).",

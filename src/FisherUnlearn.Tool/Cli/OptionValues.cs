@@ -9,7 +9,9 @@ namespace FisherUnlearn.Tool.Cli;
 /// <c>--no-progress</c>), and an unknown option where a command's argument goes becomes that argument
 /// (<c>run --bogus</c>). Both are usage errors here, found right after parsing, for every command and option alike.
 /// A value that really starts with '-' is written <c>--option=-value</c>; an argument that does, after <c>--</c>.
-/// Negative numbers are values (<c>--threads -1</c> is then refused as a number out of range).
+/// Negative numbers are values (<c>--threads -1</c> is then refused as a number out of range). An empty or blank value
+/// (<c>--out "$UNSET"</c>, <c>demo ""</c>) is refused too: taken as a path it would mean the current folder, and a
+/// pipeline would write its outputs, or build a demo, where no one meant them.
 /// </summary>
 internal static class OptionValues
 {
@@ -34,6 +36,12 @@ internal static class OptionValues
                         if (unknown is not null)
                         {
                             problems.Add(new Problem(argument, $"Unrecognized option '{unknown.Value}' for '{parseResult.CommandResult.Command.Name}'; a <{argument.Argument.Name}> that starts with '-' goes after '--'."));
+                        }
+                        else if (argument.Tokens.Any(t => string.IsNullOrWhiteSpace(t.Value)))
+                        {
+                            var optional = argument.Argument.Arity.MinimumNumberOfValues == 0;
+                            problems.Add(new Problem(argument,
+                                $"<{argument.Argument.Name}> is given an empty value (an unset variable?): {parseResult.CommandResult.Command.Name} <{argument.Argument.Name}>{(optional ? ", or leave it out" : string.Empty)}."));
                         }
 
                         break;
@@ -65,6 +73,10 @@ internal static class OptionValues
         if (taken is not null)
         {
             problems.Add(new Problem(option, $"{name} needs a value ({usage}), but the option '{taken.Value}' follows it; a value that starts with '-' is written {option.Option.Name}=<value>."));
+        }
+        else if (option.Tokens.Any(t => string.IsNullOrWhiteSpace(t.Value)))
+        {
+            problems.Add(new Problem(option, $"{name} is given an empty value (an unset variable?): {usage}, or leave the option out."));
         }
     }
 

@@ -75,12 +75,6 @@ internal static class GraphCommand
             // "-o -" is stdout, by the usual convention (a file named "-" would surprise; "./-" still writes one).
             if (parseResult.GetValue(output) is { } file && file != "-")
             {
-                if (string.IsNullOrWhiteSpace(file))
-                {
-                    env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, "--output needs a file name, such as lineage.html; leave it out to print to stdout."));
-                    return Task.FromResult(ExitCodes.InvalidInput);
-                }
-
                 var path = Path.GetFullPath(Path.Combine(context.CurrentDirectory, file));
                 if (Directory.Exists(path))
                 {

@@ -476,6 +476,18 @@ public sealed class LineageManifestValidation
         Assert.Equal(string.Empty, file.Model!.CheckpointPath);
     }
 
+    [Theory]
+    [InlineData("bin/m\\u0000.safetensors", "holds a NUL character (\\u0000), which no file name can")]
+    [InlineData("   ", "is nothing but white space")]
+    public void Checkpoint_path_no_file_can_have_is_FUL1034_not_an_internal_error(string written, string why)
+    {
+        var json = With("").Replace("\"checkpoint\": \"m.safetensors\"", $"\"checkpoint\": \"{written}\"", StringComparison.Ordinal);
+
+        var file = ReadLineage(json);
+
+        Only(file, "FUL1034", json, "\"checkpoint\": »\"", "'checkpoint'", why);
+    }
+
     [Fact]
     public void Relative_path_that_climbs_but_stays_inside_is_accepted()
     {

@@ -64,6 +64,16 @@ public sealed class WorkspaceSettingsValidation
         Only(ReadSettings(json), "FUL1015", json, marked, mention);
     }
 
+    [Theory]
+    [InlineData("\"output\": »\"out\\u0000put\"", "NUL character")]
+    [InlineData("\"output\": »\"  \"", "nothing but white space")]
+    public void Output_no_folder_can_have_is_FUL1034(string marked, string mention)
+    {
+        var json = "{ " + marked.Replace("»", string.Empty, StringComparison.Ordinal) + " }";
+
+        Only(ReadSettings(json), "FUL1034", json, marked, "'output'", mention);
+    }
+
     [Fact]
     public void Empty_include_list_is_FUL1022()
     {

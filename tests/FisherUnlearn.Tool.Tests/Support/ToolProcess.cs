@@ -21,13 +21,20 @@ internal sealed class ToolProcess : IDisposable
 
     public string Output => output.IsCompleted ? output.Result : string.Empty;
 
-    public static ToolProcess Start(string workingDirectory, params string[] args)
+    public static ToolProcess Start(string workingDirectory, params string[] args) => Start(workingDirectory, unprivileged: false, args);
+
+    /// <summary>As <see cref="Start(string, string[])"/>, but as a user file permissions apply to: the test host's user,
+    /// or 'nobody' (through util-linux's setpriv) when the tests run as root, whom no permission stops.</summary>
+    public static ToolProcess StartUnprivileged(string workingDirectory, params string[] args) => Start(workingDirectory, unprivileged: true, args);
+
+    private static ToolProcess Start(string workingDirectory, bool unprivileged, string[] args)
     {
         // Signals a process ignores when it starts stay ignored (nohup ignores SIGHUP; a shell without job control starts
         // background jobs with SIGINT and SIGQUIT ignored), and the test host passes that on to the tool: on Linux the tool
         // starts through coreutils' 'env --default-signal', which resets them, as a terminal or a CI runner gives them.
         // env execs the tool, so the process id is the tool's.
         var resetSignals = OperatingSystem.IsLinux();
+        var dropRoot = unprivileged && Environment.IsPrivilegedProcess;
         var info = new ProcessStartInfo(resetSignals ? "env" : "dotnet")
         {
             WorkingDirectory = workingDirectory,
@@ -38,6 +45,20 @@ internal sealed class ToolProcess : IDisposable
         if (resetSignals)
         {
             info.ArgumentList.Add("--default-signal=HUP,INT,QUIT,TERM");
+            if (dropRoot)
+            {
+                foreach (var arg in new[] { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups" })
+                {
+                    info.ArgumentList.Add(arg);
+                }
+
+                // nobody's home is not writable: the dotnet host wants one for its first-run files
+                var home = Directory.CreateTempSubdirectory("fiun-nobody-home").FullName;
+                File.SetUnixFileMode(home, (UnixFileMode)0b111_111_111);
+                info.Environment["HOME"] = home;
+                info.Environment["DOTNET_CLI_HOME"] = home;
+            }
+
             info.ArgumentList.Add("dotnet");
         }
 
