@@ -167,6 +167,31 @@ public sealed class HarvestCommandScenarios
     }
 
     [Fact]
+    public async Task A_cache_file_that_cannot_be_written_is_FUL4084_at_it_and_a_damaged_index_is_rebuilt()
+    {
+        using var ws = Workspace();
+        var first = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "a", "--no-plans", "--json");
+        var file = (string)first.Json["models"]![0]!["file"]!;
+        File.Delete(ws.PathOf(file));
+        Directory.CreateDirectory(ws.PathOf(file)); // a folder where the harvest file goes
+        ws.Write("artifacts/unlearn/harvest/a/index.json", "{ not json");
+
+        var blocked = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "a", "--no-plans", "--json");
+
+        Assert.Equal(2, blocked.ExitCode);
+        var error = Assert.Single(blocked.ErrorLines, l => l.Contains("FUL4084", StringComparison.Ordinal));
+        Assert.StartsWith($"{file}: error FUL4084: The Fisher harvest cache '", error, StringComparison.Ordinal);
+        Assert.Contains("It is a cache: make its folder writable", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Check its checkpoint and data", blocked.Error, StringComparison.Ordinal);
+
+        Directory.Delete(ws.PathOf(file));
+        var again = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "a", "--no-plans", "--json");
+
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains((string)first.Json["models"]![0]!["key"]!, ws.ReadText("artifacts/unlearn/harvest/a/index.json"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task One_model_with_another_estimator_and_force()
     {
         using var ws = Workspace();

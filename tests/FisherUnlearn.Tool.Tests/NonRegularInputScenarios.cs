@@ -75,6 +75,31 @@ public sealed class NonRegularInputScenarios
         AssertRefused(run, "data/train.csv", "a FIFO (named pipe)");
     }
 
+    [Theory]
+    [InlineData("status")]
+    [InlineData("plan", "forget-1", "--check")]
+    [InlineData("run", "forget-1")]
+    [InlineData("harvest")]
+    public async Task A_module_assembly_that_is_a_fifo_is_refused_not_waited_on(params string[] command)
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "no FIFOs on Windows");
+        using var ws = ChainWithCheckpoints();
+        ws.Write("b/b.lineage.json", """
+            { "schemaVersion": 1, "id": "b", "checkpoint": "bin/b.safetensors",
+              "architecture": { "kind": "custom", "assembly": "../lib/Net.dll", "type": "Net.Model", "classes": 4 },
+              "parents": [ { "id": "a", "relation": "distill" } ],
+              "data": [ { "dataset": "toy", "labels": [2] } ] }
+            """);
+        ws.MakeFifo("lib/Net.dll");
+
+        var run = await Within(ws, [.. command, "--no-progress"]);
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("FUL1027", run.Error, StringComparison.Ordinal);
+        Assert.Contains("a FIFO (named pipe)", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_manifest_that_is_a_fifo_is_listed_by_validate_and_stops_other_commands()
     {
@@ -120,6 +145,20 @@ public sealed class NonRegularInputScenarios
         Assert.Contains("error FUL4001: The data file", run.Error, StringComparison.Ordinal);
         Assert.Contains("is a symbolic link to 'gone.csv', which does not exist", run.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("FUL3009", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_data_file_that_is_a_folder_is_FUL4001_that_says_so_not_that_it_does_not_exist()
+    {
+        using var ws = SampleWorkspaces.ChainWithData();
+        ws.Delete("data/train.csv");
+        ws.CreateDirectory("data/train.csv");
+
+        var run = await Within(ws, "run", "forget-1", "--no-progress");
+
+        Assert.Equal(1, run.ExitCode); // the model fails, as with a data file that is not there at all
+        Assert.Contains("error FUL4001: The data file", run.Error, StringComparison.Ordinal);
+        Assert.Contains("train.csv' is a folder, not a file.", run.Error, StringComparison.Ordinal);
     }
 
     [Theory]

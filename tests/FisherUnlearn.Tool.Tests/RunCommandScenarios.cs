@@ -362,7 +362,7 @@ public sealed class RunCommandScenarios
         Assert.Equal("forget-3", (string?)run.Json["removal"]);
         Assert.Equal((string?)check.Json["removal"], (string?)run.Json["removal"]);
         // The same fields as a run that did something, with nothing in them.
-        Assert.Equal(["schemaVersion", "removal", "seconds", "models", "removed"], run.Json.Properties().Select(p => p.Name));
+        Assert.Equal(["schemaVersion", "removal", "seconds", "models", "removed", "diagnostics"], run.Json.Properties().Select(p => p.Name));
         Assert.Equal(0, (double)run.Json["seconds"]!);
         Assert.Empty((JArray)run.Json["models"]!);
         Assert.Empty((JArray)run.Json["removed"]!);

@@ -265,6 +265,34 @@ public sealed class TrainCommandScenarios
         Assert.Equal(whole, File.ReadAllBytes(path)); // seeded: the same bytes as before the damage
     }
 
+    [Theory]
+    [InlineData("version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n",
+        "it is a Git LFS pointer, not the checkpoint itself ('git lfs pull' fetches it)")]
+    [InlineData("\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u007f", "it claims a header of")]
+    public async Task An_unreadable_checkpoint_is_left_as_it_is_with_the_reason_unless_forced(string content, string reason)
+    {
+        using var ws = Chain(BRecipe);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        ws.WriteBytes("b/bin/b.safetensors", [.. content.Select(c => (byte)c)]);
+        ws.Write("forget-2.removal.json", """{ "schemaVersion": 1, "id": "forget-2", "forget": { "labels": [2] } }""");
+        var before = Snapshot(ws.PathOf("b/bin/b.safetensors"));
+
+        var train = await CliRun.InvokeAsync(ws.Root, "train", "--no-progress");
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-2", "--no-progress");
+
+        Assert.Equal(2, train.ExitCode);
+        Assert.Contains($"b/b.lineage.json{ValueAt(ws.ReadText("b/b.lineage.json"), "\"checkpoint\": ")}: error FUL4070: Model 'b' has a checkpoint 'b/bin/b.safetensors' that cannot be read (", train.Error, StringComparison.Ordinal);
+        Assert.Contains(reason, train.Error, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(ws.PathOf("b/bin/b.safetensors")));
+        Assert.Contains("FUL4022", run.Error, StringComparison.Ordinal); // run says why the file cannot be read...
+        Assert.DoesNotContain("FUL4069", run.Error, StringComparison.Ordinal); // ...and not that train would remake it
+
+        var forced = await CliRun.InvokeAsync(ws.Root, "train", "--force", "--no-progress");
+
+        Assert.Equal(0, forced.ExitCode);
+        Assert.NotEqual(before, Snapshot(ws.PathOf("b/bin/b.safetensors")));
+    }
+
     [Fact]
     public async Task A_changed_parent_checkpoint_makes_the_child_stale()
     {

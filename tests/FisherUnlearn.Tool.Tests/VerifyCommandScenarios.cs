@@ -81,6 +81,22 @@ public sealed class VerifyCommandScenarios
     }
 
     [Fact]
+    public async Task Reports_that_cannot_be_updated_are_a_warning_on_stderr_and_in_the_json_not_a_silent_success()
+    {
+        using var ws = DigitsChain.Create(targets: "");
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+        ws.Delete("artifacts/unlearn/forget-3/report.md");
+        ws.CreateDirectory("artifacts/unlearn/forget-3/report.md"); // in the way of the report
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--json");
+
+        Assert.True(verify.ExitCode == 0, verify.Error); // the measurements were made and printed
+        Assert.Contains(verify.ErrorLines, l => l.StartsWith("artifacts/unlearn/forget-3: warning FUL5011: The reports in 'artifacts/unlearn/forget-3' could not all be updated (", StringComparison.Ordinal));
+        Assert.Equal("FUL5011", (string?)Assert.Single(verify.Json["diagnostics"]!)["code"]);
+    }
+
+    [Fact]
     public async Task Targets_that_cannot_be_measured_for_want_of_a_test_split_are_not_met()
     {
         using var ws = DigitsChain.Create();

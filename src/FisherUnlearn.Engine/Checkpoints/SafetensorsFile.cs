@@ -123,6 +123,11 @@ public static class SafetensorsFile
         Span<byte> lengthBytes = stackalloc byte[8];
         file.ReadExactly(lengthBytes);
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        if (IsGitLfsPointer(file))
+        {
+            throw BadHeader(path, "it is a Git LFS pointer, not the checkpoint itself ('git lfs pull' fetches it)");
+        }
+
         if (headerLength > MaxHeaderLength)
         {
             throw BadHeader(path, $"it claims a header of {headerLength} bytes, more than the {MaxHeaderLength}-byte limit");
@@ -138,6 +143,23 @@ public static class SafetensorsFile
         var dataStart = 8 + (long)headerLength;
         var (entries, metadata) = ParseHeader(path, headerBytes, fileLength - dataStart);
         return new SafetensorsHeader(path, fileLength, dataStart, entries, metadata);
+    }
+
+    // The small text file Git LFS leaves in place of a large file it has not fetched: "version https://git-lfs.github.com/spec/v1".
+    private static bool IsGitLfsPointer(FileStream file)
+    {
+        var prefix = "version https://git-lfs.github.com/spec/"u8;
+        if (file.Length < prefix.Length)
+        {
+            return false;
+        }
+
+        var position = file.Position;
+        Span<byte> head = stackalloc byte[prefix.Length];
+        file.Position = 0;
+        file.ReadExactly(head);
+        file.Position = position;
+        return head.SequenceEqual(prefix);
     }
 
     private static SafetensorsDocument ReadTensors(FileStream file, SafetensorsHeader header, bool checkFinite, Func<string, bool>? include)

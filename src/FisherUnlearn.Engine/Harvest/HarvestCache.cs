@@ -284,6 +284,12 @@ public static class HarvestCache
     internal static string TensorPrefix(string dataset, int label) => $"{dataset}/{label.ToString(CultureInfo.InvariantCulture)}/";
 
     /// <summary>Writes the harvest file and its index entry; removes the entries and files it supersedes.</summary>
+    /// <summary>FUL4084 at a cache file that could not be written (<paramref name="inner"/> says why): the folder is not
+    /// writable, something else is in the way, or another process holds the index's lock past the wait.</summary>
+    internal static EngineException NotWritable(string path, Exception inner) =>
+        EngineException.At(Lineage.Diagnostics.DiagnosticCatalogue.HarvestCacheNotWritable, new Lineage.Diagnostics.SourceLocation(path), inner, path,
+            inner is EngineException engine ? EngineException.FirstLine(engine.Diagnostic.Message) : inner.Message);
+
     internal static string Store(string outputDirectory, HarvestResult result, HarvestIndexEntry entry, IReadOnlyDictionary<string, string> settings)
     {
         var directory = DirectoryOf(outputDirectory, result.ModelId);
@@ -382,9 +388,9 @@ public static class HarvestCache
 
             return entries;
         }
-        catch (Exception ex) when (ex is JsonException or IOException or InvalidOperationException or FormatException)
+        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException or InvalidOperationException or FormatException)
         {
-            return []; // A damaged index is rebuilt by the next harvest.
+            return []; // A damaged (or unreadable) index is rebuilt by the next harvest.
         }
     }
 

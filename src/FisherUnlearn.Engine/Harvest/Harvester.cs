@@ -129,8 +129,11 @@ public static class Harvester
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw EngineException.At(DiagnosticCatalogue.HarvestFailed, model.Location, ex, model.Id,
-                $"the cache under '{HarvestCache.DirectoryOf(output, model.Id)}' could not be written ({ex.Message})");
+            throw HarvestCache.NotWritable(HarvestCache.PathOf(output, model.Id, key), ex);
+        }
+        catch (EngineException ex) when (ex.Code == DiagnosticCatalogue.CheckpointWriteFailed.Code)
+        {
+            throw HarvestCache.NotWritable(HarvestCache.PathOf(output, model.Id, key), ex); // the safetensors writer's own code speaks of checkpoints
         }
 
         return result with { FilePath = path, Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };

@@ -19,11 +19,15 @@ public enum CheckpointState
     /// <summary>Written by <c>train</c> from exactly the current inputs.</summary>
     UpToDate,
 
-    /// <summary>Written by <c>train</c> (or unreadable), but from other inputs: train it again.</summary>
+    /// <summary>Written by <c>train</c>, but from other inputs (or cut short since): train it again.</summary>
     Stale,
 
     /// <summary>A .safetensors file that <c>train</c> did not write (no <c>fisherunlearn.inputs</c>): the user's.</summary>
     Foreign,
+
+    /// <summary>A .safetensors file whose header cannot be read (a Git LFS pointer, a damaged copy): whether <c>train</c>
+    /// wrote it cannot be told (it writes whole files only, by renaming a finished one into place).</summary>
+    Unreadable,
 
     /// <summary>A .pt/.pth/.dat file: a user checkpoint, only ever read.</summary>
     UserFormat,
@@ -147,7 +151,7 @@ public static class TrainingInputs
         var metadata = ReadMetadata(checkpointPath);
         if (metadata is null)
         {
-            return CheckpointState.Stale;
+            return CheckpointState.Unreadable;
         }
 
         return !metadata.TryGetValue(InputsKey, out var stored) ? CheckpointState.Foreign

@@ -69,10 +69,26 @@ public static class TrainingPolicy
         {
             (false, CheckpointState.UpToDate) => new TrainingDecision(TrainingAction.UpToDate, "up to date", inputs),
             (false, CheckpointState.Foreign) => new TrainingDecision(TrainingAction.Keep, "was not made by 'train'; use --force to train it again", inputs),
+            (false, CheckpointState.Unreadable) => throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointNotReplaced,
+                model.CheckpointLocation ?? model.Location, model.Id, shown, UnreadableBecause(path))),
             (true, _) => new TrainingDecision(TrainingAction.Train, "forced", inputs),
             (_, CheckpointState.Missing) => new TrainingDecision(TrainingAction.Train, "no checkpoint", inputs),
             _ => new TrainingDecision(TrainingAction.Train, "stale", inputs),
         };
+    }
+
+    // What reading the checkpoint's header says, as the reason it cannot be read.
+    private static string UnreadableBecause(string path)
+    {
+        try
+        {
+            _ = SafetensorsFile.ReadHeader(path);
+            return "its header could not be read";
+        }
+        catch (EngineException ex)
+        {
+            return ex.Reason ?? EngineException.FirstLine(ex.Diagnostic.Message);
+        }
     }
 
     /// <summary>

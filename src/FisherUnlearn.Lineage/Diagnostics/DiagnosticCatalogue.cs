@@ -245,12 +245,17 @@ public static class DiagnosticCatalogue
         "The Fisher diagonal of model '{0}' on {1} holds {2} non-finite values (first in '{3}'). The model's outputs overflow on this data: check (or retrain) the checkpoint and the data's scaling.");
     public static readonly DiagnosticDescriptor FisherFileUnreadable = Error("FUL4081", "Fisher file unreadable",
         "'{0}' is not a usable Fisher diagonal file: {1}. It is a cache: delete it and run 'dotnet unlearn harvest' again.");
+    public static readonly DiagnosticDescriptor CheckpointNotReplaced = Error("FUL4070", "Unreadable checkpoint not replaced",
+        "Model '{0}' has a checkpoint '{1}' that cannot be read ({2}), so 'train' cannot tell whether it made it and leaves it as it is. Restore or fetch the file, delete it to train the model anew, or use --force to train over it.");
     public static readonly DiagnosticDescriptor CheckpointNotTrained = Warning("FUL4069", "Checkpoint older than its recipe",
         "The checkpoint of model '{0}' {1}: 'dotnet unlearn train' would train it again, and the outputs unlearned from it now would then be out of date. Run 'dotnet unlearn train' first, unless the checkpoint as it is, is the one to unlearn.");
     public static readonly DiagnosticDescriptor HarvestNoData = Warning("FUL4082", "Nothing to harvest",
         "Model '{0}' and its ancestors train on no dataset, so it has no Fisher harvest. Add 'data' to its lineage manifest (or an ancestor's) if it should have one.");
     public static readonly DiagnosticDescriptor HarvestFailed = Error("FUL4083", "Harvest failed",
         "Harvesting the Fisher diagonals of model '{0}' failed: {1}. Check its checkpoint and data; run again with --verbosity detailed for more.");
+
+    public static readonly DiagnosticDescriptor HarvestCacheNotWritable = Error("FUL4084", "Harvest cache not writable",
+        "The Fisher harvest cache '{0}' cannot be written: {1}. It is a cache: make its folder writable, move away what is in its way (a file where a folder belongs, or a folder where a file does), or set 'output' in unlearn.json to a folder you can write to.");
 
     // 410x unlearning ('run')
     public static readonly DiagnosticDescriptor UnlearningFailed = Error("FUL4100", "Unlearning failed",
@@ -288,6 +293,8 @@ public static class DiagnosticCatalogue
         "The outputs of {0} are out of date: an input changed since they were made, or the output file was changed after it was written, so what was measured is not the current request of '{1}'. Run 'dotnet unlearn train' (when a recipe or its data changed) and 'dotnet unlearn run {1}', then verify again.");
     public static readonly DiagnosticDescriptor UnaffectedOutputsLeft = Warning("FUL5010", "Outputs of models no longer affected",
         "The output folder of '{0}' still holds the outputs of {1}, which it no longer affects (its labels or samples changed, or they left the lineage or stopped learning what is forgotten): they were unlearned for an earlier version of the request, and an upload of the folder would ship them as this one's. Run 'dotnet unlearn run {0}', which removes them.");
+    public static readonly DiagnosticDescriptor ReportsNotWritten = Warning("FUL5011", "Reports not updated",
+        "The reports in '{0}' could not all be updated ({1}): those not written still show what was there before, without these measurements. Make the folder and its reports writable and run 'dotnet unlearn verify' again.");
     public static readonly DiagnosticDescriptor VerifiedOutputOtherMethod = Error("FUL5009", "Output made with another method",
         "The outputs of {0} were made with '{1}', not '{2}' ({3}), so they are not what is verified. {4}");
 

@@ -43,7 +43,8 @@ public static class ModuleAssemblyFiles
     {
         try
         {
-            using var stream = File.OpenRead(path);
+            // A FIFO or a device is not opened (reading one would block or never end); loading it reports FUL1027.
+            using var stream = RegularFile.OpenRead(path);
             using var pe = new PEReader(stream);
             if (!pe.HasMetadata)
             {

@@ -46,16 +46,19 @@ public static class RegularFile
         };
     }
 
+    /// <summary>Why no file can be read at <paramref name="path"/>: "does not exist", "is a folder, not a file", or a
+    /// <see cref="BrokenLink"/>; null when one is there (what kind of file it is, <see cref="KindOf"/> says).</summary>
+    public static string? Absence(string path) =>
+        File.Exists(path) ? BrokenLink(path)
+        : Directory.Exists(path) ? "is a folder, not a file"
+        : "does not exist";
+
     /// <summary>
     /// Why a symbolic link at <paramref name="path"/> leads nowhere, in words a message completes ("is a symbolic link to
     /// 'x', which does not exist"), or null when the path is no link or its final target exists. Such a link passes
     /// <see cref="File.Exists"/> (it looks at the link itself) but cannot be opened: a large file git-annex or DVC has not
     /// fetched yet, or a link that leads around in a loop.
     /// </summary>
-    /// <summary>Why no file can be read at <paramref name="path"/>: "does not exist", or a <see cref="BrokenLink"/>;
-    /// null when one is there (what kind of file it is, <see cref="KindOf"/> says).</summary>
-    public static string? Absence(string path) => !File.Exists(path) ? "does not exist" : BrokenLink(path);
-
     public static string? BrokenLink(string path)
     {
         ArgumentNullException.ThrowIfNull(path);

@@ -93,8 +93,17 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
     public Running.IRunProgress CreateProgress() =>
         ShowsLiveProgress ? new Running.LiveProgress(Context.Error) : new Running.LineProgress(Diagnostics);
 
+    /// <summary>Prints the command's one JSON document on stdout. Every document carries <c>diagnostics</c>: the errors,
+    /// warnings and notes the command wrote on stderr (a command that lists its own, as validate does, keeps its list), so
+    /// a pipeline reading stdout alone misses none of them.</summary>
     public void WriteJson(Newtonsoft.Json.Linq.JObject document)
     {
+        ArgumentNullException.ThrowIfNull(document);
+        if (document["diagnostics"] is null)
+        {
+            document["diagnostics"] = JsonDocuments.Diagnostics(Context.Reported, Context);
+        }
+
         Context.Out.WriteLine(document.ToString(Newtonsoft.Json.Formatting.Indented));
     }
 }

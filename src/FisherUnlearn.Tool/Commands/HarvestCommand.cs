@@ -394,6 +394,11 @@ internal static class HarvestCommand
         {
             return ForgetPlans.Compute(analysis, id, settings, resources, target, force, coverage, cancellationToken, progress);
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.HarvestCacheNotWritable, new SourceLocation(ForgetPlans.PathOf(analysis.Workspace.OutputDirectory, id, string.Empty)),
+                Path.GetDirectoryName(ForgetPlans.PathOf(analysis.Workspace.OutputDirectory, id, string.Empty)), ex.Message), ex);
+        }
         catch (Exception ex) when (ex is not (EngineException or OperationCanceledException or OutOfMemoryException))
         {
             throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.HarvestFailed, location, id, $"forget plans: {EngineException.Summarize(ex)}"), ex);

@@ -316,7 +316,7 @@ internal static class VerifyCommand
 
     /// <summary>report.json (the run's, with verify's metrics merged in; when it is missing or unreadable, rebuilt from the
     /// job records, else from the plan), report.md and report.html; then the GitHub step summary and outputs. A failure to
-    /// write is logged, not fatal.</summary>
+    /// write is a warning (FUL5011), not fatal: the measurements are printed (and in --json) all the same.</summary>
     private static void RefreshReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, Lineage.Planning.RemovalPlan plan, string? outputRoot, VerificationResult result,
         UncertifiedOutputs uncertified)
     {
@@ -393,7 +393,7 @@ internal static class VerifyCommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            env.Diagnostics.Log($"could not write the reports in {env.Context.Display(directory)}: {ex.Message}");
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ReportsNotWritten, new SourceLocation(directory), env.Context.Display(directory), ex.Message.TrimEnd('.')));
         }
     }
 }

@@ -64,7 +64,7 @@ public sealed class TrainingInputsTests
     }
 
     [Fact]
-    public void Check_tells_missing_up_to_date_stale_foreign_and_user_checkpoints_apart()
+    public void Check_tells_missing_up_to_date_stale_foreign_unreadable_and_user_checkpoints_apart()
     {
         using var folder = new TempWorkspace();
         var model = Chain(folder).Models["a"];
@@ -81,7 +81,7 @@ public sealed class TrainingInputsTests
         CheckpointStore.Save(path, state);
         Assert.Equal(CheckpointState.Foreign, TrainingInputs.Check(path, "h1"));
         File.WriteAllBytes(path, [1, 2, 3]);
-        Assert.Equal(CheckpointState.Stale, TrainingInputs.Check(path, "h1"));
+        Assert.Equal(CheckpointState.Unreadable, TrainingInputs.Check(path, "h1"));
         var pt = Path.ChangeExtension(path, ".pt");
         CheckpointStore.Save(pt, state);
         Assert.Equal(CheckpointState.UserFormat, TrainingInputs.Check(pt, "h1"));
