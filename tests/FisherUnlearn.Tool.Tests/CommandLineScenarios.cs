@@ -94,6 +94,37 @@ public sealed class CommandLineScenarios
     }
 
     [Theory]
+    [InlineData("run", "forget-3", "--method", "fuin")]
+    [InlineData("verify", "forget-3", "--method", "fuin")]
+    [InlineData("plan", "forget-3", "--check", "--method", "fuin")]
+    public async Task A_misspelt_method_is_a_usage_error_with_a_suggestion_before_the_workspace_is_read(params string[] args)
+    {
+        using var ws = SampleWorkspaces.Chain(); // no checkpoints: reading on would stop at those first
+
+        var run = await CliRun.InvokeAsync(ws.Root, args);
+        var upper = await CliRun.InvokeAsync(ws.Root, "plan", "forget-3", "--check", "--method", "SSD");
+
+        Assert.Equal(2, run.ExitCode);
+        var error = Assert.Single(run.ErrorLines, l => l.Contains("error", StringComparison.Ordinal));
+        Assert.Equal("error FUL3005: 'fuin' is not a method: --method takes fiun, ssd, retrain (did you mean 'fiun'?).", error);
+        Assert.NotEqual(2, upper.ExitCode); // case aside, as in manifests
+    }
+
+    [Theory]
+    [InlineData("Unrecognized option '--forse' for 'train' (did you mean '--force'?).", "train", "--forse")]
+    [InlineData("Unrecognized option '--metod' for 'run' (did you mean '--method'?).", "run", "forget-3", "--metod", "ssd")]
+    [InlineData("Unrecognized option '--jsn' for 'validate' (did you mean '--json'?).", "validate", "--jsn")]
+    public async Task A_misspelt_option_is_one_usage_error_with_the_nearest_option(string message, params string[] args)
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, args);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("error FUL3005: " + message, Assert.Single(run.ErrorLines, l => l.Contains("error", StringComparison.Ordinal)));
+    }
+
+    [Theory]
     [InlineData("--help", "--json")]
     [InlineData("validate", "--help", "--json")]
     [InlineData("--json", "run", "-h")]

@@ -131,7 +131,7 @@ public sealed class GraphCommandScenarios
 
         var notANumber = await CliRun.InvokeAsync(RepoPaths.Root, "plan", "forget-3", "--workspace", "samples/digits", "--matrix", "--max-jobs", "x");
         Assert.Equal(2, notANumber.ExitCode);
-        Assert.Contains("as expected type a whole number", notANumber.Error, StringComparison.Ordinal);
+        Assert.Contains("error FUL3005: 'x' is not a whole number: --max-jobs takes a whole number.", notANumber.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("System.", notANumber.Error, StringComparison.Ordinal);
     }
 

@@ -73,6 +73,19 @@ public sealed class TrainCommandScenarios
     }
 
     [Fact]
+    public async Task A_terminal_that_cannot_move_the_cursor_gets_one_line_per_model_not_a_table_drawn_again_and_again()
+    {
+        using var ws = Chain(BRecipe);
+
+        var run = await CliRun.InvokeInTerminalAsync(ws.Root, new Dictionary<string, string> { ["TERM"] = "dumb" }, "train");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.DoesNotContain("│", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b[", run.Error, StringComparison.Ordinal);
+        Assert.Contains(run.ErrorLines, l => l.StartsWith("dotnet-unlearn: trained a in ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task At_a_terminal_a_failed_model_is_marked_in_the_table_and_its_error_follows_it()
     {
         using var ws = Chain(); // b has no training recipe

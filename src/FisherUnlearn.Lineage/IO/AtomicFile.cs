@@ -55,7 +55,7 @@ public static class AtomicFile
 
         var directory = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var temporary = TemporaryPathFor(full);
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.None))
@@ -65,6 +65,13 @@ public static class AtomicFile
             }
 
             File.Move(temporary, full, overwrite: true);
+        }
+        catch (Exception ex) when ((ex.GetType() == typeof(IOException) || ex.GetType() == typeof(UnauthorizedAccessException)) && ex.Message.Contains(temporary, StringComparison.Ordinal))
+        {
+            TryDelete(temporary);
+            // The system names the temporary file; the user knows the file they asked for.
+            var message = ex.Message.Replace(temporary, full, StringComparison.Ordinal);
+            throw ex is UnauthorizedAccessException ? new UnauthorizedAccessException(message, ex) : new IOException(message, ex);
         }
         catch
         {
@@ -97,6 +104,31 @@ public static class AtomicFile
     /// namespace, whose id means nothing here, is not cut off mid-write. <paramref name="target"/>: only the temporary
     /// files of that file name (in a folder that is not the tool's alone). Returns how many files were deleted.
     /// </summary>
+    /// <summary>A fresh temporary file beside <paramref name="path"/>: <c>.&lt;name&gt;.tmp-&lt;pid&gt;-&lt;guid&gt;</c>, hidden, with
+    /// the writer's process id for <see cref="DeleteStaleLeftovers"/>. A long name is shortened (at a character boundary)
+    /// so the temporary name stays within the 255 bytes file systems allow in one name: a file whose own name fits must
+    /// not fail for its temporary's (found in QA: a 242-character checkpoint name).</summary>
+    public static string TemporaryPathFor(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return Path.Combine(Path.GetDirectoryName(path)!, $"{TemporaryPrefix(Path.GetFileName(path))}{Environment.ProcessId}-{Guid.NewGuid():N}");
+    }
+
+    private const int MaxNameBytes = 255;
+
+    // ".<name>.tmp-" with <name> cut so that the prefix plus "<pid>-<32 hex>" (at most 10 + 1 + 32 bytes) fits.
+    private static string TemporaryPrefix(string fileName)
+    {
+        var room = MaxNameBytes - ".".Length - ".tmp-".Length - 43;
+        var name = fileName;
+        while (System.Text.Encoding.UTF8.GetByteCount(name) > room)
+        {
+            name = name[..^(char.IsLowSurrogate(name[^1]) && name.Length > 1 ? 2 : 1)];
+        }
+
+        return $".{name}.tmp-";
+    }
+
     public static int DeleteStaleLeftovers(string folder, bool recursive, string? target = null, TimeSpan? minimumAge = null)
     {
         if (!Directory.Exists(folder))
@@ -107,7 +139,7 @@ public static class AtomicFile
         var cutoff = DateTime.UtcNow - (minimumAge ?? TimeSpan.FromMinutes(1));
         var deleted = 0;
         var options = new EnumerationOptions { RecurseSubdirectories = recursive, IgnoreInaccessible = true, AttributesToSkip = 0 };
-        foreach (var file in Directory.EnumerateFiles(folder, target is null ? ".*.tmp-*" : $".{target}.tmp-*", options))
+        foreach (var file in Directory.EnumerateFiles(folder, target is null ? ".*.tmp-*" : TemporaryPrefix(target) + "*", options))
         {
             var name = Path.GetFileName(file);
             var marker = name.LastIndexOf(".tmp-", StringComparison.Ordinal);

@@ -86,8 +86,32 @@ internal static class CliApp
 
             // System.CommandLine's own errors only when there are none of those: an option that took the next option as
             // its value shifts what follows ("-m -v q": 'q' unmatched, "--threads --json": '--json' not a number).
+            var valuesOfUnknownOptions = new HashSet<string>(StringComparer.Ordinal);
             foreach (var error in problems.Count > 0 || unknown is not null ? [] : parseResult.Errors)
             {
+                // An option misspelt ("--metod ssd"): one error with the nearest option, not a second for its value.
+                if (UnrecognizedToken(error.Message) is { } token)
+                {
+                    if (valuesOfUnknownOptions.Contains(token))
+                    {
+                        continue;
+                    }
+
+                    if (token.StartsWith('-') && token.Length > 1)
+                    {
+                        var at = Array.IndexOf(args, token);
+                        if (at >= 0 && at + 1 < args.Length && !args[at + 1].StartsWith('-'))
+                        {
+                            valuesOfUnknownOptions.Add(args[at + 1]);
+                        }
+
+                        var current = parseResult.CommandResult.Command;
+                        writer.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
+                            $"Unrecognized option '{token}' for '{(current is RootCommand ? "dotnet unlearn" : current.Name)}'{Lineage.Text.EditDistance.DidYouMean(token, OptionNames(parseResult))}."));
+                        continue;
+                    }
+                }
+
                 // System.CommandLine lists choices on lines of their own ("Must be one of:\n\t'a'\n\t'b'"): one line here.
                 writer.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, OneLine(error.Message)));
             }
@@ -142,15 +166,44 @@ internal static class CliApp
         }
     }
 
+    // The token of System.CommandLine's "Unrecognized command or argument 'x'." (in English, as the tool runs), or null.
+    private static string? UnrecognizedToken(string message) =>
+        System.Text.RegularExpressions.Regex.Match(message, "^Unrecognized command or argument '(.*)'\\.$") is { Success: true } m ? m.Groups[1].Value : null;
+
+    // Every name and alias of the options the command takes, its own and those of the commands above it that pass down.
+    private static IEnumerable<string> OptionNames(ParseResult parseResult)
+    {
+        for (var command = parseResult.CommandResult.Command; command is not null; command = command.Parents.OfType<Command>().FirstOrDefault())
+        {
+            foreach (var option in command.Options.Where(o => o.Recursive || command == parseResult.CommandResult.Command))
+            {
+                yield return option.Name;
+                foreach (var alias in option.Aliases.Where(a => a.StartsWith("--", StringComparison.Ordinal)))
+                {
+                    yield return alias;
+                }
+            }
+        }
+    }
+
     private static string OneLine(string message) =>
         ForPeople(System.Text.RegularExpressions.Regex.Replace(message, @":\s*\n\s*", ": ").ReplaceLineEndings("\n").Replace("\n\t", ", ", StringComparison.Ordinal).Replace('\n', ' '));
 
-    // "as expected type 'System.Nullable`1[System.Int32]'" says what is expected in .NET's words: say it in a user's.
-    private static string ForPeople(string message) =>
-        System.Text.RegularExpressions.Regex.Replace(message, @"'System\.(?:Nullable`1\[System\.)?(Int32|Int64|Double|Boolean)\]?'", m => m.Groups[1].Value switch
+    // "Cannot parse argument 'x' for option '--threads' as expected type 'System.Nullable`1[System.Int32]'" says what is
+    // expected in .NET's words: say it in a user's ("'x' is not a whole number: --threads takes one.").
+    private static string ForPeople(string message)
+    {
+        var kind = @"'System\.(?:Nullable`1\[System\.)?(Int32|Int64|Double|Boolean)\]?'";
+        var parse = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(.*)' for option '(.*)' as expected type " + kind + @"\.?$");
+        return parse.Success
+            ? $"'{parse.Groups[1].Value}' is not {Kind(parse.Groups[3].Value)}: {parse.Groups[2].Value} takes {Kind(parse.Groups[3].Value)}."
+            : System.Text.RegularExpressions.Regex.Replace(message, kind, m => Kind(m.Groups[1].Value));
+
+        static string Kind(string type) => type switch
         {
             "Int32" or "Int64" => "a whole number",
             "Double" => "a number",
             _ => "true or false",
-        });
+        };
+    }
 }

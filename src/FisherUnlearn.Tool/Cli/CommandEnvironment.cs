@@ -87,7 +87,8 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
 
     /// <summary>Whether long work may show a live display: stderr is a terminal, not in CI, not with --no-progress or quiet.</summary>
     public bool ShowsLiveProgress =>
-        !NoProgress && Context.ErrorIsTerminal && string.IsNullOrEmpty(Context.GetEnvironmentVariable("CI")) && !Context.InGitHubActions && Verbosity != Verbosity.Quiet;
+        !NoProgress && Context.ErrorIsTerminal && string.IsNullOrEmpty(Context.GetEnvironmentVariable("CI")) && !Context.InGitHubActions && Verbosity != Verbosity.Quiet
+        && !string.Equals(Context.GetEnvironmentVariable("TERM"), "dumb", StringComparison.Ordinal); // no cursor movement: each redraw would be printed anew
 
     /// <summary>A live display when <see cref="ShowsLiveProgress"/>, else one line per model.</summary>
     public Running.IRunProgress CreateProgress() =>

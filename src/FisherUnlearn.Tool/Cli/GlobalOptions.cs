@@ -7,7 +7,7 @@ internal sealed class GlobalOptions
 {
     public Option<string?> Workspace { get; } = new("--workspace", "-w")
     {
-        Description = "The workspace folder (default: the nearest folder upwards holding unlearn.json, else the current folder; init and demo: the current folder).",
+        Description = "The workspace folder (default: the nearest folder upwards holding unlearn.json, else the current folder; init: the current folder; demo: its <dir>).",
         Recursive = true,
         HelpName = "dir",
     };

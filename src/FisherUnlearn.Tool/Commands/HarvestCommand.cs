@@ -54,7 +54,7 @@ internal static class HarvestCommand
         };
         var batchSize = new Option<int>("--batch-size")
         {
-            Description = $"Mini-batch size of the batch and labelfree estimators (default {FisherOptions.DefaultBatchSize}).",
+            Description = "Mini-batch size of the batch and labelfree estimators.",
             DefaultValueFactory = _ => FisherOptions.DefaultBatchSize,
             HelpName = "n",
         };

@@ -18,7 +18,7 @@ internal static class InitCommand
 {
     public static Command Create(CliContext context, GlobalOptions options)
     {
-        var force = new Option<bool>("--force") { Description = "Overwrite files that exist with other content." };
+        var force = new Option<bool>("--force") { Description = "Overwrite files that exist with other content, and scaffold inside another workspace." };
         var command = new Command("init", "Scaffold unlearn.json, example manifests (examples/) and the JSON Schemas (.unlearn/schemas/) in the workspace folder; existing files are kept unless --force.")
         {
             force,

@@ -20,7 +20,7 @@ internal static class PlanCommand
         var check = new Option<bool>("--check") { Description = "Exit 3 when an affected model's output is missing or stale (for CI gates and build systems)." };
         var matrix = new Option<bool>("--matrix") { Description = "Print a GitHub Actions job matrix that shards the plan ({\"include\":[{\"removal\":\"forget-3\",\"shard\":\"1/3\"},...]})." };
         var maxJobs = new Option<int>("--max-jobs") { Description = "With --matrix: at most this many jobs, 1-256 (default 8; GitHub allows 256).", DefaultValueFactory = _ => 8, HelpName = "n" };
-        var method = new Option<string?>("--method") { Description = "With --check: the method the outputs were made with (default: the removal's).", HelpName = "method" };
+        var method = MethodOption.Create("With --check: the method the outputs were made with (default: the removal's).");
         var output = new Option<string?>("--out") { Description = "With --check: the output root (default: 'output' of unlearn.json).", HelpName = "dir" };
         var command = new Command("plan", "Work out which models a removal request affects: roots, descendants, why, and the work order.")
         {

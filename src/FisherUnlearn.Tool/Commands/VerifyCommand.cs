@@ -32,11 +32,7 @@ internal static class VerifyCommand
         var reference = new Option<string?>("--reference") { Description = "Also measure the exact reference: 'retrain'.", HelpName = "kind" };
         reference.AcceptOnlyFromAmong("retrain");
         var output = new Option<string?>("--out") { Description = "The output root 'run' wrote to.", HelpName = "dir" };
-        var method = new Option<string?>("--method")
-        {
-            Description = "The method the outputs were made with, when 'run' was given --method (default: the removal's); outputs made with another are not verified (FUL5009).",
-            HelpName = "method",
-        };
+        var method = MethodOption.Create("The method the outputs were made with, when 'run' was given --method (default: the removal's); outputs made with another are not verified (FUL5009).");
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: 'threads' of unlearn.json, else 1).", HelpName = "n" };
         var parallel = new Option<int?>("--parallel")
         {

@@ -41,6 +41,37 @@ public sealed class AtomicFileRules
     }
 
     [Fact]
+    public void A_file_whose_name_is_near_the_limit_is_written_and_its_leftovers_are_still_found_by_name()
+    {
+        using var ws = new TempWorkspace();
+        var name = new string('é', 120) + ".safetensors"; // 252 bytes in UTF-8: the file fits, ".<name>.tmp-<pid>-<guid>" would not
+
+        AtomicFile.WriteAllText(ws.PathOf(name), "content");
+        var temporary = AtomicFile.TemporaryPathFor(ws.PathOf(name));
+        File.WriteAllText(temporary, "left by a writer that is gone");
+        File.SetLastWriteTimeUtc(temporary, DateTime.UtcNow.AddHours(-1));
+        var gone = temporary.Replace($".tmp-{Environment.ProcessId}-", ".tmp-999999999-", StringComparison.Ordinal);
+        File.Move(temporary, gone);
+
+        Assert.Equal("content", ws.ReadText(name));
+        Assert.True(System.Text.Encoding.UTF8.GetByteCount(Path.GetFileName(gone)) <= 255);
+        Assert.Equal(1, AtomicFile.DeleteStaleLeftovers(ws.Root, recursive: false, target: name));
+        Assert.Equal([name], ws.Files());
+    }
+
+    [Fact]
+    public void A_write_that_is_refused_names_the_file_asked_for_not_its_temporary()
+    {
+        using var ws = new TempWorkspace();
+        ws.CreateDirectory("report.md"); // a folder where the file goes: the rename is refused
+
+        var error = Assert.ThrowsAny<IOException>(() => AtomicFile.WriteAllText(ws.PathOf("report.md"), "text"));
+
+        Assert.DoesNotContain(".tmp-", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(ws.Root));
+    }
+
+    [Fact]
     public void The_leftovers_of_a_killed_writer_are_deleted_at_any_depth_and_nothing_else()
     {
         using var ws = new TempWorkspace();

@@ -16,6 +16,10 @@ internal sealed record CliRun(int ExitCode, string Out, string Error)
     public static async Task<CliRun> InvokeInTerminalAsync(string currentDirectory, params string[] args) =>
         await InvokeAsync(currentDirectory, new Dictionary<string, string>(), errorIsTerminal: true, args);
 
+    /// <summary>As <see cref="InvokeInTerminalAsync(string, string[])"/>, with these environment variables.</summary>
+    public static async Task<CliRun> InvokeInTerminalAsync(string currentDirectory, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        await InvokeAsync(currentDirectory, environment, errorIsTerminal: true, args);
+
     private static async Task<CliRun> InvokeAsync(string currentDirectory, IReadOnlyDictionary<string, string> environment, bool errorIsTerminal, string[] args)
     {
         using var output = new StringWriter();
