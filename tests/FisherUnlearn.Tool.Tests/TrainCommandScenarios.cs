@@ -218,9 +218,12 @@ public sealed class TrainCommandScenarios
         Assert.Equal("FUL4001", (string)error["code"]!);
         Assert.Equal("error", (string)error["severity"]!);
         Assert.Contains("data/train.csv", (string)error["message"]!, StringComparison.Ordinal);
-        Assert.EndsWith("data/train.csv", (string)error["file"]!, StringComparison.Ordinal);
+        // At the line of the dataset manifest that names it: an annotation on a file that is not there shows nowhere.
+        Assert.Equal("blobs.dataset.json", (string)error["file"]!);
+        Assert.Equal((2, 22), ((int)error["line"]!, (int)error["column"]!));
         Assert.Contains("FUL4001", doc["diagnostics"]!.Select(d => (string)d["code"]!));
-        Assert.Contains("error FUL4001", run.Error, StringComparison.Ordinal); // still on stderr for people
+        Assert.Contains(run.ErrorLines, l => l.StartsWith("blobs.dataset.json(2,22): error FUL4001: The data file '", StringComparison.Ordinal)
+            && l.Contains("data/train.csv' does not exist.", StringComparison.Ordinal)); // still on stderr for people
     }
 
     [Fact]

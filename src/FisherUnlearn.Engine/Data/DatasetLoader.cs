@@ -17,13 +17,22 @@ public static class DatasetLoader
         var files = manifest.GetSplit(split)
             ?? throw EngineException.Create(DiagnosticCatalogue.DataSplitMissing, manifest.ManifestPath, manifest.Id, split,
                 split is "train" or "test" ? "the manifest has none" : "splits are 'train' and 'test'");
-        var result = manifest.Format switch
+        DataSplit result;
+        try
         {
-            "idx" => LoadIdx(manifest, split, files),
-            "csv" => LoadCsv(manifest, split, files),
-            "safetensors" => LoadSafetensors(manifest, split, files),
-            _ => throw EngineException.Create(DiagnosticCatalogue.UnknownFormat, manifest.ManifestPath, manifest.Format),
-        };
+            result = manifest.Format switch
+            {
+                "idx" => LoadIdx(manifest, split, files),
+                "csv" => LoadCsv(manifest, split, files),
+                "safetensors" => LoadSafetensors(manifest, split, files),
+                _ => throw EngineException.Create(DiagnosticCatalogue.UnknownFormat, manifest.ManifestPath, manifest.Format),
+            };
+        }
+        catch (EngineException ex) when (ex.Code == DiagnosticCatalogue.DataFileNotFound.Code && files.FileLocations.TryGetValue(ex.Diagnostic.Location.File, out var written))
+        {
+            // Not there: reported where the manifest names it (the message names the file).
+            throw new EngineException(ex.Diagnostic with { Location = written }, ex.InnerException) { Detail = ex.Detail };
+        }
 
         // 'validate' checks sample indices against the declared count, so it must be the file's.
         if (files.Count is { } declared && declared != result.Count)

@@ -235,7 +235,7 @@ public static class GraphValidator
         foreach (var dataset in workspace.Datasets.Values.OrderBy(d => d.Id, StringComparer.Ordinal))
         {
             Take(dataset.ManifestPath, $"the manifest of dataset '{dataset.Id}'");
-            foreach (var file in new[] { dataset.Train, dataset.Test }.OfType<DatasetSplit>().SelectMany(s => s.Files))
+            foreach (var file in Planning.JobInputs.DataFiles(dataset))
             {
                 Take(file, $"a data file of dataset '{dataset.Id}'");
             }

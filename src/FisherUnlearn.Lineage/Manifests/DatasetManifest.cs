@@ -48,5 +48,9 @@ public sealed record DatasetSplit
     /// <summary>Where <c>count</c> is written (null when absent), for a count the files do not hold.</summary>
     public SourceLocation? CountLocation { get; init; }
 
+    /// <summary>Where each file's path is written in the manifest, by absolute path: a file that is not there is reported
+    /// at the line that names it (a CI annotation on a file that does not exist would show nowhere).</summary>
+    public IReadOnlyDictionary<string, SourceLocation> FileLocations { get; init; } = new Dictionary<string, SourceLocation>();
+
     public IEnumerable<string> Files => new[] { Images, Labels, Path }.OfType<string>();
 }

@@ -71,6 +71,16 @@ internal static class DatasetManifestReader
             Count = reader.Int("count", 0, int.MaxValue),
             CountLocation = obj["count"] is { } countNode ? context.At(countNode) : null,
         };
+        var locations = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
+        foreach (var (field, path) in new[] { ("images", split.Images), ("labels", split.Labels), ("path", split.Path) })
+        {
+            if (path is not null && obj[field] is { } node)
+            {
+                locations.TryAdd(path, context.At(node));
+            }
+        }
+
+        split = split with { FileLocations = locations };
 
         reader.RejectUnknown(SplitFields, property =>
         {
