@@ -37,9 +37,9 @@ public static class CustomModelLoader
 
     private static Type FindType(string path, string typeName)
     {
-        if (!File.Exists(path))
+        if (Lineage.IO.RegularFile.Absence(path) is { } absence)
         {
-            throw EngineException.Create(DiagnosticCatalogue.CustomAssemblyNotFound, path, path, "the file does not exist");
+            throw EngineException.Create(DiagnosticCatalogue.CustomAssemblyNotFound, path, path, $"it {absence}");
         }
 
         EngineException.ThrowIfNotRegular(path);
@@ -66,7 +66,7 @@ public static class CustomModelLoader
 
         if (type is null)
         {
-            throw EngineException.Create(DiagnosticCatalogue.CustomTypeNotFound, path, typeName, path);
+            throw Unfound(assembly, path, typeName);
         }
 
         if (!type.IsPublic && !type.IsNestedPublic)
@@ -88,6 +88,34 @@ public static class CustomModelLoader
         return type;
     }
 
+    // Why the type was not found: a type of that name is there but does not load (built against another TorchSharp than
+    // the tool's), a nested class written with '.' for '+', or there is none (FUL4042).
+    private static EngineException Unfound(Assembly assembly, string path, string typeName)
+    {
+        var host = typeof(nn.Module).Assembly.GetName().Version;
+        var built = assembly.GetReferencedAssemblies().FirstOrDefault(a => a.Name == "TorchSharp")?.Version;
+        if (built is not null && host is not null && built != host)
+        {
+            return EngineException.Create(DiagnosticCatalogue.CustomTypeInvalid, path, typeName,
+                $"'{Path.GetFileName(path)}' was built against TorchSharp {built}, and the tool runs TorchSharp {host}, so its modules cannot be loaded; build it against TorchSharp {host.ToString(3)}");
+        }
+
+        Type?[] types;
+        try
+        {
+            types = assembly.GetTypes();
+        }
+        catch (ReflectionTypeLoadException ex)
+        {
+            types = ex.Types;
+        }
+
+        var nested = types.OfType<Type>().FirstOrDefault(t => t.IsNested && t.FullName?.Replace('+', '.') == typeName);
+        return nested is not null
+            ? EngineException.Create(DiagnosticCatalogue.CustomTypeInvalid, path, typeName, $"it is a nested class, which .NET names '{nested.FullName}': write that in 'architecture.type'")
+            : EngineException.Create(DiagnosticCatalogue.CustomTypeNotFound, path, typeName, path);
+    }
+
     private static object Construct(Type type, ArchitectureSpec spec)
     {
         var (constructor, arguments) =
@@ -100,10 +128,23 @@ public static class CustomModelLoader
         {
             return constructor.Invoke(arguments);
         }
-        catch (TargetInvocationException ex)
+        catch (Exception ex) when (ex is TargetInvocationException or TypeInitializationException)
         {
-            var inner = ex.InnerException ?? ex;
-            throw EngineException.At(DiagnosticCatalogue.CustomModelFailed, SourceLocation.None, inner, spec.Type, $"{inner.GetType().Name}: {inner.Message}");
+            // The cause, through the wrappers of a constructor call and of a static constructor that threw.
+            var inner = ex;
+            while (inner is TargetInvocationException or TypeInitializationException && inner.InnerException is { } cause)
+            {
+                inner = cause;
+            }
+
+            if (inner is FileNotFoundException or FileLoadException && inner.Message.Contains("assembly", StringComparison.OrdinalIgnoreCase))
+            {
+                // A library the module uses is not beside it: the build output is incomplete, not the constructor wrong.
+                throw EngineException.At(DiagnosticCatalogue.CustomAssemblyNotFound, SourceLocation.None, inner, spec.Assembly,
+                    $"a library it uses could not be loaded ({EngineException.FirstLine(inner.Message)}); build the training project again, so that its output folder holds every library it references");
+            }
+
+            throw EngineException.At(DiagnosticCatalogue.CustomModelFailed, SourceLocation.None, inner, spec.Type, $"{inner.GetType().Name}: {EngineException.FirstLine(inner.Message)}");
         }
     }
 

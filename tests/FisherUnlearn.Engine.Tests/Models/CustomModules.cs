@@ -42,3 +42,41 @@ public sealed class ThrowingModule : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input) => input;
 }
+
+/// <summary>Its static constructor throws: the loader sees a TypeInitializationException around the cause.</summary>
+public sealed class StaticallyThrowingModule : nn.Module<Tensor, Tensor>
+{
+    private static readonly int Width = ThrowOnce();
+
+    public StaticallyThrowingModule()
+        : base(nameof(StaticallyThrowingModule)) => _ = Width;
+
+    public override Tensor forward(Tensor input) => input;
+
+    private static int ThrowOnce() => throw new InvalidOperationException("boom in the static constructor");
+}
+
+/// <summary>Its constructor needs a library that is not beside the assembly (as when the build output lacks a
+/// project reference's DLL).</summary>
+public sealed class ModuleMissingALibrary : nn.Module<Tensor, Tensor>
+{
+    public ModuleMissingALibrary()
+        : base(nameof(ModuleMissingALibrary)) =>
+        throw new System.IO.FileNotFoundException("Could not load file or assembly 'Helper, Version=1.0.0.0, Culture=neutral, PublicKeyToken=null'. The system cannot find the file specified.\n", "Helper");
+
+    public override Tensor forward(Tensor input) => input;
+}
+
+/// <summary>Holds a module as a nested class, which .NET names Outer+Inner.</summary>
+public static class OuterOfNested
+{
+    public sealed class NestedModule : nn.Module<Tensor, Tensor>
+    {
+        public NestedModule()
+            : base(nameof(NestedModule))
+        {
+        }
+
+        public override Tensor forward(Tensor input) => input;
+    }
+}

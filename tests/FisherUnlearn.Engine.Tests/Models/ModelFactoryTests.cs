@@ -226,6 +226,32 @@ public sealed class ModelFactoryTests
         Assert.StartsWith("Model 'tiny': ", error.Diagnostic.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("FisherUnlearn.Engine.Tests.Models.StaticallyThrowingModule", "FUL4044", "InvalidOperationException: boom in the static constructor. Fix the module's constructor.")]
+    [InlineData("FisherUnlearn.Engine.Tests.Models.ModuleMissingALibrary", "FUL4041",
+        "a library it uses could not be loaded (Could not load file or assembly 'Helper, Version=1.0.0.0, Culture=neutral, PublicKeyToken=null'. The system cannot find the file specified.); build the training project again")]
+    [InlineData("FisherUnlearn.Engine.Tests.Models.OuterOfNested.NestedModule", "FUL4043", "which .NET names 'FisherUnlearn.Engine.Tests.Models.OuterOfNested+NestedModule': write that in 'architecture.type'")]
+    public void A_custom_module_that_fails_to_load_says_what_the_cause_is_not_what_wrapped_it(string type, string code, string says)
+    {
+        var spec = new ArchitectureSpec { Kind = "custom", Classes = 3, Assembly = TestAssembly, Type = type };
+
+        var error = EngineAssert.Fails(code, () => ModelFactory.Create(spec, Path.GetDirectoryName(TestAssembly)));
+
+        Assert.Contains(says, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("TypeInitializationException", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_folder_named_as_the_assembly_is_FUL4041_that_says_it_is_a_folder()
+    {
+        var spec = new ArchitectureSpec { Kind = "custom", Classes = 3, Assembly = ".", Type = "X" };
+
+        var error = EngineAssert.Fails("FUL4041", () => ModelFactory.Create(spec, Path.GetDirectoryName(TestAssembly)));
+
+        Assert.Contains("it is a folder, not a file", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Custom_without_assembly_or_type_is_FUL4040()
     {
