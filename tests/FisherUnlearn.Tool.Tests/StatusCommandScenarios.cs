@@ -257,6 +257,8 @@ public sealed class StatusCommandScenarios
         var check = await CliRun.InvokeAsync(ws.Root, "plan", "forget-2", "--check", "--method", "ssd", "--out", "elsewhere");
         Assert.Equal(3, check.ExitCode);
         Assert.Contains("run 'dotnet unlearn run forget-2 --method ssd --out elsewhere'", check.Error, StringComparison.Ordinal);
+        var spaced = await CliRun.InvokeAsync(ws.Root, "status", "--out", "my outputs");
+        Assert.Contains("run 'dotnet unlearn run forget-2 --out \"my outputs\"'.", spaced.Out, StringComparison.Ordinal); // pastes as one word
     }
 
     [Fact]

@@ -17,7 +17,10 @@ public sealed class VerifyCommandScenarios
         Assert.Equal(2, early.ExitCode);
         Assert.Contains("FUL5001", early.Error, StringComparison.Ordinal);
         Assert.Contains("no unlearned output for 'a', 'b'", early.Error, StringComparison.Ordinal); // every missing one, at once
-        Assert.Contains("dotnet unlearn run forget-3", early.Error, StringComparison.Ordinal);
+        Assert.Contains(early.ErrorLines, l => l.StartsWith("forget-3.removal.json(1,1): error FUL5001", StringComparison.Ordinal));
+        Assert.Contains("Run 'dotnet unlearn run forget-3' first.", early.Error, StringComparison.Ordinal);
+        var elsewhere = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--out", "my outputs");
+        Assert.Contains("Run 'dotnet unlearn run forget-3 --out \"my outputs\"' first.", elsewhere.Error, StringComparison.Ordinal);
         var earlyAtTerminal = await CliRun.InvokeInTerminalAsync(ws.Root, "verify", "forget-3");
         Assert.Equal(2, earlyAtTerminal.ExitCode);
         Assert.DoesNotContain("╭", earlyAtTerminal.Error, StringComparison.Ordinal); // no empty table above the error

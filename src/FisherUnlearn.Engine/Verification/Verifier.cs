@@ -20,6 +20,10 @@ public sealed record VerifyOptions
     /// <summary>The output root <c>run</c> wrote to (default: the workspace's output folder).</summary>
     public string? OutputDirectory { get; init; }
 
+    /// <summary><see cref="OutputDirectory"/> as the user gave it (<c>--out</c>), for the <c>run</c> command a message
+    /// suggests; null when not given.</summary>
+    public string? OutputArgument { get; init; }
+
     /// <summary>Also retrain the exact reference (cached under <c>&lt;out&gt;/&lt;removal-id&gt;/reference/</c>).</summary>
     public bool Reference { get; init; }
 
@@ -95,8 +99,9 @@ public static class Verifier
         var missing = plan.Affected.Where(a => !File.Exists(UnlearningJob.OutputPathOf(directory, a.Id))).Select(a => a.Id).ToList();
         if (missing.Count > 0)
         {
-            throw EngineException.Create(DiagnosticCatalogue.UnlearnedOutputMissing, removal.ManifestPath, removal.Id,
-                NameList.Quoted(missing), missing.Count == 1 ? UnlearningJob.OutputPathOf(directory, missing[0]) : directory);
+            throw EngineException.At(DiagnosticCatalogue.UnlearnedOutputMissing, removal.Location, null, removal.Id,
+                NameList.Quoted(missing), missing.Count == 1 ? UnlearningJob.OutputPathOf(directory, missing[0]) : directory,
+                options.OutputArgument is { } given ? $" --out {ShellWord.Quote(given)}" : string.Empty);
         }
 
         RetrainResult? reference = null;

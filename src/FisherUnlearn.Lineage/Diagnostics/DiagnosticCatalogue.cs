@@ -276,7 +276,7 @@ public static class DiagnosticCatalogue
 
     // 5xxx: verification
     public static readonly DiagnosticDescriptor UnlearnedOutputMissing = Error("FUL5001", "Unlearned output missing",
-        "Removal '{0}' has no unlearned output for {1} (looked in '{2}'). Run 'dotnet unlearn run {0}' first.");
+        "Removal '{0}' has no unlearned output for {1} (looked in '{2}'). Run 'dotnet unlearn run {0}{3}' first.");
     public static readonly DiagnosticDescriptor ForgetTargetMissed = Error("FUL5002", "Forget target missed",
         "Model '{0}' still has forget accuracy {1:0.0%} after unlearning; the target is at most {2:0.0%}. Try another method or parameters (docs/methods.md).");
     public static readonly DiagnosticDescriptor RetainTargetMissed = Error("FUL5003", "Retain target missed",

@@ -180,7 +180,7 @@ internal static class PlanCommand
             });
         }
 
-        var run = $"'dotnet unlearn run {removal.Id}{(method is null ? string.Empty : $" --method {method}")}{(output is null ? string.Empty : $" --out {output}")}'";
+        var run = $"'dotnet unlearn run {removal.Id}{(method is null ? string.Empty : $" --method {method}")}{(output is null ? string.Empty : $" --out {Lineage.Text.ShellWord.Quote(output)}")}'";
         env.Diagnostics.Log(todo.Count > 0
             ? $"'{removal.Id}': {todo.Count} of {states.Count} outputs are missing or stale; run {run}."
             : $"'{removal.Id}': all {states.Count} outputs are up to date."

@@ -137,7 +137,7 @@ internal static class StatusCommand
                     .Concat(s.Leftovers.Select(id => $"{id} (no longer affected, but its output is still there: 'run' removes it)"));
                 // The same output folder it checked: a plain 'run' would write to the default one. A missing checkpoint
                 // stops 'run' (FUL4104): 'train' makes it first (or the manifest's 'checkpoint' path is wrong).
-                var run = $"'dotnet unlearn run {s.Id}{(output is null ? string.Empty : $" --out {output}")}'";
+                var run = $"'dotnet unlearn run {s.Id}{(output is null ? string.Empty : $" --out {Lineage.Text.ShellWord.Quote(output)}")}'";
                 env.Context.Out.WriteLine(s.MissingCheckpoints.Count == 0
                     ? $"{s.Id}: {string.Join(", ", names)}; run {run}."
                     : $"{s.Id}: {string.Join(", ", names)}; checkpoint missing for {string.Join(", ", s.MissingCheckpoints)}: run 'dotnet unlearn train' (or fix 'checkpoint' in its manifest), then {run}.");

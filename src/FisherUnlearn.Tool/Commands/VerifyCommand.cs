@@ -140,6 +140,7 @@ internal static class VerifyCommand
             result = Verifier.Verify(analysis, found.Value!, new VerifyOptions
             {
                 OutputDirectory = outputRoot,
+                OutputArgument = output,
                 Reference = reference,
                 Parallelism = Math.Max(1, parallel ?? analysis.Workspace.Settings.Parallelism ?? Environment.ProcessorCount / threadsPerModel),
                 Log = live is null ? env.Diagnostics.Detail : null,

@@ -17,10 +17,11 @@ public sealed class InstalledToolRunTests(PackedToolFixture tool)
     {
         using var temp = new TempWorkspace("fiun-e2e-demo");
         var exe = await Install(temp);
-        var demo = temp.PathOf("demo");
+        var demo = temp.PathOf("my demo"); // a folder name with a space, as people have them
 
         var first = await Run(exe, temp.Root, "demo", demo, "--no-progress");
         Assert.True(first.ExitCode == 0, first.StandardError);
+        Assert.Contains("try next: dotnet unlearn plan forget-3 --workspace \"my demo\",", first.StandardError, StringComparison.Ordinal); // pastes as one word
         Assert.Contains("trained digits-base", first.StandardError, StringComparison.Ordinal);
         Assert.Contains("Targets met.", first.StandardOutput, StringComparison.Ordinal);
         foreach (var report in new[] { "report.json", "report.md", "report.html" })
