@@ -19,7 +19,7 @@ namespace FisherUnlearn.Engine.Harvest;
 /// </summary>
 public static class HarvestCache
 {
-    public const string FolderName = "harvest";
+    public const string FolderName = Lineage.Manifests.WorkspaceSettings.HarvestFolder;
     public const string IndexFileName = "index.json";
     public const string MetadataKey = "fisher.harvest";
     public const int SchemaVersion = 3;

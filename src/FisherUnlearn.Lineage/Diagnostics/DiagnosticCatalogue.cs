@@ -68,6 +68,10 @@ public static class DiagnosticCatalogue
         "The folder '{0}' cannot be listed ({1}), so no manifest in it was read and its models would leave the network. Let the user running the tool read it (chmod a+rx), or leave it out with an 'exclude' glob in unlearn.json.");
     public static readonly DiagnosticDescriptor UnusablePath = Error("FUL1034", "Unusable path",
         "The path in '{0}' {1}. Write a path relative to the manifest's folder, such as 'bin/model.safetensors'.");
+    public static readonly DiagnosticDescriptor RemovalIdReserved = Error("FUL1035", "Removal id reserved",
+        "The removal id '{0}' names the folder of the output root where the tool keeps its Fisher harvest cache ('{1}'), so the request's outputs and reports would mix with the cache. Choose another id.");
+    public static readonly DiagnosticDescriptor OutputIsAFile = Error("FUL1036", "Output is a file",
+        "'output' names '{0}', which is a file: the tool writes its outputs, reports and cache into a folder there. Name a folder (the default is 'artifacts/unlearn'), or move the file.");
     public static readonly DiagnosticDescriptor UnknownMethodName = Error("FUL1024", "Unknown method",
         "Unknown method '{0}'. Use one of: {1}.");
     public static readonly DiagnosticDescriptor MergeTakesNoTraining = Error("FUL1025", "A merge does not train",

@@ -206,7 +206,7 @@ internal sealed class ReadContext
         {
             // Shown with every character an id may not hold outside printable ASCII escaped: "ok\u200bzero" would
             // otherwise look valid to the reader.
-            Report(DiagnosticCatalogue.InvalidId, node, string.Concat(text.Select(c => c is >= ' ' and <= '~' ? c.ToString() : Text.HiddenCharacters.Shown(c))));
+            Report(DiagnosticCatalogue.InvalidId, node, string.Concat(text.Select(c => Text.HiddenCharacters.LooksLikeNothingOrSpace(c) ? Text.HiddenCharacters.Shown(c) : c.ToString())));
             return null;
         }
 

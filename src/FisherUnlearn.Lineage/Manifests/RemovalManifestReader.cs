@@ -31,6 +31,13 @@ internal static class RemovalManifestReader
         }
 
         var (id, location) = CommonFields.Id(root);
+        // A removal's outputs go to <output>/<id>; the harvest cache is <output>/harvest (any case: one folder on Windows
+        // and macOS), and an upload of the request's folder would ship the cache with it.
+        if (string.Equals(id, WorkspaceSettings.HarvestFolder, StringComparison.OrdinalIgnoreCase))
+        {
+            context.Report(DiagnosticCatalogue.RemovalIdReserved, root.Object["id"]!, id, WorkspaceSettings.HarvestFolder);
+        }
+
         var reason = root.String("reason", allowEmpty: true);
         // A NUL or a text-direction override in a reason is almost always pasted by accident (or meant to mislead the
         // reader of a report); the reports show it escaped, and this says so where it is written.

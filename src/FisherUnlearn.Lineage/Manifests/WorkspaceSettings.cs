@@ -5,6 +5,10 @@ public sealed record WorkspaceSettings
 {
     public const string FileName = "unlearn.json";
 
+    /// <summary>The folder of the output root the tool keeps for itself, the Fisher harvest cache: no removal may have it
+    /// as its id (FUL1035), since a removal's outputs go to <c>&lt;output&gt;/&lt;id&gt;</c>.</summary>
+    public const string HarvestFolder = "harvest";
+
     /// <summary>The largest <see cref="PlanLabels"/> (and <c>harvest --plan-labels</c>) accepted.</summary>
     public const int PlanLabelsLimit = 8;
 

@@ -40,9 +40,14 @@ internal static class WorkspaceSettingsReader
             {
                 context.Report(DiagnosticCatalogue.UnusablePath, outputNode, "output", why);
             }
-            else if (WorkspacePaths.Resolve(context.WorkspaceRoot, context.WorkspaceRoot, text) is null)
+            else if (WorkspacePaths.Resolve(context.WorkspaceRoot, context.WorkspaceRoot, text) is not { } resolved)
             {
                 context.Report(DiagnosticCatalogue.PathOutsideWorkspace, outputNode, text);
+            }
+            else if (File.Exists(resolved))
+            {
+                // Every command that writes would fail on it later, naming a path below it ("Could not find a part of the path").
+                context.Report(DiagnosticCatalogue.OutputIsAFile, outputNode, text);
             }
             else
             {

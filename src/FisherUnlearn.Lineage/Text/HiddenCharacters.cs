@@ -11,6 +11,12 @@ public static class HiddenCharacters
         (char.IsControl(c) && c is not ('\t' or '\n' or '\r'))
         || c is '\u2028' or '\u2029' or '\u200e' or '\u200f' or (>= '\u202a' and <= '\u202e') or (>= '\u2066' and <= '\u2069');
 
+    /// <summary>A character a message must escape to be read right: a hidden one, a format character (zero-width space,
+    /// joiners, byte order mark) or white space other than the plain space (a no-break space reads as a space). Letters of
+    /// any script (é, 数) are shown as they are.</summary>
+    public static bool LooksLikeNothingOrSpace(char c) =>
+        IsHidden(c) || (char.IsWhiteSpace(c) && c != ' ') || char.GetUnicodeCategory(c) == UnicodeCategory.Format;
+
     /// <summary>How a hidden character is shown: <c>\u0007</c>.</summary>
     public static string Shown(char c) => string.Create(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
 }

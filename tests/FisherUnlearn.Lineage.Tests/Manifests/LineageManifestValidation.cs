@@ -213,14 +213,17 @@ public sealed class LineageManifestValidation
         Assert.Null(file.Model);
     }
 
-    [Fact]
-    public void An_id_with_an_invisible_character_shows_it_escaped_so_the_reader_sees_why_it_is_invalid()
+    [Theory]
+    [InlineData("ok\\u200bzero", "ok\\u200bzero")]
+    [InlineData("no\\u00a0break", "no\\u00a0break")]
+    [InlineData("mod\\u00e8le v2", "modèle v2")]
+    public void An_id_with_an_invisible_character_shows_it_escaped_and_letters_as_they_are(string written, string shown)
     {
-        var json = With("").Replace("\"id\": \"m\"", "\"id\": \"ok\\u200bzero\"", StringComparison.Ordinal);
+        var json = With("").Replace("\"id\": \"m\"", $"\"id\": \"{written}\"", StringComparison.Ordinal);
 
         var diagnostic = ReadLineage(json).Diagnostics.Single(d => d.Code == "FUL1009");
 
-        Assert.StartsWith("'ok\\u200bzero' is not a valid id", diagnostic.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"'{shown}' is not a valid id", diagnostic.Message, StringComparison.Ordinal);
     }
 
     [Theory]

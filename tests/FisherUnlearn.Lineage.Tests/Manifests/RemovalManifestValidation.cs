@@ -70,6 +70,16 @@ public sealed class RemovalManifestValidation
         Assert.NotNull(file.Removal);
     }
 
+    [Theory]
+    [InlineData("harvest")]
+    [InlineData("Harvest")]
+    public void An_id_that_names_the_harvest_cache_folder_is_FUL1035(string id)
+    {
+        var json = WithForget("""{ "labels": [3] }""").Replace("\"id\": \"req-1\"", $"\"id\": \"{id}\"", StringComparison.Ordinal);
+
+        Only(ReadRemoval(json), "FUL1035", json, $"\"id\": »\"{id}\"", $"'{id}'", "Fisher harvest cache ('harvest')");
+    }
+
     [Fact]
     public void A_reason_on_several_lines_with_tabs_is_fine()
     {

@@ -75,6 +75,21 @@ public sealed class WorkspaceSettingsValidation
     }
 
     [Fact]
+    public void Output_that_is_an_existing_file_is_FUL1036_not_a_later_write_error()
+    {
+        using var ws = new FisherUnlearn.Testing.TempWorkspace();
+        ws.Write("mnist.dataset.json", "{}");
+        var json = """{ "output": "mnist.dataset.json" }""";
+
+        var file = Lineage.Discovery.WorkspaceLoader.LoadFile(ws.PathOf("unlearn.json"), json, ws.Root);
+
+        var diagnostic = Assert.Single(file.Diagnostics);
+        Assert.Equal("FUL1036", diagnostic.Code);
+        Assert.Equal((1, 13), (diagnostic.Location.Line, diagnostic.Location.Column));
+        Assert.Contains("'output' names 'mnist.dataset.json', which is a file", diagnostic.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Empty_include_list_is_FUL1022()
     {
         var json = """{ "include": [] }""";
