@@ -215,6 +215,30 @@ public sealed class RunCommandScenarios
     }
 
     [Fact]
+    public async Task A_request_for_a_label_and_samples_of_kept_labels_forgets_the_label_and_keeps_the_other_classes()
+    {
+        using var ws = DigitsChain.Create(targets: "");
+        // Label 3, and the first 80 train samples: most of them are 0s, 1s, 2s and 4s, classes the models keep. Pooled
+        // with the label under its 0.25% calibration target, those samples made calibration unlearn their classes too.
+        ws.Write("mixed.removal.json", $$"""
+            { "schemaVersion": 1, "id": "mixed",
+              "forget": { "labels": [3], "samples": [ { "dataset": "mnist", "split": "train", "indices": [{{string.Join(", ", Enumerable.Range(0, 80))}}] } ] } }
+            """);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "mixed", "--parallel", "1")).ExitCode);
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "mixed", "--reference", "retrain", "--json");
+
+        Assert.True(verify.ExitCode == 0, verify.Error);
+        Assert.All(verify.Json["models"]!, m =>
+        {
+            var after = (double)m["after"]!["retainAccuracy"]!;
+            var retrained = (double)m["reference"]!["retainAccuracy"]!;
+            Assert.True(after >= retrained - 0.1, $"{m["id"]}: retain {after:P1} after, {retrained:P1} retrained");
+        });
+    }
+
+    [Fact]
     public async Task A_sample_request_leaves_a_model_that_never_saw_the_samples_as_it_was_and_succeeds()
     {
         using var ws = DigitsChain.Create();

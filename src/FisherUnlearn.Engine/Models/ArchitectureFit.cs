@@ -33,7 +33,9 @@ public static class ArchitectureFit
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var (features, _) = data.Batches(1).First();
+            // Two samples when there are: a module that gives one row whatever the batch (a flatten over the batch) fits one.
+            var (features, _) = data.Batches(Math.Min(2, data.Count)).First();
+            var batch = features.shape[0];
             Tensor output;
             try
             {
@@ -44,9 +46,10 @@ public static class ArchitectureFit
                 throw Unfit(model, sample, $"they do not go through it ({EngineException.FirstLine(ex.Message)})", ex);
             }
 
-            if (output.dim() != 2 || output.shape[1] != model.Architecture.Classes)
+            if (output.dim() != 2 || output.shape[0] != batch || output.shape[1] != model.Architecture.Classes)
             {
-                throw Unfit(model, sample, $"it gives outputs of shape [{string.Join(", ", output.shape)}] for one sample, not [1, {model.Architecture.Classes}] ('classes')", null);
+                throw Unfit(model, sample,
+                    $"it gives outputs of shape [{string.Join(", ", output.shape)}] for {(batch == 1 ? "one sample" : $"{batch} samples")}, not [{batch}, {model.Architecture.Classes}] (one row per sample, 'classes' columns)", null);
             }
         }
         finally

@@ -160,8 +160,9 @@ public sealed class SplitCache(Func<DatasetManifest, string, DataSplit>? load = 
 public static class RemovalData
 {
     /// <summary>Train samples to forget: the forgotten labels' train samples (at most <paramref name="maxPerLabel"/> per
-    /// label, seeded) and the forgotten train samples whose label the model knows.</summary>
-    public static List<DataSplit> ForgetTrain(RemovalScope scope, SplitCache cache, int maxPerLabel, int seed)
+    /// label, seeded) and the forgotten train samples whose label the model knows (and keeps), unless
+    /// <paramref name="labelsOnly"/>.</summary>
+    public static List<DataSplit> ForgetTrain(RemovalScope scope, SplitCache cache, int maxPerLabel, int seed, bool labelsOnly = false)
     {
         var parts = new List<DataSplit>();
         foreach (var k in scope.Knowledge)
@@ -172,7 +173,10 @@ public static class RemovalData
                 Add(parts, train.RandomSubsetOfLabel(label, maxPerLabel, seed + label));
             }
 
-            Add(parts, ForgottenSamples(scope, k, train));
+            if (!labelsOnly)
+            {
+                Add(parts, ForgottenSamples(scope, k, train));
+            }
         }
 
         return parts;

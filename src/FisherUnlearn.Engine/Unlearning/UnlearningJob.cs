@@ -154,9 +154,10 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         {
             throw;
         }
-        catch (System.Runtime.InteropServices.ExternalException ex) when (FitProblem(analysis, manifest, resources) is { } unfit)
+        catch (Exception ex) when (ex is System.Runtime.InteropServices.ExternalException or ArgumentException or InvalidOperationException or IndexOutOfRangeException
+            && FitProblem(analysis, manifest, resources) is { } unfit)
         {
-            // A libtorch error: when the model's data do not even go through it, say that (checked only now, so a
+            // A libtorch error (or a custom module's forward that throws): when the model's data do not even go through it, say that (checked only now, so a
             // request answered from forget plans reads no data when all is well).
             return outcome with { Error = unfit.Diagnostic, Exception = ex, Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
         }
@@ -386,9 +387,13 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     // The offset of the calibration slices' seed from the removal's.
     private const int CalibrationSeedOffset = 7919;
 
-    // The calibration slice of forget samples (also what a repaired model is checked on).
+    // The calibration slice of forget samples (also what a repaired model is checked on). A request that forgets labels
+    // and samples calibrates to the labels' target on the labels' samples alone: its forgotten samples of labels the model
+    // keeps are no class to bring near 0% (a model that never saw them still classifies them about as well as unseen
+    // ones), and pooled with the labels under that target they were (QA: retain 11% against the retrained 81%). Their
+    // importance still counts in F_f.
     private static List<DataSplit> CalibrationForgetSlice(RemovalScope scope, UnlearnSettings settings, JobResources resources) =>
-        RemovalData.ForgetTrain(scope, resources.Splits, settings.CalibrationForget, settings.Seed + CalibrationSeedOffset);
+        RemovalData.ForgetTrain(scope, resources.Splits, settings.CalibrationForget, settings.Seed + CalibrationSeedOffset, labelsOnly: scope.HasForgetLabels);
 
     // The repair's batch size, and the offset of its seed from the removal's (its sample draw and batch orders differ from
     // the calibration slice's).

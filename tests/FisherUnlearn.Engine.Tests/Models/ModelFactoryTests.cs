@@ -170,6 +170,7 @@ public sealed class ModelFactoryTests
     [Theory]
     [InlineData("mlp-inputs")]
     [InlineData("custom-classes")]
+    [InlineData("custom-batch")]
     [InlineData("fits")]
     public void Data_that_do_not_fit_the_architecture_are_FUL4068_naming_what_does_not_fit(string case_)
     {
@@ -178,6 +179,7 @@ public sealed class ModelFactoryTests
         {
             "mlp-inputs" => (new ArchitectureSpec { Kind = "mlp", Inputs = 100, Classes = 3 }, ModelFactory.Create(new ArchitectureSpec { Kind = "mlp", Inputs = 100, Classes = 3 })),
             "custom-classes" => (new ArchitectureSpec { Kind = "custom", Classes = 10 }, (nn.Module<Tensor, Tensor>)new TinyCustomModule(3)),
+            "custom-batch" => (new ArchitectureSpec { Kind = "custom", Classes = 3 }, (nn.Module<Tensor, Tensor>)new BatchBlindModule(3)),
             _ => (new ArchitectureSpec { Kind = "mlp", Inputs = 4, Classes = 3 }, ModelFactory.Create(new ArchitectureSpec { Kind = "mlp", Inputs = 4, Classes = 3 })),
         };
         using var _ = module;
@@ -194,7 +196,12 @@ public sealed class ModelFactoryTests
 
         var error = EngineAssert.Fails("FUL4068", () => Engine.Models.ArchitectureFit.Check(module, model, data));
         Assert.Contains("samples of shape [4]", error.Message, StringComparison.Ordinal);
-        Assert.Contains(case_ == "mlp-inputs" ? "do not go through it" : "not [1, 10]", error.Message, StringComparison.Ordinal);
+        Assert.Contains(case_ switch
+        {
+            "mlp-inputs" => "do not go through it",
+            "custom-batch" => "it gives outputs of shape [1, 3] for 2 samples, not [2, 3] (one row per sample",
+            _ => "not [2, 10]",
+        }, error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("frame #", error.Message, StringComparison.Ordinal);
         Assert.True(module.training);
     }
