@@ -148,6 +148,27 @@ public sealed class NonRegularInputScenarios
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Folders_no_manifest_is_read_from_may_be_unreadable_the_output_folder_and_a_nested_workspace()
+    {
+        Assert.SkipWhen(!OperatingSystem.IsLinux(), "file modes and setpriv are Linux's");
+        using var ws = ChainWithCheckpoints();
+        ws.Write("nested/unlearn.json", "{ }");
+        ws.CreateDirectory("nested/locked");
+        ws.CreateDirectory("artifacts/unlearn/forget-1");
+        File.SetUnixFileMode(ws.PathOf("nested/locked"), UnixFileMode.None);
+        File.SetUnixFileMode(ws.PathOf("artifacts"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // as a umask of 077 makes it
+
+        using var tool = ToolProcess.StartUnprivileged(ws.Root, "validate");
+        var exit = await tool.ExitCodeAsync();
+
+        File.SetUnixFileMode(ws.PathOf("nested/locked"), (UnixFileMode)0b111_101_101);
+        File.SetUnixFileMode(ws.PathOf("artifacts"), (UnixFileMode)0b111_101_101);
+        Assert.True(exit == 0, $"exit {exit}: {tool.Error}");
+        Assert.DoesNotContain("FUL1033", tool.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_data_file_that_is_a_folder_is_FUL4001_that_says_so_not_that_it_does_not_exist()
     {
         using var ws = SampleWorkspaces.ChainWithData();

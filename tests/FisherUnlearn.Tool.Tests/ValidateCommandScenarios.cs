@@ -80,6 +80,30 @@ public sealed class ValidateCommandScenarios
         Assert.Equal(before, ws.Contents()); // nothing was trained over anything
     }
 
+    [Theory]
+    [InlineData("folder")]
+    [InlineData("file")]
+    public async Task A_checkpoint_that_leads_to_another_models_through_a_symbolic_link_is_refused(string link)
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "symbolic links need privileges on Windows");
+        using var ws = SampleWorkspaces.ChainWithData();
+        if (link == "folder")
+        {
+            ws.Link("b/shared", "../a/bin"); // b/shared/a.safetensors is a's checkpoint
+        }
+        else
+        {
+            ws.Link("b/shared/a.safetensors", "../../a/bin/a.safetensors");
+        }
+
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"bin/b.safetensors\"", "\"shared/a.safetensors\"", StringComparison.Ordinal));
+
+        var validate = await CliRun.InvokeAsync(ws.Root, "validate");
+
+        Assert.Equal(2, validate.ExitCode);
+        Assert.Contains("error FUL2017: The checkpoint of model 'b' is the checkpoint of model 'a'", validate.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_broken_manifest_fails_with_code_file_and_line_on_stderr()
     {

@@ -288,7 +288,7 @@ public static class HarvestCache
     /// writable, something else is in the way, or another process holds the index's lock past the wait.</summary>
     internal static EngineException NotWritable(string path, Exception inner) =>
         EngineException.At(Lineage.Diagnostics.DiagnosticCatalogue.HarvestCacheNotWritable, new Lineage.Diagnostics.SourceLocation(path), inner, path,
-            inner is EngineException engine ? EngineException.FirstLine(engine.Diagnostic.Message) : inner.Message);
+            inner is EngineException engine ? engine.Reason ?? engine.InnerException?.Message.TrimEnd('.') ?? EngineException.FirstLine(engine.Diagnostic.Message) : inner.Message.TrimEnd('.'));
 
     internal static string Store(string outputDirectory, HarvestResult result, HarvestIndexEntry entry, IReadOnlyDictionary<string, string> settings)
     {

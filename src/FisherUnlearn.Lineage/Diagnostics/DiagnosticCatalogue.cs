@@ -198,7 +198,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor CheckpointTruncated = Error("FUL4021", "Checkpoint truncated",
         "'{0}' is truncated: {1}. Regenerate the checkpoint.");
     public static readonly DiagnosticDescriptor CheckpointBadHeader = Error("FUL4022", "Bad checkpoint header",
-        "'{0}' has an invalid safetensors header: {1}. The file is corrupt or not safetensors; regenerate it.");
+        "'{0}' has an invalid safetensors header: {1}. Fetch the real file, or regenerate it if it is corrupt.");
     public static readonly DiagnosticDescriptor CheckpointBadTensor = Error("FUL4023", "Bad checkpoint tensor",
         "'{0}': tensor '{1}' is invalid: {2}. {3}");
     public static readonly DiagnosticDescriptor CheckpointNonFinite = Error("FUL4024", "Non-finite weights",

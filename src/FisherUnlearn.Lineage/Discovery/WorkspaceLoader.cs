@@ -134,7 +134,14 @@ public static class WorkspaceLoader
         result.Sort(StringComparer.Ordinal);
         missed.Sort(StringComparer.Ordinal);
         linksOut = boundary.LinksOut;
-        unreadableFolders = boundary.UnreadableFolders;
+        // Not those of a nested workspace (never read), of the tool's output folder or the folders the tool made on the way
+        // to it (a umask of 077 makes them unreadable to other users), nor a file system's lost+found.
+        var output = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Path.Combine(fullRoot, settings.Output)));
+        unreadableFolders = boundary.UnreadableFolders
+            .Where(f => !InNestedWorkspace(fullRoot, Path.Combine(f.Key, WorkspaceSettings.FileName), boundaries)
+                && !WorkspacePaths.IsInside(f.Key, output) && !WorkspacePaths.IsInside(output, f.Key)
+                && !string.Equals(Path.GetFileName(f.Key), "lost+found", StringComparison.Ordinal))
+            .ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
         nearMisses = missed;
         return result;
     }

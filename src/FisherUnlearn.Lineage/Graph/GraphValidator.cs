@@ -20,7 +20,8 @@ namespace FisherUnlearn.Lineage.Graph;
 /// Parent counts are of distinct parents; they are checked only when the relations agree. A checkpoint path must be the
 /// model's own (FUL2017): not another model's checkpoint (<c>train</c> would write one model over the other, and
 /// <c>run</c> unlearn one model's weights as the other's), nor a data file, a manifest or a module assembly, which
-/// <c>train</c> would overwrite; paths differing only in case count as one, as they are on Windows and macOS.
+/// <c>train</c> would overwrite; paths differing only in case count as one, as they are on Windows and macOS, and paths
+/// are compared where they lead (symbolic links resolved).
 /// </remarks>
 public static class GraphValidator
 {
@@ -223,7 +224,7 @@ public static class GraphValidator
         {
             if (path.Length > 0)
             {
-                taken.TryAdd(Path.GetFullPath(path), what);
+                taken.TryAdd(IO.PhysicalPath.Of(path), what);
             }
         }
 
@@ -258,7 +259,7 @@ public static class GraphValidator
 
         foreach (var model in models.Where(m => m.CheckpointPath.Length > 0)) // one that could not be read is reported where it is written
         {
-            var path = Path.GetFullPath(model.CheckpointPath);
+            var path = IO.PhysicalPath.Of(model.CheckpointPath); // through symbolic links: a linked folder or file is the same file
             if (taken.TryGetValue(path, out var what))
             {
                 var sameCase = taken.Keys.First(k => string.Equals(k, path, StringComparison.OrdinalIgnoreCase));

@@ -396,8 +396,8 @@ internal static class HarvestCommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.HarvestCacheNotWritable, new SourceLocation(ForgetPlans.PathOf(analysis.Workspace.OutputDirectory, id, string.Empty)),
-                Path.GetDirectoryName(ForgetPlans.PathOf(analysis.Workspace.OutputDirectory, id, string.Empty)), ex.Message), ex);
+            var plans = Path.GetDirectoryName(ForgetPlans.PathOf(analysis.Workspace.OutputDirectory, id, "plan"))!;
+            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.HarvestCacheNotWritable, new SourceLocation(plans), plans, ex.Message.TrimEnd('.')), ex);
         }
         catch (Exception ex) when (ex is not (EngineException or OperationCanceledException or OutOfMemoryException))
         {
