@@ -15,6 +15,19 @@ namespace FisherUnlearn.Engine.Verification;
 public sealed record ModelMetrics(double? ForgetAccuracy, double? RetainAccuracy, double? TestAccuracy, double? Mia, int ForgetSamples, int RetainSamples, int TestSamples,
     double? MiaAttackAccuracy = null)
 {
+    /// <summary>Accuracy on the held-out TEST samples of the forgotten labels alone: what <c>maxForgetAccuracy</c> is
+    /// checked on (null for a request without labels, or without such samples).</summary>
+    public double? HeldOutForgetAccuracy { get; init; }
+
+    /// <summary>Accuracy on the forgotten training samples alone (those of labels the model keeps), and how many.</summary>
+    public double? ForgottenSampleAccuracy { get; init; }
+
+    public int ForgottenSamples { get; init; }
+
+    /// <summary>What the model scores on unseen samples of the forgotten samples' labels: each label's held-out accuracy,
+    /// weighted by how many forgotten samples have it. A model that never saw the samples scores about this on them.</summary>
+    public double? ForgottenLabelsHeldOutAccuracy { get; init; }
+
     /// <summary>Whether the MIA rate was measured by an attack that separates members from non-members
     /// (<see cref="MembershipInference.InformativeAccuracy"/>); null when there is no rate or no attack accuracy.</summary>
     public bool? MiaInformative => MembershipInference.IsInformative(Mia, MiaAttackAccuracy);
@@ -78,13 +91,38 @@ public sealed class MetricsEvaluator
     public ModelMetrics Measure(nn.Module<Tensor, Tensor> model)
     {
         var forgetTestOutputs = ModelEvaluator.Evaluate(model, forgetTest);
-        var forgetOutputs = SampleOutputs.Concat(forgetTestOutputs, ModelEvaluator.Evaluate(model, forgotten));
+        var forgottenOutputs = ModelEvaluator.Evaluate(model, forgotten);
+        var forgetOutputs = SampleOutputs.Concat(forgetTestOutputs, forgottenOutputs);
         var retainOutputs = ModelEvaluator.Evaluate(model, retain);
         // Every known label is retained or forgotten, and each label's test samples are the same seeded subset in both
         // sets: the test set is the retain set plus the forgotten labels' test samples, with no pass of its own.
         var testOutputs = SampleOutputs.Concat(retainOutputs, forgetTestOutputs);
         var attack = TrainDataDeleted ? null : MembershipInference.Attack(ModelEvaluator.Evaluate(model, members), retainOutputs, ModelEvaluator.Evaluate(model, forgetTrain), seed);
         return new ModelMetrics(forgetOutputs.Accuracy, retainOutputs.Accuracy, testOutputs.Accuracy, attack?.Rate,
-            forgetOutputs.Count, retainOutputs.Count, testOutputs.Count, attack?.Accuracy);
+            forgetOutputs.Count, retainOutputs.Count, testOutputs.Count, attack?.Accuracy)
+        {
+            HeldOutForgetAccuracy = forgetTestOutputs.Accuracy,
+            ForgottenSampleAccuracy = forgottenOutputs.Accuracy,
+            ForgottenSamples = forgottenOutputs.Count,
+            ForgottenLabelsHeldOutAccuracy = HeldOutAccuracyOfLabels(forgottenOutputs, retainOutputs),
+        };
+    }
+
+    // Each label's accuracy among the held-out outputs, weighted by how often it occurs among the forgotten samples.
+    private static double? HeldOutAccuracyOfLabels(SampleOutputs forgottenOutputs, SampleOutputs heldOut)
+    {
+        double weighted = 0;
+        var counted = 0;
+        foreach (var group in forgottenOutputs.Labels.GroupBy(l => l))
+        {
+            var positions = Enumerable.Range(0, heldOut.Count).Where(i => heldOut.Labels[i] == group.Key).ToList();
+            if (positions.Count > 0)
+            {
+                weighted += group.Count() * positions.Count(i => heldOut.Predictions[i] == group.Key) / (double)positions.Count;
+                counted += group.Count();
+            }
+        }
+
+        return counted == 0 ? null : weighted / counted;
     }
 }

@@ -104,6 +104,18 @@ public static class Verifier
                 options.OutputArgument is { } given ? $" --out {ShellWord.Quote(given)}" : string.Empty);
         }
 
+        // The tolerance a sample request's calibration used (the removal's, else unlearn.json's parameters): the same "no
+        // better than unseen, within chance" judges its forgotten samples here. Settings run could not read fall back to 1.
+        double sampleTolerance;
+        try
+        {
+            sampleTolerance = UnlearnSettings.From(removal, workspace.Settings).SampleTolerance;
+        }
+        catch (EngineException)
+        {
+            sampleTolerance = new UnlearnSettings().SampleTolerance;
+        }
+
         RetrainResult? reference = null;
         if (options.Reference)
         {
@@ -151,7 +163,7 @@ public static class Verifier
                     referenceMetrics = metrics.Measure(module);
                 }
 
-                results[index] = new ModelVerification(affected.Id, affected.Role, before, after, referenceMetrics, Check(removal, manifest, scope, before, after, referenceMetrics));
+                results[index] = new ModelVerification(affected.Id, affected.Role, before, after, referenceMetrics, Check(removal, manifest, scope, before, after, referenceMetrics, sampleTolerance));
             }
 
             ParallelJobs.For(plan.Affected.Count, options.Parallelism, Measure, cancellationToken);
@@ -168,13 +180,14 @@ public static class Verifier
         }
     }
 
-    internal static List<Diagnostic> Check(RemovalManifest removal, ModelManifest model, RemovalScope scope, ModelMetrics before, ModelMetrics after, ModelMetrics? reference)
+    internal static List<Diagnostic> Check(RemovalManifest removal, ModelManifest model, RemovalScope scope, ModelMetrics before, ModelMetrics after, ModelMetrics? reference,
+        double sampleTolerance = 1)
     {
         var missed = new List<Diagnostic>();
         var at = removal.TargetsLocation ?? removal.Location;
         // A target that cannot be measured is not met: without held-out samples (a dataset with no test split) the
         // accuracies are unknown. A sample request's model that never saw the samples has no forget set, by design.
-        if (removal.Targets?.MaxForgetAccuracy is not null && after.ForgetAccuracy is null && scope.HasForgetLabels)
+        if (removal.Targets?.MaxForgetAccuracy is not null && (after.HeldOutForgetAccuracy ?? after.ForgetAccuracy) is null && scope.HasForgetLabels)
         {
             missed.Add(Diagnostic.Create(DiagnosticCatalogue.TargetNotMeasurable, at, model.Id, "forget-accuracy"));
         }
@@ -184,9 +197,28 @@ public static class Verifier
             missed.Add(Diagnostic.Create(DiagnosticCatalogue.TargetNotMeasurable, at, model.Id, "retain-accuracy"));
         }
 
-        if (removal.Targets?.MaxForgetAccuracy is { } maxForget && after.ForgetAccuracy is { } forget && forget > maxForget + 1e-12)
+        // maxForgetAccuracy is the held-out accuracy of the forgotten labels. Forgotten samples of labels the model keeps are
+        // not held to it: a model that never saw them still classifies them about as well as unseen ones (the retrained
+        // reference scored 85-94% on them in QA), so they are forgotten when scored no better than that, within
+        // sampleTolerance standard errors: than the retrained reference when there is one, else than the model itself
+        // on unseen samples of their labels (the goal calibration aims at, docs/methods.md step 2).
+        if (removal.Targets?.MaxForgetAccuracy is { } maxForget)
         {
-            missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgetTargetMissed, at, model.Id, forget, maxForget));
+            if (scope.HasForgetLabels && (after.HeldOutForgetAccuracy ?? after.ForgetAccuracy) is { } forget && forget > maxForget + 1e-12)
+            {
+                missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgetTargetMissed, at, model.Id, forget, maxForget));
+            }
+
+            if (after.ForgottenSampleAccuracy is { } scored && after.ForgottenSamples > 0
+                && (reference?.ForgottenSampleAccuracy ?? after.ForgottenLabelsHeldOutAccuracy) is { } unseen)
+            {
+                var bound = UnlearningJob.SampleTarget(unseen, after.ForgottenSamples, sampleTolerance);
+                if (scored > bound + 1e-12)
+                {
+                    missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgottenSamplesRecognised, at, model.Id, scored, after.ForgottenSamples,
+                        reference?.ForgottenSampleAccuracy is not null ? "the retrained reference's score on them" : "its score on unseen samples of their labels", unseen, bound));
+                }
+            }
         }
 
         if (removal.Targets?.MaxRetainDrop is { } maxDrop && after.RetainAccuracy is { } retained)

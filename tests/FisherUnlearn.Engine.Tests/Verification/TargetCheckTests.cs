@@ -38,4 +38,33 @@ public sealed class TargetCheckTests
         Assert.EndsWith("Try gentler parameters (docs/methods.md).", noReference.Message, StringComparison.Ordinal);
         Assert.Empty(Verifier.Check(removal, model, scope, Metrics(0.95, 0.91), Metrics(0.0, 0.88), reference));
     }
+
+    [Fact]
+    public void Forgotten_samples_are_checked_against_what_unseen_samples_score_not_against_the_label_target()
+    {
+        using var ws = new UnlearningWorkspace(train: false);
+        ws.Write("forget-some.removal.json", """
+            { "schemaVersion": 1, "id": "forget-some", "forget": { "samples": [ { "dataset": "mnist", "split": "train", "indices": [1, 2, 3] } ] },
+              "targets": { "maxForgetAccuracy": 0.01, "maxRetainDrop": 0.05 } }
+            """);
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-some"];
+        var scope = RemovalScope.For(analysis.Workspace, analysis.Graph, removal, "a");
+        var model = analysis.Workspace.Models["a"];
+        ModelMetrics Samples(double scored, double unseen) => Metrics(scored, 0.9) with
+        {
+            ForgottenSampleAccuracy = scored, ForgottenSamples = 100, ForgottenLabelsHeldOutAccuracy = unseen,
+        };
+
+        // 90% on the forgotten samples, as the retrained model scores on them: forgotten, though far above 1%.
+        Assert.Empty(Verifier.Check(removal, model, scope, Samples(1.0, 0.9), Samples(0.9, 0.9), Samples(0.9, 0.9)));
+        // Still all recognised, 1 standard error (3 points at 90% on 100 samples) above the retrained model or more: not forgotten.
+        var kept = Assert.Single(Verifier.Check(removal, model, scope, Samples(1.0, 0.9), Samples(1.0, 0.9), Samples(0.9, 0.9)));
+        Assert.Equal("FUL5012", kept.Code);
+        Assert.Contains("100.0% of the 100 forgotten training samples correctly after unlearning; the retrained reference's score on them (90.0%) and chance allow at most 93.0%", kept.Message, StringComparison.Ordinal);
+        // Without a reference, against the model's own score on unseen samples of the same labels.
+        var alone = Assert.Single(Verifier.Check(removal, model, scope, Samples(1.0, 0.9), Samples(1.0, 0.8), null));
+        Assert.Contains("its score on unseen samples of their labels (80.0%) and chance allow at most 84.0%", alone.Message, StringComparison.Ordinal);
+        Assert.Empty(Verifier.Check(removal, model, scope, Samples(1.0, 0.9), Samples(0.82, 0.8), null));
+    }
 }
