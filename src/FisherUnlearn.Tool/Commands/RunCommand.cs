@@ -348,7 +348,7 @@ internal static class RunCommand
         Engine.Training.TrainingPolicy.WouldRemake(analysis.Workspace, considered, Engine.Training.FileHashCache.ForWorkspace(analysis.Workspace))
             .Select(r => Diagnostic.Create(DiagnosticCatalogue.CheckpointNotTrained, analysis.Workspace.Models[r.Model].CheckpointLocation ?? analysis.Workspace.Models[r.Model].Location, r.Model,
                 r.Ancestor is null
-                    ? "was made from other inputs than its manifest now names (its recipe, data or parents changed since)"
+                    ? "was made from other inputs than its manifest now names (its recipe, data, parents or module assembly changed since)"
                     : $"descends from '{r.Ancestor}', whose checkpoint 'dotnet unlearn train' would make again"));
 
     /// <summary>A request that affects no model any more: the outputs earlier versions of it made, and their reports, go
