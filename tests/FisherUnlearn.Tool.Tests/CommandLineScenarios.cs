@@ -125,6 +125,20 @@ public sealed class CommandLineScenarios
     }
 
     [Theory]
+    [InlineData("Argument 'exakt' not recognized. Must be one of: 'exact', 'batch', 'labelfree', 'tempered' (did you mean 'exact'?).", "harvest", "--estimator", "exakt")]
+    [InlineData("Argument 'mermaidd' not recognized. Must be one of: 'mermaid', 'dot', 'svg', 'html' (did you mean 'mermaid'?).", "graph", "-f", "mermaidd")]
+    [InlineData("Argument 'zzzz' not recognized. Must be one of: 'mermaid', 'dot', 'svg', 'html'", "graph", "-f", "zzzz")]
+    public async Task A_misspelt_choice_gets_the_nearest_one_when_there_is_one(string message, params string[] args)
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, args);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("error FUL3005: " + message, Assert.Single(run.ErrorLines, l => l.Contains("error", StringComparison.Ordinal)));
+    }
+
+    [Theory]
     [InlineData("--help", "--json")]
     [InlineData("validate", "--help", "--json")]
     [InlineData("--json", "run", "-h")]

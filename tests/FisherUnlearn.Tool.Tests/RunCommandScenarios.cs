@@ -239,6 +239,29 @@ public sealed class RunCommandScenarios
     }
 
     [Fact]
+    public async Task A_sample_requests_forget_target_is_left_to_verify_not_called_met_by_the_run()
+    {
+        using var ws = DigitsChain.Create();
+        ws.Write("forget-fours.removal.json", """
+            { "schemaVersion": 1, "id": "forget-fours",
+              "forget": { "samples": [ { "dataset": "mnist", "split": "train", "indices": [5, 7, 19] } ] },
+              "targets": { "maxForgetAccuracy": 0.01, "maxRetainDrop": 0.05 } }
+            """);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-fours")).ExitCode);
+        var afterRun = ws.ReadText("artifacts/unlearn/forget-fours/report.md");
+        var runJson = JObject.Parse(ws.ReadText("artifacts/unlearn/forget-fours/report.json"));
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-fours");
+        var afterVerify = ws.ReadText("artifacts/unlearn/forget-fours/report.md");
+
+        Assert.Contains("not known yet (the forgotten samples are judged by 'dotnet unlearn verify')", afterRun, StringComparison.Ordinal);
+        Assert.False((bool)runJson["targetsMet"]!);
+        Assert.DoesNotContain("not known yet", afterVerify, StringComparison.Ordinal);
+        Assert.Contains(verify.ExitCode == 0 ? "✅ met" : "❌ missed", afterVerify, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_sample_request_leaves_a_model_that_never_saw_the_samples_as_it_was_and_succeeds()
     {
         using var ws = DigitsChain.Create();

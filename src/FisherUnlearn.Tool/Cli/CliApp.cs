@@ -112,8 +112,10 @@ internal static class CliApp
                     }
                 }
 
-                // System.CommandLine lists choices on lines of their own ("Must be one of:\n\t'a'\n\t'b'"): one line here.
-                writer.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, OneLine(error.Message)));
+                // System.CommandLine lists choices on lines of their own ("Must be one of:\n\t'a'\n\t'b'"): one line here,
+                // with the nearest choice.
+                var line = OneLine(error.Message);
+                writer.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, NearestChoice(line) is { } hint ? line.TrimEnd('.') + hint + "." : line));
             }
 
             var command = parseResult.CommandResult.Command is RootCommand ? string.Empty : parseResult.CommandResult.Command.Name + " ";
@@ -164,6 +166,20 @@ internal static class CliApp
             writer.Detail(ex.ToString());
             return ExitCodes.Failed;
         }
+    }
+
+    // " (did you mean 'exact'?)" for System.CommandLine's "Argument 'exakt' not recognized. Must be one of: 'exact', ...", or null.
+    private static string? NearestChoice(string message)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, "^Argument '(.*)' not recognized\\. Must be one of: (.*)$");
+        if (!match.Success)
+        {
+            return null;
+        }
+
+        var choices = System.Text.RegularExpressions.Regex.Matches(match.Groups[2].Value, "'([^']*)'").Select(m => m.Groups[1].Value);
+        var hint = Lineage.Text.EditDistance.DidYouMean(match.Groups[1].Value, choices);
+        return hint.Length == 0 ? null : hint;
     }
 
     // The token of System.CommandLine's "Unrecognized command or argument 'x'." (in English, as the tool runs), or null.

@@ -296,7 +296,10 @@ internal static class MarkdownReport
         // missing a target, the verdict is pending.
         var pending = !model.TargetsMet && !model.Models.Any(m => m.Succeeded && model.MissedBy(m).Count > 0);
         var verdict = (symbols ? (model.TargetsMet ? "✅ " : pending ? "⏳ " : "❌ ") : string.Empty)
-            + (model.TargetsMet ? "met" : pending ? "not known yet (not every model has a current output)" : "missed");
+            + (model.TargetsMet ? "met"
+                : pending && model.AwaitsVerify && model.Succeeded ? "not known yet (the forgotten samples are judged by 'dotnet unlearn verify')"
+                : pending ? "not known yet (not every model has a current output)"
+                : "missed");
         var by = model.Verification is null ? "by the run's measurements" : model.Verification.Reference ? "verified against the retrained reference" : "verified";
         return $"{verdict} ({string.Join(", ", limits)}; {by})";
     }

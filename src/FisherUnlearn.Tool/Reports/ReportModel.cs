@@ -138,7 +138,11 @@ internal sealed record ReportModel
     /// after metrics (forget accuracy against maxForgetAccuracy, retain drop against the original model's). A request
     /// that forgets samples has its forget accuracy judged by <c>verify</c> alone: the run's figure pools the samples,
     /// which a model that never saw them still classifies about as well as unseen ones, with the labels' test samples.</summary>
-    public bool TargetsMet => Succeeded && (Verification?.TargetsMet ?? Models.All(m => MissedByRun(m).Count == 0));
+    public bool TargetsMet => Succeeded && (Verification?.TargetsMet ?? (!AwaitsVerify && Models.All(m => MissedByRun(m).Count == 0)));
+
+    /// <summary>A request with samples and a forget target that only <c>verify</c> can judge (it compares the forgotten
+    /// samples with unseen ones): until it has, the targets are not known to be met.</summary>
+    public bool AwaitsVerify => Verification is null && ForgetsSamples && MaxForgetAccuracy is not null;
 
     /// <summary>The targets a model missed: verify's verdict when it ran, else the run's own check.</summary>
     public IReadOnlyList<string> MissedBy(ReportEntry entry) => Verification is not null ? entry.Missed : MissedByRun(entry);
