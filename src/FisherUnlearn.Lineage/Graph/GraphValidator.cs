@@ -220,11 +220,12 @@ public static class GraphValidator
         // Every file a checkpoint must not be, with what it is; checkpoints are added model by model in id order, so a
         // collision is reported at the later model, naming the first.
         var taken = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var physical = new IO.PhysicalPath.Resolver();
         void Take(string path, string what)
         {
             if (path.Length > 0)
             {
-                taken.TryAdd(IO.PhysicalPath.Of(path), what);
+                taken.TryAdd(physical.Of(path), what);
             }
         }
 
@@ -259,7 +260,7 @@ public static class GraphValidator
 
         foreach (var model in models.Where(m => m.CheckpointPath.Length > 0)) // one that could not be read is reported where it is written
         {
-            var path = IO.PhysicalPath.Of(model.CheckpointPath); // through symbolic links: a linked folder or file is the same file
+            var path = physical.Of(model.CheckpointPath); // through symbolic links: a linked folder or file is the same file
             if (taken.TryGetValue(path, out var what))
             {
                 var sameCase = taken.Keys.First(k => string.Equals(k, path, StringComparison.OrdinalIgnoreCase));

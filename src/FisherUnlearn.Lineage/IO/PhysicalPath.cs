@@ -16,6 +16,50 @@ public static class PhysicalPath
         return Resolve(full, 0) ?? full;
     }
 
+    /// <summary>
+    /// <see cref="Of"/> for many paths that share folders (every manifest and checkpoint of a workspace): each folder is
+    /// resolved once, so a path costs one look at its last part instead of one per part (10,000 models' checkpoints took
+    /// 0.3 s of <c>validate</c> without it). Not thread-safe.
+    /// </summary>
+    public sealed class Resolver
+    {
+        private readonly Dictionary<string, string> folders = new(StringComparer.Ordinal);
+
+        public string Of(string path)
+        {
+            var full = Path.GetFullPath(path);
+            return Path.GetDirectoryName(full) is { } folder ? Beneath(Folder(folder), Path.GetFileName(full)) : full;
+        }
+
+        private string Folder(string full)
+        {
+            if (!folders.TryGetValue(full, out var physical))
+            {
+                physical = Path.GetDirectoryName(full) is { } parent ? Beneath(Folder(parent), Path.GetFileName(full)) : full;
+                folders[full] = physical;
+            }
+
+            return physical;
+        }
+
+        // A name in a folder already resolved: a link there is followed to its end, as Of does.
+        private static string Beneath(string physicalFolder, string name)
+        {
+            var candidate = Path.Combine(physicalFolder, name);
+            string? target;
+            try
+            {
+                target = new FileInfo(candidate).LinkTarget;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                target = null;
+            }
+
+            return target is null ? candidate : PhysicalPath.Of(candidate);
+        }
+    }
+
     /// <summary>True when <paramref name="a"/> and <paramref name="b"/> lead to the same place.</summary>
     public static bool Same(string a, string b) => string.Equals(Of(a), Of(b), StringComparison.Ordinal);
 

@@ -23,6 +23,29 @@ public sealed class PhysicalPathRules
     }
 
     [Fact]
+    public void The_resolver_that_remembers_folders_gives_what_of_gives_for_links_to_folders_and_files_and_paths_not_there_yet()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "symbolic links need privileges on Windows");
+        using var ws = new TempWorkspace();
+        ws.Write("models/a/bin/a.safetensors", "weights");
+        ws.Link("out/linked", "../models/a/bin");
+        ws.Link("out/file.safetensors", "../models/a/bin/a.safetensors");
+        var resolver = new PhysicalPath.Resolver();
+        string[] paths =
+        [
+            "out/linked/a.safetensors", "out/file.safetensors", "out/linked/new/x.safetensors", "models/a/bin/a.safetensors",
+            "models/a/bin/../bin/a.safetensors", "not/there/yet.safetensors", "out/linked/a.safetensors",
+        ];
+
+        foreach (var path in paths)
+        {
+            Assert.Equal(PhysicalPath.Of(ws.PathOf(path)), resolver.Of(ws.PathOf(path)));
+        }
+
+        Assert.Equal(resolver.Of(ws.PathOf("models/a/bin/a.safetensors")), resolver.Of(ws.PathOf("out/file.safetensors")));
+    }
+
+    [Fact]
     public void A_chain_of_links_is_followed_and_a_loop_ends_as_the_path_was_written()
     {
         using var ws = new TempWorkspace();
