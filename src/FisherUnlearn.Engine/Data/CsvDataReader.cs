@@ -56,6 +56,13 @@ public static class CsvDataReader
             }
 
             var featureNames = header.Where((_, i) => i != labelIndex).ToArray();
+            if (Array.FindIndex(header, string.IsNullOrWhiteSpace) is var unnamed and >= 0)
+            {
+                // The names are what say that two files' columns mean the same: an empty one says nothing (a stray comma?).
+                throw EngineException.At(DiagnosticCatalogue.DataBadLayout, new SourceLocation(path, lineNumber, 1), null, path,
+                    $"column {unnamed + 1} of the header has no name (a stray or doubled comma? pandas writes its index so: to_csv(index=False) leaves it out); give each column its own name");
+            }
+
             if (FirstRepeated(featureNames) is { } repeated)
             {
                 // Features are read by position, but the names are what say that two files' columns mean the same.

@@ -118,4 +118,16 @@ public sealed class CsvDataReaderTests : IDisposable
         Assert.Contains("names the feature column 'px' more than once (columns 1 and 3); give each column its own name", ex.Message, StringComparison.Ordinal);
         Assert.Equal(1, ex.Diagnostic.Location.Line);
     }
+
+    [Theory]
+    [InlineData("f0,,f2,label\n0.5,1,2,1\n", 2)]
+    [InlineData("f0, ,label\n0.5,1,1\n", 2)]
+    public void A_feature_column_without_a_name_is_refused_where_a_stray_comma_would_put_it(string csv, int column)
+    {
+        var path = folder.WriteText("d.csv", csv);
+
+        var ex = EngineAssert.Fails("FUL4008", () => CsvDataReader.Read(path, "label"));
+
+        Assert.Contains($"column {column} of the header has no name (a stray or doubled comma? pandas writes its index so: to_csv(index=False) leaves it out)", ex.Message, StringComparison.Ordinal);
+    }
 }
