@@ -114,6 +114,7 @@ public sealed class CommandLineScenarios
     [InlineData("Unrecognized option '--forse' for 'train' (did you mean '--force'?).", "train", "--forse")]
     [InlineData("Unrecognized option '--metod' for 'run' (did you mean '--method'?).", "run", "forget-3", "--metod", "ssd")]
     [InlineData("Unrecognized option '--jsn' for 'validate' (did you mean '--json'?).", "validate", "--jsn")]
+    [InlineData("Unrecognized option '--verison' for 'dotnet unlearn' (did you mean '--version'?).", "--verison")]
     public async Task A_misspelt_option_is_one_usage_error_with_the_nearest_option(string message, params string[] args)
     {
         using var ws = SampleWorkspaces.Chain();

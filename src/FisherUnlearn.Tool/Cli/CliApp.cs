@@ -87,8 +87,15 @@ internal static class CliApp
             // System.CommandLine's own errors only when there are none of those: an option that took the next option as
             // its value shifts what follows ("-m -v q": 'q' unmatched, "--threads --json": '--json' not a number).
             var valuesOfUnknownOptions = new HashSet<string>(StringComparer.Ordinal);
+            // "dotnet unlearn --verison": the misspelt option is the one problem, not also a command not given.
+            var misspeltOption = parseResult.Errors.Any(e => UnrecognizedToken(e.Message) is { Length: > 1 } t && t.StartsWith('-'));
             foreach (var error in problems.Count > 0 || unknown is not null ? [] : parseResult.Errors)
             {
+                if (misspeltOption && error.Message == "Required command was not provided.")
+                {
+                    continue;
+                }
+
                 // An option misspelt ("--metod ssd"): one error with the nearest option, not a second for its value.
                 if (UnrecognizedToken(error.Message) is { } token)
                 {
