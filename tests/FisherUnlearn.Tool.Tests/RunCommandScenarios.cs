@@ -235,7 +235,12 @@ public sealed class RunCommandScenarios
             var after = (double)m["after"]!["retainAccuracy"]!;
             var retrained = (double)m["reference"]!["retainAccuracy"]!;
             Assert.True(after >= retrained - 0.1, $"{m["id"]}: retain {after:P1} after, {retrained:P1} retrained");
+            // The two parts of the forget column, as the two forget checks read them: the label's held-out samples, gone.
+            Assert.InRange((double)m["after"]!["heldOutForgetAccuracy"]!, 0, 0.05);
+            Assert.InRange((double)m["after"]!["forgottenSampleAccuracy"]!, 0, 1);
         });
+        var report = JObject.Parse(ws.ReadText("artifacts/unlearn/mixed/report.json"));
+        Assert.All(report["models"]!, m => Assert.NotNull((double?)m["metrics"]!["after"]!["forgottenSampleAccuracy"]));
     }
 
     [Fact]

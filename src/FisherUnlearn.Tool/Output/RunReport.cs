@@ -51,6 +51,8 @@ internal static class RunReport
     public static JToken? Metrics(ReportMetrics? metrics) => metrics is null ? null : new JObject
     {
         ["forgetAccuracy"] = Round(metrics.ForgetAccuracy),
+        ["heldOutForgetAccuracy"] = Round(metrics.HeldOutForgetAccuracy),
+        ["forgottenSampleAccuracy"] = Round(metrics.ForgottenSampleAccuracy),
         ["retainAccuracy"] = Round(metrics.RetainAccuracy),
         ["testAccuracy"] = Round(metrics.TestAccuracy),
         ["mia"] = Round(metrics.Mia),
@@ -168,6 +170,10 @@ internal static class RunReport
         static IReadOnlyList<string> Texts(JToken? token) => token is JArray array ? [.. array.Select(t => (string)t!)] : [];
         static ReportMetrics? ReadMetrics(JToken? token) => token is JObject o
             ? new ReportMetrics(Number(o["forgetAccuracy"]), Number(o["retainAccuracy"]), Number(o["testAccuracy"]), Number(o["mia"]), Number(o["miaAttackAccuracy"]))
+            {
+                HeldOutForgetAccuracy = Number(o["heldOutForgetAccuracy"]),
+                ForgottenSampleAccuracy = Number(o["forgottenSampleAccuracy"]),
+            }
             : null;
 
         var lineage = json["lineage"] as JObject;

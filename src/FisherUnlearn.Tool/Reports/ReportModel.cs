@@ -20,7 +20,17 @@ internal sealed record ReportMetrics(double? ForgetAccuracy, double? RetainAccur
     /// <summary>The measured values at the precision report.json keeps (4 decimals), so report.md and report.html show
     /// the same numbers whether made from the measurement or from report.json alone.</summary>
     public static ReportMetrics? From(ModelMetrics? metrics) =>
-        metrics is null ? null : new(Round(metrics.ForgetAccuracy), Round(metrics.RetainAccuracy), Round(metrics.TestAccuracy), Round(metrics.Mia), Round(metrics.MiaAttackAccuracy));
+        metrics is null ? null : new(Round(metrics.ForgetAccuracy), Round(metrics.RetainAccuracy), Round(metrics.TestAccuracy), Round(metrics.Mia), Round(metrics.MiaAttackAccuracy))
+        {
+            HeldOutForgetAccuracy = Round(metrics.HeldOutForgetAccuracy),
+            ForgottenSampleAccuracy = Round(metrics.ForgottenSampleAccuracy),
+        };
+
+    /// <summary>The two parts of <see cref="ForgetAccuracy"/> that verify's forget checks read (docs/methods.md,
+    /// Verification): the forgotten labels' held-out accuracy (FUL5002) and the forgotten samples' (FUL5012).</summary>
+    public double? HeldOutForgetAccuracy { get; init; }
+
+    public double? ForgottenSampleAccuracy { get; init; }
 
     public static double? Round(double? value) => value is { } v ? Math.Round(v, 4) : null;
 }
