@@ -115,21 +115,10 @@ public sealed class CommandLineScenarios
     [InlineData("Unrecognized option '--metod' for 'run' (did you mean '--method'?).", "run", "forget-3", "--metod", "ssd")]
     [InlineData("Unrecognized option '--jsn' for 'validate' (did you mean '--json'?).", "validate", "--jsn")]
     [InlineData("Unrecognized option '--verison' for 'dotnet unlearn' (did you mean '--version'?).", "--verison")]
-    public async Task A_misspelt_option_is_one_usage_error_with_the_nearest_option(string message, params string[] args)
-    {
-        using var ws = SampleWorkspaces.Chain();
-
-        var run = await CliRun.InvokeAsync(ws.Root, args);
-
-        Assert.Equal(2, run.ExitCode);
-        Assert.Equal("error FUL3005: " + message, Assert.Single(run.ErrorLines, l => l.Contains("error", StringComparison.Ordinal)));
-    }
-
-    [Theory]
     [InlineData("Argument 'exakt' not recognized. Must be one of: 'exact', 'batch', 'labelfree', 'tempered' (did you mean 'exact'?).", "harvest", "--estimator", "exakt")]
     [InlineData("Argument 'mermaidd' not recognized. Must be one of: 'mermaid', 'dot', 'svg', 'html' (did you mean 'mermaid'?).", "graph", "-f", "mermaidd")]
     [InlineData("Argument 'zzzz' not recognized. Must be one of: 'mermaid', 'dot', 'svg', 'html'", "graph", "-f", "zzzz")]
-    public async Task A_misspelt_choice_gets_the_nearest_one_when_there_is_one(string message, params string[] args)
+    public async Task A_misspelt_option_or_choice_is_one_usage_error_with_the_nearest_name_when_there_is_one(string message, params string[] args)
     {
         using var ws = SampleWorkspaces.Chain();
 
