@@ -28,15 +28,15 @@ public sealed class StatusCommandScenarios
     }
 
     /// <summary>An output as <c>run</c> leaves it: the checkpoint and its job record with the current job key.</summary>
-    private static void WriteOutput(TempWorkspace ws, string removalId, string modelId)
+    private static void WriteOutput(TempWorkspace ws, string removalId, string modelId, string method = "fiun")
     {
         var analysis = WorkspaceAnalysis.Analyze(ws.Root);
         var plan = Planner.Plan(analysis.Workspace, analysis.Graph, analysis.Workspace.Removals[removalId]);
         var directory = ws.PathOf($"artifacts/unlearn/{removalId}");
         var output = UnlearningJob.OutputPathOf(directory, modelId);
         WriteCheckpoint(output, 0f);
-        var outcome = new ModelOutcome { Id = modelId, Role = plan.Find(modelId)!.Role, Method = "fiun", OutputPath = output, OutputSha256 = ContentHash.OfFile(output) };
-        new JobRecord(JobKey.Compute(analysis, plan, modelId, "fiun"), outcome).Write(directory);
+        var outcome = new ModelOutcome { Id = modelId, Role = plan.Find(modelId)!.Role, Method = method, OutputPath = output, OutputSha256 = ContentHash.OfFile(output) };
+        new JobRecord(JobKey.Compute(analysis, plan, modelId, method), outcome).Write(directory);
     }
 
     private static async Task<Newtonsoft.Json.Linq.JToken> Removal(TempWorkspace ws, string id)
@@ -234,6 +234,20 @@ public sealed class StatusCommandScenarios
         WriteCheckpoint(ws.PathOf("artifacts/unlearn/forget-2/b.safetensors"), 7f);
         var changed = await Removal(ws, "forget-2");
         Assert.Equal((1, 0), ((int)changed["stale"]!, (int)changed["missing"]!)); // the file is there, but not what was computed
+    }
+
+    [Fact]
+    public async Task A_check_of_outputs_made_with_another_method_says_which_and_how_to_check_them()
+    {
+        using var ws = ChainWithCheckpoints();
+        WriteOutput(ws, "forget-2", "b", method: "retrain");
+
+        var check = await CliRun.InvokeAsync(ws.Root, "plan", "forget-2", "--check");
+        var told = await CliRun.InvokeAsync(ws.Root, "plan", "forget-2", "--check", "--method", "retrain");
+
+        Assert.Equal(3, check.ExitCode);
+        Assert.Contains("1 of 1 outputs are missing or stale (they were made with 'retrain': add '--method retrain' to check those); run 'dotnet unlearn run forget-2'.", check.Error, StringComparison.Ordinal);
+        Assert.Equal(0, told.ExitCode);
     }
 
     [Fact]

@@ -181,8 +181,15 @@ internal static class PlanCommand
         }
 
         var run = $"'dotnet unlearn run {removal.Id}{(method is null ? string.Empty : $" --method {method}")}{(output is null ? string.Empty : $" --out {Lineage.Text.ShellWord.Quote(output)}")}'";
+        // Outputs made with another method than the one checked (a 'run --method retrain' checked without --method) are
+        // stale for this check: say which method made them, so the check can be told.
+        var madeWith = todo.Where(s => s.Value.State == Running.OutputState.Stale).Select(s => s.Value.Record?.Outcome.Method)
+            .Where(m => m is not null && !string.Equals(m, settings.Method, StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
+        var otherMethod = method is null && madeWith.Count == 1
+            ? $" (they were made with '{madeWith[0]}': add '--method {madeWith[0]}' to check those)"
+            : string.Empty;
         env.Diagnostics.Log(todo.Count > 0
-            ? $"'{removal.Id}': {todo.Count} of {states.Count} outputs are missing or stale; run {run}."
+            ? $"'{removal.Id}': {todo.Count} of {states.Count} outputs are missing or stale{otherMethod}; run {run}."
             : $"'{removal.Id}': all {states.Count} outputs are up to date."
                 + (leftovers.Count > 0 ? $" The folder still holds outputs of {leftovers.Count} model(s) it no longer affects; {run} removes them." : string.Empty));
         return todo.Count == 0 ? ExitCodes.Ok : ExitCodes.WorkPending;
