@@ -86,7 +86,11 @@ public static class ForgetPlans
     }
 
     public static string PathOf(string outputDirectory, string modelId, string key) =>
-        Path.Combine(HarvestCache.DirectoryOf(outputDirectory, modelId), FolderName, key + ".json");
+        Path.Combine(DirectoryOf(outputDirectory, modelId), key + ".json");
+
+    /// <summary>The folder of a model's forget plans, beside its harvest.</summary>
+    public static string DirectoryOf(string outputDirectory, string modelId) =>
+        Path.Combine(HarvestCache.DirectoryOf(outputDirectory, modelId), FolderName);
 
     /// <summary>The stored plan that forgets exactly these labels, or null (no file, another key, a damaged file, no
     /// such plan).</summary>

@@ -108,21 +108,20 @@ public sealed class MetricsEvaluator
         };
     }
 
-    // Each label's accuracy among the held-out outputs, weighted by how often it occurs among the forgotten samples.
+    // Each label's accuracy among the held-out outputs, weighted by how often it occurs among the forgotten samples (as
+    // calibration's sample target weighs them: UnlearningJob.ExpectedAccuracy).
     private static double? HeldOutAccuracyOfLabels(SampleOutputs forgottenOutputs, SampleOutputs heldOut)
     {
-        double weighted = 0;
-        var counted = 0;
+        var labels = new List<(int Samples, double Accuracy)>();
         foreach (var group in forgottenOutputs.Labels.GroupBy(l => l))
         {
             var positions = Enumerable.Range(0, heldOut.Count).Where(i => heldOut.Labels[i] == group.Key).ToList();
             if (positions.Count > 0)
             {
-                weighted += group.Count() * positions.Count(i => heldOut.Predictions[i] == group.Key) / (double)positions.Count;
-                counted += group.Count();
+                labels.Add((group.Count(), positions.Count(i => heldOut.Predictions[i] == group.Key) / (double)positions.Count));
             }
         }
 
-        return counted == 0 ? null : weighted / counted;
+        return UnlearningJob.ExpectedAccuracy(labels);
     }
 }

@@ -396,7 +396,7 @@ internal static class HarvestCommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            var plans = Path.GetDirectoryName(ForgetPlans.PathOf(analysis.Workspace.OutputDirectory, id, "plan"))!;
+            var plans = ForgetPlans.DirectoryOf(analysis.Workspace.OutputDirectory, id);
             throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.HarvestCacheNotWritable, new SourceLocation(plans), plans, ex.Message.TrimEnd('.')), ex);
         }
         catch (Exception ex) when (ex is not (EngineException or OperationCanceledException or OutOfMemoryException))
