@@ -161,6 +161,12 @@ public sealed class StatusCommandScenarios
         Assert.Equal(0, text.ExitCode);
         Assert.Contains("forget-1: a (stale), b (stale); checkpoint missing for a: run 'dotnet unlearn train' (or fix 'checkpoint' in its manifest), then 'dotnet unlearn run forget-1'.", text.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("forget-3:", text.Out, StringComparison.Ordinal);
+        // plan --check, the CI gate, says the same: train first (a plain 'run' would stop at FUL4104).
+        var check = await CliRun.InvokeAsync(ws.Root, "plan", "forget-2", "--check");
+        var checkJson = await CliRun.InvokeAsync(ws.Root, "plan", "forget-2", "--check", "--json");
+        Assert.Equal(3, check.ExitCode);
+        Assert.Contains("checkpoint missing for a: run 'dotnet unlearn train' (or fix 'checkpoint' in its manifest), then 'dotnet unlearn run forget-2'.", check.Error, StringComparison.Ordinal);
+        Assert.Equal(["a"], checkJson.Json["missingCheckpoints"]!.Select(m => (string)m!));
     }
 
     [Fact]
@@ -284,16 +290,23 @@ public sealed class StatusCommandScenarios
         Assert.Equal(2, (await CliRun.InvokeAsync(ws.Root, "status")).ExitCode);
     }
 
-    [Fact]
-    public async Task An_output_root_that_is_a_file_is_exit_2_not_everything_pending()
+    [Theory]
+    [InlineData("status")]
+    [InlineData("run forget-1")]
+    [InlineData("verify forget-1")]
+    [InlineData("plan forget-1 --check")]
+    public async Task An_output_root_that_is_a_file_is_one_usage_error_in_every_command_that_takes_it(string command)
     {
         using var ws = ChainWithCheckpoints();
         ws.Write("not-a-folder", "x");
 
-        var status = await CliRun.InvokeAsync(ws.Root, "status", "--out", "not-a-folder");
+        var result = await CliRun.InvokeAsync(ws.Root, [.. command.Split(' '), "--out", "not-a-folder"]);
 
-        Assert.Equal(2, status.ExitCode);
-        Assert.Contains("is a file: --out takes the output folder", status.Error, StringComparison.Ordinal);
-        Assert.DoesNotContain("pending", status.Out, StringComparison.Ordinal);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("error FUL3005: 'not-a-folder' is a file: --out takes the output folder", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("pending", result.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("missing", result.Out, StringComparison.Ordinal);
+        Assert.Equal("x", ws.ReadText("not-a-folder"));
     }
 }

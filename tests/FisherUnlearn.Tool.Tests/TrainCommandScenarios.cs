@@ -271,8 +271,14 @@ public sealed class TrainCommandScenarios
         var path = ws.PathOf("b/bin/b.safetensors");
         var whole = File.ReadAllBytes(path);
         File.WriteAllBytes(path, whole[..(whole.Length - 100)]); // header and metadata intact, data short
+        ws.Write("forget-2.removal.json", """{ "schemaVersion": 1, "id": "forget-2", "forget": { "labels": [2] } }""");
 
+        // 'run' says the file is damaged, not that its inputs changed (they did not: FUL4069 would send the user looking).
+        var unlearn = await CliRun.InvokeAsync(ws.Root, "run", "forget-2", "--no-progress");
         var run = await CliRun.InvokeAsync(ws.Root, "train", "--json");
+
+        Assert.Contains("FUL4021", unlearn.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("FUL4069", unlearn.Error, StringComparison.Ordinal);
 
         Assert.Equal(0, run.ExitCode);
         var statuses = run.Json["models"]!.ToDictionary(m => (string)m["id"]!, m => (string)m["status"]!);

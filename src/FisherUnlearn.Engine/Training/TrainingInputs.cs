@@ -19,8 +19,12 @@ public enum CheckpointState
     /// <summary>Written by <c>train</c> from exactly the current inputs.</summary>
     UpToDate,
 
-    /// <summary>Written by <c>train</c>, but from other inputs (or cut short since): train it again.</summary>
+    /// <summary>Written by <c>train</c>, but from other inputs: train it again.</summary>
     Stale,
+
+    /// <summary>Written by <c>train</c> from the current inputs, but damaged since (cut short by a crash or a failed copy, or
+    /// a tensor's header entry changed), so it cannot be read: train it again.</summary>
+    Damaged,
 
     /// <summary>A .safetensors file that <c>train</c> did not write (no <c>fisherunlearn.inputs</c>): the user's.</summary>
     Foreign,
@@ -157,7 +161,7 @@ public static class TrainingInputs
         return !metadata.TryGetValue(InputsKey, out var stored) ? CheckpointState.Foreign
             : !string.Equals(stored, inputs, StringComparison.Ordinal) ? CheckpointState.Stale
             : IsWhole(checkpointPath) ? CheckpointState.UpToDate
-            : CheckpointState.Stale; // made from these inputs, but cut short since (a crash, a failed copy): train it again
+            : CheckpointState.Damaged; // made from these inputs, but damaged since (a crash, a failed copy): train it again
     }
 
     // Every tensor the header declares lies within the file (the header alone is read, so this stays cheap).

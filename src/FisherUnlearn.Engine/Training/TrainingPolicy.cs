@@ -20,7 +20,8 @@ public enum TrainingAction
 }
 
 /// <summary>The decision for one model, why, and the inputs hash a trained checkpoint records.</summary>
-public sealed record TrainingDecision(TrainingAction Action, string Why, string? Inputs);
+/// <param name="Damaged">Trained again because its checkpoint, made from these inputs, cannot be read any more.</param>
+public sealed record TrainingDecision(TrainingAction Action, string Why, string? Inputs, bool Damaged = false);
 
 /// <summary>
 /// When <c>train</c> may (re)write a checkpoint. A checkpoint is up to date when its safetensors metadata records the
@@ -73,6 +74,7 @@ public static class TrainingPolicy
                 model.CheckpointLocation ?? model.Location, model.Id, shown, UnreadableBecause(path))),
             (true, _) => new TrainingDecision(TrainingAction.Train, "forced", inputs),
             (_, CheckpointState.Missing) => new TrainingDecision(TrainingAction.Train, "no checkpoint", inputs),
+            (_, CheckpointState.Damaged) => new TrainingDecision(TrainingAction.Train, $"damaged ({UnreadableBecause(path)})", inputs, Damaged: true),
             _ => new TrainingDecision(TrainingAction.Train, "stale", inputs),
         };
     }
@@ -96,7 +98,8 @@ public static class TrainingPolicy
     /// made from other inputs than the manifest now names (<c>Ancestor</c> null), or made by <c>train</c> below an ancestor
     /// it would make again, since it then retrains the descendants (<c>Ancestor</c>: the nearest such, by parents in ordinal
     /// order). A model <c>train</c> keeps (no recipe, the user's checkpoint, train data gone) stops that chain. A model whose
-    /// decision fails (a damaged checkpoint) counts as neither: reading it reports that. In ordinal order.
+    /// checkpoint cannot be read (its decision fails, or it is damaged since <c>train</c> made it) counts as neither: its
+    /// inputs did not change, and reading it reports what is wrong. In ordinal order.
     /// </summary>
     public static IReadOnlyList<(string Model, string? Ancestor)> WouldRemake(Workspace workspace, IEnumerable<string> models, FileHashCache files)
     {
@@ -109,7 +112,7 @@ public static class TrainingPolicy
             {
                 try
                 {
-                    action = Decide(workspace, workspace.Models[id], force: false, files).Action;
+                    action = Decide(workspace, workspace.Models[id], force: false, files) is { Damaged: false } decision ? decision.Action : null;
                 }
                 catch (EngineException)
                 {

@@ -14,7 +14,12 @@ namespace FisherUnlearn.Engine.Unlearning;
 /// <param name="Selected">Weights the dampening selected.</param>
 /// <param name="ForgetAccuracy">On the calibration slice's forget samples.</param>
 /// <param name="RetainAccuracy">On the calibration slice's retained samples.</param>
-public sealed record CalibrationPoint(double? Alpha, double? Lambda, double HeadShift, long Selected, double ForgetAccuracy, double RetainAccuracy);
+public sealed record CalibrationPoint(double? Alpha, double? Lambda, double HeadShift, long Selected, double ForgetAccuracy, double RetainAccuracy)
+{
+    /// <summary>A request that forgets labels and samples of kept labels: the accuracy on the slice of those samples
+    /// (null otherwise).</summary>
+    public double? SampleAccuracy { get; init; }
+}
 
 /// <summary>The chosen setting, whether it meets the target, and how many settings were tried.</summary>
 public sealed record CalibrationResult(CalibrationPoint Chosen, double Target, bool TargetMet, int Evaluated, double Seconds)
@@ -26,6 +31,13 @@ public sealed record CalibrationResult(CalibrationPoint Chosen, double Target, b
     /// <summary>"No dampening" as the search evaluated it (its slice accuracies), when the search ran; null for a fixed
     /// setting or a forget plan.</summary>
     public CalibrationPoint? Undampened { get; init; }
+
+    /// <summary>A request that forgets labels and samples of kept labels: the target of the samples' slice, met with the
+    /// labels' <see cref="Target"/> by every setting that counts as meeting (null otherwise).</summary>
+    public double? SampleTarget { get; init; }
+
+    /// <summary>With <see cref="SampleTarget"/>: the model's held-out accuracy on the samples' labels it derives from.</summary>
+    public double? SampleHeldOutAccuracy { get; init; }
 }
 
 /// <summary>
@@ -35,7 +47,8 @@ public sealed record CalibrationResult(CalibrationPoint Chosen, double Target, b
 /// setting reaches the target and the request forgets whole labels, each setting is combined with the smallest
 /// downward shift of the forgotten classes' output bias that reaches it (computed exactly from the slice's logits; the
 /// shift lowers only the forgotten classes' logits, so it can never turn a correct retained prediction into a
-/// forgotten class), and the best of those is kept.
+/// forgotten class), and the best of those is kept. A request that forgets labels and also samples of labels the model
+/// keeps has a second slice, those samples, with a target of its own: a setting meets only when both slices do.
 /// </summary>
 public sealed class Calibrator : IDisposable
 {
@@ -43,10 +56,18 @@ public sealed class Calibrator : IDisposable
     private readonly Dictionary<string, Tensor> original;
     private readonly (Tensor X, long[] Y) forget;
     private readonly (Tensor X, long[] Y) retain;
+    private readonly (Tensor X, long[] Y) samples;
     private readonly HeadLayer? head;
     private readonly IReadOnlySet<int> forgetClasses;
 
-    public Calibrator(nn.Module<Tensor, Tensor> model, IReadOnlyList<DataSplit> forgetSlice, IReadOnlyList<DataSplit> retainSlice, IReadOnlySet<int> forgetClasses)
+    /// <param name="model">The model, holding its original weights (restored after every search).</param>
+    /// <param name="forgetSlice">Forget samples: the forgotten labels' samples, or for a sample request its samples.</param>
+    /// <param name="retainSlice">Samples of the labels the model keeps, minus the forgotten samples.</param>
+    /// <param name="forgetClasses">The forgotten labels (the classes a head shift lowers).</param>
+    /// <param name="sampleSlice">A request that forgets labels and samples: its forgotten samples of kept labels, held to
+    /// the sample target of <see cref="Search"/>.</param>
+    public Calibrator(nn.Module<Tensor, Tensor> model, IReadOnlyList<DataSplit> forgetSlice, IReadOnlyList<DataSplit> retainSlice, IReadOnlySet<int> forgetClasses,
+        IReadOnlyList<DataSplit>? sampleSlice = null)
     {
         this.model = model;
         this.forgetClasses = forgetClasses;
@@ -54,6 +75,7 @@ public sealed class Calibrator : IDisposable
         original = model.named_parameters().ToDictionary(p => p.name, p => TensorCopies.Detached(p.parameter), StringComparer.Ordinal);
         forget = Stack(forgetSlice);
         retain = Stack(retainSlice);
+        samples = Stack(sampleSlice ?? []);
         head = HeadLayer.Find(model);
     }
 
@@ -123,14 +145,18 @@ public sealed class Calibrator : IDisposable
     /// (<see cref="CandidateWeights"/>), so the model evaluated is, bit for bit, the model the setting makes. The slice is
     /// evaluated in chunks (<see cref="FirstChunkRows"/>, then <see cref="ChunkRows"/> rows), and a setting that misses the target without a shift stops as
     /// soon as it certainly cannot beat the best head-shifted setting so far (docs/methods.md, "What the search skips"):
-    /// the choice is the one evaluating every setting in full would make.
+    /// the choice is the one evaluating every setting in full would make. With a <paramref name="sampleTarget"/> (and the
+    /// sample slice given to the constructor), a setting meets only when its accuracy on that slice is at most that target
+    /// too; a head shift can only raise that accuracy (it lowers forgotten classes, which those samples are not).
     /// </summary>
     public CalibrationResult Search(FisherDiagonal importanceForget, FisherDiagonal importanceFull, Func<string, bool>? include,
-        IEnumerable<(double Alpha, double Lambda)> grid, double target, string headCorrection, double tolerance = 0.01)
+        IEnumerable<(double Alpha, double Lambda)> grid, double target, string headCorrection, double tolerance = 0.01, double? sampleTarget = null)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var settings = grid.ToList();
-        var candidates = new List<(CalibrationPoint Point, float[] ForgetLogits, float[] RetainLogits)>();
+        var candidates = new List<(CalibrationPoint Point, float[] ForgetLogits, float[] RetainLogits, float[]? SampleLogits)>();
+        var checksSamples = sampleTarget is not null && samples.Y.Length > 0;
+        bool SamplesMeet(CalibrationPoint p) => p.SampleAccuracy is not { } accuracy || accuracy <= sampleTarget!.Value + 1e-12;
         var evaluated = 0;
         Restore(); // A calibrator may search again after Apply: every setting starts from the original weights.
         using var weights = new CandidateWeights(model, importanceForget, importanceFull, include);
@@ -160,10 +186,14 @@ public sealed class Calibrator : IDisposable
             }
 
             var forgetAccuracy = Accuracy(forgetLogits, forget.Y, 0);
-            var meets = forgetAccuracy <= target + 1e-12;
+            var sampleLogits = checksSamples ? Logits(samples.X, (_, _) => false) : null;
+            double? sampleAccuracy = sampleLogits is null ? null : Accuracy(sampleLogits, samples.Y, 0);
+            var samplesMeet = sampleAccuracy is not { } s || s <= sampleTarget!.Value + 1e-12;
+            var meets = forgetAccuracy <= target + 1e-12 && samplesMeet;
             // Unless it meets the target, the setting's retain accuracy matters only through its head-shifted variant: stop
-            // once even every remaining row correct could not lift that variant past the best one.
-            var shift = !meets && leader is not null ? ShiftFor(forgetLogits, target) : null;
+            // once even every remaining row correct could not lift that variant past the best one. A setting that misses the
+            // samples' target has no such variant.
+            var shift = !meets && leader is not null && samplesMeet ? ShiftFor(forgetLogits, target) : null;
             var retainLogits = Logits(retain.X, (soFar, rows) => !meets && leader is not null
                 && (shift is not { } h || CannotBeatShifted((Correct(soFar, retain.Y, rows, h) + retain.Y.Length - rows) / (double)retain.Y.Length, selected)));
             if (retainLogits is null)
@@ -171,15 +201,22 @@ public sealed class Calibrator : IDisposable
                 return false;
             }
 
-            var point = new CalibrationPoint(alpha, lambda, 0, selected, forgetAccuracy, Accuracy(retainLogits, retain.Y, 0));
-            candidates.Add((point, forgetLogits, retainLogits));
-            if (canShift && !meets && target >= 0 && WithShift(point, forgetLogits, retainLogits, target) is { HeadShift: > 0 } shifted
-                && (leader is not { } best || shifted.RetainAccuracy > best.Retain || (shifted.RetainAccuracy == best.Retain && selected < best.Selected)))
+            var point = new CalibrationPoint(alpha, lambda, 0, selected, forgetAccuracy, Accuracy(retainLogits, retain.Y, 0)) { SampleAccuracy = sampleAccuracy };
+            candidates.Add((point, forgetLogits, retainLogits, sampleLogits));
+            var usableShifted = canShift && !meets && samplesMeet && target >= 0
+                && WithShift(point, forgetLogits, retainLogits, sampleLogits, target) is { HeadShift: > 0 } shifted && SamplesMeet(shifted) ? shifted : null;
+            // With a sample target the search's course depends on which settings are usable, so no evaluation stops early
+            // there: no leader is kept.
+            if (!checksSamples && usableShifted is { } variant
+                && (leader is not { } best || variant.RetainAccuracy > best.Retain || (variant.RetainAccuracy == best.Retain && selected < best.Selected)))
             {
-                leader = (shifted.RetainAccuracy, selected);
+                leader = (variant.RetainAccuracy, selected);
             }
 
-            return meets;
+            // A request with a sample target: the samples' target is what dampening must reach, the labels' a head shift
+            // may, so a setting that reaches the samples' and the labels' with a shift is where the search for gentler
+            // settings stops.
+            return meets || (checksSamples && usableShifted is not null);
         }
 
         // Sample requests aim at the model's accuracy on unseen samples of the same labels, not at zero: a grid step from
@@ -236,7 +273,7 @@ public sealed class Calibrator : IDisposable
                     previous = selected;
                     if (Evaluate(alpha, lambda))
                     {
-                        if (forgetClasses.Count == 0 && gentlerMiss is { } miss)
+                        if ((forgetClasses.Count == 0 || checksSamples) && gentlerMiss is { } miss)
                         {
                             Refine(alpha, miss, lambda);
                         }
@@ -257,10 +294,12 @@ public sealed class Calibrator : IDisposable
         }
 
         Restore();
-        var meeting = candidates.Where(c => c.Point.ForgetAccuracy <= target + 1e-12).Select(c => c.Point).ToList();
-        var shifted = canShift && !baseMeets
-            ? candidates.Select(c => WithShift(c.Point, c.ForgetLogits, c.RetainLogits, target)).OfType<CalibrationPoint>().Where(p => p.HeadShift > 0).ToList()
+        var meeting = candidates.Where(c => c.Point.ForgetAccuracy <= target + 1e-12 && SamplesMeet(c.Point)).Select(c => c.Point).ToList();
+        // (When "no dampening" meets without a shift, it is the only candidate and needs none: nothing is added.)
+        var allShifted = canShift
+            ? candidates.Select(c => WithShift(c.Point, c.ForgetLogits, c.RetainLogits, c.SampleLogits, target)).OfType<CalibrationPoint>().Where(p => p.HeadShift > 0).ToList()
             : [];
+        var shifted = allShifted.Where(SamplesMeet).ToList();
         CalibrationPoint? chosen;
         if (headCorrection == "always")
         {
@@ -279,15 +318,21 @@ public sealed class Calibrator : IDisposable
 
         var met = chosen is not null;
         if (met && canShift && chosen!.HeadShift == 0 && target >= 0
-            && candidates.FirstOrDefault(c => ReferenceEquals(c.Point, chosen)) is { ForgetLogits: { } forgetLogits, RetainLogits: { } retainLogits })
+            && candidates.FirstOrDefault(c => ReferenceEquals(c.Point, chosen)) is { ForgetLogits: { } forgetLogits, RetainLogits: { } retainLogits } margined
+            && WithMargin(chosen, forgetLogits, retainLogits, margined.SampleLogits, target) is var withMargin && SamplesMeet(withMargin))
         {
-            chosen = WithMargin(chosen, forgetLogits, retainLogits, target);
+            chosen = withMargin;
         }
 
-        chosen ??= Closest(candidates.Select(c => c.Point));
+        // Nothing meets: the closest setting. With a sample target the head-shifted variants count too (they may meet the
+        // labels' target while no setting meets the samples').
+        chosen ??= checksSamples
+            ? Closest(candidates.Select(c => c.Point).Concat(allShifted), target, sampleTarget)
+            : Closest(candidates.Select(c => c.Point));
         return new CalibrationResult(chosen, target, met, evaluated, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds)
         {
             Undampened = candidates.Select(c => c.Point).FirstOrDefault(p => p.Alpha is null),
+            SampleTarget = checksSamples ? sampleTarget : null,
         };
     }
 
@@ -296,31 +341,42 @@ public sealed class Calibrator : IDisposable
     internal static CalibrationPoint Closest(IEnumerable<CalibrationPoint> points) =>
         points.OrderBy(p => p.ForgetAccuracy).ThenByDescending(p => p.RetainAccuracy).First();
 
+    /// <summary>When no setting meets both targets: the labels come first. The setting that misses the labels' target by
+    /// the least, then the samples' target by the least, then the best retain accuracy; the first of equals.</summary>
+    internal static CalibrationPoint Closest(IEnumerable<CalibrationPoint> points, double target, double? sampleTarget) =>
+        points.OrderBy(p => Math.Max(0, p.ForgetAccuracy - target))
+            .ThenBy(p => sampleTarget is { } t && p.SampleAccuracy is { } a ? Math.Max(0, a - t) : 0)
+            .ThenByDescending(p => p.RetainAccuracy).First();
+
     private static CalibrationPoint? Gentlest(IEnumerable<CalibrationPoint> points) =>
         points.OrderByDescending(p => p.RetainAccuracy).ThenBy(p => p.Selected).ThenBy(p => p.HeadShift).FirstOrDefault();
 
     // The setting with the smallest head shift that brings the slice's forget accuracy to the target, or null.
-    private CalibrationPoint? WithShift(CalibrationPoint point, float[] forgetLogits, float[] retainLogits, double target)
+    private CalibrationPoint? WithShift(CalibrationPoint point, float[] forgetLogits, float[] retainLogits, float[]? sampleLogits, double target)
     {
         if (ShiftFor(forgetLogits, target) is not { } shift)
         {
             return null;
         }
 
-        return shift <= 0 ? point : point with
-        {
-            HeadShift = shift,
-            ForgetAccuracy = Accuracy(forgetLogits, forget.Y, shift),
-            RetainAccuracy = Accuracy(retainLogits, retain.Y, shift),
-        };
+        return shift <= 0 ? point : Shifted(point, shift, forgetLogits, retainLogits, sampleLogits);
     }
+
+    // The point with the head shift, its slice accuracies recomputed from the logits.
+    private CalibrationPoint Shifted(CalibrationPoint point, double shift, float[] forgetLogits, float[] retainLogits, float[]? sampleLogits) => point with
+    {
+        HeadShift = shift,
+        ForgetAccuracy = Accuracy(forgetLogits, forget.Y, shift),
+        RetainAccuracy = Accuracy(retainLogits, retain.Y, shift),
+        SampleAccuracy = sampleLogits is null ? point.SampleAccuracy : Accuracy(sampleLogits, samples.Y, shift),
+    };
 
     // A setting that meets the target without a head shift (dampening alone, or the model as it is) gets the margin a
     // shifted one has: the forgotten classes' logits are lowered until the slice's most confident forgotten sample that
     // must stay unrecognised is the margin below recognition (ShiftMargin), when it is not already. Free for retained
     // accuracy, as every shift; on `star` trained with seeds + 200 (docs/benchmarks.md), s0's dampening alone met the
     // slice (0 of 200 zeros) and kept 3 of 200 held-out zeros (1.5% > 1%).
-    private CalibrationPoint WithMargin(CalibrationPoint point, float[] forgetLogits, float[] retainLogits, double target)
+    private CalibrationPoint WithMargin(CalibrationPoint point, float[] forgetLogits, float[] retainLogits, float[]? sampleLogits, double target)
     {
         var classes = classCount;
         var needs = new List<double>();
@@ -342,12 +398,7 @@ public sealed class Calibrator : IDisposable
         needs.Sort();
         needs.Reverse();
         var shift = RoundedShift(needs, keep);
-        return shift <= 0 ? point : point with
-        {
-            HeadShift = shift,
-            ForgetAccuracy = Accuracy(forgetLogits, forget.Y, shift),
-            RetainAccuracy = Accuracy(retainLogits, retain.Y, shift),
-        };
+        return shift <= 0 ? point : Shifted(point, shift, forgetLogits, retainLogits, sampleLogits);
     }
 
     // The largest logit of a class the removal does not forget.
@@ -587,6 +638,7 @@ public sealed class Calibrator : IDisposable
 
         forget.X.Dispose();
         retain.X.Dispose();
+        samples.X.Dispose();
     }
 }
 

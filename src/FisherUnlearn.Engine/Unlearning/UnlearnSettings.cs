@@ -231,49 +231,52 @@ public sealed record UnlearnSettings
         // A temperature with another estimator than 'tempered' is ignored: said, at the line that sets it, as the command
         // line refuses --temperature without --estimator tempered. So is an estimator fallback with another estimator
         // than 'exact' (only the exact Fisher vanishes on memorised samples).
-        void WithoutEffect(IReadOnlyDictionary<string, string> values, IReadOnlyDictionary<string, SourceLocation> locations, string file, RemovalManifest asIf)
+        // The estimator is resolved on its own, so that a bad value of another parameter (reported above) does not hide
+        // this warning.
+        void WithoutEffect(IReadOnlyDictionary<string, string> values, IReadOnlyDictionary<string, SourceLocation> locations, string file, string? estimatorRaw)
         {
-            if ((!values.ContainsKey("temperature") && !values.ContainsKey("estimatorFallback")) || TryResolve(asIf, workspace.Settings) is not { } settings)
+            if ((!values.ContainsKey("temperature") && !values.ContainsKey("estimatorFallback")) || EstimatorOf(estimatorRaw) is not { } estimator)
             {
                 return;
             }
 
-            if (values.ContainsKey("temperature") && !settings.Estimator.UsesTemperature())
+            if (values.ContainsKey("temperature") && !estimator.UsesTemperature())
             {
                 found.Add(Diagnostic.Create(DiagnosticCatalogue.ParameterWithoutEffect, locations.GetValueOrDefault("temperature") ?? new SourceLocation(file),
-                    "temperature", "the 'tempered' estimator", $"the estimator here is '{settings.Estimator.Name()}'", "set \"estimator\": \"tempered\""));
+                    "temperature", "the 'tempered' estimator", $"the estimator here is '{estimator.Name()}'", "set \"estimator\": \"tempered\""));
             }
 
-            if (values.ContainsKey("estimatorFallback") && settings.Estimator != FisherEstimator.Exact)
+            if (values.ContainsKey("estimatorFallback") && estimator != FisherEstimator.Exact)
             {
                 found.Add(Diagnostic.Create(DiagnosticCatalogue.ParameterWithoutEffect, locations.GetValueOrDefault("estimatorFallback") ?? new SourceLocation(file),
-                    "estimatorFallback", "the 'exact' estimator", $"the estimator here is '{settings.Estimator.Name()}'", "set \"estimator\": \"exact\""));
+                    "estimatorFallback", "the 'exact' estimator", $"the estimator here is '{estimator.Name()}'", "set \"estimator\": \"exact\""));
             }
         }
 
+        var workspaceEstimator = workspace.Settings.Parameters.GetValueOrDefault("estimator");
         if (workspace.Settings.SettingsPath is { } path)
         {
-            WithoutEffect(workspace.Settings.Parameters, workspace.Settings.ParameterLocations, path,
-                new RemovalManifest { Id = "workspace", ManifestPath = path, Location = new SourceLocation(path) });
+            WithoutEffect(workspace.Settings.Parameters, workspace.Settings.ParameterLocations, path, workspaceEstimator);
         }
 
         foreach (var removal in workspace.Removals.Values)
         {
-            WithoutEffect(removal.Parameters, removal.ParameterLocations, removal.ManifestPath, removal);
+            WithoutEffect(removal.Parameters, removal.ParameterLocations, removal.ManifestPath, removal.Parameters.GetValueOrDefault("estimator") ?? workspaceEstimator);
         }
 
         return found;
     }
 
-    private static UnlearnSettings? TryResolve(RemovalManifest removal, WorkspaceSettings settings)
+    // The estimator a raw value names (the default without one), or null when it names none (reported above).
+    private static FisherEstimator? EstimatorOf(string? raw)
     {
         try
         {
-            return From(removal, settings);
+            return raw is null ? new UnlearnSettings().Estimator : new UnlearnSettings().With(SourceLocation.None, "estimator", raw).Estimator;
         }
         catch (EngineException)
         {
-            return null; // reported above, parameter by parameter
+            return null;
         }
     }
 

@@ -298,8 +298,8 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             : null;
         // A sample request may calibrate twice (exact, then tempered): the setting is applied once the choice is made.
         var fallBack = planned is null && harvestOptions is not null && settings.FallsBackToTempered && !scope.HasForgetLabels && scope.HasForgetSamples;
-        // A sample request's dampening may be repaired (step 5), which starts again from the original weights each time.
-        using var original = planned is null && settings.Repairs && scope.HasForgetSamples && !scope.HasForgetLabels ? new OriginalWeights(module) : null;
+        // A request with samples may have its dampening repaired (step 5), which starts again from the original weights each time.
+        using var original = planned is null && settings.Repairs && scope.HasForgetSamples ? new OriginalWeights(module) : null;
         var (result, forgetSamples, retainSamples, stats) = planned is not null
             ? (planned.Result, planned.ForgetSamples, planned.RetainSamples, Calibrator.ApplySetting(module, planned.Result.Chosen, forgetImportance, fullImportance, include, forgetClasses))
             : Calibrate(module, scope, settings, resources, forgetImportance, fullImportance, include, requested, apply: !fallBack);
@@ -380,6 +380,14 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             ["forgetSamples"] = forgetSamples,
             ["retainSamples"] = retainSamples,
         };
+        if (result.SampleTarget is { } sampleTarget)
+        {
+            // A request for labels and samples of kept labels: the samples' own target and what the chosen setting scores.
+            var calibration = used["calibration"]!.AsObject();
+            calibration["sampleTarget"] = Math.Round(sampleTarget, 6);
+            calibration["sampleHeldOutAccuracy"] = result.SampleHeldOutAccuracy is { } sh ? Math.Round(sh, 6) : null;
+            calibration["sampleAccuracy"] = result.Chosen.SampleAccuracy is { } sa ? Math.Round(sa, 6) : null;
+        }
         used["seconds"] = timings;
         return used;
     }
@@ -391,7 +399,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     // and samples calibrates to the labels' target on the labels' samples alone: its forgotten samples of labels the model
     // keeps are no class to bring near 0% (a model that never saw them still classifies them about as well as unseen
     // ones), and pooled with the labels under that target they were (QA: retain 11% against the retrained 81%). Their
-    // importance still counts in F_f.
+    // importance still counts in F_f, and they are held to a sample target of their own (Calibrate).
     private static List<DataSplit> CalibrationForgetSlice(RemovalScope scope, UnlearnSettings settings, JobResources resources) =>
         RemovalData.ForgetTrain(scope, resources.Splits, settings.CalibrationForget, settings.Seed + CalibrationSeedOffset, labelsOnly: scope.HasForgetLabels);
 
@@ -422,8 +430,9 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     /// masked, so the repaired model must still meet the calibration target on the forgotten samples: the calibrated
     /// setting is repaired first, then stronger ones (smaller lambdas at its alpha, then smaller alphas at the smallest
     /// lambda), at most <see cref="UnlearnSettings.RepairCandidates"/>, each from the original weights; the first that
-    /// meets the target is kept. When none does, the calibrated setting is applied without a repair. What was tried goes
-    /// into <paramref name="record"/>.
+    /// meets the target is kept. When none does, the calibrated setting is applied without a repair. A request that also
+    /// forgets labels keeps the calibrated head shift, applied after the repair, and a repaired setting must then meet
+    /// both targets: the labels' on their slice and the samples' on theirs. What was tried goes into <paramref name="record"/>.
     /// </summary>
     private (CalibrationPoint Applied, DampeningStats Stats) Repair(nn.Module<Tensor, Tensor> module, OriginalWeights original, RemovalScope scope,
         JobResources resources, CalibrationResult calibrated, FisherDiagonal forgetImportance, FisherDiagonal fullImportance, Func<string, bool>? include,
@@ -431,6 +440,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     {
         var settings = Settings;
         var forgetSlice = CalibrationForgetSlice(scope, settings, resources);
+        var sampleSlice = calibrated.SampleTarget is not null ? ForgottenSamplesOfKeptLabels(scope, resources) : [];
         var retained = RemovalData.RetainTrain(scope, resources.Splits, settings.RepairSamples, settings.Seed + RepairSeedOffset);
         var tried = new JsonArray();
         record["samples"] = retained.Sum(p => p.Count);
@@ -441,12 +451,24 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             var point = new CalibrationPoint(alpha, lambda, 0, 0, 0, 0);
             var stats = Calibrator.ApplySetting(module, point, forgetImportance, fullImportance, include, forgetClasses);
             var repair = RetainRepair.Run(module, retained, settings.RepairEpochs, settings.RepairLearningRate, RepairBatchSize, settings.Seed + RepairSeedOffset, cancellationToken);
+            if (calibrated.Chosen.HeadShift > 0 && HeadLayer.Find(module) is { } head)
+            {
+                head.ShiftDown(module, forgetClasses, calibrated.Chosen.HeadShift);
+            }
+
             var forget = ModelEvaluator.Accuracy(module, forgetSlice) ?? 0;
-            tried.Add(new JsonObject { ["alpha"] = alpha, ["lambda"] = lambda, ["forgetAccuracy"] = Math.Round(forget, 6), ["steps"] = repair.Steps });
-            if (forget <= calibrated.Target)
+            double? sample = sampleSlice.Count > 0 ? ModelEvaluator.Accuracy(module, sampleSlice) : null;
+            var entry = new JsonObject { ["alpha"] = alpha, ["lambda"] = lambda, ["forgetAccuracy"] = Math.Round(forget, 6), ["steps"] = repair.Steps };
+            if (sample is { } sampleAccuracy)
+            {
+                entry["sampleAccuracy"] = Math.Round(sampleAccuracy, 6);
+            }
+
+            tried.Add(entry);
+            if (forget <= calibrated.Target + 1e-12 && (sample is not { } a || a <= calibrated.SampleTarget!.Value + 1e-12))
             {
                 record["kept"] = true;
-                return (point with { Selected = stats.Selected, ForgetAccuracy = forget }, stats);
+                return (point with { Selected = stats.Selected, ForgetAccuracy = forget, HeadShift = calibrated.Chosen.HeadShift, SampleAccuracy = sample }, stats);
             }
         }
 
@@ -597,12 +619,20 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             ? (requested ?? UnlearnSettings.DefaultLabelTarget) * settings.CalibrationMargin
             : heldOut is { } p ? SampleTarget(p, forgetSlice.Sum(s => s.Count), settings.SampleTolerance) : requested!.Value;
         var forgetClasses = scope.ForgetLabels.Values.SelectMany(l => l).ToHashSet();
-        using var calibrator = new Calibrator(module, forgetSlice, retainSlice, forgetClasses) { HeadMargin = settings.HeadMargin, HeadTailMargin = settings.HeadTailMargin };
+        // A request that also forgets samples of labels the model keeps holds them to their own target, as a sample request
+        // would: no better than unseen samples of their labels, give or take chance (step 2).
+        var sampleSlice = scope.HasForgetLabels && scope.HasForgetSamples ? ForgottenSamplesOfKeptLabels(scope, resources) : [];
+        var sampleHeldOut = sampleSlice.Count > 0 ? SampleHeldOutAccuracy(module, scope, resources) : null;
+        double? sampleTarget = sampleHeldOut is { } q ? SampleTarget(q, sampleSlice.Sum(s => s.Count), settings.SampleTolerance) : null;
+        using var calibrator = new Calibrator(module, forgetSlice, retainSlice, forgetClasses, sampleSlice) { HeadMargin = settings.HeadMargin, HeadTailMargin = settings.HeadTailMargin };
         CalibrationResult result;
         if (settings.Calibrate)
         {
             var grid = settings.Alphas.SelectMany(a => settings.Lambdas.Select(l => (a, l))).ToList();
-            result = calibrator.Search(forgetImportance, fullImportance, include, grid, target, settings.HeadCorrection, settings.HeadTolerance);
+            result = calibrator.Search(forgetImportance, fullImportance, include, grid, target, settings.HeadCorrection, settings.HeadTolerance, sampleTarget) with
+            {
+                SampleHeldOutAccuracy = sampleTarget is null ? null : sampleHeldOut,
+            };
         }
         else
         {
@@ -631,13 +661,13 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     /// the test split: 95 forgotten 3s and 5 forgotten 7s on a model that knows 3s (94%) far better than 7s (22%) then aim
     /// at 58%, and calibration unlearns digit 3 itself (found in QA). Label requests: 0.01.
     /// </summary>
-    private static double DefaultTarget(nn.Module<Tensor, Tensor> module, RemovalScope scope, JobResources resources)
-    {
-        if (scope.HasForgetLabels || !scope.HasForgetSamples)
-        {
-            return 0.01;
-        }
+    private static double DefaultTarget(nn.Module<Tensor, Tensor> module, RemovalScope scope, JobResources resources) =>
+        scope.HasForgetLabels || !scope.HasForgetSamples ? 0.01 : SampleHeldOutAccuracy(module, scope, resources) ?? 0.01;
 
+    /// <summary>The model's held-out accuracy expected on its forgotten samples of labels it keeps (<see cref="DefaultTarget"/>),
+    /// or null when none has a held-out sample of its label.</summary>
+    private static double? SampleHeldOutAccuracy(nn.Module<Tensor, Tensor> module, RemovalScope scope, JobResources resources)
+    {
         var labels = new List<(int Samples, double Accuracy)>();
         foreach (var k in scope.Knowledge)
         {
@@ -657,8 +687,13 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             }
         }
 
-        return ExpectedAccuracy(labels) ?? 0.01;
+        return ExpectedAccuracy(labels);
     }
+
+    // A request's forgotten train samples of labels the model keeps, each dataset's in one part.
+    private static List<DataSplit> ForgottenSamplesOfKeptLabels(RemovalScope scope, JobResources resources) =>
+        [.. scope.Knowledge.Where(k => scope.ForgetSamplesOf(k.Dataset.Id).Count > 0)
+            .Select(k => RemovalData.ForgottenSamples(scope, k, resources.Splits.Get(k.Dataset, "train"))).Where(part => part.Count > 0)];
 
     /// <summary>The accuracy expected on samples with the given label counts from each label's held-out accuracy: the
     /// count-weighted mean; null without samples.</summary>

@@ -64,9 +64,9 @@ internal static class RemovalManifestReader
             }
 
             reader.RejectUnknown(ForgetFields);
-            var hasLabels = forget["labels"] is JsonArray { Count: > 0 };
-            var hasSamples = forget["samples"] is JsonArray { Count: > 0 };
-            if (!hasLabels && !hasSamples)
+            // Empty or absent, not of the wrong type: that has its own error already (FUL1006), and says what to write.
+            bool Empty(string field) => forget[field] is null or JsonArray { Count: 0 };
+            if (Empty("labels") && Empty("samples"))
             {
                 context.Report(DiagnosticCatalogue.EmptyForget, forget);
             }

@@ -25,6 +25,20 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
 
     public DiagnosticWriter Diagnostics { get; } = new(context, parseResult.GetValue(options.Verbosity));
 
+    /// <summary>True, after reporting FUL3005, when <paramref name="output"/> (an --out value) names a file: every command
+    /// that takes the output root refuses it the same way, before it reads or writes anything there.</summary>
+    public bool OutputIsFile(string? output)
+    {
+        if (output is null || Path.GetFullPath(Path.Combine(Context.CurrentDirectory, output)) is not { } full || !File.Exists(full))
+        {
+            return false;
+        }
+
+        Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
+            $"'{Context.Display(full)}' is a file: --out takes the output folder ('run --out' writes there; 'verify', 'status' and 'plan --check' read it)."));
+        return true;
+    }
+
     /// <summary>Loads and validates the workspace and reports every diagnostic. Null (after reporting) when the
     /// folder does not exist.</summary>
     public WorkspaceAnalysis? Analyze(CancellationToken cancellationToken)

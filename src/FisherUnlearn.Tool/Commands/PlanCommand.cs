@@ -20,7 +20,7 @@ internal static class PlanCommand
         var check = new Option<bool>("--check") { Description = "Exit 3 when an affected model's output is missing or stale (for CI gates and build systems)." };
         var matrix = new Option<bool>("--matrix") { Description = "Print a GitHub Actions job matrix that shards the plan ({\"include\":[{\"removal\":\"forget-3\",\"shard\":\"1/3\"},...]})." };
         var maxJobs = new Option<int>("--max-jobs") { Description = "With --matrix: at most this many jobs, 1-256 (default 8; GitHub allows 256).", DefaultValueFactory = _ => 8, HelpName = "n" };
-        var method = MethodOption.Create("With --check: the method the outputs were made with (default: the removal's).");
+        var method = MethodOption.Create("With --check: the method the outputs were made with (default: the removal's method, else unlearn.json's, else fiun).");
         var output = new Option<string?>("--out") { Description = "With --check: the output root (default: 'output' of unlearn.json).", HelpName = "dir" };
         var command = new Command("plan", "Work out which models a removal request affects: roots, descendants, why, and the work order.")
         {
@@ -140,6 +140,11 @@ internal static class PlanCommand
 
     private static int Check(CommandEnvironment env, Lineage.WorkspaceAnalysis analysis, Lineage.Manifests.RemovalManifest removal, RemovalPlan plan, string? method, string? output)
     {
+        if (env.OutputIsFile(output))
+        {
+            return ExitCodes.InvalidInput;
+        }
+
         Engine.Unlearning.UnlearnSettings settings;
         try
         {
@@ -163,6 +168,8 @@ internal static class PlanCommand
         // Outputs of models the request no longer affects: named, but not pending work (an MSBuild build never has them as
         // outputs, and -question must agree with this check); 'run' removes them.
         var leftovers = Running.UnaffectedOutputs.Find(directory, plan);
+        // A checkpoint of the affected lineages that is not there stops 'run' (FUL4104): 'train' comes first, as 'status' says.
+        var missingCheckpoints = Engine.Unlearning.RemovalRunner.MissingCheckpoints(analysis, plan);
         foreach (var id in leftovers)
         {
             env.Diagnostics.Log($"no longer affected: {id} (its output is still there; 'run' removes it)");
@@ -177,6 +184,7 @@ internal static class PlanCommand
                 ["upToDate"] = todo.Count == 0,
                 ["models"] = new Newtonsoft.Json.Linq.JArray(states.Select(s => new Newtonsoft.Json.Linq.JObject { ["id"] = s.Key, ["state"] = s.Value.State.ToString().ToLowerInvariant() })),
                 ["leftovers"] = new Newtonsoft.Json.Linq.JArray(leftovers),
+                ["missingCheckpoints"] = new Newtonsoft.Json.Linq.JArray(missingCheckpoints),
             });
         }
 
@@ -188,7 +196,9 @@ internal static class PlanCommand
         var otherMethod = method is null && madeWith.Count == 1
             ? $" (they were made with '{madeWith[0]}': add '--method {madeWith[0]}' to check those)"
             : string.Empty;
-        env.Diagnostics.Log(todo.Count > 0
+        env.Diagnostics.Log(todo.Count > 0 && missingCheckpoints.Count > 0
+            ? $"'{removal.Id}': {todo.Count} of {states.Count} outputs are missing or stale; checkpoint missing for {string.Join(", ", missingCheckpoints)}: run 'dotnet unlearn train' (or fix 'checkpoint' in its manifest), then {run}."
+            : todo.Count > 0
             ? $"'{removal.Id}': {todo.Count} of {states.Count} outputs are missing or stale{otherMethod}; run {run}."
             : $"'{removal.Id}': all {states.Count} outputs are up to date."
                 + (leftovers.Count > 0 ? $" The folder still holds outputs of {leftovers.Count} model(s) it no longer affects; {run} removes them." : string.Empty));

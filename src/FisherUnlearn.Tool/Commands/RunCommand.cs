@@ -30,7 +30,7 @@ internal static class RunCommand
     public static Command Create(CliContext context, GlobalOptions options)
     {
         var removal = new Argument<string>("removal") { Description = "The removal request: its id or the path of its .removal.json." };
-        var method = MethodOption.Create("fiun (default), ssd or retrain; overrides the removal's and unlearn.json's.");
+        var method = MethodOption.Create("fiun, ssd or retrain; overrides the removal's method and unlearn.json's (default: the removal's, else unlearn.json's, else fiun).");
         var output = new Option<string?>("--out") { Description = "Output root (default: 'output' of unlearn.json, artifacts/unlearn).", HelpName = "dir" };
         var only = new Option<string?>("--only") { Description = "Unlearn only this affected model.", HelpName = "model" };
         var parallel = new Option<int?>("--parallel") { Description = "Worker processes at once (default: 'parallelism' of unlearn.json, else the number of cores).", HelpName = "n" };
@@ -60,6 +60,11 @@ internal static class RunCommand
         if (ConcurrencyOptions.Check((ConcurrencyOptions.Parallel, options.Parallel), (ConcurrencyOptions.Threads, options.Threads)) is { } outOfRange)
         {
             env.Diagnostics.Write(outOfRange);
+            return ExitCodes.InvalidInput;
+        }
+
+        if (env.OutputIsFile(options.OutputRoot))
+        {
             return ExitCodes.InvalidInput;
         }
 

@@ -62,12 +62,12 @@ internal static class StatusCommand
         }
 
         var workspace = analysis.Workspace;
-        var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
-        if (outputRoot is not null && File.Exists(outputRoot))
+        if (env.OutputIsFile(output))
         {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, $"'{env.Context.Display(outputRoot)}' is a file: --out takes the output folder that 'run --out' wrote to."));
             return ExitCodes.InvalidInput;
         }
+
+        var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
 
         var files = FileHashCache.ForWorkspace(workspace);
         var statuses = new List<RemovalStatus>();

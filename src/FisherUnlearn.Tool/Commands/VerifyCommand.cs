@@ -32,7 +32,7 @@ internal static class VerifyCommand
         var reference = new Option<string?>("--reference") { Description = "Also measure the exact reference: 'retrain'.", HelpName = "kind" };
         reference.AcceptOnlyFromAmong("retrain");
         var output = new Option<string?>("--out") { Description = "The output root 'run' wrote to.", HelpName = "dir" };
-        var method = MethodOption.Create("The method the outputs were made with, when 'run' was given --method (default: the removal's); outputs made with another are not verified (FUL5009).");
+        var method = MethodOption.Create("The method the outputs were made with, when 'run' was given --method (default: the removal's method, else unlearn.json's, else fiun); outputs made with another are not verified (FUL5009).");
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: 'threads' of unlearn.json, else 1).", HelpName = "n" };
         var parallel = new Option<int?>("--parallel")
         {
@@ -55,6 +55,11 @@ internal static class VerifyCommand
         if (ConcurrencyOptions.Check((ConcurrencyOptions.Parallel, parallel), (ConcurrencyOptions.Threads, threads)) is { } outOfRange)
         {
             env.Diagnostics.Write(outOfRange);
+            return ExitCodes.InvalidInput;
+        }
+
+        if (env.OutputIsFile(output))
+        {
             return ExitCodes.InvalidInput;
         }
 

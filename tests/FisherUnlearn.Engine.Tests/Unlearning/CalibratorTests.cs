@@ -325,6 +325,46 @@ public sealed class CalibratorTests
     }
 
     [Fact]
+    public void A_request_for_a_label_and_samples_of_kept_labels_holds_both_slices_to_their_targets()
+    {
+        // Forget label 3 and 60 train samples of digits 1 and 2, which the model keeps: the head shift alone can bring the 3s
+        // down but can only raise the samples' accuracy, so a setting meets only where the dampening brings the samples
+        // under their own target too.
+        using var setup = Prepare("a");
+        var analysis = setup.Ws.Analyze();
+        var train = new SplitCache().Get(analysis.Workspace.Datasets.Values.Single(), "train");
+        List<DataSplit> samples = [train.RandomSubsetOfLabel(1, 30, 11), train.RandomSubsetOfLabel(2, 30, 12)];
+        var labelTarget = 0.01 * 0.25;
+        using var labelsOnly = new Calibrator(setup.Module, setup.Forget, setup.Retain, setup.Classes, samples);
+        var unconstrained = labelsOnly.Search(setup.Importance.Forget, setup.Importance.Full, null, Grid, labelTarget, "auto");
+        var asItIs = ModelEvaluator.Accuracy(setup.Module, samples)!.Value;
+        var sampleTarget = asItIs - 0.15;
+        using var calibrator = new Calibrator(setup.Module, setup.Forget, setup.Retain, setup.Classes, samples);
+
+        var result = calibrator.Search(setup.Importance.Forget, setup.Importance.Full, null, Grid, labelTarget, "auto", sampleTarget: sampleTarget);
+
+        // Without a sample target the samples play no part, and the chosen setting keeps them (the constraint binds).
+        Assert.Null(unconstrained.SampleTarget);
+        Assert.Null(unconstrained.Chosen.SampleAccuracy);
+        labelsOnly.Apply(unconstrained.Chosen, setup.Importance.Forget, setup.Importance.Full, null);
+        Assert.True(ModelEvaluator.Accuracy(setup.Module, samples)!.Value > sampleTarget, "the label's setting alone already met the samples' target");
+        labelsOnly.Restore();
+        Assert.Equal(sampleTarget, result.SampleTarget);
+        Assert.True(result.TargetMet, $"no setting met forget <= {labelTarget} and samples <= {sampleTarget:P1} (as it is {asItIs:P1})");
+        Assert.InRange(result.Chosen.ForgetAccuracy, 0, labelTarget + 1e-12);
+        Assert.InRange(result.Chosen.SampleAccuracy!.Value, 0, sampleTarget + 1e-12);
+        Assert.NotNull(result.Chosen.Alpha);
+        calibrator.Apply(result.Chosen, setup.Importance.Forget, setup.Importance.Full, null);
+        Assert.Equal(result.Chosen.SampleAccuracy!.Value, ModelEvaluator.Accuracy(setup.Module, samples)!.Value, 0.006);
+        Assert.Equal(result.Chosen.ForgetAccuracy, ModelEvaluator.Accuracy(setup.Module, setup.Forget)!.Value, 0.006);
+        // An unreachable sample target is missed, and the closest setting still meets the labels' target where it can.
+        calibrator.Restore();
+        var unreachable = calibrator.Search(setup.Importance.Forget, setup.Importance.Full, null, Grid, labelTarget, "auto", sampleTarget: -0.5);
+        Assert.False(unreachable.TargetMet);
+        Assert.InRange(unreachable.Chosen.ForgetAccuracy, 0, labelTarget + 1e-12);
+    }
+
+    [Fact]
     public void The_calibration_margin_and_head_margin_are_parameters_and_are_reported()
     {
         using var ws = new UnlearningWorkspace(removalExtra: """, "parameters": { "calibrationMargin": 0.5, "headMargin": 0 }""");

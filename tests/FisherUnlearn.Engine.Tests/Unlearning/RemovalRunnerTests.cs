@@ -304,6 +304,19 @@ public sealed class RemovalRunnerTests
     }
 
     [Theory]
+    [InlineData("""{ "temperature": 3, "alpha": -1 }""", new[] { "FUL4102", "FUL4105" })]
+    [InlineData("""{ "estimator": "batch", "temperature": 3, "lambdas": "x" }""", new[] { "FUL4102", "FUL4105" })]
+    [InlineData("""{ "estimator": "nope", "temperature": 3 }""", new[] { "FUL4102" })]
+    public void A_bad_value_of_another_parameter_does_not_hide_the_temperature_warning(string parameters, string[] codes)
+    {
+        using var ws = new UnlearningWorkspace(train: false, removalExtra: $",\n \"parameters\": {parameters}");
+
+        var listed = UnlearnSettings.Check(ws.Analyze().Workspace);
+
+        Assert.Equal(codes, listed.Select(d => d.Code).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
     [InlineData("""{ "temperature": 3 }""", true)]
     [InlineData("""{ "estimator": "batch", "temperature": 3 }""", true)]
     [InlineData("""{ "estimator": "tempered", "temperature": 3 }""", false)]

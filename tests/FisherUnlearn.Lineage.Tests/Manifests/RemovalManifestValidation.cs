@@ -80,6 +80,16 @@ public sealed class RemovalManifestValidation
         Only(ReadRemoval(json), "FUL1035", json, $"\"id\": »\"{id}\"", $"'{id}'", "Fisher harvest cache ('harvest')");
     }
 
+    [Theory]
+    [InlineData("{ \"labels\": \"3\" }", "\"labels\": »\"3\"")]
+    [InlineData("{ \"samples\": 7 }", "\"samples\": »7")]
+    public void Labels_or_samples_of_the_wrong_type_are_one_error_not_also_nothing_to_forget(string forget, string marked)
+    {
+        var json = WithForget(forget);
+
+        Only(ReadRemoval(json), "FUL1006", json, marked);
+    }
+
     [Fact]
     public void A_reason_on_several_lines_with_tabs_is_fine()
     {
