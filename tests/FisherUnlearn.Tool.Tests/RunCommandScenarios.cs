@@ -264,11 +264,17 @@ public sealed class RunCommandScenarios
 
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-fours")).ExitCode);
         var afterRun = ws.ReadText("artifacts/unlearn/forget-fours/report.md");
+        var pageAfterRun = ws.ReadText("artifacts/unlearn/forget-fours/report.html");
         var runJson = JObject.Parse(ws.ReadText("artifacts/unlearn/forget-fours/report.json"));
         var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-fours");
         var afterVerify = ws.ReadText("artifacts/unlearn/forget-fours/report.md");
 
         Assert.Contains("not known yet (the forgotten samples are judged by 'dotnet unlearn verify')", afterRun, StringComparison.Ordinal);
+        // The verdict line agrees with the targets row, and the page's banner is neither met nor missed.
+        Assert.Contains("⏳ 2 models", afterRun, StringComparison.Ordinal);
+        Assert.Contains("targets not known yet: 'dotnet unlearn verify' judges the forgotten samples.", afterRun, StringComparison.Ordinal);
+        Assert.DoesNotContain("targets met", afterRun, StringComparison.Ordinal);
+        Assert.Contains("<div class=\"verdict pending\" id=\"verdict\">", pageAfterRun, StringComparison.Ordinal);
         Assert.False((bool)runJson["targetsMet"]!);
         Assert.DoesNotContain("not known yet", afterVerify, StringComparison.Ordinal);
         Assert.Contains(verify.ExitCode == 0 ? "✅ met" : "❌ missed", afterVerify, StringComparison.Ordinal);

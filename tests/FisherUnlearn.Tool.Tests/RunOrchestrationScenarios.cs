@@ -202,6 +202,40 @@ public sealed class RunOrchestrationScenarios
     }
 
     [Fact]
+    public async Task A_whole_run_or_verify_and_an_only_run_never_write_the_folder_at_once()
+    {
+        using var ws = await TrainedChain();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1")).ExitCode);
+        var folder = ws.PathOf("artifacts/unlearn/forget-3");
+        var before = File.ReadAllBytes(Path.Combine(folder, "report.json"));
+
+        // An --only run (one project's build) is writing model a: neither a whole run nor verify may go on meanwhile, or
+        // the reports would describe (or certify) a file that was replaced under them (QA).
+        using (OutputLock.TryAcquirePart(folder, "model-a", out _))
+        {
+            var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--force", "--parallel", "1");
+            var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+
+            Assert.Equal(1, run.ExitCode);
+            Assert.Contains("error FUL3007:", run.Error, StringComparison.Ordinal);
+            Assert.Equal(1, verify.ExitCode);
+            Assert.Contains("error FUL3007:", verify.Error, StringComparison.Ordinal);
+            Assert.Equal(before, File.ReadAllBytes(Path.Combine(folder, "report.json")));
+        }
+
+        // And the other way round: a whole writer holds the folder, an --only run is told so.
+        using (OutputLock.TryAcquireWhole(folder, out _))
+        {
+            var only = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--only", "a", "--force", "--parallel", "1");
+
+            Assert.Equal(1, only.ExitCode);
+            Assert.Contains("error FUL3007:", only.Error, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "verify", "forget-3")).ExitCode);
+    }
+
+    [Fact]
     public async Task Runs_of_different_models_at_once_both_finish_and_the_report_has_both()
     {
         using var ws = await TrainedChain();

@@ -347,6 +347,30 @@ public sealed class VerifyCommandScenarios
         Assert.Contains("forget %", live.Out, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("report.html")]
+    [InlineData("report.md")]
+    public async Task A_no_op_run_that_rewrites_a_missing_report_keeps_verifys_verdict(string lost)
+    {
+        using var ws = DigitsChain.Create(""", "targets": { "maxForgetAccuracy": 0.01, "maxRetainDrop": 0.02 }""");
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "ssd")).ExitCode);
+        Assert.Equal(1, (await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--method", "ssd")).ExitCode);
+        File.Delete(ws.PathOf($"artifacts/unlearn/forget-3/{lost}")); // a partial artifact, a cache restore
+        var outputs = ws.PathOf("github-output.txt");
+
+        var run = await CliRun.InvokeAsync(ws.Root, new Dictionary<string, string> { ["GITHUB_ACTIONS"] = "true", ["GITHUB_OUTPUT"] = outputs },
+            "run", "forget-3", "--method", "ssd");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.True(ws.Exists($"artifacts/unlearn/forget-3/{lost}"));
+        var report = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"));
+        Assert.NotNull(report["verification"]?.Type is Newtonsoft.Json.Linq.JTokenType.Object ? report["verification"] : null);
+        Assert.False((bool)report["targetsMet"]!);
+        Assert.Contains("targets-met=false", File.ReadAllText(outputs), StringComparison.Ordinal);
+        Assert.DoesNotContain("targets met", ws.ReadText("artifacts/unlearn/forget-3/report.md"), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_removal_without_targets_is_measured_and_verify_says_nothing_was_checked()
     {

@@ -46,6 +46,70 @@ public sealed class OutputLock : IDisposable
         }
     }
 
+    /// <summary>Scopes that guard a short section (writing the shared reports, publishing a summary), not outputs: a
+    /// whole-folder writer does not count them as writers of the folder's outputs.</summary>
+    private static readonly string[] SectionScopes = ["report", "msbuild-summary"];
+
+    /// <summary>How long a writer of a part waits for a probe of the whole-folder lock: other parts probe it too, each for
+    /// a moment, while a whole-folder writer holds it for its whole run.</summary>
+    private static readonly TimeSpan ProbeWait = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// The lock of a writer of the whole folder (a whole run, verify): the folder's lock, and then no writer of a part
+    /// (an --only run, a shard) may hold its own. Writers of parts take <see cref="TryAcquirePart"/>, which checks the
+    /// other way round, so a whole and a partial writer never both go on: whichever checks second finds the other.
+    /// Null, with the holder, when one does.
+    /// </summary>
+    public static OutputLock? TryAcquireWhole(string directory, out string? holder)
+    {
+        var whole = TryAcquire(directory, out holder);
+        if (whole is null)
+        {
+            return null;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(directory, ".unlearn-*.lock"))
+        {
+            var scope = System.IO.Path.GetFileName(file)[".unlearn-".Length..^".lock".Length];
+            if (SectionScopes.Contains(scope, StringComparer.Ordinal))
+            {
+                continue;
+            }
+
+            using var part = TryAcquire(directory, out holder, scope);
+            if (part is null)
+            {
+                whole.Dispose();
+                return null;
+            }
+        }
+
+        holder = null;
+        return whole;
+    }
+
+    /// <summary>The lock of a writer of one part of the folder (<paramref name="scope"/>: a model, a shard): its own lock,
+    /// and then no writer of the whole folder may hold the folder's (probed: waited for a moment, since other parts probe
+    /// it too). Null, with the holder, when one does.</summary>
+    public static OutputLock? TryAcquirePart(string directory, string scope, out string? holder)
+    {
+        var part = TryAcquire(directory, out holder, scope);
+        if (part is null)
+        {
+            return null;
+        }
+
+        using var whole = Wait(directory, ProbeWait, out holder);
+        if (whole is null)
+        {
+            part.Dispose();
+            return null;
+        }
+
+        holder = null;
+        return part;
+    }
+
     /// <summary>Waits up to <paramref name="timeout"/> for the lock (for short critical sections such as writing a
     /// shared report), or returns null and the holder's description.</summary>
     public static OutputLock? Wait(string directory, TimeSpan timeout, out string? holder, string? scope = null)

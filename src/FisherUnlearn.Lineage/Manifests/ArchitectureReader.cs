@@ -50,6 +50,13 @@ internal static class ArchitectureReader
         var inputShape = Takes("inputShape") ? ReadInputShape(reader, Needs("inputShape")) : [];
         var assembly = Takes("assembly") ? reader.PathValue("assembly", required: Needs("assembly")) : null;
         var type = Takes("type") ? reader.String("type", required: Needs("type")) : null;
+        if (type is not null && !IsTypeName(type) && obj["type"] is { } typeNode)
+        {
+            // The name is looked up in the assembly, and also shown in graphs and reports: a line break or a control
+            // character in it is never a class, and would only break what shows it.
+            context.Report(DiagnosticCatalogue.InvalidArchitecture, typeNode,
+                $"'architecture.type' \"{Text.HiddenCharacters.Visible(type.Length > 80 ? type[..80] + "..." : type)}\" is not the full name of a class: write it as C# names it, namespaces with '.' and a nested class with '+', such as 'MyModels.DigitNet'");
+        }
 
         reader.RejectUnknown(Fields, property =>
         {
@@ -71,6 +78,35 @@ internal static class ArchitectureReader
             Assembly = assembly,
             Type = type,
         };
+    }
+
+    /// <summary>A CLR type's full name: identifiers (a letter or '_', then letters, digits, '_') joined by '.' (namespaces)
+    /// or '+' (nesting), each with an optional generic arity ("`1"); at most 1,024 characters.</summary>
+    internal static bool IsTypeName(string name)
+    {
+        if (name.Length is 0 or > 1024)
+        {
+            return false;
+        }
+
+        foreach (var part in name.Split('.', '+'))
+        {
+            var tick = part.IndexOf('`', StringComparison.Ordinal);
+            var identifier = tick >= 0 ? part[..tick] : part;
+            if (tick >= 0 && (tick == part.Length - 1 || !part[(tick + 1)..].All(char.IsAsciiDigit)))
+            {
+                return false;
+            }
+
+            if (identifier.Length == 0 || !(char.IsLetter(identifier[0]) || identifier[0] == '_')
+                || !identifier.All(c => char.IsLetterOrDigit(c) || c == '_' || char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.ConnectorPunctuation
+                    or System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.SpacingCombiningMark))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static List<int> ReadHidden(ObjectReader reader)

@@ -162,11 +162,22 @@ public static class GraphRenderer
         return string.Join(", ", parts);
     }
 
+    // Text inside a quoted Mermaid label: its quotes and angle brackets as entities, a backtick as one too (a run of them
+    // would close the Markdown fence the diagram sits in), line breaks and tabs as spaces (a label is one line; a break
+    // would end the fence's line too), and hidden characters shown (\u0007), as the reports show them.
     private static string MermaidText(string value) =>
-        value.Replace("\"", "#quot;", StringComparison.Ordinal).Replace("<", "#lt;", StringComparison.Ordinal).Replace(">", "#gt;", StringComparison.Ordinal);
+        Text.HiddenCharacters.Visible(OneLine(value)).Replace("\"", "#quot;", StringComparison.Ordinal).Replace("<", "#lt;", StringComparison.Ordinal)
+            .Replace(">", "#gt;", StringComparison.Ordinal).Replace("`", "#96;", StringComparison.Ordinal);
 
+    // A quoted DOT id: backslashes and quotes escaped, the line break it is given as DOT's \n, and any other break, tab or
+    // hidden character shown as in the reports (raw, a control character makes the file unreadable to some tools).
     private static string DotId(string value) =>
-        "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
+        "\"" + string.Join("\\n", value.Split('\n').Select(line => Text.HiddenCharacters.Visible(OneLine(line))
+            .Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal))) + "\"";
+
+    /// <summary>The text on one line: carriage returns, line feeds and tabs as spaces.</summary>
+    internal static string OneLine(string value) =>
+        value.Replace("\r\n", " ", StringComparison.Ordinal).Replace('\r', ' ').Replace('\n', ' ').Replace('\t', ' ');
 }
 
 /// <summary>How a lineage fits Mermaid's edge limit (<see cref="GraphRenderer.FitOf"/>).</summary>

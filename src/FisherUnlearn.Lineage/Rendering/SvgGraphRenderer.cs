@@ -466,7 +466,8 @@ public static class SvgGraphRenderer
     private static double NodeWidth(DiagramNode node) =>
         Math.Ceiling(Math.Max(96, Math.Max(TextWidth(node.Id, TitleSize, bold: true), TextWidth(node.Detail, DetailSize)) + 24));
 
-    private static string Xml(string text) => SecurityElement.Escape(text) ?? string.Empty;
+    // Hidden characters shown as in the reports (raw, a control character is not even well-formed XML), then escaped.
+    private static string Xml(string text) => SecurityElement.Escape(Text.HiddenCharacters.Visible(text)) ?? string.Empty;
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

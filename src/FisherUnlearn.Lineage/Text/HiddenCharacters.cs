@@ -19,4 +19,22 @@ public static class HiddenCharacters
 
     /// <summary>How a hidden character is shown: <c>\u0007</c>.</summary>
     public static string Shown(char c) => string.Create(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+
+    /// <summary>The text with every hidden character shown (<see cref="Shown"/>); the same string when it has none.</summary>
+    public static string Visible(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (!text.Any(IsHidden))
+        {
+            return text;
+        }
+
+        var visible = new System.Text.StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            _ = IsHidden(c) ? visible.Append(Shown(c)) : visible.Append(c);
+        }
+
+        return visible.ToString();
+    }
 }

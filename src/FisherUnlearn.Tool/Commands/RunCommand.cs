@@ -258,14 +258,15 @@ internal static class RunCommand
         {
             report = null;
         }
-        else if (current is { SameManifest: true })
+        else if (current is { SameManifest: true, Complete: true })
         {
             Reports.GitHubSummary.PublishExisting(env.Context, current.Value.Model, current.Value.Files, env.Diagnostics.Log);
             report = current.Value.Files.Json;
         }
         else
         {
-            // A manifest changed only in its reason: written again, with what was known of these same outputs.
+            // A manifest changed only in its reason, or report.md or report.html gone (a partial artifact): written again,
+            // with what was known of these same outputs (verify's measurements and verdict).
             report = WriteReports(env, analysis, removal, result, madeByThisRun: summary.Reused.Count == 0 && result.Models.All(m => summary.Considered.Contains(m.Id)),
                 earlier: current?.Model);
         }
@@ -393,15 +394,15 @@ internal static class RunCommand
         return removed;
     }
 
-    /// <summary>The removal's reports when all three are there and list as done exactly the outputs of
-    /// <paramref name="result"/> (same models, same output hashes), and whether they were written for the removal manifest
-    /// of its hash (else only what no output depends on changed, such as its reason); null when missing, unreadable or of
-    /// other outputs.</summary>
-    private static (Reports.ReportModel Model, Reports.ReportFiles Files, bool SameManifest)? ReportOfTheseOutputs(RunResult result)
+    /// <summary>The removal's report (report.json) when it lists as done exactly the outputs of <paramref name="result"/>
+    /// (same models, same output hashes), whether it was written for the removal manifest of its hash (else only what no
+    /// output depends on changed, such as its reason), and whether report.md and report.html are there too; null when
+    /// report.json is missing, unreadable or of other outputs.</summary>
+    private static (Reports.ReportModel Model, Reports.ReportFiles Files, bool SameManifest, bool Complete)? ReportOfTheseOutputs(RunResult result)
     {
         var files = new Reports.ReportFiles(Path.Combine(result.OutputDirectory, RunReport.FileName),
             Path.Combine(result.OutputDirectory, Reports.MarkdownReport.FileName), Path.Combine(result.OutputDirectory, Reports.HtmlReport.FileName));
-        if (!File.Exists(files.Json) || !File.Exists(files.Markdown) || !File.Exists(files.Html))
+        if (!File.Exists(files.Json))
         {
             return null;
         }
@@ -419,7 +420,9 @@ internal static class RunCommand
         static string Done(string id, string? sha256) => id + " " + sha256;
         var reported = model.Models.Where(m => m.Status == "done").Select(m => Done(m.Id, m.OutputSha256)).ToHashSet(StringComparer.Ordinal);
         var outputs = result.Models.Where(m => m.Succeeded).Select(m => Done(m.Id, m.OutputSha256)).ToHashSet(StringComparer.Ordinal);
-        return reported.SetEquals(outputs) ? (model, files, string.Equals(model.RemovalSha256, result.ManifestSha256, StringComparison.Ordinal)) : null;
+        return reported.SetEquals(outputs)
+            ? (model, files, string.Equals(model.RemovalSha256, result.ManifestSha256, StringComparison.Ordinal), File.Exists(files.Markdown) && File.Exists(files.Html))
+            : null;
     }
 
     /// <summary>report.json, report.md and report.html next to the outputs, and in GitHub Actions the step summary. Several

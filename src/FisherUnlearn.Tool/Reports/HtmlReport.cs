@@ -22,6 +22,7 @@ internal static class HtmlReport
         .verdict { display: inline-block; padding: 6px 12px; border-radius: 6px; font-weight: 600; margin: 4px 0 16px; }
         .verdict.ok { background: #d3f9d8; color: #2b8a3e; border: 1px solid #8ce99a; }
         .verdict.bad { background: #ffe3e3; color: #c92a2a; border: 1px solid #ffa8a8; }
+        .verdict.pending { background: #fff3bf; color: #8f5b00; border: 1px solid #ffe066; }
         .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 12px; }
         .charts .panel svg { max-width: 100%; height: auto; display: block; margin: 0 auto; }
         .before { color: #868e96; }
@@ -43,8 +44,8 @@ internal static class HtmlReport
             html.Append("<p class=\"reason\">").Append(E(model.Reason)).Append("</p>\n");
         }
 
-        var good = model.TargetsMet;
-        html.Append("<div class=\"verdict ").Append(good ? "ok" : "bad").Append("\" id=\"verdict\">")
+        var verdict = model.TargetsMet ? "ok" : model.AwaitsVerify && model.Succeeded && model.Models.All(m => model.MissedBy(m).Count == 0) ? "pending" : "bad";
+        html.Append("<div class=\"verdict ").Append(verdict).Append("\" id=\"verdict\">")
             .Append(E(MarkdownReport.Verdict(model, symbols: false).Trim('*'))).Append("</div>\n");
 
         html.Append("<section class=\"cards\" id=\"summary\">\n");

@@ -242,7 +242,9 @@ internal static class MarkdownReport
         var unchanged = model.Models.Count(m => m.Parameters?[Engine.Unlearning.ModelOutcome.UnchangedKey] is { Type: Newtonsoft.Json.Linq.JTokenType.String });
         var done = unchanged == 0 ? $"{model.Models.Count} {Models(model.Models.Count)} unlearned"
             : $"{model.Models.Count} {Models(model.Models.Count)} done ({unchanged} written unchanged)";
+        var awaits = symbols ? "⏳ " : string.Empty;
         return missed > 0 ? $"**{bad}Targets missed by {missed} of {model.Models.Count} models.**"
+            : model.AwaitsVerify ? $"**{awaits}{done}; targets not known yet: 'dotnet unlearn verify' judges the forgotten samples.**"
             : model.HasTargets ? $"**{ok}{done}; targets met{(model.Verification is null ? " (run's own measurements)" : " (verified)")}.**"
             : $"**{ok}{done}.**";
     }

@@ -10,29 +10,7 @@ internal static class ReportText
     /// them (<c>\u0007</c>): control characters other than tab and line breaks (which are layout: each format turns them
     /// into what it can show), the Unicode line and paragraph separators, and the bidirectional controls, which reorder
     /// the text shown around them. A reason written with a bell or a NUL in it then reads as such in every report.</summary>
-    public static string Visible(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        if (!text.Any(Hidden))
-        {
-            return text;
-        }
-
-        var visible = new System.Text.StringBuilder(text.Length + 16);
-        foreach (var c in text)
-        {
-            if (Hidden(c))
-            {
-                visible.Append(Shown(c));
-            }
-            else
-            {
-                visible.Append(c);
-            }
-        }
-
-        return visible.ToString();
-    }
+    public static string Visible(string text) => Lineage.Text.HiddenCharacters.Visible(text);
 
     /// <summary>How <see cref="Visible"/> shows a <see cref="Hidden"/> character: <c>\u0007</c>.</summary>
     public static string Shown(char c) => Lineage.Text.HiddenCharacters.Shown(c);

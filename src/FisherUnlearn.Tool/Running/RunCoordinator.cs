@@ -58,9 +58,11 @@ internal sealed class RunCoordinator(IRunProgress progress)
         var plan = Planner.Plan(workspace, analysis.Graph, removal);
         var directory = RemovalRunner.RemovalOutputDirectory(workspace, removal.Id, request.OutputRoot);
         // A whole run locks the whole folder. Shards and --only runs (one per project under 'dotnet build -m') write
-        // disjoint models, each checkpoint and record atomically, so each takes a lock of its own scope.
+        // disjoint models, each checkpoint and record atomically, so each takes a lock of its own scope; a whole run and a
+        // partial one never go on at once (OutputLock.TryAcquireWhole, TryAcquirePart).
         var scope = request.Only is { } only ? $"model-{only}" : request.Shard.IsAll ? null : $"shard-{request.Shard.Index}-of-{request.Shard.Count}";
-        using var outputLock = OutputLock.TryAcquire(directory, out var holder, scope)
+        string? holder;
+        using var outputLock = (scope is null ? OutputLock.TryAcquireWhole(directory, out holder) : OutputLock.TryAcquirePart(directory, scope, out holder))
             ?? throw new Engine.EngineException(Diagnostic.Create(DiagnosticCatalogue.OutputLocked, null, holder, directory));
 
         // Temporary files of writers an earlier run could not clean up after (killed outright: a second Ctrl-C, SIGKILL).

@@ -33,4 +33,32 @@ public sealed class OutputLockRules
         again.Dispose();
         Assert.Empty(Directory.GetFiles(folder));
     }
+
+    [Fact]
+    public void A_whole_folder_writer_and_a_writer_of_a_part_never_hold_the_folder_at_once()
+    {
+        using var ws = new TempWorkspace();
+        var folder = ws.PathOf("out/forget-3");
+
+        using (var part = OutputLock.TryAcquirePart(folder, "model-a", out _))
+        {
+            Assert.NotNull(part);
+            Assert.Null(OutputLock.TryAcquireWhole(folder, out var holder)); // a whole run (or verify) waits for the part
+            Assert.Contains($"pid {Environment.ProcessId}", holder, StringComparison.Ordinal);
+            using var other = OutputLock.TryAcquirePart(folder, "model-b", out _);
+            Assert.NotNull(other); // parts write disjoint models
+        }
+
+        using (var whole = OutputLock.TryAcquireWhole(folder, out _))
+        {
+            Assert.NotNull(whole);
+            Assert.Null(OutputLock.TryAcquirePart(folder, "model-a", out _));
+            Assert.Null(OutputLock.TryAcquireWhole(folder, out _));
+        }
+
+        // A short section (the shared report) is no writer of outputs: it does not keep the whole folder from a run.
+        using var report = OutputLock.TryAcquire(folder, out _, "report");
+        using var after = OutputLock.TryAcquireWhole(folder, out _);
+        Assert.NotNull(after);
+    }
 }

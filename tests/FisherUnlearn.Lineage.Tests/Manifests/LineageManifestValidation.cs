@@ -68,6 +68,33 @@ public sealed class LineageManifestValidation
         Assert.Equal("Ns.MyNet", custom.Model.Architecture.Type);
     }
 
+    [Theory]
+    [InlineData("Ns.MyNet", true)]
+    [InlineData("Outer+Inner", true)]
+    [InlineData("Ns.Generic`1", true)]
+    [InlineData("_Ns.Ünïcode数", true)]
+    [InlineData("T\\n```\\n\\n# Injected heading", false)]
+    [InlineData("Ns.My Net", false)]
+    [InlineData("Ns..Net", false)]
+    [InlineData("1Net", false)]
+    [InlineData("Ns.Net`", false)]
+    [InlineData("Ns.Net\\u0007", false)]
+    public void A_custom_type_must_be_a_class_name_that_shows_as_one_line(string type, bool valid)
+    {
+        var json = With("").Replace("""{ "kind": "mlp", "inputs": 4, "classes": 3 }""", $$"""{ "kind": "custom", "assembly": "bin/My.dll", "type": "{{type}}", "classes": 10 }""", StringComparison.Ordinal);
+
+        var file = ReadLineage(json);
+
+        if (valid)
+        {
+            NoDiagnostics(file);
+        }
+        else
+        {
+            Only(file, "FUL1013", json, "\"type\": »\"", "is not the full name of a class", "'+'");
+        }
+    }
+
     [Fact]
     public void Missing_optional_sections_take_defaults()
     {
