@@ -149,11 +149,21 @@ public static class ProjectPlanner
         var contents = new Dictionary<string, string>(StringComparer.Ordinal);
         var hashes = FileHashStore.ForOutput(workspace.OutputDirectory, request.KeepFileHashes); // the tool's: a file it hashed is not read again
 
+        // Models no project owns are built by no one: said once, by the first project (in ordinal order of folders) that
+        // owns models, at the model's manifest (QA: the build passed, -question passed, and 'plan --check' said missing).
+        var projectFolders = new Dictionary<string, bool>(StringComparer.Ordinal);
+        var owners = workspace.Models.Values.ToDictionary(m => m.Id, m => OwnerOf(m.ManifestPath, root, projectFolders), StringComparer.Ordinal);
+        var reports = owners.Values.OfType<string>().Order(StringComparer.Ordinal).FirstOrDefault() == project;
         foreach (var removal in removals)
         {
             var plan = Planner.Plan(workspace, analysis.Graph, removal);
             foreach (var affected in plan.Affected)
             {
+                if (reports && owners.GetValueOrDefault(affected.Id) is null && workspace.Models.TryGetValue(affected.Id, out var orphan))
+                {
+                    diagnostics.Add(Diagnostic.Create(DiagnosticCatalogue.ModelOfNoProject, IdLocation(orphan, root, idLocations), affected.Id, removal.Id));
+                }
+
                 if (!owned.Contains(affected.Id, StringComparer.Ordinal))
                 {
                     continue;
@@ -246,6 +256,28 @@ public static class ProjectPlanner
         inputs.UnionWith(upstreamRoots.Select(r => r.CheckpointPath));
         inputs.UnionWith(job.Files().Where(File.Exists));
         return inputs;
+    }
+
+    /// <summary>The folder of the project that owns <paramref name="file"/>: the nearest folder above it, up to
+    /// <paramref name="workspaceRoot"/>, that holds a project file; null when none does. <paramref name="projectFolders"/>
+    /// keeps what each folder was found to hold, across calls.</summary>
+    internal static string? OwnerOf(string file, string workspaceRoot, Dictionary<string, bool> projectFolders)
+    {
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(workspaceRoot));
+        for (var dir = Path.GetDirectoryName(Path.GetFullPath(file)); dir is not null && dir.Length >= root.Length; dir = Path.GetDirectoryName(dir))
+        {
+            if (!projectFolders.TryGetValue(dir, out var holds))
+            {
+                projectFolders[dir] = holds = ProjectExtensions.Any(pattern => Directory.EnumerateFiles(dir, pattern).Any());
+            }
+
+            if (holds)
+            {
+                return Path.TrimEndingDirectorySeparator(dir);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>True when <paramref name="file"/> is in <paramref name="project"/>'s folder tree and no nested project

@@ -166,6 +166,8 @@ public static class DiagnosticCatalogue
         "The unlearned checkpoint '{0}' (model '{1}', removal '{2}') is out of date: {3}. Build the 'Unlearn' target to update it.");
     public static readonly DiagnosticDescriptor ToolOutputNotWritten = Error("FUL3013", "Tool wrote no output",
         "'{0}' succeeded but did not write '{1}'. Check that UnlearnOutputPath and the tool's 'run --out' agree, and that the tool is up to date.");
+    public static readonly DiagnosticDescriptor ModelOfNoProject = Warning("FUL3016", "Affected model no project builds",
+        "Model '{0}' is affected by '{1}', but no project folder holds its lineage manifest, so no build makes its unlearned checkpoint. Move the manifest into a project's folder, or run 'dotnet unlearn run {1}' for it.");
 
     // 4xxx: engine
     // 40xx datasets

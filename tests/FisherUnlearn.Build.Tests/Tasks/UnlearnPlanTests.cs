@@ -330,6 +330,39 @@ public sealed class UnlearnPlanTests
     }
 
     [Fact]
+    public void An_affected_model_no_project_holds_is_one_warning_at_its_manifest_not_a_silent_gap()
+    {
+        using var ws = Digits.Copy();
+        ws.Write("external/orphan.lineage.json", """
+            {
+              "schemaVersion": 1,
+              "id": "orphan",
+              "checkpoint": "bin/orphan.safetensors",
+              "architecture": { "kind": "mlp", "inputs": 784, "hidden": [256, 128], "classes": 10 },
+              "parents": [ { "id": "digits-base", "relation": "finetune" } ],
+              "data": [ { "dataset": "mnist", "labels": [0, 1] } ]
+            }
+            """);
+
+        // The first project of the workspace (by folder) that holds models says it, once per removal that affects it...
+        var (_, first, firstResult) = Run(ws.PathOf("clinic-north"));
+        var (_, other, otherResult) = Run(ws.PathOf("digits-base"));
+
+        Assert.True(firstResult, first.Log);
+        var warnings = first.Warnings.Where(w => w.Code == "FUL3016").ToList();
+        Assert.Equal(["forget-3"], warnings.Select(w => w.Message!.Split('\'')[3]).Distinct());
+        Assert.All(warnings, w =>
+        {
+            Assert.Equal(ws.PathOf("external/orphan.lineage.json"), w.File);
+            Assert.Equal(3, w.LineNumber);
+            Assert.Contains("Model 'orphan' is affected by 'forget-3', but no project folder holds its lineage manifest", w.Message, StringComparison.Ordinal);
+        });
+        // ...and the others do not repeat it.
+        Assert.True(otherResult, other.Log);
+        Assert.DoesNotContain(other.Warnings, w => w.Code == "FUL3016");
+    }
+
+    [Fact]
     public void Manifests_of_a_nested_project_belong_to_that_project()
     {
         using var ws = new TempWorkspace();
