@@ -16,7 +16,10 @@ out = ['# Diagnostics', '',
        '```', '',
        'Codes are never reused or renumbered. The catalogue lives in one place in the code',
        f'(`{SOURCE}`); a test keeps this page in step with it (regenerate: `python3 build/diagnostics-doc.py`).',
-       'Placeholders are shown as `…`.']
+       'Placeholders are shown as `…`. Retired, never to be given another meaning: FUL1018 (settings are checked',
+       'parameter by parameter: FUL4102) and FUL5004 (a model verify cannot measure fails with the code of its cause).',
+       'FUL4101 (an unknown method) and FUL4026 (an unknown checkpoint extension) come from the engine\'s API: the',
+       'command line reports the same mistakes first, as FUL3005 for `--method` and FUL1024 or FUL1020 in a manifest.']
 current = None
 for _name, severity, code, title, message in sorted(items, key=lambda x: x[2]):
     if code[3] != current:

@@ -287,4 +287,22 @@ public sealed class CommandLineScenarios
         Assert.DoesNotContain("FUL1001", run.Error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(ws.PathOf("unlearn-demo")));
     }
+
+    [Fact]
+    public async Task After_the_separator_an_option_is_said_to_be_an_argument_and_a_dashed_word_is_no_removal()
+    {
+        using var ws = SampleWorkspaces.Chain();
+        ws.Write("-w.removal.json", """{ "schemaVersion": 1, "id": "dashed", "forget": { "labels": [1] } }""");
+
+        var option = await CliRun.InvokeAsync(ws.Root, "plan", "--", "-w.removal.json", "--json");
+        var word = await CliRun.InvokeAsync(ws.Root, "plan", "--", "-x");
+        var path = await CliRun.InvokeAsync(ws.Root, "plan", "--", "-w.removal.json");
+
+        Assert.Equal(2, option.ExitCode);
+        Assert.Contains("error FUL3005: '--json' comes after '--', which makes every word after it an argument: put the options before '--'.", option.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("did you mean '--json'", option.Error, StringComparison.Ordinal);
+        Assert.Equal(2, word.ExitCode);
+        Assert.Contains("'-x' is neither an option of this command nor a removal request", word.Error, StringComparison.Ordinal);
+        Assert.True(path.ExitCode == 0, path.Error);
+    }
 }

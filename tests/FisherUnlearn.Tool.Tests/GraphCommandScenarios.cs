@@ -148,6 +148,23 @@ public sealed class GraphCommandScenarios
         Assert.Empty(Directory.GetFiles(Path.Combine(ws.Root, "out"), ".*tmp*"));
     }
 
+    [Theory]
+    [InlineData("lineage.svg", null, "<svg")]
+    [InlineData("lineage.SVG", null, "<svg")]
+    [InlineData("lineage.gv", null, "digraph")]
+    [InlineData("lineage.html", null, "<!DOCTYPE html>")]
+    [InlineData("lineage.txt", null, "flowchart")]
+    [InlineData("lineage.svg", "mermaid", "flowchart")] // --format says
+    public async Task Without_a_format_the_output_files_extension_chooses_it(string file, string? format, string starts)
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, ["graph", "-o", file, .. format is null ? Array.Empty<string>() : ["--format", format]]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains(starts, ws.ReadText(file)[..Math.Min(400, ws.ReadText(file).Length)], StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task An_output_path_that_is_a_folder_or_empty_is_exit_2_with_a_code_and_no_stack_trace()
     {

@@ -277,6 +277,12 @@ public sealed class RunCommandScenarios
         Assert.Contains("<div class=\"verdict pending\" id=\"verdict\">", pageAfterRun, StringComparison.Ordinal);
         Assert.False((bool)runJson["targetsMet"]!);
         Assert.DoesNotContain("not known yet", afterVerify, StringComparison.Ordinal);
+        // maxForgetAccuracy does not apply to the samples: the targets line says what is judged, and the forget chart draws
+        // no 1% line against bars that pool them.
+        Assert.Contains("the forgotten samples scored no better than unseen ones", afterVerify, StringComparison.Ordinal);
+        Assert.DoesNotContain("forget accuracy ≤", afterVerify, StringComparison.Ordinal);
+        Assert.DoesNotContain("target ≤", ws.ReadText("artifacts/unlearn/forget-fours/report.html"), StringComparison.Ordinal);
+        Assert.False((bool)JObject.Parse(ws.ReadText("artifacts/unlearn/forget-fours/report.json"))["forgetsLabels"]!);
         Assert.Contains(verify.ExitCode == 0 ? "✅ met" : "❌ missed", afterVerify, StringComparison.Ordinal);
     }
 

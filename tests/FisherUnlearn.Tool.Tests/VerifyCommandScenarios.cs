@@ -137,6 +137,9 @@ public sealed class VerifyCommandScenarios
         Assert.DoesNotContain("Targets met", stale.Out, StringComparison.Ordinal);
         var report = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"));
         Assert.Equal(["done", "stale"], report["models"]!.Select(m => (string)m["status"]!));
+        // report.json says what it missed as verify --json does.
+        Assert.Empty(report["models"]![0]!["missed"]!);
+        Assert.StartsWith("FUL5006: ", (string)Assert.Single(report["models"]![1]!["missed"]!)!, StringComparison.Ordinal);
         Assert.False((bool)report["targetsMet"]!);
         Assert.False((bool)report["verification"]!["targetsMet"]!);
         Assert.Contains("1 of 2 models without a current output yet", ws.ReadText("artifacts/unlearn/forget-3/report.md"), StringComparison.Ordinal);

@@ -222,7 +222,8 @@ public static class Verifier
         {
             if (scope.HasForgetLabels && (after.HeldOutForgetAccuracy ?? after.ForgetAccuracy) is { } forget && forget > maxForget + 1e-12)
             {
-                missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgetTargetMissed, at, model.Id, forget, maxForget));
+                // In points, as the tables show it (100 x the fraction, then rounded: 0.9175 reads 91.8 in both).
+                missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgetTargetMissed, at, model.Id, forget * 100, maxForget * 100));
             }
 
             if (after.ForgottenSampleAccuracy is { } scored && after.ForgottenSamples > 0

@@ -52,8 +52,6 @@ public static class DiagnosticCatalogue
         "Label {0} is outside 0..{1} (the {2} classes of {3}). Use a label the dataset has.");
     public static readonly DiagnosticDescriptor FileTooLarge = Error("FUL1017", "Manifest too large",
         "The file is {0} bytes; manifests are limited to {1} bytes. Is this really a manifest?");
-    public static readonly DiagnosticDescriptor InvalidSettings = Error("FUL1018", "Invalid settings",
-        "Invalid workspace settings: {0}.");
     public static readonly DiagnosticDescriptor EmptyForget = Error("FUL1019", "Nothing to forget",
         "'forget' names no labels and no samples. Add \"labels\": [...] or \"samples\": [...].");
     public static readonly DiagnosticDescriptor InvalidValue = Error("FUL1020", "Invalid value",
@@ -284,11 +282,9 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor UnlearnedOutputMissing = Error("FUL5001", "Unlearned output missing",
         "Removal '{0}' has no unlearned output for {1} (looked in '{2}'). Run 'dotnet unlearn run {0}{3}' first.");
     public static readonly DiagnosticDescriptor ForgetTargetMissed = Error("FUL5002", "Forget target missed",
-        "Model '{0}' still has forget accuracy {1:0.0%} after unlearning; the target is at most {2:0.0%}. Try another method or parameters (docs/methods.md).");
+        "Model '{0}' still has forget accuracy {1:0.0}% after unlearning; the target is at most {2:0.0}%. Try another method or parameters (docs/methods.md).");
     public static readonly DiagnosticDescriptor RetainTargetMissed = Error("FUL5003", "Retain target missed",
         "Model '{0}' lost {1:0.0} points of retain accuracy against the {2}; the target allows at most {3:0.0}. {4}");
-    public static readonly DiagnosticDescriptor VerificationFailed = Error("FUL5004", "Verification failed",
-        "Verifying model '{0}' failed: {1}. Check its checkpoint, output and data.");
     public static readonly DiagnosticDescriptor TargetNotMeasurable = Error("FUL5005", "Target not measurable",
         "Model '{0}': the {1} target cannot be checked, since there are no held-out samples to measure it on. Give its datasets a 'test' split that holds the labels it knows, so 'verify' can tell whether the target is met.");
     public static readonly DiagnosticDescriptor VerifiedOutputUnrecorded = Error("FUL5007", "Output without its record",

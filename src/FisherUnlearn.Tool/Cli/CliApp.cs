@@ -113,8 +113,11 @@ internal static class CliApp
                         }
 
                         var current = parseResult.CommandResult.Command;
-                        writer.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
-                            $"Unrecognized option '{token}' for '{(current is RootCommand ? "dotnet unlearn" : current.Name)}'{Lineage.Text.EditDistance.DidYouMean(token, OptionNames(parseResult))}."));
+                        // A real option the parser did not take as one: it came after '--', where every word is an argument.
+                        var afterSeparator = OptionNames(parseResult).Contains(token, StringComparer.Ordinal);
+                        writer.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, afterSeparator
+                            ? $"'{token}' comes after '--', which makes every word after it an argument: put the options before '--'."
+                            : $"Unrecognized option '{token}' for '{(current is RootCommand ? "dotnet unlearn" : current.Name)}'{Lineage.Text.EditDistance.DidYouMean(token, OptionNames(parseResult))}."));
                         continue;
                     }
                 }

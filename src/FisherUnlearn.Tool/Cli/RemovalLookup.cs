@@ -27,9 +27,9 @@ internal static class RemovalLookup
 
         if (idOrPath.StartsWith('-'))
         {
-            // "run --bogus": the parser took an unknown option for the removal; say what it is.
+            // "run --bogus", or "run -- -x": no removal id starts with '-', and no manifest of the workspace is at that path.
             return Result<RemovalManifest>.Failure([Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
-                $"Unrecognized option '{idOrPath}' (removal ids do not start with '-'); see 'dotnet unlearn <command> --help'")]);
+                $"'{idOrPath}' is neither an option of this command nor a removal request: removal ids do not start with '-', and no .removal.json of the workspace is at that path; see 'dotnet unlearn <command> --help'")]);
         }
 
         var known = NameList.Quoted([.. workspace.Removals.Keys]) + EditDistance.DidYouMean(idOrPath, workspace.Removals.Keys);

@@ -16,6 +16,19 @@ internal static class GraphCommand
 {
     public static readonly string[] Formats = ["mermaid", "dot", "svg", "html"];
 
+    /// <summary>The format a file name's extension asks for (<c>lineage.svg</c>: svg), or null when it names none; '-'
+    /// and no file: null.</summary>
+    internal static string? FormatOf(string? file) =>
+        file is null or "-" ? null
+        : Path.GetExtension(file).ToLowerInvariant() switch
+        {
+            ".svg" => "svg",
+            ".dot" or ".gv" => "dot",
+            ".html" or ".htm" => "html",
+            ".mmd" or ".mermaid" => "mermaid",
+            _ => null,
+        };
+
     public static Command Create(CliContext context, GlobalOptions options)
     {
         var removal = new Option<string?>("--removal", "-r") { Description = "Mark this removal request's roots and affected models.", HelpName = "removal" };
@@ -25,7 +38,11 @@ internal static class GraphCommand
             DefaultValueFactory = _ => "mermaid",
         };
         format.AcceptOnlyFromAmong(Formats);
-        var output = new Option<string?>("--output", "-o") { Description = "Write to this file instead of stdout (- is stdout).", HelpName = "file" };
+        var output = new Option<string?>("--output", "-o")
+        {
+            Description = "Write to this file instead of stdout (- is stdout); without --format, its extension chooses the format (.svg, .dot or .gv, .html or .htm; else mermaid).",
+            HelpName = "file",
+        };
         var command = new Command("graph", "Draw the lineage: models, relations and datasets; with --removal, roots and affected models are marked.")
         {
             removal,
@@ -55,7 +72,8 @@ internal static class GraphCommand
             }
 
             var highlight = plan is null ? GraphHighlight.None : GraphHighlight.Of(plan);
-            var text = parseResult.GetValue(format) switch
+            var chosen = parseResult.GetResult(format) is { Implicit: false } ? parseResult.GetValue(format)! : FormatOf(parseResult.GetValue(output)) ?? "mermaid";
+            var text = chosen switch
             {
                 "dot" => GraphRenderer.Dot(analysis.Workspace, highlight),
                 "svg" => SvgGraphRenderer.Render(LineageDiagram.From(analysis.Workspace, highlight)),
@@ -63,7 +81,7 @@ internal static class GraphCommand
                 _ => GraphRenderer.Mermaid(analysis.Workspace, highlight),
             };
             // Only where the Mermaid text is written: --json alone prints the lineage as data, datasets included.
-            if (parseResult.GetValue(format) is not ("dot" or "svg" or "html") && (!env.Json || parseResult.GetValue(output) is { Length: > 0 } and not "-")
+            if (chosen is not ("dot" or "svg" or "html") && (!env.Json || parseResult.GetValue(output) is { Length: > 0 } and not "-")
                 && GraphRenderer.FitOf(LineageDiagram.From(analysis.Workspace, highlight)) is not MermaidFit.Whole and var fit)
             {
                 env.Diagnostics.Log(fit == MermaidFit.WithoutDatasets

@@ -397,8 +397,14 @@ internal static class VerifyCommand
         model = model with
         {
             Verification = model.Verification is { } verification && !uncertified.IsEmpty ? verification with { TargetsMet = false } : model.Verification,
+            // ...and their code is among what they missed, as in verify --json (FUL5006, FUL5007, FUL5009).
             Models = [.. model.Models.Select(m => uncertified.Why(m.Id) is { } why
-                ? m with { Status = ReportEntry.StaleStatus, Error = $"{why}; run 'dotnet unlearn run {removal.Id}'" }
+                ? m with
+                {
+                    Status = ReportEntry.StaleStatus,
+                    Error = $"{why}; run 'dotnet unlearn run {removal.Id}'",
+                    Missed = [.. m.Missed, $"{uncertified.Code(m.Id)}: {why}"],
+                }
                 : m)],
         };
         try

@@ -83,6 +83,7 @@ internal static class RunReport
             ["reason"] = model.Reason,
             ["forget"] = model.Forget,
             ["forgetsSamples"] = model.ForgetsSamples,
+            ["forgetsLabels"] = model.ForgetsLabels,
             ["requestedAt"] = model.RequestedAt,
             ["targets"] = model.HasTargets ? new JObject { ["maxForgetAccuracy"] = model.MaxForgetAccuracy, ["maxRetainDrop"] = model.MaxRetainDrop } : null,
             ["targetsMet"] = model.TargetsMet,
@@ -194,6 +195,8 @@ internal static class RunReport
             Forget = Text(json["forget"]) ?? string.Empty,
             // Reports written before the field: their forget text names the samples ("320 samples of feedback (train)").
             ForgetsSamples = json["forgetsSamples"]?.Type == JTokenType.Boolean ? (bool)json["forgetsSamples"]! : (Text(json["forget"]) ?? string.Empty).Contains(" of ", StringComparison.Ordinal),
+            // ...and their labels first ("label 3", "labels 3, 7; ...").
+            ForgetsLabels = json["forgetsLabels"]?.Type == JTokenType.Boolean ? (bool)json["forgetsLabels"]! : (Text(json["forget"]) ?? string.Empty).StartsWith("label", StringComparison.Ordinal),
             RequestedAt = Text(json["requestedAt"]),
             MaxForgetAccuracy = Number(Child(json["targets"], "maxForgetAccuracy")),
             MaxRetainDrop = Number(Child(json["targets"], "maxRetainDrop")),

@@ -89,7 +89,8 @@ internal static class HtmlReport
                 var forget = label.StartsWith("forget", StringComparison.Ordinal);
                 var attack = label == MarkdownReport.MiaAttackLabel;
                 var title = char.ToUpperInvariant(label[0]) + label[1..].Replace(" %", string.Empty, StringComparison.Ordinal);
-                var (line, lineLabel) = forget && model.MaxForgetAccuracy is { } max ? (max, $"target ≤ {ReportText.Percent(max)}%")
+                // The target line only where the bars are what it applies to: a sample request's forget bars pool the samples.
+                var (line, lineLabel) = forget && !model.ForgetsSamples && model.MaxForgetAccuracy is { } max ? (max, $"target ≤ {ReportText.Percent(max)}%")
                     : attack ? (MembershipInference.InformativeAccuracy, $"informative from {MembershipInference.InformativeAccuracy * 100:0}%")
                     : ((double?)null, (string?)null);
                 html.Append("<div class=\"panel\">")
@@ -154,7 +155,7 @@ internal static class HtmlReport
                 html.Append("</td>");
             }
 
-            html.Append("<td class=\"n\">").Append(ReportText.Seconds(m.Seconds)).Append("</td>");
+            html.Append("<td class=\"n\">").Append(ReportText.ModelSeconds(m)).Append("</td>");
             html.Append("<td class=\"params\">").Append(E(ReportText.Parameters(m.Parameters))).Append("</td>");
             html.Append("<td class=\"hash\"><code title=\"input ").Append(E(m.InputSha256 ?? string.Empty)).Append("\">").Append(ReportText.ShortHash(m.InputSha256)).Append("</code><br>")
                 .Append("<code title=\"output ").Append(E(m.OutputSha256 ?? string.Empty)).Append("\">").Append(ReportText.ShortHash(m.OutputSha256)).Append("</code></td></tr>\n");

@@ -75,7 +75,7 @@ internal static class MarkdownReport
         md.Append("|---|---|---|---|--:|--:|--:|--:|--:|\n");
         foreach (var m in model.Models)
         {
-            md.Append($"| {Code(m.Id, inTable: true)} | {Text(m.Role)} | {Code(m.Method, inTable: true)} | {StatusText(model, m)} | {Change(m, x => x.ForgetAccuracy)} | {Change(m, x => x.RetainAccuracy)} | {Change(m, x => x.TestAccuracy)} | {Change(m, x => x.Mia, MiaMark)} | {ReportText.Seconds(m.Seconds)} |\n");
+            md.Append($"| {Code(m.Id, inTable: true)} | {Text(m.Role)} | {Code(m.Method, inTable: true)} | {StatusText(model, m)} | {Change(m, x => x.ForgetAccuracy)} | {Change(m, x => x.RetainAccuracy)} | {Change(m, x => x.TestAccuracy)} | {Change(m, x => x.Mia, MiaMark)} | {ReportText.ModelSeconds(m)} |\n");
         }
 
         md.Append('\n');
@@ -286,7 +286,10 @@ internal static class MarkdownReport
         var limits = new List<string>();
         if (model.MaxForgetAccuracy is { } forget)
         {
-            limits.Add($"forget accuracy ≤ {ReportText.Percent(forget)}%");
+            // On a sample request the forget column pools the forgotten samples, which are judged against unseen ones.
+            limits.Add(!model.ForgetsSamples ? $"forget accuracy ≤ {ReportText.Percent(forget)}%"
+                : model.ForgetsLabels ? $"held-out forget accuracy of the forgotten labels ≤ {ReportText.Percent(forget)}%, the forgotten samples scored no better than unseen ones"
+                : "the forgotten samples scored no better than unseen ones");
         }
 
         if (model.MaxRetainDrop is { } drop)

@@ -112,6 +112,10 @@ internal sealed record ReportModel
     /// themselves, not on held-out ones.</summary>
     public bool ForgetsSamples { get; init; }
 
+    /// <summary>Whether the request names labels: <c>maxForgetAccuracy</c> applies to their held-out samples (for the
+    /// forgotten samples, verify compares them with unseen ones instead: FUL5012).</summary>
+    public bool ForgetsLabels { get; init; }
+
     public string? RequestedAt { get; init; }
 
     public required string Method { get; init; }
@@ -325,6 +329,7 @@ internal sealed record ReportModel
             Reason = removal.Reason,
             Forget = ForgetText(removal),
             ForgetsSamples = removal.Samples.Count > 0,
+            ForgetsLabels = removal.Labels.Count > 0,
             RequestedAt = removal.RequestedAt,
             Method = method,
             MaxForgetAccuracy = removal.Targets?.MaxForgetAccuracy,

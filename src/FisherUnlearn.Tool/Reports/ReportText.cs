@@ -21,6 +21,10 @@ internal static class ReportText
     /// <summary>A fraction 0..1 as a percentage with one decimal ("97.3"), or "–" when unknown.</summary>
     public static string Percent(double? value) => value is { } v ? (v * 100).ToString("0.0", CultureInfo.InvariantCulture) : "–";
 
+    /// <summary>A model's time in the reports' tables: "–" for a model without an output yet (nothing was timed), else
+    /// <see cref="Seconds"/>.</summary>
+    public static string ModelSeconds(ReportEntry entry) => entry.Status == ReportEntry.MissingStatus ? "–" : Seconds(entry.Seconds);
+
     public static string Seconds(double seconds) =>
         seconds >= 100 ? seconds.ToString("0", CultureInfo.InvariantCulture) + " s"
         : seconds >= 10 ? seconds.ToString("0.0", CultureInfo.InvariantCulture) + " s"

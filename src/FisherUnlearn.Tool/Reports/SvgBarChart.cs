@@ -18,6 +18,22 @@ internal static class SvgBarChart
     private const double Bar = 10;
     private const double GroupGap = 12;
 
+    /// <summary>Characters of a category label that fit the widest left margin (240 px at about 6.6 px a character).</summary>
+    internal const int MaxLabelLength = 34;
+
+    /// <summary>A label that fits the margin: a longer one keeps its start and its end around an ellipsis, so two long ids
+    /// that differ only at one end still read apart (the whole id is the label's tooltip).</summary>
+    internal static string Shortened(string label)
+    {
+        if (label.Length <= MaxLabelLength)
+        {
+            return label;
+        }
+
+        var head = (MaxLabelLength - 1) / 2;
+        return string.Concat(label.AsSpan(0, head), "…", label.AsSpan(label.Length - (MaxLabelLength - 1 - head)));
+    }
+
     public static string Render(string title, IReadOnlyList<string> categories, IReadOnlyList<ChartSeries> series, double? limit = null, string? limitLabel = null)
     {
         // Horizontal bars: one row group per category (model ids of any length fit on the left), one bar per series.
@@ -55,7 +71,7 @@ internal static class SvgBarChart
         {
             var groupY = Top + (GroupGap / 2) + (c * groupHeight);
             svg.Append(F($"<g class=\"bar-group\" data-category=\"{Xml(categories[c])}\">"));
-            svg.Append(F($"<text x=\"{left - 8:0.#}\" y=\"{groupY + (series.Count * Bar / 2) + 4:0.#}\" font-size=\"11\" text-anchor=\"end\" fill=\"#212529\">{Xml(categories[c])}</text>"));
+            svg.Append(F($"<text x=\"{left - 8:0.#}\" y=\"{groupY + (series.Count * Bar / 2) + 4:0.#}\" font-size=\"11\" text-anchor=\"end\" fill=\"#212529\"><title>{Xml(categories[c])}</title>{Xml(Shortened(categories[c]))}</text>"));
             for (var s = 0; s < series.Count; s++)
             {
                 var value = c < series[s].Values.Count ? series[s].Values[c] : null;

@@ -134,6 +134,38 @@ public sealed class ReportRenderingTests
     }
 
     [Fact]
+    public void Long_model_ids_in_a_chart_keep_both_ends_readable_and_the_whole_id_as_a_tooltip()
+    {
+        var one = new string('a', 60) + "-north";
+        var other = new string('a', 60) + "-south";
+        var svg = System.Xml.Linq.XDocument.Parse(SvgBarChart.Render("Forget", [one, other, "short"], [new ChartSeries("after", "#000", [0.1, 0.2, 0.3])]));
+        System.Xml.Linq.XNamespace ns = "http://www.w3.org/2000/svg";
+
+        var labels = svg.Descendants(ns + "text").Where(t => t.Element(ns + "title") is not null).ToList();
+
+        Assert.Equal([one, other, "short"], labels.Select(t => (string)t.Element(ns + "title")!));
+        var shown = labels.Select(t => string.Concat(t.Nodes().OfType<System.Xml.Linq.XText>().Select(x => x.Value))).ToList();
+        Assert.All(shown, text => Assert.InRange(text.Length, 1, SvgBarChart.MaxLabelLength));
+        Assert.Equal(3, shown.Distinct().Count());
+        Assert.EndsWith("-north", shown[0], StringComparison.Ordinal);
+        Assert.Equal("short", shown[2]);
+    }
+
+    [Fact]
+    public void A_model_without_an_output_yet_has_no_time_in_the_tables()
+    {
+        var digits = ReportSamples.Digits();
+        var partial = digits with { Models = [.. digits.Models.Select((m, i) => i == 0 ? m with { Status = ReportEntry.MissingStatus, Seconds = 0 } : m)] };
+        var id = partial.Models[0].Id;
+
+        var row = MarkdownReport.Render(partial).Split('\n').First(l => l.StartsWith($"| `{id}` |", StringComparison.Ordinal));
+
+        Assert.EndsWith("| – |", row, StringComparison.Ordinal);
+        Assert.DoesNotContain("0.00 s", row, StringComparison.Ordinal);
+        Assert.DoesNotContain("<td class=\"n\">0.00 s</td>", HtmlReport.Render(partial), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Html_is_one_self_contained_page_with_the_graph_charts_and_tables()
     {
         var html = HtmlReport.Render(ReportSamples.Digits());
