@@ -29,7 +29,7 @@ public static class CsvDataReader
         try
         {
             using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
-            var (header, lineNumber) = ReadHeader(reader);
+            var (header, lineNumber) = ReadHeader(reader, path);
             string? line;
             if (header is null)
             {
@@ -85,7 +85,7 @@ public static class CsvDataReader
                     continue;
                 }
 
-                var cells = Split(line);
+                var cells = Split(line, path, lineNumber);
                 if (cells.Count != header.Length)
                 {
                     throw EngineException.At(DiagnosticCatalogue.DataBadLayout, new SourceLocation(path, lineNumber, 1), null, path,
@@ -150,10 +150,10 @@ public static class CsvDataReader
         try
         {
             using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
-            var (header, _) = ReadHeader(reader);
+            var (header, _) = ReadHeader(reader, path);
             return header is not null && header.Count(c => c == labelColumn) == 1 ? [.. header.Where(c => c != labelColumn)] : null;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or EngineException)
         {
             return null;
         }
@@ -176,7 +176,7 @@ public static class CsvDataReader
     }
 
     // The first non-blank line, split into unquoted column names, and its line number.
-    private static (string[]? Header, int LineNumber) ReadHeader(StreamReader reader)
+    private static (string[]? Header, int LineNumber) ReadHeader(StreamReader reader, string path)
     {
         var lineNumber = 0;
         while (reader.ReadLine() is { } line)
@@ -184,7 +184,7 @@ public static class CsvDataReader
             lineNumber++;
             if (line.Trim().Length > 0)
             {
-                return ([.. Split(line).Select(c => Unquote(c.Text))], lineNumber);
+                return ([.. Split(line, path, lineNumber).Select(c => Unquote(c.Text))], lineNumber);
             }
         }
 
@@ -206,22 +206,33 @@ public static class CsvDataReader
             ? $"; the header seems separated by {(separator == '\t' ? "tabs" : $"'{separator}'")}, but the columns of a csv dataset are separated by commas"
             : string.Empty;
 
-    private static List<(string Text, int Column)> Split(string line)
+    // The cells of one line and the column each starts at. A quote left open to the end of the line is an error there:
+    // counted as one cell with the rest of the line, it showed as "line n has 3 cells, the header 5".
+    private static List<(string Text, int Column)> Split(string line, string path, int lineNumber)
     {
         var cells = new List<(string, int)>();
         var start = 0;
         var quoted = false;
+        var opened = -1; // the current cell's first quote ('""' inside a quoted cell closes and opens again)
         for (var i = 0; i <= line.Length; i++)
         {
             if (i == line.Length || (line[i] == ',' && !quoted))
             {
                 cells.Add((line[start..i], start + 1));
                 start = i + 1;
+                opened = i < line.Length ? -1 : opened;
             }
             else if (line[i] == '"')
             {
                 quoted = !quoted;
+                opened = opened < 0 ? i : opened;
             }
+        }
+
+        if (quoted)
+        {
+            throw EngineException.At(DiagnosticCatalogue.DataBadLayout, new SourceLocation(path, lineNumber, opened + 1), null, path,
+                $"the quote at line {lineNumber}, column {opened + 1} is not closed on its line (a quoted cell ends with '\"' before the next comma; a quote inside it is written '\"\"', and cells do not span lines)");
         }
 
         return cells;

@@ -332,10 +332,17 @@ internal static class MarkdownReport
     internal static string Text(string text)
     {
         var escaped = new StringBuilder(text.Length + 16);
-        foreach (var c in text.Replace("\r\n", "\n", StringComparison.Ordinal))
+        var source = text.Replace("\r\n", "\n", StringComparison.Ordinal);
+        for (var i = 0; i < source.Length; i++)
         {
+            var c = source[i];
             escaped.Append(c switch
             {
+                // Nor a bare link: GitHub and markdown-it link "http://x", "www.x" and "a@b.c" in plain text; an escaped ':',
+                // '.' or '@' splits the text where they look for one, and still shows the character.
+                ':' when source.AsSpan(i).StartsWith("://") => "\\:",
+                '.' when i >= 3 && source.AsSpan(i - 3, 3).Equals("www", StringComparison.OrdinalIgnoreCase) => "\\.",
+                '@' => "\\@",
                 _ when ReportText.Hidden(c) => ReportText.Shown(c), // \u0007: that backslash is the escape's, so not doubled as the text's are
                 '&' => "&amp;",
                 '<' => "&lt;",

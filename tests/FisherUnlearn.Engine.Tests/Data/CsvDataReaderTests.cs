@@ -43,6 +43,21 @@ public sealed class CsvDataReaderTests : IDisposable
     }
 
     [Theory]
+    [InlineData("x,label\n1,0\n\"2,1\n", 3, 1)]
+    [InlineData("x,\"label\n1,0\n", 1, 3)]
+    [InlineData("x,label\n1,0\n3,\"1\"\"\n", 3, 3)]
+    public void A_quote_left_open_is_FUL4008_at_the_quote_not_a_count_of_cells(string text, int line, int column)
+    {
+        var path = folder.WriteText("open.csv", text);
+
+        var ex = EngineAssert.Fails("FUL4008", () => CsvDataReader.Read(path, "label"));
+
+        Assert.Equal((line, column), (ex.Diagnostic.Location.Line, ex.Diagnostic.Location.Column));
+        Assert.Contains($"the quote at line {line}, column {column} is not closed on its line", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("cells, the header", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("x,label\n1,0\n2,abc\n", 3, "label")]
     [InlineData("x,label\n1,0\n1;5,1\n", 3, "x")]
     [InlineData("x,label\nNaN,0\n", 2, "x")]

@@ -105,7 +105,7 @@ public sealed class ReportRenderingTests
         Assert.StartsWith("# Removal `forget-3`: &lt;b&gt;urgent&lt;/b&gt; &amp; done \\| now\\u0007\\u0000 \\`x\\` next line \\\\&lt;i&gt;\\u202e\n", md, StringComparison.Ordinal);
         Assert.Contains("| Requested | 2026-11-26 &lt;details&gt; |", md, StringComparison.Ordinal);
         Assert.Contains("**Failed:** FUL4100: &lt;img src=x&gt; in 'a\\|b'\\u001b\\[31m", md, StringComparison.Ordinal);
-        Assert.Equal("\\*urgent\\* \\_now\\_ \\[ticket\\](http://x) \\~\\~no\\~\\~", MarkdownReport.Text("*urgent* _now_ [ticket](http://x) ~~no~~"));
+        Assert.Equal("\\*urgent\\* \\_now\\_ \\[ticket\\](http\\://x) \\~\\~no\\~\\~", MarkdownReport.Text("*urgent* _now_ [ticket](http://x) ~~no~~"));
         Assert.Contains("| removal `forget-3` | `` odd\\|na`me\\u0007.removal.json `` |", md, StringComparison.Ordinal);
         Assert.Contains("<p class=\"reason\">&lt;b&gt;urgent&lt;/b&gt; &amp; done | now\\u0007\\u0000 `x`\r\nnext line \\&lt;i&gt;\\u202e</p>", html, StringComparison.Ordinal);
         Assert.Contains("&lt;img src=x&gt; in &#39;a|b&#39;\\u001b[31m", html, StringComparison.Ordinal);
@@ -116,6 +116,15 @@ public sealed class ReportRenderingTests
             Assert.DoesNotContain(text, c => char.IsControl(c) && c is not ('\n' or '\r'));
             Assert.DoesNotContain('\u202e', text);
         }
+    }
+
+    [Fact]
+    public void A_bare_address_in_quoted_text_is_no_link()
+    {
+        var text = MarkdownReport.Text("ticket at https://tracker.example/1, www.example.org or privacy@example.org: see www.X.org");
+
+        // GitHub links "https://", "www." and e-mail addresses in plain text; each is broken by an escape it still shows.
+        Assert.Equal("ticket at https\\://tracker.example/1, www\\.example.org or privacy\\@example.org: see www\\.X.org", text);
     }
 
     [Fact]
