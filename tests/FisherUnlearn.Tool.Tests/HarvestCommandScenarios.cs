@@ -78,8 +78,9 @@ public sealed class HarvestCommandScenarios
         var second = Assert.Single(pairs.Json["models"]!)["plans"]!;
         Assert.Equal((3, 3, 3, false), ((int)second["labels"]!, (int)second["labelSets"]!, (int)second["calibrated"]!, (bool)second["cached"]!));
         Assert.Contains(pairs.ErrorLines, l => l == "dotnet-unlearn: planned b: forget plans for 3 labels and 3 label sets");
-        var third = Assert.Single(budget.Json["models"]!)["plans"]!; // 3 labels + 3 pairs > 5: the pairs are left out
-        Assert.Equal((3, 0), ((int)third["labels"]!, (int)third["labelSets"]!));
+        // 3 labels + 3 pairs > 5: the forced harvest calibrates the labels again, and keeps the pairs stored before.
+        var third = Assert.Single(budget.Json["models"]!)["plans"]!;
+        Assert.Equal((3, 3, 3), ((int)third["labels"]!, (int)third["labelSets"]!, (int)third["calibrated"]!));
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains(bad.ErrorLines, l => l.Contains("--plan-labels must be at least 1, not 0", StringComparison.Ordinal));
         Assert.Equal(2, tooMany.ExitCode); // as planLabels in unlearn.json: 1..8
@@ -298,6 +299,25 @@ public sealed class HarvestCommandScenarios
         Assert.Equal("batch", (string?)model["estimator"]);
         Assert.NotEqual(Newtonsoft.Json.Linq.JTokenType.Null, model["plans"]!.Type); // the plans a run of this workspace looks for
         Assert.True((int)model["samples"]! <= 5 * 4, $"{model["samples"]} samples for 4 labels at 5 each");
+    }
+
+    [Fact]
+    public async Task A_harvest_with_other_fisher_settings_keeps_the_plans_made_for_the_defaults()
+    {
+        using var ws = Workspace();
+        ws.Write("forget-tempered.removal.json", """{ "schemaVersion": 1, "id": "forget-tempered", "forget": { "labels": [1] }, "parameters": { "estimator": "tempered" } }""");
+        string[] Plans() => [.. Directory.GetFiles(ws.PathOf("artifacts/unlearn/harvest/b/plans"), "*.json").Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
+
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "b", "--plan-labels", "1")).ExitCode);
+        var defaults = Plans();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "b", "--plan-labels", "1", "--estimator", "tempered")).ExitCode);
+        var both = Plans();
+
+        // The tempered harvest's plans join the default ones: a request under the defaults still needs no data (QA: they
+        // were deleted, and a run after the data was gone failed).
+        Assert.Single(defaults);
+        Assert.Equal(2, both.Length);
+        Assert.Contains(defaults[0], both);
     }
 
     private static TempWorkspace Workspace() => SampleWorkspaces.ChainWithData();

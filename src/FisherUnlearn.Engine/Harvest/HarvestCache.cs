@@ -411,6 +411,15 @@ public static class HarvestCache
 
     private static readonly JsonSerializerOptions IndentedJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, WriteIndented = true };
 
+    /// <summary>The lock of a model's cache folder (<c>.index.lock</c>, across processes), for a short read-modify-write of
+    /// a file in it: <c>index.json</c>, a plan file.</summary>
+    internal static IDisposable LockModel(string outputDirectory, string modelId)
+    {
+        var directory = DirectoryOf(outputDirectory, modelId);
+        Directory.CreateDirectory(directory);
+        return AcquireLock(directory);
+    }
+
     private static FileStream AcquireLock(string directory)
     {
         var lockPath = Path.Combine(directory, ".index.lock");

@@ -163,15 +163,17 @@ public static class ForgetPlans
     /// <summary>
     /// Calibrates, for each label set of the model's <paramref name="coverage"/> (default: every label it knows and every
     /// pair while the model knows at most 13 labels), a request to forget exactly that set, and stores the plans
-    /// (atomically; plans of older keys of the model are removed). Plans already stored under the key are kept and only
-    /// the missing sets are calibrated. Harvests the model first when needed. Returns the plans, the file and whether
-    /// nothing had to be calibrated.
+    /// (atomically, merged under the model's cache lock with what another harvest stored meanwhile; plans made for a
+    /// harvest the model's cache no longer lists, an older checkpoint's or data's, are removed). Plans already stored under
+    /// the key are kept and only the missing sets are calibrated; sets stored beyond the coverage stay. Harvests the model
+    /// first when needed. Returns the plans, the file and whether nothing had to be calibrated.
     /// </summary>
     public static ForgetPlanFile Compute(WorkspaceAnalysis analysis, string modelId, UnlearnSettings settings,
         JobResources resources, double? requestedTarget = null, CancellationToken cancellationToken = default) =>
         Compute(analysis, modelId, settings, resources, requestedTarget, force: false, coverage: null, cancellationToken);
 
-    /// <summary>As above; with <paramref name="force"/> every plan is calibrated again even when stored, and
+    /// <summary>As above; with <paramref name="force"/> every plan of the coverage is calibrated again even when stored
+    /// (stored sets beyond it stay), and
     /// <paramref name="progress"/> told (plans calibrated, plans to calibrate) before the first and after each.</summary>
     public static ForgetPlanFile Compute(WorkspaceAnalysis analysis, string modelId, UnlearnSettings settings,
         JobResources resources, double? requestedTarget, bool force, ForgetPlanCoverage? coverage, CancellationToken cancellationToken = default,
@@ -200,7 +202,8 @@ public static class ForgetPlans
             return new ForgetPlanFile(stored, path, true);
         }
 
-        var plans = new List<ForgetPlan>(stored?.All ?? []);
+        var plans = new List<ForgetPlan>();
+        var calibratedCount = 0;
         var clock = Stopwatch.StartNew();
         using (var module = ModelFactory.Load(manifest))
         {
@@ -219,11 +222,15 @@ public static class ForgetPlans
                 var calibrated = UnlearningJob.Calibrate(module, scope, settings, resources, forget, full, include, settings.Target ?? requestedTarget, apply: false);
                 var result = calibrated.Result with { Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
                 plans.Add(new ForgetPlan(labels, result, calibrated.ForgetSamples, calibrated.RetainSamples));
-                progress?.Invoke(plans.Count - (stored?.Count ?? 0), missing.Count);
+                progress?.Invoke(++calibratedCount, missing.Count);
             }
         }
 
-        var table = new ForgetPlanTable(plans);
+        // What is stored now (another harvest may have written since this one read: QA lost 10 pair plans to a concurrent
+        // single-label harvest), with these plans over it; a forced harvest replaces the sets it calibrated, and keeps the
+        // others (a narrower --plan-labels keeps what a wider one made).
+        using var cacheLock = HarvestCache.LockModel(output, modelId);
+        var table = new ForgetPlanTable((Load(output, modelId, key)?.All ?? []).Concat(plans));
         var root = new JsonObject
         {
             ["schemaVersion"] = SchemaVersion,
@@ -236,9 +243,10 @@ public static class ForgetPlans
         };
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         AtomicFile.WriteAllText(path, root.ToJsonString(Json) + "\n");
+        var current = HarvestCache.ReadIndex(output, modelId).Select(e => e.Key).Append(harvest.Key).ToHashSet(StringComparer.Ordinal);
         foreach (var old in Directory.EnumerateFiles(Path.GetDirectoryName(path)!, "*.json").Where(f => !string.Equals(f, path, StringComparison.Ordinal)))
         {
-            TryDelete(old, harvest.Key);
+            TryDelete(old, current);
         }
 
         return new ForgetPlanFile(table, path, false) { Calibrated = missing.Count, Seconds = clock.Elapsed.TotalSeconds };
@@ -265,14 +273,16 @@ public static class ForgetPlans
         };
     }
 
-    // Plans of another harvest key are for a previous checkpoint or data: removed. Plans of the same harvest under other
-    // settings or targets stay.
-    private static void TryDelete(string path, string harvestKey)
+    // Plans of a harvest the model's cache no longer lists are for a previous checkpoint or data: removed. Plans of the
+    // harvests it lists (other Fisher settings: another estimator, sample cap) and of other method settings or targets
+    // stay (QA: a tempered harvest deleted the default plans, and a request after the data was deleted then failed).
+    private static void TryDelete(string path, IReadOnlySet<string> harvestKeys)
     {
         try
         {
             RegularFile.Ensure(path);
-            if (JsonNode.Parse(File.ReadAllText(path)) is JsonObject root && (string?)root["harvestKey"] == harvestKey)
+            if (JsonNode.Parse(File.ReadAllText(path)) is JsonObject root && root["harvestKey"] is JsonValue value
+                && value.TryGetValue<string>(out var harvestKey) && harvestKeys.Contains(harvestKey))
             {
                 return;
             }

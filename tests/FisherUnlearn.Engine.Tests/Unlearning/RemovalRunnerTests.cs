@@ -157,8 +157,33 @@ public sealed class RemovalRunnerTests
         Assert.All(singles.Plans.All, p => Assert.Equal((p.Result.Chosen, p.Result.Evaluated), (widened.Plans.Find(p.Labels)!.Result.Chosen, widened.Plans.Find(p.Labels)!.Result.Evaluated)));
         Assert.True(narrowedAgain.Cached); // a narrower coverage is served by the stored file, pairs kept
         Assert.Equal(15, narrowedAgain.Plans.Count);
-        Assert.Equal((5, 0, 5), (tight.Plans.SingleLabels, tight.Plans.LabelSets, tight.Calibrated)); // 5 + 10 pairs > 14: none
+        // 5 + 10 pairs > 14: the forced harvest calibrates the single labels again, and keeps the pairs a wider one stored.
+        Assert.Equal((5, 10, 5), (tight.Plans.SingleLabels, tight.Plans.LabelSets, tight.Calibrated));
     }
+
+    [Fact]
+    public void Plans_another_harvest_stored_meanwhile_are_merged_not_overwritten()
+    {
+        using var ws = new UnlearningWorkspace();
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-3"];
+        var settings = UnlearnSettings.From(removal, analysis.Workspace.Settings);
+        var target = removal.Targets?.MaxForgetAccuracy;
+        ForgetPlanFile? other = null;
+
+        // While this harvest calibrates single labels (it read no stored plans), another one stores every pair: the last
+        // writer used to win, and the pairs were lost with both harvests reporting success.
+        var singles = ForgetPlans.Compute(analysis, "b", settings, new JobResources(), target, force: false, ForgetPlanCoverage.SingleLabels, Token,
+            progress: (done, _) => other ??= done == 1 ? ForgetPlans.Compute(analysis, "b", settings, new JobResources(), target, force: false, coverage: null, Token) : null);
+
+        Assert.NotNull(other);
+        Assert.Equal(10, other.Plans.LabelSets);
+        Assert.Equal((5, 10), (singles.Plans.SingleLabels, singles.Plans.LabelSets));
+        Assert.Equal(15, ForgetPlans.Load(analysis.Workspace.OutputDirectory, "b", ForgetPlans.KeyOf(
+            Path.GetFileNameWithoutExtension(Directory.GetFiles(HarvestDirectory(ws, "b"), "*.safetensors").Single()), settings, target))?.Count);
+    }
+
+    private static string HarvestDirectory(UnlearningWorkspace ws, string model) => Path.Combine(ws.Analyze().Workspace.OutputDirectory, "harvest", model);
 
     [Theory]
     [InlineData("")]
