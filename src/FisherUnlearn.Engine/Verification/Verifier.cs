@@ -196,6 +196,8 @@ public static class Verifier
         return Math.Min(1, unseen + (tolerance * Math.Sqrt(variance)));
     }
 
+    private static double? MaxOf(double? a, double? b) => a is { } x && b is { } y ? Math.Max(x, y) : a ?? b;
+
     internal static List<Diagnostic> Check(RemovalManifest removal, ModelManifest model, RemovalScope scope, ModelMetrics before, ModelMetrics after, ModelMetrics? reference,
         double sampleTolerance = 1)
     {
@@ -226,8 +228,12 @@ public static class Verifier
                 missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgetTargetMissed, at, model.Id, forget * 100, maxForget * 100));
             }
 
+            // Without a reference, "unseen" is what the model scores on unseen samples of their labels before unlearning, or
+            // after when that is higher: forgetting a request's labels can lower the kept labels' held-out accuracy by a few
+            // points (QA: 81.2% -> 77.6%), which says nothing of the samples, and calibration aims at the model before it
+            // (docs/methods.md, step 2). Against the unlearned model alone, even the retrained reference failed the check.
             if (after.ForgottenSampleAccuracy is { } scored && after.ForgottenSamples > 0
-                && (reference?.ForgottenSampleAccuracy ?? after.ForgottenLabelsHeldOutAccuracy) is { } unseen)
+                && (reference?.ForgottenSampleAccuracy ?? MaxOf(before.ForgottenLabelsHeldOutAccuracy, after.ForgottenLabelsHeldOutAccuracy)) is { } unseen)
             {
                 var bound = ForgottenSampleBound(unseen, after.ForgottenSamples, sampleTolerance, againstReference: reference?.ForgottenSampleAccuracy is not null);
                 if (scored > bound + 1e-12)

@@ -66,8 +66,13 @@ public sealed class TargetCheckTests
         // One of 20 right where the retrained model got none: chance, not memory (QA: a model at 4% held-out on that digit).
         Assert.Empty(Verifier.Check(removal, model, scope, Samples(0.05, 0.04, 20), Samples(0.05, 0.04, 20), Samples(0.0, 0.04, 20)));
         // Without a reference, against the model's own score on unseen samples of the same labels.
-        var alone = Assert.Single(Verifier.Check(removal, model, scope, Samples(1.0, 0.9), Samples(1.0, 0.8), null));
+        var alone = Assert.Single(Verifier.Check(removal, model, scope, Samples(1.0, 0.8), Samples(1.0, 0.8), null));
         Assert.Contains("against its score on unseen samples of their labels (80.0%), with 'sampleTolerance' standard errors for chance, at most 84.04%", alone.Message, StringComparison.Ordinal);
-        Assert.Empty(Verifier.Check(removal, model, scope, Samples(1.0, 0.9), Samples(0.82, 0.8), null));
+        Assert.Empty(Verifier.Check(removal, model, scope, Samples(1.0, 0.8), Samples(0.82, 0.8), null));
+        // Unlearning a request's labels lowered the kept labels' held-out accuracy (90% -> 80%): the samples are judged
+        // against what unseen ones scored before it, as calibration aims, not against the damage.
+        Assert.Empty(Verifier.Check(removal, model, scope, Samples(1.0, 0.9), Samples(0.88, 0.8), null));
+        var above = Assert.Single(Verifier.Check(removal, model, scope, Samples(1.0, 0.9), Samples(1.0, 0.8), null));
+        Assert.Contains("against its score on unseen samples of their labels (90.0%)", above.Message, StringComparison.Ordinal);
     }
 }
