@@ -223,13 +223,17 @@ public sealed class RunOrchestrationScenarios
             Assert.Equal(before, File.ReadAllBytes(Path.Combine(folder, "report.json")));
         }
 
-        // And the other way round: a whole writer holds the folder, an --only run is told so.
+        // And the other way round: a whole writer holds the folder, an --only run (or a merge) is told so.
         using (OutputLock.TryAcquireWhole(folder, out _))
         {
             var only = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--only", "a", "--force", "--parallel", "1");
+            var merge = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--merge");
 
             Assert.Equal(1, only.ExitCode);
             Assert.Contains("error FUL3007:", only.Error, StringComparison.Ordinal);
+            Assert.Equal(1, merge.ExitCode);
+            Assert.Contains("error FUL3007:", merge.Error, StringComparison.Ordinal);
+            Assert.Equal(before, File.ReadAllBytes(Path.Combine(folder, "report.json")));
         }
 
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "verify", "forget-3")).ExitCode);

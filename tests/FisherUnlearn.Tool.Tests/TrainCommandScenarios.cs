@@ -287,6 +287,25 @@ public sealed class TrainCommandScenarios
         Assert.Equal(whole, File.ReadAllBytes(path)); // seeded: the same bytes as before the damage
     }
 
+    [Fact]
+    public async Task A_parent_damaged_after_training_makes_no_child_look_made_from_other_inputs()
+    {
+        using var ws = Chain(BRecipe);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        var path = ws.PathOf("a/bin/a.safetensors");
+        var whole = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, whole[..(whole.Length - 100)]); // a's header intact, data short; b untouched
+        ws.Write("forget-0.removal.json", """{ "schemaVersion": 1, "id": "forget-0", "forget": { "labels": [0] } }""");
+
+        var unlearn = await CliRun.InvokeAsync(ws.Root, "run", "forget-0", "--no-progress");
+        var train = await CliRun.InvokeAsync(ws.Root, "train", "--json");
+
+        Assert.Contains("FUL4021", unlearn.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("FUL4069", unlearn.Error, StringComparison.Ordinal); // b's inputs did not change
+        var statuses = train.Json["models"]!.ToDictionary(m => (string)m["id"]!, m => (string)m["status"]!);
+        Assert.Equal(("trained", "up-to-date"), (statuses["a"], statuses["b"])); // as train then finds
+    }
+
     [Theory]
     [InlineData("version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n",
         "it is a Git LFS pointer, not the checkpoint itself ('git lfs pull' fetches it)")]

@@ -125,7 +125,24 @@ public static class TrainingPolicy
             return action;
         }
 
-        bool Remade(string id) => Action(id) == TrainingAction.Train && CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath);
+        // A checkpoint that is there but cannot be read (damaged since train made it, or refused): its descendants' inputs
+        // hash it as it is now, so their "stale" is no evidence that anything changed (QA: a truncated root made FUL4069
+        // name every model below it, and train then found them all up to date).
+        var unreadableAbove = new Dictionary<string, bool>(StringComparer.Ordinal);
+        bool UnreadableAbove(string id)
+        {
+            if (!unreadableAbove.TryGetValue(id, out var found))
+            {
+                unreadableAbove[id] = false; // acyclic (validated); guards the recursion
+                found = workspace.Models[id].Parents.Select(p => p.Id).Where(workspace.Models.ContainsKey)
+                    .Any(p => (Action(p) is null && CheckpointPresence.IsPresent(workspace.Models[p].CheckpointPath)) || UnreadableAbove(p));
+                unreadableAbove[id] = found;
+            }
+
+            return found;
+        }
+
+        bool Remade(string id) => Action(id) == TrainingAction.Train && CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath) && !UnreadableAbove(id);
         var above = new Dictionary<string, string?>(StringComparer.Ordinal);
         string? RemadeAbove(string id)
         {

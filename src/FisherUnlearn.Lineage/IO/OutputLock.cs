@@ -88,6 +88,23 @@ public sealed class OutputLock : IDisposable
         return whole;
     }
 
+    /// <summary>As <see cref="TryAcquireWhole"/>, waiting up to <paramref name="timeout"/> (for a short writer of the whole
+    /// folder, such as a merge of the reports, that other writers may just be finishing before).</summary>
+    public static OutputLock? WaitWhole(string directory, TimeSpan timeout, out string? holder)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var taken = TryAcquireWhole(directory, out holder);
+            if (taken is not null || clock.Elapsed >= timeout)
+            {
+                return taken;
+            }
+
+            Thread.Sleep(50);
+        }
+    }
+
     /// <summary>The lock of a writer of one part of the folder (<paramref name="scope"/>: a model, a shard): its own lock,
     /// and then no writer of the whole folder may hold the folder's (probed: waited for a moment, since other parts probe
     /// it too). Null, with the holder, when one does.</summary>

@@ -290,10 +290,24 @@ internal static class RunCommand
         return failed.Count > 0 ? ExitCodes.Failed : exit;
     }
 
+    // How long a merge waits for the folder's other writers.
+    private static readonly TimeSpan MergeWait = TimeSpan.FromSeconds(20);
+
     private static int Merge(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, Options options)
     {
         var plan = Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal);
         var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, options.OutputRoot);
+        // A merge rewrites the reports from every record: not while a run or verify holds the folder (verify's verdict
+        // would be lost to a report without it). It waits a little: under 'dotnet build -m' the last --only runs may be
+        // releasing their parts as the build publishes the summary with a merge.
+        string? holder = null;
+        using var folderLock = Directory.Exists(directory) ? OutputLock.WaitWhole(directory, MergeWait, out holder) : null;
+        if (folderLock is null && Directory.Exists(directory))
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.OutputLocked, null, holder, env.Context.Display(directory)));
+            return ExitCodes.Failed;
+        }
+
         // The shards' method, when they agree and --method does not say: a merge takes what its shards were run with.
         var recorded = plan.Affected.Select(a => JobRecord.TryRead(directory, a.Id)?.Outcome.Method).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
         UnlearnSettings settings;
