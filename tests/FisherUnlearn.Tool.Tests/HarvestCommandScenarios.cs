@@ -302,6 +302,23 @@ public sealed class HarvestCommandScenarios
     }
 
     [Fact]
+    public async Task A_model_whose_plans_fail_is_listed_with_its_fisher_harvest_and_as_failed()
+    {
+        using var ws = Workspace();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "b", "--no-plans")).ExitCode);
+        ws.Write("artifacts/unlearn/harvest/b/plans", "a file where the plans folder goes");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "b", "--plan-labels", "1", "--json");
+
+        Assert.Equal(2, run.ExitCode);
+        var model = Assert.Single(run.Json["models"]!);
+        Assert.Equal(("b", true), ((string)model["id"]!, (bool)model["cached"]!));
+        Assert.Equal(Newtonsoft.Json.Linq.JTokenType.Null, model["plans"]!.Type);
+        Assert.Equal("FUL4084", (string)Assert.Single(run.Json["failed"]!)["code"]!);
+        Assert.Contains(run.ErrorLines, l => l.Contains("1 model: Fisher computed for 0, cached for 1;", StringComparison.Ordinal) && l.Contains("1 failed", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_harvest_with_other_fisher_settings_keeps_the_plans_made_for_the_defaults()
     {
         using var ws = Workspace();

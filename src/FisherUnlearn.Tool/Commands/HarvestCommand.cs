@@ -231,7 +231,7 @@ internal static class HarvestCommand
             live?.Update(id, "harvesting");
             var outcome = HarvestModel(analysis, id, options, variants, coverage, settings.Force, resources, env.Context.Display,
                 live is null ? null : (done, total) => live.Update(id, string.Create(CultureInfo.InvariantCulture, $"planning {done}/{total}")), cancellationToken);
-            live?.Complete(id, outcome.Result is not null ? "done" : $"failed ({outcome.Failure?["code"]})", outcome.Result is { } r ? Summary(r) : null, clock.Elapsed.TotalSeconds);
+            live?.Complete(id, outcome.Failure is null ? "done" : $"failed ({outcome.Failure["code"]})", outcome.Result is { } r ? Summary(r) : null, clock.Elapsed.TotalSeconds);
             if (live is null)
             {
                 lock (gate)
@@ -272,7 +272,7 @@ internal static class HarvestCommand
             .Select(h => new JObject(h.Failure!) { ["error"] = h.Error is null ? null : JsonDocuments.Diagnostic(env.Context, h.Error) }));
         var exitCode = harvested.Select(h => h.ExitCode).DefaultIfEmpty(ExitCodes.Ok).Max();
         env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
-            $"{results.Count + failed.Count} {(results.Count + failed.Count == 1 ? "model" : "models")}: Fisher computed for {results.Count(r => !(bool)r["cached"]!)}, cached for {results.Count(r => (bool)r["cached"]!)}; forget plans calibrated for {results.Count(r => r["plans"] is JObject p && !(bool)p["cached"]!)}, cached for {results.Count(r => r["plans"] is JObject p && (bool)p["cached"]!)}; {failed.Count} failed; {stopwatch.Elapsed.TotalSeconds:0.0} s."));
+            $"{harvested.Length} {(harvested.Length == 1 ? "model" : "models")}: Fisher computed for {results.Count(r => !(bool)r["cached"]!)}, cached for {results.Count(r => (bool)r["cached"]!)}; forget plans calibrated for {results.Count(r => r["plans"] is JObject p && !(bool)p["cached"]!)}, cached for {results.Count(r => r["plans"] is JObject p && (bool)p["cached"]!)}; {failed.Count} failed; {stopwatch.Elapsed.TotalSeconds:0.0} s."));
         if (env.Json)
         {
             env.WriteJson(new JObject
@@ -317,9 +317,25 @@ internal static class HarvestCommand
             }
         }
 
+        JObject Entry(HarvestResult result, JObject? planned) => new()
+        {
+            ["id"] = id,
+            ["cached"] = result.Cached,
+            ["seconds"] = Math.Round(result.Seconds, 3),
+            ["labels"] = result.Labels.Count,
+            ["samples"] = result.SampleCount,
+            ["estimator"] = result.Estimator.Name(),
+            ["temperature"] = result.Temperature,
+            ["key"] = result.Key.Length == 0 ? null : result.Key,
+            ["file"] = result.FilePath is null ? null : display(result.FilePath),
+            ["plans"] = planned,
+        };
+
+        HarvestResult? harvested = null;
         try
         {
             var result = Harvester.Harvest(manifest, analysis.Workspace, options, cancellationToken);
+            harvested = result;
             if (result.Labels.Count == 0)
             {
                 lines.Add(env => env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.HarvestNoData, manifest.Location, id)));
@@ -353,20 +369,7 @@ internal static class HarvestCommand
                 };
             }
 
-            var entry = new JObject
-            {
-                ["id"] = id,
-                ["cached"] = result.Cached,
-                ["seconds"] = Math.Round(result.Seconds, 3),
-                ["labels"] = result.Labels.Count,
-                ["samples"] = result.SampleCount,
-                ["estimator"] = result.Estimator.Name(),
-                ["temperature"] = result.Temperature,
-                ["key"] = result.Key.Length == 0 ? null : result.Key,
-                ["file"] = result.FilePath is null ? null : display(result.FilePath),
-                ["plans"] = planned,
-            };
-            return new ModelHarvest(entry, null, ExitCodes.Ok, Report);
+            return new ModelHarvest(Entry(result, planned), null, ExitCodes.Ok, Report);
         }
         catch (OperationCanceledException)
         {
@@ -379,7 +382,9 @@ internal static class HarvestCommand
                 env.Diagnostics.Write(ex.Diagnostic);
                 env.Diagnostics.Detail(ex.InnerException?.ToString() ?? string.Empty);
             });
-            return new ModelHarvest(null, new JObject { ["id"] = id, ["code"] = ex.Code }, IsComputeFailure(ex.Code) ? ExitCodes.Failed : ExitCodes.InvalidInput, Report)
+            // A model whose Fisher harvest is there but whose plans failed is still listed with it (plans null), and failed.
+            return new ModelHarvest(harvested is null ? null : Entry(harvested, null), new JObject { ["id"] = id, ["code"] = ex.Code },
+                IsComputeFailure(ex.Code) ? ExitCodes.Failed : ExitCodes.InvalidInput, Report)
             {
                 Error = ex.Diagnostic,
             };
