@@ -301,9 +301,17 @@ public sealed class TrainCommandScenarios
         var train = await CliRun.InvokeAsync(ws.Root, "train", "--json");
 
         Assert.Contains("FUL4021", unlearn.Error, StringComparison.Ordinal);
-        Assert.DoesNotContain("FUL4069", unlearn.Error, StringComparison.Ordinal); // b's inputs did not change
+        // b's own inputs did not change: not "made from other inputs", but that it cannot be told until a is made again.
+        Assert.DoesNotContain("FUL4069", unlearn.Error, StringComparison.Ordinal);
+        Assert.Contains("warning FUL4071: The checkpoint of model 'b' descends from 'a', whose checkpoint cannot be read", unlearn.Error, StringComparison.Ordinal);
         var statuses = train.Json["models"]!.ToDictionary(m => (string)m["id"]!, m => (string)m["status"]!);
         Assert.Equal(("trained", "up-to-date"), (statuses["a"], statuses["b"])); // as train then finds
+
+        // With b's own recipe changed as well, b is still named (QA: the first fix dropped that warning).
+        File.WriteAllBytes(path, whole[..(whole.Length - 100)]);
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"seed\": 2", "\"seed\": 22", StringComparison.Ordinal));
+        var changed = await CliRun.InvokeAsync(ws.Root, "run", "forget-0", "--no-progress", "--force");
+        Assert.Contains("warning FUL4071: The checkpoint of model 'b'", changed.Error, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -98,10 +98,11 @@ public static class TrainingPolicy
     /// made from other inputs than the manifest now names (<c>Ancestor</c> null), or made by <c>train</c> below an ancestor
     /// it would make again, since it then retrains the descendants (<c>Ancestor</c>: the nearest such, by parents in ordinal
     /// order). A model <c>train</c> keeps (no recipe, the user's checkpoint, train data gone) stops that chain. A model whose
-    /// checkpoint cannot be read (its decision fails, or it is damaged since <c>train</c> made it) counts as neither: its
-    /// inputs did not change, and reading it reports what is wrong. In ordinal order.
+    /// checkpoint cannot be read (its decision fails, or it is damaged since <c>train</c> made it) is not listed: reading it
+    /// reports what is wrong; a model below it is, with it as <c>Ancestor</c> and <c>AncestorUnreadable</c> set (whether its
+    /// own inputs changed cannot be told until that checkpoint is made again). In ordinal order.
     /// </summary>
-    public static IReadOnlyList<(string Model, string? Ancestor)> WouldRemake(Workspace workspace, IEnumerable<string> models, FileHashCache files)
+    public static IReadOnlyList<(string Model, string? Ancestor, bool AncestorUnreadable)> WouldRemake(Workspace workspace, IEnumerable<string> models, FileHashCache files)
     {
         ArgumentNullException.ThrowIfNull(workspace);
         ArgumentNullException.ThrowIfNull(models);
@@ -126,23 +127,25 @@ public static class TrainingPolicy
         }
 
         // A checkpoint that is there but cannot be read (damaged since train made it, or refused): its descendants' inputs
-        // hash it as it is now, so their "stale" is no evidence that anything changed (QA: a truncated root made FUL4069
-        // name every model below it, and train then found them all up to date).
-        var unreadableAbove = new Dictionary<string, bool>(StringComparer.Ordinal);
-        bool UnreadableAbove(string id)
+        // hash it as it is now, so their "stale" says nothing of their own inputs (QA: a truncated root made FUL4069 say
+        // every model below it was "made from other inputs", and train then found them all up to date). They are named
+        // with that ancestor instead: train makes it again first, and then tells.
+        var unreadableAbove = new Dictionary<string, string?>(StringComparer.Ordinal);
+        string? UnreadableAbove(string id)
         {
             if (!unreadableAbove.TryGetValue(id, out var found))
             {
-                unreadableAbove[id] = false; // acyclic (validated); guards the recursion
-                found = workspace.Models[id].Parents.Select(p => p.Id).Where(workspace.Models.ContainsKey)
-                    .Any(p => (Action(p) is null && CheckpointPresence.IsPresent(workspace.Models[p].CheckpointPath)) || UnreadableAbove(p));
+                unreadableAbove[id] = null; // acyclic (validated); guards the recursion
+                found = workspace.Models[id].Parents.Select(p => p.Id).Where(workspace.Models.ContainsKey).Order(StringComparer.Ordinal)
+                    .Select(p => Action(p) is null && CheckpointPresence.IsPresent(workspace.Models[p].CheckpointPath) ? p : UnreadableAbove(p))
+                    .FirstOrDefault(a => a is not null);
                 unreadableAbove[id] = found;
             }
 
             return found;
         }
 
-        bool Remade(string id) => Action(id) == TrainingAction.Train && CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath) && !UnreadableAbove(id);
+        bool Remade(string id) => Action(id) == TrainingAction.Train && CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath) && UnreadableAbove(id) is null;
         var above = new Dictionary<string, string?>(StringComparer.Ordinal);
         string? RemadeAbove(string id)
         {
@@ -158,16 +161,20 @@ public static class TrainingPolicy
             return from;
         }
 
-        var result = new List<(string, string?)>();
+        var result = new List<(string, string?, bool)>();
         foreach (var id in models.Where(workspace.Models.ContainsKey).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
             if (Remade(id))
             {
-                result.Add((id, null));
+                result.Add((id, null, false));
+            }
+            else if (Action(id) is not null && CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath) && UnreadableAbove(id) is { } unreadable)
+            {
+                result.Add((id, unreadable, true));
             }
             else if (Action(id) == TrainingAction.UpToDate && RemadeAbove(id) is { } ancestor)
             {
-                result.Add((id, ancestor));
+                result.Add((id, ancestor, false));
             }
         }
 

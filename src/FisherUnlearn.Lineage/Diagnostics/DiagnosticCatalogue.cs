@@ -253,6 +253,8 @@ public static class DiagnosticCatalogue
         "Model '{0}' has a checkpoint '{1}' that cannot be read ({2}), so 'train' cannot tell whether it made it and leaves it as it is. Restore or fetch the file, delete it to train the model anew, or use --force to train over it.");
     public static readonly DiagnosticDescriptor CheckpointNotTrained = Warning("FUL4069", "Checkpoint older than its recipe",
         "The checkpoint of model '{0}' {1}: 'dotnet unlearn train' would train it again, and the outputs unlearned from it now would then be out of date. Run 'dotnet unlearn train' first, unless the checkpoint as it is, is the one to unlearn.");
+    public static readonly DiagnosticDescriptor CheckpointBelowUnreadable = Warning("FUL4071", "Checkpoint below an unreadable one",
+        "The checkpoint of model '{0}' descends from '{1}', whose checkpoint cannot be read, so whether 'dotnet unlearn train' would make this one again cannot be told until that one is made again. Run 'dotnet unlearn train' first, unless the checkpoint as it is, is the one to unlearn.");
     public static readonly DiagnosticDescriptor HarvestNoData = Warning("FUL4082", "Nothing to harvest",
         "Model '{0}' and its ancestors train on no dataset, so it has no Fisher harvest. Add 'data' to its lineage manifest (or an ancestor's) if it should have one.");
     public static readonly DiagnosticDescriptor HarvestFailed = Error("FUL4083", "Harvest failed",

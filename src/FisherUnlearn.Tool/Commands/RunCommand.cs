@@ -363,10 +363,13 @@ internal static class RunCommand
         return missing.Count + stale.Count + failed.Count > 0 ? ExitCodes.Failed : exit;
     }
 
-    // FUL4069 for each considered model whose checkpoint train would make again (TrainingPolicy.WouldRemake).
+    // FUL4069 for each considered model whose checkpoint train would make again, FUL4071 for one below a checkpoint that
+    // cannot be read (TrainingPolicy.WouldRemake).
     private static IEnumerable<Diagnostic> UntrainedCheckpoints(WorkspaceAnalysis analysis, IEnumerable<string> considered) =>
         Engine.Training.TrainingPolicy.WouldRemake(analysis.Workspace, considered, Engine.Training.FileHashCache.ForWorkspace(analysis.Workspace))
-            .Select(r => Diagnostic.Create(DiagnosticCatalogue.CheckpointNotTrained, analysis.Workspace.Models[r.Model].CheckpointLocation ?? analysis.Workspace.Models[r.Model].Location, r.Model,
+            .Select(r => r.AncestorUnreadable
+                ? Diagnostic.Create(DiagnosticCatalogue.CheckpointBelowUnreadable, analysis.Workspace.Models[r.Model].CheckpointLocation ?? analysis.Workspace.Models[r.Model].Location, r.Model, r.Ancestor)
+                : Diagnostic.Create(DiagnosticCatalogue.CheckpointNotTrained, analysis.Workspace.Models[r.Model].CheckpointLocation ?? analysis.Workspace.Models[r.Model].Location, r.Model,
                 r.Ancestor is null
                     ? "was made from other inputs than its manifest now names (its recipe, data, parents or module assembly changed since)"
                     : $"descends from '{r.Ancestor}', whose checkpoint 'dotnet unlearn train' would make again"));
