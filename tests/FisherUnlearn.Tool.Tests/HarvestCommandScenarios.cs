@@ -272,6 +272,23 @@ public sealed class HarvestCommandScenarios
         Assert.False(ws.Exists("artifacts/unlearn/harvest"));
     }
 
+    [Theory]
+    [InlineData("--batch-size applies to the batch estimator only, and this harvest uses 'exact'", "--batch-size", "7")]
+    [InlineData("--batch-size applies to the batch estimator only, and this harvest uses 'tempered'", "--estimator", "tempered", "--batch-size", "7")]
+    [InlineData("--no-plans makes no forget plans, so --plan-labels would be ignored", "--no-plans", "--plan-labels", "1")]
+    [InlineData("--no-plans makes no forget plans, so --max-plans would be ignored", "--max-plans", "5", "--no-plans")]
+    public async Task An_option_the_harvest_would_ignore_is_a_usage_error_not_silence(string message, params string[] args)
+    {
+        using var ws = Workspace();
+
+        var run = await CliRun.InvokeAsync(ws.Root, ["harvest", .. args]);
+        var batch = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "a", "--no-plans", "--estimator", "batch", "--batch-size", "7");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(run.ErrorLines, l => l.Contains("error FUL3005: " + message, StringComparison.Ordinal));
+        Assert.True(batch.ExitCode == 0, batch.Error); // where it applies, it is taken
+    }
+
     [Fact]
     public async Task A_tempered_harvest_records_its_temperature()
     {

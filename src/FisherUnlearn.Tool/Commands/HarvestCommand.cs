@@ -106,14 +106,21 @@ internal static class HarvestCommand
                 parseResult.GetValue(temperature),
                 !parseResult.GetValue(noPlans),
                 parseResult.GetValue(planLabels),
-                parseResult.GetValue(maxPlans));
+                parseResult.GetValue(maxPlans))
+            {
+                BatchSizeGiven = parseResult.GetResult(batchSize) is { Implicit: false },
+            };
             return Task.FromResult(Run(new CommandEnvironment(context, options, parseResult), settings, cancellationToken));
         });
         return command;
     }
 
     private sealed record Settings(string? ModelId, bool Force, FisherEstimator? Estimator, int? Threads, int? Parallel, int? MaxSamples, int BatchSize, double? Temperature, bool Plans,
-        int? PlanLabels, int? MaxPlans);
+        int? PlanLabels, int? MaxPlans)
+    {
+        /// <summary>Whether --batch-size was written (it has a default).</summary>
+        public bool BatchSizeGiven { get; init; }
+    }
 
     private static int Run(CommandEnvironment env, Settings settings, CancellationToken cancellationToken)
     {
@@ -190,6 +197,21 @@ internal static class HarvestCommand
             // Ignoring it would harvest something other than what the user asked for, and say nothing.
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
                 $"--temperature applies to the tempered estimator only, and this harvest uses '{(settings.Estimator ?? unlearn.Estimator).Name()}'; add --estimator tempered, or leave --temperature out"));
+            return ExitCodes.InvalidInput;
+        }
+
+        // The same for the other options that would be ignored (QA).
+        if (settings.BatchSizeGiven && !(settings.Estimator ?? unlearn.Estimator).UsesBatchSize())
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
+                $"--batch-size applies to the batch estimator only, and this harvest uses '{(settings.Estimator ?? unlearn.Estimator).Name()}'; add --estimator batch, or leave --batch-size out"));
+            return ExitCodes.InvalidInput;
+        }
+
+        if (!settings.Plans && (settings.PlanLabels is not null || settings.MaxPlans is not null))
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
+                $"--no-plans makes no forget plans, so {(settings.PlanLabels is not null ? "--plan-labels" : "--max-plans")} would be ignored; leave one of them out"));
             return ExitCodes.InvalidInput;
         }
 
