@@ -130,36 +130,13 @@ public static class TrainingPolicy
         // hash it as it is now, so their "stale" says nothing of their own inputs (QA: a truncated root made FUL4069 say
         // every model below it was "made from other inputs", and train then found them all up to date). They are named
         // with that ancestor instead: train makes it again first, and then tells.
+        bool Unreadable(string id) => Action(id) is null && CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath);
         var unreadableAbove = new Dictionary<string, string?>(StringComparer.Ordinal);
-        string? UnreadableAbove(string id)
-        {
-            if (!unreadableAbove.TryGetValue(id, out var found))
-            {
-                unreadableAbove[id] = null; // acyclic (validated); guards the recursion
-                found = workspace.Models[id].Parents.Select(p => p.Id).Where(workspace.Models.ContainsKey).Order(StringComparer.Ordinal)
-                    .Select(p => Action(p) is null && CheckpointPresence.IsPresent(workspace.Models[p].CheckpointPath) ? p : UnreadableAbove(p))
-                    .FirstOrDefault(a => a is not null);
-                unreadableAbove[id] = found;
-            }
-
-            return found;
-        }
+        string? UnreadableAbove(string id) => NearestAbove(workspace, id, unreadableAbove, Unreadable, _ => true);
 
         bool Remade(string id) => Action(id) == TrainingAction.Train && CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath) && UnreadableAbove(id) is null;
-        var above = new Dictionary<string, string?>(StringComparer.Ordinal);
-        string? RemadeAbove(string id)
-        {
-            if (!above.TryGetValue(id, out var from))
-            {
-                above[id] = null; // the graph is acyclic (validated); this only guards the recursion
-                from = workspace.Models[id].Parents.Select(p => p.Id).Where(workspace.Models.ContainsKey).Order(StringComparer.Ordinal)
-                    .Select(p => Remade(p) ? p : Action(p) == TrainingAction.UpToDate ? RemadeAbove(p) : null)
-                    .FirstOrDefault(a => a is not null);
-                above[id] = from;
-            }
-
-            return from;
-        }
+        var remadeAbove = new Dictionary<string, string?>(StringComparer.Ordinal);
+        string? RemadeAbove(string id) => NearestAbove(workspace, id, remadeAbove, Remade, p => Action(p) == TrainingAction.UpToDate);
 
         var result = new List<(string, string?, bool)>();
         foreach (var id in models.Where(workspace.Models.ContainsKey).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
@@ -179,6 +156,23 @@ public static class TrainingPolicy
         }
 
         return result;
+    }
+
+    // The nearest ancestor of a model (by parents in ordinal order, depth first) that is a hit, looking further up only
+    // through parents that pass; null when there is none. Memoised in 'found' (the graph is acyclic, validated: the
+    // entry written first only guards the recursion).
+    private static string? NearestAbove(Workspace workspace, string id, Dictionary<string, string?> found, Func<string, bool> hit, Func<string, bool> passes)
+    {
+        if (!found.TryGetValue(id, out var nearest))
+        {
+            found[id] = null;
+            nearest = workspace.Models[id].Parents.Select(p => p.Id).Where(workspace.Models.ContainsKey).Order(StringComparer.Ordinal)
+                .Select(p => hit(p) ? p : passes(p) ? NearestAbove(workspace, p, found, hit, passes) : null)
+                .FirstOrDefault(a => a is not null);
+            found[id] = nearest;
+        }
+
+        return nearest;
     }
 
     // The files of the splits the model trains on that are no longer there.

@@ -90,20 +90,8 @@ public sealed class OutputLock : IDisposable
 
     /// <summary>As <see cref="TryAcquireWhole"/>, waiting up to <paramref name="timeout"/> (for a short writer of the whole
     /// folder, such as a merge of the reports, that other writers may just be finishing before).</summary>
-    public static OutputLock? WaitWhole(string directory, TimeSpan timeout, out string? holder)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            var taken = TryAcquireWhole(directory, out holder);
-            if (taken is not null || clock.Elapsed >= timeout)
-            {
-                return taken;
-            }
-
-            Thread.Sleep(50);
-        }
-    }
+    public static OutputLock? WaitWhole(string directory, TimeSpan timeout, out string? holder) =>
+        Retrying(timeout, out holder, (out string? h) => TryAcquireWhole(directory, out h));
 
     /// <summary>The lock of a writer of one part of the folder (<paramref name="scope"/>: a model, a shard): its own lock,
     /// and then no writer of the whole folder may hold the folder's (probed: waited for a moment, since other parts probe
@@ -129,12 +117,18 @@ public sealed class OutputLock : IDisposable
 
     /// <summary>Waits up to <paramref name="timeout"/> for the lock (for short critical sections such as writing a
     /// shared report), or returns null and the holder's description.</summary>
-    public static OutputLock? Wait(string directory, TimeSpan timeout, out string? holder, string? scope = null)
+    public static OutputLock? Wait(string directory, TimeSpan timeout, out string? holder, string? scope = null) =>
+        Retrying(timeout, out holder, (out string? h) => TryAcquire(directory, out h, scope));
+
+    private delegate OutputLock? Attempt(out string? holder);
+
+    // Tries until the lock is taken or the timeout has passed, every 50 ms.
+    private static OutputLock? Retrying(TimeSpan timeout, out string? holder, Attempt attempt)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
-            var taken = TryAcquire(directory, out holder, scope);
+            var taken = attempt(out holder);
             if (taken is not null || clock.Elapsed >= timeout)
             {
                 return taken;

@@ -39,6 +39,26 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
         return true;
     }
 
+    /// <summary>Holds a removal's output folder as a whole writer does (<see cref="Lineage.IO.OutputLock.TryAcquireWhole"/>),
+    /// waiting up to <paramref name="wait"/>: false, after reporting FUL3007, when another process holds it or a part of
+    /// it; <paramref name="held"/> is null when the folder does not exist (nothing to hold).</summary>
+    public bool TryHoldOutputFolder(string directory, TimeSpan wait, out Lineage.IO.OutputLock? held)
+    {
+        held = null;
+        if (!Directory.Exists(directory))
+        {
+            return true;
+        }
+
+        held = Lineage.IO.OutputLock.WaitWhole(directory, wait, out var holder);
+        if (held is null)
+        {
+            Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.OutputLocked, null, holder, Context.Display(directory)));
+        }
+
+        return held is not null;
+    }
+
     /// <summary>Loads and validates the workspace and reports every diagnostic. Null (after reporting) when the
     /// folder does not exist.</summary>
     public WorkspaceAnalysis? Analyze(CancellationToken cancellationToken)

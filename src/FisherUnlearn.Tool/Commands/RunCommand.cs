@@ -300,13 +300,12 @@ internal static class RunCommand
         // A merge rewrites the reports from every record: not while a run or verify holds the folder (verify's verdict
         // would be lost to a report without it). It waits a little: under 'dotnet build -m' the last --only runs may be
         // releasing their parts as the build publishes the summary with a merge.
-        string? holder = null;
-        using var folderLock = Directory.Exists(directory) ? OutputLock.WaitWhole(directory, MergeWait, out holder) : null;
-        if (folderLock is null && Directory.Exists(directory))
+        if (!env.TryHoldOutputFolder(directory, MergeWait, out var folderLock))
         {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.OutputLocked, null, holder, env.Context.Display(directory)));
             return ExitCodes.Failed;
         }
+
+        using var held = folderLock;
 
         // The shards' method, when they agree and --method does not say: a merge takes what its shards were run with.
         var recorded = plan.Affected.Select(a => JobRecord.TryRead(directory, a.Id)?.Outcome.Method).OfType<string>().Distinct(StringComparer.Ordinal).ToList();

@@ -8,7 +8,6 @@ using FisherUnlearn.Engine.Verification;
 using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Diagnostics;
-using FisherUnlearn.Lineage.IO;
 using FisherUnlearn.Lineage.Text;
 using FisherUnlearn.Tool.Cli;
 using FisherUnlearn.Tool.Output;
@@ -129,14 +128,12 @@ internal static class VerifyCommand
         // output meanwhile, or the reports would certify a file that was never measured (QA: an --only run's ssd output
         // listed as verified with the fiun output's 0.0% forget accuracy). It holds the folder as a whole run does.
         var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, plan.RemovalId, outputRoot);
-        string? holder = null;
-        var folderExists = Directory.Exists(directory);
-        using var outputLock = folderExists ? OutputLock.TryAcquireWhole(directory, out holder) : null;
-        if (outputLock is null && folderExists)
+        if (!env.TryHoldOutputFolder(directory, TimeSpan.Zero, out var outputLock))
         {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.OutputLocked, null, holder, env.Context.Display(directory)));
             return ExitCodes.Failed;
         }
+
+        using var held = outputLock;
 
         VerificationResult result;
         var uncertified = UncertifiedOutputs(analysis, plan, outputRoot, method);
