@@ -10,6 +10,13 @@ namespace FisherUnlearn.Engine.Unlearning;
 /// <param name="Steps">Optimiser steps taken.</param>
 public sealed record RepairStats(int Samples, long Steps);
 
+/// <summary>What the repair must not teach the model again: the forgotten samples, held to the class probabilities the
+/// dampened model gives them (a soft cross-entropy, weighted by <paramref name="Weight"/>, added to each step's loss).</summary>
+/// <param name="Features">The forgotten samples' features.</param>
+/// <param name="Probabilities">The dampened model's class probabilities on them, before the repair.</param>
+/// <param name="Weight">The anchor term's weight against the retained samples' cross-entropy.</param>
+internal sealed record RepairAnchor(Tensor Features, Tensor Probabilities, double Weight);
+
 /// <summary>
 /// The repair pass of a sample request (docs/methods.md, step 5): a short fine-tune of the dampened model on retained
 /// training samples, which gives back retained accuracy the dampening took. The forgotten samples are not among them, so
@@ -20,7 +27,7 @@ internal static class RetainRepair
 {
     /// <summary>Trains <paramref name="module"/> in place for <paramref name="epochs"/> passes over <paramref name="parts"/>.</summary>
     public static RepairStats Run(nn.Module<Tensor, Tensor> module, IReadOnlyList<DataSplit> parts, int epochs, double learningRate, int batchSize, int seed,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, RepairAnchor? anchor = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(parts);
@@ -39,6 +46,10 @@ internal static class RetainRepair
         var wasTraining = module.training;
         module.train();
         long steps = 0;
+        var anchored = anchor is { Weight: > 0 } a && a.Features.shape[0] > 0 ? a : null;
+        var anchorRows = anchored is null ? 0 : (int)anchored.Features.shape[0];
+        var anchorOrder = anchored is null ? [] : Array.ConvertAll(DataSplit.Shuffled(anchorRows, seed), i => (long)i);
+        var anchorAt = 0;
         try
         {
             for (var epoch = 0; epoch < epochs; epoch++)
@@ -51,6 +62,22 @@ internal static class RetainRepair
                     var positions = torch.tensor(order.AsSpan(start, Math.Min(batchSize, samples - start)).ToArray());
                     optimizer.ZeroGrad();
                     var loss = nn.functional.cross_entropy(module.call(x.index_select(0, positions)), y.index_select(0, positions));
+                    if (anchored is not null)
+                    {
+                        // The next anchor rows, cycling through them in a seeded order.
+                        var take = Math.Min(batchSize, anchorRows);
+                        var rows = new long[take];
+                        for (var i = 0; i < take; i++, anchorAt = (anchorAt + 1) % anchorRows)
+                        {
+                            rows[i] = anchorOrder[anchorAt];
+                        }
+
+                        var at = torch.tensor(rows);
+                        var logProbabilities = nn.functional.log_softmax(module.call(anchored.Features.index_select(0, at)), 1);
+                        var soft = -(anchored.Probabilities.index_select(0, at) * logProbabilities).sum(1).mean();
+                        loss = loss + (soft * anchored.Weight);
+                    }
+
                     loss.backward();
                     optimizer.Step();
                     steps++;

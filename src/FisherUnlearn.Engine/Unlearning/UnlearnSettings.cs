@@ -131,12 +131,16 @@ public sealed record UnlearnSettings
 
     /// <summary>At most this many settings are repaired, the calibrated one first and then stronger ones, until one
     /// still meets the calibration target after its repair.</summary>
-    public int RepairCandidates { get; init; } = 4;
+    public int RepairCandidates { get; init; } = 8;
 
     /// <summary>The repair runs only when the calibrated dampening cost more than this much retained accuracy on the
     /// calibration slice (default 0.01, as <see cref="HeadTolerance"/>): a dampening that cost nothing has nothing to give
     /// back, and repairing it anyway made a stronger setting forget the samples better than unseen ones.</summary>
     public double RepairTolerance { get; init; } = 0.01;
+
+    /// <summary>The first weight of the repair's anchor on the forgotten samples (<see cref="Unlearning.RepairAnchor"/>;
+    /// 0 = none): the term that keeps the repair from teaching the model the samples again.</summary>
+    public double RepairAnchor { get; init; } = 1;
 
     /// <summary>Whether a sample request's dampened model gets the repair pass (fiun with calibration).</summary>
     public bool Repairs => Method == Fiun && Calibrate && RepairEpochs > 0;
@@ -370,6 +374,7 @@ public sealed record UnlearnSettings
             "repairSamples" => this with { RepairSamples = Integer(1) },
             "repairCandidates" => this with { RepairCandidates = Integer(1) },
             "repairTolerance" => this with { RepairTolerance = Number(0, 1) },
+            "repairAnchor" => this with { RepairAnchor = Number(0, 1000) },
             "rootDivisor" => this with { RootDivisor = Number(1) },
             _ => key.StartsWith("x-", StringComparison.Ordinal) ? this : throw EngineException.At(DiagnosticCatalogue.InvalidMethodParameter, path, null, key, raw,
                 $"a known parameter{Lineage.Text.EditDistance.DidYouMean(key, KnownParameters)}; the parameters are {string.Join(", ", KnownParameters)}"),
@@ -382,7 +387,7 @@ public sealed record UnlearnSettings
         "importance", "estimator", "temperature", "estimatorFallback", "layers", "alpha", "lambda", "calibrate", "alphas", "lambdas", "target",
         "headCorrection", "headTolerance", "headMargin", "headTailMargin", "sampleTolerance", "calibrationForget", "calibrationRetain",
         "calibrationMargin", "maxSamplesPerLabel", "seed", "rootDivisor", "repairEpochs", "repairLearningRate", "repairSamples", "repairCandidates",
-        "repairTolerance",
+        "repairTolerance", "repairAnchor",
     ];
 
     private static EngineException Bad(SourceLocation path, string key, string raw, string expected) =>
@@ -431,6 +436,7 @@ public sealed record UnlearnSettings
                 result["repairSamples"] = RepairSamples;
                 result["repairCandidates"] = RepairCandidates;
                 result["repairTolerance"] = RepairTolerance;
+                result["repairAnchor"] = RepairAnchor;
             }
         }
 

@@ -445,12 +445,14 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         var tried = new JsonArray();
         record["samples"] = retained.Sum(p => p.Count);
         record["tried"] = tried;
-        foreach (var (alpha, lambda) in RepairLadder(calibrated.Chosen, settings).Take(settings.RepairCandidates))
+        foreach (var (alpha, lambda, weight) in RepairLadder(calibrated.Chosen, settings).Take(settings.RepairCandidates))
         {
             original.Restore(module, ModelId);
             var point = new CalibrationPoint(alpha, lambda, 0, 0, 0, 0);
             var stats = Calibrator.ApplySetting(module, point, forgetImportance, fullImportance, include, forgetClasses);
-            var repair = RetainRepair.Run(module, retained, settings.RepairEpochs, settings.RepairLearningRate, RepairBatchSize, settings.Seed + RepairSeedOffset, cancellationToken);
+            using var anchor = weight > 0 ? Anchor(module, sampleSlice.Count > 0 ? sampleSlice : forgetSlice, weight) : null;
+            var repair = RetainRepair.Run(module, retained, settings.RepairEpochs, settings.RepairLearningRate, RepairBatchSize, settings.Seed + RepairSeedOffset, cancellationToken,
+                anchor?.Value);
             if (calibrated.Chosen.HeadShift > 0 && HeadLayer.Find(module) is { } head)
             {
                 head.ShiftDown(module, forgetClasses, calibrated.Chosen.HeadShift);
@@ -458,7 +460,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
 
             var forget = ModelEvaluator.Accuracy(module, forgetSlice) ?? 0;
             double? sample = sampleSlice.Count > 0 ? ModelEvaluator.Accuracy(module, sampleSlice) : null;
-            var entry = new JsonObject { ["alpha"] = alpha, ["lambda"] = lambda, ["forgetAccuracy"] = Math.Round(forget, 6), ["steps"] = repair.Steps };
+            var entry = new JsonObject { ["alpha"] = alpha, ["lambda"] = lambda, ["anchor"] = weight, ["forgetAccuracy"] = Math.Round(forget, 6), ["steps"] = repair.Steps };
             if (sample is { } sampleAccuracy)
             {
                 entry["sampleAccuracy"] = Math.Round(sampleAccuracy, 6);
@@ -478,27 +480,65 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         return (calibrated.Chosen, Calibrator.ApplySetting(module, calibrated.Chosen, forgetImportance, fullImportance, include, forgetClasses));
     }
 
-    /// <summary>The settings a repair tries, gentlest first: the calibrated one, then smaller lambdas of the grid at its
-    /// alpha, then smaller alphas of the grid at the smallest lambda.</summary>
-    internal static IEnumerable<(double Alpha, double Lambda)> RepairLadder(CalibrationPoint calibrated, UnlearnSettings settings)
+    /// <summary>The repair's anchor: the forgotten samples and the dampened model's class probabilities on them.</summary>
+    private static AnchorTensors Anchor(nn.Module<Tensor, Tensor> module, IReadOnlyList<DataSplit> forgotten, double weight)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var tensors = forgotten.Select(p => p.ToTensors()).ToList();
+        var x = cat(tensors.Select(t => t.Features).ToList(), 0);
+        var wasTraining = module.training;
+        module.eval();
+        var probabilities = nn.functional.softmax(module.call(x), 1);
+        module.train(wasTraining);
+        return new AnchorTensors(new RepairAnchor(x.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope(), weight));
+    }
+
+    private sealed class AnchorTensors(RepairAnchor value) : IDisposable
+    {
+        public RepairAnchor Value { get; } = value;
+
+        public void Dispose()
+        {
+            Value.Features.Dispose();
+            Value.Probabilities.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The settings a repair tries, gentlest first, each with the weight of its anchor on the forgotten samples
+    /// (<see cref="RepairAnchor"/>): the calibrated setting with the anchor at <see cref="UnlearnSettings.RepairAnchor"/>,
+    /// then doubled three times (holding the samples harder costs no weight), then stronger dampening at the first weight:
+    /// smaller lambdas of the grid at the calibrated alpha, then smaller alphas of the grid at the smallest lambda. Without
+    /// an anchor (weight 0) the calibrated setting is tried once.
+    /// </summary>
+    internal static IEnumerable<(double Alpha, double Lambda, double Anchor)> RepairLadder(CalibrationPoint calibrated, UnlearnSettings settings)
     {
         if (calibrated is not { Alpha: { } alpha, Lambda: { } lambda })
         {
             yield break;
         }
 
-        yield return (alpha, lambda);
+        var anchor = settings.RepairAnchor;
+        for (var doubling = 0; doubling < (anchor > 0 ? AnchorDoublings + 1 : 1); doubling++)
+        {
+            yield return (alpha, lambda, anchor * Math.Pow(2, doubling));
+        }
+
         foreach (var smaller in settings.Lambdas.Where(l => l < lambda).Distinct().OrderDescending())
         {
-            yield return (alpha, smaller);
+            yield return (alpha, smaller, anchor);
         }
 
         var smallest = settings.Lambdas.Append(lambda).Min();
         foreach (var stronger in settings.Alphas.Where(a => a < alpha).Distinct().OrderDescending())
         {
-            yield return (stronger, smallest);
+            yield return (stronger, smallest, anchor);
         }
     }
+
+    /// <summary>How many times the ladder doubles the anchor's weight at the calibrated setting.</summary>
+    internal const int AnchorDoublings = 3;
 
     /// <summary>The tempered calibration of a sample request whose exact one reached its target at no setting.</summary>
     /// <param name="Kept">Whether it replaces the exact one: it meets the target, or (neither does) the calibration's own

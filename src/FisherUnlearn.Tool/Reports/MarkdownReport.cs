@@ -266,14 +266,19 @@ internal static class MarkdownReport
             text += $"; retraining the reference: {ReportText.Seconds(reference)}";
             if (model.Seconds > 0)
             {
-                var ratio = reference / model.Seconds;
-                text += ratio >= 1
-                    ? FormattableString.Invariant($" (×{ratio:0.#} faster)")
-                    : FormattableString.Invariant($" (×{1 / ratio:0.#} slower)");
+                text += $" ({SpeedUp(reference / model.Seconds)})";
             }
         }
 
         return text;
+    }
+
+    /// <summary>Unlearning against retraining: "×120 faster", "×1.03 faster", "×2.5 slower"; two decimals under 10, so that
+    /// a ratio of 1.03 does not read "×1 faster".</summary>
+    internal static string SpeedUp(double ratio)
+    {
+        var (factor, word) = ratio >= 1 ? (ratio, "faster") : (1 / ratio, "slower");
+        return FormattableString.Invariant($"×{factor.ToString(factor < 10 ? "0.##" : "0.#", System.Globalization.CultureInfo.InvariantCulture)} {word}");
     }
 
     internal static string TargetsText(ReportModel model, bool symbols = true)

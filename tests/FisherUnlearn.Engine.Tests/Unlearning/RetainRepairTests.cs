@@ -103,15 +103,45 @@ public sealed class RetainRepairTests
     }
 
     [Fact]
-    public void The_ladder_tries_the_calibrated_setting_then_smaller_lambdas_then_smaller_alphas_at_the_smallest_lambda()
+    public void The_ladder_holds_the_samples_harder_at_the_calibrated_setting_before_it_dampens_more()
     {
         var settings = new UnlearnSettings { Alphas = [0.25, 0.5, 1, 2, 4], Lambdas = [0.01, 0.1, 0.5, 1] };
 
         var ladder = UnlearningJob.RepairLadder(new CalibrationPoint(1.5, 0.5, 0, 10, 0.9, 0.9), settings).ToList();
 
-        Assert.Equal([(1.5, 0.5), (1.5, 0.1), (1.5, 0.01), (1, 0.01), (0.5, 0.01), (0.25, 0.01)], ladder);
+        Assert.Equal(
+            [(1.5, 0.5, 1), (1.5, 0.5, 2), (1.5, 0.5, 4), (1.5, 0.5, 8), (1.5, 0.1, 1), (1.5, 0.01, 1), (1, 0.01, 1), (0.5, 0.01, 1), (0.25, 0.01, 1)],
+            ladder);
+        // Without an anchor there is nothing to double: the calibrated setting once, then stronger ones.
+        Assert.Equal(
+            [(1.5, 0.5, 0), (1.5, 0.1, 0), (1.5, 0.01, 0), (1, 0.01, 0), (0.5, 0.01, 0), (0.25, 0.01, 0)],
+            UnlearningJob.RepairLadder(new CalibrationPoint(1.5, 0.5, 0, 10, 0.9, 0.9), settings with { RepairAnchor = 0 }).ToList());
         Assert.Empty(UnlearningJob.RepairLadder(new CalibrationPoint(null, null, 0, 0, 1, 1), settings));
     }
+
+    [Fact]
+    public void The_anchor_keeps_the_repair_from_teaching_the_forgotten_samples_again()
+    {
+        using var ws = EstimatorFallbackTests.Memorising();
+
+        var anchored = Run(ws, "forget-few", "\"repairCandidates\": 1", "out-anchored", "m");
+        var free = Run(ws, "forget-few", "\"repairCandidates\": 1, \"repairAnchor\": 0", "out-free", "m");
+
+        // The same calibrated setting is dampened and repaired in both, on the same retained samples and batches.
+        var (withAnchor, without) = (Tried(anchored)[0], Tried(free)[0]);
+        TestContext.Current.SendDiagnosticMessage($"anchored {withAnchor.ToJsonString()}; free {without.ToJsonString()}");
+        Assert.Equal((double?)withAnchor["alpha"], (double?)without["alpha"]);
+        Assert.Equal((1.0, 0.0), ((double)withAnchor["anchor"]!, (double)without["anchor"]!));
+        Assert.Equal((long)withAnchor["steps"]!, (long)without["steps"]!);
+        // Held to what the dampened model gives them, the memorised samples come back less than without the anchor.
+        var calibrated = (double)anchored.Parameters!["calibration"]!["forgetAccuracy"]!;
+        Assert.True((double)withAnchor["forgetAccuracy"]! < (double)without["forgetAccuracy"]!, $"{withAnchor} vs {without}");
+        Assert.True((double)without["forgetAccuracy"]! > calibrated, $"the free repair brings them back: {without} vs {calibrated}");
+        Assert.Equal(1.0, (double)anchored.Parameters["repairAnchor"]!);
+    }
+
+    private static List<JsonObject> Tried(ModelOutcome outcome) =>
+        [.. outcome.Parameters!["repair"]!["tried"]!.AsArray().Select(t => t!.AsObject())];
 
     [Fact]
     public void The_repair_settings_are_read_checked_and_described_for_sample_requests_only()
@@ -121,14 +151,15 @@ public sealed class RetainRepairTests
         Assert.True(Read().Repairs);
         Assert.False(Read(("repairEpochs", "0")).Repairs);
         Assert.False(Read(("alpha", "2")).Repairs); // a fixed setting has no target to keep
-        var custom = Read(("repairEpochs", "3"), ("repairLearningRate", "0.0005"), ("repairSamples", "40"), ("repairCandidates", "2"));
-        Assert.Equal((3, 0.0005, 40, 2), (custom.RepairEpochs, custom.RepairLearningRate, custom.RepairSamples, custom.RepairCandidates));
+        var custom = Read(("repairEpochs", "3"), ("repairLearningRate", "0.0005"), ("repairSamples", "40"), ("repairCandidates", "2"), ("repairAnchor", "0.5"));
+        Assert.Equal((3, 0.0005, 40, 2, 0.5), (custom.RepairEpochs, custom.RepairLearningRate, custom.RepairSamples, custom.RepairCandidates, custom.RepairAnchor));
         var described = Read().Describe(forgetsSamples: true);
         Assert.Equal(2, (int)described["repairEpochs"]!);
         Assert.Equal(0.001, (double)described["repairLearningRate"]!);
+        Assert.Equal((8, 1.0), ((int)described["repairCandidates"]!, (double)described["repairAnchor"]!));
         Assert.Null(Read().Describe(forgetsSamples: false)["repairEpochs"]); // a label request's job key ignores it
         Assert.Null(Read(("repairEpochs", "0")).Describe(forgetsSamples: true)["repairLearningRate"]);
-        foreach (var (key, raw) in new[] { ("repairEpochs", "-1"), ("repairLearningRate", "0"), ("repairSamples", "0"), ("repairCandidates", "0") })
+        foreach (var (key, raw) in new[] { ("repairEpochs", "-1"), ("repairLearningRate", "0"), ("repairSamples", "0"), ("repairCandidates", "0"), ("repairAnchor", "-1"), ("repairAnchor", "1001") })
         {
             var ex = Assert.Throws<EngineException>(() => Read((key, raw)));
             Assert.Equal("FUL4102", ex.Code);

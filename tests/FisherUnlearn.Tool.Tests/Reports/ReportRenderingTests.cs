@@ -295,4 +295,14 @@ public sealed class ReportRenderingTests
         Assert.Equal(3, merged.Seconds);
         Assert.Throws<ArgumentException>(() => ReportModel.Merge([first, second with { RemovalId = "other" }]));
     }
+
+    [Theory]
+    [InlineData(1.03, "×1.03 faster")]
+    [InlineData(1, "×1 faster")]
+    [InlineData(2.5, "×2.5 faster")]
+    [InlineData(119.46, "×119.5 faster")]
+    [InlineData(0.4, "×2.5 slower")]
+    [InlineData(0.97, "×1.03 slower")]
+    public void The_speed_up_against_retraining_keeps_the_digits_that_tell_it_from_one(double ratio, string text) =>
+        Assert.Equal(text, MarkdownReport.SpeedUp(ratio));
 }
