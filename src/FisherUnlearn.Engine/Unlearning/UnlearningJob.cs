@@ -689,10 +689,13 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     /// A sample request's calibration target: the model's held-out accuracy p on the samples' labels, plus
     /// <paramref name="tolerance"/> standard errors of an accuracy measured on the <paramref name="samples"/> forgotten
     /// samples (sqrt(p (1 - p) / n)). A model that never saw the samples scores p on them give or take that error, so
-    /// forgetting aims no lower (docs/methods.md, step 2).
+    /// forgetting aims no lower (docs/methods.md, step 2). On so few samples that a model that never saw them gets them
+    /// all right often enough (<see cref="SampleChance"/>), the target is 1: no score on them calls for dampening.
     /// </summary>
     internal static double SampleTarget(double heldOut, int samples, double tolerance) =>
-        samples <= 0 ? heldOut : Math.Min(1, heldOut + (tolerance * Math.Sqrt(heldOut * (1 - heldOut) / samples)));
+        samples <= 0 ? heldOut
+        : SampleChance.AllRightByChance(heldOut, samples, tolerance) ? 1
+        : Math.Min(1, heldOut + (tolerance * Math.Sqrt(heldOut * (1 - heldOut) / samples)));
 
     /// <summary>
     /// Sample requests without a target: what a model that never saw the forgotten samples would score on them, i.e. the

@@ -191,6 +191,11 @@ public static class Verifier
     /// </summary>
     internal static double ForgottenSampleBound(double unseen, int n, double tolerance, bool againstReference)
     {
+        if (SampleChance.AllRightByChance(unseen, n, tolerance))
+        {
+            return 1; // Even all n right is what an unseen model scores often enough (SampleChance).
+        }
+
         var smoothed = ((unseen * n) + 1) / (n + 2.0);
         var variance = smoothed * (1 - smoothed) / n * (againstReference ? 2 : 1);
         return Math.Min(1, unseen + (tolerance * Math.Sqrt(variance)));

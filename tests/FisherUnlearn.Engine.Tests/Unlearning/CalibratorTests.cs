@@ -203,6 +203,24 @@ public sealed class CalibratorTests
         Assert.Equal(0.0, UnlearningJob.SampleTarget(0.0, 320, 1));
         Assert.True(UnlearningJob.SampleTarget(0.99, 4, 3) <= 1);
         Assert.Equal(0.7, UnlearningJob.SampleTarget(0.7, 0, 1));
+        // So few samples that an unseen model gets them all right often enough: nothing to dampen for (QA: 3 samples at
+        // 69% aimed at 95.7%, and a model that scored them as the retrained one did lost 5.4 retain points).
+        Assert.Equal(1.0, UnlearningJob.SampleTarget(0.69, 3, 1)); // 0.69^3 = 0.33 >= 0.16
+        Assert.Equal(0.69 + Math.Sqrt(0.69 * 0.31 / 5), UnlearningJob.SampleTarget(0.69, 5, 1), 12); // 0.69^5 = 0.156
+        Assert.Equal(1.0, UnlearningJob.SampleTarget(0.94, 29, 1)); // 0.94^29 = 0.166
+        Assert.True(UnlearningJob.SampleTarget(0.94, 30, 1) < 1); // 0.94^30 = 0.156
+    }
+
+    [Fact]
+    public void The_normal_tail_is_what_the_tolerance_in_standard_errors_leaves_above()
+    {
+        Assert.Equal(0.5, SampleChance.UpperTail(0), 1e-7);
+        Assert.Equal(0.1586553, SampleChance.UpperTail(1), 1e-7);
+        Assert.Equal(0.0227501, SampleChance.UpperTail(2), 1e-7);
+        Assert.Equal(1 - 0.1586553, SampleChance.UpperTail(-1), 1e-7);
+        Assert.True(SampleChance.AllRightByChance(1.0, 1000, 1));
+        Assert.False(SampleChance.AllRightByChance(0.0, 1, 1));
+        Assert.False(SampleChance.AllRightByChance(0.9, 0, 1));
     }
 
     /// <summary>A model that never saw 95 forgotten 3s and 5 forgotten 7s scores about 0.95 x its held-out accuracy on 3s

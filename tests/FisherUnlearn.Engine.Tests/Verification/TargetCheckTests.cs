@@ -75,4 +75,31 @@ public sealed class TargetCheckTests
         var above = Assert.Single(Verifier.Check(removal, model, scope, Samples(1.0, 0.9), Samples(1.0, 0.8), null));
         Assert.Contains("against its score on unseen samples of their labels (90.0%)", above.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void On_so_few_samples_that_an_unseen_model_gets_them_all_right_often_no_score_is_evidence_of_memory()
+    {
+        using var ws = new UnlearningWorkspace(train: false);
+        ws.Write("forget-few.removal.json", """
+            { "schemaVersion": 1, "id": "forget-few", "forget": { "samples": [ { "dataset": "mnist", "split": "train", "indices": [1, 2, 3] } ] },
+              "targets": { "maxForgetAccuracy": 0.01, "maxRetainDrop": 0.05 } }
+            """);
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-few"];
+        var scope = RemovalScope.For(analysis.Workspace, analysis.Graph, removal, "a");
+        var model = analysis.Workspace.Models["a"];
+        ModelMetrics Samples(double scored, double unseen, int n) => Metrics(scored, 0.9) with
+        {
+            ForgottenSampleAccuracy = scored, ForgottenSamples = n, ForgottenLabelsHeldOutAccuracy = unseen,
+        };
+
+        // QA: 3 of 3 right on a model that scores 69% on unseen samples of their labels. An unseen model does that one
+        // time in three (0.69^3 = 0.33, above the 16% tail of one standard error): not evidence, with or without a reference.
+        Assert.Empty(Verifier.Check(removal, model, scope, Samples(1.0, 0.69, 3), Samples(1.0, 0.69, 3), null));
+        Assert.Empty(Verifier.Check(removal, model, scope, Samples(1.0, 0.69, 3), Samples(1.0, 0.69, 3), Samples(0.69, 0.69, 3)));
+        // 10 of 10 at 69% happens 2.4% of the time: that is evidence, as before.
+        Assert.Equal("FUL5012", Assert.Single(Verifier.Check(removal, model, scope, Samples(1.0, 0.69, 10), Samples(1.0, 0.69, 10), null)).Code);
+        Assert.Equal(1.0, Verifier.ForgottenSampleBound(0.69, 3, 1, againstReference: false));
+        Assert.True(Verifier.ForgottenSampleBound(0.69, 10, 1, againstReference: false) < 1);
+    }
 }
