@@ -409,6 +409,44 @@ public sealed class LineageManifestValidation
         Only(ReadLineage(json), "FUL1013", json, """ »"hidden": [64]""", "'architecture.hidden'", "kind 'cnn'", "inputShape");
     }
 
+    // Found in QA: every field within its limits, this passed validate, and train failed in libtorch ("tried to allocate
+    // 4000000000000 bytes", FUL4066 at the top of the manifest).
+    [Fact]
+    public void Layers_too_large_to_hold_are_FUL1013_at_the_architecture_naming_the_parameter_and_its_size()
+    {
+        var json = """
+            { "schemaVersion": 1, "id": "m", "checkpoint": "m.safetensors",
+              "architecture": { "kind": "mlp", "inputs": 8, "hidden": [1000000, 1000000], "classes": 3 } }
+            """;
+
+        Only(ReadLineage(json), "FUL1013", json, """ "architecture": »{""", "mlp 8-1000000-1000000-3 has 1,000,013,000,003 parameters (4 TB of float32 weights alone)",
+            "'fc2.weight' alone would hold 1,000,000,000,000 values (4 TB)", "more than the 2.1 GB one tensor of a checkpoint may hold", "use fewer units");
+    }
+
+    [Theory]
+    [InlineData("""{ "kind": "mlp", "inputs": 100000000, "hidden": [6], "classes": 3 }""", "fc1.weight")] // 600,000,000 values: 2.4 GB
+    [InlineData("""{ "kind": "mlp", "inputs": 100000000, "hidden": [5], "classes": 3 }""", null)] // 500,000,000 values: 2 GB
+    [InlineData("""{ "kind": "mlp", "inputs": 784, "hidden": [20000, 20000], "classes": 10 }""", null)]
+    [InlineData("""{ "kind": "cnn", "inputShape": [1, 10000, 10000], "classes": 10 }""", "fc1.weight")] // 120 x 16 x 2498 x 2498
+    [InlineData("""{ "kind": "cnn", "inputShape": [3, 224, 224], "classes": 1000 }""", null)]
+    public void Only_a_parameter_larger_than_a_checkpoint_tensor_may_hold_is_refused(string architecture, string? refused)
+    {
+        var json = $$"""{ "schemaVersion": 1, "id": "m", "checkpoint": "m.safetensors", "architecture": {{architecture}} }""";
+
+        var file = ReadLineage(json);
+
+        if (refused is null)
+        {
+            NoDiagnostics(file);
+        }
+        else
+        {
+            var diagnostic = Assert.Single(file.Diagnostics);
+            Assert.Equal("FUL1013", diagnostic.Code);
+            Assert.Contains($"'{refused}' alone", diagnostic.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Input_shape_without_three_dimensions_is_FUL1013()
     {
