@@ -19,13 +19,14 @@ public sealed class LineageManifestValidation
         }
         """;
 
-    /// <summary>A minimal valid manifest with <paramref name="fields"/> appended to the root object.</summary>
+    /// <summary>A minimal valid manifest with <paramref name="fields"/> appended to the root object (and, for a
+    /// <c>training</c> recipe, the data it trains on: FUL4062 otherwise).</summary>
     private static string With(string fields) => $$"""
         {
           "schemaVersion": 1,
           "id": "m",
           "checkpoint": "m.safetensors",
-          "architecture": { "kind": "mlp", "inputs": 4, "classes": 3 }{{(fields.Length > 0 ? ",\n  " + fields : string.Empty)}}
+          "architecture": { "kind": "mlp", "inputs": 4, "classes": 3 }{{(fields.Contains("\"training\"", StringComparison.Ordinal) && !fields.Contains("\"data\"", StringComparison.Ordinal) ? ",\n  \"data\": [ { \"dataset\": \"mnist\" } ]" : string.Empty)}}{{(fields.Length > 0 ? ",\n  " + fields : string.Empty)}}
         }
         """;
 
@@ -445,6 +446,37 @@ public sealed class LineageManifestValidation
             Assert.Equal("FUL1013", diagnostic.Code);
             Assert.Contains($"'{refused}' alone", diagnostic.Message, StringComparison.Ordinal);
         }
+    }
+
+    // Found in QA: validate passed a finetune child with a recipe and no data, and train then stopped on it with FUL4062
+    // at (1,1). Every relation but 'merge' trains on the model's own data alone (TrainingData.Assemble).
+    [Theory]
+    [InlineData("finetune", "")]
+    [InlineData("transfer", "")]
+    [InlineData("distill", "")]
+    [InlineData("finetune", "'data': [], ")]
+    [InlineData(null, "")]
+    public void A_training_recipe_without_data_is_FUL4062_at_the_recipe(string? relation, string data)
+    {
+        var parents = relation is null ? string.Empty : "\"parents\": [ { \"id\": \"base\", \"relation\": \"" + relation + "\" } ], ";
+        var json = "{ \"schemaVersion\": 1, \"id\": \"child\", \"checkpoint\": \"bin/child.safetensors\",\n"
+            + "  \"architecture\": { \"kind\": \"mlp\", \"inputs\": 4, \"classes\": 3 },\n"
+            + "  " + parents + data.Replace("'", "\"", StringComparison.Ordinal)
+            + "\"training\": { \"epochs\": 1, \"batchSize\": 8, \"optimizer\": \"adam\", \"learningRate\": 0.01, \"seed\": 1, \"trainable\": [\"fc1.*\"] } }";
+
+        Only(ReadLineage(json), "FUL4062", json, "\"training\": »{", "Model 'child' has no training samples", "no 'data' entries", "not on its parents'", "'merge'");
+    }
+
+    [Fact]
+    public void A_model_without_data_or_recipe_is_valid_its_checkpoint_is_the_users()
+    {
+        var json = """
+            { "schemaVersion": 1, "id": "child", "checkpoint": "bin/child.pt",
+              "architecture": { "kind": "mlp", "inputs": 4, "classes": 3 },
+              "parents": [ { "id": "base", "relation": "finetune" } ] }
+            """;
+
+        NoDiagnostics(ReadLineage(json));
     }
 
     [Fact]
