@@ -107,9 +107,9 @@ internal static class LineageManifestReader
 
         foreach (var item in globs.Items)
         {
-            if (item is JsonString { Value.Length: > 0 } glob && !names.Any(new ParameterGlob(glob.Value).IsMatch))
+            if (item is JsonString { Value.Length: > 0 } glob && new ParameterGlob(glob.Value) is var parsed && !names.Any(parsed.IsMatch))
             {
-                context.Report(DiagnosticCatalogue.TrainableMatchesNothing, item, id ?? "?", $"the trainable glob '{glob.Value}' matches no parameter", architecture!, listed);
+                context.Report(DiagnosticCatalogue.TrainableMatchesNothing, item, id ?? "?", parsed.NoMatchReason(), architecture!, listed);
             }
         }
     }

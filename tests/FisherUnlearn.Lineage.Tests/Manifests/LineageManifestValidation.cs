@@ -345,6 +345,21 @@ public sealed class LineageManifestValidation
         Only(ReadLineage(transfer), "FUL4061", transfer, "\"training\": »{", "needs 'training.trainable'");
     }
 
+    // Found in QA: "fc[12].*" got only "matches no parameter" though the docs said "globs"; the syntax is '*' and '?',
+    // and the message says what the brackets are here and how to write it.
+    [Fact]
+    public void A_glob_with_a_shell_class_is_FUL4061_saying_brackets_are_literal_and_what_the_syntax_is()
+    {
+        var json = With("""
+            "training": { "epochs": 1, "trainable": ["fc[12].*", "fc?.we*", "**.bias"] }
+            """);
+
+        var diagnostic = Only(ReadLineage(json), "FUL4061", json, "\"trainable\": [»\"fc[12].*\"", "'fc[12].*' matches no parameter",
+            "'[', ']', '{' and '}' are literal characters here", "list one glob per layer instead, such as \"fc1.*\", \"fc2.*\"",
+            "'*' matches any characters, dots included, '?' one, and every other character itself");
+        Assert.DoesNotContain("'fc?.we*'", diagnostic.Message, StringComparison.Ordinal); // '?' and '**' are the syntax
+    }
+
     [Fact]
     public void A_merge_with_data_or_a_recipe_of_its_own_is_FUL1025_at_each()
     {
