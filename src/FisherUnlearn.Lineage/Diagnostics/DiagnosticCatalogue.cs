@@ -212,7 +212,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor CheckpointWriteFailed = Error("FUL4028", "Checkpoint not written",
         "'{0}' could not be written: {1}. Check free space and permissions of the output folder.");
     public static readonly DiagnosticDescriptor CheckpointPathIsFolder = Error("FUL4029", "Checkpoint path is a folder",
-        "The checkpoint '{0}' of model '{1}' is a folder, so 'train' cannot write the model's checkpoint there. Point 'checkpoint' at a file (such as 'bin/{1}.safetensors'), or move the folder away.");
+        "The checkpoint '{0}' of model '{1}' is a folder, so 'train' cannot write the model's checkpoint there. Move the folder away, or point 'checkpoint' at a path where no folder is.");
 
     // 404x architectures
     public static readonly DiagnosticDescriptor ArchitectureUnsupported = Error("FUL4040", "Architecture cannot be built",
