@@ -123,9 +123,11 @@ public sealed class WorkspaceBuilder
             var path = Path.Combine(root, m.Id, $"{m.Id}.lineage.json");
             var classes = m.Data.Select(d => classesOf.GetValueOrDefault(d.Dataset, 10)).DefaultIfEmpty(10).Max();
             var architecture = m.Architecture ?? Mlp(classes);
-            // A merge averages its parents and trains on nothing (FUL1025 for a recipe of its own).
+            // A merge averages its parents and trains on nothing (FUL1025 for a recipe of its own); any other model trains
+            // on its own data alone, so one without data gets no recipe (FUL4062 for one with a recipe): its checkpoint
+            // is the user's.
             var merge = m.Parents.Count > 0 && m.Parents.All(p => p.Relation == Relation.Merge);
-            var training = m.Training ?? (merge ? null : DefaultTraining(m, architecture));
+            var training = m.Training ?? (merge || m.Data.Count == 0 ? null : DefaultTraining(m, architecture));
             var (text, parentLines, dataLines) = LineageJson(m, architecture, training);
             modelManifests[m.Id] = new ModelManifest
             {

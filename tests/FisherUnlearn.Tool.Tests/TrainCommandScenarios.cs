@@ -407,6 +407,26 @@ public sealed class TrainCommandScenarios
         Assert.False(ws.Exists("a/bin/a.pt"));
     }
 
+    // Found in QA: train spent the whole recipe (of every model above too) and then failed to write, FUL4028 "Is a
+    // directory", exit 1, where harvest, run and verify refuse such a path at once.
+    [Fact]
+    public async Task A_checkpoint_path_that_is_a_folder_is_refused_before_any_model_trains()
+    {
+        using var ws = Chain(BRecipe);
+        Directory.CreateDirectory(ws.PathOf("b/bin/b.safetensors"));
+
+        var run = await CliRun.InvokeAsync(ws.Root, "train", "--json");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains($"b/b.lineage.json{ValueAt(ws.ReadText("b/b.lineage.json"), "\"checkpoint\": ")}: error FUL4029: The checkpoint 'b/bin/b.safetensors' of model 'b' is a folder, so 'train' cannot write",
+            run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("FUL4028", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+        Assert.False(ws.Exists("a/bin/a.safetensors")); // a, trained first otherwise, was not trained either
+        var failed = Assert.Single(run.Json["models"]!);
+        Assert.Equal(("b", "failed", "FUL4029"), ((string)failed["id"]!, (string)failed["status"]!, (string)failed["error"]!["code"]!));
+    }
+
     [Fact]
     public async Task An_existing_user_checkpoint_is_kept_and_its_children_train_from_it()
     {

@@ -196,18 +196,40 @@ public static class SafetensorsFile
         }
 
         // The format: the JSON object starts the header, and only spaces (0x20) may pad it; other readers refuse the rest.
-        var end = header.AsSpan().TrimEnd((byte)' ');
-        if (end.Length == 0 || header[0] != (byte)'{' || end[^1] != (byte)'}')
+        // What is wrong is said in that order: nothing there, then not an object's start, then JSON that does not parse
+        // (cut short, a stray comma, brackets never closed), and only after a whole object what follows it.
+        if (header.AsSpan().TrimEnd((byte)' ').Length == 0)
         {
-            throw BadHeader(path, end.Length > 0 && header[0] != (byte)'{'
-                ? "it does not begin with '{' (the format allows padding only after the JSON object)"
-                : "the JSON object is not followed by spaces alone (the format pads the header with spaces, 0x20)");
+            throw BadHeader(path, header.Length == 0 ? "the header is empty (its length is 0)" : "the header is empty (spaces only)");
+        }
+
+        if (header[0] != (byte)'{')
+        {
+            throw BadHeader(path, "it does not begin with '{' (the format allows padding only after the JSON object)");
+        }
+
+        int objectLength;
+        try
+        {
+            var reader = new Utf8JsonReader(header, new JsonReaderOptions { MaxDepth = 8 });
+            reader.Read();
+            reader.Skip();
+            objectLength = checked((int)reader.BytesConsumed);
+        }
+        catch (JsonException ex)
+        {
+            throw BadHeader(path, $"not valid JSON ({ex.Message})");
+        }
+
+        if (header.AsSpan(objectLength).TrimStart((byte)' ').Length != 0)
+        {
+            throw BadHeader(path, "the JSON object is not followed by spaces alone (the format pads the header with spaces, 0x20)");
         }
 
         JsonDocument json;
         try
         {
-            json = JsonDocument.Parse(header, new JsonDocumentOptions { MaxDepth = 8 });
+            json = JsonDocument.Parse(header.AsMemory(0, objectLength), new JsonDocumentOptions { MaxDepth = 8 });
         }
         catch (JsonException ex)
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using FisherUnlearn.Engine.Checkpoints;
 using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Manifests;
@@ -99,7 +100,7 @@ public static class ModelFactory
             throw Unsupported(spec, "every 'hidden' layer needs at least 1 unit");
         }
 
-        return new Mlp(inputs, spec.Hidden, spec.Classes, initialize);
+        return Allocate(spec, () => new Mlp(inputs, spec.Hidden, spec.Classes, initialize));
     }
 
     private static LeNet CreateCnn(ArchitectureSpec spec, bool initialize)
@@ -110,8 +111,37 @@ public static class ModelFactory
             throw Unsupported(spec, $"a cnn needs 'inputShape' [C, H, W] with C >= 1 and H, W >= {LeNet.MinSide}, not [{string.Join(", ", shape)}]");
         }
 
-        return new LeNet(shape, spec.Classes, initialize);
+        return Allocate(spec, () => new LeNet(shape, spec.Classes, initialize));
     }
+
+    // A built-in module whose weights cannot be held is FUL4040 saying how large they are, not libtorch's "[enforce fail at
+    // alloc_cpu.cpp:127] ... tried to allocate 4000000000000 bytes" from the middle of training (found in QA): weights
+    // larger than a checkpoint tensor may hold are refused before anything is allocated (validate says so too), and an
+    // allocation that fails for want of memory is named with the size the whole model needs.
+    private static T Allocate<T>(ArchitectureSpec spec, Func<T> create)
+    {
+        if (spec.WeightsTooLarge() is { } tooLarge)
+        {
+            throw Unsupported(spec, tooLarge);
+        }
+
+        try
+        {
+            return create();
+        }
+        catch (Exception ex) when (IsAllocationFailure(ex))
+        {
+            var parameters = spec.ParameterShapes()?.Sum(p => p.Shape.Aggregate(1.0, (product, d) => product * d)) ?? 0;
+            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.ArchitectureUnsupported, null, spec.ToString(), string.Create(CultureInfo.InvariantCulture,
+                $"its {parameters:N0} parameters need {parameters * sizeof(float) / 1e9:0.##} GB of float32 weights alone (training about four times that: gradients and optimiser state), more memory than could be allocated ({EngineException.FirstLine(ex.Message)}); use fewer units in its layers, or a machine with more memory")), ex);
+        }
+    }
+
+    /// <summary>libtorch's CPU allocator out of memory (TorchSharp passes its message on), or .NET's.</summary>
+    internal static bool IsAllocationFailure(Exception ex) =>
+        ex is OutOfMemoryException
+        || ex.Message.Contains("DefaultCPUAllocator", StringComparison.Ordinal)
+        || ex.Message.Contains("alloc_cpu.cpp", StringComparison.Ordinal);
 
     private static EngineException Unsupported(ArchitectureSpec spec, string detail) =>
         EngineException.Create(DiagnosticCatalogue.ArchitectureUnsupported, null, spec.ToString(), detail);

@@ -345,7 +345,7 @@ public sealed class ModelTrainer
             if (!all.Any(p => glob.IsMatch(p.Name)))
             {
                 throw EngineException.At(DiagnosticCatalogue.TrainableMatchesNothing, model.Location, null, model.Id,
-                    $"the trainable glob '{glob}' matches no parameter", model.Architecture, names);
+                    glob.NoMatchReason(), model.Architecture, names);
             }
         }
 

@@ -48,6 +48,7 @@ public static class TrainingPolicy
                     $" and its checkpoint '{shown}' {absence}", ", or put the checkpoint there"));
         }
 
+        ThrowIfCheckpointIsFolder(workspace, model);
         if (CheckpointStore.FormatOf(path) != CheckpointFormat.Safetensors)
         {
             return exists && !force
@@ -77,6 +78,23 @@ public static class TrainingPolicy
             (_, CheckpointState.Damaged) => new TrainingDecision(TrainingAction.Train, $"damaged ({UnreadableBecause(path)})", inputs, Damaged: true),
             _ => new TrainingDecision(TrainingAction.Train, "stale", inputs),
         };
+    }
+
+    /// <summary>
+    /// FUL4029 when <c>train</c> would have to write the checkpoint of <paramref name="model"/> (it has a recipe) where a
+    /// folder is: found before any model is trained, since writing the file would fail only once the training is spent
+    /// (found in QA: FUL4028 "Is a directory" after the whole recipe ran). A model without a recipe is FUL4060's.
+    /// </summary>
+    /// <exception cref="EngineException">FUL4029.</exception>
+    public static void ThrowIfCheckpointIsFolder(Workspace workspace, ModelManifest model)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        ArgumentNullException.ThrowIfNull(model);
+        if (ModelTrainer.CanTrain(model) && Directory.Exists(model.CheckpointPath))
+        {
+            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointPathIsFolder, model.CheckpointLocation ?? model.Location,
+                workspace.Relative(model.CheckpointPath), model.Id));
+        }
     }
 
     // What reading the checkpoint's header says, as the reason it cannot be read.

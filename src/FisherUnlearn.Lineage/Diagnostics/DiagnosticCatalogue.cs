@@ -211,6 +211,8 @@ public static class DiagnosticCatalogue
         "'{0}' cannot be read as a {1} checkpoint: {2}. Save a state_dict (not a whole model) in that format.");
     public static readonly DiagnosticDescriptor CheckpointWriteFailed = Error("FUL4028", "Checkpoint not written",
         "'{0}' could not be written: {1}. Check free space and permissions of the output folder.");
+    public static readonly DiagnosticDescriptor CheckpointPathIsFolder = Error("FUL4029", "Checkpoint path is a folder",
+        "The checkpoint '{0}' of model '{1}' is a folder, so 'train' cannot write the model's checkpoint there. Move the folder away, or point 'checkpoint' at a path where no folder is.");
 
     // 404x architectures
     public static readonly DiagnosticDescriptor ArchitectureUnsupported = Error("FUL4040", "Architecture cannot be built",
@@ -228,7 +230,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor TrainingRecipeMissing = Error("FUL4060", "No training recipe",
         "Model '{0}' cannot be trained: it has no 'training' recipe{1}. Add a 'training' recipe (epochs, batchSize, optimizer, learningRate, seed) to its lineage manifest{2}.");
     public static readonly DiagnosticDescriptor TrainableMatchesNothing = Error("FUL4061", "Trainable glob matches nothing",
-        "Model '{0}': {1}. The parameters of {2} are: {3}. Fix 'training.trainable' (globs over PyTorch parameter names, such as \"fc3.*\").");
+        "Model '{0}': {1}. The parameters of {2} are: {3}. Fix 'training.trainable' (globs over PyTorch parameter names, such as \"fc3.*\": '*' matches any characters, dots included, '?' one, and every other character itself).");
     public static readonly DiagnosticDescriptor TrainingNoData = Error("FUL4062", "No training data",
         "Model '{0}' has no training samples: {1}. Fix its 'data' entries (dataset and labels).");
     public static readonly DiagnosticDescriptor TrainingDiverged = Error("FUL4063", "Training diverged",

@@ -33,6 +33,7 @@ internal static class ArchitectureReader
         }
 
         var reader = new ObjectReader(context, obj, "architecture");
+        var errorsBefore = context.Diagnostics.Items.Count;
         var kind = reader.String("kind", required: true);
         string[]? applicable = null;
         if (kind is not null && !FieldsByKind.TryGetValue(kind, out applicable))
@@ -68,7 +69,7 @@ internal static class ArchitectureReader
             }
         });
 
-        return new ArchitectureSpec
+        var spec = new ArchitectureSpec
         {
             Kind = kind ?? string.Empty,
             Classes = classes,
@@ -78,6 +79,15 @@ internal static class ArchitectureReader
             Assembly = assembly,
             Type = type,
         };
+
+        // Each field within its limits, the layers they make may still be too large to hold (found in QA: hidden
+        // [1000000, 1000000] passed validate, and train failed with libtorch's "tried to allocate 4000000000000 bytes").
+        if (context.Diagnostics.Items.Count == errorsBefore && spec.WeightsTooLarge() is { } tooLarge)
+        {
+            context.Report(DiagnosticCatalogue.InvalidArchitecture, obj, tooLarge);
+        }
+
+        return spec;
     }
 
     /// <summary>A CLR type's full name: identifiers (a letter or '_', then letters, digits, '_') joined by '.' (namespaces)

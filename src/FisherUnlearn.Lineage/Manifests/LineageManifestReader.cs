@@ -58,6 +58,13 @@ internal static class LineageManifestReader
                 }
             }
         }
+        else if (root.Object["training"] is JsonObject recipe && root.Object["data"] is null or JsonArray { Count: 0 })
+        {
+            // What train would stop on (found in QA: validate passed, and train failed with FUL4062 at (1,1)): every relation
+            // but 'merge' trains on the model's own 'data' alone (TrainingData.Assemble), never on its parents' again.
+            context.Report(DiagnosticCatalogue.TrainingNoData, recipe, id ?? "?",
+                "it has a 'training' recipe but no 'data' entries, and a model trains on its own 'data' alone, not on its parents' (a model that only averages its parents is a 'merge', which takes no recipe); add the data it trains on, or remove 'training' if its checkpoint is not made by 'train'");
+        }
 
         return id is null ? null : new ModelManifest
         {
@@ -100,9 +107,9 @@ internal static class LineageManifestReader
 
         foreach (var item in globs.Items)
         {
-            if (item is JsonString { Value.Length: > 0 } glob && !names.Any(new ParameterGlob(glob.Value).IsMatch))
+            if (item is JsonString { Value.Length: > 0 } glob && new ParameterGlob(glob.Value) is var parsed && !names.Any(parsed.IsMatch))
             {
-                context.Report(DiagnosticCatalogue.TrainableMatchesNothing, item, id ?? "?", $"the trainable glob '{glob.Value}' matches no parameter", architecture!, listed);
+                context.Report(DiagnosticCatalogue.TrainableMatchesNothing, item, id ?? "?", parsed.NoMatchReason(), architecture!, listed);
             }
         }
     }

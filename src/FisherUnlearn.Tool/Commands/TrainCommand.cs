@@ -93,6 +93,12 @@ internal static class TrainCommand
         string? failureDetail = null;
         try
         {
+            // What would stop a model's checkpoint from being written is refused before any model trains.
+            foreach (var id in ids)
+            {
+                session.Precheck(workspace.Models[id]);
+            }
+
             foreach (var id in ids)
             {
                 session.Process(workspace.Models[id], force && (modelId is null || modelId == id), cancellationToken);
@@ -182,6 +188,14 @@ internal static class TrainCommand
 
         /// <summary>The model being processed, for failure messages.</summary>
         public ModelManifest? Current { get; private set; }
+
+        /// <summary>FUL4029 (as the failure of <paramref name="model"/>) when its checkpoint path is a folder.</summary>
+        public void Precheck(ModelManifest model)
+        {
+            Current = model;
+            TrainingPolicy.ThrowIfCheckpointIsFolder(workspace, model);
+            Current = null;
+        }
 
         public void Process(ModelManifest model, bool force, CancellationToken cancellationToken)
         {

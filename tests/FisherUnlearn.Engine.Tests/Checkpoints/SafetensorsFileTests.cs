@@ -184,6 +184,28 @@ public sealed class SafetensorsFileTests : IDisposable
         Assert.Equal(1f, SafetensorsFile.Read(Raw("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}      ", BitConverter.GetBytes(1f))).Tensors["a"].ToFloats()[0]);
     }
 
+    // Found in QA: these were all called a padding problem ("not followed by spaces alone"), sending the user to look at
+    // the bytes after a JSON object that was never there or never ended.
+    [Theory]
+    [InlineData("", "the header is empty")]
+    [InlineData("        ", "the header is empty")]
+    [InlineData("{\"a\":1,,", "not valid JSON (")]
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}", "not valid JSON (")]
+    [InlineData("{\"a\":[[[[[[[[[[[[", "not valid JSON (")]
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}\0\0\0", "not followed by spaces alone")]
+    public void An_empty_or_unparsable_header_is_FUL4022_saying_so_not_a_padding_problem(string header, string detail)
+    {
+        var path = Raw(header, new byte[4]);
+
+        var ex = EngineAssert.Fails("FUL4022", () => SafetensorsFile.Read(path));
+
+        Assert.Contains(detail, ex.Message, StringComparison.Ordinal);
+        if (!detail.Contains("spaces", StringComparison.Ordinal))
+        {
+            Assert.DoesNotContain("spaces alone", ex.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Offsets_beyond_the_data_are_refused()
     {

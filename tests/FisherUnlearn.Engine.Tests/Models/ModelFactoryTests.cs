@@ -42,6 +42,38 @@ public sealed class ModelFactoryTests
         using var model = ModelFactory.Create(spec);
 
         Assert.Equal(model.named_parameters().Select(p => p.name), spec.ParameterNames());
+        // and the shapes validate sizes them by (docs/architectures.md)
+        Assert.Equal(model.named_parameters().Select(p => $"{p.name} [{string.Join(", ", p.parameter.shape)}]"),
+            spec.ParameterShapes()!.Select(p => $"{p.Name} [{string.Join(", ", p.Shape)}]"));
+    }
+
+    // Found in QA: libtorch's "[enforce fail at alloc_cpu.cpp:127] ... tried to allocate 4000000000000 bytes" reached the
+    // user as a training failure. Through the engine's API (no validate), the size is told before anything is allocated.
+    [Fact]
+    public void Weights_too_large_to_hold_are_FUL4040_at_the_architecture_before_anything_is_allocated()
+    {
+        var spec = new ArchitectureSpec { Kind = "mlp", Inputs = 8, Hidden = [1_000_000, 1_000_000], Classes = 3 };
+        var manifest = new ModelManifest
+        {
+            Id = "big", ManifestPath = "/w/big.lineage.json", CheckpointPath = "/w/big.safetensors", Architecture = spec,
+            Location = new SourceLocation("/w/big.lineage.json", 1, 1), ArchitectureLocation = new SourceLocation("/w/big.lineage.json", 4, 19),
+        };
+
+        var ex = EngineAssert.Fails("FUL4040", () => ModelFactory.Create(manifest));
+
+        Assert.Contains("Model 'big': Cannot build mlp 8-1000000-1000000-3: mlp 8-1000000-1000000-3 has 1,000,013,000,003 parameters (4 TB", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'fc2.weight' alone would hold 1,000,000,000,000 values", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("alloc_cpu", ex.Message, StringComparison.Ordinal);
+        Assert.Equal((4, 19), (ex.Diagnostic.Location.Line, ex.Diagnostic.Location.Column));
+    }
+
+    [Fact]
+    public void Libtorch_running_out_of_memory_is_told_apart_from_other_failures()
+    {
+        Assert.True(ModelFactory.IsAllocationFailure(new System.Runtime.InteropServices.ExternalException(
+            "[enforce fail at alloc_cpu.cpp:127] data. DefaultCPUAllocator: not enough memory: you tried to allocate 1600000000 bytes.")));
+        Assert.True(ModelFactory.IsAllocationFailure(new OutOfMemoryException()));
+        Assert.False(ModelFactory.IsAllocationFailure(new System.Runtime.InteropServices.ExternalException("mat1 and mat2 shapes cannot be multiplied")));
     }
 
     [Fact]

@@ -272,5 +272,10 @@ public sealed class ModelTrainerTests
         Assert.False(new ParameterGlob("fc3.*").IsMatch("fc31.weight"));
         Assert.False(new ParameterGlob("fc3").IsMatch("fc3.weight"));
         Assert.False(new ParameterGlob("FC3.*").IsMatch("fc3.weight"));
+        Assert.True(new ParameterGlob("**.bias").IsMatch("layers.0.bias")); // '*' crosses dots, so '**' is '*'
+        Assert.False(new ParameterGlob("fc[12].*").IsMatch("fc1.weight")); // no classes: '[' is literal...
+        Assert.True(new ParameterGlob("fc[12].*").IsMatch("fc[12].weight"));
+        Assert.Contains("literal characters here", new ParameterGlob("fc[12].*").NoMatchReason(), StringComparison.Ordinal); // ...and FUL4061 says so
+        Assert.Equal("the trainable glob 'fc9.*' matches no parameter", new ParameterGlob("fc9.*").NoMatchReason());
     }
 }

@@ -19,13 +19,14 @@ public sealed class LineageManifestValidation
         }
         """;
 
-    /// <summary>A minimal valid manifest with <paramref name="fields"/> appended to the root object.</summary>
+    /// <summary>A minimal valid manifest with <paramref name="fields"/> appended to the root object (and, for a
+    /// <c>training</c> recipe, the data it trains on: FUL4062 otherwise).</summary>
     private static string With(string fields) => $$"""
         {
           "schemaVersion": 1,
           "id": "m",
           "checkpoint": "m.safetensors",
-          "architecture": { "kind": "mlp", "inputs": 4, "classes": 3 }{{(fields.Length > 0 ? ",\n  " + fields : string.Empty)}}
+          "architecture": { "kind": "mlp", "inputs": 4, "classes": 3 }{{(fields.Contains("\"training\"", StringComparison.Ordinal) && !fields.Contains("\"data\"", StringComparison.Ordinal) ? ",\n  \"data\": [ { \"dataset\": \"mnist\" } ]" : string.Empty)}}{{(fields.Length > 0 ? ",\n  " + fields : string.Empty)}}
         }
         """;
 
@@ -344,6 +345,21 @@ public sealed class LineageManifestValidation
         Only(ReadLineage(transfer), "FUL4061", transfer, "\"training\": »{", "needs 'training.trainable'");
     }
 
+    // Found in QA: "fc[12].*" got only "matches no parameter" though the docs said "globs"; the syntax is '*' and '?',
+    // and the message says what the brackets are here and how to write it.
+    [Fact]
+    public void A_glob_with_a_shell_class_is_FUL4061_saying_brackets_are_literal_and_what_the_syntax_is()
+    {
+        var json = With("""
+            "training": { "epochs": 1, "trainable": ["fc[12].*", "fc?.we*", "**.bias"] }
+            """);
+
+        var diagnostic = Only(ReadLineage(json), "FUL4061", json, "\"trainable\": [»\"fc[12].*\"", "'fc[12].*' matches no parameter",
+            "'[', ']', '{' and '}' are literal characters here", "list one glob per layer instead, such as \"fc1.*\", \"fc2.*\"",
+            "'*' matches any characters, dots included, '?' one, and every other character itself");
+        Assert.DoesNotContain("'fc?.we*'", diagnostic.Message, StringComparison.Ordinal); // '?' and '**' are the syntax
+    }
+
     [Fact]
     public void A_merge_with_data_or_a_recipe_of_its_own_is_FUL1025_at_each()
     {
@@ -407,6 +423,75 @@ public sealed class LineageManifestValidation
             """;
 
         Only(ReadLineage(json), "FUL1013", json, """ »"hidden": [64]""", "'architecture.hidden'", "kind 'cnn'", "inputShape");
+    }
+
+    // Found in QA: every field within its limits, this passed validate, and train failed in libtorch ("tried to allocate
+    // 4000000000000 bytes", FUL4066 at the top of the manifest).
+    [Fact]
+    public void Layers_too_large_to_hold_are_FUL1013_at_the_architecture_naming_the_parameter_and_its_size()
+    {
+        var json = """
+            { "schemaVersion": 1, "id": "m", "checkpoint": "m.safetensors",
+              "architecture": { "kind": "mlp", "inputs": 8, "hidden": [1000000, 1000000], "classes": 3 } }
+            """;
+
+        Only(ReadLineage(json), "FUL1013", json, """ "architecture": »{""", "mlp 8-1000000-1000000-3 has 1,000,013,000,003 parameters (4 TB of float32 weights alone)",
+            "'fc2.weight' alone would hold 1,000,000,000,000 values (4 TB)", "more than the 2.1 GB one tensor of a checkpoint may hold", "use fewer units");
+    }
+
+    [Theory]
+    [InlineData("""{ "kind": "mlp", "inputs": 100000000, "hidden": [6], "classes": 3 }""", "fc1.weight")] // 600,000,000 values: 2.4 GB
+    [InlineData("""{ "kind": "mlp", "inputs": 100000000, "hidden": [5], "classes": 3 }""", null)] // 500,000,000 values: 2 GB
+    [InlineData("""{ "kind": "mlp", "inputs": 784, "hidden": [20000, 20000], "classes": 10 }""", null)]
+    [InlineData("""{ "kind": "cnn", "inputShape": [1, 10000, 10000], "classes": 10 }""", "fc1.weight")] // 120 x 16 x 2498 x 2498
+    [InlineData("""{ "kind": "cnn", "inputShape": [3, 224, 224], "classes": 1000 }""", null)]
+    public void Only_a_parameter_larger_than_a_checkpoint_tensor_may_hold_is_refused(string architecture, string? refused)
+    {
+        var json = $$"""{ "schemaVersion": 1, "id": "m", "checkpoint": "m.safetensors", "architecture": {{architecture}} }""";
+
+        var file = ReadLineage(json);
+
+        if (refused is null)
+        {
+            NoDiagnostics(file);
+        }
+        else
+        {
+            var diagnostic = Assert.Single(file.Diagnostics);
+            Assert.Equal("FUL1013", diagnostic.Code);
+            Assert.Contains($"'{refused}' alone", diagnostic.Message, StringComparison.Ordinal);
+        }
+    }
+
+    // Found in QA: validate passed a finetune child with a recipe and no data, and train then stopped on it with FUL4062
+    // at (1,1). Every relation but 'merge' trains on the model's own data alone (TrainingData.Assemble).
+    [Theory]
+    [InlineData("finetune", "")]
+    [InlineData("transfer", "")]
+    [InlineData("distill", "")]
+    [InlineData("finetune", "'data': [], ")]
+    [InlineData(null, "")]
+    public void A_training_recipe_without_data_is_FUL4062_at_the_recipe(string? relation, string data)
+    {
+        var parents = relation is null ? string.Empty : "\"parents\": [ { \"id\": \"base\", \"relation\": \"" + relation + "\" } ], ";
+        var json = "{ \"schemaVersion\": 1, \"id\": \"child\", \"checkpoint\": \"bin/child.safetensors\",\n"
+            + "  \"architecture\": { \"kind\": \"mlp\", \"inputs\": 4, \"classes\": 3 },\n"
+            + "  " + parents + data.Replace("'", "\"", StringComparison.Ordinal)
+            + "\"training\": { \"epochs\": 1, \"batchSize\": 8, \"optimizer\": \"adam\", \"learningRate\": 0.01, \"seed\": 1, \"trainable\": [\"fc1.*\"] } }";
+
+        Only(ReadLineage(json), "FUL4062", json, "\"training\": »{", "Model 'child' has no training samples", "no 'data' entries", "not on its parents'", "'merge'");
+    }
+
+    [Fact]
+    public void A_model_without_data_or_recipe_is_valid_its_checkpoint_is_the_users()
+    {
+        var json = """
+            { "schemaVersion": 1, "id": "child", "checkpoint": "bin/child.pt",
+              "architecture": { "kind": "mlp", "inputs": 4, "classes": 3 },
+              "parents": [ { "id": "base", "relation": "finetune" } ] }
+            """;
+
+        NoDiagnostics(ReadLineage(json));
     }
 
     [Fact]
