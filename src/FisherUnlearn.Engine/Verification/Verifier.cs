@@ -50,7 +50,11 @@ public sealed record ModelVerification(string Id, ModelRole Role, ModelMetrics B
 
 public sealed record VerificationResult(string RemovalId, IReadOnlyList<ModelVerification> Models, double? ReferenceSeconds, double Seconds)
 {
-    public bool TargetsMet => Models.All(m => m.Missed.Count == 0);
+    public bool TargetsMet => MissingOutputs.Count == 0 && Models.All(m => m.Missed.Count == 0);
+
+    /// <summary>Affected models without an output of <c>run</c> (deleted since, or a partial run): not measured, and not
+    /// in <see cref="Models"/>; each misses the targets, since nothing shows it forgot.</summary>
+    public IReadOnlyList<string> MissingOutputs { get; init; } = [];
 
     /// <summary>True when every model of the retrained reference was reused from an earlier verify (nothing retrained
     /// now). <see cref="ReferenceSeconds"/> is what retraining took all the same: measured when a model was retrained
@@ -73,7 +77,9 @@ public static class Verifier
     /// <c>&lt;removal folder&gt;/reference</c>, one checkpoint per model, reused while their inputs are unchanged.</summary>
     public static string ReferenceDirectory(string removalDirectory) => Path.Combine(removalDirectory, "reference");
 
-    /// <exception cref="EngineException">FUL5001 when an output of <c>run</c> is missing; FUL4104 when a checkpoint is.</exception>
+    /// <summary>Outputs missing for some affected models are listed in <see cref="VerificationResult.MissingOutputs"/> and the
+    /// others measured; when every output is missing there is nothing to verify.</summary>
+    /// <exception cref="EngineException">FUL5001 when no affected model has an output of <c>run</c>; FUL4104 when a checkpoint is missing.</exception>
     public static VerificationResult Verify(WorkspaceAnalysis analysis, RemovalManifest removal, VerifyOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(analysis);
@@ -95,9 +101,10 @@ public static class Verifier
 
         }
 
-        // Every missing output named at once, so one run fixes them all.
+        // Every missing output named at once, so one run fixes them all. Verify before any run is a precondition not met
+        // (FUL5001); an output missing beside others (deleted since, a partial run) is a model that misses its targets.
         var missing = plan.Affected.Where(a => !File.Exists(UnlearningJob.OutputPathOf(directory, a.Id))).Select(a => a.Id).ToList();
-        if (missing.Count > 0)
+        if (missing.Count == plan.Affected.Count)
         {
             throw EngineException.At(DiagnosticCatalogue.UnlearnedOutputMissing, removal.Location, null, removal.Id,
                 NameList.Quoted(missing), missing.Count == 1 ? UnlearningJob.OutputPathOf(directory, missing[0]) : directory,
@@ -138,10 +145,11 @@ public static class Verifier
         try
         {
             var splits = new SplitCache(options.LoadData);
-            var results = new ModelVerification[plan.Affected.Count];
+            var measured = plan.Affected.Where(a => !missing.Contains(a.Id, StringComparer.Ordinal)).ToList();
+            var results = new ModelVerification[measured.Count];
             void Measure(int index)
             {
-                var affected = plan.Affected[index];
+                var affected = measured[index];
                 options.Phase?.Invoke(affected.Id, "measuring");
                 var manifest = workspace.Models[affected.Id];
                 var scope = RemovalScope.For(workspace, analysis.Graph, removal, affected.Id);
@@ -166,10 +174,11 @@ public static class Verifier
                 results[index] = new ModelVerification(affected.Id, affected.Role, before, after, referenceMetrics, Check(removal, manifest, scope, before, after, referenceMetrics, sampleTolerance));
             }
 
-            ParallelJobs.For(plan.Affected.Count, options.Parallelism, Measure, cancellationToken);
+            ParallelJobs.For(measured.Count, options.Parallelism, Measure, cancellationToken);
             var referenceSeconds = reference?.Models.Sum(m => m.TrainingSeconds ?? m.Seconds);
             return new VerificationResult(removal.Id, results, referenceSeconds, Stopwatch.GetElapsedTime(started).TotalSeconds)
             {
+                MissingOutputs = missing,
                 ReferenceReused = reference is not null && reference.Models.All(m => m.Reused),
                 ReferenceSecondsComplete = reference is null || reference.Models.All(m => m.TrainingSeconds is not null),
             };
