@@ -181,6 +181,7 @@ internal static class VerifyCommand
                 OutputDirectory = outputRoot,
                 OutputArgument = output,
                 Reference = reference,
+                OutputMethod = method,
                 Parallelism = Math.Max(1, parallel ?? analysis.Workspace.Settings.Parallelism ?? Environment.ProcessorCount / threadsPerModel),
                 Log = live is null ? env.Diagnostics.Detail : null,
                 Phase = live is null ? null : live.Update,
@@ -201,6 +202,7 @@ internal static class VerifyCommand
         }
 
         env.Diagnostics.Write(DeletedTrainData.Warnings(analysis, plan));
+        env.Diagnostics.Write(result.ReferenceWarnings); // FUL4072
         WarnAboutLeftovers(env, analysis, found.Value!, plan, outputRoot);
 
         foreach (var model in result.Models)
