@@ -75,6 +75,40 @@ public sealed class RunCommandScenarios
     }
 
     [Fact]
+    public async Task Retraining_a_model_whose_data_the_removal_empties_warns_that_it_trains_nothing_also_when_reused()
+    {
+        using var ws = DigitsChain.Create();
+        // c fine-tunes a on digit 3 alone: forget-3 leaves it nothing to train on.
+        ws.Write("c/c.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"id\": \"b\"", "\"id\": \"c\"", StringComparison.Ordinal)
+            .Replace("bin/b.", "bin/c.", StringComparison.Ordinal).Replace("[0, 1, 2, 4]", "[3]", StringComparison.Ordinal));
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "retrain", "--json");
+        var again = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "retrain", "--json");
+
+        const string Warning = "warning FUL4072: Model 'c' has no training sample left once the removal's data is taken out: retraining it trains nothing, so its reference is the weights of its parent 'a'.";
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains(Warning, run.Error, StringComparison.Ordinal);
+        Assert.Contains(run.ErrorLines, l => l.StartsWith("c/c.lineage.json(", StringComparison.Ordinal) && l.Contains("FUL4072", StringComparison.Ordinal));
+        Assert.DoesNotContain("Model 'a' has no training sample", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Model 'b' has no training sample", run.Error, StringComparison.Ordinal);
+        Assert.Equal(["FUL4072"], run.Json["diagnostics"]!.Select(d => (string)d["code"]!));
+        var c = run.Json["models"]!.Single(m => (string)m["id"]! == "c");
+        Assert.Equal("done", (string)c["status"]!);
+        // An output kept from the earlier run says it too: its record keeps what it is.
+        Assert.Equal("up-to-date", (string)again.Json["models"]!.Single(m => (string)m["id"]! == "c")["status"]!);
+        Assert.Contains(Warning, again.Error, StringComparison.Ordinal);
+
+        // verify's retrained reference, made now and then reused (the file records it).
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--method", "retrain", "--reference", "retrain", "--json");
+        var reused = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--method", "retrain", "--reference", "retrain", "--json");
+        Assert.Contains(Warning, verify.Error, StringComparison.Ordinal);
+        Assert.Contains("FUL4072", verify.Json["diagnostics"]!.Select(d => (string)d["code"]!));
+        Assert.True((bool)reused.Json["referenceReused"]!);
+        Assert.Contains(Warning, reused.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_checkpoint_older_than_its_recipe_is_unlearned_as_it_is_with_a_warning_that_train_would_remake_it()
     {
         using var ws = DigitsChain.Create();

@@ -398,6 +398,28 @@ public sealed class RunOrchestrationScenarios
     }
 
     [Fact]
+    public async Task Retrain_goes_parents_first_so_each_model_is_retrained_by_its_own_job_with_its_own_time()
+    {
+        // The parent's id sorts after its child's (z -> b): id order would retrain z as b's ancestor first, and z's own
+        // job would then find its output made already: reused, in about no time, by the run that made it (QA).
+        using var ws = DigitsChain.Create();
+        ws.Write("z/z.lineage.json", ws.ReadText("a/a.lineage.json").Replace("\"id\": \"a\"", "\"id\": \"z\"", StringComparison.Ordinal).Replace("bin/a.", "bin/z.", StringComparison.Ordinal));
+        ws.Delete("a/a.lineage.json");
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"id\": \"a\"", "\"id\": \"z\"", StringComparison.Ordinal));
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "retrain", "--parallel", "1", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Equal(["z", "b"], run.Json["models"]!.Select(m => (string)m["id"]!));
+        Assert.Equal(["done", "done"], Statuses(run));
+        var report = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"));
+        Assert.All(report["models"]!, m => Assert.False((bool)m["parameters"]!["reused"]!, $"{m["id"]} reused"));
+        // Each model's own training time, not the time to load an output made moments before (a few milliseconds).
+        Assert.All(run.Json["models"]!, m => Assert.True((double)m["seconds"]! >= 0.02, $"{m["id"]}: {m["seconds"]} s"));
+    }
+
+    [Fact]
     public async Task Plan_check_exits_3_until_every_output_is_up_to_date()
     {
         using var ws = await TrainedChain();

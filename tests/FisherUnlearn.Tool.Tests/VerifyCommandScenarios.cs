@@ -153,6 +153,53 @@ public sealed class VerifyCommandScenarios
     }
 
     [Fact]
+    public async Task An_output_deleted_after_run_is_a_missed_target_listed_as_missing_and_the_reports_are_no_longer_green()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "verify", "forget-3")).ExitCode);
+        ws.Delete("artifacts/unlearn/forget-3/b.safetensors");
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--json");
+
+        // Exit 1 (a target missed), not 2: the run happened; what it made for b is gone.
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Contains("error FUL5001: Removal 'forget-3' has no unlearned output for 'b'", verify.Error, StringComparison.Ordinal);
+        Assert.False((bool)verify.Json["targetsMet"]!);
+        Assert.Equal(["a", "b"], verify.Json["models"]!.Select(m => (string)m["id"]!));
+        var b = verify.Json["models"]![1]!;
+        Assert.Equal("missing", (string)b["status"]!);
+        Assert.Equal(["FUL5001"], b["missed"]!.Select(c => (string)c!));
+        Assert.Equal(Newtonsoft.Json.Linq.JTokenType.Null, b["after"]!.Type);
+        Assert.Equal("done", (string)verify.Json["models"]![0]!["status"]!);
+        Assert.Contains("FUL5001", verify.Json["diagnostics"]!.Select(d => (string)d["code"]!));
+        // The reports the first verify made green are refreshed: b has no output yet, whatever its job record says.
+        var report = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"));
+        Assert.False((bool)report["targetsMet"]!);
+        Assert.Equal(["done", "missing"], report["models"]!.Select(m => (string)m["status"]!));
+        var md = ws.ReadText("artifacts/unlearn/forget-3/report.md");
+        Assert.Contains("1 of 2 models without a current output yet", md, StringComparison.Ordinal);
+        Assert.StartsWith("**❌", md.Split('\n')[2], StringComparison.Ordinal); // the verdict under the title
+        Assert.Contains("no output yet", ws.ReadText("artifacts/unlearn/forget-3/report.html"), StringComparison.Ordinal);
+        var text = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+        Assert.Equal(1, text.ExitCode);
+        Assert.Contains("Not verified: some outputs are missing", text.Out, StringComparison.Ordinal);
+
+        // Every output gone after a run: still exit 1 with every model missing, and the reports say so (before any run
+        // it is exit 2: Verify_before_run_is_an_error_then_run_then_verify_meets_the_targets).
+        ws.Delete("artifacts/unlearn/forget-3/a.safetensors");
+        var none = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--json");
+        Assert.Equal(1, none.ExitCode);
+        Assert.Contains("no unlearned output for 'a', 'b'", none.Error, StringComparison.Ordinal);
+        Assert.Equal(["missing", "missing"], none.Json["models"]!.Select(m => (string)m["status"]!));
+        Assert.Contains("2 of 2 models without a current output yet", ws.ReadText("artifacts/unlearn/forget-3/report.md"), StringComparison.Ordinal);
+
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode); // run makes them again
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "verify", "forget-3")).ExitCode);
+    }
+
+    [Fact]
     public async Task Outputs_made_with_another_method_than_the_request_asks_for_are_not_verified_unless_verify_is_told_that_method()
     {
         using var ws = DigitsChain.Create();

@@ -44,8 +44,10 @@ public sealed record RetrainOptions
 /// <summary>One retrained model: its weights (owned by the <see cref="RetrainResult"/>) and how they were made.</summary>
 public sealed class RetrainedModel
 {
-    internal RetrainedModel(string id, Dictionary<string, Tensor> state, TrainingStats stats, string inputsHash, string? checkpointPath, bool reused, double? trainingSeconds)
+    internal RetrainedModel(string id, Dictionary<string, Tensor> state, TrainingStats stats, string inputsHash, string? checkpointPath, bool reused, double? trainingSeconds,
+        string? trainedNothing = null)
     {
+        TrainedNothing = trainedNothing;
         TrainingSeconds = trainingSeconds;
         Id = id;
         State = state;
@@ -73,6 +75,16 @@ public sealed class RetrainedModel
 
     /// <summary>True when an up-to-date file in the output folder was loaded instead of training.</summary>
     public bool Reused { get; }
+
+    /// <summary>When the removal left the model no training sample, what its retrained weights are instead ("its seeded
+    /// initial weights", "the weights of its parent 'a'", ...: FUL4072); null when it was trained on data. Recorded in the
+    /// written file (<see cref="TrainingInputs.TrainedNothingKey"/>), so a reused file says it too.</summary>
+    public string? TrainedNothing { get; }
+
+    /// <summary>FUL4072 when <see cref="TrainedNothing"/>, at the model's manifest; null otherwise.</summary>
+    public Diagnostic? NothingLeftWarning(ModelManifest model, string removalId) => TrainedNothing is { } start
+        ? Diagnostic.Create(DiagnosticCatalogue.RetrainNothingLeft, model.Data.FirstOrDefault()?.Location ?? model.Location, Id, start, removalId)
+        : null;
 
     /// <summary>What training this model took: now, or when a reused file was made (recorded with
     /// <see cref="RetrainOptions.RecordTrainingTime"/>); null for a reused file without that record.</summary>
@@ -159,7 +171,9 @@ public static class ReferenceRetrainer
                 options.ModelReady?.Invoke(id, retrained.Reused);
                 options.Log?.Invoke(retrained.Reused
                     ? $"retrained reference of {id} is up to date ({retrained.CheckpointPath})"
-                    : $"retrained {id} in {retrained.Seconds:0.0} s ({retrained.Stats.Samples} samples)");
+                    : retrained.TrainedNothing is { } start
+                        ? $"retrained {id}: no training sample left, nothing trained; it is {start} (FUL4072)"
+                        : $"retrained {id} in {retrained.Seconds:0.0} s ({retrained.Stats.Samples} samples)");
             }
         }
         catch
@@ -207,16 +221,26 @@ public static class ReferenceRetrainer
                 var state = CheckpointStore.Load(target);
                 var recorded = TrainingInputs.ReadMetadata(target)?.GetValueOrDefault(TrainingInputs.TrainingSecondsKey) is { } text
                     && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s >= 0 ? s : (double?)null;
-                return new RetrainedModel(model.Id, state, new TrainingStats(0, 0, 0, null, stopwatch.Elapsed.TotalSeconds), inputs, target, reused: true, recorded);
+                var nothing = TrainingInputs.ReadMetadata(target)?.GetValueOrDefault(TrainingInputs.TrainedNothingKey);
+                return new RetrainedModel(model.Id, state, new TrainingStats(0, 0, 0, null, stopwatch.Elapsed.TotalSeconds), inputs, target, reused: true, recorded,
+                    string.IsNullOrEmpty(nothing) ? null : nothing);
             }
 
             using var result = trainer.Train(model, parentStates, filter, cancellationToken);
+            // The model's own data all forgotten (Train refuses data that selects nothing before the filter: FUL4062): no
+            // step was taken, and the "retrained" weights are what training starts from. A merge never trains.
+            var trainedNothing = result.Stats.Samples == 0 && model.Relation != Relation.Merge ? StartingPoint(model) : null;
             var weights = result.StateDict();
             // Milliseconds, as the file records them: a reuse then sums to the same total as this run (QA: 7.188 s, then 7.187).
             var seconds = Math.Round(stopwatch.Elapsed.TotalSeconds, 3);
             if (target is not null)
             {
                 var metadata = TrainingInputs.Metadata(model, inputs, removalId);
+                if (trainedNothing is not null)
+                {
+                    metadata[TrainingInputs.TrainedNothingKey] = trainedNothing;
+                }
+
                 if (recordTime)
                 {
                     metadata[TrainingInputs.TrainingSecondsKey] = Math.Round(seconds, 3).ToString("R", CultureInfo.InvariantCulture);
@@ -225,7 +249,7 @@ public static class ReferenceRetrainer
                 CheckpointStore.Save(target, weights, metadata);
             }
 
-            return new RetrainedModel(model.Id, weights, result.Stats with { Seconds = seconds }, inputs, target, reused: false, seconds);
+            return new RetrainedModel(model.Id, weights, result.Stats with { Seconds = seconds }, inputs, target, reused: false, seconds, trainedNothing);
         }
         finally
         {
@@ -240,6 +264,14 @@ public static class ReferenceRetrainer
     }
 
     /// <summary>The affected models to retrain in plan order: all, or <paramref name="only"/> plus their affected ancestors.</summary>
+    // What training a model starts from, which is all its retrained model is when there is nothing to train on.
+    private static string StartingPoint(ModelManifest model) => model.Relation switch
+    {
+        Relation.Finetune or Relation.Transfer => $"the weights of its parent '{model.Parents[0].Id}'",
+        Relation.Aggregate => $"the average of its parents' weights ({string.Join(", ", model.Parents.Select(p => $"'{p.Id}'"))})",
+        _ => "its seeded initial weights", // a root, or a distilled student (which starts from scratch)
+    };
+
     private static List<string> Select(RemovalPlan plan, Workspace workspace, IReadOnlyCollection<string>? only)
     {
         var affected = plan.Affected.Select(a => a.Id).ToList();

@@ -56,6 +56,10 @@ public static class TrainingInputs
     /// <c>run --method retrain</c> keep their bytes free of times, so they are reproducible).</summary>
     public const string TrainingSecondsKey = "fisherunlearn.trainingSeconds";
 
+    /// <summary>On a retrained model whose own data the removal emptied: what its weights are instead of a trained model
+    /// (FUL4072), so a reuse of the file still says so.</summary>
+    public const string TrainedNothingKey = "fisherunlearn.trainedNothing";
+
     /// <summary>Bumped whenever training changes what it computes for the same inputs (loop, losses, seeding).</summary>
     public const int TrainingFormatVersion = 1;
 

@@ -187,7 +187,11 @@ public static class RemovalRunner
                     Id = affected.Id,
                     Role = affected.Role,
                     Method = settings.Method,
-                    Parameters = new JsonObject { ["method"] = UnlearnSettings.Retrain, ["reused"] = model.Reused, ["inputs"] = model.InputsHash },
+                    // trainedNothing: the removal left it no training sample, so its output is what training starts from
+                    // (FUL4072, which run reports from here, also for an output kept from an earlier run).
+                    Parameters = model.TrainedNothing is { } start
+                        ? new JsonObject { ["method"] = UnlearnSettings.Retrain, ["reused"] = model.Reused, ["inputs"] = model.InputsHash, ["trainedNothing"] = start }
+                        : new JsonObject { ["method"] = UnlearnSettings.Retrain, ["reused"] = model.Reused, ["inputs"] = model.InputsHash },
                     InputSha256 = inputHash,
                     OutputPath = model.CheckpointPath,
                     OutputSha256 = model.CheckpointPath is null ? null : ContentHash.OfFile(model.CheckpointPath),

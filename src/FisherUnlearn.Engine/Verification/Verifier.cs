@@ -39,6 +39,10 @@ public sealed record VerifyOptions
 
     public Action<string>? Log { get; init; }
 
+    /// <summary>The method that made the outputs (<c>run --method</c>, as verify certifies them): a missed target of
+    /// <c>retrain</c>'s outputs is not met by other parameters, so the advice says so. Null: an unlearning method.</summary>
+    public string? OutputMethod { get; init; }
+
     /// <summary>Told (model id, what is being done) as each model's reference is retrained (per epoch) and each model is
     /// measured, for a progress display.</summary>
     public Action<string, string>? Phase { get; init; }
@@ -50,12 +54,20 @@ public sealed record ModelVerification(string Id, ModelRole Role, ModelMetrics B
 
 public sealed record VerificationResult(string RemovalId, IReadOnlyList<ModelVerification> Models, double? ReferenceSeconds, double Seconds)
 {
-    public bool TargetsMet => Models.All(m => m.Missed.Count == 0);
+    public bool TargetsMet => MissingOutputs.Count == 0 && Models.All(m => m.Missed.Count == 0);
+
+    /// <summary>Affected models without an output of <c>run</c> (deleted since, or a partial run): not measured, and not
+    /// in <see cref="Models"/>; each misses the targets, since nothing shows it forgot.</summary>
+    public IReadOnlyList<string> MissingOutputs { get; init; } = [];
 
     /// <summary>True when every model of the retrained reference was reused from an earlier verify (nothing retrained
     /// now). <see cref="ReferenceSeconds"/> is what retraining took all the same: measured when a model was retrained
     /// now, else as recorded in the reused file.</summary>
     public bool ReferenceReused { get; init; }
+
+    /// <summary>Warnings about the retrained reference: FUL4072 for each model the removal left no training sample (its
+    /// reference is then what its training starts from), also when the reference was reused.</summary>
+    public IReadOnlyList<Diagnostic> ReferenceWarnings { get; init; } = [];
 
     /// <summary>False when a reused reference file did not record its training time (made by an older version): its
     /// share of <see cref="ReferenceSeconds"/> is then only the time to load it.</summary>
@@ -73,7 +85,9 @@ public static class Verifier
     /// <c>&lt;removal folder&gt;/reference</c>, one checkpoint per model, reused while their inputs are unchanged.</summary>
     public static string ReferenceDirectory(string removalDirectory) => Path.Combine(removalDirectory, "reference");
 
-    /// <exception cref="EngineException">FUL5001 when an output of <c>run</c> is missing; FUL4104 when a checkpoint is.</exception>
+    /// <summary>Outputs missing for some affected models are listed in <see cref="VerificationResult.MissingOutputs"/> and the
+    /// others measured; when every output is missing there is nothing to verify.</summary>
+    /// <exception cref="EngineException">FUL5001 when no affected model has an output of <c>run</c>; FUL4104 when a checkpoint is missing.</exception>
     public static VerificationResult Verify(WorkspaceAnalysis analysis, RemovalManifest removal, VerifyOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(analysis);
@@ -95,9 +109,10 @@ public static class Verifier
 
         }
 
-        // Every missing output named at once, so one run fixes them all.
+        // Every missing output named at once, so one run fixes them all. Verify before any run is a precondition not met
+        // (FUL5001); an output missing beside others (deleted since, a partial run) is a model that misses its targets.
         var missing = plan.Affected.Where(a => !File.Exists(UnlearningJob.OutputPathOf(directory, a.Id))).Select(a => a.Id).ToList();
-        if (missing.Count > 0)
+        if (missing.Count == plan.Affected.Count)
         {
             throw EngineException.At(DiagnosticCatalogue.UnlearnedOutputMissing, removal.Location, null, removal.Id,
                 NameList.Quoted(missing), missing.Count == 1 ? UnlearningJob.OutputPathOf(directory, missing[0]) : directory,
@@ -138,10 +153,11 @@ public static class Verifier
         try
         {
             var splits = new SplitCache(options.LoadData);
-            var results = new ModelVerification[plan.Affected.Count];
+            var measured = plan.Affected.Where(a => !missing.Contains(a.Id, StringComparer.Ordinal)).ToList();
+            var results = new ModelVerification[measured.Count];
             void Measure(int index)
             {
-                var affected = plan.Affected[index];
+                var affected = measured[index];
                 options.Phase?.Invoke(affected.Id, "measuring");
                 var manifest = workspace.Models[affected.Id];
                 var scope = RemovalScope.For(workspace, analysis.Graph, removal, affected.Id);
@@ -163,13 +179,17 @@ public static class Verifier
                     referenceMetrics = metrics.Measure(module);
                 }
 
-                results[index] = new ModelVerification(affected.Id, affected.Role, before, after, referenceMetrics, Check(removal, manifest, scope, before, after, referenceMetrics, sampleTolerance));
+                results[index] = new ModelVerification(affected.Id, affected.Role, before, after, referenceMetrics,
+                    Check(removal, manifest, scope, before, after, referenceMetrics, sampleTolerance, options.OutputMethod));
             }
 
-            ParallelJobs.For(plan.Affected.Count, options.Parallelism, Measure, cancellationToken);
+            ParallelJobs.For(measured.Count, options.Parallelism, Measure, cancellationToken);
             var referenceSeconds = reference?.Models.Sum(m => m.TrainingSeconds ?? m.Seconds);
             return new VerificationResult(removal.Id, results, referenceSeconds, Stopwatch.GetElapsedTime(started).TotalSeconds)
             {
+                MissingOutputs = missing,
+                ReferenceWarnings = reference is null ? []
+                    : [.. reference.Models.Select(m => m.NothingLeftWarning(workspace.Models[m.Id], removal.Id)).OfType<Diagnostic>()],
                 ReferenceReused = reference is not null && reference.Models.All(m => m.Reused),
                 ReferenceSecondsComplete = reference is null || reference.Models.All(m => m.TrainingSeconds is not null),
             };
@@ -203,9 +223,15 @@ public static class Verifier
 
     private static double? MaxOf(double? a, double? b) => a is { } x && b is { } y ? Math.Max(x, y) : a ?? b;
 
+    /// <summary>What to do about a missed target of outputs that <c>retrain</c> made: they are the retrained models
+    /// themselves, which no parameter changes.</summary>
+    internal const string RetrainAdvice = "'retrain' made this output by training the model again from its recipe without the forgotten data, so no other parameters change it: what it still knows comes from what its training starts from (its parents' weights, or, with no data left to train on, nothing else: FUL4072) or what its kept data teaches it. Check its lineage, its data and the removal's targets.";
+
     internal static List<Diagnostic> Check(RemovalManifest removal, ModelManifest model, RemovalScope scope, ModelMetrics before, ModelMetrics after, ModelMetrics? reference,
-        double sampleTolerance = 1)
+        double sampleTolerance = 1, string? method = null)
     {
+        var retrained = method == UnlearnSettings.Retrain;
+        var tryOther = retrained ? RetrainAdvice : "Try another method or parameters (docs/methods.md).";
         var missed = new List<Diagnostic>();
         var at = removal.TargetsLocation ?? removal.Location;
         // A target that cannot be measured is not met: without held-out samples (a dataset with no test split) the
@@ -230,7 +256,7 @@ public static class Verifier
             if (scope.HasForgetLabels && (after.HeldOutForgetAccuracy ?? after.ForgetAccuracy) is { } forget && forget > maxForget + 1e-12)
             {
                 // In points, as the tables show it (100 x the fraction, then rounded: 0.9175 reads 91.8 in both).
-                missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgetTargetMissed, at, model.Id, forget * 100, maxForget * 100));
+                missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgetTargetMissed, at, model.Id, forget * 100, maxForget * 100, tryOther));
             }
 
             // Without a reference, "unseen" is what the model scores on unseen samples of their labels before unlearning, or
@@ -244,7 +270,7 @@ public static class Verifier
                 if (scored > bound + 1e-12)
                 {
                     missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgottenSamplesRecognised, at, model.Id, scored, after.ForgottenSamples,
-                        reference?.ForgottenSampleAccuracy is not null ? "the retrained reference's score on them" : "its score on unseen samples of their labels", unseen, bound));
+                        reference?.ForgottenSampleAccuracy is not null ? "the retrained reference's score on them" : "its score on unseen samples of their labels", unseen, bound, tryOther));
                 }
             }
         }
@@ -256,7 +282,8 @@ public static class Verifier
             {
                 // A model whose original already scored below the retrained reference by more than the target allows
                 // (retraining without the data ended better): no gentler setting can close that gap.
-                var hint = reference is not null && before.RetainAccuracy is { } original && b - original > maxDrop + 1e-12
+                var hint = retrained ? RetrainAdvice
+                    : reference is not null && before.RetainAccuracy is { } original && b - original > maxDrop + 1e-12
                     ? string.Create(CultureInfo.InvariantCulture, $"The original model was already {(b - original) * 100:0.0} points below it, so gentler parameters cannot close the gap: retrain the model ('--method retrain') if the target must be met.")
                     : "Try gentler parameters (docs/methods.md).";
                 missed.Add(Diagnostic.Create(DiagnosticCatalogue.RetainTargetMissed, at, model.Id, (b - retained) * 100,

@@ -255,6 +255,8 @@ public static class DiagnosticCatalogue
         "Model '{0}' has a checkpoint '{1}' that cannot be read ({2}), so 'train' cannot tell whether it made it and leaves it as it is. Restore or fetch the file, delete it to train the model anew, or use --force to train over it.");
     public static readonly DiagnosticDescriptor CheckpointNotTrained = Warning("FUL4069", "Checkpoint older than its recipe",
         "The checkpoint of model '{0}' {1}: 'dotnet unlearn train' would train it again, and the outputs unlearned from it now would then be out of date. Run 'dotnet unlearn train' first, unless the checkpoint as it is, is the one to unlearn.");
+    public static readonly DiagnosticDescriptor RetrainNothingLeft = Warning("FUL4072", "Nothing left to retrain on",
+        "Model '{0}' has no training sample left once the removal's data is taken out: retraining it trains nothing, so its reference is {1}. Its retrained model is no model of its data: check that '{2}' should remove all of it, and retire the model (take it out of the lineage) if so.");
     public static readonly DiagnosticDescriptor CheckpointBelowUnreadable = Warning("FUL4071", "Checkpoint below an unreadable one",
         "The checkpoint of model '{0}' descends from '{1}', whose checkpoint cannot be read, so whether 'dotnet unlearn train' would make this one again cannot be told until that one is made again. Run 'dotnet unlearn train' first, unless the checkpoint as it is, is the one to unlearn.");
     public static readonly DiagnosticDescriptor HarvestNoData = Warning("FUL4082", "Nothing to harvest",
@@ -286,7 +288,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor UnlearnedOutputMissing = Error("FUL5001", "Unlearned output missing",
         "Removal '{0}' has no unlearned output for {1} (looked in '{2}'). Run 'dotnet unlearn run {0}{3}' first.");
     public static readonly DiagnosticDescriptor ForgetTargetMissed = Error("FUL5002", "Forget target missed",
-        "Model '{0}' still has forget accuracy {1:0.0}% after unlearning; the target is at most {2:0.0}%. Try another method or parameters (docs/methods.md).");
+        "Model '{0}' still has forget accuracy {1:0.0}% after unlearning; the target is at most {2:0.0}%. {3}");
     public static readonly DiagnosticDescriptor RetainTargetMissed = Error("FUL5003", "Retain target missed",
         "Model '{0}' lost {1:0.0} points of retain accuracy against the {2}; the target allows at most {3:0.0}. {4}");
     public static readonly DiagnosticDescriptor TargetNotMeasurable = Error("FUL5005", "Target not measurable",
@@ -302,7 +304,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor ReportsNotWritten = Warning("FUL5011", "Reports not updated",
         "The reports in '{0}' could not all be updated ({1}): those not written still show what was there before, without these measurements. Make the folder and its reports writable and run 'dotnet unlearn verify' again.");
     public static readonly DiagnosticDescriptor ForgottenSamplesRecognised = Error("FUL5012", "Forgotten samples still recognised",
-        "Model '{0}' still classifies {1:0.0%} of the {2} forgotten training samples correctly after unlearning; against {3} ({4:0.0%}), with 'sampleTolerance' standard errors for chance, at most {5:0.00%} means forgotten: it still tells them from unseen samples. Try another method or parameters (docs/methods.md).");
+        "Model '{0}' still classifies {1:0.0%} of the {2} forgotten training samples correctly after unlearning; against {3} ({4:0.0%}), with 'sampleTolerance' standard errors for chance, at most {5:0.00%} means forgotten: it still tells them from unseen samples. {6}");
     public static readonly DiagnosticDescriptor VerifiedOutputOtherMethod = Error("FUL5009", "Output made with another method",
         "The outputs of {0} were made with '{1}', not '{2}' ({3}), so they are not what is verified. {4}");
 

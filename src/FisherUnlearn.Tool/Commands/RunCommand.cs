@@ -222,6 +222,18 @@ internal static class RunCommand
             }
         }
 
+        // FUL4072: a retrained model the removal left no training sample, whose output is then what its training starts
+        // from; also for an output an earlier run made (its record keeps the parameters), as FUL4069 is said on every run.
+        foreach (var model in result.Models.Where(m => m.Succeeded && summary.Considered.Contains(m.Id)))
+        {
+            if (model.Parameters?["trainedNothing"] is { } start && start.GetValueKind() == System.Text.Json.JsonValueKind.String
+                && analysis.Workspace.Models.TryGetValue(model.Id, out var manifest))
+            {
+                env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.RetrainNothingLeft, manifest.Data.FirstOrDefault()?.Location ?? manifest.Location,
+                    model.Id, start.GetValue<string>(), removal.Id));
+            }
+        }
+
         if (summary.Removed.Count > 0)
         {
             env.Diagnostics.Log($"removed the outputs of {NameList.Quoted(summary.Removed)}: '{removal.Id}' no longer affects {(summary.Removed.Count == 1 ? "it" : "them")}.");

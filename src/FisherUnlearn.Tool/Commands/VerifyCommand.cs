@@ -20,7 +20,9 @@ namespace FisherUnlearn.Tool.Commands;
 /// <summary>
 /// <c>dotnet unlearn verify &lt;removal&gt; [--reference retrain] [--out dir] [--json]</c>: forget/retain/test accuracy and
 /// MIA rate of every affected model before, after (the outputs of 'run') and for the retrained reference. Exit codes: 0
-/// targets met; 1 a target missed; 2 bad input (including missing outputs: run 'dotnet unlearn run' first).
+/// targets met; 1 a target missed, or an output out of date or missing (deleted since the run, or a partial run:
+/// FUL5001, the model listed as "no output yet"); 2 bad input, or verify before run wrote anything (FUL5001: run
+/// 'dotnet unlearn run' first).
 /// Refreshes report.json, report.md and report.html with the metrics (and reference) it measured, and in GitHub Actions
 /// appends the report to the step summary and sets the step's outputs (<see cref="GitHubSummary"/>).
 /// </summary>
@@ -146,28 +148,17 @@ internal static class VerifyCommand
             return ExitCodes.Failed;
         }
 
+        // Every output gone after a run (its reports or job records are there): the request is as unverified as when one
+        // output is gone, so the reports are refreshed to say so and the exit code is 1; before any run, the verifier's
+        // FUL5001 (exit 2: a precondition not met).
+        var absent = plan.Affected.Where(a => !File.Exists(UnlearningJob.OutputPathOf(directory, a.Id))).Select(a => a.Id).ToList();
+        var allGone = absent.Count == plan.Affected.Count && RunLeftTraces(directory, plan);
+
         // In a terminal, a live table while the reference retrains (epochs) and the models are measured.
-        var live = env.ShowsLiveProgress ? new LiveProgress(env.Context.Error, "result") : null;
+        var live = env.ShowsLiveProgress && !allGone ? new LiveProgress(env.Context.Error, "result") : null;
         try
         {
-            var threadsPerModel = threads ?? analysis.Workspace.Settings.Threads ?? 1;
-            TorchRuntime.Configure(threadsPerModel);
-            live?.Planned([.. plan.Affected.Select(a => a.Id)]);
-            result = Verifier.Verify(analysis, found.Value!, new VerifyOptions
-            {
-                OutputDirectory = outputRoot,
-                OutputArgument = output,
-                Reference = reference,
-                Parallelism = Math.Max(1, parallel ?? analysis.Workspace.Settings.Parallelism ?? Environment.ProcessorCount / threadsPerModel),
-                Log = live is null ? env.Diagnostics.Detail : null,
-                Phase = live is null ? null : live.Update,
-            }, cancellationToken);
-            // Rounded as report.json stores it, so the message, the reports and a later reuse show the same number.
-            result = result with { ReferenceSeconds = result.ReferenceSeconds is { } took ? Math.Round(took, 3) : null };
-            foreach (var model in result.Models)
-            {
-                live?.Complete(model.Id, model.Missed.Count == 0 ? "done" : "missed", Outcome(model));
-            }
+            result = allGone ? new VerificationResult(plan.RemovalId, [], null, 0) { MissingOutputs = absent } : Measure();
         }
         catch (EngineException ex)
         {
@@ -180,12 +171,48 @@ internal static class VerifyCommand
             live?.Dispose();
         }
 
+        VerificationResult Measure()
+        {
+            var threadsPerModel = threads ?? analysis.Workspace.Settings.Threads ?? 1;
+            TorchRuntime.Configure(threadsPerModel);
+            live?.Planned([.. plan.Affected.Select(a => a.Id)]);
+            var measured = Verifier.Verify(analysis, found.Value!, new VerifyOptions
+            {
+                OutputDirectory = outputRoot,
+                OutputArgument = output,
+                Reference = reference,
+                OutputMethod = method,
+                Parallelism = Math.Max(1, parallel ?? analysis.Workspace.Settings.Parallelism ?? Environment.ProcessorCount / threadsPerModel),
+                Log = live is null ? env.Diagnostics.Detail : null,
+                Phase = live is null ? null : live.Update,
+            }, cancellationToken);
+            // Rounded as report.json stores it, so the message, the reports and a later reuse show the same number.
+            measured = measured with { ReferenceSeconds = measured.ReferenceSeconds is { } took ? Math.Round(took, 3) : null };
+            foreach (var model in measured.Models)
+            {
+                live?.Complete(model.Id, model.Missed.Count == 0 ? "done" : "missed", Outcome(model));
+            }
+
+            foreach (var id in measured.MissingOutputs)
+            {
+                live?.Complete(id, "missing", "no output");
+            }
+
+            return measured;
+        }
+
         env.Diagnostics.Write(DeletedTrainData.Warnings(analysis, plan));
+        env.Diagnostics.Write(result.ReferenceWarnings); // FUL4072
         WarnAboutLeftovers(env, analysis, found.Value!, plan, outputRoot);
 
         foreach (var model in result.Models)
         {
             env.Diagnostics.Write(model.Missed);
+        }
+
+        if (result.MissingOutputs.Count > 0)
+        {
+            env.Diagnostics.Write(MissingOutputs(env, found.Value!, directory, output, result.MissingOutputs));
         }
 
         env.Diagnostics.Write(uncertified.Diagnostics(found.Value!, method));
@@ -197,8 +224,8 @@ internal static class VerifyCommand
             {
                 ["schemaVersion"] = JsonDocuments.SchemaVersion,
                 ["removal"] = result.RemovalId,
-                ["targetsMet"] = result.TargetsMet && uncertified.IsEmpty, // out-of-date or unrecorded outputs verify nothing of the current request
-                ["models"] = new JArray(result.Models.Select(m => new JObject
+                ["targetsMet"] = result.TargetsMet && uncertified.IsEmpty, // out-of-date, unrecorded or missing outputs verify nothing of the current request
+                ["models"] = new JArray(plan.Affected.Select(a => result.Models.FirstOrDefault(m => m.Id == a.Id) is { } m ? new JObject
                 {
                     ["id"] = m.Id,
                     ["role"] = m.Role.ToString().ToLowerInvariant(),
@@ -210,6 +237,17 @@ internal static class VerifyCommand
                     // the current request's.
                     ["status"] = uncertified.Status(m.Id),
                     ["missed"] = new JArray(m.Missed.Select(d => d.Code).Concat(uncertified.Code(m.Id) is { } code ? [code] : [])),
+                }
+                // "missing": no output to measure (deleted since the run, or a partial run): FUL5001.
+                : new JObject
+                {
+                    ["id"] = a.Id,
+                    ["role"] = a.Role.ToString().ToLowerInvariant(),
+                    ["before"] = null,
+                    ["after"] = null,
+                    ["reference"] = null,
+                    ["status"] = ReportEntry.MissingStatus,
+                    ["missed"] = new JArray(DiagnosticCatalogue.UnlearnedOutputMissing.Code),
                 })),
                 ["referenceSeconds"] = result.ReferenceSeconds is { } s ? Math.Round(s, 3) : null,
                 ["referenceReused"] = result.ReferenceSeconds is null ? null : result.ReferenceReused,
@@ -236,7 +274,11 @@ internal static class VerifyCommand
                 }
             }
 
-            env.Context.Out.Write(table.ToString());
+            if (result.Models.Count > 0)
+            {
+                env.Context.Out.Write(table.ToString());
+            }
+
             if (uninformative)
             {
                 env.Context.Out.WriteLine(MarkdownReport.UninformativeMiaNote);
@@ -258,7 +300,8 @@ internal static class VerifyCommand
                 env.Context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Retraining the reference took {seconds:0.00} s."));
             }
 
-            env.Context.Out.WriteLine(uncertified.Stale.Count > 0 ? "Not verified: some outputs are out of date (see the error above)."
+            env.Context.Out.WriteLine(result.MissingOutputs.Count > 0 ? "Not verified: some outputs are missing (see the error above)."
+                : uncertified.Stale.Count > 0 ? "Not verified: some outputs are out of date (see the error above)."
                 : uncertified.OtherMethod.Count > 0 ? $"Not verified: some outputs were made with another method than '{method}' (see the error above)."
                 : uncertified.Unrecorded.Count > 0 ? "Not verified: some outputs have no record of what made them (see the error above)."
                 : !result.TargetsMet ? "Targets missed: see the errors above."
@@ -268,6 +311,17 @@ internal static class VerifyCommand
 
         return result.TargetsMet && uncertified.IsEmpty ? ExitCodes.Ok : ExitCodes.Failed;
     }
+
+    // Whether a run wrote to the removal's folder: one of its reports, or the job record of an affected model.
+    private static bool RunLeftTraces(string directory, Lineage.Planning.RemovalPlan plan) =>
+        new[] { RunReport.FileName, MarkdownReport.FileName, HtmlReport.FileName }.Any(f => File.Exists(Path.Combine(directory, f)))
+        || plan.Affected.Any(a => File.Exists(JobRecord.PathOf(directory, a.Id)));
+
+    // FUL5001 for the affected models without an output, all named at once, as the verifier names them before any run.
+    private static Diagnostic MissingOutputs(CommandEnvironment env, RemovalManifest removal, string directory, string? output, IReadOnlyList<string> missing) =>
+        Diagnostic.Create(DiagnosticCatalogue.UnlearnedOutputMissing, removal.Location, removal.Id, NameList.Quoted([.. missing]),
+            env.Context.Display(missing.Count == 1 ? UnlearningJob.OutputPathOf(directory, missing[0]) : directory),
+            output is { } given ? $" --out {ShellWord.Quote(given)}" : string.Empty);
 
     // FUL5010: outputs in the removal's folder of models it no longer affects (run removes them).
     private static void WarnAboutLeftovers(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, Lineage.Planning.RemovalPlan plan, string? outputRoot)
@@ -390,7 +444,24 @@ internal static class VerifyCommand
             ? result with { ReferenceSeconds = retrained }
             : result);
         // Out-of-date and unrecorded outputs are measured, but not the current request's: listed as such, so the report is
-        // not green.
+        // not green. A missing output (deleted since the run) is "no output yet", whatever the run's report or its job
+        // record said of it.
+        var missing = result.MissingOutputs.ToHashSet(StringComparer.Ordinal);
+        model = model with
+        {
+            Models = [.. model.Models.Select(m => missing.Contains(m.Id)
+                ? (planned.Models.FirstOrDefault(p => p.Id == m.Id) ?? m) with
+                {
+                    Status = ReportEntry.MissingStatus,
+                    Output = null,
+                    Before = null,
+                    After = null,
+                    Reference = null,
+                    Error = $"no output: run 'dotnet unlearn run {removal.Id}'",
+                    Missed = [$"{DiagnosticCatalogue.UnlearnedOutputMissing.Code}: no output to verify"],
+                }
+                : m)],
+        };
         model = model with
         {
             Verification = model.Verification is { } verification && !uncertified.IsEmpty ? verification with { TargetsMet = false } : model.Verification,

@@ -86,7 +86,10 @@ internal sealed class RunCoordinator(IRunProgress progress)
             }
         }
 
-        var pending = considered.Where(id => !reused.Contains(id)).Select(id => plan.Find(id)!).ToList();
+        // In the plan's work order (parents before children), not the shard's id order: retrain makes each model from its
+        // affected parents' retrained outputs, so a child before its parent would retrain the parent as its ancestor, and
+        // the parent's own job would then find its output made already (reused, ~0 s) in the run that made it.
+        var pending = plan.Affected.Where(a => considered.Contains(a.Id, StringComparer.Ordinal) && !reused.Contains(a.Id)).ToList();
         // Each finished model's record is written as soon as it finishes, not after the last one: a cancelled or killed
         // run keeps what it completed, and the next run skips it (RecordingProgress).
         using var recording = new RecordingProgress(progress, outcome =>

@@ -40,6 +40,30 @@ public sealed class TargetCheckTests
     }
 
     [Fact]
+    public void A_missed_target_of_retrain_outputs_does_not_advise_other_parameters()
+    {
+        using var ws = new UnlearningWorkspace(train: false);
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-3"]; // maxForgetAccuracy and maxRetainDrop
+        var scope = RemovalScope.For(analysis.Workspace, analysis.Graph, removal, "a");
+        var model = analysis.Workspace.Models["a"];
+
+        var unlearned = Verifier.Check(removal, model, scope, Metrics(0.95, 0.91), Metrics(0.5, 0.80), null, method: "fiun");
+        var retrained = Verifier.Check(removal, model, scope, Metrics(0.95, 0.91), Metrics(0.5, 0.80), null, method: "retrain");
+        var below = Assert.Single(Verifier.Check(removal, model, scope, Metrics(0.0, 0.82), Metrics(0.0, 0.82), Metrics(0.0, 0.90), method: "retrain"));
+
+        Assert.Equal(["FUL5002", "FUL5003"], unlearned.Select(d => d.Code));
+        Assert.EndsWith("Try another method or parameters (docs/methods.md).", unlearned[0].Message, StringComparison.Ordinal);
+        Assert.Equal(["FUL5002", "FUL5003"], retrained.Select(d => d.Code));
+        Assert.All(retrained.Append(below), d =>
+        {
+            Assert.DoesNotContain("parameters (docs", d.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("'--method retrain'", d.Message, StringComparison.Ordinal);
+            Assert.Contains("no other parameters change it", d.Message, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
     public void Forgotten_samples_are_checked_against_what_unseen_samples_score_not_against_the_label_target()
     {
         using var ws = new UnlearningWorkspace(train: false);

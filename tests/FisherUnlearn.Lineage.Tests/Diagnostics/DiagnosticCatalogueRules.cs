@@ -102,7 +102,7 @@ public sealed partial class DiagnosticCatalogueRules
     public void A_missed_forget_target_reads_as_the_tables_round_it()
     {
         // 0.9175 is 0.91749999... in binary: the percent format rounded it down, the tables (100 x, then one decimal) up.
-        var missed = Diagnostic.Create(DiagnosticCatalogue.ForgetTargetMissed, null, "a", 0.9175 * 100, 0.01 * 100);
+        var missed = Diagnostic.Create(DiagnosticCatalogue.ForgetTargetMissed, null, "a", 0.9175 * 100, 0.01 * 100, "Try another method or parameters (docs/methods.md).");
 
         Assert.Contains("forget accuracy 91.8% after unlearning; the target is at most 1.0%", missed.Message, StringComparison.Ordinal);
         Assert.Equal("91.8", (0.9175 * 100).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture));
