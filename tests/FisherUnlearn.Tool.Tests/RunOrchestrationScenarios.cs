@@ -417,6 +417,14 @@ public sealed class RunOrchestrationScenarios
         Assert.All(report["models"]!, m => Assert.False((bool)m["parameters"]!["reused"]!, $"{m["id"]} reused"));
         // Each model's own training time, not the time to load an output made moments before (a few milliseconds).
         Assert.All(run.Json["models"]!, m => Assert.True((double)m["seconds"]! >= 0.02, $"{m["id"]}: {m["seconds"]} s"));
+
+        // --force makes each model again, not its output of the run before (QA), and gives the same bytes.
+        var before = Directory.GetFiles(ws.PathOf("artifacts/unlearn/forget-3"), "*.safetensors").Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToList();
+        var forced = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "retrain", "--parallel", "1", "--force", "--json");
+        Assert.True(forced.ExitCode == 0, forced.Error);
+        var again = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"));
+        Assert.All(again["models"]!, m => Assert.False((bool)m["parameters"]!["reused"]!, $"{m["id"]} reused under --force"));
+        Assert.Equal(before, Directory.GetFiles(ws.PathOf("artifacts/unlearn/forget-3"), "*.safetensors").Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToList());
     }
 
     [Fact]

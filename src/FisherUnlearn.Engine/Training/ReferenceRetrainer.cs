@@ -21,6 +21,11 @@ public sealed record RetrainOptions
     /// <summary>Retrain only these affected models (and the affected ancestors they need); null = every affected model.</summary>
     public IReadOnlyCollection<string>? Only { get; init; }
 
+    /// <summary>Retrain the models <see cref="Only"/> names (every affected model without it) even when an up-to-date file
+    /// is in <see cref="OutputDirectory"/> (<c>run --force</c>); the ancestors they need are still loaded when up to date,
+    /// so that a run going parents first retrains each model once.</summary>
+    public bool Force { get; init; }
+
     /// <summary>libtorch intra-op threads (see <see cref="TrainingOptions.Threads"/>).</summary>
     public int Threads { get; init; } = 1;
 
@@ -165,7 +170,8 @@ public static class ReferenceRetrainer
                         ", so its retrained reference cannot be made", string.Empty);
                 }
 
-                var retrained = RetrainOne(trainer, workspace, model, filter, removal.Id, done, files, outputs, options.RecordTrainingTime, cancellationToken);
+                var forced = options.Force && (options.Only is null || options.Only.Contains(id, StringComparer.Ordinal));
+                var retrained = RetrainOne(trainer, workspace, model, filter, removal.Id, done, files, reuse: !forced, outputs, options.RecordTrainingTime, cancellationToken);
                 done[id] = retrained;
                 results.Add(retrained);
                 options.ModelReady?.Invoke(id, retrained.Reused);
@@ -186,7 +192,7 @@ public static class ReferenceRetrainer
     }
 
     private static RetrainedModel RetrainOne(ModelTrainer trainer, Workspace workspace, ModelManifest model, DataFilter filter, string removalId,
-        Dictionary<string, RetrainedModel> done, FileHashCache files, string? outputs, bool recordTime, CancellationToken cancellationToken)
+        Dictionary<string, RetrainedModel> done, FileHashCache files, bool reuse, string? outputs, bool recordTime, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         var parentStates = new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(StringComparer.Ordinal);
@@ -216,7 +222,7 @@ public static class ReferenceRetrainer
 
             var inputs = TrainingInputs.Compute(workspace, model, parentHashes, filter, files);
             var target = outputs is null ? null : Path.Combine(outputs, model.Id + ".safetensors");
-            if (target is not null && TrainingInputs.Check(target, inputs) == CheckpointState.UpToDate)
+            if (target is not null && reuse && TrainingInputs.Check(target, inputs) == CheckpointState.UpToDate)
             {
                 var state = CheckpointStore.Load(target);
                 var recorded = TrainingInputs.ReadMetadata(target)?.GetValueOrDefault(TrainingInputs.TrainingSecondsKey) is { } text

@@ -26,6 +26,10 @@ public sealed record RunOptions
     /// <summary>Only this affected model (null = all).</summary>
     public string? Only { get; init; }
 
+    /// <summary>retrain: make the selected models again even when up-to-date retrained outputs are in the folder
+    /// (<see cref="RetrainOptions.Force"/>).</summary>
+    public bool Force { get; init; }
+
     /// <summary>libtorch threads; null = leave as configured.</summary>
     public int? Threads { get; init; }
 
@@ -142,6 +146,7 @@ public static class RemovalRunner
             {
                 OutputDirectory = directory,
                 Only = options.Only is null ? null : [options.Only],
+                Force = options.Force,
                 Threads = options.Threads ?? Math.Max(1, TorchRuntime.Threads),
                 LoadData = options.LoadData,
                 Log = options.Log,

@@ -171,7 +171,7 @@ internal sealed class RunCoordinator(IRunProgress progress)
             foreach (var job in pending)
             {
                 progress.Started(job.Id);
-                var outcome = RemovalRunner.Run(analysis, removal, new RunOptions { Method = settings.Method, OutputDirectory = request.OutputRoot, Only = job.Id, Threads = request.Threads }, cancellationToken).Models.Single();
+                var outcome = RemovalRunner.Run(analysis, removal, new RunOptions { Method = settings.Method, OutputDirectory = request.OutputRoot, Only = job.Id, Threads = request.Threads, Force = request.Force }, cancellationToken).Models.Single();
                 progress.Finished(outcome, reused: false);
                 results.Add(outcome);
             }
