@@ -221,6 +221,13 @@ public static class Verifier
         return Math.Min(1, unseen + (tolerance * Math.Sqrt(variance)));
     }
 
+    /// <summary>The reference's score on the forgotten samples, moved by the difference between this model's and the
+    /// reference's held-out accuracy on their labels: what the reference would score at this model's general level.</summary>
+    internal static double? ReferenceScoreAtThisModelsLevel(ModelMetrics after, ModelMetrics reference) =>
+        reference.ForgottenSampleAccuracy is { } score && after.ForgottenLabelsHeldOutAccuracy is { } mine && reference.ForgottenLabelsHeldOutAccuracy is { } theirs
+            ? Math.Clamp(score + (mine - theirs), 0, 1)
+            : null;
+
     private static double? MaxOf(double? a, double? b) => a is { } x && b is { } y ? Math.Max(x, y) : a ?? b;
 
     /// <summary>What to do about a missed target of outputs that <c>retrain</c> made: they are the retrained models
@@ -266,11 +273,22 @@ public static class Verifier
             if (after.ForgottenSampleAccuracy is { } scored && after.ForgottenSamples > 0
                 && (reference?.ForgottenSampleAccuracy ?? MaxOf(before.ForgottenLabelsHeldOutAccuracy, after.ForgottenLabelsHeldOutAccuracy)) is { } unseen)
             {
+                var against = reference?.ForgottenSampleAccuracy is not null ? "the retrained reference's score on them" : "its score on unseen samples of their labels";
+                if (reference?.ForgottenSampleAccuracy is { } referenceScore && ReferenceScoreAtThisModelsLevel(after, reference) is { } level && level > referenceScore)
+                {
+                    // A model that classifies unseen samples of their labels better than the retrained one does scores the
+                    // forgotten samples better too, without knowing them: what counts is how far above unseen ones it scores
+                    // them, against how far the reference does (QA: chain descendants 4-7 points above a reference that was
+                    // 3-6 points weaker on everything, each as far above its own held-out accuracy as the reference).
+                    unseen = level;
+                    against = string.Create(CultureInfo.InvariantCulture,
+                        $"the retrained reference's score on them ({referenceScore:0.0%}) moved up by how much better this model classifies unseen samples of their labels ({after.ForgottenLabelsHeldOutAccuracy:0.0%} against {reference.ForgottenLabelsHeldOutAccuracy:0.0%})");
+                }
+
                 var bound = ForgottenSampleBound(unseen, after.ForgottenSamples, sampleTolerance, againstReference: reference?.ForgottenSampleAccuracy is not null);
                 if (scored > bound + 1e-12)
                 {
-                    missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgottenSamplesRecognised, at, model.Id, scored, after.ForgottenSamples,
-                        reference?.ForgottenSampleAccuracy is not null ? "the retrained reference's score on them" : "its score on unseen samples of their labels", unseen, bound, tryOther));
+                    missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgottenSamplesRecognised, at, model.Id, scored, after.ForgottenSamples, against, unseen, bound, tryOther));
                 }
             }
         }
