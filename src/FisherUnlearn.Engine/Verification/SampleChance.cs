@@ -11,9 +11,10 @@ namespace FisherUnlearn.Engine.Verification;
 public static class SampleChance
 {
     /// <summary>True when a model that scores <paramref name="unseen"/> on samples it never saw gets all <paramref name="n"/>
-    /// right with probability unseen^n at least the upper tail of <paramref name="tolerance"/> standard errors.</summary>
+    /// right with probability unseen^n at least the upper tail of <paramref name="tolerance"/> standard errors. A tolerance
+    /// of 0 allows nothing for chance, this rule included.</summary>
     public static bool AllRightByChance(double unseen, int n, double tolerance) =>
-        n > 0 && unseen > 0 && Math.Pow(Math.Min(1, unseen), n) >= UpperTail(tolerance);
+        tolerance > 0 && n > 0 && unseen > 0 && Math.Pow(Math.Min(1, unseen), n) >= UpperTail(tolerance);
 
     /// <summary>P(Z &gt; z) for a standard normal Z (Abramowitz and Stegun 26.2.17; absolute error below 7.5e-8).</summary>
     public static double UpperTail(double z)
