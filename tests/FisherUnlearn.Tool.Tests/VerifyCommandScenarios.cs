@@ -200,6 +200,42 @@ public sealed class VerifyCommandScenarios
     }
 
     [Fact]
+    public async Task An_output_damaged_after_run_is_a_missed_target_the_others_are_measured_and_the_reports_are_no_longer_green()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "verify", "forget-3")).ExitCode);
+        var output = ws.PathOf("artifacts/unlearn/forget-3/b.safetensors");
+        File.WriteAllBytes(output, File.ReadAllBytes(output)[..100]); // cut short (QA: exit 2, and the reports stayed green)
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--json");
+
+        Assert.Equal(1, verify.ExitCode);
+        Assert.False((bool)verify.Json["targetsMet"]!);
+        Assert.Equal(["a", "b"], verify.Json["models"]!.Select(m => (string)m["id"]!));
+        Assert.Equal("done", (string)verify.Json["models"]![0]!["status"]!);
+        Assert.NotEqual(Newtonsoft.Json.Linq.JTokenType.Null, verify.Json["models"]![0]!["after"]!.Type); // a was measured
+        var b = verify.Json["models"]![1]!;
+        Assert.Equal("stale", (string)b["status"]!);
+        Assert.Equal(Newtonsoft.Json.Linq.JTokenType.Null, b["after"]!.Type);
+        var missed = b["missed"]!.Select(c => (string)c!).ToList();
+        Assert.StartsWith("FUL402", missed[0], StringComparison.Ordinal); // the read error
+        Assert.Contains("FUL5006", missed); // its job record no longer vouches for the file
+        Assert.Contains(missed[0], verify.Json["diagnostics"]!.Select(d => (string)d["code"]!));
+        var report = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"));
+        Assert.False((bool)report["targetsMet"]!);
+        Assert.Equal(["done", "stale"], report["models"]!.Select(m => (string)m["status"]!));
+        Assert.StartsWith("**❌", ws.ReadText("artifacts/unlearn/forget-3/report.md").Split('\n')[2], StringComparison.Ordinal);
+        var text = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+        Assert.Equal(1, text.ExitCode);
+        Assert.Contains("Not verified: some outputs cannot be read", text.Out, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode); // run makes it again
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "verify", "forget-3")).ExitCode);
+    }
+
+    [Fact]
     public async Task Outputs_made_with_another_method_than_the_request_asks_for_are_not_verified_unless_verify_is_told_that_method()
     {
         using var ws = DigitsChain.Create();

@@ -54,7 +54,11 @@ public sealed record ModelVerification(string Id, ModelRole Role, ModelMetrics B
 
 public sealed record VerificationResult(string RemovalId, IReadOnlyList<ModelVerification> Models, double? ReferenceSeconds, double Seconds)
 {
-    public bool TargetsMet => MissingOutputs.Count == 0 && Models.All(m => m.Missed.Count == 0);
+    public bool TargetsMet => MissingOutputs.Count == 0 && UnreadableOutputs.Count == 0 && Models.All(m => m.Missed.Count == 0);
+
+    /// <summary>Affected models whose output is there but cannot be read (damaged since the run), with the read error: not
+    /// measured, and not in <see cref="Models"/>; each misses the targets, as a missing output does.</summary>
+    public IReadOnlyDictionary<string, Diagnostic> UnreadableOutputs { get; init; } = new Dictionary<string, Diagnostic>();
 
     /// <summary>Affected models without an output of <c>run</c> (deleted since, or a partial run): not measured, and not
     /// in <see cref="Models"/>; each misses the targets, since nothing shows it forgot.</summary>
@@ -154,7 +158,8 @@ public static class Verifier
         {
             var splits = new SplitCache(options.LoadData);
             var measured = plan.Affected.Where(a => !missing.Contains(a.Id, StringComparer.Ordinal)).ToList();
-            var results = new ModelVerification[measured.Count];
+            var results = new ModelVerification?[measured.Count];
+            var unreadable = new System.Collections.Concurrent.ConcurrentDictionary<string, Diagnostic>(StringComparer.Ordinal);
             void Measure(int index)
             {
                 var affected = measured[index];
@@ -170,7 +175,17 @@ public static class Verifier
 
                 var architecture = manifest.Architecture.ToString();
                 var before = metrics.Measure(module);
-                CheckpointStore.LoadInto(module, UnlearningJob.OutputPathOf(directory, affected.Id), architecture);
+                try
+                {
+                    CheckpointStore.LoadInto(module, UnlearningJob.OutputPathOf(directory, affected.Id), architecture);
+                }
+                catch (EngineException ex)
+                {
+                    // An output damaged since the run: this model has nothing to measure, the others are measured.
+                    unreadable[affected.Id] = ex.Diagnostic;
+                    return;
+                }
+
                 var after = metrics.Measure(module);
                 ModelMetrics? referenceMetrics = null;
                 if (reference is not null)
@@ -185,9 +200,10 @@ public static class Verifier
 
             ParallelJobs.For(measured.Count, options.Parallelism, Measure, cancellationToken);
             var referenceSeconds = reference?.Models.Sum(m => m.TrainingSeconds ?? m.Seconds);
-            return new VerificationResult(removal.Id, results, referenceSeconds, Stopwatch.GetElapsedTime(started).TotalSeconds)
+            return new VerificationResult(removal.Id, [.. results.OfType<ModelVerification>()], referenceSeconds, Stopwatch.GetElapsedTime(started).TotalSeconds)
             {
                 MissingOutputs = missing,
+                UnreadableOutputs = unreadable.ToDictionary(StringComparer.Ordinal),
                 ReferenceWarnings = reference is null ? []
                     : [.. reference.Models.Select(m => m.NothingLeftWarning(workspace.Models[m.Id], removal.Id)).OfType<Diagnostic>()],
                 ReferenceReused = reference is not null && reference.Models.All(m => m.Reused),

@@ -210,6 +210,8 @@ internal static class VerifyCommand
             env.Diagnostics.Write(model.Missed);
         }
 
+        // An output damaged since the run: its read error (the others were measured).
+        env.Diagnostics.Write(result.UnreadableOutputs.OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => u.Value));
         if (result.MissingOutputs.Count > 0)
         {
             env.Diagnostics.Write(MissingOutputs(env, found.Value!, directory, output, result.MissingOutputs));
@@ -238,7 +240,19 @@ internal static class VerifyCommand
                     ["status"] = uncertified.Status(m.Id),
                     ["missed"] = new JArray(m.Missed.Select(d => d.Code).Concat(uncertified.Code(m.Id) is { } code ? [code] : [])),
                 }
-                // "missing": no output to measure (deleted since the run, or a partial run): FUL5001.
+                // "stale" with no metrics: an output damaged since the run (its read error, and FUL5006 when its job
+                // record no longer vouches for it); "missing": no output to measure (deleted since the run, or a partial
+                // run): FUL5001.
+                : result.UnreadableOutputs.TryGetValue(a.Id, out var unreadable) ? new JObject
+                {
+                    ["id"] = a.Id,
+                    ["role"] = a.Role.ToString().ToLowerInvariant(),
+                    ["before"] = null,
+                    ["after"] = null,
+                    ["reference"] = null,
+                    ["status"] = ReportEntry.StaleStatus,
+                    ["missed"] = new JArray(new[] { unreadable.Code }.Concat(uncertified.Code(a.Id) is { } why ? [why] : [])),
+                }
                 : new JObject
                 {
                     ["id"] = a.Id,
@@ -301,6 +315,7 @@ internal static class VerifyCommand
             }
 
             env.Context.Out.WriteLine(result.MissingOutputs.Count > 0 ? "Not verified: some outputs are missing (see the error above)."
+                : result.UnreadableOutputs.Count > 0 ? "Not verified: some outputs cannot be read (see the error above)."
                 : uncertified.Stale.Count > 0 ? "Not verified: some outputs are out of date (see the error above)."
                 : uncertified.OtherMethod.Count > 0 ? $"Not verified: some outputs were made with another method than '{method}' (see the error above)."
                 : uncertified.Unrecorded.Count > 0 ? "Not verified: some outputs have no record of what made them (see the error above)."
@@ -460,7 +475,17 @@ internal static class VerifyCommand
                     Error = $"no output: run 'dotnet unlearn run {removal.Id}'",
                     Missed = [$"{DiagnosticCatalogue.UnlearnedOutputMissing.Code}: no output to verify"],
                 }
-                : m)],
+                : result.UnreadableOutputs.TryGetValue(m.Id, out var unreadable)
+                    ? (planned.Models.FirstOrDefault(p => p.Id == m.Id) ?? m) with
+                    {
+                        Status = ReportEntry.StaleStatus,
+                        Before = null,
+                        After = null,
+                        Reference = null,
+                        Error = $"its output cannot be read: run 'dotnet unlearn run {removal.Id}'",
+                        Missed = [$"{unreadable.Code}: output cannot be read"],
+                    }
+                    : m)],
         };
         model = model with
         {
