@@ -1,3 +1,4 @@
+using FisherUnlearn.Testing;
 using FisherUnlearn.Tool.Tests.Support;
 
 namespace FisherUnlearn.Tool.Tests;
@@ -155,10 +156,7 @@ public sealed class VerifyCommandScenarios
     [Fact]
     public async Task An_output_deleted_after_run_is_a_missed_target_listed_as_missing_and_the_reports_are_no_longer_green()
     {
-        using var ws = DigitsChain.Create();
-        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
-        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
-        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "verify", "forget-3")).ExitCode);
+        using var ws = await VerifiedChain();
         ws.Delete("artifacts/unlearn/forget-3/b.safetensors");
 
         var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--json");
@@ -202,10 +200,7 @@ public sealed class VerifyCommandScenarios
     [Fact]
     public async Task An_output_damaged_after_run_is_a_missed_target_the_others_are_measured_and_the_reports_are_no_longer_green()
     {
-        using var ws = DigitsChain.Create();
-        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
-        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
-        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "verify", "forget-3")).ExitCode);
+        using var ws = await VerifiedChain();
         var output = ws.PathOf("artifacts/unlearn/forget-3/b.safetensors");
         File.WriteAllBytes(output, File.ReadAllBytes(output)[..100]); // cut short (QA: exit 2, and the reports stayed green)
 
@@ -233,6 +228,16 @@ public sealed class VerifyCommandScenarios
 
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode); // run makes it again
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "verify", "forget-3")).ExitCode);
+    }
+
+    /// <summary>The digits chain trained, forget-3 run and verified (targets met).</summary>
+    private static async Task<TempWorkspace> VerifiedChain()
+    {
+        var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "verify", "forget-3")).ExitCode);
+        return ws;
     }
 
     [Fact]

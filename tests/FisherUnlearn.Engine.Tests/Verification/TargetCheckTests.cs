@@ -1,6 +1,7 @@
 using FisherUnlearn.Engine.Tests.Unlearning;
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Engine.Verification;
+using FisherUnlearn.Lineage.Manifests;
 
 namespace FisherUnlearn.Engine.Tests.Verification;
 
@@ -8,6 +9,24 @@ namespace FisherUnlearn.Engine.Tests.Verification;
 public sealed class TargetCheckTests
 {
     private static ModelMetrics Metrics(double forget, double retain) => new(forget, retain, retain, null, 200, 800, 1000);
+
+    /// <summary>A removal of three training samples with both targets (maxRetainDrop as given), and model a's scope in it.</summary>
+    private static (RemovalManifest Removal, ModelManifest Model, RemovalScope Scope) SampleRequest(UnlearningWorkspace ws, double maxRetainDrop = 0.05)
+    {
+        ws.Write("forget-some.removal.json", $$"""
+            { "schemaVersion": 1, "id": "forget-some", "forget": { "samples": [ { "dataset": "mnist", "split": "train", "indices": [1, 2, 3] } ] },
+              "targets": { "maxForgetAccuracy": 0.01, "maxRetainDrop": {{maxRetainDrop.ToString(System.Globalization.CultureInfo.InvariantCulture)}} } }
+            """);
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-some"];
+        return (removal, analysis.Workspace.Models["a"], RemovalScope.For(analysis.Workspace, analysis.Graph, removal, "a"));
+    }
+
+    /// <summary>Metrics of a sample request: the score on n forgotten samples and on unseen samples of their labels.</summary>
+    private static ModelMetrics Samples(double scored, double unseen, int n = 100) => Metrics(scored, 0.9) with
+    {
+        ForgottenSampleAccuracy = scored, ForgottenSamples = n, ForgottenLabelsHeldOutAccuracy = unseen,
+    };
 
     [Fact]
     public void A_retain_miss_says_gentler_parameters_unless_the_original_was_already_below_the_retrained_reference()
@@ -67,18 +86,7 @@ public sealed class TargetCheckTests
     public void Forgotten_samples_are_checked_against_what_unseen_samples_score_not_against_the_label_target()
     {
         using var ws = new UnlearningWorkspace(train: false);
-        ws.Write("forget-some.removal.json", """
-            { "schemaVersion": 1, "id": "forget-some", "forget": { "samples": [ { "dataset": "mnist", "split": "train", "indices": [1, 2, 3] } ] },
-              "targets": { "maxForgetAccuracy": 0.01, "maxRetainDrop": 0.05 } }
-            """);
-        var analysis = ws.Analyze();
-        var removal = analysis.Workspace.Removals["forget-some"];
-        var scope = RemovalScope.For(analysis.Workspace, analysis.Graph, removal, "a");
-        var model = analysis.Workspace.Models["a"];
-        ModelMetrics Samples(double scored, double unseen, int n = 100) => Metrics(scored, 0.9) with
-        {
-            ForgottenSampleAccuracy = scored, ForgottenSamples = n, ForgottenLabelsHeldOutAccuracy = unseen,
-        };
+        var (removal, model, scope) = SampleRequest(ws);
 
         // 90% on the forgotten samples, as the retrained model scores on them: forgotten, though far above 1%.
         Assert.Empty(Verifier.Check(removal, model, scope, Samples(1.0, 0.9), Samples(0.9, 0.9), Samples(0.9, 0.9)));
@@ -104,18 +112,7 @@ public sealed class TargetCheckTests
     public void On_so_few_samples_that_an_unseen_model_gets_them_all_right_often_no_score_is_evidence_of_memory()
     {
         using var ws = new UnlearningWorkspace(train: false);
-        ws.Write("forget-few.removal.json", """
-            { "schemaVersion": 1, "id": "forget-few", "forget": { "samples": [ { "dataset": "mnist", "split": "train", "indices": [1, 2, 3] } ] },
-              "targets": { "maxForgetAccuracy": 0.01, "maxRetainDrop": 0.05 } }
-            """);
-        var analysis = ws.Analyze();
-        var removal = analysis.Workspace.Removals["forget-few"];
-        var scope = RemovalScope.For(analysis.Workspace, analysis.Graph, removal, "a");
-        var model = analysis.Workspace.Models["a"];
-        ModelMetrics Samples(double scored, double unseen, int n) => Metrics(scored, 0.9) with
-        {
-            ForgottenSampleAccuracy = scored, ForgottenSamples = n, ForgottenLabelsHeldOutAccuracy = unseen,
-        };
+        var (removal, model, scope) = SampleRequest(ws);
 
         // QA: 3 of 3 right on a model that scores 69% on unseen samples of their labels. An unseen model does that one
         // time in three (0.69^3 = 0.33, above the 16% tail of one standard error): not evidence, with or without a reference.
@@ -131,30 +128,19 @@ public sealed class TargetCheckTests
     public void A_model_stronger_than_the_retrained_reference_on_unseen_samples_may_score_the_forgotten_ones_that_much_better()
     {
         using var ws = new UnlearningWorkspace(train: false);
-        ws.Write("forget-some.removal.json", """
-            { "schemaVersion": 1, "id": "forget-some", "forget": { "samples": [ { "dataset": "mnist", "split": "train", "indices": [1, 2, 3] } ] },
-              "targets": { "maxForgetAccuracy": 0.01, "maxRetainDrop": 0.2 } }
-            """);
-        var analysis = ws.Analyze();
-        var removal = analysis.Workspace.Removals["forget-some"];
-        var scope = RemovalScope.For(analysis.Workspace, analysis.Graph, removal, "a");
-        var model = analysis.Workspace.Models["a"];
-        ModelMetrics Samples(double scored, double unseen) => Metrics(scored, 0.9) with
-        {
-            ForgottenSampleAccuracy = scored, ForgottenSamples = 283, ForgottenLabelsHeldOutAccuracy = unseen,
-        };
-        var reference = Samples(0.830, 0.820); // retrained: 1 point above its own unseen accuracy
+        var (removal, model, scope) = SampleRequest(ws, 0.2);
+        var reference = Samples(0.830, 0.820, 283); // retrained: 1 point above its own unseen accuracy
 
         // QA (chain c4): 90.1% on the forgotten samples against the reference's 83.0%, but 89.5% on unseen ones against its
         // 82.0%: as far above its own level as the reference. Not memory.
-        Assert.Empty(Verifier.Check(removal, model, scope, Samples(0.90, 0.895), Samples(0.901, 0.895), reference));
+        Assert.Empty(Verifier.Check(removal, model, scope, Samples(0.90, 0.895, 283), Samples(0.901, 0.895, 283), reference));
         // The same model recognising them all (10 points above unseen ones) is still caught, and the message says why.
-        var kept = Assert.Single(Verifier.Check(removal, model, scope, Samples(1.0, 0.895), Samples(0.995, 0.895), reference));
+        var kept = Assert.Single(Verifier.Check(removal, model, scope, Samples(1.0, 0.895, 283), Samples(0.995, 0.895, 283), reference));
         Assert.Equal("FUL5012", kept.Code);
         Assert.Contains("the retrained reference's score on them (83.0%) moved up by how much better this model classifies unseen samples of their labels (89.5% against 82.0%) (90.5%)", kept.Message, StringComparison.Ordinal);
         // A model weaker than the reference is not held to less: the reference's own score stays the bound.
-        Assert.Equal("FUL5012", Assert.Single(Verifier.Check(removal, model, scope, Samples(0.90, 0.70), Samples(0.90, 0.70), reference)).Code);
-        Assert.Equal(0.905, Verifier.ReferenceScoreAtThisModelsLevel(Samples(0.9, 0.895), reference)!.Value, 9);
-        Assert.Null(Verifier.ReferenceScoreAtThisModelsLevel(Samples(0.9, 0.895) with { ForgottenLabelsHeldOutAccuracy = null }, reference));
+        Assert.Equal("FUL5012", Assert.Single(Verifier.Check(removal, model, scope, Samples(0.90, 0.70, 283), Samples(0.90, 0.70, 283), reference)).Code);
+        Assert.Equal(0.905, Verifier.ReferenceScoreAtThisModelsLevel(Samples(0.9, 0.895, 283), reference)!.Value, 9);
+        Assert.Null(Verifier.ReferenceScoreAtThisModelsLevel(Samples(0.9, 0.895, 283) with { ForgottenLabelsHeldOutAccuracy = null }, reference));
     }
 }
