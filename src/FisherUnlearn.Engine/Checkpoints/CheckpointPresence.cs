@@ -7,7 +7,7 @@ public static class CheckpointPresence
     /// <summary>Null when <paramref name="path"/> is a file; otherwise what is wrong with it.</summary>
     public static string? Absence(string path) =>
         File.Exists(path) ? Lineage.IO.RegularFile.BrokenLink(path)
-        : Directory.Exists(path) ? "is a folder, not a checkpoint file"
+        : Directory.Exists(path) ? "is a folder, not a checkpoint file: move the folder away before training ('train' will not write over it)"
         : "does not exist";
 
     /// <summary>True when <paramref name="path"/> names an existing file.</summary>

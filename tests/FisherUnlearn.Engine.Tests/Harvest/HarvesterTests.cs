@@ -322,7 +322,7 @@ public sealed class HarvesterTests
 
         var ex = EngineAssert.Fails("FUL4020", () => Harvest(workspace, "a"));
 
-        Assert.Contains("is a folder, not a checkpoint file", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("is a folder, not a checkpoint file: move the folder away before training", ex.Message, StringComparison.Ordinal); // train refuses it (FUL4029)
         Assert.Contains("'a/bin/a.safetensors'", ex.Diagnostic.Message.Replace('\\', '/'), StringComparison.Ordinal); // shown relative to the workspace
     }
 }
