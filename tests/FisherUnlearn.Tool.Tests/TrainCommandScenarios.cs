@@ -263,14 +263,22 @@ public sealed class TrainCommandScenarios
         Assert.False(ws.Exists("a/bin/a.safetensors"));
     }
 
+    /// <summary>Cuts the last 100 bytes off a trained checkpoint (its header intact, its data short) and returns its whole
+    /// bytes.</summary>
+    private static byte[] CutShort(string path)
+    {
+        var whole = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, whole[..(whole.Length - 100)]);
+        return whole;
+    }
+
     [Fact]
     public async Task A_checkpoint_cut_short_after_training_is_trained_again_not_called_up_to_date()
     {
         using var ws = Chain(BRecipe);
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
         var path = ws.PathOf("b/bin/b.safetensors");
-        var whole = File.ReadAllBytes(path);
-        File.WriteAllBytes(path, whole[..(whole.Length - 100)]); // header and metadata intact, data short
+        var whole = CutShort(path); // header and metadata intact, data short
         ws.Write("forget-2.removal.json", """{ "schemaVersion": 1, "id": "forget-2", "forget": { "labels": [2] } }""");
 
         // 'run' says the file is damaged, not that its inputs changed (they did not: FUL4069 would send the user looking).
@@ -293,8 +301,7 @@ public sealed class TrainCommandScenarios
         using var ws = Chain(BRecipe);
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
         var path = ws.PathOf("a/bin/a.safetensors");
-        var whole = File.ReadAllBytes(path);
-        File.WriteAllBytes(path, whole[..(whole.Length - 100)]); // a's header intact, data short; b untouched
+        var whole = CutShort(path); // a's header intact, data short; b untouched
         ws.Write("forget-0.removal.json", """{ "schemaVersion": 1, "id": "forget-0", "forget": { "labels": [0] } }""");
 
         var unlearn = await CliRun.InvokeAsync(ws.Root, "run", "forget-0", "--no-progress");

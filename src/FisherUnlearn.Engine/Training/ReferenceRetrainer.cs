@@ -88,7 +88,7 @@ public sealed class RetrainedModel
 
     /// <summary>FUL4072 when <see cref="TrainedNothing"/>, at the model's manifest; null otherwise.</summary>
     public Diagnostic? NothingLeftWarning(ModelManifest model, string removalId) => TrainedNothing is { } start
-        ? Diagnostic.Create(DiagnosticCatalogue.RetrainNothingLeft, model.Data.FirstOrDefault()?.Location ?? model.Location, Id, start, removalId)
+        ? ReferenceRetrainer.NothingLeftWarning(model, start, removalId)
         : null;
 
     /// <summary>What training this model took: now, or when a reused file was made (recorded with
@@ -225,9 +225,10 @@ public static class ReferenceRetrainer
             if (target is not null && reuse && TrainingInputs.Check(target, inputs) == CheckpointState.UpToDate)
             {
                 var state = CheckpointStore.Load(target);
-                var recorded = TrainingInputs.ReadMetadata(target)?.GetValueOrDefault(TrainingInputs.TrainingSecondsKey) is { } text
+                var metadata = TrainingInputs.ReadMetadata(target);
+                var recorded = metadata?.GetValueOrDefault(TrainingInputs.TrainingSecondsKey) is { } text
                     && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s >= 0 ? s : (double?)null;
-                var nothing = TrainingInputs.ReadMetadata(target)?.GetValueOrDefault(TrainingInputs.TrainedNothingKey);
+                var nothing = metadata?.GetValueOrDefault(TrainingInputs.TrainedNothingKey);
                 return new RetrainedModel(model.Id, state, new TrainingStats(0, 0, 0, null, stopwatch.Elapsed.TotalSeconds), inputs, target, reused: true, recorded,
                     string.IsNullOrEmpty(nothing) ? null : nothing);
             }
@@ -269,7 +270,6 @@ public static class ReferenceRetrainer
         }
     }
 
-    /// <summary>The affected models to retrain in plan order: all, or <paramref name="only"/> plus their affected ancestors.</summary>
     // What training a model starts from, which is all its retrained model is when there is nothing to train on.
     private static string StartingPoint(ModelManifest model) => model.Relation switch
     {
@@ -278,6 +278,15 @@ public static class ReferenceRetrainer
         _ => "its seeded initial weights", // a root, or a distilled student (which starts from scratch)
     };
 
+    /// <summary>FUL4072 for <paramref name="model"/>, retrained for <paramref name="removalId"/> with no training sample
+    /// left, whose weights are <paramref name="startingPoint"/>: at its first data entry.</summary>
+    public static Diagnostic NothingLeftWarning(ModelManifest model, string startingPoint, string removalId)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return Diagnostic.Create(DiagnosticCatalogue.RetrainNothingLeft, model.Data.FirstOrDefault()?.Location ?? model.Location, model.Id, startingPoint, removalId);
+    }
+
+    /// <summary>The affected models to retrain in plan order: all, or <paramref name="only"/> plus their affected ancestors.</summary>
     private static List<string> Select(RemovalPlan plan, Workspace workspace, IReadOnlyCollection<string>? only)
     {
         var affected = plan.Affected.Select(a => a.Id).ToList();

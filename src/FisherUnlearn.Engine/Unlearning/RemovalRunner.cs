@@ -187,16 +187,20 @@ public static class RemovalRunner
                     continue;
                 }
 
+                var parameters = new JsonObject { ["method"] = UnlearnSettings.Retrain, ["reused"] = model.Reused, ["inputs"] = model.InputsHash };
+                if (model.TrainedNothing is { } start)
+                {
+                    // The removal left it no training sample, so its output is what training starts from (FUL4072, which
+                    // run reports from here, also for an output kept from an earlier run).
+                    parameters["trainedNothing"] = start;
+                }
+
                 outcomes.Add(new ModelOutcome
                 {
                     Id = affected.Id,
                     Role = affected.Role,
                     Method = settings.Method,
-                    // trainedNothing: the removal left it no training sample, so its output is what training starts from
-                    // (FUL4072, which run reports from here, also for an output kept from an earlier run).
-                    Parameters = model.TrainedNothing is { } start
-                        ? new JsonObject { ["method"] = UnlearnSettings.Retrain, ["reused"] = model.Reused, ["inputs"] = model.InputsHash, ["trainedNothing"] = start }
-                        : new JsonObject { ["method"] = UnlearnSettings.Retrain, ["reused"] = model.Reused, ["inputs"] = model.InputsHash },
+                    Parameters = parameters,
                     InputSha256 = inputHash,
                     OutputPath = model.CheckpointPath,
                     OutputSha256 = model.CheckpointPath is null ? null : ContentHash.OfFile(model.CheckpointPath),

@@ -118,9 +118,8 @@ public static class Verifier
         var missing = plan.Affected.Where(a => !File.Exists(UnlearningJob.OutputPathOf(directory, a.Id))).Select(a => a.Id).ToList();
         if (missing.Count == plan.Affected.Count)
         {
-            throw EngineException.At(DiagnosticCatalogue.UnlearnedOutputMissing, removal.Location, null, removal.Id,
-                NameList.Quoted(missing), missing.Count == 1 ? UnlearningJob.OutputPathOf(directory, missing[0]) : directory,
-                options.OutputArgument is { } given ? $" --out {ShellWord.Quote(given)}" : string.Empty);
+            throw new EngineException(OutputsMissing(removal, missing, missing.Count == 1 ? UnlearningJob.OutputPathOf(directory, missing[0]) : directory,
+                options.OutputArgument));
         }
 
         // The tolerance a sample request's calibration used (the removal's, else unlearn.json's parameters): the same "no
@@ -243,6 +242,16 @@ public static class Verifier
         reference.ForgottenSampleAccuracy is { } score && after.ForgottenLabelsHeldOutAccuracy is { } mine && reference.ForgottenLabelsHeldOutAccuracy is { } theirs
             ? Math.Clamp(score + (mine - theirs), 0, 1)
             : null;
+
+    /// <summary>FUL5001: the affected models of <paramref name="removal"/> without an output, all named at once so one run
+    /// makes them all; <paramref name="shown"/> is the one output's path, or the folder's, as the message should show it,
+    /// and <paramref name="outputArgument"/> the <c>--out</c> the user gave, repeated in the advice.</summary>
+    public static Diagnostic OutputsMissing(RemovalManifest removal, IReadOnlyList<string> missing, string shown, string? outputArgument)
+    {
+        ArgumentNullException.ThrowIfNull(removal);
+        return Diagnostic.Create(DiagnosticCatalogue.UnlearnedOutputMissing, removal.Location, removal.Id, NameList.Quoted(missing), shown,
+            outputArgument is { } given ? $" --out {ShellWord.Quote(given)}" : string.Empty);
+    }
 
     private static double? MaxOf(double? a, double? b) => a is { } x && b is { } y ? Math.Max(x, y) : a ?? b;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using FisherUnlearn.Engine;
 using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Engine.Verification;
 using FisherUnlearn.Lineage.Diagnostics;
@@ -229,8 +230,7 @@ internal static class RunCommand
             if (model.Parameters?["trainedNothing"] is { } start && start.GetValueKind() == System.Text.Json.JsonValueKind.String
                 && analysis.Workspace.Models.TryGetValue(model.Id, out var manifest))
             {
-                env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.RetrainNothingLeft, manifest.Data.FirstOrDefault()?.Location ?? manifest.Location,
-                    model.Id, start.GetValue<string>(), removal.Id));
+                env.Diagnostics.Write(ReferenceRetrainer.NothingLeftWarning(manifest, start.GetValue<string>(), removal.Id));
             }
         }
 

@@ -243,26 +243,9 @@ internal static class VerifyCommand
                 // "stale" with no metrics: an output damaged since the run (its read error, and FUL5006 when its job
                 // record no longer vouches for it); "missing": no output to measure (deleted since the run, or a partial
                 // run): FUL5001.
-                : result.UnreadableOutputs.TryGetValue(a.Id, out var unreadable) ? new JObject
-                {
-                    ["id"] = a.Id,
-                    ["role"] = a.Role.ToString().ToLowerInvariant(),
-                    ["before"] = null,
-                    ["after"] = null,
-                    ["reference"] = null,
-                    ["status"] = ReportEntry.StaleStatus,
-                    ["missed"] = new JArray(new[] { unreadable.Code }.Concat(uncertified.Code(a.Id) is { } why ? [why] : [])),
-                }
-                : new JObject
-                {
-                    ["id"] = a.Id,
-                    ["role"] = a.Role.ToString().ToLowerInvariant(),
-                    ["before"] = null,
-                    ["after"] = null,
-                    ["reference"] = null,
-                    ["status"] = ReportEntry.MissingStatus,
-                    ["missed"] = new JArray(DiagnosticCatalogue.UnlearnedOutputMissing.Code),
-                })),
+                : result.UnreadableOutputs.TryGetValue(a.Id, out var unreadable)
+                    ? Unmeasured(a, ReportEntry.StaleStatus, [unreadable.Code, .. uncertified.Code(a.Id) is { } why ? [why] : Array.Empty<string>()])
+                    : Unmeasured(a, ReportEntry.MissingStatus, [DiagnosticCatalogue.UnlearnedOutputMissing.Code]))),
                 ["referenceSeconds"] = result.ReferenceSeconds is { } s ? Math.Round(s, 3) : null,
                 ["referenceReused"] = result.ReferenceSeconds is null ? null : result.ReferenceReused,
                 ["seconds"] = Math.Round(result.Seconds, 3),
@@ -327,6 +310,18 @@ internal static class VerifyCommand
         return result.TargetsMet && uncertified.IsEmpty ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
+    // verify --json's entry for an affected model with nothing measured.
+    private static JObject Unmeasured(Lineage.Planning.AffectedModel model, string status, string[] missed) => new()
+    {
+        ["id"] = model.Id,
+        ["role"] = model.Role.ToString().ToLowerInvariant(),
+        ["before"] = null,
+        ["after"] = null,
+        ["reference"] = null,
+        ["status"] = status,
+        ["missed"] = new JArray(missed),
+    };
+
     // Whether a run wrote to the removal's folder: one of its reports, or the job record of an affected model.
     private static bool RunLeftTraces(string directory, Lineage.Planning.RemovalPlan plan) =>
         new[] { RunReport.FileName, MarkdownReport.FileName, HtmlReport.FileName }.Any(f => File.Exists(Path.Combine(directory, f)))
@@ -334,9 +329,7 @@ internal static class VerifyCommand
 
     // FUL5001 for the affected models without an output, all named at once, as the verifier names them before any run.
     private static Diagnostic MissingOutputs(CommandEnvironment env, RemovalManifest removal, string directory, string? output, IReadOnlyList<string> missing) =>
-        Diagnostic.Create(DiagnosticCatalogue.UnlearnedOutputMissing, removal.Location, removal.Id, NameList.Quoted([.. missing]),
-            env.Context.Display(missing.Count == 1 ? UnlearningJob.OutputPathOf(directory, missing[0]) : directory),
-            output is { } given ? $" --out {ShellWord.Quote(given)}" : string.Empty);
+        Verifier.OutputsMissing(removal, missing, env.Context.Display(missing.Count == 1 ? UnlearningJob.OutputPathOf(directory, missing[0]) : directory), output);
 
     // FUL5010: outputs in the removal's folder of models it no longer affects (run removes them).
     private static void WarnAboutLeftovers(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, Lineage.Planning.RemovalPlan plan, string? outputRoot)
@@ -462,26 +455,22 @@ internal static class VerifyCommand
         // not green. A missing output (deleted since the run) is "no output yet", whatever the run's report or its job
         // record said of it.
         var missing = result.MissingOutputs.ToHashSet(StringComparer.Ordinal);
+        // The plan's entry for a model with nothing measured (no metrics), whatever the run's report said of it.
+        ReportEntry Unmeasured(ReportEntry m) => (planned.Models.FirstOrDefault(p => p.Id == m.Id) ?? m) with { Before = null, After = null, Reference = null };
         model = model with
         {
             Models = [.. model.Models.Select(m => missing.Contains(m.Id)
-                ? (planned.Models.FirstOrDefault(p => p.Id == m.Id) ?? m) with
+                ? Unmeasured(m) with
                 {
                     Status = ReportEntry.MissingStatus,
                     Output = null,
-                    Before = null,
-                    After = null,
-                    Reference = null,
                     Error = $"no output: run 'dotnet unlearn run {removal.Id}'",
                     Missed = [$"{DiagnosticCatalogue.UnlearnedOutputMissing.Code}: no output to verify"],
                 }
                 : result.UnreadableOutputs.TryGetValue(m.Id, out var unreadable)
-                    ? (planned.Models.FirstOrDefault(p => p.Id == m.Id) ?? m) with
+                    ? Unmeasured(m) with
                     {
                         Status = ReportEntry.StaleStatus,
-                        Before = null,
-                        After = null,
-                        Reference = null,
                         Error = $"its output cannot be read: run 'dotnet unlearn run {removal.Id}'",
                         Missed = [$"{unreadable.Code}: output cannot be read"],
                     }
