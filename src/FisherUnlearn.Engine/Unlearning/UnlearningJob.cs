@@ -298,8 +298,9 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             : null;
         // A sample request may calibrate twice (exact, then tempered): the setting is applied once the choice is made.
         var fallBack = planned is null && harvestOptions is not null && settings.FallsBackToTempered && !scope.HasForgetLabels && scope.HasForgetSamples;
-        // A request with samples may have its dampening repaired (step 5), which starts again from the original weights each time.
-        using var original = planned is null && settings.Repairs && scope.HasForgetSamples ? new OriginalWeights(module) : null;
+        // A request with samples may have its dampening repaired (step 5), which starts again from the original weights each
+        // time, or (a sample request) be left unchanged when its samples are easy rather than remembered (step 2).
+        using var original = planned is null && scope.HasForgetSamples && (settings.Repairs || !scope.HasForgetLabels) ? new OriginalWeights(module) : null;
         var (result, forgetSamples, retainSamples, stats) = planned is not null
             ? (planned.Result, planned.ForgetSamples, planned.RetainSamples, Calibrator.ApplySetting(module, planned.Result.Chosen, forgetImportance, fullImportance, include, forgetClasses))
             : Calibrate(module, scope, settings, resources, forgetImportance, fullImportance, include, requested, apply: !fallBack);
@@ -328,9 +329,17 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         }
 
         used["calibrationPlanned"] = planned is not null;
+        var ease = original is not null && !scope.HasForgetLabels && stats.Selected > 0 ? Ease(module, original, scope, settings, resources, result, forgetSamples) : null;
+        if (ease is not null)
+        {
+            // Ease measured the original weights last: easy samples leave them as they are (step 2), others are dampened.
+            used[SampleEase.Key] = ease.ToJson();
+            stats = ease.Easy ? stats with { Selected = 0 } : Calibrator.ApplySetting(module, result.Chosen, forgetImportance, fullImportance, include, forgetClasses);
+        }
+
         timings["calibration"] = Math.Round((timings["calibration"]?.GetValue<double>() ?? 0) + clock.Elapsed.TotalSeconds, 4);
         var applied = result.Chosen;
-        if (original is not null && stats.Selected > 0)
+        if (original is not null && settings.Repairs && stats.Selected > 0)
         {
             // The dampening's cost in retained accuracy on the slice is what a repair could give back: below the tolerance
             // there is nothing to repair (step 5).
@@ -356,7 +365,8 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         {
             // Nothing changed, no head shift: the output is the original weights. Said so, not reported as "unlearned".
             // (With lambda >= alpha a selected weight's factor min(lambda F_D / F_f, 1) can be 1: only then is it checked.)
-            used[ModelOutcome.UnchangedKey] = stats.Selected > 0
+            used[ModelOutcome.UnchangedKey] = ease is { Easy: true } ? ease.Reason
+                : stats.Selected > 0
                 ? string.Create(CultureInfo.InvariantCulture, $"the {stats.Selected} selected weights keep their values: lambda ({result.Chosen.Lambda}) is large enough that each one's factor min(lambda F_D / F_f, 1) is 1")
                 : !settings.Calibrate
                     ? string.Create(CultureInfo.InvariantCulture, $"no weight passed the selection: none is alpha ({result.Chosen.Alpha}) times more important to the forgotten data than to the rest")
@@ -390,6 +400,60 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         }
         used["seconds"] = timings;
         return used;
+    }
+
+    /// <summary>
+    /// A sample request's calibrated dampening, applied to <paramref name="module"/>: whether the forgotten samples' score
+    /// above held-out accuracy is memory or ease (<see cref="SampleEase"/>). Measures the dampened model, then restores the
+    /// original weights and measures them on the model's other training samples of the samples' labels. Null (the module
+    /// left dampened) when there is nothing to tell: calibration off or missed, the samples already at their target, or no
+    /// held-out sample of their labels.
+    /// </summary>
+    private SampleEase? Ease(nn.Module<Tensor, Tensor> module, OriginalWeights original, RemovalScope scope, UnlearnSettings settings, JobResources resources,
+        CalibrationResult result, int samples)
+    {
+        if (!settings.Calibrate || !result.TargetMet || settings.SampleTolerance <= 0 || result.Undampened is not { } undampened
+            || undampened.ForgetAccuracy <= result.Target + 1e-12 || result.HeldOutAccuracy is not { } heldOut
+            || SampleHeldOutAccuracy(module, scope, resources) is not { } heldOutAfter)
+        {
+            return null;
+        }
+
+        original.Restore(module, ModelId);
+        return KeptTrainAccuracy(module, scope, settings, resources) is { } keptTrain
+            ? new SampleEase(undampened.ForgetAccuracy, result.Chosen.ForgetAccuracy, heldOut, heldOutAfter, keptTrain, samples, settings.SampleTolerance)
+            : null;
+    }
+
+    // At most this many of a label's kept training samples measure how well a model knows its training data (SampleEase).
+    private const int KeptTrainPerLabel = 1000;
+
+    /// <summary>The model's accuracy on its training samples of the forgotten samples' labels other than the forgotten ones,
+    /// weighted by the forgotten samples' labels as <see cref="SampleHeldOutAccuracy"/> weighs held-out accuracy; null
+    /// without such samples.</summary>
+    private static double? KeptTrainAccuracy(nn.Module<Tensor, Tensor> module, RemovalScope scope, UnlearnSettings settings, JobResources resources)
+    {
+        var labels = new List<(int Samples, double Accuracy)>();
+        foreach (var k in scope.Knowledge)
+        {
+            var train = resources.Splits.Get(k.Dataset, "train");
+            var forgotten = RemovalData.ForgottenSamples(scope, k, train);
+            if (forgotten.Count == 0)
+            {
+                continue;
+            }
+
+            var kept = train.WhereSourceIndexNotIn(scope.ForgetSamplesOf(k.Dataset.Id));
+            foreach (var label in forgotten.Labels.GroupBy(l => (int)l).OrderBy(g => g.Key))
+            {
+                if (ModelEvaluator.Accuracy(module, [kept.RandomSubsetOfLabel(label.Key, KeptTrainPerLabel, settings.Seed + CalibrationSeedOffset + label.Key)]) is { } accuracy)
+                {
+                    labels.Add((label.Count(), accuracy));
+                }
+            }
+        }
+
+        return ExpectedAccuracy(labels);
     }
 
     // The offset of the calibration slices' seed from the removal's.

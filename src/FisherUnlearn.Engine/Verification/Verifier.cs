@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using FisherUnlearn.Engine.Checkpoints;
 using FisherUnlearn.Engine.Data;
 using FisherUnlearn.Engine.Models;
@@ -186,6 +187,7 @@ public static class Verifier
                 }
 
                 var after = metrics.Measure(module);
+                var ease = RecordedEase(UnlearningJob.OutputPathOf(directory, affected.Id));
                 ModelMetrics? referenceMetrics = null;
                 if (reference is not null)
                 {
@@ -194,7 +196,7 @@ public static class Verifier
                 }
 
                 results[index] = new ModelVerification(affected.Id, affected.Role, before, after, referenceMetrics,
-                    Check(removal, manifest, scope, before, after, referenceMetrics, sampleTolerance, options.OutputMethod));
+                    Check(removal, manifest, scope, before, after, referenceMetrics, sampleTolerance, options.OutputMethod, ease));
             }
 
             ParallelJobs.For(measured.Count, options.Parallelism, Measure, cancellationToken);
@@ -259,8 +261,32 @@ public static class Verifier
     /// themselves, which no parameter changes.</summary>
     internal const string RetrainAdvice = "'retrain' made this output by training the model again from its recipe without the forgotten data, so no other parameters change it: what it still knows comes from what its training starts from (its parents' weights, or, with no data left to train on, nothing else: FUL4072) or what its kept data teaches it. Check its lineage, its data and the removal's targets.";
 
+    /// <summary>What an unlearning output records of its forgotten samples' ease (<see cref="SampleEase"/>), or null.</summary>
+    private static SampleEase? RecordedEase(string output) =>
+        TrainingInputs.ReadMetadata(output) is { } metadata && metadata.TryGetValue(UnlearningJob.ParametersKey, out var text)
+            ? SampleEase.FromParameters(ParsedObject(text))
+            : null;
+
+    private static JsonObject? ParsedObject(string text)
+    {
+        try
+        {
+            return JsonNode.Parse(text) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The advice of FUL5012 for a model that <c>run</c> left as it was because its forgotten samples are easy
+    /// rather than remembered (<see cref="SampleEase"/>): held to unseen samples of their labels, easy samples miss even
+    /// for a model that never saw them, which only the retrained reference shows.</summary>
+    internal static string EasyAdvice(SampleEase ease) => string.Create(CultureInfo.InvariantCulture,
+        $"'run' left this model as it was because they are easy, not remembered: it scores its other training samples of their labels {ease.KeptTrain:0.0%}, as unseen ones ({ease.HeldOutBefore:0.0%}), and the dampening that brought the forgotten ones to {ease.SamplesAfter:0.0%} lowered unseen ones alike (to {ease.HeldOutAfter:0.0%}). A model that never saw easy samples scores them above unseen ones too: run 'verify --reference retrain', which compares them with the retrained model.");
+
     internal static List<Diagnostic> Check(RemovalManifest removal, ModelManifest model, RemovalScope scope, ModelMetrics before, ModelMetrics after, ModelMetrics? reference,
-        double sampleTolerance = 1, string? method = null)
+        double sampleTolerance = 1, string? method = null, SampleEase? ease = null)
     {
         var retrained = method == UnlearnSettings.Retrain;
         var tryOther = retrained ? RetrainAdvice : "Try another method or parameters (docs/methods.md).";
@@ -313,7 +339,8 @@ public static class Verifier
                 var bound = ForgottenSampleBound(unseen, after.ForgottenSamples, sampleTolerance, againstReference: reference?.ForgottenSampleAccuracy is not null);
                 if (scored > bound + 1e-12)
                 {
-                    missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgottenSamplesRecognised, at, model.Id, scored, after.ForgottenSamples, against, unseen, bound, tryOther));
+                    var advice = reference is null && ease is { Easy: true } && scored >= ease.SamplesBefore - 1e-12 ? EasyAdvice(ease) : tryOther;
+                    missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgottenSamplesRecognised, at, model.Id, scored, after.ForgottenSamples, against, unseen, bound, advice));
                 }
             }
         }

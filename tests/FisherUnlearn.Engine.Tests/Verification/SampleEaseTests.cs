@@ -1,0 +1,93 @@
+using System.Text.Json.Nodes;
+using FisherUnlearn.Engine.Verification;
+
+namespace FisherUnlearn.Engine.Tests.Verification;
+
+/// <summary>Ease against memory of forgotten samples (docs/methods.md, step 2): samples are easy only when neither the
+/// dampening nor the model's other training samples show memory, beyond sampleTolerance standard errors.</summary>
+public sealed class SampleEaseTests
+{
+    // The demo's digits-federated on 300 forgotten train digits (268 of labels it knows), as run measured it.
+    private static readonly SampleEase Federated = new(0.791, 0.743, 0.731, 0.687, 0.747, 268, 1);
+
+    [Fact]
+    public void Samples_the_dampening_and_the_training_data_both_show_no_memory_of_are_easy()
+    {
+        Assert.False(Federated.DampeningSpecific);
+        Assert.False(Federated.Memorises);
+        Assert.True(Federated.Easy);
+        Assert.Equal(0.004, Federated.Excess, 9);
+        Assert.Equal(0.016, Federated.MemoryGap, 9);
+    }
+
+    [Fact]
+    public void A_dampening_that_lowers_the_samples_far_more_than_held_out_accuracy_found_memory_of_them()
+    {
+        // Trained on longer than the rest: 100% on them, the dampening takes them to 80% and held-out accuracy 1 point.
+        var remembered = Federated with { SamplesBefore = 1, SamplesAfter = 0.8, HeldOutAfter = Federated.HeldOutBefore - 0.01 };
+
+        Assert.True(remembered.DampeningSpecific);
+        Assert.False(remembered.Easy);
+    }
+
+    [Fact]
+    public void A_model_that_knows_all_its_training_samples_better_than_unseen_ones_remembers_the_forgotten_ones_too()
+    {
+        // The tests' memorising model: 100% on every training digit against 86% held out; the dampening cannot single
+        // out the forgotten ones, yet their excess is memory.
+        var overfit = new SampleEase(1, 0.88, 0.861, 0.736, 1, 100, 1);
+
+        Assert.False(overfit.DampeningSpecific);
+        Assert.True(overfit.Memorises);
+        Assert.False(overfit.Easy);
+    }
+
+    [Theory]
+    [InlineData(1, 100, 0.032)]  // sqrt(p (1 - p) / n) at the smoothed p, (89 + 1) / 102 here
+    [InlineData(2, 100, 0.064)]
+    [InlineData(1, 400, 0.016)]
+    public void The_margin_is_tolerance_standard_errors_of_an_accuracy_on_the_samples(double tolerance, int samples, double margin)
+    {
+        var ease = new SampleEase(0.95, 0.9, 0.89, 0.85, 0.9, samples, tolerance);
+
+        Assert.Equal(margin, ease.Margin, 3);
+    }
+
+    [Fact]
+    public void A_held_out_accuracy_of_100_percent_still_has_a_margin()
+    {
+        Assert.True(new SampleEase(1, 1, 1, 1, 1, 50, 1).Margin > 0);
+    }
+
+    [Fact]
+    public void A_tolerance_of_0_turns_the_check_off()
+    {
+        Assert.False((Federated with { Tolerance = 0 }).Easy);
+        Assert.False((Federated with { Samples = 0 }).Easy);
+    }
+
+    [Fact]
+    public void The_record_an_output_keeps_reads_back_as_the_same_check()
+    {
+        var parameters = new JsonObject { ["sampleTolerance"] = 1.0, [SampleEase.Key] = Federated.ToJson() };
+
+        var read = SampleEase.FromParameters(JsonNode.Parse(parameters.ToJsonString())!.AsObject());
+
+        Assert.Equal(Federated, read);
+        Assert.True((bool)parameters[SampleEase.Key]!["easy"]!);
+        Assert.Null(SampleEase.FromParameters(new JsonObject { [SampleEase.Key] = new JsonObject { ["samples"] = 3 } }));
+        Assert.Null(SampleEase.FromParameters(new JsonObject { [SampleEase.Key] = "easy" }));
+        Assert.Null(SampleEase.FromParameters(null));
+    }
+
+    [Fact]
+    public void The_reason_names_every_measurement_and_what_tells_for_sure()
+    {
+        var reason = Federated.Reason;
+
+        foreach (var figure in new[] { "79.1%", "73.1%", "74.7%", "74.3%", "68.7%", "--reference retrain" })
+        {
+            Assert.Contains(figure, reason, StringComparison.Ordinal);
+        }
+    }
+}
