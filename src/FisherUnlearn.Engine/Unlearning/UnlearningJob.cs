@@ -405,8 +405,8 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     /// <summary>
     /// A sample request's calibrated dampening, applied to <paramref name="module"/>: whether the forgotten samples' score
     /// above held-out accuracy is memory or ease (<see cref="SampleEase"/>). Measures the dampened model, then restores the
-    /// original weights and measures them on the model's other training samples of the samples' labels. Null (the module
-    /// left dampened) when there is nothing to tell: calibration off or missed, the samples already at their target, or no
+    /// original weights and measures them on the model's other training samples of the samples' labels (the caller applies
+    /// the setting again unless they are easy). Null (the module left dampened) when there is nothing to tell: calibration off or missed, the samples already at their target, or no
     /// held-out sample of their labels.
     /// </summary>
     private SampleEase? Ease(nn.Module<Tensor, Tensor> module, OriginalWeights original, RemovalScope scope, UnlearnSettings settings, JobResources resources,
@@ -420,9 +420,8 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         }
 
         original.Restore(module, ModelId);
-        return KeptTrainAccuracy(module, scope, settings, resources) is { } keptTrain
-            ? new SampleEase(undampened.ForgetAccuracy, result.Chosen.ForgetAccuracy, heldOut, heldOutAfter, keptTrain, samples, settings.SampleTolerance)
-            : null;
+        return new SampleEase(undampened.ForgetAccuracy, result.Chosen.ForgetAccuracy, heldOut, heldOutAfter, KeptTrainAccuracy(module, scope, settings, resources),
+            samples, settings.SampleTolerance);
     }
 
     // At most this many of a label's kept training samples measure how well a model knows its training data (SampleEase).

@@ -24,10 +24,11 @@ namespace FisherUnlearn.Engine.Verification;
 /// <param name="SamplesAfter">The calibrated dampening's.</param>
 /// <param name="HeldOutBefore">The original model's held-out accuracy on their labels (weighted by the samples' labels).</param>
 /// <param name="HeldOutAfter">The calibrated dampening's.</param>
-/// <param name="KeptTrain">The original model's accuracy on its other training samples of their labels (same weights).</param>
+/// <param name="KeptTrain">The original model's accuracy on its other training samples of their labels (same weights);
+/// null when it has none, and then it counts as remembering.</param>
 /// <param name="Samples">The number of forgotten samples measured.</param>
 /// <param name="Tolerance">The request's <c>sampleTolerance</c>.</param>
-public sealed record SampleEase(double SamplesBefore, double SamplesAfter, double HeldOutBefore, double HeldOutAfter, double KeptTrain, int Samples, double Tolerance)
+public sealed record SampleEase(double SamplesBefore, double SamplesAfter, double HeldOutBefore, double HeldOutAfter, double? KeptTrain, int Samples, double Tolerance)
 {
     /// <summary>The parameter of an unlearning output that records the check (<see cref="ToJson"/>).</summary>
     public const string Key = "ease";
@@ -35,8 +36,9 @@ public sealed record SampleEase(double SamplesBefore, double SamplesAfter, doubl
     /// <summary>How much more the dampening lowered the samples' score than held-out accuracy on their labels.</summary>
     public double Excess => SamplesBefore - SamplesAfter - (HeldOutBefore - HeldOutAfter);
 
-    /// <summary>How much better the model scores its other training samples of the labels than held-out ones.</summary>
-    public double MemoryGap => KeptTrain - HeldOutBefore;
+    /// <summary>How much better the model scores its other training samples of the labels than held-out ones (null
+    /// without such samples).</summary>
+    public double? MemoryGap => KeptTrain - HeldOutBefore;
 
     /// <summary><see cref="Tolerance"/> standard errors of an accuracy on <see cref="Samples"/> samples at the held-out
     /// accuracy (smoothed, so 0% or 100% still have an error).</summary>
@@ -52,8 +54,9 @@ public sealed record SampleEase(double SamplesBefore, double SamplesAfter, doubl
     /// <summary>The dampening lowered the samples' score by more than held-out accuracy on their labels, beyond the margin.</summary>
     public bool DampeningSpecific => Excess > Margin + 1e-12;
 
-    /// <summary>The model scores its other training samples of the labels above held-out ones by more than the margin.</summary>
-    public bool Memorises => MemoryGap > Margin + 1e-12;
+    /// <summary>The model scores its other training samples of the labels above held-out ones by more than the margin, or
+    /// has no other training sample of them to tell by.</summary>
+    public bool Memorises => MemoryGap is not { } gap || gap > Margin + 1e-12;
 
     /// <summary>True when neither measurement shows memory (and the check is on): the samples' excess over held-out
     /// accuracy is ease, and dampening it away would only make the model worse at their labels.</summary>
@@ -70,7 +73,7 @@ public sealed record SampleEase(double SamplesBefore, double SamplesAfter, doubl
         ["samplesAfter"] = Math.Round(SamplesAfter, 6),
         ["heldOutBefore"] = Math.Round(HeldOutBefore, 6),
         ["heldOutAfter"] = Math.Round(HeldOutAfter, 6),
-        ["keptTrain"] = Math.Round(KeptTrain, 6),
+        ["keptTrain"] = KeptTrain is { } kept ? Math.Round(kept, 6) : null,
         ["margin"] = Math.Round(Margin, 6),
         ["dampeningSpecific"] = DampeningSpecific,
         ["memorises"] = Memorises,
@@ -88,8 +91,8 @@ public sealed record SampleEase(double SamplesBefore, double SamplesAfter, doubl
 
         return Number(record["samplesBefore"]) is { } samplesBefore && Number(record["samplesAfter"]) is { } samplesAfter
             && Number(record["heldOutBefore"]) is { } heldOutBefore && Number(record["heldOutAfter"]) is { } heldOutAfter
-            && Number(record["keptTrain"]) is { } keptTrain && Number(record["samples"]) is { } samples
-            ? new SampleEase(samplesBefore, samplesAfter, heldOutBefore, heldOutAfter, keptTrain, (int)samples, Number(parameters["sampleTolerance"]) ?? 1)
+            && Number(record["samples"]) is { } samples
+            ? new SampleEase(samplesBefore, samplesAfter, heldOutBefore, heldOutAfter, Number(record["keptTrain"]), (int)samples, Number(parameters["sampleTolerance"]) ?? 1)
             : null;
     }
 

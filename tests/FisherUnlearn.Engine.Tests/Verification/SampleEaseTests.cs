@@ -17,7 +17,7 @@ public sealed class SampleEaseTests
         Assert.False(Federated.Memorises);
         Assert.True(Federated.Easy);
         Assert.Equal(0.004, Federated.Excess, 9);
-        Assert.Equal(0.016, Federated.MemoryGap, 9);
+        Assert.Equal(0.016, Federated.MemoryGap!.Value, 9);
     }
 
     [Fact]
@@ -40,6 +40,19 @@ public sealed class SampleEaseTests
         Assert.False(overfit.DampeningSpecific);
         Assert.True(overfit.Memorises);
         Assert.False(overfit.Easy);
+    }
+
+    [Fact]
+    public void A_model_with_no_other_training_sample_of_their_labels_counts_as_remembering_them()
+    {
+        var unknown = Federated with { KeptTrain = null };
+
+        Assert.Null(unknown.MemoryGap);
+        Assert.True(unknown.Memorises);
+        Assert.False(unknown.Easy);
+        var parameters = new JsonObject { [SampleEase.Key] = unknown.ToJson() };
+        Assert.Null(parameters[SampleEase.Key]!["keptTrain"]);
+        Assert.Equal(unknown, SampleEase.FromParameters(parameters));
     }
 
     [Theory]
