@@ -356,8 +356,9 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             used["repair"] = record;
         }
 
-        used["alpha"] = applied.Alpha;
-        used["lambda"] = applied.Lambda;
+        // What was applied: nothing when the samples were found easy (the calibrated setting stays in "calibration"'s record).
+        used["alpha"] = ease is { Easy: true } ? null : applied.Alpha;
+        used["lambda"] = ease is { Easy: true } ? null : applied.Lambda;
         used["headShift"] = Math.Round(result.Chosen.HeadShift, 6);
         used["selected"] = stats.Selected;
         if (result.Chosen.HeadShift == 0 && (stats.Selected == 0

@@ -333,13 +333,15 @@ public static class Verifier
                     // 3-6 points weaker on everything, each as far above its own held-out accuracy as the reference).
                     unseen = level;
                     against = string.Create(CultureInfo.InvariantCulture,
-                        $"the retrained reference's score on them ({referenceScore:0.0%}) moved up by how much better this model classifies unseen samples of their labels ({after.ForgottenLabelsHeldOutAccuracy:0.0%} against {reference.ForgottenLabelsHeldOutAccuracy:0.0%})");
+                        $"the retrained reference's score on them, {referenceScore:0.0%}, moved up by how much better this model classifies unseen samples of their labels ({after.ForgottenLabelsHeldOutAccuracy:0.0%} against {reference.ForgottenLabelsHeldOutAccuracy:0.0%}), that is");
                 }
 
                 var bound = ForgottenSampleBound(unseen, after.ForgottenSamples, sampleTolerance, againstReference: reference?.ForgottenSampleAccuracy is not null);
                 if (scored > bound + 1e-12)
                 {
-                    var advice = reference is null && ease is { Easy: true } && scored >= ease.SamplesBefore - 1e-12 ? EasyAdvice(ease) : tryOther;
+                    // The output is the original model, as run left it (an easy record of another output says nothing here).
+                    var advice = reference is null && ease is { Easy: true } && before.ForgottenSampleAccuracy is { } original && Math.Abs(scored - original) < 1e-9
+                        ? EasyAdvice(ease) : tryOther;
                     missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgottenSamplesRecognised, at, model.Id, scored, after.ForgottenSamples, against, unseen, bound, advice));
                 }
             }

@@ -137,10 +137,33 @@ public sealed class TargetCheckTests
         // The same model recognising them all (10 points above unseen ones) is still caught, and the message says why.
         var kept = Assert.Single(Verifier.Check(removal, model, scope, Samples(1.0, 0.895, 283), Samples(0.995, 0.895, 283), reference));
         Assert.Equal("FUL5012", kept.Code);
-        Assert.Contains("the retrained reference's score on them (83.0%) moved up by how much better this model classifies unseen samples of their labels (89.5% against 82.0%) (90.5%)", kept.Message, StringComparison.Ordinal);
+        Assert.Contains("the retrained reference's score on them, 83.0%, moved up by how much better this model classifies unseen samples of their labels (89.5% against 82.0%), that is (90.5%)", kept.Message, StringComparison.Ordinal);
         // A model weaker than the reference is not held to less: the reference's own score stays the bound.
         Assert.Equal("FUL5012", Assert.Single(Verifier.Check(removal, model, scope, Samples(0.90, 0.70, 283), Samples(0.90, 0.70, 283), reference)).Code);
         Assert.Equal(0.905, Verifier.ReferenceScoreAtThisModelsLevel(Samples(0.9, 0.895, 283), reference)!.Value, 9);
         Assert.Null(Verifier.ReferenceScoreAtThisModelsLevel(Samples(0.9, 0.895, 283) with { ForgottenLabelsHeldOutAccuracy = null }, reference));
+    }
+
+    [Fact]
+    public void Without_a_reference_an_output_run_left_as_it_was_for_easy_samples_is_still_reported_with_what_run_measured()
+    {
+        using var ws = new UnlearningWorkspace(train: false);
+        var (removal, model, scope) = SampleRequest(ws);
+        // As run records it: rounded to 6 decimals, while verify measures 0.98601398... on the same samples (QA: the advice
+        // was missing for exactly that rounding).
+        var ease = new SampleEase(0.986014, 0.972028, 0.956752, 0.949288, 0.972523, 143, 1);
+        var unchanged = Samples(0.9860139860, 0.956752, 143);
+
+        var easy = Assert.Single(Verifier.Check(removal, model, scope, unchanged, unchanged, null, ease: ease));
+        Assert.Equal("FUL5012", easy.Code);
+        Assert.Contains("because they are easy, not remembered", easy.Message, StringComparison.Ordinal);
+        Assert.Contains("97.3%", easy.Message, StringComparison.Ordinal); // its other training samples of their labels
+        Assert.Contains("verify --reference retrain", easy.Message, StringComparison.Ordinal);
+
+        // An output that is not the original model (a record of other weights), and a check against the reference, keep the usual advice.
+        var other = Assert.Single(Verifier.Check(removal, model, scope, unchanged, Samples(0.985, 0.956752, 143), null, ease: ease));
+        Assert.DoesNotContain("easy, not remembered", other.Message, StringComparison.Ordinal);
+        var retrained = Samples(0.90, 0.956752, 143);
+        Assert.DoesNotContain("easy, not remembered", Assert.Single(Verifier.Check(removal, model, scope, unchanged, unchanged, retrained, ease: ease)).Message, StringComparison.Ordinal);
     }
 }
