@@ -475,6 +475,13 @@ public sealed class VerifyCommandScenarios
         Assert.True(verify.ExitCode == 0, verify.Error);
         Assert.DoesNotContain("Targets met", verify.Out, StringComparison.Ordinal);
         Assert.Contains("Measured only: 'forget-3' sets no targets, so nothing was checked.", verify.Out, StringComparison.Ordinal);
+
+        // --json says the same: nothing was missed, and nothing was checked (QA: "targetsMet": true alone read as a pass).
+        var json = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--method", "ssd", "--json");
+        Assert.True(json.ExitCode == 0, json.Error);
+        var document = Newtonsoft.Json.Linq.JObject.Parse(json.Out);
+        Assert.True((bool)document["targetsMet"]!);
+        Assert.False((bool)document["targetsChecked"]!);
     }
 
     [Fact]

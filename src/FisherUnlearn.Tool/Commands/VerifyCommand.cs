@@ -116,6 +116,7 @@ internal static class VerifyCommand
                     ["schemaVersion"] = JsonDocuments.SchemaVersion,
                     ["removal"] = found.Value!.Id,
                     ["targetsMet"] = true,
+                    ["targetsChecked"] = found.Value!.Targets is not null,
                     ["models"] = new JArray(),
                     ["referenceSeconds"] = null,
                     ["referenceReused"] = null,
@@ -227,6 +228,7 @@ internal static class VerifyCommand
                 ["schemaVersion"] = JsonDocuments.SchemaVersion,
                 ["removal"] = result.RemovalId,
                 ["targetsMet"] = result.TargetsMet && uncertified.IsEmpty, // out-of-date, unrecorded or missing outputs verify nothing of the current request
+                ["targetsChecked"] = found.Value!.Targets is not null, // false: measured only, no target to miss
                 ["models"] = new JArray(plan.Affected.Select(a => result.Models.FirstOrDefault(m => m.Id == a.Id) is { } m ? new JObject
                 {
                     ["id"] = m.Id,
