@@ -30,7 +30,7 @@ public static class TrainingData
 
         if (parts.Count == 0)
         {
-            throw EngineException.At(DiagnosticCatalogue.TrainingNoData, model.Location, null, model.Id, "it has no 'data' entries");
+            throw EngineException.At(DiagnosticCatalogue.TrainingNoData, model.TrainingLocation ?? model.Location, null, model.Id, "it has no 'data' entries");
         }
 
         return (Concatenate(model, parts), unfiltered);

@@ -79,6 +79,7 @@ internal static class LineageManifestReader
             ArchitectureComplete = architectureComplete,
             Data = data,
             Training = training,
+            TrainingLocation = root.Optional("training") is { } trainingNode ? context.At(trainingNode) : null,
             Location = location,
         };
     }

@@ -36,6 +36,9 @@ public sealed record ModelManifest
 
     public TrainingRecipe? Training { get; init; }
 
+    /// <summary>Where the <c>training</c> recipe is written (null when absent), for problems with what it trains on.</summary>
+    public SourceLocation? TrainingLocation { get; init; }
+
     public required SourceLocation Location { get; init; }
 
     /// <summary>The relation to the parents (all parents share one), or null for a model with no parents.</summary>

@@ -243,6 +243,28 @@ public sealed class ModelTrainerTests
     }
 
     [Fact]
+    public void A_recipe_without_data_entries_is_FUL4062_at_the_recipe_through_the_engine_too()
+    {
+        // Validate reports it (LineageManifestValidation); the engine's own check, for a caller that skips validation,
+        // pointed at line 1 (found in QA).
+        using var folder = new TempWorkspace("fiun-nodata");
+        folder.Write("m/m.lineage.json", """
+            {
+              "schemaVersion": 1, "id": "m", "checkpoint": "bin/m.safetensors",
+              "architecture": { "kind": "mlp", "inputs": 784, "hidden": [32], "classes": 10 },
+              "training": { "epochs": 1, "batchSize": 64, "optimizer": "adam", "learningRate": 0.001, "seed": 1 }
+            }
+            """);
+        var workspace = WorkspaceAnalysis.Analyze(folder.Root, TestContext.Current.CancellationToken).Workspace;
+        var model = workspace.Models["m"];
+
+        var ex = EngineAssert.Fails("FUL4062", () => new ModelTrainer(workspace, Options()).Train(model, new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.Equal(model.TrainingLocation, ex.Diagnostic.Location);
+        Assert.Equal(4, ex.Diagnostic.Location.Line);
+    }
+
+    [Fact]
     public void Data_entries_of_different_sample_shapes_are_FUL4067_at_the_entry_that_differs()
     {
         var workspace = new WorkspaceBuilder().Dataset("flat").Dataset("square")
