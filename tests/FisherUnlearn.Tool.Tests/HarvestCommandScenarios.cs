@@ -46,6 +46,29 @@ public sealed class HarvestCommandScenarios
     }
 
     [Fact]
+    public async Task A_checkpoint_older_than_its_recipe_is_harvested_as_it_is_with_the_warning_run_gives()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        var fresh = await CliRun.InvokeAsync(ws.Root, "harvest", "--no-plans");
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"epochs\": 1", "\"epochs\": 2", StringComparison.Ordinal));
+
+        var changed = await CliRun.InvokeAsync(ws.Root, "harvest", "--no-plans", "--json");
+
+        Assert.True(fresh.ExitCode == 0, fresh.Error);
+        Assert.DoesNotContain("FUL4069", fresh.Error, StringComparison.Ordinal);
+        Assert.True(changed.ExitCode == 0, changed.Error);
+        Assert.Contains("warning FUL4069: The checkpoint of model 'b' was made from other inputs than its manifest now names", changed.Error, StringComparison.Ordinal);
+        Assert.Contains("its harvest and forget plans", changed.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("model 'a' was made", changed.Error, StringComparison.Ordinal);
+        Assert.Equal(["a", "b"], changed.Json["models"]!.Select(m => (string)m["id"]!)); // harvested all the same
+
+        // Only the models harvested are named.
+        var onlyA = await CliRun.InvokeAsync(ws.Root, "harvest", "--no-plans", "--model", "a");
+        Assert.DoesNotContain("FUL4069", onlyA.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task No_plans_skips_them_and_a_harvest_the_method_would_not_read_gets_none()
     {
         using var ws = Workspace();

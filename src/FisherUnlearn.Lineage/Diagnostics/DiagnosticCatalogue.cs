@@ -254,7 +254,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor CheckpointNotReplaced = Error("FUL4070", "Unreadable checkpoint not replaced",
         "Model '{0}' has a checkpoint '{1}' that cannot be read ({2}), so 'train' cannot tell whether it made it and leaves it as it is. Restore or fetch the file, delete it to train the model anew, or use --force to train over it.");
     public static readonly DiagnosticDescriptor CheckpointNotTrained = Warning("FUL4069", "Checkpoint older than its recipe",
-        "The checkpoint of model '{0}' {1}: 'dotnet unlearn train' would train it again, and the outputs unlearned from it now would then be out of date. Run 'dotnet unlearn train' first, unless the checkpoint as it is, is the one to unlearn.");
+        "The checkpoint of model '{0}' {1}: 'dotnet unlearn train' would train it again, and what is made from it now (unlearned outputs, its harvest and forget plans) would then be out of date. Run 'dotnet unlearn train' first, unless the checkpoint as it is, is the one to unlearn.");
     public static readonly DiagnosticDescriptor RetrainNothingLeft = Warning("FUL4072", "Nothing left to retrain on",
         "Model '{0}' has no training sample left once the removal's data is taken out: retraining it trains nothing, so its reference is {1}. Its retrained model is no model of its data: check that '{2}' should remove all of it, and retire the model (take it out of the lineage) if so.");
     public static readonly DiagnosticDescriptor CheckpointBelowUnreadable = Warning("FUL4071", "Checkpoint below an unreadable one",

@@ -239,6 +239,8 @@ internal static class HarvestCommand
         };
         var stopwatch = Stopwatch.StartNew();
         var ids = analysis.Graph.TopologicalOrder.Where(id => settings.ModelId is null || settings.ModelId == id).ToList();
+        // A checkpoint 'train' would make again is harvested as it is, but said: the next 'train' leaves its harvest unused.
+        env.Diagnostics.Write(UntrainedCheckpoints.Warnings(analysis, ids));
         var harvested = new ModelHarvest[ids.Count];
         // By default as many models at once as the cores hold at the libtorch threads each gets.
         var parallel = Math.Max(1, Math.Min(settings.Parallel ?? workspace.Settings.Parallelism ?? Environment.ProcessorCount / threadsPerModel, ids.Count));

@@ -171,7 +171,7 @@ internal static class RunCommand
 
         // A checkpoint 'train' would make again (its recipe, data or parents changed since): unlearned as it is, but said, since
         // the next 'train' would leave these outputs out of date.
-        env.Diagnostics.Write(UntrainedCheckpoints(analysis, considered));
+        env.Diagnostics.Write(UntrainedCheckpoints.Warnings(analysis, considered));
 
         // Sample indices can only be checked against the data (validate does not read it): before any model starts.
         if (!SampleIndices.Fit(env, removal, workspace))
@@ -373,17 +373,6 @@ internal static class RunCommand
         var exit = WriteJson(env, removal.Id, result, [.. outcomes.Select(o => o.Id)]);
         return missing.Count + stale.Count + failed.Count > 0 ? ExitCodes.Failed : exit;
     }
-
-    // FUL4069 for each considered model whose checkpoint train would make again, FUL4071 for one below a checkpoint that
-    // cannot be read (TrainingPolicy.WouldRemake).
-    private static IEnumerable<Diagnostic> UntrainedCheckpoints(WorkspaceAnalysis analysis, IEnumerable<string> considered) =>
-        Engine.Training.TrainingPolicy.WouldRemake(analysis.Workspace, considered, Engine.Training.FileHashCache.ForWorkspace(analysis.Workspace))
-            .Select(r => r.AncestorUnreadable
-                ? Diagnostic.Create(DiagnosticCatalogue.CheckpointBelowUnreadable, analysis.Workspace.Models[r.Model].CheckpointLocation ?? analysis.Workspace.Models[r.Model].Location, r.Model, r.Ancestor)
-                : Diagnostic.Create(DiagnosticCatalogue.CheckpointNotTrained, analysis.Workspace.Models[r.Model].CheckpointLocation ?? analysis.Workspace.Models[r.Model].Location, r.Model,
-                r.Ancestor is null
-                    ? "was made from other inputs than its manifest now names (its recipe, data, parents or module assembly changed since)"
-                    : $"descends from '{r.Ancestor}', whose checkpoint 'dotnet unlearn train' would make again"));
 
     /// <summary>A request that affects no model any more: the outputs earlier versions of it made, and their reports, go
     /// (under the folder's lock; left when another run holds it).</summary>
