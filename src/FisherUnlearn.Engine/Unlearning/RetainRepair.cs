@@ -50,6 +50,9 @@ internal static class RetainRepair
         var anchorRows = anchored is null ? 0 : (int)anchored.Features.shape[0];
         var anchorOrder = anchored is null ? [] : Array.ConvertAll(DataSplit.Shuffled(anchorRows, seed), i => (long)i);
         var anchorAt = 0;
+        // Held past every native call that reads it (docs/engine-notes.md): `soft * weight` and `loss + soft` made temporary
+        // Scalars, which the finalizer freed mid-call under load (CI: "Expected false to be true" in a repair).
+        using var anchorWeight = (anchored?.Weight ?? 0).ToScalar();
         try
         {
             for (var epoch = 0; epoch < epochs; epoch++)
@@ -75,7 +78,7 @@ internal static class RetainRepair
                         var at = torch.tensor(rows);
                         var logProbabilities = nn.functional.log_softmax(module.call(anchored.Features.index_select(0, at)), 1);
                         var soft = -(anchored.Probabilities.index_select(0, at) * logProbabilities).sum(1).mean();
-                        loss = loss + (soft * anchored.Weight);
+                        loss = loss.Plus(soft.mul(anchorWeight));
                     }
 
                     loss.backward();
