@@ -469,6 +469,32 @@ public sealed class RunOrchestrationScenarios
     }
 
     [Fact]
+    public async Task Merging_again_after_verify_keeps_the_verdict_of_the_same_outputs_and_drops_it_for_new_ones()
+    {
+        using var ws = await TrainedChain();
+        foreach (var shard in new[] { "1/2", "2/2" })
+        {
+            Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--shard", shard, "--parallel", "1", "--out", "sharded")).ExitCode);
+        }
+
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--merge", "--out", "sharded")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--out", "sharded")).ExitCode);
+        var verified = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("sharded/forget-3/report.json"));
+        Assert.NotNull(verified["verification"] as Newtonsoft.Json.Linq.JObject);
+
+        // A CI job that merges again (the same shard results) must not lose what verify found (found in QA: null).
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--merge", "--out", "sharded")).ExitCode);
+        var again = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("sharded/forget-3/report.json"));
+        Assert.Equal(verified["verification"]!.ToString(), again["verification"]!.ToString());
+        Assert.Equal(verified["models"]![0]!["metrics"]!.ToString(), again["models"]![0]!["metrics"]!.ToString());
+
+        // Other outputs (a shard run again with another method) are not what was verified.
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "ssd", "--out", "sharded")).ExitCode);
+        var other = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("sharded/forget-3/report.json"));
+        Assert.Equal(Newtonsoft.Json.Linq.JTokenType.Null, other["verification"]!.Type);
+    }
+
+    [Fact]
     public async Task A_merge_reports_a_model_that_failed_in_its_shard_as_failed_with_the_shards_error()
     {
         using var ws = await TrainedChain();

@@ -351,7 +351,9 @@ internal static class RunCommand
         }
         else
         {
-            var report = WriteReports(env, analysis, removal, result, madeByThisRun: false);
+            // A merge of exactly the outputs the reports there show (merged again after verify) keeps verify's measurements
+            // and verdict, as a rerun does; of other outputs, they go.
+            var report = WriteReports(env, analysis, removal, result, madeByThisRun: false, earlier: ReportOfTheseOutputs(result)?.Model);
             env.Diagnostics.Log($"merged {outcomes.Count - failed.Count} of {plan.Affected.Count} models ({settings.Method}{(failed.Count > 0 ? $"; {failed.Count} failed in their shard" : string.Empty)}) into {(report is null ? "(report busy)" : env.Context.Display(report))}");
         }
 
