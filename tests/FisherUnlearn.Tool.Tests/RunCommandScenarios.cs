@@ -131,7 +131,12 @@ public sealed class RunCommandScenarios
 
         ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"epochs\": 2", "\"epochs\": 1", StringComparison.Ordinal));
         var below = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--method", "ssd");
-        Assert.Contains("warning FUL4069: The checkpoint of model 'b' descends from 'a', whose checkpoint 'dotnet unlearn train' would make again", below.Error, StringComparison.Ordinal);
+        Assert.Contains("warning FUL4069: The checkpoint of model 'b' descends from 'a', whose own checkpoint is out of date: 'dotnet unlearn train' would train it again", below.Error, StringComparison.Ordinal);
+
+        // verify measures the outputs made from them, and says the same.
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+        Assert.Contains("warning FUL4069: The checkpoint of model 'a' was made from other inputs", verify.Error, StringComparison.Ordinal);
+        Assert.Contains("warning FUL4069: The checkpoint of model 'b' descends from 'a'", verify.Error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -303,7 +308,8 @@ public sealed class RunCommandScenarios
         var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-fours");
         var afterVerify = ws.ReadText("artifacts/unlearn/forget-fours/report.md");
 
-        Assert.Contains("not known yet (the forgotten samples are judged by 'dotnet unlearn verify')", afterRun, StringComparison.Ordinal);
+        Assert.Contains("| Targets | ⏳ not known yet: 'dotnet unlearn verify' judges the forgotten samples. Targets: the forgotten samples scored no better than unseen ones; retain drop ≤ 5.0 points. |", afterRun, StringComparison.Ordinal);
+        Assert.DoesNotContain("by the run's measurements", afterRun, StringComparison.Ordinal); // verify judges them, not the run
         // The verdict line agrees with the targets row, and the page's banner is neither met nor missed.
         Assert.Contains("⏳ 2 models", afterRun, StringComparison.Ordinal);
         Assert.Contains("targets not known yet: 'dotnet unlearn verify' judges the forgotten samples.", afterRun, StringComparison.Ordinal);
@@ -311,6 +317,7 @@ public sealed class RunCommandScenarios
         Assert.Contains("<div class=\"verdict pending\" id=\"verdict\">", pageAfterRun, StringComparison.Ordinal);
         Assert.False((bool)runJson["targetsMet"]!);
         Assert.DoesNotContain("not known yet", afterVerify, StringComparison.Ordinal);
+        Assert.Matches(@"\| Targets \| (✅ met|❌ missed) \(verified\)\. Targets: the forgotten samples scored no better than unseen ones; retain drop ≤ 5\.0 points\. \|", afterVerify);
         // maxForgetAccuracy does not apply to the samples: the targets line says what is judged, and the forget chart draws
         // no 1% line against bars that pool them.
         Assert.Contains("the forgotten samples scored no better than unseen ones", afterVerify, StringComparison.Ordinal);
@@ -367,6 +374,18 @@ public sealed class RunCommandScenarios
         Assert.Equal(Weights(ws.PathOf("b/bin/b.safetensors")), Weights(ws.PathOf("artifacts/unlearn/forget-fours/b.safetensors")));
         Assert.True((bool)run.Json["models"]!.Single(m => (string)m["id"]! == "b")["unchanged"]!);
         Assert.Contains(run.ErrorLines, l => l.StartsWith("dotnet-unlearn: unchanged: b (it scores the forgotten samples", StringComparison.Ordinal));
+
+        // The reports give the reason a line of its own, apart from the parameters, which say nothing was dampened and
+        // do not call the calibration's target "met" beside it (QA).
+        var markdown = ws.ReadText("artifacts/unlearn/forget-fours/report.md");
+        Assert.Contains("- Left as it was: it scores the forgotten samples 100.0%", markdown, StringComparison.Ordinal);
+        var lines = markdown.Split('\n');
+        var parameters = lines[Array.FindIndex(lines, l => l.StartsWith("- Left as it was: it scores the forgotten samples 100.0%", StringComparison.Ordinal)) + 1];
+        Assert.StartsWith("- Parameters: ", parameters, StringComparison.Ordinal);
+        Assert.DoesNotContain("unchanged", parameters, StringComparison.Ordinal);
+        Assert.DoesNotContain("calibration target", parameters, StringComparison.Ordinal);
+        Assert.Contains("no dampening", parameters, StringComparison.Ordinal);
+        Assert.Contains("<p class=\"unchanged\"><strong>Left as it was:</strong> it scores the forgotten samples 100.0%", ws.ReadText("artifacts/unlearn/forget-fours/report.html"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -425,6 +444,21 @@ public sealed class RunCommandScenarios
         Assert.Equal(2, run.ExitCode);
         Assert.Matches(@"forget-far\.removal\.json\(3,\d+\): error FUL2013: Sample index 800000 is outside the train split of 'mnist' \(8000 samples\)", run.Error);
         Assert.False(ws.Exists("artifacts/unlearn/forget-far"));
+
+        // verify says the same, before any run (not FUL5001, which sends the user to the run that refuses it) and after
+        // one made outputs for the indices as they were (not a measurement of those outputs: QA).
+        var before = await CliRun.InvokeAsync(ws.Root, "verify", "forget-far");
+        Assert.Equal(2, before.ExitCode);
+        Assert.Contains("error FUL2013", before.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("FUL5001", before.Error, StringComparison.Ordinal);
+        ws.Write("forget-far.removal.json", ws.ReadText("forget-far.removal.json").Replace("[5, 800000]", "[5, 6]", StringComparison.Ordinal));
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-far")).ExitCode);
+        var report = ws.ReadText("artifacts/unlearn/forget-far/report.json");
+        ws.Write("forget-far.removal.json", ws.ReadText("forget-far.removal.json").Replace("[5, 6]", "[5, 800000]", StringComparison.Ordinal));
+        var after = await CliRun.InvokeAsync(ws.Root, "verify", "forget-far", "--json");
+        Assert.Equal(2, after.ExitCode);
+        Assert.Contains("error FUL2013", after.Error, StringComparison.Ordinal);
+        Assert.Equal(report, ws.ReadText("artifacts/unlearn/forget-far/report.json"));
     }
 
     [Fact]

@@ -6,8 +6,9 @@ namespace FisherUnlearn.Tool.Commands;
 
 /// <summary>
 /// Checkpoints that <c>train</c> would make again (their recipe, data, parents or module assembly changed since, or an
-/// ancestor's did): <c>run</c> unlearns them as they are and <c>harvest</c> computes their Fisher and forget plans as they
-/// are, but says so, since the next <c>train</c> leaves what they made out of date.
+/// ancestor's did): <c>run</c> unlearns them as they are, <c>harvest</c> computes their Fisher and forget plans as they
+/// are, and <c>verify</c> measures outputs made from them, but each says so, since the next <c>train</c> leaves what they
+/// made out of date.
 /// </summary>
 internal static class UntrainedCheckpoints
 {
@@ -20,7 +21,7 @@ internal static class UntrainedCheckpoints
                 : Diagnostic.Create(DiagnosticCatalogue.CheckpointNotTrained, At(analysis, r.Model), r.Model,
                     r.Ancestor is null
                         ? "was made from other inputs than its manifest now names (its recipe, data, parents or module assembly changed since)"
-                        : $"descends from '{r.Ancestor}', whose checkpoint 'dotnet unlearn train' would make again"));
+                        : $"descends from '{r.Ancestor}', whose own checkpoint is out of date"));
 
     private static SourceLocation At(WorkspaceAnalysis analysis, string model) =>
         analysis.Workspace.Models[model].CheckpointLocation ?? analysis.Workspace.Models[model].Location;

@@ -96,14 +96,15 @@ internal static class VerifyCommand
         // One plan for the command: the freshness checks, the live table and the reports all work from it.
         var plan = Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, found.Value!);
         var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
+        // As run: an index outside its split is a mistake in the request (FUL2013, exit 2), not "nothing to do", nor outputs
+        // to measure (QA: verify measured the earlier outputs, and before any run sent the user to a run that refuses it).
+        if (found.Value!.Samples.Count > 0 && !SampleIndices.Fit(env, found.Value!, analysis.Workspace))
+        {
+            return ExitCodes.InvalidInput;
+        }
+
         if (plan.IsEmpty)
         {
-            // As run: an index outside its split is a mistake in the request (FUL2013, exit 2), not "nothing to do".
-            if (found.Value!.Samples.Count > 0 && !SampleIndices.Fit(env, found.Value!, analysis.Workspace))
-            {
-                return ExitCodes.InvalidInput;
-            }
-
             // As run: nothing to measure, so no report (run writes none either) and no table; in Actions the same
             // "nothing to do" summary and outputs as run's.
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.NothingAffected, found.Value!.Location, found.Value!.Id));
@@ -126,6 +127,10 @@ internal static class VerifyCommand
 
             return ExitCodes.Ok;
         }
+
+        // A checkpoint train would make again: its outputs are measured as they are, and a reference retrains from the recipe
+        // as it is now, so it is said here as run says it (QA).
+        env.Diagnostics.Write(UntrainedCheckpoints.Warnings(analysis, plan.Affected.Select(a => a.Id)));
 
         // Verify reads the outputs it certifies, writes the reference and merges into the reports: no run may replace an
         // output meanwhile, or the reports would certify a file that was never measured (QA: an --only run's ssd output

@@ -29,6 +29,7 @@ internal static class HtmlReport
         .ref { color: #2f9e44; }
         .bad { color: #c92a2a; }
         td.params { font-size: 12px; min-width: 170px; }
+        td.params p.unchanged { margin: 0 0 4px; }
         td.hash code { font-size: 11px; white-space: nowrap; }
         """;
 
@@ -156,7 +157,13 @@ internal static class HtmlReport
             }
 
             html.Append("<td class=\"n\">").Append(ReportText.ModelSeconds(m)).Append("</td>");
-            html.Append("<td class=\"params\">").Append(E(ReportText.Parameters(m.Parameters))).Append("</td>");
+            html.Append("<td class=\"params\">");
+            if (ReportText.Unchanged(m.Parameters) is { } why)
+            {
+                html.Append("<p class=\"unchanged\"><strong>Left as it was:</strong> ").Append(E(why)).Append("</p>");
+            }
+
+            html.Append(E(ReportText.Parameters(m.Parameters))).Append("</td>");
             html.Append("<td class=\"hash\"><code title=\"input ").Append(E(m.InputSha256 ?? string.Empty)).Append("\">").Append(ReportText.ShortHash(m.InputSha256)).Append("</code><br>")
                 .Append("<code title=\"output ").Append(E(m.OutputSha256 ?? string.Empty)).Append("\">").Append(ReportText.ShortHash(m.OutputSha256)).Append("</code></td></tr>\n");
         }

@@ -125,6 +125,11 @@ internal static class MarkdownReport
 
             md.Append('\n');
 
+            if (ReportText.Unchanged(m.Parameters) is { } why)
+            {
+                md.Append("- Left as it was: ").Append(Text(why)).Append('\n');
+            }
+
             md.Append("- Parameters: ").Append(Text(ReportText.Parameters(m.Parameters))).Append('\n');
             md.Append("- Input SHA-256: ").Append(Code(ReportText.ShortHash(m.InputSha256))).Append("; output").Append(m.Output is null ? string.Empty : " " + Code(m.Output))
                 .Append(" SHA-256: ").Append(Code(ReportText.ShortHash(m.OutputSha256))).Append('\n');
@@ -305,13 +310,15 @@ internal static class MarkdownReport
         // Not met is not the same as missed: with models failed or without an output yet, and none of those measured
         // missing a target, the verdict is pending.
         var pending = !model.TargetsMet && !model.Models.Any(m => m.Succeeded && model.MissedBy(m).Count > 0);
-        var verdict = (symbols ? (model.TargetsMet ? "✅ " : pending ? "⏳ " : "❌ ") : string.Empty)
-            + (model.TargetsMet ? "met"
-                : pending && model.AwaitsVerify && model.Succeeded ? "not known yet (the forgotten samples are judged by 'dotnet unlearn verify')"
-                : pending ? "not known yet (not every model has a current output)"
-                : "missed");
+        // The verdict, then how it was reached, then what the targets are (QA: the limits in parentheses after the verdict
+        // read as a description of the result).
         var by = model.Verification is null ? "by the run's measurements" : model.Verification.Reference ? "verified against the retrained reference" : "verified";
-        return $"{verdict} ({string.Join(", ", limits)}; {by})";
+        var verdict = (symbols ? (model.TargetsMet ? "✅ " : pending ? "⏳ " : "❌ ") : string.Empty)
+            + (model.TargetsMet ? $"met ({by})"
+                : pending && model.AwaitsVerify && model.Succeeded ? "not known yet: 'dotnet unlearn verify' judges the forgotten samples"
+                : pending ? "not known yet: not every model has a current output"
+                : $"missed ({by})");
+        return $"{verdict}. Targets: {string.Join("; ", limits)}.";
     }
 
     internal static string StatusText(ReportModel model, ReportEntry entry, bool symbols = true) =>

@@ -33,6 +33,12 @@ internal static class ReportText
     /// <summary>The first 12 hex digits of a SHA-256, enough to tell files apart at a glance; "–" when unknown.</summary>
     public static string ShortHash(string? sha256) => string.IsNullOrEmpty(sha256) ? "–" : sha256.Length > 12 ? sha256[..12] : sha256;
 
+    /// <summary>Why a model's output is its original weights (report.json's <c>parameters.unchanged</c>), or null when it
+    /// was unlearned. Shown on its own, apart from <see cref="Parameters"/> (QA: run into the parameter list, a reason
+    /// full of commas and semicolons had no visible end).</summary>
+    public static string? Unchanged(JObject? parameters) =>
+        parameters?[Engine.Unlearning.ModelOutcome.UnchangedKey] is { Type: JTokenType.String } unchanged ? (string)unchanged! : null;
+
     /// <summary>The parameters that matter to a reader: the calibrated alpha, lambda and head shift, the importance
     /// source and how many parameters were dampened; for retrain, whether the reference was reused.</summary>
     public static string Parameters(JObject? parameters)
@@ -43,10 +49,7 @@ internal static class ReportText
         }
 
         var parts = new List<string>();
-        if (parameters[Engine.Unlearning.ModelOutcome.UnchangedKey] is { Type: JTokenType.String } unchanged)
-        {
-            parts.Add($"unchanged: {(string)unchanged!}");
-        }
+        var leftAsItWas = Unchanged(parameters) is not null;
 
         void Add(string key, string? label = null)
         {
@@ -61,8 +64,8 @@ internal static class ReportText
         Add("headShift", "head shift");
         if (parameters["selected"] is { Type: JTokenType.Integer } selected && parameters["considered"] is { Type: JTokenType.Integer } considered)
         {
-            // No setting chosen ("none"): nothing was considered for dampening, which "0/0" would not say.
-            parts.Add((long)considered == 0 ? "no dampening" : $"dampened {(long)selected}/{(long)considered}");
+            // No setting chosen ("none"), or the output is the original weights: "0/0" or "0/n" would not say it.
+            parts.Add((long)considered == 0 || (long)selected == 0 ? "no dampening" : $"dampened {(long)selected}/{(long)considered}");
         }
 
         Add("importanceSource", "importance");
@@ -76,8 +79,9 @@ internal static class ReportText
 
         Add("layers");
         Add("reused");
-        if (parameters["calibration"] is JObject calibration && calibration["targetMet"] is { Type: JTokenType.Boolean } met)
+        if (!leftAsItWas && parameters["calibration"] is JObject calibration && calibration["targetMet"] is { Type: JTokenType.Boolean } met)
         {
+            // Left as it was, the reason says what calibration found (QA: "target met" beside "unchanged" contradicted it).
             parts.Add($"calibration target {((bool)met ? "met" : "missed")}");
         }
 
