@@ -499,7 +499,7 @@ internal static class VerifyCommand
         try
         {
             var files = ReportWriter.WriteAll(directory, model);
-            env.Diagnostics.Log($"reports: {env.Context.Display(files.Markdown)}, {env.Context.Display(files.Html)}");
+            env.Diagnostics.Log($"reports: {env.Context.Display(files.Json)}, {env.Context.Display(files.Markdown)}, {env.Context.Display(files.Html)}");
             GitHubSummary.Publish(env.Context, model, files, env.Diagnostics.Log);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
