@@ -267,7 +267,7 @@ public sealed class CommandLineScenarios
         var attached = await CliRun.InvokeAsync(ws.Root, "train", "--model=-odd");
         var negative = await CliRun.InvokeAsync(ws.Root, "train", "--threads", "-1");
 
-        Assert.Contains("error FUL2007: No model '-odd'", attached.Error, StringComparison.Ordinal);
+        Assert.Contains("error FUL2007: No model '-odd' in the workspace; known: 'a', 'b'", attached.Error, StringComparison.Ordinal); // nothing close: the ids there are
         Assert.Contains("error FUL3005: --threads must be from 1 to 1024 (as 'threads' in unlearn.json), not -1.", negative.Error, StringComparison.Ordinal);
     }
 

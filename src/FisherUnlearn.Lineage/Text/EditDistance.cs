@@ -39,6 +39,14 @@ public static class EditDistance
     public static string DidYouMean(string name, IEnumerable<string> candidates) =>
         Closest(name, candidates) is { } hint ? $" (did you mean '{hint}'?)" : string.Empty;
 
+    /// <summary><see cref="DidYouMean"/>, or without a close candidate <c>; known: 'a', 'b' and n more</c> (QA: an id
+    /// with nothing close said only that it was not there).</summary>
+    public static string DidYouMeanOrKnown(string name, IEnumerable<string> candidates)
+    {
+        var all = candidates.Order(StringComparer.Ordinal).ToList();
+        return Closest(name, all) is { } hint ? $" (did you mean '{hint}'?)" : $"; known: {NameList.Quoted(all, 10)}";
+    }
+
     /// <summary>The case-insensitive edit distance, or -1 when it exceeds <paramref name="max"/>.</summary>
     private static int Distance(string a, string b, int max)
     {

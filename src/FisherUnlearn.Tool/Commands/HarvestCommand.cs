@@ -166,7 +166,7 @@ internal static class HarvestCommand
         var workspace = analysis.Workspace;
         if (settings.ModelId is { } wanted && !workspace.Models.ContainsKey(wanted))
         {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ModelNotFound, null, wanted, EditDistance.DidYouMean(wanted, workspace.Models.Keys)));
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ModelNotFound, null, wanted, EditDistance.DidYouMeanOrKnown(wanted, workspace.Models.Keys)));
             return ExitCodes.InvalidInput;
         }
 

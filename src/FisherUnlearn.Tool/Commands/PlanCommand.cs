@@ -59,7 +59,7 @@ internal static class PlanCommand
             var explainId = parseResult.GetValue(explain);
             if (explainId is not null && !analysis.Workspace.Models.ContainsKey(explainId))
             {
-                env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ModelNotFound, null, explainId, EditDistance.DidYouMean(explainId, analysis.Workspace.Models.Keys)));
+                env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ModelNotFound, null, explainId, EditDistance.DidYouMeanOrKnown(explainId, analysis.Workspace.Models.Keys)));
                 return Task.FromResult(ExitCodes.InvalidInput);
             }
 

@@ -74,7 +74,7 @@ internal static class TrainCommand
         var workspace = analysis.Workspace;
         if (modelId is not null && !workspace.Models.ContainsKey(modelId))
         {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ModelNotFound, null, modelId, EditDistance.DidYouMean(modelId, workspace.Models.Keys)));
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ModelNotFound, null, modelId, EditDistance.DidYouMeanOrKnown(modelId, workspace.Models.Keys)));
             return ExitCodes.InvalidInput;
         }
 
