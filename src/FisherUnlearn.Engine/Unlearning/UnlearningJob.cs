@@ -431,30 +431,12 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     /// <summary>The model's accuracy on its training samples of the forgotten samples' labels other than the forgotten ones,
     /// weighted by the forgotten samples' labels as <see cref="SampleHeldOutAccuracy"/> weighs held-out accuracy; null
     /// without such samples.</summary>
-    private static double? KeptTrainAccuracy(nn.Module<Tensor, Tensor> module, RemovalScope scope, UnlearnSettings settings, JobResources resources)
-    {
-        var labels = new List<(int Samples, double Accuracy)>();
-        foreach (var k in scope.Knowledge)
+    private static double? KeptTrainAccuracy(nn.Module<Tensor, Tensor> module, RemovalScope scope, UnlearnSettings settings, JobResources resources) =>
+        AccuracyOnTheirLabels(module, scope, resources, k =>
         {
-            var train = resources.Splits.Get(k.Dataset, "train");
-            var forgotten = RemovalData.ForgottenSamples(scope, k, train);
-            if (forgotten.Count == 0)
-            {
-                continue;
-            }
-
-            var kept = train.WhereSourceIndexNotIn(scope.ForgetSamplesOf(k.Dataset.Id));
-            foreach (var label in forgotten.Labels.GroupBy(l => (int)l).OrderBy(g => g.Key))
-            {
-                if (ModelEvaluator.Accuracy(module, [kept.RandomSubsetOfLabel(label.Key, KeptTrainPerLabel, settings.Seed + CalibrationSeedOffset + label.Key)]) is { } accuracy)
-                {
-                    labels.Add((label.Count(), accuracy));
-                }
-            }
-        }
-
-        return ExpectedAccuracy(labels);
-    }
+            var kept = resources.Splits.Get(k.Dataset, "train").WhereSourceIndexNotIn(scope.ForgetSamplesOf(k.Dataset.Id));
+            return label => kept.RandomSubsetOfLabel(label, KeptTrainPerLabel, settings.Seed + CalibrationSeedOffset + label);
+        });
 
     // The offset of the calibration slices' seed from the removal's.
     private const int CalibrationSeedOffset = 7919;
@@ -785,21 +767,38 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
 
     /// <summary>The model's held-out accuracy expected on its forgotten samples of labels it keeps (<see cref="DefaultTarget"/>),
     /// or null when none has a held-out sample of its label.</summary>
-    private static double? SampleHeldOutAccuracy(nn.Module<Tensor, Tensor> module, RemovalScope scope, JobResources resources)
+    private static double? SampleHeldOutAccuracy(nn.Module<Tensor, Tensor> module, RemovalScope scope, JobResources resources) =>
+        AccuracyOnTheirLabels(module, scope, resources, k =>
+        {
+            if (k.Dataset.Test is null)
+            {
+                return null;
+            }
+
+            var test = resources.Splits.Get(k.Dataset, "test");
+            return label => test.WhereLabelIn([label]);
+        });
+
+    /// <summary>
+    /// The model's accuracy on samples of each label its forgotten samples have, weighted by how many of them have it
+    /// (<see cref="ExpectedAccuracy"/>): <paramref name="samplesOf"/> gives, per dataset, the samples of a label to measure
+    /// (null: the dataset has none to give). Null without any.
+    /// </summary>
+    private static double? AccuracyOnTheirLabels(nn.Module<Tensor, Tensor> module, RemovalScope scope, JobResources resources,
+        Func<DatasetKnowledge, Func<int, DataSplit>?> samplesOf)
     {
         var labels = new List<(int Samples, double Accuracy)>();
         foreach (var k in scope.Knowledge)
         {
             var forgotten = RemovalData.ForgottenSamples(scope, k, resources.Splits.Get(k.Dataset, "train"));
-            if (forgotten.Count == 0 || k.Dataset.Test is null)
+            if (forgotten.Count == 0 || samplesOf(k) is not { } ofLabel)
             {
                 continue;
             }
 
-            var test = resources.Splits.Get(k.Dataset, "test");
             foreach (var label in forgotten.Labels.GroupBy(l => (int)l).OrderBy(g => g.Key))
             {
-                if (ModelEvaluator.Accuracy(module, [test.WhereLabelIn([label.Key])]) is { } accuracy)
+                if (ModelEvaluator.Accuracy(module, [ofLabel(label.Key)]) is { } accuracy)
                 {
                     labels.Add((label.Count(), accuracy));
                 }
