@@ -38,6 +38,10 @@ public sealed record CalibrationResult(CalibrationPoint Chosen, double Target, b
 
     /// <summary>With <see cref="SampleTarget"/>: the model's held-out accuracy on the samples' labels it derives from.</summary>
     public double? SampleHeldOutAccuracy { get; init; }
+
+    /// <summary>Requests that forget samples: how much easier than unseen samples of their labels a probe trained without
+    /// them finds them, which moves their target (null when the probe is off or had nothing to tell).</summary>
+    public Verification.SampleDifficulty? Difficulty { get; init; }
 }
 
 /// <summary>

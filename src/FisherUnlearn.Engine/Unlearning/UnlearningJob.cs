@@ -373,7 +373,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
                     ? string.Create(CultureInfo.InvariantCulture, $"no weight passed the selection: none is alpha ({result.Chosen.Alpha}) times more important to the forgotten data than to the rest")
                     : result.TargetMet
                         ? result.HeldOutAccuracy is { } heldOut
-                            ? string.Create(CultureInfo.InvariantCulture, $"it scores the forgotten samples {100 * result.Chosen.ForgetAccuracy:0.0}%, within {settings.SampleTolerance} standard error{(settings.SampleTolerance == 1 ? "" : "s")} of an accuracy on {forgetSamples} samples of what it scores on unseen samples of their labels, {100 * heldOut:0.0}% (target {100 * result.Target:0.0}%)")
+                            ? string.Create(CultureInfo.InvariantCulture, $"it scores the forgotten samples {100 * result.Chosen.ForgetAccuracy:0.0}%, within {settings.SampleTolerance} standard error{(settings.SampleTolerance == 1 ? "" : "s")} of an accuracy on {forgetSamples} samples of {UnseenScore(heldOut, result.Difficulty)} (target {100 * result.Target:0.0}%)")
                             : "it already meets the calibration target as it is"
                         : "no setting met the calibration target, and the closest one changes nothing";
         }
@@ -391,6 +391,12 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             ["forgetSamples"] = forgetSamples,
             ["retainSamples"] = retainSamples,
         };
+        if (result.Difficulty is { } difficulty)
+        {
+            // sampleProbe: what moved the samples' target (recorded only when the probe ran, so other outputs keep their bytes).
+            used["calibration"]!.AsObject()["difficulty"] = difficulty.ToJson();
+        }
+
         if (result.SampleTarget is { } sampleTarget)
         {
             // A request for labels and samples of kept labels: the samples' own target and what the chosen setting scores.
@@ -422,8 +428,15 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
 
         original.Restore(module, ModelId);
         return new SampleEase(undampened.ForgetAccuracy, result.Chosen.ForgetAccuracy, heldOut, heldOutAfter, KeptTrainAccuracy(module, scope, settings, resources),
-            samples, settings.SampleTolerance);
+            samples, settings.SampleTolerance) { Shift = result.Difficulty?.Shift ?? 0 };
     }
+
+    /// <summary>What a model that never saw the forgotten samples scores on them, in words: the held-out accuracy on their
+    /// labels, moved by the probe's <see cref="SampleDifficulty.Shift"/> when it measured one.</summary>
+    internal static string UnseenScore(double heldOut, SampleDifficulty? difficulty) =>
+        difficulty is null || Math.Abs(difficulty.Shift) < 5e-4
+            ? string.Create(CultureInfo.InvariantCulture, $"what it scores on unseen samples of their labels, {100 * heldOut:0.0}%")
+            : string.Create(CultureInfo.InvariantCulture, $"what a model that never saw them would score, {100 * difficulty.Expected(heldOut):0.0}% (its {100 * heldOut:0.0}% on unseen samples of their labels, {(difficulty.Shift > 0 ? "plus" : "minus")} {100 * Math.Abs(difficulty.Shift):0.0} points: {difficulty})");
 
     // At most this many of a label's kept training samples measure how well a model knows its training data (SampleEase).
     private const int KeptTrainPerLabel = 1000;
@@ -713,15 +726,20 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         // Label requests calibrate to a safety margin below the target (held-out accuracy runs a little above the
         // slice's); sample requests aim at the held-out accuracy of their labels plus what chance explains (SampleTarget).
         double? heldOut = scope.HasForgetLabels || (requested is not null && settings.Target is not null) ? null : DefaultTarget(module, scope, resources);
+        // What a model that never saw the samples scores on them is their held-out accuracy moved by how much easier they
+        // are than unseen samples of their labels, as a probe trained without them tells (SampleDifficulty, step 2).
+        var difficulty = settings.Calibrate && settings.SampleProbe && scope.HasForgetSamples && (heldOut is not null || scope.HasForgetLabels)
+            ? SampleDifficulty.Measure(scope, resources.Splits, settings)
+            : null;
         var target = scope.HasForgetLabels
             ? (requested ?? UnlearnSettings.DefaultLabelTarget) * settings.CalibrationMargin
-            : heldOut is { } p ? SampleTarget(p, forgetSlice.Sum(s => s.Count), settings.SampleTolerance) : requested!.Value;
+            : heldOut is { } p ? SampleTarget(difficulty?.Expected(p) ?? p, forgetSlice.Sum(s => s.Count), settings.SampleTolerance) : requested!.Value;
         var forgetClasses = scope.ForgetLabels.Values.SelectMany(l => l).ToHashSet();
         // A request that also forgets samples of labels the model keeps holds them to their own target, as a sample request
         // would: no better than unseen samples of their labels, give or take chance (step 2).
         var sampleSlice = scope.HasForgetLabels && scope.HasForgetSamples ? ForgottenSamplesOfKeptLabels(scope, resources) : [];
         var sampleHeldOut = sampleSlice.Count > 0 ? SampleHeldOutAccuracy(module, scope, resources) : null;
-        double? sampleTarget = sampleHeldOut is { } q ? SampleTarget(q, sampleSlice.Sum(s => s.Count), settings.SampleTolerance) : null;
+        double? sampleTarget = sampleHeldOut is { } q ? SampleTarget(difficulty?.Expected(q) ?? q, sampleSlice.Sum(s => s.Count), settings.SampleTolerance) : null;
         using var calibrator = new Calibrator(module, forgetSlice, retainSlice, forgetClasses, sampleSlice) { HeadMargin = settings.HeadMargin, HeadTailMargin = settings.HeadTailMargin };
         CalibrationResult result;
         if (settings.Calibrate)
@@ -738,7 +756,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             result = new CalibrationResult(new CalibrationPoint(settings.Alpha, settings.Lambda, 0, 0, 0, 0), target, false, 0, 0);
         }
 
-        result = result with { HeldOutAccuracy = heldOut };
+        result = result with { HeldOutAccuracy = heldOut, Difficulty = difficulty };
         var stats = apply ? calibrator.Apply(result.Chosen, forgetImportance, fullImportance, include) : new DampeningStats(0, 0);
         return (result, forgetSlice.Sum(s => s.Count), retainSlice.Sum(s => s.Count), stats);
     }

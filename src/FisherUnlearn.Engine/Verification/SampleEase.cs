@@ -66,8 +66,14 @@ public sealed record SampleEase(double SamplesBefore, double SamplesAfter, doubl
     /// scored as unseen ones.</summary>
     public const double MaxMargins = 3;
 
-    /// <summary>How far above held-out accuracy on their labels the model scores the samples.</summary>
-    public double Lead => SamplesBefore - HeldOutBefore;
+    /// <summary>How much easier than unseen samples of their labels a probe that never saw the samples finds them
+    /// (<see cref="SampleDifficulty.Shift"/>; 0 without a probe): a model that never saw them scores them this much above
+    /// its held-out accuracy.</summary>
+    public double Shift { get; init; }
+
+    /// <summary>How far above what a model that never saw them would score (held-out accuracy on their labels, moved by
+    /// <see cref="Shift"/>) the model scores the samples.</summary>
+    public double Lead => SamplesBefore - HeldOutBefore - Shift;
 
     /// <summary>The samples lead held-out accuracy by no more than <see cref="MaxMargins"/> margins.</summary>
     public bool WithinEase => Lead <= (MaxMargins * Margin) + 1e-12;
@@ -80,20 +86,29 @@ public sealed record SampleEase(double SamplesBefore, double SamplesAfter, doubl
     public string Reason => string.Create(CultureInfo.InvariantCulture,
         $"it scores the forgotten samples {100 * SamplesBefore:0.0}%, above unseen samples of their labels ({100 * HeldOutBefore:0.0}%), because they are easy, not remembered: it scores its other training samples of their labels {100 * KeptTrain:0.0}%, and the dampening that brings the forgotten ones to {100 * SamplesAfter:0.0}% lowers unseen ones alike (to {100 * HeldOutAfter:0.0}%); 'verify --reference retrain' compares them with the retrained model");
 
-    public JsonObject ToJson() => new()
+    public JsonObject ToJson()
     {
-        ["samples"] = Samples,
-        ["samplesBefore"] = Math.Round(SamplesBefore, 6),
-        ["samplesAfter"] = Math.Round(SamplesAfter, 6),
-        ["heldOutBefore"] = Math.Round(HeldOutBefore, 6),
-        ["heldOutAfter"] = Math.Round(HeldOutAfter, 6),
-        ["keptTrain"] = KeptTrain is { } kept ? Math.Round(kept, 6) : null,
-        ["margin"] = Math.Round(Margin, 6),
-        ["withinEase"] = WithinEase,
-        ["dampeningSpecific"] = DampeningSpecific,
-        ["memorises"] = Memorises,
-        ["easy"] = Easy,
-    };
+        var record = new JsonObject
+        {
+            ["samples"] = Samples,
+            ["samplesBefore"] = Math.Round(SamplesBefore, 6),
+            ["samplesAfter"] = Math.Round(SamplesAfter, 6),
+            ["heldOutBefore"] = Math.Round(HeldOutBefore, 6),
+            ["heldOutAfter"] = Math.Round(HeldOutAfter, 6),
+            ["keptTrain"] = KeptTrain is { } kept ? Math.Round(kept, 6) : null,
+            ["margin"] = Math.Round(Margin, 6),
+            ["withinEase"] = WithinEase,
+            ["dampeningSpecific"] = DampeningSpecific,
+            ["memorises"] = Memorises,
+            ["easy"] = Easy,
+        };
+        if (Shift != 0)
+        {
+            record["shift"] = Math.Round(Shift, 6); // only with sampleProbe, so other outputs keep their bytes
+        }
+
+        return record;
+    }
 
     /// <summary>The check as an output recorded it in its parameters (with <c>sampleTolerance</c> beside it), or null
     /// when it did not run or the record is not one.</summary>
@@ -108,6 +123,9 @@ public sealed record SampleEase(double SamplesBefore, double SamplesAfter, doubl
             && Number(record["heldOutBefore"]) is { } heldOutBefore && Number(record["heldOutAfter"]) is { } heldOutAfter
             && Number(record["samples"]) is { } samples
             ? new SampleEase(samplesBefore, samplesAfter, heldOutBefore, heldOutAfter, Number(record["keptTrain"]), (int)samples, Number(parameters["sampleTolerance"]) ?? 1)
+            {
+                Shift = Number(record["shift"]) ?? 0,
+            }
             : null;
     }
 

@@ -123,17 +123,20 @@ public static class Verifier
                 options.OutputArgument));
         }
 
-        // The tolerance a sample request's calibration used (the removal's, else unlearn.json's parameters): the same "no
-        // better than unseen, within chance" judges its forgotten samples here. Settings run could not read fall back to 1.
-        double sampleTolerance;
+        // The tolerance and probe a sample request's calibration used (the removal's, else unlearn.json's parameters): the
+        // same "no better than unseen, within chance" judges its forgotten samples here. Settings run could not read fall
+        // back to the defaults.
+        UnlearnSettings settings;
         try
         {
-            sampleTolerance = UnlearnSettings.From(removal, workspace.Settings).SampleTolerance;
+            settings = UnlearnSettings.From(removal, workspace.Settings);
         }
         catch (EngineException)
         {
-            sampleTolerance = new UnlearnSettings().SampleTolerance;
+            settings = new UnlearnSettings();
         }
+
+        var sampleTolerance = settings.SampleTolerance;
 
         RetrainResult? reference = null;
         if (options.Reference)
@@ -195,8 +198,13 @@ public static class Verifier
                     referenceMetrics = metrics.Measure(module);
                 }
 
+                // Without a reference, what an unseen model scores on the forgotten samples is their held-out accuracy moved
+                // by the probe's measure of their difficulty, as run's calibration aimed at (SampleDifficulty).
+                var difficulty = referenceMetrics is null && settings.SampleProbe && after.ForgottenSamples > 0
+                    ? SampleDifficulty.Measure(scope, splits, settings, cancellationToken)
+                    : null;
                 results[index] = new ModelVerification(affected.Id, affected.Role, before, after, referenceMetrics,
-                    Check(removal, manifest, scope, before, after, referenceMetrics, sampleTolerance, options.OutputMethod, ease));
+                    Check(removal, manifest, scope, before, after, referenceMetrics, sampleTolerance, options.OutputMethod, ease, difficulty));
             }
 
             ParallelJobs.For(measured.Count, options.Parallelism, Measure, cancellationToken);
@@ -286,7 +294,7 @@ public static class Verifier
         $"'run' left this model as it was because they are easy, not remembered: it scores its other training samples of their labels {ease.KeptTrain:0.0%}, as unseen ones ({ease.HeldOutBefore:0.0%}), and the dampening that brought the forgotten ones to {ease.SamplesAfter:0.0%} lowered unseen ones alike (to {ease.HeldOutAfter:0.0%}). A model that never saw easy samples scores them above unseen ones too: run 'verify --reference retrain', which compares them with the retrained model.");
 
     internal static List<Diagnostic> Check(RemovalManifest removal, ModelManifest model, RemovalScope scope, ModelMetrics before, ModelMetrics after, ModelMetrics? reference,
-        double sampleTolerance = 1, string? method = null, SampleEase? ease = null)
+        double sampleTolerance = 1, string? method = null, SampleEase? ease = null, SampleDifficulty? difficulty = null)
     {
         var retrained = method == UnlearnSettings.Retrain;
         var tryOther = retrained ? RetrainAdvice : "Try another method or parameters (docs/methods.md).";
@@ -325,6 +333,13 @@ public static class Verifier
                 && (reference?.ForgottenSampleAccuracy ?? MaxOf(before.ForgottenLabelsHeldOutAccuracy, after.ForgottenLabelsHeldOutAccuracy)) is { } unseen)
             {
                 var against = reference?.ForgottenSampleAccuracy is not null ? "the retrained reference's score on them" : "its score on unseen samples of their labels";
+                if (reference?.ForgottenSampleAccuracy is null && difficulty is not null && Math.Abs(difficulty.Shift) >= 5e-4)
+                {
+                    against = string.Create(CultureInfo.InvariantCulture,
+                        $"its score on unseen samples of their labels, {unseen:0.0%}, {(difficulty.Shift > 0 ? "plus" : "minus")} {100 * Math.Abs(difficulty.Shift):0.0} points ({difficulty}), that is");
+                    unseen = difficulty.Expected(unseen);
+                }
+
                 if (reference?.ForgottenSampleAccuracy is { } referenceScore && ReferenceScoreAtThisModelsLevel(after, reference) is { } level && level > referenceScore)
                 {
                     // A model that classifies unseen samples of their labels better than the retrained one does scores the

@@ -1,6 +1,3 @@
-using FisherUnlearn.Engine.Checkpoints;
-using FisherUnlearn.Engine.Data;
-using FisherUnlearn.Engine.Models;
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Engine.Verification;
 using FisherUnlearn.Lineage.Diagnostics;
@@ -22,13 +19,7 @@ public sealed class EasySampleTests
     private static UnlearningWorkspace EasyDigits()
     {
         var ws = new UnlearningWorkspace();
-        var workspace = ws.Analyze().Workspace;
-        var manifest = workspace.Models["a"];
-        var train = DatasetLoader.Load(workspace.Datasets["mnist"], "train").WhereLabelIn([0, 1, 2]);
-        using var module = ModelFactory.Create(manifest.Architecture, manifest.ManifestDirectory);
-        CheckpointStore.LoadInto(module, manifest.CheckpointPath, manifest.Architecture.ToString());
-        var outputs = ModelEvaluator.Evaluate(module, [train]);
-        var easiest = Enumerable.Range(0, train.Count).OrderBy(i => outputs.Losses[i]).ThenBy(i => i).Take(150).Select(i => train.SourceIndices[i]).Order();
+        var easiest = ws.TrainIndicesByLoss("a", 0, 1, 2).Take(150).Order();
         ws.Write("forget-easy.removal.json", $$"""
             { "schemaVersion": 1, "id": "forget-easy", "forget": { "samples": [ { "dataset": "mnist", "split": "train", "indices": [{{string.Join(", ", easiest)}}] } ] },
               "targets": { "maxForgetAccuracy": 0.01, "maxRetainDrop": 0.02 } }

@@ -61,6 +61,19 @@ internal sealed class UnlearningWorkspace : IDisposable
 
     public string Checkpoint(string id) => PathOf($"{id}/bin/{id}.safetensors");
 
+    /// <summary>The train indices of <paramref name="labels"/> in the order model <paramref name="id"/> classifies them,
+    /// lowest loss (easiest) first, ties by index.</summary>
+    public IReadOnlyList<int> TrainIndicesByLoss(string id, params int[] labels)
+    {
+        var workspace = Analyze().Workspace;
+        var manifest = workspace.Models[id];
+        var train = Engine.Data.DatasetLoader.Load(workspace.Datasets["mnist"], "train").WhereLabelIn(labels);
+        using var module = Engine.Models.ModelFactory.Create(manifest.Architecture, manifest.ManifestDirectory);
+        Engine.Checkpoints.CheckpointStore.LoadInto(module, manifest.CheckpointPath, manifest.Architecture.ToString());
+        var outputs = Engine.Verification.ModelEvaluator.Evaluate(module, [train]);
+        return [.. Enumerable.Range(0, train.Count).OrderBy(i => outputs.Losses[i]).ThenBy(i => i).Select(i => train.SourceIndices[i])];
+    }
+
     /// <summary>A small MLP (784-32-10) trained on <paramref name="labels"/> of <paramref name="dataset"/> (all its labels
     /// when null), a finetune of <paramref name="parent"/> when given.</summary>
     public void Model(string id, string? labels, string? parent, int seed, string dataset = "mnist", int epochs = 1)

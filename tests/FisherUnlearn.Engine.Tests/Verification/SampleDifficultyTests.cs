@@ -1,0 +1,145 @@
+using FisherUnlearn.Engine.Tests.Unlearning;
+using FisherUnlearn.Engine.Unlearning;
+using FisherUnlearn.Engine.Verification;
+using FisherUnlearn.Lineage.Diagnostics;
+
+namespace FisherUnlearn.Engine.Tests.Verification;
+
+/// <summary>
+/// <c>sampleProbe</c> (docs/methods.md, step 2): a linear probe trained without a request's forgotten samples tells how
+/// much easier than unseen samples of their labels they are, and a sample request's target moves by that.
+/// </summary>
+[Collection(UnlearningCollection.Name)]
+public sealed class SampleDifficultyTests
+{
+    private static readonly CancellationToken Token = TestContext.Current.CancellationToken;
+
+    /// <summary>The chain, and requests for the 150 train digits of 0, 1 and 2 that <c>a</c> classifies with the lowest
+    /// loss and the 150 with the highest.</summary>
+    private static UnlearningWorkspace EasyAndHard()
+    {
+        var ws = new UnlearningWorkspace();
+        var byLoss = ws.TrainIndicesByLoss("a", 0, 1, 2);
+        foreach (var (id, indices) in new[] { ("forget-easy", byLoss.Take(150)), ("forget-hard", byLoss.TakeLast(150)) })
+        {
+            ws.Write($"{id}.removal.json", $$"""
+                { "schemaVersion": 1, "id": "{{id}}", "forget": { "samples": [ { "dataset": "mnist", "split": "train", "indices": [{{string.Join(", ", indices.Order())}}] } ] } }
+                """);
+        }
+
+        return ws;
+    }
+
+    private static SampleDifficulty? Measure(UnlearningWorkspace ws, string removal, string model, UnlearnSettings? settings = null)
+    {
+        var analysis = ws.Analyze();
+        var scope = RemovalScope.For(analysis.Workspace, analysis.Graph, analysis.Workspace.Removals[removal], model);
+        return SampleDifficulty.Measure(scope, new SplitCache(), settings ?? new UnlearnSettings(), Token);
+    }
+
+    [Fact]
+    public void Easy_samples_shift_up_hard_ones_down_and_the_same_request_always_measures_the_same()
+    {
+        using var ws = EasyAndHard();
+
+        var easy = Measure(ws, "forget-easy", "a")!;
+        var hard = Measure(ws, "forget-hard", "a")!;
+
+        TestContext.Current.SendDiagnosticMessage($"easy {easy.ToJson().ToJsonString()}; hard {hard.ToJson().ToJsonString()}");
+        Assert.Equal(150, easy.Samples);
+        Assert.Equal(150, hard.Samples);
+        // The probe never saw them, yet it finds the easy ones easier and the hard ones harder than unseen digits.
+        Assert.True(easy.Shift > 0, easy.ToString());
+        Assert.True(hard.Shift < -0.1, hard.ToString());
+        Assert.Equal(Math.Clamp(0.9 + easy.Shift, 0, 1), easy.Expected(0.9), 12);
+        Assert.InRange(hard.Expected(0.01), 0, 1);
+        // Seeded and started from zero: the same request measures the same, another seed draws other samples to learn from.
+        Assert.Equal(easy, Measure(ws, "forget-easy", "a"));
+        Assert.NotEqual(easy.ProbeHeldOut, Measure(ws, "forget-easy", "a", new UnlearnSettings { Seed = 5 })!.ProbeHeldOut);
+    }
+
+    [Fact]
+    public void The_probe_is_off_unless_asked_and_described_only_when_on_so_other_outputs_keep_their_job_keys()
+    {
+        static UnlearnSettings Read(params (string Key, string Raw)[] parameters) => Support.ParameterSettings.Read(parameters);
+
+        Assert.False(Read().SampleProbe);
+        Assert.True(Read(("sampleProbe", "true")).SampleProbe);
+        Assert.False(Read(("sampleProbe", "false")).SampleProbe);
+        Assert.Null(Read().Describe(forgetsSamples: true)["sampleProbe"]);
+        Assert.Null(Read(("sampleProbe", "true")).Describe(forgetsSamples: false)["sampleProbe"]); // a label request never reads it
+        Assert.True((bool)Read(("sampleProbe", "true")).Describe(forgetsSamples: true)["sampleProbe"]!);
+        var ex = Assert.Throws<EngineException>(() => Read(("sampleProbe", "\"yes\"")));
+        Assert.Equal("FUL4102", ex.Code);
+        Assert.Contains("true or false", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Samples_of_the_test_split_leave_nothing_to_measure()
+    {
+        using var ws = EasyAndHard();
+        ws.Write("forget-fives.removal.json", """
+            { "schemaVersion": 1, "id": "forget-fives", "forget": { "samples": [ { "dataset": "mnist", "split": "test", "indices": [0, 1, 2] } ] } }
+            """);
+
+        // Samples of the test split are no model's training data: no forgotten train sample, nothing to measure.
+        Assert.Null(Measure(ws, "forget-fives", "a"));
+    }
+
+    /// <summary>A model trained 40 epochs on the sample's first 500 train digits; a request forgets the first 150, which
+    /// are cleaner than most, so the retrained model scores them well above unseen digits.</summary>
+    private static UnlearningWorkspace SmallData() => new(extend: w =>
+    {
+        w.DigitsSlice("first", 0, 500);
+        w.Write("p/p.lineage.json", """
+            { "schemaVersion": 1, "id": "p", "checkpoint": "bin/p.safetensors",
+              "architecture": { "kind": "mlp", "inputs": 784, "hidden": [256, 128], "classes": 10 },
+              "data": [ { "dataset": "first" } ],
+              "training": { "epochs": 40, "batchSize": 32, "optimizer": "adam", "learningRate": 0.001, "seed": 1 } }
+            """);
+        w.Write("forget-first.removal.json", $$"""
+            { "schemaVersion": 1, "id": "forget-first", "forget": { "samples": [ { "dataset": "first", "split": "train", "indices": [{{string.Join(", ", Enumerable.Range(0, 150))}}] } ] },
+              "targets": { "maxForgetAccuracy": 0.01, "maxRetainDrop": 0.02 } }
+            """);
+    });
+
+    private static (ModelOutcome Run, ModelVerification Verified) RunAndVerify(UnlearningWorkspace ws, string parameters, string folder)
+    {
+        ws.Write("unlearn.json", $$"""{ "parameters": { {{parameters}} } }""");
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-first"];
+        var run = RemovalRunner.Run(analysis, removal, new RunOptions { Threads = 1, OutputDirectory = ws.PathOf(folder) }, Token);
+        Assert.True(run.Succeeded, string.Join("\n", run.Models.Select(m => m.Error?.ToString())));
+        var verified = Verifier.Verify(ws.Analyze(), removal, new VerifyOptions { Threads = 1, Reference = true, OutputDirectory = ws.PathOf(folder) }, Token);
+        return (run.Models.Single(m => m.Id == "p"), verified.Models.Single(m => m.Id == "p"));
+    }
+
+    [Fact]
+    public void With_the_probe_a_model_that_fits_few_digits_forgets_cleaner_ones_and_keeps_what_it_retains_as_the_retrained_one_does()
+    {
+        using var ws = SmallData();
+
+        var (plain, plainVerified) = RunAndVerify(ws, string.Empty, "out-plain");
+        var (probed, probedVerified) = RunAndVerify(ws, "\"sampleProbe\": true", "out-probed");
+
+        var report = string.Join("\n", new[] { (plain, plainVerified), (probed, probedVerified) }.Select(p =>
+            $"{p.Item1.Parameters!["calibration"]!.ToJsonString()}; after {p.Item2.After.ForgottenSampleAccuracy} / {p.Item2.After.RetainAccuracy}; reference {p.Item2.Reference!.ForgottenSampleAccuracy} / {p.Item2.Reference.RetainAccuracy}; {string.Join(" ", p.Item2.Missed)}"));
+        TestContext.Current.SendDiagnosticMessage(report);
+        // The retrained model scores the forgotten digits well above unseen ones: they are easier, not remembered.
+        Assert.True(plainVerified.Reference!.ForgottenSampleAccuracy > plainVerified.Reference.ForgottenLabelsHeldOutAccuracy + 0.04, report);
+        // Held to unseen digits alone, the dampening takes more than the retrained model loses (FUL5003).
+        Assert.Contains(plainVerified.Missed, d => d.Code == "FUL5003");
+        Assert.Null(plain.Parameters!["calibration"]!["difficulty"]);
+
+        // The probe finds them easier, the target moves up by that, and every target is met against the retrained model.
+        var difficulty = probed.Parameters!["calibration"]!["difficulty"]!.AsObject();
+        Assert.True((double)difficulty["shift"]! > 0.02, report);
+        Assert.True((double)probed.Parameters["calibration"]!["target"]! > (double)plain.Parameters["calibration"]!["target"]!, report);
+        Assert.Empty(probedVerified.Missed);
+        Assert.True(probedVerified.After.RetainAccuracy > plainVerified.After.RetainAccuracy, report);
+
+        // Without a reference, verify moves the unseen score by the same probe, so it agrees with run.
+        var alone = Verifier.Verify(ws.Analyze(), ws.Analyze().Workspace.Removals["forget-first"], new VerifyOptions { Threads = 1, OutputDirectory = ws.PathOf("out-probed") }, Token);
+        Assert.DoesNotContain(alone.Models.Single().Missed, d => d.Code == "FUL5012");
+    }
+}
