@@ -17,6 +17,9 @@ internal static class LineageManifestReader
 
     public const int MaxLabel = 99_999;
 
+    /// <summary>What a label is, for a report of one out of range.</summary>
+    internal const string LabelMeaning = "a label is a class index of its dataset, from 0 to its classes - 1";
+
     public static ModelManifest? Read(ReadContext context, JsonNode document)
     {
         if (CommonFields.Root(context, document) is not { } root || !CommonFields.SchemaVersion(root, required: true))
@@ -206,7 +209,7 @@ internal static class LineageManifestReader
                     context.Report(DiagnosticCatalogue.EmptyValue, array, reader.Name("labels"));
                 }
 
-                labels = context.AsDistinctIntegers(array, reader.Name("labels"), 0, MaxLabel, "label", MaxLabel + 1);
+                labels = context.AsDistinctIntegers(array, reader.Name("labels"), 0, MaxLabel, "label", MaxLabel + 1, LabelMeaning);
             }
 
             reader.RejectUnknown(DataFields);

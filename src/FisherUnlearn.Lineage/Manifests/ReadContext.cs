@@ -127,8 +127,9 @@ internal sealed class ReadContext
     }
 
     /// <summary>A list of distinct integers in [min, max]: wrong, out-of-range and repeated items are reported
-    /// (each repeated value once) and left out.</summary>
-    public List<int> AsDistinctIntegers(JsonArray array, string name, int min, int max, string noun, int maxCount)
+    /// (each repeated value once) and left out. <paramref name="meaning"/>, when given, follows the range in an
+    /// out-of-range report: what the numbers count (a label -1 is no typo of a range's bound).</summary>
+    public List<int> AsDistinctIntegers(JsonArray array, string name, int min, int max, string noun, int maxCount, string? meaning = null)
     {
         if (array.Count > maxCount)
         {
@@ -150,7 +151,7 @@ internal sealed class ReadContext
 
             if (value < min || value > max)
             {
-                Report(DiagnosticCatalogue.OutOfRange, item, $"{name}[{i}]", number.Raw, Range(min, max));
+                Report(DiagnosticCatalogue.OutOfRange, item, $"{name}[{i}]", number.Raw, meaning is null ? Range(min, max) : $"{Range(min, max)} ({meaning})");
                 continue;
             }
 

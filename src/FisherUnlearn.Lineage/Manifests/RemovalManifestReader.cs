@@ -54,7 +54,7 @@ internal static class RemovalManifestReader
             var reader = new ObjectReader(context, forget, "forget");
             if (reader.Array("labels") is { } array)
             {
-                labels = context.AsDistinctIntegers(array, "forget.labels", 0, LineageManifestReader.MaxLabel, "label", LineageManifestReader.MaxLabel + 1);
+                labels = context.AsDistinctIntegers(array, "forget.labels", 0, LineageManifestReader.MaxLabel, "label", LineageManifestReader.MaxLabel + 1, LineageManifestReader.LabelMeaning);
                 labelLocations = context.LocationsOf(array, LineageManifestReader.MaxLabel);
             }
 
@@ -153,7 +153,7 @@ internal static class RemovalManifestReader
                     context.Report(DiagnosticCatalogue.EmptyValue, array, reader.Name("indices"));
                 }
 
-                indices = context.AsDistinctIntegers(array, reader.Name("indices"), 0, int.MaxValue, "index", MaxIndices);
+                indices = context.AsDistinctIntegers(array, reader.Name("indices"), 0, int.MaxValue, "index", MaxIndices, "an index counts the split's samples from 0, as the data file stores them");
             }
 
             reader.RejectUnknown(SampleFields);
