@@ -23,10 +23,22 @@ namespace FisherUnlearn.Engine.Verification;
 /// <param name="Samples">The forgotten samples it scored.</param>
 public sealed record SampleDifficulty(double ProbeOnSamples, double ProbeHeldOut, int Samples)
 {
-    /// <summary>At most this many kept training samples of each label the probe learns from.</summary>
+    /// <summary>At most this many kept training samples of each label the probe learns from ...</summary>
     public const int PerLabel = 500;
 
-    /// <summary>Passes of Adam over them.</summary>
+    /// <summary>... and at most this many in all (a dataset of many classes gets fewer per label, at least
+    /// <see cref="MinPerLabel"/>).</summary>
+    public const int MaxSamples = 20_000;
+
+    /// <summary>The fewest per label when <see cref="MaxSamples"/> divides among many.</summary>
+    public const int MinPerLabel = 20;
+
+    /// <summary>The most weights (features x classes) a probe may have: a dataset with more has no probe, and its
+    /// samples keep the target of held-out accuracy (MNIST: 7,840; the limit: 40 MB of weights, three times that with
+    /// Adam's moments).</summary>
+    public const long MaxWeights = 10_000_000;
+
+    /// <summary>Passes of Adam over its samples.</summary>
     public const int Epochs = 20;
 
     // The offset of the probe's seed from the removal's (run and verify draw the same samples).
@@ -76,7 +88,13 @@ public sealed record SampleDifficulty(double ProbeOnSamples, double ProbeHeldOut
             var test = splits.Get(k.Dataset, "test");
             var kept = train.WhereSourceIndexNotIn(scope.ForgetSamplesOf(k.Dataset.Id));
             var known = scope.RetainLabels(k).Order().ToList();
-            var learn = known.Select(label => kept.RandomSubsetOfLabel(label, PerLabel, seed + label)).Where(p => p.Count > 0).ToList();
+            if ((long)train.FeatureSize * k.Dataset.Classes > MaxWeights)
+            {
+                continue;
+            }
+
+            var perLabel = Math.Clamp(MaxSamples / Math.Max(1, known.Count), MinPerLabel, PerLabel);
+            var learn = known.Select(label => kept.RandomSubsetOfLabel(label, perLabel, seed + label)).Where(p => p.Count > 0).ToList();
             if (learn.Count == 0)
             {
                 continue;
