@@ -428,15 +428,15 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
 
         original.Restore(module, ModelId);
         return new SampleEase(undampened.ForgetAccuracy, result.Chosen.ForgetAccuracy, heldOut, heldOutAfter, KeptTrainAccuracy(module, scope, settings, resources),
-            samples, settings.SampleTolerance) { Shift = result.Difficulty?.Shift ?? 0 };
+            samples, settings.SampleTolerance) { Shift = result.Difficulty?.ShiftOf(heldOut) ?? 0 };
     }
 
     /// <summary>What a model that never saw the forgotten samples scores on them, in words: the held-out accuracy on their
     /// labels, moved by the probe's <see cref="SampleDifficulty.Shift"/> when it measured one.</summary>
     internal static string UnseenScore(double heldOut, SampleDifficulty? difficulty) =>
-        difficulty is null || Math.Abs(difficulty.Shift) < 5e-4
+        difficulty is null || Math.Abs(difficulty.ShiftOf(heldOut)) < 5e-4
             ? string.Create(CultureInfo.InvariantCulture, $"what it scores on unseen samples of their labels, {100 * heldOut:0.0}%")
-            : string.Create(CultureInfo.InvariantCulture, $"what a model that never saw them would score, {100 * difficulty.Expected(heldOut):0.0}% (its {100 * heldOut:0.0}% on unseen samples of their labels, {(difficulty.Shift > 0 ? "plus" : "minus")} {100 * Math.Abs(difficulty.Shift):0.0} points: {difficulty})");
+            : string.Create(CultureInfo.InvariantCulture, $"what a model that never saw them would score, {100 * difficulty.Expected(heldOut):0.0}% (its {100 * heldOut:0.0}% on unseen samples of their labels, {SampleDifficulty.Points(difficulty.ShiftOf(heldOut))}: {difficulty})");
 
     // At most this many of a label's kept training samples measure how well a model knows its training data (SampleEase).
     private const int KeptTrainPerLabel = 1000;

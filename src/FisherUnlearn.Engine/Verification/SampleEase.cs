@@ -84,7 +84,18 @@ public sealed record SampleEase(double SamplesBefore, double SamplesAfter, doubl
 
     /// <summary>Why a model was left unchanged, for the run's output and report.</summary>
     public string Reason => string.Create(CultureInfo.InvariantCulture,
-        $"it scores the forgotten samples {100 * SamplesBefore:0.0}%, above unseen samples of their labels ({100 * HeldOutBefore:0.0}%), because they are easy, not remembered: it scores its other training samples of their labels {100 * KeptTrain:0.0}%, and the dampening that brings the forgotten ones to {100 * SamplesAfter:0.0}% lowers unseen ones alike (to {100 * HeldOutAfter:0.0}%); 'verify --reference retrain' compares them with the retrained model");
+        $"it scores the forgotten samples {100 * SamplesBefore:0.0}%, above {Unseen}, {(Shift < 0 ? "and that lead is not memory of them" : "because they are easy, not remembered")}: it scores its other training samples of their labels {100 * KeptTrain:0.0}%, and the dampening that brings the forgotten ones to {100 * SamplesAfter:0.0}% {NoMoreThanUnseen("takes")}; 'verify --reference retrain' compares them with the retrained model");
+
+    /// <summary>What the samples' score is compared with, in words: held-out accuracy on their labels, moved by the probe's
+    /// <see cref="Shift"/> when there is one.</summary>
+    internal string Unseen => Math.Abs(Shift) < 5e-4
+        ? string.Create(CultureInfo.InvariantCulture, $"unseen samples of their labels ({100 * HeldOutBefore:0.0}%)")
+        : string.Create(CultureInfo.InvariantCulture, $"what a model that never saw them would score ({100 * (HeldOutBefore + Shift):0.0}%: {100 * HeldOutBefore:0.0}% on unseen samples of their labels, {SampleDifficulty.Points(Shift)} by a linear probe's measure of them)");
+
+    /// <summary>The dampening's test, in words (<paramref name="takes"/>: "takes" or "took"): it took no more from the
+    /// samples than from unseen ones, within the margin.</summary>
+    internal string NoMoreThanUnseen(string takes) => string.Create(CultureInfo.InvariantCulture,
+        $"{takes} no more from them than from unseen samples of their labels, give or take chance ({100 * HeldOutBefore:0.0}% -> {100 * HeldOutAfter:0.0}%)");
 
     public JsonObject ToJson()
     {

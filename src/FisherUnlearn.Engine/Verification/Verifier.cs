@@ -291,7 +291,7 @@ public static class Verifier
     /// rather than remembered (<see cref="SampleEase"/>): held to unseen samples of their labels, easy samples miss even
     /// for a model that never saw them, which only the retrained reference shows.</summary>
     internal static string EasyAdvice(SampleEase ease) => string.Create(CultureInfo.InvariantCulture,
-        $"'run' left this model as it was because they are easy, not remembered: it scores its other training samples of their labels {ease.KeptTrain:0.0%}, as unseen ones ({ease.HeldOutBefore:0.0%}), and the dampening that brought the forgotten ones to {ease.SamplesAfter:0.0%} lowered unseen ones alike (to {ease.HeldOutAfter:0.0%}). A model that never saw easy samples scores them above unseen ones too: run 'verify --reference retrain', which compares them with the retrained model.");
+        $"'run' left this model as it was because they are easy, not remembered: it scores its other training samples of their labels {ease.KeptTrain:0.0%}, as unseen ones ({ease.HeldOutBefore:0.0%}), and the dampening that brought the forgotten ones to {ease.SamplesAfter:0.0%} {ease.NoMoreThanUnseen("took")}. A model that never saw easy samples scores them above unseen ones too: run 'verify --reference retrain', which compares them with the retrained model.");
 
     internal static List<Diagnostic> Check(RemovalManifest removal, ModelManifest model, RemovalScope scope, ModelMetrics before, ModelMetrics after, ModelMetrics? reference,
         double sampleTolerance = 1, string? method = null, SampleEase? ease = null, SampleDifficulty? difficulty = null)
@@ -333,10 +333,10 @@ public static class Verifier
                 && (reference?.ForgottenSampleAccuracy ?? MaxOf(before.ForgottenLabelsHeldOutAccuracy, after.ForgottenLabelsHeldOutAccuracy)) is { } unseen)
             {
                 var against = reference?.ForgottenSampleAccuracy is not null ? "the retrained reference's score on them" : "its score on unseen samples of their labels";
-                if (reference?.ForgottenSampleAccuracy is null && difficulty is not null && Math.Abs(difficulty.Shift) >= 5e-4)
+                if (reference?.ForgottenSampleAccuracy is null && difficulty is not null && Math.Abs(difficulty.ShiftOf(unseen)) >= 5e-4)
                 {
                     against = string.Create(CultureInfo.InvariantCulture,
-                        $"its score on unseen samples of their labels, {unseen:0.0%}, {(difficulty.Shift > 0 ? "plus" : "minus")} {100 * Math.Abs(difficulty.Shift):0.0} points ({difficulty}), that is");
+                        $"its score on unseen samples of their labels, {unseen:0.0%}, {SampleDifficulty.Points(difficulty.ShiftOf(unseen))} ({difficulty}), that is");
                     unseen = difficulty.Expected(unseen);
                 }
 

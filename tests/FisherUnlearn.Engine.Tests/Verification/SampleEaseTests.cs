@@ -21,6 +21,29 @@ public sealed class SampleEaseTests
     }
 
     [Fact]
+    public void A_probe_shift_moves_the_score_the_lead_is_counted_from_and_the_reason_says_so()
+    {
+        // sampleProbe: samples 6 points easier than unseen ones leave no lead; 6 points harder leave a lead of 12.
+        var easier = Federated with { Shift = 0.06 };
+        var harder = Federated with { Shift = -0.06 };
+
+        Assert.Equal(0.0, easier.Lead, 9);
+        Assert.Equal(0.12, harder.Lead, 9);
+        Assert.True(easier.WithinEase);
+        Assert.False(harder.WithinEase);
+        Assert.Contains("what a model that never saw them would score (79.1%: 73.1% on unseen samples of their labels, plus 6.0 points", easier.Reason, StringComparison.Ordinal);
+        Assert.Contains("because they are easy, not remembered", easier.Reason, StringComparison.Ordinal);
+        // Harder than unseen ones: whatever lead they have is no ease, and the reason does not call them easy.
+        Assert.Contains("minus 6.0 points", harder.Reason, StringComparison.Ordinal);
+        Assert.Contains("that lead is not memory of them", harder.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("easy", harder.Reason, StringComparison.Ordinal);
+        // Recorded only with a probe, and read back.
+        Assert.Null(Federated.ToJson()["shift"]);
+        var record = new JsonObject { [SampleEase.Key] = easier.ToJson(), ["sampleTolerance"] = 1 };
+        Assert.Equal(0.06, SampleEase.FromParameters(record)!.Shift, 9);
+    }
+
+    [Fact]
     public void A_dampening_that_lowers_the_samples_far_more_than_held_out_accuracy_found_memory_of_them()
     {
         // Trained on longer than the rest: 100% on them, the dampening takes them to 80% and held-out accuracy 1 point.
