@@ -272,6 +272,13 @@ public sealed record UnlearnSettings
         foreach (var removal in workspace.Removals.Values)
         {
             WithoutEffect(removal.Parameters, removal.ParameterLocations, removal.ManifestPath, removal.Parameters.GetValueOrDefault("estimator") ?? workspaceEstimator);
+            // The probe measures forgotten samples: a removal that names none has nothing for it (unlearn.json's may serve
+            // other removals, so only a removal's own is said).
+            if (removal.Samples.Count == 0 && removal.Labels.Count > 0 && removal.Parameters.TryGetValue("sampleProbe", out var probe) && probe.Trim() == "true")
+            {
+                found.Add(Diagnostic.Create(DiagnosticCatalogue.ParameterWithoutEffect, removal.ParameterLocations.GetValueOrDefault("sampleProbe") ?? new SourceLocation(removal.ManifestPath),
+                    "sampleProbe", "removals that forget samples", $"'{removal.Id}' forgets labels only", "name the samples to forget in 'forget.samples'"));
+            }
         }
 
         return found;

@@ -79,6 +79,21 @@ public sealed class SampleDifficultyTests
     }
 
     [Fact]
+    public void A_label_request_that_asks_for_the_probe_is_warned_that_it_has_no_effect()
+    {
+        using var ws = new UnlearningWorkspace(train: false, removalExtra: ",\n \"parameters\": { \"sampleProbe\": true }");
+        var analysis = ws.Analyze();
+
+        var warning = Assert.Single(UnlearnSettings.Check(analysis.Workspace));
+
+        Assert.Equal("FUL4105", warning.Code);
+        Assert.Equal(analysis.Workspace.Removals["forget-3"].ParameterLocations["sampleProbe"], warning.Location);
+        Assert.Contains("'sampleProbe' applies only to removals that forget samples, and 'forget-3' forgets labels only", warning.Message, StringComparison.Ordinal);
+        ws.Write("forget-3.removal.json", """{ "schemaVersion": 1, "id": "forget-3", "forget": { "labels": [3] }, "parameters": { "sampleProbe": false } }""");
+        Assert.Empty(UnlearnSettings.Check(ws.Analyze().Workspace));
+    }
+
+    [Fact]
     public void Samples_of_the_test_split_or_too_few_samples_leave_nothing_to_measure()
     {
         using var ws = EasyAndHard();
