@@ -66,6 +66,11 @@ public sealed class VerifyCommandScenarios
         var table = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
         Assert.Equal(0, table.ExitCode);
         Assert.Contains("forget %", table.Out, StringComparison.Ordinal);
+        // That plain verify replaced the reports' comparison with the reference, and said so; the next one has none to replace.
+        Assert.Contains("the reports compared these outputs with the retrained reference (targets met); this verify measured without it and replaces that comparison: 'dotnet unlearn verify forget-3 --reference retrain' compares again", table.Error, StringComparison.Ordinal);
+        Assert.False((bool)Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"))["verification"]!["reference"]!);
+        var plainAgain = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+        Assert.DoesNotContain("retrained reference", plainAgain.Error, StringComparison.Ordinal);
     }
 
     [Fact]

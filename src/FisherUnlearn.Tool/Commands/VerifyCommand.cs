@@ -496,6 +496,13 @@ internal static class VerifyCommand
                 }
                 : m)],
         };
+        if (run?.Verification is { Reference: true } earlier && model.Verification is { Reference: false })
+        {
+            // A verify without the reference after one with it replaces that comparison in the reports: said, so the
+            // reference's verdict is not lost unnoticed.
+            env.Diagnostics.Log($"the reports compared these outputs with the retrained reference (targets {(earlier.TargetsMet ? "met" : "missed")}); this verify measured without it and replaces that comparison: 'dotnet unlearn verify {removal.Id} --reference retrain' compares again (an up-to-date reference is reused, not retrained)");
+        }
+
         try
         {
             var files = ReportWriter.WriteAll(directory, model);
