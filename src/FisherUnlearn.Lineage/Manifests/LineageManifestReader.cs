@@ -17,8 +17,8 @@ internal static class LineageManifestReader
 
     public const int MaxLabel = 99_999;
 
-    /// <summary>What a label is, for a report of one out of range.</summary>
-    internal const string LabelMeaning = "a label is a class index of its dataset, from 0 to its classes - 1";
+    /// <summary>The range of a label, for a report of one out of range: its dataset's class indices.</summary>
+    internal const string LabelRange = "the class indices of a dataset (0 to its classes - 1, at most 99999)";
 
     public static ModelManifest? Read(ReadContext context, JsonNode document)
     {
@@ -209,7 +209,7 @@ internal static class LineageManifestReader
                     context.Report(DiagnosticCatalogue.EmptyValue, array, reader.Name("labels"));
                 }
 
-                labels = context.AsDistinctIntegers(array, reader.Name("labels"), 0, MaxLabel, "label", MaxLabel + 1, LabelMeaning);
+                labels = context.AsDistinctIntegers(array, reader.Name("labels"), 0, MaxLabel, "label", MaxLabel + 1, LabelRange);
             }
 
             reader.RejectUnknown(DataFields);

@@ -127,9 +127,10 @@ internal sealed class ReadContext
     }
 
     /// <summary>A list of distinct integers in [min, max]: wrong, out-of-range and repeated items are reported
-    /// (each repeated value once) and left out. <paramref name="meaning"/>, when given, follows the range in an
-    /// out-of-range report: what the numbers count (a label -1 is no typo of a range's bound).</summary>
-    public List<int> AsDistinctIntegers(JsonArray array, string name, int min, int max, string noun, int maxCount, string? meaning = null)
+    /// (each repeated value once) and left out. <paramref name="range"/>, when given, says the range in an out-of-range
+    /// report in words, for numbers whose real range another file sets (a label's is its dataset's classes: "0..99999"
+    /// alone would invite a label the dataset lacks).</summary>
+    public List<int> AsDistinctIntegers(JsonArray array, string name, int min, int max, string noun, int maxCount, string? range = null)
     {
         if (array.Count > maxCount)
         {
@@ -151,7 +152,7 @@ internal sealed class ReadContext
 
             if (value < min || value > max)
             {
-                Report(DiagnosticCatalogue.OutOfRange, item, $"{name}[{i}]", number.Raw, meaning is null ? Range(min, max) : $"{Range(min, max)} ({meaning})");
+                Report(DiagnosticCatalogue.OutOfRange, item, $"{name}[{i}]", number.Raw, range ?? Range(min, max));
                 continue;
             }
 

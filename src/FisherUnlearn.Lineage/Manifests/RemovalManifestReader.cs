@@ -54,7 +54,7 @@ internal static class RemovalManifestReader
             var reader = new ObjectReader(context, forget, "forget");
             if (reader.Array("labels") is { } array)
             {
-                labels = context.AsDistinctIntegers(array, "forget.labels", 0, LineageManifestReader.MaxLabel, "label", LineageManifestReader.MaxLabel + 1, LineageManifestReader.LabelMeaning);
+                labels = context.AsDistinctIntegers(array, "forget.labels", 0, LineageManifestReader.MaxLabel, "label", LineageManifestReader.MaxLabel + 1, LineageManifestReader.LabelRange);
                 labelLocations = context.LocationsOf(array, LineageManifestReader.MaxLabel);
             }
 
@@ -153,7 +153,7 @@ internal static class RemovalManifestReader
                     context.Report(DiagnosticCatalogue.EmptyValue, array, reader.Name("indices"));
                 }
 
-                indices = context.AsDistinctIntegers(array, reader.Name("indices"), 0, int.MaxValue, "index", MaxIndices, "an index counts the split's samples from 0, as the data file stores them");
+                indices = context.AsDistinctIntegers(array, reader.Name("indices"), 0, int.MaxValue, "index", MaxIndices, "the positions of the split's samples (0 and up, in the order the data file stores them)");
             }
 
             reader.RejectUnknown(SampleFields);

@@ -556,7 +556,7 @@ public sealed class LineageManifestValidation
     [InlineData("\"training\": { \"learningRate\": »11 }", "training.learningRate", "(0, 10]")]
     [InlineData("\"training\": { \"momentum\": »1 }", "training.momentum", "[0, 1)")]
     [InlineData("\"training\": { \"temperature\": »-1 }", "training.temperature", "(0, 100]")]
-    [InlineData("\"data\": [ { \"dataset\": \"d\", \"labels\": [0, »-1] } ]", "data[0].labels[1]", "0..99999 (a label is a class index of its dataset, from 0 to its classes - 1)")]
+    [InlineData("\"data\": [ { \"dataset\": \"d\", \"labels\": [0, »-1] } ]", "data[0].labels[1]", "the class indices of a dataset (0 to its classes - 1, at most 99999)")]
     public void Absurd_size_is_FUL1014_naming_the_field_and_the_range(string marked, string field, string range)
     {
         var fragment = marked.Replace("»", string.Empty, StringComparison.Ordinal);

@@ -171,15 +171,15 @@ public sealed class RemovalManifestValidation
     {
         var json = WithForget("""{ "samples": [ { "dataset": "d", "split": "train", "indices": [0, -1] } ] }""");
 
-        Only(ReadRemoval(json), "FUL1014", json, "[0, »-1]", "'forget.samples[0].indices[1]'", "-1", "an index counts the split's samples from 0");
+        Only(ReadRemoval(json), "FUL1014", json, "[0, »-1]", "'forget.samples[0].indices[1]'", "-1", "outside the positions of the split's samples (0 and up");
     }
 
     [Fact]
-    public void Negative_label_is_FUL1014_saying_what_a_label_is()
+    public void Negative_label_is_FUL1014_saying_a_label_is_a_class_index_of_its_dataset()
     {
         var json = WithForget("""{ "labels": [-1] }""");
 
-        Only(ReadRemoval(json), "FUL1014", json, "[»-1]", "'forget.labels[0]'", "-1", "a label is a class index of its dataset, from 0 to its classes - 1");
+        Only(ReadRemoval(json), "FUL1014", json, "[»-1]", "'forget.labels[0]'", "-1", "outside the class indices of a dataset (0 to its classes - 1, at most 99999)");
     }
 
     [Fact]
