@@ -272,6 +272,16 @@ public sealed record UnlearnSettings
         foreach (var removal in workspace.Removals.Values)
         {
             WithoutEffect(removal.Parameters, removal.ParameterLocations, removal.ManifestPath, removal.Parameters.GetValueOrDefault("estimator") ?? workspaceEstimator);
+            // Retraining reads no parameter: a removal's own are said (unlearn.json's may serve removals of other methods).
+            if ((removal.Method ?? workspace.Settings.Method) == Retrain)
+            {
+                foreach (var key in removal.Parameters.Keys.Where(k => !k.StartsWith("x-", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+                {
+                    found.Add(Diagnostic.Create(DiagnosticCatalogue.ParameterWithoutEffect, removal.ParameterLocations.GetValueOrDefault(key) ?? new SourceLocation(removal.ManifestPath),
+                        key, $"the methods '{Fiun}' and '{Ssd}'", $"'{removal.Id}' uses '{Retrain}', which trains again from the recipes", $"set \"method\" to '{Fiun}'"));
+                }
+            }
+
             // The probe measures forgotten samples: a removal that names none has nothing for it (unlearn.json's may serve
             // other removals, so only a removal's own is said).
             if (removal.Samples.Count == 0 && removal.Labels.Count > 0 && removal.Parameters.TryGetValue("sampleProbe", out var probe) && probe.Trim() == "true")

@@ -1,0 +1,35 @@
+using FisherUnlearn.Engine.Unlearning;
+
+namespace FisherUnlearn.Engine.Tests.Unlearning;
+
+/// <summary>A removal's parameters that its method never reads are warnings (FUL4105) at their lines, so a typo in the
+/// method or a parameter left from another one does not pass for a setting.</summary>
+public sealed class IgnoredParameterTests
+{
+    [Fact]
+    public void Parameters_of_a_removal_that_retrains_are_each_a_warning_at_their_line()
+    {
+        using var ws = new UnlearningWorkspace(train: false,
+            removalExtra: ",\n \"method\": \"retrain\", \"parameters\": { \"repairEpochs\": 3, \"x-note\": \"kept\", \"alpha\": 10 }");
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-3"];
+
+        var listed = UnlearnSettings.Check(analysis.Workspace);
+
+        // Each parameter retraining ignores, in name order ('x-' names are notes, which no method reads).
+        Assert.Equal(["FUL4105", "FUL4105"], listed.Select(d => d.Code));
+        Assert.Equal([removal.ParameterLocations["alpha"], removal.ParameterLocations["repairEpochs"]], listed.Select(d => d.Location));
+        Assert.All(listed, d => Assert.False(d.IsError));
+        Assert.Contains("'alpha' applies only to the methods 'fiun' and 'ssd', and 'forget-3' uses 'retrain', which trains again from the recipes, so it is ignored. Remove it, or set \"method\" to 'fiun'.",
+            listed[0].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unlearn_json_parameters_beside_a_retraining_removal_are_not_warned_for_they_serve_other_removals()
+    {
+        using var ws = new UnlearningWorkspace(train: false, removalExtra: ",\n \"method\": \"retrain\"");
+        ws.Write("unlearn.json", """{ "parameters": { "alpha": 10 } }""");
+
+        Assert.Empty(UnlearnSettings.Check(ws.Analyze().Workspace));
+    }
+}
