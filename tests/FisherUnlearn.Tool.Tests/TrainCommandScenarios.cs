@@ -321,6 +321,20 @@ public sealed class TrainCommandScenarios
         Assert.Contains("warning FUL4071: The checkpoint of model 'b'", changed.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_parent_deleted_after_training_makes_no_child_look_made_from_other_inputs_either()
+    {
+        using var ws = Chain(BRecipe);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        File.Delete(ws.PathOf("a/bin/a.safetensors"));
+
+        var harvest = await CliRun.InvokeAsync(ws.Root, "harvest", "--no-plans");
+
+        // QA: b was said to be "made from other inputs than its manifest now names"; its parent is what is gone.
+        Assert.DoesNotContain("FUL4069", harvest.Error, StringComparison.Ordinal);
+        Assert.Contains("warning FUL4071: The checkpoint of model 'b' descends from 'a', whose checkpoint is missing", harvest.Error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n",
         "it is a Git LFS pointer, not the checkpoint itself ('git lfs pull' fetches it)")]

@@ -116,11 +116,11 @@ public static class TrainingPolicy
     /// made from other inputs than the manifest now names (<c>Ancestor</c> null), or made by <c>train</c> below an ancestor
     /// it would make again, since it then retrains the descendants (<c>Ancestor</c>: the nearest such, by parents in ordinal
     /// order). A model <c>train</c> keeps (no recipe, the user's checkpoint, train data gone) stops that chain. A model whose
-    /// checkpoint cannot be read (its decision fails, or it is damaged since <c>train</c> made it) is not listed: reading it
-    /// reports what is wrong; a model below it is, with it as <c>Ancestor</c> and <c>AncestorUnreadable</c> set (whether its
-    /// own inputs changed cannot be told until that checkpoint is made again). In ordinal order.
+    /// checkpoint cannot be read (its decision fails, or it is damaged since <c>train</c> made it) or is missing is not
+    /// listed: reading it reports what is wrong; a model below it is, with it as <c>Ancestor</c> and <c>AncestorUnusable</c>
+    /// set (whether its own inputs changed cannot be told until that checkpoint is made again). In ordinal order.
     /// </summary>
-    public static IReadOnlyList<(string Model, string? Ancestor, bool AncestorUnreadable)> WouldRemake(Workspace workspace, IEnumerable<string> models, FileHashCache files)
+    public static IReadOnlyList<(string Model, string? Ancestor, bool AncestorUnusable)> WouldRemake(Workspace workspace, IEnumerable<string> models, FileHashCache files)
     {
         ArgumentNullException.ThrowIfNull(workspace);
         ArgumentNullException.ThrowIfNull(models);
@@ -148,7 +148,9 @@ public static class TrainingPolicy
         // hash it as it is now, so their "stale" says nothing of their own inputs (QA: a truncated root made FUL4069 say
         // every model below it was "made from other inputs", and train then found them all up to date). They are named
         // with that ancestor instead: train makes it again first, and then tells.
-        bool Unreadable(string id) => Action(id) is null && CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath);
+        // A missing one likewise: its descendants' inputs hash its absence (QA: FUL4069 said a child of a deleted checkpoint
+        // was "made from other inputs").
+        bool Unreadable(string id) => Action(id) is null || !CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath);
         var unreadableAbove = new Dictionary<string, string?>(StringComparer.Ordinal);
         string? UnreadableAbove(string id) => NearestAbove(workspace, id, unreadableAbove, Unreadable, _ => true);
 

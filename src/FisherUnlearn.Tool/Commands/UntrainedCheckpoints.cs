@@ -1,3 +1,4 @@
+using FisherUnlearn.Engine.Checkpoints;
 using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Diagnostics;
@@ -13,11 +14,12 @@ namespace FisherUnlearn.Tool.Commands;
 internal static class UntrainedCheckpoints
 {
     /// <summary>FUL4069 for each of <paramref name="considered"/> whose checkpoint train would make again, FUL4071 for one
-    /// below a checkpoint that cannot be read (<see cref="TrainingPolicy.WouldRemake"/>).</summary>
+    /// below a checkpoint that cannot be read or is missing (<see cref="TrainingPolicy.WouldRemake"/>).</summary>
     public static IEnumerable<Diagnostic> Warnings(WorkspaceAnalysis analysis, IEnumerable<string> considered) =>
         TrainingPolicy.WouldRemake(analysis.Workspace, considered, FileHashCache.ForWorkspace(analysis.Workspace))
-            .Select(r => r.AncestorUnreadable
-                ? Diagnostic.Create(DiagnosticCatalogue.CheckpointBelowUnreadable, At(analysis, r.Model), r.Model, r.Ancestor)
+            .Select(r => r.AncestorUnusable
+                ? Diagnostic.Create(DiagnosticCatalogue.CheckpointBelowUnreadable, At(analysis, r.Model), r.Model, r.Ancestor,
+                    CheckpointPresence.IsPresent(analysis.Workspace.Models[r.Ancestor!].CheckpointPath) ? "cannot be read" : "is missing")
                 : Diagnostic.Create(DiagnosticCatalogue.CheckpointNotTrained, At(analysis, r.Model), r.Model,
                     r.Ancestor is null
                         ? "was made from other inputs than its manifest now names (its recipe, data, parents or module assembly changed since)"
