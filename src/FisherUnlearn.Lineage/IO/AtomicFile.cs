@@ -66,12 +66,19 @@ public static class AtomicFile
 
             File.Move(temporary, full, overwrite: true);
         }
-        catch (Exception ex) when ((ex.GetType() == typeof(IOException) || ex.GetType() == typeof(UnauthorizedAccessException)) && ex.Message.Contains(temporary, StringComparison.Ordinal))
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && ex.Message.Contains(temporary, StringComparison.Ordinal))
         {
             TryDelete(temporary);
-            // The system names the temporary file; the user knows the file they asked for.
+            // The system names the temporary file; the user knows the file they asked for (QA: '--output /proc/x.svg'
+            // said "Could not find file '/proc/.x.svg.tmp-…'", a FileNotFoundException, which an exact type test let by).
             var message = ex.Message.Replace(temporary, full, StringComparison.Ordinal);
-            throw ex is UnauthorizedAccessException ? new UnauthorizedAccessException(message, ex) : new IOException(message, ex);
+            throw ex switch
+            {
+                UnauthorizedAccessException => new UnauthorizedAccessException(message, ex),
+                FileNotFoundException => new FileNotFoundException(message, full, ex),
+                DirectoryNotFoundException => new DirectoryNotFoundException(message, ex),
+                _ => new IOException(message, ex),
+            };
         }
         catch
         {

@@ -72,6 +72,18 @@ public sealed class AtomicFileRules
     }
 
     [Fact]
+    public void A_file_that_cannot_be_created_there_names_the_file_asked_for_too()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "procfs is Linux's");
+        var path = $"/proc/fiun-atomic-{Guid.NewGuid():N}.svg"; // procfs creates no file: ENOENT, a FileNotFoundException
+
+        var error = Assert.ThrowsAny<IOException>(() => AtomicFile.WriteAllText(path, "<svg/>"));
+
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(".tmp-", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_leftovers_of_a_killed_writer_are_deleted_at_any_depth_and_nothing_else()
     {
         using var ws = new TempWorkspace();
