@@ -263,6 +263,19 @@ public static class Verifier
             outputArgument is { } given ? $" --out {ShellWord.Quote(given)}" : string.Empty);
     }
 
+    /// <summary>How many points <paramref name="higher"/> lies above <paramref name="lower"/> (accuracies, 0..1), as the
+    /// tables show them: the difference of the two rounded to 0.1 points (QA: a message said 0.3 and 0.9 beside a table of
+    /// 96.0, 95.8 and 95.2). When that rounding would not exceed <paramref name="allowed"/> although the exact difference
+    /// does, the exact one with two decimals, so a miss never reads as within the target.</summary>
+    internal static string PointsApart(double higher, double lower, double allowed)
+    {
+        static double Shown(double accuracy) => Math.Round(accuracy * 100, 1, MidpointRounding.AwayFromZero);
+        var shown = Shown(higher) - Shown(lower);
+        return shown > (allowed * 100) + 1e-9 || higher - lower <= allowed + 1e-12
+            ? shown.ToString("0.0", CultureInfo.InvariantCulture)
+            : ((higher - lower) * 100).ToString("0.00", CultureInfo.InvariantCulture);
+    }
+
     private static double? MaxOf(double? a, double? b) => a is { } x && b is { } y ? Math.Max(x, y) : a ?? b;
 
     /// <summary>What to do about a missed target of outputs that <c>retrain</c> made: they are the retrained models
@@ -371,9 +384,9 @@ public static class Verifier
                 // (retraining without the data ended better): no gentler setting can close that gap.
                 var hint = retrained ? RetrainAdvice
                     : reference is not null && before.RetainAccuracy is { } original && b - original > maxDrop + 1e-12
-                    ? string.Create(CultureInfo.InvariantCulture, $"The original model was already {(b - original) * 100:0.0} points below it, so gentler parameters cannot close the gap: retrain the model ('--method retrain') if the target must be met.")
+                    ? $"The original model was already {PointsApart(b, original, maxDrop)} points below it, so gentler parameters cannot close the gap: retrain the model ('--method retrain') if the target must be met."
                     : "Try gentler parameters (docs/methods.md).";
-                missed.Add(Diagnostic.Create(DiagnosticCatalogue.RetainTargetMissed, at, model.Id, (b - retained) * 100,
+                missed.Add(Diagnostic.Create(DiagnosticCatalogue.RetainTargetMissed, at, model.Id, PointsApart(b, retained, maxDrop),
                     reference is null ? "original model" : "retrained reference", maxDrop * 100, hint));
             }
         }

@@ -290,7 +290,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor ForgetTargetMissed = Error("FUL5002", "Forget target missed",
         "Model '{0}' still has forget accuracy {1:0.0}% after unlearning; the target is at most {2:0.0}%. {3}");
     public static readonly DiagnosticDescriptor RetainTargetMissed = Error("FUL5003", "Retain target missed",
-        "Model '{0}' lost {1:0.0} points of retain accuracy against the {2}; the target allows at most {3:0.0}. {4}");
+        "Model '{0}' lost {1} points of retain accuracy against the {2}; the target allows at most {3:0.0}. {4}");
     public static readonly DiagnosticDescriptor TargetNotMeasurable = Error("FUL5005", "Target not measurable",
         "Model '{0}': the {1} target cannot be checked, since there are no held-out samples to measure it on. Give its datasets a 'test' split that holds the labels it knows, so 'verify' can tell whether the target is met.");
     public static readonly DiagnosticDescriptor VerifiedOutputUnrecorded = Error("FUL5007", "Output without its record",

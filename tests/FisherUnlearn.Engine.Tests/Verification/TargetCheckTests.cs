@@ -22,6 +22,16 @@ public sealed class TargetCheckTests
         return (removal, analysis.Workspace.Models["a"], RemovalScope.For(analysis.Workspace, analysis.Graph, removal, "a"));
     }
 
+    [Theory]
+    [InlineData(0.9596, 0.9578, 0.001, "0.2")] // QA: the message said 0.3 beside a table of 96.0 and 95.8
+    [InlineData(0.9596, 0.9524, 0.001, "0.8")] // ... and 0.9 beside 96.0 and 95.2
+    [InlineData(0.95, 0.90, 0.02, "5.0")]
+    [InlineData(0.9204, 0.9, 0.02, "2.04")] // 92.0 and 90.0 read 2.0 apart, within 2.0: the exact miss, to two decimals
+    public void Points_apart_are_those_the_tables_show_unless_that_would_read_as_within_the_target(double higher, double lower, double allowed, string expected)
+    {
+        Assert.Equal(expected, Verifier.PointsApart(higher, lower, allowed));
+    }
+
     /// <summary>Metrics of a sample request: the score on n forgotten samples and on unseen samples of their labels.</summary>
     private static ModelMetrics Samples(double scored, double unseen, int n = 100) => Metrics(scored, 0.9) with
     {
