@@ -272,13 +272,18 @@ public sealed record UnlearnSettings
         foreach (var removal in workspace.Removals.Values)
         {
             WithoutEffect(removal.Parameters, removal.ParameterLocations, removal.ManifestPath, removal.Parameters.GetValueOrDefault("estimator") ?? workspaceEstimator);
-            // Retraining reads no parameter: a removal's own are said (unlearn.json's may serve removals of other methods).
-            if ((removal.Method ?? workspace.Settings.Method) == Retrain)
+            // Retraining reads no parameter, and SSD none of fiun's own: a removal's own are said (unlearn.json's may serve
+            // removals of other methods).
+            var removalMethod = removal.Method ?? workspace.Settings.Method;
+            if (removalMethod is Retrain or Ssd)
             {
-                foreach (var key in removal.Parameters.Keys.Where(k => !k.StartsWith("x-", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+                foreach (var key in removal.Parameters.Keys.Where(k => !k.StartsWith("x-", StringComparison.Ordinal) && (removalMethod == Retrain || FiunOnly.Contains(k)))
+                    .Order(StringComparer.Ordinal))
                 {
                     found.Add(Diagnostic.Create(DiagnosticCatalogue.ParameterWithoutEffect, removal.ParameterLocations.GetValueOrDefault(key) ?? new SourceLocation(removal.ManifestPath),
-                        key, $"the methods '{Fiun}' and '{Ssd}'", $"'{removal.Id}' uses '{Retrain}', which trains again from the recipes", $"set \"method\" to '{Fiun}'"));
+                        key, FiunOnly.Contains(key) ? $"the method '{Fiun}'" : $"the methods '{Fiun}' and '{Ssd}'",
+                        removalMethod == Retrain ? $"'{removal.Id}' uses '{Retrain}', which trains again from the recipes" : $"'{removal.Id}' uses '{Ssd}'",
+                        $"set \"method\" to '{Fiun}'"));
                 }
             }
 
@@ -406,6 +411,12 @@ public sealed record UnlearnSettings
                 $"a known parameter{Lineage.Text.EditDistance.DidYouMean(key, KnownParameters)}; the parameters are {string.Join(", ", KnownParameters)}"),
         };
     }
+
+    /// <summary>The parameters only <c>fiun</c> reads (the roots' importance, the estimator fallback and the repair).</summary>
+    private static readonly HashSet<string> FiunOnly = new(StringComparer.Ordinal)
+    {
+        "importance", "rootDivisor", "estimatorFallback", "repairEpochs", "repairLearningRate", "repairSamples", "repairCandidates", "repairTolerance", "repairAnchor",
+    };
 
     /// <summary>Every parameter a method reads, as manifests write them.</summary>
     internal static readonly string[] KnownParameters =

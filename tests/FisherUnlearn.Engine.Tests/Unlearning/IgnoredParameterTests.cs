@@ -25,6 +25,21 @@ public sealed class IgnoredParameterTests
     }
 
     [Fact]
+    public void Fiuns_own_parameters_on_a_removal_that_uses_ssd_are_warnings_and_the_ones_ssd_reads_are_not()
+    {
+        using var ws = new UnlearningWorkspace(train: false,
+            removalExtra: ",\n \"method\": \"ssd\", \"parameters\": { \"repairEpochs\": 3, \"alpha\": 10, \"importance\": \"roots\" }");
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-3"];
+
+        var listed = UnlearnSettings.Check(analysis.Workspace);
+
+        Assert.Equal([removal.ParameterLocations["importance"], removal.ParameterLocations["repairEpochs"]], listed.Select(d => d.Location));
+        Assert.All(listed, d => Assert.Equal("FUL4105", d.Code));
+        Assert.Contains("'repairEpochs' applies only to the method 'fiun', and 'forget-3' uses 'ssd', so it is ignored.", listed[1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Unlearn_json_parameters_beside_a_retraining_removal_are_not_warned_for_they_serve_other_removals()
     {
         using var ws = new UnlearningWorkspace(train: false, removalExtra: ",\n \"method\": \"retrain\"");
