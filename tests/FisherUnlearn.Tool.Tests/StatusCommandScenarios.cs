@@ -167,6 +167,33 @@ public sealed class StatusCommandScenarios
         Assert.Equal(3, check.ExitCode);
         Assert.Contains("checkpoint missing for a: run 'dotnet unlearn train' (or fix 'checkpoint' in its manifest), then 'dotnet unlearn run forget-2'.", check.Error, StringComparison.Ordinal);
         Assert.Equal(["a"], checkJson.Json["missingCheckpoints"]!.Select(m => (string)m!));
+        Assert.Empty(checkJson.Json["unreadableCheckpoints"]!);
+    }
+
+    /// <summary>A checkpoint cut short after the run: 'run' fails on it (FUL4021) however often it is run, so status and
+    /// plan --check name it, with why, and send the user to 'train' first (QA: both said only "run").</summary>
+    [Fact]
+    public async Task A_checkpoint_that_cannot_be_read_is_named_with_why_and_status_says_to_train_before_running()
+    {
+        using var ws = ChainWithCheckpoints();
+        WriteOutput(ws, "forget-1", "a");
+        WriteOutput(ws, "forget-1", "b");
+        var path = ws.PathOf("a/bin/a.safetensors");
+        File.WriteAllBytes(path, File.ReadAllBytes(path)[..20]);
+
+        var removal = await Removal(ws, "forget-1");
+        var text = await CliRun.InvokeAsync(ws.Root, "status");
+        var check = await CliRun.InvokeAsync(ws.Root, "plan", "forget-2", "--check", "--json");
+
+        Assert.Empty(removal["missingCheckpoints"]!);
+        var unreadable = Assert.Single(removal["unreadableCheckpoints"]!);
+        Assert.Equal("a", (string?)unreadable["id"]);
+        Assert.Contains("the header claims", (string?)unreadable["reason"], StringComparison.Ordinal);
+        Assert.Contains("forget-1: a (stale), b (stale); checkpoint of 'a' cannot be read (the header claims", text.Out, StringComparison.Ordinal);
+        Assert.Contains("): run 'dotnet unlearn train' (or fix 'checkpoint' in its manifest, or put the file back), then 'dotnet unlearn run forget-1'.", text.Out, StringComparison.Ordinal);
+        Assert.Equal(3, check.ExitCode);
+        Assert.Equal("a", (string?)Assert.Single(check.Json["unreadableCheckpoints"]!)["id"]);
+        Assert.Contains("checkpoint of 'a' cannot be read", check.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -63,13 +63,44 @@ public static class RemovalRunner
 {
     /// <summary>The models of the plan's affected lineages (affected models and their ancestors) whose checkpoint file is
     /// missing, parents first: a run stops at them (FUL4104), so they are trained first.</summary>
-    public static IReadOnlyList<string> MissingCheckpoints(WorkspaceAnalysis analysis, RemovalPlan plan)
+    public static IReadOnlyList<string> MissingCheckpoints(WorkspaceAnalysis analysis, RemovalPlan plan) =>
+        [.. Lineages(analysis, plan).Where(id => !CheckpointPresence.IsPresent(analysis.Workspace.Models[id].CheckpointPath))];
+
+    /// <summary>The models of the plan's affected lineages whose safetensors checkpoint is there but cannot be read (a
+    /// header or a length that does not hold: cut short, overwritten), with why, parents first. A run fails at them
+    /// (FUL4021 and kin); the header alone is read, so this is cheap. Other formats are not checked here.</summary>
+    public static IReadOnlyList<(string Id, string Reason)> UnreadableCheckpoints(WorkspaceAnalysis analysis, RemovalPlan plan)
+    {
+        var found = new List<(string, string)>();
+        foreach (var id in Lineages(analysis, plan))
+        {
+            var path = analysis.Workspace.Models[id].CheckpointPath;
+            if (!CheckpointPresence.IsPresent(path) || CheckpointStore.FormatOf(path) != CheckpointFormat.Safetensors)
+            {
+                continue;
+            }
+
+            try
+            {
+                _ = SafetensorsFile.ReadHeader(path);
+            }
+            catch (EngineException ex)
+            {
+                found.Add((id, ex.Reason ?? EngineException.FirstLine(ex.Diagnostic.Message)));
+            }
+        }
+
+        return found;
+    }
+
+    // The affected models and their ancestors, parents first.
+    private static IEnumerable<string> Lineages(WorkspaceAnalysis analysis, RemovalPlan plan)
     {
         ArgumentNullException.ThrowIfNull(analysis);
         ArgumentNullException.ThrowIfNull(plan);
         var affected = plan.Affected.Select(a => a.Id).ToList();
         var lineages = analysis.Graph.Ancestors(affected).Concat(affected).ToHashSet(StringComparer.Ordinal);
-        return [.. analysis.Graph.TopologicalOrder.Where(id => lineages.Contains(id) && !CheckpointPresence.IsPresent(analysis.Workspace.Models[id].CheckpointPath))];
+        return analysis.Graph.TopologicalOrder.Where(lineages.Contains);
     }
 
     public static string RemovalOutputDirectory(Workspace workspace, string removalId, string? outputRoot = null) =>

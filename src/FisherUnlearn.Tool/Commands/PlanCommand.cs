@@ -168,8 +168,9 @@ internal static class PlanCommand
         // Outputs of models the request no longer affects: named, but not pending work (an MSBuild build never has them as
         // outputs, and -question must agree with this check); 'run' removes them.
         var leftovers = Running.UnaffectedOutputs.Find(directory, plan);
-        // A checkpoint of the affected lineages that is not there stops 'run' (FUL4104): 'train' comes first, as 'status' says.
-        var missingCheckpoints = Engine.Unlearning.RemovalRunner.MissingCheckpoints(analysis, plan);
+        // A checkpoint of the affected lineages that is not there stops 'run' (FUL4104), one that cannot be read fails it:
+        // 'train' comes first, as 'status' says.
+        var checkpoints = CheckpointTrouble.Find(analysis, plan);
         foreach (var id in leftovers)
         {
             env.Diagnostics.Log($"no longer affected: {id} (its output is still there; 'run' removes it)");
@@ -184,7 +185,8 @@ internal static class PlanCommand
                 ["upToDate"] = todo.Count == 0,
                 ["models"] = new Newtonsoft.Json.Linq.JArray(states.Select(s => new Newtonsoft.Json.Linq.JObject { ["id"] = s.Key, ["state"] = s.Value.State.ToString().ToLowerInvariant() })),
                 ["leftovers"] = new Newtonsoft.Json.Linq.JArray(leftovers),
-                ["missingCheckpoints"] = new Newtonsoft.Json.Linq.JArray(missingCheckpoints),
+                ["missingCheckpoints"] = new Newtonsoft.Json.Linq.JArray(checkpoints.Missing),
+                ["unreadableCheckpoints"] = checkpoints.UnreadableJson(),
             });
         }
 
@@ -196,8 +198,8 @@ internal static class PlanCommand
         var otherMethod = method is null && madeWith.Count == 1
             ? $" (they were made with '{madeWith[0]}': add '--method {madeWith[0]}' to check those)"
             : string.Empty;
-        env.Diagnostics.Log(todo.Count > 0 && missingCheckpoints.Count > 0
-            ? $"'{removal.Id}': {todo.Count} of {states.Count} outputs are missing or stale; checkpoint missing for {string.Join(", ", missingCheckpoints)}: run 'dotnet unlearn train' (or fix 'checkpoint' in its manifest), then {run}."
+        env.Diagnostics.Log(todo.Count > 0 && checkpoints.Any
+            ? $"'{removal.Id}': {todo.Count} of {states.Count} outputs are missing or stale; {checkpoints.Advice(run)}"
             : todo.Count > 0
             ? $"'{removal.Id}': {todo.Count} of {states.Count} outputs are missing or stale{otherMethod}; run {run}."
             : $"'{removal.Id}': all {states.Count} outputs are up to date."

@@ -37,9 +37,9 @@ internal static class StatusCommand
 
     private sealed record ModelStatus(string Id, OutputState State);
 
-    /// <param name="MissingCheckpoints">Models of the affected lineages (affected models and their ancestors) without
-    /// a checkpoint: 'run' stops at them (FUL4104), so 'train' comes first.</param>
-    private sealed record RemovalStatus(string Id, string OutputDirectory, IReadOnlyList<ModelStatus> Models, IReadOnlyList<string> MissingCheckpoints,
+    /// <param name="Checkpoints">Checkpoints of the affected lineages (affected models and their ancestors) that are
+    /// missing or cannot be read: 'run' stops or fails at them, so 'train' (or a fixed file) comes first.</param>
+    private sealed record RemovalStatus(string Id, string OutputDirectory, IReadOnlyList<ModelStatus> Models, CheckpointTrouble Checkpoints,
         IReadOnlyList<string> Leftovers)
     {
         public int Done => Models.Count(m => m.State == OutputState.Done);
@@ -89,7 +89,7 @@ internal static class StatusCommand
             var directory = RemovalRunner.RemovalOutputDirectory(workspace, removal.Id, outputRoot);
             var states = OutputFreshness.Check(analysis, plan, settings.Method, directory, files: files);
             var models = plan.Affected.Select(a => new ModelStatus(a.Id, states[a.Id].State)).ToList();
-            statuses.Add(new RemovalStatus(removal.Id, directory, models, RemovalRunner.MissingCheckpoints(analysis, plan), UnaffectedOutputs.Find(directory, plan)));
+            statuses.Add(new RemovalStatus(removal.Id, directory, models, CheckpointTrouble.Find(analysis, plan), UnaffectedOutputs.Find(directory, plan)));
         }
 
         if (env.Json)
@@ -107,7 +107,8 @@ internal static class StatusCommand
                     ["missing"] = s.Missing,
                     ["output"] = env.Context.Display(s.OutputDirectory),
                     ["models"] = new JArray(s.Models.Select(m => new JObject { ["id"] = m.Id, ["state"] = Name(m.State) })),
-                    ["missingCheckpoints"] = new JArray(s.MissingCheckpoints),
+                    ["missingCheckpoints"] = new JArray(s.Checkpoints.Missing),
+                    ["unreadableCheckpoints"] = s.Checkpoints.UnreadableJson(),
                     ["leftovers"] = new JArray(s.Leftovers),
                 })),
             });
@@ -136,11 +137,11 @@ internal static class StatusCommand
                 var names = s.Models.Where(m => m.State != OutputState.Done).Select(m => $"{m.Id} ({Name(m.State)})")
                     .Concat(s.Leftovers.Select(id => $"{id} (no longer affected, but its output is still there: 'run' removes it)"));
                 // The same output folder it checked: a plain 'run' would write to the default one. A missing checkpoint
-                // stops 'run' (FUL4104): 'train' makes it first (or the manifest's 'checkpoint' path is wrong).
+                // stops 'run' (FUL4104), an unreadable one fails it: 'train' makes it first (or the path or file is wrong).
                 var run = $"'dotnet unlearn run {s.Id}{(output is null ? string.Empty : $" --out {Lineage.Text.ShellWord.Quote(output)}")}'";
-                env.Context.Out.WriteLine(s.MissingCheckpoints.Count == 0
-                    ? $"{s.Id}: {string.Join(", ", names)}; run {run}."
-                    : $"{s.Id}: {string.Join(", ", names)}; checkpoint missing for {string.Join(", ", s.MissingCheckpoints)}: run 'dotnet unlearn train' (or fix 'checkpoint' in its manifest), then {run}.");
+                env.Context.Out.WriteLine(s.Checkpoints.Any
+                    ? $"{s.Id}: {string.Join(", ", names)}; {s.Checkpoints.Advice(run)}"
+                    : $"{s.Id}: {string.Join(", ", names)}; run {run}.");
             }
         }
 
