@@ -107,6 +107,10 @@ public sealed record UnlearnSettings
     /// that fit small data closely, and misses them for weaker ones (docs/methods.md, step 2).</summary>
     public bool SampleProbe { get; init; }
 
+    /// <summary>Whether a sample request's calibration uses the probe: asked for, and a method that calibrates (what
+    /// <c>verify</c> then also uses, to judge the outputs as they were made).</summary>
+    public bool ProbesSamples => SampleProbe && Calibrate && Method != Retrain;
+
     /// <summary>Upper bounds of the margins, far past any useful value but small enough that a head shift stays a finite
     /// number (1e308 logits overflowed to infinity, which no report can hold).</summary>
     public const double MaxHeadMargin = 1000, MaxTailMargin = 100, MaxSampleTolerance = 10;

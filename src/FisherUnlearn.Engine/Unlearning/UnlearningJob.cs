@@ -432,7 +432,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     }
 
     /// <summary>What a model that never saw the forgotten samples scores on them, in words: the held-out accuracy on their
-    /// labels, moved by the probe's <see cref="SampleDifficulty.Shift"/> when it measured one.</summary>
+    /// labels, moved by the probe's <see cref="SampleDifficulty.LogOddsShift"/> when it measured one.</summary>
     internal static string UnseenScore(double heldOut, SampleDifficulty? difficulty) =>
         difficulty is null || Math.Abs(difficulty.ShiftOf(heldOut)) < 5e-4
             ? string.Create(CultureInfo.InvariantCulture, $"what it scores on unseen samples of their labels, {100 * heldOut:0.0}%")
@@ -728,7 +728,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         double? heldOut = scope.HasForgetLabels || (requested is not null && settings.Target is not null) ? null : DefaultTarget(module, scope, resources);
         // What a model that never saw the samples scores on them is their held-out accuracy moved by how much easier they
         // are than unseen samples of their labels, as a probe trained without them tells (SampleDifficulty, step 2).
-        var difficulty = settings.Calibrate && settings.SampleProbe && scope.HasForgetSamples && (heldOut is not null || scope.HasForgetLabels)
+        var difficulty = settings.ProbesSamples && scope.HasForgetSamples && (heldOut is not null || scope.HasForgetLabels)
             ? SampleDifficulty.Measure(scope, resources.Splits, settings)
             : null;
         var target = scope.HasForgetLabels

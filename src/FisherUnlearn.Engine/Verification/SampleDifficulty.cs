@@ -113,14 +113,14 @@ public sealed record SampleDifficulty(double ProbeOnSamples, double ProbeHeldOut
         var labels = new List<(int Samples, double OnSamples, double HeldOut, int HeldOutSamples)>();
         foreach (var (k, train, forgotten) in measurable)
         {
-            var test = splits.Get(k.Dataset, "test");
-            var kept = train.WhereSourceIndexNotIn(scope.ForgetSamplesOf(k.Dataset.Id));
-            var known = scope.RetainLabels(k).Order().ToList();
             if ((long)train.FeatureSize * k.Dataset.Classes > MaxWeights)
             {
                 continue;
             }
 
+            var test = splits.Get(k.Dataset, "test");
+            var kept = train.WhereSourceIndexNotIn(scope.ForgetSamplesOf(k.Dataset.Id));
+            var known = scope.RetainLabels(k).Order().ToList();
             var perLabel = Math.Clamp(MaxSamples / Math.Max(1, known.Count), MinPerLabel, PerLabel);
             var learn = known.Select(label => kept.RandomSubsetOfLabel(label, perLabel, seed + label)).Where(p => p.Count > 0).ToList();
             if (learn.Count == 0)

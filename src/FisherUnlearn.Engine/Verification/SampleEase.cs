@@ -67,7 +67,7 @@ public sealed record SampleEase(double SamplesBefore, double SamplesAfter, doubl
     public const double MaxMargins = 3;
 
     /// <summary>How much easier than unseen samples of their labels a probe that never saw the samples finds them
-    /// (<see cref="SampleDifficulty.Shift"/>; 0 without a probe): a model that never saw them scores them this much above
+    /// (<see cref="SampleDifficulty.ShiftOf"/> at the held-out accuracy; 0 without a probe): a model that never saw them scores them this much above
     /// its held-out accuracy.</summary>
     public double Shift { get; init; }
 

@@ -200,7 +200,7 @@ public static class Verifier
 
                 // Without a reference, what an unseen model scores on the forgotten samples is their held-out accuracy moved
                 // by the probe's measure of their difficulty, as run's calibration aimed at (SampleDifficulty).
-                var difficulty = referenceMetrics is null && settings.SampleProbe && after.ForgottenSamples > 0
+                var difficulty = referenceMetrics is null && settings.ProbesSamples && after.ForgottenSamples > 0
                     ? SampleDifficulty.Measure(scope, splits, settings, cancellationToken)
                     : null;
                 results[index] = new ModelVerification(affected.Id, affected.Role, before, after, referenceMetrics,

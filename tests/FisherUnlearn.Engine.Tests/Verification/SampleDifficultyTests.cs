@@ -70,6 +70,9 @@ public sealed class SampleDifficultyTests
         Assert.False(Read().SampleProbe);
         Assert.True(Read(("sampleProbe", "true")).SampleProbe);
         Assert.False(Read(("sampleProbe", "false")).SampleProbe);
+        Assert.True(Read(("sampleProbe", "true")).ProbesSamples);
+        Assert.False(Read(("sampleProbe", "true"), ("alpha", "2")).ProbesSamples); // a fixed setting calibrates nothing
+        Assert.False((Read(("sampleProbe", "true")) with { Method = UnlearnSettings.Retrain }).ProbesSamples);
         Assert.Null(Read().Describe(forgetsSamples: true)["sampleProbe"]);
         Assert.Null(Read(("sampleProbe", "true")).Describe(forgetsSamples: false)["sampleProbe"]); // a label request never reads it
         Assert.True((bool)Read(("sampleProbe", "true")).Describe(forgetsSamples: true)["sampleProbe"]!);
