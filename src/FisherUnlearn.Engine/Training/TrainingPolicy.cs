@@ -150,11 +150,11 @@ public static class TrainingPolicy
         // with that ancestor instead: train makes it again first, and then tells.
         // A missing one likewise: its descendants' inputs hash its absence (QA: FUL4069 said a child of a deleted checkpoint
         // was "made from other inputs").
-        bool Unreadable(string id) => Action(id) is null || !CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath);
-        var unreadableAbove = new Dictionary<string, string?>(StringComparer.Ordinal);
-        string? UnreadableAbove(string id) => NearestAbove(workspace, id, unreadableAbove, Unreadable, _ => true);
+        bool Unusable(string id) => Action(id) is null || !CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath);
+        var unusableAbove = new Dictionary<string, string?>(StringComparer.Ordinal);
+        string? UnusableAbove(string id) => NearestAbove(workspace, id, unusableAbove, Unusable, _ => true);
 
-        bool Remade(string id) => Action(id) == TrainingAction.Train && CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath) && UnreadableAbove(id) is null;
+        bool Remade(string id) => Action(id) == TrainingAction.Train && CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath) && UnusableAbove(id) is null;
         var remadeAbove = new Dictionary<string, string?>(StringComparer.Ordinal);
         string? RemadeAbove(string id) => NearestAbove(workspace, id, remadeAbove, Remade, p => Action(p) == TrainingAction.UpToDate);
 
@@ -165,9 +165,9 @@ public static class TrainingPolicy
             {
                 result.Add((id, null, false));
             }
-            else if (Action(id) is not null && CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath) && UnreadableAbove(id) is { } unreadable)
+            else if (Action(id) is not null && CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath) && UnusableAbove(id) is { } unusable)
             {
-                result.Add((id, unreadable, true));
+                result.Add((id, unusable, true));
             }
             else if (Action(id) == TrainingAction.UpToDate && RemadeAbove(id) is { } ancestor)
             {
