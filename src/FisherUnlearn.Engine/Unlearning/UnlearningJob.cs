@@ -641,7 +641,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             return null;
         }
 
-        var tempered = Calibrate(module, scope, Settings, resources, forget, full, include, requested, apply: false).Result;
+        var tempered = Calibrate(module, scope, Settings, resources, forget, full, include, requested, apply: false, exact.Difficulty).Result;
         var kept = tempered.TargetMet || ReferenceEquals(Calibrator.Closest([exact.Chosen, tempered.Chosen]), tempered.Chosen);
         var record = new JsonObject
         {
@@ -719,7 +719,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     /// </summary>
     internal static (CalibrationResult Result, int ForgetSamples, int RetainSamples, DampeningStats Stats) Calibrate(nn.Module<Tensor, Tensor> module,
         RemovalScope scope, UnlearnSettings settings, JobResources resources, FisherDiagonal forgetImportance, FisherDiagonal fullImportance,
-        Func<string, bool>? include, double? requested, bool apply)
+        Func<string, bool>? include, double? requested, bool apply, SampleDifficulty? measured = null)
     {
         var forgetSlice = CalibrationForgetSlice(scope, settings, resources);
         var retainSlice = CalibrationRetainSlice(scope, settings, resources);
@@ -728,8 +728,10 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         double? heldOut = scope.HasForgetLabels || (requested is not null && settings.Target is not null) ? null : DefaultTarget(module, scope, resources);
         // What a model that never saw the samples scores on them is their held-out accuracy moved by how much easier they
         // are than unseen samples of their labels, as a probe trained without them tells (SampleDifficulty, step 2).
+        // The probe knows nothing of the model's weights or importances: the fallback's second calibration takes the
+        // first one's measure (measured) instead of training the probe again.
         var difficulty = settings.ProbesSamples && scope.HasForgetSamples && (heldOut is not null || scope.HasForgetLabels)
-            ? SampleDifficulty.Measure(scope, resources.Splits, settings)
+            ? measured ?? SampleDifficulty.Measure(scope, resources.Splits, settings)
             : null;
         var target = scope.HasForgetLabels
             ? (requested ?? UnlearnSettings.DefaultLabelTarget) * settings.CalibrationMargin
