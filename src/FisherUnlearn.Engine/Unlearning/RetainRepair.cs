@@ -8,7 +8,14 @@ namespace FisherUnlearn.Engine.Unlearning;
 /// <summary>What a repair pass did.</summary>
 /// <param name="Samples">Retained training samples it trained on.</param>
 /// <param name="Steps">Optimiser steps taken.</param>
-public sealed record RepairStats(int Samples, long Steps);
+/// <param name="Epochs">Passes over the samples it made.</param>
+/// <param name="Loss">The samples' mean cross-entropy at the end, when the pass measured it (<see cref="RepairFit"/>).</param>
+public sealed record RepairStats(int Samples, long Steps, int Epochs = 0, double? Loss = null);
+
+/// <summary>How closely the repair fits its retained samples again: past its first epochs it goes on, a pass at a time,
+/// until their mean cross-entropy (measured in eval mode before each further pass) is at most <paramref name="TargetLoss"/>,
+/// for at most <paramref name="MaxEpochs"/> passes in all.</summary>
+internal sealed record RepairFit(double TargetLoss, int MaxEpochs);
 
 /// <summary>What the repair must not teach the model again: the forgotten samples, held to the class probabilities the
 /// dampened model gives them (a soft cross-entropy, weighted by <paramref name="Weight"/>, added to each step's loss).</summary>
@@ -25,9 +32,10 @@ internal sealed record RepairAnchor(Tensor Features, Tensor Probabilities, doubl
 /// </summary>
 internal static class RetainRepair
 {
-    /// <summary>Trains <paramref name="module"/> in place for <paramref name="epochs"/> passes over <paramref name="parts"/>.</summary>
+    /// <summary>Trains <paramref name="module"/> in place for <paramref name="epochs"/> passes over <paramref name="parts"/>,
+    /// then, given <paramref name="fit"/>, for further passes until the samples are fit that closely.</summary>
     public static RepairStats Run(nn.Module<Tensor, Tensor> module, IReadOnlyList<DataSplit> parts, int epochs, double learningRate, int batchSize, int seed,
-        CancellationToken cancellationToken, RepairAnchor? anchor = null)
+        CancellationToken cancellationToken, RepairAnchor? anchor = null, RepairFit? fit = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(parts);
@@ -46,6 +54,8 @@ internal static class RetainRepair
         var wasTraining = module.training;
         module.train();
         long steps = 0;
+        var epoch = 0;
+        double? loss = null;
         var anchored = anchor is { Weight: > 0 } a && a.Features.shape[0] > 0 ? a : null;
         var anchorRows = anchored is null ? 0 : (int)anchored.Features.shape[0];
         var anchorOrder = anchored is null ? [] : Array.ConvertAll(DataSplit.Shuffled(anchorRows, seed), i => (long)i);
@@ -55,8 +65,13 @@ internal static class RetainRepair
         using var anchorWeight = (anchored?.Weight ?? 0).ToScalar();
         try
         {
-            for (var epoch = 0; epoch < epochs; epoch++)
+            for (; epoch < Math.Max(epochs, fit?.MaxEpochs ?? 0); epoch++)
             {
+                if (epoch >= epochs && (loss = MeanLoss(module, x, y)) <= fit!.TargetLoss)
+                {
+                    break;
+                }
+
                 var order = Array.ConvertAll(DataSplit.Shuffled(samples, ModelTrainer.EpochSeed(seed, epoch)), i => (long)i);
                 for (var start = 0; start < samples; start += batchSize)
                 {
@@ -64,7 +79,7 @@ internal static class RetainRepair
                     using var step = torch.NewDisposeScope();
                     var positions = torch.tensor(order.AsSpan(start, Math.Min(batchSize, samples - start)).ToArray());
                     optimizer.ZeroGrad();
-                    var loss = nn.functional.cross_entropy(module.call(x.index_select(0, positions)), y.index_select(0, positions));
+                    var batchLoss = nn.functional.cross_entropy(module.call(x.index_select(0, positions)), y.index_select(0, positions));
                     if (anchored is not null)
                     {
                         // The next anchor rows, cycling through them in a seeded order.
@@ -78,13 +93,18 @@ internal static class RetainRepair
                         var at = torch.tensor(rows);
                         var logProbabilities = nn.functional.log_softmax(module.call(anchored.Features.index_select(0, at)), 1);
                         var soft = -(anchored.Probabilities.index_select(0, at) * logProbabilities).sum(1).mean();
-                        loss = loss.Plus(soft.mul(anchorWeight));
+                        batchLoss = batchLoss.Plus(soft.mul(anchorWeight));
                     }
 
-                    loss.backward();
+                    batchLoss.backward();
                     optimizer.Step();
                     steps++;
                 }
+            }
+
+            if (fit is not null && epoch == fit.MaxEpochs && epoch > epochs)
+            {
+                loss = MeanLoss(module, x, y); // The last pass ran: what it left.
             }
         }
         finally
@@ -97,6 +117,34 @@ internal static class RetainRepair
             }
         }
 
-        return new RepairStats(samples, steps);
+        return new RepairStats(samples, steps, epoch, loss);
     }
+
+    /// <summary>The mean cross-entropy of <paramref name="module"/> on the samples, in eval mode, in chunks.</summary>
+    private static double MeanLoss(nn.Module<Tensor, Tensor> module, Tensor x, Tensor y)
+    {
+        using var noGrad = torch.no_grad();
+        var wasTraining = module.training;
+        module.eval();
+        try
+        {
+            var rows = x.shape[0];
+            var sum = 0.0;
+            for (long start = 0; start < rows; start += ChunkRows)
+            {
+                using var chunk = torch.NewDisposeScope();
+                var length = Math.Min(ChunkRows, rows - start);
+                var losses = nn.functional.cross_entropy(module.call(x.narrow(0, start, length)), y.narrow(0, start, length), reduction: nn.Reduction.Sum);
+                sum += losses.item<float>();
+            }
+
+            return sum / rows;
+        }
+        finally
+        {
+            module.train(wasTraining);
+        }
+    }
+
+    private const long ChunkRows = 512;
 }

@@ -152,6 +152,16 @@ public sealed record UnlearnSettings
     /// 0 = none): the term that keeps the repair from teaching the model the samples again.</summary>
     public double RepairAnchor { get; init; } = 1;
 
+    /// <summary>How closely the repair fits its retained samples again (docs/methods.md, step 5): past
+    /// <see cref="RepairEpochs"/> it goes on until their mean cross-entropy is at most this many times the original
+    /// model's on them (default 1.25; 0 = no further passes), for at most <see cref="RepairMaxEpochs"/> passes. A model that
+    /// fit its training data closely is fit as closely again, as retraining it would be: fit more loosely, its retained
+    /// samples' losses stay above its forgotten ones' and a membership attack calls the forgotten samples members.</summary>
+    public double RepairFit { get; init; } = 1.25;
+
+    /// <summary>The most passes a repair makes when <see cref="RepairFit"/> asks for more than <see cref="RepairEpochs"/>.</summary>
+    public int RepairMaxEpochs { get; init; } = 20;
+
     /// <summary>Whether a sample request's dampened model gets the repair pass (fiun with calibration).</summary>
     public bool Repairs => Method == Fiun && Calibrate && RepairEpochs > 0;
 
@@ -410,6 +420,8 @@ public sealed record UnlearnSettings
             "repairCandidates" => this with { RepairCandidates = Integer(1) },
             "repairTolerance" => this with { RepairTolerance = Number(0, 1) },
             "repairAnchor" => this with { RepairAnchor = Number(0, 1000) },
+            "repairFit" => this with { RepairFit = Number(0, 1000) },
+            "repairMaxEpochs" => this with { RepairMaxEpochs = Integer(0) },
             "rootDivisor" => this with { RootDivisor = Number(1) },
             _ => key.StartsWith("x-", StringComparison.Ordinal) ? this : throw EngineException.At(DiagnosticCatalogue.InvalidMethodParameter, path, null, key, raw,
                 $"a known parameter{Lineage.Text.EditDistance.DidYouMean(key, KnownParameters)}; the parameters are {string.Join(", ", KnownParameters)}"),
@@ -419,7 +431,8 @@ public sealed record UnlearnSettings
     /// <summary>The parameters only <c>fiun</c> reads (the roots' importance, the estimator fallback and the repair).</summary>
     private static readonly HashSet<string> FiunOnly = new(StringComparer.Ordinal)
     {
-        "importance", "rootDivisor", "estimatorFallback", "repairEpochs", "repairLearningRate", "repairSamples", "repairCandidates", "repairTolerance", "repairAnchor",
+        "importance", "rootDivisor", "estimatorFallback", "repairEpochs", "repairLearningRate", "repairSamples", "repairCandidates", "repairTolerance", "repairAnchor", "repairFit",
+        "repairMaxEpochs",
     };
 
     /// <summary>Every parameter a method reads, as manifests write them.</summary>
@@ -428,7 +441,7 @@ public sealed record UnlearnSettings
         "importance", "estimator", "temperature", "estimatorFallback", "layers", "alpha", "lambda", "calibrate", "alphas", "lambdas", "target",
         "headCorrection", "headTolerance", "headMargin", "headTailMargin", "sampleTolerance", "sampleProbe", "calibrationForget", "calibrationRetain",
         "calibrationMargin", "maxSamplesPerLabel", "seed", "rootDivisor", "repairEpochs", "repairLearningRate", "repairSamples", "repairCandidates",
-        "repairTolerance", "repairAnchor",
+        "repairTolerance", "repairAnchor", "repairFit", "repairMaxEpochs",
     ];
 
     private static EngineException Bad(SourceLocation path, string key, string raw, string expected) =>
@@ -483,6 +496,8 @@ public sealed record UnlearnSettings
                 result["repairCandidates"] = RepairCandidates;
                 result["repairTolerance"] = RepairTolerance;
                 result["repairAnchor"] = RepairAnchor;
+                result["repairFit"] = RepairFit;
+                result["repairMaxEpochs"] = RepairMaxEpochs;
             }
         }
 

@@ -510,6 +510,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         var retainSlice = CalibrationRetainSlice(scope, settings, resources);
         var tried = new JsonArray();
         record["samples"] = retained.Sum(p => p.Count);
+        var fit = Fit(module, original, retained, record);
         record["tried"] = tried;
         foreach (var (alpha, lambda, weight) in RepairLadder(calibrated.Chosen, settings).Take(settings.RepairCandidates))
         {
@@ -518,7 +519,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             var stats = Calibrator.ApplySetting(module, point, forgetImportance, fullImportance, include, forgetClasses);
             using var anchor = weight > 0 ? Anchor(module, sampleSlice.Count > 0 ? sampleSlice : forgetSlice, weight) : null;
             var repair = RetainRepair.Run(module, retained, settings.RepairEpochs, settings.RepairLearningRate, RepairBatchSize, settings.Seed + RepairSeedOffset, cancellationToken,
-                anchor?.Value);
+                anchor?.Value, fit);
             // The samples of kept labels are judged before the head shift, as calibration judges them (Calibrator.Search).
             double? sample = sampleSlice.Count > 0 ? ModelEvaluator.Accuracy(module, sampleSlice) : null;
             if (calibrated.Chosen.HeadShift > 0 && HeadLayer.Find(module) is { } head)
@@ -536,6 +537,12 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
 
             entry["retainAccuracy"] = retain is { } r ? Math.Round(r, 6) : null;
             entry["steps"] = repair.Steps;
+            if (fit is not null)
+            {
+                entry["epochs"] = repair.Epochs;
+                entry["loss"] = repair.Loss is { } loss ? Math.Round(loss, 6) : null;
+            }
+
             tried.Add(entry);
             if (forget <= calibrated.Target + 1e-12 && (sample is not { } a || a <= calibrated.SampleTarget!.Value + 1e-12)
                 && (retain is not { } kept || kept >= calibrated.Chosen.RetainAccuracy - 1e-12))
@@ -549,6 +556,27 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         original.Restore(module, ModelId);
         record["kept"] = false;
         return (calibrated.Chosen, Calibrator.ApplySetting(module, calibrated.Chosen, forgetImportance, fullImportance, include, forgetClasses));
+    }
+
+    /// <summary>
+    /// How closely a repair fits its retained samples again (<see cref="UnlearnSettings.RepairFit"/>): the original model's
+    /// mean cross-entropy on them, times the setting, recorded in <paramref name="record"/>; null when the setting asks for
+    /// no passes past <see cref="UnlearnSettings.RepairEpochs"/>. Leaves the original weights in <paramref name="module"/>.
+    /// </summary>
+    private RepairFit? Fit(nn.Module<Tensor, Tensor> module, OriginalWeights original, IReadOnlyList<DataSplit> retained, JsonObject record)
+    {
+        var settings = Settings;
+        if (settings.RepairFit <= 0 || settings.RepairMaxEpochs <= settings.RepairEpochs)
+        {
+            return null;
+        }
+
+        original.Restore(module, ModelId);
+        var losses = ModelEvaluator.Evaluate(module, retained).Losses;
+        var originalLoss = losses.Length == 0 ? 0 : losses.Average(l => (double)l);
+        var target = originalLoss * settings.RepairFit;
+        record["fit"] = new JsonObject { ["originalLoss"] = Math.Round(originalLoss, 6), ["targetLoss"] = Math.Round(target, 6) };
+        return new RepairFit(target, settings.RepairMaxEpochs);
     }
 
     /// <summary>The repair's anchor: the forgotten samples and the dampened model's class probabilities on them.</summary>

@@ -15,7 +15,7 @@ public sealed class RetainRepairTests
 {
     private static readonly CancellationToken Token = TestContext.Current.CancellationToken;
 
-    private static ModelOutcome Run(UnlearningWorkspace ws, string removal, string parameters, string folder, string model)
+    internal static ModelOutcome Run(UnlearningWorkspace ws, string removal, string parameters, string folder, string model)
     {
         ws.Write("unlearn.json", $$"""{ "parameters": { {{parameters}} } }""");
         var analysis = ws.Analyze();
@@ -154,15 +154,19 @@ public sealed class RetainRepairTests
         Assert.True(Read().Repairs);
         Assert.False(Read(("repairEpochs", "0")).Repairs);
         Assert.False(Read(("alpha", "2")).Repairs); // a fixed setting has no target to keep
-        var custom = Read(("repairEpochs", "3"), ("repairLearningRate", "0.0005"), ("repairSamples", "40"), ("repairCandidates", "2"), ("repairAnchor", "0.5"));
+        var custom = Read(("repairEpochs", "3"), ("repairLearningRate", "0.0005"), ("repairSamples", "40"), ("repairCandidates", "2"), ("repairAnchor", "0.5"),
+            ("repairFit", "1.5"), ("repairMaxEpochs", "9"));
         Assert.Equal((3, 0.0005, 40, 2, 0.5), (custom.RepairEpochs, custom.RepairLearningRate, custom.RepairSamples, custom.RepairCandidates, custom.RepairAnchor));
+        Assert.Equal((1.5, 9), (custom.RepairFit, custom.RepairMaxEpochs));
         var described = Read().Describe(forgetsSamples: true);
         Assert.Equal(2, (int)described["repairEpochs"]!);
         Assert.Equal(0.001, (double)described["repairLearningRate"]!);
         Assert.Equal((8, 1.0), ((int)described["repairCandidates"]!, (double)described["repairAnchor"]!));
+        Assert.Equal((1.25, 20), ((double)described["repairFit"]!, (int)described["repairMaxEpochs"]!));
         Assert.Null(Read().Describe(forgetsSamples: false)["repairEpochs"]); // a label request's job key ignores it
         Assert.Null(Read(("repairEpochs", "0")).Describe(forgetsSamples: true)["repairLearningRate"]);
-        foreach (var (key, raw) in new[] { ("repairEpochs", "-1"), ("repairLearningRate", "0"), ("repairSamples", "0"), ("repairCandidates", "0"), ("repairAnchor", "-1"), ("repairAnchor", "1001") })
+        foreach (var (key, raw) in new[] { ("repairEpochs", "-1"), ("repairLearningRate", "0"), ("repairSamples", "0"), ("repairCandidates", "0"), ("repairAnchor", "-1"), ("repairAnchor", "1001"),
+            ("repairFit", "-0.5"), ("repairMaxEpochs", "-1") })
         {
             var ex = Assert.Throws<EngineException>(() => Read((key, raw)));
             Assert.Equal("FUL4102", ex.Code);

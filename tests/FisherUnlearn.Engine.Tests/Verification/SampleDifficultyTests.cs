@@ -116,57 +116,31 @@ public sealed class SampleDifficultyTests
         Assert.Null(Measure(ws, "forget-few", "a"));
     }
 
-    /// <summary>A model trained 40 epochs on the sample's first 500 train digits; a request forgets the first 150, which
-    /// are cleaner than most, so the retrained model scores them well above unseen digits.</summary>
-    private static UnlearningWorkspace SmallData() => new(extend: w =>
-    {
-        w.DigitsSlice("first", 0, 500);
-        w.Write("p/p.lineage.json", """
-            { "schemaVersion": 1, "id": "p", "checkpoint": "bin/p.safetensors",
-              "architecture": { "kind": "mlp", "inputs": 784, "hidden": [256, 128], "classes": 10 },
-              "data": [ { "dataset": "first" } ],
-              "training": { "epochs": 40, "batchSize": 32, "optimizer": "adam", "learningRate": 0.001, "seed": 1 } }
-            """);
-        w.Write("forget-first.removal.json", $$"""
-            { "schemaVersion": 1, "id": "forget-first", "forget": { "samples": [ { "dataset": "first", "split": "train", "indices": [{{string.Join(", ", Enumerable.Range(0, 150))}}] } ] },
-              "targets": { "maxForgetAccuracy": 0.01, "maxRetainDrop": 0.02 } }
-            """);
-    });
-
-    private static (ModelOutcome Run, ModelVerification Verified) RunAndVerify(UnlearningWorkspace ws, string parameters, string folder)
-    {
-        ws.Write("unlearn.json", $$"""{ "parameters": { {{parameters}} } }""");
-        var analysis = ws.Analyze();
-        var removal = analysis.Workspace.Removals["forget-first"];
-        var run = RemovalRunner.Run(analysis, removal, new RunOptions { Threads = 1, OutputDirectory = ws.PathOf(folder) }, Token);
-        Assert.True(run.Succeeded, string.Join("\n", run.Models.Select(m => m.Error?.ToString())));
-        var verified = Verifier.Verify(ws.Analyze(), removal, new VerifyOptions { Threads = 1, Reference = true, OutputDirectory = ws.PathOf(folder) }, Token);
-        return (run.Models.Single(m => m.Id == "p"), verified.Models.Single(m => m.Id == "p"));
-    }
-
     [Fact]
-    public void With_the_probe_a_model_that_fits_few_digits_forgets_cleaner_ones_and_keeps_what_it_retains_as_the_retrained_one_does()
+    public void With_the_probe_a_model_that_fits_few_digits_is_aimed_at_what_retraining_scores_on_cleaner_ones()
     {
-        using var ws = SmallData();
+        using var ws = FewDigitsWorkspace.Create();
 
-        var (plain, plainVerified) = RunAndVerify(ws, string.Empty, "out-plain");
-        var (probed, probedVerified) = RunAndVerify(ws, "\"sampleProbe\": true", "out-probed");
+        var (plain, plainVerified) = FewDigitsWorkspace.RunAndVerify(ws, string.Empty, "out-plain");
+        var (probed, probedVerified) = FewDigitsWorkspace.RunAndVerify(ws, "\"sampleProbe\": true", "out-probed");
 
         var report = string.Join("\n", new[] { (plain, plainVerified), (probed, probedVerified) }.Select(p =>
             $"{p.Item1.Parameters!["calibration"]!.ToJsonString()}; after {p.Item2.After.ForgottenSampleAccuracy} / {p.Item2.After.RetainAccuracy}; reference {p.Item2.Reference!.ForgottenSampleAccuracy} / {p.Item2.Reference.RetainAccuracy}; {string.Join(" ", p.Item2.Missed)}"));
         TestContext.Current.SendDiagnosticMessage(report);
         // The retrained model scores the forgotten digits well above unseen ones: they are easier, not remembered.
-        Assert.True(plainVerified.Reference!.ForgottenSampleAccuracy > plainVerified.Reference.ForgottenLabelsHeldOutAccuracy + 0.04, report);
-        // Held to unseen digits alone, the dampening takes more than the retrained model loses (FUL5003).
-        Assert.Contains(plainVerified.Missed, d => d.Code == "FUL5003");
-        Assert.Null(plain.Parameters!["calibration"]!["difficulty"]);
+        var retrained = plainVerified.Reference!.ForgottenSampleAccuracy!.Value;
+        Assert.True(retrained > plainVerified.Reference.ForgottenLabelsHeldOutAccuracy + 0.04, report);
+        // Held to unseen digits alone, the target lies below what retraining scores on them.
+        Assert.True((double)plain.Parameters!["calibration"]!["target"]! < retrained - 0.02, report);
+        Assert.Null(plain.Parameters["calibration"]!["difficulty"]);
 
-        // The probe finds them easier, the target moves up by that, and every target is met against the retrained model.
+        // The probe finds them easier, the target moves up by that, the output scores them nearer what the retrained model
+        // does, and every target is met against it.
         var difficulty = probed.Parameters!["calibration"]!["difficulty"]!.AsObject();
         Assert.True((double)difficulty["logOddsShift"]! > 0.2, report);
         Assert.True((double)probed.Parameters["calibration"]!["target"]! > (double)plain.Parameters["calibration"]!["target"]!, report);
+        Assert.True(Math.Abs(probedVerified.After.ForgottenSampleAccuracy!.Value - retrained) < Math.Abs(plainVerified.After.ForgottenSampleAccuracy!.Value - retrained), report);
         Assert.Empty(probedVerified.Missed);
-        Assert.True(probedVerified.After.RetainAccuracy > plainVerified.After.RetainAccuracy, report);
 
         // Without a reference, verify moves the unseen score by the same probe, so it agrees with run.
         var alone = Verifier.Verify(ws.Analyze(), ws.Analyze().Workspace.Removals["forget-first"], new VerifyOptions { Threads = 1, OutputDirectory = ws.PathOf("out-probed") }, Token);
