@@ -301,12 +301,17 @@ public sealed record UnlearnSettings
                 }
             }
 
-            // The probe measures forgotten samples: a removal that names none has nothing for it (unlearn.json's may serve
-            // other removals, so only a removal's own is said).
-            if (removal.Samples.Count == 0 && removal.Labels.Count > 0 && removal.Parameters.TryGetValue("sampleProbe", out var probe) && probe.Trim() == "true")
+            // The sample target, the probe and the repair are there for forgotten samples: a removal
+            // that names none has nothing for them (unlearn.json's may serve other removals, so only a removal's own are
+            // said; those the method already ignores were said above, and "sampleProbe": false asks for nothing).
+            if (removal.Samples.Count == 0 && removal.Labels.Count > 0 && removalMethod != Retrain)
             {
-                found.Add(Diagnostic.Create(DiagnosticCatalogue.ParameterWithoutEffect, removal.ParameterLocations.GetValueOrDefault("sampleProbe") ?? new SourceLocation(removal.ManifestPath),
-                    "sampleProbe", "removals that forget samples", $"'{removal.Id}' forgets labels only", "name the samples to forget in 'forget.samples'"));
+                foreach (var key in removal.Parameters.Keys.Where(k => SampleOnly.Contains(k) && !(removalMethod == Ssd && FiunOnly.Contains(k))
+                    && !(k == "sampleProbe" && removal.Parameters[k].Trim() == "false")).Order(StringComparer.Ordinal))
+                {
+                    found.Add(Diagnostic.Create(DiagnosticCatalogue.ParameterWithoutEffect, removal.ParameterLocations.GetValueOrDefault(key) ?? new SourceLocation(removal.ManifestPath),
+                        key, "removals that forget samples", $"'{removal.Id}' forgets labels only", "name the samples to forget in 'forget.samples'"));
+                }
             }
         }
 
@@ -433,6 +438,14 @@ public sealed record UnlearnSettings
     {
         "importance", "rootDivisor", "estimatorFallback", "repairEpochs", "repairLearningRate", "repairSamples", "repairCandidates", "repairTolerance", "repairAnchor", "repairFit",
         "repairMaxEpochs",
+    };
+
+    /// <summary>The parameters only a removal that forgets samples reads (their target, the probe and the repair; the
+    /// estimator fallback, for samples alone, is said with the estimator).</summary>
+    private static readonly HashSet<string> SampleOnly = new(StringComparer.Ordinal)
+    {
+        "sampleTolerance", "sampleProbe", "repairEpochs", "repairLearningRate", "repairSamples", "repairCandidates", "repairTolerance",
+        "repairAnchor", "repairFit", "repairMaxEpochs",
     };
 
     /// <summary>Every parameter a method reads, as manifests write them.</summary>

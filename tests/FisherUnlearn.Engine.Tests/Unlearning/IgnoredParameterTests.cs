@@ -40,6 +40,30 @@ public sealed class IgnoredParameterTests
     }
 
     [Fact]
+    public void The_sample_target_and_repair_parameters_of_a_removal_that_forgets_labels_only_are_warnings_at_their_lines()
+    {
+        using var ws = new UnlearningWorkspace(train: false,
+            removalExtra: ",\n \"parameters\": { \"repairFit\": 2, \"alpha\": 1, \"sampleTolerance\": 2, \"x-note\": \"kept\", \"sampleProbe\": false }");
+        var analysis = ws.Analyze();
+        var removal = analysis.Workspace.Removals["forget-3"];
+
+        var listed = UnlearnSettings.Check(analysis.Workspace);
+
+        // A label request never repairs and has no sample target; alpha applies, a note is no setting, and a probe left
+        // off asks for nothing.
+        Assert.Equal([removal.ParameterLocations["repairFit"], removal.ParameterLocations["sampleTolerance"]], listed.Select(d => d.Location));
+        Assert.All(listed, d => Assert.Equal("FUL4105", d.Code));
+        Assert.Contains("'repairFit' applies only to removals that forget samples, and 'forget-3' forgets labels only, so it is ignored.", listed[0].Message, StringComparison.Ordinal);
+
+        // The same parameters on a removal that forgets samples are read.
+        ws.Write("forget-3.removal.json", """
+            { "schemaVersion": 1, "id": "forget-3", "forget": { "labels": [3], "samples": [ { "dataset": "mnist", "split": "train", "indices": [0, 1] } ] },
+              "parameters": { "repairFit": 2, "sampleTolerance": 2 } }
+            """);
+        Assert.Empty(UnlearnSettings.Check(ws.Analyze().Workspace));
+    }
+
+    [Fact]
     public void Unlearn_json_parameters_beside_a_retraining_removal_are_not_warned_for_they_serve_other_removals()
     {
         using var ws = new UnlearningWorkspace(train: false, removalExtra: ",\n \"method\": \"retrain\"");
