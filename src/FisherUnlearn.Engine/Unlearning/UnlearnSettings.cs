@@ -162,6 +162,10 @@ public sealed record UnlearnSettings
     /// <summary>The most passes a repair makes when <see cref="RepairFit"/> asks for more than <see cref="RepairEpochs"/>.</summary>
     public int RepairMaxEpochs { get; init; } = 20;
 
+    /// <summary>Whether a repair goes on past <see cref="RepairEpochs"/> to fit its samples as closely as the original did
+    /// (<see cref="RepairFit"/> on, and <see cref="RepairMaxEpochs"/> above <see cref="RepairEpochs"/>).</summary>
+    public bool FitsRepair => Repairs && RepairFit > 0 && RepairMaxEpochs > RepairEpochs;
+
     /// <summary>Whether a sample request's dampened model gets the repair pass (fiun with calibration).</summary>
     public bool Repairs => Method == Fiun && Calibrate && RepairEpochs > 0;
 
@@ -494,6 +498,11 @@ public sealed record UnlearnSettings
             result["estimatorFallback"] = EstimatorFallback;
         }
 
+        if (forgetsSamples && Calibrate)
+        {
+            result["sampleTolerance"] = SampleTolerance; // The sample target's: a label request never reads it.
+        }
+
         if (forgetsSamples && Calibrate && SampleProbe)
         {
             result["sampleProbe"] = true; // Described only when on: the default leaves outputs' bytes and job keys as they were.
@@ -509,8 +518,12 @@ public sealed record UnlearnSettings
                 result["repairCandidates"] = RepairCandidates;
                 result["repairTolerance"] = RepairTolerance;
                 result["repairAnchor"] = RepairAnchor;
-                result["repairFit"] = RepairFit;
-                result["repairMaxEpochs"] = RepairMaxEpochs;
+                // A fit that cannot go past the first passes is no fit: described as off, whichever setting turned it off.
+                result["repairFit"] = FitsRepair ? RepairFit : 0;
+                if (FitsRepair)
+                {
+                    result["repairMaxEpochs"] = RepairMaxEpochs;
+                }
             }
         }
 
@@ -524,7 +537,6 @@ public sealed record UnlearnSettings
             result["headTolerance"] = HeadTolerance;
             result["headMargin"] = HeadMargin;
             result["headTailMargin"] = HeadTailMargin;
-            result["sampleTolerance"] = SampleTolerance;
             result["calibrationMargin"] = CalibrationMargin;
             result["calibrationForget"] = CalibrationForget;
             result["calibrationRetain"] = CalibrationRetain;

@@ -566,7 +566,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     private RepairFit? Fit(nn.Module<Tensor, Tensor> module, OriginalWeights original, IReadOnlyList<DataSplit> retained, JsonObject record)
     {
         var settings = Settings;
-        if (settings.RepairFit <= 0 || settings.RepairMaxEpochs <= settings.RepairEpochs)
+        if (!settings.FitsRepair)
         {
             return null;
         }

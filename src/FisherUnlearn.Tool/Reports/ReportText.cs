@@ -40,7 +40,8 @@ internal static class ReportText
         parameters?[Engine.Unlearning.ModelOutcome.UnchangedKey] is { Type: JTokenType.String } unchanged ? (string)unchanged! : null;
 
     /// <summary>The parameters that matter to a reader: the calibrated alpha, lambda and head shift, the importance
-    /// source and how many parameters were dampened; for retrain, whether the reference was reused.</summary>
+    /// source, how many parameters were dampened and whether a repair followed; for retrain, whether the reference was
+    /// reused.</summary>
     public static string Parameters(JObject? parameters)
     {
         if (parameters is null)
@@ -75,6 +76,15 @@ internal static class ReportText
         {
             // A sample request whose exact calibration missed its target was calibrated again with the tempered Fisher.
             parts.Add((bool)kept! ? "fell back from the exact Fisher (its calibration missed the target)" : "the tempered fallback did no better (exact kept)");
+        }
+
+        if (parameters["repair"] is JObject repair && repair["ran"] is { Type: JTokenType.Boolean } ran && (bool)ran!)
+        {
+            // A sample request's dampening repaired on retained samples (docs/methods.md, step 5): the passes say how long
+            // the fit took, when it was on.
+            var repaired = repair["kept"] is { Type: JTokenType.Boolean } keptRepair && (bool)keptRepair!;
+            var passes = repair["tried"] is JArray { Count: > 0 } tried && tried[^1]?["epochs"] is { Type: JTokenType.Integer } epochs ? $" ({(long)epochs} passes)" : string.Empty;
+            parts.Add(repaired ? $"repaired on retained samples{passes}" : "repair tried, none met the target (unrepaired)");
         }
 
         Add("layers");

@@ -54,6 +54,10 @@ public sealed class IgnoredParameterTests
         Assert.Equal([removal.ParameterLocations["repairFit"], removal.ParameterLocations["sampleTolerance"]], listed.Select(d => d.Location));
         Assert.All(listed, d => Assert.Equal("FUL4105", d.Code));
         Assert.Contains("'repairFit' applies only to removals that forget samples, and 'forget-3' forgets labels only, so it is ignored.", listed[0].Message, StringComparison.Ordinal);
+        // Ignored, they are no part of what a label request's output is keyed by, so setting them makes nothing stale.
+        var label = Support.ParameterSettings.Read(("repairFit", "2"), ("sampleTolerance", "2"));
+        Assert.Equal(new UnlearnSettings().Describe(forgetsSamples: false).ToJsonString(), label.Describe(forgetsSamples: false).ToJsonString());
+        Assert.NotEqual(new UnlearnSettings().Describe(forgetsSamples: true).ToJsonString(), label.Describe(forgetsSamples: true).ToJsonString());
 
         // The same parameters on a removal that forgets samples are read.
         ws.Write("forget-3.removal.json", """

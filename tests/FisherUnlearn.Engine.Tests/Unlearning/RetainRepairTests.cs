@@ -163,6 +163,14 @@ public sealed class RetainRepairTests
         Assert.Equal(0.001, (double)described["repairLearningRate"]!);
         Assert.Equal((8, 1.0), ((int)described["repairCandidates"]!, (double)described["repairAnchor"]!));
         Assert.Equal((1.25, 20), ((double)described["repairFit"]!, (int)described["repairMaxEpochs"]!));
+        // A fit that cannot go past the first passes is off, whichever setting turned it off: one description, one job key.
+        var off = Read(("repairFit", "0")).Describe(forgetsSamples: true);
+        Assert.Equal(0.0, (double)off["repairFit"]!);
+        Assert.Null(off["repairMaxEpochs"]);
+        Assert.Equal(off.ToJsonString(), Read(("repairMaxEpochs", "2")).Describe(forgetsSamples: true).ToJsonString());
+        Assert.Equal(off.ToJsonString(), Read(("repairMaxEpochs", "0"), ("repairFit", "3")).Describe(forgetsSamples: true).ToJsonString());
+        Assert.False(Read(("repairEpochs", "5"), ("repairMaxEpochs", "5")).FitsRepair);
+        Assert.True(Read(("repairEpochs", "5"), ("repairMaxEpochs", "6")).FitsRepair);
         Assert.Null(Read().Describe(forgetsSamples: false)["repairEpochs"]); // a label request's job key ignores it
         Assert.Null(Read(("repairEpochs", "0")).Describe(forgetsSamples: true)["repairLearningRate"]);
         foreach (var (key, raw) in new[] { ("repairEpochs", "-1"), ("repairLearningRate", "0"), ("repairSamples", "0"), ("repairCandidates", "0"), ("repairAnchor", "-1"), ("repairAnchor", "1001"),

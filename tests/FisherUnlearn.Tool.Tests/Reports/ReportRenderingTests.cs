@@ -88,6 +88,23 @@ public sealed class ReportRenderingTests
     }
 
     [Fact]
+    public void The_parameters_say_whether_a_sample_requests_dampening_was_repaired_and_for_how_many_passes()
+    {
+        static string Of(string json) => ReportText.Parameters(Newtonsoft.Json.Linq.JObject.Parse(json));
+
+        var fitted = Of("""{ "alpha": 1.68, "lambda": 0.01, "repair": { "ran": true, "kept": true, "fit": { "originalLoss": 0.0015 }, "tried": [ { "steps": 12, "epochs": 2 }, { "steps": 120, "epochs": 20 } ] } }""");
+        var unfitted = Of("""{ "alpha": 1.68, "lambda": 0.01, "repair": { "ran": true, "kept": true, "tried": [ { "steps": 12 } ] } }""");
+        var none = Of("""{ "alpha": 1.68, "lambda": 0.01, "repair": { "ran": true, "kept": false, "tried": [ { "steps": 12, "epochs": 9 } ] } }""");
+        var skipped = Of("""{ "alpha": 1.68, "lambda": 0.01, "repair": { "ran": false, "retainCost": 0.004 } }""");
+
+        Assert.Contains("repaired on retained samples (20 passes)", fitted, StringComparison.Ordinal);
+        Assert.Contains("repaired on retained samples", unfitted, StringComparison.Ordinal);
+        Assert.DoesNotContain("passes", unfitted, StringComparison.Ordinal);
+        Assert.Contains("repair tried, none met the target (unrepaired)", none, StringComparison.Ordinal);
+        Assert.DoesNotContain("repair", skipped, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Text_quoted_from_manifests_reads_as_written_with_markup_escaped_and_hidden_characters_shown()
     {
         var sample = ReportSamples.Digits();
