@@ -295,7 +295,7 @@ public sealed record UnlearnSettings
             var removalMethod = removal.Method ?? workspace.Settings.Method;
             if (removalMethod is Retrain or Ssd)
             {
-                foreach (var key in removal.Parameters.Keys.Where(k => !k.StartsWith("x-", StringComparison.Ordinal) && (removalMethod == Retrain || FiunOnly.Contains(k)))
+                foreach (var key in removal.Parameters.Keys.Where(k => !k.StartsWith("x-", StringComparison.Ordinal) && (removalMethod == Retrain || FiunOnly.Contains(k)) && Reads(removal, k))
                     .Order(StringComparer.Ordinal))
                 {
                     found.Add(Diagnostic.Create(DiagnosticCatalogue.ParameterWithoutEffect, removal.ParameterLocations.GetValueOrDefault(key) ?? new SourceLocation(removal.ManifestPath),
@@ -311,7 +311,7 @@ public sealed record UnlearnSettings
             if (removal.Samples.Count == 0 && removal.Labels.Count > 0 && removalMethod != Retrain)
             {
                 foreach (var key in removal.Parameters.Keys.Where(k => SampleOnly.Contains(k) && !(removalMethod == Ssd && FiunOnly.Contains(k))
-                    && !(k == "sampleProbe" && removal.Parameters[k].Trim() == "false")).Order(StringComparer.Ordinal))
+                    && !(k == "sampleProbe" && removal.Parameters[k].Trim() == "false") && Reads(removal, k)).Order(StringComparer.Ordinal))
                 {
                     found.Add(Diagnostic.Create(DiagnosticCatalogue.ParameterWithoutEffect, removal.ParameterLocations.GetValueOrDefault(key) ?? new SourceLocation(removal.ManifestPath),
                         key, "removals that forget samples", $"'{removal.Id}' forgets labels only", "name the samples to forget in 'forget.samples'"));
@@ -320,6 +320,21 @@ public sealed record UnlearnSettings
         }
 
         return found;
+    }
+
+    // Whether the removal's parameter has a value a method could read: one that has not is an error (reported above), not
+    // also a warning that it is ignored.
+    private static bool Reads(RemovalManifest removal, string key)
+    {
+        try
+        {
+            new UnlearnSettings().With(SourceLocation.None, key, removal.Parameters[key]);
+            return true;
+        }
+        catch (EngineException)
+        {
+            return false;
+        }
     }
 
     // The estimator a raw value names (the default without one), or null when it names none (reported above).

@@ -59,6 +59,12 @@ public sealed class IgnoredParameterTests
         Assert.Equal(new UnlearnSettings().Describe(forgetsSamples: false).ToJsonString(), label.Describe(forgetsSamples: false).ToJsonString());
         Assert.NotEqual(new UnlearnSettings().Describe(forgetsSamples: true).ToJsonString(), label.Describe(forgetsSamples: true).ToJsonString());
 
+        // A value no method could read is an error, and only that.
+        ws.Write("forget-3.removal.json", """
+            { "schemaVersion": 1, "id": "forget-3", "forget": { "labels": [3] }, "parameters": { "repairEpochs": 3000000000 } }
+            """);
+        Assert.Equal("FUL4102", Assert.Single(UnlearnSettings.Check(ws.Analyze().Workspace)).Code);
+
         // The same parameters on a removal that forgets samples are read.
         ws.Write("forget-3.removal.json", """
             { "schemaVersion": 1, "id": "forget-3", "forget": { "labels": [3], "samples": [ { "dataset": "mnist", "split": "train", "indices": [0, 1] } ] },
