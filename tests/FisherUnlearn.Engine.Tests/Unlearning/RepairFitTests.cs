@@ -1,5 +1,9 @@
+using FisherUnlearn.Engine.Data;
+using FisherUnlearn.Engine.Models;
+using FisherUnlearn.Engine.Native;
 using FisherUnlearn.Engine.Tests.Support;
 using FisherUnlearn.Engine.Unlearning;
+using FisherUnlearn.Lineage.Manifests;
 
 namespace FisherUnlearn.Engine.Tests.Unlearning;
 
@@ -43,6 +47,36 @@ public sealed class RepairFitTests
         Assert.InRange(fittedVerified.After.Mia!.Value, reference.Mia!.Value - 0.05, reference.Mia.Value + 0.05);
         Assert.Empty(fittedVerified.Missed);
         Assert.True(fittedVerified.After.RetainAccuracy > looseVerified.After.RetainAccuracy, report);
+    }
+
+    [Fact]
+    public void Past_its_first_passes_a_repair_measures_before_each_further_pass_and_stops_at_the_target_or_the_limit()
+    {
+        TorchRuntime.Configure(1);
+        using var ws = new UnlearningWorkspace(train: false);
+        var samples = DatasetLoader.Load(ws.Analyze().Workspace.Datasets["mnist"], "train").RandomSubset(100, 3); // 2 batches of 64
+        var spec = new ArchitectureSpec { Kind = "mlp", Inputs = 784, Hidden = [16], Classes = 10 };
+        RepairStats Repair(RepairFit? fit)
+        {
+            TorchSharp.torch.manual_seed(5);
+            using var module = ModelFactory.Create(spec);
+            return RetainRepair.Run(module, [samples], 2, 0.001, 64, 7, TestContext.Current.CancellationToken, fit: fit);
+        }
+
+        // Without a fit: two passes, nothing measured.
+        Assert.Equal(new RepairStats(100, 4, 2, null), Repair(null));
+        // A target met after the first passes: measured once, no further pass.
+        var met = Repair(new RepairFit(1000, 10));
+        Assert.Equal((4L, 2), (met.Steps, met.Epochs));
+        Assert.InRange(met.Loss!.Value, 0, 1000);
+        // A target no pass reaches: every pass up to the limit, and the loss the last one left.
+        var limited = Repair(new RepairFit(0, 5));
+        Assert.Equal((10L, 5), (limited.Steps, limited.Epochs));
+        Assert.True(limited.Loss < met.Loss, $"{limited.Loss} after 5 passes, {met.Loss} after 2");
+        // A target between the two: it stops at the first pass that reaches it.
+        var between = Repair(new RepairFit((met.Loss!.Value + limited.Loss!.Value) / 2, 5));
+        Assert.InRange(between.Epochs, 3, 5);
+        Assert.True(between.Loss <= (met.Loss + limited.Loss) / 2 || between.Epochs == 5);
     }
 
     [Fact]
