@@ -159,13 +159,18 @@ public sealed class StatusCommandScenarios
         Assert.Equal(["a"], (await Removal(ws, "forget-2"))["missingCheckpoints"]!.Select(m => (string)m!));
         var text = await CliRun.InvokeAsync(ws.Root, "status");
         Assert.Equal(0, text.ExitCode);
-        Assert.Contains("forget-1: a (stale), b (stale); checkpoint missing for a: run 'dotnet unlearn train' (or fix 'checkpoint' in its manifest), then 'dotnet unlearn run forget-1'.", text.Out, StringComparison.Ordinal);
+        // a has no training recipe: only the user can put its file back.
+        Assert.Contains("forget-1: a (stale), b (stale); checkpoint missing for a: put the file back, or fix 'checkpoint' in the manifest ('a' has no training recipe, so 'dotnet unlearn train' cannot make it), then 'dotnet unlearn run forget-1'.", text.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("forget-3:", text.Out, StringComparison.Ordinal);
         // plan --check, the CI gate, says the same: train first (a plain 'run' would stop at FUL4104).
         var check = await CliRun.InvokeAsync(ws.Root, "plan", "forget-2", "--check");
         var checkJson = await CliRun.InvokeAsync(ws.Root, "plan", "forget-2", "--check", "--json");
         Assert.Equal(3, check.ExitCode);
-        Assert.Contains("checkpoint missing for a: run 'dotnet unlearn train' (or fix 'checkpoint' in its manifest), then 'dotnet unlearn run forget-2'.", check.Error, StringComparison.Ordinal);
+        Assert.Contains("checkpoint missing for a: put the file back, or fix 'checkpoint' in the manifest ('a' has no training recipe, so 'dotnet unlearn train' cannot make it), then 'dotnet unlearn run forget-2'.", check.Error, StringComparison.Ordinal);
+        // With a recipe, 'train' makes it again.
+        ws.Write("a/a.lineage.json", ws.ReadText("a/a.lineage.json").Replace("\"data\":", "\"training\": { \"epochs\": 1, \"batchSize\": 8, \"optimizer\": \"adam\", \"learningRate\": 0.01, \"seed\": 1 }, \"data\":", StringComparison.Ordinal));
+        Assert.Contains("checkpoint missing for a: run 'dotnet unlearn train' (or fix 'checkpoint' in its manifest), then 'dotnet unlearn run forget-2'.",
+            (await CliRun.InvokeAsync(ws.Root, "plan", "forget-2", "--check")).Error, StringComparison.Ordinal);
         Assert.Equal(["a"], checkJson.Json["missingCheckpoints"]!.Select(m => (string)m!));
         Assert.Empty(checkJson.Json["unreadableCheckpoints"]!);
     }
@@ -190,10 +195,27 @@ public sealed class StatusCommandScenarios
         Assert.Equal("a", (string?)unreadable["id"]);
         Assert.Contains("the header claims", (string?)unreadable["reason"], StringComparison.Ordinal);
         Assert.Contains("forget-1: a (stale), b (stale); checkpoint of 'a' cannot be read (the header claims", text.Out, StringComparison.Ordinal);
-        Assert.Contains("): run 'dotnet unlearn train' (or fix 'checkpoint' in its manifest, or put the file back), then 'dotnet unlearn run forget-1'.", text.Out, StringComparison.Ordinal);
+        Assert.Contains("): put the file back, or fix 'checkpoint' in the manifest ('a' has no training recipe, so 'dotnet unlearn train' cannot make it), then 'dotnet unlearn run forget-1'.", text.Out, StringComparison.Ordinal);
         Assert.Equal(3, check.ExitCode);
         Assert.Equal("a", (string?)Assert.Single(check.Json["unreadableCheckpoints"]!)["id"]);
         Assert.Contains("checkpoint of 'a' cannot be read", check.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>A PyTorch checkpoint has no header to check: status reads it as run would (QA: a broken .pt passed for
+    /// "stale", and run then refused it).</summary>
+    [Fact]
+    public async Task A_pytorch_checkpoint_that_cannot_be_read_is_named_too()
+    {
+        using var ws = ChainWithCheckpoints();
+        ws.Write("a/a.lineage.json", ws.ReadText("a/a.lineage.json").Replace("bin/a.safetensors", "bin/a.pt", StringComparison.Ordinal));
+        ws.Write("a/bin/a.pt", "version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 103344\n");
+
+        var removal = await Removal(ws, "forget-1");
+
+        var unreadable = Assert.Single(removal["unreadableCheckpoints"]!);
+        Assert.Equal("a", (string?)unreadable["id"]);
+        Assert.False(string.IsNullOrWhiteSpace((string?)unreadable["reason"]));
+        Assert.Empty(removal["missingCheckpoints"]!);
     }
 
     [Fact]

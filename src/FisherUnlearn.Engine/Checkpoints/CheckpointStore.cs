@@ -52,11 +52,15 @@ public static class CheckpointStore
     /// <summary>FUL4024 for a tensor of <paramref name="path"/> holding <paramref name="count"/> non-finite values, with
     /// the way out its format has: 'train' rebuilds a safetensors checkpoint, while a PyTorch or TorchSharp file is the
     /// user's own and 'train' never writes one (FUL4064).</summary>
-    internal static EngineException NonFinite(string path, string tensor, long count) =>
+    /// <param name="metadata">The safetensors file's metadata, when it was read: a checkpoint <c>train</c> wrote records its
+    /// inputs there, and only such a one can be trained again.</param>
+    internal static EngineException NonFinite(string path, string tensor, long count, IReadOnlyDictionary<string, string>? metadata = null) =>
         EngineException.Create(DiagnosticCatalogue.CheckpointNonFinite, path, path, tensor, count,
-            Path.GetExtension(path).Equals(".safetensors", StringComparison.OrdinalIgnoreCase)
-                ? "retrain the model ('dotnet unlearn train --model <id> --force' redoes a checkpoint whose inputs did not change)"
-                : $"save the model's state_dict again from finite weights ('dotnet unlearn train' only reads {Path.GetExtension(path)} checkpoints, it never writes them)");
+            metadata?.ContainsKey(Training.TrainingInputs.InputsKey) == true
+                ? "retrain its model ('dotnet unlearn train --force --model' with the model's id redoes a checkpoint whose inputs did not change)"
+                : metadata is not null
+                    ? "save the model's weights again from finite values ('dotnet unlearn train' did not write this file, and makes only the checkpoints of models with a training recipe)"
+                    : $"save the model's state_dict again from finite weights ('dotnet unlearn train' only reads {Path.GetExtension(path)} checkpoints, it never writes them)");
 
     /// <summary>Reads a state dict, refusing corrupt files and non-finite float values. Tensors are on the CPU.</summary>
     public static Dictionary<string, Tensor> Load(string path)
@@ -233,7 +237,7 @@ public static class CheckpointStore
 
             if (bad > 0)
             {
-                throw NonFinite(path, entry.Name, bad);
+                throw NonFinite(path, entry.Name, bad, header.Metadata);
             }
         });
     }

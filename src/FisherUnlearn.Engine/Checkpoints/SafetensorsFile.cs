@@ -176,7 +176,7 @@ public static class SafetensorsFile
                 var bad = tensor.CountNonFinite();
                 if (bad > 0)
                 {
-                    throw CheckpointStore.NonFinite(header.Path, entry.Name, bad);
+                    throw CheckpointStore.NonFinite(header.Path, entry.Name, bad, header.Metadata);
                 }
             }
 

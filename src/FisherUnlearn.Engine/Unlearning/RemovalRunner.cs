@@ -75,14 +75,31 @@ public static class RemovalRunner
         foreach (var id in Lineages(analysis, plan))
         {
             var path = analysis.Workspace.Models[id].CheckpointPath;
-            if (!CheckpointPresence.IsPresent(path) || CheckpointStore.FormatOf(path) != CheckpointFormat.Safetensors)
+            if (!CheckpointPresence.IsPresent(path))
             {
                 continue;
             }
 
+            var safetensors = CheckpointStore.FormatOf(path) == CheckpointFormat.Safetensors;
+            if (!safetensors)
+            {
+                TorchRuntime.EnsureLoaded(); // libtorch that cannot load is its own error (FUL3003), not this file's
+            }
+
             try
             {
-                _ = SafetensorsFile.ReadHeader(path);
+                if (safetensors)
+                {
+                    _ = SafetensorsFile.ReadHeader(path);
+                }
+                else
+                {
+                    // A PyTorch or TorchSharp file has no header of its own to check: it is read whole (these are the
+                    // user's own checkpoints, which 'train' never writes), as run would read it (QA: status said "stale"
+                    // for a .pt file run then refused).
+                    using var scope = TorchSharp.torch.NewDisposeScope();
+                    _ = CheckpointStore.Load(path);
+                }
             }
             catch (EngineException ex)
             {

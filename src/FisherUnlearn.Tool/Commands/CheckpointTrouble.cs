@@ -12,8 +12,17 @@ namespace FisherUnlearn.Tool.Commands;
 /// </summary>
 internal sealed record CheckpointTrouble(IReadOnlyList<string> Missing, IReadOnlyList<(string Id, string Reason)> Unreadable)
 {
-    public static CheckpointTrouble Find(WorkspaceAnalysis analysis, RemovalPlan plan) =>
-        new(RemovalRunner.MissingCheckpoints(analysis, plan), RemovalRunner.UnreadableCheckpoints(analysis, plan));
+    /// <summary>Those of them whose manifest has no <c>training</c> recipe: <c>train</c> cannot make them, only the user
+    /// can put them back (QA: status advised 'train', which kept the model and fixed nothing).</summary>
+    public IReadOnlySet<string> WithoutRecipe { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    public static CheckpointTrouble Find(WorkspaceAnalysis analysis, RemovalPlan plan)
+    {
+        var missing = RemovalRunner.MissingCheckpoints(analysis, plan);
+        var unreadable = RemovalRunner.UnreadableCheckpoints(analysis, plan);
+        var withoutRecipe = missing.Concat(unreadable.Select(u => u.Id)).Where(id => analysis.Workspace.Models[id].Training is null).ToHashSet(StringComparer.Ordinal);
+        return new(missing, unreadable) { WithoutRecipe = withoutRecipe };
+    }
 
     public bool Any => Missing.Count > 0 || Unreadable.Count > 0;
 
@@ -28,6 +37,15 @@ internal sealed record CheckpointTrouble(IReadOnlyList<string> Missing, IReadOnl
         }
 
         parts.AddRange(Unreadable.Select(u => $"checkpoint of '{u.Id}' cannot be read ({u.Reason})"));
+        var troubled = Missing.Concat(Unreadable.Select(u => u.Id)).ToList();
+        if (troubled.All(WithoutRecipe.Contains))
+        {
+            // Nothing here can be trained: the files are the user's to put back.
+            var names = string.Join(", ", troubled.Select(id => $"'{id}'"));
+            return $"{string.Join("; ", parts)}: put the file{(troubled.Count == 1 ? "" : "s")} back, or fix 'checkpoint' in the manifest ({names} "
+                + $"{(troubled.Count == 1 ? "has" : "have")} no training recipe, so 'dotnet unlearn train' cannot make {(troubled.Count == 1 ? "it" : "them")}), then {run}.";
+        }
+
         var fix = Unreadable.Count > 0 ? "(or fix 'checkpoint' in its manifest, or put the file back)" : "(or fix 'checkpoint' in its manifest)";
         return $"{string.Join("; ", parts)}: run 'dotnet unlearn train' {fix}, then {run}.";
     }

@@ -135,7 +135,16 @@ public sealed class CheckpointStoreTests : IDisposable
 
         var ex = EngineAssert.Fails("FUL4024", () => CheckpointStore.LoadInto(target, path, "mlp 6-5-3"));
         Assert.Contains("'fc2.bias'", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("'dotnet unlearn train --model <id> --force'", ex.Message, StringComparison.Ordinal);
+        // A file train did not write cannot be trained again: the user's to write from finite weights (QA: the hint said
+        // to retrain a model without a recipe, with a literal '<id>').
+        Assert.Contains("save the model's weights again from finite values ('dotnet unlearn train' did not write this file", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("<id>", ex.Message, StringComparison.Ordinal);
+
+        // One that train wrote (its inputs recorded) is retrained.
+        CheckpointStore.SaveSafetensors(path, model.state_dict(), new Dictionary<string, string> { [Engine.Training.TrainingInputs.InputsKey] = "abc" });
+        var trained = EngineAssert.Fails("FUL4024", () => CheckpointStore.LoadInto(target, path, "mlp 6-5-3"));
+        Assert.Contains("retrain its model ('dotnet unlearn train --force --model' with the model's id", trained.Message, StringComparison.Ordinal);
+        Assert.Contains("retrain its model", EngineAssert.Fails("FUL4024", () => CheckpointStore.Load(path)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
