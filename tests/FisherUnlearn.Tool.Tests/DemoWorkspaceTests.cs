@@ -50,7 +50,7 @@ public sealed class DemoWorkspaceTests
 
         var validate = await CliRun.InvokeAsync(target, "validate");
         Assert.Equal(0, validate.ExitCode);
-        Assert.Contains("7 models, 1 datasets, 2 removal requests: valid.", validate.Error, StringComparison.Ordinal);
+        Assert.Contains("7 models, 1 dataset, 2 removal requests: valid.", validate.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public sealed class ValidateCommandScenarios
 
         Assert.Equal(0, run.ExitCode);
         Assert.Equal(string.Empty, run.Out);
-        Assert.Contains("7 models, 1 datasets, 2 removal requests: valid.", run.Error);
+        Assert.Contains("7 models, 1 dataset, 2 removal requests: valid.", run.Error);
     }
 
     [Fact]
@@ -26,7 +26,7 @@ public sealed class ValidateCommandScenarios
         var explicitFolder = await CliRun.InvokeAsync(Path.Combine(ws.Root, "b"), "validate", "--workspace", ".");
 
         Assert.Equal(0, inside.ExitCode);
-        Assert.Contains("2 models, 1 datasets, 3 removal requests: valid.", inside.Error, StringComparison.Ordinal);
+        Assert.Contains("2 models, 1 dataset, 3 removal requests: valid.", inside.Error, StringComparison.Ordinal);
         Assert.Equal(0, plan.ExitCode);
         Assert.Equal(["a", "b"], plan.Json["affected"]!.Select(a => (string)a["id"]!));
         Assert.Equal(2, explicitFolder.ExitCode); // --workspace still means exactly that folder: b alone lacks its dataset

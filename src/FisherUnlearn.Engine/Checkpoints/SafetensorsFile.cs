@@ -186,6 +186,18 @@ public static class SafetensorsFile
         return new SafetensorsDocument(tensors, header.Metadata);
     }
 
+    // A JSON reader's complaint without its internals (line 0, byte positions, "configured depth"): what is wrong and where.
+    private static string JsonProblem(JsonException ex)
+    {
+        if (ex.Message.Contains("maximum configured depth", StringComparison.Ordinal))
+        {
+            return "it nests deeper than a safetensors header does (an object of tensor entries and metadata: 8 levels at most)";
+        }
+
+        var what = ex.Message.Split(" LineNumber:", 2)[0].Trim();
+        return ex.BytePositionInLine is { } at ? $"not valid JSON at byte {at} of the header ({what})" : $"not valid JSON ({what})";
+    }
+
     private static (List<SafetensorsEntry> Entries, IReadOnlyDictionary<string, string> Metadata) ParseHeader(string path, byte[] header, long dataLength)
     {
         // The format's header is UTF-8 JSON; System.Text.Json checks a string's encoding only when it is read (then throws
@@ -218,7 +230,7 @@ public static class SafetensorsFile
         }
         catch (JsonException ex)
         {
-            throw BadHeader(path, $"not valid JSON ({ex.Message})");
+            throw BadHeader(path, JsonProblem(ex));
         }
 
         if (header.AsSpan(objectLength).TrimStart((byte)' ').Length != 0)
@@ -233,7 +245,7 @@ public static class SafetensorsFile
         }
         catch (JsonException ex)
         {
-            throw BadHeader(path, $"not valid JSON ({ex.Message})");
+            throw BadHeader(path, JsonProblem(ex));
         }
 
         using (json)
@@ -280,16 +292,17 @@ public static class SafetensorsFile
             long expected = 0;
             foreach (var entry in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
             {
+                // Past the end first: offsets far beyond the data are no "gap" (QA).
+                if (entry.End > dataLength)
+                {
+                    throw Truncated(path, $"tensor '{entry.Name}' ends at byte {entry.End} of the data, which has {dataLength}");
+                }
+
                 if (entry.Begin != expected)
                 {
                     throw BadTensor(path, entry.Name, entry.Begin < expected
                         ? $"its bytes [{entry.Begin}, {entry.End}) overlap another tensor's"
                         : $"a gap of {entry.Begin - expected} unused bytes precedes it");
-                }
-
-                if (entry.End > dataLength)
-                {
-                    throw Truncated(path, $"tensor '{entry.Name}' ends at byte {entry.End} of the data, which has {dataLength}");
                 }
 
                 expected = entry.End;
@@ -356,7 +369,7 @@ public static class SafetensorsFile
         if (!value.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2
             || !offsets[0].TryGetInt64(out var begin) || !offsets[1].TryGetInt64(out var end) || begin < 0 || end < begin)
         {
-            throw BadTensor(path, name, "'data_offsets' must be [begin, end] with 0 <= begin <= end");
+            throw BadTensor(path, name, $"'data_offsets' is {(offsets.ValueKind == JsonValueKind.Undefined ? "missing" : offsets.GetRawText())}; it must be [begin, end], two whole numbers from 0 to {long.MaxValue} with begin <= end");
         }
 
         foreach (var key in value.EnumerateObject())

@@ -96,6 +96,13 @@ public static class CsvDataReader
                 {
                     var text = Unquote(cells[c].Text);
                     var location = new SourceLocation(path, lineNumber, cells[c].Column);
+                    if (text.Contains('\uFFFD', StringComparison.Ordinal))
+                    {
+                        // Bytes that are not UTF-8 were decoded as U+FFFD: say so, not only that the cell is no number.
+                        throw EngineException.At(DiagnosticCatalogue.DataBadCell, location, null, header[c], text,
+                            $"{(c == labelIndex ? "an integer label" : "a finite number")}: the file has bytes here that are not UTF-8 text (save it as UTF-8 or ASCII)");
+                    }
+
                     if (text.Contains('\0', StringComparison.Ordinal))
                     {
                         // .NET's number parsing ignores trailing NUL characters: "1.0\0" would read as 1.0.

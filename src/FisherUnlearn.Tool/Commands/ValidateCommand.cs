@@ -27,7 +27,7 @@ internal static class ValidateCommand
             else if (errors == 0)
             {
                 var ws = analysis.Workspace;
-                env.Diagnostics.Log($"{ws.Models.Count} models, {ws.Datasets.Count} datasets, {ws.Removals.Count} removal requests: valid.");
+                env.Diagnostics.Log($"{Count(ws.Models.Count, "model")}, {Count(ws.Datasets.Count, "dataset")}, {Count(ws.Removals.Count, "removal request")}: valid.");
             }
             else
             {
@@ -38,4 +38,6 @@ internal static class ValidateCommand
         });
         return command;
     }
+
+    private static string Count(int n, string noun) => $"{n} {noun}{(n == 1 ? string.Empty : "s")}";
 }

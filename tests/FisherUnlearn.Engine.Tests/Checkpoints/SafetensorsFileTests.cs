@@ -189,9 +189,9 @@ public sealed class SafetensorsFileTests : IDisposable
     [Theory]
     [InlineData("", "the header is empty")]
     [InlineData("        ", "the header is empty")]
-    [InlineData("{\"a\":1,,", "not valid JSON (")]
-    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}", "not valid JSON (")]
-    [InlineData("{\"a\":[[[[[[[[[[[[", "not valid JSON (")]
+    [InlineData("{\"a\":1,,", "not valid JSON at byte 7 of the header (")]
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}", "not valid JSON at byte ")]
+    [InlineData("{\"a\":[[[[[[[[[[[[", "it nests deeper than a safetensors header does")]
     [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}\0\0\0", "not followed by spaces alone")]
     public void An_empty_or_unparsable_header_is_FUL4022_saying_so_not_a_padding_problem(string header, string detail)
     {
@@ -204,6 +204,21 @@ public sealed class SafetensorsFileTests : IDisposable
         {
             Assert.DoesNotContain("spaces alone", ex.Message, StringComparison.Ordinal);
         }
+    }
+
+    [Theory]
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[1000004,1000008]}}",
+        "FUL4021", "tensor 'b' ends at byte 1000008 of the data, which has 4")]
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[18446744073709551615,18446744073709551615]}}",
+        "FUL4023", "'data_offsets' is [18446744073709551615,18446744073709551615]; it must be [begin, end], two whole numbers from 0 to 9223372036854775807")]
+    public void Offsets_far_past_the_data_or_past_what_a_file_can_hold_say_so(string header, string code, string detail)
+    {
+        // QA: the first was called "a gap of 1000000 unused bytes", the second "must be [begin, end] with 0 <= begin <= end",
+        // which those values meet.
+        var ex = EngineAssert.Fails(code, () => SafetensorsFile.Read(Raw(header, new byte[4])));
+
+        Assert.Contains(detail, ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("gap", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

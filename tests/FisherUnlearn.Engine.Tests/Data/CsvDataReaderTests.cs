@@ -73,6 +73,19 @@ public sealed class CsvDataReaderTests : IDisposable
     }
 
     [Fact]
+    public void A_cell_with_bytes_that_are_not_utf8_says_so()
+    {
+        // QA: a Latin-1 byte read as U+FFFD gave "holds '0\uFFFD', which is not a finite number", never naming the encoding.
+        var path = folder.WriteText("latin1.csv", "x,label\n1,0\n");
+        File.WriteAllBytes(path, [.. File.ReadAllBytes(path), (byte)'0', 0xE9, (byte)',', (byte)'1', (byte)'\n']);
+
+        var ex = EngineAssert.Fails("FUL4007", () => CsvDataReader.Read(path, "label"));
+
+        Assert.Equal((3, 1), (ex.Diagnostic.Location.Line, ex.Diagnostic.Location.Column));
+        Assert.Contains("the file has bytes here that are not UTF-8 text (save it as UTF-8 or ASCII)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_label_outside_the_declared_classes_is_FUL4005_at_its_line_and_column()
     {
         // Line 6 of the file (a comment-free header, a blank line), the fourth sample, the label column at column 5.

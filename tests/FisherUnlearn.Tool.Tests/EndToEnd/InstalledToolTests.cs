@@ -124,7 +124,7 @@ public sealed class InstalledToolTests(PackedToolFixture tool)
             var fromSubfolder = Path.Combine(sample, "digits-base");
             var valid = await Run(Dotnet(fromSubfolder), "unlearn", "validate", "--workspace", "..");
             Assert.True(valid.ExitCode == 0, valid.StandardError);
-            Assert.Contains("7 models, 1 datasets, 2 removal requests: valid.", valid.StandardError, StringComparison.Ordinal);
+            Assert.Contains("7 models, 1 dataset, 2 removal requests: valid.", valid.StandardError, StringComparison.Ordinal);
 
             var plan = await Run(Dotnet(repo), "unlearn", "plan", "forget-3", "--workspace", "models", "--json");
             Assert.True(plan.ExitCode == 0, plan.StandardError);
