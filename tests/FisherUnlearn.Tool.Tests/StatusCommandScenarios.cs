@@ -216,6 +216,11 @@ public sealed class StatusCommandScenarios
         Assert.Equal("a", (string?)unreadable["id"]);
         Assert.False(string.IsNullOrWhiteSpace((string?)unreadable["reason"]));
         Assert.Empty(removal["missingCheckpoints"]!);
+        // 'train' never writes a .pt file, recipe or not: the user puts it back (QA: it said "run 'dotnet unlearn train'").
+        Assert.Contains("('a' has no training recipe, so 'dotnet unlearn train' cannot make it)", (await CliRun.InvokeAsync(ws.Root, "status")).Out, StringComparison.Ordinal);
+        ws.Write("a/a.lineage.json", ws.ReadText("a/a.lineage.json").Replace("\"data\":", "\"training\": { \"epochs\": 1, \"batchSize\": 8, \"optimizer\": \"adam\", \"learningRate\": 0.01, \"seed\": 1 }, \"data\":", StringComparison.Ordinal));
+        Assert.Contains(": put the file back, or fix 'checkpoint' in the manifest ('a' has a .pt checkpoint, which 'train' never writes, so 'dotnet unlearn train' cannot make it), then 'dotnet unlearn run forget-1'.",
+            (await CliRun.InvokeAsync(ws.Root, "status")).Out, StringComparison.Ordinal);
     }
 
     [Fact]

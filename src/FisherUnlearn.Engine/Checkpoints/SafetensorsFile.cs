@@ -195,7 +195,13 @@ public static class SafetensorsFile
         }
 
         var what = ex.Message.Split(" LineNumber:", 2)[0].Trim();
-        return ex.BytePositionInLine is { } at ? $"not valid JSON at byte {at} of the header ({what})" : $"not valid JSON ({what})";
+        return (ex.LineNumber, ex.BytePositionInLine) switch
+        {
+            // The reader counts lines from 0 and bytes within the line: a header written over several lines gets both.
+            ( > 0, { } at) => $"not valid JSON at line {ex.LineNumber + 1}, byte {at} of that line of the header ({what})",
+            (_, { } at) => $"not valid JSON at byte {at} of the header ({what})",
+            _ => $"not valid JSON ({what})",
+        };
     }
 
     private static (List<SafetensorsEntry> Entries, IReadOnlyDictionary<string, string> Metadata) ParseHeader(string path, byte[] header, long dataLength)
@@ -289,15 +295,16 @@ public static class SafetensorsFile
             }
 
             // The data section must be covered exactly: in offset order, each tensor starts where the previous ended.
+            // Past the end first, whichever tensor it is: offsets far beyond the data leave a "gap" before them, or after
+            // another tensor, that is not the problem (QA).
+            if (entries.Where(e => e.End > dataLength).OrderBy(e => e.Begin).ThenBy(e => e.End).FirstOrDefault() is { } beyond)
+            {
+                throw Truncated(path, $"tensor '{beyond.Name}' ends at byte {beyond.End} of the data, which has {dataLength}");
+            }
+
             long expected = 0;
             foreach (var entry in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
             {
-                // Past the end first: offsets far beyond the data are no "gap" (QA).
-                if (entry.End > dataLength)
-                {
-                    throw Truncated(path, $"tensor '{entry.Name}' ends at byte {entry.End} of the data, which has {dataLength}");
-                }
-
                 if (entry.Begin != expected)
                 {
                     throw BadTensor(path, entry.Name, entry.Begin < expected

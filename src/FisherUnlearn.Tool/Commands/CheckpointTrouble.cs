@@ -12,16 +12,30 @@ namespace FisherUnlearn.Tool.Commands;
 /// </summary>
 internal sealed record CheckpointTrouble(IReadOnlyList<string> Missing, IReadOnlyList<(string Id, string Reason)> Unreadable)
 {
-    /// <summary>Those of them whose manifest has no <c>training</c> recipe: <c>train</c> cannot make them, only the user
-    /// can put them back (QA: status advised 'train', which kept the model and fixed nothing).</summary>
-    public IReadOnlySet<string> WithoutRecipe { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+    /// <summary>Those of them <c>train</c> cannot make, with why: no <c>training</c> recipe, or a checkpoint in a format it
+    /// never writes (.pt, .pth, .dat). Only the user can put them back (QA: status advised 'train', which kept the model and
+    /// fixed nothing).</summary>
+    public IReadOnlyDictionary<string, string> Untrainable { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     public static CheckpointTrouble Find(WorkspaceAnalysis analysis, RemovalPlan plan)
     {
         var missing = RemovalRunner.MissingCheckpoints(analysis, plan);
         var unreadable = RemovalRunner.UnreadableCheckpoints(analysis, plan);
-        var withoutRecipe = missing.Concat(unreadable.Select(u => u.Id)).Where(id => analysis.Workspace.Models[id].Training is null).ToHashSet(StringComparer.Ordinal);
-        return new(missing, unreadable) { WithoutRecipe = withoutRecipe };
+        var untrainable = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var id in missing.Concat(unreadable.Select(u => u.Id)))
+        {
+            var manifest = analysis.Workspace.Models[id];
+            if (manifest.Training is null)
+            {
+                untrainable[id] = $"'{id}' has no training recipe";
+            }
+            else if (Engine.Checkpoints.CheckpointStore.FormatOf(manifest.CheckpointPath) != Engine.Checkpoints.CheckpointFormat.Safetensors)
+            {
+                untrainable[id] = $"'{id}' has a {Path.GetExtension(manifest.CheckpointPath)} checkpoint, which 'train' never writes";
+            }
+        }
+
+        return new(missing, unreadable) { Untrainable = untrainable };
     }
 
     public bool Any => Missing.Count > 0 || Unreadable.Count > 0;
@@ -38,15 +52,16 @@ internal sealed record CheckpointTrouble(IReadOnlyList<string> Missing, IReadOnl
 
         parts.AddRange(Unreadable.Select(u => $"checkpoint of '{u.Id}' cannot be read ({u.Reason})"));
         var troubled = Missing.Concat(Unreadable.Select(u => u.Id)).ToList();
-        if (troubled.All(WithoutRecipe.Contains))
+        var one = troubled.Count == 1;
+        if (troubled.All(Untrainable.ContainsKey))
         {
             // Nothing here can be trained: the files are the user's to put back.
-            var names = string.Join(", ", troubled.Select(id => $"'{id}'"));
-            return $"{string.Join("; ", parts)}: put the file{(troubled.Count == 1 ? "" : "s")} back, or fix 'checkpoint' in the manifest ({names} "
-                + $"{(troubled.Count == 1 ? "has" : "have")} no training recipe, so 'dotnet unlearn train' cannot make {(troubled.Count == 1 ? "it" : "them")}), then {run}.";
+            return $"{string.Join("; ", parts)}: put the file{(one ? "" : "s")} back, or fix 'checkpoint' in {(one ? "the manifest" : "the manifests")} "
+                + $"({string.Join("; ", troubled.Select(id => Untrainable[id]))}, so 'dotnet unlearn train' cannot make {(one ? "it" : "them")}), then {run}.";
         }
 
-        var fix = Unreadable.Count > 0 ? "(or fix 'checkpoint' in its manifest, or put the file back)" : "(or fix 'checkpoint' in its manifest)";
+        var fix = Unreadable.Count > 0 ? $"(or fix 'checkpoint' in {(one ? "its manifest" : "their manifests")}, or put the file{(one ? "" : "s")} back)"
+            : $"(or fix 'checkpoint' in {(one ? "its manifest" : "their manifests")})";
         return $"{string.Join("; ", parts)}: run 'dotnet unlearn train' {fix}, then {run}.";
     }
 

@@ -211,7 +211,11 @@ public sealed class SafetensorsFileTests : IDisposable
         "FUL4021", "tensor 'b' ends at byte 1000008 of the data, which has 4")]
     [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[18446744073709551615,18446744073709551615]}}",
         "FUL4023", "'data_offsets' is [18446744073709551615,18446744073709551615]; it must be [begin, end], two whole numbers from 0 to 9223372036854775807")]
-    public void Offsets_far_past_the_data_or_past_what_a_file_can_hold_say_so(string header, string code, string detail)
+    [InlineData("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[1000000,1000004]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+        "FUL4021", "tensor 'a' ends at byte 1000004 of the data, which has 4")]
+    [InlineData("{\n  \"a\": {\n    \"dtype\": \"F32\",\n    \"shape\": [1],\n    \"data_offsets\": [0, 4] tru\n  }\n}",
+        "FUL4022", "not valid JSON at line 5, byte ")]
+    public void Offsets_past_the_data_or_past_what_a_file_can_hold_and_json_errors_say_where(string header, string code, string detail)
     {
         // QA: the first was called "a gap of 1000000 unused bytes", the second "must be [begin, end] with 0 <= begin <= end",
         // which those values meet.
