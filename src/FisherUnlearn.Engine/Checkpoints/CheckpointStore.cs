@@ -57,10 +57,12 @@ public static class CheckpointStore
     internal static EngineException NonFinite(string path, string tensor, long count, IReadOnlyDictionary<string, string>? metadata = null) =>
         EngineException.Create(DiagnosticCatalogue.CheckpointNonFinite, path, path, tensor, count,
             metadata?.ContainsKey(Training.TrainingInputs.InputsKey) == true
-                ? "retrain its model ('dotnet unlearn train --force --model' with the model's id redoes a checkpoint whose inputs did not change)"
+                ? metadata.TryGetValue(Training.TrainingInputs.ModelKey, out var model) && model.Length > 0
+                    ? $"retrain its model ('dotnet unlearn train --force --model {model}' redoes a checkpoint whose inputs did not change)"
+                    : "retrain its model ('dotnet unlearn train --force --model' with the model's id redoes a checkpoint whose inputs did not change)"
                 : metadata is not null
                     ? "save the model's weights again from finite values ('dotnet unlearn train' did not write this file, and makes only the checkpoints of models with a training recipe)"
-                    : $"save the model's state_dict again from finite weights ('dotnet unlearn train' only reads {Path.GetExtension(path)} checkpoints, it never writes them)");
+                    : $"save the model's weights again from finite values ('dotnet unlearn train' never writes {Path.GetExtension(path)} checkpoints: they are yours to save)");
 
     /// <summary>Reads a state dict, refusing corrupt files and non-finite float values. Tensors are on the CPU.</summary>
     public static Dictionary<string, Tensor> Load(string path)

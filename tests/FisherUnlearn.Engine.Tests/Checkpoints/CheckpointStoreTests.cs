@@ -145,6 +145,13 @@ public sealed class CheckpointStoreTests : IDisposable
         var trained = EngineAssert.Fails("FUL4024", () => CheckpointStore.LoadInto(target, path, "mlp 6-5-3"));
         Assert.Contains("retrain its model ('dotnet unlearn train --force --model' with the model's id", trained.Message, StringComparison.Ordinal);
         Assert.Contains("retrain its model", EngineAssert.Fails("FUL4024", () => CheckpointStore.Load(path)).Message, StringComparison.Ordinal);
+        // With the model's id recorded, the command is complete.
+        CheckpointStore.SaveSafetensors(path, model.state_dict(), new Dictionary<string, string>
+        {
+            [Engine.Training.TrainingInputs.InputsKey] = "abc",
+            [Engine.Training.TrainingInputs.ModelKey] = "digits-base",
+        });
+        Assert.Contains("'dotnet unlearn train --force --model digits-base'", EngineAssert.Fails("FUL4024", () => CheckpointStore.LoadInto(target, path, "mlp 6-5-3")).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -186,7 +193,7 @@ public sealed class CheckpointStoreTests : IDisposable
     [Theory]
     [InlineData("m.dat")]
     [InlineData("m.pt")]
-    public void Non_finite_weights_in_torch_formats_are_FUL4024_and_say_to_save_the_state_dict_again(string file)
+    public void Non_finite_weights_in_torch_formats_are_FUL4024_and_say_to_save_the_weights_again(string file)
     {
         using var model = Model();
         using (torch.no_grad())
@@ -199,7 +206,7 @@ public sealed class CheckpointStoreTests : IDisposable
         var ex = EngineAssert.Fails("FUL4024", () => CheckpointStore.Load(path));
         Assert.Contains("'fc2.bias'", ex.Message, StringComparison.Ordinal);
         // 'train' never writes these formats (FUL4064), so retraining with it is no way out.
-        Assert.Contains("save the model's state_dict again", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("save the model's weights again from finite values ('dotnet unlearn train' never writes " + Path.GetExtension(path) + " checkpoints", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("--force", ex.Message, StringComparison.Ordinal);
     }
 
