@@ -127,6 +127,8 @@ public sealed class ValidateCommandScenarios
         Assert.Contains(": error FUL1011: ", line, StringComparison.Ordinal);
         Assert.Contains("fine-tune", line, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+        // Counted in words, singular for one (QA: "1 error(s) in 1 file(s)").
+        Assert.Contains("1 error in 1 file.", run.Error, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -194,7 +194,9 @@ public static class SafetensorsFile
             return "it nests deeper than a safetensors header does (an object of tensor entries and metadata: 8 levels at most)";
         }
 
-        var what = ex.Message.Split(" LineNumber:", 2)[0].Trim();
+        var what = ex.Message.Contains("trailing comma", StringComparison.Ordinal)
+            ? "a comma before a closing brace or bracket, which JSON does not allow"
+            : ex.Message.Split(" LineNumber:", 2)[0].Replace(" Change the reader options.", string.Empty, StringComparison.Ordinal).Trim();
         return (ex.LineNumber, ex.BytePositionInLine) switch
         {
             // The reader counts lines from 0 and bytes within the line: a header written over several lines gets both.

@@ -98,7 +98,7 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
         var analysis = Analyze(cancellationToken);
         if (analysis is { HasErrors: true })
         {
-            Diagnostics.Log($"{analysis.Diagnostics.Count(d => d.IsError)} error(s) in the workspace's manifests; run 'dotnet unlearn validate' for the list, fix them and try again.");
+            Diagnostics.Log($"{Output.Counted.Of(analysis.Diagnostics.Count(d => d.IsError), "error")} in the workspace's manifests; run 'dotnet unlearn validate' for the list, fix them and try again.");
             return null;
         }
 

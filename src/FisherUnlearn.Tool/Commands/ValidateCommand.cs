@@ -27,17 +27,15 @@ internal static class ValidateCommand
             else if (errors == 0)
             {
                 var ws = analysis.Workspace;
-                env.Diagnostics.Log($"{Count(ws.Models.Count, "model")}, {Count(ws.Datasets.Count, "dataset")}, {Count(ws.Removals.Count, "removal request")}: valid.");
+                env.Diagnostics.Log($"{Counted.Of(ws.Models.Count, "model")}, {Counted.Of(ws.Datasets.Count, "dataset")}, {Counted.Of(ws.Removals.Count, "removal request")}: valid.");
             }
             else
             {
-                env.Diagnostics.Log($"{errors} error(s) in {analysis.Diagnostics.Where(d => d.IsError).Select(d => d.Location.File).Distinct().Count()} file(s).");
+                env.Diagnostics.Log($"{Counted.Of(errors, "error")} in {Counted.Of(analysis.Diagnostics.Where(d => d.IsError).Select(d => d.Location.File).Distinct().Count(), "file")}.");
             }
 
             return Task.FromResult(errors == 0 ? ExitCodes.Ok : ExitCodes.InvalidInput);
         });
         return command;
     }
-
-    private static string Count(int n, string noun) => $"{n} {noun}{(n == 1 ? string.Empty : "s")}";
 }

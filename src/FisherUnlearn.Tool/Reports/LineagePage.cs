@@ -91,8 +91,8 @@ internal static class LineagePage
         }
 
         html.Append("<section class=\"cards\" id=\"summary\">\n");
-        HtmlPage.Card(html, "Models", Count(model.Models.Count, "model"));
-        HtmlPage.Card(html, "Datasets", Count(model.Diagram.Datasets.Count, "dataset"));
+        HtmlPage.Card(html, "Models", Output.Counted.Of(model.Models.Count, "model"));
+        HtmlPage.Card(html, "Datasets", Output.Counted.Of(model.Diagram.Datasets.Count, "dataset"));
         var relations = model.Diagram.Edges.Where(e => e.FromKind == DiagramNodeKind.Model)
             .GroupBy(e => e.Label, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => $"{g.Count()} {g.Key}").ToList();
@@ -165,7 +165,6 @@ internal static class LineagePage
     private static string Lines(IReadOnlyList<string> items, string none) =>
         items.Count == 0 ? $"<span class=\"muted\">{E(none)}</span>" : string.Join("<br>", items.Select(E));
 
-    private static string Count(int n, string noun) => $"{n} {noun}{(n == 1 ? string.Empty : "s")}";
 
     private static string E(string text) => HtmlPage.E(text);
 }
