@@ -50,8 +50,8 @@ public static class CheckpointStore
     }
 
     /// <summary>FUL4024 for a tensor of <paramref name="path"/> holding <paramref name="count"/> non-finite values, with
-    /// the way out its format has: 'train' rebuilds a safetensors checkpoint, while a PyTorch or TorchSharp file is the
-    /// user's own and 'train' never writes one (FUL4064).</summary>
+    /// the way out the file has: 'train' rebuilds a safetensors checkpoint it wrote, while one it did not write, or a
+    /// PyTorch or TorchSharp file (which 'train' never writes, FUL4064), is the user's own to save again.</summary>
     /// <param name="metadata">The safetensors file's metadata, when it was read: a checkpoint <c>train</c> wrote records its
     /// inputs there, and only such a one can be trained again.</param>
     internal static EngineException NonFinite(string path, string tensor, long count, IReadOnlyDictionary<string, string>? metadata = null) =>

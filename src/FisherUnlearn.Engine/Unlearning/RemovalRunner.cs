@@ -66,9 +66,10 @@ public static class RemovalRunner
     public static IReadOnlyList<string> MissingCheckpoints(WorkspaceAnalysis analysis, RemovalPlan plan) =>
         [.. Lineages(analysis, plan).Where(id => !CheckpointPresence.IsPresent(analysis.Workspace.Models[id].CheckpointPath))];
 
-    /// <summary>The models of the plan's affected lineages whose safetensors checkpoint is there but cannot be read (a
-    /// header or a length that does not hold: cut short, overwritten), with why, parents first. A run fails at them
-    /// (FUL4021 and kin); the header alone is read, so this is cheap. Other formats are not checked here.</summary>
+    /// <summary>The models of the plan's affected lineages whose checkpoint is there but cannot be read, with why, parents
+    /// first: a safetensors file whose header or length does not hold (cut short, overwritten; the header alone is read,
+    /// so this is cheap), or a PyTorch or TorchSharp file that does not load (read whole). A run fails at them (FUL4021
+    /// and kin).</summary>
     public static IReadOnlyList<(string Id, string Reason)> UnreadableCheckpoints(WorkspaceAnalysis analysis, RemovalPlan plan)
     {
         var found = new List<(string, string)>();
