@@ -223,6 +223,23 @@ public sealed class StatusCommandScenarios
             (await CliRun.InvokeAsync(ws.Root, "status")).Out, StringComparison.Ordinal);
     }
 
+    /// <summary>A merge has no recipe, yet 'train' makes it from its parents: a missing one is sent to 'train'.</summary>
+    [Fact]
+    public async Task A_missing_merge_checkpoint_is_sent_to_train_which_averages_its_parents()
+    {
+        using var ws = ChainWithCheckpoints();
+        ws.Write("m/m.lineage.json", """
+            { "schemaVersion": 1, "id": "m", "checkpoint": "bin/m.safetensors",
+              "architecture": { "kind": "mlp", "inputs": 4, "hidden": [8], "classes": 4 },
+              "parents": [ { "id": "a", "relation": "merge" }, { "id": "b", "relation": "merge" } ] }
+            """);
+
+        var status = await CliRun.InvokeAsync(ws.Root, "status");
+
+        Assert.Equal(0, status.ExitCode);
+        Assert.Contains("checkpoint missing for m: run 'dotnet unlearn train' (or fix 'checkpoint' in its manifest), then 'dotnet unlearn run forget-1'.", status.Out, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Without_outputs_every_affected_removal_is_pending_and_one_that_affects_nothing_is_done()
     {

@@ -32,6 +32,18 @@ public sealed record TrainingDecision(TrainingAction Action, string Why, string?
 /// </summary>
 public static class TrainingPolicy
 {
+    /// <summary>Why <c>train</c> can never make <paramref name="model"/>'s checkpoint, in words ("'u' has no training
+    /// recipe"), or null when it can: without a recipe (a <c>merge</c> needs none) or with a checkpoint in a format it only
+    /// reads, only the user can put the file there (the same rules as <see cref="Decide"/>).</summary>
+    public static string? WhyUntrainable(ModelManifest model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return !ModelTrainer.CanTrain(model) ? $"'{model.Id}' has no training recipe"
+            : CheckpointStore.FormatOf(model.CheckpointPath) != CheckpointFormat.Safetensors
+                ? $"'{model.Id}' has a {Path.GetExtension(model.CheckpointPath)} checkpoint, which 'train' never writes"
+                : null;
+    }
+
     public static TrainingDecision Decide(Workspace workspace, ModelManifest model, bool force, FileHashCache files)
     {
         ArgumentNullException.ThrowIfNull(workspace);

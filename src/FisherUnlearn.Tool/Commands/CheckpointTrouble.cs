@@ -12,8 +12,8 @@ namespace FisherUnlearn.Tool.Commands;
 /// </summary>
 internal sealed record CheckpointTrouble(IReadOnlyList<string> Missing, IReadOnlyList<(string Id, string Reason)> Unreadable)
 {
-    /// <summary>Those of them <c>train</c> cannot make, with why: no <c>training</c> recipe, or a checkpoint in a format it
-    /// never writes (.pt, .pth, .dat). Only the user can put them back (QA: status advised 'train', which kept the model and
+    /// <summary>Those of them <c>train</c> cannot make, with why (<see cref="Engine.Training.TrainingPolicy.WhyUntrainable"/>:
+    /// no recipe and no merge, or a checkpoint in a format it never writes). Only the user can put them back (QA: status advised 'train', which kept the model and
     /// fixed nothing).</summary>
     public IReadOnlyDictionary<string, string> Untrainable { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -24,14 +24,9 @@ internal sealed record CheckpointTrouble(IReadOnlyList<string> Missing, IReadOnl
         var untrainable = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var id in missing.Concat(unreadable.Select(u => u.Id)))
         {
-            var manifest = analysis.Workspace.Models[id];
-            if (manifest.Training is null)
+            if (Engine.Training.TrainingPolicy.WhyUntrainable(analysis.Workspace.Models[id]) is { } why)
             {
-                untrainable[id] = $"'{id}' has no training recipe";
-            }
-            else if (Engine.Checkpoints.CheckpointStore.FormatOf(manifest.CheckpointPath) != Engine.Checkpoints.CheckpointFormat.Safetensors)
-            {
-                untrainable[id] = $"'{id}' has a {Path.GetExtension(manifest.CheckpointPath)} checkpoint, which 'train' never writes";
+                untrainable[id] = why;
             }
         }
 
