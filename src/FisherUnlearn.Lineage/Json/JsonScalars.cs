@@ -40,6 +40,10 @@ public sealed class JsonNumber : JsonNode
     /// <summary>True when the value is a whole number within the range of <see cref="long"/>.</summary>
     public bool IsInteger { get; }
 
+    /// <summary>True when the value is a whole number, within the range of <see cref="long"/> or not (such as
+    /// <c>99999999999999999999</c>: an integer, out of any range a field takes, not a fraction).</summary>
+    public bool IsWhole => IsInteger || (double.IsFinite(Value) && Math.Floor(Value) == Value);
+
     public override JsonNodeKind Kind => JsonNodeKind.Number;
 
     public bool TryGetInt64(out long value)

@@ -50,6 +50,7 @@ internal static class LineageManifestReader
         root.RejectUnknown(Fields);
         CheckTrainable(context, root, id, architecture, parents, training);
         CheckTemperature(context, root, id, parents);
+        CheckMomentum(context, root, id, training);
         if (parents.Count > 0 && parents.All(p => p.Relation == Relation.Merge))
         {
             // A merge's knowledge is its parents': data or a recipe of its own would be silently ignored.
@@ -132,6 +133,21 @@ internal static class LineageManifestReader
         var relation = parents.Count == 0 ? "a root (trained from scratch)" : $"a '{parents[0].Relation.ToName()}' model";
         context.Report(DiagnosticCatalogue.SettingWithoutEffect, temperature, "training.temperature", "a 'distill' model (the teacher's softmax temperature)",
             id ?? "?", relation, parents.Count == 0 ? ", or give the model a teacher: a parent with the relation 'distill'" : ", or make the parent relation 'distill'");
+    }
+
+    // Only 'sgd' reads 'momentum' (Adam has its own moment estimates): with 'adam' it would be a silent no-op (found in
+    // QA: the model was retrained to the same bytes and nothing said why).
+    private static void CheckMomentum(ReadContext context, ObjectReader root, string? id, TrainingRecipe? training)
+    {
+        // Only a valid, non-zero value (0 is the default, and a refused one already has its error).
+        if (training is null || training.Optimizer == "sgd" || root.Object["training"] is not JsonObject recipe
+            || recipe["momentum"] is not JsonNumber { Value: > 0 and < 1 } momentum)
+        {
+            return;
+        }
+
+        context.Report(DiagnosticCatalogue.SettingWithoutEffect, momentum, "training.momentum", "the 'sgd' optimizer (Adam keeps its own moment estimates)",
+            id ?? "?", $"trained with '{training.Optimizer}'", ", or set 'training.optimizer' to 'sgd'");
     }
 
     private static List<ParentLink> ReadParents(ObjectReader root)

@@ -76,13 +76,13 @@ internal sealed class ReadContext
 
     public long? AsLong(JsonNode node, string name, long min, long max)
     {
-        if (node is not JsonNumber number || !number.TryGetInt64(out var value))
+        if (node is not JsonNumber number || !number.IsWhole)
         {
             WrongType(name, "an integer", node);
             return null;
         }
 
-        if (value < min || value > max)
+        if (!number.TryGetInt64(out var value) || value < min || value > max)
         {
             Report(DiagnosticCatalogue.OutOfRange, node, name, number.Raw, Range(min, max));
             return null;
@@ -144,13 +144,13 @@ internal sealed class ReadContext
         for (var i = 0; i < items.Count; i++)
         {
             var item = items[i];
-            if (item is not JsonNumber number || !number.TryGetInt64(out var value))
+            if (item is not JsonNumber number || !number.IsWhole)
             {
                 WrongType($"{name}[{i}]", "an integer", item);
                 continue;
             }
 
-            if (value < min || value > max)
+            if (!number.TryGetInt64(out var value) || value < min || value > max)
             {
                 Report(DiagnosticCatalogue.OutOfRange, item, $"{name}[{i}]", number.Raw, range ?? Range(min, max));
                 continue;

@@ -406,6 +406,28 @@ public sealed class LineageManifestValidation
         NoDiagnostics(distill);
     }
 
+    // Found in QA: Adam ignores momentum, so the model was retrained to the same bytes and nothing said why.
+    [Fact]
+    public void Momentum_with_adam_is_a_FUL1026_warning_and_with_sgd_or_at_zero_it_is_silent()
+    {
+        var adam = With("""
+            "training": { "epochs": 1, "optimizer": "adam", "momentum": 0.9 }
+            """);
+        var byDefault = With("""
+            "training": { "epochs": 1, "momentum": 0.5 }
+            """);
+
+        var warning = Only(ReadLineage(adam), "FUL1026", adam, "\"momentum\": »0.9", "'training.momentum'", "'sgd' optimizer", "trained with 'adam'", "set 'training.optimizer' to 'sgd'");
+        Assert.Equal(FisherUnlearn.Lineage.Diagnostics.Severity.Warning, warning.Severity);
+        Only(ReadLineage(byDefault), "FUL1026", byDefault, "\"momentum\": »0.5", "trained with 'adam'");
+        NoDiagnostics(ReadLineage(With("""
+            "training": { "epochs": 1, "optimizer": "sgd", "momentum": 0.9 }
+            """)));
+        NoDiagnostics(ReadLineage(With("""
+            "training": { "epochs": 1, "optimizer": "adam", "momentum": 0 }
+            """)));
+    }
+
     [Fact]
     public void Unknown_architecture_kind_is_FUL1013_with_a_suggestion()
     {
@@ -551,6 +573,8 @@ public sealed class LineageManifestValidation
     [InlineData("\"architecture\": { \"kind\": \"cnn\", \"inputShape\": [1, »-28, 28], \"classes\": 3 }", "architecture.inputShape[1]", "12..100000000")]
     [InlineData("\"training\": { \"epochs\": »0 }", "training.epochs", "1..10000")]
     [InlineData("\"training\": { \"epochs\": »10001 }", "training.epochs", "1..10000")]
+    [InlineData("\"training\": { \"epochs\": »99999999999999999999 }", "training.epochs", "1..10000")]
+    [InlineData("\"training\": { \"seed\": »99999999999999999999 }", "training.seed", "-9223372036854775808..9223372036854775807")]
     [InlineData("\"training\": { \"batchSize\": »0 }", "training.batchSize", "1..1000000")]
     [InlineData("\"training\": { \"learningRate\": »0 }", "training.learningRate", "(0, 10]")]
     [InlineData("\"training\": { \"learningRate\": »11 }", "training.learningRate", "(0, 10]")]
