@@ -86,7 +86,7 @@ internal static class RunReport
             ["forgetsLabels"] = model.ForgetsLabels,
             ["requestedAt"] = model.RequestedAt,
             ["targets"] = model.HasTargets ? new JObject { ["maxForgetAccuracy"] = model.MaxForgetAccuracy, ["maxRetainDrop"] = model.MaxRetainDrop } : null,
-            ["targetsMet"] = model.TargetsMet,
+            ["targetsMet"] = model.TargetsVerdict,
             ["roots"] = new JArray(model.Roots),
             ["models"] = new JArray(model.Models.Select(m => new JObject
             {

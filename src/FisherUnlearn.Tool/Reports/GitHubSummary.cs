@@ -145,12 +145,20 @@ internal static class GitHubSummary
             new("affected", model.Models.Count.ToString(CultureInfo.InvariantCulture)),
             new("failed", model.Models.Count(m => !m.Succeeded && !m.Missing).ToString(CultureInfo.InvariantCulture)),
             new("missing", model.Models.Count(m => m.Missing).ToString(CultureInfo.InvariantCulture)),
-            new("targets-met", model.TargetsMet ? "true" : "false"),
+            new("targets-met", Verdict(model)),
             // One step can publish several removals (MSBuild's Unlearn over every removal, a loop over them): the names
             // above then hold the last one's, so each removal's verdict also has a name of its own to gate on.
-            new("targets-met-" + model.RemovalId, model.TargetsMet ? "true" : "false"),
+            new("targets-met-" + model.RemovalId, Verdict(model)),
         ]);
     }
+
+    // "unknown" while only verify can judge the targets (a sample request after run): neither a pass nor a miss.
+    private static string Verdict(ReportModel model) => model.TargetsVerdict switch
+    {
+        true => "true",
+        false => "false",
+        null => "unknown",
+    };
 
     private static string ForActions(CliContext context, string path)
     {

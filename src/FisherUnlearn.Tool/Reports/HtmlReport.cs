@@ -45,7 +45,7 @@ internal static class HtmlReport
             html.Append("<p class=\"reason\">").Append(E(model.Reason)).Append("</p>\n");
         }
 
-        var verdict = model.TargetsMet ? "ok" : model.AwaitsVerify && model.Succeeded && model.Models.All(m => model.MissedBy(m).Count == 0) ? "pending" : "bad";
+        var verdict = model.TargetsMet ? "ok" : model.Pending ? "pending" : "bad";
         html.Append("<div class=\"verdict ").Append(verdict).Append("\" id=\"verdict\">")
             .Append(E(MarkdownReport.Verdict(model, symbols: false).Trim('*'))).Append("</div>\n");
 

@@ -315,7 +315,7 @@ internal static class MarkdownReport
         var by = model.Verification is null ? "by the run's measurements" : model.Verification.Reference ? "verified against the retrained reference" : "verified";
         var verdict = (symbols ? (model.TargetsMet ? "✅ " : pending ? "⏳ " : "❌ ") : string.Empty)
             + (model.TargetsMet ? $"met ({by})"
-                : pending && model.AwaitsVerify && model.Succeeded ? "not known yet: 'dotnet unlearn verify' judges the forgotten samples"
+                : model.Pending ? "not known yet: 'dotnet unlearn verify' judges the forgotten samples"
                 : pending ? "not known yet: not every model has a current output"
                 : $"missed ({by})");
         return $"{verdict}. Targets: {string.Join("; ", limits)}.";

@@ -154,6 +154,15 @@ internal sealed record ReportModel
     /// which a model that never saw them still classifies about as well as unseen ones, with the labels' test samples.</summary>
     public bool TargetsMet => Succeeded && (Verification?.TargetsMet ?? (!AwaitsVerify && Models.All(m => MissedByRun(m).Count == 0)));
 
+    /// <summary><see cref="TargetsMet"/> as report.json and the Actions outputs give it: null while the only verdict left
+    /// is <c>verify</c>'s (<see cref="AwaitsVerify"/>, every model done and none missing a target the run can judge), so a
+    /// pipeline can tell "not judged yet" from "missed" (found in QA: report.json said false where report.md said "not
+    /// known yet").</summary>
+    public bool? TargetsVerdict => TargetsMet ? true : Pending ? null : false;
+
+    /// <summary>Every model done, none missing a target the run can judge, and the forget target left to <c>verify</c>.</summary>
+    public bool Pending => !TargetsMet && Succeeded && AwaitsVerify && Models.All(m => MissedBy(m).Count == 0);
+
     /// <summary>A request with samples and a forget target that only <c>verify</c> can judge (it compares the forgotten
     /// samples with unseen ones): until it has, the targets are not known to be met.</summary>
     public bool AwaitsVerify => Verification is null && ForgetsSamples && MaxForgetAccuracy is not null;
