@@ -106,6 +106,26 @@ public sealed class VerifyCommandScenarios
         Assert.Equal("FUL5011", (string?)Assert.Single(verify.Json["diagnostics"]!)["code"]);
     }
 
+    // Found in QA: verify of a read-only output folder (a downloaded artifact, a read-only mount) stopped at its lock
+    // file with FUL3009 and measured nothing. A folder in the lock file's place refuses it the same way, also to root.
+    [Fact]
+    public async Task An_output_folder_that_refuses_the_lock_file_is_still_verified()
+    {
+        using var ws = DigitsChain.Create(targets: "");
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+        ws.CreateDirectory("artifacts/unlearn/forget-3/.unlearn.lock");
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--json");
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--force");
+
+        Assert.True(verify.ExitCode == 0, verify.Error);
+        Assert.Contains("'artifacts/unlearn/forget-3' takes no lock file (", verify.Error, StringComparison.Ordinal);
+        Assert.Equal(2, verify.Json["models"]!.Count());
+        Assert.NotNull(Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"))["verification"]);
+        Assert.NotEqual(0, run.ExitCode); // a run, which replaces outputs, still does not go on without the lock
+    }
+
     [Fact]
     public async Task Targets_that_cannot_be_measured_for_want_of_a_test_split_are_not_met()
     {

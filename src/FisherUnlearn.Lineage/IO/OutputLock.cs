@@ -39,8 +39,9 @@ public sealed class OutputLock : IDisposable
             holder = null;
             return new OutputLock(stream, path);
         }
-        catch (IOException)
+        catch (IOException) when (File.Exists(path))
         {
+            // Held by another process. Without the file, the folder refused it (a read-only file system): the caller's to say.
             holder = ReadHolder(path);
             return null;
         }

@@ -41,8 +41,10 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
 
     /// <summary>Holds a removal's output folder as a whole writer does (<see cref="Lineage.IO.OutputLock.TryAcquireWhole"/>),
     /// waiting up to <paramref name="wait"/>: false, after reporting FUL3007, when another process holds it or a part of
-    /// it; <paramref name="held"/> is null when the folder does not exist (nothing to hold).</summary>
-    public bool TryHoldOutputFolder(string directory, TimeSpan wait, out Lineage.IO.OutputLock? held)
+    /// it; <paramref name="held"/> is null when the folder does not exist (nothing to hold), and, with
+    /// <paramref name="readOnly"/> (a command that only reads there, or writes what it may), when the folder refuses the
+    /// lock file (not writable: then no run can replace its outputs either).</summary>
+    public bool TryHoldOutputFolder(string directory, TimeSpan wait, out Lineage.IO.OutputLock? held, bool readOnly = false)
     {
         held = null;
         if (!Directory.Exists(directory))
@@ -50,7 +52,18 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
             return true;
         }
 
-        held = Lineage.IO.OutputLock.WaitWhole(directory, wait, out var holder);
+        string? holder;
+        try
+        {
+            held = Lineage.IO.OutputLock.WaitWhole(directory, wait, out holder);
+        }
+        catch (Exception ex) when (readOnly && ex is UnauthorizedAccessException or IOException)
+        {
+            // Found in QA: verify of a downloaded artifact or a read-only mount stopped here (FUL3009) and measured nothing.
+            Diagnostics.Log($"'{Context.Display(directory)}' takes no lock file ({Engine.EngineException.FirstLine(ex.Message).TrimEnd('.')}): going on without it, reading the outputs as they are");
+            return true;
+        }
+
         if (held is null)
         {
             Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.OutputLocked, null, holder, Context.Display(directory)));

@@ -136,7 +136,7 @@ internal static class VerifyCommand
         // output meanwhile, or the reports would certify a file that was never measured (QA: an --only run's ssd output
         // listed as verified with the fiun output's 0.0% forget accuracy). It holds the folder as a whole run does.
         var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, plan.RemovalId, outputRoot);
-        if (!env.TryHoldOutputFolder(directory, TimeSpan.Zero, out var outputLock))
+        if (!env.TryHoldOutputFolder(directory, TimeSpan.Zero, out var outputLock, readOnly: true))
         {
             return ExitCodes.Failed;
         }
