@@ -200,6 +200,8 @@ public sealed class RunCommandScenarios
         Assert.All(report["models"]!, m => Assert.Equal(64, ((string)m["inputSha256"]!).Length));
         Assert.All(report["models"]!, m => Assert.NotNull(m["parameters"]!["headShift"]));
         Assert.All(report["models"]!, m => Assert.InRange((double)m["metrics"]!["after"]!["forgetAccuracy"]!, 0, 1));
+        // A label request's forget accuracy is its held-out part, given as such by the run too (QA: null until verify).
+        Assert.All(report["models"]!, m => Assert.Equal((double)m["metrics"]!["before"]!["forgetAccuracy"]!, (double)m["metrics"]!["before"]!["heldOutForgetAccuracy"]!));
         Assert.Equal(a, ws.ReadBytes("a/bin/a.safetensors"));
         Assert.Equal(b, ws.ReadBytes("b/bin/b.safetensors"));
 
@@ -320,6 +322,9 @@ public sealed class RunCommandScenarios
         Assert.Contains("<div class=\"verdict pending\" id=\"verdict\">", pageAfterRun, StringComparison.Ordinal);
         // Not judged yet is neither met nor missed, for a pipeline either (found in QA: report.json said false).
         Assert.Equal(JTokenType.Null, runJson["targetsMet"]!.Type);
+        // The forget accuracy of a samples-only request is the forgotten samples' (a model whose data holds none has neither).
+        Assert.All(runJson["models"]!, m => Assert.Equal(m["metrics"]!["after"]!["forgetAccuracy"]!.ToString(), m["metrics"]!["after"]!["forgottenSampleAccuracy"]!.ToString()));
+        Assert.Contains(runJson["models"]!, m => m["metrics"]!["after"]!["forgottenSampleAccuracy"]!.Type == JTokenType.Float);
         Assert.Contains("targets-met=unknown", File.ReadAllLines(outputs));
         Assert.Contains("targets-met-forget-fours=unknown", File.ReadAllLines(outputs));
         Assert.Equal(JTokenType.Boolean, JObject.Parse(ws.ReadText("artifacts/unlearn/forget-fours/report.json"))["targetsMet"]!.Type);

@@ -114,11 +114,23 @@ internal sealed record JobRecord(string Key, ModelOutcome Outcome)
         ["forgetSamples"] = m.ForgetSamples,
         ["retainSamples"] = m.RetainSamples,
         ["testSamples"] = m.TestSamples,
+        // The parts of forgetAccuracy that report.json also gives (found in QA: a run's report had them null, only verify's
+        // rewrite filled them in).
+        ["heldOutForgetAccuracy"] = m.HeldOutForgetAccuracy,
+        ["forgottenSampleAccuracy"] = m.ForgottenSampleAccuracy,
+        ["forgottenSamples"] = m.ForgottenSamples,
+        ["forgottenLabelsHeldOutAccuracy"] = m.ForgottenLabelsHeldOutAccuracy,
     };
 
     private static ModelMetrics? ReadMetrics(JToken? token) => token is JObject m
         ? new ModelMetrics((double?)m["forgetAccuracy"], (double?)m["retainAccuracy"], (double?)m["testAccuracy"], (double?)m["mia"],
             (int?)m["forgetSamples"] ?? 0, (int?)m["retainSamples"] ?? 0, (int?)m["testSamples"] ?? 0, (double?)m["miaAttackAccuracy"])
+        {
+            HeldOutForgetAccuracy = (double?)m["heldOutForgetAccuracy"],
+            ForgottenSampleAccuracy = (double?)m["forgottenSampleAccuracy"],
+            ForgottenSamples = (int?)m["forgottenSamples"] ?? 0,
+            ForgottenLabelsHeldOutAccuracy = (double?)m["forgottenLabelsHeldOutAccuracy"],
+        }
         : null;
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Outcome.Id} {Key[..Math.Min(12, Key.Length)]}");
