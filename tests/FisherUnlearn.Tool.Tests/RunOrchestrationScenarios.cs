@@ -577,6 +577,9 @@ public sealed class RunOrchestrationScenarios
         Assert.Contains("FUL3020", run.Error, StringComparison.Ordinal);
         Assert.Equal(2, mergeOneShard.ExitCode);
         Assert.Contains("--merge computes nothing", mergeOneShard.Error, StringComparison.Ordinal);
+        var onlyOneShard = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--only", "a", "--shard", "2/2");
+        Assert.Equal(2, onlyOneShard.ExitCode);
+        Assert.Contains("--only and --shard each choose the models to run", onlyOneShard.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -379,5 +379,11 @@ public sealed class StatusCommandScenarios
         Assert.DoesNotContain("pending", result.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("missing", result.Out, StringComparison.Ordinal);
         Assert.Equal("x", ws.ReadText("not-a-folder"));
+
+        var under = await CliRun.InvokeAsync(ws.Root, [.. command.Split(' '), "--out", "not-a-folder/deeper"]);
+
+        Assert.Equal(2, under.ExitCode);
+        Assert.Contains("error FUL3005: 'not-a-folder' is a file, so no folder 'not-a-folder/deeper' can be made under it", under.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Could not find a part of the path", under.Error, StringComparison.Ordinal);
     }
 }

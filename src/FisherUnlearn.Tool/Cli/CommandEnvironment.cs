@@ -26,17 +26,33 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
     public DiagnosticWriter Diagnostics { get; } = new(context, parseResult.GetValue(options.Verbosity));
 
     /// <summary>True, after reporting FUL3005, when <paramref name="output"/> (an --out value) names a file: every command
-    /// that takes the output root refuses it the same way, before it reads or writes anything there.</summary>
+    /// that takes the output root refuses it the same way, before it reads or writes anything there. So is a path under a
+    /// file (QA: 'out/f/deeper' with 'out/f' a file was FUL3009 with .NET's "Could not find a part of the path").</summary>
     public bool OutputIsFile(string? output)
     {
-        if (output is null || Path.GetFullPath(Path.Combine(Context.CurrentDirectory, output)) is not { } full || !File.Exists(full))
+        if (output is null)
         {
             return false;
         }
 
-        Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
-            $"'{Context.Display(full)}' is a file: --out takes the output folder ('run --out' writes there; 'verify', 'status' and 'plan --check' read it)."));
-        return true;
+        var full = Path.GetFullPath(Path.Combine(Context.CurrentDirectory, output));
+        for (var path = full; !string.IsNullOrEmpty(path); path = Path.GetDirectoryName(path))
+        {
+            if (Directory.Exists(path))
+            {
+                return false;
+            }
+
+            if (File.Exists(path))
+            {
+                Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, path == full
+                    ? $"'{Context.Display(full)}' is a file: --out takes the output folder ('run --out' writes there; 'verify', 'status' and 'plan --check' read it)."
+                    : $"'{Context.Display(path)}' is a file, so no folder '{Context.Display(full)}' can be made under it: --out takes the output folder ('run --out' writes there; 'verify', 'status' and 'plan --check' read it)."));
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Holds a removal's output folder as a whole writer does (<see cref="Lineage.IO.OutputLock.TryAcquireWhole"/>),

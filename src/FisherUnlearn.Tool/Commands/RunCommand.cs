@@ -76,6 +76,14 @@ internal static class RunCommand
             return ExitCodes.InvalidInput;
         }
 
+        if (options.Shard is not null && options.Only is not null)
+        {
+            // Found in QA: --only m --shard 2/2 ran nothing and exited 0 when m fell in the other shard.
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
+                "--only and --shard each choose the models to run: --only names them, --shard takes a share of every affected model. Use one."));
+            return ExitCodes.InvalidInput;
+        }
+
         var shard = Shard.All;
         if (options.Shard is not null && !Shard.TryParse(options.Shard, out shard))
         {
