@@ -24,10 +24,18 @@ public static class CustomModelLoader
         }
 
         var path = Path.GetFullPath(Path.Combine(manifestDirectory ?? Directory.GetCurrentDirectory(), spec.Assembly));
-        var type = FindType(path, spec.Type);
+        var type = FindType(path, spec.Assembly, spec.Type);
         var instance = Construct(type, spec);
         if (instance is nn.Module<Tensor, Tensor> module)
         {
+            if (!module.parameters().Any())
+            {
+                // Found in QA: training such a module failed late, in libtorch ("element 0 of tensors does not require grad").
+                module.Dispose();
+                throw EngineException.Create(DiagnosticCatalogue.CustomTypeInvalid, path, spec.Type,
+                    "it has no parameters, so there is nothing to train or unlearn: create its layers in the constructor and call RegisterComponents()");
+            }
+
             return module;
         }
 
@@ -35,11 +43,12 @@ public static class CustomModelLoader
         throw EngineException.Create(DiagnosticCatalogue.CustomTypeInvalid, path, spec.Type, "it is not a TorchSharp Module<Tensor, Tensor>");
     }
 
-    private static Type FindType(string path, string typeName)
+    // shown: the assembly as the manifest writes it (relative to its folder), for messages.
+    private static Type FindType(string path, string shown, string typeName)
     {
         if (Lineage.IO.RegularFile.Absence(path) is { } absence)
         {
-            throw EngineException.Create(DiagnosticCatalogue.CustomAssemblyNotFound, path, path, $"it {absence}");
+            throw EngineException.Create(DiagnosticCatalogue.CustomAssemblyNotFound, path, shown, $"it {absence}");
         }
 
         EngineException.ThrowIfNotRegular(path);
@@ -51,7 +60,7 @@ public static class CustomModelLoader
         }
         catch (Exception ex) when (ex is BadImageFormatException or FileLoadException or IOException)
         {
-            throw EngineException.At(DiagnosticCatalogue.CustomAssemblyNotFound, new SourceLocation(path), ex, path, ex.Message);
+            throw EngineException.At(DiagnosticCatalogue.CustomAssemblyNotFound, new SourceLocation(path), ex, shown, ex.Message);
         }
 
         Type? type;
@@ -61,12 +70,12 @@ public static class CustomModelLoader
         }
         catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or TypeLoadException)
         {
-            throw EngineException.At(DiagnosticCatalogue.CustomAssemblyNotFound, new SourceLocation(path), ex, path, ex.Message);
+            throw EngineException.At(DiagnosticCatalogue.CustomAssemblyNotFound, new SourceLocation(path), ex, shown, ex.Message);
         }
 
         if (type is null)
         {
-            throw Unfound(assembly, path, typeName);
+            throw Unfound(assembly, path, shown, typeName);
         }
 
         if (!type.IsPublic && !type.IsNestedPublic)
@@ -90,7 +99,7 @@ public static class CustomModelLoader
 
     // Why the type was not found: a type of that name is there but does not load (built against another TorchSharp than
     // the tool's), a nested class written with '.' for '+', or there is none (FUL4042).
-    private static EngineException Unfound(Assembly assembly, string path, string typeName)
+    private static EngineException Unfound(Assembly assembly, string path, string shown, string typeName)
     {
         var host = typeof(nn.Module).Assembly.GetName().Version;
         var built = assembly.GetReferencedAssemblies().FirstOrDefault(a => a.Name == "TorchSharp")?.Version;
@@ -113,7 +122,7 @@ public static class CustomModelLoader
         var nested = types.OfType<Type>().FirstOrDefault(t => t.IsNested && t.FullName?.Replace('+', '.') == typeName);
         return nested is not null
             ? EngineException.Create(DiagnosticCatalogue.CustomTypeInvalid, path, typeName, $"it is a nested class, which .NET names '{nested.FullName}': write that in 'architecture.type'")
-            : EngineException.Create(DiagnosticCatalogue.CustomTypeNotFound, path, typeName, path);
+            : EngineException.Create(DiagnosticCatalogue.CustomTypeNotFound, path, typeName, shown);
     }
 
     private static object Construct(Type type, ArchitectureSpec spec)

@@ -44,10 +44,14 @@ public static class ModelFactory
         }
         catch (EngineException ex) when (ArchitectureCodes.Contains(ex.Diagnostic.Code))
         {
-            var message = ex.Diagnostic.Message.StartsWith("Model '", StringComparison.Ordinal) ? ex.Diagnostic.Message : $"Model '{manifest.Id}': {ex.Diagnostic.Message}";
+            var message = ex.Diagnostic.Message.StartsWith("Model '", StringComparison.Ordinal) ? ex.Diagnostic.Message : $"Model '{manifest.Id}': {MidSentence(ex.Diagnostic.Message)}";
             throw new EngineException(ex.Diagnostic with { Location = manifest.ArchitectureLocation ?? manifest.Location, Message = message }, ex.InnerException ?? ex);
         }
     }
+
+    // A message's first word after "Model 'x': " in lower case ("the type", not "The type"), unless it is an acronym.
+    private static string MidSentence(string message) =>
+        message.Length > 1 && char.IsUpper(message[0]) && char.IsLower(message[1]) ? char.ToLowerInvariant(message[0]) + message[1..] : message;
 
     /// <summary>The architecture holding the weights of the checkpoint at <paramref name="checkpointPath"/>.</summary>
     public static nn.Module<Tensor, Tensor> Load(ArchitectureSpec spec, string? manifestDirectory, string checkpointPath)

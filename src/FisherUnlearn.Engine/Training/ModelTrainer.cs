@@ -256,7 +256,7 @@ public sealed class ModelTrainer
                     var value = loss.item<float>();
                     if (!float.IsFinite(value))
                     {
-                        throw EngineException.At(DiagnosticCatalogue.TrainingDiverged, model.Location, null, model.Id,
+                        throw EngineException.At(DiagnosticCatalogue.TrainingDiverged, model.RecipeLocation, null, model.Id,
                             value.ToString(CultureInfo.InvariantCulture), epoch + 1);
                     }
 
@@ -336,16 +336,17 @@ public sealed class ModelTrainer
         var names = string.Join(", ", all.Select(p => p.Name));
         if (globs.Length == 0)
         {
-            throw EngineException.At(DiagnosticCatalogue.TrainableMatchesNothing, model.Location, null, model.Id,
+            throw EngineException.At(DiagnosticCatalogue.TrainableMatchesNothing, model.RecipeLocation, null, model.Id,
                 "a 'transfer' model needs 'training.trainable' to say which parameters to train", model.Architecture, names);
         }
 
-        foreach (var glob in globs)
+        for (var i = 0; i < globs.Length; i++)
         {
-            if (!all.Any(p => glob.IsMatch(p.Name)))
+            if (!all.Any(p => globs[i].IsMatch(p.Name)))
             {
-                throw EngineException.At(DiagnosticCatalogue.TrainableMatchesNothing, model.Location, null, model.Id,
-                    glob.NoMatchReason(), model.Architecture, names);
+                // At the glob itself, as validate places it for a built-in architecture (QA: a custom module's was at (1,1)).
+                throw EngineException.At(DiagnosticCatalogue.TrainableMatchesNothing, i < model.TrainableLocations.Count ? model.TrainableLocations[i] : model.RecipeLocation, null, model.Id,
+                    globs[i].NoMatchReason(), model.Architecture, names);
             }
         }
 

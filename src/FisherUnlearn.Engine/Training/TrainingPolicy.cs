@@ -56,7 +56,7 @@ public static class TrainingPolicy
         {
             return exists
                 ? new TrainingDecision(TrainingAction.Keep, "has no training recipe to rebuild it", null)
-                : throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.TrainingRecipeMissing, model.Location, model.Id,
+                : throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.TrainingRecipeMissing, model.CheckpointLocation ?? model.Location, model.Id,
                     $" and its checkpoint '{shown}' {absence}", ", or put the checkpoint there"));
         }
 

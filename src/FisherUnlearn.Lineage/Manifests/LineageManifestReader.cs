@@ -84,6 +84,7 @@ internal static class LineageManifestReader
             Data = data,
             Training = training,
             TrainingLocation = root.Optional("training") is { } trainingNode ? context.At(trainingNode) : null,
+            TrainableLocations = root.Object["training"] is JsonObject { } recipeObject && recipeObject["trainable"] is JsonArray trainableGlobs ? [.. trainableGlobs.Items.Select(context.At)] : [],
             Location = location,
         };
     }

@@ -39,6 +39,14 @@ public sealed record ModelManifest
     /// <summary>Where the <c>training</c> recipe is written (null when absent), for problems with what it trains on.</summary>
     public SourceLocation? TrainingLocation { get; init; }
 
+    /// <summary>Where each glob of <c>training.trainable</c> is written, in order (empty without them): a glob that matches
+    /// none of a custom module's parameters is found only at <c>train</c>, and reported there.</summary>
+    public IReadOnlyList<SourceLocation> TrainableLocations { get; init; } = [];
+
+    /// <summary>Where a problem with the recipe as a whole (its training failed or diverged) is reported: the
+    /// <c>training</c> object, else the model.</summary>
+    public SourceLocation RecipeLocation => TrainingLocation ?? Location;
+
     public required SourceLocation Location { get; init; }
 
     /// <summary>The relation to the parents (all parents share one), or null for a model with no parents.</summary>

@@ -116,7 +116,7 @@ internal static class TrainCommand
         }
         catch (Exception ex) when (session.Current is not null && ex is not OutOfMemoryException)
         {
-            failure = Diagnostic.Create(DiagnosticCatalogue.TrainingFailed, session.Current.Location, session.Current.Id, EngineException.Summarize(ex));
+            failure = Diagnostic.Create(DiagnosticCatalogue.TrainingFailed, session.Current.RecipeLocation, session.Current.Id, EngineException.Summarize(ex));
             failureDetail = ex.ToString();
             exitCode = ExitCodes.Failed;
         }

@@ -29,6 +29,17 @@ public sealed class CustomModuleWithoutUsableConstructor : nn.Module<Tensor, Ten
     public override Tensor forward(Tensor input) => input;
 }
 
+/// <summary>Creates its layer but never registers it (no <c>RegisterComponents()</c>), so it has no parameters.</summary>
+public sealed class UnregisteredLayerModule : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear head;
+
+    public UnregisteredLayerModule(int classes)
+        : base(nameof(UnregisteredLayerModule)) => head = nn.Linear(4, classes);
+
+    public override Tensor forward(Tensor input) => head.call(input.flatten(1));
+}
+
 /// <summary>Not a module at all.</summary>
 public sealed class NotAModule
 {

@@ -61,7 +61,7 @@ public sealed class ModelFactoryTests
 
         var ex = EngineAssert.Fails("FUL4040", () => ModelFactory.Create(manifest));
 
-        Assert.Contains("Model 'big': Cannot build mlp 8-1000000-1000000-3: mlp 8-1000000-1000000-3 has 1,000,013,000,003 parameters (4 TB", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Model 'big': cannot build mlp 8-1000000-1000000-3: mlp 8-1000000-1000000-3 has 1,000,013,000,003 parameters (4 TB", ex.Message, StringComparison.Ordinal);
         Assert.Contains("'fc2.weight' alone would hold 1,000,000,000,000 values", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("alloc_cpu", ex.Message, StringComparison.Ordinal);
         Assert.Equal((4, 19), (ex.Diagnostic.Location.Line, ex.Diagnostic.Location.Column));
@@ -244,6 +244,7 @@ public sealed class ModelFactoryTests
     [InlineData(null, "FisherUnlearn.Engine.Tests.Models.NotAModule", "FUL4043")]
     [InlineData(null, "FisherUnlearn.Engine.Tests.Models.CustomModuleWithoutUsableConstructor", "FUL4043")]
     [InlineData(null, "FisherUnlearn.Engine.Tests.Models.ThrowingModule", "FUL4044")]
+    [InlineData(null, "FisherUnlearn.Engine.Tests.Models.UnregisteredLayerModule", "FUL4043")]
     public void Unusable_custom_modules_have_clear_codes(string? assembly, string type, string code)
     {
         var spec = new ArchitectureSpec { Kind = "custom", Classes = 3, Assembly = assembly ?? TestAssembly, Type = type };
@@ -263,12 +264,20 @@ public sealed class ModelFactoryTests
         Assert.Equal(code, error.Code);
         Assert.Equal(location, error.Diagnostic.Location);
         Assert.StartsWith("Model 'tiny': ", error.Diagnostic.Message, StringComparison.Ordinal);
+        Assert.True(char.IsLower(error.Diagnostic.Message["Model 'tiny': ".Length]), error.Diagnostic.Message); // one sentence
+        if (assembly is not null)
+        {
+            // The assembly as the manifest writes it, not resolved to an absolute path (QA).
+            Assert.Contains($"'{assembly}'", error.Diagnostic.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(Path.GetDirectoryName(TestAssembly)!, error.Diagnostic.Message, StringComparison.Ordinal);
+        }
     }
 
     [Theory]
     [InlineData("FisherUnlearn.Engine.Tests.Models.StaticallyThrowingModule", "FUL4044", "InvalidOperationException: boom in the static constructor. Fix the module's constructor.")]
     [InlineData("FisherUnlearn.Engine.Tests.Models.ModuleMissingALibrary", "FUL4041",
         "a library it uses could not be loaded (Could not load file or assembly 'Helper, Version=1.0.0.0, Culture=neutral, PublicKeyToken=null'. The system cannot find the file specified.); build the training project again")]
+    [InlineData("FisherUnlearn.Engine.Tests.Models.UnregisteredLayerModule", "FUL4043", "it has no parameters, so there is nothing to train or unlearn: create its layers in the constructor and call RegisterComponents()")]
     [InlineData("FisherUnlearn.Engine.Tests.Models.OuterOfNested.NestedModule", "FUL4043", "which .NET names 'FisherUnlearn.Engine.Tests.Models.OuterOfNested+NestedModule': write that in 'architecture.type'")]
     public void A_custom_module_that_fails_to_load_says_what_the_cause_is_not_what_wrapped_it(string type, string code, string says)
     {

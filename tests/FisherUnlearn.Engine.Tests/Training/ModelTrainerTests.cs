@@ -2,6 +2,7 @@ using FisherUnlearn.Engine.Data;
 using FisherUnlearn.Engine.Tests.Support;
 using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Testing;
 using TorchSharp;
@@ -181,6 +182,14 @@ public sealed class ModelTrainerTests
         Assert.Contains("'fc3.*'", ex.Message, StringComparison.Ordinal);
         Assert.Contains("fc2.weight", ex.Message, StringComparison.Ordinal);
         Assert.Equal(workspace.Models["head"].ManifestPath, ex.Diagnostic.Location.File);
+
+        // Where the manifest says where its globs are (as the reader records them), the error is at the glob that matches
+        // nothing (QA: a custom module's, which only train can check, was at (1,1)).
+        var file = workspace.Models["head"].ManifestPath;
+        var located = workspace.Models["head"] with { TrainableLocations = [new SourceLocation(file, 9, 40), new SourceLocation(file, 9, 49)] };
+        var atGlob = EngineAssert.Fails("FUL4061", () => new ModelTrainer(workspace, Options()).Train(located,
+            new Dictionary<string, IReadOnlyDictionary<string, Tensor>> { ["base"] = parentState }, cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Equal(new SourceLocation(file, 9, 49), atGlob.Diagnostic.Location);
         Dispose(parentState);
     }
 

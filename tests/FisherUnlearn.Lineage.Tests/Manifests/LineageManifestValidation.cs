@@ -406,6 +406,25 @@ public sealed class LineageManifestValidation
         NoDiagnostics(distill);
     }
 
+    // A glob that matches none of a custom module's parameters is found by train, which reports it where it is written.
+    [Fact]
+    public void Each_trainable_glob_has_its_location_for_the_errors_only_train_can_find()
+    {
+        var json = With("""
+            "training": { "epochs": 1, "trainable": ["enc.*", "head.*"] }
+            """);
+
+        var model = ReadLineage(json).Model!;
+
+        Assert.Equal(2, model.TrainableLocations.Count);
+        var lines = json.Split('\n');
+        Assert.All(model.TrainableLocations, l => Assert.Equal(model.ManifestPath, l.File));
+        Assert.StartsWith("\"enc.*\"", lines[model.TrainableLocations[0].Line - 1][(model.TrainableLocations[0].Column - 1)..], StringComparison.Ordinal);
+        Assert.StartsWith("\"head.*\"", lines[model.TrainableLocations[1].Line - 1][(model.TrainableLocations[1].Column - 1)..], StringComparison.Ordinal);
+        Assert.Equal(model.TrainingLocation, model.RecipeLocation);
+        Assert.Empty(ReadLineage(With("")).Model!.TrainableLocations);
+    }
+
     // Found in QA: Adam ignores momentum, so the model was retrained to the same bytes and nothing said why.
     [Fact]
     public void Momentum_with_adam_is_a_FUL1026_warning_and_with_sgd_or_at_zero_it_is_silent()
