@@ -155,6 +155,29 @@ public sealed class TrainCommandScenarios
         Assert.Contains("trained b in ", changed.Error, StringComparison.Ordinal);
     }
 
+    // Found in QA: moving a checkpoint, or a setting training does not read (FUL1026), retrained the model and, through its
+    // checkpoint's new metadata, every descendant.
+    [Fact]
+    public async Task Moving_a_checkpoint_or_adding_a_setting_training_ignores_retrains_nothing()
+    {
+        using var ws = Chain(BRecipe);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        var b = Snapshot(ws.PathOf("b/bin/b.safetensors"));
+        Directory.CreateDirectory(ws.PathOf("a/models"));
+        File.Move(ws.PathOf("a/bin/a.safetensors"), ws.PathOf("a/models/a.safetensors"));
+        ws.Write("a/a.lineage.json", ws.ReadText("a/a.lineage.json")
+            .Replace("\"bin/a.safetensors\"", "\"models/a.safetensors\"", StringComparison.Ordinal)
+            .Replace("\"seed\": 1", "\"seed\": 1, \"momentum\": 0.5, \"temperature\": 3", StringComparison.Ordinal)); // adam, a root
+
+        var moved = await CliRun.InvokeAsync(ws.Root, "train");
+
+        Assert.Equal(0, moved.ExitCode);
+        Assert.Contains("up to date: a", moved.Error, StringComparison.Ordinal);
+        Assert.Contains("up to date: b", moved.Error, StringComparison.Ordinal);
+        Assert.Contains("FUL1026", moved.Error, StringComparison.Ordinal); // each ignored setting is still said
+        Assert.Equal(b, Snapshot(ws.PathOf("b/bin/b.safetensors")));
+    }
+
     [Fact]
     public async Task After_the_train_data_is_deleted_the_checkpoints_are_kept_as_they_are_not_a_failure()
     {

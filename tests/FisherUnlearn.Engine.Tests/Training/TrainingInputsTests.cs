@@ -37,6 +37,30 @@ public sealed class TrainingInputsTests
         Assert.NotEqual(hash, TrainingInputs.Compute(workspace, b, ["parent-1"]));
     }
 
+    /// <summary>Found in QA: moving a checkpoint, or a setting training does not read, retrained the model and, through its
+    /// checkpoint's new metadata, every descendant. What shapes the weights still counts.</summary>
+    [Fact]
+    public void The_hash_ignores_where_the_checkpoint_lies_and_settings_training_does_not_read()
+    {
+        using var folder = new TempWorkspace();
+        var workspace = Chain(folder);
+        var b = workspace.Models["b"];
+        var hash = TrainingInputs.Compute(workspace, b, ["parent-1"]);
+        var manifestChanged = workspace with { ManifestHashes = new Dictionary<string, string>(workspace.ManifestHashes) { [b.ManifestPath] = "another bytes" } };
+
+        Assert.Equal(hash, TrainingInputs.Compute(manifestChanged, b, ["parent-1"]));
+        Assert.Equal(hash, TrainingInputs.Compute(workspace, b with { CheckpointPath = folder.PathOf("elsewhere/b.safetensors") }, ["parent-1"]));
+        Assert.Equal(hash, TrainingInputs.Compute(workspace, b with { Training = b.Training! with { Temperature = 7 } }, ["parent-1"])); // not a student
+        Assert.Equal(hash, TrainingInputs.Compute(workspace, b with { Training = b.Training! with { Optimizer = "adam", Momentum = 0.9 } }, ["parent-1"]));
+        var sgd = TrainingInputs.Compute(workspace, b with { Training = b.Training! with { Optimizer = "sgd" } }, ["parent-1"]);
+        Assert.NotEqual(sgd, TrainingInputs.Compute(workspace, b with { Training = b.Training! with { Optimizer = "sgd", Momentum = 0.9 } }, ["parent-1"]));
+        var student = b with { Parents = [new ParentLink("a", Relation.Distill, b.Location)] };
+        Assert.NotEqual(TrainingInputs.Compute(workspace, student, ["parent-1"]),
+            TrainingInputs.Compute(workspace, student with { Training = b.Training! with { Temperature = 7 } }, ["parent-1"]));
+        Assert.NotEqual(hash, TrainingInputs.Compute(workspace, b with { Architecture = WorkspaceBuilder.Mlp(4, 3, 4) }, ["parent-1"]));
+        Assert.NotEqual(hash, TrainingInputs.Compute(workspace, b with { Architecture = b.Architecture with { Hidden = [5] } }, ["parent-1"]));
+    }
+
     /// <summary>Found in QA: a module whose layer sizes come from a helper library of its solution (a project reference,
     /// copied beside it by the build) kept its inputs hash when only the helper was rebuilt.</summary>
     [Fact]
