@@ -18,6 +18,9 @@ public sealed class ResolveUnlearnTool : ProjectTask
     [Required]
     public string ProjectDirectory { get; set; } = string.Empty;
 
+    /// <summary>FUL3001's advice when the tool is to come from the local tool manifest or PATH.</summary>
+    internal const string RestoreAdvice = "Run 'dotnet tool restore' (or install FisherUnlearn.Tool).";
+
     /// <summary><c>$(UnlearnToolPath)</c>: an explicit tool (relative to the project folder).</summary>
     public string? ToolPath { get; set; }
 
@@ -50,7 +53,8 @@ public sealed class ResolveUnlearnTool : ProjectTask
             var path = Path.GetFullPath(Path.Combine(ProjectDirectory, ToolPath));
             if (!File.Exists(path))
             {
-                Log.Log(DiagnosticCatalogue.ToolNotFound, ProjectForDiagnostics, $"UnlearnToolPath '{path}' does not exist");
+                Log.Log(DiagnosticCatalogue.ToolNotFound, ProjectForDiagnostics, $"UnlearnToolPath '{path}' does not exist",
+                    "Fix the path (relative to the project's folder), or leave UnlearnToolPath empty to use the local tool of dotnet-tools.json.");
                 return false;
             }
 
@@ -65,7 +69,7 @@ public sealed class ResolveUnlearnTool : ProjectTask
         var local = FindInLocalManifests(Path.GetFullPath(ProjectDirectory), out var manifestProblem);
         if (manifestProblem is not null)
         {
-            Log.Log(DiagnosticCatalogue.ToolNotFound, manifestProblem.Value.File, manifestProblem.Value.Message);
+            Log.Log(DiagnosticCatalogue.ToolNotFound, manifestProblem.Value.File, manifestProblem.Value.Message, RestoreAdvice);
             return false;
         }
 
@@ -88,7 +92,7 @@ public sealed class ResolveUnlearnTool : ProjectTask
         }
 
         Log.Log(DiagnosticCatalogue.ToolNotFound, ProjectForDiagnostics,
-            $"no local tool manifest (dotnet-tools.json) in or above '{ProjectDirectory}' lists the '{CommandName}' command, UnlearnToolPath is not set and '{CommandName}' is not on PATH");
+            $"no local tool manifest (dotnet-tools.json) in or above '{ProjectDirectory}' lists the '{CommandName}' command, UnlearnToolPath is not set and '{CommandName}' is not on PATH", RestoreAdvice);
         return false;
     }
 

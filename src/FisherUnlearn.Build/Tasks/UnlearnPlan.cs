@@ -1,6 +1,7 @@
 using System.Globalization;
 using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Manifests;
+using FisherUnlearn.Lineage.Text;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -135,6 +136,14 @@ public sealed class UnlearnPlan : ProjectTask, IIncrementalTask
         // build, not a silent fallback (nothing to do) or the tool's usage error without a place (something to do).
         var explicitParallelism = Bounded(Parallelism, "UnlearnParallelism", WorkspaceSettings.ParallelismLimit, "parallelism");
         var explicitThreads = Bounded(Threads, "UnlearnThreads", WorkspaceSettings.ThreadsLimit, "threads");
+        if (!string.IsNullOrWhiteSpace(Method) && !RemovalManifest.Methods.Contains(Method.Trim().ToLowerInvariant()))
+        {
+            // As the tool's --method, but once, at the project, before any tool process starts (QA: every pair's run failed
+            // with the tool's usage error, seven times over a solution).
+            Log.Log(DiagnosticCatalogue.BuildPropertyNotAMethod, ProjectForDiagnostics, Method, string.Join(", ", RemovalManifest.Methods),
+                EditDistance.DidYouMean(Method.Trim(), RemovalManifest.Methods));
+        }
+
         ResolvedParallelism = explicitParallelism ?? Math.Max(1, plan.SettingsParallelism ?? 1);
         ResolvedThreads = explicitThreads ?? Math.Max(0, plan.SettingsThreads ?? 0);
         if (plan.HasErrors || Log.HasLoggedErrors)

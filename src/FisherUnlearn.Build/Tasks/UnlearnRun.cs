@@ -75,7 +75,7 @@ public sealed partial class UnlearnRun : ProjectTask, IIncrementalTask, ICancela
 
         if (jobs.Count > 0 && string.IsNullOrEmpty(ToolExecutable))
         {
-            Log.Log(DiagnosticCatalogue.ToolNotFound, ProjectForDiagnostics, "no tool was resolved (ResolveUnlearnTool did not run)");
+            Log.Log(DiagnosticCatalogue.ToolNotFound, ProjectForDiagnostics, "no tool was resolved (ResolveUnlearnTool did not run)", ResolveUnlearnTool.RestoreAdvice);
             return false;
         }
 
@@ -303,7 +303,7 @@ public sealed partial class UnlearnRun : ProjectTask, IIncrementalTask, ICancela
 
                 if (run.MentionsRestore)
                 {
-                    Log.Log(DiagnosticCatalogue.ToolNotFound, ProjectForDiagnostics, $"'{display}' could not run it ({string.Join(" ", run.Tail)})");
+                    Log.Log(DiagnosticCatalogue.ToolNotFound, ProjectForDiagnostics, $"'{display}' could not run it ({string.Join(" ", run.Tail)})", ResolveUnlearnTool.RestoreAdvice);
                 }
                 else
                 {
@@ -426,7 +426,7 @@ public sealed partial class UnlearnRun : ProjectTask, IIncrementalTask, ICancela
         {
             lock (_logLock)
             {
-                Log.Log(DiagnosticCatalogue.ToolNotFound, ProjectForDiagnostics, $"'{ToolExecutable}' cannot be started ({ex.Message})");
+                Log.Log(DiagnosticCatalogue.ToolNotFound, ProjectForDiagnostics, $"'{ToolExecutable}' cannot be started ({ex.Message})", ResolveUnlearnTool.RestoreAdvice);
             }
 
             return new ToolRun(display, null, 0, [], false);

@@ -123,7 +123,7 @@ public static class DiagnosticCatalogue
 
     // 3xxx: tool and build integration
     public static readonly DiagnosticDescriptor ToolNotFound = Error("FUL3001", "Tool not found",
-        "The dotnet-unlearn tool was not found: {0}. Run 'dotnet tool restore' (or install FisherUnlearn.Tool).");
+        "The dotnet-unlearn tool was not found: {0}. {1}");
     public static readonly DiagnosticDescriptor NativePatchAssumptionBroken = Error("FUL3002", "Native library patch not applicable",
         "Cannot patch '{0}': {1}. The TorchSharp native library no longer matches the patch's assumptions; re-check with 'objdump -T' and 'readelf -r' and update the fixup.");
     public static readonly DiagnosticDescriptor NativeLoadFailed = Error("FUL3003", "TorchSharp failed to load",
@@ -142,6 +142,8 @@ public static class DiagnosticCatalogue
         "{0} Check the path given (--workspace, --out, --output) and its permissions: outputs need a folder you can write to.");
     public static readonly DiagnosticDescriptor BuildPropertyOutOfRange = Error("FUL3015", "Build property out of range",
         "The property '{0}' is '{1}'; it must be a whole number from 1 to {2}, as '{3}' in unlearn.json, or empty or 0 for unlearn.json's (else automatic). Fix it.");
+    public static readonly DiagnosticDescriptor BuildPropertyNotAMethod = Error("FUL3017", "Build property not a method",
+        "The property 'UnlearnMethod' is '{0}'; it must be one of {1}{2}, or empty for the removal's method (else unlearn.json's, else fiun). Fix it.");
     public static readonly DiagnosticDescriptor PackageVersionNeeded = Error("FUL3014", "FisherUnlearn.Build version needed",
         "This workspace gets FisherUnlearn.Build as a package: pass -p:FisherUnlearnBuildVersion=<version> (the version of your dotnet-unlearn tool), with the package on a NuGet feed.");
     public static readonly DiagnosticDescriptor ShardInvalid = Error("FUL3020", "Invalid shard",

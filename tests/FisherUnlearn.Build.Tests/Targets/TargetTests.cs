@@ -179,8 +179,9 @@ public sealed class TargetTests
     [Theory]
     [InlineData("UnlearnWorkspace", "/nonexistent-workspace", "FUL3004")]
     [InlineData("UnlearnThreads", "2000", "FUL3015")]
-    [InlineData("UnlearnToolPath", "/nope/dotnet-unlearn.dll", "FUL3001")]
-    public void An_error_without_a_manifest_place_points_at_the_project_not_at_the_packages_targets_file(string property, string value, string code)
+    [InlineData("UnlearnToolPath", "/nope/dotnet-unlearn.dll", "FUL3001", "Fix the path (relative to the project's folder), or leave UnlearnToolPath empty")]
+    [InlineData("UnlearnMethod", "fium", "FUL3017", "'UnlearnMethod' is 'fium'; it must be one of fiun, ssd, retrain (did you mean 'fiun'?)")]
+    public void An_error_without_a_manifest_place_points_at_the_project_not_at_the_packages_targets_file(string property, string value, string code, string? says = null)
     {
         using var ws = Digits.Copy();
         var project = InProcBuild.WriteProject(ws.PathOf("clinic-north/clinic-north.csproj"), $"<PropertyGroup><{property}>{value}</{property}></PropertyGroup>");
@@ -188,8 +189,10 @@ public sealed class TargetTests
         var build = InProcBuild.Run(project, ["Unlearn"]);
 
         Assert.False(build.Succeeded, build.ToString());
-        var error = Assert.Single(build.Logger.Errors);
+        var error = Assert.Single(build.Logger.Errors); // once, before any tool runs (QA: a bad method failed every pair's run)
         Assert.Equal((code, project), (error.Code, error.File));
+        Assert.Contains(says ?? string.Empty, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("tool restore", code == "FUL3001" ? error.Message : string.Empty, StringComparison.Ordinal);
     }
 }
 
