@@ -213,6 +213,17 @@ public sealed class HarvestCommandScenarios
 
         Assert.Equal(0, again.ExitCode);
         Assert.Contains((string)first.Json["models"]![0]!["key"]!, ws.ReadText("artifacts/unlearn/harvest/a/index.json"), StringComparison.Ordinal);
+
+        // An index that cannot be listed again is no "cached" either (QA: a folder in its place passed, and an erasure
+        // failed later, since the index records the data's hashes): FUL4084 at it.
+        ws.Delete("artifacts/unlearn/harvest/a/index.json");
+        ws.CreateDirectory("artifacts/unlearn/harvest/a/index.json");
+        var noIndex = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "a", "--no-plans", "--json");
+
+        Assert.Equal(2, noIndex.ExitCode);
+        var indexError = Assert.Single(noIndex.ErrorLines, l => l.Contains("FUL4084", StringComparison.Ordinal));
+        Assert.StartsWith("artifacts/unlearn/harvest/a/index.json: error FUL4084: The Fisher harvest cache '", indexError, StringComparison.Ordinal);
+        Assert.DoesNotContain(" : '", indexError, StringComparison.Ordinal); // .NET's own "Is a directory : '<path>'" says the path twice
     }
 
     [Fact]

@@ -283,13 +283,18 @@ public static class HarvestCache
 
     internal static string TensorPrefix(string dataset, int label) => $"{dataset}/{label.ToString(CultureInfo.InvariantCulture)}/";
 
-    /// <summary>Writes the harvest file and its index entry; removes the entries and files it supersedes.</summary>
     /// <summary>FUL4084 at a cache file that could not be written (<paramref name="inner"/> says why): the folder is not
     /// writable, something else is in the way, or another process holds the index's lock past the wait.</summary>
     internal static EngineException NotWritable(string path, Exception inner) =>
         EngineException.At(Lineage.Diagnostics.DiagnosticCatalogue.HarvestCacheNotWritable, new Lineage.Diagnostics.SourceLocation(path), inner, path,
-            inner is EngineException engine ? engine.Reason ?? engine.InnerException?.Message.TrimEnd('.') ?? EngineException.FirstLine(engine.Diagnostic.Message) : inner.Message.TrimEnd('.'));
+            inner is EngineException engine ? engine.Reason ?? engine.InnerException?.Message.TrimEnd('.') ?? EngineException.FirstLine(engine.Diagnostic.Message)
+                : WithoutPath(inner.Message.TrimEnd('.')));
 
+    // .NET's Unix I/O messages end in " : '<path>'", which the diagnostic already names.
+    private static string WithoutPath(string message) =>
+        message.LastIndexOf(" : '", StringComparison.Ordinal) is var at and > 0 && message.EndsWith('\'') ? message[..at] : message;
+
+    /// <summary>Writes the harvest file and its index entry; removes the entries and files it supersedes.</summary>
     internal static string Store(string outputDirectory, HarvestResult result, HarvestIndexEntry entry, IReadOnlyDictionary<string, string> settings)
     {
         var directory = DirectoryOf(outputDirectory, result.ModelId);

@@ -158,7 +158,9 @@ public static class Harvester
         Seconds = Math.Round(seconds, 3),
     };
 
-    // The index is a convenience of the cache: one that cannot be written is rebuilt by the next harvest.
+    // The index records the data's hashes that let a request find the harvest once the train data is deleted (an erasure):
+    // one that cannot be written is FUL4084, as any cache file (found in QA: a folder in its place passed as "cached", and
+    // the erasure failed later).
     private static void TryIndex(ModelManifest model, string output, HarvestIndexEntry entry)
     {
         try
@@ -167,6 +169,7 @@ public static class Harvester
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            throw HarvestCache.NotWritable(Path.Combine(HarvestCache.DirectoryOf(output, model.Id), HarvestCache.IndexFileName), ex);
         }
     }
 
