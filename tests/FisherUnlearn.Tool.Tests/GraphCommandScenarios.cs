@@ -133,6 +133,9 @@ public sealed class GraphCommandScenarios
         Assert.Equal(2, notANumber.ExitCode);
         Assert.Contains("error FUL3005: 'x' is not a whole number: --max-jobs takes a whole number.", notANumber.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("System.", notANumber.Error, StringComparison.Ordinal);
+        var tooLarge = await CliRun.InvokeAsync(RepoPaths.Root, "plan", "forget-3", "--workspace", "samples/digits", "--matrix", "--max-jobs", "99999999999");
+        Assert.Equal(2, tooLarge.ExitCode);
+        Assert.Contains("error FUL3005: '99999999999' is too large a number for --max-jobs.", tooLarge.Error, StringComparison.Ordinal); // QA: "is not a whole number"
     }
 
     [Fact]

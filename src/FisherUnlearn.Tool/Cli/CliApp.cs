@@ -221,9 +221,16 @@ internal static class CliApp
     {
         var kind = @"'System\.(?:Nullable`1\[System\.)?(Int32|Int64|Double|Boolean)\]?'";
         var parse = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(.*)' for option '(.*)' as expected type " + kind + @"\.?$");
-        return parse.Success
-            ? $"'{parse.Groups[1].Value}' is not {Kind(parse.Groups[3].Value)}: {parse.Groups[2].Value} takes {Kind(parse.Groups[3].Value)}."
-            : System.Text.RegularExpressions.Regex.Replace(message, kind, m => Kind(m.Groups[1].Value));
+        if (!parse.Success)
+        {
+            return System.Text.RegularExpressions.Regex.Replace(message, kind, m => Kind(m.Groups[1].Value));
+        }
+
+        var (given, option, type) = (parse.Groups[1].Value, parse.Groups[2].Value, parse.Groups[3].Value);
+        // A whole number too large for its type is a whole number all the same (QA: '99999999999' "is not a whole number").
+        return type is "Int32" or "Int64" && System.Text.RegularExpressions.Regex.IsMatch(given.Trim(), @"^[+-]?\d+$")
+            ? $"'{given}' is too {(given.TrimStart().StartsWith('-') ? "small" : "large")} a number for {option}."
+            : $"'{given}' is not {Kind(type)}: {option} takes {Kind(type)}.";
 
         static string Kind(string type) => type switch
         {
