@@ -234,6 +234,26 @@ public sealed class RunCommandScenarios
         Assert.Equal(ws.ReadBytes("calibrated/forget-3/a.safetensors"), ws.ReadBytes("artifacts/unlearn/forget-3/a.safetensors"));
         Assert.Equal(ws.ReadBytes("calibrated/forget-3/b.safetensors"), ws.ReadBytes("artifacts/unlearn/forget-3/b.safetensors"));
 
+        // A plan edited since harvest wrote it is not applied (QA: an edited alpha was, silently): a's request calibrates,
+        // with the calibrated run's bytes, and the next harvest calibrates that plan again.
+        var planFiles = Directory.GetFiles(ws.PathOf("artifacts/unlearn/harvest/a/plans"), "*.json"); // one per target harvested
+        foreach (var planFile in planFiles)
+        {
+            var planJson = Newtonsoft.Json.Linq.JObject.Parse(File.ReadAllText(planFile));
+            var three = planJson["plans"]!.Single(p => p["labels"]!.Values<int>().SequenceEqual([3]));
+            three["alpha"] = 0.25;
+            three["lambda"] = 1;
+            File.WriteAllText(planFile, planJson.ToString());
+        }
+
+        var edited = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--out", "edited", "--threads", "1");
+        Assert.Equal(0, edited.ExitCode);
+        var editedReport = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("edited/forget-3/report.json"));
+        Assert.False((bool)editedReport["models"]!.Single(m => (string)m["id"]! == "a")["parameters"]!["calibrationPlanned"]!);
+        Assert.Equal(ws.ReadBytes("calibrated/forget-3/a.safetensors"), ws.ReadBytes("edited/forget-3/a.safetensors"));
+        var reharvest = await CliRun.InvokeAsync(ws.Root, "harvest", "--json");
+        Assert.Equal(planFiles.Length, (int)reharvest.Json["models"]!.Single(m => (string)m["id"]! == "a")["plans"]!["calibrated"]!);
+
         // At a terminal: the live table of the models, then the summary line after it.
         var live = await CliRun.InvokeInTerminalAsync(ws.Root, "run", "forget-3", "--out", "live", "--threads", "1");
         var again = await CliRun.InvokeInTerminalAsync(ws.Root, "run", "forget-3", "--out", "live", "--threads", "1");

@@ -29,7 +29,8 @@ namespace FisherUnlearn.Engine.Unlearning;
 public static class ForgetPlans
 {
     public const string FolderName = "plans";
-    public const int SchemaVersion = 2;
+    /// <summary>3: each plan carries <c>check</c>, the hash of its setting (files of 2 are read as no plans).</summary>
+    public const int SchemaVersion = 3;
     private const string FormatVersion = "fiun-plans/4";
 
     /// <summary>Whether plans can stand in for calibration under these settings (fiun, own importance, calibrated).</summary>
@@ -136,9 +137,11 @@ public static class ForgetPlans
                     throw new FormatException("'labels' must be distinct and ascending");
                 }
 
-                if (wanted(set))
+                // A plan whose setting no longer has its check (edited or damaged since harvest wrote it: found in QA, an
+                // edited alpha was applied silently) is not there: a request calibrates, the next harvest calibrates it again.
+                if (wanted(set) && PlanOf(item, labels) is var read && item.TryGetProperty("check", out var check) && check.GetString() == Check(read))
                 {
-                    plans.Add(PlanOf(item, labels));
+                    plans.Add(read);
                 }
             }
 
@@ -252,6 +255,14 @@ public static class ForgetPlans
         return new ForgetPlanFile(table, path, false) { Calibrated = missing.Count, Seconds = clock.Elapsed.TotalSeconds };
     }
 
+    // The hash of what a request applies and reports of a plan (not its calibration time), as read back from the file.
+    private static string Check(ForgetPlan plan)
+    {
+        var (result, chosen) = (plan.Result, plan.Result.Chosen);
+        return ContentHash.OfText(string.Create(CultureInfo.InvariantCulture,
+            $"{ForgetPlan.KeyOf(plan.Labels)};{chosen.Alpha:R};{chosen.Lambda:R};{chosen.HeadShift:R};{chosen.Selected};{chosen.ForgetAccuracy:R};{chosen.RetainAccuracy:R};{result.Target:R};{result.TargetMet};{result.Evaluated};{plan.ForgetSamples};{plan.RetainSamples}"))[..16];
+    }
+
     private static JsonObject ToJson(ForgetPlan plan)
     {
         var (result, chosen) = (plan.Result, plan.Result.Chosen);
@@ -270,6 +281,7 @@ public static class ForgetPlans
             ["forgetSamples"] = plan.ForgetSamples,
             ["retainSamples"] = plan.RetainSamples,
             ["seconds"] = Math.Round(result.Seconds, 4),
+            ["check"] = Check(plan),
         };
     }
 
