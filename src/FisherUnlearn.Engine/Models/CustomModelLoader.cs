@@ -24,7 +24,8 @@ public static class CustomModelLoader
         }
 
         var path = Path.GetFullPath(Path.Combine(manifestDirectory ?? Directory.GetCurrentDirectory(), spec.Assembly));
-        var type = FindType(path, spec.Assembly, spec.Type);
+        // Messages name the assembly relative to the manifest's folder, as the manifest writes it (the reader resolves it).
+        var type = FindType(path, manifestDirectory is null ? spec.Assembly : Path.GetRelativePath(manifestDirectory, path), spec.Type);
         var instance = Construct(type, spec);
         if (instance is nn.Module<Tensor, Tensor> module)
         {

@@ -290,6 +290,23 @@ public sealed class ModelFactoryTests
         Assert.DoesNotContain("TypeInitializationException", error.Message, StringComparison.Ordinal);
     }
 
+    // The manifest reader resolves 'assembly' against the manifest's folder: messages give it back relative to that folder,
+    // as written (QA: '/tmp/.../custom-a/lib/Nope.dll' for "../custom-a/lib/Nope.dll").
+    [Theory]
+    [InlineData("../lib/Nope.dll", "X", "FUL4041", "'../lib/Nope.dll'")]
+    [InlineData(null, "No.Such.Type", "FUL4042", "is not in 'FisherUnlearn.Engine.Tests.dll'")]
+    public void Assembly_errors_name_the_assembly_relative_to_the_manifest(string? written, string type, string code, string says)
+    {
+        var folder = Path.GetDirectoryName(TestAssembly)!;
+        var resolved = written is null ? TestAssembly : Path.GetFullPath(Path.Combine(folder, written));
+        var spec = new ArchitectureSpec { Kind = "custom", Classes = 3, Assembly = resolved, Type = type };
+
+        var error = EngineAssert.Fails(code, () => ModelFactory.Create(spec, folder));
+
+        Assert.Contains(says, error.Diagnostic.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Path.GetDirectoryName(folder)!, error.Diagnostic.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_folder_named_as_the_assembly_is_FUL4041_that_says_it_is_a_folder()
     {
