@@ -312,6 +312,34 @@ public sealed class RunCommandScenarios
         });
     }
 
+    // Found in QA: a request for a label and samples whose run measured the label's held-out accuracy far over the target
+    // said "not known yet", as if only verify could tell.
+    [Fact]
+    public async Task A_label_and_samples_request_whose_run_misses_the_labels_target_is_missed_not_pending()
+    {
+        using var ws = DigitsChain.Create();
+        ws.Write("mixed.removal.json", """
+            { "schemaVersion": 1, "id": "mixed",
+              "forget": { "labels": [3], "samples": [ { "dataset": "mnist", "split": "train", "indices": [5, 7] } ] },
+              "parameters": { "calibrate": false, "alpha": 1000, "headCorrection": "off" },
+              "targets": { "maxForgetAccuracy": 0.01, "maxRetainDrop": 0.05 } }
+            """);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        var outputs = ws.Write("gha/output.txt", string.Empty);
+        var actions = new Dictionary<string, string> { ["GITHUB_ACTIONS"] = "true", ["GITHUB_OUTPUT"] = outputs, ["GITHUB_WORKSPACE"] = ws.Root };
+
+        var run = await CliRun.InvokeAsync(ws.Root, actions, "run", "mixed");
+
+        var report = JObject.Parse(ws.ReadText("artifacts/unlearn/mixed/report.json"));
+        Assert.Contains(report["models"]!, m => (double)m["metrics"]!["after"]!["heldOutForgetAccuracy"]! > 0.01); // undampened
+        Assert.Equal(JTokenType.Boolean, report["targetsMet"]!.Type);
+        Assert.False((bool)report["targetsMet"]!);
+        Assert.Contains("targets-met=false", File.ReadAllLines(outputs));
+        Assert.Contains("held-out forget accuracy of the forgotten labels", ws.ReadText("artifacts/unlearn/mixed/report.md"), StringComparison.Ordinal);
+        Assert.DoesNotContain("not known yet", ws.ReadText("artifacts/unlearn/mixed/report.md"), StringComparison.Ordinal);
+        Assert.Equal(0, run.ExitCode); // run reports; verify is the gate that fails
+    }
+
     [Fact]
     public async Task A_sample_requests_forget_target_is_left_to_verify_not_called_met_by_the_run()
     {
