@@ -99,11 +99,20 @@ public sealed class VerifyCommandScenarios
         ws.Delete("artifacts/unlearn/forget-3/report.md");
         ws.CreateDirectory("artifacts/unlearn/forget-3/report.md"); // in the way of the report
 
-        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--json");
+        var outputs = ws.Write("gha/output.txt", string.Empty);
+        var summary = ws.Write("gha/summary.md", string.Empty);
+        var actions = new Dictionary<string, string> { ["GITHUB_ACTIONS"] = "true", ["GITHUB_OUTPUT"] = outputs, ["GITHUB_STEP_SUMMARY"] = summary, ["GITHUB_WORKSPACE"] = ws.Root };
+
+        var verify = await CliRun.InvokeAsync(ws.Root, actions, "verify", "forget-3", "--json");
 
         Assert.True(verify.ExitCode == 0, verify.Error); // the measurements were made and printed
         Assert.Contains(verify.ErrorLines, l => l.StartsWith("artifacts/unlearn/forget-3: warning FUL5011: The reports in 'artifacts/unlearn/forget-3' could not all be updated (", StringComparison.Ordinal));
         Assert.Equal("FUL5011", (string?)Assert.Single(verify.Json["diagnostics"]!)["code"]);
+        // In Actions the measurements are published all the same, with no report path (QA: nothing was, not even targets-met).
+        var published = File.ReadAllLines(outputs);
+        Assert.Contains("targets-met=true", published);
+        Assert.Contains("report=", published);
+        Assert.Contains("# Removal `forget-3`", File.ReadAllText(summary), StringComparison.Ordinal);
     }
 
     // Found in QA: verify of a read-only output folder (a downloaded artifact, a read-only mount) stopped at its lock

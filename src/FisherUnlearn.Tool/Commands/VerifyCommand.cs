@@ -512,6 +512,7 @@ internal static class VerifyCommand
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ReportsNotWritten, new SourceLocation(directory), env.Context.Display(directory), ex.Message.TrimEnd('.')));
+            GitHubSummary.PublishUnwritten(env.Context, model, env.Diagnostics.Log);
         }
     }
 }

@@ -112,6 +112,21 @@ internal static class GitHubSummary
         Publish(context, model, markdown, files, log);
     }
 
+    /// <summary>What <c>verify</c> publishes when it could not write the reports (FUL5011: a read-only folder): the summary
+    /// and outputs of its measurements all the same, with empty report paths, since the files there do not hold them (QA:
+    /// nothing was published, not even targets-met). No-op outside Actions.</summary>
+    public static void PublishUnwritten(CliContext context, ReportModel model, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(model);
+        if (!context.InGitHubActions)
+        {
+            return;
+        }
+
+        Publish(context, model, MarkdownReport.Render(model), files: null, log);
+    }
+
     /// <summary>What <c>run</c> publishes for a removal that affects no model (FUL2012): a short summary saying so, and
     /// the outputs of <see cref="Publish(CliContext, ReportModel, ReportFiles, Action{string}?)"/> with <c>affected=0</c>,
     /// <c>failed=0</c>, <c>missing=0</c>, <c>targets-met=true</c> (nothing can miss them) and empty report paths (no
