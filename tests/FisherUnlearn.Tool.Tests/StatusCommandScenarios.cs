@@ -47,6 +47,27 @@ public sealed class StatusCommandScenarios
         return run.Json["removals"]!.Single(r => (string?)r["id"] == id);
     }
 
+    // Found in QA: moving a checkpoint (the file and its 'checkpoint' path), or a setting training ignores, made every output
+    // of the lineage stale, though no weight and no input changed.
+    [Fact]
+    public async Task Moving_a_checkpoint_keeps_outputs_done_and_a_change_to_the_lineage_makes_them_stale()
+    {
+        using var ws = ChainWithCheckpoints();
+        WriteOutput(ws, "forget-1", "a");
+        WriteOutput(ws, "forget-1", "b");
+        Assert.Equal("done", (string?)(await Removal(ws, "forget-1"))["state"]);
+
+        Directory.CreateDirectory(ws.PathOf("a/models"));
+        File.Move(ws.PathOf("a/bin/a.safetensors"), ws.PathOf("a/models/a.safetensors"));
+        ws.Write("a/a.lineage.json", ws.ReadText("a/a.lineage.json").Replace("bin/a.safetensors", "models/a.safetensors", StringComparison.Ordinal));
+        Assert.Equal("done", (string?)(await Removal(ws, "forget-1"))["state"]);
+
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"finetune\"", "\"distill\"", StringComparison.Ordinal));
+        var changed = await Removal(ws, "forget-1");
+        Assert.Equal("stale", (string?)changed["state"]);
+        Assert.Equal("done", (string?)changed["models"]!.Single(m => (string?)m["id"] == "a")!["state"]);
+    }
+
     [Fact]
     public async Task Reformatting_unlearn_json_keeps_outputs_done_and_changing_a_value_makes_them_stale()
     {

@@ -40,9 +40,9 @@ public enum CheckpointState
 /// <summary>
 /// The content hash of everything a trained checkpoint depends on, stored in its safetensors <c>__metadata__</c>
 /// under <see cref="InputsKey"/>: a checkpoint is up to date when the stored hash equals the current one.
-/// The hash combines: the training format and engine versions (<see cref="EngineVersion"/>), the model's id and
-/// architecture, the recipe as training reads it (<see cref="RecipeText"/>), each parent's id, relation and checkpoint file
-/// hash, each data entry's dataset manifest hash, labels and data file hashes (of the split trained on), a custom
+/// The hash combines: the training format and engine versions (<see cref="EngineVersion"/>), the model's content
+/// (<see cref="ModelContent"/>: id, architecture, parents, data entries, the recipe as training reads it), each parent's
+/// checkpoint file hash, each data entry's dataset manifest hash and data file hashes (of the split trained on), a custom
 /// architecture's assembly hash, and the <see cref="DataFilter"/> of a retrain. Not the lineage manifest's other bytes:
 /// moving the checkpoint (its path and the file) or a field training does not read retrains nothing (found in QA: such
 /// a change retrained the model and, through its checkpoint's new metadata, every descendant). The thread count is not
@@ -93,19 +93,16 @@ public static class TrainingInputs
         {
             "fisherunlearn.train/2",
             EngineVersion,
-            model.Id,
-            ArchitectureText(model.Architecture),
-            RecipeText(model.Training, model.Relation),
+            ModelContent.Of(model),
         };
         for (var i = 0; i < model.Parents.Count; i++)
         {
-            parts.Add($"parent {model.Parents[i].Id} {model.Parents[i].Relation.ToName()}");
+            parts.Add($"parent {model.Parents[i].Id}");
             parts.Add(parentHashes[i]);
         }
 
         foreach (var use in model.Data)
         {
-            parts.Add($"data {use.Dataset} {use.Split} {(use.Labels is null ? "*" : string.Join(',', use.Labels))}");
             if (workspace.Datasets.TryGetValue(use.Dataset, out var dataset))
             {
                 parts.Add(ManifestHash(workspace, dataset.ManifestPath, files));
@@ -231,20 +228,6 @@ public static class TrainingInputs
         {
             return null;
         }
-    }
-
-    /// <summary>The recipe as stable text (invariant culture, round-trip doubles), with only what training reads:
-    /// <c>momentum</c> for <c>sgd</c>, <c>temperature</c> for a <c>distill</c> student (validate warns of the others, FUL1026).</summary>
-    public static string RecipeText(TrainingRecipe? recipe, Relation? relation) => recipe is null ? "no recipe" : string.Create(CultureInfo.InvariantCulture,
-        $"epochs={recipe.Epochs};batchSize={recipe.BatchSize};optimizer={recipe.Optimizer};learningRate={recipe.LearningRate:R};momentum={(recipe.Optimizer == "sgd" ? recipe.Momentum : 0):R};weightDecay={recipe.WeightDecay:R};seed={recipe.Seed};trainable={string.Join(',', recipe.Trainable)};temperature={(relation == Relation.Distill ? recipe.Temperature : 0):R}");
-
-    /// <summary>Everything of the architecture that shapes the module (the assembly of a custom one is hashed by content
-    /// beside it, so where it lies does not count).</summary>
-    public static string ArchitectureText(ArchitectureSpec architecture)
-    {
-        ArgumentNullException.ThrowIfNull(architecture);
-        return string.Create(CultureInfo.InvariantCulture,
-            $"architecture kind={architecture.Kind};inputs={architecture.Inputs};hidden={string.Join(',', architecture.Hidden)};inputShape={string.Join(',', architecture.InputShape)};classes={architecture.Classes};type={architecture.Type}");
     }
 
     private static string ManifestHash(Workspace workspace, string path, FileHashCache files) =>

@@ -12,7 +12,7 @@ namespace FisherUnlearn.Engine.Unlearning;
 /// as in the reports: design.md, "a change to ... tool version redoes exactly what depends on it"), the effective method, and
 /// <see cref="JobInputs"/>: what the removal asks to forget and the settings the method resolves from it and unlearn.json
 /// (by value and with their defaults, not threads or parallelism, not the removal's reason), the model's and every
-/// ancestor's manifest and checkpoint, the module assemblies of the lineage's custom architectures, and the manifests and
+/// ancestor's content (<see cref="ModelContent"/>) and checkpoint, the module assemblies of the lineage's custom architectures, and the manifests and
 /// files of the datasets of its whole lineage (manifests by canonical content, other files by their bytes). Two runs
 /// with equal keys produce the same output, so a rerun skips a model whose recorded key is unchanged; any change redoes
 /// exactly the models it reaches, and a change that alters no output byte (threads) redoes nothing.
@@ -23,8 +23,9 @@ public static class JobKey
     /// every output once). 3: unlearn.json by canonical content; 4: only its method and parameters, plus the lineage's
     /// custom module assemblies; 5: the head shift's margin follows the forgotten samples' spread (same inputs, other
     /// bytes); 6: the removal by what it asks (labels, samples, forget target) and the settings as the method resolves
-    /// them, not the manifest's bytes.</summary>
-    public const int FormatVersion = 6;
+    /// them, not the manifest's bytes; 7: the model's and its ancestors' lineage manifests by <see cref="ModelContent"/>, so
+    /// moving a checkpoint or a setting training ignores makes nothing stale.</summary>
+    public const int FormatVersion = 7;
 
     public static string Compute(WorkspaceAnalysis analysis, RemovalPlan plan, string modelId, string method, FileHashCache? files = null)
     {
@@ -43,13 +44,13 @@ public static class JobKey
             JobInputs.RequestHash(plan.Removal),
             Settings(workspace, plan.Removal, method, files),
             modelId,
-            Hash(workspace, inputs.Model.ManifestPath, files),
+            ModelContent.Of(inputs.Model),
             files.Hash(inputs.Model.CheckpointPath),
         };
         foreach (var ancestor in inputs.Ancestors)
         {
             parts.Add($"ancestor {ancestor.Id}{(affected.UpstreamRoots.Contains(ancestor.Id) ? " (root)" : string.Empty)}");
-            parts.Add(Hash(workspace, ancestor.ManifestPath, files));
+            parts.Add(ModelContent.Of(ancestor));
             parts.Add(files.Hash(ancestor.CheckpointPath));
         }
 
