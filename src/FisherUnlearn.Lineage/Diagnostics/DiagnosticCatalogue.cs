@@ -69,7 +69,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor RemovalIdReserved = Error("FUL1035", "Removal id reserved",
         "The removal id '{0}' names the folder of the output root where the tool keeps its Fisher harvest cache ('{1}'), so the request's outputs and reports would mix with the cache. Choose another id.");
     public static readonly DiagnosticDescriptor OutputIsAFile = Error("FUL1036", "Output is a file",
-        "'output' names '{0}', which is a file: the tool writes its outputs, reports and cache into a folder there. Name a folder (the default is 'artifacts/unlearn'), or move the file.");
+        "'output' names '{0}'{1}: the tool writes its outputs, reports and cache into a folder there. Name a folder (the default is 'artifacts/unlearn'), or move the file.");
     public static readonly DiagnosticDescriptor UnknownMethodName = Error("FUL1024", "Unknown method",
         "Unknown method '{0}'. Use one of: {1}.");
     public static readonly DiagnosticDescriptor MergeTakesNoTraining = Error("FUL1025", "A merge does not train",

@@ -12,6 +12,25 @@ internal static class WorkspaceSettingsReader
     public const int MaxPlanLabels = WorkspaceSettings.PlanLabelsLimit;
     public const int MaxPlansLimit = WorkspaceSettings.MaxPlansLimit;
 
+    // The path itself or the nearest existing folder's place on the way to it, when that is a file (within the workspace).
+    private static string? FileAtOrAbove(string path, string workspaceRoot)
+    {
+        for (var at = path; !string.IsNullOrEmpty(at) && at.Length >= workspaceRoot.Length; at = Path.GetDirectoryName(at))
+        {
+            if (Directory.Exists(at))
+            {
+                return null;
+            }
+
+            if (File.Exists(at))
+            {
+                return at;
+            }
+        }
+
+        return null;
+    }
+
     public static WorkspaceSettings? Read(ReadContext context, JsonNode document)
     {
         if (CommonFields.Root(context, document) is not { } root || !CommonFields.SchemaVersion(root, required: false))
@@ -44,10 +63,12 @@ internal static class WorkspaceSettingsReader
             {
                 context.Report(DiagnosticCatalogue.PathOutsideWorkspace, outputNode, text);
             }
-            else if (File.Exists(resolved))
+            else if (FileAtOrAbove(resolved, context.WorkspaceRoot) is { } file)
             {
-                // Every command that writes would fail on it later, naming a path below it ("Could not find a part of the path").
-                context.Report(DiagnosticCatalogue.OutputIsAFile, outputNode, text);
+                // Every command that writes would fail on it later, naming a path below it ("Could not find a part of the
+                // path"; QA: also for a folder to be made under a file, and harvest then said so once per model).
+                context.Report(DiagnosticCatalogue.OutputIsAFile, outputNode, text,
+                    file == resolved ? ", which is a file" : $", but '{Path.GetRelativePath(context.WorkspaceRoot, file).Replace('\\', '/')}' is a file, so no folder can be made there");
             }
             else
             {

@@ -87,6 +87,12 @@ public sealed class WorkspaceSettingsValidation
         Assert.Equal("FUL1036", diagnostic.Code);
         Assert.Equal((1, 13), (diagnostic.Location.Line, diagnostic.Location.Column));
         Assert.Contains("'output' names 'mnist.dataset.json', which is a file", diagnostic.Message, StringComparison.Ordinal);
+
+        // A folder under a file cannot be made either (QA: run gave .NET's "Could not find a part of the path", harvest one
+        // FUL4084 per model).
+        var under = Lineage.Discovery.WorkspaceLoader.LoadFile(ws.PathOf("unlearn.json"), """{ "output": "mnist.dataset.json/deeper/out" }""", ws.Root);
+        Assert.Contains("'output' names 'mnist.dataset.json/deeper/out', but 'mnist.dataset.json' is a file, so no folder can be made there",
+            Assert.Single(under.Diagnostics, d => d.Code == "FUL1036").Message, StringComparison.Ordinal);
     }
 
     [Fact]
