@@ -335,6 +335,7 @@ public sealed class RunCommandScenarios
         Assert.Equal(JTokenType.Boolean, report["targetsMet"]!.Type);
         Assert.False((bool)report["targetsMet"]!);
         Assert.Contains("targets-met=false", File.ReadAllLines(outputs));
+        Assert.Contains(report["models"]!, m => m["missed"]!.Values<string>().Contains("FUL5002")); // as report.md lists it
         Assert.Contains("held-out forget accuracy of the forgotten labels", ws.ReadText("artifacts/unlearn/mixed/report.md"), StringComparison.Ordinal);
         Assert.DoesNotContain("not known yet", ws.ReadText("artifacts/unlearn/mixed/report.md"), StringComparison.Ordinal);
         Assert.Equal(0, run.ExitCode); // run reports; verify is the gate that fails

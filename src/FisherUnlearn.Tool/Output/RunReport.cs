@@ -107,7 +107,7 @@ internal static class RunReport
                     ["reference"] = Metrics(m.Reference),
                 },
                 ["upstreamRoots"] = new JArray(m.UpstreamRoots),
-                ["missed"] = new JArray(m.Missed),
+                ["missed"] = new JArray(model.MissedCodes(m)),
             })),
             ["unaffected"] = new JArray(model.Unaffected),
             ["manifests"] = new JArray(model.Manifests.Select(m => new JObject { ["kind"] = m.Kind, ["id"] = m.Id, ["path"] = m.Path, ["sha256"] = m.Sha256 })),

@@ -152,7 +152,7 @@ internal sealed record ReportModel
     /// after metrics (forget accuracy against maxForgetAccuracy, retain drop against the original model's). A request
     /// that forgets samples has its forget accuracy judged by <c>verify</c> alone: the run's figure pools the samples,
     /// which a model that never saw them still classifies about as well as unseen ones, with the labels' test samples.</summary>
-    public bool TargetsMet => Succeeded && (Verification?.TargetsMet ?? (!AwaitsVerify && Models.All(m => MissedByRun(m).Count == 0)));
+    public bool TargetsMet => Succeeded && (Verification?.TargetsMet ?? (!AwaitsVerify && Models.All(m => RunMisses(m).Count == 0)));
 
     /// <summary><see cref="TargetsMet"/> as report.json and the Actions outputs give it: null while the only verdict left
     /// is <c>verify</c>'s (<see cref="AwaitsVerify"/>, every model done and none missing a target the run can judge), so a
@@ -167,26 +167,33 @@ internal sealed record ReportModel
     /// samples with unseen ones): until it has, the targets are not known to be met.</summary>
     public bool AwaitsVerify => Verification is null && ForgetsSamples && MaxForgetAccuracy is not null;
 
-    /// <summary>The targets a model missed: verify's verdict when it ran, else the run's own check.</summary>
-    public IReadOnlyList<string> MissedBy(ReportEntry entry) => Verification is not null ? entry.Missed : MissedByRun(entry);
+    /// <summary>The codes of the targets a model missed, as report.json's <c>missed</c> gives them: verify's when it ran, else
+    /// those of the run's own check (FUL5002 forget accuracy, FUL5003 retain drop; QA: report.json said none where report.md
+    /// listed the run's misses).</summary>
+    public IReadOnlyList<string> MissedCodes(ReportEntry entry) => Verification is not null ? entry.Missed : [.. RunMisses(entry).Select(m => m.Code)];
 
-    private List<string> MissedByRun(ReportEntry entry)
+    /// <summary>The targets a model missed: verify's verdict when it ran, else the run's own check.</summary>
+    public IReadOnlyList<string> MissedBy(ReportEntry entry) => Verification is not null ? entry.Missed : [.. RunMisses(entry).Select(m => m.Text)];
+
+    // The run's own check of its after metrics: each miss's code and words.
+    private List<(string Code, string Text)> RunMisses(ReportEntry entry)
     {
-        var missed = new List<string>();
+        var forgetMissed = Lineage.Diagnostics.DiagnosticCatalogue.ForgetTargetMissed.Code;
+        var missed = new List<(string Code, string Text)>();
         if (MaxForgetAccuracy is { } maxForget && !ForgetsSamples && entry.After?.ForgetAccuracy is { } forget && forget > maxForget + 1e-12)
         {
-            missed.Add($"forget accuracy {ReportText.Percent(forget)}% > {ReportText.Percent(maxForget)}%");
+            missed.Add((forgetMissed, $"forget accuracy {ReportText.Percent(forget)}% > {ReportText.Percent(maxForget)}%"));
         }
         else if (MaxForgetAccuracy is { } maxHeldOut && ForgetsSamples && ForgetsLabels && entry.After?.HeldOutForgetAccuracy is { } heldOut && heldOut > maxHeldOut + 1e-12)
         {
             // A request for labels and samples: the labels' held-out part is the run's to judge, as for labels alone (QA:
             // a measured miss read "not known yet"); the samples' part stays verify's.
-            missed.Add($"held-out forget accuracy of the forgotten labels {ReportText.Percent(heldOut)}% > {ReportText.Percent(maxHeldOut)}%");
+            missed.Add((forgetMissed, $"held-out forget accuracy of the forgotten labels {ReportText.Percent(heldOut)}% > {ReportText.Percent(maxHeldOut)}%"));
         }
 
         if (MaxRetainDrop is { } maxDrop && entry.Before?.RetainAccuracy is { } before && entry.After?.RetainAccuracy is { } after && before - after > maxDrop + 1e-12)
         {
-            missed.Add($"retain accuracy dropped {ReportText.Percent(before - after)} points > {ReportText.Percent(maxDrop)}");
+            missed.Add((Lineage.Diagnostics.DiagnosticCatalogue.RetainTargetMissed.Code, $"retain accuracy dropped {ReportText.Percent(before - after)} points > {ReportText.Percent(maxDrop)}"));
         }
 
         return missed;
