@@ -147,7 +147,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor PackageVersionNeeded = Error("FUL3014", "FisherUnlearn.Build version needed",
         "This workspace gets FisherUnlearn.Build as a package: pass -p:FisherUnlearnBuildVersion=<version> (the version of your dotnet-unlearn tool), with the package on a NuGet feed.");
     public static readonly DiagnosticDescriptor ShardInvalid = Error("FUL3020", "Invalid shard",
-        "'{0}' is not a shard: use i/n with 1 <= i <= n, such as 2/4.");
+        "'{0}' is not a shard: use i/n with 1 <= i <= n and n at most 2147483647, such as 2/4.");
     public static readonly DiagnosticDescriptor ShardResultsMissing = Error("FUL3022", "Shard results missing",
         "No shard has produced {0} of removal '{1}' yet. Run the missing shards ('dotnet unlearn plan {1} --matrix' lists them), then --merge again.");
     public static readonly DiagnosticDescriptor ShardResultsStale = Error("FUL3023", "Shard results out of date",
