@@ -39,9 +39,10 @@ public sealed class OutputLock : IDisposable
             holder = null;
             return new OutputLock(stream, path);
         }
-        catch (IOException) when (File.Exists(path))
+        catch (IOException)
         {
-            // Held by another process. Without the file, the folder refused it (a read-only file system): the caller's to say.
+            // Held by another process (which may release it, and its file go, a moment later: CI caught a check of the
+            // file here failing two --only runs that raced). A folder that refuses the file is UnauthorizedAccessException.
             holder = ReadHolder(path);
             return null;
         }
