@@ -115,7 +115,7 @@ public sealed class VerifyCommandScenarios
         Assert.Contains("# Removal `forget-3`", File.ReadAllText(summary), StringComparison.Ordinal);
     }
 
-    // Found in QA: verify of a read-only output folder (a downloaded artifact, a read-only mount) stopped at its lock
+    // Found in QA: verify of a read-only output folder (another user's downloaded artifact) stopped at its lock
     // file with FUL3009 and measured nothing. A folder in the lock file's place refuses it the same way, also to root.
     [Fact]
     public async Task An_output_folder_that_refuses_the_lock_file_is_still_verified()

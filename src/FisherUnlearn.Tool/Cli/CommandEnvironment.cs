@@ -75,7 +75,7 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
         }
         catch (Exception ex) when (readOnly && ex is UnauthorizedAccessException or IOException)
         {
-            // Found in QA: verify of a downloaded artifact or a read-only mount stopped here (FUL3009) and measured nothing.
+            // Found in QA: verify of a folder the user may not write (another user's artifact) stopped here (FUL3009) and measured nothing.
             Diagnostics.Log($"'{Context.Display(directory)}' takes no lock file ({Engine.EngineException.FirstLine(ex.Message).TrimEnd('.')}): going on without it, reading the outputs as they are");
             return true;
         }
