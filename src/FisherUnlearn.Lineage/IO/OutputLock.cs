@@ -39,14 +39,20 @@ public sealed class OutputLock : IDisposable
             holder = null;
             return new OutputLock(stream, path);
         }
-        catch (IOException)
+        catch (IOException ex) when (!OnReadOnlyFileSystem(ex))
         {
             // Held by another process (which may release it, and its file go, a moment later: CI caught a check of the
-            // file here failing two --only runs that raced). A folder that refuses the file is UnauthorizedAccessException.
+            // file here failing two --only runs that raced). A folder that refuses the file is UnauthorizedAccessException,
+            // a read-only file system the exception below: neither is another holder.
             holder = ReadHolder(path);
             return null;
         }
     }
+
+    // EROFS (30 on Linux and macOS, the errno .NET gives as the HResult there), or Windows' ERROR_WRITE_PROTECT (QA: verify on
+    // a read-only mount said another process was writing, FUL3007).
+    private static bool OnReadOnlyFileSystem(IOException ex) =>
+        OperatingSystem.IsWindows() ? (ex.HResult & 0xFFFF) == 19 : ex.HResult == 30;
 
     /// <summary>Scopes that guard a short section (writing the shared reports, publishing a summary), not outputs: a
     /// whole-folder writer does not count them as writers of the folder's outputs.</summary>

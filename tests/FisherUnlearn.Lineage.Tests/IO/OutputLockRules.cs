@@ -20,6 +20,50 @@ public sealed class OutputLockRules
         Assert.Contains($"pid {Environment.ProcessId}", holder, StringComparison.Ordinal);
     }
 
+    // Found in QA: on a read-only mount the lock file's IOException was taken for another holder, and verify said another
+    // process was writing (FUL3007). It needs a read-only mount, which only a privileged Linux user can make.
+    [Fact]
+    public void A_read_only_file_system_is_an_error_not_another_holder()
+    {
+        using var ws = new TempWorkspace();
+        var folder = ws.CreateDirectory("out");
+        if (!OperatingSystem.IsLinux() || !Mount("-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", folder))
+        {
+            Assert.Skip("making a read-only mount needs a privileged Linux user");
+        }
+
+        try
+        {
+            var error = Assert.Throws<IOException>(() => OutputLock.TryAcquire(folder, out _));
+            Assert.Contains("Read-only file system", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Assert.True(Mount(folder), $"umount {folder}");
+        }
+    }
+
+    // Runs mount (or, with one argument, umount); false when it cannot.
+    private static bool Mount(params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(arguments.Length == 1 ? "umount" : "mount") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(start)!;
+            process.WaitForExit();
+            return process.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
     [Fact]
     public void Releasing_the_lock_lets_the_next_run_in_and_leaves_no_lock_file()
     {
