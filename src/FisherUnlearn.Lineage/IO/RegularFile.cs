@@ -81,6 +81,28 @@ public static class RegularFile
         }
     }
 
+    /// <summary>The file at <paramref name="path"/> or on the way to it (the nearest existing entry, going up), which keeps a
+    /// folder from being made there; null when that entry is a folder or nothing up to <paramref name="stopAt"/> (or the
+    /// root) exists. For a folder to write into (an output root) named under a file.</summary>
+    public static string? FileAtOrAbove(string path, string? stopAt = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        for (var at = path; !string.IsNullOrEmpty(at) && (stopAt is null || at.Length >= stopAt.Length); at = System.IO.Path.GetDirectoryName(at))
+        {
+            if (Directory.Exists(at))
+            {
+                return null;
+            }
+
+            if (File.Exists(at))
+            {
+                return at;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Throws <see cref="NotARegularFileException"/> when <paramref name="path"/> exists and is not a regular file.</summary>
     public static void Ensure(string path)
     {

@@ -1,4 +1,5 @@
 using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.IO;
 using FisherUnlearn.Lineage.Json;
 
 namespace FisherUnlearn.Lineage.Manifests;
@@ -11,25 +12,6 @@ internal static class WorkspaceSettingsReader
     /// <summary>Bounds of <c>planLabels</c> and <c>maxPlans</c> (a model's plans grow combinatorially with the first).</summary>
     public const int MaxPlanLabels = WorkspaceSettings.PlanLabelsLimit;
     public const int MaxPlansLimit = WorkspaceSettings.MaxPlansLimit;
-
-    // The path itself or the nearest existing folder's place on the way to it, when that is a file (within the workspace).
-    private static string? FileAtOrAbove(string path, string workspaceRoot)
-    {
-        for (var at = path; !string.IsNullOrEmpty(at) && at.Length >= workspaceRoot.Length; at = Path.GetDirectoryName(at))
-        {
-            if (Directory.Exists(at))
-            {
-                return null;
-            }
-
-            if (File.Exists(at))
-            {
-                return at;
-            }
-        }
-
-        return null;
-    }
 
     public static WorkspaceSettings? Read(ReadContext context, JsonNode document)
     {
@@ -63,7 +45,7 @@ internal static class WorkspaceSettingsReader
             {
                 context.Report(DiagnosticCatalogue.PathOutsideWorkspace, outputNode, text);
             }
-            else if (FileAtOrAbove(resolved, context.WorkspaceRoot) is { } file)
+            else if (RegularFile.FileAtOrAbove(resolved, context.WorkspaceRoot) is { } file)
             {
                 // Every command that writes would fail on it later, naming a path below it ("Could not find a part of the
                 // path"; QA: also for a folder to be made under a file, and harvest then said so once per model).

@@ -36,23 +36,15 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
         }
 
         var full = Path.GetFullPath(Path.Combine(Context.CurrentDirectory, output));
-        for (var path = full; !string.IsNullOrEmpty(path); path = Path.GetDirectoryName(path))
+        if (Lineage.IO.RegularFile.FileAtOrAbove(full) is not { } file)
         {
-            if (Directory.Exists(path))
-            {
-                return false;
-            }
-
-            if (File.Exists(path))
-            {
-                Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, path == full
-                    ? $"'{Context.Display(full)}' is a file: --out takes the output folder ('run --out' writes there; 'verify', 'status' and 'plan --check' read it)."
-                    : $"'{Context.Display(path)}' is a file, so no folder '{Context.Display(full)}' can be made under it: --out takes the output folder ('run --out' writes there; 'verify', 'status' and 'plan --check' read it)."));
-                return true;
-            }
+            return false;
         }
 
-        return false;
+        Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, file == full
+            ? $"'{Context.Display(full)}' is a file: --out takes the output folder ('run --out' writes there; 'verify', 'status' and 'plan --check' read it)."
+            : $"'{Context.Display(file)}' is a file, so no folder '{Context.Display(full)}' can be made under it: --out takes the output folder ('run --out' writes there; 'verify', 'status' and 'plan --check' read it)."));
+        return true;
     }
 
     /// <summary>Holds a removal's output folder as a whole writer does (<see cref="Lineage.IO.OutputLock.TryAcquireWhole"/>),

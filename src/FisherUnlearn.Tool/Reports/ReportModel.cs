@@ -1,6 +1,7 @@
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Engine.Verification;
 using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Planning;
 using FisherUnlearn.Lineage.Rendering;
@@ -178,7 +179,7 @@ internal sealed record ReportModel
     // The run's own check of its after metrics: each miss's code and words.
     private List<(string Code, string Text)> RunMisses(ReportEntry entry)
     {
-        var forgetMissed = Lineage.Diagnostics.DiagnosticCatalogue.ForgetTargetMissed.Code;
+        var forgetMissed = DiagnosticCatalogue.ForgetTargetMissed.Code;
         var missed = new List<(string Code, string Text)>();
         if (MaxForgetAccuracy is { } maxForget && !ForgetsSamples && entry.After?.ForgetAccuracy is { } forget && forget > maxForget + 1e-12)
         {
@@ -193,7 +194,7 @@ internal sealed record ReportModel
 
         if (MaxRetainDrop is { } maxDrop && entry.Before?.RetainAccuracy is { } before && entry.After?.RetainAccuracy is { } after && before - after > maxDrop + 1e-12)
         {
-            missed.Add((Lineage.Diagnostics.DiagnosticCatalogue.RetainTargetMissed.Code, $"retain accuracy dropped {ReportText.Percent(before - after)} points > {ReportText.Percent(maxDrop)}"));
+            missed.Add((DiagnosticCatalogue.RetainTargetMissed.Code, $"retain accuracy dropped {ReportText.Percent(before - after)} points > {ReportText.Percent(maxDrop)}"));
         }
 
         return missed;
