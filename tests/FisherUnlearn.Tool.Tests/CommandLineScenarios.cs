@@ -167,6 +167,23 @@ public sealed class CommandLineScenarios
         Assert.Contains("error FUL3005: ", run.Error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("'{here}/a/b.safetensors' is truncated", "'a/b.safetensors' is truncated")]
+    [InlineData("'{here}/a' and '{here}/c d/e.json' differ", "'a' and 'c d/e.json' differ")]
+    [InlineData("'{here}' is the workspace", "'{here}' is the workspace")] // the folder itself is not '.'
+    [InlineData("'{elsewhere}/x.safetensors' is outside", "'{elsewhere}/x.safetensors' is outside")]
+    [InlineData("model 'a' has no 'training'", "model 'a' has no 'training'")]
+    [InlineData("a quote ' left open {here}/a", "a quote ' left open {here}/a")]
+    public void Messages_name_quoted_files_inside_the_current_folder_as_the_location_does(string message, string shown)
+    {
+        var here = Path.Combine(Path.GetTempPath(), "fiun-display", "ws");
+        var elsewhere = Path.Combine(Path.GetTempPath(), "fiun-display", "other");
+        string Fill(string text) => text.Replace("{here}", here, StringComparison.Ordinal).Replace("{elsewhere}", elsewhere, StringComparison.Ordinal);
+        var context = new CliContext(TextWriter.Null, TextWriter.Null, _ => null, here);
+
+        Assert.Equal(Fill(shown), context.DisplayMessage(Fill(message)));
+    }
+
     /// <summary>Every option of every command that takes a value (the global ones included), with the arguments
     /// the command needs: (command line before the option, the option).</summary>
     public static TheoryData<string[], string> ValueOptions()

@@ -367,6 +367,23 @@ public sealed class HarvestCommandScenarios
         Assert.Equal(Newtonsoft.Json.Linq.JTokenType.Null, model["plans"]!.Type);
         Assert.Equal("FUL4084", (string)Assert.Single(run.Json["failed"]!)["code"]!);
         Assert.Contains(run.ErrorLines, l => l.Contains("1 model: Fisher computed for 0, cached for 1;", StringComparison.Ordinal) && l.Contains("1 failed", StringComparison.Ordinal));
+        Assert.Contains(run.ErrorLines, l => l.StartsWith("artifacts/unlearn/harvest/b/plans: error FUL4084: The Fisher harvest cache 'artifacts/unlearn/harvest/b/plans' cannot be written: it is a file where the cache needs a folder.", StringComparison.Ordinal));
+    }
+
+    // Found in QA: a file where a model's harvest folder belongs was reported as the harvest file below it that could not be
+    // made, with .NET's "The file '…' already exists" about another path.
+    [Fact]
+    public async Task A_file_where_a_models_harvest_folder_belongs_is_named_as_what_to_move()
+    {
+        using var ws = Workspace();
+        ws.Write("artifacts/unlearn/harvest/a", "not a folder");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "a", "--no-plans");
+
+        Assert.Equal(2, run.ExitCode);
+        var error = Assert.Single(run.ErrorLines, l => l.Contains("FUL4084", StringComparison.Ordinal));
+        Assert.StartsWith("artifacts/unlearn/harvest/a: error FUL4084: The Fisher harvest cache 'artifacts/unlearn/harvest/a' cannot be written: it is a file where the cache needs a folder. It is a cache:", error, StringComparison.Ordinal);
+        Assert.Equal("not a folder", ws.ReadText("artifacts/unlearn/harvest/a")); // reported, not removed
     }
 
     [Fact]

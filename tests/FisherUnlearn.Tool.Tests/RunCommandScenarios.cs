@@ -339,6 +339,16 @@ public sealed class RunCommandScenarios
         Assert.Contains("held-out forget accuracy of the forgotten labels", ws.ReadText("artifacts/unlearn/mixed/report.md"), StringComparison.Ordinal);
         Assert.DoesNotContain("not known yet", ws.ReadText("artifacts/unlearn/mixed/report.md"), StringComparison.Ordinal);
         Assert.Equal(0, run.ExitCode); // run reports; verify is the gate that fails
+        // The terminal says so too, not only the reports (QA: "0 failed" and nothing else).
+        Assert.Contains(run.ErrorLines, l => l.StartsWith("dotnet-unlearn: targets missed by ", StringComparison.Ordinal) && l.Contains("FUL5002", StringComparison.Ordinal)
+            && l.Contains("'dotnet unlearn verify mixed' judges them", StringComparison.Ordinal));
+
+        // ...and so does run --json, as report.json does (a rerun that finds every output up to date says the same).
+        var json = await CliRun.InvokeAsync(ws.Root, "run", "mixed", "--json");
+        Assert.Equal(0, json.ExitCode);
+        Assert.False((bool)json.Json["targetsMet"]!);
+        static Dictionary<string, string> Missed(JToken models) => models.ToDictionary(m => (string)m["id"]!, m => string.Join(",", m["missed"]!.Values<string>()));
+        Assert.Equal(Missed(report["models"]!), Missed(json.Json["models"]!));
     }
 
     [Fact]
@@ -549,8 +559,9 @@ public sealed class RunCommandScenarios
         Assert.Equal("forget-3", (string?)run.Json["removal"]);
         Assert.Equal((string?)check.Json["removal"], (string?)run.Json["removal"]);
         // The same fields as a run that did something, with nothing in them.
-        Assert.Equal(["schemaVersion", "removal", "seconds", "models", "removed", "diagnostics"], run.Json.Properties().Select(p => p.Name));
+        Assert.Equal(["schemaVersion", "removal", "seconds", "targetsMet", "models", "removed", "diagnostics"], run.Json.Properties().Select(p => p.Name));
         Assert.Equal(0, (double)run.Json["seconds"]!);
+        Assert.True((bool)run.Json["targetsMet"]!); // nothing to forget: nothing missed, as verify --json says
         Assert.Empty((JArray)run.Json["models"]!);
         Assert.Empty((JArray)run.Json["removed"]!);
     }

@@ -178,6 +178,33 @@ public sealed class TrainCommandScenarios
         Assert.Equal(b, Snapshot(ws.PathOf("b/bin/b.safetensors")));
     }
 
+    // Found in review: a dataset manifest counted by its bytes, so moving the data files (and their paths in the manifest)
+    // retrained every model that trains on them, and made every output of the lineage stale.
+    [Fact]
+    public async Task Moving_the_data_files_retrains_nothing_and_keeps_outputs_up_to_date()
+    {
+        using var ws = Chain(BRecipe);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        var b = Snapshot(ws.PathOf("b/bin/b.safetensors"));
+        ws.Write("forget-2.removal.json", """{ "schemaVersion": 1, "id": "forget-2", "forget": { "labels": [2] } }""");
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-2", "--no-progress")).ExitCode);
+        Directory.CreateDirectory(ws.PathOf("datasets/blobs"));
+        File.Move(ws.PathOf("data/train.csv"), ws.PathOf("datasets/blobs/train.csv"));
+        ws.Write("blobs.dataset.json", """
+            { "schemaVersion": 1, "id": "blobs", "format": "csv", "classes": 3, "x-source": "moved",
+              "train": { "path": "datasets/blobs/train.csv", "labelColumn": "label", "count": 180 } }
+            """);
+
+        var moved = await CliRun.InvokeAsync(ws.Root, "train");
+        var check = await CliRun.InvokeAsync(ws.Root, "plan", "forget-2", "--check");
+
+        Assert.Equal(0, moved.ExitCode);
+        Assert.Contains("up to date: a", moved.Error, StringComparison.Ordinal);
+        Assert.Contains("up to date: b", moved.Error, StringComparison.Ordinal);
+        Assert.Equal(b, Snapshot(ws.PathOf("b/bin/b.safetensors")));
+        Assert.True(check.ExitCode == 0, check.Error); // the request's outputs are up to date too
+    }
+
     [Fact]
     public async Task After_the_train_data_is_deleted_the_checkpoints_are_kept_as_they_are_not_a_failure()
     {
@@ -310,6 +337,9 @@ public sealed class TrainCommandScenarios
 
         Assert.Contains("FUL4021", unlearn.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("FUL4069", unlearn.Error, StringComparison.Ordinal);
+        // The file is named as the location names it, relative to where the user is, not by the engine's full path.
+        Assert.Contains("b/bin/b.safetensors: error FUL4021: 'b/bin/b.safetensors' is truncated", unlearn.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(ws.Root, unlearn.Error, StringComparison.Ordinal);
 
         Assert.Equal(0, run.ExitCode);
         var statuses = run.Json["models"]!.ToDictionary(m => (string)m["id"]!, m => (string)m["status"]!);

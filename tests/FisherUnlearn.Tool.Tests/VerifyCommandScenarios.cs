@@ -175,7 +175,8 @@ public sealed class VerifyCommandScenarios
         Assert.Equal(["done", "stale"], report["models"]!.Select(m => (string)m["status"]!));
         // report.json says what it missed as verify --json does.
         Assert.Empty(report["models"]![0]!["missed"]!);
-        Assert.StartsWith("FUL5006: ", (string)Assert.Single(report["models"]![1]!["missed"]!)!, StringComparison.Ordinal);
+        Assert.Equal("FUL5006", (string)Assert.Single(report["models"]![1]!["missed"]!)!); // codes, as verify --json gives them (QA)
+        Assert.StartsWith("FUL5006: out of date: an input changed", (string)Assert.Single(report["models"]![1]!["missedMessages"]!)!, StringComparison.Ordinal);
         Assert.False((bool)report["targetsMet"]!);
         Assert.False((bool)report["verification"]!["targetsMet"]!);
         Assert.Contains("1 of 2 models without a current output yet", ws.ReadText("artifacts/unlearn/forget-3/report.md"), StringComparison.Ordinal);

@@ -285,10 +285,24 @@ public static class HarvestCache
 
     /// <summary>FUL4084 at a cache file that could not be written (<paramref name="inner"/> says why): the folder is not
     /// writable, something else is in the way, or another process holds the index's lock past the wait.</summary>
-    internal static EngineException NotWritable(string path, Exception inner) =>
-        EngineException.At(Lineage.Diagnostics.DiagnosticCatalogue.HarvestCacheNotWritable, new Lineage.Diagnostics.SourceLocation(path), inner, path,
+    /// <summary>FUL4084 for the cache file (or, with <paramref name="isFolder"/>, folder) at <paramref name="path"/>.</summary>
+    public static EngineException NotWritable(string path, Exception inner, bool isFolder = false)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(inner);
+        // A file where one of the cache's folders belongs (the model's, its plans', or the harvest folder) is what to move: it
+        // is named, not the file that could not be made below it (found in QA: "'…/digits-base/14e5….safetensors' cannot be
+        // written: The file '…/digits-base' already exists").
+        if (Lineage.IO.RegularFile.FileAtOrAbove(isFolder ? path : Path.GetDirectoryName(path)!) is { } inTheWay)
+        {
+            return EngineException.At(Lineage.Diagnostics.DiagnosticCatalogue.HarvestCacheNotWritable, new Lineage.Diagnostics.SourceLocation(inTheWay), inner, inTheWay,
+                "it is a file where the cache needs a folder");
+        }
+
+        return EngineException.At(Lineage.Diagnostics.DiagnosticCatalogue.HarvestCacheNotWritable, new Lineage.Diagnostics.SourceLocation(path), inner, path,
             inner is EngineException engine ? engine.Reason ?? engine.InnerException?.Message.TrimEnd('.') ?? EngineException.FirstLine(engine.Diagnostic.Message)
                 : WithoutPath(inner.Message.TrimEnd('.')));
+    }
 
     // .NET's Unix I/O messages end in " : '<path>'", which the diagnostic already names.
     private static string WithoutPath(string message) =>

@@ -318,8 +318,8 @@ public static class Harvester
         {
             var dataset = knowledge.Dataset;
             parts.Add("dataset:" + dataset.Id);
-            parts.Add(workspace.ManifestHashes.TryGetValue(dataset.ManifestPath, out var manifestHash) ? manifestHash : inputs.HashOf(dataset.ManifestPath));
-            foreach (var file in dataset.Train.Files.Order(StringComparer.Ordinal))
+            parts.Add(DatasetContent.Of(dataset));
+            foreach (var file in dataset.Train.Files)
             {
                 parts.Add(File.Exists(file) ? inputs.HashOf(file) : missingHash?.Invoke(file) ?? "missing:" + file);
             }

@@ -91,7 +91,7 @@ public static class TrainingInputs
         files ??= new FileHashCache();
         var parts = new List<string>
         {
-            "fisherunlearn.train/2",
+            "fisherunlearn.train/3",
             EngineVersion,
             ModelContent.Of(model),
         };
@@ -105,7 +105,7 @@ public static class TrainingInputs
         {
             if (workspace.Datasets.TryGetValue(use.Dataset, out var dataset))
             {
-                parts.Add(ManifestHash(workspace, dataset.ManifestPath, files));
+                parts.Add(DatasetContent.Of(dataset));
                 foreach (var file in dataset.GetSplit(use.Split)?.Files ?? [])
                 {
                     parts.Add(files.Hash(file));
@@ -229,9 +229,4 @@ public static class TrainingInputs
             return null;
         }
     }
-
-    private static string ManifestHash(Workspace workspace, string path, FileHashCache files) =>
-        workspace.ManifestHashes.TryGetValue(path, out var hash) ? hash
-        : File.Exists(path) ? files.Hash(path)
-        : string.Empty;
 }

@@ -25,7 +25,7 @@ public static class JobKey
     /// bytes); 6: the removal by what it asks (labels, samples, forget target) and the settings as the method resolves
     /// them, not the manifest's bytes; 7: the model's and its ancestors' lineage manifests by <see cref="ModelContent"/>, so
     /// moving a checkpoint or a setting training ignores makes nothing stale.</summary>
-    public const int FormatVersion = 7;
+    public const int FormatVersion = 8;
 
     public static string Compute(WorkspaceAnalysis analysis, RemovalPlan plan, string modelId, string method, FileHashCache? files = null)
     {
@@ -65,7 +65,7 @@ public static class JobKey
             parts.Add($"dataset {datasetId}");
             if (inputs.Datasets.TryGetValue(datasetId, out var dataset))
             {
-                parts.Add(Hash(workspace, dataset.ManifestPath, files));
+                parts.Add(DatasetContent.Of(dataset));
                 parts.AddRange(JobInputs.DataFiles(dataset).Select(files.Hash));
             }
         }

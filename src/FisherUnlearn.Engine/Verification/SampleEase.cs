@@ -84,7 +84,7 @@ public sealed record SampleEase(double SamplesBefore, double SamplesAfter, doubl
 
     /// <summary>Why a model was left unchanged, for the run's output and report.</summary>
     public string Reason => string.Create(CultureInfo.InvariantCulture,
-        $"it scores the forgotten samples {100 * SamplesBefore:0.0}%, above {Unseen}, {(Shift < 0 ? "and that lead is not memory of them" : "because they are easy, not remembered")}: it scores its other training samples of their labels {100 * KeptTrain:0.0}%, and the dampening that brings the forgotten ones to {100 * SamplesAfter:0.0}% {NoMoreThanUnseen("takes")}; 'verify --reference retrain' compares them with the retrained model");
+        $"it scores the forgotten samples {100 * SamplesBefore:0.0}%, above {Unseen}, {(Shift < 0 ? "and that lead is not memory of them" : "judged easy, not remembered")}: it scores its other training samples of their labels {100 * KeptTrain:0.0}%, and the dampening that brings the forgotten ones to {100 * SamplesAfter:0.0}% {NoMoreThanUnseen("takes")}; 'verify --reference retrain' compares them with the retrained model");
 
     /// <summary>What the samples' score is compared with, in words: held-out accuracy on their labels, moved by the probe's
     /// <see cref="Shift"/> when there is one.</summary>

@@ -304,7 +304,7 @@ public static class Verifier
     /// rather than remembered (<see cref="SampleEase"/>): held to unseen samples of their labels, easy samples miss even
     /// for a model that never saw them, which only the retrained reference shows.</summary>
     internal static string EasyAdvice(SampleEase ease) => string.Create(CultureInfo.InvariantCulture,
-        $"'run' left this model as it was because they are easy, not remembered: it scores its other training samples of their labels {ease.KeptTrain:0.0%}, as unseen ones ({ease.HeldOutBefore:0.0%}), and the dampening that brought the forgotten ones to {ease.SamplesAfter:0.0%} {ease.NoMoreThanUnseen("took")}. A model that never saw easy samples scores them above unseen ones too: run 'verify --reference retrain', which compares them with the retrained model.");
+        $"'run' left this model as it was, the samples judged easy, not remembered: it scores its other training samples of their labels {ease.KeptTrain:0.0%}, as unseen ones ({ease.HeldOutBefore:0.0%}), and the dampening that brought the forgotten ones to {ease.SamplesAfter:0.0%} {ease.NoMoreThanUnseen("took")}. A model that never saw easy samples scores them above unseen ones too: run 'verify --reference retrain', which compares them with the retrained model.");
 
     internal static List<Diagnostic> Check(RemovalManifest removal, ModelManifest model, RemovalScope scope, ModelMetrics before, ModelMetrics after, ModelMetrics? reference,
         double sampleTolerance = 1, string? method = null, SampleEase? ease = null, SampleDifficulty? difficulty = null)

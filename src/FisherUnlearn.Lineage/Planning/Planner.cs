@@ -486,7 +486,10 @@ public static class Planner
             foreach (var group in sampleHits.GroupBy(s => (s.Dataset, s.Split)))
             {
                 var count = group.SelectMany(s => s.Indices).Distinct().Count();
-                parts.Add($"{count} selected sample{(count == 1 ? string.Empty : "s")} of {group.Key.Dataset} ({group.Key.Split} split)");
+                // The split the samples come from, not the samples themselves: planning does not read their labels, so a use of
+                // some labels counts whether or not it holds them (QA: "trains on 856 selected samples" of a model that has
+                // none of their label).
+                parts.Add($"the {group.Key.Split} split of {group.Key.Dataset}, which {count} selected sample{(count == 1 ? " comes" : "s come")} from");
             }
 
             var reason = $"trains on {JoinAnd(parts)}";

@@ -426,7 +426,7 @@ internal static class HarvestCommand
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             var plans = ForgetPlans.DirectoryOf(analysis.Workspace.OutputDirectory, id);
-            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.HarvestCacheNotWritable, new SourceLocation(plans), plans, ex.Message.TrimEnd('.')), ex);
+            throw Engine.Harvest.HarvestCache.NotWritable(plans, ex, isFolder: true);
         }
         catch (Exception ex) when (ex is not (EngineException or OperationCanceledException or OutOfMemoryException))
         {

@@ -274,20 +274,22 @@ internal static class RunCommand
         // current ones (made by shards or --only runs since): then they are written again.
         var current = !shard.IsAll || summary.Computed > 0 || failed.Count > 0 ? null : ReportOfTheseOutputs(result);
         string? report;
+        Reports.ReportModel? verdict;
         if (!shard.IsAll)
         {
-            report = null;
+            // A shard judges its own models' targets (the request's verdict waits for the merge).
+            (report, verdict) = (null, Reports.ReportModel.FromRun(analysis, removal, result));
         }
         else if (current is { SameManifest: true, Complete: true })
         {
             Reports.GitHubSummary.PublishExisting(env.Context, current.Value.Model, current.Value.Files, env.Diagnostics.Log);
-            report = current.Value.Files.Json;
+            (report, verdict) = (current.Value.Files.Json, current.Value.Model);
         }
         else
         {
             // A manifest changed only in its reason, or report.md or report.html gone (a partial artifact): written again,
             // with what was known of these same outputs (verify's measurements and verdict).
-            report = WriteReports(env, analysis, removal, result, madeByThisRun: summary.Reused.Count == 0 && result.Models.All(m => summary.Considered.Contains(m.Id)),
+            (report, verdict) = WriteReports(env, analysis, removal, result, madeByThisRun: summary.Reused.Count == 0 && result.Models.All(m => summary.Considered.Contains(m.Id)),
                 earlier: current?.Model);
         }
 
@@ -306,8 +308,28 @@ internal static class RunCommand
             env.Diagnostics.Log("nothing to do: every output is up to date (use --force to redo).");
         }
 
-        var exit = WriteJson(env, removal.Id, result, summary.Considered, summary.Reused, summary.Removed);
+        SayMissedTargets(env, removal, verdict, summary.Considered);
+        var exit = WriteJson(env, removal.Id, result, summary.Considered, summary.Reused, summary.Removed, verdict, wholeRequest: shard.IsAll);
         return failed.Count > 0 ? ExitCodes.Failed : exit;
+    }
+
+    /// <summary>The targets the run's own measurements (or verify's, kept with these outputs) found missed, on stderr: the
+    /// reports say it, and so does the terminal (found in QA: '--method ssd' left report.md at "Targets missed by 6 of 6
+    /// models" while the run said only "0 failed"). The run still exits 0: it did its work; `verify` is the gate.</summary>
+    private static void SayMissedTargets(CommandEnvironment env, RemovalManifest removal, Reports.ReportModel? verdict, IReadOnlyList<string> considered)
+    {
+        if (verdict is null)
+        {
+            return;
+        }
+
+        var missed = verdict.Models.Where(m => considered.Contains(m.Id) && m.Succeeded && verdict.MissedCodes(m).Count > 0)
+            .Select(m => $"{m.Id} ({string.Join(", ", verdict.MissedCodes(m))})").ToList();
+        if (missed.Count > 0)
+        {
+            env.Diagnostics.Log($"targets missed by {missed.Count} of {considered.Count} models{(verdict.Verification is null ? " by this run's own measurements" : string.Empty)}: "
+                + $"{string.Join(", ", missed)}; report.md says how, and 'dotnet unlearn verify {removal.Id}' judges them (exit 1 when missed).");
+        }
     }
 
     // How long a merge waits for the folder's other writers.
@@ -315,6 +337,7 @@ internal static class RunCommand
 
     private static int Merge(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, Options options)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var plan = Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal);
         var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, options.OutputRoot);
         // A merge rewrites the reports from every record: not while a run or verify holds the folder (verify's verdict
@@ -349,6 +372,7 @@ internal static class RunCommand
         var missing = plan.Affected.Where(a => freshness[a.Id].State == OutputState.Missing && !FailedNow(a.Id)).Select(a => a.Id).ToList();
         var stale = plan.Affected.Where(a => freshness[a.Id].State == OutputState.Stale).Select(a => a.Id).ToList();
         var result = new RunResult(removal.Id, analysis.Workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty, settings, directory, outcomes, RunCoordinator.TotalSeconds(outcomes));
+        Reports.ReportModel? verdict = null;
         if (outcomes.Count == 0)
         {
             // Nothing to merge (no shard ran, or every result is for other inputs or another --method): a report of that
@@ -361,8 +385,9 @@ internal static class RunCommand
         {
             // A merge of exactly the outputs the reports there show (merged again after verify) keeps verify's measurements
             // and verdict, as a rerun does; of other outputs, they go.
-            var report = WriteReports(env, analysis, removal, result, madeByThisRun: false, earlier: ReportOfTheseOutputs(result)?.Model);
+            (var report, verdict) = WriteReports(env, analysis, removal, result, madeByThisRun: false, earlier: ReportOfTheseOutputs(result)?.Model);
             env.Diagnostics.Log($"merged {outcomes.Count - failed.Count} of {plan.Affected.Count} models ({settings.Method}{(failed.Count > 0 ? $"; {failed.Count} failed in their shard" : string.Empty)}) into {(report is null ? "(report busy)" : env.Context.Display(report))}");
+            SayMissedTargets(env, removal, verdict, [.. outcomes.Select(o => o.Id)]);
         }
 
         foreach (var model in failed)
@@ -380,7 +405,8 @@ internal static class RunCommand
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ShardResultsStale, removal.Location, NameList.Quoted(stale), removal.Id, settings.Method));
         }
 
-        var exit = WriteJson(env, removal.Id, result, [.. outcomes.Select(o => o.Id)]);
+        // The merge's own wall time, not the sum of its shards' model times that the report shows (QA).
+        var exit = WriteJson(env, removal.Id, result with { Seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds }, [.. outcomes.Select(o => o.Id)], verdict: verdict);
         return missing.Count + stale.Count + failed.Count > 0 ? ExitCodes.Failed : exit;
     }
 
@@ -455,15 +481,15 @@ internal static class RunCommand
     /// <summary>report.json, report.md and report.html next to the outputs, and in GitHub Actions the step summary. Several
     /// runs may finish at once (one per project under 'dotnet build -m'): each gathers every recorded result under a
     /// short report lock, so the last one to write has them all.</summary>
-    private static string? WriteReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, RunResult result, bool madeByThisRun,
-        Reports.ReportModel? earlier = null)
+    private static (string? Json, Reports.ReportModel? Model) WriteReports(CommandEnvironment env, WorkspaceAnalysis analysis, RemovalManifest removal, RunResult result,
+        bool madeByThisRun, Reports.ReportModel? earlier = null)
     {
         using var reportLock = OutputLock.Wait(result.OutputDirectory, TimeSpan.FromMinutes(2), out var holder, "report");
         if (reportLock is null)
         {
             // The outputs are done and recorded; only the shared report is late. 'run --merge' rewrites it.
             env.Diagnostics.Log($"the report is busy ({holder}); outputs are written; run '{removal.Id} --merge' to refresh the report.");
-            return null;
+            return (null, null);
         }
 
         var gathered = RunCoordinator.Gather(analysis, result, Lineage.Planning.Planner.Plan(analysis.Workspace, analysis.Graph, removal));
@@ -480,21 +506,24 @@ internal static class RunCommand
 
         var files = Reports.ReportWriter.WriteAll(result.OutputDirectory, model);
         Reports.GitHubSummary.Publish(env.Context, model, files, env.Diagnostics.Log);
-        return files.Json;
+        return (files.Json, model);
     }
 
     /// <summary>The document of <c>run --json</c>; <paramref name="result"/> is null when the removal affects no model,
     /// which still names the removal (as <c>verify</c> and <c>plan --check</c> do) with no models and no time.</summary>
     private static int WriteJson(CommandEnvironment env, string removalId, RunResult? result, IReadOnlyList<string> considered, IReadOnlySet<string>? reused = null,
-        IReadOnlyList<string>? removed = null)
+        IReadOnlyList<string>? removed = null, Reports.ReportModel? verdict = null, bool wholeRequest = true)
     {
         if (env.Json)
         {
+            var entries = verdict?.Models.ToDictionary(m => m.Id, StringComparer.Ordinal);
             env.WriteJson(new JObject
             {
                 ["schemaVersion"] = JsonDocuments.SchemaVersion,
                 ["removal"] = removalId,
                 ["seconds"] = result is null ? 0 : Math.Round(result.Seconds, 3),
+                // As report.json gives it (null while only verify can judge, and for a shard, whose request is judged once merged).
+                ["targetsMet"] = result is null ? true : wholeRequest ? verdict?.TargetsVerdict : null,
                 ["models"] = new JArray((result?.Models ?? []).Where(m => considered.Contains(m.Id)).Select(m => new JObject
                 {
                     ["id"] = m.Id,
@@ -506,6 +535,8 @@ internal static class RunCommand
                     ["unchanged"] = m.Succeeded && m.Unchanged,
                     // Why a model failed, in the document itself (not only on stderr), as the failure document does.
                     ["error"] = m.Error is null ? null : JsonDocuments.Diagnostic(env.Context, m.Error),
+                    // The codes of the targets it missed, as report.json's 'missed' (QA: only the reports said so).
+                    ["missed"] = new JArray(entries?.GetValueOrDefault(m.Id) is { } entry ? verdict!.MissedCodes(entry) : []),
                 })),
                 // Models the request no longer affects, whose earlier outputs this run removed from the folder.
                 ["removed"] = new JArray(removed ?? []),

@@ -500,7 +500,7 @@ internal static class VerifyCommand
         {
             // A verify without the reference after one with it replaces that comparison in the reports: said, so the
             // reference's verdict is not lost unnoticed.
-            env.Diagnostics.Log($"the reports compared these outputs with the retrained reference (targets {(earlier.TargetsMet ? "met" : "missed")}); this verify measured without it and replaces that comparison: 'dotnet unlearn verify {removal.Id} --reference retrain' compares again (an up-to-date reference is reused, not retrained)");
+            env.Diagnostics.Log($"the reports compared these outputs with the retrained reference ({(!model.HasTargets ? "no targets set" : earlier.TargetsMet ? "targets met" : "targets missed")}); this verify measured without it and replaces that comparison: 'dotnet unlearn verify {removal.Id} --reference retrain' compares again (an up-to-date reference is reused, not retrained)");
         }
 
         try

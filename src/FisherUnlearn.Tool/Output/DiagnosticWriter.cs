@@ -28,7 +28,7 @@ internal sealed class DiagnosticWriter(CliContext context, Verbosity verbosity)
             return;
         }
 
-        var shown = diagnostic with { Location = diagnostic.Location with { File = context.Display(diagnostic.Location.File) } };
+        var shown = diagnostic with { Message = context.DisplayMessage(diagnostic.Message), Location = diagnostic.Location with { File = context.Display(diagnostic.Location.File) } };
         context.Error.WriteLine(shown.Severity == Severity.Info ? Prefix + shown.ToCanonicalString() : shown.ToCanonicalString());
         // An info with a place of its own (FUL2012: a request that affects no model) is a notice at that place.
         if (context.InGitHubActions && (diagnostic.Severity != Severity.Info || diagnostic.Location.File.Length > 0))
@@ -84,7 +84,7 @@ internal sealed class DiagnosticWriter(CliContext context, Verbosity verbosity)
         }
 
         properties.Add($"title={EscapeProperty(diagnostic.Code)}");
-        return $"::{kind} {string.Join(',', properties)}::{EscapeData(diagnostic.Message)}";
+        return $"::{kind} {string.Join(',', properties)}::{EscapeData(context.DisplayMessage(diagnostic.Message))}";
     }
 
     // Escaping as the Actions toolkit does (packages/core/src/command.ts).

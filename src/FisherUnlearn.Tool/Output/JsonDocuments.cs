@@ -56,7 +56,7 @@ internal static class JsonDocuments
     {
         ["code"] = d.Code,
         ["severity"] = d.Severity.ToString().ToLowerInvariant(),
-        ["message"] = d.Message,
+        ["message"] = context.DisplayMessage(d.Message),
         ["file"] = d.Location.File.Length == 0 ? null : context.Display(d.Location.File),
         ["line"] = d.Location.Line,
         ["column"] = d.Location.Column,

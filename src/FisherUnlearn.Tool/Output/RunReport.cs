@@ -108,6 +108,7 @@ internal static class RunReport
                 },
                 ["upstreamRoots"] = new JArray(m.UpstreamRoots),
                 ["missed"] = new JArray(model.MissedCodes(m)),
+                ["missedMessages"] = new JArray(model.MissedBy(m)),
             })),
             ["unaffected"] = new JArray(model.Unaffected),
             ["manifests"] = new JArray(model.Manifests.Select(m => new JObject { ["kind"] = m.Kind, ["id"] = m.Id, ["path"] = m.Path, ["sha256"] = m.Sha256 })),
@@ -217,7 +218,8 @@ internal static class RunReport
                 Before = ReadMetrics(Child(m["metrics"], "before")),
                 After = ReadMetrics(Child(m["metrics"], "after")),
                 Reference = ReadMetrics(Child(m["metrics"], "reference")),
-                Missed = Texts(m["missed"]),
+                // The words of each miss (reports before 'missedMessages' kept them in 'missed').
+                Missed = Texts(m["missedMessages"] ?? m["missed"]),
             })],
             Unaffected = Texts(json["unaffected"]),
             Manifests = [.. (json["manifests"] as JArray ?? []).Select(m => new ReportManifest(Text(m["kind"]) ?? string.Empty, Text(m["id"]) ?? string.Empty,

@@ -171,7 +171,12 @@ internal sealed record ReportModel
     /// <summary>The codes of the targets a model missed, as report.json's <c>missed</c> gives them: verify's when it ran, else
     /// those of the run's own check (FUL5002 forget accuracy, FUL5003 retain drop; QA: report.json said none where report.md
     /// listed the run's misses).</summary>
-    public IReadOnlyList<string> MissedCodes(ReportEntry entry) => Verification is not null ? entry.Missed : [.. RunMisses(entry).Select(m => m.Code)];
+    public IReadOnlyList<string> MissedCodes(ReportEntry entry) => Verification is not null ? [.. entry.Missed.Select(CodeOf)] : [.. RunMisses(entry).Select(m => m.Code)];
+
+    // "FUL5002: Model 'a' still has …" → "FUL5002" (QA: report.json's 'missed' held verify's whole messages, where the
+    // docs and verify --json give codes).
+    private static string CodeOf(string missed) =>
+        missed.StartsWith("FUL", StringComparison.Ordinal) && missed.IndexOf(':', StringComparison.Ordinal) is > 3 and var colon ? missed[..colon] : missed;
 
     /// <summary>The targets a model missed: verify's verdict when it ran, else the run's own check.</summary>
     public IReadOnlyList<string> MissedBy(ReportEntry entry) => Verification is not null ? entry.Missed : [.. RunMisses(entry).Select(m => m.Text)];

@@ -65,7 +65,7 @@ public sealed class EasySampleTests
         foreach (var model in alone.Models.Where(v => checkedModels.Any(m => m.Id == v.Id)))
         {
             var recognised = Assert.Single(model.Missed, d => d.Code == "FUL5012");
-            Assert.Contains("because they are easy, not remembered", recognised.Message, StringComparison.Ordinal);
+            Assert.Contains("judged easy, not remembered", recognised.Message, StringComparison.Ordinal);
             Assert.Contains("verify --reference retrain", recognised.Message, StringComparison.Ordinal);
         }
 

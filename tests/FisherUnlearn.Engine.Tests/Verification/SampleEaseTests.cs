@@ -32,7 +32,7 @@ public sealed class SampleEaseTests
         Assert.True(easier.WithinEase);
         Assert.False(harder.WithinEase);
         Assert.Contains("what a model that never saw them would score (79.1%: 73.1% on unseen samples of their labels, plus 6.0 points", easier.Reason, StringComparison.Ordinal);
-        Assert.Contains("because they are easy, not remembered", easier.Reason, StringComparison.Ordinal);
+        Assert.Contains("judged easy, not remembered", easier.Reason, StringComparison.Ordinal);
         // Harder than unseen ones: whatever lead they have is no ease, and the reason does not call them easy.
         Assert.Contains("minus 6.0 points", harder.Reason, StringComparison.Ordinal);
         Assert.Contains("that lead is not memory of them", harder.Reason, StringComparison.Ordinal);

@@ -166,7 +166,7 @@ public sealed class TargetCheckTests
 
         var easy = Assert.Single(Verifier.Check(removal, model, scope, unchanged, unchanged, null, ease: ease));
         Assert.Equal("FUL5012", easy.Code);
-        Assert.Contains("because they are easy, not remembered", easy.Message, StringComparison.Ordinal);
+        Assert.Contains("judged easy, not remembered", easy.Message, StringComparison.Ordinal);
         Assert.Contains("97.3%", easy.Message, StringComparison.Ordinal); // its other training samples of their labels
         Assert.Contains("verify --reference retrain", easy.Message, StringComparison.Ordinal);
 

@@ -1,3 +1,4 @@
+using FisherUnlearn.Lineage.Manifests;
 using static FisherUnlearn.Lineage.Tests.Manifests.ManifestTestKit;
 
 namespace FisherUnlearn.Lineage.Tests.Manifests;
@@ -146,5 +147,26 @@ public sealed class DatasetManifestValidation
 
         Single(file, "FUL1005", json, "»\"clases\"", "'clases'", "did you mean 'classes'?");
         Single(file, "FUL1007", json, "»{", "'classes'");
+    }
+
+    [Fact]
+    public void A_dataset_counts_by_what_is_read_from_it_not_by_where_its_files_lie()
+    {
+        static string Content(string train, string extra = "") => DatasetContent.Of(ReadDataset($$"""
+            { "schemaVersion": 1, "id": "blobs", "format": "csv", "classes": 3{{extra}},
+              "train": { "path": "{{train}}", "labelColumn": "label" } }
+            """).Dataset!);
+        var original = Content("blobs/train.csv");
+
+        Assert.Equal(original, Content("elsewhere/train-v1.csv")); // the file counts by its content, hashed beside this
+        Assert.Equal(original, Content("blobs/train.csv", ", \"x-source\": \"lab\"")); // extensions are not read
+        Assert.NotEqual(original, DatasetContent.Of(ReadDataset("""
+            { "schemaVersion": 1, "id": "blobs", "format": "csv", "classes": 3,
+              "train": { "path": "blobs/train.csv", "labelColumn": "digit" } }
+            """).Dataset!)); // another label column is other labels
+        Assert.NotEqual(original, DatasetContent.Of(ReadDataset("""
+            { "schemaVersion": 1, "id": "blobs", "format": "csv", "classes": 4,
+              "train": { "path": "blobs/train.csv", "labelColumn": "label" } }
+            """).Dataset!));
     }
 }

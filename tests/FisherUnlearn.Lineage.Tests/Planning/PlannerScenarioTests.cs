@@ -210,7 +210,7 @@ public sealed class PlannerScenarioTests
         var tuned = plan.Find("tuned")!;
         var hit = Assert.Single(tuned.SampleHits);
         Assert.Same(workspace.Removals["erase"].Samples[0], hit);
-        Assert.Equal("trains on 2 selected samples of feedback (train split)", tuned.Reason);
+        Assert.Equal("trains on the train split of feedback, which 2 selected samples come from", tuned.Reason);
         Assert.Empty(plan.Find("downstream")!.SampleHits);
     }
 
@@ -301,6 +301,6 @@ public sealed class PlannerScenarioTests
 
         Assert.Equal(reference, again);
         Assert.Equal(reference, shuffled);
-        Assert.Contains("c2 Root wave=0 up=[c2] path=[c2] labels=[mnist:3;feedback:3] samples=1 reason=trains on label 3 of mnist, label 3 of feedback and 1 selected sample of feedback (train split)", reference, StringComparison.Ordinal);
+        Assert.Contains("c2 Root wave=0 up=[c2] path=[c2] labels=[mnist:3;feedback:3] samples=1 reason=trains on label 3 of mnist, label 3 of feedback and the train split of feedback, which 1 selected sample comes from", reference, StringComparison.Ordinal);
     }
 }
