@@ -1,3 +1,4 @@
+using Newtonsoft.Json.Linq;
 using FisherUnlearn.Testing;
 using FisherUnlearn.Tool.Tests.Support;
 
@@ -28,6 +29,12 @@ public sealed class JsonOutputScenarios
         Assert.Equal(2, (int)json["exitCode"]!);
         Assert.Contains(code, json["diagnostics"]!.Select(d => (string)d["code"]!));
         Assert.Contains(code, run.Error, StringComparison.Ordinal); // still on stderr for people
+        if (code is "FUL3005" or "FUL3020")
+        {
+            // A usage error has no place in a file: no line 0 that no editor has (QA).
+            var usage = json["diagnostics"]!.First(d => (string)d["code"]! == code);
+            Assert.Equal((JTokenType.Null, JTokenType.Null, JTokenType.Null), (usage["file"]!.Type, usage["line"]!.Type, usage["column"]!.Type));
+        }
     }
 
     [Fact]

@@ -56,7 +56,10 @@ public static class CheckpointStore
     /// inputs there, and only such a one can be trained again.</param>
     internal static EngineException NonFinite(string path, string tensor, long count, IReadOnlyDictionary<string, string>? metadata = null) =>
         EngineException.Create(DiagnosticCatalogue.CheckpointNonFinite, path, path, tensor, count,
-            metadata?.ContainsKey(Training.TrainingInputs.InputsKey) == true
+            // An unlearned output (found in QA: a damaged one was sent to 'train --force', which does not make outputs).
+            metadata?.TryGetValue(Training.TrainingInputs.RemovalKey, out var removal) == true && removal.Length > 0
+                ? $"make the output again ('dotnet unlearn run {removal} --force')"
+            : metadata?.ContainsKey(Training.TrainingInputs.InputsKey) == true
                 ? metadata.TryGetValue(Training.TrainingInputs.ModelKey, out var model) && model.Length > 0
                     ? $"retrain its model ('dotnet unlearn train --force --model {model}' redoes a checkpoint whose inputs did not change)"
                     : "retrain its model ('dotnet unlearn train --force --model' with the model's id redoes a checkpoint whose inputs did not change)"
@@ -357,7 +360,10 @@ public static class CheckpointStore
                 continue;
             }
 
-            using var finite = torch.isfinite(tensor);
+            // Judged as the float32 the engine computes in, as safetensors' F64 is: 1e300 is a finite double and an infinite
+            // float32 (found in QA: a .dat or .pt of float64 weights loaded it as inf, and 'run' wrote an output holding it).
+            using var wide = tensor.dtype == ScalarType.Float64 ? tensor.to_type(ScalarType.Float32) : null;
+            using var finite = torch.isfinite(wide ?? tensor);
             using var notFinite = finite.logical_not(); // held past sum (docs/engine-notes.md)
             using var bad = notFinite.sum();
             var count = bad.item<long>();

@@ -175,11 +175,11 @@ public static class CsvDataReader
         {
             if (here[i] != there[i])
             {
-                return $"its feature column {i + 1} is '{Shortened(here[i])}', the {other.Split} split's '{Shortened(there[i])}' ({other.Path})";
+                return $"its feature column {i + 1} is '{Shortened(here[i])}', the {other.Split} split's '{Shortened(there[i])}' ('{other.Path}')";
             }
         }
 
-        return here.Count == there.Count ? null : $"it has {here.Count} feature columns, the {other.Split} split {there.Count} ({other.Path})";
+        return here.Count == there.Count ? null : $"it has {here.Count} feature columns, the {other.Split} split {there.Count} ('{other.Path}')";
     }
 
     // The first non-blank line, split into unquoted column names, and its line number.

@@ -148,6 +148,13 @@ public sealed class ModelTrainer
                     break;
                 case Relation.Aggregate:
                 case Relation.Merge:
+                    // Each parent must fit the architecture, as a finetune parent must: FUL4025 at the parent's checkpoint that
+                    // does not, not the average's "state dicts differ" (found in QA: FUL4066 from train, FUL3024 from run).
+                    foreach (var link in model.Parents)
+                    {
+                        CheckpointValidator.EnsureMatches(Source(model, link), architecture, module, ParentState(link));
+                    }
+
                     var average = StateDicts.Average([.. model.Parents.Select(ParentState)]);
                     try
                     {

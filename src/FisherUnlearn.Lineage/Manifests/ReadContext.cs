@@ -150,9 +150,14 @@ internal sealed class ReadContext
                 continue;
             }
 
-            if (!number.TryGetInt64(out var value) || value < min || value > max)
+            var whole = number.TryGetInt64(out var value);
+            if (!whole || value < min || value > max)
             {
-                Report(DiagnosticCatalogue.OutOfRange, item, $"{name}[{i}]", number.Raw, range ?? Range(min, max));
+                // Above the largest a described range allows: its bound said, not only "0 and up" (QA: 99999999999999999999999
+                // read as "outside the positions of the split's samples (0 and up…)").
+                var tooLarge = whole ? value > max : !number.Raw.StartsWith('-');
+                Report(DiagnosticCatalogue.OutOfRange, item, $"{name}[{i}]", number.Raw,
+                    range is null ? Range(min, max) : tooLarge ? $"{range}: at most {max.ToString("N0", CultureInfo.InvariantCulture)}" : range);
                 continue;
             }
 

@@ -346,7 +346,10 @@ internal static class HarvestCommand
             ["id"] = id,
             ["cached"] = result.Cached,
             ["seconds"] = Math.Round(result.Seconds, 3),
+            // Every label of every dataset the model or an ancestor trains on (a request may name any of them), and of those
+            // the ones the model knows (QA: a model of 5 labels showed 10, with nothing saying what the count was).
             ["labels"] = result.Labels.Count,
+            ["knownLabels"] = result.Labels.Count(l => l.Known),
             ["samples"] = result.SampleCount,
             ["estimator"] = result.Estimator.Name(),
             ["temperature"] = result.Temperature,

@@ -58,8 +58,9 @@ internal static class JsonDocuments
         ["severity"] = d.Severity.ToString().ToLowerInvariant(),
         ["message"] = context.DisplayMessage(d.Message),
         ["file"] = d.Location.File.Length == 0 ? null : context.Display(d.Location.File),
-        ["line"] = d.Location.Line,
-        ["column"] = d.Location.Column,
+        // No position (a usage error, a whole file): null, not 0, which no editor line is (QA).
+        ["line"] = d.Location.Line > 0 ? d.Location.Line : null,
+        ["column"] = d.Location.Line > 0 && d.Location.Column > 0 ? d.Location.Column : null,
     };
 
     public static JObject Plan(RemovalPlan plan) => new()

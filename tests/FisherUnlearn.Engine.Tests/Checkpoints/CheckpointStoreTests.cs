@@ -152,6 +152,13 @@ public sealed class CheckpointStoreTests : IDisposable
             [Engine.Training.TrainingInputs.ModelKey] = "digits-base",
         });
         Assert.Contains("'dotnet unlearn train --force --model digits-base'", EngineAssert.Fails("FUL4024", () => CheckpointStore.LoadInto(target, path, "mlp 6-5-3")).Message, StringComparison.Ordinal);
+
+        // An unlearned output (its removal recorded) is made again by 'run', not 'train' (found in QA).
+        CheckpointStore.SaveSafetensors(path, model.state_dict(), Engine.Training.TrainingInputs.Metadata(
+            new FisherUnlearn.Testing.WorkspaceBuilder().Dataset("d").Model("digits-base", data: ["d"]).Build().Models["digits-base"], "abc", "forget-3"));
+        var output = EngineAssert.Fails("FUL4024", () => CheckpointStore.LoadInto(target, path, "mlp 6-5-3"));
+        Assert.Contains("make the output again ('dotnet unlearn run forget-3 --force')", output.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("unlearn train", output.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -208,6 +215,37 @@ public sealed class CheckpointStoreTests : IDisposable
         // 'train' never writes these formats (FUL4064), so retraining with it is no way out.
         Assert.Contains("save the model's weights again from finite values ('dotnet unlearn train' never writes " + Path.GetExtension(path) + " checkpoints", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("--force", ex.Message, StringComparison.Ordinal);
+    }
+
+    // Found in QA: float64 weights beyond float32's range loaded from .dat and .pt as infinity (safetensors refused them),
+    // and 'run' wrote an output holding inf.
+    [Theory]
+    [InlineData("m.dat")]
+    [InlineData("m.pt")]
+    public void Float64_weights_beyond_float32s_range_in_torch_formats_are_FUL4024(string file)
+    {
+        using var model = Model();
+        model.to(ScalarType.Float64);
+        using (torch.no_grad())
+        {
+            model.Layers[1].bias![0] = 1e300; // a finite double
+        }
+
+        var path = folder.PathOf(file);
+        CheckpointStore.Save(path, model);
+        var ex = EngineAssert.Fails("FUL4024", () => CheckpointStore.Load(path));
+        Assert.Contains("'fc2.bias' holds 1 NaN or infinite value(s) (or values beyond float32's range", ex.Message, StringComparison.Ordinal);
+
+        using (torch.no_grad())
+        {
+            model.Layers[1].bias![0] = 1e30; // within float32's range: loads
+        }
+
+        CheckpointStore.Save(path, model);
+        foreach (var tensor in CheckpointStore.Load(path).Values)
+        {
+            tensor.Dispose();
+        }
     }
 
     [Theory]

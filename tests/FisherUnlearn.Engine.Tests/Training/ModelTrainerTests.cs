@@ -112,6 +112,46 @@ public sealed class ModelTrainerTests
         Dispose(parents["b"]);
     }
 
+    // Found in QA: a parent of an aggregate or merge with a renamed or reshaped tensor failed in the averaging ("state dicts
+    // differ"), which 'train' called a training failure (FUL4066) and 'run' an error it could not explain (FUL3024).
+    [Theory]
+    [InlineData("renamed")]
+    [InlineData("reshaped")]
+    public void A_merge_parent_that_does_not_fit_the_architecture_is_FUL4025_at_its_checkpoint(string damage)
+    {
+        var workspace = new WorkspaceBuilder().Dataset("mnist")
+            .Model("a", data: ["mnist:0-4"], architecture: Mlp32, training: Recipe(epochs: 1, seed: 1))
+            .Model("b", data: ["mnist:5-9"], architecture: Mlp32, training: Recipe(epochs: 1, seed: 2))
+            .Model("merged", parents: ["a", "b"], relation: Relation.Merge, architecture: Mlp32)
+            .Build();
+        var merged = workspace.Models["merged"] with { Training = null };
+        var good = new ModelTrainer(workspace, Options()).Train(workspace.Models["a"], new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken);
+        var state = good.StateDict();
+        good.Dispose();
+        var bad = new Dictionary<string, Tensor>(state, StringComparer.Ordinal);
+        if (damage == "renamed")
+        {
+            bad["model.fc2.bias"] = bad["fc2.bias"];
+            bad.Remove("fc2.bias");
+        }
+        else
+        {
+            bad["fc2.bias"] = torch.zeros(3);
+        }
+
+        var parents = new Dictionary<string, IReadOnlyDictionary<string, Tensor>> { ["a"] = state, ["b"] = bad };
+        var trainer = new ModelTrainer(workspace, new TrainingOptions { LoadData = (_, _) => throw new InvalidOperationException("merge reads no data") });
+
+        var ex = EngineAssert.Fails("FUL4025", () => trainer.Train(merged, parents, cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Equal(workspace.Models["b"].CheckpointPath, ex.Diagnostic.Location.File); // the parent that does not fit
+        Assert.Contains(damage == "renamed" ? "fc2.bias" : "shape", ex.Message, StringComparison.Ordinal);
+        Dispose(state);
+        if (damage == "reshaped")
+        {
+            bad["fc2.bias"].Dispose();
+        }
+    }
+
     [Fact]
     public void Merge_is_the_exact_average_without_training_or_data()
     {

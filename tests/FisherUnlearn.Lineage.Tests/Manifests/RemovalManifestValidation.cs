@@ -174,6 +174,16 @@ public sealed class RemovalManifestValidation
         Only(ReadRemoval(json), "FUL1014", json, "[0, »-1]", "'forget.samples[0].indices[1]'", "-1", "outside the positions of the split's samples (0 and up");
     }
 
+    [Theory]
+    [InlineData("2147483648")]
+    [InlineData("99999999999999999999999")]
+    public void A_sample_index_too_large_for_any_split_says_the_largest(string index)
+    {
+        var json = WithForget($$"""{ "samples": [ { "dataset": "d", "split": "train", "indices": [0, {{index}}] } ] }""");
+
+        Only(ReadRemoval(json), "FUL1014", json, $"[0, »{index}]", "'forget.samples[0].indices[1]'", index, "(0 and up, in the order the data file stores them): at most 2,147,483,647");
+    }
+
     [Fact]
     public void Negative_label_is_FUL1014_saying_a_label_is_a_class_index_of_its_dataset()
     {
