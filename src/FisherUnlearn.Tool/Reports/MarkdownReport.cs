@@ -307,6 +307,17 @@ internal static class MarkdownReport
             limits.Add($"retain drop ≤ {ReportText.Percent(drop)} points");
         }
 
+        // A target left out is not checked: said, so "met" does not read as "forgotten" (QA: a request with only
+        // maxRetainDrop read "targets met" with the forgotten label still 93% recognised).
+        if (model.MaxForgetAccuracy is null)
+        {
+            limits.Add("forget accuracy not checked (no maxForgetAccuracy)");
+        }
+        else if (model.MaxRetainDrop is null)
+        {
+            limits.Add("retain accuracy not checked (no maxRetainDrop)");
+        }
+
         // Not met is not the same as missed: with models failed or without an output yet, and none of those measured
         // missing a target, the verdict is pending.
         var pending = !model.TargetsMet && !model.Models.Any(m => m.Succeeded && model.MissedBy(m).Count > 0);

@@ -159,6 +159,19 @@ public sealed class ReportRenderingTests
         Assert.Contains("FUL4100: boom", HtmlReport.Render(failed), StringComparison.Ordinal);
     }
 
+    // Found in QA: a request with only maxRetainDrop read "targets met" while the forgotten label was still recognised.
+    [Fact]
+    public void A_target_left_out_is_said_to_be_unchecked()
+    {
+        var retainOnly = ReportSamples.Digits(reference: false, missed: true) with { MaxForgetAccuracy = null };
+        var forgetOnly = ReportSamples.Digits() with { MaxRetainDrop = null };
+
+        Assert.True(retainOnly.TargetsMet); // the 20% forget accuracy is not a target here...
+        Assert.Contains("Targets: retain drop ≤ 2.0 points; forget accuracy not checked (no maxForgetAccuracy).", MarkdownReport.Render(retainOnly), StringComparison.Ordinal); // ...and says so
+        Assert.Contains("Targets: forget accuracy ≤ 1.0%; retain accuracy not checked (no maxRetainDrop).", MarkdownReport.Render(forgetOnly), StringComparison.Ordinal);
+        Assert.DoesNotContain("not checked", MarkdownReport.Render(ReportSamples.Digits()), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Long_model_ids_in_a_chart_keep_both_ends_readable_and_the_whole_id_as_a_tooltip()
     {
