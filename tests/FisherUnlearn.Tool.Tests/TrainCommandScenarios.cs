@@ -305,7 +305,7 @@ public sealed class TrainCommandScenarios
         var run = await CliRun.InvokeAsync(ws.Root, "train");
 
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains("error FUL4068: Model 'a' (mlp 100-16-10) cannot take samples of shape [28, 28] from the train split of 'mnist'", run.Error, StringComparison.Ordinal);
+        Assert.Contains("error FUL4068: Model 'a' (mlp 100-16-10) cannot take samples of shape [28, 28] from the train split of 'mnist': its 'inputs' 100 takes 100 values per sample, and these have 784.", run.Error, StringComparison.Ordinal);
         // Reported where the architecture is written, not at the top of the manifest.
         Assert.Contains($"a/a.lineage.json{ValueAt(ws.ReadText("a/a.lineage.json"), "\"architecture\": ")}: error FUL4068", run.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("frame #", run.Error, StringComparison.Ordinal);

@@ -27,6 +27,21 @@ public static class ArchitectureFit
         }
 
         var sample = $"samples of shape [{string.Join(", ", data.SampleShape)}] from the {data.SplitName} split of '{data.DatasetId}'";
+        // A built-in network takes a known number of values per sample: said in those words, not as libtorch's "mat1 and mat2
+        // shapes cannot be multiplied (2x4 and 5x8)" (QA).
+        var values = data.SampleShape.Aggregate(1L, (product, d) => product * d);
+        var takes = model.Architecture.Kind switch
+        {
+            ArchitectureSpec.Mlp => model.Architecture.Inputs,
+            ArchitectureSpec.Cnn when model.Architecture.InputShape.Count == 3 => model.Architecture.InputShape.Aggregate(1, (product, d) => product * d),
+            _ => null,
+        };
+        if (takes is { } expected && expected != values)
+        {
+            var field = model.Architecture.Kind == ArchitectureSpec.Mlp ? $"'inputs' {expected}" : $"'inputShape' [{string.Join(", ", model.Architecture.InputShape)}]";
+            throw Unfit(model, sample, $"its {field} takes {expected} values per sample, and these have {values}", null);
+        }
+
         var wasTraining = module.training;
         module.eval(); // no batch-norm statistics change, no dropout
         try

@@ -201,6 +201,7 @@ public sealed class ModelFactoryTests
 
     [Theory]
     [InlineData("mlp-inputs")]
+    [InlineData("cnn-shape")]
     [InlineData("custom-classes")]
     [InlineData("custom-batch")]
     [InlineData("fits")]
@@ -210,6 +211,7 @@ public sealed class ModelFactoryTests
         var (spec, module) = case_ switch
         {
             "mlp-inputs" => (new ArchitectureSpec { Kind = "mlp", Inputs = 100, Classes = 3 }, ModelFactory.Create(new ArchitectureSpec { Kind = "mlp", Inputs = 100, Classes = 3 })),
+            "cnn-shape" => (new ArchitectureSpec { Kind = "cnn", InputShape = [1, 12, 12], Classes = 3 }, ModelFactory.Create(new ArchitectureSpec { Kind = "cnn", InputShape = [1, 12, 12], Classes = 3 })),
             "custom-classes" => (new ArchitectureSpec { Kind = "custom", Classes = 10 }, (nn.Module<Tensor, Tensor>)new TinyCustomModule(3)),
             "custom-batch" => (new ArchitectureSpec { Kind = "custom", Classes = 3 }, (nn.Module<Tensor, Tensor>)new BatchBlindModule(3)),
             _ => (new ArchitectureSpec { Kind = "mlp", Inputs = 4, Classes = 3 }, ModelFactory.Create(new ArchitectureSpec { Kind = "mlp", Inputs = 4, Classes = 3 })),
@@ -230,7 +232,8 @@ public sealed class ModelFactoryTests
         Assert.Contains("samples of shape [4]", error.Message, StringComparison.Ordinal);
         Assert.Contains(case_ switch
         {
-            "mlp-inputs" => "do not go through it",
+            "mlp-inputs" => "its 'inputs' 100 takes 100 values per sample, and these have 4", // in words, not libtorch's (QA)
+            "cnn-shape" => "its 'inputShape' [1, 12, 12] takes 144 values per sample, and these have 4",
             "custom-batch" => "it gives outputs of shape [1, 3] for 2 samples, not [2, 3] (one row per sample",
             _ => "not [2, 10]",
         }, error.Message, StringComparison.Ordinal);
