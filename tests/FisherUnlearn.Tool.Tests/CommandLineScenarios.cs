@@ -174,6 +174,8 @@ public sealed class CommandLineScenarios
     [InlineData("'{elsewhere}/x.safetensors' is outside", "'{elsewhere}/x.safetensors' is outside")]
     [InlineData("model 'a' has no 'training'", "model 'a' has no 'training'")]
     [InlineData("a quote ' left open {here}/a", "a quote ' left open {here}/a")]
+    [InlineData("'{here}/o'w/m.safetensors' is truncated", "'o'w/m.safetensors' is truncated")] // an apostrophe in a name (QA)
+    [InlineData("'{here}2/m.safetensors' is beside it", "'{here}2/m.safetensors' is beside it")] // a sibling whose name starts the same
     public void Messages_name_quoted_files_inside_the_current_folder_as_the_location_does(string message, string shown)
     {
         var here = Path.Combine(Path.GetTempPath(), "fiun-display", "ws");

@@ -384,6 +384,13 @@ public sealed class HarvestCommandScenarios
         var error = Assert.Single(run.ErrorLines, l => l.Contains("FUL4084", StringComparison.Ordinal));
         Assert.StartsWith("artifacts/unlearn/harvest/a: error FUL4084: The Fisher harvest cache 'artifacts/unlearn/harvest/a' cannot be written: it is a file where the cache needs a folder. It is a cache:", error, StringComparison.Ordinal);
         Assert.Equal("not a folder", ws.ReadText("artifacts/unlearn/harvest/a")); // reported, not removed
+
+        // A folder where the index goes, on a first harvest: the index is named, not the harvest file written beside it (QA).
+        ws.Delete("artifacts/unlearn/harvest/a");
+        ws.CreateDirectory("artifacts/unlearn/harvest/a/index.json");
+        var noIndex = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "a", "--no-plans");
+        Assert.Equal(2, noIndex.ExitCode);
+        Assert.StartsWith("artifacts/unlearn/harvest/a/index.json: error FUL4084: ", Assert.Single(noIndex.ErrorLines, l => l.Contains("FUL4084", StringComparison.Ordinal)), StringComparison.Ordinal);
     }
 
     [Fact]

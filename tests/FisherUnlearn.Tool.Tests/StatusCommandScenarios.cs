@@ -236,6 +236,7 @@ public sealed class StatusCommandScenarios
         var unreadable = Assert.Single(removal["unreadableCheckpoints"]!);
         Assert.Equal("a", (string?)unreadable["id"]);
         Assert.False(string.IsNullOrWhiteSpace((string?)unreadable["reason"]));
+        Assert.DoesNotContain(ws.Root, (string?)unreadable["reason"], StringComparison.Ordinal); // the file as the user names it (QA)
         Assert.Empty(removal["missingCheckpoints"]!);
         // 'train' never writes a .pt file, recipe or not: the user puts it back (QA: it said "run 'dotnet unlearn train'").
         Assert.Contains("('a' has no training recipe, so 'dotnet unlearn train' cannot make it)", (await CliRun.InvokeAsync(ws.Root, "status")).Out, StringComparison.Ordinal);

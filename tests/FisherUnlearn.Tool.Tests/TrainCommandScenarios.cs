@@ -190,19 +190,25 @@ public sealed class TrainCommandScenarios
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-2", "--no-progress")).ExitCode);
         Directory.CreateDirectory(ws.PathOf("datasets/blobs"));
         File.Move(ws.PathOf("data/train.csv"), ws.PathOf("datasets/blobs/train.csv"));
-        ws.Write("blobs.dataset.json", """
+        ws.Delete("blobs.dataset.json");
+        ws.Write("datasets/blobs.dataset.json", """
             { "schemaVersion": 1, "id": "blobs", "format": "csv", "classes": 3, "x-source": "moved",
-              "train": { "path": "datasets/blobs/train.csv", "labelColumn": "label", "count": 180 } }
+              "train": { "path": "blobs/train.csv", "labelColumn": "label", "count": 180 } }
             """);
 
         var moved = await CliRun.InvokeAsync(ws.Root, "train");
         var check = await CliRun.InvokeAsync(ws.Root, "plan", "forget-2", "--check");
+        var rerun = await CliRun.InvokeAsync(ws.Root, "run", "forget-2", "--no-progress");
 
         Assert.Equal(0, moved.ExitCode);
         Assert.Contains("up to date: a", moved.Error, StringComparison.Ordinal);
         Assert.Contains("up to date: b", moved.Error, StringComparison.Ordinal);
         Assert.Equal(b, Snapshot(ws.PathOf("b/bin/b.safetensors")));
         Assert.True(check.ExitCode == 0, check.Error); // the request's outputs are up to date too
+        Assert.Contains("nothing to do: every output is up to date", rerun.Error, StringComparison.Ordinal);
+        // ...and the report, rewritten without redoing them, names the manifest where it is now (QA: it kept the old path).
+        var manifests = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-2/report.json"))["manifests"]!;
+        Assert.Contains(manifests, m => (string?)m["kind"] == "dataset" && (string?)m["path"] == "datasets/blobs.dataset.json");
     }
 
     [Fact]
@@ -340,6 +346,7 @@ public sealed class TrainCommandScenarios
         // The file is named as the location names it, relative to where the user is, not by the engine's full path.
         Assert.Contains("b/bin/b.safetensors: error FUL4021: 'b/bin/b.safetensors' is truncated", unlearn.Error, StringComparison.Ordinal);
         Assert.DoesNotContain(ws.Root, unlearn.Error, StringComparison.Ordinal);
+        Assert.Contains("FUL4021: 'b/bin/b.safetensors' is truncated", ws.ReadText("artifacts/unlearn/forget-2/report.md"), StringComparison.Ordinal); // an artifact: no runner's folders
 
         Assert.Equal(0, run.ExitCode);
         var statuses = run.Json["models"]!.ToDictionary(m => (string)m["id"]!, m => (string)m["status"]!);

@@ -355,7 +355,17 @@ public static class HarvestCache
             ["producer"] = "FisherUnlearn.Tooling",
         }, durable: false);
 
-        Index(outputDirectory, result.ModelId, entry);
+        try
+        {
+            Index(outputDirectory, result.ModelId, entry);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The harvest file is written: what failed is the index (found in QA: a folder named index.json was reported as
+            // the harvest file, which was there).
+            throw NotWritable(Path.Combine(directory, IndexFileName), ex);
+        }
+
         return path;
     }
 

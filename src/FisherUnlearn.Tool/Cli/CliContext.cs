@@ -2,7 +2,7 @@ namespace FisherUnlearn.Tool.Cli;
 
 /// <summary>What a command may touch of the outside world: its two streams, the environment and the current
 /// folder. Injected so tests run commands in-process without touching the real console.</summary>
-internal sealed partial class CliContext(TextWriter output, TextWriter error, Func<string, string?> environment, string currentDirectory, bool errorIsTerminal = false)
+internal sealed class CliContext(TextWriter output, TextWriter error, Func<string, string?> environment, string currentDirectory, bool errorIsTerminal = false)
 {
     /// <summary>True when stderr is an interactive terminal (a live progress display may be drawn there).</summary>
     public bool ErrorIsTerminal { get; } = errorIsTerminal;
@@ -67,23 +67,9 @@ internal sealed partial class CliContext(TextWriter output, TextWriter error, Fu
     }
 
     /// <summary>A message as people read it: each path it quotes ('…') in full that lies inside the current folder is
-    /// shown as <see cref="Display"/> shows the diagnostic's own file (the engine names the files it reads in full, so
-    /// FUL4021 read "digits/bin/m.safetensors: error FUL4021: '/home/…/digits/bin/m.safetensors' is truncated").</summary>
-    public string DisplayMessage(string message)
-    {
-        ArgumentNullException.ThrowIfNull(message);
-        return message.Contains('\'', StringComparison.Ordinal)
-            ? QuotedText().Replace(message, match =>
-            {
-                var quoted = match.Groups[1].Value;
-                var shown = Display(quoted);
-                return shown == quoted || shown == "." ? match.Value : $"'{shown}'";
-            })
-            : message;
-    }
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"'([^'\r\n]+)'")]
-    private static partial System.Text.RegularExpressions.Regex QuotedText();
+    /// shown relative to it, as <see cref="Display"/> shows the diagnostic's own file (the engine names the files it reads
+    /// in full, so FUL4021 read "digits/bin/m.safetensors: error FUL4021: '/home/…/digits/bin/m.safetensors' is truncated").</summary>
+    public string DisplayMessage(string message) => Lineage.Text.QuotedPaths.RelativeTo(message, CurrentDirectory);
 }
 
 /// <summary>A pass-through writer that notes whether anything was written.</summary>

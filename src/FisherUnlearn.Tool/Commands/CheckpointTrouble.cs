@@ -17,10 +17,12 @@ internal sealed record CheckpointTrouble(IReadOnlyList<string> Missing, IReadOnl
     /// fixed nothing).</summary>
     public IReadOnlyDictionary<string, string> Untrainable { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    public static CheckpointTrouble Find(WorkspaceAnalysis analysis, RemovalPlan plan)
+    /// <param name="display">How the reasons name files (the engine names them in full: QA found '/tmp/…/m.pt' in status).</param>
+    public static CheckpointTrouble Find(WorkspaceAnalysis analysis, RemovalPlan plan, Func<string, string> display)
     {
+        ArgumentNullException.ThrowIfNull(display);
         var missing = RemovalRunner.MissingCheckpoints(analysis, plan);
-        var unreadable = RemovalRunner.UnreadableCheckpoints(analysis, plan);
+        var unreadable = RemovalRunner.UnreadableCheckpoints(analysis, plan).Select(u => (u.Id, Reason: display(u.Reason))).ToList();
         var untrainable = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var id in missing.Concat(unreadable.Select(u => u.Id)))
         {

@@ -170,7 +170,7 @@ internal static class PlanCommand
         var leftovers = Running.UnaffectedOutputs.Find(directory, plan);
         // A checkpoint of the affected lineages that is not there stops 'run' (FUL4104), one that cannot be read fails it:
         // 'train' comes first, as 'status' says.
-        var checkpoints = CheckpointTrouble.Find(analysis, plan);
+        var checkpoints = CheckpointTrouble.Find(analysis, plan, env.Context.DisplayMessage);
         foreach (var id in leftovers)
         {
             env.Diagnostics.Log($"no longer affected: {id} (its output is still there; 'run' removes it)");

@@ -262,7 +262,7 @@ internal static class RunCommand
                 var target = model.Parameters["calibration"]?["target"]?.GetValue<double>();
                 var reached = model.Parameters["calibration"]?["forgetAccuracy"]?.GetValue<double>();
                 env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
-                    $"warning: {model.Id}: no setting reached the calibration target (forget {reached:P1} on its slice, target {target:P1}); the closest was written. 'dotnet unlearn verify {removal.Id}' measures it; docs/methods.md says what to try."));
+                    $"warning: {model.Id}: no setting reached the calibration target (forget {reached:P1} on its slice, target {target:P1}); the closest was written. '{VerifyCommandLine(removal, options)}' measures it; docs/methods.md says what to try."));
             }
         }
 
@@ -270,9 +270,10 @@ internal static class RunCommand
         // times of the work that made the outputs (and verify's measurements), not this no-op's. It still publishes them
         // in GitHub Actions: a workflow's later steps read this step's outputs (report-html, targets-met) whether or not
         // the outputs had to be made again. Unless the reports no longer describe the outputs: the removal manifest
-        // changed in a way no output depends on (its reason, which they quote), or they list outputs other than the
-        // current ones (made by shards or --only runs since): then they are written again.
-        var current = !shard.IsAll || summary.Computed > 0 || failed.Count > 0 ? null : ReportOfTheseOutputs(result);
+        // changed in a way no output depends on (its reason, which they quote), a manifest they name moved or changed in
+        // what no output depends on (a dataset manifest's paths), or they list outputs other than the current ones (made by
+        // shards or --only runs since): then they are written again.
+        var current = !shard.IsAll || summary.Computed > 0 || failed.Count > 0 ? null : ReportOfTheseOutputs(result, analysis, removal);
         string? report;
         Reports.ReportModel? verdict;
         if (!shard.IsAll)
@@ -308,7 +309,7 @@ internal static class RunCommand
             env.Diagnostics.Log("nothing to do: every output is up to date (use --force to redo).");
         }
 
-        SayMissedTargets(env, removal, verdict, summary.Considered);
+        SayMissedTargets(env, removal, verdict, summary.Considered, VerifyCommandLine(removal, options), shard.IsAll ? null : $"'run {removal.Id} --merge' writes the report once every shard is done");
         var exit = WriteJson(env, removal.Id, result, summary.Considered, summary.Reused, summary.Removed, verdict, wholeRequest: shard.IsAll);
         return failed.Count > 0 ? ExitCodes.Failed : exit;
     }
@@ -316,7 +317,8 @@ internal static class RunCommand
     /// <summary>The targets the run's own measurements (or verify's, kept with these outputs) found missed, on stderr: the
     /// reports say it, and so does the terminal (found in QA: '--method ssd' left report.md at "Targets missed by 6 of 6
     /// models" while the run said only "0 failed"). The run still exits 0: it did its work; `verify` is the gate.</summary>
-    private static void SayMissedTargets(CommandEnvironment env, RemovalManifest removal, Reports.ReportModel? verdict, IReadOnlyList<string> considered)
+    private static void SayMissedTargets(CommandEnvironment env, RemovalManifest removal, Reports.ReportModel? verdict, IReadOnlyList<string> considered,
+        string verify, string? noReport = null)
     {
         if (verdict is null)
         {
@@ -328,9 +330,14 @@ internal static class RunCommand
         if (missed.Count > 0)
         {
             env.Diagnostics.Log($"targets missed by {missed.Count} of {considered.Count} models{(verdict.Verification is null ? " by this run's own measurements" : string.Empty)}: "
-                + $"{string.Join(", ", missed)}; report.md says how, and 'dotnet unlearn verify {removal.Id}' judges them (exit 1 when missed).");
+                + $"{string.Join(", ", missed)}; {noReport ?? "report.md says how"}, and '{verify}' judges them (exit 1 when missed).");
         }
     }
+
+    /// <summary>The verify command for what this run made: with its --method and --out, which verify needs to find these
+    /// outputs (QA: the advice after 'run --method ssd' said 'verify forget-3', which then failed with FUL5009).</summary>
+    private static string VerifyCommandLine(RemovalManifest removal, Options options) =>
+        $"dotnet unlearn verify {removal.Id}{(options.Method is { } method ? $" --method {method}" : string.Empty)}{(options.OutputRoot is { } output ? $" --out {(output.Contains(' ', StringComparison.Ordinal) ? $"\"{output}\"" : output)}" : string.Empty)}";
 
     // How long a merge waits for the folder's other writers.
     private static readonly TimeSpan MergeWait = TimeSpan.FromSeconds(20);
@@ -387,7 +394,7 @@ internal static class RunCommand
             // and verdict, as a rerun does; of other outputs, they go.
             (var report, verdict) = WriteReports(env, analysis, removal, result, madeByThisRun: false, earlier: ReportOfTheseOutputs(result)?.Model);
             env.Diagnostics.Log($"merged {outcomes.Count - failed.Count} of {plan.Affected.Count} models ({settings.Method}{(failed.Count > 0 ? $"; {failed.Count} failed in their shard" : string.Empty)}) into {(report is null ? "(report busy)" : env.Context.Display(report))}");
-            SayMissedTargets(env, removal, verdict, [.. outcomes.Select(o => o.Id)]);
+            SayMissedTargets(env, removal, verdict, [.. outcomes.Select(o => o.Id)], VerifyCommandLine(removal, options));
         }
 
         foreach (var model in failed)
@@ -451,7 +458,8 @@ internal static class RunCommand
     /// (same models, same output hashes), whether it was written for the removal manifest of its hash (else only what no
     /// output depends on changed, such as its reason), and whether report.md and report.html are there too; null when
     /// report.json is missing, unreadable or of other outputs.</summary>
-    private static (Reports.ReportModel Model, Reports.ReportFiles Files, bool SameManifest, bool Complete)? ReportOfTheseOutputs(RunResult result)
+    private static (Reports.ReportModel Model, Reports.ReportFiles Files, bool SameManifest, bool Complete)? ReportOfTheseOutputs(RunResult result,
+        WorkspaceAnalysis? analysis = null, RemovalManifest? removal = null)
     {
         var files = new Reports.ReportFiles(Path.Combine(result.OutputDirectory, RunReport.FileName),
             Path.Combine(result.OutputDirectory, Reports.MarkdownReport.FileName), Path.Combine(result.OutputDirectory, Reports.HtmlReport.FileName));
@@ -473,8 +481,12 @@ internal static class RunCommand
         static string Done(string id, string? sha256) => id + " " + sha256;
         var reported = model.Models.Where(m => m.Status == "done").Select(m => Done(m.Id, m.OutputSha256)).ToHashSet(StringComparer.Ordinal);
         var outputs = result.Models.Where(m => m.Succeeded).Select(m => Done(m.Id, m.OutputSha256)).ToHashSet(StringComparer.Ordinal);
+        // The manifests the report names (paths and hashes) must be today's too: a dataset manifest moved or edited in what
+        // no output depends on leaves the outputs up to date, and the report then names a file that is gone (QA).
+        var sameManifests = analysis is null || removal is null
+            || model.Manifests.SequenceEqual(Reports.ReportModel.FromPlan(analysis, removal, result.Settings.Method).Manifests);
         return reported.SetEquals(outputs)
-            ? (model, files, string.Equals(model.RemovalSha256, result.ManifestSha256, StringComparison.Ordinal), File.Exists(files.Markdown) && File.Exists(files.Html))
+            ? (model, files, sameManifests && string.Equals(model.RemovalSha256, result.ManifestSha256, StringComparison.Ordinal), File.Exists(files.Markdown) && File.Exists(files.Html))
             : null;
     }
 

@@ -457,7 +457,7 @@ internal static class VerifyCommand
         // report then keeps the time its retraining took when it was made.
         model = model.WithVerification(!result.ReferenceSecondsComplete && run?.Verification?.ReferenceSeconds is { } retrained
             ? result with { ReferenceSeconds = retrained }
-            : result);
+            : result, analysis.Workspace.Root);
         // Out-of-date and unrecorded outputs are measured, but not the current request's: listed as such, so the report is
         // not green. A missing output (deleted since the run) is "no output yet", whatever the run's report or its job
         // record said of it.

@@ -5,6 +5,7 @@ using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Planning;
 using FisherUnlearn.Lineage.Rendering;
+using FisherUnlearn.Lineage.Text;
 using FisherUnlearn.Tool.Cli;
 using Newtonsoft.Json.Linq;
 
@@ -220,7 +221,7 @@ internal sealed record ReportModel
             Seconds = result.Seconds,
             // Every affected model, in plan order: one without a current output is listed as missing, so a partial
             // report (a merge before every shard ran, an --only run) never reads as a complete one.
-            Models = [.. plan.Affected.Select(a => outcomes.TryGetValue(a.Id, out var m) ? Entry(m, plan) : new ReportEntry
+            Models = [.. plan.Affected.Select(a => outcomes.TryGetValue(a.Id, out var m) ? Entry(m, plan, analysis.Workspace.Root) : new ReportEntry
             {
                 Id = a.Id,
                 Role = a.Role == ModelRole.Root ? "root" : "descendant",
@@ -232,13 +233,15 @@ internal sealed record ReportModel
         };
     }
 
-    private static ReportEntry Entry(ModelOutcome m, RemovalPlan plan) => new()
+    // Messages name files relative to the workspace: a report is an artifact, read on other machines (QA: FUL4021 in
+    // report.md named the runner's '/home/…' path).
+    private static ReportEntry Entry(ModelOutcome m, RemovalPlan plan, string root) => new()
     {
         Id = m.Id,
         Role = m.Role == ModelRole.Root ? "root" : "descendant",
         Method = m.Method,
         Status = m.Succeeded ? "done" : "failed",
-        Error = m.Error is null ? null : m.Error.Code + ": " + m.Error.Message,
+        Error = m.Error is null ? null : m.Error.Code + ": " + QuotedPaths.RelativeTo(m.Error.Message, root),
         Parameters = m.Parameters is null ? null : JObject.Parse(m.Parameters.ToJsonString()),
         InputSha256 = m.InputSha256,
         Output = m.OutputPath is null ? null : Path.GetFileName(m.OutputPath),
@@ -271,7 +274,9 @@ internal sealed record ReportModel
     }
 
     /// <summary>This report with <c>verify</c>'s metrics: before/after (re-measured), reference and missed targets per model.</summary>
-    public ReportModel WithVerification(VerificationResult verification)
+    /// <param name="verification">What verify measured and judged.</param>
+    /// <param name="workspaceRoot">The workspace, which the messages' file names are made relative to.</param>
+    public ReportModel WithVerification(VerificationResult verification, string workspaceRoot)
     {
         ArgumentNullException.ThrowIfNull(verification);
         var byId = verification.Models.ToDictionary(m => m.Id, StringComparer.Ordinal);
@@ -283,7 +288,7 @@ internal sealed record ReportModel
                     Before = ReportMetrics.From(v.Before),
                     After = ReportMetrics.From(v.After),
                     Reference = ReportMetrics.From(v.Reference),
-                    Missed = [.. v.Missed.Select(d => d.Code + ": " + d.Message)],
+                    Missed = [.. v.Missed.Select(d => d.Code + ": " + QuotedPaths.RelativeTo(d.Message, workspaceRoot))],
                 }
                 : m)],
             Verification = new ReportVerification(verification.TargetsMet, verification.Models.Any(m => m.Reference is not null), verification.ReferenceSeconds, verification.Seconds),
