@@ -155,6 +155,27 @@ public sealed class InitCommandScenarios
         Assert.DoesNotContain(ws.Files(), f => f.Contains(".tmp-", StringComparison.Ordinal));
     }
 
+    // Found in QA: init in a repository that already has manifests (unlearn.json is optional) added the examples to its
+    // network: its request went from 6 affected models to 8, and 'train' and 'run' stopped at the examples' missing data.
+    [Fact]
+    public async Task Init_in_a_repository_with_models_of_its_own_adds_no_examples_to_their_network()
+    {
+        using var ws = SampleWorkspaces.Chain();
+        ws.Delete("unlearn.json");
+        var before = await CliRun.InvokeAsync(ws.Root, "plan", "forget-1", "--json");
+
+        var init = await CliRun.InvokeAsync(ws.Root, "init", "--json");
+        var after = await CliRun.InvokeAsync(ws.Root, "plan", "forget-1", "--json");
+
+        Assert.Equal(0, init.ExitCode);
+        Assert.Contains("unlearn.json", init.Json["created"]!.Select(p => (string)p!));
+        Assert.Equal(5, init.Json["withheld"]!.Count());
+        Assert.False(ws.Exists("examples"));
+        Assert.True(ws.Exists(".unlearn/schemas/lineage.schema.json"));
+        Assert.Contains(init.ErrorLines, l => l.Contains("5 examples not written: the folder already has 2 lineage manifests, whose network they would join (--force writes them)", StringComparison.Ordinal));
+        Assert.Equal(before.Json["affected"]!.ToString(), after.Json["affected"]!.ToString());
+    }
+
     [Fact]
     public async Task Init_in_a_demo_workspace_counts_the_demos_unlearn_json_as_up_to_date_not_yours()
     {
@@ -169,6 +190,8 @@ public sealed class InitCommandScenarios
         Assert.Equal(["unlearn.json"], init.Json["unchanged"]!.Select(p => (string)p!));
         Assert.Contains(init.ErrorLines, l => l.StartsWith("dotnet-unlearn: unlearn.json is up to date: as 'dotnet unlearn demo' wrote it", StringComparison.Ordinal));
         Assert.Equal(demoSettings, ws.ReadText("unlearn.json"));
+        Assert.Equal(5, init.Json["withheld"]!.Count()); // the demo's models are a network: no examples join it
+        Assert.False(ws.Exists("examples"));
 
         var forced = await CliRun.InvokeAsync(ws.Root, "init", "--force", "--json");
         Assert.Equal(["unlearn.json"], forced.Json["overwritten"]!.Select(p => (string)p!));

@@ -53,13 +53,18 @@ internal static class InitCommand
             // and its request could name their models. (A demo workspace has no schemas yet: init adds the examples.)
             var existing = File.Exists(Path.Combine(env.WorkspaceRoot, Lineage.Manifests.WorkspaceSettings.FileName))
                 && Directory.Exists(Path.Combine(env.WorkspaceRoot, InitTemplates.SchemaFolder));
+            // A folder that already has models of its own (a repository adopting the tool, the demo's folder) gets no
+            // examples: they would join its network, a request of theirs could name its models, and 'train' would stop at
+            // the examples' data files, which are not there (found in QA: 'forget-3' went from 6 affected models to 8 and
+            // 'run' failed with FUL4104 for the examples).
+            var network = overwrite ? 0 : LineageManifestsOutsideExamples(env.WorkspaceRoot);
             var results = new List<(string Path, ScaffoldOutcome Outcome)>();
             foreach (var (relative, content) in InitTemplates.Files())
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var path = Path.Combine(env.WorkspaceRoot, relative.Replace('/', Path.DirectorySeparatorChar));
-                var outcome = existing && !overwrite && InitTemplates.IsExample(relative) && !File.Exists(path)
-                    ? ScaffoldOutcome.Removed
+                var outcome = existing && !overwrite && InitTemplates.IsExample(relative) && !File.Exists(path) ? ScaffoldOutcome.Removed
+                    : network > 0 && InitTemplates.IsExample(relative) && !File.Exists(path) ? ScaffoldOutcome.Withheld
                     : ScaffoldFile.Write(path, content, overwrite, ToolWrittenFiles.At(relative));
                 results.Add((relative, outcome));
                 var shown = context.Display(Path.GetFullPath(path));
@@ -76,6 +81,9 @@ internal static class InitCommand
                         break;
                     case ScaffoldOutcome.Removed:
                         env.Diagnostics.Detail($"{shown} not written again: an example of an existing workspace, removed since (--force writes it)");
+                        break;
+                    case ScaffoldOutcome.Withheld:
+                        env.Diagnostics.Detail($"{shown} not written: the folder has models of its own (--force writes it)");
                         break;
                     case ScaffoldOutcome.Equivalent:
                         env.Diagnostics.Detail($"{shown} is up to date: as 'dotnet unlearn demo' wrote it, with the same settings (--force writes init's)");
@@ -96,9 +104,11 @@ internal static class InitCommand
             var unchanged = results.Count(r => r.Outcome is ScaffoldOutcome.Unchanged or ScaffoldOutcome.Equivalent);
             var skipped = results.Count(r => r.Outcome is ScaffoldOutcome.Skipped);
             var removed = results.Count(r => r.Outcome is ScaffoldOutcome.Removed);
+            var withheld = results.Count(r => r.Outcome is ScaffoldOutcome.Withheld);
             env.Diagnostics.Log($"init {context.Display(env.WorkspaceRoot)}: {created} created, {overwritten} overwritten, {unchanged} already up to date, {skipped} skipped (yours differ; --force overwrites)"
                 + (removed > 0 ? $", {removed} removed examples not written again (--force writes them)" : string.Empty)
-                + (existing ? "." : ". Next: edit the examples, then 'dotnet unlearn validate'."));
+                + (withheld > 0 ? $", {withheld} examples not written: the folder already has {network} lineage manifest{(network == 1 ? "" : "s")}, whose network they would join (--force writes them)" : string.Empty)
+                + (existing || withheld > 0 ? ". Next: 'dotnet unlearn validate'." : ". Next: edit the examples, then 'dotnet unlearn validate'."));
             return Task.FromResult(ExitCodes.Ok);
         });
         return command;
@@ -125,7 +135,14 @@ internal static class InitCommand
         ["unchanged"] = new JArray(results.Where(r => r.Outcome is ScaffoldOutcome.Unchanged or ScaffoldOutcome.Equivalent).Select(r => r.Path)),
         ["skipped"] = Paths(results, ScaffoldOutcome.Skipped),
         ["removed"] = Paths(results, ScaffoldOutcome.Removed),
+        ["withheld"] = Paths(results, ScaffoldOutcome.Withheld),
     };
+
+    // Lineage manifests under root that are not init's examples (bin, obj and .git left out, as discovery does).
+    private static int LineageManifestsOutsideExamples(string root) =>
+        Directory.EnumerateFiles(root, "*.lineage.json", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 })
+            .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
+            .Count(relative => !InitTemplates.IsExample(relative) && !relative.Split('/').Any(part => part is "bin" or "obj" or ".git"));
 
     private static JArray Paths(List<(string Path, ScaffoldOutcome Outcome)> results, ScaffoldOutcome outcome) =>
         new(results.Where(r => r.Outcome == outcome).Select(r => r.Path));

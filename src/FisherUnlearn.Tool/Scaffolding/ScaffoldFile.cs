@@ -25,6 +25,10 @@ internal enum ScaffoldOutcome
     /// <summary>An example file of a workspace that already existed, deleted since (its README says to): not written
     /// again, since it would join the user's network (only with <c>--force</c>).</summary>
     Removed,
+
+    /// <summary>An example not written because the folder already holds lineage manifests: it would join their network, and
+    /// its removal request could name their models (only with <c>--force</c>).</summary>
+    Withheld,
 }
 
 /// <summary>Writes scaffolded files without ever clobbering a user's file by accident: content goes to a temporary
