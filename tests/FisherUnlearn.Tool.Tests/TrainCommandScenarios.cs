@@ -211,6 +211,32 @@ public sealed class TrainCommandScenarios
         Assert.Contains(manifests, m => (string?)m["kind"] == "dataset" && (string?)m["path"] == "datasets/blobs.dataset.json");
     }
 
+    // Found in QA: after a recipe changed, 'run' warned that 'train' comes first (FUL4069), while status and plan --check
+    // said every output was done, with nothing about the checkpoints.
+    [Fact]
+    public async Task Status_and_plan_check_name_checkpoints_train_would_make_again()
+    {
+        using var ws = Chain(BRecipe);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        ws.Write("forget-2.removal.json", """{ "schemaVersion": 1, "id": "forget-2", "forget": { "labels": [2] } }""");
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"seed\": ", "\"seed\": 1", StringComparison.Ordinal));
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-2", "--no-progress")).ExitCode); // the checkpoint as it is
+
+        var status = await CliRun.InvokeAsync(ws.Root, "status");
+        var json = await CliRun.InvokeAsync(ws.Root, "status", "--json");
+        var check = await CliRun.InvokeAsync(ws.Root, "plan", "forget-2", "--check", "--json");
+
+        Assert.Contains("forget-2: every output is up to date with the checkpoints as they are, but 'dotnet unlearn train' would make the checkpoint of b again (changed since trained): run it first, then 'dotnet unlearn run forget-2'", status.Out, StringComparison.Ordinal);
+        Assert.Equal(["b"], json.Json["removals"]!.Single(r => (string?)r["id"] == "forget-2")!["untrainedCheckpoints"]!.Select(t => (string)t!));
+        Assert.Equal(0, check.ExitCode); // the outputs are those of the checkpoints as they are
+        Assert.Equal(["b"], check.Json["untrainedCheckpoints"]!.Select(t => (string)t!));
+        Assert.Contains("would make the checkpoint of b again", check.Error, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        var trained = await CliRun.InvokeAsync(ws.Root, "status", "--json");
+        Assert.Empty(trained.Json["removals"]!.Single(r => (string?)r["id"] == "forget-2")!["untrainedCheckpoints"]!);
+    }
+
     [Fact]
     public async Task After_the_train_data_is_deleted_the_checkpoints_are_kept_as_they_are_not_a_failure()
     {

@@ -17,6 +17,11 @@ internal sealed record CheckpointTrouble(IReadOnlyList<string> Missing, IReadOnl
     /// fixed nothing).</summary>
     public IReadOnlyDictionary<string, string> Untrainable { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>Affected models whose checkpoint 'train' would make again (its recipe, data, parents or assembly changed
+    /// since, or an ancestor's did: FUL4069). 'run' unlearns them as they are, so outputs made from them are up to date
+    /// until the next 'train' (found in QA: status and plan --check said "done" while run warned that 'train' comes first).</summary>
+    public IReadOnlyList<string> Untrained { get; init; } = [];
+
     /// <param name="display">How the reasons name files (the engine names them in full: QA found '/tmp/…/m.pt' in status).</param>
     public static CheckpointTrouble Find(WorkspaceAnalysis analysis, RemovalPlan plan, Func<string, string> display)
     {
@@ -32,8 +37,17 @@ internal sealed record CheckpointTrouble(IReadOnlyList<string> Missing, IReadOnl
             }
         }
 
-        return new(missing, unreadable) { Untrainable = untrainable };
+        var troubled = missing.Concat(unreadable.Select(u => u.Id)).ToHashSet(StringComparer.Ordinal);
+        var untrained = Engine.Training.TrainingPolicy.WouldRemake(analysis.Workspace, plan.Affected.Select(a => a.Id).Where(analysis.Workspace.Models.ContainsKey),
+                Engine.Training.FileHashCache.ForWorkspace(analysis.Workspace))
+            .Where(r => !r.AncestorUnusable && !troubled.Contains(r.Model)).Select(r => r.Model).ToList();
+        return new(missing, unreadable) { Untrainable = untrainable, Untrained = untrained };
     }
+
+    /// <summary>What to say of <see cref="Untrained"/> (null when there are none): train first, then <paramref name="run"/>.</summary>
+    public string? UntrainedNote(string run) => Untrained.Count == 0 ? null
+        : $"'dotnet unlearn train' would make the checkpoint{(Untrained.Count == 1 ? "" : "s")} of {string.Join(", ", Untrained)} again (changed since trained): "
+            + $"run it first, then {run}; outputs made from the checkpoints as they are go out of date at the next 'train'.";
 
     public bool Any => Missing.Count > 0 || Unreadable.Count > 0;
 

@@ -187,6 +187,7 @@ internal static class PlanCommand
                 ["leftovers"] = new Newtonsoft.Json.Linq.JArray(leftovers),
                 ["missingCheckpoints"] = new Newtonsoft.Json.Linq.JArray(checkpoints.Missing),
                 ["unreadableCheckpoints"] = checkpoints.UnreadableJson(),
+                ["untrainedCheckpoints"] = new Newtonsoft.Json.Linq.JArray(checkpoints.Untrained),
             });
         }
 
@@ -200,9 +201,11 @@ internal static class PlanCommand
             : string.Empty;
         env.Diagnostics.Log(todo.Count > 0 && checkpoints.Any
             ? $"'{removal.Id}': {todo.Count} of {states.Count} outputs are missing or stale; {checkpoints.Advice(run)}"
+            : todo.Count > 0 && checkpoints.UntrainedNote(run) is { } first
+            ? $"'{removal.Id}': {todo.Count} of {states.Count} outputs are missing or stale{otherMethod}; {first}"
             : todo.Count > 0
             ? $"'{removal.Id}': {todo.Count} of {states.Count} outputs are missing or stale{otherMethod}; run {run}."
-            : $"'{removal.Id}': all {states.Count} outputs are up to date."
+            : $"'{removal.Id}': all {states.Count} outputs are up to date{(checkpoints.UntrainedNote(run) is { } note ? $" with the checkpoints as they are, but {note}" : ".")}"
                 + (leftovers.Count > 0 ? $" The folder still holds outputs of {leftovers.Count} model(s) it no longer affects; {run} removes them." : string.Empty));
         return todo.Count == 0 ? ExitCodes.Ok : ExitCodes.WorkPending;
     }

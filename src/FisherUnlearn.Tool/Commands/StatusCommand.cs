@@ -109,6 +109,7 @@ internal static class StatusCommand
                     ["models"] = new JArray(s.Models.Select(m => new JObject { ["id"] = m.Id, ["state"] = Name(m.State) })),
                     ["missingCheckpoints"] = new JArray(s.Checkpoints.Missing),
                     ["unreadableCheckpoints"] = s.Checkpoints.UnreadableJson(),
+                    ["untrainedCheckpoints"] = new JArray(s.Checkpoints.Untrained),
                     ["leftovers"] = new JArray(s.Leftovers),
                 })),
             });
@@ -128,7 +129,7 @@ internal static class StatusCommand
         }
 
         env.Context.Out.Write(table.ToString());
-        var todo = statuses.Where(s => s.State != Done || s.Leftovers.Count > 0).ToList();
+        var todo = statuses.Where(s => s.State != Done || s.Leftovers.Count > 0 || s.Checkpoints.Untrained.Count > 0).ToList();
         if (todo.Count > 0)
         {
             env.Context.Out.WriteLine();
@@ -139,8 +140,11 @@ internal static class StatusCommand
                 // The same output folder it checked: a plain 'run' would write to the default one. A missing checkpoint
                 // stops 'run' (FUL4104), an unreadable one fails it: 'train' makes it first (or the path or file is wrong).
                 var run = $"'dotnet unlearn run {s.Id}{(output is null ? string.Empty : $" --out {Lineage.Text.ShellWord.Quote(output)}")}'";
+                var untrained = s.Checkpoints.UntrainedNote(run);
                 env.Context.Out.WriteLine(s.Checkpoints.Any
                     ? $"{s.Id}: {string.Join(", ", names)}; {s.Checkpoints.Advice(run)}"
+                    : !names.Any() ? $"{s.Id}: every output is up to date with the checkpoints as they are, but {untrained}"
+                    : untrained is not null ? $"{s.Id}: {string.Join(", ", names)}; {untrained}"
                     : $"{s.Id}: {string.Join(", ", names)}; run {run}.");
             }
         }
