@@ -158,6 +158,8 @@ public sealed class GraphCommandScenarios
     [InlineData("lineage.html", null, "<!DOCTYPE html>")]
     [InlineData("lineage.txt", null, "flowchart")]
     [InlineData("lineage.svg", "mermaid", "flowchart")] // --format says
+    [InlineData("lineage.md", null, "```mermaid\nflowchart")] // fenced, so GitHub draws it (QA: bare Mermaid in a .md)
+    [InlineData("lineage.png", "mermaid", "flowchart")] // asked for by name
     public async Task Without_a_format_the_output_files_extension_chooses_it(string file, string? format, string starts)
     {
         using var ws = SampleWorkspaces.Chain();
@@ -166,6 +168,22 @@ public sealed class GraphCommandScenarios
 
         Assert.Equal(0, run.ExitCode);
         Assert.Contains(starts, ws.ReadText(file)[..Math.Min(400, ws.ReadText(file).Length)], StringComparison.Ordinal);
+    }
+
+    // Found in QA: '-o lineage.png' wrote Mermaid text into a .png, and '--json --format dot' ignored the format.
+    [Theory]
+    [InlineData("graph", "-o", "lineage.png")]
+    [InlineData("graph", "-o", "lineage.json")]
+    [InlineData("graph", "--json", "--format", "dot")]
+    public async Task A_format_graph_cannot_honour_is_a_usage_error_not_a_wrong_file(params string[] args)
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, args);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL3005: ", run.Error, StringComparison.Ordinal);
+        Assert.False(ws.Exists("lineage.png") || ws.Exists("lineage.json"));
     }
 
     [Fact]

@@ -26,8 +26,12 @@ internal static class GraphCommand
             ".dot" or ".gv" => "dot",
             ".html" or ".htm" => "html",
             ".mmd" or ".mermaid" => "mermaid",
+            ".md" or ".markdown" => "markdown", // Mermaid in a fenced block, which GitHub draws
             _ => null,
         };
+
+    // Extensions of formats graph does not write: Mermaid text in them would be a broken file (QA: '-o x.png' wrote it).
+    private static readonly string[] NotWritten = [".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".pdf", ".json", ".xml", ".yaml", ".yml"];
 
     public static Command Create(CliContext context, GlobalOptions options)
     {
@@ -40,7 +44,7 @@ internal static class GraphCommand
         format.AcceptOnlyFromAmong(Formats);
         var output = new Option<string?>("--output", "-o")
         {
-            Description = "Write to this file instead of stdout (- is stdout); without --format, its extension chooses the format (.svg, .dot or .gv, .html or .htm; else mermaid).",
+            Description = "Write to this file instead of stdout (- is stdout); without --format, its extension chooses the format (.svg, .dot or .gv, .html or .htm, .md for Mermaid in a fenced block; else mermaid).",
             HelpName = "file",
         };
         var command = new Command("graph", "Draw the lineage: models, relations and datasets; with --removal, roots and affected models are marked.")
@@ -72,12 +76,30 @@ internal static class GraphCommand
             }
 
             var highlight = plan is null ? GraphHighlight.None : GraphHighlight.Of(plan);
-            var chosen = parseResult.GetResult(format) is { Implicit: false } ? parseResult.GetValue(format)! : FormatOf(parseResult.GetValue(output)) ?? "mermaid";
+            var explicitFormat = parseResult.GetResult(format) is { Implicit: false };
+            var target = parseResult.GetValue(output);
+            if (explicitFormat && env.Json && target is null or "-")
+            {
+                // With --json and no file, the lineage is printed as data: a --format would be ignored (QA).
+                env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
+                    "--format chooses the picture that --output writes; with --json and no --output the lineage is printed as data. Add --output <file>, or leave out --format."));
+                return Task.FromResult(ExitCodes.InvalidInput);
+            }
+
+            if (!explicitFormat && target is not null and not "-" && NotWritten.Contains(Path.GetExtension(target).ToLowerInvariant()))
+            {
+                env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
+                    $"'{target}' names a format graph does not write: it writes .svg, .dot or .gv, .html or .htm, .mmd or .mermaid, and .md (Mermaid in a fenced block). Use one of those, or --format to write Mermaid or another format into that name."));
+                return Task.FromResult(ExitCodes.InvalidInput);
+            }
+
+            var chosen = explicitFormat ? parseResult.GetValue(format)! : FormatOf(target) ?? "mermaid";
             var text = chosen switch
             {
                 "dot" => GraphRenderer.Dot(analysis.Workspace, highlight),
                 "svg" => SvgGraphRenderer.Render(LineageDiagram.From(analysis.Workspace, highlight)),
                 "html" => LineagePage.Render(LineagePageModel.From(analysis.Workspace, plan)),
+                "markdown" => "```mermaid\n" + GraphRenderer.Mermaid(analysis.Workspace, highlight).TrimEnd('\n') + "\n```\n",
                 _ => GraphRenderer.Mermaid(analysis.Workspace, highlight),
             };
             // Only where the Mermaid text is written: --json alone prints the lineage as data, datasets included.
