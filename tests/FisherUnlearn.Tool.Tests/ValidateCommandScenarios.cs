@@ -30,6 +30,26 @@ public sealed class ValidateCommandScenarios
         Assert.Equal(0, plan.ExitCode);
         Assert.Equal(["a", "b"], plan.Json["affected"]!.Select(a => (string)a["id"]!));
         Assert.Equal(2, explicitFolder.ExitCode); // --workspace still means exactly that folder: b alone lacks its dataset
+        Assert.Contains("dotnet-unlearn: note: no unlearn.json in '.' or above it, so the workspace is that folder alone", explicitFolder.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("note: no unlearn.json", inside.Error, StringComparison.Ordinal);
+    }
+
+    // Found in QA: without unlearn.json (it is optional), validate in a project folder said its parent was no model
+    // (FUL2001) and its dataset unknown (FUL2002), with nothing saying the workspace was that folder alone.
+    [Fact]
+    public async Task Without_unlearn_json_a_project_folders_unknown_parent_says_the_workspace_is_that_folder()
+    {
+        using var ws = SampleWorkspaces.Chain();
+        ws.Delete("unlearn.json");
+
+        var inside = await CliRun.InvokeAsync(Path.Combine(ws.Root, "b"), "validate");
+        var root = await CliRun.InvokeAsync(ws.Root, "validate");
+
+        Assert.Equal(2, inside.ExitCode);
+        Assert.Contains("FUL2001", inside.Error, StringComparison.Ordinal);
+        Assert.Contains("note: no unlearn.json in '.' or above it, so the workspace is that folder alone, and models and datasets outside it are not seen", inside.Error, StringComparison.Ordinal);
+        Assert.Equal(0, root.ExitCode);
+        Assert.DoesNotContain("note: no unlearn.json", root.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -109,6 +109,15 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
         }
 
         Diagnostics.Write(analysis.Diagnostics);
+        // Without unlearn.json the workspace is the folder itself: from a project folder, the rest of the network is not
+        // seen, and its parents and datasets read as unknown. Said, so FUL2001/FUL2002 are not taken at their word (QA).
+        if (analysis.Diagnostics.Any(d => d.Code == DiagnosticCatalogue.UnknownParent.Code || d.Code == DiagnosticCatalogue.UnknownDataset.Code)
+            && !File.Exists(Path.Combine(WorkspaceRoot, Lineage.Manifests.WorkspaceSettings.FileName)))
+        {
+            Diagnostics.Log($"note: no unlearn.json in '{Context.Display(WorkspaceRoot)}' or above it, so the workspace is that folder alone, and models and datasets outside it are not seen. "
+                + "If it is part of a larger workspace, run from that one's root or pass --workspace <root> (an unlearn.json there, 'dotnet unlearn init', marks the root for every subfolder).");
+        }
+
         return analysis;
     }
 
