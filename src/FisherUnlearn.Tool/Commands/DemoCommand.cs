@@ -78,7 +78,8 @@ internal static class DemoCommand
             env.Diagnostics.Log($"> dotnet unlearn verify {Removal} --reference retrain");
             var verify = await CliApp.RunAsync(["verify", Removal, "--reference", "retrain", .. common, .. env.Json ? new[] { "--json" } : []],
                 new CliContext(context.Out, context.Error, context.GetEnvironmentVariable, context.CurrentDirectory, context.ErrorIsTerminal), cancellationToken).ConfigureAwait(false);
-            env.Diagnostics.Log($"try next: dotnet unlearn plan {Removal} --workspace {Lineage.Text.ShellWord.Quote(context.Display(root))}, or graph --removal {Removal}");
+            var quoted = Lineage.Text.ShellWord.Quote(context.Display(root));
+            env.Diagnostics.Log($"try next: dotnet unlearn plan {Removal} --workspace {quoted}, or dotnet unlearn graph --removal {Removal} --workspace {quoted} --output lineage.html");
             env.Diagnostics.Log($"the same with MSBuild (one NoTargets training project per model): dotnet build {context.Display(Path.Combine(root, "Models.sln"))} -t:Unlearn -m -p:FisherUnlearnBuildVersion=<version> (docs/msbuild.md)");
             return verify;
         });
