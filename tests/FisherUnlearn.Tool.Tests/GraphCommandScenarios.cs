@@ -187,6 +187,18 @@ public sealed class GraphCommandScenarios
     }
 
     [Fact]
+    public async Task An_output_path_under_a_file_names_that_file()
+    {
+        using var ws = SampleWorkspaces.Chain();
+        ws.Write("notes", "a file");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "graph", "-o", "notes/lineage.svg");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL3005: 'notes' is a file, so 'notes/lineage.svg' cannot be written under it", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_output_path_that_is_a_folder_or_empty_is_exit_2_with_a_code_and_no_stack_trace()
     {
         using var ws = SampleWorkspaces.Chain();

@@ -200,6 +200,7 @@ public sealed class InitCommandScenarios
     [Theory]
     [InlineData("examples", false, "is a file, and the scaffold writes a folder there")]
     [InlineData("unlearn.json", true, "is a folder, and the scaffold writes a file there (unlearn.json)")]
+    [InlineData("demo-here", false, "is a file, and the scaffold writes into a folder there")] // 'demo demo-here' (QA: "already exists")
     public async Task A_file_where_a_folder_goes_or_a_folder_where_a_file_goes_stops_init_before_it_writes_anything(string obstacle, bool folder, string message)
     {
         using var ws = new TempWorkspace();
@@ -212,7 +213,9 @@ public sealed class InitCommandScenarios
             ws.Write(obstacle, "mine");
         }
 
-        var run = await CliRun.InvokeAsync(ws.Root, "init", "--force");
+        var run = obstacle == "demo-here"
+            ? await CliRun.InvokeAsync(ws.Root, "demo", obstacle)
+            : await CliRun.InvokeAsync(ws.Root, "init", "--force");
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("error FUL3009", run.Error, StringComparison.Ordinal);

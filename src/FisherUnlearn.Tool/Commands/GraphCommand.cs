@@ -123,6 +123,14 @@ internal static class GraphCommand
                     return Task.FromResult(ExitCodes.InvalidInput);
                 }
 
+                // A file where a folder of the path goes: named, not .NET's "The file '…' already exists" (QA).
+                if (Lineage.IO.RegularFile.FileAtOrAbove(Path.GetDirectoryName(path)!) is { } inTheWay)
+                {
+                    env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
+                        $"'{context.Display(inTheWay)}' is a file, so '{context.Display(path)}' cannot be written under it: give --output a path in a folder."));
+                    return Task.FromResult(ExitCodes.InvalidInput);
+                }
+
                 AtomicFile.WriteAllText(path, text);
                 env.Diagnostics.Log($"wrote {context.Display(path)}");
                 outputPath = path;

@@ -45,6 +45,12 @@ internal static class ScaffoldFile
     public static string? Obstacle(string root, IEnumerable<string> relatives)
     {
         ArgumentNullException.ThrowIfNull(relatives);
+        // The folder itself, or one on the way to it, is a file (QA: 'demo afile' said .NET's "already exists").
+        if (Lineage.IO.RegularFile.FileAtOrAbove(Path.GetFullPath(root)) is { } file)
+        {
+            return $"'{file}' is a file, and the scaffold writes into a folder {(file == Path.GetFullPath(root) ? "there" : "under it")}: move or rename that file, or scaffold into another folder.";
+        }
+
         foreach (var relative in relatives)
         {
             var parts = relative.Split('/');
