@@ -307,8 +307,8 @@ public sealed class HarvestCommandScenarios
     }
 
     [Theory]
-    [InlineData("--batch-size applies to the batch estimator only, and this harvest uses 'exact'", "--batch-size", "7")]
-    [InlineData("--batch-size applies to the batch estimator only, and this harvest uses 'tempered'", "--estimator", "tempered", "--batch-size", "7")]
+    [InlineData("--batch-size applies to the batch and labelfree estimators only, and this harvest uses 'exact'", "--batch-size", "7")]
+    [InlineData("--batch-size applies to the batch and labelfree estimators only, and this harvest uses 'tempered'", "--estimator", "tempered", "--batch-size", "7")]
     [InlineData("--no-plans makes no forget plans, so --plan-labels would be ignored", "--no-plans", "--plan-labels", "1")]
     [InlineData("--no-plans makes no forget plans, so --max-plans would be ignored", "--max-plans", "5", "--no-plans")]
     public async Task An_option_the_harvest_would_ignore_is_a_usage_error_not_silence(string message, params string[] args)

@@ -204,7 +204,7 @@ internal static class HarvestCommand
         if (settings.BatchSizeGiven && !(settings.Estimator ?? unlearn.Estimator).UsesBatchSize())
         {
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
-                $"--batch-size applies to the batch estimator only, and this harvest uses '{(settings.Estimator ?? unlearn.Estimator).Name()}'; add --estimator batch, or leave --batch-size out"));
+                $"--batch-size applies to the batch and labelfree estimators only, and this harvest uses '{(settings.Estimator ?? unlearn.Estimator).Name()}'; add --estimator batch or labelfree, or leave --batch-size out"));
             return ExitCodes.InvalidInput;
         }
 
