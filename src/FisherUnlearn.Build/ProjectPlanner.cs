@@ -48,9 +48,9 @@ public sealed record PlannedCheckpoint(string ModelId, string RemovalId, ModelRo
 
     /// <summary>
     /// Content hashes of everything this output depends on besides the tool and its settings (the workspace's output
-    /// settings, the removal, the affected node and its input paths, the manifests of its lineage and datasets, the
-    /// contents of its other input files): the body of this pair's input-hash cache, so a change reruns exactly the pairs
-    /// it reaches.
+    /// settings, the removal, the affected node, what the manifests of its lineage and datasets say, the contents of its
+    /// other input files at their places in the lineage, not their paths, as the tool's job key): the body of this pair's
+    /// input-hash cache, so a change reruns exactly the pairs it reaches.
     /// </summary>
     public IReadOnlyList<string> HashLines { get; init; } = [];
 
@@ -141,11 +141,8 @@ public static class ProjectPlanner
         // unlearn.json counts by the settings that change outputs (JobInputs.OutputSettings: method, parameters), not as a
         // file: a change of threads or parallelism leaves the caches, and so every output, as they are.
         var settings = $"settings {JobInputs.OutputSettings(workspace.Settings)}";
-        // Manifests count by their canonical hash; every other input file (checkpoints, data files, model assemblies) by
-        // its content, hashed once however many pairs read it.
-        var manifests = new HashSet<string>(workspace.Models.Values.Select(m => m.ManifestPath), StringComparer.Ordinal);
-        manifests.UnionWith(workspace.Datasets.Values.Select(d => d.ManifestPath));
-        manifests.UnionWith(workspace.Removals.Values.Select(r => r.ManifestPath));
+        // Manifests count by what they say (ModelContent, DatasetContent); every other input file (checkpoints, data files,
+        // model assemblies) by its content, hashed once however many pairs read it.
         var contents = new Dictionary<string, string>(StringComparer.Ordinal);
         var hashes = FileHashStore.ForOutput(workspace.OutputDirectory, request.KeepFileHashes); // the tool's: a file it hashed is not read again
 
@@ -178,20 +175,24 @@ public static class ProjectPlanner
                     // What of the removal outputs depend on: what it asks and its method settings, not its reason.
                     $"removal {removal.Id} {JobInputs.RequestHash(removal)} {JobInputs.RemovalSettings(removal)}",
                     string.Create(CultureInfo.InvariantCulture,
-                        $"affected {removal.Id} {model.Id} {affected.Role.ToString().ToLowerInvariant()} roots={string.Join(',', affected.UpstreamRoots)} out={output} inputs={ContentHash.Combine([.. inputs])}"),
+                        $"affected {removal.Id} {model.Id} {affected.Role.ToString().ToLowerInvariant()} roots={string.Join(',', affected.UpstreamRoots)} out={output}"),
                 };
-                lines.AddRange(lineage.Select(m => $"model {m.Id} {Hash(workspace, m.ManifestPath)}"));
-                lines.AddRange(datasets.Select(d => $"dataset {d.Id} {Hash(workspace, d.ManifestPath)}"));
+                // The manifests by what they say of each model and dataset, and every other input file by its content at its
+                // place in the lineage (a model's checkpoint, a dataset's n-th file), as the tool's job key counts them: not
+                // where the files lie, so moving a checkpoint or data files with their paths in the manifests reruns nothing
+                // that the tool would call up to date (found in QA: -question failed where 'plan --check' passed).
+                lines.AddRange(lineage.Select(m => $"model {m.Id} {ContentHash.Combine(ModelContent.Of(m))}"));
+                lines.AddRange(datasets.Select(d => $"dataset {d.Id} {ContentHash.Combine(DatasetContent.Of(d))}"));
                 // Timestamps miss a checkpoint, data file or model assembly replaced by one that keeps the time (cp -p, tar,
                 // rsync -t, a CI cache or artifact restore): their contents count too, as in the tool's job key.
-                foreach (var file in inputs.Where(f => !manifests.Contains(f)))
+                foreach (var (place, file) in Places(lineage, datasets))
                 {
                     if (!contents.TryGetValue(file, out var content))
                     {
                         contents[file] = content = ContentOf(file, hashes);
                     }
 
-                    lines.Add($"content {file} {content}");
+                    lines.Add($"content {place} {content}");
                 }
 
                 checkpoints.Add(new PlannedCheckpoint(model.Id, removal.Id, affected.Role, model.CheckpointPath, output, model.ManifestPath,
@@ -359,8 +360,31 @@ public static class ProjectPlanner
         return location;
     }
 
-    private static string Hash(Workspace workspace, string manifestPath) =>
-        workspace.ManifestHashes.GetValueOrDefault(manifestPath) ?? (File.Exists(manifestPath) ? ContentHash.OfFile(manifestPath) : "missing");
+    /// <summary>Each input file of a pair with its place in the lineage: every model's checkpoint and module assemblies,
+    /// every dataset's files in the order of their splits and kinds.</summary>
+    private static IEnumerable<(string Place, string File)> Places(IReadOnlyList<ModelManifest> lineage, IReadOnlyList<DatasetManifest> datasets)
+    {
+        foreach (var model in lineage)
+        {
+            yield return ($"checkpoint {model.Id}", model.CheckpointPath);
+            if (model.Architecture.Kind == ArchitectureSpec.Custom && !string.IsNullOrWhiteSpace(model.Architecture.Assembly))
+            {
+                foreach (var assembly in Lineage.IO.ModuleAssemblyFiles.Of(Path.Combine(model.ManifestDirectory, model.Architecture.Assembly!)))
+                {
+                    yield return ($"assembly {model.Id} {Path.GetFileName(assembly)}", assembly);
+                }
+            }
+        }
+
+        foreach (var dataset in datasets)
+        {
+            var files = JobInputs.DataFiles(dataset).ToList();
+            for (var i = 0; i < files.Count; i++)
+            {
+                yield return (string.Create(CultureInfo.InvariantCulture, $"data {dataset.Id} {i}"), files[i]);
+            }
+        }
+    }
 
     private static class ManifestKindNames
     {

@@ -161,7 +161,31 @@ public sealed class UnlearnPlanTests
 
         Assert.NotEqual(Lines(first), Lines(replaced));
         Assert.Equal(Lines(replaced), Lines(again));
-        Assert.Contains(Lines(replaced), h => h.StartsWith($"content {checkpoint} ", StringComparison.Ordinal));
+        Assert.Contains(Lines(replaced), h => h.StartsWith("content checkpoint digits-student ", StringComparison.Ordinal));
+    }
+
+    /// <summary>Moving data files and a checkpoint, with their paths in the manifests, changes nothing the tool's job key
+    /// counts, so the input-hash caches stay as they are (found in QA: -question failed where 'plan --check' passed).</summary>
+    [Fact]
+    public void Moving_data_files_and_a_checkpoint_with_their_paths_keeps_the_input_hash_cache()
+    {
+        using var ws = Digits.Copy();
+        ws.Write("digits-student/bin/digits-student.safetensors", "its bytes");
+        var (first, engine, result) = Run(ws.PathOf("digits-student"), "forget-3");
+        Assert.True(result, engine.Log);
+
+        Directory.Move(ws.PathOf("data"), ws.PathOf("mnist-data"));
+        ws.Write("mnist.dataset.json", ws.ReadText("mnist.dataset.json").Replace("\"data/", "\"mnist-data/", StringComparison.Ordinal));
+        Directory.Move(ws.PathOf("digits-student/bin"), ws.PathOf("digits-student/weights"));
+        ws.Write("digits-student/digits-student.lineage.json", ws.ReadText("digits-student/digits-student.lineage.json").Replace("bin/digits-student", "weights/digits-student", StringComparison.Ordinal));
+        var (moved, _, _) = Run(ws.PathOf("digits-student"), "forget-3");
+
+        Assert.Equal(Lines(first), Lines(moved));
+
+        // What is read changes it: another number of classes.
+        ws.Write("mnist.dataset.json", ws.ReadText("mnist.dataset.json").Replace("\"classes\": 10", "\"classes\": 11", StringComparison.Ordinal));
+        var (changed, _, _) = Run(ws.PathOf("digits-student"), "forget-3");
+        Assert.NotEqual(Lines(first), Lines(changed));
     }
 
     /// <summary>Under <c>-question</c> the planner reads the hash store but writes nothing, not even it.</summary>
