@@ -237,6 +237,32 @@ public sealed class TrainCommandScenarios
         Assert.Empty(trained.Json["removals"]!.Single(r => (string?)r["id"] == "forget-2")!["untrainedCheckpoints"]!);
     }
 
+    // Found in QA: 'run --only b --method retrain' (as FUL5003's hint suggests for one model) wrote a's retrained weights
+    // over a's fiun output, whose job record then called it stale.
+    [Fact]
+    public async Task Retraining_one_model_with_only_leaves_its_ancestors_outputs_as_they_are()
+    {
+        using var ws = Chain(BRecipe);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        ws.Write("forget-0.removal.json", """{ "schemaVersion": 1, "id": "forget-0", "forget": { "labels": [0] } }""");
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-0", "--no-progress")).ExitCode);
+        var a = File.ReadAllBytes(ws.PathOf("artifacts/unlearn/forget-0/a.safetensors"));
+
+        var only = await CliRun.InvokeAsync(ws.Root, "run", "forget-0", "--only", "b", "--method", "retrain", "--no-progress", "--json");
+        var status = await CliRun.InvokeAsync(ws.Root, "status", "--json");
+
+        Assert.True(only.ExitCode == 0, only.Error);
+        Assert.Equal(["b"], only.Json["models"]!.Select(m => (string)m["id"]!));
+        Assert.Equal(a, File.ReadAllBytes(ws.PathOf("artifacts/unlearn/forget-0/a.safetensors"))); // a's fiun output untouched
+        var models = status.Json["removals"]!.Single(r => (string?)r["id"] == "forget-0")!["models"]!;
+        Assert.Equal("done", (string?)models.Single(m => (string?)m["id"] == "a")!["state"]);
+
+        // A whole retrain run still writes every model's retrained output, a first and b reusing it.
+        var all = await CliRun.InvokeAsync(ws.Root, "run", "forget-0", "--method", "retrain", "--no-progress", "--json");
+        Assert.True(all.ExitCode == 0, all.Error);
+        Assert.NotEqual(a, File.ReadAllBytes(ws.PathOf("artifacts/unlearn/forget-0/a.safetensors")));
+    }
+
     [Fact]
     public async Task After_the_train_data_is_deleted_the_checkpoints_are_kept_as_they_are_not_a_failure()
     {

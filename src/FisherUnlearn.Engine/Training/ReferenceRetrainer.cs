@@ -170,8 +170,12 @@ public static class ReferenceRetrainer
                         ", so its retrained reference cannot be made", string.Empty);
                 }
 
-                var forced = options.Force && (options.Only is null || options.Only.Contains(id, StringComparer.Ordinal));
-                var retrained = RetrainOne(trainer, workspace, model, filter, removal.Id, done, files, reuse: !forced, outputs, options.RecordTrainingTime, cancellationToken);
+                var named = options.Only is null || options.Only.Contains(id, StringComparer.Ordinal);
+                var forced = options.Force && named;
+                // An ancestor retrained only for what Only names is kept in memory, not written: its file in the folder may be
+                // another method's output of this removal (found in QA: 'run --only head --method retrain' overwrote the fiun
+                // outputs of its ancestors, whose job records then called them stale). An up-to-date one there is still read.
+                var retrained = RetrainOne(trainer, workspace, model, filter, removal.Id, done, files, reuse: !forced, outputs, options.RecordTrainingTime, write: named, cancellationToken);
                 done[id] = retrained;
                 results.Add(retrained);
                 options.ModelReady?.Invoke(id, retrained.Reused);
@@ -192,7 +196,7 @@ public static class ReferenceRetrainer
     }
 
     private static RetrainedModel RetrainOne(ModelTrainer trainer, Workspace workspace, ModelManifest model, DataFilter filter, string removalId,
-        Dictionary<string, RetrainedModel> done, FileHashCache files, bool reuse, string? outputs, bool recordTime, CancellationToken cancellationToken)
+        Dictionary<string, RetrainedModel> done, FileHashCache files, bool reuse, string? outputs, bool recordTime, bool write, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         var parentStates = new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(StringComparer.Ordinal);
@@ -240,7 +244,7 @@ public static class ReferenceRetrainer
             var weights = result.StateDict();
             // Milliseconds, as the file records them: a reuse then sums to the same total as this run (QA: 7.188 s, then 7.187).
             var seconds = Math.Round(stopwatch.Elapsed.TotalSeconds, 3);
-            if (target is not null)
+            if (target is not null && write)
             {
                 var metadata = TrainingInputs.Metadata(model, inputs, removalId);
                 if (trainedNothing is not null)
@@ -256,7 +260,7 @@ public static class ReferenceRetrainer
                 CheckpointStore.Save(target, weights, metadata);
             }
 
-            return new RetrainedModel(model.Id, weights, result.Stats with { Seconds = seconds }, inputs, target, reused: false, seconds, trainedNothing);
+            return new RetrainedModel(model.Id, weights, result.Stats with { Seconds = seconds }, inputs, write ? target : null, reused: false, seconds, trainedNothing);
         }
         finally
         {
