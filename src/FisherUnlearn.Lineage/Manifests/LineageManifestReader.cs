@@ -131,6 +131,13 @@ internal static class LineageManifestReader
             return;
         }
 
+        // A parent entry refused (an unknown relation, FUL1011) is not a root's missing teacher: its error says it all (QA:
+        // "relation": "distillation" also read "model 'student' is a root (trained from scratch), so it is ignored").
+        if (root.Object["parents"] is JsonArray written && written.Items.Count != parents.Count)
+        {
+            return;
+        }
+
         var relation = parents.Count == 0 ? "a root (trained from scratch)" : $"a '{parents[0].Relation.ToName()}' model";
         context.Report(DiagnosticCatalogue.SettingWithoutEffect, temperature, "training.temperature", "a 'distill' model (the teacher's softmax temperature)",
             id ?? "?", relation, parents.Count == 0 ? ", or give the model a teacher: a parent with the relation 'distill'" : ", or make the parent relation 'distill'");

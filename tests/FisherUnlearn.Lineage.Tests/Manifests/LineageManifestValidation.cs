@@ -404,6 +404,13 @@ public sealed class LineageManifestValidation
         var warning = Only(ReadLineage(root), "FUL1026", root, "\"temperature\": »4", "a root", "give the model a teacher");
         Assert.Equal(FisherUnlearn.Lineage.Diagnostics.Severity.Warning, warning.Severity);
         NoDiagnostics(distill);
+
+        // A mistyped relation is FUL1011 alone, not also "a root" (QA).
+        var mistyped = With("""
+            "parents": [ { "id": "x", "relation": "distillation" } ],
+              "training": { "epochs": 1, "temperature": 4 }
+            """);
+        Only(ReadLineage(mistyped), "FUL1011", mistyped, "»\"distillation\"");
     }
 
     // A glob that matches none of a custom module's parameters is found by train, which reports it where it is written.
