@@ -154,7 +154,10 @@ internal static class InitTemplates
         | `data` | the model's *own* training data: `[ { "dataset", "labels" } ]`, labels omitted = every label; what parents learned is inherited |
         | `training` | the recipe for `dotnet unlearn train` and exact retraining: `epochs`, `batchSize`, `optimizer` (`sgd`, `adam`), `learningRate`, `momentum`, `weightDecay`, `seed`; `trainable` (globs over parameter names) for `transfer`; `temperature` for `distill` |
 
-        `example-child` fine-tunes `example-base`, so it knows labels 0-4 (inherited) and 5-7 (its own).
+        `example-child` fine-tunes `example-base`, so it has learned labels 0-4 (inherited) and 5-7 (its own): a removal of
+        label 3 reaches it. Fine-tuned on 5-7 alone, it keeps only part of what it inherited, so its retain accuracy on 0-4
+        is low before and after unlearning; a child meant to keep its parent's labels also lists them (or a sample of them)
+        in its own `data`.
 
         ## `forget-label.removal.json`: a removal request
 
