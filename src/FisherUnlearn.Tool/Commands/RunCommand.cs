@@ -337,7 +337,7 @@ internal static class RunCommand
     /// <summary>The verify command for what this run made: with its --method and --out, which verify needs to find these
     /// outputs (QA: the advice after 'run --method ssd' said 'verify forget-3', which then failed with FUL5009).</summary>
     private static string VerifyCommandLine(RemovalManifest removal, Options options) =>
-        $"dotnet unlearn verify {removal.Id}{(options.Method is { } method ? $" --method {method}" : string.Empty)}{(options.OutputRoot is { } output ? $" --out {(output.Contains(' ', StringComparison.Ordinal) ? $"\"{output}\"" : output)}" : string.Empty)}";
+        $"dotnet unlearn verify {removal.Id}{(options.Method is { } method ? $" --method {method}" : string.Empty)}{(options.OutputRoot is { } output ? $" --out {Lineage.Text.ShellWord.Quote(output)}" : string.Empty)}";
 
     // How long a merge waits for the folder's other writers.
     private static readonly TimeSpan MergeWait = TimeSpan.FromSeconds(20);
