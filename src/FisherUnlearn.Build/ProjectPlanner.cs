@@ -168,7 +168,7 @@ public static class ProjectPlanner
 
                 cancellationToken.ThrowIfCancellationRequested();
                 var model = workspace.Models[affected.Id];
-                var (output, inputs, lineage, datasets) = Pair(analysis, removal, affected, outputRoot);
+                var (output, inputs, job) = Pair(analysis, removal, affected, outputRoot);
                 var lines = new List<string>
                 {
                     settings,
@@ -181,11 +181,11 @@ public static class ProjectPlanner
                 // place in the lineage (a model's checkpoint, a dataset's n-th file), as the tool's job key counts them: not
                 // where the files lie, so moving a checkpoint or data files with their paths in the manifests reruns nothing
                 // that the tool would call up to date (found in QA: -question failed where 'plan --check' passed).
-                lines.AddRange(lineage.Select(m => $"model {m.Id} {ContentHash.Combine(ModelContent.Of(m))}"));
-                lines.AddRange(datasets.Select(d => $"dataset {d.Id} {ContentHash.Combine(DatasetContent.Of(d))}"));
+                lines.AddRange(job.Lineage.Select(m => $"model {m.Id} {ContentHash.Combine(ModelContent.Of(m))}"));
+                lines.AddRange(job.Datasets.Values.Select(d => $"dataset {d.Id} {ContentHash.Combine(DatasetContent.Of(d))}"));
                 // Timestamps miss a checkpoint, data file or model assembly replaced by one that keeps the time (cp -p, tar,
                 // rsync -t, a CI cache or artifact restore): their contents count too, as in the tool's job key.
-                foreach (var (place, file) in Places(lineage, datasets))
+                foreach (var (place, file) in job.Places())
                 {
                     if (!contents.TryGetValue(file, out var content))
                     {
@@ -216,15 +216,15 @@ public static class ProjectPlanner
         : hashes.Hash(path);
 
     /// <summary>The output of one affected model of <paramref name="removal"/> under <paramref name="outputRoot"/>, its input
-    /// files (<see cref="InputFiles"/>), its lineage (ancestors, then the model) and the lineage's datasets.</summary>
-    internal static (string Output, SortedSet<string> Inputs, List<ModelManifest> Lineage, List<DatasetManifest> Datasets) Pair(
+    /// files (<see cref="InputFiles"/>) and its job inputs (lineage, datasets, and each file's place: <see cref="JobInputs.Places"/>).</summary>
+    internal static (string Output, SortedSet<string> Inputs, JobInputs Job) Pair(
         WorkspaceAnalysis analysis, RemovalManifest removal, AffectedModel affected, string outputRoot)
     {
         var workspace = analysis.Workspace;
         var job = JobInputs.Of(workspace, analysis.Graph, removal, affected.Id);
         var output = Path.Combine(outputRoot, removal.Id, affected.Id + ".safetensors");
         var roots = affected.UpstreamRoots.Where(workspace.Models.ContainsKey).Select(id => workspace.Models[id]);
-        return (output, InputFiles(job, roots), [.. job.Lineage], [.. job.Datasets.Values]);
+        return (output, InputFiles(job, roots), job);
     }
 
     /// <summary>Every affected model of removal <paramref name="removalId"/> in the whole workspace (not only one project's),
@@ -358,32 +358,6 @@ public static class ProjectPlanner
         }
 
         return location;
-    }
-
-    /// <summary>Each input file of a pair with its place in the lineage: every model's checkpoint and module assemblies,
-    /// every dataset's files in the order of their splits and kinds.</summary>
-    private static IEnumerable<(string Place, string File)> Places(IReadOnlyList<ModelManifest> lineage, IReadOnlyList<DatasetManifest> datasets)
-    {
-        foreach (var model in lineage)
-        {
-            yield return ($"checkpoint {model.Id}", model.CheckpointPath);
-            if (model.Architecture.Kind == ArchitectureSpec.Custom && !string.IsNullOrWhiteSpace(model.Architecture.Assembly))
-            {
-                foreach (var assembly in Lineage.IO.ModuleAssemblyFiles.Of(Path.Combine(model.ManifestDirectory, model.Architecture.Assembly!)))
-                {
-                    yield return ($"assembly {model.Id} {Path.GetFileName(assembly)}", assembly);
-                }
-            }
-        }
-
-        foreach (var dataset in datasets)
-        {
-            var files = JobInputs.DataFiles(dataset).ToList();
-            for (var i = 0; i < files.Count; i++)
-            {
-                yield return (string.Create(CultureInfo.InvariantCulture, $"data {dataset.Id} {i}"), files[i]);
-            }
-        }
     }
 
     private static class ManifestKindNames

@@ -110,6 +110,31 @@ public sealed record JobInputs(RemovalManifest Removal, WorkspaceSettings Settin
         return new[] { dataset.Train, dataset.Test }.OfType<DatasetSplit>().SelectMany(s => s.Files);
     }
 
+    /// <summary>The files of <see cref="Files"/> other than manifests, each with its place in the lineage (a model's
+    /// checkpoint, its module assemblies, a dataset's n-th file) rather than its path: what MSBuild's input-hash cache counts
+    /// as the tool's job key does, so that moving files with their paths in the manifests changes neither.</summary>
+    public IEnumerable<(string Place, string Path)> Places()
+    {
+        foreach (var model in Lineage)
+        {
+            yield return ($"checkpoint {model.Id}", model.CheckpointPath);
+        }
+
+        foreach (var (id, path) in Assemblies())
+        {
+            yield return ($"assembly {id} {System.IO.Path.GetFileName(path)}", path);
+        }
+
+        foreach (var dataset in Datasets.Values)
+        {
+            var index = 0;
+            foreach (var file in DataFiles(dataset))
+            {
+                yield return (string.Create(System.Globalization.CultureInfo.InvariantCulture, $"data {dataset.Id} {index++}"), file);
+            }
+        }
+    }
+
     /// <summary>Every file this depends on as a whole (some may not exist). Not <c>unlearn.json</c> nor the removal
     /// manifest: only some of their content counts (<see cref="OutputSettings"/>, <see cref="RequestHash"/> and
     /// <see cref="RemovalSettings"/>), so a change to the rest (threads, a removal's reason) makes nothing stale.</summary>

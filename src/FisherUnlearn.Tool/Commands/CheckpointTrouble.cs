@@ -23,7 +23,8 @@ internal sealed record CheckpointTrouble(IReadOnlyList<string> Missing, IReadOnl
     public IReadOnlyList<string> Untrained { get; init; } = [];
 
     /// <param name="display">How the reasons name files (the engine names them in full: QA found '/tmp/…/m.pt' in status).</param>
-    public static CheckpointTrouble Find(WorkspaceAnalysis analysis, RemovalPlan plan, Func<string, string> display)
+    /// <param name="files">The file hashes of the command, shared across its removals (each checkpoint hashed once).</param>
+    public static CheckpointTrouble Find(WorkspaceAnalysis analysis, RemovalPlan plan, Func<string, string> display, Engine.Training.FileHashCache? files = null)
     {
         ArgumentNullException.ThrowIfNull(display);
         var missing = RemovalRunner.MissingCheckpoints(analysis, plan);
@@ -39,7 +40,7 @@ internal sealed record CheckpointTrouble(IReadOnlyList<string> Missing, IReadOnl
 
         var troubled = missing.Concat(unreadable.Select(u => u.Id)).ToHashSet(StringComparer.Ordinal);
         var untrained = Engine.Training.TrainingPolicy.WouldRemake(analysis.Workspace, plan.Affected.Select(a => a.Id).Where(analysis.Workspace.Models.ContainsKey),
-                Engine.Training.FileHashCache.ForWorkspace(analysis.Workspace))
+                files ?? Engine.Training.FileHashCache.ForWorkspace(analysis.Workspace))
             .Where(r => !r.AncestorUnusable && !troubled.Contains(r.Model)).Select(r => r.Model).ToList();
         return new(missing, unreadable) { Untrainable = untrainable, Untrained = untrained };
     }

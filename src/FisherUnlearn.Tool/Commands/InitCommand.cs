@@ -138,11 +138,10 @@ internal static class InitCommand
         ["withheld"] = Paths(results, ScaffoldOutcome.Withheld),
     };
 
-    // Lineage manifests under root that are not init's examples (bin, obj and .git left out, as discovery does).
+    // The lineage manifests discovery finds under root (with the default globs) that are not init's examples.
     private static int LineageManifestsOutsideExamples(string root) =>
-        Directory.EnumerateFiles(root, "*.lineage.json", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 })
-            .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
-            .Count(relative => !InitTemplates.IsExample(relative) && !relative.Split('/').Any(part => part is "bin" or "obj" or ".git"));
+        Lineage.Discovery.WorkspaceLoader.Discover(root, new Lineage.Manifests.WorkspaceSettings())
+            .Count(path => path.EndsWith(".lineage.json", StringComparison.Ordinal) && !InitTemplates.IsExample(Path.GetRelativePath(root, path).Replace('\\', '/')));
 
     private static JArray Paths(List<(string Path, ScaffoldOutcome Outcome)> results, ScaffoldOutcome outcome) =>
         new(results.Where(r => r.Outcome == outcome).Select(r => r.Path));

@@ -89,7 +89,7 @@ internal static class StatusCommand
             var directory = RemovalRunner.RemovalOutputDirectory(workspace, removal.Id, outputRoot);
             var states = OutputFreshness.Check(analysis, plan, settings.Method, directory, files: files);
             var models = plan.Affected.Select(a => new ModelStatus(a.Id, states[a.Id].State)).ToList();
-            statuses.Add(new RemovalStatus(removal.Id, directory, models, CheckpointTrouble.Find(analysis, plan, env.Context.DisplayMessage), UnaffectedOutputs.Find(directory, plan)));
+            statuses.Add(new RemovalStatus(removal.Id, directory, models, CheckpointTrouble.Find(analysis, plan, env.Context.DisplayMessage, files), UnaffectedOutputs.Find(directory, plan)));
         }
 
         if (env.Json)
