@@ -145,6 +145,32 @@ public sealed class PlanCommandScenarios
     }
 
     [Fact]
+    public async Task A_removal_path_the_workspace_did_not_load_says_why()
+    {
+        using var ws = SampleWorkspaces.Chain();
+        using var elsewhere = new FisherUnlearn.Testing.TempWorkspace();
+        var outside = elsewhere.Write("forget-1.removal.json", ws.ReadText("forget-1.removal.json"));
+        ws.Write("bin/forget-1.removal.json", ws.ReadText("forget-1.removal.json"));
+        ws.Write("requests/forget-1.json", ws.ReadText("forget-1.removal.json"));
+
+        var outsider = await CliRun.InvokeAsync(ws.Root, "plan", outside);
+        var missing = await CliRun.InvokeAsync(ws.Root, "plan", "requests/forget-9.removal.json");
+        var excluded = await CliRun.InvokeAsync(ws.Root, "plan", "bin/forget-1.removal.json");
+        var misnamed = await CliRun.InvokeAsync(ws.Root, "plan", "requests/forget-1.json");
+
+        Assert.All([outsider, missing, excluded, misnamed], run =>
+        {
+            Assert.Equal(2, run.ExitCode);
+            Assert.Contains("error FUL2006:", run.Error, StringComparison.Ordinal);
+        });
+        Assert.Contains("lies outside the workspace (the current folder)", outsider.Error, StringComparison.Ordinal);
+        Assert.Contains("move the file into it, or pass --workspace", outsider.Error, StringComparison.Ordinal);
+        Assert.Contains("No file is at 'requests/forget-9.removal.json'", missing.Error, StringComparison.Ordinal);
+        Assert.Contains("not among its manifests", excluded.Error, StringComparison.Ordinal);
+        Assert.Contains("its name must end in .removal.json", misnamed.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Explaining_an_unknown_model_is_exit_2()
     {
         using var ws = SampleWorkspaces.Chain();

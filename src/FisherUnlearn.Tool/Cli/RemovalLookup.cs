@@ -32,7 +32,36 @@ internal static class RemovalLookup
                 $"'{idOrPath}' is neither an option of this command nor a removal request: removal ids do not start with '-', and no .removal.json of the workspace is at that path; see 'dotnet unlearn <command> --help'")]);
         }
 
-        var known = NameList.Quoted([.. workspace.Removals.Keys]) + EditDistance.DidYouMean(idOrPath, workspace.Removals.Keys);
+        var known = NameList.Quoted([.. workspace.Removals.Keys]) + (PathHint(workspace, idOrPath, context) ?? EditDistance.DidYouMean(idOrPath, workspace.Removals.Keys));
         return Result<RemovalManifest>.Failure([Diagnostic.Create(DiagnosticCatalogue.RemovalNotFound, null, idOrPath, known)]);
+    }
+
+    /// <summary>What is wrong with a removal named by a path the workspace did not load (QA: a manifest outside the
+    /// workspace read "No removal request" alone, as if nothing were at that path).</summary>
+    private static string? PathHint(Workspace workspace, string idOrPath, CliContext context)
+    {
+        if (!idOrPath.EndsWith(".removal.json", StringComparison.OrdinalIgnoreCase) && !idOrPath.Contains('/', StringComparison.Ordinal)
+            && !idOrPath.Contains(Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var full = Path.GetFullPath(Path.Combine(context.CurrentDirectory, idOrPath));
+        if (!File.Exists(full))
+        {
+            return Directory.Exists(full) ? $". '{idOrPath}' is a folder: name a .removal.json file, or the request's id" : $". No file is at '{idOrPath}'";
+        }
+
+        var root = Path.GetFullPath(workspace.Root);
+        var relative = Path.GetRelativePath(root, full);
+        if (relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) || Path.IsPathRooted(relative))
+        {
+            var shown = context.Display(root);
+            return $". '{idOrPath}' lies outside the workspace ({(shown == "." ? "the current folder" : $"'{shown}'")}), and only the workspace's manifests are read: move the file into it, or pass --workspace";
+        }
+
+        return !idOrPath.EndsWith(".removal.json", StringComparison.OrdinalIgnoreCase)
+            ? $". '{idOrPath}' is not a removal manifest: its name must end in .removal.json"
+            : $". '{idOrPath}' is in the workspace but not among its manifests: unlearn.json's 'include'/'exclude' globs leave it out, or it is under bin/, obj/, .git/ or a nested workspace";
     }
 }
