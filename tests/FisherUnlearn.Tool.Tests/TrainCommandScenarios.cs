@@ -447,6 +447,22 @@ public sealed class TrainCommandScenarios
         Assert.Contains("warning FUL4071: The checkpoint of model 'b' descends from 'a', whose checkpoint is missing", harvest.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Retraining_a_harvested_model_says_its_harvest_is_for_the_previous_checkpoint()
+    {
+        using var ws = Chain(BRecipe);
+        var first = await CliRun.InvokeAsync(ws.Root, "train", "--no-progress");
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "harvest", "--no-plans", "--model", "b")).ExitCode);
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"seed\": 2", "\"seed\": 22", StringComparison.Ordinal));
+
+        var again = await CliRun.InvokeAsync(ws.Root, "train", "--no-progress");
+        var upToDate = await CliRun.InvokeAsync(ws.Root, "train", "--no-progress");
+
+        Assert.DoesNotContain("harvest", first.Error, StringComparison.Ordinal); // nothing harvested yet: nothing to say
+        Assert.Contains("the Fisher harvest of 'b' is for its previous checkpoint: 'dotnet unlearn harvest' computes it again", again.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("harvest", upToDate.Error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n",
         "it is a Git LFS pointer, not the checkpoint itself ('git lfs pull' fetches it)")]

@@ -152,6 +152,7 @@ internal static class TrainCommand
         env.Diagnostics.Log(exitCode == ExitCodes.Ok
             ? string.Create(CultureInfo.InvariantCulture, $"{trained} trained, {session.Results.Count - trained} up to date or kept, in {stopwatch.Elapsed.TotalSeconds:0.0} s.")
             : $"stopped: {trained} trained before the failure (kept).");
+        SayHarvestOutOfDate(env, workspace, session.Results.Where(r => (string?)r["status"] == "trained").Select(r => (string)r["id"]!));
         if (env.Json)
         {
             env.WriteJson(new JObject
@@ -165,6 +166,19 @@ internal static class TrainCommand
         }
 
         return exitCode;
+    }
+
+    /// <summary>A model trained again whose Fisher harvest was cached has none for its new checkpoint: the next request
+    /// that affects it computes one (seconds, where a harvested model takes milliseconds), unless 'harvest' runs first.
+    /// Said only where a harvest was made before, so a workspace that never harvests is not told to.</summary>
+    private static void SayHarvestOutOfDate(CommandEnvironment env, Workspace workspace, IEnumerable<string> trained)
+    {
+        var harvested = trained.Where(id => Directory.Exists(FisherUnlearn.Engine.Harvest.HarvestCache.DirectoryOf(workspace.OutputDirectory, id))).ToList();
+        if (harvested.Count > 0)
+        {
+            env.Diagnostics.Log($"the Fisher harvest of {NameList.Quoted(harvested)} is for {(harvested.Count == 1 ? "its" : "their")} previous checkpoint{(harvested.Count == 1 ? string.Empty : "s")}: "
+                + "'dotnet unlearn harvest' computes it again ahead of the next request, which otherwise computes it itself (docs/methods.md).");
+        }
     }
 
     // Failures of the training itself, and libtorch that does not load (FUL3003, exit 1 as run, harvest and verify give
