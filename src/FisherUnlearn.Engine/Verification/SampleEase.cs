@@ -86,6 +86,11 @@ public sealed record SampleEase(double SamplesBefore, double SamplesAfter, doubl
     public string Reason => string.Create(CultureInfo.InvariantCulture,
         $"it scores the forgotten samples {100 * SamplesBefore:0.0}%, above {Unseen}, {(Shift < 0 ? "and that lead is not memory of them" : "judged easy, not remembered")}: it scores its other training samples of their labels {100 * KeptTrain:0.0}%, and the dampening that brings the forgotten ones to {100 * SamplesAfter:0.0}% {NoMoreThanUnseen("takes")}; 'verify --reference retrain' compares them with the retrained model");
 
+    /// <summary>Why a model whose samples lead within ease, with no dampening that singles them out, was left as it was
+    /// because no repaired setting gives back what the dampening costs while keeping them under their target (step 5).</summary>
+    public string UnrepairableReason => string.Create(CultureInfo.InvariantCulture,
+        $"it scores the forgotten samples {100 * SamplesBefore:0.0}%, within ease of {Unseen}, and its other training samples of their labels {100 * KeptTrain:0.0}%; the dampening that brings the forgotten ones to {100 * SamplesAfter:0.0}% {NoMoreThanUnseen("takes")}, and no repaired setting gives back the retained accuracy it costs while keeping them under their target, so it is left as it was rather than lose that accuracy; 'verify --reference retrain' compares them with the retrained model");
+
     /// <summary>What the samples' score is compared with, in words: held-out accuracy on their labels, moved by the probe's
     /// <see cref="Shift"/> when there is one.</summary>
     internal string Unseen => Math.Abs(Shift) < 5e-4

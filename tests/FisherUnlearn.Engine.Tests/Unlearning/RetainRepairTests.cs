@@ -85,6 +85,39 @@ public sealed class RetainRepairTests
         }
     }
 
+    /// <summary>The memorising model's hundred digits, with chance counted at two standard errors: their lead over unseen
+    /// digits (about 13 points) is then within what ease and chance explain, while the model scores its other training
+    /// digits as far above unseen ones, so it is dampened; one unanchored repair brings them back, so none is kept.</summary>
+    [Fact]
+    public void A_model_whose_samples_lead_within_ease_is_left_as_it_was_when_no_repair_gives_back_what_the_dampening_costs()
+    {
+        using var ws = EstimatorFallbackTests.Memorising();
+        const string OneUnanchoredRepair = "\"sampleTolerance\": 2, \"repairCandidates\": 1, \"repairAnchor\": 0";
+
+        var failedRepair = Run(ws, "forget-few", OneUnanchoredRepair, "out-failed", "n");
+        var noRepair = Run(ws, "forget-few", OneUnanchoredRepair + ", \"repairEpochs\": 0", "out-none", "n");
+
+        var ease = failedRepair.Parameters!["ease"]!;
+        var record = failedRepair.Parameters["repair"]!;
+        TestContext.Current.SendDiagnosticMessage($"ease {ease.ToJsonString()}; repair {record.ToJsonString()}; after {failedRepair.After}");
+        Assert.True((bool)ease["withinEase"]! && (bool)ease["memorises"]! && !(bool)ease["dampeningSpecific"]! && !(bool)ease["easy"]!, ease.ToJsonString());
+        Assert.True((bool)record["ran"]!);
+        Assert.False((bool)record["kept"]!);
+        Assert.True((bool)record["leftAsWas"]!);
+        // Its weights are the original's, said so, with no setting applied (the calibrated one stays in "calibration").
+        EngineAssert.SameWeights(ws.Checkpoint("n"), failedRepair.OutputPath!);
+        Assert.Contains("no repaired setting gives back the retained accuracy it costs", (string?)failedRepair.Parameters[ModelOutcome.UnchangedKey], StringComparison.Ordinal);
+        Assert.Null(failedRepair.Parameters["alpha"]?.GetValue<double?>());
+        Assert.Equal(0L, (long)failedRepair.Parameters["selected"]!);
+        Assert.NotNull(record["tried"]![0]!["alpha"]); // the calibrated setting, tried and not applied
+        Assert.Equal(failedRepair.Before!.RetainAccuracy, failedRepair.After!.RetainAccuracy);
+        // Without a repair to try, the calibrated dampening stands, as before: it is the failed repair that shows the
+        // dampening's cost buys nothing a repair could keep.
+        Assert.Null(noRepair.Parameters!["repair"]);
+        Assert.True((long)noRepair.Parameters["selected"]! > 0);
+        Assert.True(noRepair.After!.RetainAccuracy < failedRepair.After.RetainAccuracy);
+    }
+
     [Fact]
     public void A_label_request_is_byte_identical_with_or_without_the_repair()
     {
