@@ -69,6 +69,23 @@ public sealed class HarvestCommandScenarios
     }
 
     [Fact]
+    public async Task Without_a_live_table_a_long_planning_says_how_far_it_got_and_with_one_it_does_not_repeat_it()
+    {
+        using var ws = Workspace();
+        FisherUnlearn.Tool.Commands.HarvestCommand.HeartbeatInterval.Value = TimeSpan.Zero; // every plan, where a real run waits 30 s between lines
+
+        var logged = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "b", "--no-progress");
+        var quiet = await CliRun.InvokeAsync(ws.Root, "harvest", "--model", "b", "--no-progress", "--force", "--verbosity", "quiet");
+
+        Assert.Equal(0, logged.ExitCode);
+        Assert.Matches(@"b: forget plans 1 of \d+ calibrated \(\d+ s\)", logged.Error);
+        // Not the last: the model's own line says it is done.
+        var total = System.Text.RegularExpressions.Regex.Match(logged.Error, @"forget plans 1 of (\d+)").Groups[1].Value;
+        Assert.DoesNotContain($"forget plans {total} of {total}", logged.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("forget plans 1 of", quiet.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task No_plans_skips_them_and_a_harvest_the_method_would_not_read_gets_none()
     {
         using var ws = Workspace();

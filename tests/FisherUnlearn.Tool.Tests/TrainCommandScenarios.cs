@@ -457,10 +457,15 @@ public sealed class TrainCommandScenarios
 
         var again = await CliRun.InvokeAsync(ws.Root, "train", "--no-progress");
         var upToDate = await CliRun.InvokeAsync(ws.Root, "train", "--no-progress");
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"seed\": 22", "\"seed\": 2", StringComparison.Ordinal));
+        var sameBytesAgain = await CliRun.InvokeAsync(ws.Root, "train", "--no-progress", "--force");
 
         Assert.DoesNotContain("harvest", first.Error, StringComparison.Ordinal); // nothing harvested yet: nothing to say
         Assert.Contains("the Fisher harvest of 'b' is for its previous checkpoint: 'dotnet unlearn harvest' computes it again", again.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("harvest", upToDate.Error, StringComparison.Ordinal);
+        // Trained again to the bytes it was harvested from (seed 2 once more): the cached harvest is its own.
+        Assert.Equal(0, sameBytesAgain.ExitCode);
+        Assert.DoesNotContain("harvest", sameBytesAgain.Error, StringComparison.Ordinal);
     }
 
     [Theory]

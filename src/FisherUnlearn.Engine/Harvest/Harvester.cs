@@ -27,6 +27,9 @@ public static class Harvester
     /// <summary>Bumped when the harvest's numbers or file layout change without an engine version change.</summary>
     public const string FormatVersion = "fiun-harvest/2";
 
+    /// <summary>What takes less memory in a harvest, for FUL3025.</summary>
+    public const string HarvestMemoryAdvice = "harvest one model at a time ('--parallel 1'), or from fewer samples per label ('--max-samples', or 'maxSamplesPerLabel' in the parameters)";
+
     /// <summary>The engine's informational version, part of every key.</summary>
     public static string EngineVersion { get; } =
         typeof(Harvester).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
@@ -106,7 +109,8 @@ public static class Harvester
         }
         catch (Exception ex) when (ex is not (EngineException or OperationCanceledException or OutOfMemoryException))
         {
-            throw EngineException.At(DiagnosticCatalogue.HarvestFailed, model.Location, ex, model.Id, EngineException.Summarize(ex));
+            throw ModelFactory.OutOfMemory(model, "Harvesting", ex, HarvestMemoryAdvice)
+                ?? EngineException.At(DiagnosticCatalogue.HarvestFailed, model.Location, ex, model.Id, EngineException.Summarize(ex));
         }
 
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;

@@ -164,6 +164,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             var diagnostic = EngineException.DiagnosticOf(ex)
+                ?? ModelFactory.OutOfMemory(manifest, "Unlearning", ex, $"unlearn one model at a time ('dotnet unlearn run {RemovalId} --parallel 1')")?.Diagnostic
                 ?? Diagnostic.Create(DiagnosticCatalogue.UnlearningFailed, manifest.Location, ModelId, EngineException.Summarize(ex), RemovalId);
             return outcome with { Error = diagnostic, Exception = ex, Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds };
         }

@@ -349,7 +349,7 @@ public static class Verifier
                 if (reference?.ForgottenSampleAccuracy is null && difficulty is not null && Math.Abs(difficulty.ShiftOf(unseen)) >= 5e-4)
                 {
                     against = string.Create(CultureInfo.InvariantCulture,
-                        $"its score on unseen samples of their labels, {unseen:0.0%}, {SampleDifficulty.Points(difficulty.ShiftOf(unseen))} ({difficulty}), that is");
+                        $"its score on unseen samples of their labels, {unseen:0.0%}, {SampleDifficulty.Points(difficulty.ShiftOf(unseen))} ({difficulty})");
                     unseen = difficulty.Expected(unseen);
                 }
 
@@ -361,7 +361,7 @@ public static class Verifier
                     // 3-6 points weaker on everything, each as far above its own held-out accuracy as the reference).
                     unseen = level;
                     against = string.Create(CultureInfo.InvariantCulture,
-                        $"the retrained reference's score on them, {referenceScore:0.0%}, moved up by how much better this model classifies unseen samples of their labels ({after.ForgottenLabelsHeldOutAccuracy:0.0%} against {reference.ForgottenLabelsHeldOutAccuracy:0.0%}), that is");
+                        $"the retrained reference's score on them, {referenceScore:0.0%}, moved up by how much better this model classifies unseen samples of their labels ({after.ForgottenLabelsHeldOutAccuracy:0.0%} against {reference.ForgottenLabelsHeldOutAccuracy:0.0%})");
                 }
 
                 var bound = ForgottenSampleBound(unseen, after.ForgottenSamples, sampleTolerance, againstReference: reference?.ForgottenSampleAccuracy is not null);

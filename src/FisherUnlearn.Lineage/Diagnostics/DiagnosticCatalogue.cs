@@ -154,6 +154,8 @@ public static class DiagnosticCatalogue
         "The results of {0} of removal '{1}' were made for other inputs or another method than '{2}' (a checkpoint, manifest or dataset changed since, or the shards ran with different --method). Run those shards again with the same --method, then --merge again.");
     public static readonly DiagnosticDescriptor InternalError = Error("FUL3024", "Internal error",
         "dotnet-unlearn stopped on an error it does not know how to explain: {0}. What was written is complete (every write is a temporary file, then a rename). Rerun with '--verbosity detailed' for the stack trace and report it.");
+    public static readonly DiagnosticDescriptor OutOfMemory = Error("FUL3025", "Out of memory",
+        "{0} model '{1}' ran out of memory ({2}): {3}. Free memory, or {4}, or use a machine with more memory.");
     public static readonly DiagnosticDescriptor WorkerFailed = Error("FUL3021", "Worker failed",
         "The worker process for model '{0}' exited with code {1}: {2}. Run 'dotnet unlearn run {3} --only {0} --parallel 1' to see the whole error.");
 
@@ -306,7 +308,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor ReportsNotWritten = Warning("FUL5011", "Reports not updated",
         "The reports in '{0}' could not all be updated ({1}): those not written still show what was there before, without these measurements. Make the folder and its reports writable and run 'dotnet unlearn verify' again.");
     public static readonly DiagnosticDescriptor ForgottenSamplesRecognised = Error("FUL5012", "Forgotten samples still recognised",
-        "Model '{0}' still classifies {1:0.0%} of the {2} forgotten training samples correctly after unlearning; against {3} ({4:0.0%}), with 'sampleTolerance' standard errors for chance, at most {5:0.00%} means forgotten: it still tells them from unseen samples. {6}");
+        "Model '{0}' still classifies {1:0.00%} of the {2} forgotten training samples correctly after unlearning; against {3}: {4:0.0%}, with 'sampleTolerance' standard errors for chance, at most {5:0.00%} means forgotten: it still tells them from unseen samples. {6}");
     public static readonly DiagnosticDescriptor VerifiedOutputOtherMethod = Error("FUL5009", "Output made with another method",
         "The outputs of {0} were made with '{1}', not '{2}' ({3}), so they are not what is verified. {4}");
 

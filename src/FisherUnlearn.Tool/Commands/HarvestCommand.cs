@@ -254,7 +254,7 @@ internal static class HarvestCommand
             var clock = Stopwatch.StartNew();
             live?.Update(id, "harvesting");
             var outcome = HarvestModel(analysis, id, options, variants, coverage, settings.Force, resources, env.Context.Display,
-                live is null ? null : (done, total) => live.Update(id, string.Create(CultureInfo.InvariantCulture, $"planning {done}/{total}")), cancellationToken);
+                live is null ? Heartbeat(env, id, clock, gate) : (done, total) => live.Update(id, string.Create(CultureInfo.InvariantCulture, $"planning {done}/{total}")), cancellationToken);
             live?.Complete(id, outcome.Failure is null ? "done" : $"failed ({outcome.Failure["code"]})", outcome.Result is { } r ? Summary(r) : null, clock.Elapsed.TotalSeconds);
             if (live is null)
             {
@@ -433,12 +433,39 @@ internal static class HarvestCommand
         }
         catch (Exception ex) when (ex is not (EngineException or OperationCanceledException or OutOfMemoryException))
         {
-            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.HarvestFailed, location, id, $"forget plans: {EngineException.Summarize(ex)}"), ex);
+            throw Engine.Models.ModelFactory.OutOfMemory(analysis.Workspace.Models[id], "Harvesting", ex, Engine.Harvest.Harvester.HarvestMemoryAdvice + ", or without forget plans ('--no-plans')", location)
+                ?? new EngineException(Diagnostic.Create(DiagnosticCatalogue.HarvestFailed, location, id, $"forget plans: {EngineException.Summarize(ex)}"), ex);
         }
+    }
+
+    /// <summary>How often a model's planning says how far it got where no live table shows it (CI logs, --no-progress):
+    /// a large model's plans take minutes (QA: 62-112 s of silence per model). Tests shorten it for their own calls.</summary>
+    internal static readonly AsyncLocal<TimeSpan?> HeartbeatInterval = new();
+
+    private static readonly TimeSpan DefaultHeartbeat = TimeSpan.FromSeconds(30);
+
+    private static Action<int, int> Heartbeat(CommandEnvironment env, string id, Stopwatch clock, Lock gate)
+    {
+        var interval = HeartbeatInterval.Value ?? DefaultHeartbeat;
+        var since = Stopwatch.StartNew();
+        return (done, total) =>
+        {
+            if (done >= total || since.Elapsed < interval)
+            {
+                return;
+            }
+
+            since.Restart();
+            lock (gate)
+            {
+                env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture, $"{id}: forget plans {done} of {total} calibrated ({clock.Elapsed.TotalSeconds:0} s)"));
+            }
+        };
     }
 
     // Failures of the computation or of writing the cache; every other engine error is a bad input.
     private static bool IsComputeFailure(string code) =>
         code == DiagnosticCatalogue.FisherNonFinite.Code || code == DiagnosticCatalogue.HarvestFailed.Code
-        || code == DiagnosticCatalogue.CheckpointWriteFailed.Code || code == DiagnosticCatalogue.NativeLoadFailed.Code;
+        || code == DiagnosticCatalogue.CheckpointWriteFailed.Code || code == DiagnosticCatalogue.NativeLoadFailed.Code
+        || code == DiagnosticCatalogue.OutOfMemory.Code;
 }

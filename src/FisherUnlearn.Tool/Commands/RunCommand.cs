@@ -209,7 +209,8 @@ internal static class RunCommand
         catch (EngineException ex)
         {
             env.Diagnostics.Write(ex);
-            return ex.Code == DiagnosticCatalogue.OutputLocked.Code || ex.Code == DiagnosticCatalogue.NativeLoadFailed.Code ? ExitCodes.Failed : ExitCodes.InvalidInput;
+            return ex.Code == DiagnosticCatalogue.OutputLocked.Code || ex.Code == DiagnosticCatalogue.NativeLoadFailed.Code || ex.Code == DiagnosticCatalogue.OutOfMemory.Code
+                ? ExitCodes.Failed : ExitCodes.InvalidInput;
         }
 
         var result = summary.Result;

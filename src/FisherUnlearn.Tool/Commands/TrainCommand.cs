@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using FisherUnlearn.Engine;
 using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Harvest;
 using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Diagnostics;
@@ -170,10 +171,14 @@ internal static class TrainCommand
 
     /// <summary>A model trained again whose Fisher harvest was cached has none for its new checkpoint: the next request
     /// that affects it computes one (seconds, where a harvested model takes milliseconds), unless 'harvest' runs first.
-    /// Said only where a harvest was made before, so a workspace that never harvests is not told to.</summary>
+    /// Said only where a harvest was made before, so a workspace that never harvests is not told to, and not when the new
+    /// checkpoint has the bytes of one the cache holds a harvest of (QA: 'train --force' made the same bytes again).</summary>
     private static void SayHarvestOutOfDate(CommandEnvironment env, Workspace workspace, IEnumerable<string> trained)
     {
-        var harvested = trained.Where(id => Directory.Exists(FisherUnlearn.Engine.Harvest.HarvestCache.DirectoryOf(workspace.OutputDirectory, id))).ToList();
+        var files = FileHashCache.ForWorkspace(workspace);
+        var harvested = trained.Where(id => HarvestCache.ReadIndex(workspace.OutputDirectory, id) is { Count: > 0 } entries
+            && File.Exists(workspace.Models[id].CheckpointPath)
+            && !entries.Any(e => string.Equals(e.CheckpointSha256, files.Hash(workspace.Models[id].CheckpointPath), StringComparison.Ordinal))).ToList();
         if (harvested.Count > 0)
         {
             env.Diagnostics.Log($"the Fisher harvest of {NameList.Quoted(harvested)} is for {(harvested.Count == 1 ? "its" : "their")} previous checkpoint{(harvested.Count == 1 ? string.Empty : "s")}: "
@@ -185,7 +190,7 @@ internal static class TrainCommand
     // it); every other engine error is a bad input (manifest, data, checkpoint).
     private static bool IsTrainingFailure(string code) =>
         code == DiagnosticCatalogue.TrainingDiverged.Code || code == DiagnosticCatalogue.TrainingFailed.Code || code == DiagnosticCatalogue.CheckpointWriteFailed.Code
-        || code == DiagnosticCatalogue.NativeLoadFailed.Code;
+        || code == DiagnosticCatalogue.NativeLoadFailed.Code || code == DiagnosticCatalogue.OutOfMemory.Code;
 
     private sealed class Session(CommandEnvironment env, Workspace workspace, int threads, LiveProgress? live)
     {

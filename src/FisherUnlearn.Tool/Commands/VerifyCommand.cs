@@ -170,7 +170,7 @@ internal static class VerifyCommand
         {
             live?.Dispose();
             env.Diagnostics.Write(ex);
-            return ex.Code == DiagnosticCatalogue.NativeLoadFailed.Code ? ExitCodes.Failed : ExitCodes.InvalidInput;
+            return ex.Code == DiagnosticCatalogue.NativeLoadFailed.Code || ex.Code == DiagnosticCatalogue.OutOfMemory.Code ? ExitCodes.Failed : ExitCodes.InvalidInput;
         }
         finally
         {

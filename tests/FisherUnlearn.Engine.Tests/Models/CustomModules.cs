@@ -106,3 +106,27 @@ public sealed class BatchBlindModule : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input) => head.call(input.flatten(1)).sum(0, keepdim: true);
 }
+
+/// <summary>Its forward pass asks libtorch for 16 TB, as a model too large for the machine's memory does in training:
+/// libtorch's allocator refuses it (the weights themselves are small, so the module is built).</summary>
+public sealed class MemoryHungryModule : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear head;
+
+    public MemoryHungryModule(int classes)
+        : base(nameof(MemoryHungryModule))
+    {
+        head = nn.Linear(784, classes);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        if (input.shape[0] > 1)
+        {
+            using var activations = empty([1L << 42]);
+        }
+
+        return head.call(input.flatten(1));
+    }
+}

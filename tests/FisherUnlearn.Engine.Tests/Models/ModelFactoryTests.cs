@@ -67,6 +67,30 @@ public sealed class ModelFactoryTests
         Assert.Equal((4, 19), (ex.Diagnostic.Location.Line, ex.Diagnostic.Location.Column));
     }
 
+    // Found in QA: a model of 62 GB, every parameter within what a checkpoint tensor holds, allocated and initialised
+    // 11 GB of layers for 33 s before libtorch refused one (and without a memory limit the system may kill the process).
+    [Fact]
+    public void Weights_larger_than_the_machines_memory_are_FUL4040_before_anything_is_allocated()
+    {
+        // 64 layers of 23,000 units: each parameter 529,000,000 values, under the checkpoint tensor limit; 135 GB in all.
+        var spec = new ArchitectureSpec { Kind = "mlp", Inputs = 8, Hidden = [.. Enumerable.Repeat(23_000, 64)], Classes = 3 };
+        var weights = spec.ParameterShapes()!.Sum(p => p.Shape.Aggregate(1.0, (product, d) => product * d)) * sizeof(float);
+        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        Assert.Null(spec.WeightsTooLarge());
+        if (memory >= weights)
+        {
+            Assert.Skip($"this machine has {memory / 1e9:0} GB, enough for the model's {weights / 1e9:0} GB of weights");
+        }
+
+        var ex = EngineAssert.Fails("FUL4040", () => ModelFactory.Create(spec));
+
+        Assert.Contains("GB of float32 weights alone", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("more than this machine's", ex.Message, StringComparison.Ordinal);
+        // The check before allocating, not a failed allocation ("more memory than could be allocated").
+        Assert.DoesNotContain("alloc_cpu", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("could be allocated", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Libtorch_running_out_of_memory_is_told_apart_from_other_failures()
     {

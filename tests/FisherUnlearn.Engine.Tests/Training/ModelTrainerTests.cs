@@ -234,6 +234,45 @@ public sealed class ModelTrainerTests
     }
 
     [Fact]
+    public void A_model_that_runs_out_of_memory_in_training_is_FUL3025_with_what_takes_less_not_a_failed_recipe()
+    {
+        var hungry = new ArchitectureSpec
+        {
+            Kind = "custom", Classes = 10, Assembly = typeof(ModelTrainerTests).Assembly.Location, Type = typeof(Models.MemoryHungryModule).FullName,
+        };
+        var workspace = new WorkspaceBuilder().Dataset("mnist").Model("hungry", data: ["mnist"], architecture: hungry, training: Recipe(epochs: 1)).Build();
+
+        // libtorch's own allocator refuses the 16 TB its forward pass asks for.
+        var ex = EngineAssert.Fails("FUL3025", () => new ModelTrainer(workspace, Options()).Train(workspace.Models["hungry"],
+            new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.StartsWith("Training model 'hungry' ran out of memory (", ex.Diagnostic.Message, StringComparison.Ordinal);
+        Assert.Contains("DefaultCPUAllocator", ex.Diagnostic.Message, StringComparison.Ordinal);
+        Assert.Contains("a custom module, whose size only its type knows", ex.Diagnostic.Message, StringComparison.Ordinal);
+        Assert.Contains("a smaller 'batchSize' in its recipe", ex.Diagnostic.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Check its recipe and data", ex.Diagnostic.Message, StringComparison.Ordinal);
+        Assert.Equal(workspace.Models["hungry"].RecipeLocation, ex.Diagnostic.Location);
+    }
+
+    [Fact]
+    public void Running_out_of_memory_names_a_built_in_models_size_and_other_failures_are_left_to_their_step()
+    {
+        var workspace = new WorkspaceBuilder().Dataset("mnist").Model("wide", data: ["mnist"], architecture: WorkspaceBuilder.Mlp(10, 784, 1000), training: Recipe()).Build();
+        var model = workspace.Models["wide"];
+        var refused = new System.Runtime.InteropServices.ExternalException(
+            "[enforce fail at alloc_cpu.cpp:127] data. DefaultCPUAllocator: can't allocate memory: you tried to allocate 17592186044416 bytes. Error code 12 (Cannot allocate memory)");
+
+        var outOfMemory = Engine.Models.ModelFactory.OutOfMemory(model, "Harvesting", refused, "harvest one model at a time");
+
+        Assert.NotNull(outOfMemory);
+        Assert.Equal("FUL3025", outOfMemory.Code);
+        // 784 x 1000 + 1000 + 1000 x 10 + 10 values.
+        Assert.Contains("its 795,010 parameters are 3 MB of float32 weights, and harvesting needs several times that", outOfMemory.Diagnostic.Message, StringComparison.Ordinal);
+        Assert.Contains("Free memory, or harvest one model at a time, or use a machine with more memory.", outOfMemory.Diagnostic.Message, StringComparison.Ordinal);
+        Assert.Null(Engine.Models.ModelFactory.OutOfMemory(model, "Harvesting", new InvalidOperationException("mat1 and mat2 shapes cannot be multiplied"), "x"));
+    }
+
+    [Fact]
     public void A_distilled_student_of_another_architecture_learns_the_teacher()
     {
         var workspace = new WorkspaceBuilder().Dataset("mnist")
