@@ -191,6 +191,20 @@ public sealed class ReportRenderingTests
     }
 
     [Fact]
+    public void The_time_sets_retraining_against_the_models_own_unlearning_not_the_runs_start_up_and_measuring()
+    {
+        var digits = ReportSamples.Digits(reference: true);
+        var unlearning = digits.Models.Sum(m => m.Seconds);
+
+        var time = MarkdownReport.Render(digits).Split('\n').Single(l => l.StartsWith("| Time |", StringComparison.Ordinal));
+
+        Assert.Contains($"{ReportText.Seconds(4.2)} in all (start-up, loading and measuring included)", time, StringComparison.Ordinal);
+        Assert.Contains($"the models' own unlearning {ReportText.Seconds(unlearning)}, added up", time, StringComparison.Ordinal);
+        Assert.Contains($"retraining the reference: {ReportText.Seconds(61.5)} (unlearning {MarkdownReport.SpeedUp(61.5 / unlearning)})", time, StringComparison.Ordinal);
+        Assert.Contains($"{ReportText.Seconds(4.2)} in all (start-up, loading and measuring included)", HtmlReport.Render(digits), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_model_without_an_output_yet_has_no_time_in_the_tables()
     {
         var digits = ReportSamples.Digits();
