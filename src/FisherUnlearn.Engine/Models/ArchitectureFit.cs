@@ -42,6 +42,18 @@ public static class ArchitectureFit
             throw Unfit(model, sample, $"its {field} takes {expected} values per sample, and these have {values}", null);
         }
 
+        // Images (an IDX or safetensors split whose samples have two or more dimensions) of as many values in another layout
+        // would be reshaped silently: QA's 'inputShape' [4, 14, 14] on 28x28 digits trained on the pixels cut into four
+        // channels. A leading channel of 1 may be left out of the data ([28, 28] for [1, 28, 28]).
+        if (model.Architecture.Kind == ArchitectureSpec.Cnn && model.Architecture.InputShape.Count == 3 && data.SampleShape.Count >= 2
+            && !SameLayout(data.SampleShape, model.Architecture.InputShape))
+        {
+            var fix = data.SampleShape.Count == 2
+                ? $"set 'inputShape' to [1, {string.Join(", ", data.SampleShape)}]"
+                : "a cnn takes [C, H, W]: set 'inputShape' to the samples' layout when it is that, or store them channels first";
+            throw Unfit(model, sample, $"its 'inputShape' [{string.Join(", ", model.Architecture.InputShape)}] would rearrange the values of each sample into another layout; {fix}", null);
+        }
+
         var wasTraining = module.training;
         module.eval(); // no batch-norm statistics change, no dropout
         try
@@ -75,6 +87,9 @@ public static class ArchitectureFit
             }
         }
     }
+
+    private static bool SameLayout(IReadOnlyList<int> sample, IReadOnlyList<int> inputShape) =>
+        sample.SequenceEqual(inputShape) || (inputShape[0] == 1 && sample.SequenceEqual(inputShape.Skip(1)));
 
     /// <summary><see cref="Check"/> on the train split of <paramref name="dataset"/> and on its test split when it has one:
     /// the test split is read by calibration (a sample request's held-out accuracy) and by every metric, and one whose

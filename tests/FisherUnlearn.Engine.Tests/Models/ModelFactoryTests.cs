@@ -266,6 +266,30 @@ public sealed class ModelFactoryTests
     }
 
     [Theory]
+    [InlineData(new[] { 28, 28 }, new[] { 1, 28, 28 }, null)]
+    [InlineData(new[] { 1, 28, 28 }, new[] { 1, 28, 28 }, null)]
+    [InlineData(new[] { 3, 16, 16 }, new[] { 3, 16, 16 }, null)]
+    [InlineData(new[] { 784 }, new[] { 4, 14, 14 }, null)] // flat CSV features: any layout of 784 values is the user's
+    [InlineData(new[] { 28, 28 }, new[] { 4, 14, 14 }, "set 'inputShape' to [1, 28, 28]")]
+    [InlineData(new[] { 16, 16, 3 }, new[] { 3, 16, 16 }, "a cnn takes [C, H, W]: set 'inputShape' to the samples' layout when it is that, or store them channels first")]
+    public void A_cnn_takes_image_samples_in_their_own_layout_and_is_FUL4068_for_another_of_as_many_values(int[] sampleShape, int[] inputShape, string? fix)
+    {
+        var spec = new ArchitectureSpec { Kind = "cnn", InputShape = inputShape, Classes = 3 };
+        using var module = ModelFactory.Create(spec);
+        var model = new ModelManifest { Id = "m", ManifestPath = "/w/m/m.lineage.json", CheckpointPath = "/w/m/m.safetensors", Architecture = spec, Location = new("/w/m/m.lineage.json", 1, 1) };
+        var data = Fisher.FisherTestData.Split(3, sampleShape, 3, seed: 1);
+
+        if (fix is null)
+        {
+            Engine.Models.ArchitectureFit.Check(module, model, data);
+            return;
+        }
+
+        var error = EngineAssert.Fails("FUL4068", () => Engine.Models.ArchitectureFit.Check(module, model, data));
+        Assert.Contains($"would rearrange the values of each sample into another layout; {fix}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("missing.dll", "X", "FUL4041")]
     [InlineData(null, "No.Such.Type", "FUL4042")]
     [InlineData(null, "FisherUnlearn.Engine.Tests.Models.NotAModule", "FUL4043")]
