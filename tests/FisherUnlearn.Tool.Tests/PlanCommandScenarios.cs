@@ -152,22 +152,31 @@ public sealed class PlanCommandScenarios
         var outside = elsewhere.Write("forget-1.removal.json", ws.ReadText("forget-1.removal.json"));
         ws.Write("bin/forget-1.removal.json", ws.ReadText("forget-1.removal.json"));
         ws.Write("requests/forget-1.json", ws.ReadText("forget-1.removal.json"));
+        ws.Write("Forget-1.REMOVAL.json", ws.ReadText("forget-1.removal.json").Replace("forget-1", "forget-upper", StringComparison.Ordinal));
+        ws.Write("nested/unlearn.json", "{ }");
+        ws.Write("nested/forget-1.removal.json", ws.ReadText("forget-1.removal.json").Replace("forget-1", "forget-nested", StringComparison.Ordinal));
 
         var outsider = await CliRun.InvokeAsync(ws.Root, "plan", outside);
         var missing = await CliRun.InvokeAsync(ws.Root, "plan", "requests/forget-9.removal.json");
         var excluded = await CliRun.InvokeAsync(ws.Root, "plan", "bin/forget-1.removal.json");
         var misnamed = await CliRun.InvokeAsync(ws.Root, "plan", "requests/forget-1.json");
+        var upper = await CliRun.InvokeAsync(ws.Root, "plan", "Forget-1.REMOVAL.json");
+        var nested = await CliRun.InvokeAsync(ws.Root, "plan", "nested/forget-1.removal.json");
+        var folder = await CliRun.InvokeAsync(ws.Root, "plan", "requests");
 
-        Assert.All([outsider, missing, excluded, misnamed], run =>
+        Assert.All([outsider, missing, excluded, misnamed, upper, nested, folder], run =>
         {
             Assert.Equal(2, run.ExitCode);
             Assert.Contains("error FUL2006:", run.Error, StringComparison.Ordinal);
         });
         Assert.Contains("lies outside the workspace (the current folder)", outsider.Error, StringComparison.Ordinal);
-        Assert.Contains("move the file into it, or pass --workspace", outsider.Error, StringComparison.Ordinal);
-        Assert.Contains("No file is at 'requests/forget-9.removal.json'", missing.Error, StringComparison.Ordinal);
-        Assert.Contains("not among its manifests", excluded.Error, StringComparison.Ordinal);
+        Assert.Contains("move the file into it, or pass the --workspace that holds it", outsider.Error, StringComparison.Ordinal);
+        Assert.Contains("No file is at 'requests/forget-9.removal.json': check the path", missing.Error, StringComparison.Ordinal);
+        Assert.Contains("not among its manifests: a bin/ folder is never searched", excluded.Error, StringComparison.Ordinal);
         Assert.Contains("its name must end in .removal.json", misnamed.Error, StringComparison.Ordinal);
+        Assert.Contains("its suffix must be '.removal.json' in lower case", upper.Error, StringComparison.Ordinal);
+        Assert.Contains("'nested' holds an unlearn.json, a workspace of its own", nested.Error, StringComparison.Ordinal);
+        Assert.Contains("'requests' is a folder: name a .removal.json file in it, or the request's id", folder.Error, StringComparison.Ordinal);
     }
 
     [Fact]

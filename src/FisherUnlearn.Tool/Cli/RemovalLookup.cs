@@ -40,16 +40,15 @@ internal static class RemovalLookup
     /// workspace read "No removal request" alone, as if nothing were at that path).</summary>
     private static string? PathHint(Workspace workspace, string idOrPath, CliContext context)
     {
-        if (!idOrPath.EndsWith(".removal.json", StringComparison.OrdinalIgnoreCase) && !idOrPath.Contains('/', StringComparison.Ordinal)
-            && !idOrPath.Contains(Path.DirectorySeparatorChar, StringComparison.Ordinal))
-        {
-            return null;
-        }
-
         var full = Path.GetFullPath(Path.Combine(context.CurrentDirectory, idOrPath));
+        var looksLikePath = idOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || idOrPath.Contains('/', StringComparison.Ordinal)
+            || idOrPath.Contains(Path.DirectorySeparatorChar, StringComparison.Ordinal);
         if (!File.Exists(full))
         {
-            return Directory.Exists(full) ? $". '{idOrPath}' is a folder: name a .removal.json file, or the request's id" : $". No file is at '{idOrPath}'";
+            // An id that is no request is answered by the known ids; a folder or a path that leads nowhere is said so.
+            return Directory.Exists(full) ? $". '{idOrPath}' is a folder: name a .removal.json file in it, or the request's id"
+                : looksLikePath ? $". No file is at '{idOrPath}': check the path (relative to the current folder), or name the request by its id"
+                : null;
         }
 
         var root = Path.GetFullPath(workspace.Root);
@@ -57,11 +56,38 @@ internal static class RemovalLookup
         if (relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) || Path.IsPathRooted(relative))
         {
             var shown = context.Display(root);
-            return $". '{idOrPath}' lies outside the workspace ({(shown == "." ? "the current folder" : $"'{shown}'")}), and only the workspace's manifests are read: move the file into it, or pass --workspace";
+            return $". '{idOrPath}' lies outside the workspace ({(shown == "." ? "the current folder" : $"'{shown}'")}), and only the workspace's manifests are read: move the file into it, or pass the --workspace that holds it";
         }
 
-        return !idOrPath.EndsWith(".removal.json", StringComparison.OrdinalIgnoreCase)
-            ? $". '{idOrPath}' is not a removal manifest: its name must end in .removal.json"
-            : $". '{idOrPath}' is in the workspace but not among its manifests: unlearn.json's 'include'/'exclude' globs leave it out, or it is under bin/, obj/, .git/ or a nested workspace";
+        if (!idOrPath.EndsWith(".removal.json", StringComparison.Ordinal))
+        {
+            return idOrPath.EndsWith(".removal.json", StringComparison.OrdinalIgnoreCase)
+                ? $". '{idOrPath}' is not read: its suffix must be '.removal.json' in lower case (file names are case-sensitive here); rename it"
+                : $". '{idOrPath}' is not a removal manifest: its name must end in .removal.json; rename it";
+        }
+
+        return $". '{idOrPath}' is in the workspace but not among its manifests: {WhyNotLoaded(workspace, root, relative)}";
+    }
+
+    // Which of the discovery rules leaves a removal manifest inside the workspace out.
+    private static string WhyNotLoaded(Workspace workspace, string root, string relative)
+    {
+        var folders = relative.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).SkipLast(1).ToList();
+        if (folders.FirstOrDefault(f => f is "bin" or "obj" or ".git") is { } skipped)
+        {
+            return $"a {skipped}/ folder is never searched; move it out of there";
+        }
+
+        var folder = root;
+        foreach (var part in folders)
+        {
+            folder = Path.Combine(folder, part);
+            if (File.Exists(Path.Combine(folder, "unlearn.json")))
+            {
+                return $"'{Path.GetRelativePath(root, folder).Replace('\\', '/')}' holds an unlearn.json, a workspace of its own: pass --workspace {Path.GetRelativePath(root, folder).Replace('\\', '/')} (from the workspace's folder), or move the file";
+            }
+        }
+
+        return "unlearn.json's 'include'/'exclude' globs leave it out; change them or move the file";
     }
 }

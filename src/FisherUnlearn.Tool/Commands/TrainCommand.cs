@@ -181,8 +181,10 @@ internal static class TrainCommand
             && !entries.Any(e => string.Equals(e.CheckpointSha256, files.Hash(workspace.Models[id].CheckpointPath), StringComparison.Ordinal))).ToList();
         if (harvested.Count > 0)
         {
-            env.Diagnostics.Log($"the Fisher harvest of {NameList.Quoted(harvested)} is for {(harvested.Count == 1 ? "its" : "their")} previous checkpoint{(harvested.Count == 1 ? string.Empty : "s")}: "
-                + "'dotnet unlearn harvest' computes it again ahead of the next request, which otherwise computes it itself (docs/methods.md).");
+            var one = harvested.Count == 1;
+            var names = one ? $"'{harvested[0]}'" : $"{string.Join(", ", harvested.SkipLast(1).Select(id => $"'{id}'"))} and '{harvested[^1]}'";
+            env.Diagnostics.Log($"the Fisher harvest{(one ? string.Empty : "s")} of {names} {(one ? "is for its previous checkpoint" : "are for their previous checkpoints")}: "
+                + $"'dotnet unlearn harvest' computes {(one ? "it" : "them")} again ahead of the next request, which otherwise computes {(one ? "it" : "them")} itself (docs/methods.md).");
         }
     }
 
