@@ -30,7 +30,7 @@ public sealed class HarvestCommandScenarios
         Assert.Equal([1, 3], first.Json["models"]!.Select(m => (int)m["plans"]!["labelSets"]!)); // their pairs
         Assert.Equal([3, 6], first.Json["models"]!.Select(m => (int)m["plans"]!["calibrated"]!));
         Assert.All(first.Json["models"]!, m => Assert.True(ws.Exists((string)m["plans"]!["files"]![0]!)));
-        Assert.Contains(first.ErrorLines, l => l == "dotnet-unlearn: planned a: forget plans for 2 labels and 1 label set");
+        Assert.Contains(first.ErrorLines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^dotnet-unlearn: planned a: forget plans for 2 labels and 1 label set, [0-9]+\.[0-9] s$"));
 
         Assert.Equal(0, second.ExitCode);
         Assert.All(second.Json["models"]!, m => Assert.True((bool)m["cached"]!));
@@ -117,7 +117,7 @@ public sealed class HarvestCommandScenarios
         Assert.Equal((3, 0, 3), ((int)first["labels"]!, (int)first["labelSets"]!, (int)first["calibrated"]!));
         var second = Assert.Single(pairs.Json["models"]!)["plans"]!;
         Assert.Equal((3, 3, 3, false), ((int)second["labels"]!, (int)second["labelSets"]!, (int)second["calibrated"]!, (bool)second["cached"]!));
-        Assert.Contains(pairs.ErrorLines, l => l == "dotnet-unlearn: planned b: forget plans for 3 labels and 3 label sets");
+        Assert.Contains(pairs.ErrorLines, l => l.StartsWith("dotnet-unlearn: planned b: forget plans for 3 labels and 3 label sets, ", StringComparison.Ordinal));
         // 3 labels + 3 pairs > 5: the forced harvest calibrates the labels again, and keeps the pairs stored before.
         var third = Assert.Single(budget.Json["models"]!)["plans"]!;
         Assert.Equal((3, 3, 3), ((int)third["labels"]!, (int)third["labelSets"]!, (int)third["calibrated"]!));
@@ -172,7 +172,7 @@ public sealed class HarvestCommandScenarios
         Assert.Matches(@"a\s*│\s*✓ done\s*│\s*4 labels; 3 plans\s*│\s*[0-9.]+ s", run.LastLiveFrame); // a knows 0, 1: two labels and their pair
         Assert.Matches(@"b\s*│\s*✓ done\s*│\s*4 labels; 6 plans", run.LastLiveFrame);
         var after = run.LinesAfterLiveTable.ToList();
-        Assert.Contains("dotnet-unlearn: planned a: forget plans for 2 labels and 1 label set", after);
+        Assert.Contains(after, l => l.StartsWith("dotnet-unlearn: planned a: forget plans for 2 labels and 1 label set, ", StringComparison.Ordinal));
         Assert.StartsWith("dotnet-unlearn: 2 models: Fisher computed for 2, cached for 0; forget plans calibrated for 2, cached for 0; 0 failed", after[^1], StringComparison.Ordinal);
 
         // Again: everything cached, and the summary says so for both parts.
