@@ -28,7 +28,7 @@ public static class Harvester
     public const string FormatVersion = "fiun-harvest/2";
 
     /// <summary>What takes less memory in a harvest, for FUL3025.</summary>
-    public const string HarvestMemoryAdvice = "harvest one model at a time ('--parallel 1'), or from fewer samples per label ('--max-samples', or 'maxSamplesPerLabel' in the parameters)";
+    public const string HarvestMemoryAdvice = "harvest one model at a time ('--parallel 1'), or from fewer samples per label ('maxSamplesPerLabel' in the parameters, or 'harvest --max-samples')";
 
     /// <summary>The engine's informational version, part of every key.</summary>
     public static string EngineVersion { get; } =

@@ -68,7 +68,8 @@ public static class ArchitectureFit
             {
                 output = module.call(features);
             }
-            catch (Exception ex) when (ex is ExternalException or ArgumentException or InvalidOperationException or IndexOutOfRangeException)
+            // Running out of memory is not data that do not fit: left to the step's own FUL3025 (or its failure).
+            catch (Exception ex) when (ex is ExternalException or ArgumentException or InvalidOperationException or IndexOutOfRangeException && !ModelFactory.IsAllocationFailure(ex))
             {
                 throw Unfit(model, sample, $"they do not go through it ({EngineException.FirstLine(ex.Message)})", ex);
             }

@@ -165,7 +165,7 @@ public static class ModelFactory
 
         var parameters = model.Architecture.ParameterShapes()?.Sum(p => p.Shape.Aggregate(1.0, (product, d) => product * d));
         var size = parameters is { } count
-            ? string.Create(CultureInfo.InvariantCulture, $"its {count:N0} parameters are {count * sizeof(float) / 1e6:N0} MB of float32 weights, and {doing.ToLowerInvariant()} needs several times that")
+            ? string.Create(CultureInfo.InvariantCulture, $"its {count:N0} parameters are {ArchitectureSpec.Size(count * sizeof(float))} of float32 weights, and {doing.ToLowerInvariant()} needs several times that")
             : "a custom module, whose size only its type knows";
         return new EngineException(Diagnostic.Create(DiagnosticCatalogue.OutOfMemory, at ?? model.Location, doing, model.Id, EngineException.FirstLine(ex.Message), size, advice), ex);
     }

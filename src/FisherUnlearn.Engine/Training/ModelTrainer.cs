@@ -203,7 +203,7 @@ public sealed class ModelTrainer
             var (steps, finalLoss) = Fit(model, recipe!, module, teacher, data, cancellationToken);
             return new TrainingResult(model.Id, module, new TrainingStats(steps == 0 ? 0 : recipe!.Epochs, steps, data.Count, finalLoss, stopwatch.Elapsed.TotalSeconds));
         }
-        catch (Exception ex) when (ModelFactory.OutOfMemory(model, "Training", ex, "use a smaller 'batchSize' in its recipe (its activations grow with it)", model.RecipeLocation) is { } outOfMemory)
+        catch (Exception ex) when (ex is not EngineException && ModelFactory.OutOfMemory(model, "Training", ex, "use a smaller 'batchSize' in its recipe (its activations grow with it)", model.RecipeLocation) is { } outOfMemory)
         {
             module.Dispose();
             throw outOfMemory;

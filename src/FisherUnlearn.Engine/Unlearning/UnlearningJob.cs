@@ -357,8 +357,8 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
                     // No repaired setting gives back what the dampening costs, the samples lead unseen ones by no more than
                     // ease and chance explain, and the dampening does not single them out: only the model's memory of all its
                     // training data calls their lead memory. The unrepaired dampening's certain loss of retained accuracy buys
-                    // no evidence of forgetting (QA: a CNN child, retain 76.2% against the retrained 80.0%, where as it was,
-                    // 79.5%, it met every target), so the model is left as it was (docs/methods.md, step 5).
+                    // no evidence of forgetting (QA: a CNN child, retain 78.6% against the retrained 81.2%, where as it was,
+                    // 81.5%, it met every target), so the model is left as it was (docs/methods.md, step 5).
                     original.Restore(module, ModelId);
                     stats = stats with { Selected = 0 };
                     leftAsWas = true;

@@ -89,7 +89,7 @@ public sealed record SampleEase(double SamplesBefore, double SamplesAfter, doubl
     /// <summary>Why a model whose samples lead within ease, with no dampening that singles them out, was left as it was
     /// because no repaired setting gives back what the dampening costs while keeping them under their target (step 5).</summary>
     public string UnrepairableReason => string.Create(CultureInfo.InvariantCulture,
-        $"it scores the forgotten samples {100 * SamplesBefore:0.0}%, within ease of {Unseen}, and its other training samples of their labels {100 * KeptTrain:0.0}%; the dampening that brings the forgotten ones to {100 * SamplesAfter:0.0}% {NoMoreThanUnseen("takes")}, and no repaired setting gives back the retained accuracy it costs while keeping them under their target, so it is left as it was rather than lose that accuracy; 'verify --reference retrain' compares them with the retrained model");
+        $"it scores the forgotten samples {100 * SamplesBefore:0.0}%, no further above {Unseen} than easy samples and chance explain{(KeptTrain is { } kept ? $" (its other training samples of their labels: {100 * kept:0.0}%)" : " (it has no other training samples of their labels)")}. The dampening that brings them to {100 * SamplesAfter:0.0}% {NoMoreThanUnseen("takes")}, and no repaired setting gave back the retained accuracy it costs while keeping them under their target, so it is left as it was; 'verify --reference retrain' compares them with the retrained model");
 
     /// <summary>What the samples' score is compared with, in words: held-out accuracy on their labels, moved by the probe's
     /// <see cref="Shift"/> when there is one.</summary>

@@ -110,7 +110,7 @@ public sealed record ArchitectureSpec
     }
 
     /// <summary>A byte count in the largest unit that keeps it at least 1 (B, KB, MB, GB, TB, PB; powers of 1000), such as "4 TB".</summary>
-    private static string Size(double bytes)
+    public static string Size(double bytes)
     {
         string[] units = ["B", "KB", "MB", "GB", "TB", "PB", "EB"];
         var unit = 0;

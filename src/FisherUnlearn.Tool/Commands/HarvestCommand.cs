@@ -383,7 +383,7 @@ internal static class HarvestCommand
                 var sets = computed.Max(c => c.Plans.LabelSets);
                 var setsText = sets > 0 ? string.Create(CultureInfo.InvariantCulture, $" and {sets} label set{(sets == 1 ? string.Empty : "s")}") : string.Empty;
                 lines.Add(env => env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
-                    $"{(cached ? "cached" : "planned")} {id}: forget plans for {labels} labels{setsText}{(computed.Count > 1 ? $" under {computed.Count} settings" : string.Empty)}, {computed.Sum(c => c.Seconds):0.0} s")));
+                    $"{(cached ? "cached" : "planned")} {id}: forget plans for {labels} labels{setsText}{(computed.Count > 1 ? $" under {computed.Count} settings" : string.Empty)}{(cached ? string.Empty : $", {computed.Sum(c => c.Seconds):0.0} s")}")));
                 planned = new JObject
                 {
                     ["cached"] = cached,
@@ -458,7 +458,7 @@ internal static class HarvestCommand
             since.Restart();
             lock (gate)
             {
-                env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture, $"{id}: forget plans {done} of {total} calibrated ({clock.Elapsed.TotalSeconds:0} s)"));
+                env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture, $"{id}: forget plans {done} of {total} calibrated ({clock.Elapsed.TotalSeconds:0} s since the model started)"));
             }
         };
     }

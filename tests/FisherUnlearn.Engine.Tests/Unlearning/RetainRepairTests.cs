@@ -106,7 +106,7 @@ public sealed class RetainRepairTests
         Assert.True((bool)record["leftAsWas"]!);
         // Its weights are the original's, said so, with no setting applied (the calibrated one stays in "calibration").
         EngineAssert.SameWeights(ws.Checkpoint("n"), failedRepair.OutputPath!);
-        Assert.Contains("no repaired setting gives back the retained accuracy it costs", (string?)failedRepair.Parameters[ModelOutcome.UnchangedKey], StringComparison.Ordinal);
+        Assert.Contains("no repaired setting gave back the retained accuracy it costs", (string?)failedRepair.Parameters[ModelOutcome.UnchangedKey], StringComparison.Ordinal);
         Assert.Null(failedRepair.Parameters["alpha"]?.GetValue<double?>());
         Assert.Equal(0L, (long)failedRepair.Parameters["selected"]!);
         Assert.NotNull(record["tried"]![0]!["alpha"]); // the calibrated setting, tried and not applied
