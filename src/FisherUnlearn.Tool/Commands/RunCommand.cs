@@ -58,6 +58,7 @@ internal static class RunCommand
 
     private static int Run(CommandEnvironment env, string removalName, bool merge, Options options, CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         if (ConcurrencyOptions.Check((ConcurrencyOptions.Parallel, options.Parallel), (ConcurrencyOptions.Threads, options.Threads)) is { } outOfRange)
         {
             env.Diagnostics.Write(outOfRange);
@@ -191,6 +192,7 @@ internal static class RunCommand
         var parallel = Math.Max(1, Math.Min(options.Parallel ?? workspace.Settings.Parallelism ?? cores, Math.Max(1, considered.Count)));
         var request = new RunRequest
         {
+            StartedAt = started,
             Method = options.Method,
             OutputRoot = options.OutputRoot,
             Only = options.Only,

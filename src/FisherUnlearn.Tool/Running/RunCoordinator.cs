@@ -15,6 +15,10 @@ internal sealed record RunRequest
 {
     public string? Method { get; init; }
 
+    /// <summary>When the command started (<see cref="Stopwatch.GetTimestamp"/>), so that the run's seconds are its whole
+    /// wall time, loading and checking the workspace included; null: from the coordinator's start.</summary>
+    public long? StartedAt { get; init; }
+
     /// <summary>Output root (absolute), or null for the workspace's.</summary>
     public string? OutputRoot { get; init; }
 
@@ -52,7 +56,7 @@ internal sealed class RunCoordinator(IRunProgress progress)
 {
     public RunSummary Run(WorkspaceAnalysis analysis, RemovalManifest removal, RunRequest request, CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
+        var started = request.StartedAt ?? Stopwatch.GetTimestamp();
         var workspace = analysis.Workspace;
         var settings = UnlearnSettings.From(removal, workspace.Settings, request.Method);
         var plan = Planner.Plan(workspace, analysis.Graph, removal);
@@ -119,7 +123,7 @@ internal sealed class RunCoordinator(IRunProgress progress)
         }
 
         var manifestHash = workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty;
-        var result = Gather(analysis, new RunResult(removal.Id, manifestHash, settings, directory, [.. outcomes.Values], clock.Elapsed.TotalSeconds), plan);
+        var result = Gather(analysis, new RunResult(removal.Id, manifestHash, settings, directory, [.. outcomes.Values], Stopwatch.GetElapsedTime(started).TotalSeconds), plan);
         return new RunSummary(result, reused, considered) { Removed = removed };
     }
 
