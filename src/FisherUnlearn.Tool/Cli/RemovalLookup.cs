@@ -66,11 +66,11 @@ internal static class RemovalLookup
                 : $". '{idOrPath}' is not a removal manifest: its name must end in .removal.json; rename it";
         }
 
-        return $". '{idOrPath}' is in the workspace but not among its manifests: {WhyNotLoaded(workspace, root, relative)}";
+        return $". '{idOrPath}' is in the workspace but not among its manifests: {WhyNotLoaded(root, relative)}";
     }
 
     // Which of the discovery rules leaves a removal manifest inside the workspace out.
-    private static string WhyNotLoaded(Workspace workspace, string root, string relative)
+    private static string WhyNotLoaded(string root, string relative)
     {
         var folders = relative.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).SkipLast(1).ToList();
         if (folders.FirstOrDefault(f => f is "bin" or "obj" or ".git") is { } skipped)
