@@ -131,7 +131,7 @@ public static class ModelFactory
 
         // Weights larger than the machine's whole memory (as the runtime sees it: a container's limit, not the host's) are
         // refused before any is allocated: QA's 62 GB model allocated and initialised 11 GB of layers for 33 s first.
-        var parameters = spec.ParameterShapes()?.Sum(p => p.Shape.Aggregate(1.0, (product, d) => product * d)) ?? 0;
+        var parameters = spec.ParameterCount() ?? 0;
         var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         if (memory > 0 && parameters * sizeof(float) > memory)
         {
@@ -163,7 +163,7 @@ public static class ModelFactory
             return null;
         }
 
-        var parameters = model.Architecture.ParameterShapes()?.Sum(p => p.Shape.Aggregate(1.0, (product, d) => product * d));
+        var parameters = model.Architecture.ParameterCount();
         var size = parameters is { } count
             ? string.Create(CultureInfo.InvariantCulture, $"its {count:N0} parameters are {ArchitectureSpec.Size(count * sizeof(float))} of float32 weights, and {doing.ToLowerInvariant()} needs several times that")
             : "a custom module, whose size only its type knows";

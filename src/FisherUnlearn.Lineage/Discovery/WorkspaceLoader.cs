@@ -160,9 +160,53 @@ public static class WorkspaceLoader
         return path[..^suffix.Length] + suffix;
     }
 
+    /// <summary>Which rule of <see cref="Discover(string, WorkspaceSettings)"/> leaves <paramref name="file"/> (absolute) out:
+    /// <see cref="Undiscovered.None"/> when it would be read. Detail: for <see cref="Undiscovered.AlwaysExcluded"/> the
+    /// glob of <see cref="AlwaysExcluded"/> that leaves it out, for <see cref="Undiscovered.NestedWorkspace"/> the folder
+    /// holding the other unlearn.json.</summary>
+    public static (Undiscovered Reason, string? Detail) WhyNotDiscovered(string root, WorkspaceSettings settings, string file)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var fullRoot = Path.GetFullPath(root);
+        var path = Path.GetFullPath(file);
+        if (!WorkspacePaths.IsInside(fullRoot, path))
+        {
+            return (Undiscovered.Outside, null);
+        }
+
+        if (ManifestKinds.FromFileName(path) is null or ManifestKind.Settings)
+        {
+            return (ManifestKinds.FromFileNameIgnoringCase(path) is not null and not ManifestKind.Settings ? Undiscovered.SuffixCase : Undiscovered.NotAManifestName, null);
+        }
+
+        foreach (var glob in AlwaysExcluded)
+        {
+            var matcher = new Matcher(WorkspacePaths.Comparison);
+            matcher.AddInclude("**/*");
+            matcher.AddExclude(glob);
+            if (!matcher.Match(fullRoot, path).HasMatches)
+            {
+                return (Undiscovered.AlwaysExcluded, glob);
+            }
+        }
+
+        if (NestedWorkspaceOf(fullRoot, path, []) is { } nested)
+        {
+            return (Undiscovered.NestedWorkspace, nested);
+        }
+
+        var selected = new Matcher(WorkspacePaths.Comparison);
+        selected.AddIncludePatterns(settings.Include);
+        selected.AddExcludePatterns(settings.Exclude);
+        return (selected.Match(fullRoot, path).HasMatches ? Undiscovered.None : Undiscovered.Globs, null);
+    }
+
     // A folder below the root with an unlearn.json of its own is a workspace of its own (as git treats a nested
     // repository): its manifests belong to it, with its own settings and outputs, not to this one.
-    private static bool InNestedWorkspace(string root, string file, Dictionary<string, bool> boundaries)
+    private static bool InNestedWorkspace(string root, string file, Dictionary<string, bool> boundaries) => NestedWorkspaceOf(root, file, boundaries) is not null;
+
+    // The innermost folder below the root, above the file, with an unlearn.json of its own.
+    private static string? NestedWorkspaceOf(string root, string file, Dictionary<string, bool> boundaries)
     {
         for (var folder = Path.GetDirectoryName(file); folder is not null && folder.Length > root.Length; folder = Path.GetDirectoryName(folder))
         {
@@ -173,11 +217,11 @@ public static class WorkspaceLoader
 
             if (boundary)
             {
-                return true;
+                return folder;
             }
         }
 
-        return false;
+        return null;
     }
 
     private static Workspace Build(string root, WorkspaceSettings settings, ManifestFile[] files, DiagnosticBag diagnostics, SortedDictionary<string, string> hashes)
@@ -238,4 +282,20 @@ public static class WorkspaceLoader
             ManifestHashes = hashes,
         };
     }
+}
+
+/// <summary>Why <see cref="WorkspaceLoader.WhyNotDiscovered"/> finds a file left out of a workspace's manifests.</summary>
+public enum Undiscovered
+{
+    /// <summary>It would be read.</summary>
+    None,
+    Outside,
+    NotAManifestName,
+    /// <summary>A manifest suffix in another case (FUL1032).</summary>
+    SuffixCase,
+    /// <summary>Under bin/, obj/ or .git/.</summary>
+    AlwaysExcluded,
+    NestedWorkspace,
+    /// <summary>unlearn.json's include/exclude globs.</summary>
+    Globs,
 }

@@ -53,6 +53,10 @@ public sealed record ArchitectureSpec
     /// (<see cref="System.Array.MaxLength"/>, just under 2 GiB), and refuses larger ones in the files it reads.</summary>
     public static long MaxTensorBytes => System.Array.MaxLength;
 
+    /// <summary>How many values the built-in network's parameters hold in all (as a double: a spec may declare more than a
+    /// long holds); null for a custom module, whose size only its type knows.</summary>
+    public double? ParameterCount() => ParameterShapes()?.Sum(p => p.Shape.Aggregate(1.0, (product, d) => product * d));
+
     /// <summary>The PyTorch parameter shapes of a built-in architecture, in module order (the names of
     /// <see cref="ParameterNames"/>); null for a custom module and for a spec missing what the shapes need.</summary>
     public IReadOnlyList<(string Name, long[] Shape)>? ParameterShapes()

@@ -1,5 +1,6 @@
 using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.Discovery;
 using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Text;
 
@@ -52,42 +53,18 @@ internal static class RemovalLookup
         }
 
         var root = Path.GetFullPath(workspace.Root);
-        var relative = Path.GetRelativePath(root, full);
-        if (relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) || Path.IsPathRooted(relative))
+        var (reason, detail) = WorkspaceLoader.WhyNotDiscovered(root, workspace.Settings, full);
+        var shown = detail is null ? null : Path.GetRelativePath(root, detail).Replace('\\', '/');
+        return reason switch
         {
-            var shown = context.Display(root);
-            return $". '{idOrPath}' lies outside the workspace ({(shown == "." ? "the current folder" : $"'{shown}'")}), and only the workspace's manifests are read: move the file into it, or pass the --workspace that holds it";
-        }
-
-        if (!idOrPath.EndsWith(".removal.json", StringComparison.Ordinal))
-        {
-            return idOrPath.EndsWith(".removal.json", StringComparison.OrdinalIgnoreCase)
-                ? $". '{idOrPath}' is not read: its suffix must be '.removal.json' in lower case (file names are case-sensitive here); rename it"
-                : $". '{idOrPath}' is not a removal manifest: its name must end in .removal.json; rename it";
-        }
-
-        return $". '{idOrPath}' is in the workspace but not among its manifests: {WhyNotLoaded(root, relative)}";
-    }
-
-    // Which of the discovery rules leaves a removal manifest inside the workspace out.
-    private static string WhyNotLoaded(string root, string relative)
-    {
-        var folders = relative.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).SkipLast(1).ToList();
-        if (folders.FirstOrDefault(f => f is "bin" or "obj" or ".git") is { } skipped)
-        {
-            return $"a {skipped}/ folder is never searched; move it out of there";
-        }
-
-        var folder = root;
-        foreach (var part in folders)
-        {
-            folder = Path.Combine(folder, part);
-            if (File.Exists(Path.Combine(folder, "unlearn.json")))
-            {
-                return $"'{Path.GetRelativePath(root, folder).Replace('\\', '/')}' holds an unlearn.json, a workspace of its own: pass --workspace {Path.GetRelativePath(root, folder).Replace('\\', '/')} (from the workspace's folder), or move the file";
-            }
-        }
-
-        return "unlearn.json's 'include'/'exclude' globs leave it out; change them or move the file";
+            Undiscovered.Outside => $". '{idOrPath}' lies outside the workspace ({(context.Display(root) is "." ? "the current folder" : $"'{context.Display(root)}'")}), and only the workspace's manifests are read: move the file into it, or pass the --workspace that holds it",
+            Undiscovered.SuffixCase => $". '{idOrPath}' is not read: its suffix must be '.removal.json' in lower case (file names are case-sensitive here); rename it",
+            Undiscovered.NotAManifestName => $". '{idOrPath}' is not a removal manifest: its name must end in .removal.json; rename it",
+            Undiscovered.AlwaysExcluded => $". '{idOrPath}' is in the workspace but not among its manifests: a {detail!.Trim('*', '/')}/ folder is never searched; move it out of there",
+            Undiscovered.NestedWorkspace => $". '{idOrPath}' is in the workspace but not among its manifests: '{shown}' holds an unlearn.json, a workspace of its own: pass --workspace {shown} (from the workspace's folder), or move the file",
+            Undiscovered.Globs => $". '{idOrPath}' is in the workspace but not among its manifests: unlearn.json's 'include'/'exclude' globs leave it out; change them or move the file",
+            // Read, but as another kind or with errors the workspace reported already.
+            _ => null,
+        };
     }
 }

@@ -153,7 +153,7 @@ internal static class TrainCommand
         env.Diagnostics.Log(exitCode == ExitCodes.Ok
             ? string.Create(CultureInfo.InvariantCulture, $"{trained} trained, {session.Results.Count - trained} up to date or kept, in {stopwatch.Elapsed.TotalSeconds:0.0} s.")
             : $"stopped: {trained} trained before the failure (kept).");
-        SayHarvestOutOfDate(env, workspace, session.Results.Where(r => (string?)r["status"] == "trained").Select(r => (string)r["id"]!));
+        SayHarvestOutOfDate(env, workspace, session.Files, session.Results.Where(r => (string?)r["status"] == "trained").Select(r => (string)r["id"]!));
         if (env.Json)
         {
             env.WriteJson(new JObject
@@ -173,12 +173,12 @@ internal static class TrainCommand
     /// that affects it computes one (seconds, where a harvested model takes milliseconds), unless 'harvest' runs first.
     /// Said only where a harvest was made before, so a workspace that never harvests is not told to, and not when the new
     /// checkpoint has the bytes of one the cache holds a harvest of (QA: 'train --force' made the same bytes again).</summary>
-    private static void SayHarvestOutOfDate(CommandEnvironment env, Workspace workspace, IEnumerable<string> trained)
+    private static void SayHarvestOutOfDate(CommandEnvironment env, Workspace workspace, FileHashCache files, IEnumerable<string> trained)
     {
-        var files = FileHashCache.ForWorkspace(workspace);
         var harvested = trained.Where(id => HarvestCache.ReadIndex(workspace.OutputDirectory, id) is { Count: > 0 } entries
             && File.Exists(workspace.Models[id].CheckpointPath)
-            && !entries.Any(e => string.Equals(e.CheckpointSha256, files.Hash(workspace.Models[id].CheckpointPath), StringComparison.Ordinal))).ToList();
+            && files.Hash(workspace.Models[id].CheckpointPath) is var checkpoint
+            && !entries.Any(e => string.Equals(e.CheckpointSha256, checkpoint, StringComparison.Ordinal))).ToList();
         if (harvested.Count > 0)
         {
             var one = harvested.Count == 1;
@@ -198,6 +198,9 @@ internal static class TrainCommand
     {
         private readonly FileHashCache files = FileHashCache.ForWorkspace(workspace);
         private readonly List<string> lines = [];
+
+        /// <summary>The file hashes of this command (kept between commands in the output folder).</summary>
+        public FileHashCache Files => files;
         private readonly ModelTrainer trainer = new(workspace, new TrainingOptions
         {
             Threads = threads,

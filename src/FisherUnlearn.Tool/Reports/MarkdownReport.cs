@@ -244,7 +244,7 @@ internal static class MarkdownReport
         }
 
         var missed = model.Models.Count(m => model.MissedBy(m).Count > 0);
-        var unchanged = model.Models.Count(m => m.Parameters?[Engine.Unlearning.ModelOutcome.UnchangedKey] is { Type: Newtonsoft.Json.Linq.JTokenType.String });
+        var unchanged = model.Models.Count(m => ReportText.Unchanged(m.Parameters) is not null);
         var done = unchanged == 0 ? $"{model.Models.Count} {Models(model.Models.Count)} unlearned"
             : $"{model.Models.Count} {Models(model.Models.Count)} done ({unchanged} written unchanged)";
         var awaits = symbols ? "⏳ " : string.Empty;
@@ -282,7 +282,7 @@ internal static class MarkdownReport
         {
             text += $"; retraining the reference: {ReportText.Seconds(reference)}";
             // Left as they were, the models were not unlearned faster or slower than anything: only the time is said.
-            var changed = model.Models.Any(m => m.Parameters?[Engine.Unlearning.ModelOutcome.UnchangedKey] is not { Type: Newtonsoft.Json.Linq.JTokenType.String });
+            var changed = model.Models.Any(m => ReportText.Unchanged(m.Parameters) is null);
             if (unlearning > 0 && changed)
             {
                 text += $" (unlearning {SpeedUp(reference / unlearning)})";

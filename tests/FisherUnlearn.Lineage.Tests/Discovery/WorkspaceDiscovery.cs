@@ -29,6 +29,33 @@ public sealed class WorkspaceDiscovery
     private static Workspace Load(string root) => WorkspaceLoader.Load(root, TestContext.Current.CancellationToken);
 
     [Fact]
+    public void Why_a_file_is_not_discovered_names_the_rule_and_agrees_with_discovery()
+    {
+        using var ws = new TempWorkspace();
+        using var elsewhere = new TempWorkspace();
+        ws.Write("unlearn.json", """{ "exclude": ["drafts/**"] }""");
+        var files = new Dictionary<string, (Undiscovered, string?)>
+        {
+            [ws.Write("forget-1.removal.json", Removal("forget-1"))] = (Undiscovered.None, null),
+            [ws.Write("notes.json", "{ }")] = (Undiscovered.NotAManifestName, null),
+            [ws.Write("Forget-2.REMOVAL.json", Removal("forget-2"))] = (Undiscovered.SuffixCase, null),
+            [ws.Write("m/obj/forget-3.removal.json", Removal("forget-3"))] = (Undiscovered.AlwaysExcluded, "**/obj/**"),
+            [ws.Write("inner/deeper/forget-4.removal.json", Removal("forget-4"))] = (Undiscovered.NestedWorkspace, ws.PathOf("inner")),
+            [ws.Write("drafts/forget-5.removal.json", Removal("forget-5"))] = (Undiscovered.Globs, null),
+            [elsewhere.Write("forget-6.removal.json", Removal("forget-6"))] = (Undiscovered.Outside, null),
+        };
+        ws.Write("inner/unlearn.json", "{ }");
+        var settings = Load(ws.Root).Settings;
+        var discovered = WorkspaceLoader.Discover(ws.Root, settings);
+
+        foreach (var (file, expected) in files)
+        {
+            Assert.Equal(expected, WorkspaceLoader.WhyNotDiscovered(ws.Root, settings, file));
+            Assert.Equal(expected.Item1 == Undiscovered.None, discovered.Contains(Path.GetFullPath(file)));
+        }
+    }
+
+    [Fact]
     public void Valid_workspace_loads_every_manifest_with_no_diagnostics()
     {
         // arrange
