@@ -145,7 +145,8 @@ public sealed record UnlearnSettings
 
     /// <summary>The repair runs only when the calibrated dampening cost more than this much retained accuracy on the
     /// calibration slice (default 0.01, as <see cref="HeadTolerance"/>): a dampening that cost nothing has nothing to give
-    /// back, and repairing it anyway made a stronger setting forget the samples better than unseen ones.</summary>
+    /// back, and repairing it anyway made a stronger setting forget the samples better than unseen ones. Also the cost
+    /// under which samples judged easy are dampened all the same (<see cref="Verification.SampleEase.Costly"/>).</summary>
     public double RepairTolerance { get; init; } = 0.01;
 
     /// <summary>The first weight of the repair's anchor on the forgotten samples (<see cref="Unlearning.RepairAnchor"/>;
@@ -539,6 +540,10 @@ public sealed record UnlearnSettings
                 {
                     result["repairMaxEpochs"] = RepairMaxEpochs;
                 }
+            }
+            else
+            {
+                result["repairTolerance"] = RepairTolerance; // still the cost under which easy samples are dampened (step 2)
             }
         }
 

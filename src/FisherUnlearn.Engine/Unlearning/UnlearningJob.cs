@@ -443,7 +443,12 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
 
         original.Restore(module, ModelId);
         return new SampleEase(undampened.ForgetAccuracy, result.Chosen.ForgetAccuracy, heldOut, heldOutAfter, KeptTrainAccuracy(module, scope, settings, resources),
-            samples, settings.SampleTolerance) { Shift = result.Difficulty?.ShiftOf(heldOut) ?? 0 };
+            samples, settings.SampleTolerance)
+        {
+            Shift = result.Difficulty?.ShiftOf(heldOut) ?? 0,
+            RetainCost = undampened.RetainAccuracy - result.Chosen.RetainAccuracy,
+            CostTolerance = settings.RepairTolerance,
+        };
     }
 
     /// <summary>What a model that never saw the forgotten samples scores on them, in words: the held-out accuracy on their

@@ -102,6 +102,35 @@ public sealed class EasySampleTests
     }
 
     [Fact]
+    public void Easy_samples_whose_dampening_costs_no_more_than_the_tolerance_are_dampened()
+    {
+        // The same easy digits, with every dampening's retained cost within repairTolerance: leaving their lead in place
+        // would trade it for nothing, so each model is dampened to its target (docs/methods.md, step 2).
+        using var ws = EasyDigits();
+        ws.Write("unlearn.json", """{ "parameters": { "repairTolerance": 0.5 } }""");
+        var analysis = ws.Analyze();
+
+        var result = RemovalRunner.Run(analysis, analysis.Workspace.Removals["forget-easy"], new RunOptions { Threads = 1, Measure = true }, Token);
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Models.Select(m => m.Error?.ToString())));
+        var checkedModels = result.Models.Where(m => m.Parameters?[SampleEase.Key] is not null).ToList();
+        Assert.Contains(checkedModels, m => m.Id == "a");
+        foreach (var model in checkedModels)
+        {
+            var ease = SampleEase.FromParameters(model.Parameters)!;
+            Assert.True(ease.WithinEase && !ease.DampeningSpecific && !ease.Memorises, $"{model.Id}: {ease}");
+            Assert.InRange(ease.RetainCost!.Value, double.NegativeInfinity, 0.5);
+            Assert.False(ease.Costly);
+            Assert.False(ease.Easy);
+            Assert.False((bool)model.Parameters![SampleEase.Key]!["costly"]!);
+            Assert.False(model.Unchanged, model.Id);
+            Assert.True((long)model.Parameters["selected"]! > 0, model.Id);
+            Assert.NotNull(model.Parameters["alpha"]);
+            Assert.True(model.After!.ForgetAccuracy < model.Before!.ForgetAccuracy, $"{model.Id}: {model.Before.ForgetAccuracy} -> {model.After.ForgetAccuracy}");
+        }
+    }
+
+    [Fact]
     public void A_sample_tolerance_of_0_dampens_easy_samples_as_before()
     {
         using var ws = EasyDigits();
