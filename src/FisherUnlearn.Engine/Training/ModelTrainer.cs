@@ -201,6 +201,16 @@ public sealed class ModelTrainer
             }
 
             var (steps, finalLoss) = Fit(model, recipe!, module, teacher, data, cancellationToken);
+            if (BatchStatistics.FirstNonFinite(module) is { } bad)
+            {
+                // The loss stayed finite (else FUL4063), yet a weight or a buffer is not: nothing that is not finite is
+                // written as a trained checkpoint (every later command would refuse it as FUL4024).
+                throw EngineException.At(DiagnosticCatalogue.TrainedNotFinite, model.RecipeLocation, null, model.Id, bad.Count, bad.Name,
+                    bad.Name.EndsWith("running_var", StringComparison.Ordinal) || bad.Name.EndsWith("running_mean", StringComparison.Ordinal)
+                        ? "A batch-statistics layer (BatchNorm) computed it from its batches: check the module's forward pass on this data, or change 'training.batchSize', and train again."
+                        : "Lower 'training.learningRate', or check the module's forward pass on this data, and train again.");
+            }
+
             return new TrainingResult(model.Id, module, new TrainingStats(steps == 0 ? 0 : recipe!.Epochs, steps, data.Count, finalLoss, stopwatch.Elapsed.TotalSeconds));
         }
         catch (Exception ex) when (ex is not EngineException && ModelFactory.OutOfMemory(model, "Training", ex, "use a smaller 'batchSize' in its recipe (its activations grow with it)", model.RecipeLocation) is { } outOfMemory)
@@ -239,6 +249,7 @@ public sealed class ModelTrainer
         var temperature = recipe.Temperature;
         long steps = 0;
         double? finalLoss = null;
+        var keepsBatchStatistics = BatchStatistics.Kept(module);
         module.train();
         try
         {
@@ -254,6 +265,11 @@ public sealed class ModelTrainer
                     if (steps >= maxSteps)
                     {
                         break;
+                    }
+
+                    if (!BatchStatistics.Trains(keepsBatchStatistics, y.shape[0]))
+                    {
+                        continue; // A last batch of one sample: BatchNorm cannot train on it (BatchStatistics).
                     }
 
                     using var scope = torch.NewDisposeScope();

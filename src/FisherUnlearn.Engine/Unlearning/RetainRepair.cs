@@ -52,6 +52,7 @@ internal static class RetainRepair
         var y = tensors.Count == 1 ? tensors[0].Labels : torch.cat(tensors.Select(t => t.Labels).ToList(), 0);
         using var optimizer = StepOptimizer.Adam(module.parameters(), learningRate, 0);
         var wasTraining = module.training;
+        var keepsBatchStatistics = BatchStatistics.Kept(module);
         module.train();
         long steps = 0;
         var epoch = 0;
@@ -73,7 +74,7 @@ internal static class RetainRepair
                 }
 
                 var order = Array.ConvertAll(DataSplit.Shuffled(samples, ModelTrainer.EpochSeed(seed, epoch)), i => (long)i);
-                for (var start = 0; start < samples; start += batchSize)
+                for (var start = 0; start < samples && BatchStatistics.Trains(keepsBatchStatistics, Math.Min(batchSize, samples - start)); start += batchSize)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     using var step = torch.NewDisposeScope();

@@ -279,7 +279,7 @@ internal static class LineageManifestReader
             {
                 // An empty list would silently mean "train everything": say what to write instead.
                 context.Report(DiagnosticCatalogue.InvalidValue, globs, reader.Name("trainable"), "[]",
-                    "parameter patterns such as [\"fc3.*\"], or leave 'trainable' out to train every parameter");
+                    "parameter patterns such as [\"fc3.*\"] (a 'transfer' model needs at least one; other models may leave 'trainable' out to train every parameter)");
             }
 
             for (var i = 0; i < globs.Count; i++)

@@ -191,7 +191,7 @@ internal static class TrainCommand
     // Failures of the training itself, and libtorch that does not load (FUL3003, exit 1 as run, harvest and verify give
     // it); every other engine error is a bad input (manifest, data, checkpoint).
     private static bool IsTrainingFailure(string code) =>
-        code == DiagnosticCatalogue.TrainingDiverged.Code || code == DiagnosticCatalogue.TrainingFailed.Code || code == DiagnosticCatalogue.CheckpointWriteFailed.Code
+        code == DiagnosticCatalogue.TrainingDiverged.Code || code == DiagnosticCatalogue.TrainedNotFinite.Code || code == DiagnosticCatalogue.TrainingFailed.Code || code == DiagnosticCatalogue.CheckpointWriteFailed.Code
         || code == DiagnosticCatalogue.NativeLoadFailed.Code || code == DiagnosticCatalogue.OutOfMemory.Code;
 
     private sealed class Session(CommandEnvironment env, Workspace workspace, int threads, LiveProgress? live)

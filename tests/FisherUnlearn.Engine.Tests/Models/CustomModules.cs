@@ -131,3 +131,56 @@ public sealed class MemoryHungryModule : nn.Module<Tensor, Tensor>
         return head.call(input.flatten(1));
     }
 }
+
+/// <summary>A hidden layer normalised over the batch (BatchNorm, as QA's custom module had): a batch of one sample leaves
+/// its running variance NaN unless training skips it.</summary>
+public sealed class BatchNormModule : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear fc1;
+    private readonly BatchNorm1d bn;
+    private readonly Linear fc2;
+
+    public BatchNormModule(int classes)
+        : base(nameof(BatchNormModule))
+    {
+        fc1 = nn.Linear(784, 16);
+        bn = nn.BatchNorm1d(16);
+        fc2 = nn.Linear(16, classes);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var hidden = fc1.call(input.flatten(1));
+        using var normalised = bn.call(hidden);
+        using var active = nn.functional.relu(normalised);
+        return fc2.call(active);
+    }
+}
+
+/// <summary>Trains with a finite loss but leaves a buffer NaN: what training leaves is checked, not only its loss.</summary>
+public sealed class SpoilingModule : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear head;
+    private readonly Tensor spoiled;
+
+    public SpoilingModule(int classes)
+        : base(nameof(SpoilingModule))
+    {
+        head = nn.Linear(784, classes);
+        spoiled = zeros(3);
+        register_buffer("spoiled", spoiled);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        if (training)
+        {
+            using var noGrad = no_grad();
+            spoiled.fill_(double.NaN);
+        }
+
+        return head.call(input.flatten(1));
+    }
+}

@@ -256,6 +256,50 @@ public sealed class ModelTrainerTests
     }
 
     [Fact]
+    public void A_batchnorm_module_skips_a_last_batch_of_one_sample_and_its_checkpoint_is_finite()
+    {
+        // QA: 1,537 digits in batches of 64 left a last batch of one, BatchNorm's running variance NaN, and a checkpoint
+        // every later command refused. Here every epoch is one batch of all samples but one, and that one.
+        var samples = TrainingFixtures.LoadData(null!, "train").Count;
+        var architecture = new ArchitectureSpec
+        {
+            Kind = "custom", Classes = 10, Assembly = typeof(ModelTrainerTests).Assembly.Location, Type = typeof(Models.BatchNormModule).FullName,
+        };
+        var recipe = Recipe(epochs: 2) with { BatchSize = samples - 1 };
+        var workspace = new WorkspaceBuilder().Dataset("mnist").Model("bn", data: ["mnist"], architecture: architecture, training: recipe).Build();
+
+        using var result = new ModelTrainer(workspace, Options()).Train(workspace.Models["bn"], new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(),
+            cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, result.Stats.Steps); // one step an epoch: the single sample is skipped
+        Assert.Null(BatchStatistics.FirstNonFinite(result.Module));
+        var state = result.Module.state_dict();
+        Assert.True(state["bn.running_var"].isfinite().all().item<bool>());
+        Assert.False(state["bn.running_var"].eq(1).all().item<bool>()); // the full batches did update it
+        Assert.True(BatchStatistics.Kept(result.Module));
+        Assert.False(BatchStatistics.Trains(kept: true, rows: 1));
+        Assert.True(BatchStatistics.Trains(kept: false, rows: 1));
+    }
+
+    [Fact]
+    public void Training_that_leaves_a_value_that_is_not_finite_is_FUL4073_and_writes_nothing()
+    {
+        var architecture = new ArchitectureSpec
+        {
+            Kind = "custom", Classes = 10, Assembly = typeof(ModelTrainerTests).Assembly.Location, Type = typeof(Models.SpoilingModule).FullName,
+        };
+        var workspace = new WorkspaceBuilder().Dataset("mnist").Model("spoilt", data: ["mnist"], architecture: architecture, training: Recipe(epochs: 1)).Build();
+
+        var ex = EngineAssert.Fails("FUL4073", () => new ModelTrainer(workspace, Options()).Train(workspace.Models["spoilt"],
+            new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.StartsWith("Training model 'spoilt' left 3 NaN or infinite value(s) in 'spoiled', so its checkpoint is not written.", ex.Diagnostic.Message, StringComparison.Ordinal);
+        Assert.Contains("Lower 'training.learningRate'", ex.Diagnostic.Message, StringComparison.Ordinal);
+        Assert.Equal(workspace.Models["spoilt"].RecipeLocation, ex.Diagnostic.Location);
+        Assert.False(File.Exists(workspace.Models["spoilt"].CheckpointPath));
+    }
+
+    [Fact]
     public void Running_out_of_memory_names_a_built_in_models_size_and_other_failures_are_left_to_their_step()
     {
         var workspace = new WorkspaceBuilder().Dataset("mnist").Model("wide", data: ["mnist"], architecture: WorkspaceBuilder.Mlp(10, 784, 1000), training: Recipe()).Build();

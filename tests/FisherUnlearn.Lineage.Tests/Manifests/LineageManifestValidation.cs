@@ -323,7 +323,7 @@ public sealed class LineageManifestValidation
 
         var file = ReadLineage(json);
 
-        Only(file, "FUL1020", json, "\"trainable\": »[]", "'training.trainable'", "leave 'trainable' out");
+        Only(file, "FUL1020", json, "\"trainable\": »[]", "'training.trainable'", "leave 'trainable' out", "a 'transfer' model needs at least one");
         Assert.Equal(TextPosition.Of(json, "\"checkpoint\": »\"m.safetensors\""), (file.Model!.CheckpointLocation!.Line, file.Model.CheckpointLocation.Column));
         // And the architecture's: a network that cannot be made or does not fit its data is reported there.
         Assert.Equal(TextPosition.Of(json, "\"architecture\": »{"), (file.Model.ArchitectureLocation!.Line, file.Model.ArchitectureLocation.Column));
