@@ -128,6 +128,11 @@ public static class SafetensorsFile
             throw BadHeader(path, "it is a Git LFS pointer, not the checkpoint itself ('git lfs pull' fetches it)");
         }
 
+        if (OtherFormat(file) is { } kind)
+        {
+            throw BadHeader(path, $"it is {kind}, not a safetensors file{(kind.StartsWith("a ZIP", StringComparison.Ordinal) ? "; a PyTorch state_dict is read from a .pt or .pth path" : string.Empty)}");
+        }
+
         if (headerLength > MaxHeaderLength)
         {
             throw BadHeader(path, $"it claims a header of {headerLength} bytes, more than the {MaxHeaderLength}-byte limit");
@@ -143,6 +148,17 @@ public static class SafetensorsFile
         var dataStart = 8 + (long)headerLength;
         var (entries, metadata) = ParseHeader(path, headerBytes, fileLength - dataStart);
         return new SafetensorsHeader(path, fileLength, dataStart, entries, metadata);
+    }
+
+    // What the file is when its first bytes are plainly another format's (Data.FileSignature), else null.
+    private static string? OtherFormat(FileStream file)
+    {
+        var position = file.Position;
+        var head = new byte[Math.Min(Data.FileSignature.Length, file.Length)];
+        file.Position = 0;
+        file.ReadExactly(head);
+        file.Position = position;
+        return Data.FileSignature.IsSafetensors(head) ? null : Data.FileSignature.Recognise(head);
     }
 
     // The small text file Git LFS leaves in place of a large file it has not fetched: "version https://git-lfs.github.com/spec/v1".

@@ -25,6 +25,7 @@ public static class CsvDataReader
         EngineException.ThrowIfDataMissing(path);
 
         EngineException.ThrowIfNotRegular(path);
+        FileSignature.ThrowIfOtherFormat(path, "a CSV text file", _ => false);
 
         try
         {

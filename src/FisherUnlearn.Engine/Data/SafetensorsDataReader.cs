@@ -16,6 +16,7 @@ public static class SafetensorsDataReader
         EngineException.ThrowIfDataMissing(path);
 
         EngineException.ThrowIfNotRegular(path);
+        FileSignature.ThrowIfOtherFormat(path, "a safetensors file", head => FileSignature.IsSafetensors(head));
 
         SafetensorsDocument document;
         try
