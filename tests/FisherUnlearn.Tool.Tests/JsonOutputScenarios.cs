@@ -16,7 +16,8 @@ public sealed class JsonOutputScenarios
     [InlineData("plan", "FUL3005", "plan", "forget-1", "--bogus", "--json")]
     [InlineData("run", "FUL3005", "run", "--bogus", "--json")] // an unknown option where the removal goes
     [InlineData("run", "FUL3020", "run", "forget-1", "--shard", "3/2", "--json")]
-    public async Task A_command_stopped_by_an_error_prints_one_json_document_naming_it(string command, string code, params string[] args)
+    [InlineData(null, "FUL3005", "frobnicate", "--json")] // no command recognised: null, not an empty name (QA)
+    public async Task A_command_stopped_by_an_error_prints_one_json_document_naming_it(string? command, string code, params string[] args)
     {
         using var ws = SampleWorkspaces.Chain();
 
@@ -26,6 +27,7 @@ public sealed class JsonOutputScenarios
         var json = run.Json;
         Assert.Equal(1, (int)json["schemaVersion"]!);
         Assert.Equal(command, (string?)json["command"]);
+        Assert.Equal(command is null ? JTokenType.Null : JTokenType.String, json["command"]!.Type);
         Assert.Equal(2, (int)json["exitCode"]!);
         Assert.Contains(code, json["diagnostics"]!.Select(d => (string)d["code"]!));
         Assert.Contains(code, run.Error, StringComparison.Ordinal); // still on stderr for people

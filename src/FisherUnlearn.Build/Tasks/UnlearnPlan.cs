@@ -154,7 +154,10 @@ public sealed class UnlearnPlan : ProjectTask, IIncrementalTask
         var cacheDirectory = string.IsNullOrWhiteSpace(CacheDirectory)
             ? Path.Combine(ProjectDirectory, "obj", "unlearn")
             : Path.GetFullPath(Path.Combine(ProjectDirectory, CacheDirectory));
-        string CacheOf(PlannedCheckpoint c) => Path.Combine(cacheDirectory, c.RemovalId, c.ModelId + ".inputs.cache");
+        // One set of caches per output folder and method: a build to another UnlearnOutputPath rewrote every pair's cache
+        // (its "out=" line), so switching back reran every pair though both folders were up to date (QA).
+        var outputKey = OutputKey(plan.OutputRoot, Method);
+        string CacheOf(PlannedCheckpoint c) => Path.Combine(cacheDirectory, outputKey, c.RemovalId, c.ModelId + ".inputs.cache");
         AffectedCheckpoints = [.. plan.Checkpoints.Select(c => (ITaskItem)new TaskItem(c.Checkpoint, new Dictionary<string, string>
         {
             ["ModelId"] = c.ModelId,
@@ -198,5 +201,13 @@ public sealed class UnlearnPlan : ProjectTask, IIncrementalTask
             plan.OwnedModels.Count == 0 ? "none" : string.Join(", ", plan.OwnedModels),
             plan.Checkpoints.Count == 0 ? "none" : string.Join(", ", plan.Checkpoints.Select(c => $"{c.ModelId} ({c.RemovalId})")));
         return true;
+    }
+
+    /// <summary>The folder, under the cache directory, of the input-hash caches of the pairs written to
+    /// <paramref name="outputRoot"/> with <paramref name="method"/>: "out-" and 8 hex digits of their SHA-256.</summary>
+    internal static string OutputKey(string outputRoot, string? method)
+    {
+        var bytes = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputRoot))}\n{method?.Trim() ?? string.Empty}"));
+        return "out-" + Convert.ToHexStringLower(bytes.AsSpan(0, 4));
     }
 }

@@ -43,8 +43,9 @@ internal static class CliApp
         var exitCode = await InvokeAsync(parseResult, args, context, cancellationToken).ConfigureAwait(false);
         if (exitCode != ExitCodes.Ok && args.Contains("--json", StringComparer.Ordinal) && !context.WroteOutput)
         {
-            // --json promises one JSON document on stdout: a command stopped by an error before its own gets this one.
-            var command = parseResult.CommandResult.Command is RootCommand ? string.Empty : parseResult.CommandResult.Command.Name;
+            // --json promises one JSON document on stdout: a command stopped by an error before its own gets this one
+            // ("command" null when no command was recognised: QA read an empty string as a command's name).
+            var command = parseResult.CommandResult.Command is RootCommand ? null : parseResult.CommandResult.Command.Name;
             context.Out.WriteLine(JsonDocuments.Failure(command, exitCode, context.Reported, context).ToString(Newtonsoft.Json.Formatting.Indented));
         }
 

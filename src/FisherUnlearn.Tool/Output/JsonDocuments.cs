@@ -40,7 +40,7 @@ internal static class JsonDocuments
 
     /// <summary>What <c>--json</c> prints when a command stops on an error before its own document: the command, its
     /// exit code and every diagnostic it reported, so stdout is one JSON document either way.</summary>
-    public static JObject Failure(string command, int exitCode, IEnumerable<Diagnostic> diagnostics, CliContext context) => new()
+    public static JObject Failure(string? command, int exitCode, IEnumerable<Diagnostic> diagnostics, CliContext context) => new()
     {
         ["schemaVersion"] = SchemaVersion,
         ["command"] = command,

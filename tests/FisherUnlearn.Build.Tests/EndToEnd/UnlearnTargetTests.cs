@@ -139,6 +139,19 @@ public sealed partial class UnlearnTargetTests(PackedBuildFixture fixture)
         Assert.True(settled.ExitCode == 0, settled.ToString());
         Assert.Empty(SmallDigits.ToolRuns(settled.Output));
 
+        // 5d. Another output folder has input-hash caches of its own: once both folders are up to date, switching between
+        // them starts no tool (QA: every pair ran again at each switch, each run finding its output up to date).
+        var alternative = "-p:UnlearnOutputPath=" + Path.Combine(ws.Models, "artifacts", "alt");
+        var toAlternative = await ws.BuildAsync("Unlearn", ct, alternative);
+        Assert.True(toAlternative.ExitCode == 0, toAlternative.ToString());
+        Assert.Equal(ws.Pairs.Order(), SmallDigits.ToolRuns(toAlternative.Output));
+        var backToDefault = await ws.BuildAsync("Unlearn", ct);
+        Assert.True(backToDefault.ExitCode == 0, backToDefault.ToString());
+        Assert.Empty(SmallDigits.ToolRuns(backToDefault.Output));
+        var backToAlternative = await ws.BuildAsync("Unlearn", ct, alternative);
+        Assert.True(backToAlternative.ExitCode == 0, backToAlternative.ToString());
+        Assert.Empty(SmallDigits.ToolRuns(backToAlternative.Output));
+
         // 6. Clean deletes the outputs this project wrote (and its obj/ lists), never the trained checkpoints.
         var clean = await ws.DotnetAsync(ws.Models, ["clean", ws.Solution, "-tl:off", "-nodeReuse:false"], ct);
         Assert.True(clean.ExitCode == 0, clean.ToString());

@@ -95,7 +95,8 @@ public sealed class UnlearnPlanTests
         {
             var inputs = task.Inputs.Where(i => i.GetMetadata("RemovalId") == removal).Select(i => i.ItemSpec).ToList();
             // ... and the pair's own input-hash cache, last.
-            var cache = ws.PathOf($"digits-student/obj/unlearn/{removal}/digits-student.inputs.cache");
+            var key = UnlearnPlan.OutputKey(ws.PathOf("artifacts/unlearn"), null);
+            var cache = ws.PathOf($"digits-student/obj/unlearn/{key}/{removal}/digits-student.inputs.cache");
             // Not the removal manifest: what of it outputs depend on is in the cache, so its reason can change freely.
             Assert.Equal([.. expected.Order(StringComparer.Ordinal), cache], inputs);
 
@@ -228,6 +229,11 @@ public sealed class UnlearnPlanTests
         var (parameter, _, _) = Run(ws.PathOf("digits-student"));
 
         Assert.Equal(2, first.AffectedCheckpoints.Select(c => c.GetMetadata("InputsCache")).Distinct(StringComparer.Ordinal).Count());
+        // Each output folder and method has a folder of caches of its own, so a build to another one rewrites none of these.
+        Assert.All(first.AffectedCheckpoints, c => Assert.Contains(UnlearnPlan.OutputKey(ws.PathOf("artifacts/unlearn"), null), c.GetMetadata("InputsCache"), StringComparison.Ordinal));
+        Assert.NotEqual(UnlearnPlan.OutputKey(ws.PathOf("out1"), null), UnlearnPlan.OutputKey(ws.PathOf("out2"), null));
+        Assert.NotEqual(UnlearnPlan.OutputKey(ws.PathOf("out1"), null), UnlearnPlan.OutputKey(ws.PathOf("out1"), "ssd"));
+        Assert.Equal(UnlearnPlan.OutputKey(ws.PathOf("out1"), "ssd"), UnlearnPlan.OutputKey(ws.PathOf("out1") + "/", " ssd"));
         Assert.Equal(Lines(first), Lines(reason));
         Assert.Equal(Lines(first, "forget-3"), Lines(parameter, "forget-3"));
         Assert.NotEqual(Lines(first, "forget-clinic-8"), Lines(parameter, "forget-clinic-8"));
