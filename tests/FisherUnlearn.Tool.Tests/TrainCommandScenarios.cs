@@ -455,14 +455,17 @@ public sealed class TrainCommandScenarios
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "harvest", "--no-plans", "--model", "b")).ExitCode);
         ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"seed\": 2", "\"seed\": 22", StringComparison.Ordinal));
 
-        var again = await CliRun.InvokeAsync(ws.Root, "train", "--no-progress");
-        var upToDate = await CliRun.InvokeAsync(ws.Root, "train", "--no-progress");
+        var again = await CliRun.InvokeAsync(ws.Root, "train", "--no-progress", "--json");
+        var upToDate = await CliRun.InvokeAsync(ws.Root, "train", "--no-progress", "--json");
         ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"seed\": 22", "\"seed\": 2", StringComparison.Ordinal));
         var sameBytesAgain = await CliRun.InvokeAsync(ws.Root, "train", "--no-progress", "--force");
 
         Assert.DoesNotContain("harvest", first.Error, StringComparison.Ordinal); // nothing harvested yet: nothing to say
         Assert.Contains("the Fisher harvest of 'b' is for its previous checkpoint: 'dotnet unlearn harvest' computes it again", again.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("harvest", upToDate.Error, StringComparison.Ordinal);
+        // The same in --json, for pipelines that read stdout alone.
+        Assert.Equal(["b"], again.Json["harvestOutOfDate"]!.Select(t => (string)t!));
+        Assert.Empty(upToDate.Json["harvestOutOfDate"]!);
         // Trained again to the bytes it was harvested from (seed 2 once more): the cached harvest is its own.
         Assert.Equal(0, sameBytesAgain.ExitCode);
         Assert.DoesNotContain("harvest", sameBytesAgain.Error, StringComparison.Ordinal);

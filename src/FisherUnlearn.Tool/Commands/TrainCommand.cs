@@ -153,7 +153,7 @@ internal static class TrainCommand
         env.Diagnostics.Log(exitCode == ExitCodes.Ok
             ? string.Create(CultureInfo.InvariantCulture, $"{trained} trained, {session.Results.Count - trained} up to date or kept, in {stopwatch.Elapsed.TotalSeconds:0.0} s.")
             : $"stopped: {trained} trained before the failure (kept).");
-        SayHarvestOutOfDate(env, workspace, session.Files, session.Results.Where(r => (string?)r["status"] == "trained").Select(r => (string)r["id"]!));
+        var harvestOutOfDate = SayHarvestOutOfDate(env, workspace, session.Files, session.Results.Where(r => (string?)r["status"] == "trained").Select(r => (string)r["id"]!));
         if (env.Json)
         {
             env.WriteJson(new JObject
@@ -161,6 +161,9 @@ internal static class TrainCommand
                 ["schemaVersion"] = JsonDocuments.SchemaVersion,
                 ["models"] = new JArray(session.Results),
                 ["seconds"] = Math.Round(stopwatch.Elapsed.TotalSeconds, 3),
+                // The models whose cached harvest is for their previous checkpoint (stderr's note, for pipelines that read
+                // stdout alone: the next step is 'dotnet unlearn harvest').
+                ["harvestOutOfDate"] = new JArray(harvestOutOfDate),
                 // Every diagnostic reported (the workspace's warnings, the failure), as the failure document lists them.
                 ["diagnostics"] = JsonDocuments.Diagnostics(env.Context.Reported, env.Context),
             });
@@ -173,7 +176,7 @@ internal static class TrainCommand
     /// that affects it computes one (seconds, where a harvested model takes milliseconds), unless 'harvest' runs first.
     /// Said only where a harvest was made before, so a workspace that never harvests is not told to, and not when the new
     /// checkpoint has the bytes of one the cache holds a harvest of (QA: 'train --force' made the same bytes again).</summary>
-    private static void SayHarvestOutOfDate(CommandEnvironment env, Workspace workspace, FileHashCache files, IEnumerable<string> trained)
+    private static List<string> SayHarvestOutOfDate(CommandEnvironment env, Workspace workspace, FileHashCache files, IEnumerable<string> trained)
     {
         var harvested = trained.Where(id => HarvestCache.ReadIndex(workspace.OutputDirectory, id) is { Count: > 0 } entries
             && File.Exists(workspace.Models[id].CheckpointPath)
@@ -186,6 +189,8 @@ internal static class TrainCommand
             env.Diagnostics.Log($"the Fisher harvest{(one ? string.Empty : "s")} of {names} {(one ? "is for its previous checkpoint" : "are for their previous checkpoints")}: "
                 + $"'dotnet unlearn harvest' computes {(one ? "it" : "them")} again ahead of the next request, which otherwise computes {(one ? "it" : "them")} itself (docs/methods.md).");
         }
+
+        return harvested;
     }
 
     // Failures of the training itself, and libtorch that does not load (FUL3003, exit 1 as run, harvest and verify give
