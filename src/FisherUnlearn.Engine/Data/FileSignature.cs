@@ -26,7 +26,7 @@ internal static class FileSignature
         return head;
     }
 
-    /// <summary>The file's kind in words ("a ZIP archive (a PyTorch .pt file is one)"), or null when its first bytes are
+    /// <summary>The file's kind in words ("gzip-compressed data", "an IDX file"), or null when its first bytes are
     /// no signature known here.</summary>
     public static string? Recognise(ReadOnlySpan<byte> head)
     {

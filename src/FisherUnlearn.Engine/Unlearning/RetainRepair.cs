@@ -57,7 +57,8 @@ internal static class RetainRepair
         long steps = 0;
         var epoch = 0;
         double? loss = null;
-        var anchored = anchor is { Weight: > 0 } a && a.Features.shape[0] > 0 ? a : null;
+        // A batch-statistics layer cannot train on the anchor's rows when there is only one (BatchStatistics).
+        var anchored = anchor is { Weight: > 0 } a && BatchStatistics.Trains(keepsBatchStatistics, a.Features.shape[0]) && a.Features.shape[0] > 0 ? a : null;
         var anchorRows = anchored is null ? 0 : (int)anchored.Features.shape[0];
         var anchorOrder = anchored is null ? [] : Array.ConvertAll(DataSplit.Shuffled(anchorRows, seed), i => (long)i);
         var anchorAt = 0;
