@@ -58,7 +58,9 @@ public static class IdxReader
             var magic = BinaryPrimitives.ReadInt32BigEndian(word);
             if (magic != expectedMagic)
             {
-                throw EngineException.Create(DiagnosticCatalogue.DataBadMagic, path, path, what, $"magic 0x{magic:X8}");
+                // What it is when that is plain (a ZIP, a safetensors file's length...), beside the number.
+                var kind = FileSignature.IsIdx(word) ? null : FileSignature.Recognise(word);
+                throw EngineException.Create(DiagnosticCatalogue.DataBadMagic, path, path, what, kind is null ? $"magic 0x{magic:X8}" : $"{kind}, magic 0x{magic:X8}");
             }
 
             // The sizes are unsigned 32-bit big-endian numbers; they are shown as such (0xFFFFFFFF is 4294967295, not -1).

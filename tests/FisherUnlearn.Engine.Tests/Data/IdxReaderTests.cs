@@ -63,6 +63,14 @@ public sealed class IdxReaderTests : IDisposable
         Assert.Contains("is not an IDX image file, whose magic number is 0x00000803 (found magic 0x00000801)", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_zip_read_as_idx_says_what_it_is()
+    {
+        var path = folder.Write("images.idx", [(byte)'P', (byte)'K', 3, 4, 20, 0, 0, 0, 8, 0]);
+        var ex = EngineAssert.Fails("FUL4002", () => IdxReader.ReadImages(path));
+        Assert.Contains("(found a ZIP archive (a PyTorch .pt file or a NumPy .npz file is one), magic 0x504B0304)", ex.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
