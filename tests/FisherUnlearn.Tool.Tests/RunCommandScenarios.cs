@@ -263,7 +263,11 @@ public sealed class RunCommandScenarios
         var bUnchanged = report["models"]!.Single(m => (string)m["id"]! == "b")["parameters"]!["unchanged"] is { Type: Newtonsoft.Json.Linq.JTokenType.String };
         Assert.True(System.Text.RegularExpressions.Regex.IsMatch(live.LastLiveFrame, bUnchanged ? @"b\s*│\s*✓ unchanged\s*│\s*fiun" : @"b\s*│\s*✓ done\s*│\s*fiun"), live.LastLiveFrame);
         Assert.Contains(live.LinesAfterLiveTable, l => l.Contains("unlearned (fiun)", StringComparison.Ordinal));
+        // Each model's line follows the table, as without it: why one was written unchanged is not lost (QA).
+        Assert.Contains(live.LinesAfterLiveTable, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"unlearned a \(fiun\) in [0-9.]+ s"));
+        Assert.Contains(live.LinesAfterLiveTable, l => l.Contains(bUnchanged ? "unchanged: b (" : "unlearned b (fiun)", StringComparison.Ordinal));
         Assert.Matches(@"a\s*│\s*✓ up to date\s*│\s*fiun\s*│\s*│", again.LastLiveFrame);
+        Assert.Contains(again.LinesAfterLiveTable, l => l.Contains("up to date: a (fiun)", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -49,6 +49,12 @@ public sealed class VerifyCommandScenarios
 
         Assert.Equal(a, ws.ReadBytes("a/bin/a.safetensors"));
         Assert.False((bool)json["referenceReused"]!);
+        // Without a live table (redirected, CI, --no-progress), a line as each reference is ready and each model measured.
+        foreach (var id in new[] { "a", "b" })
+        {
+            Assert.Contains(verify.ErrorLines, l => l == $"dotnet-unlearn: reference retrained: {id}");
+            Assert.Contains(verify.ErrorLines, l => System.Text.RegularExpressions.Regex.IsMatch(l, $@"^dotnet-unlearn: verified {id}: forget [0-9.]+%, retain [0-9.]+%$"));
+        }
         var retrained = (double)Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"))["verification"]!["referenceSeconds"]!;
 
         // Again: the reference is up to date, so it is reused, said so, and the report keeps what retraining took.
@@ -62,6 +68,7 @@ public sealed class VerifyCommandScenarios
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--force")).ExitCode);
         var afterRun = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--reference", "retrain");
         Assert.Contains("reused, not retrained (retraining it took", afterRun.Out, StringComparison.Ordinal);
+        Assert.Contains(afterRun.ErrorLines, l => l == "dotnet-unlearn: reference up to date: a");
         Assert.Equal(retrained, (double)Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"))["verification"]!["referenceSeconds"]!);
         var table = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
         Assert.Equal(0, table.ExitCode);

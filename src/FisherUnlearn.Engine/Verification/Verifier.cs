@@ -47,6 +47,13 @@ public sealed record VerifyOptions
     /// <summary>Told (model id, what is being done) as each model's reference is retrained (per epoch) and each model is
     /// measured, for a progress display.</summary>
     public Action<string, string>? Phase { get; init; }
+
+    /// <summary>Told (model id, whether an earlier one was reused) as each model's retrained reference is ready.</summary>
+    public Action<string, bool>? ReferenceReady { get; init; }
+
+    /// <summary>Told each model's verification as it is done (from the thread that measured it), for a line or a table row
+    /// per model as each finishes.</summary>
+    public Action<ModelVerification>? Measured { get; init; }
 }
 
 /// <summary>One model's verification: metrics of the original, the unlearned output and the retrained reference, and
@@ -151,9 +158,11 @@ public static class Verifier
                 EpochDone = options.Phase is { } phase
                     ? (id, epoch, epochs) => phase(id, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"retraining, epoch {epoch}/{epochs}"))
                     : null,
-                ModelReady = options.Phase is { } ready
-                    ? (id, reused) => ready(id, reused ? "reference up to date; waiting" : "reference retrained; waiting")
-                    : null,
+                ModelReady = options.Phase is null && options.ReferenceReady is null ? null : (id, reused) =>
+                {
+                    options.Phase?.Invoke(id, reused ? "reference up to date; waiting" : "reference retrained; waiting");
+                    options.ReferenceReady?.Invoke(id, reused);
+                },
             }, cancellationToken);
         }
 
@@ -205,6 +214,7 @@ public static class Verifier
                     : null;
                 results[index] = new ModelVerification(affected.Id, affected.Role, before, after, referenceMetrics,
                     Check(removal, manifest, scope, before, after, referenceMetrics, sampleTolerance, options.OutputMethod, ease, difficulty));
+                options.Measured?.Invoke(results[index]!);
             }
 
             ParallelJobs.For(measured.Count, options.Parallelism, Measure, cancellationToken);

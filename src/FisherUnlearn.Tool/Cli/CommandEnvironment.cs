@@ -156,7 +156,7 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
 
     /// <summary>A live display when <see cref="ShowsLiveProgress"/>, else one line per model.</summary>
     public Running.IRunProgress CreateProgress() =>
-        ShowsLiveProgress ? new Running.LiveProgress(Context.Error) : new Running.LineProgress(Diagnostics);
+        ShowsLiveProgress ? new Running.LiveProgressWithLines(new Running.LiveProgress(Context.Error), Diagnostics) : new Running.LineProgress(Diagnostics);
 
     /// <summary>Prints the command's one JSON document on stdout. Every document carries <c>diagnostics</c>: the errors,
     /// warnings and notes the command wrote on stderr (a command that lists its own, as validate does, keeps its list), so

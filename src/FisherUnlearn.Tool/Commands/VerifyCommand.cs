@@ -182,6 +182,7 @@ internal static class VerifyCommand
             var threadsPerModel = threads ?? analysis.Workspace.Settings.Threads ?? 1;
             TorchRuntime.Configure(threadsPerModel);
             live?.Planned([.. plan.Affected.Select(a => a.Id)]);
+            var lines = new Lock(); // models measured at once write their lines one at a time
             var measured = Verifier.Verify(analysis, found.Value!, new VerifyOptions
             {
                 OutputDirectory = outputRoot,
@@ -191,14 +192,25 @@ internal static class VerifyCommand
                 Parallelism = Math.Max(1, parallel ?? analysis.Workspace.Settings.Parallelism ?? Environment.ProcessorCount / threadsPerModel),
                 Log = live is null ? env.Diagnostics.Detail : null,
                 Phase = live is null ? null : live.Update,
+                // Without the table, a line as each model's reference is ready and as each model is measured.
+                ReferenceReady = live is null ? (id, reused) => env.Diagnostics.Log(reused ? $"reference up to date: {id}" : $"reference retrained: {id}") : null,
+                Measured = model =>
+                {
+                    if (live is null)
+                    {
+                        lock (lines)
+                        {
+                            env.Diagnostics.Log($"verified {model.Id}: {Outcome(model)}{(model.Missed.Count == 0 ? string.Empty : $"; missed {string.Join(", ", model.Missed.Select(d => d.Code).Distinct())}")}");
+                        }
+                    }
+                    else
+                    {
+                        live.Complete(model.Id, model.Missed.Count == 0 ? "done" : "missed", Outcome(model));
+                    }
+                },
             }, cancellationToken);
             // Rounded as report.json stores it, so the message, the reports and a later reuse show the same number.
             measured = measured with { ReferenceSeconds = measured.ReferenceSeconds is { } took ? Math.Round(took, 3) : null };
-            foreach (var model in measured.Models)
-            {
-                live?.Complete(model.Id, model.Missed.Count == 0 ? "done" : "missed", Outcome(model));
-            }
-
             foreach (var id in measured.MissingOutputs)
             {
                 live?.Complete(id, "missing", "no output");
