@@ -333,8 +333,8 @@ internal static class MarkdownReport
         }
 
         // Not met is not the same as missed: with models failed or without an output yet, and none of those measured
-        // missing a target, the verdict is pending.
-        var pending = !model.TargetsMet && !model.Models.Any(m => m.Succeeded && model.MissedBy(m).Count > 0);
+        // missing a target, the verdict is pending (report.json's targetsMet null).
+        var pending = model.Undetermined;
         // The verdict, then how it was reached, then what the targets are (QA: the limits in parentheses after the verdict
         // read as a description of the result).
         var by = model.Verification is null ? "by the run's measurements" : model.Verification.Reference ? "verified against the retrained reference" : "verified";

@@ -156,11 +156,16 @@ internal sealed record ReportModel
     /// which a model that never saw them still classifies about as well as unseen ones, with the labels' test samples.</summary>
     public bool TargetsMet => Succeeded && (Verification?.TargetsMet ?? (!AwaitsVerify && Models.All(m => RunMisses(m).Count == 0)));
 
-    /// <summary><see cref="TargetsMet"/> as report.json and the Actions outputs give it: null while the only verdict left
-    /// is <c>verify</c>'s (<see cref="AwaitsVerify"/>, every model done and none missing a target the run can judge), so a
-    /// pipeline can tell "not judged yet" from "missed" (found in QA: report.json said false where report.md said "not
-    /// known yet").</summary>
-    public bool? TargetsVerdict => TargetsMet ? true : Pending ? null : false;
+    /// <summary><see cref="TargetsMet"/> as report.json and the Actions outputs give it: null while it is not known
+    /// (<see cref="Undetermined"/>), so a pipeline can tell "not judged yet" from "missed" (found in QA: report.json said
+    /// false where report.md said "not known yet", after verify's samples and after a merge that lacked a shard).</summary>
+    public bool? TargetsVerdict => TargetsMet ? true : Undetermined ? null : false;
+
+    /// <summary>Not met, not verified, and no model with an output missed a target: the verdict waits on <c>verify</c>
+    /// (<see cref="Pending"/>) or on models without a current output (failed, or not made yet: a merge without every
+    /// shard). Once <c>verify</c> has judged the request, its verdict stands: an output missing or out of date then is a
+    /// missed target (verify exits 1).</summary>
+    public bool Undetermined => !TargetsMet && Verification is null && !Models.Any(m => m.Succeeded && MissedBy(m).Count > 0);
 
     /// <summary>Every model done, none missing a target the run can judge, and the forget target left to <c>verify</c>.</summary>
     public bool Pending => !TargetsMet && Succeeded && AwaitsVerify && Models.All(m => MissedBy(m).Count == 0);
