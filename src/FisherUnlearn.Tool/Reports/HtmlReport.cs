@@ -28,7 +28,8 @@ internal static class HtmlReport
         .before { color: #868e96; }
         .ref { color: #2f9e44; }
         .bad { color: #c92a2a; }
-        td.params { font-size: 12px; min-width: 170px; }
+        #models th, #models td { padding: 5px 6px; }
+        td.params { font-size: 12px; min-width: 150px; }
         td.params p.unchanged { margin: 0 0 4px; }
         td.hash code { font-size: 11px; white-space: nowrap; }
         """;
@@ -77,14 +78,19 @@ internal static class HtmlReport
             html.Append("<h2>Before and after</h2>\n<div class=\"charts\" id=\"charts\">\n");
             foreach (var (label, pick) in MarkdownReport.Metrics)
             {
+                // MIA rates from an attack near chance carry their † in the chart too, as in the tables (QA: "100.0" read at
+                // face value in the chart, "100.0†" in the table).
+                var mia = label == "MIA %";
+                IReadOnlyList<string?>? Marks(Func<ReportEntry, ReportMetrics?> state) =>
+                    mia ? [.. measured.Select(m => state(m)?.MiaInformative == false ? MarkdownReport.MiaMark : null)] : null;
                 var series = new List<ChartSeries>
                 {
-                    new("before", BeforeColor, [.. measured.Select(m => m.Before is null ? null : pick(m.Before))]),
-                    new("after", AfterColor, [.. measured.Select(m => m.After is null ? null : pick(m.After))]),
+                    new("before", BeforeColor, [.. measured.Select(m => m.Before is null ? null : pick(m.Before))], Marks(m => m.Before)),
+                    new("after", AfterColor, [.. measured.Select(m => m.After is null ? null : pick(m.After))], Marks(m => m.After)),
                 };
                 if (reference)
                 {
-                    series.Add(new("retrained reference", ReferenceColor, [.. measured.Select(m => m.Reference is null ? null : pick(m.Reference))]));
+                    series.Add(new("retrained reference", ReferenceColor, [.. measured.Select(m => m.Reference is null ? null : pick(m.Reference))], Marks(m => m.Reference)));
                 }
 
                 var forget = label.StartsWith("forget", StringComparison.Ordinal);
@@ -150,7 +156,8 @@ internal static class HtmlReport
                 html.Append("<td class=\"n\"><span class=\"before\">").Append(Value(m.Before)).Append("</span> → <b>").Append(Value(m.After)).Append("</b>");
                 if (reference)
                 {
-                    html.Append(" <span class=\"ref\">(").Append(Value(m.Reference)).Append(")</span>");
+                    // On a line of its own: the table fits a 1280-px window with its parameters and hashes (QA: clipped).
+                    html.Append("<br><span class=\"ref\">(").Append(Value(m.Reference)).Append(")</span>");
                 }
 
                 html.Append("</td>");

@@ -4,7 +4,8 @@ using System.Text;
 namespace FisherUnlearn.Tool.Reports;
 
 /// <summary>One series of a <see cref="SvgBarChart"/>: a name, a colour and one value (0..1, null = no bar) per category.</summary>
-internal sealed record ChartSeries(string Name, string Color, IReadOnlyList<double?> Values);
+/// <param name="Marks">Per value, a mark to print after it (the † of an MIA rate from an attack near chance); null for none.</param>
+internal sealed record ChartSeries(string Name, string Color, IReadOnlyList<double?> Values, IReadOnlyList<string?>? Marks = null);
 
 /// <summary>
 /// A grouped horizontal bar chart of fractions (shown as 0-100 %) as one inline SVG element: one group of rows per category (model),
@@ -83,8 +84,9 @@ internal static class SvgBarChart
                 }
 
                 var end = X(v);
-                svg.Append(F($"<rect class=\"bar\" x=\"{left:0.#}\" y=\"{barY + 0.5:0.#}\" width=\"{Math.Max(end - left, 1):0.#}\" height=\"{Bar - 1:0.#}\" fill=\"{series[s].Color}\"><title>{Xml(categories[c])}, {Xml(series[s].Name)}: {(v * 100).ToString("0.0", CultureInfo.InvariantCulture)}%</title></rect>"));
-                svg.Append(F($"<text x=\"{Math.Max(end - left, 1) + left + 3:0.#}\" y=\"{barY + 8.5:0.#}\" font-size=\"9\" fill=\"#343a40\">{(v * 100).ToString("0.0", CultureInfo.InvariantCulture)}</text>"));
+                var mark = series[s].Marks is { } marks && c < marks.Count ? marks[c] ?? string.Empty : string.Empty;
+                svg.Append(F($"<rect class=\"bar\" x=\"{left:0.#}\" y=\"{barY + 0.5:0.#}\" width=\"{Math.Max(end - left, 1):0.#}\" height=\"{Bar - 1:0.#}\" fill=\"{series[s].Color}\"><title>{Xml(categories[c])}, {Xml(series[s].Name)}: {(v * 100).ToString("0.0", CultureInfo.InvariantCulture)}%{Xml(mark)}</title></rect>"));
+                svg.Append(F($"<text x=\"{Math.Max(end - left, 1) + left + 3:0.#}\" y=\"{barY + 8.5:0.#}\" font-size=\"9\" fill=\"#343a40\">{(v * 100).ToString("0.0", CultureInfo.InvariantCulture)}{Xml(mark)}</text>"));
             }
 
             svg.Append("</g>");

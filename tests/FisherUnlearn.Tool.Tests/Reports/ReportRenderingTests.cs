@@ -329,6 +329,11 @@ public sealed class ReportRenderingTests
         var html = HtmlReport.Render(model);
         Assert.Equal(marked, html.Contains(System.Net.WebUtility.HtmlEncode(MarkdownReport.UninformativeMiaNote), StringComparison.Ordinal));
         Assert.Contains("informative from 60%", html, StringComparison.Ordinal); // The attack chart's line.
+        // The MIA chart's bar label carries the mark too (QA: "100.0" in the chart where the table read "100.0†").
+        var miaChart = html[html.IndexOf(">MIA</text>", StringComparison.Ordinal)..];
+        miaChart = miaChart[..miaChart.IndexOf("</svg>", StringComparison.Ordinal)];
+        Assert.Equal(marked, miaChart.Contains(">33.5" + MarkdownReport.MiaMark + "</text>", StringComparison.Ordinal));
+        Assert.Contains(">30.6</text>", miaChart, StringComparison.Ordinal);
         Assert.DoesNotContain("<th>MIA attack accuracy %</th>", html, StringComparison.Ordinal); // A chart, not a column.
         Assert.Equal(attackAccuracy is null ? Newtonsoft.Json.Linq.JTokenType.Null : Newtonsoft.Json.Linq.JTokenType.Float,
             RunReport.Metrics(model.Models[0].After)!["miaAttackAccuracy"]!.Type);
