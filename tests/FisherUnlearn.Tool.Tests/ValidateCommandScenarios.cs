@@ -30,7 +30,10 @@ public sealed class ValidateCommandScenarios
         Assert.Equal(0, plan.ExitCode);
         Assert.Equal(["a", "b"], plan.Json["affected"]!.Select(a => (string)a["id"]!));
         Assert.Equal(2, explicitFolder.ExitCode); // --workspace still means exactly that folder: b alone lacks its dataset
-        Assert.Contains("dotnet-unlearn: note: no unlearn.json in '.' or above it, so the workspace is that folder alone", explicitFolder.Error, StringComparison.Ordinal);
+        // ... and the note names the workspace it lies in (QA: it said there was no unlearn.json above it).
+        Assert.Contains($"dotnet-unlearn: note: '.' lies inside the workspace at '{ws.Root}' (its unlearn.json), but --workspace reads the folder it names as a workspace of its own", explicitFolder.Error, StringComparison.Ordinal);
+        Assert.Contains($"Pass --workspace {ws.Root}, or leave --workspace out", explicitFolder.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("no unlearn.json", explicitFolder.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("note: no unlearn.json", inside.Error, StringComparison.Ordinal);
     }
 

@@ -114,11 +114,30 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
         if (analysis.Diagnostics.Any(d => d.Code == DiagnosticCatalogue.UnknownParent.Code || d.Code == DiagnosticCatalogue.UnknownDataset.Code)
             && !File.Exists(Path.Combine(WorkspaceRoot, Lineage.Manifests.WorkspaceSettings.FileName)))
         {
-            Diagnostics.Log($"note: no unlearn.json in '{Context.Display(WorkspaceRoot)}' or above it, so the workspace is that folder alone, and models and datasets outside it are not seen. "
-                + "If it is part of a larger workspace, run from that one's root or pass --workspace <root> (an unlearn.json there, 'dotnet unlearn init', marks the root for every subfolder).");
+            // --workspace is read as given, not searched upwards: a subfolder of a workspace is a workspace of its own (QA:
+            // the note said there was no unlearn.json above it, one folder below the workspace's).
+            Diagnostics.Log(EnclosingWorkspace(WorkspaceRoot) is { } enclosing
+                ? $"note: '{Context.Display(WorkspaceRoot)}' lies inside the workspace at '{Context.Display(enclosing)}' (its unlearn.json), but --workspace reads the folder it names as a workspace of its own, "
+                    + $"so models and datasets outside it are not seen. Pass --workspace {Lineage.Text.ShellWord.Quote(Context.Display(enclosing))}, or leave --workspace out: from any folder inside a workspace its root is found."
+                : $"note: no unlearn.json in '{Context.Display(WorkspaceRoot)}' or above it, so the workspace is that folder alone, and models and datasets outside it are not seen. "
+                    + "If it is part of a larger workspace, run from that one's root or pass --workspace <root> (an unlearn.json there, 'dotnet unlearn init', marks the root for every subfolder).");
         }
 
         return analysis;
+    }
+
+    // The nearest folder above this one that holds unlearn.json, or null.
+    private static string? EnclosingWorkspace(string folder)
+    {
+        for (var parent = Directory.GetParent(Path.GetFullPath(folder)); parent is not null; parent = parent.Parent)
+        {
+            if (File.Exists(Path.Combine(parent.FullName, Lineage.Manifests.WorkspaceSettings.FileName)))
+            {
+                return parent.FullName;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>As <see cref="Analyze"/>, but null also when any manifest has an error: commands that act on the
