@@ -27,6 +27,21 @@ public sealed class CommandLineScenarios
         }
     }
 
+    [Theory]
+    [InlineData("run", "'run' needs its <removal> argument: The removal request: its id or the path of its .removal.json.")]
+    [InlineData("verify --json", "'verify' needs its <removal> argument: ")]
+    public async Task A_missing_argument_is_one_usage_error_naming_it(string args, string message)
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var run = await CliRun.InvokeAsync(ws.Root, args.Split(' '));
+
+        Assert.Equal(2, run.ExitCode);
+        var error = Assert.Single(run.ErrorLines, l => l.Contains("FUL3005", StringComparison.Ordinal));
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Required argument missing", run.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Version_prints_the_tool_version_and_nothing_else()
     {

@@ -123,6 +123,15 @@ internal static class CliApp
                     }
                 }
 
+                // A missing argument, named with what it is (QA: "Required argument missing for command: 'run'.").
+                if (error.Message.StartsWith("Required argument missing for command:", StringComparison.Ordinal)
+                    && parseResult.CommandResult.Command.Arguments.FirstOrDefault(a => a.Arity.MinimumNumberOfValues > 0) is { } argument)
+                {
+                    writer.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null,
+                        $"'{parseResult.CommandResult.Command.Name}' needs its <{argument.Name}> argument: {argument.Description}"));
+                    continue;
+                }
+
                 // System.CommandLine lists choices on lines of their own ("Must be one of:\n\t'a'\n\t'b'"): one line here,
                 // with the nearest choice.
                 var line = OneLine(error.Message);

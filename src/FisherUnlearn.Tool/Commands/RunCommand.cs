@@ -39,7 +39,7 @@ internal static class RunCommand
         var shard = new Option<string?>("--shard") { Description = "Do only share i of n of the plan (for CI fan-out; see 'plan --matrix').", HelpName = "i/n" };
         var force = new Option<bool>("--force") { Description = "Redo every model, even those whose outputs are up to date." };
         var merge = new Option<bool>("--merge") { Description = "Compute nothing: gather the results of all shards into report.json." };
-        var command = new Command("run", "Produce the unlearned checkpoint of every affected model, and report.json.")
+        var command = new Command("run", "Produce the unlearned checkpoint of every affected model, and the reports (report.json, report.md, report.html).")
         {
             removal, method, output, only, parallel, threads, shard, force, merge,
         };

@@ -255,14 +255,13 @@ internal static class TrainCommand
             }
 
             live?.Update(model.Id, "training");
-            var clock = Stopwatch.StartNew();
             using var result = trainer.Train(model, cancellationToken: cancellationToken);
             result.Save(path, TrainingInputs.Metadata(model, inputs));
             var stats = result.Stats;
             Results.Add(Entry(model.Id, "trained", stats));
             Log(Describe(model, stats));
             live?.Complete(model.Id, "done", stats.Epochs == 0 ? "no training step"
-                : string.Create(CultureInfo.InvariantCulture, $"{stats.Epochs} epoch{(stats.Epochs == 1 ? string.Empty : "s")}, loss {stats.FinalLoss:0.###}"), clock.Elapsed.TotalSeconds);
+                : string.Create(CultureInfo.InvariantCulture, $"{stats.Epochs} epoch{(stats.Epochs == 1 ? string.Empty : "s")}, loss {stats.FinalLoss:0.###}"), stats.Seconds);
             Current = null;
         }
 
@@ -298,10 +297,11 @@ internal static class TrainCommand
         {
             ["id"] = id,
             ["status"] = status,
-            ["seconds"] = stats is null ? 0.0 : Math.Round(stats.Seconds, 3),
+            // Null for a model not trained (up to date, kept), as for one that failed: not "0 epochs" (QA).
+            ["seconds"] = stats is null ? null : Math.Round(stats.Seconds, 3),
             ["finalLoss"] = stats?.FinalLoss is { } loss ? Math.Round(loss, 6) : null,
-            ["epochs"] = stats?.Epochs ?? 0,
-            ["samples"] = stats?.Samples ?? 0,
+            ["epochs"] = stats?.Epochs,
+            ["samples"] = stats?.Samples,
             ["error"] = null,
         };
     }

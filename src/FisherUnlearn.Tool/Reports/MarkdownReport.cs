@@ -250,7 +250,7 @@ internal static class MarkdownReport
         var awaits = symbols ? "⏳ " : string.Empty;
         return missed > 0 ? $"**{bad}Targets missed by {missed} of {model.Models.Count} models.**"
             : model.AwaitsVerify ? $"**{awaits}{done}; targets not known yet: 'dotnet unlearn verify' judges the forgotten samples.**"
-            : model.HasTargets ? $"**{ok}{done}; targets met{(model.Verification is null ? " (run's own measurements)" : " (verified)")}.**"
+            : model.HasTargets ? $"**{ok}{done}; targets met{(model.Verification is null ? " (by the run's measurements)" : model.Verification.Reference ? " (verified against the retrained reference)" : " (verified)")}.**"
             : $"**{ok}{done}.**";
     }
 
