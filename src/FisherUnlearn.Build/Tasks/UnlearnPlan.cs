@@ -31,7 +31,8 @@ public sealed class UnlearnPlan : ProjectTask, IIncrementalTask
     public string? OutputPath { get; set; }
 
     /// <summary>Folder of the per-pair input-hash caches (<c>$(IntermediateOutputPath)unlearn/</c>); empty: <c>obj/unlearn/</c>
-    /// under the project. Each (removal, model) has <c>&lt;removal&gt;/&lt;model&gt;.inputs.cache</c> there.</summary>
+    /// under the project. Each (removal, model) has <c>out-&lt;key&gt;/&lt;removal&gt;/&lt;model&gt;.inputs.cache</c> there
+    /// (<see cref="OutputKey"/>: one folder per output folder and method).</summary>
     public string? CacheDirectory { get; set; }
 
     /// <summary><c>UnlearnMethod</c>: the method whose outputs count as up to date (empty: the removal's, else

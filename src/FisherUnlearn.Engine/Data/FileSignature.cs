@@ -9,8 +9,8 @@ namespace FisherUnlearn.Engine.Data;
 /// </summary>
 internal static class FileSignature
 {
-    /// <summary>Bytes read to tell a file's kind.</summary>
-    public const int Length = 16;
+    /// <summary>Bytes read to tell a file's kind (the longest signature here, a Git LFS pointer's, is 23).</summary>
+    public const int Length = 32;
 
     private static readonly byte[] Npy = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
     private static readonly byte[] Hdf5 = [0x89, (byte)'H', (byte)'D', (byte)'F', 0x0D, 0x0A, 0x1A, 0x0A];

@@ -58,8 +58,9 @@ public static class IdxReader
             var magic = BinaryPrimitives.ReadInt32BigEndian(word);
             if (magic != expectedMagic)
             {
-                // What it is when that is plain (a ZIP, a safetensors file's length...), beside the number.
-                var kind = FileSignature.IsIdx(word) ? null : FileSignature.Recognise(word);
+                // What it is when that is plain (a ZIP, a NumPy array, a Git LFS pointer...), beside the number: from the
+                // file's own first bytes (the magic alone is too short for most signatures), or the decompressed ones.
+                var kind = FileSignature.IsIdx(word) ? null : FileSignature.Recognise(gzipped ? word : FileSignature.Head(path));
                 throw EngineException.Create(DiagnosticCatalogue.DataBadMagic, path, path, what, kind is null ? $"magic 0x{magic:X8}" : $"{kind}, magic 0x{magic:X8}");
             }
 

@@ -19,6 +19,40 @@ public static class BatchStatistics
         return module.named_buffers().Any(b => b.name == "running_var" || b.name.EndsWith(".running_var", StringComparison.Ordinal));
     }
 
+    /// <summary>The layers that keep batch statistics (leaf modules holding a <c>running_var</c> buffer).</summary>
+    public static IReadOnlyList<nn.Module> Layers(nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return [.. module.named_modules().Select(m => m.module)
+            .Where(m => !m.children().Any() && m.named_buffers().Any(b => b.name == "running_var"))];
+    }
+
+    /// <summary>Runs <paramref name="forward"/> with the batch-statistics layers in eval mode: they normalise with their
+    /// running statistics and do not update them. The repair's anchor passes the forgotten samples through the model;
+    /// in training mode their batches would be mixed into the running statistics written with the output (review).</summary>
+    public static T WithoutUpdating<T>(IReadOnlyList<nn.Module> layers, Func<T> forward)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        ArgumentNullException.ThrowIfNull(forward);
+        var modes = layers.Select(l => l.training).ToList();
+        foreach (var layer in layers)
+        {
+            layer.eval();
+        }
+
+        try
+        {
+            return forward();
+        }
+        finally
+        {
+            for (var i = 0; i < layers.Count; i++)
+            {
+                layers[i].train(modes[i]);
+            }
+        }
+    }
+
     /// <summary>Whether a batch of <paramref name="rows"/> samples trains a module that keeps batch statistics
     /// (<paramref name="kept"/>): every batch but one of a single sample.</summary>
     public static bool Trains(bool kept, long rows) => !kept || rows > 1;

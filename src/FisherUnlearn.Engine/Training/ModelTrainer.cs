@@ -250,6 +250,14 @@ public sealed class ModelTrainer
         long steps = 0;
         double? finalLoss = null;
         var keepsBatchStatistics = BatchStatistics.Kept(module);
+        if (keepsBatchStatistics && (recipe.BatchSize < 2 || data.Count < 2))
+        {
+            // Every batch would be one sample, skipped: the untrained weights would be written as trained (review).
+            throw EngineException.At(DiagnosticCatalogue.BatchOfOne, model.RecipeLocation, null, model.Id,
+                recipe.BatchSize < 2 ? "'training.batchSize' is 1" : "its data hold a single sample",
+                recipe.BatchSize < 2 ? "Set 'training.batchSize' to 2 or more." : "Train it on more samples, or use a module without BatchNorm.");
+        }
+
         module.train();
         try
         {

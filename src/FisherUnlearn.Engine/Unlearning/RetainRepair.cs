@@ -57,8 +57,10 @@ internal static class RetainRepair
         long steps = 0;
         var epoch = 0;
         double? loss = null;
-        // A batch-statistics layer cannot train on the anchor's rows when there is only one (BatchStatistics).
-        var anchored = anchor is { Weight: > 0 } a && BatchStatistics.Trains(keepsBatchStatistics, a.Features.shape[0]) && a.Features.shape[0] > 0 ? a : null;
+        // The anchor's forward pass leaves batch statistics as they are (BatchStatistics.WithoutUpdating), so one row is
+        // as good as many there.
+        var anchored = anchor is { Weight: > 0 } a && a.Features.shape[0] > 0 ? a : null;
+        var normLayers = keepsBatchStatistics ? BatchStatistics.Layers(module) : [];
         var anchorRows = anchored is null ? 0 : (int)anchored.Features.shape[0];
         var anchorOrder = anchored is null ? [] : Array.ConvertAll(DataSplit.Shuffled(anchorRows, seed), i => (long)i);
         var anchorAt = 0;
@@ -93,7 +95,8 @@ internal static class RetainRepair
                         }
 
                         var at = torch.tensor(rows);
-                        var logProbabilities = nn.functional.log_softmax(module.call(anchored.Features.index_select(0, at)), 1);
+                        var anchorBatch = anchored.Features.index_select(0, at);
+                        var logProbabilities = nn.functional.log_softmax(BatchStatistics.WithoutUpdating(normLayers, () => module.call(anchorBatch)), 1);
                         var soft = -(anchored.Probabilities.index_select(0, at) * logProbabilities).sum(1).mean();
                         batchLoss = batchLoss.Plus(soft.mul(anchorWeight));
                     }

@@ -345,7 +345,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         {
             // The dampening's cost in retained accuracy on the slice is what a repair could give back: below the tolerance
             // there is nothing to repair (step 5).
-            var retainCost = result.Undampened is { } undampened ? undampened.RetainAccuracy - result.Chosen.RetainAccuracy : 0;
+            var retainCost = RetainCost(result);
             var record = new JsonObject { ["retainCost"] = Math.Round(retainCost, 6), ["ran"] = retainCost > settings.RepairTolerance + 1e-12 };
             if ((bool)record["ran"]!)
             {
@@ -446,10 +446,16 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             samples, settings.SampleTolerance)
         {
             Shift = result.Difficulty?.ShiftOf(heldOut) ?? 0,
-            RetainCost = undampened.RetainAccuracy - result.Chosen.RetainAccuracy,
+            RetainCost = RetainCost(result),
             CostTolerance = settings.RepairTolerance,
         };
     }
+
+    /// <summary>What the calibrated dampening costs in retained accuracy on the calibration slice (the undampened
+    /// model's minus the chosen setting's; 0 when the search did not evaluate "no dampening"): what a repair could give
+    /// back (step 5), and what leaving easy samples as they are would save (step 2).</summary>
+    private static double RetainCost(CalibrationResult result) =>
+        result.Undampened is { } undampened ? undampened.RetainAccuracy - result.Chosen.RetainAccuracy : 0;
 
     /// <summary>What a model that never saw the forgotten samples scores on them, in words: the held-out accuracy on their
     /// labels, moved by the probe's <see cref="SampleDifficulty.LogOddsShift"/> when it measured one.</summary>

@@ -263,6 +263,8 @@ public static class DiagnosticCatalogue
         "Model '{0}' has no training sample left once the removal's data is taken out: retraining it trains nothing, so its reference is {1}. Its retrained model is no model of its data: check that '{2}' should remove all of it, and retire the model (take it out of the lineage) if so.");
     public static readonly DiagnosticDescriptor TrainedNotFinite = Error("FUL4073", "Training left values that are not finite",
         "Training model '{0}' left {1} NaN or infinite value(s) in '{2}', so its checkpoint is not written. {3}");
+    public static readonly DiagnosticDescriptor BatchOfOne = Error("FUL4074", "Batch statistics need two samples",
+        "Model '{0}' keeps batch statistics (BatchNorm), which cannot train on a batch of one sample, and {1}, so training would take no step. {2}");
     public static readonly DiagnosticDescriptor CheckpointBelowUnreadable = Warning("FUL4071", "Checkpoint below an unreadable or missing one",
         "The checkpoint of model '{0}' descends from '{1}', whose checkpoint {2}, so whether 'dotnet unlearn train' would make this one again cannot be told until that one is made again. Run 'dotnet unlearn train' first, unless the checkpoint as it is, is the one to unlearn.");
     public static readonly DiagnosticDescriptor HarvestNoData = Warning("FUL4082", "Nothing to harvest",

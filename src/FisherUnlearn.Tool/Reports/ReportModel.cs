@@ -165,7 +165,7 @@ internal sealed record ReportModel
     /// (<see cref="Pending"/>) or on models without a current output (failed, or not made yet: a merge without every
     /// shard). Once <c>verify</c> has judged the request, its verdict stands: an output missing or out of date then is a
     /// missed target (verify exits 1).</summary>
-    public bool Undetermined => !TargetsMet && Verification is null && !Models.Any(m => m.Succeeded && MissedBy(m).Count > 0);
+    public bool Undetermined => HasTargets && !TargetsMet && Verification is null && !Models.Any(m => m.Succeeded && MissedBy(m).Count > 0);
 
     /// <summary>Every model done, none missing a target the run can judge, and the forget target left to <c>verify</c>.</summary>
     public bool Pending => !TargetsMet && Succeeded && AwaitsVerify && Models.All(m => MissedBy(m).Count == 0);

