@@ -190,7 +190,7 @@ public sealed record SampleDifficulty(double ProbeOnSamples, double ProbeHeldOut
                         using var step = torch.NewDisposeScope();
                         var at = torch.tensor(order.AsSpan(start, Math.Min(BatchSize, n - start)).ToArray());
                         optimizer.ZeroGrad();
-                        var logits = standardised.index_select(0, at).matmul(parameters[0]).add(parameters[1]);
+                        var logits = standardised.index_select(0, at).matmul(parameters[0]).Plus(parameters[1]); // held alpha: add(Tensor) passes a temporary Scalar (HeldScalars)
                         nn.functional.cross_entropy(logits, y.index_select(0, at)).backward();
                         optimizer.Step();
                     }
@@ -206,7 +206,7 @@ public sealed record SampleDifficulty(double ProbeOnSamples, double ProbeHeldOut
             using var scope = torch.NewDisposeScope();
             using var noGrad = torch.no_grad();
             var (features, labels) = part.ToTensors();
-            var predicted = features.flatten(1).sub(mean).div(scale).matmul(weight).add(bias).argmax(1);
+            var predicted = features.flatten(1).sub(mean).div(scale).matmul(weight).Plus(bias).argmax(1);
             return predicted.eq(labels).to_type(ScalarType.Float64).mean().item<double>();
         }
 
