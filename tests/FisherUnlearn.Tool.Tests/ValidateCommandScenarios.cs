@@ -34,6 +34,11 @@ public sealed class ValidateCommandScenarios
         Assert.Contains($"dotnet-unlearn: note: '.' lies inside the workspace at '{ws.Root}' (its unlearn.json), but --workspace reads the folder it names as a workspace of its own", explicitFolder.Error, StringComparison.Ordinal);
         Assert.Contains($"Pass --workspace {ws.Root}, or leave --workspace out", explicitFolder.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("no unlearn.json", explicitFolder.Error, StringComparison.Ordinal);
+        // A folder of the workspace without any manifest (its data, say) gets the same note beside FUL2014 (QA).
+        ws.Write("data/notes.txt", "raw files");
+        var dataFolder = await CliRun.InvokeAsync(ws.Root, "validate", "--workspace", "data");
+        Assert.Contains("FUL2014", dataFolder.Error, StringComparison.Ordinal);
+        Assert.Contains("note: 'data' lies inside the workspace at '.' (its unlearn.json)", dataFolder.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("note: no unlearn.json", inside.Error, StringComparison.Ordinal);
     }
 

@@ -60,7 +60,8 @@ public static class IdxReader
             {
                 // What it is when that is plain (a ZIP, a NumPy array, a Git LFS pointer...), beside the number: from the
                 // file's own first bytes (the magic alone is too short for most signatures), or the decompressed ones.
-                var kind = FileSignature.IsIdx(word) ? null : FileSignature.Recognise(gzipped ? word : FileSignature.Head(path));
+                var kind = magic == LabelsMagic ? "an IDX label file" : magic == ImagesMagic ? "an IDX image file"
+                    : FileSignature.IsIdx(word) ? null : FileSignature.Recognise(gzipped ? word : FileSignature.Head(path));
                 throw EngineException.Create(DiagnosticCatalogue.DataBadMagic, path, path, what, kind is null ? $"magic 0x{magic:X8}" : $"{kind}, magic 0x{magic:X8}");
             }
 

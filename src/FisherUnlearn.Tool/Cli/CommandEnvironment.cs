@@ -111,12 +111,16 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
         Diagnostics.Write(analysis.Diagnostics);
         // Without unlearn.json the workspace is the folder itself: from a project folder, the rest of the network is not
         // seen, and its parents and datasets read as unknown. Said, so FUL2001/FUL2002 are not taken at their word (QA).
-        if (analysis.Diagnostics.Any(d => d.Code == DiagnosticCatalogue.UnknownParent.Code || d.Code == DiagnosticCatalogue.UnknownDataset.Code)
+        // A folder inside a workspace, named by --workspace, is said to be one also when it holds no manifest (QA: a data
+        // folder got FUL2014 alone).
+        var enclosing = File.Exists(Path.Combine(WorkspaceRoot, Lineage.Manifests.WorkspaceSettings.FileName)) ? null : EnclosingWorkspace(WorkspaceRoot);
+        if ((analysis.Diagnostics.Any(d => d.Code == DiagnosticCatalogue.UnknownParent.Code || d.Code == DiagnosticCatalogue.UnknownDataset.Code)
+                || (enclosing is not null && analysis.Diagnostics.Any(d => d.Code == DiagnosticCatalogue.NoManifests.Code)))
             && !File.Exists(Path.Combine(WorkspaceRoot, Lineage.Manifests.WorkspaceSettings.FileName)))
         {
             // --workspace is read as given, not searched upwards: a subfolder of a workspace is a workspace of its own (QA:
             // the note said there was no unlearn.json above it, one folder below the workspace's).
-            Diagnostics.Log(EnclosingWorkspace(WorkspaceRoot) is { } enclosing
+            Diagnostics.Log(enclosing is not null
                 ? $"note: '{Context.Display(WorkspaceRoot)}' lies inside the workspace at '{Context.Display(enclosing)}' (its unlearn.json), but --workspace reads the folder it names as a workspace of its own, "
                     + $"so models and datasets outside it are not seen. Pass --workspace {Lineage.Text.ShellWord.Quote(Context.Display(enclosing))}, or leave --workspace out: from any folder inside a workspace its root is found."
                 : $"note: no unlearn.json in '{Context.Display(WorkspaceRoot)}' or above it, so the workspace is that folder alone, and models and datasets outside it are not seen. "

@@ -60,7 +60,7 @@ public sealed class IdxReaderTests : IDisposable
     {
         var path = folder.Write("labels.idx", IdxBuilder.Labels(1, 2));
         var ex = EngineAssert.Fails("FUL4002", () => IdxReader.ReadImages(path));
-        Assert.Contains("is not an IDX image file, whose magic number is 0x00000803 (found magic 0x00000801)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("is not an IDX image file, whose magic number is 0x00000803 (found an IDX label file, magic 0x00000801)", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
