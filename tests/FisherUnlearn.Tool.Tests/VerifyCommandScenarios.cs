@@ -273,6 +273,23 @@ public sealed class VerifyCommandScenarios
     }
 
     /// <summary>The digits chain trained, forget-3 run and verified (targets met).</summary>
+    [Fact]
+    public async Task Verify_after_a_run_in_which_a_model_failed_keeps_why_it_failed_in_the_reports()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        ws.WriteBytes("b/bin/b.safetensors", ws.ReadBytes("b/bin/b.safetensors")[..100]); // cut short
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3");
+        Assert.Equal(1, run.ExitCode);
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+
+        Assert.NotEqual(0, verify.ExitCode);
+        var md = ws.ReadText("artifacts/unlearn/forget-3/report.md");
+        Assert.Contains("no output: its run failed (FUL402", md, StringComparison.Ordinal);
+        Assert.Contains("fix that, then run 'dotnet unlearn run forget-3'", md, StringComparison.Ordinal);
+    }
+
     private static async Task<TempWorkspace> VerifiedChain()
     {
         var ws = DigitsChain.Create();

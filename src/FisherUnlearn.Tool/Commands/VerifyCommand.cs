@@ -483,7 +483,10 @@ internal static class VerifyCommand
                 {
                     Status = ReportEntry.MissingStatus,
                     Output = null,
-                    Error = $"no output: run 'dotnet unlearn run {removal.Id}'",
+                    // A model whose run failed keeps why (QA: "run 'dotnet unlearn run'" alone, which failed the same way).
+                    Error = m.Status == "failed" && m.Error is { } failure
+                        ? $"no output: its run failed ({failure}); fix that, then run 'dotnet unlearn run {removal.Id}'"
+                        : $"no output: run 'dotnet unlearn run {removal.Id}'",
                     Missed = [$"{DiagnosticCatalogue.UnlearnedOutputMissing.Code}: no output to verify"],
                 }
                 : result.UnreadableOutputs.TryGetValue(m.Id, out var unreadable)
