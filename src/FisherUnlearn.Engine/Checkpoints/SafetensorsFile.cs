@@ -123,12 +123,14 @@ public static class SafetensorsFile
         Span<byte> lengthBytes = stackalloc byte[8];
         file.ReadExactly(lengthBytes);
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
-        if (IsGitLfsPointer(file))
+        // What the file is when its first bytes are plainly another format's (Data.FileSignature), read once.
+        var head = Head(file);
+        if (Data.FileSignature.IsGitLfsPointer(head))
         {
             throw BadHeader(path, "it is a Git LFS pointer, not the checkpoint itself ('git lfs pull' fetches it)");
         }
 
-        if (OtherFormat(file) is { } kind)
+        if (!Data.FileSignature.IsSafetensors(head) && Data.FileSignature.Recognise(head) is { } kind)
         {
             throw BadHeader(path, $"it is {kind}, not a safetensors file{(kind.StartsWith("a ZIP", StringComparison.Ordinal) ? "; a PyTorch state_dict is read from a .pt or .pth path" : string.Empty)}");
         }
@@ -150,32 +152,15 @@ public static class SafetensorsFile
         return new SafetensorsHeader(path, fileLength, dataStart, entries, metadata);
     }
 
-    // What the file is when its first bytes are plainly another format's (Data.FileSignature), else null.
-    private static string? OtherFormat(FileStream file)
+    // The file's first bytes (Data.FileSignature.Length at most), leaving its position as it was.
+    private static byte[] Head(FileStream file)
     {
         var position = file.Position;
         var head = new byte[Math.Min(Data.FileSignature.Length, file.Length)];
         file.Position = 0;
         file.ReadExactly(head);
         file.Position = position;
-        return Data.FileSignature.IsSafetensors(head) ? null : Data.FileSignature.Recognise(head);
-    }
-
-    // The small text file Git LFS leaves in place of a large file it has not fetched: "version https://git-lfs.github.com/spec/v1".
-    private static bool IsGitLfsPointer(FileStream file)
-    {
-        var prefix = "version https://git-lfs.github.com/spec/"u8;
-        if (file.Length < prefix.Length)
-        {
-            return false;
-        }
-
-        var position = file.Position;
-        Span<byte> head = stackalloc byte[prefix.Length];
-        file.Position = 0;
-        file.ReadExactly(head);
-        file.Position = position;
-        return head.SequenceEqual(prefix);
+        return head;
     }
 
     private static SafetensorsDocument ReadTensors(FileStream file, SafetensorsHeader header, bool checkFinite, Func<string, bool>? include)

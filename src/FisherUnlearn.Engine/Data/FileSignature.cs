@@ -65,7 +65,7 @@ internal static class FileSignature
             return "an executable (ELF)";
         }
 
-        if (head.StartsWith("version https://git-lfs"u8))
+        if (IsGitLfsPointer(head))
         {
             return "a Git LFS pointer ('git lfs pull' fetches the file itself)";
         }
@@ -103,6 +103,9 @@ internal static class FileSignature
             throw EngineException.Create(Lineage.Diagnostics.DiagnosticCatalogue.DataBadMagic, path, path, declared, kind);
         }
     }
+
+    /// <summary>The small text file Git LFS leaves in place of a large file it has not fetched.</summary>
+    public static bool IsGitLfsPointer(ReadOnlySpan<byte> head) => head.StartsWith("version https://git-lfs"u8);
 
     /// <summary>An IDX header: two zero bytes, a type code, and 1 to 4 dimensions.</summary>
     public static bool IsIdx(ReadOnlySpan<byte> head) =>

@@ -113,10 +113,11 @@ internal sealed class CommandEnvironment(CliContext context, GlobalOptions optio
         // seen, and its parents and datasets read as unknown. Said, so FUL2001/FUL2002 are not taken at their word (QA).
         // A folder inside a workspace, named by --workspace, is said to be one also when it holds no manifest (QA: a data
         // folder got FUL2014 alone).
-        var enclosing = File.Exists(Path.Combine(WorkspaceRoot, Lineage.Manifests.WorkspaceSettings.FileName)) ? null : EnclosingWorkspace(WorkspaceRoot);
-        if ((analysis.Diagnostics.Any(d => d.Code == DiagnosticCatalogue.UnknownParent.Code || d.Code == DiagnosticCatalogue.UnknownDataset.Code)
-                || (enclosing is not null && analysis.Diagnostics.Any(d => d.Code == DiagnosticCatalogue.NoManifests.Code)))
-            && !File.Exists(Path.Combine(WorkspaceRoot, Lineage.Manifests.WorkspaceSettings.FileName)))
+        var hasSettings = File.Exists(Path.Combine(WorkspaceRoot, Lineage.Manifests.WorkspaceSettings.FileName));
+        var enclosing = hasSettings ? null : EnclosingWorkspace(WorkspaceRoot);
+        if (!hasSettings
+            && (analysis.Diagnostics.Any(d => d.Code == DiagnosticCatalogue.UnknownParent.Code || d.Code == DiagnosticCatalogue.UnknownDataset.Code)
+                || (enclosing is not null && analysis.Diagnostics.Any(d => d.Code == DiagnosticCatalogue.NoManifests.Code))))
         {
             // --workspace is read as given, not searched upwards: a subfolder of a workspace is a workspace of its own (QA:
             // the note said there was no unlearn.json above it, one folder below the workspace's).
