@@ -44,6 +44,23 @@ public sealed class LiveProgressScenarios
     }
 
     [Fact]
+    public void A_finished_run_keeps_the_wall_time_its_row_showed_not_the_shorter_unlearning_time()
+    {
+        var error = new StringWriter();
+        using (var live = new LiveProgress(error))
+        {
+            live.Planned(["a"]);
+            live.Started("a");
+            Thread.Sleep(TimeSpan.FromMilliseconds(350)); // loading and the before/after metrics, which Seconds leaves out
+            live.Finished(new ModelOutcome { Id = "a", Role = FisherUnlearn.Lineage.Planning.ModelRole.Root, Method = "fiun", Seconds = 0.01 }, reused: false);
+        }
+
+        var shown = System.Text.RegularExpressions.Regex.Match(LastFrame(error.ToString()), @"a\s*│\s*✓ done\s*│\s*fiun\s*│\s*([0-9.]+) s");
+        Assert.True(shown.Success, error.ToString());
+        Assert.True(double.Parse(shown.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 0.3, shown.Value);
+    }
+
+    [Fact]
     public void Work_refused_before_any_model_starts_leaves_no_table()
     {
         var error = new StringWriter();

@@ -5,6 +5,7 @@ using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Testing;
 using FisherUnlearn.Tool.Tests.Support;
 using Newtonsoft.Json.Linq;
+using TorchSharp;
 
 namespace FisherUnlearn.Tool.Tests;
 
@@ -507,7 +508,12 @@ public sealed class TrainCommandScenarios
         var parentPath = ws.PathOf("a/bin/a.safetensors");
         var metadata = TrainingInputs.ReadMetadata(parentPath)!;
         var state = CheckpointStore.Load(parentPath);
-        state["fc1.bias"].add_(0.5f);
+        using (var half = 0.5f.ToScalar())
+        using (var one = 1.ToScalar())
+        {
+            state["fc1.bias"].add_(half, one);
+        }
+
         CheckpointStore.Save(parentPath, state, metadata); // same recorded inputs, other weights
         foreach (var tensor in state.Values)
         {

@@ -126,7 +126,8 @@ public sealed class CheckpointStoreTests : IDisposable
         using var model = Model();
         using (torch.no_grad())
         {
-            model.Layers[1].bias!.fill_(double.PositiveInfinity);
+            using var infinity = double.PositiveInfinity.ToScalar();
+            model.Layers[1].bias!.fill_(infinity);
         }
 
         var path = folder.PathOf("m.safetensors");
@@ -205,7 +206,8 @@ public sealed class CheckpointStoreTests : IDisposable
         using var model = Model();
         using (torch.no_grad())
         {
-            model.Layers[1].bias!.fill_(double.NaN);
+            using var nan = double.NaN.ToScalar();
+            model.Layers[1].bias!.fill_(nan);
         }
 
         var path = folder.PathOf(file);

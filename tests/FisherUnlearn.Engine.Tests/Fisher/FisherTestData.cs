@@ -1,6 +1,7 @@
 using FisherUnlearn.Engine.Data;
 using FisherUnlearn.Engine.Fisher;
 using FisherUnlearn.Engine.Models;
+using FisherUnlearn.Engine.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -44,20 +45,24 @@ internal static class FisherTestData
 
     /// <summary>Exact per-example Fisher by the definition: a batch-size-1 loop of mean cross-entropy, grad^2, / N.</summary>
     public static Dictionary<string, float[]> ExactReference(nn.Module<Tensor, Tensor> model, DataSplit data) =>
-        Reference(model, data, batchSize: 1, (output, labels) => nn.functional.cross_entropy(output, labels), g => g.square());
+        Reference(model, data, batchSize: 1, (output, labels) => nn.functional.cross_entropy(output, labels), g => g.Squared());
 
     /// <summary>The tempered per-example Fisher by the definition: a batch-size-1 loop of the cross-entropy of the logits
     /// divided by the temperature, grad^2, / N.</summary>
     public static Dictionary<string, float[]> TemperedReference(nn.Module<Tensor, Tensor> model, DataSplit data, double temperature) =>
-        Reference(model, data, batchSize: 1, (output, labels) => nn.functional.cross_entropy(output / temperature, labels), g => g.square());
+        Reference(model, data, batchSize: 1, (output, labels) =>
+        {
+            using var t = temperature.ToScalar();
+            return nn.functional.cross_entropy(output.div(t), labels);
+        }, g => g.Squared());
 
     /// <summary>SSD calc_importance: per mini-batch mean CE, backward, add grad^2, divide by the number of batches.</summary>
     public static Dictionary<string, float[]> BatchReference(nn.Module<Tensor, Tensor> model, DataSplit data, int batchSize) =>
-        Reference(model, data, batchSize, (output, labels) => nn.functional.cross_entropy(output, labels), g => g.square());
+        Reference(model, data, batchSize, (output, labels) => nn.functional.cross_entropy(output, labels), g => g.Squared());
 
     /// <summary>LFSSD: loss = mean over the batch of the squared L2 norm of the output; add |grad|; / batches.</summary>
     public static Dictionary<string, float[]> LabelFreeReference(nn.Module<Tensor, Tensor> model, DataSplit data, int batchSize) =>
-        Reference(model, data, batchSize, (output, _) => output.pow(2).sum(dim: 1).mean(), g => g.abs());
+        Reference(model, data, batchSize, (output, _) => output.Squared().sum(dim: 1).mean(), g => g.abs());
 
     private static Dictionary<string, float[]> Reference(nn.Module<Tensor, Tensor> model, DataSplit data, int batchSize,
         Func<Tensor, Tensor, Tensor> lossOf, Func<Tensor, Tensor> contribution)

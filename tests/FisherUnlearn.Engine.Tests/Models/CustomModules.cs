@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -178,7 +179,8 @@ public sealed class SpoilingModule : nn.Module<Tensor, Tensor>
         if (training)
         {
             using var noGrad = no_grad();
-            spoiled.fill_(double.NaN);
+            using var nan = double.NaN.ToScalar();
+            spoiled.fill_(nan);
         }
 
         return head.call(input.flatten(1));

@@ -73,7 +73,9 @@ public sealed class ScalarLifetimeTests
                     using var scope = torch.NewDisposeScope();
                     optimizer.zero_grad();
                     nn.functional.cross_entropy(model.call(x), y).backward();
+#pragma warning disable RS0030 // the control: torch.optim's own temporaries, which the engine bans
                     optimizer.step();
+#pragma warning restore RS0030
                 }
             }
             catch (Exception e)

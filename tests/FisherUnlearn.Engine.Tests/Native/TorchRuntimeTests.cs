@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using FisherUnlearn.Engine.Native;
+using FisherUnlearn.Engine.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,23 +19,27 @@ public sealed class TorchRuntimeTests
         using var scope = NewDisposeScope();
         // Two Gaussian blobs, centred at (-1, -1) and (+1, +1), 256 points each.
         const int perClass = 256;
-        var noise = randn(2 * perClass, 2) * 0.6;
-        var centres = cat([full(perClass, 2, -1.0f), full(perClass, 2, 1.0f)], dim: 0);
-        var x = noise + centres;
+        // Held Scalars and the engine's optimizer: torch.optim and number operators pass temporary Scalars (docs/engine-notes.md).
+        using var spread = 0.6.ToScalar();
+        using var minusOne = (-1.0f).ToScalar();
+        using var one = 1.0f.ToScalar();
+        var noise = randn(2 * perClass, 2).mul(spread);
+        var centres = cat([full(perClass, 2, minusOne), full(perClass, 2, one)], dim: 0);
+        var x = noise.Plus(centres);
         var y = cat([zeros(perClass, dtype: ScalarType.Int64), ones(perClass, dtype: ScalarType.Int64)], dim: 0);
 
         var model = nn.Sequential(("fc1", nn.Linear(2, 16)), ("relu", nn.ReLU()), ("fc2", nn.Linear(16, 2)));
-        var optimizer = optim.Adam(model.parameters(), lr: 0.05);
+        using var optimizer = StepOptimizer.Adam(model.parameters(), learningRate: 0.05, weightDecay: 0);
         var lossFunction = nn.CrossEntropyLoss();
 
         float initial = 0, final = 0;
         for (var step = 0; step < 40; step++)
         {
             using var stepScope = NewDisposeScope();
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             var loss = lossFunction.forward(model.forward(x), y);
             loss.backward();
-            optimizer.step();
+            optimizer.Step();
             var value = loss.item<float>();
             if (step == 0)
             {

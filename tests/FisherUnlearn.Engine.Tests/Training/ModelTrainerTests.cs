@@ -102,7 +102,7 @@ public sealed class ModelTrainerTests
 
         foreach (var (name, value) in start.Module.state_dict())
         {
-            using var expected = (parents["a"][name] + parents["b"][name]) / 2;
+            using var expected = parents["a"][name].Plus(parents["b"][name]).div(HeldScalars.IntTwo);
             Assert.True(Equal(value, expected), name);
         }
 
@@ -173,7 +173,8 @@ public sealed class ModelTrainerTests
 
         foreach (var (name, value) in result.Module.state_dict())
         {
-            using var expected = (states["a"][name] + states["b"][name] + states["c"][name]) / 3;
+            using var three = 3.ToScalar();
+            using var expected = states["a"][name].Plus(states["b"][name]).Plus(states["c"][name]).div(three);
             Assert.True(Equal(value, expected), name);
         }
 
@@ -275,7 +276,7 @@ public sealed class ModelTrainerTests
         Assert.Null(BatchStatistics.FirstNonFinite(result.Module));
         var state = result.Module.state_dict();
         Assert.True(state["bn.running_var"].isfinite().all().item<bool>());
-        Assert.False(state["bn.running_var"].eq(1).all().item<bool>()); // the full batches did update it
+        Assert.False(state["bn.running_var"].eq(HeldScalars.DoubleOne).all().item<bool>()); // the full batches did update it
         Assert.True(BatchStatistics.Kept(result.Module));
         Assert.False(BatchStatistics.Trains(kept: true, rows: 1));
         Assert.True(BatchStatistics.Trains(kept: false, rows: 1));

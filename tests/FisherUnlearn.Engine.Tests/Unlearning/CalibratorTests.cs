@@ -5,6 +5,7 @@ using FisherUnlearn.Engine.Models;
 using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Engine.Unlearning;
 using FisherUnlearn.Engine.Verification;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FisherUnlearn.Engine.Tests.Unlearning;
@@ -150,7 +151,8 @@ public sealed class CalibratorTests
         {
             foreach (var (_, parameter) in setup.Module.named_parameters())
             {
-                parameter.add_(1e-6);
+                using var nudge = 1e-6.ToScalar();
+                parameter.add_(nudge, HeldScalars.IntOne);
             }
         }
 
