@@ -69,6 +69,10 @@ public sealed class VerifyCommandScenarios
         var afterRun = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--reference", "retrain");
         Assert.Contains("reused, not retrained (retraining it took", afterRun.Out, StringComparison.Ordinal);
         Assert.Contains(afterRun.ErrorLines, l => l == "dotnet-unlearn: reference up to date: a");
+        // With detail lines each reference is named once, by the line that says where it is (QA: it was logged twice).
+        var detailed = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3", "--reference", "retrain", "--verbosity", "detailed");
+        Assert.Single(detailed.ErrorLines, l => l.Contains("reference", StringComparison.Ordinal) && l.Contains(" a", StringComparison.Ordinal) && !l.Contains(" b", StringComparison.Ordinal));
+        Assert.Contains(detailed.ErrorLines, l => l.StartsWith("dotnet-unlearn: retrained reference of a is up to date (", StringComparison.Ordinal));
         Assert.Equal(retrained, (double)Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"))["verification"]!["referenceSeconds"]!);
         var table = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
         Assert.Equal(0, table.ExitCode);

@@ -192,8 +192,9 @@ internal static class VerifyCommand
                 Parallelism = Math.Max(1, parallel ?? analysis.Workspace.Settings.Parallelism ?? Environment.ProcessorCount / threadsPerModel),
                 Log = live is null ? env.Diagnostics.Detail : null,
                 Phase = live is null ? null : live.Update,
-                // Without the table, a line as each model's reference is ready and as each model is measured.
-                ReferenceReady = live is null ? (id, reused) => env.Diagnostics.Log(reused ? $"reference up to date: {id}" : $"reference retrained: {id}") : null,
+                // Without the table, a line as each model's reference is ready and as each model is measured. With detail
+                // lines, the engine's line about each reference (with its path or its training) says it already.
+                ReferenceReady = live is null && !env.Diagnostics.ShowsDetail ? (id, reused) => env.Diagnostics.Log(reused ? $"reference up to date: {id}" : $"reference retrained: {id}") : null,
                 Measured = model =>
                 {
                     if (live is null)

@@ -57,6 +57,9 @@ internal sealed class DiagnosticWriter(CliContext context, Verbosity verbosity)
         }
     }
 
+    /// <summary>Whether detail lines are shown (--verbosity detailed).</summary>
+    public bool ShowsDetail => verbosity == Verbosity.Detailed;
+
     /// <summary>A detail line, shown only with --verbosity detailed.</summary>
     public void Detail(string message)
     {
