@@ -158,7 +158,10 @@ public sealed class RunOrchestrationScenarios
         var processes = shards.Select(shard => ToolProcess.Start(ws.Root, "run", "forget-3", "--shard", shard, "--out", "sharded", "--parallel", "1", "--threads", "1", "--no-progress")).ToList();
         foreach (var process in processes)
         {
-            Assert.True(await process.ExitCodeAsync() == 0, process.Error);
+            using (process)
+            {
+                Assert.True(await process.ExitCodeAsync() == 0, process.Error);
+            }
         }
 
         var merged = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--merge", "--out", "sharded", "--json");

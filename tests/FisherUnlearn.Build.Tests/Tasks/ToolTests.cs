@@ -58,7 +58,11 @@ public sealed class ToolTests
         Assert.Equal(["--threads", "4"], new UnlearnRun { OutputRoot = "/o", Workspace = "/w" }.ArgumentsFor("forget-3", "m", threads: 4).TakeLast(2));
     }
 
-    private static (UnlearnRun Task, RecordingBuildEngine Engine, bool Result, string Output) RunFake(string script) => RunFake(new TempWorkspace(), script);
+    private static (UnlearnRun Task, RecordingBuildEngine Engine, bool Result, string Output) RunFake(string script)
+    {
+        using var ws = new TempWorkspace();
+        return RunFake(ws, script);
+    }
 
     private static (UnlearnRun Task, RecordingBuildEngine Engine, bool Result, string Output) RunFake(TempWorkspace ws, string script, Dictionary<string, string>? metadata = null)
     {

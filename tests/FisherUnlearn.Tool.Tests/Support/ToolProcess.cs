@@ -9,10 +9,12 @@ internal sealed class ToolProcess : IDisposable
     private readonly Process process;
     private readonly Task<string> output;
     private readonly Task<string> error;
+    private readonly string? home;
 
-    private ToolProcess(Process process)
+    private ToolProcess(Process process, string? home)
     {
         this.process = process;
+        this.home = home;
         output = process.StandardOutput.ReadToEndAsync();
         error = process.StandardError.ReadToEndAsync();
     }
@@ -35,6 +37,7 @@ internal sealed class ToolProcess : IDisposable
         // env execs the tool, so the process id is the tool's.
         var resetSignals = OperatingSystem.IsLinux();
         var dropRoot = unprivileged && Environment.IsPrivilegedProcess;
+        string? home = null;
         var info = new ProcessStartInfo(resetSignals ? "env" : "dotnet")
         {
             WorkingDirectory = workingDirectory,
@@ -53,7 +56,7 @@ internal sealed class ToolProcess : IDisposable
                 }
 
                 // nobody's home is not writable: the dotnet host wants one for its first-run files
-                var home = Directory.CreateTempSubdirectory("fiun-nobody-home").FullName;
+                home = Directory.CreateTempSubdirectory("fiun-nobody-home").FullName;
                 File.SetUnixFileMode(home, (UnixFileMode)0b111_111_111);
                 info.Environment["HOME"] = home;
                 info.Environment["DOTNET_CLI_HOME"] = home;
@@ -69,7 +72,7 @@ internal sealed class ToolProcess : IDisposable
         }
 
         info.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
-        return new ToolProcess(Process.Start(info)!);
+        return new ToolProcess(Process.Start(info)!, home);
     }
 
     public async Task<int> ExitCodeAsync()
@@ -103,5 +106,21 @@ internal sealed class ToolProcess : IDisposable
         kill.WaitForExit();
     }
 
-    public void Dispose() => process.Dispose();
+    /// <summary>Frees the process and deletes the home folder made for 'nobody' (once the process has exited: a test that
+    /// left it running has killed it or let it end; best effort, as a left folder must not fail a test).</summary>
+    public void Dispose()
+    {
+        var exited = process.HasExited || process.WaitForExit(TimeSpan.FromSeconds(10));
+        process.Dispose();
+        if (home is not null && exited)
+        {
+            try
+            {
+                Directory.Delete(home, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+    }
 }
