@@ -301,7 +301,71 @@ public sealed class RunOrchestrationScenarios
         Assert.Equal(["up-to-date", "done"], Statuses(resumed));
     }
 
-    private sealed class CancelAfterFirst(CancellationTokenSource cancel) : Running.IRunProgress
+    [Fact]
+    public async Task A_run_stopped_after_it_replaced_an_output_leaves_no_report_that_passes_for_current()
+    {
+        using var ws = await TrainedChain();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1")).ExitCode);
+        Assert.Contains("targets met", ws.ReadText("artifacts/unlearn/forget-3/report.md"), StringComparison.Ordinal);
+        var analysis = Lineage.WorkspaceAnalysis.Analyze(ws.Root, TestContext.Current.CancellationToken);
+        using var cancel = new CancellationTokenSource();
+
+        // Stopped (Ctrl-C, SIGTERM, a cancelled CI job) once 'a' is written again: b's output is still the earlier one.
+        Assert.ThrowsAny<OperationCanceledException>(() => new Running.RunCoordinator(new CancelAfterFirst(cancel))
+            .Run(analysis, analysis.Workspace.Removals["forget-3"], new Running.RunRequest { Parallel = 1, Threads = 1, Force = true }, cancel.Token));
+
+        foreach (var report in new[] { "report.json", "report.md", "report.html" })
+        {
+            Assert.False(ws.Exists($"artifacts/unlearn/forget-3/{report}"), report);
+        }
+
+        // Both outputs are current (b's inputs did not change), and the next run writes the reports of them again.
+        var resumed = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1", "--json");
+        Assert.Equal(["up-to-date", "up-to-date"], Statuses(resumed));
+        var json = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"));
+        Assert.Equal(
+            Models.Select(m => ContentHash.OfFile(ws.PathOf($"artifacts/unlearn/forget-3/{m}.safetensors"))),
+            json["models"]!.Select(m => (string)m["outputSha256"]!));
+    }
+
+    [Fact]
+    public async Task A_run_that_only_adds_missing_outputs_keeps_the_reports_that_say_they_are_missing()
+    {
+        using var ws = await TrainedChain();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--only", "a")).ExitCode);
+        Assert.Contains("no current output yet", ws.ReadText("artifacts/unlearn/forget-3/report.md"), StringComparison.Ordinal);
+        var analysis = Lineage.WorkspaceAnalysis.Analyze(ws.Root, TestContext.Current.CancellationToken);
+        using var cancel = new CancellationTokenSource();
+
+        // Stopped as b starts: the reports say truly that b has no output yet, so they stay.
+        Assert.ThrowsAny<OperationCanceledException>(() => new Running.RunCoordinator(new CancelAfterFirst(cancel, atStart: true))
+            .Run(analysis, analysis.Workspace.Removals["forget-3"], new Running.RunRequest { Parallel = 1, Threads = 1 }, cancel.Token));
+
+        Assert.False(ws.Exists("artifacts/unlearn/forget-3/b.safetensors"));
+        Assert.Contains("no current output yet", ws.ReadText("artifacts/unlearn/forget-3/report.md"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task After_an_only_run_an_output_made_for_earlier_inputs_is_out_of_date_in_the_report_not_missing()
+    {
+        using var ws = await TrainedChain();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1")).ExitCode);
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"seed\": 1", "\"seed\": 2", StringComparison.Ordinal));
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+
+        var only = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--only", "a", "--json");
+
+        Assert.Equal(0, only.ExitCode);
+        var json = Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"));
+        Assert.Equal(["done", "stale"], json["models"]!.Select(m => (string)m["status"]!));
+        var markdown = ws.ReadText("artifacts/unlearn/forget-3/report.md");
+        Assert.Contains("out of date", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("no current output yet", markdown, StringComparison.Ordinal);
+    }
+
+    /// <summary>Cancels the run once its first model computed here has finished (or, <paramref name="atStart"/>, as it
+    /// starts); a model found up to date does not count.</summary>
+    private sealed class CancelAfterFirst(CancellationTokenSource cancel, bool atStart = false) : Running.IRunProgress
     {
         public List<string> Finished { get; } = [];
 
@@ -311,12 +375,19 @@ public sealed class RunOrchestrationScenarios
 
         public void Started(string modelId)
         {
+            if (atStart)
+            {
+                cancel.Cancel();
+            }
         }
 
         void Running.IRunProgress.Finished(Engine.Unlearning.ModelOutcome outcome, bool reused)
         {
             Finished.Add(outcome.Id);
-            cancel.Cancel();
+            if (!reused)
+            {
+                cancel.Cancel();
+            }
         }
 
         public void Dispose()

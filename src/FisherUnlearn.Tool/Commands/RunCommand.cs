@@ -297,6 +297,11 @@ internal static class RunCommand
                 earlier: current?.Model);
         }
 
+        if (summary.ReportsRemoved && !shard.IsAll)
+        {
+            env.Diagnostics.Log($"removed the reports of '{removal.Id}', which showed outputs this shard replaced: 'run {removal.Id} --merge' writes them again.");
+        }
+
         var unchanged = result.Models.Count(m => m.Succeeded && m.Unchanged && summary.Considered.Contains(m.Id) && !summary.Reused.Contains(m.Id));
         env.Diagnostics.Log(string.Create(CultureInfo.InvariantCulture,
             $"{summary.Computed - failed.Count - unchanged} unlearned ({result.Settings.Method}), {(unchanged > 0 ? $"{unchanged} written unchanged, " : string.Empty)}{summary.Reused.Count} up to date, {failed.Count} failed, in {result.Seconds:0.00} s")
@@ -441,16 +446,9 @@ internal static class RunCommand
             return removed;
         }
 
-        foreach (var report in new[] { RunReport.FileName, Reports.MarkdownReport.FileName, Reports.HtmlReport.FileName })
+        foreach (var (path, why) in Reports.ReportWriter.DeleteAll(directory))
         {
-            try
-            {
-                File.Delete(Path.Combine(directory, report));
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                env.Diagnostics.Log($"could not remove {env.Context.Display(Path.Combine(directory, report))}: {ex.Message}");
-            }
+            env.Diagnostics.Log($"could not remove {env.Context.Display(path)}: {why}");
         }
 
         env.Diagnostics.Log($"removed the outputs of {NameList.Quoted([.. removed])} and their reports: '{removal.Id}' no longer affects any model.");

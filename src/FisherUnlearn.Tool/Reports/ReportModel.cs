@@ -224,15 +224,19 @@ internal sealed record ReportModel
         {
             RemovalSha256 = result.ManifestSha256,
             Seconds = result.Seconds,
-            // Every affected model, in plan order: one without a current output is listed as missing, so a partial
-            // report (a merge before every shard ran, an --only run) never reads as a complete one.
+            // Every affected model, in plan order: one without a current output is listed as missing, or as out of date
+            // when an output made for other inputs (or another method) is there (QA: after an --only run the others read
+            // "no output yet" while their files were there and status called them stale), so a partial report (a merge
+            // before every shard ran, an --only run) never reads as a complete one.
             Models = [.. plan.Affected.Select(a => outcomes.TryGetValue(a.Id, out var m) ? Entry(m, plan, analysis.Workspace.Root) : new ReportEntry
             {
                 Id = a.Id,
                 Role = a.Role == ModelRole.Root ? "root" : "descendant",
                 Method = result.Settings.Method,
-                Status = ReportEntry.MissingStatus,
-                Error = $"no current output yet: run 'dotnet unlearn run {removal.Id}' (or the missing shard, then --merge)",
+                Status = File.Exists(UnlearningJob.OutputPathOf(result.OutputDirectory, a.Id)) ? ReportEntry.StaleStatus : ReportEntry.MissingStatus,
+                Error = File.Exists(UnlearningJob.OutputPathOf(result.OutputDirectory, a.Id))
+                    ? $"out of date: its output was made before an input changed, or with another method; run 'dotnet unlearn run {removal.Id}' (or its shard, then --merge)"
+                    : $"no current output yet: run 'dotnet unlearn run {removal.Id}' (or the missing shard, then --merge)",
                 UpstreamRoots = a.UpstreamRoots,
             })],
         };

@@ -23,7 +23,8 @@ internal static class ReportText
 
     /// <summary>A model's time in the reports' tables: "–" for a model without an output yet (nothing was timed), else
     /// <see cref="Seconds"/>.</summary>
-    public static string ModelSeconds(ReportEntry entry) => entry.Status == ReportEntry.MissingStatus ? "–" : Seconds(entry.Seconds);
+    public static string ModelSeconds(ReportEntry entry) =>
+        entry.Status == ReportEntry.MissingStatus || (entry.Status == ReportEntry.StaleStatus && entry.Output is null) ? "–" : Seconds(entry.Seconds);
 
     public static string Seconds(double seconds) =>
         seconds >= 100 ? seconds.ToString("0", CultureInfo.InvariantCulture) + " s"

@@ -38,6 +38,34 @@ internal static class ReportWriter
         return (markdown, html);
     }
 
+    /// <summary>The report files of a removal's output folder.</summary>
+    public static ReportFiles FilesIn(string removalOutputDirectory)
+    {
+        var directory = Path.GetFullPath(removalOutputDirectory);
+        return new ReportFiles(Path.Combine(directory, RunReport.FileName), Path.Combine(directory, MarkdownReport.FileName), Path.Combine(directory, HtmlReport.FileName));
+    }
+
+    /// <summary>Deletes report.json, report.md and report.html where present; returns the paths it could not delete, with
+    /// why.</summary>
+    public static IReadOnlyList<(string Path, string Why)> DeleteAll(string removalOutputDirectory)
+    {
+        var files = FilesIn(removalOutputDirectory);
+        var left = new List<(string, string)>();
+        foreach (var path in new[] { files.Json, files.Markdown, files.Html })
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                left.Add((path, ex.Message));
+            }
+        }
+
+        return left;
+    }
+
     /// <summary>Regenerates report.md and report.html from a report.json alone (no workspace needed).</summary>
     public static ReportFiles Regenerate(string reportJsonPath)
     {

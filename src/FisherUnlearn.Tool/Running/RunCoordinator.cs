@@ -42,6 +42,9 @@ internal sealed record RunSummary(RunResult Result, IReadOnlySet<string> Reused,
     /// <summary>Models the request no longer affects whose earlier outputs (and records) this run removed.</summary>
     public IReadOnlyList<string> Removed { get; init; } = [];
 
+    /// <summary>Whether this run deleted the removal's reports before it replaced an output they showed.</summary>
+    public bool ReportsRemoved { get; init; }
+
     public int Computed => Considered.Count - Reused.Count;
 }
 
@@ -94,6 +97,12 @@ internal sealed class RunCoordinator(IRunProgress progress)
         // affected parents' retrained outputs, so a child before its parent would retrain the parent as its ancestor, and
         // the parent's own job would then find its output made already (reused, ~0 s) in the run that made it.
         var pending = plan.Affected.Where(a => considered.Contains(a.Id, StringComparer.Ordinal) && !reused.Contains(a.Id)).ToList();
+        // Reports that show an output this run replaces would pass for current if the run stopped before it writes them
+        // again (QA: a run of a changed request, stopped by SIGTERM after its first model, left report.md at "targets met"
+        // for the request as it was, and report.json with an output hash no longer on disk). They go before the first
+        // output is replaced; the run writes them again when it ends (a shard's, the merge). Reports of a run that only
+        // adds missing outputs still say truly that those have none yet, and stay.
+        var reportsRemoved = pending.Any(a => freshness[a.Id].State != OutputState.Missing) && RemoveReports(directory);
         // Each finished model's record is written as soon as it finishes, not after the last one: a cancelled or killed
         // run keeps what it completed, and the next run skips it (RecordingProgress).
         using var recording = new RecordingProgress(progress, outcome =>
@@ -124,7 +133,21 @@ internal sealed class RunCoordinator(IRunProgress progress)
 
         var manifestHash = workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty;
         var result = Gather(analysis, new RunResult(removal.Id, manifestHash, settings, directory, [.. outcomes.Values], Stopwatch.GetElapsedTime(started).TotalSeconds), plan);
-        return new RunSummary(result, reused, considered) { Removed = removed };
+        return new RunSummary(result, reused, considered) { Removed = removed, ReportsRemoved = reportsRemoved };
+    }
+
+    /// <summary>Deletes the removal's reports under the report lock (the one a run takes to write them); true when there
+    /// were reports and none is left.</summary>
+    private static bool RemoveReports(string directory)
+    {
+        var files = Reports.ReportWriter.FilesIn(directory);
+        if (!File.Exists(files.Json) && !File.Exists(files.Markdown) && !File.Exists(files.Html))
+        {
+            return false;
+        }
+
+        using var reportLock = OutputLock.Wait(directory, TimeSpan.FromMinutes(2), out _, "report");
+        return reportLock is not null && Reports.ReportWriter.DeleteAll(directory).Count == 0;
     }
 
     /// <summary>The run's outcomes completed with every other affected model's recorded result that is current (made for
