@@ -7,7 +7,9 @@ namespace FisherUnlearn.Lineage.Manifests;
 /// architecture, parents and their relation, data entries, and recipe as training reads it. Not where its checkpoint lies
 /// (the checkpoint counts by its content), nor a setting training ignores (FUL1026), nor <c>x-</c> fields: a change to
 /// those retrains nothing and makes no output stale (found in QA: moving a checkpoint retrained the model and every
-/// descendant, and made every output of the lineage stale).
+/// descendant, and made every output of the lineage stale). A data entry's labels count as a set, in ascending order
+/// (training selects the samples of those labels in the split's own order; QA: reordering them retrained the model and
+/// its descendants to the same weights); the entries themselves count in order, which is the order training reads them.
 /// </summary>
 public static class ModelContent
 {
@@ -17,7 +19,7 @@ public static class ModelContent
         ArgumentNullException.ThrowIfNull(model);
         return string.Join('\n', new[] { $"model {model.Id}", Architecture(model.Architecture), Recipe(model.Training, model.Relation) }
             .Concat(model.Parents.Select(p => $"parent {p.Id} {p.Relation.ToName()}"))
-            .Concat(model.Data.Select(use => $"data {use.Dataset} {use.Split} {(use.Labels is null ? "*" : string.Join(',', use.Labels))}")));
+            .Concat(model.Data.Select(use => $"data {use.Dataset} {use.Split} {(use.Labels is null ? "*" : string.Join(',', use.Labels.Distinct().Order()))}")));
     }
 
     /// <summary>The recipe as stable text (invariant culture, round-trip doubles), with only what training reads:

@@ -53,15 +53,18 @@ public sealed record JobInputs(RemovalManifest Removal, WorkspaceSettings Settin
     /// no <c>target</c> parameter is set; its default when not written, so writing 0.01 changes nothing; a sample request
     /// aims at held-out accuracy instead), not its file: its <c>reason</c>, <c>requestedAt</c>, <c>maxRetainDrop</c> (read
     /// by <c>verify</c> only) and <c>x-</c> fields change no output byte. With the removal's method settings
-    /// (<see cref="RemovalSettings"/>, or as the engine resolves them) it is all of the removal an output depends on.</summary>
+    /// (<see cref="RemovalSettings"/>, or as the engine resolves them) it is all of the removal an output depends on.
+    /// The labels, and the samples of each dataset split, count as sets: in ascending order, the selections of one split
+    /// as one (QA: <c>[7, 3]</c> for <c>[3, 7]</c>, indices reversed, or one selection split in two made every output stale
+    /// and redid it, to the same weights); a request already written that way hashes as it always did.</summary>
     public static string RequestHash(RemovalManifest removal)
     {
         ArgumentNullException.ThrowIfNull(removal);
-        var parts = new List<string> { "request", "labels", string.Join(',', removal.Labels.Select(Invariant)) };
-        foreach (var selection in removal.Samples)
+        var parts = new List<string> { "request", "labels", string.Join(',', removal.Labels.Distinct().Order().Select(Invariant)) };
+        foreach (var split in removal.Samples.GroupBy(s => (s.Dataset, s.Split)).OrderBy(g => g.Key.Dataset, StringComparer.Ordinal).ThenBy(g => g.Key.Split, StringComparer.Ordinal))
         {
-            parts.Add($"samples {selection.Dataset}/{selection.Split}");
-            parts.Add(string.Join(',', selection.Indices.Select(Invariant)));
+            parts.Add($"samples {split.Key.Dataset}/{split.Key.Split}");
+            parts.Add(string.Join(',', split.SelectMany(s => s.Indices).Distinct().Order().Select(Invariant)));
         }
 
         parts.Add(removal.Labels.Count == 0 ? "no label target"

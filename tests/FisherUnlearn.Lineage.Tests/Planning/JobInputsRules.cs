@@ -82,6 +82,52 @@ public sealed class JobInputsRules
         new(values.ToDictionary(v => v.Name, v => v.Value), StringComparer.Ordinal);
 
     [Fact]
+    public void A_removal_s_labels_and_samples_count_as_sets_in_any_order_or_grouping()
+    {
+        var at = new SourceLocation("/w/r.removal.json");
+        var removal = new RemovalManifest
+        {
+            Id = "r", ManifestPath = "/w/r.removal.json", Location = at, Labels = [3, 7],
+            Samples = [new SampleSelection("mnist", "train", [10, 11, 12, 13], at), new SampleSelection("extra", "train", [1], at)],
+        };
+        var key = JobInputs.RequestHash(removal);
+
+        Assert.Equal(key, JobInputs.RequestHash(removal with { Labels = [7, 3] }));
+        Assert.Equal(key, JobInputs.RequestHash(removal with
+        {
+            Samples = [new SampleSelection("extra", "train", [1], at), new SampleSelection("mnist", "train", [13, 12], at), new SampleSelection("mnist", "train", [11, 10], at)],
+        }));
+        // Other sets are other requests: a sample of another split, one index more, one label less.
+        Assert.NotEqual(key, JobInputs.RequestHash(removal with
+        {
+            Samples = [new SampleSelection("mnist", "test", [10, 11, 12, 13], at), new SampleSelection("extra", "train", [1], at)],
+        }));
+        Assert.NotEqual(key, JobInputs.RequestHash(removal with
+        {
+            Samples = [new SampleSelection("mnist", "train", [10, 11, 12, 13, 14], at), new SampleSelection("extra", "train", [1], at)],
+        }));
+        Assert.NotEqual(key, JobInputs.RequestHash(removal with { Labels = [3] }));
+    }
+
+    [Fact]
+    public void A_data_entry_s_labels_count_as_a_set_and_the_entries_in_their_order()
+    {
+        var at = new SourceLocation("/w/m/m.lineage.json");
+        var model = new ModelManifest
+        {
+            Id = "m", ManifestPath = "/w/m/m.lineage.json", CheckpointPath = "/w/m/m.safetensors", Location = at,
+            Architecture = new ArchitectureSpec { Kind = "mlp", Inputs = 4, Hidden = [3], Classes = 10 },
+            Data = [new DataUse("mnist", [0, 1, 2, 4, 5], at), new DataUse("extra", null, at)],
+        };
+        var content = ModelContent.Of(model);
+
+        Assert.Equal(content, ModelContent.Of(model with { Data = [new DataUse("mnist", [5, 4, 2, 1, 0], at), new DataUse("extra", null, at)] }));
+        // Training reads the entries in their order, so that order is part of the model.
+        Assert.NotEqual(content, ModelContent.Of(model with { Data = [new DataUse("extra", null, at), new DataUse("mnist", [0, 1, 2, 4, 5], at)] }));
+        Assert.NotEqual(content, ModelContent.Of(model with { Data = [new DataUse("mnist", [0, 1, 2, 4], at), new DataUse("extra", null, at)] }));
+    }
+
+    [Fact]
     public void A_removal_counts_by_what_it_asks_and_its_method_settings_not_by_its_reason()
     {
         var removal = new RemovalManifest
