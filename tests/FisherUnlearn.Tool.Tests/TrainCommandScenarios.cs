@@ -101,6 +101,29 @@ public sealed class TrainCommandScenarios
     }
 
     [Fact]
+    public async Task A_second_train_while_one_is_training_stops_at_once_with_FUL3007_and_writes_nothing()
+    {
+        using var ws = Chain(BRecipe);
+        var output = ws.PathOf("artifacts/unlearn");
+
+        using (var held = FisherUnlearn.Lineage.IO.OutputLock.TryAcquire(output, out _, "train"))
+        {
+            Assert.NotNull(held);
+            var second = await CliRun.InvokeAsync(ws.Root, "train", "--json");
+
+            Assert.Equal(1, second.ExitCode);
+            Assert.Contains("error FUL3007: Another dotnet-unlearn process (pid ", second.Error, StringComparison.Ordinal);
+            Assert.Equal("FUL3007", (string?)second.Json["error"]?["code"] ?? (string?)second.Json["diagnostics"]?[0]?["code"]);
+            Assert.False(ws.Exists("a/bin/a.safetensors"));
+        }
+
+        // Released when its holder ends: the next train goes on, and leaves no lock behind.
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.True(ws.Exists("b/bin/b.safetensors"));
+        Assert.Empty(Directory.EnumerateFiles(output, ".unlearn-train.lock*"));
+    }
+
+    [Fact]
     public async Task Train_trains_parents_first_then_a_second_run_trains_nothing_and_rewrites_nothing()
     {
         using var ws = Chain(BRecipe);

@@ -7,6 +7,7 @@ using FisherUnlearn.Engine.Harvest;
 using FisherUnlearn.Engine.Training;
 using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.IO;
 using FisherUnlearn.Lineage.Manifests;
 using FisherUnlearn.Lineage.Text;
 using FisherUnlearn.Tool.Cli;
@@ -58,6 +59,22 @@ internal static class TrainCommand
         return command;
     }
 
+    /// <summary>The workspace's training lock, or null: with <paramref name="holder"/> when another process holds it, or
+    /// without when the output folder cannot hold a lock file.</summary>
+    private static OutputLock? TryLockTraining(CommandEnvironment env, Workspace workspace, out string? holder)
+    {
+        try
+        {
+            return OutputLock.TryAcquire(workspace.OutputDirectory, out holder, "train");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            env.Diagnostics.Detail($"training without the workspace's lock: {ex.Message}");
+            holder = null;
+            return null;
+        }
+    }
+
     private static int Run(CommandEnvironment env, string? modelId, bool force, int? threadOption, CancellationToken cancellationToken)
     {
         if (ConcurrencyOptions.Check((ConcurrencyOptions.Threads, threadOption)) is { } outOfRange)
@@ -77,6 +94,17 @@ internal static class TrainCommand
         {
             env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.ModelNotFound, null, modelId, EditDistance.DidYouMeanOrKnown(modelId, workspace.Models.Keys)));
             return ExitCodes.InvalidInput;
+        }
+
+        // One train at a time per workspace (QA: two at once both trained every model, silently; a parent written by one
+        // while the other trains its child would give that child the other parent). The lock is a file in the output
+        // folder, released by the operating system when its process ends, even when killed. A folder that cannot hold
+        // it (read-only) does not stop training: the checkpoints are written beside the manifests, not there.
+        using var trainLock = TryLockTraining(env, workspace, out var holder);
+        if (holder is not null)
+        {
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.OutputLocked, null, holder, env.Context.Display(workspace.Root)));
+            return ExitCodes.Failed;
         }
 
         var selected = modelId is null
