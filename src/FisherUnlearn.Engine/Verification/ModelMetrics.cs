@@ -28,6 +28,11 @@ public sealed record ModelMetrics(double? ForgetAccuracy, double? RetainAccuracy
     /// weighted by how many forgotten samples have it. A model that never saw the samples scores about this on them.</summary>
     public double? ForgottenLabelsHeldOutAccuracy { get; init; }
 
+    /// <summary>The standard error of <see cref="ForgottenLabelsHeldOutAccuracy"/>, from the held-out samples it rests on
+    /// (each label's accuracy smoothed as (k + 1) / (m + 2) over its m samples, weighted as the accuracy is); null when
+    /// not measured (records written before it was).</summary>
+    public double? ForgottenLabelsHeldOutError { get; init; }
+
     /// <summary>Whether the MIA rate was measured by an attack that separates members from non-members
     /// (<see cref="MembershipInference.InformativeAccuracy"/>); null when there is no rate or no attack accuracy.</summary>
     public bool? MiaInformative => MembershipInference.IsInformative(Mia, MiaAttackAccuracy);
@@ -98,30 +103,40 @@ public sealed class MetricsEvaluator
         // sets: the test set is the retain set plus the forgotten labels' test samples, with no pass of its own.
         var testOutputs = SampleOutputs.Concat(retainOutputs, forgetTestOutputs);
         var attack = TrainDataDeleted ? null : MembershipInference.Attack(ModelEvaluator.Evaluate(model, members), retainOutputs, ModelEvaluator.Evaluate(model, forgetTrain), seed);
+        var heldOut = HeldOutAccuracyOfLabels(forgottenOutputs, retainOutputs);
         return new ModelMetrics(forgetOutputs.Accuracy, retainOutputs.Accuracy, testOutputs.Accuracy, attack?.Rate,
             forgetOutputs.Count, retainOutputs.Count, testOutputs.Count, attack?.Accuracy)
         {
             HeldOutForgetAccuracy = forgetTestOutputs.Accuracy,
             ForgottenSampleAccuracy = forgottenOutputs.Accuracy,
             ForgottenSamples = forgottenOutputs.Count,
-            ForgottenLabelsHeldOutAccuracy = HeldOutAccuracyOfLabels(forgottenOutputs, retainOutputs),
+            ForgottenLabelsHeldOutAccuracy = heldOut?.Accuracy,
+            ForgottenLabelsHeldOutError = heldOut?.Error,
         };
     }
 
     // Each label's accuracy among the held-out outputs, weighted by how often it occurs among the forgotten samples (as
-    // calibration's sample target weighs them: UnlearningJob.ExpectedAccuracy).
-    private static double? HeldOutAccuracyOfLabels(SampleOutputs forgottenOutputs, SampleOutputs heldOut)
+    // calibration's sample target weighs them: UnlearningJob.ExpectedAccuracy), and its standard error: the weighted sum
+    // of the labels' binomial variances (QA: a model a point weaker than usual on the test split was called to remember
+    // 300 samples it never saw when this side counted as exact; at a few hundred samples it is no smaller than theirs).
+    internal static (double Accuracy, double Error)? HeldOutAccuracyOfLabels(SampleOutputs forgottenOutputs, SampleOutputs heldOut)
     {
         var labels = new List<(int Samples, double Accuracy)>();
+        var variance = 0.0;
         foreach (var group in forgottenOutputs.Labels.GroupBy(l => l))
         {
             var positions = Enumerable.Range(0, heldOut.Count).Where(i => heldOut.Labels[i] == group.Key).ToList();
             if (positions.Count > 0)
             {
-                labels.Add((group.Count(), positions.Count(i => heldOut.Predictions[i] == group.Key) / (double)positions.Count));
+                var right = positions.Count(i => heldOut.Predictions[i] == group.Key);
+                labels.Add((group.Count(), right / (double)positions.Count));
+                var smoothed = (right + 1) / (positions.Count + 2.0);
+                var weight = (double)group.Count();
+                variance += weight * weight * smoothed * (1 - smoothed) / positions.Count;
             }
         }
 
-        return UnlearningJob.ExpectedAccuracy(labels);
+        var total = labels.Sum(l => l.Samples);
+        return UnlearningJob.ExpectedAccuracy(labels) is { } accuracy ? (accuracy, Math.Sqrt(variance) / total) : null;
     }
 }

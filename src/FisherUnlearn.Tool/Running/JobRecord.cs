@@ -120,6 +120,7 @@ internal sealed record JobRecord(string Key, ModelOutcome Outcome)
         ["forgottenSampleAccuracy"] = m.ForgottenSampleAccuracy,
         ["forgottenSamples"] = m.ForgottenSamples,
         ["forgottenLabelsHeldOutAccuracy"] = m.ForgottenLabelsHeldOutAccuracy,
+        ["forgottenLabelsHeldOutError"] = m.ForgottenLabelsHeldOutError,
     };
 
     private static ModelMetrics? ReadMetrics(JToken? token) => token is JObject m
@@ -130,6 +131,7 @@ internal sealed record JobRecord(string Key, ModelOutcome Outcome)
             ForgottenSampleAccuracy = (double?)m["forgottenSampleAccuracy"],
             ForgottenSamples = (int?)m["forgottenSamples"] ?? 0,
             ForgottenLabelsHeldOutAccuracy = (double?)m["forgottenLabelsHeldOutAccuracy"],
+            ForgottenLabelsHeldOutError = (double?)m["forgottenLabelsHeldOutError"],
         }
         : null;
 

@@ -61,4 +61,24 @@ public sealed class MetricsEvaluatorTests
             Assert.Equal(attack.Accuracy, metrics.MiaAttackAccuracy);
         }
     }
+
+    [Fact]
+    public void The_held_out_score_of_the_forgotten_samples_labels_comes_with_its_standard_error()
+    {
+        static SampleOutputs Outputs(long[] labels, long[] predictions) => new(labels, predictions, new float[labels.Length], new float[labels.Length]);
+        // Two forgotten 3s and one 7; held out: 3 of four 3s right, 1 of two 7s.
+        var forgotten = Outputs([3, 3, 7], [3, 3, 7]);
+        var heldOut = Outputs([3, 3, 3, 3, 7, 7, 1], [3, 3, 3, 1, 7, 1, 1]);
+
+        var (accuracy, error) = MetricsEvaluator.HeldOutAccuracyOfLabels(forgotten, heldOut)!.Value;
+
+        Assert.Equal(((2 * 0.75) + 0.5) / 3, accuracy, 12);
+        // Weighted as the accuracy, each label smoothed: 3s (3 + 1) / (4 + 2), 7s (1 + 1) / (2 + 2).
+        var expected = Math.Sqrt((4 * (4.0 / 6) * (2.0 / 6) / 4) + (1 * 0.5 * 0.5 / 2)) / 3;
+        Assert.Equal(expected, error, 12);
+        // More held-out samples at the same accuracy, a smaller error.
+        var larger = Outputs([.. Enumerable.Repeat(3L, 40), .. Enumerable.Repeat(7L, 20)], [.. Enumerable.Repeat(3L, 30), .. Enumerable.Repeat(1L, 10), .. Enumerable.Repeat(7L, 10), .. Enumerable.Repeat(1L, 10)]);
+        Assert.True(MetricsEvaluator.HeldOutAccuracyOfLabels(forgotten, larger)!.Value.Error < error / 2);
+        Assert.Null(MetricsEvaluator.HeldOutAccuracyOfLabels(forgotten, Outputs([1], [1])));
+    }
 }

@@ -104,18 +104,50 @@ public sealed class TargetCheckTests
         // retrained model: not forgotten.
         var kept = Assert.Single(Verifier.Check(removal, model, scope, Samples(1.0, 0.9), Samples(1.0, 0.9), Samples(0.9, 0.9)));
         Assert.Equal("FUL5012", kept.Code);
-        Assert.Contains("100.00% of the 100 forgotten training samples correctly after unlearning; against the retrained reference's score on them: 90.0%, with 'sampleTolerance' standard errors for chance, at most 94.39% means forgotten", kept.Message, StringComparison.Ordinal);
+        Assert.Contains("100.00% of the 100 forgotten training samples correctly after unlearning; against the retrained reference's score on them: 90.0%, with 'sampleTolerance' (1) standard errors for chance, at most 94.39% means forgotten", kept.Message, StringComparison.Ordinal);
         // One of 20 right where the retrained model got none: chance, not memory (QA: a model at 4% held-out on that digit).
         Assert.Empty(Verifier.Check(removal, model, scope, Samples(0.05, 0.04, 20), Samples(0.05, 0.04, 20), Samples(0.0, 0.04, 20)));
         // Without a reference, against the model's own score on unseen samples of the same labels.
         var alone = Assert.Single(Verifier.Check(removal, model, scope, Samples(1.0, 0.8), Samples(1.0, 0.8), null));
-        Assert.Contains("against its score on unseen samples of their labels: 80.0%, with 'sampleTolerance' standard errors for chance, at most 84.04%", alone.Message, StringComparison.Ordinal);
+        Assert.Contains("against its score on unseen samples of their labels: 80.0%, with 'sampleTolerance' (1) standard errors for chance, at most 84.04%", alone.Message, StringComparison.Ordinal);
         Assert.Empty(Verifier.Check(removal, model, scope, Samples(1.0, 0.8), Samples(0.82, 0.8), null));
         // Unlearning a request's labels lowered the kept labels' held-out accuracy (90% -> 80%): the samples are judged
         // against what unseen ones scored before it, as calibration aims, not against the damage.
         Assert.Empty(Verifier.Check(removal, model, scope, Samples(1.0, 0.9), Samples(0.88, 0.8), null));
         var above = Assert.Single(Verifier.Check(removal, model, scope, Samples(1.0, 0.9), Samples(1.0, 0.8), null));
         Assert.Contains("against its score on unseen samples of their labels: 90.0%,", above.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_held_out_score_s_own_error_widens_the_bound_as_a_difference_of_two_measured_accuracies_does()
+    {
+        using var ws = new UnlearningWorkspace(train: false);
+        var (removal, model, scope) = SampleRequest(ws);
+        // QA's case: 276 forgotten samples of about ten labels, unseen ones of their labels scored 72.8% on about 200 test
+        // samples a label, so that score's own standard error is about 1 point.
+        ModelMetrics Measured(double scored, double? error) => Samples(scored, 0.728, 276) with { ForgottenLabelsHeldOutError = error };
+
+        // Counted as exact (a record written before the error was measured), the bound is 2.68 points above: 75.48%.
+        var exact = Assert.Single(Verifier.Check(removal, model, scope, Measured(0.7555, null), Measured(0.7555, null), null));
+        Assert.Contains("at most 75.48%", exact.Message, StringComparison.Ordinal);
+        // With it, sqrt(2.68^2 + 1^2) = 2.86 points above, 75.66%: 75.55% is within chance.
+        Assert.Empty(Verifier.Check(removal, model, scope, Measured(0.7555, 0.01), Measured(0.7555, 0.01), null));
+        var above = Assert.Single(Verifier.Check(removal, model, scope, Measured(0.775, 0.01), Measured(0.775, 0.01), null));
+        Assert.Contains("at most 75.66%", above.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_retrained_output_flagged_without_a_reference_is_told_that_its_lead_is_chance()
+    {
+        using var ws = new UnlearningWorkspace(train: false);
+        var (removal, model, scope) = SampleRequest(ws);
+
+        var flagged = Assert.Single(Verifier.Check(removal, model, scope, Samples(1.0, 0.8), Samples(1.0, 0.8), null, method: "retrain"));
+
+        Assert.Equal("FUL5012", flagged.Code);
+        Assert.EndsWith(Verifier.RetrainedSamplesAdvice, flagged.Message, StringComparison.Ordinal);
+        Assert.EndsWith("Try another method or parameters (docs/methods.md).",
+            Assert.Single(Verifier.Check(removal, model, scope, Samples(1.0, 0.8), Samples(1.0, 0.8), null, method: "fiun")).Message, StringComparison.Ordinal);
     }
 
     [Fact]
