@@ -62,6 +62,24 @@ public sealed class RunCommandScenarios
     }
 
     [Fact]
+    public async Task A_missing_checkpoint_of_a_model_without_a_recipe_is_not_sent_to_train()
+    {
+        using var ws = DigitsChain.Create();
+        var manifest = ws.ReadText("a/a.lineage.json");
+        var withoutRecipe = System.Text.RegularExpressions.Regex.Replace(manifest, @",\s*""training"":\s*\{[^}]*\}", string.Empty);
+        Assert.NotEqual(manifest, withoutRecipe);
+        ws.Write("a/a.lineage.json", withoutRecipe);
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(run.ErrorLines, l => l.Contains("error FUL4104: Model 'a' is affected", StringComparison.Ordinal)
+            && l.EndsWith("It has no 'training' recipe, so 'dotnet unlearn train' cannot make it: put its checkpoint there, or fix the manifest's 'checkpoint' path.", StringComparison.Ordinal));
+        Assert.Contains(run.ErrorLines, l => l.Contains("error FUL4104: Model 'b' is affected", StringComparison.Ordinal)
+            && l.EndsWith("Run 'dotnet unlearn train' first, or fix the manifest's 'checkpoint' path.", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_missing_ancestor_checkpoint_is_named_as_an_ancestor_not_as_affected()
     {
         using var ws = DigitsChain.Create();

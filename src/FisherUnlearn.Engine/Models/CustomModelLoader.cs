@@ -151,7 +151,7 @@ public static class CustomModelLoader
             {
                 // A library the module uses is not beside it: the build output is incomplete, not the constructor wrong.
                 throw EngineException.At(DiagnosticCatalogue.CustomAssemblyNotFound, SourceLocation.None, inner, spec.Assembly,
-                    $"a library it uses could not be loaded ({EngineException.FirstLine(inner.Message)}); build the training project again, so that its output folder holds every library it references");
+                    $"a library it uses could not be loaded ({EngineException.FirstLine(inner.Message)}): its folder must hold every library it references, and a class library's build output leaves out the NuGet packages it uses unless its project sets <CopyLocalLockFileAssemblies>true</CopyLocalLockFileAssemblies> (or 'architecture.assembly' names the DLL 'dotnet publish' writes)");
             }
 
             throw EngineException.At(DiagnosticCatalogue.CustomModelFailed, SourceLocation.None, inner, spec.Type, $"{inner.GetType().Name}: {EngineException.FirstLine(inner.Message)}");

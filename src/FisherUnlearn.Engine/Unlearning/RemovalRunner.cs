@@ -182,7 +182,7 @@ public static class RemovalRunner
                 Id = a.Id,
                 Role = a.Role,
                 Method = settings.Method,
-                Error = Diagnostic.Create(DiagnosticCatalogue.UnlearningCheckpointMissing, workspace.Models[missing[0].Id].Location, missing[0].Id, workspace.Relative(missing[0].CheckpointPath), CheckpointPresence.Absence(missing[0].CheckpointPath), DiagnosticCatalogue.AffectedModel),
+                Error = Diagnostic.Create(DiagnosticCatalogue.UnlearningCheckpointMissing, workspace.Models[missing[0].Id].Location, missing[0].Id, workspace.Relative(missing[0].CheckpointPath), CheckpointPresence.Absence(missing[0].CheckpointPath), DiagnosticCatalogue.AffectedModel, DiagnosticCatalogue.CheckpointMissingAdvice(workspace.Models[missing[0].Id])),
             })];
         }
 

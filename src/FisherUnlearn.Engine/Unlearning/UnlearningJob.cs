@@ -65,7 +65,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         {
             if (CheckpointPresence.Absence(manifest.CheckpointPath) is { } absence)
             {
-                throw EngineException.At(DiagnosticCatalogue.UnlearningCheckpointMissing, manifest.CheckpointLocation ?? manifest.Location, null, ModelId, workspace.Relative(manifest.CheckpointPath), absence, DiagnosticCatalogue.AffectedModel);
+                throw EngineException.At(DiagnosticCatalogue.UnlearningCheckpointMissing, manifest.CheckpointLocation ?? manifest.Location, null, ModelId, workspace.Relative(manifest.CheckpointPath), absence, DiagnosticCatalogue.AffectedModel, DiagnosticCatalogue.CheckpointMissingAdvice(manifest));
             }
 
             var output = OutputPathOf(OutputDirectory, ModelId);

@@ -116,7 +116,7 @@ public static class Verifier
             var manifest = workspace.Models[affected.Id];
             if (CheckpointPresence.Absence(manifest.CheckpointPath) is { } absence)
             {
-                throw EngineException.At(DiagnosticCatalogue.UnlearningCheckpointMissing, manifest.CheckpointLocation ?? manifest.Location, null, affected.Id, workspace.Relative(manifest.CheckpointPath), absence, DiagnosticCatalogue.AffectedModel);
+                throw EngineException.At(DiagnosticCatalogue.UnlearningCheckpointMissing, manifest.CheckpointLocation ?? manifest.Location, null, affected.Id, workspace.Relative(manifest.CheckpointPath), absence, DiagnosticCatalogue.AffectedModel, DiagnosticCatalogue.CheckpointMissingAdvice(manifest));
             }
 
         }

@@ -287,7 +287,14 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor UnlearningWouldOverwrite = Error("FUL4103", "Output would overwrite an input",
         "The unlearned output of model '{0}' would be written to '{1}', which is {2}. Original checkpoints and data are never modified: choose another --out folder.");
     public static readonly DiagnosticDescriptor UnlearningCheckpointMissing = Error("FUL4104", "Checkpoint missing for unlearning",
-        "Model '{0}' {3}, but its checkpoint '{1}' {2}. Run 'dotnet unlearn train' first, or fix the manifest's 'checkpoint' path.");
+        "Model '{0}' {3}, but its checkpoint '{1}' {2}. {4}");
+
+    /// <summary>FUL4104's "{4}": train it, unless it has no recipe to train from (QA: 'run' said "Run 'dotnet unlearn
+    /// train' first" where train and status said train cannot make it).</summary>
+    public static string CheckpointMissingAdvice(Manifests.ModelManifest model) =>
+        model.Training is null
+            ? "It has no 'training' recipe, so 'dotnet unlearn train' cannot make it: put its checkpoint there, or fix the manifest's 'checkpoint' path."
+            : "Run 'dotnet unlearn train' first, or fix the manifest's 'checkpoint' path.";
 
     /// <summary>FUL4104's "{3}" for a model the removal affects.</summary>
     public const string AffectedModel = "is affected";

@@ -99,7 +99,8 @@ internal static class LineageManifestReader
         }
 
         var names = architecture?.ParameterNames();
-        var listed = names is null ? "listed by its module" : string.Join(", ", names);
+        // A custom module's names are known once its assembly is loaded (QA: "are: listed by its module." read unfinished).
+        var listed = names is null ? "the names its module registers, which 'dotnet unlearn train' lists once the assembly is built" : string.Join(", ", names);
         if (parents.Count > 0 && parents.All(p => p.Relation == Relation.Transfer) && recipe["trainable"] is null)
         {
             context.Report(DiagnosticCatalogue.TrainableMatchesNothing, recipe, id ?? "?",

@@ -155,7 +155,8 @@ internal static class RunCommand
             foreach (var model in missing)
             {
                 env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UnlearningCheckpointMissing, model.CheckpointLocation ?? model.Location, model.Id, env.Context.Display(model.CheckpointPath), CheckpointPresence.Absence(model.CheckpointPath),
-                    plan.IsAffected(model.Id) ? DiagnosticCatalogue.AffectedModel : "is an ancestor that the affected models' unlearning depends on (it is not affected itself)"));
+                    plan.IsAffected(model.Id) ? DiagnosticCatalogue.AffectedModel : "is an ancestor that the affected models' unlearning depends on (it is not affected itself)",
+                    DiagnosticCatalogue.CheckpointMissingAdvice(model)));
             }
 
             return ExitCodes.InvalidInput;

@@ -327,7 +327,7 @@ public sealed class ModelFactoryTests
     [Theory]
     [InlineData("FisherUnlearn.Engine.Tests.Models.StaticallyThrowingModule", "FUL4044", "InvalidOperationException: boom in the static constructor. Fix the module's constructor.")]
     [InlineData("FisherUnlearn.Engine.Tests.Models.ModuleMissingALibrary", "FUL4041",
-        "a library it uses could not be loaded (Could not load file or assembly 'Helper, Version=1.0.0.0, Culture=neutral, PublicKeyToken=null'. The system cannot find the file specified.); build the training project again")]
+        "a library it uses could not be loaded (Could not load file or assembly 'Helper, Version=1.0.0.0, Culture=neutral, PublicKeyToken=null'. The system cannot find the file specified.): its folder must hold every library it references, and a class library's build output leaves out the NuGet packages it uses unless its project sets <CopyLocalLockFileAssemblies>true</CopyLocalLockFileAssemblies>")]
     [InlineData("FisherUnlearn.Engine.Tests.Models.UnregisteredLayerModule", "FUL4043", "it has no parameters, so there is nothing to train or unlearn: create its layers in the constructor and call RegisterComponents()")]
     [InlineData("FisherUnlearn.Engine.Tests.Models.OuterOfNested.NestedModule", "FUL4043", "which .NET names 'FisherUnlearn.Engine.Tests.Models.OuterOfNested+NestedModule': write that in 'architecture.type'")]
     public void A_custom_module_that_fails_to_load_says_what_the_cause_is_not_what_wrapped_it(string type, string code, string says)

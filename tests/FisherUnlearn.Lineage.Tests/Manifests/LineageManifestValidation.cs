@@ -343,6 +343,11 @@ public sealed class LineageManifestValidation
 
         Only(ReadLineage(json), "FUL4061", json, "\"fc1.*\", »\"fc9.*\"", "'fc9.*' matches no parameter", "fc1.weight, fc1.bias");
         Only(ReadLineage(transfer), "FUL4061", transfer, "\"training\": »{", "needs 'training.trainable'");
+        // A custom module's names are known only once its assembly is loaded: said so, not "are: listed by its module." (QA).
+        var custom = transfer.Replace("""{ "kind": "mlp", "inputs": 4, "classes": 3 }""", """{ "kind": "custom", "assembly": "nets.dll", "type": "Nets.Tab", "classes": 3 }""", StringComparison.Ordinal);
+        Assert.NotEqual(transfer, custom);
+        Only(ReadLineage(custom), "FUL4061", custom, "\"training\": »{",
+            "The parameters of custom Nets.Tab are: the names its module registers, which 'dotnet unlearn train' lists once the assembly is built. Fix");
     }
 
     // Found in QA: "fc[12].*" got only "matches no parameter" though the docs said "globs"; the syntax is '*' and '?',
