@@ -221,6 +221,13 @@ internal static class MarkdownReport
     public static bool UninformativeMia(ReportEntry m) =>
         new[] { m.Before, m.After, m.Reference }.Any(x => x?.MiaInformative == false);
 
+    // How many of the models without a current output have one made before an input changed (QA: the headline said only
+    // "without a current output yet" while the rows said "out of date").
+    private static string OutOfDate(ReportModel model) =>
+        model.Models.Count(m => m.Status == ReportEntry.StaleStatus) is var stale and > 0
+            ? stale == model.Models.Count(m => m.Missing) ? " (out of date)" : $" ({stale} out of date)"
+            : string.Empty;
+
     /// <summary>One line for people: did it work?</summary>
     public static string Verdict(ReportModel model, bool symbols = true)
     {
@@ -233,7 +240,7 @@ internal static class MarkdownReport
             var parts = new[]
             {
                 failed > 0 ? $"{failed} of {model.Models.Count} {Models(model.Models.Count)} failed" : null,
-                missing > 0 ? $"{missing} of {model.Models.Count} {Models(model.Models.Count)} without a current output yet" : null,
+                missing > 0 ? $"{missing} of {model.Models.Count} {Models(model.Models.Count)} without a current output yet{OutOfDate(model)}" : null,
             };
             return $"**{bad}{string.Join("; ", parts.OfType<string>())}.**";
         }
