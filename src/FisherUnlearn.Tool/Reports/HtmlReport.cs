@@ -183,6 +183,11 @@ internal static class HtmlReport
             html.Append("<p class=\"muted\">").Append(E(MarkdownReport.UninformativeMiaNote)).Append("</p>\n");
         }
 
+        if (MarkdownReport.OutputBiasOnlyNote(model) is { } biasOnly)
+        {
+            html.Append("<p class=\"muted\">").Append(E(biasOnly.Replace("`", string.Empty, StringComparison.Ordinal))).Append("</p>\n");
+        }
+
         if (model.Models.Any(MarkdownReport.Unmeasured))
         {
             html.Append("<p class=\"muted\">").Append(E(MarkdownReport.UnmeasuredNote)).Append("</p>\n");

@@ -2,6 +2,7 @@ using System.Globalization;
 using FisherUnlearn.Engine.Verification;
 using System.Text;
 using FisherUnlearn.Lineage.Rendering;
+using Newtonsoft.Json.Linq;
 
 namespace FisherUnlearn.Tool.Reports;
 
@@ -87,6 +88,11 @@ internal static class MarkdownReport
         if (model.Models.Any(Unmeasured))
         {
             md.Append(UnmeasuredNote).Append("\n\n");
+        }
+
+        if (OutputBiasOnlyNote(model) is { } biasOnly)
+        {
+            md.Append(biasOnly).Append("\n\n");
         }
 
         md.Append(reference
@@ -216,6 +222,25 @@ internal static class MarkdownReport
     public static bool Unmeasured(ReportEntry m) =>
         new[] { m.Before, m.After, m.Reference }.OfType<ReportMetrics>()
             .Any(x => x.ForgetAccuracy is null || x.RetainAccuracy is null || x.TestAccuracy is null || x.Mia is null);
+
+    /// <summary>Whether the model's output lowered the forgotten labels' output biases (the head shift) and dampened no
+    /// weight: it no longer predicts them, but its other layers are as they were.</summary>
+    public static bool OutputBiasOnly(ReportEntry m) =>
+        m.Succeeded && ReportText.Unchanged(m.Parameters) is null
+        && m.Parameters?["headShift"] is { Type: JTokenType.Float or JTokenType.Integer } shift && (double)shift! > 0
+        && m.Parameters["selected"] is { Type: JTokenType.Integer } selected && (long)selected! == 0;
+
+    /// <summary>What a head shift alone did and did not do, naming the models it was for (QA: a compliance reader saw
+    /// "targets met" where only one bias tensor differed from the original); null when no model is such.</summary>
+    public static string? OutputBiasOnlyNote(ReportModel model)
+    {
+        var ids = model.Models.Where(OutputBiasOnly).Select(m => m.Id).ToList();
+        return ids.Count == 0 ? null
+            : $"Output bias only: {string.Join(", ", ids.Select(id => $"`{id}`"))} dampened no weight. The forgotten labels' output biases were lowered "
+              + "(the head shift) until the model stopped predicting them; its other layers are as they were, so they may still encode what it learned "
+              + "of those labels, and a membership-inference rate marked † cannot show it either way. To dampen weights too, set \"headCorrection\": \"off\" "
+              + "in the removal's parameters, at a cost in retained accuracy (docs/methods.md, step 3).";
+    }
 
     /// <summary>Whether any state of the model has an MIA rate from an attack at chance.</summary>
     public static bool UninformativeMia(ReportEntry m) =>

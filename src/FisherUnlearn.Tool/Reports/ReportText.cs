@@ -67,7 +67,9 @@ internal static class ReportText
         if (parameters["selected"] is { Type: JTokenType.Integer } selected && parameters["considered"] is { Type: JTokenType.Integer } considered)
         {
             // No setting chosen ("none"), or the output is the original weights: "0/0" or "0/n" would not say it.
-            parts.Add((long)considered == 0 || (long)selected == 0 ? "no dampening" : $"dampened {(long)selected}/{(long)considered}");
+            parts.Add((long)considered == 0 || (long)selected == 0
+                ? parameters["headShift"] is { Type: JTokenType.Float or JTokenType.Integer } shift && (double)shift! > 0 ? "no dampening: output bias only" : "no dampening"
+                : $"dampened {(long)selected}/{(long)considered}");
         }
 
         Add("importanceSource", "importance");

@@ -1,3 +1,4 @@
+using Newtonsoft.Json.Linq;
 using FisherUnlearn.Tool.Output;
 using FisherUnlearn.Tool.Reports;
 using FisherUnlearn.Testing;
@@ -85,6 +86,25 @@ public sealed class ReportRenderingTests
         Assert.EndsWith("calibration target missed", tried, StringComparison.Ordinal);
         Assert.DoesNotContain("fell back", exact, StringComparison.Ordinal);
         Assert.DoesNotContain("fallback", exact, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_model_that_only_lowered_its_output_biases_says_so_in_its_parameters_and_in_a_note_of_both_reports()
+    {
+        var dampened = ReportSamples.Digits();
+        var first = dampened.Models[0];
+        var shifted = dampened with
+        {
+            Models = [first with { Parameters = JObject.Parse("""{ "method": "fiun", "alpha": null, "lambda": null, "headShift": 13.65625, "selected": 0, "considered": 235146 }""") }, .. dampened.Models.Skip(1)],
+        };
+
+        Assert.Contains("head shift=13.65625, no dampening: output bias only", ReportText.Parameters(shifted.Models[0].Parameters), StringComparison.Ordinal);
+        Assert.Contains($"Output bias only: `{first.Id}` dampened no weight.", MarkdownReport.Render(shifted), StringComparison.Ordinal);
+        Assert.Contains($"Output bias only: {first.Id} dampened no weight.", HtmlReport.Render(shifted), StringComparison.Ordinal);
+        Assert.Contains("\"headCorrection\": \"off\"", MarkdownReport.Render(shifted), StringComparison.Ordinal);
+        // Models that dampened weights (with a head shift too) get no such note.
+        Assert.DoesNotContain("Output bias only", MarkdownReport.Render(dampened), StringComparison.Ordinal);
+        Assert.DoesNotContain("Output bias only", HtmlReport.Render(dampened), StringComparison.Ordinal);
     }
 
     [Fact]
