@@ -107,7 +107,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor MixedRelations = Error("FUL2010", "Mixed relations",
         "Model '{0}' mixes the relations {1}; all of a model's parents must share one relation.");
     public static readonly DiagnosticDescriptor ArchitectureMismatch = Error("FUL2011", "Architecture mismatch",
-        "Model '{0}' ({1}) inherits weights by '{2}' from '{3}' ({4}); the architectures must be equal. Use 'distill' across architectures.");
+        "Model '{0}' ({1}) inherits weights by '{2}' from '{3}' ({4}); the architectures must be equal. Fix the one that is wrong: this manifest's 'architecture', or the one of '{3}' at {5}; to learn from a model of another architecture, use 'distill'.");
     public static readonly DiagnosticDescriptor NothingAffected = Info("FUL2012", "Nothing affected",
         "Removal '{0}' touches no model: no model's own data holds what it asks to forget. Nothing to do.");
     public static readonly DiagnosticDescriptor SampleOutOfRange = Error("FUL2013", "Sample index out of range",

@@ -102,8 +102,12 @@ public static class GraphValidator
             else if (link.Relation.InheritsWeights() && model.ArchitectureComplete && parent.ArchitectureComplete
                 && !model.Architecture.StructurallyEquals(parent.Architecture))
             {
+                // Where the parent's architecture is written: the mistake may be there (QA: a typo in a parent's type was
+                // reported at each child only, with 'use distill' as the fix).
+                var there = parent.ArchitectureLocation ?? parent.Location;
                 bag.Report(DiagnosticCatalogue.ArchitectureMismatch, link.Location,
-                    model.Id, model.Architecture, link.Relation.ToName(), parent.Id, parent.Architecture);
+                    model.Id, model.Architecture, link.Relation.ToName(), parent.Id, parent.Architecture,
+                    (there with { File = workspace.Relative(there.File) }).ToString());
             }
             else if (link.Relation == Relation.Distill && model.ArchitectureComplete && parent.ArchitectureComplete
                 && model.Architecture.Classes != parent.Architecture.Classes)

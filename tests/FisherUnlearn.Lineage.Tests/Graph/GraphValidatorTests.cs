@@ -164,6 +164,10 @@ public sealed class GraphValidatorTests
         Assert.Equal(workspace.Models["finetuned"].Parents[0].Location, d.Location);
         Assert.Contains("'finetuned' (mlp 784-16-10)", d.Message, StringComparison.Ordinal);
         Assert.Contains("'digits-base' (mlp 784-32-10)", d.Message, StringComparison.Ordinal);
+        // The parent's architecture may be the wrong one: where it is written is named too.
+        var parent = workspace.Models["digits-base"];
+        Assert.Contains($"or the one of 'digits-base' at {workspace.Relative((parent.ArchitectureLocation ?? parent.Location).File)}", d.Message, StringComparison.Ordinal);
+        Assert.EndsWith("to learn from a model of another architecture, use 'distill'.", d.Message, StringComparison.Ordinal);
     }
 
     [Fact]
