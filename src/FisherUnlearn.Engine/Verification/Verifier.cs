@@ -293,13 +293,13 @@ public static class Verifier
 
     private static double? MaxOf(double? a, double? b) => a is { } x && b is { } y ? Math.Max(x, y) : a ?? b;
 
-    /// <summary>What to do about a missed target of outputs that <c>retrain</c> made: they are the retrained models
-    /// themselves, which no parameter changes.</summary>
     /// <summary>FUL5012's advice on an output 'retrain' made: trained without the samples, it cannot know them, so its lead
     /// over unseen samples is chance (QA: without a reference, about 4% of retrained models were flagged on random requests
     /// of the demo's digits, one request in four).</summary>
     internal const string RetrainedSamplesAdvice = "'retrain' trained this output without them, so this lead is chance, not memory: 'verify --reference retrain' judges the samples against a retrained model's score on them, or raise 'sampleTolerance' (docs/methods.md, Verification).";
 
+    /// <summary>What to do about a missed target of outputs that <c>retrain</c> made: they are the retrained models
+    /// themselves, which no parameter changes.</summary>
     internal const string RetrainAdvice = "'retrain' made this output by training the model again from its recipe without the forgotten data, so no other parameters change it: what it still knows comes from what its training starts from (its parents' weights, or, with no data left to train on, nothing else: FUL4072) or what its kept data teaches it. Check its lineage, its data and the removal's targets.";
 
     /// <summary>What an unlearning output records of its forgotten samples' ease (<see cref="SampleEase"/>), or null.</summary>

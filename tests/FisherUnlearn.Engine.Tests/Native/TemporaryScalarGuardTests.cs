@@ -42,9 +42,14 @@ public sealed class TemporaryScalarGuardTests
     {
         var compilation = Compile("class Empty { }");
         var unresolved = BannedIds().Where(id => DocumentationCommentId.GetSymbolsForDeclarationId(id, compilation).IsDefaultOrEmpty).ToList();
+        // An accessor's own id resolves, but the analyzer sees the property used, not the accessor called: it would ban
+        // nothing (found in review).
+        var accessors = BannedIds().Where(id => DocumentationCommentId.GetSymbolsForDeclarationId(id, compilation)
+            .Any(s => s is IMethodSymbol { AssociatedSymbol: not null })).ToList();
 
         Assert.True(BannedIds().Count > 100, "the list is the generated one");
         Assert.True(unresolved.Count == 0, "Ids the compiler does not resolve, so nothing bans them:\n" + string.Join("\n", unresolved));
+        Assert.True(accessors.Count == 0, "Accessor ids, which ban nothing (write the property's P: id):\n" + string.Join("\n", accessors));
     }
 
     [Theory]
@@ -57,6 +62,7 @@ public sealed class TemporaryScalarGuardTests
     [InlineData("var y = x + w;", "Tensor + Tensor")]
     [InlineData("var v = x.sum().ToDouble();", "ToDouble() reads a Scalar it never disposes")]
     [InlineData("var y = torch.nn.functional.leaky_relu(x, 0.1);", "a functional that converts its slope")]
+    [InlineData("var v = torch.distributions.Normal(x, w).variance;", "a property whose getter converts a number")]
     public void The_ban_refuses_each_form_of_temporary_Scalar(string statement, string form)
     {
         var refused = BannedUses(statement);

@@ -5,9 +5,11 @@ using System.Text;
 namespace FisherUnlearn.Engine.Tests.Native;
 
 /// <summary>
-/// Finds, in TorchSharp's IL, the public members that make a <c>TorchSharp.Scalar</c> and leave it to the finalizer: the
-/// Scalar's own conversion operators, and every method that calls one (or <c>ToScalar</c>) without disposing a Scalar,
-/// directly or through other TorchSharp methods. Such a temporary can be freed by the finalizer thread while libtorch still
+/// Finds, in TorchSharp's IL, the public members that make a <c>TorchSharp.Scalar</c> and may leave it to the finalizer:
+/// the Scalar's own conversion operators, and every method that calls one (or <c>ToScalar</c>), directly or through other
+/// TorchSharp methods. A method that disposes what it makes is listed too: IL shows a <c>using</c> only as a call of
+/// <c>IDisposable.Dispose</c> on some object, so telling such a method apart would take a data-flow analysis, and a list
+/// too wide is safe (the engine holds its Scalars either way). Such a temporary can be freed by the finalizer thread while libtorch still
 /// reads it (docs/engine-notes.md). Every project that calls TorchSharp bans the members found (build/BannedSymbols.TorchSharp.txt).
 /// </summary>
 internal static class TemporaryScalarMakers
@@ -35,11 +37,7 @@ internal static class TemporaryScalarMakers
             }
         }
 
-        // Seeds: a method that makes a Scalar and disposes none. A method that disposes one holds what it makes.
-        var makers = calls
-            .Where(c => IsScalarConversion(c.Key) || (c.Value.Any(MakesScalar) && !c.Value.Any(DisposesScalar)))
-            .Select(c => c.Key)
-            .ToHashSet();
+        var makers = calls.Where(c => IsScalarConversion(c.Key) || c.Value.Any(MakesScalar)).Select(c => c.Key).ToHashSet();
         for (var grew = true; grew;)
         {
             grew = false;
@@ -56,9 +54,18 @@ internal static class TemporaryScalarMakers
         return makers.Where(IsPublicApi).ToList();
     }
 
-    /// <summary>The id C# documentation comments give a member (ECMA-334, annex D), as banned-symbol files take it.</summary>
+    /// <summary>The id C# documentation comments give a member (ECMA-334, annex D), as banned-symbol files take it: a
+    /// property's (<c>P:</c>) for its accessors, since the analyzer sees a property used, not its getter called (a
+    /// <c>M:…get_variance</c> line resolves but bans nothing: found in review).</summary>
     public static string DeclarationId(MethodBase method)
     {
+        if (method.IsSpecialName && method is MethodInfo accessor && PropertyOf(accessor) is { } property)
+        {
+            var indexes = property.GetIndexParameters();
+            return $"P:{TypeName(method.DeclaringType!, inSignature: false)}.{property.Name}"
+                + (indexes.Length > 0 ? "(" + string.Join(',', indexes.Select(p => TypeName(p.ParameterType, inSignature: true))) + ")" : string.Empty);
+        }
+
         var id = new StringBuilder("M:");
         id.Append(TypeName(method.DeclaringType!, inSignature: false)).Append('.');
         id.Append(method.IsConstructor ? (method.IsStatic ? "#cctor" : "#ctor") : method.Name);
@@ -80,6 +87,9 @@ internal static class TemporaryScalarMakers
 
         return id.ToString();
     }
+
+    private static PropertyInfo? PropertyOf(MethodInfo accessor) =>
+        accessor.DeclaringType!.GetProperties(Declared).FirstOrDefault(p => p.GetMethod == accessor || p.SetMethod == accessor);
 
     private static string TypeName(Type type, bool inSignature)
     {
@@ -204,8 +214,6 @@ internal static class TemporaryScalarMakers
 
     private static bool MakesScalar(MethodBase callee) =>
         IsScalarConversion(callee) || (callee.Name == "ToScalar" && callee is MethodInfo { ReturnType: var r } && IsScalarType(r));
-
-    private static bool DisposesScalar(MethodBase callee) => IsScalarType(callee.DeclaringType) && callee.Name == "Dispose";
 
     private static bool IsPublicApi(MethodBase method) =>
         (method.IsPublic || method.IsFamily || method.IsFamilyOrAssembly) && method.DeclaringType is { IsVisible: true };
