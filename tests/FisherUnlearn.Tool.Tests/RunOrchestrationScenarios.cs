@@ -346,6 +346,30 @@ public sealed class RunOrchestrationScenarios
     }
 
     [Fact]
+    public async Task A_run_for_a_model_new_to_the_request_removes_the_reports_that_do_not_list_it()
+    {
+        using var ws = await TrainedChain();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1")).ExitCode);
+        // c, a new fine-tune of b: the reports of a and b alone say "targets met" for a request that now affects three.
+        ws.Write("c/c.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"id\": \"b\"", "\"id\": \"c\"", StringComparison.Ordinal)
+            .Replace("\"id\": \"a\"", "\"id\": \"b\"", StringComparison.Ordinal).Replace("b.safetensors", "c.safetensors", StringComparison.Ordinal));
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        var analysis = Lineage.WorkspaceAnalysis.Analyze(ws.Root, TestContext.Current.CancellationToken);
+        Assert.Equal(["a", "b", "c"], analysis.Graph.TopologicalOrder.Where(id => analysis.Workspace.Models.ContainsKey(id)).Order(StringComparer.Ordinal));
+        using var cancel = new CancellationTokenSource();
+
+        // Stopped as c starts: a's and b's outputs are current and kept, c has none, and no report says otherwise.
+        Assert.ThrowsAny<OperationCanceledException>(() => new Running.RunCoordinator(new CancelAfterFirst(cancel, atStart: true))
+            .Run(analysis, analysis.Workspace.Removals["forget-3"], new Running.RunRequest { Parallel = 1, Threads = 1 }, cancel.Token));
+
+        Assert.False(ws.Exists("artifacts/unlearn/forget-3/report.json"));
+        Assert.False(ws.Exists("artifacts/unlearn/forget-3/report.md"));
+        var again = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1", "--json");
+        Assert.Equal(["up-to-date", "up-to-date", "done"], Statuses(again));
+        Assert.Equal(["a", "b", "c"], Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"))["models"]!.Select(m => (string)m["id"]!));
+    }
+
+    [Fact]
     public async Task After_an_only_run_an_output_made_for_earlier_inputs_is_out_of_date_in_the_report_not_missing()
     {
         using var ws = await TrainedChain();

@@ -298,9 +298,13 @@ internal static class RunCommand
                 earlier: current?.Model);
         }
 
-        if (summary.ReportsRemoved && !shard.IsAll)
+        if (summary.Reports.Removed && !shard.IsAll)
         {
             env.Diagnostics.Log($"removed the reports of '{removal.Id}', which showed outputs this shard replaced: 'run {removal.Id} --merge' writes them again.");
+        }
+        else if (summary.Reports.Failure is { } why)
+        {
+            env.Diagnostics.Log($"warning: could not remove the reports of '{removal.Id}' before replacing outputs they show ({why}); a run stopped before its end would have left them showing the earlier outputs.");
         }
 
         var unchanged = result.Models.Count(m => m.Succeeded && m.Unchanged && summary.Considered.Contains(m.Id) && !summary.Reused.Contains(m.Id));

@@ -35,6 +35,14 @@ internal sealed record RunRequest
     public bool Force { get; init; }
 }
 
+/// <summary>What became of the removal's reports before a run wrote its first output: <paramref name="Removed"/>, or
+/// <paramref name="Failure"/>, why they could not be removed (the run goes on; they then show the earlier outputs until
+/// it writes them again).</summary>
+internal sealed record ReportRemoval(bool Removed, string? Failure)
+{
+    public static readonly ReportRemoval None = new(Removed: false, null);
+}
+
 /// <summary>What a run did: the outcomes of the models it considered, which of them were up to date, and the outcomes
 /// of every affected model known so far (from earlier runs, shards and workers) for the report.</summary>
 internal sealed record RunSummary(RunResult Result, IReadOnlySet<string> Reused, IReadOnlyList<string> Considered)
@@ -42,8 +50,9 @@ internal sealed record RunSummary(RunResult Result, IReadOnlySet<string> Reused,
     /// <summary>Models the request no longer affects whose earlier outputs (and records) this run removed.</summary>
     public IReadOnlyList<string> Removed { get; init; } = [];
 
-    /// <summary>Whether this run deleted the removal's reports before it replaced an output they showed.</summary>
-    public bool ReportsRemoved { get; init; }
+    /// <summary>Whether this run deleted the removal's reports before it wrote an output they did not show as missing, or
+    /// why it could not.</summary>
+    public ReportRemoval Reports { get; init; } = ReportRemoval.None;
 
     public int Computed => Considered.Count - Reused.Count;
 }
@@ -97,12 +106,18 @@ internal sealed class RunCoordinator(IRunProgress progress)
         // affected parents' retrained outputs, so a child before its parent would retrain the parent as its ancestor, and
         // the parent's own job would then find its output made already (reused, ~0 s) in the run that made it.
         var pending = plan.Affected.Where(a => considered.Contains(a.Id, StringComparer.Ordinal) && !reused.Contains(a.Id)).ToList();
-        // Reports that show an output this run replaces would pass for current if the run stopped before it writes them
-        // again (QA: a run of a changed request, stopped by SIGTERM after its first model, left report.md at "targets met"
-        // for the request as it was, and report.json with an output hash no longer on disk). They go before the first
-        // output is replaced; the run writes them again when it ends (a shard's, the merge). Reports of a run that only
-        // adds missing outputs still say truly that those have none yet, and stay.
-        var reportsRemoved = pending.Any(a => freshness[a.Id].State != OutputState.Missing) && RemoveReports(directory);
+        // Reports that show an output this run replaces, or another set of models than the request's, would pass for
+        // current if the run stopped before it writes them again (QA: a run of a changed request, stopped by SIGTERM after
+        // its first model, left report.md at "targets met" for the request as it was, and report.json with an output hash
+        // no longer on disk). They go before the first output is written; the run writes them again when it ends (a
+        // shard's, the merge). Only reports of exactly these models that list every model this run makes as missing
+        // still say the truth while it runs (review: a new descendant, outputs removed above, or an output there without
+        // its record would otherwise keep a report that passes for current), and stay.
+        var reports = pending.Count > 0 || removed.Count > 0
+            ? pending.All(a => freshness[a.Id].State == OutputState.Missing) && removed.Count == 0 && ListsAsMissing(directory, plan, pending)
+                ? ReportRemoval.None
+                : RemoveReports(directory)
+            : ReportRemoval.None;
         // Each finished model's record is written as soon as it finishes, not after the last one: a cancelled or killed
         // run keeps what it completed, and the next run skips it (RecordingProgress).
         using var recording = new RecordingProgress(progress, outcome =>
@@ -133,21 +148,51 @@ internal sealed class RunCoordinator(IRunProgress progress)
 
         var manifestHash = workspace.ManifestHashes.GetValueOrDefault(removal.ManifestPath) ?? string.Empty;
         var result = Gather(analysis, new RunResult(removal.Id, manifestHash, settings, directory, [.. outcomes.Values], Stopwatch.GetElapsedTime(started).TotalSeconds), plan);
-        return new RunSummary(result, reused, considered) { Removed = removed, ReportsRemoved = reportsRemoved };
+        return new RunSummary(result, reused, considered) { Removed = removed, Reports = reports };
     }
 
-    /// <summary>Deletes the removal's reports under the report lock (the one a run takes to write them); true when there
-    /// were reports and none is left.</summary>
-    private static bool RemoveReports(string directory)
+    /// <summary>Whether the removal's report.json lists exactly the plan's models and every one of <paramref name="pending"/>
+    /// as without an output yet (false when there is none, or it cannot be read).</summary>
+    private static bool ListsAsMissing(string directory, RemovalPlan plan, List<AffectedModel> pending)
     {
-        var files = Reports.ReportWriter.FilesIn(directory);
-        if (!File.Exists(files.Json) && !File.Exists(files.Markdown) && !File.Exists(files.Html))
+        var json = Reports.ReportWriter.FilesIn(directory).Json;
+        if (!File.Exists(json))
         {
             return false;
         }
 
-        using var reportLock = OutputLock.Wait(directory, TimeSpan.FromMinutes(2), out _, "report");
-        return reportLock is not null && Reports.ReportWriter.DeleteAll(directory).Count == 0;
+        try
+        {
+            var listed = Output.RunReport.Read(json).Models.ToDictionary(m => m.Id, m => m.Status, StringComparer.Ordinal);
+            return listed.Keys.Order(StringComparer.Ordinal).SequenceEqual(plan.Affected.Select(a => a.Id).Order(StringComparer.Ordinal), StringComparer.Ordinal)
+                && pending.All(a => listed[a.Id] == Reports.ReportEntry.MissingStatus);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // Unreadable (InvalidDataException is an IOException), or a model listed twice: not a report to keep.
+            return false;
+        }
+    }
+
+    /// <summary>Deletes the removal's reports under the report lock (the one a run takes to write them): none were there,
+    /// they were removed, or why some could not be.</summary>
+    private static ReportRemoval RemoveReports(string directory)
+    {
+        var files = Reports.ReportWriter.FilesIn(directory);
+        if (!File.Exists(files.Json) && !File.Exists(files.Markdown) && !File.Exists(files.Html))
+        {
+            return ReportRemoval.None;
+        }
+
+        using var reportLock = OutputLock.Wait(directory, TimeSpan.FromMinutes(2), out var holder, "report");
+        if (reportLock is null)
+        {
+            return new ReportRemoval(Removed: false, $"the report is busy ({holder})");
+        }
+
+        var left = Reports.ReportWriter.DeleteAll(directory);
+        return left.Count == 0 ? new ReportRemoval(Removed: true, null)
+            : new ReportRemoval(Removed: false, string.Join("; ", left.Select(l => $"{l.Path}: {l.Why}")));
     }
 
     /// <summary>The run's outcomes completed with every other affected model's recorded result that is current (made for
