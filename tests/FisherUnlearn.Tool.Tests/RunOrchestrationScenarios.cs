@@ -156,11 +156,18 @@ public sealed class RunOrchestrationScenarios
         var matrix = await CliRun.InvokeAsync(ws.Root, "plan", "forget-3", "--matrix");
         var shards = Newtonsoft.Json.Linq.JObject.Parse(matrix.Out)["include"]!.Select(j => (string)j["shard"]!).ToList();
         var processes = shards.Select(shard => ToolProcess.Start(ws.Root, "run", "forget-3", "--shard", shard, "--out", "sharded", "--parallel", "1", "--threads", "1", "--no-progress")).ToList();
-        foreach (var process in processes)
+        try
         {
-            using (process)
+            foreach (var process in processes)
             {
                 Assert.True(await process.ExitCodeAsync() == 0, process.Error);
+            }
+        }
+        finally
+        {
+            foreach (var process in processes)
+            {
+                process.Dispose();
             }
         }
 

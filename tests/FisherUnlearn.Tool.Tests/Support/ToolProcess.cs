@@ -106,11 +106,24 @@ internal sealed class ToolProcess : IDisposable
         kill.WaitForExit();
     }
 
-    /// <summary>Frees the process and deletes the home folder made for 'nobody' (once the process has exited: a test that
-    /// left it running has killed it or let it end; best effort, as a left folder must not fail a test).</summary>
+    /// <summary>Frees the process (killed when still running 10 s on: a test that failed before it ended) and deletes the
+    /// home folder made for 'nobody' (best effort: a left folder must not fail a test).</summary>
     public void Dispose()
     {
         var exited = process.HasExited || process.WaitForExit(TimeSpan.FromSeconds(10));
+        if (!exited)
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+                exited = process.WaitForExit(TimeSpan.FromSeconds(10));
+            }
+            catch (InvalidOperationException)
+            {
+                exited = true; // it ended meanwhile
+            }
+        }
+
         process.Dispose();
         if (home is not null && exited)
         {
