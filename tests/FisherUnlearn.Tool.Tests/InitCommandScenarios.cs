@@ -7,6 +7,7 @@ public sealed class InitCommandScenarios
 {
     private static readonly string[] Scaffolded =
     [
+        ".gitignore",
         ".unlearn/schemas/dataset.schema.json",
         ".unlearn/schemas/lineage.schema.json",
         ".unlearn/schemas/removal.schema.json",
@@ -29,7 +30,8 @@ public sealed class InitCommandScenarios
         Assert.Equal(0, init.ExitCode);
         Assert.Equal(string.Empty, init.Out);
         Assert.Equal(Scaffolded, ws.Files());
-        Assert.Contains("10 created, 0 overwritten, 0 already up to date, 0 skipped", init.Error, StringComparison.Ordinal);
+        Assert.Contains("11 created, 0 overwritten, 0 already up to date, 0 skipped", init.Error, StringComparison.Ordinal);
+        Assert.Equal("/artifacts/", ws.ReadText(".gitignore").Split('\n').Single(l => l.Length > 0 && !l.StartsWith('#')));
 
         var validate = await CliRun.InvokeAsync(ws.Root, "validate", "--json");
         Assert.Equal(0, validate.ExitCode);
@@ -224,6 +226,20 @@ public sealed class InitCommandScenarios
     }
 
     [Fact]
+    public async Task A_gitignore_of_the_users_is_kept_even_with_force()
+    {
+        using var ws = new TempWorkspace();
+        ws.Write(".gitignore", "bin/\nobj/\n");
+
+        var init = await CliRun.InvokeAsync(ws.Root, "init", "--force", "--json");
+
+        Assert.Equal(0, init.ExitCode);
+        Assert.Equal("bin/\nobj/\n", ws.ReadText(".gitignore"));
+        Assert.DoesNotContain(".gitignore", init.Json["created"]!.Select(p => (string)p!));
+        Assert.DoesNotContain(".gitignore", init.Json["overwritten"]!.Select(p => (string)p!));
+    }
+
+    [Fact]
     public async Task Force_overwrites_changed_files()
     {
         using var ws = new TempWorkspace();
@@ -233,7 +249,7 @@ public sealed class InitCommandScenarios
 
         Assert.Equal(0, run.ExitCode);
         Assert.Equal(["examples/base/base.lineage.json"], run.Json["overwritten"]!.Select(p => (string)p!));
-        Assert.Equal(9, run.Json["created"]!.Count());
+        Assert.Equal(10, run.Json["created"]!.Count());
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "validate")).ExitCode);
     }
 

@@ -94,6 +94,17 @@ internal static class InitCommand
                 }
             }
 
+            // A .gitignore where the folder has none; one that is there is the user's, kept even with --force (it may
+            // ignore the output folder already, or in a file further up).
+            var (ignoreName, ignoreContent) = InitTemplates.GitIgnore;
+            var ignorePath = Path.Combine(env.WorkspaceRoot, ignoreName);
+            if (!File.Exists(ignorePath) && !Directory.Exists(ignorePath))
+            {
+                ScaffoldFile.Write(ignorePath, ignoreContent, overwrite: false);
+                results.Add((ignoreName, ScaffoldOutcome.Created));
+                env.Diagnostics.Detail($"created {context.Display(Path.GetFullPath(ignorePath))}");
+            }
+
             if (env.Json)
             {
                 env.WriteJson(Document(env.WorkspaceRoot, context, results));

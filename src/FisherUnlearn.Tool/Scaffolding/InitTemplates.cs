@@ -21,6 +21,15 @@ internal static class InitTemplates
     /// <summary>Whether a scaffolded path is one of the examples (meant to be copied, then deleted).</summary>
     public static bool IsExample(string relativePath) => relativePath.StartsWith("examples/", StringComparison.Ordinal);
 
+    /// <summary>The <c>.gitignore</c> init writes where the folder has none (never over one: that is the user's, even with
+    /// --force): the output folder of its <c>unlearn.json</c> holds outputs, reports and the harvest cache, which are
+    /// published as build artifacts, not committed (QA: a new user's first commit held them).</summary>
+    public static (string Path, byte[] Content) GitIgnore { get; } = (".gitignore", Text("""
+        # dotnet unlearn: unlearned checkpoints, their reports and the Fisher harvest cache ('output' of unlearn.json).
+        # Publish them as build artifacts (docs/github-actions.md); commit the manifests, not these.
+        /artifacts/
+        """));
+
     public static IReadOnlyList<(string Path, byte[] Content)> Files()
     {
         var files = new List<(string, byte[])>
