@@ -118,7 +118,7 @@ public sealed class MetricsEvaluator
     // Each label's accuracy among the held-out outputs, weighted by how often it occurs among the forgotten samples (as
     // calibration's sample target weighs them: UnlearningJob.ExpectedAccuracy), and its standard error: the weighted sum
     // of the labels' binomial variances (QA: a model a point weaker than usual on the test split was called to remember
-    // 300 samples it never saw when this side counted as exact; at a few hundred samples it is no smaller than theirs).
+    // 300 samples it never saw when this side counted as exact; on the demo it is about a third of the forgotten samples' side).
     internal static (double Accuracy, double Error)? HeldOutAccuracyOfLabels(SampleOutputs forgottenOutputs, SampleOutputs heldOut)
     {
         var labels = new List<(int Samples, double Accuracy)>();

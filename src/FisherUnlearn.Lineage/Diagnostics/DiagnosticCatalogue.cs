@@ -319,7 +319,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor ReportsNotWritten = Warning("FUL5011", "Reports not updated",
         "The reports in '{0}' could not all be updated ({1}): those not written still show what was there before, without these measurements. Make the folder and its reports writable and run 'dotnet unlearn verify' again.");
     public static readonly DiagnosticDescriptor ForgottenSamplesRecognised = Error("FUL5012", "Forgotten samples still recognised",
-        "Model '{0}' still classifies {1:0.00%} of the {2} forgotten training samples correctly after unlearning; against {3}: {4:0.0%}, with 'sampleTolerance' ({7}) standard errors for chance, at most {5:0.00%} means forgotten: it still tells them from unseen samples. {6}");
+        "Model '{0}' still classifies {1} of the {2} forgotten training samples correctly after unlearning; against {3}: {4:0.0%}, with 'sampleTolerance' ({7}) standard errors for chance, at most {5} means forgotten: it still tells them from unseen samples. {6}");
     public static readonly DiagnosticDescriptor VerifiedOutputOtherMethod = Error("FUL5009", "Output made with another method",
         "The outputs of {0} were made with '{1}', not '{2}' ({3}), so they are not what is verified. {4}");
 

@@ -136,6 +136,14 @@ public sealed class TargetCheckTests
         Assert.Contains("at most 75.66%", above.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0.7757353, 0.7756622, "77.574%", "77.566%")]
+    [InlineData(0.9433333, 0.9350123, "94.33%", "93.50%")]
+    public void A_score_and_its_bound_never_print_as_the_same_number(double score, double bound, string shownScore, string shownBound)
+    {
+        Assert.Equal((shownScore, shownBound), Verifier.Distinct(score, bound));
+    }
+
     [Fact]
     public void A_retrained_output_flagged_without_a_reference_is_told_that_its_lead_is_chance()
     {
