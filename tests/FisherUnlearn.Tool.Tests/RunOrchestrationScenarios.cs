@@ -336,6 +336,22 @@ public sealed class RunOrchestrationScenarios
     }
 
     [Fact]
+    public async Task Reports_a_run_cannot_remove_before_replacing_outputs_are_named_on_stderr()
+    {
+        using var ws = await TrainedChain();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1")).ExitCode);
+        // A folder where report.md goes: it cannot be deleted as a file (nor written, which the run then says too).
+        ws.Delete("artifacts/unlearn/forget-3/report.md");
+        ws.Write("artifacts/unlearn/forget-3/report.md/kept", "x");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", "1", "--force");
+
+        Assert.Contains(run.ErrorLines, l => l.StartsWith("dotnet-unlearn: warning: could not remove the reports of 'forget-3' before replacing outputs they show (", StringComparison.Ordinal)
+            && l.Contains("report.md", StringComparison.Ordinal));
+        Assert.Contains("FUL3009", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_run_that_only_adds_missing_outputs_keeps_the_reports_that_say_they_are_missing()
     {
         using var ws = await TrainedChain();

@@ -217,6 +217,16 @@ internal static class RunCommand
         }
 
         var result = summary.Result;
+        // Said before the reports are written again, which can fail the same way.
+        if (summary.Reports.Removed && !shard.IsAll)
+        {
+            env.Diagnostics.Log($"removed the reports of '{removal.Id}', which showed outputs this shard replaced: 'run {removal.Id} --merge' writes them again.");
+        }
+        else if (summary.Reports.Failure is { } why)
+        {
+            env.Diagnostics.Log($"warning: could not remove the reports of '{removal.Id}' before replacing outputs they show ({why}); a run stopped before its end would have left them showing the earlier outputs.");
+        }
+
         var failed = result.Models.Where(m => summary.Considered.Contains(m.Id) && !m.Succeeded).ToList();
         var written = new HashSet<string>(StringComparer.Ordinal);
         foreach (var model in failed)
@@ -296,15 +306,6 @@ internal static class RunCommand
             // with what was known of these same outputs (verify's measurements and verdict).
             (report, verdict) = WriteReports(env, analysis, removal, result, madeByThisRun: summary.Reused.Count == 0 && result.Models.All(m => summary.Considered.Contains(m.Id)),
                 earlier: current?.Model);
-        }
-
-        if (summary.Reports.Removed && !shard.IsAll)
-        {
-            env.Diagnostics.Log($"removed the reports of '{removal.Id}', which showed outputs this shard replaced: 'run {removal.Id} --merge' writes them again.");
-        }
-        else if (summary.Reports.Failure is { } why)
-        {
-            env.Diagnostics.Log($"warning: could not remove the reports of '{removal.Id}' before replacing outputs they show ({why}); a run stopped before its end would have left them showing the earlier outputs.");
         }
 
         var unchanged = result.Models.Count(m => m.Succeeded && m.Unchanged && summary.Considered.Contains(m.Id) && !summary.Reused.Contains(m.Id));
