@@ -80,6 +80,24 @@ public sealed class RunCommandScenarios
     }
 
     [Fact]
+    public async Task A_declared_split_count_its_file_does_not_hold_stops_the_run_before_any_model_with_FUL4011_at_the_count()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        var right = ws.ReadText("mnist.dataset.json");
+        ws.Write("mnist.dataset.json", right.Replace("\"labels\": \"data/test-labels-idx1-ubyte.gz\" }", "\"labels\": \"data/test-labels-idx1-ubyte.gz\", \"count\": 1999 }", StringComparison.Ordinal));
+        Assert.NotEqual(right, ws.ReadText("mnist.dataset.json"));
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--json");
+
+        Assert.Equal(2, run.ExitCode);
+        var error = Assert.Single(run.ErrorLines, l => l.Contains("error FUL4011", StringComparison.Ordinal));
+        Assert.StartsWith("mnist.dataset.json(", error, StringComparison.Ordinal);
+        Assert.False(ws.Exists("artifacts/unlearn/forget-3/a.safetensors"));
+        Assert.False(ws.Exists("artifacts/unlearn/forget-3/report.json"));
+    }
+
+    [Fact]
     public async Task A_missing_ancestor_checkpoint_is_named_as_an_ancestor_not_as_affected()
     {
         using var ws = DigitsChain.Create();

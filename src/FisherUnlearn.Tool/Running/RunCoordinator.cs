@@ -106,6 +106,13 @@ internal sealed class RunCoordinator(IRunProgress progress)
         // affected parents' retrained outputs, so a child before its parent would retrain the parent as its ancestor, and
         // the parent's own job would then find its output made already (reused, ~0 s) in the run that made it.
         var pending = plan.Affected.Where(a => considered.Contains(a.Id, StringComparer.Ordinal) && !reused.Contains(a.Id)).ToList();
+        // A declared split count that its file does not hold is the manifest's error: said once, before any model starts
+        // or any report goes (exit 2), only when there is work to do (an up-to-date run reads no data).
+        if (pending.Count > 0)
+        {
+            Engine.Data.DeclaredCounts.Check(workspace, analysis.Graph, pending.Select(a => a.Id), cancellationToken);
+        }
+
         // Reports that show an output this run replaces, or another set of models than the request's, would pass for
         // current if the run stopped before it writes them again (QA: a run of a changed request, stopped by SIGTERM after
         // its first model, left report.md at "targets met" for the request as it was, and report.json with an output hash
