@@ -238,6 +238,8 @@ public sealed class RunCommandScenarios
         Assert.All(report["models"]!, m => Assert.InRange((double)m["metrics"]!["after"]!["forgetAccuracy"]!, 0, 1));
         // A label request's forget accuracy is its held-out part, given as such by the run too (QA: null until verify).
         Assert.All(report["models"]!, m => Assert.Equal((double)m["metrics"]!["before"]!["forgetAccuracy"]!, (double)m["metrics"]!["before"]!["heldOutForgetAccuracy"]!));
+        // A request without samples has no sample check: its inputs are null, not zero.
+        Assert.All(report["models"]!, m => Assert.Equal(Newtonsoft.Json.Linq.JTokenType.Null, m["metrics"]!["before"]!["forgottenSamples"]!.Type));
         Assert.Equal(a, ws.ReadBytes("a/bin/a.safetensors"));
         Assert.Equal(b, ws.ReadBytes("b/bin/b.safetensors"));
 
@@ -339,9 +341,14 @@ public sealed class RunCommandScenarios
             // The two parts of the forget column, as the two forget checks read them: the label's held-out samples, gone.
             Assert.InRange((double)m["after"]!["heldOutForgetAccuracy"]!, 0, 0.05);
             Assert.InRange((double)m["after"]!["forgottenSampleAccuracy"]!, 0, 1);
+            // What the sample check compares with, so a pass can be audited: n, and unseen samples' score and its error.
+            Assert.InRange((int)m["after"]!["forgottenSamples"]!, 1, 80);
+            Assert.InRange((double)m["after"]!["forgottenLabelsHeldOutAccuracy"]!, 0, 1);
+            Assert.InRange((double)m["after"]!["forgottenLabelsHeldOutError"]!, 0.0001, 0.2);
         });
         var report = JObject.Parse(ws.ReadText("artifacts/unlearn/mixed/report.json"));
         Assert.All(report["models"]!, m => Assert.NotNull((double?)m["metrics"]!["after"]!["forgottenSampleAccuracy"]));
+        Assert.All(report["models"]!, m => Assert.NotNull((double?)m["metrics"]!["after"]!["forgottenLabelsHeldOutError"]));
         // The samples of kept labels have a calibration target of their own, which the chosen setting meets with the label's.
         Assert.All(report["models"]!, m =>
         {

@@ -53,6 +53,9 @@ internal static class RunReport
         ["forgetAccuracy"] = Round(metrics.ForgetAccuracy),
         ["heldOutForgetAccuracy"] = Round(metrics.HeldOutForgetAccuracy),
         ["forgottenSampleAccuracy"] = Round(metrics.ForgottenSampleAccuracy),
+        ["forgottenSamples"] = metrics.ForgottenSamples is { } n ? new JValue(n) : JValue.CreateNull(),
+        ["forgottenLabelsHeldOutAccuracy"] = Round(metrics.ForgottenLabelsHeldOutAccuracy),
+        ["forgottenLabelsHeldOutError"] = Round(metrics.ForgottenLabelsHeldOutError),
         ["retainAccuracy"] = Round(metrics.RetainAccuracy),
         ["testAccuracy"] = Round(metrics.TestAccuracy),
         ["mia"] = Round(metrics.Mia),
@@ -175,6 +178,9 @@ internal static class RunReport
             {
                 HeldOutForgetAccuracy = Number(o["heldOutForgetAccuracy"]),
                 ForgottenSampleAccuracy = Number(o["forgottenSampleAccuracy"]),
+                ForgottenSamples = o["forgottenSamples"] is { Type: JTokenType.Integer } n ? (int)n : null,
+                ForgottenLabelsHeldOutAccuracy = Number(o["forgottenLabelsHeldOutAccuracy"]),
+                ForgottenLabelsHeldOutError = Number(o["forgottenLabelsHeldOutError"]),
             }
             : null;
 

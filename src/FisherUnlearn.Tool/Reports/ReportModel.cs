@@ -26,6 +26,9 @@ internal sealed record ReportMetrics(double? ForgetAccuracy, double? RetainAccur
         {
             HeldOutForgetAccuracy = Round(metrics.HeldOutForgetAccuracy),
             ForgottenSampleAccuracy = Round(metrics.ForgottenSampleAccuracy),
+            ForgottenSamples = metrics.ForgottenSampleAccuracy is null ? null : metrics.ForgottenSamples,
+            ForgottenLabelsHeldOutAccuracy = metrics.ForgottenSampleAccuracy is null ? null : Round(metrics.ForgottenLabelsHeldOutAccuracy),
+            ForgottenLabelsHeldOutError = metrics.ForgottenSampleAccuracy is null ? null : Round(metrics.ForgottenLabelsHeldOutError),
         };
 
     /// <summary>The two parts of <see cref="ForgetAccuracy"/> that verify's forget checks read (docs/methods.md,
@@ -33,6 +36,15 @@ internal sealed record ReportMetrics(double? ForgetAccuracy, double? RetainAccur
     public double? HeldOutForgetAccuracy { get; init; }
 
     public double? ForgottenSampleAccuracy { get; init; }
+
+    /// <summary>What verify's sample check (FUL5012) compares with, so a pass can be audited (QA: only the job records had
+    /// it): how many forgotten samples were scored, and the model's accuracy on unseen samples of their labels with its
+    /// standard error. Null for a request without samples.</summary>
+    public int? ForgottenSamples { get; init; }
+
+    public double? ForgottenLabelsHeldOutAccuracy { get; init; }
+
+    public double? ForgottenLabelsHeldOutError { get; init; }
 
     public static double? Round(double? value) => value is { } v ? Math.Round(v, 4) : null;
 }
