@@ -468,8 +468,7 @@ internal static class RunCommand
     private static (Reports.ReportModel Model, Reports.ReportFiles Files, bool SameManifest, bool Complete)? ReportOfTheseOutputs(RunResult result,
         WorkspaceAnalysis? analysis = null, RemovalManifest? removal = null)
     {
-        var files = new Reports.ReportFiles(Path.Combine(result.OutputDirectory, RunReport.FileName),
-            Path.Combine(result.OutputDirectory, Reports.MarkdownReport.FileName), Path.Combine(result.OutputDirectory, Reports.HtmlReport.FileName));
+        var files = Reports.ReportWriter.FilesIn(result.OutputDirectory);
         if (!File.Exists(files.Json))
         {
             return null;

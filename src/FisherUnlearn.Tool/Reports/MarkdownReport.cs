@@ -227,8 +227,8 @@ internal static class MarkdownReport
     /// weight: it no longer predicts them, but its other layers are as they were.</summary>
     public static bool OutputBiasOnly(ReportEntry m) =>
         m.Succeeded && ReportText.Unchanged(m.Parameters) is null
-        && m.Parameters?["headShift"] is { Type: JTokenType.Float or JTokenType.Integer } shift && (double)shift! > 0
-        && m.Parameters["selected"] is { Type: JTokenType.Integer } selected && (long)selected! == 0;
+        && ReportText.HeadShifted(m.Parameters)
+        && m.Parameters!["selected"] is { Type: JTokenType.Integer } selected && (long)selected! == 0;
 
     /// <summary>What a head shift alone did and did not do, naming the models it was for (QA: a compliance reader saw
     /// "targets met" where only one bias tensor differed from the original); null when no model is such.</summary>

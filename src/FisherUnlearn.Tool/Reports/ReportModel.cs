@@ -21,15 +21,24 @@ internal sealed record ReportMetrics(double? ForgetAccuracy, double? RetainAccur
 
     /// <summary>The measured values at the precision report.json keeps (4 decimals), so report.md and report.html show
     /// the same numbers whether made from the measurement or from report.json alone.</summary>
-    public static ReportMetrics? From(ModelMetrics? metrics) =>
-        metrics is null ? null : new(Round(metrics.ForgetAccuracy), Round(metrics.RetainAccuracy), Round(metrics.TestAccuracy), Round(metrics.Mia), Round(metrics.MiaAttackAccuracy))
+    public static ReportMetrics? From(ModelMetrics? metrics)
+    {
+        if (metrics is null)
+        {
+            return null;
+        }
+
+        // The sample check's inputs only where there are forgotten samples: null, not zero, for a label request.
+        var samples = metrics.ForgottenSampleAccuracy is not null;
+        return new(Round(metrics.ForgetAccuracy), Round(metrics.RetainAccuracy), Round(metrics.TestAccuracy), Round(metrics.Mia), Round(metrics.MiaAttackAccuracy))
         {
             HeldOutForgetAccuracy = Round(metrics.HeldOutForgetAccuracy),
             ForgottenSampleAccuracy = Round(metrics.ForgottenSampleAccuracy),
-            ForgottenSamples = metrics.ForgottenSampleAccuracy is null ? null : metrics.ForgottenSamples,
-            ForgottenLabelsHeldOutAccuracy = metrics.ForgottenSampleAccuracy is null ? null : Round(metrics.ForgottenLabelsHeldOutAccuracy),
-            ForgottenLabelsHeldOutError = metrics.ForgottenSampleAccuracy is null ? null : Round(metrics.ForgottenLabelsHeldOutError),
+            ForgottenSamples = samples ? metrics.ForgottenSamples : null,
+            ForgottenLabelsHeldOutAccuracy = samples ? Round(metrics.ForgottenLabelsHeldOutAccuracy) : null,
+            ForgottenLabelsHeldOutError = samples ? Round(metrics.ForgottenLabelsHeldOutError) : null,
         };
+    }
 
     /// <summary>The two parts of <see cref="ForgetAccuracy"/> that verify's forget checks read (docs/methods.md,
     /// Verification): the forgotten labels' held-out accuracy (FUL5002) and the forgotten samples' (FUL5012).</summary>
@@ -240,19 +249,24 @@ internal sealed record ReportModel
             // when an output made for other inputs (or another method) is there (QA: after an --only run the others read
             // "no output yet" while their files were there and status called them stale), so a partial report (a merge
             // before every shard ran, an --only run) never reads as a complete one.
-            Models = [.. plan.Affected.Select(a => outcomes.TryGetValue(a.Id, out var m) ? Entry(m, plan, analysis.Workspace.Root) : new ReportEntry
-            {
-                Id = a.Id,
-                Role = a.Role == ModelRole.Root ? "root" : "descendant",
-                Method = result.Settings.Method,
-                Status = File.Exists(UnlearningJob.OutputPathOf(result.OutputDirectory, a.Id)) ? ReportEntry.StaleStatus : ReportEntry.MissingStatus,
-                Error = File.Exists(UnlearningJob.OutputPathOf(result.OutputDirectory, a.Id))
-                    ? $"out of date: its output was made before an input changed, or with another method; run 'dotnet unlearn run {removal.Id}' (or its shard, then --merge)"
-                    : $"no current output yet: run 'dotnet unlearn run {removal.Id}' (or the missing shard, then --merge)",
-                UpstreamRoots = a.UpstreamRoots,
-            })],
+            Models = [.. plan.Affected.Select(a => outcomes.TryGetValue(a.Id, out var m) ? Entry(m, plan, analysis.Workspace.Root)
+                : Unproduced(a, result.Settings.Method, removal.Id, File.Exists(UnlearningJob.OutputPathOf(result.OutputDirectory, a.Id))))],
         };
     }
+
+    // An affected model without a current output: out of date when an output made for other inputs (or another method) is
+    // there, else missing.
+    private static ReportEntry Unproduced(AffectedModel a, string method, string removalId, bool outputThere) => new()
+    {
+        Id = a.Id,
+        Role = a.Role == ModelRole.Root ? "root" : "descendant",
+        Method = method,
+        Status = outputThere ? ReportEntry.StaleStatus : ReportEntry.MissingStatus,
+        Error = outputThere
+            ? $"out of date: its output was made before an input changed, or with another method; run 'dotnet unlearn run {removalId}' (or its shard, then --merge)"
+            : $"no current output yet: run 'dotnet unlearn run {removalId}' (or the missing shard, then --merge)",
+        UpstreamRoots = a.UpstreamRoots,
+    };
 
     // Messages name files relative to the workspace: a report is an artifact, read on other machines (QA: FUL4021 in
     // report.md named the runner's '/home/…' path).

@@ -68,7 +68,7 @@ internal static class ReportText
         {
             // No setting chosen ("none"), or the output is the original weights: "0/0" or "0/n" would not say it.
             parts.Add((long)considered == 0 || (long)selected == 0
-                ? parameters["headShift"] is { Type: JTokenType.Float or JTokenType.Integer } shift && (double)shift! > 0 ? "no dampening: output bias only" : "no dampening"
+                ? HeadShifted(parameters) ? "no dampening: output bias only" : "no dampening"
                 : $"dampened {(long)selected}/{(long)considered}");
         }
 
@@ -105,6 +105,10 @@ internal static class ReportText
 
         return parts.Count == 0 ? "–" : string.Join(", ", parts);
     }
+
+    /// <summary>Whether the output lowered the forgotten labels' output biases (a head shift above 0).</summary>
+    public static bool HeadShifted(JObject? parameters) =>
+        parameters?["headShift"] is { Type: JTokenType.Float or JTokenType.Integer } shift && (double)shift! > 0;
 
     private static string Value(JToken token) => token.Type switch
     {

@@ -120,11 +120,9 @@ internal sealed class RunCoordinator(IRunProgress progress)
         // shard's, the merge). Only reports of exactly these models that list every model this run makes as missing
         // still say the truth while it runs (review: a new descendant, outputs removed above, or an output there without
         // its record would otherwise keep a report that passes for current), and stay.
-        var reports = pending.Count > 0 || removed.Count > 0
-            ? pending.All(a => freshness[a.Id].State == OutputState.Missing) && removed.Count == 0 && ListsAsMissing(directory, plan, pending)
-                ? ReportRemoval.None
-                : RemoveReports(directory)
-            : ReportRemoval.None;
+        var reportsStayTrue = removed.Count == 0
+            && (pending.Count == 0 || (pending.All(a => freshness[a.Id].State == OutputState.Missing) && ListsAsMissing(directory, plan, pending)));
+        var reports = reportsStayTrue ? ReportRemoval.None : RemoveReports(directory);
         // Each finished model's record is written as soon as it finishes, not after the last one: a cancelled or killed
         // run keeps what it completed, and the next run skips it (RecordingProgress).
         using var recording = new RecordingProgress(progress, outcome =>
