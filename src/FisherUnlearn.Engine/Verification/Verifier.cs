@@ -199,7 +199,8 @@ public static class Verifier
                 }
 
                 var after = metrics.Measure(module);
-                var ease = RecordedEase(UnlearningJob.OutputPathOf(directory, affected.Id));
+                var recorded = RecordedParameters(UnlearningJob.OutputPathOf(directory, affected.Id));
+                var ease = recorded is null ? null : SampleEase.FromParameters(recorded);
                 ModelMetrics? referenceMetrics = null;
                 if (reference is not null)
                 {
@@ -213,7 +214,8 @@ public static class Verifier
                     ? SampleDifficulty.Measure(scope, splits, settings, cancellationToken)
                     : null;
                 results[index] = new ModelVerification(affected.Id, affected.Role, before, after, referenceMetrics,
-                    Check(removal, manifest, scope, before, after, referenceMetrics, sampleTolerance, options.OutputMethod, ease, difficulty));
+                    Check(removal, manifest, scope, before, after, referenceMetrics, sampleTolerance, options.OutputMethod, ease, difficulty,
+                        RepairedByOriginalTarget(recorded)));
                 options.Measured?.Invoke(results[index]!);
             }
 
@@ -310,11 +312,22 @@ public static class Verifier
     /// themselves, which no parameter changes.</summary>
     internal const string RetrainAdvice = "'retrain' made this output by training the model again from its recipe without the forgotten data, so no other parameters change it: what it still knows comes from what its training starts from (its parents' weights, or, with no data left to train on, nothing else: FUL4072) or what its kept data teaches it. Check its lineage, its data and the removal's targets.";
 
-    /// <summary>What an unlearning output records of its forgotten samples' ease (<see cref="SampleEase"/>), or null.</summary>
-    private static SampleEase? RecordedEase(string output) =>
+    /// <summary>What an unlearning output records of how it was made (its parameters), or null.</summary>
+    private static JsonObject? RecordedParameters(string output) =>
         TrainingInputs.ReadMetadata(output) is { } metadata && metadata.TryGetValue(UnlearningJob.ParametersKey, out var text)
-            ? SampleEase.FromParameters(ParsedObject(text))
+            ? ParsedObject(text)
             : null;
+
+    /// <summary>Whether an output's repair kept a setting by the original model's target (<c>sampleBaseline</c>
+    /// "original", the default): its samples were held to that model's held-out accuracy, not the repaired model's.</summary>
+    internal static bool RepairedByOriginalTarget(JsonObject? parameters) =>
+        parameters?["repair"] is JsonObject repair && repair["kept"] is JsonValue kept && kept.TryGetValue<bool>(out var k) && k
+        && (repair["keptTarget"] as JsonValue)?.GetValue<string>() != UnlearnSettings.BaselineRepaired;
+
+    /// <summary>The advice of FUL5012 for an output whose repair was kept by the original model's held-out accuracy on the
+    /// samples' labels while it scores unseen samples of them lower: its samples are ahead of its own unseen ones.</summary>
+    internal static string RepairBaselineAdvice(double original, double output) => string.Create(CultureInfo.InvariantCulture,
+        $"Its repair was held to the original model's accuracy on unseen samples of their labels ({original:0.0%}), above this output's ({output:0.0%}): with \"sampleBaseline\": \"repaired\" each repaired setting is held to its own (docs/methods.md, step 5).");
 
     private static JsonObject? ParsedObject(string text)
     {
@@ -335,7 +348,7 @@ public static class Verifier
         $"'run' left this model as it was, the samples judged easy, not remembered: it scores its other training samples of their labels {ease.KeptTrain:0.0%}, as unseen ones ({ease.HeldOutBefore:0.0%}), and the dampening that brought the forgotten ones to {ease.SamplesAfter:0.0%} {ease.NoMoreThanUnseen("took")}. A model that never saw easy samples scores them above unseen ones too: run 'verify --reference retrain', which compares them with the retrained model.");
 
     internal static List<Diagnostic> Check(RemovalManifest removal, ModelManifest model, RemovalScope scope, ModelMetrics before, ModelMetrics after, ModelMetrics? reference,
-        double sampleTolerance = 1, string? method = null, SampleEase? ease = null, SampleDifficulty? difficulty = null)
+        double sampleTolerance = 1, string? method = null, SampleEase? ease = null, SampleDifficulty? difficulty = null, bool repairedByOriginal = false)
     {
         var retrained = method == UnlearnSettings.Retrain;
         var tryOther = retrained ? RetrainAdvice : "Try another method or parameters (docs/methods.md).";
@@ -402,7 +415,10 @@ public static class Verifier
                     // The output is the original model, as run left it (an easy record of another output says nothing here).
                     var advice = retrained && reference is null ? RetrainedSamplesAdvice
                         : reference is null && ease is { Easy: true } && before.ForgottenSampleAccuracy is { } original && Math.Abs(scored - original) < 1e-9
-                        ? EasyAdvice(ease) : tryOther;
+                        ? EasyAdvice(ease)
+                        : repairedByOriginal && before.ForgottenLabelsHeldOutAccuracy is { } heldOutBefore && after.ForgottenLabelsHeldOutAccuracy is { } heldOutAfter
+                            && heldOutAfter < heldOutBefore - 1e-9
+                        ? RepairBaselineAdvice(heldOutBefore, heldOutAfter) : tryOther;
                     var (shownScore, shownBound) = Distinct(scored, bound);
                     missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgottenSamplesRecognised, at, model.Id, shownScore, after.ForgottenSamples, against, unseen, shownBound, advice,
                         sampleTolerance.ToString("0.##", CultureInfo.InvariantCulture)));

@@ -86,8 +86,15 @@ internal static class ReportText
             // A sample request's dampening repaired on retained samples (docs/methods.md, step 5): the passes say how long
             // the fit took, when it was on.
             var repaired = repair["kept"] is { Type: JTokenType.Boolean } keptRepair && (bool)keptRepair!;
-            var passes = repair["tried"] is JArray { Count: > 0 } tried && tried[^1]?["epochs"] is { Type: JTokenType.Integer } epochs ? $" ({(long)epochs} passes)" : string.Empty;
-            parts.Add(repaired ? $"repaired on retained samples{passes}" : "repair tried, none met the target (unrepaired)");
+            // The kept setting is the last tried, unless the record names it (sampleBaseline "repaired", with its target).
+            var keptIndex = repair["keptTried"] is { Type: JTokenType.Integer } index ? (int)index : -1;
+            var tried = repair["tried"] as JArray;
+            var keptEntry = tried is { Count: > 0 } ? tried[keptIndex >= 0 && keptIndex < tried.Count ? keptIndex : tried.Count - 1] : null;
+            var passes = keptEntry?["epochs"] is { Type: JTokenType.Integer } epochs ? $" ({(long)epochs} passes)" : string.Empty;
+            var held = repair["keptTarget"] is { Type: JTokenType.String } by
+                ? (string?)by == "repaired" ? ", samples held to its own held-out accuracy" : ", samples held to the original's held-out accuracy"
+                : string.Empty;
+            parts.Add(repaired ? $"repaired on retained samples{passes}{held}" : "repair tried, none met the target (unrepaired)");
         }
 
         Add("layers");

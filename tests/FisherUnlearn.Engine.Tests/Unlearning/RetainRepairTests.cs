@@ -30,7 +30,8 @@ public sealed class RetainRepairTests
     {
         using var ws = EstimatorFallbackTests.Memorising();
 
-        var repaired = Run(ws, "forget-few", string.Empty, "out-repaired", "m");
+        // Held to the original model's held-out accuracy, as the repair was before "sampleBaseline" (the default's choice here too).
+        var repaired = Run(ws, "forget-few", "\"sampleBaseline\": \"original\"", "out-repaired", "m");
         var unrepaired = Run(ws, "forget-few", "\"repairEpochs\": 0", "out-unrepaired", "m");
 
         var target = (double)repaired.Parameters!["calibration"]!["target"]!;
@@ -176,6 +177,122 @@ public sealed class RetainRepairTests
         Assert.Equal(1.0, (double)anchored.Parameters["repairAnchor"]!);
     }
 
+    /// <summary>
+    /// <c>"sampleBaseline": "repaired"</c> (the default): each repaired setting's samples are held to the target its own
+    /// held-out accuracy gives (what the output then scores on unseen samples of their labels), and the first that meets
+    /// it, keeping the retained accuracy, is kept, unless a gentler setting met the original model's target with unseen
+    /// samples scored better by more than <c>repairTolerance</c>; when none meets its own, the first that meets the
+    /// original model's target, which is what <c>"original"</c> keeps, bit for bit.
+    /// </summary>
+    [Theory]
+    [InlineData("m", "")]
+    [InlineData("n", "")]
+    [InlineData("n", "\"sampleTolerance\": 3.5, ")]
+    public void A_repair_held_to_its_own_held_out_accuracy_keeps_the_first_setting_whose_samples_lead_unseen_ones_by_chance_alone(string model, string parameters)
+    {
+        using var ws = EstimatorFallbackTests.Memorising();
+
+        var own = Run(ws, "forget-few", parameters.TrimEnd(',', ' '), "out-own", model);
+        var original = Run(ws, "forget-few", parameters + "\"sampleBaseline\": \"original\"", "out-original", model);
+
+        var record = own.Parameters!["repair"]!.AsObject();
+        TestContext.Current.SendDiagnosticMessage($"{model}: repair {record.ToJsonString()}; after {own.After}; default {original.Parameters!["repair"]!.ToJsonString()}");
+        Assert.Equal("repaired", (string?)own.Parameters["sampleBaseline"]);
+        Assert.Equal("original", (string?)original.Parameters["sampleBaseline"]);
+        if (record["ran"]?.GetValue<bool>() != true)
+        {
+            // Nothing to repair: the repair never measured a baseline, and both runs made the same model.
+            EngineAssert.SameWeights(original.OutputPath!, own.OutputPath!);
+            return;
+        }
+
+        var calibration = own.Parameters["calibration"]!;
+        var (target, unrepairedRetain, samples) = ((double)calibration["target"]!, (double)calibration["retainAccuracy"]!, (int)calibration["forgetSamples"]!);
+        var tolerance = (double)own.Parameters["sampleTolerance"]!;
+        var tried = Tried(own);
+        // Every setting tried is held to the target of its own held-out accuracy, as calibration derives one from the original's.
+        Assert.All(tried, t => Assert.InRange((double)t["target"]! - UnlearningJob.SampleTarget((double)t["heldOutAccuracy"]!, samples, tolerance), -1e-6, 1e-6));
+        bool KeepsRetained(JsonObject t) => (double)t["retainAccuracy"]! >= unrepairedRetain - 1e-9;
+        bool MeetsOwn(JsonObject t) => (double)t["forgetAccuracy"]! <= (double)t["target"]! + 1e-9 && KeepsRetained(t);
+        bool MeetsOriginal(JsonObject t) => (double)t["forgetAccuracy"]! <= target + 1e-9 && KeepsRetained(t);
+        // The ladder's settings come first; the bisections after the first that meets its own target are marked "refined".
+        var ladder = tried.TakeWhile(t => t["refined"] is null).ToList();
+        var refined = tried.Skip(ladder.Count).ToList();
+        Assert.All(refined, t => Assert.True((bool)t["refined"]!));
+        var firstOwn = ladder.FindIndex(MeetsOwn);
+        var firstOriginal = ladder.FindIndex(MeetsOriginal);
+        Assert.Equal(firstOwn >= 0 || firstOriginal >= 0, (bool)record["kept"]!);
+        if (firstOwn >= 0)
+        {
+            // The ladder stops at it; between the gentler setting before it and it, the dampening is bisected (when the two
+            // differ in alpha or lambda), and the gentlest setting that meets its own target is kept.
+            Assert.Equal(firstOwn + 1, ladder.Count);
+            Assert.Contains(refined.Count, new[] { 0, UnlearningJob.RepairRefinements });
+            var kept = refined.LastOrDefault(MeetsOwn) ?? ladder[firstOwn];
+            double Level(JsonObject t) => (double)t["heldOutAccuracy"]!;
+            if (firstOriginal >= 0 && firstOriginal < firstOwn && Level(ladder[firstOriginal]) > Level(kept) + (double)own.Parameters["repairTolerance"]! + 1e-6)
+            {
+                // A gentler setting met the original's target and scores unseen samples better by more than the
+                // tolerance: it is kept, as "original" keeps it.
+                Assert.Equal(("original", firstOriginal, tried.IndexOf(kept)),
+                    ((string?)record["keptTarget"], (int)record["keptTried"]!, (int)record["ownTargetTried"]!));
+                EngineAssert.SameWeights(original.OutputPath!, own.OutputPath!);
+            }
+            else
+            {
+                Assert.Equal(("repaired", tried.IndexOf(kept)), ((string?)record["keptTarget"], (int)record["keptTried"]!));
+                Assert.Null(record["ownTargetTried"]);
+            }
+
+            if (refined.Count > 0)
+            {
+                var (gentler, meets) = (ladder[firstOwn - 1], ladder[firstOwn]);
+                var axis = (double)gentler["alpha"]! == (double)meets["alpha"]! ? "lambda" : "alpha";
+                Assert.All(refined, t => Assert.InRange((double)t[axis]!, (double)meets[axis]!, (double)gentler[axis]!));
+                Assert.True((double)kept[axis]! >= (double)meets[axis]!);
+            }
+        }
+        else if (firstOriginal >= 0)
+        {
+            // No setting's samples are within chance of its own unseen ones: the default's choice, the same weights.
+            Assert.Equal(("original", firstOriginal), ((string?)record["keptTarget"], (int)record["keptTried"]!));
+            Assert.Equal(firstOriginal + 1, Tried(original).Count);
+            EngineAssert.SameWeights(original.OutputPath!, own.OutputPath!);
+        }
+
+        if ((bool)record["kept"]!)
+        {
+            // The kept setting's held-out accuracy is what the output scores on unseen samples of the forgotten samples' labels.
+            var kept = tried[(int)record["keptTried"]!];
+            Assert.Equal(own.After!.ForgottenLabelsHeldOutAccuracy!.Value, (double)kept["heldOutAccuracy"]!, 4);
+            Assert.Equal((double?)kept["alpha"], (double?)own.Parameters["alpha"]);
+        }
+    }
+
+    [Fact]
+    public void The_repair_bisects_the_dampening_towards_the_gentlest_setting_that_meets_geometrically()
+    {
+        var evaluated = new List<double>();
+        bool MeetsAtOrBelow(double lambda, double threshold)
+        {
+            evaluated.Add(lambda);
+            return lambda <= threshold;
+        }
+
+        // The memorising benchmark model: lambda 0.5 missed, 0.1 met; somewhere near 0.3 is where it starts to meet.
+        Assert.Equal(Math.Sqrt(0.05), UnlearningJob.Bisect(0.5, 0.1, 2, l => MeetsAtOrBelow(l, 0.3)), 12);
+        Assert.Equal([Math.Sqrt(0.05), Math.Sqrt(0.5 * Math.Sqrt(0.05))], evaluated);
+        // Every middle met: the gentlest of them; none did: the setting that met. Along alpha as along lambda.
+        Assert.Equal(Math.Sqrt(0.5 * Math.Sqrt(0.05)), UnlearningJob.Bisect(0.5, 0.1, 2, _ => true), 12);
+        Assert.Equal(0.1, UnlearningJob.Bisect(0.5, 0.1, 2, _ => false));
+        Assert.Equal(4.0, UnlearningJob.Bisect(5.19, 4.0, 0, _ => true));
+        evaluated.Clear();
+        var alpha = UnlearningJob.Bisect(5.19, 4.0, 3, a => MeetsAtOrBelow(a, 4.6));
+        Assert.Equal(3, evaluated.Count);
+        Assert.InRange(alpha, 4.0, 4.6);
+        Assert.All(evaluated, a => Assert.InRange(a, 4.0, 5.19));
+    }
+
     private static List<JsonObject> Tried(ModelOutcome outcome) =>
         [.. outcome.Parameters!["repair"]!["tried"]!.AsArray().Select(t => t!.AsObject())];
 
@@ -206,6 +323,14 @@ public sealed class RetainRepairTests
         Assert.True(Read(("repairEpochs", "5"), ("repairMaxEpochs", "6")).FitsRepair);
         Assert.Null(Read().Describe(forgetsSamples: false)["repairEpochs"]); // a label request's job key ignores it
         Assert.Null(Read(("repairEpochs", "0")).Describe(forgetsSamples: true)["repairLearningRate"]);
+        // Which held-out accuracy a repaired setting's samples are held to: described only when not the default.
+        Assert.Equal("repaired", Read().SampleBaseline);
+        Assert.Equal("repaired", (string?)Read().Describe(forgetsSamples: true)["sampleBaseline"]); // a job key: outputs made before it are stale
+        Assert.Equal("original", (string?)Read(("sampleBaseline", "\"original\"")).Describe(forgetsSamples: true)["sampleBaseline"]);
+        Assert.Equal(Read().Describe(forgetsSamples: true).ToJsonString(), Read(("sampleBaseline", "\"Repaired\"")).Describe(forgetsSamples: true).ToJsonString());
+        Assert.Null(Read(("sampleBaseline", "\"repaired\"")).Describe(forgetsSamples: false)["sampleBaseline"]);
+        Assert.Null(Read(("sampleBaseline", "\"repaired\""), ("repairEpochs", "0")).Describe(forgetsSamples: true)["sampleBaseline"]); // no repair, nothing held
+        Assert.Contains("one of repaired, original", Assert.Throws<EngineException>(() => Read(("sampleBaseline", "\"own\""))).Message, StringComparison.Ordinal);
         foreach (var (key, raw) in new[] { ("repairEpochs", "-1"), ("repairLearningRate", "0"), ("repairSamples", "0"), ("repairCandidates", "0"), ("repairAnchor", "-1"), ("repairAnchor", "1001"),
             ("repairFit", "-0.5"), ("repairMaxEpochs", "-1") })
         {

@@ -122,6 +122,13 @@ public sealed class ReportRenderingTests
         Assert.DoesNotContain("passes", unfitted, StringComparison.Ordinal);
         Assert.Contains("repair tried, none met the target (unrepaired)", none, StringComparison.Ordinal);
         Assert.DoesNotContain("repair", skipped, StringComparison.Ordinal);
+
+        // sampleBaseline "repaired": the record names the kept setting (a bisection may follow it) and the target it met.
+        var own = Of("""{ "alpha": 1.24, "lambda": 0.33, "repair": { "ran": true, "kept": true, "keptTried": 1, "keptTarget": "repaired", "tried": [ { "epochs": 7 }, { "epochs": 3 }, { "epochs": 6, "refined": true } ] } }""");
+        var original = Of("""{ "alpha": 1.24, "lambda": 0.5, "repair": { "ran": true, "kept": true, "keptTried": 0, "keptTarget": "original", "tried": [ { "epochs": 2 }, { "epochs": 9 } ] } }""");
+        Assert.Contains("repaired on retained samples (3 passes), samples held to its own held-out accuracy", own, StringComparison.Ordinal);
+        Assert.Contains("repaired on retained samples (2 passes), samples held to the original's held-out accuracy", original, StringComparison.Ordinal);
+        Assert.DoesNotContain("held to", fitted, StringComparison.Ordinal);
     }
 
     [Fact]
