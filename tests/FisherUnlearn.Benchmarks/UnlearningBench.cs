@@ -340,11 +340,11 @@ internal static class UnlearningBench
 
         write(string.Empty);
         write(string.Create(CultureInfo.InvariantCulture,
-            $"Whole network: retrain {retrain.Seconds:0.00} s; fiun with the harvest computed {fresh.Seconds:0.000} s (speed-up {retrain.Seconds / fresh.Seconds:0.0}x); fiun with the Fisher harvest cached {fisherOnly.Seconds:0.000} s (speed-up {retrain.Seconds / fisherOnly.Seconds:0}x); fiun with the harvest and forget plans cached {fiun.Seconds:0.000} s (median of 3 runs, the first {fiunFirst:0.000} s; speed-up {retrain.Seconds / fiun.Seconds:0}x; {fiun.Models.Count(m => (bool?)m.Parameters?["calibrationPlanned"] == true)} of {fiun.Models.Count} models planned); fiun roots {roots.Seconds:0.000} s; FIUn as published {published.Seconds:0.000} s; ssd {ssd.Seconds:0.000} s."));
+            $"Whole network: retrain {retrain.Seconds:0.00} s; fiun with the harvest computed {fresh.Seconds:0.000} s (speed-up {retrain.Seconds / fresh.Seconds:0.0}x); fiun with the Fisher harvest cached {fisherOnly.Seconds:0.000} s (speed-up {Ratio(retrain.Seconds / fisherOnly.Seconds)}x); fiun with the harvest and forget plans cached {fiun.Seconds:0.000} s (median of 3 runs, the first {fiunFirst:0.000} s; speed-up {Ratio(retrain.Seconds / fiun.Seconds)}x; {fiun.Models.Count(m => (bool?)m.Parameters?["calibrationPlanned"] == true)} of {fiun.Models.Count} models planned); fiun roots {roots.Seconds:0.000} s; FIUn as published {published.Seconds:0.000} s; ssd {ssd.Seconds:0.000} s."));
         write(string.Create(CultureInfo.InvariantCulture,
             $"Ahead of the request, once per checkpoint: forget plans of the affected models for {plannedLabels} single labels and {plannedSets} label pairs; {calibratedPlans} of them calibrated here in {planSeconds:0.00} s (after the Fisher harvest){(calibratedPlans < plannedLabels + plannedSets ? ", the others kept from the previous removal's" : string.Empty)}."));
         write(string.Create(CultureInfo.InvariantCulture,
-            $"The same with {Jobs} jobs at once: fiun with the harvest computed {freshParallel.Seconds:0.000} s (speed-up {retrain.Seconds / freshParallel.Seconds:0.0}x); with the Fisher harvest cached {fisherOnlyParallel.Seconds:0.000} s (speed-up {retrain.Seconds / fisherOnlyParallel.Seconds:0}x); with the harvest and forget plans cached {fiunParallel.Seconds:0.000} s (median of 3, the first {fiunParallelFirst:0.000} s; speed-up {retrain.Seconds / fiunParallel.Seconds:0}x)."));
+            $"The same with {Jobs} jobs at once: fiun with the harvest computed {freshParallel.Seconds:0.000} s (speed-up {retrain.Seconds / freshParallel.Seconds:0.0}x); with the Fisher harvest cached {fisherOnlyParallel.Seconds:0.000} s (speed-up {Ratio(retrain.Seconds / fisherOnlyParallel.Seconds)}x); with the harvest and forget plans cached {fiunParallel.Seconds:0.000} s (median of 3, the first {fiunParallelFirst:0.000} s; speed-up {Ratio(retrain.Seconds / fiunParallel.Seconds)}x)."));
         write("fiun phases (s, harvest and plans cached) per model: " + string.Join("; ", fiun.Models.Select(m => $"{m.Id} {m.Parameters?["seconds"]?.ToJsonString()}")));
         write(string.Create(CultureInfo.InvariantCulture,
             $"Targets for fiun: quality {(misses.Count == 0 ? "met on every affected model" : "MISSED: " + string.Join("; ", misses))}; speed >= 100x with harvest computed: {Met(fresh, freshParallel, 100)}; >= 1000x cached: {Met(fiun, fiunParallel, 1000)}."));
@@ -438,4 +438,7 @@ internal static class UnlearningBench
 
         throw new DirectoryNotFoundException(relative + " not found above " + AppContext.BaseDirectory);
     }
+
+    /// <summary>A speed-up as the lines print it: one decimal under 10 (so 0.4x does not read "0x"), whole numbers above.</summary>
+    private static string Ratio(double ratio) => ratio.ToString(ratio < 10 ? "0.0" : "0", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -61,9 +61,6 @@ internal sealed class HeldOutBaseline : IDisposable
     /// <summary>Whether there is anything to measure (some forgotten sample's label has held-out samples).</summary>
     public bool IsEmpty => labels.Length == 0;
 
-    /// <summary>Rows one <see cref="Level"/> evaluates.</summary>
-    public int Rows => labels.Length;
-
     /// <summary>The model's accuracy on the held-out samples as it now is, weighted by the forgotten samples' labels; null
     /// when there is nothing to measure.</summary>
     public double? Level(nn.Module<Tensor, Tensor> model)

@@ -526,11 +526,13 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     /// unrepaired one had 75.6%). When none does, the calibrated setting is applied without a repair. A request that also
     /// forgets labels keeps the calibrated head shift, applied after the repair, and a repaired setting must then meet
     /// both targets: the labels' on their slice and the samples' on theirs. With <c>sampleBaseline</c> "repaired" the
-    /// samples' target is the one the repaired model's own held-out accuracy gives; the first setting that meets it is
-    /// kept, after <see cref="RepairRefinements"/> bisections of the dampening between it and the gentler setting tried
-    /// before it (the ladder's steps are coarse: a tenth of lambda took the memorising benchmark model from 95.9% to 91.9%
-    /// where its target was 95.6%), else the first that meets the original model's target. What was tried goes into
-    /// <paramref name="record"/>.
+    /// samples' target is the one the repaired model's own held-out accuracy gives (measured, like the samples, before the
+    /// head shift); the first setting that meets it is kept, after <see cref="RepairRefinements"/> bisections of the
+    /// dampening between it and the gentler setting tried before it (the ladder's steps are coarse: a fifth of lambda took
+    /// the memorising benchmark model from 95.9% to 91.9% where its target was 95.6%), unless a gentler setting met the
+    /// original model's target and scores unseen samples of the labels better by more than
+    /// <see cref="UnlearnSettings.RepairTolerance"/>; when none meets its own, the first that met the original's. What was
+    /// tried goes into <paramref name="record"/>.
     /// </summary>
     private (CalibrationPoint Applied, DampeningStats Stats) Repair(nn.Module<Tensor, Tensor> module, OriginalWeights original, RemovalScope scope,
         JobResources resources, CalibrationResult calibrated, FisherDiagonal forgetImportance, FisherDiagonal fullImportance, Func<string, bool>? include,
@@ -541,10 +543,12 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         var sampleSlice = calibrated.SampleTarget is not null ? ForgottenSamplesOfKeptLabels(scope, resources) : [];
         var retained = RemovalData.RetainTrain(scope, resources.Splits, settings.RepairSamples, settings.Seed + RepairSeedOffset);
         var retainSlice = CalibrationRetainSlice(scope, settings, resources);
+        // The forgotten samples the repair holds (a request for labels and samples: its samples of kept labels).
+        var held = sampleSlice.Count > 0 ? sampleSlice : forgetSlice;
         // A repair gives back accuracy on unseen samples of the samples' labels too: with sampleBaseline "repaired" the samples
         // are held to the target the repaired model's own held-out accuracy gives, not the original model's.
         using var baseline = (calibrated.HeldOutAccuracy ?? calibrated.SampleHeldOutAccuracy) is not null
-            ? BaselineFor(scope, settings, resources, calibrated.Difficulty, (sampleSlice.Count > 0 ? sampleSlice : forgetSlice).Sum(p => p.Count))
+            ? BaselineFor(scope, settings, resources, calibrated.Difficulty, held.Sum(p => p.Count))
             : null;
         var tried = new JsonArray();
         record["samples"] = retained.Sum(p => p.Count);
@@ -552,12 +556,12 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         record["tried"] = tried;
 
         // One setting: dampened from the original weights, repaired and judged; the module holds the result.
-        RepairTrial Try(double alpha, double lambda, double weight)
+        RepairTrial Try(double alpha, double lambda, double weight, bool refined)
         {
             original.Restore(module, ModelId);
             var point = new CalibrationPoint(alpha, lambda, 0, 0, 0, 0);
             var stats = Calibrator.ApplySetting(module, point, forgetImportance, fullImportance, include, forgetClasses);
-            using var anchor = weight > 0 ? Anchor(module, sampleSlice.Count > 0 ? sampleSlice : forgetSlice, weight) : null;
+            using var anchor = weight > 0 ? Anchor(module, held, weight) : null;
             var repair = RetainRepair.Run(module, retained, settings.RepairEpochs, settings.RepairLearningRate, RepairBatchSize, settings.Seed + RepairSeedOffset, cancellationToken,
                 anchor?.Value, fit);
             // The samples of kept labels are judged before the head shift, as calibration judges them (Calibrator.Search).
@@ -592,108 +596,44 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
                 entry["loss"] = repair.Loss is { } loss ? Math.Round(loss, 6) : null;
             }
 
+            if (refined)
+            {
+                entry["refined"] = true;
+            }
+
             tried.Add(entry);
             // A repair is there to give retained accuracy back: it must keep at least the unrepaired setting's on the slice.
             var keepsRetained = retain is not { } kept || kept >= calibrated.Chosen.RetainAccuracy - 1e-12;
             bool Meets(double forgetTarget, double? sampleTarget) =>
                 forget <= forgetTarget + 1e-12 && (sample is not { } a || a <= sampleTarget!.Value + 1e-12);
             var repaired = point with { Selected = stats.Selected, ForgetAccuracy = forget, HeadShift = calibrated.Chosen.HeadShift, SampleAccuracy = sample };
-            return new RepairTrial(tried.Count - 1, repaired, stats, keepsRetained && Meets(forgetLimit, sampleLimit),
+            return new RepairTrial(tried.Count - 1, alpha, lambda, weight, repaired, stats, keepsRetained && Meets(forgetLimit, sampleLimit),
                 keepsRetained && Meets(calibrated.Target, calibrated.SampleTarget), measured?.Level);
         }
 
-        (CalibrationPoint, DampeningStats) Keep(RepairTrial trial, string? by)
+        using var weights = new RepairWeights(module, ModelId);
+        if (RepairChoice.Choose(RepairLadder(calibrated.Chosen, settings).Take(settings.RepairCandidates), Try, baseline is not null, settings.RepairTolerance,
+            RepairRefinements, weights) is { } kept)
         {
             record["kept"] = true;
-            if (by is not null)
+            if (kept.By is not null)
             {
                 // Which setting was kept, and by which target (the default keeps the last tried, by the original's).
-                record["keptTried"] = trial.Index;
-                record["keptTarget"] = by;
-            }
-
-            return (trial.Point, trial.Stats);
-        }
-
-        // The first repaired setting that meets the original model's target, kept when none meets its own (its weights).
-        using var meetsOriginal = new HeldTrial();
-        RepairTrial? previous = null;
-        foreach (var (alpha, lambda, weight) in RepairLadder(calibrated.Chosen, settings).Take(settings.RepairCandidates))
-        {
-            var trial = Try(alpha, lambda, weight);
-            if (trial.MeetsOwnTarget)
-            {
-                if (baseline is null)
+                record["keptTried"] = kept.Trial.Index;
+                record["keptTarget"] = kept.By;
+                if (kept.OwnTargetTried is { } own)
                 {
-                    return Keep(trial, null);
+                    record["ownTargetTried"] = own;
                 }
-
-                var own = Refine(previous, trial);
-                if (meetsOriginal.Trial is { HeldOutLevel: { } originalLevel } gentler && own.HeldOutLevel is { } ownLevel
-                    && originalLevel > ownLevel + settings.RepairTolerance)
-                {
-                    // A gentler setting met the original model's target and scores unseen samples of the labels better by
-                    // more than the tolerance: holding the samples to the lower level would cost what the repair is for
-                    // (500-digit MLPs: retain 75.8% against the retrained 84.7%, where the gentler one kept 83.9%).
-                    meetsOriginal.LoadInto(module, ModelId);
-                    record["ownTargetTried"] = own.Index;
-                    return Keep(gentler, UnlearnSettings.BaselineOriginal);
-                }
-
-                return Keep(own, UnlearnSettings.BaselineRepaired);
             }
 
-            if (baseline is not null && meetsOriginal.Trial is null && trial.MeetsOriginalTarget)
-            {
-                meetsOriginal.Hold(trial, module);
-            }
-
-            previous = trial;
-        }
-
-        if (meetsOriginal.Trial is { } fallback)
-        {
-            // No repaired setting's samples are as close to unseen ones as its own held-out accuracy asks; the first that met
-            // the original model's target is kept, as with sampleBaseline "original" (a memorising model's held-out accuracy
-            // is not given back by a short repair: its samples stay ahead however it is dampened, step 5).
-            meetsOriginal.LoadInto(module, ModelId);
-            return Keep(fallback, UnlearnSettings.BaselineOriginal);
+            return (kept.Trial.Point, kept.Trial.Stats);
         }
 
         // No repaired setting still forgets: the calibrated dampening, unrepaired.
         original.Restore(module, ModelId);
         record["kept"] = false;
         return (calibrated.Chosen, Calibrator.ApplySetting(module, calibrated.Chosen, forgetImportance, fullImportance, include, forgetClasses));
-
-        // Between the gentler setting tried before (which missed) and the first that meets, the dampening is bisected
-        // (geometrically, along the one of alpha and lambda the ladder moved) at the meeting setting's anchor; the gentlest
-        // setting that meets is kept, and the module left holding it.
-        RepairTrial Refine(RepairTrial? gentler, RepairTrial meets)
-        {
-            if (gentler is not { Point: { Alpha: { } missAlpha, Lambda: { } missLambda } } || meets.Point is not { Alpha: { } alpha, Lambda: { } lambda }
-                || (missAlpha == alpha) == (missLambda == lambda))
-            {
-                return meets; // the anchor alone changed (or both did): no dampening to bisect
-            }
-
-            var weight = (double)tried[meets.Index]!["anchor"]!;
-            using var best = new HeldTrial();
-            best.Hold(meets, module);
-            var alongLambda = missAlpha == alpha;
-            Bisect(alongLambda ? missLambda : missAlpha, alongLambda ? lambda : alpha, RepairRefinements, middle =>
-            {
-                var trial = alongLambda ? Try(alpha, middle, weight) : Try(middle, lambda, weight);
-                tried[trial.Index]!["refined"] = true;
-                if (trial.MeetsOwnTarget)
-                {
-                    best.Hold(trial, module);
-                }
-
-                return trial.MeetsOwnTarget;
-            });
-            best.LoadInto(module, ModelId);
-            return best.Trial!;
-        }
     }
 
     /// <summary>Bisects geometrically between a value that misses and one that meets, <paramref name="steps"/> times,
@@ -720,36 +660,36 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     /// <c>sampleBaseline</c> "repaired" (<see cref="Repair"/>).</summary>
     internal const int RepairRefinements = 2;
 
-    /// <summary>A repaired setting as <see cref="Repair"/> judged it: its place in the record's <c>tried</c>, the setting
-    /// with its forget accuracy, and whether it meets the target of its own held-out accuracy (with sampleBaseline
-    /// "repaired"; else the original's) and the original model's, keeping the retained accuracy.</summary>
-    private sealed record RepairTrial(int Index, CalibrationPoint Point, DampeningStats Stats, bool MeetsOwnTarget, bool MeetsOriginalTarget,
-        double? HeldOutLevel);
-
-    /// <summary>A repaired setting's weights, held while others are tried.</summary>
-    private sealed class HeldTrial : IDisposable
+    /// <summary>The weights of repaired settings, held while others are tried (<see cref="RepairChoice"/>).</summary>
+    private sealed class RepairWeights(nn.Module<Tensor, Tensor> module, string modelId) : IRepairWeights, IDisposable
     {
-        private Dictionary<string, Tensor>? state;
+        private readonly Dictionary<int, Dictionary<string, Tensor>> held = [];
 
-        public RepairTrial? Trial { get; private set; }
-
-        public void Hold(RepairTrial trial, nn.Module<Tensor, Tensor> module)
+        public void Hold(RepairTrial trial)
         {
-            Dispose();
-            (Trial, state) = (trial, StateDicts.Copy(module));
+            Release(trial.Index);
+            held[trial.Index] = StateDicts.Copy(module);
         }
 
-        public void LoadInto(nn.Module<Tensor, Tensor> module, string modelId) =>
-            StateDicts.LoadInto(module, state ?? throw new InvalidOperationException("no repaired setting is held"), $"model '{modelId}' repaired", "its own");
+        public void Restore(RepairTrial trial) => StateDicts.LoadInto(module, held[trial.Index], $"model '{modelId}' repaired", "its own");
 
         public void Dispose()
         {
-            foreach (var tensor in state?.Values ?? Enumerable.Empty<Tensor>())
+            foreach (var index in held.Keys.ToList())
             {
-                tensor.Dispose();
+                Release(index);
             }
+        }
 
-            state = null;
+        private void Release(int index)
+        {
+            if (held.Remove(index, out var state))
+            {
+                foreach (var tensor in state.Values)
+                {
+                    tensor.Dispose();
+                }
+            }
         }
     }
 
@@ -958,13 +898,13 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             : null;
         var target = scope.HasForgetLabels
             ? (requested ?? UnlearnSettings.DefaultLabelTarget) * settings.CalibrationMargin
-            : heldOut is { } p ? SampleTarget(difficulty?.Expected(p) ?? p, forgetSlice.Sum(s => s.Count), settings.SampleTolerance) : requested!.Value;
+            : heldOut is { } p ? SampleTargetAt(p, difficulty, forgetSlice.Sum(s => s.Count), settings) : requested!.Value;
         var forgetClasses = scope.ForgetLabels.Values.SelectMany(l => l).ToHashSet();
         // A request that also forgets samples of labels the model keeps holds them to their own target, as a sample request
         // would: no better than unseen samples of their labels, give or take chance (step 2).
         var sampleSlice = scope.HasForgetLabels && scope.HasForgetSamples ? ForgottenSamplesOfKeptLabels(scope, resources) : [];
         var sampleHeldOut = sampleSlice.Count > 0 ? SampleHeldOutAccuracy(module, scope, resources) : null;
-        double? sampleTarget = sampleHeldOut is { } q ? SampleTarget(difficulty?.Expected(q) ?? q, sampleSlice.Sum(s => s.Count), settings.SampleTolerance) : null;
+        double? sampleTarget = sampleHeldOut is { } q ? SampleTargetAt(q, difficulty, sampleSlice.Sum(s => s.Count), settings) : null;
         using var calibrator = new Calibrator(module, forgetSlice, retainSlice, forgetClasses, sampleSlice) { HeadMargin = settings.HeadMargin, HeadTailMargin = settings.HeadTailMargin };
         CalibrationResult result;
         if (settings.Calibrate)
@@ -990,8 +930,14 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     /// <c>sampleBaseline</c> is "repaired". <paramref name="samples"/>: how many forgotten samples the target is measured on.</summary>
     private static HeldOutBaseline? BaselineFor(RemovalScope scope, UnlearnSettings settings, JobResources resources, SampleDifficulty? difficulty, int samples) =>
         settings.FollowsRepairedBaseline
-            ? new HeldOutBaseline(HeldOutOfTheirLabels(scope, resources), h => SampleTarget(difficulty?.Expected(h) ?? h, samples, settings.SampleTolerance))
+            ? new HeldOutBaseline(HeldOutOfTheirLabels(scope, resources), h => SampleTargetAt(h, difficulty, samples, settings))
             : null;
+
+    /// <summary>The target of <paramref name="samples"/> forgotten samples for a model that scores
+    /// <paramref name="heldOut"/> on unseen samples of their labels: <see cref="SampleTarget"/> of what a model that never
+    /// saw them scores (the held-out accuracy, moved by the probe's measure of their difficulty when it ran).</summary>
+    private static double SampleTargetAt(double heldOut, SampleDifficulty? difficulty, int samples, UnlearnSettings settings) =>
+        SampleTarget(difficulty?.Expected(heldOut) ?? heldOut, samples, settings.SampleTolerance);
 
     /// <summary>
     /// A sample request's calibration target: the model's held-out accuracy p on the samples' labels, plus

@@ -318,11 +318,24 @@ public static class Verifier
             ? ParsedObject(text)
             : null;
 
-    /// <summary>Whether an output's repair kept a setting by the original model's target (<c>sampleBaseline</c>
-    /// "original", the default): its samples were held to that model's held-out accuracy, not the repaired model's.</summary>
+    /// <summary>Whether an output's repair was kept under <c>sampleBaseline</c> "original" (not the default): its samples
+    /// were held to the original model's held-out accuracy, not the repaired model's. (Under "repaired" a setting kept by
+    /// the original's target is one no setting held to its own could replace: the advice would name what is in use.)</summary>
     internal static bool RepairedByOriginalTarget(JsonObject? parameters) =>
         parameters?["repair"] is JsonObject repair && repair["kept"] is JsonValue kept && kept.TryGetValue<bool>(out var k) && k
-        && (repair["keptTarget"] as JsonValue)?.GetValue<string>() != UnlearnSettings.BaselineRepaired;
+        && (parameters["sampleBaseline"] as JsonValue)?.TryGetValue<string>(out var baseline) == true && baseline == UnlearnSettings.BaselineOriginal;
+
+    /// <summary>FUL5012's advice where something particular explains the lead, else null: a retrained output judged
+    /// without a reference (chance), a model left as it was with samples judged easy (without a reference: an easy record
+    /// of another output says nothing), or a repair held to the original model's held-out accuracy where the output's fell
+    /// below it.</summary>
+    private static string? SampleAdvice(ModelMetrics before, ModelMetrics after, double scored, bool retrainedWithoutReference, SampleEase? ease,
+        bool repairedByOriginal) =>
+        retrainedWithoutReference ? RetrainedSamplesAdvice
+        : ease is { Easy: true } && before.ForgottenSampleAccuracy is { } original && Math.Abs(scored - original) < 1e-9 ? EasyAdvice(ease)
+        : repairedByOriginal && before.ForgottenLabelsHeldOutAccuracy is { } heldOutBefore && after.ForgottenLabelsHeldOutAccuracy is { } heldOutAfter
+            && heldOutAfter < heldOutBefore - 1e-9 ? RepairBaselineAdvice(heldOutBefore, heldOutAfter)
+        : null;
 
     /// <summary>The advice of FUL5012 for an output whose repair was kept by the original model's held-out accuracy on the
     /// samples' labels while it scores unseen samples of them lower: its samples are ahead of its own unseen ones.</summary>
@@ -412,13 +425,7 @@ public static class Verifier
                 var bound = ForgottenSampleBound(unseen, after.ForgottenSamples, sampleTolerance, againstReference: reference?.ForgottenSampleAccuracy is not null, unseenError);
                 if (scored > bound + 1e-12)
                 {
-                    // The output is the original model, as run left it (an easy record of another output says nothing here).
-                    var advice = retrained && reference is null ? RetrainedSamplesAdvice
-                        : reference is null && ease is { Easy: true } && before.ForgottenSampleAccuracy is { } original && Math.Abs(scored - original) < 1e-9
-                        ? EasyAdvice(ease)
-                        : repairedByOriginal && before.ForgottenLabelsHeldOutAccuracy is { } heldOutBefore && after.ForgottenLabelsHeldOutAccuracy is { } heldOutAfter
-                            && heldOutAfter < heldOutBefore - 1e-9
-                        ? RepairBaselineAdvice(heldOutBefore, heldOutAfter) : tryOther;
+                    var advice = SampleAdvice(before, after, scored, retrained && reference is null, reference is null ? ease : null, repairedByOriginal) ?? tryOther;
                     var (shownScore, shownBound) = Distinct(scored, bound);
                     missed.Add(Diagnostic.Create(DiagnosticCatalogue.ForgottenSamplesRecognised, at, model.Id, shownScore, after.ForgottenSamples, against, unseen, shownBound, advice,
                         sampleTolerance.ToString("0.##", CultureInfo.InvariantCulture)));

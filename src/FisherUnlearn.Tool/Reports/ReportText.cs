@@ -92,7 +92,7 @@ internal static class ReportText
             var keptEntry = tried is { Count: > 0 } ? tried[keptIndex >= 0 && keptIndex < tried.Count ? keptIndex : tried.Count - 1] : null;
             var passes = keptEntry?["epochs"] is { Type: JTokenType.Integer } epochs ? $" ({(long)epochs} passes)" : string.Empty;
             var held = repair["keptTarget"] is { Type: JTokenType.String } by
-                ? (string?)by == "repaired" ? ", samples held to its own held-out accuracy" : ", samples held to the original's held-out accuracy"
+                ? (string?)by == FisherUnlearn.Engine.Unlearning.UnlearnSettings.BaselineRepaired ? ", samples held to its own held-out accuracy" : ", samples held to the original's held-out accuracy"
                 : string.Empty;
             parts.Add(repaired ? $"repaired on retained samples{passes}{held}" : "repair tried, none met the target (unrepaired)");
         }
