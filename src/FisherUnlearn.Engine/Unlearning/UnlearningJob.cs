@@ -658,7 +658,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
 
     /// <summary>Bisections of the dampening between a missing and the first meeting repaired setting, with
     /// <c>sampleBaseline</c> "repaired" (<see cref="Repair"/>).</summary>
-    internal const int RepairRefinements = 2;
+    internal const int RepairRefinements = 3;
 
     /// <summary>The weights of repaired settings, held while others are tried (<see cref="RepairChoice"/>).</summary>
     private sealed class RepairWeights(nn.Module<Tensor, Tensor> module, string modelId) : IRepairWeights, IDisposable

@@ -340,7 +340,7 @@ public static class Verifier
     /// <summary>The advice of FUL5012 for an output whose repair was kept by the original model's held-out accuracy on the
     /// samples' labels while it scores unseen samples of them lower: its samples are ahead of its own unseen ones.</summary>
     internal static string RepairBaselineAdvice(double original, double output) => string.Create(CultureInfo.InvariantCulture,
-        $"Its repair was held to the original model's accuracy on unseen samples of their labels ({original:0.0%}), above this output's ({output:0.0%}): with \"sampleBaseline\": \"repaired\" each repaired setting is held to its own (docs/methods.md, step 5).");
+        $"Its repair was held to the original model's accuracy on unseen samples of their labels ({original:0.0%}), above this output's ({output:0.0%}): \"sampleBaseline\": \"repaired\" (the default) holds each repaired setting to its own instead, which may keep another setting, or the same when none meets its own (docs/methods.md, step 5).");
 
     private static JsonObject? ParsedObject(string text)
     {

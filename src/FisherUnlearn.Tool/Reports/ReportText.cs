@@ -40,6 +40,20 @@ internal static class ReportText
     public static string? Unchanged(JObject? parameters) =>
         parameters?[Engine.Unlearning.ModelOutcome.UnchangedKey] is { Type: JTokenType.String } unchanged ? (string)unchanged! : null;
 
+    /// <summary>What a kept repair held the forgotten samples to (docs/methods.md, step 5, <c>sampleBaseline</c>), as the
+    /// parameter line says it: nothing for outputs made before the setting existed.</summary>
+    private static string HeldTo(JObject repair, JObject parameters) =>
+        (string?)repair["keptTarget"] switch
+        {
+            Engine.Unlearning.UnlearnSettings.BaselineRepaired => ", samples held to its own held-out accuracy",
+            Engine.Unlearning.UnlearnSettings.BaselineOriginal when repair["ownTargetTried"] is not null =>
+                ", samples held to the original's held-out accuracy (the setting held to its own scored unseen samples lower)",
+            Engine.Unlearning.UnlearnSettings.BaselineOriginal => ", samples held to the original's held-out accuracy (no setting met its own)",
+            _ => (string?)parameters["sampleBaseline"] == Engine.Unlearning.UnlearnSettings.BaselineOriginal
+                ? ", samples held to the original's held-out accuracy (sampleBaseline original)"
+                : string.Empty,
+        };
+
     /// <summary>The parameters that matter to a reader: the calibrated alpha, lambda and head shift, the importance
     /// source, how many parameters were dampened and whether a repair followed; for retrain, whether the reference was
     /// reused.</summary>
@@ -91,9 +105,7 @@ internal static class ReportText
             var tried = repair["tried"] as JArray;
             var keptEntry = tried is { Count: > 0 } ? tried[keptIndex >= 0 && keptIndex < tried.Count ? keptIndex : tried.Count - 1] : null;
             var passes = keptEntry?["epochs"] is { Type: JTokenType.Integer } epochs ? $" ({(long)epochs} passes)" : string.Empty;
-            var held = repair["keptTarget"] is { Type: JTokenType.String } by
-                ? (string?)by == FisherUnlearn.Engine.Unlearning.UnlearnSettings.BaselineRepaired ? ", samples held to its own held-out accuracy" : ", samples held to the original's held-out accuracy"
-                : string.Empty;
+            var held = HeldTo(repair, parameters);
             parts.Add(repaired ? $"repaired on retained samples{passes}{held}" : "repair tried, none met the target (unrepaired)");
         }
 

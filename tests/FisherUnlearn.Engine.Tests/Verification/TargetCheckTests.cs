@@ -171,7 +171,8 @@ public sealed class TargetCheckTests
         var advised = Assert.Single(Verifier.Check(removal, model, scope, before, after, reference, repairedByOriginal: true));
         Assert.Equal("FUL5012", advised.Code);
         Assert.EndsWith(Verifier.RepairBaselineAdvice(0.9662, 0.9492), advised.Message, StringComparison.Ordinal);
-        Assert.Contains("(96.6%), above this output's (94.9%): with \"sampleBaseline\": \"repaired\"", advised.Message, StringComparison.Ordinal);
+        Assert.Contains("(96.6%), above this output's (94.9%): \"sampleBaseline\": \"repaired\" (the default) holds each repaired setting to its own instead, which may keep another",
+            advised.Message, StringComparison.Ordinal);
         // Not repaired that way: the general advice.
         Assert.EndsWith("Try another method or parameters (docs/methods.md).",
             Assert.Single(Verifier.Check(removal, model, scope, before, after, reference)).Message, StringComparison.Ordinal);

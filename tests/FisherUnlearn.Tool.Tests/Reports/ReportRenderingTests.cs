@@ -127,7 +127,12 @@ public sealed class ReportRenderingTests
         var own = Of("""{ "alpha": 1.24, "lambda": 0.33, "repair": { "ran": true, "kept": true, "keptTried": 1, "keptTarget": "repaired", "tried": [ { "epochs": 7 }, { "epochs": 3 }, { "epochs": 6, "refined": true } ] } }""");
         var original = Of("""{ "alpha": 1.24, "lambda": 0.5, "repair": { "ran": true, "kept": true, "keptTried": 0, "keptTarget": "original", "tried": [ { "epochs": 2 }, { "epochs": 9 } ] } }""");
         Assert.Contains("repaired on retained samples (3 passes), samples held to its own held-out accuracy", own, StringComparison.Ordinal);
-        Assert.Contains("repaired on retained samples (2 passes), samples held to the original's held-out accuracy", original, StringComparison.Ordinal);
+        Assert.Contains("repaired on retained samples (2 passes), samples held to the original's held-out accuracy (no setting met its own)", original, StringComparison.Ordinal);
+        var preferred = Of("""{ "alpha": 1.24, "lambda": 0.5, "repair": { "ran": true, "kept": true, "keptTried": 1, "keptTarget": "original", "ownTargetTried": 5, "tried": [ { }, { "epochs": 4 } ] } }""");
+        Assert.Contains("(4 passes), samples held to the original's held-out accuracy (the setting held to its own scored unseen samples lower)", preferred, StringComparison.Ordinal);
+        // Made with "original": the record names no target, the setting does.
+        var asked = Of("""{ "sampleBaseline": "original", "alpha": 1.24, "lambda": 0.5, "repair": { "ran": true, "kept": true, "tried": [ { "epochs": 2 } ] } }""");
+        Assert.Contains("(2 passes), samples held to the original's held-out accuracy (sampleBaseline original)", asked, StringComparison.Ordinal);
         Assert.DoesNotContain("held to", fitted, StringComparison.Ordinal);
     }
 
