@@ -406,7 +406,6 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             ["forgetSamples"] = forgetSamples,
             ["retainSamples"] = retainSamples,
         };
-
         if (result.Difficulty is { } difficulty)
         {
             // sampleProbe: what moved the samples' target (recorded only when the probe ran, so other outputs keep their bytes).
@@ -420,7 +419,6 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             calibration["sampleTarget"] = Math.Round(sampleTarget, 6);
             calibration["sampleHeldOutAccuracy"] = result.SampleHeldOutAccuracy is { } sh ? Math.Round(sh, 6) : null;
             calibration["sampleAccuracy"] = result.Chosen.SampleAccuracy is { } sa ? Math.Round(sa, 6) : null;
-
         }
         used["seconds"] = timings;
         return used;
@@ -618,7 +616,8 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
             record["kept"] = true;
             if (kept.By is not null)
             {
-                // Which setting was kept, and by which target (the default keeps the last tried, by the original's).
+                // Which setting was kept, and by which target (with sampleBaseline "original" it is the last tried, by that
+                // target, and nothing more is recorded).
                 record["keptTried"] = kept.Trial.Index;
                 record["keptTarget"] = kept.By;
                 if (kept.OwnTargetTried is { } own)

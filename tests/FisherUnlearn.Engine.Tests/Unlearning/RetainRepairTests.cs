@@ -266,6 +266,39 @@ public sealed class RetainRepairTests
         }
     }
 
+    /// <summary>A request for a label and for samples of labels the model keeps: the samples (not the label's) are held to
+    /// the target of the repaired model's own held-out accuracy on their labels, measured before the head shift as they
+    /// are, and the label's slice to its own target.</summary>
+    [Fact]
+    public void A_request_for_a_label_and_samples_holds_its_samples_of_kept_labels_to_each_repaired_models_own_held_out_accuracy()
+    {
+        using var ws = EstimatorFallbackTests.Memorising();
+        var indices = string.Join(", ", Enumerable.Range(0, 100).Select(i => i * 4));
+        ws.Write("mixed.removal.json", $$"""{ "schemaVersion": 1, "id": "mixed", "forget": { "labels": [7], "samples": [ { "dataset": "few", "split": "train", "indices": [{{indices}}] } ] } }""");
+
+        var outcome = Run(ws, "mixed", string.Empty, "out-mixed", "n");
+
+        var record = outcome.Parameters!["repair"]!.AsObject();
+        var calibration = outcome.Parameters["calibration"]!;
+        TestContext.Current.SendDiagnosticMessage($"repair {record.ToJsonString()}; calibration {calibration.ToJsonString()}");
+        Assert.True((bool)record["ran"]!);
+        var (labelTarget, sampleTarget, unrepairedRetain) = ((double)calibration["target"]!, (double)calibration["sampleTarget"]!, (double)calibration["retainAccuracy"]!);
+        var samples = outcome.After!.ForgottenSamples; // the forgotten samples of labels n keeps (not the 7s)
+        var tried = Tried(outcome);
+        Assert.All(tried, t =>
+        {
+            Assert.NotNull(t["sampleAccuracy"]);
+            Assert.InRange((double)t["target"]! - UnlearningJob.SampleTarget((double)t["heldOutAccuracy"]!, samples, 1), -1e-6, 1e-6);
+        });
+        bool Keeps(JsonObject t, double samplesTarget) => (double)t["forgetAccuracy"]! <= labelTarget + 1e-9
+            && (double)t["sampleAccuracy"]! <= samplesTarget + 1e-9 && (double)t["retainAccuracy"]! >= unrepairedRetain - 1e-9;
+        // n memorised its samples: none comes within chance of its own unseen ones, so the first setting that met the
+        // original model's target is kept, as "original" keeps it.
+        Assert.DoesNotContain(tried, t => Keeps(t, (double)t["target"]!));
+        Assert.Equal(("original", tried.FindIndex(t => Keeps(t, sampleTarget))), ((string?)record["keptTarget"], (int)record["keptTried"]!));
+        Assert.Equal(0.0, outcome.After.HeldOutForgetAccuracy); // the label is forgotten, head shift and all
+    }
+
     [Fact]
     public void The_repair_bisects_the_dampening_towards_the_gentlest_setting_that_meets_geometrically()
     {
