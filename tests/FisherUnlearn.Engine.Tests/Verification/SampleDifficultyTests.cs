@@ -121,8 +121,11 @@ public sealed class SampleDifficultyTests
     {
         using var ws = FewDigitsWorkspace.Create();
 
-        var (plain, plainVerified) = FewDigitsWorkspace.RunAndVerify(ws, string.Empty, "out-plain");
-        var (probed, probedVerified) = FewDigitsWorkspace.RunAndVerify(ws, "\"sampleProbe\": true", "out-probed");
+        // The probe moves calibration's target; what the repair then holds the samples to is measured with the original
+        // model's held-out accuracy here (sampleBaseline "original"), as when this was measured (docs/methods.md, step 2).
+        const string Original = "\"sampleBaseline\": \"original\"";
+        var (plain, plainVerified) = FewDigitsWorkspace.RunAndVerify(ws, Original, "out-plain");
+        var (probed, probedVerified) = FewDigitsWorkspace.RunAndVerify(ws, "\"sampleProbe\": true, " + Original, "out-probed");
 
         var report = string.Join("\n", new[] { (plain, plainVerified), (probed, probedVerified) }.Select(p =>
             $"{p.Item1.Parameters!["calibration"]!.ToJsonString()}; after {p.Item2.After.ForgottenSampleAccuracy} / {p.Item2.After.RetainAccuracy}; reference {p.Item2.Reference!.ForgottenSampleAccuracy} / {p.Item2.Reference.RetainAccuracy}; {string.Join(" ", p.Item2.Missed)}"));
@@ -145,5 +148,14 @@ public sealed class SampleDifficultyTests
         // Without a reference, verify moves the unseen score by the same probe, so it agrees with run.
         var alone = Verifier.Verify(ws.Analyze(), ws.Analyze().Workspace.Removals["forget-first"], new VerifyOptions { Threads = 1, OutputDirectory = ws.PathOf("out-probed") }, Token);
         Assert.DoesNotContain(alone.Models.Single().Missed, d => d.Code == "FUL5012");
+
+        // With the default sampleBaseline ("repaired"), calibration is the same, and every repaired setting is held to its own
+        // held-out accuracy moved by the probe's shift: above what that accuracy alone would give.
+        var (repaired, _) = FewDigitsWorkspace.RunAndVerify(ws, "\"sampleProbe\": true", "out-probed-repaired");
+        Assert.Equal((double)probed.Parameters["calibration"]!["target"]!, (double)repaired.Parameters!["calibration"]!["target"]!);
+        var samples = (int)repaired.Parameters["calibration"]!["forgetSamples"]!;
+        var tried = repaired.Parameters["repair"]!["tried"]!.AsArray();
+        Assert.NotEmpty(tried);
+        Assert.All(tried, t => Assert.True((double)t!["target"]! > UnlearningJob.SampleTarget((double)t["heldOutAccuracy"]!, samples, 1) + 0.01, t.ToJsonString()));
     }
 }
