@@ -23,7 +23,7 @@ internal sealed record RepairKept(RepairTrial Trial, string? By, int? OwnTargetT
 /// <summary>
 /// Which repaired setting step 5 keeps (docs/methods.md), apart from running them. The ladder's settings are tried in
 /// order. With <c>sampleBaseline</c> "original" the first that meets its target is kept. With "repaired" the first that
-/// meets the target of its own held-out accuracy is kept, after <see cref="UnlearningJob.RepairRefinements"/> geometric
+/// meets the target of its own held-out accuracy is kept, after <see cref="Refinements"/> geometric
 /// bisections of the dampening between it and the gentler setting tried before it (along alpha or lambda, whichever the
 /// ladder moved; the gentlest that meets is kept), unless a gentler setting met the original model's target and scores
 /// unseen samples of the labels better by more than the tolerance; when none meets its own, the first that met the
@@ -31,6 +31,30 @@ internal sealed record RepairKept(RepairTrial Trial, string? By, int? OwnTargetT
 /// </summary>
 internal static class RepairChoice
 {
+    /// <summary>Bisects geometrically between a value that misses and one that meets, <paramref name="steps"/> times,
+    /// moving the bound each middle falls on; returns the value nearest the missing one that met.</summary>
+    public static double Bisect(double miss, double meet, int steps, Func<double, bool> meets)
+    {
+        for (var step = 0; step < steps; step++)
+        {
+            var middle = Math.Sqrt(miss * meet);
+            if (meets(middle))
+            {
+                meet = middle;
+            }
+            else
+            {
+                miss = middle;
+            }
+        }
+
+        return meet;
+    }
+
+    /// <summary>Bisections of the dampening between a missing and the first meeting repaired setting, with
+    /// <c>sampleBaseline</c> "repaired".</summary>
+    public const int Refinements = 3;
+
     /// <param name="ladder">The settings to try (alpha, lambda, the anchor's weight), gentlest first.</param>
     /// <param name="tryOne">Dampens from the original weights, repairs and judges one setting (the last argument: whether
     /// it is a bisection); the model holds its weights after.</param>
@@ -98,7 +122,7 @@ internal static class RepairChoice
         var alongLambda = gentler.Alpha == meets.Alpha;
         var best = meets;
         weights.Hold(meets);
-        UnlearningJob.Bisect(alongLambda ? gentler.Lambda : gentler.Alpha, alongLambda ? meets.Lambda : meets.Alpha, refinements, middle =>
+        Bisect(alongLambda ? gentler.Lambda : gentler.Alpha, alongLambda ? meets.Lambda : meets.Alpha, refinements, middle =>
         {
             var trial = alongLambda ? tryOne(meets.Alpha, middle, meets.Anchor, true) : tryOne(middle, meets.Lambda, meets.Anchor, true);
             if (trial.MeetsOwnTarget)

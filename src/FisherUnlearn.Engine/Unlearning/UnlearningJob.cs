@@ -525,7 +525,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
     /// forgets labels keeps the calibrated head shift, applied after the repair, and a repaired setting must then meet
     /// both targets: the labels' on their slice and the samples' on theirs. With <c>sampleBaseline</c> "repaired" the
     /// samples' target is the one the repaired model's own held-out accuracy gives (measured, like the samples, before the
-    /// head shift); the first setting that meets it is kept, after <see cref="RepairRefinements"/> bisections of the
+    /// head shift); the first setting that meets it is kept, after <see cref="RepairChoice.Refinements"/> bisections of the
     /// dampening between it and the gentler setting tried before it (the ladder's steps are coarse: a fifth of lambda took
     /// the memorising benchmark model from 95.9% to 91.9% where its target was 95.6%), unless a gentler setting met the
     /// original model's target and scores unseen samples of the labels better by more than
@@ -611,7 +611,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
 
         using var weights = new RepairWeights(module, ModelId);
         if (RepairChoice.Choose(RepairLadder(calibrated.Chosen, settings).Take(settings.RepairCandidates), Try, baseline is not null, settings.RepairTolerance,
-            RepairRefinements, weights) is { } kept)
+            RepairChoice.Refinements, weights) is { } kept)
         {
             record["kept"] = true;
             if (kept.By is not null)
@@ -634,30 +634,6 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         record["kept"] = false;
         return (calibrated.Chosen, Calibrator.ApplySetting(module, calibrated.Chosen, forgetImportance, fullImportance, include, forgetClasses));
     }
-
-    /// <summary>Bisects geometrically between a value that misses and one that meets, <paramref name="steps"/> times,
-    /// moving the bound each middle falls on; returns the value nearest the missing one that met.</summary>
-    internal static double Bisect(double miss, double meet, int steps, Func<double, bool> meets)
-    {
-        for (var step = 0; step < steps; step++)
-        {
-            var middle = Math.Sqrt(miss * meet);
-            if (meets(middle))
-            {
-                meet = middle;
-            }
-            else
-            {
-                miss = middle;
-            }
-        }
-
-        return meet;
-    }
-
-    /// <summary>Bisections of the dampening between a missing and the first meeting repaired setting, with
-    /// <c>sampleBaseline</c> "repaired" (<see cref="Repair"/>).</summary>
-    internal const int RepairRefinements = 3;
 
     /// <summary>The weights of repaired settings, held while others are tried (<see cref="RepairChoice"/>).</summary>
     private sealed class RepairWeights(nn.Module<Tensor, Tensor> module, string modelId) : IRepairWeights, IDisposable

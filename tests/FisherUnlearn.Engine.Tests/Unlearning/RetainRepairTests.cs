@@ -224,7 +224,7 @@ public sealed class RetainRepairTests
             // The ladder stops at it; between the gentler setting before it and it, the dampening is bisected (when the two
             // differ in alpha or lambda), and the gentlest setting that meets its own target is kept.
             Assert.Equal(firstOwn + 1, ladder.Count);
-            Assert.Contains(refined.Count, new[] { 0, UnlearningJob.RepairRefinements });
+            Assert.Contains(refined.Count, new[] { 0, RepairChoice.Refinements });
             var kept = refined.LastOrDefault(MeetsOwn) ?? ladder[firstOwn];
             double Level(JsonObject t) => (double)t["heldOutAccuracy"]!;
             if (firstOriginal >= 0 && firstOriginal < firstOwn && Level(ladder[firstOriginal]) > Level(kept) + (double)own.Parameters["repairTolerance"]! + 1e-6)
@@ -310,14 +310,14 @@ public sealed class RetainRepairTests
         }
 
         // The memorising benchmark model: lambda 0.5 missed, 0.1 met; somewhere near 0.3 is where it starts to meet.
-        Assert.Equal(Math.Sqrt(0.05), UnlearningJob.Bisect(0.5, 0.1, 2, l => MeetsAtOrBelow(l, 0.3)), 12);
+        Assert.Equal(Math.Sqrt(0.05), RepairChoice.Bisect(0.5, 0.1, 2, l => MeetsAtOrBelow(l, 0.3)), 12);
         Assert.Equal([Math.Sqrt(0.05), Math.Sqrt(0.5 * Math.Sqrt(0.05))], evaluated);
         // Every middle met: the gentlest of them; none did: the setting that met. Along alpha as along lambda.
-        Assert.Equal(Math.Sqrt(0.5 * Math.Sqrt(0.05)), UnlearningJob.Bisect(0.5, 0.1, 2, _ => true), 12);
-        Assert.Equal(0.1, UnlearningJob.Bisect(0.5, 0.1, 2, _ => false));
-        Assert.Equal(4.0, UnlearningJob.Bisect(5.19, 4.0, 0, _ => true));
+        Assert.Equal(Math.Sqrt(0.5 * Math.Sqrt(0.05)), RepairChoice.Bisect(0.5, 0.1, 2, _ => true), 12);
+        Assert.Equal(0.1, RepairChoice.Bisect(0.5, 0.1, 2, _ => false));
+        Assert.Equal(4.0, RepairChoice.Bisect(5.19, 4.0, 0, _ => true));
         evaluated.Clear();
-        var alpha = UnlearningJob.Bisect(5.19, 4.0, 3, a => MeetsAtOrBelow(a, 4.6));
+        var alpha = RepairChoice.Bisect(5.19, 4.0, 3, a => MeetsAtOrBelow(a, 4.6));
         Assert.Equal(3, evaluated.Count);
         Assert.InRange(alpha, 4.0, 4.6);
         Assert.All(evaluated, a => Assert.InRange(a, 4.0, 5.19));
