@@ -192,8 +192,9 @@ internal sealed record ReportModel
     public bool Pending => !TargetsMet && Succeeded && AwaitsVerify && Models.All(m => MissedBy(m).Count == 0);
 
     /// <summary>A request with samples and a forget target that only <c>verify</c> can judge (it compares the forgotten
-    /// samples with unseen ones): until it has, the targets are not known to be met.</summary>
-    public bool AwaitsVerify => Verification is null && ForgetsSamples && MaxForgetAccuracy is not null;
+    /// samples with unseen ones): until it has, the targets are not known to be met. A request that affects no model awaits
+    /// nothing (FUL2012: no model can miss them; QA found targets-met=unknown there).</summary>
+    public bool AwaitsVerify => Verification is null && ForgetsSamples && MaxForgetAccuracy is not null && Models.Count > 0;
 
     /// <summary>The codes of the targets a model missed, as report.json's <c>missed</c> gives them: verify's when it ran, else
     /// those of the run's own check (FUL5002 forget accuracy, FUL5003 retain drop; QA: report.json said none where report.md

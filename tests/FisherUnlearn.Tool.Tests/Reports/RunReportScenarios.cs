@@ -94,6 +94,33 @@ public sealed class RunReportScenarios
     }
 
     [Fact]
+    public async Task A_sample_request_with_a_forget_target_that_affects_no_model_has_its_targets_met_for_run_and_verify()
+    {
+        // QA: only verify judges a sample request's forget target, so run and verify published targets-met=unknown here,
+        // where no model learned the samples (no model trains on a test split) and "targetsMet" in --json said true.
+        using var ws = SampleWorkspaces.ChainWithData();
+        ws.Write("test-samples.removal.json", """
+            { "schemaVersion": 1, "id": "test-samples", "forget": { "samples": [ { "dataset": "toy", "split": "test", "indices": [1, 2] } ] },
+              "targets": { "maxForgetAccuracy": 0.01, "maxRetainDrop": 0.02 } }
+            """);
+
+        foreach (var command in new[] { "run", "verify" })
+        {
+            var actions = GitHubActions(ws, command);
+
+            var result = await CliRun.InvokeAsync(ws.Root, actions, command, "test-samples", "--json");
+
+            Assert.Equal(0, result.ExitCode);
+            Assert.Contains("FUL2012", result.Out, StringComparison.Ordinal);
+            Assert.True((bool?)JObject.Parse(result.Out)["targetsMet"]);
+            var outputs = File.ReadAllLines(actions["GITHUB_OUTPUT"]);
+            Assert.Contains("affected=0", outputs);
+            Assert.Contains("targets-met=true", outputs);
+            Assert.Contains("targets-met-test-samples=true", outputs);
+        }
+    }
+
+    [Fact]
     public async Task A_merge_with_nothing_to_merge_fails_and_keeps_the_complete_verified_report()
     {
         using var ws = DigitsChain.Create();
