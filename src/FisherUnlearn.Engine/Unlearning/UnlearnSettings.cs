@@ -151,8 +151,9 @@ public sealed record UnlearnSettings
     /// <summary>The repair's Adam learning rate.</summary>
     public double RepairLearningRate { get; init; } = 1e-3;
 
-    /// <summary>The repair's retained training samples per retained label (seeded, the forgotten samples excluded).</summary>
-    public int RepairSamples { get; init; } = 100;
+    /// <summary>The repair's retained training samples per retained label (seeded, the forgotten samples excluded). 300,
+    /// not 100: a repair on more of the retained data ends nearer retraining (docs/methods.md, step 5, measured).</summary>
+    public int RepairSamples { get; init; } = 300;
 
     /// <summary>At most this many settings are repaired, the calibrated one first and then stronger ones, until one
     /// still meets the calibration target after its repair.</summary>
