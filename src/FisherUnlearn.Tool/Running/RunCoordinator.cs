@@ -129,13 +129,13 @@ internal sealed class RunCoordinator(IRunProgress progress)
         {
             if (outcome.Succeeded && outcome.OutputPath is not null)
             {
-                new JobRecord(keys[outcome.Id], outcome).Write(directory);
+                new JobRecord(keys[outcome.Id], outcome).Write(directory, analysis.Workspace.Root);
             }
             else if (!outcome.Succeeded && freshness[outcome.Id].State != OutputState.Done)
             {
                 // A failure is recorded too (no output), so that a merge of shards can say why a model is missing;
                 // never over a current, intact output (a failed --force keeps what was there).
-                new JobRecord(keys[outcome.Id], outcome).Write(directory);
+                new JobRecord(keys[outcome.Id], outcome).Write(directory, analysis.Workspace.Root);
             }
         });
         foreach (var outcome in Compute(analysis, plan, removal, settings, pending, directory, request, recording, cancellationToken))
