@@ -470,6 +470,33 @@ public sealed class RunOrchestrationScenarios
         Assert.Equal(["up-to-date", "done"], Statuses(resumed));
     }
 
+    [Theory]
+    [InlineData("1")]
+    [InlineData("2")]
+    public async Task A_failed_models_record_names_its_file_as_report_json_does_without_the_machines_folders(string parallel)
+    {
+        using var ws = await TrainedChain();
+        var checkpoint = ws.ReadBytes("b/bin/b.safetensors");
+        ws.WriteBytes("b/bin/b.safetensors", checkpoint[..(checkpoint.Length / 2)]);
+
+        var failed = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--parallel", parallel, "--threads", "1", "--json");
+
+        Assert.Equal(1, failed.ExitCode);
+        var recordText = ws.ReadText("artifacts/unlearn/forget-3/.jobs/b.json");
+        Assert.DoesNotContain(ws.Root, recordText, StringComparison.Ordinal); // the folder is uploaded as a CI artifact
+        var error = Newtonsoft.Json.Linq.JObject.Parse(recordText)["error"]!;
+        var reported = (string)Newtonsoft.Json.Linq.JObject.Parse(ws.ReadText("artifacts/unlearn/forget-3/report.json"))["models"]![1]!["error"]!;
+        Assert.Equal(reported, (string)error["code"]! + ": " + (string)error["message"]!);
+        Assert.Equal("b/bin/b.safetensors", (string)error["file"]!);
+        Assert.Equal(Newtonsoft.Json.Linq.JTokenType.Null, error["line"]!.Type);
+        Assert.Equal(Newtonsoft.Json.Linq.JTokenType.Null, error["column"]!.Type);
+        Assert.Equal(failed.Json["models"]![1]!["error"]!["file"]!.ToString(), (string)error["file"]!);
+
+        // A merge reads the record back and still points at the checkpoint.
+        var merged = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--merge");
+        Assert.Contains("b/bin/b.safetensors: error FUL4", merged.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_redo_that_fails_takes_away_the_output_an_earlier_run_made_from_other_inputs()
     {

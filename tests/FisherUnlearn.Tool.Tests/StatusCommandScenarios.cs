@@ -36,7 +36,7 @@ public sealed class StatusCommandScenarios
         var output = UnlearningJob.OutputPathOf(directory, modelId);
         WriteCheckpoint(output, 0f);
         var outcome = new ModelOutcome { Id = modelId, Role = plan.Find(modelId)!.Role, Method = method, OutputPath = output, OutputSha256 = ContentHash.OfFile(output) };
-        new JobRecord(JobKey.Compute(analysis, plan, modelId, method), outcome).Write(directory);
+        new JobRecord(JobKey.Compute(analysis, plan, modelId, method), outcome).Write(directory, ws.Root);
     }
 
     private static async Task<Newtonsoft.Json.Linq.JToken> Removal(TempWorkspace ws, string id)

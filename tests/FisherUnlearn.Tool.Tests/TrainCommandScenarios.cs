@@ -458,6 +458,33 @@ public sealed class TrainCommandScenarios
     }
 
     [Fact]
+    public async Task A_root_that_cannot_be_read_is_named_as_the_ancestor_not_the_readable_model_between()
+    {
+        using var ws = Chain(BRecipe);
+        ws.Write("c/c.lineage.json", """
+            { "schemaVersion": 1, "id": "c", "checkpoint": "bin/c.safetensors",
+              "architecture": { "kind": "mlp", "inputs": 4, "hidden": [8], "classes": 3 },
+              "parents": [ { "id": "b", "relation": "finetune" } ],
+              "data": [ { "dataset": "blobs", "labels": [1] } ],
+              "training": { "epochs": 1, "batchSize": 16, "optimizer": "sgd", "learningRate": 0.05, "seed": 3 } }
+            """);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        ws.MakeFifo("a/bin/a.safetensors"); // there, but no checkpoint can be read from it (as one without read permission)
+        ws.Write("forget-0.removal.json", """{ "schemaVersion": 1, "id": "forget-0", "forget": { "labels": [0] } }""");
+
+        var unlearn = await CliRun.InvokeAsync(ws.Root, "run", "forget-0", "--no-progress");
+
+        Assert.Equal(2, unlearn.ExitCode);
+        // QA: c was said to descend from 'b', "whose checkpoint cannot be read": b's is readable; only its inputs hash a's.
+        Assert.Contains("warning FUL4071: The checkpoint of model 'c' descends from 'a', whose checkpoint cannot be read", unlearn.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("descends from 'b'", unlearn.Error, StringComparison.Ordinal);
+        Assert.Contains("warning FUL4071: The checkpoint of model 'b' descends from 'a', whose checkpoint cannot be read", unlearn.Error, StringComparison.Ordinal);
+        var errors = unlearn.Error.Split('\n').Where(l => l.Contains(": error ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(errors.Distinct().Count(), errors.Count); // each said once
+        Assert.False(Directory.Exists(ws.PathOf("artifacts/unlearn/forget-0"))); // no empty output folder left behind
+    }
+
+    [Fact]
     public async Task A_parent_deleted_after_training_makes_no_child_look_made_from_other_inputs_either()
     {
         using var ws = Chain(BRecipe);

@@ -20,7 +20,16 @@ public static class CsvDataReader
     /// other formats after reading, by sample index only).</param>
     /// <param name="sibling">When given, feature columns that differ from its (by name or order) are FUL4008 at the header:
     /// a model reads features by position, so a swapped pair of columns would otherwise pass unnoticed.</param>
-    public static CsvContent Read(string path, string labelColumn, int? classes = null, CsvSibling? sibling = null)
+    public static CsvContent Read(string path, string labelColumn, int? classes = null, CsvSibling? sibling = null) =>
+        Read(path, labelColumn, classes, sibling, MaxLineLength);
+
+    /// <summary>The longest line read, in characters (32 Mi): a row of three million numbers fits, and a file that is one
+    /// huge line (not CSV text, or rows without line breaks) is FUL4008 at that line once this much of it is read, instead
+    /// of being read whole into memory (QA: a 1.2 GB line ended the process with "Out of memory.").</summary>
+    public const int MaxLineLength = 32 * 1024 * 1024;
+
+    /// <param name="maxLineLength">The longest line read (tests use a small one).</param>
+    internal static CsvContent Read(string path, string labelColumn, int? classes, CsvSibling? sibling, int maxLineLength)
     {
         EngineException.ThrowIfDataMissing(path);
 
@@ -29,7 +38,8 @@ public static class CsvDataReader
 
         try
         {
-            using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+            using var stream = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+            var reader = new LineReader(stream, path, maxLineLength);
             var (header, lineNumber) = ReadHeader(reader, path);
             string? line;
             if (header is null)
@@ -157,8 +167,8 @@ public static class CsvDataReader
     {
         try
         {
-            using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
-            var (header, _) = ReadHeader(reader, path);
+            using var stream = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+            var (header, _) = ReadHeader(new LineReader(stream, path, MaxLineLength), path);
             return header is not null && header.Count(c => c == labelColumn) == 1 ? [.. header.Where(c => c != labelColumn)] : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or EngineException)
@@ -184,7 +194,7 @@ public static class CsvDataReader
     }
 
     // The first non-blank line, split into unquoted column names, and its line number.
-    private static (string[]? Header, int LineNumber) ReadHeader(StreamReader reader, string path)
+    private static (string[]? Header, int LineNumber) ReadHeader(LineReader reader, string path)
     {
         var lineNumber = 0;
         while (reader.ReadLine() is { } line)
@@ -250,5 +260,73 @@ public static class CsvDataReader
     {
         var text = cell.Trim();
         return text.Length >= 2 && text[0] == '"' && text[^1] == '"' ? text[1..^1].Replace("\"\"", "\"", StringComparison.Ordinal) : text;
+    }
+
+    /// <summary>Lines as <see cref="TextReader.ReadLine"/> reads them ('\n', '\r' or "\r\n" ends one), but a line longer
+    /// than the limit is FUL4008 at its number as soon as that much of it is read: memory stays in proportion to the
+    /// limit, not to the line.</summary>
+    private sealed class LineReader(TextReader reader, string path, int maxLength)
+    {
+        private readonly char[] buffer = new char[1 << 16];
+        private readonly System.Text.StringBuilder pending = new();
+        private int position;
+        private int filled;
+        private bool skipNewline; // the last line ended with '\r': a '\n' right after it ends nothing more
+        private int lines;
+
+        public string? ReadLine()
+        {
+            pending.Clear();
+            var any = false;
+            while (true)
+            {
+                if (position == filled)
+                {
+                    filled = reader.Read(buffer, 0, buffer.Length);
+                    position = 0;
+                    if (filled == 0)
+                    {
+                        return any ? Line(pending.ToString()) : null;
+                    }
+                }
+
+                if (skipNewline)
+                {
+                    skipNewline = false;
+                    if (buffer[position] == '\n')
+                    {
+                        position++;
+                        continue;
+                    }
+                }
+
+                any = true;
+                var rest = buffer.AsSpan(position, filled - position);
+                var end = rest.IndexOfAny('\r', '\n');
+                var part = end < 0 ? rest : rest[..end];
+                if (pending.Length + part.Length > maxLength)
+                {
+                    throw EngineException.At(DiagnosticCatalogue.DataBadLayout, new SourceLocation(path, lines + 1, 1), null, path,
+                        $"line {lines + 1} is longer than {maxLength} characters, far more than a row of numbers holds (is it a text file with a line break after each row?)");
+                }
+
+                if (end < 0)
+                {
+                    pending.Append(part);
+                    position = filled;
+                    continue;
+                }
+
+                skipNewline = rest[end] == '\r';
+                position += end + 1;
+                return Line(pending.Length == 0 ? new string(part) : pending.Append(part).ToString());
+            }
+        }
+
+        private string Line(string text)
+        {
+            lines++;
+            return text;
+        }
     }
 }

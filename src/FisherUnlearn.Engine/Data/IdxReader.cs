@@ -101,6 +101,10 @@ public static class IdxReader
 
             if (gzipped && stream.ReadByte() >= 0)
             {
+                // A damaged stream can inflate to more than it held (QA: one byte flipped mid-file); its CRC-32 and size,
+                // at the end of the stream, tell. Read through to them: a mismatch is InvalidDataException below, "its
+                // gzip data is damaged". Only an intact stream has extra bytes (read in a small buffer: time, no memory).
+                stream.CopyTo(Stream.Null, 1 << 16);
                 throw EngineException.Create(DiagnosticCatalogue.DataTruncated, path, path,
                     $"bytes follow the {payload} data bytes that the header declares ({Describe(declared)})");
             }

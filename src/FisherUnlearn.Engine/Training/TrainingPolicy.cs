@@ -136,25 +136,30 @@ public static class TrainingPolicy
     {
         ArgumentNullException.ThrowIfNull(workspace);
         ArgumentNullException.ThrowIfNull(models);
-        var actions = new Dictionary<string, TrainingAction?>(StringComparer.Ordinal);
-        TrainingAction? Action(string id)
+        var actions = new Dictionary<string, (TrainingAction? Action, bool OwnUnreadable)>(StringComparer.Ordinal);
+        (TrainingAction? Action, bool OwnUnreadable) Decided(string id)
         {
-            if (!actions.TryGetValue(id, out var action))
+            if (!actions.TryGetValue(id, out var decided))
             {
                 try
                 {
-                    action = Decide(workspace, workspace.Models[id], force: false, files) is { Damaged: false } decision ? decision.Action : null;
+                    decided = Decide(workspace, workspace.Models[id], force: false, files) is { Damaged: false } decision ? (decision.Action, false) : (null, true);
                 }
-                catch (EngineException)
+                catch (EngineException ex)
                 {
-                    action = null;
+                    // A parent's checkpoint that cannot be read (hashed for this model's inputs) is the parent's problem,
+                    // not this model's: its own checkpoint may be fine (QA: a child of an unreadable root was named as the
+                    // unreadable ancestor of the models below it).
+                    decided = (null, !IsParentCheckpoint(workspace, workspace.Models[id], ex.Diagnostic.Location.File));
                 }
 
-                actions[id] = action;
+                actions[id] = decided;
             }
 
-            return action;
+            return decided;
         }
+
+        TrainingAction? Action(string id) => Decided(id).Action;
 
         // A checkpoint that is there but cannot be read (damaged since train made it, or refused): its descendants' inputs
         // hash it as it is now, so their "stale" says nothing of their own inputs (QA: a truncated root made FUL4069 say
@@ -162,7 +167,7 @@ public static class TrainingPolicy
         // with that ancestor instead: train makes it again first, and then tells.
         // A missing one likewise: its descendants' inputs hash its absence (QA: FUL4069 said a child of a deleted checkpoint
         // was "made from other inputs").
-        bool Unusable(string id) => Action(id) is null || !CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath);
+        bool Unusable(string id) => Decided(id).OwnUnreadable || !CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath);
         var unusableAbove = new Dictionary<string, string?>(StringComparer.Ordinal);
         string? UnusableAbove(string id) => NearestAbove(workspace, id, unusableAbove, Unusable, _ => true);
 
@@ -177,7 +182,7 @@ public static class TrainingPolicy
             {
                 result.Add((id, null, false));
             }
-            else if (Action(id) is not null && CheckpointPresence.IsPresent(workspace.Models[id].CheckpointPath) && UnusableAbove(id) is { } unusable)
+            else if (!Unusable(id) && UnusableAbove(id) is { } unusable)
             {
                 result.Add((id, unusable, true));
             }
@@ -189,6 +194,10 @@ public static class TrainingPolicy
 
         return result;
     }
+
+    private static bool IsParentCheckpoint(Workspace workspace, ModelManifest model, string file) =>
+        file.Length > 0 && model.Parents.Any(p => workspace.Models.TryGetValue(p.Id, out var parent)
+            && string.Equals(Path.GetFullPath(parent.CheckpointPath), Path.GetFullPath(file), StringComparison.Ordinal));
 
     // The nearest ancestor of a model (by parents in ordinal order, depth first) that is a hit, looking further up only
     // through parents that pass; null when there is none. Memoised in 'found' (the graph is acyclic, validated: the

@@ -94,6 +94,13 @@ internal static class CommonFields
         foreach (var property in parameters.Properties)
         {
             var value = property.Value;
+            // Names starting 'x-' are the writer's own and ignored (docs/methods.md), whatever they hold: a note as an
+            // object or a list is not refused (QA: "x-foo": {"a": 1} was FUL1006). A scalar one is kept as before.
+            if (property.Name.StartsWith("x-", StringComparison.Ordinal) && value is not (JsonString or JsonBoolean or JsonNumber))
+            {
+                continue;
+            }
+
             locations.TryAdd(property.Name, reader.Context.At(value));
             switch (value)
             {

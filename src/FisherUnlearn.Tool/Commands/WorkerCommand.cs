@@ -71,7 +71,7 @@ internal static class WorkerCommand
                     if (outcome.Succeeded)
                     {
                         cancellationToken.ThrowIfCancellationRequested(); // a run that is gone gets no more records
-                        record.Write(directory);
+                        record.Write(directory, analysis.Workspace.Root);
                     }
                     else
                     {

@@ -6,6 +6,7 @@ using FisherUnlearn.Lineage.Diagnostics;
 using FisherUnlearn.Lineage.Hashing;
 using FisherUnlearn.Lineage.IO;
 using FisherUnlearn.Lineage.Planning;
+using FisherUnlearn.Lineage.Text;
 using Newtonsoft.Json.Linq;
 
 namespace FisherUnlearn.Tool.Running;
@@ -26,15 +27,19 @@ internal sealed record JobRecord(string Key, ModelOutcome Outcome)
     public bool OutputIntact(FileHashCache files) =>
         Outcome.Succeeded && Outcome.OutputPath is { } path && File.Exists(path) && Outcome.OutputSha256 == files.Hash(path);
 
-    public void Write(string removalDirectory) =>
-        AtomicFile.WriteAllText(PathOf(removalDirectory, Outcome.Id), ToJson().ToString(Newtonsoft.Json.Formatting.Indented) + "\n");
+    /// <summary>Writes the record, its error naming files relative to <paramref name="workspaceRoot"/> as report.json does:
+    /// the output folder is uploaded as an artifact, and must not carry the machine's folders (QA: a failed model's record
+    /// held '/tmp/…/clinic-north.safetensors' and line 0, column 0, where report.json had the workspace's path).</summary>
+    public void Write(string removalDirectory, string workspaceRoot) =>
+        AtomicFile.WriteAllText(PathOf(removalDirectory, Outcome.Id), ToJson(workspaceRoot).ToString(Newtonsoft.Json.Formatting.Indented) + "\n");
 
-    public static JobRecord? TryRead(string removalDirectory, string modelId)
+    /// <param name="workspaceRoot">Where the record's workspace-relative error file is resolved (null: left as written).</param>
+    public static JobRecord? TryRead(string removalDirectory, string modelId, string? workspaceRoot = null)
     {
         var path = PathOf(removalDirectory, modelId);
         try
         {
-            return File.Exists(path) ? FromJson(JObject.Parse(File.ReadAllText(path)), removalDirectory) : null;
+            return File.Exists(path) ? FromJson(JObject.Parse(File.ReadAllText(path)), removalDirectory, workspaceRoot) : null;
         }
         catch (Exception ex) when (ex is IOException or Newtonsoft.Json.JsonException or FormatException or InvalidCastException or ArgumentException)
         {
@@ -56,7 +61,9 @@ internal sealed record JobRecord(string Key, ModelOutcome Outcome)
             .OfType<JobRecord>()];
     }
 
-    public JObject ToJson() => new()
+    /// <param name="workspaceRoot">Null: paths as the job gave them (a worker's line to its coordinator, same machine);
+    /// else the error's message and file are written relative to it, and a line or column not known is null.</param>
+    public JObject ToJson(string? workspaceRoot = null) => new()
     {
         ["schemaVersion"] = 1,
         ["key"] = Key,
@@ -68,10 +75,10 @@ internal sealed record JobRecord(string Key, ModelOutcome Outcome)
         ["error"] = Outcome.Error is not { } error ? null : new JObject
         {
             ["code"] = error.Code,
-            ["message"] = error.Message,
-            ["file"] = error.Location.File.Length == 0 ? null : error.Location.File,
-            ["line"] = error.Location.Line,
-            ["column"] = error.Location.Column,
+            ["message"] = workspaceRoot is null ? error.Message : QuotedPaths.RelativeTo(error.Message, workspaceRoot),
+            ["file"] = error.Location.File.Length == 0 ? null : workspaceRoot is null ? error.Location.File : RelativeFile(error.Location.File, workspaceRoot),
+            ["line"] = error.Location.Line > 0 ? error.Location.Line : null,
+            ["column"] = error.Location.Line > 0 && error.Location.Column > 0 ? error.Location.Column : null,
         },
         ["parameters"] = Outcome.Parameters is null ? null : JToken.Parse(Outcome.Parameters.ToJsonString()),
         ["inputSha256"] = Outcome.InputSha256,
@@ -82,7 +89,7 @@ internal sealed record JobRecord(string Key, ModelOutcome Outcome)
         ["after"] = Metrics(Outcome.After),
     };
 
-    public static JobRecord FromJson(JObject json, string removalDirectory)
+    public static JobRecord FromJson(JObject json, string removalDirectory, string? workspaceRoot = null)
     {
         var error = json["error"] as JObject;
         var output = (string?)json["output"];
@@ -92,7 +99,9 @@ internal sealed record JobRecord(string Key, ModelOutcome Outcome)
             Role = (string?)json["role"] == "root" ? ModelRole.Root : ModelRole.Descendant,
             Method = (string)json["method"]!,
             Error = error is null ? null : new Diagnostic((string)error["code"]!, Severity.Error, (string)error["message"]!,
-                (string?)error["file"] is { Length: > 0 } file ? new SourceLocation(file, (int?)error["line"] ?? 0, (int?)error["column"] ?? 0) : SourceLocation.None),
+                (string?)error["file"] is { Length: > 0 } file
+                    ? new SourceLocation(workspaceRoot is null || Path.IsPathRooted(file) ? file : Path.GetFullPath(Path.Combine(workspaceRoot, file)), (int?)error["line"] ?? 0, (int?)error["column"] ?? 0)
+                    : SourceLocation.None),
             Parameters = json["parameters"] is JObject parameters ? System.Text.Json.Nodes.JsonNode.Parse(parameters.ToString())!.AsObject() : null,
             InputSha256 = (string?)json["inputSha256"],
             OutputPath = output is null ? null : Path.Combine(removalDirectory, output),
@@ -102,6 +111,19 @@ internal sealed record JobRecord(string Key, ModelOutcome Outcome)
             After = ReadMetrics(json["after"]),
         };
         return new JobRecord((string)json["key"]!, outcome);
+    }
+
+    // A file inside the workspace by its workspace-relative path ('/' separators), as report.json and --json show it; one
+    // outside it (rare: an absolute path in a manifest) as it is.
+    private static string RelativeFile(string file, string workspaceRoot)
+    {
+        if (!Path.IsPathFullyQualified(file) || !Path.IsPathFullyQualified(workspaceRoot))
+        {
+            return file;
+        }
+
+        var relative = Path.GetRelativePath(workspaceRoot, file);
+        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathFullyQualified(relative) ? file : relative.Replace('\\', '/');
     }
 
     private static JToken? Metrics(ModelMetrics? m) => m is null ? null : new JObject

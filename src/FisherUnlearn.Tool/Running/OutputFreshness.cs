@@ -33,7 +33,7 @@ internal static class OutputFreshness
         var result = new SortedDictionary<string, (OutputState, string, JobRecord?)>(StringComparer.Ordinal);
         foreach (var id in models ?? plan.Affected.Select(a => a.Id))
         {
-            var record = JobRecord.TryRead(removalDirectory, id);
+            var record = JobRecord.TryRead(removalDirectory, id, analysis.Workspace.Root);
             var key = (method ?? record?.Outcome.Method) is { } keyMethod ? JobKey.Compute(analysis, plan, id, keyMethod, files) : string.Empty;
             // An output file changed since it was written (its hash differs from the record's) is there but not what was
             // computed: stale, to be redone, not "missing".

@@ -68,11 +68,42 @@ internal sealed class RunCoordinator(IRunProgress progress)
 {
     public RunSummary Run(WorkspaceAnalysis analysis, RemovalManifest removal, RunRequest request, CancellationToken cancellationToken)
     {
+        // The output folder is made by its lock; a run that stops before it writes anything there (QA: an input it cannot
+        // read, FUL1023, exit 2) takes away the empty folder it made, so that it does not pass for a run's outputs.
+        var directory = RemovalRunner.RemovalOutputDirectory(analysis.Workspace, removal.Id, request.OutputRoot);
+        var existed = Directory.Exists(directory);
+        try
+        {
+            return Run(analysis, removal, request, directory, cancellationToken);
+        }
+        catch (Exception) when (!existed)
+        {
+            RemoveIfEmpty(directory);
+            throw;
+        }
+    }
+
+    private static void RemoveIfEmpty(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory) && !Directory.EnumerateFileSystemEntries(directory).Any())
+            {
+                Directory.Delete(directory);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Another run took it meanwhile, or it cannot be removed: left as it is, the failure already reported.
+        }
+    }
+
+    private RunSummary Run(WorkspaceAnalysis analysis, RemovalManifest removal, RunRequest request, string directory, CancellationToken cancellationToken)
+    {
         var started = request.StartedAt ?? Stopwatch.GetTimestamp();
         var workspace = analysis.Workspace;
         var settings = UnlearnSettings.From(removal, workspace.Settings, request.Method);
         var plan = Planner.Plan(workspace, analysis.Graph, removal);
-        var directory = RemovalRunner.RemovalOutputDirectory(workspace, removal.Id, request.OutputRoot);
         // A whole run locks the whole folder. Shards and --only runs (one per project under 'dotnet build -m') write
         // disjoint models, each checkpoint and record atomically, so each takes a lock of its own scope; a whole run and a
         // partial one never go on at once (OutputLock.TryAcquireWhole, TryAcquirePart).
@@ -129,13 +160,13 @@ internal sealed class RunCoordinator(IRunProgress progress)
         {
             if (outcome.Succeeded && outcome.OutputPath is not null)
             {
-                new JobRecord(keys[outcome.Id], outcome).Write(directory);
+                new JobRecord(keys[outcome.Id], outcome).Write(directory, analysis.Workspace.Root);
             }
             else if (!outcome.Succeeded && freshness[outcome.Id].State != OutputState.Done)
             {
                 // A failure is recorded too (no output), so that a merge of shards can say why a model is missing;
                 // never over a current, intact output (a failed --force keeps what was there).
-                new JobRecord(keys[outcome.Id], outcome).Write(directory);
+                new JobRecord(keys[outcome.Id], outcome).Write(directory, analysis.Workspace.Root);
             }
         });
         foreach (var outcome in Compute(analysis, plan, removal, settings, pending, directory, request, recording, cancellationToken))

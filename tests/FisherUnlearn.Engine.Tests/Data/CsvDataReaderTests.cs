@@ -42,6 +42,38 @@ public sealed class CsvDataReaderTests : IDisposable
         Assert.True(ex.Message.Length < 600, $"{ex.Message.Length} characters: {ex.Message}"); // The 5 KB header is not repeated.
     }
 
+    [Fact]
+    public void A_line_longer_than_the_limit_is_FUL4008_at_its_number_without_reading_it_whole()
+    {
+        // QA: a 1.2 GB line ended the process ("Out of memory.", exit 134); a 300 MB one took 2.4 GB. Here with a limit of
+        // 1,000 characters and a 20 MB line: refused at line 3 once the limit is passed, in memory of the limit's order.
+        var path = folder.WriteText("one-line.csv", "x,label\n1,0\n" + new string('7', 20_000_000) + ",1\n2,0\n");
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        var ex = EngineAssert.Fails("FUL4008", () => CsvDataReader.Read(path, "label", classes: null, sibling: null, maxLineLength: 1_000));
+        var used = GC.GetAllocatedBytesForCurrentThread() - allocated;
+
+        Assert.Equal((3, 1), (ex.Diagnostic.Location.Line, ex.Diagnostic.Location.Column));
+        Assert.Contains("line 3 is longer than 1000 characters", ex.Message, StringComparison.Ordinal);
+        Assert.True(used < 2_000_000, $"{used} bytes allocated");
+    }
+
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("\r\n")]
+    [InlineData("\r")]
+    public void Lines_up_to_the_limit_are_read_whatever_ends_them(string newline)
+    {
+        var row = "1234567," + new string('0', 11) + "1"; // 20 characters: x = 1234567, label 1
+        var path = folder.WriteText("rows.csv", string.Join(newline, "x,label", row, string.Empty, "2,0") + newline);
+
+        var content = CsvDataReader.Read(path, "label", classes: null, sibling: null, maxLineLength: 20);
+
+        Assert.Equal([1234567f, 2f], content.Features);
+        Assert.Equal([1L, 0L], content.Labels);
+        Assert.Equal(4, EngineAssert.Fails("FUL4008", () => CsvDataReader.Read(folder.WriteText("long.csv", string.Join(newline, "x,label", "1,0", string.Empty, row + "0")), "label", null, null, 20)).Diagnostic.Location.Line);
+    }
+
     [Theory]
     [InlineData("x,label\n1,0\n\"2,1\n", 3, 1)]
     [InlineData("x,\"label\n1,0\n", 1, 3)]

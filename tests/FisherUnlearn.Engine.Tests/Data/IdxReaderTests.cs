@@ -152,6 +152,22 @@ public sealed class IdxReaderTests : IDisposable
     }
 
     [Fact]
+    public void A_damaged_gzip_file_that_inflates_to_more_than_its_header_declares_is_said_to_be_damaged()
+    {
+        // QA: a byte flipped mid-file made the data inflate longer, and the message blamed "bytes that follow the data"
+        // where the gzip checksum, at the end of the stream, fails: the file's gzip data is damaged.
+        byte[] longer = [.. IdxBuilder.Images(4, 6, 6), 1, 2, 3];
+        var damaged = IdxBuilder.Gzip(longer);
+        damaged[^6] ^= 0xFF; // the CRC-32 in the gzip trailer no longer matches what inflates
+        var damagedPath = folder.Write("damaged.gz", damaged);
+        var intactPath = folder.Write("intact.gz", IdxBuilder.Gzip(longer));
+
+        Assert.Contains("its gzip data is damaged", EngineAssert.Fails("FUL4003", () => IdxReader.ReadImages(damagedPath)).Message, StringComparison.Ordinal);
+        // Intact, the extra bytes are what is wrong.
+        Assert.Contains("bytes follow the 144 data bytes", EngineAssert.Fails("FUL4003", () => IdxReader.ReadImages(intactPath)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Corrupt_gzip_is_refused()
     {
         var gz = IdxBuilder.Gzip(IdxBuilder.Images(4, 6, 6));

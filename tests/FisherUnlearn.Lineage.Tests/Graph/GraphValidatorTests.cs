@@ -248,6 +248,18 @@ public sealed class GraphValidatorTests
     }
 
     [Fact]
+    public void A_removal_labels_are_not_checked_against_a_dataset_whose_classes_was_refused()
+    {
+        // QA: "classes": 1 in mnist.dataset.json (FUL1014 there) also gave every removal "Label 3 is outside 0..-1 (the 0
+        // classes of 'mnist' ...)". With one dataset's classes unknown, no label can be said to be beyond them all.
+        var onlyRefused = new WorkspaceBuilder().Dataset("mnist", classes: 0).Removal("forget-3", labels: [3]).Build();
+        var oneRefused = Digits().Dataset("letters", classes: 0).Removal("forget-12", labels: [12]).Build();
+
+        Assert.DoesNotContain("FUL1016", GraphValidator.Validate(onlyRefused).Select(d => d.Code));
+        Assert.DoesNotContain("FUL1016", GraphValidator.Validate(oneRefused).Select(d => d.Code));
+    }
+
+    [Fact]
     public void A_removal_label_is_out_of_range_only_when_no_dataset_has_it()
     {
         var workspace = Digits()

@@ -229,6 +229,19 @@ public sealed class RemovalManifestValidation
     }
 
     [Fact]
+    public void Parameters_named_x_are_ignored_whatever_their_value()
+    {
+        // docs/methods.md: names starting 'x-' are ignored; QA found "x-foo": {"a":1} refused as FUL1006.
+        var json = WithForget("""{ "labels": [1] }""", """, "parameters": { "alpha": 1, "x-note": "why", "x-foo": { "a": 1 }, "x-list": [1, 2], "x-none": null }""");
+
+        var file = ReadRemoval(json);
+
+        NoDiagnostics(file);
+        Assert.Equal("1", file.Removal!.Parameters["alpha"]);
+        Assert.DoesNotContain("x-foo", file.Removal.Parameters.Keys);
+    }
+
+    [Fact]
     public void Request_date_that_is_not_iso_8601_is_FUL1020()
     {
         var json = WithForget("""{ "labels": [1] }""", """, "requestedAt": "04/11/2026" """);

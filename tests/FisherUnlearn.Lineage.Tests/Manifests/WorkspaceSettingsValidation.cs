@@ -35,6 +35,15 @@ public sealed class WorkspaceSettingsValidation
     }
 
     [Fact]
+    public void Parameters_named_x_are_ignored_whatever_their_value()
+    {
+        var file = ReadSettings("""{ "parameters": { "alpha": 0.5, "x-foo": { "a": 1 }, "x-list": [] } }""");
+
+        NoDiagnostics(file);
+        Assert.Equal(["alpha"], file.Settings!.Parameters.Keys);
+    }
+
+    [Fact]
     public void Empty_settings_keep_the_defaults_and_need_no_schema_version()
     {
         var file = ReadSettings("{ }");
