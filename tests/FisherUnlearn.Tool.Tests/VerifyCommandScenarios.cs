@@ -547,6 +547,34 @@ public sealed class VerifyCommandScenarios
         Assert.False((bool)document["targetsChecked"]!);
     }
 
+    // A folder where a data file belongs is a wrong path, not data deleted since the harvest (QA: run unlearned every model
+    // and warned FUL5008 "is gone" at the manifest's first line; train said FUL4001 "is a folder" at the path's line).
+    [Fact]
+    public async Task A_folder_where_a_train_data_file_belongs_stops_run_and_verify_with_FUL4001_at_the_line_naming_it()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "harvest")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+        var outputs = new[] { "a", "b" }.ToDictionary(id => id, id => ws.ReadBytes($"artifacts/unlearn/forget-3/{id}.safetensors"));
+        ws.Delete("data/train-images-idx3-ubyte.gz");
+        ws.CreateDirectory("data/train-images-idx3-ubyte.gz");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--force");
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+
+        const string Refusal = "mnist.dataset.json(2,24): error FUL4001: The data file 'data/train-images-idx3-ubyte.gz' is a folder, not a file.";
+        Assert.True(run.ExitCode == 2, run.Error);
+        Assert.Single(run.ErrorLines, l => l.StartsWith(Refusal, StringComparison.Ordinal));
+        Assert.DoesNotContain("FUL5008", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(run.ErrorLines, l => l.Contains("failed:", StringComparison.Ordinal)); // before any model started
+        Assert.All(outputs, o => Assert.Equal(o.Value, ws.ReadBytes($"artifacts/unlearn/forget-3/{o.Key}.safetensors")));
+
+        Assert.True(verify.ExitCode == 2, verify.Error);
+        Assert.Contains(verify.ErrorLines, l => l.StartsWith(Refusal, StringComparison.Ordinal));
+        Assert.DoesNotContain("FUL5008", verify.Error, StringComparison.Ordinal);
+    }
+
     // A link that leads nowhere (a git-annex or DVC file not fetched) counts as missing, as docs/manifests.md says (QA: run
     // failed every model with FUL4001 where a deleted file was FUL5008, and verify treated both alike).
     [Theory]
