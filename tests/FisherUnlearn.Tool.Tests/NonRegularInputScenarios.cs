@@ -177,7 +177,7 @@ public sealed class NonRegularInputScenarios
 
         var run = await Within(ws, "run", "forget-1", "--no-progress");
 
-        Assert.Equal(1, run.ExitCode); // the model fails, as with a data file that is not there at all
+        Assert.Equal(2, run.ExitCode); // a wrong path, said before any model starts (not a file deleted since the harvest)
         Assert.Contains("error FUL4001: The data file", run.Error, StringComparison.Ordinal);
         Assert.Contains("train.csv' is a folder, not a file.", run.Error, StringComparison.Ordinal);
     }

@@ -97,6 +97,57 @@ public sealed class RunCommandScenarios
         Assert.False(ws.Exists("artifacts/unlearn/forget-3/report.json"));
     }
 
+    // Data every job of the run reads (the test split for the accuracies, the train split for the MIA rate, even with the
+    // harvest cached) that cannot be read is bad input: said once, before any model starts, exit 2, as train, harvest and
+    // verify say it (QA: "failed: clinic-north (FUL4002)" for every model, exit 1).
+    [Theory]
+    [InlineData("train images with the wrong IDX magic", "data/train-images-idx3-ubyte.gz", "error FUL4002")]
+    [InlineData("a train label out of range", "data/train-labels-idx1-ubyte.gz", "error FUL4005")]
+    [InlineData("test labels deleted", "mnist.dataset.json(3,", "error FUL4001: The data file 'data/test-labels-idx1-ubyte.gz' does not exist")]
+    public async Task Damaged_data_the_run_reads_stops_it_before_any_model_with_its_code_and_exit_2(string damage, string at, string error)
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "harvest")).ExitCode);
+        switch (damage)
+        {
+            case "train images with the wrong IDX magic":
+                Regzip(ws, "data/train-images-idx3-ubyte.gz", bytes => bytes[2] = 13);
+                break;
+            case "a train label out of range":
+                Regzip(ws, "data/train-labels-idx1-ubyte.gz", bytes => bytes[8] = 10); // the first label; the dataset has 10 classes
+                break;
+            default:
+                ws.Delete("data/test-labels-idx1-ubyte.gz");
+                break;
+        }
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3");
+
+        Assert.True(run.ExitCode == 2, run.Error);
+        var line = Assert.Single(run.ErrorLines, l => l.Contains(error, StringComparison.Ordinal));
+        Assert.StartsWith(at, line, StringComparison.Ordinal);
+        Assert.DoesNotContain(run.ErrorLines, l => l.Contains("failed:", StringComparison.Ordinal));
+        Assert.False(ws.Exists("artifacts/unlearn/forget-3/a.safetensors"));
+        Assert.False(ws.Exists("artifacts/unlearn/forget-3/report.json"));
+
+        static void Regzip(TempWorkspace ws, string path, Action<byte[]> change)
+        {
+            using var read = new System.IO.Compression.GZipStream(new MemoryStream(ws.ReadBytes(path)), System.IO.Compression.CompressionMode.Decompress);
+            using var plain = new MemoryStream();
+            read.CopyTo(plain);
+            var bytes = plain.ToArray();
+            change(bytes);
+            using var packed = new MemoryStream();
+            using (var write = new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionLevel.Fastest))
+            {
+                write.Write(bytes);
+            }
+
+            ws.WriteBytes(path, packed.ToArray());
+        }
+    }
+
     [Fact]
     public async Task A_missing_ancestor_checkpoint_is_named_as_an_ancestor_not_as_affected()
     {

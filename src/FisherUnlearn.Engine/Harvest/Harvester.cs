@@ -94,7 +94,7 @@ public static class Harvester
         {
             // A file the index does not list (the index deleted or damaged: found in QA) is listed again while its data
             // files are there to hash, so that a request after they are deleted still finds it (ResolveKey).
-            if (!HarvestCache.ReadIndex(output, model.Id).Any(e => e.Key == key) && datasets.SelectMany(d => d.Dataset.Train.Files).All(File.Exists))
+            if (!HarvestCache.ReadIndex(output, model.Id).Any(e => e.Key == key) && !datasets.SelectMany(d => d.Dataset.Train.Files).Any(RegularFile.Gone))
             {
                 TryIndex(model, output, Entry(workspace, cached, datasets, options, settingsHash, checkpointHash, inputs, seconds: 0));
             }
@@ -207,7 +207,7 @@ public static class Harvester
     private static string ResolveKey(ModelManifest model, Workspace workspace, List<DatasetKnowledge> datasets, string settingsHash, string checkpointHash, HarvestInputs inputs)
     {
         var key = Key(model, workspace, datasets, settingsHash, checkpointHash, inputs);
-        var missing = datasets.SelectMany(d => d.Dataset.Train.Files).Where(f => !File.Exists(f)).Select(workspace.Relative).ToHashSet(StringComparer.Ordinal);
+        var missing = datasets.SelectMany(d => d.Dataset.Train.Files).Where(RegularFile.Gone).Select(workspace.Relative).ToHashSet(StringComparer.Ordinal);
         if (missing.Count == 0 || HarvestCache.Contains(workspace.OutputDirectory, model.Id, key))
         {
             return key;
@@ -325,7 +325,7 @@ public static class Harvester
             parts.Add(DatasetContent.Of(dataset));
             foreach (var file in dataset.Train.Files)
             {
-                parts.Add(File.Exists(file) ? inputs.HashOf(file) : missingHash?.Invoke(file) ?? "missing:" + file);
+                parts.Add(RegularFile.Gone(file) ? missingHash?.Invoke(file) ?? "missing:" + file : HashOfData(dataset, file, inputs));
             }
 
             parts.Add("own:" + string.Join(',', knowledge.Own));
@@ -333,6 +333,18 @@ public static class Harvester
         }
 
         return ContentHash.Combine([.. parts]);
+    }
+
+    // A file that is there but no file (a folder in its place) is a wrong path, not data deleted since the harvest: FUL4001
+    // where the manifest names it, as the loader says it.
+    private static string HashOfData(DatasetManifest dataset, string file, HarvestInputs inputs)
+    {
+        if (RegularFile.Absence(file) is { } absence)
+        {
+            throw EngineException.At(DiagnosticCatalogue.DataFileNotFound, dataset.Train.FileLocations.GetValueOrDefault(file) ?? new SourceLocation(file), null, file, absence);
+        }
+
+        return inputs.HashOf(file);
     }
 
     private static List<HarvestedLabel> Compute(ModelManifest model, List<DatasetKnowledge> datasets, HarvestOptions options, HarvestInputs inputs, CancellationToken cancellationToken)

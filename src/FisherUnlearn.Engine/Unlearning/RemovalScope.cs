@@ -141,15 +141,16 @@ public sealed class SplitCache(Func<DatasetManifest, string, DataSplit>? load = 
         }
     }
 
-    /// <summary>The split, or null when a file of it does not exist (FUL4001: data deleted after the harvest that
-    /// serves a request); any other problem of the data is thrown as by <see cref="Get"/>.</summary>
+    /// <summary>The split, or null when a file of it is gone (<see cref="RemovalData.DeletedFiles"/>: data deleted after
+    /// the harvest that serves a request, or a link that leads nowhere); any other problem of the data, a folder in a file's
+    /// place among them, is thrown as by <see cref="Get"/>.</summary>
     public DataSplit? TryGet(DatasetManifest dataset, string split)
     {
         try
         {
             return Get(dataset, split);
         }
-        catch (EngineException ex) when (ex.Code == DiagnosticCatalogue.DataFileNotFound.Code)
+        catch (EngineException ex) when (ex.Code == DiagnosticCatalogue.DataFileNotFound.Code && dataset.GetSplit(split) is { } files && RemovalData.Deleted(files))
         {
             return null;
         }
@@ -248,11 +249,12 @@ public static class RemovalData
     public static bool Deleted(DatasetSplit split) => DeletedFiles(split).Count > 0;
 
     /// <summary>The files of the split that are no longer there: deleted after the harvest that serves a request, or links
-    /// that lead nowhere (content not fetched). A damaged file is not "deleted": reading it reports what is wrong.</summary>
+    /// that lead nowhere (content not fetched). A damaged file is not "deleted", nor is a folder in a file's place: reading
+    /// it reports what is wrong.</summary>
     public static IReadOnlyList<string> DeletedFiles(DatasetSplit split)
     {
         ArgumentNullException.ThrowIfNull(split);
-        return [.. split.Files.Where(file => Lineage.IO.RegularFile.Absence(file) is not null)];
+        return [.. split.Files.Where(Lineage.IO.RegularFile.Gone)];
     }
 
     /// <summary>Held-out (test split) samples of the given labels of each dataset, at most <paramref name="maxPerLabel"/> per label.</summary>

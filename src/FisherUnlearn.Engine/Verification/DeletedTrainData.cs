@@ -9,8 +9,10 @@ namespace FisherUnlearn.Engine.Verification;
 /// <summary>
 /// What a label request loses when train data files were deleted after the harvest (design.md section 2): nothing of the
 /// unlearning, which the cached harvest and forget plans serve, but the membership-inference rate, whose attack needs
-/// train samples (<see cref="MetricsEvaluator.TrainDataDeleted"/>). One FUL5008 warning per such dataset, at its manifest.
-/// A sample request gets none: it cannot run without the samples, and says so with the missing file's FUL4001.
+/// train samples (<see cref="MetricsEvaluator.TrainDataDeleted"/>). One FUL5008 warning per such dataset, at the line of
+/// its manifest that names the file (at the manifest when several are gone). A link that leads nowhere counts as deleted;
+/// a folder in a file's place does not (it is FUL4001). A sample request gets none: it cannot run without the samples, and
+/// says so with the missing file's FUL4001.
 /// </summary>
 public static class DeletedTrainData
 {
@@ -37,8 +39,10 @@ public static class DeletedTrainData
         return [.. models.Select(m =>
         {
             var dataset = datasets[m.Key];
-            var gone = RemovalData.DeletedFiles(dataset.Train).Select(analysis.Workspace.Relative);
-            return Diagnostic.Create(DiagnosticCatalogue.TrainDataDeleted, dataset.Location, dataset.Id, string.Join(", ", gone), NameList.Quoted(m.Value));
+            var gone = RemovalData.DeletedFiles(dataset.Train);
+            // At the line that names the file, when one is gone; at the manifest when several are.
+            var location = gone.Count == 1 ? dataset.Train.FileLocations.GetValueOrDefault(gone[0]) ?? dataset.Location : dataset.Location;
+            return Diagnostic.Create(DiagnosticCatalogue.TrainDataDeleted, location, dataset.Id, string.Join(", ", gone.Select(analysis.Workspace.Relative)), NameList.Quoted(m.Value));
         })];
     }
 }

@@ -53,6 +53,11 @@ public static class RegularFile
         : Directory.Exists(path) ? "is a folder, not a file"
         : "does not exist";
 
+    /// <summary>Whether no file is at <paramref name="path"/> at all: nothing is there, or a symbolic link that leads nowhere
+    /// (<see cref="BrokenLink"/>: content not fetched yet, a loop), which counts as missing. A folder there is not gone: it
+    /// is something in the file's place (<see cref="Absence"/> says "is a folder, not a file").</summary>
+    public static bool Gone(string path) => File.Exists(path) ? BrokenLink(path) is not null : !Directory.Exists(path);
+
     /// <summary>
     /// Why a symbolic link at <paramref name="path"/> leads nowhere, in words a message completes ("is a symbolic link to
     /// 'x', which does not exist"), or null when the path is no link or its final target exists. Such a link passes

@@ -137,11 +137,15 @@ internal sealed class RunCoordinator(IRunProgress progress)
         // affected parents' retrained outputs, so a child before its parent would retrain the parent as its ancestor, and
         // the parent's own job would then find its output made already (reused, ~0 s) in the run that made it.
         var pending = plan.Affected.Where(a => considered.Contains(a.Id, StringComparer.Ordinal) && !reused.Contains(a.Id)).ToList();
-        // A declared split count that its file does not hold is the manifest's error: said once, before any model starts
-        // or any report goes (exit 2), only when there is work to do (an up-to-date run reads no data).
+        // Data the jobs will read that cannot be read (a damaged file, a folder where a file belongs, a declared count its
+        // file does not hold) is the input's error: said once, before any model starts or any report goes (exit 2), only
+        // when there is work to do (an up-to-date run reads no data). Jobs in this process then find the splits decoded;
+        // workers decode their own, so the check's copy is dropped before they start.
+        var inProcess = settings.Method != UnlearnSettings.Retrain && (request.Parallel <= 1 || pending.Count <= 1);
+        var resources = inProcess && pending.Count > 0 ? new JobResources(files: FileHashCache.ForWorkspace(workspace)) : null;
         if (pending.Count > 0)
         {
-            Engine.Data.DeclaredCounts.Check(workspace, analysis.Graph, pending.Select(a => a.Id), cancellationToken);
+            RunDataCheck.Check(workspace, analysis.Graph, pending.Select(a => a.Id), resources?.Splits ?? new SplitCache(), cancellationToken);
         }
 
         // Reports that show an output this run replaces, or another set of models than the request's, would pass for
@@ -169,7 +173,7 @@ internal sealed class RunCoordinator(IRunProgress progress)
                 new JobRecord(keys[outcome.Id], outcome).Write(directory, analysis.Workspace.Root);
             }
         });
-        foreach (var outcome in Compute(analysis, plan, removal, settings, pending, directory, request, recording, cancellationToken))
+        foreach (var outcome in Compute(analysis, plan, removal, settings, pending, directory, request, resources, recording, cancellationToken))
         {
             outcomes[outcome.Id] = outcome;
         }
@@ -265,7 +269,7 @@ internal sealed class RunCoordinator(IRunProgress progress)
     public static double TotalSeconds(IEnumerable<ModelOutcome> models) => models.Sum(m => m.Seconds);
 
     private static IEnumerable<ModelOutcome> Compute(WorkspaceAnalysis analysis, RemovalPlan plan, RemovalManifest removal, UnlearnSettings settings,
-        List<AffectedModel> pending, string directory, RunRequest request, IRunProgress progress, CancellationToken cancellationToken)
+        List<AffectedModel> pending, string directory, RunRequest request, JobResources? resources, IRunProgress progress, CancellationToken cancellationToken)
     {
         if (pending.Count == 0)
         {
@@ -295,7 +299,7 @@ internal sealed class RunCoordinator(IRunProgress progress)
         }
 
         Engine.Native.TorchRuntime.Configure(request.Threads);
-        var resources = new JobResources(files: FileHashCache.ForWorkspace(analysis.Workspace));
+        resources ??= new JobResources(files: FileHashCache.ForWorkspace(analysis.Workspace));
         return pending.Select(job =>
         {
             cancellationToken.ThrowIfCancellationRequested();

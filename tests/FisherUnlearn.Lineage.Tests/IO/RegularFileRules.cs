@@ -35,6 +35,22 @@ public sealed class RegularFileRules
     }
 
     [Fact]
+    public void A_link_that_leads_nowhere_is_gone_as_a_missing_file_is_but_a_folder_in_a_file_s_place_is_not()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "symbolic links need privileges on Windows");
+        using var ws = new TempWorkspace();
+        var regular = ws.Write("data/train.csv", "x,label");
+
+        Assert.True(RegularFile.Gone(ws.PathOf("data/deleted.csv")));
+        Assert.True(RegularFile.Gone(ws.Link("data/unfetched.csv", "nowhere.csv")));
+        Assert.True(RegularFile.Gone(ws.Link("data/loop.csv", "loop.csv")));
+        Assert.False(RegularFile.Gone(regular));
+        Assert.False(RegularFile.Gone(ws.Link("data/linked.csv", regular)));
+        Assert.False(RegularFile.Gone(ws.CreateDirectory("data/folder.csv")));
+        Assert.Equal("is a folder, not a file", RegularFile.Absence(ws.PathOf("data/folder.csv")));
+    }
+
+    [Fact]
     public void Hashing_a_fifo_or_a_link_to_dev_zero_fails_at_once_with_FUL1027_instead_of_waiting_forever()
     {
         Assert.SkipWhen(OperatingSystem.IsWindows(), "no FIFOs or /dev/zero on Windows");

@@ -1,0 +1,50 @@
+using FisherUnlearn.Lineage;
+using FisherUnlearn.Lineage.Graph;
+
+namespace FisherUnlearn.Engine.Unlearning;
+
+/// <summary>
+/// The data a run's jobs will read, read once before any model starts: a file that cannot be read (a wrong IDX magic, a
+/// short file, a label out of range, a missing test file, a folder where a file belongs) or a declared <c>count</c> it
+/// does not hold is the input's error, with its FUL code at the file or at the manifest's line, said once (exit 2), not a
+/// failure of every job that reads it (QA: "failed: clinic-north (FUL4002)" for every model, exit 1, where train,
+/// harvest and verify exit 2).
+/// </summary>
+/// <remarks>
+/// Every job measures its model before and after, so it reads each test split of the datasets its model and its ancestors
+/// train on (the accuracies) and each of their train splits (the membership-inference attack; the harvest too, when it is
+/// not cached): those are the splits read here. A train split with a file gone (deleted, or a link that leads nowhere) is
+/// left to the jobs: the cached harvest and forget plans serve a label request without it (FUL5008), and a job that needs
+/// it says which file is missing (FUL4001). Read through the run's <see cref="SplitCache"/>, the splits are decoded once
+/// for jobs that run in this process.
+/// </remarks>
+public static class RunDataCheck
+{
+    /// <summary>Loads the splits that the jobs of <paramref name="modelIds"/> will read (see the remarks) through
+    /// <paramref name="cache"/>; throws the loader's error for the first that cannot be read.</summary>
+    /// <exception cref="EngineException">The data's error: FUL4001 to FUL4011.</exception>
+    public static void Check(Workspace workspace, LineageGraph graph, IEnumerable<string> modelIds, SplitCache cache, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(modelIds);
+        ArgumentNullException.ThrowIfNull(cache);
+        var datasets = modelIds.SelectMany(id => graph.Ancestors(id).Append(id)).Distinct(StringComparer.Ordinal)
+            .Where(workspace.Models.ContainsKey)
+            .SelectMany(id => workspace.Models[id].Data.Select(d => d.Dataset))
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
+            .Where(workspace.Datasets.ContainsKey)
+            .Select(id => workspace.Datasets[id]);
+        foreach (var dataset in datasets)
+        {
+            foreach (var split in new[] { "train", "test" })
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (dataset.GetSplit(split) is { } files && !(split == "train" && RemovalData.Deleted(files)))
+                {
+                    cache.Get(dataset, split);
+                }
+            }
+        }
+    }
+}
