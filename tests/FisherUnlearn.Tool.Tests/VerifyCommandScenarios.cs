@@ -549,8 +549,11 @@ public sealed class VerifyCommandScenarios
 
     // A folder where a data file belongs is a wrong path, not data deleted since the harvest (QA: run unlearned every model
     // and warned FUL5008 "is gone" at the manifest's first line; train said FUL4001 "is a folder" at the path's line).
-    [Fact]
-    public async Task A_folder_where_a_train_data_file_belongs_stops_run_and_verify_with_FUL4001_at_the_line_naming_it()
+    // With the split's other file deleted too, the folder still decides: the split is not taken for deleted data (review).
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_folder_where_a_train_data_file_belongs_stops_run_and_verify_with_FUL4001_at_the_line_naming_it(bool labelsDeleted)
     {
         using var ws = DigitsChain.Create();
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
@@ -559,6 +562,10 @@ public sealed class VerifyCommandScenarios
         var outputs = new[] { "a", "b" }.ToDictionary(id => id, id => ws.ReadBytes($"artifacts/unlearn/forget-3/{id}.safetensors"));
         ws.Delete("data/train-images-idx3-ubyte.gz");
         ws.CreateDirectory("data/train-images-idx3-ubyte.gz");
+        if (labelsDeleted)
+        {
+            ws.Delete("data/train-labels-idx1-ubyte.gz");
+        }
 
         var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3", "--force");
         var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");

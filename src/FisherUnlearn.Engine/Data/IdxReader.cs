@@ -103,8 +103,9 @@ public static class IdxReader
             {
                 // A damaged stream can inflate to more than it held (QA: one byte flipped mid-file); its CRC-32 and size,
                 // at the end of the stream, tell. Read through to them: a mismatch is InvalidDataException below, "its
-                // gzip data is damaged". Only an intact stream has extra bytes (read in a small buffer: time, no memory).
-                stream.CopyTo(Stream.Null, 1 << 16);
+                // gzip data is damaged". Only an intact stream has extra bytes (read in a small buffer: time, no memory;
+                // at most DrainLimit of them, so that a wrong file that inflates far is not a long wait).
+                Drain(stream, DrainLimit);
                 throw EngineException.Create(DiagnosticCatalogue.DataTruncated, path, path,
                     $"bytes follow the {payload} data bytes that the header declares ({Describe(declared)})");
             }
@@ -124,6 +125,24 @@ public static class IdxReader
         catch (UnauthorizedAccessException ex)
         {
             throw EngineException.At(DiagnosticCatalogue.DataUnreadable, new SourceLocation(path), ex, path, ex.Message);
+        }
+    }
+
+    // How many bytes past its declared data a gzipped file is read to reach its checksum.
+    private const long DrainLimit = 64L << 20;
+
+    private static void Drain(Stream stream, long limit)
+    {
+        var buffer = new byte[1 << 16];
+        for (long read = 0; read < limit;)
+        {
+            var count = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, limit - read));
+            if (count == 0)
+            {
+                return;
+            }
+
+            read += count;
         }
     }
 

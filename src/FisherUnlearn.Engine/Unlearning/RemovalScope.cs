@@ -245,8 +245,9 @@ public static class RemovalData
         return parts;
     }
 
-    /// <summary>True when a file of the split is no longer there (<see cref="DeletedFiles"/>).</summary>
-    public static bool Deleted(DatasetSplit split) => DeletedFiles(split).Count > 0;
+    /// <summary>True when a file of the split is no longer there (<see cref="DeletedFiles"/>) and none is a folder: a folder
+    /// in a file's place is a wrong path, FUL4001 when the split is read, whatever else is gone.</summary>
+    public static bool Deleted(DatasetSplit split) => DeletedFiles(split).Count > 0 && !split.Files.Any(Directory.Exists);
 
     /// <summary>The files of the split that are no longer there: deleted after the harvest that serves a request, or links
     /// that lead nowhere (content not fetched). A damaged file is not "deleted", nor is a folder in a file's place: reading

@@ -27,7 +27,10 @@ public sealed class OutputLock : IDisposable
     /// <summary>Takes the lock on <paramref name="directory"/> (created if missing), or returns null and the holder's
     /// description when another process has it. <paramref name="scope"/> names a part of the folder that may be
     /// written independently of the others (a shard), so runs of different parts do not wait for each other.</summary>
-    public static OutputLock? TryAcquire(string directory, out string? holder, string? scope = null)
+    public static OutputLock? TryAcquire(string directory, out string? holder, string? scope = null) =>
+        TryAcquire(directory, scope, out holder, retryIfRemoved: true);
+
+    private static OutputLock? TryAcquire(string directory, string? scope, out string? holder, bool retryIfRemoved)
     {
         Directory.CreateDirectory(directory);
         var path = System.IO.Path.Combine(directory, scope is null ? FileName : $".unlearn-{scope}.lock");
@@ -38,6 +41,12 @@ public sealed class OutputLock : IDisposable
                 $"pid {Environment.ProcessId} since {DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ}"));
             holder = null;
             return new OutputLock(stream, path);
+        }
+        catch (DirectoryNotFoundException) when (retryIfRemoved)
+        {
+            // A run that failed before writing anything takes away the empty folder its lock made (RunCoordinator): it
+            // went between the two steps above, which is no holder. Made again, once.
+            return TryAcquire(directory, scope, out holder, retryIfRemoved: false);
         }
         catch (IOException ex) when (!OnReadOnlyFileSystem(ex))
         {

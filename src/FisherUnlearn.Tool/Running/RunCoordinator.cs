@@ -141,11 +141,17 @@ internal sealed class RunCoordinator(IRunProgress progress)
         // file does not hold) is the input's error: said once, before any model starts or any report goes (exit 2), only
         // when there is work to do (an up-to-date run reads no data). Jobs in this process then find the splits decoded;
         // workers decode their own, so the check's copy is dropped before they start.
-        var inProcess = settings.Method != UnlearnSettings.Retrain && (request.Parallel <= 1 || pending.Count <= 1);
+        var inProcess = settings.Method != UnlearnSettings.Retrain && !InWorkers(request, pending);
         var resources = inProcess && pending.Count > 0 ? new JobResources(files: FileHashCache.ForWorkspace(workspace)) : null;
         if (pending.Count > 0)
         {
             RunDataCheck.Check(workspace, analysis.Graph, pending.Select(a => a.Id), resources?.Splits ?? new SplitCache(), cancellationToken);
+            if (resources is null)
+            {
+                // The decoded splits are large-object-heap arrays, which only a full collection frees, and this process
+                // allocates little more while its workers (or the retrain runner) decode their own: free them now.
+                GC.Collect();
+            }
         }
 
         // Reports that show an output this run replaces, or another set of models than the request's, would pass for
@@ -268,6 +274,9 @@ internal sealed class RunCoordinator(IRunProgress progress)
     /// <summary>The models' own unlearning times added up: the time of a removal whose outputs several runs made.</summary>
     public static double TotalSeconds(IEnumerable<ModelOutcome> models) => models.Sum(m => m.Seconds);
 
+    /// <summary>Whether the pending jobs run in worker processes (fiun and ssd only: retrain runs parents first, here).</summary>
+    private static bool InWorkers(RunRequest request, List<AffectedModel> pending) => request.Parallel > 1 && pending.Count > 1;
+
     private static IEnumerable<ModelOutcome> Compute(WorkspaceAnalysis analysis, RemovalPlan plan, RemovalManifest removal, UnlearnSettings settings,
         List<AffectedModel> pending, string directory, RunRequest request, JobResources? resources, IRunProgress progress, CancellationToken cancellationToken)
     {
@@ -291,7 +300,7 @@ internal sealed class RunCoordinator(IRunProgress progress)
             return results;
         }
 
-        if (request.Parallel > 1 && pending.Count > 1)
+        if (InWorkers(request, pending))
         {
             var launch = new WorkerLaunch(analysis.Workspace.Root, removal.Id, settings.Method, request.OutputRoot, directory,
                 analysis.Workspace.Models.ToDictionary(m => m.Key, m => m.Value.Architecture, StringComparer.Ordinal));
