@@ -372,7 +372,7 @@ internal static class RunCommand
         using var held = folderLock;
 
         // The shards' method, when they agree and --method does not say: a merge takes what its shards were run with.
-        var recorded = plan.Affected.Select(a => JobRecord.TryRead(directory, a.Id)?.Outcome.Method).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        var recorded = plan.Affected.Select(a => JobRecord.TryRead(directory, a.Id, workspaceRoot: null)?.Outcome.Method).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
         UnlearnSettings settings;
         try
         {

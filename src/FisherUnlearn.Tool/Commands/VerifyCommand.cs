@@ -389,7 +389,7 @@ internal static class VerifyCommand
     private static ReportModel? FromJobRecords(WorkspaceAnalysis analysis, RemovalManifest removal, Lineage.Planning.RemovalPlan plan, string directory)
     {
         // A record copied under another model's name is not that model's (its output is then stale: FUL5006).
-        var outcomes = plan.Affected.Select(a => JobRecord.TryRead(directory, a.Id)?.Outcome is { } o && o.Id == a.Id ? o : null)
+        var outcomes = plan.Affected.Select(a => JobRecord.TryRead(directory, a.Id, analysis.Workspace.Root)?.Outcome is { } o && o.Id == a.Id ? o : null)
             .OfType<ModelOutcome>().ToList();
         if (outcomes.Count == 0)
         {

@@ -33,8 +33,9 @@ internal sealed record JobRecord(string Key, ModelOutcome Outcome)
     public void Write(string removalDirectory, string workspaceRoot) =>
         AtomicFile.WriteAllText(PathOf(removalDirectory, Outcome.Id), ToJson(workspaceRoot).ToString(Newtonsoft.Json.Formatting.Indented) + "\n");
 
-    /// <param name="workspaceRoot">Where the record's workspace-relative error file is resolved (null: left as written).</param>
-    public static JobRecord? TryRead(string removalDirectory, string modelId, string? workspaceRoot = null)
+    /// <param name="workspaceRoot">Where the record's workspace-relative error file is resolved; null leaves it as written,
+    /// for a caller that reads no location (the method, whether a record is there).</param>
+    public static JobRecord? TryRead(string removalDirectory, string modelId, string? workspaceRoot)
     {
         var path = PathOf(removalDirectory, modelId);
         try
@@ -45,20 +46,6 @@ internal sealed record JobRecord(string Key, ModelOutcome Outcome)
         {
             return null; // a damaged record counts as missing: the model is simply redone
         }
-    }
-
-    /// <summary>Every record of a removal's output folder, by model id (ordinal).</summary>
-    public static IReadOnlyList<JobRecord> ReadAll(string removalDirectory)
-    {
-        var folder = Path.Combine(removalDirectory, FolderName);
-        if (!Directory.Exists(folder))
-        {
-            return [];
-        }
-
-        return [.. Directory.GetFiles(folder, "*.json").Order(StringComparer.Ordinal)
-            .Select(f => TryRead(removalDirectory, Path.GetFileNameWithoutExtension(f)))
-            .OfType<JobRecord>()];
     }
 
     /// <param name="workspaceRoot">Null: paths as the job gave them (a worker's line to its coordinator, same machine);

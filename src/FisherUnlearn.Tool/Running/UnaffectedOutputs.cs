@@ -28,7 +28,7 @@ internal static class UnaffectedOutputs
         return [.. Directory.EnumerateFiles(folder, "*.json")
             .Select(Path.GetFileNameWithoutExtension)
             .OfType<string>()
-            .Where(id => !affected.Contains(id) && JobRecord.TryRead(removalDirectory, id) is not null)
+            .Where(id => !affected.Contains(id) && JobRecord.TryRead(removalDirectory, id, workspaceRoot: null) is not null)
             .Order(StringComparer.Ordinal)];
     }
 
