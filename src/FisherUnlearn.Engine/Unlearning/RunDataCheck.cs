@@ -29,12 +29,10 @@ public static class RunDataCheck
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(modelIds);
         ArgumentNullException.ThrowIfNull(cache);
-        var datasets = modelIds.SelectMany(id => graph.Ancestors(id).Append(id)).Distinct(StringComparer.Ordinal)
-            .Where(workspace.Models.ContainsKey)
-            .SelectMany(id => workspace.Models[id].Data.Select(d => d.Dataset))
-            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
-            .Where(workspace.Datasets.ContainsKey)
-            .Select(id => workspace.Datasets[id]);
+        // The jobs' own selection (RemovalScope.KnowledgeOf), so the check reads exactly the datasets they will.
+        var datasets = modelIds.Where(workspace.Models.ContainsKey)
+            .SelectMany(id => RemovalScope.KnowledgeOf(workspace, graph, id)).Select(k => k.Dataset)
+            .DistinctBy(d => d.Id, StringComparer.Ordinal).OrderBy(d => d.Id, StringComparer.Ordinal);
         foreach (var dataset in datasets)
         {
             foreach (var split in new[] { "train", "test" })
