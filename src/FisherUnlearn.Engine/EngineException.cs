@@ -42,12 +42,13 @@ public class EngineException : Exception
     }
 
     /// <summary>FUL4001 when no data file is at <paramref name="path"/>: nothing there, or a symbolic link that leads
-    /// nowhere (content not fetched yet, a loop), which <see cref="File.Exists"/> alone would let through.</summary>
-    internal static void ThrowIfDataMissing(string path)
+    /// nowhere (content not fetched yet, a loop), which <see cref="File.Exists"/> alone would let through. Reported at the
+    /// line of <paramref name="named"/>'s manifest that names the file, when given, else at the file.</summary>
+    internal static void ThrowIfDataMissing(string path, Lineage.Manifests.DatasetSplit? named = null)
     {
         if (Lineage.IO.RegularFile.Absence(path) is { } absence)
         {
-            throw Create(DiagnosticCatalogue.DataFileNotFound, path, path, absence);
+            throw At(DiagnosticCatalogue.DataFileNotFound, named?.FileLocations.GetValueOrDefault(path) ?? new SourceLocation(path), null, path, absence);
         }
     }
 

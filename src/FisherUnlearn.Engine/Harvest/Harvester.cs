@@ -339,11 +339,7 @@ public static class Harvester
     // where the manifest names it, as the loader says it.
     private static string HashOfData(DatasetManifest dataset, string file, HarvestInputs inputs)
     {
-        if (RegularFile.Absence(file) is { } absence)
-        {
-            throw EngineException.At(DiagnosticCatalogue.DataFileNotFound, dataset.Train.FileLocations.GetValueOrDefault(file) ?? new SourceLocation(file), null, file, absence);
-        }
-
+        EngineException.ThrowIfDataMissing(file, dataset.Train);
         return inputs.HashOf(file);
     }
 

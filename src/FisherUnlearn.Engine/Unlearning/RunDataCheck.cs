@@ -1,5 +1,6 @@
 using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Graph;
+using FisherUnlearn.Lineage.Manifests;
 
 namespace FisherUnlearn.Engine.Unlearning;
 
@@ -16,19 +17,26 @@ namespace FisherUnlearn.Engine.Unlearning;
 /// not cached): those are the splits read here. A train split with a file gone (deleted, or a link that leads nowhere) is
 /// left to the jobs: the cached harvest and forget plans serve a label request without it (FUL5008), and a job that needs
 /// it says which file is missing (FUL4001). Read through the run's <see cref="SplitCache"/>, the splits are decoded once
-/// for jobs that run in this process.
+/// for jobs that run in this process. A sample request's indices are checked against the splits they name first (FUL2013
+/// at the selection): validate and plan read no data, so this is where an index outside its split is found. A run with
+/// nothing to do reads no data: its outputs' job keys cover the removal and the data files, so their run checked the same
+/// indices against the same files.
 /// </remarks>
 public static class RunDataCheck
 {
-    /// <summary>Loads the splits that the jobs of <paramref name="modelIds"/> will read (see the remarks) through
-    /// <paramref name="cache"/>; throws the loader's error for the first that cannot be read.</summary>
-    /// <exception cref="EngineException">The data's error: FUL4001 to FUL4011.</exception>
-    public static void Check(Workspace workspace, LineageGraph graph, IEnumerable<string> modelIds, SplitCache cache, CancellationToken cancellationToken = default)
+    /// <summary>Checks <paramref name="removal"/>'s sample indices, then loads the splits that the jobs of
+    /// <paramref name="modelIds"/> will read (see the remarks) through <paramref name="cache"/>; throws the error of the
+    /// first index outside its split or of the first split that cannot be read.</summary>
+    /// <exception cref="EngineException">FUL2013, or the data's error: FUL4001 to FUL4011.</exception>
+    public static void Check(Workspace workspace, LineageGraph graph, RemovalManifest removal, IEnumerable<string> modelIds, SplitCache cache,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workspace);
         ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(removal);
         ArgumentNullException.ThrowIfNull(modelIds);
         ArgumentNullException.ThrowIfNull(cache);
+        RemovalData.CheckSampleIndices(removal, workspace.Datasets.Values, cache);
         // The jobs' own selection (RemovalScope.KnowledgeOf), so the check reads exactly the datasets they will.
         var datasets = modelIds.Where(workspace.Models.ContainsKey)
             .SelectMany(id => RemovalScope.KnowledgeOf(workspace, graph, id)).Select(k => k.Dataset)

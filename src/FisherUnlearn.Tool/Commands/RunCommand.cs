@@ -183,12 +183,6 @@ internal static class RunCommand
         // the next 'train' would leave these outputs out of date.
         env.Diagnostics.Write(UntrainedCheckpoints.Warnings(analysis, considered));
 
-        // Sample indices can only be checked against the data (validate does not read it): before any model starts.
-        if (!SampleIndices.Fit(env, removal, workspace))
-        {
-            return ExitCodes.InvalidInput;
-        }
-
         var cores = Environment.ProcessorCount;
         var parallel = Math.Max(1, Math.Min(options.Parallel ?? workspace.Settings.Parallelism ?? cores, Math.Max(1, considered.Count)));
         var request = new RunRequest

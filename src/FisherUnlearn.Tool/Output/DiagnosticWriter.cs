@@ -1,4 +1,5 @@
 using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.IO;
 using FisherUnlearn.Tool.Cli;
 
 namespace FisherUnlearn.Tool.Output;
@@ -76,8 +77,9 @@ internal sealed class DiagnosticWriter(CliContext context, Verbosity verbosity)
         if (diagnostic.Location.File.Length > 0)
         {
             var root = context.GetEnvironmentVariable("GITHUB_WORKSPACE");
+            // GitHub places an annotation by its repository-relative path; a file outside the checkout keeps its full path.
             var file = string.IsNullOrEmpty(root) ? context.Display(diagnostic.Location.File)
-                : Path.GetRelativePath(root, diagnostic.Location.File).Replace('\\', '/');
+                : RelativePath.Within(root, diagnostic.Location.File) ?? diagnostic.Location.File;
             properties.Add($"file={EscapeProperty(file)}");
             if (diagnostic.Location.Line > 0)
             {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using FisherUnlearn.Lineage.IO;
 using FisherUnlearn.Tool.Cli;
 using FisherUnlearn.Tool.Output;
 
@@ -183,8 +184,7 @@ internal static class GitHubSummary
             return context.Display(path);
         }
 
-        var relative = Path.GetRelativePath(root, path);
-        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathFullyQualified(relative) ? path : relative.Replace('\\', '/');
+        return RelativePath.Within(root, path) ?? path;
     }
 
     private static bool AppendTo(CliContext context, string variable, string text)

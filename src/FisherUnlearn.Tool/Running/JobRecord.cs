@@ -63,7 +63,7 @@ internal sealed record JobRecord(string Key, ModelOutcome Outcome)
         {
             ["code"] = error.Code,
             ["message"] = workspaceRoot is null ? error.Message : QuotedPaths.RelativeTo(error.Message, workspaceRoot),
-            ["file"] = error.Location.File.Length == 0 ? null : workspaceRoot is null ? error.Location.File : RelativeFile(error.Location.File, workspaceRoot),
+            ["file"] = error.Location.File.Length == 0 ? null : workspaceRoot is null ? error.Location.File : RelativePath.Within(workspaceRoot, error.Location.File) ?? error.Location.File,
             ["line"] = error.Location.Line > 0 ? error.Location.Line : null,
             ["column"] = error.Location.Line > 0 && error.Location.Column > 0 ? error.Location.Column : null,
         },
@@ -98,19 +98,6 @@ internal sealed record JobRecord(string Key, ModelOutcome Outcome)
             After = ReadMetrics(json["after"]),
         };
         return new JobRecord((string)json["key"]!, outcome);
-    }
-
-    // A file inside the workspace by its workspace-relative path ('/' separators), as report.json and --json show it; one
-    // outside it (rare: an absolute path in a manifest) as it is.
-    private static string RelativeFile(string file, string workspaceRoot)
-    {
-        if (!Path.IsPathFullyQualified(file) || !Path.IsPathFullyQualified(workspaceRoot))
-        {
-            return file;
-        }
-
-        var relative = Path.GetRelativePath(workspaceRoot, file);
-        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathFullyQualified(relative) ? file : relative.Replace('\\', '/');
     }
 
     private static JToken? Metrics(ModelMetrics? m) => m is null ? null : new JObject

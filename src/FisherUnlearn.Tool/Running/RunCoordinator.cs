@@ -137,15 +137,15 @@ internal sealed class RunCoordinator(IRunProgress progress)
         // affected parents' retrained outputs, so a child before its parent would retrain the parent as its ancestor, and
         // the parent's own job would then find its output made already (reused, ~0 s) in the run that made it.
         var pending = plan.Affected.Where(a => considered.Contains(a.Id, StringComparer.Ordinal) && !reused.Contains(a.Id)).ToList();
-        // Data the jobs will read that cannot be read (a damaged file, a folder where a file belongs, a declared count its
-        // file does not hold) is the input's error: said once, before any model starts or any report goes (exit 2), only
-        // when there is work to do (an up-to-date run reads no data). Jobs in this process then find the splits decoded;
+        // A sample index outside its split, or data the jobs will read that cannot be read (a damaged file, a folder where
+        // a file belongs, a declared count its file does not hold), is the input's error: said once, before any model
+        // starts or any report goes (exit 2), only when there is work to do (an up-to-date run reads no data). Jobs in this process then find the splits decoded;
         // workers decode their own, so the check's copy is dropped before they start.
         var inProcess = settings.Method != UnlearnSettings.Retrain && !InWorkers(request, pending);
         var resources = inProcess && pending.Count > 0 ? new JobResources(files: FileHashCache.ForWorkspace(workspace)) : null;
         if (pending.Count > 0)
         {
-            RunDataCheck.Check(workspace, analysis.Graph, pending.Select(a => a.Id), resources?.Splits ?? new SplitCache(), cancellationToken);
+            RunDataCheck.Check(workspace, analysis.Graph, removal, pending.Select(a => a.Id), resources?.Splits ?? new SplitCache(), cancellationToken);
             if (resources is null)
             {
                 // The decoded splits are large-object-heap arrays, which only a full collection frees, and this process
