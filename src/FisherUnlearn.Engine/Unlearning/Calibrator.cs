@@ -628,7 +628,7 @@ public sealed class Calibrator : IDisposable
             return (torch.zeros(0), []);
         }
 
-        var stacked = tensors.Count == 1 ? tensors[0] : torch.cat(tensors, 0);
+        var stacked = SampleStack.Cat(parts, tensors);
         if (tensors.Count > 1)
         {
             tensors.ForEach(t => t.Dispose());

@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FisherUnlearn.Engine.Checkpoints;
+using FisherUnlearn.Engine.Data;
 using FisherUnlearn.Engine.Fisher;
 using FisherUnlearn.Engine.Harvest;
 using FisherUnlearn.Engine.Models;
@@ -212,6 +213,8 @@ public static class ForgetPlans
         {
             var include = UnlearningJob.IncludeFor(settings, module);
             var full = harvest.Knowledge(include);
+            // The plans calibrate on train slices of every dataset of the lineage, evaluated together (SampleStack).
+            SampleStack.CheckLineage(manifest, RemovalScope.KnowledgeOf(workspace, analysis.Graph, modelId).Select(k => resources.Splits.Get(k.Dataset, "train")));
             progress?.Invoke(0, missing.Count);
             foreach (var labels in missing)
             {

@@ -47,7 +47,7 @@ internal sealed class HeldOutBaseline : IDisposable
         {
             0 => zeros(0),
             1 => tensors[0],
-            _ => cat(tensors, 0),
+            _ => SampleStack.Cat([.. used.Select(p => p.HeldOut)], tensors),
         };
         if (tensors.Count > 1)
         {

@@ -48,7 +48,7 @@ internal static class RetainRepair
         using var enableGrad = torch.enable_grad();
         using var data = torch.NewDisposeScope();
         var tensors = parts.Select(p => p.ToTensors()).ToList();
-        var x = tensors.Count == 1 ? tensors[0].Features : torch.cat(tensors.Select(t => t.Features).ToList(), 0);
+        var x = SampleStack.Cat(parts, [.. tensors.Select(t => t.Features)]);
         var y = tensors.Count == 1 ? tensors[0].Labels : torch.cat(tensors.Select(t => t.Labels).ToList(), 0);
         using var optimizer = StepOptimizer.Adam(module.parameters(), learningRate, 0);
         var wasTraining = module.training;

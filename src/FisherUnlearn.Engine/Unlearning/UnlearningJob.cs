@@ -175,11 +175,15 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         try
         {
             using var module = ModelFactory.Load(manifest);
-            foreach (var knowledge in RemovalScope.KnowledgeOf(analysis.Workspace, analysis.Graph, ModelId))
+            var lineage = RemovalScope.KnowledgeOf(analysis.Workspace, analysis.Graph, ModelId);
+            foreach (var knowledge in lineage)
             {
                 ArchitectureFit.CheckSplits(module, manifest, knowledge.Dataset, resources.Splits);
             }
 
+            // Each dataset fits, but slices of several are evaluated together (SampleStack).
+            SampleStack.CheckLineage(manifest, lineage.SelectMany(k => new[] { resources.Splits.TryGet(k.Dataset, "train"), k.Dataset.Test is null ? null : resources.Splits.Get(k.Dataset, "test") })
+                .OfType<DataSplit>());
             return null;
         }
         catch (EngineException ex)
@@ -726,7 +730,7 @@ public sealed record UnlearningJob(string WorkspaceRoot, string RemovalId, strin
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var tensors = forgotten.Select(p => p.ToTensors()).ToList();
-        var x = cat(tensors.Select(t => t.Features).ToList(), 0);
+        var x = SampleStack.Cat(forgotten, [.. tensors.Select(t => t.Features)]);
         var wasTraining = module.training;
         module.eval();
         var probabilities = nn.functional.softmax(module.call(x), 1);

@@ -265,6 +265,8 @@ public static class DiagnosticCatalogue
         "Training model '{0}' left {1} NaN or infinite value(s) in '{2}', so its checkpoint is not written. {3}");
     public static readonly DiagnosticDescriptor BatchOfOne = Error("FUL4074", "Batch statistics need two samples",
         "Model '{0}' keeps batch statistics (BatchNorm), which cannot train on a batch of one sample, and {1}, so training would take no step. {2}");
+    public static readonly DiagnosticDescriptor LineageSampleSizesDiffer = Error("FUL4075", "Samples of different sizes in one lineage",
+        "Model '{0}' and its ancestors learned the samples of dataset '{1}' ({2}) and of dataset '{3}' ({4}), which hold different numbers of values, and unlearning evaluates them together. Give the datasets of one lineage samples of one size (a crop or a resize when converting them), or split the lineage.");
     public static readonly DiagnosticDescriptor CheckpointBelowUnreadable = Warning("FUL4071", "Checkpoint below an unreadable or missing one",
         "The checkpoint of model '{0}' descends from '{1}', whose checkpoint {2}, so whether 'dotnet unlearn train' would make this one again cannot be told until that one is made again. Run 'dotnet unlearn train' first, unless the checkpoint as it is, is the one to unlearn.");
     public static readonly DiagnosticDescriptor HarvestNoData = Warning("FUL4082", "Nothing to harvest",
