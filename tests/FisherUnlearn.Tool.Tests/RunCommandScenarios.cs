@@ -130,22 +130,48 @@ public sealed class RunCommandScenarios
         Assert.DoesNotContain(run.ErrorLines, l => l.Contains("failed:", StringComparison.Ordinal));
         Assert.False(ws.Exists("artifacts/unlearn/forget-3/a.safetensors"));
         Assert.False(ws.Exists("artifacts/unlearn/forget-3/report.json"));
+    }
 
-        static void Regzip(TempWorkspace ws, string path, Action<byte[]> change)
+    // A gzipped data file with its decompressed bytes changed, gzipped again.
+    private static void Regzip(TempWorkspace ws, string path, Action<byte[]> change)
+    {
+        using var read = new System.IO.Compression.GZipStream(new MemoryStream(ws.ReadBytes(path)), System.IO.Compression.CompressionMode.Decompress);
+        using var plain = new MemoryStream();
+        read.CopyTo(plain);
+        var bytes = plain.ToArray();
+        change(bytes);
+        using var packed = new MemoryStream();
+        using (var write = new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionLevel.Fastest))
         {
-            using var read = new System.IO.Compression.GZipStream(new MemoryStream(ws.ReadBytes(path)), System.IO.Compression.CompressionMode.Decompress);
-            using var plain = new MemoryStream();
-            read.CopyTo(plain);
-            var bytes = plain.ToArray();
-            change(bytes);
-            using var packed = new MemoryStream();
-            using (var write = new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionLevel.Fastest))
-            {
-                write.Write(bytes);
-            }
-
-            ws.WriteBytes(path, packed.ToArray());
+            write.Write(bytes);
         }
+
+        ws.WriteBytes(path, packed.ToArray());
+    }
+
+    [Fact]
+    public async Task Verify_reads_the_data_of_every_model_it_measures_before_it_says_any_is_verified()
+    {
+        using var ws = DigitsChain.Create();
+        // b learns its own copy of the digits, so that a is measured on data that reads and b on data that does not.
+        foreach (var file in new[] { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "test-images-idx3-ubyte.gz", "test-labels-idx1-ubyte.gz" })
+        {
+            ws.WriteBytes("data/extra-" + file, ws.ReadBytes("data/" + file));
+        }
+
+        ws.Write("extra.dataset.json", ws.ReadText("mnist.dataset.json").Replace("\"mnist\"", "\"extra\"", StringComparison.Ordinal).Replace("data/", "data/extra-", StringComparison.Ordinal));
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"dataset\": \"mnist\"", "\"dataset\": \"extra\"", StringComparison.Ordinal));
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
+        var report = ws.ReadText("artifacts/unlearn/forget-3/report.json");
+        Regzip(ws, "data/extra-test-labels-idx1-ubyte.gz", bytes => bytes[8] = 10); // b's first test label; 10 classes
+
+        var verify = await CliRun.InvokeAsync(ws.Root, "verify", "forget-3");
+
+        Assert.True(verify.ExitCode == 2, verify.Error);
+        Assert.Single(verify.ErrorLines, l => l.Contains("error FUL4005", StringComparison.Ordinal) && l.Contains("extra-test-labels", StringComparison.Ordinal));
+        Assert.DoesNotContain(verify.ErrorLines, l => l.Contains("verified", StringComparison.Ordinal));
+        Assert.Equal(report, ws.ReadText("artifacts/unlearn/forget-3/report.json"));
     }
 
     [Fact]

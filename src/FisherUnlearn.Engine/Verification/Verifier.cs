@@ -145,6 +145,13 @@ public static class Verifier
 
         var sampleTolerance = settings.SampleTolerance;
 
+        // The data every measurement (and the reference's retraining) reads, read before any of them: a damaged split is one
+        // FUL error before anything is said measured (QA: "verified root-a" was printed, then FUL4008 for a later model's
+        // test split), as run does (RunDataCheck). A train file gone is left to the measurements (FUL5008).
+        var splits = new SplitCache(options.LoadData);
+        var measured = plan.Affected.Where(a => !missing.Contains(a.Id, StringComparer.Ordinal)).ToList();
+        RunDataCheck.Check(workspace, analysis.Graph, removal, measured.Select(a => a.Id), splits, cancellationToken);
+
         RetrainResult? reference = null;
         if (options.Reference)
         {
@@ -168,8 +175,6 @@ public static class Verifier
 
         try
         {
-            var splits = new SplitCache(options.LoadData);
-            var measured = plan.Affected.Where(a => !missing.Contains(a.Id, StringComparer.Ordinal)).ToList();
             var results = new ModelVerification?[measured.Count];
             var unreadable = new System.Collections.Concurrent.ConcurrentDictionary<string, Diagnostic>(StringComparer.Ordinal);
             void Measure(int index)
