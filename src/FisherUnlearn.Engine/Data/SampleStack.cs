@@ -63,8 +63,9 @@ internal static class SampleStack
         }
     }
 
-    // The layout with the most dimensions (the first such), and the first part whose number of values differs from the first's.
-    private static (IReadOnlyList<int> Layout, DataSplit? Differs) Layout(IReadOnlyList<DataSplit> parts)
+    /// <summary>The layout the parts' samples are taken together in: the one with the most dimensions among them (the first
+    /// such); and the first part whose number of values per sample differs from the first part's (null: none).</summary>
+    internal static (IReadOnlyList<int> Layout, DataSplit? Differs) Layout(IReadOnlyList<DataSplit> parts)
     {
         IReadOnlyList<int> layout = parts.Count == 0 ? [] : parts[0].SampleShape;
         foreach (var part in parts)

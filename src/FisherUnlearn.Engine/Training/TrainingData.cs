@@ -45,10 +45,12 @@ public static class TrainingData
         }
 
         var first = parts[0];
-        var different = parts.FirstOrDefault(p => !p.SampleShape.SequenceEqual(first.SampleShape));
+        // The same values in another layout (a CSV's flat [784] rows, an IDX file's [28, 28] images) are taken together, in
+        // the layout with the most dimensions, as unlearning takes a lineage's datasets (SampleStack).
+        var (layout, different) = SampleStack.Layout(parts);
         if (different is not null)
         {
-            // At the data entry that brings the other shape, so an editor lands on it.
+            // At the data entry that brings the other size, so an editor lands on it.
             var entry = model.Data.FirstOrDefault(u => u.Dataset == different.DatasetId)?.Location ?? model.Location;
             throw EngineException.At(DiagnosticCatalogue.TrainingDataMismatch, entry, null, model.Id,
                 $"'{first.DatasetId}' has [{string.Join(", ", first.SampleShape)}], '{different.DatasetId}' has [{string.Join(", ", different.SampleShape)}]");
@@ -72,6 +74,6 @@ public static class TrainingData
         }
 
         var datasets = parts.Select(p => p.DatasetId).Distinct(StringComparer.Ordinal);
-        return new DataSplit(string.Join('+', datasets), first.SplitName, features, labels, first.SampleShape, parts.Max(p => p.Classes), sources);
+        return new DataSplit(string.Join('+', datasets), first.SplitName, features, labels, layout, parts.Max(p => p.Classes), sources);
     }
 }

@@ -246,7 +246,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor TrainingFailed = Error("FUL4066", "Training failed",
         "Training model '{0}' failed: {1}. Check its recipe and data; run again with --verbosity detailed for more.");
     public static readonly DiagnosticDescriptor TrainingDataMismatch = Error("FUL4067", "Training data do not fit together",
-        "Model '{0}' trains on data of different sample shapes: {1}. All 'data' entries of one model must have the same sample shape.");
+        "Model '{0}' trains on samples of different sizes: {1}. All 'data' entries of one model must hold as many values per sample (the same values in another layout, such as [784] and [28, 28], are taken together).");
     public static readonly DiagnosticDescriptor DataDoesNotFitArchitecture = Error("FUL4068", "Data do not fit the architecture",
         "Model '{0}' ({1}) cannot take {2}: {3}. Make the architecture match the data ('inputs' of an mlp, 'inputShape' of a cnn, the outputs of a custom module and 'classes'; docs/architectures.md).");
 

@@ -444,17 +444,32 @@ public sealed class ModelTrainerTests
     }
 
     [Fact]
-    public void Data_entries_of_different_sample_shapes_are_FUL4067_at_the_entry_that_differs()
+    public void Data_entries_of_different_sample_sizes_are_FUL4067_at_the_entry_that_differs()
+    {
+        var workspace = new WorkspaceBuilder().Dataset("flat").Dataset("thumbs")
+            .Model("m", data: ["flat", "thumbs"], architecture: Mlp32, training: Recipe()).Build();
+
+        var ex = EngineAssert.Fails("FUL4067", () => TrainingData.Assemble(workspace.Models["m"], (id, _) => id == "flat" ? Split(id, [784]) : Split(id, [10, 10])));
+
+        Assert.Equal(workspace.Models["m"].Data[1].Location, ex.Diagnostic.Location);
+        Assert.Contains("'flat' has [784], 'thumbs' has [10, 10]", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Data_entries_holding_the_same_values_in_other_layouts_train_together_in_the_layout_with_the_most_dimensions()
     {
         var workspace = new WorkspaceBuilder().Dataset("flat").Dataset("square")
             .Model("m", data: ["flat", "square"], architecture: Mlp32, training: Recipe()).Build();
-        DataSplit Split(string id, int[] shape) => new(id, "train", new float[shape.Aggregate(1, (a, b) => a * b)], [0], shape, 10);
 
-        var ex = EngineAssert.Fails("FUL4067", () => TrainingData.Assemble(workspace.Models["m"], (id, _) => id == "flat" ? Split(id, [784]) : Split(id, [28, 28])));
+        var (data, unfiltered) = TrainingData.Assemble(workspace.Models["m"], (id, _) => id == "flat" ? Split(id, [784], 1f) : Split(id, [28, 28], 2f));
 
-        Assert.Equal(workspace.Models["m"].Data[1].Location, ex.Diagnostic.Location);
-        Assert.Contains("'flat' has [784], 'square' has [28, 28]", ex.Message, StringComparison.Ordinal);
+        Assert.Equal([28, 28], data.SampleShape);
+        Assert.Equal(2, unfiltered);
+        Assert.Equal([1f, 2f], [data.Features.Span[0], data.Features.Span[784]]);
     }
+
+    private static DataSplit Split(string id, int[] shape, float value = 0) =>
+        new(id, "train", Enumerable.Repeat(value, shape.Aggregate(1, (a, b) => a * b)).ToArray(), [0], shape, 10);
 
     [Fact]
     public void A_diverging_recipe_is_FUL4063()
