@@ -671,6 +671,21 @@ public sealed class RunCommandScenarios
     }
 
     [Fact]
+    public async Task Only_a_model_that_does_not_exist_says_so_with_the_closest_affected_id_and_what_the_removal_affects()
+    {
+        using var ws = SampleWorkspaces.Chain();
+
+        var typo = await CliRun.InvokeAsync(ws.Root, "run", "forget-2", "--only", "bb");
+        var unknown = await CliRun.InvokeAsync(ws.Root, "run", "forget-2", "--only", "nosuch");
+
+        Assert.Equal(2, typo.ExitCode);
+        Assert.Matches(@"error FUL2007: No model 'bb' in the workspace \(did you mean 'b'\?\); 'forget-2' affects '[^']+'", typo.Error);
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Matches(@"error FUL2007: No model 'nosuch' in the workspace; 'forget-2' affects '[^']+'", unknown.Error);
+        Assert.DoesNotContain("among the models", unknown.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_json_of_a_removal_that_affects_no_model_names_it_as_verify_and_plan_check_do()
     {
         using var ws = SampleWorkspaces.Chain();

@@ -140,7 +140,8 @@ internal static class RunCommand
             var affected = NameList.Quoted([.. plan.Affected.Select(a => a.Id)]);
             env.Diagnostics.Write(workspace.Models.ContainsKey(options.Only)
                 ? Diagnostic.Create(DiagnosticCatalogue.UsageError, null, $"Model '{options.Only}' is not affected by '{removal.Id}', so it has nothing to unlearn ('dotnet unlearn plan {removal.Id} --explain {options.Only}' says why). Affected: {affected}.")
-                : Diagnostic.Create(DiagnosticCatalogue.ModelNotFound, null, options.Only, $" among the models affected by '{removal.Id}' ({affected})"));
+                : Diagnostic.Create(DiagnosticCatalogue.ModelNotFound, null, options.Only,
+                    $"{(EditDistance.Closest(options.Only, plan.Affected.Select(a => a.Id)) is { } hint ? $" (did you mean '{hint}'?)" : string.Empty)}; '{removal.Id}' affects {affected}"));
             return ExitCodes.InvalidInput;
         }
 
