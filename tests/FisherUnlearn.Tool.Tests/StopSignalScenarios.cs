@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FisherUnlearn.Testing;
 using FisherUnlearn.Tool.Tests.Support;
 
@@ -40,6 +41,41 @@ public sealed class StopSignalScenarios
         Assert.True(resumed.ExitCode == 0, resumed.Error);
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "plan", "forget-3", "--check")).ExitCode);
     }
+
+    // timeout and systemd signal the whole process group, and 'dotnet unlearn' (dotnet tool run) forwards what it got to the
+    // tool too: the same SIGTERM twice at once. It stops the run as one does, not at once with nothing said (QA).
+    [Fact]
+    public async Task A_SIGTERM_delivered_twice_at_once_stops_the_run_as_one_does()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        using var ws = await TrainedChain();
+        using var run = ToolProcess.Start(ws.Root, "run", "forget-3", "--parallel", "2", "--threads", "1", "--no-progress", "--json");
+        Assert.True(await WorkerProcesses.WithinAsync(TimeSpan.FromSeconds(60), () => WorkerProcesses.Of(ws.Root).Count == 2), "the workers did not start");
+
+        run.Signal("TERM");
+        run.Signal("TERM");
+        var exit = await run.ExitCodeAsync();
+        var left = WorkerProcesses.Of(ws.Root);
+        left.ToList().ForEach(w => WorkerProcesses.KillIfAlive(w.Id));
+
+        Assert.True(exit == 143, $"exit {exit}: {run.Error}");
+        Assert.Contains("error FUL3008: Cancelled.", run.Error, StringComparison.Ordinal);
+        Assert.Equal(143, (int)Newtonsoft.Json.Linq.JObject.Parse(run.Output)["exitCode"]!);
+        Assert.Empty(left);
+        Assert.Empty(Directory.GetFiles(ws.Root, ".unlearn.lock*", SearchOption.AllDirectories)); // released
+    }
+
+    [Theory]
+    [InlineData(PosixSignal.SIGTERM, PosixSignal.SIGTERM, 0.1, true)]
+    [InlineData(PosixSignal.SIGTERM, PosixSignal.SIGTERM, 3.0, false)] // asked again: now
+    [InlineData(PosixSignal.SIGINT, PosixSignal.SIGINT, 0.1, false)] // Ctrl-C twice: a person insisting
+    [InlineData(PosixSignal.SIGTERM, PosixSignal.SIGINT, 0.1, false)]
+    public void Only_a_SIGTERM_soon_after_a_first_is_taken_as_the_same_request(PosixSignal first, PosixSignal second, double seconds, bool repeat) =>
+        Assert.Equal(repeat, Cli.StopSignals.IsRepeat(first, second, TimeSpan.FromSeconds(seconds)));
 
     private static async Task<TempWorkspace> TrainedChain()
     {
