@@ -176,6 +176,33 @@ public sealed class InitCommandScenarios
         Assert.True(ws.Exists(".unlearn/schemas/lineage.schema.json"));
         Assert.Contains(init.ErrorLines, l => l.Contains("5 examples not written: the folder already has 2 lineage manifests, whose network they would join (--force writes them)", StringComparison.Ordinal));
         Assert.Equal(before.Json["affected"]!.ToString(), after.Json["affected"]!.ToString());
+
+        // Its settings point at no example it did not write, and a second init says the examples were withheld again, not
+        // removed since (QA).
+        Assert.DoesNotContain("examples/", ws.ReadText("unlearn.json"), StringComparison.Ordinal);
+        var again = await CliRun.InvokeAsync(ws.Root, "init", "--json");
+        Assert.Equal(5, again.Json["withheld"]!.Count());
+        Assert.Empty(again.Json["removed"]!);
+        Assert.DoesNotContain("removed examples", again.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unlearn_json_an_earlier_init_wrote_is_up_to_date_not_yours()
+    {
+        using var ws = new TempWorkspace();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "init")).ExitCode);
+        // Until the twenty-ninth session the first comment ended by pointing at examples/README.md.
+        var current = ws.ReadText("unlearn.json");
+        var earlier = current.Replace(", and each x-comment-* field says what the field after it does. Fields starting with 'x-' are ignored.",
+            ". Fields starting with 'x-' are ignored. See examples/README.md.", StringComparison.Ordinal);
+        Assert.NotEqual(current, earlier);
+        ws.Write("unlearn.json", earlier);
+
+        var again = await CliRun.InvokeAsync(ws.Root, "init", "--json");
+
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains("unlearn.json", again.Json["unchanged"]!.Select(p => (string)p!));
+        Assert.Equal(earlier, ws.ReadText("unlearn.json"));
     }
 
     [Fact]
@@ -190,7 +217,7 @@ public sealed class InitCommandScenarios
         Assert.Equal(0, init.ExitCode);
         Assert.Empty(init.Json["skipped"]!);
         Assert.Equal(["unlearn.json"], init.Json["unchanged"]!.Select(p => (string)p!));
-        Assert.Contains(init.ErrorLines, l => l.StartsWith("dotnet-unlearn: unlearn.json is up to date: as 'dotnet unlearn demo' wrote it", StringComparison.Ordinal));
+        Assert.Contains(init.ErrorLines, l => l.StartsWith("dotnet-unlearn: unlearn.json is up to date: as the tool wrote it ('dotnet unlearn demo', or an earlier init)", StringComparison.Ordinal));
         Assert.Equal(demoSettings, ws.ReadText("unlearn.json"));
         Assert.Equal(5, init.Json["withheld"]!.Count()); // the demo's models are a network: no examples join it
         Assert.False(ws.Exists("examples"));

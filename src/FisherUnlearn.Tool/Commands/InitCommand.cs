@@ -63,8 +63,10 @@ internal static class InitCommand
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var path = Path.Combine(env.WorkspaceRoot, relative.Replace('/', Path.DirectorySeparatorChar));
-                var outcome = existing && !overwrite && InitTemplates.IsExample(relative) && !File.Exists(path) ? ScaffoldOutcome.Removed
-                    : network > 0 && InitTemplates.IsExample(relative) && !File.Exists(path) ? ScaffoldOutcome.Withheld
+                // Withheld before removed: in a folder with models of its own the examples were never written, so a second
+                // init must not call them removed since (QA).
+                var outcome = network > 0 && InitTemplates.IsExample(relative) && !File.Exists(path) ? ScaffoldOutcome.Withheld
+                    : existing && !overwrite && InitTemplates.IsExample(relative) && !File.Exists(path) ? ScaffoldOutcome.Removed
                     : ScaffoldFile.Write(path, content, overwrite, ToolWrittenFiles.At(relative));
                 results.Add((relative, outcome));
                 var shown = context.Display(Path.GetFullPath(path));
@@ -86,7 +88,7 @@ internal static class InitCommand
                         env.Diagnostics.Detail($"{shown} not written: the folder has models of its own (--force writes it)");
                         break;
                     case ScaffoldOutcome.Equivalent:
-                        env.Diagnostics.Detail($"{shown} is up to date: as 'dotnet unlearn demo' wrote it, with the same settings (--force writes init's)");
+                        env.Diagnostics.Detail($"{shown} is up to date: as the tool wrote it ('dotnet unlearn demo', or an earlier init), with the same settings (--force writes this init's)");
                         break;
                     default:
                         env.Diagnostics.Log($"skipped {shown}: it exists (use --force to overwrite)");

@@ -49,13 +49,21 @@ internal static class InitTemplates
         return files;
     }
 
+    /// <summary>What earlier versions of init wrote at <paramref name="relativePath"/>, still the tool's: a workspace made by
+    /// one is up to date, not "yours differ". Until the twenty-ninth session <c>unlearn.json</c>'s first comment pointed
+    /// at examples/README.md, which init does not write in a folder with models of its own (QA).</summary>
+    public static IEnumerable<byte[]> Earlier(string relativePath) => relativePath == WorkspaceSettings.FileName
+        ? [Text(Settings.Replace(", and each x-comment-* field says what the field after it does. Fields starting with 'x-' are ignored.",
+            ". Fields starting with 'x-' are ignored. See examples/README.md.", StringComparison.Ordinal))]
+        : [];
+
     private static byte[] Text(string text) =>
         new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text.ReplaceLineEndings("\n").TrimEnd('\n') + "\n");
 
     private const string Settings = """
         {
           "$schema": ".unlearn/schemas/settings.schema.json",
-          "x-comment": "dotnet unlearn workspace settings. Every field is optional; the values below are the defaults. Fields starting with 'x-' are ignored. See examples/README.md.",
+          "x-comment": "dotnet unlearn workspace settings. Every field is optional; the values below are the defaults, and each x-comment-* field says what the field after it does. Fields starting with 'x-' are ignored.",
           "schemaVersion": 1,
           "x-comment-include": "Globs (relative to this folder) of the manifests to read.",
           "include": ["**/*.lineage.json", "**/*.dataset.json", "**/*.removal.json"],

@@ -12,7 +12,7 @@ internal static class ToolWrittenFiles
     public static IReadOnlyList<byte[]> At(string relativePath)
     {
         var path = relativePath.Replace('\\', '/');
-        var contents = InitTemplates.Files().Where(f => f.Path == path).Select(f => f.Content).ToList();
+        var contents = InitTemplates.Files().Where(f => f.Path == path).Select(f => f.Content).Concat(InitTemplates.Earlier(path)).ToList();
         if (DemoWorkspace.Files.Contains(path, StringComparer.Ordinal))
         {
             contents.Add(DemoWorkspace.Read(path));
