@@ -466,6 +466,9 @@ public sealed class RunCommandScenarios
         // The terminal says so too, not only the reports (QA: "0 failed" and nothing else).
         Assert.Contains(run.ErrorLines, l => l.StartsWith("dotnet-unlearn: targets missed by ", StringComparison.Ordinal) && l.Contains("FUL5002", StringComparison.Ordinal)
             && l.Contains("'dotnet unlearn verify mixed' judges them", StringComparison.Ordinal));
+        // In Actions, also as a warning on the workflow's page, at the removal's targets.
+        Assert.Contains(run.ErrorLines, l => l.StartsWith("::warning file=mixed.removal.json,line=4,", StringComparison.Ordinal)
+            && l.Contains("title=Targets missed::targets missed by ", StringComparison.Ordinal));
 
         // ...and so does run --json, as report.json does (a rerun that finds every output up to date says the same).
         var json = await CliRun.InvokeAsync(ws.Root, "run", "mixed", "--json");

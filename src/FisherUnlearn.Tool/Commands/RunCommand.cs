@@ -338,8 +338,11 @@ internal static class RunCommand
             .Select(m => $"{m.Id} ({string.Join(", ", verdict.MissedCodes(m))})").ToList();
         if (missed.Count > 0)
         {
-            env.Diagnostics.Log($"targets missed by {missed.Count} of {considered.Count} models{(verdict.Verification is null ? " by this run's own measurements" : string.Empty)}: "
-                + $"{string.Join(", ", missed)}; {noReport ?? "report.md says how"}, and '{verify}' judges them (exit 1 when missed).");
+            var message = $"targets missed by {missed.Count} of {considered.Count} models{(verdict.Verification is null ? " by this run's own measurements" : string.Empty)}: "
+                + $"{string.Join(", ", missed)}; {noReport ?? "report.md says how"}, and '{verify}' judges them (exit 1 when missed).";
+            env.Diagnostics.Log(message);
+            // In Actions also on the workflow's page, at the removal's targets (QA: only the log and the outputs said it).
+            env.Diagnostics.ActionsWarning("Targets missed", message, removal.TargetsLocation ?? removal.Location);
         }
     }
 

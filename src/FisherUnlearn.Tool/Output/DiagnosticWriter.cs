@@ -70,26 +70,37 @@ internal sealed class DiagnosticWriter(CliContext context, Verbosity verbosity)
         }
     }
 
-    private string GitHubAnnotation(Diagnostic diagnostic)
+    /// <summary>Inside GitHub Actions, a warning annotation of a finding that is no diagnostic of its own (the targets a
+    /// run's measurements found missed), at <paramref name="at"/>; elsewhere nothing (the log line says it).</summary>
+    public void ActionsWarning(string title, string message, SourceLocation at)
     {
-        var kind = diagnostic.Severity switch { Severity.Error => "error", Severity.Warning => "warning", _ => "notice" };
+        if (context.InGitHubActions && verbosity != Verbosity.Quiet)
+        {
+            context.Error.WriteLine(Annotation("warning", at, title, message));
+        }
+    }
+
+    private string GitHubAnnotation(Diagnostic diagnostic) =>
+        Annotation(diagnostic.Severity switch { Severity.Error => "error", Severity.Warning => "warning", _ => "notice" }, diagnostic.Location, diagnostic.Code, diagnostic.Message);
+
+    private string Annotation(string kind, SourceLocation at, string title, string message)
+    {
         var properties = new List<string>();
-        if (diagnostic.Location.File.Length > 0)
+        if (at.File.Length > 0)
         {
             var root = context.GetEnvironmentVariable("GITHUB_WORKSPACE");
             // GitHub places an annotation by its repository-relative path; a file outside the checkout keeps its full path.
-            var file = string.IsNullOrEmpty(root) ? context.Display(diagnostic.Location.File)
-                : RelativePath.Within(root, diagnostic.Location.File) ?? diagnostic.Location.File;
+            var file = string.IsNullOrEmpty(root) ? context.Display(at.File) : RelativePath.Within(root, at.File) ?? at.File;
             properties.Add($"file={EscapeProperty(file)}");
-            if (diagnostic.Location.Line > 0)
+            if (at.Line > 0)
             {
-                properties.Add($"line={diagnostic.Location.Line}");
-                properties.Add($"col={Math.Max(1, diagnostic.Location.Column)}");
+                properties.Add($"line={at.Line}");
+                properties.Add($"col={Math.Max(1, at.Column)}");
             }
         }
 
-        properties.Add($"title={EscapeProperty(diagnostic.Code)}");
-        return $"::{kind} {string.Join(',', properties)}::{EscapeData(context.DisplayMessage(diagnostic.Message))}";
+        properties.Add($"title={EscapeProperty(title)}");
+        return $"::{kind} {string.Join(',', properties)}::{EscapeData(context.DisplayMessage(message))}";
     }
 
     // Escaping as the Actions toolkit does (packages/core/src/command.ts).
