@@ -8,8 +8,8 @@ namespace FisherUnlearn.Engine.Data;
 /// The samples of several splits as one tensor, for the steps that evaluate or train on them together (calibration slices,
 /// the repair's retained samples, its anchor, held-out baselines). A model learns the datasets of its whole lineage, and
 /// they may hold the same values in different layouts: a CSV's flat [784] in a parent, an IDX file's [28, 28] in a child
-/// (QA: <c>torch.cat</c> failed with "Tensors must have same number of dimensions"). Each part is then viewed in the layout
-/// with the most dimensions among them (the first such), which every built-in network takes: an mlp flattens its input, a
+/// (QA: <c>torch.cat</c> failed with "Tensors must have same number of dimensions"). Each part is then viewed in their image
+/// layout (<see cref="Layout"/>), which every built-in network takes: an mlp flattens its input, a
 /// cnn takes [H, W] and [1, H, W] alike, and a custom module was checked on each dataset's own layout
 /// (<see cref="Models.ArchitectureFit"/>), of which this is one.
 /// </summary>
@@ -17,7 +17,7 @@ internal static class SampleStack
 {
     /// <summary>The features of <paramref name="parts"/> (as <see cref="DataSplit.ToTensors"/> gave them, in order) in one
     /// tensor of the common layout. A single part is returned as it is.</summary>
-    /// <exception cref="InvalidOperationException">The parts hold different numbers of values per sample, which the job and
+    /// <exception cref="InvalidOperationException">The parts do not fit together (<see cref="Layout"/>), which the job and
     /// the harvest refuse before (<see cref="CheckLineage"/>).</exception>
     public static Tensor Cat(IReadOnlyList<DataSplit> parts, IReadOnlyList<Tensor> features)
     {
@@ -36,7 +36,7 @@ internal static class SampleStack
         var (layout, differs) = Layout(parts);
         if (differs is not null)
         {
-            throw new InvalidOperationException($"Samples of '{parts[0].DatasetId}' and '{differs.DatasetId}' hold different numbers of values (SampleStack.CheckLineage refuses that first).");
+            throw new InvalidOperationException($"Samples of '{parts[0].DatasetId}' and '{differs.DatasetId}' do not fit together (SampleStack.CheckLineage refuses that first).");
         }
 
         if (parts.All(p => p.SampleShape.SequenceEqual(layout)))
@@ -50,7 +50,7 @@ internal static class SampleStack
     }
 
     /// <summary>FUL4075, at <paramref name="model"/>'s manifest, when the splits its lineage learned (their train splits,
-    /// and their test splits, which are measured with them) hold different numbers of values per sample.</summary>
+    /// and their test splits, which are measured with them) do not fit together (<see cref="Layout"/>).</summary>
     /// <exception cref="EngineException">FUL4075.</exception>
     public static void CheckLineage(ModelManifest model, IEnumerable<DataSplit> splits)
     {
@@ -59,26 +59,34 @@ internal static class SampleStack
         var parts = splits.ToList();
         if (Layout(parts).Differs is { } other)
         {
-            throw EngineException.At(DiagnosticCatalogue.LineageSampleSizesDiffer, model.Location, null, model.Id, parts[0].DatasetId, Shape(parts[0]), other.DatasetId, Shape(other));
+            throw EngineException.At(DiagnosticCatalogue.LineageSamplesDoNotFit, model.Location, null, model.Id, parts[0].DatasetId, Shape(parts[0]), other.DatasetId, Shape(other));
         }
     }
 
-    /// <summary>The layout the parts' samples are taken together in: the one with the most dimensions among them (the first
-    /// such); and the first part whose number of values per sample differs from the first part's (null: none).</summary>
+    /// <summary>The layout the parts' samples are taken together in: their image layout, in its form with the most
+    /// dimensions (else the first part's); and the first part that does not fit with those before it (null: none). Parts fit together when they hold
+    /// as many values per sample and at most one image layout among them, leading dimensions of 1 aside: flat rows beside
+    /// [28, 28] or [1, 28, 28] images. Two image layouts ([28, 28] and [4, 196]) would rearrange one's values into the
+    /// other's (QA: which one was kept depended on the order of the data entries).</summary>
     internal static (IReadOnlyList<int> Layout, DataSplit? Differs) Layout(IReadOnlyList<DataSplit> parts)
     {
         IReadOnlyList<int> layout = parts.Count == 0 ? [] : parts[0].SampleShape;
+        IReadOnlyList<int>? image = null;
         foreach (var part in parts)
         {
-            if (part.FeatureSize != parts[0].FeatureSize)
+            var core = part.SampleShape.SkipWhile((d, i) => d == 1 && i < part.SampleShape.Count - 1).ToList();
+            if (part.FeatureSize != parts[0].FeatureSize || (core.Count > 1 && image is not null && !image.SequenceEqual(core)))
             {
                 return (layout, part);
             }
 
-            if (part.SampleShape.Count > layout.Count)
+            // The image layout, in its form with the most dimensions ([1, 28, 28] over [28, 28]); flat rows take it.
+            if (core.Count > 1 && (image is null || part.SampleShape.Count > layout.Count))
             {
                 layout = part.SampleShape;
             }
+
+            image ??= core.Count > 1 ? core : null;
         }
 
         return (layout, null);

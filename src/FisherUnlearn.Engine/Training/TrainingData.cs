@@ -46,7 +46,7 @@ public static class TrainingData
 
         var first = parts[0];
         // The same values in another layout (a CSV's flat [784] rows, an IDX file's [28, 28] images) are taken together, in
-        // the layout with the most dimensions, as unlearning takes a lineage's datasets (SampleStack).
+        // their image layout, as unlearning takes a lineage's datasets; two image layouts do not fit (SampleStack.Layout).
         var (layout, different) = SampleStack.Layout(parts);
         if (different is not null)
         {

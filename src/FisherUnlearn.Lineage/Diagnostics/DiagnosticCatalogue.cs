@@ -246,7 +246,7 @@ public static class DiagnosticCatalogue
     public static readonly DiagnosticDescriptor TrainingFailed = Error("FUL4066", "Training failed",
         "Training model '{0}' failed: {1}. Check its recipe and data; run again with --verbosity detailed for more.");
     public static readonly DiagnosticDescriptor TrainingDataMismatch = Error("FUL4067", "Training data do not fit together",
-        "Model '{0}' trains on samples of different sizes: {1}. All 'data' entries of one model must hold as many values per sample (the same values in another layout, such as [784] and [28, 28], are taken together).");
+        "Model '{0}' trains on samples that do not fit together: {1}. All 'data' entries of one model must hold samples of one layout, or flat rows of as many values beside it (such as [784] beside [28, 28]), which are taken in that layout.");
     public static readonly DiagnosticDescriptor DataDoesNotFitArchitecture = Error("FUL4068", "Data do not fit the architecture",
         "Model '{0}' ({1}) cannot take {2}: {3}. Make the architecture match the data ('inputs' of an mlp, 'inputShape' of a cnn, the outputs of a custom module and 'classes'; docs/architectures.md).");
 
@@ -265,8 +265,8 @@ public static class DiagnosticCatalogue
         "Training model '{0}' left {1} NaN or infinite value(s) in '{2}', so its checkpoint is not written. {3}");
     public static readonly DiagnosticDescriptor BatchOfOne = Error("FUL4074", "Batch statistics need two samples",
         "Model '{0}' keeps batch statistics (BatchNorm), which cannot train on a batch of one sample, and {1}, so training would take no step. {2}");
-    public static readonly DiagnosticDescriptor LineageSampleSizesDiffer = Error("FUL4075", "Samples of different sizes in one lineage",
-        "Model '{0}' and its ancestors learned the samples of dataset '{1}' ({2}) and of dataset '{3}' ({4}), which hold different numbers of values, and unlearning evaluates them together. Give the datasets of one lineage samples of one size (a crop or a resize when converting them), or split the lineage.");
+    public static readonly DiagnosticDescriptor LineageSamplesDoNotFit = Error("FUL4075", "Samples of one lineage do not fit together",
+        "Model '{0}' and its ancestors learned the samples of dataset '{1}' ({2}) and of dataset '{3}' ({4}), which do not fit together, and unlearning evaluates them together: the datasets of one lineage must hold samples of one layout, or flat rows of as many values beside it. Convert them to one layout, or split the lineage.");
     public static readonly DiagnosticDescriptor CheckpointBelowUnreadable = Warning("FUL4071", "Checkpoint below an unreadable or missing one",
         "The checkpoint of model '{0}' descends from '{1}', whose checkpoint {2}, so whether 'dotnet unlearn train' would make this one again cannot be told until that one is made again. Run 'dotnet unlearn train' first, unless the checkpoint as it is, is the one to unlearn.");
     public static readonly DiagnosticDescriptor HarvestNoData = Warning("FUL4082", "Nothing to harvest",

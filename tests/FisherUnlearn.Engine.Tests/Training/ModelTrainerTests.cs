@@ -456,7 +456,19 @@ public sealed class ModelTrainerTests
     }
 
     [Fact]
-    public void Data_entries_holding_the_same_values_in_other_layouts_train_together_in_the_layout_with_the_most_dimensions()
+    public void Data_entries_of_two_image_layouts_are_FUL4067_whatever_their_order()
+    {
+        var workspace = new WorkspaceBuilder().Dataset("img").Dataset("odd")
+            .Model("m", data: ["img", "odd"], architecture: Mlp32, training: Recipe()).Build();
+
+        var ex = EngineAssert.Fails("FUL4067", () => TrainingData.Assemble(workspace.Models["m"], (id, _) => id == "img" ? Split(id, [28, 28]) : Split(id, [4, 196])));
+
+        Assert.Equal(workspace.Models["m"].Data[1].Location, ex.Diagnostic.Location);
+        Assert.Contains("'img' has [28, 28], 'odd' has [4, 196]", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Data_entries_of_flat_rows_and_images_train_together_in_the_image_layout()
     {
         var workspace = new WorkspaceBuilder().Dataset("flat").Dataset("square")
             .Model("m", data: ["flat", "square"], architecture: Mlp32, training: Recipe()).Build();

@@ -76,7 +76,7 @@ public sealed class MixedLayoutLineageTests
     }
 
     [Fact]
-    public void Slices_of_different_layouts_are_stacked_in_the_layout_with_the_most_dimensions_value_for_value()
+    public void Slices_of_flat_rows_and_images_are_stacked_in_the_image_layout_value_for_value()
     {
         var flat = new DataSplit("flat", "train", [.. Enumerable.Range(0, 2 * 6).Select(i => (float)i)], [0, 1], [6], 2);
         var images = new DataSplit("img", "train", [.. Enumerable.Range(100, 6).Select(i => (float)i)], [1], [2, 3], 2);
@@ -104,5 +104,25 @@ public sealed class MixedLayoutLineageTests
 
         Assert.Contains("Model 'c' and its ancestors learned the samples of dataset 'mnist' ([28, 28] in its train split) and of dataset 'thumbs' ([10, 10] in its test split)", ex.Message, StringComparison.Ordinal);
         Assert.Equal("/ws/c/c.lineage.json", ex.Diagnostic.Location.File);
+    }
+
+    [Theory]
+    [InlineData(new[] { 784 }, new[] { 28, 28 }, true, new[] { 28, 28 })]
+    [InlineData(new[] { 28, 28 }, new[] { 1, 28, 28 }, true, new[] { 1, 28, 28 })]
+    [InlineData(new[] { 1, 784 }, new[] { 28, 28 }, true, new[] { 28, 28 })]
+    [InlineData(new[] { 28, 28 }, new[] { 4, 196 }, false, null)] // two image layouts: one's values rearranged into the other's
+    [InlineData(new[] { 4, 196 }, new[] { 28, 28 }, false, null)] // whatever their order (QA)
+    [InlineData(new[] { 784 }, new[] { 10, 10 }, false, null)]
+    public void Flat_rows_fit_beside_one_image_layout_and_two_image_layouts_never_fit_whatever_their_order(int[] first, int[] second, bool fit, int[]? layout)
+    {
+        DataSplit Part(string id, int[] shape) => new(id, "train", new float[shape.Aggregate(1, (a, b) => a * b)], [0], shape, 10);
+
+        var (stacked, differs) = SampleStack.Layout([Part("one", first), Part("two", second)]);
+
+        Assert.Equal(fit, differs is null);
+        if (layout is not null)
+        {
+            Assert.Equal(layout, stacked);
+        }
     }
 }
