@@ -686,6 +686,9 @@ public sealed class RunCommandScenarios
         Assert.Equal(2, unknown.ExitCode);
         Assert.Matches(@"error FUL2007: No model 'nosuch' in the workspace; 'forget-2' affects '[^']+'", unknown.Error);
         Assert.DoesNotContain("among the models", unknown.Error, StringComparison.Ordinal);
+        var unaffected = await CliRun.InvokeAsync(ws.Root, "run", "forget-2", "--only", "aa");
+        Assert.Equal(2, unaffected.ExitCode);
+        Assert.Contains("error FUL2007: No model 'aa' in the workspace (did you mean 'a'? 'forget-2' does not affect it); 'forget-2' affects", unaffected.Error, StringComparison.Ordinal);
     }
 
     [Fact]

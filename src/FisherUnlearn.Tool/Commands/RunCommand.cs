@@ -140,8 +140,7 @@ internal static class RunCommand
             var affected = NameList.Quoted([.. plan.Affected.Select(a => a.Id)]);
             env.Diagnostics.Write(workspace.Models.ContainsKey(options.Only)
                 ? Diagnostic.Create(DiagnosticCatalogue.UsageError, null, $"Model '{options.Only}' is not affected by '{removal.Id}', so it has nothing to unlearn ('dotnet unlearn plan {removal.Id} --explain {options.Only}' says why). Affected: {affected}.")
-                : Diagnostic.Create(DiagnosticCatalogue.ModelNotFound, null, options.Only,
-                    $"{(EditDistance.Closest(options.Only, plan.Affected.Select(a => a.Id)) is { } hint ? $" (did you mean '{hint}'?)" : string.Empty)}; '{removal.Id}' affects {affected}"));
+                : Diagnostic.Create(DiagnosticCatalogue.ModelNotFound, null, options.Only, $"{NearMiss(options.Only, plan, workspace, removal.Id)}; '{removal.Id}' affects {affected}"));
             return ExitCodes.InvalidInput;
         }
 
@@ -322,6 +321,13 @@ internal static class RunCommand
         var exit = WriteJson(env, removal.Id, result, summary.Considered, summary.Reused, summary.Removed, verdict, wholeRequest: shard.IsAll);
         return failed.Count > 0 ? ExitCodes.Failed : exit;
     }
+
+    // The model of the workspace the user most likely meant, said to be unaffected when it is (QA: a near miss of an unaffected
+    // model got no suggestion, where 'harvest --model' gave one).
+    private static string NearMiss(string only, Lineage.Planning.RemovalPlan plan, Lineage.Workspace workspace, string removalId) =>
+        EditDistance.Closest(only, workspace.Models.Keys) is not { } meant ? string.Empty
+        : plan.IsAffected(meant) ? $" (did you mean '{meant}'?)"
+        : $" (did you mean '{meant}'? '{removalId}' does not affect it)";
 
     /// <summary>The targets the run's own measurements (or verify's, kept with these outputs) found missed, on stderr: the
     /// reports say it, and so does the terminal (found in QA: '--method ssd' left report.md at "Targets missed by 6 of 6
