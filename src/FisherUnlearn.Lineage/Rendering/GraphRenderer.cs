@@ -162,12 +162,14 @@ public static class GraphRenderer
         return string.Join(", ", parts);
     }
 
-    // Text inside a quoted Mermaid label: its quotes and angle brackets as entities, a backtick as one too (a run of them
-    // would close the Markdown fence the diagram sits in), line breaks and tabs as spaces (a label is one line; a break
-    // would end the fence's line too), and hidden characters shown (\u0007), as the reports show them.
+    // Text inside a quoted Mermaid label: its quotes and opening angle brackets as entities (no tag can start without one),
+    // a backtick as one too (a run of them would close the Markdown fence the diagram sits in), line breaks and tabs as
+    // spaces (a label is one line; a break would end the fence's line too), and hidden characters shown (\u0007), as the
+    // reports show them. A closing angle bracket stays as it is: inside quotes Mermaid takes it as text, and Mermaid 11
+    // drew the entity in the architectures' arrows (cnn 1x28x28->10) as garbled characters (QA, Mermaid 11.17).
     private static string MermaidText(string value) =>
         Text.HiddenCharacters.Visible(OneLine(value)).Replace("\"", "#quot;", StringComparison.Ordinal).Replace("<", "#lt;", StringComparison.Ordinal)
-            .Replace(">", "#gt;", StringComparison.Ordinal).Replace("`", "#96;", StringComparison.Ordinal);
+            .Replace("`", "#96;", StringComparison.Ordinal);
 
     // A quoted DOT id: backslashes and quotes escaped, the line break it is given as DOT's \n, and any other break, tab or
     // hidden character shown as in the reports (raw, a control character makes the file unreadable to some tools).

@@ -31,6 +31,16 @@ public sealed class HostileTextRules
     }
 
     [Fact]
+    public void An_architectures_arrow_is_drawn_as_it_is_in_a_mermaid_label_not_as_an_entity()
+    {
+        var mermaid = GraphRenderer.Mermaid(LineageDiagram.From(new WorkspaceBuilder().Dataset("mnist")
+            .Model("net", data: ["mnist"], architecture: WorkspaceBuilder.Cnn()).Build(), null));
+
+        Assert.Contains("<small>cnn 1x28x28->10</small>", mermaid, StringComparison.Ordinal);
+        Assert.DoesNotContain("#gt;", mermaid, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_dot_label_has_no_raw_control_character_and_keeps_its_one_line_break()
     {
         var dot = GraphRenderer.Dot(new WorkspaceBuilder()
