@@ -20,10 +20,10 @@ internal static class HtmlPage
         h2 { font-size: 18px; margin: 28px 0 10px; padding-bottom: 4px; border-bottom: 1px solid #dee2e6; }
         code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; background: #f1f3f5; padding: 1px 4px; border-radius: 3px; }
         .reason { color: #495057; font-size: 16px; margin: 0 0 14px; }
-        .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); gap: 10px; }
-        .card { background: #fff; border: 1px solid #dee2e6; border-radius: 8px; padding: 10px 14px; }
+        .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); gap: 10px; align-items: start; }
+        .card { background: #fff; border: 1px solid #dee2e6; border-radius: 8px; padding: 10px 14px; min-width: 0; }
         .card .k { color: #868e96; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
-        .card .v { font-size: 15px; font-weight: 600; margin-top: 2px; }
+        .card .v { font-size: 15px; font-weight: 600; margin-top: 2px; overflow-wrap: anywhere; }
         .panel { background: #fff; border: 1px solid #dee2e6; border-radius: 8px; padding: 12px; overflow-x: auto; }
         .graph svg { max-width: 100%; height: auto; display: block; margin: 0 auto; }
         table { border-collapse: collapse; width: 100%; background: #fff; font-size: 13px; }
@@ -33,9 +33,24 @@ internal static class HtmlPage
         tr.root td:first-child { border-left: 4px solid #c92a2a; }
         tr.descendant td:first-child { border-left: 4px solid #e8590c; }
         .muted { color: #868e96; font-size: 12px; }
-        td.id code { white-space: nowrap; }
+        td.id { max-width: 24em; }
+        td.id code { overflow-wrap: anywhere; }
+        @media print {
+          body { background: #fff; font-size: 11px; }
+          main { max-width: none; padding: 0; }
+          .panel { overflow: visible; border: none; padding: 0; }
+          .graph svg { min-width: 0 !important; }
+          table { font-size: 10px; }
+          th, td, td.n { white-space: normal !important; }
+          td code { white-space: normal !important; overflow-wrap: anywhere; }
+          h2 { break-after: avoid; }
+          .card, .panel, tr, svg { break-inside: avoid; }
+        }
         footer { margin-top: 28px; color: #868e96; font-size: 12px; }
         """;
+
+    /// <summary>How far a page shrinks a lineage drawing to fit its width; a wider one scrolls (<see cref="SvgGraphOptions.MinScale"/>).</summary>
+    public const double GraphMinScale = 0.6;
 
     /// <summary>Opens the document up to and including <c>&lt;main&gt;</c>; <paramref name="style"/> adds the page's own rules.</summary>
     public static void Begin(StringBuilder html, string title, string style = "")
@@ -61,6 +76,11 @@ internal static class HtmlPage
 
     public static void Card(StringBuilder html, string key, string value) =>
         html.Append("<div class=\"card\"><div class=\"k\">").Append(E(key)).Append("</div><div class=\"v\">").Append(E(value)).Append("</div></div>\n");
+
+    /// <summary>A card's list of ids: the first <paramref name="shown"/>, then how many more (the page's table lists every
+    /// one; QA: 18 roots of up to 63 characters made a card a page high).</summary>
+    public static string Ids(IReadOnlyList<string> ids, int shown = 5) =>
+        ids.Count == 0 ? "none" : ids.Count <= shown + 1 ? string.Join(", ", ids) : $"{string.Join(", ", ids.Take(shown))} and {ids.Count - shown} more";
 
     /// <summary>Escaped for HTML text and attribute values, with hidden characters shown (<see cref="ReportText.Visible"/>):
     /// HtmlEncode leaves control characters as they are, and a NUL or a bell in a manifest's text would otherwise be

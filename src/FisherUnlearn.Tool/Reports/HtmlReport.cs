@@ -54,7 +54,7 @@ internal static class HtmlReport
         Card(html, "Forget", model.Forget.Length == 0 ? "–" : model.Forget);
         Card(html, "Method", model.Method);
         Card(html, "Affected", MarkdownReport.AffectedText(model));
-        Card(html, "Roots", model.Roots.Count == 0 ? "none" : string.Join(", ", model.Roots));
+        Card(html, "Roots", HtmlPage.Ids(model.Roots));
         Card(html, "Time", MarkdownReport.TimeText(model));
         Card(html, "Targets", MarkdownReport.TargetsText(model, symbols: false));
         if (!string.IsNullOrEmpty(model.RequestedAt))
@@ -67,7 +67,7 @@ internal static class HtmlReport
         if (model.Diagram.Models.Count > 0)
         {
             html.Append("<h2>Lineage</h2>\n<div class=\"panel graph\" id=\"lineage\">\n");
-            html.Append(SvgGraphRenderer.Render(model.Diagram, new SvgGraphOptions { IdPrefix = "lineage", IncludeDatasets = false }));
+            html.Append(SvgGraphRenderer.Render(model.Diagram, new SvgGraphOptions { IdPrefix = "lineage", IncludeDatasets = false, MinScale = HtmlPage.GraphMinScale }));
             html.Append("</div>\n");
         }
 

@@ -100,7 +100,7 @@ internal static class LineagePage
         if (removal is not null)
         {
             HtmlPage.Card(html, "Forget", removal.Forget.Length == 0 ? "–" : removal.Forget);
-            HtmlPage.Card(html, "Roots", removal.Roots.Count == 0 ? "none" : string.Join(", ", removal.Roots));
+            HtmlPage.Card(html, "Roots", HtmlPage.Ids(removal.Roots));
             HtmlPage.Card(html, "Affected", $"{removal.Affected} of {model.Models.Count} ({removal.Unaffected} unaffected)");
         }
 
@@ -108,7 +108,7 @@ internal static class LineagePage
         if (model.Models.Count > 0)
         {
             html.Append("<h2>Graph</h2>\n<div class=\"panel graph\" id=\"lineage\">\n")
-                .Append(SvgGraphRenderer.Render(model.Diagram, new SvgGraphOptions { IdPrefix = "lineage" }))
+                .Append(SvgGraphRenderer.Render(model.Diagram, new SvgGraphOptions { IdPrefix = "lineage", MinScale = HtmlPage.GraphMinScale }))
                 .Append("</div>\n");
         }
 
