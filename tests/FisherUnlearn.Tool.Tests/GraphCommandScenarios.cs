@@ -100,6 +100,9 @@ public sealed class GraphCommandScenarios
         Assert.Contains("<tr class=\"root\" data-id=\"a\"><td class=\"id\"><code>a</code>", html, StringComparison.Ordinal);
         Assert.Contains("<tr class=\"descendant\" data-id=\"b\"><td class=\"id\"><code>b</code>", html, StringComparison.Ordinal);
         Assert.Contains("a (finetune)", html, StringComparison.Ordinal);
+        Assert.Contains("<div class=\"k\">Forget</div><div class=\"v\">label 1</div>", html, StringComparison.Ordinal); // not "forget label 1" (QA)
+        Assert.Matches("<svg [^>]* style=\"min-width: \\d+px\">", html); // a wide lineage scrolls rather than shrinking out of sight
+        Assert.Contains("@media print", html, StringComparison.Ordinal);
 
         Assert.Contains("<th>why</th>", html, StringComparison.Ordinal);
         Assert.Contains("<ol class=\"waves\" id=\"waves\">", html, StringComparison.Ordinal);

@@ -11,7 +11,7 @@ namespace FisherUnlearn.Lineage.Rendering;
 public static class GraphRenderer
 {
     private const string RootStyle = "fill:#ffe3e3,stroke:#c92a2a,stroke-width:3px,color:#000";
-    private const string AffectedStyle = "fill:#fff3bf,stroke:#e67700,stroke-width:2px,color:#000";
+    private const string AffectedStyle = "fill:#ffe8cc,stroke:#e8590c,stroke-width:2px,color:#000"; // as SvgGraphRenderer.Palette and the reports draw them
     private const string UnaffectedStyle = "fill:#f1f3f5,stroke:#adb5bd,color:#495057";
     private const string DatasetStyle = "fill:#e7f5ff,stroke:#1971c2,color:#000";
 
@@ -116,7 +116,7 @@ public static class GraphRenderer
             var style = highlight.ClassOf(model.Id) switch
             {
                 "root" => ", fillcolor=\"#ffe3e3\", color=\"#c92a2a\", penwidth=3",
-                "affected" => ", fillcolor=\"#fff3bf\", color=\"#e67700\", penwidth=2",
+                "affected" => ", fillcolor=\"#ffe8cc\", color=\"#e8590c\", penwidth=2",
                 "unaffected" => ", fillcolor=\"#f1f3f5\", color=\"#adb5bd\", fontcolor=\"#495057\"",
                 _ => string.Empty,
             };

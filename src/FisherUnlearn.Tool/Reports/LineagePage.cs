@@ -54,7 +54,7 @@ internal sealed record LineagePageModel(string Workspace, LineageDiagram Diagram
 
         var removal = plan is null
             ? null
-            : new LineagePageRemoval(plan.RemovalId, PlanText.Describe(plan.Removal), plan.Removal.Reason, plan.Roots, plan.Affected.Count, plan.Unaffected.Count, plan.Waves);
+            : new LineagePageRemoval(plan.RemovalId, ReportModel.ForgetText(plan.Removal), plan.Removal.Reason, plan.Roots, plan.Affected.Count, plan.Unaffected.Count, plan.Waves);
         return new LineagePageModel(Path.GetFileName(Path.TrimEndingDirectorySeparator(workspace.Root)), diagram, rows, removal);
     }
 }

@@ -7,6 +7,13 @@ namespace FisherUnlearn.Tool.Tests.Reports;
 
 public sealed class ReportRenderingTests
 {
+    [Theory]
+    [InlineData(0, "none")]
+    [InlineData(6, "r0, r1, r2, r3, r4, r5")] // one more is shown rather than "and 1 more"
+    [InlineData(18, "r0, r1, r2, r3, r4 and 13 more")] // QA: 18 long roots made the card a page high
+    public void A_cards_list_of_ids_names_the_first_five_and_counts_the_rest(int count, string text) =>
+        Assert.Equal(text, HtmlPage.Ids([.. Enumerable.Range(0, count).Select(i => $"r{i}")]));
+
     [Fact]
     public void The_forget_legend_says_what_was_measured_held_out_labels_or_the_forgotten_samples_themselves_and_survives_report_json()
     {
