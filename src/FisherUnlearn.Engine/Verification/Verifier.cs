@@ -38,6 +38,10 @@ public sealed record VerifyOptions
 
     public Func<DatasetManifest, string, DataSplit>? LoadData { get; init; }
 
+    /// <summary>Splits the caller has already read (verify's check of a sample request's indices), so they are not decoded
+    /// again; null: a cache of its own, reading through <see cref="LoadData"/>.</summary>
+    public SplitCache? Splits { get; init; }
+
     public Action<string>? Log { get; init; }
 
     /// <summary>The method that made the outputs (<c>run --method</c>, as verify certifies them): a missed target of
@@ -148,7 +152,7 @@ public static class Verifier
         // The data every measurement (and the reference's retraining) reads, read before any of them: a damaged split is one
         // FUL error before anything is said measured (QA: "verified root-a" was printed, then FUL4008 for a later model's
         // test split), as run does (RunDataCheck). A train file gone is left to the measurements (FUL5008).
-        var splits = new SplitCache(options.LoadData);
+        var splits = options.Splits ?? new SplitCache(options.LoadData);
         var measured = plan.Affected.Where(a => !missing.Contains(a.Id, StringComparer.Ordinal)).ToList();
         RunDataCheck.Check(workspace, analysis.Graph, removal, measured.Select(a => a.Id), splits, cancellationToken);
 

@@ -98,7 +98,9 @@ internal static class VerifyCommand
         var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
         // As run: an index outside its split is a mistake in the request (FUL2013, exit 2), not "nothing to do", nor outputs
         // to measure (QA: verify measured the earlier outputs, and before any run sent the user to a run that refuses it).
-        if (found.Value!.Samples.Count > 0 && !SampleIndices.Fit(env, found.Value!, analysis.Workspace))
+        // Read once: the measurements below reuse the split the check decodes.
+        var splits = new SplitCache();
+        if (found.Value!.Samples.Count > 0 && !SampleIndices.Fit(env, found.Value!, analysis.Workspace, splits))
         {
             return ExitCodes.InvalidInput;
         }
@@ -185,6 +187,7 @@ internal static class VerifyCommand
             var lines = new Lock(); // models measured at once write their lines one at a time
             var measured = Verifier.Verify(analysis, found.Value!, new VerifyOptions
             {
+                Splits = splits,
                 OutputDirectory = outputRoot,
                 OutputArgument = output,
                 Reference = reference,

@@ -11,11 +11,13 @@ internal static class SampleIndices
 {
     /// <summary>False, with the diagnostic written (FUL2013 at the selection, or the data's own error when a split cannot
     /// be read), when an index is outside its split.</summary>
-    public static bool Fit(CommandEnvironment env, RemovalManifest removal, Lineage.Workspace workspace)
+    /// <param name="splits">Where the splits are read through (the command's own, so that what it reads later is not decoded
+    /// again); null: a cache of this check's.</param>
+    public static bool Fit(CommandEnvironment env, RemovalManifest removal, Lineage.Workspace workspace, SplitCache? splits = null)
     {
         try
         {
-            RemovalData.CheckSampleIndices(removal, workspace.Datasets.Values, new SplitCache());
+            RemovalData.CheckSampleIndices(removal, workspace.Datasets.Values, splits ?? new SplitCache());
             return true;
         }
         catch (EngineException ex)
