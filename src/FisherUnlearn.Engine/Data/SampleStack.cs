@@ -33,7 +33,7 @@ internal static class SampleStack
             return features[0];
         }
 
-        var (layout, differs) = Layout(parts);
+        var (layout, differs, _) = Layout(parts);
         if (differs is not null)
         {
             throw new InvalidOperationException($"Samples of '{parts[0].DatasetId}' and '{differs.DatasetId}' do not fit together (SampleStack.CheckLineage refuses that first).");
@@ -56,28 +56,34 @@ internal static class SampleStack
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(splits);
-        var parts = splits.ToList();
-        if (Layout(parts).Differs is { } other)
+        if (Layout([.. splits]) is { Differs: { } other, From: { } from })
         {
-            throw EngineException.At(DiagnosticCatalogue.LineageSamplesDoNotFit, model.Location, null, model.Id, parts[0].DatasetId, Shape(parts[0]), other.DatasetId, Shape(other));
+            throw EngineException.At(DiagnosticCatalogue.LineageSamplesDoNotFit, model.Location, null, model.Id, from.DatasetId, Shape(from), other.DatasetId, Shape(other));
         }
     }
 
     /// <summary>The layout the parts' samples are taken together in: their image layout, in its form with the most
-    /// dimensions (else the first part's); and the first part that does not fit with those before it (null: none). Parts fit together when they hold
+    /// dimensions (else the first part's); the first part that does not fit with those before it (null: none), and the
+    /// part it differs from (the first, or the one that brought the image layout). Parts fit together when they hold
     /// as many values per sample and at most one image layout among them, leading dimensions of 1 aside: flat rows beside
     /// [28, 28] or [1, 28, 28] images. Two image layouts ([28, 28] and [4, 196]) would rearrange one's values into the
     /// other's (QA: which one was kept depended on the order of the data entries).</summary>
-    internal static (IReadOnlyList<int> Layout, DataSplit? Differs) Layout(IReadOnlyList<DataSplit> parts)
+    internal static (IReadOnlyList<int> Layout, DataSplit? Differs, DataSplit? From) Layout(IReadOnlyList<DataSplit> parts)
     {
         IReadOnlyList<int> layout = parts.Count == 0 ? [] : parts[0].SampleShape;
         IReadOnlyList<int>? image = null;
+        DataSplit? imagePart = null;
         foreach (var part in parts)
         {
             var core = part.SampleShape.SkipWhile((d, i) => d == 1 && i < part.SampleShape.Count - 1).ToList();
-            if (part.FeatureSize != parts[0].FeatureSize || (core.Count > 1 && image is not null && !image.SequenceEqual(core)))
+            if (part.FeatureSize != parts[0].FeatureSize)
             {
-                return (layout, part);
+                return (layout, part, parts[0]);
+            }
+
+            if (core.Count > 1 && image is not null && !image.SequenceEqual(core))
+            {
+                return (layout, part, imagePart);
             }
 
             // The image layout, in its form with the most dimensions ([1, 28, 28] over [28, 28]); flat rows take it.
@@ -86,10 +92,13 @@ internal static class SampleStack
                 layout = part.SampleShape;
             }
 
-            image ??= core.Count > 1 ? core : null;
+            if (image is null && core.Count > 1)
+            {
+                (image, imagePart) = (core, part);
+            }
         }
 
-        return (layout, null);
+        return (layout, null, null);
     }
 
     private static string Shape(DataSplit part) => $"[{string.Join(", ", part.SampleShape)}] in its {part.SplitName} split";

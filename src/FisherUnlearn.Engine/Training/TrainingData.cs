@@ -47,13 +47,13 @@ public static class TrainingData
         var first = parts[0];
         // The same values in another layout (a CSV's flat [784] rows, an IDX file's [28, 28] images) are taken together, in
         // their image layout, as unlearning takes a lineage's datasets; two image layouts do not fit (SampleStack.Layout).
-        var (layout, different) = SampleStack.Layout(parts);
-        if (different is not null)
+        var (layout, different, from) = SampleStack.Layout(parts);
+        if (different is not null && from is not null)
         {
-            // At the data entry that brings the other size, so an editor lands on it.
+            // At the data entry that brings the other layout, so an editor lands on it.
             var entry = model.Data.FirstOrDefault(u => u.Dataset == different.DatasetId)?.Location ?? model.Location;
             throw EngineException.At(DiagnosticCatalogue.TrainingDataMismatch, entry, null, model.Id,
-                $"'{first.DatasetId}' has [{string.Join(", ", first.SampleShape)}], '{different.DatasetId}' has [{string.Join(", ", different.SampleShape)}]");
+                $"'{from.DatasetId}' has [{string.Join(", ", from.SampleShape)}], '{different.DatasetId}' has [{string.Join(", ", different.SampleShape)}]");
         }
 
         var count = parts.Sum(p => p.Count);

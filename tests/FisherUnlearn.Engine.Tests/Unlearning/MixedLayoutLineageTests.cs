@@ -106,6 +106,23 @@ public sealed class MixedLayoutLineageTests
         Assert.Equal("/ws/c/c.lineage.json", ex.Diagnostic.Location.File);
     }
 
+    [Fact]
+    public void Two_image_layouts_in_one_lineage_are_FUL4075_naming_the_dataset_that_brought_the_first()
+    {
+        var model = new ModelManifest
+        {
+            Id = "c", ManifestPath = "/ws/c/c.lineage.json", CheckpointPath = "/ws/c/bin/c.safetensors", Architecture = Testing.WorkspaceBuilder.Mlp(),
+            Location = new Lineage.Diagnostics.SourceLocation("/ws/c/c.lineage.json", 1, 1),
+        };
+        var flat = new DataSplit("flat", "train", new float[784], [0], [784], 10);
+        var digits = new DataSplit("mnist", "train", new float[784], [0], [28, 28], 10);
+        var odd = new DataSplit("odd", "train", new float[784], [0], [4, 196], 10);
+
+        var ex = EngineAssert.Fails("FUL4075", () => SampleStack.CheckLineage(model, [flat, digits, odd]));
+
+        Assert.Contains("dataset 'mnist' ([28, 28] in its train split) and of dataset 'odd' ([4, 196] in its train split)", ex.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(new[] { 784 }, new[] { 28, 28 }, true, new[] { 28, 28 })]
     [InlineData(new[] { 28, 28 }, new[] { 1, 28, 28 }, true, new[] { 1, 28, 28 })]
@@ -117,7 +134,7 @@ public sealed class MixedLayoutLineageTests
     {
         DataSplit Part(string id, int[] shape) => new(id, "train", new float[shape.Aggregate(1, (a, b) => a * b)], [0], shape, 10);
 
-        var (stacked, differs) = SampleStack.Layout([Part("one", first), Part("two", second)]);
+        var (stacked, differs, _) = SampleStack.Layout([Part("one", first), Part("two", second)]);
 
         Assert.Equal(fit, differs is null);
         if (layout is not null)
