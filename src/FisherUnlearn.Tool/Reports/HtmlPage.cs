@@ -23,7 +23,7 @@ internal static class HtmlPage
         .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); gap: 10px; align-items: start; }
         .card { background: #fff; border: 1px solid #dee2e6; border-radius: 8px; padding: 10px 14px; min-width: 0; }
         .card .k { color: #868e96; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
-        .card .v { font-size: 15px; font-weight: 600; margin-top: 2px; overflow-wrap: anywhere; }
+        .card .v { font-size: 15px; font-weight: 600; margin-top: 2px; overflow-wrap: break-word; }
         .panel { background: #fff; border: 1px solid #dee2e6; border-radius: 8px; padding: 12px; overflow-x: auto; }
         .graph svg { max-width: 100%; height: auto; display: block; margin: 0 auto; }
         table { border-collapse: collapse; width: 100%; background: #fff; font-size: 13px; }
@@ -33,8 +33,9 @@ internal static class HtmlPage
         tr.root td:first-child { border-left: 4px solid #c92a2a; }
         tr.descendant td:first-child { border-left: 4px solid #e8590c; }
         .muted { color: #868e96; font-size: 12px; }
-        td.id { max-width: 24em; }
-        td.id code { overflow-wrap: anywhere; }
+        td.id code { white-space: nowrap; }
+        .joints { white-space: normal; }
+        td.sha code { overflow-wrap: anywhere; }
         @media print {
           body { background: #fff; font-size: 11px; }
           main { max-width: none; padding: 0; }
@@ -42,9 +43,8 @@ internal static class HtmlPage
           .graph svg { min-width: 0 !important; }
           table { font-size: 10px; }
           th, td, td.n { white-space: normal !important; }
-          td code { white-space: normal !important; overflow-wrap: anywhere; }
           h2 { break-after: avoid; }
-          .card, .panel, tr, svg { break-inside: avoid; }
+          .card, tr { break-inside: avoid; }
         }
         footer { margin-top: 28px; color: #868e96; font-size: 12px; }
         """;
@@ -74,8 +74,38 @@ internal static class HtmlPage
         html.Append("</main>\n</body>\n</html>\n");
     }
 
-    public static void Card(StringBuilder html, string key, string value) =>
-        html.Append("<div class=\"card\"><div class=\"k\">").Append(E(key)).Append("</div><div class=\"v\">").Append(E(value)).Append("</div></div>\n");
+    public static void Card(StringBuilder html, string key, string value, bool ids = false) =>
+        html.Append("<div class=\"card\"><div class=\"k\">").Append(E(key)).Append("</div><div class=\"v\">").Append(ids ? Breakable(value) : E(value)).Append("</div></div>\n");
+
+    /// <summary><see cref="E"/>; a text longer than <see cref="UnbrokenLength"/> characters gets a line-break opportunity
+    /// after each '.', '-', '_', '/' and ',' (in a <c>joints</c> span, which may wrap where the cell keeps ids on one line):
+    /// a long id or path wraps where it has a joint, a table never squeezes it below its longest part, and a short one
+    /// stays whole (QA: with breaks allowed anywhere, ids were cut into four-letter pieces; with breaks at every joint,
+    /// the demo's 'digits-federated' took two lines at 1280 px; without any, 63-character ids pushed the Models table
+    /// past 1280 px).</summary>
+    public static string Breakable(string text)
+    {
+        var escaped = E(text);
+        if (text.Length <= UnbrokenLength)
+        {
+            return escaped;
+        }
+
+        var html = new StringBuilder(escaped.Length + 48).Append("<span class=\"joints\">");
+        foreach (var c in escaped)
+        {
+            html.Append(c);
+            if (c is '.' or '-' or '_' or '/' or ',')
+            {
+                html.Append("<wbr>");
+            }
+        }
+
+        return html.Append("</span>").ToString();
+    }
+
+    /// <summary>The longest text <see cref="Breakable"/> leaves whole.</summary>
+    public const int UnbrokenLength = 24;
 
     /// <summary>A card's list of ids: the first <paramref name="shown"/>, then how many more (the page's table lists every
     /// one; QA: 18 roots of up to 63 characters made a card a page high).</summary>

@@ -54,7 +54,7 @@ internal static class HtmlReport
         Card(html, "Forget", model.Forget.Length == 0 ? "–" : model.Forget);
         Card(html, "Method", model.Method);
         Card(html, "Affected", MarkdownReport.AffectedText(model));
-        Card(html, "Roots", HtmlPage.Ids(model.Roots));
+        HtmlPage.Card(html, "Roots", HtmlPage.Ids(model.Roots), ids: true);
         Card(html, "Time", MarkdownReport.TimeText(model));
         Card(html, "Targets", MarkdownReport.TargetsText(model, symbols: false));
         if (!string.IsNullOrEmpty(model.RequestedAt))
@@ -129,10 +129,10 @@ internal static class HtmlReport
         foreach (var m in model.Models)
         {
             html.Append("<tr class=\"").Append(m.Role == "root" ? "root" : "descendant").Append("\" data-id=\"").Append(E(m.Id)).Append("\">");
-            html.Append("<td class=\"id\"><code>").Append(E(m.Id)).Append("</code>");
+            html.Append("<td class=\"id\"><code>").Append(HtmlPage.Breakable(m.Id)).Append("</code>");
             if (m.Role != "root" && m.UpstreamRoots.Count > 0)
             {
-                html.Append("<div class=\"muted\">via ").Append(E(string.Join(", ", m.UpstreamRoots))).Append("</div>");
+                html.Append("<div class=\"muted\">via ").Append(HtmlPage.Breakable(string.Join(", ", m.UpstreamRoots))).Append("</div>");
             }
 
             html.Append("</td><td>").Append(E(m.Role)).Append("</td><td>").Append(E(m.Method)).Append("</td>");
@@ -204,8 +204,8 @@ internal static class HtmlReport
             html.Append("<table id=\"manifests\">\n<thead><tr><th>manifest</th><th>path</th><th>SHA-256 (canonical JSON)</th></tr></thead>\n<tbody>\n");
             foreach (var manifest in model.Manifests)
             {
-                html.Append("<tr><td>").Append(E(manifest.Kind)).Append(" <code>").Append(E(manifest.Id)).Append("</code></td><td><code>").Append(E(manifest.Path))
-                    .Append("</code></td><td><code>").Append(E(manifest.Sha256)).Append("</code></td></tr>\n");
+                html.Append("<tr><td>").Append(E(manifest.Kind)).Append(" <code>").Append(HtmlPage.Breakable(manifest.Id)).Append("</code></td><td><code>").Append(HtmlPage.Breakable(manifest.Path))
+                    .Append("</code></td><td class=\"sha\"><code>").Append(E(manifest.Sha256)).Append("</code></td></tr>\n");
             }
 
             html.Append("</tbody>\n</table>\n");

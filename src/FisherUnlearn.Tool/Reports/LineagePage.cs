@@ -100,7 +100,7 @@ internal static class LineagePage
         if (removal is not null)
         {
             HtmlPage.Card(html, "Forget", removal.Forget.Length == 0 ? "–" : removal.Forget);
-            HtmlPage.Card(html, "Roots", HtmlPage.Ids(removal.Roots));
+            HtmlPage.Card(html, "Roots", HtmlPage.Ids(removal.Roots), ids: true);
             HtmlPage.Card(html, "Affected", $"{removal.Affected} of {model.Models.Count} ({removal.Unaffected} unaffected)");
         }
 
@@ -146,11 +146,11 @@ internal static class LineagePage
                 html.Append(" class=\"").Append(E(row.Role)).Append('"');
             }
 
-            html.Append(" data-id=\"").Append(E(row.Id)).Append("\"><td class=\"id\"><code>").Append(E(row.Id)).Append("</code></td>");
+            html.Append(" data-id=\"").Append(E(row.Id)).Append("\"><td class=\"id\"><code>").Append(HtmlPage.Breakable(row.Id)).Append("</code></td>");
             html.Append("<td>").Append(E(row.Architecture)).Append("</td>");
             html.Append("<td>").Append(Lines(row.Parents, "none (a base model)")).Append("</td>");
             html.Append("<td>").Append(Lines(row.Data, "nothing of its own")).Append("</td>");
-            html.Append("<td><code>").Append(E(row.Checkpoint)).Append("</code></td>");
+            html.Append("<td><code>").Append(HtmlPage.Breakable(row.Checkpoint)).Append("</code></td>");
             if (roles)
             {
                 html.Append("<td>").Append(E(row.Role ?? string.Empty)).Append("</td><td>").Append(E(row.Why ?? string.Empty)).Append("</td>");
@@ -163,7 +163,7 @@ internal static class LineagePage
     }
 
     private static string Lines(IReadOnlyList<string> items, string none) =>
-        items.Count == 0 ? $"<span class=\"muted\">{E(none)}</span>" : string.Join("<br>", items.Select(E));
+        items.Count == 0 ? $"<span class=\"muted\">{E(none)}</span>" : string.Join("<br>", items.Select(HtmlPage.Breakable));
 
 
     private static string E(string text) => HtmlPage.E(text);

@@ -7,6 +7,13 @@ namespace FisherUnlearn.Tool.Tests.Reports;
 
 public sealed class ReportRenderingTests
 {
+    [Fact]
+    public void A_long_id_or_path_in_a_page_breaks_only_at_its_joints_and_a_short_one_stays_whole()
+    {
+        Assert.Equal("<span class=\"joints\">org.<wbr>example_<wbr>vision-<wbr>team/<wbr>b&lt;c&gt;</span>", HtmlPage.Breakable("org.example_vision-team/b<c>"));
+        Assert.Equal("digits-federated", HtmlPage.Breakable("digits-federated"));
+    }
+
     [Theory]
     [InlineData(0, "none")]
     [InlineData(6, "r0, r1, r2, r3, r4, r5")] // one more is shown rather than "and 1 more"
