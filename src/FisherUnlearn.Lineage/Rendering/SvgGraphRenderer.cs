@@ -142,6 +142,8 @@ public static class SvgGraphRenderer
         }
 
         svg.Append("</defs>\n");
+        // Its own white ground: the grey labels and legend were invisible on a dark page (a README in GitHub's dark theme).
+        svg.Append("<rect class=\"ground\" width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n");
         svg.Append(Invariant($"<g transform=\"translate({Margin + ((width - (2 * Margin) - (contentRight - contentLeft)) / 2) - contentLeft:0.#},{Margin:0.#})\">\n"));
         svg.Append(edges);
         foreach (var box in layout.Boxes.Values.Where(b => b.Node is not null).OrderBy(b => b.Node!.Kind).ThenBy(b => b.Node!.Id, StringComparer.Ordinal))

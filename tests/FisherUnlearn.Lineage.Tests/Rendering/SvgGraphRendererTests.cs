@@ -46,6 +46,9 @@ public sealed class SvgGraphRendererTests
         Assert.Equal("#e8590c", (string?)models["plus"].Element(Svg + "rect")!.Attribute("stroke"));
         Assert.Equal("#adb5bd", (string?)models["other"].Element(Svg + "rect")!.Attribute("stroke"));
         Assert.NotNull(svg.Descendants(Svg + "g").SingleOrDefault(g => (string?)g.Attribute("class") == "legend"));
+        // A white ground of its own, first under everything drawn: legible on a dark page too.
+        var ground = svg.Root.Elements().First(e => e.Name != Svg + "title" && e.Name != Svg + "defs");
+        Assert.Equal(("rect", "100%", "#ffffff"), (ground.Name.LocalName, (string?)ground.Attribute("width"), (string?)ground.Attribute("fill")));
     }
 
     [Fact]
