@@ -187,11 +187,11 @@ public sealed class InitCommandScenarios
     }
 
     [Fact]
-    public async Task An_unlearn_json_an_earlier_init_wrote_is_up_to_date_not_yours()
+    public async Task An_unlearn_json_an_earlier_init_wrote_is_brought_up_to_date_and_one_the_user_edited_is_kept()
     {
         using var ws = new TempWorkspace();
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "init")).ExitCode);
-        // Until the twenty-ninth session the first comment ended by pointing at examples/README.md.
+        // Until the twenty-ninth session the first comment ended by pointing at examples/README.md (QA: kept on upgrade).
         var current = ws.ReadText("unlearn.json");
         var earlier = current.Replace(", and each x-comment-* field says what the field after it does. Fields starting with 'x-' are ignored.",
             ". Fields starting with 'x-' are ignored. See examples/README.md.", StringComparison.Ordinal);
@@ -201,8 +201,14 @@ public sealed class InitCommandScenarios
         var again = await CliRun.InvokeAsync(ws.Root, "init", "--json");
 
         Assert.Equal(0, again.ExitCode);
-        Assert.Contains("unlearn.json", again.Json["unchanged"]!.Select(p => (string)p!));
-        Assert.Equal(earlier, ws.ReadText("unlearn.json"));
+        Assert.Equal(["unlearn.json"], again.Json["updated"]!.Select(p => (string)p!));
+        Assert.Equal(current, ws.ReadText("unlearn.json"));
+        Assert.Contains(again.ErrorLines, l => l.StartsWith("dotnet-unlearn: updated unlearn.json: it was as an earlier version of init wrote it", StringComparison.Ordinal));
+
+        ws.Write("unlearn.json", earlier.Replace("\"output\": \"artifacts/unlearn\"", "\"output\": \"out\"", StringComparison.Ordinal));
+        var edited = await CliRun.InvokeAsync(ws.Root, "init", "--json");
+        Assert.Equal(["unlearn.json"], edited.Json["skipped"]!.Select(p => (string)p!));
+        Assert.Contains("\"output\": \"out\"", ws.ReadText("unlearn.json"), StringComparison.Ordinal);
     }
 
     [Fact]

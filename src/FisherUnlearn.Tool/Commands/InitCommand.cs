@@ -67,7 +67,7 @@ internal static class InitCommand
                 // init must not call them removed since (QA).
                 var outcome = network > 0 && InitTemplates.IsExample(relative) && !File.Exists(path) ? ScaffoldOutcome.Withheld
                     : existing && !overwrite && InitTemplates.IsExample(relative) && !File.Exists(path) ? ScaffoldOutcome.Removed
-                    : ScaffoldFile.Write(path, content, overwrite, ToolWrittenFiles.At(relative));
+                    : ScaffoldFile.Write(path, content, overwrite, ToolWrittenFiles.At(relative), InitTemplates.Earlier(relative));
                 results.Add((relative, outcome));
                 var shown = context.Display(Path.GetFullPath(path));
                 switch (outcome)
@@ -77,6 +77,9 @@ internal static class InitCommand
                         break;
                     case ScaffoldOutcome.Overwritten:
                         env.Diagnostics.Log($"overwrote {shown} (--force)");
+                        break;
+                    case ScaffoldOutcome.Updated:
+                        env.Diagnostics.Log($"updated {shown}: it was as an earlier version of init wrote it");
                         break;
                     case ScaffoldOutcome.Unchanged:
                         env.Diagnostics.Detail($"{shown} is up to date");
@@ -118,7 +121,9 @@ internal static class InitCommand
             var skipped = results.Count(r => r.Outcome is ScaffoldOutcome.Skipped);
             var removed = results.Count(r => r.Outcome is ScaffoldOutcome.Removed);
             var withheld = results.Count(r => r.Outcome is ScaffoldOutcome.Withheld);
+            var updated = results.Count(r => r.Outcome is ScaffoldOutcome.Updated);
             env.Diagnostics.Log($"init {context.Display(env.WorkspaceRoot)}: {created} created, {overwritten} overwritten, {unchanged} already up to date, {skipped} skipped (yours differ; --force overwrites)"
+                + (updated > 0 ? $", {updated} updated from an earlier version's" : string.Empty)
                 + (removed > 0 ? $", {removed} removed examples not written again (--force writes them)" : string.Empty)
                 + (withheld > 0 ? $", {withheld} examples not written: the folder already has {network} lineage manifest{(network == 1 ? "" : "s")}, whose network they would join (--force writes them)" : string.Empty)
                 + (existing || withheld > 0 ? ". Next: 'dotnet unlearn validate'." : ". Next: edit the examples, then 'dotnet unlearn validate'."));
@@ -149,6 +154,7 @@ internal static class InitCommand
         ["skipped"] = Paths(results, ScaffoldOutcome.Skipped),
         ["removed"] = Paths(results, ScaffoldOutcome.Removed),
         ["withheld"] = Paths(results, ScaffoldOutcome.Withheld),
+        ["updated"] = Paths(results, ScaffoldOutcome.Updated),
     };
 
     // The lineage manifests discovery finds under root (with the default globs) that are not init's examples.

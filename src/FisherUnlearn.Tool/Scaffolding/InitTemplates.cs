@@ -49,8 +49,8 @@ internal static class InitTemplates
         return files;
     }
 
-    /// <summary>What earlier versions of init wrote at <paramref name="relativePath"/>, still the tool's: a workspace made by
-    /// one is up to date, not "yours differ". Until the twenty-ninth session <c>unlearn.json</c>'s first comment pointed
+    /// <summary>What earlier versions of init wrote at <paramref name="relativePath"/>: init brings such a file up to date
+    /// (nobody edited it), and the demo keeps it as the tool's, not "yours differ". Until the twenty-ninth session <c>unlearn.json</c>'s first comment pointed
     /// at examples/README.md, which init does not write in a folder with models of its own (QA).</summary>
     public static IEnumerable<byte[]> Earlier(string relativePath) => relativePath == WorkspaceSettings.FileName
         ? [Text(Settings.Replace(", and each x-comment-* field says what the field after it does. Fields starting with 'x-' are ignored.",

@@ -26,6 +26,10 @@ internal enum ScaffoldOutcome
     /// again, since it would join the user's network (only with <c>--force</c>).</summary>
     Removed,
 
+    /// <summary>The file existed exactly as an earlier version of the tool wrote it (nobody edited it since): replaced with
+    /// this version's.</summary>
+    Updated,
+
     /// <summary>An example not written because the folder already holds lineage manifests: it would join their network, and
     /// its removal request could name their models (only with <c>--force</c>).</summary>
     Withheld,
@@ -76,7 +80,9 @@ internal static class ScaffoldFile
 
     /// <param name="equivalent">What the tool's other scaffolding writes at this path (<see cref="ToolWrittenFiles"/>):
     /// found there, the file is the tool's, not the user's, and is kept unless <paramref name="overwrite"/>.</param>
-    public static ScaffoldOutcome Write(string path, byte[] content, bool overwrite, IReadOnlyList<byte[]>? equivalent = null)
+    /// <param name="earlier">What earlier versions of this scaffolding wrote at this path: found there, the file is the
+    /// tool's as it was, and is brought up to date.</param>
+    public static ScaffoldOutcome Write(string path, byte[] content, bool overwrite, IReadOnlyList<byte[]>? equivalent = null, IEnumerable<byte[]>? earlier = null)
     {
         var full = Path.GetFullPath(path);
         if (File.Exists(full))
@@ -85,6 +91,12 @@ internal static class ScaffoldFile
             if (SameContent(existing, content))
             {
                 return ScaffoldOutcome.Unchanged;
+            }
+
+            if (!overwrite && earlier?.Any(e => SameContent(existing, e)) == true)
+            {
+                AtomicFile.WriteAllBytes(full, content);
+                return ScaffoldOutcome.Updated;
             }
 
             if (!overwrite)
