@@ -640,6 +640,24 @@ public sealed class TrainCommandScenarios
         Assert.Equal(("b", "failed", "FUL4029"), ((string)failed["id"]!, (string)failed["status"]!, (string)failed["error"]!["code"]!));
     }
 
+    // Found in QA: a file where one of the checkpoint's folders goes ('b/bin' a file) let the recipe run, then FUL4028 "The
+    // file ... already exists" with advice about free space and permissions, exit 1.
+    [Fact]
+    public async Task A_file_where_a_folder_of_the_checkpoint_goes_is_refused_before_any_model_trains()
+    {
+        using var ws = Chain(BRecipe);
+        ws.Write("b/bin", "not a folder");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "train", "--json");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains($"b/b.lineage.json{ValueAt(ws.ReadText("b/b.lineage.json"), "\"checkpoint\": ")}: error FUL4076: The checkpoint 'b/bin/b.safetensors' of model 'b' goes into a folder, but 'b/bin' is a file",
+            run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("FUL4028", run.Error, StringComparison.Ordinal);
+        Assert.False(ws.Exists("a/bin/a.safetensors"));
+        Assert.Equal("not a folder", ws.ReadText("b/bin"));
+    }
+
     [Fact]
     public async Task An_existing_user_checkpoint_is_kept_and_its_children_train_from_it()
     {

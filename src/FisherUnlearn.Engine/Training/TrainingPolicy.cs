@@ -1,6 +1,7 @@
 using FisherUnlearn.Engine.Checkpoints;
 using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Diagnostics;
+using FisherUnlearn.Lineage.IO;
 using FisherUnlearn.Lineage.Manifests;
 
 namespace FisherUnlearn.Engine.Training;
@@ -60,7 +61,7 @@ public static class TrainingPolicy
                     $" and its checkpoint '{shown}' {absence}", ", or put the checkpoint there"));
         }
 
-        ThrowIfCheckpointIsFolder(workspace, model);
+        ThrowIfCheckpointPathBlocked(workspace, model);
         if (CheckpointStore.FormatOf(path) != CheckpointFormat.Safetensors)
         {
             return exists && !force
@@ -94,18 +95,30 @@ public static class TrainingPolicy
 
     /// <summary>
     /// FUL4029 when <c>train</c> would have to write the checkpoint of <paramref name="model"/> (it has a recipe) where a
-    /// folder is: found before any model is trained, since writing the file would fail only once the training is spent
-    /// (found in QA: FUL4028 "Is a directory" after the whole recipe ran). A model without a recipe is FUL4060's.
+    /// folder is, FUL4076 when a file stands where one of its folders goes: found before any model is trained, since
+    /// writing the file would fail only once the training is spent (found in QA: FUL4028 "Is a directory", and "The file
+    /// 'm/bin/sub' already exists" with advice about free space, exit 1, after the whole recipe ran). A model without a
+    /// recipe is FUL4060's.
     /// </summary>
-    /// <exception cref="EngineException">FUL4029.</exception>
-    public static void ThrowIfCheckpointIsFolder(Workspace workspace, ModelManifest model)
+    /// <exception cref="EngineException">FUL4029, FUL4076.</exception>
+    public static void ThrowIfCheckpointPathBlocked(Workspace workspace, ModelManifest model)
     {
         ArgumentNullException.ThrowIfNull(workspace);
         ArgumentNullException.ThrowIfNull(model);
-        if (ModelTrainer.CanTrain(model) && Directory.Exists(model.CheckpointPath))
+        if (!ModelTrainer.CanTrain(model))
         {
-            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointPathIsFolder, model.CheckpointLocation ?? model.Location,
-                workspace.Relative(model.CheckpointPath), model.Id));
+            return;
+        }
+
+        var at = model.CheckpointLocation ?? model.Location;
+        if (Directory.Exists(model.CheckpointPath))
+        {
+            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointPathIsFolder, at, workspace.Relative(model.CheckpointPath), model.Id));
+        }
+
+        if (Path.GetDirectoryName(Path.GetFullPath(model.CheckpointPath)) is { } folder && RegularFile.FileAtOrAbove(folder) is { } file)
+        {
+            throw new EngineException(Diagnostic.Create(DiagnosticCatalogue.CheckpointFolderIsFile, at, workspace.Relative(model.CheckpointPath), model.Id, workspace.Relative(file)));
         }
     }
 

@@ -217,6 +217,8 @@ public static class DiagnosticCatalogue
         "'{0}' could not be written: {1}. Check free space and permissions of the output folder.");
     public static readonly DiagnosticDescriptor CheckpointPathIsFolder = Error("FUL4029", "Checkpoint path is a folder",
         "The checkpoint '{0}' of model '{1}' is a folder, so 'train' cannot write the model's checkpoint there. Move the folder away, or point 'checkpoint' at a path where no folder is.");
+    public static readonly DiagnosticDescriptor CheckpointFolderIsFile = Error("FUL4076", "Checkpoint's folder is a file",
+        "The checkpoint '{0}' of model '{1}' goes into a folder, but '{2}' is a file, so 'train' cannot write the model's checkpoint there. Move that file away, or point 'checkpoint' at a path under folders.");
 
     // 404x architectures
     public static readonly DiagnosticDescriptor ArchitectureUnsupported = Error("FUL4040", "Architecture cannot be built",

@@ -246,11 +246,12 @@ internal static class TrainCommand
         /// <summary>The model being processed, for failure messages.</summary>
         public ModelManifest? Current { get; private set; }
 
-        /// <summary>FUL4029 (as the failure of <paramref name="model"/>) when its checkpoint path is a folder.</summary>
+        /// <summary>FUL4029 or FUL4076 (as the failure of <paramref name="model"/>) when a folder stands at its checkpoint
+        /// path or a file where one of its folders goes.</summary>
         public void Precheck(ModelManifest model)
         {
             Current = model;
-            TrainingPolicy.ThrowIfCheckpointIsFolder(workspace, model);
+            TrainingPolicy.ThrowIfCheckpointPathBlocked(workspace, model);
             Current = null;
         }
 
