@@ -222,6 +222,26 @@ public sealed class StatusCommandScenarios
         Assert.Contains("checkpoint of 'a' cannot be read", check.Error, StringComparison.Ordinal);
     }
 
+    /// <summary>A trained model's checkpoint replaced by a Git LFS pointer: train leaves it as it is without --force
+    /// (FUL4070), so status does not send the user to plain 'train' (QA: it did, and train then refused).</summary>
+    [Fact]
+    public async Task A_checkpoint_train_would_leave_as_it_is_is_to_be_fetched_or_trained_over_with_force()
+    {
+        using var ws = DigitsChain.Create();
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        ws.Write("b/bin/b.safetensors", "version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 103344\n");
+
+        var text = await CliRun.InvokeAsync(ws.Root, "status");
+        var train = await CliRun.InvokeAsync(ws.Root, "train");
+
+        Assert.Contains("checkpoint of 'b' cannot be read (", text.Out, StringComparison.Ordinal);
+        Assert.Contains("): restore or fetch the file of 'b', or train over it with 'dotnet unlearn train --force --model b', then 'dotnet unlearn run forget-3'.", text.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("run 'dotnet unlearn train' (", text.Out, StringComparison.Ordinal);
+        Assert.Equal(2, train.ExitCode); // what status said: plain 'train' leaves it
+        Assert.Contains("error FUL4070", train.Error, StringComparison.Ordinal);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train", "--force", "--model", "b")).ExitCode);
+    }
+
     /// <summary>A PyTorch checkpoint has no header to check: status reads it as run would (QA: a broken .pt passed for
     /// "stale", and run then refused it).</summary>
     [Fact]

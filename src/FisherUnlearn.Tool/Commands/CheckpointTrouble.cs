@@ -22,6 +22,11 @@ internal sealed record CheckpointTrouble(IReadOnlyList<string> Missing, IReadOnl
     /// until the next 'train' (found in QA: status and plan --check said "done" while run warned that 'train' comes first).</summary>
     public IReadOnlyList<string> Untrained { get; init; } = [];
 
+    /// <summary>Unreadable checkpoints whose header cannot be read, so 'train' cannot tell whether it made them and leaves
+    /// them as they are without --force (FUL4070; QA: status advised 'train' for a Git LFS pointer, which train then
+    /// refused). A checkpoint train made and that was damaged since is trained again, and not among them.</summary>
+    public IReadOnlyList<string> KeptByTrain { get; init; } = [];
+
     /// <param name="display">How the reasons name files (the engine names them in full: QA found '/tmp/…/m.pt' in status).</param>
     /// <param name="files">The file hashes of the command, shared across its removals (each checkpoint hashed once).</param>
     public static CheckpointTrouble Find(WorkspaceAnalysis analysis, RemovalPlan plan, Func<string, string> display, Engine.Training.FileHashCache? files = null)
@@ -42,7 +47,9 @@ internal sealed record CheckpointTrouble(IReadOnlyList<string> Missing, IReadOnl
         var untrained = Engine.Training.TrainingPolicy.WouldRemake(analysis.Workspace, plan.Affected.Select(a => a.Id).Where(analysis.Workspace.Models.ContainsKey),
                 files ?? Engine.Training.FileHashCache.ForWorkspace(analysis.Workspace))
             .Where(r => !r.AncestorUnusable && !troubled.Contains(r.Model)).Select(r => r.Model).ToList();
-        return new(missing, unreadable) { Untrainable = untrainable, Untrained = untrained };
+        var keptByTrain = unreadable.Select(u => u.Id).Where(id => !untrainable.ContainsKey(id)
+            && Engine.Training.TrainingInputs.Check(analysis.Workspace.Models[id].CheckpointPath, string.Empty) == Engine.Training.CheckpointState.Unreadable).ToList();
+        return new(missing, unreadable) { Untrainable = untrainable, Untrained = untrained, KeptByTrain = keptByTrain };
     }
 
     /// <summary>What to say of <see cref="Untrained"/> (null when there are none): train first, then <paramref name="run"/>.</summary>
@@ -72,9 +79,25 @@ internal sealed record CheckpointTrouble(IReadOnlyList<string> Missing, IReadOnl
                 + $"({string.Join("; ", troubled.Select(id => Untrainable[id]))}, so 'dotnet unlearn train' cannot make {(one ? "it" : "them")}), then {run}.";
         }
 
-        var fix = Unreadable.Count > 0 ? $"(or fix 'checkpoint' in {(one ? "its manifest" : "their manifests")}, or put the file{(one ? "" : "s")} back)"
-            : $"(or fix 'checkpoint' in {(one ? "its manifest" : "their manifests")})";
-        return $"{string.Join("; ", parts)}: run 'dotnet unlearn train' {fix}, then {run}.";
+        var steps = new List<string>();
+        var trained = troubled.Where(id => !Untrainable.ContainsKey(id) && !KeptByTrain.Contains(id)).ToList();
+        if (trained.Count > 0)
+        {
+            var several = trained.Count > 1;
+            var fix = trained.Any(id => Unreadable.Any(u => u.Id == id)) ? $"(or fix 'checkpoint' in {(several ? "their manifests" : "its manifest")}, or put the file{(several ? "s" : "")} back)"
+                : $"(or fix 'checkpoint' in {(several ? "their manifests" : "its manifest")})";
+            steps.Add($"run 'dotnet unlearn train' {fix}");
+        }
+
+        if (KeptByTrain.Count > 0)
+        {
+            // 'train' leaves these as they are (FUL4070): the file is to be fetched or restored, or trained over on purpose.
+            var several = KeptByTrain.Count > 1;
+            steps.Add($"restore or fetch the file{(several ? "s" : "")} of {string.Join(", ", KeptByTrain.Select(id => $"'{id}'"))}, or train over {(several ? "them" : "it")} with "
+                + string.Join(" and ", KeptByTrain.Select(id => $"'dotnet unlearn train --force --model {id}'")));
+        }
+
+        return $"{string.Join("; ", parts)}: {string.Join("; ", steps)}, then {run}.";
     }
 
     /// <summary>The unreadable ones for a <c>--json</c> document: <c>[{ "id", "reason" }]</c>.</summary>
