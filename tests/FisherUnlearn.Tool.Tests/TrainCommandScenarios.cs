@@ -113,6 +113,7 @@ public sealed class TrainCommandScenarios
 
             Assert.Equal(1, second.ExitCode);
             Assert.Contains("error FUL3007: Another dotnet-unlearn process (pid ", second.Error, StringComparison.Ordinal);
+            Assert.Contains($"is writing to '{Path.GetFullPath(ws.Root)}'", second.Error, StringComparison.Ordinal); // not '.'
             Assert.Equal("FUL3007", (string?)second.Json["error"]?["code"] ?? (string?)second.Json["diagnostics"]?[0]?["code"]);
             Assert.False(ws.Exists("a/bin/a.safetensors"));
         }

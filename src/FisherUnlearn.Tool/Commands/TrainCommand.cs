@@ -103,7 +103,8 @@ internal static class TrainCommand
         using var trainLock = TryLockTraining(env, workspace, out var holder);
         if (holder is not null)
         {
-            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.OutputLocked, null, holder, env.Context.Display(workspace.Root)));
+            // The workspace by its full path: shown relative, the current folder read as a bare '.' (QA).
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.OutputLocked, null, holder, Path.GetFullPath(workspace.Root)));
             return ExitCodes.Failed;
         }
 
