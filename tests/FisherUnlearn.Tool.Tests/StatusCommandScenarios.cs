@@ -367,6 +367,10 @@ public sealed class StatusCommandScenarios
         Assert.Equal(3, check.ExitCode);
         Assert.Contains("1 of 1 outputs are missing or stale (they were made with 'retrain': add '--method retrain' to check those); run 'dotnet unlearn run forget-2'.", check.Error, StringComparison.Ordinal);
         Assert.Equal(0, told.ExitCode);
+        // And the other way round: checked as another method than the one that made them (QA: said only "stale").
+        var other = await CliRun.InvokeAsync(ws.Root, "plan", "forget-2", "--check", "--method", "ssd");
+        Assert.Equal(3, other.ExitCode);
+        Assert.Contains("(they were made with 'retrain': '--method retrain' checks those); run 'dotnet unlearn run forget-2 --method ssd'.", other.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -196,9 +196,10 @@ internal static class PlanCommand
         // stale for this check: say which method made them, so the check can be told.
         var madeWith = todo.Where(s => s.Value.State == Running.OutputState.Stale).Select(s => s.Value.Record?.Outcome.Method)
             .Where(m => m is not null && !string.Equals(m, settings.Method, StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
-        var otherMethod = method is null && madeWith.Count == 1
-            ? $" (they were made with '{madeWith[0]}': add '--method {madeWith[0]}' to check those)"
-            : string.Empty;
+        // Also when --method named another one (QA: '--check --method ssd' on fiun outputs said only "stale").
+        var otherMethod = madeWith.Count != 1 ? string.Empty
+            : method is null ? $" (they were made with '{madeWith[0]}': add '--method {madeWith[0]}' to check those)"
+            : $" (they were made with '{madeWith[0]}': '--method {madeWith[0]}' checks those)";
         env.Diagnostics.Log(todo.Count > 0 && checkpoints.Any
             ? $"'{removal.Id}': {todo.Count} of {states.Count} outputs are missing or stale; {checkpoints.Advice(run)}"
             : todo.Count > 0 && checkpoints.UntrainedNote(run) is { } first
