@@ -355,6 +355,25 @@ public sealed class StatusCommandScenarios
         Assert.Equal((1, 0), ((int)changed["stale"]!, (int)changed["missing"]!)); // the file is there, but not what was computed
     }
 
+    // QA: a folder of ssd outputs was judged by the workspace's method, and status suggested a run that would replace them.
+    [Fact]
+    public async Task Status_judges_outputs_by_the_method_it_is_given_and_suggests_a_run_of_that_method()
+    {
+        using var ws = ChainWithCheckpoints();
+        WriteOutput(ws, "forget-2", "b", method: "retrain");
+
+        var plain = await Removal(ws, "forget-2");
+        var asRetrain = await CliRun.InvokeAsync(ws.Root, "status", "--method", "retrain", "--json");
+        var asSsd = await CliRun.InvokeAsync(ws.Root, "status", "--method", "ssd");
+        var typo = await CliRun.InvokeAsync(ws.Root, "status", "--method", "retrian");
+
+        Assert.Equal("stale", (string?)plain["state"]);
+        Assert.Equal("done", (string?)asRetrain.Json["removals"]!.Single(r => (string?)r["id"] == "forget-2")["state"]);
+        Assert.Contains("forget-2: b (stale); run 'dotnet unlearn run forget-2 --method ssd'.", asSsd.Out, StringComparison.Ordinal);
+        Assert.Equal(2, typo.ExitCode);
+        Assert.Contains("did you mean 'retrain'", typo.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_check_of_outputs_made_with_another_method_says_which_and_how_to_check_them()
     {

@@ -29,9 +29,12 @@ internal static class StatusCommand
     public static Command Create(CliContext context, GlobalOptions options)
     {
         var output = new Option<string?>("--out") { Description = "The output root 'run' wrote to (default: 'output' of unlearn.json, artifacts/unlearn).", HelpName = "dir" };
-        var command = new Command("status", "For each removal request: done, stale (an input changed since) or pending (outputs missing).") { output };
+        // A folder of outputs made with another method ('run --method ssd --out ...') is judged by that method (QA: judged by
+        // the workspace's, status suggested a run that would have replaced them).
+        var method = MethodOption.Create("The method the outputs were made with (default: each removal's method, else unlearn.json's, else fiun).");
+        var command = new Command("status", "For each removal request: done, stale (an input changed since) or pending (outputs missing).") { output, method };
         command.SetAction((parseResult, cancellationToken) =>
-            Task.FromResult(Run(new CommandEnvironment(context, options, parseResult), parseResult.GetValue(output), cancellationToken)));
+            Task.FromResult(Run(new CommandEnvironment(context, options, parseResult), parseResult.GetValue(output), parseResult.GetValue(method), cancellationToken)));
         return command;
     }
 
@@ -53,7 +56,7 @@ internal static class StatusCommand
         public string State => Missing > 0 ? Pending : Stale > 0 ? StatusCommand.Stale : StatusCommand.Done;
     }
 
-    private static int Run(CommandEnvironment env, string? output, CancellationToken cancellationToken)
+    private static int Run(CommandEnvironment env, string? output, string? method, CancellationToken cancellationToken)
     {
         var analysis = env.LoadValidWorkspace(cancellationToken);
         if (analysis is null)
@@ -77,12 +80,12 @@ internal static class StatusCommand
             UnlearnSettings settings;
             try
             {
-                settings = UnlearnSettings.From(removal, workspace.Settings);
+                settings = UnlearnSettings.From(removal, workspace.Settings, method);
             }
             catch (EngineException ex)
             {
                 env.Diagnostics.Write(ex.Diagnostic);
-                settings = new UnlearnSettings { Method = removal.Method ?? workspace.Settings.Method ?? UnlearnSettings.Fiun };
+                settings = new UnlearnSettings { Method = method?.Trim().ToLowerInvariant() ?? removal.Method ?? workspace.Settings.Method ?? UnlearnSettings.Fiun };
             }
 
             var plan = Planner.Plan(workspace, analysis.Graph, removal);
@@ -139,7 +142,7 @@ internal static class StatusCommand
                     .Concat(s.Leftovers.Select(id => $"{id} (no longer affected, but its output is still there: 'run' removes it)"));
                 // The same output folder it checked: a plain 'run' would write to the default one. A missing checkpoint
                 // stops 'run' (FUL4104), an unreadable one fails it: 'train' makes it first (or the path or file is wrong).
-                var run = $"'dotnet unlearn run {s.Id}{(output is null ? string.Empty : $" --out {Lineage.Text.ShellWord.Quote(output)}")}'";
+                var run = $"'dotnet unlearn run {s.Id}{(method is null ? string.Empty : $" --method {method.Trim().ToLowerInvariant()}")}{(output is null ? string.Empty : $" --out {Lineage.Text.ShellWord.Quote(output)}")}'";
                 var untrained = s.Checkpoints.UntrainedNote(run);
                 env.Context.Out.WriteLine(s.Checkpoints.Any
                     ? $"{s.Id}: {string.Join(", ", names)}; {s.Checkpoints.Advice(run)}"
