@@ -47,9 +47,22 @@ internal sealed record CheckpointTrouble(IReadOnlyList<string> Missing, IReadOnl
         var untrained = Engine.Training.TrainingPolicy.WouldRemake(analysis.Workspace, plan.Affected.Select(a => a.Id).Where(analysis.Workspace.Models.ContainsKey),
                 files ?? Engine.Training.FileHashCache.ForWorkspace(analysis.Workspace))
             .Where(r => !r.AncestorUnusable && !troubled.Contains(r.Model)).Select(r => r.Model).ToList();
-        var keptByTrain = unreadable.Select(u => u.Id).Where(id => !untrainable.ContainsKey(id)
-            && Engine.Training.TrainingInputs.Check(analysis.Workspace.Models[id].CheckpointPath, string.Empty) == Engine.Training.CheckpointState.Unreadable).ToList();
+        var keptByTrain = unreadable.Select(u => u.Id).Where(id => !untrainable.ContainsKey(id) && KeptByTrainAsItIs(analysis.Workspace.Models[id].CheckpointPath)).ToList();
         return new(missing, unreadable) { Untrainable = untrainable, Untrained = untrained, KeptByTrain = keptByTrain };
+    }
+
+    // Whether 'train' leaves the checkpoint as it is without --force (FUL4070): its header cannot be read. A path that is no
+    // regular file (FUL1027) is not: train refuses it otherwise, and its reason says so.
+    private static bool KeptByTrainAsItIs(string path)
+    {
+        try
+        {
+            return Engine.Training.TrainingInputs.Check(path, string.Empty) == Engine.Training.CheckpointState.Unreadable;
+        }
+        catch (Engine.EngineException)
+        {
+            return false;
+        }
     }
 
     /// <summary>What to say of <see cref="Untrained"/> (null when there are none): train first, then <paramref name="run"/>.</summary>
