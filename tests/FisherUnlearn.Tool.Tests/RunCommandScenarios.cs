@@ -660,6 +660,32 @@ public sealed class RunCommandScenarios
         Assert.Equal(report, ws.ReadText("artifacts/unlearn/forget-far/report.json"));
     }
 
+    // Review: the outputs of models a changed request no longer affects were removed before its sample indices were checked,
+    // so a mistyped index lost them and then exited 2.
+    [Fact]
+    public async Task A_request_refused_for_a_sample_index_keeps_the_outputs_it_no_longer_affects()
+    {
+        using var ws = DigitsChain.Create();
+        foreach (var file in new[] { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "test-images-idx3-ubyte.gz", "test-labels-idx1-ubyte.gz" })
+        {
+            ws.WriteBytes("data/extra-" + file, ws.ReadBytes("data/" + file));
+        }
+
+        ws.Write("extra.dataset.json", ws.ReadText("mnist.dataset.json").Replace("\"mnist\"", "\"extra\"", StringComparison.Ordinal).Replace("data/", "data/extra-", StringComparison.Ordinal));
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"dataset\": \"mnist\"", "\"dataset\": \"extra\"", StringComparison.Ordinal));
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
+        Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode); // a and b
+        // Now samples of b's own dataset, one index outside it: a is no longer affected.
+        ws.Write("forget-3.removal.json", """{ "schemaVersion": 1, "id": "forget-3", "forget": { "samples": [ { "dataset": "extra", "split": "train", "indices": [5, 800000] } ] } }""");
+
+        var run = await CliRun.InvokeAsync(ws.Root, "run", "forget-3");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error FUL2013", run.Error, StringComparison.Ordinal);
+        Assert.True(ws.Exists("artifacts/unlearn/forget-3/a.safetensors"));
+        Assert.True(ws.Exists("artifacts/unlearn/forget-3/.jobs/a.json"));
+    }
+
     [Fact]
     public async Task Only_a_model_the_removal_does_not_affect_says_so_rather_than_that_it_does_not_exist()
     {

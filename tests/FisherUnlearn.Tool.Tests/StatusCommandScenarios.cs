@@ -366,12 +366,15 @@ public sealed class StatusCommandScenarios
         var asRetrain = await CliRun.InvokeAsync(ws.Root, "status", "--method", "retrain", "--json");
         var asSsd = await CliRun.InvokeAsync(ws.Root, "status", "--method", "ssd");
         var typo = await CliRun.InvokeAsync(ws.Root, "status", "--method", "retrian");
+        var blank = await CliRun.InvokeAsync(ws.Root, "status", "--method", " ");
 
         Assert.Equal("stale", (string?)plain["state"]);
         Assert.Equal("done", (string?)asRetrain.Json["removals"]!.Single(r => (string?)r["id"] == "forget-2")["state"]);
         Assert.Contains("forget-2: b (stale); run 'dotnet unlearn run forget-2 --method ssd'.", asSsd.Out, StringComparison.Ordinal);
         Assert.Equal(2, typo.ExitCode);
         Assert.Contains("did you mean 'retrain'", typo.Error, StringComparison.Ordinal);
+        Assert.Equal(2, blank.ExitCode);
+        Assert.Single(blank.ErrorLines, l => l.Contains("error FUL", StringComparison.Ordinal)); // once, not per removal
     }
 
     [Fact]

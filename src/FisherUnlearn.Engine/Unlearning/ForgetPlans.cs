@@ -214,7 +214,10 @@ public static class ForgetPlans
             var include = UnlearningJob.IncludeFor(settings, module);
             var full = harvest.Knowledge(include);
             // The plans calibrate on train slices of every dataset of the lineage, evaluated together (SampleStack).
-            SampleStack.CheckLineage(manifest, RemovalScope.KnowledgeOf(workspace, analysis.Graph, modelId).Select(k => resources.Splits.Get(k.Dataset, "train")));
+            if (missing.Count > 0)
+            {
+                SampleStack.CheckLineage(manifest, RemovalScope.KnowledgeOf(workspace, analysis.Graph, modelId).Select(k => resources.Splits.Get(k.Dataset, "train")));
+            }
             progress?.Invoke(0, missing.Count);
             foreach (var labels in missing)
             {

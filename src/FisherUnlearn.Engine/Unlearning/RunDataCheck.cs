@@ -1,3 +1,4 @@
+using FisherUnlearn.Engine.Data;
 using FisherUnlearn.Lineage;
 using FisherUnlearn.Lineage.Graph;
 using FisherUnlearn.Lineage.Manifests;
@@ -27,7 +28,7 @@ public static class RunDataCheck
     /// <summary>Checks <paramref name="removal"/>'s sample indices, then loads the splits that the jobs of
     /// <paramref name="modelIds"/> will read (see the remarks) through <paramref name="cache"/>; throws the error of the
     /// first index outside its split or of the first split that cannot be read.</summary>
-    /// <exception cref="EngineException">FUL2013, or the data's error: FUL4001 to FUL4011.</exception>
+    /// <exception cref="EngineException">FUL2013, the data's error (FUL4001 to FUL4011), or FUL4075.</exception>
     public static void Check(Workspace workspace, LineageGraph graph, RemovalManifest removal, IEnumerable<string> modelIds, SplitCache cache,
         CancellationToken cancellationToken = default)
     {
@@ -38,9 +39,11 @@ public static class RunDataCheck
         ArgumentNullException.ThrowIfNull(cache);
         RemovalData.CheckSampleIndices(removal, workspace.Datasets.Values, cache);
         // The jobs' own selection (RemovalScope.KnowledgeOf), so the check reads exactly the datasets they will.
-        var datasets = modelIds.Where(workspace.Models.ContainsKey)
-            .SelectMany(id => RemovalScope.KnowledgeOf(workspace, graph, id)).Select(k => k.Dataset)
+        var lineages = modelIds.Where(workspace.Models.ContainsKey).Order(StringComparer.Ordinal)
+            .ToDictionary(id => id, id => RemovalScope.KnowledgeOf(workspace, graph, id), StringComparer.Ordinal);
+        var datasets = lineages.Values.SelectMany(k => k).Select(k => k.Dataset)
             .DistinctBy(d => d.Id, StringComparer.Ordinal).OrderBy(d => d.Id, StringComparer.Ordinal);
+        var read = new Dictionary<(string, string), DataSplit>();
         foreach (var dataset in datasets)
         {
             foreach (var split in new[] { "train", "test" })
@@ -48,9 +51,17 @@ public static class RunDataCheck
                 cancellationToken.ThrowIfCancellationRequested();
                 if (dataset.GetSplit(split) is { } files && !(split == "train" && RemovalData.Deleted(files)))
                 {
-                    cache.Get(dataset, split);
+                    read[(dataset.Id, split)] = cache.Get(dataset, split);
                 }
             }
+        }
+
+        // Each lineage's splits are evaluated together (SampleStack): ones that do not fit are the data's error too, said
+        // before any model starts (FUL4075), not after a job spent its Fisher passes.
+        foreach (var (id, knowledge) in lineages)
+        {
+            SampleStack.CheckLineage(workspace.Models[id], knowledge.SelectMany(k => new[] { "train", "test" }.Select(split => read.GetValueOrDefault((k.Dataset.Id, split))))
+                .OfType<DataSplit>());
         }
     }
 }

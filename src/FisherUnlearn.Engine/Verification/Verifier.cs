@@ -39,7 +39,8 @@ public sealed record VerifyOptions
     public Func<DatasetManifest, string, DataSplit>? LoadData { get; init; }
 
     /// <summary>Splits the caller has already read (verify's check of a sample request's indices), so they are not decoded
-    /// again; null: a cache of its own, reading through <see cref="LoadData"/>.</summary>
+    /// again; null: a cache of its own, reading through <see cref="LoadData"/>. Given, the measurements read through it
+    /// (its own loader), and <see cref="LoadData"/> serves the reference's retraining only.</summary>
     public SplitCache? Splits { get; init; }
 
     public Action<string>? Log { get; init; }
@@ -154,7 +155,8 @@ public static class Verifier
         // test split), as run does (RunDataCheck). A train file gone is left to the measurements (FUL5008).
         var splits = options.Splits ?? new SplitCache(options.LoadData);
         var measured = plan.Affected.Where(a => !missing.Contains(a.Id, StringComparer.Ordinal)).ToList();
-        RunDataCheck.Check(workspace, analysis.Graph, removal, measured.Select(a => a.Id), splits, cancellationToken);
+        // The reference retrains every affected model, those without an output too.
+        RunDataCheck.Check(workspace, analysis.Graph, removal, (options.Reference ? plan.Affected : measured).Select(a => a.Id), splits, cancellationToken);
 
         RetrainResult? reference = null;
         if (options.Reference)

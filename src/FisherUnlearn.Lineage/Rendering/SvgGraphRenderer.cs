@@ -39,9 +39,9 @@ public static class SvgGraphRenderer
     private const double ColumnGap = 28;
     private const double WaypointWidth = 4;
 
-    // Wider than this, a page of the usual width shows the drawing scrolled (its minimum scale, 0.6, times this is over
-    // 1,000 px).
-    private const double WideDrawing = 1700;
+    // Narrowed to its minimum scale (SvgGraphOptions.MinScale) and still wider than this, a page of the usual width scrolls
+    // the drawing; a standalone file never does.
+    private const double ScrolledWidth = 1000;
     private const double LabelGap = 6;
     private const int OrderingSweeps = 4;
     private const int PlacementSweeps = 4;
@@ -170,7 +170,7 @@ public static class SvgGraphRenderer
             var y = layout.Height + 14;
             // Under the middle of a drawing a page shows whole; at the left of one so wide that pages scroll it (QA: 1,900 px
             // in, out of view at first).
-            var x = width > WideDrawing ? contentLeft : (contentLeft + contentRight - legendWidth) / 2;
+            var x = options.MinScale is { } least && width * least > ScrolledWidth ? contentLeft : (contentLeft + contentRight - legendWidth) / 2;
             svg.Append("  <g class=\"legend\">");
             foreach (var (kind, text) in legendItems)
             {

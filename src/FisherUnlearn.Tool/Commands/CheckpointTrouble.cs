@@ -22,9 +22,9 @@ internal sealed record CheckpointTrouble(IReadOnlyList<string> Missing, IReadOnl
     /// until the next 'train' (found in QA: status and plan --check said "done" while run warned that 'train' comes first).</summary>
     public IReadOnlyList<string> Untrained { get; init; } = [];
 
-    /// <summary>Unreadable checkpoints whose header cannot be read, so 'train' cannot tell whether it made them and leaves
-    /// them as they are without --force (FUL4070; QA: status advised 'train' for a Git LFS pointer, which train then
-    /// refused). A checkpoint train made and that was damaged since is trained again, and not among them.</summary>
+    /// <summary>Unreadable checkpoints that 'train' leaves as they are without --force (<see cref="Engine.Training.TrainingPolicy.Decide"/>:
+    /// a header it cannot read, FUL4070, or a file it did not make; QA: status advised 'train' for a Git LFS pointer, which
+    /// train then refused). A checkpoint train made and that was damaged since is trained again, and not among them.</summary>
     public IReadOnlyList<string> KeptByTrain { get; init; } = [];
 
     /// <param name="display">How the reasons name files (the engine names them in full: QA found '/tmp/…/m.pt' in status).</param>
@@ -47,21 +47,22 @@ internal sealed record CheckpointTrouble(IReadOnlyList<string> Missing, IReadOnl
         var untrained = Engine.Training.TrainingPolicy.WouldRemake(analysis.Workspace, plan.Affected.Select(a => a.Id).Where(analysis.Workspace.Models.ContainsKey),
                 files ?? Engine.Training.FileHashCache.ForWorkspace(analysis.Workspace))
             .Where(r => !r.AncestorUnusable && !troubled.Contains(r.Model)).Select(r => r.Model).ToList();
-        var keptByTrain = unreadable.Select(u => u.Id).Where(id => !untrainable.ContainsKey(id) && KeptByTrainAsItIs(analysis.Workspace.Models[id].CheckpointPath)).ToList();
+        var hashes = files ?? Engine.Training.FileHashCache.ForWorkspace(analysis.Workspace);
+        var keptByTrain = unreadable.Select(u => u.Id).Where(id => !untrainable.ContainsKey(id) && KeptByTrainAsItIs(analysis.Workspace, analysis.Workspace.Models[id], hashes)).ToList();
         return new(missing, unreadable) { Untrainable = untrainable, Untrained = untrained, KeptByTrain = keptByTrain };
     }
 
-    // Whether 'train' leaves the checkpoint as it is without --force (FUL4070): its header cannot be read. A path that is no
-    // regular file (FUL1027) is not: train refuses it otherwise, and its reason says so.
-    private static bool KeptByTrainAsItIs(string path)
+    // Whether 'train' leaves the checkpoint as it is without --force, by train's own rule: it keeps it, or refuses to replace
+    // it (FUL4070). Any other refusal (a path that is no regular file, FUL1027) is not that, and its reason says so.
+    private static bool KeptByTrainAsItIs(Lineage.Workspace workspace, Lineage.Manifests.ModelManifest model, Engine.Training.FileHashCache files)
     {
         try
         {
-            return Engine.Training.TrainingInputs.Check(path, string.Empty) == Engine.Training.CheckpointState.Unreadable;
+            return Engine.Training.TrainingPolicy.Decide(workspace, model, force: false, files).Action == Engine.Training.TrainingAction.Keep;
         }
-        catch (Engine.EngineException)
+        catch (Engine.EngineException ex)
         {
-            return false;
+            return ex.Code == Lineage.Diagnostics.DiagnosticCatalogue.CheckpointNotReplaced.Code;
         }
     }
 
@@ -100,6 +101,13 @@ internal sealed record CheckpointTrouble(IReadOnlyList<string> Missing, IReadOnl
             var fix = trained.Any(id => Unreadable.Any(u => u.Id == id)) ? $"(or fix 'checkpoint' in {(several ? "their manifests" : "its manifest")}, or put the file{(several ? "s" : "")} back)"
                 : $"(or fix 'checkpoint' in {(several ? "their manifests" : "its manifest")})";
             steps.Add($"run 'dotnet unlearn train' {fix}");
+        }
+
+        var others = troubled.Where(Untrainable.ContainsKey).ToList();
+        if (others.Count > 0)
+        {
+            // Beside ones train makes: train stops at these (review), so they are the user's to put back.
+            steps.Add($"put back the file{(others.Count > 1 ? "s" : "")} of {string.Join(", ", others.Select(id => $"'{id}'"))} or fix 'checkpoint' ({string.Join("; ", others.Select(id => Untrainable[id]))})");
         }
 
         if (KeptByTrain.Count > 0)

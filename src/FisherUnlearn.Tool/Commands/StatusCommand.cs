@@ -71,6 +71,12 @@ internal static class StatusCommand
         }
 
         var outputRoot = output is null ? null : Path.GetFullPath(Path.Combine(env.Context.CurrentDirectory, output));
+        if (method is not null && string.IsNullOrWhiteSpace(method))
+        {
+            // Said once, exit 2, as plan --check does (review: an error per removal, then exit 0).
+            env.Diagnostics.Write(Diagnostic.Create(DiagnosticCatalogue.UsageError, null, $"--method needs a method: {string.Join(", ", Lineage.Manifests.RemovalManifest.Methods)}."));
+            return ExitCodes.InvalidInput;
+        }
 
         var files = FileHashCache.ForWorkspace(workspace);
         var statuses = new List<RemovalStatus>();

@@ -74,7 +74,7 @@ internal sealed class DiagnosticWriter(CliContext context, Verbosity verbosity)
     /// run's measurements found missed), at <paramref name="at"/>; elsewhere nothing (the log line says it).</summary>
     public void ActionsWarning(string title, string message, SourceLocation at)
     {
-        if (context.InGitHubActions && verbosity != Verbosity.Quiet)
+        if (context.InGitHubActions) // a workflow command, not log noise: written at every verbosity, as diagnostics' are
         {
             context.Error.WriteLine(Annotation("warning", at, title, message));
         }

@@ -115,8 +115,6 @@ internal sealed class RunCoordinator(IRunProgress progress)
         // Temporary files of writers an earlier run could not clean up after (killed outright: a second Ctrl-C, SIGKILL).
         AtomicFile.DeleteStaleLeftovers(directory, recursive: true);
         AtomicFile.DeleteStaleLeftovers(workspace.OutputDirectory, recursive: false, target: FileHashStore.FileName);
-        // Outputs of models the request no longer affects would pass for this request's in an upload of the folder.
-        var removed = UnaffectedOutputs.Remove(directory, plan);
         var considered = request.Shard.Select(plan).Where(id => request.Only is null || id == request.Only).ToList();
         progress.Planned(considered);
         var freshness = OutputFreshness.Check(analysis, plan, settings.Method, directory, considered);
@@ -153,6 +151,10 @@ internal sealed class RunCoordinator(IRunProgress progress)
                 GC.Collect();
             }
         }
+
+        // Outputs of models the request no longer affects would pass for this request's in an upload of the folder. Removed
+        // once the request's input is known good (review: an index outside its split, FUL2013, removed them, then exit 2).
+        var removed = UnaffectedOutputs.Remove(directory, plan);
 
         // Reports that show an output this run replaces, or another set of models than the request's, would pass for
         // current if the run stopped before it writes them again (QA: a run of a changed request, stopped by SIGTERM after

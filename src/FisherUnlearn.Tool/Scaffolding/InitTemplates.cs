@@ -52,10 +52,28 @@ internal static class InitTemplates
     /// <summary>What earlier versions of init wrote at <paramref name="relativePath"/>: init brings such a file up to date
     /// (nobody edited it), and the demo keeps it as the tool's, not "yours differ". Until the twenty-ninth session <c>unlearn.json</c>'s first comment pointed
     /// at examples/README.md, which init does not write in a folder with models of its own (QA).</summary>
-    public static IEnumerable<byte[]> Earlier(string relativePath) => relativePath == WorkspaceSettings.FileName
-        ? [Text(Settings.Replace(", and each x-comment-* field says what the field after it does. Fields starting with 'x-' are ignored.",
-            ". Fields starting with 'x-' are ignored. See examples/README.md.", StringComparison.Ordinal))]
-        : [];
+    public static IEnumerable<byte[]> Earlier(string relativePath) => relativePath == WorkspaceSettings.FileName ? [Text(SettingsUntilSession29)] : [];
+
+    // unlearn.json as init wrote it until the twenty-ninth session, byte for byte (its first comment pointed at
+    // examples/README.md): kept as written then, not derived from today's template, which may change in other lines.
+    private const string SettingsUntilSession29 = """
+        {
+          "$schema": ".unlearn/schemas/settings.schema.json",
+          "x-comment": "dotnet unlearn workspace settings. Every field is optional; the values below are the defaults. Fields starting with 'x-' are ignored. See examples/README.md.",
+          "schemaVersion": 1,
+          "x-comment-include": "Globs (relative to this folder) of the manifests to read.",
+          "include": ["**/*.lineage.json", "**/*.dataset.json", "**/*.removal.json"],
+          "x-comment-exclude": "Globs left out. bin/ and obj/ are always left out.",
+          "exclude": ["**/bin/**", "**/obj/**"],
+          "x-comment-output": "Where unlearned checkpoints and reports go: <output>/<removal-id>/.",
+          "output": "artifacts/unlearn",
+          "x-comment-method": "The unlearning method when a removal request names none: fiun (Fisher information unlearning; MFIM for several roots).",
+          "method": "fiun",
+          "x-comment-parameters": "Method settings (names mapped to strings, numbers or booleans); a removal request's own parameters win.",
+          "parameters": {},
+          "x-comment-parallelism": "Optional: \"parallelism\": <n> (models unlearned at once) and \"threads\": <n> (TorchSharp threads per model), 1 to 1024. Omitted, 'dotnet unlearn run' chooses them (its --parallel and --threads override both)."
+        }
+        """;
 
     private static byte[] Text(string text) =>
         new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text.ReplaceLineEndings("\n").TrimEnd('\n') + "\n");

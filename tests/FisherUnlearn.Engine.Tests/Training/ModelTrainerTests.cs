@@ -455,16 +455,18 @@ public sealed class ModelTrainerTests
         Assert.Contains("'flat' has [784], 'thumbs' has [10, 10]", ex.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Data_entries_of_two_image_layouts_are_FUL4067_whatever_their_order()
+    [Theory]
+    [InlineData("img", "odd")]
+    [InlineData("odd", "img")]
+    public void Data_entries_of_two_image_layouts_are_FUL4067_whatever_their_order(string first, string second)
     {
         var workspace = new WorkspaceBuilder().Dataset("img").Dataset("odd")
-            .Model("m", data: ["img", "odd"], architecture: Mlp32, training: Recipe()).Build();
+            .Model("m", data: [first, second], architecture: Mlp32, training: Recipe()).Build();
 
         var ex = EngineAssert.Fails("FUL4067", () => TrainingData.Assemble(workspace.Models["m"], (id, _) => id == "img" ? Split(id, [28, 28]) : Split(id, [4, 196])));
 
         Assert.Equal(workspace.Models["m"].Data[1].Location, ex.Diagnostic.Location);
-        Assert.Contains("'img' has [28, 28], 'odd' has [4, 196]", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{first}' has [{(first == "img" ? "28, 28" : "4, 196")}], '{second}' has [{(second == "img" ? "28, 28" : "4, 196")}]", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

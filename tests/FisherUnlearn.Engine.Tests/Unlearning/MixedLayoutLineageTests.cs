@@ -75,6 +75,28 @@ public sealed class MixedLayoutLineageTests
         Assert.True(plans.Plans.Contains([3]), "c's plan for its label 3");
     }
 
+    // Review: such a lineage was found only inside a job, after its Fisher passes, as a failure of each model (exit 1).
+    [Fact]
+    public void A_lineage_of_two_image_layouts_is_the_runs_data_error_before_any_model_starts()
+    {
+        using var ws = new UnlearningWorkspace(train: false, extend: ws =>
+        {
+            var digits = DatasetLoader.Load(ws.Analyze().Workspace.Datasets["mnist"], "train").Select([.. Enumerable.Range(0, 200)]);
+            SafetensorsFile.Write(ws.PathOf("data/odd.safetensors"), new Dictionary<string, SafetensorsTensor>
+            {
+                ["x"] = SafetensorsTensor.FromFloats([digits.Count, 4, 196], digits.Features.Span),
+                ["y"] = new(SafetensorsDType.U8, [digits.Count], [.. digits.Labels.Select(l => (byte)l)]),
+            });
+            ws.Write("odd.dataset.json", """{ "schemaVersion": 1, "id": "odd", "format": "safetensors", "classes": 10, "train": { "path": "data/odd.safetensors" } }""");
+            ws.Model("b", "[0, 1, 2, 4]", "a", 2, dataset: "odd");
+        });
+        var analysis = ws.Analyze();
+
+        var ex = EngineAssert.Fails("FUL4075", () => RunDataCheck.Check(analysis.Workspace, analysis.Graph, analysis.Workspace.Removals["forget-3"], ["a", "b", "c"], new SplitCache()));
+
+        Assert.Contains("Model 'b' and its ancestors learned the samples of dataset 'mnist' ([28, 28] in its train split) and of dataset 'odd' ([4, 196] in its train split)", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Slices_of_flat_rows_and_images_are_stacked_in_the_image_layout_value_for_value()
     {
