@@ -132,6 +132,18 @@ public sealed class RunCommandScenarios
         Assert.False(ws.Exists("artifacts/unlearn/forget-3/report.json"));
     }
 
+    // b of the chain learns its own copy of the digits, dataset 'extra' (data/extra-*), and a the original 'mnist'.
+    private static void GiveBItsOwnDigits(TempWorkspace ws)
+    {
+        foreach (var file in new[] { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "test-images-idx3-ubyte.gz", "test-labels-idx1-ubyte.gz" })
+        {
+            ws.WriteBytes("data/extra-" + file, ws.ReadBytes("data/" + file));
+        }
+
+        ws.Write("extra.dataset.json", ws.ReadText("mnist.dataset.json").Replace("\"mnist\"", "\"extra\"", StringComparison.Ordinal).Replace("data/", "data/extra-", StringComparison.Ordinal));
+        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"dataset\": \"mnist\"", "\"dataset\": \"extra\"", StringComparison.Ordinal));
+    }
+
     // A gzipped data file with its decompressed bytes changed, gzipped again.
     private static void Regzip(TempWorkspace ws, string path, Action<byte[]> change)
     {
@@ -154,13 +166,7 @@ public sealed class RunCommandScenarios
     {
         using var ws = DigitsChain.Create();
         // b learns its own copy of the digits, so that a is measured on data that reads and b on data that does not.
-        foreach (var file in new[] { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "test-images-idx3-ubyte.gz", "test-labels-idx1-ubyte.gz" })
-        {
-            ws.WriteBytes("data/extra-" + file, ws.ReadBytes("data/" + file));
-        }
-
-        ws.Write("extra.dataset.json", ws.ReadText("mnist.dataset.json").Replace("\"mnist\"", "\"extra\"", StringComparison.Ordinal).Replace("data/", "data/extra-", StringComparison.Ordinal));
-        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"dataset\": \"mnist\"", "\"dataset\": \"extra\"", StringComparison.Ordinal));
+        GiveBItsOwnDigits(ws);
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode);
         var report = ws.ReadText("artifacts/unlearn/forget-3/report.json");
@@ -666,13 +672,7 @@ public sealed class RunCommandScenarios
     public async Task A_request_refused_for_a_sample_index_keeps_the_outputs_it_no_longer_affects()
     {
         using var ws = DigitsChain.Create();
-        foreach (var file in new[] { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "test-images-idx3-ubyte.gz", "test-labels-idx1-ubyte.gz" })
-        {
-            ws.WriteBytes("data/extra-" + file, ws.ReadBytes("data/" + file));
-        }
-
-        ws.Write("extra.dataset.json", ws.ReadText("mnist.dataset.json").Replace("\"mnist\"", "\"extra\"", StringComparison.Ordinal).Replace("data/", "data/extra-", StringComparison.Ordinal));
-        ws.Write("b/b.lineage.json", ws.ReadText("b/b.lineage.json").Replace("\"dataset\": \"mnist\"", "\"dataset\": \"extra\"", StringComparison.Ordinal));
+        GiveBItsOwnDigits(ws);
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "train")).ExitCode);
         Assert.Equal(0, (await CliRun.InvokeAsync(ws.Root, "run", "forget-3")).ExitCode); // a and b
         // Now samples of b's own dataset, one index outside it: a is no longer affected.
