@@ -49,16 +49,21 @@ internal static class SampleStack
         return cat(viewed, 0).MoveToOuterDisposeScope();
     }
 
-    /// <summary>FUL4075, at <paramref name="model"/>'s manifest, when the splits its lineage learned (their train splits,
-    /// and their test splits, which are measured with them) do not fit together (<see cref="Layout"/>).</summary>
+    /// <summary>FUL4075, at <paramref name="model"/>'s manifest, when the splits its lineage learned do not fit together
+    /// (<see cref="Layout"/>): its datasets' train splits, which are stacked together, and their test splits, which are
+    /// stacked together too. A dataset whose test split does not fit its own train split is not this: the model does not
+    /// take one of them, which <see cref="Models.ArchitectureFit"/> says (FUL4068, naming the split).</summary>
     /// <exception cref="EngineException">FUL4075.</exception>
     public static void CheckLineage(ModelManifest model, IEnumerable<DataSplit> splits)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(splits);
-        if (Layout([.. splits]) is { Differs: { } other, From: { } from })
+        foreach (var group in splits.GroupBy(p => p.SplitName, StringComparer.Ordinal))
         {
-            throw EngineException.At(DiagnosticCatalogue.LineageSamplesDoNotFit, model.Location, null, model.Id, from.DatasetId, Shape(from), other.DatasetId, Shape(other));
+            if (Layout([.. group]) is { Differs: { } other, From: { } from })
+            {
+                throw EngineException.At(DiagnosticCatalogue.LineageSamplesDoNotFit, model.Location, null, model.Id, from.DatasetId, Shape(from), other.DatasetId, Shape(other));
+            }
         }
     }
 

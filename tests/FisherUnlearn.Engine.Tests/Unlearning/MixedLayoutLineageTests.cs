@@ -120,11 +120,13 @@ public sealed class MixedLayoutLineageTests
             Location = new Lineage.Diagnostics.SourceLocation("/ws/c/c.lineage.json", 1, 1),
         };
         var digits = new DataSplit("mnist", "train", new float[784], [0], [28, 28], 10);
-        var small = new DataSplit("thumbs", "test", new float[100], [0], [10, 10], 10);
+        var small = new DataSplit("thumbs", "train", new float[100], [0], [10, 10], 10);
+        var ownTest = new DataSplit("mnist", "test", new float[100], [0], [10, 10], 10); // another size, but a split of its own: FUL4068's
+        SampleStack.CheckLineage(model, [digits, ownTest]);
 
         var ex = EngineAssert.Fails("FUL4075", () => SampleStack.CheckLineage(model, [digits, small]));
 
-        Assert.Contains("Model 'c' and its ancestors learned the samples of dataset 'mnist' ([28, 28] in its train split) and of dataset 'thumbs' ([10, 10] in its test split)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Model 'c' and its ancestors learned the samples of dataset 'mnist' ([28, 28] in its train split) and of dataset 'thumbs' ([10, 10] in its train split)", ex.Message, StringComparison.Ordinal);
         Assert.Equal("/ws/c/c.lineage.json", ex.Diagnostic.Location.File);
     }
 
