@@ -52,6 +52,11 @@ internal sealed class CliContext(TextWriter output, TextWriter error, Func<strin
     public string ResolveDirectory(string? path) =>
         Path.GetFullPath(string.IsNullOrEmpty(path) ? CurrentDirectory : Path.Combine(CurrentDirectory, path));
 
+    /// <summary>A path as a GitHub Actions workflow names it (annotations, step outputs): relative to
+    /// <c>GITHUB_WORKSPACE</c> when inside it, else in full; without that variable, as <see cref="Display"/> shows it.</summary>
+    public string ForActions(string path) =>
+        GetEnvironmentVariable("GITHUB_WORKSPACE") is { Length: > 0 } root ? Lineage.IO.RelativePath.Within(root, path) ?? path : Display(path);
+
     /// <summary>A path as people read it: relative to the current folder when inside it, else absolute.</summary>
     public string Display(string path)
     {

@@ -1,5 +1,4 @@
 using FisherUnlearn.Lineage.Diagnostics;
-using FisherUnlearn.Lineage.IO;
 using FisherUnlearn.Tool.Cli;
 
 namespace FisherUnlearn.Tool.Output;
@@ -88,10 +87,8 @@ internal sealed class DiagnosticWriter(CliContext context, Verbosity verbosity)
         var properties = new List<string>();
         if (at.File.Length > 0)
         {
-            var root = context.GetEnvironmentVariable("GITHUB_WORKSPACE");
             // GitHub places an annotation by its repository-relative path; a file outside the checkout keeps its full path.
-            var file = string.IsNullOrEmpty(root) ? context.Display(at.File) : RelativePath.Within(root, at.File) ?? at.File;
-            properties.Add($"file={EscapeProperty(file)}");
+            properties.Add($"file={EscapeProperty(context.ForActions(at.File))}");
             if (at.Line > 0)
             {
                 properties.Add($"line={at.Line}");

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using FisherUnlearn.Lineage.IO;
 using FisherUnlearn.Tool.Cli;
 using FisherUnlearn.Tool.Output;
 
@@ -155,9 +154,9 @@ internal static class GitHubSummary
         // but a step that finds report= in $GITHUB_OUTPUT knows this tool ran.
         SetOutputs(context, [
             new("removal", model.RemovalId),
-            new("report", files is null ? string.Empty : ForActions(context, files.Markdown)),
-            new("report-html", files is null ? string.Empty : ForActions(context, files.Html)),
-            new("report-json", files is null ? string.Empty : ForActions(context, files.Json)),
+            new("report", files is null ? string.Empty : context.ForActions(files.Markdown)),
+            new("report-html", files is null ? string.Empty : context.ForActions(files.Html)),
+            new("report-json", files is null ? string.Empty : context.ForActions(files.Json)),
             new("affected", model.Models.Count.ToString(CultureInfo.InvariantCulture)),
             new("failed", model.Models.Count(m => !m.Succeeded && !m.Missing).ToString(CultureInfo.InvariantCulture)),
             new("missing", model.Models.Count(m => m.Missing).ToString(CultureInfo.InvariantCulture)),
@@ -175,17 +174,6 @@ internal static class GitHubSummary
         false => "false",
         null => "unknown",
     };
-
-    private static string ForActions(CliContext context, string path)
-    {
-        var root = context.GetEnvironmentVariable("GITHUB_WORKSPACE");
-        if (string.IsNullOrEmpty(root))
-        {
-            return context.Display(path);
-        }
-
-        return RelativePath.Within(root, path) ?? path;
-    }
 
     private static bool AppendTo(CliContext context, string variable, string text)
     {
